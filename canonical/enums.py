@@ -1,0 +1,71 @@
+"""Enumerations of the canonical vocabulary."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class System(StrEnum):
+    """Systems arsync talks to. Remittance sources are not systems of record."""
+
+    QUICKBOOKS = "quickbooks"
+    INTACCT = "intacct"
+    INVOICED = "invoiced"
+    SALESFORCE = "salesforce"
+
+
+class ObjectType(StrEnum):
+    """Canonical object types that carry external refs."""
+
+    CUSTOMER = "customer"
+    INVOICE = "invoice"
+    CREDIT_MEMO = "credit_memo"
+    PAYMENT = "payment"
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DELETED = "deleted"
+
+
+class DocumentStatus(StrEnum):
+    """Status of an invoice or credit memo."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    PAID = "paid"  # for a credit memo: fully applied
+    VOID = "void"
+    DELETED = "deleted"
+
+
+class PaymentStatus(StrEnum):
+    POSTED = "posted"
+    VOID = "void"
+    DELETED = "deleted"
+
+
+class ApplicationKind(StrEnum):
+    """What is applied to the invoice."""
+
+    PAYMENT = "payment"
+    CREDIT_MEMO = "credit_memo"
+    REMITTANCE = "remittance"
+
+
+class ApplicationStatus(StrEnum):
+    APPLIED = "applied"
+    SUGGESTED = "suggested"
+    REVERSED = "reversed"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"  # finished, some records quarantined
+    FAILED = "failed"
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"

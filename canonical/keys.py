@@ -1,0 +1,42 @@
+"""Normalised keys used to recognise the same document or company across systems."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_ALNUM = re.compile(r"[^0-9A-Z]+")
+_DOC_PREFIX = re.compile(r"^(?:INVOICE|INV|CREDITMEMO|CREDITNOTE|CM|CN|CR|NO|NR|DOC)+(?=\d)")
+_LEGAL_SUFFIXES = frozenset(
+    {
+        "INC", "INCORPORATED", "LLC", "LLP", "LP", "LTD", "LIMITED", "CORP", "CORPORATION",
+        "CO", "COMPANY", "GMBH", "AG", "SA", "SAS", "SARL", "BV", "NV", "PLC", "PTY", "SRL",
+        "SPA", "AB", "AS", "OY", "KG", "GROUP", "THE",
+    }
+)
+
+
+def fold(value: str) -> str:
+    """Upper-case ASCII without accents."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return decomposed.encode("ascii", "ignore").decode("ascii").upper()
+
+
+def document_key(number: str | None) -> str:
+    """``INV-001234``, ``inv 1234`` and ``1234`` all give ``1234``; other text is kept."""
+    if not number:
+        return ""
+    compact = _NON_ALNUM.sub("", fold(number))
+    compact = _DOC_PREFIX.sub("", compact)
+    if compact.isdigit():
+        compact = compact.lstrip("0") or "0"
+    return compact
+
+
+def name_key(name: str | None) -> str:
+    """A company name without case, accents, punctuation or legal suffixes."""
+    if not name:
+        return ""
+    words = [w for w in _NON_ALNUM.split(fold(name).replace("&", " AND ")) if w]
+    kept = [w for w in words if w not in _LEGAL_SUFFIXES]
+    return " ".join(kept or words)

@@ -1,0 +1,205 @@
+"""Money: a Decimal amount with an ISO 4217 currency, quantized to the currency's minor unit.
+
+The store keeps amounts as integer minor units (exact on every backend); everything
+above the store works with :class:`Money`. No float ever touches an amount.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from babel.core import get_global
+from babel.numbers import format_currency, get_currency_precision
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+
+class MoneyError(ValueError):
+    """An amount or currency that cannot be money."""
+
+
+@lru_cache(maxsize=512)
+def minor_digits(currency: str) -> int:
+    """Number of minor-unit digits of an ISO 4217 currency (JPY 0, USD 2, KWD 3)."""
+    code = normalize_currency(currency)
+    return int(get_currency_precision(code))
+
+
+@lru_cache(maxsize=512)
+def normalize_currency(currency: str) -> str:
+    """Upper-case ISO 4217 code; raises MoneyError for anything that is not one."""
+    code = (currency or "").strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise MoneyError(f"not an ISO 4217 currency code: {currency!r}")
+    if code not in _known_currencies():
+        raise MoneyError(f"unknown ISO 4217 currency code: {currency!r}")
+    return code
+
+
+@lru_cache(maxsize=1)
+def _known_currencies() -> frozenset[str]:
+    return frozenset(get_global("all_currencies"))
+
+
+@lru_cache(maxsize=16)
+def _quantum(digits: int) -> Decimal:
+    return Decimal(1).scaleb(-digits)
+
+
+def to_decimal(value: Any) -> Decimal:
+    """Coerce str/int/Decimal to Decimal. Floats are refused: they cannot carry cents exactly."""
+    if isinstance(value, bool):
+        raise MoneyError(f"not an amount: {value!r}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        text = (
+            value.strip().replace(",", "") if value.count(",") and "." in value else value.strip()
+        )
+        try:
+            result = Decimal(text)
+        except InvalidOperation as exc:
+            raise MoneyError(f"not an amount: {value!r}") from exc
+    else:
+        raise MoneyError(f"not an amount (use str or Decimal, never float): {value!r}")
+    if not result.is_finite():
+        raise MoneyError(f"not a finite amount: {value!r}")
+    return result
+
+
+class Money:
+    """An exact amount in one currency. Immutable; arithmetic only within one currency."""
+
+    __slots__ = ("amount", "currency")
+
+    amount: Decimal
+    currency: str
+
+    def __init__(self, amount: Any, currency: str, *, exact: bool = False) -> None:
+        code = normalize_currency(currency)
+        value = to_decimal(amount)
+        quantized = value.quantize(_quantum(minor_digits(code)), rounding=ROUND_HALF_EVEN)
+        if exact and quantized != value:
+            raise MoneyError(f"{value} has more decimals than {code} allows")
+        object.__setattr__(self, "amount", quantized)
+        object.__setattr__(self, "currency", code)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Money is immutable")
+
+    # construction ---------------------------------------------------------
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    @classmethod
+    def from_minor(cls, minor: int, currency: str) -> Money:
+        code = normalize_currency(currency)
+        return cls(Decimal(int(minor)).scaleb(-minor_digits(code)), code)
+
+    @property
+    def minor(self) -> int:
+        """The amount in minor units (cents), exact."""
+        return int(self.amount.scaleb(minor_digits(self.currency)))
+
+    # arithmetic -----------------------------------------------------------
+    def _same(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise MoneyError(f"currency mismatch: {self.currency} vs {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.amount), self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> Money:
+        if isinstance(factor, float):
+            raise MoneyError("multiply Money by Decimal or int, never float")
+        return Money(self.amount * factor, self.currency)
+
+    __rmul__ = __mul__
+
+    def __bool__(self) -> bool:
+        return bool(self.amount)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Money)
+            and other.currency == self.currency
+            and other.amount == self.amount
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.amount, self.currency))
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount >= other.amount
+
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    # presentation ---------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"Money('{self.amount}', '{self.currency}')"
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+    def format(self, locale: str = "en_US") -> str:
+        """Human format with the currency symbol, e.g. ``$1,234.50``."""
+        return str(format_currency(self.amount, self.currency, locale=locale))
+
+    def to_json(self) -> dict[str, str]:
+        return {"amount": str(self.amount), "currency": self.currency}
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def validate(value: Any) -> Money:
+            if isinstance(value, Money):
+                return value
+            if isinstance(value, dict) and {"amount", "currency"} <= value.keys():
+                return cls(value["amount"], value["currency"])
+            raise MoneyError(f"not money: {value!r}")
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(lambda m: m.to_json()),
+        )
+
+
+def money_sum(items: list[Money] | tuple[Money, ...], currency: str) -> Money:
+    """Sum of amounts in one currency (zero for an empty list)."""
+    total = Money.zero(currency)
+    for item in items:
+        total = total + item
+    return total

@@ -1,0 +1,181 @@
+"""The small toolkit every mapping uses: field paths, coercions and the mapping error.
+
+Plain renaming and coercion is declared as ``{canonical_field: F(path, coerce)}``;
+anything with logic is a named function in the system's mapping module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from canonical.money import Money, MoneyError
+
+_MISSING = object()
+
+
+class MappingError(ValueError):
+    """A raw record could not be translated. Names the field and why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"field {field!r}: {reason}")
+
+
+def get_path(payload: Mapping[str, Any], path: str, default: Any = _MISSING) -> Any:
+    """Value at a dotted path (``CustomerRef.value``); ``default`` when any step is absent."""
+    node: Any = payload
+    for part in path.split("."):
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            if default is _MISSING:
+                raise MappingError(path, "is missing")
+            return default
+    return node
+
+
+# coercions ---------------------------------------------------------------------------
+
+
+def text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | Decimal):
+        return str(value)
+    raise ValueError(f"expected text, got {type(value).__name__}")
+
+
+def optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    result = text(value)
+    return result or None
+
+
+def decimal(value: Any) -> Decimal:
+    if isinstance(value, bool | float):
+        raise ValueError(f"expected an exact number, got {value!r}")
+    try:
+        result = Decimal(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, TypeError) as exc:
+        raise ValueError(f"not a number: {value!r}") from exc
+    if not result.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return result
+
+
+def iso_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError as exc:
+        raise ValueError(f"not a date: {value!r}") from exc
+
+
+def us_date(value: Any) -> date | None:
+    """``MM/DD/YYYY`` (Intacct's legacy format) or ISO."""
+    if value in (None, ""):
+        return None
+    raw = str(value).strip()
+    if "/" in raw:
+        try:
+            return datetime.strptime(raw, "%m/%d/%Y").date()
+        except ValueError as exc:
+            raise ValueError(f"not a MM/DD/YYYY date: {value!r}") from exc
+    return iso_date(raw)
+
+
+def iso_datetime(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        result = value
+    else:
+        raw = str(value).strip().replace("Z", "+00:00")
+        if len(raw) >= 5 and raw[-5] in "+-" and raw[-4:].isdigit() and raw[-3] != ":":
+            raw = raw[:-2] + ":" + raw[-2:]  # Salesforce: 2024-01-01T00:00:00.000+0000
+        try:
+            result = datetime.fromisoformat(raw)
+        except ValueError as exc:
+            raise ValueError(f"not a timestamp: {value!r}") from exc
+    return result.replace(tzinfo=UTC) if result.tzinfo is None else result.astimezone(UTC)
+
+
+def unix_datetime(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+def unix_date(value: Any) -> date | None:
+    moment = unix_datetime(value)
+    return moment.date() if moment else None
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    if isinstance(value, int):
+        return bool(value)
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def money(amount: Any, currency: str, field: str) -> Money:
+    """Money from a raw amount, naming the field when it is not one."""
+    try:
+        return Money(decimal(amount), currency)
+    except (ValueError, MoneyError) as exc:
+        raise MappingError(field, str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class F:
+    """A declared field: where it is in the payload and how to coerce it."""
+
+    path: str
+    coerce: Callable[[Any], Any] = lambda v: v
+    required: bool = True
+    default: Any = None
+
+
+def extract(payload: Mapping[str, Any], spec: Mapping[str, F]) -> dict[str, Any]:
+    """Apply a declared field map; a missing required field or bad value names the field."""
+    out: dict[str, Any] = {}
+    for name, rule in spec.items():
+        raw = get_path(payload, rule.path, None)
+        if raw is None or raw == "":
+            if rule.required:
+                raise MappingError(rule.path, "is required but missing")
+            out[name] = rule.default
+            continue
+        try:
+            out[name] = rule.coerce(raw)
+        except (ValueError, TypeError, MoneyError) as exc:
+            raise MappingError(rule.path, str(exc)) from exc
+    return out
+
+
+@dataclass(frozen=True)
+class MappingContext:
+    """What a mapping may need besides the record: the system, home currency, options."""
+
+    system: str
+    home_currency: str = "USD"
+    options: Mapping[str, Any] | None = None
+
+    def option(self, key: str, default: Any = None) -> Any:
+        return (self.options or {}).get(key, default)

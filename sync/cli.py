@@ -1,0 +1,305 @@
+"""The ``arsync`` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sync.engine import RunResult
+from sync.pull import PageCounts
+from sync.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    help="arsync: receivables kept consistent across QuickBooks, Intacct, Invoiced and Salesforce.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="TOML config file (default: $ARSYNC_CONFIG)."),
+]
+
+
+class ExportKind(StrEnum):
+    customers = "customers"
+    invoices = "invoices"
+    credit_memos = "credit-memos"
+    payments = "payments"
+    applications = "applications"
+
+
+class ImportKind(StrEnum):
+    customers = "customers"
+    invoices = "invoices"
+    credit_memos = "credit-memos"
+    payments = "payments"
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+class ReportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    html = "html"
+    xlsx = "xlsx"
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _runtime(config: Path | None):  # type: ignore[no-untyped-def]
+    from sync.runtime import Runtime
+
+    return Runtime.open(_settings(config))
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def print_runs(results: list[RunResult]) -> None:
+    table = Table(title="sync")
+    for column in (
+        "system",
+        "status",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "deleted",
+        "quarantined",
+        "linked",
+        "API calls",
+        "seconds",
+    ):
+        table.add_column(column, justify="right" if column not in ("system", "status") else "left")
+    for result in results:
+        total = result.total
+        table.add_row(
+            result.system,
+            result.status.value,
+            str(total.fetched),
+            str(total.created),
+            str(total.updated),
+            str(total.unchanged),
+            str(total.deleted),
+            str(total.quarantined),
+            str(total.linked),
+            str(result.api_calls),
+            f"{result.seconds:.1f}",
+        )
+    console.print(table)
+    for result in results:
+        if result.error:
+            err.print(f"[red]{result.system}: {result.error}[/red]")
+
+
+def run_with_progress(runtime, systems: list[str] | None, full: bool) -> list[RunResult]:  # type: ignore[no-untyped-def]
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("syncing", total=None)
+
+        def progress(system: str, stream: str, counts: PageCounts) -> None:
+            bar.update(task, description=f"{system} {stream}: {counts.fetched} records")
+
+        return runtime.sync(systems, full=full, progress=progress)  # type: ignore[no-any-return]
+
+
+@app.command()
+def sync(
+    config: ConfigOption = None,
+    system: Annotated[
+        list[str] | None, typer.Option("--system", "-s", help="Only this system.")
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Ignore bookmarks: full re-sync.")] = False,
+) -> None:
+    """Pull customers, invoices, credit memos and payments from the configured systems."""
+    runtime = _runtime(config)
+    try:
+        results = run_with_progress(runtime, system, full)
+    except ConfigError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        runtime.close()
+    print_runs(results)
+    if any(r.error for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    kind: Annotated[ExportKind, typer.Argument(help="What to export.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.json,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default stdout).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Export canonical records with their refs in every system."""
+    from sync.export import write_export
+
+    runtime = _runtime(config)
+    try:
+        if output:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                count = write_export(
+                    runtime.store,
+                    kind.value,
+                    fmt.value,
+                    handle,  # type: ignore[arg-type]
+                    runtime.settings.tenant,
+                )
+            err.print(f"{count} {kind.value} written to {output}")
+        else:
+            write_export(
+                runtime.store,
+                kind.value,
+                fmt.value,
+                sys.stdout,  # type: ignore[arg-type]
+                runtime.settings.tenant,
+            )
+    finally:
+        runtime.close()
+
+
+@app.command()
+def status(config: ConfigOption = None) -> None:
+    """Last runs, bookmarks and quarantine counts."""
+    from sync.status import print_status
+
+    runtime = _runtime(config)
+    try:
+        print_status(runtime.store, runtime.settings.tenant, console)
+    finally:
+        runtime.close()
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[ImportKind, typer.Argument(help="What the file holds.")],
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .json file.")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Load customers, invoices, credit memos or payments from a CSV or JSON file."""
+    from sync.importer import import_file
+
+    runtime = _runtime(config)
+    try:
+        report = import_file(runtime.store, kind.value, path, tenant=runtime.settings.tenant)  # type: ignore[arg-type]
+    finally:
+        runtime.close()
+    console.print(report.summary() if hasattr(report, "summary") else report)
+    if getattr(report, "errors", None):
+        for error in report.errors[:50]:
+            err.print(f"[yellow]{error}[/yellow]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Bank files.")],
+    config: ConfigOption = None,
+) -> None:
+    """Take in remittances from bank files (BAI2, camt.053/054, NACHA, EDI 820)."""
+    from sync.ingest import ingest_files
+
+    runtime = _runtime(config)
+    try:
+        report = ingest_files(runtime.store, list(paths), tenant=runtime.settings.tenant)
+    finally:
+        runtime.close()
+    console.print(report.summary() if hasattr(report, "summary") else report)
+    if getattr(report, "errors", None):
+        for error in report.errors[:50]:
+            err.print(f"[yellow]{error}[/yellow]")
+
+
+@app.command()
+def reconcile(
+    config: ConfigOption = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="A rules TOML file.")] = None,
+) -> None:
+    """Match remittances to invoices and apply credit memos."""
+    from reconciler import reconcile as run_reconcile
+
+    runtime = _runtime(config)
+    try:
+        summary = run_reconcile(
+            runtime.store,
+            tenant=runtime.settings.tenant,
+            rules_path=rules or runtime.settings.reconciler.rules_path,
+        )
+    finally:
+        runtime.close()
+    console.print(summary)
+
+
+@app.command()
+def report(
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.html,
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the reconciler report for finance ops."""
+    from reconciler.report import build_report, write_report
+
+    runtime = _runtime(config)
+    try:
+        data = build_report(runtime.store, tenant=runtime.settings.tenant)
+    finally:
+        runtime.close()
+    target = output or Path(f"arsync-report.{fmt.value}")
+    written = write_report(data, fmt.value, target)  # type: ignore[arg-type]
+    console.print(f"report written to {written}")
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo database and report go.")] = Path(
+        "var/demo"
+    ),
+    invoices: Annotated[int, typer.Option(help="Invoices in the sandbox world.")] = 3000,
+    customers: Annotated[int, typer.Option(help="Customers in the sandbox world.")] = 300,
+) -> None:
+    """Start the four sandboxes, sync them all, reconcile a bank file, and summarise."""
+    from sync.demo import run_demo
+
+    code = run_demo(workdir, console=console, customers=customers, invoices=invoices)
+    raise typer.Exit(code)
+
+
+if __name__ == "__main__":
+    app()

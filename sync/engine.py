@@ -1,0 +1,217 @@
+"""The pull runtime: one run per system, streams in dependency order, page by page.
+
+Each page and the bookmark that covers it commit in one transaction. The bookmark never
+passes the run's start minus the lag (systems stamp modification times inside long
+transactions), and is rewound one second below the last stamp seen, so records sharing that
+stamp are read again and de-duplicated by hash rather than skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from canonical.enums import RunStatus
+from canonical.models import SyncBookmark, SyncRun
+from canonical.store import Store
+from canonical.types import as_utc, utcnow
+from connectors.base import STREAMS, Connector, Stream
+from connectors.errors import ApiError, AuthError
+from mappings.base import MappingContext
+from mappings.registry import mapper
+from sync.pull import PageCounts, PageWriter
+from sync.settings import SystemOfRecord
+
+log = logging.getLogger("arsync.sync")
+
+Progress = Callable[[str, str, PageCounts], None]
+"""Called after every page with (system, stream, counts so far for the stream)."""
+
+BOUNDARY_REWIND = timedelta(seconds=1)
+
+
+@dataclass
+class RunResult:
+    """What one system's sync did."""
+
+    system: str
+    run_id: str
+    status: RunStatus
+    counts: dict[str, PageCounts] = field(default_factory=dict)
+    api_calls: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> PageCounts:
+        total = PageCounts()
+        for counts in self.counts.values():
+            total.add(counts)
+        return total
+
+
+class SyncEngine:
+    """Pulls systems into the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        tenant: str = "default",
+        lag: timedelta = timedelta(seconds=60),
+        home_currency: str = "USD",
+        system_of_record: SystemOfRecord | None = None,
+        mapping_options: dict[str, dict[str, object]] | None = None,
+    ) -> None:
+        self.store = store
+        self.tenant = tenant
+        self.lag = lag
+        self.home_currency = home_currency
+        self.sor = system_of_record or SystemOfRecord()
+        self.mapping_options = mapping_options or {}
+
+    def sync(
+        self,
+        connector: Connector,
+        *,
+        full: bool = False,
+        progress: Progress | None = None,
+        lag: timedelta | None = None,
+    ) -> RunResult:
+        """Pull every stream of a connector; returns what happened (never half a bookmark)."""
+        system = connector.system
+        started = utcnow()
+        clock = time.monotonic()
+        calls_before = connector.api_calls
+        run = SyncRun(
+            tenant=self.tenant,
+            system=system,
+            mode="full" if full else "incremental",
+            started_at=started,
+        )
+        with self.store.session() as session:
+            session.add(run)
+        result = RunResult(system=system, run_id=run.id, status=RunStatus.RUNNING)
+        cap = started - max(lag or timedelta(0), self.lag)
+        try:
+            connector.check()
+            streams = connector.streams()
+            for name in STREAMS:
+                if name in streams:
+                    result.counts[name] = self._sync_stream(
+                        connector, streams[name], run.id, full, cap, started, progress
+                    )
+            quarantined = result.total.quarantined
+            result.status = RunStatus.PARTIAL if quarantined else RunStatus.OK
+        except AuthError as exc:
+            result.status, result.error = RunStatus.FAILED, str(exc)
+            log.error("%s: %s", system, exc)
+        except ApiError as exc:
+            result.status, result.error = RunStatus.FAILED, str(exc)
+            log.error("%s: run stopped: %s", system, exc)
+        finally:
+            result.api_calls = connector.api_calls - calls_before
+            result.seconds = time.monotonic() - clock
+            with self.store.session() as session:
+                stored = session.get(SyncRun, run.id)
+                if stored is not None:
+                    stored.status = (
+                        result.status if result.status != RunStatus.RUNNING else RunStatus.FAILED
+                    )
+                    stored.finished_at = utcnow()
+                    stored.counts = {k: v.as_dict() for k, v in result.counts.items()}
+                    stored.api_calls = result.api_calls
+                    stored.error = result.error or (
+                        "interrupted" if result.status == RunStatus.RUNNING else None
+                    )
+                    session.add(stored)
+        return result
+
+    def _sync_stream(
+        self,
+        connector: Connector,
+        stream: Stream,
+        run_id: str,
+        full: bool,
+        cap: datetime,
+        started: datetime,
+        progress: Progress | None,
+    ) -> PageCounts:
+        system = connector.system
+        writer = PageWriter(
+            tenant=self.tenant,
+            system=system,
+            stream=stream.name,
+            mapper=mapper(system, stream.name),
+            context=MappingContext(
+                system=system,
+                home_currency=self.home_currency,
+                options=self.mapping_options.get(system),
+            ),
+            system_of_record=self.sor,
+            run_id=run_id,
+        )
+        with self.store.session() as session:
+            bookmark = self._bookmark(session, system, stream.name)
+        since = (
+            None
+            if full or bookmark.cursor is None
+            else as_utc(datetime.fromisoformat(bookmark.cursor))
+        )
+        counts = PageCounts()
+        newest: datetime | None = None
+        for page in stream.pages(since, started):
+            stamps = [r.modified_at for r in page.records if r.modified_at is not None]
+            if stamps:
+                newest = max([newest, *stamps] if newest else stamps)
+            with self.store.session() as session:
+                counts.add(writer.write(session, page.records))
+                if stream.ordered and newest is not None:
+                    self._advance(session, system, stream.name, since, newest, cap, page.records)
+            if progress:
+                progress(system, stream.name, counts)
+        with self.store.session() as session:
+            if newest is not None:
+                self._advance(session, system, stream.name, since, newest, cap, [])
+        return counts
+
+    def _bookmark(self, session: Session, system: str, stream: str) -> SyncBookmark:
+        found = session.get(SyncBookmark, (self.tenant, system, stream))
+        return found or SyncBookmark(tenant=self.tenant, system=system, stream=stream)
+
+    def _advance(
+        self,
+        session: Session,
+        system: str,
+        stream: str,
+        since: datetime | None,
+        newest: datetime,
+        cap: datetime,
+        records: list,  # type: ignore[type-arg]
+    ) -> None:
+        target = min(as_utc(newest) - BOUNDARY_REWIND, cap)
+        bookmark = self._bookmark(session, system, stream)
+        current = as_utc(datetime.fromisoformat(bookmark.cursor)) if bookmark.cursor else None
+        if current is not None and target <= current:
+            return
+        if since is not None and target < since:
+            return
+        bookmark.cursor = target.isoformat()
+        bookmark.boundary_ids = sorted(
+            {r.remote_id for r in records if r.modified_at and as_utc(r.modified_at) > target}
+        )[:1000]
+        bookmark.updated_at = utcnow()
+        session.add(bookmark)
+
+    def reset(self, system: str) -> None:
+        """Forget a system's bookmarks (the next sync is a full one)."""
+        with self.store.session() as session:
+            for stream in STREAMS:
+                found = session.get(SyncBookmark, (self.tenant, system, stream))
+                if found is not None:
+                    session.delete(found)

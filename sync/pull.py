@@ -1,0 +1,741 @@
+"""Storing one page of pulled records: map, resolve identity, upsert, remember, flag drift.
+
+Everything a page does happens in the caller's transaction, together with the bookmark that
+covers it. Unchanged records (same payload hash as last seen) cost one lookup and no write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
+from sqlmodel import Session
+
+from canonical.enums import ApplicationKind, ApplicationStatus, FindingStatus
+from canonical.ids import new_id
+from canonical.models import (
+    Application,
+    Customer,
+    DriftFinding,
+    ExternalRef,
+    IdentityCandidate,
+    Quarantine,
+)
+from canonical.records import PaymentIn, RecordIn
+from canonical.types import utcnow
+from connectors.base import RawRecord
+from connectors.redact import redact
+from mappings.base import MappingContext, MappingError
+from mappings.registry import Mapper
+from sync.columns import DRIFT_FIELDS, STREAM_TYPES, TABLES, columns, display, snapshot
+from sync.settings import SystemOfRecord
+
+log = logging.getLogger("arsync.sync")
+
+DELETED_STATUS = "deleted"
+FUZZY_CANDIDATE_SCORE = 88
+
+
+def payload_hash(record: RawRecord) -> str:
+    body = json.dumps(record.payload, sort_keys=True, default=str, separators=(",", ":"))
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(body.encode("utf-8"))
+    digest.update(b"\x01" if record.deleted else b"\x00")
+    return digest.hexdigest()
+
+
+def _json_safe(payload: Any) -> Any:
+    return json.loads(
+        json.dumps(
+            payload, default=lambda v: str(v) if isinstance(v, Decimal | datetime) else repr(v)
+        )
+    )
+
+
+@dataclass
+class PageCounts:
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+    linked: int = 0
+
+    def add(self, other: PageCounts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @property
+    def writes(self) -> int:
+        return self.created + self.updated + self.deleted + self.quarantined
+
+
+@dataclass
+class _Pending:
+    raw: RawRecord
+    hash: str
+    record: RecordIn
+    ref: ExternalRef | None
+    customer_id: str | None = None
+    canonical_id: str | None = None
+    link_rule: str = "created"
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+class PageWriter:
+    """Writes pages of one stream of one system into the store."""
+
+    def __init__(
+        self,
+        *,
+        tenant: str,
+        system: str,
+        stream: str,
+        mapper: Mapper,
+        context: MappingContext,
+        system_of_record: SystemOfRecord,
+        run_id: str | None = None,
+    ) -> None:
+        self.tenant = tenant
+        self.system = system
+        self.stream = stream
+        self.ctype = STREAM_TYPES[stream]
+        self.table = TABLES[self.ctype]
+        self.mapper = mapper
+        self.context = context
+        self.sor = system_of_record
+        self.run_id = run_id
+
+    # entry point ---------------------------------------------------------------------------
+    def write(self, session: Session, records: list[RawRecord]) -> PageCounts:
+        counts = PageCounts(fetched=len(records))
+        if not records:
+            return counts
+        records = list({r.remote_id: r for r in records}.values())  # last copy of an id wins
+        refs = self._refs_by_remote(session, [r.remote_id for r in records])
+        quarantined = self._open_quarantine(session, [r.remote_id for r in records])
+        pending: list[_Pending] = []
+        for raw in records:
+            digest = payload_hash(raw)
+            ref = refs.get(raw.remote_id)
+            if ref is not None and ref.hash == digest:
+                counts.unchanged += 1
+                continue
+            if raw.deleted:
+                if ref is not None and not ref.deleted:
+                    self._delete(session, ref, digest)
+                    counts.deleted += 1
+                else:
+                    counts.unchanged += 1
+                continue
+            try:
+                record = self.mapper(raw, self.context)
+            except MappingError as exc:
+                if self._quarantine(session, raw, exc.field, exc.reason, quarantined):
+                    counts.quarantined += 1
+                continue
+            except (ValueError, TypeError, KeyError) as exc:
+                if self._quarantine(session, raw, None, str(exc), quarantined):
+                    counts.quarantined += 1
+                continue
+            if record.deleted and ref is None:
+                counts.unchanged += 1
+                continue
+            pending.append(_Pending(raw, digest, record, ref))
+        if pending:
+            self._resolve_customers(session, pending)
+            self._resolve_identity(session, pending, counts)
+            self._upsert(session, pending, counts)
+            resolved = [p.raw.remote_id for p in pending if p.raw.remote_id in quarantined]
+            if resolved:
+                session.execute(
+                    update(Quarantine)
+                    .where(Quarantine.id.in_([quarantined[r].id for r in resolved]))  # type: ignore[attr-defined]
+                    .values(resolved_at=utcnow())
+                )
+        return counts
+
+    # lookups ---------------------------------------------------------------------------------
+    def _refs_by_remote(
+        self,
+        session: Session,
+        remote_ids: list[str],
+        system: str | None = None,
+        ctype: str | None = None,
+    ) -> dict[str, ExternalRef]:
+        if not remote_ids:
+            return {}
+        rows = session.exec(  # type: ignore[call-overload]
+            select(ExternalRef).where(
+                ExternalRef.tenant == self.tenant,
+                ExternalRef.system == (system or self.system),
+                ExternalRef.canonical_type == (ctype or self.ctype),
+                ExternalRef.remote_id.in_(remote_ids),  # type: ignore[attr-defined]
+            )
+        ).scalars()
+        return {ref.remote_id: ref for ref in rows}
+
+    def _open_quarantine(self, session: Session, remote_ids: list[str]) -> dict[str, Quarantine]:
+        rows = session.exec(  # type: ignore[call-overload]
+            select(Quarantine).where(
+                Quarantine.tenant == self.tenant,
+                Quarantine.system == self.system,
+                Quarantine.object_type == self.stream,
+                Quarantine.remote_id.in_(remote_ids),  # type: ignore[attr-defined]
+            )
+        ).scalars()
+        return {q.remote_id: q for q in rows}
+
+    def _refs_of(
+        self, session: Session, canonical_ids: Iterable[str]
+    ) -> dict[str, list[ExternalRef]]:
+        ids = list(set(canonical_ids))
+        out: dict[str, list[ExternalRef]] = defaultdict(list)
+        for start in range(0, len(ids), 500):
+            rows = session.exec(  # type: ignore[call-overload]
+                select(ExternalRef).where(
+                    ExternalRef.tenant == self.tenant,
+                    ExternalRef.canonical_type == self.ctype,
+                    ExternalRef.canonical_id.in_(ids[start : start + 500]),  # type: ignore[attr-defined]
+                )
+            ).scalars()
+            for ref in rows:
+                out[ref.canonical_id].append(ref)
+        return out
+
+    # quarantine and deletes ----------------------------------------------------------------------
+    def _quarantine(
+        self,
+        session: Session,
+        raw: RawRecord,
+        fieldname: str | None,
+        reason: str,
+        existing: dict[str, Quarantine],
+    ) -> bool:
+        message = (
+            f"{self.system} {raw.object_type or self.stream} {raw.remote_id}: "
+            + (f"field {fieldname!r}: " if fieldname else "")
+            + reason
+        )
+        payload = _json_safe(redact(dict(raw.payload)))
+        log.warning("quarantined %s", message)
+        old = existing.get(raw.remote_id)
+        if old is not None:
+            if old.reason == message and old.payload == payload and old.resolved_at is None:
+                return False
+            session.execute(
+                update(Quarantine)
+                .where(Quarantine.id == old.id)  # type: ignore[arg-type]
+                .values(
+                    reason=message,
+                    payload=payload,
+                    field=fieldname,
+                    run_id=self.run_id,
+                    resolved_at=None,
+                    created_at=utcnow(),
+                )
+            )
+            return True
+        session.execute(
+            insert(Quarantine).values(
+                id=new_id(),
+                tenant=self.tenant,
+                run_id=self.run_id,
+                system=self.system,
+                object_type=self.stream,
+                remote_id=raw.remote_id,
+                field=fieldname,
+                reason=message,
+                payload=payload,
+                created_at=utcnow(),
+                resolved_at=None,
+            )
+        )
+        return True
+
+    def _delete(self, session: Session, ref: ExternalRef, digest: str) -> None:
+        now = utcnow()
+        session.execute(
+            update(ExternalRef)
+            .where(ExternalRef.id == ref.id)  # type: ignore[arg-type]
+            .values(deleted=True, hash=digest, seen_at=now)
+        )
+        live = [
+            r
+            for r in self._refs_of(session, [ref.canonical_id])[ref.canonical_id]
+            if not r.deleted and r.id != ref.id
+        ]
+        owner = self._owner("status", {r.system for r in live} | {self.system})
+        if owner == self.system:
+            session.execute(
+                update(self.table)
+                .where(self.table.id == ref.canonical_id)  # type: ignore[attr-defined]
+                .values(status=DELETED_STATUS, updated_at=now)
+            )
+        if self.ctype == "payment":
+            session.execute(
+                update(Application)
+                .where(
+                    Application.source_id == ref.canonical_id,  # type: ignore[arg-type]
+                    Application.origin == f"system:{self.system}",  # type: ignore[arg-type]
+                )
+                .values(status=ApplicationStatus.REVERSED)
+            )
+
+    # identity ------------------------------------------------------------------------------------
+    def _resolve_customers(self, session: Session, pending: list[_Pending]) -> None:
+        if self.ctype == "customer":
+            return
+        wanted = [cid for p in pending if (cid := getattr(p.record, "customer_remote_id", None))]
+        refs = self._refs_by_remote(session, list(set(wanted)), ctype="customer")
+        for p in pending:
+            remote = getattr(p.record, "customer_remote_id", None)
+            if remote and remote in refs:
+                p.customer_id = refs[remote].canonical_id
+
+    def _resolve_identity(
+        self, session: Session, pending: list[_Pending], counts: PageCounts
+    ) -> None:
+        unresolved: list[_Pending] = []
+        for p in pending:
+            if p.ref is not None:
+                p.canonical_id = p.ref.canonical_id
+            else:
+                unresolved.append(p)
+        if not unresolved:
+            return
+        # 1. links the systems carry themselves
+        by_system: dict[str, list[str]] = defaultdict(list)
+        for p in unresolved:
+            for other, remote in p.record.links.items():
+                if other != self.system:
+                    by_system[other].append(remote)
+        linked: dict[tuple[str, str], str] = {}
+        for other, remotes in by_system.items():
+            for remote, ref in self._refs_by_remote(
+                session, list(set(remotes)), system=other
+            ).items():
+                linked[(other, remote)] = ref.canonical_id
+        claimed: set[str] = set()
+        for p in unresolved:
+            for other, remote in p.record.links.items():
+                target = linked.get((other, remote))
+                if target and target not in claimed:
+                    p.canonical_id, p.link_rule = target, f"link:{other}"
+                    break
+            if p.canonical_id:
+                claimed.add(p.canonical_id)
+        # 2. document number + customer (or customer number / exact name, payment facts)
+        rest = [p for p in unresolved if p.canonical_id is None]
+        if rest:
+            self._match_by_keys(session, rest, claimed)
+        for p in unresolved:
+            if p.canonical_id is not None:
+                counts.linked += 1
+
+    def _match_by_keys(self, session: Session, rest: list[_Pending], claimed: set[str]) -> None:
+        table = self.table
+        key_of: dict[int, tuple[Any, ...]] = {}
+        for index, p in enumerate(rest):
+            values = columns(p.record, p.customer_id)
+            if self.ctype == "customer":
+                key = (
+                    ("number", values["number"])
+                    if values["number"]
+                    else ("name", values["name_key"])
+                )
+                if not key[1]:
+                    continue
+                key_of[index] = key
+            elif self.ctype in ("invoice", "credit_memo"):
+                if not p.customer_id or not values["number_key"]:
+                    continue
+                key_of[index] = (p.customer_id, values["number_key"])
+            else:
+                if not p.customer_id or values["received_on"] is None:
+                    continue
+                key_of[index] = (p.customer_id, values["received_on"], values["amount_minor"])
+        if not key_of:
+            return
+        keys = set(key_of.values())
+        found: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+        cols = table.__table__.c  # type: ignore[attr-defined]
+        base = select(cols.id, *self._key_columns(cols)).where(cols.tenant == self.tenant)
+        if self.ctype == "customer":
+            numbers = [k[1] for k in keys if k[0] == "number"]
+            names = [k[1] for k in keys if k[0] == "name"]
+            clauses = []
+            if numbers:
+                clauses.append(cols.number.in_(numbers))
+            if names:
+                clauses.append(cols.name_key.in_(names))
+            rows = session.execute(base.where(or_(*clauses))).all()
+            for row in rows:
+                if row.number in numbers:
+                    found[("number", row.number)].append(row.id)
+                if row.name_key in names:
+                    found[("name", row.name_key)].append(row.id)
+        elif self.ctype in ("invoice", "credit_memo"):
+            pairs = list(keys)
+            for start in range(0, len(pairs), 400):
+                chunk = pairs[start : start + 400]
+                rows = session.execute(
+                    base.where(tuple_(cols.customer_id, cols.number_key).in_(chunk))
+                ).all()
+                for row in rows:
+                    found[(row.customer_id, row.number_key)].append(row.id)
+        else:
+            customers = list({k[0] for k in keys})
+            rows = session.execute(base.where(cols.customer_id.in_(customers))).all()
+            for row in rows:
+                found[(row.customer_id, row.received_on, row.amount_minor)].append(row.id)
+        candidates = {cid for ids in found.values() for cid in ids}
+        taken = {
+            cid
+            for cid, refs in self._refs_of(session, candidates).items()
+            if any(r.system == self.system and not r.deleted for r in refs)
+        }
+        rule = {
+            "customer": "customer_number",
+            "invoice": "number_customer",
+            "credit_memo": "number_customer",
+            "payment": "customer_date_amount",
+        }[self.ctype]
+        for index, key in key_of.items():
+            options = [cid for cid in found.get(key, []) if cid not in taken and cid not in claimed]
+            if len(options) == 1:
+                p = rest[index]
+                p.canonical_id = options[0]
+                p.link_rule = "exact_name" if key[0] == "name" else rule
+                claimed.add(options[0])
+
+    def _key_columns(self, cols: Any) -> list[Any]:
+        if self.ctype == "customer":
+            return [cols.number, cols.name_key]
+        if self.ctype in ("invoice", "credit_memo"):
+            return [cols.customer_id, cols.number_key]
+        return [cols.customer_id, cols.received_on, cols.amount_minor]
+
+    def _owner(self, fieldname: str, systems: set[str]) -> str:
+        for system in self.sor.priority(self.ctype, fieldname):
+            if system in systems:
+                return system
+        return self.system
+
+    # writes ----------------------------------------------------------------------------------
+    def _upsert(self, session: Session, pending: list[_Pending], counts: PageCounts) -> None:
+        now = utcnow()
+        existing_ids = [p.canonical_id for p in pending if p.canonical_id]
+        refs_by_canonical = self._refs_of(session, existing_ids) if existing_ids else {}
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        ref_inserts: list[dict[str, Any]] = []
+        ref_updates: list[dict[str, Any]] = []
+        drift: list[tuple[str, str, dict[str, Any], str | None, str | None]] = []
+        new_customers: list[tuple[str, str]] = []
+        for p in pending:
+            values = columns(p.record, p.customer_id)
+            p.values = values
+            mine = snapshot(values)
+            if p.canonical_id is None:
+                p.canonical_id = new_id()
+                inserts.append(
+                    {
+                        **values,
+                        "id": p.canonical_id,
+                        "tenant": self.tenant,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                counts.created += 1
+                if self.ctype == "customer":
+                    new_customers.append((p.canonical_id, values["name_key"]))
+            else:
+                others = [
+                    r
+                    for r in refs_by_canonical.get(p.canonical_id, [])
+                    if r.system != self.system and not r.deleted
+                ]
+                systems = {r.system for r in others} | {self.system}
+                owned = {k: v for k, v in values.items() if self._owner(k, systems) == self.system}
+                if self.ctype == "customer" and "name" in owned:
+                    owned["name_key"] = values["name_key"]
+                if self.ctype in ("invoice", "credit_memo") and "number" in owned:
+                    owned["number_key"] = values["number_key"]
+                if owned:
+                    updates.append({**owned, "id": p.canonical_id, "updated_at": now})
+                counts.updated += 1
+                for fieldname in DRIFT_FIELDS[self.ctype]:
+                    views = {
+                        r.system: r.values.get(fieldname) for r in others if fieldname in r.values
+                    }
+                    if fieldname in mine:
+                        views[self.system] = mine[fieldname]
+                    if len(views) > 1:
+                        drift.append(
+                            (
+                                p.canonical_id,
+                                fieldname,
+                                views,
+                                self._owner(fieldname, set(views)),
+                                values.get("currency"),
+                            )
+                        )
+            ref_row = {
+                "remote_version": p.raw.remote_version or p.record.remote_version,
+                "hash": p.hash,
+                "values": mine,
+                "seen_at": now,
+                "deleted": False,
+                "object_type": p.raw.object_type or self.stream,
+            }
+            if p.ref is None:
+                ref_inserts.append(
+                    {
+                        **ref_row,
+                        "id": new_id(),
+                        "tenant": self.tenant,
+                        "canonical_type": self.ctype,
+                        "canonical_id": p.canonical_id,
+                        "system": self.system,
+                        "remote_id": p.raw.remote_id,
+                        "link_rule": p.link_rule,
+                    }
+                )
+            else:
+                ref_updates.append({**ref_row, "id": p.ref.id})
+        table = self.table
+        if inserts:
+            session.execute(insert(table), inserts)
+        if updates:
+            session.execute(update(table), updates)
+        if ref_inserts:
+            session.execute(insert(ExternalRef), ref_inserts)
+        if ref_updates:
+            session.execute(update(ExternalRef), ref_updates)
+        if drift:
+            self._record_drift(session, drift)
+        if new_customers:
+            self._fuzzy_candidates(session, new_customers)
+        if self.ctype == "payment":
+            self._replace_applications(session, pending)
+
+    def _record_drift(
+        self,
+        session: Session,
+        findings: list[tuple[str, str, dict[str, Any], str | None, str | None]],
+    ) -> None:
+        now = utcnow()
+        existing = {
+            (row.canonical_id, row.field): row
+            for row in session.exec(  # type: ignore[call-overload]
+                select(DriftFinding).where(
+                    DriftFinding.tenant == self.tenant,
+                    DriftFinding.canonical_type == self.ctype,
+                    DriftFinding.canonical_id.in_({f[0] for f in findings}),  # type: ignore[attr-defined]
+                )
+            ).scalars()
+        }
+        for canonical_id, fieldname, views, owner, currency in findings:
+            shown = {system: display(fieldname, value, currency) for system, value in views.items()}
+            agree = len(set(shown.values())) == 1
+            name = fieldname.removesuffix("_minor")
+            old = existing.get((canonical_id, name))
+            if old is None:
+                if agree:
+                    continue
+                session.execute(
+                    insert(DriftFinding).values(
+                        id=new_id(),
+                        tenant=self.tenant,
+                        canonical_type=self.ctype,
+                        canonical_id=canonical_id,
+                        field=name,
+                        values=shown,
+                        system_of_record=owner,
+                        status=FindingStatus.OPEN,
+                        first_seen=now,
+                        last_seen=now,
+                    )
+                )
+            elif old.values != shown or (old.status == FindingStatus.OPEN) == agree:
+                session.execute(
+                    update(DriftFinding)
+                    .where(DriftFinding.id == old.id)  # type: ignore[arg-type]
+                    .values(
+                        values=shown,
+                        system_of_record=owner,
+                        last_seen=now,
+                        status=FindingStatus.RESOLVED if agree else FindingStatus.OPEN,
+                    )
+                )
+
+    def _fuzzy_candidates(self, session: Session, new_customers: list[tuple[str, str]]) -> None:
+        """Similar names in other systems are proposed for review, never linked silently."""
+        others = session.execute(
+            select(Customer.id, Customer.name_key).where(
+                Customer.tenant == self.tenant,
+                Customer.id.not_in([cid for cid, _ in new_customers]),  # type: ignore[attr-defined]
+            )
+        ).all()
+        if not others:
+            return
+        choices = {row.id: row.name_key for row in others}
+        for canonical_id, key in new_customers:
+            if not key:
+                continue
+            for _, score, other_id in process.extract(
+                key,
+                choices,
+                scorer=fuzz.token_sort_ratio,
+                limit=3,
+                score_cutoff=FUZZY_CANDIDATE_SCORE,
+            ):
+                session.execute(
+                    insert(IdentityCandidate).values(
+                        id=new_id(),
+                        tenant=self.tenant,
+                        canonical_type="customer",
+                        canonical_id=canonical_id,
+                        candidate_id=other_id,
+                        score=int(score),
+                        evidence={
+                            "rule": "fuzzy_name",
+                            "name_key": key,
+                            "candidate_name_key": choices[other_id],
+                            "system": self.system,
+                        },
+                        status="pending",
+                        created_at=utcnow(),
+                    )
+                )
+
+    def _replace_applications(self, session: Session, pending: list[_Pending]) -> None:
+        payments = [p for p in pending if isinstance(p.record, PaymentIn)]
+        if not payments:
+            return
+        origin = f"system:{self.system}"
+        session.execute(
+            delete(Application).where(
+                and_(
+                    Application.tenant == self.tenant,  # type: ignore[arg-type]
+                    Application.origin == origin,  # type: ignore[arg-type]
+                    Application.source_id.in_([p.canonical_id for p in payments]),  # type: ignore[attr-defined]
+                )
+            )
+        )
+        invoice_remote = {
+            a.target_remote_id
+            for p in payments
+            for a in p.record.applied  # type: ignore[attr-defined]
+            if a.target == "invoice"
+        }
+        memo_remote = {
+            a.target_remote_id
+            for p in payments
+            for a in p.record.applied  # type: ignore[attr-defined]
+            if a.target == "credit_memo"
+        }
+        invoices = self._refs_by_remote(session, list(invoice_remote), ctype="invoice")
+        memos = self._refs_by_remote(session, list(memo_remote), ctype="credit_memo")
+        rows: list[dict[str, Any]] = []
+        now = utcnow()
+        for p in payments:
+            record: PaymentIn = p.record  # type: ignore[assignment]
+            status = (
+                ApplicationStatus.REVERSED
+                if record.status != "posted"
+                else ApplicationStatus.APPLIED
+            )
+            credits = [
+                (memos[a.target_remote_id].canonical_id, a.amount.minor)
+                for a in record.applied
+                if a.target == "credit_memo" and a.target_remote_id in memos
+            ]
+            for applied in record.applied:
+                if applied.target != "invoice":
+                    continue
+                ref = invoices.get(applied.target_remote_id)
+                if ref is None:
+                    log.warning(
+                        "%s payment %s applies to unknown invoice %s",
+                        self.system,
+                        p.raw.remote_id,
+                        applied.target_remote_id,
+                    )
+                    continue
+                cash = applied.amount.minor
+                while credits and cash > 0:  # the payment's credit lines pay invoices first
+                    memo_id, left = credits[0]
+                    used = min(left, cash)
+                    rows.append(
+                        self._application(
+                            ApplicationKind.CREDIT_MEMO,
+                            memo_id,
+                            ref.canonical_id,
+                            used,
+                            record,
+                            origin,
+                            status,
+                            now,
+                        )
+                    )
+                    cash -= used
+                    credits[0] = (memo_id, left - used)
+                    if credits[0][1] == 0:
+                        credits.pop(0)
+                if cash:
+                    rows.append(
+                        self._application(
+                            ApplicationKind.PAYMENT,
+                            p.canonical_id or "",
+                            ref.canonical_id,
+                            cash,
+                            record,
+                            origin,
+                            status,
+                            now,
+                        )
+                    )
+        if rows:
+            session.execute(insert(Application), rows)
+
+    def _application(
+        self,
+        kind: ApplicationKind,
+        source_id: str,
+        invoice_id: str,
+        amount_minor: int,
+        record: PaymentIn,
+        origin: str,
+        status: ApplicationStatus,
+        now: datetime,
+    ) -> dict[str, Any]:
+        return {
+            "id": new_id(),
+            "tenant": self.tenant,
+            "kind": kind,
+            "source_id": source_id,
+            "invoice_id": invoice_id,
+            "currency": record.amount.currency,
+            "amount_minor": amount_minor,
+            "applied_on": record.received_on,
+            "origin": origin,
+            "decision_id": None,
+            "status": status,
+            "created_at": now,
+        }

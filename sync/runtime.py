@@ -1,0 +1,88 @@
+"""Wiring: settings -> store, engine and connectors. The CLI, scheduler and demo use this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from pydantic import BaseModel
+
+from canonical.store import Store
+from connectors.base import Connector
+from connectors.http import RetryPolicy
+from connectors.registry import entry
+from sync.engine import Progress, RunResult, SyncEngine
+from sync.settings import ConfigError, Settings
+from sync.tokens import StoredTokens
+
+
+@dataclass
+class Runtime:
+    """Everything a command needs, built once from the settings."""
+
+    settings: Settings
+    store: Store
+    policy: RetryPolicy | None = None
+    _connectors: dict[str, Connector] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings, policy: RetryPolicy | None = None) -> Runtime:
+        return cls(settings=settings, store=Store.open(settings.database_url), policy=policy)
+
+    @property
+    def engine(self) -> SyncEngine:
+        return SyncEngine(
+            self.store,
+            tenant=self.settings.tenant,
+            lag=timedelta(seconds=self.settings.sync.lag_seconds),
+            home_currency=self.settings.home_currency,
+            system_of_record=self.settings.system_of_record,
+        )
+
+    def config(self, system: str) -> BaseModel:
+        raw = self.settings.system_config(system)
+        if raw is None:
+            raise ConfigError(f"config error: {system}: not configured")
+        try:
+            config = entry(system).parse_config(raw)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if self.settings.sync.page_size and hasattr(config, "page_size"):
+            config = config.model_copy(update={"page_size": self.settings.sync.page_size})
+        return config
+
+    def connector(self, system: str) -> Connector:
+        if system not in self._connectors:
+            config = self.config(system)
+            tokens = StoredTokens(self.store, system, self.settings.tenant)
+            self._connectors[system] = entry(system).build(config, tokens, self.policy)
+        return self._connectors[system]
+
+    def seed_tokens(self, system: str, values: dict[str, str]) -> None:
+        """Keep initial secrets (e.g. a first refresh token) unless a rotated one is stored."""
+        StoredTokens(self.store, system, self.settings.tenant).seed(values)
+
+    def lag_for(self, system: str) -> timedelta:
+        config = self.config(system)
+        return timedelta(seconds=int(getattr(config, "lag_seconds", 0) or 0))
+
+    def sync(
+        self,
+        systems: list[str] | None = None,
+        *,
+        full: bool = False,
+        progress: Progress | None = None,
+    ) -> list[RunResult]:
+        results = []
+        for system in systems or self.settings.configured_systems():
+            results.append(
+                self.engine.sync(
+                    self.connector(system), full=full, progress=progress, lag=self.lag_for(system)
+                )
+            )
+        return results
+
+    def close(self) -> None:
+        for connector in self._connectors.values():
+            connector.close()
+        self.store.dispose()

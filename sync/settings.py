@@ -1,0 +1,123 @@
+"""The one settings object: a documented TOML file plus environment variables.
+
+Precedence: environment (``ARSYNC_...``, nested with ``__``, e.g.
+``ARSYNC_QUICKBOOKS__CLIENT_SECRET``) over the file (``--config`` or ``ARSYNC_CONFIG``) over
+defaults. Secrets belong in the environment; they are ``SecretStr`` and never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from canonical.enums import System
+
+DEFAULT_PRIORITY = [System.QUICKBOOKS, System.INTACCT, System.INVOICED, System.SALESFORCE]
+
+
+class ConfigError(Exception):
+    """A missing or wrong setting; the message names the key."""
+
+
+class SyncSettings(BaseModel):
+    lag_seconds: int = Field(default=60, ge=0, description="bookmark cap: run start minus this")
+    page_size: int | None = Field(default=None, ge=1, description="override every page size")
+
+
+class SystemOfRecord(BaseModel):
+    """Which system wins, per object and optionally per field (``invoice.balance``)."""
+
+    default: list[str] = Field(default_factory=lambda: [s.value for s in DEFAULT_PRIORITY])
+    objects: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "customer": ["quickbooks", "intacct", "invoiced", "salesforce"],
+            "invoice": ["quickbooks", "intacct", "invoiced", "salesforce"],
+            "credit_memo": ["quickbooks", "intacct", "invoiced", "salesforce"],
+            "payment": ["invoiced", "quickbooks", "intacct", "salesforce"],
+        }
+    )
+    fields: dict[str, list[str]] = Field(
+        default_factory=lambda: {"customer.email": ["salesforce", "invoiced", "quickbooks"]}
+    )
+
+    def priority(self, canonical_type: str, field: str) -> list[str]:
+        return self.fields.get(f"{canonical_type}.{field}") or self.objects.get(
+            canonical_type, self.default
+        )
+
+
+class ReconcilerSettings(BaseModel):
+    rules_path: Path | None = None
+
+
+class Settings(BaseSettings):
+    """Everything arsync can be told. See README "Configuration"."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ARSYNC_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        nested_model_default_partial_update=True,
+    )
+
+    database_url: str = "sqlite:///var/arsync.db"
+    tenant: str = "default"
+    home_currency: str = "USD"
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    system_of_record: SystemOfRecord = Field(default_factory=SystemOfRecord)
+    reconciler: ReconcilerSettings = Field(default_factory=ReconcilerSettings)
+    # per-system connection settings; each is the connector's own config model (dicts here,
+    # validated by the connector registry so a wrong key names its system)
+    quickbooks: dict[str, Any] | None = None
+    intacct: dict[str, Any] | None = None
+    invoiced: dict[str, Any] | None = None
+    salesforce: dict[str, Any] | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    def system_config(self, system: str) -> dict[str, Any] | None:
+        value: dict[str, Any] | None = getattr(self, system)
+        return value
+
+    def configured_systems(self) -> list[str]:
+        return [s.value for s in System if self.system_config(s.value) is not None]
+
+
+def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """One line naming the first bad key: ``quickbooks.client_id: Field required``."""
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    return f"{prefix}{key}: {first['msg']}"
+
+
+def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
+    """Settings from ``path`` (or ``$ARSYNC_CONFIG``), the environment, and overrides."""
+    source = path or os.environ.get("ARSYNC_CONFIG")
+    data: dict[str, Any] = {}
+    if source:
+        file = Path(source)
+        if not file.is_file():
+            raise ConfigError(f"config file not found: {file}")
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from exc
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, "config error: ")) from exc

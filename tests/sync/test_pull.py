@@ -1,0 +1,244 @@
+"""Storing pages: identity across systems, system of record, drift, deletes, quarantine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from canonical.enums import DocumentStatus
+from canonical.models import (
+    Application,
+    Customer,
+    DriftFinding,
+    ExternalRef,
+    IdentityCandidate,
+    Invoice,
+    Quarantine,
+)
+from canonical.money import Money
+from canonical.records import AppliedIn, CustomerIn, InvoiceIn, PaymentIn, RecordIn
+from canonical.store import Store
+from connectors.base import RawRecord
+from mappings.base import MappingContext, MappingError, get_path
+from sync.pull import PageWriter
+from sync.settings import SystemOfRecord
+
+
+def customer_mapper(raw: RawRecord, ctx: MappingContext) -> RecordIn:
+    p = raw.payload
+    return CustomerIn(
+        system=ctx.system,
+        object_type="C",
+        remote_id=raw.remote_id,
+        name=get_path(p, "name"),
+        number=p.get("number"),
+        links=p.get("links", {}),
+    )
+
+
+def invoice_mapper(raw: RawRecord, ctx: MappingContext) -> RecordIn:
+    p = raw.payload
+    if p.get("total") == "garbage":
+        raise MappingError("total", "not a number: 'garbage'")
+    return InvoiceIn(
+        system=ctx.system,
+        object_type="I",
+        remote_id=raw.remote_id,
+        customer_remote_id=p["customer"],
+        number=p["number"],
+        total=Money(p["total"], "USD"),
+        balance=Money(p["balance"], "USD"),
+        status=DocumentStatus(p.get("status", "open")),
+        links=p.get("links", {}),
+    )
+
+
+def payment_mapper(raw: RawRecord, ctx: MappingContext) -> RecordIn:
+    p = raw.payload
+    return PaymentIn(
+        system=ctx.system,
+        object_type="P",
+        remote_id=raw.remote_id,
+        customer_remote_id=p["customer"],
+        amount=Money(p["amount"], "USD"),
+        applied=[
+            AppliedIn(target=t, target_remote_id=r, amount=Money(a, "USD"))
+            for t, r, a in p["applied"]
+        ],
+    )
+
+
+MAPPERS = {"customers": customer_mapper, "invoices": invoice_mapper, "payments": payment_mapper}
+
+
+def write(
+    store: Store,
+    system: str,
+    stream: str,
+    rows: list[tuple[str, dict[str, Any]]],
+    deleted: bool = False,
+) -> Any:
+    writer = PageWriter(
+        tenant="default",
+        system=system,
+        stream=stream,
+        mapper=MAPPERS[stream],
+        context=MappingContext(system=system),
+        system_of_record=SystemOfRecord(),
+    )
+    records = [
+        RawRecord(
+            stream=stream, object_type=stream, remote_id=rid, payload=payload, deleted=deleted
+        )
+        for rid, payload in rows
+    ]
+    with store.session() as session:
+        return writer.write(session, records)
+
+
+def seed_two_systems(store: Store) -> None:
+    write(store, "quickbooks", "customers", [("58", {"name": "Acme Corp."})])
+    write(
+        store,
+        "invoiced",
+        "customers",
+        [("c1", {"name": "ACME CORPORATION", "number": "C-1", "links": {"quickbooks": "58"}})],
+    )
+    write(
+        store,
+        "quickbooks",
+        "invoices",
+        [("130", {"customer": "58", "number": "1001", "total": "100.00", "balance": "100.00"})],
+    )
+
+
+def test_same_records_in_two_systems_become_one_with_two_refs(store: Store) -> None:
+    seed_two_systems(store)
+    counts = write(
+        store,
+        "invoiced",
+        "invoices",
+        [("i9", {"customer": "c1", "number": "INV-01001", "total": "100.00", "balance": "100.00"})],
+    )
+    assert counts.linked == 1 and counts.created == 0
+    with store.session() as s:
+        assert len(s.exec(select(Customer)).all()) == 1
+        invoice = s.exec(select(Invoice)).scalars().one()
+        refs = (
+            s.exec(select(ExternalRef).where(ExternalRef.canonical_id == invoice.id))
+            .scalars()
+            .all()
+        )
+    assert {(r.system, r.link_rule) for r in refs} == {
+        ("quickbooks", "created"),
+        ("invoiced", "number_customer"),
+    }
+    assert invoice.number == "1001"  # the ERP is the system of record
+
+
+def test_disagreement_is_drift_and_the_system_of_record_wins(store: Store) -> None:
+    seed_two_systems(store)
+    write(
+        store,
+        "invoiced",
+        "invoices",
+        [("i9", {"customer": "c1", "number": "INV-01001", "total": "100.00", "balance": "60.00"})],
+    )
+    with store.session() as s:
+        invoice = s.exec(select(Invoice)).scalars().one()
+        finding = s.exec(select(DriftFinding)).scalars().one()
+    assert invoice.balance == Money("100.00", "USD")
+    assert finding.field == "balance"
+    assert finding.values == {"quickbooks": "100.00 USD", "invoiced": "60.00 USD"}
+    assert finding.system_of_record == "quickbooks"
+    assert finding.status == "open"
+    # the AR platform catches up: the finding resolves
+    write(
+        store,
+        "invoiced",
+        "invoices",
+        [("i9", {"customer": "c1", "number": "INV-01001", "total": "100.00", "balance": "100.00"})],
+    )
+    with store.session() as s:
+        assert s.exec(select(DriftFinding)).scalars().one().status == "resolved"
+
+
+def test_unchanged_records_write_nothing(store: Store) -> None:
+    seed_two_systems(store)
+    counts = write(
+        store,
+        "quickbooks",
+        "invoices",
+        [("130", {"customer": "58", "number": "1001", "total": "100.00", "balance": "100.00"})],
+    )
+    assert counts.unchanged == 1 and counts.writes == 0
+
+
+def test_delete_is_recorded_not_dropped(store: Store) -> None:
+    seed_two_systems(store)
+    counts = write(store, "quickbooks", "invoices", [("130", {"id": "130"})], deleted=True)
+    assert counts.deleted == 1
+    with store.session() as s:
+        invoice = s.exec(select(Invoice)).scalars().one()
+        ref = s.exec(select(ExternalRef).where(ExternalRef.remote_id == "130")).scalars().one()
+    assert invoice.status == "deleted" and ref.deleted
+
+
+def test_bad_record_is_quarantined_and_the_page_goes_on(store: Store) -> None:
+    seed_two_systems(store)
+    counts = write(
+        store,
+        "quickbooks",
+        "invoices",
+        [
+            ("131", {"customer": "58", "number": "1002", "total": "garbage", "balance": "1"}),
+            ("132", {"customer": "58", "number": "1003", "total": "5.00", "balance": "5.00"}),
+        ],
+    )
+    assert counts.quarantined == 1 and counts.created == 1
+    with store.session() as s:
+        row = s.exec(select(Quarantine)).scalars().one()
+    assert row.reason == "quickbooks invoices 131: field 'total': not a number: 'garbage'"
+    # the same bad record again is not a new write
+    again = write(
+        store,
+        "quickbooks",
+        "invoices",
+        [("131", {"customer": "58", "number": "1002", "total": "garbage", "balance": "1"})],
+    )
+    assert again.writes == 0
+
+
+def test_payment_applications_split_credit_lines(store: Store) -> None:
+    seed_two_systems(store)
+    write(
+        store,
+        "quickbooks",
+        "payments",
+        [
+            (
+                "p1",
+                {
+                    "customer": "58",
+                    "amount": "70.00",
+                    "applied": [
+                        ("invoice", "130", "100.00"),
+                        ("credit_memo", "cm-unknown", "30.00"),
+                    ],
+                },
+            )
+        ],
+    )
+    with store.session() as s:
+        apps = s.exec(select(Application)).scalars().all()
+    assert [(a.kind, a.amount) for a in apps] == [("payment", Money("100.00", "USD"))]
+
+
+def test_similar_names_are_candidates_never_silent_links(store: Store) -> None:
+    write(store, "quickbooks", "customers", [("1", {"name": "Northwind Traders"})])
+    write(store, "salesforce", "customers", [("a1", {"name": "Northwind Tradres"})])
+    with store.session() as s:
+        assert len(s.exec(select(Customer)).all()) == 2
+        candidate = s.exec(select(IdentityCandidate)).scalars().one()
+    assert candidate.score >= 88 and candidate.status == "pending"
