@@ -46,6 +46,7 @@ class RunResult:
     api_calls: int = 0
     error: str | None = None
     seconds: float = 0.0
+    write_seconds: float = 0.0  # mapping + identity + store, HTTP excluded
 
     @property
     def total(self) -> PageCounts:
@@ -104,7 +105,7 @@ class SyncEngine:
             for name in STREAMS:
                 if name in streams:
                     result.counts[name] = self._sync_stream(
-                        connector, streams[name], run.id, full, cap, started, progress
+                        connector, streams[name], run.id, full, cap, started, progress, result
                     )
             quarantined = result.total.quarantined
             result.status = RunStatus.PARTIAL if quarantined else RunStatus.OK
@@ -141,6 +142,7 @@ class SyncEngine:
         cap: datetime,
         started: datetime,
         progress: Progress | None,
+        result: RunResult,
     ) -> PageCounts:
         system = connector.system
         writer = PageWriter(
@@ -169,10 +171,12 @@ class SyncEngine:
             stamps = [r.modified_at for r in page.records if r.modified_at is not None]
             if stamps:
                 newest = max([newest, *stamps] if newest else stamps)
+            writing = time.perf_counter()
             with self.store.session() as session:
                 counts.add(writer.write(session, page.records))
                 if stream.ordered and newest is not None:
                     self._advance(session, system, stream.name, since, newest, cap, page.records)
+            result.write_seconds += time.perf_counter() - writing
             if progress:
                 progress(system, stream.name, counts)
         with self.store.session() as session:

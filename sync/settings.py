@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from canonical.enums import System
@@ -24,12 +24,16 @@ class ConfigError(Exception):
     """A missing or wrong setting; the message names the key."""
 
 
-class SyncSettings(BaseModel):
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SyncSettings(_Section):
     lag_seconds: int = Field(default=60, ge=0, description="bookmark cap: run start minus this")
     page_size: int | None = Field(default=None, ge=1, description="override every page size")
 
 
-class SystemOfRecord(BaseModel):
+class SystemOfRecord(_Section):
     """Which system wins, per object and optionally per field (``invoice.balance``)."""
 
     default: list[str] = Field(default_factory=lambda: [s.value for s in DEFAULT_PRIORITY])
@@ -51,7 +55,7 @@ class SystemOfRecord(BaseModel):
         )
 
 
-class ReconcilerSettings(BaseModel):
+class ReconcilerSettings(_Section):
     rules_path: Path | None = None
 
 

@@ -1,0 +1,210 @@
+"""Bank-file intake: detect, parse, map and store remittances, once.
+
+Re-ingesting a file creates nothing new: every remittance carries the parser's
+de-duplication key as ``Remittance.source_key``. A bad record is reported (file, line or
+element, reason) and left out; the file's other records are committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import col, select
+
+from canonical.models import DEFAULT_TENANT, Remittance
+from canonical.store import Store
+from connectors.bankfiles import RawRemittance, parse_bank_file
+from mappings.bankfiles import remittance_from_raw
+from mappings.base import MappingError
+
+log = logging.getLogger(__name__)
+
+_KEY_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class IngestError:
+    """A record (or file) that was not ingested: where it is and why."""
+
+    file: str
+    location: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.location}: {self.reason}"
+
+
+@dataclass
+class FileIngest:
+    """What ingesting one file did. ``rejected`` counts errors (a broken file counts one)."""
+
+    path: str
+    format: str | None
+    new: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+
+    def reject(self, location: str, reason: str) -> None:
+        self.rejected += 1
+        self.errors.append(IngestError(Path(self.path).name, location, reason))
+
+
+@dataclass
+class IngestReport:
+    """Per-file counts and every error, in the order the files were given."""
+
+    files: list[FileIngest] = field(default_factory=list)
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.files)
+
+    @property
+    def duplicate(self) -> int:
+        return sum(f.duplicate for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def errors(self) -> list[IngestError]:
+        return [e for f in self.files for e in f.errors]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "new": self.new,
+            "duplicate": self.duplicate,
+            "rejected": self.rejected,
+            "files": [
+                {
+                    "path": f.path,
+                    "format": f.format,
+                    "new": f.new,
+                    "duplicate": f.duplicate,
+                    "rejected": f.rejected,
+                    "errors": [
+                        {"file": e.file, "location": e.location, "reason": e.reason}
+                        for e in f.errors
+                    ],
+                }
+                for f in self.files
+            ],
+        }
+
+
+def ingest_files(store: Store, paths: Sequence[Path], tenant: str = DEFAULT_TENANT) -> IngestReport:
+    """Ingest bank files into the store; safe to repeat with the same files."""
+    report = IngestReport()
+    for path in paths:
+        report.files.append(ingest_file(store, Path(path), tenant))
+    return report
+
+
+def ingest_file(store: Store, path: Path, tenant: str = DEFAULT_TENANT) -> FileIngest:
+    """Ingest one bank file (see :func:`ingest_files`)."""
+    parsed = parse_bank_file(path)
+    outcome = FileIngest(path=str(path), format=parsed.format.value if parsed.format else None)
+    for error in parsed.errors:
+        outcome.reject(error.location, error.reason)
+    mapped: list[tuple[RawRemittance, Remittance]] = []
+    seen: set[str] = set()
+    for raw in parsed.records:
+        if raw.dedup_key in seen:
+            outcome.duplicate += 1
+            continue
+        seen.add(raw.dedup_key)
+        try:
+            mapped.append((raw, remittance_from_raw(raw, tenant)))
+        except MappingError as exc:
+            outcome.reject(f"{raw.location}, {exc.field}", exc.reason)
+    if mapped:
+        try:
+            _store_all(store, mapped, tenant, outcome)
+        except (IntegrityError, DBAPIError):
+            # another ingest of the same file raced us, or one row is unstorable:
+            # fall back to one transaction per record so the good ones still land
+            for raw, _ in mapped:
+                _store_one(store, raw, tenant, outcome)
+    log.info(
+        "ingested %s (%s): %d new, %d duplicate, %d rejected",
+        path.name,
+        outcome.format,
+        outcome.new,
+        outcome.duplicate,
+        outcome.rejected,
+    )
+    return outcome
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _existing_keys(session: Any, keys: list[str]) -> dict[str, str]:
+    """source_key -> tenant for the keys already stored."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(keys, _KEY_CHUNK):
+        rows = session.exec(
+            select(Remittance.source_key, Remittance.tenant).where(
+                col(Remittance.source_key).in_(chunk)
+            )
+        ).all()
+        found.update({key: owner for key, owner in rows})
+    return found
+
+
+def _store_all(
+    store: Store,
+    mapped: list[tuple[RawRemittance, Remittance]],
+    tenant: str,
+    outcome: FileIngest,
+) -> None:
+    """All new records of a file in one transaction; counts change only once it commits."""
+    new = duplicate = 0
+    foreign: list[RawRemittance] = []
+    with store.session() as session:
+        existing = _existing_keys(session, [r.source_key for _, r in mapped])
+        for raw, remittance in mapped:
+            owner = existing.get(remittance.source_key)
+            if owner is None:
+                session.add(remittance)
+                new += 1
+            elif owner == tenant:
+                duplicate += 1
+            else:
+                foreign.append(raw)
+        session.flush()
+    outcome.new += new
+    outcome.duplicate += duplicate
+    for raw in foreign:
+        outcome.reject(raw.location, "already ingested for another tenant")
+
+
+def _store_one(store: Store, raw: RawRemittance, tenant: str, outcome: FileIngest) -> None:
+    remittance = remittance_from_raw(raw, tenant)
+    try:
+        with store.session() as session:
+            owner = _existing_keys(session, [remittance.source_key]).get(remittance.source_key)
+            if owner is None:
+                session.add(remittance)
+                session.flush()
+    except IntegrityError:
+        owner = tenant  # stored by a concurrent ingest between our check and our insert
+    except DBAPIError as exc:
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        outcome.reject(raw.location, f"could not be stored: {reason}")
+        return
+    if owner is None:
+        outcome.new += 1
+    elif owner == tenant:
+        outcome.duplicate += 1
+    else:
+        outcome.reject(raw.location, "already ingested for another tenant")
