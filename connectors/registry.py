@@ -45,7 +45,10 @@ class SystemEntry:
             raise ValueError(f"config error: {self.name}.{key}: {first['msg']}") from None
 
     def build(
-        self, config: dict[str, Any] | BaseModel, tokens: TokenStore, policy: RetryPolicy | None = None
+        self,
+        config: dict[str, Any] | BaseModel,
+        tokens: TokenStore,
+        policy: RetryPolicy | None = None,
     ) -> Connector:
         connector: Connector = self.connector(  # type: ignore[call-arg]
             self.parse_config(config), tokens, policy=policy

@@ -23,6 +23,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+if not console.is_terminal:
+    console = Console(width=140)
 err = Console(stderr=True)
 
 ConfigOption = Annotated[

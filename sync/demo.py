@@ -52,7 +52,7 @@ def run_demo(workdir: Path, *, console: Console, customers: int = 300, invoices:
             code = 0 if all(r.error is None for r in results) else 1
             from sync.demo_cash import reconcile_sample_bank_file
 
-            code = max(code, reconcile_sample_bank_file(runtime.store, world, workdir, console))
+            code = max(code, reconcile_sample_bank_file(runtime.store, workdir, console))
         finally:
             runtime.close()
     return code

@@ -17,12 +17,19 @@ from typing import Any
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from connectors.sandbox.world import World
 
 Handler = Callable[..., Response]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: a sandbox's requests are counted, not printed."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
 
 
 @dataclass
@@ -172,7 +179,9 @@ class SandboxServer(ABC):
 
     def start(self, port: int = 0) -> str:
         """Serve on a free loopback port in a background thread; returns the base URL."""
-        self._server = make_server("127.0.0.1", port, self.wsgi, threaded=True)
+        self._server = make_server(
+            "127.0.0.1", port, self.wsgi, threaded=True, request_handler=_QuietHandler
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"{self.system}-sandbox", daemon=True
         )
