@@ -37,7 +37,16 @@ class Runtime:
             lag=timedelta(seconds=self.settings.sync.lag_seconds),
             home_currency=self.settings.home_currency,
             system_of_record=self.settings.system_of_record,
+            mapping_options={
+                system: self.mapping_options(system)
+                for system in self.settings.configured_systems()
+            },
         )
+
+    def mapping_options(self, system: str) -> dict[str, object]:
+        """Per-customer setup a system's mappings need (e.g. Salesforce object names)."""
+        options = getattr(self.config(system), "mapping_options", None)
+        return dict(options()) if callable(options) else {}
 
     def config(self, system: str) -> BaseModel:
         raw = self.settings.system_config(system)

@@ -1,0 +1,59 @@
+"""Salesforce's error table: REST bodies are ``[{"message", "errorCode", "fields"}]``.
+
+The OAuth token endpoint answers ``{"error", "error_description"}`` instead; both are read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+
+import requests
+
+from connectors.errors import ErrorKind
+from connectors.http import ErrorRule, ErrorTable
+
+
+def salesforce_body_errors(response: requests.Response) -> Sequence[tuple[str, str]]:
+    """(errorCode, message) pairs of a REST or OAuth error body; () for anything else."""
+    if response.status_code < 300 or not response.content:
+        return ()
+    body = json.loads(response.content, parse_float=Decimal)
+    if isinstance(body, dict) and "error" in body:
+        return [(str(body["error"]), str(body.get("error_description") or body["error"]))]
+    if isinstance(body, dict):
+        body = [body]
+    out: list[tuple[str, str]] = []
+    for item in body if isinstance(body, list) else []:
+        if isinstance(item, dict) and "errorCode" in item:
+            message = str(item.get("message") or "").strip()
+            fields = item.get("fields") or []
+            if fields:
+                message = f"{message} (fields: {', '.join(map(str, fields))})"
+            out.append((str(item["errorCode"]), message))
+    return out
+
+
+SALESFORCE_RULES: tuple[ErrorRule, ...] = (
+    ErrorRule(ErrorKind.REFRESH, status=401, code="INVALID_SESSION_ID"),
+    # The org's daily API allowance is spent: retrying only burns more of tomorrow's. The
+    # connector stops for this run; the next scheduled run resumes from its bookmark.
+    ErrorRule(ErrorKind.AUTH, status=403, code="REQUEST_LIMIT_EXCEEDED"),
+    # The object/field names in the configuration do not exist in this org.
+    ErrorRule(ErrorKind.AUTH, code="INVALID_FIELD"),
+    ErrorRule(ErrorKind.AUTH, code="INVALID_TYPE"),
+    ErrorRule(ErrorKind.AUTH, code="MALFORMED_QUERY"),
+    ErrorRule(ErrorKind.AUTH, code="API_DISABLED_FOR_ORG"),
+    ErrorRule(ErrorKind.RETRY, code="SERVER_UNAVAILABLE"),
+    ErrorRule(ErrorKind.RETRY, code="UNABLE_TO_LOCK_ROW"),
+    ErrorRule(ErrorKind.CONFLICT, status=412),
+    # OAuth: wrong client id/secret, user, password or key.
+    ErrorRule(ErrorKind.AUTH, status=400, code="invalid_grant"),
+    ErrorRule(ErrorKind.AUTH, status=400, code="invalid_client_id"),
+    ErrorRule(ErrorKind.AUTH, status=400, code="invalid_client"),
+    ErrorRule(ErrorKind.AUTH, status=400, code="unsupported_grant_type"),
+    ErrorRule(ErrorKind.AUTH, status=400, code="invalid_request"),
+)
+
+SALESFORCE_ERRORS = ErrorTable(SALESFORCE_RULES, salesforce_body_errors)

@@ -1,0 +1,22 @@
+"""Salesforce raw records <-> canonical records, per the org's configured schema.
+
+Pass the org's schema as ``MappingContext(options={"schema": config.objects})`` (a
+:class:`~mappings.salesforce.schema.SalesforceSchema`, its dict, or a preset name). Without
+it the shipped preset whose objects include the record's SObject is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from canonical.records import RecordIn
+from connectors.base import RawRecord
+from mappings.base import MappingContext
+from mappings.salesforce import credit_memo, customer, invoice, payment
+
+MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
+    "customers": customer.to_canonical,
+    "invoices": invoice.to_canonical,
+    "credit_memos": credit_memo.to_canonical,
+    "payments": payment.to_canonical,
+}

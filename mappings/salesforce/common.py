@@ -1,0 +1,160 @@
+"""What every Salesforce mapping shares: the org's schema, origin fields, links, money."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from canonical.enums import DocumentStatus
+from canonical.money import Money
+from connectors.base import RawRecord
+from mappings.base import (
+    MappingContext,
+    MappingError,
+    iso_date,
+    iso_datetime,
+    money,
+    optional_text,
+)
+from mappings.salesforce.schema import (
+    DEFAULT_PRESET,
+    DocumentSpec,
+    SalesforceSchema,
+    load_preset,
+    preset_names,
+)
+
+SYSTEM = "salesforce"
+
+
+def schema_for(record: RawRecord, ctx: MappingContext) -> SalesforceSchema:
+    """The org's schema: ``ctx.options["schema"]`` (a schema or its mapping), else the
+    shipped preset whose objects include the record's SObject, else the default preset."""
+    given = ctx.option("schema")
+    if isinstance(given, SalesforceSchema):
+        return given
+    if isinstance(given, Mapping):
+        return SalesforceSchema.model_validate(dict(given))
+    if isinstance(given, str):
+        return load_preset(given)
+    default = load_preset(DEFAULT_PRESET)
+    if _owns(default, record):
+        return default
+    for name in preset_names():
+        schema = load_preset(name)
+        if _owns(schema, record):
+            return schema
+    return default
+
+
+def _owns(schema: SalesforceSchema, record: RawRecord) -> bool:
+    return schema.spec_for_object(record.object_type) is not None
+
+
+def origin(record: RawRecord) -> dict[str, Any]:
+    """The RecordIn fields every mapping sets the same way."""
+    modified = record.modified_at
+    if modified is None:
+        stamp = record.payload.get("SystemModstamp") or record.payload.get("deletedDate")
+        try:
+            modified = iso_datetime(stamp)
+        except ValueError as exc:
+            raise MappingError("SystemModstamp", str(exc)) from exc
+    return {
+        "system": SYSTEM,
+        "object_type": record.object_type,
+        "remote_id": record.remote_id,
+        "remote_version": record.remote_version
+        or optional_text(record.payload.get("LastModifiedDate")),
+        "modified_at": modified,
+        "deleted": record.deleted,
+    }
+
+
+def value(payload: Mapping[str, Any], field: str | None) -> Any:
+    """A field's value; None when the org has no such field configured or it is empty."""
+    if not field:
+        return None
+    result = payload.get(field)
+    return None if result == "" else result
+
+
+def required(payload: Mapping[str, Any], field: str) -> Any:
+    result = value(payload, field)
+    if result is None:
+        raise MappingError(field, "is required but missing")
+    return result
+
+
+def text_of(payload: Mapping[str, Any], field: str | None) -> str | None:
+    try:
+        return optional_text(value(payload, field))
+    except ValueError as exc:
+        raise MappingError(str(field), str(exc)) from exc
+
+
+def date_of(payload: Mapping[str, Any], field: str | None) -> date | None:
+    """A date field (a dateTime is cut to its date)."""
+    try:
+        return iso_date(value(payload, field))
+    except ValueError as exc:
+        raise MappingError(str(field), str(exc)) from exc
+
+
+def links(payload: Mapping[str, Any], link_fields: Mapping[str, str]) -> dict[str, str]:
+    """Other systems' ids the record carries in its configured link fields."""
+    out: dict[str, str] = {}
+    for system, field in link_fields.items():
+        linked = text_of(payload, field)
+        if linked:
+            out[system] = linked
+    return out
+
+
+def currency(payload: Mapping[str, Any], field: str | None, ctx: MappingContext) -> str:
+    """The record's currency field, else ``ctx.options["currency"]``, else home currency."""
+    code = text_of(payload, field)
+    return code or str(ctx.option("currency") or ctx.home_currency)
+
+
+def amount(payload: Mapping[str, Any], field: str | None, code: str) -> Money:
+    if not field:
+        raise MappingError("<unconfigured>", "an amount field is not configured")
+    raw = value(payload, field)
+    if raw is None:
+        raise MappingError(field, "is required but missing")
+    return money(raw, code, field)
+
+
+def optional_amount(payload: Mapping[str, Any], field: str | None, code: str) -> Money | None:
+    if not field or value(payload, field) is None:
+        return None
+    return money(payload[field], code, field)
+
+
+def document_status(
+    spec: DocumentSpec, payload: Mapping[str, Any], total: Money, balance: Money
+) -> DocumentStatus:
+    """The configured picklist value mapped to a status; an open document with nothing left
+    to pay is paid."""
+    wire = text_of(payload, spec.status)
+    if spec.status and wire is not None:
+        mapped = spec.status_map.get(wire)
+        if mapped is None:
+            known = ", ".join(sorted(spec.status_map)) or "none configured"
+            raise MappingError(spec.status, f"unknown status {wire!r} (configured: {known})")
+        try:
+            status = DocumentStatus(mapped)
+        except ValueError as exc:
+            raise MappingError(spec.status, f"status_map gives {mapped!r}: {exc}") from exc
+    else:
+        status = DocumentStatus.OPEN
+    if status is DocumentStatus.OPEN and balance.is_zero() and total.amount != Decimal(0):
+        return DocumentStatus.PAID
+    return status
+
+
+def zero(ctx: MappingContext) -> Money:
+    return Money.zero(str(ctx.option("currency") or ctx.home_currency))

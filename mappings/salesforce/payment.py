@@ -1,0 +1,156 @@
+"""Salesforce payment with its application rows -> PaymentIn.
+
+A payment record carries its applications in the child subquery (``Payment_Applications__r``
+or ``PaymentLinesInvoice``); rows flagged as unapplied are reversals and are left out. A row
+naming a credit memo (custom objects) means the credit memo, not cash, pays the invoice: it
+yields a credit-memo entry and an invoice entry of the same amount. In Revenue Cloud such an
+application is its own object (``CreditMemoInvApplication``), mapped to a zero-amount
+payment with those two entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from canonical.enums import PaymentStatus
+from canonical.money import Money
+from canonical.records import AppliedIn, PaymentIn
+from connectors.base import RawRecord
+from mappings.base import MappingContext, MappingError, boolean
+from mappings.salesforce.common import (
+    amount,
+    currency,
+    date_of,
+    links,
+    optional_amount,
+    origin,
+    schema_for,
+    text_of,
+    value,
+    zero,
+)
+from mappings.salesforce.schema import ApplicationSpec, CreditApplicationSpec, PaymentSpec
+
+
+def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
+    if record.deleted:
+        return PaymentIn(
+            **origin(record),
+            customer_remote_id=None,
+            amount=zero(ctx),
+            status=PaymentStatus.DELETED,
+        )
+    schema = schema_for(record, ctx)
+    credit = schema.credit_application
+    if credit is not None and record.object_type == credit.sobject:
+        return _credit_application(record, credit, ctx)
+    return _payment(record, schema.payment, ctx)
+
+
+def _payment(record: RawRecord, spec: PaymentSpec, ctx: MappingContext) -> PaymentIn:
+    payload = record.payload
+    code = currency(payload, spec.currency, ctx)
+    total = amount(payload, spec.amount, code)
+    applied = _applications(payload, spec.applications, code)
+    unapplied = optional_amount(payload, spec.unapplied, code)
+    if unapplied is None:
+        cash = [a.amount for a in applied if a.target == "invoice"]
+        taken = [a.amount for a in applied if a.target == "credit_memo"]
+        unapplied = total - sum(cash, Money.zero(code)) + sum(taken, Money.zero(code))
+    return PaymentIn(
+        **origin(record),
+        links=links(payload, spec.links),
+        customer_remote_id=text_of(payload, spec.account),
+        amount=total,
+        unapplied=unapplied,
+        received_on=date_of(payload, spec.date),
+        method=text_of(payload, spec.method),
+        reference=text_of(payload, spec.reference) or text_of(payload, spec.number),
+        status=_status(payload, spec),
+        applied=applied,
+    )
+
+
+def _status(payload: Mapping[str, Any], spec: PaymentSpec) -> PaymentStatus:
+    wire = text_of(payload, spec.status)
+    if not spec.status or wire is None:
+        return PaymentStatus.POSTED
+    mapped = spec.status_map.get(wire)
+    if mapped is None:
+        known = ", ".join(sorted(spec.status_map)) or "none configured"
+        raise MappingError(spec.status, f"unknown status {wire!r} (configured: {known})")
+    try:
+        return PaymentStatus(mapped)
+    except ValueError as exc:
+        raise MappingError(spec.status, f"status_map gives {mapped!r}: {exc}") from exc
+
+
+def _applications(payload: Mapping[str, Any], spec: ApplicationSpec, code: str) -> list[AppliedIn]:
+    children = payload.get(spec.relationship)
+    if children is None:
+        return []
+    if not isinstance(children, Mapping) or not isinstance(children.get("records"), list):
+        raise MappingError(spec.relationship, "expected a subquery result with records")
+    out: list[AppliedIn] = []
+    for index, row in enumerate(children["records"]):
+        where = f"{spec.relationship}.records.{index}"
+        if _flag(row, spec.unapplied_flag, where):
+            continue
+        share = amount(row, spec.amount, code) if value(row, spec.amount) is not None else None
+        if share is None:
+            raise MappingError(f"{where}.{spec.amount}", "is required but missing")
+        memo = text_of(row, spec.credit_memo)
+        invoice = text_of(row, spec.invoice)
+        if memo:
+            out.append(AppliedIn(target="credit_memo", target_remote_id=memo, amount=share))
+        if invoice:
+            out.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=share))
+        if not memo and not invoice:
+            raise MappingError(f"{where}.{spec.invoice}", "names no invoice or credit memo")
+    return out
+
+
+def _credit_application(
+    record: RawRecord, spec: CreditApplicationSpec, ctx: MappingContext
+) -> PaymentIn:
+    payload = record.payload
+    code = currency(payload, spec.currency, ctx)
+    share = amount(payload, spec.amount, code)
+    memo = text_of(payload, spec.credit_memo)
+    invoice = text_of(payload, spec.invoice)
+    if not memo:
+        raise MappingError(spec.credit_memo, "is required but missing")
+    if not invoice:
+        raise MappingError(spec.invoice, "is required but missing")
+    reversed_ = _flag(payload, spec.unapplied_flag, spec.unapplied_flag or "")
+    applied = (
+        []
+        if reversed_
+        else [
+            AppliedIn(target="credit_memo", target_remote_id=memo, amount=share),
+            AppliedIn(target="invoice", target_remote_id=invoice, amount=share),
+        ]
+    )
+    return PaymentIn(
+        **origin(record),
+        links=links(payload, spec.links),
+        customer_remote_id=text_of(payload, spec.account),
+        amount=Money(Decimal(0), code),
+        unapplied=Money(Decimal(0), code),
+        received_on=date_of(payload, spec.date),
+        method="credit",
+        status=PaymentStatus.VOID if reversed_ else PaymentStatus.POSTED,
+        applied=applied,
+    )
+
+
+def _flag(row: Mapping[str, Any], field: str | None, where: str) -> bool:
+    raw = value(row, field)
+    if raw is None:
+        return False
+    try:
+        return boolean(raw)
+    except ValueError as exc:
+        raise MappingError(where, str(exc)) from exc

@@ -1,0 +1,251 @@
+"""Which Salesforce objects and fields hold receivables in an org: configuration, not code.
+
+Orgs differ: most keep invoices in custom objects (``Invoice__c``), some use the Revenue
+Cloud standard objects (``Invoice``, ``Payment``, ``PaymentLineInvoice``). A
+:class:`SalesforceSchema` names the SObject and the API field of every value arsync reads or
+writes. Two presets ship in ``presets/``; any value can be overridden on top of a preset::
+
+    SalesforceSchema.model_validate({"preset": "revenue_cloud",
+                                     "invoice": {"balance": "Open_Balance__c"}})
+
+The connector builds its SOQL from this schema and the mappings read the same one.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+PRESETS_DIR = Path(__file__).with_name("presets")
+DEFAULT_PRESET = "custom_objects"
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _check_name(value: str | None) -> str | None:
+    if value is not None and not _API_NAME.match(value):
+        raise ValueError(f"{value!r} is not a Salesforce API name")
+    return value
+
+
+class _Spec(BaseModel):
+    """One SObject: its API name, the API names of the fields arsync uses, and its links."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sobject: str
+    links: dict[str, str] = {}  # other system -> field holding that system's id
+    external_id: str | None = None  # External ID field used for idempotent upserts
+
+    _value_fields: tuple[str, ...] = ()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _api_names(cls, value: Any) -> Any:
+        return _check_name(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _link_names(self) -> _Spec:
+        for field_name in self.links.values():
+            _check_name(field_name)
+        return self
+
+    def field(self, attr: str) -> str | None:
+        """The API name configured for a logical attribute (None: the org has no such field)."""
+        value = getattr(self, attr)
+        return value if isinstance(value, str) else None
+
+    def select_fields(self) -> list[str]:
+        """Fields to SELECT: Id, the stamps, every configured value field and link field."""
+        names = ["Id", "SystemModstamp", "LastModifiedDate"]
+        names += [n for n in (self.field(a) for a in self._value_fields) if n]
+        names += list(self.links.values())
+        if self.external_id:
+            names.append(self.external_id)
+        return list(dict.fromkeys(names))
+
+
+class AccountSpec(_Spec):
+    """Customers. The AR summary fields are written back by push (None: not written)."""
+
+    name: str = "Name"
+    number: str | None = None
+    email: str | None = None
+    currency: str | None = None
+    open_balance: str | None = None
+    overdue_balance: str | None = None
+    oldest_overdue_days: str | None = None
+    aging_bucket: str | None = None
+    credit_hold: str | None = None
+
+    _value_fields = ("name", "number", "email", "currency", "credit_hold")
+
+
+class DocumentSpec(_Spec):
+    """An invoice or credit memo object. ``status_map``: wire picklist value -> canonical."""
+
+    number: str
+    account: str
+    total: str
+    balance: str
+    status: str | None = None
+    issue_date: str | None = None
+    due_date: str | None = None
+    currency: str | None = None
+    reference: str | None = None
+    paid_date: str | None = None
+    status_map: dict[str, str] = {}
+
+    _value_fields = (
+        "number",
+        "account",
+        "total",
+        "balance",
+        "status",
+        "issue_date",
+        "due_date",
+        "currency",
+        "reference",
+    )
+
+
+class ApplicationSpec(_Spec):
+    """Child rows of a payment that apply it to invoices (and credit memos)."""
+
+    relationship: str  # the child relationship name used in the payment's subquery
+    payment: str
+    invoice: str | None = None
+    credit_memo: str | None = None
+    amount: str
+    unapplied_flag: str | None = None  # rows with this flag true are reversals: skipped
+
+    _value_fields = ("payment", "invoice", "credit_memo", "amount", "unapplied_flag")
+
+    def select_fields(self) -> list[str]:
+        names = ["Id"] + [n for n in (self.field(a) for a in self._value_fields) if n]
+        return list(dict.fromkeys(names))
+
+
+class PaymentSpec(_Spec):
+    number: str | None = None
+    account: str
+    amount: str
+    unapplied: str | None = None
+    date: str | None = None
+    method: str | None = None
+    reference: str | None = None
+    status: str | None = None
+    currency: str | None = None
+    status_map: dict[str, str] = {}
+    applications: ApplicationSpec
+
+    _value_fields = (
+        "number",
+        "account",
+        "amount",
+        "unapplied",
+        "date",
+        "method",
+        "reference",
+        "status",
+        "currency",
+    )
+
+
+class CreditApplicationSpec(_Spec):
+    """A credit memo applied to an invoice as its own object (Revenue Cloud)."""
+
+    credit_memo: str
+    invoice: str
+    amount: str
+    account: str | None = None
+    date: str | None = None
+    unapplied_flag: str | None = None
+    currency: str | None = None
+
+    _value_fields = (
+        "credit_memo",
+        "invoice",
+        "amount",
+        "account",
+        "date",
+        "unapplied_flag",
+        "currency",
+    )
+
+
+class SalesforceSchema(BaseModel):
+    """The org's receivables objects, from a preset plus overrides."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    preset: str = DEFAULT_PRESET
+    account: AccountSpec
+    invoice: DocumentSpec
+    credit_memo: DocumentSpec
+    payment: PaymentSpec
+    credit_application: CreditApplicationSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _start_from_preset(cls, data: Any) -> Any:
+        if isinstance(data, cls) or not isinstance(data, Mapping):
+            return data
+        preset = data.get("preset", DEFAULT_PRESET)
+        merged = _deep_merge(preset_data(preset), data)
+        merged["preset"] = preset
+        return merged
+
+    def spec_for_object(self, sobject: str) -> _Spec | None:
+        """The spec whose SObject is ``sobject`` (payment applications excluded)."""
+        specs: list[_Spec | None] = [
+            self.account,
+            self.invoice,
+            self.credit_memo,
+            self.payment,
+            self.credit_application,
+        ]
+        for spec in specs:
+            if spec is not None and spec.sobject == sobject:
+                return spec
+        return None
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
+
+
+@lru_cache(maxsize=8)
+def _preset_text(name: str) -> str:
+    path = PRESETS_DIR / f"{name}.toml"
+    if not path.is_file():
+        raise ValueError(f"unknown Salesforce preset {name!r}; known: {', '.join(preset_names())}")
+    return path.read_text(encoding="utf-8")
+
+
+def preset_data(name: str) -> dict[str, Any]:
+    """The raw preset as a fresh dict (safe to modify)."""
+    return tomllib.loads(_preset_text(name))
+
+
+@lru_cache(maxsize=8)
+def load_preset(name: str = DEFAULT_PRESET) -> SalesforceSchema:
+    """A shipped preset: ``custom_objects`` or ``revenue_cloud``."""
+    return SalesforceSchema.model_validate({"preset": name})
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        elif isinstance(value, BaseModel):
+            out[key] = value.model_dump()
+        else:
+            out[key] = value
+    return out
