@@ -152,11 +152,13 @@ class Remittance(SQLModel, table=True):
     "reason"}`` dicts (amounts as strings) carried by the source itself.
     """
 
+    __table_args__ = (UniqueConstraint("tenant", "source_key", name="uq_remittance_source"),)
+
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     tenant: str = Field(default=DEFAULT_TENANT, index=True, max_length=64)
     source: str = Field(max_length=32)  # bai2, camt.053, camt.054, nacha, edi820, stripe, ...
     source_file: str | None = Field(default=None, max_length=512)
-    source_key: str = Field(unique=True, max_length=128)  # de-duplication key
+    source_key: str = Field(max_length=128)  # de-duplication key, unique per tenant
     currency: str = Field(max_length=3)
     amount_minor: int = _minor()
     value_date: date | None = None

@@ -148,16 +148,16 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
-def _existing_keys(session: Any, keys: list[str]) -> dict[str, str]:
-    """source_key -> tenant for the keys already stored."""
-    found: dict[str, str] = {}
+def _existing_keys(session: Any, keys: list[str], tenant: str) -> set[str]:
+    """The keys this tenant has already stored."""
+    found: set[str] = set()
     for chunk in _chunks(keys, _KEY_CHUNK):
         rows = session.exec(
-            select(Remittance.source_key, Remittance.tenant).where(
-                col(Remittance.source_key).in_(chunk)
+            select(Remittance.source_key).where(
+                Remittance.tenant == tenant, col(Remittance.source_key).in_(chunk)
             )
         ).all()
-        found.update({key: owner for key, owner in rows})
+        found.update(rows)
     return found
 
 
@@ -169,42 +169,36 @@ def _store_all(
 ) -> None:
     """All new records of a file in one transaction; counts change only once it commits."""
     new = duplicate = 0
-    foreign: list[RawRemittance] = []
     with store.session() as session:
-        existing = _existing_keys(session, [r.source_key for _, r in mapped])
-        for raw, remittance in mapped:
-            owner = existing.get(remittance.source_key)
-            if owner is None:
-                session.add(remittance)
-                new += 1
-            elif owner == tenant:
+        existing = _existing_keys(session, [r.source_key for _, r in mapped], tenant)
+        for _, remittance in mapped:
+            if remittance.source_key in existing:
                 duplicate += 1
             else:
-                foreign.append(raw)
+                session.add(remittance)
+                new += 1
         session.flush()
     outcome.new += new
     outcome.duplicate += duplicate
-    for raw in foreign:
-        outcome.reject(raw.location, "already ingested for another tenant")
 
 
 def _store_one(store: Store, raw: RawRemittance, tenant: str, outcome: FileIngest) -> None:
     remittance = remittance_from_raw(raw, tenant)
     try:
         with store.session() as session:
-            owner = _existing_keys(session, [remittance.source_key]).get(remittance.source_key)
-            if owner is None:
+            known = remittance.source_key in _existing_keys(
+                session, [remittance.source_key], tenant
+            )
+            if not known:
                 session.add(remittance)
                 session.flush()
     except IntegrityError:
-        owner = tenant  # stored by a concurrent ingest between our check and our insert
+        known = True  # stored by a concurrent ingest between our check and our insert
     except DBAPIError as exc:
         reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
         outcome.reject(raw.location, f"could not be stored: {reason}")
         return
-    if owner is None:
-        outcome.new += 1
-    elif owner == tenant:
+    if known:
         outcome.duplicate += 1
     else:
-        outcome.reject(raw.location, "already ingested for another tenant")
+        outcome.new += 1

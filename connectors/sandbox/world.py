@@ -172,9 +172,8 @@ class World:
         for invoice in world.invoices:
             by_customer.setdefault(invoice.customer_key, []).append(invoice)
 
-        memo_key = 0
-        for invoice in rng.sample(world.invoices, k=max(1, len(world.invoices) // 10)):
-            memo_key += 1
+        memo_sample = rng.sample(world.invoices, k=max(1, len(world.invoices) // 10))
+        for memo_key, invoice in enumerate(memo_sample, start=1):
             amount = (invoice.total * Decimal(rng.choice((5, 10, 20, 50))) / 100).quantize(
                 Decimal("0.01")
             )

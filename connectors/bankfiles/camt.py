@@ -1,0 +1,409 @@
+"""ISO 20022 camt.053 (statement) and camt.054 (debit/credit notification), any version.
+
+Elements are matched by local name, so every version from .02 to .14 reads the same. Each
+credit ``TxDtls`` (or the entry itself when it has none) is one remittance. Errors name the
+element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+
+from lxml import etree
+
+from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_date
+from connectors.bankfiles.records import (
+    BankFileError,
+    BankFileFormat,
+    ParseResult,
+    RawRemittance,
+    RecordError,
+    RefKind,
+    StructuredRef,
+    clean,
+    dedup_key,
+    is_rf_reference,
+)
+
+_CONTAINERS = {
+    "BkToCstmrStmt": (BankFileFormat.CAMT_053, "Stmt"),
+    "BkToCstmrDbtCdtNtfctn": (BankFileFormat.CAMT_054, "Ntfctn"),
+}
+_DOC_KINDS = {
+    "CINV": RefKind.INVOICE,
+    "DEBN": RefKind.INVOICE,
+    "HIRI": RefKind.INVOICE,
+    "CMCN": RefKind.OTHER,
+    "CREN": RefKind.CREDIT_MEMO,
+    "PUOR": RefKind.PO,
+}
+_DATE_FORMATS = ("%Y-%m-%d",)
+
+
+def _xml_parser() -> etree.XMLParser:
+    """No entity expansion, no network: bank files come from outside."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+
+
+def _local(el: etree._Element) -> str:
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _kids(el: etree._Element | None, name: str) -> list[etree._Element]:
+    """Children named ``name`` in any namespace (or none)."""
+    if el is None:
+        return []
+    return el.findall("{*}" + name)
+
+
+@lru_cache(maxsize=256)
+def _any_namespace(path: tuple[str, ...]) -> str:
+    return "/".join("{*}" + name for name in path)
+
+
+def _find(el: etree._Element | None, *path: str) -> etree._Element | None:
+    """The first element at ``path`` below ``el``, matching local names only."""
+    if el is None:
+        return None
+    return el.find(_any_namespace(path))
+
+
+def _text(el: etree._Element | None, *path: str) -> str | None:
+    node = _find(el, *path)
+    if node is None or node.text is None:
+        return None
+    return node.text.strip() or None
+
+
+def element_path(el: etree._Element) -> str:
+    """``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]`` with the line the element starts on."""
+    parts: list[str] = []
+    node: etree._Element | None = el
+    while node is not None:
+        parent = node.getparent()
+        name = _local(node)
+        if parent is None:
+            parts.append(name)
+        else:
+            parts.append(f"{name}[{_kids(parent, name).index(node) + 1}]")
+        node = parent
+    return "/" + "/".join(reversed(parts)) + f" (line {el.sourceline})"
+
+
+def _where(el: etree._Element | None, fallback: etree._Element, *names: str) -> str:
+    if el is not None:
+        return element_path(el)
+    return f"{element_path(fallback)}: {'/'.join(names)}"
+
+
+@dataclass(frozen=True)
+class _Report:
+    fmt: BankFileFormat
+    path: str
+    index: int
+    report_id: str
+    account: str | None
+
+
+def parse_camt(data: bytes, source_file: str) -> ParseResult:
+    """Credit transactions of a camt.053 or camt.054 document."""
+    result = ParseResult(source_file=source_file, format=None)
+    try:
+        root = etree.fromstring(data, _xml_parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else "?"
+        result.errors.append(
+            RecordError(source_file, f"line {line}", f"not well-formed XML: {exc.msg}")
+        )
+        return result
+    container = next((c for c in root if isinstance(c.tag, str)), None)
+    if _local(root) != "Document" or container is None or _local(container) not in _CONTAINERS:
+        result.errors.append(
+            RecordError(
+                source_file,
+                element_path(root),
+                "not a camt.053 or camt.054 document (expected Document/BkToCstmrStmt or "
+                "Document/BkToCstmrDbtCdtNtfctn)",
+            )
+        )
+        return result
+    fmt, report_name = _CONTAINERS[_local(container)]
+    result.format = fmt
+    for index, report_el in enumerate(_kids(container, report_name), start=1):
+        account = _find(report_el, "Acct", "Id")
+        report = _Report(
+            fmt=fmt,
+            path=f"/{_local(root)}/{_local(container)}[1]/{report_name}[{index}]",
+            index=index,
+            report_id=_text(report_el, "Id") or "",
+            account=_text(account, "IBAN") or _text(account, "Othr", "Id"),
+        )
+        for entry_index, entry in enumerate(_kids(report_el, "Ntry"), start=1):
+            entry_path = f"{report.path}/Ntry[{entry_index}]"
+            for tx_index, tx, tx_path in _transactions(entry):
+                try:
+                    remittance = _remittance(
+                        source_file, report, entry, entry_index, tx, tx_index, entry_path + tx_path
+                    )
+                except BankFileError as exc:
+                    result.errors.append(
+                        RecordError(
+                            source_file,
+                            exc.location,
+                            exc.reason,
+                            etree.tostring(tx if tx is not None else entry, encoding="unicode"),
+                        )
+                    )
+                    continue
+                if remittance is not None:
+                    result.records.append(remittance)
+    return result
+
+
+def _transactions(entry: etree._Element) -> Iterator[tuple[int, etree._Element | None, str]]:
+    """(position in the entry, TxDtls or None for an entry without any, its relative path)."""
+    position = 0
+    for d, details in enumerate(_kids(entry, "NtryDtls"), start=1):
+        for t, tx in enumerate(_kids(details, "TxDtls"), start=1):
+            position += 1
+            yield position, tx, f"/NtryDtls[{d}]/TxDtls[{t}]"
+    if position == 0:
+        yield 0, None, ""
+
+
+def _date_at(
+    text: str | None, el: etree._Element | None, fallback: etree._Element, name: str
+) -> date | None:
+    try:
+        return parse_date(text, _DATE_FORMATS, "")
+    except BankFileError as exc:
+        raise BankFileError(_where(el, fallback, name), exc.reason) from exc
+
+
+def _decimal_at(el: etree._Element, text: str | None = None, suffix: str = "") -> Decimal:
+    """An amount from an element; the (costly) element path is only built for an error."""
+    try:
+        return decimal_amount(el.text if text is None else text, "")
+    except BankFileError as exc:
+        raise BankFileError(element_path(el) + suffix, exc.reason) from exc
+
+
+def _amount(el: etree._Element, what: str) -> tuple[Decimal, str]:
+    amount = _decimal_at(el, suffix=f", {what}")
+    try:
+        return amount, currency_code(el.get("Ccy"), "")
+    except BankFileError as exc:
+        raise BankFileError(f"{element_path(el)}, Ccy", exc.reason) from exc
+
+
+def _status(entry: etree._Element) -> str:
+    return (_text(entry, "Sts", "Cd") or _text(entry, "Sts") or "").upper()
+
+
+def _date(el: etree._Element | None) -> str | None:
+    return _text(el, "Dt") or ((_text(el, "DtTm") or "")[:10] or None)
+
+
+def _remittance(
+    source_file: str,
+    report: _Report,
+    entry: etree._Element,
+    entry_index: int,
+    tx: etree._Element | None,
+    tx_index: int,
+    path: str,
+) -> RawRemittance | None:
+    indicator = (_text(tx, "CdtDbtInd") or _text(entry, "CdtDbtInd") or "").upper()
+    if indicator not in ("CRDT", "DBIT"):
+        raise BankFileError(
+            _where(_find(entry, "CdtDbtInd"), entry, "CdtDbtInd"),
+            f"must be CRDT or DBIT, got {indicator or 'nothing'!r}",
+        )
+    reversal = (_text(entry, "RvslInd") or "").lower() == "true"
+    if indicator != "CRDT" or reversal or _status(entry) == "INFO":
+        return None
+    # the transaction's own amount (v3+), else the booked transaction amount, else instructed
+    amount_el = next(
+        (
+            found
+            for found in (
+                _find(tx, "Amt"),
+                _find(tx, "AmtDtls", "TxAmt", "Amt"),
+                _find(tx, "AmtDtls", "InstdAmt", "Amt"),
+            )
+            if found is not None
+        ),
+        None,
+    )
+    if amount_el is None:
+        tx_count = sum(len(_kids(d, "TxDtls")) for d in _kids(entry, "NtryDtls"))
+        if tx is not None and tx_count > 1:
+            raise BankFileError(
+                element_path(tx), "no amount on a transaction of an entry with several"
+            )
+        amount_el = _find(entry, "Amt")
+    if amount_el is None:
+        raise BankFileError(_where(None, entry, "Amt"), "the entry has no amount")
+    amount, currency = _amount(amount_el, "amount")
+    if amount < 0:
+        raise BankFileError(element_path(amount_el), f"amount must not be negative: {amount}")
+    if amount == 0:
+        return None
+    value_date_text = _date(_find(entry, "ValDt")) or _date(_find(entry, "BookgDt"))
+    value_date = _date_at(value_date_text, _find(entry, "ValDt"), entry, "ValDt")
+    parties = _find(tx, "RltdPties")
+    payer_name = (
+        _text(parties, "Dbtr", "Nm")
+        or _text(parties, "Dbtr", "Pty", "Nm")
+        or _text(parties, "UltmtDbtr", "Nm")
+        or _text(parties, "UltmtDbtr", "Pty", "Nm")
+    )
+    payer_account_el = _find(parties, "DbtrAcct", "Id")
+    iban = _text(payer_account_el, "IBAN")
+    other_account = _text(payer_account_el, "Othr", "Id")
+    remittance_info = _find(tx, "RmtInf")
+    free_parts = [t.text or "" for t in _kids(remittance_info, "Ustrd")]
+    free_parts.append(_text(tx, "AddtlTxInf") or "")
+    if tx is None:
+        free_parts.append(_text(entry, "AddtlNtryInf") or "")
+    refs: list[StructuredRef] = []
+    for strd in _kids(remittance_info, "Strd"):
+        refs.extend(_structured(strd))
+    end_to_end = _text(tx, "Refs", "EndToEndId")
+    if end_to_end and end_to_end.upper() == "NOTPROVIDED":
+        end_to_end = None
+    bank_reference = _text(tx, "Refs", "AcctSvcrRef") or _text(entry, "AcctSvcrRef")
+    key = dedup_key(
+        report.fmt,
+        report.report_id,
+        report.account or "",
+        report.index,
+        entry_index,
+        _text(entry, "NtryRef") or "",
+        tx_index,
+        bank_reference or "",
+        end_to_end or "",
+        amount,
+        currency,
+    )
+    location_el = tx if tx is not None else entry
+    return RawRemittance(
+        format=report.fmt,
+        source_file=source_file,
+        location=f"{path} (line {location_el.sourceline})",
+        line=location_el.sourceline if isinstance(location_el.sourceline, int) else None,
+        amount=amount,
+        currency=currency,
+        dedup_key=key,
+        raw=etree.tostring(location_el, encoding="unicode", with_tail=False),
+        value_date=value_date,
+        payer_name=clean(payer_name),
+        payer_account=other_account if not iban else None,
+        payer_iban=iban.replace(" ", "").upper() if iban else None,
+        bank_reference=bank_reference,
+        end_to_end_id=end_to_end,
+        free_text=clean(" ".join(free_parts)),
+        structured_refs=tuple(refs),
+    )
+
+
+def _doc_kind(doc: etree._Element) -> RefKind:
+    code = (_text(doc, "Tp", "CdOrPrtry", "Cd") or "").upper()
+    if code:
+        return _DOC_KINDS.get(code, RefKind.OTHER)
+    proprietary = (_text(doc, "Tp", "CdOrPrtry", "Prtry") or "").upper()
+    if "CREDIT" in proprietary or proprietary in ("CN", "CM", "CRN"):
+        return RefKind.CREDIT_MEMO
+    if "INV" in proprietary or not proprietary:
+        return RefKind.INVOICE
+    return RefKind.OTHER
+
+
+def _structured(strd: etree._Element) -> list[StructuredRef]:
+    """One Strd block: its referred documents and creditor reference, with its amounts."""
+    amounts = _find(strd, "RfrdDocAmt")
+    paid = _optional_amount(_find(amounts, "RmtdAmt"))
+    credit_note = _optional_amount(_find(amounts, "CdtNoteAmt"))
+    if paid is None and credit_note is not None:
+        paid = -credit_note  # a credit note taken reduces what is paid
+    due = _optional_amount(_find(amounts, "DuePyblAmt"))
+    discount = _discount(amounts)
+    adjustment, reason = _adjustment(amounts)
+    docs = _kids(strd, "RfrdDocInf")
+    refs: list[StructuredRef] = []
+    for doc in docs:
+        number = _text(doc, "Nb")
+        if not number:
+            continue
+        related = _find(doc, "RltdDt")
+        related_text = _text(related, "Dt") or _text(doc, "RltdDt")
+        with_amounts = len(docs) == 1
+        refs.append(
+            StructuredRef(
+                kind=_doc_kind(doc),
+                ref=number,
+                amount_paid=paid if with_amounts else None,
+                invoice_amount=due if with_amounts else None,
+                discount=discount if with_amounts else None,
+                adjustment=adjustment if with_amounts else None,
+                adjustment_reason=reason if with_amounts else None,
+                document_date=_date_at(related_text, related, doc, "RltdDt"),
+            )
+        )
+    creditor_ref = _text(strd, "CdtrRefInf", "Ref")
+    if creditor_ref:
+        compact = creditor_ref.replace(" ", "").upper()
+        is_rf = is_rf_reference(compact)
+        alone = not refs
+        refs.append(
+            StructuredRef(
+                kind=RefKind.RF if is_rf else RefKind.OTHER,
+                ref=compact if is_rf else creditor_ref,
+                amount_paid=paid if alone else None,
+                invoice_amount=due if alone else None,
+                discount=discount if alone else None,
+                adjustment=adjustment if alone else None,
+                adjustment_reason=reason if alone else None,
+            )
+        )
+    return refs
+
+
+def _optional_amount(el: etree._Element | None) -> Decimal | None:
+    if el is None:
+        return None
+    return _decimal_at(el)
+
+
+def _discount(amounts: etree._Element | None) -> Decimal | None:
+    """``DscntApldAmt`` is an amount in old versions and ``{Tp, Amt}`` (repeatable) in newer."""
+    total: Decimal | None = None
+    for el in _kids(amounts, "DscntApldAmt"):
+        inner = _find(el, "Amt")
+        value = _decimal_at(el, (inner if inner is not None else el).text)
+        total = value if total is None else total + value
+    return total
+
+
+def _adjustment(amounts: etree._Element | None) -> tuple[Decimal | None, str | None]:
+    """Signed sum of ``AdjstmntAmtAndRsn`` (negative reduces the payment) and its reasons.
+
+    An adjustment with ``CdtDbtInd`` CRDT adds to what is paid; DBIT or none is a deduction.
+    """
+    total: Decimal | None = None
+    reasons: list[str] = []
+    for el in _kids(amounts, "AdjstmntAmtAndRsn"):
+        amount_el = _find(el, "Amt")
+        if amount_el is None:
+            raise BankFileError(element_path(el), "adjustment without Amt")
+        value = _decimal_at(amount_el)
+        signed = value if (_text(el, "CdtDbtInd") or "").upper() == "CRDT" else -value
+        total = signed if total is None else total + signed
+        if _text(el, "Rsn"):
+            reasons.append(_text(el, "Rsn") or "")
+    return total, (",".join(reasons) or None)

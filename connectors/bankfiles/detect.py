@@ -1,0 +1,35 @@
+"""Which bank-file format a file is, from its content (the extension is only a tie-breaker)."""
+
+from __future__ import annotations
+
+import re
+
+from connectors.bankfiles.records import BankFileFormat
+
+_CAMT_053 = re.compile(rb"<(?:\w+:)?BkToCstmrStmt[\s>]|camt\.053\.001\.")
+_CAMT_054 = re.compile(rb"<(?:\w+:)?BkToCstmrDbtCdtNtfctn[\s>]|camt\.054\.001\.")
+_ST_820 = re.compile(rb"ST.820.")
+
+
+def detect_format(data: bytes) -> BankFileFormat | None:
+    """The format of a bank file, or ``None`` when it is none arsync reads."""
+    head = data.lstrip(b"\xef\xbb\xbf\r\n\t ")
+    if head.startswith(b"<"):
+        window = head[:65536]
+        if _CAMT_053.search(window):
+            return BankFileFormat.CAMT_053
+        if _CAMT_054.search(window):
+            return BankFileFormat.CAMT_054
+        return None
+    if head.startswith(b"ISA") and len(head) > 106:
+        return BankFileFormat.EDI_820 if _ST_820.search(head[:65536]) else None
+    if re.match(rb"ST[^A-Za-z0-9\s]820[^A-Za-z0-9]", head):
+        return BankFileFormat.EDI_820
+    if re.match(rb"01,[^,\r\n]*,[^,\r\n]*,\d{6},", head):
+        return BankFileFormat.BAI2
+    first_line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if re.match(rb"1\d\d[ \d]\d{9}[ \d]\d{9}\d{6}", first_line) and len(first_line) in (94, 940):
+        return BankFileFormat.NACHA
+    if re.match(rb"101", first_line) and len(first_line) % 94 == 0:
+        return BankFileFormat.NACHA
+    return None

@@ -1,0 +1,245 @@
+"""EDI X12 820 (Payment Order / Remittance Advice): one transaction set (ST..SE) is one
+remittance. The remittance-detail reader is shared with NACHA CTX addenda."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_date
+from connectors.bankfiles.records import (
+    BankFileError,
+    BankFileFormat,
+    ParseResult,
+    RawRemittance,
+    RecordError,
+    RefKind,
+    StructuredRef,
+    clean,
+    dedup_key,
+    is_iban,
+    is_rf_reference,
+)
+from connectors.bankfiles.x12 import Segment, delimiters_from_isa, infer_delimiters, split_segments
+
+_RMR_KINDS = {
+    "IV": RefKind.INVOICE,
+    "OI": RefKind.INVOICE,
+    "R7": RefKind.INVOICE,
+    "CM": RefKind.CREDIT_MEMO,
+    "PO": RefKind.PO,
+}
+_DATE_FORMATS = ("%Y%m%d", "%y%m%d")
+
+
+@dataclass
+class RemittanceAdvice:
+    """What one 820 transaction set (or a CTX addenda set) says."""
+
+    amount: Decimal | None = None
+    handling: str = ""  # BPR01: C payment with advice, I advice only, P prenotification, ...
+    credit: bool = True
+    method: str | None = None
+    payment_date: date | None = None
+    payer_account: str | None = None
+    trace: str | None = None
+    originator_id: str | None = None
+    currency: str | None = None
+    payer_name: str | None = None
+    payer_id: str | None = None
+    payee_name: str | None = None
+    refs: list[StructuredRef] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_remittance_advice(segments: list[Segment]) -> RemittanceAdvice:
+    """Read BPR/TRN/CUR/N1/RMR/ADX/REF/DTM/NTE from the segments of one transaction set."""
+    advice = RemittanceAdvice()
+    current: int | None = None  # index of the last RMR's reference: REF/DTM/ADX describe it
+    for seg in segments:
+        loc = seg.location
+        if seg.tag == "BPR":
+            advice.handling = seg.get(1).upper()
+            advice.amount = decimal_amount(seg.get(2), f"{loc}, BPR02")
+            flag = seg.get(3).upper()
+            if flag not in ("", "C", "D"):
+                raise BankFileError(f"{loc}, BPR03", f"credit/debit flag must be C or D: {flag!r}")
+            advice.credit = flag != "D"
+            advice.method = seg.get(4) or None
+            advice.payer_account = seg.get(9) or None
+            advice.payment_date = parse_date(seg.get(16), _DATE_FORMATS, f"{loc}, BPR16")
+        elif seg.tag == "TRN":
+            advice.trace = seg.get(2) or None
+            advice.originator_id = seg.get(3) or None
+        elif seg.tag == "CUR":
+            advice.currency = currency_code(seg.get(2), f"{loc}, CUR02")
+        elif seg.tag == "N1":
+            role = seg.get(1).upper()
+            if role == "PR":
+                advice.payer_name = clean(seg.get(2))
+                advice.payer_id = seg.get(4) or None
+            elif role == "PE":
+                advice.payee_name = clean(seg.get(2))
+        elif seg.tag == "RMR":
+            advice.refs.append(_rmr(seg))
+            current = len(advice.refs) - 1
+        elif seg.tag == "ADX":
+            _apply_adx(advice, seg, current)
+        elif seg.tag == "REF":
+            if current is not None and seg.get(1).upper() == "PO" and seg.get(2):
+                advice.refs.append(StructuredRef(kind=RefKind.PO, ref=seg.get(2)))
+            elif seg.get(2) or seg.get(3):
+                advice.notes.append(f"{seg.get(1)} {seg.get(2) or seg.get(3)}".strip())
+        elif seg.tag == "DTM":
+            if current is not None and seg.get(1) == "003":
+                when = parse_date(seg.get(2), _DATE_FORMATS, f"{loc}, DTM02")
+                advice.refs[current] = replace(advice.refs[current], document_date=when)
+        elif seg.tag == "NTE" and seg.get(2):
+            advice.notes.append(seg.get(2))
+    return advice
+
+
+def _rmr(seg: Segment) -> StructuredRef:
+    loc = seg.location
+    ref = seg.get(2)
+    if not ref:
+        raise BankFileError(f"{loc}, RMR02", "the referenced document number is missing")
+    kind = _RMR_KINDS.get(seg.get(1).upper(), RefKind.OTHER)
+    if kind is RefKind.OTHER and is_rf_reference(ref):
+        kind = RefKind.RF
+    return StructuredRef(
+        kind=kind,
+        ref=ref,
+        amount_paid=decimal_amount(seg.get(4), f"{loc}, RMR04") if seg.get(4) else None,
+        invoice_amount=decimal_amount(seg.get(5), f"{loc}, RMR05") if seg.get(5) else None,
+        discount=decimal_amount(seg.get(6), f"{loc}, RMR06") if seg.get(6) else None,
+    )
+
+
+def _apply_adx(advice: RemittanceAdvice, seg: Segment, current: int | None) -> None:
+    """An ADX adjusts the document of the RMR before it; several add up."""
+    amount = decimal_amount(seg.get(1), f"{seg.location}, ADX01")
+    reason = seg.get(2) or None
+    if current is None:
+        advice.refs.append(
+            StructuredRef(kind=RefKind.OTHER, ref="", adjustment=amount, adjustment_reason=reason)
+        )
+        return
+    last = advice.refs[current]
+    total = amount if last.adjustment is None else last.adjustment + amount
+    reasons = ",".join(r for r in (last.adjustment_reason, reason) if r) or None
+    advice.refs[current] = replace(last, adjustment=total, adjustment_reason=reasons)
+
+
+def parse_edi820(text: str, source_file: str) -> ParseResult:
+    """Every 820 transaction set in an interchange (several ISA/GS envelopes allowed)."""
+    result = ParseResult(source_file=source_file, format=BankFileFormat.EDI_820)
+    body = text.lstrip("\ufeff\r\n\t ")
+    try:
+        delimiters = delimiters_from_isa(body) if body.startswith("ISA") else infer_delimiters(body)
+    except BankFileError as exc:
+        result.errors.append(RecordError(source_file, exc.location, exc.reason))
+        return result
+    # keep line numbers true to the file even when it started with blank lines
+    skipped_lines = text[: len(text) - len(body)].count("\n")
+    segments = split_segments(body, delimiters, first_line=skipped_lines + 1)
+    isa: Segment | None = None
+    gs: Segment | None = None
+    current: list[Segment] | None = None
+    set_number = 0
+    for seg in segments:
+        if seg.tag == "ISA":
+            isa, gs = seg, None
+        elif seg.tag == "GS":
+            gs = seg
+        elif seg.tag == "ST":
+            if current is not None:
+                _unterminated(result, source_file, current)
+            current = [seg]
+        elif current is not None:
+            current.append(seg)
+            if seg.tag == "SE":
+                set_number += 1
+                _transaction_set(result, source_file, current, isa, gs, set_number)
+                current = None
+        elif seg.tag not in ("GE", "IEA"):
+            result.errors.append(
+                RecordError(source_file, seg.location, "segment outside a transaction set", seg.raw)
+            )
+    if current is not None:
+        _unterminated(result, source_file, current)
+    return result
+
+
+def _unterminated(result: ParseResult, source_file: str, segments: list[Segment]) -> None:
+    result.errors.append(
+        RecordError(
+            source_file,
+            segments[0].location,
+            "transaction set has no SE trailer (truncated file?)",
+            "\n".join(s.raw for s in segments),
+        )
+    )
+
+
+def _transaction_set(
+    result: ParseResult,
+    source_file: str,
+    segments: list[Segment],
+    isa: Segment | None,
+    gs: Segment | None,
+    set_number: int,
+) -> None:
+    st, se = segments[0], segments[-1]
+    raw = "\n".join(s.raw for s in segments)
+    try:
+        if st.get(1) != "820":
+            raise BankFileError(
+                f"{st.location}, ST01", f"not an 820 transaction set: {st.get(1)!r}"
+            )
+        if se.get(1) and se.get(1) != str(len(segments)):
+            raise BankFileError(
+                f"{se.location}, SE01",
+                f"segment count {se.get(1)} does not match the {len(segments)} segments found",
+            )
+        advice = read_remittance_advice(segments)
+        if advice.amount is None:
+            raise BankFileError(st.location, "transaction set has no BPR segment")
+    except BankFileError as exc:
+        result.errors.append(RecordError(source_file, exc.location, exc.reason, raw))
+        return
+    if not advice.credit or advice.amount == 0 or advice.handling == "P":
+        return  # a debit, a zero advice or a prenotification is not incoming cash
+    currency = advice.currency or "USD"
+    account = (advice.payer_account or "").replace(" ", "").upper()
+    iban = account if is_iban(account) else None
+    key = dedup_key(
+        BankFileFormat.EDI_820,
+        isa.get(6) if isa else "",
+        isa.get(13) if isa else "",
+        gs.get(6) if gs else "",
+        st.get(2),
+        set_number,
+        advice.trace or "",
+        advice.amount,
+    )
+    result.records.append(
+        RawRemittance(
+            format=BankFileFormat.EDI_820,
+            source_file=source_file,
+            location=st.location,
+            line=st.line,
+            amount=advice.amount,
+            currency=currency,
+            dedup_key=key,
+            raw=raw,
+            value_date=advice.payment_date,
+            payer_name=advice.payer_name,
+            payer_account=None if iban else (advice.payer_account or advice.payer_id),
+            payer_iban=iban,
+            bank_reference=advice.trace,
+            free_text=clean(" ".join(advice.notes)),
+            structured_refs=tuple(advice.refs),
+        )
+    )

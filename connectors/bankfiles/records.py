@@ -1,0 +1,151 @@
+"""What the bank-file parsers produce: raw remittance records and per-record errors.
+
+Amounts are ``Decimal`` in major units with their ISO currency code, exactly as the file
+states them; translation into the canonical model happens in ``mappings.bankfiles``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+
+class BankFileFormat(StrEnum):
+    """The bank-file formats arsync reads."""
+
+    BAI2 = "bai2"
+    CAMT_053 = "camt.053"
+    CAMT_054 = "camt.054"
+    NACHA = "nacha"
+    EDI_820 = "edi820"
+
+
+class RefKind(StrEnum):
+    """What a structured reference points at."""
+
+    INVOICE = "invoice"
+    CREDIT_MEMO = "credit_memo"
+    RF = "rf"  # ISO 11649 creditor reference
+    PO = "po"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class StructuredRef:
+    """One document the payer says this payment settles, with the amounts it states.
+
+    ``adjustment`` is signed: negative when the payer reduced what it paid (a deduction).
+    """
+
+    kind: RefKind
+    ref: str
+    amount_paid: Decimal | None = None
+    invoice_amount: Decimal | None = None
+    discount: Decimal | None = None
+    adjustment: Decimal | None = None
+    adjustment_reason: str | None = None
+    document_date: date | None = None
+
+
+@dataclass(frozen=True)
+class RawRemittance:
+    """One incoming payment as a bank file states it."""
+
+    format: BankFileFormat
+    source_file: str
+    location: str  # "line 12" or an XML element path with its line
+    line: int | None
+    amount: Decimal
+    currency: str
+    dedup_key: str
+    raw: str
+    value_date: date | None = None
+    payer_name: str | None = None
+    payer_account: str | None = None
+    payer_iban: str | None = None
+    bank_reference: str | None = None
+    end_to_end_id: str | None = None
+    free_text: str | None = None
+    structured_refs: tuple[StructuredRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """A record (or a whole file) that could not be read, and why."""
+
+    file: str
+    location: str
+    reason: str
+    raw: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.location}: {self.reason}"
+
+
+@dataclass
+class ParseResult:
+    """Everything read from one file: the good records and the per-record errors."""
+
+    source_file: str
+    format: BankFileFormat | None
+    records: list[RawRemittance] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+
+
+class BankFileError(ValueError):
+    """A record or file is malformed; ``location`` names the line or element."""
+
+    def __init__(self, location: str, reason: str) -> None:
+        self.location = location
+        self.reason = reason
+        super().__init__(f"{location}: {reason}")
+
+
+def dedup_key(fmt: BankFileFormat, *parts: object) -> str:
+    """A stable key from the content that identifies one transaction in its file.
+
+    The parts must include the transaction's position so that two identical-looking payments
+    in one file stay distinct; the same file read twice yields the same keys.
+    """
+    digest = hashlib.sha256("\x1f".join(str(p) for p in (fmt.value, *parts)).encode()).hexdigest()
+    return f"{fmt.value}:{digest[:48]}"
+
+
+def clean(value: str | None) -> str | None:
+    """Collapse whitespace; ``None`` for empty text."""
+    if value is None:
+        return None
+    text = " ".join(value.split())
+    return text or None
+
+
+def line_location(line: int) -> str:
+    return f"line {line}"
+
+
+_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+
+
+def is_iban(value: str | None) -> bool:
+    """Whether ``value`` is a well-formed IBAN with valid ISO 13616 check digits."""
+    compact = (value or "").replace(" ", "").upper()
+    if not _IBAN.match(compact):
+        return False
+    digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+    return int(digits) % 97 == 1
+
+
+_RF = re.compile(r"^RF\d{2}[A-Z0-9]{1,21}$")
+
+
+def is_rf_reference(value: str | None) -> bool:
+    """Whether ``value`` is an ISO 11649 creditor reference (``RF`` + valid check digits)."""
+    compact = (value or "").replace(" ", "").upper()
+    if not _RF.match(compact):
+        return False
+    digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+    return int(digits) % 97 == 1

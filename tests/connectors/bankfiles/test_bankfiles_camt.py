@@ -1,0 +1,165 @@
+"""camt.053 / camt.054 in several versions: same fields whatever the namespace."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from connectors.bankfiles import BankFileFormat, RefKind, parse_bank_bytes, parse_bank_file
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bankfiles"
+
+
+def test_camt053_v02_statement() -> None:
+    result = parse_bank_file(FIXTURES / "camt053_v02_statement.xml")
+    assert result.format is BankFileFormat.CAMT_053
+    assert result.errors == []
+    # five credit transactions; the DBIT bank charge is not a remittance
+    assert [r.amount for r in result.records] == [
+        Decimal("2380.00"),
+        Decimal("980.00"),
+        Decimal("750.00"),
+        Decimal("750.00"),
+        Decimal("420.00"),
+    ]
+    ustrd, strd, batch_a, batch_b, bare = result.records
+    assert ustrd.payer_name == "Brandt Maschinenbau AG"
+    assert ustrd.payer_iban == "DE89370400440532013000"  # spaces removed
+    assert ustrd.end_to_end_id == "E2E-BR-2026-4471"
+    assert ustrd.bank_reference == "2026111900123456"
+    assert ustrd.free_text == "RECHNUNG INV-2001 UND INV-2002 KUNDENNR 40017"
+    assert ustrd.location.startswith(
+        "/Document/BkToCstmrStmt[1]/Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]"
+    )
+    assert ustrd.raw.lstrip().startswith("<TxDtls") and "E2E-BR-2026-4471" in ustrd.raw
+
+    assert strd.end_to_end_id is None  # NOTPROVIDED
+    assert strd.payer_name == "Kessler & Soehne KG"
+    (ref,) = strd.structured_refs
+    assert ref.kind is RefKind.INVOICE and ref.ref == "INV-2010"
+    assert (ref.amount_paid, ref.invoice_amount, ref.discount) == (
+        Decimal("980.00"),
+        Decimal("1000.00"),
+        Decimal("20.00"),  # DscntApldAmt as a plain amount (old versions)
+    )
+    assert ref.document_date == date(2026, 10, 20)
+
+    assert (batch_a.end_to_end_id, batch_b.end_to_end_id) == ("LF-88120", "LF-88121")
+    assert batch_a.dedup_key != batch_b.dedup_key
+    assert bare.location.endswith("Ntry[5] (line 216)")
+    assert bare.value_date == date(2026, 11, 20)  # ValDt wins over BookgDt
+    assert bare.free_text == "GUTSCHRIFT OSTERMANN GMBH INV-2030"
+
+
+def test_camt053_v08_party_choice_other_account_rf_and_reversal() -> None:
+    result = parse_bank_file(FIXTURES / "camt053_v08_statement.xml")
+    assert result.errors == []
+    rf_payment, other = result.records  # the reversal entry is not a remittance
+    assert rf_payment.payer_name == "Alpenblick Hotels SA"  # Dbtr/Pty/Nm
+    assert rf_payment.currency == "CHF"
+    assert rf_payment.bank_reference == "ZKB-7781200311-1"  # TxDtls ref over the entry's
+    (rf,) = rf_payment.structured_refs
+    assert (rf.kind, rf.ref) == (RefKind.RF, "RF18539007547034")
+    assert other.payer_account == "30-38151-7" and other.payer_iban is None
+    assert other.free_text == "Rg. 2026-0415 / Kd. 10044"
+
+
+def test_camt054_v04_notification() -> None:
+    result = parse_bank_file(FIXTURES / "camt054_v04_notification.xml")
+    assert result.format is BankFileFormat.CAMT_054
+    first, second = result.records
+    assert first.payer_name == "Van den Berg Logistiek B.V."
+    assert first.free_text == "/INV/ 7001 7002 7003"
+    assert first.amount == Decimal("15000.00")
+    (ref,) = second.structured_refs
+    assert (ref.ref, ref.amount_paid) == ("7010", Decimal("2495.00"))
+
+
+def test_camt054_v08_structured_remittance() -> None:
+    result = parse_bank_file(FIXTURES / "camt054_v08_structured.xml")
+    assert result.errors == []
+    several, shared = result.records
+    assert several.payer_name == "Dupont Distribution SAS"
+    assert several.free_text == "REGLEMENT FACTURES NOV"
+    discounted, adjusted, credit_note = several.structured_refs
+    assert discounted.discount == Decimal("100.00")  # DscntApldAmt/Amt (newer versions)
+    assert discounted.amount_paid == Decimal("4900.00")
+    assert (adjusted.adjustment, adjusted.adjustment_reason) == (Decimal("-52.00"), "DAMG")
+    assert credit_note.kind is RefKind.CREDIT_MEMO
+    assert credit_note.amount_paid == Decimal("-200.00")
+    paid = sum((r.amount_paid or Decimal(0)) for r in several.structured_refs)
+    assert paid == several.amount
+
+    # two documents share one RfrdDocAmt: no amount is pinned on either; RF kept
+    assert [(r.kind, r.ref, r.amount_paid) for r in shared.structured_refs] == [
+        (RefKind.INVOICE, "FA-2026-3120", None),
+        (RefKind.INVOICE, "FA-2026-3121", None),
+        (RefKind.RF, "RF09FA20263120", None),
+    ]
+
+
+def test_malformed_entries_name_the_element_and_keep_the_rest() -> None:
+    result = parse_bank_file(FIXTURES / "camt053_malformed_entries.xml")
+    assert [r.bank_reference for r in result.records] == ["GOOD-3"]
+    reasons = {e.location: e.reason for e in result.errors}
+    assert reasons == {
+        "/Document/BkToCstmrStmt[1]/Stmt[1]/Ntry[1]/Amt[1] (line 17), amount": (
+            "not an amount: '12,50'"
+        ),
+        "/Document/BkToCstmrStmt[1]/Stmt[1]/Ntry[2]/NtryDtls[1]/TxDtls[1]/AmtDtls[1]/TxAmt[1]"
+        "/Amt[1] (line 41), Ccy": "not an ISO 4217 currency code: None",
+        "/Document/BkToCstmrStmt[1]/Stmt[1]/Ntry[2]/NtryDtls[1]/TxDtls[2]/AmtDtls[1]/TxAmt[1]"
+        "/Amt[1] (line 56)": "amount must not be negative: -5.00",
+        "/Document/BkToCstmrStmt[1]/Stmt[1]/Ntry[4] (line 91): CdtDbtInd": (
+            "must be CRDT or DBIT, got 'nothing'"
+        ),
+        "/Document/BkToCstmrStmt[1]/Stmt[1]/Ntry[5]/ValDt[1] (line 103)": (
+            "not a date: '2026-11-31'"
+        ),
+    }
+
+
+def test_truncated_xml_is_one_error_with_its_line() -> None:
+    result = parse_bank_file(FIXTURES / "camt054_truncated.xml")
+    assert result.records == []
+    (error,) = result.errors
+    assert error.file == "camt054_truncated.xml"
+    assert error.location == "line 44"
+    assert "not well-formed XML" in error.reason
+
+
+@pytest.mark.parametrize("version", ["02", "04", "06", "08", "10", "12", "14"])
+def test_any_version_and_prefixed_namespaces(version: str) -> None:
+    doc = f"""<?xml version="1.0"?>
+<c:Document xmlns:c="urn:iso:std:iso:20022:tech:xsd:camt.054.001.{version}">
+ <c:BkToCstmrDbtCdtNtfctn><c:GrpHdr><c:MsgId>M</c:MsgId></c:GrpHdr>
+  <c:Ntfctn><c:Id>N1</c:Id><c:Acct><c:Id><c:IBAN>NL91ABNA0417164300</c:IBAN></c:Id></c:Acct>
+   <c:Ntry><c:Amt Ccy="EUR">10.00</c:Amt><c:CdtDbtInd>CRDT</c:CdtDbtInd>
+    <c:ValDt><c:DtTm>2026-11-19T10:00:00</c:DtTm></c:ValDt>
+    <c:NtryDtls><c:TxDtls><c:RltdPties><c:Dbtr><c:Pty><c:Nm>Payer</c:Nm></c:Pty></c:Dbtr>
+    </c:RltdPties><c:RmtInf><c:Strd><c:RfrdDocInf><c:Nb>INV-9</c:Nb>
+    <c:RltdDt><c:Tp><c:Cd>INDA</c:Cd></c:Tp><c:Dt>2026-11-01</c:Dt></c:RltdDt></c:RfrdDocInf>
+    </c:Strd></c:RmtInf></c:TxDtls></c:NtryDtls></c:Ntry></c:Ntfctn>
+ </c:BkToCstmrDbtCdtNtfctn></c:Document>"""
+    result = parse_bank_bytes(doc.encode(), f"v{version}.xml")
+    assert result.errors == []
+    (record,) = result.records
+    assert (record.payer_name, record.value_date) == ("Payer", date(2026, 11, 19))
+    (ref,) = record.structured_refs
+    assert (ref.kind, ref.ref, ref.document_date) == (RefKind.INVOICE, "INV-9", date(2026, 11, 1))
+
+
+def test_external_entities_are_not_expanded(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    doc = f"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
+<Ntfctn><Ntry><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><NtryDtls><TxDtls>
+<RmtInf><Ustrd>&x;</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry></Ntfctn>
+</BkToCstmrDbtCdtNtfctn></Document>"""
+    result = parse_bank_bytes(doc.encode(), "xxe.xml")
+    assert all("TOP-SECRET" not in (r.free_text or "") for r in result.records)

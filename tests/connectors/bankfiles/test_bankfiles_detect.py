@@ -1,0 +1,48 @@
+"""Format detection reads the content, not the file name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors.bankfiles import BankFileFormat, detect_format
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bankfiles"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("bai2_lockbox_ach.bai", BankFileFormat.BAI2),
+        ("camt053_v02_statement.xml", BankFileFormat.CAMT_053),
+        ("camt053_v08_statement.xml", BankFileFormat.CAMT_053),
+        ("camt054_v04_notification.xml", BankFileFormat.CAMT_054),
+        ("camt054_v08_structured.xml", BankFileFormat.CAMT_054),
+        ("nacha_ccd_ctx.ach", BankFileFormat.NACHA),
+        ("edi820_remittance.edi", BankFileFormat.EDI_820),
+        ("not_a_bank_file.csv", None),
+    ],
+)
+def test_fixture_formats(name: str, expected: BankFileFormat | None) -> None:
+    assert detect_format((FIXTURES / name).read_bytes()) is expected
+
+
+def test_extension_does_not_matter(tmp_path: Path) -> None:
+    disguised = tmp_path / "statement.txt"
+    disguised.write_bytes((FIXTURES / "camt054_v08_structured.xml").read_bytes())
+    assert detect_format(disguised.read_bytes()) is BankFileFormat.CAMT_054
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xef\xbb\xbf01,021000021,ACME,261120,0600,1,80,,2/\n", BankFileFormat.BAI2),
+        (b"\r\n  ST*820*0001~BPR*C*1*C*ACH~SE*3*0001~", BankFileFormat.EDI_820),
+        (b"<?xml version='1.0'?><Document xmlns='urn:x'><Other/></Document>", None),
+        (b"ISA*00*" + b" " * 120 + b"ST*810*1~", None),
+        (b"", None),
+    ],
+)
+def test_edge_content(data: bytes, expected: BankFileFormat | None) -> None:
+    assert detect_format(data) is expected

@@ -1,0 +1,176 @@
+"""Bank-file intake into the store: idempotent, per-record rejection, on both backends."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+import sync.ingest as ingest_module
+from canonical.models import Remittance
+from canonical.store import Store
+from sync.ingest import ingest_files
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bankfiles"
+GOOD = [
+    "bai2_lockbox_ach.bai",
+    "camt053_v02_statement.xml",
+    "camt053_v08_statement.xml",
+    "camt054_v04_notification.xml",
+    "camt054_v08_structured.xml",
+    "nacha_ccd_ctx.ach",
+    "edi820_remittance.edi",
+]
+EXPECTED_NEW = {
+    "bai2_lockbox_ach.bai": 7,
+    "camt053_v02_statement.xml": 5,
+    "camt053_v08_statement.xml": 2,
+    "camt054_v04_notification.xml": 2,
+    "camt054_v08_structured.xml": 2,
+    "nacha_ccd_ctx.ach": 3,
+    "edi820_remittance.edi": 3,
+}
+
+
+def _remittances(store: Store) -> list[Remittance]:
+    with store.session() as s:
+        return list(s.exec(select(Remittance)).all())
+
+
+def test_ingest_every_format_then_reingest_creates_nothing(store: Store) -> None:
+    paths = [FIXTURES / name for name in GOOD]
+    first = ingest_files(store, paths)
+    assert {Path(f.path).name: f.new for f in first.files} == EXPECTED_NEW
+    assert first.duplicate == 0 and first.rejected == 0 and first.errors == []
+    stored = _remittances(store)
+    assert len(stored) == sum(EXPECTED_NEW.values())
+    assert {r.source for r in stored} == {"bai2", "camt.053", "camt.054", "nacha", "edi820"}
+
+    again = ingest_files(store, paths)
+    assert again.new == 0
+    assert again.duplicate == sum(EXPECTED_NEW.values())
+    assert {Path(f.path).name: f.duplicate for f in again.files} == EXPECTED_NEW
+    assert len(_remittances(store)) == len(stored)
+
+
+def test_same_content_under_another_name_is_a_duplicate(store: Store, tmp_path: Path) -> None:
+    original = FIXTURES / "camt054_v08_structured.xml"
+    copy = tmp_path / "resent-by-bank.xml"
+    shutil.copy(original, copy)
+    assert ingest_files(store, [original]).new == 2
+    report = ingest_files(store, [copy])
+    assert (report.new, report.duplicate) == (0, 2)
+
+
+def test_stored_remittance_carries_refs_raw_and_money(store: Store) -> None:
+    ingest_files(store, [FIXTURES / "camt054_v08_structured.xml"], tenant="acme")
+    with store.session() as s:
+        dupont = s.exec(
+            select(Remittance).where(Remittance.payer_name == "Dupont Distribution SAS")
+        ).one()
+    assert dupont.tenant == "acme"
+    assert (dupont.amount_minor, dupont.currency) == (864800, "EUR")
+    assert dupont.payer_iban == "FR1420041010050500013M02606"
+    assert dupont.end_to_end_id == "DUR-PAYRUN-4410-17"
+    assert dupont.source_file == "camt054_v08_structured.xml"
+    assert [r["ref"] for r in dupont.structured_refs] == [
+        "FA-2026-3101",
+        "FA-2026-3102",
+        "AV-2026-0077",
+    ]
+    assert dupont.structured_refs[0]["discount"] == "100.00"
+    assert dupont.structured_refs[1]["adjustment"] == "-52.00"
+    assert "<TxDtls" in dupont.raw and "FA-2026-3101" in dupont.raw
+
+
+def test_malformed_records_are_rejected_and_the_rest_committed(store: Store) -> None:
+    names = [
+        "bai2_malformed_records.bai",
+        "camt053_malformed_entries.xml",
+        "camt054_truncated.xml",
+        "nacha_malformed.ach",
+        "edi820_malformed.edi",
+        "not_a_bank_file.csv",
+    ]
+    report = ingest_files(store, [FIXTURES / n for n in names])
+    counts = {Path(f.path).name: (f.new, f.rejected) for f in report.files}
+    assert counts == {
+        "bai2_malformed_records.bai": (1, 3),
+        "camt053_malformed_entries.xml": (1, 5),
+        "camt054_truncated.xml": (0, 1),
+        "nacha_malformed.ach": (1, 3),
+        "edi820_malformed.edi": (1, 3),
+        "not_a_bank_file.csv": (0, 1),
+    }
+    assert len(_remittances(store)) == 4
+    messages = [str(e) for e in report.errors]
+    assert "bai2_malformed_records.bai: line 4: amount must be digits" in messages[0]
+    assert any(
+        m.startswith("camt054_truncated.xml: line 44: not well-formed XML") for m in messages
+    )
+    assert any(
+        m.startswith("edi820_malformed.edi: line 4, segment 4 (BPR), BPR02: not an amount")
+        for m in messages
+    )
+    assert any(
+        m.startswith("nacha_malformed.ach: line 6: record is 96 characters") for m in messages
+    )
+    assert report.to_dict()["files"][0]["errors"][0] == {
+        "file": "bai2_malformed_records.bai",
+        "location": "line 4",
+        "reason": "amount must be digits (implied decimals): '12A50'",
+    }
+
+    again = ingest_files(store, [FIXTURES / n for n in names])
+    assert again.new == 0 and again.duplicate == 4 and again.rejected == report.rejected
+
+
+def test_mapping_failure_rejects_only_that_record(store: Store, tmp_path: Path) -> None:
+    text = (FIXTURES / "edi820_remittance.edi").read_text()
+    long_trace = "T" * 200
+    bad = tmp_path / "long-trace.edi"
+    bad.write_text(text.replace("TRN*1*GLX88120*", f"TRN*1*{long_trace}*"))
+    report = ingest_files(store, [bad])
+    (outcome,) = report.files
+    assert (outcome.new, outcome.rejected) == (2, 1)
+    (error,) = outcome.errors
+    assert error.location == "line 17, segment 17 (ST), bank_reference"
+    assert "at most 128" in error.reason
+
+
+def test_unreadable_path_is_one_error(store: Store, tmp_path: Path) -> None:
+    report = ingest_files(store, [tmp_path / "missing.bai"])
+    (error,) = report.errors
+    assert (error.file, error.location) == ("missing.bai", "file")
+    assert "cannot read" in error.reason
+
+
+def test_tenants_ingest_the_same_file_independently(store: Store) -> None:
+    path = FIXTURES / "edi820_remittance.edi"
+    ingest_files(store, [path], tenant="acme")
+    report = ingest_files(store, [path], tenant="globex")
+    assert (report.new, report.duplicate, report.rejected) == (3, 0, 0)
+    again = ingest_files(store, [path], tenant="globex")
+    assert (again.new, again.duplicate) == (0, 3)
+
+
+def test_a_concurrent_ingest_of_the_same_file_falls_back_to_per_record(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = FIXTURES / "edi820_remittance.edi"
+    ingest_files(store, [path])
+    real = ingest_module._existing_keys
+    calls = {"n": 0}
+
+    def blind_first_check(session: Any, keys: list[str], tenant: str) -> set[str]:
+        calls["n"] += 1
+        return set() if calls["n"] == 1 else real(session, keys, tenant)
+
+    # the first existence check misses rows another process committed meanwhile
+    monkeypatch.setattr(ingest_module, "_existing_keys", blind_first_check)
+    report = ingest_files(store, [path])
+    assert (report.new, report.duplicate, report.rejected) == (0, 3, 0)
+    assert len(_remittances(store)) == 3
