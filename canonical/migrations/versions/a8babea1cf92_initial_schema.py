@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1e140606c7e7
+Revision ID: a8babea1cf92
 Revises: 
-Create Date: 2026-11-22 11:10:59.545101
+Create Date: 2026-11-22 11:31:17.731391
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from alembic import op
 
 import canonical.types
 
-revision: str = '1e140606c7e7'
+revision: str = 'a8babea1cf92'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -160,7 +160,7 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('created_at', canonical.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('source_key')
+    sa.UniqueConstraint('tenant', 'source_key', name='uq_remittance_source')
     )
     with op.batch_alter_table('remittance', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_remittance_created_at'), ['created_at'], unique=False)
