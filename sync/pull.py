@@ -500,7 +500,7 @@ class PageWriter:
                 "hash": p.hash,
                 "values": mine,
                 "seen_at": now,
-                "deleted": False,
+                "deleted": p.record.deleted,
                 "object_type": p.raw.object_type or self.stream,
             }
             if p.ref is None:

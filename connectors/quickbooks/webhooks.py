@@ -1,0 +1,147 @@
+"""QuickBooks Online webhooks: signature check, then both body formats parsed to events.
+
+``intuit-signature`` is base64(HMAC-SHA256(raw body, verifier token)). Intuit sends either
+the legacy ``{"eventNotifications": [{"realmId", "dataChangeEvent": {"entities": [{"name",
+"id", "operation", "lastUpdated"}]}}]}`` or, newer, a JSON array of CloudEvents
+``{"specversion", "id", "type": "qbo.invoice.updated.v1", "time", "intuitentityid",
+"intuitaccountid", "data"}``. Both become :class:`ChangeEvent` records.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from connectors.quickbooks.client import parse_timestamp
+
+SIGNATURE_HEADER = "intuit-signature"
+ENTITY_NAMES = {
+    "customer": "Customer",
+    "invoice": "Invoice",
+    "creditmemo": "CreditMemo",
+    "payment": "Payment",
+}
+
+
+CLOUD_OPERATIONS = {
+    "created": "Create",
+    "updated": "Update",
+    "deleted": "Delete",
+    "voided": "Void",
+    "merged": "Merge",
+    "emailed": "Emailed",
+}
+
+
+class WebhookError(ValueError):
+    """A verified body that is not a QBO notification."""
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """One changed object: which company, which entity and Id, what happened, when."""
+
+    event_id: str  # de-duplication key: CloudEvents id, or derived for the legacy form
+    realm_id: str
+    entity: str  # "Invoice", "Payment", ... (QBO's entity name)
+    entity_id: str
+    operation: str  # Create | Update | Delete | Merge | Void | Emailed (legacy spelling)
+    occurred_at: datetime | None
+
+
+def verify(raw_body: bytes, headers: Mapping[str, str], secret: str) -> bool:
+    """True when ``intuit-signature`` is the HMAC of exactly these bytes under ``secret``."""
+    signature = next(
+        (value for key, value in headers.items() if key.lower() == SIGNATURE_HEADER), None
+    )
+    if not signature or not secret:
+        return False
+    try:
+        presented = base64.b64decode(signature.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    expected = hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).digest()
+    return hmac.compare_digest(presented, expected)
+
+
+def sign(raw_body: bytes, secret: str) -> str:
+    """The ``intuit-signature`` value Intuit would send for ``raw_body``."""
+    digest = hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def parse(raw_body: bytes) -> list[ChangeEvent]:
+    """Events of a verified body, in either format."""
+    try:
+        body = json.loads(raw_body, parse_float=Decimal)
+    except ValueError as exc:
+        raise WebhookError(f"quickbooks webhook body is not JSON: {exc}") from None
+    if isinstance(body, list):
+        return [_cloud_event(item, index) for index, item in enumerate(body)]
+    if isinstance(body, Mapping) and "eventNotifications" in body:
+        return _legacy(body["eventNotifications"])
+    if isinstance(body, Mapping) and body.get("specversion"):
+        return [_cloud_event(body, 0)]
+    raise WebhookError("quickbooks webhook body has neither eventNotifications nor CloudEvents")
+
+
+def _text(value: Any, where: str) -> str:
+    if isinstance(value, str | int) and str(value):
+        return str(value)
+    raise WebhookError(f"quickbooks webhook: {where} is missing")
+
+
+def _legacy(notifications: Any) -> list[ChangeEvent]:
+    if not isinstance(notifications, list):
+        raise WebhookError("quickbooks webhook: eventNotifications is not a list")
+    events: list[ChangeEvent] = []
+    for n, notification in enumerate(notifications):
+        if not isinstance(notification, Mapping):
+            raise WebhookError(f"quickbooks webhook: eventNotifications[{n}] is not an object")
+        realm = _text(notification.get("realmId"), f"eventNotifications[{n}].realmId")
+        change = notification.get("dataChangeEvent") or {}
+        for e, entity in enumerate(change.get("entities") or []):
+            where = f"eventNotifications[{n}].dataChangeEvent.entities[{e}]"
+            if not isinstance(entity, Mapping):
+                raise WebhookError(f"quickbooks webhook: {where} is not an object")
+            name = _text(entity.get("name"), f"{where}.name")
+            entity_id = _text(entity.get("id"), f"{where}.id")
+            operation = _text(entity.get("operation"), f"{where}.operation")
+            stamp = str(entity.get("lastUpdated") or "")
+            events.append(
+                ChangeEvent(
+                    event_id=f"{realm}:{name}:{entity_id}:{operation}:{stamp}",
+                    realm_id=realm,
+                    entity=ENTITY_NAMES.get(name.lower(), name),
+                    entity_id=entity_id,
+                    operation=operation,
+                    occurred_at=parse_timestamp(stamp),
+                )
+            )
+    return events
+
+
+def _cloud_event(item: Any, index: int) -> ChangeEvent:
+    where = f"event[{index}]"
+    if not isinstance(item, Mapping):
+        raise WebhookError(f"quickbooks webhook: {where} is not an object")
+    kind = _text(item.get("type"), f"{where}.type")  # qbo.invoice.updated.v1
+    parts = kind.split(".")
+    if len(parts) < 3 or parts[0] != "qbo":
+        raise WebhookError(f"quickbooks webhook: {where}.type {kind!r} is not a QBO event type")
+    return ChangeEvent(
+        event_id=_text(item.get("id"), f"{where}.id"),
+        realm_id=_text(item.get("intuitaccountid"), f"{where}.intuitaccountid"),
+        entity=ENTITY_NAMES.get(parts[1].lower(), parts[1]),
+        entity_id=_text(item.get("intuitentityid"), f"{where}.intuitentityid"),
+        operation=CLOUD_OPERATIONS.get(parts[2].lower(), parts[2].capitalize()),
+        occurred_at=parse_timestamp(item.get("time")),
+    )

@@ -1,0 +1,287 @@
+"""Writes to QuickBooks Online: payments applied to invoices and credit memos, sparse updates.
+
+Everything goes through ``POST /batch`` (at most 30 ``BatchItemRequest`` items per request),
+each request carrying ``?requestid=``: QBO answers a repeated requestid with the first reply
+instead of writing again. The requestid is derived from the ordered idempotency keys of the
+items, so re-sending the same items in the same groups (as an outbox replay does) is safe.
+Each payment also carries its key in ``PrivateNote`` so :meth:`QuickBooksWriter.landed` can
+find, before a retry with different grouping, which payments already exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from connectors.errors import (
+    ERROR_CLASSES,
+    ApiError,
+    ErrorKind,
+)
+from connectors.quickbooks.auth import SYSTEM
+from connectors.quickbooks.client import Payload, QuickBooksClient, qbo_timestamp
+from connectors.quickbooks.errors import ERROR_TABLE, fault_of, fault_pairs
+
+BATCH_LIMIT = 30
+KEY_TAG = "arsync:"
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    """Part of a payment: cash applied to an invoice, or credit taken from a credit memo."""
+
+    txn_type: Literal["Invoice", "CreditMemo"]
+    txn_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentCreate:
+    """A new Payment. ``total`` is the cash received; zero when only credit is applied."""
+
+    key: str  # the outbox idempotency key, fixed before the first attempt
+    customer_id: str
+    total: Decimal
+    lines: tuple[PaymentLine, ...]
+    currency: str | None = None
+    txn_date: date | None = None
+    reference: str | None = None  # PaymentRefNum: check or wire reference
+    memo: str | None = None
+
+    entity = "Payment"
+    operation = "create"
+
+    def body(self) -> Payload:
+        note = f"{KEY_TAG}{self.key}" + (f" {self.memo}" if self.memo else "")
+        payload: Payload = {
+            "CustomerRef": {"value": self.customer_id},
+            "TotalAmt": self.total,
+            "Line": [
+                {
+                    "Amount": line.amount,
+                    "LinkedTxn": [{"TxnId": line.txn_id, "TxnType": line.txn_type}],
+                }
+                for line in self.lines
+            ],
+            "PrivateNote": note[:4000],
+        }
+        if self.currency:
+            payload["CurrencyRef"] = {"value": self.currency}
+        if self.txn_date:
+            payload["TxnDate"] = self.txn_date.isoformat()
+        if self.reference:
+            payload["PaymentRefNum"] = self.reference[:21]
+        return payload
+
+
+def credit_memo_application(
+    key: str,
+    customer_id: str,
+    invoice_id: str,
+    credit_memo_id: str,
+    amount: Decimal,
+    *,
+    currency: str | None = None,
+    txn_date: date | None = None,
+) -> PaymentCreate:
+    """A credit memo applied to an invoice: QBO's zero-total Payment linking both."""
+    return PaymentCreate(
+        key=key,
+        customer_id=customer_id,
+        total=Decimal("0.00"),
+        lines=(
+            PaymentLine("Invoice", invoice_id, amount),
+            PaymentLine("CreditMemo", credit_memo_id, amount),
+        ),
+        currency=currency,
+        txn_date=txn_date,
+    )
+
+
+@dataclass(frozen=True)
+class CreditMemoCreate:
+    """A credit memo for a deduction or write-off, on the configured write-off item."""
+
+    key: str
+    customer_id: str
+    amount: Decimal
+    item_id: str
+    currency: str | None = None
+    txn_date: date | None = None
+    memo: str | None = None  # the reason, shown on the credit memo
+
+    entity = "CreditMemo"
+    operation = "create"
+
+    def body(self) -> Payload:
+        payload: Payload = {
+            "CustomerRef": {"value": self.customer_id},
+            "Line": [
+                {
+                    "Amount": self.amount,
+                    "DetailType": "SalesItemLineDetail",
+                    "Description": self.memo or "Write-off",
+                    "SalesItemLineDetail": {
+                        "ItemRef": {"value": self.item_id},
+                        "Qty": 1,
+                        "UnitPrice": self.amount,
+                    },
+                }
+            ],
+            "PrivateNote": f"{KEY_TAG}{self.key}" + (f" {self.memo}" if self.memo else ""),
+        }
+        if self.currency:
+            payload["CurrencyRef"] = {"value": self.currency}
+        if self.txn_date:
+            payload["TxnDate"] = self.txn_date.isoformat()
+        return payload
+
+
+@dataclass(frozen=True)
+class SparseUpdate:
+    """Change only ``fields`` of an object; refused with 5010 if ``sync_token`` is stale."""
+
+    key: str
+    entity: Literal["Customer", "Invoice", "CreditMemo", "Payment"]
+    remote_id: str
+    sync_token: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    operation = "update"
+
+    def body(self) -> Payload:
+        return {**self.fields, "Id": self.remote_id, "SyncToken": self.sync_token, "sparse": True}
+
+
+@dataclass(frozen=True)
+class PaymentDelete:
+    """Delete a payment (its applications are given back to the invoices)."""
+
+    key: str
+    remote_id: str
+    sync_token: str
+
+    entity = "Payment"
+    operation = "delete"
+
+    def body(self) -> Payload:
+        return {"Id": self.remote_id, "SyncToken": self.sync_token}
+
+
+Write = PaymentCreate | CreditMemoCreate | SparseUpdate | PaymentDelete
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The outcome of one write: the object QBO returned, or the error for that item."""
+
+    key: str
+    entity: str
+    record: Payload | None = None
+    error: ApiError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def remote_id(self) -> str | None:
+        return str(self.record["Id"]) if self.record and "Id" in self.record else None
+
+    @property
+    def remote_version(self) -> str | None:
+        token = self.record.get("SyncToken") if self.record else None
+        return str(token) if token is not None else None
+
+
+def batch_request_id(writes: Sequence[Write]) -> str:
+    """The requestid of one batch: stable for the same items in the same order."""
+    digest = hashlib.sha256("\x1f".join(w.key for w in writes).encode("utf-8")).hexdigest()
+    return digest[:36]
+
+
+def chunks(writes: Sequence[Write], size: int = BATCH_LIMIT) -> Iterator[Sequence[Write]]:
+    for start in range(0, len(writes), size):
+        yield writes[start : start + size]
+
+
+def item_error(write: Write, fault: Payload) -> ApiError:
+    """The ApiError of one batch item's Fault, classified by the QBO error table."""
+    pairs = fault_pairs(fault)
+    codes = [code for code, _ in pairs]
+    kind = next(
+        (rule.kind for rule in ERROR_TABLE.rules if rule.matches(400, codes)), ErrorKind.DATA
+    )
+    message = "; ".join(text for _, text in pairs if text) or "batch item failed"
+    where = f"{write.entity} {getattr(write, 'remote_id', '') or write.key}".strip()
+    return ERROR_CLASSES[kind](
+        SYSTEM, f"{write.operation} {where}: {message}", kind=kind, code=codes[0] if codes else None
+    )
+
+
+class QuickBooksWriter:
+    """Sends writes in batches of 30 with a requestid per batch."""
+
+    def __init__(self, client: QuickBooksClient) -> None:
+        self.client = client
+
+    def write(self, writes: Sequence[Write]) -> list[WriteResult]:
+        """Send ``writes`` in order, 30 per request; one result per write, same order."""
+        keys = [w.key for w in writes]
+        if len(set(keys)) != len(keys):
+            raise ValueError("quickbooks: each write needs its own idempotency key")
+        results: list[WriteResult] = []
+        for group in chunks(writes):
+            results.extend(self._send(group))
+        return results
+
+    def _send(self, group: Sequence[Write]) -> list[WriteResult]:
+        items = [
+            {"bId": f"b{index}", "operation": w.operation, w.entity: w.body()}
+            for index, w in enumerate(group)
+        ]
+        reply = self.client.post(
+            "batch", {"BatchItemRequest": items}, request_id=batch_request_id(group)
+        )
+        answers = {
+            str(answer.get("bId")): answer
+            for answer in reply.get("BatchItemResponse") or []
+            if isinstance(answer, dict)
+        }
+        results: list[WriteResult] = []
+        for index, w in enumerate(group):
+            answer = answers.get(f"b{index}")
+            if answer is None:
+                error = ApiError(SYSTEM, f"batch reply has no answer for {w.entity} {w.key}")
+                results.append(WriteResult(w.key, w.entity, error=error))
+                continue
+            fault = fault_of(answer)
+            if fault is not None:
+                results.append(WriteResult(w.key, w.entity, error=item_error(w, fault)))
+                continue
+            record = answer.get(w.entity)
+            results.append(
+                WriteResult(w.key, w.entity, record=record if isinstance(record, dict) else None)
+            )
+        return results
+
+    def landed(self, keys: Sequence[str], since: datetime) -> dict[str, str]:
+        """Payments created since ``since`` carrying one of ``keys``: key -> Payment Id.
+
+        For read-before-retry when a batch's reply was lost and its items are regrouped.
+        """
+        wanted = set(keys)
+        found: dict[str, str] = {}
+        condition = (f"MetaData.CreateTime >= '{qbo_timestamp(since)}'",)
+        for rows in self.client.query_pages("Payment", None, condition):
+            for row in rows:
+                note = row.get("PrivateNote")
+                if isinstance(note, str) and note.startswith(KEY_TAG):
+                    key = note[len(KEY_TAG) :].split(" ", 1)[0]
+                    if key in wanted:
+                        found[key] = str(row.get("Id"))
+        return found

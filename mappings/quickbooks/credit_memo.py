@@ -1,0 +1,62 @@
+"""QuickBooks Online CreditMemo -> CreditMemoIn (open credit is ``RemainingCredit``)."""
+
+from __future__ import annotations
+
+from canonical.enums import DocumentStatus
+from canonical.records import CreditMemoIn
+from connectors.base import RawRecord
+from mappings.base import F, MappingContext, extract, iso_date, optional_text
+from mappings.quickbooks.common import (
+    amount,
+    currency,
+    custom_field,
+    is_deleted,
+    origin,
+    po_field,
+    ref_value,
+    voided,
+    zero,
+)
+
+FIELDS = {
+    "number": F("DocNumber", optional_text, required=False, default=""),
+    "issue_date": F("TxnDate", iso_date, required=False),
+    "customer_memo": F("CustomerMemo.value", optional_text, required=False),
+    "private_note": F("PrivateNote", optional_text, required=False),
+}
+
+
+def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
+    if is_deleted(record):
+        nothing = zero(ctx)
+        return CreditMemoIn(
+            **{**origin(record), "deleted": True},
+            customer_remote_id=None,
+            number="",
+            total=nothing,
+            balance=nothing,
+            status=DocumentStatus.DELETED,
+        )
+    payload = record.payload
+    code = currency(payload, ctx)
+    total = amount(payload, "TotalAmt", code)
+    remaining = "RemainingCredit" if payload.get("RemainingCredit") is not None else "Balance"
+    balance = amount(payload, remaining, code)
+    values = extract(payload, FIELDS)
+    if voided(payload, total):
+        status = DocumentStatus.VOID
+    elif balance.is_zero():
+        status = DocumentStatus.PAID
+    else:
+        status = DocumentStatus.OPEN
+    return CreditMemoIn(
+        **{**origin(record), "deleted": record.deleted},
+        customer_remote_id=ref_value(payload, "CustomerRef", required=True),
+        number=values["number"] or "",
+        total=total,
+        balance=balance,
+        issue_date=values["issue_date"],
+        status=status,
+        reference=custom_field(payload, po_field(ctx)),
+        memo=values["customer_memo"] or values["private_note"],
+    )
