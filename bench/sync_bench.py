@@ -33,11 +33,13 @@ from sync.settings import load_settings
 STREAM_NAMES = ("customers", "invoices", "credit_memos", "payments")
 
 
-def serve(conn: Connection, seed: int, customers: int, invoices: int) -> None:
+def serve(
+    conn: Connection, seed: int, customers: int, invoices: int, systems: tuple[str, ...]
+) -> None:
     """Child process: run the sandboxes and answer the parent's requests."""
     world = World.generate(seed=seed, customers=customers, invoices=invoices)
     servers = {}
-    for system in SYSTEMS:
+    for system in systems:
         server = entry(system).sandbox(world=world)
         server.start()
         servers[system] = server
@@ -119,23 +121,25 @@ def main() -> None:
     parser.add_argument(
         "--changed", type=float, default=0.01, help="share changed before the incremental run"
     )
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated systems")
     parser.add_argument(
         "--database", default="", help="SQLAlchemy URL (default: a temp SQLite file)"
     )
     args = parser.parse_args()
-    per_system = max(1, args.invoices // len(SYSTEMS))
-    customers = args.customers or max(10, args.invoices // 20 // len(SYSTEMS))
+    systems = tuple(s.strip() for s in args.systems.split(",") if s.strip())
+    per_system = max(1, args.invoices // len(systems))
+    customers = args.customers or max(10, args.invoices // 20 // len(systems))
 
     parent, child = multiprocessing.Pipe()
     process = multiprocessing.Process(
-        target=serve, args=(child, 7, customers, per_system), daemon=True
+        target=serve, args=(child, 7, customers, per_system, systems), daemon=True
     )
     started = time.perf_counter()
     process.start()
     info = parent.recv()
     print(
         f"sandboxes up in {time.perf_counter() - started:.1f}s: "
-        f"{per_system} invoices and {customers} customers in each of {len(SYSTEMS)} systems"
+        f"{per_system} invoices and {customers} customers in each of {len(systems)} systems"
     )
 
     with tempfile.TemporaryDirectory() as tmp:

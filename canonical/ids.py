@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
 
 def new_id() -> str:
-    """A new canonical id: 32 hex characters, stable for the life of the record."""
-    return uuid.uuid4().hex
+    """A new canonical id: 128 random bits as 32 hex characters, stable for the record's life."""
+    return os.urandom(16).hex()

@@ -44,7 +44,7 @@ class Customer(SQLModel, table=True):
     """A customer (an Account in a CRM)."""
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    tenant: str = Field(default=DEFAULT_TENANT, index=True, max_length=64)
+    tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     name: str = Field(max_length=255)
     name_key: str = Field(default="", index=True, max_length=255)
     number: str | None = Field(default=None, index=True, max_length=64)
@@ -63,7 +63,7 @@ class Invoice(SQLModel, table=True):
     __table_args__ = (Index("ix_invoice_customer_number", "tenant", "customer_id", "number_key"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    tenant: str = Field(default=DEFAULT_TENANT, index=True, max_length=64)
+    tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
     number: str = Field(max_length=64)
     number_key: str = Field(default="", index=True, max_length=64)
@@ -96,7 +96,7 @@ class CreditMemo(SQLModel, table=True):
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    tenant: str = Field(default=DEFAULT_TENANT, index=True, max_length=64)
+    tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
     number: str = Field(max_length=64)
     number_key: str = Field(default="", index=True, max_length=64)
@@ -123,7 +123,7 @@ class Payment(SQLModel, table=True):
     """A payment recorded in a system (ERP, AR platform or CRM)."""
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    tenant: str = Field(default=DEFAULT_TENANT, index=True, max_length=64)
+    tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
     currency: str = Field(max_length=3)
     amount_minor: int = _minor()
@@ -155,7 +155,7 @@ class Remittance(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("tenant", "source_key", name="uq_remittance_source"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    tenant: str = Field(default=DEFAULT_TENANT, index=True, max_length=64)
+    tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     source: str = Field(max_length=32)  # bai2, camt.053, camt.054, nacha, edi820, stripe, ...
     source_file: str | None = Field(default=None, max_length=512)
     source_key: str = Field(max_length=128)  # de-duplication key, unique per tenant
@@ -182,7 +182,7 @@ class Application(SQLModel, table=True):
     """An amount of a payment, remittance or credit memo applied to one invoice."""
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    tenant: str = Field(default=DEFAULT_TENANT, index=True, max_length=64)
+    tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     kind: str = Field(max_length=16)  # ApplicationKind
     source_id: str = Field(index=True, max_length=32)
     invoice_id: str = Field(foreign_key="invoice.id", index=True)
@@ -203,7 +203,7 @@ class Adjustment(SQLModel, table=True):
     """A deduction or write-off on an invoice (short pay within tolerance, discount)."""
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    tenant: str = Field(default=DEFAULT_TENANT, index=True, max_length=64)
+    tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     invoice_id: str = Field(foreign_key="invoice.id", index=True)
     source_kind: str = Field(max_length=16)
     source_id: str = Field(index=True, max_length=32)

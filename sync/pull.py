@@ -16,8 +16,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from rapidfuzz import fuzz, process
-from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Row, Table, and_, bindparam, delete, insert, or_, select, update
 from sqlmodel import Session
 
 from canonical.enums import ApplicationKind, ApplicationStatus, FindingStatus
@@ -42,15 +43,31 @@ from sync.settings import SystemOfRecord
 log = logging.getLogger("arsync.sync")
 
 DELETED_STATUS = "deleted"
+REF: Table = ExternalRef.__table__  # type: ignore[attr-defined]
+_CHUNK = 500
 FUZZY_CANDIDATE_SCORE = 88
 
 
 def payload_hash(record: RawRecord) -> str:
-    body = json.dumps(record.payload, sort_keys=True, default=str, separators=(",", ":"))
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(body.encode("utf-8"))
+    """A digest of what the system said, to tell a changed record from a re-read one."""
+    body = orjson.dumps(record.payload, default=str, option=orjson.OPT_SORT_KEYS)
+    digest = hashlib.blake2b(body, digest_size=16)
     digest.update(b"\x01" if record.deleted else b"\x00")
     return digest.hexdigest()
+
+
+def _update_by_id(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Executemany UPDATEs keyed by ``_id``, one statement per distinct set of columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(sorted(k for k in row if k != "_id"))].append(row)
+    for keys, group in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({key: bindparam(key) for key in keys})
+        )
+        session.execute(statement, group)
 
 
 def _json_safe(payload: Any) -> Any:
@@ -88,7 +105,7 @@ class _Pending:
     raw: RawRecord
     hash: str
     record: RecordIn
-    ref: ExternalRef | None
+    ref: Row[Any] | None
     customer_id: str | None = None
     canonical_id: str | None = None
     link_rule: str = "created"
@@ -175,18 +192,24 @@ class PageWriter:
         remote_ids: list[str],
         system: str | None = None,
         ctype: str | None = None,
-    ) -> dict[str, ExternalRef]:
+    ) -> dict[str, Row[Any]]:
+        """Refs (id, remote_id, canonical_id, hash, deleted) of remote ids in one system."""
         if not remote_ids:
             return {}
-        rows = session.exec(  # type: ignore[call-overload]
-            select(ExternalRef).where(
-                ExternalRef.tenant == self.tenant,
-                ExternalRef.system == (system or self.system),
-                ExternalRef.canonical_type == (ctype or self.ctype),
-                ExternalRef.remote_id.in_(remote_ids),  # type: ignore[attr-defined]
+        found: dict[str, Row[Any]] = {}
+        for start in range(0, len(remote_ids), _CHUNK):
+            rows = session.execute(
+                select(
+                    REF.c.id, REF.c.remote_id, REF.c.canonical_id, REF.c.hash, REF.c.deleted
+                ).where(
+                    REF.c.tenant == self.tenant,
+                    REF.c.system == (system or self.system),
+                    REF.c.canonical_type == (ctype or self.ctype),
+                    REF.c.remote_id.in_(remote_ids[start : start + _CHUNK]),
+                )
             )
-        ).scalars()
-        return {ref.remote_id: ref for ref in rows}
+            found.update((row.remote_id, row) for row in rows)
+        return found
 
     def _open_quarantine(self, session: Session, remote_ids: list[str]) -> dict[str, Quarantine]:
         rows = session.exec(  # type: ignore[call-overload]
@@ -203,17 +226,36 @@ class PageWriter:
         self, session: Session, canonical_ids: Iterable[str]
     ) -> dict[str, list[ExternalRef]]:
         ids = list(set(canonical_ids))
-        out: dict[str, list[ExternalRef]] = defaultdict(list)
-        for start in range(0, len(ids), 500):
-            rows = session.exec(  # type: ignore[call-overload]
-                select(ExternalRef).where(
-                    ExternalRef.tenant == self.tenant,
-                    ExternalRef.canonical_type == self.ctype,
-                    ExternalRef.canonical_id.in_(ids[start : start + 500]),  # type: ignore[attr-defined]
+        out: dict[str, list[Row[Any]]] = defaultdict(list)
+        for start in range(0, len(ids), _CHUNK):
+            rows = session.execute(
+                select(
+                    REF.c.id, REF.c.canonical_id, REF.c.system, REF.c.deleted, REF.c["values"]
+                ).where(
+                    REF.c.tenant == self.tenant,
+                    REF.c.canonical_type == self.ctype,
+                    REF.c.canonical_id.in_(ids[start : start + _CHUNK]),
                 )
-            ).scalars()
+            )
             for ref in rows:
                 out[ref.canonical_id].append(ref)
+        return out
+
+    def _live_systems(self, session: Session, canonical_ids: Iterable[str]) -> dict[str, set[str]]:
+        """The systems in which each canonical record still lives."""
+        ids = list(set(canonical_ids))
+        out: dict[str, set[str]] = defaultdict(set)
+        for start in range(0, len(ids), _CHUNK):
+            rows = session.execute(
+                select(REF.c.canonical_id, REF.c.system).where(
+                    REF.c.tenant == self.tenant,
+                    REF.c.canonical_type == self.ctype,
+                    REF.c.canonical_id.in_(ids[start : start + _CHUNK]),
+                    REF.c.deleted.is_(False),
+                )
+            )
+            for row in rows:
+                out[row.canonical_id].add(row.system)
         return out
 
     # quarantine and deletes ----------------------------------------------------------------------
@@ -266,7 +308,7 @@ class PageWriter:
         )
         return True
 
-    def _delete(self, session: Session, ref: ExternalRef, digest: str) -> None:
+    def _delete(self, session: Session, ref: Row[Any], digest: str) -> None:
         now = utcnow()
         session.execute(
             update(ExternalRef)
@@ -389,24 +431,27 @@ class PageWriter:
                 if row.name_key in names:
                     found[("name", row.name_key)].append(row.id)
         elif self.ctype in ("invoice", "credit_memo"):
-            pairs = list(keys)
-            for start in range(0, len(pairs), 400):
-                chunk = pairs[start : start + 400]
+            numbers = sorted({k[1] for k in keys})
+            for start in range(0, len(numbers), _CHUNK):
                 rows = session.execute(
-                    base.where(tuple_(cols.customer_id, cols.number_key).in_(chunk))
+                    base.where(cols.number_key.in_(numbers[start : start + _CHUNK]))
                 ).all()
                 for row in rows:
-                    found[(row.customer_id, row.number_key)].append(row.id)
+                    if (row.customer_id, row.number_key) in keys:
+                        found[(row.customer_id, row.number_key)].append(row.id)
         else:
             customers = list({k[0] for k in keys})
-            rows = session.execute(base.where(cols.customer_id.in_(customers))).all()
+            amounts = list({k[2] for k in keys})
+            rows = session.execute(
+                base.where(cols.customer_id.in_(customers), cols.amount_minor.in_(amounts))
+            ).all()
             for row in rows:
                 found[(row.customer_id, row.received_on, row.amount_minor)].append(row.id)
         candidates = {cid for ids in found.values() for cid in ids}
         taken = {
             cid
-            for cid, refs in self._refs_of(session, candidates).items()
-            if any(r.system == self.system and not r.deleted for r in refs)
+            for cid, systems in self._live_systems(session, candidates).items()
+            if self.system in systems
         }
         rule = {
             "customer": "customer_number",
@@ -477,7 +522,7 @@ class PageWriter:
                 if self.ctype in ("invoice", "credit_memo") and "number" in owned:
                     owned["number_key"] = values["number_key"]
                 if owned:
-                    updates.append({**owned, "id": p.canonical_id, "updated_at": now})
+                    updates.append({**owned, "_id": p.canonical_id, "updated_at": now})
                 counts.updated += 1
                 for fieldname in DRIFT_FIELDS[self.ctype]:
                     views = {
@@ -517,16 +562,17 @@ class PageWriter:
                     }
                 )
             else:
-                ref_updates.append({**ref_row, "id": p.ref.id})
-        table = self.table
+                ref_updates.append({**ref_row, "_id": p.ref.id})
+        table = self.table.__table__  # type: ignore[attr-defined]
         if inserts:
-            session.execute(insert(table), inserts)
-        if updates:
-            session.execute(update(table), updates)
+            if self.ctype == "customer":
+                for row in inserts:
+                    row.setdefault("credit_hold", False)
+            session.execute(table.insert(), inserts)
+        _update_by_id(session, table, updates)
         if ref_inserts:
-            session.execute(insert(ExternalRef), ref_inserts)
-        if ref_updates:
-            session.execute(update(ExternalRef), ref_updates)
+            session.execute(REF.insert(), ref_inserts)
+        _update_by_id(session, REF, ref_updates)
         if drift:
             self._record_drift(session, drift)
         if new_customers:
@@ -712,7 +758,7 @@ class PageWriter:
                         )
                     )
         if rows:
-            session.execute(insert(Application), rows)
+            session.execute(Application.__table__.insert(), rows)  # type: ignore[attr-defined]
 
     def _application(
         self,
