@@ -375,3 +375,21 @@ class Decision(SQLModel, table=True):
     decided_by: str = Field(default="reconciler", max_length=64)
     superseded: bool = Field(default=False, index=True)
     created_at: datetime = _ts()
+
+
+class PayerAlias(SQLModel, table=True):
+    """What the reconciler learned about who pays: an IBAN, account or name -> a customer.
+
+    Learned from confirmed matches (automatic or by a person); used before fuzzy names.
+    """
+
+    __tablename__ = "payer_alias"
+    __table_args__ = (UniqueConstraint("tenant", "kind", "value", name="uq_payer_alias"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
+    kind: str = Field(max_length=16)  # iban | account | name
+    value: str = Field(max_length=255)
+    customer_id: str = Field(max_length=32)
+    learned_from: str | None = Field(default=None, max_length=32)  # the decision
+    created_at: datetime = _ts()

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 25049b024c8b
+Revision ID: 4079c847a41c
 Revises: 
-Create Date: 2026-11-22 12:02:42.529119
+Create Date: 2026-11-22 12:17:01.651538
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from alembic import op
 
 import canonical.types
 
-revision: str = '25049b024c8b'
+revision: str = '4079c847a41c'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -123,6 +123,17 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('created_at', canonical.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('payer_alias',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('tenant', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('value', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('customer_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('learned_from', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('created_at', canonical.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('tenant', 'kind', 'value', name='uq_payer_alias')
     )
     op.create_table('quarantine',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -353,6 +364,7 @@ def downgrade() -> None:
 
     op.drop_table('remittance')
     op.drop_table('quarantine')
+    op.drop_table('payer_alias')
     op.drop_table('identity_candidate')
     with op.batch_alter_table('external_ref', schema=None) as batch_op:
         batch_op.drop_index('ix_external_ref_canonical')

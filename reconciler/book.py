@@ -1,0 +1,148 @@
+"""The open receivables, loaded once per run into memory indexes the cascade looks up.
+
+One query per table, no query per remittance: open invoices by document key and by
+customer, open credit memos by customer, customers by normalised name, learned payer aliases.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from canonical.enums import DocumentStatus
+from canonical.keys import name_key
+from canonical.models import CreditMemo, Customer, Invoice, PayerAlias
+
+
+@dataclass
+class OpenItem:
+    """An open invoice (or credit memo) as the cascade sees it; balances move as it applies."""
+
+    id: str
+    customer_id: str | None
+    number: str
+    key: str
+    currency: str
+    balance_minor: int
+    total_minor: int
+    issue_date: date | None
+    reference: str | None = None  # PO number of an invoice, reference of a credit memo
+    is_credit: bool = False
+
+
+@dataclass
+class Book:
+    invoices: dict[str, OpenItem] = field(default_factory=dict)
+    by_key: dict[str, list[OpenItem]] = field(default_factory=lambda: defaultdict(list))
+    by_customer: dict[str, list[OpenItem]] = field(default_factory=lambda: defaultdict(list))
+    credits_by_customer: dict[str, list[OpenItem]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    customer_names: dict[str, str] = field(default_factory=dict)  # customer id -> name key
+    by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    aliases: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, value) -> customer
+
+    @classmethod
+    def load(cls, session: Session, tenant: str) -> Book:
+        book = cls()
+        for row in session.execute(
+            select(Customer.id, Customer.name_key, Customer.name).where(
+                Customer.tenant == tenant, col(Customer.status) != "deleted"
+            )
+        ):
+            key = row.name_key or name_key(row.name)
+            book.customer_names[row.id] = key
+            book.by_name[key].append(row.id)
+        for row in session.execute(
+            select(
+                Invoice.id,
+                Invoice.customer_id,
+                Invoice.number,
+                Invoice.number_key,
+                Invoice.currency,
+                Invoice.balance_minor,
+                Invoice.total_minor,
+                Invoice.issue_date,
+                Invoice.po_number,
+            ).where(
+                Invoice.tenant == tenant,
+                Invoice.status == DocumentStatus.OPEN,
+                col(Invoice.balance_minor) > 0,
+            )
+        ):
+            book.add_invoice(
+                OpenItem(
+                    row.id,
+                    row.customer_id,
+                    row.number,
+                    row.number_key,
+                    row.currency,
+                    row.balance_minor,
+                    row.total_minor,
+                    row.issue_date,
+                    row.po_number,
+                )
+            )
+        for row in session.execute(
+            select(
+                CreditMemo.id,
+                CreditMemo.customer_id,
+                CreditMemo.number,
+                CreditMemo.number_key,
+                CreditMemo.currency,
+                CreditMemo.balance_minor,
+                CreditMemo.total_minor,
+                CreditMemo.issue_date,
+                CreditMemo.reference,
+            ).where(
+                CreditMemo.tenant == tenant,
+                CreditMemo.status == DocumentStatus.OPEN,
+                col(CreditMemo.balance_minor) > 0,
+            )
+        ):
+            if row.customer_id:
+                book.credits_by_customer[row.customer_id].append(
+                    OpenItem(
+                        row.id,
+                        row.customer_id,
+                        row.number,
+                        row.number_key,
+                        row.currency,
+                        row.balance_minor,
+                        row.total_minor,
+                        row.issue_date,
+                        row.reference,
+                        is_credit=True,
+                    )
+                )
+        for row in session.execute(
+            select(PayerAlias.kind, PayerAlias.value, PayerAlias.customer_id).where(
+                PayerAlias.tenant == tenant
+            )
+        ):
+            book.aliases[(row.kind, row.value)] = row.customer_id
+        return book
+
+    def add_invoice(self, item: OpenItem) -> None:
+        self.invoices[item.id] = item
+        self.by_key[item.key].append(item)
+        if item.customer_id:
+            self.by_customer[item.customer_id].append(item)
+
+    def open_invoices(self, customer_id: str, currency: str) -> list[OpenItem]:
+        return [
+            i
+            for i in self.by_customer.get(customer_id, [])
+            if i.balance_minor > 0 and i.currency == currency
+        ]
+
+    def open_credits(self, customer_id: str, currency: str) -> list[OpenItem]:
+        return [
+            c
+            for c in self.credits_by_customer.get(customer_id, [])
+            if c.balance_minor > 0 and c.currency == currency
+        ]

@@ -1,0 +1,535 @@
+"""The matching cascade: from one remittance to a decision, with its evidence and candidates.
+
+Each step is a rule from the rule set; the first that reaches an answer decides. A wrong
+application costs more than an unmatched one, so every step abstains on ties and anything
+below its rule's confidence is only suggested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import combinations
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from canonical.keys import document_key, name_key
+from canonical.money import Money
+from reconciler.book import Book, OpenItem
+from reconciler.references import rf_reference, text_tokens
+from reconciler.rules import Rule, RuleSet
+
+AUTO = "auto_applied"
+SUGGESTED = "suggested"
+EXCEPTION = "exception"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What the cascade needs of a remittance."""
+
+    id: str
+    currency: str
+    amount_minor: int
+    payer_name: str | None
+    payer_iban: str | None
+    payer_account: str | None
+    free_text: str | None
+    structured_refs: list[dict[str, Any]]
+
+
+@dataclass
+class Outcome:
+    status: str
+    rule: str
+    confidence: int = 0
+    exception_kind: str | None = None
+    customer_id: str | None = None
+    allocations: list[tuple[OpenItem, int]] = field(default_factory=list)
+    deductions: list[tuple[OpenItem, int, str]] = field(default_factory=list)
+    unapplied_minor: int = 0
+    evidence: dict[str, Any] = field(default_factory=dict)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def applied_minor(self) -> int:
+        return sum(amount for _, amount in self.allocations)
+
+    @property
+    def deduction_minor(self) -> int:
+        return sum(amount for _, amount, _ in self.deductions)
+
+
+def _money(minor: int, currency: str) -> str:
+    return str(Money.from_minor(minor, currency).amount)
+
+
+def _candidate(
+    items: Iterable[tuple[OpenItem, int]], score: int, why: str, currency: str
+) -> dict[str, Any]:
+    chosen = list(items)
+    return {
+        "invoices": [
+            {
+                "id": i.id,
+                "number": i.number,
+                "amount": _money(a, currency),
+                "balance": _money(i.balance_minor, currency),
+            }
+            for i, a in chosen
+        ],
+        "customer_id": chosen[0][0].customer_id if chosen else None,
+        "score": score,
+        "why": why,
+    }
+
+
+def _ref_minor(value: Any, currency: str) -> int | None:
+    if value in (None, ""):
+        return None
+    return Money(Decimal(str(value)), currency).minor
+
+
+class Cascade:
+    """Decides remittances against one loaded book with one rule set."""
+
+    def __init__(self, book: Book, rules: RuleSet) -> None:
+        self.book = book
+        self.rules = rules
+
+    # entry ----------------------------------------------------------------------------------
+    def decide(self, r: Incoming) -> Outcome:
+        evidence: dict[str, Any] = {
+            "amount": _money(r.amount_minor, r.currency),
+            "currency": r.currency,
+            "payer_name": r.payer_name,
+            "payer_iban": r.payer_iban,
+        }
+        hinted = self._alias_customer(r)
+        if hinted:
+            evidence["customer_from"] = hinted[1]
+        customer = hinted[0] if hinted else None
+        steps = [
+            (self.rules.rule("structured_reference"), self._structured),
+            (self.rules.rule("text_reference"), self._text),
+        ]
+        for rule, step in steps:
+            if rule is None:
+                continue
+            outcome = step(r, rule, customer, evidence)
+            if outcome is not None:
+                return outcome
+        if customer is None:
+            identified = self._identify_by_name(r, evidence)
+            if isinstance(identified, Outcome):
+                return identified
+            customer = identified
+        for kind, step_fn in (
+            ("customer_amount", self._exact_balance),
+            ("customer_subset", self._subset),
+        ):
+            rule = self.rules.rule(kind)
+            if rule is not None:
+                outcome = step_fn(r, rule, customer, evidence)
+                if outcome is not None:
+                    return outcome
+        return self._fallback(r, customer, evidence)
+
+    # customers --------------------------------------------------------------------------------
+    def _alias_customer(self, r: Incoming) -> tuple[str, str] | None:
+        for kind, value in (
+            ("iban", r.payer_iban),
+            ("account", r.payer_account),
+            ("name", name_key(r.payer_name)),
+        ):
+            if not value or (kind, value) not in self.book.aliases:
+                continue
+            if kind == "name" and len(self.book.by_name.get(value, [])) > 1:
+                continue  # several customers share this name: a name says nothing
+            return self.book.aliases[(kind, value)], f"learned {kind}"
+        return None
+
+    def _identify_by_name(self, r: Incoming, evidence: dict[str, Any]) -> str | Outcome:
+        key = name_key(r.payer_name)
+        if not key:
+            return self._exception(r, "unidentified_payer", "customer_identification", evidence, [])
+        exact = self.book.by_name.get(key, [])
+        if len(exact) == 1:
+            evidence["customer_from"] = "exact name"
+            return exact[0]
+        if len(exact) > 1:
+            candidates = [
+                {"customer_id": c, "score": 100, "why": "same normalised name"} for c in exact
+            ]
+            return self._exception(r, "ambiguous", "customer_identification", evidence, candidates)
+        best = process.extract(key, self.book.customer_names, scorer=fuzz.token_set_ratio, limit=3)
+        scored = [(score, cid) for _, score, cid in best]
+        evidence["name_scores"] = [
+            {"customer_id": cid, "score": round(score, 1)} for score, cid in scored
+        ]
+        if scored and scored[0][0] >= self.rules.customer_min_score:
+            runner_up = scored[1][0] if len(scored) > 1 else 0
+            if scored[0][0] - runner_up >= self.rules.customer_margin:
+                evidence["customer_from"] = f"fuzzy name {scored[0][0]:.0f}"
+                return scored[0][1]
+            candidates = [
+                {"customer_id": cid, "score": int(score), "why": "similar name"}
+                for score, cid in scored
+            ]
+            return self._exception(r, "ambiguous", "customer_identification", evidence, candidates)
+        candidates = [
+            {"customer_id": cid, "score": int(score), "why": "similar name"}
+            for score, cid in scored
+            if score >= 60
+        ]
+        return self._exception(
+            r, "unidentified_payer", "customer_identification", evidence, candidates
+        )
+
+    # references -------------------------------------------------------------------------------
+    def _lookup(self, key: str, customer: str | None) -> list[OpenItem]:
+        items = [i for i in self.book.by_key.get(key, []) if i.balance_minor > 0]
+        if customer and len(items) > 1:
+            mine = [i for i in items if i.customer_id == customer]
+            items = mine or items
+        return items
+
+    def _structured(
+        self, r: Incoming, rule: Rule, customer: str | None, evidence: dict[str, Any]
+    ) -> Outcome | None:
+        refs = [
+            ref for ref in r.structured_refs if ref.get("kind") in ("invoice", "rf", "other", "po")
+        ]
+        if not refs:
+            return None
+        matched: list[tuple[dict[str, Any], OpenItem]] = []
+        unresolved: list[str] = []
+        for ref in refs:
+            raw = str(ref.get("ref") or "")
+            inner = (
+                rf_reference(raw)
+                if ref.get("kind") == "rf" or raw.upper().startswith("RF")
+                else None
+            )
+            key = document_key(inner or raw)
+            items = self._lookup(key, customer)
+            if len(items) == 1:
+                matched.append((ref, items[0]))
+            else:
+                unresolved.append(raw)
+        evidence["structured_refs"] = [str(ref.get("ref")) for ref in refs]
+        if unresolved:
+            evidence["unresolved_refs"] = unresolved
+        if not matched:
+            return None  # let free text and the customer rules try
+        return self._allocate(
+            r,
+            rule,
+            matched,
+            evidence,
+            base_confidence=100 if not unresolved else 80,
+            why="structured reference",
+        )
+
+    def _text(
+        self, r: Incoming, rule: Rule, customer: str | None, evidence: dict[str, Any]
+    ) -> Outcome | None:
+        tokens = text_tokens(r.free_text)
+        if not tokens:
+            return None
+        matched: list[tuple[dict[str, Any], OpenItem]] = []
+        seen: set[str] = set()
+        for written, key in tokens:
+            items = self._lookup(key, customer)
+            if len(items) == 1 and items[0].id not in seen:
+                seen.add(items[0].id)
+                matched.append(({"ref": written}, items[0]))
+        evidence["text_tokens"] = [written for written, _ in tokens]
+        if matched:
+            return self._allocate(
+                r, rule, matched, evidence, base_confidence=95, why="invoice number in text"
+            )
+        if customer is None:
+            return None
+        # a near miss against the payer's own open invoices: never applied on its own
+        choices = {i.id: i.key for i in self.book.open_invoices(customer, r.currency)}
+        threshold = int(rule.option("fuzzy_min_score", 90))
+        best: list[tuple[int, OpenItem, str]] = []
+        for written, key in tokens:
+            for _, score, item_id in process.extract(
+                key, choices, scorer=fuzz.ratio, limit=2, score_cutoff=threshold
+            ):
+                best.append((int(score), self.book.invoices[item_id], written))
+        if not best:
+            return None
+        best.sort(key=lambda b: -b[0])
+        candidates = [
+            _candidate(
+                [(item, min(item.balance_minor, r.amount_minor))],
+                score,
+                f"near miss: {written!r} ~ {item.number}",
+                r.currency,
+            )
+            for score, item, written in best[:3]
+        ]
+        evidence["fuzzy"] = [
+            {"written": w, "invoice": i.number, "score": s} for s, i, w in best[:3]
+        ]
+        return Outcome(
+            SUGGESTED,
+            rule.id,
+            best[0][0] - 10,
+            customer_id=customer,
+            evidence=evidence,
+            candidates=candidates,
+        )
+
+    def _allocate(
+        self,
+        r: Incoming,
+        rule: Rule,
+        matched: list[tuple[dict[str, Any], OpenItem]],
+        evidence: dict[str, Any],
+        base_confidence: int,
+        why: str,
+    ) -> Outcome:
+        currency = r.currency
+        customers = {item.customer_id for _, item in matched}
+        mixed = any(item.currency != currency for _, item in matched)
+        if mixed and self.rules.tolerance.same_currency_only:
+            evidence["invoice_currencies"] = sorted({i.currency for _, i in matched})
+            return self._exception(
+                r,
+                "currency_mismatch",
+                rule.id,
+                evidence,
+                [_candidate([(i, i.balance_minor)], 50, why, i.currency) for _, i in matched],
+            )
+        customer = next(iter(customers)) if len(customers) == 1 else None
+        confidence = base_confidence if len(customers) == 1 else base_confidence - 30
+        remaining = r.amount_minor
+        allocations: list[tuple[OpenItem, int]] = []
+        deductions: list[tuple[OpenItem, int, str]] = []
+        stated = [(_ref_minor(ref.get("amount"), currency), ref, item) for ref, item in matched]
+        tolerance = self.rules.tolerance
+        if (
+            all(paid is not None for paid, _, _ in stated)
+            and sum(p or 0 for p, _, _ in stated) == r.amount_minor
+        ):
+            for paid, ref, item in stated:
+                discount = _ref_minor(ref.get("discount"), currency) or 0
+                adjustment = _ref_minor(ref.get("adjustment"), currency) or 0
+                deduction = discount + (-adjustment if adjustment < 0 else 0)
+                applied = min(paid or 0, item.balance_minor)
+                allocations.append((item, applied))
+                if deduction and applied + deduction <= item.balance_minor:
+                    reason = str(
+                        ref.get("reason") or ("DISCOUNT" if discount else tolerance.reason_code)
+                    )
+                    deductions.append((item, deduction, reason))
+            remaining = r.amount_minor - sum(a for _, a in allocations)
+            evidence["amounts"] = "as stated by the payer"
+        else:
+            owed = sum(item.balance_minor for _, item in matched)
+            for _, item in matched:
+                applied = min(item.balance_minor, remaining)
+                if applied > 0:
+                    allocations.append((item, applied))
+                    remaining -= applied
+            shortfall = owed - r.amount_minor
+            if shortfall > 0:
+                short_item = allocations[-1][0] if allocations else matched[-1][1]
+                if tolerance.allows(Decimal(shortfall) / 100, Decimal(owed) / 100):
+                    deductions.append((short_item, shortfall, tolerance.reason_code))
+                    evidence["short_pay"] = _money(shortfall, currency)
+                else:
+                    evidence["short_pay"] = _money(shortfall, currency)
+                    candidates = [
+                        _candidate(
+                            allocations,
+                            confidence - 20,
+                            f"{why}; short by {_money(shortfall, currency)}",
+                            currency,
+                        )
+                    ]
+                    return Outcome(
+                        EXCEPTION,
+                        rule.id,
+                        confidence - 20,
+                        exception_kind="short_pay_over_tolerance",
+                        customer_id=customer,
+                        evidence=evidence,
+                        candidates=candidates,
+                    )
+        outcome = Outcome(
+            AUTO if rule.auto and confidence >= rule.min_confidence else SUGGESTED,
+            rule.id,
+            confidence,
+            customer_id=customer,
+            allocations=allocations,
+            deductions=deductions,
+            unapplied_minor=max(remaining, 0),
+            evidence=evidence,
+        )
+        evidence["matched"] = [
+            {"ref": ref.get("ref"), "invoice": item.number} for ref, item in matched
+        ]
+        if remaining > 0:
+            evidence["over_payment"] = _money(remaining, currency)
+        if outcome.status != AUTO:
+            outcome.candidates = [_candidate(allocations, confidence, why, currency)]
+        return outcome
+
+    # amounts within the customer ----------------------------------------------------------------
+    def _exact_balance(
+        self, r: Incoming, rule: Rule, customer: str, evidence: dict[str, Any]
+    ) -> Outcome | None:
+        items = self.book.open_invoices(customer, r.currency)
+        exact = [i for i in items if i.balance_minor == r.amount_minor]
+        if len(exact) == 1:
+            return Outcome(
+                AUTO if rule.auto and rule.min_confidence <= 90 else SUGGESTED,
+                rule.id,
+                90,
+                customer_id=customer,
+                allocations=[(exact[0], r.amount_minor)],
+                evidence={**evidence, "exact_balance_of": exact[0].number},
+            )
+        if len(exact) > 1:
+            exact.sort(key=lambda i: (i.issue_date is None, i.issue_date))
+            candidates = [
+                _candidate([(i, r.amount_minor)], 60, "same open balance", r.currency)
+                for i in exact[:5]
+            ]
+            return Outcome(
+                SUGGESTED,
+                rule.id,
+                60,
+                exception_kind="ambiguous",
+                customer_id=customer,
+                evidence=evidence,
+                candidates=candidates,
+            )
+        return None
+
+    def _subset(
+        self, r: Incoming, rule: Rule, customer: str, evidence: dict[str, Any]
+    ) -> Outcome | None:
+        invoices = self.book.open_invoices(customer, r.currency)
+        credits = self.book.open_credits(customer, r.currency)
+        pool = sorted(invoices, key=lambda i: (i.issue_date is None, i.issue_date), reverse=True)
+        pool = pool[: int(rule.option("max_items", 24))] + credits[:4]
+        limit = int(rule.option("max_subset", 5))
+        found = _subsets_summing_to(pool, r.amount_minor, limit, cap=6)
+        if not found:
+            return None
+        evidence["subset_search"] = {"items": len(pool), "solutions": len(found)}
+        ranked = [
+            [(i, -i.balance_minor if i.is_credit else i.balance_minor) for i in s] for s in found
+        ]
+        if len(found) == 1:
+            confidence = 85
+            return Outcome(
+                AUTO if rule.auto and confidence >= rule.min_confidence else SUGGESTED,
+                rule.id,
+                confidence,
+                customer_id=customer,
+                allocations=[(i, a) for i, a in ranked[0] if not i.is_credit],
+                evidence={
+                    **evidence,
+                    "credits_in_subset": [i.number for i, _ in ranked[0] if i.is_credit],
+                },
+                candidates=[],
+            )
+        candidates = [
+            _candidate(s, 55, "open items summing to the payment", r.currency) for s in ranked[:5]
+        ]
+        return Outcome(
+            SUGGESTED,
+            rule.id,
+            55,
+            exception_kind="ambiguous",
+            customer_id=customer,
+            evidence=evidence,
+            candidates=candidates,
+        )
+
+    def _fallback(self, r: Incoming, customer: str, evidence: dict[str, Any]) -> Outcome:
+        items = sorted(
+            self.book.open_invoices(customer, r.currency),
+            key=lambda i: (i.issue_date is None, i.issue_date),
+        )
+        rule = self.rules.rule("oldest_first")
+        rule_id = rule.id if rule else "oldest_first"
+        if not items:
+            other = [i for i in self.book.by_customer.get(customer, []) if i.balance_minor > 0]
+            kind = "currency_mismatch" if other else "no_matching_invoice"
+            return self._exception(
+                r, kind, rule_id, {**evidence, "customer_id": customer}, [], customer=customer
+            )
+        remaining = r.amount_minor
+        plan: list[tuple[OpenItem, int]] = []
+        for item in items:
+            if remaining <= 0:
+                break
+            take = min(item.balance_minor, remaining)
+            plan.append((item, take))
+            remaining -= take
+        kind = "over_payment" if remaining > 0 else "no_matching_invoice"
+        candidates = [
+            _candidate(plan, 30, "oldest open invoices first (suggestion only)", r.currency)
+        ]
+        return self._exception(r, kind, rule_id, evidence, candidates, customer=customer)
+
+    def _exception(
+        self,
+        r: Incoming,
+        kind: str,
+        rule: str,
+        evidence: dict[str, Any],
+        candidates: list[dict[str, Any]],
+        customer: str | None = None,
+    ) -> Outcome:
+        return Outcome(
+            EXCEPTION,
+            rule,
+            0,
+            exception_kind=kind,
+            customer_id=customer,
+            evidence=evidence,
+            candidates=candidates,
+        )
+
+
+def _subsets_summing_to(
+    pool: list[OpenItem], target: int, max_size: int, cap: int
+) -> list[list[OpenItem]]:
+    """Subsets of 2..max_size items (credits negative) summing exactly to ``target``.
+
+    Meet in the middle: each half's partial sums are enumerated once (at most 2^14 each),
+    so a customer with thousands of open items costs no more than one with the newest few.
+    """
+    values = [(-i.balance_minor if i.is_credit else i.balance_minor) for i in pool]
+    half = len(pool) // 2
+    left, right = list(range(half)), list(range(half, len(pool)))
+
+    def sums(indices: list[int]) -> dict[int, list[tuple[int, ...]]]:
+        table: dict[int, list[tuple[int, ...]]] = {}
+        for size in range(0, min(max_size, len(indices)) + 1):
+            for combo in combinations(indices, size):
+                table.setdefault(sum(values[i] for i in combo), []).append(combo)
+        return table
+
+    right_sums = sums(right)
+    found: list[list[OpenItem]] = []
+    for total, combos in sums(left).items():
+        for other in right_sums.get(target - total, []):
+            for combo in combos:
+                chosen = combo + other
+                if 2 <= len(chosen) <= max_size and any(not pool[i].is_credit for i in chosen):
+                    found.append([pool[i] for i in chosen])
+                    if len(found) >= cap:
+                        return found
+    return found

@@ -1,0 +1,309 @@
+"""``reconcile()``: new remittances through the cascade, then open credit memos, incrementally.
+
+Only remittances not yet decided are read; the open book is loaded once. Running it twice in
+a row changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from canonical.keys import document_key, name_key
+from canonical.models import Decision, Remittance
+from canonical.money import Money
+from canonical.store import Store
+from canonical.types import utcnow
+from reconciler.apply import close_credit, learn, record_decision
+from reconciler.book import Book, OpenItem
+from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Cascade, Incoming, Outcome
+from reconciler.rules import RuleSet, load_rules
+
+log = logging.getLogger("arsync.reconciler")
+
+BATCH = 500
+DUPLICATE_WINDOW_DAYS = 5
+LEARN_FROM_CONFIDENCE = 95
+
+
+@dataclass
+class ReconcileSummary:
+    """What a reconcile run decided."""
+
+    remittances: int = 0
+    auto_applied: int = 0
+    suggested: int = 0
+    exceptions: Counter[str] = field(default_factory=Counter)
+    credit_memos_applied: int = 0
+    credit_memos_suggested: int = 0
+    cash: dict[str, dict[str, int]] = field(default_factory=dict)  # currency -> minor totals
+    ruleset_version: str = ""
+
+    @property
+    def match_rate(self) -> Decimal:
+        if not self.remittances:
+            return Decimal(0)
+        return (Decimal(self.auto_applied) * 100 / self.remittances).quantize(Decimal("0.1"))
+
+    def add_cash(self, currency: str, **amounts: int) -> None:
+        totals = self.cash.setdefault(
+            currency, {"received": 0, "applied": 0, "deductions": 0, "unapplied": 0}
+        )
+        for key, value in amounts.items():
+            totals[key] += value
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "remittances": self.remittances,
+            "auto_applied": self.auto_applied,
+            "suggested": self.suggested,
+            "exceptions": dict(self.exceptions),
+            "credit_memos_applied": self.credit_memos_applied,
+            "credit_memos_suggested": self.credit_memos_suggested,
+            "match_rate": str(self.match_rate),
+            "ruleset_version": self.ruleset_version,
+            "cash": {
+                currency: {k: str(Money.from_minor(v, currency).amount) for k, v in totals.items()}
+                for currency, totals in self.cash.items()
+            },
+        }
+
+    def __str__(self) -> str:
+        exceptions = ", ".join(f"{k} {v}" for k, v in sorted(self.exceptions.items())) or "none"
+        return (
+            f"{self.remittances} remittances: {self.auto_applied} applied, {self.suggested} "
+            f"suggested, {sum(self.exceptions.values())} exceptions ({exceptions}); "
+            f"match rate {self.match_rate}%; credit memos applied {self.credit_memos_applied}"
+        )
+
+
+def _incoming(row: Remittance) -> Incoming:
+    return Incoming(
+        id=row.id,
+        currency=row.currency,
+        amount_minor=row.amount_minor,
+        payer_name=row.payer_name,
+        payer_iban=row.payer_iban,
+        payer_account=row.payer_account,
+        free_text=row.free_text,
+        structured_refs=list(row.structured_refs or []),
+    )
+
+
+def _fingerprint(r: Incoming) -> tuple[Any, ...]:
+    payer = r.payer_iban or r.payer_account or name_key(r.payer_name)
+    refs = frozenset(document_key(str(ref.get("ref") or "")) for ref in r.structured_refs)
+    return (payer, r.currency, r.amount_minor, refs, (r.free_text or "").strip().upper())
+
+
+def reconcile(
+    store: Store,
+    *,
+    tenant: str = "default",
+    rules_path: Path | None = None,
+    now: datetime | None = None,
+) -> ReconcileSummary:
+    """Decide every new remittance, then apply open credit memos per the policy."""
+    rules = load_rules(rules_path)
+    summary = ReconcileSummary(ruleset_version=rules.version)
+    with store.session() as session:
+        book = Book.load(session, tenant)
+        seen = _recent_fingerprints(session, tenant, (now or utcnow()).date())
+    cascade = Cascade(book, rules)
+    while True:
+        with store.session() as session:
+            rows = list(
+                session.execute(
+                    select(Remittance)
+                    .where(Remittance.tenant == tenant, Remittance.status == "new")
+                    .order_by(col(Remittance.created_at), col(Remittance.id))
+                    .limit(BATCH)
+                ).scalars()
+            )
+            if not rows:
+                break
+            for row in rows:
+                _decide_one(session, row, cascade, book, rules, seen, summary, tenant)
+    _apply_credit_memos(store, tenant, book, rules, summary)
+    log.info("reconcile: %s", summary)
+    return summary
+
+
+def _decide_one(
+    session: Session,
+    row: Remittance,
+    cascade: Cascade,
+    book: Book,
+    rules: RuleSet,
+    seen: dict[tuple[Any, ...], date | None],
+    summary: ReconcileSummary,
+    tenant: str,
+) -> None:
+    incoming = _incoming(row)
+    fingerprint = _fingerprint(incoming)
+    earlier = seen.get(fingerprint, "absent")
+    if earlier != "absent" and _close(earlier, row.value_date):  # type: ignore[arg-type]
+        outcome = Outcome(
+            EXCEPTION,
+            "duplicate_payment",
+            0,
+            exception_kind="duplicate_payment",
+            evidence={
+                "fingerprint": "same payer, amount, currency and references "
+                "as a payment already applied",
+                "value_date": str(row.value_date),
+            },
+        )
+    else:
+        outcome = cascade.decide(incoming)
+    decision = record_decision(
+        session,
+        tenant=tenant,
+        source_kind="remittance",
+        source_id=row.id,
+        currency=row.currency,
+        amount_minor=row.amount_minor,
+        outcome=outcome,
+        ruleset_version=rules.version,
+    )
+    row.status = outcome.status
+    session.add(row)
+    summary.remittances += 1
+    summary.add_cash(row.currency, received=row.amount_minor)
+    if outcome.status == AUTO:
+        summary.auto_applied += 1
+        summary.add_cash(
+            row.currency,
+            applied=outcome.applied_minor,
+            deductions=outcome.deduction_minor,
+            unapplied=outcome.unapplied_minor,
+        )
+        seen[fingerprint] = row.value_date
+        if outcome.customer_id and outcome.confidence >= LEARN_FROM_CONFIDENCE:
+            learn(session, book, tenant, incoming, outcome.customer_id, decision.id)
+    else:
+        summary.add_cash(row.currency, unapplied=row.amount_minor)
+        if outcome.status == SUGGESTED:
+            summary.suggested += 1
+        else:
+            summary.exceptions[outcome.exception_kind or "exception"] += 1
+
+
+def _close(earlier: date | None, current: date | None) -> bool:
+    if earlier is None or current is None:
+        return True
+    return abs((current - earlier).days) <= DUPLICATE_WINDOW_DAYS
+
+
+def _recent_fingerprints(
+    session: Session, tenant: str, today: date
+) -> dict[tuple[Any, ...], date | None]:
+    """Fingerprints of cash applied lately, to catch the same payment arriving twice."""
+    since = today - timedelta(days=60)
+    rows = session.execute(
+        select(Remittance).where(
+            Remittance.tenant == tenant,
+            Remittance.status == AUTO,
+            (col(Remittance.value_date) >= since) | col(Remittance.value_date).is_(None),
+        )
+    ).scalars()
+    return {_fingerprint(_incoming(row)): row.value_date for row in rows}
+
+
+def _apply_credit_memos(
+    store: Store, tenant: str, book: Book, rules: RuleSet, summary: ReconcileSummary
+) -> None:
+    """Open credit memos against open invoices of the same customer and currency."""
+    policy = rules.credit_memo_policy
+    with store.session() as session:
+        decided = set(
+            session.execute(
+                select(Decision.source_id).where(
+                    Decision.tenant == tenant,
+                    Decision.source_kind == "credit_memo",
+                    col(Decision.superseded).is_(False),
+                )
+            ).scalars()
+        )
+        for customer_id, credits in book.credits_by_customer.items():
+            for memo in sorted(credits, key=lambda c: (c.issue_date is None, c.issue_date)):
+                if memo.balance_minor <= 0 or memo.id in decided:
+                    continue
+                targets = _credit_targets(book, memo, customer_id, policy)
+                if not targets:
+                    continue
+                plan: list[tuple[OpenItem, int]] = []
+                left = memo.balance_minor
+                for invoice in targets:
+                    take = min(left, invoice.balance_minor)
+                    if take > 0:
+                        plan.append((invoice, take))
+                        left -= take
+                    if left == 0:
+                        break
+                referenced = bool(memo.reference) and targets[0].reference == memo.reference
+                outcome = Outcome(
+                    SUGGESTED if policy == "suggest" else AUTO,
+                    "credit_memo_reference" if referenced else "credit_memo_oldest",
+                    95 if referenced else 80,
+                    customer_id=customer_id,
+                    allocations=plan,
+                    evidence={
+                        "credit_memo": memo.number,
+                        "policy": policy,
+                        "matched_on": "same reference" if referenced else "oldest open invoice",
+                        "reference": memo.reference,
+                    },
+                )
+                if outcome.status != AUTO:
+                    outcome.candidates = [
+                        {
+                            "invoices": [
+                                {
+                                    "id": i.id,
+                                    "number": i.number,
+                                    "amount": str(Money.from_minor(a, memo.currency).amount),
+                                }
+                                for i, a in plan
+                            ],
+                            "score": outcome.confidence,
+                            "why": outcome.evidence["matched_on"],
+                        }
+                    ]
+                record_decision(
+                    session,
+                    tenant=tenant,
+                    source_kind="credit_memo",
+                    source_id=memo.id,
+                    currency=memo.currency,
+                    amount_minor=memo.balance_minor,
+                    outcome=outcome,
+                    ruleset_version=rules.version,
+                )
+                if outcome.status == AUTO:
+                    memo.balance_minor = left
+                    close_credit(session, memo.id, left)
+                    summary.credit_memos_applied += 1
+                else:
+                    summary.credit_memos_suggested += 1
+
+
+def _credit_targets(book: Book, memo: OpenItem, customer_id: str, policy: str) -> list[OpenItem]:
+    invoices = sorted(
+        book.open_invoices(customer_id, memo.currency),
+        key=lambda i: (i.issue_date is None, i.issue_date),
+    )
+    if policy != "oldest" and memo.reference:
+        key = document_key(memo.reference)
+        same = [i for i in invoices if i.reference == memo.reference or (key and i.key == key)]
+        if same:
+            return same + [i for i in invoices if i not in same]
+    return invoices

@@ -1,0 +1,402 @@
+"""The finance-ops report: what was applied, suggested or left as an exception, and why.
+
+``build_report`` returns the documented JSON model (docs/report-format.md);
+``write_report`` renders it as JSON, CSV, a self-contained HTML page or an XLSX workbook.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlmodel import col
+
+from canonical.enums import FindingStatus
+from canonical.models import (
+    Adjustment,
+    Application,
+    CreditMemo,
+    Customer,
+    Decision,
+    DriftFinding,
+    Invoice,
+    Quarantine,
+    Remittance,
+)
+from canonical.money import Money, minor_digits
+from canonical.store import Store
+from canonical.types import utcnow
+
+ReportFormat = Literal["json", "csv", "html", "xlsx"]
+EXCEPTION_KINDS = (
+    "unidentified_payer",
+    "no_matching_invoice",
+    "ambiguous",
+    "short_pay_over_tolerance",
+    "over_payment",
+    "duplicate_payment",
+    "currency_mismatch",
+)
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def _amount(minor: int, currency: str) -> dict[str, str]:
+    return Money.from_minor(minor, currency).to_json()
+
+
+def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
+    """The report model: remittances, exceptions by kind, credit memos, drift, totals."""
+    with store.session() as session:
+        decisions = {
+            (d.source_kind, d.source_id): d
+            for d in session.execute(
+                select(Decision)
+                .where(Decision.tenant == tenant, col(Decision.superseded).is_(False))
+                .order_by(col(Decision.created_at))
+            ).scalars()
+        }
+        invoices = {
+            i.id: i
+            for i in session.execute(select(Invoice).where(Invoice.tenant == tenant)).scalars()
+        }
+        customers = {
+            c.id: c.name
+            for c in session.execute(select(Customer).where(Customer.tenant == tenant)).scalars()
+        }
+        applications: dict[str, list[Application]] = defaultdict(list)
+        for app in session.execute(
+            select(Application).where(
+                Application.tenant == tenant, Application.origin == "reconciler"
+            )
+        ).scalars():
+            applications[app.decision_id or ""].append(app)
+        deductions: dict[str, list[Adjustment]] = defaultdict(list)
+        for adj in session.execute(select(Adjustment).where(Adjustment.tenant == tenant)).scalars():
+            deductions[adj.decision_id or ""].append(adj)
+        remittances = list(
+            session.execute(
+                select(Remittance)
+                .where(Remittance.tenant == tenant)
+                .order_by(col(Remittance.value_date), col(Remittance.id))
+            ).scalars()
+        )
+        memos = {
+            m.id: m
+            for m in session.execute(
+                select(CreditMemo).where(CreditMemo.tenant == tenant)
+            ).scalars()
+        }
+        drift = list(
+            session.execute(
+                select(DriftFinding).where(
+                    DriftFinding.tenant == tenant, DriftFinding.status == FindingStatus.OPEN
+                )
+            ).scalars()
+        )
+        quarantine = list(
+            session.execute(
+                select(Quarantine).where(
+                    Quarantine.tenant == tenant, col(Quarantine.resolved_at).is_(None)
+                )
+            ).scalars()
+        )
+
+    def number(invoice_id: str) -> str:
+        invoice = invoices.get(invoice_id)
+        return invoice.number if invoice else invoice_id
+
+    rows: list[dict[str, Any]] = []
+    totals: dict[str, dict[str, int]] = {}
+    exceptions: dict[str, list[dict[str, Any]]] = {kind: [] for kind in EXCEPTION_KINDS}
+    for rem in remittances:
+        decision = decisions.get(("remittance", rem.id))
+        status = decision.status if decision else "new"
+        apps = applications.get(decision.id, []) if decision else []
+        deds = deductions.get(decision.id, []) if decision else []
+        applied = sum(a.amount_minor for a in apps)
+        deducted = sum(d.amount_minor for d in deds)
+        unapplied = rem.amount_minor - applied
+        row = {
+            "id": rem.id,
+            "source": rem.source,
+            "source_file": rem.source_file,
+            "value_date": rem.value_date.isoformat() if rem.value_date else None,
+            "payer": rem.payer_name,
+            "payer_iban": rem.payer_iban,
+            "amount": _amount(rem.amount_minor, rem.currency),
+            "status": status,
+            "exception_kind": decision.exception_kind if decision else None,
+            "customer": customers.get(decision.customer_id or "") if decision else None,
+            "applications": [
+                {
+                    "invoice_number": number(a.invoice_id),
+                    "amount": _amount(a.amount_minor, a.currency),
+                }
+                for a in apps
+            ],
+            "deductions": [
+                {
+                    "invoice_number": number(d.invoice_id),
+                    "reason_code": d.reason_code,
+                    "amount": _amount(d.amount_minor, d.currency),
+                }
+                for d in deds
+            ],
+            "unapplied": _amount(unapplied, rem.currency),
+            "rule": decision.rule if decision else None,
+            "ruleset_version": decision.ruleset_version if decision else None,
+            "confidence": decision.confidence if decision else None,
+            "evidence": decision.evidence if decision else {},
+            "candidates": decision.candidates if decision and status != "auto_applied" else [],
+            "reference": rem.free_text or ", ".join(str(r.get("ref")) for r in rem.structured_refs),
+        }
+        rows.append(row)
+        t = totals.setdefault(
+            rem.currency, {"received": 0, "applied": 0, "deductions": 0, "unapplied": 0}
+        )
+        t["received"] += rem.amount_minor
+        t["applied"] += applied
+        t["deductions"] += deducted
+        t["unapplied"] += unapplied
+        if status == "exception" or (status == "suggested" and row["exception_kind"]):
+            exceptions.setdefault(row["exception_kind"] or "other", []).append(row)
+    credit_memos = [
+        {
+            "credit_memo": memos[d.source_id].number if d.source_id in memos else d.source_id,
+            "status": d.status,
+            "rule": d.rule,
+            "customer": customers.get(d.customer_id or ""),
+            "applications": [
+                {
+                    "invoice_number": number(a.invoice_id),
+                    "amount": _amount(a.amount_minor, a.currency),
+                }
+                for a in applications.get(d.id, [])
+            ],
+            "candidates": d.candidates,
+        }
+        for (kind, _), d in decisions.items()
+        if kind == "credit_memo"
+    ]
+    auto = sum(1 for r in rows if r["status"] == "auto_applied")
+    decided = sum(1 for r in rows if r["status"] != "new")
+    rate = (Decimal(auto) * 100 / decided).quantize(Decimal("0.1")) if decided else Decimal(0)
+    return {
+        "generated_at": utcnow().isoformat(timespec="seconds"),
+        "tenant": tenant,
+        "remittances": rows,
+        "exceptions": {kind: items for kind, items in exceptions.items()},
+        "credit_memos": credit_memos,
+        "drift": [
+            {
+                "object": f.canonical_type,
+                "id": f.canonical_id,
+                "field": f.field,
+                "values": f.values,
+                "system_of_record": f.system_of_record,
+                "first_seen": f.first_seen.isoformat(timespec="seconds"),
+            }
+            for f in drift
+        ],
+        "quarantine": [
+            {"system": q.system, "object": q.object_type, "id": q.remote_id, "reason": q.reason}
+            for q in quarantine
+        ],
+        "totals": {
+            "remittances": len(rows),
+            "auto_applied": auto,
+            "suggested": sum(1 for r in rows if r["status"] == "suggested"),
+            "exceptions": sum(1 for r in rows if r["status"] == "exception"),
+            "match_rate": f"{rate}%",
+            "cash": {cur: {k: _amount(v, cur) for k, v in t.items()} for cur, t in totals.items()},
+        },
+    }
+
+
+def write_report(report: dict[str, Any], fmt: ReportFormat, path: Path) -> Path:
+    """Render the report to ``path`` in the chosen format; returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    elif fmt == "csv":
+        _write_csv(report, path)
+    elif fmt == "html":
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"])
+        )
+        env.filters["money"] = lambda a: Money(a["amount"], a["currency"]).format() if a else ""
+        path.write_text(env.get_template("report.html.j2").render(report=report), encoding="utf-8")
+    elif fmt == "xlsx":
+        _write_xlsx(report, path)
+    else:
+        raise ValueError(f"unknown report format {fmt!r}: json, csv, html or xlsx")
+    return path
+
+
+def _write_csv(report: dict[str, Any], path: Path) -> None:
+    columns = [
+        "remittance_id",
+        "value_date",
+        "payer",
+        "amount",
+        "currency",
+        "status",
+        "exception_kind",
+        "rule",
+        "confidence",
+        "invoice_number",
+        "applied",
+        "deduction",
+        "reason_code",
+        "unapplied",
+    ]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in report["remittances"]:
+            base = {
+                "remittance_id": row["id"],
+                "value_date": row["value_date"],
+                "payer": row["payer"],
+                "amount": row["amount"]["amount"],
+                "currency": row["amount"]["currency"],
+                "status": row["status"],
+                "exception_kind": row["exception_kind"],
+                "rule": row["rule"],
+                "confidence": row["confidence"],
+                "unapplied": row["unapplied"]["amount"],
+            }
+            lines = [
+                {"invoice_number": a["invoice_number"], "applied": a["amount"]["amount"]}
+                for a in row["applications"]
+            ]
+            lines += [
+                {
+                    "invoice_number": d["invoice_number"],
+                    "deduction": d["amount"]["amount"],
+                    "reason_code": d["reason_code"],
+                }
+                for d in row["deductions"]
+            ]
+            for line in lines or [{}]:
+                writer.writerow({**base, **line})
+
+
+def _number_format(currency: str) -> str:
+    digits = minor_digits(currency)
+    return f'#,##0{"." + "0" * digits if digits else ""} "{currency}"'
+
+
+def _write_xlsx(report: dict[str, Any], path: Path) -> None:
+    book = Workbook()
+    sheets: list[tuple[str, list[str], list[list[Any]]]] = []
+    rem_rows = []
+    for row in report["remittances"]:
+        rem_rows.append(
+            [
+                row["value_date"],
+                row["payer"],
+                Decimal(row["amount"]["amount"]),
+                row["amount"]["currency"],
+                row["status"],
+                row["exception_kind"] or "",
+                ", ".join(a["invoice_number"] for a in row["applications"]),
+                Decimal(row["unapplied"]["amount"]),
+                row["rule"] or "",
+                row["confidence"],
+                row["reference"],
+            ]
+        )
+    sheets.append(
+        (
+            "Remittances",
+            [
+                "Date",
+                "Payer",
+                "Amount",
+                "Currency",
+                "Status",
+                "Exception",
+                "Invoices",
+                "Unapplied",
+                "Rule",
+                "Confidence",
+                "Reference",
+            ],
+            rem_rows,
+        )
+    )
+    exc_rows = []
+    for kind, items in report["exceptions"].items():
+        for row in items:
+            best = row["candidates"][0] if row["candidates"] else {}
+            exc_rows.append(
+                [
+                    kind,
+                    row["value_date"],
+                    row["payer"],
+                    Decimal(row["amount"]["amount"]),
+                    row["amount"]["currency"],
+                    ", ".join(i["number"] for i in best.get("invoices", [])),
+                    best.get("why", ""),
+                ]
+            )
+    sheets.append(
+        (
+            "Exceptions",
+            ["Kind", "Date", "Payer", "Amount", "Currency", "Best candidate", "Why"],
+            exc_rows,
+        )
+    )
+    sheets.append(
+        (
+            "Drift",
+            ["Object", "Id", "Field", "Values", "System of record"],
+            [
+                [
+                    d["object"],
+                    d["id"],
+                    d["field"],
+                    "; ".join(f"{k}: {v}" for k, v in d["values"].items()),
+                    d["system_of_record"],
+                ]
+                for d in report["drift"]
+            ],
+        )
+    )
+    total_rows = [
+        [
+            cur,
+            *(Decimal(t[k]["amount"]) for k in ("received", "applied", "deductions", "unapplied")),
+        ]
+        for cur, t in report["totals"]["cash"].items()
+    ]
+    sheets.append(
+        ("Totals", ["Currency", "Received", "Applied", "Deductions", "Unapplied"], total_rows)
+    )
+    book.remove(book.active)
+    for title, header, data in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(header)
+        for values in data:
+            sheet.append(values)
+        sheet.freeze_panes = "A2"
+        if data:
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(data) + 1}"
+        currency_col = header.index("Currency") + 1 if "Currency" in header else None
+        for r_index, values in enumerate(data, start=2):
+            currency = values[currency_col - 1] if currency_col else None
+            for c_index, value in enumerate(values, start=1):
+                if isinstance(value, Decimal) and currency:
+                    sheet.cell(row=r_index, column=c_index).number_format = _number_format(currency)
+        for c_index, name in enumerate(header, start=1):
+            sheet.column_dimensions[get_column_letter(c_index)].width = max(12, len(name) + 4)
+    book.save(path)

@@ -1,0 +1,349 @@
+"""The cascade end to end on a store: each rule, each exception kind, credit memos, re-runs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from canonical.keys import document_key, name_key
+from canonical.models import (
+    Adjustment,
+    Application,
+    CreditMemo,
+    Customer,
+    Decision,
+    Invoice,
+    PayerAlias,
+    Remittance,
+)
+from canonical.money import Money
+from canonical.store import Store
+from reconciler import reconcile
+from reconciler.references import rf_reference, text_tokens
+
+
+class Book:
+    """Builds a small receivables book in the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.n = 0
+
+    def customer(self, name: str) -> str:
+        with self.store.session() as s:
+            c = Customer(name=name, name_key=name_key(name))
+            s.add(c)
+        return c.id
+
+    def invoice(
+        self,
+        customer: str,
+        number: str,
+        amount: str,
+        currency: str = "USD",
+        issued: date = date(2026, 10, 1),
+        po: str | None = None,
+    ) -> str:
+        minor = Money(amount, currency).minor
+        with self.store.session() as s:
+            i = Invoice(
+                customer_id=customer,
+                number=number,
+                number_key=document_key(number),
+                currency=currency,
+                total_minor=minor,
+                balance_minor=minor,
+                issue_date=issued,
+                po_number=po,
+            )
+            s.add(i)
+        return i.id
+
+    def credit(self, customer: str, number: str, amount: str, reference: str | None = None) -> str:
+        minor = Money(amount, "USD").minor
+        with self.store.session() as s:
+            m = CreditMemo(
+                customer_id=customer,
+                number=number,
+                number_key=document_key(number),
+                currency="USD",
+                total_minor=minor,
+                balance_minor=minor,
+                issue_date=date(2026, 10, 5),
+                reference=reference,
+            )
+            s.add(m)
+        return m.id
+
+    def pay(
+        self,
+        amount: str,
+        *,
+        payer: str | None = None,
+        iban: str | None = None,
+        text: str | None = None,
+        refs: list[dict[str, Any]] | None = None,
+        currency: str = "USD",
+        day: date = date(2026, 11, 2),
+    ) -> str:
+        self.n += 1
+        with self.store.session() as s:
+            r = Remittance(
+                source="camt.054",
+                source_key=f"k{self.n}",
+                currency=currency,
+                amount_minor=Money(amount, currency).minor,
+                value_date=day,
+                payer_name=payer,
+                payer_iban=iban,
+                free_text=text,
+                structured_refs=refs or [],
+            )
+            s.add(r)
+        return r.id
+
+
+@pytest.fixture
+def book(store: Store) -> Book:
+    return Book(store)
+
+
+def decision(store: Store, remittance_id: str) -> Decision:
+    with store.session() as s:
+        return s.execute(select(Decision).where(Decision.source_id == remittance_id)).scalar_one()
+
+
+def applied(store: Store, remittance_id: str) -> dict[str, str]:
+    with store.session() as s:
+        rows = s.execute(
+            select(Application, Invoice)
+            .join(Invoice, Invoice.id == Application.invoice_id)
+            .where(Application.source_id == remittance_id)
+        ).all()
+    return {inv.number: str(app.amount.amount) for app, inv in rows}
+
+
+def balance(store: Store, invoice_id: str) -> tuple[str, str]:
+    with store.session() as s:
+        inv = s.get(Invoice, invoice_id)
+        assert inv is not None
+        return str(inv.balance.amount), inv.status
+
+
+def ref(number: str, amount: str | None = None, **more: Any) -> dict[str, Any]:
+    return {"kind": "invoice", "ref": number, "amount": amount, **more}
+
+
+def test_structured_reference_applies_exactly(store: Store, book: Book) -> None:
+    acme = book.customer("Acme Corp")
+    inv = book.invoice(acme, "1001", "150.00")
+    rid = book.pay("150.00", payer="ACME CORPORATION", refs=[ref("INV-01001", "150.00")])
+    summary = reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule, d.confidence) == ("auto_applied", "structured_reference", 100)
+    assert d.evidence["matched"] == [{"ref": "INV-01001", "invoice": "1001"}]
+    assert applied(store, rid) == {"1001": "150.00"}
+    assert balance(store, inv) == ("0.00", "paid")
+    assert summary.auto_applied == 1 and summary.match_rate == 100
+
+
+def test_rf_creditor_reference_with_valid_check_digits(store: Store, book: Book) -> None:
+    assert rf_reference("RF18 5390 0754 7034") == "539007547034"
+    assert rf_reference("RF19 5390 0754 7034") is None  # bad check digits
+    c = book.customer("Globex")
+    book.invoice(c, "539007547034", "80.00")
+    rid = book.pay("80.00", refs=[{"kind": "rf", "ref": "RF18539007547034"}])
+    reconcile(store)
+    assert applied(store, rid) == {"539007547034": "80.00"}
+
+
+def test_invoice_numbers_in_free_text_with_ocr_errors(store: Store, book: Book) -> None:
+    c = book.customer("Initech")
+    book.invoice(c, "1003", "40.00")
+    book.invoice(c, "1004", "60.00")
+    rid = book.pay("100.00", payer="INITECH", text="INVOICE 1O03 and inv #1004 THANK YOU")
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status == "auto_applied" and d.rule == "invoice_number_in_text"
+    assert applied(store, rid) == {"1003": "40.00", "1004": "60.00"}
+
+
+def test_text_tokens_normalise() -> None:
+    keys = [k for _, k in text_tokens("INV-001234, inv 1234, #1234, Invoice No. 1234")]
+    assert keys == ["1234"]
+
+
+def test_partial_payment_leaves_invoice_open(store: Store, book: Book) -> None:
+    c = book.customer("Hooli")
+    inv = book.invoice(c, "2001", "1000.00")
+    rid = book.pay("400.00", refs=[ref("2001", "400.00", invoice_amount="1000.00")])
+    reconcile(store)
+    assert decision(store, rid).status == "auto_applied"
+    assert balance(store, inv) == ("600.00", "open")
+
+
+def test_short_pay_within_tolerance_is_a_deduction_with_reason(store: Store, book: Book) -> None:
+    c = book.customer("Wonka")
+    inv = book.invoice(c, "3001", "500.00")
+    rid = book.pay("497.00", text="invoice 3001")
+    reconcile(store)
+    assert decision(store, rid).status == "auto_applied"
+    with store.session() as s:
+        adj = s.execute(select(Adjustment)).scalar_one()
+    assert (str(adj.amount.amount), adj.reason_code) == ("3.00", "SHORTPAY")
+    assert balance(store, inv) == ("0.00", "paid")
+
+
+def test_stated_discount_and_adx_reason(store: Store, book: Book) -> None:
+    c = book.customer("Vandelay")
+    inv = book.invoice(c, "3101", "100.00")
+    rid = book.pay("95.00", refs=[ref("3101", "95.00", adjustment="-5.00", reason="CS")])
+    reconcile(store)
+    with store.session() as s:
+        adj = s.execute(select(Adjustment)).scalar_one()
+    assert adj.reason_code == "CS" and balance(store, inv) == ("0.00", "paid")
+    assert decision(store, rid).deduction_minor == 500
+
+
+def test_short_pay_over_tolerance_is_an_exception(store: Store, book: Book) -> None:
+    c = book.customer("Stark")
+    inv = book.invoice(c, "4001", "500.00")
+    rid = book.pay("300.00", text="invoice 4001")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.exception_kind) == ("exception", "short_pay_over_tolerance")
+    assert d.candidates[0]["invoices"][0]["number"] == "4001"
+    assert balance(store, inv) == ("500.00", "open")
+
+
+def test_over_payment_becomes_unapplied_credit(store: Store, book: Book) -> None:
+    c = book.customer("Wayne")
+    book.invoice(c, "5001", "100.00")
+    rid = book.pay("120.00", text="invoice 5001")
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status == "auto_applied" and d.unapplied_minor == 2000
+    assert d.evidence["over_payment"] == "20.00"
+
+
+def test_no_reference_exact_open_balance_of_the_payer(store: Store, book: Book) -> None:
+    c = book.customer("Pied Piper Inc.")
+    book.invoice(c, "6001", "77.70")
+    book.invoice(c, "6002", "12.00")
+    rid = book.pay("77.70", payer="PIED PIPER INCORPORATED")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule) == ("auto_applied", "customer_exact_balance")
+
+
+def test_subset_of_open_items_with_a_credit_as_negative(store: Store, book: Book) -> None:
+    c = book.customer("Massive Dynamic")
+    book.invoice(c, "7001", "100.00")
+    book.invoice(c, "7002", "250.00")
+    book.invoice(c, "7003", "999.99")
+    rid = book.pay("350.00", payer="Massive Dynamic")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule) == ("auto_applied", "customer_invoice_subset")
+    assert applied(store, rid) == {"7001": "100.00", "7002": "250.00"}
+
+
+def test_ties_are_suggested_never_applied(store: Store, book: Book) -> None:
+    c = book.customer("Aperture")
+    book.invoice(c, "8001", "50.00", issued=date(2026, 9, 1))
+    book.invoice(c, "8002", "50.00", issued=date(2026, 9, 15))
+    rid = book.pay("50.00", payer="Aperture")
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status == "suggested" and d.exception_kind == "ambiguous"
+    assert [c["invoices"][0]["number"] for c in d.candidates] == ["8001", "8002"]
+    assert applied(store, rid) == {}
+
+
+def test_unidentified_payer(store: Store, book: Book) -> None:
+    book.customer("Black Mesa")
+    rid = book.pay("10.00", payer="Someone Else Entirely")
+    reconcile(store)
+    assert decision(store, rid).exception_kind == "unidentified_payer"
+
+
+def test_similar_names_abstain(store: Store, book: Book) -> None:
+    a = book.customer("Summit Logistics North")
+    b = book.customer("Summit Logistics South")
+    book.invoice(a, "9001", "10.00")
+    book.invoice(b, "9002", "10.00")
+    rid = book.pay("10.00", payer="Summit Logistics")
+    reconcile(store)
+    assert decision(store, rid).exception_kind in ("ambiguous", "unidentified_payer")
+    assert applied(store, rid) == {}
+
+
+def test_currency_mismatch(store: Store, book: Book) -> None:
+    c = book.customer("Oceanic")
+    book.invoice(c, "1101", "100.00", currency="EUR")
+    rid = book.pay("100.00", currency="USD", refs=[ref("1101", "100.00")])
+    reconcile(store)
+    assert decision(store, rid).exception_kind == "currency_mismatch"
+
+
+def test_duplicate_payment_is_never_applied_twice(store: Store, book: Book) -> None:
+    c = book.customer("Tyrell")
+    book.invoice(c, "1201", "30.00")
+    book.invoice(c, "1202", "30.00")
+    first = book.pay("30.00", iban="DE02100100100006820101", refs=[ref("1201", "30.00")])
+    reconcile(store)
+    second = book.pay(
+        "30.00", iban="DE02100100100006820101", refs=[ref("1201", "30.00")], day=date(2026, 11, 3)
+    )
+    reconcile(store)
+    assert decision(store, first).status == "auto_applied"
+    assert decision(store, second).exception_kind == "duplicate_payment"
+
+
+def test_learned_iban_identifies_the_payer_next_time(store: Store, book: Book) -> None:
+    c = book.customer("Umbrella")
+    book.invoice(c, "1301", "20.00")
+    book.invoice(c, "1302", "33.00")
+    book.pay("20.00", iban="GB33BUKB20201555555555", refs=[ref("1301", "20.00")])
+    reconcile(store)
+    with store.session() as s:
+        assert (
+            s.execute(select(PayerAlias).where(PayerAlias.kind == "iban")).scalar_one().customer_id
+            == c
+        )
+    rid = book.pay("33.00", iban="GB33BUKB20201555555555", payer="U. CORP TREASURY")
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status == "auto_applied" and d.evidence["customer_from"] == "learned iban"
+
+
+def test_credit_memo_applies_to_the_invoice_with_the_same_reference(
+    store: Store, book: Book
+) -> None:
+    c = book.customer("Cyberdyne")
+    book.invoice(c, "1401", "100.00", issued=date(2026, 8, 1))
+    target = book.invoice(c, "1402", "100.00", po="PO-77")
+    memo = book.credit(c, "CM-1", "40.00", reference="PO-77")
+    summary = reconcile(store)
+    assert summary.credit_memos_applied == 1
+    assert balance(store, target) == ("60.00", "open")
+    with store.session() as s:
+        cm = s.get(CreditMemo, memo)
+        assert cm is not None and cm.balance_minor == 0 and cm.status == "paid"
+
+
+def test_rerun_changes_nothing(store: Store, book: Book) -> None:
+    c = book.customer("Soylent")
+    book.invoice(c, "1501", "10.00")
+    book.pay("10.00", text="inv 1501")
+    book.pay("99.00", payer="Nobody Known")
+    first = reconcile(store)
+    with store.session() as s:
+        decisions = len(s.execute(select(Decision)).all())
+    second = reconcile(store)
+    with store.session() as s:
+        assert len(s.execute(select(Decision)).all()) == decisions
+    assert first.remittances == 2 and second.remittances == 0

@@ -1,0 +1,65 @@
+"""The report in each format carries the decisions, exceptions, drift and totals."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from canonical.store import Store
+from reconciler import reconcile
+from reconciler.report import build_report, write_report
+from tests.reconciler.test_reconcile import Book, ref
+
+
+def seeded(store: Store) -> dict:  # type: ignore[type-arg]
+    book = Book(store)
+    c = book.customer("Acme Corp")
+    book.invoice(c, "1001", "1234.50")
+    book.invoice(c, "1002", "10.00", currency="EUR")
+    book.pay("1234.50", payer="ACME", refs=[ref("1001", "1234.50")])
+    book.pay("55.00", payer="Unknown Payer Ltd", day=date(2026, 11, 3))
+    reconcile(store)
+    return build_report(store)
+
+
+def test_json_model(sqlite_store: Store, tmp_path: Path) -> None:
+    report = seeded(sqlite_store)
+    path = write_report(report, "json", tmp_path / "r.json")
+    data = json.loads(path.read_text())
+    assert data["totals"]["remittances"] == 2 and data["totals"]["match_rate"] == "50.0%"
+    applied = next(r for r in data["remittances"] if r["status"] == "auto_applied")
+    assert applied["applications"] == [
+        {"invoice_number": "1001", "amount": {"amount": "1234.50", "currency": "USD"}}
+    ]
+    assert applied["rule"] == "structured_reference"
+    assert [r["payer"] for r in data["exceptions"]["unidentified_payer"]] == ["Unknown Payer Ltd"]
+    assert data["totals"]["cash"]["USD"]["unapplied"] == {"amount": "55.00", "currency": "USD"}
+
+
+def test_html_is_readable_and_sortable(sqlite_store: Store, tmp_path: Path) -> None:
+    html = write_report(seeded(sqlite_store), "html", tmp_path / "r.html").read_text()
+    assert "$1,234.50" in html and "unidentified payer" in html and "sortable" in html
+
+
+def test_csv_has_a_row_per_application(sqlite_store: Store, tmp_path: Path) -> None:
+    rows = list(
+        csv.DictReader(write_report(seeded(sqlite_store), "csv", tmp_path / "r.csv").open())
+    )
+    assert {(r["status"], r["invoice_number"], r["applied"]) for r in rows} == {
+        ("auto_applied", "1001", "1234.50"),
+        ("exception", "", ""),
+    }
+
+
+def test_xlsx_numbers_are_numbers_with_currency_format(sqlite_store: Store, tmp_path: Path) -> None:
+    book = load_workbook(write_report(seeded(sqlite_store), "xlsx", tmp_path / "r.xlsx"))
+    assert book.sheetnames == ["Remittances", "Exceptions", "Drift", "Totals"]
+    sheet = book["Remittances"]
+    amounts = {sheet.cell(row=r, column=3).value for r in range(2, sheet.max_row + 1)}
+    assert 1234.5 in amounts
+    assert '"USD"' in sheet.cell(row=2, column=3).number_format
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
