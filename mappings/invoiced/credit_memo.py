@@ -1,0 +1,41 @@
+"""Invoiced credit note -> CreditMemoIn."""
+
+from __future__ import annotations
+
+from canonical.enums import DocumentStatus
+from canonical.records import CreditMemoIn
+from connectors.base import RawRecord
+from mappings.base import F, MappingContext, extract, money, optional_text, text, unix_date
+from mappings.invoiced.common import currency, customer_ref, origin
+from mappings.invoiced.invoice import status_of
+
+FIELDS = {
+    "number": F("number", text),
+    "issue_date": F("date", unix_date, required=False),
+    "reference": F("purchase_order", optional_text, required=False),
+    "memo": F("notes", optional_text, required=False),
+}
+
+
+def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
+    payload = dict(record.payload)
+    code = currency(record, ctx)
+    if record.deleted:
+        return CreditMemoIn(
+            **origin(record),
+            customer_remote_id=customer_ref(record),
+            number=str(payload.get("number") or record.remote_id),
+            total=money(payload.get("total") or 0, code, "total"),
+            balance=money(0, code, "balance"),
+            status=DocumentStatus.DELETED,
+        )
+    total = money(payload.get("total"), code, "total")
+    balance = money(payload.get("balance", payload.get("total")), code, "balance")
+    return CreditMemoIn(
+        **origin(record),
+        **extract(payload, FIELDS),
+        customer_remote_id=customer_ref(record),
+        total=total,
+        balance=balance,
+        status=status_of(payload, balance.is_zero()),
+    )

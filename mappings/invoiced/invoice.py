@@ -1,0 +1,52 @@
+"""Invoiced invoice -> InvoiceIn. Voided invoices keep their record with status void."""
+
+from __future__ import annotations
+
+from canonical.enums import DocumentStatus
+from canonical.records import InvoiceIn
+from connectors.base import RawRecord
+from mappings.base import F, MappingContext, extract, money, optional_text, text, unix_date
+from mappings.invoiced.common import currency, customer_ref, origin
+
+FIELDS = {
+    "number": F("number", text),
+    "issue_date": F("date", unix_date, required=False),
+    "due_date": F("due_date", unix_date, required=False),
+    "po_number": F("purchase_order", optional_text, required=False),
+    "memo": F("notes", optional_text, required=False),
+}
+STATUS = {"draft": DocumentStatus.DRAFT, "voided": DocumentStatus.VOID, "paid": DocumentStatus.PAID}
+
+
+def status_of(payload: dict[str, object], balance_is_zero: bool) -> DocumentStatus:
+    if payload.get("voided") or payload.get("status") == "voided":
+        return DocumentStatus.VOID
+    known = STATUS.get(str(payload.get("status")))
+    if known is not None:
+        return known
+    return DocumentStatus.PAID if balance_is_zero else DocumentStatus.OPEN
+
+
+def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
+    payload = dict(record.payload)
+    if record.deleted:
+        code = currency(record, ctx)
+        return InvoiceIn(
+            **origin(record),
+            customer_remote_id=customer_ref(record),
+            number=str(payload.get("number") or record.remote_id),
+            total=money(payload.get("total") or 0, code, "total"),
+            balance=money(0, code, "balance"),
+            status=DocumentStatus.DELETED,
+        )
+    code = currency(record, ctx)
+    total = money(payload.get("total"), code, "total")
+    balance = money(payload.get("balance", payload.get("total")), code, "balance")
+    return InvoiceIn(
+        **origin(record),
+        **extract(payload, FIELDS),
+        customer_remote_id=customer_ref(record),
+        total=total,
+        balance=balance,
+        status=status_of(payload, balance.is_zero()),
+    )
