@@ -1,0 +1,108 @@
+"""Import: documented columns, row/column errors, idempotent re-import, links to synced data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+
+from canonical.models import Customer, ExternalRef, Invoice, Payment
+from canonical.money import Money
+from canonical.store import Store
+from sync.importer import import_file
+from tests.support.pull import seed_two_systems
+
+CUSTOMERS = (
+    "customer_id,name,number,email,currency\nC1,Acme Corp,C-1,ap@acme.test,USD\nC2,Globex,,,EUR\n"
+)
+INVOICES = (
+    "invoice_number,customer_id,currency,issue_date,due_date,total,balance,po_number\n"
+    'INV-1,C1,USD,2026-10-01,2026-10-31,"1,234.50",,PO-9\n'
+    "INV-2,C2,EUR,2026-10-02,,99.999,,\n"
+    "INV-3,C9,USD,2026-10-02,,10.00,,\n"
+    "INV-4,C1,USD,01/02/2026,,10.00,,\n"
+    "INV-5,C1,USD,2026-10-05,,12.00,2.00,\n"
+)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_names_row_and_column_and_keeps_good_rows(store: Store, tmp_path: Path) -> None:
+    customers = import_file(store, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    assert (customers.created, customers.rejected) == (2, 0)
+    report = import_file(store, "invoices", write(tmp_path, "i.csv", INVOICES))
+    assert report.created == 2 and report.rejected == 3
+    assert report.errors == [
+        "i.csv: row 3: column 'total': 99.999 has more decimals than EUR allows",
+        "i.csv: row 4: column 'customer_id': no imported customer 'C9' (import customers first,"
+        " or give customer_number or customer_name)",
+        "i.csv: row 5: column 'issue_date': not a date (YYYY-MM-DD): '01/02/2026'",
+    ]
+    with store.session() as s:
+        invoices = {i.number: i for i in s.execute(select(Invoice)).scalars()}
+    assert invoices["INV-1"].total == Money("1234.50", "USD")
+    assert invoices["INV-1"].balance == Money("1234.50", "USD")  # balance defaults to total
+    assert invoices["INV-5"].balance == Money("2.00", "USD")
+
+
+def test_reimport_updates_instead_of_duplicating(store: Store, tmp_path: Path) -> None:
+    import_file(store, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    path = write(
+        tmp_path, "i.csv", "invoice_number,customer_id,currency,total\nINV-1,C1,USD,10.00\n"
+    )
+    import_file(store, "invoices", path)
+    again = import_file(store, "invoices", path)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    write(tmp_path, "i.csv", "invoice_number,customer_id,currency,total\nINV-1,C1,USD,11.00\n")
+    changed = import_file(store, "invoices", path)
+    assert changed.updated == 1
+    with store.session() as s:
+        assert [i.total for i in s.execute(select(Invoice)).scalars()] == [Money("11.00", "USD")]
+
+
+def test_json_payments_with_applications(store: Store, tmp_path: Path) -> None:
+    import_file(store, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    import_file(
+        store,
+        "invoices",
+        write(tmp_path, "i.csv", "invoice_number,customer_id,currency,total\nINV-1,C1,USD,10.00\n"),
+    )
+    rows = [
+        {
+            "payment_id": "P1",
+            "customer_id": "C1",
+            "currency": "USD",
+            "amount": "10.00",
+            "received_on": "2026-11-01",
+            "applied_to": "INV-1:10.00",
+        }
+    ]
+    report = import_file(store, "payments", write(tmp_path, "p.json", json.dumps(rows)))
+    assert report.created == 1 and not report.errors
+    with store.session() as s:
+        assert s.execute(select(Payment)).scalar_one().amount == Money("10.00", "USD")
+
+
+def test_imported_invoice_links_to_the_synced_one(store: Store, tmp_path: Path) -> None:
+    seed_two_systems(store)  # customer "Acme Corp." with QBO invoice 1001
+    path = write(
+        tmp_path,
+        "i.csv",
+        "invoice_number,customer_name,currency,total\n1001,ACME CORPORATION,USD,100.00\n",
+    )
+    report = import_file(store, "invoices", path)
+    assert report.errors == [] and report.created == 0
+    with store.session() as s:
+        assert len(s.execute(select(Invoice)).all()) == 1
+        assert len(s.execute(select(Customer)).all()) == 1
+        systems = set(
+            s.execute(
+                select(ExternalRef.system).where(ExternalRef.canonical_type == "invoice")
+            ).scalars()
+        )
+    assert systems == {"quickbooks", "import"}
