@@ -1,0 +1,46 @@
+"""Settings of one Sage Intacct company connection (XML gateway, Web Services sender)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+GATEWAY_URL = "https://api.intacct.com/ia/xml/xmlgw.phtml"
+
+
+class IntacctConfig(BaseModel):
+    """Where and how to reach one Intacct company.
+
+    The Web Services sender (``sender_id``/``sender_password``) authenticates the
+    application; the user (``user_id``/``user_password`` at ``company_id``) opens an API
+    session with ``getAPISession``. ``company_timezone`` is the company's time zone, in which
+    Intacct writes ``WHENMODIFIED``.
+    """
+
+    sender_id: str = Field(min_length=1)
+    sender_password: SecretStr
+    company_id: str = Field(min_length=1)
+    user_id: str = Field(min_length=1)
+    user_password: SecretStr
+    endpoint_url: str = Field(default=GATEWAY_URL, description="gateway used to log in")
+    company_timezone: str = Field(default="UTC", description="IANA zone of WHENMODIFIED")
+    page_size: int = Field(default=1000, ge=1, le=1000, description="readByQuery pagesize")
+    per_second: float = Field(default=0.0, ge=0, description="client-side throttle; 0 = none")
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    lag_seconds: int = Field(
+        default=3600, ge=0, description="bookmark rewind: WHENMODIFIED is stamped in-transaction"
+    )
+
+    @field_validator("company_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.company_timezone)

@@ -1,0 +1,63 @@
+"""The Sage Intacct connector: the client and its four streams."""
+
+from __future__ import annotations
+
+from connectors.base import Connector, Stream, TokenStore
+from connectors.errors import AuthError
+from connectors.http import RetryPolicy
+from connectors.intacct.client import IntacctClient
+from connectors.intacct.config import IntacctConfig
+from connectors.intacct.streams import (
+    CreditMemoStream,
+    CustomerStream,
+    InvoiceStream,
+    PaymentStream,
+)
+from connectors.intacct.xmlwire import function
+
+
+class IntacctConnector(Connector):
+    """Reads customers, AR invoices, AR adjustments (credit memos) and AR payments."""
+
+    system = "intacct"
+
+    def __init__(
+        self, config: IntacctConfig, tokens: TokenStore, *, policy: RetryPolicy | None = None
+    ) -> None:
+        self.config = config
+        self.client = IntacctClient(config, tokens, policy=policy)
+        self.session = self.client.session
+        self._streams: dict[str, Stream] = {
+            stream.name: stream
+            for stream in (
+                CustomerStream(self.client),
+                InvoiceStream(self.client),
+                CreditMemoStream(self.client),
+                PaymentStream(self.client),
+            )
+        }
+
+    def streams(self) -> dict[str, Stream]:
+        return dict(self._streams)
+
+    def check(self) -> None:
+        """Open (or reuse) an API session and ask the gateway about it (``getAPISession``
+        with the session id: the cheapest authenticated call, and it leaves no result set open).
+        """
+        try:
+            self.client.call([function(self.client.control_id("check"), "getAPISession")])
+        except AuthError as exc:
+            raise AuthError(
+                self.system,
+                f"cannot access company {self.config.company_id!r}: {exc.message}",
+                status=exc.status,
+                code=exc.code,
+            ) from None
+
+    @property
+    def api_calls(self) -> int:
+        """API requests made, logins included."""
+        return self.session.stats.total + self.client.auth.session.stats.total
+
+    def close(self) -> None:
+        self.client.close()

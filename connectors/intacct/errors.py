@@ -1,0 +1,108 @@
+"""How Intacct reports failures, and what arsync does about each.
+
+Intacct answers most failures with HTTP 200 and ``<status>failure</status>`` at one of three
+levels, each with ``<errormessage><error><errorno/><description/><description2/>
+<correction/></error></errormessage>``:
+
+* control: the Web Services sender is wrong or not authorized for the company;
+* authentication: the user's login is wrong, or the session id is invalid or expired;
+* result: one function failed (a bad query, an unknown resultId, a record refused).
+
+:func:`envelope_errors` returns each error's (errorno, text) and then one synthetic code
+naming the level, so rows can match on where the failure happened rather than on errnos
+that differ by release. An authentication failure of a request that carried a session id
+reads as :data:`SESSION_INVALID` (refresh once); one that carried a login as
+:data:`LOGIN_FAILED` (stop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import requests
+
+from connectors.errors import ErrorKind
+from connectors.http import ErrorRule, ErrorTable
+from connectors.intacct.xmlwire import Element, parse
+
+CONTROL_FAILED = "control-failure"
+LOGIN_FAILED = "login-failure"
+SESSION_INVALID = "session-invalid"
+FUNCTION_FAILED = "function-failure"
+CONCURRENCY_LIMIT = "concurrency-limit"
+
+# sandbox errnos (documented in sandbox.py); matching is on the synthetic codes above
+SENDER_ERRNO = "XL03000006"
+LOGIN_ERRNO = "XL03000010"
+SESSION_ERRNO = "XL03000009"
+CONCURRENCY_ERRNO = "XL03000011"
+_CONCURRENCY_WORDS = ("concurrent", "concurrency")
+
+
+def error_pairs(holder: Element) -> list[tuple[str, str]]:
+    """(errorno, text) of each ``errormessage/error`` directly under ``holder``."""
+    pairs: list[tuple[str, str]] = []
+    for error in holder.findall("errormessage/error"):
+        number = (error.findtext("errorno") or "").strip()
+        parts = [(error.findtext(tag) or "").strip() for tag in ("description", "description2")]
+        text = " ".join(part for part in parts if part)
+        correction = (error.findtext("correction") or "").strip()
+        if correction:
+            text = f"{text} (correction: {correction})" if text else correction
+        pairs.append((number, f"{number}: {text}" if number else text))
+    return pairs
+
+
+def _failed(element: Element | None) -> bool:
+    return element is not None and (element.findtext("status") or "").strip() == "failure"
+
+
+def _sent_session(response: requests.Response) -> bool:
+    body = response.request.body if response.request is not None else None
+    if isinstance(body, str):
+        body = body.encode()
+    return isinstance(body, bytes) and b"<sessionid>" in body
+
+
+def envelope_errors(response: requests.Response) -> Sequence[tuple[str, str]]:
+    """The errors an Intacct response reports at any level (HTTP 200 included)."""
+    content = response.content or b""
+    if b"errormessage" not in content and b"failure" not in content:
+        return ()  # success pages are large: parse only what can carry an error
+    root = parse(content)
+    pairs: list[tuple[str, str]] = []
+    control = root.find("control")
+    if _failed(control) or (root.find("errormessage") is not None and root.tag == "response"):
+        pairs += error_pairs(root)
+        pairs.append((CONTROL_FAILED, ""))
+    operation = root.find("operation")
+    if operation is not None:
+        if _failed(operation.find("authentication")):
+            pairs += error_pairs(operation)
+            pairs.append((SESSION_INVALID if _sent_session(response) else LOGIN_FAILED, ""))
+        for result in operation.findall("result"):
+            if _failed(result):
+                pairs += error_pairs(result)
+                pairs.append((FUNCTION_FAILED, ""))
+    if any(
+        number == CONCURRENCY_ERRNO or any(w in text.lower() for w in _CONCURRENCY_WORDS)
+        for number, text in pairs
+    ):
+        pairs.append((CONCURRENCY_LIMIT, ""))
+    return pairs
+
+
+ERROR_TABLE = ErrorTable(
+    rules=(
+        ErrorRule(ErrorKind.RATE_LIMITED, status=429),
+        ErrorRule(ErrorKind.RETRY, status=(500, 502, 503, 504)),
+        # the company's concurrent-request entitlement (~2) is used up: back off, try again
+        ErrorRule(ErrorKind.RATE_LIMITED, code=CONCURRENCY_LIMIT),
+        ErrorRule(ErrorKind.REFRESH, code=SESSION_INVALID),
+        ErrorRule(ErrorKind.AUTH, code=LOGIN_FAILED),
+        ErrorRule(ErrorKind.AUTH, code=CONTROL_FAILED),
+        ErrorRule(ErrorKind.DATA, code=FUNCTION_FAILED),
+    ),
+    body_errors=envelope_errors,
+)
+"""Intacct's error table: rate limits and 5xx first, then the failure's level."""

@@ -1,0 +1,720 @@
+"""A local Intacct company speaking the XML gateway's wire format.
+
+Endpoint: ``POST /ia/xml/xmlgw.phtml`` (``Content-Type: application/xml``) and the API
+endpoint ``getAPISession`` hands out, ``/ia/xml/api/xmlgw.phtml`` (same server, different
+path, as Intacct's regional endpoints are). Both take::
+
+    <request>
+      <control><senderid/><password/><controlid/><uniqueid/><dtdversion>3.0</dtdversion>
+      </control>
+      <operation><authentication>(<login><userid/><companyid/><password/></login>
+                                  | <sessionid/>)</authentication>
+        <content><function controlid="..">...</function>...</content></operation>
+    </request>
+
+Functions: ``getAPISession`` -> ``<data><api><sessionid/><endpoint/></api></data>`` (a new
+session after a login; the current one when called with a session id);
+``readByQuery{object, fields, query, pagesize 1..1000}`` and ``readMore{resultId}`` ->
+``<data listtype count totalcount numremaining resultId>`` with one ``<OBJECT>`` element
+per record, in RECORDNO order. Objects: CUSTOMER, ARINVOICE, ARADJUSTMENT, ARPYMT,
+ARPYMTDETAIL and AUDITHISTORY (``OBJECTTYPE``, ``OBJECTKEY``, ``ACCESSMODE`` 'D' for a
+delete, ``ACCESSTIME``). Queries: conditions joined by AND, each ``FIELD op 'value'``
+(``= != > >= < <=``) or ``FIELD IN (v, ...)``; WHENMODIFIED and ACCESSTIME are company-local
+``MM/DD/YYYY HH:MM:SS``. Dates are ``MM/DD/YYYY``.
+
+Errors (HTTP 200 unless a fault is injected) are ``<errormessage><error><errorno/>
+<description/><description2/><correction/></error></errormessage>`` with
+``<status>failure</status>`` at its level: control (``XL03000006`` wrong sender),
+authentication (``XL03000010`` wrong login, ``XL03000009`` invalid or expired session) or
+result (``XL03000003`` bad query, ``XL03000007`` unknown resultId). Injected 429/5xx use a
+control-level envelope with that HTTP status (429 with Retry-After).
+
+Amounts: ``TRX_*`` in the document currency, plain ``TOTAL*`` in the base currency (USD)
+at a fixed rate per currency. AR adjustments (credit memos) carry negative totals.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+from pydantic import SecretStr
+from werkzeug.wrappers import Request, Response
+
+from connectors.intacct.config import IntacctConfig
+from connectors.intacct.errors import LOGIN_ERRNO, SENDER_ERRNO, SESSION_ERRNO
+from connectors.intacct.xmlwire import (
+    Element,
+    Payload,
+    from_dict,
+    parse,
+    parse_timestamp,
+    render_date,
+    render_timestamp,
+    sub,
+)
+from connectors.sandbox.server import Faults, SandboxServer
+from connectors.sandbox.world import (
+    WCreditMemo,
+    WCustomer,
+    WInvoice,
+    World,
+    WPayment,
+    name_variant,
+)
+
+GATEWAY_PATH = "/ia/xml/xmlgw.phtml"
+API_PATH = "/ia/xml/api/xmlgw.phtml"
+COMPANY_TZ = "America/Los_Angeles"
+BASE_CURRENCY = "USD"
+RATES = {
+    "USD": Decimal("1"),
+    "EUR": Decimal("1.08"),
+    "GBP": Decimal("1.27"),
+    "CAD": Decimal("0.74"),
+}
+STREAM_OBJECT = {
+    "customers": "CUSTOMER",
+    "invoices": "ARINVOICE",
+    "credit_memos": "ARADJUSTMENT",
+    "payments": "ARPYMT",
+}
+AUDIT_TYPE = {
+    "CUSTOMER": "customer",
+    "ARINVOICE": "arinvoice",
+    "ARADJUSTMENT": "aradjustment",
+    "ARPYMT": "arpayment",
+}
+DETAIL = "ARPYMTDETAIL"
+AUDIT = "AUDITHISTORY"
+TIMESTAMP_FIELDS = ("WHENMODIFIED", "ACCESSTIME")
+METHODS = {
+    "check": "Printed Check",
+    "ach": "Online ACH Debit",
+    "wire": "EFT",
+    "card": "Credit Card",
+}
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+MALFORMED_AMOUNT = "1O0.00"  # a letter O: not a number
+BAD_QUERY = "XL03000003"
+UNKNOWN_RESULT = "XL03000007"
+_CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|!=|=|>|<|\bIN\b)\s*(.+?)\s*$", re.I)
+_AND = re.compile(r"\s+AND\s+", re.I)
+
+Condition = tuple[str, str, list[str]]
+
+
+class QueryError(ValueError):
+    """A readByQuery query the sandbox (like Intacct) cannot run."""
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def parse_query(query: str) -> list[Condition]:
+    """``A = 'x' AND B IN (1, 2)`` -> [(field, op, values)]."""
+    conditions: list[Condition] = []
+    if not query.strip():
+        return conditions
+    for part in _AND.split(query.strip()):
+        match = _CONDITION.match(part)
+        if match is None:
+            raise QueryError(f"cannot parse condition {part!r}")
+        field, op, raw = match.group(1).upper(), match.group(2).upper(), match.group(3)
+        if op == "IN":
+            if not (raw.startswith("(") and raw.endswith(")")):
+                raise QueryError(f"IN needs a parenthesised list: {part!r}")
+            values = [_literal(item) for item in raw[1:-1].split(",") if item.strip()]
+        else:
+            values = [_literal(raw)]
+        conditions.append((field, op, values))
+    return conditions
+
+
+def _literal(raw: str) -> str:
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1]
+    if re.fullmatch(r"-?\d+(\.\d+)?", raw):
+        return raw
+    raise QueryError(f"not a literal: {raw!r}")
+
+
+class IntacctSandbox(SandboxServer):
+    """One Intacct company rendering the shared world; see the module docstring."""
+
+    system = "intacct"
+
+    def __init__(
+        self,
+        world: World | None = None,
+        faults: Faults | None = None,
+        *,
+        company_id: str = "ARSYNC-SANDBOX",
+        timezone: str = COMPANY_TZ,
+    ) -> None:
+        self.company_id = company_id
+        self.zone = ZoneInfo(timezone)
+        self.sender_id = "arsync_sandbox"
+        self.sender_password = secrets.token_urlsafe(18)
+        self.user_id = "xml_gateway"
+        self.user_password = secrets.token_urlsafe(18)
+        self.records: dict[str, dict[str, Payload]] = {obj: {} for obj in AUDIT_TYPE}
+        self.stamps: dict[str, dict[str, datetime]] = {obj: {} for obj in AUDIT_TYPE}
+        self.details: dict[str, Payload] = {}  # ARPYMTDETAIL RECORDNO -> row
+        self.audit: list[tuple[datetime, Payload]] = []
+        self.result_sets: dict[str, tuple[str, list[Payload], int, int]] = {}
+        self.session_paths: list[str] = []  # request path of every session-authenticated call
+        self._next_record = 1
+        self._next_customer = 1
+        self._next_detail = 1
+        self._next_audit = 1
+        super().__init__(world, faults)
+        self._seed()
+
+    # configuration for a connector ---------------------------------------------------------
+    def config(self) -> IntacctConfig:
+        """A connector config pointing at this sandbox's gateway, with valid credentials."""
+        return IntacctConfig(
+            sender_id=self.sender_id,
+            sender_password=SecretStr(self.sender_password),
+            company_id=self.company_id,
+            user_id=self.user_id,
+            user_password=SecretStr(self.user_password),
+            endpoint_url=self.base_url + GATEWAY_PATH,
+            company_timezone=str(self.zone),
+        )
+
+    def initial_tokens(self) -> dict[str, str]:
+        """Nothing: the connector opens its API session by logging in."""
+        return {}
+
+    # seeding -------------------------------------------------------------------------------
+    def take_record_no(self) -> str:
+        value = self._next_record
+        self._next_record += 1
+        return str(value)
+
+    def put(self, obj: str, key: str, row: Payload, stamp: datetime) -> None:
+        self.records[obj][key] = row
+        self.stamps[obj][key] = stamp.astimezone(UTC).replace(microsecond=0)
+
+    def _seed(self) -> None:
+        world = self.world
+        self.customer_ids: dict[int, str] = {}
+        self.invoice_ids: dict[int, str] = {}
+        self.memo_ids: dict[int, str] = {}
+        for customer in world.customers:
+            row = self._customer(customer)
+            self.put("CUSTOMER", row["CUSTOMERID"], row, customer.modified_at)
+        for invoice in world.invoices:
+            row = self._invoice(invoice)
+            self.put("ARINVOICE", row["RECORDNO"], row, invoice.modified_at)
+        for memo in world.credit_memos:
+            row = self._credit_memo(memo)
+            self.put("ARADJUSTMENT", row["RECORDNO"], row, memo.modified_at)
+        for payment in world.payments:
+            row = self._payment(payment)
+            self.put("ARPYMT", row["RECORDNO"], row, payment.modified_at)
+        self._next_number = max((i.number for i in world.invoices), default=1000) + 1
+        self._next_memo_number = max((m.number for m in world.credit_memos), default=5000) + 1
+
+    def _amounts(self, prefix: str, currency: str, **values: Decimal) -> Payload:
+        """TRX_<X> in the document currency and <X> in the base currency, for each value."""
+        rate = RATES.get(currency, Decimal(1))
+        out: Payload = {}
+        for name, value in values.items():
+            out[f"TRX_{prefix}{name}"] = money(value)
+            out[f"{prefix}{name}"] = money(value * rate)
+        return out
+
+    def _customer(self, customer: WCustomer) -> Payload:
+        self._next_customer += 1
+        self.customer_ids[customer.key] = customer.number
+        name = name_variant(customer.name, 3)
+        return {
+            "RECORDNO": str(customer.key),
+            "CUSTOMERID": customer.number,
+            "NAME": name,
+            "STATUS": "active",
+            "ONHOLD": "false",
+            "CURRENCY": customer.currency,
+            "TERMNAME": f"Net {customer.terms_days}",
+            "DISPLAYCONTACT": {
+                "CONTACTNAME": f"{name} ({customer.number})",
+                "COMPANYNAME": name,
+                "PRINTAS": name,
+                "EMAIL1": customer.email,
+            },
+            "WHENCREATED": render_date((customer.modified_at - timedelta(days=30)).date()),
+        }
+
+    def _state(self, total: Decimal, due: Decimal) -> str:
+        if due == 0:
+            return "Paid"
+        return "Posted" if due == total else "Partially Paid"
+
+    def _invoice(self, invoice: WInvoice) -> Payload:
+        record_no = self.take_record_no()
+        self.invoice_ids[invoice.key] = record_no
+        void = invoice.status == "void"
+        due = ZERO if void else invoice.balance
+        rate = RATES.get(invoice.currency, Decimal(1))
+        row: Payload = {
+            "RECORDNO": record_no,
+            "RECORDID": f"INV{invoice.number}",
+            "CUSTOMERID": self.customer_ids[invoice.customer_key],
+            "CUSTOMERNAME": name_variant(self.world.customer(invoice.customer_key).name, 3),
+            "DOCNUMBER": invoice.po_number or "",
+            "DESCRIPTION": "",
+            "WHENCREATED": render_date(invoice.issue_date),
+            "WHENPOSTED": render_date(invoice.issue_date),
+            "WHENDUE": render_date(invoice.due_date),
+            "STATE": "Reversed" if void else self._state(invoice.total, due),
+            "CURRENCY": invoice.currency,
+            "BASECURR": BASE_CURRENCY,
+            "EXCHANGE_RATE": str(rate),
+        }
+        row.update(
+            self._amounts(
+                "TOTAL", invoice.currency, ENTERED=invoice.total, PAID=invoice.total - due, DUE=due
+            )
+        )
+        return row
+
+    def _credit_memo(self, memo: WCreditMemo) -> Payload:
+        record_no = self.take_record_no()
+        self.memo_ids[memo.key] = record_no
+        row: Payload = {
+            "RECORDNO": record_no,
+            "RECORDID": f"ADJ{memo.number}",
+            "CUSTOMERID": self.customer_ids[memo.customer_key],
+            "DOCNUMBER": memo.reference or "",
+            "DESCRIPTION": "Credit for services",
+            "WHENCREATED": render_date(memo.issue_date),
+            "STATE": self._state(memo.total, memo.balance),
+            "CURRENCY": memo.currency,
+            "BASECURR": BASE_CURRENCY,
+        }
+        row.update(
+            self._amounts(
+                "TOTAL",
+                memo.currency,
+                ENTERED=-memo.total,
+                PAID=-(memo.total - memo.balance),
+                DUE=-memo.balance,
+            )
+        )
+        return row
+
+    def _payment(self, payment: WPayment) -> Payload:
+        record_no = self.take_record_no()
+        row: Payload = {
+            "RECORDNO": record_no,
+            "CUSTOMERID": self.customer_ids[payment.customer_key],
+            "PAYMENTMETHOD": METHODS.get(payment.method, ""),
+            "DOCNUMBER": payment.reference,
+            "DESCRIPTION": "",
+            "PAYMENTDATE": render_date(payment.received_on),
+            "RECEIPTDATE": render_date(payment.received_on),
+            "STATE": "Posted",
+            "CURRENCY": payment.currency,
+            "BASECURR": BASE_CURRENCY,
+        }
+        row.update(
+            self._amounts(
+                "TOTAL",
+                payment.currency,
+                ENTERED=payment.amount,
+                PAID=payment.amount - payment.unapplied,
+            )
+        )
+        for application in payment.applications:
+            credit = application.credit_memo_key
+            self._detail(
+                record_no,
+                self.invoice_ids[application.invoice_key],
+                payment.currency,
+                cash=ZERO if credit is not None else application.amount,
+                adjustment_key=self.memo_ids[credit] if credit is not None else None,
+                adjustment=application.amount if credit is not None else ZERO,
+                when=row["PAYMENTDATE"],
+            )
+        return row
+
+    def _detail(
+        self,
+        payment_key: str,
+        invoice_key: str,
+        currency: str,
+        *,
+        cash: Decimal,
+        adjustment_key: str | None,
+        adjustment: Decimal,
+        when: str,
+    ) -> None:
+        detail_no = str(self._next_detail)
+        self._next_detail += 1
+        row: Payload = {
+            "RECORDNO": detail_no,
+            "ARPAYMENTKEY": payment_key,
+            "RECORDKEY": invoice_key,
+            "ADJUSTMENTKEY": adjustment_key or "",
+            "PAYMENTDATE": when,
+            "CURRENCY": currency,
+        }
+        row.update(self._amounts("", currency, PAYMENTAMOUNT=cash, ADJUSTMENTAMOUNT=adjustment))
+        self.details[detail_no] = row
+
+    # changes -------------------------------------------------------------------------------
+    def stamp_now(self) -> datetime:
+        return self.now().astimezone(UTC).replace(microsecond=0)
+
+    def _object(self, stream: str) -> str:
+        try:
+            return STREAM_OBJECT[stream]
+        except KeyError:
+            raise KeyError(f"intacct sandbox has no stream {stream!r}") from None
+
+    def _live(self, obj: str, key: str) -> Payload:
+        try:
+            return self.records[obj][key]
+        except KeyError:
+            raise KeyError(f"intacct sandbox: no {obj} {key}") from None
+
+    def bump(self, obj: str, key: str) -> None:
+        self.stamps[obj][key] = self.stamp_now()
+
+    def touch(self, stream: str, remote_id: str) -> None:
+        obj = self._object(stream)
+        with self.lock:
+            row = self._live(obj, remote_id)
+            note = f"Updated {render_timestamp(self.now(), self.zone)}"
+            row["COMMENTS" if obj == "CUSTOMER" else "DESCRIPTION"] = note
+            self.bump(obj, remote_id)
+
+    def create(self, stream: str) -> str:
+        obj = self._object(stream)
+        with self.lock:
+            now = self.now()
+            today = render_date(now.astimezone(self.zone).date())
+            customer = self.records["CUSTOMER"][min(self.records["CUSTOMER"])]
+            currency = customer["CURRENCY"]
+            if obj == "CUSTOMER":
+                key = len(self.world.customers) + self._next_customer
+                new = WCustomer(
+                    key,
+                    f"Newcomer Trading {key} LLC",
+                    f"C-{key:05d}",
+                    f"ap@newcomer{key}.example.com",
+                    "USD",
+                    30,
+                    now,
+                )
+                row = self._customer(new)
+                self.put(obj, row["CUSTOMERID"], row, now)
+                return str(row["CUSTOMERID"])
+            record_no = self.take_record_no()
+            row = {
+                "RECORDNO": record_no,
+                "CUSTOMERID": customer["CUSTOMERID"],
+                "DOCNUMBER": "",
+                "DESCRIPTION": "",
+                "WHENCREATED": today,
+                "CURRENCY": currency,
+                "BASECURR": BASE_CURRENCY,
+            }
+            if obj == "ARINVOICE":
+                total = Decimal("250.00")
+                row.update(RECORDID=f"INV{self._next_number}", WHENDUE=today, STATE="Posted")
+                row.update(self._amounts("TOTAL", currency, ENTERED=total, PAID=ZERO, DUE=total))
+                self._next_number += 1
+            elif obj == "ARADJUSTMENT":
+                total = Decimal("-40.00")
+                row.update(RECORDID=f"ADJ{self._next_memo_number}", STATE="Posted")
+                row.update(self._amounts("TOTAL", currency, ENTERED=total, PAID=ZERO, DUE=total))
+                self._next_memo_number += 1
+            else:
+                total = Decimal("75.00")
+                row.update(PAYMENTMETHOD="EFT", PAYMENTDATE=today, RECEIPTDATE=today)
+                row.update(STATE="Posted", DOCNUMBER="PREPAY")
+                row.update(self._amounts("TOTAL", currency, ENTERED=total, PAID=ZERO))
+            self.put(obj, record_no, row, now)
+            return record_no
+
+    def remove(self, stream: str, remote_id: str) -> None:
+        """Delete the record, as Intacct's delete does, and write the audit trail's 'D' row.
+
+        Deleting a payment takes its applications back off the invoices it paid.
+        """
+        obj = self._object(stream)
+        with self.lock:
+            self._live(obj, remote_id)
+            if obj == "ARPYMT":
+                self._unapply(remote_id)
+            del self.records[obj][remote_id]
+            del self.stamps[obj][remote_id]
+            self.audit.append(
+                (
+                    self.stamp_now(),
+                    {
+                        "RECORDNO": str(self._next_audit),
+                        "OBJECTTYPE": AUDIT_TYPE[obj],
+                        "OBJECTKEY": remote_id,
+                        "ACCESSMODE": "D",
+                        "USERID": "Admin",
+                        "SOURCE": "ui",
+                    },
+                )
+            )
+            self._next_audit += 1
+
+    def _unapply(self, payment_key: str) -> None:
+        for detail_no, detail in list(self.details.items()):
+            if detail["ARPAYMENTKEY"] != payment_key:
+                continue
+            invoice = self.records["ARINVOICE"].get(detail["RECORDKEY"])
+            if invoice is not None:
+                back = Decimal(detail["TRX_PAYMENTAMOUNT"]) + Decimal(
+                    detail["TRX_ADJUSTMENTAMOUNT"]
+                )
+                total = Decimal(invoice["TRX_TOTALENTERED"])
+                due = Decimal(invoice["TRX_TOTALDUE"]) + back
+                invoice.update(
+                    self._amounts(
+                        "TOTAL", invoice["CURRENCY"], ENTERED=total, PAID=total - due, DUE=due
+                    )
+                )
+                invoice["STATE"] = self._state(total, due)
+                self.bump("ARINVOICE", detail["RECORDKEY"])
+            del self.details[detail_no]
+
+    def void(self, stream: str, remote_id: str) -> None:
+        """Reverse a document: it stays, with STATE 'Reversed' and nothing due."""
+        obj = self._object(stream)
+        with self.lock:
+            row = self._live(obj, remote_id)
+            row["STATE"] = "Reversed"
+            if "TRX_TOTALDUE" in row:
+                row["TRX_TOTALDUE"] = row["TOTALDUE"] = money(ZERO)
+            self.bump(obj, remote_id)
+
+    def remote_ids(self, stream: str) -> list[str]:
+        obj = self._object(stream)
+        with self.lock:
+            return sorted(self.records[obj], key=lambda k: (len(k), k))
+
+    # rendering -------------------------------------------------------------------------------
+    def rows(self, obj: str) -> list[Payload]:
+        """Every record of an object as served, in RECORDNO order."""
+        if obj == DETAIL:
+            return [dict(row) for _, row in sorted(self.details.items(), key=lambda i: int(i[0]))]
+        if obj == AUDIT:
+            return [
+                {**row, "ACCESSTIME": render_timestamp(stamp, self.zone)}
+                for stamp, row in self.audit
+            ]
+        if obj not in self.records:
+            raise QueryError(f"unknown object {obj!r}")
+        stream = next(s for s, o in STREAM_OBJECT.items() if o == obj)
+        served: list[Payload] = []
+        for key, row in self.records[obj].items():
+            out = {**row, "WHENMODIFIED": render_timestamp(self.stamps[obj][key], self.zone)}
+            if self.is_malformed(stream, key):
+                if obj == "CUSTOMER":
+                    out["NAME"] = ""
+                else:
+                    out["TRX_TOTALENTERED"] = MALFORMED_AMOUNT
+            served.append(out)
+        served.sort(key=lambda r: int(r["RECORDNO"]))
+        return served
+
+    def matches(self, row: Payload, conditions: list[Condition]) -> bool:
+        for field, op, values in conditions:
+            value = row.get(field)
+            if not isinstance(value, str):
+                return False
+            if op == "IN":
+                if value not in values:
+                    return False
+                continue
+            left: Any = value
+            right: Any = values[0]
+            if field in TIMESTAMP_FIELDS:
+                left, right = parse_timestamp(value, self.zone), parse_timestamp(right, self.zone)
+                if left is None or right is None:
+                    raise QueryError(f"{field} needs MM/DD/YYYY HH:MM:SS, got {values[0]!r}")
+            elif re.fullmatch(r"-?\d+(\.\d+)?", value) and re.fullmatch(r"-?\d+(\.\d+)?", right):
+                left, right = Decimal(value), Decimal(right)
+            ok = {
+                "=": left == right,
+                "!=": left != right,
+                ">": left > right,
+                ">=": left >= right,
+                "<": left < right,
+                "<=": left <= right,
+            }[op]
+            if not ok:
+                return False
+        return True
+
+    # serving -------------------------------------------------------------------------------
+    def routes(self) -> None:
+        self.route(GATEWAY_PATH, self.handle, ("POST",))
+        self.route(API_PATH, self.handle, ("POST",))
+
+    def xml(self, root: Element, status: int = 200) -> Response:
+        body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        return Response(body, status=status, mimetype="application/xml")
+
+    @staticmethod
+    def errormessage(parent: Element, errorno: str, description: str, correction: str = "") -> None:
+        error = sub(sub(parent, "errormessage"), "error")
+        sub(error, "errorno", errorno)
+        sub(error, "description", "")
+        sub(error, "description2", description)
+        sub(error, "correction", correction)
+
+    def _control(self, root: Element, control: Element | None, status: str) -> Element:
+        block = sub(root, "control")
+        sub(block, "status", status)
+        for tag in ("senderid", "controlid", "uniqueid", "dtdversion"):
+            sub(block, tag, (control.findtext(tag) or "") if control is not None else "")
+        return block
+
+    def error(self, status: int, code: str, message: str) -> Response:
+        """A control-level failure envelope with the given HTTP status."""
+        root = etree.Element("response")
+        self._control(root, None, "failure")
+        self.errormessage(root, code, message)
+        return self.xml(root, status)
+
+    def handle(self, request: Request) -> Response:
+        try:
+            doc = parse(request.get_data())
+        except etree.XMLSyntaxError:
+            return self.error(400, "XL03000001", "The request is not well-formed XML")
+        control = doc.find("control")
+        root = etree.Element("response")
+        if (
+            control is None
+            or control.findtext("senderid") != self.sender_id
+            or control.findtext("password") != self.sender_password
+        ):
+            self._control(root, control, "failure")
+            self.errormessage(
+                root,
+                SENDER_ERRNO,
+                "Incorrect Intacct XML Partner ID or password.",
+                "Check the Web Services sender id and password.",
+            )
+            return self.xml(root)
+        self._control(root, control, "success")
+        operation = sub(root, "operation")
+        auth = sub(operation, "authentication")
+        login = doc.find("operation/authentication/login")
+        session_id = doc.findtext("operation/authentication/sessionid")
+        if login is not None:
+            ok = (
+                login.findtext("userid") == self.user_id
+                and login.findtext("companyid") == self.company_id
+                and login.findtext("password") == self.user_password
+            )
+            failure = (LOGIN_ERRNO, "Sign-in information is incorrect")
+        else:
+            ok = self.token_ok(session_id)
+            failure = (SESSION_ERRNO, "Invalid session")
+            request.environ["intacct.session"] = session_id
+            with self.lock:
+                self.session_paths.append(request.path)
+        if not ok:
+            sub(auth, "status", "failure")
+            self.errormessage(operation, *failure)
+            return self.xml(root)
+        sub(auth, "status", "success")
+        sub(auth, "userid", self.user_id)
+        sub(auth, "companyid", self.company_id)
+        sub(auth, "sessiontimestamp", render_timestamp(self.now(), self.zone))
+        for function in doc.findall("operation/content/function"):
+            operation.append(self.run(function, request))
+        return self.xml(root)
+
+    def run(self, function: Element, request: Request) -> Element:
+        result = etree.Element("result")
+        body = next((child for child in function if isinstance(child.tag, str)), None)
+        name = body.tag if body is not None else ""
+        status = sub(result, "status", "success")
+        sub(result, "function", name)
+        sub(result, "controlid", function.get("controlid", ""))
+        try:
+            if body is None:
+                raise QueryError("empty function")
+            if name == "getAPISession":
+                data = sub(result, "data")
+                api = sub(data, "api")
+                # with session authentication Intacct describes the current session
+                current = request.environ.get("intacct.session")
+                sub(api, "sessionid", current or self.issue_token())
+                sub(api, "endpoint", request.host_url.rstrip("/") + API_PATH)
+                sub(api, "locationid", "")
+            elif name == "readByQuery":
+                result.append(self.read_by_query(body))
+            elif name == "readMore":
+                result.append(self.read_more(body.findtext("resultId") or ""))
+            else:
+                raise QueryError(f"unsupported function {name}")
+        except QueryError as exc:
+            status.text = "failure"
+            code = UNKNOWN_RESULT if name == "readMore" else BAD_QUERY
+            self.errormessage(result, code, str(exc))
+        return result
+
+    def read_by_query(self, body: Element) -> Element:
+        obj = (body.findtext("object") or "").strip().upper()
+        fields = (body.findtext("fields") or "*").strip()
+        try:
+            size = int(body.findtext("pagesize") or "100")
+        except ValueError:
+            raise QueryError("pagesize is not a number") from None
+        if not 1 <= size <= 1000:
+            raise QueryError("pagesize must be between 1 and 1000")
+        conditions = parse_query(body.findtext("query") or "")
+        with self.lock:
+            rows = [row for row in self.rows(obj) if self.matches(row, conditions)]
+        if fields not in ("", "*"):
+            wanted = [f.strip().upper() for f in fields.split(",") if f.strip()]
+            rows = [{f: row[f] for f in wanted if f in row} for row in rows]
+        result_id = secrets.token_hex(8)
+        with self.lock:
+            self.result_sets[result_id] = (obj, rows, size, len(rows))
+        return self.read_more(result_id)
+
+    def read_more(self, result_id: str) -> Element:
+        with self.lock:
+            found = self.result_sets.get(result_id)
+            if found is None:
+                raise QueryError(f"resultId {result_id!r} is unknown or used up")
+            obj, rows, size, total = found
+            page, rest = rows[:size], rows[size:]
+            if rest:
+                self.result_sets[result_id] = (obj, rest, size, total)
+            else:
+                del self.result_sets[result_id]
+        data = etree.Element(
+            "data",
+            listtype=obj.lower(),
+            count=str(len(page)),
+            totalcount=str(total),
+            numremaining=str(len(rest)),
+            resultId=result_id if rest else "",
+        )
+        for row in page:
+            data.append(from_dict(obj, row))
+        return data

@@ -1,0 +1,17 @@
+"""Sage Intacct records -> canonical records, one module per object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from canonical.records import RecordIn
+from connectors.base import RawRecord
+from mappings.base import MappingContext
+from mappings.intacct import credit_memo, customer, invoice, payment
+
+MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
+    "customers": customer.to_canonical,
+    "invoices": invoice.to_canonical,
+    "credit_memos": credit_memo.to_canonical,
+    "payments": payment.to_canonical,
+}

@@ -1,0 +1,79 @@
+"""What every Intacct record shares: RECORDNO origin, currency, TRX_ amounts, STATE."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from canonical.enums import DocumentStatus
+from canonical.money import Money
+from connectors.base import RawRecord
+from mappings.base import MappingContext, MappingError, get_path, money, optional_text
+
+SYSTEM = "intacct"
+VOID_STATES = ("Reversed", "Reversal", "Voided")
+
+
+def origin(record: RawRecord) -> dict[str, Any]:
+    """The RecordIn fields saying where a record came from."""
+    return {
+        "system": SYSTEM,
+        "object_type": record.object_type,
+        "remote_id": record.remote_id,
+        "remote_version": record.remote_version,
+        "modified_at": record.modified_at,
+        "deleted": record.deleted,
+    }
+
+
+def text_at(payload: Mapping[str, Any], path: str) -> str | None:
+    try:
+        return optional_text(get_path(payload, path, None))
+    except ValueError as exc:
+        raise MappingError(path, str(exc)) from exc
+
+
+def required_text(payload: Mapping[str, Any], path: str) -> str:
+    value = text_at(payload, path)
+    if value is None:
+        raise MappingError(path, "is required but missing")
+    return value
+
+
+def currency(payload: Mapping[str, Any], ctx: MappingContext) -> str:
+    """The document currency (``CURRENCY``), else the base currency, else the home one."""
+    for path in ("CURRENCY", "BASECURR"):
+        code = text_at(payload, path)
+        if code is not None:
+            return code
+    return ctx.home_currency
+
+
+def amount(payload: Mapping[str, Any], name: str, code: str, *, negate: bool = False) -> Money:
+    """``TRX_<name>`` (document currency) when present, else ``<name>``; required.
+
+    Without multi-currency Intacct sends only the base-currency field.
+    """
+    path = f"TRX_{name}" if text_at(payload, f"TRX_{name}") is not None else name
+    raw = get_path(payload, path, None)
+    if raw is None or raw == "":
+        raise MappingError(path, "is required but missing")
+    value = money(raw, code, path)
+    return Money(-value.amount, code) if negate else value
+
+
+def document_status(payload: Mapping[str, Any], balance: Money) -> DocumentStatus:
+    """STATE: Reversed is a void (the record stays); Draft a draft; nothing due is paid."""
+    state = text_at(payload, "STATE") or ""
+    if state in VOID_STATES:
+        return DocumentStatus.VOID
+    if state == "Draft":
+        return DocumentStatus.DRAFT
+    if state == "Paid" or balance.is_zero():
+        return DocumentStatus.PAID
+    return DocumentStatus.OPEN
+
+
+def zero(ctx: MappingContext) -> Money:
+    return Money(Decimal(0), ctx.home_currency)

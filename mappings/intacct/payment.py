@@ -1,0 +1,102 @@
+"""Intacct ARPYMT with its ARPYMTDETAIL rows -> PaymentIn.
+
+Each detail applies to the invoice ``RECORDKEY``: ``TRX_PAYMENTAMOUNT`` of cash and, when
+``ADJUSTMENTKEY`` names a credit adjustment, ``TRX_ADJUSTMENTAMOUNT`` of that credit. Cash
+yields an invoice entry; credit yields a credit-memo entry plus an invoice entry of the
+same amount (the credit pays the invoice). Unapplied cash is the total less the cash
+applied. STATE Voided/Reversed is a void; the record is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from canonical.enums import PaymentStatus
+from canonical.money import Money
+from canonical.records import AppliedIn, PaymentIn
+from connectors.base import RawRecord
+from mappings.base import F, MappingContext, MappingError, extract, optional_text, us_date
+from mappings.intacct.common import VOID_STATES, currency, origin, required_text, zero
+from mappings.intacct.common import amount as amount_of
+
+DETAILS = "ARPYMTDETAILS"
+
+FIELDS = {
+    "received_on": F("PAYMENTDATE", us_date, required=False),
+    "receipt_date": F("RECEIPTDATE", us_date, required=False),
+    "method": F("PAYMENTMETHOD", optional_text, required=False),
+    "reference": F("DOCNUMBER", optional_text, required=False),
+    "memo": F("DESCRIPTION", optional_text, required=False),
+    "state": F("STATE", optional_text, required=False, default=""),
+}
+
+
+def _optional_amount(detail: Mapping[str, Any], name: str, code: str, where: str) -> Money:
+    present = any(detail.get(key) not in (None, "") for key in (f"TRX_{name}", name))
+    if not present:
+        return Money.zero(code)
+    try:
+        return amount_of(detail, name, code)
+    except MappingError as exc:
+        raise MappingError(f"{where}.{exc.field}", exc.reason) from None
+
+
+def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn], Money]:
+    """The applications of a payment's details, and the cash they apply."""
+    details = payload.get(DETAILS) or []
+    if isinstance(details, Mapping):
+        details = [details]
+    if not isinstance(details, list):
+        raise MappingError(DETAILS, "is not a list")
+    applied: list[AppliedIn] = []
+    cash_applied = Money.zero(code)
+    for index, detail in enumerate(details):
+        where = f"{DETAILS}.{index}"
+        if not isinstance(detail, Mapping):
+            raise MappingError(where, "is not an object")
+        cash = _optional_amount(detail, "PAYMENTAMOUNT", code, where)
+        credit = _optional_amount(detail, "ADJUSTMENTAMOUNT", code, where)
+        if cash.is_zero() and credit.is_zero():
+            continue
+        invoice = optional_text(detail.get("RECORDKEY"))
+        if invoice is None:
+            raise MappingError(f"{where}.RECORDKEY", "is required but missing")
+        adjustment = optional_text(detail.get("ADJUSTMENTKEY"))
+        if not credit.is_zero() and adjustment is None:
+            raise MappingError(f"{where}.ADJUSTMENTKEY", "is required with an adjustment amount")
+        cash_applied += cash
+        applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=cash + credit))
+        if adjustment is not None and not credit.is_zero():
+            applied.append(
+                AppliedIn(target="credit_memo", target_remote_id=adjustment, amount=credit)
+            )
+    return applied, cash_applied
+
+
+def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
+    if record.deleted:
+        return PaymentIn(
+            **origin(record),
+            customer_remote_id=None,
+            amount=zero(ctx),
+            status=PaymentStatus.DELETED,
+        )
+    payload = record.payload
+    code = currency(payload, ctx)
+    total = amount_of(payload, "TOTALENTERED", code)
+    values = extract(payload, FIELDS)
+    applied, cash_applied = applications(payload, code)
+    void = values["state"] in VOID_STATES
+    return PaymentIn(
+        **origin(record),
+        customer_remote_id=required_text(payload, "CUSTOMERID"),
+        amount=total,
+        unapplied=total - cash_applied,
+        received_on=values["received_on"] or values["receipt_date"],
+        method=values["method"],
+        reference=values["reference"],
+        memo=values["memo"],
+        status=PaymentStatus.VOID if void else PaymentStatus.POSTED,
+        applied=applied,
+    )

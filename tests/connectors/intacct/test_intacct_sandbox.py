@@ -1,0 +1,187 @@
+"""The Intacct connector end to end against its sandbox over real loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import SecretStr
+
+from connectors.base import MemoryTokenStore, RawRecord
+from connectors.errors import AuthError, DataError
+from connectors.http import RetryPolicy
+from connectors.intacct import IntacctConnector, IntacctSandbox
+from connectors.intacct.errors import FUNCTION_FAILED
+from connectors.intacct.sandbox import API_PATH, GATEWAY_PATH
+from connectors.intacct.xmlwire import function
+from connectors.sandbox.world import World
+from mappings.base import MappingContext, MappingError
+from mappings.intacct import MAPPERS
+from mappings.intacct.invoice import to_canonical as invoice_to_canonical
+from mappings.intacct.payment import to_canonical as payment_to_canonical
+
+PAGE = 25
+CTX = MappingContext(system="intacct")
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World.generate(11, customers=30, invoices=240)
+
+
+@pytest.fixture
+def sandbox(world: World) -> Iterator[IntacctSandbox]:
+    box = IntacctSandbox(world=world)
+    box.start()
+    yield box
+    box.stop()
+
+
+def make(sandbox: IntacctSandbox, **changes: object) -> IntacctConnector:
+    config = sandbox.config().model_copy(update={"page_size": PAGE, **changes})
+    return IntacctConnector(
+        config, MemoryTokenStore(sandbox.initial_tokens()), policy=RetryPolicy(sleep=lambda _: None)
+    )
+
+
+def pull(
+    connector: IntacctConnector, stream: str, since: datetime | None = None
+) -> list[RawRecord]:
+    pages = connector.streams()[stream].pages(since, datetime.now(UTC))
+    return [record for page in pages for record in page.records]
+
+
+def test_full_pull_reads_every_stream_to_the_last_page(sandbox: IntacctSandbox) -> None:
+    connector = make(sandbox)
+    connector.check()
+    for stream in ("customers", "invoices", "credit_memos", "payments"):
+        records = pull(connector, stream)
+        assert sorted(r.remote_id for r in records) == sorted(sandbox.remote_ids(stream))
+        for record in records:
+            MAPPERS[stream](record, CTX)
+    assert len(sandbox.remote_ids("invoices")) > PAGE * 3
+    # the login went to the gateway, everything else to the endpoint getAPISession returned
+    assert sandbox.log.count(("POST", GATEWAY_PATH)) == 1
+    assert set(sandbox.session_paths) == {API_PATH}
+
+
+def test_payments_carry_their_applications_read_in_bulk(sandbox: IntacctSandbox) -> None:
+    connector = make(sandbox)
+    records = pull(connector, "payments")
+    requests_made = connector.session.stats.total
+    payment_pages = -(-len(records) // PAGE)
+    # one readByQuery/readMore per payment page, plus detail reads per page (never per payment)
+    assert requests_made <= payment_pages * 3 + 1 < len(records)
+    mapped = [payment_to_canonical(r, CTX) for r in records]
+    assert sum(len(p.applied) for p in mapped) >= len(records)
+    credits = [p for p in mapped if any(a.target == "credit_memo" for a in p.applied)]
+    assert credits, "credit memo applications are rendered"
+    for payment in credits:
+        assert payment.amount.is_zero()
+        memo = next(a for a in payment.applied if a.target == "credit_memo")
+        assert any(a.target == "invoice" and a.amount == memo.amount for a in payment.applied)
+
+
+def test_whenmodified_is_read_in_the_company_zone_and_stored_utc(sandbox: IntacctSandbox) -> None:
+    records = pull(make(sandbox), "invoices")
+    record = records[0]
+    assert record.modified_at == sandbox.stamps["ARINVOICE"][record.remote_id]
+    assert record.modified_at is not None and record.modified_at.tzinfo is not None
+
+
+def test_incremental_returns_exactly_touched_created_and_deleted(sandbox: IntacctSandbox) -> None:
+    connector = make(sandbox)
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    assert pull(connector, "invoices", since) == []
+    ids = sandbox.remote_ids("invoices")
+    sandbox.touch("invoices", ids[3])
+    created = sandbox.create("invoices")
+    sandbox.remove("invoices", ids[7])
+    records = pull(connector, "invoices", since)
+    assert {(r.remote_id, r.deleted) for r in records} == {
+        (ids[3], False),
+        (created, False),
+        (ids[7], True),
+    }
+    deleted = next(r for r in records if r.deleted)
+    assert MAPPERS["invoices"](deleted, CTX).deleted
+    assert pull(connector, "customers", since) == []
+
+
+def test_void_keeps_the_record_with_status_void(sandbox: IntacctSandbox) -> None:
+    connector = make(sandbox)
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    target = sandbox.remote_ids("invoices")[2]
+    sandbox.void("invoices", target)
+    [record] = pull(connector, "invoices", since)
+    mapped = invoice_to_canonical(record, CTX)
+    assert record.payload["STATE"] == "Reversed" and not record.deleted
+    assert mapped.status == "void" and mapped.balance.is_zero()
+    assert target in sandbox.remote_ids("invoices")
+
+
+def test_rate_limits_and_server_errors_are_survived(sandbox: IntacctSandbox) -> None:
+    sandbox.faults.rate_limit_every = 3
+    sandbox.faults.fail_next = 2
+    connector = make(sandbox)
+    records = pull(connector, "invoices")
+    assert len(records) == len(sandbox.remote_ids("invoices"))
+    assert connector.session.stats.retries >= 3
+
+
+def test_expired_session_is_refreshed_once_and_the_pull_continues(
+    sandbox: IntacctSandbox,
+) -> None:
+    sandbox.faults.expire_tokens_after = 3
+    connector = make(sandbox)
+    records = pull(connector, "invoices")
+    assert len(records) == len(sandbox.remote_ids("invoices"))
+    assert connector.session.stats.refreshes >= 1
+
+
+@pytest.mark.parametrize("secret", ["sender_password", "user_password"])
+def test_bad_credentials_raise_auth_error_without_the_secret(
+    sandbox: IntacctSandbox, secret: str
+) -> None:
+    wrong = "definitely-wrong-secret"
+    connector = make(sandbox, **{secret: SecretStr(wrong)})
+    with pytest.raises(AuthError) as caught:
+        connector.check()
+    assert "intacct" in str(caught.value) and wrong not in str(caught.value)
+
+
+def test_malformed_record_is_served_and_its_mapping_names_the_field(
+    sandbox: IntacctSandbox,
+) -> None:
+    bad = sandbox.remote_ids("invoices")[5]
+    sandbox.corrupt("invoices", bad)
+    records = {r.remote_id: r for r in pull(make(sandbox), "invoices")}
+    with pytest.raises(MappingError) as caught:
+        MAPPERS["invoices"](records[bad], CTX)
+    assert caught.value.field == "TRX_TOTALENTERED"
+
+
+def test_bad_query_is_a_function_level_failure(sandbox: IntacctSandbox) -> None:
+    connector = make(sandbox)
+    with pytest.raises(DataError, match="XL03000003: cannot parse") as caught:
+        next(connector.client.read_by_query("ARINVOICE", "WHENMODIFIED LIKE 'x'"))
+    assert caught.value.code == FUNCTION_FAILED
+
+
+def test_a_stored_session_is_reused_without_logging_in_again(sandbox: IntacctSandbox) -> None:
+    tokens = MemoryTokenStore()
+    config = sandbox.config()
+    first = IntacctConnector(config, tokens, policy=RetryPolicy(sleep=lambda _: None))
+    first.check()
+    second = IntacctConnector(config, tokens, policy=RetryPolicy(sleep=lambda _: None))
+    second.check()
+    assert sandbox.log.count(("POST", GATEWAY_PATH)) == 1
+    assert second.client.auth.session.stats.total == 0 and second.api_calls == 1
+
+
+def test_unknown_result_id_is_a_data_error(sandbox: IntacctSandbox) -> None:
+    connector = make(sandbox)
+    more = function("more-1", "readMore", resultId="no-such-result")
+    with pytest.raises(DataError, match="XL03000007"):
+        connector.client.call([more])

@@ -1,0 +1,209 @@
+"""Intacct payloads, shaped as readByQuery returns them (strings), -> canonical records."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from canonical.enums import CustomerStatus, DocumentStatus, PaymentStatus
+from canonical.money import Money
+from connectors.base import RawRecord
+from connectors.intacct.xmlwire import parse, to_dict
+from mappings.base import MappingContext, MappingError
+from mappings.intacct import MAPPERS
+from mappings.intacct import credit_memo as credit_memo_map
+from mappings.intacct import customer as customer_map
+from mappings.intacct import invoice as invoice_map
+from mappings.intacct import payment as payment_map
+
+CTX = MappingContext(system="intacct", home_currency="USD")
+STAMP = datetime(2026, 3, 2, 17, 4, 5, tzinfo=UTC)
+
+CUSTOMER_XML = b"""<CUSTOMER>
+  <RECORDNO>12</RECORDNO><CUSTOMERID>C-00012</CUSTOMERID><NAME>Acme Foods</NAME>
+  <STATUS>active</STATUS><ONHOLD>true</ONHOLD><CURRENCY>EUR</CURRENCY><TAXID>DE123</TAXID>
+  <DISPLAYCONTACT><CONTACTNAME>Acme Foods (C-00012)</CONTACTNAME>
+    <EMAIL1>ap@acme.example.com</EMAIL1></DISPLAYCONTACT>
+  <WHENMODIFIED>03/02/2026 09:04:05</WHENMODIFIED>
+</CUSTOMER>"""
+
+INVOICE: dict[str, Any] = {
+    "RECORDNO": "7001",
+    "RECORDID": "INV1042",
+    "CUSTOMERID": "C-00012",
+    "DOCNUMBER": "PO-55120",
+    "DESCRIPTION": "March services",
+    "WHENCREATED": "03/01/2026",
+    "WHENDUE": "03/31/2026",
+    "STATE": "Partially Paid",
+    "CURRENCY": "EUR",
+    "BASECURR": "USD",
+    "TRX_TOTALENTERED": "1000.00",
+    "TRX_TOTALPAID": "400.00",
+    "TRX_TOTALDUE": "600.00",
+    "TOTALENTERED": "1080.00",
+    "TOTALPAID": "432.00",
+    "TOTALDUE": "648.00",
+    "WHENMODIFIED": "03/02/2026 09:04:05",
+}
+
+ADJUSTMENT: dict[str, Any] = {
+    "RECORDNO": "7002",
+    "RECORDID": "ADJ5003",
+    "CUSTOMERID": "C-00012",
+    "DOCNUMBER": "PO-55120",
+    "WHENCREATED": "03/05/2026",
+    "STATE": "Posted",
+    "CURRENCY": "USD",
+    "TRX_TOTALENTERED": "-50.00",
+    "TRX_TOTALDUE": "-50.00",
+}
+
+PAYMENT: dict[str, Any] = {
+    "RECORDNO": "7003",
+    "CUSTOMERID": "C-00012",
+    "PAYMENTMETHOD": "Printed Check",
+    "DOCNUMBER": "104233",
+    "PAYMENTDATE": "03/10/2026",
+    "STATE": "Posted",
+    "CURRENCY": "USD",
+    "TRX_TOTALENTERED": "450.00",
+    "ARPYMTDETAILS": [
+        {
+            "RECORDNO": "1",
+            "ARPAYMENTKEY": "7003",
+            "RECORDKEY": "7001",
+            "TRX_PAYMENTAMOUNT": "400.00",
+            "ADJUSTMENTKEY": "7002",
+            "TRX_ADJUSTMENTAMOUNT": "50.00",
+        }
+    ],
+}
+
+
+def raw(stream: str, object_type: str, payload: dict[str, Any], remote_id: str) -> RawRecord:
+    return RawRecord(stream, object_type, remote_id, payload, modified_at=STAMP)
+
+
+def test_customer_from_the_wire() -> None:
+    payload = to_dict(parse(CUSTOMER_XML))
+    customer = customer_map.to_canonical(raw("customers", "CUSTOMER", payload, "C-00012"), CTX)
+    assert customer.model_dump(include={"remote_id", "number", "name", "email", "currency"}) == {
+        "remote_id": "C-00012",
+        "number": "C-00012",
+        "name": "Acme Foods",
+        "email": "ap@acme.example.com",
+        "currency": "EUR",
+    }
+    assert customer.status is CustomerStatus.ACTIVE
+    assert customer.credit_hold is True
+    assert customer.modified_at == STAMP
+
+
+def test_inactive_customer_and_missing_name() -> None:
+    inactive = customer_map.to_canonical(
+        raw(
+            "customers", "CUSTOMER", {"CUSTOMERID": "C-1", "NAME": "X", "STATUS": "inactive"}, "C-1"
+        ),
+        CTX,
+    )
+    assert inactive.status is CustomerStatus.INACTIVE
+    with pytest.raises(MappingError) as caught:
+        customer_map.to_canonical(raw("customers", "CUSTOMER", {"NAME": ""}, "C-1"), CTX)
+    assert caught.value.field == "NAME"
+
+
+def test_invoice_uses_document_currency_amounts() -> None:
+    invoice = invoice_map.to_canonical(raw("invoices", "ARINVOICE", INVOICE, "7001"), CTX)
+    assert invoice.number == "INV1042"
+    assert invoice.customer_remote_id == "C-00012"
+    assert invoice.total == Money(Decimal("1000.00"), "EUR")
+    assert invoice.balance == Money(Decimal("600.00"), "EUR")
+    assert invoice.issue_date == date(2026, 3, 1)
+    assert invoice.due_date == date(2026, 3, 31)
+    assert invoice.status is DocumentStatus.OPEN
+    assert invoice.po_number == "PO-55120"
+
+
+def test_invoice_without_multicurrency_uses_base_amounts() -> None:
+    plain = {k: v for k, v in INVOICE.items() if not k.startswith("TRX_") and k != "CURRENCY"} | {
+        "STATE": "Paid",
+        "TOTALDUE": "0.00",
+    }
+    invoice = invoice_map.to_canonical(raw("invoices", "ARINVOICE", plain, "7001"), CTX)
+    assert invoice.total == Money(Decimal("1080.00"), "USD")
+    assert invoice.status is DocumentStatus.PAID
+
+
+def test_reversed_invoice_is_void_and_kept() -> None:
+    reversed_ = INVOICE | {"STATE": "Reversed", "TRX_TOTALDUE": "0.00"}
+    invoice = invoice_map.to_canonical(raw("invoices", "ARINVOICE", reversed_, "7001"), CTX)
+    assert invoice.status is DocumentStatus.VOID
+    assert not invoice.deleted
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"TRX_TOTALENTERED": "1O0.00"}, "TRX_TOTALENTERED"),
+        ({"CUSTOMERID": ""}, "CUSTOMERID"),
+        ({"WHENDUE": "2026-31-03x"}, "WHENDUE"),
+    ],
+)
+def test_bad_invoice_values_name_the_field(changes: dict[str, str], field: str) -> None:
+    with pytest.raises(MappingError) as caught:
+        invoice_map.to_canonical(raw("invoices", "ARINVOICE", INVOICE | changes, "7001"), CTX)
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize("stream", ["customers", "invoices", "credit_memos", "payments"])
+def test_deleted_record_from_the_audit_trail_maps_with_its_key_only(stream: str) -> None:
+    audit = {"OBJECTTYPE": "arinvoice", "OBJECTKEY": "7001", "ACCESSMODE": "D"}
+    record = RawRecord(stream, "ARINVOICE", "7001", audit, modified_at=STAMP, deleted=True)
+    mapped = MAPPERS[stream](record, CTX)
+    assert mapped.deleted and mapped.remote_id == "7001"
+
+
+def test_credit_adjustment_totals_are_magnitudes() -> None:
+    memo = credit_memo_map.to_canonical(
+        raw("credit_memos", "ARADJUSTMENT", ADJUSTMENT, "7002"), CTX
+    )
+    assert memo.number == "ADJ5003"
+    assert memo.total == Money(Decimal("50.00"), "USD")
+    assert memo.balance == Money(Decimal("50.00"), "USD")
+    assert memo.status is DocumentStatus.OPEN
+    assert memo.reference == "PO-55120"
+
+
+def test_payment_with_cash_and_credit_on_one_invoice() -> None:
+    payment = payment_map.to_canonical(raw("payments", "ARPYMT", PAYMENT, "7003"), CTX)
+    applied = [(a.target, a.target_remote_id, a.amount.amount) for a in payment.applied]
+    assert applied == [
+        ("invoice", "7001", Decimal("450.00")),
+        ("credit_memo", "7002", Decimal("50.00")),
+    ]
+    assert payment.amount == Money(Decimal("450.00"), "USD")
+    assert payment.unapplied == Money(Decimal("50.00"), "USD")
+    assert payment.received_on == date(2026, 3, 10)
+    assert payment.method == "Printed Check"
+    assert payment.status is PaymentStatus.POSTED
+
+
+def test_voided_payment_and_bad_detail_amount() -> None:
+    voided = payment_map.to_canonical(
+        raw("payments", "ARPYMT", PAYMENT | {"STATE": "Voided"}, "7003"), CTX
+    )
+    assert voided.status is PaymentStatus.VOID
+    broken = PAYMENT | {
+        "ARPYMTDETAILS": [{"RECORDKEY": "7001", "TRX_PAYMENTAMOUNT": "four hundred"}]
+    }
+    with pytest.raises(MappingError) as caught:
+        payment_map.to_canonical(raw("payments", "ARPYMT", broken, "7003"), CTX)
+    assert caught.value.field == "ARPYMTDETAILS.0.TRX_PAYMENTAMOUNT"
+    orphan = PAYMENT | {"ARPYMTDETAILS": [{"TRX_PAYMENTAMOUNT": "10.00"}]}
+    with pytest.raises(MappingError) as caught:
+        payment_map.to_canonical(raw("payments", "ARPYMT", orphan, "7003"), CTX)
+    assert caught.value.field == "ARPYMTDETAILS.0.RECORDKEY"
