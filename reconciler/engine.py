@@ -22,7 +22,7 @@ from canonical.models import Decision, Remittance
 from canonical.money import Money
 from canonical.store import Store
 from canonical.types import utcnow
-from reconciler.apply import close_credit, learn, record_decision
+from reconciler.apply import Writes
 from reconciler.book import Book, OpenItem
 from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Cascade, Incoming, Outcome
 from reconciler.rules import RuleSet, load_rules
@@ -118,6 +118,7 @@ def reconcile(
         book = Book.load(session, tenant)
         seen = _recent_fingerprints(session, tenant, (now or utcnow()).date())
     cascade = Cascade(book, rules)
+    writes = Writes(tenant=tenant, ruleset_version=rules.version)
     while True:
         with store.session() as session:
             rows = list(
@@ -131,21 +132,20 @@ def reconcile(
             if not rows:
                 break
             for row in rows:
-                _decide_one(session, row, cascade, book, rules, seen, summary, tenant)
+                _decide_one(row, cascade, book, seen, summary, writes)
+            writes.flush(session)
     _apply_credit_memos(store, tenant, book, rules, summary)
     log.info("reconcile: %s", summary)
     return summary
 
 
 def _decide_one(
-    session: Session,
     row: Remittance,
     cascade: Cascade,
     book: Book,
-    rules: RuleSet,
     seen: dict[tuple[Any, ...], date | None],
     summary: ReconcileSummary,
-    tenant: str,
+    writes: Writes,
 ) -> None:
     incoming = _incoming(row)
     fingerprint = _fingerprint(incoming)
@@ -164,18 +164,14 @@ def _decide_one(
         )
     else:
         outcome = cascade.decide(incoming)
-    decision = record_decision(
-        session,
-        tenant=tenant,
+    decision_id = writes.decide(
         source_kind="remittance",
         source_id=row.id,
         currency=row.currency,
         amount_minor=row.amount_minor,
         outcome=outcome,
-        ruleset_version=rules.version,
     )
-    row.status = outcome.status
-    session.add(row)
+    writes.remittances[row.id] = outcome.status
     summary.remittances += 1
     summary.add_cash(row.currency, received=row.amount_minor)
     if outcome.status == AUTO:
@@ -188,7 +184,7 @@ def _decide_one(
         )
         seen[fingerprint] = row.value_date
         if outcome.customer_id and outcome.confidence >= LEARN_FROM_CONFIDENCE:
-            learn(session, book, tenant, incoming, outcome.customer_id, decision.id)
+            writes.learn(book, incoming, outcome.customer_id, decision_id)
     else:
         summary.add_cash(row.currency, unapplied=row.amount_minor)
         if outcome.status == SUGGESTED:
@@ -223,6 +219,7 @@ def _apply_credit_memos(
 ) -> None:
     """Open credit memos against open invoices of the same customer and currency."""
     policy = rules.credit_memo_policy
+    writes = Writes(tenant=tenant, ruleset_version=rules.version)
     with store.session() as session:
         decided = set(
             session.execute(
@@ -278,22 +275,19 @@ def _apply_credit_memos(
                             "why": outcome.evidence["matched_on"],
                         }
                     ]
-                record_decision(
-                    session,
-                    tenant=tenant,
+                writes.decide(
                     source_kind="credit_memo",
                     source_id=memo.id,
                     currency=memo.currency,
                     amount_minor=memo.balance_minor,
                     outcome=outcome,
-                    ruleset_version=rules.version,
                 )
                 if outcome.status == AUTO:
-                    memo.balance_minor = left
-                    close_credit(session, memo.id, left)
+                    writes.close_credit(memo, left)
                     summary.credit_memos_applied += 1
                 else:
                     summary.credit_memos_suggested += 1
+        writes.flush(session)
 
 
 def _credit_targets(book: Book, memo: OpenItem, customer_id: str, policy: str) -> list[OpenItem]:
