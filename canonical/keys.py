@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
-_DOC_PREFIX = re.compile(r"^(?:INVOICE|INV|CREDITMEMO|CREDITNOTE|CM|CN|CR|NO|NR|DOC)+(?=\d)")
+_DOC_PREFIX = re.compile(r"^(?:INVOICE|INV|CREDITMEMO|CREDITNOTE|ADJ|CM|CN|CR|NO|NR|DOC)+(?=\d)")
 _LEGAL_SUFFIXES = frozenset(
     {
         "INC", "INCORPORATED", "LLC", "LLP", "LP", "LTD", "LIMITED", "CORP", "CORPORATION",

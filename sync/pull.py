@@ -390,29 +390,30 @@ class PageWriter:
 
     def _match_by_keys(self, session: Session, rest: list[_Pending], claimed: set[str]) -> None:
         table = self.table
-        key_of: dict[int, tuple[Any, ...]] = {}
+        # the keys to try for each record, strongest first
+        key_of: dict[int, list[tuple[Any, ...]]] = {}
+        own_number: dict[int, str | None] = {}
         for index, p in enumerate(rest):
             values = columns(p.record, p.customer_id)
             if self.ctype == "customer":
-                key = (
-                    ("number", values["number"])
-                    if values["number"]
-                    else ("name", values["name_key"])
-                )
-                if not key[1]:
-                    continue
-                key_of[index] = key
+                tried = [("number", values["number"])] if values["number"] else []
+                if values["name_key"]:
+                    tried.append(("name", values["name_key"]))
+                if tried:
+                    key_of[index] = tried
+                    own_number[index] = values["number"]
             elif self.ctype in ("invoice", "credit_memo"):
                 if not p.customer_id or not values["number_key"]:
                     continue
-                key_of[index] = (p.customer_id, values["number_key"])
+                key_of[index] = [(p.customer_id, values["number_key"])]
             else:
                 if not p.customer_id or values["received_on"] is None:
                     continue
-                key_of[index] = (p.customer_id, values["received_on"], values["amount_minor"])
+                key_of[index] = [(p.customer_id, values["received_on"], values["amount_minor"])]
         if not key_of:
             return
-        keys = set(key_of.values())
+        keys = {key for tried in key_of.values() for key in tried}
+        numbers_of: dict[str, str | None] = {}
         found: dict[tuple[Any, ...], list[str]] = defaultdict(list)
         cols = table.__table__.c  # type: ignore[attr-defined]
         base = select(cols.id, *self._key_columns(cols)).where(cols.tenant == self.tenant)
@@ -426,6 +427,7 @@ class PageWriter:
                 clauses.append(cols.name_key.in_(names))
             rows = session.execute(base.where(or_(*clauses))).all()
             for row in rows:
+                numbers_of[row.id] = row.number
                 if row.number in numbers:
                     found[("number", row.number)].append(row.id)
                 if row.name_key in names:
@@ -459,13 +461,25 @@ class PageWriter:
             "credit_memo": "number_customer",
             "payment": "customer_date_amount",
         }[self.ctype]
-        for index, key in key_of.items():
-            options = [cid for cid in found.get(key, []) if cid not in taken and cid not in claimed]
-            if len(options) == 1:
-                p = rest[index]
-                p.canonical_id = options[0]
-                p.link_rule = "exact_name" if key[0] == "name" else rule
-                claimed.add(options[0])
+        for index, tried in key_of.items():
+            for key in tried:
+                options = [
+                    cid for cid in found.get(key, []) if cid not in taken and cid not in claimed
+                ]
+                if key[0] == "name":  # a name never overrides two different customer numbers
+                    mine = own_number.get(index)
+                    options = [
+                        c
+                        for c in options
+                        if not (mine and numbers_of.get(c) and numbers_of[c] != mine)
+                    ]
+                if len(options) == 1:
+                    p = rest[index]
+                    p.canonical_id = options[0]
+                    p.link_rule = "exact_name" if key[0] == "name" else rule
+                    claimed.add(options[0])
+                if options:
+                    break  # linked, or ambiguous: a weaker key must not decide
 
     def _key_columns(self, cols: Any) -> list[Any]:
         if self.ctype == "customer":
@@ -473,6 +487,14 @@ class PageWriter:
         if self.ctype in ("invoice", "credit_memo"):
             return [cols.customer_id, cols.number_key]
         return [cols.customer_id, cols.received_on, cols.amount_minor]
+
+    def _holders(self, fieldname: str, value: Any, others: list[Row[Any]]) -> set[str]:
+        """Systems that have a value for the field: a system with none does not win it."""
+        column = "customer_id" if fieldname == "customer_id" else fieldname
+        holders = {r.system for r in others if r.values.get(column) is not None}
+        if value is not None or not holders:
+            holders.add(self.system)
+        return holders
 
     def _owner(self, fieldname: str, systems: set[str]) -> str:
         for system in self.sor.priority(self.ctype, fieldname):
@@ -515,8 +537,11 @@ class PageWriter:
                     for r in refs_by_canonical.get(p.canonical_id, [])
                     if r.system != self.system and not r.deleted
                 ]
-                systems = {r.system for r in others} | {self.system}
-                owned = {k: v for k, v in values.items() if self._owner(k, systems) == self.system}
+                owned = {
+                    k: v
+                    for k, v in values.items()
+                    if self._owner(k, self._holders(k, v, others)) == self.system
+                }
                 if self.ctype == "customer" and "name" in owned:
                     owned["name_key"] = values["name_key"]
                 if self.ctype in ("invoice", "credit_memo") and "number" in owned:

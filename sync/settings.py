@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from canonical.enums import System
 
 DEFAULT_PRIORITY = [System.QUICKBOOKS, System.INTACCT, System.INVOICED, System.SALESFORCE]
+SYNC_ORDER = ("quickbooks", "invoiced", "salesforce", "intacct")
 
 
 class ConfigError(Exception):
@@ -98,7 +99,9 @@ class Settings(BaseSettings):
         return value
 
     def configured_systems(self) -> list[str]:
-        return [s.value for s in System if self.system_config(s.value) is not None]
+        """Configured systems in sync order: systems that carry links to others come after
+        them, and the system that matches only by number and name comes last."""
+        return [s for s in SYNC_ORDER if self.system_config(s) is not None]
 
 
 def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
