@@ -400,8 +400,8 @@ def score(report: dict, truth: dict[str, Truth], trace_of: dict[str, str | None]
     )
     if totals["structured"]:
         print(
-            f"structured references auto-applied: {totals['structured_auto'] / totals['structured']:.1%} "
-            "(target 100%)"
+            "structured references auto-applied: "
+            f"{totals['structured_auto'] / totals['structured']:.1%} (target 100%)"
         )
     if totals["not_auto"]:
         print(
