@@ -9,9 +9,34 @@ _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 _DOC_PREFIX = re.compile(r"^(?:INVOICE|INV|CREDITMEMO|CREDITNOTE|ADJ|CM|CN|CR|NO|NR|DOC)+(?=\d)")
 _LEGAL_SUFFIXES = frozenset(
     {
-        "INC", "INCORPORATED", "LLC", "LLP", "LP", "LTD", "LIMITED", "CORP", "CORPORATION",
-        "CO", "COMPANY", "GMBH", "AG", "SA", "SAS", "SARL", "BV", "NV", "PLC", "PTY", "SRL",
-        "SPA", "AB", "AS", "OY", "KG", "GROUP", "THE",
+        "INC",
+        "INCORPORATED",
+        "LLC",
+        "LLP",
+        "LP",
+        "LTD",
+        "LIMITED",
+        "CORP",
+        "CORPORATION",
+        "CO",
+        "COMPANY",
+        "GMBH",
+        "AG",
+        "SA",
+        "SAS",
+        "SARL",
+        "BV",
+        "NV",
+        "PLC",
+        "PTY",
+        "SRL",
+        "SPA",
+        "AB",
+        "AS",
+        "OY",
+        "KG",
+        "GROUP",
+        "THE",
     }
 )
 

@@ -1,6 +1,6 @@
 """Write a new schema migration from the difference between the models and the migrations.
 
-    python -m canonical.revise "add webhook events"
+python -m canonical.revise "add webhook events"
 """
 
 from __future__ import annotations

@@ -50,8 +50,8 @@ class Book:
     def load(cls, session: Session, tenant: str) -> Book:
         book = cls()
         for row in session.execute(
-            select(Customer.id, Customer.name_key, Customer.name).where(
-                Customer.tenant == tenant, col(Customer.status) != "deleted"
+            select(col(Customer.id), col(Customer.name_key), col(Customer.name)).where(
+                col(Customer.tenant) == tenant, col(Customer.status) != "deleted"
             )
         ):
             key = row.name_key or name_key(row.name)
@@ -59,18 +59,18 @@ class Book:
             book.by_name[key].append(row.id)
         for row in session.execute(
             select(
-                Invoice.id,
-                Invoice.customer_id,
-                Invoice.number,
-                Invoice.number_key,
-                Invoice.currency,
-                Invoice.balance_minor,
-                Invoice.total_minor,
-                Invoice.issue_date,
-                Invoice.po_number,
+                col(Invoice.id),
+                col(Invoice.customer_id),
+                col(Invoice.number),
+                col(Invoice.number_key),
+                col(Invoice.currency),
+                col(Invoice.balance_minor),
+                col(Invoice.total_minor),
+                col(Invoice.issue_date),
+                col(Invoice.po_number),
             ).where(
-                Invoice.tenant == tenant,
-                Invoice.status == DocumentStatus.OPEN,
+                col(Invoice.tenant) == tenant,
+                col(Invoice.status) == DocumentStatus.OPEN,
                 col(Invoice.balance_minor) > 0,
             )
         ):
@@ -89,18 +89,18 @@ class Book:
             )
         for row in session.execute(
             select(
-                CreditMemo.id,
-                CreditMemo.customer_id,
-                CreditMemo.number,
-                CreditMemo.number_key,
-                CreditMemo.currency,
-                CreditMemo.balance_minor,
-                CreditMemo.total_minor,
-                CreditMemo.issue_date,
-                CreditMemo.reference,
+                col(CreditMemo.id),
+                col(CreditMemo.customer_id),
+                col(CreditMemo.number),
+                col(CreditMemo.number_key),
+                col(CreditMemo.currency),
+                col(CreditMemo.balance_minor),
+                col(CreditMemo.total_minor),
+                col(CreditMemo.issue_date),
+                col(CreditMemo.reference),
             ).where(
-                CreditMemo.tenant == tenant,
-                CreditMemo.status == DocumentStatus.OPEN,
+                col(CreditMemo.tenant) == tenant,
+                col(CreditMemo.status) == DocumentStatus.OPEN,
                 col(CreditMemo.balance_minor) > 0,
             )
         ):
@@ -120,8 +120,8 @@ class Book:
                     )
                 )
         for row in session.execute(
-            select(PayerAlias.kind, PayerAlias.value, PayerAlias.customer_id).where(
-                PayerAlias.tenant == tenant
+            select(col(PayerAlias.kind), col(PayerAlias.value), col(PayerAlias.customer_id)).where(
+                col(PayerAlias.tenant) == tenant
             )
         ):
             book.aliases[(row.kind, row.value)] = row.customer_id

@@ -124,7 +124,7 @@ def reconcile(
             rows = list(
                 session.execute(
                     select(Remittance)
-                    .where(Remittance.tenant == tenant, Remittance.status == "new")
+                    .where(col(Remittance.tenant) == tenant, col(Remittance.status) == "new")
                     .order_by(col(Remittance.created_at), col(Remittance.id))
                     .limit(BATCH)
                 ).scalars()
@@ -206,8 +206,8 @@ def _recent_fingerprints(
     since = today - timedelta(days=60)
     rows = session.execute(
         select(Remittance).where(
-            Remittance.tenant == tenant,
-            Remittance.status == AUTO,
+            col(Remittance.tenant) == tenant,
+            col(Remittance.status) == AUTO,
             (col(Remittance.value_date) >= since) | col(Remittance.value_date).is_(None),
         )
     ).scalars()
@@ -223,9 +223,9 @@ def _apply_credit_memos(
     with store.session() as session:
         decided = set(
             session.execute(
-                select(Decision.source_id).where(
-                    Decision.tenant == tenant,
-                    Decision.source_kind == "credit_memo",
+                select(col(Decision.source_id)).where(
+                    col(Decision.tenant) == tenant,
+                    col(Decision.source_kind) == "credit_memo",
                     col(Decision.superseded).is_(False),
                 )
             ).scalars()

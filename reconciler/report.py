@@ -59,52 +59,57 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             (d.source_kind, d.source_id): d
             for d in session.execute(
                 select(Decision)
-                .where(Decision.tenant == tenant, col(Decision.superseded).is_(False))
+                .where(col(Decision.tenant) == tenant, col(Decision.superseded).is_(False))
                 .order_by(col(Decision.created_at))
             ).scalars()
         }
         invoices = {
             i.id: i
-            for i in session.execute(select(Invoice).where(Invoice.tenant == tenant)).scalars()
+            for i in session.execute(select(Invoice).where(col(Invoice.tenant) == tenant)).scalars()
         }
         customers = {
             c.id: c.name
-            for c in session.execute(select(Customer).where(Customer.tenant == tenant)).scalars()
+            for c in session.execute(
+                select(Customer).where(col(Customer.tenant) == tenant)
+            ).scalars()
         }
         applications: dict[str, list[Application]] = defaultdict(list)
         for app in session.execute(
             select(Application).where(
-                Application.tenant == tenant, Application.origin == "reconciler"
+                col(Application.tenant) == tenant, col(Application.origin) == "reconciler"
             )
         ).scalars():
             applications[app.decision_id or ""].append(app)
         deductions: dict[str, list[Adjustment]] = defaultdict(list)
-        for adj in session.execute(select(Adjustment).where(Adjustment.tenant == tenant)).scalars():
+        for adj in session.execute(
+            select(Adjustment).where(col(Adjustment.tenant) == tenant)
+        ).scalars():
             deductions[adj.decision_id or ""].append(adj)
         remittances = list(
             session.execute(
                 select(Remittance)
-                .where(Remittance.tenant == tenant)
+                .where(col(Remittance.tenant) == tenant)
                 .order_by(col(Remittance.value_date), col(Remittance.id))
             ).scalars()
         )
         memos = {
             m.id: m
             for m in session.execute(
-                select(CreditMemo).where(CreditMemo.tenant == tenant)
+                select(CreditMemo).where(col(CreditMemo.tenant) == tenant)
             ).scalars()
         }
         drift = list(
             session.execute(
                 select(DriftFinding).where(
-                    DriftFinding.tenant == tenant, DriftFinding.status == FindingStatus.OPEN
+                    col(DriftFinding.tenant) == tenant,
+                    col(DriftFinding.status) == FindingStatus.OPEN,
                 )
             ).scalars()
         )
         quarantine = list(
             session.execute(
                 select(Quarantine).where(
-                    Quarantine.tenant == tenant, col(Quarantine.resolved_at).is_(None)
+                    col(Quarantine.tenant) == tenant, col(Quarantine.resolved_at).is_(None)
                 )
             ).scalars()
         )

@@ -68,7 +68,7 @@ def _settings(config: Path | None) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _runtime(config: Path | None):  # type: ignore[no-untyped-def]
+def _runtime(config: Path | None):
     from sync.runtime import Runtime
 
     return Runtime.open(_settings(config))
@@ -120,7 +120,7 @@ def print_runs(results: list[RunResult]) -> None:
             err.print(f"[red]{result.system}: {result.error}[/red]")
 
 
-def run_with_progress(runtime, systems: list[str] | None, full: bool) -> list[RunResult]:  # type: ignore[no-untyped-def]
+def run_with_progress(runtime, systems: list[str] | None, full: bool) -> list[RunResult]:
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -134,7 +134,7 @@ def run_with_progress(runtime, systems: list[str] | None, full: bool) -> list[Ru
         def progress(system: str, stream: str, counts: PageCounts) -> None:
             bar.update(task, description=f"{system} {stream}: {counts.fetched} records")
 
-        return runtime.sync(systems, full=full, progress=progress)  # type: ignore[no-any-return]
+        return runtime.sync(systems, full=full, progress=progress)
 
 
 @app.command()
@@ -179,7 +179,7 @@ def export(
                     runtime.store,
                     kind.value,
                     fmt.value,
-                    handle,  # type: ignore[arg-type]
+                    handle,
                     runtime.settings.tenant,
                 )
             err.print(f"{count} {kind.value} written to {output}")
@@ -188,7 +188,7 @@ def export(
                 runtime.store,
                 kind.value,
                 fmt.value,
-                sys.stdout,  # type: ignore[arg-type]
+                sys.stdout,
                 runtime.settings.tenant,
             )
     finally:
@@ -220,7 +220,7 @@ def import_(
 
     runtime = _runtime(config)
     try:
-        report = import_file(runtime.store, kind.value, path, tenant=runtime.settings.tenant)  # type: ignore[arg-type]
+        report = import_file(runtime.store, kind.value, path, tenant=runtime.settings.tenant)
     finally:
         runtime.close()
     console.print(report.summary() if hasattr(report, "summary") else report)
@@ -284,7 +284,7 @@ def report(
     finally:
         runtime.close()
     target = output or Path(f"arsync-report.{fmt.value}")
-    written = write_report(data, fmt.value, target)  # type: ignore[arg-type]
+    written = write_report(data, fmt.value, target)
     console.print(f"report written to {written}")
 
 

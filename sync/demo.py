@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from canonical.enums import FindingStatus
 from canonical.models import DriftFinding, ExternalRef, Quarantine
@@ -69,17 +70,17 @@ def summarise(store: Store, console: Console) -> None:
     """Counts per system, records linked across systems, drift, quarantine."""
     with store.session() as session:
         per_system = session.execute(
-            select(ExternalRef.system, ExternalRef.canonical_type, func.count())
-            .where(ExternalRef.deleted.is_(False))  # type: ignore[attr-defined]
-            .group_by(ExternalRef.system, ExternalRef.canonical_type)
+            select(col(ExternalRef.system), col(ExternalRef.canonical_type), func.count())
+            .where(col(ExternalRef.deleted).is_(False))
+            .group_by(col(ExternalRef.system), col(ExternalRef.canonical_type))
         ).all()
         spread = (
             select(
-                ExternalRef.canonical_type,
-                ExternalRef.canonical_id,
-                func.count(func.distinct(ExternalRef.system)).label("systems"),
+                col(ExternalRef.canonical_type),
+                col(ExternalRef.canonical_id),
+                func.count(func.distinct(col(ExternalRef.system))).label("systems"),
             )
-            .group_by(ExternalRef.canonical_type, ExternalRef.canonical_id)
+            .group_by(col(ExternalRef.canonical_type), col(ExternalRef.canonical_id))
             .subquery()
         )
         linked = session.execute(
@@ -88,14 +89,14 @@ def summarise(store: Store, console: Console) -> None:
             .group_by(spread.c.canonical_type, spread.c.systems)
         ).all()
         drift = session.execute(
-            select(DriftFinding.canonical_type, DriftFinding.field, func.count())
-            .where(DriftFinding.status == FindingStatus.OPEN)
-            .group_by(DriftFinding.canonical_type, DriftFinding.field)
+            select(col(DriftFinding.canonical_type), col(DriftFinding.field), func.count())
+            .where(col(DriftFinding.status) == FindingStatus.OPEN)
+            .group_by(col(DriftFinding.canonical_type), col(DriftFinding.field))
         ).all()
         quarantined = session.execute(
-            select(Quarantine.system, func.count())
-            .where(Quarantine.resolved_at.is_(None))  # type: ignore[union-attr]
-            .group_by(Quarantine.system)
+            select(col(Quarantine.system), func.count())
+            .where(col(Quarantine.resolved_at).is_(None))
+            .group_by(col(Quarantine.system))
         ).all()
     table = Table(title="records per system")
     kinds = ("customer", "invoice", "credit_memo", "payment")

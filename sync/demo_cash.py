@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 from sqlalchemy import select
+from sqlmodel import col
 
 from canonical.enums import DocumentStatus
 from canonical.models import Customer, Invoice
@@ -34,9 +35,9 @@ def sample_payments(store: Store, seed: int = 7, count: int = PAYMENTS) -> list[
     with store.session() as session:
         rows = session.execute(
             select(Invoice, Customer)
-            .join(Customer, Customer.id == Invoice.customer_id)  # type: ignore[arg-type]
-            .where(Invoice.status == DocumentStatus.OPEN, Invoice.balance_minor > 0)
-            .order_by(Invoice.customer_id, Invoice.number)
+            .join(Customer, col(Customer.id) == col(Invoice.customer_id))
+            .where(col(Invoice.status) == DocumentStatus.OPEN, col(Invoice.balance_minor) > 0)
+            .order_by(col(Invoice.customer_id), col(Invoice.number))
         ).all()
     by_customer: dict[str, list[tuple[Invoice, Customer]]] = {}
     for invoice, customer in rows:
@@ -137,9 +138,8 @@ def sample_payments(store: Store, seed: int = 7, count: int = PAYMENTS) -> list[
 
 def reconcile_sample_bank_file(store: Store, workdir: Path, console: Console) -> int:
     """Write, ingest and reconcile a camt.054, write the HTML report; returns an exit code."""
-    from reconciler.report import build_report, write_report
-
     from reconciler import reconcile
+    from reconciler.report import build_report, write_report
     from sync.ingest import ingest_files
 
     bank_file = workdir / "bank-notification.camt054.xml"

@@ -196,7 +196,7 @@ class SyncEngine:
         since: datetime | None,
         newest: datetime,
         cap: datetime,
-        records: list,  # type: ignore[type-arg]
+        records: list,
     ) -> None:
         target = min(as_utc(newest) - BOUNDARY_REWIND, cap)
         bookmark = self._bookmark(session, system, stream)

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from sqlalchemy import select
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from canonical.models import Application, CreditMemo, Customer, ExternalRef, Invoice, Payment
 from canonical.money import Money
@@ -61,10 +61,11 @@ def export_rows(
     """Rows of one kind with ``refs``: ``[{"system", "id"}]``, streamed in chunks."""
     table, ctype = _TABLES[kind]
     with store.session() as session:
+        columns = table.__table__.c  # type: ignore[attr-defined]
         result = session.execute(
             select(table)
-            .where(table.tenant == tenant)
-            .order_by(table.id)  # type: ignore[attr-defined]
+            .where(columns.tenant == tenant)
+            .order_by(columns.id)
             .execution_options(yield_per=2000)
         ).scalars()
         batch: list[SQLModel] = []
@@ -83,8 +84,8 @@ def _with_refs(session: Any, batch: list[SQLModel], ctype: str | None) -> Iterat
         ids = [obj.id for obj in batch]  # type: ignore[attr-defined]
         for ref in session.execute(
             select(ExternalRef).where(
-                ExternalRef.canonical_type == ctype,
-                ExternalRef.canonical_id.in_(ids),  # type: ignore[attr-defined]
+                col(ExternalRef.canonical_type) == ctype,
+                col(ExternalRef.canonical_id).in_(ids),
             )
         ).scalars():
             item = {"system": ref.system, "id": ref.remote_id}

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from canonical.enums import CustomerStatus, DocumentStatus, PaymentStatus
 from canonical.ids import new_id
@@ -176,10 +177,10 @@ class Importer:
             with self.store.session() as session:
                 self._imported = set(
                     session.execute(
-                        select(ExternalRef.remote_id).where(
-                            ExternalRef.tenant == self.tenant,
-                            ExternalRef.system == SYSTEM,
-                            ExternalRef.canonical_type == "customer",
+                        select(col(ExternalRef.remote_id)).where(
+                            col(ExternalRef.tenant) == self.tenant,
+                            col(ExternalRef.system) == SYSTEM,
+                            col(ExternalRef.canonical_type) == "customer",
                         )
                     ).scalars()
                 )
@@ -187,11 +188,11 @@ class Importer:
 
     def _link_customer(self, column: str, value: str, key: str) -> None:
         with self.store.session() as session:
-            query = select(Customer.id).where(Customer.tenant == self.tenant)
+            query = select(col(Customer.id)).where(col(Customer.tenant) == self.tenant)
             query = (
-                query.where(Customer.number == value)
+                query.where(col(Customer.number) == value)
                 if column == "customer_number"
-                else query.where(Customer.name_key == name_key(value))
+                else query.where(col(Customer.name_key) == name_key(value))
             )
             found = list(session.execute(query).scalars())
             if len(found) != 1:
@@ -200,11 +201,11 @@ class Importer:
                     column, f"{reason} with {column.removeprefix('customer_')} {value!r}"
                 )
             exists = session.execute(
-                select(ExternalRef.id).where(
-                    ExternalRef.tenant == self.tenant,
-                    ExternalRef.system == SYSTEM,
-                    ExternalRef.canonical_type == "customer",
-                    ExternalRef.remote_id == key,
+                select(col(ExternalRef.id)).where(
+                    col(ExternalRef.tenant) == self.tenant,
+                    col(ExternalRef.system) == SYSTEM,
+                    col(ExternalRef.canonical_type) == "customer",
+                    col(ExternalRef.remote_id) == key,
                 )
             ).first()
             if exists is None:
@@ -228,7 +229,7 @@ class Importer:
         """(remote key, canonical record) for one row; RowError names the column."""
         if "__invalid__" in row:
             raise RowError("(row)", "is not an object")
-        common = {"system": SYSTEM, "object_type": self.kind}
+        common: dict[str, Any] = {"system": SYSTEM, "object_type": self.kind}
         if self.kind == "customers":
             key = _text(row, "customer_id", required=True) or ""
             currency = _text(row, "currency")

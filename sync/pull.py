@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from rapidfuzz import fuzz, process
 from sqlalchemy import Row, Table, and_, bindparam, delete, insert, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from canonical.enums import ApplicationKind, ApplicationStatus, FindingStatus
 from canonical.ids import new_id
@@ -180,7 +180,7 @@ class PageWriter:
             if resolved:
                 session.execute(
                     update(Quarantine)
-                    .where(Quarantine.id.in_([quarantined[r].id for r in resolved]))  # type: ignore[attr-defined]
+                    .where(col(Quarantine.id).in_([quarantined[r].id for r in resolved]))
                     .values(resolved_at=utcnow())
                 )
         return counts
@@ -214,17 +214,15 @@ class PageWriter:
     def _open_quarantine(self, session: Session, remote_ids: list[str]) -> dict[str, Quarantine]:
         rows = session.exec(  # type: ignore[call-overload]
             select(Quarantine).where(
-                Quarantine.tenant == self.tenant,
-                Quarantine.system == self.system,
-                Quarantine.object_type == self.stream,
-                Quarantine.remote_id.in_(remote_ids),  # type: ignore[attr-defined]
+                col(Quarantine.tenant) == self.tenant,
+                col(Quarantine.system) == self.system,
+                col(Quarantine.object_type) == self.stream,
+                col(Quarantine.remote_id).in_(remote_ids),
             )
         ).scalars()
         return {q.remote_id: q for q in rows}
 
-    def _refs_of(
-        self, session: Session, canonical_ids: Iterable[str]
-    ) -> dict[str, list[ExternalRef]]:
+    def _refs_of(self, session: Session, canonical_ids: Iterable[str]) -> dict[str, list[Row[Any]]]:
         ids = list(set(canonical_ids))
         out: dict[str, list[Row[Any]]] = defaultdict(list)
         for start in range(0, len(ids), _CHUNK):
@@ -280,7 +278,7 @@ class PageWriter:
                 return False
             session.execute(
                 update(Quarantine)
-                .where(Quarantine.id == old.id)  # type: ignore[arg-type]
+                .where(col(Quarantine.id) == old.id)
                 .values(
                     reason=message,
                     payload=payload,
@@ -312,7 +310,7 @@ class PageWriter:
         now = utcnow()
         session.execute(
             update(ExternalRef)
-            .where(ExternalRef.id == ref.id)  # type: ignore[arg-type]
+            .where(col(ExternalRef.id) == ref.id)
             .values(deleted=True, hash=digest, seen_at=now)
         )
         live = [
@@ -331,8 +329,8 @@ class PageWriter:
             session.execute(
                 update(Application)
                 .where(
-                    Application.source_id == ref.canonical_id,  # type: ignore[arg-type]
-                    Application.origin == f"system:{self.system}",  # type: ignore[arg-type]
+                    col(Application.source_id) == ref.canonical_id,
+                    col(Application.origin) == f"system:{self.system}",
                 )
                 .values(status=ApplicationStatus.REVERSED)
             )
@@ -615,9 +613,9 @@ class PageWriter:
             (row.canonical_id, row.field): row
             for row in session.exec(  # type: ignore[call-overload]
                 select(DriftFinding).where(
-                    DriftFinding.tenant == self.tenant,
-                    DriftFinding.canonical_type == self.ctype,
-                    DriftFinding.canonical_id.in_({f[0] for f in findings}),  # type: ignore[attr-defined]
+                    col(DriftFinding.tenant) == self.tenant,
+                    col(DriftFinding.canonical_type) == self.ctype,
+                    col(DriftFinding.canonical_id).in_({f[0] for f in findings}),
                 )
             ).scalars()
         }
@@ -646,7 +644,7 @@ class PageWriter:
             elif old.values != shown or (old.status == FindingStatus.OPEN) == agree:
                 session.execute(
                     update(DriftFinding)
-                    .where(DriftFinding.id == old.id)  # type: ignore[arg-type]
+                    .where(col(DriftFinding.id) == old.id)
                     .values(
                         values=shown,
                         system_of_record=owner,
@@ -658,9 +656,9 @@ class PageWriter:
     def _fuzzy_candidates(self, session: Session, new_customers: list[tuple[str, str]]) -> None:
         """Similar names in other systems are proposed for review, never linked silently."""
         others = session.execute(
-            select(Customer.id, Customer.name_key).where(
-                Customer.tenant == self.tenant,
-                Customer.id.not_in([cid for cid, _ in new_customers]),  # type: ignore[attr-defined]
+            select(col(Customer.id), col(Customer.name_key)).where(
+                col(Customer.tenant) == self.tenant,
+                col(Customer.id).not_in([cid for cid, _ in new_customers]),
             )
         ).all()
         if not others:
@@ -703,9 +701,9 @@ class PageWriter:
         session.execute(
             delete(Application).where(
                 and_(
-                    Application.tenant == self.tenant,  # type: ignore[arg-type]
-                    Application.origin == origin,  # type: ignore[arg-type]
-                    Application.source_id.in_([p.canonical_id for p in payments]),  # type: ignore[attr-defined]
+                    col(Application.tenant) == self.tenant,
+                    col(Application.origin) == origin,
+                    col(Application.source_id).in_([p.canonical_id for p in payments]),
                 )
             )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from canonical.models import Quarantine, SyncBookmark, SyncRun
 from canonical.store import Store
@@ -15,9 +16,9 @@ def print_status(store: Store, tenant: str, console: Console) -> None:
         runs = (
             session.execute(
                 select(SyncRun)
-                .where(SyncRun.tenant == tenant)
-                .order_by(SyncRun.started_at.desc())
-                .limit(12)  # type: ignore[attr-defined]
+                .where(col(SyncRun.tenant) == tenant)
+                .order_by(col(SyncRun.started_at).desc())
+                .limit(12)
             )
             .scalars()
             .all()
@@ -25,16 +26,16 @@ def print_status(store: Store, tenant: str, console: Console) -> None:
         marks = (
             session.execute(
                 select(SyncBookmark)
-                .where(SyncBookmark.tenant == tenant)
-                .order_by(SyncBookmark.system, SyncBookmark.stream)
+                .where(col(SyncBookmark.tenant) == tenant)
+                .order_by(col(SyncBookmark.system), col(SyncBookmark.stream))
             )
             .scalars()
             .all()
         )
         quarantine = session.execute(
-            select(Quarantine.system, Quarantine.object_type, func.count())
-            .where(Quarantine.tenant == tenant, Quarantine.resolved_at.is_(None))  # type: ignore[union-attr]
-            .group_by(Quarantine.system, Quarantine.object_type)
+            select(col(Quarantine.system), col(Quarantine.object_type), func.count())
+            .where(col(Quarantine.tenant) == tenant, col(Quarantine.resolved_at).is_(None))
+            .group_by(col(Quarantine.system), col(Quarantine.object_type))
         ).all()
     runs_table = Table(title="last runs")
     for column in ("started", "system", "mode", "status", "records", "API calls", "error"):

@@ -29,9 +29,13 @@ def test_existing_database_is_upgraded_in_place(tmp_path: Path) -> None:
     command.upgrade(cfg, "base")
     command.upgrade(cfg, "head")
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO customer (id, tenant, name, name_key, status, credit_hold, "
-                          "created_at, updated_at) VALUES ('c1', 'default', 'Kept', 'KEPT', "
-                          "'active', 0, '2026-01-01', '2026-01-01')"))
+        conn.execute(
+            text(
+                "INSERT INTO customer (id, tenant, name, name_key, status, credit_hold, "
+                "created_at, updated_at) VALUES ('c1', 'default', 'Kept', 'KEPT', "
+                "'active', 0, '2026-01-01', '2026-01-01')"
+            )
+        )
     engine.dispose()
     store = Store.open(url)  # an existing database: upgraded, data kept
     with store.engine.connect() as conn:
