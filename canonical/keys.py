@@ -6,7 +6,9 @@ import re
 import unicodedata
 
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
-_DOC_PREFIX = re.compile(r"^(?:INVOICE|INV|CREDITMEMO|CREDITNOTE|ADJ|CM|CN|CR|NO|NR|DOC)+(?=\d)")
+_PREFIXES = r"(?:INVOICE|INV|CREDITMEMO|CREDITNOTE|ADJ|CM|CN|CR|NO|NR|DOC)+"
+_DOC_PREFIX = re.compile(rf"^{_PREFIXES}(?=\d)")
+_ANY_PREFIX = re.compile(rf"^{_PREFIXES}")
 _LEGAL_SUFFIXES = frozenset(
     {
         "INC",
@@ -56,6 +58,13 @@ def document_key(number: str | None) -> str:
     if compact.isdigit():
         compact = compact.lstrip("0") or "0"
     return compact
+
+
+def split_prefix(number: str) -> tuple[str, str]:
+    """A document number's word prefix (``INV``) and the rest, compacted and upper-cased."""
+    compact = _NON_ALNUM.sub("", fold(number))
+    match = _ANY_PREFIX.match(compact)
+    return (match.group(0), compact[match.end() :]) if match else ("", compact)
 
 
 def name_key(name: str | None) -> str:

@@ -101,6 +101,16 @@ class Cascade:
 
     # entry ----------------------------------------------------------------------------------
     def decide(self, r: Incoming) -> Outcome:
+        """The decision for one remittance; a suggestion always carries its candidates."""
+        outcome = self._decide(r)
+        if outcome.status == SUGGESTED and not outcome.candidates and outcome.allocations:
+            why = str(outcome.evidence.get("customer_from") or outcome.rule)
+            outcome.candidates = [
+                _candidate(outcome.allocations, outcome.confidence, why, r.currency)
+            ]
+        return outcome
+
+    def _decide(self, r: Incoming) -> Outcome:
         evidence: dict[str, Any] = {
             "amount": _money(r.amount_minor, r.currency),
             "currency": r.currency,
@@ -124,6 +134,13 @@ class Cascade:
         if customer is None:
             identified = self._identify_by_name(r, evidence)
             if isinstance(identified, Outcome):
+                shared = [
+                    c["customer_id"]
+                    for c in identified.candidates
+                    if c.get("why") == "same normalised name"
+                ]
+                if shared:  # several customers bear this name: only the amount can tell
+                    return self._amount_among(r, shared, evidence) or identified
                 return identified
             customer = identified
         for kind, step_fn in (
@@ -454,6 +471,65 @@ class Cascade:
             customer_id=customer,
             evidence=evidence,
             candidates=candidates,
+        )
+
+    def _amount_among(
+        self, r: Incoming, customers: list[str], evidence: dict[str, Any]
+    ) -> Outcome | None:
+        """One open invoice (or one subset) of exactly this amount among same-name customers."""
+        rule = self.rules.rule("customer_amount")
+        if rule is None:
+            return None
+        exact = [
+            i
+            for c in customers
+            for i in self.book.open_invoices(c, r.currency)
+            if i.balance_minor == r.amount_minor
+        ]
+        why = f"name shared by {len(customers)} customers; one has an open invoice of this amount"
+        if len(exact) == 1:
+            confidence = 88
+            return Outcome(
+                AUTO if rule.auto and confidence >= rule.min_confidence else SUGGESTED,
+                rule.id,
+                confidence,
+                customer_id=exact[0].customer_id,
+                allocations=[(exact[0], r.amount_minor)],
+                evidence={**evidence, "customer_from": why, "exact_balance_of": exact[0].number},
+            )
+        if exact:
+            return None
+        subset_rule = self.rules.rule("customer_subset")
+        if subset_rule is None:
+            return None
+        solutions: list[tuple[str, list[OpenItem]]] = []
+        for customer in customers:
+            pool = sorted(
+                self.book.open_invoices(customer, r.currency),
+                key=lambda i: (i.issue_date is None, i.issue_date),
+                reverse=True,
+            )
+            found = _subsets_summing_to(
+                pool[: int(subset_rule.option("max_items", 24))],
+                r.amount_minor,
+                int(subset_rule.option("max_subset", 5)),
+                cap=2,
+            )
+            solutions.extend((customer, s) for s in found)
+        if len(solutions) != 1:
+            return None
+        customer, chosen = solutions[0]
+        confidence = 85
+        return Outcome(
+            AUTO if subset_rule.auto and confidence >= subset_rule.min_confidence else SUGGESTED,
+            subset_rule.id,
+            confidence,
+            customer_id=customer,
+            allocations=[(i, i.balance_minor) for i in chosen],
+            evidence={
+                **evidence,
+                "customer_from": why.replace("an open invoice", "open invoices summing to"),
+            },
         )
 
     def _fallback(self, r: Incoming, customer: str, evidence: dict[str, Any]) -> Outcome:

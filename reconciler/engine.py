@@ -99,7 +99,12 @@ def _incoming(row: Remittance) -> Incoming:
 
 
 def _fingerprint(r: Incoming) -> tuple[Any, ...]:
-    payer = r.payer_iban or r.payer_account or name_key(r.payer_name)
+    """Who paid what for which documents: the same payment seen twice has the same print.
+
+    The payer is its normalised name, which every format carries (an IBAN is in some and
+    not in others, so the same payment in two formats would otherwise look different).
+    """
+    payer = name_key(r.payer_name) or r.payer_iban or r.payer_account
     refs = frozenset(document_key(str(ref.get("ref") or "")) for ref in r.structured_refs)
     return (payer, r.currency, r.amount_minor, refs, (r.free_text or "").strip().upper())
 
@@ -125,7 +130,9 @@ def reconcile(
                 session.execute(
                     select(Remittance)
                     .where(col(Remittance.tenant) == tenant, col(Remittance.status) == "new")
-                    .order_by(col(Remittance.created_at), col(Remittance.id))
+                    .order_by(
+                        col(Remittance.value_date), col(Remittance.created_at), col(Remittance.id)
+                    )
                     .limit(BATCH)
                 ).scalars()
             )

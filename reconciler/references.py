@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from canonical.keys import document_key
+from canonical.keys import document_key, split_prefix
 
 _TOKEN = re.compile(
     r"(?:(?:invoice|inv|rechnung|facture|factura|bill)\s*(?:no|nr|number|#)?\.?\s*[:#-]?\s*)?"
@@ -40,9 +40,11 @@ def text_tokens(text: str | None) -> list[tuple[str, str]]:
         written = match.group(0).strip()
         token = match.group(1)
         keys = [document_key(token)]
-        ocr = token.translate(_OCR)
-        if ocr != token and sum(ch.isdigit() for ch in token) >= len(token) // 2:
-            keys.append(document_key(ocr))
+        # read letters that look like digits as digits, after the prefix (INV-) is gone
+        prefix, rest = split_prefix(token)
+        ocr = document_key(prefix + rest.translate(_OCR))
+        if ocr != keys[0] and sum(ch.isdigit() for ch in keys[0]) >= len(keys[0]) // 2:
+            keys.append(ocr)
         for key in keys:
             if key and len(key) >= 3 and key not in seen and any(ch.isdigit() for ch in key):
                 seen.add(key)
