@@ -85,7 +85,7 @@ class ReconcileSummary:
         )
 
 
-def _incoming(row: Remittance) -> Incoming:
+def incoming_from(row: Remittance) -> Incoming:
     return Incoming(
         id=row.id,
         currency=row.currency,
@@ -154,7 +154,7 @@ def _decide_one(
     summary: ReconcileSummary,
     writes: Writes,
 ) -> None:
-    incoming = _incoming(row)
+    incoming = incoming_from(row)
     fingerprint = _fingerprint(incoming)
     earlier = seen.get(fingerprint, "absent")
     if earlier != "absent" and _close(earlier, row.value_date):  # type: ignore[arg-type]
@@ -218,7 +218,7 @@ def _recent_fingerprints(
             (col(Remittance.value_date) >= since) | col(Remittance.value_date).is_(None),
         )
     ).scalars()
-    return {_fingerprint(_incoming(row)): row.value_date for row in rows}
+    return {_fingerprint(incoming_from(row)): row.value_date for row in rows}
 
 
 def _apply_credit_memos(

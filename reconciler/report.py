@@ -138,6 +138,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "payer_iban": rem.payer_iban,
             "amount": _amount(rem.amount_minor, rem.currency),
             "status": status,
+            "decision_id": decision.id if decision else None,
             "exception_kind": decision.exception_kind if decision else None,
             "customer": customers.get(decision.customer_id or "") if decision else None,
             "applications": [

@@ -270,6 +270,35 @@ def reconcile(
 
 
 @app.command()
+def resolve(
+    decision_id: Annotated[str, typer.Argument(help="The decision to settle (from the report).")],
+    by: Annotated[str, typer.Option("--by", help="Who decides, e.g. 'person:ana'.")],
+    invoice: Annotated[
+        list[str] | None, typer.Option("--invoice", help="Invoice number; repeat for several.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Apply a suggested or unmatched remittance: its top candidate, or the invoices named."""
+    from reconciler.confirm import ConfirmError, confirm
+
+    runtime = _runtime(config)
+    try:
+        decision = confirm(
+            runtime.store,
+            decision_id,
+            by=by,
+            invoice_numbers=invoice,
+            tenant=runtime.settings.tenant,
+        )
+    except ConfirmError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    console.print(f"applied by {decision.decided_by}: decision {decision.id}")
+
+
+@app.command()
 def report(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.html,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,

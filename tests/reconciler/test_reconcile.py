@@ -347,3 +347,26 @@ def test_rerun_changes_nothing(store: Store, book: Book) -> None:
     with store.session() as s:
         assert len(s.execute(select(Decision)).all()) == decisions
     assert first.remittances == 2 and second.remittances == 0
+
+
+def test_a_person_confirms_a_suggestion_and_the_payer_is_learned(store: Store, book: Book) -> None:
+    from reconciler.confirm import confirm
+
+    c = book.customer("Bluth")
+    first = book.invoice(c, "1601", "50.00", issued=date(2026, 9, 1))
+    book.invoice(c, "1602", "50.00", issued=date(2026, 9, 15))
+    rid = book.pay("50.00", payer="Bluth", iban="NL91ABNA0417164300")
+    reconcile(store)
+    suggested = decision(store, rid)
+    assert suggested.status == "suggested"
+    confirmed = confirm(store, suggested.id, by="person:ana")
+    assert (confirmed.status, confirmed.decided_by, confirmed.rule) == (
+        "auto_applied",
+        "person:ana",
+        "confirmed_by_person",
+    )
+    assert balance(store, first) == ("0.00", "paid")
+    with store.session() as s:
+        assert s.get(Decision, suggested.id).superseded  # type: ignore[union-attr]
+        assert s.execute(select(PayerAlias).where(PayerAlias.kind == "iban")).scalar_one()
+    assert reconcile(store).remittances == 0
