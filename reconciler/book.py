@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -34,6 +36,19 @@ class OpenItem:
     is_credit: bool = False
 
 
+_CHUNK = 500
+
+
+@dataclass
+class Scope:
+    """What a handful of new remittances can touch: document keys, customers, payers."""
+
+    keys: set[str] = field(default_factory=set)
+    customers: set[str] = field(default_factory=set)
+    aliases: set[tuple[str, str]] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+
+
 @dataclass
 class Book:
     invoices: dict[str, OpenItem] = field(default_factory=dict)
@@ -47,7 +62,14 @@ class Book:
     aliases: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, value) -> customer
 
     @classmethod
-    def load(cls, session: Session, tenant: str) -> Book:
+    def load(cls, session: Session, tenant: str, scope: Scope | None = None) -> Book:
+        """The open book; with a ``scope``, only what those remittances can touch.
+
+        A scope names document keys (from references and free text) and customers (learned
+        payers, exact names, credit-memo holders): their open items are loaded, and every
+        invoice bearing one of the keys, so the cascade sees exactly what a full load would
+        show it for those remittances.
+        """
         book = cls()
         for row in session.execute(
             select(col(Customer.id), col(Customer.name_key), col(Customer.name)).where(
@@ -57,6 +79,62 @@ class Book:
             key = row.name_key or name_key(row.name)
             book.customer_names[row.id] = key
             book.by_name[key].append(row.id)
+        for row in session.execute(
+            select(col(PayerAlias.kind), col(PayerAlias.value), col(PayerAlias.customer_id)).where(
+                col(PayerAlias.tenant) == tenant
+            )
+        ):
+            book.aliases[(row.kind, row.value)] = row.customer_id
+        invoice_filter = [
+            col(Invoice.tenant) == tenant,
+            col(Invoice.status) == DocumentStatus.OPEN,
+            col(Invoice.balance_minor) > 0,
+        ]
+        credit_filter = [
+            col(CreditMemo.tenant) == tenant,
+            col(CreditMemo.status) == DocumentStatus.OPEN,
+            col(CreditMemo.balance_minor) > 0,
+        ]
+        if scope is None:
+            book._load_invoices(session, invoice_filter)
+            book._load_credits(session, credit_filter)
+            return book
+        customers = set(scope.customers)
+        customers |= {book.aliases[a] for a in scope.aliases if a in book.aliases}
+        for name in scope.names:
+            exact = book.by_name.get(name, [])
+            customers.update(exact)
+            if not exact:  # the cascade may identify the payer by a similar name
+                for _, _, customer_id in process.extract(
+                    name,
+                    book.customer_names,
+                    scorer=fuzz.token_set_ratio,
+                    limit=3,
+                    score_cutoff=60,
+                ):
+                    customers.add(customer_id)
+        keys = sorted(scope.keys)
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            for item in book._load_invoices(
+                session, [*invoice_filter, col(Invoice.number_key).in_(chunk)]
+            ):
+                if item.customer_id:
+                    customers.add(item.customer_id)
+        wanted = sorted(customers)
+        loaded = set(book.invoices)
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            book._load_invoices(
+                session, [*invoice_filter, col(Invoice.customer_id).in_(chunk)], skip=loaded
+            )
+            book._load_credits(session, [*credit_filter, col(CreditMemo.customer_id).in_(chunk)])
+        return book
+
+    def _load_invoices(
+        self, session: Session, where: list[Any], skip: set[str] | None = None
+    ) -> list[OpenItem]:
+        items = []
         for row in session.execute(
             select(
                 col(Invoice.id),
@@ -68,25 +146,26 @@ class Book:
                 col(Invoice.total_minor),
                 col(Invoice.issue_date),
                 col(Invoice.po_number),
-            ).where(
-                col(Invoice.tenant) == tenant,
-                col(Invoice.status) == DocumentStatus.OPEN,
-                col(Invoice.balance_minor) > 0,
-            )
+            ).where(*where)
         ):
-            book.add_invoice(
-                OpenItem(
-                    row.id,
-                    row.customer_id,
-                    row.number,
-                    row.number_key,
-                    row.currency,
-                    row.balance_minor,
-                    row.total_minor,
-                    row.issue_date,
-                    row.po_number,
-                )
+            if skip is not None and row.id in skip:
+                continue
+            item = OpenItem(
+                row.id,
+                row.customer_id,
+                row.number,
+                row.number_key,
+                row.currency,
+                row.balance_minor,
+                row.total_minor,
+                row.issue_date,
+                row.po_number,
             )
+            self.add_invoice(item)
+            items.append(item)
+        return items
+
+    def _load_credits(self, session: Session, where: list[Any]) -> None:
         for row in session.execute(
             select(
                 col(CreditMemo.id),
@@ -98,14 +177,10 @@ class Book:
                 col(CreditMemo.total_minor),
                 col(CreditMemo.issue_date),
                 col(CreditMemo.reference),
-            ).where(
-                col(CreditMemo.tenant) == tenant,
-                col(CreditMemo.status) == DocumentStatus.OPEN,
-                col(CreditMemo.balance_minor) > 0,
-            )
+            ).where(*where)
         ):
             if row.customer_id:
-                book.credits_by_customer[row.customer_id].append(
+                self.credits_by_customer[row.customer_id].append(
                     OpenItem(
                         row.id,
                         row.customer_id,
@@ -119,13 +194,6 @@ class Book:
                         is_credit=True,
                     )
                 )
-        for row in session.execute(
-            select(col(PayerAlias.kind), col(PayerAlias.value), col(PayerAlias.customer_id)).where(
-                col(PayerAlias.tenant) == tenant
-            )
-        ):
-            book.aliases[(row.kind, row.value)] = row.customer_id
-        return book
 
     def add_invoice(self, item: OpenItem) -> None:
         self.invoices[item.id] = item

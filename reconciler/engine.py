@@ -17,19 +17,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from canonical.enums import DocumentStatus
 from canonical.keys import document_key, name_key
-from canonical.models import Decision, Remittance
+from canonical.models import CreditMemo, Decision, Remittance
 from canonical.money import Money
 from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import Writes
-from reconciler.book import Book, OpenItem
+from reconciler.book import Book, OpenItem, Scope
 from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Cascade, Incoming, Outcome
+from reconciler.references import rf_reference, text_tokens
 from reconciler.rules import RuleSet, load_rules
 
 log = logging.getLogger("arsync.reconciler")
 
 BATCH = 500
+SCOPED_LOAD_LIMIT = 5000  # up to this many new remittances, load only what they can touch
 DUPLICATE_WINDOW_DAYS = 5
 LEARN_FROM_CONFIDENCE = 95
 
@@ -120,7 +123,7 @@ def reconcile(
     rules = load_rules(rules_path)
     summary = ReconcileSummary(ruleset_version=rules.version)
     with store.session() as session:
-        book = Book.load(session, tenant)
+        book = Book.load(session, tenant, _scope(session, tenant))
         seen = _recent_fingerprints(session, tenant, (now or utcnow()).date())
     cascade = Cascade(book, rules)
     writes = Writes(tenant=tenant, ruleset_version=rules.version)
@@ -144,6 +147,51 @@ def reconcile(
     _apply_credit_memos(store, tenant, book, rules, summary)
     log.info("reconcile: %s", summary)
     return summary
+
+
+def _scope(session: Session, tenant: str) -> Scope | None:
+    """What the new remittances can touch, when they are few; None: load the whole book."""
+    new = list(
+        session.execute(
+            select(Remittance)
+            .where(col(Remittance.tenant) == tenant, col(Remittance.status) == "new")
+            .limit(SCOPED_LOAD_LIMIT + 1)
+        ).scalars()
+    )
+    if len(new) > SCOPED_LOAD_LIMIT:
+        return None
+    scope = Scope()
+    for row in new:
+        for ref in row.structured_refs or []:
+            raw = str(ref.get("ref") or "")
+            scope.keys.add(document_key(rf_reference(raw) or raw))
+        scope.keys.update(key for _, key in text_tokens(row.free_text))
+        for kind, value in (
+            ("iban", row.payer_iban),
+            ("account", row.payer_account),
+            ("name", name_key(row.payer_name)),
+        ):
+            if value:
+                scope.aliases.add((kind, value))
+        if row.payer_name:
+            scope.names.add(name_key(row.payer_name))
+    decided = select(col(Decision.source_id)).where(
+        col(Decision.tenant) == tenant, col(Decision.source_kind) == "credit_memo"
+    )
+    scope.customers.update(
+        cid
+        for cid in session.execute(
+            select(col(CreditMemo.customer_id)).where(
+                col(CreditMemo.tenant) == tenant,
+                col(CreditMemo.status) == DocumentStatus.OPEN,
+                col(CreditMemo.balance_minor) > 0,
+                col(CreditMemo.id).not_in(decided),
+            )
+        ).scalars()
+        if cid
+    )
+    scope.keys.discard("")
+    return scope
 
 
 def _decide_one(

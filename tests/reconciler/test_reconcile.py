@@ -106,6 +106,15 @@ class Book:
         return r.id
 
 
+@pytest.fixture(autouse=True, params=["scoped", "whole"])
+def book_loading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case runs with the book loaded for the new remittances only, and whole."""
+    import reconciler.engine
+
+    if request.param == "whole":
+        monkeypatch.setattr(reconciler.engine, "SCOPED_LOAD_LIMIT", 0)
+
+
 @pytest.fixture
 def book(store: Store) -> Book:
     return Book(store)
