@@ -379,3 +379,27 @@ def test_a_person_confirms_a_suggestion_and_the_payer_is_learned(store: Store, b
         assert s.get(Decision, suggested.id).superseded  # type: ignore[union-attr]
         assert s.execute(select(PayerAlias).where(PayerAlias.kind == "iban")).scalar_one()
     assert reconcile(store).remittances == 0
+
+
+def test_no_matching_invoice_for_a_known_payer(store: Store, book: Book) -> None:
+    c = book.customer("Gringotts")
+    book.invoice(c, "1701", "80.00")
+    book.invoice(c, "1702", "90.00")
+    rid = book.pay("30.00", payer="Gringotts")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.exception_kind) == ("exception", "no_matching_invoice")
+    assert d.candidates[0]["why"].startswith("oldest open invoices first")
+    assert applied(store, rid) == {}
+
+
+def test_payment_above_everything_open_is_an_over_payment_exception(
+    store: Store, book: Book
+) -> None:
+    c = book.customer("Dunder Paper")
+    book.invoice(c, "1801", "10.00")
+    rid = book.pay("500.00", payer="Dunder Paper")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.exception_kind) == ("exception", "over_payment")
+    assert applied(store, rid) == {}
