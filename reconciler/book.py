@@ -47,6 +47,7 @@ class Scope:
     customers: set[str] = field(default_factory=set)
     aliases: set[tuple[str, str]] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
+    amounts: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -79,12 +80,21 @@ class Book:
             key = row.name_key or name_key(row.name)
             book.customer_names[row.id] = key
             book.by_name[key].append(row.id)
-        for row in session.execute(
-            select(col(PayerAlias.kind), col(PayerAlias.value), col(PayerAlias.customer_id)).where(
-                col(PayerAlias.tenant) == tenant
-            )
-        ):
-            book.aliases[(row.kind, row.value)] = row.customer_id
+        alias_query = select(
+            col(PayerAlias.kind), col(PayerAlias.value), col(PayerAlias.customer_id)
+        ).where(col(PayerAlias.tenant) == tenant)
+        values = sorted({value for _, value in scope.aliases}) if scope is not None else None
+        chunks = (
+            [alias_query]
+            if values is None
+            else [
+                alias_query.where(col(PayerAlias.value).in_(values[i : i + _CHUNK]))
+                for i in range(0, len(values), _CHUNK)
+            ]
+        )
+        for query in chunks:
+            for row in session.execute(query):
+                book.aliases[(row.kind, row.value)] = row.customer_id
         invoice_filter = [
             col(Invoice.tenant) == tenant,
             col(Invoice.status) == DocumentStatus.OPEN,

@@ -123,8 +123,11 @@ def reconcile(
     rules = load_rules(rules_path)
     summary = ReconcileSummary(ruleset_version=rules.version)
     with store.session() as session:
-        book = Book.load(session, tenant, _scope(session, tenant))
-        seen = _recent_fingerprints(session, tenant, (now or utcnow()).date())
+        scope = _scope(session, tenant)
+        book = Book.load(session, tenant, scope)
+        seen = _recent_fingerprints(
+            session, tenant, (now or utcnow()).date(), scope.amounts if scope else None
+        )
     cascade = Cascade(book, rules)
     writes = Writes(tenant=tenant, ruleset_version=rules.version)
     while True:
@@ -175,6 +178,7 @@ def _scope(session: Session, tenant: str) -> Scope | None:
                 scope.aliases.add((kind, value))
         if row.payer_name:
             scope.names.add(name_key(row.payer_name))
+        scope.amounts.add(row.amount_minor)
     decided = select(col(Decision.source_id)).where(
         col(Decision.tenant) == tenant, col(Decision.source_kind) == "credit_memo"
     )
@@ -255,18 +259,29 @@ def _close(earlier: date | None, current: date | None) -> bool:
 
 
 def _recent_fingerprints(
-    session: Session, tenant: str, today: date
+    session: Session, tenant: str, today: date, amounts: set[int] | None
 ) -> dict[tuple[Any, ...], date | None]:
-    """Fingerprints of cash applied lately, to catch the same payment arriving twice."""
+    """Fingerprints of cash applied lately, to catch the same payment arriving twice.
+
+    With ``amounts`` (a scoped run), only payments of those amounts can match a new one.
+    """
     since = today - timedelta(days=60)
-    rows = session.execute(
-        select(Remittance).where(
-            col(Remittance.tenant) == tenant,
-            col(Remittance.status) == AUTO,
-            (col(Remittance.value_date) >= since) | col(Remittance.value_date).is_(None),
-        )
-    ).scalars()
-    return {_fingerprint(incoming_from(row)): row.value_date for row in rows}
+    query = select(Remittance).where(
+        col(Remittance.tenant) == tenant,
+        col(Remittance.status) == AUTO,
+        (col(Remittance.value_date) >= since) | col(Remittance.value_date).is_(None),
+    )
+    found: dict[tuple[Any, ...], date | None] = {}
+    if amounts is None:
+        for row in session.execute(query).scalars():
+            found[_fingerprint(incoming_from(row))] = row.value_date
+        return found
+    wanted = sorted(amounts)
+    for start in range(0, len(wanted), 500):
+        chunk = query.where(col(Remittance.amount_minor).in_(wanted[start : start + 500]))
+        for row in session.execute(chunk).scalars():
+            found[_fingerprint(incoming_from(row))] = row.value_date
+    return found
 
 
 def _apply_credit_memos(
