@@ -72,14 +72,17 @@ class Book:
         show it for those remittances.
         """
         book = cls()
-        for row in session.execute(
-            select(col(Customer.id), col(Customer.name_key), col(Customer.name)).where(
-                col(Customer.tenant) == tenant, col(Customer.status) != "deleted"
+        customer_query = select(col(Customer.id), col(Customer.name_key), col(Customer.name)).where(
+            col(Customer.tenant) == tenant, col(Customer.status) != "deleted"
+        )
+        names = sorted(scope.names) if scope is not None else []
+        for start in range(0, len(names), _CHUNK):  # first the payers named exactly ...
+            book._load_customers(
+                session,
+                customer_query.where(col(Customer.name_key).in_(names[start : start + _CHUNK])),
             )
-        ):
-            key = row.name_key or name_key(row.name)
-            book.customer_names[row.id] = key
-            book.by_name[key].append(row.id)
+        if scope is None or set(names) - set(book.by_name):
+            book._load_customers(session, customer_query)  # ... all when a name may be fuzzy
         alias_query = select(
             col(PayerAlias.kind), col(PayerAlias.value), col(PayerAlias.customer_id)
         ).where(col(PayerAlias.tenant) == tenant)
@@ -140,6 +143,14 @@ class Book:
             )
             book._load_credits(session, [*credit_filter, col(CreditMemo.customer_id).in_(chunk)])
         return book
+
+    def _load_customers(self, session: Session, query: Any) -> None:
+        for row in session.execute(query):
+            if row.id in self.customer_names:
+                continue
+            key = row.name_key or name_key(row.name)
+            self.customer_names[row.id] = key
+            self.by_name[key].append(row.id)
 
     def _load_invoices(
         self, session: Session, where: list[Any], skip: set[str] | None = None
