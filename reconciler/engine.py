@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, select
 from sqlmodel import Session, col
 
 from canonical.enums import DocumentStatus
@@ -31,7 +31,8 @@ from reconciler.rules import RuleSet, load_rules
 
 log = logging.getLogger("arsync.reconciler")
 
-BATCH = 500
+BATCH = 2000
+REMITTANCE: Table = Remittance.__table__  # type: ignore[attr-defined]
 SCOPED_LOAD_LIMIT = 5000  # up to this many new remittances, load only what they can touch
 DUPLICATE_WINDOW_DAYS = 5
 LEARN_FROM_CONFIDENCE = 95
@@ -88,7 +89,7 @@ class ReconcileSummary:
         )
 
 
-def incoming_from(row: Remittance) -> Incoming:
+def incoming_from(row: Remittance | Row[Any]) -> Incoming:
     return Incoming(
         id=row.id,
         currency=row.currency,
@@ -134,13 +135,13 @@ def reconcile(
         with store.session() as session:
             rows = list(
                 session.execute(
-                    select(Remittance)
+                    select(REMITTANCE)
                     .where(col(Remittance.tenant) == tenant, col(Remittance.status) == "new")
                     .order_by(
                         col(Remittance.value_date), col(Remittance.created_at), col(Remittance.id)
                     )
                     .limit(BATCH)
-                ).scalars()
+                )
             )
             if not rows:
                 break
@@ -199,7 +200,7 @@ def _scope(session: Session, tenant: str) -> Scope | None:
 
 
 def _decide_one(
-    row: Remittance,
+    row: Row[Any],
     cascade: Cascade,
     book: Book,
     seen: dict[tuple[Any, ...], date | None],
