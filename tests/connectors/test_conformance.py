@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from canonical.enums import RunStatus
 from canonical.models import ExternalRef, Quarantine, SyncBookmark
@@ -50,8 +51,9 @@ def make_connector(sandbox: SandboxServer, system: str, **config_changes: Any) -
 
 def stored_ids(store: Store, system: str, stream: str, *, live: bool = True) -> set[str]:
     with store.session() as session:
-        query = select(ExternalRef.remote_id).where(
-            ExternalRef.system == system, ExternalRef.canonical_type == STREAM_TYPES[stream]
+        query = select(col(ExternalRef.remote_id)).where(
+            col(ExternalRef.system) == system,
+            col(ExternalRef.canonical_type) == STREAM_TYPES[stream],
         )
         if live:
             query = query.where(ExternalRef.deleted.is_(False))  # type: ignore[attr-defined]
@@ -142,7 +144,9 @@ def test_malformed_record_is_quarantined_and_the_rest_stored(
     assert result.status == RunStatus.PARTIAL
     assert result.counts["invoices"].quarantined == 1
     with sqlite_store.session() as session:
-        row = session.execute(select(Quarantine).where(Quarantine.remote_id == bad)).scalar_one()
+        row = session.execute(
+            select(Quarantine).where(col(Quarantine.remote_id) == bad)
+        ).scalar_one()
     assert system in row.reason and bad in row.reason
     assert "field" in row.reason
     assert stored_ids(sqlite_store, system, "invoices") == set(sandbox.remote_ids("invoices")) - {
@@ -185,7 +189,7 @@ def test_crash_between_pages_never_skips_data(
         partial = session.execute(
             select(func.count())
             .select_from(ExternalRef)
-            .where(ExternalRef.system == system, ExternalRef.canonical_type == "invoice")
+            .where(col(ExternalRef.system) == system, col(ExternalRef.canonical_type) == "invoice")
         ).scalar_one()
     assert 0 < partial < len(sandbox.remote_ids("invoices"))
     assert mark is None or mark.cursor is None or stream_is_ordered(connector, "invoices")

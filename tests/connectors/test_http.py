@@ -125,14 +125,14 @@ def test_rate_limit_gives_up_after_the_attempt_budget() -> None:
 def test_unkeyed_write_is_never_resent_after_a_5xx() -> None:
     responses.post(URL, status=502, json={})
     with pytest.raises(UncertainWriteError):
-        session(Recorder()).post(URL, data=json.dumps({}), idempotent=False)
+        session(Recorder()).request("POST", URL, data=json.dumps({}), idempotent=False)
 
 
 @responses.activate(assert_all_requests_are_fired=True)
 def test_unkeyed_write_timeout_is_uncertain() -> None:
     responses.post(URL, body=requests.ReadTimeout("read timed out"))
     with pytest.raises(UncertainWriteError):
-        session(Recorder()).post(URL, idempotent=False)
+        session(Recorder()).request("POST", URL, idempotent=False)
 
 
 @responses.activate(assert_all_requests_are_fired=True)

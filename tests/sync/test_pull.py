@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from canonical.models import (
     Application,
@@ -29,12 +29,8 @@ def test_same_records_in_two_systems_become_one_with_two_refs(store: Store) -> N
     assert counts.linked == 1 and counts.created == 0
     with store.session() as s:
         assert len(s.exec(select(Customer)).all()) == 1
-        invoice = s.exec(select(Invoice)).scalars().one()
-        refs = (
-            s.exec(select(ExternalRef).where(ExternalRef.canonical_id == invoice.id))
-            .scalars()
-            .all()
-        )
+        invoice = s.exec(select(Invoice)).one()
+        refs = s.exec(select(ExternalRef).where(col(ExternalRef.canonical_id) == invoice.id)).all()
     assert {(r.system, r.link_rule) for r in refs} == {
         ("quickbooks", "created"),
         ("invoiced", "number_customer"),
@@ -51,8 +47,8 @@ def test_disagreement_is_drift_and_the_system_of_record_wins(store: Store) -> No
         [("i9", {"customer": "c1", "number": "INV-01001", "total": "100.00", "balance": "60.00"})],
     )
     with store.session() as s:
-        invoice = s.exec(select(Invoice)).scalars().one()
-        finding = s.exec(select(DriftFinding)).scalars().one()
+        invoice = s.exec(select(Invoice)).one()
+        finding = s.exec(select(DriftFinding)).one()
     assert invoice.balance == Money("100.00", "USD")
     assert finding.field == "balance"
     assert finding.values == {"quickbooks": "100.00 USD", "invoiced": "60.00 USD"}
@@ -66,7 +62,7 @@ def test_disagreement_is_drift_and_the_system_of_record_wins(store: Store) -> No
         [("i9", {"customer": "c1", "number": "INV-01001", "total": "100.00", "balance": "100.00"})],
     )
     with store.session() as s:
-        assert s.exec(select(DriftFinding)).scalars().one().status == "resolved"
+        assert s.exec(select(DriftFinding)).one().status == "resolved"
 
 
 def test_unchanged_records_write_nothing(store: Store) -> None:
@@ -85,8 +81,8 @@ def test_delete_is_recorded_not_dropped(store: Store) -> None:
     counts = write(store, "quickbooks", "invoices", [("130", {"id": "130"})], deleted=True)
     assert counts.deleted == 1
     with store.session() as s:
-        invoice = s.exec(select(Invoice)).scalars().one()
-        ref = s.exec(select(ExternalRef).where(ExternalRef.remote_id == "130")).scalars().one()
+        invoice = s.exec(select(Invoice)).one()
+        ref = s.exec(select(ExternalRef).where(col(ExternalRef.remote_id) == "130")).one()
     assert invoice.status == "deleted" and ref.deleted
 
 
@@ -103,7 +99,7 @@ def test_bad_record_is_quarantined_and_the_page_goes_on(store: Store) -> None:
     )
     assert counts.quarantined == 1 and counts.created == 1
     with store.session() as s:
-        row = s.exec(select(Quarantine)).scalars().one()
+        row = s.exec(select(Quarantine)).one()
     assert row.reason == "quickbooks invoices 131: field 'total': not a number: 'garbage'"
     # the same bad record again is not a new write
     again = write(
@@ -136,7 +132,7 @@ def test_payment_applications_split_credit_lines(store: Store) -> None:
         ],
     )
     with store.session() as s:
-        apps = s.exec(select(Application)).scalars().all()
+        apps = s.exec(select(Application)).all()
     assert [(a.kind, a.amount) for a in apps] == [("payment", Money("100.00", "USD"))]
 
 
@@ -145,5 +141,5 @@ def test_similar_names_are_candidates_never_silent_links(store: Store) -> None:
     write(store, "salesforce", "customers", [("a1", {"name": "Northwind Tradres"})])
     with store.session() as s:
         assert len(s.exec(select(Customer)).all()) == 2
-        candidate = s.exec(select(IdentityCandidate)).scalars().one()
+        candidate = s.exec(select(IdentityCandidate)).one()
     assert candidate.score >= 88 and candidate.status == "pending"
