@@ -1,0 +1,1 @@
+"""Payment-processor webhook signature checks (Stripe, Adyen, GoCardless)."""

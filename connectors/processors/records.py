@@ -1,0 +1,26 @@
+"""The raw record every processor parser yields."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from canonical.money import Money
+
+RecordKind = Literal["payment", "refund", "dispute"]
+
+
+@dataclass(frozen=True)
+class ProcessorRecord:
+    """One cash event from a processor; refunds and disputes are outgoing cash."""
+
+    processor: str
+    event_id: str
+    event_type: str
+    kind: RecordKind
+    amount: Money | None
+    occurred_at: datetime
+    payment_id: str
+    payer_name: str | None = None
+    payer_email: str | None = None
+    invoice_refs: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,70 @@
+from decimal import Decimal
+
+from connectors.processors.stripe_events import parse_event
+
+
+def test_zero_decimal_currency_charge_with_old_invoice_field() -> None:
+    event = {
+        "id": "evt_1",
+        "type": "charge.succeeded",
+        "created": 1_700_000_000,
+        "data": {
+            "object": {
+                "id": "ch_1",
+                "amount": 5000,
+                "amount_captured": 5000,
+                "currency": "jpy",
+                "payment_intent": "pi_1",
+                "invoice": "in_1",
+                "metadata": {"invoice_number": "INV-1001"},
+                "billing_details": {"name": "Acme KK", "email": "ap@acme.jp"},
+            }
+        },
+    }
+    record = parse_event(event)
+    assert record is not None
+    assert record.amount is not None
+    assert record.amount.amount == Decimal("5000")
+    assert record.amount.currency == "JPY"
+    assert record.payment_id == "pi_1"
+    assert record.invoice_refs == ("INV-1001", "in_1")
+    assert record.payer_name == "Acme KK"
+
+
+def test_invoice_payment_shape_2025_03_31() -> None:
+    event = {
+        "id": "evt_2",
+        "type": "invoice_payment.paid",
+        "created": 1_743_500_000,
+        "data": {
+            "object": {
+                "id": "inpay_1",
+                "object": "invoice_payment",
+                "invoice": "in_9",
+                "amount_paid": 12345,
+                "currency": "usd",
+                "payment": {"type": "payment_intent", "payment_intent": "pi_9"},
+            }
+        },
+    }
+    record = parse_event(event)
+    assert record is not None
+    assert record.amount is not None
+    assert record.amount.amount == Decimal("123.45")
+    assert record.payment_id == "pi_9"
+    assert record.invoice_refs == ("in_9",)
+    assert record.kind == "payment"
+
+
+def test_refund_is_its_own_kind_and_unknown_events_ignored() -> None:
+    event = {
+        "id": "evt_3",
+        "type": "charge.refunded",
+        "created": 1_700_000_000,
+        "data": {"object": {"id": "ch_3", "amount_refunded": 250, "currency": "eur"}},
+    }
+    record = parse_event(event)
+    assert record is not None
+    assert record.kind == "refund"
+    assert record.amount is not None and record.amount.amount == Decimal("2.50")
+    assert parse_event({"id": "e", "type": "customer.created", "data": {"object": {}}}) is None
