@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from decimal import Decimal
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
@@ -14,21 +12,25 @@ from connectors.errors import ApiError
 from connectors.http import ApiSession, RetryPolicy
 from connectors.invoiced.config import InvoicedConfig
 from connectors.invoiced.errors import ERROR_TABLE
+from connectors.invoiced.jsonwire import dumps, loads
 
 SYSTEM = "invoiced"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 Payload = dict[str, Any]
 
 
 def decode(response: requests.Response) -> Any:
-    """JSON with every decimal number as ``Decimal`` (never float)."""
+    """The body as JSON with every decimal number as ``Decimal``."""
     try:
-        return json.loads(response.content, parse_float=Decimal)
+        return loads(response.content)
     except ValueError as exc:
-        raise ApiError(SYSTEM, f"{response.request.path_url}: answer is not JSON") from exc
+        raise ApiError(
+            SYSTEM, f"{response.request.method} {response.request.path_url}: reply is not JSON"
+        ) from exc
 
 
 class InvoicedClient:
-    """Low-level calls against one Invoiced account."""
+    """Low-level calls against one Invoiced account (API key as the Basic user name)."""
 
     def __init__(self, config: InvoicedConfig, policy: RetryPolicy | None = None) -> None:
         self.config = config
@@ -40,23 +42,44 @@ class InvoicedClient:
             auth=HTTPBasicAuth(config.api_key.get_secret_value(), ""),
             per_second=config.per_second,
         )
+        self.last_total: int | None = None  # X-Total-Count of the last list page
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return decode(self.session.get(f"{self.base}{path}", params=params))
 
-    def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Payload]]:
-        """Every page of a list endpoint, following the RFC 5988 ``Link: rel="next"`` header."""
+    def post(self, path: str, body: Payload, *, idempotency_key: str) -> Payload:
+        """POST a JSON body with an ``Idempotency-Key``: safe to resend after a lost reply."""
+        response = self.session.post(
+            f"{self.base}{path}",
+            data=dumps(body).encode("utf-8"),
+            headers={"Content-Type": "application/json", IDEMPOTENCY_HEADER: idempotency_key},
+        )
+        reply = decode(response)
+        if not isinstance(reply, dict):
+            raise ApiError(SYSTEM, f"POST {path}: expected an object, got {type(reply).__name__}")
+        return reply
+
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[Payload]]:
+        """Every page of a list endpoint, following the RFC 5988 ``Link: rel="next"`` URL."""
         url: str | None = f"{self.base}{path}"
         query: dict[str, Any] | None = {
             **(params or {}),
             "per_page": self.config.page_size,
             "page": 1,
         }
+        seen: set[str] = set()
         while url:
             response = self.session.get(url, params=query)
             body = decode(response)
             if not isinstance(body, list):
-                raise ApiError(SYSTEM, f"{path}: expected a list, got {type(body).__name__}")
+                raise ApiError(SYSTEM, f"GET {path}: expected a list, got {type(body).__name__}")
+            total = response.headers.get("X-Total-Count")
+            self.last_total = int(total) if total and total.isdigit() else None
             yield [item for item in body if isinstance(item, dict)]
+            seen.add(response.url)
             url = response.links.get("next", {}).get("url")
+            if url in seen:
+                raise ApiError(
+                    SYSTEM, f"GET {path}: the next link points back to a page already read"
+                )
             query = None  # the next link carries every parameter

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+PRODUCTION_URL = "https://api.invoiced.com"
+SANDBOX_URL = "https://api.sandbox.invoiced.com"
+MAX_PAGE_SIZE = 100
+
 
 class InvoicedConfig(BaseModel):
     """Invoiced settings. The API key belongs in ``ARSYNC_INVOICED__API_KEY``."""
@@ -11,8 +15,9 @@ class InvoicedConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     api_key: SecretStr
-    base_url: str = "https://api.invoiced.com"  # sandbox: https://api.sandbox.invoiced.com
-    page_size: int = Field(default=100, ge=1, le=100)  # per_page maximum
-    lag_seconds: int = 0
-    timeout: float = 60.0
-    per_second: float = 0.0
+    base_url: str = PRODUCTION_URL  # Invoiced's sandbox: SANDBOX_URL
+    page_size: int = Field(default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)  # per_page
+    lag_seconds: int = Field(default=0, ge=0)  # extra rewind of the bookmark, if ever needed
+    timeout: float = Field(default=60.0, gt=0)
+    per_second: float = Field(default=0.0, ge=0)  # client-side throttle; 0 = none
+    key_metadata: str = "arsync_key"  # metadata key carrying a write's idempotency key

@@ -1,4 +1,4 @@
-"""Invoiced's error table: ``{"type", "message", "param"}`` bodies by status and type."""
+"""Invoiced's error table: ``{"type", "message", "param"}`` bodies, read by status and type."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from connectors.http import ErrorRule, ErrorTable
 
 
 def error_body(response: requests.Response) -> Sequence[tuple[str, str]]:
-    """The (type, message) of an error response; nothing for a success."""
+    """The (type, message) of an error reply; nothing for a success or a body that isn't one."""
     if response.status_code < 400:
         return ()
     try:
         body = json.loads(response.content or b"{}")
     except ValueError:
         return ()
-    if not isinstance(body, dict) or "type" not in body:
+    if not isinstance(body, dict) or not body.get("type"):
         return ()
     message = str(body.get("message") or "")
     if body.get("param"):
@@ -29,11 +29,17 @@ def error_body(response: requests.Response) -> Sequence[tuple[str, str]]:
 
 ERROR_TABLE = ErrorTable(
     rules=[
+        ErrorRule(ErrorKind.RATE_LIMITED, status=429),
         ErrorRule(ErrorKind.RATE_LIMITED, code="rate_limit_error"),
-        ErrorRule(ErrorKind.AUTH, code="authentication_error"),  # a static key: nothing to refresh
+        # A static API key: a 401 cannot be cured by a refresh.
         ErrorRule(ErrorKind.AUTH, status=401),
-        ErrorRule(ErrorKind.AUTH, status=403),
-        ErrorRule(ErrorKind.RETRY, code="api_error"),
+        ErrorRule(ErrorKind.AUTH, code="authentication_error"),
+        ErrorRule(ErrorKind.AUTH, status=403),  # the key lacks a permission
+        ErrorRule(ErrorKind.NOT_FOUND, status=404),
+        ErrorRule(ErrorKind.RETRY, status=(500, 502, 503, 504)),
+        ErrorRule(
+            ErrorKind.RETRY, code="api_error"
+        ),  # Invoiced's "something went wrong on our end"
         ErrorRule(ErrorKind.DATA, code="invalid_request"),
     ],
     body_errors=error_body,

@@ -1,7 +1,10 @@
-"""Invoiced streams: list endpoints filtered by ``updated_after``, deletes from ``/events``."""
+"""Invoiced streams: list endpoints sorted by ``updated_at`` and filtered by ``updated_after``,
+with the deletes read from ``/events`` merged in by time, so every page is in time order.
+"""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -9,17 +12,46 @@ from typing import Any, ClassVar
 from connectors.base import Page, RawRecord, Stream
 from connectors.invoiced.client import InvoicedClient, Payload
 
+SORT = "updated_at ASC"
 
-def _moment(value: Any) -> datetime | None:
+
+def moment(value: Any) -> datetime | None:
+    """A unix timestamp as an aware datetime; None when it is not one."""
     try:
         return datetime.fromtimestamp(int(value), UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
 
 
-class InvoicedStream(Stream):
-    """One Invoiced object: changed records since the bookmark, then the deletes."""
+def deleted_objects(
+    client: InvoicedClient, event_type: str, after: int
+) -> list[tuple[int, Payload]]:
+    """``(timestamp, object)`` of the ``event_type`` events stamped after ``after``.
 
+    ``/events`` lists newest first, so reading stops at the first page reaching back to
+    ``after``. Events are also checked by type here, whatever the server did with the filter.
+    """
+    found: list[tuple[int, Payload]] = []
+    for events in client.pages("/events", {"filter[type]": event_type}):
+        reached_back = False
+        for event in events:
+            stamp = event.get("timestamp")
+            if not isinstance(stamp, int) or stamp <= after:
+                reached_back = reached_back or isinstance(stamp, int)
+                continue
+            obj = (event.get("data") or {}).get("object")
+            if event.get("type") == event_type and isinstance(obj, dict) and "id" in obj:
+                found.append((stamp, obj))
+        if reached_back:
+            break
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+class InvoicedStream(Stream):
+    """One Invoiced object type: what changed after the bookmark, deletes included."""
+
+    ordered = True  # sorted by updated_at, deletes merged in by their event time
     path: ClassVar[str]
     deleted_event: ClassVar[str]
     extra: ClassVar[dict[str, str]] = {}
@@ -27,34 +59,35 @@ class InvoicedStream(Stream):
     def __init__(self, client: InvoicedClient) -> None:
         self.client = client
 
-    def record(self, payload: Payload, *, deleted: bool = False) -> RawRecord:
+    def record(self, payload: Payload, *, modified: Any = None, deleted: bool = False) -> RawRecord:
         return RawRecord(
             stream=self.name,
             object_type=self.object_type,
             remote_id=str(payload.get("id", "")),
             payload=payload,
-            modified_at=_moment(payload.get("updated_at")),
+            modified_at=moment(payload.get("updated_at") if modified is None else modified),
             deleted=deleted,
         )
 
     def pages(self, since: datetime | None, until: datetime) -> Iterator[Page]:
-        params: dict[str, Any] = dict(self.extra)
+        params: dict[str, Any] = {**self.extra, "sort": SORT}
+        pending: deque[RawRecord] = deque()
         if since is not None:
-            params["updated_after"] = int(since.timestamp())
+            after = int(since.timestamp())
+            params["updated_after"] = after
+            pending.extend(
+                self.record(obj, modified=stamp, deleted=True)
+                for stamp, obj in deleted_objects(self.client, self.deleted_event, after)
+            )
         for items in self.client.pages(self.path, params):
-            yield Page([self.record(item) for item in items])
-        if since is None:
-            return  # a full pull lists only what exists: nothing to delete
-        events = {"filter[type]": self.deleted_event, "start_date": int(since.timestamp())}
-        for items in self.client.pages("/events", events):
-            gone = []
-            for event in items:
-                obj = (event.get("data") or {}).get("object") or {}
-                if event.get("type") == self.deleted_event and obj.get("id") is not None:
-                    stamp = event.get("timestamp")
-                    gone.append(self.record({**obj, "updated_at": stamp}, deleted=True))
-            if gone:
-                yield Page(gone)
+            records = [self.record(item) for item in items]
+            stamps = [r.modified_at for r in records if r.modified_at is not None]
+            newest = max(stamps) if stamps else None
+            while pending and newest is not None and pending[0].modified_at <= newest:  # type: ignore[operator]
+                records.append(pending.popleft())
+            yield Page(records)
+        if pending:
+            yield Page(list(pending))
 
 
 class Customers(InvoicedStream):
@@ -79,6 +112,8 @@ class CreditNotes(InvoicedStream):
 
 
 class Payments(InvoicedStream):
+    """Payments with their applications (``include=applied_to``) in the same list call."""
+
     name = "payments"
     object_type = "payment"
     path = "/payments"

@@ -1,14 +1,31 @@
-"""Invoiced webhooks: ``X-Invoiced-Signature`` is hex HMAC-SHA256 of the raw body."""
+"""Invoiced webhooks: ``X-Invoiced-Signature`` is the lowercase hex HMAC-SHA256 of the raw
+body with the webhook secret. Check it before parsing; de-duplicate by the event id (Invoiced
+retries a failed delivery hourly, up to 48 times).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.base import RawRecord
+from connectors.invoiced.jsonwire import loads
+from connectors.invoiced.streams import moment
 
 SIGNATURE_HEADER = "X-Invoiced-Signature"
+STREAMS = {
+    "customer": "customers",
+    "invoice": "invoices",
+    "credit_note": "credit_memos",
+    "payment": "payments",
+}
+
+
+class WebhookError(ValueError):
+    """A verified body that is not an Invoiced event."""
 
 
 def sign(raw_body: bytes, secret: str) -> str:
@@ -16,29 +33,75 @@ def sign(raw_body: bytes, secret: str) -> str:
 
 
 def verify(raw_body: bytes, headers: Mapping[str, str], secret: str) -> bool:
-    """True when the signature matches the raw body (constant time; check before parsing)."""
+    """True when the signature header matches the raw body (constant-time compare)."""
     given = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), "")
-    return bool(given) and hmac.compare_digest(given.strip().lower(), sign(raw_body, secret))
+    if not given or not secret:
+        return False
+    return hmac.compare_digest(given.strip().lower().encode(), sign(raw_body, secret).encode())
 
 
 @dataclass(frozen=True)
 class Event:
+    """One webhook event: what happened to which object."""
+
     id: str
-    type: str
-    object_type: str
-    object_id: str | None
+    type: str  # e.g. invoice.paid, payment.deleted
     timestamp: int | None
+    object: Mapping[str, Any] = field(default_factory=dict)
+    previous: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def object_type(self) -> str:
+        return self.type.split(".", 1)[0]
+
+    @property
+    def object_id(self) -> str | None:
+        value = self.object.get("id")
+        return str(value) if value is not None else None
+
+    @property
+    def stream(self) -> str | None:
+        """The arsync stream this event changes, None for objects arsync does not pull."""
+        return STREAMS.get(self.object_type)
+
+    @property
+    def deleted(self) -> bool:
+        return self.type.endswith(".deleted")
+
+    def record(self) -> RawRecord | None:
+        """The changed object as a pulled record (a delete included), if arsync pulls it."""
+        if self.stream is None or self.object_id is None:
+            return None
+        stamp = self.timestamp if self.deleted else self.object.get("updated_at", self.timestamp)
+        return RawRecord(
+            stream=self.stream,
+            object_type=self.object_type,
+            remote_id=self.object_id,
+            payload=dict(self.object),
+            modified_at=moment(stamp),
+            deleted=self.deleted,
+        )
 
 
 def parse(raw_body: bytes) -> Event:
-    """A verified webhook body: ``{"id", "type", "timestamp", "data": {"object", ...}}``."""
-    body = json.loads(raw_body)
-    obj = (body.get("data") or {}).get("object") or {}
-    kind = str(body.get("type", ""))
+    """A verified body ``{"id", "type", "timestamp", "data": {"object", "previous"}}``."""
+    try:
+        body = loads(raw_body)
+    except ValueError as exc:
+        raise WebhookError("invoiced webhook: body is not JSON") from exc
+    if not isinstance(body, dict) or body.get("id") is None or not body.get("type"):
+        raise WebhookError("invoiced webhook: an event needs id and type")
+    data = _mapping(body.get("data"))
+    obj, previous = _mapping(data.get("object")), _mapping(data.get("previous"))
+    stamp = body.get("timestamp")
     return Event(
         id=str(body["id"]),
-        type=kind,
-        object_type=kind.split(".", 1)[0],
-        object_id=str(obj["id"]) if obj.get("id") is not None else None,
-        timestamp=int(body["timestamp"]) if body.get("timestamp") is not None else None,
+        type=str(body["type"]),
+        timestamp=stamp if isinstance(stamp, int) else None,
+        object=obj,
+        previous=previous,
     )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -1,41 +1,69 @@
-"""What every Invoiced mapping shares: origin fields, currency, the QuickBooks link."""
+"""What every Invoiced mapping shares: origin fields, currency, customer reference, links."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from canonical.money import MoneyError, normalize_currency
 from connectors.base import RawRecord
 from mappings.base import MappingContext, MappingError, unix_datetime
 
+SYSTEM = "invoiced"
+LINKED_SYSTEMS = {"quickbooks_id": "quickbooks"}  # metadata key -> system whose id it holds
+
+
+def links(payload: Any) -> dict[str, str]:
+    """Other systems' ids the record carries in its metadata (an ERP link)."""
+    metadata = payload.get("metadata")
+    if not isinstance(metadata, dict):  # Invoiced sends [] for an empty metadata on old objects
+        return {}
+    return {
+        system: str(metadata[key]).strip()
+        for key, system in LINKED_SYSTEMS.items()
+        if metadata.get(key) not in (None, "")
+    }
+
+
+def modified(record: RawRecord) -> datetime | None:
+    if record.modified_at is not None:
+        return record.modified_at
+    try:
+        return unix_datetime(record.payload.get("updated_at"))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise MappingError("updated_at", f"not a unix timestamp: {exc}") from exc
+
 
 def origin(record: RawRecord) -> dict[str, Any]:
-    payload = record.payload
-    links = {}
-    metadata = payload.get("metadata")
-    if isinstance(metadata, dict) and metadata.get("quickbooks_id"):
-        links["quickbooks"] = str(metadata["quickbooks_id"])
+    """The fields every canonical record takes from where it came from."""
     return {
-        "system": "invoiced",
+        "system": SYSTEM,
         "object_type": record.object_type,
         "remote_id": record.remote_id,
-        "modified_at": unix_datetime(payload.get("updated_at"))
-        if payload.get("updated_at")
-        else None,
+        "modified_at": modified(record),
         "deleted": record.deleted,
-        "links": links,
+        "links": links(record.payload),
     }
 
 
 def currency(record: RawRecord, ctx: MappingContext) -> str:
-    raw = record.payload.get("currency") or ctx.home_currency
+    """ISO code from the record (``usd`` -> ``USD``), else its expanded customer's, else home."""
+    payload = record.payload
+    raw = payload.get("currency")
+    field = "currency"
+    customer = payload.get("customer")
+    if not raw and isinstance(customer, dict) and customer.get("currency"):
+        raw, field = customer["currency"], "customer.currency"
+    if not raw:
+        return ctx.home_currency
     try:
         return normalize_currency(str(raw))
     except MoneyError as exc:
-        raise MappingError("currency", str(exc)) from exc
+        raise MappingError(field, str(exc)) from exc
 
 
 def customer_ref(record: RawRecord) -> str | None:
+    """The customer id, whether plain or expanded (``expand=customer``)."""
     value = record.payload.get("customer")
     if isinstance(value, dict):
         value = value.get("id")

@@ -1,4 +1,4 @@
-"""Invoiced credit note -> CreditMemoIn."""
+"""Invoiced credit note -> CreditMemoIn (``balance`` is the credit not yet applied)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ FIELDS = {
 
 
 def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
-    payload = dict(record.payload)
+    payload = record.payload
     code = currency(record, ctx)
     if record.deleted:
         return CreditMemoIn(

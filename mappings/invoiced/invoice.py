@@ -1,6 +1,10 @@
-"""Invoiced invoice -> InvoiceIn. Voided invoices keep their record with status void."""
+"""Invoiced invoice -> InvoiceIn. A voided invoice keeps its record with status void; a
+deleted one (an ``invoice.deleted`` event) maps from whatever the event carried."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from canonical.enums import DocumentStatus
 from canonical.records import InvoiceIn
@@ -18,9 +22,13 @@ FIELDS = {
 STATUS = {"draft": DocumentStatus.DRAFT, "voided": DocumentStatus.VOID, "paid": DocumentStatus.PAID}
 
 
-def status_of(payload: dict[str, object], balance_is_zero: bool) -> DocumentStatus:
-    if payload.get("voided") or payload.get("status") == "voided":
+def status_of(payload: Mapping[str, Any], balance_is_zero: bool) -> DocumentStatus:
+    """Invoiced's status (``not_sent``, ``sent``, ``viewed``, ``past_due``, ``pending``, ...)
+    collapsed to open / paid / void / draft."""
+    if payload.get("voided") is True or payload.get("status") == "voided":
         return DocumentStatus.VOID
+    if payload.get("draft") is True:
+        return DocumentStatus.DRAFT
     known = STATUS.get(str(payload.get("status")))
     if known is not None:
         return known
@@ -28,9 +36,9 @@ def status_of(payload: dict[str, object], balance_is_zero: bool) -> DocumentStat
 
 
 def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
-    payload = dict(record.payload)
+    payload = record.payload
+    code = currency(record, ctx)
     if record.deleted:
-        code = currency(record, ctx)
         return InvoiceIn(
             **origin(record),
             customer_remote_id=customer_ref(record),
@@ -39,7 +47,6 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
             balance=money(0, code, "balance"),
             status=DocumentStatus.DELETED,
         )
-    code = currency(record, ctx)
     total = money(payload.get("total"), code, "total")
     balance = money(payload.get("balance", payload.get("total")), code, "balance")
     return InvoiceIn(

@@ -1,16 +1,32 @@
 """Invoiced payment -> PaymentIn with its ``applied_to`` entries.
 
-``invoice`` entries apply cash; a ``credit_note`` entry with ``document_type: invoice``
-applies the credit note to the invoice; ``credit`` is the unapplied remainder kept as
-customer credit; ``applied_credit`` and ``convenience_fee`` move no invoice balance here.
+* ``invoice``: cash applied to the invoice.
+* ``credit_note`` with ``document_type: invoice``: the credit note applied to the invoice
+  (two applications: taken from the credit memo, given to the invoice).
+* ``applied_credit`` with an invoice: the customer's credit balance applied to the invoice.
+* ``credit``: cash put on the customer's credit balance — unapplied as far as invoices go,
+  like the payment's own ``balance``.
+* ``convenience_fee`` and ``estimate`` deposits touch no invoice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from canonical.enums import PaymentStatus
+from canonical.money import Money
 from canonical.records import AppliedIn, PaymentIn
 from connectors.base import RawRecord
-from mappings.base import F, MappingContext, MappingError, extract, money, optional_text, unix_date
+from mappings.base import (
+    F,
+    MappingContext,
+    MappingError,
+    extract,
+    money,
+    optional_text,
+    unix_date,
+)
 from mappings.invoiced.common import currency, customer_ref, origin
 
 FIELDS = {
@@ -19,10 +35,52 @@ FIELDS = {
     "reference": F("reference", optional_text, required=False),
     "memo": F("notes", optional_text, required=False),
 }
+IGNORED = ("convenience_fee", "estimate")
+
+
+def _document(entry: Mapping[str, Any], key: str, where: str) -> str:
+    value = entry.get(key)
+    if value in (None, ""):
+        raise MappingError(f"{where}.{key}", f"is required for a {entry.get('type')} entry")
+    return str(value)
+
+
+def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn], Money]:
+    """The invoice and credit memo applications, and the amount put on credit balance."""
+    applied: list[AppliedIn] = []
+    to_credit = money(0, code, "applied_to")
+    entries = payload.get("applied_to") or []
+    if not isinstance(entries, list):
+        raise MappingError("applied_to", "is not a list")
+    for index, entry in enumerate(entries):
+        where = f"applied_to.{index}"
+        if not isinstance(entry, dict):
+            raise MappingError(where, "is not an object")
+        kind = entry.get("type")
+        amount = money(entry.get("amount"), code, f"{where}.amount")
+        if kind == "invoice":
+            invoice = _document(entry, "invoice", where)
+            applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
+        elif kind == "credit_note":
+            note = _document(entry, "credit_note", where)
+            if entry.get("document_type", "invoice") != "invoice":
+                continue  # applied to an estimate: no invoice balance moves
+            invoice = _document(entry, "invoice", where)
+            applied.append(AppliedIn(target="credit_memo", target_remote_id=note, amount=amount))
+            applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
+        elif kind == "applied_credit":
+            if entry.get("document_type", "invoice") == "invoice" and entry.get("invoice"):
+                invoice = _document(entry, "invoice", where)
+                applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
+        elif kind == "credit":
+            to_credit = to_credit + amount
+        elif kind not in IGNORED:
+            raise MappingError(f"{where}.type", f"unknown application type {kind!r}")
+    return applied, to_credit
 
 
 def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
-    payload = dict(record.payload)
+    payload = record.payload
     code = currency(record, ctx)
     if record.deleted:
         return PaymentIn(
@@ -31,39 +89,15 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
             amount=money(payload.get("amount") or 0, code, "amount"),
             status=PaymentStatus.DELETED,
         )
-    applied: list[AppliedIn] = []
-    unapplied = money(0, code, "applied_to")
-    for index, entry in enumerate(payload.get("applied_to") or []):
-        where = f"applied_to.{index}"
-        if not isinstance(entry, dict):
-            raise MappingError(where, "is not an object")
-        kind = entry.get("type")
-        amount = money(entry.get("amount"), code, f"{where}.amount")
-        if kind == "invoice":
-            if entry.get("invoice") is None:
-                raise MappingError(f"{where}.invoice", "is required for an invoice entry")
-            applied.append(
-                AppliedIn(target="invoice", target_remote_id=str(entry["invoice"]), amount=amount)
-            )
-        elif kind == "credit_note" and entry.get("document_type", "invoice") == "invoice":
-            if entry.get("credit_note") is None or entry.get("invoice") is None:
-                raise MappingError(where, "a credit note entry needs credit_note and invoice")
-            applied.append(
-                AppliedIn(
-                    target="credit_memo", target_remote_id=str(entry["credit_note"]), amount=amount
-                )
-            )
-            applied.append(
-                AppliedIn(target="invoice", target_remote_id=str(entry["invoice"]), amount=amount)
-            )
-        elif kind == "credit":
-            unapplied = unapplied + amount
+    amount = money(payload.get("amount"), code, "amount")
+    applied, to_credit = applications(payload, code)
+    balance = money(payload.get("balance") or 0, code, "balance")
     return PaymentIn(
         **origin(record),
         **extract(payload, FIELDS),
         customer_remote_id=customer_ref(record),
-        amount=money(payload.get("amount"), code, "amount"),
-        unapplied=unapplied,
-        status=PaymentStatus.VOID if payload.get("voided") else PaymentStatus.POSTED,
+        amount=amount,
+        unapplied=balance + to_credit,
+        status=PaymentStatus.VOID if payload.get("voided") is True else PaymentStatus.POSTED,
         applied=applied,
     )

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from canonical.enums import DocumentStatus
+from canonical.enums import CustomerStatus, DocumentStatus, PaymentStatus
 from canonical.money import Money
 from connectors.base import RawRecord
 from mappings.base import MappingContext, MappingError
-from mappings.invoiced import MAPPERS
+from mappings.invoiced import MAPPERS, credit_memo, customer, invoice, payment
 
 CTX = MappingContext(system="invoiced")
 
@@ -28,7 +28,7 @@ def raw(stream: str, text: str, deleted: bool = False) -> RawRecord:
 
 
 def test_invoice() -> None:
-    result = MAPPERS["invoices"](
+    result = invoice.to_canonical(
         raw(
             "invoices",
             """{"id": 46225, "object": "invoice",
@@ -45,7 +45,7 @@ def test_invoice() -> None:
 
 
 def test_voided_invoice_is_kept_as_void() -> None:
-    result = MAPPERS["invoices"](
+    result = invoice.to_canonical(
         raw(
             "invoices",
             """{"id": 1, "customer": 2, "number": "INV-1",
@@ -57,7 +57,7 @@ def test_voided_invoice_is_kept_as_void() -> None:
 
 
 def test_payment_with_invoice_credit_note_and_credit_entries() -> None:
-    result = MAPPERS["payments"](
+    result = payment.to_canonical(
         raw(
             "payments",
             """{"id": 20939, "customer": 15460,
@@ -80,7 +80,7 @@ def test_payment_with_invoice_credit_note_and_credit_entries() -> None:
 
 def test_bad_amount_names_the_field() -> None:
     with pytest.raises(MappingError) as caught:
-        MAPPERS["payments"](
+        payment.to_canonical(
             raw(
                 "payments",
                 """{"id": 1, "customer": 2, "currency": "usd",
@@ -90,7 +90,7 @@ def test_bad_amount_names_the_field() -> None:
         )
     assert caught.value.field == "applied_to.0.amount"
     with pytest.raises(MappingError, match="currency"):
-        MAPPERS["invoices"](
+        invoice.to_canonical(
             raw(
                 "invoices",
                 """{"id": 1, "customer": 2, "number": "X",
@@ -98,3 +98,131 @@ def test_bad_amount_names_the_field() -> None:
             ),
             CTX,
         )
+
+
+def test_customer_with_its_number_and_erp_link() -> None:
+    result = customer.to_canonical(
+        raw(
+            "customers",
+            """{"id": 15444, "object": "customer", "name": "Acme Incorporated",
+        "number": "C-00001", "email": "billing@acme.example.com", "type": "company",
+        "currency": "eur", "metadata": {"quickbooks_id": "58"}, "updated_at": 1415222128}""",
+        ),
+        CTX,
+    )
+    assert (result.name, result.number, result.currency) == ("Acme Incorporated", "C-00001", "EUR")
+    assert result.links == {"quickbooks": "58"} and result.status is CustomerStatus.ACTIVE
+    assert result.modified_at is not None and result.modified_at.year == 2014
+
+
+def test_customer_without_metadata_links_nothing() -> None:
+    result = customer.to_canonical(
+        raw("customers", """{"id": 3, "name": "Solo", "metadata": [], "currency": null}"""), CTX
+    )
+    assert result.links == {} and result.currency is None
+
+
+def test_credit_note_balance_and_paid_status() -> None:
+    result = credit_memo.to_canonical(
+        raw(
+            "credit_memos",
+            """{"id": 2231, "object": "credit_note", "customer": 15444, "number": "CN-0016",
+        "currency": "usd", "date": 1416290400, "total": 51.15, "balance": 0, "paid": true,
+        "closed": true, "status": "paid", "voided": false, "metadata": {}}""",
+        ),
+        CTX,
+    )
+    assert result.number == "CN-0016" and result.balance.is_zero()
+    assert result.status is DocumentStatus.PAID and result.total == Money("51.15", "USD")
+
+
+def test_a_delete_event_with_little_more_than_an_id_still_maps() -> None:
+    for stream, status in (
+        ("invoices", DocumentStatus.DELETED),
+        ("credit_memos", DocumentStatus.DELETED),
+        ("payments", PaymentStatus.DELETED),
+        ("customers", CustomerStatus.DELETED),
+    ):
+        result = MAPPERS[stream](raw(stream, """{"id": 77}""", deleted=True), CTX)
+        assert result.deleted and result.remote_id == "77"
+        assert result.status is status  # type: ignore[attr-defined]
+
+
+def test_applied_credit_moves_the_invoice_and_an_estimate_deposit_does_not() -> None:
+    result = payment.to_canonical(
+        raw(
+            "payments",
+            """{"id": 61, "customer": 15444, "currency": "usd", "amount": 0, "balance": 0,
+        "voided": true, "applied_to": [
+          {"type": "applied_credit", "document_type": "invoice", "invoice": 46225, "amount": 20},
+          {"type": "credit_note", "credit_note": 2231, "document_type": "estimate",
+           "estimate": 9, "amount": 5},
+          {"type": "convenience_fee", "amount": 1.5}]}""",
+        ),
+        CTX,
+    )
+    assert [(a.target, a.target_remote_id) for a in result.applied] == [("invoice", "46225")]
+    assert result.status is PaymentStatus.VOID
+
+
+def test_payment_balance_and_credit_entries_are_both_unapplied() -> None:
+    result = payment.to_canonical(
+        raw(
+            "payments",
+            """{"id": 1, "customer": 2, "currency": "usd", "amount": 100, "balance": 30,
+        "applied_to": [{"type": "invoice", "invoice": 3, "amount": 50},
+                       {"type": "credit", "amount": 20}]}""",
+        ),
+        CTX,
+    )
+    assert result.unapplied == Money("50", "USD")
+
+
+def test_broken_entries_name_their_field() -> None:
+    cases = {
+        '{"type": "invoice", "amount": 5}': "applied_to.0.invoice",
+        '{"type": "credit_note", "invoice": 3, "amount": 5}': "applied_to.0.credit_note",
+        '{"type": "refund", "amount": 5}': "applied_to.0.type",
+        '"invoice"': "applied_to.0",
+    }
+    for entry, field in cases.items():
+        with pytest.raises(MappingError) as caught:
+            payment.to_canonical(
+                raw(
+                    "payments",
+                    f"""{{"id": 1, "customer": 2, "currency": "usd", "amount": 5,
+                    "applied_to": [{entry}]}}""",
+                ),
+                CTX,
+            )
+        assert caught.value.field == field, entry
+
+
+def test_missing_number_and_bad_stamp_name_their_field() -> None:
+    with pytest.raises(MappingError) as caught:
+        invoice.to_canonical(
+            raw("invoices", """{"id": 1, "customer": 2, "currency": "usd", "total": 1}"""), CTX
+        )
+    assert caught.value.field == "number"
+    with pytest.raises(MappingError) as stamp:
+        customer.to_canonical(
+            raw("customers", """{"id": 1, "name": "A", "updated_at": "soon"}"""), CTX
+        )
+    assert stamp.value.field == "updated_at"
+
+
+def test_currency_falls_back_to_the_expanded_customer_then_home() -> None:
+    expanded = invoice.to_canonical(
+        raw(
+            "invoices",
+            """{"id": 1, "number": "INV-1", "total": 10,
+            "customer": {"id": 2, "currency": "gbp"}}""",
+        ),
+        CTX,
+    )
+    assert expanded.total.currency == "GBP" and expanded.customer_remote_id == "2"
+    home = invoice.to_canonical(
+        raw("invoices", """{"id": 1, "number": "INV-1", "total": 10, "customer": 2}"""),
+        MappingContext(system="invoiced", home_currency="CAD"),
+    )
+    assert home.total.currency == "CAD"
