@@ -1,17 +1,23 @@
-"""The Invoiced connector."""
+"""The Invoiced connector: four streams to read, keyed payments to write."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from connectors.base import Connector, Stream, TokenStore
 from connectors.errors import AuthError
 from connectors.http import RetryPolicy
-from connectors.invoiced.client import SYSTEM, InvoicedClient
+from connectors.invoiced.client import SYSTEM, InvoicedClient, Payload
 from connectors.invoiced.config import InvoicedConfig
 from connectors.invoiced.streams import CreditNotes, Customers, Invoices, Payments
+from connectors.invoiced.writes import InvoicedWriter, PaymentCreate, WriteResult
 
 
 class InvoicedConnector(Connector):
-    """Customers, invoices, credit notes and payments of one Invoiced account."""
+    """Customers, invoices, credit notes and payments of one Invoiced account.
+
+    The API key never rotates, so ``tokens`` is not used; it is accepted like every connector.
+    """
 
     system = SYSTEM
 
@@ -19,8 +25,10 @@ class InvoicedConnector(Connector):
         self, config: InvoicedConfig, tokens: TokenStore, *, policy: RetryPolicy | None = None
     ) -> None:
         self.config = config
+        self.tokens = tokens
         self.client = InvoicedClient(config, policy)
         self.session = self.client.session
+        self.writer = InvoicedWriter(self.client)
 
     def streams(self) -> dict[str, Stream]:
         return {
@@ -34,9 +42,26 @@ class InvoicedConnector(Connector):
         }
 
     def check(self) -> None:
+        """One cheap list call; a refused key raises AuthError naming Invoiced, not the key."""
         try:
             self.client.get("/customers", {"per_page": 1})
         except AuthError as exc:
             raise AuthError(
-                SYSTEM, f"the API key was refused ({exc.message})", status=exc.status, code=exc.code
+                SYSTEM,
+                f"the API key was refused by {self.config.base_url} ({exc.message}); "
+                "check invoiced.api_key",
+                status=exc.status,
+                code=exc.code,
             ) from None
+
+    def apply_payment(self, payment: PaymentCreate) -> Payload:
+        """Create one payment with its ``applied_to`` entries, keyed by ``payment.key``."""
+        return self.writer.create_payment(payment)
+
+    def write_payments(self, payments: Sequence[PaymentCreate]) -> list[WriteResult]:
+        """Create payments in order, one result each (errors per payment, auth errors raised)."""
+        return self.writer.write(payments)
+
+    def landed(self, keys: Sequence[str]) -> dict[str, str]:
+        """Which of these idempotency keys already became payments: key -> payment id."""
+        return self.writer.landed(keys)

@@ -1,0 +1,176 @@
+"""Writes to Invoiced: payments applied to invoices, and credit notes applied to invoices.
+
+Invoiced has no batch endpoint: each payment is one ``POST /payments`` carrying the outbox's
+idempotency key twice — as the ``Idempotency-Key`` header, so a resend after a lost reply gets
+the first reply instead of a second payment, and in the payment's ``metadata`` so
+:meth:`InvoicedWriter.landed` can find a payment whose reply was lost even when the server no
+longer remembers the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from connectors.errors import ApiError, AuthError
+from connectors.invoiced.client import InvoicedClient, Payload
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Application:
+    """Part of a payment: cash applied to an invoice, or a credit note applied to an invoice."""
+
+    kind: Literal["invoice", "credit_note"]
+    invoice_id: str
+    amount: Decimal
+    credit_note_id: str | None = None
+
+    def entry(self) -> Payload:
+        if self.amount <= 0:
+            raise ValueError(f"invoiced: application to invoice {self.invoice_id} must be > 0")
+        amount = self.amount.quantize(CENT)
+        if self.kind == "invoice":
+            return {"type": "invoice", "invoice": _wire_id(self.invoice_id), "amount": amount}
+        if not self.credit_note_id:
+            raise ValueError(f"invoiced: credit note application to {self.invoice_id} needs its id")
+        return {
+            "type": "credit_note",
+            "credit_note": _wire_id(self.credit_note_id),
+            "document_type": "invoice",
+            "invoice": _wire_id(self.invoice_id),
+            "amount": amount,
+        }
+
+
+@dataclass(frozen=True)
+class PaymentCreate:
+    """A new payment. ``amount`` is the cash received (zero when only a credit note is applied);
+    cash not applied stays on the payment as its balance."""
+
+    key: str  # the outbox idempotency key, fixed before the first attempt
+    customer_id: str
+    amount: Decimal
+    applications: tuple[Application, ...]
+    currency: str | None = None
+    received_on: date | None = None
+    method: str | None = None  # Invoiced method id: check, ach, wire_transfer, credit_card, ...
+    reference: str | None = None
+    notes: str | None = None
+
+    def body(self, key_metadata: str) -> Payload:
+        cash = sum((a.amount for a in self.applications if a.kind == "invoice"), Decimal("0"))
+        if cash > self.amount:
+            raise ValueError(
+                f"invoiced: payment {self.key} applies {cash} but only {self.amount} was received"
+            )
+        body: Payload = {
+            "customer": _wire_id(self.customer_id),
+            "amount": self.amount.quantize(CENT),
+            "applied_to": [a.entry() for a in self.applications],
+            "metadata": {key_metadata: self.key},
+        }
+        if self.currency:
+            body["currency"] = self.currency.lower()
+        if self.received_on:
+            day = self.received_on
+            body["date"] = int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp())
+        if self.method:
+            body["method"] = self.method
+        if self.reference:
+            body["reference"] = self.reference
+        if self.notes:
+            body["notes"] = self.notes
+        return body
+
+
+def credit_note_application(
+    key: str,
+    customer_id: str,
+    invoice_id: str,
+    credit_note_id: str,
+    amount: Decimal,
+    *,
+    currency: str | None = None,
+    received_on: date | None = None,
+) -> PaymentCreate:
+    """A credit note applied to an invoice: Invoiced's zero-amount payment with one
+    ``credit_note`` entry naming both documents."""
+    return PaymentCreate(
+        key=key,
+        customer_id=customer_id,
+        amount=Decimal("0.00"),
+        applications=(Application("credit_note", invoice_id, amount, credit_note_id),),
+        currency=currency,
+        received_on=received_on,
+        method="other",
+    )
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The outcome of one write: the payment Invoiced returned, or the error for it."""
+
+    key: str
+    record: Payload | None = None
+    error: ApiError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def remote_id(self) -> str | None:
+        return str(self.record["id"]) if self.record and "id" in self.record else None
+
+
+class InvoicedWriter:
+    """Sends payments one request each, keyed, and finds payments that landed unseen."""
+
+    def __init__(self, client: InvoicedClient) -> None:
+        self.client = client
+        self.key_metadata = client.config.key_metadata
+
+    def create_payment(self, payment: PaymentCreate) -> Payload:
+        """Create one payment; raises ApiError. Safe to call again with the same ``key``."""
+        return self.client.post(
+            "/payments", payment.body(self.key_metadata), idempotency_key=payment.key
+        )
+
+    def write(self, payments: Sequence[PaymentCreate]) -> list[WriteResult]:
+        """Send each payment in order; one result per payment. Stops at an auth failure."""
+        keys = [p.key for p in payments]
+        if len(set(keys)) != len(keys):
+            raise ValueError("invoiced: each payment needs its own idempotency key")
+        results: list[WriteResult] = []
+        for payment in payments:
+            try:
+                results.append(WriteResult(payment.key, record=self.create_payment(payment)))
+            except AuthError:
+                raise
+            except ApiError as exc:
+                results.append(WriteResult(payment.key, error=exc))
+        return results
+
+    def landed(self, keys: Sequence[str]) -> dict[str, str]:
+        """Payments carrying one of ``keys`` in their metadata: key -> payment id.
+
+        For read-before-retry when a reply was lost: one filtered list call per key.
+        """
+        found: dict[str, str] = {}
+        for key in dict.fromkeys(keys):
+            params = {f"metadata[{self.key_metadata}]": key}
+            for rows in self.client.pages("/payments", params):
+                for row in rows:
+                    if (row.get("metadata") or {}).get(self.key_metadata) == key:
+                        found[key] = str(row.get("id"))
+        return found
+
+
+def _wire_id(value: str) -> int | str:
+    """Invoiced ids are integers; keep anything else as given so the API can name it."""
+    return int(value) if value.isdigit() else value
