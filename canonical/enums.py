@@ -69,3 +69,19 @@ class RunStatus(StrEnum):
 class FindingStatus(StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
+
+
+class CommandStatus(StrEnum):
+    """Where one outbox command stands.
+
+    ``sent`` means an attempt may have reached the system and its answer is not stored yet:
+    the next push finds out whether it landed before sending it again.
+    """
+
+    PENDING = "pending"
+    SENT = "sent"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"  # will be retried after its backoff
+    DEAD = "dead"  # out of attempts, or refused for good: a person must look
+    CONFLICT = "conflict"  # the record changed and the decision no longer holds
+    CANCELLED = "cancelled"

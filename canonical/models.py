@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from canonical.enums import (
     ApplicationStatus,
+    CommandStatus,
     CustomerStatus,
     DocumentStatus,
     FindingStatus,
@@ -393,3 +394,61 @@ class PayerAlias(SQLModel, table=True):
     customer_id: str = Field(max_length=32)
     learned_from: str | None = Field(default=None, max_length=32)  # the decision
     created_at: datetime = _ts()
+
+
+class OutboxCommand(SQLModel, table=True):
+    """One write to one external system, durable from the moment its decision is.
+
+    ``payload`` is canonical (canonical ids and minor units, no system's field names); the
+    system's wire form is built when the command is sent, from the refs known then.
+    ``idempotency_key`` is fixed at creation and sent with every attempt, in the way the
+    system supports (QBO ``requestid``, Intacct ``controlid``, Invoiced ``Idempotency-Key``,
+    Salesforce absolute values / external-id upsert). ``result`` keeps what the system
+    answered (remote ids, progress of a multi-step write).
+    """
+
+    __tablename__ = "outbox_command"
+    __table_args__ = (
+        UniqueConstraint("tenant", "idempotency_key", name="uq_outbox_key"),
+        Index("ix_outbox_due", "tenant", "system", "status"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
+    system: str = Field(max_length=32)
+    operation: str = Field(max_length=32)
+    decision_id: str | None = Field(default=None, index=True, max_length=32)
+    canonical_type: str = Field(max_length=16)
+    canonical_id: str = Field(max_length=32)
+    payload: dict[str, Any] = _json(dict)
+    idempotency_key: str = Field(max_length=64)
+    status: CommandStatus = Field(default=CommandStatus.PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    remote_id: str | None = Field(default=None, max_length=128)
+    result: dict[str, Any] = _json(dict)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = _ts()
+
+
+class WebhookEvent(SQLModel, table=True):
+    """A webhook delivery, stored once per (source, event id) after its signature checked.
+
+    A replayed delivery finds its row and does nothing. ``payload`` has secrets removed.
+    """
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (UniqueConstraint("tenant", "source", "event_id", name="uq_webhook_event"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
+    source: str = Field(max_length=32)  # stripe, adyen, gocardless, quickbooks, invoiced, ...
+    event_id: str = Field(max_length=255)
+    event_type: str = Field(default="", max_length=128)
+    status: str = Field(default="received", max_length=16)  # received|processed|ignored|failed
+    error: str | None = Field(default=None, sa_type=Text)
+    payload: dict[str, Any] = _json(dict)
+    received_at: datetime = _ts()
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
