@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table, bindparam, update
 from sqlmodel import Session
@@ -35,12 +35,29 @@ _ADJUSTMENT: Table = Adjustment.__table__  # type: ignore[attr-defined]
 _ALIAS: Table = PayerAlias.__table__  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class FlushedBatch:
+    """What one flush wrote: decisions, applications and deductions, as inserted rows."""
+
+    decisions: list[dict[str, Any]]
+    applications: list[dict[str, Any]]
+    adjustments: list[dict[str, Any]]
+
+
+class DecisionSink(Protocol):
+    """Called inside each flush's transaction (e.g. the outbox, which turns applied decisions
+    into writes to the other systems, durable with the decisions themselves)."""
+
+    def __call__(self, session: Session, batch: FlushedBatch) -> None: ...
+
+
 @dataclass
 class Writes:
     """Everything one batch of decisions changes, sent in :meth:`flush`."""
 
     tenant: str
     ruleset_version: str
+    sink: DecisionSink | None = None
     decisions: list[dict[str, Any]] = field(default_factory=list)
     applications: list[dict[str, Any]] = field(default_factory=list)
     adjustments: list[dict[str, Any]] = field(default_factory=list)
@@ -187,6 +204,8 @@ class Writes:
             session.execute(_ALIAS.insert(), self.aliases)
         _balances(session, Invoice.__table__, self.invoices.values(), now)  # type: ignore[attr-defined]
         _balances(session, CreditMemo.__table__, self.credits.values(), now)  # type: ignore[attr-defined]
+        if self.sink is not None and self.decisions:
+            self.sink(session, FlushedBatch(self.decisions, self.applications, self.adjustments))
         if self.remittances:
             table: Table = Remittance.__table__  # type: ignore[attr-defined]
             session.execute(

@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from canonical.models import Decision, Remittance
 from canonical.store import Store
-from reconciler.apply import Writes
+from reconciler.apply import DecisionSink, Writes
 from reconciler.book import Book, OpenItem
 from reconciler.cascade import AUTO, Outcome
 from reconciler.engine import incoming_from
@@ -29,6 +29,7 @@ def confirm(
     by: str,
     invoice_numbers: list[str] | None = None,
     tenant: str = "default",
+    sink: DecisionSink | None = None,
 ) -> Decision:
     """Apply a remittance to the given invoices (default: the top candidate) as ``by``."""
     if not by.strip():
@@ -82,7 +83,7 @@ def confirm(
                 "earlier_status": decision.status,
             },
         )
-        writes = Writes(tenant=tenant, ruleset_version=decision.ruleset_version)
+        writes = Writes(tenant=tenant, ruleset_version=decision.ruleset_version, sink=sink)
         new_id = writes.decide(
             source_kind="remittance",
             source_id=remittance.id,

@@ -23,7 +23,7 @@ from canonical.models import CreditMemo, Decision, Remittance
 from canonical.money import Money
 from canonical.store import Store
 from canonical.types import utcnow
-from reconciler.apply import Writes
+from reconciler.apply import DecisionSink, Writes
 from reconciler.book import Book, OpenItem, Scope
 from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Cascade, Incoming, Outcome
 from reconciler.references import rf_reference, text_tokens
@@ -119,8 +119,12 @@ def reconcile(
     tenant: str = "default",
     rules_path: Path | None = None,
     now: datetime | None = None,
+    sink: DecisionSink | None = None,
 ) -> ReconcileSummary:
-    """Decide every new remittance, then apply open credit memos per the policy."""
+    """Decide every new remittance, then apply open credit memos per the policy.
+
+    ``sink`` sees each batch of decisions inside its transaction (the outbox uses it).
+    """
     rules = load_rules(rules_path)
     summary = ReconcileSummary(ruleset_version=rules.version)
     with store.session() as session:
@@ -130,7 +134,7 @@ def reconcile(
             session, tenant, (now or utcnow()).date(), scope.amounts if scope else None
         )
     cascade = Cascade(book, rules)
-    writes = Writes(tenant=tenant, ruleset_version=rules.version)
+    writes = Writes(tenant=tenant, ruleset_version=rules.version, sink=sink)
     while True:
         with store.session() as session:
             rows = list(
@@ -148,7 +152,7 @@ def reconcile(
             for row in rows:
                 _decide_one(row, cascade, book, seen, summary, writes)
             writes.flush(session)
-    _apply_credit_memos(store, tenant, book, rules, summary)
+    _apply_credit_memos(store, tenant, book, rules, summary, sink)
     log.info("reconcile: %s", summary)
     return summary
 
@@ -286,11 +290,16 @@ def _recent_fingerprints(
 
 
 def _apply_credit_memos(
-    store: Store, tenant: str, book: Book, rules: RuleSet, summary: ReconcileSummary
+    store: Store,
+    tenant: str,
+    book: Book,
+    rules: RuleSet,
+    summary: ReconcileSummary,
+    sink: DecisionSink | None = None,
 ) -> None:
     """Open credit memos against open invoices of the same customer and currency."""
     policy = rules.credit_memo_policy
-    writes = Writes(tenant=tenant, ruleset_version=rules.version)
+    writes = Writes(tenant=tenant, ruleset_version=rules.version, sink=sink)
     with store.session() as session:
         decided = set(
             session.execute(
