@@ -14,6 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sync.engine import RunResult
+from sync.outbox.worker import PushSummary
 from sync.pull import PageCounts
 from sync.settings import ConfigError, Settings, load_settings
 
@@ -255,15 +256,9 @@ def reconcile(
     rules: Annotated[Path | None, typer.Option("--rules", help="A rules TOML file.")] = None,
 ) -> None:
     """Match remittances to invoices and apply credit memos."""
-    from reconciler import reconcile as run_reconcile
-
     runtime = _runtime(config)
     try:
-        summary = run_reconcile(
-            runtime.store,
-            tenant=runtime.settings.tenant,
-            rules_path=rules or runtime.settings.reconciler.rules_path,
-        )
+        summary = runtime.reconcile(rules)
     finally:
         runtime.close()
     console.print(summary)
@@ -289,6 +284,7 @@ def resolve(
             by=by,
             invoice_numbers=invoice,
             tenant=runtime.settings.tenant,
+            sink=runtime.planner,
         )
     except ConfirmError as exc:
         err.print(f"[red]{exc}[/red]")
@@ -296,6 +292,177 @@ def resolve(
     finally:
         runtime.close()
     console.print(f"applied by {decision.decided_by}: decision {decision.id}")
+
+
+def print_push(summary: PushSummary) -> None:
+    table = Table(title="push" + (" (dry run: nothing written)" if summary.dry_run else ""))
+    for column in (
+        "system",
+        "confirmed",
+        "landed unseen",
+        "failed",
+        "dead",
+        "conflicts",
+        "requests",
+    ):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    for result in summary.systems.values():
+        table.add_row(
+            result.system,
+            str(len(result.planned) if summary.dry_run else result.confirmed),
+            str(result.landed_unseen),
+            str(result.failed),
+            str(result.dead + (len(result.refused) if summary.dry_run else 0)),
+            str(result.conflicts),
+            str(result.requests),
+        )
+    console.print(table)
+    for result in summary.systems.values():
+        if result.error:
+            err.print(f"[red]{result.system}: {result.error}[/red]")
+
+
+@app.command()
+def push(
+    config: ConfigOption = None,
+    system: Annotated[
+        list[str] | None, typer.Option("--system", "-s", help="Only this system; repeatable.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the planned writes; change nothing.")
+    ] = False,
+) -> None:
+    """Send the outbox: every decided write, exactly once, to each system."""
+    from sync.outbox.control import render_plan
+
+    runtime = _runtime(config)
+    try:
+        summary = runtime.push(system, dry_run=dry_run)
+    except (KeyError, ConfigError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        runtime.close()
+    if dry_run:
+        for line in render_plan(summary):
+            console.print(line, markup=False, highlight=False)
+    print_push(summary)
+    raise typer.Exit(0 if summary.ok else 1)
+
+
+outbox_app = typer.Typer(help="Pending, failed and dead writes; retry or cancel them.")
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.callback(invoke_without_command=True)
+def outbox(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    system: Annotated[str | None, typer.Option("--system", "-s")] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="pending, sent, failed, dead, conflict (repeatable)."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
+) -> None:
+    """List the commands not yet confirmed, with their last error."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sync.outbox.control import OPEN, counts, listing
+
+    runtime = _runtime(config)
+    try:
+        rows = listing(
+            runtime.store,
+            runtime.settings.tenant,
+            statuses=status or OPEN,
+            system=system,
+            limit=limit,
+        )
+        totals = counts(runtime.store, runtime.settings.tenant)
+    finally:
+        runtime.close()
+    console.print(
+        "outbox: "
+        + (", ".join(f"{sys_} {st} {n}" for (sys_, st), n in sorted(totals.items())) or "empty")
+    )
+    table = Table()
+    for column in ("id", "system", "operation", "status", "attempts", "decision", "last error"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row.id,
+            row.system,
+            row.operation,
+            row.status,
+            str(row.attempts),
+            row.decision_id or "",
+            row.last_error or "",
+        )
+    if rows:
+        console.print(table)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    command_id: Annotated[str | None, typer.Argument(help="The command to retry.")] = None,
+    all_failed: Annotated[
+        bool, typer.Option("--all-failed", help="Every failed/dead one.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Make a failed, dead or conflicted command due again (same idempotency key)."""
+    from sync.outbox.control import OutboxError, retry
+
+    runtime = _runtime(config)
+    try:
+        n = retry(runtime.store, runtime.settings.tenant, command_id, all_failed=all_failed)
+    except OutboxError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    console.print(f"{n} command(s) will be sent by the next push")
+
+
+@outbox_app.command("cancel")
+def outbox_cancel(
+    command_id: Annotated[str, typer.Argument(help="The command never to send.")],
+    config: ConfigOption = None,
+) -> None:
+    """Never send a command that has not been confirmed."""
+    from sync.outbox.control import OutboxError, cancel
+
+    runtime = _runtime(config)
+    try:
+        cancel(runtime.store, runtime.settings.tenant, command_id)
+    except OutboxError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    console.print(f"command {command_id} cancelled")
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    system: Annotated[
+        list[str] | None, typer.Option("--system", "-s", help="Only this system; repeatable.")
+    ] = None,
+) -> None:
+    """Sync, then reconcile, then push: one pass of the whole pipeline."""
+    runtime = _runtime(config)
+    try:
+        results = run_with_progress(runtime, system, False)
+        print_runs(results)
+        console.print(runtime.reconcile())
+        summary = runtime.push(system)
+    finally:
+        runtime.close()
+    print_push(summary)
+    failed = any(r.error for r in results) or not summary.ok
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command()

@@ -8,9 +8,11 @@ several invoices at once, some pay part, some take a small deduction, some quote
 from __future__ import annotations
 
 import random
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from sqlalchemy import select
@@ -20,6 +22,10 @@ from canonical.enums import DocumentStatus
 from canonical.models import Customer, Invoice
 from canonical.store import Store
 from connectors.sandbox.bankfiles import InvoiceRef, Payment, write_camt054
+from sync.agreement import balance_agreement
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
 BANK_ACCOUNT = "DE89370400440532013000"
 PAYMENTS = 120
@@ -136,12 +142,14 @@ def sample_payments(store: Store, seed: int = 7, count: int = PAYMENTS) -> list[
     return payments
 
 
-def reconcile_sample_bank_file(store: Store, workdir: Path, console: Console) -> int:
-    """Write, ingest and reconcile a camt.054, write the HTML report; returns an exit code."""
-    from reconciler import reconcile
+def reconcile_sample_bank_file(runtime: Runtime, workdir: Path, console: Console) -> int:
+    """Write, ingest and reconcile a camt.054, push the decisions to every system, sync
+    again, and write the HTML report; returns an exit code."""
     from reconciler.report import build_report, write_report
+    from sync.cli import print_push, print_runs
     from sync.ingest import ingest_files
 
+    store = runtime.store
     bank_file = workdir / "bank-notification.camt054.xml"
     payments = sample_payments(store)
     write_camt054(
@@ -156,10 +164,22 @@ def reconcile_sample_bank_file(store: Store, workdir: Path, console: Console) ->
         f"ingested {bank_file.name}: {len(payments)} payments "
         f"({'; '.join(str(e) for e in ingested.errors) or 'no errors'})"
     )
-    summary = reconcile(store)
+    summary = runtime.reconcile()
+    console.print(f"reconciled: {summary}")
+    before = balance_agreement(store, runtime.settings.tenant)
+    pushed = runtime.push()
+    print_push(pushed)
+    # incremental filters are to the second (SOQL, Intacct): let the push's second pass, so
+    # the sync right after it sees every write instead of leaving the last ones to the next
+    time.sleep(1.1)
+    resynced = runtime.sync()
+    print_runs(resynced)
+    after = balance_agreement(store, runtime.settings.tenant)
+    console.print(f"balances before push: {before}")
+    console.print(f"balances after push:  {after}")
     report = build_report(store)
     path = write_report(report, "html", workdir / "report.html")
-    console.print(f"reconciled: {summary}")
     console.print(f"report: {path.resolve()}")
     console.print(f"match rate: {report['totals']['match_rate']}")
-    return 0
+    ok = pushed.ok and all(r.error is None for r in resynced)
+    return 0 if ok else 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -12,7 +14,12 @@ from connectors.base import Connector
 from connectors.http import RetryPolicy
 from connectors.registry import entry
 from sync.engine import Progress, RunResult, SyncEngine
+from sync.outbox.plan import OutboxPlanner
 from sync.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from reconciler.engine import ReconcileSummary
+    from sync.outbox.worker import CrashPoint, PushSummary
 from sync.tokens import StoredTokens
 
 
@@ -90,6 +97,54 @@ class Runtime:
                 )
             )
         return results
+
+    @property
+    def planner(self) -> OutboxPlanner:
+        """Turns applied decisions into outbox commands (for reconcile and resolve)."""
+        return OutboxPlanner(self.settings.tenant, self.settings.push_systems())
+
+    def reconcile(self, rules_path: Path | None = None) -> ReconcileSummary:
+        """Reconcile new remittances and credit memos; their writes go to the outbox."""
+        from reconciler import reconcile
+
+        return reconcile(
+            self.store,
+            tenant=self.settings.tenant,
+            rules_path=rules_path or self.settings.reconciler.rules_path,
+            sink=self.planner,
+        )
+
+    def push(
+        self,
+        systems: list[str] | None = None,
+        *,
+        dry_run: bool = False,
+        crash: CrashPoint | None = None,
+    ) -> PushSummary:
+        """Send the outbox's due commands to the given systems (default: every push system)."""
+        from sync.outbox.registry import adapter_for
+        from sync.outbox.worker import SystemPush, push
+
+        targets = systems or self.settings.push_systems()
+        adapters = {}
+        missing: dict[str, str] = {}
+        for system in targets:
+            try:
+                adapters[system] = adapter_for(system, self.connector(system))
+            except KeyError as exc:
+                missing[system] = str(exc.args[0])
+        summary = push(
+            self.store,
+            adapters,
+            tenant=self.settings.tenant,
+            settings=self.settings.push,
+            dry_run=dry_run,
+            crash=crash,
+            api_calls=lambda system: self.connector(system).api_calls,
+        )
+        for system, reason in missing.items():
+            summary.systems[system] = SystemPush(system, error=reason)
+        return summary
 
     def close(self) -> None:
         for connector in self._connectors.values():

@@ -34,6 +34,20 @@ class SyncSettings(_Section):
     page_size: int | None = Field(default=None, ge=1, description="override every page size")
 
 
+class PushSettings(_Section):
+    """How the outbox sends: where, how often it retries, and how hard."""
+
+    systems: list[str] | None = Field(
+        default=None, description="systems to write to (default: every configured system)"
+    )
+    max_attempts: int = Field(default=6, ge=1, description="then a command is dead")
+    backoff_seconds: float = Field(
+        default=60.0, ge=0, description="first retry delay; doubles each attempt"
+    )
+    backoff_max_seconds: float = Field(default=6 * 3600, ge=0)
+    chunk: int = Field(default=1000, ge=1, description="commands read per round")
+
+
 class SystemOfRecord(_Section):
     """Which system wins, per object and optionally per field (``invoice.balance``)."""
 
@@ -76,6 +90,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     system_of_record: SystemOfRecord = Field(default_factory=SystemOfRecord)
     reconciler: ReconcilerSettings = Field(default_factory=ReconcilerSettings)
+    push: PushSettings = Field(default_factory=PushSettings)
     # per-system connection settings; each is the connector's own config model (dicts here,
     # validated by the connector registry so a wrong key names its system)
     quickbooks: dict[str, Any] | None = None
@@ -97,6 +112,13 @@ class Settings(BaseSettings):
     def system_config(self, system: str) -> dict[str, Any] | None:
         value: dict[str, Any] | None = getattr(self, system)
         return value
+
+    def push_systems(self) -> list[str]:
+        """Systems the outbox writes to, in sync order."""
+        configured = self.configured_systems()
+        if self.push.systems is None:
+            return configured
+        return [s for s in configured if s in self.push.systems]
 
     def configured_systems(self) -> list[str]:
         """Configured systems in sync order: systems that carry links to others come after

@@ -67,6 +67,7 @@ class InvoicedSandbox(SandboxServer):
         self.ledger = InvoicedLedger(self.world, self.now)
         self.replies: dict[str, tuple[str, int, str]] = {}  # key -> (print, status, body)
         self.payments_created = 0
+        self.credit_notes_created = 0
         self._orders: dict[tuple[str, str, bool], tuple[int, list[Payload]]] = {}
 
     # what arsync is given ------------------------------------------------------------------
@@ -83,6 +84,7 @@ class InvoicedSandbox(SandboxServer):
             self.route(path, self._lister(stream))
             self.route(f"{path}/<int:remote_id>", self._getter(stream))
         self.route("/payments", self.create_payment, ("POST",))
+        self.route("/credit_notes", self.create_credit_note, ("POST",))
         self.route("/events", self.list_events)
         self.route("/events/<int:remote_id>", self.get_event)
 
@@ -232,8 +234,18 @@ class InvoicedSandbox(SandboxServer):
         return self.json(found)
 
     def create_payment(self, request: Request) -> Response:
-        """POST /payments, once per ``Idempotency-Key``: a repeat with the same body gets the
-        first reply and writes nothing; the same key with another body is refused."""
+        """POST /payments, once per ``Idempotency-Key``."""
+        return self._create_once(request, self.ledger.create_payment, "payments_created")
+
+    def create_credit_note(self, request: Request) -> Response:
+        """POST /credit_notes (issued against an invoice), once per ``Idempotency-Key``."""
+        return self._create_once(request, self.ledger.create_credit_note, "credit_notes_created")
+
+    def _create_once(
+        self, request: Request, create: Callable[[Any], Payload], counter: str
+    ) -> Response:
+        """A create, once per ``Idempotency-Key``: a repeat with the same body gets the first
+        reply and writes nothing; the same key with another body is refused."""
         denied = self._denied(request)
         if denied is not None:
             return denied
@@ -254,15 +266,15 @@ class InvoicedSandbox(SandboxServer):
                 replay.headers["Idempotent-Replayed"] = "true"
                 return replay
             try:
-                payment = self.ledger.create_payment(loads(raw))
+                created = create(loads(raw))
             except ValueError:
                 response = self.error(400, "invalid_request", "the body is not JSON")
             except Rejected as exc:
                 response = self.error(exc.status, "invalid_request", exc.message, exc.param)
             else:
-                response = self.json(payment, 201)
+                response = self.json(created, 201)
                 self.writes += 1
-                self.payments_created += 1
+                setattr(self, counter, getattr(self, counter) + 1)
             if key:
                 self.replies[key] = (printed, response.status_code, response.get_data(as_text=True))
             dropped = response.status_code == 201 and self.take_dropped_reply()
@@ -270,7 +282,7 @@ class InvoicedSandbox(SandboxServer):
             connection = request.environ.get("werkzeug.socket")
             if connection is not None:
                 connection.shutdown(socket.SHUT_RDWR)
-            raise ConnectionAbortedError("reply dropped after the payment was recorded (injected)")
+            raise ConnectionAbortedError("reply dropped after the write was recorded (injected)")
         return response
 
     # data changes the tests make ------------------------------------------------------------

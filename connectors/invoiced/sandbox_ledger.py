@@ -553,3 +553,65 @@ class InvoicedLedger:
         self.records["payments"][payment["id"]] = payment
         self.emit("payment.created", payment)
         return payment
+
+    # POST /credit_notes -----------------------------------------------------------------------
+    def create_credit_note(self, body: Any) -> Payload:
+        """Issue a credit note against an invoice: it pays the invoice's balance first, the
+        rest stays on the note. :class:`Rejected`, with nothing changed, if invalid."""
+        if not isinstance(body, dict):
+            raise Rejected("the request body must be a JSON object")
+        customer_id = _id(body.get("customer"), "customer")
+        if customer_id not in self.records["customers"]:
+            raise Rejected(f"No such customer: {customer_id}", "customer", 404)
+        invoice = self.records["invoices"].get(_id(body.get("invoice"), "invoice"))
+        if invoice is None:
+            raise Rejected(f"No such invoice: {body.get('invoice')}", "invoice")
+        if invoice["customer"] != customer_id:
+            raise Rejected(f"{invoice['number']} belongs to another customer", "invoice")
+        if invoice["voided"]:
+            raise Rejected(f"{invoice['number']} is voided", "invoice")
+        items = body.get("items")
+        if not isinstance(items, list) or not items:
+            raise Rejected("items must be a non-empty list", "items")
+        total = ZERO
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise Rejected(f"items[{index}] must be an object", f"items[{index}]")
+            cost = _amount(item.get("unit_cost"), f"items[{index}][unit_cost]", positive=True)
+            quantity = item.get("quantity", 1)
+            if not isinstance(quantity, int) or quantity < 1:
+                raise Rejected("quantity must be a positive integer", f"items[{index}][quantity]")
+            total += cost * quantity
+        currency = str(body.get("currency") or invoice["currency"]).lower()
+        if currency != invoice["currency"]:
+            raise Rejected(f"{invoice['number']} is in {invoice['currency']}", "currency")
+        now = self.stamp()
+        applied = min(total, invoice["balance"])
+        note = self._settle_note(
+            {
+                "id": next(self._ids["credit_memos"]),
+                "object": "credit_note",
+                "customer": customer_id,
+                "invoice": invoice["id"],
+                "name": str(body.get("name") or "Credit Note"),
+                "number": f"CN-{next(self._memo_numbers)}",
+                "currency": currency,
+                "date": _id(body["date"], "date") if body.get("date") is not None else now,
+                "purchase_order": None,
+                "draft": False,
+                "items": [dict(item) for item in items],
+                "subtotal": total,
+                "total": total,
+                "balance": total - applied,
+                "voided": False,
+                "notes": body.get("notes"),
+                "metadata": dict(body.get("metadata") or {}),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        self.records["credit_memos"][note["id"]] = note
+        if applied:
+            self._move("invoices", invoice["id"], -applied)
+        self.emit("credit_note.created", note)
+        return note

@@ -112,6 +112,39 @@ def credit_note_application(
 
 
 @dataclass(frozen=True)
+class CreditNoteCreate:
+    """A credit note issued against an invoice (a deduction or write-off): Invoiced applies
+    it to the invoice's balance first."""
+
+    key: str
+    customer_id: str
+    invoice_id: str
+    amount: Decimal
+    reason: str
+    currency: str | None = None
+    issued_on: date | None = None
+
+    def body(self, key_metadata: str) -> Payload:
+        if self.amount <= 0:
+            raise ValueError(f"invoiced: credit note {self.key} must be > 0")
+        body: Payload = {
+            "customer": _wire_id(self.customer_id),
+            "invoice": _wire_id(self.invoice_id),
+            "name": "Deduction",
+            "items": [
+                {"name": self.reason[:255], "quantity": 1, "unit_cost": self.amount.quantize(CENT)}
+            ],
+            "metadata": {key_metadata: self.key},
+        }
+        if self.currency:
+            body["currency"] = self.currency.lower()
+        if self.issued_on:
+            day = self.issued_on
+            body["date"] = int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp())
+        return body
+
+
+@dataclass(frozen=True)
 class WriteResult:
     """The outcome of one write: the payment Invoiced returned, or the error for it."""
 
@@ -139,6 +172,12 @@ class InvoicedWriter:
         """Create one payment; raises ApiError. Safe to call again with the same ``key``."""
         return self.client.post(
             "/payments", payment.body(self.key_metadata), idempotency_key=payment.key
+        )
+
+    def create_credit_note(self, note: CreditNoteCreate) -> Payload:
+        """Issue one credit note against its invoice; safe to call again with the same key."""
+        return self.client.post(
+            "/credit_notes", note.body(self.key_metadata), idempotency_key=note.key
         )
 
     def write(self, payments: Sequence[PaymentCreate]) -> list[WriteResult]:

@@ -63,6 +63,9 @@ ZERO = Decimal("0.00")
 MALFORMED_AMOUNT = "1O0.00"  # a letter O: not a number
 
 
+WRITE_OFF_ITEM_ID = "21"  # the sandbox company's "Deductions / write-offs" service item
+
+
 def render_time(moment: datetime) -> str:
     return moment.astimezone(COMPANY_TZ).isoformat(timespec="seconds")
 
@@ -145,6 +148,7 @@ class QuickBooksSandbox(SandboxServer):
             per_second=0,
             cdc_window_days=self.cdc_window_days,
             cdc_max_objects=self.cdc_max_objects,
+            write_off_item_id=WRITE_OFF_ITEM_ID,
         )
 
     def initial_tokens(self) -> dict[str, str]:

@@ -270,18 +270,22 @@ class QuickBooksWriter:
         return results
 
     def landed(self, keys: Sequence[str], since: datetime) -> dict[str, str]:
-        """Payments created since ``since`` carrying one of ``keys``: key -> Payment Id.
+        """Payments and credit memos created since ``since`` carrying one of ``keys`` in their
+        ``PrivateNote``: key -> Id.
 
         For read-before-retry when a batch's reply was lost and its items are regrouped.
         """
         wanted = set(keys)
         found: dict[str, str] = {}
         condition = (f"MetaData.CreateTime >= '{qbo_timestamp(since)}'",)
-        for rows in self.client.query_pages("Payment", None, condition):
-            for row in rows:
-                note = row.get("PrivateNote")
-                if isinstance(note, str) and note.startswith(KEY_TAG):
-                    key = note[len(KEY_TAG) :].split(" ", 1)[0]
-                    if key in wanted:
-                        found[key] = str(row.get("Id"))
+        for entity in ("Payment", "CreditMemo"):
+            for rows in self.client.query_pages(entity, None, condition):
+                for row in rows:
+                    note = row.get("PrivateNote")
+                    if isinstance(note, str) and note.startswith(KEY_TAG):
+                        key = note[len(KEY_TAG) :].split(" ", 1)[0]
+                        if key in wanted:
+                            found[key] = str(row.get("Id"))
+            if wanted <= found.keys():
+                break
         return found

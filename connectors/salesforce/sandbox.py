@@ -336,6 +336,11 @@ class SalesforceSandbox(SandboxServer):
                 )
 
     # configuration for the connector -------------------------------------------------
+    def now(self) -> datetime:
+        """Salesforce keeps timestamps to the millisecond (as its wire form shows them)."""
+        moment = super().now()
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
     def config(self) -> SalesforceConfig:
         """A connector config pointing at this sandbox with its valid credentials."""
         values: dict[str, Any] = {

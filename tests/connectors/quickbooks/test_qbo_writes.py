@@ -277,6 +277,7 @@ def test_write_off_creates_a_credit_memo_and_applies_it_once(sandbox: QuickBooks
 def test_write_off_without_a_configured_item_names_the_setting(
     connector: QuickBooksConnector,
 ) -> None:
+    connector.config = connector.config.model_copy(update={"write_off_item_id": None})
     with pytest.raises(ValueError, match=r"quickbooks\.write_off_item_id"):
         connector.write_off("wo-2", "1", "2", Decimal("1.00"))
 

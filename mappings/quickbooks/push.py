@@ -1,0 +1,165 @@
+"""Outbox commands as QuickBooks Online writes.
+
+* ``apply_cash``: a Payment whose lines link the invoices (``LinkedTxn`` type Invoice); cash
+  not applied stays on it as ``UnappliedAmt``.
+* ``apply_credit``: a zero-total Payment linking the invoices and the credit memo.
+* ``write_off``: a CreditMemo on the configured write-off item, then a zero-total Payment
+  applying it to the invoice (two steps, each with its own key).
+
+Everything goes through ``/batch`` (30 items per request, ``requestid`` per request), and
+each write carries its key in ``PrivateNote`` for read-before-retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from connectors.quickbooks.connector import QuickBooksConnector
+from connectors.quickbooks.writes import (
+    BATCH_LIMIT,
+    CreditMemoCreate,
+    PaymentCreate,
+    PaymentLine,
+    credit_memo_application,
+)
+from sync.outbox.adapter import Command, PushAdapter, Step, StepResult, Unwritable
+from sync.outbox.refs import RefIndex
+
+
+class QuickBooksPush(PushAdapter):
+    system = "quickbooks"
+    batch_size = BATCH_LIMIT
+    connector: QuickBooksConnector
+
+    def step(self, command: Command, refs: RefIndex, session: Session) -> Step:
+        customer = self.customer(refs, command).remote_id
+        p = command.payload
+        currency = str(p["currency"])
+        diff: list[str] = []
+        if command.operation == "apply_cash":
+            lines = tuple(
+                PaymentLine(
+                    "Invoice",
+                    self.invoice(
+                        refs, command, line["invoice_id"], line["amount_minor"], diff
+                    ).remote_id,
+                    command.money(line["amount_minor"]),
+                )
+                for line in p["lines"]
+            )
+            payer = f" from {p['payer']}" if p.get("payer") else ""
+            payment = PaymentCreate(
+                key=command.key,
+                customer_id=customer,
+                total=command.money(p["amount_minor"]),
+                lines=lines,
+                currency=currency,
+                txn_date=command.on,
+                reference=p.get("reference"),
+                memo=f"remittance{payer}",
+            )
+            diff.insert(0, f"new Payment {payment.total} {currency} for customer {customer}")
+            return Step(command, command.key, payment, diff=diff, creates=("payment", "Payment"))
+        if command.operation == "apply_credit":
+            total = sum(int(line["amount_minor"]) for line in p["lines"])
+            memo = self.credit(refs, command, p["credit_memo_id"], total, diff)
+            invoice_lines = [
+                PaymentLine(
+                    "Invoice",
+                    self.invoice(
+                        refs, command, line["invoice_id"], line["amount_minor"], diff
+                    ).remote_id,
+                    command.money(line["amount_minor"]),
+                )
+                for line in p["lines"]
+            ]
+            payment = PaymentCreate(
+                key=command.key,
+                customer_id=customer,
+                total=command.money(0),
+                lines=(
+                    *invoice_lines,
+                    PaymentLine("CreditMemo", memo.remote_id, command.money(total)),
+                ),
+                currency=currency,
+                txn_date=command.on,
+            )
+            diff.insert(0, "new zero-total Payment applying the credit memo")
+            return Step(command, command.key, payment, diff=diff, creates=("payment", "Payment"))
+        if command.operation == "write_off":
+            return self._write_off(command, refs, customer, diff)
+        raise Unwritable(f"quickbooks cannot {command.operation}")
+
+    def _write_off(self, command: Command, refs: RefIndex, customer: str, diff: list[str]) -> Step:
+        p = command.payload
+        amount = command.money(p["amount_minor"])
+        invoice = self.invoice(refs, command, p["invoice_id"], p["amount_minor"], diff)
+        memo_key = f"{command.key}:m"
+        if command.step_index == 0:
+            item = self.connector.config.write_off_item_id
+            if not item:
+                raise Unwritable("quickbooks.write_off_item_id is not set: nowhere to write off")
+            write = CreditMemoCreate(
+                memo_key,
+                customer,
+                amount,
+                item,
+                str(p["currency"]),
+                command.on,
+                f"Deduction {p.get('reason') or ''}".strip(),
+            )
+            diff.insert(0, f"new CreditMemo {amount} ({p.get('reason')}) on item {item}")
+            return Step(
+                command,
+                memo_key,
+                write,
+                final=False,
+                diff=diff,
+                creates=("credit_memo", "CreditMemo"),
+            )
+        memo_id = (command.result.get("remote_ids") or {}).get(memo_key)
+        if not memo_id:
+            raise Unwritable(f"write-off credit memo of {command.key} was not recorded")
+        apply_key = f"{command.key}:a"
+        application = credit_memo_application(
+            apply_key,
+            customer,
+            invoice.remote_id,
+            str(memo_id),
+            amount,
+            currency=str(p["currency"]),
+            txn_date=command.on,
+        )
+        diff.insert(0, f"new zero-total Payment applying CreditMemo {memo_id}")
+        return Step(command, apply_key, application, diff=diff, creates=("payment", "Payment"))
+
+    def send(self, steps: Sequence[Step]) -> list[StepResult]:
+        results = self.connector.write([s.write for s in steps])
+        return [
+            StepResult(step, remote_id=r.remote_id, error=r.error)
+            for step, r in zip(steps, results, strict=True)
+        ]
+
+    def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
+        return self.connector.landed([s.key for s in steps], since)
+
+    def refresh(self, command: Command, refs: RefIndex) -> None:
+        """Re-read the invoices: their balance now is what the decision is checked against."""
+        ids = [line["invoice_id"] for line in command.payload.get("lines") or ()]
+        if command.payload.get("invoice_id"):
+            ids.append(command.payload["invoice_id"])
+        for invoice_id in ids:
+            ref = refs.get("invoice", invoice_id)
+            if ref is None:
+                continue
+            current = self.connector.read("Invoice", ref.remote_id)
+            balance = current.get("Balance")
+            if balance is not None:
+                ref.values["balance_minor"] = str(command.money_minor(balance))
+            ref.version = str(current.get("SyncToken", ref.version))
+
+
+ADAPTER = QuickBooksPush

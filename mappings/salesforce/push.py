@@ -1,0 +1,170 @@
+"""Outbox commands as Salesforce writes: state the CRM shows, not transactions.
+
+* ``invoice_state``: the invoice's status, balance and paid date (fields per the schema).
+* ``account_summary``: the Account's AR summary — open balance, overdue balance, oldest
+  overdue days, aging bucket, credit hold.
+
+Values are computed from the canonical store when sent, so they are absolute: a resend after
+a lost reply writes the same values again, and several commands for one record in a push
+become one record in the request. sObject Collections, 200 records per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from canonical.enums import ApplicationStatus, DocumentStatus
+from canonical.models import Application, Customer, Invoice
+from canonical.money import Money
+from canonical.types import utcnow
+from connectors.errors import ERROR_CLASSES, ErrorKind
+from connectors.salesforce.connector import SalesforceConnector
+from connectors.salesforce.writes import AccountSummary, InvoiceStatus, WriteResult
+from sync.outbox.adapter import Command, PushAdapter, Step, StepResult, Unwritable
+from sync.outbox.refs import RefIndex
+
+BUCKETS = ((0, "current"), (30, "1-30"), (60, "31-60"), (90, "61-90"))
+
+
+def aging_bucket(days_overdue: int) -> str:
+    """The aging bucket of the oldest overdue invoice."""
+    for limit, name in BUCKETS:
+        if days_overdue <= limit:
+            return name
+    return "90+"
+
+
+@dataclass(frozen=True)
+class _Record:
+    kind: str  # invoice | account
+    update: InvoiceStatus | AccountSummary
+
+
+class SalesforcePush(PushAdapter):
+    system = "salesforce"
+    connector: SalesforceConnector
+
+    @property
+    def batch_size(self) -> int:  # type: ignore[override]
+        return int(self.connector.config.write_batch_size)
+
+    def step(self, command: Command, refs: RefIndex, session: Session) -> Step:
+        if command.operation == "invoice_state":
+            return self._invoice(command, refs, session)
+        if command.operation == "account_summary":
+            return self._account(command, refs, session)
+        raise Unwritable(f"salesforce cannot {command.operation}")
+
+    def _invoice(self, command: Command, refs: RefIndex, session: Session) -> Step:
+        invoice_id = str(command.payload["invoice_id"])
+        ref = refs.live("invoice", invoice_id, f"invoice {invoice_id}")
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is None:
+            raise Unwritable(f"invoice {invoice_id} is not in the store")
+        if invoice.status in (DocumentStatus.VOID, DocumentStatus.DELETED):
+            raise Unwritable(f"invoice {invoice.number} is {invoice.status}", conflict=True)
+        paid = invoice.balance_minor == 0
+        paid_on: date | None = None
+        if paid:
+            paid_on = session.execute(
+                select(func.max(col(Application.applied_on))).where(
+                    col(Application.invoice_id) == invoice_id,
+                    col(Application.status) == ApplicationStatus.APPLIED,
+                )
+            ).scalar_one_or_none()
+        balance = invoice.balance
+        update = InvoiceStatus(
+            record_id=ref.remote_id,
+            status=DocumentStatus.PAID.value if paid else DocumentStatus.OPEN.value,
+            balance=balance.amount,
+            paid_date=paid_on,
+        )
+        was = ref.balance_minor
+        before = (
+            f"{Money.from_minor(was, invoice.currency).amount}" if was is not None else "unknown"
+        )
+        diff = [
+            f"invoice {invoice.number} ({ref.remote_id}): status "
+            f"{ref.values.get('status') or 'unknown'} -> {update.status}, balance {before} -> "
+            f"{balance.amount}" + (f", paid date -> {paid_on}" if paid_on else "")
+        ]
+        return Step(command, command.key, _Record("invoice", update), diff=diff)
+
+    def _account(self, command: Command, refs: RefIndex, session: Session) -> Step:
+        customer_id = str(command.payload["customer_id"])
+        ref = refs.live("customer", customer_id, f"customer {customer_id}")
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise Unwritable(f"customer {customer_id} is not in the store")
+        today = utcnow().date()
+        rows = session.execute(
+            select(col(Invoice.balance_minor), col(Invoice.due_date), col(Invoice.currency)).where(
+                col(Invoice.customer_id) == customer_id,
+                col(Invoice.status) == DocumentStatus.OPEN,
+                col(Invoice.balance_minor) > 0,
+            )
+        ).all()
+        currency = str(command.payload.get("currency") or (rows[0][2] if rows else "USD"))
+        open_minor = sum(r[0] for r in rows if r[2] == currency)
+        overdue = [
+            (r[0], (today - r[1]).days) for r in rows if r[2] == currency and r[1] and r[1] < today
+        ]
+        oldest = max((days for _, days in overdue), default=0)
+        update = AccountSummary(
+            record_id=ref.remote_id,
+            open_balance=Money.from_minor(open_minor, currency).amount,
+            overdue_balance=Money.from_minor(sum(m for m, _ in overdue), currency).amount,
+            oldest_overdue_days=oldest,
+            aging_bucket=aging_bucket(oldest),
+            credit_hold=bool(customer.credit_hold),
+        )
+        diff = [
+            f"account {customer.name} ({ref.remote_id}): open {update.open_balance}, overdue "
+            f"{update.overdue_balance}, oldest overdue {oldest} days ({update.aging_bucket})"
+        ]
+        return Step(command, command.key, _Record("account", update), diff=diff)
+
+    def send(self, steps: Sequence[Step]) -> list[StepResult]:
+        answers: dict[tuple[str, str], WriteResult] = {}
+        for kind in ("invoice", "account"):
+            latest: dict[str, Any] = {}
+            for step in steps:
+                record: _Record = step.write
+                if record.kind == kind:
+                    latest[record.update.record_id] = record.update
+            if not latest:
+                continue
+            updates = list(latest.values())
+            if kind == "invoice":
+                results = self.connector.write_invoice_statuses(updates)
+            else:
+                results = self.connector.write_account_summaries(updates)
+            for update, result in zip(updates, results, strict=True):
+                answers[(kind, update.record_id)] = result
+        out: list[StepResult] = []
+        for step in steps:
+            record = step.write
+            result = answers[(record.kind, record.update.record_id)]
+            if result.success:
+                out.append(StepResult(step, remote_id=result.record_id))
+                continue
+            kind_of_error = result.kind or ErrorKind.DATA
+            message = f"{record.kind} {record.update.record_id}: {result.code}: {result.message}"
+            out.append(
+                StepResult(
+                    step,
+                    error=ERROR_CLASSES[kind_of_error](
+                        "salesforce", message, kind=kind_of_error, code=result.code
+                    ),
+                )
+            )
+        return out
+
+
+ADAPTER = SalesforcePush

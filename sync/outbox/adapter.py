@@ -1,0 +1,170 @@
+"""What the outbox worker asks of each system: turn a canonical command into the system's
+write, send writes in batches, find writes whose reply was lost.
+
+A command may need several steps (a write-off: create the credit memo, then apply it). Each
+step has its own idempotency key derived from the command's, and the worker records each
+step's result before the next, so a crash between steps never repeats the first.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session
+
+from canonical.money import Money
+from connectors.base import Connector
+from connectors.errors import ApiError
+from sync.outbox.errors import Unwritable
+from sync.outbox.refs import RefIndex, RemoteRef
+
+__all__ = ["Command", "PushAdapter", "Step", "StepResult", "Unwritable"]
+
+
+@dataclass
+class Command:
+    """The worker's view of one outbox row."""
+
+    id: str
+    system: str
+    operation: str
+    key: str
+    canonical_type: str
+    canonical_id: str
+    payload: dict[str, Any]
+    result: dict[str, Any]
+    attempts: int
+    status: str
+    sent_at: datetime | None = None
+    decision_id: str | None = None
+
+    @property
+    def step_index(self) -> int:
+        return int(self.result.get("step", 0))
+
+    def money(self, minor: int) -> Decimal:
+        """Minor units of the command's currency as a Decimal amount."""
+        return Money.from_minor(int(minor), str(self.payload["currency"])).amount
+
+    def money_minor(self, amount: Any) -> int:
+        """An amount a system returned (Decimal or text) in the command's minor units."""
+        return Money(amount, str(self.payload["currency"])).minor
+
+    @property
+    def on(self) -> date | None:
+        raw = self.payload.get("on")
+        return date.fromisoformat(raw) if raw else None
+
+
+@dataclass
+class Step:
+    """One write to send for a command (the whole command, or one step of it)."""
+
+    command: Command
+    key: str
+    write: Any
+    final: bool = True
+    diff: list[str] = field(default_factory=list)  # what changes, from what to what
+    # what the write creates, when it creates a record: (canonical type, the system's object
+    # type as its pull stream names it), so the next pull links it instead of importing it
+    creates: tuple[str, str] | None = None
+
+
+@dataclass
+class StepResult:
+    step: Step
+    remote_id: str | None = None
+    error: ApiError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class PushAdapter(ABC):
+    """One system's side of the outbox. Subclasses live in ``mappings/<system>/push.py``."""
+
+    system: str = ""
+    batch_size: int = 1  # writes per request the system allows
+
+    def __init__(self, connector: Connector, options: dict[str, Any] | None = None) -> None:
+        self.connector = connector
+        self.options = options or {}
+
+    @abstractmethod
+    def step(self, command: Command, refs: RefIndex, session: Session) -> Step:
+        """The next write of ``command``; raises :class:`Unwritable` when it cannot be."""
+
+    @abstractmethod
+    def send(self, steps: Sequence[Step]) -> list[StepResult]:
+        """Send the steps (batched as the system allows); one result per step, in order.
+        An auth failure is raised; any other failure is that step's result."""
+
+    def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
+        """Step key -> remote id of the steps that already reached the system (their reply
+        was lost). Systems whose writes are absolute values need not look: resending is
+        harmless there."""
+        return {}
+
+    def refresh(self, command: Command, refs: RefIndex) -> None:
+        """Re-read the records ``command`` touches so the next :meth:`step` validates against
+        the system's current state (after a stale-version conflict). Default: nothing."""
+        return None
+
+    # shared checks --------------------------------------------------------------------------
+    def customer(self, refs: RefIndex, command: Command) -> RemoteRef:
+        cid = str(command.payload["customer_id"])
+        return refs.live("customer", cid, f"customer {cid}")
+
+    def invoice(
+        self, refs: RefIndex, command: Command, invoice_id: str, amount_minor: int, diff: list[str]
+    ) -> RemoteRef:
+        """The invoice's remote record, checked to still owe at least ``amount_minor`` as the
+        system last showed it; the balance change is added to ``diff``."""
+        ref = refs.live("invoice", invoice_id, f"invoice {invoice_id}")
+        name = _label("invoice", ref)
+        status = str(ref.values.get("status") or "")
+        if status in ("void", "deleted"):
+            raise Unwritable(f"{name} is {status} in {self.system}", conflict=True)
+        balance = ref.balance_minor
+        if balance is not None and balance < amount_minor:
+            raise Unwritable(
+                f"{name} owes {command.money(balance)} in {self.system}, the decision applies "
+                f"{command.money(amount_minor)}: paid or changed there since",
+                conflict=True,
+            )
+        if balance is not None:
+            diff.append(
+                f"{name}: balance {command.money(balance)} -> "
+                f"{command.money(balance - amount_minor)}"
+            )
+        return ref
+
+    def credit(
+        self, refs: RefIndex, command: Command, memo_id: str, amount_minor: int, diff: list[str]
+    ) -> RemoteRef:
+        ref = refs.live("credit_memo", memo_id, f"credit memo {memo_id}")
+        name = _label("credit memo", ref)
+        balance = ref.balance_minor
+        if balance is not None and balance < amount_minor:
+            raise Unwritable(
+                f"{name} has {command.money(balance)} left in {self.system}, the decision "
+                f"applies {command.money(amount_minor)}",
+                conflict=True,
+            )
+        if balance is not None:
+            diff.append(
+                f"{name}: credit left {command.money(balance)} -> "
+                f"{command.money(balance - amount_minor)}"
+            )
+        return ref
+
+
+def _label(kind: str, ref: RemoteRef) -> str:
+    number = ref.values.get("number")
+    return f"{kind} {number} ({ref.remote_id})" if number else f"{kind} {ref.remote_id}"

@@ -1,0 +1,158 @@
+"""Looking at and steering the outbox: list, retry, cancel, and the dry-run's diff."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlmodel import col
+
+from canonical.enums import CommandStatus
+from canonical.models import OutboxCommand
+from canonical.store import Store
+from canonical.types import utcnow
+from sync.outbox.worker import PushSummary
+
+OPEN = (
+    CommandStatus.PENDING,
+    CommandStatus.SENT,
+    CommandStatus.FAILED,
+    CommandStatus.DEAD,
+    CommandStatus.CONFLICT,
+)
+RETRYABLE = (CommandStatus.FAILED, CommandStatus.DEAD, CommandStatus.CONFLICT)
+CANCELLABLE = (
+    CommandStatus.PENDING,
+    CommandStatus.FAILED,
+    CommandStatus.DEAD,
+    CommandStatus.CONFLICT,
+)
+
+
+class OutboxError(ValueError):
+    """A retry or cancel that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class CommandRow:
+    id: str
+    system: str
+    operation: str
+    status: str
+    attempts: int
+    decision_id: str | None
+    last_error: str | None
+    created_at: str
+
+
+def counts(store: Store, tenant: str) -> dict[tuple[str, str], int]:
+    """(system, status) -> commands."""
+    with store.session() as session:
+        rows = session.execute(
+            select(col(OutboxCommand.system), col(OutboxCommand.status), func.count())
+            .where(col(OutboxCommand.tenant) == tenant)
+            .group_by(col(OutboxCommand.system), col(OutboxCommand.status))
+        ).all()
+    return {(system, str(status)): n for system, status, n in rows}
+
+
+def listing(
+    store: Store,
+    tenant: str,
+    *,
+    statuses: Sequence[str] = OPEN,
+    system: str | None = None,
+    limit: int = 200,
+) -> list[CommandRow]:
+    """Commands in the given states, oldest first."""
+    with store.session() as session:
+        query = select(OutboxCommand).where(
+            col(OutboxCommand.tenant) == tenant, col(OutboxCommand.status).in_(statuses)
+        )
+        if system:
+            query = query.where(col(OutboxCommand.system) == system)
+        rows = session.execute(query.order_by(col(OutboxCommand.created_at)).limit(limit))
+        return [
+            CommandRow(
+                r.id,
+                r.system,
+                r.operation,
+                str(r.status),
+                r.attempts,
+                r.decision_id,
+                r.last_error,
+                r.created_at.isoformat(timespec="seconds"),
+            )
+            for r in rows.scalars()
+        ]
+
+
+def retry(
+    store: Store, tenant: str, command_id: str | None = None, *, all_failed: bool = False
+) -> int:
+    """Make failed, dead or conflicted commands due now (their key stays the same)."""
+    if not command_id and not all_failed:
+        raise OutboxError("name a command id, or say --all-failed")
+    with store.session() as session:
+        query = update(OutboxCommand).where(
+            col(OutboxCommand.tenant) == tenant, col(OutboxCommand.status).in_(RETRYABLE)
+        )
+        if command_id:
+            _must_exist(session, tenant, command_id, RETRYABLE, "retried")
+            query = query.where(col(OutboxCommand.id) == command_id)
+        else:
+            query = query.where(
+                col(OutboxCommand.status).in_((CommandStatus.FAILED, CommandStatus.DEAD))
+            )
+        result = session.execute(
+            query.values(
+                status=CommandStatus.PENDING, next_attempt_at=None, attempts=0, updated_at=utcnow()
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel(store: Store, tenant: str, command_id: str) -> None:
+    """Never send this command (a command already sent cannot be taken back this way)."""
+    with store.session() as session:
+        _must_exist(session, tenant, command_id, CANCELLABLE, "cancelled")
+        session.execute(
+            update(OutboxCommand)
+            .where(col(OutboxCommand.id) == command_id)
+            .values(status=CommandStatus.CANCELLED, updated_at=utcnow())
+        )
+
+
+def _must_exist(
+    session: object, tenant: str, command_id: str, allowed: Sequence[str], verb: str
+) -> None:
+    row = session.get(OutboxCommand, command_id)  # type: ignore[attr-defined]
+    if row is None or row.tenant != tenant:
+        raise OutboxError(f"no outbox command {command_id!r}")
+    if row.status not in allowed:
+        raise OutboxError(
+            f"command {command_id} is {row.status}: only {', '.join(allowed)} can be {verb}"
+        )
+
+
+def render_plan(summary: PushSummary) -> list[str]:
+    """The dry run as readable lines: per system, each planned write and what it changes."""
+    lines: list[str] = []
+    for system, result in summary.systems.items():
+        ops = Counter(step.command.operation for step in result.planned)
+        lines.append(
+            f"== {system}: {len(result.planned)} writes planned"
+            + (f" ({', '.join(f'{op} {n}' for op, n in sorted(ops.items()))})" if ops else "")
+            + (f", {len(result.refused)} refused" if result.refused else "")
+        )
+        if result.error:
+            lines.append(f"  ! {result.error}")
+        for step in result.planned:
+            c = step.command
+            lines.append(f"  {c.operation} [{c.id}] decision {c.decision_id}")
+            lines.extend(f"    {change}" for change in step.diff)
+        for command, reason in result.refused:
+            lines.append(f"  x {command.operation} [{command.id}]: {reason}")
+    return lines

@@ -1,0 +1,252 @@
+"""From decisions to commands: which writes each applied decision needs in which system.
+
+Runs inside the reconciler's flush (as its :class:`~reconciler.apply.DecisionSink`), so a
+decision and its commands commit together or not at all.
+
+* ``apply_cash``: a remittance's cash applied to invoices (the rest stays unapplied on the
+  customer) — a payment in every system that keeps payments.
+* ``apply_credit``: a credit memo applied to invoices.
+* ``write_off``: a short-pay deduction on one invoice, to the configured account/reason.
+* ``invoice_state`` / ``account_summary``: the invoice's status, balance and paid date and
+  the account's AR summary, in systems that only show state (the CRM).
+
+A system gets a command only when it holds the decision's customer; a command whose
+invoices that system lacks is refused with a clear reason when sent, not silently dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlmodel import Session, col
+
+from canonical.enums import CommandStatus
+from canonical.ids import new_id
+from canonical.models import ExternalRef, OutboxCommand, Remittance
+from canonical.types import utcnow
+from reconciler.apply import FlushedBatch
+from reconciler.cascade import AUTO
+
+PAYMENT_SYSTEMS = frozenset({"quickbooks", "intacct", "invoiced"})
+STATE_SYSTEMS = frozenset({"salesforce"})
+_OUTBOX: Table = OutboxCommand.__table__  # type: ignore[attr-defined]
+_CHUNK = 500
+
+
+def command_key(tenant: str, system: str, operation: str, canonical_id: str, version: str) -> str:
+    """The idempotency key of a command: fixed at creation, the same on every attempt."""
+    raw = "\x1f".join((tenant, system, operation, canonical_id, version))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+class OutboxPlanner:
+    """Creates the commands of each batch of applied decisions, for the target systems."""
+
+    def __init__(self, tenant: str, systems: Sequence[str]) -> None:
+        self.tenant = tenant
+        self.systems = list(systems)
+
+    def __call__(self, session: Session, batch: FlushedBatch) -> None:
+        applied = [d for d in batch.decisions if d["status"] == AUTO]
+        if not applied or not self.systems:
+            return
+        lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in batch.applications:
+            lines[row["decision_id"]].append(row)
+        deductions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in batch.adjustments:
+            deductions[row["decision_id"]].append(row)
+        wanted: set[tuple[str, str]] = set()
+        for d in applied:
+            if d["customer_id"]:
+                wanted.add(("customer", d["customer_id"]))
+            if d["source_kind"] == "credit_memo":
+                wanted.add(("credit_memo", d["source_id"]))
+            for row in lines[d["id"]] + deductions[d["id"]]:
+                wanted.add(("invoice", row["invoice_id"]))
+        held = _systems_holding(session, self.tenant, wanted)
+        remittances = _remittances(
+            session, [d["source_id"] for d in applied if d["source_kind"] == "remittance"]
+        )
+        rows: list[dict[str, Any]] = []
+        for d in applied:
+            rows.extend(self._commands(d, lines[d["id"]], deductions[d["id"]], held, remittances))
+        if rows:
+            session.execute(_OUTBOX.insert(), rows)
+
+    def _commands(
+        self,
+        decision: dict[str, Any],
+        lines: list[dict[str, Any]],
+        deductions: list[dict[str, Any]],
+        held: dict[tuple[str, str], set[str]],
+        remittances: dict[str, Any],
+    ) -> Iterable[dict[str, Any]]:
+        customer_id = decision["customer_id"]
+        if not customer_id:
+            return
+        systems = held.get(("customer", customer_id), set())
+        currency = decision["currency"]
+        on = _day(decision["created_at"])
+        cash_lines = [
+            {"invoice_id": row["invoice_id"], "amount_minor": row["amount_minor"]} for row in lines
+        ]
+        touched = sorted({row["invoice_id"] for row in lines + deductions})
+        for system in self.systems:
+            if system not in systems:
+                continue
+            if system in PAYMENT_SYSTEMS:
+                if decision["source_kind"] == "remittance":
+                    remittance = remittances.get(decision["source_id"])
+                    yield self._row(
+                        system,
+                        "apply_cash",
+                        decision,
+                        "remittance",
+                        decision["source_id"],
+                        {
+                            "customer_id": customer_id,
+                            "currency": currency,
+                            "amount_minor": decision["amount_minor"],
+                            "unapplied_minor": decision["unapplied_minor"],
+                            "lines": cash_lines,
+                            "on": (_day(remittance.value_date) if remittance else None) or on,
+                            "reference": remittance.bank_reference if remittance else None,
+                            "payer": remittance.payer_name if remittance else None,
+                        },
+                    )
+                elif decision["source_kind"] == "credit_memo" and cash_lines:
+                    yield self._row(
+                        system,
+                        "apply_credit",
+                        decision,
+                        "credit_memo",
+                        decision["source_id"],
+                        {
+                            "customer_id": customer_id,
+                            "currency": currency,
+                            "credit_memo_id": decision["source_id"],
+                            "lines": cash_lines,
+                            "on": on,
+                        },
+                    )
+                for row in deductions:
+                    yield self._row(
+                        system,
+                        "write_off",
+                        decision,
+                        "invoice",
+                        row["invoice_id"],
+                        {
+                            "customer_id": customer_id,
+                            "currency": currency,
+                            "invoice_id": row["invoice_id"],
+                            "amount_minor": row["amount_minor"],
+                            "reason": row["reason_code"],
+                            "adjustment_id": row["id"],
+                            "on": on,
+                        },
+                        version=f"{decision['id']}:{row['id']}",
+                    )
+            elif system in STATE_SYSTEMS:
+                for invoice_id in touched:
+                    if system in held.get(("invoice", invoice_id), set()):
+                        yield self._row(
+                            system,
+                            "invoice_state",
+                            decision,
+                            "invoice",
+                            invoice_id,
+                            {"invoice_id": invoice_id},
+                        )
+                yield self._row(
+                    system,
+                    "account_summary",
+                    decision,
+                    "customer",
+                    customer_id,
+                    {"customer_id": customer_id},
+                )
+
+    def _row(
+        self,
+        system: str,
+        operation: str,
+        decision: dict[str, Any],
+        canonical_type: str,
+        canonical_id: str,
+        payload: dict[str, Any],
+        *,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        now = utcnow()
+        return {
+            "id": new_id(),
+            "tenant": self.tenant,
+            "system": system,
+            "operation": operation,
+            "decision_id": decision["id"],
+            "canonical_type": canonical_type,
+            "canonical_id": canonical_id,
+            "payload": payload,
+            "idempotency_key": command_key(
+                self.tenant, system, operation, canonical_id, version or decision["id"]
+            ),
+            "status": CommandStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": None,
+            "last_error": None,
+            "remote_id": None,
+            "result": {},
+            "created_at": now,
+            "sent_at": None,
+            "updated_at": now,
+        }
+
+
+def _day(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return (value.date() if hasattr(value, "date") else value).isoformat()
+    return str(value)[:10]
+
+
+def _systems_holding(
+    session: Session, tenant: str, wanted: set[tuple[str, str]]
+) -> dict[tuple[str, str], set[str]]:
+    """(canonical type, id) -> the systems holding a live record of it."""
+    held: dict[tuple[str, str], set[str]] = defaultdict(set)
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for ctype, cid in wanted:
+        by_type[ctype].append(cid)
+    for ctype, ids in by_type.items():
+        for start in range(0, len(ids), _CHUNK):
+            query = select(col(ExternalRef.canonical_id), col(ExternalRef.system)).where(
+                col(ExternalRef.tenant) == tenant,
+                col(ExternalRef.canonical_type) == ctype,
+                col(ExternalRef.canonical_id).in_(ids[start : start + _CHUNK]),
+                col(ExternalRef.deleted).is_(False),
+            )
+            for cid, system in session.execute(query):
+                held[(ctype, cid)].add(system)
+    return held
+
+
+def _remittances(session: Session, ids: list[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for start in range(0, len(ids), _CHUNK):
+        query = select(
+            col(Remittance.id),
+            col(Remittance.value_date),
+            col(Remittance.bank_reference),
+            col(Remittance.payer_name),
+        ).where(col(Remittance.id).in_(ids[start : start + _CHUNK]))
+        for row in session.execute(query):
+            found[row.id] = row
+    return found

@@ -1,0 +1,492 @@
+"""Sending the outbox: due commands, per system, in batches, exactly once.
+
+Per round and system: read due commands, build each one's next write from the refs known
+now (validating it against the system's last known state), mark the batch ``sent`` and
+commit, send, then store every answer and commit. A crash between the two commits leaves
+commands ``sent``: the next push asks the system which of them landed (read-before-retry)
+before sending the rest again with the same idempotency keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlmodel import Session, col
+
+from canonical.enums import CommandStatus, DocumentStatus, PaymentStatus
+from canonical.ids import new_id
+from canonical.models import CreditMemo, ExternalRef, OutboxCommand, Payment
+from canonical.store import Store
+from canonical.types import utcnow
+from connectors.errors import ApiError, AuthError, ErrorKind, UncertainWriteError
+from sync.outbox.adapter import Command, PushAdapter, Step, StepResult
+from sync.outbox.errors import Unwritable
+from sync.outbox.refs import RefIndex
+from sync.settings import PushSettings
+
+log = logging.getLogger(__name__)
+
+DUE = (CommandStatus.PENDING, CommandStatus.SENT, CommandStatus.FAILED)
+_RETRYABLE = {ErrorKind.RETRY, ErrorKind.RATE_LIMITED, ErrorKind.REFRESH, ErrorKind.FAIL}
+LANDED_MARGIN = timedelta(minutes=10)
+
+# a hook the crash tests use to stop the process at a named point of a push
+CrashPoint = Callable[[str], None]
+
+
+@dataclass
+class SystemPush:
+    """What one push did in one system."""
+
+    system: str
+    confirmed: int = 0
+    failed: int = 0
+    dead: int = 0
+    conflicts: int = 0
+    landed_unseen: int = 0  # found already written after a lost reply
+    requests: int = 0
+    error: str | None = None
+    planned: list[Step] = field(default_factory=list)  # dry run: what would be sent
+    refused: list[tuple[Command, str]] = field(default_factory=list)  # dry run: why not
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "system": self.system,
+            "confirmed": self.confirmed,
+            "failed": self.failed,
+            "dead": self.dead,
+            "conflicts": self.conflicts,
+            "landed_unseen": self.landed_unseen,
+            "requests": self.requests,
+            "error": self.error,
+        }
+
+
+@dataclass
+class PushSummary:
+    dry_run: bool
+    systems: dict[str, SystemPush] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.error is None for s in self.systems.values())
+
+    @property
+    def written(self) -> int:
+        return sum(s.confirmed for s in self.systems.values())
+
+
+def push(
+    store: Store,
+    adapters: Mapping[str, PushAdapter],
+    *,
+    tenant: str = "default",
+    settings: PushSettings | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    crash: CrashPoint | None = None,
+    api_calls: Callable[[str], int] | None = None,
+) -> PushSummary:
+    """Send every due command of the given systems; a dry run only plans and changes nothing."""
+    summary = PushSummary(dry_run=dry_run)
+    for system, adapter in adapters.items():
+        worker = _SystemWorker(
+            store, adapter, tenant, settings or PushSettings(), now or utcnow(), crash
+        )
+        before = api_calls(system) if api_calls else 0
+        result = SystemPush(system)
+        try:
+            if dry_run:
+                worker.plan(result)
+            else:
+                worker.run(result)
+        except AuthError as exc:
+            result.error = str(exc)
+            log.error("push %s stopped: %s", system, exc)
+        if api_calls:
+            result.requests = api_calls(system) - before
+        summary.systems[system] = result
+    return summary
+
+
+class _SystemWorker:
+    def __init__(
+        self,
+        store: Store,
+        adapter: PushAdapter,
+        tenant: str,
+        settings: PushSettings,
+        now: datetime,
+        crash: CrashPoint | None,
+    ) -> None:
+        self.store = store
+        self.adapter = adapter
+        self.system = adapter.system
+        self.tenant = tenant
+        self.settings = settings
+        self.now = now
+        self.crash = crash or (lambda point: None)
+        self.settled: set[str] = set()  # commands not to pick up again in this push
+
+    # reading -------------------------------------------------------------------------------
+    def _due(self, session: Session, limit: int | None) -> list[Command]:
+        query = (
+            select(OutboxCommand)
+            .where(
+                col(OutboxCommand.tenant) == self.tenant,
+                col(OutboxCommand.system) == self.system,
+                col(OutboxCommand.status).in_(DUE),
+                or_(
+                    col(OutboxCommand.status) != CommandStatus.FAILED,
+                    col(OutboxCommand.next_attempt_at).is_(None),
+                    col(OutboxCommand.next_attempt_at) <= self.now,
+                ),
+            )
+            .order_by(col(OutboxCommand.created_at), col(OutboxCommand.id))
+        )
+        if self.settled:
+            query = query.where(col(OutboxCommand.id).not_in(self.settled))
+        if limit:
+            query = query.limit(limit)
+        return [_command(row) for row in session.execute(query).scalars()]
+
+    def _refs(self, session: Session, commands: Sequence[Command]) -> RefIndex:
+        wanted: set[tuple[str, str]] = set()
+        for c in commands:
+            p = c.payload
+            for key, ctype in (
+                ("customer_id", "customer"),
+                ("invoice_id", "invoice"),
+                ("credit_memo_id", "credit_memo"),
+            ):
+                if p.get(key):
+                    wanted.add((ctype, str(p[key])))
+            for line in p.get("lines") or ():
+                wanted.add(("invoice", str(line["invoice_id"])))
+        return RefIndex.load(session, self.tenant, self.system, wanted)
+
+    # dry run -------------------------------------------------------------------------------
+    def plan(self, result: SystemPush) -> None:
+        with self.store.session() as session:
+            commands = self._due(session, None)
+            refs = self._refs(session, commands)
+            for c in commands:
+                try:
+                    step = self.adapter.step(c, refs, session)
+                except Unwritable as exc:
+                    result.refused.append((c, exc.reason))
+                    continue
+                _expect(refs, c)
+                result.planned.append(step)
+            session.rollback()
+
+    # sending -------------------------------------------------------------------------------
+    def run(self, result: SystemPush) -> None:
+        while True:
+            steps = self._prepare(result)
+            if steps is None:
+                return
+            if not steps:
+                continue
+            self.crash("before_send")
+            try:
+                answers = self.adapter.send(steps)
+            except AuthError:
+                self._unsend(steps)
+                raise
+            self.crash("after_send")
+            self._record(answers, result)
+
+    def _prepare(self, result: SystemPush) -> list[Step] | None:
+        """Due commands of one round as steps, marked sent and committed; None when done."""
+        with self.store.session() as session:
+            commands = self._due(session, self.settings.chunk)
+            if not commands:
+                return None
+            refs = self._refs(session, commands)
+            steps: list[Step] = []
+            for c in commands:
+                try:
+                    step = self.adapter.step(c, refs, session)
+                except Unwritable as exc:
+                    self._refuse(session, c, exc, result)
+                    continue
+                _expect(refs, c)
+                steps.append(step)
+            uncertain = [s for s in steps if s.command.status == CommandStatus.SENT]
+            if uncertain:
+                since = min(s.command.sent_at or self.now for s in uncertain) - LANDED_MARGIN
+                landed = self.adapter.landed(uncertain, since)
+                for step in uncertain:
+                    if step.key in landed:
+                        result.landed_unseen += 1
+                        self._succeed(session, StepResult(step, landed[step.key]), result)
+                steps = [s for s in steps if s.key not in landed] if landed else steps
+            for step in steps:
+                c = step.command
+                session.execute(
+                    update(OutboxCommand)
+                    .where(col(OutboxCommand.id) == c.id)
+                    .values(
+                        status=CommandStatus.SENT,
+                        attempts=c.attempts + 1,
+                        sent_at=self.now,
+                        updated_at=utcnow(),
+                        result={**c.result, "sending": step.key},
+                    )
+                )
+                c.attempts += 1
+        return steps
+
+    def _unsend(self, steps: Sequence[Step]) -> None:
+        """An auth failure: nothing reached the system; the commands wait as they were."""
+        with self.store.session() as session:
+            for step in steps:
+                c = step.command
+                session.execute(
+                    update(OutboxCommand)
+                    .where(col(OutboxCommand.id) == c.id)
+                    .values(
+                        status=CommandStatus.PENDING,
+                        attempts=c.attempts - 1,
+                        result=c.result,
+                        updated_at=utcnow(),
+                    )
+                )
+
+    def _record(self, answers: Sequence[StepResult], result: SystemPush) -> None:
+        with self.store.session() as session:
+            for answer in answers:
+                if answer.ok:
+                    self._succeed(session, answer, result)
+                else:
+                    assert answer.error is not None
+                    self._fail(session, answer.step, answer.error, result)
+
+    # outcomes ------------------------------------------------------------------------------
+    def _succeed(self, session: Session, answer: StepResult, result: SystemPush) -> None:
+        step = answer.step
+        c = step.command
+        progress = {k: v for k, v in c.result.items() if k != "sending"}
+        progress.setdefault("remote_ids", {})[step.key] = answer.remote_id
+        if step.creates and answer.remote_id:
+            _link_created(session, self.tenant, self.system, c, step.creates, answer.remote_id)
+        if not step.final:
+            progress["step"] = c.step_index + 1
+            _set(session, c.id, status=CommandStatus.PENDING, result=progress, last_error=None)
+            c.result = progress
+            c.status = CommandStatus.PENDING
+            return
+        _set(
+            session,
+            c.id,
+            status=CommandStatus.CONFIRMED,
+            result=progress,
+            remote_id=answer.remote_id,
+            last_error=None,
+        )
+        _mirror_balances(session, self.tenant, self.system, c)
+        self.settled.add(c.id)
+        result.confirmed += 1
+
+    def _fail(self, session: Session, step: Step, error: ApiError, result: SystemPush) -> None:
+        c = step.command
+        self.settled.add(c.id)
+        message = str(error)
+        if isinstance(error, UncertainWriteError):
+            # it may have landed: stays sent, and the next push looks before resending
+            _set(session, c.id, status=CommandStatus.SENT, last_error=message)
+            result.failed += 1
+            return
+        if error.kind == ErrorKind.CONFLICT:
+            refs = self._refs(session, [c])
+            try:
+                self.adapter.refresh(c, refs)
+                self.adapter.step(c, refs, session)
+            except Unwritable as exc:
+                self._refuse(session, c, Unwritable(exc.reason, conflict=True), result)
+                return
+            except ApiError as exc:
+                message = f"{message}; re-reading failed: {exc}"
+            else:
+                # still valid against the record as it is now: send again (next push)
+                _set(session, c.id, status=CommandStatus.PENDING, last_error=message)
+                result.failed += 1
+                return
+        if error.kind in _RETRYABLE and c.attempts < self.settings.max_attempts:
+            delay = min(
+                self.settings.backoff_seconds * 2 ** max(c.attempts - 1, 0),
+                self.settings.backoff_max_seconds,
+            )
+            if error.retry_after:
+                delay = max(delay, error.retry_after)
+            _set(
+                session,
+                c.id,
+                status=CommandStatus.FAILED,
+                last_error=message,
+                next_attempt_at=self.now + timedelta(seconds=delay),
+            )
+            result.failed += 1
+            return
+        _set(session, c.id, status=CommandStatus.DEAD, last_error=message)
+        result.dead += 1
+
+    def _refuse(self, session: Session, c: Command, exc: Unwritable, result: SystemPush) -> None:
+        self.settled.add(c.id)
+        status = CommandStatus.CONFLICT if exc.conflict else CommandStatus.DEAD
+        _set(session, c.id, status=status, last_error=f"{self.system}: {exc.reason}")
+        if exc.conflict:
+            result.conflicts += 1
+        else:
+            result.dead += 1
+
+
+def _command(row: OutboxCommand) -> Command:
+    return Command(
+        id=row.id,
+        system=row.system,
+        operation=row.operation,
+        key=row.idempotency_key,
+        canonical_type=row.canonical_type,
+        canonical_id=row.canonical_id,
+        payload=dict(row.payload or {}),
+        result=dict(row.result or {}),
+        attempts=row.attempts,
+        status=row.status,
+        decision_id=row.decision_id,
+        sent_at=row.sent_at,
+    )
+
+
+def _set(session: Session, command_id: str, **values: Any) -> None:
+    session.execute(
+        update(OutboxCommand)
+        .where(col(OutboxCommand.id) == command_id)
+        .values(updated_at=utcnow(), **values)
+    )
+
+
+def _amounts(c: Command) -> dict[str, int]:
+    """Invoice id -> what the command takes off its balance."""
+    taken: dict[str, int] = {}
+    if c.operation in ("apply_cash", "apply_credit"):
+        for line in c.payload.get("lines") or ():
+            taken[line["invoice_id"]] = taken.get(line["invoice_id"], 0) + int(line["amount_minor"])
+    elif c.operation == "write_off":
+        taken[c.payload["invoice_id"]] = int(c.payload["amount_minor"])
+    return taken
+
+
+def _expect(refs: RefIndex, c: Command) -> None:
+    """Within one round, a later command sees what an earlier one takes off an invoice."""
+    for invoice_id, amount in _amounts(c).items():
+        ref = refs.get("invoice", invoice_id)
+        if ref is not None and ref.balance_minor is not None:
+            ref.values["balance_minor"] = str(ref.balance_minor - amount)
+
+
+def _mirror_balances(session: Session, tenant: str, system: str, c: Command) -> None:
+    """The system's view of the invoices after a confirmed write, until the next pull."""
+    for invoice_id, amount in _amounts(c).items():
+        row = session.execute(
+            select(ExternalRef).where(
+                and_(
+                    col(ExternalRef.tenant) == tenant,
+                    col(ExternalRef.system) == system,
+                    col(ExternalRef.canonical_type) == "invoice",
+                    col(ExternalRef.canonical_id) == invoice_id,
+                    col(ExternalRef.deleted).is_(False),
+                )
+            )
+        ).scalar_one_or_none()
+        if row is None or row.values.get("balance_minor") is None:
+            continue
+        balance = max(int(row.values["balance_minor"]) - amount, 0)
+        values = {**row.values, "balance_minor": str(balance)}
+        if balance == 0:
+            values["status"] = DocumentStatus.PAID.value
+        row.values = values
+        session.add(row)
+
+
+def _link_created(
+    session: Session,
+    tenant: str,
+    system: str,
+    c: Command,
+    creates: tuple[str, str],
+    remote_id: str,
+) -> None:
+    """Remember what a write created, so the next pull links it instead of importing it."""
+    ctype, object_type = creates
+    p = c.payload
+    if ctype == "payment":
+        canonical_id = {
+            "apply_cash": c.canonical_id,  # the remittance's cash, as posted in the systems
+            "write_off": f"w{str(p.get('adjustment_id'))[:31]}",
+        }.get(c.operation, c.decision_id or c.id)
+        if session.get(Payment, canonical_id) is None:
+            cash = int(p.get("amount_minor") or 0) if c.operation == "apply_cash" else 0
+            session.add(
+                Payment(
+                    id=canonical_id,
+                    tenant=tenant,
+                    customer_id=p.get("customer_id"),
+                    currency=p["currency"],
+                    amount_minor=cash,
+                    unapplied_minor=int(p.get("unapplied_minor") or 0),
+                    received_on=c.on,
+                    reference=(p.get("reference") or None),
+                    memo=f"arsync {c.operation} {c.key}",
+                    status=PaymentStatus.POSTED,
+                )
+            )
+            session.flush()
+    elif ctype == "credit_memo":
+        canonical_id = str(p.get("adjustment_id") or c.id)[:32]
+        if session.get(CreditMemo, canonical_id) is None:
+            amount = int(p["amount_minor"])
+            session.add(
+                CreditMemo(
+                    id=canonical_id,
+                    tenant=tenant,
+                    customer_id=p.get("customer_id"),
+                    number=f"WO-{canonical_id[:8]}",
+                    currency=p["currency"],
+                    issue_date=c.on,
+                    total_minor=amount,
+                    balance_minor=amount,
+                    status=DocumentStatus.OPEN,
+                    memo=f"write-off: {p.get('reason') or ''}".strip(),
+                )
+            )
+            session.flush()
+    else:
+        return
+    exists = session.execute(
+        select(ExternalRef.id).where(  # type: ignore[call-overload]
+            col(ExternalRef.tenant) == tenant,
+            col(ExternalRef.system) == system,
+            col(ExternalRef.canonical_type) == ctype,
+            col(ExternalRef.remote_id) == remote_id,
+        )
+    ).first()
+    if exists is None:
+        session.add(
+            ExternalRef(
+                id=new_id(),
+                tenant=tenant,
+                canonical_type=ctype,
+                canonical_id=canonical_id,
+                system=system,
+                object_type=object_type,
+                remote_id=remote_id,
+                link_rule="pushed",
+            )
+        )
