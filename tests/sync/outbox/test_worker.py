@@ -1,0 +1,328 @@
+"""The worker's promises, with a scripted adapter: once, in order, never lost."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from canonical.enums import CommandStatus
+from canonical.models import ExternalRef, OutboxCommand, Payment
+from canonical.store import Store
+from canonical.types import utcnow
+from connectors.errors import (
+    AuthError,
+    ConflictError,
+    DataError,
+    TransientError,
+    UncertainWriteError,
+)
+from sync.outbox.adapter import Command, PushAdapter, Step, StepResult
+from sync.outbox.control import OutboxError, cancel, retry
+from sync.outbox.refs import RefIndex
+from sync.outbox.worker import push
+from sync.settings import PushSettings
+from tests.sync.outbox.books import Book
+
+
+class Scripted(PushAdapter):
+    """Answers each step key from a script; remembers what was sent and what 'landed'."""
+
+    system = "quickbooks"
+    batch_size = 30
+
+    def __init__(self) -> None:
+        super().__init__(connector=None)  # type: ignore[arg-type]
+        self.sent: list[str] = []
+        self.script: dict[str, list[Exception | None]] = {}
+        self.remote: dict[str, str] = {}  # what the system holds: key -> remote id
+        self.lookups = 0
+        self.refreshed: list[str] = []
+        self.refreshed_balance: int | None = None
+
+    def step(self, command: Command, refs: RefIndex, session: Session) -> Step:
+        diff: list[str] = []
+        self.customer(refs, command)
+        for line in command.payload.get("lines") or ():
+            self.invoice(refs, command, line["invoice_id"], line["amount_minor"], diff)
+        if command.operation == "write_off":
+            key = f"{command.key}:{command.step_index}"
+            return Step(
+                command,
+                key,
+                write=key,
+                final=command.step_index == 1,
+                creates=("credit_memo", "CreditMemo") if command.step_index == 0 else None,
+            )
+        return Step(
+            command, command.key, write=command.key, diff=diff, creates=("payment", "Payment")
+        )
+
+    def send(self, steps: Sequence[Step]) -> list[StepResult]:
+        out = []
+        for step in steps:
+            self.sent.append(step.key)
+            outcome = (
+                (self.script.get(step.key) or [None]).pop(0) if self.script.get(step.key) else None
+            )
+            if isinstance(outcome, AuthError):
+                raise outcome
+            if isinstance(outcome, UncertainWriteError):
+                self.remote[step.key] = f"R{len(self.remote)}"  # it landed; the reply was lost
+                out.append(StepResult(step, error=outcome))
+            elif outcome is not None:
+                out.append(StepResult(step, error=outcome))  # type: ignore[arg-type]
+            else:
+                self.remote.setdefault(step.key, f"R{len(self.remote)}")
+                out.append(StepResult(step, remote_id=self.remote[step.key]))
+        return out
+
+    def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
+        self.lookups += 1
+        return {s.key: self.remote[s.key] for s in steps if s.key in self.remote}
+
+    def refresh(self, command: Command, refs: RefIndex) -> None:
+        self.refreshed.append(command.id)
+        if self.refreshed_balance is not None:
+            for line in command.payload.get("lines") or ():
+                ref = refs.get("invoice", line["invoice_id"])
+                assert ref is not None
+                ref.values["balance_minor"] = str(self.refreshed_balance)
+
+
+@pytest.fixture
+def setup(store: Store) -> tuple[Store, Book, str, str]:
+    book = Book(store)
+    acme = book.customer("Acme Corp", ("quickbooks",))
+    inv = book.invoice(acme, "INV-1", "100.00", ("quickbooks",))
+    return store, book, acme, inv
+
+
+def add(
+    store: Store, acme: str, inv: str, key: str, amount: int = 4000, op: str = "apply_cash"
+) -> str:
+    with store.session() as s:
+        c = OutboxCommand(
+            system="quickbooks",
+            operation=op,
+            canonical_type="remittance",
+            canonical_id=f"rem-{key}",
+            idempotency_key=key,
+            decision_id=f"d-{key}",
+            payload={
+                "customer_id": acme,
+                "currency": "USD",
+                "amount_minor": amount,
+                "unapplied_minor": 0,
+                "lines": [{"invoice_id": inv, "amount_minor": amount}] if op != "write_off" else [],
+                "invoice_id": inv,
+                "adjustment_id": f"adj-{key}",
+                "on": "2026-11-02",
+            },
+        )
+        s.add(c)
+    return c.id
+
+
+def state(store: Store, command_id: str) -> OutboxCommand:
+    with store.session() as s:
+        row = s.get(OutboxCommand, command_id)
+        assert row is not None
+        s.expunge(row)
+        return row
+
+
+def test_each_command_is_sent_once_and_confirmed(setup: tuple[Store, Book, str, str]) -> None:
+    store, _, acme, inv = setup
+    a, b = add(store, acme, inv, "k1"), add(store, acme, inv, "k2")
+    adapter = Scripted()
+    summary = push(store, {"quickbooks": adapter})
+    assert summary.systems["quickbooks"].confirmed == 2
+    assert adapter.sent == ["k1", "k2"]
+    assert state(store, a).status == CommandStatus.CONFIRMED and state(store, a).remote_id == "R0"
+    push(store, {"quickbooks": adapter})
+    assert adapter.sent == ["k1", "k2"]  # nothing twice
+    with store.session() as s:
+        refs = (
+            s.execute(select(ExternalRef).where(ExternalRef.link_rule == "pushed")).scalars().all()
+        )  # type: ignore[arg-type]
+        assert {(r.canonical_type, r.canonical_id, r.remote_id) for r in refs} == {
+            ("payment", "rem-k1", "R0"),
+            ("payment", "rem-k2", "R1"),
+        }
+        assert s.get(Payment, "rem-k1") is not None  # the next pull links, not imports
+        view = s.execute(
+            select(ExternalRef).where(ExternalRef.canonical_id == inv)  # type: ignore[arg-type]
+        ).scalar_one()
+        assert view.values["balance_minor"] == "2000"  # mirrored until the next pull
+    assert state(store, b).attempts == 1
+
+
+def test_a_lost_reply_is_found_before_anything_is_resent(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    adapter = Scripted()
+    adapter.script["k1"] = [UncertainWriteError("quickbooks", "timeout after sending")]
+    push(store, {"quickbooks": adapter})
+    assert state(store, cid).status == CommandStatus.SENT
+    summary = push(store, {"quickbooks": adapter})
+    assert adapter.sent == ["k1"]  # found by read-before-retry, not sent again
+    assert summary.systems["quickbooks"].landed_unseen == 1
+    assert state(store, cid).status == CommandStatus.CONFIRMED
+
+
+def test_a_command_marked_sent_that_never_landed_is_resent_with_its_key(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    with store.session() as s:  # as left by a crash after marking, before sending
+        row = s.get(OutboxCommand, cid)
+        assert row is not None
+        row.status, row.attempts, row.sent_at = CommandStatus.SENT, 1, utcnow()
+    adapter = Scripted()
+    push(store, {"quickbooks": adapter})
+    assert adapter.lookups == 1 and adapter.sent == ["k1"]
+    assert state(store, cid).status == CommandStatus.CONFIRMED
+
+
+def test_transient_failures_back_off_then_die(setup: tuple[Store, Book, str, str]) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    adapter = Scripted()
+    adapter.script["k1"] = [TransientError("quickbooks", "503") for _ in range(5)]
+    settings = PushSettings(max_attempts=3, backoff_seconds=60)
+    now = utcnow()
+    push(store, {"quickbooks": adapter}, settings=settings, now=now)
+    first = state(store, cid)
+    assert first.status == CommandStatus.FAILED and "503" in (first.last_error or "")
+    push(store, {"quickbooks": adapter}, settings=settings, now=now + timedelta(seconds=30))
+    assert adapter.sent == ["k1"]  # not due yet
+    push(store, {"quickbooks": adapter}, settings=settings, now=now + timedelta(seconds=61))
+    push(store, {"quickbooks": adapter}, settings=settings, now=now + timedelta(hours=1))
+    assert adapter.sent == ["k1"] * 3
+    assert state(store, cid).status == CommandStatus.DEAD
+    assert retry(store, "default", cid) == 1
+    adapter.script["k1"] = []
+    push(store, {"quickbooks": adapter}, settings=settings, now=now + timedelta(hours=2))
+    assert state(store, cid).status == CommandStatus.CONFIRMED
+
+
+def test_a_refused_write_is_dead_with_the_reason(setup: tuple[Store, Book, str, str]) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    adapter = Scripted()
+    adapter.script["k1"] = [DataError("quickbooks", "Invoice 12: amount is more than the balance")]
+    summary = push(store, {"quickbooks": adapter})
+    assert summary.systems["quickbooks"].dead == 1
+    assert "more than the balance" in (state(store, cid).last_error or "")
+
+
+def test_an_invoice_paid_elsewhere_parks_the_command_as_a_conflict(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1", amount=15000)  # more than the 100.00 the system shows
+    adapter = Scripted()
+    summary = push(store, {"quickbooks": adapter})
+    assert adapter.sent == []
+    row = state(store, cid)
+    assert row.status == CommandStatus.CONFLICT and summary.systems["quickbooks"].conflicts == 1
+    assert "INV-1" in (row.last_error or "") and "owes 100.00" in (row.last_error or "")
+
+
+def test_two_commands_on_one_invoice_are_checked_together(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    a, b = add(store, acme, inv, "k1", 6000), add(store, acme, inv, "k2", 6000)
+    push(store, {"quickbooks": Scripted()})
+    assert state(store, a).status == CommandStatus.CONFIRMED
+    assert state(store, b).status == CommandStatus.CONFLICT
+
+
+def test_a_stale_version_rereads_and_resends_only_if_still_valid(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    still, gone = add(store, acme, inv, "k1", 1000), add(store, acme, inv, "k2", 1000)
+    adapter = Scripted()
+    adapter.script["k1"] = [ConflictError("quickbooks", "5010 stale object")]
+    adapter.script["k2"] = [ConflictError("quickbooks", "5010 stale object")]
+    adapter.refreshed_balance = 5000
+    push(store, {"quickbooks": adapter})
+    assert state(store, still).status == CommandStatus.PENDING  # re-validated: send again
+    assert state(store, gone).status == CommandStatus.PENDING
+    adapter.refreshed_balance = 0
+    adapter.script["k1"] = [ConflictError("quickbooks", "5010 stale object")]
+    push(store, {"quickbooks": adapter})
+    assert state(store, still).status == CommandStatus.CONFLICT  # paid meanwhile: parked
+    assert state(store, gone).status == CommandStatus.CONFIRMED
+
+
+def test_a_write_off_records_each_step_before_the_next(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "wo", 500, op="write_off")
+    adapter = Scripted()
+    adapter.script["wo:1"] = [TransientError("quickbooks", "503")]
+    push(store, {"quickbooks": adapter}, settings=PushSettings(backoff_seconds=0))
+    row = state(store, cid)
+    assert row.status == CommandStatus.FAILED and row.result["step"] == 1
+    push(store, {"quickbooks": adapter}, settings=PushSettings(backoff_seconds=0))
+    assert adapter.sent == ["wo:0", "wo:1", "wo:1"]  # the credit memo was made once
+    assert state(store, cid).status == CommandStatus.CONFIRMED
+
+
+def test_an_auth_failure_leaves_commands_as_they_were(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    adapter = Scripted()
+    adapter.script["k1"] = [AuthError("quickbooks", "invalid_grant")]
+    summary = push(store, {"quickbooks": adapter})
+    assert "invalid_grant" in (summary.systems["quickbooks"].error or "")
+    row = state(store, cid)
+    assert row.status == CommandStatus.PENDING and row.attempts == 0
+
+
+def test_a_missing_record_is_dead_with_a_clear_reason(store: Store) -> None:
+    book = Book(store)
+    acme = book.customer("Acme Corp", ("quickbooks",))
+    inv = book.invoice(acme, "INV-1", "100.00", ("invoiced",))
+    cid = add(store, acme, inv, "k1")
+    push(store, {"quickbooks": Scripted()})
+    row = state(store, cid)
+    assert row.status == CommandStatus.DEAD
+    assert row.last_error == f"quickbooks: invoice {inv} has no record in quickbooks"
+
+
+def test_dry_run_plans_and_changes_nothing(setup: tuple[Store, Book, str, str]) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    adapter = Scripted()
+    summary = push(store, {"quickbooks": adapter}, dry_run=True)
+    planned = summary.systems["quickbooks"].planned
+    assert [s.key for s in planned] == ["k1"]
+    assert planned[0].diff == ["invoice INV-1 (qu-2): balance 100.00 -> 60.00"]
+    assert adapter.sent == [] and state(store, cid).status == CommandStatus.PENDING
+
+
+def test_cancel_and_retry_say_what_they_cannot_do(setup: tuple[Store, Book, str, str]) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    with pytest.raises(OutboxError, match="only failed, dead, conflict"):
+        retry(store, "default", cid)
+    cancel(store, "default", cid)
+    assert state(store, cid).status == CommandStatus.CANCELLED
+    push(store, {"quickbooks": Scripted()})
+    assert state(store, cid).status == CommandStatus.CANCELLED
+    with pytest.raises(OutboxError, match="no outbox command"):
+        cancel(store, "default", "nope")
