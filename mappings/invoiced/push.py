@@ -113,6 +113,20 @@ class InvoicedPush(PushAdapter):
             results.append(StepResult(step, remote_id=str(record.get("id"))))
         return results
 
+    def refresh(self, command: Command, refs: RefIndex) -> None:
+        """Re-read the invoices' balances (after a refusal, to re-validate the decision)."""
+        ids = [line["invoice_id"] for line in command.payload.get("lines") or ()]
+        if command.payload.get("invoice_id"):
+            ids.append(command.payload["invoice_id"])
+        for invoice_id in ids:
+            ref = refs.get("invoice", invoice_id)
+            if ref is None:
+                continue
+            current = self.connector.client.get(f"/invoices/{ref.remote_id}")
+            if isinstance(current, dict) and current.get("balance") is not None:
+                ref.values["balance_minor"] = str(command.money_minor(current["balance"]))
+                ref.values["status"] = "void" if current.get("voided") else ref.values.get("status")
+
     def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
         # a resend carries the same Idempotency-Key and gets the first reply; this finds
         # payments whose key Invoiced may no longer remember

@@ -303,7 +303,8 @@ class _SystemWorker:
             _set(session, c.id, status=CommandStatus.SENT, last_error=message)
             result.failed += 1
             return
-        if error.kind == ErrorKind.CONFLICT:
+        if error.kind in (ErrorKind.CONFLICT, ErrorKind.DATA, ErrorKind.NOT_FOUND):
+            # re-read the records and re-validate the decision against them as they are now
             refs = self._refs(session, [c])
             try:
                 self.adapter.refresh(c, refs)
@@ -314,10 +315,11 @@ class _SystemWorker:
             except ApiError as exc:
                 message = f"{message}; re-reading failed: {exc}"
             else:
-                # still valid against the record as it is now: send again (next push)
-                _set(session, c.id, status=CommandStatus.PENDING, last_error=message)
-                result.failed += 1
-                return
+                if error.kind == ErrorKind.CONFLICT:
+                    # still valid with the record's new version: send again (next push)
+                    _set(session, c.id, status=CommandStatus.PENDING, last_error=message)
+                    result.failed += 1
+                    return
         if error.kind in _RETRYABLE and c.attempts < self.settings.max_attempts:
             delay = min(
                 self.settings.backoff_seconds * 2 ** max(c.attempts - 1, 0),
