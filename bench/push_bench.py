@@ -141,9 +141,8 @@ def main() -> None:
                 f"{ratio:>8.2f}{result.confirmed / seconds:>9.0f}"
             )
         again = runtime.push()
-        print(
-            f"\nsecond push: {again.written} writes, {sum(r.requests for r in again.systems.values())} calls"
-        )
+        calls = sum(r.requests for r in again.systems.values())
+        print(f"\nsecond push: {again.written} writes, {calls} calls")
         runtime.close()
 
 
