@@ -143,6 +143,7 @@ class IntacctClient:
         control_id: str | None = None,
         unique: bool = False,
         transaction: bool = False,
+        raise_for_error: bool = True,
     ) -> Element:
         """Send functions in one request with the current session; the parsed response."""
         control = _control(self.config, control_id or self.control_id(), unique=unique)
@@ -151,7 +152,11 @@ class IntacctClient:
             return build_request(control, self.auth.session_id, functions, transaction=transaction)
 
         response = self.session.request(
-            "POST", self.auth.endpoint, body_factory=body, timeout=self.config.timeout_seconds
+            "POST",
+            self.auth.endpoint,
+            body_factory=body,
+            timeout=self.config.timeout_seconds,
+            raise_for_error=raise_for_error,
         )
         return parse(response.content)
 

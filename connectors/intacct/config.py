@@ -31,6 +31,20 @@ class IntacctConfig(BaseModel):
     lag_seconds: int = Field(
         default=3600, ge=0, description="bookmark rewind: WHENMODIFIED is stamped in-transaction"
     )
+    # writes
+    write_batch_size: int = Field(default=50, ge=1, le=100, description="functions per request")
+    deposit_account: str | None = Field(
+        default=None, description="FINANCIALENTITY (bank/checking account id) receiving payments"
+    )
+    undeposited_account: str | None = Field(
+        default=None, description="UNDEPOSITEDACCOUNTNO (GL account) when no bank account is set"
+    )
+    payment_method: str = Field(
+        default="EFT", description="PAYMENTMETHOD of payments arsync writes"
+    )
+    write_off_account: str | None = Field(
+        default=None, description="GL account of the credit adjustments that write off deductions"
+    )
 
     @field_validator("company_timezone")
     @classmethod

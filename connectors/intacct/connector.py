@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from connectors.base import Connector, Stream, TokenStore
 from connectors.errors import AuthError
 from connectors.http import RetryPolicy
@@ -13,6 +16,7 @@ from connectors.intacct.streams import (
     InvoiceStream,
     PaymentStream,
 )
+from connectors.intacct.writes import IntacctWriter, Write, WriteResult
 from connectors.intacct.xmlwire import function
 
 
@@ -27,6 +31,7 @@ class IntacctConnector(Connector):
         self.config = config
         self.client = IntacctClient(config, tokens, policy=policy)
         self.session = self.client.session
+        self.writer = IntacctWriter(self.client)
         self._streams: dict[str, Stream] = {
             stream.name: stream
             for stream in (
@@ -53,6 +58,14 @@ class IntacctConnector(Connector):
                 status=exc.status,
                 code=exc.code,
             ) from None
+
+    def write(self, writes: Sequence[Write]) -> list[WriteResult]:
+        """Send writes, ``write_batch_size`` functions per request; one result per write."""
+        return self.writer.write(writes)
+
+    def landed(self, keys: Sequence[str], since: datetime | None) -> dict[str, str]:
+        """Payments and adjustments already created with these keys: key -> RECORDNO."""
+        return self.writer.landed(keys, since)
 
     @property
     def api_calls(self) -> int:

@@ -30,6 +30,7 @@ LOGIN_FAILED = "login-failure"
 SESSION_INVALID = "session-invalid"
 FUNCTION_FAILED = "function-failure"
 CONCURRENCY_LIMIT = "concurrency-limit"
+DUPLICATE_CONTROL = "duplicate-control-id"
 
 # sandbox errnos (documented in sandbox.py); matching is on the synthetic codes above
 SENDER_ERRNO = "XL03000006"
@@ -37,6 +38,7 @@ LOGIN_ERRNO = "XL03000010"
 SESSION_ERRNO = "XL03000009"
 CONCURRENCY_ERRNO = "XL03000011"
 _CONCURRENCY_WORDS = ("concurrent", "concurrency")
+_DUPLICATE_WORDS = ("already been processed", "already processed", "duplicate", "not unique")
 
 
 def error_pairs(holder: Element) -> list[tuple[str, str]]:
@@ -51,6 +53,15 @@ def error_pairs(holder: Element) -> list[tuple[str, str]]:
             text = f"{text} (correction: {correction})" if text else correction
         pairs.append((number, f"{number}: {text}" if number else text))
     return pairs
+
+
+def duplicate_control(pairs: Sequence[tuple[str, str]]) -> bool:
+    """Whether control-level errors say the request's control id was processed before (a
+    request sent with ``uniqueid`` true, sent again)."""
+    return any(
+        "control" in text.lower() and any(w in text.lower() for w in _DUPLICATE_WORDS)
+        for _, text in pairs
+    )
 
 
 def _failed(element: Element | None) -> bool:
@@ -73,7 +84,10 @@ def envelope_errors(response: requests.Response) -> Sequence[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     control = root.find("control")
     if _failed(control) or (root.find("errormessage") is not None and root.tag == "response"):
-        pairs += error_pairs(root)
+        found = error_pairs(root)
+        pairs += found
+        if duplicate_control(found):
+            pairs.append((DUPLICATE_CONTROL, ""))
         pairs.append((CONTROL_FAILED, ""))
     operation = root.find("operation")
     if operation is not None:
@@ -99,6 +113,7 @@ ERROR_TABLE = ErrorTable(
         # the company's concurrent-request entitlement (~2) is used up: back off, try again
         ErrorRule(ErrorKind.RATE_LIMITED, code=CONCURRENCY_LIMIT),
         ErrorRule(ErrorKind.REFRESH, code=SESSION_INVALID),
+        ErrorRule(ErrorKind.CONFLICT, code=DUPLICATE_CONTROL),
         ErrorRule(ErrorKind.AUTH, code=LOGIN_FAILED),
         ErrorRule(ErrorKind.AUTH, code=CONTROL_FAILED),
         ErrorRule(ErrorKind.DATA, code=FUNCTION_FAILED),

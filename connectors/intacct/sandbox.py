@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import socket
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -46,6 +47,7 @@ from lxml import etree
 from pydantic import SecretStr
 from werkzeug.wrappers import Request, Response
 
+from connectors.intacct import sandbox_writes
 from connectors.intacct.config import IntacctConfig
 from connectors.intacct.errors import LOGIN_ERRNO, SENDER_ERRNO, SESSION_ERRNO
 from connectors.intacct.xmlwire import (
@@ -103,6 +105,7 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 MALFORMED_AMOUNT = "1O0.00"  # a letter O: not a number
 BAD_QUERY = "XL03000003"
+DUPLICATE_ERRNO = "XL03000012"
 UNKNOWN_RESULT = "XL03000007"
 _CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|!=|=|>|<|\bIN\b)\s*(.+?)\s*$", re.I)
 _AND = re.compile(r"\s+AND\s+", re.I)
@@ -171,6 +174,7 @@ class IntacctSandbox(SandboxServer):
         self.details: dict[str, Payload] = {}  # ARPYMTDETAIL RECORDNO -> row
         self.audit: list[tuple[datetime, Payload]] = []
         self.result_sets: dict[str, tuple[str, list[Payload], int, int]] = {}
+        self.processed_controls: set[str] = set()  # control ids of uniqueid=true requests
         self.session_paths: list[str] = []  # request path of every session-authenticated call
         self._next_record = 1
         self._next_customer = 1
@@ -190,6 +194,8 @@ class IntacctSandbox(SandboxServer):
             user_password=SecretStr(self.user_password),
             endpoint_url=self.base_url + GATEWAY_PATH,
             company_timezone=str(self.zone),
+            deposit_account="BOA-CHECKING",
+            write_off_account="4900",
         )
 
     def initial_tokens(self) -> dict[str, str]:
@@ -616,6 +622,19 @@ class IntacctSandbox(SandboxServer):
                 "Check the Web Services sender id and password.",
             )
             return self.xml(root)
+        control_id = control.findtext("controlid") or ""
+        unique = (control.findtext("uniqueid") or "").strip() == "true"
+        with self.lock:
+            repeated = unique and control_id in self.processed_controls
+        if repeated:
+            self._control(root, control, "failure")
+            self.errormessage(
+                root,
+                DUPLICATE_ERRNO,
+                f"A request with control id {control_id} has already been processed.",
+                "Use a new control id, or set uniqueid to false.",
+            )
+            return self.xml(root)
         self._control(root, control, "success")
         operation = sub(root, "operation")
         auth = sub(operation, "authentication")
@@ -644,6 +663,15 @@ class IntacctSandbox(SandboxServer):
         sub(auth, "sessiontimestamp", render_timestamp(self.now(), self.zone))
         for function in doc.findall("operation/content/function"):
             operation.append(self.run(function, request))
+        if unique:
+            with self.lock:
+                self.processed_controls.add(control_id)
+        writes = doc.xpath("operation/content/function/*[self::create or self::apply_arpayment]")
+        if writes and self.take_dropped_reply():
+            connection = request.environ.get("werkzeug.socket")
+            if connection is not None:
+                connection.shutdown(socket.SHUT_RDWR)
+            raise ConnectionAbortedError("reply dropped after the write (injected)")
         return self.xml(root)
 
     def run(self, function: Element, request: Request) -> Element:
@@ -668,13 +696,35 @@ class IntacctSandbox(SandboxServer):
                 result.append(self.read_by_query(body))
             elif name == "readMore":
                 result.append(self.read_more(body.findtext("resultId") or ""))
+            elif name == "create" or name == "apply_arpayment":
+                with self.lock:
+                    result.append(self.write(body))
             else:
                 raise QueryError(f"unsupported function {name}")
         except QueryError as exc:
             status.text = "failure"
             code = UNKNOWN_RESULT if name == "readMore" else BAD_QUERY
             self.errormessage(result, code, str(exc))
+        except sandbox_writes.Refused as exc:
+            status.text = "failure"
+            self.errormessage(result, sandbox_writes.REFUSED, str(exc))
         return result
+
+    def write(self, body: Element) -> Element:
+        """One write function, applied whole or refused with nothing changed."""
+        if body.tag == "apply_arpayment":
+            data = sandbox_writes.apply_credit(self, body)
+        else:
+            record = next((child for child in body if isinstance(child.tag, str)), None)
+            if record is not None and record.tag == "ARPYMT":
+                data = sandbox_writes.create_payment(self, record)
+            elif record is not None and record.tag == "ARADJUSTMENT":
+                data = sandbox_writes.create_adjustment(self, record)
+            else:
+                tag = record.tag if record is not None else "nothing"
+                raise sandbox_writes.Refused(f"create of {tag} is not supported")
+        self.writes += 1
+        return data
 
     def read_by_query(self, body: Element) -> Element:
         obj = (body.findtext("object") or "").strip().upper()

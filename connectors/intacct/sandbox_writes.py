@@ -1,0 +1,242 @@
+"""The Intacct sandbox's write functions: ``create`` of ARPYMT and ARADJUSTMENT, and the
+legacy ``apply_arpayment``, moving balances as Intacct does and stamping WHENMODIFIED.
+
+Each function validates everything before it changes anything; a refusal is a
+function-level failure (``BL`` errno) that leaves the company as it was.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from connectors.intacct.xmlwire import Element, Payload, sub
+
+if TYPE_CHECKING:
+    from connectors.intacct.sandbox import IntacctSandbox
+
+REFUSED = "BL01001973"
+ZERO = Decimal("0.00")
+
+
+class Refused(ValueError):
+    """A write Intacct would refuse."""
+
+
+def _amount(text: str | None, field: str) -> Decimal:
+    try:
+        value = Decimal((text or "").strip())
+    except InvalidOperation:
+        raise Refused(f"{field} is not a number: {text!r}") from None
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        raise Refused(f"{field} must have at most 2 decimals")
+    return value
+
+
+def _date(body: Element, field: str) -> str:
+    text = (body.findtext(field) or "").strip()
+    parts = text.split("/")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise Refused(f"{field} must be MM/DD/YYYY, got {text!r}")
+    return text
+
+
+def _rebalance(box: IntacctSandbox, obj: str, key: str, paid_more: Decimal) -> None:
+    """Add ``paid_more`` to a document's TOTALPAID (a credit's amounts are negative)."""
+    row = box.records[obj][key]
+    total = Decimal(row["TRX_TOTALENTERED"])
+    sign = Decimal(-1) if total < 0 else Decimal(1)
+    paid = Decimal(row["TRX_TOTALPAID"]) + sign * paid_more
+    due = total - paid
+    row.update(box._amounts("TOTAL", row["CURRENCY"], ENTERED=total, PAID=paid, DUE=due))
+    row["STATE"] = box._state(abs(total), abs(due))
+    box.bump(obj, key)
+
+
+def _customer(box: IntacctSandbox, body: Element) -> str:
+    customer = (body.findtext("CUSTOMERID") or "").strip()
+    if customer not in box.records["CUSTOMER"]:
+        raise Refused(f"Invalid Customer {customer!r} specified.")
+    return customer
+
+
+def _open_document(box: IntacctSandbox, obj: str, key: str, customer: str, field: str) -> Payload:
+    row = box.records[obj].get(key)
+    if row is None:
+        raise Refused(f"{field}: no {obj} with key {key!r}")
+    if row["CUSTOMERID"] != customer:
+        raise Refused(f"{field}: {obj} {key} belongs to another customer")
+    if row.get("STATE") == "Reversed":
+        raise Refused(f"{field}: {obj} {key} is reversed")
+    return row
+
+
+def create_payment(box: IntacctSandbox, body: Element) -> Element:
+    customer = _customer(box, body)
+    if not (body.findtext("FINANCIALENTITY") or body.findtext("UNDEPOSITEDACCOUNTNO")):
+        raise Refused("FINANCIALENTITY or UNDEPOSITEDACCOUNTNO is required")
+    received = _date(body, "RECEIPTDATE")
+    paid_on = (body.findtext("PAYMENTDATE") or "").strip() or received
+    details = body.findall("ARPYMTDETAILS/ARPYMTDETAIL")
+    if not details:
+        raise Refused("ARPYMTDETAILS must hold at least one ARPYMTDETAIL")
+    owed: dict[str, Decimal] = {}
+    credit_left: dict[str, Decimal] = {}
+    lines: list[tuple[str, Decimal, str | None]] = []
+    currency = (body.findtext("CURRENCY") or "").strip()
+    for index, detail in enumerate(details):
+        key = (detail.findtext("RECORDKEY") or "").strip()
+        where = f"ARPYMTDETAIL[{index}]"
+        invoice = _open_document(box, "ARINVOICE", key, customer, f"{where}.RECORDKEY")
+        currency = currency or invoice["CURRENCY"]
+        if invoice["CURRENCY"] != currency:
+            raise Refused(f"{where}: invoice {key} is in {invoice['CURRENCY']}, not {currency}")
+        credit_key = (detail.findtext("ADJUSTMENTKEY") or "").strip() or None
+        field = "TRX_ADJUSTMENTAMOUNT" if credit_key else "TRX_PAYMENTAMOUNT"
+        amount = _amount(detail.findtext(field), f"{where}.{field}")
+        if amount <= 0:
+            raise Refused(f"{where}.{field} must be more than 0")
+        if credit_key:
+            credit = _open_document(
+                box, "ARADJUSTMENT", credit_key, customer, f"{where}.ADJUSTMENTKEY"
+            )
+            left = credit_left.setdefault(credit_key, -Decimal(credit["TRX_TOTALDUE"]))
+            if amount > left:
+                raise Refused(f"{where}: {amount} is more than the {left} left on {credit_key}")
+            credit_left[credit_key] = left - amount
+        due = owed.setdefault(key, Decimal(invoice["TRX_TOTALDUE"]))
+        if amount > due:
+            raise Refused(f"Payment amount {amount} exceeds the amount due {due} on {key}")
+        owed[key] = due - amount
+        lines.append((key, amount, credit_key))
+    cash = sum((amount for _, amount, credit in lines if credit is None), ZERO)
+    record_no = box.take_record_no()
+    row: Payload = {
+        "RECORDNO": record_no,
+        "CUSTOMERID": customer,
+        "PAYMENTMETHOD": (body.findtext("PAYMENTMETHOD") or "").strip(),
+        "DOCNUMBER": (body.findtext("DOCNUMBER") or "").strip(),
+        "DESCRIPTION": (body.findtext("DESCRIPTION") or "").strip(),
+        "PAYMENTDATE": paid_on,
+        "RECEIPTDATE": received,
+        "STATE": "Posted",
+        "CURRENCY": currency,
+        "BASECURR": "USD",
+    }
+    row.update(box._amounts("TOTAL", currency, ENTERED=cash, PAID=cash))
+    for key, amount, credit_key in lines:
+        box._detail(
+            record_no,
+            key,
+            currency,
+            cash=ZERO if credit_key else amount,
+            adjustment_key=credit_key,
+            adjustment=amount if credit_key else ZERO,
+            when=paid_on,
+        )
+        _rebalance(box, "ARINVOICE", key, amount)
+        if credit_key:
+            _rebalance(box, "ARADJUSTMENT", credit_key, amount)
+    box.put("ARPYMT", record_no, row, box.stamp_now())
+    return _created("arpymt", record_no)
+
+
+def create_adjustment(box: IntacctSandbox, body: Element) -> Element:
+    customer = _customer(box, body)
+    when = _date(body, "WHENCREATED")
+    items = body.findall("ARADJUSTMENTITEMS/lineitem")
+    if not items:
+        raise Refused("ARADJUSTMENTITEMS must hold at least one lineitem")
+    total = ZERO
+    for index, item in enumerate(items):
+        if not (item.findtext("GLACCOUNTNO") or "").strip():
+            raise Refused(f"lineitem[{index}].GLACCOUNTNO is required")
+        total += _amount(item.findtext("AMOUNT"), f"lineitem[{index}].AMOUNT")
+    if total >= 0:
+        raise Refused("a credit adjustment's lines must total less than 0")
+    currency = (body.findtext("CURRENCY") or "").strip() or box.records["CUSTOMER"][customer][
+        "CURRENCY"
+    ]
+    record_no = box.take_record_no()
+    row: Payload = {
+        "RECORDNO": record_no,
+        "RECORDID": f"ADJ{box._next_memo_number}",
+        "CUSTOMERID": customer,
+        "DOCNUMBER": "",
+        "DESCRIPTION": (body.findtext("DESCRIPTION") or "").strip(),
+        "WHENCREATED": when,
+        "STATE": "Posted",
+        "CURRENCY": currency,
+        "BASECURR": "USD",
+    }
+    row.update(box._amounts("TOTAL", currency, ENTERED=total, PAID=ZERO, DUE=total))
+    box._next_memo_number += 1
+    box.put("ARADJUSTMENT", record_no, row, box.stamp_now())
+    return _created("aradjustment", record_no)
+
+
+def apply_credit(box: IntacctSandbox, body: Element) -> Element:
+    key = (body.findtext("arpaymentkey") or "").strip()
+    credit = box.records["ARADJUSTMENT"].get(key)
+    if credit is None:
+        raise Refused(f"arpaymentkey: no ARADJUSTMENT with key {key!r}")
+    customer = credit["CUSTOMERID"]
+    left = -Decimal(credit["TRX_TOTALDUE"])
+    y, m, d = (body.findtext(f"paymentdate/{p}") or "" for p in ("year", "month", "day"))
+    if not (y.isdigit() and m.isdigit() and d.isdigit()):
+        raise Refused("paymentdate needs year, month and day")
+    when = f"{int(m):02d}/{int(d):02d}/{int(y):04d}"
+    lines: list[tuple[str, Decimal]] = []
+    owed: dict[str, Decimal] = {}
+    for index, item in enumerate(body.findall("arpaymentitems/arpaymentitem")):
+        invoice_key = (item.findtext("invoicekey") or "").strip()
+        invoice = _open_document(
+            box, "ARINVOICE", invoice_key, customer, f"arpaymentitem[{index}].invoicekey"
+        )
+        amount = _amount(item.findtext("amount"), f"arpaymentitem[{index}].amount")
+        due = owed.setdefault(invoice_key, Decimal(invoice["TRX_TOTALDUE"]))
+        if amount <= 0 or amount > due:
+            raise Refused(f"amount {amount} is not between 0 and the {due} due on {invoice_key}")
+        owed[invoice_key] = due - amount
+        lines.append((invoice_key, amount))
+    if not lines:
+        raise Refused("arpaymentitems must hold at least one arpaymentitem")
+    applied = sum((amount for _, amount in lines), ZERO)
+    if applied > left:
+        raise Refused(f"applying {applied} is more than the {left} left on adjustment {key}")
+    record_no = box.take_record_no()
+    row: Payload = {
+        "RECORDNO": record_no,
+        "CUSTOMERID": customer,
+        "PAYMENTMETHOD": "Credit Memo",
+        "DOCNUMBER": credit.get("RECORDID", ""),
+        "DESCRIPTION": "",
+        "PAYMENTDATE": when,
+        "RECEIPTDATE": when,
+        "STATE": "Posted",
+        "CURRENCY": credit["CURRENCY"],
+        "BASECURR": "USD",
+    }
+    row.update(box._amounts("TOTAL", credit["CURRENCY"], ENTERED=ZERO, PAID=ZERO))
+    for invoice_key, amount in lines:
+        box._detail(
+            record_no,
+            invoice_key,
+            credit["CURRENCY"],
+            cash=ZERO,
+            adjustment_key=key,
+            adjustment=amount,
+            when=when,
+        )
+        _rebalance(box, "ARINVOICE", invoice_key, amount)
+    _rebalance(box, "ARADJUSTMENT", key, applied)
+    box.put("ARPYMT", record_no, row, box.stamp_now())
+    return etree.Element("data", listtype="", count="0")
+
+
+def _created(tag: str, record_no: str) -> Element:
+    data = etree.Element("data", listtype="objects", count="1")
+    sub(sub(data, tag), "RECORDNO", record_no)
+    return data

@@ -1,0 +1,137 @@
+"""Outbox commands as Sage Intacct writes.
+
+* ``apply_cash``: an ``ARPYMT`` with one ``ARPYMTDETAIL`` per invoice. Intacct's ARPYMT
+  cannot hold an advance, so cash not applied to invoices stays unapplied in arsync (shown in
+  the report) rather than being invented as an Intacct advance.
+* ``apply_credit``: an ``ARPYMT`` whose details apply the credit adjustment to the invoices
+  (``ADJUSTMENTKEY``); it carries its key, so a lost reply can be looked up.
+* ``write_off``: a credit ``ARADJUSTMENT`` on the configured GL account, then an ARPYMT
+  applying it to the invoice (two steps, each keyed).
+
+Several functions per request (``write_batch_size``), each keyed by its control id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from canonical.types import utcnow
+from connectors.intacct.connector import IntacctConnector
+from connectors.intacct.writes import AdjustmentCreate, ArPaymentCreate, PaymentLine
+from sync.outbox.adapter import Command, PushAdapter, Step, StepResult, Unwritable
+from sync.outbox.refs import RefIndex
+
+
+class IntacctPush(PushAdapter):
+    system = "intacct"
+    connector: IntacctConnector
+
+    @property
+    def batch_size(self) -> int:  # type: ignore[override]
+        return int(self.connector.config.write_batch_size)
+
+    def step(self, command: Command, refs: RefIndex, session: Session) -> Step:
+        customer = self.customer(refs, command).remote_id
+        p = command.payload
+        on = command.on or utcnow().date()
+        diff: list[str] = []
+        if command.operation == "apply_cash":
+            config = self.connector.config
+            if not (config.deposit_account or config.undeposited_account):
+                raise Unwritable("intacct.deposit_account is not set: nowhere to deposit cash")
+            lines = self._lines(command, refs, diff)
+            payment = ArPaymentCreate(
+                key=command.key,
+                customer_id=customer,
+                received_on=on,
+                lines=lines,
+                currency=str(p["currency"]),
+                reference=p.get("reference"),
+            )
+            applied = sum((line.amount for line in lines), command.money(0))
+            diff.insert(0, f"new ARPYMT {applied} {p['currency']} for customer {customer}")
+            if int(p.get("unapplied_minor") or 0):
+                diff.append(
+                    f"{command.money(p['unapplied_minor'])} stays unapplied (ARPYMT has no advance)"
+                )
+            return Step(command, command.key, payment, diff=diff, creates=("payment", "ARPYMT"))
+        if command.operation == "apply_credit":
+            total = sum(int(line["amount_minor"]) for line in p["lines"])
+            credit = self.credit(refs, command, p["credit_memo_id"], total, diff).remote_id
+            lines = tuple(
+                PaymentLine(line.invoice_key, line.amount, credit)
+                for line in self._lines(command, refs, diff)
+            )
+            payment = ArPaymentCreate(command.key, customer, on, lines, str(p["currency"]))
+            diff.insert(0, f"new ARPYMT applying credit adjustment {credit}")
+            return Step(command, command.key, payment, diff=diff, creates=("payment", "ARPYMT"))
+        if command.operation == "write_off":
+            return self._write_off(command, refs, customer, diff)
+        raise Unwritable(f"intacct cannot {command.operation}")
+
+    def _lines(self, command: Command, refs: RefIndex, diff: list[str]) -> tuple[PaymentLine, ...]:
+        return tuple(
+            PaymentLine(
+                self.invoice(
+                    refs, command, line["invoice_id"], line["amount_minor"], diff
+                ).remote_id,
+                command.money(line["amount_minor"]),
+            )
+            for line in command.payload["lines"]
+        )
+
+    def _write_off(self, command: Command, refs: RefIndex, customer: str, diff: list[str]) -> Step:
+        p = command.payload
+        amount = command.money(p["amount_minor"])
+        invoice = self.invoice(refs, command, p["invoice_id"], p["amount_minor"], diff)
+        doc_key = f"{command.key}:m"
+        on = command.on or utcnow().date()
+        if command.step_index == 0:
+            account = self.connector.config.write_off_account
+            if not account:
+                raise Unwritable("intacct.write_off_account is not set: nowhere to write off")
+            write = AdjustmentCreate(
+                doc_key,
+                customer,
+                amount,
+                on,
+                f"Deduction {p.get('reason') or ''}".strip(),
+                str(p["currency"]),
+            )
+            diff.insert(0, f"new credit ARADJUSTMENT {amount} ({p.get('reason')}) on {account}")
+            return Step(
+                command,
+                doc_key,
+                write,
+                final=False,
+                diff=diff,
+                creates=("credit_memo", "ARADJUSTMENT"),
+            )
+        adjustment = (command.result.get("remote_ids") or {}).get(doc_key)
+        if not adjustment:
+            raise Unwritable(f"write-off adjustment of {command.key} was not recorded")
+        apply = ArPaymentCreate(
+            f"{command.key}:a",
+            customer,
+            on,
+            (PaymentLine(invoice.remote_id, amount, str(adjustment)),),
+            str(p["currency"]),
+        )
+        diff.insert(0, f"new ARPYMT applying write-off adjustment {adjustment}")
+        return Step(command, apply.key, apply, diff=diff, creates=("payment", "ARPYMT"))
+
+    def send(self, steps: Sequence[Step]) -> list[StepResult]:
+        results = self.connector.write([s.write for s in steps])
+        return [
+            StepResult(step, remote_id=r.remote_id, error=r.error)
+            for step, r in zip(steps, results, strict=True)
+        ]
+
+    def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
+        return self.connector.landed([s.key for s in steps], since)
+
+
+ADAPTER = IntacctPush
