@@ -20,6 +20,7 @@ from sqlmodel import col
 from canonical.enums import CommandStatus
 from canonical.models import OutboxCommand
 from canonical.store import Store
+from connectors.intacct.writes import KEY_TAG as INTACCT_TAG
 from connectors.quickbooks.writes import KEY_TAG
 from connectors.sandbox.world import World
 from sync.sandboxes import SandboxFleet, running_sandboxes
@@ -27,14 +28,14 @@ from tests.support.pipeline import decide, open_runtime, plain
 
 pytestmark = pytest.mark.timeout(300)
 CHILD = Path(__file__).with_name("crash_child.py")
-SYSTEMS = ["quickbooks", "invoiced"]
+SYSTEMS = ["quickbooks", "invoiced", "intacct"]
 ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
 def fleet() -> Iterator[SandboxFleet]:
     with running_sandboxes(
-        World.generate(seed=5, customers=30, invoices=220), systems=("quickbooks", "invoiced")
+        World.generate(seed=5, customers=30, invoices=220), systems=tuple(SYSTEMS)
     ) as running:
         yield running
 
@@ -89,6 +90,12 @@ def written_keys(fleet: SandboxFleet) -> Counter[str]:
             key = (record.get("metadata") or {}).get("arsync_key")
             if key:
                 keys[key] += 1
+    intacct: Any = fleet.servers.get("intacct")
+    for obj in ("ARPYMT", "ARADJUSTMENT") if intacct is not None else ():
+        for record in intacct.records[obj].values():
+            text = record.get("DESCRIPTION") or ""
+            if text.startswith(INTACCT_TAG):
+                keys[text[len(INTACCT_TAG) :]] += 1
     return keys
 
 
@@ -137,7 +144,8 @@ def kill_during(
     fleet: SandboxFleet, system: str, method: str, after: int, pid: Callable[[], int]
 ) -> None:
     """Make the sandbox kill the pusher right after its Nth write landed, before it replies."""
-    ledger = fleet.servers[system].ledger  # type: ignore[attr-defined]
+    server = fleet.servers[system]
+    ledger = getattr(server, "ledger", server)
     original = getattr(ledger, method)
     calls = 0
 
@@ -154,14 +162,14 @@ def kill_during(
 
 @pytest.mark.parametrize(
     ("system", "method"),
-    [("quickbooks", "batch"), ("invoiced", "create_payment")],
+    [("quickbooks", "batch"), ("invoiced", "create_payment"), ("intacct", "write")],
 )
 def test_a_push_killed_mid_request_recovers_without_duplicates(
     fleet: SandboxFleet, tmp_path: Path, system: str, method: str
 ) -> None:
     config = prepared(fleet, tmp_path)
     holder: dict[str, int] = {}
-    kill_during(fleet, system, method, 2, lambda: holder["pid"])
+    kill_during(fleet, system, method, 8 if system == "intacct" else 2, lambda: holder["pid"])
     proc = child(config, "never", 1)
     holder["pid"] = proc.pid
     _, stderr = proc.communicate(timeout=240)

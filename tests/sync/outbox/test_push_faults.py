@@ -22,13 +22,13 @@ from tests.support.pipeline import decide, open_runtime
 from tests.sync.outbox.test_push_crash import written_keys
 
 pytestmark = pytest.mark.timeout(300)
-SYSTEMS = ["quickbooks", "invoiced"]
+SYSTEMS = ["quickbooks", "invoiced", "intacct"]
 
 
 @pytest.fixture
 def fleet() -> Iterator[SandboxFleet]:
     with running_sandboxes(
-        World.generate(seed=9, customers=30, invoices=220), systems=("quickbooks", "invoiced")
+        World.generate(seed=9, customers=30, invoices=220), systems=tuple(SYSTEMS)
     ) as running:
         yield running
 
