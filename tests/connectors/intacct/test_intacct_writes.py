@@ -205,5 +205,5 @@ def test_request_xml_names_the_documented_fields(sandbox: IntacctSandbox) -> Non
     ):
         assert fragment in text
     unset = make(sandbox, deposit_account=None)
-    with pytest.raises(ValueError, match="intacct.deposit_account"):
+    with pytest.raises(ValueError, match=r"intacct\.deposit_account"):
         unset.writer._function(write)
