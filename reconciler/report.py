@@ -16,10 +16,10 @@ from typing import Any, Literal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
-from canonical.enums import FindingStatus
+from canonical.enums import CommandStatus, FindingStatus
 from canonical.models import (
     Adjustment,
     Application,
@@ -28,12 +28,16 @@ from canonical.models import (
     Decision,
     DriftFinding,
     Invoice,
+    OutboxCommand,
     Quarantine,
     Remittance,
 )
 from canonical.money import Money, minor_digits
 from canonical.store import Store
 from canonical.types import utcnow
+
+# outbox commands a person must look at: out of attempts, refused, or no longer valid
+NEEDS_A_PERSON = (CommandStatus.DEAD, CommandStatus.CONFLICT, CommandStatus.FAILED)
 
 ReportFormat = Literal["json", "csv", "html", "xlsx"]
 EXCEPTION_KINDS = (
@@ -111,6 +115,21 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 select(Quarantine).where(
                     col(Quarantine.tenant) == tenant, col(Quarantine.resolved_at).is_(None)
                 )
+            ).scalars()
+        )
+        outbox_counts = session.execute(
+            select(col(OutboxCommand.system), col(OutboxCommand.status), func.count())
+            .where(col(OutboxCommand.tenant) == tenant)
+            .group_by(col(OutboxCommand.system), col(OutboxCommand.status))
+        ).all()
+        stuck = list(
+            session.execute(
+                select(OutboxCommand)
+                .where(
+                    col(OutboxCommand.tenant) == tenant,
+                    col(OutboxCommand.status).in_(NEEDS_A_PERSON),
+                )
+                .order_by(col(OutboxCommand.created_at))
             ).scalars()
         )
 
@@ -216,6 +235,24 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             {"system": q.system, "object": q.object_type, "id": q.remote_id, "reason": q.reason}
             for q in quarantine
         ],
+        "outbox": {
+            "counts": {
+                system: {str(st): n for sys2, st, n in outbox_counts if sys2 == system}
+                for system in sorted({row[0] for row in outbox_counts})
+            },
+            "needs_attention": [
+                {
+                    "command_id": c.id,
+                    "system": c.system,
+                    "operation": c.operation,
+                    "status": str(c.status),
+                    "decision_id": c.decision_id,
+                    "attempts": c.attempts,
+                    "error": c.last_error,
+                }
+                for c in stuck
+            ],
+        },
         "totals": {
             "remittances": len(rows),
             "auto_applied": auto,
@@ -360,6 +397,24 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
             "Exceptions",
             ["Kind", "Date", "Payer", "Amount", "Currency", "Best candidate", "Why"],
             exc_rows,
+        )
+    )
+    sheets.append(
+        (
+            "Writes to check",
+            ["System", "Operation", "Status", "Attempts", "Decision", "Command", "Error"],
+            [
+                [
+                    w["system"],
+                    w["operation"],
+                    w["status"],
+                    w["attempts"],
+                    w["decision_id"] or "",
+                    w["command_id"],
+                    w["error"] or "",
+                ]
+                for w in report["outbox"]["needs_attention"]
+            ],
         )
     )
     sheets.append(

@@ -57,9 +57,44 @@ def test_csv_has_a_row_per_application(sqlite_store: Store, tmp_path: Path) -> N
 
 def test_xlsx_numbers_are_numbers_with_currency_format(sqlite_store: Store, tmp_path: Path) -> None:
     book = load_workbook(write_report(seeded(sqlite_store), "xlsx", tmp_path / "r.xlsx"))
-    assert book.sheetnames == ["Remittances", "Exceptions", "Drift", "Totals"]
+    assert book.sheetnames == ["Remittances", "Exceptions", "Writes to check", "Drift", "Totals"]
     sheet = book["Remittances"]
     amounts = {sheet.cell(row=r, column=3).value for r in range(2, sheet.max_row + 1)}
     assert 1234.5 in amounts
     assert '"USD"' in sheet.cell(row=2, column=3).number_format
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+
+
+def test_writes_that_need_a_person_are_in_the_report(sqlite_store: Store, tmp_path: Path) -> None:
+    from canonical.enums import CommandStatus
+    from canonical.models import OutboxCommand
+
+    with sqlite_store.session() as s:
+        for key, status, error in (
+            ("a", CommandStatus.CONFIRMED, None),
+            ("b", CommandStatus.CONFLICT, "invoiced: invoice INV-9 owes 0.00 in invoiced"),
+            ("c", CommandStatus.DEAD, "quickbooks: 6000 business validation error"),
+        ):
+            s.add(
+                OutboxCommand(
+                    system="invoiced" if key == "b" else "quickbooks",
+                    operation="apply_cash",
+                    canonical_type="remittance",
+                    canonical_id=f"r-{key}",
+                    idempotency_key=key,
+                    status=status,
+                    last_error=error,
+                )
+            )
+    report = build_report(sqlite_store)
+    assert report["outbox"]["counts"] == {
+        "invoiced": {"conflict": 1},
+        "quickbooks": {"confirmed": 1, "dead": 1},
+    }
+    stuck = {w["status"]: w for w in report["outbox"]["needs_attention"]}
+    assert set(stuck) == {"conflict", "dead"}
+    assert "owes 0.00" in stuck["conflict"]["error"]
+    html = write_report(report, "html", tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Writes to the systems" in html and "6000 business validation error" in html
+    sheet = load_workbook(write_report(report, "xlsx", tmp_path / "r.xlsx"))["Writes to check"]
+    assert sheet.max_row == 3
