@@ -387,7 +387,8 @@ def outbox(
         + (", ".join(f"{sys_} {st} {n}" for (sys_, st), n in sorted(totals.items())) or "empty")
     )
     table = Table()
-    for column in ("id", "system", "operation", "status", "attempts", "decision", "last error"):
+    table.add_column("id", no_wrap=True, min_width=32)
+    for column in ("system", "operation", "status", "attempts", "decision", "last error"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(

@@ -42,14 +42,32 @@ def plain(value: Any) -> Any:
     return value
 
 
-def write_config(fleet: SandboxFleet, db: Path, target: Path) -> Path:
+def write_toml(fleet: SandboxFleet, db: Path, target: Path, **extra: Any) -> Path:
+    """A config file for the CLI pointing at the sandboxes (secrets included: tests only)."""
     config = {
         "database_url": f"sqlite:///{db}",
         "sync": {"lag_seconds": 0},
         **plain(fleet.settings_overrides()),
+        **extra,
     }
-    target.write_text(json.dumps(config, default=str), encoding="utf-8")
+    target.write_text(_toml(config), encoding="utf-8")
     return target
+
+
+def _toml(table: dict[str, Any], prefix: str = "") -> str:
+    scalars, tables = [], []
+    for key, value in table.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            scalars.append(f"{json.dumps(key)} = {json.dumps(value, default=str)}")
+    out = "\n".join(scalars) + "\n"
+    for key, value in tables:
+        name = f"{prefix}.{json.dumps(key)}" if prefix else json.dumps(key)
+        out += f"\n[{name}]\n" + _toml(value, name)
+    return out
 
 
 def open_runtime(fleet: SandboxFleet, db: Path, **extra: Any) -> Runtime:
