@@ -264,6 +264,15 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
     }
 
 
+def render_html(report: dict[str, Any]) -> str:
+    """The report as one self-contained, sortable HTML page."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"])
+    )
+    env.filters["money"] = lambda a: Money(a["amount"], a["currency"]).format() if a else ""
+    return env.get_template("report.html.j2").render(report=report)
+
+
 def write_report(report: dict[str, Any], fmt: ReportFormat, path: Path) -> Path:
     """Render the report to ``path`` in the chosen format; returns the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -272,11 +281,7 @@ def write_report(report: dict[str, Any], fmt: ReportFormat, path: Path) -> Path:
     elif fmt == "csv":
         _write_csv(report, path)
     elif fmt == "html":
-        env = Environment(
-            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"])
-        )
-        env.filters["money"] = lambda a: Money(a["amount"], a["currency"]).format() if a else ""
-        path.write_text(env.get_template("report.html.j2").render(report=report), encoding="utf-8")
+        path.write_text(render_html(report), encoding="utf-8")
     elif fmt == "xlsx":
         _write_xlsx(report, path)
     else:

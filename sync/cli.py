@@ -467,6 +467,22 @@ def run(
 
 
 @app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """Webhook endpoints (/webhooks/SOURCE), the report (/report), health, the schedule."""
+    from sync.serve import serve as run_server
+
+    runtime = _runtime(config)
+    try:
+        run_server(runtime, host, port)
+    finally:
+        runtime.close()
+
+
+@app.command()
 def report(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.html,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from canonical.enums import System
@@ -46,6 +46,33 @@ class PushSettings(_Section):
     )
     backoff_max_seconds: float = Field(default=6 * 3600, ge=0)
     chunk: int = Field(default=1000, ge=1, description="commands read per round")
+
+
+class WebhookSettings(_Section):
+    """Secrets that sign incoming webhooks (from the environment, never the file), and how
+    processor events become remittances."""
+
+    stripe_secrets: list[SecretStr] = Field(
+        default_factory=list, description="whsec_... signing secrets; several while rotating"
+    )
+    stripe_tolerance_seconds: int = Field(default=300, ge=1)
+    adyen_hmac_key: SecretStr | None = Field(default=None, description="hex HMAC key")
+    adyen_auto_capture: bool = Field(
+        default=False, description="AUTHORISATION is cash (the account captures automatically)"
+    )
+    gocardless_secret: SecretStr | None = None
+    gocardless_access_token: SecretStr | None = Field(
+        default=None, description="to read the payment an event names (events carry no amount)"
+    )
+    gocardless_base_url: str = "https://api.gocardless.com"
+    quickbooks_verifier: SecretStr | None = None
+    invoiced_secret: SecretStr | None = None
+
+
+class ScheduleSettings(_Section):
+    interval_minutes: int | None = Field(
+        default=None, ge=1, description="`arsync serve` runs sync, reconcile, push this often"
+    )
 
 
 class SystemOfRecord(_Section):
@@ -91,6 +118,8 @@ class Settings(BaseSettings):
     system_of_record: SystemOfRecord = Field(default_factory=SystemOfRecord)
     reconciler: ReconcilerSettings = Field(default_factory=ReconcilerSettings)
     push: PushSettings = Field(default_factory=PushSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     # per-system connection settings; each is the connector's own config model (dicts here,
     # validated by the connector registry so a wrong key names its system)
     quickbooks: dict[str, Any] | None = None

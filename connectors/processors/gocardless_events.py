@@ -1,0 +1,107 @@
+"""GoCardless events to processor records, fetching each payment (events carry no amount).
+
+``payments`` events with action ``confirmed`` (collected from the customer) are cash in;
+``charged_back`` and ``refunded`` are outgoing; other actions are only recorded. The payment
+is read from ``GET /payments/{id}`` (amount in minor units, currency, ``reference``,
+``metadata``) through the shared HTTP layer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+from canonical.money import Money
+from connectors.errors import ErrorKind
+from connectors.http import ApiSession, ErrorRule, ErrorTable, RetryPolicy
+from connectors.processors.records import ProcessorRecord, RecordKind
+
+ACTIONS: dict[str, RecordKind] = {
+    "confirmed": "payment",
+    "charged_back": "dispute",
+    "refunded": "refund",
+}
+INVOICE_METADATA_KEYS = ("invoice_number", "invoice", "invoice_id")
+API_VERSION = "2015-07-06"
+ERROR_TABLE = ErrorTable(
+    rules=(
+        ErrorRule(ErrorKind.RATE_LIMITED, status=429),
+        ErrorRule(ErrorKind.RETRY, status=(500, 502, 503, 504)),
+        ErrorRule(ErrorKind.AUTH, status=(401, 403)),
+        ErrorRule(ErrorKind.NOT_FOUND, status=404),
+        ErrorRule(ErrorKind.DATA, status=(400, 409, 422)),
+    )
+)
+
+
+class GoCardlessConfig(BaseModel):
+    access_token: SecretStr
+    base_url: str = "https://api.gocardless.com"
+
+
+class GoCardlessClient:
+    """Reads payments; the access token is sent as a Bearer token, never logged."""
+
+    def __init__(self, config: GoCardlessConfig, policy: RetryPolicy | None = None) -> None:
+        self.config = config
+        self.session = ApiSession("gocardless", error_table=ERROR_TABLE, policy=policy)
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {config.access_token.get_secret_value()}",
+                "GoCardless-Version": API_VERSION,
+                "Accept": "application/json",
+            }
+        )
+
+    def payment(self, payment_id: str) -> dict[str, Any]:
+        response = self.session.get(f"{self.config.base_url.rstrip('/')}/payments/{payment_id}")
+        body = response.json()
+        return dict(body.get("payments") or {})
+
+
+def parse_events(body: dict[str, Any], client: GoCardlessClient) -> list[ProcessorRecord]:
+    """Records of the cash events in a webhook body; each payment read once."""
+    records: list[ProcessorRecord] = []
+    for index, event in enumerate(body.get("events") or []):
+        if event.get("resource_type") != "payments":
+            continue
+        kind = ACTIONS.get(str(event.get("action") or ""))
+        if kind is None:
+            continue
+        payment_id = str((event.get("links") or {}).get("payment") or "")
+        if not payment_id:
+            raise ValueError(f"events[{index}].links.payment is missing")
+        payment = client.payment(payment_id)
+        try:
+            amount = Money.from_minor(int(payment["amount"]), str(payment["currency"]))
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"payment {payment_id}: amount or currency missing") from None
+        metadata = payment.get("metadata") or {}
+        refs = [str(metadata[k]) for k in INVOICE_METADATA_KEYS if metadata.get(k)]
+        if payment.get("reference") and payment["reference"] not in refs:
+            refs.append(str(payment["reference"]))
+        records.append(
+            ProcessorRecord(
+                processor="gocardless",
+                event_id=str(event.get("id")),
+                event_type=f"payments.{event.get('action')}",
+                kind=kind,
+                amount=amount,
+                occurred_at=_moment(event.get("created_at")),
+                payment_id=payment_id,
+                payer_name=None,
+                invoice_refs=tuple(refs),
+                raw={"event": event, "payment": payment},
+            )
+        )
+    return records
+
+
+def _moment(value: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.now(UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,43 @@
+"""One processor payment -> one canonical remittance.
+
+``source_key`` is the processor's payment id, so the same payment arriving twice, or through
+two event types (Stripe ``payment_intent.succeeded`` and ``invoice_payment.paid``; Adyen
+``AUTHORISATION`` and ``CAPTURE``), is one remittance. Invoice numbers and ids from metadata
+become structured references, which the cascade trusts first.
+"""
+
+from __future__ import annotations
+
+import json
+
+from canonical.models import DEFAULT_TENANT, Remittance
+from connectors.processors.records import ProcessorRecord
+from connectors.redact import redact
+from mappings.base import MappingError
+
+REF_FIELDS = ("amount", "invoice_amount", "discount", "adjustment", "reason", "date")
+
+
+def remittance_from_record(record: ProcessorRecord, tenant: str = DEFAULT_TENANT) -> Remittance:
+    """The remittance of an incoming payment; refunds and disputes are not remittances."""
+    if record.kind != "payment":
+        raise MappingError("kind", f"a {record.kind} is outgoing cash, not a remittance")
+    if record.amount is None or record.amount.amount <= 0:
+        raise MappingError("amount", f"an incoming payment must be positive, got {record.amount}")
+    refs = [
+        {"kind": "invoice", "ref": ref[:128], **dict.fromkeys(REF_FIELDS)}
+        for ref in record.invoice_refs
+    ]
+    return Remittance(
+        tenant=tenant,
+        source=record.processor,
+        source_key=f"{record.processor}:{record.payment_id}"[:128],
+        currency=record.amount.currency,
+        amount_minor=record.amount.minor,
+        value_date=record.occurred_at.date(),
+        payer_name=(record.payer_name or record.payer_email or None),
+        bank_reference=record.payment_id[:128],
+        free_text=" ".join(record.invoice_refs) or None,
+        structured_refs=refs,
+        raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
+    )

@@ -1,0 +1,146 @@
+"""``arsync serve``: webhook endpoints, the report for finance ops, health, and the schedule.
+
+Webhooks answer fast: the request verifies, stores the event (and its remittances) and
+returns 2xx; reconciling, pushing and syncing happen afterwards in the background, one cycle
+at a time, so a burst of deliveries never runs the pipeline concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from fastapi import BackgroundTasks, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from sqlalchemy import func, select, text
+from sqlmodel import col
+
+from canonical.models import SyncRun
+from sync.runtime import Runtime
+from sync.webhooks import Rejected, receive
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """Runs the pipeline's steps one at a time, whoever asks (webhooks, schedule)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.lock = threading.Lock()
+
+    def cycle(self, systems: list[str] | None = None) -> None:
+        """Sync (the given systems, or all), reconcile, push."""
+        self._guarded(lambda: self._cycle(systems))
+
+    def reconcile_and_push(self) -> None:
+        self._guarded(self._reconcile_and_push)
+
+    def _cycle(self, systems: list[str] | None) -> None:
+        self.runtime.sync(systems)
+        self._reconcile_and_push()
+
+    def _reconcile_and_push(self) -> None:
+        self.runtime.reconcile()
+        self.runtime.push()
+
+    def _guarded(self, work: Callable[[], None]) -> None:
+        with self.lock:
+            try:
+                work()
+            except Exception:  # a failed cycle is logged; the server and the next cycle go on
+                log.exception("arsync cycle failed")
+
+
+def create_app(runtime: Runtime, *, schedule: bool = True) -> FastAPI:
+    """The HTTP app over one runtime."""
+    pipeline = Pipeline(runtime)
+    scheduler: BackgroundScheduler | None = None
+    minutes = runtime.settings.schedule.interval_minutes
+    if schedule and minutes:
+        scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.add_job(
+            pipeline.cycle,
+            "interval",
+            minutes=minutes,
+            id="cycle",
+            max_instances=1,
+            coalesce=True,
+        )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+
+    app = FastAPI(title="arsync", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.pipeline = pipeline
+    app.state.scheduler = scheduler
+
+    @app.post("/webhooks/{source}")
+    async def webhook(source: str, request: Request, background: BackgroundTasks) -> Response:
+        raw = await request.body()  # the exact bytes the sender signed
+        try:
+            intake = receive(runtime.store, runtime.settings, source, raw, request.headers)
+        except Rejected as exc:
+            log.warning("webhook %s rejected: %s", source, exc.reason)
+            return JSONResponse({"error": exc.reason}, status_code=exc.status)
+        if intake.remittances:
+            background.add_task(pipeline.reconcile_and_push)
+        if intake.sync_due:
+            background.add_task(pipeline.cycle, [intake.sync_due])
+        if source == "adyen":
+            return PlainTextResponse("[accepted]")  # what Adyen expects, or it retries
+        return JSONResponse(
+            {
+                "received": intake.events,
+                "duplicates": intake.duplicates,
+                "remittances": len(intake.remittances),
+                "failed": intake.failed,
+            }
+        )
+
+    @app.get("/health")
+    def health() -> JSONResponse:
+        try:
+            with runtime.store.session() as session:
+                session.execute(text("select 1"))
+                last = session.execute(
+                    select(col(SyncRun.system), func.max(col(SyncRun.started_at))).group_by(
+                        col(SyncRun.system)
+                    )
+                ).all()
+        except Exception as exc:  # the database is down: say so
+            return JSONResponse({"ok": False, "database": str(exc)[:200]}, status_code=503)
+        return JSONResponse(
+            {"ok": True, "last_sync": {system: stamp.isoformat() for system, stamp in last}}
+        )
+
+    @app.get("/report", response_class=HTMLResponse)
+    def report_html() -> str:
+        from reconciler.report import build_report, render_html
+
+        return render_html(build_report(runtime.store, tenant=runtime.settings.tenant))
+
+    @app.get("/report.json")
+    def report_json() -> dict[str, Any]:
+        from reconciler.report import build_report
+
+        return build_report(runtime.store, tenant=runtime.settings.tenant)
+
+    return app
+
+
+def serve(runtime: Runtime, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
