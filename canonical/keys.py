@@ -67,6 +67,26 @@ def split_prefix(number: str) -> tuple[str, str]:
     return (match.group(0), compact[match.end() :]) if match else ("", compact)
 
 
+_LEGAL_FORMS = {
+    "INCORPORATED": "INC",
+    "LIMITED": "LTD",
+    "CORPORATION": "CORP",
+    "COMPANY": "CO",
+}
+
+
+def legal_name_key(name: str | None) -> str:
+    """A company name without case, accents or punctuation, keeping its legal form.
+
+    ``Acme Foods, Inc.`` and ``ACME FOODS INCORPORATED`` agree; ``Acme Foods LLC`` does not:
+    two customers whose :func:`name_key` is the same are told apart by this.
+    """
+    if not name:
+        return ""
+    words = [w for w in _NON_ALNUM.split(fold(name).replace("&", " AND ")) if w]
+    return " ".join(_LEGAL_FORMS.get(w, w) for w in words if w != "THE")
+
+
 def name_key(name: str | None) -> str:
     """A company name without case, accents, punctuation or legal suffixes."""
     if not name:

@@ -159,6 +159,28 @@ class Writes:
             )
             paid[item.id] += amount
             items[item.id] = item
+        for memo, invoice, amount in outcome.credits:
+            if amount <= 0:
+                continue
+            self.applications.append(
+                {
+                    "id": new_id(),
+                    "tenant": self.tenant,
+                    "kind": ApplicationKind.CREDIT_MEMO,
+                    "source_id": memo.id,
+                    "invoice_id": invoice.id,
+                    "currency": currency,
+                    "amount_minor": amount,
+                    "applied_on": now.date(),
+                    "origin": "reconciler",
+                    "decision_id": decision_id,
+                    "status": ApplicationStatus.APPLIED,
+                    "created_at": now,
+                }
+            )
+            paid[invoice.id] += amount
+            items[invoice.id] = invoice
+            self.close_credit(memo, memo.balance_minor - amount)
         for invoice_id, amount in paid.items():
             item = items[invoice_id]
             item.balance_minor = max(item.balance_minor - amount, 0)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from canonical.enums import DocumentStatus
-from canonical.keys import name_key
+from canonical.keys import legal_name_key, name_key
 from canonical.models import CreditMemo, Customer, Invoice, PayerAlias
 
 
@@ -59,6 +59,7 @@ class Book:
         default_factory=lambda: defaultdict(list)
     )
     customer_names: dict[str, str] = field(default_factory=dict)  # customer id -> name key
+    legal_names: dict[str, str] = field(default_factory=dict)  # customer id -> legal name key
     by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     aliases: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, value) -> customer
 
@@ -150,6 +151,7 @@ class Book:
                 continue
             key = row.name_key or name_key(row.name)
             self.customer_names[row.id] = key
+            self.legal_names[row.id] = legal_name_key(row.name)
             self.by_name[key].append(row.id)
 
     def _load_invoices(

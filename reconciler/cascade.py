@@ -15,11 +15,13 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from canonical.keys import document_key, name_key
+from canonical.keys import document_key, legal_name_key, name_key
 from canonical.money import Money
 from reconciler.book import Book, OpenItem
 from reconciler.references import rf_reference, text_tokens
 from reconciler.rules import Rule, RuleSet
+
+_CreditLine = tuple[OpenItem, OpenItem, int]  # credit memo, invoice, amount applied
 
 AUTO = "auto_applied"
 SUGGESTED = "suggested"
@@ -49,6 +51,7 @@ class Outcome:
     customer_id: str | None = None
     allocations: list[tuple[OpenItem, int]] = field(default_factory=list)
     deductions: list[tuple[OpenItem, int, str]] = field(default_factory=list)
+    credits: list[_CreditLine] = field(default_factory=list)
     unapplied_minor: int = 0
     evidence: dict[str, Any] = field(default_factory=dict)
     candidates: list[dict[str, Any]] = field(default_factory=list)
@@ -177,6 +180,12 @@ class Cascade:
             evidence["customer_from"] = "exact name"
             return exact[0]
         if len(exact) > 1:
+            legal = legal_name_key(r.payer_name)
+            same_form = [c for c in exact if self.book.legal_names.get(c) == legal]
+            if legal != key and len(same_form) == 1:  # the legal form tells them apart
+                evidence["customer_from"] = "exact name with legal form"
+                evidence["same_name_customers"] = len(exact)
+                return same_form[0]
             candidates = [
                 {"customer_id": c, "score": 100, "why": "same normalised name"} for c in exact
             ]
@@ -329,6 +338,7 @@ class Cascade:
         remaining = r.amount_minor
         allocations: list[tuple[OpenItem, int]] = []
         deductions: list[tuple[OpenItem, int, str]] = []
+        credit_lines: list[_CreditLine] = []
         stated = [(_ref_minor(ref.get("amount"), currency), ref, item) for ref, item in matched]
         tolerance = self.rules.tolerance
         if (
@@ -356,6 +366,11 @@ class Cascade:
                     allocations.append((item, applied))
                     remaining -= applied
             shortfall = owed - r.amount_minor
+            memo = self._credit_taken(customer, currency, shortfall) if shortfall > 0 else None
+            if memo is not None:  # the payer netted an open credit memo off the invoices
+                allocations, credit_lines = _net([item for _, item in matched] + [memo])
+                evidence["credit_taken"] = memo.number
+                shortfall = 0
             if shortfall > 0:
                 short_item = allocations[-1][0] if allocations else matched[-1][1]
                 if tolerance.allows(Decimal(shortfall) / 100, Decimal(owed) / 100):
@@ -387,6 +402,7 @@ class Cascade:
             customer_id=customer,
             allocations=allocations,
             deductions=deductions,
+            credits=credit_lines,
             unapplied_minor=max(remaining, 0),
             evidence=evidence,
         )
@@ -398,6 +414,15 @@ class Cascade:
         if outcome.status != AUTO:
             outcome.candidates = [_candidate(allocations, confidence, why, currency)]
         return outcome
+
+    def _credit_taken(self, customer: str | None, currency: str, shortfall: int) -> OpenItem | None:
+        """The customer's one open credit memo of exactly the amount a payment is short."""
+        if customer is None:
+            return None
+        same = [
+            c for c in self.book.open_credits(customer, currency) if c.balance_minor == shortfall
+        ]
+        return same[0] if len(same) == 1 else None
 
     # amounts within the customer ----------------------------------------------------------------
     def _exact_balance(
@@ -435,9 +460,9 @@ class Cascade:
         self, r: Incoming, rule: Rule, customer: str, evidence: dict[str, Any]
     ) -> Outcome | None:
         invoices = self.book.open_invoices(customer, r.currency)
-        credits = self.book.open_credits(customer, r.currency)
+        memos = self.book.open_credits(customer, r.currency)
         pool = sorted(invoices, key=lambda i: (i.issue_date is None, i.issue_date), reverse=True)
-        pool = pool[: int(rule.option("max_items", 24))] + credits[:4]
+        pool = pool[: int(rule.option("max_items", 24))] + memos[:4]
         limit = int(rule.option("max_subset", 5))
         found = _subsets_summing_to(pool, r.amount_minor, limit, cap=6)
         if not found:
@@ -448,16 +473,17 @@ class Cascade:
         ]
         if len(found) == 1:
             confidence = 85
+            allocations, credits = _net(found[0])
+            if credits:
+                evidence["credits_in_subset"] = [memo.number for memo, _, _ in credits]
             return Outcome(
                 AUTO if rule.auto and confidence >= rule.min_confidence else SUGGESTED,
                 rule.id,
                 confidence,
                 customer_id=customer,
-                allocations=[(i, a) for i, a in ranked[0] if not i.is_credit],
-                evidence={
-                    **evidence,
-                    "credits_in_subset": [i.number for i, _ in ranked[0] if i.is_credit],
-                },
+                allocations=allocations,
+                credits=credits,
+                evidence=evidence,
                 candidates=[],
             )
         candidates = [
@@ -577,6 +603,28 @@ class Cascade:
             evidence=evidence,
             candidates=candidates,
         )
+
+
+def _net(items: list[OpenItem]) -> tuple[list[tuple[OpenItem, int]], list[_CreditLine]]:
+    """A subset with credit memos in it as cash lines and credit lines.
+
+    Each credit memo is applied to the subset's invoices oldest first; the cash pays what the
+    credits leave, so the cash lines sum to the payment and every item is settled.
+    """
+    invoices = sorted(
+        (i for i in items if not i.is_credit), key=lambda i: (i.issue_date is None, i.issue_date)
+    )
+    owed = {i.id: i.balance_minor for i in invoices}
+    credits: list[_CreditLine] = []
+    for memo in (i for i in items if i.is_credit):
+        left = memo.balance_minor
+        for invoice in invoices:
+            take = min(left, owed[invoice.id])
+            if take > 0:
+                credits.append((memo, invoice, take))
+                owed[invoice.id] -= take
+                left -= take
+    return [(i, owed[i.id]) for i in invoices if owed[i.id] > 0], credits
 
 
 def _subsets_summing_to(

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from canonical.enums import CommandStatus, FindingStatus
+from canonical.enums import ApplicationKind, CommandStatus, FindingStatus
 from canonical.models import (
     Adjustment,
     Application,
@@ -143,7 +143,9 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
     for rem in remittances:
         decision = decisions.get(("remittance", rem.id))
         status = decision.status if decision else "new"
-        apps = applications.get(decision.id, []) if decision else []
+        lines = applications.get(decision.id, []) if decision else []
+        apps = [a for a in lines if a.kind != ApplicationKind.CREDIT_MEMO]
+        netted = [a for a in lines if a.kind == ApplicationKind.CREDIT_MEMO]
         deds = deductions.get(decision.id, []) if decision else []
         applied = sum(a.amount_minor for a in apps)
         deducted = sum(d.amount_minor for d in deds)
@@ -166,6 +168,16 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                     "amount": _amount(a.amount_minor, a.currency),
                 }
                 for a in apps
+            ],
+            "credits": [
+                {
+                    "credit_memo": memos[a.source_id].number
+                    if a.source_id in memos
+                    else a.source_id,
+                    "invoice_number": number(a.invoice_id),
+                    "amount": _amount(a.amount_minor, a.currency),
+                }
+                for a in netted
             ],
             "deductions": [
                 {

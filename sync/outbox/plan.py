@@ -69,6 +69,8 @@ class OutboxPlanner:
                 wanted.add(("credit_memo", d["source_id"]))
             for row in lines[d["id"]] + deductions[d["id"]]:
                 wanted.add(("invoice", row["invoice_id"]))
+                if row.get("kind") == "credit_memo":
+                    wanted.add(("credit_memo", row["source_id"]))
         held = _systems_holding(session, self.tenant, wanted)
         remittances = _remittances(
             session, [d["source_id"] for d in applied if d["source_kind"] == "remittance"]
@@ -93,9 +95,16 @@ class OutboxPlanner:
         systems = held.get(("customer", customer_id), set())
         currency = decision["currency"]
         on = _day(decision["created_at"])
-        cash_lines = [
-            {"invoice_id": row["invoice_id"], "amount_minor": row["amount_minor"]} for row in lines
-        ]
+        cash_lines: list[dict[str, Any]] = []
+        credit_lines: dict[str, list[dict[str, Any]]] = defaultdict(list)  # memo id -> lines
+        for row in lines:
+            line = {"invoice_id": row["invoice_id"], "amount_minor": row["amount_minor"]}
+            if decision["source_kind"] == "remittance" and row["kind"] == "credit_memo":
+                credit_lines[row["source_id"]].append(line)  # a memo the payer netted off
+            else:
+                cash_lines.append(line)
+        if decision["source_kind"] == "credit_memo" and cash_lines:
+            credit_lines[decision["source_id"]] = cash_lines
         touched = sorted({row["invoice_id"] for row in lines + deductions})
         for system in self.systems:
             if system not in systems:
@@ -120,18 +129,18 @@ class OutboxPlanner:
                             "payer": remittance.payer_name if remittance else None,
                         },
                     )
-                elif decision["source_kind"] == "credit_memo" and cash_lines:
+                for memo_id, memo_lines in sorted(credit_lines.items()):
                     yield self._row(
                         system,
                         "apply_credit",
                         decision,
                         "credit_memo",
-                        decision["source_id"],
+                        memo_id,
                         {
                             "customer_id": customer_id,
                             "currency": currency,
-                            "credit_memo_id": decision["source_id"],
-                            "lines": cash_lines,
+                            "credit_memo_id": memo_id,
+                            "lines": memo_lines,
                             "on": on,
                         },
                     )

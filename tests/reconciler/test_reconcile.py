@@ -248,7 +248,7 @@ def test_no_reference_exact_open_balance_of_the_payer(store: Store, book: Book) 
     assert (d.status, d.rule) == ("auto_applied", "customer_exact_balance")
 
 
-def test_subset_of_open_items_with_a_credit_as_negative(store: Store, book: Book) -> None:
+def test_subset_of_open_invoices(store: Store, book: Book) -> None:
     c = book.customer("Massive Dynamic")
     book.invoice(c, "7001", "100.00")
     book.invoice(c, "7002", "250.00")
@@ -258,6 +258,66 @@ def test_subset_of_open_items_with_a_credit_as_negative(store: Store, book: Book
     d = decision(store, rid)
     assert (d.status, d.rule) == ("auto_applied", "customer_invoice_subset")
     assert applied(store, rid) == {"7001": "100.00", "7002": "250.00"}
+
+
+def test_subset_with_an_open_credit_memo_applies_the_memo_and_the_cash(
+    store: Store, book: Book
+) -> None:
+    c = book.customer("Massive Dynamic")
+    first = book.invoice(c, "7101", "100.00", issued=date(2026, 9, 1))
+    second = book.invoice(c, "7102", "250.00", issued=date(2026, 9, 20))
+    book.invoice(c, "7103", "999.99")
+    memo = book.credit(c, "CM-71", "50.00")
+    rid = book.pay("300.00", payer="Massive Dynamic")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule) == ("auto_applied", "customer_invoice_subset")
+    assert d.evidence["credits_in_subset"] == ["CM-71"]
+    assert applied(store, rid) == {"7101": "50.00", "7102": "250.00"}  # the cash: 300.00
+    assert (d.applied_minor, d.unapplied_minor) == (30000, 0)
+    with store.session() as s:
+        credit = s.execute(select(Application).where(Application.source_id == memo)).scalar_one()
+        assert (credit.invoice_id, credit.amount_minor, credit.decision_id) == (first, 5000, d.id)
+        assert s.get(CreditMemo, memo).balance_minor == 0  # type: ignore[union-attr]
+    assert balance(store, first) == ("0.00", "paid")
+    assert balance(store, second) == ("0.00", "paid")
+
+
+def test_structured_payment_short_by_an_open_credit_memo_takes_the_memo(
+    store: Store, book: Book
+) -> None:
+    c = book.customer("Oscorp")
+    inv = book.invoice(c, "7201", "500.00")
+    memo = book.credit(c, "CM-72", "120.00")
+    rid = book.pay("380.00", payer="Oscorp", refs=[ref("7201")])
+    summary = reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.evidence["credit_taken"]) == ("auto_applied", "CM-72")
+    assert applied(store, rid) == {"7201": "380.00"}
+    assert balance(store, inv) == ("0.00", "paid")
+    assert summary.credit_memos_applied == 0  # taken by the payment, not by the memo pass
+    with store.session() as s:
+        assert s.get(CreditMemo, memo).balance_minor == 0  # type: ignore[union-attr]
+        assert not s.execute(select(Adjustment)).scalars().all()  # no write-off either
+
+
+def test_same_name_customers_told_apart_by_legal_form(store: Store, book: Book) -> None:
+    inc = book.customer("Acme Foods Inc.")
+    llc = book.customer("Acme Foods LLC")
+    book.invoice(inc, "7301", "75.00")
+    book.invoice(llc, "7302", "75.00")
+    rid = book.pay("75.00", payer="ACME FOODS, LLC")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.customer_id) == ("auto_applied", llc)
+    assert d.evidence["customer_from"] == "exact name with legal form"
+    assert applied(store, rid) == {"7302": "75.00"}
+    # without the legal form nothing tells them apart
+    book.invoice(inc, "7303", "80.00")
+    book.invoice(llc, "7304", "80.00")
+    other = book.pay("80.00", payer="Acme Foods")
+    reconcile(store)
+    assert decision(store, other).status != "auto_applied"
 
 
 def test_ties_are_suggested_never_applied(store: Store, book: Book) -> None:

@@ -80,6 +80,29 @@ def test_credit_memos_and_deductions_become_their_own_commands(store: Store) -> 
     assert credit[0].payload["lines"] == [{"invoice_id": inv, "amount_minor": 2000}]
 
 
+def test_a_credit_memo_netted_off_a_payment_is_an_apply_credit_beside_the_cash(
+    store: Store,
+) -> None:
+    book = Book(store)
+    acme = book.customer("Acme Corp", ("quickbooks", "invoiced"))
+    inv = book.invoice(acme, "INV-2101", "500.00", ("quickbooks", "invoiced"))
+    memo = book.credit(acme, "CM-21", "120.00", ("quickbooks", "invoiced"))
+    book.remittance("Acme Corp", "380.00", "INV-2101 less CM-21")
+    reconcile(store, sink=OutboxPlanner("default", ["quickbooks", "invoiced"]))
+    made = commands(store)
+    for system in ("quickbooks", "invoiced"):
+        mine = {c.operation: c for c in made if c.system == system}
+        assert set(mine) == {"apply_cash", "apply_credit"}
+        cash, credit = mine["apply_cash"].payload, mine["apply_credit"].payload
+        assert (cash["amount_minor"], cash["lines"]) == (
+            38000,
+            [{"invoice_id": inv, "amount_minor": 38000}],
+        )
+        assert credit["credit_memo_id"] == memo == mine["apply_credit"].canonical_id
+        assert credit["lines"] == [{"invoice_id": inv, "amount_minor": 12000}]
+        assert mine["apply_cash"].decision_id == mine["apply_credit"].decision_id
+
+
 def test_commands_roll_back_with_their_decisions(store: Store) -> None:
     book = Book(store)
     acme = book.customer("Acme Corp", ALL)
