@@ -45,6 +45,14 @@ class PaymentStatus(StrEnum):
     DELETED = "deleted"
 
 
+class RemittanceStatus(StrEnum):
+    """Where a remittance stands; once decided, its decision's status."""
+
+    NEW = "new"
+    ADVICE = "advice"  # remittance detail only (820 BPR01 ``I``): its cash comes separately
+    ADVICE_USED = "advice_used"  # its references were lent to the cash it describes
+
+
 class ApplicationKind(StrEnum):
     """What is applied to the invoice."""
 

@@ -20,7 +20,7 @@ from canonical.keys import legal_name_key, name_key
 from canonical.models import CreditMemo, Customer, Invoice, PayerAlias
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class OpenItem:
     """An open invoice (or credit memo) as the cascade sees it; balances move as it applies."""
 
@@ -58,6 +58,7 @@ class Book:
     credits_by_customer: dict[str, list[OpenItem]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    credits_by_key: dict[str, list[OpenItem]] = field(default_factory=lambda: defaultdict(list))
     customer_names: dict[str, str] = field(default_factory=dict)  # customer id -> name key
     legal_names: dict[str, str] = field(default_factory=dict)  # customer id -> legal name key
     by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -203,20 +204,20 @@ class Book:
             ).where(*where)
         ):
             if row.customer_id:
-                self.credits_by_customer[row.customer_id].append(
-                    OpenItem(
-                        row.id,
-                        row.customer_id,
-                        row.number,
-                        row.number_key,
-                        row.currency,
-                        row.balance_minor,
-                        row.total_minor,
-                        row.issue_date,
-                        row.reference,
-                        is_credit=True,
-                    )
+                memo = OpenItem(
+                    row.id,
+                    row.customer_id,
+                    row.number,
+                    row.number_key,
+                    row.currency,
+                    row.balance_minor,
+                    row.total_minor,
+                    row.issue_date,
+                    row.reference,
+                    is_credit=True,
                 )
+                self.credits_by_customer[row.customer_id].append(memo)
+                self.credits_by_key[memo.key].append(memo)
 
     def add_invoice(self, item: OpenItem) -> None:
         self.invoices[item.id] = item

@@ -7,7 +7,7 @@ below its rule's confidence is only suggested.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
@@ -246,10 +246,29 @@ class Cascade:
             else:
                 unresolved.append(raw)
         evidence["structured_refs"] = [str(ref.get("ref")) for ref in refs]
+        if not matched:
+            if unresolved:
+                evidence["unresolved_refs"] = unresolved
+            return None  # let free text and the customer rules try
+        holders = {item.customer_id for _, item in matched}
+        memos: list[tuple[dict[str, Any], OpenItem]] = []
+        for ref in r.structured_refs:
+            if ref.get("kind") != "credit_memo":
+                continue
+            raw = str(ref.get("ref") or "")
+            found = [
+                c
+                for c in self.book.credits_by_key.get(document_key(raw), [])
+                if c.balance_minor > 0 and c.customer_id in holders
+            ]
+            if len(found) == 1:
+                memos.append((ref, found[0]))
+            else:
+                unresolved.append(raw)
+        if memos:
+            evidence["credit_memo_refs"] = [memo.number for _, memo in memos]
         if unresolved:
             evidence["unresolved_refs"] = unresolved
-        if not matched:
-            return None  # let free text and the customer rules try
         return self._allocate(
             r,
             rule,
@@ -257,6 +276,7 @@ class Cascade:
             evidence,
             base_confidence=100 if not unresolved else 80,
             why="structured reference",
+            memos=memos,
         )
 
     def _text(
@@ -320,7 +340,9 @@ class Cascade:
         evidence: dict[str, Any],
         base_confidence: int,
         why: str,
+        memos: Sequence[tuple[dict[str, Any], OpenItem]] = (),
     ) -> Outcome:
+        """Cash (and the credit memos the payer names) over the matched invoices."""
         currency = r.currency
         customers = {item.customer_id for _, item in matched}
         mixed = any(item.currency != currency for _, item in matched)
@@ -340,10 +362,21 @@ class Cascade:
         deductions: list[tuple[OpenItem, int, str]] = []
         credit_lines: list[_CreditLine] = []
         stated = [(_ref_minor(ref.get("amount"), currency), ref, item) for ref, item in matched]
+        taken = [  # each named credit memo at the amount the payer takes, at most its balance
+            (
+                memo,
+                min(
+                    abs(_ref_minor(ref.get("amount"), currency) or memo.balance_minor),
+                    memo.balance_minor,
+                ),
+            )
+            for ref, memo in memos
+        ]
+        credited = sum(amount for _, amount in taken)
         tolerance = self.rules.tolerance
         if (
             all(paid is not None for paid, _, _ in stated)
-            and sum(p or 0 for p, _, _ in stated) == r.amount_minor
+            and sum(p or 0 for p, _, _ in stated) - credited == r.amount_minor
         ):
             for paid, ref, item in stated:
                 discount = _ref_minor(ref.get("discount"), currency) or 0
@@ -356,18 +389,21 @@ class Cascade:
                         ref.get("reason") or ("DISCOUNT" if discount else tolerance.reason_code)
                     )
                     deductions.append((item, deduction, reason))
-            remaining = r.amount_minor - sum(a for _, a in allocations)
+            remaining = r.amount_minor + credited - sum(a for _, a in allocations)
+            allocations, credit_lines = _shift_credits(allocations, taken)
             evidence["amounts"] = "as stated by the payer"
         else:
             owed = sum(item.balance_minor for _, item in matched)
+            remaining += credited  # the named credits pay alongside the cash
             for _, item in matched:
                 applied = min(item.balance_minor, remaining)
                 if applied > 0:
                     allocations.append((item, applied))
                     remaining -= applied
-            shortfall = owed - r.amount_minor
+            allocations, credit_lines = _shift_credits(allocations, taken)
+            shortfall = owed - r.amount_minor - credited
             memo = self._credit_taken(customer, currency, shortfall) if shortfall > 0 else None
-            if memo is not None:  # the payer netted an open credit memo off the invoices
+            if memo is not None and not taken:  # the payer netted an open credit memo off
                 allocations, credit_lines = _net([item for _, item in matched] + [memo])
                 evidence["credit_taken"] = memo.number
                 shortfall = 0
@@ -603,6 +639,22 @@ class Cascade:
             evidence=evidence,
             candidates=candidates,
         )
+
+
+def _shift_credits(
+    allocations: list[tuple[OpenItem, int]], credits: Sequence[tuple[OpenItem, int]]
+) -> tuple[list[tuple[OpenItem, int]], list[_CreditLine]]:
+    """Let credit memos pay part of what the allocations pay, first invoice first."""
+    cash = [amount for _, amount in allocations]
+    lines: list[_CreditLine] = []
+    for memo, amount in credits:
+        for n, (invoice, _) in enumerate(allocations):
+            take = min(amount, cash[n])
+            if take > 0:
+                lines.append((memo, invoice, take))
+                cash[n] -= take
+                amount -= take
+    return [(item, cash[n]) for n, (item, _) in enumerate(allocations) if cash[n] > 0], lines
 
 
 def _net(items: list[OpenItem]) -> tuple[list[tuple[OpenItem, int]], list[_CreditLine]]:

@@ -7,8 +7,8 @@ a row changes nothing the second time.
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Row, Table, select
 from sqlmodel import Session, col
 
-from canonical.enums import DocumentStatus
+from canonical.enums import DocumentStatus, RemittanceStatus
 from canonical.keys import document_key, name_key
 from canonical.models import CreditMemo, Decision, Remittance
 from canonical.money import Money
@@ -128,7 +128,8 @@ def reconcile(
     rules = load_rules(rules_path)
     summary = ReconcileSummary(ruleset_version=rules.version)
     with store.session() as session:
-        scope = _scope(session, tenant)
+        advices = Advices.load(session, tenant)
+        scope = _scope(session, tenant, advices)
         book = Book.load(session, tenant, scope)
         seen = _recent_fingerprints(
             session, tenant, (now or utcnow()).date(), scope.amounts if scope else None
@@ -140,7 +141,10 @@ def reconcile(
             rows = list(
                 session.execute(
                     select(REMITTANCE)
-                    .where(col(Remittance.tenant) == tenant, col(Remittance.status) == "new")
+                    .where(
+                        col(Remittance.tenant) == tenant,
+                        col(Remittance.status) == RemittanceStatus.NEW,
+                    )
                     .order_by(
                         col(Remittance.value_date), col(Remittance.created_at), col(Remittance.id)
                     )
@@ -150,26 +154,76 @@ def reconcile(
             if not rows:
                 break
             for row in rows:
-                _decide_one(row, cascade, book, seen, summary, writes)
+                _decide_one(row, cascade, book, seen, summary, writes, advices)
             writes.flush(session)
     _apply_credit_memos(store, tenant, book, rules, summary, sink)
     log.info("reconcile: %s", summary)
     return summary
 
 
-def _scope(session: Session, tenant: str) -> Scope | None:
+@dataclass
+class Advices:
+    """Remittance advice whose cash comes separately (EDI 820 with BPR01 ``I``).
+
+    The cash arrives in a bank file with little or no detail; the advice names the invoices.
+    A payment of the same currency and amount whose trace (or, failing that, payer) matches
+    exactly one advice borrows its references; the advice is then used up.
+    """
+
+    by_amount: dict[tuple[str, int], list[Row[Any]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    @classmethod
+    def load(cls, session: Session, tenant: str) -> Advices:
+        advices = cls()
+        for row in session.execute(
+            select(REMITTANCE).where(
+                col(Remittance.tenant) == tenant,
+                col(Remittance.status) == RemittanceStatus.ADVICE,
+            )
+        ):
+            advices.by_amount[(row.currency, row.amount_minor)].append(row)
+        return advices
+
+    def rows(self) -> list[Row[Any]]:
+        return [row for rows in self.by_amount.values() for row in rows]
+
+    def take(self, cash: Row[Any]) -> tuple[Row[Any], str] | None:
+        """The one advice describing this payment, and what matched; removed when found."""
+        if cash.structured_refs:
+            return None
+        pool = self.by_amount.get((cash.currency, cash.amount_minor))
+        if not pool:
+            return None
+        said = " ".join(
+            str(v) for v in (cash.bank_reference, cash.end_to_end_id, cash.free_text) if v
+        ).upper()
+        by_trace = [a for a in pool if a.bank_reference and a.bank_reference.upper() in said]
+        payer = name_key(cash.payer_name)
+        by_payer = [a for a in pool if payer and name_key(a.payer_name) == payer]
+        for found, why in ((by_trace, "trace number"), (by_payer, "payer and amount")):
+            if len(found) == 1:
+                pool.remove(found[0])
+                return found[0], why
+            if found:
+                return None  # several advice fit: a person must say which
+        return None
+
+
+def _scope(session: Session, tenant: str, advices: Advices) -> Scope | None:
     """What the new remittances can touch, when they are few; None: load the whole book."""
     new = list(
         session.execute(
             select(Remittance)
-            .where(col(Remittance.tenant) == tenant, col(Remittance.status) == "new")
+            .where(col(Remittance.tenant) == tenant, col(Remittance.status) == RemittanceStatus.NEW)
             .limit(SCOPED_LOAD_LIMIT + 1)
         ).scalars()
     )
     if len(new) > SCOPED_LOAD_LIMIT:
         return None
     scope = Scope()
-    for row in new:
+    for row in [*new, *advices.rows()]:
         for ref in row.structured_refs or []:
             raw = str(ref.get("ref") or "")
             scope.keys.add(document_key(rf_reference(raw) or raw))
@@ -210,8 +264,15 @@ def _decide_one(
     seen: dict[tuple[Any, ...], date | None],
     summary: ReconcileSummary,
     writes: Writes,
+    advices: Advices,
 ) -> None:
     incoming = incoming_from(row)
+    borrowed = advices.take(row)
+    if borrowed is not None:
+        advice = borrowed[0]
+        text = " ".join(t for t in (row.free_text, advice.free_text) if t) or None
+        incoming = replace(incoming, structured_refs=list(advice.structured_refs), free_text=text)
+        writes.remittances[advice.id] = RemittanceStatus.ADVICE_USED
     fingerprint = _fingerprint(incoming)
     earlier = seen.get(fingerprint, "absent")
     if earlier != "absent" and _close(earlier, row.value_date):  # type: ignore[arg-type]
@@ -228,6 +289,13 @@ def _decide_one(
         )
     else:
         outcome = cascade.decide(incoming)
+    if borrowed is not None:
+        outcome.evidence["remittance_advice"] = {
+            "id": borrowed[0].id,
+            "source_file": borrowed[0].source_file,
+            "trace": borrowed[0].bank_reference,
+            "matched_on": borrowed[1],
+        }
     decision_id = writes.decide(
         source_kind="remittance",
         source_id=row.id,

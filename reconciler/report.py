@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from canonical.enums import ApplicationKind, CommandStatus, FindingStatus
+from canonical.enums import ApplicationKind, CommandStatus, FindingStatus, RemittanceStatus
 from canonical.models import (
     Adjustment,
     Application,
@@ -50,6 +50,9 @@ EXCEPTION_KINDS = (
     "currency_mismatch",
 )
 TEMPLATES = Path(__file__).with_name("templates")
+
+
+_ADVICE = frozenset({RemittanceStatus.ADVICE, RemittanceStatus.ADVICE_USED})
 
 
 def _amount(minor: int, currency: str) -> dict[str, str]:
@@ -96,6 +99,8 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 .order_by(col(Remittance.value_date), col(Remittance.id))
             ).scalars()
         )
+        advice = [r for r in remittances if r.status in _ADVICE]
+        remittances = [r for r in remittances if r.status not in _ADVICE]
         memos = {
             m.id: m
             for m in session.execute(
@@ -232,6 +237,20 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         "remittances": rows,
         "exceptions": {kind: items for kind, items in exceptions.items()},
         "credit_memos": credit_memos,
+        "advice": [
+            {
+                "id": a.id,
+                "source": a.source,
+                "source_file": a.source_file,
+                "value_date": a.value_date.isoformat() if a.value_date else None,
+                "payer": a.payer_name,
+                "amount": _amount(a.amount_minor, a.currency),
+                "trace": a.bank_reference,
+                "references": [str(r.get("ref")) for r in a.structured_refs],
+                "status": "used" if a.status == RemittanceStatus.ADVICE_USED else "waiting",
+            }
+            for a in advice
+        ],
         "drift": [
             {
                 "object": f.canonical_type,

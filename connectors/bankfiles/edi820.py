@@ -241,5 +241,6 @@ def _transaction_set(
             bank_reference=advice.trace,
             free_text=clean(" ".join(advice.notes)),
             structured_refs=tuple(advice.refs),
+            advice_only=advice.handling == "I",
         )
     )

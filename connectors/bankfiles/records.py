@@ -71,6 +71,7 @@ class RawRemittance:
     end_to_end_id: str | None = None
     free_text: str | None = None
     structured_refs: tuple[StructuredRef, ...] = ()
+    advice_only: bool = False  # remittance detail whose cash arrives separately (820 BPR01 I)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from canonical.enums import RemittanceStatus
 from canonical.models import DEFAULT_TENANT, Remittance
 from canonical.money import Money, MoneyError
 from connectors.bankfiles.records import RawRemittance, StructuredRef
@@ -89,4 +90,5 @@ def remittance_from_raw(raw: RawRemittance, tenant: str = DEFAULT_TENANT) -> Rem
             for i, ref in enumerate(raw.structured_refs)
         ],
         raw=raw.raw,
+        status=RemittanceStatus.ADVICE if raw.advice_only else RemittanceStatus.NEW,
     )

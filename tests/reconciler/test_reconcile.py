@@ -301,6 +301,43 @@ def test_structured_payment_short_by_an_open_credit_memo_takes_the_memo(
         assert not s.execute(select(Adjustment)).scalars().all()  # no write-off either
 
 
+def test_credit_memo_named_in_the_remittance_is_applied_with_the_cash(
+    store: Store, book: Book
+) -> None:
+    """An 820 paying three invoices less a credit memo (RMR*CM) and a deduction (ADX)."""
+    c = book.customer("Globex Corporation")
+    first = book.invoice(c, "INV-1020", "2000.00")
+    second = book.invoice(c, "INV-1021", "1550.00")
+    third = book.invoice(c, "INV-1022", "1000.00")
+    memo = book.credit(c, "CM-0042", "377.00")
+    rid = book.pay(
+        "4123.00",
+        payer="GLOBEX CORPORATION",
+        refs=[
+            ref("INV-1020", "2000.00"),
+            ref("INV-1021", "1500.00", adjustment="-50.00", reason="CS"),
+            {"kind": "credit_memo", "ref": "CM-0042", "amount": "-377.00"},
+            ref("INV-1022", "1000.00"),
+        ],
+    )
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.confidence) == ("auto_applied", 100)
+    assert d.evidence["credit_memo_refs"] == ["CM-0042"]
+    assert applied(store, rid) == {
+        "INV-1020": "1623.00",
+        "INV-1021": "1500.00",
+        "INV-1022": "1000.00",
+    }
+    assert (d.applied_minor, d.deduction_minor, d.unapplied_minor) == (412300, 5000, 0)
+    with store.session() as s:
+        line = s.execute(select(Application).where(Application.source_id == memo)).scalar_one()
+        assert (line.invoice_id, line.amount_minor) == (first, 37700)
+        assert s.get(CreditMemo, memo).balance_minor == 0  # type: ignore[union-attr]
+    for invoice in (first, second, third):
+        assert balance(store, invoice) == ("0.00", "paid")
+
+
 def test_same_name_customers_told_apart_by_legal_form(store: Store, book: Book) -> None:
     inc = book.customer("Acme Foods Inc.")
     llc = book.customer("Acme Foods LLC")

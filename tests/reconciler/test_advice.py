@@ -1,0 +1,92 @@
+"""Remittance advice without cash (EDI 820 with BPR01 ``I``) lends its references to the cash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from canonical.enums import RemittanceStatus
+from canonical.models import Decision, Remittance
+from canonical.store import Store
+from connectors.bankfiles import parse_bank_bytes
+from reconciler import reconcile
+from reconciler.report import build_report
+from sync.ingest import ingest_files
+from tests.reconciler.test_reconcile import Book, applied, decision
+
+ISA = "ISA*00*          *00*          *ZZ*INITECHAP      *ZZ*ACMEWIDGETS    *261120*0930*U*"
+ADVICE_820 = (
+    ISA
+    + """00401*000000907*0*P*>~
+GS*RA*INITECHAP*ACMEWIDGETS*20261120*0930*907*X*004010~
+ST*820*0001~
+BPR*{handling}*937.50*C*ACH*CTX*01*091000019*DA*5550001234*9876543210**01*021000021*DA*\
+0012345678*20261120~
+TRN*1*INI0000457*9876543210~
+N1*PR*INITECH LLC~
+RMR*IV*INV-1010**500.00*500.00~
+RMR*IV*INV-1011**437.50*437.50~
+SE*7*0001~
+GE*1*907~
+IEA*1*000000907~
+"""
+)
+
+
+def write_advice(tmp_path: Path, handling: str = "I") -> Path:
+    path = tmp_path / f"advice-{handling}.edi"
+    path.write_text(ADVICE_820.format(handling=handling))
+    return path
+
+
+def test_bpr01_i_is_advice_only() -> None:
+    advice = parse_bank_bytes(ADVICE_820.format(handling="I").encode(), "a.edi").records[0]
+    cash = parse_bank_bytes(ADVICE_820.format(handling="C").encode(), "c.edi").records[0]
+    assert (advice.advice_only, cash.advice_only) == (True, False)
+
+
+def test_cash_borrows_the_advice_references_by_trace(store: Store, tmp_path: Path) -> None:
+    book = Book(store)
+    initech = book.customer("Initech")
+    book.invoice(initech, "INV-1010", "500.00")
+    book.invoice(initech, "INV-1011", "437.50")
+    book.invoice(initech, "INV-1012", "437.50")  # an amount alone could not tell these apart
+    ingest_files(store, [write_advice(tmp_path)])
+    first = reconcile(store)
+    assert first.remittances == 0  # advice is not cash
+    cash = book.pay("937.50", payer="ACH CREDIT 9876543210", text="CCD INI0000457")
+    reconcile(store)
+    d = decision(store, cash)
+    assert (d.status, d.rule) == ("auto_applied", "structured_reference")
+    assert d.evidence["remittance_advice"]["matched_on"] == "trace number"
+    assert applied(store, cash) == {"INV-1010": "500.00", "INV-1011": "437.50"}
+    with store.session() as s:
+        advice = s.execute(select(Remittance).where(Remittance.source == "edi820")).scalar_one()
+        assert advice.status == RemittanceStatus.ADVICE_USED
+        assert s.execute(select(Decision).where(Decision.source_id == advice.id)).first() is None
+    report = build_report(store)
+    assert [r["id"] for r in report["remittances"]] == [cash]  # the advice is not cash
+    assert report["advice"][0]["status"] == "used"
+    assert report["totals"]["cash"]["USD"]["received"]["amount"] == "937.50"
+
+
+def test_advice_without_its_cash_waits(store: Store, tmp_path: Path) -> None:
+    book = Book(store)
+    book.invoice(book.customer("Initech"), "INV-1010", "500.00")
+    ingest_files(store, [write_advice(tmp_path)])
+    book.pay("937.50", payer="Someone Else", text="unrelated")  # same amount, nothing matches
+    reconcile(store)
+    report = build_report(store)
+    assert report["advice"][0]["status"] == "waiting"
+    assert report["advice"][0]["references"] == ["INV-1010", "INV-1011"]
+
+
+def test_payment_with_advice_in_the_same_file_is_cash(store: Store, tmp_path: Path) -> None:
+    book = Book(store)
+    initech = book.customer("Initech")
+    book.invoice(initech, "INV-1010", "500.00")
+    book.invoice(initech, "INV-1011", "437.50")
+    ingest_files(store, [write_advice(tmp_path, "C")])
+    summary = reconcile(store)
+    assert summary.auto_applied == 1
