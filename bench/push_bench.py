@@ -16,7 +16,7 @@ import math
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--applications", type=int, default=10_000)
     args = parser.parse_args()
     n = args.applications
-    world = World.generate(seed=21, customers=max(50, n // 8), invoices=int(n * 2.4))
+    world = World.generate(seed=21, customers=max(50, n // 8), invoices=int(n * 3))
     with tempfile.TemporaryDirectory() as tmp, running_sandboxes(world) as fleet:
         settings = load_settings(
             None,
@@ -140,6 +140,19 @@ def main() -> None:
                 f"{system:<12}{result.confirmed:>10}{other:>8}{result.requests:>8}{minimum:>9}"
                 f"{ratio:>8.2f}{result.confirmed / seconds:>9.0f}"
             )
+        with runtime.store.session() as session:
+            troubles = session.execute(
+                select(
+                    col(OutboxCommand.system),
+                    col(OutboxCommand.status),
+                    col(OutboxCommand.last_error),
+                ).where(col(OutboxCommand.status) != "confirmed")
+            ).all()
+        reasons: Counter[tuple[str, str, str]] = Counter(
+            (system, status, (error or "")[:90]) for system, status, error in troubles
+        )
+        for (system, status, error), count in reasons.most_common(8):
+            print(f"  {count:>6} {system} {status}: {error}")
         again = runtime.push()
         calls = sum(r.requests for r in again.systems.values())
         print(f"\nsecond push: {again.written} writes, {calls} calls")

@@ -48,6 +48,7 @@ class _Record:
 
 class SalesforcePush(PushAdapter):
     system = "salesforce"
+    sends_state = True
     connector: SalesforceConnector
 
     @property

@@ -91,6 +91,9 @@ class PushAdapter(ABC):
 
     system: str = ""
     batch_size: int = 1  # writes per request the system allows
+    # Writes are the record's current state, computed when sent: a record's commands are
+    # taken together (ordered by record, not by age) so they collapse into one write.
+    sends_state: bool = False
 
     def __init__(self, connector: Connector, options: dict[str, Any] | None = None) -> None:
         self.connector = connector

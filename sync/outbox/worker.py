@@ -135,20 +135,19 @@ class _SystemWorker:
 
     # reading -------------------------------------------------------------------------------
     def _due(self, session: Session, limit: int | None) -> list[Command]:
-        query = (
-            select(OutboxCommand)
-            .where(
-                col(OutboxCommand.tenant) == self.tenant,
-                col(OutboxCommand.system) == self.system,
-                col(OutboxCommand.status).in_(DUE),
-                or_(
-                    col(OutboxCommand.status) != CommandStatus.FAILED,
-                    col(OutboxCommand.next_attempt_at).is_(None),
-                    col(OutboxCommand.next_attempt_at) <= self.now,
-                ),
-            )
-            .order_by(col(OutboxCommand.created_at), col(OutboxCommand.id))
+        query = select(OutboxCommand).where(
+            col(OutboxCommand.tenant) == self.tenant,
+            col(OutboxCommand.system) == self.system,
+            col(OutboxCommand.status).in_(DUE),
+            or_(
+                col(OutboxCommand.status) != CommandStatus.FAILED,
+                col(OutboxCommand.next_attempt_at).is_(None),
+                col(OutboxCommand.next_attempt_at) <= self.now,
+            ),
         )
+        if self.adapter.sends_state:
+            query = query.order_by(col(OutboxCommand.operation), col(OutboxCommand.canonical_id))
+        query = query.order_by(col(OutboxCommand.created_at), col(OutboxCommand.id))
         if self.settled:
             query = query.where(col(OutboxCommand.id).not_in(self.settled))
         if limit:
