@@ -10,6 +10,7 @@ the same book afterwards. Asserts nothing.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import resource
 import sys
@@ -50,12 +51,18 @@ WORDS = (
 KINDS = ("Foods", "Labs", "Systems", "Freight", "Supply", "Energy", "Textiles", "Medical")
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
-def build(store: Store, customers: int, invoices: int, rng: random.Random) -> list[dict[str, Any]]:
-    """Customers and open invoices with bulk inserts; returns the invoices as plain rows."""
+def build(
+    store: Store, customers: int, invoices: int, payments: int, rng: random.Random
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Customers and open invoices, inserted in chunks as they are generated.
+
+    Returns the invoices the full run's payments pay (the first ``payments``) and 1,000 of
+    those no payment touches, for the incremental run; nothing else is kept.
+    """
     now = datetime.now(UTC)
     customer_rows = []
     for n in range(customers):
@@ -76,12 +83,18 @@ def build(store: Store, customers: int, invoices: int, rng: random.Random) -> li
                 "updated_at": now,
             }
         )
-    invoice_rows = []
+    with store.engine.begin() as conn:
+        for start in range(0, len(customer_rows), 20_000):
+            conn.execute(Customer.__table__.insert(), customer_rows[start : start + 20_000])  # type: ignore[attr-defined]
+    untouched = set(rng.sample(range(payments * 3, invoices), min(1000, invoices - payments * 3)))
+    paid: list[dict[str, Any]] = []
+    later: list[dict[str, Any]] = []
+    chunk: list[dict[str, Any]] = []
     for n in range(invoices):
         customer = customer_rows[rng.randrange(customers)]
         minor = rng.randrange(1_000, 5_000_000)
         number = f"INV-{n + 100000}"
-        invoice_rows.append(
+        chunk.append(
             {
                 "id": new_id(),
                 "tenant": "default",
@@ -98,28 +111,35 @@ def build(store: Store, customers: int, invoices: int, rng: random.Random) -> li
                 "memo": None,
                 "created_at": now,
                 "updated_at": now,
-                "_payer": customer["name"],
             }
         )
-    with store.engine.begin() as conn:
-        for start in range(0, len(customer_rows), 20_000):
-            conn.execute(Customer.__table__.insert(), customer_rows[start : start + 20_000])  # type: ignore[attr-defined]
-        for start in range(0, len(invoice_rows), 20_000):
-            chunk = [
-                {k: v for k, v in row.items() if k != "_payer"}
-                for row in invoice_rows[start : start + 20_000]
-            ]
-            conn.execute(Invoice.__table__.insert(), chunk)  # type: ignore[attr-defined]
-    return invoice_rows
+        wanted = {"number": number, "balance_minor": minor, "_payer": customer["name"]}
+        if n < payments:
+            paid.append(wanted)
+        elif n in untouched:
+            later.append(wanted)
+        if len(chunk) == 20_000 or n == invoices - 1:
+            with store.engine.begin() as conn:
+                conn.execute(Invoice.__table__.insert(), chunk)  # type: ignore[attr-defined]
+            chunk = []
+    return paid, later
 
 
-def remittances(
-    store: Store, invoices: list[dict[str, Any]], count: int, rng: random.Random, tag: str
-) -> None:
+def timed_reconcile(url: str) -> tuple[float, float, str]:
+    """Runs in a fresh process: seconds, that process's peak RSS (MB), the summary."""
+    store = Store.open(url)
+    clock = time.perf_counter()
+    summary = reconcile(store)
+    seconds = time.perf_counter() - clock
+    store.dispose()
+    return seconds, peak_mb(), str(summary)
+
+
+def remittances(store: Store, invoices: list[dict[str, Any]], tag: str) -> None:
     """Payments: half with a structured reference, a quarter in free text, a quarter none."""
     now = datetime.now(UTC)
     rows = []
-    for n, invoice in enumerate(invoices[:count] if tag == "full" else rng.sample(invoices, count)):
+    for n, invoice in enumerate(invoices):
         amount = invoice["balance_minor"]
         kind = n % 4
         refs: list[dict[str, Any]] = []
@@ -170,29 +190,29 @@ def main() -> None:
     invoices = max(100, int(1_000_000 * args.scale))
     payments = max(50, int(200_000 * args.scale))
     rng = random.Random(7)
+    # Each reconcile runs in its own fresh process, so its peak memory is its own, not the
+    # generator's.
+    spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(args.database or f"sqlite:///{tmp}/bench.db")
+        url = args.database or f"sqlite:///{tmp}/bench.db"
+        store = Store.open(url)
         clock = time.perf_counter()
-        book = build(store, customers, invoices, rng)
-        remittances(store, book, payments, rng, "full")
+        paid, later = build(store, customers, invoices, payments, rng)
+        remittances(store, paid, "full")
+        del paid
         print(
             f"book: {customers} customers, {invoices} open invoices, {payments} remittances "
             f"(built in {time.perf_counter() - clock:.1f}s)"
         )
-        clock = time.perf_counter()
-        summary = reconcile(store)
+        with spawn.Pool(1) as pool:
+            seconds, peak, summary = pool.apply(timed_reconcile, (url,))
+        print(f"full reconcile: {seconds:.1f}s, peak RSS {peak:.0f} MB; {summary}")
+        remittances(store, later, "incremental")
+        with spawn.Pool(1) as pool:
+            seconds, peak, summary = pool.apply(timed_reconcile, (url,))
         print(
-            f"full reconcile: {time.perf_counter() - clock:.1f}s, peak RSS {peak_mb():.0f} MB; "
-            f"{summary}"
-        )
-        paid = {row["id"] for row in book[: payments * 3]}
-        unpaid = [row for row in book if row["id"] not in paid] or book
-        remittances(store, unpaid, 1000, rng, "incremental")
-        clock = time.perf_counter()
-        summary = reconcile(store)
-        print(
-            f"incremental reconcile of 1,000 new remittances: {time.perf_counter() - clock:.2f}s; "
-            f"{summary}"
+            f"incremental reconcile of {len(later):,} new remittances: {seconds:.2f}s, "
+            f"peak RSS {peak:.0f} MB; {summary}"
         )
         store.dispose()
 
