@@ -135,7 +135,10 @@ def generate(size: int, seed: int, folder: Path) -> tuple[list[Payment], dict[st
         "duplicate",
         "foreign_currency",
         "unknown_payer",
+        "credit_memo_netted",
+        "short_pay",
     )
+    credit_memos: list[dict[str, str]] = []
     for n in range(size):
         scenario = scenarios[n % len(scenarios)]
         trace = f"T{n:06d}"
@@ -237,6 +240,44 @@ def generate(size: int, seed: int, folder: Path) -> tuple[list[Payment], dict[st
                 )
             )
             truth[trace] = Truth(scenario, {first["invoice_number"]: money(part)}, structured=True)
+        elif scenario == "credit_memo_netted":
+            # the customer's open credit memo, taken off an invoice the payer references
+            credit = (total * Decimal("0.15")).quantize(Decimal("0.01"))
+            credit_memos.append(
+                {
+                    "credit_memo_number": f"CM-{len(credit_memos) + 5000}",
+                    "customer_id": c["customer_id"],
+                    "currency": c["currency"],
+                    "issue_date": "2026-10-20",
+                    "total": money(credit),
+                }
+            )
+            payments.append(
+                Payment(
+                    payer,
+                    total - credit,
+                    c["currency"],
+                    date(2026, 11, 2),
+                    refs=[InvoiceRef(first["invoice_number"])],
+                    **kw,
+                )
+            )
+            truth[trace] = Truth(
+                scenario, {first["invoice_number"]: money(total - credit)}, structured=True
+            )
+        elif scenario == "short_pay":  # a few dollars short, within tolerance: a deduction
+            short = Decimal(rng.randrange(1, 500)) / 100
+            payments.append(
+                Payment(
+                    payer,
+                    total - short,
+                    c["currency"],
+                    date(2026, 11, 2),
+                    free_text=f"INV {first['invoice_number']}",
+                    **kw,
+                )
+            )
+            truth[trace] = Truth(scenario, {first["invoice_number"]: money(total - short)})
         elif scenario == "no_reference":
             payments.append(Payment(payer, total, c["currency"], date(2026, 11, 2), **kw))
             truth[trace] = Truth(scenario, {first["invoice_number"]: money(total)})
@@ -281,6 +322,11 @@ def generate(size: int, seed: int, folder: Path) -> tuple[list[Payment], dict[st
                 truth[trace] = Truth(
                     "structured", {first["invoice_number"]: money(total)}, structured=True
                 )
+    with (folder / "credit_memos.csv").open("w", newline="") as handle:
+        fields = ["credit_memo_number", "customer_id", "currency", "issue_date", "total"]
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(credit_memos)
     return payments, truth
 
 
@@ -338,7 +384,11 @@ def main() -> None:
         payments, truth = generate(args.size, args.seed, folder)
         files = write_bank_files(payments, folder)
         store = Store.open(f"sqlite:///{folder / 'mq.db'}")
-        for kind, name in (("customers", "customers.csv"), ("invoices", "invoices.csv")):
+        for kind, name in (
+            ("customers", "customers.csv"),
+            ("invoices", "invoices.csv"),
+            ("credit-memos", "credit_memos.csv"),
+        ):
             report = import_file(store, kind, folder / name)  # type: ignore[arg-type]
             print(report.summary())
         ingested = ingest_files(store, files)
