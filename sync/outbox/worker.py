@@ -135,7 +135,9 @@ class _SystemWorker:
 
     # reading -------------------------------------------------------------------------------
     def _due(self, session: Session, limit: int | None) -> list[Command]:
-        query = select(OutboxCommand).where(
+        """Due commands, oldest first; for a state-writing system, those of up to ``limit``
+        records, every command of a record in the same round."""
+        filters = [
             col(OutboxCommand.tenant) == self.tenant,
             col(OutboxCommand.system) == self.system,
             col(OutboxCommand.status).in_(DUE),
@@ -144,14 +146,24 @@ class _SystemWorker:
                 col(OutboxCommand.next_attempt_at).is_(None),
                 col(OutboxCommand.next_attempt_at) <= self.now,
             ),
-        )
-        if self.adapter.sends_state:
-            query = query.order_by(col(OutboxCommand.operation), col(OutboxCommand.canonical_id))
-        query = query.order_by(col(OutboxCommand.created_at), col(OutboxCommand.id))
+        ]
         if self.settled:
-            query = query.where(col(OutboxCommand.id).not_in(self.settled))
-        if limit:
+            filters.append(col(OutboxCommand.id).not_in(self.settled))
+        query = select(OutboxCommand).where(*filters)
+        if self.adapter.sends_state:
+            record = (col(OutboxCommand.operation), col(OutboxCommand.canonical_id))
+            if limit:
+                records = (
+                    select(*record).where(*filters).group_by(*record).order_by(*record).limit(limit)
+                ).subquery()
+                query = query.join(
+                    records,
+                    and_(record[0] == records.c.operation, record[1] == records.c.canonical_id),
+                )
+            query = query.order_by(*record)
+        elif limit:
             query = query.limit(limit)
+        query = query.order_by(col(OutboxCommand.created_at), col(OutboxCommand.id))
         return [_command(row) for row in session.execute(query).scalars()]
 
     def _refs(self, session: Session, commands: Sequence[Command]) -> RefIndex:
