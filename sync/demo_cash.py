@@ -48,7 +48,15 @@ def sample_payments(store: Store, seed: int = 7, count: int = PAYMENTS) -> list[
     by_customer: dict[str, list[tuple[Invoice, Customer]]] = {}
     for invoice, customer in rows:
         by_customer.setdefault(customer.id, []).append((invoice, customer))
-    customers = sorted(by_customer)
+    # by what the customers are, not their random ids, so the same world gives the same sample
+    customers = sorted(
+        by_customer,
+        key=lambda cid: (
+            by_customer[cid][0][1].number or "",
+            by_customer[cid][0][1].name,
+            by_customer[cid][0][0].number,
+        ),
+    )
     rng.shuffle(customers)
     payments: list[Payment] = []
     for index, customer_id in enumerate(customers[:count]):
