@@ -72,7 +72,8 @@ def test_run_dry_run_and_outbox_commands(fleet: SandboxFleet, tmp_path: Path) ->
             .values(status=CommandStatus.DEAD, last_error="quickbooks: refused (test)")
         )
     listed = runner.invoke(app, ["outbox", "--config", config])
-    assert listed.exit_code == 0 and victim in listed.output and "refused (test)" in listed.output
+    assert listed.exit_code == 0 and victim in listed.output
+    assert "refused" in listed.output and "(test)" in listed.output  # folded in a narrow table
     retried = runner.invoke(app, ["outbox", "retry", victim, "--config", config])
     assert retried.exit_code == 0 and "1 command(s)" in retried.output
     cancelled = runner.invoke(app, ["outbox", "cancel", victim, "--config", config])
