@@ -119,15 +119,20 @@ class Writes:
         )
         paid: dict[str, int] = defaultdict(int)
         items: dict[str, OpenItem] = {}
-        for item, amount in outcome.allocations:
+        lines = [(kind, source_id, item, amount) for item, amount in outcome.allocations]
+        lines += [  # credit memos applied beside the cash, under the same decision
+            (ApplicationKind.CREDIT_MEMO, memo.id, invoice, amount)
+            for memo, invoice, amount in outcome.credits
+        ]
+        for line_kind, line_source, item, amount in lines:
             if amount <= 0:
                 continue
             self.applications.append(
                 {
                     "id": new_id(),
                     "tenant": self.tenant,
-                    "kind": kind,
-                    "source_id": source_id,
+                    "kind": line_kind,
+                    "source_id": line_source,
                     "invoice_id": item.id,
                     "currency": currency,
                     "amount_minor": amount,
@@ -140,6 +145,9 @@ class Writes:
             )
             paid[item.id] += amount
             items[item.id] = item
+        for memo, _, amount in outcome.credits:
+            if amount > 0:
+                self.close_credit(memo, memo.balance_minor - amount)
         for item, amount, reason in outcome.deductions:
             if amount <= 0:
                 continue
@@ -159,28 +167,6 @@ class Writes:
             )
             paid[item.id] += amount
             items[item.id] = item
-        for memo, invoice, amount in outcome.credits:
-            if amount <= 0:
-                continue
-            self.applications.append(
-                {
-                    "id": new_id(),
-                    "tenant": self.tenant,
-                    "kind": ApplicationKind.CREDIT_MEMO,
-                    "source_id": memo.id,
-                    "invoice_id": invoice.id,
-                    "currency": currency,
-                    "amount_minor": amount,
-                    "applied_on": now.date(),
-                    "origin": "reconciler",
-                    "decision_id": decision_id,
-                    "status": ApplicationStatus.APPLIED,
-                    "created_at": now,
-                }
-            )
-            paid[invoice.id] += amount
-            items[invoice.id] = invoice
-            self.close_credit(memo, memo.balance_minor - amount)
         for invoice_id, amount in paid.items():
             item = items[invoice_id]
             item.balance_minor = max(item.balance_minor - amount, 0)
