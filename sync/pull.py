@@ -135,6 +135,7 @@ class PageWriter:
         self.context = context
         self.sor = system_of_record
         self.run_id = run_id
+        self._priorities: dict[str, list[str]] = {}
 
     # entry point ---------------------------------------------------------------------------
     def write(self, session: Session, records: list[RawRecord]) -> PageCounts:
@@ -486,13 +487,26 @@ class PageWriter:
             return [cols.customer_id, cols.number_key]
         return [cols.customer_id, cols.received_on, cols.amount_minor]
 
-    def _holders(self, fieldname: str, value: Any, others: list[Row[Any]]) -> set[str]:
-        """Systems that have a value for the field: a system with none does not win it."""
-        column = "customer_id" if fieldname == "customer_id" else fieldname
-        holders = {r.system for r in others if r.values.get(column) is not None}
-        if value is not None or not holders:
-            holders.add(self.system)
-        return holders
+    def _owns(self, fieldname: str, value: Any, views_of: dict[str, dict[str, Any]]) -> bool:
+        """Whether this system wins a field: the first system in the field's priority that
+        holds a value for it wins (one with no value does not, unless no system has one)."""
+        for system in self._priority(fieldname):
+            if system == self.system:
+                if value is not None or not any(
+                    view.get(fieldname) is not None for view in views_of.values()
+                ):
+                    return True
+                continue
+            view = views_of.get(system)
+            if view is not None and view.get(fieldname) is not None:
+                return False
+        return True
+
+    def _priority(self, fieldname: str) -> list[str]:
+        found = self._priorities.get(fieldname)
+        if found is None:
+            found = self._priorities[fieldname] = self.sor.priority(self.ctype, fieldname)
+        return found
 
     def _owner(self, fieldname: str, systems: set[str]) -> str:
         for system in self.sor.priority(self.ctype, fieldname):
@@ -509,7 +523,7 @@ class PageWriter:
         updates: list[dict[str, Any]] = []
         ref_inserts: list[dict[str, Any]] = []
         ref_updates: list[dict[str, Any]] = []
-        drift: list[tuple[str, str, dict[str, Any], str | None, str | None]] = []
+        drift: list[tuple[str, str, dict[str, Any], str | None]] = []
         new_customers: list[tuple[str, str]] = []
         for p in pending:
             values = columns(p.record, p.customer_id)
@@ -535,11 +549,8 @@ class PageWriter:
                     for r in refs_by_canonical.get(p.canonical_id, [])
                     if r.system != self.system and not r.deleted
                 ]
-                owned = {
-                    k: v
-                    for k, v in values.items()
-                    if self._owner(k, self._holders(k, v, others)) == self.system
-                }
+                views_of = {r.system: r.values for r in others}
+                owned = {k: v for k, v in values.items() if self._owns(k, v, views_of)}
                 if self.ctype == "customer" and "name" in owned:
                     owned["name_key"] = values["name_key"]
                 if self.ctype in ("invoice", "credit_memo") and "number" in owned:
@@ -559,7 +570,6 @@ class PageWriter:
                                 p.canonical_id,
                                 fieldname,
                                 views,
-                                self._owner(fieldname, set(views)),
                                 values.get("currency"),
                             )
                         )
@@ -606,7 +616,7 @@ class PageWriter:
     def _record_drift(
         self,
         session: Session,
-        findings: list[tuple[str, str, dict[str, Any], str | None, str | None]],
+        findings: list[tuple[str, str, dict[str, Any], str | None]],
     ) -> None:
         now = utcnow()
         existing = {
@@ -619,11 +629,14 @@ class PageWriter:
                 )
             ).scalars()
         }
-        for canonical_id, fieldname, views, owner, currency in findings:
-            shown = {system: display(fieldname, value, currency) for system, value in views.items()}
-            agree = len(set(shown.values())) == 1
+        for canonical_id, fieldname, views, currency in findings:
             name = fieldname.removesuffix("_minor")
             old = existing.get((canonical_id, name))
+            if old is None and len(set(views.values())) == 1:
+                continue  # the systems agree and nothing was found before: the common case
+            shown = {system: display(fieldname, value, currency) for system, value in views.items()}
+            agree = len(set(shown.values())) == 1
+            owner = self._owner(fieldname, set(views))
             if old is None:
                 if agree:
                     continue
