@@ -16,7 +16,7 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -103,12 +103,19 @@ def generate(size: int, seed: int, folder: Path) -> tuple[list[Payment], dict[st
         c = rng.choice(customers)
         number = c["format"].format(10_000 + n)
         amount = Decimal(rng.randrange(2_000, 900_000)) / 100
+        discounted = n % 4 == 0  # 2/10 net 30, issued in the last ten days: discount open
+        issued = (
+            date(2026, 10, 24) + timedelta(days=n % 9)
+            if discounted
+            else date(2026, 6, 1) + timedelta(days=n % 150)
+        )
         row = {
             "invoice_number": number,
             "customer_id": c["customer_id"],
             "currency": c["currency"],
-            "issue_date": str(date(2026, 6, 1) + timedelta(days=n % 150)),
+            "issue_date": str(issued),
             "total": money(amount),
+            "terms": "2/10 net 30" if discounted else "Net 30",
         }
         invoices.append(row)
         open_by_customer[c["customer_id"]].append(row)
@@ -137,6 +144,7 @@ def generate(size: int, seed: int, folder: Path) -> tuple[list[Payment], dict[st
         "unknown_payer",
         "credit_memo_netted",
         "short_pay",
+        "early_discount",
     )
     credit_memos: list[dict[str, str]] = []
     for n in range(size):
@@ -161,6 +169,8 @@ def generate(size: int, seed: int, folder: Path) -> tuple[list[Payment], dict[st
             )
             truth[trace] = Truth("unknown_payer", {})
             continue
+        if scenario == "early_discount":  # the payer picks an invoice whose discount is open
+            items.sort(key=lambda i: "2/10" not in i["terms"])
         first = items[0]
         used.add(first["invoice_number"])
         total = Decimal(first["total"])
@@ -278,6 +288,15 @@ def generate(size: int, seed: int, folder: Path) -> tuple[list[Payment], dict[st
                 )
             )
             truth[trace] = Truth(scenario, {first["invoice_number"]: money(total - short)})
+        elif scenario == "early_discount" and "2/10" in first["terms"]:
+            discount = (total * 2 / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            text = f"INV {first['invoice_number']}" if rng.random() < 0.5 else None
+            payments.append(
+                Payment(
+                    payer, total - discount, c["currency"], date(2026, 11, 2), free_text=text, **kw
+                )
+            )
+            truth[trace] = Truth(scenario, {first["invoice_number"]: money(total - discount)})
         elif scenario == "no_reference":
             payments.append(Payment(payer, total, c["currency"], date(2026, 11, 2), **kw))
             truth[trace] = Truth(scenario, {first["invoice_number"]: money(total)})

@@ -75,6 +75,10 @@ class Invoice(SQLModel, table=True):
     balance_minor: int = _minor()
     status: DocumentStatus = Field(default=DocumentStatus.OPEN, index=True, max_length=16)
     po_number: str | None = Field(default=None, max_length=64)
+    terms: str | None = Field(default=None, max_length=64)
+    # early-payment discount: 200 = 2.00 % of the total, if paid by discount_until
+    discount_basis_points: int | None = None
+    discount_until: date | None = None
     memo: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = _ts()
     updated_at: datetime = _ts(index=True)

@@ -47,6 +47,9 @@ class InvoiceIn(RecordIn):
     status: DocumentStatus = DocumentStatus.OPEN
     po_number: str | None = None
     memo: str | None = None
+    terms: str | None = None
+    discount_basis_points: int | None = None
+    discount_until: date | None = None
 
 
 class CreditMemoIn(RecordIn):

@@ -34,6 +34,8 @@ class OpenItem:
     issue_date: date | None
     reference: str | None = None  # PO number of an invoice, reference of a credit memo
     is_credit: bool = False
+    discount_basis_points: int = 0  # early-payment discount of an invoice's terms ...
+    discount_until: date | None = None  # ... if paid by this day
 
 
 _CHUNK = 500
@@ -170,6 +172,8 @@ class Book:
                 col(Invoice.total_minor),
                 col(Invoice.issue_date),
                 col(Invoice.po_number),
+                col(Invoice.discount_basis_points),
+                col(Invoice.discount_until),
             ).where(*where)
         ):
             if skip is not None and row.id in skip:
@@ -184,6 +188,8 @@ class Book:
                 row.total_minor,
                 row.issue_date,
                 row.po_number,
+                discount_basis_points=row.discount_basis_points or 0,
+                discount_until=row.discount_until,
             )
             self.add_invoice(item)
             items.append(item)

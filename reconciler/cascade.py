@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import combinations
 from typing import Any
@@ -17,6 +18,7 @@ from rapidfuzz import fuzz, process
 
 from canonical.keys import document_key, legal_name_key, name_key
 from canonical.money import Money
+from canonical.terms import discount_minor
 from reconciler.book import Book, OpenItem
 from reconciler.references import rf_reference, text_tokens
 from reconciler.rules import Rule, RuleSet
@@ -40,6 +42,7 @@ class Incoming:
     payer_account: str | None
     free_text: str | None
     structured_refs: list[dict[str, Any]]
+    received_on: date | None = None
 
 
 @dataclass
@@ -381,12 +384,17 @@ class Cascade:
             for paid, ref, item in stated:
                 discount = _ref_minor(ref.get("discount"), currency) or 0
                 adjustment = _ref_minor(ref.get("adjustment"), currency) or 0
-                deduction = discount + (-adjustment if adjustment < 0 else 0)
                 applied = min(paid or 0, item.balance_minor)
+                earned = self._discount_on(item, r) if not (discount or adjustment) else 0
+                if earned and applied + earned == item.balance_minor:
+                    discount = earned  # the payer took the discount its terms grant
+                    self._note_discounts(evidence, [(item, earned)])
+                deduction = discount + (-adjustment if adjustment < 0 else 0)
                 allocations.append((item, applied))
                 if deduction and applied + deduction <= item.balance_minor:
                     reason = str(
-                        ref.get("reason") or ("DISCOUNT" if discount else tolerance.reason_code)
+                        ref.get("reason")
+                        or (tolerance.discount_reason_code if discount else tolerance.reason_code)
                     )
                     deductions.append((item, deduction, reason))
             remaining = r.amount_minor + credited - sum(a for _, a in allocations)
@@ -402,6 +410,18 @@ class Cascade:
                     remaining -= applied
             allocations, credit_lines = _shift_credits(allocations, taken)
             shortfall = owed - r.amount_minor - credited
+            discounts = [(i, d) for _, i in matched if (d := self._discount_on(i, r))]
+            if shortfall > 0 and discounts and sum(d for _, d in discounts) == shortfall:
+                less = {item.id: d for item, d in discounts}
+                allocations, credit_lines = _shift_credits(
+                    [(item, item.balance_minor - less.get(item.id, 0)) for _, item in matched],
+                    taken,
+                )
+                deductions = [(i, d, tolerance.discount_reason_code) for i, d in discounts]
+                self._note_discounts(evidence, discounts)
+                shortfall = 0
+            elif shortfall > 0:
+                self._note_lapsed([i for _, i in matched], shortfall, r, evidence)
             memo = self._credit_taken(customer, currency, shortfall) if shortfall > 0 else None
             if memo is not None and not taken:  # the payer netted an open credit memo off
                 allocations, credit_lines = _net([item for _, item in matched] + [memo])
@@ -460,6 +480,46 @@ class Cascade:
         ]
         return same[0] if len(same) == 1 else None
 
+    def _discount_on(self, item: OpenItem, r: Incoming) -> int:
+        """The early-payment discount an invoice's terms grant this payment (0 when none:
+        no terms discount, no payment date, or paid after the discount's last day)."""
+        if not item.discount_basis_points or item.discount_until is None or r.received_on is None:
+            return 0
+        grace = timedelta(days=self.rules.tolerance.discount_grace_days)
+        if r.received_on > item.discount_until + grace:
+            return 0
+        amount = discount_minor(item.total_minor, item.discount_basis_points)
+        return amount if 0 < amount < item.balance_minor else 0
+
+    @staticmethod
+    def _note_discounts(evidence: dict[str, Any], earned: Sequence[tuple[OpenItem, int]]) -> None:
+        evidence.setdefault("early_payment_discount", []).extend(
+            {
+                "invoice": item.number,
+                "percent": str(Decimal(item.discount_basis_points) / 100),
+                "until": item.discount_until.isoformat() if item.discount_until else None,
+                "amount": _money(amount, item.currency),
+            }
+            for item, amount in earned
+        )
+
+    @staticmethod
+    def _note_lapsed(
+        items: Sequence[OpenItem], shortfall: int, r: Incoming, evidence: dict[str, Any]
+    ) -> None:
+        """Say so when the shortfall is exactly a discount whose last day has passed."""
+        lapsed = [i for i in items if i.discount_basis_points and i.discount_until]
+        total = sum(discount_minor(i.total_minor, i.discount_basis_points) for i in lapsed)
+        if lapsed and total == shortfall:
+            evidence["discount_lapsed"] = [
+                {
+                    "invoice": i.number,
+                    "until": i.discount_until.isoformat() if i.discount_until else None,
+                    "received_on": r.received_on.isoformat() if r.received_on else None,
+                }
+                for i in lapsed
+            ]
+
     # amounts within the customer ----------------------------------------------------------------
     def _exact_balance(
         self, r: Incoming, rule: Rule, customer: str, evidence: dict[str, Any]
@@ -475,6 +535,26 @@ class Cascade:
                 allocations=[(exact[0], r.amount_minor)],
                 evidence={**evidence, "exact_balance_of": exact[0].number},
             )
+        if not exact:
+            discounted = [
+                (i, d)
+                for i in items
+                if (d := self._discount_on(i, r)) and i.balance_minor - d == r.amount_minor
+            ]
+            if len(discounted) == 1:
+                item, earned = discounted[0]
+                found = {**evidence, "discounted_balance_of": item.number}
+                self._note_discounts(found, discounted)
+                return Outcome(
+                    AUTO if rule.auto and rule.min_confidence <= 90 else SUGGESTED,
+                    rule.id,
+                    90,
+                    customer_id=customer,
+                    allocations=[(item, r.amount_minor)],
+                    deductions=[(item, earned, self.rules.tolerance.discount_reason_code)],
+                    evidence=found,
+                )
+            exact = [i for i, _ in discounted]
         if len(exact) > 1:
             exact.sort(key=lambda i: (i.issue_date is None, i.issue_date))
             candidates = [
@@ -502,7 +582,7 @@ class Cascade:
         limit = int(rule.option("max_subset", 5))
         found = _subsets_summing_to(pool, r.amount_minor, limit, cap=6)
         if not found:
-            return None
+            return self._discounted_subset(r, rule, customer, evidence, pool, limit)
         evidence["subset_search"] = {"items": len(pool), "solutions": len(found)}
         ranked = [
             [(i, -i.balance_minor if i.is_credit else i.balance_minor) for i in s] for s in found
@@ -535,6 +615,40 @@ class Cascade:
             candidates=candidates,
         )
 
+    def _discounted_subset(
+        self,
+        r: Incoming,
+        rule: Rule,
+        customer: str,
+        evidence: dict[str, Any],
+        pool: list[OpenItem],
+        limit: int,
+    ) -> Outcome | None:
+        """Open invoices summing to the payment once each takes the discount its terms grant."""
+        invoices = [i for i in pool if not i.is_credit]
+        earned = {i.id: self._discount_on(i, r) for i in invoices}
+        if not any(earned.values()):
+            return None
+        net = [i.balance_minor - earned[i.id] for i in invoices]
+        found = _subsets_summing_to(invoices, r.amount_minor, limit, cap=2, values=net)
+        found = [s for s in found if any(earned[i.id] for i in s)]
+        if len(found) != 1:
+            return None
+        chosen = found[0]
+        confidence = 85
+        taken = [(i, earned[i.id]) for i in chosen if earned[i.id]]
+        found_evidence = {**evidence, "subset_search": {"items": len(invoices), "solutions": 1}}
+        self._note_discounts(found_evidence, taken)
+        return Outcome(
+            AUTO if rule.auto and confidence >= rule.min_confidence else SUGGESTED,
+            rule.id,
+            confidence,
+            customer_id=customer,
+            allocations=[(i, i.balance_minor - earned[i.id]) for i in chosen],
+            deductions=[(i, d, self.rules.tolerance.discount_reason_code) for i, d in taken],
+            evidence=found_evidence,
+        )
+
     def _amount_among(
         self, r: Incoming, customers: list[str], evidence: dict[str, Any]
     ) -> Outcome | None:
@@ -561,6 +675,26 @@ class Cascade:
             )
         if exact:
             return None
+        discounted = [
+            (i, d)
+            for c in customers
+            for i in self.book.open_invoices(c, r.currency)
+            if (d := self._discount_on(i, r)) and i.balance_minor - d == r.amount_minor
+        ]
+        if len(discounted) == 1:
+            item, earned = discounted[0]
+            confidence = 88
+            noted = {**evidence, "customer_from": why, "discounted_balance_of": item.number}
+            self._note_discounts(noted, discounted)
+            return Outcome(
+                AUTO if rule.auto and confidence >= rule.min_confidence else SUGGESTED,
+                rule.id,
+                confidence,
+                customer_id=item.customer_id,
+                allocations=[(item, r.amount_minor)],
+                deductions=[(item, earned, self.rules.tolerance.discount_reason_code)],
+                evidence=noted,
+            )
         subset_rule = self.rules.rule("customer_subset")
         if subset_rule is None:
             return None
@@ -680,14 +814,19 @@ def _net(items: list[OpenItem]) -> tuple[list[tuple[OpenItem, int]], list[_Credi
 
 
 def _subsets_summing_to(
-    pool: list[OpenItem], target: int, max_size: int, cap: int
+    pool: list[OpenItem],
+    target: int,
+    max_size: int,
+    cap: int,
+    values: list[int] | None = None,
 ) -> list[list[OpenItem]]:
     """Subsets of 2..max_size items (credits negative) summing exactly to ``target``.
 
     Meet in the middle: each half's partial sums are enumerated once (at most 2^14 each),
     so a customer with thousands of open items costs no more than one with the newest few.
     """
-    values = [(-i.balance_minor if i.is_credit else i.balance_minor) for i in pool]
+    if values is None:
+        values = [(-i.balance_minor if i.is_credit else i.balance_minor) for i in pool]
     half = len(pool) // 2
     left, right = list(range(half)), list(range(half, len(pool)))
 

@@ -48,6 +48,7 @@ class ReconcileSummary:
     exceptions: Counter[str] = field(default_factory=Counter)
     credit_memos_applied: int = 0
     credit_memos_suggested: int = 0
+    reopened: int = 0  # cash decided before its remittance advice arrived, decided again
     cash: dict[str, dict[str, int]] = field(default_factory=dict)  # currency -> minor totals
     ruleset_version: str = ""
 
@@ -72,6 +73,7 @@ class ReconcileSummary:
             "exceptions": dict(self.exceptions),
             "credit_memos_applied": self.credit_memos_applied,
             "credit_memos_suggested": self.credit_memos_suggested,
+            "reopened": self.reopened,
             "match_rate": str(self.match_rate),
             "ruleset_version": self.ruleset_version,
             "cash": {
@@ -86,6 +88,7 @@ class ReconcileSummary:
             f"{self.remittances} remittances: {self.auto_applied} applied, {self.suggested} "
             f"suggested, {sum(self.exceptions.values())} exceptions ({exceptions}); "
             f"match rate {self.match_rate}%; credit memos applied {self.credit_memos_applied}"
+            + (f"; {self.reopened} decided again with their advice" if self.reopened else "")
         )
 
 
@@ -99,6 +102,7 @@ def incoming_from(row: Remittance | Row[Any]) -> Incoming:
         payer_account=row.payer_account,
         free_text=row.free_text,
         structured_refs=list(row.structured_refs or []),
+        received_on=row.value_date,
     )
 
 
@@ -129,6 +133,7 @@ def reconcile(
     summary = ReconcileSummary(ruleset_version=rules.version)
     with store.session() as session:
         advices = Advices.load(session, tenant)
+        summary.reopened = advices.reopen(session, tenant)
         scope = _scope(session, tenant, advices)
         book = Book.load(session, tenant, scope)
         seen = _recent_fingerprints(
@@ -173,6 +178,7 @@ class Advices:
     by_amount: dict[tuple[str, int], list[Row[Any]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    reopened: dict[str, str] = field(default_factory=dict)  # remittance -> superseded decision
 
     @classmethod
     def load(cls, session: Session, tenant: str) -> Advices:
@@ -189,7 +195,77 @@ class Advices:
     def rows(self) -> list[Row[Any]]:
         return [row for rows in self.by_amount.values() for row in rows]
 
-    def take(self, cash: Row[Any]) -> tuple[Row[Any], str] | None:
+    def reopen(self, session: Session, tenant: str) -> int:
+        """Cash the reconciler could not decide before its advice arrived goes back to new.
+
+        Only cash without references of its own, whose current decision is the reconciler's
+        suggestion or exception (never a person's, never a duplicate), and only where one
+        cash payment and one waiting advice describe each other.
+        """
+        keys = sorted(self.by_amount)
+        waiting: list[Row[Any]] = []
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            waiting.extend(
+                session.execute(
+                    select(REMITTANCE).where(
+                        col(Remittance.tenant) == tenant,
+                        col(Remittance.status).in_([SUGGESTED, EXCEPTION]),
+                        col(Remittance.amount_minor).in_({amount for _, amount in chunk}),
+                    )
+                )
+            )
+        if not waiting:
+            return 0
+        current = {
+            row.source_id: row
+            for row in session.execute(
+                select(
+                    col(Decision.id),
+                    col(Decision.source_id),
+                    col(Decision.decided_by),
+                    col(Decision.exception_kind),
+                ).where(
+                    col(Decision.tenant) == tenant,
+                    col(Decision.source_kind) == "remittance",
+                    col(Decision.source_id).in_([row.id for row in waiting]),
+                    col(Decision.superseded).is_(False),
+                )
+            )
+        }
+        claims: dict[str, list[Row[Any]]] = defaultdict(list)
+        for cash in waiting:
+            decided = current.get(cash.id)
+            if (
+                decided is None
+                or decided.decided_by != "reconciler"
+                or decided.exception_kind == "duplicate_payment"
+            ):
+                continue
+            found = self.take(cash, remove=False)
+            if found is not None:
+                claims[found[0].id].append(cash)
+        for cash_rows in claims.values():
+            if len(cash_rows) != 1:
+                continue  # two payments fit one advice: a person must say which
+            cash = cash_rows[0]
+            decision_id = current[cash.id].id
+            session.execute(
+                Decision.__table__.update()  # type: ignore[attr-defined]
+                .where(Decision.__table__.c.id == decision_id)  # type: ignore[attr-defined]
+                .values(superseded=True)
+            )
+            session.execute(
+                REMITTANCE.update()
+                .where(REMITTANCE.c.id == cash.id)
+                .values(status=RemittanceStatus.NEW)
+            )
+            self.reopened[cash.id] = decision_id
+        if self.reopened:
+            log.info("reconcile: %d payments decided again with their advice", len(self.reopened))
+        return len(self.reopened)
+
+    def take(self, cash: Row[Any], remove: bool = True) -> tuple[Row[Any], str] | None:
         """The one advice describing this payment, and what matched; removed when found."""
         if cash.structured_refs:
             return None
@@ -204,7 +280,8 @@ class Advices:
         by_payer = [a for a in pool if payer and name_key(a.payer_name) == payer]
         for found, why in ((by_trace, "trace number"), (by_payer, "payer and amount")):
             if len(found) == 1:
-                pool.remove(found[0])
+                if remove:
+                    pool.remove(found[0])
                 return found[0], why
             if found:
                 return None  # several advice fit: a person must say which
@@ -289,6 +366,8 @@ def _decide_one(
         )
     else:
         outcome = cascade.decide(incoming)
+    if row.id in advices.reopened:
+        outcome.evidence["supersedes_decision"] = advices.reopened[row.id]
     if borrowed is not None:
         outcome.evidence["remittance_advice"] = {
             "id": borrowed[0].id,

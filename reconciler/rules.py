@@ -38,6 +38,8 @@ class Tolerance:
     short_pay_pct: Decimal
     reason_code: str
     same_currency_only: bool
+    discount_reason_code: str = "DISCOUNT"
+    discount_grace_days: int = 0
 
     def allows(self, shortfall: Decimal, invoice_total: Decimal) -> bool:
         """True when paying ``shortfall`` less than owed is within tolerance."""
@@ -101,6 +103,8 @@ def load_rules(path: Path | None = None) -> RuleSet:
             short_pay_pct=Decimal(str(tolerance.get("short_pay_pct", "0"))),
             reason_code=str(tolerance.get("reason_code", "SHORTPAY")),
             same_currency_only=bool(tolerance.get("same_currency_only", True)),
+            discount_reason_code=str(tolerance.get("discount_reason_code", "DISCOUNT")),
+            discount_grace_days=int(tolerance.get("discount_grace_days", 0)),
         ),
         customer_min_score=int(customer.get("fuzzy_min_score", 90)),
         customer_margin=int(customer.get("fuzzy_margin", 5)),

@@ -61,6 +61,9 @@ def columns(record: RecordIn, customer_id: str | None) -> dict[str, Any]:
             "status": record.status,
             "po_number": record.po_number,
             "memo": record.memo,
+            "terms": record.terms,
+            "discount_basis_points": record.discount_basis_points,
+            "discount_until": record.discount_until,
         }
     if isinstance(record, CreditMemoIn):
         return {

@@ -26,6 +26,7 @@ from canonical.models import Customer, ExternalRef
 from canonical.money import Money, MoneyError, minor_digits, normalize_currency
 from canonical.records import AppliedIn, CreditMemoIn, CustomerIn, InvoiceIn, PaymentIn, RecordIn
 from canonical.store import Store
+from canonical.terms import discount_fields
 from canonical.types import utcnow
 from connectors.base import RawRecord
 from mappings.base import MappingContext, MappingError, iso_date
@@ -264,8 +265,19 @@ class Importer:
                 memo=_text(row, "memo"),
             )
             if self.kind == "invoices":
+                terms = _text(row, "terms")
+                discount = discount_fields(
+                    terms, fields["issue_date"], _date(row, "discount_until")
+                )
+                if _text(row, "discount_until") and not discount["discount_basis_points"]:
+                    raise RowError(
+                        "terms", f"{terms or ''!r} names no early-payment discount (2/10 net 30)"
+                    )
                 return fields["remote_id"], InvoiceIn(
-                    **fields, due_date=_date(row, "due_date"), po_number=_text(row, "po_number")
+                    **fields,
+                    **discount,
+                    due_date=_date(row, "due_date"),
+                    po_number=_text(row, "po_number"),
                 )
             return fields["remote_id"], CreditMemoIn(**fields, reference=_text(row, "reference"))
         key = _text(row, "payment_id", required=True) or ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from canonical.enums import DocumentStatus
 from canonical.records import InvoiceIn
+from canonical.terms import discount_fields
 from connectors.base import RawRecord
 from mappings.base import F, MappingContext, extract, optional_text, us_date
 from mappings.intacct.common import (
@@ -26,6 +27,8 @@ FIELDS = {
     "due_date": F("WHENDUE", us_date, required=False),
     "po_number": F("DOCNUMBER", optional_text, required=False),
     "memo": F("DESCRIPTION", optional_text, required=False),
+    "terms": F("TERMNAME", optional_text, required=False),
+    "discount_date": F("WHENDISCOUNT", us_date, required=False),
 }
 
 
@@ -56,4 +59,5 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
         status=document_status(payload, balance),
         po_number=values["po_number"],
         memo=values["memo"],
+        **discount_fields(values["terms"], values["issue_date"], values["discount_date"]),
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from canonical.enums import DocumentStatus
 from canonical.records import InvoiceIn
+from canonical.terms import discount_fields
 from connectors.base import RawRecord
 from mappings.base import F, MappingContext, extract, money, optional_text, text, unix_date
 from mappings.invoiced.common import currency, customer_ref, origin
@@ -49,9 +50,11 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
         )
     total = money(payload.get("total"), code, "total")
     balance = money(payload.get("balance", payload.get("total")), code, "balance")
+    values = extract(payload, FIELDS)
     return InvoiceIn(
         **origin(record),
-        **extract(payload, FIELDS),
+        **values,
+        **discount_fields(optional_text(payload.get("payment_terms")), values["issue_date"]),
         customer_remote_id=customer_ref(record),
         total=total,
         balance=balance,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from canonical.enums import DocumentStatus
 from canonical.records import InvoiceIn
+from canonical.terms import discount_fields
 from connectors.base import RawRecord
 from mappings.base import F, MappingContext, extract, iso_date, optional_text
 from mappings.quickbooks.common import (
@@ -29,6 +30,8 @@ FIELDS = {
     "due_date": F("DueDate", iso_date, required=False),
     "customer_memo": F("CustomerMemo.value", optional_text, required=False),
     "private_note": F("PrivateNote", optional_text, required=False),
+    "term_id": F("SalesTermRef.value", optional_text, required=False),
+    "term_name": F("SalesTermRef.name", optional_text, required=False),
 }
 
 
@@ -65,4 +68,15 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
         status=status,
         po_number=custom_field(payload, po_field(ctx)),
         memo=values["customer_memo"] or values["private_note"],
+        **discount_fields(term_text(values, ctx), values["issue_date"]),
     )
+
+
+def term_text(values: dict[str, object], ctx: MappingContext) -> str | None:
+    """The invoice's sales term as text: the ref's name, or the configured name of its id
+    (option ``terms``: id -> text, for companies whose refs carry only the id)."""
+    if values["term_name"]:
+        return str(values["term_name"])
+    named = ctx.option("terms", {}) or {}
+    found = named.get(str(values["term_id"])) if values["term_id"] else None
+    return str(found) if found else None

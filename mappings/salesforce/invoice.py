@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from canonical.enums import DocumentStatus
 from canonical.records import InvoiceIn
+from canonical.terms import discount_fields
 from connectors.base import RawRecord
 from mappings.base import MappingContext, MappingError
 from mappings.salesforce.common import (
@@ -38,6 +39,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     number = text_of(payload, spec.number)
     if not number:
         raise MappingError(spec.number, "is required but missing")
+    issued = date_of(payload, spec.issue_date)
     return InvoiceIn(
         **origin(record),
         links=links(payload, spec.links),
@@ -45,8 +47,9 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
         number=number,
         total=total,
         balance=balance,
-        issue_date=date_of(payload, spec.issue_date),
+        issue_date=issued,
         due_date=date_of(payload, spec.due_date),
         status=document_status(spec, payload, total, balance),
         po_number=text_of(payload, spec.reference),
+        **discount_fields(text_of(payload, spec.terms) if spec.terms else None, issued),
     )

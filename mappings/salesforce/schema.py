@@ -99,6 +99,7 @@ class DocumentSpec(_Spec):
     currency: str | None = None
     reference: str | None = None
     paid_date: str | None = None
+    terms: str | None = None  # a text field holding payment terms (``2/10 Net 30``)
     status_map: dict[str, str] = {}
 
     _value_fields = (
@@ -111,6 +112,7 @@ class DocumentSpec(_Spec):
         "due_date",
         "currency",
         "reference",
+        "terms",
     )
 
 

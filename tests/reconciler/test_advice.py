@@ -13,7 +13,7 @@ from connectors.bankfiles import parse_bank_bytes
 from reconciler import reconcile
 from reconciler.report import build_report
 from sync.ingest import ingest_files
-from tests.reconciler.test_reconcile import Book, applied, decision
+from tests.support.receivables import Book, applied, decision
 
 ISA = "ISA*00*          *00*          *ZZ*INITECHAP      *ZZ*ACMEWIDGETS    *261120*0930*U*"
 ADVICE_820 = (
@@ -90,3 +90,53 @@ def test_payment_with_advice_in_the_same_file_is_cash(store: Store, tmp_path: Pa
     ingest_files(store, [write_advice(tmp_path, "C")])
     summary = reconcile(store)
     assert summary.auto_applied == 1
+
+
+def test_advice_arriving_after_its_cash_reopens_the_exception(store: Store, tmp_path: Path) -> None:
+    book = Book(store)
+    initech = book.customer("Initech")
+    book.invoice(initech, "INV-1010", "500.00")
+    book.invoice(initech, "INV-1011", "437.50")
+    book.invoice(initech, "INV-1012", "437.50")
+    cash = book.pay("937.50", payer="ACH CREDIT 9876543210", text="CCD INI0000457")
+    reconcile(store)
+    before = decision(store, cash)
+    assert before.status == "exception"  # the bank line alone names no payer we know
+    ingest_files(store, [write_advice(tmp_path)])
+    summary = reconcile(store)
+    assert summary.reopened == 1 and summary.auto_applied == 1
+    after = decision_now(store, cash)
+    assert (after.status, after.rule) == ("auto_applied", "structured_reference")
+    assert after.evidence["supersedes_decision"] == before.id
+    assert applied(store, cash) == {"INV-1010": "500.00", "INV-1011": "437.50"}
+    with store.session() as s:
+        old = s.get(Decision, before.id)
+        assert old is not None and old.superseded
+    again = reconcile(store)
+    assert (again.remittances, again.reopened) == (0, 0)
+
+
+def test_a_persons_decision_is_never_reopened_by_advice(store: Store, tmp_path: Path) -> None:
+    book = Book(store)
+    initech = book.customer("Initech")
+    book.invoice(initech, "INV-1010", "500.00")
+    book.invoice(initech, "INV-1011", "437.50")
+    cash = book.pay("937.50", payer="ACH CREDIT 9876543210", text="CCD INI0000457")
+    reconcile(store)
+    with store.session() as s:
+        mine = s.execute(select(Decision).where(Decision.source_id == cash)).scalar_one()
+        mine.decided_by = "ops@example.com"
+        s.add(mine)
+    ingest_files(store, [write_advice(tmp_path)])
+    assert reconcile(store).reopened == 0
+    assert decision_now(store, cash).decided_by == "ops@example.com"
+
+
+def decision_now(store: Store, remittance_id: str) -> Decision:
+    with store.session() as s:
+        return s.execute(
+            select(Decision).where(
+                Decision.source_id == remittance_id,
+                Decision.superseded.is_(False),  # type: ignore[attr-defined]
+            )
+        ).scalar_one()

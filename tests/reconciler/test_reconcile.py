@@ -3,107 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from canonical.keys import document_key, name_key
 from canonical.models import (
     Adjustment,
     Application,
     CreditMemo,
-    Customer,
     Decision,
-    Invoice,
     PayerAlias,
-    Remittance,
 )
-from canonical.money import Money
 from canonical.store import Store
 from reconciler import reconcile
 from reconciler.references import rf_reference, text_tokens
-
-
-class Book:
-    """Builds a small receivables book in the store."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.n = 0
-
-    def customer(self, name: str) -> str:
-        with self.store.session() as s:
-            c = Customer(name=name, name_key=name_key(name))
-            s.add(c)
-        return c.id
-
-    def invoice(
-        self,
-        customer: str,
-        number: str,
-        amount: str,
-        currency: str = "USD",
-        issued: date = date(2026, 10, 1),
-        po: str | None = None,
-    ) -> str:
-        minor = Money(amount, currency).minor
-        with self.store.session() as s:
-            i = Invoice(
-                customer_id=customer,
-                number=number,
-                number_key=document_key(number),
-                currency=currency,
-                total_minor=minor,
-                balance_minor=minor,
-                issue_date=issued,
-                po_number=po,
-            )
-            s.add(i)
-        return i.id
-
-    def credit(self, customer: str, number: str, amount: str, reference: str | None = None) -> str:
-        minor = Money(amount, "USD").minor
-        with self.store.session() as s:
-            m = CreditMemo(
-                customer_id=customer,
-                number=number,
-                number_key=document_key(number),
-                currency="USD",
-                total_minor=minor,
-                balance_minor=minor,
-                issue_date=date(2026, 10, 5),
-                reference=reference,
-            )
-            s.add(m)
-        return m.id
-
-    def pay(
-        self,
-        amount: str,
-        *,
-        payer: str | None = None,
-        iban: str | None = None,
-        text: str | None = None,
-        refs: list[dict[str, Any]] | None = None,
-        currency: str = "USD",
-        day: date = date(2026, 11, 2),
-    ) -> str:
-        self.n += 1
-        with self.store.session() as s:
-            r = Remittance(
-                source="camt.054",
-                source_key=f"k{self.n}",
-                currency=currency,
-                amount_minor=Money(amount, currency).minor,
-                value_date=day,
-                payer_name=payer,
-                payer_iban=iban,
-                free_text=text,
-                structured_refs=refs or [],
-            )
-            s.add(r)
-        return r.id
+from tests.support.receivables import Book, applied, balance, decision, ref
 
 
 @pytest.fixture(autouse=True, params=["scoped", "whole"])
@@ -118,32 +32,6 @@ def book_loading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 @pytest.fixture
 def book(store: Store) -> Book:
     return Book(store)
-
-
-def decision(store: Store, remittance_id: str) -> Decision:
-    with store.session() as s:
-        return s.execute(select(Decision).where(Decision.source_id == remittance_id)).scalar_one()
-
-
-def applied(store: Store, remittance_id: str) -> dict[str, str]:
-    with store.session() as s:
-        rows = s.execute(
-            select(Application, Invoice)
-            .join(Invoice, Invoice.id == Application.invoice_id)
-            .where(Application.source_id == remittance_id)
-        ).all()
-    return {inv.number: str(app.amount.amount) for app, inv in rows}
-
-
-def balance(store: Store, invoice_id: str) -> tuple[str, str]:
-    with store.session() as s:
-        inv = s.get(Invoice, invoice_id)
-        assert inv is not None
-        return str(inv.balance.amount), inv.status
-
-
-def ref(number: str, amount: str | None = None, **more: Any) -> dict[str, Any]:
-    return {"kind": "invoice", "ref": number, "amount": amount, **more}
 
 
 def test_structured_reference_applies_exactly(store: Store, book: Book) -> None:

@@ -106,3 +106,33 @@ def test_imported_invoice_links_to_the_synced_one(store: Store, tmp_path: Path) 
             ).scalars()
         )
     assert systems == {"quickbooks", "import"}
+
+
+def test_invoice_terms_give_the_early_payment_discount(store: Store, tmp_path: Path) -> None:
+    import_file(store, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    report = import_file(
+        store,
+        "invoices",
+        write(
+            tmp_path,
+            "i.csv",
+            "invoice_number,customer_id,currency,issue_date,total,terms,discount_until\n"
+            "T-1,C1,USD,2026-10-01,100.00,2/10 net 30,\n"
+            "T-2,C1,USD,2026-10-01,100.00,1% 15 Net 45,2026-10-20\n"
+            "T-3,C1,USD,2026-10-01,100.00,Net 30,\n"
+            "T-4,C1,USD,2026-10-01,100.00,Net 30,2026-10-20\n",
+        ),
+    )
+    assert report.errors == [
+        "i.csv: row 5: column 'terms': 'Net 30' names no early-payment discount (2/10 net 30)"
+    ]
+    with store.session() as s:
+        found = {
+            i.number: (i.terms, i.discount_basis_points, str(i.discount_until))
+            for i in s.execute(select(Invoice)).scalars()
+        }
+    assert found == {
+        "T-1": ("2/10 net 30", 200, "2026-10-11"),
+        "T-2": ("1% 15 Net 45", 100, "2026-10-20"),
+        "T-3": ("Net 30", None, "None"),
+    }

@@ -207,3 +207,14 @@ def test_voided_payment_and_bad_detail_amount() -> None:
     with pytest.raises(MappingError) as caught:
         payment_map.to_canonical(raw("payments", "ARPYMT", orphan, "7003"), CTX)
     assert caught.value.field == "ARPYMTDETAILS.0.RECORDKEY"
+
+
+def test_invoice_terms_and_the_systems_own_discount_date() -> None:
+    termed = INVOICE | {"TERMNAME": "2/10 Net 30", "WHENDISCOUNT": "03/12/2026"}
+    invoice = invoice_map.to_canonical(raw("invoices", "ARINVOICE", termed, "7001"), CTX)
+    assert (invoice.terms, invoice.discount_basis_points) == ("2/10 Net 30", 200)
+    assert invoice.discount_until == date(2026, 3, 12)  # WHENDISCOUNT wins over 03/01 + 10
+    net = invoice_map.to_canonical(
+        raw("invoices", "ARINVOICE", INVOICE | {"TERMNAME": "Net 30"}, "7001"), CTX
+    )
+    assert (net.terms, net.discount_basis_points, net.discount_until) == ("Net 30", None, None)

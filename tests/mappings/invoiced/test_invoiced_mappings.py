@@ -226,3 +226,17 @@ def test_currency_falls_back_to_the_expanded_customer_then_home() -> None:
         MappingContext(system="invoiced", home_currency="CAD"),
     )
     assert home.total.currency == "CAD"
+
+
+def test_invoice_payment_terms_with_an_early_discount() -> None:
+    result = invoice.to_canonical(
+        raw(
+            "invoices",
+            """{"id": 7, "customer": 2, "number": "INV-7", "currency": "usd",
+        "date": 1416290400, "total": 100, "balance": 100, "status": "sent",
+        "payment_terms": "2% 10 NET 30"}""",
+        ),
+        CTX,
+    )
+    assert (result.terms, result.discount_basis_points) == ("2% 10 NET 30", 200)
+    assert str(result.discount_until) == "2014-11-28"

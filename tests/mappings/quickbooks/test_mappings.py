@@ -256,3 +256,19 @@ def test_payment_line_amount_error_names_the_line() -> None:
     with pytest.raises(MappingError) as caught:
         payment.to_canonical(record("payments", "Payment", payload), CTX)
     assert caught.value.field == "Line.0.Amount"
+
+
+def test_invoice_sales_term_with_a_discount() -> None:
+    named = INVOICE | {"SalesTermRef": {"value": "4", "name": "2% 10 Net 30"}}
+    result = invoice.to_canonical(record("invoices", "Invoice", named), CTX)
+    assert (result.terms, result.discount_basis_points) == ("2% 10 Net 30", 200)
+    assert result.discount_until == date(2024, 3, 11)
+
+
+def test_invoice_sales_term_by_id_from_the_configured_names() -> None:
+    bare = INVOICE | {"SalesTermRef": {"value": "4"}}
+    ctx = MappingContext(system="quickbooks", options={"terms": {"4": "1% 10 Net 30"}})
+    result = invoice.to_canonical(record("invoices", "Invoice", bare), ctx)
+    assert (result.discount_basis_points, result.discount_until) == (100, date(2024, 3, 11))
+    plain = invoice.to_canonical(record("invoices", "Invoice", bare), CTX)
+    assert (plain.terms, plain.discount_basis_points, plain.discount_until) == (None, None, None)
