@@ -48,3 +48,13 @@ def test_failed_session_rolls_back(store: Store) -> None:
 def test_reopen_is_idempotent(store: Store) -> None:
     Store.open(store.url).dispose()
     store.migrate()
+
+
+def test_json_columns_write_decimals_as_strings_and_keys_as_text() -> None:
+    from decimal import Decimal
+
+    from canonical.store import json_dumps
+
+    assert json_dumps({"amount": Decimal("1.10"), 7: [True, None]}) == (
+        '{"amount":"1.10","7":[true,null]}'
+    )
