@@ -65,6 +65,8 @@ STEMS = (
 )
 TRADES = ("Foods", "Logistics", "Systems", "Supply", "Medical", "Freight", "Labs", "Paper")
 SUFFIXES = ("Inc.", "LLC", "Ltd", "GmbH", "Corp.")
+REGIONS = ("of Texas", "West", "Europe", "Midwest", "Pacific", "International", "Group", "East")
+SAME_NAME_SHARE = 0.03  # customers whose legal name another customer already bears
 FORMATS = ("INV-{:06d}", "{:d}", "2026-{:d}", "A{:d}")
 OCR = {"0": "O", "1": "I", "5": "S", "8": "B"}
 
@@ -110,8 +112,14 @@ def generate(
 ) -> tuple[list[Payment], dict[str, Truth]]:
     rng = random.Random(seed)
     customers = []
+    names: set[str] = set()
     for n in range(max(10, size // 4)):
-        name = f"{rng.choice(STEMS)} {rng.choice(TRADES)} {rng.choice(SUFFIXES)}"
+        for _ in range(20):  # similar names are common; the very same legal name is rare
+            region = f" {rng.choice(REGIONS)}" if rng.random() < 0.6 else ""
+            name = f"{rng.choice(STEMS)} {rng.choice(TRADES)}{region} {rng.choice(SUFFIXES)}"
+            if name not in names or rng.random() < SAME_NAME_SHARE:
+                break
+        names.add(name)
         customers.append(
             {
                 "customer_id": f"C{n}",
