@@ -1,7 +1,8 @@
 """The pull runtime: one run per system, streams in dependency order, page by page.
 
-Each page and the bookmark that covers it commit in one transaction. The bookmark never
-passes the run's start minus the lag (systems stamp modification times inside long
+Pages are written in batches of about ``WRITE_BATCH`` records; each batch and the bookmark
+that covers it commit in one transaction (a crash re-reads the uncommitted pages). The
+bookmark never passes the run's start minus the lag (systems stamp modification times inside long
 transactions), and is rewound one second below the last stamp seen, so records sharing that
 stamp are read again and de-duplicated by hash rather than skipped.
 """
@@ -20,7 +21,7 @@ from canonical.enums import RunStatus
 from canonical.models import SyncBookmark, SyncRun
 from canonical.store import Store
 from canonical.types import as_utc, utcnow
-from connectors.base import STREAMS, Connector, Stream
+from connectors.base import STREAMS, Connector, RawRecord, Stream
 from connectors.errors import ApiError, AuthError
 from mappings.base import MappingContext
 from mappings.registry import mapper
@@ -33,6 +34,7 @@ Progress = Callable[[str, str, PageCounts], None]
 """Called after every page with (system, stream, counts so far for the stream)."""
 
 BOUNDARY_REWIND = timedelta(seconds=1)
+WRITE_BATCH = 1000  # small pages (Invoiced's 100) are written and committed together
 
 
 @dataclass
@@ -68,6 +70,7 @@ class SyncEngine:
         home_currency: str = "USD",
         system_of_record: SystemOfRecord | None = None,
         mapping_options: dict[str, dict[str, object]] | None = None,
+        write_batch: int = WRITE_BATCH,
     ) -> None:
         self.store = store
         self.tenant = tenant
@@ -75,6 +78,7 @@ class SyncEngine:
         self.home_currency = home_currency
         self.sor = system_of_record or SystemOfRecord()
         self.mapping_options = mapping_options or {}
+        self.write_batch = write_batch
 
     def sync(
         self,
@@ -167,18 +171,28 @@ class SyncEngine:
         )
         counts = PageCounts()
         newest: datetime | None = None
+        pending: list[RawRecord] = []
+
+        def flush() -> None:
+            writing = time.perf_counter()
+            with self.store.session() as session:
+                counts.add(writer.write(session, pending))
+                if stream.ordered and newest is not None:
+                    self._advance(session, system, stream.name, since, newest, cap, pending)
+            result.write_seconds += time.perf_counter() - writing
+            pending.clear()
+            if progress:
+                progress(system, stream.name, counts)
+
         for page in stream.pages(since, started):
             stamps = [r.modified_at for r in page.records if r.modified_at is not None]
             if stamps:
                 newest = max([newest, *stamps] if newest else stamps)
-            writing = time.perf_counter()
-            with self.store.session() as session:
-                counts.add(writer.write(session, page.records))
-                if stream.ordered and newest is not None:
-                    self._advance(session, system, stream.name, since, newest, cap, page.records)
-            result.write_seconds += time.perf_counter() - writing
-            if progress:
-                progress(system, stream.name, counts)
+            pending.extend(page.records)
+            if len(pending) >= self.write_batch:
+                flush()
+        if pending:
+            flush()
         with self.store.session() as session:
             if newest is not None:
                 self._advance(session, system, stream.name, since, newest, cap, [])
