@@ -560,7 +560,9 @@ class PageWriter:
                 counts.updated += 1
                 for fieldname in DRIFT_FIELDS[self.ctype]:
                     views = {
-                        r.system: r.values.get(fieldname) for r in others if fieldname in r.values
+                        system: view[fieldname]
+                        for system, view in views_of.items()
+                        if fieldname in view
                     }
                     if fieldname in mine:
                         views[self.system] = mine[fieldname]
