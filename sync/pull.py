@@ -135,7 +135,7 @@ class PageWriter:
         self.context = context
         self.sor = system_of_record
         self.run_id = run_id
-        self._priorities: dict[str, list[str]] = {}
+        self._rivals_of: dict[tuple[str, bool], tuple[str, ...] | None] = {}
 
     # entry point ---------------------------------------------------------------------------
     def write(self, session: Session, records: list[RawRecord]) -> PageCounts:
@@ -175,6 +175,8 @@ class PageWriter:
             pending.append(_Pending(raw, digest, record, ref))
         if pending:
             self._resolve_customers(session, pending)
+            for p in pending:
+                p.values = columns(p.record, p.customer_id)
             self._resolve_identity(session, pending, counts)
             self._upsert(session, pending, counts)
             resolved = [p.raw.remote_id for p in pending if p.raw.remote_id in quarantined]
@@ -393,7 +395,7 @@ class PageWriter:
         key_of: dict[int, list[tuple[Any, ...]]] = {}
         own_number: dict[int, str | None] = {}
         for index, p in enumerate(rest):
-            values = columns(p.record, p.customer_id)
+            values = p.values
             if self.ctype == "customer":
                 tried = [("number", values["number"])] if values["number"] else []
                 if values["name_key"]:
@@ -487,25 +489,39 @@ class PageWriter:
             return [cols.customer_id, cols.number_key]
         return [cols.customer_id, cols.received_on, cols.amount_minor]
 
-    def _owns(self, fieldname: str, value: Any, views_of: dict[str, dict[str, Any]]) -> bool:
-        """Whether this system wins a field: the first system in the field's priority that
-        holds a value for it wins (one with no value does not, unless no system has one)."""
-        for system in self._priority(fieldname):
-            if system == self.system:
-                if value is not None or not any(
-                    view.get(fieldname) is not None for view in views_of.values()
-                ):
-                    return True
-                continue
-            view = views_of.get(system)
-            if view is not None and view.get(fieldname) is not None:
-                return False
-        return True
+    def _owned(self, values: dict[str, Any], views_of: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """The fields this system wins. In each field's priority the first system holding a
+        value wins; this system, when it holds none, wins only if no other system has one."""
+        if not views_of:
+            return dict(values)
+        owned = {}
+        for fieldname, value in values.items():
+            rivals = self._rivals(fieldname, value is not None)
+            views = (
+                views_of.values()
+                if rivals is None
+                else [view for system in rivals if (view := views_of.get(system)) is not None]
+            )
+            if not any(view.get(fieldname) is not None for view in views):
+                owned[fieldname] = value
+        return owned
 
-    def _priority(self, fieldname: str) -> list[str]:
-        found = self._priorities.get(fieldname)
-        if found is None:
-            found = self._priorities[fieldname] = self.sor.priority(self.ctype, fieldname)
+    def _rivals(self, fieldname: str, has_value: bool) -> tuple[str, ...] | None:
+        """Systems whose value beats this system's for a field: those ahead of it in the
+        field's priority when it holds a value; when it holds none and is in the priority,
+        every other system (None). A system outside the priority loses to all in it."""
+        key = (fieldname, has_value)
+        if key in self._rivals_of:
+            return self._rivals_of[key]
+        priority = self.sor.priority(self.ctype, fieldname)
+        found: tuple[str, ...] | None
+        if self.system not in priority:
+            found = tuple(priority)
+        elif has_value:
+            found = tuple(priority[: priority.index(self.system)])
+        else:
+            found = None
+        self._rivals_of[key] = found
         return found
 
     def _owner(self, fieldname: str, systems: set[str]) -> str:
@@ -526,8 +542,7 @@ class PageWriter:
         drift: list[tuple[str, str, dict[str, Any], str | None]] = []
         new_customers: list[tuple[str, str]] = []
         for p in pending:
-            values = columns(p.record, p.customer_id)
-            p.values = values
+            values = p.values
             mine = snapshot(values)
             if p.canonical_id is None:
                 p.canonical_id = new_id()
@@ -550,7 +565,7 @@ class PageWriter:
                     if r.system != self.system and not r.deleted
                 ]
                 views_of = {r.system: r.values for r in others}
-                owned = {k: v for k, v in values.items() if self._owns(k, v, views_of)}
+                owned = self._owned(values, views_of)
                 if self.ctype == "customer" and "name" in owned:
                     owned["name_key"] = values["name_key"]
                 if self.ctype in ("invoice", "credit_memo") and "number" in owned:
