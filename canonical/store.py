@@ -24,6 +24,9 @@ from sqlmodel import Session, SQLModel, create_engine
 import canonical.models  # noqa: F401  (registers every table on SQLModel.metadata)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+ANALYZE_AFTER_ROWS = 2000
+# the tables a pull or an import loads in bulk and then looks rows up in
+BULK_TABLES = ("external_ref", "customer", "invoice", "credit_memo", "payment", "application")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -84,6 +87,8 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._grown = 0  # rows written since the planner's statistics were last refreshed
+        self._analyzed = 0  # rows written when they were
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -116,6 +121,20 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+
+    def wrote(self, rows: int) -> None:
+        """Note rows a bulk load committed. PostgreSQL plans lookups from table statistics
+        that autovacuum refreshes only about once a minute, so while a first pull grows the
+        tables from nothing the planner believes they are empty and scans them; statistics
+        are refreshed here each time the rows written have doubled (a few times per load).
+        SQLite plans from its indexes alone and needs nothing."""
+        self._grown += rows
+        if self.dialect != "postgresql" or self._grown < max(ANALYZE_AFTER_ROWS, self._analyzed):
+            return
+        with self.engine.begin() as connection:
+            connection.exec_driver_sql(f"ANALYZE {', '.join(BULK_TABLES)}")
+        self._analyzed += self._grown
+        self._grown = 0
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -90,8 +90,11 @@ def us_date(value: Any) -> date | None:
         return None
     raw = str(value).strip()
     if "/" in raw:
+        parts = raw.split("/")
         try:
-            return datetime.strptime(raw, "%m/%d/%Y").date()
+            if len(parts) != 3 or len(parts[2]) != 4 or not all(p.isdigit() for p in parts):
+                raise ValueError(raw)
+            return date(int(parts[2]), int(parts[0]), int(parts[1]))
         except ValueError as exc:
             raise ValueError(f"not a MM/DD/YYYY date: {value!r}") from exc
     return iso_date(raw)

@@ -176,9 +176,11 @@ class SyncEngine:
         def flush() -> None:
             writing = time.perf_counter()
             with self.store.session() as session:
-                counts.add(writer.write(session, pending))
+                written = writer.write(session, pending)
                 if stream.ordered and newest is not None:
                     self._advance(session, system, stream.name, since, newest, cap, pending)
+            counts.add(written)
+            self.store.wrote(written.writes)
             result.write_seconds += time.perf_counter() - writing
             pending.clear()
             if progress:

@@ -18,9 +18,10 @@ from typing import Any
 
 import orjson
 from rapidfuzz import fuzz, process
-from sqlalchemy import Row, Table, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, delete, insert, or_, select, update
 from sqlmodel import Session, col
 
+from canonical.bulk import ID_PARAM, insert_rows, update_rows_by_id
 from canonical.enums import ApplicationKind, ApplicationStatus, FindingStatus
 from canonical.ids import new_id
 from canonical.models import (
@@ -54,20 +55,6 @@ def payload_hash(record: RawRecord) -> str:
     digest = hashlib.blake2b(body, digest_size=16)
     digest.update(b"\x01" if record.deleted else b"\x00")
     return digest.hexdigest()
-
-
-def _update_by_id(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Executemany UPDATEs keyed by ``_id``, one statement per distinct set of columns."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[tuple(sorted(k for k in row if k != "_id"))].append(row)
-    for keys, group in groups.items():
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({key: bindparam(key) for key in keys})
-        )
-        session.execute(statement, group)
 
 
 def _json_safe(payload: Any) -> Any:
@@ -211,7 +198,7 @@ class PageWriter:
                     REF.c.remote_id.in_(remote_ids[start : start + _CHUNK]),
                 )
             )
-            found.update((row.remote_id, row) for row in rows)
+            found.update((row.remote_id, row) for row in rows.all())
         return found
 
     def _open_quarantine(self, session: Session, remote_ids: list[str]) -> dict[str, Quarantine]:
@@ -238,7 +225,7 @@ class PageWriter:
                     REF.c.canonical_id.in_(ids[start : start + _CHUNK]),
                 )
             )
-            for ref in rows:
+            for ref in rows.all():
                 out[ref.canonical_id].append(ref)
         return out
 
@@ -494,15 +481,17 @@ class PageWriter:
         value wins; this system, when it holds none, wins only if no other system has one."""
         if not views_of:
             return dict(values)
+        # a snapshot holds only the fields a system has a value for
+        held_anywhere = set().union(*views_of.values())
         owned = {}
         for fieldname, value in values.items():
+            if fieldname not in held_anywhere:
+                owned[fieldname] = value
+                continue
             rivals = self._rivals(fieldname, value is not None)
-            views = (
-                views_of.values()
-                if rivals is None
-                else [view for system in rivals if (view := views_of.get(system)) is not None]
-            )
-            if not any(view.get(fieldname) is not None for view in views):
+            if rivals is not None and not any(
+                fieldname in views_of.get(system, ()) for system in rivals
+            ):
                 owned[fieldname] = value
         return owned
 
@@ -571,7 +560,7 @@ class PageWriter:
                 if self.ctype in ("invoice", "credit_memo") and "number" in owned:
                     owned["number_key"] = values["number_key"]
                 if owned:
-                    updates.append({**owned, "_id": p.canonical_id, "updated_at": now})
+                    updates.append({**owned, ID_PARAM: p.canonical_id, "updated_at": now})
                 counts.updated += 1
                 for fieldname in DRIFT_FIELDS[self.ctype]:
                     views = {
@@ -612,17 +601,12 @@ class PageWriter:
                     }
                 )
             else:
-                ref_updates.append({**ref_row, "_id": p.ref.id})
+                ref_updates.append({**ref_row, ID_PARAM: p.ref.id})
         table = self.table.__table__  # type: ignore[attr-defined]
-        if inserts:
-            if self.ctype == "customer":
-                for row in inserts:
-                    row.setdefault("credit_hold", False)
-            session.execute(table.insert(), inserts)
-        _update_by_id(session, table, updates)
-        if ref_inserts:
-            session.execute(REF.insert(), ref_inserts)
-        _update_by_id(session, REF, ref_updates)
+        insert_rows(session, table, inserts)
+        update_rows_by_id(session, table, updates)
+        insert_rows(session, REF, ref_inserts)
+        update_rows_by_id(session, REF, ref_updates)
         if drift:
             self._record_drift(session, drift)
         if new_customers:
@@ -810,8 +794,7 @@ class PageWriter:
                             now,
                         )
                     )
-        if rows:
-            session.execute(Application.__table__.insert(), rows)  # type: ignore[attr-defined]
+        insert_rows(session, Application.__table__, rows)  # type: ignore[attr-defined]
 
     def _application(
         self,

@@ -58,3 +58,25 @@ def test_json_columns_write_decimals_as_strings_and_keys_as_text() -> None:
     assert json_dumps({"amount": Decimal("1.10"), 7: [True, None]}) == (
         '{"amount":"1.10","7":[true,null]}'
     )
+
+
+def test_bulk_growth_refreshes_postgres_planner_statistics(pg_store: Store) -> None:
+    from sqlalchemy import text
+
+    from canonical.bulk import insert_rows
+    from canonical.store import ANALYZE_AFTER_ROWS
+
+    def estimated_rows() -> float:
+        with pg_store.session() as s:
+            return float(
+                s.execute(
+                    text("SELECT reltuples FROM pg_class WHERE oid = 'customer'::regclass")
+                ).one()[0]
+            )
+
+    with pg_store.session() as s:
+        insert_rows(s, Customer.__table__, [{"name": f"C{n}"} for n in range(25)])  # type: ignore[attr-defined]
+    pg_store.wrote(ANALYZE_AFTER_ROWS - 1)
+    assert estimated_rows() <= 0  # never analyzed: the planner would think it empty
+    pg_store.wrote(1)
+    assert estimated_rows() == 25
