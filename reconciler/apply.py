@@ -10,9 +10,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table
 from sqlmodel import Session
 
+from canonical.bulk import ID_PARAM, insert_rows, update_rows_by_id
 from canonical.enums import ApplicationKind, ApplicationStatus, DocumentStatus
 from canonical.ids import new_id
 from canonical.keys import name_key
@@ -202,26 +203,19 @@ class Writes:
 
     def flush(self, session: Session) -> None:
         now = utcnow()
-        if self.decisions:
-            session.execute(_DECISION.insert(), self.decisions)
-        if self.applications:
-            session.execute(_APPLICATION.insert(), self.applications)
-        if self.adjustments:
-            session.execute(_ADJUSTMENT.insert(), self.adjustments)
-        if self.aliases:
-            session.execute(_ALIAS.insert(), self.aliases)
+        insert_rows(session, _DECISION, self.decisions)
+        insert_rows(session, _APPLICATION, self.applications)
+        insert_rows(session, _ADJUSTMENT, self.adjustments)
+        insert_rows(session, _ALIAS, self.aliases)
         _balances(session, Invoice.__table__, self.invoices.values(), now)  # type: ignore[attr-defined]
         _balances(session, CreditMemo.__table__, self.credits.values(), now)  # type: ignore[attr-defined]
         if self.sink is not None and self.decisions:
             self.sink(session, FlushedBatch(self.decisions, self.applications, self.adjustments))
-        if self.remittances:
-            table: Table = Remittance.__table__  # type: ignore[attr-defined]
-            session.execute(
-                update(table)
-                .where(table.c.id == bindparam("_id"))
-                .values(status=bindparam("_status")),
-                [{"_id": rid, "_status": status} for rid, status in self.remittances.items()],
-            )
+        update_rows_by_id(
+            session,
+            Remittance.__table__,  # type: ignore[attr-defined]
+            [{ID_PARAM: rid, "status": status} for rid, status in self.remittances.items()],
+        )
         for collection in (self.decisions, self.applications, self.adjustments, self.aliases):
             collection.clear()
         self.invoices.clear()
@@ -230,23 +224,16 @@ class Writes:
 
 
 def _balances(session: Session, table: Table, items: Any, now: Any) -> None:
-    rows = [
-        {
-            "_id": i.id,
-            "_balance": i.balance_minor,
-            "_status": DocumentStatus.PAID if i.balance_minor == 0 else DocumentStatus.OPEN,
-            "_now": now,
-        }
-        for i in items
-    ]
-    if rows:
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values(
-                balance_minor=bindparam("_balance"),
-                status=bindparam("_status"),
-                updated_at=bindparam("_now"),
-            ),
-            rows,
-        )
+    update_rows_by_id(
+        session,
+        table,
+        [
+            {
+                ID_PARAM: i.id,
+                "balance_minor": i.balance_minor,
+                "status": DocumentStatus.PAID if i.balance_minor == 0 else DocumentStatus.OPEN,
+                "updated_at": now,
+            }
+            for i in items
+        ],
+    )

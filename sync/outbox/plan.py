@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlmodel import Session, col
 
+from canonical.bulk import insert_rows
 from canonical.enums import CommandStatus
 from canonical.ids import new_id
 from canonical.models import ExternalRef, OutboxCommand, Remittance
@@ -78,8 +79,7 @@ class OutboxPlanner:
         rows: list[dict[str, Any]] = []
         for d in applied:
             rows.extend(self._commands(d, lines[d["id"]], deductions[d["id"]], held, remittances))
-        if rows:
-            session.execute(_OUTBOX.insert(), rows)
+        insert_rows(session, _OUTBOX, rows)
 
     def _commands(
         self,
