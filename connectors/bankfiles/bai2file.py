@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bai2.bai2 import parse_from_lines
@@ -37,10 +37,12 @@ from connectors.bankfiles.x12 import infer_delimiters, split_segments
 _FUNDS_TYPES = {f.value for f in FundsType}
 _LABELS = re.compile(
     r"(?P<label>ORIG CO NAME|ORIG ID|IND NAME|IND ID|ENTRY DESCR|B/O ACCT|BY ORDER OF|B/O"
-    r"|ORIGINATOR|REMITTER|IBAN|OBI|TRACE|SEC)\s*[:=]\s*"
+    r"|ORIGINATOR|REMITTER|IBAN|OBI|TRACE|SEC"
+    # tagged continuation records (debtor name/account, creditor, references, ...)
+    r"|DBNM|DACT|DABA|DBIC|CRNM|CACT|CABA|EREF|CREF|REMI|IDNM|CHKN)\s*[:=]\s*"
 )
-_NAME_LABELS = ("ORIG CO NAME", "B/O", "BY ORDER OF", "ORIGINATOR", "REMITTER")
-_ACCOUNT_LABELS = ("ORIG ID", "B/O ACCT")
+_NAME_LABELS = ("ORIG CO NAME", "B/O", "BY ORDER OF", "ORIGINATOR", "REMITTER", "DBNM")
+_ACCOUNT_LABELS = ("ORIG ID", "B/O ACCT", "DACT")
 _RMR_START = re.compile(r"\bRMR\W")
 
 
@@ -51,43 +53,130 @@ class _LogicalRecord:
     lines: list[tuple[int, str]]  # (line number, text) of the record and its 88 continuations
 
 
-def _logical_records(text: str) -> list[_LogicalRecord]:
-    records: list[_LogicalRecord] = []
+_RECORD_CODES = frozenset({"01", "02", "03", "16", "49", "88", "98", "99"})
+# some banks put several records on one physical line, each ended by "/"
+_NEXT_RECORD = re.compile(r"(?<=/)\s*(?=(?:0[123]|16|49|88|98|99),)")
+
+
+def _physical_records(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, record text): lines split where one "/"-terminated record follows another."""
     for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         stripped = line.strip()
         if not stripped:
             continue
-        code = stripped[:2]
+        for piece in _NEXT_RECORD.split(stripped):
+            if piece.strip():
+                yield number, piece.strip()
+
+
+def _logical_records(text: str, result: ParseResult | None = None) -> list[_LogicalRecord]:
+    """Records with their 88 continuations. A line that starts with no record code continues
+    an unterminated record (a wrapped line); after a terminated one it is reported and skipped."""
+    records: list[_LogicalRecord] = []
+    for number, piece in _physical_records(text):
+        code = piece[:2]
+        if piece[2:3] != "," or code not in _RECORD_CODES:
+            last = records[-1].lines[-1] if records else None
+            if last is not None and not last[1].endswith("/"):
+                records[-1].lines[-1] = (last[0], f"{last[1]} {piece}")
+            elif result is not None:
+                result.errors.append(
+                    RecordError(
+                        result.source_file,
+                        line_location(number),
+                        "not a BAI2 record (expected a record code 01, 02, 03, 16, 49, 88, 98 "
+                        "or 99 and a comma)",
+                        piece,
+                    )
+                )
+            continue
         if code == "88" and records:
-            records[-1].lines.append((number, stripped))
+            records[-1].lines.append((number, piece))
         else:
-            records.append(_LogicalRecord(code=code, line=number, lines=[(number, stripped)]))
+            records.append(_LogicalRecord(code=code, line=number, lines=[(number, piece)]))
     return records
 
 
-def _detail_problem(record: _LogicalRecord) -> tuple[bool, str | None]:
-    """(keep, reason): whether the package can read this 16 record, and why not."""
-    fields = record.lines[0][1].rstrip("/").split(",")
-    type_code = fields[1].strip() if len(fields) > 1 else ""
-    amount = fields[2].strip() if len(fields) > 2 else ""
-    funds = fields[3].strip() if len(fields) > 3 else ""
+def _fields(record: _LogicalRecord) -> list[str]:
+    """The record's fields after the record code, its 88 continuations joined.
+
+    A physical record ended by "/" closes its last field, so the continuation starts a new
+    field; one without "/" is cut inside its (text) field, which the continuation carries on.
+    """
+    text = ""
+    for index, (_, line) in enumerate(record.lines):
+        body = line.split(",", 1)[1] if "," in line else ""
+        if index:
+            text += "," if record.lines[index - 1][1].endswith("/") else " "
+        text += body[:-1] if body.endswith("/") else body
+    return text.split(",")
+
+
+def _int_field(value: str) -> bool:
+    return bool(re.fullmatch(r"[+-]?\d+", value.strip()))
+
+
+def _availability(funds: str, rest: list[str]) -> tuple[list[str], list[str], str | None]:
+    """(normalised availability fields, remaining fields, problem) for a funds type."""
+    if funds == "S":
+        values = [v.strip() for v in rest[:3]]
+        if len(values) < 3 or not all(v == "" or _int_field(v) for v in values):
+            return [], rest, f"funds type S needs three availability amounts, got {values!r}"
+        return [v or "0" for v in values], rest[3:], None
+    if funds == "V":
+        day, time = [*rest, "", ""][:2]
+        day, time = day.strip(), time.strip()
+        try:
+            if day:
+                datetime.strptime(day, "%y%m%d")
+            if time and time not in ("2400", "9999"):
+                datetime.strptime(time, "%H%M")
+        except ValueError:
+            return [], rest, f"funds type V needs a date YYMMDD and time HHMM: {day!r}, {time!r}"
+        return [day, time], rest[2:], None
+    if funds == "D":
+        count = rest[0].strip() if rest else ""
+        if not count.isdigit():
+            return [], rest, f"funds type D needs a number of distributions, got {count!r}"
+        pairs = [v.strip() for v in rest[1 : 1 + 2 * int(count)]]
+        if len(pairs) < 2 * int(count) or not all(_int_field(v) for v in pairs):
+            return [], rest, f"funds type D: {count} distributions (days, amount) expected"
+        return [count, *pairs], rest[1 + 2 * int(count) :], None
+    return [], rest, None
+
+
+def _normalised_detail(record: _LogicalRecord) -> tuple[str | None, str | None]:
+    """(one-line 16 record the package reads, None) or (None, reason it cannot be read).
+
+    A reason of ``None`` with no line is an unknown non-credit code: skipped, not an error.
+    """
+    fields = _fields(record)
+    type_code = fields[0].strip() if fields else ""
+    amount = fields[1].strip() if len(fields) > 1 else ""
+    funds = fields[2].strip().upper() if len(fields) > 2 else ""
     if not re.fullmatch(r"\d{3}", type_code):
-        return False, f"type code must be three digits: {type_code!r}"
+        return None, f"type code must be three digits: {type_code!r}"
     if type_code not in TypeCodes:
         if 100 <= int(type_code) <= 399:
-            return False, f"credit type code {type_code} is not a known BAI2 code"
-        return False, None  # an unknown non-credit code: not a remittance, not an error
+            return None, f"credit type code {type_code} is not a known BAI2 code"
+        return None, None  # an unknown non-credit code: not a remittance, not an error
     if amount and not amount.isdigit():
-        return False, f"amount must be digits (implied decimals): {amount!r}"
+        return None, f"amount must be digits (implied decimals): {amount!r}"
     if funds not in _FUNDS_TYPES and funds != "":
-        return False, f"unknown funds type {funds!r}"
-    return True, None
+        return None, f"unknown funds type {funds!r}"
+    availability, rest, problem = _availability(funds, fields[3:])
+    if problem:
+        return None, problem
+    rest = rest + [""] * (2 - len(rest)) if len(rest) < 2 else rest
+    text = ",".join(rest[2:]).strip()
+    line = ",".join(["16", type_code, amount, funds, *availability, rest[0], rest[1], text])
+    return line.rstrip("/"), None
 
 
 def parse_bai2(text: str, source_file: str) -> ParseResult:
     """Credit detail records of a BAI2 file as remittances, with per-record errors."""
     result = ParseResult(source_file=source_file, format=BankFileFormat.BAI2)
-    records = _logical_records(text)
+    records = _logical_records(text, result)
     if not records or records[0].code != "01":
         result.errors.append(
             RecordError(source_file, "line 1", "a BAI2 file must start with a 01 file header")
@@ -97,7 +186,7 @@ def parse_bai2(text: str, source_file: str) -> ParseResult:
     kept_details: list[_LogicalRecord] = []
     for record in records:
         if record.code == "16":
-            keep, problem = _detail_problem(record)
+            line, problem = _normalised_detail(record)
             if problem:
                 result.errors.append(
                     RecordError(
@@ -107,10 +196,19 @@ def parse_bai2(text: str, source_file: str) -> ParseResult:
                         "\n".join(t for _, t in record.lines),
                     )
                 )
-            if not keep:
+            if line is None:
                 continue
             kept_details.append(record)
-        kept_lines.extend(t for _, t in record.lines)
+            kept_lines.append(line)
+        elif record.code == "03":
+            # the package misreads summaries spread over 88 records and funds types S/V/D;
+            # arsync needs only the account and currency from it (totals are checked here)
+            fields = _fields(record)
+            account = fields[0].strip() if fields else ""
+            currency = fields[1].strip() if len(fields) > 1 else ""
+            kept_lines.append(f"03,{account},{currency}/")
+        else:
+            kept_lines.extend(t for _, t in record.lines)
     try:
         parsed: Bai2File = parse_from_lines(kept_lines, check_integrity=False)
     except Exception as exc:  # the package raises several unrelated types for a broken file
@@ -125,6 +223,28 @@ def parse_bai2(text: str, source_file: str) -> ParseResult:
     return result
 
 
+def _summary_total(fields: list[str]) -> int | None:
+    """Sum of the 03 summary amounts (type, amount, count, funds type + its availability),
+    or ``None`` when they cannot be read. Empty padding fields between summaries are skipped."""
+    total = 0
+    rest = [f.strip() for f in fields[2:]]
+    while rest:
+        if rest[0] == "":
+            rest = rest[1:]  # trailing or padding commas some banks emit
+            continue
+        type_code, amount, _count, funds = [*rest, "", "", ""][:4]
+        if not type_code.isdigit():
+            return None
+        if amount:
+            if not _int_field(amount):
+                return None
+            total += int(amount)
+        _, rest, problem = _availability(funds.upper(), rest[4:])
+        if problem:
+            return None
+    return total
+
+
 def _check_account_totals(
     result: ParseResult, source_file: str, records: list[_LogicalRecord]
 ) -> None:
@@ -132,26 +252,19 @@ def _check_account_totals(
     total = 0
     readable = True
     for record in records:
-        fields = ",".join(t.split(",", 1)[1] if "," in t else "" for _, t in record.lines)
-        parts = [p.strip().rstrip("/") for p in fields.split(",")]
+        parts = [p.strip() for p in _fields(record)]
         if record.code == "03":
-            total, readable = 0, True
-            # summaries after account number and currency: type, amount, count, funds, ...
-            for i in range(2, len(parts) - 1, 4):
-                amount = parts[i + 1]
-                if amount.lstrip("+-").isdigit():
-                    total += int(amount)
+            summary = _summary_total(parts)
+            total, readable = summary or 0, summary is not None
         elif record.code == "16":
             amount = parts[1] if len(parts) > 1 else ""
-            if amount.lstrip("+-").isdigit():
+            if _int_field(amount):
                 total += int(amount)
-            elif amount == "":
-                continue
-            else:
+            elif amount:
                 readable = False
         elif record.code == "49" and readable:
             control = parts[0] if parts else ""
-            if control.lstrip("+-").isdigit() and int(control) != total:
+            if _int_field(control) and int(control) != total:
                 result.errors.append(
                     RecordError(
                         source_file,

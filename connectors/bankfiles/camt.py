@@ -227,28 +227,9 @@ def _remittance(
     reversal = (_text(entry, "RvslInd") or "").lower() == "true"
     if indicator != "CRDT" or reversal or _status(entry) == "INFO":
         return None
-    # the transaction's own amount (v3+), else the booked transaction amount, else instructed
-    amount_el = next(
-        (
-            found
-            for found in (
-                _find(tx, "Amt"),
-                _find(tx, "AmtDtls", "TxAmt", "Amt"),
-                _find(tx, "AmtDtls", "InstdAmt", "Amt"),
-            )
-            if found is not None
-        ),
-        None,
-    )
-    if amount_el is None:
-        tx_count = sum(len(_kids(d, "TxDtls")) for d in _kids(entry, "NtryDtls"))
-        if tx is not None and tx_count > 1:
-            raise BankFileError(
-                element_path(tx), "no amount on a transaction of an entry with several"
-            )
-        amount_el = _find(entry, "Amt")
-    if amount_el is None:
-        raise BankFileError(_where(None, entry, "Amt"), "the entry has no amount")
+    if tx is not None and _is_return(entry, tx):
+        return None  # an outgoing payment (or direct debit) coming back is not a receipt
+    amount_el = _transaction_amount(entry, tx)
     amount, currency = _amount(amount_el, "amount")
     if amount < 0:
         raise BankFileError(element_path(amount_el), f"amount must not be negative: {amount}")
@@ -310,6 +291,48 @@ def _remittance(
         free_text=clean(" ".join(free_parts)),
         structured_refs=tuple(refs),
     )
+
+
+def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etree._Element:
+    """The element stating what was received for this transaction.
+
+    An entry with a single transaction is what reached the account: its amount is the entry's
+    (banks leave ``TxDtls/Amt`` at 0, or state the instructed amount in another currency or
+    before charges there). In a batch each transaction needs its own: its ``Amt`` (v3+),
+    else the booked ``AmtDtls/TxAmt``, else the instructed ``AmtDtls/InstdAmt``.
+    """
+    entry_amount = _find(entry, "Amt")
+    own = [
+        found
+        for found in (
+            _find(tx, "Amt"),
+            _find(tx, "AmtDtls", "TxAmt", "Amt"),
+            _find(tx, "AmtDtls", "InstdAmt", "Amt"),
+        )
+        if found is not None
+    ]
+    tx_count = sum(len(_kids(d, "TxDtls")) for d in _kids(entry, "NtryDtls"))
+    if tx is None or tx_count <= 1:
+        if entry_amount is None:
+            raise BankFileError(_where(None, entry, "Amt"), "the entry has no amount")
+        return entry_amount
+    if not own:
+        raise BankFileError(element_path(tx), "no amount on a transaction of an entry with several")
+    return own[0]
+
+
+_RETURN_SUBFAMILIES = frozenset({"RRTN", "ARET"})  # payment return, ACH return
+
+
+def _is_return(entry: etree._Element, tx: etree._Element) -> bool:
+    """Whether a transaction is a returned payment (``RtrInf``, or a return transaction code)."""
+    if _find(tx, "RtrInf") is not None:
+        return True
+    codes = {
+        (_text(el, "Domn", "Fmly", "SubFmlyCd") or "").upper()
+        for el in (_find(tx, "BkTxCd"), _find(entry, "BkTxCd"))
+    }
+    return bool(codes & _RETURN_SUBFAMILIES)
 
 
 def _doc_kind(doc: etree._Element) -> RefKind:

@@ -28,7 +28,10 @@ def detect_format(data: bytes) -> BankFileFormat | None:
     if re.match(rb"01,[^,\r\n]*,[^,\r\n]*,\d{6},", head):
         return BankFileFormat.BAI2
     first_line = head.split(b"\n", 1)[0].rstrip(b"\r")
-    if re.match(rb"1\d\d[ \d]\d{9}[ \d]\d{9}\d{6}", first_line) and len(first_line) in (94, 940):
+    if re.match(rb"1\d\d[ \d]\d{9}[ \d]\d{9}\d{6}", first_line) and (
+        # trailing spaces are often stripped in transit; records are padded back when read
+        len(first_line.rstrip()) <= 94 or len(first_line) % 94 == 0
+    ):
         return BankFileFormat.NACHA
     if re.match(rb"101", first_line) and len(first_line) % 94 == 0:
         return BankFileFormat.NACHA

@@ -31,6 +31,8 @@ _RMR_KINDS = {
     "PO": RefKind.PO,
 }
 _DATE_FORMATS = ("%Y%m%d", "%y%m%d")
+# DTM qualifiers that date the payment, best first: settlement, effective, process, created
+_PAYMENT_DATE_QUALIFIERS = ("234", "007", "009", "097")
 
 
 @dataclass
@@ -57,6 +59,7 @@ def read_remittance_advice(segments: list[Segment]) -> RemittanceAdvice:
     """Read BPR/TRN/CUR/N1/RMR/ADX/REF/DTM/NTE from the segments of one transaction set."""
     advice = RemittanceAdvice()
     current: int | None = None  # index of the last RMR's reference: REF/DTM/ADX describe it
+    header_dates: dict[str, date] = {}  # DTM before any RMR, by qualifier
     for seg in segments:
         loc = seg.location
         if seg.tag == "BPR":
@@ -95,8 +98,16 @@ def read_remittance_advice(segments: list[Segment]) -> RemittanceAdvice:
             if current is not None and seg.get(1) == "003":
                 when = parse_date(seg.get(2), _DATE_FORMATS, f"{loc}, DTM02")
                 advice.refs[current] = replace(advice.refs[current], document_date=when)
+            elif current is None and seg.get(1) in _PAYMENT_DATE_QUALIFIERS:
+                header_date = parse_date(seg.get(2), _DATE_FORMATS, f"{loc}, DTM02")
+                if header_date is not None:
+                    header_dates.setdefault(seg.get(1), header_date)
         elif seg.tag == "NTE" and seg.get(2):
             advice.notes.append(seg.get(2))
+    if advice.payment_date is None:  # BPR16 left out: the header's settlement/effective date
+        advice.payment_date = next(
+            (header_dates[q] for q in _PAYMENT_DATE_QUALIFIERS if q in header_dates), None
+        )
     return advice
 
 

@@ -28,6 +28,8 @@ from connectors.bankfiles.x12 import infer_delimiters, split_segments
 RECORD_LENGTH = 94
 _RMR_START = re.compile(r"\bRMR\W")
 CREDIT_CODES = frozenset({"22", "32", "42", "52"})  # live credits; prenotes (23, 33, ...) excluded
+_RETURN_ADDENDA = frozenset({"98", "99"})  # 98 notification of change, 99 return
+_NOT_PAYMENTS = frozenset({"COR"})  # batches of notifications of change
 
 
 @dataclass
@@ -52,6 +54,7 @@ class _Entry:
     trace: str
     lines: list[str]
     addenda: list[tuple[int, str, str]] = field(default_factory=list)  # line, seq, text
+    addenda_types: set[str] = field(default_factory=set)
 
 
 def records_of(text: str) -> list[tuple[int, str]]:
@@ -136,6 +139,7 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
                 )
                 continue
             entry.lines.append(raw_line)
+            entry.addenda_types.add(rec[1:3])
             if rec[1:3] == "05":
                 entry.addenda.append((line_no, rec[83:87], rec[3:83]))
         elif kind == "8":
@@ -160,9 +164,16 @@ def _batch(rec: str, line_no: int) -> _Batch:
         company_id=rec[40:50].strip(),
         sec_code=rec[50:53].strip().upper(),
         entry_description=rec[53:63].strip(),
-        effective_date=parse_date(rec[69:75], ("%y%m%d",), f"{loc}, effective entry date"),
+        effective_date=_effective_date(rec[69:75], loc),
         batch_number=rec[87:94].strip(),
     )
+
+
+def _effective_date(value: str, loc: str) -> date | None:
+    """The batch's effective entry date; blank or zeros (returns, NOCs) mean none stated."""
+    if not value.strip().strip("0"):
+        return None
+    return parse_date(value, ("%y%m%d",), f"{loc}, effective entry date")
 
 
 def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, position: int) -> None:
@@ -170,6 +181,8 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
     raw = "\n".join(entry.lines)
     if entry.transaction_code not in CREDIT_CODES:
         return
+    if entry.batch.sec_code in _NOT_PAYMENTS or entry.addenda_types & _RETURN_ADDENDA:
+        return  # a return, dishonored return or notification of change is not a receipt
     try:
         amount = minor_units_amount(entry.amount_field, "USD", f"{loc}, amount")
         addenda_text = "".join(

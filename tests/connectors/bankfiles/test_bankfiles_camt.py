@@ -163,3 +163,83 @@ def test_external_entities_are_not_expanded(tmp_path: Path) -> None:
 </BkToCstmrDbtCdtNtfctn></Document>"""
     result = parse_bank_bytes(doc.encode(), "xxe.xml")
     assert all("TOP-SECRET" not in (r.free_text or "") for r in result.records)
+
+
+_STATEMENT = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.{version}">
+ <BkToCstmrStmt><GrpHdr><MsgId>STM-2026-12-04</MsgId></GrpHdr>
+  <Stmt><Id>STM-2026-12-04-1</Id>
+   <Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>
+{entries}
+  </Stmt>
+ </BkToCstmrStmt>
+</Document>
+"""
+
+
+def _statement(entries: str, version: str = "08") -> bytes:
+    return _STATEMENT.format(version=version, entries=entries).encode()
+
+
+def test_single_transaction_entries_are_booked_for_the_entry_amount() -> None:
+    entries = """
+   <Ntry><Amt Ccy="EUR">812.40</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+    <BookgDt><Dt>2026-12-04</Dt></BookgDt><AcctSvcrRef>BK-1</AcctSvcrRef>
+    <NtryDtls><TxDtls><Amt Ccy="EUR">0</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+     <RmtInf><Ustrd>INV 30071</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+   <Ntry><Amt Ccy="EUR">920.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+    <BookgDt><DtTm>2026-12-04T16:20:00+01:00</DtTm></BookgDt><AcctSvcrRef>BK-2</AcctSvcrRef>
+    <NtryDtls><TxDtls>
+     <AmtDtls><InstdAmt><Amt Ccy="USD">1000.00</Amt></InstdAmt></AmtDtls>
+     <RmtInf><Ustrd>INV 30072</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"""
+    result = parse_bank_bytes(_statement(entries), "single_tx.xml")
+    assert result.errors == []
+    zero_amt, foreign = result.records
+    assert (zero_amt.amount, zero_amt.currency) == (Decimal("812.40"), "EUR")
+    assert (foreign.amount, foreign.currency) == (Decimal("920.00"), "EUR")
+    assert foreign.value_date == date(2026, 12, 4)
+
+
+def test_batch_entries_returns_and_reversals() -> None:
+    entries = """
+   <Ntry><Amt Ccy="EUR">1500.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+    <ValDt><Dt>2026-12-04</Dt></ValDt><AcctSvcrRef>BATCH-7</AcctSvcrRef>
+    <NtryDtls><Btch><NbOfTxs>2</NbOfTxs></Btch>
+     <TxDtls><Refs><EndToEndId>E2E-A</EndToEndId></Refs>
+      <AmtDtls><TxAmt><Amt Ccy="EUR">1000.00</Amt></TxAmt></AmtDtls>
+      <RmtInf><Strd><RfrdDocInf><Tp><CdOrPrtry><Cd>CINV</Cd></CdOrPrtry></Tp><Nb>R-501</Nb>
+       </RfrdDocInf><RfrdDocAmt><DuePyblAmt Ccy="EUR">1000.00</DuePyblAmt>
+       <RmtdAmt Ccy="EUR">1000.00</RmtdAmt></RfrdDocAmt></Strd></RmtInf></TxDtls>
+     <TxDtls><Refs><EndToEndId>E2E-B</EndToEndId></Refs>
+      <AmtDtls><TxAmt><Amt Ccy="EUR">500.00</Amt></TxAmt></AmtDtls>
+      <RmtInf><Strd><CdtrRefInf><Ref>RF18 5390 0754 7034</Ref></CdtrRefInf></Strd></RmtInf>
+     </TxDtls></NtryDtls></Ntry>
+   <Ntry><Amt Ccy="EUR">230.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+    <ValDt><Dt>2026-12-04</Dt></ValDt><AcctSvcrRef>RET-1</AcctSvcrRef>
+    <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>RRTN</SubFmlyCd></Fmly></Domn>
+    </BkTxCd>
+    <NtryDtls><TxDtls><Refs><EndToEndId>OUR-PAYOUT-9</EndToEndId></Refs></TxDtls></NtryDtls>
+   </Ntry>
+   <Ntry><Amt Ccy="EUR">75.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+    <ValDt><Dt>2026-12-04</Dt></ValDt><AcctSvcrRef>RET-2</AcctSvcrRef>
+    <NtryDtls><TxDtls><Refs><EndToEndId>OUR-PAYOUT-10</EndToEndId></Refs>
+     <RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>
+   <Ntry><Amt Ccy="EUR">64.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><RvslInd>true</RvslInd>
+    <Sts>BOOK</Sts><ValDt><Dt>2026-12-04</Dt></ValDt><AcctSvcrRef>RVSL-1</AcctSvcrRef></Ntry>
+   <Ntry><Amt Ccy="EUR">19.99</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
+    <ValDt><Dt>2026-12-04</Dt></ValDt><AcctSvcrRef>FEE-1</AcctSvcrRef></Ntry>"""
+    result = parse_bank_bytes(_statement(entries, "02"), "batch.xml")
+    assert result.errors == []
+    assert [(r.end_to_end_id, r.amount) for r in result.records] == [
+        ("E2E-A", Decimal("1000.00")),
+        ("E2E-B", Decimal("500.00")),
+    ]
+    (invoice,) = result.records[0].structured_refs
+    assert (invoice.kind, invoice.ref, invoice.amount_paid, invoice.invoice_amount) == (
+        RefKind.INVOICE,
+        "R-501",
+        Decimal("1000.00"),
+        Decimal("1000.00"),
+    )
+    (rf,) = result.records[1].structured_refs
+    assert (rf.kind, rf.ref) == (RefKind.RF, "RF18539007547034")

@@ -46,3 +46,9 @@ def test_extension_does_not_matter(tmp_path: Path) -> None:
 )
 def test_edge_content(data: bytes, expected: BankFileFormat | None) -> None:
     assert detect_format(data) is expected
+
+
+def test_nacha_header_with_trailing_blanks_stripped() -> None:
+    header = b"101 071000013 0440000362612040815A094101FIRST LAKE BANK        ACME PARTS"
+    assert detect_format(header + b"\r\n5220HARBOR FOODS INC\r\n") is BankFileFormat.NACHA
+    assert detect_format(header + b"\n5220HARBOR FOODS INC\n") is BankFileFormat.NACHA

@@ -90,3 +90,17 @@ def test_short_isa_is_one_error() -> None:
         "line 1",
         "the ISA segment is shorter than 106 characters",
     )
+
+
+def test_payment_date_from_the_header_dtm_when_bpr16_is_left_out() -> None:
+    text = (
+        "ST*820*0042~BPR*C*310.00*C*ACH*CCP*01*071000013*DA*55001*1445566778~"
+        "TRN*1*HF-0042~DTM*097*20261201~DTM*009*20261203~N1*PR*HARBOR FOODS INC~"
+        "RMR*IV*INV-7001**310.00~DTM*003*20261101~SE*9*0042~"
+    )
+    result = parse_edi820(text, "no_bpr16.edi")
+    assert result.errors == []
+    (record,) = result.records
+    assert record.value_date == date(2026, 12, 3)  # process date before creation date
+    (ref,) = record.structured_refs
+    assert ref.document_date == date(2026, 11, 1)

@@ -84,3 +84,124 @@ def test_missing_file_header_is_one_error() -> None:
     result = parse_bank_bytes("\n".join(body).encode(), "noheader.ach")
     assert result.records == []
     assert [e.location for e in result.errors] == ["file"]  # not recognised as NACHA at all
+
+
+def _record(*fields: tuple[int, str]) -> str:
+    """A 94-character record from (start column, text) pairs, blanks elsewhere."""
+    chars = [" "] * 94
+    for start, text in fields:
+        chars[start : start + len(text)] = text
+    return "".join(chars)
+
+
+def _entry(code: str, amount_cents: int, ident: str, name: str, trace: str, addenda: bool) -> str:
+    return _record(
+        (0, "6" + code + "07100001" + "3"),
+        (12, "88120456"),
+        (29, f"{amount_cents:010d}"),
+        (39, ident),
+        (54, name),
+        (78, "1" if addenda else "0"),
+        (79, trace),
+    )
+
+
+def test_returns_notices_of_change_and_stripped_trailing_blanks() -> None:
+    header = _record((0, "101 071000013 0440000362612040815A094101FIRST LAKE BANK   ACME PARTS"))
+    lines = [
+        header.rstrip(),  # trailing blanks stripped in transit: still NACHA, padded back
+        _record(
+            (0, "5220HARBOR FOODS INC"),
+            (40, "1445566778CCDPAYMENT"),
+            (69, "261204"),
+            (75, "   1071000010000001"),
+        ).rstrip(),
+        _entry("22", 1250000, "HF-REMIT-88", "ACME PARTS", "071000010000001", True),
+        _record((0, "705RMR*IV*INV-8841**12500.00\\"), (83, "00010000001")),
+        _record(
+            (0, "822000000100071000010000000000000000001250001445566778"), (79, "071000010000001")
+        ),
+        # a return batch: no effective date, a credit with a 99 addenda is not a receipt
+        _record(
+            (0, "5220PINE VALLEY COOP"),
+            (40, "1992233445CCDPAYMENT"),
+            (69, "000000"),
+            (75, "   1071000010000002"),
+        ),
+        _entry("22", 40000, "PV-77", "ACME PARTS", "071000010000003", True),
+        _record((0, "799R01071000010000099      07100001"), (79, "071000010000003")),
+        _entry("22", 9900, "PV-78", "ACME PARTS", "071000010000004", False),
+        _record((0, "8220000002"), (79, "071000010000002")),
+        # a notification of change batch
+        _record(
+            (0, "5220PINE VALLEY COOP"),
+            (40, "1992233445CORVENDOR PAY"),
+            (69, "      "),
+            (75, "   1071000010000003"),
+        ),
+        _entry("22", 0, "PV-79", "ACME PARTS", "071000010000005", True),
+        _record((0, "798C01071000010000088      07100001"), (79, "071000010000005")),
+        _record((0, "8220000001"), (79, "071000010000003")),
+        _record((0, "9000003000001000000070")),
+        "9" * 94,
+        "9" * 94,
+    ]
+    data = "\r\n".join(lines).encode()
+    result = parse_bank_bytes(data, "received.ach")
+    assert result.format is BankFileFormat.NACHA
+    assert result.errors == []
+    harbor, pine = result.records
+    assert (harbor.amount, harbor.payer_name, harbor.value_date) == (
+        Decimal("12500.00"),
+        "HARBOR FOODS INC",
+        date(2026, 12, 4),
+    )
+    assert [(s.kind, s.ref) for s in harbor.structured_refs] == [(RefKind.INVOICE, "INV-8841")]
+    assert (pine.amount, pine.end_to_end_id, pine.value_date) == (Decimal("99.00"), "PV-78", None)
+
+
+def test_ctx_with_a_whole_interchange_split_over_addenda() -> None:
+    isa = (
+        "ISA*00*          *00*          *ZZ*BRIGHTWATER    *ZZ*ACMEPARTS      "
+        "*261204*0815*U*00401*000000311*0*P*>"
+    )
+    edi = (
+        isa + "\\GS*RA*BRIGHTWATER*ACMEPARTS*20261204*0815*311*X*004010\\ST*820*0311\\"
+        "BPR*C*2210.00*C*ACH*CTX*01*071000013*DA*55001*1445566778**01*071000039*DA*88120456"
+        "*20261204\\TRN*1*BW-311*1445566778\\N1*PR*BRIGHTWATER LLC\\ENT*1\\"
+        "RMR*IV*INV-9001**1500.00*1500.00\\RMR*IV*INV-9002**710.00*750.00\\ADX*-40.00*CS\\"
+        "SE*10*0311\\GE*1*311\\IEA*1*000000311\\"
+    )
+    chunks = [edi[i : i + 80] for i in range(0, len(edi), 80)]
+    lines = [
+        _record((0, "101 071000013 0440000362612040815A094101FIRST LAKE BANK        ACME PARTS")),
+        _record(
+            (0, "5220BRIGHTWATER LLC"),
+            (40, "1445566778CTXPAYMENT"),
+            (69, "261204"),
+            (75, "   1071000010000001"),
+        ),
+        _record(
+            (0, "622071000013"),
+            (12, "88120456"),
+            (29, "0000221000"),
+            (39, "BW-311"),
+            (54, f"{len(chunks):04d}ACME PARTS"),
+            (78, "1071000010000011"),
+        ),
+        *(
+            _record((0, "705" + chunk), (83, f"{n:04d}0000011"))
+            for n, chunk in enumerate(chunks, start=1)
+        ),
+        _record((0, "8220"), (79, "071000010000001")),
+        _record((0, "9000001")),
+    ]
+    result = parse_bank_bytes("\n".join(lines).encode(), "ctx_isa.ach")
+    assert result.errors == []
+    (entry,) = result.records
+    assert entry.amount == Decimal("2210.00")
+    assert entry.payer_name == "BRIGHTWATER LLC"
+    assert [(s.ref, s.amount_paid, s.adjustment) for s in entry.structured_refs] == [
+        ("INV-9001", Decimal("1500.00"), None),
+        ("INV-9002", Decimal("710.00"), Decimal("-40.00")),
+    ]
