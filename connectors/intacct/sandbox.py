@@ -370,7 +370,7 @@ class IntacctSandbox(SandboxServer):
         self._next_detail += 1
         row: Payload = {
             "RECORDNO": detail_no,
-            "ARPAYMENTKEY": payment_key,
+            "PAYMENTKEY": payment_key,
             "RECORDKEY": invoice_key,
             "ADJUSTMENTKEY": adjustment_key or "",
             "PAYMENTDATE": when,
@@ -484,7 +484,7 @@ class IntacctSandbox(SandboxServer):
 
     def _unapply(self, payment_key: str) -> None:
         for detail_no, detail in list(self.details.items()):
-            if detail["ARPAYMENTKEY"] != payment_key:
+            if detail["PAYMENTKEY"] != payment_key:
                 continue
             invoice = self.records["ARINVOICE"].get(detail["RECORDKEY"])
             if invoice is not None:

@@ -108,21 +108,31 @@ class CreditMemoStream(IntacctStream):
 
 
 class PaymentStream(IntacctStream):
-    """Payments with their applications, read per page in one ARPYMTDETAIL query."""
+    """Payments with their applications, read per page in one ARPYMTDETAIL query.
+
+    A detail names its payment in ``PAYMENTKEY`` (the ARPYMT's RECORDNO), as Intacct's
+    ARPYMTDETAIL object defines it.
+    """
 
     name = "payments"
     object_type = "ARPYMT"
     audit_type = "arpayment"
 
     def enrich(self, rows: list[Payload]) -> list[Payload]:
-        keys = sorted({str(row.get("RECORDNO", "")) for row in rows} - {""}, key=int)
-        keys = [key for key in keys if key.isdigit()]
+        keys = sorted(
+            {
+                str(row.get("RECORDNO", ""))
+                for row in rows
+                if str(row.get("RECORDNO", "")).isdigit()
+            },
+            key=int,
+        )
         details: dict[str, list[Payload]] = {key: [] for key in keys}
         if keys:
-            query = f"ARPAYMENTKEY IN ({','.join(keys)})"
+            query = f"PAYMENTKEY IN ({','.join(keys)})"
             for page in self.client.read_by_query(DETAIL_OBJECT, query):
                 for detail in page:
-                    owner = str(detail.get("ARPAYMENTKEY", ""))
+                    owner = str(detail.get("PAYMENTKEY", ""))
                     if owner in details:
                         details[owner].append(detail)
         return [{**row, DETAILS_KEY: details.get(str(row.get("RECORDNO")), [])} for row in rows]

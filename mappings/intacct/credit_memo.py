@@ -47,6 +47,9 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
     code = currency(payload, ctx)
     total = _magnitude(amount(payload, "TOTALENTERED", code))
     balance = _magnitude(amount(payload, "TOTALDUE", code))
+    status = document_status(payload, balance)
+    if status is DocumentStatus.VOID:
+        balance = Money.zero(code)  # a reversed document owes nothing, whatever TOTALDUE says
     values = extract(payload, FIELDS)
     return CreditMemoIn(
         **origin(record),
@@ -55,7 +58,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
         total=total,
         balance=balance,
         issue_date=values["issue_date"],
-        status=document_status(payload, balance),
+        status=status,
         reference=values["reference"],
         memo=values["memo"],
     )

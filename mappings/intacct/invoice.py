@@ -8,6 +8,7 @@ its key.
 from __future__ import annotations
 
 from canonical.enums import DocumentStatus
+from canonical.money import Money
 from canonical.records import InvoiceIn
 from canonical.terms import discount_fields
 from connectors.base import RawRecord
@@ -47,6 +48,9 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     code = currency(payload, ctx)
     total = amount(payload, "TOTALENTERED", code)
     balance = amount(payload, "TOTALDUE", code)
+    status = document_status(payload, balance)
+    if status is DocumentStatus.VOID:
+        balance = Money.zero(code)  # a reversed document owes nothing, whatever TOTALDUE says
     values = extract(payload, FIELDS)
     return InvoiceIn(
         **origin(record),
@@ -56,7 +60,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
         balance=balance,
         issue_date=values["issue_date"],
         due_date=values["due_date"],
-        status=document_status(payload, balance),
+        status=status,
         po_number=values["po_number"],
         memo=values["memo"],
         **discount_fields(values["terms"], values["issue_date"], values["discount_date"]),

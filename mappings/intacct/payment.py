@@ -3,8 +3,11 @@
 Each detail applies to the invoice ``RECORDKEY``: ``TRX_PAYMENTAMOUNT`` of cash and, when
 ``ADJUSTMENTKEY`` names a credit adjustment, ``TRX_ADJUSTMENTAMOUNT`` of that credit. Cash
 yields an invoice entry; credit yields a credit-memo entry plus an invoice entry of the
-same amount (the credit pays the invoice). Unapplied cash is the total less the cash
-applied. STATE Voided/Reversed is a void; the record is kept.
+same amount (the credit pays the invoice). A detail paying a debit memo (``POSADJKEY``
+instead of ``RECORDKEY``) applies its cash to no invoice, but the cash is not unapplied.
+Unapplied cash is the total less the cash applied. STATE Voided/Reversed is a void; the
+record is kept. The details come as the stream's list, or in the XML shape
+``{"ARPYMTDETAIL": one object or a list}``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from mappings.intacct.common import VOID_STATES, currency, origin, required_text
 from mappings.intacct.common import amount as amount_of
 
 DETAILS = "ARPYMTDETAILS"
+DETAIL = "ARPYMTDETAIL"
 
 FIELDS = {
     "received_on": F("PAYMENTDATE", us_date, required=False),
@@ -45,8 +49,10 @@ def _optional_amount(detail: Mapping[str, Any], name: str, code: str, where: str
 def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn], Money]:
     """The applications of a payment's details, and the cash they apply."""
     details = payload.get(DETAILS) or []
+    if isinstance(details, Mapping) and DETAIL in details:
+        details = details[DETAIL] or []  # the XML shape: <ARPYMTDETAILS><ARPYMTDETAIL>...
     if isinstance(details, Mapping):
-        details = [details]
+        details = [details]  # one element in XML reads as an object, not a list
     if not isinstance(details, list):
         raise MappingError(DETAILS, "is not a list")
     applied: list[AppliedIn] = []
@@ -60,6 +66,9 @@ def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn]
         if cash.is_zero() and credit.is_zero():
             continue
         invoice = optional_text(detail.get("RECORDKEY"))
+        if invoice is None and optional_text(detail.get("POSADJKEY")) is not None:
+            cash_applied += cash  # pays a debit memo (an ARADJUSTMENT), not an invoice
+            continue
         if invoice is None:
             raise MappingError(f"{where}.RECORDKEY", "is required but missing")
         adjustment = optional_text(detail.get("ADJUSTMENTKEY"))

@@ -31,11 +31,14 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
         )
     total = money(payload.get("total"), code, "total")
     balance = money(payload.get("balance", payload.get("total")), code, "balance")
+    status = status_of(payload, balance.is_zero())
+    if status is DocumentStatus.VOID:
+        balance = money(0, code, "balance")  # a voided credit note has no credit left
     return CreditMemoIn(
         **origin(record),
         **extract(payload, FIELDS),
         customer_remote_id=customer_ref(record),
         total=total,
         balance=balance,
-        status=status_of(payload, balance.is_zero()),
+        status=status,
     )

@@ -1,5 +1,6 @@
-"""Invoiced invoice -> InvoiceIn. A voided invoice keeps its record with status void; a
-deleted one (an ``invoice.deleted`` event) maps from whatever the event carried."""
+"""Invoiced invoice -> InvoiceIn. A voided invoice keeps its record with status void and
+nothing left to pay (Invoiced leaves the old ``balance`` on it); a deleted one (an
+``invoice.deleted`` event) maps from whatever the event carried."""
 
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     total = money(payload.get("total"), code, "total")
     balance = money(payload.get("balance", payload.get("total")), code, "balance")
     values = extract(payload, FIELDS)
+    status = status_of(payload, balance.is_zero())
+    if status is DocumentStatus.VOID:
+        balance = money(0, code, "balance")  # Invoiced keeps the old balance on a voided one
     return InvoiceIn(
         **origin(record),
         **values,
@@ -58,5 +62,5 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
         customer_remote_id=customer_ref(record),
         total=total,
         balance=balance,
-        status=status_of(payload, balance.is_zero()),
+        status=status,
     )

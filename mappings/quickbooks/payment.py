@@ -2,7 +2,8 @@
 
 A line linking an Invoice pays it; a line linking a CreditMemo takes that credit (a
 zero-total Payment with one of each applies a credit memo to an invoice). Lines linking
-other transaction types (journal entries, deposits) are not receivables and are skipped.
+other transaction types (journal entries, deposits) are not receivables and are skipped, and
+so are zero-amount lines (a voided payment keeps its lines with amounts of zero).
 """
 
 from __future__ import annotations
@@ -48,11 +49,14 @@ def applications(payload: Mapping[str, Any], code: str) -> list[AppliedIn]:
         target_id = links[0].get("TxnId")
         if target_id in (None, ""):
             raise MappingError(f"Line.{index}.LinkedTxn.0.TxnId", "is required but missing")
+        share = amount(payload, f"Line.{index}.Amount", code)
+        if share.is_zero():
+            continue  # a void keeps its lines at zero: nothing is applied
         applied.append(
             AppliedIn(
                 target=TARGETS[links[0]["TxnType"]],  # type: ignore[arg-type]
                 target_remote_id=str(target_id),
-                amount=amount(payload, f"Line.{index}.Amount", code),
+                amount=share,
             )
         )
     return applied

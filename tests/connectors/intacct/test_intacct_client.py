@@ -279,13 +279,13 @@ def test_payment_applications_are_read_for_the_whole_page_in_one_query(
     details = envelope(
         "<result><status>success</status><function>readByQuery</function>"
         '<data listtype="arpymtdetail" count="2" totalcount="2" numremaining="0" resultId="">'
-        "<ARPYMTDETAIL><ARPAYMENTKEY>31</ARPAYMENTKEY><RECORDKEY>7</RECORDKEY></ARPYMTDETAIL>"
-        "<ARPYMTDETAIL><ARPAYMENTKEY>31</ARPAYMENTKEY><RECORDKEY>8</RECORDKEY></ARPYMTDETAIL>"
+        "<ARPYMTDETAIL><PAYMENTKEY>31</PAYMENTKEY><RECORDKEY>7</RECORDKEY></ARPYMTDETAIL>"
+        "<ARPYMTDETAIL><PAYMENTKEY>31</PAYMENTKEY><RECORDKEY>8</RECORDKEY></ARPYMTDETAIL>"
         "</data></result>"
     )
     mock.post(API, body=payments)
     mock.post(API, body=details)
     [page] = list(connector(tokens).streams()["payments"].pages(None, datetime.now(UTC)))
-    assert "<query>ARPAYMENTKEY IN (31,32)</query>" in body_of(mock.calls[1])
+    assert "<query>PAYMENTKEY IN (31,32)</query>" in body_of(mock.calls[1])
     by_id = {r.remote_id: r.payload["ARPYMTDETAILS"] for r in page.records}
     assert [d["RECORDKEY"] for d in by_id["31"]] == ["7", "8"] and by_id["32"] == []

@@ -74,7 +74,7 @@ PAYMENT: dict[str, Any] = {
     "ARPYMTDETAILS": [
         {
             "RECORDNO": "1",
-            "ARPAYMENTKEY": "7003",
+            "PAYMENTKEY": "7003",
             "RECORDKEY": "7001",
             "TRX_PAYMENTAMOUNT": "400.00",
             "ADJUSTMENTKEY": "7002",
@@ -218,3 +218,68 @@ def test_invoice_terms_and_the_systems_own_discount_date() -> None:
         raw("invoices", "ARINVOICE", INVOICE | {"TERMNAME": "Net 30"}, "7001"), CTX
     )
     assert (net.terms, net.discount_basis_points, net.discount_until) == ("Net 30", None, None)
+
+
+PAYMENT_XML = b"""<arpymt>
+  <RECORDNO>8120</RECORDNO><STATE>Complete</STATE><PAYMENTMETHOD>EFT</PAYMENTMETHOD>
+  <CUSTOMERID>C-00031</CUSTOMERID><DOCNUMBER>EFT-5521</DOCNUMBER><DESCRIPTION/>
+  <RECEIPTDATE>04/18/2026</RECEIPTDATE><BASECURR>USD</BASECURR><CURRENCY>USD</CURRENCY>
+  <TOTALENTERED>180.00</TOTALENTERED><TRX_TOTALENTERED>180.00</TRX_TOTALENTERED>
+  <ARPYMTDETAILS>
+    <ARPYMTDETAIL><PAYMENTKEY>8120</PAYMENTKEY><RECORDKEY>8101</RECORDKEY>
+      <TRX_PAYMENTAMOUNT>120.00</TRX_PAYMENTAMOUNT></ARPYMTDETAIL>
+    <ARPYMTDETAIL><PAYMENTKEY>8120</PAYMENTKEY><RECORDKEY>8101</RECORDKEY>
+      <ADJUSTMENTKEY>8105</ADJUSTMENTKEY><TRX_ADJUSTMENTAMOUNT>15.00</TRX_ADJUSTMENTAMOUNT>
+      <TRX_PAYMENTAMOUNT/></ARPYMTDETAIL>
+    <ARPYMTDETAIL><PAYMENTKEY>8120</PAYMENTKEY><POSADJKEY>8107</POSADJKEY>
+      <TRX_PAYMENTAMOUNT>40.00</TRX_PAYMENTAMOUNT></ARPYMTDETAIL>
+  </ARPYMTDETAILS>
+</arpymt>"""
+
+
+def test_payment_details_in_the_xml_shape() -> None:
+    payload = to_dict(parse(PAYMENT_XML))
+    result = payment_map.to_canonical(raw("payments", "ARPYMT", payload, "8120"), CTX)
+    applied = [(a.target, a.target_remote_id, a.amount) for a in result.applied]
+    assert applied == [
+        ("invoice", "8101", Money("120.00", "USD")),
+        ("invoice", "8101", Money("15.00", "USD")),
+        ("credit_memo", "8105", Money("15.00", "USD")),
+    ]
+    # the debit-memo detail (POSADJKEY) pays no invoice, but its cash is applied
+    assert result.unapplied == Money("20.00", "USD")
+
+
+def test_single_payment_detail_in_the_xml_shape() -> None:
+    payload = to_dict(
+        parse(
+            b"<arpymt><RECORDNO>8121</RECORDNO><CUSTOMERID>C-00031</CUSTOMERID>"
+            b"<CURRENCY>USD</CURRENCY><TRX_TOTALENTERED>99.95</TRX_TOTALENTERED>"
+            b"<ARPYMTDETAILS><ARPYMTDETAIL><RECORDKEY>8102</RECORDKEY>"
+            b"<TRX_PAYMENTAMOUNT>99.95</TRX_PAYMENTAMOUNT></ARPYMTDETAIL></ARPYMTDETAILS>"
+            b"</arpymt>"
+        )
+    )
+    result = payment_map.to_canonical(raw("payments", "ARPYMT", payload, "8121"), CTX)
+    assert [(a.target_remote_id, a.amount) for a in result.applied] == [
+        ("8102", Money("99.95", "USD"))
+    ]
+    assert result.unapplied == Money("0", "USD")
+
+
+def test_reversed_invoice_owes_nothing() -> None:
+    payload = {
+        "RECORDNO": "8130",
+        "RECORDID": "INV-8130",
+        "STATE": "Reversed",
+        "CUSTOMERID": "C-00031",
+        "WHENCREATED": "04/02/2026",
+        "CURRENCY": "USD",
+        "TOTALENTERED": "310.00",
+        "TOTALDUE": "310.00",
+        "TRX_TOTALENTERED": "310.00",
+        "TRX_TOTALDUE": "310.00",
+    }
+    result = invoice_map.to_canonical(raw("invoices", "ARINVOICE", payload, "8130"), CTX)
+    assert result.status is DocumentStatus.VOID
+    assert result.total == Money("310.00", "USD") and result.balance == Money("0", "USD")

@@ -240,3 +240,60 @@ def test_invoice_payment_terms_with_an_early_discount() -> None:
     )
     assert (result.terms, result.discount_basis_points) == ("2% 10 NET 30", 200)
     assert str(result.discount_until) == "2014-11-28"
+
+
+def test_voided_invoice_and_credit_note_owe_nothing() -> None:
+    # Invoiced voids a document without touching its ``balance``.
+    voided = invoice.to_canonical(
+        raw(
+            "invoices",
+            """{"id": 7301, "object": "invoice", "customer": 880, "currency": "usd",
+                "draft": false, "closed": false, "paid": false, "status": "voided",
+                "number": "INV-7301", "date": 1714557600, "due_date": 1717236000,
+                "total": 412.35, "balance": 412.35, "metadata": {},
+                "created_at": 1714557600, "updated_at": 1714644000}""",
+        ),
+        CTX,
+    )
+    assert voided.status is DocumentStatus.VOID
+    assert voided.total == Money("412.35", "USD")
+    assert voided.balance == Money("0", "USD")
+    note = credit_memo.to_canonical(
+        raw(
+            "credit_memos",
+            """{"id": 9120, "object": "credit_note", "customer": 880, "currency": "usd",
+                "draft": false, "closed": true, "paid": false, "status": "voided",
+                "number": "CN-9120", "date": 1714557600, "total": 60, "balance": 60,
+                "metadata": {}, "created_at": 1714557600, "updated_at": 1714644000}""",
+        ),
+        CTX,
+    )
+    assert note.status is DocumentStatus.VOID and note.balance == Money("0", "USD")
+
+
+def test_customer_credit_hold_and_inactive_flags() -> None:
+    held = customer.to_canonical(
+        raw(
+            "customers",
+            """{"id": 880, "object": "customer", "name": "Lakeside Dental", "number": "C-880",
+                "email": null, "currency": null, "tax_id": null, "credit_hold": true,
+                "credit_limit": null, "active": true, "metadata": {},
+                "created_at": 1714557600, "updated_at": 1714644000}""",
+        ),
+        CTX,
+    )
+    assert held.credit_hold is True and held.status is CustomerStatus.ACTIVE
+    dormant = customer.to_canonical(
+        raw(
+            "customers",
+            """{"id": 881, "object": "customer", "name": "Quarry Road Cafe", "number": "C-881",
+                "credit_hold": false, "active": false, "metadata": [],
+                "created_at": 1714557600, "updated_at": 1714644000}""",
+        ),
+        CTX,
+    )
+    assert dormant.credit_hold is False and dormant.status is CustomerStatus.INACTIVE
+    legacy = customer.to_canonical(
+        raw("customers", """{"id": 882, "name": "No Flags Ltd", "metadata": {}}"""), CTX
+    )
+    assert legacy.status is CustomerStatus.ACTIVE and legacy.credit_hold is None

@@ -248,6 +248,23 @@ def test_voided_payment() -> None:
     assert result.deleted is False
 
 
+def test_voided_payment_keeps_zero_lines_but_applies_nothing() -> None:
+    payload = wire(
+        """{
+  "Id": "311", "SyncToken": "2", "domain": "QBO", "sparse": false,
+  "MetaData": {"CreateTime": "2024-05-02T08:00:00-07:00",
+               "LastUpdatedTime": "2024-05-03T09:30:00-07:00"},
+  "TxnDate": "2024-05-02", "CustomerRef": {"value": "58", "name": "Harbor Supply"},
+  "TotalAmt": 0, "UnappliedAmt": 0, "ProcessPayment": false, "PrivateNote": "Voided",
+  "Line": [{"Amount": 0, "LinkedTxn": [{"TxnId": "977", "TxnType": "Invoice"}]},
+           {"Amount": 0.00, "LinkedTxn": [{"TxnId": "978", "TxnType": "CreditMemo"}]}]
+}"""
+    )
+    result = payment.to_canonical(record("payments", "Payment", payload), CTX)
+    assert result.status is PaymentStatus.VOID
+    assert result.applied == []
+
+
 def test_payment_line_amount_error_names_the_line() -> None:
     payload = {
         **PAYMENT,
