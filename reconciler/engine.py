@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Row, Table, select
 from sqlmodel import Session, col
 
+from canonical.batch_gc import frozen_heap, loading_without_gc
 from canonical.enums import DocumentStatus, RemittanceStatus
 from canonical.keys import document_key, name_key
 from canonical.models import CreditMemo, Decision, Remittance
@@ -129,13 +130,25 @@ def reconcile(
 
     ``sink`` sees each batch of decisions inside its transaction (the outbox uses it).
     """
+    with frozen_heap():
+        return _reconcile(store, tenant, rules_path, now, sink)
+
+
+def _reconcile(
+    store: Store,
+    tenant: str,
+    rules_path: Path | None,
+    now: datetime | None,
+    sink: DecisionSink | None,
+) -> ReconcileSummary:
     rules = load_rules(rules_path)
     summary = ReconcileSummary(ruleset_version=rules.version)
     with store.session() as session:
         advices = Advices.load(session, tenant)
         summary.reopened = advices.reopen(session, tenant)
         scope = _scope(session, tenant, advices)
-        book = Book.load(session, tenant, scope)
+        with loading_without_gc():
+            book = Book.load(session, tenant, scope)
         seen = _recent_fingerprints(
             session, tenant, (now or utcnow()).date(), scope.amounts if scope else None
         )

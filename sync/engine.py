@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from canonical.batch_gc import frozen_heap
 from canonical.enums import RunStatus
 from canonical.models import SyncBookmark, SyncRun
 from canonical.store import Store
@@ -106,11 +107,12 @@ class SyncEngine:
         try:
             connector.check()
             streams = connector.streams()
-            for name in STREAMS:
-                if name in streams:
-                    result.counts[name] = self._sync_stream(
-                        connector, streams[name], run.id, full, cap, started, progress, result
-                    )
+            with frozen_heap():
+                for name in STREAMS:
+                    if name in streams:
+                        result.counts[name] = self._sync_stream(
+                            connector, streams[name], run.id, full, cap, started, progress, result
+                        )
             quarantined = result.total.quarantined
             result.status = RunStatus.PARTIAL if quarantined else RunStatus.OK
         except AuthError as exc:
