@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 from canonical.enums import DocumentStatus
 from canonical.keys import legal_name_key, name_key
 from canonical.models import CreditMemo, Customer, Invoice, PayerAlias
+from reconciler.references import loose_key
 
 
 @dataclass(slots=True, eq=False)
@@ -56,6 +57,8 @@ class Scope:
 class Book:
     invoices: dict[str, OpenItem] = field(default_factory=dict)
     by_key: dict[str, list[OpenItem]] = field(default_factory=lambda: defaultdict(list))
+    # INV-2024-00123 ~ 2024-123: keys without the leading zeros inside, where they differ
+    by_loose_key: dict[str, list[OpenItem]] = field(default_factory=lambda: defaultdict(list))
     by_customer: dict[str, list[OpenItem]] = field(default_factory=lambda: defaultdict(list))
     credits_by_customer: dict[str, list[OpenItem]] = field(
         default_factory=lambda: defaultdict(list)
@@ -228,6 +231,9 @@ class Book:
     def add_invoice(self, item: OpenItem) -> None:
         self.invoices[item.id] = item
         self.by_key[item.key].append(item)
+        loose = loose_key(item.number)
+        if loose and loose != item.key:
+            self.by_loose_key[loose].append(item)
         if item.customer_id:
             self.by_customer[item.customer_id].append(item)
 

@@ -8,7 +8,7 @@ below its rule's confidence is only suggested.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import combinations
@@ -20,10 +20,12 @@ from canonical.keys import document_key, legal_name_key, name_key
 from canonical.money import Money
 from canonical.terms import discount_minor
 from reconciler.book import Book, OpenItem
-from reconciler.references import rf_reference, text_tokens
+from reconciler.references import TextRef, payer_behind, read_references, rf_reference
 from reconciler.rules import Rule, RuleSet
 
 _CreditLine = tuple[OpenItem, OpenItem, int]  # credit memo, invoice, amount applied
+
+_STRONG_READINGS = frozenset({"as written", "ocr", "loose", "part", "rmr"})
 
 AUTO = "auto_applied"
 SUGGESTED = "suggested"
@@ -43,6 +45,15 @@ class Incoming:
     free_text: str | None
     structured_refs: list[dict[str, Any]]
     received_on: date | None = None
+
+
+@dataclass
+class _TextFound:
+    """What the references in a remittance's text resolve to."""
+
+    invoices: list[tuple[TextRef, OpenItem, str]] = field(default_factory=list)
+    credits: list[tuple[TextRef, OpenItem]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -175,6 +186,10 @@ class Cascade:
         return None
 
     def _identify_by_name(self, r: Incoming, evidence: dict[str, Any]) -> str | Outcome:
+        behind = payer_behind(r.payer_name)
+        if behind and not self.book.by_name.get(name_key(r.payer_name)):
+            evidence["payer_via"] = behind[0]  # PAYPAL *ACME: ACME paid through PayPal
+            r = replace(r, payer_name=behind[1])
         key = name_key(r.payer_name)
         if not key:
             return self._exception(r, "unidentified_payer", "customer_identification", evidence, [])
@@ -285,21 +300,71 @@ class Cascade:
     def _text(
         self, r: Incoming, rule: Rule, customer: str | None, evidence: dict[str, Any]
     ) -> Outcome | None:
-        tokens = text_tokens(r.free_text)
-        if not tokens:
+        reading = read_references(r.free_text)
+        if reading.ignored:
+            evidence["text_ignored"] = reading.ignored
+        if not reading.refs:
             return None
+        tokens = [(ref.written, key) for ref in reading.refs for key, _ in ref.keys]
+        evidence["text_tokens"] = list(dict.fromkeys(ref.written for ref in reading.refs))
+        payer = customer or self._payer_hint(r)
+        found = self._resolve_text(reading.refs, payer)
         matched: list[tuple[dict[str, Any], OpenItem]] = []
         seen: set[str] = set()
-        for written, key in tokens:
-            items = self._lookup(key, customer)
-            if len(items) == 1 and items[0].id not in seen:
-                seen.add(items[0].id)
-                matched.append(({"ref": written}, items[0]))
-        evidence["text_tokens"] = [written for written, _ in tokens]
+        weak: list[str] = []
+        for ref, item, how in found.invoices:
+            if item.id in seen:
+                continue
+            seen.add(item.id)
+            entry: dict[str, Any] = {"ref": ref.written}
+            if ref.amount is not None:
+                entry["amount"] = ref.amount
+            if how != "as written":
+                entry["read"] = how
+            if not ref.labelled or how not in _STRONG_READINGS:
+                weak.append(ref.written)
+            matched.append((entry, item))
+        if found.conflicts:
+            evidence["text_conflicts"] = [
+                {"written": c["written"], "why": c["why"]} for c in found.conflicts
+            ]
+            return self._text_conflict(r, rule, payer, found.conflicts, evidence)
+        foreign = [(e, i) for e, i in matched if payer and i.customer_id != payer]
+        if foreign:
+            evidence["payer_customer"] = payer
+            evidence["other_customers_invoices"] = [
+                {"ref": e["ref"], "invoice": i.number} for e, i in foreign
+            ]
+            matched = [(e, i) for e, i in matched if not (payer and i.customer_id != payer)]
+            if not matched:  # the text names someone else's invoices: a person decides
+                return self._foreign_only(r, rule, payer, foreign, evidence)
         if matched:
-            return self._allocate(
-                r, rule, matched, evidence, base_confidence=95, why="invoice number in text"
+            holders = {item.customer_id for _, item in matched}
+            memos = []
+            for ref, memo in found.credits:
+                if memo.customer_id in holders:
+                    memos.append(({"ref": ref.written}, memo))
+            if memos:
+                evidence["credit_memo_refs"] = [memo.number for _, memo in memos]
+            if weak:
+                evidence["text_weak"] = weak
+            outcome = self._allocate(
+                r,
+                rule,
+                matched,
+                evidence,
+                base_confidence=95,
+                why="invoice number in text",
+                memos=memos,
             )
+            if (
+                outcome.status == AUTO
+                and outcome.unapplied_minor > 0
+                and (foreign or (weak and payer is None))
+            ):
+                # cash left over, and the numbers were guessed or the payer pays others' too
+                self._demote(outcome, rule, r.currency, "invoice number in text; cash left over")
+            return outcome
         if customer is None:
             return None
         # a near miss against the payer's own open invoices: never applied on its own
@@ -334,6 +399,174 @@ class Cascade:
             evidence=evidence,
             candidates=candidates,
         )
+
+    def _payer_hint(self, r: Incoming) -> str | None:
+        """The customer the payer's name names unambiguously, else None (no exception)."""
+        if not r.payer_name:
+            return None
+        scratch: dict[str, Any] = {}
+        found = self._identify_by_name(r, scratch)
+        return found if isinstance(found, str) else None
+
+    def _lookup_key(self, key: str, reading: str, payer: str | None) -> list[OpenItem]:
+        items = self._lookup(key, payer)
+        if reading == "loose" or not items:
+            loose = [i for i in self.book.by_loose_key.get(key, []) if i.balance_minor > 0]
+            items = list({i.id: i for i in [*items, *loose]}.values())
+            if payer and len(items) > 1:
+                items = [i for i in items if i.customer_id == payer] or items
+        return items
+
+    def _resolve_ref(self, ref: TextRef, payer: str | None) -> tuple[OpenItem, str] | None:
+        """The one open invoice a reference names, by its first reading that finds any."""
+        if ref.kind == "credit":
+            return None
+        for key, reading in ref.keys:
+            items = self._lookup_key(key, reading, payer)
+            if len(items) == 1:
+                return items[0], reading
+            if items:
+                return None  # several documents bear this number: no guessing further
+        return None
+
+    def _resolve_text(self, refs: list[TextRef], payer: str | None) -> _TextFound:
+        found = _TextFound()
+        groups: dict[int, list[TextRef]] = {}
+        for ref in refs:
+            groups.setdefault(ref.group, []).append(ref)
+        for group in groups.values():
+            primary, others = group[0], group[1:]
+            if primary.kind == "credit":
+                for key, _ in primary.keys:
+                    memos = [c for c in self.book.credits_by_key.get(key, []) if c.balance_minor]
+                    if payer:
+                        memos = [c for c in memos if c.customer_id == payer] or memos
+                    if len(memos) == 1:
+                        found.credits.append((primary, memos[0]))
+                        break
+                continue
+            hit = self._resolve_ref(primary, payer)
+            if hit is not None and primary.truncated:
+                longer = self._longer_keys(hit[0])
+                if longer:
+                    found.conflicts.append(
+                        {
+                            "written": primary.written,
+                            "why": "the text ends here: the number may be cut short",
+                            "items": [hit[0], *longer],
+                        }
+                    )
+                    continue
+            joined = [o for o in others if o.how == "joined"]
+            if joined:
+                other = self._resolve_ref(joined[0], payer)
+                if hit is not None and other is not None and other[0].id != hit[0].id:
+                    found.conflicts.append(
+                        {
+                            "written": f"{primary.written} / {joined[0].written}",
+                            "why": "the number may continue on the next line",
+                            "items": [hit[0], other[0]],
+                        }
+                    )
+                    continue
+                if hit is None and other is not None:
+                    found.invoices.append((joined[0], other[0], "joined"))
+                    continue
+            if hit is not None:
+                found.invoices.append((primary, hit[0], hit[1]))
+            parts = [o for o in others if o.how != "joined"]
+            ranged = any(o.how == "range" for o in parts)
+            if hit is None or (ranged and hit[0].key == parts[0].keys[0][0]):
+                for part in parts:
+                    got = self._resolve_ref(part, payer)
+                    if got is not None:
+                        how = part.how if part.how in ("range", "shorthand") else got[1]
+                        found.invoices.append((part, got[0], how))
+        return found
+
+    def _longer_keys(self, item: OpenItem) -> list[OpenItem]:
+        """Open invoices whose number continues this one's (12345 for a text cut at 1234)."""
+        return [
+            other
+            for key, items in self.book.by_key.items()
+            if len(key) > len(item.key) and key.startswith(item.key)
+            for other in items
+            if other.balance_minor > 0 and other.currency == item.currency
+        ][:3]
+
+    def _text_conflict(
+        self,
+        r: Incoming,
+        rule: Rule,
+        payer: str | None,
+        conflicts: list[dict[str, Any]],
+        evidence: dict[str, Any],
+    ) -> Outcome:
+        """The text reads two ways: suggest each reading, the one the amount fits first."""
+        items = list({i.id: i for c in conflicts for i in c["items"]}.values())
+        items.sort(key=lambda i: (i.balance_minor != r.amount_minor, i.issue_date or date.min))
+        candidates = [
+            _candidate(
+                [(i, min(i.balance_minor, r.amount_minor))],
+                60 if i.balance_minor == r.amount_minor else 40,
+                "invoice number in text, read another way too",
+                r.currency,
+            )
+            for i in items[:5]
+        ]
+        return Outcome(
+            SUGGESTED,
+            rule.id,
+            60,
+            exception_kind="ambiguous",
+            customer_id=payer,
+            evidence=evidence,
+            candidates=candidates,
+        )
+
+    def _foreign_only(
+        self,
+        r: Incoming,
+        rule: Rule,
+        payer: str | None,
+        foreign: list[tuple[dict[str, Any], OpenItem]],
+        evidence: dict[str, Any],
+    ) -> Outcome:
+        """The text names only invoices of a customer other than the payer."""
+        candidates = [
+            _candidate(
+                [(i, min(i.balance_minor, r.amount_minor))],
+                50,
+                f"invoice number in text ({e['ref']!r}), but another customer's invoice",
+                r.currency,
+            )
+            for e, i in foreign[:3]
+        ]
+        own = [
+            i
+            for i in (self.book.open_invoices(payer, r.currency) if payer else [])
+            if i.balance_minor == r.amount_minor
+        ]
+        if len(own) == 1:
+            candidates.insert(
+                0, _candidate([(own[0], r.amount_minor)], 55, "payer's open balance", r.currency)
+            )
+        return Outcome(
+            SUGGESTED,
+            rule.id,
+            50,
+            exception_kind="ambiguous",
+            customer_id=payer,
+            evidence=evidence,
+            candidates=candidates,
+        )
+
+    @staticmethod
+    def _demote(outcome: Outcome, rule: Rule, currency: str, why: str) -> None:
+        outcome.status = SUGGESTED
+        outcome.confidence = min(outcome.confidence, rule.min_confidence - 10)
+        outcome.evidence["not_applied_because"] = why
+        outcome.candidates = [_candidate(outcome.allocations, outcome.confidence, why, currency)]
 
     def _allocate(
         self,
@@ -463,7 +696,9 @@ class Cascade:
             evidence=evidence,
         )
         evidence["matched"] = [
-            {"ref": ref.get("ref"), "invoice": item.number} for ref, item in matched
+            {"ref": ref.get("ref"), "invoice": item.number}
+            | ({"read": ref["read"]} if ref.get("read") else {})
+            for ref, item in matched
         ]
         if remaining > 0:
             evidence["over_payment"] = _money(remaining, currency)

@@ -27,7 +27,7 @@ from canonical.types import utcnow
 from reconciler.apply import DecisionSink, Writes
 from reconciler.book import Book, OpenItem, Scope
 from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Cascade, Incoming, Outcome
-from reconciler.references import rf_reference, text_tokens
+from reconciler.references import payer_behind, rf_reference, text_tokens
 from reconciler.rules import RuleSet, load_rules
 
 log = logging.getLogger("arsync.reconciler")
@@ -327,6 +327,9 @@ def _scope(session: Session, tenant: str, advices: Advices) -> Scope | None:
                 scope.aliases.add((kind, value))
         if row.payer_name:
             scope.names.add(name_key(row.payer_name))
+            behind = payer_behind(row.payer_name)  # PAYPAL *ACME: ACME too
+            if behind:
+                scope.names.add(name_key(behind[1]))
         scope.amounts.add(row.amount_minor)
     decided = select(col(Decision.source_id)).where(
         col(Decision.tenant) == tenant, col(Decision.source_kind) == "credit_memo"

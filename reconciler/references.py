@@ -1,18 +1,108 @@
-"""Finding invoice numbers in what payers write, and checking RF creditor references."""
+"""Finding invoice numbers in what payers write, and checking RF creditor references.
+
+Remittance text from bank files is messy: ``INV 1234/1235/1236``, ``INVOICES 1001-1003``,
+``Inv#s 1001, 1002 & 1003``, ``PMT INV1234 500.00 INV1235 250.00``, PO and account numbers,
+dates and amounts next to the invoice numbers, OCR slips, references cut at a field's length
+or split across two records. :func:`read_references` reads such text into references, each
+saying how it was read, so the cascade can tell a number the payer labelled as an invoice
+from one it had to guess.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
-from canonical.keys import document_key, split_prefix
+from canonical.keys import document_key, fold, split_prefix
 
-_TOKEN = re.compile(
-    r"(?:(?:invoice|inv|rechnung|facture|factura|bill)\s*(?:no|nr|number|#)?\.?\s*[:#-]?\s*)?"
-    r"#?\s*([A-Z0-9][A-Z0-9/_.-]*[0-9][A-Z0-9/_.-]*|[0-9OIlSB]{3,}[0-9][0-9OIlSB]*)",
-    re.IGNORECASE,
-)
 _OCR = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "i": "1", "S": "5", "B": "8"})
 _RF = re.compile(r"^RF(\d{2})([0-9A-Z]{1,21})$")
+
+_INVOICE_LABEL = (
+    r"(?:invoices?|invs?|inv\#s|rechnung(?:en)?|factures?|facturas?|bills?|re\s*inv(?:oice)?)"
+)
+_CREDIT_LABEL = (
+    r"(?:credit\s*memos?|credit\s*notes?|cr\s*memos?|cr\s*notes?|cms?|cns?|credits?|"
+    r"gutschrift(?:en)?|avoirs?)"
+)
+_NUMBER_WORD = r"(?:\s*(?:nos?|nrs?|numbers?|\#s?)\b\.?)?\s*[:#.-]?\s*\#?\s*"
+_TOKEN = re.compile(
+    rf"(?:(?<![A-Z0-9])(?:(?P<credit>{_CREDIT_LABEL})|(?P<label>{_INVOICE_LABEL})){_NUMBER_WORD})?"
+    r"#?\s*(?P<token>[A-Z0-9][A-Z0-9/_.-]*[0-9][A-Z0-9/_.-]*|[0-9OIlSB]{3,}[0-9][0-9OIlSB]*)",
+    re.IGNORECASE,
+)
+# a number right after one of these words is not an invoice number
+_NOT_INVOICE = re.compile(
+    r"(?:^|[^A-Z0-9])(?:p\.?\s?o|purchase\s*orders?|orders?|ord|acct|accounts?|a/c|cust(?:omer)?|"
+    r"client|member|checks?|chk|chq|cheques?|trace|trn|batch|dates?|dt|eff|tel|phone|fax|zip|"
+    r"vat|tax|ein|routing|aba|bic|swift|id|txn|transaction|conf(?:irmation)?|store|loc(?:ation)?|"
+    r"shipments?|bol|delivery|contract|ticket|case|job|project|auth|eed|sec|descr?|ind|orig|"
+    r"sender|routing|imad|omad|fed\s*ref|seq)"
+    r"(?:\s*(?:nos?|nrs?|numbers?|\#|id)\b\.?)?\s*[:#.-]*\s*$",
+    re.IGNORECASE,
+)
+_LABEL_AT_END = re.compile(
+    rf"(?:^|[^A-Z0-9])(?:{_INVOICE_LABEL}|{_CREDIT_LABEL}){_NUMBER_WORD}$", re.IGNORECASE
+)
+_DATE = re.compile(
+    r"(?<![0-9A-Z])(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}|"
+    r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?![0-9A-Z])",
+    re.IGNORECASE,
+)
+_AMOUNT = re.compile(
+    r"(?<![0-9A-Z.,/-])(?:[$€£]\s?)?"
+    r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|\d+[.,]\d{2})"
+    r"(?![0-9]|[.,]\d)|(?<![0-9A-Z])[$€£]\s?(?P<whole>\d+)(?![0-9.,])",
+    re.IGNORECASE,
+)
+# what may stand between an invoice number and the amount the payer pays on it
+_AMOUNT_GAP = re.compile(
+    r"^[\s:=,;()-]*(?:(?:amt|amount|paid|pmt|usd|eur|gbp|cad|chf)\b[\s:=.]*)*$", re.IGNORECASE
+)
+_LIST_GAP = re.compile(r"^(?:\s*(?:[,;/&+]|and|und|et|y)\s*|\s+)$", re.IGNORECASE)
+_RANGE_GAP = re.compile(r"^\s*(?:-|to|thru|through|bis|a|au)\s*$", re.IGNORECASE)
+# an X12 RMR segment carried in text (NACHA CCD+/CTX addenda): RMR*IV*1001**100.00\\
+_RMR = re.compile(
+    r"RMR\*(?P<qualifier>[A-Z0-9]{2})\*(?P<ref>[^*\\~]+)(?:\*(?P<action>[A-Z0-9]{0,2})"
+    r"(?:\*(?P<amount>-?\d+(?:\.\d{1,2})?))?)?[^\\~]*[\\~]?",
+    re.IGNORECASE,
+)
+_RF_IN_TEXT = re.compile(r"(?<![0-9A-Z])RF\d{2}(?: ?[0-9A-Z]){1,21}", re.IGNORECASE)
+# field lengths that cut remittance text: NACHA 705 addenda 80, camt Ustrd 140, SWIFT 35 x n
+TRUNCATION_LENGTHS = frozenset({35, 70, 80, 105, 140})
+_CREDIT_PREFIXES = ("CM", "CN", "CR", "CREDITMEMO", "CREDITNOTE")
+_MAX_RANGE = 10
+
+
+@dataclass
+class TextRef:
+    """One document number read in remittance text.
+
+    ``keys`` are the readings to look up, best first (as written, OCR, without leading zeros
+    inside); ``how`` says how the number came about: ``written`` by the payer, ``range``
+    (one of ``1001-1003``), ``part`` (one of ``1234/1235``), ``shorthand`` (``1235`` of
+    ``1234/35``), ``joined`` (the number continued after a line break), ``rmr`` (an X12 RMR
+    segment in the text) or ``rf`` (a creditor reference). Refs of one ``group`` are
+    alternative readings of the same written text; ``written``/``rf`` is the primary one.
+    """
+
+    written: str
+    keys: list[tuple[str, str]]
+    kind: str = "invoice"  # or "credit"
+    labelled: bool = False
+    how: str = "written"
+    group: int = 0
+    amount: str | None = None
+    truncated: bool = False
+    start: int = 0
+    end: int = 0
+
+
+@dataclass
+class TextReading:
+    refs: list[TextRef] = field(default_factory=list)
+    ignored: list[dict[str, str]] = field(default_factory=list)  # what was not taken, and why
 
 
 def rf_reference(value: str) -> str | None:
@@ -26,27 +116,277 @@ def rf_reference(value: str) -> str | None:
     return match.group(2) if int(digits) % 97 == 1 else None
 
 
+# a card or wallet processor's descriptor: PAYPAL *ACME, SQ *ACME CORP, TST* ACME
+_DESCRIPTOR = re.compile(
+    r"^\s*(?P<via>PAYPAL|PP|SQ|SQUARE|SP|TST|STRIPE|GOOGLE|APPLE\s*PAY|ZELLE|VENMO|WISE)"
+    r"\s*\*\s*(?P<name>\S.*)$",
+    re.IGNORECASE,
+)
+
+
+def payer_behind(name: str | None) -> tuple[str, str] | None:
+    """(processor, merchant) when a payer name is a processor's descriptor, else None."""
+    match = _DESCRIPTOR.match(name or "")
+    if not match or not re.search(r"[A-Za-z]{2}", match.group("name")):
+        return None
+    return match.group("via").upper(), match.group("name").strip()
+
+
+def loose_key(number: str | None) -> str:
+    """A document key with the leading zeros of every run of digits dropped.
+
+    ``INV-2024-00123`` and ``2024-123`` both give ``2024123``.
+    """
+    words = [w for w in re.split(r"[^0-9A-Z]+", fold(number or "")) if w]
+    if words and split_prefix(words[0]) == (words[0], ""):
+        words = words[1:]  # INV-2024-123: the word prefix alone
+    prefix, _ = split_prefix("".join(words))
+    runs = [
+        re.sub(r"^0+(?=[0-9])", "", run)
+        for word in words
+        for run in re.findall(r"[0-9]+|[A-Z]+", word)
+    ]
+    compact = "".join(runs)
+    return (
+        compact[len(prefix) :]
+        if prefix and compact[len(prefix) : len(prefix) + 1].isdigit()
+        else compact
+    )
+
+
+def _keys(token: str, min_length: int) -> list[tuple[str, str]]:
+    keys: list[tuple[str, str]] = []
+    primary = document_key(token)
+    candidates = [(primary, "as written")]
+    prefix, rest = split_prefix(token)
+    ocr = document_key(prefix + rest.translate(_OCR))
+    if ocr != primary and sum(ch.isdigit() for ch in primary) >= len(primary) // 2:
+        candidates.append((ocr, "ocr"))
+    loose = loose_key(token)
+    if loose and loose != primary and loose.isalnum():
+        candidates.append((loose, "loose"))
+    for key, reading in candidates:
+        if (
+            key
+            and len(key) >= min_length
+            and any(ch.isdigit() for ch in key)
+            and key not in {k for k, _ in keys}
+        ):
+            keys.append((key, reading))
+    return keys
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def _amount(match: re.Match[str]) -> str | None:
+    value = match.group("value")
+    if value is None:
+        return match.group("whole")
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d{2}", value):
+        value = value.replace(".", "").replace(",", ".")
+    elif "," in value and "." in value:
+        value = value.replace(",", "")
+    else:
+        value = value.replace(",", ".")
+    try:
+        return str(Decimal(value))
+    except InvalidOperation:
+        return None
+
+
+def read_references(text: str | None) -> TextReading:
+    """Invoice (and credit memo) numbers in free text, each with how it was read."""
+    reading = TextReading()
+    if not text:
+        return reading
+    masked = text
+    group = 0
+    rmrs = []
+    for m in _RMR.finditer(masked):
+        qualifier = m.group("qualifier").upper()
+        kind = "credit" if qualifier in ("CM", "CR") else "invoice"
+        keys = _keys(m.group("ref"), 2 if kind == "credit" else 3)
+        if not keys:
+            continue
+        group += 1
+        amount = m.group("amount")
+        reading.refs.append(
+            TextRef(
+                m.group("ref").strip(),
+                keys,
+                kind,
+                labelled=True,
+                how="rmr",
+                group=group,
+                amount=str(abs(Decimal(amount))) if amount and kind == "invoice" else None,
+                start=m.start(),
+                end=m.end(),
+            )
+        )
+        rmrs.append(m.span())
+    masked = _mask(masked, rmrs)
+    labelled_before = lambda at: bool(_LABEL_AT_END.search(masked[:at]))  # noqa: E731
+    dates = [m for m in _DATE.finditer(masked) if not labelled_before(m.start())]
+    for m in dates:
+        reading.ignored.append({"written": m.group(0), "why": "a date"})
+    masked = _mask(masked, [m.span() for m in dates])
+    amounts = [
+        (m.start(), m.end(), value)
+        for m in _AMOUNT.finditer(masked)
+        if not labelled_before(m.start()) and (value := _amount(m)) is not None
+    ]
+    masked = _mask(masked, [(s, e) for s, e, _ in amounts])
+    rfs = []
+    for m in _RF_IN_TEXT.finditer(masked):
+        raw = m.group(0)
+        # the longest prefix (whole groups) that is a valid RF reference
+        for cut in range(len(raw), 4, -1):
+            if cut < len(raw) and raw[cut] != " ":
+                continue
+            inner = rf_reference(raw[:cut])
+            if inner:
+                group += 1
+                reading.refs.append(
+                    TextRef(
+                        raw[:cut].strip(),
+                        [(document_key(inner), "as written")],
+                        labelled=True,
+                        how="rf",
+                        group=group,
+                        start=m.start(),
+                        end=m.start() + cut,
+                    )
+                )
+                rfs.append((m.start(), m.start() + cut))
+                break
+        else:
+            if rf_reference(raw.split(" ")[0]) is None and re.fullmatch(
+                r"RF\d{2}[0-9A-Z ]{4,}", raw
+            ):
+                reading.ignored.append({"written": raw, "why": "RF reference, bad check digits"})
+                rfs.append(m.span())
+    masked = _mask(masked, rfs)
+    previous: TextRef | None = None
+    previous_end = -1
+    for match in _TOKEN.finditer(masked):
+        token = match.group("token").strip("/._-")
+        start, end = match.start("token"), match.start("token") + len(token)
+        written = masked[match.start() : end].strip()
+        label = match.group("label") or match.group("credit")
+        prefix, _ = split_prefix(token)
+        kind = "credit" if match.group("credit") or prefix in _CREDIT_PREFIXES else "invoice"
+        labelled = bool(label) or bool(prefix)
+        gap = masked[previous_end : match.start()] if previous is not None else None
+        if not labelled and previous is not None and gap is not None and _LIST_GAP.match(gap):
+            labelled, kind = previous.labelled, previous.kind  # INVOICES 1001, 1002 & 1003
+        anti = None if labelled else _NOT_INVOICE.search(masked[: match.start()])
+        if anti:
+            reading.ignored.append(
+                {"written": masked[anti.start() : end].strip(), "why": "not an invoice number"}
+            )
+            previous, previous_end = None, end
+            continue
+        keys = _keys(token, 2 if kind == "credit" and labelled else 3)
+        if not keys:
+            continue
+        group += 1
+        ref = TextRef(written, keys, kind, labelled, group=group, start=start, end=end)
+        reading.refs.append(ref)
+        reading.refs.extend(_alternatives(ref, token, masked))
+        previous, previous_end = ref, end
+    for ref in reading.refs:
+        ref.amount = _amount_after(ref, reading.refs, amounts, masked)
+    if len(text) in TRUNCATION_LENGTHS and reading.refs:
+        last = max(reading.refs, key=lambda r: r.end)
+        if last.end >= len(text.rstrip()):
+            for ref in reading.refs:
+                if ref.group == last.group:
+                    ref.truncated = True
+    return reading
+
+
+def _alternatives(ref: TextRef, token: str, masked: str) -> list[TextRef]:
+    """Other readings of one written token: a list or range in it, or its continuation."""
+    found: list[TextRef] = []
+    _, rest = split_prefix(token)
+
+    def alt(number: str, how: str) -> None:
+        keys = _keys(number, 3)
+        if keys:
+            found.append(
+                TextRef(
+                    number,
+                    keys,
+                    ref.kind,
+                    ref.labelled,
+                    how=how,
+                    group=ref.group,
+                    start=ref.start,
+                    end=ref.end,
+                )
+            )
+
+    pieces = [p for p in re.split(r"/", token) if p]
+    if len(pieces) > 1:
+        head = document_key(pieces[0])
+        for n, piece in enumerate(pieces):
+            digits = document_key(piece)
+            if not digits.isdigit():
+                return []
+            if n and len(digits) < len(head):  # 1234/35/36: the tails of 1235 and 1236
+                alt(head[: len(head) - len(digits)] + digits, "shorthand")
+            else:
+                alt(piece, "part")
+        return found
+    span = re.fullmatch(r"(?:[A-Z]+[ #.:-]*)?([0-9]+)-([0-9]+)", token, re.IGNORECASE)
+    following = masked[ref.end :]
+    if span is None:
+        more = re.match(r"(\s*(?:-|to|thru|through|bis)\s*)#?([0-9]+)(?![0-9A-Z])", following, re.I)
+        if more and _RANGE_GAP.match(more.group(1)) and rest.isdigit():
+            span = re.fullmatch(r"([0-9]+)-([0-9]+)", f"{rest}-{more.group(2)}")
+    if span:
+        low, high = span.group(1), span.group(2)
+        if len(low) == len(high) and 0 < int(high) - int(low) < _MAX_RANGE:
+            for number in range(int(low), int(high) + 1):
+                alt(str(number).zfill(len(low)), "range")
+            return found
+    if rest.isdigit():
+        cont = re.match(r"\s+([0-9]{1,6})(?![0-9A-Z.,])", following)
+        if cont and len(cont.group(1)) < len(rest):
+            alt(token + cont.group(1), "joined")
+    return found
+
+
+def _amount_after(
+    ref: TextRef, refs: list[TextRef], amounts: list[tuple[int, int, str]], masked: str
+) -> str | None:
+    """The amount written right after an invoice number (``INV1234 500.00``), if any."""
+    if ref.kind != "invoice" or ref.how not in ("written", "rf"):
+        return ref.amount
+    following = [r.start for r in refs if r.start > ref.end]
+    limit = min(following, default=len(masked))
+    for start, _, value in amounts:
+        if ref.end <= start < limit and _AMOUNT_GAP.match(masked[ref.end : start]):
+            return value
+    return None
+
+
 def text_tokens(text: str | None) -> list[tuple[str, str]]:
     """Candidate document keys in free text, as (what was written, normalised key).
 
     ``INV-001234``, ``inv 1234``, ``#1234`` and ``Invoice No. 1234`` all give ``1234``; a
     token whose letters look like digits (``1O23``) is read the OCR way too.
     """
-    if not text:
-        return []
     found: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for match in _TOKEN.finditer(text):
-        written = match.group(0).strip()
-        token = match.group(1)
-        keys = [document_key(token)]
-        # read letters that look like digits as digits, after the prefix (INV-) is gone
-        prefix, rest = split_prefix(token)
-        ocr = document_key(prefix + rest.translate(_OCR))
-        if ocr != keys[0] and sum(ch.isdigit() for ch in keys[0]) >= len(keys[0]) // 2:
-            keys.append(ocr)
-        for key in keys:
-            if key and len(key) >= 3 and key not in seen and any(ch.isdigit() for ch in key):
+    for ref in read_references(text).refs:
+        for key, _ in ref.keys:
+            if key not in seen:
                 seen.add(key)
-                found.append((written, key))
+                found.append((ref.written, key))
     return found
