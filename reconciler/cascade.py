@@ -20,7 +20,13 @@ from canonical.keys import document_key, legal_name_key, name_key
 from canonical.money import Money
 from canonical.terms import discount_minor
 from reconciler.book import Book, OpenItem
-from reconciler.references import TextRef, payer_behind, read_references, rf_reference
+from reconciler.references import (
+    TextRef,
+    credit_prefix,
+    payer_behind,
+    read_references,
+    rf_reference,
+)
 from reconciler.rules import Rule, RuleSet
 
 _CreditLine = tuple[OpenItem, OpenItem, int]  # credit memo, invoice, amount applied
@@ -250,6 +256,7 @@ class Cascade:
             return None
         matched: list[tuple[dict[str, Any], OpenItem]] = []
         unresolved: list[str] = []
+        named_credits: list[dict[str, Any]] = []
         for ref in refs:
             raw = str(ref.get("ref") or "")
             inner = (
@@ -259,6 +266,12 @@ class Cascade:
             )
             key = document_key(inner or raw)
             items = self._lookup(key, customer)
+            credit = credit_prefix(raw) if inner is None else ""
+            if credit:  # CM-5001 names a credit memo, not invoice 5001, unless so numbered
+                items = [i for i in items if credit_prefix(i.number) == credit]
+                if not items:
+                    named_credits.append(ref)
+                    continue
             if len(items) == 1:
                 matched.append((ref, items[0]))
             else:
@@ -271,7 +284,7 @@ class Cascade:
         holders = {item.customer_id for _, item in matched}
         memos: list[tuple[dict[str, Any], OpenItem]] = []
         for ref in r.structured_refs:
-            if ref.get("kind") != "credit_memo":
+            if ref.get("kind") != "credit_memo" and not any(ref is n for n in named_credits):
                 continue
             raw = str(ref.get("ref") or "")
             found = [

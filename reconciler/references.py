@@ -72,6 +72,14 @@ _RF_IN_TEXT = re.compile(r"(?<![0-9A-Z])RF\d{2}(?: ?[0-9A-Z]){1,21}", re.IGNOREC
 # field lengths that cut remittance text: NACHA 705 addenda 80, camt Ustrd 140, SWIFT 35 x n
 TRUNCATION_LENGTHS = frozenset({35, 70, 80, 105, 140})
 _CREDIT_PREFIXES = ("CM", "CN", "CR", "CREDITMEMO", "CREDITNOTE")
+
+
+def credit_prefix(number: str) -> str:
+    """The credit-memo prefix a document number is written with (``CM-5001``: ``CM``), or ""."""
+    prefix, _ = split_prefix(number)
+    return prefix if prefix in _CREDIT_PREFIXES else ""
+
+
 _MAX_RANGE = 10
 
 

@@ -10,7 +10,7 @@ from canonical.models import CreditMemo, Invoice
 from canonical.store import Store
 from reconciler import reconcile
 from reconciler.references import loose_key, payer_behind, read_references
-from tests.support.receivables import Book, applied, decision
+from tests.support.receivables import Book, applied, decision, ref
 
 
 @pytest.fixture(autouse=True, params=["scoped", "whole"])
@@ -204,3 +204,21 @@ def test_payer_behind_a_processor_descriptor_is_identified(store: Store, book: B
     assert (d.status, d.rule) == ("auto_applied", "customer_exact_balance")
     assert d.evidence["payer_via"] == "PAYPAL"
     assert applied(store, rid) == {"1001": "100.00"}
+
+
+def test_a_structured_reference_to_a_credit_memo_never_pays_the_invoice_of_that_number(
+    store: Store, book: Book
+) -> None:
+    acme = book.customer("Acme Corp")
+    book.invoice(acme, "INV-5001", "120.00")
+    book.invoice(acme, "INV-5002", "75.00")
+    book.credit(acme, "CM-5001", "25.00")
+    memo_only = book.pay("100.00", payer="ACME CORP", refs=[ref("CM-5001", "100.00")])
+    with_memo = book.pay("50.00", payer="ACME CORP", refs=[ref("INV-5002"), ref("CM-5001")])
+    reconcile(store)
+    assert decision(store, memo_only).rule != "structured_reference"
+    assert "INV-5001" not in applied(store, memo_only)
+    d = decision(store, with_memo)
+    assert (d.status, d.rule) == ("auto_applied", "structured_reference")
+    assert d.evidence["credit_memo_refs"] == ["CM-5001"]
+    assert applied(store, with_memo) == {"INV-5002": "50.00"}  # the credit pays the other 25.00
