@@ -20,6 +20,7 @@ from sqlalchemy import func, select, text
 from sqlmodel import col
 
 from canonical.models import SyncRun
+from connectors.errors import ApiError
 from sync.runtime import Runtime
 from sync.webhooks import Rejected, receive
 
@@ -94,6 +95,9 @@ def create_app(runtime: Runtime, *, schedule: bool = True) -> FastAPI:
         except Rejected as exc:
             log.warning("webhook %s rejected: %s", source, exc.reason)
             return JSONResponse({"error": exc.reason}, status_code=exc.status)
+        except ApiError as exc:  # a system the intake reads is down: nothing stored, retry later
+            log.warning("webhook %s not taken in: %s", source, exc)
+            return JSONResponse({"error": str(exc)[:300]}, status_code=503)
         if intake.remittances:
             background.add_task(pipeline.reconcile_and_push)
         if intake.sync_due:

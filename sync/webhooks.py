@@ -7,6 +7,10 @@ turn it into work — in that order, and in one transaction with what it creates
   itself pulls what changed, so a lost or repeated notification costs nothing.
 
 A replayed delivery (same source and event id) finds its stored event and does nothing.
+Adyen and GoCardless batch several events in one delivery: each event (an Adyen item, a
+GoCardless event) is stored, de-duplicated and turned into work on its own, so one bad event
+is kept as failed while the rest go on. An Adyen item whose own signature does not match is
+dropped unstored (the rest of its batch is kept); a batch with no verified item is refused.
 """
 
 from __future__ import annotations
@@ -14,24 +18,28 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from canonical.enums import RemittanceStatus
 from canonical.models import Remittance, WebhookEvent
 from canonical.store import Store
 from canonical.types import utcnow
+from connectors.errors import DataError, NotFoundError
+from connectors.http import RetryPolicy
 from connectors.invoiced import webhooks as invoiced_hooks
 from connectors.processors import adyen, gocardless, stripe
-from connectors.processors.adyen_events import parse_notification
+from connectors.processors.adyen_events import parse_item as parse_adyen_item
 from connectors.processors.gocardless_events import (
     GoCardlessClient,
     GoCardlessConfig,
-    parse_events,
 )
+from connectors.processors.gocardless_events import parse_event as parse_gocardless_event
 from connectors.processors.records import ProcessorRecord
 from connectors.processors.stripe_events import parse_event
 from connectors.quickbooks import webhooks as qbo_hooks
@@ -86,25 +94,36 @@ def receive(
             raw, lower.get("stripe-signature", ""), secrets, hooks.stripe_tolerance_seconds
         ):
             raise Rejected(400, "stripe: signature does not match or timestamp too old")
-        return _processor(store, settings, source, raw, lambda body: _stripe_records(body))
+        body = _json(raw, source)
+        return _processor(store, settings, source, [_stripe_unit(body, raw)])
     if source == "gocardless":
         secret = _secret(hooks.gocardless_secret, source)
         if not gocardless.verify(raw, lower.get("webhook-signature", ""), secret):
-            raise Rejected(498, "gocardless: signature does not match")
+            raise Rejected(498, "gocardless: signature does not match")  # "Invalid Token"
+        body = _json(raw, source)
+        events = body.get("events")
+        if not isinstance(events, list):
+            raise Rejected(400, "gocardless: the body has no events list")
         client = gocardless_client or _gocardless_client(hooks)
-        return _processor(store, settings, source, raw, lambda body: parse_events(body, client))
+        return _processor(store, settings, source, _gocardless_units(events, client))
     if source == "adyen":
         key = _secret(hooks.adyen_hmac_key, source)
         body = _json(raw, source)  # Adyen signs each item inside the body
-        if not adyen.verify_notification(body, key):
-            raise Rejected(401, "adyen: an item's hmacSignature does not match")
-        return _processor(
-            store,
-            settings,
-            source,
-            raw,
-            lambda parsed: parse_notification(parsed, auto_capture=hooks.adyen_auto_capture),
+        try:
+            items = adyen.notification_items(body)
+        except adyen.NotificationShapeError as exc:
+            raise Rejected(400, f"adyen: not a standard notification: {exc}") from None
+        verified = [(i, item) for i, item in enumerate(items) if adyen.verify_item(item, key)]
+        if not verified:
+            raise Rejected(401, "adyen: no item's hmacSignature matches")
+        intake = _processor(
+            store, settings, source, _adyen_units(verified, hooks.adyen_auto_capture)
         )
+        for index in sorted(set(range(len(items))) - {i for i, _ in verified}):
+            reason = f"adyen notificationItems[{index}]: hmacSignature does not match; dropped"
+            log.warning("%s", reason)
+            intake.failed.append(reason)
+        return intake
     if source == "quickbooks":
         secret = _secret(hooks.quickbooks_verifier, source)
         if not qbo_hooks.verify(raw, headers, secret):
@@ -130,12 +149,17 @@ def _secret(value: Any, source: str) -> str:
 
 def _json(raw: bytes, source: str) -> dict[str, Any]:
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_float=Decimal)  # no float ever touches an amount
     except ValueError:
         raise Rejected(400, f"{source}: the body is not JSON") from None
     if not isinstance(body, dict):
         raise Rejected(400, f"{source}: the body is not a JSON object")
     return body
+
+
+# A webhook is answered within seconds or the sender gives up and delivers it again: the
+# payment an event names is read with a short policy, and a failure answers 503 (retried later).
+WEBHOOK_READ_POLICY = RetryPolicy(max_attempts=2, base_delay=0.2, max_delay=1.0, timeout=5.0)
 
 
 def _gocardless_client(hooks: WebhookSettings) -> GoCardlessClient:
@@ -144,28 +168,64 @@ def _gocardless_client(hooks: WebhookSettings) -> GoCardlessClient:
     return GoCardlessClient(
         GoCardlessConfig(
             access_token=hooks.gocardless_access_token, base_url=hooks.gocardless_base_url
-        )
+        ),
+        policy=WEBHOOK_READ_POLICY,
     )
 
 
-def _stripe_records(body: dict[str, Any]) -> list[ProcessorRecord]:
-    record = parse_event(body)
-    return [record] if record is not None else []
+@dataclass
+class _Unit:
+    """One event of a delivery: stored once under its id, parsed on its own."""
+
+    event_id: str
+    event_type: str
+    payload: dict[str, Any]
+    parse: Callable[[], list[ProcessorRecord]]
+
+
+def _stripe_unit(body: dict[str, Any], raw: bytes) -> _Unit:
+    def parse() -> list[ProcessorRecord]:
+        record = parse_event(body)
+        return [record] if record is not None else []
+
+    event_id = str(body.get("id") or "") or _digest(raw)
+    return _Unit(event_id, str(body.get("type") or ""), body, parse)
+
+
+def _adyen_units(verified: list[tuple[int, dict[str, Any]]], auto_capture: bool) -> list[_Unit]:
+    units: list[_Unit] = []
+    for index, item in verified:
+
+        def parse(item: dict[str, Any] = item, index: int = index) -> list[ProcessorRecord]:
+            record = parse_adyen_item(item, index, auto_capture=auto_capture)
+            return [record] if record is not None else []
+
+        # Adyen's duplicate: same pspReference, eventCode and success
+        event_id = f"{item.get('pspReference')}:{item.get('eventCode')}:{item.get('success')}"
+        units.append(_Unit(event_id[:255], str(item.get("eventCode") or ""), item, parse))
+    return units
+
+
+def _gocardless_units(events: list[Any], client: GoCardlessClient) -> list[_Unit]:
+    units: list[_Unit] = []
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            event = {"value": event}
+
+        def parse(event: dict[str, Any] = event, index: int = index) -> list[ProcessorRecord]:
+            record = parse_gocardless_event(event, client, index)
+            return [record] if record is not None else []
+
+        event_id = str(event.get("id") or "") or _digest(json.dumps(event, default=str).encode())
+        event_type = f"{event.get('resource_type')}.{event.get('action')}"
+        units.append(_Unit(event_id[:255], event_type, event, parse))
+    return units
 
 
 def _event_key(source: str, body: Any, raw: bytes) -> tuple[str, str]:
-    """(event id, type) of a delivery; a body-hash id where the source has none."""
+    """(event id, type) of a change notice; a body-hash id where the source has none."""
     if isinstance(body, dict) and body.get("id") and source in ("stripe", "invoiced"):
         return str(body["id"]), str(body.get("type") or "")
-    if source == "gocardless":
-        ids = sorted(str(e.get("id")) for e in body.get("events") or [])
-        return ",".join(ids)[:255] or _digest(raw), "events"
-    if source == "adyen":
-        items = [
-            (e.get("NotificationRequestItem") or {}) for e in body.get("notificationItems") or []
-        ]
-        ids = [f"{i.get('pspReference')}:{i.get('eventCode')}:{i.get('success')}" for i in items]
-        return ",".join(ids)[:255] or _digest(raw), "notification"
     return _digest(raw), "notification"
 
 
@@ -173,19 +233,25 @@ def _digest(raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+def _seen(session: Session, settings: Settings, source: str, event_id: str) -> bool:
+    return (
+        session.exec(
+            select(WebhookEvent.id).where(
+                col(WebhookEvent.tenant) == settings.tenant,
+                col(WebhookEvent.source) == source,
+                col(WebhookEvent.event_id) == event_id,
+            )
+        ).first()
+        is not None
+    )
+
+
 def _store_event(
     session: Session, settings: Settings, source: str, body: Any, raw: bytes
 ) -> WebhookEvent | None:
     """The new event row, or None when this delivery was stored before."""
     event_id, event_type = _event_key(source, body, raw)
-    existing = session.exec(
-        select(WebhookEvent).where(
-            col(WebhookEvent.tenant) == settings.tenant,
-            col(WebhookEvent.source) == source,
-            col(WebhookEvent.event_id) == event_id,
-        )
-    ).first()
-    if existing is not None:
+    if _seen(session, settings, source, event_id):
         return None
     event = WebhookEvent(
         tenant=settings.tenant,
@@ -199,48 +265,82 @@ def _store_event(
     return event
 
 
-def _processor(store: Store, settings: Settings, source: str, raw: bytes, parse: Any) -> Intake:
-    body = _json(raw, source)
+# what a single event may fail with and be kept as failed: its data, not the system's state.
+# A transient error (timeout, 5xx, 429) or a bad credential is raised instead: the delivery
+# is answered 5xx, nothing is stored, and the processor delivers it again later.
+EVENT_ERRORS = (ValueError, KeyError, TypeError, MappingError, NotFoundError, DataError)
+
+
+def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]) -> Intake:
     intake = Intake(source)
     try:
         with store.session() as session:
-            event = _store_event(session, settings, source, body, raw)
-            if event is None:
-                intake.duplicates += 1
-                return intake
-            intake.events += 1
-            try:
-                records: list[ProcessorRecord] = parse(body)
-                made = _remittances(session, settings, records)
-            except (ValueError, KeyError, TypeError, MappingError) as exc:
-                event.status, event.error = "failed", f"{source} event {event.event_id}: {exc}"
-                intake.failed.append(event.error)
-                log.warning("%s", event.error)
-                return intake
-            event.status = "processed" if made else "ignored"
-            event.processed_at = utcnow()
-            intake.remittances = made
+            for unit in units:
+                if _seen(session, settings, source, unit.event_id):
+                    intake.duplicates += 1
+                    continue
+                event = WebhookEvent(
+                    tenant=settings.tenant,
+                    source=source,
+                    event_id=unit.event_id,
+                    event_type=unit.event_type[:128],
+                    payload=redact(unit.payload),
+                )
+                intake.events += 1
+                try:
+                    # everything that can fail runs before this event writes anything
+                    records = unit.parse()
+                    remittances = [
+                        remittance_from_record(r, settings.tenant)
+                        for r in records
+                        if r.kind == "payment"  # refunds and disputes stay events
+                    ]
+                except EVENT_ERRORS as exc:
+                    event.status, event.error = "failed", f"{source} event {unit.event_id}: {exc}"
+                    event.processed_at = utcnow()
+                    session.add(event)
+                    session.flush()
+                    intake.failed.append(event.error)
+                    log.warning("%s", event.error)
+                    continue
+                session.add(event)
+                made = _remittances(session, settings, remittances)
+                event.status = "processed" if made else "ignored"
+                event.processed_at = utcnow()
+                session.flush()
+                intake.remittances.extend(made)
     except IntegrityError:  # the same delivery stored by a concurrent request
         intake.duplicates += 1
+        intake.remittances = []
     return intake
 
 
-def _remittances(session: Session, settings: Settings, records: list[ProcessorRecord]) -> list[str]:
+def _remittances(session: Session, settings: Settings, remittances: list[Remittance]) -> list[str]:
+    """Store new remittances; one already stored (the same payment announced by another event)
+    gains the invoice references this event adds, while it is still undecided."""
     made: list[str] = []
-    for record in records:
-        if record.kind != "payment":
-            continue  # refunds and disputes stay events, for the report
-        remittance = remittance_from_record(record, settings.tenant)
-        exists = session.exec(
-            select(Remittance.id).where(
+    for remittance in remittances:
+        existing = session.exec(
+            select(Remittance).where(
                 col(Remittance.tenant) == settings.tenant,
                 col(Remittance.source_key) == remittance.source_key,
             )
         ).first()
-        if exists is None:
+        if existing is None:
             session.add(remittance)
             session.flush()
             made.append(remittance.id)
+            continue
+        if existing.status != RemittanceStatus.NEW:
+            continue
+        known = {str(r.get("ref")) for r in existing.structured_refs}
+        extra = [r for r in remittance.structured_refs if str(r.get("ref")) not in known]
+        if extra:
+            existing.structured_refs = [*existing.structured_refs, *extra]
+            words = " ".join(str(r["ref"]) for r in extra)
+            existing.free_text = f"{existing.free_text} {words}" if existing.free_text else words
+            session.add(existing)
+            session.flush()
     return made
 
 

@@ -3,8 +3,12 @@
 An item is cash only when ``success`` is ``"true"``. ``CAPTURE`` is money taken; with
 automatic capture (the merchant account captures every authorisation) ``AUTHORISATION`` is
 too, and both name the same payment (a capture's ``originalReference`` is the authorisation's
-``pspReference``), so one payment becomes one remittance whichever arrives. ``REFUND`` and
-``CHARGEBACK`` are outgoing cash, reported, never applied.
+``pspReference``), so one payment becomes one remittance whichever arrives. With manual
+capture an authorisation moves no money and each capture (several partial captures of one
+authorisation included) is its own remittance, keyed by the capture's ``pspReference``.
+``REFUND`` and ``CHARGEBACK`` are outgoing cash, reported, never applied.
+
+Amounts are in Adyen's minor units, which differ from ISO 4217 for CLP, CVE, IDR and ISK.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from canonical.money import Money
+from connectors.processors.currencies import adyen_exponent, from_processor_minor
 from connectors.processors.records import ProcessorRecord, RecordKind
 
 OUTGOING: dict[str, RecordKind] = {"REFUND": "refund", "CHARGEBACK": "dispute"}
@@ -30,13 +34,16 @@ def parse_notification(
     records: list[ProcessorRecord] = []
     for index, entry in enumerate(body.get("notificationItems") or []):
         item = (entry or {}).get("NotificationRequestItem") or {}
-        record = _item(item, index, auto_capture)
+        record = parse_item(item, index, auto_capture=auto_capture)
         if record is not None:
             records.append(record)
     return records
 
 
-def _item(item: dict[str, Any], index: int, auto_capture: bool) -> ProcessorRecord | None:
+def parse_item(
+    item: dict[str, Any], index: int = 0, *, auto_capture: bool = False
+) -> ProcessorRecord | None:
+    """The record of one verified NotificationRequestItem, None when it moves no cash."""
     code = str(item.get("eventCode") or "")
     if str(item.get("success") or "").lower() != "true":
         return None
@@ -50,11 +57,16 @@ def _item(item: dict[str, Any], index: int, auto_capture: bool) -> ProcessorReco
         raise AdyenEventError(f"{where}.pspReference is missing")
     amount = item.get("amount") or {}
     try:
-        value = int(amount["value"])
         currency = str(amount["currency"]).upper()
-    except (KeyError, TypeError, ValueError):
-        raise AdyenEventError(f"{where}.amount needs an integer value and a currency") from None
-    payment_id = str(item.get("originalReference") or psp) if code != "AUTHORISATION" else psp
+        money = from_processor_minor(amount["value"], currency, adyen_exponent(currency))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AdyenEventError(
+            f"{where}.amount needs an integer value in minor units and a currency ({exc})"
+        ) from None
+    if code == "AUTHORISATION" or (code == "CAPTURE" and not auto_capture):
+        payment_id = psp  # a manual capture is its own money, even a partial one
+    else:
+        payment_id = str(item.get("originalReference") or psp)
     extra = item.get("additionalData") or {}
     refs = [str(extra[k]) for k in INVOICE_KEYS if extra.get(k)]
     reference = str(item.get("merchantReference") or "")
@@ -65,7 +77,7 @@ def _item(item: dict[str, Any], index: int, auto_capture: bool) -> ProcessorReco
         event_id=f"{psp}:{code}",
         event_type=code,
         kind=kind,
-        amount=Money.from_minor(value, currency),
+        amount=money,
         occurred_at=_moment(item.get("eventDate")),
         payment_id=payment_id,
         payer_name=extra.get("shopperName") or extra.get("cardHolderName"),

@@ -1,4 +1,8 @@
-"""GoCardless webhook signature verification over the raw request body."""
+"""GoCardless webhook signature verification over the raw request body.
+
+``Webhook-Signature`` is the lowercase hex HMAC-SHA256 of the raw body keyed with the webhook
+endpoint secret. A webhook whose signature does not match must be answered 498.
+"""
 
 import hashlib
 import hmac
@@ -6,5 +10,7 @@ import hmac
 
 def verify(raw_body: bytes, signature_header: str, secret: str) -> bool:
     """True when `Webhook-Signature` is the hex HMAC-SHA256 of the body."""
-    expected = hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature_header.strip())
+    expected = hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest().encode()
+    # bytes, not str: compare_digest raises TypeError on a non-ASCII str (a forged header)
+    given = signature_header.strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(expected, given)

@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
-from canonical.money import Money
 from connectors.errors import ErrorKind
 from connectors.http import ApiSession, ErrorRule, ErrorTable, RetryPolicy
+from connectors.processors.currencies import from_processor_minor, iso_exponent
 from connectors.processors.records import ProcessorRecord, RecordKind
 
 ACTIONS: dict[str, RecordKind] = {
@@ -65,38 +65,49 @@ def parse_events(body: dict[str, Any], client: GoCardlessClient) -> list[Process
     """Records of the cash events in a webhook body; each payment read once."""
     records: list[ProcessorRecord] = []
     for index, event in enumerate(body.get("events") or []):
-        if event.get("resource_type") != "payments":
-            continue
-        kind = ACTIONS.get(str(event.get("action") or ""))
-        if kind is None:
-            continue
-        payment_id = str((event.get("links") or {}).get("payment") or "")
-        if not payment_id:
-            raise ValueError(f"events[{index}].links.payment is missing")
-        payment = client.payment(payment_id)
-        try:
-            amount = Money.from_minor(int(payment["amount"]), str(payment["currency"]))
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"payment {payment_id}: amount or currency missing") from None
-        metadata = payment.get("metadata") or {}
-        refs = [str(metadata[k]) for k in INVOICE_METADATA_KEYS if metadata.get(k)]
-        if payment.get("reference") and payment["reference"] not in refs:
-            refs.append(str(payment["reference"]))
-        records.append(
-            ProcessorRecord(
-                processor="gocardless",
-                event_id=str(event.get("id")),
-                event_type=f"payments.{event.get('action')}",
-                kind=kind,
-                amount=amount,
-                occurred_at=_moment(event.get("created_at")),
-                payment_id=payment_id,
-                payer_name=None,
-                invoice_refs=tuple(refs),
-                raw={"event": event, "payment": payment},
-            )
-        )
+        record = parse_event(event, client, index)
+        if record is not None:
+            records.append(record)
     return records
+
+
+def parse_event(event: Any, client: GoCardlessClient, index: int = 0) -> ProcessorRecord | None:
+    """The record of one event, None for events that move no cash (mandates, payouts, ...)."""
+    if not isinstance(event, dict):
+        raise ValueError(f"events[{index}] is not an object")
+    if event.get("resource_type") != "payments":
+        return None
+    kind = ACTIONS.get(str(event.get("action") or ""))
+    if kind is None:
+        return None
+    links = event.get("links")
+    payment_id = str((links if isinstance(links, dict) else {}).get("payment") or "")
+    if not payment_id:
+        raise ValueError(f"events[{index}].links.payment is missing")
+    payment = client.payment(payment_id)
+    try:
+        currency = str(payment["currency"])
+        amount = from_processor_minor(payment["amount"], currency, iso_exponent(currency))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"payment {payment_id}: amount or currency missing or bad ({exc})"
+        ) from None
+    metadata = payment.get("metadata") or {}
+    refs = [str(metadata[k]) for k in INVOICE_METADATA_KEYS if metadata.get(k)]
+    if payment.get("reference") and payment["reference"] not in refs:
+        refs.append(str(payment["reference"]))
+    return ProcessorRecord(
+        processor="gocardless",
+        event_id=str(event.get("id")),
+        event_type=f"payments.{event.get('action')}",
+        kind=kind,
+        amount=amount,
+        occurred_at=_moment(event.get("created_at")),
+        payment_id=payment_id,
+        payer_name=None,
+        invoice_refs=tuple(refs),
+        raw={"event": event, "payment": payment},
+    )
 
 
 def _moment(value: Any) -> datetime:

@@ -1,4 +1,10 @@
-"""Stripe webhook signature verification over the raw request body."""
+"""Stripe webhook signature verification over the raw request body.
+
+``Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...][,v0=...]``: each ``v1`` is the
+hex HMAC-SHA256 of ``"{t}.{raw body}"`` keyed with the endpoint's ``whsec_...`` secret (the
+string itself, UTF-8). Any ``v1`` matching any configured secret passes (several during a
+rotation); ``v0`` and unknown schemes are ignored; a timestamp outside the tolerance fails.
+"""
 
 import hashlib
 import hmac
@@ -6,6 +12,11 @@ import time
 from collections.abc import Callable, Sequence
 
 DEFAULT_TOLERANCE_SECONDS = 300
+
+
+def _bytes(value: str) -> bytes:
+    """Compare as bytes: ``hmac.compare_digest`` refuses non-ASCII ``str`` with a TypeError."""
+    return value.strip().lower().encode("utf-8", "replace")
 
 
 def verify(
@@ -17,20 +28,20 @@ def verify(
 ) -> bool:
     """True when any `v1` signature matches any secret and the timestamp is fresh."""
     timestamp: str | None = None
-    signatures: list[str] = []
+    signatures: list[bytes] = []
     for part in signature_header.split(","):
         key, _, value = part.strip().partition("=")
         if key == "t":
-            timestamp = value
+            timestamp = value.strip()
         elif key == "v1":
-            signatures.append(value)
-    if timestamp is None or not timestamp.isdigit() or not signatures:
+            signatures.append(_bytes(value))
+    if timestamp is None or not timestamp.isascii() or not timestamp.isdigit() or not signatures:
         return False
     if abs(clock() - int(timestamp)) > tolerance_seconds:
         return False
     signed = timestamp.encode() + b"." + raw_body
     for secret in secrets:
-        expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+        expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest().encode()
         if any(hmac.compare_digest(expected, sig) for sig in signatures):
             return True
     return False

@@ -1,15 +1,28 @@
-"""Parse verified Stripe events into processor records (old and 2025-03-31 shapes)."""
+"""Parse verified Stripe events into processor records (old and 2025-03-31 shapes).
+
+Amounts are integers in Stripe's minor unit of the (lower-case) currency, which is not always
+ISO 4217's: see :mod:`connectors.processors.currencies`.
+
+Only money that moved through Stripe is a payment: an uncaptured charge (``captured``
+false, ``amount_captured`` 0) is not yet cash, and an invoice marked paid out of band
+(``paid_out_of_band``) or paid without money (``amount_paid`` 0) is not Stripe cash at all.
+Since API version 2025-03-31 an Invoice no longer names its PaymentIntent or Charge; an
+``invoice.paid`` in that shape cannot name the payment its ``payment_intent.succeeded`` and
+``invoice_payment.paid`` events name, so it is not made a payment of its own (that would
+count the same cash twice): the ``invoice_payment.paid`` event carries the link.
+"""
 
 from datetime import UTC, datetime
 from typing import Any
 
-from canonical.money import Money
+from connectors.processors.currencies import from_processor_minor, stripe_exponent
 from connectors.processors.records import ProcessorRecord, RecordKind
 
 INVOICE_METADATA_KEYS = ("invoice_number", "invoice", "invoice_id", "invoice_no")
 KINDS: dict[str, RecordKind] = {
     "payment_intent.succeeded": "payment",
     "charge.succeeded": "payment",
+    "charge.captured": "payment",
     "invoice.paid": "payment",
     "invoice_payment.paid": "payment",
     "charge.refunded": "refund",
@@ -41,10 +54,22 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
     currency = str(obj.get("currency") or "").upper()
     if event_type == "invoice_payment.paid":
         payment = obj.get("payment") or {}
-        payment_id = str(payment.get("payment_intent") or payment.get("charge") or obj["id"])
+        linked = payment.get("payment_intent") or payment.get("charge")
+        if isinstance(linked, dict):
+            linked = linked.get("id")
+        if not linked:
+            return None  # a payment_record: money recorded from outside Stripe
+        payment_id = str(linked)
         minor = obj.get("amount_paid")
     elif event_type == "invoice.paid":
-        payment_id = str(obj.get("payment_intent") or obj.get("charge") or obj["id"])
+        if obj.get("paid_out_of_band") or not obj.get("amount_paid"):
+            return None  # no money moved through Stripe
+        linked = obj.get("payment_intent") or obj.get("charge")
+        if isinstance(linked, dict):
+            linked = linked.get("id")
+        if not linked:
+            return None  # 2025-03-31 shape: invoice_payment.paid names the payment
+        payment_id = str(linked)
         minor = obj.get("amount_paid")
     elif event_type == "charge.refunded":
         payment_id = str(obj.get("payment_intent") or obj["id"])
@@ -52,7 +77,9 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
     elif event_type == "charge.dispute.created":
         payment_id = str(obj.get("payment_intent") or obj.get("charge") or obj["id"])
         minor = obj.get("amount")
-    elif event_type == "charge.succeeded":
+    elif event_type in ("charge.succeeded", "charge.captured"):
+        if obj.get("captured") is False or obj.get("amount_captured") == 0:
+            return None  # authorised only: the capture (or payment_intent.succeeded) is cash
         payment_id = str(obj.get("payment_intent") or obj["id"])
         minor = obj.get("amount_captured", obj.get("amount"))
     else:
@@ -67,7 +94,11 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
         event_id=str(event["id"]),
         event_type=event_type,
         kind=kind,
-        amount=Money.from_minor(int(minor), currency) if minor is not None and currency else None,
+        amount=(
+            from_processor_minor(minor, currency, stripe_exponent(currency))
+            if minor is not None and currency
+            else None
+        ),
         occurred_at=datetime.fromtimestamp(int(event["created"]), tz=UTC),
         payment_id=payment_id,
         payer_name=billing.get("name") or obj.get("customer_name"),

@@ -68,3 +68,49 @@ def test_refund_is_its_own_kind_and_unknown_events_ignored() -> None:
     assert record.kind == "refund"
     assert record.amount is not None and record.amount.amount == Decimal("2.50")
     assert parse_event({"id": "e", "type": "customer.created", "data": {"object": {}}}) is None
+
+
+def invoice_event(obj: dict[str, object], kind: str = "invoice.paid") -> dict[str, object]:
+    return {"id": "evt_inv_1", "type": kind, "created": 1_767_000_000, "data": {"object": obj}}
+
+
+def test_only_money_through_stripe_is_a_payment() -> None:
+    uncaptured = {
+        "id": "evt_4",
+        "type": "charge.succeeded",
+        "created": 1_767_000_000,
+        "data": {
+            "object": {
+                "id": "ch_4",
+                "amount": 5000,
+                "amount_captured": 0,
+                "captured": False,
+                "currency": "usd",
+                "payment_intent": "pi_4",
+            }
+        },
+    }
+    assert parse_event(uncaptured) is None  # authorised only
+    out_of_band = {"id": "in_5", "amount_paid": 5000, "currency": "usd", "paid_out_of_band": True}
+    assert parse_event(invoice_event(out_of_band)) is None
+    credit_only = {"id": "in_6", "amount_paid": 0, "currency": "usd", "payment_intent": None}
+    assert parse_event(invoice_event(credit_only)) is None
+    recorded = {
+        "id": "inpay_7",
+        "object": "invoice_payment",
+        "invoice": "in_7",
+        "amount_paid": 5000,
+        "currency": "usd",
+        "payment": {"type": "payment_record", "payment_record": "pr_7"},
+    }
+    assert parse_event(invoice_event(recorded, "invoice_payment.paid")) is None
+
+
+def test_invoice_paid_names_its_payment_in_the_old_shape_only() -> None:
+    old = {"id": "in_8", "amount_paid": 4200, "currency": "eur", "payment_intent": "pi_8"}
+    record = parse_event(invoice_event(old))
+    assert record is not None and record.payment_id == "pi_8" and "in_8" in record.invoice_refs
+    # 2025-03-31: no payment_intent/charge on the invoice; keying it by the invoice id would
+    # count the cash of payment_intent.succeeded a second time
+    basil = {"id": "in_9", "object": "invoice", "amount_paid": 4200, "currency": "eur"}
+    assert parse_event(invoice_event(basil)) is None
