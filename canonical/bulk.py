@@ -1,23 +1,29 @@
-"""Bulk INSERTs and UPDATE-by-id, compiled once and run as one driver ``executemany``.
+"""Bulk INSERTs, UPDATE-by-id and SELECT-by-set, compiled once and run on the driver.
 
 ``session.execute(table.insert(), rows)`` re-derives every row's parameters through the
 compiled statement's machinery; for a pull writing tens of thousands of narrow rows that
 was a fifth of the store's time. Here a statement is compiled once per table, column set
 and dialect, the columns' bind processors (JSON, UTC datetimes, enums) are applied directly,
 and the rows go to the driver in the dialect's own parameter style.
+
+A lookup by a set of values (``select_in``) binds the whole set as one parameter (a JSON
+array read by ``json_each`` on SQLite, an array compared with ``= ANY`` on PostgreSQL), so
+its SQL text is one string whatever the set's size and is never re-rendered per call.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict, namedtuple
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Table, bindparam, update
+import orjson
+from sqlalchemy import Dialect, Table, bindparam, or_, update
 from sqlmodel import Session
 
 ID_PARAM = "_id"  # the key naming the row an UPDATE-by-id changes
+STAMPS = frozenset({"updated_at", "seen_at"})  # bookkeeping, never itself a change
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,12 @@ def _compile(table: Table, kind: str, keys: tuple[str, ...], dialect: Dialect) -
             .where(table.c.id == bindparam(ID_PARAM))
             .values({key: bindparam(key) for key in keys})
         )
+        compared = [key for key in keys if key not in STAMPS]
+        if kind == "update_changed" and compared:
+            # the database skips a row already holding its values: no write, no index churn
+            statement = statement.where(
+                or_(*(table.c[key].is_distinct_from(bindparam(key)) for key in compared))
+            )
     compiled = statement.compile(dialect=dialect)
     names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
     processors = tuple(
@@ -109,13 +121,110 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     _run(session, _compile(table, "insert", keys, session.get_bind().dialect), rows)
 
 
-def update_rows_by_id(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def update_rows_by_id(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    skip_unchanged: bool = False,
+) -> None:
     """UPDATE rows of ``table`` named by each row's ``_id``; each row sets the columns it has
-    keys for, one statement per distinct set of columns."""
+    keys for, one statement per distinct set of columns. With ``skip_unchanged`` a row that
+    already holds all its values (``STAMPS`` aside) is left untouched, stamps included."""
+    kind = "update_changed" if skip_unchanged else "update"
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[tuple(sorted(key for key in row if key != ID_PARAM))].append(row)
     dialect = session.get_bind().dialect
     for keys, group in groups.items():
         if keys:
-            _run(session, _compile(table, "update", keys, dialect), group)
+            _run(session, _compile(table, kind, keys, dialect), group)
+
+
+@dataclass(frozen=True)
+class _Select:
+    sql: str
+    row: Any  # the namedtuple class rows are returned as
+    results: tuple[Callable[[Any], Any] | None, ...]
+    binds: tuple[Callable[[Any], Any] | None, ...]  # for the equality values, then each set
+    sqlite: bool
+
+    def parameters(self, equal: Iterable[Any], sets: Iterable[Collection[Any]]) -> tuple[Any, ...]:
+        out: list[Any] = []
+        binds = iter(self.binds)
+        for value in equal:
+            process = next(binds)
+            out.append(process(value) if process else value)
+        for values in sets:
+            process = next(binds)
+            members = [process(v) for v in values] if process else list(values)
+            out.append(orjson.dumps(members).decode() if self.sqlite else members)
+        return tuple(out)
+
+
+_selects: dict[tuple[Any, ...], _Select] = {}
+
+
+def _compile_select(
+    table: Table,
+    names: tuple[str, ...],
+    equal: tuple[str, ...],
+    sets: tuple[str, ...],
+    dialect: Dialect,
+) -> _Select:
+    cache_key = (table.name, names, equal, sets, id(dialect))
+    found = _selects.get(cache_key)
+    if found is not None:
+        return found
+    quote = dialect.identifier_preparer.quote
+    sqlite = dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    clauses = [f"{quote(name)} = {mark}" for name in equal]
+    member = f"IN (SELECT value FROM json_each({mark}))" if sqlite else f"= ANY({mark})"
+    clauses += [f"{quote(name)} {member}" for name in sets]
+    sql = f"SELECT {', '.join(quote(name) for name in names)} FROM {quote(table.name)}" + (
+        f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    )
+
+    def impl(name: str) -> Any:
+        return table.c[name].type.dialect_impl(dialect)
+
+    found = _Select(
+        sql=sql,
+        row=namedtuple(f"{table.name}_row", names),
+        results=tuple(impl(name).result_processor(dialect, None) for name in names),
+        binds=tuple(impl(name).bind_processor(dialect) for name in equal + sets),
+        sqlite=sqlite,
+    )
+    _selects[cache_key] = found
+    return found
+
+
+def select_in(
+    session: Session,
+    table: Table,
+    names: Sequence[str],
+    *,
+    equal: Mapping[str, Any] | None = None,
+    within: Mapping[str, Collection[Any]],
+) -> list[Any]:
+    """Rows (named tuples of ``names``, values as the ORM would return them) of ``table``
+    whose columns equal ``equal``'s values and are members of ``within``'s sets. An empty
+    set matches nothing."""
+    if any(not values for values in within.values()):
+        return []
+    equal = equal or {}
+    compiled = _compile_select(
+        table, tuple(names), tuple(equal), tuple(within), session.get_bind().dialect
+    )
+    cursor = session.connection().exec_driver_sql(
+        compiled.sql, compiled.parameters(equal.values(), within.values())
+    )
+    make = compiled.row._make
+    results = compiled.results
+    if not any(results):
+        return [make(row) for row in cursor.fetchall()]
+    return [
+        make([p(v) if p else v for p, v in zip(results, row, strict=True)])
+        for row in cursor.fetchall()
+    ]

@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -18,10 +18,10 @@ from typing import Any
 
 import orjson
 from rapidfuzz import fuzz, process
-from sqlalchemy import Row, Table, and_, delete, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, insert, select, update
 from sqlmodel import Session, col
 
-from canonical.bulk import ID_PARAM, insert_rows, update_rows_by_id
+from canonical.bulk import ID_PARAM, insert_rows, select_in, update_rows_by_id
 from canonical.enums import ApplicationKind, ApplicationStatus, FindingStatus
 from canonical.ids import new_id
 from canonical.models import (
@@ -45,8 +45,11 @@ log = logging.getLogger("arsync.sync")
 
 DELETED_STATUS = "deleted"
 REF: Table = ExternalRef.__table__  # type: ignore[attr-defined]
+QUARANTINE: Table = Quarantine.__table__  # type: ignore[attr-defined]
+DRIFT: Table = DriftFinding.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
 FUZZY_CANDIDATE_SCORE = 88
+_SHAPES_KEPT = 4096  # field-ownership answers remembered per writer
 
 
 def payload_hash(record: RawRecord) -> str:
@@ -92,7 +95,7 @@ class _Pending:
     raw: RawRecord
     hash: str
     record: RecordIn
-    ref: Row[Any] | None
+    ref: Any | None  # the ref row of this remote id (see _refs_by_remote)
     customer_id: str | None = None
     canonical_id: str | None = None
     link_rule: str = "created"
@@ -123,6 +126,7 @@ class PageWriter:
         self.sor = system_of_record
         self.run_id = run_id
         self._rivals_of: dict[tuple[str, bool], tuple[str, ...] | None] = {}
+        self._owned_by_shape: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
     # entry point ---------------------------------------------------------------------------
     def write(self, session: Session, records: list[RawRecord]) -> PageCounts:
@@ -164,8 +168,9 @@ class PageWriter:
             self._resolve_customers(session, pending)
             for p in pending:
                 p.values = columns(p.record, p.customer_id)
-            self._resolve_identity(session, pending, counts)
-            self._upsert(session, pending, counts)
+            refs_of: dict[str, list[Any]] = {}  # canonical id -> every system's refs
+            self._resolve_identity(session, pending, counts, refs_of)
+            self._upsert(session, pending, counts, refs_of)
             resolved = [p.raw.remote_id for p in pending if p.raw.remote_id in quarantined]
             if resolved:
                 session.execute(
@@ -179,71 +184,45 @@ class PageWriter:
     def _refs_by_remote(
         self,
         session: Session,
-        remote_ids: list[str],
+        remote_ids: Collection[str],
         system: str | None = None,
         ctype: str | None = None,
-    ) -> dict[str, Row[Any]]:
+    ) -> dict[str, Any]:
         """Refs (id, remote_id, canonical_id, hash, deleted) of remote ids in one system."""
-        if not remote_ids:
-            return {}
-        found: dict[str, Row[Any]] = {}
-        for start in range(0, len(remote_ids), _CHUNK):
-            rows = session.execute(
-                select(
-                    REF.c.id, REF.c.remote_id, REF.c.canonical_id, REF.c.hash, REF.c.deleted
-                ).where(
-                    REF.c.tenant == self.tenant,
-                    REF.c.system == (system or self.system),
-                    REF.c.canonical_type == (ctype or self.ctype),
-                    REF.c.remote_id.in_(remote_ids[start : start + _CHUNK]),
-                )
-            )
-            found.update((row.remote_id, row) for row in rows.all())
-        return found
+        rows = select_in(
+            session,
+            REF,
+            ("id", "remote_id", "canonical_id", "hash", "deleted"),
+            equal={
+                "tenant": self.tenant,
+                "system": system or self.system,
+                "canonical_type": ctype or self.ctype,
+            },
+            within={"remote_id": remote_ids},
+        )
+        return {row.remote_id: row for row in rows}
 
-    def _open_quarantine(self, session: Session, remote_ids: list[str]) -> dict[str, Quarantine]:
-        rows = session.exec(  # type: ignore[call-overload]
-            select(Quarantine).where(
-                col(Quarantine.tenant) == self.tenant,
-                col(Quarantine.system) == self.system,
-                col(Quarantine.object_type) == self.stream,
-                col(Quarantine.remote_id).in_(remote_ids),
-            )
-        ).scalars()
-        return {q.remote_id: q for q in rows}
+    def _open_quarantine(self, session: Session, remote_ids: Collection[str]) -> dict[str, Any]:
+        rows = select_in(
+            session,
+            QUARANTINE,
+            ("id", "remote_id", "reason", "payload", "resolved_at"),
+            equal={"tenant": self.tenant, "system": self.system, "object_type": self.stream},
+            within={"remote_id": remote_ids},
+        )
+        return {row.remote_id: row for row in rows}
 
-    def _refs_of(self, session: Session, canonical_ids: Iterable[str]) -> dict[str, list[Row[Any]]]:
-        ids = list(set(canonical_ids))
-        out: dict[str, list[Row[Any]]] = defaultdict(list)
-        for start in range(0, len(ids), _CHUNK):
-            rows = session.execute(
-                select(
-                    REF.c.id, REF.c.canonical_id, REF.c.system, REF.c.deleted, REF.c["values"]
-                ).where(
-                    REF.c.tenant == self.tenant,
-                    REF.c.canonical_type == self.ctype,
-                    REF.c.canonical_id.in_(ids[start : start + _CHUNK]),
-                )
-            )
-            for ref in rows.all():
-                out[ref.canonical_id].append(ref)
-        return out
-
-    def _live_systems(self, session: Session, canonical_ids: Iterable[str]) -> dict[str, set[str]]:
-        """The systems in which each canonical record still lives."""
-        ids = list(set(canonical_ids))
-        out: dict[str, set[str]] = defaultdict(set)
-        for start in range(0, len(ids), _CHUNK):
-            rows = session.execute(
-                select(REF.c.canonical_id, REF.c.system).where(
-                    REF.c.tenant == self.tenant,
-                    REF.c.canonical_type == self.ctype,
-                    REF.c.canonical_id.in_(ids[start : start + _CHUNK]),
-                    REF.c.deleted.is_(False),
-                )
-            )
-            for row in rows:
-                out[row.canonical_id].add(row.system)
+    def _refs_of(self, session: Session, canonical_ids: Collection[str]) -> dict[str, list[Any]]:
+        """Every system's refs (id, canonical_id, system, deleted, values) of canonical ids."""
+        out: dict[str, list[Any]] = defaultdict(list)
+        for ref in select_in(
+            session,
+            REF,
+            ("id", "canonical_id", "system", "deleted", "values"),
+            equal={"tenant": self.tenant, "canonical_type": self.ctype},
+            within={"canonical_id": set(canonical_ids)},
+        ):
+            out[ref.canonical_id].append(ref)
         return out
 
     # quarantine and deletes ----------------------------------------------------------------------
@@ -296,7 +275,7 @@ class PageWriter:
         )
         return True
 
-    def _delete(self, session: Session, ref: Row[Any], digest: str) -> None:
+    def _delete(self, session: Session, ref: Any, digest: str) -> None:
         now = utcnow()
         session.execute(
             update(ExternalRef)
@@ -337,7 +316,11 @@ class PageWriter:
                 p.customer_id = refs[remote].canonical_id
 
     def _resolve_identity(
-        self, session: Session, pending: list[_Pending], counts: PageCounts
+        self,
+        session: Session,
+        pending: list[_Pending],
+        counts: PageCounts,
+        refs_of: dict[str, list[Any]],
     ) -> None:
         unresolved: list[_Pending] = []
         for p in pending:
@@ -371,13 +354,18 @@ class PageWriter:
         # 2. document number + customer (or customer number / exact name, payment facts)
         rest = [p for p in unresolved if p.canonical_id is None]
         if rest:
-            self._match_by_keys(session, rest, claimed)
+            self._match_by_keys(session, rest, claimed, refs_of)
         for p in unresolved:
             if p.canonical_id is not None:
                 counts.linked += 1
 
-    def _match_by_keys(self, session: Session, rest: list[_Pending], claimed: set[str]) -> None:
-        table = self.table
+    def _match_by_keys(
+        self,
+        session: Session,
+        rest: list[_Pending],
+        claimed: set[str],
+        refs_of: dict[str, list[Any]],
+    ) -> None:
         # the keys to try for each record, strongest first
         key_of: dict[int, list[tuple[Any, ...]]] = {}
         own_number: dict[int, str | None] = {}
@@ -403,45 +391,46 @@ class PageWriter:
         keys = {key for tried in key_of.values() for key in tried}
         numbers_of: dict[str, str | None] = {}
         found: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-        cols = table.__table__.c  # type: ignore[attr-defined]
-        base = select(cols.id, *self._key_columns(cols)).where(cols.tenant == self.tenant)
+        table = self.table.__table__  # type: ignore[attr-defined]
+        names = ("id", *self._key_columns())
+        tenant = {"tenant": self.tenant}
         if self.ctype == "customer":
-            numbers = [k[1] for k in keys if k[0] == "number"]
-            names = [k[1] for k in keys if k[0] == "name"]
-            clauses = []
-            if numbers:
-                clauses.append(cols.number.in_(numbers))
-            if names:
-                clauses.append(cols.name_key.in_(names))
-            rows = session.execute(base.where(or_(*clauses))).all()
-            for row in rows:
+            numbers = {k[1] for k in keys if k[0] == "number"}
+            name_keys = {k[1] for k in keys if k[0] == "name"}
+            by_number = select_in(session, table, names, equal=tenant, within={"number": numbers})
+            by_name = select_in(session, table, names, equal=tenant, within={"name_key": name_keys})
+            rows = {row.id: row for row in by_number + by_name}
+            for row in rows.values():
                 numbers_of[row.id] = row.number
                 if row.number in numbers:
                     found[("number", row.number)].append(row.id)
-                if row.name_key in names:
+                if row.name_key in name_keys:
                     found[("name", row.name_key)].append(row.id)
         elif self.ctype in ("invoice", "credit_memo"):
-            numbers = sorted({k[1] for k in keys})
-            for start in range(0, len(numbers), _CHUNK):
-                rows = session.execute(
-                    base.where(cols.number_key.in_(numbers[start : start + _CHUNK]))
-                ).all()
-                for row in rows:
-                    if (row.customer_id, row.number_key) in keys:
-                        found[(row.customer_id, row.number_key)].append(row.id)
+            # by number alone (its own index); the customer is checked here
+            for row in select_in(
+                session, table, names, equal=tenant, within={"number_key": {k[1] for k in keys}}
+            ):
+                if (row.customer_id, row.number_key) in keys:
+                    found[(row.customer_id, row.number_key)].append(row.id)
         else:
-            customers = list({k[0] for k in keys})
-            amounts = list({k[2] for k in keys})
-            rows = session.execute(
-                base.where(cols.customer_id.in_(customers), cols.amount_minor.in_(amounts))
-            ).all()
-            for row in rows:
+            for row in select_in(
+                session,
+                table,
+                names,
+                equal=tenant,
+                within={"customer_id": {k[0] for k in keys}, "amount_minor": {k[2] for k in keys}},
+            ):
                 found[(row.customer_id, row.received_on, row.amount_minor)].append(row.id)
         candidates = {cid for ids in found.values() for cid in ids}
+        found_refs = self._refs_of(session, candidates)
+        for cid in candidates:
+            refs_of[cid] = found_refs.get(cid, [])
+        # a record already living in this system is another record of it, never this one
         taken = {
             cid
-            for cid, systems in self._live_systems(session, candidates).items()
-            if self.system in systems
+            for cid in candidates
+            if any(r.system == self.system and not r.deleted for r in refs_of[cid])
         }
         rule = {
             "customer": "customer_number",
@@ -469,31 +458,47 @@ class PageWriter:
                 if options:
                     break  # linked, or ambiguous: a weaker key must not decide
 
-    def _key_columns(self, cols: Any) -> list[Any]:
+    def _key_columns(self) -> tuple[str, ...]:
         if self.ctype == "customer":
-            return [cols.number, cols.name_key]
+            return ("number", "name_key")
         if self.ctype in ("invoice", "credit_memo"):
-            return [cols.customer_id, cols.number_key]
-        return [cols.customer_id, cols.received_on, cols.amount_minor]
+            return ("customer_id", "number_key")
+        return ("customer_id", "received_on", "amount_minor")
 
     def _owned(self, values: dict[str, Any], views_of: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """The fields this system wins. In each field's priority the first system holding a
         value wins; this system, when it holds none, wins only if no other system has one."""
         if not views_of:
             return dict(values)
+        # the answer depends only on which fields each side holds: a page repeats few shapes
+        shape = (
+            tuple((system, tuple(view)) for system, view in views_of.items()),
+            tuple(fieldname for fieldname, value in values.items() if value is None),
+            tuple(values),
+        )
+        names = self._owned_by_shape.get(shape)
+        if names is None:
+            if len(self._owned_by_shape) >= _SHAPES_KEPT:
+                self._owned_by_shape.clear()
+            names = self._owned_by_shape[shape] = self._owned_names(values, views_of)
+        return {fieldname: values[fieldname] for fieldname in names}
+
+    def _owned_names(
+        self, values: dict[str, Any], views_of: dict[str, dict[str, Any]]
+    ) -> tuple[str, ...]:
         # a snapshot holds only the fields a system has a value for
         held_anywhere = set().union(*views_of.values())
-        owned = {}
+        owned = []
         for fieldname, value in values.items():
             if fieldname not in held_anywhere:
-                owned[fieldname] = value
+                owned.append(fieldname)
                 continue
             rivals = self._rivals(fieldname, value is not None)
             if rivals is not None and not any(
                 fieldname in views_of.get(system, ()) for system in rivals
             ):
-                owned[fieldname] = value
-        return owned
+                owned.append(fieldname)
+        return tuple(owned)
 
     def _rivals(self, fieldname: str, has_value: bool) -> tuple[str, ...] | None:
         """Systems whose value beats this system's for a field: those ahead of it in the
@@ -520,10 +525,17 @@ class PageWriter:
         return self.system
 
     # writes ----------------------------------------------------------------------------------
-    def _upsert(self, session: Session, pending: list[_Pending], counts: PageCounts) -> None:
+    def _upsert(
+        self,
+        session: Session,
+        pending: list[_Pending],
+        counts: PageCounts,
+        refs_of: dict[str, list[Any]],
+    ) -> None:
         now = utcnow()
-        existing_ids = [p.canonical_id for p in pending if p.canonical_id]
-        refs_by_canonical = self._refs_of(session, existing_ids) if existing_ids else {}
+        table = self.table.__table__  # type: ignore[attr-defined]
+        existing_ids = {p.canonical_id for p in pending if p.canonical_id}
+        refs_of.update(self._refs_of(session, existing_ids - refs_of.keys()))
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         ref_inserts: list[dict[str, Any]] = []
@@ -550,7 +562,7 @@ class PageWriter:
             else:
                 others = [
                     r
-                    for r in refs_by_canonical.get(p.canonical_id, [])
+                    for r in refs_of.get(p.canonical_id, [])
                     if r.system != self.system and not r.deleted
                 ]
                 views_of = {r.system: r.values for r in others}
@@ -602,9 +614,9 @@ class PageWriter:
                 )
             else:
                 ref_updates.append({**ref_row, ID_PARAM: p.ref.id})
-        table = self.table.__table__  # type: ignore[attr-defined]
         insert_rows(session, table, inserts)
-        update_rows_by_id(session, table, updates)
+        # a record that changes nothing in the canonical row leaves it (and updated_at) alone
+        update_rows_by_id(session, table, updates, skip_unchanged=True)
         insert_rows(session, REF, ref_inserts)
         update_rows_by_id(session, REF, ref_updates)
         if drift:
@@ -622,13 +634,13 @@ class PageWriter:
         now = utcnow()
         existing = {
             (row.canonical_id, row.field): row
-            for row in session.exec(  # type: ignore[call-overload]
-                select(DriftFinding).where(
-                    col(DriftFinding.tenant) == self.tenant,
-                    col(DriftFinding.canonical_type) == self.ctype,
-                    col(DriftFinding.canonical_id).in_({f[0] for f in findings}),
-                )
-            ).scalars()
+            for row in select_in(
+                session,
+                DRIFT,
+                ("id", "canonical_id", "field", "values", "status"),
+                equal={"tenant": self.tenant, "canonical_type": self.ctype},
+                within={"canonical_id": {f[0] for f in findings}},
+            )
         }
         for canonical_id, fieldname, views, currency in findings:
             name = fieldname.removesuffix("_minor")

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import select
 
-from canonical.bulk import ID_PARAM, insert_rows, update_rows_by_id
+from canonical.bulk import ID_PARAM, insert_rows, select_in, update_rows_by_id
 from canonical.enums import CustomerStatus, DocumentStatus
 from canonical.models import Customer, ExternalRef, Invoice
 from canonical.store import Store
@@ -103,3 +103,79 @@ def test_a_failed_bulk_write_leaves_nothing(store: Store) -> None:
         insert_rows(s, CUSTOMER, [{"id": "same", "name": "A"}, {"id": "same", "name": "B"}])
     with store.session() as s:
         assert s.exec(select(Customer)).all() == []
+
+
+def test_update_skipping_unchanged_rows_leaves_them_and_their_stamp_alone(store: Store) -> None:
+    before = datetime(2026, 1, 1, tzinfo=UTC)
+    after = datetime(2026, 2, 1, tzinfo=UTC)
+    with store.session() as s:
+        insert_rows(
+            s,
+            INVOICE,
+            [
+                {
+                    "id": n,
+                    "number": n,
+                    "currency": "EUR",
+                    "issue_date": date(2026, 1, 5),
+                    "updated_at": before,
+                }
+                for n in ("same", "new-total", "was-null")
+            ],
+        )
+        update_rows_by_id(s, INVOICE, [{ID_PARAM: "was-null", "po_number": None}])
+    with store.session() as s:
+        update_rows_by_id(
+            s,
+            INVOICE,
+            [
+                {ID_PARAM: "same", "issue_date": date(2026, 1, 5), "updated_at": after},
+                {ID_PARAM: "new-total", "total_minor": 500, "updated_at": after},
+                {ID_PARAM: "was-null", "po_number": "PO-1", "updated_at": after},
+            ],
+            skip_unchanged=True,
+        )
+    with store.session() as s:
+        rows = {i.id: i for i in s.exec(select(Invoice)).all()}
+    assert rows["same"].updated_at == before
+    assert (rows["new-total"].total_minor, rows["new-total"].updated_at) == (500, after)
+    assert (rows["was-null"].po_number, rows["was-null"].updated_at) == ("PO-1", after)
+
+
+def test_select_in_returns_values_as_the_orm_does_for_any_size_of_set(store: Store) -> None:
+    seen = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    refs = [
+        {
+            "id": f"r{n}",
+            "canonical_type": "invoice",
+            "canonical_id": f"i{n % 7}",
+            "system": "quickbooks" if n % 2 else "invoiced",
+            "remote_id": str(n),
+            "object_type": "invoices",
+            "values": {"total_minor": n, "currency": "EUR"},
+            "deleted": n == 3,
+            "seen_at": seen,
+        }
+        for n in range(2_500)  # more members than SQLite's bound-parameter limit of old
+    ]
+    with store.session() as s:
+        insert_rows(s, REF, refs)
+    wanted = {str(n) for n in range(1, 2_500, 2)} | {"no such id"}
+    with store.session() as s:
+        rows = select_in(
+            s,
+            REF,
+            ("id", "remote_id", "values", "deleted", "seen_at"),
+            equal={"tenant": "default", "system": "quickbooks"},
+            within={"remote_id": wanted},
+        )
+        nothing = select_in(s, REF, ("id",), within={"remote_id": set()})
+        live = select_in(
+            s, REF, ("remote_id",), equal={"deleted": False}, within={"canonical_id": {"i3"}}
+        )
+    assert len(rows) == 1_250 and nothing == []
+    by_remote = {row.remote_id: row for row in rows}
+    assert by_remote["3"].deleted is True and by_remote["5"].deleted is False
+    assert by_remote["5"].values == {"total_minor": 5, "currency": "EUR"}
+    assert by_remote["5"].seen_at == seen
+    assert {row.remote_id for row in live} == {str(n) for n in range(10, 2_500, 7)}
