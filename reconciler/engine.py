@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -34,6 +35,7 @@ log = logging.getLogger("arsync.reconciler")
 
 BATCH = 2000
 REMITTANCE: Table = Remittance.__table__  # type: ignore[attr-defined]
+DECISION: Table = Decision.__table__  # type: ignore[attr-defined]
 SCOPED_LOAD_LIMIT = 5000  # up to this many new remittances, load only what they can touch
 DUPLICATE_WINDOW_DAYS = 5
 LEARN_FROM_CONFIDENCE = 95
@@ -171,12 +173,77 @@ def _reconcile(
             )
             if not rows:
                 break
+            previous = _superseded(session, tenant, [row.id for row in rows])
             for row in rows:
-                _decide_one(row, cascade, book, seen, summary, writes, advices)
+                _decide_one(row, cascade, book, seen, summary, writes, advices, previous)
             writes.flush(session)
     _apply_credit_memos(store, tenant, book, rules, summary, sink)
     log.info("reconcile: %s", summary)
     return summary
+
+
+def reconsiderable(
+    session: Session, tenant: str, remittance_ids: Collection[str]
+) -> dict[str, str]:
+    """Remittances whose current decision the reconciler may take back, with that decision:
+    its own suggestion or exception, never a person's decision and never a duplicate."""
+    if not remittance_ids:
+        return {}
+    found: dict[str, str] = {}
+    for row in session.execute(
+        select(
+            col(Decision.id),
+            col(Decision.source_id),
+            col(Decision.status),
+            col(Decision.decided_by),
+            col(Decision.exception_kind),
+        ).where(
+            col(Decision.tenant) == tenant,
+            col(Decision.source_kind) == "remittance",
+            col(Decision.source_id).in_(list(remittance_ids)),
+            col(Decision.superseded).is_(False),
+        )
+    ):
+        if (
+            row.status in (SUGGESTED, EXCEPTION)
+            and row.decided_by == "reconciler"
+            and row.exception_kind != "duplicate_payment"
+        ):
+            found[row.source_id] = row.id
+    return found
+
+
+def supersede(session: Session, decisions: Mapping[str, str]) -> None:
+    """Send remittances back to be decided again: ``decisions`` maps each remittance to the
+    current decision (from :func:`reconsiderable`) the next reconcile replaces. Nothing was
+    written to any system for those decisions, so nothing needs undoing."""
+    if not decisions:
+        return
+    session.execute(
+        DECISION.update().where(DECISION.c.id.in_(list(decisions.values()))).values(superseded=True)
+    )
+    session.execute(
+        REMITTANCE.update()
+        .where(REMITTANCE.c.id.in_(list(decisions)))
+        .values(status=RemittanceStatus.NEW)
+    )
+
+
+def _superseded(session: Session, tenant: str, remittance_ids: list[str]) -> dict[str, str]:
+    """The decision each remittance decided again last had (for the new decision's evidence)."""
+    latest: dict[str, str] = {}
+    for row in session.execute(
+        select(col(Decision.id), col(Decision.source_id))
+        .where(
+            col(Decision.tenant) == tenant,
+            col(Decision.source_kind) == "remittance",
+            col(Decision.source_id).in_(remittance_ids),
+            col(Decision.superseded).is_(True),
+        )
+        .order_by(col(Decision.created_at), col(Decision.id))
+    ):
+        latest[row.source_id] = row.id
+    return latest
 
 
 @dataclass
@@ -230,30 +297,10 @@ class Advices:
             )
         if not waiting:
             return 0
-        current = {
-            row.source_id: row
-            for row in session.execute(
-                select(
-                    col(Decision.id),
-                    col(Decision.source_id),
-                    col(Decision.decided_by),
-                    col(Decision.exception_kind),
-                ).where(
-                    col(Decision.tenant) == tenant,
-                    col(Decision.source_kind) == "remittance",
-                    col(Decision.source_id).in_([row.id for row in waiting]),
-                    col(Decision.superseded).is_(False),
-                )
-            )
-        }
+        current = reconsiderable(session, tenant, [row.id for row in waiting])
         claims: dict[str, list[Row[Any]]] = defaultdict(list)
         for cash in waiting:
-            decided = current.get(cash.id)
-            if (
-                decided is None
-                or decided.decided_by != "reconciler"
-                or decided.exception_kind == "duplicate_payment"
-            ):
+            if cash.id not in current:
                 continue
             found = self.take(cash, remove=False)
             if found is not None:
@@ -262,18 +309,8 @@ class Advices:
             if len(cash_rows) != 1:
                 continue  # two payments fit one advice: a person must say which
             cash = cash_rows[0]
-            decision_id = current[cash.id].id
-            session.execute(
-                Decision.__table__.update()  # type: ignore[attr-defined]
-                .where(Decision.__table__.c.id == decision_id)  # type: ignore[attr-defined]
-                .values(superseded=True)
-            )
-            session.execute(
-                REMITTANCE.update()
-                .where(REMITTANCE.c.id == cash.id)
-                .values(status=RemittanceStatus.NEW)
-            )
-            self.reopened[cash.id] = decision_id
+            self.reopened[cash.id] = current[cash.id]
+        supersede(session, self.reopened)
         if self.reopened:
             log.info("reconcile: %d payments decided again with their advice", len(self.reopened))
         return len(self.reopened)
@@ -358,6 +395,7 @@ def _decide_one(
     summary: ReconcileSummary,
     writes: Writes,
     advices: Advices,
+    previous: dict[str, str],
 ) -> None:
     incoming = incoming_from(row)
     borrowed = advices.take(row)
@@ -382,8 +420,8 @@ def _decide_one(
         )
     else:
         outcome = cascade.decide(incoming)
-    if row.id in advices.reopened:
-        outcome.evidence["supersedes_decision"] = advices.reopened[row.id]
+    if row.id in previous:
+        outcome.evidence["supersedes_decision"] = previous[row.id]
     if borrowed is not None:
         outcome.evidence["remittance_advice"] = {
             "id": borrowed[0].id,

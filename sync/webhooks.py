@@ -46,6 +46,7 @@ from connectors.quickbooks import webhooks as qbo_hooks
 from connectors.redact import redact
 from mappings.base import MappingError
 from mappings.processors import remittance_from_record
+from reconciler.engine import reconsiderable, supersede
 from sync.settings import Settings, WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -317,7 +318,9 @@ def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]
 
 def _remittances(session: Session, settings: Settings, remittances: list[Remittance]) -> list[str]:
     """Store new remittances; one already stored (the same payment announced by another event)
-    gains the invoice references this event adds, while it is still undecided."""
+    gains the invoice references this event adds while the reconciler may still decide it:
+    when it is new, or when the reconciler could only suggest or give up on it (that decision
+    is superseded and the payment decided again with the references)."""
     made: list[str] = []
     for remittance in remittances:
         existing = session.exec(
@@ -331,16 +334,27 @@ def _remittances(session: Session, settings: Settings, remittances: list[Remitta
             session.flush()
             made.append(remittance.id)
             continue
-        if existing.status != RemittanceStatus.NEW:
-            continue
         known = {str(r.get("ref")) for r in existing.structured_refs}
         extra = [r for r in remittance.structured_refs if str(r.get("ref")) not in known]
-        if extra:
-            existing.structured_refs = [*existing.structured_refs, *extra]
-            words = " ".join(str(r["ref"]) for r in extra)
-            existing.free_text = f"{existing.free_text} {words}" if existing.free_text else words
-            session.add(existing)
-            session.flush()
+        if not extra:
+            continue
+        if existing.status != RemittanceStatus.NEW:
+            decided = reconsiderable(session, settings.tenant, [existing.id])
+            if not decided:
+                continue  # applied, or in a person's hands: the references come too late
+            supersede(session, decided)
+            session.refresh(existing)
+            made.append(existing.id)
+            log.info(
+                "remittance %s decided again: a later event names %s",
+                existing.id,
+                ", ".join(str(r["ref"]) for r in extra),
+            )
+        existing.structured_refs = [*existing.structured_refs, *extra]
+        words = " ".join(str(r["ref"]) for r in extra)
+        existing.free_text = f"{existing.free_text} {words}" if existing.free_text else words
+        session.add(existing)
+        session.flush()
     return made
 
 

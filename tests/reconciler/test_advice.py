@@ -105,7 +105,7 @@ def test_advice_arriving_after_its_cash_reopens_the_exception(store: Store, tmp_
     ingest_files(store, [write_advice(tmp_path)])
     summary = reconcile(store)
     assert summary.reopened == 1 and summary.auto_applied == 1
-    after = decision_now(store, cash)
+    after = decision(store, cash)
     assert (after.status, after.rule) == ("auto_applied", "structured_reference")
     assert after.evidence["supersedes_decision"] == before.id
     assert applied(store, cash) == {"INV-1010": "500.00", "INV-1011": "437.50"}
@@ -129,14 +129,4 @@ def test_a_persons_decision_is_never_reopened_by_advice(store: Store, tmp_path: 
         s.add(mine)
     ingest_files(store, [write_advice(tmp_path)])
     assert reconcile(store).reopened == 0
-    assert decision_now(store, cash).decided_by == "ops@example.com"
-
-
-def decision_now(store: Store, remittance_id: str) -> Decision:
-    with store.session() as s:
-        return s.execute(
-            select(Decision).where(
-                Decision.source_id == remittance_id,
-                Decision.superseded.is_(False),  # type: ignore[attr-defined]
-            )
-        ).scalar_one()
+    assert decision(store, cash).decided_by == "ops@example.com"

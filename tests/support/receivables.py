@@ -98,8 +98,14 @@ class Book:
 
 
 def decision(store: Store, remittance_id: str) -> Decision:
+    """The remittance's current decision (those decided again are superseded)."""
     with store.session() as s:
-        return s.execute(select(Decision).where(Decision.source_id == remittance_id)).scalar_one()
+        return s.execute(
+            select(Decision).where(
+                Decision.source_id == remittance_id,
+                Decision.superseded.is_(False),  # type: ignore[attr-defined]
+            )
+        ).scalar_one()
 
 
 def applied(store: Store, remittance_id: str) -> dict[str, str]:

@@ -16,15 +16,16 @@ from typing import Any
 import pytest
 import responses
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from canonical.models import Remittance, WebhookEvent
+from canonical.models import Decision, Remittance, WebhookEvent
 from connectors.processors.adyen import signing_payload
 from connectors.quickbooks.webhooks import sign as qbo_sign
 from sync.runtime import Runtime
 from sync.serve import create_app
 from sync.settings import load_settings
 from sync.webhooks import receive
+from tests.support.receivables import Book, applied, decision
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "processors"
 STRIPE_SECRET = "whsec_test_secret_for_arsync"
@@ -435,3 +436,75 @@ def test_stripe_isk_is_two_decimal_in_the_api(client: TestClient, runtime: Runti
     )
     [made] = remittances(runtime)
     assert (made.currency, made.amount.amount) == ("ISK", 12500)
+
+
+def stripe_charge_then_intent(pi: str) -> tuple[bytes, bytes]:
+    """charge.succeeded without the invoice, then payment_intent.succeeded naming it."""
+    intent = json.loads(fixture("stripe_payment_intent_succeeded.json"))
+    intent["data"]["object"]["id"] = pi
+    intent["data"]["object"].pop("invoice", None)
+    intent["data"]["object"]["description"] = None
+    charge = {
+        "id": "evt_1QkTestChargeFirst",
+        "object": "event",
+        "created": intent["created"] - 1,
+        "type": "charge.succeeded",
+        "data": {
+            "object": {
+                "id": "ch_1QkTestCharge01",
+                "object": "charge",
+                "amount": 125000,
+                "amount_captured": 125000,
+                "captured": True,
+                "currency": "usd",
+                "payment_intent": pi,
+                "metadata": {},
+                "billing_details": {"name": None, "email": None},
+            }
+        },
+    }
+    return json.dumps(charge).encode(), json.dumps(intent).encode()
+
+
+def test_an_invoice_named_after_the_reconciler_gave_up_is_decided_again(
+    runtime: Runtime,
+) -> None:
+    book = Book(runtime.store)
+    book.invoice(book.customer("Acme Corp"), "INV-01001", "1250.00")
+    charge, intent = stripe_charge_then_intent("pi_3QkTestLateInvoice")
+    receive(runtime.store, runtime.settings, "stripe", charge, stripe_headers(charge))
+    runtime.reconcile()
+    [cash] = remittances(runtime)
+    first = decision(runtime.store, cash.id)
+    assert cash.status in ("exception", "suggested") and first.status != "auto_applied"
+
+    intake = receive(runtime.store, runtime.settings, "stripe", intent, stripe_headers(intent))
+    assert intake.remittances == [cash.id]  # the server reconciles again
+    [cash] = remittances(runtime)
+    assert cash.status == "new" and [r["ref"] for r in cash.structured_refs] == ["INV-01001"]
+
+    runtime.reconcile()
+    again = decision(runtime.store, cash.id)
+    assert (again.status, again.rule) == ("auto_applied", "structured_reference")
+    assert again.evidence["supersedes_decision"] == first.id
+    assert applied(runtime.store, cash.id) == {"INV-01001": "1250.00"}
+
+
+def test_a_person_s_decision_is_not_reopened_by_a_late_invoice_reference(
+    runtime: Runtime,
+) -> None:
+    book = Book(runtime.store)
+    book.invoice(book.customer("Acme Corp"), "INV-01001", "1250.00")
+    charge, intent = stripe_charge_then_intent("pi_3QkTestPersonDecided")
+    receive(runtime.store, runtime.settings, "stripe", charge, stripe_headers(charge))
+    runtime.reconcile()
+    [cash] = remittances(runtime)
+    with runtime.store.session() as s:
+        s.execute(
+            update(Decision).where(Decision.source_id == cash.id).values(decided_by="ops@acme")
+        )
+    intake = receive(runtime.store, runtime.settings, "stripe", intent, stripe_headers(intent))
+    assert intake.remittances == []
+    [after] = remittances(runtime)
+    assert after.status == cash.status and after.structured_refs == []
+    assert decision(runtime.store, cash.id).decided_by == "ops@acme"
