@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from canonical.models import Adjustment
@@ -13,11 +12,6 @@ from reconciler import reconcile
 from tests.support.receivables import Book, applied, balance, decision, ref
 
 ISSUED = date(2026, 10, 1)  # 2/10 net 30: the discount may be taken until 2026-10-11
-
-
-@pytest.fixture
-def book(store: Store) -> Book:
-    return Book(store)
 
 
 def adjustments(store: Store) -> list[tuple[str, str]]:

@@ -12,18 +12,7 @@ from reconciler import reconcile
 from reconciler.references import loose_key, payer_behind, read_references
 from tests.support.receivables import Book, applied, decision, ref
 
-
-@pytest.fixture(autouse=True, params=["scoped", "whole"])
-def book_loading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    import reconciler.engine
-
-    if request.param == "whole":
-        monkeypatch.setattr(reconciler.engine, "SCOPED_LOAD_LIMIT", 0)
-
-
-@pytest.fixture
-def book(store: Store) -> Book:
-    return Book(store)
+pytestmark = pytest.mark.usefixtures("book_loading")
 
 
 def _keys(text: str) -> list[str]:

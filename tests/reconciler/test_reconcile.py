@@ -19,19 +19,7 @@ from reconciler import reconcile
 from reconciler.references import rf_reference, text_tokens
 from tests.support.receivables import Book, applied, balance, decision, ref
 
-
-@pytest.fixture(autouse=True, params=["scoped", "whole"])
-def book_loading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every case runs with the book loaded for the new remittances only, and whole."""
-    import reconciler.engine
-
-    if request.param == "whole":
-        monkeypatch.setattr(reconciler.engine, "SCOPED_LOAD_LIMIT", 0)
-
-
-@pytest.fixture
-def book(store: Store) -> Book:
-    return Book(store)
+pytestmark = pytest.mark.usefixtures("book_loading")
 
 
 def test_structured_reference_applies_exactly(store: Store, book: Book) -> None:
