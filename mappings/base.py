@@ -138,9 +138,21 @@ def boolean(value: Any) -> bool:
 
 
 def money(amount: Any, currency: str, field: str) -> Money:
-    """Money from a raw amount, naming the field when it is not one."""
+    """Money exactly as the system sent it. Not an amount, or more decimals than the currency
+    has (``12.345`` USD), names the field: the record is quarantined, never rounded silently."""
+    return _money(amount, currency, field, exact=True)
+
+
+def rounded_money(amount: Any, currency: str, field: str) -> Money:
+    """Money rounded half-even to the currency's minor unit (``12.345`` USD is ``12.34``), for
+    systems that legitimately keep more decimals than the currency has (Intacct, Salesforce).
+    Not an amount names the field."""
+    return _money(amount, currency, field, exact=False)
+
+
+def _money(amount: Any, currency: str, field: str, *, exact: bool) -> Money:
     try:
-        return Money(decimal(amount), currency)
+        return Money(decimal(amount), currency, exact=exact)
     except (ValueError, MoneyError) as exc:
         raise MappingError(field, str(exc)) from exc
 

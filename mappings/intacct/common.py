@@ -1,4 +1,11 @@
-"""What every Intacct record shares: RECORDNO origin, currency, TRX_ amounts, STATE."""
+"""What every Intacct record shares: RECORDNO origin, currency, TRX_ amounts, STATE.
+
+Amounts with more decimals than the currency's minor unit are rounded to it, half-even, in
+:func:`mappings.base.rounded_money`, on purpose. Intacct carries more precision than the
+minor unit in some amounts (prices with many decimals, base-currency amounts converted at an
+exchange rate), so such a value is not by itself a broken record. The document-currency
+``TRX_`` amount is preferred whenever Intacct sends it.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,12 @@ from typing import Any
 from canonical.enums import DocumentStatus
 from canonical.money import Money
 from connectors.base import RawRecord
-from mappings.base import MappingContext, MappingError, get_path, money, optional_text
+from mappings.base import MappingContext, MappingError, get_path, optional_text, rounded_money
 
 SYSTEM = "intacct"
 VOID_STATES = ("Reversed", "Reversal", "Voided")
+REVERSAL_STATE = "Reversal"  # the entry that zeroes out a reversed document: opposite sign
+DRAFT_STATE = "Draft"  # saved, not posted: no effect on the subledger yet
 
 
 def origin(record: RawRecord) -> dict[str, Any]:
@@ -59,7 +68,7 @@ def amount(payload: Mapping[str, Any], name: str, code: str, *, negate: bool = F
     raw = get_path(payload, path, None)
     if raw is None or raw == "":
         raise MappingError(path, "is required but missing")
-    value = money(raw, code, path)
+    value = rounded_money(raw, code, path)
     return Money(-value.amount, code) if negate else value
 
 

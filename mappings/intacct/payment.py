@@ -8,6 +8,11 @@ instead of ``RECORDKEY``) applies its cash to no invoice, but the cash is not un
 Unapplied cash is the total less the cash applied. STATE Voided/Reversed is a void; the
 record is kept. The details come as the stream's list, or in the XML shape
 ``{"ARPYMTDETAIL": one object or a list}``.
+
+A payment saved as a Draft is not posted: it has not moved cash and does not touch the
+subledger (the invoices it names show STATE Selected until it is posted). Canonical payments
+are posted, void or deleted, so a draft maps to void — not cash, applied or unapplied — and
+its applications are not counted; when Intacct posts it, the next sync maps it as posted.
 """
 
 from __future__ import annotations
@@ -20,7 +25,14 @@ from canonical.money import Money
 from canonical.records import AppliedIn, PaymentIn
 from connectors.base import RawRecord
 from mappings.base import F, MappingContext, MappingError, extract, optional_text, us_date
-from mappings.intacct.common import VOID_STATES, currency, origin, required_text, zero
+from mappings.intacct.common import (
+    DRAFT_STATE,
+    VOID_STATES,
+    currency,
+    origin,
+    required_text,
+    zero,
+)
 from mappings.intacct.common import amount as amount_of
 
 DETAILS = "ARPYMTDETAILS"
@@ -96,16 +108,16 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
     total = amount_of(payload, "TOTALENTERED", code)
     values = extract(payload, FIELDS)
     applied, cash_applied = applications(payload, code)
-    void = values["state"] in VOID_STATES
+    posted = values["state"] not in (*VOID_STATES, DRAFT_STATE)
     return PaymentIn(
         **origin(record),
         customer_remote_id=required_text(payload, "CUSTOMERID"),
         amount=total,
-        unapplied=total - cash_applied,
+        unapplied=total - cash_applied if posted else Money.zero(code),  # no cash moved
         received_on=values["received_on"] or values["receipt_date"],
         method=values["method"],
         reference=values["reference"],
         memo=values["memo"],
-        status=PaymentStatus.VOID if void else PaymentStatus.POSTED,
+        status=PaymentStatus.POSTED if posted else PaymentStatus.VOID,
         applied=applied,
     )

@@ -1,4 +1,12 @@
-"""What every Invoiced mapping shares: origin fields, currency, customer reference, links."""
+"""What every Invoiced mapping shares: origin fields, currency, customer reference, links,
+and money.
+
+Invoiced amounts are currency amounts at the currency's precision (``51.15`` USD, ``1000``
+JPY). An amount with more decimals than the currency allows (``12.345`` USD) is not a value
+Invoiced keeps for a document or payment, so :func:`mappings.base.money` refuses it with a
+:class:`MappingError` naming the field and the record is quarantined — it is never rounded
+silently.
+"""
 
 from __future__ import annotations
 

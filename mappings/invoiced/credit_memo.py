@@ -1,4 +1,8 @@
-"""Invoiced credit note -> CreditMemoIn (``balance`` is the credit not yet applied)."""
+"""Invoiced credit note -> CreditMemoIn (``balance`` is the credit not yet applied).
+
+A voided or ``closed`` credit note (status ``closed``: no further applications are allowed)
+has no credit left to apply: it maps to void with a zero balance, whatever ``balance`` says,
+so the reconciler never offers it as credit."""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
     balance = money(payload.get("balance", payload.get("total")), code, "balance")
     status = status_of(payload, balance.is_zero())
     if status is DocumentStatus.VOID:
-        balance = money(0, code, "balance")  # a voided credit note has no credit left
+        balance = money(0, code, "balance")  # a voided or closed credit note has no credit left
     return CreditMemoIn(
         **origin(record),
         **extract(payload, FIELDS),

@@ -1,6 +1,12 @@
 """Invoiced invoice -> InvoiceIn. A voided invoice keeps its record with status void and
 nothing left to pay (Invoiced leaves the old ``balance`` on it); a deleted one (an
-``invoice.deleted`` event) maps from whatever the event carried."""
+``invoice.deleted`` event) maps from whatever the event carried.
+
+An invoice written off as bad debt (status ``bad_debt``, or ``closed: true`` on an invoice
+that is neither paid nor voided: "closed and considered bad debt, no further payments are
+allowed") owes nothing collectible: it maps to void with a zero balance, whatever
+``balance`` still says. Void, not paid: no cash came in for it. A credit note that is
+``closed`` has nothing left to apply and maps the same way (see ``credit_memo``)."""
 
 from __future__ import annotations
 
@@ -22,18 +28,24 @@ FIELDS = {
     "memo": F("notes", optional_text, required=False),
 }
 STATUS = {"draft": DocumentStatus.DRAFT, "voided": DocumentStatus.VOID, "paid": DocumentStatus.PAID}
+WRITTEN_OFF = ("bad_debt", "closed")  # invoice written off / credit note closed: nothing left
 
 
 def status_of(payload: Mapping[str, Any], balance_is_zero: bool) -> DocumentStatus:
-    """Invoiced's status (``not_sent``, ``sent``, ``viewed``, ``past_due``, ``pending``, ...)
-    collapsed to open / paid / void / draft."""
+    """Invoiced's status (``not_sent``, ``sent``, ``viewed``, ``past_due``, ``pending``,
+    ``bad_debt``; a credit note's ``open``, ``closed``, ...) collapsed to open / paid / void /
+    draft. Written off or closed is void: nothing is owed or left to apply, and no cash
+    settled it."""
     if payload.get("voided") is True or payload.get("status") == "voided":
         return DocumentStatus.VOID
     if payload.get("draft") is True:
         return DocumentStatus.DRAFT
-    known = STATUS.get(str(payload.get("status")))
+    status = str(payload.get("status"))
+    known = STATUS.get(status)
     if known is not None:
         return known
+    if status in WRITTEN_OFF or (payload.get("closed") is True and payload.get("paid") is not True):
+        return DocumentStatus.VOID
     return DocumentStatus.PAID if balance_is_zero else DocumentStatus.OPEN
 
 
@@ -54,7 +66,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     values = extract(payload, FIELDS)
     status = status_of(payload, balance.is_zero())
     if status is DocumentStatus.VOID:
-        balance = money(0, code, "balance")  # Invoiced keeps the old balance on a voided one
+        balance = money(0, code, "balance")  # voided or written off: Invoiced keeps the old balance
     return InvoiceIn(
         **origin(record),
         **values,

@@ -1,4 +1,11 @@
-"""What every Salesforce mapping shares: the org's schema, origin fields, links, money."""
+"""What every Salesforce mapping shares: the org's schema, origin fields, links, money.
+
+Money is rounded to the currency's minor unit, half-even (:func:`mappings.base.rounded_money`), on
+purpose: a Salesforce currency field keeps whatever precision the API wrote into it, whatever
+the field's decimal places (``1.234`` stays ``1.234``; only the UI shows it rounded), and
+formula or roll-up fields often carry more decimals. Such a value is legitimate, so it is
+rounded here rather than quarantined.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +22,8 @@ from mappings.base import (
     MappingError,
     iso_date,
     iso_datetime,
-    money,
     optional_text,
+    rounded_money,
 )
 from mappings.salesforce.schema import (
     DEFAULT_PRESET,
@@ -125,13 +132,13 @@ def amount(payload: Mapping[str, Any], field: str | None, code: str) -> Money:
     raw = value(payload, field)
     if raw is None:
         raise MappingError(field, "is required but missing")
-    return money(raw, code, field)
+    return rounded_money(raw, code, field)
 
 
 def optional_amount(payload: Mapping[str, Any], field: str | None, code: str) -> Money | None:
     if not field or value(payload, field) is None:
         return None
-    return money(payload[field], code, field)
+    return rounded_money(payload[field], code, field)
 
 
 def document_status(

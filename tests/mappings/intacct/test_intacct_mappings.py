@@ -283,3 +283,150 @@ def test_reversed_invoice_owes_nothing() -> None:
     result = invoice_map.to_canonical(raw("invoices", "ARINVOICE", payload, "8130"), CTX)
     assert result.status is DocumentStatus.VOID
     assert result.total == Money("310.00", "USD") and result.balance == Money("0", "USD")
+
+
+# AR adjustments: credit memo or debit memo ------------------------------------------------------
+# The XML API has no adjustment-type field: a credit memo's amounts are negative, a debit memo's
+# (which raises what the customer owes) positive; a Reversal entry has the opposite sign of the
+# document it reverses.
+
+DEBIT_MEMO_XML = b"""<aradjustment>
+  <RECORDNO>7010</RECORDNO><RECORDID>ADJ5010</RECORDID><CUSTOMERID>C-00012</CUSTOMERID>
+  <DOCNUMBER>FREIGHT-APR</DOCNUMBER><DESCRIPTION>Freight not charged on INV1042</DESCRIPTION>
+  <WHENCREATED>04/03/2026</WHENCREATED><STATE>Posted</STATE>
+  <BASECURR>USD</BASECURR><CURRENCY>USD</CURRENCY>
+  <TOTALENTERED>75.00</TOTALENTERED><TOTALPAID>0</TOTALPAID><TOTALDUE>75.00</TOTALDUE>
+  <TRX_TOTALENTERED>75.00</TRX_TOTALENTERED><TRX_TOTALPAID>0</TRX_TOTALPAID>
+  <TRX_TOTALDUE>75.00</TRX_TOTALDUE>
+  <WHENMODIFIED>04/03/2026 10:12:00</WHENMODIFIED>
+</aradjustment>"""
+
+
+def test_debit_memo_is_refused_as_credit_naming_its_total() -> None:
+    payload = to_dict(parse(DEBIT_MEMO_XML))
+    with pytest.raises(MappingError) as caught:
+        credit_memo_map.to_canonical(raw("credit_memos", "ARADJUSTMENT", payload, "7010"), CTX)
+    assert caught.value.field == "TRX_TOTALENTERED"
+    assert "debit memo" in caught.value.reason and "75.00 USD" in caught.value.reason
+
+
+def test_debit_memo_without_multicurrency_names_the_base_total() -> None:
+    plain = {
+        k: v
+        for k, v in to_dict(parse(DEBIT_MEMO_XML)).items()
+        if not str(k).startswith("TRX_") and k != "CURRENCY"
+    }
+    with pytest.raises(MappingError) as caught:
+        credit_memo_map.to_canonical(raw("credit_memos", "ARADJUSTMENT", plain, "7010"), CTX)
+    assert caught.value.field == "TOTALENTERED"
+
+
+@pytest.mark.parametrize("state", ["Posted", "Partially Paid", "Paid", "Draft", "Reversed"])
+def test_a_debit_memo_is_never_a_credit_memo_whatever_its_state(state: str) -> None:
+    payload = to_dict(parse(DEBIT_MEMO_XML)) | {"STATE": state}
+    with pytest.raises(MappingError, match="debit memo"):
+        credit_memo_map.to_canonical(raw("credit_memos", "ARADJUSTMENT", payload, "7010"), CTX)
+
+
+def test_reversal_entries_take_the_type_of_what_they_reverse() -> None:
+    # the Reversal of a credit memo carries a positive total: still a credit memo, void, no credit
+    reversal = ADJUSTMENT | {
+        "STATE": "Reversal",
+        "TRX_TOTALENTERED": "50.00",
+        "TRX_TOTALDUE": "0.00",
+    }
+    memo = credit_memo_map.to_canonical(raw("credit_memos", "ARADJUSTMENT", reversal, "7011"), CTX)
+    assert memo.status is DocumentStatus.VOID
+    assert memo.total == Money("50.00", "USD") and memo.balance.is_zero()
+    # the Reversal of a debit memo carries a negative total: a debit memo, refused
+    debit_reversal = to_dict(parse(DEBIT_MEMO_XML)) | {
+        "STATE": "Reversal",
+        "TRX_TOTALENTERED": "-75.00",
+        "TRX_TOTALDUE": "0",
+    }
+    with pytest.raises(MappingError, match="debit memo"):
+        credit_memo_map.to_canonical(
+            raw("credit_memos", "ARADJUSTMENT", debit_reversal, "7012"), CTX
+        )
+
+
+def test_credit_memo_in_the_xml_shape_is_still_a_credit_memo() -> None:
+    payload = to_dict(
+        parse(
+            DEBIT_MEMO_XML.replace(b">75.00<", b">-75.00<").replace(
+                b"<TRX_TOTALDUE>-75.00", b"<TRX_TOTALDUE>-25.00"
+            )
+        )
+    )
+    memo = credit_memo_map.to_canonical(raw("credit_memos", "ARADJUSTMENT", payload, "7010"), CTX)
+    assert memo.total == Money("75.00", "USD") and memo.balance == Money("25.00", "USD")
+    assert memo.status is DocumentStatus.OPEN
+
+
+# payment STATE Draft: saved, not posted, no cash moved ------------------------------------------
+
+DRAFT_PAYMENT_XML = b"""<arpymt>
+  <RECORDNO>8140</RECORDNO><STATE>Draft</STATE><PAYMENTMETHOD>Printed Check</PAYMENTMETHOD>
+  <CUSTOMERID>C-00031</CUSTOMERID><DOCNUMBER>10455</DOCNUMBER><DESCRIPTION/>
+  <PAYMENTDATE>04/20/2026</PAYMENTDATE><RECEIPTDATE>04/20/2026</RECEIPTDATE>
+  <BASECURR>USD</BASECURR><CURRENCY>USD</CURRENCY>
+  <TOTALENTERED>250.00</TOTALENTERED><TRX_TOTALENTERED>250.00</TRX_TOTALENTERED>
+  <ARPYMTDETAILS>
+    <ARPYMTDETAIL><PAYMENTKEY>8140</PAYMENTKEY><RECORDKEY>8101</RECORDKEY>
+      <TRX_PAYMENTAMOUNT>200.00</TRX_PAYMENTAMOUNT></ARPYMTDETAIL>
+  </ARPYMTDETAILS>
+</arpymt>"""
+
+
+def test_draft_payment_is_not_cash() -> None:
+    payload = to_dict(parse(DRAFT_PAYMENT_XML))
+    draft = payment_map.to_canonical(raw("payments", "ARPYMT", payload, "8140"), CTX)
+    assert draft.status is PaymentStatus.VOID  # the canonical status that is not cash
+    assert draft.unapplied == Money("0", "USD")  # nothing moved: not even unapplied cash
+    assert draft.amount == Money("250.00", "USD")
+    # what it would apply is kept; the store records it as reversed, never as applied cash
+    assert [(a.target_remote_id, a.amount) for a in draft.applied] == [
+        ("8101", Money("200.00", "USD"))
+    ]
+    posted = payment_map.to_canonical(
+        raw("payments", "ARPYMT", payload | {"STATE": "Posted"}, "8140"), CTX
+    )
+    assert posted.status is PaymentStatus.POSTED
+    assert posted.unapplied == Money("50.00", "USD")
+
+
+@pytest.mark.parametrize("state", ["Posted", "Complete", "Paid", "Partially Paid", ""])
+def test_other_payment_states_are_posted(state: str) -> None:
+    payload = to_dict(parse(DRAFT_PAYMENT_XML)) | {"STATE": state}
+    result = payment_map.to_canonical(raw("payments", "ARPYMT", payload, "8140"), CTX)
+    assert result.status is PaymentStatus.POSTED
+
+
+# amounts finer than the currency's minor unit ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [("1000.005", "1000.00"), ("1000.015", "1000.02"), ("1000.0049", "1000.00"), ("600", "600")],
+)
+def test_sub_cent_amounts_are_rounded_half_even(wire: str, expected: str) -> None:
+    payload = INVOICE | {"TRX_TOTALENTERED": wire, "TRX_TOTALDUE": wire}
+    invoice = invoice_map.to_canonical(raw("invoices", "ARINVOICE", payload, "7001"), CTX)
+    assert invoice.total == Money(expected, "EUR") and invoice.balance == Money(expected, "EUR")
+
+
+def test_zero_decimal_currency_rounds_to_whole_units() -> None:
+    payload = INVOICE | {"CURRENCY": "JPY", "TRX_TOTALENTERED": "1250.5", "TRX_TOTALDUE": "1251.5"}
+    invoice = invoice_map.to_canonical(raw("invoices", "ARINVOICE", payload, "7001"), CTX)
+    assert (invoice.total, invoice.balance) == (Money("1250", "JPY"), Money("1252", "JPY"))
+
+
+def test_payment_detail_amount_is_rounded_and_a_bad_one_still_named() -> None:
+    payload = to_dict(parse(DRAFT_PAYMENT_XML)) | {"STATE": "Posted"}
+    payload["ARPYMTDETAILS"]["ARPYMTDETAIL"]["TRX_PAYMENTAMOUNT"] = "199.995"
+    result = payment_map.to_canonical(raw("payments", "ARPYMT", payload, "8140"), CTX)
+    assert result.applied[0].amount == Money("200.00", "USD")
+    payload["ARPYMTDETAILS"]["ARPYMTDETAIL"]["TRX_PAYMENTAMOUNT"] = "1.2.3"
+    with pytest.raises(MappingError) as caught:
+        payment_map.to_canonical(raw("payments", "ARPYMT", payload, "8140"), CTX)
+    assert caught.value.field == "ARPYMTDETAILS.0.TRX_PAYMENTAMOUNT"

@@ -297,3 +297,132 @@ def test_customer_credit_hold_and_inactive_flags() -> None:
         raw("customers", """{"id": 882, "name": "No Flags Ltd", "metadata": {}}"""), CTX
     )
     assert legacy.status is CustomerStatus.ACTIVE and legacy.credit_hold is None
+
+
+# written off / closed: nothing collectible, nothing left to apply --------------------------------
+
+
+def test_bad_debt_invoice_owes_nothing_and_is_not_paid() -> None:
+    # Marked as bad debt after a partial payment: Invoiced keeps the unpaid ``balance``.
+    result = invoice.to_canonical(
+        raw(
+            "invoices",
+            """{"id": 7420, "object": "invoice", "customer": 880, "currency": "usd",
+                "draft": false, "closed": true, "paid": false, "status": "bad_debt",
+                "number": "INV-7420", "date": 1714557600, "due_date": 1717236000,
+                "total": 980.00, "balance": 730.00, "metadata": {},
+                "created_at": 1714557600, "updated_at": 1722500000}""",
+        ),
+        CTX,
+    )
+    assert result.status is DocumentStatus.VOID  # written off: void, not paid (no cash came)
+    assert result.total == Money("980.00", "USD") and result.balance.is_zero()
+
+
+def test_closed_invoice_is_bad_debt_even_without_the_status() -> None:
+    # ``closed``: "closed and considered bad debt; no further payments are allowed"
+    result = invoice.to_canonical(
+        raw(
+            "invoices",
+            """{"id": 7421, "customer": 880, "currency": "usd", "number": "INV-7421",
+                "draft": false, "closed": true, "paid": false, "status": "past_due",
+                "total": 120, "balance": 120}""",
+        ),
+        CTX,
+    )
+    assert result.status is DocumentStatus.VOID and result.balance.is_zero()
+
+
+def test_paid_invoice_that_is_closed_is_still_paid() -> None:
+    result = invoice.to_canonical(
+        raw(
+            "invoices",
+            """{"id": 7422, "customer": 880, "currency": "usd", "number": "INV-7422",
+                "draft": false, "closed": true, "paid": true, "status": "paid",
+                "total": 120, "balance": 0}""",
+        ),
+        CTX,
+    )
+    assert result.status is DocumentStatus.PAID
+
+
+def test_closed_credit_note_has_no_credit_left_to_apply() -> None:
+    note = credit_memo.to_canonical(
+        raw(
+            "credit_memos",
+            """{"id": 9131, "object": "credit_note", "customer": 880, "invoice": 7420,
+                "currency": "usd", "draft": false, "closed": true, "paid": false,
+                "status": "closed", "number": "CN-9131", "date": 1714557600,
+                "total": 150.00, "balance": 90.00, "metadata": {},
+                "created_at": 1714557600, "updated_at": 1722500000}""",
+        ),
+        CTX,
+    )
+    assert note.status is DocumentStatus.VOID
+    assert note.total == Money("150.00", "USD") and note.balance.is_zero()
+    still_open = credit_memo.to_canonical(
+        raw(
+            "credit_memos",
+            """{"id": 9132, "object": "credit_note", "customer": 880, "currency": "usd",
+                "draft": false, "closed": false, "paid": false, "status": "open",
+                "number": "CN-9132", "total": 150.00, "balance": 90.00, "metadata": {}}""",
+        ),
+        CTX,
+    )
+    assert still_open.status is DocumentStatus.OPEN and still_open.balance == Money("90", "USD")
+
+
+# amounts finer than the currency allows are refused, never rounded -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stream", "body", "field"),
+    [
+        (
+            "invoices",
+            """{"id": 1, "customer": 2, "number": "INV-1", "currency": "usd",
+                "total": 12.345, "balance": 12.345}""",
+            "total",
+        ),
+        (
+            "invoices",
+            """{"id": 1, "customer": 2, "number": "INV-1", "currency": "usd",
+                "total": 12.34, "balance": 2.005}""",
+            "balance",
+        ),
+        (
+            "credit_memos",
+            """{"id": 1, "customer": 2, "number": "CN-1", "currency": "jpy",
+                "total": 1000.5, "balance": 1000.5}""",
+            "total",
+        ),
+        (
+            "payments",
+            """{"id": 1, "customer": 2, "currency": "usd", "amount": 100.001,
+                "applied_to": []}""",
+            "amount",
+        ),
+        (
+            "payments",
+            """{"id": 1, "customer": 2, "currency": "usd", "amount": 100,
+                "applied_to": [{"type": "invoice", "invoice": 3, "amount": 99.999}]}""",
+            "applied_to.0.amount",
+        ),
+    ],
+)
+def test_sub_minor_unit_amounts_name_their_field(stream: str, body: str, field: str) -> None:
+    with pytest.raises(MappingError, match="more decimals") as caught:
+        MAPPERS[stream](raw(stream, body), CTX)
+    assert caught.value.field == field
+
+
+def test_exact_amounts_with_trailing_zeros_or_none_are_fine() -> None:
+    result = invoice.to_canonical(
+        raw(
+            "invoices",
+            """{"id": 1, "customer": 2, "number": "INV-1", "currency": "jpy",
+                "total": 1000.00, "balance": 250}""",
+        ),
+        CTX,
+    )
+    assert (result.total, result.balance) == (Money("1000", "JPY"), Money("250", "JPY"))

@@ -310,3 +310,64 @@ def test_presets_load_and_reject_bad_names() -> None:
         load_preset("nope")
     with pytest.raises(ValueError, match="not a Salesforce API name"):
         SalesforceSchema.model_validate({"invoice": {"total": "Amount__c, Secret__c"}})
+
+
+# Revenue Cloud Payment.Status: only Processed is cash that has moved ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("Processed", PaymentStatus.POSTED),
+        ("Draft", PaymentStatus.VOID),  # saved, editable, deletable: not cash yet
+        ("Pending", PaymentStatus.VOID),  # asynchronous capture not confirmed by the gateway
+        ("Canceled", PaymentStatus.VOID),
+    ],
+)
+def test_revenue_cloud_payment_statuses(status: str, expected: PaymentStatus) -> None:
+    body = json.loads(PAYMENT_RC, parse_float=Decimal)
+    body["Status"] = status
+    payment: Any = MAPPERS["payments"](RawRecord("payments", "Payment", body["Id"], body), CTX)
+    assert payment.status is expected
+    assert [a.target_remote_id for a in payment.applied] == ["3ttR1"]  # kept, counted by status
+
+
+def test_an_undocumented_payment_status_is_still_refused() -> None:
+    body = json.loads(PAYMENT_RC, parse_float=Decimal)
+    body["Status"] = "Settled"
+    with pytest.raises(MappingError, match="unknown status 'Settled'") as info:
+        MAPPERS["payments"](RawRecord("payments", "Payment", body["Id"], body), CTX)
+    assert info.value.field == "Status"
+
+
+def test_written_back_payment_statuses_stay_the_first_listed() -> None:
+    from connectors.salesforce.writes import wire_status
+
+    status_map = load_preset("revenue_cloud").payment.status_map
+    assert wire_status(status_map, "posted") == "Processed"
+    assert wire_status(status_map, "void") == "Canceled"
+
+
+# currency fields keep the precision the API wrote: rounded to the minor unit, half-even ---------
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [("1250.005", "1250.00"), ("1250.015", "1250.02"), ("1250.0151", "1250.02"), ("0.004", "0.00")],
+)
+def test_currency_fields_with_more_decimals_are_rounded_half_even(wire: str, expected: str) -> None:
+    body = json.loads(INVOICE_CUSTOM, parse_float=Decimal)
+    body["Amount__c"] = Decimal(wire)
+    invoice: Any = MAPPERS["invoices"](RawRecord("invoices", "Invoice__c", body["Id"], body), CTX)
+    assert invoice.total == Money(expected, "EUR")
+
+
+def test_payment_and_application_amounts_are_rounded_the_same_way() -> None:
+    body = json.loads(PAYMENT_RC, parse_float=Decimal)
+    body["Amount"] = Decimal("500.005")
+    body["Balance"] = Decimal("100.0049")
+    body["PaymentLinesInvoice"]["records"][0]["Amount"] = Decimal("400.0050")
+    payment: Any = MAPPERS["payments"](RawRecord("payments", "Payment", body["Id"], body), CTX)
+    assert payment.amount == Money("500.00", "USD")
+    assert payment.unapplied == Money("100.00", "USD")
+    assert payment.applied[0].amount == Money("400.00", "USD")

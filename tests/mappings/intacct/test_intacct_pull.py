@@ -1,0 +1,115 @@
+"""Intacct records through the real mappings into the store: what a debit memo and a draft
+payment leave behind (nothing that could be applied as credit or counted as cash)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import select
+
+from canonical.enums import ApplicationStatus, DocumentStatus
+from canonical.models import Application, CreditMemo, Invoice, Quarantine
+from canonical.store import Store
+from connectors.base import RawRecord
+from connectors.intacct.xmlwire import parse, to_dict
+from mappings.base import MappingContext
+from mappings.intacct import MAPPERS
+from sync.pull import PageWriter
+from sync.settings import SystemOfRecord
+
+STAMP = datetime(2026, 4, 20, 17, 0, tzinfo=UTC)
+OBJECTS = {
+    "customers": "CUSTOMER",
+    "invoices": "ARINVOICE",
+    "credit_memos": "ARADJUSTMENT",
+    "payments": "ARPYMT",
+}
+
+
+def write(store: Store, stream: str, rows: list[tuple[str, dict[str, Any]]]) -> Any:
+    writer = PageWriter(
+        tenant="default",
+        system="intacct",
+        stream=stream,
+        mapper=MAPPERS[stream],
+        context=MappingContext(system="intacct", home_currency="USD"),
+        system_of_record=SystemOfRecord(),
+    )
+    records = [RawRecord(stream, OBJECTS[stream], rid, p, modified_at=STAMP) for rid, p in rows]
+    with store.session() as session:
+        return writer.write(session, records)
+
+
+def xml(text: str) -> dict[str, Any]:
+    return to_dict(parse(text.encode()))
+
+
+CUSTOMER = xml(
+    "<CUSTOMER><RECORDNO>31</RECORDNO><CUSTOMERID>C-00031</CUSTOMERID>"
+    "<NAME>Harbor Supply</NAME><STATUS>active</STATUS><CURRENCY>USD</CURRENCY></CUSTOMER>"
+)
+INVOICE = xml(
+    "<ARINVOICE><RECORDNO>8101</RECORDNO><RECORDID>INV8101</RECORDID>"
+    "<CUSTOMERID>C-00031</CUSTOMERID><WHENCREATED>04/01/2026</WHENCREATED>"
+    "<WHENDUE>05/01/2026</WHENDUE><STATE>Selected</STATE><CURRENCY>USD</CURRENCY>"
+    "<TRX_TOTALENTERED>500.00</TRX_TOTALENTERED><TRX_TOTALPAID>0</TRX_TOTALPAID>"
+    "<TRX_TOTALDUE>500.00</TRX_TOTALDUE></ARINVOICE>"
+)
+DEBIT_MEMO = xml(
+    "<ARADJUSTMENT><RECORDNO>8107</RECORDNO><RECORDID>ADJ8107</RECORDID>"
+    "<CUSTOMERID>C-00031</CUSTOMERID><WHENCREATED>04/03/2026</WHENCREATED>"
+    "<STATE>Posted</STATE><CURRENCY>USD</CURRENCY>"
+    "<TRX_TOTALENTERED>75.00</TRX_TOTALENTERED><TRX_TOTALDUE>75.00</TRX_TOTALDUE>"
+    "</ARADJUSTMENT>"
+)
+CREDIT_MEMO = xml(
+    "<ARADJUSTMENT><RECORDNO>8105</RECORDNO><RECORDID>ADJ8105</RECORDID>"
+    "<CUSTOMERID>C-00031</CUSTOMERID><WHENCREATED>04/02/2026</WHENCREATED>"
+    "<STATE>Posted</STATE><CURRENCY>USD</CURRENCY>"
+    "<TRX_TOTALENTERED>-40.00</TRX_TOTALENTERED><TRX_TOTALDUE>-40.00</TRX_TOTALDUE>"
+    "</ARADJUSTMENT>"
+)
+
+
+def payment(state: str) -> dict[str, Any]:
+    return xml(
+        f"<ARPYMT><RECORDNO>8140</RECORDNO><STATE>{state}</STATE>"
+        "<CUSTOMERID>C-00031</CUSTOMERID><PAYMENTDATE>04/20/2026</PAYMENTDATE>"
+        "<CURRENCY>USD</CURRENCY><TRX_TOTALENTERED>200.00</TRX_TOTALENTERED>"
+        "<ARPYMTDETAILS><ARPYMTDETAIL><PAYMENTKEY>8140</PAYMENTKEY><RECORDKEY>8101</RECORDKEY>"
+        "<TRX_PAYMENTAMOUNT>200.00</TRX_PAYMENTAMOUNT></ARPYMTDETAIL></ARPYMTDETAILS></ARPYMT>"
+    )
+
+
+def test_debit_memo_is_quarantined_and_never_becomes_credit(sqlite_store: Store) -> None:
+    write(sqlite_store, "customers", [("C-00031", CUSTOMER)])
+    counts = write(sqlite_store, "credit_memos", [("8105", CREDIT_MEMO), ("8107", DEBIT_MEMO)])
+    assert (counts.created, counts.quarantined) == (1, 1)
+    with sqlite_store.session() as s:
+        memos = s.exec(select(CreditMemo)).all()
+        quarantined = s.exec(select(Quarantine)).one()
+    assert [(m.number, m.balance_minor, m.status) for m in memos] == [
+        ("ADJ8105", 4000, DocumentStatus.OPEN)
+    ]
+    assert (quarantined.remote_id, quarantined.field) == ("8107", "TRX_TOTALENTERED")
+    assert "debit memo" in quarantined.reason
+
+
+def test_draft_payment_applies_nothing_until_it_is_posted(sqlite_store: Store) -> None:
+    write(sqlite_store, "customers", [("C-00031", CUSTOMER)])
+    write(sqlite_store, "invoices", [("8101", INVOICE)])
+    write(sqlite_store, "payments", [("8140", payment("Draft"))])
+    with sqlite_store.session() as s:
+        invoice = s.exec(select(Invoice)).one()
+        applications = s.exec(select(Application)).all()
+    assert invoice.balance_minor == 50000 and invoice.status == DocumentStatus.OPEN
+    assert [(a.amount_minor, a.status) for a in applications] == [
+        (20000, ApplicationStatus.REVERSED)
+    ]
+    write(sqlite_store, "payments", [("8140", payment("Posted"))])
+    with sqlite_store.session() as s:
+        applications = s.exec(select(Application)).all()
+    assert [(a.amount_minor, a.status) for a in applications] == [
+        (20000, ApplicationStatus.APPLIED)
+    ]
