@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -236,7 +237,7 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Bank files.")],
     config: ConfigOption = None,
 ) -> None:
-    """Take in remittances from bank files (BAI2, camt.053/054, NACHA, EDI 820)."""
+    """Take in remittances from bank files (BAI2, camt.052/053/054, NACHA, EDI 820)."""
     from sync.ingest import ingest_files
 
     runtime = _runtime(config)
@@ -244,10 +245,11 @@ def ingest(
         report = ingest_files(runtime.store, list(paths), tenant=runtime.settings.tenant)
     finally:
         runtime.close()
-    console.print(report.summary() if hasattr(report, "summary") else report)
-    if getattr(report, "errors", None):
-        for error in report.errors[:50]:
-            err.print(f"[yellow]{error}[/yellow]")
+    console.print(report.summary())
+    for warning in report.warnings[:50]:
+        err.print(f"[yellow]warning: {escape(str(warning))}[/yellow]")
+    for error in report.errors[:50]:
+        err.print(f"[yellow]rejected: {escape(str(error))}[/yellow]")
 
 
 @app.command()

@@ -2,7 +2,10 @@
 
 Re-ingesting a file creates nothing new: every remittance carries the parser's
 de-duplication key as ``Remittance.source_key``. A bad record is reported (file, line or
-element, reason) and left out; the file's other records are committed.
+element, reason) and left out; the file's other records are committed. A finding about
+records that were kept anyway (a control total that does not add up) is a *warning*: it is
+reported with the file and the figures, and the kept records count as new or duplicate,
+never as rejected.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ _KEY_CHUNK = 500
 
 @dataclass(frozen=True)
 class IngestError:
-    """A record (or file) that was not ingested: where it is and why."""
+    """A record (or file) that was not ingested, or a warning about kept records: where and why."""
 
     file: str
     location: str
@@ -41,7 +44,11 @@ class IngestError:
 
 @dataclass
 class FileIngest:
-    """What ingesting one file did. ``rejected`` counts errors (a broken file counts one)."""
+    """What ingesting one file did.
+
+    ``rejected`` counts errors: records left out (a broken file counts one). ``warnings``
+    are about records that were kept and counted as new or duplicate.
+    """
 
     path: str
     format: str | None
@@ -49,10 +56,14 @@ class FileIngest:
     duplicate: int = 0
     rejected: int = 0
     errors: list[IngestError] = field(default_factory=list)
+    warnings: list[IngestError] = field(default_factory=list)
 
     def reject(self, location: str, reason: str) -> None:
         self.rejected += 1
         self.errors.append(IngestError(Path(self.path).name, location, reason))
+
+    def warn(self, location: str, reason: str) -> None:
+        self.warnings.append(IngestError(Path(self.path).name, location, reason))
 
 
 @dataclass
@@ -77,11 +88,26 @@ class IngestReport:
     def errors(self) -> list[IngestError]:
         return [e for f in self.files for e in f.errors]
 
+    @property
+    def warnings(self) -> list[IngestError]:
+        return [w for f in self.files for w in f.warnings]
+
+    def summary(self) -> str:
+        """One line for people: ``2 files: 9 new, 0 duplicate, 1 rejected, 1 warning``."""
+        files = len(self.files)
+        warnings = len(self.warnings)
+        return (
+            f"{files} file{'' if files == 1 else 's'}: {self.new} new, "
+            f"{self.duplicate} duplicate, {self.rejected} rejected, "
+            f"{warnings} warning{'' if warnings == 1 else 's'}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "new": self.new,
             "duplicate": self.duplicate,
             "rejected": self.rejected,
+            "warnings": len(self.warnings),
             "files": [
                 {
                     "path": f.path,
@@ -89,14 +115,16 @@ class IngestReport:
                     "new": f.new,
                     "duplicate": f.duplicate,
                     "rejected": f.rejected,
-                    "errors": [
-                        {"file": e.file, "location": e.location, "reason": e.reason}
-                        for e in f.errors
-                    ],
+                    "errors": [_as_dict(e) for e in f.errors],
+                    "warnings": [_as_dict(w) for w in f.warnings],
                 }
                 for f in self.files
             ],
         }
+
+
+def _as_dict(item: IngestError) -> dict[str, str]:
+    return {"file": item.file, "location": item.location, "reason": item.reason}
 
 
 def ingest_files(store: Store, paths: Sequence[Path], tenant: str = DEFAULT_TENANT) -> IngestReport:
@@ -113,6 +141,9 @@ def ingest_file(store: Store, path: Path, tenant: str = DEFAULT_TENANT) -> FileI
     outcome = FileIngest(path=str(path), format=parsed.format.value if parsed.format else None)
     for error in parsed.errors:
         outcome.reject(error.location, error.reason)
+    for warning in parsed.warnings:
+        outcome.warn(warning.location, warning.reason)
+        log.info("%s: %s: warning: %s", path.name, warning.location, warning.reason)
     mapped: list[tuple[RawRemittance, Remittance]] = []
     seen: set[str] = set()
     for raw in parsed.records:
@@ -133,12 +164,13 @@ def ingest_file(store: Store, path: Path, tenant: str = DEFAULT_TENANT) -> FileI
             for raw, _ in mapped:
                 _store_one(store, raw, tenant, outcome)
     log.info(
-        "ingested %s (%s): %d new, %d duplicate, %d rejected",
+        "ingested %s (%s): %d new, %d duplicate, %d rejected, %d warnings",
         path.name,
         outcome.format,
         outcome.new,
         outcome.duplicate,
         outcome.rejected,
+        len(outcome.warnings),
     )
     return outcome
 

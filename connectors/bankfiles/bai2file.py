@@ -248,14 +248,25 @@ def _summary_total(fields: list[str]) -> int | None:
 def _check_account_totals(
     result: ParseResult, source_file: str, records: list[_LogicalRecord]
 ) -> None:
-    """Compare each 49 control total with the sum of its 03 and 16 amounts."""
+    """Compare each 49 control total with the sum of its 03 and 16 amounts.
+
+    A mismatch is a warning, not an error: every record is kept (each was read on its own),
+    but the file may be incomplete or altered, so the person ingesting it must hear of it.
+    """
     total = 0
     readable = True
+    group_currency = currency = "USD"
+    account = "?"
     for record in records:
         parts = [p.strip() for p in _fields(record)]
-        if record.code == "03":
+        if record.code == "02":
+            group_currency = (parts[5] if len(parts) > 5 else "") or "USD"
+            currency = group_currency
+        elif record.code == "03":
             summary = _summary_total(parts)
             total, readable = summary or 0, summary is not None
+            account = (parts[0] if parts else "") or "?"
+            currency = (parts[1] if len(parts) > 1 else "") or group_currency
         elif record.code == "16":
             amount = parts[1] if len(parts) > 1 else ""
             if _int_field(amount):
@@ -265,15 +276,26 @@ def _check_account_totals(
         elif record.code == "49" and readable:
             control = parts[0] if parts else ""
             if _int_field(control) and int(control) != total:
-                result.errors.append(
+                result.warnings.append(
                     RecordError(
                         source_file,
                         line_location(record.line),
-                        f"account control total {control} does not match the sum {total} of "
-                        "the account's amounts (records kept; check the file is complete)",
+                        f"account {account} control total {int(control)}"
+                        f"{_in_currency(int(control), currency)} does not match the sum "
+                        f"{total}{_in_currency(total, currency)} of the account's amounts "
+                        "(records kept; check the file is complete)",
                         record.lines[0][1],
                     )
                 )
+
+
+def _in_currency(minor: int, currency: str) -> str:
+    """`` (273512.50 USD)``: an implied-decimal BAI2 amount in major units, when readable."""
+    try:
+        code = currency_code(currency, "")
+        return f" ({minor_units_amount(minor, code, '')} {code})"
+    except BankFileError:
+        return ""
 
 
 def _collect(

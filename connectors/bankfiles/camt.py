@@ -1,8 +1,17 @@
-"""ISO 20022 camt.053 (statement) and camt.054 (debit/credit notification), any version.
+"""ISO 20022 camt.052 (intraday account report), camt.053 (statement) and camt.054
+(debit/credit notification), any version.
 
 Elements are matched by local name, so every version from .02 to .14 reads the same. Each
-credit ``TxDtls`` (or the entry itself when it has none) is one remittance. Errors name the
-element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
+credit ``TxDtls`` (or the entry itself when it has none) is one remittance, unless its entry
+is pending (PDNG), a forecast (FUTR) or information only (INFO): that is not cash yet.
+Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
+
+camt.052 (``BkToCstmrAcctRpt/Rpt``) reports the day so far: it lists entries the bank has
+not booked yet (``Sts`` PDNG, FUTR) and ones given for information (INFO), and successive
+reports of a day often repeat the entries of the earlier ones. So only booked (BOOK) credit
+entries are remittances, and an entry's key comes from the account and the bank's own
+reference for it (``AcctSvcrRef``, else ``NtryRef``), not from the report it came in: the
+same entry in the 10:00 and the 14:00 report is one remittance.
 """
 
 from __future__ import annotations
@@ -32,7 +41,11 @@ from connectors.bankfiles.records import (
 _CONTAINERS = {
     "BkToCstmrStmt": (BankFileFormat.CAMT_053, "Stmt"),
     "BkToCstmrDbtCdtNtfctn": (BankFileFormat.CAMT_054, "Ntfctn"),
+    "BkToCstmrAcctRpt": (BankFileFormat.CAMT_052, "Rpt"),
 }
+# ExternalEntryStatus1Code: booked, pending, information only, future (forecast)
+_ENTRY_STATUSES = frozenset({"BOOK", "PDNG", "INFO", "FUTR"})
+_NOT_BOOKED = _ENTRY_STATUSES - {"BOOK"}
 _DOC_KINDS = {
     "CINV": RefKind.INVOICE,
     "DEBN": RefKind.INVOICE,
@@ -111,7 +124,7 @@ class _Report:
 
 
 def parse_camt(data: bytes, source_file: str) -> ParseResult:
-    """Credit transactions of a camt.053 or camt.054 document."""
+    """Credit transactions of a camt.052, camt.053 or camt.054 document."""
     result = ParseResult(source_file=source_file, format=None)
     try:
         root = etree.fromstring(data, _xml_parser())
@@ -127,8 +140,8 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
             RecordError(
                 source_file,
                 element_path(root),
-                "not a camt.053 or camt.054 document (expected Document/BkToCstmrStmt or "
-                "Document/BkToCstmrDbtCdtNtfctn)",
+                "not a camt.052, camt.053 or camt.054 document (expected Document/"
+                "BkToCstmrAcctRpt, Document/BkToCstmrStmt or Document/BkToCstmrDbtCdtNtfctn)",
             )
         )
         return result
@@ -202,7 +215,71 @@ def _amount(el: etree._Element, what: str) -> tuple[Decimal, str]:
 
 
 def _status(entry: etree._Element) -> str:
+    """``Sts`` as a code (up to version .07) or ``Sts/Cd`` (.08 on), upper-case; "" if none."""
     return (_text(entry, "Sts", "Cd") or _text(entry, "Sts") or "").upper()
+
+
+def _booked(entry: etree._Element) -> bool:
+    """Whether an entry is booked; an unknown or missing status is an error naming ``Sts``."""
+    status = _status(entry)
+    if status == "BOOK":
+        return True
+    if status in _ENTRY_STATUSES:
+        return False
+    proprietary = _text(entry, "Sts", "Prtry")
+    sts = _find(entry, "Sts")
+    if proprietary:
+        reason = f"proprietary entry status {proprietary!r}: cannot tell whether it is booked"
+    elif sts is None:
+        reason = "the entry has no status (Sts): cannot tell whether it is booked"
+    else:
+        reason = f"unknown entry status {status!r} (expected BOOK, PDNG, INFO or FUTR)"
+    raise BankFileError(_where(sts, entry, "Sts"), reason)
+
+
+def _key(
+    report: _Report,
+    entry: etree._Element,
+    entry_index: int,
+    tx: etree._Element | None,
+    tx_index: int,
+    bank_reference: str | None,
+    end_to_end: str | None,
+    amount: Decimal,
+    currency: str,
+) -> str:
+    """The remittance's de-duplication key.
+
+    camt.053/054: the report and the entry's position in it. camt.052: the account and the
+    bank's reference for the entry (the same entry comes again in the day's later reports),
+    or the position when the entry carries no reference of the bank's.
+    """
+    entry_reference = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
+    if report.fmt is BankFileFormat.CAMT_052 and entry_reference:
+        return dedup_key(
+            report.fmt,
+            report.account or "",
+            _text(entry, "AcctSvcrRef") or "",
+            _text(entry, "NtryRef") or "",
+            tx_index,
+            _text(tx, "Refs", "AcctSvcrRef") or "",
+            end_to_end or "",
+            amount,
+            currency,
+        )
+    return dedup_key(
+        report.fmt,
+        report.report_id,
+        report.account or "",
+        report.index,
+        entry_index,
+        _text(entry, "NtryRef") or "",
+        tx_index,
+        bank_reference or "",
+        end_to_end or "",
+        amount,
+        currency,
+    )
 
 
 def _date(el: etree._Element | None) -> str | None:
@@ -225,7 +302,14 @@ def _remittance(
             f"must be CRDT or DBIT, got {indicator or 'nothing'!r}",
         )
     reversal = (_text(entry, "RvslInd") or "").lower() == "true"
-    if indicator != "CRDT" or reversal or _status(entry) == "INFO":
+    if indicator != "CRDT" or reversal:
+        return None
+    if report.fmt is BankFileFormat.CAMT_052:
+        if not _booked(entry):
+            return None  # intraday: pending, future or information-only is not cash yet
+    elif _status(entry) in _NOT_BOOKED:
+        # a pending notification is not cash yet; the booked entry (a later notification or
+        # the statement) is, and taking both would count the payment twice
         return None
     if tx is not None and _is_return(entry, tx):
         return None  # an outgoing payment (or direct debit) coming back is not a receipt
@@ -259,18 +343,8 @@ def _remittance(
     if end_to_end and end_to_end.upper() == "NOTPROVIDED":
         end_to_end = None
     bank_reference = _text(tx, "Refs", "AcctSvcrRef") or _text(entry, "AcctSvcrRef")
-    key = dedup_key(
-        report.fmt,
-        report.report_id,
-        report.account or "",
-        report.index,
-        entry_index,
-        _text(entry, "NtryRef") or "",
-        tx_index,
-        bank_reference or "",
-        end_to_end or "",
-        amount,
-        currency,
+    key = _key(
+        report, entry, entry_index, tx, tx_index, bank_reference, end_to_end, amount, currency
     )
     location_el = tx if tx is not None else entry
     return RawRemittance(

@@ -6,8 +6,19 @@ import re
 
 from connectors.bankfiles.records import BankFileFormat
 
-_CAMT_053 = re.compile(rb"<(?:\w+:)?BkToCstmrStmt[\s>]|camt\.053\.001\.")
-_CAMT_054 = re.compile(rb"<(?:\w+:)?BkToCstmrDbtCdtNtfctn[\s>]|camt\.054\.001\.")
+# the message's root element first (decisive), then its namespace, any version
+# (urn:iso:std:iso:20022:tech:xsd:camt.05x.001.NN)
+_CAMT_ROOTS = (
+    (re.compile(rb"<(?:\w+:)?BkToCstmrStmt[\s>]"), BankFileFormat.CAMT_053),
+    (re.compile(rb"<(?:\w+:)?BkToCstmrDbtCdtNtfctn[\s>]"), BankFileFormat.CAMT_054),
+    (re.compile(rb"<(?:\w+:)?BkToCstmrAcctRpt[\s>]"), BankFileFormat.CAMT_052),
+)
+_CAMT_NAMESPACE = re.compile(rb"camt\.05([234])\.001\.\d")
+_CAMT_BY_NUMBER = {
+    b"2": BankFileFormat.CAMT_052,
+    b"3": BankFileFormat.CAMT_053,
+    b"4": BankFileFormat.CAMT_054,
+}
 _ST_820 = re.compile(rb"ST.820.")
 
 
@@ -16,11 +27,11 @@ def detect_format(data: bytes) -> BankFileFormat | None:
     head = data.lstrip(b"\xef\xbb\xbf\r\n\t ")
     if head.startswith(b"<"):
         window = head[:65536]
-        if _CAMT_053.search(window):
-            return BankFileFormat.CAMT_053
-        if _CAMT_054.search(window):
-            return BankFileFormat.CAMT_054
-        return None
+        for root, fmt in _CAMT_ROOTS:
+            if root.search(window):
+                return fmt
+        namespace = _CAMT_NAMESPACE.search(window)
+        return _CAMT_BY_NUMBER[namespace.group(1)] if namespace else None
     if head.startswith(b"ISA") and len(head) > 106:
         return BankFileFormat.EDI_820 if _ST_820.search(head[:65536]) else None
     if re.match(rb"ST[^A-Za-z0-9\s]820[^A-Za-z0-9]", head):

@@ -28,11 +28,11 @@ def parse_bank_bytes(data: bytes, source_file: str) -> ParseResult:
             RecordError(
                 source_file,
                 "file",
-                "not a recognised bank file (BAI2, camt.053, camt.054, NACHA or X12 820)",
+                "not a recognised bank file (BAI2, camt.052, camt.053, camt.054, NACHA or X12 820)",
             )
         )
         return result
-    if fmt in (BankFileFormat.CAMT_053, BankFileFormat.CAMT_054):
+    if fmt in (BankFileFormat.CAMT_052, BankFileFormat.CAMT_053, BankFileFormat.CAMT_054):
         result = parse_camt(data, source_file)
         result.format = result.format or fmt
         return result

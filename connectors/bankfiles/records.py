@@ -18,6 +18,7 @@ class BankFileFormat(StrEnum):
     """The bank-file formats arsync reads."""
 
     BAI2 = "bai2"
+    CAMT_052 = "camt.052"
     CAMT_053 = "camt.053"
     CAMT_054 = "camt.054"
     NACHA = "nacha"
@@ -76,7 +77,8 @@ class RawRemittance:
 
 @dataclass(frozen=True)
 class RecordError:
-    """A record (or a whole file) that could not be read, and why."""
+    """A record (or a whole file) that could not be read, and why; also the shape of a
+    warning about records that were kept (see :class:`ParseResult`)."""
 
     file: str
     location: str
@@ -89,12 +91,18 @@ class RecordError:
 
 @dataclass
 class ParseResult:
-    """Everything read from one file: the good records and the per-record errors."""
+    """Everything read from one file: the good records, the per-record errors and warnings.
+
+    An error means something was left out (a record, or the whole file). A warning is a
+    finding about records that were kept anyway, such as a control total that does not add
+    up: the caller reports it but must not count it as a rejected record.
+    """
 
     source_file: str
     format: BankFileFormat | None
     records: list[RawRemittance] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
+    warnings: list[RecordError] = field(default_factory=list)
 
 
 class BankFileError(ValueError):

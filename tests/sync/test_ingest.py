@@ -8,15 +8,18 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from typer.testing import CliRunner
 
 import sync.ingest as ingest_module
 from canonical.models import Remittance
 from canonical.store import Store
+from sync.cli import app
 from sync.ingest import ingest_files
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bankfiles"
 GOOD = [
     "bai2_lockbox_ach.bai",
+    "camt052_v08_intraday.xml",
     "camt053_v02_statement.xml",
     "camt053_v08_statement.xml",
     "camt054_v04_notification.xml",
@@ -26,6 +29,7 @@ GOOD = [
 ]
 EXPECTED_NEW = {
     "bai2_lockbox_ach.bai": 7,
+    "camt052_v08_intraday.xml": 4,
     "camt053_v02_statement.xml": 5,
     "camt053_v08_statement.xml": 2,
     "camt054_v04_notification.xml": 2,
@@ -45,9 +49,17 @@ def test_ingest_every_format_then_reingest_creates_nothing(store: Store) -> None
     first = ingest_files(store, paths)
     assert {Path(f.path).name: f.new for f in first.files} == EXPECTED_NEW
     assert first.duplicate == 0 and first.rejected == 0 and first.errors == []
+    assert first.warnings == []
     stored = _remittances(store)
     assert len(stored) == sum(EXPECTED_NEW.values())
-    assert {r.source for r in stored} == {"bai2", "camt.053", "camt.054", "nacha", "edi820"}
+    assert {r.source for r in stored} == {
+        "bai2",
+        "camt.052",
+        "camt.053",
+        "camt.054",
+        "nacha",
+        "edi820",
+    }
 
     again = ingest_files(store, paths)
     assert again.new == 0
@@ -174,3 +186,68 @@ def test_a_concurrent_ingest_of_the_same_file_falls_back_to_per_record(
     report = ingest_files(store, [path])
     assert (report.new, report.duplicate, report.rejected) == (0, 3, 0)
     assert len(_remittances(store)) == 3
+
+
+def test_a_later_intraday_report_adds_only_what_is_new(store: Store) -> None:
+    morning = ingest_files(store, [FIXTURES / "camt052_v08_intraday.xml"])
+    assert (morning.new, morning.duplicate, morning.rejected) == (4, 0, 0)
+    # the 14:30 report repeats the day's entries: the one pending at 10:30 (booked since)
+    # and the one that arrived meanwhile are new, the rest are the same remittances
+    afternoon = ingest_files(store, [FIXTURES / "camt052_v08_intraday_later.xml"])
+    assert (afternoon.new, afternoon.duplicate, afternoon.rejected) == (2, 4, 0)
+    stored = _remittances(store)
+    assert sorted(r.amount_minor for r in stored) == [45000, 73500, 78000, 124950, 387000, 940000]
+    assert {r.source for r in stored} == {"camt.052"}
+
+
+def _tampered_bai2(tmp_path: Path) -> Path:
+    text = (FIXTURES / "bai2_lockbox_ach.bai").read_text()
+    tampered = tmp_path / "lockbox-tampered.bai"
+    tampered.write_text(text.replace("49,27351250,14/", "49,27351000,14/"))
+    return tampered
+
+
+def test_a_control_total_mismatch_is_a_warning_and_the_records_count_as_kept(
+    store: Store, tmp_path: Path
+) -> None:
+    tampered = _tampered_bai2(tmp_path)
+    report = ingest_files(store, [tampered])
+    (outcome,) = report.files
+    assert (outcome.new, outcome.duplicate, outcome.rejected) == (7, 0, 0)
+    assert outcome.errors == [] and report.errors == []
+    (warning,) = report.warnings
+    assert (warning.file, warning.location) == ("lockbox-tampered.bai", "line 16")
+    assert "control total 27351000 (273510.00 USD)" in warning.reason
+    assert "sum 27351250 (273512.50 USD)" in warning.reason
+    assert str(warning).startswith("lockbox-tampered.bai: line 16: account 0012345678 control")
+    assert len(_remittances(store)) == 7
+    assert report.summary() == "1 file: 7 new, 0 duplicate, 0 rejected, 1 warning"
+    as_dict = report.to_dict()
+    assert (as_dict["new"], as_dict["rejected"], as_dict["warnings"]) == (7, 0, 1)
+    assert as_dict["files"][0]["errors"] == []
+    assert as_dict["files"][0]["warnings"] == [
+        {"file": "lockbox-tampered.bai", "location": "line 16", "reason": warning.reason}
+    ]
+
+    again = ingest_files(store, [tampered])  # the file is still off; nothing is new
+    assert (again.new, again.duplicate, again.rejected, len(again.warnings)) == (0, 7, 0, 1)
+
+
+def test_ingest_command_prints_counts_warnings_and_rejections(tmp_path: Path) -> None:
+    config = tmp_path / "arsync.toml"
+    config.write_text(f'database_url = "sqlite:///{tmp_path / "cli.db"}"\n')
+    result = CliRunner().invoke(
+        app,
+        [
+            "ingest",
+            str(_tampered_bai2(tmp_path)),
+            str(FIXTURES / "not_a_bank_file.csv"),
+            "--config",
+            str(config),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 files: 7 new, 0 duplicate, 1 rejected, 1 warning" in result.stdout
+    stderr = " ".join(result.stderr.split())
+    assert "warning: lockbox-tampered.bai: line 16: account 0012345678 control total" in stderr
+    assert "rejected: not_a_bank_file.csv: file: not a recognised bank file" in stderr

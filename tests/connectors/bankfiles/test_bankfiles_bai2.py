@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bankfiles"
 def test_lockbox_ach_wire_credits_are_read() -> None:
     result = parse_bank_file(FIXTURES / "bai2_lockbox_ach.bai")
     assert result.format is BankFileFormat.BAI2
-    assert result.errors == []
+    assert result.errors == [] and result.warnings == []
     # 8 detail records: the 475 check paid (a debit) is not a remittance
     assert [r.line for r in result.records] == [4, 6, 9, 11, 14, 15, 20]
     lockbox, ach, ctp, wire = result.records[:4]
@@ -72,13 +72,18 @@ def test_bad_detail_records_are_reported_by_line_and_the_rest_kept() -> None:
     assert by_location["line 4"].raw.startswith("16,142,12A50")
 
 
-def test_control_total_mismatch_is_reported_on_the_trailer_line() -> None:
+def test_control_total_mismatch_is_a_warning_on_the_trailer_line() -> None:
     text = (FIXTURES / "bai2_lockbox_ach.bai").read_text().replace("49,27351250,14/", "49,1,14/")
     result = parse_bank_bytes(text.encode(), "tampered.bai")
-    assert len(result.records) == 7
-    (error,) = result.errors
-    assert error.location == "line 16"
-    assert "control total 1" in error.reason
+    assert len(result.records) == 7  # every record is kept: it is not an error
+    assert result.errors == []
+    (warning,) = result.warnings
+    assert (warning.file, warning.location) == ("tampered.bai", "line 16")
+    assert warning.reason == (
+        "account 0012345678 control total 1 (0.01 USD) does not match the sum 27351250 "
+        "(273512.50 USD) of the account's amounts (records kept; check the file is complete)"
+    )
+    assert warning.raw == "49,1,14/"
 
 
 def test_a_file_without_trailers_is_one_error() -> None:
@@ -110,7 +115,7 @@ _FUNDS_TYPES_FILE = """\
 
 def test_summaries_over_88_records_and_distributed_availability() -> None:
     result = parse_bank_bytes(_FUNDS_TYPES_FILE.encode(), "funds_types.bai")
-    assert result.errors == []  # the control total reconciles with every summary amount
+    assert result.errors == [] and result.warnings == []  # the control total reconciles
     lockbox, wire, ach = result.records
     assert (lockbox.amount, lockbox.value_date) == (Decimal("6400.00"), date(2026, 12, 2))
     assert lockbox.bank_reference == "LBX7781" and lockbox.end_to_end_id == "CHK 20417"
@@ -124,11 +129,11 @@ def test_summaries_over_88_records_and_distributed_availability() -> None:
 def test_a_wrong_control_total_is_still_reported_with_88_summaries() -> None:
     text = _FUNDS_TYPES_FILE.replace("49,3430150,7/", "49,3430151,7/")
     result = parse_bank_bytes(text.encode(), "off_by_one.bai")
-    assert len(result.records) == 3
-    (error,) = result.errors
-    assert (
-        error.location == "line 11" and "3430151" in error.reason and "sum 3430150" in error.reason
-    )
+    assert len(result.records) == 3 and result.errors == []
+    (warning,) = result.warnings
+    assert warning.location == "line 11"
+    assert "control total 3430151 (34301.51 USD)" in warning.reason
+    assert "sum 3430150 (34301.50 USD)" in warning.reason
 
 
 def test_records_sharing_a_line_wrapped_lines_and_junk_lines() -> None:

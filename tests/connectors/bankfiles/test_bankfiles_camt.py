@@ -78,6 +78,17 @@ def test_camt054_v04_notification() -> None:
     assert (ref.ref, ref.amount_paid) == ("7010", Decimal("2495.00"))
 
 
+@pytest.mark.parametrize("status", ["PDNG", "FUTR", "INFO"])
+def test_camt054_entry_not_booked_yet_is_not_cash(status: str) -> None:
+    # the booked entry comes later (a notification or the statement): both would pay twice
+    data = (FIXTURES / "camt054_v04_notification.xml").read_bytes()
+    last = data.rindex(b"<Sts>BOOK</Sts>")
+    pending = data[:last] + f"<Sts>{status}</Sts>".encode() + data[last + 15 :]
+    result = parse_bank_bytes(pending, "pending.xml")
+    assert result.errors == []
+    assert [r.amount for r in result.records] == [Decimal("15000.00")]
+
+
 def test_camt054_v08_structured_remittance() -> None:
     result = parse_bank_file(FIXTURES / "camt054_v08_structured.xml")
     assert result.errors == []
@@ -243,3 +254,168 @@ def test_batch_entries_returns_and_reversals() -> None:
     )
     (rf,) = result.records[1].structured_refs
     assert (rf.kind, rf.ref) == (RefKind.RF, "RF18539007547034")
+
+
+# camt.052 ------------------------------------------------------------------------------------
+
+
+def test_camt052_intraday_report_takes_only_booked_credits() -> None:
+    result = parse_bank_file(FIXTURES / "camt052_v08_intraday.xml")
+    assert result.format is BankFileFormat.CAMT_052
+    assert result.errors == [] and result.warnings == []
+    # seven entries: pending (PDNG), information-only (INFO), future (FUTR) and the debit
+    # are not cash; the booked batch gives one remittance per transaction
+    assert [(r.bank_reference, r.amount) for r in result.records] == [
+        ("BYLA2026120300118", Decimal("3870.00")),
+        ("BYLA2026120300131", Decimal("1249.50")),
+        ("BYLA2026120300163-1", Decimal("735.00")),
+        ("BYLA2026120300163-2", Decimal("450.00")),
+    ]
+    assert all(r.format is BankFileFormat.CAMT_052 for r in result.records)
+    assert all(r.currency == "EUR" for r in result.records)
+    assert "9400.00" not in {str(r.amount) for r in result.records}  # pending
+
+    transfer, structured, batch_a, batch_b = result.records
+    assert transfer.payer_name == "Huber Handels GmbH"
+    assert transfer.payer_iban == "AT611904300234573201"
+    assert transfer.end_to_end_id == "HUB-RE-30112-30113"
+    assert transfer.value_date == date(2026, 12, 3)
+    assert transfer.free_text == "RE 30112 UND 30113 KD-NR 40071 ABZGL. 2 PROZENT SKONTO"
+    assert transfer.location.startswith(
+        "/Document/BkToCstmrAcctRpt[1]/Rpt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]"
+    )
+    assert transfer.raw.lstrip().startswith("<TxDtls") and "HUB-RE-30112-30113" in transfer.raw
+
+    assert structured.payer_iban == "BE68539007547034"
+    invoice, rf = structured.structured_refs
+    assert (invoice.kind, invoice.ref, invoice.amount_paid, invoice.invoice_amount) == (
+        RefKind.INVOICE,
+        "30117",
+        Decimal("1249.50"),
+        Decimal("1249.50"),
+    )
+    assert invoice.document_date == date(2026, 11, 5)
+    assert (rf.kind, rf.ref) == (RefKind.RF, "RF44INV30117")
+
+    assert (batch_a.payer_name, batch_b.payer_name) == (
+        "Bergmann Werkzeuge KG",
+        "Schulte Metallbau GmbH",
+    )
+    assert len({r.dedup_key for r in result.records}) == 4
+
+
+def test_camt052_later_report_of_the_day_repeats_entries_under_the_same_keys() -> None:
+    morning = parse_bank_file(FIXTURES / "camt052_v08_intraday.xml")
+    afternoon = parse_bank_file(FIXTURES / "camt052_v08_intraday_later.xml")
+    assert afternoon.errors == []
+    keys = {r.bank_reference: r.dedup_key for r in afternoon.records}
+    # the entries already reported at 10:30 keep their keys in the 14:30 report
+    assert {r.bank_reference: r.dedup_key for r in morning.records}.items() <= keys.items()
+    # the transfer pending at 10:30 is booked now, and a new credit has arrived
+    seen = {r.dedup_key for r in morning.records}
+    new = [r for r in afternoon.records if r.dedup_key not in seen]
+    assert [(r.payer_name, r.amount) for r in new] == [
+        ("Whitfield Engineering Ltd", Decimal("9400.00")),
+        ("Van den Berg Logistiek B.V.", Decimal("780.00")),
+    ]
+    assert new[1].end_to_end_id is None  # NOTPROVIDED
+
+
+def test_camt052_entry_without_a_bank_reference_is_keyed_by_its_report() -> None:
+    report = _REPORT.format(
+        version="08",
+        report_id="IDR-1",
+        entries=_report_entry("<Sts><Cd>BOOK</Cd></Sts>", amount="61.00", reference=""),
+    )
+    again = report.replace("IDR-1", "IDR-2")
+    (first,) = parse_bank_bytes(report.encode(), "r1.xml").records
+    (second,) = parse_bank_bytes(again.encode(), "r2.xml").records
+    # nothing tells that these are the same entry: they stay two remittances
+    assert first.dedup_key != second.dedup_key
+
+
+_REPORT = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.{version}">
+ <BkToCstmrAcctRpt><GrpHdr><MsgId>IDR-MSG</MsgId><CreDtTm>2026-12-04T11:00:00</CreDtTm></GrpHdr>
+  <Rpt><Id>{report_id}</Id><CreDtTm>2026-12-04T11:00:00</CreDtTm>
+   <Acct><Id><IBAN>DE02120300000000202051</IBAN></Id><Ccy>EUR</Ccy></Acct>
+{entries}
+  </Rpt>
+ </BkToCstmrAcctRpt>
+</Document>
+"""
+
+
+def _report_entry(status: str, amount: str, reference: str, indicator: str = "CRDT") -> str:
+    ref = f"<AcctSvcrRef>{reference}</AcctSvcrRef>" if reference else ""
+    return f"""   <Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>{indicator}</CdtDbtInd>{status}
+    <ValDt><Dt>2026-12-04</Dt></ValDt>{ref}
+    <NtryDtls><TxDtls><RmtInf><Ustrd>INV {reference or amount}</Ustrd></RmtInf></TxDtls>
+    </NtryDtls></Ntry>"""
+
+
+@pytest.mark.parametrize(
+    "version", ["02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13"]
+)
+def test_camt052_any_version_status_as_code_or_choice(version: str) -> None:
+    def status(code: str) -> str:  # a plain code up to .07, a choice (Sts/Cd) from .08 on
+        return f"<Sts>{code}</Sts>" if int(version) < 8 else f"<Sts><Cd>{code}</Cd></Sts>"
+
+    entries = "\n".join(
+        [
+            _report_entry(status("BOOK"), "100.00", "R-BOOK"),
+            _report_entry(status("PDNG"), "200.00", "R-PDNG"),
+            _report_entry(status("INFO"), "300.00", "R-INFO"),
+            _report_entry(status("FUTR"), "400.00", "R-FUTR"),
+            _report_entry(status("BOOK"), "500.00", "R-DEBIT", indicator="DBIT"),
+        ]
+    )
+    data = _REPORT.format(version=version, report_id="IDR-1", entries=entries).encode()
+    result = parse_bank_bytes(data, f"camt052_v{version}.xml")
+    assert result.format is BankFileFormat.CAMT_052
+    assert result.errors == []
+    (booked,) = result.records
+    assert (booked.bank_reference, booked.amount, booked.free_text) == (
+        "R-BOOK",
+        Decimal("100.00"),
+        "INV R-BOOK",
+    )
+
+
+def test_camt052_entry_whose_status_cannot_be_read_is_an_error_and_the_rest_kept() -> None:
+    entries = "\n".join(
+        [
+            _report_entry("<Sts><Cd>BOOK</Cd></Sts>", "10.00", "R-1"),
+            _report_entry("<Sts><Cd>BOKD</Cd></Sts>", "20.00", "R-2"),
+            _report_entry("", "30.00", "R-3"),
+            _report_entry("<Sts><Prtry>GEBUCHT</Prtry></Sts>", "40.00", "R-4"),
+            _report_entry("", "50.00", "R-5", indicator="DBIT"),  # a debit: no matter
+        ]
+    )
+    data = _REPORT.format(version="08", report_id="IDR-1", entries=entries).encode()
+    result = parse_bank_bytes(data, "statuses.xml")
+    assert [r.bank_reference for r in result.records] == ["R-1"]
+    reasons = {e.location: e.reason for e in result.errors}
+    assert reasons == {
+        "/Document/BkToCstmrAcctRpt[1]/Rpt[1]/Ntry[2]/Sts[1] (line 10)": (
+            "unknown entry status 'BOKD' (expected BOOK, PDNG, INFO or FUTR)"
+        ),
+        "/Document/BkToCstmrAcctRpt[1]/Rpt[1]/Ntry[3] (line 14): Sts": (
+            "the entry has no status (Sts): cannot tell whether it is booked"
+        ),
+        "/Document/BkToCstmrAcctRpt[1]/Rpt[1]/Ntry[4]/Sts[1] (line 18)": (
+            "proprietary entry status 'GEBUCHT': cannot tell whether it is booked"
+        ),
+    }
+    assert [e.raw.count("<Ustrd>INV R-") for e in result.errors] == [1, 1, 1]
+    assert all(e.file == "statuses.xml" for e in result.errors)
+
+
+def test_camt053_and_054_keys_are_unchanged_by_camt052_support() -> None:
+    # keys already stored must stay the same, or re-sent files would be ingested again
+    statement = parse_bank_file(FIXTURES / "camt053_v08_statement.xml").records
+    notification = parse_bank_file(FIXTURES / "camt054_v04_notification.xml").records
+    assert statement[0].dedup_key == "camt.053:2ea33395d7417301d31ba6152cd75b12849f23f817f2264d"
+    assert notification[0].dedup_key == (
+        "camt.054:306a2bc996030e2c75863da0c6e1bb1759a2154f6df42edb"
+    )

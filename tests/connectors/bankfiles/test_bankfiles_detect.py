@@ -15,6 +15,8 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bankfiles"
     ("name", "expected"),
     [
         ("bai2_lockbox_ach.bai", BankFileFormat.BAI2),
+        ("camt052_v08_intraday.xml", BankFileFormat.CAMT_052),
+        ("camt052_v08_intraday_later.xml", BankFileFormat.CAMT_052),
         ("camt053_v02_statement.xml", BankFileFormat.CAMT_053),
         ("camt053_v08_statement.xml", BankFileFormat.CAMT_053),
         ("camt054_v04_notification.xml", BankFileFormat.CAMT_054),
@@ -52,3 +54,21 @@ def test_nacha_header_with_trailing_blanks_stripped() -> None:
     header = b"101 071000013 0440000362612040815A094101FIRST LAKE BANK        ACME PARTS"
     assert detect_format(header + b"\r\n5220HARBOR FOODS INC\r\n") is BankFileFormat.NACHA
     assert detect_format(header + b"\n5220HARBOR FOODS INC\n") is BankFileFormat.NACHA
+
+
+@pytest.mark.parametrize("version", [f"{v:02d}" for v in range(2, 14)])
+def test_camt052_by_namespace_any_version(version: str) -> None:
+    namespace = f"urn:iso:std:iso:20022:tech:xsd:camt.052.001.{version}"
+    prefixed = f'<?xml version="1.0"?><r:Document xmlns:r="{namespace}"><r:BkToCstmrAcctRpt>'
+    assert detect_format(prefixed.encode()) is BankFileFormat.CAMT_052
+    # the namespace alone decides when the root element is not one arsync knows
+    unknown_root = f'<Document xmlns="{namespace}"><Unexpected/></Document>'
+    assert detect_format(unknown_root.encode()) is BankFileFormat.CAMT_052
+
+
+def test_root_element_wins_over_a_namespace_mentioned_elsewhere() -> None:
+    data = (
+        b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.08">'
+        b"<BkToCstmrAcctRpt><GrpHdr><AddtlInf>replaces camt.053.001.08 STM-1</AddtlInf>"
+    )
+    assert detect_format(data) is BankFileFormat.CAMT_052
