@@ -34,26 +34,32 @@ class _Compiled:
     defaults: tuple[Callable[[], Any], ...]  # a value for a row that has no key for a name
     positional: bool
 
-    def parameters(self, rows: Iterable[dict[str, Any]]) -> list[Any]:
-        columns = list(zip(self.names, self.processors, self.defaults, strict=True))
-        # the rows of a page share objects (one timestamp for all): process each once
-        seen: list[tuple[Any, Any]] = [(object(), None)] * len(columns)
-        out: list[Any] = []
-        for row in rows:
-            values = []
-            for index, (name, process, default) in enumerate(columns):
-                value = row[name] if name in row else default()
-                if process is not None:
-                    last, processed = seen[index]
-                    if value is not last:
-                        processed = process(value)
-                        seen[index] = (value, processed)
-                    value = processed
-                values.append(value)
-            out.append(
-                tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
-            )
-        return out
+    def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        columns = []
+        for name, process, default in zip(self.names, self.processors, self.defaults, strict=True):
+            values = [row[name] if name in row else default() for row in rows]
+            if process is not None:
+                values = _processed(values, process)
+            columns.append(values)
+        if self.positional:
+            return list(zip(*columns, strict=True))
+        return [dict(zip(self.names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """``process`` applied to each value; the rows of a page share objects (one timestamp for
+    all), and a run of the same object is processed once."""
+    out = []
+    last: Any = _NOTHING
+    done: Any = None
+    for value in values:
+        if value is not last:
+            last, done = value, process(value)
+        out.append(done)
+    return out
+
+
+_NOTHING = object()
 
 
 def _default(table: Table, name: str, kind: str) -> Callable[[], Any]:

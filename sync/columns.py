@@ -104,9 +104,13 @@ def snapshot(values: dict[str, Any]) -> dict[str, Any]:
     """What an ExternalRef remembers of a system's view: JSON-safe column values."""
     out: dict[str, Any] = {}
     for key, value in values.items():
-        if key in _KEY_COLUMNS or value is None:
+        if value is None or key in _KEY_COLUMNS:
             continue
-        out[key] = value if isinstance(value, bool | int | str) else str(value)
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or isinstance(value, int | str):
+            out[key] = value  # enums of str or int kept as such
+        else:
+            out[key] = str(value)
     return out
 
 
