@@ -261,6 +261,8 @@ class SyncBookmark(SQLModel, table=True):
     stream: str = Field(primary_key=True, max_length=32)
     cursor: str | None = Field(default=None, max_length=64)
     boundary_ids: list[str] = _json(list)
+    # the mappings' version the stream was last read through to the end with
+    mapping_version: str | None = Field(default=None, max_length=32)
     updated_at: datetime = _ts()
 
 

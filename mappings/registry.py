@@ -20,6 +20,14 @@ def mappers(system: str) -> dict[str, Mapper]:
     return table
 
 
+def mapping_version(system: str) -> str:
+    """The version of a system's mappings (its package's ``VERSION``). Raising it makes the
+    next pull of that system read and map every record again, so records an older mapping
+    stored are corrected even though the system did not change them."""
+    module = importlib.import_module(f"mappings.{system}")
+    return str(getattr(module, "VERSION", "1"))
+
+
 def mapper(system: str, stream: str) -> Mapper:
     try:
         return mappers(system)[stream]

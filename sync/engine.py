@@ -25,7 +25,7 @@ from canonical.types import as_utc, utcnow
 from connectors.base import STREAMS, Connector, RawRecord, Stream
 from connectors.errors import ApiError, AuthError
 from mappings.base import MappingContext
-from mappings.registry import mapper
+from mappings.registry import mapper, mapping_version
 from sync.pull import PageCounts, PageWriter
 from sync.settings import SystemOfRecord
 
@@ -163,14 +163,21 @@ class SyncEngine:
             ),
             system_of_record=self.sor,
             run_id=run_id,
+            mapping_version=mapping_version(system),
         )
         with self.store.session() as session:
             bookmark = self._bookmark(session, system, stream.name)
+        # records stored through older mappings are read and mapped again, all of them; the
+        # cursor stays, so the next pull still sees what changed since (deletes included)
+        remap = bookmark.cursor is not None and bookmark.mapping_version != writer.mapping_version
+        if remap and not full:
+            log.info("%s %s: mappings changed, reading every record again", system, stream.name)
         since = (
             None
-            if full or bookmark.cursor is None
+            if full or remap or bookmark.cursor is None
             else as_utc(datetime.fromisoformat(bookmark.cursor))
         )
+        advance = full or not remap
         counts = PageCounts()
         newest: datetime | None = None
         pending: list[RawRecord] = []
@@ -179,7 +186,7 @@ class SyncEngine:
             writing = time.perf_counter()
             with self.store.session() as session:
                 written = writer.write(session, pending)
-                if stream.ordered and newest is not None:
+                if stream.ordered and newest is not None and advance:
                     self._advance(session, system, stream.name, since, newest, cap, pending)
             counts.add(written)
             self.store.wrote(written.writes)
@@ -198,8 +205,12 @@ class SyncEngine:
         if pending:
             flush()
         with self.store.session() as session:
-            if newest is not None:
+            if newest is not None and advance:
                 self._advance(session, system, stream.name, since, newest, cap, [])
+            bookmark = self._bookmark(session, system, stream.name)
+            if bookmark.mapping_version != writer.mapping_version:
+                bookmark.mapping_version = writer.mapping_version
+                session.add(bookmark)
         return counts
 
     def _bookmark(self, session: Session, system: str, stream: str) -> SyncBookmark:

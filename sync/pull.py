@@ -52,11 +52,13 @@ FUZZY_CANDIDATE_SCORE = 88
 _SHAPES_KEPT = 4096  # field-ownership answers remembered per writer
 
 
-def payload_hash(record: RawRecord) -> str:
-    """A digest of what the system said, to tell a changed record from a re-read one."""
+def payload_hash(record: RawRecord, mapping_version: str = "") -> str:
+    """A digest of what the system said and of the mapping that reads it, to tell a changed
+    record (or one a newer mapping reads differently) from a re-read one."""
     body = orjson.dumps(record.payload, default=str, option=orjson.OPT_SORT_KEYS)
     digest = hashlib.blake2b(body, digest_size=16)
     digest.update(b"\x01" if record.deleted else b"\x00")
+    digest.update(mapping_version.encode())
     return digest.hexdigest()
 
 
@@ -115,6 +117,7 @@ class PageWriter:
         context: MappingContext,
         system_of_record: SystemOfRecord,
         run_id: str | None = None,
+        mapping_version: str = "",
     ) -> None:
         self.tenant = tenant
         self.system = system
@@ -125,6 +128,7 @@ class PageWriter:
         self.context = context
         self.sor = system_of_record
         self.run_id = run_id
+        self.mapping_version = mapping_version
         self._rivals_of: dict[tuple[str, bool], tuple[str, ...] | None] = {}
         self._owned_by_shape: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
@@ -138,7 +142,7 @@ class PageWriter:
         quarantined = self._open_quarantine(session, [r.remote_id for r in records])
         pending: list[_Pending] = []
         for raw in records:
-            digest = payload_hash(raw)
+            digest = payload_hash(raw, self.mapping_version)
             ref = refs.get(raw.remote_id)
             if ref is not None and ref.hash == digest:
                 counts.unchanged += 1

@@ -225,3 +225,29 @@ def test_bad_credentials_stop_the_connector_and_touch_nothing(
     assert result.error and system in result.error.lower()
     assert wrong not in result.error
     assert stored_ids(sqlite_store, system, "customers") == set()
+
+
+def test_new_mappings_read_every_record_again_once_and_keep_the_cursor(
+    sqlite_store: Store, sandbox: SandboxServer, system: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = SyncEngine(sqlite_store)
+    first = engine.sync(make_connector(sandbox, system))
+    assert first.status == RunStatus.OK, first.error
+    with sqlite_store.session() as session:
+        cursors = {b.stream: b.cursor for b in session.exec(select(SyncBookmark)).scalars()}
+
+    import sync.engine
+
+    monkeypatch.setattr(sync.engine, "mapping_version", lambda _system: "next")
+    remapped = engine.sync(make_connector(sandbox, system))
+    assert remapped.status == RunStatus.OK, remapped.error
+    # every live record was read and written again through the new mappings
+    live = sum(len(sandbox.remote_ids(stream)) for stream in remapped.counts)
+    assert remapped.total.updated == live and remapped.total.created == 0
+    with sqlite_store.session() as session:
+        bookmarks = list(session.exec(select(SyncBookmark)).scalars())
+    assert {b.stream: b.cursor for b in bookmarks} == cursors  # deletes since are still seen
+    assert {b.mapping_version for b in bookmarks} == {"next"}
+
+    again = engine.sync(make_connector(sandbox, system))
+    assert again.total.writes == 0 and again.api_calls < remapped.api_calls
