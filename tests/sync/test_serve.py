@@ -466,15 +466,22 @@ def stripe_charge_then_intent(pi: str) -> tuple[bytes, bytes]:
     return json.dumps(charge).encode(), json.dumps(intent).encode()
 
 
-def test_an_invoice_named_after_the_reconciler_gave_up_is_decided_again(
-    runtime: Runtime,
-) -> None:
+def undecided_charge(runtime: Runtime, pi: str) -> tuple[Remittance, bytes]:
+    """A charge the reconciler could not place (no invoice named yet), and the later
+    payment_intent.succeeded that names INV-01001 (an open invoice of Acme Corp)."""
     book = Book(runtime.store)
     book.invoice(book.customer("Acme Corp"), "INV-01001", "1250.00")
-    charge, intent = stripe_charge_then_intent("pi_3QkTestLateInvoice")
+    charge, intent = stripe_charge_then_intent(pi)
     receive(runtime.store, runtime.settings, "stripe", charge, stripe_headers(charge))
     runtime.reconcile()
     [cash] = remittances(runtime)
+    return cash, intent
+
+
+def test_an_invoice_named_after_the_reconciler_gave_up_is_decided_again(
+    runtime: Runtime,
+) -> None:
+    cash, intent = undecided_charge(runtime, "pi_3QkTestLateInvoice")
     first = decision(runtime.store, cash.id)
     assert cash.status in ("exception", "suggested") and first.status != "auto_applied"
 
@@ -493,12 +500,7 @@ def test_an_invoice_named_after_the_reconciler_gave_up_is_decided_again(
 def test_a_person_s_decision_is_not_reopened_by_a_late_invoice_reference(
     runtime: Runtime,
 ) -> None:
-    book = Book(runtime.store)
-    book.invoice(book.customer("Acme Corp"), "INV-01001", "1250.00")
-    charge, intent = stripe_charge_then_intent("pi_3QkTestPersonDecided")
-    receive(runtime.store, runtime.settings, "stripe", charge, stripe_headers(charge))
-    runtime.reconcile()
-    [cash] = remittances(runtime)
+    cash, intent = undecided_charge(runtime, "pi_3QkTestPersonDecided")
     with runtime.store.session() as s:
         s.execute(
             update(Decision).where(Decision.source_id == cash.id).values(decided_by="ops@acme")
