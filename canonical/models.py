@@ -154,7 +154,8 @@ class Remittance(SQLModel, table=True):
     """Incoming cash seen in a bank file or a processor event, before it is applied.
 
     ``structured_refs`` is a list of ``{"kind", "ref", "amount", "discount", "adjustment",
-    "reason"}`` dicts (amounts as strings) carried by the source itself.
+    "reason"}`` dicts (amounts as strings) carried by the source itself. A reversal (cash
+    taken back: ``reverses`` set) has a negative amount and is never applied.
     """
 
     __table_args__ = (UniqueConstraint("tenant", "source_key", name="uq_remittance_source"),)
@@ -174,6 +175,9 @@ class Remittance(SQLModel, table=True):
     end_to_end_id: str | None = Field(default=None, max_length=128)
     free_text: str | None = Field(default=None, sa_type=Text)
     structured_refs: list[dict[str, Any]] = _json(list)
+    # cash going back out (a chargeback, a failed direct debit, a returned item): what names
+    # the payment it takes back (that remittance's source_key, end-to-end id or trace)
+    reverses: str | None = Field(default=None, max_length=128)
     raw: str = Field(default="", sa_type=Text)
     status: str = Field(default="new", index=True, max_length=16)
     created_at: datetime = _ts(index=True)

@@ -19,9 +19,9 @@ from sqlalchemy import Row, Table, select
 from sqlmodel import Session, col
 
 from canonical.batch_gc import frozen_heap, loading_without_gc
-from canonical.enums import DocumentStatus, RemittanceStatus
+from canonical.enums import ApplicationStatus, DocumentStatus, RemittanceStatus
 from canonical.keys import document_key, name_key
-from canonical.models import CreditMemo, Decision, Remittance
+from canonical.models import Application, CreditMemo, Decision, Invoice, Remittance
 from canonical.money import Money
 from canonical.store import Store
 from canonical.types import utcnow
@@ -52,6 +52,7 @@ class ReconcileSummary:
     credit_memos_applied: int = 0
     credit_memos_suggested: int = 0
     reopened: int = 0  # cash decided before its remittance advice arrived, decided again
+    reversals: int = 0  # cash taken back (chargebacks, failures, returns): each for a person
     cash: dict[str, dict[str, int]] = field(default_factory=dict)  # currency -> minor totals
     ruleset_version: str = ""
 
@@ -77,6 +78,7 @@ class ReconcileSummary:
             "credit_memos_applied": self.credit_memos_applied,
             "credit_memos_suggested": self.credit_memos_suggested,
             "reopened": self.reopened,
+            "reversals": self.reversals,
             "match_rate": str(self.match_rate),
             "ruleset_version": self.ruleset_version,
             "cash": {
@@ -92,6 +94,7 @@ class ReconcileSummary:
             f"suggested, {sum(self.exceptions.values())} exceptions ({exceptions}); "
             f"match rate {self.match_rate}%; credit memos applied {self.credit_memos_applied}"
             + (f"; {self.reopened} decided again with their advice" if self.reopened else "")
+            + (f"; {self.reversals} payments taken back" if self.reversals else "")
         )
 
 
@@ -174,8 +177,12 @@ def _reconcile(
             if not rows:
                 break
             previous = _superseded(session, tenant, [row.id for row in rows])
+            originals = _originals(session, tenant, [row for row in rows if row.reverses])
             for row in rows:
-                _decide_one(row, cascade, book, seen, summary, writes, advices, previous)
+                if row.reverses:
+                    _decide_reversal(row, originals.get(row.reverses), summary, writes)
+                else:
+                    _decide_one(row, cascade, book, seen, summary, writes, advices, previous)
             writes.flush(session)
     _apply_credit_memos(store, tenant, book, rules, summary, sink)
     log.info("reconcile: %s", summary)
@@ -456,6 +463,132 @@ def _decide_one(
             summary.suggested += 1
         else:
             summary.exceptions[outcome.exception_kind or "exception"] += 1
+
+
+@dataclass
+class _Original:
+    """The payment a reversal takes back, what was decided for it and what it paid."""
+
+    remittance: Row[Any]
+    decision: Row[Any] | None
+    paid: list[dict[str, str]]  # {"invoice", "amount"} of each application still in force
+
+
+def _originals(session: Session, tenant: str, reversals: list[Row[Any]]) -> dict[str, _Original]:
+    """The payments the reversals name, by what names them (source key, then end-to-end id,
+    then trace); a name two payments share names neither."""
+    names = {row.reverses for row in reversals}
+    if not names:
+        return {}
+    found: dict[str, list[Row[Any]]] = defaultdict(list)
+    for column in ("source_key", "end_to_end_id", "bank_reference"):
+        wanted = [name for name in names if name not in found]
+        if not wanted:
+            break
+        for row in session.execute(
+            select(REMITTANCE).where(
+                REMITTANCE.c.tenant == tenant,
+                REMITTANCE.c[column].in_(wanted),
+                REMITTANCE.c.amount_minor > 0,
+            )
+        ):
+            found[getattr(row, column)].append(row)
+    originals = {name: rows[0] for name, rows in found.items() if len(rows) == 1}
+    if not originals:
+        return {}
+    decisions = {
+        row.source_id: row
+        for row in session.execute(
+            select(DECISION).where(
+                DECISION.c.tenant == tenant,
+                DECISION.c.source_kind == "remittance",
+                DECISION.c.source_id.in_([r.id for r in originals.values()]),
+                DECISION.c.superseded.is_(False),
+            )
+        )
+    }
+    paid: dict[str, list[dict[str, str]]] = defaultdict(list)
+    applied = [d.id for d in decisions.values() if d.status == AUTO]
+    if applied:
+        for row in session.execute(
+            select(
+                col(Application.decision_id),
+                col(Application.amount_minor),
+                col(Application.currency),
+                col(Invoice.number),
+            )
+            .join(Invoice, col(Invoice.id) == col(Application.invoice_id))
+            .where(
+                col(Application.decision_id).in_(applied),
+                col(Application.status) == ApplicationStatus.APPLIED,
+            )
+        ):
+            paid[row.decision_id].append(
+                {"invoice": row.number, "amount": _shown(row.amount_minor, row.currency)}
+            )
+    out = {}
+    for name, remittance in originals.items():
+        decision = decisions.get(remittance.id)
+        out[name] = _Original(remittance, decision, paid.get(decision.id, []) if decision else [])
+    return out
+
+
+def _decide_reversal(
+    row: Row[Any], original: _Original | None, summary: ReconcileSummary, writes: Writes
+) -> None:
+    """Cash taken back is never applied: a person reverses what the payment paid, in arsync's
+    systems too. The decision says which payment it was and what it paid."""
+    evidence: dict[str, Any] = {
+        "reverses": row.reverses,
+        "amount": _shown(-row.amount_minor, row.currency),
+        "event": row.free_text,
+    }
+    customer_id = None
+    if original is None:
+        evidence["original"] = None
+        evidence["action"] = "no payment found under that name: check the bank or processor"
+    else:
+        cash, decided = original.remittance, original.decision
+        customer_id = decided.customer_id if decided is not None else None
+        evidence["original"] = {
+            "remittance": cash.id,
+            "source": cash.source,
+            "amount": _shown(cash.amount_minor, cash.currency),
+            "value_date": str(cash.value_date) if cash.value_date else None,
+            "payer": cash.payer_name,
+            "status": cash.status,
+            "decision": decided.id if decided is not None else None,
+            "rule": decided.rule if decided is not None else None,
+        }
+        evidence["paid"] = original.paid
+        evidence["action"] = (
+            "reverse these applications in every system: the invoices are open again"
+            if original.paid
+            else "the payment paid no invoice: nothing to reverse; its cash is gone"
+        )
+    outcome = Outcome(
+        EXCEPTION,
+        "reversal",
+        100 if original is not None else 0,
+        exception_kind="returned_payment",
+        customer_id=customer_id,
+        evidence=evidence,
+    )
+    writes.decide(
+        source_kind="remittance",
+        source_id=row.id,
+        currency=row.currency,
+        amount_minor=row.amount_minor,
+        outcome=outcome,
+    )
+    writes.remittances[row.id] = outcome.status
+    summary.reversals += 1
+    summary.exceptions["returned_payment"] += 1
+    summary.add_cash(row.currency, received=row.amount_minor, unapplied=row.amount_minor)
+
+
+def _shown(minor: int, currency: str) -> str:
+    return str(Money.from_minor(minor, currency).amount)
 
 
 def _close(earlier: date | None, current: date | None) -> bool:

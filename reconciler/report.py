@@ -48,6 +48,7 @@ EXCEPTION_KINDS = (
     "over_payment",
     "duplicate_payment",
     "currency_mismatch",
+    "returned_payment",
 )
 TEMPLATES = Path(__file__).with_name("templates")
 

@@ -2,7 +2,9 @@
 turn it into work — in that order, and in one transaction with what it creates.
 
 * Stripe, Adyen, GoCardless: incoming payments become remittances (the reconciler's input);
-  refunds and disputes are kept as events for the report, never applied.
+  a chargeback or a late failure of a payment already counted becomes a reversal (a
+  remittance of the negative amount naming the payment's; the reconciler reports it with
+  what the payment paid); refunds are kept as events for the report.
 * QuickBooks, Invoiced: a change notification marks that system as due for a sync; the sync
   itself pulls what changed, so a lost or repeated notification costs nothing.
 
@@ -40,12 +42,12 @@ from connectors.processors.gocardless_events import (
     GoCardlessConfig,
 )
 from connectors.processors.gocardless_events import parse_event as parse_gocardless_event
-from connectors.processors.records import ProcessorRecord
+from connectors.processors.records import REVERSING, ProcessorRecord
 from connectors.processors.stripe_events import parse_event
 from connectors.quickbooks import webhooks as qbo_hooks
 from connectors.redact import redact
 from mappings.base import MappingError
-from mappings.processors import remittance_from_record
+from mappings.processors import remittance_from_record, reversal_from_record
 from reconciler.engine import reconsiderable, supersede
 from sync.settings import Settings, WebhookSettings
 
@@ -294,8 +296,9 @@ def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]
                     remittances = [
                         remittance_from_record(r, settings.tenant)
                         for r in records
-                        if r.kind == "payment"  # refunds and disputes stay events
+                        if r.kind == "payment"  # refunds stay events
                     ]
+                    remittances += _reversals(session, settings, records)
                 except EVENT_ERRORS as exc:
                     event.status, event.error = "failed", f"{source} event {unit.event_id}: {exc}"
                     event.processed_at = utcnow()
@@ -314,6 +317,32 @@ def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]
         intake.duplicates += 1
         intake.remittances = []
     return intake
+
+
+def _reversals(
+    session: Session, settings: Settings, records: list[ProcessorRecord]
+) -> list[Remittance]:
+    """Reversals of the payments chargebacks and failures take back. A payment never counted
+    as cash (it failed before it was confirmed) has nothing to take back: no reversal."""
+    made = []
+    for record in records:
+        if record.kind not in REVERSING:
+            continue
+        original = session.exec(
+            select(Remittance).where(
+                col(Remittance.tenant) == settings.tenant,
+                col(Remittance.source_key) == f"{record.processor}:{record.payment_id}"[:128],
+            )
+        ).first()
+        if original is None:
+            log.info(
+                "%s %s: no payment counted, nothing taken back",
+                record.event_type,
+                record.payment_id,
+            )
+            continue
+        made.append(reversal_from_record(record, original, settings.tenant))
+    return made
 
 
 def _remittances(session: Session, settings: Settings, remittances: list[Remittance]) -> list[str]:

@@ -1,7 +1,9 @@
 """GoCardless events to processor records, fetching each payment (events carry no amount).
 
 ``payments`` events with action ``confirmed`` (collected from the customer) are cash in;
-``charged_back`` and ``refunded`` are outgoing; other actions are only recorded. The payment
+``charged_back`` and ``refunded`` are outgoing, and so is ``failed`` when it comes after the
+payment was confirmed (a late failure: the bank took the money back); other actions are
+only recorded. The payment
 is read from ``GET /payments/{id}`` (amount in minor units, currency, ``reference``,
 ``metadata``) through the shared HTTP layer.
 """
@@ -21,6 +23,7 @@ from connectors.processors.records import ProcessorRecord, RecordKind
 ACTIONS: dict[str, RecordKind] = {
     "confirmed": "payment",
     "charged_back": "dispute",
+    "failed": "failure",
     "refunded": "refund",
 }
 INVOICE_METADATA_KEYS = ("invoice_number", "invoice", "invoice_id")

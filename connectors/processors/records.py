@@ -6,12 +6,14 @@ from typing import Any, Literal
 
 from canonical.money import Money
 
-RecordKind = Literal["payment", "refund", "dispute"]
+RecordKind = Literal["payment", "refund", "dispute", "failure"]
+# cash taken back from a payment already counted: a chargeback, a direct debit failing late
+REVERSING: frozenset[str] = frozenset({"dispute", "failure"})
 
 
 @dataclass(frozen=True)
 class ProcessorRecord:
-    """One cash event from a processor; refunds and disputes are outgoing cash."""
+    """One cash event from a processor; refunds, disputes and failures are outgoing cash."""
 
     processor: str
     event_id: str

@@ -9,7 +9,8 @@ from connectors.base import RawRecord
 from mappings.base import MappingContext
 from mappings.invoiced import credit_memo, customer, invoice, payment
 
-# raise when a change maps stored records differently (2: bad debt and closed credit notes, exact amounts)
+# raise when a change maps stored records differently
+# 2: bad debt and closed credit notes, exact amounts
 VERSION = 2
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,

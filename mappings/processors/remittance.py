@@ -4,6 +4,9 @@
 two event types (Stripe ``payment_intent.succeeded`` and ``invoice_payment.paid``; Adyen
 ``AUTHORISATION`` and ``CAPTURE``), is one remittance. Invoice numbers and ids from metadata
 become structured references, which the cascade trusts first.
+
+A chargeback or a late failure takes back a payment already counted: it becomes a reversal,
+a remittance of the negative amount that ``reverses`` the payment's remittance.
 """
 
 from __future__ import annotations
@@ -39,5 +42,31 @@ def remittance_from_record(record: ProcessorRecord, tenant: str = DEFAULT_TENANT
         bank_reference=record.payment_id[:128],
         free_text=" ".join(record.invoice_refs) or None,
         structured_refs=refs,
+        raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
+    )
+
+
+def reversal_from_record(
+    record: ProcessorRecord, original: Remittance, tenant: str = DEFAULT_TENANT
+) -> Remittance:
+    """The reversal of ``original`` (the payment's remittance) a chargeback or failure makes."""
+    if record.amount is None or record.amount.amount <= 0:
+        raise MappingError("amount", f"a {record.kind} must take back a positive amount")
+    if record.amount.currency != original.currency:
+        raise MappingError(
+            "currency",
+            f"a {record.kind} in {record.amount.currency} of a {original.currency} payment",
+        )
+    return Remittance(
+        tenant=tenant,
+        source=record.processor,
+        source_key=f"{record.processor}:{record.kind}:{record.event_id}"[:128],
+        currency=original.currency,
+        amount_minor=-record.amount.minor,
+        value_date=record.occurred_at.date(),
+        payer_name=original.payer_name,
+        bank_reference=record.payment_id[:128],
+        free_text=f"{record.event_type} of {record.payment_id}",
+        reverses=original.source_key,
         raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
     )

@@ -14,7 +14,8 @@ from connectors.base import RawRecord
 from mappings.base import MappingContext
 from mappings.salesforce import credit_memo, customer, invoice, payment
 
-# raise when a change maps stored records differently (2: Draft and Pending payments not cash)
+# raise when a change maps stored records differently
+# 2: Draft and Pending payments not cash
 VERSION = 2
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from canonical.models import Decision, Remittance, WebhookEvent
 from connectors.processors.adyen import signing_payload
 from connectors.quickbooks.webhooks import sign as qbo_sign
+from reconciler.report import build_report, render_html
 from sync.runtime import Runtime
 from sync.serve import create_app
 from sync.settings import load_settings
@@ -324,12 +325,16 @@ def test_a_gocardless_batch_keeps_its_good_events_when_one_fails(
         json={"error": {"message": "Resource not found", "type": "invalid_api_usage"}},
     )
     responses.add(responses.GET, base + "PM00A3", json=gocardless_payment("PM00A3", 2500, "A-3"))
+    responses.add(
+        responses.GET, base + "PM00NEVER", json=gocardless_payment("PM00NEVER", 900, "A-9")
+    )
     body = {
         "events": [
             gocardless_event("EV00A1", "PM00A1"),
             gocardless_event("EV00A2", "PM00GONE"),
             gocardless_event("EV00A3", "PM00A3"),
-            gocardless_event("EV00A4", "PM00A1", action="failed"),  # recorded, not cash
+            gocardless_event("EV00A4", "PM00A1", action="failed"),  # late: takes it back
+            gocardless_event("EV00A5", "PM00NEVER", action="failed"),  # never cash: nothing
         ]
     }
     raw = json.dumps(body).encode()
@@ -338,18 +343,21 @@ def test_a_gocardless_batch_keeps_its_good_events_when_one_fails(
         "/webhooks/gocardless", content=raw, headers={"Webhook-Signature": signature}
     )
     assert answer.status_code == 200
-    assert answer.json()["remittances"] == 2 and len(answer.json()["failed"]) == 1
-    assert sorted(r.amount_minor for r in remittances(runtime)) == [1500, 2500]
+    assert answer.json()["remittances"] == 3 and len(answer.json()["failed"]) == 1
+    assert sorted(r.amount_minor for r in remittances(runtime)) == [-1500, 1500, 2500]
+    [late] = [r for r in remittances(runtime) if r.reverses]
+    assert late.reverses == "gocardless:PM00A1"
     assert {e.event_id: e.status for e in events(runtime)} == {
         "EV00A1": "processed",
         "EV00A2": "failed",
         "EV00A3": "processed",
-        "EV00A4": "ignored",
+        "EV00A4": "processed",
+        "EV00A5": "ignored",
     }
     replay = client.post(
         "/webhooks/gocardless", content=raw, headers={"Webhook-Signature": signature}
     )
-    assert replay.json()["duplicates"] == 4 and len(remittances(runtime)) == 2
+    assert replay.json()["duplicates"] == 5 and len(remittances(runtime)) == 3
 
 
 @responses.activate
@@ -510,3 +518,66 @@ def test_a_person_s_decision_is_not_reopened_by_a_late_invoice_reference(
     [after] = remittances(runtime)
     assert after.status == cash.status and after.structured_refs == []
     assert decision(runtime.store, cash.id).decided_by == "ops@acme"
+
+
+def stripe_dispute(pi: str, amount: int) -> bytes:
+    """charge.dispute.created as Stripe documents it: the disputed amount is withdrawn."""
+    return json.dumps(
+        {
+            "id": "evt_1QkTestDispute01",
+            "object": "event",
+            "api_version": "2025-03-31.basil",
+            "created": 1764000000,
+            "type": "charge.dispute.created",
+            "data": {
+                "object": {
+                    "id": "dp_1QkTestDispute01",
+                    "object": "dispute",
+                    "amount": amount,
+                    "currency": "usd",
+                    "charge": "ch_1QkTestCharge01",
+                    "payment_intent": pi,
+                    "reason": "product_not_received",
+                    "status": "needs_response",
+                    "is_charge_refundable": False,
+                }
+            },
+        }
+    ).encode()
+
+
+def test_a_chargeback_of_applied_cash_is_reported_with_what_it_paid(runtime: Runtime) -> None:
+    book = Book(runtime.store)
+    book.invoice(book.customer("Acme Corp"), "INV-01001", "1250.00")
+    _, paid = stripe_charge_then_intent("pi_3QkTestDisputed")  # names INV-01001 alone
+    receive(runtime.store, runtime.settings, "stripe", paid, stripe_headers(paid))
+    runtime.reconcile()
+    [cash] = remittances(runtime)
+    assert decision(runtime.store, cash.id).status == "auto_applied"
+
+    dispute = stripe_dispute("pi_3QkTestDisputed", 125000)
+    intake = receive(runtime.store, runtime.settings, "stripe", dispute, stripe_headers(dispute))
+    [back] = [r for r in remittances(runtime) if r.id in intake.remittances]
+    assert (back.amount_minor, back.reverses) == (-125000, cash.source_key)
+    summary = runtime.reconcile()
+    assert summary.reversals == 1 and summary.exceptions["returned_payment"] == 1
+    taken = decision(runtime.store, back.id)
+    assert (taken.status, taken.exception_kind, taken.rule) == (
+        "exception",
+        "returned_payment",
+        "reversal",
+    )
+    assert taken.evidence["original"]["remittance"] == cash.id
+    assert taken.evidence["paid"] == [{"invoice": "INV-01001", "amount": "1250.00"}]
+    assert "open again" in taken.evidence["action"]
+    assert applied(runtime.store, back.id) == {}  # never applied: a person reverses
+    [listed] = build_report(runtime.store)["exceptions"]["returned_payment"]
+    assert listed["id"] == back.id
+    assert "INV-01001" in render_html(build_report(runtime.store))
+
+    # a dispute of a payment never counted as cash takes nothing back
+    other = stripe_dispute("pi_3QkTestNeverPaid", 5000).replace(
+        b"evt_1QkTestDispute01", b"evt_1QkTestDispute02"
+    )
+    intake = receive(runtime.store, runtime.settings, "stripe", other, stripe_headers(other))
+    assert intake.remittances == []
