@@ -328,12 +328,24 @@ def _reversals(
     for record in records:
         if record.kind not in REVERSING:
             continue
-        original = session.exec(
-            select(Remittance).where(
-                col(Remittance.tenant) == settings.tenant,
-                col(Remittance.source_key) == f"{record.processor}:{record.payment_id}"[:128],
-            )
-        ).first()
+        # the payment's remittance, or the one it is the capture of (Adyen names the
+        # authorisation in a chargeback, and a manual capture is its own payment)
+        original = (
+            session.exec(
+                select(Remittance).where(
+                    col(Remittance.tenant) == settings.tenant,
+                    col(Remittance.source_key) == f"{record.processor}:{record.payment_id}"[:128],
+                )
+            ).first()
+            or session.exec(
+                select(Remittance).where(
+                    col(Remittance.tenant) == settings.tenant,
+                    col(Remittance.source) == record.processor,
+                    col(Remittance.end_to_end_id) == record.payment_id[:128],
+                    col(Remittance.amount_minor) > 0,
+                )
+            ).first()
+        )
         if original is None:
             log.info(
                 "%s %s: no payment counted, nothing taken back",

@@ -83,6 +83,9 @@ def parse_item(
         payer_name=extra.get("shopperName") or extra.get("cardHolderName"),
         payer_email=extra.get("shopperEmail"),
         invoice_refs=tuple(refs),
+        original_reference=str(item.get("originalReference") or "") or None
+        if code == "CAPTURE"
+        else None,
         raw=item,
     )
 

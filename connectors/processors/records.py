@@ -25,4 +25,7 @@ class ProcessorRecord:
     payer_name: str | None = None
     payer_email: str | None = None
     invoice_refs: tuple[str, ...] = ()
+    # the payment's other id at the processor (Adyen: a manual capture's authorisation), by
+    # which a later chargeback may name it
+    original_reference: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)

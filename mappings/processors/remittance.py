@@ -40,6 +40,7 @@ def remittance_from_record(record: ProcessorRecord, tenant: str = DEFAULT_TENANT
         value_date=record.occurred_at.date(),
         payer_name=(record.payer_name or record.payer_email or None),
         bank_reference=record.payment_id[:128],
+        end_to_end_id=(record.original_reference or "")[:128] or None,
         free_text=" ".join(record.invoice_refs) or None,
         structured_refs=refs,
         raw=json.dumps(redact(record.raw), sort_keys=True, default=str),

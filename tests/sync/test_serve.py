@@ -287,6 +287,23 @@ def test_an_adyen_batch_is_taken_in_item_by_item(client: TestClient, runtime: Ru
     assert client.post("/webhooks/adyen", content=b'{"notificationItems": "x"}').status_code == 400
 
 
+def test_an_adyen_chargeback_names_the_authorisation_of_a_captured_payment(
+    client: TestClient, runtime: Runtime
+) -> None:
+    captured = adyen_item("9920000000000007", 15000, "9910000000000007", "INV-04007")
+    chargeback = {
+        **adyen_item("9930000000000007", 15000, "9910000000000007", "INV-04007"),
+        "eventCode": "CHARGEBACK",
+        "reason": "Merchandise/Services Not Received",
+    }
+    for item in (captured, chargeback):
+        body = {"live": "false", "notificationItems": [{"NotificationRequestItem": item}]}
+        assert client.post("/webhooks/adyen", content=sign_adyen(body)).status_code == 200
+    cash, back = sorted(remittances(runtime), key=lambda r: -r.amount_minor)
+    assert (cash.source_key, cash.end_to_end_id) == ("adyen:9920000000000007", "9910000000000007")
+    assert (back.amount_minor, back.reverses) == (-15000, "adyen:9920000000000007")
+
+
 def gocardless_event(event_id: str, payment: str, action: str = "confirmed") -> dict[str, Any]:
     return {
         "id": event_id,
