@@ -237,7 +237,10 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Bank files.")],
     config: ConfigOption = None,
 ) -> None:
-    """Take in remittances from bank files (BAI2, camt.052/053/054, NACHA, EDI 820)."""
+    """Take in remittances from bank files (BAI2, camt.052/053/054, NACHA, EDI 820).
+
+    Exits 1 when any record was rejected (like ``import``); warnings alone exit 0.
+    """
     from sync.ingest import ingest_files
 
     runtime = _runtime(config)
@@ -250,6 +253,8 @@ def ingest(
         err.print(f"[yellow]warning: {escape(str(warning))}[/yellow]")
     for error in report.errors[:50]:
         err.print(f"[yellow]rejected: {escape(str(error))}[/yellow]")
+    if report.rejected:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -25,6 +26,7 @@ from connectors.sandbox.bankfiles import InvoiceRef, Payment, write_camt054
 from sync.agreement import balance_agreement
 
 if TYPE_CHECKING:
+    from sync.ingest import IngestReport
     from sync.runtime import Runtime
 
 BANK_ACCOUNT = "DE89370400440532013000"
@@ -150,6 +152,14 @@ def sample_payments(store: Store, seed: int = 7, count: int = PAYMENTS) -> list[
     return payments
 
 
+def print_ingested(report: IngestReport, bank_file: Path, payments: int, console: Console) -> None:
+    """What ingesting the sample bank file did: its errors on one line, a line per warning."""
+    errors = "; ".join(str(e) for e in report.errors) or "no errors"
+    console.print(f"ingested {bank_file.name}: {payments} payments ({escape(errors)})")
+    for warning in report.warnings:
+        console.print(f"  warning: {escape(str(warning))}")
+
+
 def reconcile_sample_bank_file(runtime: Runtime, workdir: Path, console: Console) -> int:
     """Write, ingest and reconcile a camt.054, push the decisions to every system, sync
     again, and write the HTML report; returns an exit code."""
@@ -168,10 +178,7 @@ def reconcile_sample_bank_file(runtime: Runtime, workdir: Path, console: Console
         created=datetime.now(UTC),
     )
     ingested = ingest_files(store, [bank_file])
-    console.print(
-        f"ingested {bank_file.name}: {len(payments)} payments "
-        f"({'; '.join(str(e) for e in ingested.errors) or 'no errors'})"
-    )
+    print_ingested(ingested, bank_file, len(payments), console)
     summary = runtime.reconcile()
     console.print(f"reconciled: {summary}")
     before = balance_agreement(store, runtime.settings.tenant)

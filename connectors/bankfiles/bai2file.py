@@ -24,13 +24,16 @@ from connectors.bankfiles.edi820 import read_remittance_advice
 from connectors.bankfiles.records import (
     BankFileError,
     BankFileFormat,
+    ControlFigure,
     ParseResult,
     RawRemittance,
     RecordError,
     StructuredRef,
+    add_figure,
     clean,
     dedup_key,
     line_location,
+    warn_on_control_mismatch,
 )
 from connectors.bankfiles.x12 import infer_delimiters, split_segments
 
@@ -218,7 +221,7 @@ def parse_bai2(text: str, source_file: str) -> ParseResult:
             )
         )
         return result
-    _check_account_totals(result, source_file, records)
+    _check_control_totals(result, records)
     _collect(result, source_file, parsed, iter(kept_details))
     return result
 
@@ -245,48 +248,130 @@ def _summary_total(fields: list[str]) -> int | None:
     return total
 
 
-def _check_account_totals(
-    result: ParseResult, source_file: str, records: list[_LogicalRecord]
-) -> None:
-    """Compare each 49 control total with the sum of its 03 and 16 amounts.
+def _check_control_totals(result: ParseResult, records: list[_LogicalRecord]) -> None:
+    """Compare each trailer with what it controls; a mismatch is a warning, records are kept.
 
-    A mismatch is a warning, not an error: every record is kept (each was read on its own),
-    but the file may be incomplete or altered, so the person ingesting it must hear of it.
+    A 49 account control total is the sum of its 03 and 16 amounts. A 98 group control total
+    is the sum of the group's 49 control totals, with the number of its accounts (03). A 99
+    file control total is the sum of the 98 group control totals, with the number of groups
+    (02) and, when given, of records (01 to 99, 88 continuations included).
     """
-    total = 0
-    readable = True
+    total: int | None = 0  # the account's 03 and 16 amounts
+    group_total: int | None = 0  # the group's 49 control totals
+    file_total: int | None = 0  # the file's 98 control totals
+    accounts = groups = count = 0
     group_currency = currency = "USD"
+    group_currencies: set[str] = set()
+    file_currencies: set[str] = set()
     account = "?"
     for record in records:
+        count += len(record.lines)
         parts = [p.strip() for p in _fields(record)]
+        location, raw = line_location(record.line), record.lines[0][1]
         if record.code == "02":
+            groups += 1
+            accounts, group_total, group_currencies = 0, 0, set()
             group_currency = (parts[5] if len(parts) > 5 else "") or "USD"
             currency = group_currency
         elif record.code == "03":
-            summary = _summary_total(parts)
-            total, readable = summary or 0, summary is not None
+            accounts += 1
+            total = _summary_total(parts)
             account = (parts[0] if parts else "") or "?"
             currency = (parts[1] if len(parts) > 1 else "") or group_currency
+            group_currencies.add(currency)
+            file_currencies.add(currency)
         elif record.code == "16":
             amount = parts[1] if len(parts) > 1 else ""
             if _int_field(amount):
-                total += int(amount)
+                total = add_figure(total, int(amount))
             elif amount:
-                readable = False
-        elif record.code == "49" and readable:
-            control = parts[0] if parts else ""
-            if _int_field(control) and int(control) != total:
-                result.warnings.append(
-                    RecordError(
-                        source_file,
-                        line_location(record.line),
-                        f"account {account} control total {int(control)}"
-                        f"{_in_currency(int(control), currency)} does not match the sum "
-                        f"{total}{_in_currency(total, currency)} of the account's amounts "
-                        "(records kept; check the file is complete)",
-                        record.lines[0][1],
+                total = None
+        elif record.code == "49":
+            control = _stated(parts, 0)
+            warn_on_control_mismatch(
+                result,
+                location,
+                f"account {account}",
+                [
+                    ControlFigure(
+                        control,
+                        total,
+                        f"control total {_minor(control, currency)}",
+                        f"the sum {_minor(total, currency)} of the account's amounts",
                     )
-                )
+                ],
+                raw,
+            )
+            group_total = add_figure(group_total, control)
+        elif record.code == "98":
+            control = _stated(parts, 0)
+            ccy = _one(group_currencies)
+            warn_on_control_mismatch(
+                result,
+                location,
+                f"group {groups}",
+                [
+                    ControlFigure(
+                        control,
+                        group_total,
+                        f"control total {_minor(control, ccy)}",
+                        f"the sum {_minor(group_total, ccy)} of its account control totals",
+                    ),
+                    ControlFigure(
+                        _stated(parts, 1),
+                        accounts,
+                        f"number of accounts {_stated(parts, 1)}",
+                        f"the {accounts} account{'' if accounts == 1 else 's'} in the group",
+                    ),
+                ],
+                raw,
+            )
+            file_total = add_figure(file_total, control)
+        elif record.code == "99":
+            control = _stated(parts, 0)
+            ccy = _one(file_currencies)
+            warn_on_control_mismatch(
+                result,
+                location,
+                "file",
+                [
+                    ControlFigure(
+                        control,
+                        file_total,
+                        f"control total {_minor(control, ccy)}",
+                        f"the sum {_minor(file_total, ccy)} of its group control totals",
+                    ),
+                    ControlFigure(
+                        _stated(parts, 1),
+                        groups,
+                        f"number of groups {_stated(parts, 1)}",
+                        f"the {groups} group{'' if groups == 1 else 's'} in the file",
+                    ),
+                    ControlFigure(
+                        _stated(parts, 2),
+                        count,
+                        f"number of records {_stated(parts, 2)}",
+                        f"the {count} record{'' if count == 1 else 's'} in the file",
+                    ),
+                ],
+                raw,
+            )
+
+
+def _stated(parts: list[str], index: int) -> int | None:
+    """A trailer's figure; ``None`` when absent or not a number (then it is not checked)."""
+    value = parts[index] if len(parts) > index else ""
+    return int(value) if _int_field(value) else None
+
+
+def _one(currencies: set[str]) -> str:
+    """The currency shared by every account summed, or "" (no major-unit rendering)."""
+    return next(iter(currencies)) if len(currencies) == 1 else ""
+
+
+def _minor(minor: int | None, currency: str) -> str:
+    """``27351250 (273512.50 USD)``: a BAI2 amount as stated, and in major units if readable."""
+    return "?" if minor is None else f"{minor}{_in_currency(minor, currency)}"
 
 
 def _in_currency(minor: int, currency: str) -> str:

@@ -3,6 +3,10 @@
 In a file of received entries the batch header names the originator (our customer, the
 payer) and each credit entry is one remittance. CCD+ carries one addenda of free text (often
 a single X12 RMR segment); CTX addenda concatenate to an X12 820 transaction set.
+
+Batch control (8) and file control (9) records are checked against what they control; a
+figure that does not add up, or a missing control record (a file cut short), is a warning:
+the records are kept.
 """
 
 from __future__ import annotations
@@ -10,18 +14,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from math import ceil
 
 from connectors.bankfiles.amounts import minor_units_amount, parse_date
 from connectors.bankfiles.edi820 import RemittanceAdvice, read_remittance_advice
 from connectors.bankfiles.records import (
     BankFileError,
     BankFileFormat,
+    ControlFigure,
     ParseResult,
     RawRemittance,
     RecordError,
+    add_figure,
     clean,
     dedup_key,
     line_location,
+    warn_on_control_mismatch,
 )
 from connectors.bankfiles.x12 import infer_delimiters, split_segments
 
@@ -76,6 +84,7 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
     batch: _Batch | None = None
     entry: _Entry | None = None
     position = 0
+    controls = _Controls(result)
 
     def finish() -> None:
         nonlocal entry, position
@@ -87,6 +96,7 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
     for line_no, raw_line in records_of(text):
         if not raw_line.strip():
             continue
+        controls.see(line_no, raw_line)
         loc = line_location(line_no)
         if len(raw_line) > RECORD_LENGTH:
             finish()
@@ -153,7 +163,226 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
                 RecordError(source_file, loc, f"unknown record type {kind!r}", raw_line)
             )
     finish()
+    controls.finish()
     return result
+
+
+_MODULUS = 10**10  # an entry hash keeps its rightmost ten digits
+_BLOCKING_FACTOR = 10
+_PADDING = "9" * RECORD_LENGTH
+_RECORD_TYPES = frozenset("156789")
+
+
+@dataclass
+class _Figures:
+    """What a batch's entries (or the file's batch controls) add up to.
+
+    ``None`` where a record could not be read: that figure is not checked.
+    """
+
+    count: int | None = 0  # entry (6) and addenda (7) records
+    entry_hash: int | None = 0
+    debit: int | None = 0
+    credit: int | None = 0
+
+    def spoil(self) -> None:
+        self.count = self.entry_hash = self.debit = self.credit = None
+
+
+@dataclass
+class _OpenBatch:
+    line: int
+    number: str
+    figures: _Figures = field(default_factory=_Figures)
+
+
+class _Controls:
+    """Batch control (8) and file control (9) records checked against what they control.
+
+    A batch control's entry/addenda count, entry hash (the sum of its entries' 8-digit
+    receiving DFI routing numbers, modulo 10^10) and debit and credit totals must match its
+    entries. The file control's must match the sums of the batch controls' figures, its batch
+    count the batch headers and its block count the records (10 a block, padding included).
+    """
+
+    def __init__(self, result: ParseResult) -> None:
+        self.result = result
+        self.batch: _OpenBatch | None = None
+        self.batches = 0
+        self.records = 0
+        self.sums = _Figures()  # of the batch controls' stated figures
+        self.file_control: tuple[int, str] | None = None
+
+    def see(self, line_no: int, raw_line: str) -> None:
+        """Every non-blank record in order, unreadable ones included."""
+        self.records += 1
+        if self.file_control is not None:
+            return  # block padding after the file control
+        rec = raw_line.ljust(RECORD_LENGTH)
+        kind = rec[0]
+        if len(raw_line) > RECORD_LENGTH or kind not in _RECORD_TYPES:
+            if self.batch is not None:
+                self.batch.figures.spoil()  # it may have been one of the batch's entries
+        elif kind == "5":
+            self._no_batch_control()
+            self.batches += 1
+            self.batch = _OpenBatch(line_no, rec[87:94].strip())
+        elif kind in ("6", "7") and self.batch is not None:
+            _add_record(self.batch.figures, rec)
+        elif kind == "8":
+            self._batch_control(line_no, rec)
+        elif kind == "9" and rec != _PADDING:
+            self._no_batch_control()
+            self.file_control = (line_no, rec)
+
+    def finish(self) -> None:
+        """Check the file control once every record (block padding included) is counted."""
+        self._no_batch_control()
+        if self.file_control is None:
+            self._incomplete("file", "no file control (9) record: the file may be cut short")
+            return
+        line_no, rec = self.file_control
+        batches, blocks = _number(rec[1:7]), _number(rec[7:13])
+        found_blocks = ceil(self.records / _BLOCKING_FACTOR)
+        sums = self.sums
+        warn_on_control_mismatch(
+            self.result,
+            line_location(line_no),
+            "file control",
+            [
+                ControlFigure(
+                    batches,
+                    self.batches,
+                    f"batch count {batches}",
+                    f"the {self.batches} batch{'' if self.batches == 1 else 'es'} in the file",
+                ),
+                ControlFigure(
+                    blocks,
+                    found_blocks,
+                    f"block count {blocks}",
+                    f"the {found_blocks} block{'' if found_blocks == 1 else 's'} of its "
+                    f"{self.records} records ({_BLOCKING_FACTOR} a block)",
+                ),
+                *_sum_figures(
+                    _stated(rec[13:21], rec[21:31], rec[31:43], rec[43:55]),
+                    sums,
+                    f"the sum {sums.count} of the batch controls' counts",
+                    (
+                        "the batch controls' entry hashes",
+                        "the batch controls' debit totals",
+                        "the batch controls' credit totals",
+                    ),
+                ),
+            ],
+            rec.rstrip(),
+        )
+
+    def _batch_control(self, line_no: int, rec: str) -> None:
+        batch, self.batch = self.batch, None
+        stated = _stated(rec[4:10], rec[10:20], rec[20:32], rec[32:44])
+        self.sums.count = add_figure(self.sums.count, stated.count)
+        self.sums.entry_hash = add_figure(self.sums.entry_hash, stated.entry_hash, _MODULUS)
+        self.sums.debit = add_figure(self.sums.debit, stated.debit)
+        self.sums.credit = add_figure(self.sums.credit, stated.credit)
+        if batch is None:
+            return  # no open batch header: nothing to check it against
+        found = batch.figures
+        warn_on_control_mismatch(
+            self.result,
+            line_location(line_no),
+            f"batch {batch.number or rec[87:94].strip() or '?'} control",
+            _sum_figures(
+                stated,
+                found,
+                f"the {found.count} entry and addenda records in the batch",
+                ("its entries' routing numbers", "its debit entries", "its credit entries"),
+            ),
+            rec.rstrip(),
+        )
+
+    def _no_batch_control(self) -> None:
+        """The open batch ends without its batch control (8) record."""
+        if self.batch is None:
+            return
+        batch, self.batch = self.batch, None
+        self.sums.spoil()  # the file control's sums cannot be checked without it
+        self._incomplete(
+            line_location(batch.line),
+            f"batch {batch.number or '?'} has no batch control (8) record",
+        )
+
+    def _incomplete(self, location: str, finding: str) -> None:
+        self.result.warnings.append(
+            RecordError(
+                self.result.source_file,
+                location,
+                f"{finding} (records kept; check the file is complete)",
+            )
+        )
+
+
+def _add_record(figures: _Figures, rec: str) -> None:
+    """Count an entry (6) or addenda (7) record into its batch's figures."""
+    figures.count = add_figure(figures.count, 1)
+    if rec[0] != "6":
+        return
+    figures.entry_hash = add_figure(figures.entry_hash, _number(rec[3:11]), _MODULUS)
+    amount, code = _number(rec[29:39]), rec[1:3]
+    if not code.isdigit():
+        figures.debit = figures.credit = None
+    elif code[1] in "01234":  # credits: returns, live, prenotes, zero-dollar remittance
+        figures.credit = add_figure(figures.credit, amount)
+    else:
+        figures.debit = add_figure(figures.debit, amount)
+
+
+def _stated(count: str, entry_hash: str, debit: str, credit: str) -> _Figures:
+    """The figures a batch or file control record states (its fields, as text)."""
+    return _Figures(_number(count), _number(entry_hash), _number(debit), _number(credit))
+
+
+def _sum_figures(
+    stated: _Figures, found: _Figures, count_text: str, of: tuple[str, str, str]
+) -> list[ControlFigure]:
+    """A control record's count, hash and totals beside what it controls adds up to;
+    ``of`` names what the hash, debit and credit totals are sums of."""
+    hashes, debits, credits = of
+    return [
+        ControlFigure(stated.count, found.count, f"entry/addenda count {stated.count}", count_text),
+        ControlFigure(
+            stated.entry_hash,
+            found.entry_hash,
+            f"entry hash {_hash(stated.entry_hash)}",
+            f"the sum {_hash(found.entry_hash)} of {hashes}",
+        ),
+        ControlFigure(
+            stated.debit,
+            found.debit,
+            f"total debit amount {_usd(stated.debit)}",
+            f"the sum {_usd(found.debit)} of {debits}",
+        ),
+        ControlFigure(
+            stated.credit,
+            found.credit,
+            f"total credit amount {_usd(stated.credit)}",
+            f"the sum {_usd(found.credit)} of {credits}",
+        ),
+    ]
+
+
+def _number(field_text: str) -> int | None:
+    """A zero-padded numeric field; ``None`` when blank or not digits (then not checked)."""
+    text = field_text.strip()
+    return int(text) if re.fullmatch(r"[0-9]+", text) else None
+
+
+def _hash(value: int | None) -> str:
+    return "?" if value is None else f"{value:010d}"
+
+
+def _usd(minor: int | None) -> str:
+    """``251500 (2515.00 USD)``: a NACHA amount as stated and in dollars."""
+    return "?" if minor is None else f"{minor} ({minor_units_amount(minor, 'USD', '')} USD)"
 
 
 def _batch(rec: str, line_no: int) -> _Batch:

@@ -105,6 +105,58 @@ class ParseResult:
     warnings: list[RecordError] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ControlFigure:
+    """One figure a trailer record states, beside the figure the file's records give.
+
+    ``None`` on either side means it could not be read (an unreadable field or record, already
+    reported on its own): that figure is not checked.
+    """
+
+    stated: int | None
+    found: int | None
+    stated_text: str  # "control total 1 (0.01 USD)"
+    found_text: str  # "the sum 27351250 (273512.50 USD) of the account's amounts"
+
+    @property
+    def mismatched(self) -> bool:
+        return self.stated is not None and self.found is not None and self.stated != self.found
+
+
+def add_figure(total: int | None, figure: int | None, modulus: int | None = None) -> int | None:
+    """A running control figure plus one more; ``None`` (not checked) once either is unreadable.
+
+    ``modulus`` keeps the rightmost digits of a hash (NACHA entry hashes keep ten).
+    """
+    if total is None or figure is None:
+        return None
+    return (total + figure) % modulus if modulus else total + figure
+
+
+def warn_on_control_mismatch(
+    result: ParseResult,
+    location: str,
+    subject: str,
+    figures: list[ControlFigure],
+    raw: str = "",
+) -> None:
+    """One warning for a trailer whose stated figures do not match the file's records.
+
+    A warning, not an error: every record is kept (each was read on its own), but the file
+    may be incomplete or altered, so the person ingesting it must hear of it.
+    """
+    wrong = [f"{f.stated_text} does not match {f.found_text}" for f in figures if f.mismatched]
+    if wrong:
+        result.warnings.append(
+            RecordError(
+                result.source_file,
+                location,
+                f"{subject} {'; '.join(wrong)} (records kept; check the file is complete)",
+                raw,
+            )
+        )
+
+
 class BankFileError(ValueError):
     """A record or file is malformed; ``location`` names the line or element."""
 

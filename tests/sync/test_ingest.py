@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -14,6 +16,7 @@ import sync.ingest as ingest_module
 from canonical.models import Remittance
 from canonical.store import Store
 from sync.cli import app
+from sync.demo_cash import print_ingested
 from sync.ingest import ingest_files
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bankfiles"
@@ -215,39 +218,111 @@ def test_a_control_total_mismatch_is_a_warning_and_the_records_count_as_kept(
     (outcome,) = report.files
     assert (outcome.new, outcome.duplicate, outcome.rejected) == (7, 0, 0)
     assert outcome.errors == [] and report.errors == []
-    (warning,) = report.warnings
+    # the altered 49 disagrees with its details and with the group trailer (98) above it
+    warning, group = report.warnings
     assert (warning.file, warning.location) == ("lockbox-tampered.bai", "line 16")
     assert "control total 27351000 (273510.00 USD)" in warning.reason
     assert "sum 27351250 (273512.50 USD)" in warning.reason
     assert str(warning).startswith("lockbox-tampered.bai: line 16: account 0012345678 control")
+    assert (group.file, group.location) == ("lockbox-tampered.bai", "line 17")
+    assert str(group).startswith("lockbox-tampered.bai: line 17: group 1 control total 27351250")
     assert len(_remittances(store)) == 7
-    assert report.summary() == "1 file: 7 new, 0 duplicate, 0 rejected, 1 warning"
+    assert report.summary() == "1 file: 7 new, 0 duplicate, 0 rejected, 2 warnings"
     as_dict = report.to_dict()
-    assert (as_dict["new"], as_dict["rejected"], as_dict["warnings"]) == (7, 0, 1)
+    assert (as_dict["new"], as_dict["rejected"], as_dict["warnings"]) == (7, 0, 2)
     assert as_dict["files"][0]["errors"] == []
     assert as_dict["files"][0]["warnings"] == [
-        {"file": "lockbox-tampered.bai", "location": "line 16", "reason": warning.reason}
+        {"file": "lockbox-tampered.bai", "location": "line 16", "reason": warning.reason},
+        {"file": "lockbox-tampered.bai", "location": "line 17", "reason": group.reason},
     ]
 
     again = ingest_files(store, [tampered])  # the file is still off; nothing is new
-    assert (again.new, again.duplicate, again.rejected, len(again.warnings)) == (0, 7, 0, 1)
+    assert (again.new, again.duplicate, again.rejected, len(again.warnings)) == (0, 7, 0, 2)
 
 
-def test_ingest_command_prints_counts_warnings_and_rejections(tmp_path: Path) -> None:
+def _nacha_without_an_entry(tmp_path: Path) -> Path:
+    """The NACHA sample after a transfer lost an entry (line 5) and its addenda (line 6)."""
+    lines = (FIXTURES / "nacha_ccd_ctx.ach").read_text().splitlines()
+    cut = tmp_path / "ach-lost-entry.ach"
+    cut.write_text("\n".join(lines[:4] + lines[6:]) + "\n")
+    return cut
+
+
+def test_a_nacha_batch_control_mismatch_is_a_warning_and_the_records_count_as_kept(
+    store: Store, tmp_path: Path
+) -> None:
+    report = ingest_files(store, [_nacha_without_an_entry(tmp_path)])
+    (outcome,) = report.files
+    assert (outcome.format, outcome.new, outcome.duplicate, outcome.rejected) == (
+        "nacha",
+        2,
+        0,
+        0,
+    )
+    (warning,) = report.warnings
+    assert str(warning).startswith(
+        "ach-lost-entry.ach: line 7: batch 0000001 control entry/addenda count 6 does not "
+        "match the 4 entry and addenda records in the batch"
+    )
+    assert "total credit amount 251500 (2515.00 USD)" in warning.reason
+    assert "sum 187500 (1875.00 USD) of its credit entries" in warning.reason
+    assert len(_remittances(store)) == 2
+
+
+def _ingest_command(tmp_path: Path, *paths: Path) -> Any:
     config = tmp_path / "arsync.toml"
     config.write_text(f'database_url = "sqlite:///{tmp_path / "cli.db"}"\n')
-    result = CliRunner().invoke(
-        app,
-        [
-            "ingest",
-            str(_tampered_bai2(tmp_path)),
-            str(FIXTURES / "not_a_bank_file.csv"),
-            "--config",
-            str(config),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert "2 files: 7 new, 0 duplicate, 1 rejected, 1 warning" in result.stdout
+    return CliRunner().invoke(app, ["ingest", *map(str, paths), "--config", str(config)])
+
+
+def test_ingest_command_prints_counts_warnings_and_rejections_and_exits_1(
+    tmp_path: Path,
+) -> None:
+    result = _ingest_command(tmp_path, _tampered_bai2(tmp_path), FIXTURES / "not_a_bank_file.csv")
+    assert result.exit_code == 1, result.output  # a record (here a whole file) was rejected
+    assert "2 files: 7 new, 0 duplicate, 1 rejected, 2 warnings" in result.stdout
     stderr = " ".join(result.stderr.split())
     assert "warning: lockbox-tampered.bai: line 16: account 0012345678 control total" in stderr
+    assert "warning: lockbox-tampered.bai: line 17: group 1 control total" in stderr
     assert "rejected: not_a_bank_file.csv: file: not a recognised bank file" in stderr
+
+
+def test_ingest_command_exits_1_when_one_record_of_a_file_is_rejected(tmp_path: Path) -> None:
+    result = _ingest_command(tmp_path, FIXTURES / "nacha_malformed.ach")
+    assert result.exit_code == 1, result.output
+    assert "1 file: 1 new, 0 duplicate, 3 rejected, 0 warnings" in result.stdout
+    assert "rejected: nacha_malformed.ach: line 6: record is 96 characters" in " ".join(
+        result.stderr.split()
+    )
+
+
+def test_ingest_command_exits_0_with_warnings_only(tmp_path: Path) -> None:
+    result = _ingest_command(tmp_path, _tampered_bai2(tmp_path), _nacha_without_an_entry(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "2 files: 9 new, 0 duplicate, 0 rejected, 3 warnings" in result.stdout
+    stderr = " ".join(result.stderr.split())
+    assert "warning: ach-lost-entry.ach: line 7: batch 0000001 control" in stderr
+    assert "rejected" not in stderr
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    again = _ingest_command(clean, FIXTURES / "nacha_ccd_ctx.ach")
+    assert again.exit_code == 0, again.output
+    assert "1 file: 3 new, 0 duplicate, 0 rejected, 0 warnings" in again.stdout
+    assert again.stderr == ""
+
+
+def test_the_demo_prints_a_line_per_warning(store: Store, tmp_path: Path) -> None:
+    tampered = _tampered_bai2(tmp_path)
+    report = ingest_files(store, [tampered, FIXTURES / "not_a_bank_file.csv"])
+    console = Console(file=io.StringIO(), width=400)
+    print_ingested(report, tampered, 7, console)
+    lines = console.file.getvalue().splitlines()
+    assert lines[0].startswith(
+        "ingested lockbox-tampered.bai: 7 payments (not_a_bank_file.csv: file: not a recognised"
+    )
+    assert [line.split(": ")[:2] for line in lines[1:]] == [
+        ["  warning", "lockbox-tampered.bai"],
+        ["  warning", "lockbox-tampered.bai"],
+    ]
+    assert "line 16: account 0012345678 control total 27351000" in lines[1]
+    assert "line 17: group 1 control total 27351250" in lines[2]

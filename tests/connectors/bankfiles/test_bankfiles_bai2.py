@@ -77,13 +77,24 @@ def test_control_total_mismatch_is_a_warning_on_the_trailer_line() -> None:
     result = parse_bank_bytes(text.encode(), "tampered.bai")
     assert len(result.records) == 7  # every record is kept: it is not an error
     assert result.errors == []
-    (warning,) = result.warnings
-    assert (warning.file, warning.location) == ("tampered.bai", "line 16")
-    assert warning.reason == (
+    # the altered 49 disagrees with its details and with its group's 98, which still has
+    # the original figure: both trailers are named
+    account, group = result.warnings
+    assert (account.file, account.location) == ("tampered.bai", "line 16")
+    assert account.reason == (
         "account 0012345678 control total 1 (0.01 USD) does not match the sum 27351250 "
         "(273512.50 USD) of the account's amounts (records kept; check the file is complete)"
     )
-    assert warning.raw == "49,1,14/"
+    assert account.raw == "49,1,14/"
+    assert (group.file, group.location, group.raw) == (
+        "tampered.bai",
+        "line 17",
+        "98,27351250,1,16/",
+    )
+    assert group.reason == (
+        "group 1 control total 27351250 (273512.50 USD) does not match the sum 1 (0.01 USD) "
+        "of its account control totals (records kept; check the file is complete)"
+    )
 
 
 def test_a_file_without_trailers_is_one_error() -> None:
@@ -108,8 +119,8 @@ _FUNDS_TYPES_FILE = """\
 16,142,75000,D,2,0,50000,1,25000,ACH7719,,ORIG CO NAME:BRIGHTWATER LLC ORIG ID:4455667788/
 16,475,150000,0,CK000311,311,CHECK PAID/
 49,3430150,7/
-98,3430150,1,9/
-99,3430150,1,11/
+98,3430150,1,11/
+99,3430150,1,13/
 """
 
 
@@ -130,10 +141,15 @@ def test_a_wrong_control_total_is_still_reported_with_88_summaries() -> None:
     text = _FUNDS_TYPES_FILE.replace("49,3430150,7/", "49,3430151,7/")
     result = parse_bank_bytes(text.encode(), "off_by_one.bai")
     assert len(result.records) == 3 and result.errors == []
-    (warning,) = result.warnings
-    assert warning.location == "line 11"
-    assert "control total 3430151 (34301.51 USD)" in warning.reason
-    assert "sum 3430150 (34301.50 USD)" in warning.reason
+    account, group = result.warnings
+    assert account.location == "line 11"
+    assert "control total 3430151 (34301.51 USD)" in account.reason
+    assert "sum 3430150 (34301.50 USD)" in account.reason
+    assert group.location == "line 12"
+    assert group.reason.startswith(
+        "group 1 control total 3430150 (34301.50 USD) does not match the sum 3430151 "
+        "(34301.51 USD) of its account control totals"
+    )
 
 
 def test_records_sharing_a_line_wrapped_lines_and_junk_lines() -> None:
@@ -148,6 +164,7 @@ def test_records_sharing_a_line_wrapped_lines_and_junk_lines() -> None:
         "99,228550,1,9/\n"
     )
     result = parse_bank_bytes(text.encode(), "one_line.bai")
+    assert result.warnings == []  # 9 records: the wrapped line and the junk line are none
     assert [(r.line, r.amount) for r in result.records] == [
         (3, Decimal("1200.00")),
         (3, Decimal("45.50")),
@@ -194,10 +211,99 @@ def test_tagged_continuation_records_name_the_payer() -> None:
         "88,REMI: INVOICES 4471 4472\n"
         "49,1250000,6/\n"
         "98,1250000,1,8/\n"
-        "99,1250000,1,10/\n"
+        "99,1250000,1,11/\n"
     )
     result = parse_bank_bytes(text.encode(), "tagged.bai")
-    assert result.errors == []
+    assert result.errors == [] and result.warnings == []
     (wire,) = result.records
     assert (wire.payer_name, wire.payer_account) == ("SEAFARER LOGISTICS GMBH", "9930012277")
     assert wire.free_text is not None and "INVOICES 4471 4472" in wire.free_text
+
+
+_LOCKBOX = (FIXTURES / "bai2_lockbox_ach.bai").read_text()
+
+
+def test_trailers_that_add_up_give_no_warning() -> None:
+    # group 1 (USD) and group 2 (CAD): each 98 is its 49, the 99 their sum, 2 groups, 24 records
+    for name in ("bai2_lockbox_ach.bai", "bai2_malformed_records.bai"):
+        assert parse_bank_file(FIXTURES / name).warnings == []
+
+
+def test_a_lost_group_is_named_by_the_file_trailer() -> None:
+    lines = _LOCKBOX.splitlines()
+    assert lines[17].startswith("02,") and lines[22].startswith("98,")
+    text = "\n".join(lines[:17] + lines[23:]) + "\n"  # the CAD group went missing
+    result = parse_bank_bytes(text.encode(), "lost_group.bai")
+    assert result.errors == [] and len(result.records) == 6  # the records are kept
+    (warning,) = result.warnings
+    assert (warning.file, warning.location, warning.raw) == (
+        "lost_group.bai",
+        "line 18",
+        "99,32585817,2,24/",
+    )
+    assert warning.reason == (
+        "file control total 32585817 (325858.17 USD) does not match the sum 27351250 "
+        "(273512.50 USD) of its group control totals; number of groups 2 does not match the "
+        "1 group in the file; number of records 24 does not match the 18 records in the file "
+        "(records kept; check the file is complete)"
+    )
+
+
+def test_a_file_trailer_over_groups_in_several_currencies_states_plain_figures() -> None:
+    text = _LOCKBOX.replace("99,32585817,2,24/", "99,32585818,2,24/")
+    (warning,) = parse_bank_bytes(text.encode(), "mixed.bai").warnings
+    assert warning.location == "line 24"
+    assert warning.reason.startswith(  # USD and CAD groups: no single currency to show
+        "file control total 32585818 does not match the sum 32585817 of its group control totals"
+    )
+
+
+def test_the_file_trailer_record_count_is_checked_only_where_given() -> None:
+    text = _LOCKBOX.replace("99,32585817,2,24/", "99,32585817,2,/")
+    result = parse_bank_bytes(text.encode(), "no_count.bai")
+    assert result.errors == [] and result.warnings == []
+
+
+# two accounts in one group; a transfer that lost the second account's records leaves the
+# group trailer short of an account and its total, and the file short of five records
+_TWO_ACCOUNTS = """\
+01,121000358,NORTHWINDCO,261207,0600,12,,,2/
+02,NORTHWINDCO,121000358,1,261206,2400,USD,2/
+03,88120456,USD,010,2500000,,/
+16,142,120000,Z,ACH0001,,ORIG CO NAME:HARBOR FOODS INC ENTRY DESCR:PAYMENT/
+16,115,330000,0,LBX0042,CHK 1188,LOCKBOX DEPOSIT/
+49,2950000,4/
+03,88120499,USD,010,800000,,/
+16,195,410000,0,FW0077,,INCOMING WIRE/
+88,B/O: PINE VALLEY COOP/
+16,142,25000,Z,ACH0002,,ORIG CO NAME:SEAFARER LOGISTICS/
+49,1235000,5/
+98,4185000,2,11/
+99,4185000,1,13/
+"""
+
+
+def test_two_accounts_that_add_up_give_no_warning() -> None:
+    result = parse_bank_bytes(_TWO_ACCOUNTS.encode(), "two_accounts.bai")
+    assert result.errors == [] and result.warnings == []
+    assert len(result.records) == 4
+
+
+def test_a_lost_account_is_named_by_the_group_and_file_trailers() -> None:
+    lines = _TWO_ACCOUNTS.splitlines()
+    text = "\n".join(lines[:6] + lines[11:]) + "\n"
+    result = parse_bank_bytes(text.encode(), "lost_account.bai")
+    assert result.errors == [] and len(result.records) == 2
+    group, file = result.warnings
+    assert (group.location, group.raw) == ("line 7", "98,4185000,2,11/")
+    assert group.reason == (
+        "group 1 control total 4185000 (41850.00 USD) does not match the sum 2950000 "
+        "(29500.00 USD) of its account control totals; number of accounts 2 does not match "
+        "the 1 account in the group (records kept; check the file is complete)"
+    )
+    # the 99 agrees with the 98 it sums: only its record count shows the loss again
+    assert (file.location, file.reason) == (
+        "line 8",
+        "file number of records 13 does not match the 8 records in the file "
+        "(records kept; check the file is complete)",
+    )

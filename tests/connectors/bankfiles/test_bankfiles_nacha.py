@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bankfiles"
 def test_ccd_plus_and_ctx_entries() -> None:
     result = parse_bank_file(FIXTURES / "nacha_ccd_ctx.ach")
     assert result.format is BankFileFormat.NACHA
-    assert result.errors == []
+    assert result.errors == [] and result.warnings == []  # its 8 and 9 records add up
     # the prenote (23) and the debit (27) are not remittances
     ccd_rmr, ccd_text, ctx = result.records
     assert ccd_rmr.amount == Decimal("1875.00") and ccd_rmr.currency == "USD"
@@ -60,7 +60,7 @@ def test_keys_are_stable_and_distinct() -> None:
 def test_unbroken_records_without_newlines() -> None:
     lines = (FIXTURES / "nacha_ccd_ctx.ach").read_text().splitlines()
     result = parse_bank_bytes("".join(lines).encode(), "flat.ach")
-    assert result.errors == []
+    assert result.errors == [] and result.warnings == []  # 20 records: still two blocks
     assert [r.amount for r in result.records] == [
         Decimal("1875.00"),
         Decimal("640.00"),
@@ -77,6 +77,8 @@ def test_malformed_records_name_the_line() -> None:
         "line 6": "record is 96 characters long, NACHA records are 94",
         "line 8": "addenda record without an entry",
     }
+    # a batch with a record too long to read has no figures to check its control against
+    assert result.warnings == []
 
 
 def test_missing_file_header_is_one_error() -> None:
@@ -119,7 +121,7 @@ def test_returns_notices_of_change_and_stripped_trailing_blanks() -> None:
         _entry("22", 1250000, "HF-REMIT-88", "ACME PARTS", "071000010000001", True),
         _record((0, "705RMR*IV*INV-8841**12500.00\\"), (83, "00010000001")),
         _record(
-            (0, "822000000100071000010000000000000000001250001445566778"), (79, "071000010000001")
+            (0, "822000000200071000010000000000000000012500001445566778"), (79, "071000010000001")
         ),
         # a return batch: no effective date, a credit with a 99 addenda is not a receipt
         _record(
@@ -131,7 +133,9 @@ def test_returns_notices_of_change_and_stripped_trailing_blanks() -> None:
         _entry("22", 40000, "PV-77", "ACME PARTS", "071000010000003", True),
         _record((0, "799R01071000010000099      07100001"), (79, "071000010000003")),
         _entry("22", 9900, "PV-78", "ACME PARTS", "071000010000004", False),
-        _record((0, "8220000002"), (79, "071000010000002")),
+        _record(
+            (0, "822000000300142000020000000000000000000499001992233445"), (79, "071000010000002")
+        ),
         # a notification of change batch
         _record(
             (0, "5220PINE VALLEY COOP"),
@@ -141,15 +145,17 @@ def test_returns_notices_of_change_and_stripped_trailing_blanks() -> None:
         ),
         _entry("22", 0, "PV-79", "ACME PARTS", "071000010000005", True),
         _record((0, "798C01071000010000088      07100001"), (79, "071000010000005")),
-        _record((0, "8220000001"), (79, "071000010000003")),
-        _record((0, "9000003000001000000070")),
+        _record(
+            (0, "822000000200071000010000000000000000000000001992233445"), (79, "071000010000003")
+        ),
+        _record((0, "9000003000002000000070028400004000000000000000001299900")),
         "9" * 94,
         "9" * 94,
     ]
     data = "\r\n".join(lines).encode()
     result = parse_bank_bytes(data, "received.ach")
     assert result.format is BankFileFormat.NACHA
-    assert result.errors == []
+    assert result.errors == [] and result.warnings == []  # returns and NOCs count too
     harbor, pine = result.records
     assert (harbor.amount, harbor.payer_name, harbor.value_date) == (
         Decimal("12500.00"),
@@ -205,3 +211,133 @@ def test_ctx_with_a_whole_interchange_split_over_addenda() -> None:
         ("INV-9001", Decimal("1500.00"), None),
         ("INV-9002", Decimal("710.00"), Decimal("-40.00")),
     ]
+
+
+_CCD_CTX = (FIXTURES / "nacha_ccd_ctx.ach").read_text().splitlines()
+
+
+def _without(*numbers: int) -> bytes:
+    """The sample file without the records on these (1-based) lines."""
+    return "\n".join(r for n, r in enumerate(_CCD_CTX, start=1) if n not in numbers).encode()
+
+
+def test_an_altered_entry_amount_is_named_by_its_batch_control() -> None:
+    text = "\n".join(_CCD_CTX).replace("0000187500GLX-AP-55012", "0000195000GLX-AP-55012")
+    result = parse_bank_bytes(text.encode(), "altered.ach")
+    assert result.errors == []
+    assert [r.amount for r in result.records] == [
+        Decimal("1950.00"),  # kept as it reads
+        Decimal("640.00"),
+        Decimal("937.50"),
+    ]
+    (warning,) = result.warnings  # the 9 record agrees with the 8 records it sums
+    assert (warning.file, warning.location) == ("altered.ach", "line 9")
+    assert warning.raw == _CCD_CTX[8].rstrip()
+    assert warning.reason == (
+        "batch 0000001 control total credit amount 251500 (2515.00 USD) does not match the "
+        "sum 259000 (2590.00 USD) of its credit entries (records kept; check the file is complete)"
+    )
+
+
+def test_a_lost_entry_is_named_by_its_batch_control() -> None:
+    result = parse_bank_bytes(_without(5, 6), "lost_entry.ach")  # GLX-AP-55013 and its addenda
+    assert result.errors == []
+    assert [r.end_to_end_id for r in result.records] == ["GLX-AP-55012", "INI0000457"]
+    (warning,) = result.warnings
+    assert warning.location == "line 7"
+    assert warning.reason == (
+        "batch 0000001 control entry/addenda count 6 does not match the 4 entry and addenda "
+        "records in the batch; entry hash 0008400008 does not match the sum 0006300006 of its "
+        "entries' routing numbers; total credit amount 251500 (2515.00 USD) does not match the "
+        "sum 187500 (1875.00 USD) of its credit entries (records kept; check the file is "
+        "complete)"
+    )
+
+
+def test_a_debit_total_is_checked_apart_from_credits() -> None:
+    text = "\n".join(_CCD_CTX).replace("0000001500FEE", "0000002500FEE")
+    (warning,) = parse_bank_bytes(text.encode(), "fee.ach").warnings
+    assert warning.reason.startswith(
+        "batch 0000001 control total debit amount 1500 (15.00 USD) does not match the sum "
+        "2500 (25.00 USD) of its debit entries"
+    )
+
+
+def test_a_file_control_that_does_not_add_up_names_each_figure() -> None:
+    lines = list(_CCD_CTX)
+    assert lines[16].startswith("9000002000002")
+    lines[16] = "9000003000001000000120010500011000000001500000000345251" + " " * 39
+    result = parse_bank_bytes("\n".join(lines).encode(), "file_control.ach")
+    assert result.errors == [] and len(result.records) == 3
+    (warning,) = result.warnings
+    assert warning.location == "line 17"
+    assert warning.reason == (
+        "file control batch count 3 does not match the 2 batches in the file; block count 1 "
+        "does not match the 2 blocks of its 20 records (10 a block); entry/addenda count 12 "
+        "does not match the sum 11 of the batch controls' counts; entry hash 0010500011 does "
+        "not match the sum 0010500010 of the batch controls' entry hashes; total credit amount "
+        "345251 (3452.51 USD) does not match the sum 345250 (3452.50 USD) of the batch "
+        "controls' credit totals (records kept; check the file is complete)"
+    )
+
+
+def test_entry_hash_keeps_the_rightmost_ten_digits() -> None:
+    # 1300 entries for routing 99999999: the sum 129999998700 overflows ten digits
+    header = _CCD_CTX[0]
+    batch = _record(
+        (0, "5220BIG PAYROLL CO"),
+        (40, "1234567890CCDPAYMENT"),
+        (69, "261120"),
+        (75, "   1021000020000001"),
+    )
+    entries = [
+        _record(
+            (0, "622999999999"),
+            (12, "12345678"),
+            (29, "0000000100"),
+            (39, f"P{n:05d}"),
+            (54, "ACME WIDGETS INC"),
+            (79, f"0210000200{n:05d}"),
+        )
+        for n in range(1300)
+    ]
+    control = _record(
+        (0, "822000130099999987000000000000000000001300001234567890"),
+        (79, "02100002"),
+        (87, "0000001"),
+    )
+    file_control = _record((0, "9000001000131000013009999998700000000000000000000130000"))
+    records = [header, batch, *entries, control, file_control]
+    records += ["9" * 94] * (-len(records) % 10)
+    result = parse_bank_bytes("\n".join(records).encode(), "payroll.ach")
+    assert result.errors == [] and result.warnings == []
+    assert len(result.records) == 1300
+
+
+def test_a_file_cut_short_is_kept_with_warnings() -> None:
+    # the transfer stopped after the CTX addenda: no batch control, no file control
+    result = parse_bank_bytes("\n".join(_CCD_CTX[:15]).encode(), "cut.ach")
+    assert result.errors == []
+    assert len(result.records) == 3  # every entry read is kept, the CTX one with its 820
+    assert [(w.location, w.reason) for w in result.warnings] == [
+        (
+            "line 10",
+            "batch 0000002 has no batch control (8) record "
+            "(records kept; check the file is complete)",
+        ),
+        (
+            "file",
+            "no file control (9) record: the file may be cut short "
+            "(records kept; check the file is complete)",
+        ),
+    ]
+
+
+def test_a_missing_batch_control_leaves_the_file_sums_unchecked() -> None:
+    result = parse_bank_bytes(_without(9), "no_batch_control.ach")
+    assert result.errors == [] and len(result.records) == 3
+    (warning,) = result.warnings  # the 9's sums need every batch control: not checked
+    assert (warning.location, warning.reason) == (
+        "line 2",
+        "batch 0000001 has no batch control (8) record (records kept; check the file is complete)",
+    )
