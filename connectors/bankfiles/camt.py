@@ -3,7 +3,9 @@
 
 Elements are matched by local name, so every version from .02 to .14 reads the same. Each
 credit ``TxDtls`` (or the entry itself when it has none) is one remittance, unless its entry
-is pending (PDNG), a forecast (FUTR) or information only (INFO): that is not cash yet.
+is pending (PDNG), a forecast (FUTR) or information only (INFO): that is not cash yet. A
+debit that returns a collection (``RtrInf``, or a return bank transaction code: a SEPA
+direct debit sent back unpaid) is a reversal of the payment its end-to-end id names.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
 
 camt.052 (``BkToCstmrAcctRpt/Rpt``) reports the day so far: it lists entries the bank has
@@ -302,7 +304,10 @@ def _remittance(
             f"must be CRDT or DBIT, got {indicator or 'nothing'!r}",
         )
     reversal = (_text(entry, "RvslInd") or "").lower() == "true"
-    if indicator != "CRDT" or reversal:
+    # a debit returning a collection of ours (a direct debit the payer's bank sent back, or a
+    # credit we returned) takes back cash counted before; any other debit is not our cash
+    returned = indicator == "DBIT" and tx is not None and _is_return(entry, tx)
+    if (indicator != "CRDT" and not returned) or reversal:
         return None
     if report.fmt is BankFileFormat.CAMT_052:
         if not _booked(entry):
@@ -311,8 +316,8 @@ def _remittance(
         # a pending notification is not cash yet; the booked entry (a later notification or
         # the statement) is, and taking both would count the payment twice
         return None
-    if tx is not None and _is_return(entry, tx):
-        return None  # an outgoing payment (or direct debit) coming back is not a receipt
+    if not returned and tx is not None and _is_return(entry, tx):
+        return None  # an outgoing payment of ours coming back is not a receipt
     amount_el = _transaction_amount(entry, tx)
     amount, currency = _amount(amount_el, "amount")
     if amount < 0:
@@ -343,6 +348,13 @@ def _remittance(
     if end_to_end and end_to_end.upper() == "NOTPROVIDED":
         end_to_end = None
     bank_reference = _text(tx, "Refs", "AcctSvcrRef") or _text(entry, "AcctSvcrRef")
+    reverses = None
+    if returned:
+        # the return carries the original's end-to-end id; its reason says why
+        reverses = end_to_end or _text(tx, "Refs", "TxId") or bank_reference or "unknown"
+        reason = _text(tx, "RtrInf", "Rsn", "Cd") or _text(tx, "RtrInf", "Rsn", "Prtry")
+        free_parts.insert(0, f"RETURN {reason or ''} OF {reverses}")
+        amount = -amount
     key = _key(
         report, entry, entry_index, tx, tx_index, bank_reference, end_to_end, amount, currency
     )
@@ -363,7 +375,8 @@ def _remittance(
         bank_reference=bank_reference,
         end_to_end_id=end_to_end,
         free_text=clean(" ".join(free_parts)),
-        structured_refs=tuple(refs),
+        structured_refs=tuple(refs) if not returned else (),
+        reverses=reverses,
     )
 
 
@@ -395,7 +408,8 @@ def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etr
     return own[0]
 
 
-_RETURN_SUBFAMILIES = frozenset({"RRTN", "ARET"})  # payment return, ACH return
+# payment return, ACH return, unpaid (returned) direct debit, direct debit payment return
+_RETURN_SUBFAMILIES = frozenset({"RRTN", "ARET", "UPDD", "PRDD"})
 
 
 def _is_return(entry: etree._Element, tx: etree._Element) -> bool:

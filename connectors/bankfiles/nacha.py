@@ -35,6 +35,8 @@ from connectors.bankfiles.x12 import infer_delimiters, split_segments
 
 RECORD_LENGTH = 94
 _RMR_START = re.compile(r"\bRMR\W")
+# returns of debits (the original 27, 37, 47, 55): cash a debit of ours collected, taken back
+RETURNED_DEBIT_CODES = frozenset({"26", "36", "46", "56"})
 CREDIT_CODES = frozenset({"22", "32", "42", "52"})  # live credits; prenotes (23, 33, ...) excluded
 _RETURN_ADDENDA = frozenset({"98", "99"})  # 98 notification of change, 99 return
 _NOT_PAYMENTS = frozenset({"COR"})  # batches of notifications of change
@@ -63,6 +65,7 @@ class _Entry:
     lines: list[str]
     addenda: list[tuple[int, str, str]] = field(default_factory=list)  # line, seq, text
     addenda_types: set[str] = field(default_factory=set)
+    return_addenda: str | None = None  # the 799 record of a return
 
 
 def records_of(text: str) -> list[tuple[int, str]]:
@@ -152,6 +155,8 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
             entry.addenda_types.add(rec[1:3])
             if rec[1:3] == "05":
                 entry.addenda.append((line_no, rec[83:87], rec[3:83]))
+            elif rec[1:3] == "99":
+                entry.return_addenda = rec
         elif kind == "8":
             finish()
             batch = None
@@ -408,6 +413,9 @@ def _effective_date(value: str, loc: str) -> date | None:
 def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, position: int) -> None:
     loc = line_location(entry.line)
     raw = "\n".join(entry.lines)
+    if entry.transaction_code in RETURNED_DEBIT_CODES and entry.return_addenda:
+        _emit_return(result, source_file, header, entry, position)
+        return
     if entry.transaction_code not in CREDIT_CODES:
         return
     if entry.batch.sec_code in _NOT_PAYMENTS or entry.addenda_types & _RETURN_ADDENDA:
@@ -461,6 +469,55 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
             end_to_end_id=entry.identification or None,
             free_text=clean(" ".join(p for p in free_parts if p)),
             structured_refs=tuple(advice.refs),
+        )
+    )
+
+
+def _emit_return(
+    result: ParseResult, source_file: str, header: str, entry: _Entry, position: int
+) -> None:
+    """A debit of ours the customer's bank returned (R01 insufficient funds, ...): the cash
+    it collected is taken back. Its 799 addenda names the original entry's trace number."""
+    addenda = entry.return_addenda or ""
+    reason, original_trace = addenda[3:6].strip(), addenda[6:21].strip()
+    if reason[:2] == "R6":
+        return  # a dishonored or contested return: the return itself is being undone
+    loc = line_location(entry.line)
+    raw = "\n".join(entry.lines)
+    try:
+        amount = minor_units_amount(entry.amount_field, "USD", f"{loc}, amount")
+    except BankFileError as exc:
+        result.errors.append(RecordError(source_file, exc.location, exc.reason, raw))
+        return
+    if amount == 0:
+        return
+    batch = entry.batch
+    result.records.append(
+        RawRemittance(
+            format=BankFileFormat.NACHA,
+            source_file=source_file,
+            location=loc,
+            line=entry.line,
+            amount=-amount,
+            currency="USD",
+            dedup_key=dedup_key(
+                BankFileFormat.NACHA,
+                header[3:13],
+                header[13:23],
+                header[23:33],
+                header[33],
+                batch.batch_number,
+                entry.trace,
+                position,
+                -amount,
+            ),
+            raw=raw,
+            value_date=batch.effective_date,
+            payer_name=clean(entry.receiver_name),
+            payer_account=entry.identification or None,
+            bank_reference=entry.trace or None,
+            free_text=clean(f"ACH RETURN {reason} OF TRACE {original_trace}"),
+            reverses=original_trace or entry.trace or "unknown",
         )
     )
 

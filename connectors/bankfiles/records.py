@@ -54,7 +54,8 @@ class StructuredRef:
 
 @dataclass(frozen=True)
 class RawRemittance:
-    """One incoming payment as a bank file states it."""
+    """One incoming payment as a bank file states it, or (``reverses`` set, a negative
+    amount) a payment the bank took back: a returned direct debit or ACH debit."""
 
     format: BankFileFormat
     source_file: str
@@ -73,6 +74,8 @@ class RawRemittance:
     free_text: str | None = None
     structured_refs: tuple[StructuredRef, ...] = ()
     advice_only: bool = False  # remittance detail whose cash arrives separately (820 BPR01 I)
+    # a returned collection (negative ``amount``): what names the payment it takes back
+    reverses: str | None = None
 
 
 @dataclass(frozen=True)

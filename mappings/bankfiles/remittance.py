@@ -22,6 +22,7 @@ _LIMITS = {
     "payer_iban": 64,
     "bank_reference": 128,
     "end_to_end_id": 128,
+    "reverses": 128,
 }
 _NAME_LIMIT = 255
 _FILE_LIMIT = 512
@@ -65,7 +66,10 @@ def _bounded(value: str | None, field: str) -> str | None:
 def remittance_from_raw(raw: RawRemittance, tenant: str = DEFAULT_TENANT) -> Remittance:
     """The canonical remittance for one parsed bank-file record (not yet stored)."""
     amount = _money(raw.amount, raw.currency, "amount")
-    if amount.amount <= 0:
+    if raw.reverses is not None:
+        if amount.amount >= 0:
+            raise MappingError("amount", f"a returned payment must be negative, got {amount}")
+    elif amount.amount <= 0:
         raise MappingError("amount", f"an incoming payment must be positive, got {amount}")
     source_file = raw.source_file
     if len(source_file) > _FILE_LIMIT:
@@ -90,5 +94,6 @@ def remittance_from_raw(raw: RawRemittance, tenant: str = DEFAULT_TENANT) -> Rem
             for i, ref in enumerate(raw.structured_refs)
         ],
         raw=raw.raw,
+        reverses=_bounded(raw.reverses, "reverses"),
         status=RemittanceStatus.ADVICE if raw.advice_only else RemittanceStatus.NEW,
     )

@@ -256,6 +256,26 @@ def test_batch_entries_returns_and_reversals() -> None:
     assert (rf.kind, rf.ref) == (RefKind.RF, "RF18539007547034")
 
 
+RETURNED_DIRECT_DEBIT = """
+   <Ntry><Amt Ccy="EUR">1000.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
+    <ValDt><Dt>2026-12-09</Dt></ValDt><AcctSvcrRef>RTN-31</AcctSvcrRef>
+    <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>IDDT</Cd><SubFmlyCd>UPDD</SubFmlyCd></Fmly></Domn>
+    </BkTxCd>
+    <NtryDtls><TxDtls><Refs><EndToEndId>E2E-A</EndToEndId><MndtId>MD-77</MndtId></Refs>
+     <RltdPties><Dbtr><Nm>Harbor Foods GmbH</Nm></Dbtr></RltdPties>
+     <RtrInf><Rsn><Cd>AM04</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"""
+
+
+def test_a_returned_direct_debit_takes_back_the_collection_it_names() -> None:
+    result = parse_bank_bytes(_statement(RETURNED_DIRECT_DEBIT), "returns.xml")
+    assert result.errors == []
+    [returned] = result.records
+    assert (returned.amount, returned.reverses) == (Decimal("-1000.00"), "E2E-A")
+    assert returned.payer_name == "Harbor Foods GmbH"
+    assert returned.free_text == "RETURN AM04 OF E2E-A"
+    assert returned.structured_refs == ()
+
+
 # camt.052 ------------------------------------------------------------------------------------
 
 

@@ -341,3 +341,31 @@ def test_a_missing_batch_control_leaves_the_file_sums_unchecked() -> None:
         "line 2",
         "batch 0000001 has no batch control (8) record (records kept; check the file is complete)",
     )
+
+
+def test_a_returned_debit_takes_back_the_cash_its_original_entry_collected() -> None:
+    header = _record((0, "101 071000013 0440000362612040815A094101FIRST LAKE BANK   ACME PARTS"))
+    lines = [
+        header,
+        _record(
+            (0, "5200ACME PARTS"),
+            (40, "1445566778PPDRETURN"),
+            (69, "000000"),
+            (75, "   1071000010000001"),
+        ),
+        _entry("26", 48000, "CUST-4471", "HARBOR FOODS INC", "071000010000011", True),
+        _record((0, "799R01071000019999001      07100001"), (79, "071000010000011")),
+        _entry("26", 15000, "CUST-4472", "PINE VALLEY COOP", "071000010000012", True),
+        _record((0, "799R61071000019999002      07100001"), (79, "071000010000012")),
+        _entry("21", 9900, "VEND-9", "SUPPLIER CO", "071000010000013", True),
+        _record((0, "799R03071000019999003      07100001"), (79, "071000010000013")),
+        _record((0, "8200000006")),
+        _record((0, "9")),
+    ]
+    result = parse_bank_bytes("\n".join(lines).encode(), "returns.ach")
+    assert result.errors == []
+    # R61 (a dishonored return) and a returned credit of ours are not cash taken back
+    [returned] = result.records
+    assert (returned.amount, returned.reverses) == (Decimal("-480.00"), "071000019999001")
+    assert returned.payer_name == "HARBOR FOODS INC"
+    assert returned.free_text == "ACH RETURN R01 OF TRACE 071000019999001"
