@@ -1,7 +1,11 @@
 """BAI2 cash-management files, read with the ``bai2`` package.
 
-Only credit detail records (type codes 100-399: 115 lockbox, 142 ACH credit, 164/165
-corporate trade payments, 195 incoming wire, ...) become remittances. Amounts are implied-
+Credit detail records (type codes 100-399: 115 lockbox, 142 ACH credit, 164/165 corporate
+trade payments, 195 incoming wire, ...) become remittances, except credits that are not a
+customer paying: transfers between one's own accounts (ZBA, sweeps, concentration),
+investments, loans and interest, and returns or reversals of one's own items (see
+``NOT_RECEIPTS``). A deposited item or ACH debit the bank returns (555, 557) takes back cash
+counted before: a reversal naming the item's customer (else bank) reference. Amounts are implied-
 decimal minor units in the account's currency (else the group's, else USD). Continuation
 (88) text is joined to its detail record. Detail records the package cannot read are
 reported by line and left out; the rest of the file is kept.
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -37,6 +41,22 @@ from connectors.bankfiles.records import (
 )
 from connectors.bankfiles.x12 import infer_delimiters, split_segments
 
+# credit detail codes that are not a customer paying
+NOT_RECEIPTS = frozenset(
+    {
+        # transfers between one's own accounts: concentration, internal, automatic, ZBA, sweeps
+        *("135", "145", "191", "201", "274", "275", "276", "277", "278", "281", "286"),
+        *("346", "347"),
+        # investments, securities, loans, interest
+        *("171", "202", "226", "232", "233", "234", "235", "236", "238", "240", "241"),
+        *("242", "243", "244", "246", "247", "248", "249", "263", "306", "342", "345"),
+        *("348", "349", "351", "354", "359", "364"),
+        # one's own items coming back, reversals and bank corrections
+        *("123", "252", "254", "255", "257", "258", "261", "266", "268", "395"),
+    }
+)
+# debit detail codes for an item the bank took back: a deposited check, an ACH debit of ours
+RETURNED_ITEMS = frozenset({"555", "557"})
 _FUNDS_TYPES = {f.value for f in FundsType}
 _LABELS = re.compile(
     r"(?P<label>ORIG CO NAME|ORIG ID|IND NAME|IND ID|ENTRY DESCR|B/O ACCT|BY ORDER OF|B/O"
@@ -404,12 +424,18 @@ def _collect(
             for detail in account.children:
                 logical = next(details)
                 position += 1
-                if not detail.amount or not 100 <= int(detail.type_code.code) <= 399:
+                code = detail.type_code.code
+                returned = code in RETURNED_ITEMS
+                if not detail.amount or code in NOT_RECEIPTS:
+                    continue
+                if not returned and not 100 <= int(code) <= 399:
                     continue
                 try:
                     remittance = _remittance(
                         source_file, logical, detail, group, account, file_id, group_index, position
                     )
+                    if returned:
+                        remittance = _returned(remittance, detail)
                 except BankFileError as exc:
                     result.errors.append(
                         RecordError(
@@ -474,6 +500,19 @@ def _remittance(
         end_to_end_id=clean(detail.customer_reference),
         free_text=clean(remainder),
         structured_refs=refs,
+    )
+
+
+def _returned(remittance: RawRemittance, detail: TransactionDetail) -> RawRemittance:
+    """A returned item as the reversal of the payment its references name."""
+    names = remittance.end_to_end_id or remittance.bank_reference or "unknown"
+    text = f"{detail.type_code.description.upper()} {remittance.free_text or ''}"
+    return replace(
+        remittance,
+        amount=-remittance.amount,
+        reverses=names,
+        free_text=clean(text),
+        structured_refs=(),
     )
 
 

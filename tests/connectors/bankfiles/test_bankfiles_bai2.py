@@ -307,3 +307,30 @@ def test_a_lost_account_is_named_by_the_group_and_file_trailers() -> None:
         "file number of records 13 does not match the 8 records in the file "
         "(records kept; check the file is complete)",
     )
+
+
+_NOT_ALL_CREDITS_ARE_PAYMENTS = """\
+01,121000358,NORTHWINDCO,261207,0600,12,,,2/
+02,NORTHWINDCO,121000358,1,261206,2400,USD,2/
+03,88120456,USD,010,0,,/
+16,115,330000,0,LBX0042,CHK 1188,LOCKBOX DEPOSIT/
+16,275,900000,0,ZBA0001,,ZBA CREDIT FROM 88120499/
+16,354,1234,0,INT0001,,INTEREST/
+16,257,25000,0,ACHR001,,RETURNED ITEM/
+16,555,48000,0,RTN0042,CHK 1188,DEPOSITED ITEM RETURNED/
+49,1304234,7/
+98,1304234,1,9/
+99,1304234,1,11/
+"""
+
+
+def test_transfers_interest_and_own_returns_are_not_payments_returned_items_reverse() -> None:
+    result = parse_bank_bytes(_NOT_ALL_CREDITS_ARE_PAYMENTS.encode(), "prior_day.bai")
+    assert result.errors == [] and result.warnings == []
+    # a ZBA transfer, interest and an ACH item of ours coming back are not customers paying
+    lockbox, returned = result.records
+    assert (lockbox.amount, lockbox.reverses) == (Decimal("3300.00"), None)
+    # the customer's check bounced: the cash counted for it is taken back
+    assert (returned.amount, returned.reverses) == (Decimal("-480.00"), "CHK 1188")
+    assert returned.free_text is not None
+    assert returned.free_text.startswith("DEPOSITED ITEM RETURNED")
