@@ -177,12 +177,21 @@ def _reconcile(
             if not rows:
                 break
             previous = _superseded(session, tenant, [row.id for row in rows])
-            originals = _originals(session, tenant, [row for row in rows if row.reverses])
+            reversals = [row for row in rows if row.reverses]
+            taken_back = {row.reverses: row for row in reversals}
             for row in rows:
                 if row.reverses:
-                    _decide_reversal(row, originals.get(row.reverses), summary, writes)
+                    continue
+                back = _taken_back(row, taken_back)
+                if back is not None:
+                    _decide_taken_back(row, back, summary, writes)
                 else:
                     _decide_one(row, cascade, book, seen, summary, writes, advices, previous)
+            writes.flush(session)
+            # after the cash of this batch is decided, so a reversal sees what its payment did
+            originals = _originals(session, tenant, reversals)
+            for row in reversals:
+                _decide_reversal(row, originals.get(row.reverses), summary, writes)
             writes.flush(session)
     _apply_credit_memos(store, tenant, book, rules, summary, sink)
     log.info("reconcile: %s", summary)
@@ -531,6 +540,47 @@ def _originals(session: Session, tenant: str, reversals: list[Row[Any]]) -> dict
         decision = decisions.get(remittance.id)
         out[name] = _Original(remittance, decision, paid.get(decision.id, []) if decision else [])
     return out
+
+
+def _taken_back(row: Row[Any], taken_back: dict[str, Row[Any]]) -> Row[Any] | None:
+    """The reversal, in the same batch, that takes all of this cash back before it is applied."""
+    for name in (row.source_key, row.end_to_end_id, row.bank_reference):
+        back = taken_back.get(name) if name else None
+        if (
+            back is not None
+            and back.currency == row.currency
+            and -back.amount_minor >= row.amount_minor
+        ):
+            return back
+    return None
+
+
+def _decide_taken_back(
+    row: Row[Any], back: Row[Any], summary: ReconcileSummary, writes: Writes
+) -> None:
+    """Cash taken back before it was applied is never applied."""
+    outcome = Outcome(
+        EXCEPTION,
+        "taken_back",
+        100,
+        exception_kind="returned_payment",
+        evidence={
+            "taken_back_by": back.id,
+            "reversal": back.free_text,
+            "action": "the cash was taken back before it was applied: nothing to do",
+        },
+    )
+    writes.decide(
+        source_kind="remittance",
+        source_id=row.id,
+        currency=row.currency,
+        amount_minor=row.amount_minor,
+        outcome=outcome,
+    )
+    writes.remittances[row.id] = outcome.status
+    summary.remittances += 1
+    summary.exceptions["returned_payment"] += 1
+    summary.add_cash(row.currency, received=row.amount_minor, unapplied=row.amount_minor)
 
 
 def _decide_reversal(

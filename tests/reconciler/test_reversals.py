@@ -106,3 +106,42 @@ def test_a_return_whose_payment_is_unknown_is_still_reported(
     taken = decision(store, back.id)
     assert (taken.exception_kind, taken.evidence["original"]) == ("returned_payment", None)
     assert back.payer_name == "Harbor Foods GmbH"
+
+
+def test_cash_taken_back_before_the_reconcile_ran_is_never_applied(
+    store: Store, book: Book, tmp_path: Path
+) -> None:
+    book.invoice(book.customer("Harbor Foods GmbH"), "RE-2026-118", "1000.00", currency="EUR")
+    collected = statement(
+        tmp_path,
+        "collection.xml",
+        id="STMT-1",
+        amount="1000.00",
+        indicator="CRDT",
+        day="2026-12-01",
+        family="ESDD",
+        extra="<RmtInf><Ustrd>RE-2026-118</Ustrd></RmtInf>",
+    )
+    returned = statement(
+        tmp_path,
+        "return.xml",
+        id="STMT-2",
+        amount="1000.00",
+        indicator="DBIT",
+        day="2026-12-09",
+        family="UPDD",
+        extra="<RtrInf><Rsn><Cd>AM04</Cd></Rsn></RtrInf>",
+    )
+    ingest_files(store, [collected, returned])
+    reconcile(store)
+    cash, back = sorted(remittances(store), key=lambda r: -r.amount_minor)
+    kept = decision(store, cash.id)
+    assert (kept.status, kept.rule, kept.exception_kind) == (
+        "exception",
+        "taken_back",
+        "returned_payment",
+    )
+    assert applied(store, cash.id) == {}
+    taken = decision(store, back.id)
+    assert taken.evidence["original"]["rule"] == "taken_back"
+    assert taken.evidence["paid"] == [] and "nothing to reverse" in taken.evidence["action"]
