@@ -4,7 +4,8 @@ turn it into work — in that order, and in one transaction with what it creates
 * Stripe, Adyen, GoCardless: incoming payments become remittances (the reconciler's input);
   a chargeback or a late failure of a payment already counted becomes a reversal (a
   remittance of the negative amount naming the payment's; the reconciler reports it with
-  what the payment paid); refunds are kept as events for the report.
+  what the payment paid), and a reinstatement (the dispute won) gives the cash back as new
+  cash with the payment's references; refunds are kept as events for the report.
 * QuickBooks, Invoiced: a change notification marks that system as due for a sync; the sync
   itself pulls what changed, so a lost or repeated notification costs nothing.
 
@@ -42,12 +43,16 @@ from connectors.processors.gocardless_events import (
     GoCardlessConfig,
 )
 from connectors.processors.gocardless_events import parse_event as parse_gocardless_event
-from connectors.processors.records import REVERSING, ProcessorRecord
+from connectors.processors.records import REINSTATING, REVERSING, ProcessorRecord
 from connectors.processors.stripe_events import parse_event
 from connectors.quickbooks import webhooks as qbo_hooks
 from connectors.redact import redact
 from mappings.base import MappingError
-from mappings.processors import remittance_from_record, reversal_from_record
+from mappings.processors import (
+    reinstatement_from_record,
+    remittance_from_record,
+    reversal_from_record,
+)
 from reconciler.engine import reconsiderable, supersede
 from sync.settings import Settings, WebhookSettings
 
@@ -322,39 +327,43 @@ def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]
 def _reversals(
     session: Session, settings: Settings, records: list[ProcessorRecord]
 ) -> list[Remittance]:
-    """Reversals of the payments chargebacks and failures take back. A payment never counted
-    as cash (it failed before it was confirmed) has nothing to take back: no reversal."""
+    """What chargebacks, late failures and reinstatements do to payments already counted: a
+    reversal takes the payment's cash back, a reinstatement gives it back (new cash, with the
+    payment's references). A payment never counted as cash (it failed before it was
+    confirmed) has nothing to take or give back."""
     made = []
     for record in records:
-        if record.kind not in REVERSING:
+        if record.kind not in REVERSING and record.kind not in REINSTATING:
             continue
-        # the payment's remittance, or the one it is the capture of (Adyen names the
-        # authorisation in a chargeback, and a manual capture is its own payment)
-        original = (
-            session.exec(
-                select(Remittance).where(
-                    col(Remittance.tenant) == settings.tenant,
-                    col(Remittance.source_key) == f"{record.processor}:{record.payment_id}"[:128],
-                )
-            ).first()
-            or session.exec(
-                select(Remittance).where(
-                    col(Remittance.tenant) == settings.tenant,
-                    col(Remittance.source) == record.processor,
-                    col(Remittance.end_to_end_id) == record.payment_id[:128],
-                    col(Remittance.amount_minor) > 0,
-                )
-            ).first()
-        )
+        original = _counted_payment(session, settings.tenant, record)
         if original is None:
-            log.info(
-                "%s %s: no payment counted, nothing taken back",
-                record.event_type,
-                record.payment_id,
-            )
-            continue
-        made.append(reversal_from_record(record, original, settings.tenant))
+            log.info("%s %s: no cash counted for it", record.event_type, record.payment_id)
+        elif record.kind in REVERSING:
+            made.append(reversal_from_record(record, original, settings.tenant))
+        else:
+            made.append(reinstatement_from_record(record, original, settings.tenant))
     return made
+
+
+def _counted_payment(session: Session, tenant: str, record: ProcessorRecord) -> Remittance | None:
+    """The payment's remittance, or the one it is the capture of (Adyen names the
+    authorisation in a chargeback, and a manual capture is its own payment)."""
+    return (
+        session.exec(
+            select(Remittance).where(
+                col(Remittance.tenant) == tenant,
+                col(Remittance.source_key) == f"{record.processor}:{record.payment_id}"[:128],
+            )
+        ).first()
+        or session.exec(
+            select(Remittance).where(
+                col(Remittance.tenant) == tenant,
+                col(Remittance.source) == record.processor,
+                col(Remittance.end_to_end_id) == record.payment_id[:128],
+                col(Remittance.amount_minor) > 0,
+            )
+        ).first()
+    )
 
 
 def _remittances(session: Session, settings: Settings, remittances: list[Remittance]) -> list[str]:

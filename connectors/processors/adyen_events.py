@@ -6,7 +6,8 @@ too, and both name the same payment (a capture's ``originalReference`` is the au
 ``pspReference``), so one payment becomes one remittance whichever arrives. With manual
 capture an authorisation moves no money and each capture (several partial captures of one
 authorisation included) is its own remittance, keyed by the capture's ``pspReference``.
-``REFUND`` and ``CHARGEBACK`` are outgoing cash, reported, never applied.
+``REFUND`` and ``CHARGEBACK`` are outgoing cash, never applied (a chargeback takes back the
+payment's cash); ``CHARGEBACK_REVERSED`` gives it back.
 
 Amounts are in Adyen's minor units, which differ from ISO 4217 for CLP, CVE, IDR and ISK.
 """
@@ -19,7 +20,11 @@ from typing import Any
 from connectors.processors.currencies import adyen_exponent, from_processor_minor
 from connectors.processors.records import ProcessorRecord, RecordKind
 
-OUTGOING: dict[str, RecordKind] = {"REFUND": "refund", "CHARGEBACK": "dispute"}
+OUTGOING: dict[str, RecordKind] = {
+    "REFUND": "refund",
+    "CHARGEBACK": "dispute",
+    "CHARGEBACK_REVERSED": "reinstatement",
+}
 INVOICE_KEYS = ("metadata.invoice_number", "metadata.invoice", "metadata.invoiceNumber")
 
 

@@ -2,8 +2,9 @@
 
 ``payments`` events with action ``confirmed`` (collected from the customer) are cash in;
 ``charged_back`` and ``refunded`` are outgoing, and so is ``failed`` when it comes after the
-payment was confirmed (a late failure: the bank took the money back); other actions are
-only recorded. The payment
+payment was confirmed (a late failure: the bank took the money back);
+``chargeback_cancelled`` gives a charged-back payment's money back; other actions are only
+recorded. The payment
 is read from ``GET /payments/{id}`` (amount in minor units, currency, ``reference``,
 ``metadata``) through the shared HTTP layer.
 """
@@ -24,6 +25,7 @@ ACTIONS: dict[str, RecordKind] = {
     "confirmed": "payment",
     "charged_back": "dispute",
     "failed": "failure",
+    "chargeback_cancelled": "reinstatement",
     "refunded": "refund",
 }
 INVOICE_METADATA_KEYS = ("invoice_number", "invoice", "invoice_id")

@@ -6,9 +6,11 @@ from typing import Any, Literal
 
 from canonical.money import Money
 
-RecordKind = Literal["payment", "refund", "dispute", "failure"]
+RecordKind = Literal["payment", "refund", "dispute", "failure", "reinstatement"]
 # cash taken back from a payment already counted: a chargeback, a direct debit failing late
 REVERSING: frozenset[str] = frozenset({"dispute", "failure"})
+# cash a chargeback took, given back (the dispute won, the chargeback cancelled)
+REINSTATING: frozenset[str] = frozenset({"reinstatement"})
 
 
 @dataclass(frozen=True)

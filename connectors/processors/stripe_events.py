@@ -27,6 +27,7 @@ KINDS: dict[str, RecordKind] = {
     "invoice_payment.paid": "payment",
     "charge.refunded": "refund",
     "charge.dispute.created": "dispute",
+    "charge.dispute.funds_reinstated": "reinstatement",
 }
 
 
@@ -74,7 +75,7 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
     elif event_type == "charge.refunded":
         payment_id = str(obj.get("payment_intent") or obj["id"])
         minor = obj.get("amount_refunded")
-    elif event_type == "charge.dispute.created":
+    elif event_type in ("charge.dispute.created", "charge.dispute.funds_reinstated"):
         payment_id = str(obj.get("payment_intent") or obj.get("charge") or obj["id"])
         minor = obj.get("amount")
     elif event_type in ("charge.succeeded", "charge.captured"):

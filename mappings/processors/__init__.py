@@ -1,5 +1,9 @@
 """Payment-processor records -> canonical remittances."""
 
-from mappings.processors.remittance import remittance_from_record, reversal_from_record
+from mappings.processors.remittance import (
+    reinstatement_from_record,
+    remittance_from_record,
+    reversal_from_record,
+)
 
-__all__ = ["remittance_from_record", "reversal_from_record"]
+__all__ = ["reinstatement_from_record", "remittance_from_record", "reversal_from_record"]

@@ -6,7 +6,9 @@ two event types (Stripe ``payment_intent.succeeded`` and ``invoice_payment.paid`
 become structured references, which the cascade trusts first.
 
 A chargeback or a late failure takes back a payment already counted: it becomes a reversal,
-a remittance of the negative amount that ``reverses`` the payment's remittance.
+a remittance of the negative amount that ``reverses`` the payment's remittance. When the
+chargeback is reversed (the dispute won), the cash comes back: new cash carrying the
+payment's references, decided like any other.
 """
 
 from __future__ import annotations
@@ -69,5 +71,31 @@ def reversal_from_record(
         bank_reference=record.payment_id[:128],
         free_text=f"{record.event_type} of {record.payment_id}",
         reverses=original.source_key,
+        raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
+    )
+
+
+def reinstatement_from_record(
+    record: ProcessorRecord, original: Remittance, tenant: str = DEFAULT_TENANT
+) -> Remittance:
+    """The cash a reversed chargeback gives back: new cash with the payment's references."""
+    if record.amount is None or record.amount.amount <= 0:
+        raise MappingError("amount", f"a {record.kind} must give back a positive amount")
+    if record.amount.currency != original.currency:
+        raise MappingError(
+            "currency",
+            f"a {record.kind} in {record.amount.currency} of a {original.currency} payment",
+        )
+    return Remittance(
+        tenant=tenant,
+        source=record.processor,
+        source_key=f"{record.processor}:{record.kind}:{record.event_id}"[:128],
+        currency=original.currency,
+        amount_minor=record.amount.minor,
+        value_date=record.occurred_at.date(),
+        payer_name=original.payer_name,
+        bank_reference=record.payment_id[:128],
+        free_text=original.free_text,
+        structured_refs=list(original.structured_refs),
         raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
     )

@@ -592,6 +592,17 @@ def test_a_chargeback_of_applied_cash_is_reported_with_what_it_paid(runtime: Run
     assert listed["id"] == back.id
     assert "INV-01001" in render_html(build_report(runtime.store))
 
+    # the dispute won: the cash comes back as new cash with the payment's references
+    won = (
+        stripe_dispute("pi_3QkTestDisputed", 125000)
+        .replace(b"charge.dispute.created", b"charge.dispute.funds_reinstated")
+        .replace(b"evt_1QkTestDispute01", b"evt_1QkTestDisputeWon")
+    )
+    intake = receive(runtime.store, runtime.settings, "stripe", won, stripe_headers(won))
+    [again] = [r for r in remittances(runtime) if r.id in intake.remittances]
+    assert (again.amount_minor, again.reverses) == (125000, None)
+    assert [r["ref"] for r in again.structured_refs] == ["INV-01001"]
+
     # a dispute of a payment never counted as cash takes nothing back
     other = stripe_dispute("pi_3QkTestNeverPaid", 5000).replace(
         b"evt_1QkTestDispute01", b"evt_1QkTestDispute02"
