@@ -10,12 +10,7 @@ from connectors.errors import AuthError
 from connectors.http import RetryPolicy
 from connectors.intacct.client import IntacctClient
 from connectors.intacct.config import IntacctConfig
-from connectors.intacct.streams import (
-    CreditMemoStream,
-    CustomerStream,
-    InvoiceStream,
-    PaymentStream,
-)
+from connectors.intacct.streams import STREAM_TYPES
 from connectors.intacct.writes import IntacctWriter, Write, WriteResult
 from connectors.intacct.xmlwire import function
 
@@ -33,13 +28,7 @@ class IntacctConnector(Connector):
         self.session = self.client.session
         self.writer = IntacctWriter(self.client)
         self._streams: dict[str, Stream] = {
-            stream.name: stream
-            for stream in (
-                CustomerStream(self.client),
-                InvoiceStream(self.client),
-                CreditMemoStream(self.client),
-                PaymentStream(self.client),
-            )
+            name: stream(self.client) for name, stream in STREAM_TYPES.items()
         }
 
     def streams(self) -> dict[str, Stream]:

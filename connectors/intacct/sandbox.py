@@ -30,14 +30,23 @@ result (``XL03000003`` bad query, ``XL03000007`` unknown resultId). Injected 429
 control-level envelope with that HTTP status (429 with Retry-After).
 
 Amounts: ``TRX_*`` in the document currency, plain ``TOTAL*`` in the base currency (USD)
-at a fixed rate per currency. AR adjustments (credit memos) carry negative totals.
+at a fixed rate per currency. AR adjustments are credit memos (negative totals) or debit
+memos (positive totals: late fees, freight, price corrections owed on top of an invoice); a
+``Reversal`` entry carries the opposite sign of the document it reverses. A few debit memos
+are seeded from the world (one paid by a payment detail naming it in ``POSADJKEY``, as
+ARPYMTDETAIL documents it, one reversed with its Reversal entry); they belong to the
+``invoices`` stream (``remote_ids``, ``touch``, ``remove``, ``void``, ``corrupt``), the other
+adjustments to ``credit_memos``. All AR records (ARINVOICE, ARADJUSTMENT, ARPYMT) take their
+RECORDNO from one sequence, as Intacct's AR record table does.
 """
 
 from __future__ import annotations
 
+import random
 import re
 import secrets
 import socket
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -94,6 +103,13 @@ AUDIT_TYPE = {
 }
 DETAIL = "ARPYMTDETAIL"
 AUDIT = "AUDITHISTORY"
+ADJUSTMENT = "ARADJUSTMENT"
+REVERSAL = "Reversal"
+DEBIT_MEMO_REASONS = (
+    ("Late payment fee on", Decimal("0.015")),
+    ("Freight not charged on", Decimal("0.04")),
+    ("Price correction on", Decimal("0.08")),
+)
 TIMESTAMP_FIELDS = ("WHENMODIFIED", "ACCESSTIME")
 METHODS = {
     "check": "Printed Check",
@@ -107,10 +123,33 @@ MALFORMED_AMOUNT = "1O0.00"  # a letter O: not a number
 BAD_QUERY = "XL03000003"
 DUPLICATE_ERRNO = "XL03000012"
 UNKNOWN_RESULT = "XL03000007"
-_CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|!=|=|>|<|\bIN\b)\s*(.+?)\s*$", re.I)
-_AND = re.compile(r"\s+AND\s+", re.I)
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])"
+    r"|(?P<op>>=|<=|!=|=|>|<)|(?P<punct>[(),])|(?P<word>[A-Za-z_][\w.]*))"
+)
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+KEYWORDS = ("AND", "OR", "NOT", "IN")
 
-Condition = tuple[str, str, list[str]]
+
+@dataclass(frozen=True)
+class Condition:
+    """``FIELD op 'value'`` or ``FIELD [NOT] IN (v, ...)``."""
+
+    field: str
+    op: str  # = != > >= < <= IN NOT IN
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Junction:
+    """Parts joined by AND or OR; ``NOT`` is a junction of one part."""
+
+    op: str  # AND | OR | NOT
+    parts: tuple[Condition | Junction, ...]
+
+
+Query = Condition | Junction
+MATCH_ALL = Junction("AND", ())
 
 
 class QueryError(ValueError):
@@ -121,33 +160,122 @@ def money(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
-def parse_query(query: str) -> list[Condition]:
-    """``A = 'x' AND B IN (1, 2)`` -> [(field, op, values)]."""
-    conditions: list[Condition] = []
+def is_debit_memo(row: Payload) -> bool:
+    """An ARADJUSTMENT that raises what the customer owes: the sign is the type, and a
+    Reversal entry has the opposite sign of the document it reverses."""
+    try:
+        sign = Decimal(str(row.get("TOTALENTERED") or "0"))
+    except ArithmeticError:
+        return False
+    return (-sign if row.get("STATE") == REVERSAL else sign) > 0
+
+
+def parse_query(query: str) -> Query:
+    """A readByQuery query as Intacct documents it: conditions ``FIELD op 'value'`` (``= !=
+    > >= < <=``) or ``FIELD [NOT] IN (v, ...)``, combined with AND and OR (AND binds
+    tighter), grouped with parentheses and negated with a NOT prefix. Empty matches all."""
     if not query.strip():
-        return conditions
-    for part in _AND.split(query.strip()):
-        match = _CONDITION.match(part)
-        if match is None:
-            raise QueryError(f"cannot parse condition {part!r}")
-        field, op, raw = match.group(1).upper(), match.group(2).upper(), match.group(3)
-        if op == "IN":
-            if not (raw.startswith("(") and raw.endswith(")")):
-                raise QueryError(f"IN needs a parenthesised list: {part!r}")
-            values = [_literal(item) for item in raw[1:-1].split(",") if item.strip()]
-        else:
-            values = [_literal(raw)]
-        conditions.append((field, op, values))
-    return conditions
+        return MATCH_ALL
+    parser = _Parser(query)
+    tree = parser.disjunction()
+    if parser.peek() is not None:
+        raise QueryError(f"cannot parse condition at {parser.rest()!r}")
+    return tree
 
 
-def _literal(raw: str) -> str:
-    raw = raw.strip()
-    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
-        return raw[1:-1]
-    if re.fullmatch(r"-?\d+(\.\d+)?", raw):
-        return raw
-    raise QueryError(f"not a literal: {raw!r}")
+class _Parser:
+    """Recursive descent over the tokens of one query."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[tuple[str, str, int]] = []  # (kind, text, offset)
+        position = 0
+        while text[position:].strip():
+            match = _TOKEN.match(text, position)
+            if match is None or not match.lastgroup:
+                raise QueryError(f"cannot parse condition at {text[position:].strip()!r}")
+            kind = match.lastgroup
+            self.tokens.append((kind, match.group(kind), match.start(kind)))
+            position = match.end()
+        self.index = 0
+
+    def peek(self) -> tuple[str, str, int] | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def rest(self) -> str:
+        token = self.peek()
+        return self.text[token[2] :].strip() if token else ""
+
+    def keyword(self, *words: str) -> bool:
+        ahead = self.tokens[self.index : self.index + len(words)]
+        if len(ahead) == len(words) and all(
+            kind == "word" and text.upper() == word
+            for (kind, text, _), word in zip(ahead, words, strict=True)
+        ):
+            self.index += len(words)
+            return True
+        return False
+
+    def punct(self, char: str) -> bool:
+        token = self.peek()
+        if token and token[0] == "punct" and token[1] == char:
+            self.index += 1
+            return True
+        return False
+
+    def disjunction(self) -> Query:
+        parts = [self.conjunction()]
+        while self.keyword("OR"):
+            parts.append(self.conjunction())
+        return parts[0] if len(parts) == 1 else Junction("OR", tuple(parts))
+
+    def conjunction(self) -> Query:
+        parts = [self.factor()]
+        while self.keyword("AND"):
+            parts.append(self.factor())
+        return parts[0] if len(parts) == 1 else Junction("AND", tuple(parts))
+
+    def factor(self) -> Query:
+        if self.keyword("NOT"):
+            return Junction("NOT", (self.factor(),))
+        if self.punct("("):
+            inner = self.disjunction()
+            if not self.punct(")"):
+                raise QueryError(f"cannot parse condition: ')' expected at {self.rest()!r}")
+            return inner
+        return self.condition()
+
+    def condition(self) -> Condition:
+        at = self.rest()
+        token = self.peek()
+        if token is None or token[0] != "word" or token[1].upper() in KEYWORDS:
+            raise QueryError(f"cannot parse condition {at!r}")
+        self.index += 1
+        name = token[1].upper()
+        negated = self.keyword("NOT", "IN")
+        if negated or self.keyword("IN"):
+            if not self.punct("("):
+                raise QueryError(f"IN needs a parenthesised list: {at!r}")
+            values = [self.literal(at)]
+            while self.punct(","):
+                values.append(self.literal(at))
+            if not self.punct(")"):
+                raise QueryError(f"IN needs a parenthesised list: {at!r}")
+            return Condition(name, "NOT IN" if negated else "IN", tuple(values))
+        token = self.peek()
+        if token is None or token[0] != "op":
+            raise QueryError(f"cannot parse condition {at!r}")
+        self.index += 1
+        return Condition(name, token[1], (self.literal(at),))
+
+    def literal(self, at: str) -> str:
+        token = self.peek()
+        if token is None or token[0] not in ("str", "num"):
+            raise QueryError(f"not a literal in {at!r}")
+        self.index += 1
+        if token[0] == "str":
+            return re.sub(r"\\(.)", r"\1", token[1][1:-1])
+        return token[1]
 
 
 class IntacctSandbox(SandboxServer):
@@ -231,6 +359,100 @@ class IntacctSandbox(SandboxServer):
             self.put("ARPYMT", row["RECORDNO"], row, payment.modified_at)
         self._next_number = max((i.number for i in world.invoices), default=1000) + 1
         self._next_memo_number = max((m.number for m in world.credit_memos), default=5000) + 1
+        self._seed_debit_memos()
+
+    def _seed_debit_memos(self) -> None:
+        """A few debit memos drawn from the world's invoices (about one per 50), always the
+        same for a world, each settled: paid by a payment detail naming it in ``POSADJKEY``
+        (the second in two payments) or, the third, reversed with its Reversal entry. None is
+        left open: the other sandboxes do not hold them, so cash arsync applied to one could
+        not be written back to those systems."""
+        world = self.world
+        if not world.invoices:
+            return
+        rng = random.Random(world.seed * 7919 + 17)
+        today = self.now().astimezone(self.zone).date()
+        count = max(3, len(world.invoices) // 50)
+        for index, invoice in enumerate(
+            rng.sample(world.invoices, k=min(count, len(world.invoices)))
+        ):
+            reason, rate = DEBIT_MEMO_REASONS[index % len(DEBIT_MEMO_REASONS)]
+            total = max((invoice.total * rate).quantize(CENT), Decimal("5.00"))
+            issued = min(invoice.due_date + timedelta(days=rng.randrange(1, 20)), today)
+            stamp = invoice.modified_at
+            key = self.take_record_no()
+            row: Payload = {
+                "RECORDNO": key,
+                # its own number series: not to be taken for an invoice number elsewhere
+                "RECORDID": f"DM-{self._next_memo_number}",
+                "CUSTOMERID": self.customer_ids[invoice.customer_key],
+                "DOCNUMBER": f"INV{invoice.number}",
+                "DESCRIPTION": f"{reason} INV{invoice.number}",
+                "WHENCREATED": render_date(issued),
+                "WHENDUE": render_date(issued + timedelta(days=15)),
+                "STATE": "Posted",
+                "CURRENCY": invoice.currency,
+                "BASECURR": BASE_CURRENCY,
+            }
+            self._next_memo_number += 1
+            paid = ZERO if index == 2 else total
+            row.update(
+                self._amounts("TOTAL", invoice.currency, ENTERED=total, PAID=paid, DUE=total - paid)
+            )
+            row["STATE"] = self._state(total, total - paid)
+            self.put(ADJUSTMENT, key, row, stamp)
+            if index == 1:  # paid in two parts
+                first = (total / 2).quantize(CENT)
+                self._debit_memo_payment(row, first, stamp)
+                self._debit_memo_payment(row, total - first, stamp)
+            elif paid:
+                self._debit_memo_payment(row, paid, stamp)
+            if index == 2:
+                self._reverse_debit_memo(row, stamp)
+
+    def _debit_memo_payment(self, memo: Payload, amount: Decimal, stamp: datetime) -> None:
+        record_no = self.take_record_no()
+        when = memo["WHENCREATED"]  # paid on receipt
+        row: Payload = {
+            "RECORDNO": record_no,
+            "CUSTOMERID": memo["CUSTOMERID"],
+            "PAYMENTMETHOD": METHODS["ach"],
+            "DOCNUMBER": f"ACH{record_no}",
+            "DESCRIPTION": "",
+            "PAYMENTDATE": when,
+            "RECEIPTDATE": when,
+            "STATE": "Posted",
+            "CURRENCY": memo["CURRENCY"],
+            "BASECURR": BASE_CURRENCY,
+        }
+        row.update(self._amounts("TOTAL", memo["CURRENCY"], ENTERED=amount, PAID=amount))
+        self._detail(
+            record_no,
+            "",
+            memo["CURRENCY"],
+            cash=amount,
+            adjustment_key=None,
+            adjustment=ZERO,
+            when=when,
+            debit_memo_key=memo["RECORDNO"],
+        )
+        self.put("ARPYMT", record_no, row, stamp)
+
+    def _reverse_debit_memo(self, memo: Payload, stamp: datetime) -> None:
+        """Reverse a debit memo as Intacct does: it stays, Reversed, and a Reversal entry of
+        the opposite sign cancels it."""
+        total = Decimal(memo["TRX_TOTALENTERED"])
+        memo["STATE"] = "Reversed"
+        memo.update(self._amounts("TOTAL", memo["CURRENCY"], ENTERED=total, PAID=ZERO, DUE=ZERO))
+        key = self.take_record_no()
+        entry: Payload = {
+            **{k: v for k, v in memo.items() if not k.startswith(("TRX_TOTAL", "TOTAL"))},
+            "RECORDNO": key,
+            "DESCRIPTION": f"Reversal of {memo['RECORDID']}",
+            "STATE": REVERSAL,
+        }
+        entry.update(self._amounts("TOTAL", memo["CURRENCY"], ENTERED=-total, PAID=ZERO, DUE=ZERO))
+        self.put(ADJUSTMENT, key, entry, stamp)
 
     def _amounts(self, prefix: str, currency: str, **values: Decimal) -> Payload:
         """TRX_<X> in the document currency and <X> in the base currency, for each value."""
@@ -365,13 +587,17 @@ class IntacctSandbox(SandboxServer):
         adjustment_key: str | None,
         adjustment: Decimal,
         when: str,
+        debit_memo_key: str | None = None,
     ) -> None:
+        """One ARPYMTDETAIL: it pays the invoice ``RECORDKEY`` or the debit memo
+        ``POSADJKEY``, never both, with cash and/or the credit ``ADJUSTMENTKEY``."""
         detail_no = str(self._next_detail)
         self._next_detail += 1
         row: Payload = {
             "RECORDNO": detail_no,
             "PAYMENTKEY": payment_key,
-            "RECORDKEY": invoice_key,
+            "RECORDKEY": "" if debit_memo_key else invoice_key,
+            "POSADJKEY": debit_memo_key or "",
             "ADJUSTMENTKEY": adjustment_key or "",
             "PAYMENTDATE": when,
             "CURRENCY": currency,
@@ -389,6 +615,22 @@ class IntacctSandbox(SandboxServer):
         except KeyError:
             raise KeyError(f"intacct sandbox has no stream {stream!r}") from None
 
+    def stream_of(self, obj: str, row: Payload) -> str:
+        """The stream a record belongs to: an adjustment's sign says credit or debit memo."""
+        if obj == ADJUSTMENT and is_debit_memo(row):
+            return "invoices"
+        return next(s for s, o in STREAM_OBJECT.items() if o == obj)
+
+    def _locate(self, stream: str, remote_id: str) -> str:
+        """The object holding a record of the stream (a debit memo: ARADJUSTMENT)."""
+        obj = self._object(stream)
+        candidates = (obj, ADJUSTMENT) if stream == "invoices" else (obj,)
+        for candidate in candidates:
+            row = self.records[candidate].get(remote_id)
+            if row is not None and self.stream_of(candidate, row) == stream:
+                return candidate
+        raise KeyError(f"intacct sandbox: no {stream} record {remote_id}")
+
     def _live(self, obj: str, key: str) -> Payload:
         try:
             return self.records[obj][key]
@@ -399,8 +641,8 @@ class IntacctSandbox(SandboxServer):
         self.stamps[obj][key] = self.stamp_now()
 
     def touch(self, stream: str, remote_id: str) -> None:
-        obj = self._object(stream)
         with self.lock:
+            obj = self._locate(stream, remote_id)
             row = self._live(obj, remote_id)
             note = f"Updated {render_timestamp(self.now(), self.zone)}"
             row["COMMENTS" if obj == "CUSTOMER" else "DESCRIPTION"] = note
@@ -460,9 +702,8 @@ class IntacctSandbox(SandboxServer):
 
         Deleting a payment takes its applications back off the invoices it paid.
         """
-        obj = self._object(stream)
         with self.lock:
-            self._live(obj, remote_id)
+            obj = self._locate(stream, remote_id)
             if obj == "ARPYMT":
                 self._unapply(remote_id)
             del self.records[obj][remote_id]
@@ -486,7 +727,11 @@ class IntacctSandbox(SandboxServer):
         for detail_no, detail in list(self.details.items()):
             if detail["PAYMENTKEY"] != payment_key:
                 continue
-            invoice = self.records["ARINVOICE"].get(detail["RECORDKEY"])
+            debit_memo = detail.get("POSADJKEY") or ""
+            obj, key = (
+                (ADJUSTMENT, debit_memo) if debit_memo else ("ARINVOICE", detail["RECORDKEY"])
+            )
+            invoice = self.records[obj].get(key)
             if invoice is not None:
                 back = Decimal(detail["TRX_PAYMENTAMOUNT"]) + Decimal(
                     detail["TRX_ADJUSTMENTAMOUNT"]
@@ -499,13 +744,13 @@ class IntacctSandbox(SandboxServer):
                     )
                 )
                 invoice["STATE"] = self._state(total, due)
-                self.bump("ARINVOICE", detail["RECORDKEY"])
+                self.bump(obj, key)
             del self.details[detail_no]
 
     def void(self, stream: str, remote_id: str) -> None:
         """Reverse a document: it stays, with STATE 'Reversed' and nothing due."""
-        obj = self._object(stream)
         with self.lock:
+            obj = self._locate(stream, remote_id)
             row = self._live(obj, remote_id)
             row["STATE"] = "Reversed"
             if "TRX_TOTALDUE" in row:
@@ -513,9 +758,32 @@ class IntacctSandbox(SandboxServer):
             self.bump(obj, remote_id)
 
     def remote_ids(self, stream: str) -> list[str]:
+        """Live records of the stream; the invoices stream's include the debit memos."""
         obj = self._object(stream)
+        objects = (obj, ADJUSTMENT) if stream == "invoices" else (obj,)
         with self.lock:
-            return sorted(self.records[obj], key=lambda k: (len(k), k))
+            ids = [
+                key
+                for candidate in objects
+                for key, row in self.records[candidate].items()
+                if self.stream_of(candidate, row) == stream
+            ]
+        return sorted(ids, key=lambda k: (len(k), k))
+
+    def source_counts(self, stream: str) -> list[int]:
+        """How many records each query of the stream's (one per source object and condition,
+        see ``connectors.intacct.streams``) returns in a full read: what its pages are cut
+        from."""
+        from connectors.intacct.streams import STREAM_TYPES
+
+        return [
+            sum(
+                1
+                for row in self.rows(source.object_type)
+                if not source.condition or self.matches(row, parse_query(source.condition))
+            )
+            for source in STREAM_TYPES[stream].sources
+        ]
 
     # rendering -------------------------------------------------------------------------------
     def rows(self, obj: str) -> list[Payload]:
@@ -529,11 +797,10 @@ class IntacctSandbox(SandboxServer):
             ]
         if obj not in self.records:
             raise QueryError(f"unknown object {obj!r}")
-        stream = next(s for s, o in STREAM_OBJECT.items() if o == obj)
         served: list[Payload] = []
         for key, row in self.records[obj].items():
             out = {**row, "WHENMODIFIED": render_timestamp(self.stamps[obj][key], self.zone)}
-            if self.is_malformed(stream, key):
+            if self.is_malformed(self.stream_of(obj, row), key):
                 if obj == "CUSTOMER":
                     out["NAME"] = ""
                 else:
@@ -542,34 +809,37 @@ class IntacctSandbox(SandboxServer):
         served.sort(key=lambda r: int(r["RECORDNO"]))
         return served
 
-    def matches(self, row: Payload, conditions: list[Condition]) -> bool:
-        for field, op, values in conditions:
-            value = row.get(field)
-            if not isinstance(value, str):
-                return False
-            if op == "IN":
-                if value not in values:
-                    return False
-                continue
-            left: Any = value
-            right: Any = values[0]
-            if field in TIMESTAMP_FIELDS:
-                left, right = parse_timestamp(value, self.zone), parse_timestamp(right, self.zone)
-                if left is None or right is None:
-                    raise QueryError(f"{field} needs MM/DD/YYYY HH:MM:SS, got {values[0]!r}")
-            elif re.fullmatch(r"-?\d+(\.\d+)?", value) and re.fullmatch(r"-?\d+(\.\d+)?", right):
-                left, right = Decimal(value), Decimal(right)
-            ok = {
+    def matches(self, row: Payload, query: Query) -> bool:
+        if isinstance(query, Junction):
+            if query.op == "NOT":
+                return not self.matches(row, query.parts[0])
+            results = (self.matches(row, part) for part in query.parts)
+            return any(results) if query.op == "OR" else all(results)
+        value = row.get(query.field)
+        if not isinstance(value, str):
+            return False
+        if query.op in ("IN", "NOT IN"):
+            return (value in query.values) == (query.op == "IN")
+        left: Any = value
+        right: Any = query.values[0]
+        if query.field in TIMESTAMP_FIELDS:
+            left, right = parse_timestamp(value, self.zone), parse_timestamp(right, self.zone)
+            if left is None or right is None:
+                raise QueryError(
+                    f"{query.field} needs MM/DD/YYYY HH:MM:SS, got {query.values[0]!r}"
+                )
+        elif _NUMBER.fullmatch(value) and _NUMBER.fullmatch(right):
+            left, right = Decimal(value), Decimal(right)
+        return bool(
+            {
                 "=": left == right,
                 "!=": left != right,
                 ">": left > right,
                 ">=": left >= right,
                 "<": left < right,
                 "<=": left <= right,
-            }[op]
-            if not ok:
-                return False
-        return True
+            }[query.op]
+        )
 
     # serving -------------------------------------------------------------------------------
     def routes(self) -> None:
@@ -735,9 +1005,9 @@ class IntacctSandbox(SandboxServer):
             raise QueryError("pagesize is not a number") from None
         if not 1 <= size <= 1000:
             raise QueryError("pagesize must be between 1 and 1000")
-        conditions = parse_query(body.findtext("query") or "")
+        query = parse_query(body.findtext("query") or "")
         with self.lock:
-            rows = [row for row in self.rows(obj) if self.matches(row, conditions)]
+            rows = [row for row in self.rows(obj) if self.matches(row, query)]
         if fields not in ("", "*"):
             wanted = [f.strip().upper() for f in fields.split(",") if f.strip()]
             rows = [{f: row[f] for f in wanted if f in row} for row in rows]

@@ -11,7 +11,8 @@ from mappings.intacct import credit_memo, customer, invoice, payment
 
 # raise when a change maps stored records differently
 # 2: debit memos refused, draft payments not cash
-VERSION = 2
+# 3: debit memos are invoices (invoices stream), payments of them (POSADJKEY) resolve to them
+VERSION = 3
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -19,6 +19,7 @@ from connectors.base import RawRecord
 from mappings.base import MappingContext, MappingError, get_path, optional_text, rounded_money
 
 SYSTEM = "intacct"
+ADJUSTMENT = "ARADJUSTMENT"  # credit memos and debit memos alike: the sign is the type
 VOID_STATES = ("Reversed", "Reversal", "Voided")
 REVERSAL_STATE = "Reversal"  # the entry that zeroes out a reversed document: opposite sign
 DRAFT_STATE = "Draft"  # saved, not posted: no effect on the subledger yet
@@ -82,6 +83,27 @@ def document_status(payload: Mapping[str, Any], balance: Money) -> DocumentStatu
     if state == "Paid" or balance.is_zero():
         return DocumentStatus.PAID
     return DocumentStatus.OPEN
+
+
+def magnitude(value: Money) -> Money:
+    return Money(abs(value.amount), value.currency)
+
+
+def is_debit_memo(payload: Mapping[str, Any], entered: Money) -> bool:
+    """An ARADJUSTMENT that raises what the customer owes: a positive total, or a negative
+    one on the Reversal entry of a debit memo (a Reversal carries the opposite sign of the
+    document it reverses). Everything else (a credit memo, the Reversal of one) lowers it.
+    The XML API has no adjustment-type field: the sign is the type.
+    """
+    sign = entered.amount
+    if text_at(payload, "STATE") == REVERSAL_STATE:
+        sign = -sign
+    return sign > 0
+
+
+def total_field(payload: Mapping[str, Any]) -> str:
+    """The total an adjustment's type was read from (``TRX_`` when Intacct sends it)."""
+    return "TRX_TOTALENTERED" if text_at(payload, "TRX_TOTALENTERED") else "TOTALENTERED"
 
 
 def zero(ctx: MappingContext) -> Money:

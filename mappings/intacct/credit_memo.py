@@ -5,17 +5,15 @@ An AR adjustment is either a credit memo (it lowers what the customer owes) or a
 Credit memos carry negative totals; the credit memo's total and open credit are their
 magnitudes. A ``Reversal`` entry carries the opposite sign of the document it reverses.
 
-A debit memo is not credit and must never be offered as credit to apply to invoices. The
-credit-memo stream can only yield credit memos, so a debit memo is refused with a
-:class:`MappingError` naming its total: the run quarantines it with that reason (visible in
-the report) and goes on. Payments of debit memos (``POSADJKEY`` details) are handled in
-:mod:`mappings.intacct.payment`.
+Debit memos are receivables: the invoices stream reads them (its ARADJUSTMENT query keeps
+only debit memos) and :mod:`mappings.intacct.invoice` maps them as invoices. The credit-memo
+stream's query keeps only credit memos, so a debit memo should never reach this mapper; if
+one does (the filter runs on Intacct's base-currency ``TOTALENTERED``, this mapper reads the
+document-currency ``TRX_TOTALENTERED``), it is still refused with a :class:`MappingError`
+naming its total, so that it is never offered as credit to apply to invoices.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from canonical.enums import DocumentStatus
 from canonical.money import Money
@@ -23,13 +21,14 @@ from canonical.records import CreditMemoIn
 from connectors.base import RawRecord
 from mappings.base import F, MappingContext, MappingError, extract, optional_text, us_date
 from mappings.intacct.common import (
-    REVERSAL_STATE,
     amount,
     currency,
     document_status,
+    is_debit_memo,
+    magnitude,
     origin,
     required_text,
-    text_at,
+    total_field,
     zero,
 )
 
@@ -41,16 +40,7 @@ FIELDS = {
 }
 
 
-def _magnitude(value: Money) -> Money:
-    return Money(abs(value.amount), value.currency)
-
-
-def is_debit_memo(payload: Mapping[str, Any], entered: Money) -> bool:
-    """A debit memo: a positive total, or a negative one on the Reversal entry of one."""
-    sign = entered.amount
-    if text_at(payload, "STATE") == REVERSAL_STATE:
-        sign = -sign
-    return sign > 0
+__all__ = ["FIELDS", "is_debit_memo", "to_canonical"]
 
 
 def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
@@ -68,14 +58,13 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
     code = currency(payload, ctx)
     entered = amount(payload, "TOTALENTERED", code)
     if is_debit_memo(payload, entered):
-        field = "TRX_TOTALENTERED" if text_at(payload, "TRX_TOTALENTERED") else "TOTALENTERED"
         raise MappingError(
-            field,
+            total_field(payload),
             f"a debit memo ({entered} adds to what the customer owes), not a credit memo: "
             "left out so that it is never applied as credit",
         )
-    total = _magnitude(entered)
-    balance = _magnitude(amount(payload, "TOTALDUE", code))
+    total = magnitude(entered)
+    balance = magnitude(amount(payload, "TOTALDUE", code))
     status = document_status(payload, balance)
     if status is DocumentStatus.VOID:
         balance = Money.zero(code)  # a reversed document owes nothing, whatever TOTALDUE says

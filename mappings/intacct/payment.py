@@ -1,13 +1,15 @@
 """Intacct ARPYMT with its ARPYMTDETAIL rows -> PaymentIn.
 
-Each detail applies to the invoice ``RECORDKEY``: ``TRX_PAYMENTAMOUNT`` of cash and, when
-``ADJUSTMENTKEY`` names a credit adjustment, ``TRX_ADJUSTMENTAMOUNT`` of that credit. Cash
-yields an invoice entry; credit yields a credit-memo entry plus an invoice entry of the
-same amount (the credit pays the invoice). A detail paying a debit memo (``POSADJKEY``
-instead of ``RECORDKEY``) applies its cash to no invoice, but the cash is not unapplied.
-Unapplied cash is the total less the cash applied. STATE Voided/Reversed is a void; the
-record is kept. The details come as the stream's list, or in the XML shape
-``{"ARPYMTDETAIL": one object or a list}``.
+Each detail pays one receivable: the invoice ``RECORDKEY`` or, as Intacct documents
+ARPYMTDETAIL, the debit memo ``POSADJKEY`` (the ARADJUSTMENT's RECORDNO; a detail pays one
+or the other, never both). Debit memos are canonical invoices (see
+:mod:`mappings.intacct.invoice`) with their RECORDNO as remote id, so both keys name an
+invoice. A detail carries ``TRX_PAYMENTAMOUNT`` of cash and, when ``ADJUSTMENTKEY`` names a
+credit adjustment, ``TRX_ADJUSTMENTAMOUNT`` of that credit. Cash yields an invoice entry;
+credit yields a credit-memo entry plus an invoice entry of the same amount (the credit pays
+the invoice or debit memo). Unapplied cash is the total less the cash applied. STATE
+Voided/Reversed is a void; the record is kept. The details come as the stream's list, or in
+the XML shape ``{"ARPYMTDETAIL": one object or a list}``.
 
 A payment saved as a Draft is not posted: it has not moved cash and does not touch the
 subledger (the invoices it names show STATE Selected until it is posted). Canonical payments
@@ -77,12 +79,12 @@ def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn]
         credit = _optional_amount(detail, "ADJUSTMENTAMOUNT", code, where)
         if cash.is_zero() and credit.is_zero():
             continue
-        invoice = optional_text(detail.get("RECORDKEY"))
-        if invoice is None and optional_text(detail.get("POSADJKEY")) is not None:
-            cash_applied += cash  # pays a debit memo (an ARADJUSTMENT), not an invoice
-            continue
+        # a debit memo (POSADJKEY) or an invoice (RECORDKEY): both are canonical invoices
+        invoice = optional_text(detail.get("POSADJKEY")) or optional_text(detail.get("RECORDKEY"))
         if invoice is None:
-            raise MappingError(f"{where}.RECORDKEY", "is required but missing")
+            raise MappingError(
+                f"{where}.RECORDKEY", "is required but missing (or POSADJKEY for a debit memo)"
+            )
         adjustment = optional_text(detail.get("ADJUSTMENTKEY"))
         if not credit.is_zero() and adjustment is None:
             raise MappingError(f"{where}.ADJUSTMENTKEY", "is required with an adjustment amount")

@@ -22,7 +22,7 @@ from canonical.types import utcnow
 from connectors.intacct.connector import IntacctConnector
 from connectors.intacct.writes import AdjustmentCreate, ArPaymentCreate, PaymentLine
 from sync.outbox.adapter import Command, PushAdapter, Step, StepResult, Unwritable
-from sync.outbox.refs import RefIndex
+from sync.outbox.refs import RefIndex, RemoteRef
 
 
 class IntacctPush(PushAdapter):
@@ -62,7 +62,7 @@ class IntacctPush(PushAdapter):
             total = sum(int(line["amount_minor"]) for line in p["lines"])
             credit = self.credit(refs, command, p["credit_memo_id"], total, diff).remote_id
             lines = tuple(
-                PaymentLine(line.invoice_key, line.amount, credit)
+                PaymentLine(line.invoice_key, line.amount, credit, line.debit_memo)
                 for line in self._lines(command, refs, diff)
             )
             payment = ArPaymentCreate(command.key, customer, on, lines, str(p["currency"]))
@@ -73,15 +73,17 @@ class IntacctPush(PushAdapter):
         raise Unwritable(f"intacct cannot {command.operation}")
 
     def _lines(self, command: Command, refs: RefIndex, diff: list[str]) -> tuple[PaymentLine, ...]:
-        return tuple(
-            PaymentLine(
-                self.invoice(
-                    refs, command, line["invoice_id"], line["amount_minor"], diff
-                ).remote_id,
-                command.money(line["amount_minor"]),
+        lines = []
+        for line in command.payload["lines"]:
+            invoice = self.invoice(refs, command, line["invoice_id"], line["amount_minor"], diff)
+            lines.append(
+                PaymentLine(
+                    invoice.remote_id,
+                    command.money(line["amount_minor"]),
+                    debit_memo=_is_debit_memo(invoice),
+                )
             )
-            for line in command.payload["lines"]
-        )
+        return tuple(lines)
 
     def _write_off(self, command: Command, refs: RefIndex, customer: str, diff: list[str]) -> Step:
         p = command.payload
@@ -117,7 +119,7 @@ class IntacctPush(PushAdapter):
             f"{command.key}:a",
             customer,
             on,
-            (PaymentLine(invoice.remote_id, amount, str(adjustment)),),
+            (PaymentLine(invoice.remote_id, amount, str(adjustment), _is_debit_memo(invoice)),),
             str(p["currency"]),
         )
         diff.insert(0, f"new ARPYMT applying write-off adjustment {adjustment}")
@@ -135,3 +137,8 @@ class IntacctPush(PushAdapter):
 
 
 ADAPTER = IntacctPush
+
+
+def _is_debit_memo(invoice: RemoteRef) -> bool:
+    """A canonical invoice that Intacct holds as a debit memo (an ARADJUSTMENT)."""
+    return invoice.object_type == "ARADJUSTMENT"

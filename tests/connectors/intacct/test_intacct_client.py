@@ -67,6 +67,15 @@ def data_reply(rows: list[str], remaining: int, result_id: str = "") -> str:
     )
 
 
+def adjustment_reply(rows: list[str]) -> str:
+    body = "".join(f"<ARADJUSTMENT><RECORDNO>{r}</RECORDNO></ARADJUSTMENT>" for r in rows)
+    return envelope(
+        "<result><status>success</status><function>readByQuery</function>"
+        f'<data listtype="aradjustment" count="{len(rows)}" totalcount="{len(rows)}" '
+        f'numremaining="0" resultId="">{body}</data></result>'
+    )
+
+
 def failure(level: str, errorno: str, text: str) -> str:
     error = (
         f"<errormessage><error><errorno>{errorno}</errorno><description></description>"
@@ -106,12 +115,21 @@ def test_login_then_pages_through_the_returned_endpoint(mock: responses.Requests
     mock.post(API, body=data_reply(["1", "2"], 3, "R1"))
     mock.post(API, body=data_reply(["3", "4"], 1, "R1"))
     mock.post(API, body=data_reply(["5"], 0))
+    mock.post(API, body=adjustment_reply([]))  # then the debit memos: none
+    mock.post(API, body=adjustment_reply([]))  # and their Reversal entries: none
     tokens = MemoryTokenStore()
     made = connector(tokens)
     stream = made.streams()["invoices"]
     pages = list(stream.pages(None, datetime.now(UTC)))
-    assert [[r.remote_id for r in p.records] for p in pages] == [["1", "2"], ["3", "4"], ["5"]]
-    login, first, more, last = mock.calls
+    assert [[r.remote_id for r in p.records] for p in pages] == [
+        ["1", "2"],
+        ["3", "4"],
+        ["5"],
+        [],
+        [],
+    ]
+    login, first, more, last, debit_memos, _reversals = mock.calls
+    assert "<object>ARADJUSTMENT</object>" in body_of(debit_memos)
     assert "<login><userid>api</userid><companyid>ACME</companyid>" in body_of(login)
     assert "<function controlid=" in body_of(login) and "<getAPISession" in body_of(login)
     assert login.request.headers["Content-Type"] == "application/xml"
@@ -244,26 +262,72 @@ def audit_reply(keys: list[str]) -> str:
     )
 
 
+DEBIT_MEMOS = "TOTALENTERED &gt; 0 AND STATE NOT IN ('Reversal')"
+DEBIT_MEMO_REVERSALS = "TOTALENTERED &lt; 0 AND STATE = 'Reversal'"
+CREDIT_MEMOS = "TOTALENTERED &lt;= 0 AND STATE NOT IN ('Reversal')"
+CREDIT_MEMO_REVERSALS = "TOTALENTERED &gt;= 0 AND STATE = 'Reversal'"
+
+
 def test_incremental_filters_in_company_time_and_reads_deletes_from_the_audit_trail(
     mock: responses.RequestsMock,
 ) -> None:
     tokens = MemoryTokenStore({SESSION_KEY: "S-1", ENDPOINT_KEY: API})
     mock.post(API, body=data_reply(["1"], 0))
+    mock.post(API, body=adjustment_reply(["12"]))
+    mock.post(API, body=adjustment_reply([]))
     mock.post(API, body=audit_reply(["9"]))
     made = connector(tokens, company_timezone="America/New_York")
     since = datetime(2026, 3, 2, 17, 4, 5, 700000, tzinfo=UTC)
     pages = list(made.streams()["invoices"].pages(since, datetime.now(UTC)))
     records = [r for page in pages for r in page.records]
-    changed, audit = mock.calls
+    changed, debit_memos, reversals, audit = mock.calls
     assert "<query>WHENMODIFIED &gt;= '03/02/2026 12:04:05'</query>" in body_of(changed)
+    # then the debit memos only, the sign rule in the query itself: nothing else is sent
+    assert "<object>ARADJUSTMENT</object>" in body_of(debit_memos)
+    assert f"<query>WHENMODIFIED &gt;= '03/02/2026 12:04:05' AND {DEBIT_MEMOS}</query>" in body_of(
+        debit_memos
+    )
+    assert f"AND {DEBIT_MEMO_REVERSALS}</query>" in body_of(reversals)
     assert (
         "<object>AUDITHISTORY</object>" in body_of(audit)
-        and "OBJECTTYPE = 'arinvoice' AND ACCESSMODE = 'D' AND ACCESSTIME &gt;= "
-        "'03/02/2026 12:04:05'"
+        and "OBJECTTYPE IN ('arinvoice', 'aradjustment') AND ACCESSMODE = 'D' AND ACCESSTIME "
+        "&gt;= '03/02/2026 12:04:05'"
         in body_of(audit)
     )
-    assert [(r.remote_id, r.deleted) for r in records] == [("1", False), ("9", True)]
-    assert records[1].modified_at == datetime(2026, 3, 2, 17, 30, tzinfo=UTC)
+    assert [(r.remote_id, r.object_type, r.deleted) for r in records] == [
+        ("1", "ARINVOICE", False),
+        ("12", "ARADJUSTMENT", False),
+        ("9", "ARINVOICE", True),  # the audit row's OBJECTTYPE says which object it was
+    ]
+    assert records[2].modified_at == datetime(2026, 3, 2, 17, 30, tzinfo=UTC)
+
+
+def test_credit_memo_stream_asks_for_credit_memos_only(mock: responses.RequestsMock) -> None:
+    tokens = MemoryTokenStore({SESSION_KEY: "S-1", ENDPOINT_KEY: API})
+    mock.post(API, body=adjustment_reply(["4", "6"]))
+    mock.post(API, body=adjustment_reply([]))
+    pages = list(connector(tokens).streams()["credit_memos"].pages(None, datetime.now(UTC)))
+    call, reversals = mock.calls
+    assert f"<query>{CREDIT_MEMOS}</query>" in body_of(call)
+    assert f"<query>{CREDIT_MEMO_REVERSALS}</query>" in body_of(reversals)
+    assert [(r.remote_id, r.object_type) for p in pages for r in p.records] == [
+        ("4", "ARADJUSTMENT"),
+        ("6", "ARADJUSTMENT"),
+    ]
+
+
+def test_single_object_streams_keep_their_audit_query(mock: responses.RequestsMock) -> None:
+    tokens = MemoryTokenStore({SESSION_KEY: "S-1", ENDPOINT_KEY: API})
+    mock.post(API, body=adjustment_reply([]))
+    mock.post(API, body=adjustment_reply([]))
+    mock.post(API, body=audit_reply([]))
+    since = datetime(2026, 3, 2, 17, 4, 5, tzinfo=UTC)
+    list(connector(tokens).streams()["credit_memos"].pages(since, datetime.now(UTC)))
+    changed, _reversals, audit = mock.calls
+    assert f"<query>WHENMODIFIED &gt;= '03/02/2026 17:04:05' AND {CREDIT_MEMOS}</query>" in (
+        body_of(changed)
+    )
+    assert "OBJECTTYPE = 'aradjustment' AND ACCESSMODE = 'D'" in body_of(audit)
 
 
 def test_payment_applications_are_read_for_the_whole_page_in_one_query(

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from pydantic import SecretStr
+from sqlmodel import select
 
+from canonical.enums import ApplicationStatus, RunStatus
+from canonical.models import Application, ExternalRef, Quarantine
+from canonical.store import Store
 from connectors.base import MemoryTokenStore, RawRecord
 from connectors.errors import AuthError, DataError
 from connectors.http import RetryPolicy
@@ -20,6 +25,7 @@ from mappings.base import MappingContext, MappingError
 from mappings.intacct import MAPPERS
 from mappings.intacct.invoice import to_canonical as invoice_to_canonical
 from mappings.intacct.payment import to_canonical as payment_to_canonical
+from sync.engine import SyncEngine
 
 PAGE = 25
 CTX = MappingContext(system="intacct")
@@ -185,3 +191,107 @@ def test_unknown_result_id_is_a_data_error(sandbox: IntacctSandbox) -> None:
     more = function("more-1", "readMore", resultId="no-such-result")
     with pytest.raises(DataError, match="XL03000007"):
         connector.client.call([more])
+
+
+# debit memos: receivables in the invoices stream -------------------------------------------------
+
+
+def debit_memo_ids(sandbox: IntacctSandbox) -> list[str]:
+    return [k for k in sandbox.remote_ids("invoices") if k in sandbox.records["ARADJUSTMENT"]]
+
+
+def test_debit_memos_come_with_the_invoices_and_credit_memos_stay_apart(
+    sandbox: IntacctSandbox,
+) -> None:
+    connector = make(sandbox)
+    invoices = pull(connector, "invoices")
+    memos = pull(connector, "credit_memos")
+    debit = {r.remote_id: r for r in invoices if r.object_type == "ARADJUSTMENT"}
+    assert set(debit) == set(debit_memo_ids(sandbox)) and len(debit) >= 4
+    # the query kept every credit memo out of the invoices stream and every debit memo out
+    # of the credit memos: nothing of the other kind was sent
+    assert not set(debit) & {r.remote_id for r in memos}
+    assert all(Decimal(r.payload["TOTALENTERED"]) < 0 for r in memos)
+    mapped = {key: invoice_to_canonical(record, CTX) for key, record in debit.items()}
+    statuses = sorted(str(m.status) for m in mapped.values())
+    assert statuses.count("void") == 2  # the reversed debit memo and its Reversal entry
+    assert "paid" in statuses
+    for memo in memos:
+        MAPPERS["credit_memos"](memo, CTX)  # never refused as a debit memo
+
+
+def test_filters_carry_the_reversal_sign_rule(sandbox: IntacctSandbox) -> None:
+    connector = make(sandbox)
+    # a credit memo's Reversal entry (a positive total) stays a credit memo
+    key = sandbox.take_record_no()
+    credit = next(r for r in sandbox.records["ARADJUSTMENT"].values() if r["RECORDID"] < "DM")
+    entry = {**credit, "RECORDNO": key, "STATE": "Reversal"}
+    for name in ("TOTALENTERED", "TRX_TOTALENTERED"):
+        entry[name] = str(-Decimal(credit[name]))
+    sandbox.put("ARADJUSTMENT", key, entry, datetime.now(UTC))
+    assert key in {r.remote_id for r in pull(connector, "credit_memos")}
+    assert key not in {r.remote_id for r in pull(connector, "invoices")}
+    assert key in sandbox.remote_ids("credit_memos")
+
+
+def test_sandbox_queries_group_and_negate_as_documented(sandbox: IntacctSandbox) -> None:
+    connector = make(sandbox)
+
+    def keys(query: str) -> set[str]:
+        pages = connector.client.read_by_query("ARADJUSTMENT", query)
+        return {row["RECORDNO"] for page in pages for row in page}
+
+    everything = keys("")
+    positive = keys("TOTALENTERED > 0")
+    assert keys("NOT TOTALENTERED > 0") == everything - positive
+    assert keys("(TOTALENTERED > 0 OR STATE = 'Reversal') AND STATE NOT IN ('Reversal')") == (
+        positive - keys("STATE IN ('Reversal')")
+    )
+    assert keys("TOTALENTERED > 0 AND STATE = 'x' OR STATE = 'Reversal'") == keys(
+        "STATE = 'Reversal'"
+    )
+    with pytest.raises(DataError, match="XL03000003"):
+        next(connector.client.read_by_query("ARADJUSTMENT", "(TOTALENTERED > 0"))
+
+
+def test_incremental_sees_a_changed_debit_memo_in_the_invoices_stream_only(
+    sandbox: IntacctSandbox,
+) -> None:
+    connector = make(sandbox)
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    target = debit_memo_ids(sandbox)[-1]
+    sandbox.touch("invoices", target)
+    assert [r.remote_id for r in pull(connector, "invoices", since)] == [target]
+    assert [r for r in pull(connector, "credit_memos", since) if not r.deleted] == []
+    sandbox.void("invoices", target)
+    [record] = pull(connector, "invoices", since)
+    assert invoice_to_canonical(record, CTX).status == "void"
+    sandbox.remove("invoices", target)
+    assert [(r.remote_id, r.deleted) for r in pull(connector, "invoices", since)] == [
+        (target, True)
+    ]
+    assert target not in sandbox.remote_ids("invoices")
+
+
+def test_sync_links_a_payment_to_the_debit_memo_it_pays(
+    sandbox: IntacctSandbox, sqlite_store: Store
+) -> None:
+    result = SyncEngine(sqlite_store).sync(make(sandbox))
+    assert result.status == RunStatus.OK, result.error
+    paid = [d["POSADJKEY"] for d in sandbox.details.values() if d.get("POSADJKEY")]
+    assert paid
+    with sqlite_store.session() as session:
+        refs = {
+            ref.remote_id: ref
+            for ref in session.exec(select(ExternalRef).where(ExternalRef.system == "intacct"))
+        }
+        for key in paid:
+            ref = refs[key]
+            assert (ref.canonical_type, ref.object_type) == ("invoice", "ARADJUSTMENT")
+            applied = session.exec(
+                select(Application).where(Application.invoice_id == ref.canonical_id)
+            ).all()
+            assert applied and all(a.status == ApplicationStatus.APPLIED for a in applied)
+        memos = session.exec(select(ExternalRef).where(ExternalRef.canonical_type == "credit_memo"))
+        assert {r.remote_id for r in memos} == set(sandbox.remote_ids("credit_memos"))
+        assert session.exec(select(Quarantine)).all() == []

@@ -245,8 +245,8 @@ def test_payment_details_in_the_xml_shape() -> None:
         ("invoice", "8101", Money("120.00", "USD")),
         ("invoice", "8101", Money("15.00", "USD")),
         ("credit_memo", "8105", Money("15.00", "USD")),
+        ("invoice", "8107", Money("40.00", "USD")),  # POSADJKEY: the debit memo it pays
     ]
-    # the debit-memo detail (POSADJKEY) pays no invoice, but its cash is applied
     assert result.unapplied == Money("20.00", "USD")
 
 
@@ -430,3 +430,108 @@ def test_payment_detail_amount_is_rounded_and_a_bad_one_still_named() -> None:
     with pytest.raises(MappingError) as caught:
         payment_map.to_canonical(raw("payments", "ARPYMT", payload, "8140"), CTX)
     assert caught.value.field == "ARPYMTDETAILS.0.TRX_PAYMENTAMOUNT"
+
+
+# debit memos: receivables, read by the invoices stream and mapped as invoices ------------------
+
+
+def debit_memo(payload: dict[str, Any], remote_id: str = "7010") -> Any:
+    return invoice_map.to_canonical(raw("invoices", "ARADJUSTMENT", payload, remote_id), CTX)
+
+
+def test_debit_memo_maps_to_an_invoice() -> None:
+    payload = to_dict(parse(DEBIT_MEMO_XML)) | {"WHENDUE": "04/18/2026"}
+    result = MAPPERS["invoices"](raw("invoices", "ARADJUSTMENT", payload, "7010"), CTX)
+    assert result.object_type == "ARADJUSTMENT" and result.remote_id == "7010"
+    assert (result.number, result.customer_remote_id) == ("ADJ5010", "C-00012")
+    assert result.total == Money("75.00", "USD") and result.balance == Money("75.00", "USD")
+    assert (result.issue_date, result.due_date) == (date(2026, 4, 3), date(2026, 4, 18))
+    assert result.status is DocumentStatus.OPEN
+    assert result.po_number == "FREIGHT-APR"
+    assert result.memo == "Freight not charged on INV1042"
+
+
+def test_debit_memo_without_multicurrency_uses_base_amounts() -> None:
+    plain = {
+        k: v
+        for k, v in to_dict(parse(DEBIT_MEMO_XML)).items()
+        if not str(k).startswith("TRX_") and k != "CURRENCY"
+    }
+    result = debit_memo(plain | {"TOTALDUE": "25.00", "STATE": "Partially Paid"})
+    assert result.total == Money("75.00", "USD") and result.balance == Money("25.00", "USD")
+    assert result.status is DocumentStatus.OPEN and result.due_date is None
+
+
+def test_paid_debit_memo_is_paid() -> None:
+    paid = to_dict(parse(DEBIT_MEMO_XML)) | {"STATE": "Paid", "TRX_TOTALDUE": "0.00"}
+    assert debit_memo(paid).status is DocumentStatus.PAID
+
+
+def test_reversed_debit_memo_and_its_reversal_entry_are_void() -> None:
+    reversed_memo = to_dict(parse(DEBIT_MEMO_XML)) | {"STATE": "Reversed"}
+    result = debit_memo(reversed_memo)
+    assert result.status is DocumentStatus.VOID
+    assert result.total == Money("75.00", "USD") and result.balance.is_zero()
+    entry = to_dict(parse(DEBIT_MEMO_XML)) | {
+        "STATE": "Reversal",
+        "RECORDNO": "7013",
+        "TRX_TOTALENTERED": "-75.00",
+        "TRX_TOTALDUE": "0",
+    }
+    cancelled = debit_memo(entry, "7013")
+    assert cancelled.status is DocumentStatus.VOID
+    assert cancelled.total == Money("75.00", "USD") and cancelled.balance.is_zero()
+
+
+@pytest.mark.parametrize(
+    ("state", "total"), [("Posted", "-75.00"), ("Reversal", "75.00"), ("Paid", "0.00")]
+)
+def test_a_credit_memo_is_never_an_invoice(state: str, total: str) -> None:
+    payload = to_dict(parse(DEBIT_MEMO_XML)) | {"STATE": state, "TRX_TOTALENTERED": total}
+    with pytest.raises(MappingError) as caught:
+        debit_memo(payload)
+    assert caught.value.field == "TRX_TOTALENTERED" and "credit memo" in caught.value.reason
+
+
+def test_deleted_debit_memo_maps_with_its_key_only() -> None:
+    gone = RawRecord(
+        "invoices", "ARADJUSTMENT", "7010", {"OBJECTKEY": "7010"}, modified_at=STAMP, deleted=True
+    )
+    result = invoice_map.to_canonical(gone, CTX)
+    assert result.deleted and result.status is DocumentStatus.DELETED
+
+
+DEBIT_MEMO_PAYMENT_XML = b"""<arpymt>
+  <RECORDNO>8150</RECORDNO><STATE>Posted</STATE><PAYMENTMETHOD>EFT</PAYMENTMETHOD>
+  <CUSTOMERID>C-00012</CUSTOMERID><DOCNUMBER>EFT-7781</DOCNUMBER>
+  <RECEIPTDATE>04/21/2026</RECEIPTDATE><BASECURR>USD</BASECURR><CURRENCY>USD</CURRENCY>
+  <TOTALENTERED>65.00</TOTALENTERED><TRX_TOTALENTERED>65.00</TRX_TOTALENTERED>
+  <ARPYMTDETAILS>
+    <ARPYMTDETAIL><PAYMENTKEY>8150</PAYMENTKEY><RECORDKEY/><POSADJKEY>7010</POSADJKEY>
+      <POSADJENTRYKEY>7011</POSADJENTRYKEY><TRX_PAYMENTAMOUNT>65.00</TRX_PAYMENTAMOUNT>
+    </ARPYMTDETAIL>
+    <ARPYMTDETAIL><PAYMENTKEY>8150</PAYMENTKEY><POSADJKEY>7010</POSADJKEY>
+      <ADJUSTMENTKEY>7002</ADJUSTMENTKEY><TRX_ADJUSTMENTAMOUNT>10.00</TRX_ADJUSTMENTAMOUNT>
+    </ARPYMTDETAIL>
+  </ARPYMTDETAILS>
+</arpymt>"""
+
+
+def test_payment_of_a_debit_memo_applies_cash_and_credit_to_it() -> None:
+    payload = to_dict(parse(DEBIT_MEMO_PAYMENT_XML))
+    result = payment_map.to_canonical(raw("payments", "ARPYMT", payload, "8150"), CTX)
+    assert [(a.target, a.target_remote_id, a.amount) for a in result.applied] == [
+        ("invoice", "7010", Money("65.00", "USD")),
+        ("invoice", "7010", Money("10.00", "USD")),
+        ("credit_memo", "7002", Money("10.00", "USD")),
+    ]
+    assert result.unapplied.is_zero()
+
+
+def test_detail_naming_neither_an_invoice_nor_a_debit_memo_is_refused() -> None:
+    payload = PAYMENT | {
+        "ARPYMTDETAILS": [{"RECORDKEY": "", "POSADJKEY": "", "TRX_PAYMENTAMOUNT": "5.00"}]
+    }
+    with pytest.raises(MappingError) as caught:
+        payment_map.to_canonical(raw("payments", "ARPYMT", payload, "7003"), CTX)
+    assert caught.value.field == "ARPYMTDETAILS.0.RECORDKEY"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import select
 
 from canonical.enums import ApplicationStatus, DocumentStatus
-from canonical.models import Application, CreditMemo, Invoice, Quarantine
+from canonical.models import Application, CreditMemo, ExternalRef, Invoice, Quarantine
 from canonical.store import Store
 from connectors.base import RawRecord
 from connectors.intacct.xmlwire import parse, to_dict
@@ -27,7 +27,9 @@ OBJECTS = {
 }
 
 
-def write(store: Store, stream: str, rows: list[tuple[str, dict[str, Any]]]) -> Any:
+def write(
+    store: Store, stream: str, rows: list[tuple[str, dict[str, Any]]], object_type: str = ""
+) -> Any:
     writer = PageWriter(
         tenant="default",
         system="intacct",
@@ -36,7 +38,8 @@ def write(store: Store, stream: str, rows: list[tuple[str, dict[str, Any]]]) -> 
         context=MappingContext(system="intacct", home_currency="USD"),
         system_of_record=SystemOfRecord(),
     )
-    records = [RawRecord(stream, OBJECTS[stream], rid, p, modified_at=STAMP) for rid, p in rows]
+    obj = object_type or OBJECTS[stream]
+    records = [RawRecord(stream, obj, rid, p, modified_at=STAMP) for rid, p in rows]
     with store.session() as session:
         return writer.write(session, records)
 
@@ -113,3 +116,32 @@ def test_draft_payment_applies_nothing_until_it_is_posted(sqlite_store: Store) -
     assert [(a.amount_minor, a.status) for a in applications] == [
         (20000, ApplicationStatus.APPLIED)
     ]
+
+
+DEBIT_MEMO_PAYMENT = xml(
+    "<ARPYMT><RECORDNO>8141</RECORDNO><STATE>Posted</STATE>"
+    "<CUSTOMERID>C-00031</CUSTOMERID><PAYMENTDATE>04/21/2026</PAYMENTDATE>"
+    "<CURRENCY>USD</CURRENCY><TRX_TOTALENTERED>75.00</TRX_TOTALENTERED>"
+    "<ARPYMTDETAILS><ARPYMTDETAIL><PAYMENTKEY>8141</PAYMENTKEY><POSADJKEY>8107</POSADJKEY>"
+    "<TRX_PAYMENTAMOUNT>75.00</TRX_PAYMENTAMOUNT></ARPYMTDETAIL></ARPYMTDETAILS></ARPYMT>"
+)
+
+
+def test_debit_memo_is_an_invoice_and_its_payment_applies_to_it(sqlite_store: Store) -> None:
+    write(sqlite_store, "customers", [("C-00031", CUSTOMER)])
+    write(sqlite_store, "invoices", [("8101", INVOICE)])
+    counts = write(sqlite_store, "invoices", [("8107", DEBIT_MEMO)], object_type="ARADJUSTMENT")
+    assert (counts.created, counts.quarantined) == (1, 0)
+    write(sqlite_store, "payments", [("8141", DEBIT_MEMO_PAYMENT)])
+    with sqlite_store.session() as s:
+        memo = s.exec(select(Invoice).where(Invoice.number == "ADJ8107")).one()
+        ref = s.exec(select(ExternalRef).where(ExternalRef.canonical_id == memo.id)).one()
+        [application] = s.exec(select(Application)).all()
+    assert (memo.total_minor, memo.status) == (7500, DocumentStatus.OPEN)
+    assert (ref.object_type, ref.remote_id, ref.canonical_type) == (
+        "ARADJUSTMENT",
+        "8107",
+        "invoice",
+    )
+    assert application.invoice_id == memo.id and application.amount_minor == 7500
+    assert application.status == ApplicationStatus.APPLIED
