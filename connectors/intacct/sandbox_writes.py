@@ -84,12 +84,19 @@ def create_payment(box: IntacctSandbox, body: Element) -> Element:
         raise Refused("ARPYMTDETAILS must hold at least one ARPYMTDETAIL")
     owed: dict[str, Decimal] = {}
     credit_left: dict[str, Decimal] = {}
-    lines: list[tuple[str, Decimal, str | None]] = []
+    lines: list[tuple[str, Decimal, str | None, str]] = []
     currency = (body.findtext("CURRENCY") or "").strip()
     for index, detail in enumerate(details):
-        key = (detail.findtext("RECORDKEY") or "").strip()
         where = f"ARPYMTDETAIL[{index}]"
-        invoice = _open_document(box, "ARINVOICE", key, customer, f"{where}.RECORDKEY")
+        # an invoice (RECORDKEY) or a debit memo (POSADJKEY), never both
+        debit_memo = (detail.findtext("POSADJKEY") or "").strip()
+        key = debit_memo or (detail.findtext("RECORDKEY") or "").strip()
+        obj, field = ("ARADJUSTMENT", "POSADJKEY") if debit_memo else ("ARINVOICE", "RECORDKEY")
+        if debit_memo and (detail.findtext("RECORDKEY") or "").strip():
+            raise Refused(f"{where}: RECORDKEY and POSADJKEY cannot both be given")
+        invoice = _open_document(box, obj, key, customer, f"{where}.{field}")
+        if debit_memo and Decimal(invoice["TRX_TOTALENTERED"]) <= 0:
+            raise Refused(f"{where}.POSADJKEY: {key} is a credit adjustment, not a debit memo")
         currency = currency or invoice["CURRENCY"]
         if invoice["CURRENCY"] != currency:
             raise Refused(f"{where}: invoice {key} is in {invoice['CURRENCY']}, not {currency}")
@@ -110,8 +117,8 @@ def create_payment(box: IntacctSandbox, body: Element) -> Element:
         if amount > due:
             raise Refused(f"Payment amount {amount} exceeds the amount due {due} on {key}")
         owed[key] = due - amount
-        lines.append((key, amount, credit_key))
-    cash = sum((amount for _, amount, credit in lines if credit is None), ZERO)
+        lines.append((key, amount, credit_key, obj))
+    cash = sum((amount for _, amount, credit, _ in lines if credit is None), ZERO)
     record_no = box.take_record_no()
     row: Payload = {
         "RECORDNO": record_no,
@@ -126,7 +133,7 @@ def create_payment(box: IntacctSandbox, body: Element) -> Element:
         "BASECURR": "USD",
     }
     row.update(box._amounts("TOTAL", currency, ENTERED=cash, PAID=cash))
-    for key, amount, credit_key in lines:
+    for key, amount, credit_key, obj in lines:
         box._detail(
             record_no,
             key,
@@ -135,8 +142,9 @@ def create_payment(box: IntacctSandbox, body: Element) -> Element:
             adjustment_key=credit_key,
             adjustment=amount if credit_key else ZERO,
             when=paid_on,
+            debit_memo_key=key if obj == "ARADJUSTMENT" else None,
         )
-        _rebalance(box, "ARINVOICE", key, amount)
+        _rebalance(box, obj, key, amount)
         if credit_key:
             _rebalance(box, "ARADJUSTMENT", credit_key, amount)
     box.put("ARPYMT", record_no, row, box.stamp_now())

@@ -44,11 +44,13 @@ def _money(value: Decimal) -> str:
 @dataclass(frozen=True)
 class PaymentLine:
     """Part of a payment: cash applied to one invoice (its RECORDNO), or, with
-    ``adjustment_key``, credit from that ARADJUSTMENT applied to it."""
+    ``adjustment_key``, credit from that ARADJUSTMENT applied to it. A debit memo (an
+    ARADJUSTMENT the customer owes) is named in ``POSADJKEY`` instead of ``RECORDKEY``."""
 
     invoice_key: str
     amount: Decimal
     adjustment_key: str | None = None
+    debit_memo: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class ArPaymentCreate:
         details = sub(pymt, "ARPYMTDETAILS")
         for line in self.lines:
             detail = sub(details, "ARPYMTDETAIL")
-            sub(detail, "RECORDKEY", line.invoice_key)
+            sub(detail, "POSADJKEY" if line.debit_memo else "RECORDKEY", line.invoice_key)
             if line.adjustment_key:
                 sub(detail, "ADJUSTMENTKEY", line.adjustment_key)
                 sub(detail, "TRX_ADJUSTMENTAMOUNT", _money(line.amount))

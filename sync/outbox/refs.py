@@ -24,6 +24,7 @@ class RemoteRef:
     version: str | None
     values: dict[str, Any] = field(default_factory=dict)
     deleted: bool = False
+    object_type: str | None = None  # the system's own object (Intacct: ARINVOICE, ARADJUSTMENT)
 
     @property
     def balance_minor(self) -> int | None:
@@ -68,6 +69,7 @@ class RefIndex:
                         row.remote_version,
                         dict(row.values or {}),
                         row.deleted,
+                        row.object_type,
                     )
         return index
 

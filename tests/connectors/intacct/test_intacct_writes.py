@@ -207,3 +207,29 @@ def test_request_xml_names_the_documented_fields(sandbox: IntacctSandbox) -> Non
     unset = make(sandbox, deposit_account=None)
     with pytest.raises(ValueError, match=r"intacct\.deposit_account"):
         unset.writer._function(write)
+
+
+def test_a_payment_of_a_debit_memo_names_it_in_posadjkey(sandbox: IntacctSandbox) -> None:
+    memo = next(
+        row
+        for row in sandbox.records["ARADJUSTMENT"].values()
+        if Decimal(row["TRX_TOTALENTERED"]) > 0 and row["STATE"] != "Reversal"
+    )
+    hundred = Decimal("100.00")  # an open debit memo
+    memo.update(sandbox._amounts("TOTAL", "USD", ENTERED=hundred, PAID=Decimal(0), DUE=hundred))
+    memo.update({"STATE": "Posted", "CURRENCY": "USD"})
+    payment = ArPaymentCreate(
+        "dm1",
+        memo["CUSTOMERID"],
+        DAY,
+        (PaymentLine(memo["RECORDNO"], Decimal("40.00"), debit_memo=True),),
+        "USD",
+    )
+    connector = make(sandbox)
+    xml = etree.tostring(connector.writer._function(payment)).decode()
+    assert f"<POSADJKEY>{memo['RECORDNO']}</POSADJKEY>" in xml and "RECORDKEY" not in xml
+    [result] = connector.write([payment])
+    assert result.ok, result.error
+    assert Decimal(memo["TRX_TOTALDUE"]) == Decimal("60.00")
+    [detail] = [d for d in sandbox.details.values() if d["PAYMENTKEY"] == result.remote_id]
+    assert (detail["POSADJKEY"], detail["RECORDKEY"]) == (memo["RECORDNO"], "")
