@@ -570,6 +570,12 @@ def _decide_taken_back(
             "action": "the cash was taken back before it was applied: nothing to do",
         },
     )
+    _returned(row, outcome, summary, writes)
+    summary.remittances += 1
+
+
+def _returned(row: Row[Any], outcome: Outcome, summary: ReconcileSummary, writes: Writes) -> None:
+    """Record a returned_payment decision: nothing applied, the cash counted as unapplied."""
     writes.decide(
         source_kind="remittance",
         source_id=row.id,
@@ -578,7 +584,6 @@ def _decide_taken_back(
         outcome=outcome,
     )
     writes.remittances[row.id] = outcome.status
-    summary.remittances += 1
     summary.exceptions["returned_payment"] += 1
     summary.add_cash(row.currency, received=row.amount_minor, unapplied=row.amount_minor)
 
@@ -624,17 +629,8 @@ def _decide_reversal(
         customer_id=customer_id,
         evidence=evidence,
     )
-    writes.decide(
-        source_kind="remittance",
-        source_id=row.id,
-        currency=row.currency,
-        amount_minor=row.amount_minor,
-        outcome=outcome,
-    )
-    writes.remittances[row.id] = outcome.status
+    _returned(row, outcome, summary, writes)
     summary.reversals += 1
-    summary.exceptions["returned_payment"] += 1
-    summary.add_cash(row.currency, received=row.amount_minor, unapplied=row.amount_minor)
 
 
 def _shown(minor: int, currency: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from math import ceil
 
 from connectors.bankfiles.amounts import minor_units_amount, parse_date
@@ -441,17 +442,7 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
     if entry.batch.sec_code != "CTX" and addenda_text:
         free_parts.append(addenda_text[: segments_at.start()] if segments_at else addenda_text)
     free_parts.extend(advice.notes)
-    key = dedup_key(
-        BankFileFormat.NACHA,
-        header[3:13],
-        header[13:23],
-        header[23:33],
-        header[33],
-        batch.batch_number,
-        entry.trace,
-        position,
-        amount,
-    )
+    key = _key(header, entry, position, amount)
     result.records.append(
         RawRemittance(
             format=BankFileFormat.NACHA,
@@ -470,6 +461,22 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
             free_text=clean(" ".join(p for p in free_parts if p)),
             structured_refs=tuple(advice.refs),
         )
+    )
+
+
+def _key(header: str, entry: _Entry, position: int, amount: Decimal) -> str:
+    """An entry's de-duplication key: the file (origin, destination, creation, modifier), its
+    batch, trace, position and amount."""
+    return dedup_key(
+        BankFileFormat.NACHA,
+        header[3:13],
+        header[13:23],
+        header[23:33],
+        header[33],
+        entry.batch.batch_number,
+        entry.trace,
+        position,
+        amount,
     )
 
 
@@ -500,17 +507,7 @@ def _emit_return(
             line=entry.line,
             amount=-amount,
             currency="USD",
-            dedup_key=dedup_key(
-                BankFileFormat.NACHA,
-                header[3:13],
-                header[13:23],
-                header[23:33],
-                header[33],
-                batch.batch_number,
-                entry.trace,
-                position,
-                -amount,
-            ),
+            dedup_key=_key(header, entry, position, -amount),
             raw=raw,
             value_date=batch.effective_date,
             payer_name=clean(entry.receiver_name),

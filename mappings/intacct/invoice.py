@@ -37,22 +37,17 @@ from mappings.intacct.common import (
     zero,
 )
 
-FIELDS = {
+DEBIT_MEMO_FIELDS = {  # what an invoice and a debit memo share
     "number": F("RECORDID", optional_text, required=False, default=""),
     "issue_date": F("WHENCREATED", us_date, required=False),
     "due_date": F("WHENDUE", us_date, required=False),
     "po_number": F("DOCNUMBER", optional_text, required=False),
     "memo": F("DESCRIPTION", optional_text, required=False),
+}
+FIELDS = {
+    **DEBIT_MEMO_FIELDS,
     "terms": F("TERMNAME", optional_text, required=False),
     "discount_date": F("WHENDISCOUNT", us_date, required=False),
-}
-
-DEBIT_MEMO_FIELDS = {
-    "number": F("RECORDID", optional_text, required=False, default=""),
-    "issue_date": F("WHENCREATED", us_date, required=False),
-    "due_date": F("WHENDUE", us_date, required=False),
-    "po_number": F("DOCNUMBER", optional_text, required=False),
-    "memo": F("DESCRIPTION", optional_text, required=False),
 }
 
 

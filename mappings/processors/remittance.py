@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 
 from canonical.models import DEFAULT_TENANT, Remittance
+from canonical.money import Money
 from connectors.processors.records import ProcessorRecord
 from connectors.redact import redact
 from mappings.base import MappingError
@@ -53,19 +54,13 @@ def reversal_from_record(
     record: ProcessorRecord, original: Remittance, tenant: str = DEFAULT_TENANT
 ) -> Remittance:
     """The reversal of ``original`` (the payment's remittance) a chargeback or failure makes."""
-    if record.amount is None or record.amount.amount <= 0:
-        raise MappingError("amount", f"a {record.kind} must take back a positive amount")
-    if record.amount.currency != original.currency:
-        raise MappingError(
-            "currency",
-            f"a {record.kind} in {record.amount.currency} of a {original.currency} payment",
-        )
+    amount = _amount_of(record, original)
     return Remittance(
         tenant=tenant,
         source=record.processor,
         source_key=f"{record.processor}:{record.kind}:{record.event_id}"[:128],
         currency=original.currency,
-        amount_minor=-record.amount.minor,
+        amount_minor=-amount.minor,
         value_date=record.occurred_at.date(),
         payer_name=original.payer_name,
         bank_reference=record.payment_id[:128],
@@ -79,19 +74,13 @@ def reinstatement_from_record(
     record: ProcessorRecord, original: Remittance, tenant: str = DEFAULT_TENANT
 ) -> Remittance:
     """The cash a reversed chargeback gives back: new cash with the payment's references."""
-    if record.amount is None or record.amount.amount <= 0:
-        raise MappingError("amount", f"a {record.kind} must give back a positive amount")
-    if record.amount.currency != original.currency:
-        raise MappingError(
-            "currency",
-            f"a {record.kind} in {record.amount.currency} of a {original.currency} payment",
-        )
+    amount = _amount_of(record, original)
     return Remittance(
         tenant=tenant,
         source=record.processor,
         source_key=f"{record.processor}:{record.kind}:{record.event_id}"[:128],
         currency=original.currency,
-        amount_minor=record.amount.minor,
+        amount_minor=amount.minor,
         value_date=record.occurred_at.date(),
         payer_name=original.payer_name,
         bank_reference=record.payment_id[:128],
@@ -99,3 +88,15 @@ def reinstatement_from_record(
         structured_refs=list(original.structured_refs),
         raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
     )
+
+
+def _amount_of(record: ProcessorRecord, original: Remittance) -> Money:
+    """The amount a chargeback or reinstatement moves: positive, in the payment's currency."""
+    if record.amount is None or record.amount.amount <= 0:
+        raise MappingError("amount", f"a {record.kind} must move a positive amount")
+    if record.amount.currency != original.currency:
+        raise MappingError(
+            "currency",
+            f"a {record.kind} in {record.amount.currency} of a {original.currency} payment",
+        )
+    return record.amount

@@ -45,11 +45,9 @@ def statement(tmp_path: Path, name: str, **values: str) -> Path:
     return path
 
 
-def test_a_returned_direct_debit_names_the_collection_and_the_invoice_it_paid(
-    store: Store, book: Book, tmp_path: Path
-) -> None:
-    book.invoice(book.customer("Harbor Foods GmbH"), "RE-2026-118", "1000.00", currency="EUR")
-    collected = statement(
+def collection(tmp_path: Path) -> Path:
+    """A SEPA direct debit collected from Harbor Foods for RE-2026-118."""
+    return statement(
         tmp_path,
         "collection.xml",
         id="STMT-1",
@@ -59,12 +57,11 @@ def test_a_returned_direct_debit_names_the_collection_and_the_invoice_it_paid(
         family="ESDD",
         extra="<RmtInf><Ustrd>RE-2026-118</Ustrd></RmtInf>",
     )
-    ingest_files(store, [collected])
-    reconcile(store)
-    [cash] = remittances(store)
-    assert decision(store, cash.id).status == "auto_applied"
 
-    returned = statement(
+
+def return_of_collection(tmp_path: Path) -> Path:
+    """The payer's bank sends that collection back unpaid (AM04: insufficient funds)."""
+    return statement(
         tmp_path,
         "return.xml",
         id="STMT-2",
@@ -74,6 +71,19 @@ def test_a_returned_direct_debit_names_the_collection_and_the_invoice_it_paid(
         family="UPDD",
         extra="<RtrInf><Rsn><Cd>AM04</Cd></Rsn></RtrInf>",
     )
+
+
+def test_a_returned_direct_debit_names_the_collection_and_the_invoice_it_paid(
+    store: Store, book: Book, tmp_path: Path
+) -> None:
+    book.invoice(book.customer("Harbor Foods GmbH"), "RE-2026-118", "1000.00", currency="EUR")
+    collected = collection(tmp_path)
+    ingest_files(store, [collected])
+    reconcile(store)
+    [cash] = remittances(store)
+    assert decision(store, cash.id).status == "auto_applied"
+
+    returned = return_of_collection(tmp_path)
     ingest_files(store, [returned])
     summary = reconcile(store)
     assert summary.reversals == 1 and summary.match_rate == 0  # nothing new was applied
@@ -112,26 +122,8 @@ def test_cash_taken_back_before_the_reconcile_ran_is_never_applied(
     store: Store, book: Book, tmp_path: Path
 ) -> None:
     book.invoice(book.customer("Harbor Foods GmbH"), "RE-2026-118", "1000.00", currency="EUR")
-    collected = statement(
-        tmp_path,
-        "collection.xml",
-        id="STMT-1",
-        amount="1000.00",
-        indicator="CRDT",
-        day="2026-12-01",
-        family="ESDD",
-        extra="<RmtInf><Ustrd>RE-2026-118</Ustrd></RmtInf>",
-    )
-    returned = statement(
-        tmp_path,
-        "return.xml",
-        id="STMT-2",
-        amount="1000.00",
-        indicator="DBIT",
-        day="2026-12-09",
-        family="UPDD",
-        extra="<RtrInf><Rsn><Cd>AM04</Cd></Rsn></RtrInf>",
-    )
+    collected = collection(tmp_path)
+    returned = return_of_collection(tmp_path)
     ingest_files(store, [collected, returned])
     reconcile(store)
     cash, back = sorted(remittances(store), key=lambda r: -r.amount_minor)
