@@ -205,6 +205,15 @@ class SyncEngine:
         if pending:
             flush()
         with self.store.session() as session:
+            if since is None:  # the whole stream was read: what it no longer holds is gone
+                resolved = writer.resolve_unseen(session)
+                if resolved:
+                    log.info(
+                        "%s %s: %d quarantined records no longer read",
+                        system,
+                        stream.name,
+                        resolved,
+                    )
             if newest is not None and advance:
                 self._advance(session, system, stream.name, since, newest, cap, [])
             bookmark = self._bookmark(session, system, stream.name)

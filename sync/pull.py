@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from rapidfuzz import fuzz, process
-from sqlalchemy import Table, and_, delete, insert, select, update
+from sqlalchemy import Table, and_, delete, insert, or_, select, update
 from sqlmodel import Session, col
 
 from canonical.bulk import ID_PARAM, insert_rows, select_in, update_rows_by_id
@@ -210,11 +210,30 @@ class PageWriter:
         rows = select_in(
             session,
             QUARANTINE,
-            ("id", "remote_id", "reason", "payload", "resolved_at"),
+            ("id", "remote_id", "reason", "payload", "resolved_at", "run_id"),
             equal={"tenant": self.tenant, "system": self.system, "object_type": self.stream},
             within={"remote_id": remote_ids},
         )
         return {row.remote_id: row for row in rows}
+
+    def resolve_unseen(self, session: Session) -> int:
+        """After a full read of the stream: quarantined records this run did not see again
+        no longer come from the system (deleted, or now read by another stream), so their
+        quarantine is resolved. Returns how many."""
+        if self.run_id is None:
+            return 0
+        result = session.execute(
+            update(Quarantine)
+            .where(
+                col(Quarantine.tenant) == self.tenant,
+                col(Quarantine.system) == self.system,
+                col(Quarantine.object_type) == self.stream,
+                col(Quarantine.resolved_at).is_(None),
+                or_(col(Quarantine.run_id).is_(None), col(Quarantine.run_id) != self.run_id),
+            )
+            .values(resolved_at=utcnow())
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def _refs_of(self, session: Session, canonical_ids: Collection[str]) -> dict[str, list[Any]]:
         """Every system's refs (id, canonical_id, system, deleted, values) of canonical ids."""
@@ -236,7 +255,7 @@ class PageWriter:
         raw: RawRecord,
         fieldname: str | None,
         reason: str,
-        existing: dict[str, Quarantine],
+        existing: dict[str, Any],
     ) -> bool:
         message = (
             f"{self.system} {raw.object_type or self.stream} {raw.remote_id}: "
@@ -248,6 +267,12 @@ class PageWriter:
         old = existing.get(raw.remote_id)
         if old is not None:
             if old.reason == message and old.payload == payload and old.resolved_at is None:
+                if old.run_id != self.run_id:  # still failing: seen by this run
+                    session.execute(
+                        update(Quarantine)
+                        .where(col(Quarantine.id) == old.id)
+                        .values(run_id=self.run_id)
+                    )
                 return False
             session.execute(
                 update(Quarantine)

@@ -154,6 +154,37 @@ def test_malformed_record_is_quarantined_and_the_rest_stored(
     }
 
 
+def test_a_full_read_resolves_the_quarantine_of_records_no_longer_served(
+    sqlite_store: Store, sandbox: SandboxServer, system: str
+) -> None:
+    still_bad = sandbox.remote_ids("invoices")[5]
+    sandbox.corrupt("invoices", still_bad)
+    engine = SyncEngine(sqlite_store)
+    assert engine.sync(make_connector(sandbox, system)).counts["invoices"].quarantined == 1
+    with sqlite_store.session() as session:  # quarantined once, since deleted (or moved)
+        session.add(
+            Quarantine(
+                system=system,
+                object_type="invoices",
+                remote_id="gone-since",
+                reason="an older run's",
+                payload={},
+                run_id="an-older-run",
+            )
+        )
+    engine.sync(make_connector(sandbox, system))  # incremental: cannot tell what is gone
+    with sqlite_store.session() as session:
+        ghost = session.execute(
+            select(Quarantine).where(col(Quarantine.remote_id) == "gone-since")
+        ).scalar_one()
+    assert ghost.resolved_at is None
+    engine.sync(make_connector(sandbox, system), full=True)
+    with sqlite_store.session() as session:
+        rows = {q.remote_id: q for q in session.execute(select(Quarantine)).scalars()}
+    assert rows["gone-since"].resolved_at is not None
+    assert rows[still_bad].resolved_at is None
+
+
 class _Crashing(Stream):
     """Wraps a stream and dies after a number of pages, as a killed process would."""
 
