@@ -180,6 +180,11 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
+def _keys(raw: RawRemittance) -> list[str]:
+    """Every key a record may be stored under: its own, and those of earlier versions."""
+    return [raw.dedup_key, *raw.also_known_as]
+
+
 def _existing_keys(session: Any, keys: list[str], tenant: str) -> set[str]:
     """The keys this tenant has already stored."""
     found: set[str] = set()
@@ -202,9 +207,9 @@ def _store_all(
     """All new records of a file in one transaction; counts change only once it commits."""
     new = duplicate = 0
     with store.session() as session:
-        existing = _existing_keys(session, [r.source_key for _, r in mapped], tenant)
-        for _, remittance in mapped:
-            if remittance.source_key in existing:
+        existing = _existing_keys(session, [k for raw, _ in mapped for k in _keys(raw)], tenant)
+        for raw, remittance in mapped:
+            if not existing.isdisjoint(_keys(raw)):
                 duplicate += 1
             else:
                 session.add(remittance)
@@ -218,9 +223,7 @@ def _store_one(store: Store, raw: RawRemittance, tenant: str, outcome: FileInges
     remittance = remittance_from_raw(raw, tenant)
     try:
         with store.session() as session:
-            known = remittance.source_key in _existing_keys(
-                session, [remittance.source_key], tenant
-            )
+            known = bool(_existing_keys(session, _keys(raw), tenant))
             if not known:
                 session.add(remittance)
                 session.flush()

@@ -36,6 +36,7 @@ from connectors.bankfiles.records import (
     add_figure,
     clean,
     dedup_key,
+    is_name,
     line_location,
     warn_on_control_mismatch,
 )
@@ -483,6 +484,21 @@ def _remittance(
         detail.amount,
         position,
     )
+    earlier_keys: tuple[str, ...] = ()
+    if is_name(detail.bank_reference):
+        # the bank's reference names the item: its key holds in a resent or corrected file
+        earlier_keys, key = (
+            (key,),
+            dedup_key(
+                "bai2-ref",
+                account_number,
+                group.header.as_of_date,
+                detail.type_code.code,
+                detail.bank_reference,
+                detail.customer_reference,
+                detail.amount,
+            ),
+        )
     return RawRemittance(
         format=BankFileFormat.BAI2,
         source_file=source_file,
@@ -500,6 +516,7 @@ def _remittance(
         end_to_end_id=clean(detail.customer_reference),
         free_text=clean(remainder),
         structured_refs=refs,
+        also_known_as=earlier_keys,
     )
 
 

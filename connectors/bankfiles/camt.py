@@ -37,6 +37,7 @@ from connectors.bankfiles.records import (
     StructuredRef,
     clean,
     dedup_key,
+    is_name,
     is_rf_reference,
 )
 
@@ -48,6 +49,7 @@ _CONTAINERS = {
 # ExternalEntryStatus1Code: booked, pending, information only, future (forecast)
 _ENTRY_STATUSES = frozenset({"BOOK", "PDNG", "INFO", "FUTR"})
 _NOT_BOOKED = _ENTRY_STATUSES - {"BOOK"}
+CAMT_FAMILY = "camt"  # the key prefix of an entry the bank names, in whichever camt report
 _DOC_KINDS = {
     "CINV": RefKind.INVOICE,
     "DEBN": RefKind.INVOICE,
@@ -249,27 +251,15 @@ def _key(
     end_to_end: str | None,
     amount: Decimal,
     currency: str,
-) -> str:
-    """The remittance's de-duplication key.
+) -> tuple[str, tuple[str, ...]]:
+    """The remittance's de-duplication key, and the keys earlier versions stored it under.
 
-    camt.053/054: the report and the entry's position in it. camt.052: the account and the
-    bank's reference for the entry (the same entry comes again in the day's later reports),
-    or the position when the entry carries no reference of the bank's.
+    An entry the bank names (``AcctSvcrRef`` or ``NtryRef``) is keyed by the account and that
+    name, whatever report it came in: the same entry in a camt.052 intraday report, the
+    day's camt.054 notification and its camt.053 statement, or in a resent file, is one
+    remittance. An entry without a name is keyed by its report and position in it.
     """
-    entry_reference = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
-    if report.fmt is BankFileFormat.CAMT_052 and entry_reference:
-        return dedup_key(
-            report.fmt,
-            report.account or "",
-            _text(entry, "AcctSvcrRef") or "",
-            _text(entry, "NtryRef") or "",
-            tx_index,
-            _text(tx, "Refs", "AcctSvcrRef") or "",
-            end_to_end or "",
-            amount,
-            currency,
-        )
-    return dedup_key(
+    positional = dedup_key(
         report.fmt,
         report.report_id,
         report.account or "",
@@ -282,6 +272,23 @@ def _key(
         amount,
         currency,
     )
+    entry_name = [_text(entry, "AcctSvcrRef") or "", _text(entry, "NtryRef") or ""]
+    if not any(entry_name):
+        return positional, ()
+    named = [
+        report.account or "",
+        *entry_name,
+        tx_index,
+        _text(tx, "Refs", "AcctSvcrRef") or "",
+        end_to_end or "",
+        amount,
+        currency,
+    ]
+    earlier = dedup_key(report.fmt, *named) if report.fmt is BankFileFormat.CAMT_052 else positional
+    if not any(is_name(name) for name in entry_name):
+        return earlier, ()  # a placeholder ("NONREF") names nothing
+    booked = _date(_find(entry, "BookgDt")) or _date(_find(entry, "ValDt")) or ""
+    return dedup_key(CAMT_FAMILY, *named, booked), (earlier,)
 
 
 def _date(el: etree._Element | None) -> str | None:
@@ -355,7 +362,7 @@ def _remittance(
         reason = _text(tx, "RtrInf", "Rsn", "Cd") or _text(tx, "RtrInf", "Rsn", "Prtry")
         free_parts.insert(0, f"RETURN {reason or ''} OF {reverses}")
         amount = -amount
-    key = _key(
+    key, earlier_keys = _key(
         report, entry, entry_index, tx, tx_index, bank_reference, end_to_end, amount, currency
     )
     location_el = tx if tx is not None else entry
@@ -377,6 +384,7 @@ def _remittance(
         free_text=clean(" ".join(free_parts)),
         structured_refs=tuple(refs) if not returned else (),
         reverses=reverses,
+        also_known_as=earlier_keys,
     )
 
 

@@ -29,6 +29,7 @@ from connectors.bankfiles.records import (
     add_figure,
     clean,
     dedup_key,
+    is_name,
     line_location,
     warn_on_control_mismatch,
 )
@@ -442,7 +443,7 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
     if entry.batch.sec_code != "CTX" and addenda_text:
         free_parts.append(addenda_text[: segments_at.start()] if segments_at else addenda_text)
     free_parts.extend(advice.notes)
-    key = _key(header, entry, position, amount)
+    key, earlier_keys = _key(header, entry, position, amount)
     result.records.append(
         RawRemittance(
             format=BankFileFormat.NACHA,
@@ -452,6 +453,7 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
             amount=amount,
             currency="USD",
             dedup_key=key,
+            also_known_as=earlier_keys,
             raw=raw,
             value_date=batch.effective_date,
             payer_name=advice.payer_name or clean(batch.company_name),
@@ -464,10 +466,14 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
     )
 
 
-def _key(header: str, entry: _Entry, position: int, amount: Decimal) -> str:
-    """An entry's de-duplication key: the file (origin, destination, creation, modifier), its
-    batch, trace, position and amount."""
-    return dedup_key(
+def _key(header: str, entry: _Entry, position: int, amount: Decimal) -> tuple[str, tuple[str, ...]]:
+    """An entry's de-duplication key, and the key earlier versions stored it under.
+
+    The trace number names an entry (the originating bank's routing number and its own
+    sequence, unique in a file): with the originator, effective date and amount it keys the
+    entry in a resent or corrected file too. Without a trace, the file and position do.
+    """
+    positional = dedup_key(
         BankFileFormat.NACHA,
         header[3:13],
         header[13:23],
@@ -478,6 +484,18 @@ def _key(header: str, entry: _Entry, position: int, amount: Decimal) -> str:
         position,
         amount,
     )
+    if not is_name(entry.trace):
+        return positional, ()
+    batch = entry.batch
+    named = dedup_key(
+        "nacha-trace",
+        header[13:23].strip(),
+        batch.company_id,
+        entry.trace,
+        batch.effective_date or "",
+        amount,
+    )
+    return named, (positional,)
 
 
 def _emit_return(
@@ -499,6 +517,7 @@ def _emit_return(
     if amount == 0:
         return
     batch = entry.batch
+    key, earlier_keys = _key(header, entry, position, -amount)
     result.records.append(
         RawRemittance(
             format=BankFileFormat.NACHA,
@@ -507,7 +526,8 @@ def _emit_return(
             line=entry.line,
             amount=-amount,
             currency="USD",
-            dedup_key=_key(header, entry, position, -amount),
+            dedup_key=key,
+            also_known_as=earlier_keys,
             raw=raw,
             value_date=batch.effective_date,
             payer_name=clean(entry.receiver_name),

@@ -76,6 +76,8 @@ class RawRemittance:
     advice_only: bool = False  # remittance detail whose cash arrives separately (820 BPR01 I)
     # a returned collection (negative ``amount``): what names the payment it takes back
     reverses: str | None = None
+    # keys this record may already be stored under (those of earlier versions of arsync)
+    also_known_as: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,14 +171,28 @@ class BankFileError(ValueError):
         super().__init__(f"{location}: {reason}")
 
 
-def dedup_key(fmt: BankFileFormat, *parts: object) -> str:
-    """A stable key from the content that identifies one transaction in its file.
+def dedup_key(fmt: BankFileFormat | str, *parts: object) -> str:
+    """A stable key from the content that identifies one transaction.
 
-    The parts must include the transaction's position so that two identical-looking payments
-    in one file stay distinct; the same file read twice yields the same keys.
+    Where the bank names the transaction (a NACHA trace number, a BAI2 bank reference, a camt
+    entry's own reference) the parts are that name, the account and the amount: the same
+    transaction keeps its key in a resent or corrected file, and in another report of the
+    same day. Otherwise they include the transaction's position in its file, so that two
+    identical-looking payments in one file stay distinct; the same file read twice yields
+    the same keys.
     """
-    digest = hashlib.sha256("\x1f".join(str(p) for p in (fmt.value, *parts)).encode()).hexdigest()
-    return f"{fmt.value}:{digest[:48]}"
+    family = fmt.value if isinstance(fmt, BankFileFormat) else fmt
+    digest = hashlib.sha256("\x1f".join(str(p) for p in (family, *parts)).encode()).hexdigest()
+    return f"{family}:{digest[:48]}"
+
+
+_PLACEHOLDERS = frozenset({"NONREF", "NOTPROVIDED", "NONE", "NA", "N/A", "0", "UNKNOWN"})
+
+
+def is_name(reference: str | None) -> bool:
+    """Whether a bank reference names one transaction (not blank, not a placeholder)."""
+    text = (reference or "").strip().upper()
+    return bool(text) and text not in _PLACEHOLDERS and set(text) != {"0"}
 
 
 def clean(value: str | None) -> str | None:

@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 import sync.ingest as ingest_module
 from canonical.models import Remittance
 from canonical.store import Store
+from connectors.bankfiles import parse_bank_file
+from mappings.bankfiles.remittance import remittance_from_raw
 from sync.cli import app
 from sync.demo_cash import print_ingested
 from sync.ingest import ingest_files
@@ -326,3 +328,33 @@ def test_the_demo_prints_a_line_per_warning(store: Store, tmp_path: Path) -> Non
     ]
     assert "line 16: account 0012345678 control total 27351000" in lines[1]
     assert "line 17: group 1 control total 27351250" in lines[2]
+
+
+def test_a_resent_corrected_file_adds_only_what_the_first_one_lacked(
+    store: Store, tmp_path: Path
+) -> None:
+    lines = (FIXTURES / "nacha_ccd_ctx.ach").read_text().splitlines()
+    cut_short = tmp_path / "first.ach"  # the first entry and its addenda lost in transit
+    cut_short.write_text("\n".join(lines[:2] + lines[4:]) + "\n")
+    [first] = ingest_files(store, [cut_short]).files
+    assert first.new == 2
+    resent = tmp_path / "resent.ach"  # the bank's corrected file: a new creation time
+    header = lines[0][:23] + "2611210930" + lines[0][33:]
+    resent.write_text("\n".join([header, *lines[1:]]) + "\n")
+    [again] = ingest_files(store, [resent]).files
+    assert (again.new, again.duplicate) == (1, 2)
+    assert sorted(r.amount_minor for r in _remittances(store)) == [64000, 93750, 187500]
+
+
+def test_a_remittance_stored_under_an_earlier_key_is_not_stored_again(
+    store: Store, tmp_path: Path
+) -> None:
+    path = FIXTURES / "nacha_ccd_ctx.ach"
+    [record, *_] = parse_bank_file(path).records
+    [earlier] = record.also_known_as
+    stored = remittance_from_raw(record)
+    stored.source_key = earlier  # as an earlier version of arsync keyed it
+    with store.session() as s:
+        s.add(stored)
+    [outcome] = ingest_files(store, [path]).files
+    assert (outcome.new, outcome.duplicate) == (2, 1)

@@ -431,11 +431,31 @@ def test_camt052_entry_whose_status_cannot_be_read_is_an_error_and_the_rest_kept
     assert all(e.file == "statuses.xml" for e in result.errors)
 
 
-def test_camt053_and_054_keys_are_unchanged_by_camt052_support() -> None:
-    # keys already stored must stay the same, or re-sent files would be ingested again
+def test_keys_stored_before_are_still_recognised() -> None:
+    # a key already stored must still be known, or a re-sent file would be ingested again
     statement = parse_bank_file(FIXTURES / "camt053_v08_statement.xml").records
     notification = parse_bank_file(FIXTURES / "camt054_v04_notification.xml").records
-    assert statement[0].dedup_key == "camt.053:2ea33395d7417301d31ba6152cd75b12849f23f817f2264d"
-    assert notification[0].dedup_key == (
-        "camt.054:306a2bc996030e2c75863da0c6e1bb1759a2154f6df42edb"
+    assert statement[0].also_known_as == (
+        "camt.053:2ea33395d7417301d31ba6152cd75b12849f23f817f2264d",
     )
+    assert notification[0].also_known_as == (
+        "camt.054:306a2bc996030e2c75863da0c6e1bb1759a2154f6df42edb",
+    )
+
+
+def test_an_entry_the_bank_names_keeps_its_key_in_every_report_of_the_day() -> None:
+    entry = """
+   <Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+    <BookgDt><Dt>2026-12-04</Dt></BookgDt><ValDt><Dt>2026-12-04</Dt></ValDt>
+    <AcctSvcrRef>{ref}</AcctSvcrRef>
+    <NtryDtls><TxDtls><RmtInf><Ustrd>INV 5501</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"""
+    named = entry.format(amount="410.00", ref="20261204-0042")
+    intraday = _REPORT.format(version="08", report_id="IDR-3", entries=named).encode()
+    statement = _statement(named).replace(b"DE89370400440532013000", b"DE02120300000000202051")
+    [early] = parse_bank_bytes(intraday, "1030.xml").records
+    [booked] = parse_bank_bytes(statement, "eod.xml").records
+    assert early.dedup_key == booked.dedup_key
+    # "NONREF" names nothing: two such credits of one amount stay two remittances
+    unnamed = entry.format(amount="410.00", ref="NONREF")
+    first, second = parse_bank_bytes(_statement(unnamed + unnamed), "eod2.xml").records
+    assert first.dedup_key != second.dedup_key
