@@ -37,6 +37,7 @@ from connectors.bankfiles.records import (
     clean,
     dedup_key,
     is_name,
+    keep_distinct,
     line_location,
     warn_on_control_mismatch,
 )
@@ -244,6 +245,7 @@ def parse_bai2(text: str, source_file: str) -> ParseResult:
         return result
     _check_control_totals(result, records)
     _collect(result, source_file, parsed, iter(kept_details))
+    result.records[:] = keep_distinct(result.records)
     return result
 
 

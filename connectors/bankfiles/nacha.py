@@ -30,6 +30,7 @@ from connectors.bankfiles.records import (
     clean,
     dedup_key,
     is_name,
+    keep_distinct,
     line_location,
     warn_on_control_mismatch,
 )
@@ -171,6 +172,7 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
             )
     finish()
     controls.finish()
+    result.records[:] = keep_distinct(result.records)
     return result
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -193,6 +193,21 @@ def is_name(reference: str | None) -> bool:
     """Whether a bank reference names one transaction (not blank, not a placeholder)."""
     text = (reference or "").strip().upper()
     return bool(text) and text not in _PLACEHOLDERS and set(text) != {"0"}
+
+
+def keep_distinct(records: list[RawRemittance]) -> list[RawRemittance]:
+    """A reference two records of one file share does not name either (lockbox items under
+    the batch's reference, a bank repeating a trace): those records fall back to the key of
+    their file and position (their first earlier key), so neither is taken for the other."""
+    seen: dict[str, int] = {}
+    for record in records:
+        seen[record.dedup_key] = seen.get(record.dedup_key, 0) + 1
+    return [
+        replace(record, dedup_key=record.also_known_as[0], also_known_as=())
+        if seen[record.dedup_key] > 1 and record.also_known_as
+        else record
+        for record in records
+    ]
 
 
 def clean(value: str | None) -> str | None:

@@ -334,3 +334,20 @@ def test_transfers_interest_and_own_returns_are_not_payments_returned_items_reve
     assert (returned.amount, returned.reverses) == (Decimal("-480.00"), "CHK 1188")
     assert returned.free_text is not None
     assert returned.free_text.startswith("DEPOSITED ITEM RETURNED")
+
+
+def test_items_sharing_their_lockbox_reference_stay_distinct() -> None:
+    text = """\
+01,121000358,NORTHWINDCO,261207,0600,12,,,2/
+02,NORTHWINDCO,121000358,1,261206,2400,USD,2/
+03,88120456,USD,010,0,,/
+16,116,50000,0,LBX0042,,ITEM IN LOCKBOX/
+16,116,50000,0,LBX0042,,ITEM IN LOCKBOX/
+16,116,72500,0,LBX0042,,ITEM IN LOCKBOX/
+49,172500,5/
+98,172500,1,7/
+99,172500,1,9/
+"""
+    first, second, third = parse_bank_bytes(text.encode(), "lockbox.bai").records
+    assert len({first.dedup_key, second.dedup_key, third.dedup_key}) == 3
+    assert first.also_known_as == () and first.dedup_key.startswith("bai2:")
