@@ -474,33 +474,19 @@ def _remittance(
     fields, remainder = _labelled_fields(text)
     refs, remainder = _embedded_remittance(remainder, loc)
     account_number = account.header.customer_account_number
-    key = dedup_key(
-        BankFileFormat.BAI2,
-        *file_id,
-        group_index,
+    item = (
         account_number,
         group.header.as_of_date,
         detail.type_code.code,
         detail.bank_reference,
         detail.customer_reference,
         detail.amount,
-        position,
     )
+    key = dedup_key(BankFileFormat.BAI2, *file_id, group_index, *item, position)
     earlier_keys: tuple[str, ...] = ()
     if is_name(detail.bank_reference):
         # the bank's reference names the item: its key holds in a resent or corrected file
-        earlier_keys, key = (
-            (key,),
-            dedup_key(
-                "bai2-ref",
-                account_number,
-                group.header.as_of_date,
-                detail.type_code.code,
-                detail.bank_reference,
-                detail.customer_reference,
-                detail.amount,
-            ),
-        )
+        earlier_keys, key = (key,), dedup_key("bai2-ref", *item)
     return RawRemittance(
         format=BankFileFormat.BAI2,
         source_file=source_file,
