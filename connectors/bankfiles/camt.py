@@ -18,6 +18,7 @@ same entry in the 10:00 and the 14:00 report is one remittance.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +31,7 @@ from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_da
 from connectors.bankfiles.records import (
     BankFileError,
     BankFileFormat,
+    ControlFigure,
     ParseResult,
     RawRemittance,
     RecordError,
@@ -39,6 +41,7 @@ from connectors.bankfiles.records import (
     dedup_key,
     is_name,
     is_rf_reference,
+    warn_on_control_mismatch,
 )
 
 _CONTAINERS = {
@@ -179,7 +182,54 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                     continue
                 if remittance is not None:
                     result.records.append(remittance)
+        _check_summary(result, report_el, report.path)
     return result
+
+
+_SCALE = Decimal(10) ** 6  # sums compared exactly, as integers
+
+
+def _check_summary(result: ParseResult, report_el: etree._Element, path: str) -> None:
+    """The report's ``TxsSummry`` (numbers and sums of all, credit and debit entries)
+    against its entries: a mismatch is a warning, the records are kept."""
+    summary = _find(report_el, "TxsSummry")
+    if summary is None:
+        return
+    found: dict[str, list[Decimal | None]] = {
+        "TtlNtries": [],
+        "TtlCdtNtries": [],
+        "TtlDbtNtries": [],
+    }
+    for entry in _kids(report_el, "Ntry"):
+        text = _text(entry, "Amt") or ""
+        amount = Decimal(text) if re.fullmatch(r"\d+(\.\d+)?", text.strip()) else None
+        side = "TtlCdtNtries" if _text(entry, "CdtDbtInd") == "CRDT" else "TtlDbtNtries"
+        found["TtlNtries"].append(amount)
+        found[side].append(amount)
+    figures = []
+    for group, amounts in found.items():
+        stated_count = _text(summary, group, "NbOfNtries")
+        stated_sum = _text(summary, group, "Sum")
+        if stated_count and stated_count.isdigit():
+            figures.append(
+                ControlFigure(
+                    int(stated_count),
+                    len(amounts),
+                    f"{group}/NbOfNtries {stated_count}",
+                    f"the {len(amounts)} entries",
+                )
+            )
+        total = None if None in amounts else sum((a for a in amounts if a is not None), Decimal(0))
+        if stated_sum and re.fullmatch(r"\d+(\.\d+)?", stated_sum.strip()) and total is not None:
+            figures.append(
+                ControlFigure(
+                    int(Decimal(stated_sum) * _SCALE),
+                    int(total * _SCALE),
+                    f"{group}/Sum {stated_sum}",
+                    f"their sum {total}",
+                )
+            )
+    warn_on_control_mismatch(result, f"{path}/TxsSummry", "report", figures)
 
 
 def _transactions(entry: etree._Element) -> Iterator[tuple[int, etree._Element | None, str]]:

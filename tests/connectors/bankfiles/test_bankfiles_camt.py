@@ -459,3 +459,23 @@ def test_an_entry_the_bank_names_keeps_its_key_in_every_report_of_the_day() -> N
     unnamed = entry.format(amount="410.00", ref="NONREF")
     first, second = parse_bank_bytes(_statement(unnamed + unnamed), "eod2.xml").records
     assert first.dedup_key != second.dedup_key
+
+
+def test_a_statement_summary_that_does_not_add_up_is_a_warning() -> None:
+    entries = """
+   <Ntry><Amt Ccy="EUR">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+    <ValDt><Dt>2026-12-04</Dt></ValDt><AcctSvcrRef>S-1</AcctSvcrRef></Ntry>
+   <Ntry><Amt Ccy="EUR">25.50</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+    <ValDt><Dt>2026-12-04</Dt></ValDt><AcctSvcrRef>S-2</AcctSvcrRef></Ntry>"""
+    summary = """<TxsSummry><TtlNtries><NbOfNtries>2</NbOfNtries><Sum>125.50</Sum></TtlNtries>
+    <TtlCdtNtries><NbOfNtries>{credits}</NbOfNtries><Sum>{credit_sum}</Sum></TtlCdtNtries>
+    <TtlDbtNtries><NbOfNtries>1</NbOfNtries><Sum>25.50</Sum></TtlDbtNtries></TxsSummry>"""
+    good = summary.format(credits=1, credit_sum="100.00") + entries
+    result = parse_bank_bytes(_statement(good), "good.xml")
+    assert result.warnings == [] and len(result.records) == 1
+    bad = summary.format(credits=2, credit_sum="180.00") + entries  # a credit lost
+    result = parse_bank_bytes(_statement(bad), "bad.xml")
+    [warning] = result.warnings
+    assert len(result.records) == 1 and warning.location.endswith("/Stmt[1]/TxsSummry")
+    assert "TtlCdtNtries/NbOfNtries 2 does not match the 1 entries" in warning.reason
+    assert "TtlCdtNtries/Sum 180.00 does not match their sum 100.00" in warning.reason
