@@ -11,6 +11,7 @@ from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_da
 from connectors.bankfiles.records import (
     BankFileError,
     BankFileFormat,
+    ControlFigure,
     ParseResult,
     RawRemittance,
     RecordError,
@@ -20,6 +21,7 @@ from connectors.bankfiles.records import (
     dedup_key,
     is_iban,
     is_rf_reference,
+    warn_on_control_mismatch,
 )
 from connectors.bankfiles.x12 import Segment, delimiters_from_isa, infer_delimiters, split_segments
 
@@ -209,17 +211,33 @@ def _transaction_set(
             raise BankFileError(
                 f"{st.location}, ST01", f"not an 820 transaction set: {st.get(1)!r}"
             )
-        if se.get(1) and se.get(1) != str(len(segments)):
-            raise BankFileError(
-                f"{se.location}, SE01",
-                f"segment count {se.get(1)} does not match the {len(segments)} segments found",
-            )
         advice = read_remittance_advice(segments)
         if advice.amount is None:
             raise BankFileError(st.location, "transaction set has no BPR segment")
     except BankFileError as exc:
         result.errors.append(RecordError(source_file, exc.location, exc.reason, raw))
         return
+    # the set was read to its SE: a trailer that miscounts it is a warning, the payment kept
+    figures = []
+    if se.get(1) and se.get(1).isdigit():
+        figures.append(
+            ControlFigure(
+                int(se.get(1)),
+                len(segments),
+                f"SE01 segment count {se.get(1)}",
+                f"the {len(segments)} segments found",
+            )
+        )
+    if se.get(2) and st.get(2) and se.get(2) != st.get(2):
+        result.warnings.append(
+            RecordError(
+                source_file,
+                f"{se.location}, SE02",
+                f"control number {se.get(2)} does not match ST02 {st.get(2)} (record kept)",
+                se.raw,
+            )
+        )
+    warn_on_control_mismatch(result, f"{se.location}, SE01", "transaction set", figures, se.raw)
     if not advice.credit or advice.amount == 0 or advice.handling == "P":
         return  # a debit, a zero advice or a prenotification is not incoming cash
     currency = advice.currency or "USD"

@@ -73,13 +73,19 @@ def test_debit_and_remittance_only_sets_are_not_cash() -> None:
 
 def test_malformed_sets_are_rejected_by_segment_and_the_good_one_kept() -> None:
     result = parse_bank_file(FIXTURES / "edi820_malformed.edi")
-    assert [r.bank_reference for r in result.records] == ["GOOD-3"]
+    # a set read to its SE whose count is off is kept, with a warning naming the count
+    assert [r.bank_reference for r in result.records] == ["BAD-2", "GOOD-3"]
     reasons = {e.location: e.reason for e in result.errors}
     assert reasons == {
         "line 4, segment 4 (BPR), BPR02": "not an amount: '12O5.00'",
-        "line 14, segment 14 (SE), SE01": "segment count 9 does not match the 6 segments found",
         "line 21, segment 21 (ST)": "transaction set has no SE trailer (truncated file?)",
     }
+    [warning] = result.warnings
+    assert (warning.location, warning.reason) == (
+        "line 14, segment 14 (SE), SE01",
+        "transaction set SE01 segment count 9 does not match the 6 segments found "
+        "(records kept; check the file is complete)",
+    )
 
 
 def test_short_isa_is_one_error() -> None:
