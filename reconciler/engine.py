@@ -445,14 +445,7 @@ def _decide_one(
             "trace": borrowed[0].bank_reference,
             "matched_on": borrowed[1],
         }
-    decision_id = writes.decide(
-        source_kind="remittance",
-        source_id=row.id,
-        currency=row.currency,
-        amount_minor=row.amount_minor,
-        outcome=outcome,
-    )
-    writes.remittances[row.id] = outcome.status
+    decision_id = _decide(row, outcome, writes)
     summary.remittances += 1
     summary.add_cash(row.currency, received=row.amount_minor)
     if outcome.status == AUTO:
@@ -574,9 +567,9 @@ def _decide_taken_back(
     summary.remittances += 1
 
 
-def _returned(row: Row[Any], outcome: Outcome, summary: ReconcileSummary, writes: Writes) -> None:
-    """Record a returned_payment decision: nothing applied, the cash counted as unapplied."""
-    writes.decide(
+def _decide(row: Row[Any], outcome: Outcome, writes: Writes) -> str:
+    """Record the decision on a remittance and the status it gives it; returns its id."""
+    decision_id = writes.decide(
         source_kind="remittance",
         source_id=row.id,
         currency=row.currency,
@@ -584,6 +577,12 @@ def _returned(row: Row[Any], outcome: Outcome, summary: ReconcileSummary, writes
         outcome=outcome,
     )
     writes.remittances[row.id] = outcome.status
+    return decision_id
+
+
+def _returned(row: Row[Any], outcome: Outcome, summary: ReconcileSummary, writes: Writes) -> None:
+    """Record a returned_payment decision: nothing applied, the cash counted as unapplied."""
+    _decide(row, outcome, writes)
     summary.exceptions["returned_payment"] += 1
     summary.add_cash(row.currency, received=row.amount_minor, unapplied=row.amount_minor)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from math import ceil
+from typing import Any
 
 from connectors.bankfiles.amounts import minor_units_amount, parse_date
 from connectors.bankfiles.edi820 import RemittanceAdvice, read_remittance_advice
@@ -445,26 +446,40 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
     if entry.batch.sec_code != "CTX" and addenda_text:
         free_parts.append(addenda_text[: segments_at.start()] if segments_at else addenda_text)
     free_parts.extend(advice.notes)
-    key, earlier_keys = _key(header, entry, position, amount)
     result.records.append(
-        RawRemittance(
-            format=BankFileFormat.NACHA,
-            source_file=source_file,
-            location=loc,
-            line=entry.line,
-            amount=amount,
-            currency="USD",
-            dedup_key=key,
-            also_known_as=earlier_keys,
-            raw=raw,
-            value_date=batch.effective_date,
+        _record(
+            source_file,
+            header,
+            entry,
+            position,
+            amount,
             payer_name=advice.payer_name or clean(batch.company_name),
             payer_account=batch.company_id or None,
-            bank_reference=entry.trace or None,
             end_to_end_id=entry.identification or None,
             free_text=clean(" ".join(p for p in free_parts if p)),
             structured_refs=tuple(advice.refs),
         )
+    )
+
+
+def _record(
+    source_file: str, header: str, entry: _Entry, position: int, amount: Decimal, **fields: Any
+) -> RawRemittance:
+    """An entry's remittance: where it is, its amount, its keys and the entry's own text."""
+    key, earlier_keys = _key(header, entry, position, amount)
+    return RawRemittance(
+        format=BankFileFormat.NACHA,
+        source_file=source_file,
+        location=line_location(entry.line),
+        line=entry.line,
+        amount=amount,
+        currency="USD",
+        dedup_key=key,
+        also_known_as=earlier_keys,
+        raw="\n".join(entry.lines),
+        value_date=entry.batch.effective_date,
+        bank_reference=entry.trace or None,
+        **fields,
     )
 
 
@@ -518,23 +533,15 @@ def _emit_return(
         return
     if amount == 0:
         return
-    batch = entry.batch
-    key, earlier_keys = _key(header, entry, position, -amount)
     result.records.append(
-        RawRemittance(
-            format=BankFileFormat.NACHA,
-            source_file=source_file,
-            location=loc,
-            line=entry.line,
-            amount=-amount,
-            currency="USD",
-            dedup_key=key,
-            also_known_as=earlier_keys,
-            raw=raw,
-            value_date=batch.effective_date,
+        _record(
+            source_file,
+            header,
+            entry,
+            position,
+            -amount,
             payer_name=clean(entry.receiver_name),
             payer_account=entry.identification or None,
-            bank_reference=entry.trace or None,
             free_text=clean(f"ACH RETURN {reason} OF TRACE {original_trace}"),
             reverses=original_trace or entry.trace or "unknown",
         )

@@ -14,6 +14,7 @@ payment's references, decided like any other.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from canonical.models import DEFAULT_TENANT, Remittance
 from canonical.money import Money
@@ -54,19 +55,13 @@ def reversal_from_record(
     record: ProcessorRecord, original: Remittance, tenant: str = DEFAULT_TENANT
 ) -> Remittance:
     """The reversal of ``original`` (the payment's remittance) a chargeback or failure makes."""
-    amount = _amount_of(record, original)
-    return Remittance(
-        tenant=tenant,
-        source=record.processor,
-        source_key=f"{record.processor}:{record.kind}:{record.event_id}"[:128],
-        currency=original.currency,
-        amount_minor=-amount.minor,
-        value_date=record.occurred_at.date(),
-        payer_name=original.payer_name,
-        bank_reference=record.payment_id[:128],
+    return _follow_up(
+        record,
+        original,
+        tenant,
+        -_amount_of(record, original).minor,
         free_text=f"{record.event_type} of {record.payment_id}",
         reverses=original.source_key,
-        raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
     )
 
 
@@ -74,19 +69,35 @@ def reinstatement_from_record(
     record: ProcessorRecord, original: Remittance, tenant: str = DEFAULT_TENANT
 ) -> Remittance:
     """The cash a reversed chargeback gives back: new cash with the payment's references."""
-    amount = _amount_of(record, original)
+    return _follow_up(
+        record,
+        original,
+        tenant,
+        _amount_of(record, original).minor,
+        free_text=original.free_text,
+        structured_refs=list(original.structured_refs),
+    )
+
+
+def _follow_up(
+    record: ProcessorRecord,
+    original: Remittance,
+    tenant: str,
+    amount_minor: int,
+    **fields: Any,
+) -> Remittance:
+    """A later event's cash about a payment already counted, keyed by the event."""
     return Remittance(
         tenant=tenant,
         source=record.processor,
         source_key=f"{record.processor}:{record.kind}:{record.event_id}"[:128],
         currency=original.currency,
-        amount_minor=amount.minor,
+        amount_minor=amount_minor,
         value_date=record.occurred_at.date(),
         payer_name=original.payer_name,
         bank_reference=record.payment_id[:128],
-        free_text=original.free_text,
-        structured_refs=list(original.structured_refs),
         raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
+        **fields,
     )
 
 
