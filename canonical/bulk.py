@@ -226,11 +226,14 @@ def select_in(
     cursor = session.connection().exec_driver_sql(
         compiled.sql, compiled.parameters(equal.values(), within.values())
     )
+    rows = cursor.fetchall()
     make = compiled.row._make
     results = compiled.results
-    if not any(results):
-        return [make(row) for row in cursor.fetchall()]
-    return [
-        make([p(v) if p else v for p, v in zip(results, row, strict=True)])
-        for row in cursor.fetchall()
+    if not rows or not any(results):
+        return list(map(make, rows))
+    # processed column by column: one pass per column that needs it, not per value
+    columns = [
+        list(map(process, values)) if process else values
+        for process, values in zip(results, zip(*rows, strict=True), strict=True)
     ]
+    return list(map(make, zip(*columns, strict=True)))

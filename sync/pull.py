@@ -47,9 +47,11 @@ DELETED_STATUS = "deleted"
 REF: Table = ExternalRef.__table__  # type: ignore[attr-defined]
 QUARANTINE: Table = Quarantine.__table__  # type: ignore[attr-defined]
 DRIFT: Table = DriftFinding.__table__  # type: ignore[attr-defined]
+CANDIDATES: Table = IdentityCandidate.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
 FUZZY_CANDIDATE_SCORE = 88
 _SHAPES_KEPT = 4096  # field-ownership answers remembered per writer
+_OTHER_REFS_KEPT = 200_000  # refs of other streams remembered per writer
 
 
 def payload_hash(record: RawRecord, mapping_version: str = "") -> str:
@@ -60,6 +62,10 @@ def payload_hash(record: RawRecord, mapping_version: str = "") -> str:
     digest.update(b"\x01" if record.deleted else b"\x00")
     digest.update(mapping_version.encode())
     return digest.hexdigest()
+
+
+def _sorted_words(key: str) -> str:
+    return " ".join(sorted(key.split()))
 
 
 def _json_safe(payload: Any) -> Any:
@@ -131,6 +137,7 @@ class PageWriter:
         self.mapping_version = mapping_version
         self._rivals_of: dict[tuple[str, bool], tuple[str, ...] | None] = {}
         self._owned_by_shape: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._other_refs_of: dict[str, dict[str, Any]] = {}
 
     # entry point ---------------------------------------------------------------------------
     def write(self, session: Session, records: list[RawRecord]) -> PageCounts:
@@ -205,6 +212,21 @@ class PageWriter:
             within={"remote_id": remote_ids},
         )
         return {row.remote_id: row for row in rows}
+
+    def _other_refs(
+        self, session: Session, remote_ids: Collection[str], ctype: str
+    ) -> dict[str, Any]:
+        """This system's refs of another canonical type (a page's customers, a payment's
+        invoices). Another stream wrote them, so they cannot change while this one is
+        written: each is read once per writer and remembered (up to ``_OTHER_REFS_KEPT``)."""
+        known = self._other_refs_of.setdefault(ctype, {})
+        missing = {r for r in remote_ids if r not in known}
+        if missing:
+            if len(known) + len(missing) > _OTHER_REFS_KEPT:
+                known.clear()
+                missing = set(remote_ids)
+            known.update(self._refs_by_remote(session, missing, ctype=ctype))
+        return {r: known[r] for r in remote_ids if r in known}
 
     def _open_quarantine(self, session: Session, remote_ids: Collection[str]) -> dict[str, Any]:
         rows = select_in(
@@ -338,7 +360,7 @@ class PageWriter:
         if self.ctype == "customer":
             return
         wanted = [cid for p in pending if (cid := getattr(p.record, "customer_remote_id", None))]
-        refs = self._refs_by_remote(session, list(set(wanted)), ctype="customer")
+        refs = self._other_refs(session, wanted, "customer")
         for p in pending:
             remote = getattr(p.record, "customer_remote_id", None)
             if remote and remote in refs:
@@ -709,44 +731,52 @@ class PageWriter:
                 )
 
     def _fuzzy_candidates(self, session: Session, new_customers: list[tuple[str, str]]) -> None:
-        """Similar names in other systems are proposed for review, never linked silently."""
+        """Similar names in other systems are proposed for review, never linked silently.
+
+        Similarity is ``token_sort_ratio``: the ratio of the names with their words sorted.
+        The words of every existing name are sorted once here rather than once per new name.
+        """
+        new = {cid for cid, _ in new_customers}
         others = session.execute(
             select(col(Customer.id), col(Customer.name_key)).where(
-                col(Customer.tenant) == self.tenant,
-                col(Customer.id).not_in([cid for cid, _ in new_customers]),
+                col(Customer.tenant) == self.tenant, col(Customer.name_key) != ""
             )
         ).all()
-        if not others:
+        choices = {row.id: row.name_key for row in others if row.id not in new}
+        if not choices:
             return
-        choices = {row.id: row.name_key for row in others}
+        sorted_words = {cid: _sorted_words(key) for cid, key in choices.items()}
+        rows = []
+        now = utcnow()
         for canonical_id, key in new_customers:
             if not key:
                 continue
             for _, score, other_id in process.extract(
-                key,
-                choices,
-                scorer=fuzz.token_sort_ratio,
+                _sorted_words(key),
+                sorted_words,
+                scorer=fuzz.ratio,
                 limit=3,
                 score_cutoff=FUZZY_CANDIDATE_SCORE,
             ):
-                session.execute(
-                    insert(IdentityCandidate).values(
-                        id=new_id(),
-                        tenant=self.tenant,
-                        canonical_type="customer",
-                        canonical_id=canonical_id,
-                        candidate_id=other_id,
-                        score=int(score),
-                        evidence={
+                rows.append(
+                    {
+                        "id": new_id(),
+                        "tenant": self.tenant,
+                        "canonical_type": "customer",
+                        "canonical_id": canonical_id,
+                        "candidate_id": other_id,
+                        "score": int(score),
+                        "evidence": {
                             "rule": "fuzzy_name",
                             "name_key": key,
                             "candidate_name_key": choices[other_id],
                             "system": self.system,
                         },
-                        status="pending",
-                        created_at=utcnow(),
-                    )
+                        "status": "pending",
+                        "created_at": now,
+                    }
                 )
+        insert_rows(session, CANDIDATES, rows)
 
     def _replace_applications(self, session: Session, pending: list[_Pending]) -> None:
         payments = [p for p in pending if isinstance(p.record, PaymentIn)]
@@ -774,8 +804,8 @@ class PageWriter:
             for a in p.record.applied  # type: ignore[attr-defined]
             if a.target == "credit_memo"
         }
-        invoices = self._refs_by_remote(session, list(invoice_remote), ctype="invoice")
-        memos = self._refs_by_remote(session, list(memo_remote), ctype="credit_memo")
+        invoices = self._other_refs(session, invoice_remote, "invoice")
+        memos = self._other_refs(session, memo_remote, "credit_memo")
         rows: list[dict[str, Any]] = []
         now = utcnow()
         for p in payments:
