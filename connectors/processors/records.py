@@ -30,4 +30,7 @@ class ProcessorRecord:
     # the payment's other id at the processor (Adyen: a manual capture's authorisation), by
     # which a later chargeback may name it
     original_reference: str | None = None
+    # what the event is about when several events announce the same movement of cash (a
+    # Stripe dispute's id: ``created`` and ``funds_withdrawn`` both take the money back once)
+    subject_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)

@@ -10,6 +10,12 @@ Since API version 2025-03-31 an Invoice no longer names its PaymentIntent or Cha
 ``invoice.paid`` in that shape cannot name the payment its ``payment_intent.succeeded`` and
 ``invoice_payment.paid`` events name, so it is not made a payment of its own (that would
 count the same cash twice): the ``invoice_payment.paid`` event carries the link.
+
+A dispute takes cash back only when Stripe withdraws the funds. ``charge.dispute.created``
+and ``charge.dispute.funds_withdrawn`` announce the same withdrawal (both are read, keyed by
+the dispute, so either alone suffices and both together take the money once); an inquiry
+(status ``warning_*``) or a dispute whose ``balance_transactions`` is still empty has withdrawn
+nothing. ``charge.dispute.funds_reinstated`` gives the money back, once per dispute.
 """
 
 from datetime import UTC, datetime
@@ -27,8 +33,12 @@ KINDS: dict[str, RecordKind] = {
     "invoice_payment.paid": "payment",
     "charge.refunded": "refund",
     "charge.dispute.created": "dispute",
+    "charge.dispute.funds_withdrawn": "dispute",
     "charge.dispute.funds_reinstated": "reinstatement",
 }
+DISPUTE_EVENTS = frozenset(
+    {"charge.dispute.created", "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated"}
+)
 
 
 def _invoice_refs(obj: dict[str, Any]) -> tuple[str, ...]:
@@ -43,6 +53,21 @@ def _invoice_refs(obj: dict[str, Any]) -> tuple[str, ...]:
     if isinstance(invoice_id, str) and invoice_id and invoice_id not in refs:
         refs.append(invoice_id)
     return tuple(refs)
+
+
+def _funds_withdrawn(dispute: dict[str, Any]) -> bool:
+    """Whether a dispute has taken the money: not an inquiry, and (when the dispute lists its
+    balance transactions) one of them withdraws funds."""
+    if str(dispute.get("status") or "").startswith("warning_"):
+        return False
+    moves = dispute.get("balance_transactions")
+    if not isinstance(moves, list):
+        return True  # not listed: a card dispute withdraws the funds when it is opened
+    for move in moves:
+        amount = move.get("amount") if isinstance(move, dict) else None
+        if amount is None or int(amount) < 0:  # an id only, or money out
+            return True
+    return False
 
 
 def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
@@ -75,7 +100,9 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
     elif event_type == "charge.refunded":
         payment_id = str(obj.get("payment_intent") or obj["id"])
         minor = obj.get("amount_refunded")
-    elif event_type in ("charge.dispute.created", "charge.dispute.funds_reinstated"):
+    elif event_type in DISPUTE_EVENTS:
+        if event_type == "charge.dispute.created" and not _funds_withdrawn(obj):
+            return None  # an inquiry, or funds not yet taken: funds_withdrawn will say
         payment_id = str(obj.get("payment_intent") or obj.get("charge") or obj["id"])
         minor = obj.get("amount")
     elif event_type in ("charge.succeeded", "charge.captured"):
@@ -105,5 +132,6 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
         payer_name=billing.get("name") or obj.get("customer_name"),
         payer_email=billing.get("email") or obj.get("customer_email") or obj.get("receipt_email"),
         invoice_refs=refs,
+        subject_id=str(obj["id"]) if event_type in DISPUTE_EVENTS else None,
         raw=event,
     )

@@ -86,11 +86,13 @@ def _follow_up(
     amount_minor: int,
     **fields: Any,
 ) -> Remittance:
-    """A later event's cash about a payment already counted, keyed by the event."""
+    """A later event's cash about a payment already counted, keyed by what the event is about
+    (its subject) or else by the event: two events announcing one chargeback are one reversal."""
+    subject = record.subject_id or record.event_id
     return Remittance(
         tenant=tenant,
         source=record.processor,
-        source_key=f"{record.processor}:{record.kind}:{record.event_id}"[:128],
+        source_key=f"{record.processor}:{record.kind}:{subject}"[:128],
         currency=original.currency,
         amount_minor=amount_minor,
         value_date=record.occurred_at.date(),

@@ -609,3 +609,33 @@ def test_a_chargeback_of_applied_cash_is_reported_with_what_it_paid(runtime: Run
     )
     intake = receive(runtime.store, runtime.settings, "stripe", other, stripe_headers(other))
     assert intake.remittances == []
+
+
+def test_one_dispute_announced_twice_takes_the_cash_back_once(runtime: Runtime) -> None:
+    book = Book(runtime.store)
+    book.invoice(book.customer("Acme Corp"), "INV-01001", "1250.00")
+    _, paid = stripe_charge_then_intent("pi_3QkTestDisputed")
+    receive(runtime.store, runtime.settings, "stripe", paid, stripe_headers(paid))
+    runtime.reconcile()
+
+    inquiry = (
+        stripe_dispute("pi_3QkTestDisputed", 125000)
+        .replace(b'"needs_response"', b'"warning_needs_response"')
+        .replace(b"evt_1QkTestDispute01", b"evt_1QkTestInquiry01")
+    )
+    intake = receive(runtime.store, runtime.settings, "stripe", inquiry, stripe_headers(inquiry))
+    assert intake.remittances == []  # an inquiry withdraws nothing
+
+    created = stripe_dispute("pi_3QkTestDisputed", 125000)
+    withdrawn = created.replace(
+        b"charge.dispute.created", b"charge.dispute.funds_withdrawn"
+    ).replace(b"evt_1QkTestDispute01", b"evt_1QkTestDisputeFunds")
+    first = receive(runtime.store, runtime.settings, "stripe", created, stripe_headers(created))
+    second = receive(
+        runtime.store, runtime.settings, "stripe", withdrawn, stripe_headers(withdrawn)
+    )
+    assert len(first.remittances) == 1 and second.remittances == []
+    reversals = [r for r in remittances(runtime) if r.amount_minor < 0]
+    assert [(r.amount_minor, r.source_key) for r in reversals] == [
+        (-125000, "stripe:dispute:dp_1QkTestDispute01")
+    ]

@@ -114,3 +114,46 @@ def test_invoice_paid_names_its_payment_in_the_old_shape_only() -> None:
     # count the cash of payment_intent.succeeded a second time
     basil = {"id": "in_9", "object": "invoice", "amount_paid": 4200, "currency": "eur"}
     assert parse_event(invoice_event(basil)) is None
+
+
+def dispute_event(kind: str, **dispute: object) -> dict[str, object]:
+    """A dispute event as Stripe documents it (the Dispute object in ``data.object``)."""
+    return {
+        "id": f"evt_{kind}",
+        "type": kind,
+        "created": 1_764_000_000,
+        "data": {
+            "object": {
+                "id": "dp_1QkDispute",
+                "object": "dispute",
+                "amount": 125000,
+                "currency": "usd",
+                "charge": "ch_1QkCharge",
+                "payment_intent": "pi_1QkPaid",
+                "reason": "fraudulent",
+                "status": "needs_response",
+                **dispute,
+            }
+        },
+    }
+
+
+def test_a_dispute_takes_cash_back_only_when_stripe_withdraws_the_funds() -> None:
+    withdrawal = {"id": "txn_1", "object": "balance_transaction", "amount": -125000}
+    created = parse_event(dispute_event("charge.dispute.created"))
+    listed = parse_event(dispute_event("charge.dispute.created", balance_transactions=[withdrawal]))
+    withdrawn = parse_event(dispute_event("charge.dispute.funds_withdrawn"))
+    for record in (created, listed, withdrawn):
+        assert record is not None and record.kind == "dispute"
+        assert (record.payment_id, record.subject_id) == ("pi_1QkPaid", "dp_1QkDispute")
+        assert record.amount is not None and record.amount.amount == Decimal("1250.00")
+    # an inquiry (retrieval request) and a dispute that has not taken the money move nothing
+    for status in ("warning_needs_response", "warning_under_review"):
+        inquiry = dispute_event("charge.dispute.created", status=status)
+        assert parse_event(inquiry) is None
+    assert parse_event(dispute_event("charge.dispute.created", balance_transactions=[])) is None
+    # the escalated inquiry announces the withdrawal itself
+    escalated = dispute_event("charge.dispute.funds_withdrawn", status="needs_response")
+    assert parse_event(escalated) is not None
+    back = parse_event(dispute_event("charge.dispute.funds_reinstated", status="won"))
+    assert back is not None and (back.kind, back.subject_id) == ("reinstatement", "dp_1QkDispute")
