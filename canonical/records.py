@@ -50,6 +50,9 @@ class InvoiceIn(RecordIn):
     terms: str | None = None
     discount_basis_points: int | None = None
     discount_until: date | None = None
+    # a debit memo: a document of its own series that raises what is owed (Intacct's
+    # ARADJUSTMENT); it links by number only to a document numbered the same way
+    debit_memo: bool = False
 
 
 class CreditMemoIn(RecordIn):

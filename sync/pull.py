@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 from canonical.bulk import ID_PARAM, insert_rows, select_in, update_rows_by_id
 from canonical.enums import ApplicationKind, ApplicationStatus, FindingStatus
 from canonical.ids import new_id
+from canonical.keys import split_prefix
 from canonical.models import (
     Application,
     Customer,
@@ -464,6 +465,7 @@ class PageWriter:
             ):
                 if (row.customer_id, row.number_key) in keys:
                     found[(row.customer_id, row.number_key)].append(row.id)
+                    numbers_of[row.id] = row.number
         else:
             for row in select_in(
                 session,
@@ -501,6 +503,8 @@ class PageWriter:
                         for c in options
                         if not (mine and numbers_of.get(c) and numbers_of[c] != mine)
                     ]
+                elif self.ctype == "invoice":
+                    options = self._alike_documents(rest[index], options, numbers_of, refs_of)
                 if len(options) == 1:
                     p = rest[index]
                     p.canonical_id = options[0]
@@ -509,11 +513,30 @@ class PageWriter:
                 if options:
                     break  # linked, or ambiguous: a weaker key must not decide
 
+    @staticmethod
+    def _alike_documents(
+        p: _Pending,
+        options: list[str],
+        numbers_of: dict[str, str | None],
+        refs_of: dict[str, list[Any]],
+    ) -> list[str]:
+        """Where a debit memo is on either side, the invoices whose number is written alike:
+        ``ADJ5025`` and ``5025`` share a number key but are two documents."""
+        mine = bool(getattr(p.record, "debit_memo", False))
+        kept = []
+        for cid in options:
+            theirs = any(r.values.get("debit_memo") for r in refs_of.get(cid, ()) if not r.deleted)
+            if not (mine or theirs) or split_prefix(p.values["number"]) == split_prefix(
+                numbers_of.get(cid) or ""
+            ):
+                kept.append(cid)
+        return kept
+
     def _key_columns(self) -> tuple[str, ...]:
         if self.ctype == "customer":
             return ("number", "name_key")
         if self.ctype in ("invoice", "credit_memo"):
-            return ("customer_id", "number_key")
+            return ("customer_id", "number_key", "number")
         return ("customer_id", "received_on", "amount_minor")
 
     def _owned(self, values: dict[str, Any], views_of: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -596,6 +619,8 @@ class PageWriter:
         for p in pending:
             values = p.values
             mine = snapshot(values)
+            if getattr(p.record, "debit_memo", False):
+                mine["debit_memo"] = True
             if p.canonical_id is None:
                 p.canonical_id = new_id()
                 inserts.append(

@@ -12,7 +12,8 @@ from mappings.intacct import credit_memo, customer, invoice, payment
 # raise when a change maps stored records differently
 # 2: debit memos refused, draft payments not cash
 # 3: debit memos are invoices (invoices stream), payments of them (POSADJKEY) resolve to them
-VERSION = 3
+# 4: debit memos marked as such (they link by number only to documents numbered alike)
+VERSION = 4
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -13,6 +13,8 @@ debit memo and the Reversal entry that cancels it are void, owing nothing). Its 
 its RECORDNO: AR record numbers are one sequence across ARINVOICE and ARADJUSTMENT (the
 legacy ``apply_arpayment`` takes either in the same ``invoicekey``), so it cannot collide
 with an invoice's. Payments name it in ``POSADJKEY`` (see :mod:`mappings.intacct.payment`).
+It is marked ``debit_memo``, so ``ADJ5025`` never links by number to another system's invoice
+``5025`` of the same customer.
 A credit memo reaching this mapper is refused, never counted as something owed.
 """
 
@@ -114,4 +116,5 @@ def debit_memo(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
         status=status,
         po_number=values["po_number"],
         memo=values["memo"],
+        debit_memo=True,
     )

@@ -17,6 +17,7 @@ from mappings.base import MappingContext
 from mappings.intacct import MAPPERS
 from sync.pull import PageWriter
 from sync.settings import SystemOfRecord
+from tests.support import pull as support
 
 STAMP = datetime(2026, 4, 20, 17, 0, tzinfo=UTC)
 OBJECTS = {
@@ -145,3 +146,54 @@ def test_debit_memo_is_an_invoice_and_its_payment_applies_to_it(sqlite_store: St
     )
     assert application.invoice_id == memo.id and application.amount_minor == 7500
     assert application.status == ApplicationStatus.APPLIED
+
+
+def other_system(store: Store, invoices: list[tuple[str, str]]) -> None:
+    """The same customer in QuickBooks (linked by its exact name) with invoices numbered so."""
+    support.write(store, "quickbooks", "customers", [("58", {"name": "Harbor Supply"})])
+    support.write(
+        store,
+        "quickbooks",
+        "invoices",
+        [
+            (rid, {"customer": "58", "number": number, "total": "75.00", "balance": "75.00"})
+            for rid, number in invoices
+        ],
+    )
+
+
+def canonical_of(store: Store, system: str, remote_id: str) -> str:
+    with store.session() as s:
+        return s.exec(
+            select(ExternalRef.canonical_id).where(
+                ExternalRef.system == system,
+                ExternalRef.remote_id == remote_id,
+                ExternalRef.canonical_type == "invoice",
+            )
+        ).one()
+
+
+def test_a_debit_memo_links_by_number_only_to_a_document_numbered_alike(
+    sqlite_store: Store,
+) -> None:
+    write(sqlite_store, "customers", [("C-00031", CUSTOMER)])
+    write(sqlite_store, "invoices", [("8107", DEBIT_MEMO)], object_type="ARADJUSTMENT")
+    # QuickBooks invoice 8107 shares the number key of ADJ8107 but is another document;
+    # ADJ-8107 is the debit memo itself, written with its own prefix
+    other_system(sqlite_store, [("900", "8107"), ("901", "ADJ-8107")])
+    memo = canonical_of(sqlite_store, "intacct", "8107")
+    assert canonical_of(sqlite_store, "quickbooks", "900") != memo
+    assert canonical_of(sqlite_store, "quickbooks", "901") == memo
+
+
+def test_an_invoice_read_first_is_not_taken_by_a_debit_memo_of_its_number(
+    sqlite_store: Store,
+) -> None:
+    other_system(sqlite_store, [("900", "8107")])
+    write(sqlite_store, "customers", [("C-00031", CUSTOMER)])
+    write(sqlite_store, "invoices", [("8107", DEBIT_MEMO)], object_type="ARADJUSTMENT")
+    assert canonical_of(sqlite_store, "intacct", "8107") != canonical_of(
+        sqlite_store, "quickbooks", "900"
+    )
+    with sqlite_store.session() as s:
+        assert len(s.exec(select(Invoice)).all()) == 2
