@@ -48,6 +48,13 @@ def _quantum(digits: int) -> Decimal:
     return Decimal(1).scaleb(-digits)
 
 
+@lru_cache(maxsize=512)
+def _unit(currency: str) -> tuple[str, Decimal]:
+    """A currency's ISO code and its minor unit as a Decimal quantum (USD: 0.01)."""
+    code = normalize_currency(currency)
+    return code, _quantum(minor_digits(code))
+
+
 def to_decimal(value: Any) -> Decimal:
     """Coerce str/int/Decimal to Decimal. Floats are refused: they cannot carry cents exactly."""
     if isinstance(value, bool):
@@ -80,9 +87,9 @@ class Money:
     currency: str
 
     def __init__(self, amount: Any, currency: str, *, exact: bool = False) -> None:
-        code = normalize_currency(currency)
+        code, quantum = _unit(currency)
         value = to_decimal(amount)
-        quantized = value.quantize(_quantum(minor_digits(code)), rounding=ROUND_HALF_EVEN)
+        quantized = value.quantize(quantum, rounding=ROUND_HALF_EVEN)
         if exact and quantized != value:
             raise MoneyError(f"{value} has more decimals than {code} allows")
         object.__setattr__(self, "amount", quantized)

@@ -15,6 +15,7 @@ from typing import Any
 from canonical.money import Money, MoneyError
 
 _MISSING = object()
+_PARTS: dict[str, tuple[str, ...]] = {}  # a path's steps (paths are few and fixed)
 
 
 class MappingError(ValueError):
@@ -29,8 +30,12 @@ class MappingError(ValueError):
 def get_path(payload: Mapping[str, Any], path: str, default: Any = _MISSING) -> Any:
     """Value at a dotted path (``CustomerRef.value``); ``default`` when any step is absent."""
     node: Any = payload
-    for part in path.split("."):
-        if isinstance(node, Mapping) and part in node:
+    parts = _PARTS.get(path)
+    if parts is None:
+        parts = _PARTS[path] = tuple(path.split("."))
+    for part in parts:
+        # a plain dict (nearly always) is recognised without the slower ABC check
+        if (isinstance(node, dict) or isinstance(node, Mapping)) and part in node:
             node = node[part]
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
