@@ -126,6 +126,11 @@ def print_runs(title: str, results: list[RunResult], minimums: dict[str, int] | 
         )
         + f"   mapping+store: {fetched / write_seconds if write_seconds else 0:,.0f} records/s"
     )
+    map_seconds = sum(r.map_seconds for r in results)
+    print(
+        f"mapping+store {write_seconds:.1f}s: mapping (hash and map) {map_seconds:.1f}s, "
+        f"identity and store {write_seconds - map_seconds:.1f}s"
+    )
 
 
 def main() -> None:

@@ -50,6 +50,7 @@ class RunResult:
     error: str | None = None
     seconds: float = 0.0
     write_seconds: float = 0.0  # mapping + identity + store, HTTP excluded
+    map_seconds: float = 0.0  # of which hashing and mapping records
 
     @property
     def total(self) -> PageCounts:
@@ -204,6 +205,7 @@ class SyncEngine:
                 flush()
         if pending:
             flush()
+        result.map_seconds += writer.map_seconds
         with self.store.session() as session:
             if since is None:  # the whole stream was read: what it no longer holds is gone
                 resolved = writer.resolve_unseen(session)

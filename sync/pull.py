@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -139,6 +140,7 @@ class PageWriter:
         self._rivals_of: dict[tuple[str, bool], tuple[str, ...] | None] = {}
         self._owned_by_shape: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._other_refs_of: dict[str, dict[str, Any]] = {}
+        self.map_seconds = 0.0  # spent hashing and mapping records (the rest is storing)
 
     # entry point ---------------------------------------------------------------------------
     def write(self, session: Session, records: list[RawRecord]) -> PageCounts:
@@ -149,6 +151,7 @@ class PageWriter:
         refs = self._refs_by_remote(session, [r.remote_id for r in records])
         quarantined = self._open_quarantine(session, [r.remote_id for r in records])
         pending: list[_Pending] = []
+        mapping = time.perf_counter()
         for raw in records:
             digest = payload_hash(raw, self.mapping_version)
             ref = refs.get(raw.remote_id)
@@ -176,6 +179,7 @@ class PageWriter:
                 counts.unchanged += 1
                 continue
             pending.append(_Pending(raw, digest, record, ref))
+        self.map_seconds += time.perf_counter() - mapping
         if pending:
             self._resolve_customers(session, pending)
             for p in pending:
