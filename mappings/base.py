@@ -35,7 +35,7 @@ def get_path(payload: Mapping[str, Any], path: str, default: Any = _MISSING) -> 
         parts = _PARTS[path] = tuple(path.split("."))
     for part in parts:
         # a plain dict (nearly always) is recognised without the slower ABC check
-        if (isinstance(node, dict) or isinstance(node, Mapping)) and part in node:
+        if isinstance(node, (dict, Mapping)) and part in node:
             node = node[part]
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
