@@ -8,7 +8,9 @@ investments, loans and interest, and returns or reversals of one's own items (se
 counted before: a reversal naming the item's customer (else bank) reference. Amounts are implied-
 decimal minor units in the account's currency (else the group's, else USD). Continuation
 (88) text is joined to its detail record. Detail records the package cannot read are
-reported by line and left out; the rest of the file is kept.
+reported by line and left out; the rest of the file is kept. Trailers (49, 98, 99) are
+checked against what they control; one that is missing (a file cut short) is completed so
+that the package reads the records before it, and reported as a warning.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from bai2.bai2 import parse_from_lines
 from bai2.constants import FundsType, TypeCodes
+from bai2.helpers import IteratorHelper
 from bai2.models import Bai2File, TransactionDetail
+from bai2.parsers import Bai2FileParser
 
 from connectors.bankfiles.amounts import currency_code, minor_units_amount
 from connectors.bankfiles.edi820 import read_remittance_advice
@@ -207,7 +210,7 @@ def parse_bai2(text: str, source_file: str) -> ParseResult:
             RecordError(source_file, "line 1", "a BAI2 file must start with a 01 file header")
         )
         return result
-    kept_lines: list[str] = []
+    package: list[tuple[_LogicalRecord, list[str]]] = []  # each record, the lines the package reads
     kept_details: list[_LogicalRecord] = []
     for record in records:
         if record.code == "16":
@@ -221,32 +224,65 @@ def parse_bai2(text: str, source_file: str) -> ParseResult:
                         "\n".join(t for _, t in record.lines),
                     )
                 )
-            if line is None:
-                continue
-            kept_details.append(record)
-            kept_lines.append(line)
+            if line is not None:
+                kept_details.append(record)
+            package.append((record, [] if line is None else [line]))
         elif record.code == "03":
             # the package misreads summaries spread over 88 records and funds types S/V/D;
             # arsync needs only the account and currency from it (totals are checked here)
             fields = _fields(record)
             account = fields[0].strip() if fields else ""
             currency = fields[1].strip() if len(fields) > 1 else ""
-            kept_lines.append(f"03,{account},{currency}/")
+            package.append((record, [f"03,{account},{currency}/"]))
         else:
-            kept_lines.extend(t for _, t in record.lines)
+            package.append((record, [t for _, t in record.lines]))
+    trailers = _Trailers(source_file)
     try:
-        parsed: Bai2File = parse_from_lines(kept_lines, check_integrity=False)
-    except Exception as exc:  # the package raises several unrelated types for a broken file
-        result.errors.append(
-            RecordError(
-                source_file, "file", f"not a readable BAI2 file: {exc or type(exc).__name__}"
-            )
-        )
+        parsed = _read_package(trailers.read(package))
+    except BankFileError as exc:
+        result.errors.append(RecordError(source_file, exc.location, exc.reason))
         return result
-    _check_control_totals(result, records)
+    result.warnings.extend(trailers.findings.warnings)
     _collect(result, source_file, parsed, iter(kept_details))
     result.records[:] = keep_distinct(result.records)
     return result
+
+
+_RECORD_NAMES = {
+    "01": "01 file header",
+    "02": "02 group header",
+    "03": "03 account identifier",
+    "16": "16 transaction detail",
+    "49": "49 account trailer",
+    "98": "98 group trailer",
+    "99": "99 file trailer",
+}
+
+
+def _read_package(lines: list[tuple[int, str]]) -> Bai2File:
+    """The ``bai2`` package's reading of the (completed) lines; a record it cannot read makes
+    the file unreadable, reported as one error naming that record's line."""
+    helper: IteratorHelper | None = None
+    try:
+        helper = IteratorHelper(text for _, text in lines)
+        parsed: Bai2File = Bai2FileParser(helper, check_integrity=False).parse()
+        return parsed
+    except Exception as exc:  # the package raises several unrelated types for a broken record
+        failed = helper.current_record if helper is not None else None
+        detail = str(exc) or type(exc).__name__
+        if isinstance(exc, IndexError):
+            detail = "too few fields"
+        elif isinstance(exc, ValueError):  # int(), a date or time, a code the package lists
+            detail = f"a field is not valid: {detail}"
+        if failed is None:
+            raise BankFileError("file", f"not a readable BAI2 file: {detail}") from exc
+        code, body = failed.rows[0][0].value, failed.rows[0][1]
+        line = next((n for n, t in lines if t[:2] == code and t[3:] == body), None)
+        raise BankFileError(
+            "file" if line is None else line_location(line),
+            f"not a readable BAI2 file: its {_RECORD_NAMES.get(code, code)} cannot be read "
+            f"({detail})",
+        ) from exc
 
 
 def _summary_total(fields: list[str]) -> int | None:
@@ -271,114 +307,284 @@ def _summary_total(fields: list[str]) -> int | None:
     return total
 
 
-def _check_control_totals(result: ParseResult, records: list[_LogicalRecord]) -> None:
-    """Compare each trailer with what it controls; a mismatch is a warning, records are kept.
+@dataclass
+class _Section:
+    """A file, group or account not yet closed by its trailer, as the package will read it."""
+
+    line: int  # its header's line
+    start: int  # where its header is among the lines for the package
+    name: str = "file"  # "group 2", "account 0012345678"
+    total: int = 0  # what the package sums for its trailer: details, accounts' or groups' totals
+    children: int = 0  # the groups of the file, the accounts of a group
+
+
+class _Trailers:
+    """Each trailer compared with what it controls; a mismatch is a warning, records are kept.
 
     A 49 account control total is the sum of its 03 and 16 amounts. A 98 group control total
     is the sum of the group's 49 control totals, with the number of its accounts (03). A 99
     file control total is the sum of the 98 group control totals, with the number of groups
     (02) and, when given, of records (01 to 99, 88 continuations included).
+
+    A trailer the file leaves out (a file cut short, or a lost record) is a warning too, and
+    is completed for the package with the figures the package itself computes, so that it
+    reads the records before it. A completed trailer is not checked; the sums and record
+    count of the trailers above it are then not checked either (they could not agree). A
+    record out of place (a 16 outside an account, ...) makes the file unreadable.
     """
-    total: int | None = 0  # the account's 03 and 16 amounts
-    group_total: int | None = 0  # the group's 49 control totals
-    file_total: int | None = 0  # the file's 98 control totals
-    accounts = groups = count = 0
-    group_currency = currency = "USD"
-    group_currencies: set[str] = set()
-    file_currencies: set[str] = set()
-    account = "?"
-    for record in records:
-        count += len(record.lines)
-        parts = [p.strip() for p in _fields(record)]
+
+    def __init__(self, source_file: str) -> None:
+        self.findings = ParseResult(source_file=source_file, format=BankFileFormat.BAI2)
+        self.lines: list[tuple[int, str]] = []  # (line number, text) for the package
+        self.file: _Section | None = None
+        self.group: _Section | None = None
+        self.account: _Section | None = None
+        self.ended = False  # the 99 was read
+        # the file's own figures; None once one cannot be known (then it is not checked)
+        self.total: int | None = 0  # the account's 03 and 16 amounts
+        self.group_total: int | None = 0  # the group's 49 control totals
+        self.file_total: int | None = 0  # the file's 98 control totals
+        self.count: int | None = 0  # the file's records
+        self.accounts = self.groups = 0
+        self.group_currency = self.currency = "USD"
+        self.group_currencies: set[str] = set()
+        self.file_currencies: set[str] = set()
+
+    def read(self, package: list[tuple[_LogicalRecord, list[str]]]) -> list[tuple[int, str]]:
+        """The lines for the package, missing trailers completed; raises
+        :class:`BankFileError` when nothing can be read."""
+        for record, lines in package:
+            if self.ended:
+                break  # the package reads no further than the 99
+            self._see(record, lines)
+        file = self.file
+        if file is not None and not self.ended:
+            self._no_file_trailer()
+        if file is None or file.children == 0:
+            raise BankFileError(
+                line_location(package[0][0].line),
+                "not a readable BAI2 file: it ends before any account (03) in a group (02) "
+                "(cut short?)"
+                if not self.ended
+                else "not a readable BAI2 file: no group (02) holds an account (03)",
+            )
+        return self.lines
+
+    def _see(self, record: _LogicalRecord, lines: list[str]) -> None:
+        code = record.code
         location, raw = line_location(record.line), record.lines[0][1]
-        if record.code == "02":
-            groups += 1
-            accounts, group_total, group_currencies = 0, 0, set()
-            group_currency = (parts[5] if len(parts) > 5 else "") or "USD"
-            currency = group_currency
-        elif record.code == "03":
-            accounts += 1
-            total = _summary_total(parts)
-            account = (parts[0] if parts else "") or "?"
-            currency = (parts[1] if len(parts) > 1 else "") or group_currency
-            group_currencies.add(currency)
-            file_currencies.add(currency)
-        elif record.code == "16":
-            amount = parts[1] if len(parts) > 1 else ""
-            if _int_field(amount):
-                total = add_figure(total, int(amount))
-            elif amount:
-                total = None
-        elif record.code == "49":
-            control = _stated(parts, 0)
-            warn_on_control_mismatch(
-                result,
-                location,
-                f"account {account}",
-                [
-                    ControlFigure(
-                        control,
-                        total,
-                        f"control total {_minor(control, currency)}",
-                        f"the sum {_minor(total, currency)} of the account's amounts",
-                    )
-                ],
-                raw,
+        parts = [p.strip() for p in _fields(record)]
+        self.count = add_figure(self.count, len(record.lines))
+        if code in ("02", "03", "98", "99"):
+            self._no_account_trailer(cut=False)
+        if code in ("02", "99"):
+            self._no_group_trailer(cut=False)
+        in_place = {
+            "01": self.file is None,
+            "03": self.group is not None,
+            "16": self.account is not None,
+            "49": self.account is not None,
+            "98": self.group is not None,
+        }
+        if not in_place.get(code, True):
+            raise BankFileError(location, f"not a readable BAI2 file: {_OUT_OF_PLACE[code]}")
+        self.lines.extend((record.line, text) for text in lines)
+        if code == "01":
+            self.file = _Section(record.line, 0)
+        elif code == "02":
+            self.groups += 1
+            self.accounts, self.group_total, self.group_currencies = 0, 0, set()
+            self.group_currency = (parts[5] if len(parts) > 5 else "") or "USD"
+            self.currency = self.group_currency
+            self.group = _Section(record.line, len(self.lines) - len(lines), f"group {self.groups}")
+        elif code == "03":
+            self.accounts += 1
+            self.total = _summary_total(parts)
+            self.currency = (parts[1] if len(parts) > 1 else "") or self.group_currency
+            self.group_currencies.add(self.currency)
+            self.file_currencies.add(self.currency)
+            self.account = _Section(
+                record.line, len(self.lines) - len(lines), f"account {parts[0] or '?'}"
             )
-            group_total = add_figure(group_total, control)
-        elif record.code == "98":
-            control = _stated(parts, 0)
-            ccy = _one(group_currencies)
-            warn_on_control_mismatch(
-                result,
+        elif code == "16":
+            self._detail(parts, lines)
+        elif code == "49":
+            self._account_trailer(location, parts, raw)
+        elif code == "98":
+            self._group_trailer(location, parts, raw)
+        elif code == "99":
+            self._file_trailer(location, parts, raw)
+
+    def _detail(self, parts: list[str], lines: list[str]) -> None:
+        amount = parts[1] if len(parts) > 1 else ""
+        if _int_field(amount):
+            self.total = add_figure(self.total, int(amount))
+        elif amount:
+            self.total = None
+        if lines and self.account is not None:  # the package sums the details it reads
+            self.account.total += int(lines[0].split(",")[2] or 0)
+
+    def _account_trailer(self, location: str, parts: list[str], raw: str) -> None:
+        control = _stated(parts, 0)
+        name = self.account.name if self.account else "account ?"
+        warn_on_control_mismatch(
+            self.findings,
+            location,
+            name,
+            [
+                ControlFigure(
+                    control,
+                    self.total,
+                    f"control total {_minor(control, self.currency)}",
+                    f"the sum {_minor(self.total, self.currency)} of the account's amounts",
+                )
+            ],
+            raw,
+        )
+        self.group_total = add_figure(self.group_total, control)
+        self._close_account(control or 0)
+
+    def _group_trailer(self, location: str, parts: list[str], raw: str) -> None:
+        control = _stated(parts, 0)
+        ccy = _one(self.group_currencies)
+        accounts = self.accounts
+        warn_on_control_mismatch(
+            self.findings,
+            location,
+            f"group {self.groups}",
+            [
+                ControlFigure(
+                    control,
+                    self.group_total,
+                    f"control total {_minor(control, ccy)}",
+                    f"the sum {_minor(self.group_total, ccy)} of its account control totals",
+                ),
+                ControlFigure(
+                    _stated(parts, 1),
+                    accounts,
+                    f"number of accounts {_stated(parts, 1)}",
+                    f"the {accounts} account{'' if accounts == 1 else 's'} in the group",
+                ),
+            ],
+            raw,
+        )
+        self.file_total = add_figure(self.file_total, control)
+        self._close_group(control or 0)
+
+    def _file_trailer(self, location: str, parts: list[str], raw: str) -> None:
+        control = _stated(parts, 0)
+        ccy = _one(self.file_currencies)
+        groups, count = self.groups, self.count
+        warn_on_control_mismatch(
+            self.findings,
+            location,
+            "file",
+            [
+                ControlFigure(
+                    control,
+                    self.file_total,
+                    f"control total {_minor(control, ccy)}",
+                    f"the sum {_minor(self.file_total, ccy)} of its group control totals",
+                ),
+                ControlFigure(
+                    _stated(parts, 1),
+                    groups,
+                    f"number of groups {_stated(parts, 1)}",
+                    f"the {groups} group{'' if groups == 1 else 's'} in the file",
+                ),
+                ControlFigure(
+                    _stated(parts, 2),
+                    count,
+                    f"number of records {_stated(parts, 2)}",
+                    f"the {count} record{'' if count == 1 else 's'} in the file",
+                ),
+            ],
+            raw,
+        )
+        self.ended = True
+
+    def _close_account(self, control: int) -> None:
+        """The account's trailer was read (or completed): ``control`` is its total."""
+        if self.account is not None and self.group is not None:
+            self.group.total += control
+            self.group.children += 1
+        self.account = None
+
+    def _close_group(self, control: int) -> None:
+        """The group's trailer was read (or completed). A group without accounts holds nothing
+        to read, and the package refuses it: it is left out of the package's lines."""
+        group, self.group = self.group, None
+        if group is None or self.file is None:
+            return
+        if group.children == 0:
+            del self.lines[group.start :]
+            return
+        self.file.total += control
+        self.file.children += 1
+
+    def _no_account_trailer(self, cut: bool) -> None:
+        """The open account ends without its 49: one is completed for the package."""
+        account = self.account
+        if account is None:
+            return
+        self._complete(f"49,{account.total},{len(self.lines) - account.start + 1}/")
+        self.group_total = None  # the group trailer's sum cannot be checked without it
+        self._missing(
+            line_location(account.line),
+            f"BAI2 file ends without the 49 account trailer of {account.name} (cut short?)"
+            if cut
+            else f"{account.name} has no 49 account trailer",
+        )
+        self._close_account(account.total)
+
+    def _no_group_trailer(self, cut: bool) -> None:
+        """The open group ends without its 98: one is completed for the package."""
+        self._no_account_trailer(cut)
+        group = self.group
+        if group is None:
+            return
+        rows = len(self.lines) - group.start + 1
+        self._complete(f"98,{group.total},{group.children},{rows}/")
+        self.file_total = None  # the file trailer's sum cannot be checked without it
+        self._missing(
+            line_location(group.line),
+            f"BAI2 file ends without the 98 group trailer of {group.name} (cut short?)"
+            if cut
+            else f"{group.name} has no 98 group trailer",
+        )
+        self._close_group(group.total)
+
+    def _no_file_trailer(self) -> None:
+        """The file ends without its 99: one is completed for the package."""
+        self._no_group_trailer(cut=True)
+        if self.file is None:
+            return
+        file = self.file
+        self._complete(f"99,{file.total},{file.children},{len(self.lines) + 1}/")
+        self._missing("file", "BAI2 file ends without its 99 file trailer (cut short?)")
+
+    def _complete(self, trailer: str) -> None:
+        """A trailer the file leaves out, made for the package (never checked)."""
+        self.lines.append((self.lines[-1][0] if self.lines else 1, trailer))
+        self.count = None  # the file trailer's record count cannot be checked without it
+
+    def _missing(self, location: str, finding: str) -> None:
+        self.findings.warnings.append(
+            RecordError(
+                self.findings.source_file,
                 location,
-                f"group {groups}",
-                [
-                    ControlFigure(
-                        control,
-                        group_total,
-                        f"control total {_minor(control, ccy)}",
-                        f"the sum {_minor(group_total, ccy)} of its account control totals",
-                    ),
-                    ControlFigure(
-                        _stated(parts, 1),
-                        accounts,
-                        f"number of accounts {_stated(parts, 1)}",
-                        f"the {accounts} account{'' if accounts == 1 else 's'} in the group",
-                    ),
-                ],
-                raw,
+                f"{finding} (records kept; check the file is complete)",
             )
-            file_total = add_figure(file_total, control)
-        elif record.code == "99":
-            control = _stated(parts, 0)
-            ccy = _one(file_currencies)
-            warn_on_control_mismatch(
-                result,
-                location,
-                "file",
-                [
-                    ControlFigure(
-                        control,
-                        file_total,
-                        f"control total {_minor(control, ccy)}",
-                        f"the sum {_minor(file_total, ccy)} of its group control totals",
-                    ),
-                    ControlFigure(
-                        _stated(parts, 1),
-                        groups,
-                        f"number of groups {_stated(parts, 1)}",
-                        f"the {groups} group{'' if groups == 1 else 's'} in the file",
-                    ),
-                    ControlFigure(
-                        _stated(parts, 2),
-                        count,
-                        f"number of records {_stated(parts, 2)}",
-                        f"the {count} record{'' if count == 1 else 's'} in the file",
-                    ),
-                ],
-                raw,
-            )
+        )
+
+
+_OUT_OF_PLACE = {  # why a record cannot be where it is
+    "01": "a second 01 file header before the 99 file trailer",
+    "03": "a 03 account identifier outside a group (no 02 group header before it)",
+    "16": "a 16 transaction detail outside an account (no 03 account identifier before it)",
+    "49": "a 49 account trailer outside an account (no 03 account identifier before it)",
+    "98": "a 98 group trailer outside a group (no 02 group header before it)",
+}
 
 
 def _stated(parts: list[str], index: int) -> int | None:

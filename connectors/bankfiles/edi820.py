@@ -161,7 +161,12 @@ def parse_edi820(text: str, source_file: str) -> ParseResult:
     gs: Segment | None = None
     current: list[Segment] | None = None
     set_number = 0
+    envelopes = _Envelopes(result)
     for seg in segments:
+        if seg.tag in _ENVELOPE_TAGS and current is not None:
+            _unterminated(result, source_file, current)  # the set ends at its envelope's edge
+            current = None
+        envelopes.see(seg)
         if seg.tag == "ISA":
             isa, gs = seg, None
         elif seg.tag == "GS":
@@ -182,7 +187,151 @@ def parse_edi820(text: str, source_file: str) -> ParseResult:
             )
     if current is not None:
         _unterminated(result, source_file, current)
+    envelopes.finish()
     return result
+
+
+_ENVELOPE_TAGS = frozenset({"ISA", "GS", "GE", "IEA"})
+
+
+@dataclass
+class _Envelope:
+    """An open functional group (GS) or interchange (ISA) and what it holds so far."""
+
+    header: Segment
+    count: int = 0  # transaction sets (ST) of a group, functional groups (GS) of an interchange
+
+
+class _Envelopes:
+    """GE and IEA trailers checked against the GS group and ISA interchange they close.
+
+    GE01 must count the group's transaction sets and GE02 repeat GS06; IEA01 must count the
+    interchange's functional groups and IEA02 repeat ISA13. A figure that does not add up, or
+    a missing GE or IEA (a file cut short), is a warning: the transaction sets are kept.
+    Bare ST..SE text (no ISA or GS) has no envelope to check.
+    """
+
+    def __init__(self, result: ParseResult) -> None:
+        self.result = result
+        self.group: _Envelope | None = None
+        self.interchange: _Envelope | None = None
+
+    def see(self, seg: Segment) -> None:
+        """Every segment in order."""
+        if seg.tag == "ISA":
+            self._no_trailer(at_end=False)
+            self.interchange = _Envelope(seg)
+        elif seg.tag == "GS":
+            self._no_group_trailer(at_end=False)
+            self.group = _Envelope(seg)
+            if self.interchange is not None:
+                self.interchange.count += 1
+        elif seg.tag == "ST" and self.group is not None:
+            self.group.count += 1
+        elif seg.tag == "GE" and self.group is not None:
+            self._group_trailer(self.group, seg)
+            self.group = None
+        elif seg.tag == "IEA":
+            self._no_group_trailer(at_end=False)
+            if self.interchange is not None:
+                self._interchange_trailer(self.interchange, seg)
+                self.interchange = None
+
+    def finish(self) -> None:
+        """The text ends: a group or interchange still open lost its trailer."""
+        self._no_trailer(at_end=True)
+
+    def _group_trailer(self, group: _Envelope, ge: Segment) -> None:
+        number = group.header.get(6)
+        sets = group.count
+        warn_on_control_mismatch(
+            self.result,
+            f"{ge.location}, GE01",
+            f"functional group {number or '?'}",
+            [
+                ControlFigure(
+                    _count(ge.get(1)),
+                    sets,
+                    f"GE01 transaction set count {ge.get(1)}",
+                    f"the {sets} transaction set{'' if sets == 1 else 's'} found",
+                )
+            ],
+            ge.raw,
+        )
+        if not _same_control_number(ge.get(2), number):
+            self._warn(
+                f"{ge.location}, GE02",
+                f"group control number {ge.get(2)} does not match GS06 {number} (records kept)",
+                ge.raw,
+            )
+
+    def _interchange_trailer(self, interchange: _Envelope, iea: Segment) -> None:
+        number = interchange.header.get(13)
+        groups = interchange.count
+        warn_on_control_mismatch(
+            self.result,
+            f"{iea.location}, IEA01",
+            f"interchange {number or '?'}",
+            [
+                ControlFigure(
+                    _count(iea.get(1)),
+                    groups,
+                    f"IEA01 functional group count {iea.get(1)}",
+                    f"the {groups} functional group{'' if groups == 1 else 's'} found",
+                )
+            ],
+            iea.raw,
+        )
+        if not _same_control_number(iea.get(2), number):
+            self._warn(
+                f"{iea.location}, IEA02",
+                f"interchange control number {iea.get(2)} does not match ISA13 {number} "
+                "(records kept)",
+                iea.raw,
+            )
+
+    def _no_trailer(self, at_end: bool) -> None:
+        """The open group and interchange end without their GE and IEA."""
+        self._no_group_trailer(at_end)
+        if self.interchange is None:
+            return
+        isa, self.interchange = self.interchange.header, None
+        self._warn(
+            isa.location,
+            f"interchange {isa.get(13) or '?'} has no IEA trailer{_CUT_SHORT if at_end else ''} "
+            "(records kept; check the file is complete)",
+        )
+
+    def _no_group_trailer(self, at_end: bool) -> None:
+        if self.group is None:
+            return
+        gs, self.group = self.group.header, None
+        self._warn(
+            gs.location,
+            f"functional group {gs.get(6) or '?'} has no GE trailer{_CUT_SHORT if at_end else ''} "
+            "(records kept; check the file is complete)",
+        )
+
+    def _warn(self, location: str, reason: str, raw: str = "") -> None:
+        self.result.warnings.append(RecordError(self.result.source_file, location, reason, raw))
+
+
+_CUT_SHORT = ": the file may be cut short"
+
+
+def _count(value: str) -> int | None:
+    """A count element; ``None`` (not checked) when blank or not digits."""
+    return int(value) if value.isdigit() else None
+
+
+def _same_control_number(trailer: str, header: str) -> bool:
+    """Whether a trailer repeats its header's control number (``000000905`` is ``905``);
+    a blank side is not checked."""
+    if not trailer or not header:
+        return True
+    if trailer.isdigit() and header.isdigit():
+        return int(trailer) == int(header)
+    return trailer == header
 
 
 def _unterminated(result: ParseResult, source_file: str, segments: list[Segment]) -> None:

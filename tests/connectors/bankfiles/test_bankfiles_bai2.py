@@ -97,11 +97,16 @@ def test_control_total_mismatch_is_a_warning_on_the_trailer_line() -> None:
     )
 
 
-def test_a_file_without_trailers_is_one_error() -> None:
+def test_a_detail_outside_any_account_is_one_clear_error() -> None:
     result = parse_bank_bytes(b"01,x,y,261120,0600,1,,,2/\n16,142,100,0,,,TEXT\n", "cut.bai")
-    assert result.records == []
+    assert result.records == [] and result.warnings == []
     (error,) = result.errors
-    assert error.file == "cut.bai" and "not a readable BAI2 file" in error.reason
+    assert (error.file, error.location, error.reason) == (
+        "cut.bai",
+        "line 2",
+        "not a readable BAI2 file: a 16 transaction detail outside an account "
+        "(no 03 account identifier before it)",
+    )
 
 
 # 03 summaries run on over 88 records (a "/" ends a field before the continuation), use funds

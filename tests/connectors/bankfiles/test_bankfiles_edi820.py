@@ -80,12 +80,19 @@ def test_malformed_sets_are_rejected_by_segment_and_the_good_one_kept() -> None:
         "line 4, segment 4 (BPR), BPR02": "not an amount: '12O5.00'",
         "line 21, segment 21 (ST)": "transaction set has no SE trailer (truncated file?)",
     }
-    [warning] = result.warnings
+    # the file ends inside a set: its group and interchange lost their GE and IEA too
+    warning, group, interchange = result.warnings
     assert (warning.location, warning.reason) == (
         "line 14, segment 14 (SE), SE01",
         "transaction set SE01 segment count 9 does not match the 6 segments found "
         "(records kept; check the file is complete)",
     )
+    assert (group.location, interchange.location) == (
+        "line 2, segment 2 (GS)",
+        "line 1, segment 1 (ISA)",
+    )
+    assert group.reason.startswith("functional group 906 has no GE trailer")
+    assert interchange.reason.startswith("interchange 000000906 has no IEA trailer")
 
 
 def test_short_isa_is_one_error() -> None:
