@@ -297,7 +297,8 @@ class SalesforceSandbox(SandboxServer):
                             "amount": app.amount,
                             "account": self.account_ids[pay.customer_key],
                             "date": pay.received_on,
-                            "unapplied_flag": False,
+                            "unapplied_flag": "No",  # a picklist: Yes / No / NA
+                            "line_type": "Applied",
                             "currency": pay.currency,
                         },
                         pay.modified_at,
@@ -330,7 +331,8 @@ class SalesforceSandbox(SandboxServer):
                         "invoice": self.invoice_ids[app.invoice_key],
                         "credit_memo": self.memo_ids.get(app.credit_memo_key or 0),
                         "amount": app.amount,
-                        "unapplied_flag": False,
+                        "unapplied_flag": "No",
+                        "line_type": "Applied",
                     },
                     pay.modified_at,
                 )

@@ -13,7 +13,9 @@ from mappings.intacct import credit_memo, customer, invoice, payment
 # 2: debit memos refused, draft payments not cash
 # 3: debit memos are invoices (invoices stream), payments of them (POSADJKEY) resolve to them
 # 4: debit memos marked as such (they link by number only to documents numbered alike)
-VERSION = 4
+# 5: payments with credit from advances/overpayments/inline credits/negative invoices refused;
+#    multi-customer payments (PAYERNAME, no CUSTOMERID) map with no customer
+VERSION = 5
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

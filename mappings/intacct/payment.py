@@ -11,10 +11,20 @@ the invoice or debit memo). Unapplied cash is the total less the cash applied. S
 Voided/Reversed is a void; the record is kept. The details come as the stream's list, or in
 the XML shape ``{"ARPYMTDETAIL": one object or a list}``.
 
+A detail may instead take credit from an advance (``ADVANCEKEY``, ``TRX_POSTEDADVANCEAMOUNT``),
+an overpayment (``OVERPAYMENTKEY``), an invoice's inline credit (``INLINEKEY``) or a negative
+invoice (``NEGATIVEINVOICEKEY``), as Intacct documents ARPYMTDETAIL. Canonical applications
+take credit only from credit memos, so a posted payment with such credit cannot be mapped
+faithfully (dropping it would leave the advance looking unapplied, free to be applied again):
+it is refused with a :class:`MappingError` naming the detail's amount field and the key.
+
 A payment saved as a Draft is not posted: it has not moved cash and does not touch the
 subledger (the invoices it names show STATE Selected until it is posted). Canonical payments
 are posted, void or deleted, so a draft maps to void — not cash, applied or unapplied — and
 its applications are not counted; when Intacct posts it, the next sync maps it as posted.
+
+A payment received for several customers at once has no CUSTOMERID but a PAYERNAME: it maps
+with no customer, its details applying to each customer's invoices.
 """
 
 from __future__ import annotations
@@ -32,13 +42,20 @@ from mappings.intacct.common import (
     VOID_STATES,
     currency,
     origin,
-    required_text,
+    text_at,
     zero,
 )
 from mappings.intacct.common import amount as amount_of
 
 DETAILS = "ARPYMTDETAILS"
 DETAIL = "ARPYMTDETAIL"
+# credit a detail can take from something other than a credit memo: amount -> (key, what)
+OTHER_CREDITS = {
+    "POSTEDADVANCEAMOUNT": ("ADVANCEKEY", "an advance"),
+    "POSTEDOVERPAYMENTAMOUNT": ("OVERPAYMENTKEY", "an overpayment"),
+    "INLINEAMOUNT": ("INLINEKEY", "the inline credit of an invoice"),
+    "NEGATIVEINVOICEAMOUNT": ("NEGATIVEINVOICEKEY", "a negative invoice"),
+}
 
 FIELDS = {
     "received_on": F("PAYMENTDATE", us_date, required=False),
@@ -60,8 +77,26 @@ def _optional_amount(detail: Mapping[str, Any], name: str, code: str, where: str
         raise MappingError(f"{where}.{exc.field}", exc.reason) from None
 
 
-def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn], Money]:
-    """The applications of a payment's details, and the cash they apply."""
+def refuse_other_credit(detail: Mapping[str, Any], code: str, where: str) -> None:
+    """A detail taking credit from an advance, overpayment, inline credit or negative invoice
+    has no canonical form: refused, naming the amount field and the credit's key."""
+    for name, (key, what) in OTHER_CREDITS.items():
+        credit = _optional_amount(detail, name, code, where)
+        if not credit.is_zero():
+            field = f"TRX_{name}" if detail.get(f"TRX_{name}") not in (None, "") else name
+            source = optional_text(detail.get(key)) or "?"
+            raise MappingError(
+                f"{where}.{field}",
+                f"applies {credit} of credit from {what} ({key} {source}); arsync applies "
+                "credit only from credit memos, so this payment is left for review",
+            )
+
+
+def applications(
+    payload: Mapping[str, Any], code: str, *, posted: bool = True
+) -> tuple[list[AppliedIn], Money]:
+    """The applications of a payment's details, and the cash they apply. A posted payment
+    taking credit other than a credit memo's is refused (:func:`refuse_other_credit`)."""
     details = payload.get(DETAILS) or []
     if isinstance(details, Mapping) and DETAIL in details:
         details = details[DETAIL] or []  # the XML shape: <ARPYMTDETAILS><ARPYMTDETAIL>...
@@ -75,6 +110,8 @@ def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn]
         where = f"{DETAILS}.{index}"
         if not isinstance(detail, Mapping):
             raise MappingError(where, "is not an object")
+        if posted:
+            refuse_other_credit(detail, code, where)
         cash = _optional_amount(detail, "PAYMENTAMOUNT", code, where)
         credit = _optional_amount(detail, "ADJUSTMENTAMOUNT", code, where)
         if cash.is_zero() and credit.is_zero():
@@ -97,6 +134,18 @@ def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn]
     return applied, cash_applied
 
 
+def payer(payload: Mapping[str, Any]) -> str | None:
+    """The paying customer's CUSTOMERID; None for a payment received for several customers,
+    which Intacct records without CUSTOMERID and with a PAYERNAME (its details name each
+    customer's invoices)."""
+    customer = text_at(payload, "CUSTOMERID")
+    if customer is None and text_at(payload, "PAYERNAME") is None:
+        raise MappingError(
+            "CUSTOMERID", "is required but missing (and no PAYERNAME of a multi-customer payment)"
+        )
+    return customer
+
+
 def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
     if record.deleted:
         return PaymentIn(
@@ -109,11 +158,11 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
     code = currency(payload, ctx)
     total = amount_of(payload, "TOTALENTERED", code)
     values = extract(payload, FIELDS)
-    applied, cash_applied = applications(payload, code)
     posted = values["state"] not in (*VOID_STATES, DRAFT_STATE)
+    applied, cash_applied = applications(payload, code, posted=posted)
     return PaymentIn(
         **origin(record),
-        customer_remote_id=required_text(payload, "CUSTOMERID"),
+        customer_remote_id=payer(payload),
         amount=total,
         unapplied=total - cash_applied if posted else Money.zero(code),  # no cash moved
         received_on=values["received_on"] or values["receipt_date"],

@@ -16,7 +16,8 @@ from mappings.salesforce import credit_memo, customer, invoice, payment
 
 # raise when a change maps stored records differently
 # 2: Draft and Pending payments not cash
-VERSION = 2
+# 3: Revenue Cloud Unapplied lines (Type Unapplied, HasBeenUnapplied NA) apply nothing
+VERSION = 3
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

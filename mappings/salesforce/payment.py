@@ -1,7 +1,10 @@
 """Salesforce payment with its application rows -> PaymentIn.
 
 A payment record carries its applications in the child subquery (``Payment_Applications__r``
-or ``PaymentLinesInvoice``); rows flagged as unapplied are reversals and are left out. A row
+or ``PaymentLinesInvoice``); rows flagged as unapplied are reversals and are left out. In
+Revenue Cloud, unapplying a line adds a line of ``Type`` ``Unapplied`` (its ``HasBeenUnapplied``
+is the picklist value ``NA``) and sets the original line's ``HasBeenUnapplied`` to ``Yes``:
+both lines are left out, so the pair applies nothing. A row
 naming a credit memo (custom objects) means the credit memo, not cash, pays the invoice: it
 yields a credit-memo entry and an invoice entry of the same amount. In Revenue Cloud such an
 application is its own object (``CreditMemoInvApplication``), mapped to a zero-amount
@@ -96,7 +99,7 @@ def _applications(payload: Mapping[str, Any], spec: ApplicationSpec, code: str) 
     out: list[AppliedIn] = []
     for index, row in enumerate(children["records"]):
         where = f"{spec.relationship}.records.{index}"
-        if _flag(row, spec.unapplied_flag, where):
+        if _reversed(row, spec.line_type, spec.unapplied_flag, where):
             continue
         share = amount(row, spec.amount, code) if value(row, spec.amount) is not None else None
         if share is None:
@@ -124,7 +127,7 @@ def _credit_application(
         raise MappingError(spec.credit_memo, "is required but missing")
     if not invoice:
         raise MappingError(spec.invoice, "is required but missing")
-    reversed_ = _flag(payload, spec.unapplied_flag, spec.unapplied_flag or "")
+    reversed_ = _reversed(payload, spec.line_type, spec.unapplied_flag, "")
     applied = (
         []
         if reversed_
@@ -146,11 +149,22 @@ def _credit_application(
     )
 
 
-def _flag(row: Mapping[str, Any], field: str | None, where: str) -> bool:
-    raw = value(row, field)
+UNAPPLIED_TYPE = "Unapplied"  # a line that reverses an earlier Applied line
+NOT_APPLICABLE = "NA"  # HasBeenUnapplied of an Unapplied line
+
+
+def _reversed(row: Mapping[str, Any], type_field: str | None, flag: str | None, where: str) -> bool:
+    """Whether an application line applies nothing: an ``Unapplied`` line, or an applied line
+    whose unapplied flag is set (a checkbox, or the ``Yes`` / ``No`` / ``NA`` picklist of
+    Revenue Cloud, where ``NA`` marks an Unapplied line)."""
+    if text_of(row, type_field) == UNAPPLIED_TYPE:
+        return True
+    raw = value(row, flag)
     if raw is None:
         return False
+    if isinstance(raw, str) and raw.strip() == NOT_APPLICABLE:
+        return True
     try:
         return boolean(raw)
     except ValueError as exc:
-        raise MappingError(where, str(exc)) from exc
+        raise MappingError(f"{where}.{flag}" if where else str(flag), str(exc)) from exc

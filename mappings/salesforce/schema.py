@@ -125,8 +125,9 @@ class ApplicationSpec(_Spec):
     credit_memo: str | None = None
     amount: str
     unapplied_flag: str | None = None  # rows with this flag true are reversals: skipped
+    line_type: str | None = None  # Applied / Unapplied picklist: Unapplied rows are skipped
 
-    _value_fields = ("payment", "invoice", "credit_memo", "amount", "unapplied_flag")
+    _value_fields = ("payment", "invoice", "credit_memo", "amount", "unapplied_flag", "line_type")
 
     def select_fields(self) -> list[str]:
         names = ["Id"] + [n for n in (self.field(a) for a in self._value_fields) if n]
@@ -168,6 +169,7 @@ class CreditApplicationSpec(_Spec):
     account: str | None = None
     date: str | None = None
     unapplied_flag: str | None = None
+    line_type: str | None = None  # Applied / Unapplied picklist: an Unapplied row reverses
     currency: str | None = None
 
     _value_fields = (
@@ -177,6 +179,7 @@ class CreditApplicationSpec(_Spec):
         "account",
         "date",
         "unapplied_flag",
+        "line_type",
         "currency",
     )
 
