@@ -43,6 +43,16 @@ def confirm(
         remittance = session.get(Remittance, decision.source_id)
         if remittance is None:
             raise ConfirmError(f"remittance {decision.source_id} of decision {decision_id} is gone")
+        if remittance.amount_minor <= 0:
+            # cash taken back (a return, a chargeback) is never applied: applying it would
+            # send a negative payment to every system
+            raise ConfirmError(
+                f"decision {decision_id}: remittance {remittance.id} takes cash back "
+                f"({remittance.amount}"
+                + (f", reversing {remittance.reverses}" if remittance.reverses else "")
+                + "); it cannot be applied: reverse the original payment's applications in "
+                "the systems (the report names them)"
+            )
         if invoice_numbers is None:
             if not decision.candidates:
                 raise ConfirmError(f"decision {decision_id} has no candidate: name the invoices")

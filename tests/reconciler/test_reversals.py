@@ -137,3 +137,19 @@ def test_cash_taken_back_before_the_reconcile_ran_is_never_applied(
     taken = decision(store, back.id)
     assert taken.evidence["original"]["rule"] == "taken_back"
     assert taken.evidence["paid"] == [] and "nothing to reverse" in taken.evidence["action"]
+
+
+def test_a_person_cannot_apply_cash_taken_back(store: Store, book: Book, tmp_path: Path) -> None:
+    from reconciler.confirm import ConfirmError, confirm
+
+    book.invoice(book.customer("Harbor Foods GmbH"), "RE-2026-118", "1000.00", currency="EUR")
+    ingest_files(store, [collection(tmp_path)])
+    reconcile(store)
+    ingest_files(store, [return_of_collection(tmp_path)])
+    reconcile(store)
+    [back] = [r for r in remittances(store) if r.amount_minor < 0]
+    taken = decision(store, back.id)
+    with pytest.raises(ConfirmError, match=r"takes cash back .*cannot be applied"):
+        confirm(store, taken.id, by="person:ana", invoice_numbers=["RE-2026-118"])
+    assert decision(store, back.id).id == taken.id  # the exception stands, nothing decided
+    assert applied(store, back.id) == {}
