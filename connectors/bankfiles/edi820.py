@@ -242,52 +242,45 @@ class _Envelopes:
         self._no_trailer(at_end=True)
 
     def _group_trailer(self, group: _Envelope, ge: Segment) -> None:
-        number = group.header.get(6)
-        sets = group.count
-        warn_on_control_mismatch(
-            self.result,
-            f"{ge.location}, GE01",
-            f"functional group {number or '?'}",
-            [
-                ControlFigure(
-                    _count(ge.get(1)),
-                    sets,
-                    f"GE01 transaction set count {ge.get(1)}",
-                    f"the {sets} transaction set{'' if sets == 1 else 's'} found",
-                )
-            ],
-            ge.raw,
-        )
-        if not _same_control_number(ge.get(2), number):
-            self._warn(
-                f"{ge.location}, GE02",
-                f"group control number {ge.get(2)} does not match GS06 {number} (records kept)",
-                ge.raw,
-            )
+        self._trailer(group, ge, "functional group", "GS06", "transaction set", "group")
 
     def _interchange_trailer(self, interchange: _Envelope, iea: Segment) -> None:
-        number = interchange.header.get(13)
-        groups = interchange.count
+        self._trailer(interchange, iea, "interchange", "ISA13", "functional group", "interchange")
+
+    def _trailer(
+        self,
+        envelope: _Envelope,
+        trailer: Segment,
+        name: str,
+        header_element: str,
+        counted: str,
+        number_name: str,
+    ) -> None:
+        """A trailer's count (element 1) against what its envelope held, and its control
+        number (element 2) against the header's (``header_element``)."""
+        number = envelope.header.get(int(header_element[len(envelope.header.tag) :]))
+        found = envelope.count
+        tag = trailer.tag
         warn_on_control_mismatch(
             self.result,
-            f"{iea.location}, IEA01",
-            f"interchange {number or '?'}",
+            f"{trailer.location}, {tag}01",
+            f"{name} {number or '?'}",
             [
                 ControlFigure(
-                    _count(iea.get(1)),
-                    groups,
-                    f"IEA01 functional group count {iea.get(1)}",
-                    f"the {groups} functional group{'' if groups == 1 else 's'} found",
+                    _count(trailer.get(1)),
+                    found,
+                    f"{tag}01 {counted} count {trailer.get(1)}",
+                    f"the {found} {counted}{'' if found == 1 else 's'} found",
                 )
             ],
-            iea.raw,
+            trailer.raw,
         )
-        if not _same_control_number(iea.get(2), number):
+        if not _same_control_number(trailer.get(2), number):
             self._warn(
-                f"{iea.location}, IEA02",
-                f"interchange control number {iea.get(2)} does not match ISA13 {number} "
-                "(records kept)",
-                iea.raw,
+                f"{trailer.location}, {tag}02",
+                f"{number_name} control number {trailer.get(2)} does not match "
+                f"{header_element} {number} (records kept)",
+                trailer.raw,
             )
 
     def _no_trailer(self, at_end: bool) -> None:
