@@ -9,6 +9,13 @@ turn it into work — in that order, and in one transaction with what it creates
 * QuickBooks, Invoiced: a change notification marks that system as due for a sync; the sync
   itself pulls what changed, so a lost or repeated notification costs nothing.
 
+A payment's cash is never taken back twice nor given back twice: a chargeback or failure
+takes back the payment's cash still in force (the latest of its payment and the cash a won
+dispute gave back), and nothing when all of it was already taken back (a resubmitted direct
+debit failing again moved no money); a reinstatement gives back only what was taken. A
+GoCardless payment confirmed again after its cash was taken back (a failed payment resubmitted
+and collected) is new cash again.
+
 A replayed delivery (same source and event id) finds its stored event and does nothing.
 Adyen and GoCardless batch several events in one delivery: each event (an Adyen item, a
 GoCardless event) is stored, de-duplicated and turned into work on its own, so one bad event
@@ -22,7 +29,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -299,7 +306,8 @@ def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]
                     # everything that can fail runs before this event writes anything
                     records = unit.parse()
                     remittances = [
-                        remittance_from_record(r, settings.tenant)
+                        _collected_again(session, settings.tenant, r)
+                        or remittance_from_record(r, settings.tenant)
                         for r in records
                         if r.kind == "payment"  # refunds stay events
                     ]
@@ -338,11 +346,86 @@ def _reversals(
         original = _counted_payment(session, settings.tenant, record)
         if original is None:
             log.info("%s %s: no cash counted for it", record.event_type, record.payment_id)
-        elif record.kind in REVERSING:
-            made.append(reversal_from_record(record, original, settings.tenant))
-        else:
+            continue
+        chain = _Chain.of(session, settings.tenant, record, original)
+        if record.kind in REVERSING:
+            cash = chain.in_force()
+            if cash is None:
+                log.info(
+                    "%s %s: its cash was already taken back", record.event_type, record.payment_id
+                )
+            else:
+                made.append(reversal_from_record(record, cash, settings.tenant))
+        elif chain.taken_back():
             made.append(reinstatement_from_record(record, original, settings.tenant))
+        else:
+            log.info("%s %s: nothing was taken back", record.event_type, record.payment_id)
     return made
+
+
+@dataclass
+class _Chain:
+    """A counted payment's cash: the payment, then the cash reinstatements gave back (oldest
+    first), and what reversals took back from each (negative minor units, by source key)."""
+
+    cash: list[Remittance]
+    taken: dict[str, int]
+
+    @classmethod
+    def of(
+        cls, session: Session, tenant: str, record: ProcessorRecord, original: Remittance
+    ) -> _Chain:
+        names = {record.payment_id[:128], original.bank_reference or record.payment_id[:128]}
+        given_back = session.exec(
+            select(Remittance)
+            .where(
+                col(Remittance.tenant) == tenant,
+                col(Remittance.source) == record.processor,
+                col(Remittance.source_key).startswith(f"{record.processor}:reinstatement:"),
+                col(Remittance.bank_reference).in_(names),
+                col(Remittance.amount_minor) > 0,
+            )
+            .order_by(col(Remittance.created_at), col(Remittance.source_key))
+        ).all()
+        cash = [original, *given_back]
+        taken: dict[str, int] = {}
+        for back in session.exec(
+            select(Remittance).where(
+                col(Remittance.tenant) == tenant,
+                col(Remittance.reverses).in_([c.source_key for c in cash]),
+                col(Remittance.amount_minor) < 0,
+            )
+        ):
+            key = str(back.reverses)
+            taken[key] = taken.get(key, 0) + back.amount_minor
+        return cls(cash, taken)
+
+    def in_force(self) -> Remittance | None:
+        """The latest of the payment's cash not (wholly) taken back."""
+        for cash in reversed(self.cash):
+            if cash.amount_minor + self.taken.get(cash.source_key, 0) > 0:
+                return cash
+        return None
+
+    def taken_back(self) -> bool:
+        """Whether reversals took more than reinstatements gave back."""
+        given = sum(c.amount_minor for c in self.cash[1:])
+        return sum(self.taken.values()) + given < 0
+
+
+def _collected_again(session: Session, tenant: str, record: ProcessorRecord) -> Remittance | None:
+    """New cash when a payment whose cash was all taken back is collected again (GoCardless:
+    a failed payment resubmitted, then confirmed): the first confirmation's remittance exists,
+    so without this the second collection would be lost in it."""
+    if not record.collected_again_when_taken_back:
+        return None
+    original = _counted_payment(session, tenant, record)
+    if original is None:
+        return None
+    chain = _Chain.of(session, tenant, record, original)
+    if chain.in_force() is not None:
+        return None  # the same collection announced again: nothing new
+    return reinstatement_from_record(replace(record, kind="reinstatement"), original, tenant)
 
 
 def _counted_payment(session: Session, tenant: str, record: ProcessorRecord) -> Remittance | None:

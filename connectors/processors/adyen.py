@@ -26,6 +26,8 @@ class NotificationShapeError(ValueError):
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, bool):  # Adyen's libraries sign String.valueOf(success): "true"
+        return "true" if value else "false"
     return "" if value is None else str(value)
 
 

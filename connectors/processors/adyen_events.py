@@ -7,7 +7,12 @@ too, and both name the same payment (a capture's ``originalReference`` is the au
 capture an authorisation moves no money and each capture (several partial captures of one
 authorisation included) is its own remittance, keyed by the capture's ``pspReference``.
 ``REFUND`` and ``CHARGEBACK`` are outgoing cash, never applied (a chargeback takes back the
-payment's cash); ``CHARGEBACK_REVERSED`` gives it back.
+payment's cash); ``CHARGEBACK_REVERSED`` gives it back, and ``SECOND_CHARGEBACK`` (the issuer
+declined the defence) deducts it again. A dispute item's ``pspReference`` is the dispute's (the
+same for all its events) and its ``originalReference`` the disputed payment's. Dispute events
+that move no money (``NOTIFICATION_OF_CHARGEBACK``, ``REQUEST_FOR_INFORMATION``,
+``NOTIFICATION_OF_FRAUD``, ``PREARBITRATION_*``, ``DISPUTE_DEFENSE_PERIOD_ENDED``, ...) and
+``CAPTURE_FAILED`` are not read.
 
 Amounts are in Adyen's minor units, which differ from ISO 4217 for CLP, CVE, IDR and ISK.
 """
@@ -24,6 +29,7 @@ OUTGOING: dict[str, RecordKind] = {
     "REFUND": "refund",
     "CHARGEBACK": "dispute",
     "CHARGEBACK_REVERSED": "reinstatement",
+    "SECOND_CHARGEBACK": "dispute",
 }
 INVOICE_KEYS = ("metadata.invoice_number", "metadata.invoice", "metadata.invoiceNumber")
 

@@ -4,7 +4,12 @@
 ``charged_back`` and ``refunded`` are outgoing, and so is ``failed`` when it comes after the
 payment was confirmed (a late failure: the bank took the money back);
 ``chargeback_cancelled`` gives a charged-back payment's money back; other actions are only
-recorded. The payment
+recorded: ``paid_out``, ``late_failure_settled`` and ``chargeback_settled`` are the payout side
+of money already counted by ``confirmed``, ``failed`` and ``charged_back`` (reading them too
+would count it twice), and ``resubmission_requested``, ``cancelled`` and
+``customer_approval_denied`` move nothing. A failed payment can be resubmitted: its second
+``confirmed`` is a second collection (new cash when the first was taken back), and a
+resubmission that fails again takes nothing back. The payment
 is read from ``GET /payments/{id}`` (amount in minor units, currency, ``reference``,
 ``metadata``) through the shared HTTP layer.
 """
@@ -111,6 +116,7 @@ def parse_event(event: Any, client: GoCardlessClient, index: int = 0) -> Process
         payment_id=payment_id,
         payer_name=None,
         invoice_refs=tuple(refs),
+        collected_again_when_taken_back=kind == "payment",
         raw={"event": event, "payment": payment},
     )
 

@@ -33,4 +33,7 @@ class ProcessorRecord:
     # what the event is about when several events announce the same movement of cash (a
     # Stripe dispute's id: ``created`` and ``funds_withdrawn`` both take the money back once)
     subject_id: str | None = None
+    # a payment event that, arriving for a payment whose cash was all taken back, is a new
+    # collection of it (GoCardless ``confirmed`` after a failed payment was resubmitted)
+    collected_again_when_taken_back: bool = False
     raw: dict[str, Any] = field(default_factory=dict)

@@ -639,3 +639,190 @@ def test_one_dispute_announced_twice_takes_the_cash_back_once(runtime: Runtime) 
     assert [(r.amount_minor, r.source_key) for r in reversals] == [
         (-125000, "stripe:dispute:dp_1QkTestDispute01")
     ]
+
+
+def adyen_dispute_item(code: str, value: int = 15000) -> dict[str, Any]:
+    """A dispute item as Adyen documents it: the dispute's pspReference (the same for all its
+    events), the disputed payment in originalReference."""
+    return {
+        **adyen_item("9940000000000042", value, "9910000000000042", "INV-04042"),
+        "eventCode": code,
+        "reason": "Fraud",
+        "additionalData": {"disputeStatus": "Undefended", "chargebackReasonCode": "10.4"},
+    }
+
+
+def post_adyen(client: TestClient, *items: dict[str, Any]) -> None:
+    body = {"live": "false", "notificationItems": [{"NotificationRequestItem": i} for i in items]}
+    answer = client.post("/webhooks/adyen", content=sign_adyen(json.loads(json.dumps(body))))
+    assert answer.status_code == 200 and answer.text == "[accepted]"
+
+
+def test_an_adyen_dispute_moves_cash_only_at_its_money_stages(
+    client: TestClient, runtime: Runtime
+) -> None:
+    book = Book(runtime.store)
+    book.invoice(book.customer("Acme Corp"), "INV-04042", "150.00")
+    post_adyen(client, adyen_item("9920000000000042", 15000, "9910000000000042", "INV-04042"))
+    runtime.reconcile()
+    [cash] = remittances(runtime)
+
+    def amounts() -> list[int]:
+        return [r.amount_minor for r in sorted(remittances(runtime), key=lambda r: r.created_at)]
+
+    # no money: the dispute opened, information requested, a fraud notice
+    for code in ("NOTIFICATION_OF_FRAUD", "REQUEST_FOR_INFORMATION", "NOTIFICATION_OF_CHARGEBACK"):
+        post_adyen(client, adyen_dispute_item(code))
+    assert amounts() == [15000]
+    post_adyen(client, adyen_dispute_item("CHARGEBACK"))  # the funds deducted
+    post_adyen(client, adyen_dispute_item("CHARGEBACK"))  # a replay: nothing
+    assert amounts() == [15000, -15000]
+    post_adyen(client, adyen_dispute_item("CHARGEBACK_REVERSED"))  # defended: given back
+    assert amounts() == [15000, -15000, 15000]
+    runtime.reconcile()
+    post_adyen(client, adyen_dispute_item("SECOND_CHARGEBACK"))  # deducted again
+    post_adyen(
+        client, adyen_dispute_item("PREARBITRATION_LOST"), adyen_dispute_item("SECOND_CHARGEBACK")
+    )
+    assert amounts() == [15000, -15000, 15000, -15000]
+    first_back, again, second_back = sorted(remittances(runtime), key=lambda r: r.created_at)[1:]
+    assert first_back.reverses == cash.source_key
+    # the second chargeback takes back the cash the reversed chargeback gave back
+    assert (second_back.reverses, again.reverses) == (again.source_key, None)
+
+    runtime.reconcile()
+    taken = decision(runtime.store, second_back.id)
+    assert (taken.status, taken.exception_kind, taken.rule) == (
+        "exception",
+        "returned_payment",
+        "reversal",
+    )
+    assert taken.evidence["original"]["remittance"] == again.id
+    assert applied(runtime.store, second_back.id) == {}  # nothing applied: a person reverses
+    assert applied(runtime.store, first_back.id) == {}
+
+
+def test_an_adyen_second_chargeback_without_a_reversal_takes_nothing_twice(
+    client: TestClient, runtime: Runtime
+) -> None:
+    post_adyen(client, adyen_item("9920000000000043", 9000, "9910000000000043", "INV-04043"))
+    chargeback = {
+        **adyen_dispute_item("CHARGEBACK", 9000),
+        "pspReference": "9940000000000043",
+        "originalReference": "9910000000000043",
+    }
+    post_adyen(client, chargeback, {**chargeback, "eventCode": "SECOND_CHARGEBACK"})
+    assert sorted(r.amount_minor for r in remittances(runtime)) == [-9000, 9000]
+
+
+@responses.activate
+def test_a_gocardless_payment_failing_late_then_resubmitted_counts_each_collection_once(
+    client: TestClient, runtime: Runtime
+) -> None:
+    responses.add(
+        responses.GET,
+        "https://api.gocardless.test/payments/PM00R1",
+        json=gocardless_payment("PM00R1", 3150, "INV-05001"),
+    )
+    steps = [
+        ("EV00R1", "confirmed", [3150]),
+        ("EV00R2", "paid_out", [3150]),  # the payout of the same cash
+        ("EV00R3", "failed", [3150, -3150]),  # a late failure takes it back
+        ("EV00R4", "late_failure_settled", [3150, -3150]),  # debited from a payout: same money
+        ("EV00R5", "resubmission_requested", [3150, -3150]),
+        ("EV00R6", "failed", [3150, -3150]),  # the retry failed: nothing more taken
+        ("EV00R7", "resubmission_requested", [3150, -3150]),
+        ("EV00R8", "confirmed", [3150, -3150, 3150]),  # collected again: new cash
+        ("EV00R9", "paid_out", [3150, -3150, 3150]),
+    ]
+    for event_id, action, expected in steps:
+        raw = json.dumps({"events": [gocardless_event(event_id, "PM00R1", action)]}).encode()
+        signature = hmac.new(GOCARDLESS_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        for _ in range(2):  # each delivered twice: the replay does nothing
+            answer = client.post(
+                "/webhooks/gocardless", content=raw, headers={"Webhook-Signature": signature}
+            )
+            assert answer.status_code == 200
+        got = [r.amount_minor for r in sorted(remittances(runtime), key=lambda r: r.created_at)]
+        assert got == expected, action
+    again = max(remittances(runtime), key=lambda r: r.created_at)
+    assert [r["ref"] for r in again.structured_refs] == ["INV-05001"]
+
+
+@responses.activate
+def test_a_gocardless_chargeback_and_its_settlement_are_one_reversal(
+    client: TestClient, runtime: Runtime
+) -> None:
+    responses.add(
+        responses.GET,
+        "https://api.gocardless.test/payments/PM00C2",
+        json=gocardless_payment("PM00C2", 5000, "INV-05002"),
+    )
+    events = [
+        gocardless_event("EV00C1", "PM00C2", "confirmed"),
+        gocardless_event("EV00C2", "PM00C2", "charged_back"),
+        gocardless_event("EV00C3", "PM00C2", "chargeback_settled"),
+        gocardless_event("EV00C4", "PM00C2", "chargeback_cancelled"),
+        gocardless_event("EV00C5", "PM00C2", "chargeback_cancelled"),  # told twice: once
+    ]
+    raw = json.dumps({"events": events}).encode()
+    signature = hmac.new(GOCARDLESS_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    answer = client.post(
+        "/webhooks/gocardless", content=raw, headers={"Webhook-Signature": signature}
+    )
+    assert answer.status_code == 200
+    got = [r.amount_minor for r in sorted(remittances(runtime), key=lambda r: r.created_at)]
+    assert got == [5000, -5000, 5000]
+
+
+def test_stripe_deliveries_unsigned_stale_or_early_are_refused_before_parsing(
+    client: TestClient, runtime: Runtime
+) -> None:
+    raw = fixture("stripe_payment_intent_succeeded.json")
+    now = int(time.time())
+    for headers in (
+        {},  # no Stripe-Signature at all
+        stripe_headers(raw, at=now - 301),
+        stripe_headers(raw, at=now + 3600),
+        {"Stripe-Signature": stripe_headers(raw)["Stripe-Signature"].replace("v1=", "v0=")},
+    ):
+        assert client.post("/webhooks/stripe", content=raw, headers=headers).status_code == 400
+    garbage = b"not json at all"
+    refused = client.post("/webhooks/stripe", content=garbage, headers=stripe_headers(raw))
+    assert refused.status_code == 400 and "signature" in refused.json()["error"]
+    assert events(runtime) == [] and remittances(runtime) == []
+
+
+def test_every_stripe_event_of_one_payment_is_one_remittance(
+    client: TestClient, runtime: Runtime
+) -> None:
+    charge, intent = stripe_charge_then_intent("pi_3QkTestAllEvents")
+    captured = json.loads(charge)
+    captured.update({"id": "evt_1QkTestCaptured", "type": "charge.captured"})
+    invoice_paid = {
+        "id": "evt_1QkTestInvoicePaidOld",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": 1763800300,
+        "type": "invoice.paid",
+        "data": {
+            "object": {
+                "id": "in_1QkTestInvoiceOld",
+                "object": "invoice",
+                "amount_paid": 125000,
+                "currency": "usd",
+                "charge": "ch_1QkTestCharge01",
+                "payment_intent": "pi_3QkTestAllEvents",
+                "paid_out_of_band": False,
+                "status": "paid",
+            }
+        },
+    }
+    for raw in (charge, json.dumps(captured).encode(), intent, json.dumps(invoice_paid).encode()):
+        for _ in range(2):
+            answer = client.post("/webhooks/stripe", content=raw, headers=stripe_headers(raw))
+            assert answer.status_code == 200
+    [made] = remittances(runtime)
+    assert (made.amount_minor, made.source_key) == (125000, "stripe:pi_3QkTestAllEvents")
+    assert {r["ref"] for r in made.structured_refs} == {"INV-01001", "in_1QkTestInvoiceOld"}
+    assert len(events(runtime)) == 4
