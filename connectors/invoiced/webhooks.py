@@ -84,7 +84,8 @@ class Event:
 
 
 def parse(raw_body: bytes) -> Event:
-    """A verified body ``{"id", "type", "timestamp", "data": {"object", "previous"}}``."""
+    """A verified body ``{"id", "type", "timestamp", "data": {"object", "previous"}}`` (or
+    ``previous`` beside ``data``, as the API reference's Event example shows it)."""
     try:
         body = loads(raw_body)
     except ValueError as exc:
@@ -92,7 +93,9 @@ def parse(raw_body: bytes) -> Event:
     if not isinstance(body, dict) or body.get("id") is None or not body.get("type"):
         raise WebhookError("invoiced webhook: an event needs id and type")
     data = _mapping(body.get("data"))
-    obj, previous = _mapping(data.get("object")), _mapping(data.get("previous"))
+    obj = _mapping(data.get("object"))
+    # the reference puts ``previous`` in ``data``; its event example has it beside ``data``
+    previous = _mapping(data.get("previous")) or _mapping(body.get("previous"))
     stamp = body.get("timestamp")
     return Event(
         id=str(body["id"]),

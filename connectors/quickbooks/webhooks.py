@@ -5,6 +5,9 @@ the legacy ``{"eventNotifications": [{"realmId", "dataChangeEvent": {"entities":
 "id", "operation", "lastUpdated"}]}}]}`` or, newer, a JSON array of CloudEvents
 ``{"specversion", "id", "type": "qbo.invoice.updated.v1", "time", "intuitentityid",
 "intuitaccountid", "data"}``. Both become :class:`ChangeEvent` records.
+
+A Merge names the entity merged away, which QBO deletes: ``deletedId`` on a legacy entity,
+``data.deletedid`` on a CloudEvent (developer.intuit.com .../develop/webhooks/data-objects).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class ChangeEvent:
     entity_id: str
     operation: str  # Create | Update | Delete | Merge | Void | Emailed (legacy spelling)
     occurred_at: datetime | None
+    deleted_id: str | None = None  # Merge: the Id merged into entity_id (and deleted)
 
 
 def verify(raw_body: bytes, headers: Mapping[str, str], secret: str) -> bool:
@@ -99,6 +103,10 @@ def _text(value: Any, where: str) -> str:
     raise WebhookError(f"quickbooks webhook: {where} is missing")
 
 
+def _optional_id(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and str(value) else None
+
+
 def _legacy(notifications: Any) -> list[ChangeEvent]:
     if not isinstance(notifications, list):
         raise WebhookError("quickbooks webhook: eventNotifications is not a list")
@@ -124,6 +132,7 @@ def _legacy(notifications: Any) -> list[ChangeEvent]:
                     entity_id=entity_id,
                     operation=operation,
                     occurred_at=parse_timestamp(stamp),
+                    deleted_id=_optional_id(entity.get("deletedId")),
                 )
             )
     return events
@@ -137,6 +146,7 @@ def _cloud_event(item: Any, index: int) -> ChangeEvent:
     parts = kind.split(".")
     if len(parts) < 3 or parts[0] != "qbo":
         raise WebhookError(f"quickbooks webhook: {where}.type {kind!r} is not a QBO event type")
+    data = item.get("data")  # absent, {}, or what the event adds (a merge's deletedid)
     return ChangeEvent(
         event_id=_text(item.get("id"), f"{where}.id"),
         realm_id=_text(item.get("intuitaccountid"), f"{where}.intuitaccountid"),
@@ -144,4 +154,5 @@ def _cloud_event(item: Any, index: int) -> ChangeEvent:
         entity_id=_text(item.get("intuitentityid"), f"{where}.intuitentityid"),
         operation=CLOUD_OPERATIONS.get(parts[2].lower(), parts[2].capitalize()),
         occurred_at=parse_timestamp(item.get("time")),
+        deleted_id=_optional_id(data.get("deletedid")) if isinstance(data, Mapping) else None,
     )

@@ -11,7 +11,8 @@ from mappings.invoiced import credit_memo, customer, invoice, payment
 
 # raise when a change maps stored records differently
 # 2: bad debt and closed credit notes, exact amounts
-VERSION = 2
+# 3: voided payments leave nothing unapplied; applied_to entries with a null document_type
+VERSION = 3
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

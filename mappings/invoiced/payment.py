@@ -7,6 +7,13 @@
 * ``credit``: cash put on the customer's credit balance — unapplied as far as invoices go,
   like the payment's own ``balance``.
 * ``convenience_fee`` and ``estimate`` deposits touch no invoice.
+
+``document_type`` ("one of ``estimate`` or ``invoice``, used with ``type=credit_note`` or
+``type=applied_credit``") may be absent or null: the entry then goes to the document it
+names. An entry for an invoice that names none is refused, naming the field.
+
+A voided payment keeps its ``amount`` and ``balance`` (the API reference's void example):
+it maps as void with nothing unapplied, since no cash is left to apply.
 """
 
 from __future__ import annotations
@@ -45,6 +52,15 @@ def _document(entry: Mapping[str, Any], key: str, where: str) -> str:
     return str(value)
 
 
+def document_type(entry: Mapping[str, Any]) -> str:
+    """What a ``credit_note`` or ``applied_credit`` entry is applied to: its ``document_type``,
+    else the document it names (only an ``estimate`` id: an estimate), else an invoice."""
+    kind = entry.get("document_type")
+    if kind not in (None, ""):
+        return str(kind)
+    return "estimate" if entry.get("estimate") and not entry.get("invoice") else "invoice"
+
+
 def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn], Money]:
     """The invoice and credit memo applications, and the amount put on credit balance."""
     applied: list[AppliedIn] = []
@@ -63,13 +79,13 @@ def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn]
             applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
         elif kind == "credit_note":
             note = _document(entry, "credit_note", where)
-            if entry.get("document_type", "invoice") != "invoice":
+            if document_type(entry) != "invoice":
                 continue  # applied to an estimate: no invoice balance moves
             invoice = _document(entry, "invoice", where)
             applied.append(AppliedIn(target="credit_memo", target_remote_id=note, amount=amount))
             applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
         elif kind == "applied_credit":
-            if entry.get("document_type", "invoice") == "invoice" and entry.get("invoice"):
+            if document_type(entry) == "invoice":
                 invoice = _document(entry, "invoice", where)
                 applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
         elif kind == "credit":
@@ -92,12 +108,13 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
     amount = money(payload.get("amount"), code, "amount")
     applied, to_credit = applications(payload, code)
     balance = money(payload.get("balance") or 0, code, "balance")
+    void = payload.get("voided") is True
     return PaymentIn(
         **origin(record),
         **extract(payload, FIELDS),
         customer_remote_id=customer_ref(record),
         amount=amount,
-        unapplied=balance + to_credit,
-        status=PaymentStatus.VOID if payload.get("voided") is True else PaymentStatus.POSTED,
+        unapplied=money(0, code, "balance") if void else balance + to_credit,
+        status=PaymentStatus.VOID if void else PaymentStatus.POSTED,
         applied=applied,
     )

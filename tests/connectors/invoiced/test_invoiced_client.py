@@ -312,3 +312,38 @@ def test_webhook_signature_is_checked_on_the_raw_body_before_parsing() -> None:
     assert parse(b'{"id": 1, "type": "email.sent", "data": {}}').record() is None
     with pytest.raises(WebhookError):
         parse(b'{"type": "invoice.paid"}')
+
+
+def test_paging_follows_next_among_all_the_documented_link_relations(
+    mocked: responses.RequestsMock,
+) -> None:
+    # the reference's Link header carries self, first, previous, next and last; the last page
+    # has no next
+    def header(page: int, last: int) -> str:
+        rels = {"self": page, "first": 1}
+        if page > 1:
+            rels["previous"] = page - 1
+        if page < last:
+            rels["next"] = page + 1
+        rels["last"] = last
+        return ", ".join(
+            f'<{BASE}/customers?page={n}&per_page=2>; rel="{rel}"' for rel, n in rels.items()
+        )
+
+    mocked.get(
+        f"{BASE}/customers",
+        match=[
+            matchers.query_param_matcher({"sort": "updated_at ASC", "per_page": "2", "page": "1"})
+        ],
+        json=[{"id": 1, "name": "A", "updated_at": 1}, {"id": 2, "name": "B", "updated_at": 2}],
+        headers={"Link": header(1, 3), "X-Total-Count": "5"},
+    )
+    for page, rows in ((2, [3, 4]), (3, [5])):
+        mocked.get(
+            f"{BASE}/customers",
+            match=[matchers.query_param_matcher({"page": str(page), "per_page": "2"})],
+            json=[{"id": i, "name": str(i), "updated_at": i} for i in rows],
+            headers={"Link": header(page, 3), "X-Total-Count": "5"},
+        )
+    pages = pull(connector(page_size=2), "customers", None)
+    assert [[r.remote_id for r in page] for page in pages] == [["1", "2"], ["3", "4"], ["5"]]

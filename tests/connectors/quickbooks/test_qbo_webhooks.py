@@ -122,3 +122,72 @@ def test_cloud_events_array() -> None:
 def test_bodies_that_are_not_notifications_are_refused(body: bytes, fragment: str) -> None:
     with pytest.raises(WebhookError, match=fragment):
         parse(body)
+
+
+def test_documented_legacy_samples_with_a_basic_offset_and_a_merge() -> None:
+    body = json.dumps(
+        {
+            "eventNotifications": [
+                {
+                    "realmId": "310687",
+                    "dataChangeEvent": {
+                        "entities": [
+                            {
+                                "name": "Customer",
+                                "id": "1",
+                                "operation": "Create",
+                                "lastUpdated": "2015-10-05T14:42:19-0700",
+                            },
+                            {
+                                "name": "Customer",
+                                "id": "123",
+                                "operation": "Merge",
+                                "lastUpdated": "2025-09-08T20:52:31.657Z",
+                                "deletedId": "27",
+                            },
+                        ]
+                    },
+                }
+            ]
+        }
+    ).encode()
+    created, merged = parse(body)
+    assert created.occurred_at == datetime(2015, 10, 5, 21, 42, 19, tzinfo=UTC)
+    assert created.deleted_id is None
+    assert (merged.entity, merged.entity_id, merged.operation) == ("Customer", "123", "Merge")
+    assert merged.deleted_id == "27"
+    assert merged.occurred_at == datetime(2025, 9, 8, 20, 52, 31, 657000, tzinfo=UTC)
+
+
+def test_documented_cloud_events_merge_without_data_and_nanoseconds() -> None:
+    body = json.dumps(
+        [
+            {
+                "specversion": "1.0",
+                "id": "0f3a9c1e-77d2-4b0e-9a51-2f6c3d8e1a40-Customer-123",
+                "source": "intuit.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG=",
+                "type": "qbo.customer.merged.v1",
+                "datacontenttype": "application/json",
+                "time": "2025-12-04T15:25:05Z",
+                "intuitentityid": "123",
+                "intuitaccountid": "9341455000000000",
+                "data": {"deletedid": "27"},
+            },
+            {
+                "specversion": "1.0",
+                "id": "0f3a9c1e-77d2-4b0e-9a51-2f6c3d8e1a41-Payment-150",
+                "source": "intuit.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG=",
+                "type": "qbo.payment.voided.v1",
+                "time": "2025-09-10T21:31:25.179851517Z",
+                "intuitentityid": "150",
+                "intuitaccountid": "9341455000000000",
+            },
+        ]
+    ).encode()
+    merged, voided = parse(body)
+    assert (merged.entity, merged.entity_id, merged.operation) == ("Customer", "123", "Merge")
+    assert merged.deleted_id == "27" and merged.realm_id == "9341455000000000"
+    assert merged.event_id == "0f3a9c1e-77d2-4b0e-9a51-2f6c3d8e1a40-Customer-123"
+    assert (voided.entity, voided.entity_id, voided.operation) == ("Payment", "150", "Void")
+    assert voided.deleted_id is None  # no data object at all
+    assert voided.occurred_at == datetime(2025, 9, 10, 21, 31, 25, 179851, tzinfo=UTC)

@@ -1,0 +1,294 @@
+"""Invoiced records and events shaped like the API reference's own examples
+(developer.invoiced.com/api, source github.com/Invoiced/api ``data/``), values our own,
+run through the real webhook parsing and mappings down to exact canonical values."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from canonical.enums import CustomerStatus, DocumentStatus, PaymentStatus
+from canonical.money import Money
+from connectors.base import RawRecord
+from connectors.invoiced.webhooks import parse
+from mappings.base import MappingContext, MappingError
+from mappings.invoiced import MAPPERS
+
+CTX = MappingContext(system="invoiced")
+
+
+def raw(stream: str, payload: dict[str, Any]) -> RawRecord:
+    return RawRecord(
+        stream=stream, object_type=stream, remote_id=str(payload["id"]), payload=payload
+    )
+
+
+def wire(text: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(text, parse_float=Decimal)
+    return body
+
+
+# events / webhooks ---------------------------------------------------------------------------
+
+# The reference's Event example: an ``invoice.paid`` event whose invoice carries its customer
+# expanded, with ``previous`` beside ``data`` (the attribute table puts it inside ``data``).
+INVOICE_PAID_EVENT = b"""{
+  "data": {"object": {
+      "customer": {"id": 90417, "object": "customer", "name": "Harbor Optics",
+                   "number": "CUST-0412", "currency": "cad", "credit_hold": false,
+                   "metadata": {}, "created_at": 1700000000, "updated_at": 1700000000},
+      "id": 77120, "object": "invoice", "name": null, "currency": "cad", "draft": false,
+      "closed": false, "paid": true, "status": "paid", "number": "INV-2207",
+      "date": 1714521600, "due_date": 1717200000, "payment_terms": "NET 30",
+      "purchase_order": "PO-5531", "notes": null, "subtotal": 1180, "discounts": [],
+      "taxes": [{"id": 1, "object": "tax", "amount": 59.00, "tax_rate": null}],
+      "total": 1239.00, "balance": 0, "metadata": {"quickbooks_id": "8812"},
+      "created_at": 1714521600, "updated_at": 1715000000}},
+  "previous": {"balance": 1239.00, "paid": false, "status": "sent"},
+  "id": 5550123, "timestamp": 1715000001, "type": "invoice.paid",
+  "user": {"id": -2, "email": null}
+}"""
+
+
+def test_documented_event_example_maps_its_invoice_and_keeps_previous() -> None:
+    event = parse(INVOICE_PAID_EVENT)
+    assert (event.id, event.type, event.timestamp) == ("5550123", "invoice.paid", 1715000001)
+    assert event.previous == {"balance": Decimal("1239.00"), "paid": False, "status": "sent"}
+    record = event.record()
+    assert record is not None and record.stream == "invoices" and not record.deleted
+    assert record.modified_at == datetime.fromtimestamp(1715000000, UTC)
+    result = MAPPERS["invoices"](record, CTX)
+    assert result.customer_remote_id == "90417"  # expanded customer
+    assert result.total == Money("1239.00", "CAD")  # type: ignore[attr-defined]
+    assert result.balance == Money("0", "CAD")  # type: ignore[attr-defined]
+    assert result.status is DocumentStatus.PAID  # type: ignore[attr-defined]
+    assert result.number == "INV-2207"  # type: ignore[attr-defined]
+    assert result.po_number == "PO-5531"  # type: ignore[attr-defined]
+    assert result.issue_date == date(2024, 5, 1)  # type: ignore[attr-defined]
+    assert result.links == {"quickbooks": "8812"}
+
+
+def test_previous_inside_data_wins_over_one_beside_it() -> None:
+    event = parse(
+        b'{"id": 1, "type": "invoice.updated", "timestamp": 2, "data": {"object": {"id": 3},'
+        b' "previous": {"status": "sent"}}, "previous": {"status": "draft"}}'
+    )
+    assert event.previous == {"status": "sent"}
+
+
+def test_deleted_payment_event_maps_as_deleted_with_its_amount() -> None:
+    event = parse(
+        b'{"id": 5550200, "type": "payment.deleted", "timestamp": 1715100000, "data": {"object":'
+        b' {"id": 40021, "object": "payment", "customer": 90417, "currency": "usd",'
+        b' "amount": 125.40, "balance": 0, "voided": false, "updated_at": 1715000000}}}'
+    )
+    record = event.record()
+    assert record is not None and record.deleted
+    assert record.modified_at == datetime.fromtimestamp(1715100000, UTC)  # the event's time
+    result = MAPPERS["payments"](record, CTX)
+    assert result.deleted and result.status is PaymentStatus.DELETED  # type: ignore[attr-defined]
+    assert result.amount == Money("125.40", "USD")  # type: ignore[attr-defined]
+    assert result.applied == []  # type: ignore[attr-defined]
+
+
+# payments ------------------------------------------------------------------------------------
+
+PAYMENT = wire(
+    """{"id": 40022, "object": "payment", "customer": 90417, "date": 1715000000,
+    "currency": "usd", "amount": 1000.00, "balance": 0, "matched": null, "voided": false,
+    "method": "check", "ach_sender_id": null, "reference": "7781", "source": "keyed",
+    "notes": "lockbox", "charge": null, "pdf_url": "https://x.example/pdf",
+    "created_at": 1715000000, "updated_at": 1715000500,
+    "applied_to": [
+      {"type": "invoice", "invoice": 77120, "amount": 610.25},
+      {"type": "credit_note", "credit_note": 3301, "document_type": "invoice",
+       "invoice": 77121, "amount": 89.75},
+      {"type": "applied_credit", "document_type": "invoice", "invoice": 77122,
+       "amount": 40.00},
+      {"type": "estimate", "estimate": 512, "amount": 150.00},
+      {"type": "convenience_fee", "amount": 9.75},
+      {"type": "credit", "amount": 230.00}]}"""
+)
+
+
+def test_payment_with_every_documented_application_type() -> None:
+    result = MAPPERS["payments"](raw("payments", PAYMENT), CTX)
+    assert result.customer_remote_id == "90417"  # type: ignore[attr-defined]
+    assert result.amount == Money("1000.00", "USD")  # type: ignore[attr-defined]
+    assert [
+        (a.target, a.target_remote_id, a.amount.minor)
+        for a in result.applied  # type: ignore[attr-defined]
+    ] == [
+        ("invoice", "77120", 61025),
+        ("credit_memo", "3301", 8975),
+        ("invoice", "77121", 8975),
+        ("invoice", "77122", 4000),
+    ]
+    assert result.unapplied == Money("230.00", "USD")  # type: ignore[attr-defined]
+    assert result.received_on == date(2024, 5, 6)  # type: ignore[attr-defined]
+    assert (result.method, result.reference, result.memo) == ("check", "7781", "lockbox")  # type: ignore[attr-defined]
+    assert result.status is PaymentStatus.POSTED  # type: ignore[attr-defined]
+
+
+def test_bank_feed_payment_without_a_customer_is_all_unapplied() -> None:
+    # the reference's Payment example: from a bank feed, no customer yet, nothing applied
+    payload = wire(
+        """{"amount": 39, "balance": 39, "created_at": 1586880432, "currency": "usd",
+        "customer": null, "date": 1586880431, "id": 61, "matched": true, "method": "other",
+        "notes": null, "object": "payment", "reference": null, "ach_sender_id": null,
+        "source": "bank_feed", "voided": false}"""
+    )
+    result = MAPPERS["payments"](raw("payments", payload), CTX)
+    assert result.customer_remote_id is None  # type: ignore[attr-defined]
+    assert result.amount == Money("39.00", "USD")  # type: ignore[attr-defined]
+    assert result.unapplied == Money("39.00", "USD")  # type: ignore[attr-defined]
+    assert result.applied == [] and result.status is PaymentStatus.POSTED  # type: ignore[attr-defined]
+    assert result.modified_at is None  # the example has no updated_at
+
+
+def test_voided_payment_keeps_its_amount_but_leaves_nothing_unapplied() -> None:
+    # the reference's void example: ``voided: true`` and the old ``balance`` still there
+    payload = wire(
+        """{"amount": 39, "balance": 39, "created_at": 1586880432, "charge": null,
+        "currency": "usd", "customer": 15444, "date": 1586880431, "id": 61, "matched": true,
+        "method": "other", "notes": null, "object": "payment", "reference": null,
+        "source": "bank_feed", "voided": true, "applied_to": []}"""
+    )
+    result = MAPPERS["payments"](raw("payments", payload), CTX)
+    assert result.status is PaymentStatus.VOID  # type: ignore[attr-defined]
+    assert result.amount == Money("39.00", "USD")  # type: ignore[attr-defined]
+    assert result.unapplied == Money("0", "USD")  # type: ignore[attr-defined]
+
+
+def test_processed_charge_payment_fully_applied() -> None:
+    payload = wire(
+        """{"ach_sender_id": null, "amount": 2000, "balance": 0,
+        "charge": {"amount": 2000, "amount_refunded": 0, "currency": "usd",
+                   "customer": 401558, "gateway": "test", "id": 46374, "status": "succeeded",
+                   "refunded": false, "disputed": false, "refunds": []},
+        "currency": "usd", "customer": 401558, "date": 1607152637, "id": 32554,
+        "matched": null, "method": "credit_card", "notes": null, "object": "payment",
+        "reference": "5d9e31d812151", "source": "api", "voided": false,
+        "created_at": 1607152637, "updated_at": 1607152637,
+        "applied_to": [{"type": "invoice", "invoice": 2112620, "amount": 1710},
+                       {"type": "invoice", "invoice": 2112622, "amount": 290}]}"""
+    )
+    result = MAPPERS["payments"](raw("payments", payload), CTX)
+    assert [(a.target_remote_id, a.amount) for a in result.applied] == [  # type: ignore[attr-defined]
+        ("2112620", Money("1710", "USD")),
+        ("2112622", Money("290", "USD")),
+    ]
+    assert result.unapplied == Money("0", "USD")  # type: ignore[attr-defined]
+    assert result.reference == "5d9e31d812151"  # type: ignore[attr-defined]
+
+
+def test_credit_note_entry_with_a_null_document_type_applies_to_its_invoice() -> None:
+    payload = {
+        **PAYMENT,
+        "amount": 0,
+        "applied_to": [
+            {
+                "type": "credit_note",
+                "credit_note": 3301,
+                "document_type": None,
+                "invoice": 77121,
+                "estimate": None,
+                "amount": Decimal("89.75"),
+            }
+        ],
+    }
+    result = MAPPERS["payments"](raw("payments", payload), CTX)
+    assert [(a.target, a.target_remote_id, a.amount.minor) for a in result.applied] == [  # type: ignore[attr-defined]
+        ("credit_memo", "3301", 8975),
+        ("invoice", "77121", 8975),
+    ]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"type": "credit_note", "credit_note": 3301, "estimate": 512, "amount": 5},
+        {"type": "applied_credit", "document_type": "estimate", "estimate": 512, "amount": 5},
+        {"type": "applied_credit", "estimate": 512, "amount": 5},
+    ],
+)
+def test_credit_applied_to_an_estimate_moves_no_invoice(entry: dict[str, Any]) -> None:
+    result = MAPPERS["payments"](raw("payments", {**PAYMENT, "applied_to": [entry]}), CTX)
+    assert result.applied == []  # type: ignore[attr-defined]
+
+
+def test_applied_credit_for_an_invoice_without_its_id_names_the_field() -> None:
+    payload = {
+        **PAYMENT,
+        "applied_to": [{"type": "applied_credit", "document_type": "invoice", "amount": 20}],
+    }
+    with pytest.raises(MappingError) as caught:
+        MAPPERS["payments"](raw("payments", payload), CTX)
+    assert caught.value.field == "applied_to.0.invoice"
+
+
+# documents and customers -----------------------------------------------------------------------
+
+
+def test_documented_voided_invoice_and_credit_note() -> None:
+    invoice = wire(
+        """{"id": 46225, "object": "invoice", "customer": 15444, "ship_to": null,
+        "name": "July Paper Delivery", "currency": "usd", "draft": false, "closed": false,
+        "paid": false, "status": "voided", "number": "INV-0016", "date": 1416290400,
+        "due_date": 1417500000, "payment_terms": "NET 14", "purchase_order": null,
+        "notes": "Delivered on Jul 20", "subtotal": 55, "total": 51.15, "balance": 51.15,
+        "metadata": {}, "created_at": 1415229884, "updated_at": 1415229884}"""
+    )
+    result = MAPPERS["invoices"](raw("invoices", invoice), CTX)
+    assert result.status is DocumentStatus.VOID  # type: ignore[attr-defined]
+    assert (result.total, result.balance) == (Money("51.15", "USD"), Money("0", "USD"))  # type: ignore[attr-defined]
+    assert result.deleted is False
+    note = wire(
+        """{"id": 2048, "object": "credit_note", "customer": 15444, "name": null,
+        "currency": "usd", "draft": false, "closed": false, "paid": false,
+        "status": "voided", "number": "CN-0016", "date": 1416290400, "notes": null,
+        "total": 51.15, "balance": 51.15, "metadata": {}, "created_at": 1415229884}"""
+    )
+    memo = MAPPERS["credit_memos"](raw("credit_memos", note), CTX)
+    assert memo.status is DocumentStatus.VOID  # type: ignore[attr-defined]
+    assert (memo.total, memo.balance) == (Money("51.15", "USD"), Money("0", "USD"))  # type: ignore[attr-defined]
+
+
+def test_documented_open_credit_note() -> None:
+    note = wire(
+        """{"id": 2048, "object": "credit_note", "customer": 15444, "name": null,
+        "currency": "usd", "draft": false, "closed": false, "paid": false, "status": "open",
+        "number": "CN-0016", "date": 1416290400, "notes": null, "subtotal": 55,
+        "taxes": [{"id": 20554, "object": "tax", "amount": 3.85, "tax_rate": null}],
+        "total": 51.15, "balance": 51.15, "metadata": {}, "created_at": 1415229884}"""
+    )
+    memo = MAPPERS["credit_memos"](raw("credit_memos", note), CTX)
+    assert memo.status is DocumentStatus.OPEN  # type: ignore[attr-defined]
+    assert memo.balance == Money("51.15", "USD")  # type: ignore[attr-defined]
+    assert memo.issue_date == date(2014, 11, 18)  # type: ignore[attr-defined]
+    assert memo.modified_at is None  # no updated_at on this example
+
+
+def test_documented_customer() -> None:
+    customer = wire(
+        """{"id": 15444, "object": "customer", "name": "Acme", "number": "CUST-0001",
+        "email": "billing@acmecorp.example", "autopay": true, "payment_terms": null,
+        "payment_source": {"id": 850, "object": "card", "brand": "Visa", "last4": "4242"},
+        "taxes": [], "type": "company", "country": "US", "currency": null, "tax_id": null,
+        "notes": null, "updated_at": 1415222128, "created_at": 1415222128,
+        "metadata": {"icp_number": "1234567890", "account_rep": "Jan"}, "chase": true,
+        "credit_hold": false, "credit_limit": null, "owner": null, "parent_customer": null}"""
+    )
+    result = MAPPERS["customers"](raw("customers", customer), CTX)
+    assert (result.name, result.number, result.email) == (  # type: ignore[attr-defined]
+        "Acme",
+        "CUST-0001",
+        "billing@acmecorp.example",
+    )
+    assert result.currency is None and result.credit_hold is False  # type: ignore[attr-defined]
+    assert result.status is CustomerStatus.ACTIVE  # type: ignore[attr-defined]
+    assert result.links == {}  # metadata without quickbooks_id
