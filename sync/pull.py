@@ -722,6 +722,8 @@ class PageWriter:
                 within={"canonical_id": {f[0] for f in findings}},
             )
         }
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for canonical_id, fieldname, views, currency in findings:
             name = fieldname.removesuffix("_minor")
             old = existing.get((canonical_id, name))
@@ -733,31 +735,32 @@ class PageWriter:
             if old is None:
                 if agree:
                     continue
-                session.execute(
-                    insert(DriftFinding).values(
-                        id=new_id(),
-                        tenant=self.tenant,
-                        canonical_type=self.ctype,
-                        canonical_id=canonical_id,
-                        field=name,
-                        values=shown,
-                        system_of_record=owner,
-                        status=FindingStatus.OPEN,
-                        first_seen=now,
-                        last_seen=now,
-                    )
+                inserts.append(
+                    {
+                        "id": new_id(),
+                        "tenant": self.tenant,
+                        "canonical_type": self.ctype,
+                        "canonical_id": canonical_id,
+                        "field": name,
+                        "values": shown,
+                        "system_of_record": owner,
+                        "status": FindingStatus.OPEN,
+                        "first_seen": now,
+                        "last_seen": now,
+                    }
                 )
             elif old.values != shown or (old.status == FindingStatus.OPEN) == agree:
-                session.execute(
-                    update(DriftFinding)
-                    .where(col(DriftFinding.id) == old.id)
-                    .values(
-                        values=shown,
-                        system_of_record=owner,
-                        last_seen=now,
-                        status=FindingStatus.RESOLVED if agree else FindingStatus.OPEN,
-                    )
+                updates.append(
+                    {
+                        ID_PARAM: old.id,
+                        "values": shown,
+                        "system_of_record": owner,
+                        "last_seen": now,
+                        "status": FindingStatus.RESOLVED if agree else FindingStatus.OPEN,
+                    }
                 )
+        insert_rows(session, DRIFT, inserts)
+        update_rows_by_id(session, DRIFT, updates)
 
     def _fuzzy_candidates(self, session: Session, new_customers: list[tuple[str, str]]) -> None:
         """Similar names in other systems are proposed for review, never linked silently.
