@@ -11,6 +11,12 @@ decimal minor units in the account's currency (else the group's, else USD). Cont
 reported by line and left out; the rest of the file is kept. Trailers (49, 98, 99) are
 checked against what they control; one that is missing (a file cut short) is completed so
 that the package reads the records before it, and reported as a warning.
+
+A group's status (02 record) says how its data are to be processed: the details of an update
+(1) or a correction (3) are posted, those of a deletion (2) or a test-only (4) group are not
+(BAI2 "Group Status Code Processing Matrix"). A deletion or correction asks the receiver to
+remove data it holds from earlier files for the group's accounts and as-of date; arsync does
+not remove stored remittances on its own: each such group is a warning to check them.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from bai2.constants import FundsType, TypeCodes
+from bai2.constants import FundsType, GroupStatus, TypeCodes
 from bai2.helpers import IteratorHelper
 from bai2.models import Bai2File, TransactionDetail
 from bai2.parsers import Bai2FileParser
@@ -62,6 +68,8 @@ NOT_RECEIPTS = frozenset(
 )
 # debit detail codes for an item the bank took back: a deposited check, an ACH debit of ours
 RETURNED_ITEMS = frozenset({"555", "557"})
+# group statuses whose details are not posted: a deletion, a test-only transmission
+_NOT_POSTED = {GroupStatus.deletion: "deletion", GroupStatus.test_only: "test only"}
 _FUNDS_TYPES = {f.value for f in FundsType}
 _LABELS = re.compile(
     r"(?P<label>ORIG CO NAME|ORIG ID|IND NAME|IND ID|ENTRY DESCR|B/O ACCT|BY ORDER OF|B/O"
@@ -243,7 +251,7 @@ def parse_bai2(text: str, source_file: str) -> ParseResult:
         result.errors.append(RecordError(source_file, exc.location, exc.reason))
         return result
     result.warnings.extend(trailers.findings.warnings)
-    _collect(result, source_file, parsed, iter(kept_details))
+    _collect(result, source_file, parsed, iter(kept_details), trailers.group_lines)
     result.records[:] = keep_distinct(result.records)
     return result
 
@@ -346,6 +354,7 @@ class _Trailers:
         self.file_total: int | None = 0  # the file's 98 control totals
         self.count: int | None = 0  # the file's records
         self.accounts = self.groups = 0
+        self.group_lines: list[int] = []  # the 02 line of each group the package reads
         self.group_currency = self.currency = "USD"
         self.group_currencies: set[str] = set()
         self.file_currencies: set[str] = set()
@@ -519,6 +528,7 @@ class _Trailers:
         if group.children == 0:
             del self.lines[group.start :]
             return
+        self.group_lines.append(group.line)
         self.file.total += control
         self.file.children += 1
 
@@ -617,6 +627,7 @@ def _collect(
     source_file: str,
     parsed: Bai2File,
     details: Iterator[_LogicalRecord],
+    group_lines: list[int],
 ) -> None:
     """Remittances for the credit details, paired in order with their logical records."""
     header = parsed.header
@@ -628,11 +639,15 @@ def _collect(
         header.file_id,
     )
     for group_index, group in enumerate(parsed.children, start=1):
+        line = group_lines[group_index - 1] if group_index <= len(group_lines) else None
+        posted = _group_status(result, group, line)
         for account in group.children:
             position = 0
             for detail in account.children:
                 logical = next(details)
                 position += 1
+                if not posted:
+                    continue
                 code = detail.type_code.code
                 returned = code in RETURNED_ITEMS
                 if not detail.amount or code in NOT_RECEIPTS:
@@ -656,6 +671,34 @@ def _collect(
                     )
                     continue
                 result.records.append(remittance)
+
+
+def _group_status(result: ParseResult, group: Any, line: int | None) -> bool:
+    """Whether the group's details are posted; a warning for a deletion, correction or
+    test-only group (its status, accounts and as-of date)."""
+    status = group.header.group_status
+    if status in (None, GroupStatus.update):
+        return True
+    accounts = ", ".join(str(a.header.customer_account_number) for a in group.children) or "?"
+    as_of = group.header.as_of_date
+    what = f"group status {status.value} ({_NOT_POSTED.get(status, status.name)})"
+    if status is GroupStatus.test_only:
+        finding = f"{what}: a test transmission, its details are not remittances (left out)"
+    elif status is GroupStatus.deletion:
+        finding = (
+            f"{what}: the bank withdraws what it reported for account(s) {accounts} on "
+            f"{as_of}; its details are left out, and remittances stored from earlier files for "
+            "those accounts and date are not removed: check them"
+        )
+    else:
+        finding = (
+            f"{what}: it replaces what the bank reported for account(s) {accounts} on {as_of}; "
+            "its details are kept, and remittances stored from earlier files for those accounts "
+            "and date that it no longer lists are not removed: check them"
+        )
+    location = line_location(line) if line is not None else f"group {group.header.originator_id}"
+    result.warnings.append(RecordError(result.source_file, location, finding))
+    return status not in _NOT_POSTED
 
 
 def _remittance(

@@ -5,7 +5,11 @@ Elements are matched by local name, so every version from .02 to .14 reads the s
 credit ``TxDtls`` (or the entry itself when it has none) is one remittance, unless its entry
 is pending (PDNG), a forecast (FUTR) or information only (INFO): that is not cash yet. A
 debit that returns a collection (``RtrInf``, or a return bank transaction code: a SEPA
-direct debit sent back unpaid) is a reversal of the payment its end-to-end id names.
+direct debit sent back unpaid) is a reversal of the payment its end-to-end id names. A
+transaction whose debtor account is the reported account itself is a payment of ours (some
+banks state each transaction of an outgoing batch as CRDT under its DBIT entry): skipped.
+Free text is the ``RmtInf/Ustrd`` lines, then each ``Strd/AddtlRmtInf`` (the text a payer
+adds to a structured reference: a QR-bill's unstructured message), then ``AddtlTxInf``.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
 
 camt.052 (``BkToCstmrAcctRpt/Rpt``) reports the day so far: it lists entries the bank has
@@ -393,14 +397,21 @@ def _remittance(
     payer_account_el = _find(parties, "DbtrAcct", "Id")
     iban = _text(payer_account_el, "IBAN")
     other_account = _text(payer_account_el, "Othr", "Id")
+    own = _compact(report.account)
+    if not returned and own is not None and _compact(iban or other_account) == own:
+        # paid from the very account reported: a payment of ours (a transaction of our own
+        # batch debit stated as CRDT), not a customer paying
+        return None
     remittance_info = _find(tx, "RmtInf")
     free_parts = [t.text or "" for t in _kids(remittance_info, "Ustrd")]
-    free_parts.append(_text(tx, "AddtlTxInf") or "")
-    if tx is None:
-        free_parts.append(_text(entry, "AddtlNtryInf") or "")
     refs: list[StructuredRef] = []
     for strd in _kids(remittance_info, "Strd"):
         refs.extend(_structured(strd))
+        # free text beside a structured reference (a QR-bill's message, billing information)
+        free_parts.extend(t.text or "" for t in _kids(strd, "AddtlRmtInf"))
+    free_parts.append(_text(tx, "AddtlTxInf") or "")
+    if tx is None:
+        free_parts.append(_text(entry, "AddtlNtryInf") or "")
     end_to_end = _text(tx, "Refs", "EndToEndId")
     if end_to_end and end_to_end.upper() == "NOTPROVIDED":
         end_to_end = None
@@ -436,6 +447,11 @@ def _remittance(
         reverses=reverses,
         also_known_as=earlier_keys,
     )
+
+
+def _compact(account: str | None) -> str | None:
+    """An account identifier without spaces, upper-case; ``None`` when absent."""
+    return account.replace(" ", "").upper() if account else None
 
 
 def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etree._Element:

@@ -7,6 +7,11 @@ a single X12 RMR segment); CTX addenda concatenate to an X12 820 transaction set
 Batch control (8) and file control (9) records are checked against what they control; a
 figure that does not add up, or a missing control record (a file cut short), is a warning:
 the records are kept.
+
+An IAT (international) entry names its parties in mandatory addenda instead: the originator
+(the payer) in the 711 record, the receiver's identification number in the 715, and carries
+payment-related information in up to two 717 records. Its entry's positions 40-74 are the
+receiver's account number, not an identification.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ class _Entry:
     addenda: list[tuple[int, str, str]] = field(default_factory=list)  # line, seq, text
     addenda_types: set[str] = field(default_factory=set)
     return_addenda: str | None = None  # the 799 record of a return
+    originator_name: str = ""  # IAT: the 711 addenda's originator name
 
 
 def records_of(text: str) -> list[tuple[int, str]]:
@@ -139,13 +145,16 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
                     RecordError(source_file, loc, "entry detail outside a valid batch", raw_line)
                 )
                 continue
+            iat = batch.sec_code == "IAT"  # identification and names are in its addenda
             entry = _Entry(
                 line=line_no,
                 batch=batch,
                 transaction_code=rec[1:3],
                 amount_field=rec[29:39],
-                identification=rec[39:54].strip(),
-                receiver_name=(rec[58:74] if batch.sec_code == "CTX" else rec[54:76]).strip(),
+                identification="" if iat else rec[39:54].strip(),
+                receiver_name=""
+                if iat
+                else (rec[58:74] if batch.sec_code == "CTX" else rec[54:76]).strip(),
                 trace=rec[79:94].strip(),
                 lines=[raw_line],
             )
@@ -157,10 +166,12 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
                 continue
             entry.lines.append(raw_line)
             entry.addenda_types.add(rec[1:3])
-            if rec[1:3] == "05":
+            if rec[1:3] == "05" or (rec[1:3] == "17" and entry.batch.sec_code == "IAT"):
                 entry.addenda.append((line_no, rec[83:87], rec[3:83]))
             elif rec[1:3] == "99":
                 entry.return_addenda = rec
+            elif entry.batch.sec_code == "IAT":
+                _iat_addenda(entry, rec)
         elif kind == "8":
             finish()
             batch = None
@@ -453,13 +464,27 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
             entry,
             position,
             amount,
-            payer_name=advice.payer_name or clean(batch.company_name),
+            payer_name=advice.payer_name
+            or clean(entry.originator_name)
+            or (clean(batch.company_name) if batch.sec_code != "IAT" else None),
             payer_account=batch.company_id or None,
             end_to_end_id=entry.identification or None,
             free_text=clean(" ".join(p for p in free_parts if p)),
             structured_refs=tuple(advice.refs),
         )
     )
+
+
+def _iat_addenda(entry: _Entry, rec: str) -> None:
+    """The parties an IAT entry's mandatory addenda name (710 receiver, 711 originator,
+    715 receiver identification)."""
+    kind = rec[1:3]
+    if kind == "10":
+        entry.receiver_name = rec[46:81].strip()
+    elif kind == "11":
+        entry.originator_name = rec[3:38].strip()
+    elif kind == "15":
+        entry.identification = rec[3:18].strip()
 
 
 def _record(

@@ -117,7 +117,9 @@ def test_every_fixture_record_maps() -> None:
     for path in sorted(FIXTURES.iterdir()):
         for raw in parse_bank_file(path).records:
             remittance = remittance_from_raw(raw)
-            assert remittance.amount_minor > 0
+            # a returned payment (a reversal) is negative, every receipt positive
+            assert (remittance.amount_minor < 0) is (raw.reverses is not None)
+            assert remittance.amount_minor != 0
             assert remittance.source_key == raw.dedup_key
             assert len(remittance.source_key) <= 128
             assert remittance.raw
