@@ -37,9 +37,10 @@ ERROR_TABLE = ErrorTable(
         ErrorRule(ErrorKind.AUTH, status=403),  # the key lacks a permission
         ErrorRule(ErrorKind.NOT_FOUND, status=404),
         ErrorRule(ErrorKind.RETRY, status=(500, 502, 503, 504)),
-        ErrorRule(
-            ErrorKind.RETRY, code="api_error"
-        ),  # Invoiced's "something went wrong on our end"
+        # Invoiced's "something went wrong on our end": type ``api`` as documented (older
+        # replies said ``api_error``)
+        ErrorRule(ErrorKind.RETRY, code="api"),
+        ErrorRule(ErrorKind.RETRY, code="api_error"),
         ErrorRule(ErrorKind.DATA, code="invalid_request"),
     ],
     body_errors=error_body,

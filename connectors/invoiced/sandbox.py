@@ -89,7 +89,8 @@ class InvoicedSandbox(SandboxServer):
         self.route("/events/<int:remote_id>", self.get_event)
 
     def error(self, status: int, code: str, message: str, param: str | None = None) -> Response:
-        body: Payload = {"type": ERROR_TYPES.get(status, "api_error"), "message": message}
+        # Invoiced documents two error types: invalid_request (4xx) and api (5xx)
+        body: Payload = {"type": ERROR_TYPES.get(status, "api"), "message": message}
         if param:
             body["param"] = param
         return Response(dumps(body), status=status, mimetype="application/json")

@@ -63,6 +63,32 @@ def _amount(value: Any, param: str, *, positive: bool = False) -> Decimal:
     return amount.quantize(CENT)
 
 
+METADATA_KEYS_MAX = 10  # Invoiced: up to 10 keys per object,
+METADATA_KEY_MAX = 40  # each key up to 40 characters,
+METADATA_VALUE_MAX = 255  # each value up to 255 characters
+
+
+def _metadata(value: Any) -> Payload:
+    """The ``metadata`` of a create, within Invoiced's documented limits."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Rejected("metadata must be an object", "metadata")
+    if len(value) > METADATA_KEYS_MAX:
+        raise Rejected(f"metadata can have at most {METADATA_KEYS_MAX} keys", "metadata")
+    for key, item in value.items():
+        if len(str(key)) > METADATA_KEY_MAX:
+            raise Rejected(
+                f"metadata keys can be at most {METADATA_KEY_MAX} characters", f"metadata[{key}]"
+            )
+        if item is not None and len(str(item)) > METADATA_VALUE_MAX:
+            raise Rejected(
+                f"metadata values can be at most {METADATA_VALUE_MAX} characters",
+                f"metadata[{key}]",
+            )
+    return dict(value)
+
+
 def _id(value: Any, param: str) -> int:
     if isinstance(value, bool):
         raise Rejected(f"{param} must be an ID", param)
@@ -422,6 +448,7 @@ class InvoicedLedger:
         if customer_id is not None and customer_id not in self.records["customers"]:
             raise Rejected(f"No such customer: {customer_id}", "customer", 404)
         amount = _amount(body.get("amount", 0), "amount")
+        metadata = _metadata(body.get("metadata"))
         entries = body.get("applied_to") or []
         if not isinstance(entries, list):
             raise Rejected("applied_to must be a list", "applied_to")
@@ -541,7 +568,7 @@ class InvoicedLedger:
             "source": str(body.get("source") or "api"),
             "notes": body.get("notes"),
             "applied_to": applied,
-            "metadata": dict(body.get("metadata") or {}),
+            "metadata": metadata,
             "created_at": now,
             "updated_at": now,
         }
@@ -570,6 +597,7 @@ class InvoicedLedger:
             raise Rejected(f"{invoice['number']} belongs to another customer", "invoice")
         if invoice["voided"]:
             raise Rejected(f"{invoice['number']} is voided", "invoice")
+        metadata = _metadata(body.get("metadata"))
         items = body.get("items")
         if not isinstance(items, list) or not items:
             raise Rejected("items must be a non-empty list", "items")
@@ -605,7 +633,7 @@ class InvoicedLedger:
                 "balance": total - applied,
                 "voided": False,
                 "notes": body.get("notes"),
-                "metadata": dict(body.get("metadata") or {}),
+                "metadata": metadata,
                 "created_at": now,
                 "updated_at": now,
             }

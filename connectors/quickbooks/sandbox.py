@@ -63,6 +63,8 @@ ZERO = Decimal("0.00")
 MALFORMED_AMOUNT = "1O0.00"  # a letter O: not a number
 
 
+REQUEST_ID_MAX = 50  # Intuit: a requestid has at most 50 characters ...
+REQUEST_ID_MAX_BATCH = 36  # ... and at most 36 on a batch request
 WRITE_OFF_ITEM_ID = "21"  # the sandbox company's "Deductions / write-offs" service item
 
 
@@ -813,16 +815,31 @@ class QuickBooksSandbox(SandboxServer):
             return self.json({entity: self.served(entity, record)})
 
     def handle_batch(self, request: Request, realm: str) -> Response:
-        denied = self._guard(request, realm)
+        denied = self._guard(request, realm) or self._request_id_refused(request, batch=True)
         if denied is not None:
             return denied
-        return self._once(request, lambda body: self.ledger.batch(body))
+        with_id = bool(request.args.get("requestid"))
+        return self._once(request, lambda body: self.ledger.batch(body, with_request_id=with_id))
 
     def handle_payment_create(self, request: Request, realm: str) -> Response:
-        denied = self._guard(request, realm)
+        denied = self._guard(request, realm) or self._request_id_refused(request, batch=False)
         if denied is not None:
             return denied
         return self._once(request, lambda body: self.ledger.single_payment(body))
+
+    def _request_id_refused(self, request: Request, *, batch: bool) -> Response | None:
+        """Intuit's limits: a requestid has at most 50 characters, 36 on a batch request."""
+        request_id = request.args.get("requestid")
+        limit = REQUEST_ID_MAX_BATCH if batch else REQUEST_ID_MAX
+        if request_id is not None and not 0 < len(request_id) <= limit:
+            return self.fault(
+                400,
+                "2050",
+                "String length specified does not match the supported length",
+                f"requestid: Min:1 Max:{limit} supported. Supplied length:{len(request_id)}",
+                element="requestid",
+            )
+        return None
 
     def _once(self, request: Request, apply: Callable[[Any], tuple[int, Payload]]) -> Response:
         """Apply a write once per ``requestid``: a repeat gets the first reply, no new write."""

@@ -33,6 +33,10 @@ READ_ONLY = frozenset(
     }
 )
 WRITABLE = ("Customer", "Invoice", "CreditMemo", "Payment")
+BID_MAX_WITH_REQUEST_ID = 10  # Intuit: a bId has at most 10 characters beside a requestid
+# Documented string limits (Payment, CreditMemo): longer values are refused with 2050.
+TEXT_LIMITS = {"PaymentRefNum": 21, "PrivateNote": 4000, "DocNumber": 21}
+LINE_TEXT_LIMITS = {"Description": 4000}
 
 
 class LedgerFault(Exception):
@@ -64,6 +68,25 @@ def _amount(value: Any, element: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+def _check_lengths(obj: Mapping[str, Any]) -> None:
+    """Refuse text longer than QBO allows, as QBO does (2050), naming the element."""
+    fields = [(name, obj.get(name), limit) for name, limit in TEXT_LIMITS.items()]
+    for index, line in enumerate(obj.get("Line") or []):
+        if isinstance(line, Mapping):
+            fields += [
+                (f"Line[{index}].{name}", line.get(name), limit)
+                for name, limit in LINE_TEXT_LIMITS.items()
+            ]
+    for element, value, limit in fields:
+        if isinstance(value, str) and len(value) > limit:
+            raise LedgerFault(
+                "2050",
+                "String length specified does not match the supported length",
+                f"{element}: Min:0 Max:{limit} supported. Supplied length:{len(value)}",
+                element,
+            )
+
+
 def _business(detail: str, element: str = "") -> LedgerFault:
     return LedgerFault(
         "6000",
@@ -80,7 +103,7 @@ class Ledger:
         self.sandbox = sandbox
 
     # requests ------------------------------------------------------------------------------
-    def batch(self, body: Any) -> tuple[int, Payload]:
+    def batch(self, body: Any, *, with_request_id: bool = False) -> tuple[int, Payload]:
         items = body.get("BatchItemRequest") if isinstance(body, Mapping) else None
         if not isinstance(items, list) or not items:
             return 400, {"Fault": _business("BatchItemRequest is required").body()}
@@ -91,6 +114,19 @@ class Ledger:
                 f"a batch carries at most {BATCH_LIMIT} items, got {len(items)}",
             )
             return 400, {"Fault": fault.body()}
+        bids = [str(item.get("bId", "")) if isinstance(item, Mapping) else "" for item in items]
+        for bid in bids:
+            if not bid or (with_request_id and len(bid) > BID_MAX_WITH_REQUEST_ID):
+                fault = LedgerFault(
+                    "2050",
+                    "String length specified does not match the supported length",
+                    f"bId {bid!r}: required, at most {BID_MAX_WITH_REQUEST_ID} characters "
+                    "when requestid is given",
+                    "bId",
+                )
+                return 400, {"Fault": fault.body()}
+        if len(set(bids)) != len(bids):
+            return 400, {"Fault": _business("each bId must be unique in its batch", "bId").body()}
         answers: list[Payload] = []
         for item in items:
             bid = str(item.get("bId", "")) if isinstance(item, Mapping) else ""
@@ -157,6 +193,7 @@ class Ledger:
         box = self.sandbox
         if not isinstance(obj, Mapping):
             raise _business("Payment must be an object", "Payment")
+        _check_lengths(obj)
         customer_id = str((obj.get("CustomerRef") or {}).get("value", ""))
         customer = box.records["Customer"].get(customer_id)
         if customer is None:
@@ -165,6 +202,13 @@ class Ledger:
                 "Object Not Found",
                 f"Customer {customer_id or '(none)'} does not exist",
                 "CustomerRef",
+            )
+        if "TotalAmt" not in obj:
+            raise LedgerFault(
+                "2020",
+                "Required param missing, need to supply the required value",
+                "TotalAmt",
+                "TotalAmt",
             )
         total = _amount(obj.get("TotalAmt"), "TotalAmt")
         currency = (obj.get("CurrencyRef") or customer["CurrencyRef"])["value"]
@@ -238,6 +282,7 @@ class Ledger:
         box = self.sandbox
         if not isinstance(obj, Mapping):
             raise _business("CreditMemo must be an object", "CreditMemo")
+        _check_lengths(obj)
         customer_id = str((obj.get("CustomerRef") or {}).get("value", ""))
         customer = box.records["Customer"].get(customer_id)
         if customer is None:

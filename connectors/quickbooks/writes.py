@@ -2,10 +2,17 @@
 
 Everything goes through ``POST /batch`` (at most 30 ``BatchItemRequest`` items per request),
 each request carrying ``?requestid=``: QBO answers a repeated requestid with the first reply
-instead of writing again. The requestid is derived from the ordered idempotency keys of the
-items, so re-sending the same items in the same groups (as an outbox replay does) is safe.
-Each payment also carries its key in ``PrivateNote`` so :meth:`QuickBooksWriter.landed` can
-find, before a retry with different grouping, which payments already exist.
+instead of writing again (Intuit: at most 36 characters for a batch, and then at most 10 per
+``bId``). The requestid is derived from the ordered idempotency keys of the items (and the
+SyncToken an update or delete is based on), so re-sending the same items in the same groups (as
+an outbox replay does) is safe. Each payment also carries its key in ``PrivateNote`` so
+:meth:`QuickBooksWriter.landed` can find, before a retry with different grouping, which
+payments already exist. A batch whose outcome is unknown (no reply, 5xx after the retries)
+comes back as :class:`~connectors.errors.UncertainWriteError` per item, so the outbox reads
+before it resends.
+
+Field limits (Intuit's Payment and CreditMemo references): ``PaymentRefNum`` 21 characters,
+``PrivateNote`` and a line's ``Description`` 4000; longer text is cut, never refused.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from typing import Any, Literal
 from connectors.errors import (
     ERROR_CLASSES,
     ApiError,
+    AuthError,
     ErrorKind,
+    UncertainWriteError,
 )
 from connectors.quickbooks.auth import SYSTEM
 from connectors.quickbooks.client import Payload, QuickBooksClient, qbo_timestamp
@@ -28,6 +37,20 @@ from connectors.quickbooks.errors import ERROR_TABLE, fault_of, fault_pairs
 
 BATCH_LIMIT = 30
 KEY_TAG = "arsync:"
+REQUEST_ID_MAX = 36  # a batch's requestid (50 for single-object requests)
+BID_MAX = 10  # a BatchItemRequest bId when a requestid is given
+PAYMENT_REF_MAX = 21  # Payment.PaymentRefNum
+NOTE_MAX = 4000  # PrivateNote, and Line.Description
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters (QBO refuses longer strings with error 2050)."""
+    return text if len(text) <= limit else text[:limit]
+
+
+def _note(key: str, memo: str | None) -> str:
+    """The PrivateNote carrying the idempotency key first, so a cut never loses it."""
+    return _cut(f"{KEY_TAG}{key}" + (f" {memo}" if memo else ""), NOTE_MAX)
 
 
 @dataclass(frozen=True)
@@ -56,7 +79,6 @@ class PaymentCreate:
     operation = "create"
 
     def body(self) -> Payload:
-        note = f"{KEY_TAG}{self.key}" + (f" {self.memo}" if self.memo else "")
         payload: Payload = {
             "CustomerRef": {"value": self.customer_id},
             "TotalAmt": self.total,
@@ -67,14 +89,15 @@ class PaymentCreate:
                 }
                 for line in self.lines
             ],
-            "PrivateNote": note[:4000],
+            "PrivateNote": _note(self.key, self.memo),
         }
         if self.currency:
             payload["CurrencyRef"] = {"value": self.currency}
         if self.txn_date:
             payload["TxnDate"] = self.txn_date.isoformat()
-        if self.reference:
-            payload["PaymentRefNum"] = self.reference[:21]
+        reference = (self.reference or "").strip()
+        if reference:
+            payload["PaymentRefNum"] = _cut(reference, PAYMENT_REF_MAX)
         return payload
 
 
@@ -124,7 +147,7 @@ class CreditMemoCreate:
                 {
                     "Amount": self.amount,
                     "DetailType": "SalesItemLineDetail",
-                    "Description": self.memo or "Write-off",
+                    "Description": _cut(self.memo or "Write-off", NOTE_MAX),
                     "SalesItemLineDetail": {
                         "ItemRef": {"value": self.item_id},
                         "Qty": 1,
@@ -132,7 +155,7 @@ class CreditMemoCreate:
                     },
                 }
             ],
-            "PrivateNote": f"{KEY_TAG}{self.key}" + (f" {self.memo}" if self.memo else ""),
+            "PrivateNote": _note(self.key, self.memo),
         }
         if self.currency:
             payload["CurrencyRef"] = {"value": self.currency}
@@ -198,10 +221,18 @@ class WriteResult:
         return str(token) if token is not None else None
 
 
+def _request_part(write: Write) -> str:
+    """What identifies one item of a batch: its key, and for an update or delete the
+    SyncToken it is based on (a retry after a stale-token refusal is a new request: the same
+    requestid would only be answered with the first, refused, reply)."""
+    token = getattr(write, "sync_token", None)
+    return write.key if token is None else f"{write.key}@{token}"
+
+
 def batch_request_id(writes: Sequence[Write]) -> str:
     """The requestid of one batch: stable for the same items in the same order."""
-    digest = hashlib.sha256("\x1f".join(w.key for w in writes).encode("utf-8")).hexdigest()
-    return digest[:36]
+    raw = "\x1f".join(_request_part(w) for w in writes)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:REQUEST_ID_MAX]
 
 
 def chunks(writes: Sequence[Write], size: int = BATCH_LIMIT) -> Iterator[Sequence[Write]]:
@@ -220,6 +251,31 @@ def item_error(write: Write, fault: Payload) -> ApiError:
     where = f"{write.entity} {getattr(write, 'remote_id', '') or write.key}".strip()
     return ERROR_CLASSES[kind](
         SYSTEM, f"{write.operation} {where}: {message}", kind=kind, code=codes[0] if codes else None
+    )
+
+
+def batch_error(write: Write, exc: ApiError) -> ApiError:
+    """One item's share of a failure of its whole batch request.
+
+    A refusal (throttled, a Fault for the whole request) wrote nothing: the item carries that
+    error. A transient failure that outlived the retries (no reply, 5xx) may have been
+    applied: the item is uncertain, and the outbox reads (``landed``) before resending.
+    """
+    where = f"{write.operation} {write.entity} {write.key}"
+    if exc.kind is ErrorKind.RETRY or isinstance(exc, UncertainWriteError):
+        return UncertainWriteError(
+            SYSTEM,
+            f"{where}: batch outcome unknown ({exc.message})",
+            status=exc.status,
+            code=exc.code,
+        )
+    return ERROR_CLASSES[exc.kind](
+        SYSTEM,
+        f"{where}: {exc.message}",
+        kind=exc.kind,
+        status=exc.status,
+        code=exc.code,
+        retry_after=exc.retry_after,
     )
 
 
@@ -244,9 +300,14 @@ class QuickBooksWriter:
             {"bId": f"b{index}", "operation": w.operation, w.entity: w.body()}
             for index, w in enumerate(group)
         ]
-        reply = self.client.post(
-            "batch", {"BatchItemRequest": items}, request_id=batch_request_id(group)
-        )
+        try:
+            reply = self.client.post(
+                "batch", {"BatchItemRequest": items}, request_id=batch_request_id(group)
+            )
+        except AuthError:
+            raise
+        except ApiError as exc:
+            return [WriteResult(w.key, w.entity, error=batch_error(w, exc)) for w in group]
         answers = {
             str(answer.get("bId")): answer
             for answer in reply.get("BatchItemResponse") or []
