@@ -20,13 +20,19 @@ _OCR = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "i": "1", "S": "5"
 _RF = re.compile(r"^RF(\d{2})([0-9A-Z]{1,21})$")
 
 _INVOICE_LABEL = (
-    r"(?:invoices?|invs?|inv\#s|rechnung(?:en)?|factures?|facturas?|bills?|re\s*inv(?:oice)?)"
+    r"(?:invoices?|invs?|invcs?|invce|inv\#s|rechnung(?:en|s)?|factures?|facturas?|fatture|fattura|"
+    r"factuur|facturen|faktura|fakturor|fakturanr|bills?|re\s*inv(?:oice)?|"
+    # German RE-Nr. / Rg.-Nr., French Fact., Spanish Fra., Italian Fatt.: abbreviations
+    r"r[eg]\.?\s*-?\s*nrn?\b\.?|rgnr\b\.?|fact\b\.?|fra\b\.?|fras\b\.?|fatt\b\.?)"
 )
 _CREDIT_LABEL = (
     r"(?:credit\s*memos?|credit\s*notes?|cr\s*memos?|cr\s*notes?|cms?|cns?|credits?|"
     r"gutschrift(?:en)?|avoirs?)"
 )
-_NUMBER_WORD = r"(?:\s*(?:nos?|nrs?|numbers?|\#s?)\b\.?)?\s*[:#.-]?\s*\#?\s*"
+_NUMBER_WORD = (
+    r"(?:\s*(?:(?:nos?|nrs?|numbers?|nummer|num(?:ero|éro)?|núm|\#s?)\b\.?|n\.?\s?[°º]))?"
+    r"\s*[:#.-]?\s*\#?\s*"
+)
 _TOKEN = re.compile(
     rf"(?:(?<![A-Z0-9])(?:(?P<credit>{_CREDIT_LABEL})|(?P<label>{_INVOICE_LABEL})){_NUMBER_WORD})?"
     r"#?\s*(?P<token>[A-Z0-9][A-Z0-9/_.-]*[0-9][A-Z0-9/_.-]*|[0-9OIlSB]{3,}[0-9][0-9OIlSB]*)",
@@ -38,15 +44,20 @@ _NOT_INVOICE = re.compile(
     r"client|member|checks?|chk|chq|cheques?|trace|trn|batch|dates?|dt|eff|tel|phone|fax|zip|"
     r"vat|tax|ein|routing|aba|bic|swift|id|txn|transaction|conf(?:irmation)?|store|loc(?:ation)?|"
     r"shipments?|bol|delivery|contract|ticket|case|job|project|auth|eed|sec|descr?|ind|orig|"
-    r"sender|routing|imad|omad|fed\s*ref|seq)"
-    r"(?:\s*(?:nos?|nrs?|numbers?|\#|id)\b\.?)?\s*[:#.-]*\s*$",
+    r"sender|routing|imad|omad|fed\s*ref|seq|"
+    # customer numbers (Kd-Nr., Kundennummer, Debitor, cliente), SEPA mandate, creditor and
+    # payer's own references (MREF+, CRED+, KREF+, /ROC/, OUR REF), accounts, orders
+    r"kd|kdnr|kunden(?:nummer)?|kunde|debitor(?:en)?|clientes?|compte|konto|cuenta|"
+    r"mref|mandat\w*|cred|kref|debt|iban|abwa|abwe|roc|acc|our\s*ref(?:erence)?|"
+    r"auftrag|bestellung|best|commande|cde|pedido|ordine|lieferschein)"
+    r"(?:[\s.-]*(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*[:#.+-]*\s*$",
     re.IGNORECASE,
 )
 _LABEL_AT_END = re.compile(
     rf"(?:^|[^A-Z0-9])(?:{_INVOICE_LABEL}|{_CREDIT_LABEL}){_NUMBER_WORD}$", re.IGNORECASE
 )
 _DATE = re.compile(
-    r"(?<![0-9A-Z])(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}|"
+    r"(?<![0-9A-Z])(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}|"
     r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?![0-9A-Z])",
     re.IGNORECASE,
 )
@@ -58,16 +69,47 @@ _AMOUNT = re.compile(
 )
 # what may stand between an invoice number and the amount the payer pays on it
 _AMOUNT_GAP = re.compile(
-    r"^[\s:=,;()-]*(?:(?:amt|amount|paid|pmt|usd|eur|gbp|cad|chf)\b[\s:=.]*)*$", re.IGNORECASE
+    r"^[\s:=,;()-]*(?:(?:amt|amount|paid|pmt|usd|eur|gbp|cad|chf|dtd|dated)\b[\s:=.,;-]*)*$",
+    re.IGNORECASE,
 )
-_LIST_GAP = re.compile(r"^(?:\s*(?:[,;/&+]|and|und|et|y)\s*|\s+)$", re.IGNORECASE)
+_LIST_GAP = re.compile(r"^(?:\s*(?:[,;/&+]|and|und|et|y)\s*|[ \t]+)\#?[ \t]*$", re.IGNORECASE)
+# INVOICES 1001 THRU 1005 EXCEPT 1003: what follows one of these words is not paid
+_EXCLUDING = re.compile(
+    r"(?:^|[^A-Z0-9])(?:except(?:ing)?|excluding|excl|exclude|not\s+including|other\s+than|"
+    r"but\s+not|ausgenommen|au(?:ss|ß)er|ohne|sauf|hors|excepto|salvo)\.?\s*[:#-]?\s*$",
+    re.IGNORECASE,
+)
 _RANGE_GAP = re.compile(r"^\s*(?:-|to|thru|through|bis|a|au)\s*$", re.IGNORECASE)
 # an X12 RMR segment carried in text (NACHA CCD+/CTX addenda): RMR*IV*1001**100.00\\
 _RMR = re.compile(
-    r"RMR\*(?P<qualifier>[A-Z0-9]{2})\*(?P<ref>[^*\\~]+)(?:\*(?P<action>[A-Z0-9]{0,2})"
+    r"(?:(?<![0-9A-Z])705\s?)?RMR\*(?P<qualifier>[A-Z0-9]{2})\*(?P<ref>[^*\\~]+)(?:\*(?P<action>[A-Z0-9]{0,2})"
     r"(?:\*(?P<amount>-?\d+(?:\.\d{1,2})?))?)?[^\\~]*[\\~]?",
     re.IGNORECASE,
 )
+# SWIFT field 70 / 72 codes between slashes (/INV/, /RFB/, /ROC/ ...), with /INV/'s optional
+# date; MT940 field tags, the :86: transaction code and its ?nn subfield markers
+_SWIFT_CODE = re.compile(
+    r"(?<![A-Za-z])/(?P<code>INV|IPI|RFB|ROC|TSU|URI|BNF|ACC|INS|REC|TXT|PURP|EREF)/"
+    r"(?P<date>(?:19|20)?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])/)?"
+)
+_FIELD_TAG = re.compile(
+    r"(?:^|(?<=\n)):\d{2}[A-Z]?:(?:(?<=:86:)\d{3})?|\?(?:[0-2]\d|3[0-4]|6[0-3])"
+)
+# subfields of :86: that are not remittance text: ?00 posting text, ?10 primanota, ?30-?34
+_NOT_TEXT_SUBFIELD = re.compile(r"\?(?:00|10|3[0-4])[^?\n]*")
+# Belgian structured communication: +++123/4567/89002+++ (mod 97 check digits)
+_OGM = re.compile(r"(?:\+{3}|\*{3})\s*(\d{3})\s*/\s*(\d{4})\s*/\s*(\d{5})\s*(?:\+{3}|\*{3})")
+# Swiss QR reference (QRR): 27 digits, grouped 2 + 5 x 5 or not, recursive mod 10 check digit
+_QRR = re.compile(r"(?<![0-9A-Z])(?:\d{2}(?: \d{5}){5}|\d{27})(?![0-9A-Z])")
+# a national payment reference, labelled, its digits grouped: betalingskenmerk (NL), KID (NO),
+# OCR (SE), viite (FI), ESR/BVR (CH): one number, not a list
+_GROUPED_REF = re.compile(
+    r"(?<![0-9A-Z])(?:betalingskenmerk|kenmerk|kid(?:\s*nr)?|ocr(?:\s*nr)?|viite(?:numero)?|"
+    r"viitenro|referensnummer|esr|bvr|qrr)\.?\s*[:#]?\s*"
+    r"(?P<digits>\d{2,5}(?: \d{2,5})*(?: \d{1,5}))(?![0-9A-Z])",
+    re.IGNORECASE,
+)
+_QRR_TABLE = (0, 9, 4, 6, 8, 2, 7, 1, 3, 5)
 _RF_IN_TEXT = re.compile(r"(?<![0-9A-Z])RF\d{2}(?: ?[0-9A-Z]){1,21}", re.IGNORECASE)
 # field lengths that cut remittance text: NACHA 705 addenda 80, camt Ustrd 140, SWIFT 35 x n
 TRUNCATION_LENGTHS = frozenset({35, 70, 80, 105, 140})
@@ -91,7 +133,9 @@ class TextRef:
     inside); ``how`` says how the number came about: ``written`` by the payer, ``range``
     (one of ``1001-1003``), ``part`` (one of ``1234/1235``), ``shorthand`` (``1235`` of
     ``1234/35``), ``joined`` (the number continued after a line break), ``rmr`` (an X12 RMR
-    segment in the text) or ``rf`` (a creditor reference). Refs of one ``group`` are
+    segment in the text), ``rf`` (a creditor reference) or ``structured`` (a national payment
+    reference whose check digits hold: Belgian ``+++123/4567/89002+++``, Swiss QRR, a
+    labelled betalingskenmerk, KID, OCR or viite). Refs of one ``group`` are
     alternative readings of the same written text; ``written``/``rf`` is the primary one.
     """
 
@@ -167,7 +211,9 @@ def _keys(token: str, min_length: int) -> list[tuple[str, str]]:
     primary = document_key(token)
     candidates = [(primary, "as written")]
     prefix, rest = split_prefix(token)
-    ocr = document_key(prefix + rest.translate(_OCR))
+    compact = re.sub(r"[^0-9A-Za-z]+", "", token)  # case kept: a lower-case l reads as 1
+    tail = compact[len(compact) - len(rest) :] if rest else ""
+    ocr = document_key(prefix + tail.translate(_OCR).upper())
     if ocr != primary and sum(ch.isdigit() for ch in primary) >= len(primary) // 2:
         candidates.append((ocr, "ocr"))
     loose = loose_key(token)
@@ -207,12 +253,50 @@ def _amount(match: re.Match[str]) -> str | None:
         return None
 
 
+def ogm_reference(value: str) -> str | None:
+    """The 12 digits of a valid Belgian structured communication (``+++123/4567/89002+++``)."""
+    match = _OGM.fullmatch((value or "").strip())
+    if not match:
+        return None
+    digits = "".join(match.groups())
+    check = int(digits[:10]) % 97 or 97
+    return digits if int(digits[10:]) == check else None
+
+
+def qrr_reference(value: str) -> str | None:
+    """The 27 digits of a valid Swiss QR reference (recursive mod 10 check digit)."""
+    digits = re.sub(r"\s+", "", value or "")
+    if not re.fullmatch(r"\d{27}", digits):
+        return None
+    carry = 0
+    for ch in digits[:-1]:
+        carry = _QRR_TABLE[(carry + int(ch)) % 10]
+    return digits if (10 - carry) % 10 == int(digits[-1]) else None
+
+
+def _framing(text: str) -> str:
+    """The text with bank-format framing blanked out, same length: SWIFT codes (``/INV/``
+    becomes `` INV ``, ``/RFB/`` a gap), MT940 field tags and ``?nn`` subfield markers."""
+
+    def code(m: re.Match[str]) -> str:
+        tag = m.group("code")
+        word = f" {tag} " if tag in ("INV", "ROC", "ACC") else " " * (len(tag) + 2)
+        return word + " " * len(m.group("date") or "")
+
+    text = _SWIFT_CODE.sub(code, text)
+    text = re.sub(r"(?<=[0-9A-Za-z])//+(?=[0-9A-Za-z])", lambda m: " " * len(m.group(0)), text)
+    if re.search(r"\?2\d", text) or re.search(r"(?:^|\n):\d{2}[A-Z]?:", text):
+        text = _NOT_TEXT_SUBFIELD.sub(lambda m: " " * len(m.group(0)), text)
+        text = _FIELD_TAG.sub(lambda m: " " * len(m.group(0)), text)
+    return text
+
+
 def read_references(text: str | None) -> TextReading:
     """Invoice (and credit memo) numbers in free text, each with how it was read."""
     reading = TextReading()
     if not text:
         return reading
-    masked = text
+    masked = _framing(text)
     group = 0
     rmrs = []
     for m in _RMR.finditer(masked):
@@ -249,6 +333,36 @@ def read_references(text: str | None) -> TextReading:
         if not labelled_before(m.start()) and (value := _amount(m)) is not None
     ]
     masked = _mask(masked, [(s, e) for s, e, _ in amounts])
+    structured: list[tuple[int, int]] = []
+    for m in [*_OGM.finditer(masked), *_QRR.finditer(masked), *_GROUPED_REF.finditer(masked)]:
+        if any(s <= m.start() < e for s, e in structured):
+            continue
+        raw = m.group(0).strip()
+        if m.re is _OGM:
+            digits, kind = ogm_reference(raw), "Belgian structured communication"
+        elif m.re is _QRR:
+            digits, kind = qrr_reference(raw), "Swiss QR reference"
+            if digits is None and " " not in raw:
+                continue  # 27 digits, but not a QR reference: read as any number
+        else:
+            digits, kind = re.sub(r"\s+", "", m.group("digits")), "payment reference"
+        structured.append(m.span())
+        if digits is None:
+            reading.ignored.append({"written": raw, "why": f"{kind}, bad check digits"})
+            continue
+        group += 1
+        reading.refs.append(
+            TextRef(
+                raw,
+                [(document_key(digits), "as written")],
+                labelled=True,
+                how="structured",
+                group=group,
+                start=m.start(),
+                end=m.end(),
+            )
+        )
+    masked = _mask(masked, structured)
     rfs = []
     for m in _RF_IN_TEXT.finditer(masked):
         raw = m.group(0)
@@ -281,17 +395,31 @@ def read_references(text: str | None) -> TextReading:
     masked = _mask(masked, rfs)
     previous: TextRef | None = None
     previous_end = -1
+    excluding = False  # the previous number was one the payer excluded
+    excluded: set[str] = set()
+    consumed = -1  # the end of a range written out (1001 THRU 1005): its last number
     for match in _TOKEN.finditer(masked):
         token = match.group("token").strip("/._-")
         start, end = match.start("token"), match.start("token") + len(token)
+        if start < consumed:
+            continue
         written = masked[match.start() : end].strip()
         label = match.group("label") or match.group("credit")
         prefix, _ = split_prefix(token)
         kind = "credit" if match.group("credit") or prefix in _CREDIT_PREFIXES else "invoice"
         labelled = bool(label) or bool(prefix)
-        gap = masked[previous_end : match.start()] if previous is not None else None
-        if not labelled and previous is not None and gap is not None and _LIST_GAP.match(gap):
+        gap = masked[previous_end:start] if previous_end >= 0 else None
+        listed = gap is not None and bool(_LIST_GAP.match(gap))
+        if not labelled and previous is not None and listed:
             labelled, kind = previous.labelled, previous.kind  # INVOICES 1001, 1002 & 1003
+        if kind == "invoice" and (
+            _EXCLUDING.search(masked[: match.start()]) or (excluding and listed and not label)
+        ):
+            reading.ignored.append({"written": written, "why": "excluded by the payer"})
+            excluded.update(key for key, _ in _keys(token, 3))
+            previous, previous_end, excluding = None, end, True
+            continue
+        excluding = False
         anti = None if labelled else _NOT_INVOICE.search(masked[: match.start()])
         if anti:
             reading.ignored.append(
@@ -305,8 +433,11 @@ def read_references(text: str | None) -> TextReading:
         group += 1
         ref = TextRef(written, keys, kind, labelled, group=group, start=start, end=end)
         reading.refs.append(ref)
-        reading.refs.extend(_alternatives(ref, token, masked))
-        previous, previous_end = ref, end
+        alternatives, consumed = _alternatives(ref, token, masked)
+        reading.refs.extend(alternatives)
+        previous, previous_end = ref, max(end, consumed)
+    if excluded:
+        reading.refs = [r for r in reading.refs if r.keys[0][0] not in excluded]
     for ref in reading.refs:
         ref.amount = _amount_after(ref, reading.refs, amounts, masked)
     if len(text) in TRUNCATION_LENGTHS and reading.refs:
@@ -318,8 +449,10 @@ def read_references(text: str | None) -> TextReading:
     return reading
 
 
-def _alternatives(ref: TextRef, token: str, masked: str) -> list[TextRef]:
-    """Other readings of one written token: a list or range in it, or its continuation."""
+def _alternatives(ref: TextRef, token: str, masked: str) -> tuple[list[TextRef], int]:
+    """Other readings of one written token: a list or range in it, or its continuation; and
+    where the text they take ends (past the token when a range is written out: ``1001 TO
+    1003``), else -1."""
     found: list[TextRef] = []
     _, rest = split_prefix(token)
 
@@ -342,39 +475,52 @@ def _alternatives(ref: TextRef, token: str, masked: str) -> list[TextRef]:
     pieces = [p for p in re.split(r"/", token) if p]
     if len(pieces) > 1:
         head = document_key(pieces[0])
+        if (
+            len(pieces) == 2
+            and re.fullmatch(r"(?:19|20)\d{2}", pieces[0])
+            and (len(document_key(pieces[1])) < len(head) or pieces[1].startswith("0"))
+        ):
+            return [], -1  # 2024/118, 2024/0001: a year and a sequence, one number
         for n, piece in enumerate(pieces):
             digits = document_key(piece)
             if not digits.isdigit():
-                return []
-            if n and len(digits) < len(head):  # 1234/35/36: the tails of 1235 and 1236
-                alt(head[: len(head) - len(digits)] + digits, "shorthand")
+                return [], -1
+            tail = re.sub(r"[^0-9]", "", piece)
+            if n and len(tail) < len(head):  # 1234/35/36: the tails of 1235 and 1236
+                alt(head[: len(head) - len(tail)] + tail, "shorthand")
             else:
                 alt(piece, "part")
-        return found
+        return found, -1
     span = re.fullmatch(r"(?:[A-Z]+[ #.:-]*)?([0-9]+)-([0-9]+)", token, re.IGNORECASE)
     following = masked[ref.end :]
+    taken = -1
     if span is None:
-        more = re.match(r"(\s*(?:-|to|thru|through|bis)\s*)#?([0-9]+)(?![0-9A-Z])", following, re.I)
+        more = re.match(
+            r"(\s*(?:-|to|thru|through|bis)\s*)(?:inv(?:oice)?s?\s*)?#?([0-9]+)(?![0-9A-Z])",
+            following,
+            re.I,
+        )
         if more and _RANGE_GAP.match(more.group(1)) and rest.isdigit():
             span = re.fullmatch(r"([0-9]+)-([0-9]+)", f"{rest}-{more.group(2)}")
+            taken = ref.end + more.end()
     if span:
         low, high = span.group(1), span.group(2)
         if len(low) == len(high) and 0 < int(high) - int(low) < _MAX_RANGE:
             for number in range(int(low), int(high) + 1):
                 alt(str(number).zfill(len(low)), "range")
-            return found
+            return found, taken
     if rest.isdigit():
         cont = re.match(r"\s+([0-9]{1,6})(?![0-9A-Z.,])", following)
         if cont and len(cont.group(1)) < len(rest):
             alt(token + cont.group(1), "joined")
-    return found
+    return found, -1
 
 
 def _amount_after(
     ref: TextRef, refs: list[TextRef], amounts: list[tuple[int, int, str]], masked: str
 ) -> str | None:
     """The amount written right after an invoice number (``INV1234 500.00``), if any."""
-    if ref.kind != "invoice" or ref.how not in ("written", "rf"):
+    if ref.kind != "invoice" or ref.how not in ("written", "rf", "structured"):
         return ref.amount
     following = [r.start for r in refs if r.start > ref.end]
     limit = min(following, default=len(masked))

@@ -1,0 +1,308 @@
+"""Remittance text as real bank statements and remittance advices carry it: SWIFT field 70
+codes, MT940 :86: subfields and SEPA tags, NACHA addenda, national payment references with
+check digits, German / French / Spanish labels, exclusions, customer numbers. Each is read
+by :func:`read_references` and, where it matters, reconciled against a small book: never
+applied to a wrong invoice, suggested when in doubt."""
+
+from __future__ import annotations
+
+import pytest
+
+from canonical.store import Store
+from reconciler import reconcile
+from reconciler.references import ogm_reference, qrr_reference, read_references
+from tests.support.receivables import Book, applied, decision
+
+pytestmark = pytest.mark.usefixtures("book_loading")
+
+
+def _read(text: str) -> list[tuple[str, bool, str]]:
+    """(first key, labelled, how) of each reference read."""
+    return [(r.keys[0][0], r.labelled, r.how) for r in read_references(text).refs]
+
+
+def _ignored(text: str) -> dict[str, str]:
+    return {e["written"]: e["why"] for e in read_references(text).ignored}
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def test_a_space_separated_list_after_a_label_is_labelled_too() -> None:
+    assert _read("PAYMENT FOR INV 1001 1002 LESS CREDIT CM-55") == [
+        ("1001", True, "written"),
+        ("1002", True, "written"),
+        ("55", True, "written"),
+    ]
+    assert read_references("PAYMENT FOR INV 1001 1002 LESS CREDIT CM-55").refs[2].kind == "credit"
+    assert _read("PMT INV 1001 1002 1003") == [
+        (k, True, "written") for k in ("1001", "1002", "1003")
+    ]
+    assert _read("INV#1001,1002,1003") == [(k, True, "written") for k in ("1001", "1002", "1003")]
+    # a number on the next line is no list item: it may continue the one before
+    assert _read("INV 1234\n56") == [("1234", True, "written"), ("123456", True, "joined")]
+
+
+def test_numbers_the_payer_excludes_are_not_read() -> None:
+    text = "INVOICES 1001 THRU 1005 EXCEPT 1003"
+    assert [k for k, _, how in _read(text) if how == "range"] == ["1001", "1002", "1004", "1005"]
+    assert "1003" not in [k for k, _, _ in _read(text)]
+    assert _ignored(text) == {"1003": "excluded by the payer"}
+    text = "INVOICES 1001 THRU 1005 EXCLUDING 1003, 1004"
+    assert [k for k, _, how in _read(text) if how == "range"] == ["1001", "1002", "1005"]
+    assert [k for k, _, _ in _read("INV 1001 1002 EXCEPT INV 1002")] == ["1001"]
+    # the end of a written-out range is not read a second time
+    assert [k for k, _, _ in _read("PAY INV 1001 TO 1003")] == ["1001", "1001", "1002", "1003"]
+
+
+def test_shorthand_and_a_year_with_its_sequence() -> None:
+    assert [k for k, _, _ in _read("1001/02/03")] == ["10010203", "1001", "1002", "1003"]
+    assert [k for k, _, _ in _read("INV 1001/02/03")][1:] == ["1001", "1002", "1003"]
+    # 2024/118 is invoice 118 of 2024, not invoices 2024 and 2118
+    assert _read("Fra. 2024/118") == [("2024118", True, "written")]
+    assert [k for k, _, _ in _read("INV/2024/0001")] == ["20240001"]
+    assert [k for r in read_references("2024-0001").refs for k, _ in r.keys] == [
+        "20240001",
+        "20241",
+    ]
+
+
+def test_swift_field_70_codes() -> None:
+    assert _read("/INV/12345/") == [("12345", True, "written")]
+    assert _read("/RFB/12345") == [("12345", False, "written")]  # not "RFB12345"
+    assert _read("/URI/INV12345 INV12346") == [
+        ("12345", True, "written"),
+        ("12346", True, "written"),
+    ]
+    # /INV/ followed by the invoice date, then the number
+    assert _read("/INV/20261001/12345") == [("12345", True, "written")]
+    # the ordering customer's own reference is no invoice number
+    assert _read("/ROC/98765/INV/12345") == [("12345", True, "written")]
+    assert _ignored("/ROC/98765/INV/12345") == {"ROC 98765": "not an invoice number"}
+    assert _read("OBI/INV 12345 ORG/ACME CORP") == [("12345", True, "written")]
+
+
+def test_mt940_field_86_subfields_and_sepa_tags() -> None:
+    text = ":86:166?00GUTSCHRIFT?109310?20RE 4711?21KD 10025?3010020030?31123456789?32ACME GMBH"
+    assert _read(text) == [("4711", False, "written")]  # not 166, 9310, 10020030 nor 10025
+    text = "?20EREF+NOTPROVIDED?21SVWZ+Rechnung 4711?22ABWA+ACME"
+    assert _read(text) == [("4711", True, "written")]
+    text = "EREF+20261102-0001 MREF+M-1001 CRED+DE98ZZZ09999999999 SVWZ+RE 4711"
+    assert _read(text) == [("4711", False, "written")]
+    assert {"MREF+M-1001", "CRED+DE98ZZZ09999999999"} <= set(_ignored(text))
+
+
+def test_nacha_addenda_record_code_is_not_an_invoice_number() -> None:
+    refs = read_references("705RMR*IV*1001**500.00\\").refs
+    assert [(r.keys[0][0], r.how, r.amount) for r in refs] == [("1001", "rmr", "500.00")]
+
+
+def test_german_french_and_spanish_invoice_labels() -> None:
+    assert _read("RE-Nr. 2024-0815")[0] == ("20240815", True, "written")
+    assert _read("Rechnungsnr. 4711 vom 01.10.2026") == [("4711", True, "written")]
+    assert _read("Rechnungsnummer 4711") == [("4711", True, "written")]
+    assert _read("Fact. n° 2024-118") == [("2024118", True, "written")]
+    assert _read("Facture N° FA-2024-0118")[0] == ("FA20240118", True, "written")
+    assert _read("Fra. n.º 118") == [("118", True, "written")]
+    assert _read("Factura 2024-77")[0] == ("202477", True, "written")
+
+
+def test_customer_numbers_are_not_invoice_numbers() -> None:
+    assert _read("Rechnung Nr. 4711 Kd-Nr. 10025") == [("4711", True, "written")]
+    assert _ignored("Kundennr. 100234 Rechnung 4711") == {
+        "Kundennr. 100234": "not an invoice number"
+    }
+    assert _read("Kunden-Nr. 10025 RE 4711") == [("4711", False, "written")]
+    assert _read("N° client 55012 Facture 2024118") == [("2024118", True, "written")]
+    assert _read("CUSTOMER ACCOUNT 100234 PAYMENT") == []
+    assert _read("YOUR REF 1001 OUR REF 99887") == [("1001", False, "written")]
+
+
+def test_belgian_structured_communication() -> None:
+    assert ogm_reference("+++090/9337/55493+++") == "090933755493"
+    assert ogm_reference("***090/9337/55493***") == "090933755493"
+    assert ogm_reference("+++123/4567/89012+++") is None
+    assert _read("+++090/9337/55493+++") == [("90933755493", True, "structured")]
+    # bad check digits: none of its groups is read as an invoice number
+    assert _read("+++123/4567/89012+++") == []
+    assert _ignored("+++123/4567/89012+++") == {
+        "+++123/4567/89012+++": "Belgian structured communication, bad check digits"
+    }
+
+
+def test_swiss_qr_reference_and_grouped_national_references() -> None:
+    assert qrr_reference("21 00000 00003 13947 14300 09017") == "210000000003139471430009017"
+    assert qrr_reference("21 00000 00003 13947 14300 09018") is None
+    grouped = "21 00000 00003 13947 14300 09017"
+    assert _read(grouped) == [("210000000003139471430009017", True, "structured")]
+    assert _read("21 00000 00003 13947 14300 09018") == []  # not 13947, 14300, 9017
+    assert _read("Betalingskenmerk 1234 5678 9012 3456") == [
+        ("1234567890123456", True, "structured")
+    ]
+    assert _read("KID 1234 5678 9012 8") == [("1234567890128", True, "structured")]
+
+
+def test_amounts_dates_and_ocr_next_to_invoice_numbers() -> None:
+    refs = read_references("REMIT: INV 1001 $500.00; INV 1002 $250.00").refs
+    assert [(r.keys[0][0], r.amount) for r in refs] == [("1001", "500.00"), ("1002", "250.00")]
+    refs = read_references("INV 1001 DTD 10/01/2026 1,250.00").refs
+    assert [(r.keys[0][0], r.amount) for r in refs] == [("1001", "1250.00")]
+    refs = read_references("INV 1001 EUR 1.250,00").refs
+    assert [(r.keys[0][0], r.amount) for r in refs] == [("1001", "1250.00")]
+    assert read_references("INV l0O5").refs[0].keys == [("L0O5", "as written"), ("1005", "ocr")]
+    assert read_references("INV NO 1OO1").refs[0].keys[-1] == ("1001", "ocr")
+    assert _read("PO 4500012345 INV 90001234") == [("90001234", True, "written")]
+
+
+def test_patterns_already_read_right() -> None:
+    assert _read("INV-000123") == [("123", True, "written")]
+    assert _read("A-1001") == [("A1001", False, "written")]
+    assert _read("CHK 10234 INV 9000123") == [("9000123", True, "written")]
+    assert _read("INVOICE # 1001; # 1002") == [("1001", True, "written"), ("1002", True, "written")]
+    assert _read("RF18 5390 0754 7034") == [("539007547034", True, "rf")]
+    assert [(r.keys[0][0], r.kind) for r in read_references("INV 1001 CM 55").refs] == [
+        ("1001", "invoice"),
+        ("55", "credit"),
+    ]
+
+
+# -- reconciling -----------------------------------------------------------------------------
+
+
+def test_an_excluded_invoice_is_never_paid(store: Store, book: Book) -> None:
+    c = book.customer("Acme Corp")
+    for number in ("1001", "1002", "1003", "1004", "1005"):
+        book.invoice(c, number, "100.00")
+    rid = book.pay("400.00", payer="ACME CORP", text="INVOICES 1001 THRU 1005 EXCEPT 1003")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule) == ("auto_applied", "invoice_number_in_text")
+    assert applied(store, rid) == {
+        "1001": "100.00",
+        "1002": "100.00",
+        "1004": "100.00",
+        "1005": "100.00",
+    }
+    assert {"written": "1003", "why": "excluded by the payer"} in d.evidence["text_ignored"]
+
+
+def test_a_space_separated_list_with_a_credit_memo_applies_each(store: Store, book: Book) -> None:
+    c = book.customer("Acme Corp")
+    book.invoice(c, "1001", "500.00")
+    book.invoice(c, "1002", "250.00")
+    book.invoice(c, "1003", "250.00")
+    book.credit(c, "CM-55", "50.00")
+    rid = book.pay("700.00", payer="ACME CORP", text="PAYMENT FOR INV 1001 1002 LESS CREDIT CM-55")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule) == ("auto_applied", "invoice_number_in_text")
+    # the memo's 50.00 pays alongside the cash (on 1001); 1003 is not named, not paid
+    assert applied(store, rid) == {"1001": "450.00", "1002": "250.00"}
+    assert d.evidence["credit_memo_refs"] == ["CM-55"]
+    assert "1003" not in applied(store, rid)
+
+
+def test_swift_codes_and_sepa_tags_reconcile_to_the_named_invoice(store: Store, book: Book) -> None:
+    c = book.customer("Acme Corp")
+    book.invoice(c, "12345", "300.00")
+    book.invoice(c, "98765", "300.00")  # the payer's own reference bears this number
+    book.invoice(c, "4711", "120.00")
+    book.invoice(c, "10025", "120.00")  # the customer number
+    wire = book.pay("300.00", payer="ACME CORP", text="/ROC/98765/INV/12345")
+    sepa = book.pay(
+        "120.00",
+        payer="ACME CORP",
+        text="EREF+NOTPROVIDED KREF+10025 SVWZ+Rechnung 4711 Kd-Nr. 10025",
+    )
+    reconcile(store)
+    assert applied(store, wire) == {"12345": "300.00"}
+    assert decision(store, wire).rule == "invoice_number_in_text"
+    assert applied(store, sepa) == {"4711": "120.00"}
+    assert decision(store, sepa).rule == "invoice_number_in_text"
+
+
+def test_a_bad_structured_communication_is_not_read_as_invoice_numbers(
+    store: Store, book: Book
+) -> None:
+    c = book.customer("Acme Corp")
+    book.invoice(c, "4567", "80.00")
+    book.invoice(c, "89012", "90.00")
+    rid = book.pay("80.00", payer="ZZ UNKNOWN BVBA", text="+++123/4567/89012+++")
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status != "auto_applied" and applied(store, rid) == {}
+
+
+def test_a_swiss_qr_reference_is_not_split_into_invoice_numbers(store: Store, book: Book) -> None:
+    c = book.customer("Acme Corp")
+    book.invoice(c, "9017", "50.00")
+    book.invoice(c, "13947", "50.00")
+    rid = book.pay("50.00", payer="ZZ UNKNOWN AG", text="21 00000 00003 13947 14300 09017")
+    reconcile(store)
+    assert decision(store, rid).status != "auto_applied"
+    assert applied(store, rid) == {}
+
+
+def test_a_year_and_sequence_invoice_number(store: Store, book: Book) -> None:
+    c = book.customer("Empresa SA")
+    book.invoice(c, "2024/118", "200.00")
+    book.invoice(c, "2118", "200.00")
+    book.invoice(c, "2024", "200.00")
+    rid = book.pay("200.00", payer="EMPRESA SA", text="PAGO Fra. 2024/118")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule) == ("auto_applied", "invoice_number_in_text")
+    assert applied(store, rid) == {"2024/118": "200.00"}
+
+
+def test_customer_number_only_does_not_pay_the_invoice_of_that_number(
+    store: Store, book: Book
+) -> None:
+    acme = book.customer("Acme GmbH")
+    book.invoice(acme, "4711", "120.00")
+    other = book.customer("Globex GmbH")
+    book.invoice(other, "100234", "120.00")  # bears the number of Acme's customer account
+    rid = book.pay("120.00", payer="ACME GMBH", text="Kundennr. 100234 Zahlung")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule) == ("auto_applied", "customer_exact_balance")
+    assert applied(store, rid) == {"4711": "120.00"}
+    assert {"written": "Kundennr. 100234", "why": "not an invoice number"} in d.evidence[
+        "text_ignored"
+    ]
+
+
+def test_per_invoice_amounts_with_thousands_separators(store: Store, book: Book) -> None:
+    c = book.customer("Acme Corp")
+    book.invoice(c, "1001", "1250.00")
+    book.invoice(c, "1002", "2000.00")
+    rid = book.pay(
+        "2250.00", payer="ACME CORP", text="REMIT: INV 1001 $1,250.00; INV 1002 $1,000.00"
+    )
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status == "auto_applied" and d.evidence["amounts"] == "as stated by the payer"
+    assert applied(store, rid) == {"1001": "1250.00", "1002": "1000.00"}
+
+
+def test_leading_zeros_and_ocr_slips_find_the_invoice(store: Store, book: Book) -> None:
+    c = book.customer("Acme Corp")
+    book.invoice(c, "123", "40.00")
+    book.invoice(c, "1005", "60.00")
+    zeros = book.pay("40.00", payer="ACME CORP", text="INV-000123")
+    ocr = book.pay("60.00", payer="ACME CORP", text="INV l0O5")
+    reconcile(store)
+    assert applied(store, zeros) == {"123": "40.00"}
+    assert applied(store, ocr) == {"1005": "60.00"}
+    assert decision(store, ocr).evidence["matched"][0]["read"] == "ocr"
+
+
+def test_payer_name_variant_with_a_legal_form(store: Store, book: Book) -> None:
+    c = book.customer("Acme Corporation Ltd.")
+    book.invoice(c, "1001", "100.00")
+    book.invoice(c, "1002", "55.00")
+    rid = book.pay("100.00", payer="ACME CORP")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule) == ("auto_applied", "customer_exact_balance")
+    assert applied(store, rid) == {"1001": "100.00"}
