@@ -29,6 +29,12 @@ authentication (``XL03000010`` wrong login, ``XL03000009`` invalid or expired se
 result (``XL03000003`` bad query, ``XL03000007`` unknown resultId). Injected 429/5xx use a
 control-level envelope with that HTTP status (429 with Retry-After).
 
+``uniqueid`` (default true) makes each *function's* ``controlid`` single-use once it has run
+to completion: a repeat fails only that function, ``XL03000009`` "A successful transaction
+has already been recorded with the control id ..."; the request's ``<controlid>`` is not
+checked. Writes: ``create`` of ARPYMT, legacy ``create_aradjustment`` (answers ``<key>``,
+elements in DTD order) and ``apply_arpayment``; there is no generic create of ARADJUSTMENT.
+
 Amounts: ``TRX_*`` in the document currency, plain ``TOTAL*`` in the base currency (USD)
 at a fixed rate per currency. AR adjustments are credit memos (negative totals) or debit
 memos (positive totals: late fees, freight, price corrections owed on top of an invoice); a
@@ -121,7 +127,7 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 MALFORMED_AMOUNT = "1O0.00"  # a letter O: not a number
 BAD_QUERY = "XL03000003"
-DUPLICATE_ERRNO = "XL03000012"
+DUPLICATE_ERRNO = "XL03000009"  # "A successful transaction has already been recorded ..."
 UNKNOWN_RESULT = "XL03000007"
 _TOKEN = re.compile(
     r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])"
@@ -302,7 +308,7 @@ class IntacctSandbox(SandboxServer):
         self.details: dict[str, Payload] = {}  # ARPYMTDETAIL RECORDNO -> row
         self.audit: list[tuple[datetime, Payload]] = []
         self.result_sets: dict[str, tuple[str, list[Payload], int, int]] = {}
-        self.processed_controls: set[str] = set()  # control ids of uniqueid=true requests
+        self.processed_controls: set[str] = set()  # function controlids run (uniqueid true)
         self.session_paths: list[str] = []  # request path of every session-authenticated call
         self._next_record = 1
         self._next_customer = 1
@@ -892,19 +898,8 @@ class IntacctSandbox(SandboxServer):
                 "Check the Web Services sender id and password.",
             )
             return self.xml(root)
-        control_id = control.findtext("controlid") or ""
-        unique = (control.findtext("uniqueid") or "").strip() == "true"
-        with self.lock:
-            repeated = unique and control_id in self.processed_controls
-        if repeated:
-            self._control(root, control, "failure")
-            self.errormessage(
-                root,
-                DUPLICATE_ERRNO,
-                f"A request with control id {control_id} has already been processed.",
-                "Use a new control id, or set uniqueid to false.",
-            )
-            return self.xml(root)
+        # uniqueid (default true): each function's controlid is checked, not the request's
+        unique = (control.findtext("uniqueid") or "true").strip().lower() != "false"
         self._control(root, control, "success")
         operation = sub(root, "operation")
         auth = sub(operation, "authentication")
@@ -932,11 +927,11 @@ class IntacctSandbox(SandboxServer):
         sub(auth, "companyid", self.company_id)
         sub(auth, "sessiontimestamp", render_timestamp(self.now(), self.zone))
         for function in doc.findall("operation/content/function"):
-            operation.append(self.run(function, request))
-        if unique:
-            with self.lock:
-                self.processed_controls.add(control_id)
-        writes = doc.xpath("operation/content/function/*[self::create or self::apply_arpayment]")
+            operation.append(self.run(function, request, unique=unique))
+        writes = doc.xpath(
+            "operation/content/function/*"
+            "[self::create or self::apply_arpayment or self::create_aradjustment]"
+        )
         if writes and self.take_dropped_reply():
             connection = request.environ.get("werkzeug.socket")
             if connection is not None:
@@ -944,13 +939,37 @@ class IntacctSandbox(SandboxServer):
             raise ConnectionAbortedError("reply dropped after the write (injected)")
         return self.xml(root)
 
-    def run(self, function: Element, request: Request) -> Element:
+    def run(self, function: Element, request: Request, *, unique: bool = False) -> Element:
+        """One function. With ``uniqueid`` true a function whose controlid already ran to
+        completion is refused (only that function fails); a failed one may be sent again."""
+        with self.lock:
+            result = self._run(function, request, unique)
+            if unique and (result.findtext("status") or "") == "success":
+                self.processed_controls.add(function.get("controlid", ""))
+        return result
+
+    def _run(self, function: Element, request: Request, unique: bool) -> Element:
         result = etree.Element("result")
         body = next((child for child in function if isinstance(child.tag, str)), None)
         name = body.tag if body is not None else ""
         status = sub(result, "status", "success")
         sub(result, "function", name)
-        sub(result, "controlid", function.get("controlid", ""))
+        control_id = function.get("controlid", "")
+        sub(result, "controlid", control_id)
+        if not control_id:
+            status.text = "failure"
+            self.errormessage(result, BAD_QUERY, "The function has no controlid attribute.")
+            return result
+        if unique and control_id in self.processed_controls:
+            status.text = "failure"
+            self.errormessage(
+                result,
+                DUPLICATE_ERRNO,
+                f"A successful transaction has already been recorded with the control id "
+                f"{control_id}.",
+                "Use a new control id, or set uniqueid to false.",
+            )
+            return result
         try:
             if body is None:
                 raise QueryError("empty function")
@@ -966,8 +985,8 @@ class IntacctSandbox(SandboxServer):
                 result.append(self.read_by_query(body))
             elif name == "readMore":
                 result.append(self.read_more(body.findtext("resultId") or ""))
-            elif name == "create" or name == "apply_arpayment":
-                with self.lock:
+            elif name in ("create", "apply_arpayment", "create_aradjustment"):
+                with self.lock:  # a legacy create answers <key>, a generic one <data>
                     result.append(self.write(body))
             else:
                 raise QueryError(f"unsupported function {name}")
@@ -984,13 +1003,13 @@ class IntacctSandbox(SandboxServer):
         """One write function, applied whole or refused with nothing changed."""
         if body.tag == "apply_arpayment":
             data = sandbox_writes.apply_credit(self, body)
+        elif body.tag == "create_aradjustment":
+            data = sandbox_writes.create_adjustment(self, body)
         else:
             record = next((child for child in body if isinstance(child.tag, str)), None)
             if record is not None and record.tag == "ARPYMT":
                 data = sandbox_writes.create_payment(self, record)
-            elif record is not None and record.tag == "ARADJUSTMENT":
-                data = sandbox_writes.create_adjustment(self, record)
-            else:
+            else:  # ARADJUSTMENT has no generic create: create_aradjustment is documented
                 tag = record.tag if record is not None else "nothing"
                 raise sandbox_writes.Refused(f"create of {tag} is not supported")
         self.writes += 1

@@ -1,5 +1,6 @@
-"""The Intacct sandbox's write functions: ``create`` of ARPYMT and ARADJUSTMENT, and the
-legacy ``apply_arpayment``, moving balances as Intacct does and stamping WHENMODIFIED.
+"""The Intacct sandbox's write functions: ``create`` of ARPYMT, and the legacy
+``create_aradjustment`` and ``apply_arpayment``, moving balances as Intacct does and
+stamping WHENMODIFIED.
 
 Each function validates everything before it changes anything; a refusal is a
 function-level failure (``BL`` errno) that leaves the company as it was.
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
 
 REFUSED = "BL01001973"
 ZERO = Decimal("0.00")
+# ARPYMT.PAYMENTMETHOD values documented for create (the table; an example also uses Check)
+PAYMENT_METHODS = (
+    "Printed Check",
+    "Check",
+    "Cash",
+    "EFT",
+    "Credit Card",
+    "Online Charge Card",
+    "Online ACH Debit",
+)
 
 
 class Refused(ValueError):
@@ -79,6 +90,10 @@ def create_payment(box: IntacctSandbox, body: Element) -> Element:
         raise Refused("FINANCIALENTITY or UNDEPOSITEDACCOUNTNO is required")
     received = _date(body, "RECEIPTDATE")
     paid_on = (body.findtext("PAYMENTDATE") or "").strip() or received
+    if (body.findtext("PAYMENTMETHOD") or "").strip() not in PAYMENT_METHODS:
+        raise Refused(f"PAYMENTMETHOD must be one of {', '.join(PAYMENT_METHODS)}")
+    if not (body.findtext("CURRENCY") or "").strip():
+        raise Refused("CURRENCY is required")  # documented as required for create
     details = body.findall("ARPYMTDETAILS/ARPYMTDETAIL")
     if not details:
         raise Refused("ARPYMTDETAILS must hold at least one ARPYMTDETAIL")
@@ -151,20 +166,79 @@ def create_payment(box: IntacctSandbox, body: Element) -> Element:
     return _created("arpymt", record_no)
 
 
+# create_aradjustment's elements in the DTD's order (a legacy function is validated against
+# it): https://developer.intacct.com/api/accounts-receivable/ar-adjustments/
+ADJUSTMENT_ORDER = (
+    "customerid",
+    "datecreated",
+    "dateposted",
+    "batchkey",
+    "adjustmentno",
+    "action",
+    "invoiceno",
+    "description",
+    "externalid",
+    "basecurr",
+    "currency",
+    "exchratedate",
+    "exchratetype",
+    "exchrate",
+    "nogl",
+    "taxsolutionid",
+    "aradjustmentitems",
+)
+LINEITEM_ORDER = (
+    "glaccountno",
+    "accountlabel",
+    "offsetglaccountno",
+    "amount",
+    "memo",
+    "locationid",
+    "departmentid",
+)
+
+
+def _in_order(element: Element, order: tuple[str, ...], where: str) -> None:
+    """Refuse children out of the DTD's order or unknown to it, as Intacct's parser does."""
+    last = -1
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag not in order:
+            raise Refused(f"{where}: element {child.tag} is not allowed here")
+        index = order.index(child.tag)
+        if index < last:
+            raise Refused(f"{where}: element {child.tag} is out of order")
+        last = index
+
+
+def _split_date(body: Element, field: str) -> str:
+    y, m, d = ((body.findtext(f"{field}/{p}") or "").strip() for p in ("year", "month", "day"))
+    if not (len(y) == 4 and y.isdigit() and m.isdigit() and d.isdigit()):
+        raise Refused(f"{field} needs year (yyyy), month and day")
+    return f"{int(m):02d}/{int(d):02d}/{int(y):04d}"
+
+
 def create_adjustment(box: IntacctSandbox, body: Element) -> Element:
-    customer = _customer(box, body)
-    when = _date(body, "WHENCREATED")
-    items = body.findall("ARADJUSTMENTITEMS/lineitem")
+    """Legacy ``create_aradjustment``: answers ``<key>`` with the new RECORDNO."""
+    _in_order(body, ADJUSTMENT_ORDER, "create_aradjustment")
+    customer = (body.findtext("customerid") or "").strip()
+    if customer not in box.records["CUSTOMER"]:
+        raise Refused(f"Invalid Customer {customer!r} specified.")
+    when = _split_date(body, "datecreated")
+    items = body.findall("aradjustmentitems/lineitem")
     if not items:
-        raise Refused("ARADJUSTMENTITEMS must hold at least one lineitem")
+        raise Refused("aradjustmentitems must hold at least one lineitem")
     total = ZERO
     for index, item in enumerate(items):
-        if not (item.findtext("GLACCOUNTNO") or "").strip():
-            raise Refused(f"lineitem[{index}].GLACCOUNTNO is required")
-        total += _amount(item.findtext("AMOUNT"), f"lineitem[{index}].AMOUNT")
+        where = f"lineitem[{index}]"
+        _in_order(item, LINEITEM_ORDER, where)
+        if not (item.findtext("glaccountno") or item.findtext("accountlabel") or "").strip():
+            raise Refused(f"{where}.glaccountno (or accountlabel) is required")
+        total += _amount(item.findtext("amount"), f"{where}.amount")
     if total >= 0:
         raise Refused("a credit adjustment's lines must total less than 0")
-    currency = (body.findtext("CURRENCY") or "").strip() or box.records["CUSTOMER"][customer][
+    currency = (body.findtext("currency") or "").strip() or box.records["CUSTOMER"][customer][
         "CURRENCY"
     ]
     record_no = box.take_record_no()
@@ -172,8 +246,8 @@ def create_adjustment(box: IntacctSandbox, body: Element) -> Element:
         "RECORDNO": record_no,
         "RECORDID": f"ADJ{box._next_memo_number}",
         "CUSTOMERID": customer,
-        "DOCNUMBER": "",
-        "DESCRIPTION": (body.findtext("DESCRIPTION") or "").strip(),
+        "DOCNUMBER": (body.findtext("adjustmentno") or "").strip(),
+        "DESCRIPTION": (body.findtext("description") or "").strip(),
         "WHENCREATED": when,
         "STATE": "Posted",
         "CURRENCY": currency,
@@ -182,7 +256,9 @@ def create_adjustment(box: IntacctSandbox, body: Element) -> Element:
     row.update(box._amounts("TOTAL", currency, ENTERED=total, PAID=ZERO, DUE=total))
     box._next_memo_number += 1
     box.put("ARADJUSTMENT", record_no, row, box.stamp_now())
-    return _created("aradjustment", record_no)
+    key = etree.Element("key")
+    key.text = record_no
+    return key
 
 
 def apply_credit(box: IntacctSandbox, body: Element) -> Element:
@@ -192,10 +268,7 @@ def apply_credit(box: IntacctSandbox, body: Element) -> Element:
         raise Refused(f"arpaymentkey: no ARADJUSTMENT with key {key!r}")
     customer = credit["CUSTOMERID"]
     left = -Decimal(credit["TRX_TOTALDUE"])
-    y, m, d = (body.findtext(f"paymentdate/{p}") or "" for p in ("year", "month", "day"))
-    if not (y.isdigit() and m.isdigit() and d.isdigit()):
-        raise Refused("paymentdate needs year, month and day")
-    when = f"{int(m):02d}/{int(d):02d}/{int(y):04d}"
+    when = _split_date(body, "paymentdate")
     lines: list[tuple[str, Decimal]] = []
     owed: dict[str, Decimal] = {}
     for index, item in enumerate(body.findall("arpaymentitems/arpaymentitem")):

@@ -3,18 +3,24 @@
 * :class:`ArPaymentCreate`: ``create`` of an ``ARPYMT`` whose ``ARPYMTDETAIL`` lines pay
   invoices with cash (``RECORDKEY`` + ``TRX_PAYMENTAMOUNT``) or with a credit adjustment
   (``ADJUSTMENTKEY`` + ``TRX_ADJUSTMENTAMOUNT``).
-* :class:`AdjustmentCreate`: ``create`` of an ``ARADJUSTMENT`` (a credit memo) on the
-  configured write-off GL account, for a deduction.
+* :class:`AdjustmentCreate`: ``create_aradjustment`` (the documented way to create an AR
+  adjustment; the object API has no ``create`` of ``ARADJUSTMENT``): a credit memo (a
+  negative line amount) on the configured write-off GL account, for a deduction. Legacy
+  functions are validated against Intacct's DTD, so elements go in the documented order.
 * :class:`CreditApply`: legacy ``apply_arpayment`` with the adjustment as ``arpaymentkey``,
   applying an existing credit to invoices. It creates no record that carries the key, so a
   lost reply cannot be looked up: the outbox applies credits through ARPYMT instead.
 
 Several functions go in one request (``write_batch_size``), each ``<function controlid>``
 being the write's idempotency key, answered one result each; a failed function fails only
-its own write. The request's control id is derived from the ordered keys and sent with
-``uniqueid`` true, so a resent request (a retry after a timeout) is refused as a duplicate
-instead of applied twice; the records it made are then found by the key each create carries
-in its ``DESCRIPTION`` (:meth:`IntacctWriter.landed`).
+its own write. Requests go with ``<uniqueid>true</uniqueid>``: Intacct then checks each
+*function's* ``controlid`` and refuses one that was already executed and completed ("A
+successful transaction has already been recorded with the control id ...") as a failure of
+that function, while the others of the request run (the request's own ``<controlid>`` is
+not checked for uniqueness). Such an answer means the write is already done: its record is
+found by the key each create carries in its ``DESCRIPTION`` (:meth:`IntacctWriter.landed`).
+See https://developer.intacct.com/web-services/requests/ (uniqueid, controlid attribute)
+and https://developer.intacct.com/web-services/error-handling/.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from connectors.errors import ERROR_CLASSES, ApiError, ErrorKind, UncertainWriteError
+from connectors.errors import ERROR_CLASSES, ApiError, DataError, ErrorKind, UncertainWriteError
 from connectors.intacct.client import IntacctClient
 from connectors.intacct.errors import ERROR_TABLE, duplicate_control, error_pairs
 from connectors.intacct.xmlwire import Element, render_date, render_timestamp, sub
@@ -35,6 +41,11 @@ from connectors.intacct.xmlwire import Element, render_date, render_timestamp, s
 SYSTEM = "intacct"
 KEY_TAG = "arsync:"
 CENT = Decimal("0.01")
+DOCNUMBER_MAX = 45  # ARPYMT reference number (check/transaction number)
+MEMO_MAX = 1000
+# a function refused because its controlid already ran (uniqueid true); Intacct's wording
+# is "A successful transaction has already been recorded with the control id <id>"
+_ALREADY_DONE = ("already been recorded", "already been processed", "already processed")
 
 
 def _money(value: Decimal) -> str:
@@ -68,17 +79,24 @@ class ArPaymentCreate:
     function = "create"
 
     def body(self, config_fields: dict[str, str]) -> Element:
+        """``<ARPYMT>`` in the documented field order (FINANCIALENTITY or
+        UNDEPOSITEDACCOUNTNO, PAYMENTMETHOD, CUSTOMERID, DOCNUMBER, DESCRIPTION, RECEIPTDATE,
+        PAYMENTDATE, CURRENCY, ARPYMTDETAILS); CURRENCY is required by ``create``."""
+        if not self.currency:
+            raise ValueError(f"ARPYMT {self.key}: CURRENCY is required")
+        if not self.lines:
+            raise ValueError(f"ARPYMT {self.key}: ARPYMTDETAILS needs at least one detail")
         pymt = etree.Element("ARPYMT")
         for name, value in config_fields.items():
             sub(pymt, name, value)
         sub(pymt, "CUSTOMERID", self.customer_id)
-        if self.reference:
-            sub(pymt, "DOCNUMBER", self.reference[:45])
+        reference = _clean(self.reference, DOCNUMBER_MAX)
+        if reference:
+            sub(pymt, "DOCNUMBER", reference)
         sub(pymt, "DESCRIPTION", f"{KEY_TAG}{self.key}")
         sub(pymt, "RECEIPTDATE", render_date(self.received_on))
         sub(pymt, "PAYMENTDATE", render_date(self.received_on))
-        if self.currency:
-            sub(pymt, "CURRENCY", self.currency)
+        sub(pymt, "CURRENCY", self.currency)
         details = sub(pymt, "ARPYMTDETAILS")
         for line in self.lines:
             detail = sub(details, "ARPYMTDETAIL")
@@ -93,7 +111,8 @@ class ArPaymentCreate:
 
 @dataclass(frozen=True)
 class AdjustmentCreate:
-    """A credit adjustment (credit memo) for a deduction, on the write-off GL account."""
+    """A credit adjustment (credit memo) for a deduction, on the write-off GL account:
+    legacy ``create_aradjustment``, whose line ``amount`` is negative for a credit memo."""
 
     key: str
     customer_id: str
@@ -102,20 +121,26 @@ class AdjustmentCreate:
     reason: str
     currency: str | None = None
 
-    function = "create"
+    function = "create_aradjustment"
 
     def body(self, gl_account: str) -> Element:
-        adjustment = etree.Element("ARADJUSTMENT")
-        sub(adjustment, "CUSTOMERID", self.customer_id)
-        sub(adjustment, "WHENCREATED", render_date(self.on))
-        sub(adjustment, "DESCRIPTION", f"{KEY_TAG}{self.key}")
+        """``create_aradjustment`` in DTD order: customerid, datecreated{year, month, day},
+        description, currency, aradjustmentitems/lineitem{glaccountno, amount, memo}."""
+        if self.amount <= 0:
+            raise ValueError(f"adjustment {self.key}: the amount to credit must be positive")
+        adjustment = etree.Element("create_aradjustment")
+        sub(adjustment, "customerid", self.customer_id)
+        _split_date(sub(adjustment, "datecreated"), self.on)
+        sub(adjustment, "description", f"{KEY_TAG}{self.key}")
         if self.currency:
-            sub(adjustment, "CURRENCY", self.currency)
-        items = sub(adjustment, "ARADJUSTMENTITEMS")
+            sub(adjustment, "currency", self.currency)
+        items = sub(adjustment, "aradjustmentitems")
         line = sub(items, "lineitem")
-        sub(line, "GLACCOUNTNO", gl_account)
-        sub(line, "AMOUNT", _money(-self.amount))  # negative: a credit to the customer
-        sub(line, "MEMO", self.reason[:1000])
+        sub(line, "glaccountno", gl_account)
+        sub(line, "amount", _money(-self.amount))  # negative: a credit to the customer
+        memo = _clean(self.reason, MEMO_MAX)
+        if memo:
+            sub(line, "memo", memo)
         return adjustment
 
 
@@ -133,10 +158,7 @@ class CreditApply:
     def body(self) -> Element:
         apply = etree.Element("apply_arpayment")
         sub(apply, "arpaymentkey", self.adjustment_key)
-        when = sub(apply, "paymentdate")
-        sub(when, "year", f"{self.applied_on.year:04d}")
-        sub(when, "month", f"{self.applied_on.month:02d}")
-        sub(when, "day", f"{self.applied_on.day:02d}")
+        _split_date(sub(apply, "paymentdate"), self.applied_on)
         items = sub(apply, "arpaymentitems")
         for line in self.lines:
             item = sub(items, "arpaymentitem")
@@ -182,6 +204,8 @@ class IntacctWriter:
         return results
 
     def _function(self, write: Write) -> Element:
+        """``<function controlid="<key>">`` holding the write; ValueError when it cannot be
+        built (a missing setting or value)."""
         wrapper = etree.Element("function", controlid=write.key)
         if isinstance(write, ArPaymentCreate):
             fields: dict[str, str] = {}
@@ -198,37 +222,57 @@ class IntacctWriter:
         elif isinstance(write, AdjustmentCreate):
             if not self.config.write_off_account:
                 raise ValueError("config error: intacct.write_off_account is not set")
-            sub(wrapper, "create").append(write.body(self.config.write_off_account))
+            wrapper.append(write.body(self.config.write_off_account))
         else:
             wrapper.append(write.body())
         return wrapper
 
     def _send(self, group: Sequence[Write]) -> list[WriteResult]:
-        functions = [self._function(w) for w in group]
+        refused: dict[str, WriteResult] = {}
+        functions: list[Element] = []
+        sendable: list[Write] = []
+        for write in group:
+            try:
+                functions.append(self._function(write))
+            except ValueError as exc:  # nothing to send: this write fails, the others go
+                error = DataError(SYSTEM, f"{write.function} {write.key}: {exc}")
+                refused[write.key] = WriteResult(write.key, error=error)
+                continue
+            sendable.append(write)
+        answered = self._call(sendable, functions) if sendable else {}
+        return [refused.get(w.key) or answered[w.key] for w in group]
+
+    def _call(self, group: Sequence[Write], functions: Sequence[Element]) -> dict[str, WriteResult]:
         root = self.client.call(
             functions, control_id=request_control_id(group), unique=True, raise_for_error=False
         )
         if (root.findtext("control/status") or "").strip() == "failure":
             pairs = error_pairs(root)
-            if duplicate_control(pairs):
-                return self._already_processed(group)
+            if duplicate_control(pairs) or _already_done(pairs):
+                return {r.key: r for r in self._already_processed(group)}
             raise ApiError(SYSTEM, "; ".join(text for _, text in pairs) or "request refused")
         answers = {r.findtext("controlid"): r for r in root.findall("operation/result")}
-        out: list[WriteResult] = []
+        out: dict[str, WriteResult] = {}
+        done: list[Write] = []
         for write in group:
             result = answers.get(write.key)
             if result is None:
                 error = UncertainWriteError(SYSTEM, f"no result for function {write.key}")
-                out.append(WriteResult(write.key, error=error))
-            elif (result.findtext("status") or "").strip() != "success":
-                out.append(WriteResult(write.key, error=_function_error(write, result)))
+                out[write.key] = WriteResult(write.key, error=error)
+            elif (result.findtext("status") or "").strip() == "success":
+                out[write.key] = WriteResult(write.key, remote_id=_record_no(write, result))
+            elif _already_done(error_pairs(result)):
+                done.append(write)  # ran before (a resend): done, not failed
             else:
-                out.append(WriteResult(write.key, remote_id=_record_no(write, result)))
+                out[write.key] = WriteResult(write.key, error=_function_error(write, result))
+        if done:
+            out.update({r.key: r for r in self._already_processed(done)})
         return out
 
     def _already_processed(self, group: Sequence[Write]) -> list[WriteResult]:
-        """Intacct refused the request as a duplicate: it was processed before. The creates
-        are found by their keys; an application cannot be looked up, and was applied."""
+        """Intacct says these functions' control ids already ran to completion: the writes
+        are done. The creates are found by their keys; an application cannot be looked up,
+        and was applied."""
         found = self.landed([w.key for w in group if not isinstance(w, CreditApply)], since=None)
         out = []
         for write in group:
@@ -266,8 +310,13 @@ class IntacctWriter:
 
 
 def _record_no(write: Write, result: Element) -> str | None:
+    """The new record's number: ``<key>`` of a legacy create (``create_aradjustment``), or
+    ``<data><object><RECORDNO>`` of the generic ``create``."""
     if isinstance(write, CreditApply):
         return write.adjustment_key
+    key = (result.findtext("key") or "").strip()
+    if key:
+        return key
     data = result.find("data")
     if data is None:
         return None
@@ -277,6 +326,30 @@ def _record_no(write: Write, result: Element) -> str | None:
             if value:
                 return value.strip()
     return None
+
+
+def _already_done(pairs: Sequence[tuple[str, str]]) -> bool:
+    """Whether errors say the control id was already executed and completed."""
+    return any(
+        "control" in text.lower() and any(w in text.lower() for w in _ALREADY_DONE)
+        for _, text in pairs
+    )
+
+
+def _split_date(holder: Element, day: date) -> None:
+    """``<year>yyyy</year><month>mm</month><day>dd</day>`` of the legacy functions."""
+    sub(holder, "year", f"{day.year:04d}")
+    sub(holder, "month", f"{day.month:02d}")
+    sub(holder, "day", f"{day.day:02d}")
+
+
+def _clean(text: str | None, limit: int) -> str:
+    """Free text for an Intacct field: no control characters (XML 1.0 refuses most of
+    them), whitespace collapsed, cut to the field's length."""
+    if not text:
+        return ""
+    printable = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(printable.split())[:limit]
 
 
 def _function_error(write: Write, result: Element) -> ApiError:

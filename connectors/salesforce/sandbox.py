@@ -691,6 +691,9 @@ class SalesforceSandbox(SandboxServer):
         if isinstance(parsed, Response):
             return parsed
         all_or_none, records = parsed
+        unknown = self._unknown_column(records)
+        if unknown:
+            return unknown
         create = request.method == "POST"
         return self._save_all(
             request, records, all_or_none, lambda rec: self._save(rec, create=create)
@@ -713,6 +716,9 @@ class SalesforceSandbox(SandboxServer):
         if isinstance(parsed, Response):
             return parsed
         all_or_none, records = parsed
+        unknown = self._unknown_column(records, sobject)
+        if unknown:
+            return unknown
         return self._save_all(
             request,
             records,
@@ -741,6 +747,9 @@ class SalesforceSandbox(SandboxServer):
                 if row["LastModifiedDate"].replace(microsecond=0) > limit:
                     return self.error(412, "PRECONDITION_FAILED", "The record was modified since")
             values = json.loads(request.get_data() or b"{}", parse_float=Decimal)
+            unknown = self._unknown_column([{"attributes": {"type": sobject}, **values}])
+            if unknown:
+                return unknown
             errors = self._apply(sobject, row, values)
             if errors:
                 return self._json(errors, 400)
@@ -762,6 +771,29 @@ class SalesforceSandbox(SandboxServer):
                 400, "EXCEEDED_ID_LIMIT", "record limit exceeded: at most 200 records per request"
             )
         return bool(body.get("allOrNone", False)), records
+
+    def _unknown_column(
+        self, records: list[dict[str, Any]], sobject: str | None = None
+    ) -> Response | None:
+        """A field the object does not have fails the whole request, as Salesforce's JSON
+        reader does: 400 ``[{"errorCode": "INVALID_FIELD", "message": "No such column 'X' on
+        sobject of type Y"}]`` (read-only fields fail per record instead)."""
+        for record in records:
+            if not isinstance(record, dict):
+                return self.error(400, "JSON_PARSER_ERROR", "each record must be an object")
+            kind = sobject or (record.get("attributes") or {}).get("type")
+            if kind not in self.columns:
+                continue  # an unknown type fails that record (INVALID_TYPE)
+            known = {c.lower() for c in self.columns[kind]}
+            for name in record:
+                if name != "attributes" and name.lower() not in known:
+                    return self.error(
+                        400,
+                        "INVALID_FIELD",
+                        f"No such column '{name}' on sobject of type {kind}",
+                        [name],
+                    )
+        return None
 
     def _save_all(
         self,

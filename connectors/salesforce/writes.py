@@ -4,6 +4,11 @@
   date, AR summary), so re-sending one after a lost reply is harmless.
 * Upserts by an External ID field (``PATCH /composite/sobjects/{X}/{Field}``) make creates
   idempotent: the key is fixed before the first attempt and matches on every replay.
+* A call the org refuses as a whole (HTTP 400 ``[{"message", "errorCode", "fields"}]`` such
+  as ``JSON_PARSER_ERROR``, or a 5xx that outlasted the retries) fails every record of that
+  call with the error's classification, so the caller records it per write; credential and
+  configuration failures (``INVALID_SESSION_ID`` after one refresh, ``REQUEST_LIMIT_EXCEEDED``,
+  ``INVALID_FIELD``) are raised as :class:`~connectors.errors.AuthError` and stop the push.
 * Conflicts: Salesforce honours ``If-Unmodified-Since`` on single-record PATCH (412 when the
   record changed). :meth:`SalesforceWriter.update_record` uses it; batched updates with
   expected versions first read ``LastModifiedDate`` for the batch in one query and hold back
@@ -19,7 +24,7 @@ from decimal import Decimal
 from email.utils import format_datetime
 from typing import Any
 
-from connectors.errors import ErrorKind
+from connectors.errors import ApiError, AuthError, ErrorKind
 from connectors.salesforce.client import SalesforceClient, dumps_exact
 from connectors.salesforce.soql import quote
 from connectors.salesforce.streams import parse_sf_datetime
@@ -51,12 +56,15 @@ class WriteResult:
     code: str | None = None
     message: str | None = None
     fields: tuple[str, ...] = ()
+    error_kind: ErrorKind | None = None  # set when the whole call failed, as classified
 
     @property
     def kind(self) -> ErrorKind | None:
         """How to treat a failure (retry, conflict, not found, config, data)."""
         if self.success:
             return None
+        if self.error_kind is not None:
+            return self.error_kind
         return _ITEM_KINDS.get(self.code or "", ErrorKind.DATA)
 
 
@@ -134,9 +142,16 @@ class SalesforceWriter:
             if not sendable:
                 continue
             body = [{"attributes": {"type": sobject}, **r} for _, r in sendable]
-            saved = self.client.collection(
-                "PATCH", "composite/sobjects", body, all_or_none=all_or_none
-            )
+            try:
+                saved = self.client.collection(
+                    "PATCH", "composite/sobjects", body, all_or_none=all_or_none
+                )
+            except AuthError:
+                raise
+            except ApiError as exc:
+                for index, record in sendable:
+                    results[index] = _call_failed(str(record["Id"]), str(record["Id"]), exc)
+                continue
             for (index, record), item in zip(sendable, saved, strict=True):
                 results[index] = _result(str(record["Id"]), item)
         return [results[i] for i in range(len(records))]
@@ -153,12 +168,18 @@ class SalesforceWriter:
         out: list[WriteResult] = []
         for chunk in _chunks(list(records), self.batch_size):
             body = [{"attributes": {"type": sobject}, **r} for r in chunk]
-            saved = self.client.collection(
-                "PATCH",
-                f"composite/sobjects/{sobject}/{external_id_field}",
-                body,
-                all_or_none=all_or_none,
-            )
+            try:
+                saved = self.client.collection(
+                    "PATCH",
+                    f"composite/sobjects/{sobject}/{external_id_field}",
+                    body,
+                    all_or_none=all_or_none,
+                )
+            except AuthError:
+                raise
+            except ApiError as exc:
+                out.extend(_call_failed(str(r.get(external_id_field)), None, exc) for r in chunk)
+                continue
             for record, item in zip(chunk, saved, strict=True):
                 out.append(_result(str(record.get(external_id_field)), item))
         return out
@@ -276,6 +297,18 @@ def _result(key: str, item: Mapping[str, Any]) -> WriteResult:
         code=first.get("statusCode"),
         message=first.get("message"),
         fields=tuple(first.get("fields") or ()),
+    )
+
+
+def _call_failed(key: str, record_id: str | None, exc: ApiError) -> WriteResult:
+    """A record of a call that failed as a whole: the call's error, as classified."""
+    return WriteResult(
+        key=key,
+        record_id=record_id,
+        success=False,
+        code=exc.code,
+        message=exc.message,
+        error_kind=exc.kind,
     )
 
 

@@ -20,7 +20,6 @@ from connectors.intacct.writes import (
     ArPaymentCreate,
     CreditApply,
     PaymentLine,
-    request_control_id,
 )
 from connectors.sandbox.world import World
 
@@ -102,11 +101,13 @@ def test_several_functions_per_request_and_one_failure_fails_only_its_write(
     customer = invoices[0]["CUSTOMERID"]
     connector = make(sandbox, write_batch_size=2)
     writes = [
-        ArPaymentCreate(f"p{i}", customer, DAY, (PaymentLine(inv["RECORDNO"], Decimal("1.00")),))
+        ArPaymentCreate(
+            f"p{i}", customer, DAY, (PaymentLine(inv["RECORDNO"], Decimal("1.00")),), "USD"
+        )
         for i, inv in enumerate(invoices)
     ]
     writes.insert(
-        1, ArPaymentCreate("bad", customer, DAY, (PaymentLine("999999", Decimal("1.00")),))
+        1, ArPaymentCreate("bad", customer, DAY, (PaymentLine("999999", Decimal("1.00")),), "USD")
     )
     before = connector.api_calls
     results = connector.write(writes)
@@ -133,6 +134,7 @@ def test_a_credit_adjustment_is_created_then_applied(sandbox: IntacctSandbox) ->
                 invoice["CUSTOMERID"],
                 DAY,
                 (PaymentLine(invoice["RECORDNO"], Decimal("3.50"), made.remote_id),),
+                "USD",
             )
         ]
     )
@@ -156,15 +158,19 @@ def test_a_resent_request_is_refused_and_its_records_found_by_key(
 ) -> None:
     [invoice] = open_invoices(sandbox, 1)
     write = ArPaymentCreate(
-        "dup1", invoice["CUSTOMERID"], DAY, (PaymentLine(invoice["RECORDNO"], Decimal("2.00")),)
+        "dup1",
+        invoice["CUSTOMERID"],
+        DAY,
+        (PaymentLine(invoice["RECORDNO"], Decimal("2.00")),),
+        "USD",
     )
     connector = make(sandbox)
     [first] = connector.write([write])
     count = len(sandbox.records["ARPYMT"])
-    [second] = connector.write([write])  # the same request: same control id, uniqueid true
+    [second] = connector.write([write])  # the same function controlid, uniqueid true
     assert second.ok and second.remote_id == first.remote_id
     assert len(sandbox.records["ARPYMT"]) == count
-    assert request_control_id([write]) in sandbox.processed_controls
+    assert "dup1" in sandbox.processed_controls  # the function's controlid, not the request's
 
 
 def test_a_lost_reply_is_resent_safely(sandbox: IntacctSandbox) -> None:
@@ -179,6 +185,7 @@ def test_a_lost_reply_is_resent_safely(sandbox: IntacctSandbox) -> None:
                 invoice["CUSTOMERID"],
                 DAY,
                 (PaymentLine(invoice["RECORDNO"], Decimal("5.00")),),
+                "USD",
             )
         ]
     )

@@ -12,7 +12,7 @@ import pytest
 import responses
 
 from connectors.base import MemoryTokenStore
-from connectors.errors import ConflictError, ErrorKind
+from connectors.errors import AuthError, ConflictError, ErrorKind
 from connectors.http import RetryPolicy
 from connectors.salesforce import SalesforceConfig, SalesforceConnector, SalesforceSandbox
 from connectors.salesforce.writes import AccountSummary, InvoiceStatus, wire_status
@@ -154,7 +154,7 @@ def test_all_or_none_rolls_back_the_batch(sandbox: SalesforceSandbox) -> None:
     before = sandbox.row(spec.sobject, ids[0])[spec.balance]
     records: list[dict[str, Any]] = [
         {"Id": ids[0], spec.balance: Decimal("0.00")},
-        {"Id": ids[1], "No_Such_Field__c": 1},
+        {"Id": ids[1], "CreatedDate": "2020-01-01T00:00:00.000+0000"},  # read-only
     ]
     results = connector.writer.update(spec.sobject, records, all_or_none=True)
     assert [r.code for r in results] == [
@@ -162,7 +162,7 @@ def test_all_or_none_rolls_back_the_batch(sandbox: SalesforceSandbox) -> None:
         "INVALID_FIELD_FOR_INSERT_UPDATE",
     ]
     assert results[0].kind is ErrorKind.RETRY and results[1].kind is ErrorKind.AUTH
-    assert results[1].fields == ("No_Such_Field__c",)
+    assert results[1].fields == ("CreatedDate",)
     assert sandbox.row(spec.sobject, ids[0])[spec.balance] == before
 
 
@@ -222,3 +222,14 @@ def test_collection_request_is_the_documented_shape() -> None:
         ],
     }
     assert '"Balance__c": 0.00' in str(raw_body)
+
+
+def test_a_field_the_org_lacks_fails_the_whole_call_as_invalid_field(
+    sandbox: SalesforceSandbox,
+) -> None:
+    connector = connect(sandbox)
+    spec = sandbox.schema.invoice
+    record_id = sandbox.remote_ids("invoices")[0]
+    with pytest.raises(AuthError) as caught:
+        connector.writer.update(spec.sobject, [{"Id": record_id, "No_Such_Field__c": 1}])
+    assert caught.value.code == "INVALID_FIELD" and "No such column" in str(caught.value)
