@@ -93,3 +93,27 @@ ERROR_CLASSES: dict[ErrorKind, type[ApiError]] = {
     ErrorKind.NOT_FOUND: NotFoundError,
     ErrorKind.FAIL: ApiError,
 }
+
+
+def share_of_failed_call(exc: ApiError, where: str) -> ApiError:
+    """One write's share of a call that failed as a whole (a batch refused, no reply).
+
+    A transient failure that outlived the retries (no reply, 5xx) may have landed: the write
+    is uncertain, to be looked for before it is sent again. A refusal (throttled, invalid)
+    wrote nothing: the write carries that error. ``where`` names the write.
+    """
+    if exc.kind is ErrorKind.RETRY or isinstance(exc, UncertainWriteError):
+        return UncertainWriteError(
+            exc.system,
+            f"{where}: outcome unknown ({exc.message})",
+            status=exc.status,
+            code=exc.code,
+        )
+    return ERROR_CLASSES[exc.kind](
+        exc.system,
+        f"{where}: {exc.message}",
+        kind=exc.kind,
+        status=exc.status,
+        code=exc.code,
+        retry_after=exc.retry_after,
+    )

@@ -29,7 +29,7 @@ from connectors.errors import (
     ApiError,
     AuthError,
     ErrorKind,
-    UncertainWriteError,
+    share_of_failed_call,
 )
 from connectors.quickbooks.auth import SYSTEM
 from connectors.quickbooks.client import Payload, QuickBooksClient, qbo_timestamp
@@ -254,31 +254,6 @@ def item_error(write: Write, fault: Payload) -> ApiError:
     )
 
 
-def batch_error(write: Write, exc: ApiError) -> ApiError:
-    """One item's share of a failure of its whole batch request.
-
-    A refusal (throttled, a Fault for the whole request) wrote nothing: the item carries that
-    error. A transient failure that outlived the retries (no reply, 5xx) may have been
-    applied: the item is uncertain, and the outbox reads (``landed``) before resending.
-    """
-    where = f"{write.operation} {write.entity} {write.key}"
-    if exc.kind is ErrorKind.RETRY or isinstance(exc, UncertainWriteError):
-        return UncertainWriteError(
-            SYSTEM,
-            f"{where}: batch outcome unknown ({exc.message})",
-            status=exc.status,
-            code=exc.code,
-        )
-    return ERROR_CLASSES[exc.kind](
-        SYSTEM,
-        f"{where}: {exc.message}",
-        kind=exc.kind,
-        status=exc.status,
-        code=exc.code,
-        retry_after=exc.retry_after,
-    )
-
-
 class QuickBooksWriter:
     """Sends writes in batches of 30 with a requestid per batch."""
 
@@ -307,7 +282,14 @@ class QuickBooksWriter:
         except AuthError:
             raise
         except ApiError as exc:
-            return [WriteResult(w.key, w.entity, error=batch_error(w, exc)) for w in group]
+            return [
+                WriteResult(
+                    w.key,
+                    w.entity,
+                    error=share_of_failed_call(exc, f"{w.operation} {w.entity} {w.key}"),
+                )
+                for w in group
+            ]
         answers = {
             str(answer.get("bId")): answer
             for answer in reply.get("BatchItemResponse") or []

@@ -23,7 +23,13 @@ from canonical.ids import new_id
 from canonical.models import CreditMemo, ExternalRef, OutboxCommand, Payment
 from canonical.store import Store
 from canonical.types import utcnow
-from connectors.errors import ApiError, AuthError, ErrorKind, UncertainWriteError
+from connectors.errors import (
+    ApiError,
+    AuthError,
+    ErrorKind,
+    UncertainWriteError,
+    share_of_failed_call,
+)
 from sync.outbox.adapter import Command, PushAdapter, Step, StepResult
 from sync.outbox.errors import Unwritable
 from sync.outbox.refs import RefIndex
@@ -210,6 +216,14 @@ class _SystemWorker:
             except AuthError:
                 self._unsend(steps)
                 raise
+            except ApiError as exc:
+                # the adapter could not answer write by write: each shares the call's fate
+                # (uncertain after a transient failure, refused otherwise)
+                log.warning("push %s: a call failed as a whole: %s", self.system, exc)
+                answers = [
+                    StepResult(step, error=share_of_failed_call(exc, f"command {step.command.id}"))
+                    for step in steps
+                ]
             self.crash("after_send")
             self._record(answers, result)
 

@@ -326,3 +326,35 @@ def test_cancel_and_retry_say_what_they_cannot_do(setup: tuple[Store, Book, str,
     assert state(store, cid).status == CommandStatus.CANCELLED
     with pytest.raises(OutboxError, match="no outbox command"):
         cancel(store, "default", "nope")
+
+
+class FailsWhole(Scripted):
+    """An adapter whose call fails as a whole before any per-write answer."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def send(self, steps: Sequence[Step]) -> list[StepResult]:
+        self.sent.extend(step.key for step in steps)
+        raise self.error
+
+
+def test_a_call_failing_as_a_whole_settles_each_command_and_push_goes_on(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    lost = add(store, acme, inv, "k1")
+    refused = add(store, acme, inv, "k2")
+    # no reply after the retries: the write may have landed, so it stays sent (looked for
+    # before it is sent again), and the push returns instead of raising
+    timeout = FailsWhole(TransientError("quickbooks", "503 after 5 attempts"))
+    summary = push(store, {"quickbooks": timeout}, settings=PushSettings(chunk=1))
+    assert summary.systems["quickbooks"].error is None
+    assert state(store, lost).status == CommandStatus.SENT
+    assert "outcome unknown" in (state(store, lost).last_error or "")
+    # a refusal of the whole call wrote nothing: each command carries it
+    invalid = FailsWhole(DataError("quickbooks", "400 invalid request"))
+    push(store, {"quickbooks": invalid}, settings=PushSettings(chunk=5))
+    assert state(store, refused).status == CommandStatus.DEAD
+    assert "400 invalid request" in (state(store, refused).last_error or "")
