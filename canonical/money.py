@@ -101,7 +101,7 @@ class Money:
     # construction ---------------------------------------------------------
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(0, currency)
+        return _zero(currency)
 
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> Money:
@@ -210,3 +210,9 @@ def money_sum(items: list[Money] | tuple[Money, ...], currency: str) -> Money:
     for item in items:
         total = total + item
     return total
+
+
+@lru_cache(maxsize=512)
+def _zero(currency: str) -> Money:
+    """Zero in a currency: one shared (immutable) instance per currency code as given."""
+    return Money(0, currency)
