@@ -8,16 +8,11 @@ checked, and one already executed and completed is refused, only that function f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date
 from decimal import Decimal
 
-import pytest
 from lxml import etree
 
-from connectors.base import MemoryTokenStore
 from connectors.errors import DataError
-from connectors.http import RetryPolicy
 from connectors.intacct import IntacctConnector, IntacctSandbox
 from connectors.intacct.sandbox import DUPLICATE_ERRNO
 from connectors.intacct.writes import (
@@ -28,24 +23,7 @@ from connectors.intacct.writes import (
     request_control_id,
 )
 from connectors.intacct.xmlwire import parse
-from connectors.sandbox.world import World
-
-DAY = date(2026, 11, 2)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[IntacctSandbox]:
-    box = IntacctSandbox(world=World.generate(13, customers=20, invoices=120))
-    box.start()
-    yield box
-    box.stop()
-
-
-def make(sandbox: IntacctSandbox, **changes: object) -> IntacctConnector:
-    config = sandbox.config().model_copy(update=changes)
-    return IntacctConnector(
-        config, MemoryTokenStore(), policy=RetryPolicy(max_attempts=3, sleep=lambda _: None)
-    )
+from tests.connectors.intacct.test_intacct_writes import DAY, make
 
 
 def xml(connector: IntacctConnector, write: object) -> str:

@@ -3,7 +3,6 @@ credit adjustments, several functions per request, duplicates refused by control
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -21,17 +20,8 @@ from connectors.intacct.writes import (
     CreditApply,
     PaymentLine,
 )
-from connectors.sandbox.world import World
 
 DAY = date(2026, 11, 2)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[IntacctSandbox]:
-    box = IntacctSandbox(world=World.generate(13, customers=20, invoices=120))
-    box.start()
-    yield box
-    box.stop()
 
 
 def make(sandbox: IntacctSandbox, **changes: object) -> IntacctConnector:
