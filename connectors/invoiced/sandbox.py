@@ -3,10 +3,12 @@
 Endpoints: ``GET /customers|/invoices|/credit_notes|/payments`` (``page``/``per_page`` up to
 100, ``Link`` and ``X-Total-Count`` headers, ``updated_after``, ``sort``, ``filter[...]``,
 ``metadata[...]``, ``include=applied_to`` for payments), ``GET /<objects>/<id>``,
-``POST /payments`` (JSON body, ``Idempotency-Key`` honoured), ``GET /events`` (newest first,
-``filter[type]``, ``related_to``) and ``GET /events/<id>``. HTTP Basic with the API key as the
-user name; errors as ``{"type", "message", "param"}``. The base class injects 429s and 5xx
-bursts; malformed records are served with a non-numeric amount.
+``POST /payments`` (JSON body, ``Idempotency-Key`` honoured; a ``credit_note`` entry applies a
+credit note to an invoice, never beyond either balance), ``POST /credit_notes`` (the documented
+attributes: an ``invoice`` is refused, a credit note is applied by a payment), ``GET /events``
+(newest first, ``filter[type]``, ``related_to``) and ``GET /events/<id>``. HTTP Basic with the
+API key as the user name; errors as ``{"type", "message", "param"}``. The base class injects
+429s and 5xx bursts; malformed records are served with a non-numeric amount.
 """
 
 from __future__ import annotations
@@ -239,7 +241,7 @@ class InvoicedSandbox(SandboxServer):
         return self._create_once(request, self.ledger.create_payment, "payments_created")
 
     def create_credit_note(self, request: Request) -> Response:
-        """POST /credit_notes (issued against an invoice), once per ``Idempotency-Key``."""
+        """POST /credit_notes (not applied to anything yet), once per ``Idempotency-Key``."""
         return self._create_once(request, self.ledger.create_credit_note, "credit_notes_created")
 
     def _create_once(

@@ -583,20 +583,25 @@ class InvoicedLedger:
 
     # POST /credit_notes -----------------------------------------------------------------------
     def create_credit_note(self, body: Any) -> Payload:
-        """Issue a credit note against an invoice: it pays the invoice's balance first, the
-        rest stays on the note. :class:`Rejected`, with nothing changed, if invalid."""
+        """Issue a credit note to a customer, with its whole total as balance; it is applied to
+        an invoice later by a payment (``applied_to`` type ``credit_note``).
+
+        Invoiced documents no ``invoice`` attribute on credit notes (the backend still takes it
+        as a legacy, no longer recommended way to apply the note on creation): the sandbox
+        refuses it, so a client relying on it fails here instead of in production.
+        :class:`Rejected`, with nothing changed, if invalid."""
         if not isinstance(body, dict):
             raise Rejected("the request body must be a JSON object")
+        if "invoice" in body:
+            raise Rejected(
+                "invoice is not a credit note attribute: apply the credit note to the invoice "
+                "with a payment (applied_to type credit_note)",
+                "invoice",
+            )
         customer_id = _id(body.get("customer"), "customer")
-        if customer_id not in self.records["customers"]:
+        customer = self.records["customers"].get(customer_id)
+        if customer is None:
             raise Rejected(f"No such customer: {customer_id}", "customer", 404)
-        invoice = self.records["invoices"].get(_id(body.get("invoice"), "invoice"))
-        if invoice is None:
-            raise Rejected(f"No such invoice: {body.get('invoice')}", "invoice")
-        if invoice["customer"] != customer_id:
-            raise Rejected(f"{invoice['number']} belongs to another customer", "invoice")
-        if invoice["voided"]:
-            raise Rejected(f"{invoice['number']} is voided", "invoice")
         metadata = _metadata(body.get("metadata"))
         items = body.get("items")
         if not isinstance(items, list) or not items:
@@ -610,27 +615,25 @@ class InvoicedLedger:
             if not isinstance(quantity, int) or quantity < 1:
                 raise Rejected("quantity must be a positive integer", f"items[{index}][quantity]")
             total += cost * quantity
-        currency = str(body.get("currency") or invoice["currency"]).lower()
-        if currency != invoice["currency"]:
-            raise Rejected(f"{invoice['number']} is in {invoice['currency']}", "currency")
+        currency = str(body.get("currency") or customer["currency"]).lower()
+        if len(currency) != 3 or not currency.isalpha():
+            raise Rejected("currency must be a 3-letter ISO code", "currency")
         now = self.stamp()
-        applied = min(total, invoice["balance"])
         note = self._settle_note(
             {
                 "id": next(self._ids["credit_memos"]),
                 "object": "credit_note",
                 "customer": customer_id,
-                "invoice": invoice["id"],
                 "name": str(body.get("name") or "Credit Note"),
                 "number": f"CN-{next(self._memo_numbers)}",
                 "currency": currency,
                 "date": _id(body["date"], "date") if body.get("date") is not None else now,
-                "purchase_order": None,
+                "purchase_order": body.get("purchase_order"),
                 "draft": False,
                 "items": [dict(item) for item in items],
                 "subtotal": total,
                 "total": total,
-                "balance": total - applied,
+                "balance": total,
                 "voided": False,
                 "notes": body.get("notes"),
                 "metadata": metadata,
@@ -639,7 +642,5 @@ class InvoicedLedger:
             }
         )
         self.records["credit_memos"][note["id"]] = note
-        if applied:
-            self._move("invoices", invoice["id"], -applied)
         self.emit("credit_note.created", note)
         return note

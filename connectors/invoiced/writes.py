@@ -1,10 +1,11 @@
-"""Writes to Invoiced: payments applied to invoices, and credit notes applied to invoices.
+"""Writes to Invoiced: payments applied to invoices, credit notes, and credit notes applied
+to invoices (a zero-amount payment with a ``credit_note`` entry).
 
-Invoiced has no batch endpoint: each payment is one ``POST /payments`` carrying the outbox's
-idempotency key twice — as the ``Idempotency-Key`` header, so a resend after a lost reply gets
-the first reply instead of a second payment, and in the payment's ``metadata`` so
-:meth:`InvoicedWriter.landed` can find a payment whose reply was lost even when the server no
-longer remembers the key.
+Invoiced has no batch endpoint: each write is one ``POST /payments`` or ``POST /credit_notes``
+carrying the outbox's idempotency key twice — as the ``Idempotency-Key`` header, so a resend
+after a lost reply gets the first reply instead of a second record, and in the record's
+``metadata`` so :meth:`InvoicedWriter.landed` can find a record whose reply was lost even when
+the server no longer remembers the key.
 """
 
 from __future__ import annotations
@@ -113,23 +114,26 @@ def credit_note_application(
 
 @dataclass(frozen=True)
 class CreditNoteCreate:
-    """A credit note issued against an invoice (a deduction or write-off): Invoiced applies
-    it to the invoice's balance first."""
+    """A new credit note for a customer (a deduction or write-off): ``POST /credit_notes``
+    with the documented attributes only (customer, name, currency, date, items, metadata).
+
+    Invoiced documents no ``invoice`` attribute on a credit note: it is applied to an invoice
+    afterwards, as a separate write, by :func:`credit_note_application` (a zero-amount payment
+    whose ``applied_to`` names both documents)."""
 
     key: str
     customer_id: str
-    invoice_id: str
     amount: Decimal
     reason: str
     currency: str | None = None
     issued_on: date | None = None
+    notes: str | None = None
 
     def body(self, key_metadata: str) -> Payload:
         if self.amount <= 0:
             raise ValueError(f"invoiced: credit note {self.key} must be > 0")
         body: Payload = {
             "customer": _wire_id(self.customer_id),
-            "invoice": _wire_id(self.invoice_id),
             "name": "Deduction",
             "items": [
                 {"name": self.reason[:255], "quantity": 1, "unit_cost": self.amount.quantize(CENT)}
@@ -141,6 +145,8 @@ class CreditNoteCreate:
         if self.issued_on:
             day = self.issued_on
             body["date"] = int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp())
+        if self.notes:
+            body["notes"] = self.notes
         return body
 
 
@@ -175,7 +181,7 @@ class InvoicedWriter:
         )
 
     def create_credit_note(self, note: CreditNoteCreate) -> Payload:
-        """Issue one credit note against its invoice; safe to call again with the same key."""
+        """Issue one credit note (not yet applied); safe to call again with the same key."""
         return self.client.post(
             "/credit_notes", note.body(self.key_metadata), idempotency_key=note.key
         )
@@ -195,15 +201,17 @@ class InvoicedWriter:
                 results.append(WriteResult(payment.key, error=exc))
         return results
 
-    def landed(self, keys: Sequence[str]) -> dict[str, str]:
-        """Payments carrying one of ``keys`` in their metadata: key -> payment id.
+    def landed(self, keys: Sequence[str], path: str = "/payments") -> dict[str, str]:
+        """Records of ``path`` (``/payments`` or ``/credit_notes``) carrying one of ``keys`` in
+        their metadata: key -> record id.
 
-        For read-before-retry when a reply was lost: one filtered list call per key.
+        For read-before-retry when a reply was lost: one filtered list call per key (both lists
+        take the documented ``metadata`` filter).
         """
         found: dict[str, str] = {}
         for key in dict.fromkeys(keys):
             params = {f"metadata[{self.key_metadata}]": key}
-            for rows in self.client.pages("/payments", params):
+            for rows in self.client.pages(path, params):
                 for row in rows:
                     if (row.get("metadata") or {}).get(self.key_metadata) == key:
                         found[key] = str(row.get("id"))

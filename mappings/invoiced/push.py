@@ -3,9 +3,24 @@
 * ``apply_cash``: a payment of the cash received with one ``invoice`` entry per invoice;
   the rest stays on the payment as its balance.
 * ``apply_credit``: a zero-amount payment with ``credit_note`` entries naming both documents.
-* ``write_off``: a credit note issued against the invoice, which Invoiced applies to it.
+* ``write_off``: two steps, each with its own key derived from the command's.
 
-Invoiced has no batch endpoint: one request per write, each with its ``Idempotency-Key``.
+  0. ``POST /credit_notes`` (customer, currency, date, one item, metadata; key ``<key>:m``):
+     the credit note for the deduction, recorded and linked as the write-off's canonical
+     credit memo, so the next pull links it instead of importing it.
+  1. ``POST /payments`` (key ``<key>:a``): a zero-amount payment applying that credit note to
+     the invoice, with one ``applied_to`` entry ``{"type": "credit_note", "credit_note": id,
+     "document_type": "invoice", "invoice": id, "amount": X}``.
+
+  Invoiced documents no ``invoice`` attribute on credit notes (developer.invoiced.com/api,
+  github.com/Invoiced/api ``_credit_notes.md.erb``, ``_payments.md.erb``): a credit note is
+  applied by a payment, never by its creation.
+
+Invoiced has no batch endpoint: one request per write, each with its ``Idempotency-Key`` and
+the same key in its ``metadata``. The worker records each step before the next; after a lost
+reply or a crash, :meth:`InvoicedPush.landed` looks for the step's record by that metadata key
+(credit notes for step 0, payments otherwise), so no credit note is created twice and none is
+applied twice.
 """
 
 from __future__ import annotations
@@ -17,7 +32,12 @@ from sqlmodel import Session
 
 from connectors.errors import ApiError, AuthError
 from connectors.invoiced.connector import InvoicedConnector
-from connectors.invoiced.writes import Application, CreditNoteCreate, PaymentCreate
+from connectors.invoiced.writes import (
+    Application,
+    CreditNoteCreate,
+    PaymentCreate,
+    credit_note_application,
+)
 from sync.outbox.adapter import Command, PushAdapter, Step, StepResult, Unwritable
 from sync.outbox.refs import RefIndex
 
@@ -81,21 +101,50 @@ class InvoicedPush(PushAdapter):
             diff.insert(0, f"new zero-amount payment applying credit note {note}")
             return Step(command, command.key, payment, diff=diff, creates=("payment", "payment"))
         if command.operation == "write_off":
-            invoice = self.invoice(refs, command, p["invoice_id"], p["amount_minor"], diff)
-            credit = CreditNoteCreate(
-                key=command.key,
+            return self._write_off(command, refs, customer, diff)
+        raise Unwritable(f"invoiced cannot {command.operation}")
+
+    def _write_off(self, command: Command, refs: RefIndex, customer: str, diff: list[str]) -> Step:
+        """Step 0: the credit note; step 1: the zero-amount payment applying it to the invoice."""
+        p = command.payload
+        currency = str(p["currency"])
+        amount = command.money(p["amount_minor"])
+        invoice = self.invoice(refs, command, p["invoice_id"], p["amount_minor"], diff)
+        note_key = credit_note_key(command)
+        if command.step_index == 0:
+            reason = f"Deduction {p.get('reason') or ''}".strip()
+            note = CreditNoteCreate(
+                key=note_key,
                 customer_id=customer,
-                invoice_id=invoice.remote_id,
-                amount=command.money(p["amount_minor"]),
-                reason=f"Deduction {p.get('reason') or ''}".strip(),
+                amount=amount,
+                reason=reason,
                 currency=currency,
                 issued_on=command.on,
             )
-            diff.insert(0, f"new credit note {credit.amount} ({p.get('reason')}) on the invoice")
+            diff.insert(0, f"new credit note {amount} {currency} ({p.get('reason')})")
             return Step(
-                command, command.key, credit, diff=diff, creates=("credit_memo", "credit_note")
+                command,
+                note_key,
+                note,
+                final=False,
+                diff=diff,
+                creates=("credit_memo", "credit_note"),
             )
-        raise Unwritable(f"invoiced cannot {command.operation}")
+        note_id = (command.result.get("remote_ids") or {}).get(note_key)
+        if not note_id:
+            raise Unwritable(f"write-off credit note of {command.key} was not recorded")
+        apply_key = application_key(command)
+        payment = credit_note_application(
+            apply_key,
+            customer,
+            invoice.remote_id,
+            str(note_id),
+            amount,
+            currency=currency,
+            received_on=command.on,
+        )
+        diff.insert(0, f"new zero-amount payment applying credit note {note_id} to the invoice")
+        return Step(command, apply_key, payment, diff=diff, creates=("payment", "payment"))
 
     def send(self, steps: Sequence[Step]) -> list[StepResult]:
         results: list[StepResult] = []
@@ -128,10 +177,45 @@ class InvoicedPush(PushAdapter):
                 ref.values["status"] = "void" if current.get("voided") else ref.values.get("status")
 
     def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
-        # a resend carries the same Idempotency-Key and gets the first reply; this finds
-        # payments whose key Invoiced may no longer remember
-        keys = [s.key for s in steps if isinstance(s.write, PaymentCreate)]
-        return self.connector.landed(keys) if keys else {}
+        """Steps whose record is already in Invoiced, found by the key in its metadata.
+
+        A resend carries the same Idempotency-Key and gets the first reply; this finds records
+        whose key Invoiced may no longer remember: payments, and write-off credit notes."""
+        writer = self.connector.writer
+        payments = [s.key for s in steps if isinstance(s.write, PaymentCreate)]
+        notes = [s.key for s in steps if isinstance(s.write, CreditNoteCreate)]
+        found = writer.landed(payments) if payments else {}
+        if notes:
+            found.update(writer.landed(notes, "/credit_notes"))
+        for step in steps:
+            legacy = _legacy_write_off(step)
+            if legacy and step.key not in found:
+                # sent by the former one-step write-off (a credit note that Invoiced applied to
+                # the invoice when it was created): if it landed, the command is done
+                hit = writer.landed([legacy], "/credit_notes")
+                if legacy in hit:
+                    step.final = True
+                    found[step.key] = hit[legacy]
+        return found
+
+
+def credit_note_key(command: Command) -> str:
+    """The key of a write-off's first step (the credit note)."""
+    return f"{command.key}:m"
+
+
+def application_key(command: Command) -> str:
+    """The key of a write-off's second step (the payment applying the credit note)."""
+    return f"{command.key}:a"
+
+
+def _legacy_write_off(step: Step) -> str | None:
+    """The key of a write-off sent in one step (keyed by the command's own key) whose reply
+    was never recorded, or None."""
+    c = step.command
+    if c.operation == "write_off" and c.step_index == 0 and c.result.get("sending") == c.key:
+        return c.key
+    return None
 
 
 ADAPTER = InvoicedPush

@@ -161,7 +161,6 @@ def test_write_off_credit_note_body(
     note = CreditNoteCreate(
         key=KEY,
         customer_id=str(invoice["customer"]),
-        invoice_id=str(invoice["id"]),
         amount=Decimal("3.5"),
         reason="Deduction short-pay",
         currency=invoice["currency"],
@@ -171,9 +170,8 @@ def test_write_off_credit_note_body(
     [(request, body, raw)] = sent.posts()
     assert request.url == f"{sandbox.base_url}/credit_notes"
     assert request.headers["Idempotency-Key"] == KEY
-    assert body == {
+    assert body == {  # documented credit note attributes only: no ``invoice``
         "customer": invoice["customer"],
-        "invoice": invoice["id"],
         "name": "Deduction",
         "items": [{"name": "Deduction short-pay", "quantity": 1, "unit_cost": Decimal("3.50")}],
         "metadata": {"arsync_key": KEY},
@@ -181,9 +179,9 @@ def test_write_off_credit_note_body(
         "date": NOON_2024_05_01,
     }
     assert '"unit_cost":3.50' in raw
-    assert made["total"] == Decimal("3.50") and made["balance"] == 0
+    assert made["total"] == Decimal("3.50") and made["balance"] == Decimal("3.50")
     after = sandbox.record("invoices", str(invoice["id"]))
-    assert after["balance"] == invoice["balance"] - Decimal("3.50")
+    assert after["balance"] == invoice["balance"]  # created, not applied to anything
 
 
 # documented error bodies ------------------------------------------------------------------------
@@ -254,3 +252,57 @@ def test_5xx_error_body_is_the_documented_api_type(sandbox: InvoicedSandbox) -> 
     reply = requests.get(f"{sandbox.base_url}/customers", auth=(sandbox.api_key, ""), timeout=5)
     assert reply.status_code == 503
     assert reply.json()["type"] == "api" and reply.json()["message"]
+
+
+# write-off: a credit note, then a payment applying it (no ``invoice`` on credit notes) -------
+def test_a_credit_note_naming_an_invoice_is_refused_as_undocumented(
+    sandbox: InvoicedSandbox,
+) -> None:
+    invoice = open_invoice(sandbox)
+    reply = requests.post(
+        f"{sandbox.base_url}/credit_notes",
+        auth=(sandbox.api_key, ""),
+        json={
+            "customer": invoice["customer"],
+            "invoice": invoice["id"],
+            "items": [{"name": "Deduction", "quantity": 1, "unit_cost": 2}],
+        },
+        timeout=5,
+    )
+    assert reply.status_code == 400
+    assert reply.json()["type"] == "invalid_request" and reply.json()["param"] == "invoice"
+    assert sandbox.credit_notes_created == 0
+    assert sandbox.record("invoices", str(invoice["id"]))["balance"] == invoice["balance"]
+
+
+def test_a_credit_note_is_applied_by_a_payment_never_beyond_the_invoice_balance(
+    sandbox: InvoicedSandbox, conn: InvoicedConnector
+) -> None:
+    invoice = open_invoice(sandbox)
+    customer = str(invoice["customer"])
+    note = conn.writer.create_credit_note(
+        CreditNoteCreate(
+            f"{KEY}:m",
+            customer,
+            invoice["balance"] + Decimal("5.00"),
+            "Deduction",
+            currency=invoice["currency"],
+        )
+    )
+    assert note["balance"] == invoice["balance"] + Decimal("5.00")
+    too_much = credit_note_application(
+        f"{KEY}:x", customer, str(invoice["id"]), str(note["id"]), note["balance"]
+    )
+    with pytest.raises(DataError, match=r"param applied_to\[0\]\[amount\]"):
+        conn.apply_payment(too_much)
+    assert sandbox.payments_created == 0
+    exact = credit_note_application(
+        f"{KEY}:a", customer, str(invoice["id"]), str(note["id"]), invoice["balance"]
+    )
+    conn.apply_payment(exact)
+    assert sandbox.record("invoices", str(invoice["id"]))["balance"] == 0
+    assert sandbox.record("credit_memos", str(note["id"]))["balance"] == Decimal("5.00")
+    # each record is found by the key in its metadata, in its own list
+    assert set(conn.writer.landed([f"{KEY}:m"], "/credit_notes")) == {f"{KEY}:m"}
+    assert conn.writer.landed([f"{KEY}:m"]) == {}  # not a payment
+    assert set(conn.writer.landed([f"{KEY}:a"])) == {f"{KEY}:a"}

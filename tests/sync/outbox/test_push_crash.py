@@ -180,3 +180,35 @@ def test_a_push_killed_mid_request_recovers_without_duplicates(
         ).first()
     assert sent is not None  # the kill left commands whose fate the pusher did not know
     finish_and_check(fleet, tmp_path)
+
+
+def test_a_push_killed_right_after_an_invoiced_credit_note_applies_it_once(
+    fleet: SandboxFleet, tmp_path: Path
+) -> None:
+    """Killed the moment Invoiced created a write-off's credit note (step 0), before the reply:
+    the next push finds the note by its key, applies it once, and makes no second note."""
+    config = prepared(fleet, tmp_path)
+    holder: dict[str, int] = {}
+    kill_during(fleet, "invoiced", "create_credit_note", 1, lambda: holder["pid"])
+    proc = child(config, "never", 1)
+    holder["pid"] = proc.pid
+    _, stderr = proc.communicate(timeout=240)
+    assert proc.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
+    invoiced: Any = fleet.servers["invoiced"]
+    invoiced.replies.clear()  # Invoiced no longer remembers the key: only metadata can tell
+    finish_and_check(fleet, tmp_path)
+    notes = {
+        r["metadata"]["arsync_key"]: r
+        for r in invoiced.ledger.records["credit_memos"].values()
+        if (r.get("metadata") or {}).get("arsync_key")
+    }
+    applied: Counter[int] = Counter()
+    for payment in invoiced.ledger.records["payments"].values():
+        if (payment.get("metadata") or {}).get("arsync_key"):
+            for entry in payment.get("applied_to") or ():
+                if entry["type"] == "credit_note":
+                    applied[entry["credit_note"]] += 1
+    assert notes, "no Invoiced write-off was pushed"
+    for key, note in notes.items():
+        assert key.endswith(":m")
+        assert note["balance"] == 0 and applied[note["id"]] == 1, key
