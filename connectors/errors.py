@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from connectors.redact import redact_text
+
 
 class ErrorKind(StrEnum):
     """What to do about a failed call."""
@@ -34,7 +36,8 @@ class ApiError(Exception):
         retry_after: float | None = None,
     ) -> None:
         self.system = system
-        self.message = message
+        # every error message passes here: a vendor body that echoes a credential stops here
+        self.message = message = redact_text(message)
         if kind is not None:
             self.kind = kind
         self.status = status

@@ -30,7 +30,7 @@ from connectors.errors import (
     TransientError,
     UncertainWriteError,
 )
-from connectors.redact import redact_text
+from connectors.redact import redact_text, register_secrets_in
 
 log = logging.getLogger("arsync.http")
 
@@ -223,6 +223,13 @@ class ApiSession(requests.Session):
         self.throttle = MinInterval(per_second)
         self.headers["User-Agent"] = user_agent
 
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send, first remembering the credentials the request carries (its Authorization
+        header; secret form fields or XML elements of its body) so that no error, log line or
+        stored text can show them, whatever a server echoes back."""
+        _remember_credentials(request)
+        return super().send(request, **kwargs)
+
     def request(  # type: ignore[override]
         self, method: str, url: str, *args: Any, **kwargs: Any
     ) -> requests.Response:
@@ -330,6 +337,18 @@ class ApiSession(requests.Session):
             code=failure.code,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
+
+
+_CREDENTIAL_MARKERS = (b"password", b"sessionid", b"token", b"secret", b"assertion", b"apikey")
+
+
+def _remember_credentials(request: requests.PreparedRequest) -> None:
+    register_secrets_in(request.headers.get("Authorization"))
+    body = request.body
+    if isinstance(body, str):
+        body = body.encode("utf-8", "replace")
+    if isinstance(body, bytes) and any(marker in body for marker in _CREDENTIAL_MARKERS):
+        register_secrets_in(body)
 
 
 def _safe_path(url: str) -> str:

@@ -31,6 +31,7 @@ from connectors.intacct.xmlwire import (
     parse,
     to_dict,
 )
+from connectors.redact import register_secret, register_secrets_of
 
 SYSTEM = "intacct"
 SESSION_KEY = "session_id"
@@ -55,6 +56,7 @@ class IntacctSessionAuth(requests.auth.AuthBase):
     ) -> None:
         self.config = config
         self.tokens = tokens
+        register_secrets_of(config)
         self.session = ApiSession(f"{SYSTEM}", error_table=ERROR_TABLE, policy=policy)
         self.session.headers.update(HEADERS)
         self._lock = threading.Lock()
@@ -66,6 +68,7 @@ class IntacctSessionAuth(requests.auth.AuthBase):
     def session_id(self) -> str:
         with self._lock:
             current = self.tokens.get(SESSION_KEY)
+            register_secret(current)
             if not current:
                 self._login_locked()
                 current = self.tokens.get(SESSION_KEY)
@@ -107,6 +110,7 @@ class IntacctSessionAuth(requests.auth.AuthBase):
         if not session_id:
             raise AuthError(SYSTEM, "getAPISession answered without a sessionid")
         endpoint = (api.findtext("endpoint") or "").strip() if api is not None else ""
+        register_secret(session_id)
         self.tokens.set(SESSION_KEY, session_id)
         self.tokens.set(ENDPOINT_KEY, endpoint or config.endpoint_url)
 

@@ -13,6 +13,7 @@ from connectors.http import ApiSession, RetryPolicy
 from connectors.invoiced.config import InvoicedConfig
 from connectors.invoiced.errors import ERROR_TABLE
 from connectors.invoiced.jsonwire import dumps, loads
+from connectors.redact import register_secrets_of
 
 SYSTEM = "invoiced"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -34,6 +35,7 @@ class InvoicedClient:
 
     def __init__(self, config: InvoicedConfig, policy: RetryPolicy | None = None) -> None:
         self.config = config
+        register_secrets_of(config)
         self.base = config.base_url.rstrip("/")
         self.session = ApiSession(
             SYSTEM,

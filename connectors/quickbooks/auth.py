@@ -18,6 +18,7 @@ from connectors.base import TokenStore
 from connectors.errors import ApiError, AuthError, ErrorKind
 from connectors.http import ApiSession, ErrorRule, ErrorTable, RetryPolicy
 from connectors.quickbooks.config import QuickBooksConfig
+from connectors.redact import register_secret, register_secrets_of
 
 SYSTEM = "quickbooks"
 REFRESH_TOKEN_KEY = "refresh_token"
@@ -59,6 +60,7 @@ class QuickBooksOAuth(requests.auth.AuthBase):
         self.config = config
         self.tokens = tokens
         self.clock = clock
+        register_secrets_of(config)
         self.session = ApiSession(f"{SYSTEM}-oauth", error_table=TOKEN_ERRORS, policy=policy)
         self.session.headers["Accept"] = "application/json"
         self._access_token: str | None = None
@@ -85,6 +87,7 @@ class QuickBooksOAuth(requests.auth.AuthBase):
 
     def _current_refresh_token(self) -> str:
         stored = self.tokens.get(REFRESH_TOKEN_KEY)
+        register_secret(stored)
         if stored:
             return stored
         if self.config.refresh_token is not None:
@@ -117,6 +120,8 @@ class QuickBooksOAuth(requests.auth.AuthBase):
         except (ValueError, KeyError, TypeError):
             raise AuthError(SYSTEM, "token endpoint answered without an access_token") from None
         rotated = body.get("refresh_token")
+        register_secret(access_token)
+        register_secret(rotated if isinstance(rotated, str) else None)
         if isinstance(rotated, str) and rotated and rotated != refresh_token:
             self.tokens.set(REFRESH_TOKEN_KEY, rotated)
         elif not self.tokens.get(REFRESH_TOKEN_KEY):

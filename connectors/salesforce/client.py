@@ -24,6 +24,7 @@ from simple_salesforce import Salesforce
 from connectors.base import TokenStore
 from connectors.errors import ApiError, AuthError
 from connectors.http import ApiSession, RetryPolicy
+from connectors.redact import register_secret, register_secrets_of
 from connectors.salesforce.config import SalesforceConfig
 from connectors.salesforce.errors import SALESFORCE_ERRORS
 
@@ -45,8 +46,10 @@ class SalesforceAuth(requests.auth.AuthBase):
     def __init__(self, config: SalesforceConfig, tokens: TokenStore, policy: RetryPolicy) -> None:
         self.config = config
         self.tokens = tokens
+        register_secrets_of(config)
         self.token_session = ApiSession(SYSTEM, error_table=SALESFORCE_ERRORS, policy=policy)
         self.access_token: str | None = tokens.get(TOKEN_KEY)
+        register_secret(self.access_token)
         self.instance_url: str | None = config.instance_url or tokens.get(INSTANCE_KEY)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -79,6 +82,7 @@ class SalesforceAuth(requests.auth.AuthBase):
         if not token:
             raise AuthError(SYSTEM, "token endpoint answered without an access_token")
         self.access_token = str(token)
+        register_secret(self.access_token)
         self.instance_url = self.config.instance_url or str(body.get("instance_url") or "")
         if not self.instance_url:
             raise AuthError(SYSTEM, "token endpoint answered without an instance_url")
