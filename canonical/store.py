@@ -54,6 +54,8 @@ def json_dumps(value: Any) -> str:
 
 
 JSON_OPTIONS: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}
+# a database error's text never carries the statement's values (a stored token among them)
+ENGINE_OPTIONS: dict[str, Any] = {**JSON_OPTIONS, "hide_parameters": True}
 
 
 def make_engine(url: str) -> Engine:
@@ -68,10 +70,10 @@ def make_engine(url: str) -> Engine:
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
         if not database or database == ":memory:":
             kwargs["poolclass"] = StaticPool
-        engine = create_engine(parsed, **kwargs, **JSON_OPTIONS)
+        engine = create_engine(parsed, **kwargs, **ENGINE_OPTIONS)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, **JSON_OPTIONS)
+    return create_engine(parsed, pool_pre_ping=True, **ENGINE_OPTIONS)
 
 
 def alembic_config(engine: Engine) -> Config:
