@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from canonical.store import Store
 from connectors.base import Connector
 from connectors.http import RetryPolicy
+from connectors.redact import register_secrets_of
 from connectors.registry import entry
 from sync.engine import Progress, RunResult, SyncEngine
 from sync.outbox.plan import OutboxPlanner
@@ -34,6 +35,7 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings, policy: RetryPolicy | None = None) -> Runtime:
+        register_secrets_of(settings)  # webhook signing secrets among them: masked everywhere
         return cls(settings=settings, store=Store.open(settings.database_url), policy=policy)
 
     @property

@@ -534,3 +534,17 @@ def test_recorded_fixtures_hold_no_credential() -> None:
 def test_an_api_error_keeps_naming_what_failed() -> None:
     error = ApiError("invoiced", "POST /payments: amount (param amount)", status=400, code="x")
     assert str(error) == "invoiced: POST /payments: amount (param amount) (HTTP 400, code x)"
+
+
+def test_webhook_signing_secrets_of_the_settings_are_masked(tmp_path: Path) -> None:
+    from connectors.redact import redact_text
+    from sync.runtime import Runtime
+    from sync.settings import load_settings
+
+    settings = load_settings(
+        None,
+        database_url=f"sqlite:///{tmp_path}/w.db",
+        webhooks={"stripe_secrets": ["whsec_SECRET-stripe-9c1d"]},
+    )
+    Runtime.open(settings).close()
+    assert "SECRET-stripe" not in redact_text("echo: whsec_SECRET-stripe-9c1d")
