@@ -20,7 +20,7 @@ from connectors.base import TokenStore
 from connectors.errors import ApiError, AuthError
 from connectors.http import ApiSession, RetryPolicy
 from connectors.intacct.config import IntacctConfig
-from connectors.intacct.errors import ERROR_TABLE
+from connectors.intacct.errors import ERROR_TABLE, SENDER_NOT_AUTHORIZED, SENDER_REFUSED
 from connectors.intacct.xmlwire import (
     Control,
     Element,
@@ -98,10 +98,15 @@ class IntacctSessionAuth(requests.auth.AuthBase):
                 config.endpoint_url, data=body, timeout=config.timeout_seconds
             )
         except AuthError as exc:
+            if exc.code in (SENDER_NOT_AUTHORIZED, SENDER_REFUSED):
+                refused = f"Web Services sender {config.sender_id!r} refused for company"
+                who = f"{config.company_id!r}"
+            else:
+                refused = f"getAPISession refused for user {config.user_id!r} at company"
+                who = f"{config.company_id!r} (sender {config.sender_id!r})"
             raise AuthError(
                 SYSTEM,
-                f"getAPISession refused for user {config.user_id!r} at company "
-                f"{config.company_id!r} (sender {config.sender_id!r}): {exc.message}",
+                f"{refused} {who}: {exc.message}",
                 status=exc.status,
                 code=exc.code,
             ) from None

@@ -12,7 +12,10 @@ levels, each with ``<errormessage><error><errorno/><description/><description2/>
 naming the level, so rows can match on where the failure happened rather than on errnos
 that differ by release. An authentication failure of a request that carried a session id
 reads as :data:`SESSION_INVALID` (refresh once); one that carried a login as
-:data:`LOGIN_FAILED` (stop).
+:data:`LOGIN_FAILED` (stop). Intacct reports a Web Services sender the company has not
+authorized in the authentication block too ("Invalid Web Services Authorization", errno
+``XL03000006`` like most sign-in failures): that reads as :data:`SENDER_NOT_AUTHORIZED`, a
+stop naming the fix, whatever the request carried; a new session cannot cure it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from connectors.intacct.xmlwire import Element, parse
 CONTROL_FAILED = "control-failure"
 LOGIN_FAILED = "login-failure"
 SESSION_INVALID = "session-invalid"
+SENDER_NOT_AUTHORIZED = "sender-not-authorized"
+SENDER_REFUSED = "sender-refused"
 FUNCTION_FAILED = "function-failure"
 CONCURRENCY_LIMIT = "concurrency-limit"
 DUPLICATE_CONTROL = "duplicate-control-id"
@@ -38,6 +43,17 @@ LOGIN_ERRNO = "XL03000010"
 SESSION_ERRNO = "XL03000009"
 CONCURRENCY_ERRNO = "XL03000011"
 _CONCURRENCY_WORDS = ("concurrent", "concurrency")
+_SENDER_AUTHORIZATION_WORDS = (
+    "invalid web services authorization",
+    "not authorized to make web services requests",
+)
+_SENDER_CREDENTIAL_WORDS = ("partner id", "sender id", "senderid")
+SENDER_NOT_AUTHORIZED_FIX = (
+    "the company has not authorized this Web Services sender ID: a company administrator "
+    "must add it (status Active) under Company > Setup > Configuration > Company > Security "
+    "tab > Web Services authorizations"
+)
+SENDER_REFUSED_FIX = "check intacct.sender_id and intacct.sender_password"
 _DUPLICATE_WORDS = ("already been processed", "already processed", "duplicate", "not unique")
 
 
@@ -46,9 +62,12 @@ def error_pairs(holder: Element) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for error in holder.findall("errormessage/error"):
         number = (error.findtext("errorno") or "").strip()
-        parts = [(error.findtext(tag) or "").strip() for tag in ("description", "description2")]
+        # whitespace collapsed: the error becomes one line of a one-line message
+        parts = [
+            " ".join((error.findtext(tag) or "").split()) for tag in ("description", "description2")
+        ]
         text = " ".join(part for part in parts if part)
-        correction = (error.findtext("correction") or "").strip()
+        correction = " ".join((error.findtext("correction") or "").split())
         if correction:
             text = f"{text} (correction: {correction})" if text else correction
         pairs.append((number, f"{number}: {text}" if number else text))
@@ -62,6 +81,10 @@ def duplicate_control(pairs: Sequence[tuple[str, str]]) -> bool:
         "control" in text.lower() and any(w in text.lower() for w in _DUPLICATE_WORDS)
         for _, text in pairs
     )
+
+
+def _mentions(pairs: Sequence[tuple[str, str]], words: Sequence[str]) -> bool:
+    return any(word in text.lower() for _, text in pairs for word in words)
 
 
 def _failed(element: Element | None) -> bool:
@@ -88,11 +111,19 @@ def envelope_errors(response: requests.Response) -> Sequence[tuple[str, str]]:
         pairs += found
         if duplicate_control(found):
             pairs.append((DUPLICATE_CONTROL, ""))
+        elif _mentions(found, _SENDER_AUTHORIZATION_WORDS):
+            pairs.append((SENDER_NOT_AUTHORIZED, SENDER_NOT_AUTHORIZED_FIX))
+        elif _mentions(found, _SENDER_CREDENTIAL_WORDS):
+            pairs.append((SENDER_REFUSED, SENDER_REFUSED_FIX))
         pairs.append((CONTROL_FAILED, ""))
     operation = root.find("operation")
     if operation is not None:
-        if _failed(operation.find("authentication")):
-            pairs += error_pairs(operation)
+        authentication = operation.find("authentication")
+        if authentication is not None and _failed(authentication):
+            found = error_pairs(operation) + error_pairs(authentication)
+            pairs += found
+            if _mentions(found, _SENDER_AUTHORIZATION_WORDS):
+                pairs.append((SENDER_NOT_AUTHORIZED, SENDER_NOT_AUTHORIZED_FIX))
             pairs.append((SESSION_INVALID if _sent_session(response) else LOGIN_FAILED, ""))
         for result in operation.findall("result"):
             if _failed(result):
@@ -112,6 +143,9 @@ ERROR_TABLE = ErrorTable(
         ErrorRule(ErrorKind.RETRY, status=(500, 502, 503, 504)),
         # the company's concurrent-request entitlement (~2) is used up: back off, try again
         ErrorRule(ErrorKind.RATE_LIMITED, code=CONCURRENCY_LIMIT),
+        # before SESSION_INVALID: a new session cannot cure an unauthorized sender
+        ErrorRule(ErrorKind.AUTH, code=SENDER_NOT_AUTHORIZED),
+        ErrorRule(ErrorKind.AUTH, code=SENDER_REFUSED),
         ErrorRule(ErrorKind.REFRESH, code=SESSION_INVALID),
         ErrorRule(ErrorKind.CONFLICT, code=DUPLICATE_CONTROL),
         ErrorRule(ErrorKind.AUTH, code=LOGIN_FAILED),

@@ -26,8 +26,10 @@ Errors (HTTP 200 unless a fault is injected) are ``<errormessage><error><errorno
 <description/><description2/><correction/></error></errormessage>`` with
 ``<status>failure</status>`` at its level: control (``XL03000006`` wrong sender),
 authentication (``XL03000010`` wrong login, ``XL03000009`` invalid or expired session) or
-result (``XL03000003`` bad query, ``XL03000007`` unknown resultId). Injected 429/5xx use a
-control-level envelope with that HTTP status (429 with Retry-After).
+result (``XL03000003`` bad query, ``XL03000007`` unknown resultId). A sender missing from
+``authorized_senders`` (the company's Web Services authorizations) gets the authentication
+failure Intacct's FAQ shows: ``XL03000006`` "Invalid Web Services Authorization". Injected
+429/5xx use a control-level envelope with that HTTP status (429 with Retry-After).
 
 ``uniqueid`` (default true) makes each *function's* ``controlid`` single-use once it has run
 to completion: a repeat fails only that function, ``XL03000009`` "A successful transaction
@@ -302,6 +304,9 @@ class IntacctSandbox(SandboxServer):
         self.sender_id = "arsync_sandbox"
         self.sender_password = secrets.token_urlsafe(18)
         self.user_id = "xml_gateway"
+        # the company's Web Services authorizations list; remove the sender to see Intacct's
+        # "Invalid Web Services Authorization" (authentication block, XL03000006)
+        self.authorized_senders: set[str] = {self.sender_id}
         self.user_password = secrets.token_urlsafe(18)
         self.records: dict[str, dict[str, Payload]] = {obj: {} for obj in AUDIT_TYPE}
         self.stamps: dict[str, dict[str, datetime]] = {obj: {} for obj in AUDIT_TYPE}
@@ -864,6 +869,21 @@ class IntacctSandbox(SandboxServer):
         sub(error, "description2", description)
         sub(error, "correction", correction)
 
+    @staticmethod
+    def unauthorized_sender(parent: Element, errorno: str, description2: str) -> None:
+        """The error developer.intacct.com's FAQ shows for a sender the company has not
+        added to its Web Services authorizations."""
+        error = sub(sub(parent, "errormessage"), "error")
+        sub(error, "errorno", errorno)
+        sub(error, "description", "Invalid Web Services Authorization")
+        sub(error, "description2", description2)
+        sub(
+            error,
+            "correction",
+            "Contact the company administrator to grant Web Services "
+            "authorization to this sender ID.",
+        )
+
     def _control(self, root: Element, control: Element | None, status: str) -> Element:
         block = sub(root, "control")
         sub(block, "status", status)
@@ -918,9 +938,22 @@ class IntacctSandbox(SandboxServer):
             request.environ["intacct.session"] = session_id
             with self.lock:
                 self.session_paths.append(request.path)
+        if ok and self.sender_id not in self.authorized_senders:
+            ok = False
+            failure = (
+                SENDER_ERRNO,
+                f"The sender ID '{self.sender_id}' is not authorized to make Web Services "
+                f"requests to company ID '{self.company_id}'.",
+            )
+            unauthorized = True
+        else:
+            unauthorized = False
         if not ok:
             sub(auth, "status", "failure")
-            self.errormessage(operation, *failure)
+            if unauthorized:
+                self.unauthorized_sender(operation, *failure)
+            else:
+                self.errormessage(operation, *failure)
             return self.xml(root)
         sub(auth, "status", "success")
         sub(auth, "userid", self.user_id)

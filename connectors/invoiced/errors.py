@@ -10,6 +10,11 @@ import requests
 from connectors.errors import ErrorKind
 from connectors.http import ErrorRule, ErrorTable
 
+KEY_REFUSED_FIX = (
+    "the API key is wrong, deleted or for the other environment (sandbox / production): "
+    "use a current key from Invoiced Settings > Developers"
+)
+
 
 def error_body(response: requests.Response) -> Sequence[tuple[str, str]]:
     """The (type, message) of an error reply; nothing for a success or a body that isn't one."""
@@ -24,6 +29,8 @@ def error_body(response: requests.Response) -> Sequence[tuple[str, str]]:
     message = str(body.get("message") or "")
     if body.get("param"):
         message = f"{message} (param {body['param']})"
+    if response.status_code == 401:  # a static key: only a new key helps, say where
+        message = f"{message}: {KEY_REFUSED_FIX}" if message else KEY_REFUSED_FIX
     return ((str(body["type"]), message),)
 
 

@@ -1,12 +1,20 @@
 """OAuth 2.0 for QuickBooks Online: refresh-token grant with rotating refresh tokens.
 
-Intuit may return a new refresh token on every refresh and the previous one stops working,
-so the new one is written to the token store before the access token is used.
+Intuit may return a new refresh token on any refresh (the previous one soon stops working),
+so the new one is written to the token store before the access token is used. The reply's
+``x_refresh_token_expires_in`` (seconds the refresh token has left) is kept as
+``refresh_token_expires_at`` and a warning is logged when re-authorisation is near.
+
+``invalid_grant`` from the token endpoint means the refresh token is expired, revoked or
+superseded: only re-authorising the app (Intuit's consent flow) cures it, so it is a clear
+one-line :class:`AuthError`, never retried. ``invalid_client`` means the app's client id or
+secret is wrong.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from decimal import Decimal
@@ -20,9 +28,13 @@ from connectors.http import ApiSession, ErrorRule, ErrorTable, RetryPolicy
 from connectors.quickbooks.config import QuickBooksConfig
 from connectors.redact import register_secret, register_secrets_of
 
+log = logging.getLogger("arsync.quickbooks")
+
 SYSTEM = "quickbooks"
 REFRESH_TOKEN_KEY = "refresh_token"
+REFRESH_EXPIRES_KEY = "refresh_token_expires_at"  # unix seconds, from x_refresh_token_expires_in
 EXPIRY_SKEW_SECONDS = 60.0  # refresh a little before Intuit's expiry
+RECONNECT_WARNING_SECONDS = 14 * 86400.0  # warn this long before the refresh token expires
 
 
 def _oauth_errors(response: requests.Response) -> list[tuple[str, str]]:
@@ -106,8 +118,7 @@ class QuickBooksOAuth(requests.auth.AuthBase):
         except AuthError as exc:
             raise AuthError(
                 SYSTEM,
-                f"token refresh rejected ({exc.code or exc.status}): the refresh token is "
-                "expired or revoked, or the client id/secret is wrong; reconnect the app",
+                self._rejection(exc),
                 status=exc.status,
                 code=exc.code,
             ) from None
@@ -126,8 +137,45 @@ class QuickBooksOAuth(requests.auth.AuthBase):
             self.tokens.set(REFRESH_TOKEN_KEY, rotated)
         elif not self.tokens.get(REFRESH_TOKEN_KEY):
             self.tokens.set(REFRESH_TOKEN_KEY, refresh_token)
+        self._note_refresh_expiry(body.get("x_refresh_token_expires_in"))
         self._access_token = access_token
         self._expires_at = self.clock() + max(expires_in - EXPIRY_SKEW_SECONDS, 0.0)
+
+    def _rejection(self, exc: AuthError) -> str:
+        """One line naming what the token endpoint refused and what the user must do."""
+        realm = self.config.realm_id
+        if exc.code == "invalid_grant":
+            return (
+                "the refresh token was refused (invalid_grant: expired, revoked or superseded); "
+                f"reconnect arsync to QuickBooks company {realm} (authorise the app again) "
+                "and store the new refresh token"
+            )
+        if exc.code in ("invalid_client", "unauthorized_client") or exc.status == 401:
+            return (
+                f"the app's client credentials were refused ({exc.code or exc.status}); "
+                "check quickbooks.client_id and quickbooks.client_secret (Intuit developer "
+                "portal, Keys & credentials)"
+            )
+        return (
+            f"token refresh rejected ({exc.code or exc.status}): {exc.message}; "
+            f"reconnect arsync to QuickBooks company {realm}"
+        )
+
+    def _note_refresh_expiry(self, seconds: Any) -> None:
+        """Keep when the refresh token expires; warn when re-authorisation is near."""
+        try:
+            remaining = float(seconds)
+        except (TypeError, ValueError):
+            return
+        self.tokens.set(REFRESH_EXPIRES_KEY, str(int(time.time() + remaining)))
+        if remaining < RECONNECT_WARNING_SECONDS:
+            log.warning(
+                "%s: the refresh token of company %s expires in %.0f days; reconnect arsync "
+                "to QuickBooks before then",
+                SYSTEM,
+                self.config.realm_id,
+                remaining / 86400,
+            )
 
     def close(self) -> None:
         self.session.close()

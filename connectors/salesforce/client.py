@@ -26,7 +26,7 @@ from connectors.errors import ApiError, AuthError
 from connectors.http import ApiSession, RetryPolicy
 from connectors.redact import register_secret, register_secrets_of
 from connectors.salesforce.config import SalesforceConfig
-from connectors.salesforce.errors import SALESFORCE_ERRORS
+from connectors.salesforce.errors import SALESFORCE_ERRORS, TOKEN_ERRORS
 
 log = logging.getLogger("arsync.salesforce")
 
@@ -40,17 +40,20 @@ class SalesforceAuth(requests.auth.AuthBase):
     """Bearer auth from an OAuth flow; :meth:`refresh` runs the flow again.
 
     The access token and instance URL are kept in the TokenStore so a new process reuses a
-    session that is still valid (a stale one costs one 401 and a refresh).
+    session that is still valid (a stale one costs one 401 and a refresh). API calls go to the
+    ``instance_url`` of the token response, the host the session belongs to; a configured
+    ``instance_url`` only stands in when a response carries none.
     """
 
     def __init__(self, config: SalesforceConfig, tokens: TokenStore, policy: RetryPolicy) -> None:
         self.config = config
         self.tokens = tokens
         register_secrets_of(config)
-        self.token_session = ApiSession(SYSTEM, error_table=SALESFORCE_ERRORS, policy=policy)
+        self.token_session = ApiSession(SYSTEM, error_table=TOKEN_ERRORS, policy=policy)
         self.access_token: str | None = tokens.get(TOKEN_KEY)
         register_secret(self.access_token)
-        self.instance_url: str | None = config.instance_url or tokens.get(INSTANCE_KEY)
+        # the stored URL came with the stored token: they belong together
+        self.instance_url: str | None = tokens.get(INSTANCE_KEY) or config.instance_url
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if not self.access_token:
@@ -72,8 +75,8 @@ class SalesforceAuth(requests.auth.AuthBase):
             raise AuthError(
                 SYSTEM,
                 f"login rejected by {urlsplit(self.config.token_url).netloc} "
-                f"({self.config.auth_flow} flow): {exc.message}; "
-                "check client id/secret and user credentials",
+                f"({self.config.auth_flow} flow): {exc.code + ': ' if exc.code else ''}"
+                f"{exc.message}; {_LOGIN_FIXES.get(exc.code or '', _LOGIN_FIX)}",
                 status=exc.status,
                 code=exc.code,
             ) from None
@@ -83,7 +86,17 @@ class SalesforceAuth(requests.auth.AuthBase):
             raise AuthError(SYSTEM, "token endpoint answered without an access_token")
         self.access_token = str(token)
         register_secret(self.access_token)
-        self.instance_url = self.config.instance_url or str(body.get("instance_url") or "")
+        answered = str(body.get("instance_url") or "").rstrip("/")
+        configured = (self.config.instance_url or "").rstrip("/")
+        if answered and configured and answered != configured:
+            log.warning(
+                "%s: the token response names instance %s, not the configured %s; using %s",
+                SYSTEM,
+                answered,
+                configured,
+                answered,
+            )
+        self.instance_url = answered or configured
         if not self.instance_url:
             raise AuthError(SYSTEM, "token endpoint answered without an instance_url")
         self.tokens.set(TOKEN_KEY, self.access_token)
@@ -120,6 +133,21 @@ class SalesforceAuth(requests.auth.AuthBase):
             "exp": int(time.time()) + 180,
         }
         return str(jwt.encode(claims, _secret(self.config.private_key), algorithm="RS256"))
+
+
+_LOGIN_FIX = "check the connected app's client id/secret and the user's credentials"
+_LOGIN_FIXES = {
+    "invalid_grant": (
+        "check the username, password + security token (password flow), the certificate and "
+        "pre-authorised user (JWT flow) or the run-as user (client credentials), and the "
+        "connected app's IP and login-hour policies"
+    ),
+    "invalid_client_id": "check salesforce.client_id (the connected app's consumer key)",
+    "invalid_client": "check salesforce.client_id and salesforce.client_secret",
+    "inactive_user": "the Salesforce user is inactive: activate it or configure another",
+    "inactive_org": "the Salesforce org is locked, closed or suspended",
+    "rate_limit_exceeded": "too many logins for this user: wait, then run again",
+}
 
 
 def _secret(value: Any) -> str:

@@ -57,3 +57,16 @@ SALESFORCE_RULES: tuple[ErrorRule, ...] = (
 )
 
 SALESFORCE_ERRORS = ErrorTable(SALESFORCE_RULES, salesforce_body_errors)
+
+
+# The OAuth token endpoint (``/services/oauth2/token``). Every refusal it documents
+# (invalid_grant "authentication failure", invalid_client_id, invalid_client, inactive_user,
+# inactive_org, invalid_app_access, rate_limit_exceeded "login rate exceeded", ...) is cured
+# by fixing the connected app, the user or the org, not by sending again: any 4xx stops the
+# connector. Only 5xx and timeouts are retried.
+TOKEN_RULES: tuple[ErrorRule, ...] = (
+    ErrorRule(ErrorKind.RETRY, status=(500, 502, 503, 504)),
+    ErrorRule(ErrorKind.AUTH, status=tuple(range(400, 500))),
+)
+
+TOKEN_ERRORS = ErrorTable(TOKEN_RULES, salesforce_body_errors)
