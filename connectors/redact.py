@@ -21,7 +21,8 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 MASK = "***"
 MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words; no real credential is this short
-MAX_KNOWN_SECRETS = 2048  # oldest forgotten first (access tokens rotate hourly)
+MAX_KNOWN_SECRETS = 256  # oldest forgotten first (expired access tokens go first); each is a
+# branch of the pattern every redaction runs, so the set is kept small
 
 _SECRET_KEY = re.compile(
     r"(pass(word)?|secret|token|api[_-]?key|authorization|session[_-]?id|signature|"
