@@ -123,6 +123,14 @@ class Refreshable(Protocol):
     def refresh(self) -> None: ...
 
 
+@runtime_checkable
+class Relocating(Protocol):
+    """An auth strategy whose refreshed session may live on another host (Salesforce's
+    ``instance_url``): a request retried after a refresh is sent where ``relocate`` says."""
+
+    def relocate(self, url: str) -> str: ...
+
+
 @dataclass
 class RetryPolicy:
     """Bounded exponential backoff with full jitter; Retry-After wins when the server sends it."""
@@ -310,6 +318,8 @@ class ApiSession(requests.Session):
             self.stats.refreshes += 1
             log.info("%s: access token rejected; refreshing once", self.system)
             self.auth.refresh()  # type: ignore[union-attr]
+            if isinstance(self.auth, Relocating):
+                url = self.auth.relocate(url)
             response = self._send(method, url, args, kwargs, idempotent, body_factory)
             failure = self.error_table.classify(response)
         if failure is None:

@@ -54,6 +54,7 @@ class SalesforceAuth(requests.auth.AuthBase):
         register_secret(self.access_token)
         # the stored URL came with the stored token: they belong together
         self.instance_url: str | None = tokens.get(INSTANCE_KEY) or config.instance_url
+        self._moved_from: str | None = None  # the host a refresh moved the session from
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if not self.access_token:
@@ -96,11 +97,21 @@ class SalesforceAuth(requests.auth.AuthBase):
                 configured,
                 answered,
             )
+        previous = (self.instance_url or "").rstrip("/")
         self.instance_url = answered or configured
+        self._moved_from = previous if previous and previous != self.instance_url else None
         if not self.instance_url:
             raise AuthError(SYSTEM, "token endpoint answered without an instance_url")
         self.tokens.set(TOKEN_KEY, self.access_token)
         self.tokens.set(INSTANCE_KEY, self.instance_url)
+
+    def relocate(self, url: str) -> str:
+        """``url`` on the session's host when the last refresh moved it to another instance
+        (a request retried after a re-login must not go back to the old host)."""
+        old = self._moved_from
+        if old and self.instance_url and (url == old or url.startswith(old + "/")):
+            return self.instance_url + url[len(old) :]
+        return url
 
     def _grant(self) -> dict[str, str]:
         c = self.config

@@ -32,7 +32,7 @@ class SalesforceConfig(BaseModel):
     security_token: SecretStr | None = None
     private_key: SecretStr | None = None
     jwt_audience: str = "https://login.salesforce.com"
-    instance_url: str | None = None  # overrides the instance_url of the token response
+    instance_url: str | None = None  # used only when the token response names none
     api_version: str = "62.0"
     page_size: int = Field(default=2000, ge=1, le=2000)  # Sforce-Query-Options batchSize
     write_batch_size: int = Field(default=200, ge=1, le=200)  # sObject Collections maximum

@@ -168,3 +168,29 @@ def test_token_endpoint_server_errors_are_retried(mock: responses.RequestsMock) 
     client = SalesforceClient(config(), MemoryTokenStore(), RetryPolicy(sleep=lambda _: None))
     client.auth.refresh()
     assert client.auth.access_token == "00Dxx!t1"
+
+
+def test_a_request_retried_after_a_re_login_goes_to_the_new_instance(
+    mock: responses.RequestsMock,
+) -> None:
+    """A re-login whose token response names another instance (an org moved) sends the
+    retried request to that instance, not back to the old host."""
+    tokens = MemoryTokenStore(
+        {"salesforce.access_token": "00Dxx!stale", "salesforce.instance_url": OTHER}
+    )
+    mock.get(
+        f"{OTHER}/services/data/v62.0/limits/",
+        status=401,
+        json=[{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+    )
+    mock.post(TOKEN_URL, json=token_body("00Dxx!fresh", INSTANCE))
+    mock.get(f"{INSTANCE}/services/data/v62.0/limits/", json={"DailyApiRequests": {}})
+    mock.get(f"{INSTANCE}/services/data/v62.0/limits/", json={"DailyApiRequests": {}})
+    client = SalesforceClient(config(), tokens, RetryPolicy(sleep=lambda _: None))
+    client.limits()
+    retried = mock.calls[2].request
+    assert retried.url.startswith(f"{INSTANCE}/services/data/v62.0/limits")
+    assert retried.headers["Authorization"] == "Bearer 00Dxx!fresh"
+    client.limits()  # and every later call
+    assert mock.calls[3].request.url.startswith(INSTANCE)
+    assert tokens.get("salesforce.instance_url") == INSTANCE
