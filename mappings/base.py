@@ -28,7 +28,12 @@ class MappingError(ValueError):
 
 
 def get_path(payload: Mapping[str, Any], path: str, default: Any = _MISSING) -> Any:
-    """Value at a dotted path (``CustomerRef.value``); ``default`` when any step is absent."""
+    """Value at a dotted path (``CustomerRef.value``); ``default`` when any step is absent.
+
+    Where the steps are absent, a key that is itself the whole dotted path is read: Intacct's
+    readByQuery writes related fields flat (``<DISPLAYCONTACT.EMAIL1>``) where ``read`` nests
+    them.
+    """
     node: Any = payload
     parts = _PARTS.get(path)
     if parts is None:
@@ -40,6 +45,8 @@ def get_path(payload: Mapping[str, Any], path: str, default: Any = _MISSING) -> 
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         else:
+            if len(parts) > 1 and isinstance(payload, (dict, Mapping)) and path in payload:
+                return payload[path]
             if default is _MISSING:
                 raise MappingError(path, "is missing")
             return default

@@ -15,7 +15,8 @@ from mappings.intacct import credit_memo, customer, invoice, payment
 # 4: debit memos marked as such (they link by number only to documents numbered alike)
 # 5: payments with credit from advances/overpayments/inline credits/negative invoices refused;
 #    multi-customer payments (PAYERNAME, no CUSTOMERID) map with no customer
-VERSION = 5
+# 6: flat related fields of readByQuery (DISPLAYCONTACT.EMAIL1) are read
+VERSION = 6
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -12,7 +12,8 @@ from mappings.invoiced import credit_memo, customer, invoice, payment
 # raise when a change maps stored records differently
 # 2: bad debt and closed credit notes, exact amounts
 # 3: voided payments leave nothing unapplied; applied_to entries with a null document_type
-VERSION = 3
+# 4: paid documents (status paid or paid: true) have a zero balance
+VERSION = 4
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

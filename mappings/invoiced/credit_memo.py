@@ -2,7 +2,7 @@
 
 A voided or ``closed`` credit note (status ``closed``: no further applications are allowed)
 has no credit left to apply: it maps to void with a zero balance, whatever ``balance`` says,
-so the reconciler never offers it as credit."""
+so the reconciler never offers it as credit. A paid one (fully applied) has none left either."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from canonical.records import CreditMemoIn
 from connectors.base import RawRecord
 from mappings.base import F, MappingContext, extract, money, optional_text, text, unix_date
 from mappings.invoiced.common import currency, customer_ref, origin
-from mappings.invoiced.invoice import status_of
+from mappings.invoiced.invoice import SETTLED, status_of
 
 FIELDS = {
     "number": F("number", text),
@@ -36,8 +36,8 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
     total = money(payload.get("total"), code, "total")
     balance = money(payload.get("balance", payload.get("total")), code, "balance")
     status = status_of(payload, balance.is_zero())
-    if status is DocumentStatus.VOID:
-        balance = money(0, code, "balance")  # a voided or closed credit note has no credit left
+    if status in SETTLED:
+        balance = money(0, code, "balance")  # paid in full, voided or closed: no credit left
     return CreditMemoIn(
         **origin(record),
         **extract(payload, FIELDS),

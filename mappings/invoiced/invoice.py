@@ -6,7 +6,11 @@ An invoice written off as bad debt (status ``bad_debt``, or ``closed: true`` on 
 that is neither paid nor voided: "closed and considered bad debt, no further payments are
 allowed") owes nothing collectible: it maps to void with a zero balance, whatever
 ``balance`` still says. Void, not paid: no cash came in for it. A credit note that is
-``closed`` has nothing left to apply and maps the same way (see ``credit_memo``)."""
+``closed`` has nothing left to apply and maps the same way (see ``credit_memo``).
+
+A paid document (status ``paid`` or ``paid: true``, "paid in full") owes nothing: its
+balance maps to zero even where the payload still shows one (the API reference's
+``pay`` example answers ``"paid": true`` with ``balance`` equal to ``total``)."""
 
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ FIELDS = {
 }
 STATUS = {"draft": DocumentStatus.DRAFT, "voided": DocumentStatus.VOID, "paid": DocumentStatus.PAID}
 WRITTEN_OFF = ("bad_debt", "closed")  # invoice written off / credit note closed: nothing left
+# nothing is owed (or left to apply) on a paid, voided or written-off document
+SETTLED = (DocumentStatus.PAID, DocumentStatus.VOID)
 
 
 def status_of(payload: Mapping[str, Any], balance_is_zero: bool) -> DocumentStatus:
@@ -44,6 +50,8 @@ def status_of(payload: Mapping[str, Any], balance_is_zero: bool) -> DocumentStat
     known = STATUS.get(status)
     if known is not None:
         return known
+    if payload.get("paid") is True:
+        return DocumentStatus.PAID  # "paid in full", whatever the status string says
     if status in WRITTEN_OFF or (payload.get("closed") is True and payload.get("paid") is not True):
         return DocumentStatus.VOID
     return DocumentStatus.PAID if balance_is_zero else DocumentStatus.OPEN
@@ -65,8 +73,8 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     balance = money(payload.get("balance", payload.get("total")), code, "balance")
     values = extract(payload, FIELDS)
     status = status_of(payload, balance.is_zero())
-    if status is DocumentStatus.VOID:
-        balance = money(0, code, "balance")  # voided or written off: Invoiced keeps the old balance
+    if status in SETTLED:
+        balance = money(0, code, "balance")  # Invoiced may keep the old balance on these
     return InvoiceIn(
         **origin(record),
         **values,
