@@ -52,11 +52,13 @@ from connectors.bankfiles.records import (
 )
 from connectors.bankfiles.x12 import infer_delimiters, split_segments
 
-# credit detail codes that are not a customer paying
+# credit detail codes that are not a customer paying. 191 (incoming internal money transfer)
+# is not one: it is a book transfer from any account at the same bank, and some banks report
+# incoming third-party payments under it (Citi UK: Faster Payments)
 NOT_RECEIPTS = frozenset(
     {
-        # transfers between one's own accounts: concentration, internal, automatic, ZBA, sweeps
-        *("135", "145", "191", "201", "274", "275", "276", "277", "278", "281", "286"),
+        # transfers between one's own accounts: concentration, automatic, ZBA, sweeps
+        *("135", "145", "201", "274", "275", "276", "277", "278", "281", "286"),
         *("346", "347"),
         # investments, securities, loans, interest
         *("171", "202", "226", "232", "233", "234", "235", "236", "238", "240", "241"),

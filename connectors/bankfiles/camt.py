@@ -1,13 +1,16 @@
 """ISO 20022 camt.052 (intraday account report), camt.053 (statement) and camt.054
 (debit/credit notification), any version.
 
-Elements are matched by local name, so every version from .02 to .14 reads the same. Each
+Elements are matched by local name, so every version from .02 to .14 reads the same (.01
+too: its ``...V01`` message name, ``PrtryAcct`` and ``TxDtls`` directly in ``Ntry``); the
+``Document`` may sit in an envelope beside its business application header. Each
 credit ``TxDtls`` (or the entry itself when it has none) is one remittance, unless its entry
 is pending (PDNG), a forecast (FUTR) or information only (INFO): that is not cash yet. A
 debit that returns a collection (``RtrInf``, or a return bank transaction code: a SEPA
 direct debit sent back unpaid) is a reversal of the payment its end-to-end id names. A
-transaction whose debtor account is the reported account itself is a payment of ours (some
-banks state each transaction of an outgoing batch as CRDT under its DBIT entry): skipped.
+transaction under a DBIT entry is never a receipt, even when it says CRDT itself (Swiss banks
+state each transaction of an outgoing payment so), and one whose debtor account is the
+reported account itself is a payment of ours: both are skipped.
 Free text is the ``RmtInf/Ustrd`` lines, then each ``Strd/AddtlRmtInf`` (the text a payer
 adds to a structured reference: a QR-bill's unstructured message), then ``AddtlTxInf``.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
@@ -23,7 +26,7 @@ same entry in the 10:00 and the 14:00 report is one remittance.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -134,6 +137,36 @@ class _Report:
     account: str | None
 
 
+def _container_name(el: etree._Element) -> str:
+    """A message element's name without the version suffix of camt.05x.001.01
+    (``BkToCstmrStmtV01`` is ``BkToCstmrStmt``)."""
+    return re.sub(r"V\d+$", "", _local(el))
+
+
+def _message(root: etree._Element) -> tuple[etree._Element, etree._Element] | None:
+    """The ``Document`` and its message element: the root itself, or a ``Document`` inside
+    an envelope (a business application header beside it: ``<message><AppHdr/><Document>``,
+    SWIFT's ``<Envelope>`` or ``DataPDU``)."""
+    candidates: Iterable[etree._Element] = (
+        [root] if _local(root) == "Document" else root.iterfind(".//{*}Document")
+    )
+    for document in candidates:
+        container = next((c for c in document if isinstance(c.tag, str)), None)
+        if container is not None and _container_name(container) in _CONTAINERS:
+            return document, container
+    return None
+
+
+def _plain_path(el: etree._Element) -> str:
+    """``/message/Document`` for an element and its ancestors (first of each name)."""
+    names: list[str] = []
+    node: etree._Element | None = el
+    while node is not None:
+        names.append(_local(node))
+        node = node.getparent()
+    return "/" + "/".join(reversed(names))
+
+
 def parse_camt(data: bytes, source_file: str) -> ParseResult:
     """Credit transactions of a camt.052, camt.053 or camt.054 document."""
     result = ParseResult(source_file=source_file, format=None)
@@ -145,8 +178,8 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
             RecordError(source_file, f"line {line}", f"not well-formed XML: {exc.msg}")
         )
         return result
-    container = next((c for c in root if isinstance(c.tag, str)), None)
-    if _local(root) != "Document" or container is None or _local(container) not in _CONTAINERS:
+    message = _message(root)
+    if message is None:
         result.errors.append(
             RecordError(
                 source_file,
@@ -156,16 +189,20 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
             )
         )
         return result
-    fmt, report_name = _CONTAINERS[_local(container)]
+    document, container = message
+    fmt, report_name = _CONTAINERS[_container_name(container)]
     result.format = fmt
     for index, report_el in enumerate(_kids(container, report_name), start=1):
         account = _find(report_el, "Acct", "Id")
         report = _Report(
             fmt=fmt,
-            path=f"/{_local(root)}/{_local(container)}[1]/{report_name}[{index}]",
+            path=f"{_plain_path(document)}/{_local(container)}[1]/{report_name}[{index}]",
             index=index,
             report_id=_text(report_el, "Id") or "",
-            account=_text(account, "IBAN") or _text(account, "Othr", "Id"),
+            # PrtryAcct: camt.05x.001.01's proprietary account
+            account=_text(account, "IBAN")
+            or _text(account, "Othr", "Id")
+            or _text(account, "PrtryAcct", "Id"),
         )
         for entry_index, entry in enumerate(_kids(report_el, "Ntry"), start=1):
             entry_path = f"{report.path}/Ntry[{entry_index}]"
@@ -237,12 +274,18 @@ def _check_summary(result: ParseResult, report_el: etree._Element, path: str) ->
 
 
 def _transactions(entry: etree._Element) -> Iterator[tuple[int, etree._Element | None, str]]:
-    """(position in the entry, TxDtls or None for an entry without any, its relative path)."""
+    """(position in the entry, TxDtls or None for an entry without any, its relative path).
+
+    ``TxDtls`` sit in ``NtryDtls`` from version .02 on, directly in ``Ntry`` in .001.01.
+    """
     position = 0
     for d, details in enumerate(_kids(entry, "NtryDtls"), start=1):
         for t, tx in enumerate(_kids(details, "TxDtls"), start=1):
             position += 1
             yield position, tx, f"/NtryDtls[{d}]/TxDtls[{t}]"
+    for t, tx in enumerate(_kids(entry, "TxDtls"), start=1):
+        position += 1
+        yield position, tx, f"/TxDtls[{t}]"
     if position == 0:
         yield 0, None, ""
 
@@ -358,17 +401,25 @@ def _remittance(
     tx_index: int,
     path: str,
 ) -> RawRemittance | None:
-    indicator = (_text(tx, "CdtDbtInd") or _text(entry, "CdtDbtInd") or "").upper()
+    entry_indicator = (_text(entry, "CdtDbtInd") or "").upper()
+    indicator = (_text(tx, "CdtDbtInd") or entry_indicator).upper()
     if indicator not in ("CRDT", "DBIT"):
         raise BankFileError(
             _where(_find(entry, "CdtDbtInd"), entry, "CdtDbtInd"),
             f"must be CRDT or DBIT, got {indicator or 'nothing'!r}",
         )
+    if indicator == "CRDT" and entry_indicator == "DBIT":
+        # the entry says what reached the account: Swiss banks (UBS, PostFinance) state the
+        # transactions of an outgoing payment as CRDT under its DBIT entry, and a payment
+        # taken from the account is never a receipt, whoever's account it names
+        return None
     reversal = (_text(entry, "RvslInd") or "").lower() == "true"
     # a debit returning a collection of ours (a direct debit the payer's bank sent back, or a
-    # credit we returned) takes back cash counted before; any other debit is not our cash
-    returned = indicator == "DBIT" and tx is not None and _is_return(entry, tx)
-    if (indicator != "CRDT" and not returned) or reversal:
+    # credit we returned) takes back cash counted before, whether or not the bank also marks
+    # it as the reversal (RvslInd) of that credit; any other debit is not our cash, and a
+    # reversed credit (CRDT with RvslInd: a debit of ours undone) is not a receipt
+    returned = indicator == "DBIT" and _is_return(entry, tx)
+    if (indicator != "CRDT" or reversal) and not returned:
         return None
     if report.fmt is BankFileFormat.CAMT_052:
         if not _booked(entry):
@@ -377,7 +428,7 @@ def _remittance(
         # a pending notification is not cash yet; the booked entry (a later notification or
         # the statement) is, and taking both would count the payment twice
         return None
-    if not returned and tx is not None and _is_return(entry, tx):
+    if not returned and _is_return(entry, tx):
         return None  # an outgoing payment of ours coming back is not a receipt
     amount_el = _transaction_amount(entry, tx)
     amount, currency = _amount(amount_el, "amount")
@@ -388,22 +439,33 @@ def _remittance(
     value_date_text = _date(_find(entry, "ValDt")) or _date(_find(entry, "BookgDt"))
     value_date = _date_at(value_date_text, _find(entry, "ValDt"), entry, "ValDt")
     parties = _find(tx, "RltdPties")
-    payer_name = (
-        _text(parties, "Dbtr", "Nm")
-        or _text(parties, "Dbtr", "Pty", "Nm")
-        or _text(parties, "UltmtDbtr", "Nm")
-        or _text(parties, "UltmtDbtr", "Pty", "Nm")
-    )
-    payer_account_el = _find(parties, "DbtrAcct", "Id")
-    iban = _text(payer_account_el, "IBAN")
-    other_account = _text(payer_account_el, "Othr", "Id")
     own = _compact(report.account)
+    payer = "Dbtr"
+    if returned and _find(parties, "Dbtr") is None and _find(parties, "DbtrAcct") is None:
+        # some banks state a returned collection as the return transfer itself, the
+        # customer getting the money back as its creditor (ABN AMRO, OCA's camt.053 sample)
+        creditor_account = _find(parties, "CdtrAcct", "Id")
+        creditor = _text(creditor_account, "IBAN") or _text(creditor_account, "Othr", "Id")
+        if creditor is not None and _compact(creditor) != own:
+            payer = "Cdtr"
+    payer_name = (
+        _text(parties, payer, "Nm")
+        or _text(parties, payer, "Pty", "Nm")
+        or _text(parties, f"Ultmt{payer}", "Nm")
+        or _text(parties, f"Ultmt{payer}", "Pty", "Nm")
+    )
+    payer_account_el = _find(parties, f"{payer}Acct", "Id")
+    iban = _text(payer_account_el, "IBAN")
+    other_account = _text(payer_account_el, "Othr", "Id") or _text(
+        payer_account_el, "PrtryAcct", "Id"
+    )
     if not returned and own is not None and _compact(iban or other_account) == own:
         # paid from the very account reported: a payment of ours (a transaction of our own
         # batch debit stated as CRDT), not a customer paying
         return None
     remittance_info = _find(tx, "RmtInf")
-    free_parts = [t.text or "" for t in _kids(remittance_info, "Ustrd")]
+    # a placeholder line ("NOTPROVIDED", some Belgian and Dutch banks) says nothing
+    free_parts = [t.text or "" for t in _kids(remittance_info, "Ustrd") if is_name(t.text)]
     refs: list[StructuredRef] = []
     for strd in _kids(remittance_info, "Strd"):
         refs.extend(_structured(strd))
@@ -419,7 +481,8 @@ def _remittance(
     reverses = None
     if returned:
         # the return carries the original's end-to-end id; its reason says why
-        reverses = end_to_end or _text(tx, "Refs", "TxId") or bank_reference or "unknown"
+        names = (end_to_end, _text(tx, "Refs", "TxId"), bank_reference)
+        reverses = next((name for name in names if is_name(name)), None) or "unknown"
         reason = _text(tx, "RtrInf", "Rsn", "Cd") or _text(tx, "RtrInf", "Rsn", "Prtry")
         free_parts.insert(0, f"RETURN {reason or ''} OF {reverses}")
         amount = -amount
@@ -473,6 +536,7 @@ def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etr
         if found is not None
     ]
     tx_count = sum(len(_kids(d, "TxDtls")) for d in _kids(entry, "NtryDtls"))
+    tx_count += len(_kids(entry, "TxDtls"))  # camt.05x.001.01
     if tx is None or tx_count <= 1:
         if entry_amount is None:
             raise BankFileError(_where(None, entry, "Amt"), "the entry has no amount")
@@ -486,8 +550,9 @@ def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etr
 _RETURN_SUBFAMILIES = frozenset({"RRTN", "ARET", "UPDD", "PRDD"})
 
 
-def _is_return(entry: etree._Element, tx: etree._Element) -> bool:
-    """Whether a transaction is a returned payment (``RtrInf``, or a return transaction code)."""
+def _is_return(entry: etree._Element, tx: etree._Element | None) -> bool:
+    """Whether a transaction (or an entry without any) is a returned payment (``RtrInf``, or a
+    return transaction code)."""
     if _find(tx, "RtrInf") is not None:
         return True
     codes = {

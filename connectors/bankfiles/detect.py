@@ -6,12 +6,12 @@ import re
 
 from connectors.bankfiles.records import BankFileFormat
 
-# the message's root element first (decisive), then its namespace, any version
-# (urn:iso:std:iso:20022:tech:xsd:camt.05x.001.NN)
+# the message's root element first (decisive; .001.01 suffixes it with V01), then its
+# namespace, any version (urn:iso:std:iso:20022:tech:xsd:camt.05x.001.NN)
 _CAMT_ROOTS = (
-    (re.compile(rb"<(?:\w+:)?BkToCstmrStmt[\s>]"), BankFileFormat.CAMT_053),
-    (re.compile(rb"<(?:\w+:)?BkToCstmrDbtCdtNtfctn[\s>]"), BankFileFormat.CAMT_054),
-    (re.compile(rb"<(?:\w+:)?BkToCstmrAcctRpt[\s>]"), BankFileFormat.CAMT_052),
+    (re.compile(rb"<(?:\w+:)?BkToCstmrStmt(?:V\d+)?[\s>]"), BankFileFormat.CAMT_053),
+    (re.compile(rb"<(?:\w+:)?BkToCstmrDbtCdtNtfctn(?:V\d+)?[\s>]"), BankFileFormat.CAMT_054),
+    (re.compile(rb"<(?:\w+:)?BkToCstmrAcctRpt(?:V\d+)?[\s>]"), BankFileFormat.CAMT_052),
 )
 _CAMT_NAMESPACE = re.compile(rb"camt\.05([234])\.001\.\d")
 _CAMT_BY_NUMBER = {
@@ -20,6 +20,11 @@ _CAMT_BY_NUMBER = {
     b"4": BankFileFormat.CAMT_054,
 }
 _ST_820 = re.compile(rb"ST.820.")
+# a file header by its fixed fields (record size 094, blocking factor 10), whatever its
+# routing numbers hold: processors mask them ("YYYYYYYYY") or shift them in real files
+_NACHA_HEADER = re.compile(rb"1\d\d.{20}\d{6}[ \d]{4}.09410")
+# a batch header (service class 200, 220, 225 or 280 ... SEC code at 51-53)
+_NACHA_BATCH_HEADER = re.compile(rb"5(?:200|220|225|280).{46}[A-Z]{3}")
 
 
 def detect_format(data: bytes) -> BankFileFormat | None:
@@ -45,5 +50,10 @@ def detect_format(data: bytes) -> BankFileFormat | None:
     ):
         return BankFileFormat.NACHA
     if re.match(rb"101", first_line) and len(first_line) % 94 == 0:
+        return BankFileFormat.NACHA
+    if _NACHA_HEADER.match(first_line):
+        return BankFileFormat.NACHA
+    if _NACHA_BATCH_HEADER.match(first_line) and len(first_line.rstrip()) <= 94:
+        # a batch without its file header: the NACHA parser says what is missing
         return BankFileFormat.NACHA
     return None

@@ -81,7 +81,8 @@ def read_remittance_advice(segments: list[Segment]) -> RemittanceAdvice:
             advice.currency = currency_code(seg.get(2), f"{loc}, CUR02")
         elif seg.tag == "N1":
             role = seg.get(1).upper()
-            if role == "PR":
+            if role == "PR" or (role == "RM" and advice.payer_name is None):
+                # PR payer; RM remitter, the payer of HIX 820s (005010X306) that name no PR
                 advice.payer_name = clean(seg.get(2))
                 advice.payer_id = seg.get(4) or None
             elif role == "PE":

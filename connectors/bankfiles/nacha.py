@@ -12,6 +12,11 @@ An IAT (international) entry names its parties in mandatory addenda instead: the
 (the payer) in the 711 record, the receiver's identification number in the 715, and carries
 payment-related information in up to two 717 records. Its entry's positions 40-74 are the
 receiver's account number, not an identification.
+
+A CIE (customer-initiated) entry is a consumer paying a bill through its bank's bill-payment
+service: the batch names that service, the entry names the consumer (positions 40-54) and the
+consumer's account number with the biller (55-76). ADV (automated accounting advice) batches
+carry no payments; their entries and controls have wider amount fields.
 """
 
 from __future__ import annotations
@@ -49,6 +54,14 @@ RETURNED_DEBIT_CODES = frozenset({"26", "36", "46", "56"})
 CREDIT_CODES = frozenset({"22", "32", "42", "52"})  # live credits; prenotes (23, 33, ...) excluded
 _RETURN_ADDENDA = frozenset({"98", "99"})  # 98 notification of change, 99 return
 _NOT_PAYMENTS = frozenset({"COR"})  # batches of notifications of change
+# the standard entry class codes of the NACHA Operating Rules
+SEC_CODES = frozenset(
+    {
+        *("ACK", "ADV", "ARC", "ATX", "BOC", "CCD", "CIE", "COR", "CTX", "DNE", "ENR", "IAT"),
+        *("MTE", "POP", "POS", "PPD", "RCK", "SHR", "TEL", "TRC", "TRX", "WEB", "XCK"),
+    }
+)
+_NAME_FIRST = frozenset({"CIE", "MTE"})  # individual name at 40-54, identification at 55-76
 
 
 @dataclass
@@ -98,6 +111,8 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
     entry: _Entry | None = None
     position = 0
     controls = _Controls(result)
+    unreadable_batch: int | None = None  # the line of a batch header that could not be read
+    dropped_entry = False  # the last entry was reported as not read: its addenda go with it
 
     def finish() -> None:
         nonlocal entry, position
@@ -109,6 +124,8 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
     for line_no, raw_line in records_of(text):
         if not raw_line.strip():
             continue
+        if len(raw_line) > RECORD_LENGTH and not raw_line[RECORD_LENGTH:].strip():
+            raw_line = raw_line[:RECORD_LENGTH]  # trailing blanks added in transit
         controls.see(line_no, raw_line)
         loc = line_location(line_no)
         if len(raw_line) > RECORD_LENGTH:
@@ -124,9 +141,19 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
             continue
         rec = raw_line.ljust(RECORD_LENGTH)
         kind = rec[0]
+        if kind == "7" and dropped_entry:
+            continue  # an addenda of an entry already reported as not read
+        dropped_entry = False
         if header is None and kind != "1":
+            found = _RECORD_NAMES.get(kind, f"a record of unknown type {kind!r}")
             result.errors.append(
-                RecordError(source_file, loc, "file does not start with a file header (1) record")
+                RecordError(
+                    source_file,
+                    loc,
+                    f"file does not start with a file header (1) record but with {found}: "
+                    "not read (is it part of a file?)",
+                    raw_line,
+                )
             )
             return result
         if kind == "1":
@@ -134,30 +161,25 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
         elif kind == "5":
             finish()
             try:
-                batch = _batch(rec, line_no)
+                batch = _batch(rec, line_no, result)
+                unreadable_batch = None
             except BankFileError as exc:
-                batch = None
+                batch, unreadable_batch = None, line_no
                 result.errors.append(RecordError(source_file, exc.location, exc.reason, raw_line))
         elif kind == "6":
             finish()
             if batch is None:
-                result.errors.append(
-                    RecordError(source_file, loc, "entry detail outside a valid batch", raw_line)
+                reason = (
+                    "entry detail outside a valid batch"
+                    if unreadable_batch is None
+                    else f"entry detail of the batch whose header (line {unreadable_batch}) "
+                    "cannot be read: not read"
                 )
+                result.errors.append(RecordError(source_file, loc, reason, raw_line))
+                dropped_entry = True
                 continue
-            iat = batch.sec_code == "IAT"  # identification and names are in its addenda
-            entry = _Entry(
-                line=line_no,
-                batch=batch,
-                transaction_code=rec[1:3],
-                amount_field=rec[29:39],
-                identification="" if iat else rec[39:54].strip(),
-                receiver_name=""
-                if iat
-                else (rec[58:74] if batch.sec_code == "CTX" else rec[54:76]).strip(),
-                trace=rec[79:94].strip(),
-                lines=[raw_line],
-            )
+            entry = _entry(rec, line_no, batch)
+            entry.lines.append(raw_line)
         elif kind == "7":
             if entry is None:
                 result.errors.append(
@@ -174,7 +196,7 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
                 _iat_addenda(entry, rec)
         elif kind == "8":
             finish()
-            batch = None
+            batch, unreadable_batch = None, None
         elif kind == "9":
             finish()
         else:
@@ -214,6 +236,7 @@ class _Figures:
 class _OpenBatch:
     line: int
     number: str
+    adv: bool = False  # an ADV batch: its amounts and totals are wider
     figures: _Figures = field(default_factory=_Figures)
 
 
@@ -224,12 +247,15 @@ class _Controls:
     receiving DFI routing numbers, modulo 10^10) and debit and credit totals must match its
     entries. The file control's must match the sums of the batch controls' figures, its batch
     count the batch headers and its block count the records (10 a block, padding included).
+    ADV entries state 12-digit amounts (positions 28-39, odd transaction codes credits), ADV
+    batch and file controls 20-digit totals.
     """
 
     def __init__(self, result: ParseResult) -> None:
         self.result = result
         self.batch: _OpenBatch | None = None
         self.batches = 0
+        self.adv_batches = 0
         self.records = 0
         self.sums = _Figures()  # of the batch controls' stated figures
         self.file_control: tuple[int, str] | None = None
@@ -247,9 +273,11 @@ class _Controls:
         elif kind == "5":
             self._no_batch_control()
             self.batches += 1
-            self.batch = _OpenBatch(line_no, rec[87:94].strip())
+            adv = rec[50:53] == "ADV"
+            self.adv_batches += adv
+            self.batch = _OpenBatch(line_no, rec[87:94].strip(), adv)
         elif kind in ("6", "7") and self.batch is not None:
-            _add_record(self.batch.figures, rec)
+            _add_record(self.batch.figures, rec, self.batch.adv)
         elif kind == "8":
             self._batch_control(line_no, rec)
         elif kind == "9" and rec != _PADDING:
@@ -264,6 +292,7 @@ class _Controls:
             return
         line_no, rec = self.file_control
         batches, blocks = _number(rec[1:7]), _number(rec[7:13])
+        adv = 0 < self.batches == self.adv_batches  # an ADV file's control has wider totals
         found_blocks = ceil(self.records / _BLOCKING_FACTOR)
         sums = self.sums
         warn_on_control_mismatch(
@@ -285,7 +314,9 @@ class _Controls:
                     f"{self.records} records ({_BLOCKING_FACTOR} a block)",
                 ),
                 *_sum_figures(
-                    _stated(rec[13:21], rec[21:31], rec[31:43], rec[43:55]),
+                    _stated(rec[13:21], rec[21:31], rec[31:51], rec[51:71])
+                    if adv
+                    else _stated(rec[13:21], rec[21:31], rec[31:43], rec[43:55]),
                     sums,
                     f"the sum {sums.count} of the batch controls' counts",
                     (
@@ -300,7 +331,12 @@ class _Controls:
 
     def _batch_control(self, line_no: int, rec: str) -> None:
         batch, self.batch = self.batch, None
-        stated = _stated(rec[4:10], rec[10:20], rec[20:32], rec[32:44])
+        adv = batch.adv if batch is not None else rec[1:4] == "280"
+        stated = (
+            _stated(rec[4:10], rec[10:20], rec[20:40], rec[40:60])
+            if adv
+            else _stated(rec[4:10], rec[10:20], rec[20:32], rec[32:44])
+        )
         self.sums.count = add_figure(self.sums.count, stated.count)
         self.sums.entry_hash = add_figure(self.sums.entry_hash, stated.entry_hash, _MODULUS)
         self.sums.debit = add_figure(self.sums.debit, stated.debit)
@@ -342,15 +378,20 @@ class _Controls:
         )
 
 
-def _add_record(figures: _Figures, rec: str) -> None:
+def _add_record(figures: _Figures, rec: str, adv: bool = False) -> None:
     """Count an entry (6) or addenda (7) record into its batch's figures."""
     figures.count = add_figure(figures.count, 1)
     if rec[0] != "6":
         return
     figures.entry_hash = add_figure(figures.entry_hash, _number(rec[3:11]), _MODULUS)
-    amount, code = _number(rec[29:39]), rec[1:3]
+    amount, code = _number(rec[27:39] if adv else rec[29:39]), rec[1:3]
     if not code.isdigit():
         figures.debit = figures.credit = None
+    elif adv:  # 81, 83, 85, 87 credits; 82, 84, 86, 88 debits
+        if int(code) % 2:
+            figures.credit = add_figure(figures.credit, amount)
+        else:
+            figures.debit = add_figure(figures.debit, amount)
     elif code[1] in "01234":  # credits: returns, live, prenotes, zero-dollar remittance
         figures.credit = add_figure(figures.credit, amount)
     else:
@@ -406,17 +447,78 @@ def _usd(minor: int | None) -> str:
     return "?" if minor is None else f"{minor} ({minor_units_amount(minor, 'USD', '')} USD)"
 
 
-def _batch(rec: str, line_no: int) -> _Batch:
+_RECORD_NAMES = {
+    "5": "a batch header (5) record",
+    "6": "an entry detail (6) record",
+    "7": "an addenda (7) record",
+    "8": "a batch control (8) record",
+    "9": "a file control (9) record",
+}
+
+
+def _batch(rec: str, line_no: int, result: ParseResult) -> _Batch:
+    """A batch header; raises :class:`BankFileError` when its SEC code is not one NACHA
+    defines (the layout of its entries is then unknown: a shifted record, most often).
+    An unreadable effective entry date is a warning: the batch is read without one."""
     loc = line_location(line_no)
+    sec_code = rec[50:53].strip().upper()
+    if sec_code not in SEC_CODES:
+        raise BankFileError(
+            f"{loc}, standard entry class code (positions 51-53)",
+            f"{rec[50:53]!r} is not a NACHA SEC code (is the record shifted?): "
+            "the batch is not read",
+        )
+    try:
+        effective_date = _effective_date(rec[69:75], loc)
+    except BankFileError as exc:
+        effective_date = None
+        result.warnings.append(
+            RecordError(
+                result.source_file,
+                exc.location + " (positions 70-75)",
+                f"{exc.reason}: the batch's entries are read without a value date",
+                rec.rstrip(),
+            )
+        )
     return _Batch(
         line=line_no,
         company_name=rec[4:20].strip(),
         company_id=rec[40:50].strip(),
-        sec_code=rec[50:53].strip().upper(),
+        sec_code=sec_code,
         entry_description=rec[53:63].strip(),
-        effective_date=_effective_date(rec[69:75], loc),
+        effective_date=effective_date,
         batch_number=rec[87:94].strip(),
     )
+
+
+def _entry(rec: str, line_no: int, batch: _Batch) -> _Entry:
+    """An entry detail record's fields, where its batch's SEC code puts them."""
+    identification, receiver_name, originator_name = rec[39:54], rec[54:76], ""
+    if batch.sec_code == "IAT":  # identification and names are in its addenda
+        identification = receiver_name = ""
+    elif batch.sec_code == "CTX":  # 55-58 number of addenda records, 59-74 receiving company
+        receiver_name = rec[58:74]
+    elif batch.sec_code == "CIE":  # the consumer paying, and its account with the biller
+        originator_name, identification, receiver_name = rec[39:54], rec[54:76], ""
+    elif batch.sec_code in _NAME_FIRST:
+        receiver_name, identification = rec[39:54], rec[54:76]
+    return _Entry(
+        line=line_no,
+        batch=batch,
+        transaction_code=rec[1:3],
+        amount_field=rec[29:39],
+        identification=identification.strip(),
+        receiver_name=receiver_name.strip(),
+        trace=rec[79:94].strip(),
+        lines=[],
+        originator_name=originator_name.strip(),
+    )
+
+
+def _name(value: str | None) -> str | None:
+    """A name field's text; ``None`` when blank or only zeros (a placeholder, not a name)."""
+    text = clean(value)
+    return None if text is None or set(text) <= {"0"} else text
 
 
 def _effective_date(value: str, loc: str) -> date | None:
@@ -465,9 +567,12 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
             position,
             amount,
             payer_name=advice.payer_name
-            or clean(entry.originator_name)
-            or (clean(batch.company_name) if batch.sec_code != "IAT" else None),
-            payer_account=batch.company_id or None,
+            or _name(entry.originator_name)
+            or (_name(batch.company_name) if batch.sec_code not in ("IAT", "CIE") else None),
+            # a CIE batch names the bill-payment service, not the payer: the consumer's
+            # account number with the biller identifies the payer
+            payer_account=(entry.identification if batch.sec_code == "CIE" else batch.company_id)
+            or None,
             end_to_end_id=entry.identification or None,
             free_text=clean(" ".join(p for p in free_parts if p)),
             structured_refs=tuple(advice.refs),
@@ -565,7 +670,7 @@ def _emit_return(
             entry,
             position,
             -amount,
-            payer_name=clean(entry.receiver_name),
+            payer_name=_name(entry.receiver_name),
             payer_account=entry.identification or None,
             free_text=clean(f"ACH RETURN {reason} OF TRACE {original_trace}"),
             reverses=original_trace or entry.trace or "unknown",

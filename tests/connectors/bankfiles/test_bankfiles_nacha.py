@@ -85,7 +85,14 @@ def test_missing_file_header_is_one_error() -> None:
     body = (FIXTURES / "nacha_ccd_ctx.ach").read_text().splitlines()[1:]
     result = parse_bank_bytes("\n".join(body).encode(), "noheader.ach")
     assert result.records == []
-    assert [e.location for e in result.errors] == ["file"]  # not recognised as NACHA at all
+    # recognised by its batch header: the error says what is missing
+    assert [(e.location, e.reason) for e in result.errors] == [
+        (
+            "line 1",
+            "file does not start with a file header (1) record but with a batch header (5) "
+            "record: not read (is it part of a file?)",
+        )
+    ]
 
 
 def _record(*fields: tuple[int, str]) -> str:
