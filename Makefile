@@ -23,7 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --explicit-package-bases canonical connectors mappings sync reconciler
+	$(BIN)/mypy --explicit-package-bases .
 
 bench: $(STAMP)
 	$(BIN)/python bench/sync_bench.py

@@ -60,4 +60,4 @@ def pg_store() -> Iterator[Store]:
 def store(request: pytest.FixtureRequest) -> Store:
     """The store on each backend: every store test runs on SQLite and on PostgreSQL."""
     name = "sqlite_store" if request.param == "sqlite" else "pg_store"
-    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+    return request.getfixturevalue(name)

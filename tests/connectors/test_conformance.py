@@ -56,7 +56,7 @@ def stored_ids(store: Store, system: str, stream: str, *, live: bool = True) -> 
             col(ExternalRef.canonical_type) == STREAM_TYPES[stream],
         )
         if live:
-            query = query.where(ExternalRef.deleted.is_(False))  # type: ignore[attr-defined]
+            query = query.where(col(ExternalRef.deleted).is_(False))
         return set(session.execute(query).scalars())
 
 
@@ -265,7 +265,7 @@ def test_new_mappings_read_every_record_again_once_and_keep_the_cursor(
     first = engine.sync(make_connector(sandbox, system))
     assert first.status == RunStatus.OK, first.error
     with sqlite_store.session() as session:
-        cursors = {b.stream: b.cursor for b in session.exec(select(SyncBookmark)).scalars()}
+        cursors = {b.stream: b.cursor for b in session.execute(select(SyncBookmark)).scalars()}
 
     import sync.engine
 
@@ -276,7 +276,7 @@ def test_new_mappings_read_every_record_again_once_and_keep_the_cursor(
     live = sum(len(sandbox.remote_ids(stream)) for stream in remapped.counts)
     assert remapped.total.updated == live and remapped.total.created == 0
     with sqlite_store.session() as session:
-        bookmarks = list(session.exec(select(SyncBookmark)).scalars())
+        bookmarks = list(session.execute(select(SyncBookmark)).scalars())
     assert {b.stream: b.cursor for b in bookmarks} == cursors  # deletes since are still seen
     assert {b.mapping_version for b in bookmarks} == {"next"}
 

@@ -28,6 +28,7 @@ import pytest
 import responses
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from requests import PreparedRequest
 from sqlalchemy import select
 from typer.testing import CliRunner
 from werkzeug.wrappers import Request, Response
@@ -475,11 +476,11 @@ def test_webhooks_with_bad_signatures_or_failing_reads_leak_no_secret(
         raw = (fixtures / "gocardless_payments_confirmed.json").read_bytes()
         signature = hmac.new(GOCARDLESS_SECRET.encode(), raw, hashlib.sha256).hexdigest()
         for status in (401, 500):
-            responses.reset()
-            responses.add_callback(
-                responses.GET,
-                "https://api.gocardless.test/payments/PM0001TEST",
-                callback=lambda request, status=status: (
+
+            def echo_headers(
+                request: PreparedRequest, status: int = status
+            ) -> tuple[int, dict[str, str], str]:
+                return (
                     status,
                     {"Content-Type": "application/json"},
                     json.dumps(
@@ -491,7 +492,13 @@ def test_webhooks_with_bad_signatures_or_failing_reads_leak_no_secret(
                             }
                         }
                     ),
-                ),
+                )
+
+            responses.reset()
+            responses.add_callback(
+                responses.GET,
+                "https://api.gocardless.test/payments/PM0001TEST",
+                callback=echo_headers,
             )
             answer = client.post(
                 "/webhooks/gocardless", content=raw, headers={"Webhook-Signature": signature}

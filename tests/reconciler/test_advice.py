@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from canonical.enums import RemittanceStatus
 from canonical.models import Decision, Remittance
@@ -62,9 +63,13 @@ def test_cash_borrows_the_advice_references_by_trace(store: Store, tmp_path: Pat
     assert d.evidence["remittance_advice"]["matched_on"] == "trace number"
     assert applied(store, cash) == {"INV-1010": "500.00", "INV-1011": "437.50"}
     with store.session() as s:
-        advice = s.execute(select(Remittance).where(Remittance.source == "edi820")).scalar_one()
+        advice = s.execute(
+            select(Remittance).where(col(Remittance.source) == "edi820")
+        ).scalar_one()
         assert advice.status == RemittanceStatus.ADVICE_USED
-        assert s.execute(select(Decision).where(Decision.source_id == advice.id)).first() is None
+        assert (
+            s.execute(select(Decision).where(col(Decision.source_id) == advice.id)).first() is None
+        )
     report = build_report(store)
     assert [r["id"] for r in report["remittances"]] == [cash]  # the advice is not cash
     assert report["advice"][0]["status"] == "used"
@@ -124,7 +129,7 @@ def test_a_persons_decision_is_never_reopened_by_advice(store: Store, tmp_path: 
     cash = book.pay("937.50", payer="ACH CREDIT 9876543210", text="CCD INI0000457")
     reconcile(store)
     with store.session() as s:
-        mine = s.execute(select(Decision).where(Decision.source_id == cash)).scalar_one()
+        mine = s.execute(select(Decision).where(col(Decision.source_id) == cash)).scalar_one()
         mine.decided_by = "ops@example.com"
         s.add(mine)
     ingest_files(store, [write_advice(tmp_path)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from canonical.models import CreditMemo, Invoice
 from canonical.store import Store
@@ -157,8 +158,8 @@ def test_inner_leading_zeros_and_credit_memo_numbers_in_text(store: Store, book:
     assert d.status == "auto_applied" and applied(store, netted) == {"1001": "70.00"}
     assert d.evidence["credit_memo_refs"] == ["CM-5001"]
     with store.session() as s:
-        memo = s.execute(select(CreditMemo).where(CreditMemo.number == "CM-5001")).scalar_one()
-        five = s.execute(select(Invoice).where(Invoice.number == "5001")).scalar_one()
+        memo = s.execute(select(CreditMemo).where(col(CreditMemo.number) == "CM-5001")).scalar_one()
+        five = s.execute(select(Invoice).where(col(Invoice.number) == "5001")).scalar_one()
     assert memo.balance_minor == 0 and five.balance_minor == 3000  # the memo, not invoice 5001
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from canonical.models import (
     Adjustment,
@@ -152,7 +153,9 @@ def test_subset_with_an_open_credit_memo_applies_the_memo_and_the_cash(
     assert applied(store, rid) == {"7101": "50.00", "7102": "250.00"}  # the cash: 300.00
     assert (d.applied_minor, d.unapplied_minor) == (30000, 0)
     with store.session() as s:
-        credit = s.execute(select(Application).where(Application.source_id == memo)).scalar_one()
+        credit = s.execute(
+            select(Application).where(col(Application.source_id) == memo)
+        ).scalar_one()
         assert (credit.invoice_id, credit.amount_minor, credit.decision_id) == (first, 5000, d.id)
         assert s.get(CreditMemo, memo).balance_minor == 0  # type: ignore[union-attr]
     assert balance(store, first) == ("0.00", "paid")
@@ -207,7 +210,7 @@ def test_credit_memo_named_in_the_remittance_is_applied_with_the_cash(
     }
     assert (d.applied_minor, d.deduction_minor, d.unapplied_minor) == (412300, 5000, 0)
     with store.session() as s:
-        line = s.execute(select(Application).where(Application.source_id == memo)).scalar_one()
+        line = s.execute(select(Application).where(col(Application.source_id) == memo)).scalar_one()
         assert (line.invoice_id, line.amount_minor) == (first, 37700)
         assert s.get(CreditMemo, memo).balance_minor == 0  # type: ignore[union-attr]
     for invoice in (first, second, third):
@@ -293,7 +296,9 @@ def test_learned_iban_identifies_the_payer_next_time(store: Store, book: Book) -
     reconcile(store)
     with store.session() as s:
         assert (
-            s.execute(select(PayerAlias).where(PayerAlias.kind == "iban")).scalar_one().customer_id
+            s.execute(select(PayerAlias).where(col(PayerAlias.kind) == "iban"))
+            .scalar_one()
+            .customer_id
             == c
         )
     rid = book.pay("33.00", iban="GB33BUKB20201555555555", payer="U. CORP TREASURY")
@@ -350,7 +355,7 @@ def test_a_person_confirms_a_suggestion_and_the_payer_is_learned(store: Store, b
     assert balance(store, first) == ("0.00", "paid")
     with store.session() as s:
         assert s.get(Decision, suggested.id).superseded  # type: ignore[union-attr]
-        assert s.execute(select(PayerAlias).where(PayerAlias.kind == "iban")).scalar_one()
+        assert s.execute(select(PayerAlias).where(col(PayerAlias.kind) == "iban")).scalar_one()
     assert reconcile(store).remittances == 0
 
 

@@ -6,6 +6,7 @@ import csv
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from openpyxl import load_workbook
 
@@ -15,7 +16,7 @@ from reconciler.report import build_report, write_report
 from tests.reconciler.test_reconcile import Book, ref
 
 
-def seeded(store: Store) -> dict:  # type: ignore[type-arg]
+def seeded(store: Store) -> dict[str, Any]:
     book = Book(store)
     c = book.customer("Acme Corp")
     book.invoice(c, "1001", "1234.50")

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from canonical.keys import document_key, name_key
 from canonical.models import Application, CreditMemo, Customer, Decision, Invoice, Remittance
@@ -102,8 +103,8 @@ def decision(store: Store, remittance_id: str) -> Decision:
     with store.session() as s:
         return s.execute(
             select(Decision).where(
-                Decision.source_id == remittance_id,
-                Decision.superseded.is_(False),  # type: ignore[attr-defined]
+                col(Decision.source_id) == remittance_id,
+                col(Decision.superseded).is_(False),
             )
         ).scalar_one()
 
@@ -112,8 +113,8 @@ def applied(store: Store, remittance_id: str) -> dict[str, str]:
     with store.session() as s:
         rows = s.execute(
             select(Application, Invoice)
-            .join(Invoice, Invoice.id == Application.invoice_id)
-            .where(Application.source_id == remittance_id)
+            .join(Invoice, col(Invoice.id) == col(Application.invoice_id))
+            .where(col(Application.source_id) == remittance_id)
         ).all()
     return {inv.number: str(app.amount.amount) for app, inv in rows}
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from canonical.models import Customer, ExternalRef, Invoice, Payment
 from canonical.money import Money
@@ -102,7 +103,7 @@ def test_imported_invoice_links_to_the_synced_one(store: Store, tmp_path: Path) 
         assert len(s.execute(select(Customer)).all()) == 1
         systems = set(
             s.execute(
-                select(ExternalRef.system).where(ExternalRef.canonical_type == "invoice")
+                select(col(ExternalRef.system)).where(col(ExternalRef.canonical_type) == "invoice")
             ).scalars()
         )
     assert systems == {"quickbooks", "import"}

@@ -316,9 +316,10 @@ def test_ingest_command_exits_0_with_warnings_only(tmp_path: Path) -> None:
 def test_the_demo_prints_a_line_per_warning(store: Store, tmp_path: Path) -> None:
     tampered = _tampered_bai2(tmp_path)
     report = ingest_files(store, [tampered, FIXTURES / "not_a_bank_file.csv"])
-    console = Console(file=io.StringIO(), width=400)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=400)
     print_ingested(report, tampered, 7, console)
-    lines = console.file.getvalue().splitlines()
+    lines = buffer.getvalue().splitlines()
     assert lines[0].startswith(
         "ingested lockbox-tampered.bai: 7 payments (not_a_bank_file.csv: file: not a recognised"
     )

@@ -17,6 +17,7 @@ import pytest
 import responses
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from canonical.models import Decision, Remittance, WebhookEvent
 from connectors.processors.adyen import signing_payload
@@ -528,7 +529,7 @@ def test_a_person_s_decision_is_not_reopened_by_a_late_invoice_reference(
     cash, intent = undecided_charge(runtime, "pi_3QkTestPersonDecided")
     with runtime.store.session() as s:
         s.execute(
-            update(Decision).where(Decision.source_id == cash.id).values(decided_by="ops@acme")
+            update(Decision).where(col(Decision.source_id) == cash.id).values(decided_by="ops@acme")
         )
     intake = receive(runtime.store, runtime.settings, "stripe", intent, stripe_headers(intent))
     assert intake.remittances == []

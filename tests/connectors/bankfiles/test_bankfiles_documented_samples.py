@@ -182,6 +182,7 @@ def test_ingest_stores_the_samples_in_minor_units_once(store: Store) -> None:
         stored = list(s.exec(select(Remittance)).all())
     by_file: dict[str, list[tuple[str, int]]] = {}
     for r in sorted(stored, key=lambda r: (r.source_file, r.raw)):
+        assert r.source_file is not None
         by_file.setdefault(r.source_file, []).append((r.currency, r.amount_minor))
     assert {name: sorted(money) for name, money in by_file.items()} == {
         name: sorted(money) for name, money in SAMPLES.items()

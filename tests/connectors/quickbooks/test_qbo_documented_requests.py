@@ -35,6 +35,7 @@ from connectors.quickbooks.writes import (
     PaymentCreate,
     PaymentLine,
     SparseUpdate,
+    Write,
     batch_request_id,
     credit_memo_application,
     item_error,
@@ -298,7 +299,7 @@ def test_sandbox_refuses_lines_beyond_the_total_and_links_to_unknown_invoices(
 
 
 # how answers are read -----------------------------------------------------------------------------
-DOCUMENTED_BATCH_REPLY = {
+DOCUMENTED_BATCH_REPLY: dict[str, Any] = {
     "BatchItemResponse": [
         {
             "Fault": {
@@ -353,7 +354,7 @@ DOCUMENTED_BATCH_REPLY = {
 
 
 def test_documented_batch_faults_are_classified_per_item(connector: QuickBooksConnector) -> None:
-    writes = [
+    writes: list[Write] = [
         CreditMemoCreate("dup", "1", Decimal("1.00"), "21"),
         PaymentCreate("gone", "1", Decimal("1.00"), (PaymentLine("Invoice", "9", Decimal(1)),)),
         SparseUpdate("stale", "Invoice", "129", "0", {"PrivateNote": "x"}),
@@ -368,7 +369,7 @@ def test_documented_batch_faults_are_classified_per_item(connector: QuickBooksCo
     assert isinstance(gone.error, NotFoundError) and gone.error.code == "610"
     assert isinstance(stale.error, ConflictError) and stale.error.code == "5010"
     assert fine.ok and fine.remote_id == "901" and fine.remote_version == "0"
-    fault = DOCUMENTED_BATCH_REPLY["BatchItemResponse"][2]["Fault"]  # type: ignore[index]
+    fault = DOCUMENTED_BATCH_REPLY["BatchItemResponse"][2]["Fault"]
     assert item_error(writes[2], fault).kind == "conflict"
 
 

@@ -71,7 +71,8 @@ def test_api_calls_go_to_the_instance_url_of_the_token_response(
     client.auth.refresh()
     client.limits()
     assert client.auth.instance_url == INSTANCE
-    assert mock.calls[1].request.url.startswith(f"{INSTANCE}/services/data/v62.0/")
+    url = mock.calls[1].request.url
+    assert url is not None and url.startswith(f"{INSTANCE}/services/data/v62.0/")
 
 
 def test_the_configured_instance_url_stands_in_only_when_the_response_has_none(
@@ -189,8 +190,11 @@ def test_a_request_retried_after_a_re_login_goes_to_the_new_instance(
     client = SalesforceClient(config(), tokens, RetryPolicy(sleep=lambda _: None))
     client.limits()
     retried = mock.calls[2].request
-    assert retried.url.startswith(f"{INSTANCE}/services/data/v62.0/limits")
+    assert retried.url is not None and retried.url.startswith(
+        f"{INSTANCE}/services/data/v62.0/limits"
+    )
     assert retried.headers["Authorization"] == "Bearer 00Dxx!fresh"
     client.limits()  # and every later call
-    assert mock.calls[3].request.url.startswith(INSTANCE)
+    later = mock.calls[3].request.url
+    assert later is not None and later.startswith(INSTANCE)
     assert tokens.get("salesforce.instance_url") == INSTANCE

@@ -201,7 +201,12 @@ def test_posted_payment_applying_an_advance_is_refused_naming_the_detail() -> No
 )
 def test_other_documented_credits_are_refused(key: str, amount: str) -> None:
     detail = {"RECORDKEY": "347", key: "348", amount: "33"}
-    row = {"RECORDNO": "3005", "CUSTOMERID": "JHC", "STATE": "Complete", "CURRENCY": "USD"}
+    row: dict[str, Any] = {
+        "RECORDNO": "3005",
+        "CUSTOMERID": "JHC",
+        "STATE": "Complete",
+        "CURRENCY": "USD",
+    }
     row |= {"TRX_TOTALENTERED": "0", "ARPYMTDETAILS": {"ARPYMTDETAIL": detail}}
     with pytest.raises(MappingError) as info:
         mapped("payments", "ARPYMT", row)

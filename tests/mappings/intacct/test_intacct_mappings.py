@@ -10,6 +10,7 @@ import pytest
 
 from canonical.enums import CustomerStatus, DocumentStatus, PaymentStatus
 from canonical.money import Money
+from canonical.records import InvoiceIn
 from connectors.base import RawRecord
 from connectors.intacct.xmlwire import parse, to_dict
 from mappings.base import MappingContext, MappingError
@@ -442,6 +443,7 @@ def debit_memo(payload: dict[str, Any], remote_id: str = "7010") -> Any:
 def test_debit_memo_maps_to_an_invoice() -> None:
     payload = to_dict(parse(DEBIT_MEMO_XML)) | {"WHENDUE": "04/18/2026"}
     result = MAPPERS["invoices"](raw("invoices", "ARADJUSTMENT", payload, "7010"), CTX)
+    assert isinstance(result, InvoiceIn)
     assert result.object_type == "ARADJUSTMENT" and result.remote_id == "7010"
     assert (result.number, result.customer_remote_id) == ("ADJ5010", "C-00012")
     assert result.total == Money("75.00", "USD") and result.balance == Money("75.00", "USD")
@@ -525,6 +527,7 @@ def test_payment_of_a_debit_memo_applies_cash_and_credit_to_it() -> None:
         ("invoice", "7010", Money("10.00", "USD")),
         ("credit_memo", "7002", Money("10.00", "USD")),
     ]
+    assert result.unapplied is not None
     assert result.unapplied.is_zero()
 
 

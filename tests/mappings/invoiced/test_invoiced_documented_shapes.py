@@ -13,6 +13,7 @@ import pytest
 
 from canonical.enums import CustomerStatus, DocumentStatus, PaymentStatus
 from canonical.money import Money
+from canonical.records import CreditMemoIn, CustomerIn, InvoiceIn, PaymentIn
 from connectors.base import RawRecord
 from connectors.invoiced.webhooks import parse
 from mappings.base import MappingContext, MappingError
@@ -62,13 +63,14 @@ def test_documented_event_example_maps_its_invoice_and_keeps_previous() -> None:
     assert record is not None and record.stream == "invoices" and not record.deleted
     assert record.modified_at == datetime.fromtimestamp(1715000000, UTC)
     result = MAPPERS["invoices"](record, CTX)
+    assert isinstance(result, InvoiceIn)
     assert result.customer_remote_id == "90417"  # expanded customer
-    assert result.total == Money("1239.00", "CAD")  # type: ignore[attr-defined]
-    assert result.balance == Money("0", "CAD")  # type: ignore[attr-defined]
-    assert result.status is DocumentStatus.PAID  # type: ignore[attr-defined]
-    assert result.number == "INV-2207"  # type: ignore[attr-defined]
-    assert result.po_number == "PO-5531"  # type: ignore[attr-defined]
-    assert result.issue_date == date(2024, 5, 1)  # type: ignore[attr-defined]
+    assert result.total == Money("1239.00", "CAD")
+    assert result.balance == Money("0", "CAD")
+    assert result.status is DocumentStatus.PAID
+    assert result.number == "INV-2207"
+    assert result.po_number == "PO-5531"
+    assert result.issue_date == date(2024, 5, 1)
     assert result.links == {"quickbooks": "8812"}
 
 
@@ -90,9 +92,10 @@ def test_deleted_payment_event_maps_as_deleted_with_its_amount() -> None:
     assert record is not None and record.deleted
     assert record.modified_at == datetime.fromtimestamp(1715100000, UTC)  # the event's time
     result = MAPPERS["payments"](record, CTX)
-    assert result.deleted and result.status is PaymentStatus.DELETED  # type: ignore[attr-defined]
-    assert result.amount == Money("125.40", "USD")  # type: ignore[attr-defined]
-    assert result.applied == []  # type: ignore[attr-defined]
+    assert isinstance(result, PaymentIn)
+    assert result.deleted and result.status is PaymentStatus.DELETED
+    assert result.amount == Money("125.40", "USD")
+    assert result.applied == []
 
 
 # payments ------------------------------------------------------------------------------------
@@ -117,21 +120,19 @@ PAYMENT = wire(
 
 def test_payment_with_every_documented_application_type() -> None:
     result = MAPPERS["payments"](raw("payments", PAYMENT), CTX)
-    assert result.customer_remote_id == "90417"  # type: ignore[attr-defined]
-    assert result.amount == Money("1000.00", "USD")  # type: ignore[attr-defined]
-    assert [
-        (a.target, a.target_remote_id, a.amount.minor)
-        for a in result.applied  # type: ignore[attr-defined]
-    ] == [
+    assert isinstance(result, PaymentIn)
+    assert result.customer_remote_id == "90417"
+    assert result.amount == Money("1000.00", "USD")
+    assert [(a.target, a.target_remote_id, a.amount.minor) for a in result.applied] == [
         ("invoice", "77120", 61025),
         ("credit_memo", "3301", 8975),
         ("invoice", "77121", 8975),
         ("invoice", "77122", 4000),
     ]
-    assert result.unapplied == Money("230.00", "USD")  # type: ignore[attr-defined]
-    assert result.received_on == date(2024, 5, 6)  # type: ignore[attr-defined]
-    assert (result.method, result.reference, result.memo) == ("check", "7781", "lockbox")  # type: ignore[attr-defined]
-    assert result.status is PaymentStatus.POSTED  # type: ignore[attr-defined]
+    assert result.unapplied == Money("230.00", "USD")
+    assert result.received_on == date(2024, 5, 6)
+    assert (result.method, result.reference, result.memo) == ("check", "7781", "lockbox")
+    assert result.status is PaymentStatus.POSTED
 
 
 def test_bank_feed_payment_without_a_customer_is_all_unapplied() -> None:
@@ -143,10 +144,11 @@ def test_bank_feed_payment_without_a_customer_is_all_unapplied() -> None:
         "source": "bank_feed", "voided": false}"""
     )
     result = MAPPERS["payments"](raw("payments", payload), CTX)
-    assert result.customer_remote_id is None  # type: ignore[attr-defined]
-    assert result.amount == Money("39.00", "USD")  # type: ignore[attr-defined]
-    assert result.unapplied == Money("39.00", "USD")  # type: ignore[attr-defined]
-    assert result.applied == [] and result.status is PaymentStatus.POSTED  # type: ignore[attr-defined]
+    assert isinstance(result, PaymentIn)
+    assert result.customer_remote_id is None
+    assert result.amount == Money("39.00", "USD")
+    assert result.unapplied == Money("39.00", "USD")
+    assert result.applied == [] and result.status is PaymentStatus.POSTED
     assert result.modified_at is None  # the example has no updated_at
 
 
@@ -159,9 +161,10 @@ def test_voided_payment_keeps_its_amount_but_leaves_nothing_unapplied() -> None:
         "source": "bank_feed", "voided": true, "applied_to": []}"""
     )
     result = MAPPERS["payments"](raw("payments", payload), CTX)
-    assert result.status is PaymentStatus.VOID  # type: ignore[attr-defined]
-    assert result.amount == Money("39.00", "USD")  # type: ignore[attr-defined]
-    assert result.unapplied == Money("0", "USD")  # type: ignore[attr-defined]
+    assert isinstance(result, PaymentIn)
+    assert result.status is PaymentStatus.VOID
+    assert result.amount == Money("39.00", "USD")
+    assert result.unapplied == Money("0", "USD")
 
 
 def test_processed_charge_payment_fully_applied() -> None:
@@ -178,12 +181,13 @@ def test_processed_charge_payment_fully_applied() -> None:
                        {"type": "invoice", "invoice": 2112622, "amount": 290}]}"""
     )
     result = MAPPERS["payments"](raw("payments", payload), CTX)
-    assert [(a.target_remote_id, a.amount) for a in result.applied] == [  # type: ignore[attr-defined]
+    assert isinstance(result, PaymentIn)
+    assert [(a.target_remote_id, a.amount) for a in result.applied] == [
         ("2112620", Money("1710", "USD")),
         ("2112622", Money("290", "USD")),
     ]
-    assert result.unapplied == Money("0", "USD")  # type: ignore[attr-defined]
-    assert result.reference == "5d9e31d812151"  # type: ignore[attr-defined]
+    assert result.unapplied == Money("0", "USD")
+    assert result.reference == "5d9e31d812151"
 
 
 def test_credit_note_entry_with_a_null_document_type_applies_to_its_invoice() -> None:
@@ -202,7 +206,8 @@ def test_credit_note_entry_with_a_null_document_type_applies_to_its_invoice() ->
         ],
     }
     result = MAPPERS["payments"](raw("payments", payload), CTX)
-    assert [(a.target, a.target_remote_id, a.amount.minor) for a in result.applied] == [  # type: ignore[attr-defined]
+    assert isinstance(result, PaymentIn)
+    assert [(a.target, a.target_remote_id, a.amount.minor) for a in result.applied] == [
         ("credit_memo", "3301", 8975),
         ("invoice", "77121", 8975),
     ]
@@ -218,7 +223,8 @@ def test_credit_note_entry_with_a_null_document_type_applies_to_its_invoice() ->
 )
 def test_credit_applied_to_an_estimate_moves_no_invoice(entry: dict[str, Any]) -> None:
     result = MAPPERS["payments"](raw("payments", {**PAYMENT, "applied_to": [entry]}), CTX)
-    assert result.applied == []  # type: ignore[attr-defined]
+    assert isinstance(result, PaymentIn)
+    assert result.applied == []
 
 
 def test_applied_credit_for_an_invoice_without_its_id_names_the_field() -> None:
@@ -244,8 +250,9 @@ def test_documented_voided_invoice_and_credit_note() -> None:
         "metadata": {}, "created_at": 1415229884, "updated_at": 1415229884}"""
     )
     result = MAPPERS["invoices"](raw("invoices", invoice), CTX)
-    assert result.status is DocumentStatus.VOID  # type: ignore[attr-defined]
-    assert (result.total, result.balance) == (Money("51.15", "USD"), Money("0", "USD"))  # type: ignore[attr-defined]
+    assert isinstance(result, InvoiceIn)
+    assert result.status is DocumentStatus.VOID
+    assert (result.total, result.balance) == (Money("51.15", "USD"), Money("0", "USD"))
     assert result.deleted is False
     note = wire(
         """{"id": 2048, "object": "credit_note", "customer": 15444, "name": null,
@@ -254,8 +261,9 @@ def test_documented_voided_invoice_and_credit_note() -> None:
         "total": 51.15, "balance": 51.15, "metadata": {}, "created_at": 1415229884}"""
     )
     memo = MAPPERS["credit_memos"](raw("credit_memos", note), CTX)
-    assert memo.status is DocumentStatus.VOID  # type: ignore[attr-defined]
-    assert (memo.total, memo.balance) == (Money("51.15", "USD"), Money("0", "USD"))  # type: ignore[attr-defined]
+    assert isinstance(memo, CreditMemoIn)
+    assert memo.status is DocumentStatus.VOID
+    assert (memo.total, memo.balance) == (Money("51.15", "USD"), Money("0", "USD"))
 
 
 def test_documented_open_credit_note() -> None:
@@ -267,9 +275,10 @@ def test_documented_open_credit_note() -> None:
         "total": 51.15, "balance": 51.15, "metadata": {}, "created_at": 1415229884}"""
     )
     memo = MAPPERS["credit_memos"](raw("credit_memos", note), CTX)
-    assert memo.status is DocumentStatus.OPEN  # type: ignore[attr-defined]
-    assert memo.balance == Money("51.15", "USD")  # type: ignore[attr-defined]
-    assert memo.issue_date == date(2014, 11, 18)  # type: ignore[attr-defined]
+    assert isinstance(memo, CreditMemoIn)
+    assert memo.status is DocumentStatus.OPEN
+    assert memo.balance == Money("51.15", "USD")
+    assert memo.issue_date == date(2014, 11, 18)
     assert memo.modified_at is None  # no updated_at on this example
 
 
@@ -284,11 +293,12 @@ def test_documented_customer() -> None:
         "credit_hold": false, "credit_limit": null, "owner": null, "parent_customer": null}"""
     )
     result = MAPPERS["customers"](raw("customers", customer), CTX)
-    assert (result.name, result.number, result.email) == (  # type: ignore[attr-defined]
+    assert isinstance(result, CustomerIn)
+    assert (result.name, result.number, result.email) == (
         "Acme",
         "CUST-0001",
         "billing@acmecorp.example",
     )
-    assert result.currency is None and result.credit_hold is False  # type: ignore[attr-defined]
-    assert result.status is CustomerStatus.ACTIVE  # type: ignore[attr-defined]
+    assert result.currency is None and result.credit_hold is False
+    assert result.status is CustomerStatus.ACTIVE
     assert result.links == {}  # metadata without quickbooks_id

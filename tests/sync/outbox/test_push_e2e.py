@@ -51,7 +51,7 @@ def test_run_writes_every_decision_once_and_the_systems_agree(
         summary = runtime.push()
         assert summary.ok
         with runtime.store.session() as s:
-            by_status = defaultdict(int)
+            by_status: defaultdict[tuple[str, CommandStatus], int] = defaultdict(int)
             for system, status in s.execute(
                 select(col(OutboxCommand.system), col(OutboxCommand.status))
             ):
@@ -98,11 +98,11 @@ def test_run_writes_every_decision_once_and_the_systems_agree(
             views: dict[tuple[str, str], int] = {}
             for cid, system, values in s.execute(
                 select(
-                    col(ExternalRef.canonical_id), col(ExternalRef.system), ExternalRef.values
+                    col(ExternalRef.canonical_id), col(ExternalRef.system), col(ExternalRef.values)
                 ).where(col(ExternalRef.canonical_type) == "invoice")
             ):
                 views[(cid, system)] = int(values["balance_minor"])
-            pulled_apps = defaultdict(int)
+            pulled_apps: defaultdict[tuple[str, str], int] = defaultdict(int)
             for origin, invoice_id, amount in s.execute(
                 select(
                     col(Application.origin),

@@ -48,7 +48,7 @@ def statuses(runtime: Any) -> Counter[str]:
     ids=["429-bursts", "5xx-burst", "reply-lost-after-the-write"],
 )
 def test_push_under_faults_writes_everything_exactly_once(
-    fleet: SandboxFleet, tmp_path: Path, faults: dict[str, int]
+    fleet: SandboxFleet, tmp_path: Path, faults: dict[str, Any]
 ) -> None:
     runtime = open_runtime(fleet, tmp_path / "a.db", push={"systems": SYSTEMS, "chunk": 10})
     try:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from canonical.enums import CommandStatus
 from canonical.models import ExternalRef, OutboxCommand, Payment
@@ -147,15 +147,17 @@ def test_each_command_is_sent_once_and_confirmed(setup: tuple[Store, Book, str, 
     assert adapter.sent == ["k1", "k2"]  # nothing twice
     with store.session() as s:
         refs = (
-            s.execute(select(ExternalRef).where(ExternalRef.link_rule == "pushed")).scalars().all()
-        )  # type: ignore[arg-type]
+            s.execute(select(ExternalRef).where(col(ExternalRef.link_rule) == "pushed"))
+            .scalars()
+            .all()
+        )
         assert {(r.canonical_type, r.canonical_id, r.remote_id) for r in refs} == {
             ("payment", "rem-k1", "R0"),
             ("payment", "rem-k2", "R1"),
         }
         assert s.get(Payment, "rem-k1") is not None  # the next pull links, not imports
         view = s.execute(
-            select(ExternalRef).where(ExternalRef.canonical_id == inv)  # type: ignore[arg-type]
+            select(ExternalRef).where(col(ExternalRef.canonical_id) == inv)
         ).scalar_one()
         assert view.values["balance_minor"] == "2000"  # mirrored until the next pull
     assert state(store, b).attempts == 1
