@@ -447,6 +447,7 @@ class WebhookEvent(SQLModel, table=True):
     """A webhook delivery, stored once per (source, event id) after its signature checked.
 
     A replayed delivery finds its row and does nothing. ``payload`` has secrets removed.
+    ``error`` says why a failed one failed; ``note`` why an ignored one moved no cash.
     """
 
     __tablename__ = "webhook_event"
@@ -459,6 +460,7 @@ class WebhookEvent(SQLModel, table=True):
     event_type: str = Field(default="", max_length=128)
     status: str = Field(default="received", max_length=16)  # received|processed|ignored|failed
     error: str | None = Field(default=None, sa_type=Text)
+    note: str | None = Field(default=None, sa_type=Text)
     payload: dict[str, Any] = _json(dict)
     received_at: datetime = _ts()
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -110,6 +110,7 @@ def create_app(runtime: Runtime, *, schedule: bool = True) -> FastAPI:
                 "duplicates": intake.duplicates,
                 "remittances": len(intake.remittances),
                 "failed": intake.failed,
+                "ignored": intake.ignored,
             }
         )
 

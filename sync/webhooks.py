@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -44,13 +44,16 @@ from connectors.errors import DataError, NotFoundError
 from connectors.http import RetryPolicy
 from connectors.invoiced import webhooks as invoiced_hooks
 from connectors.processors import adyen, gocardless, stripe
+from connectors.processors.adyen_events import OUTGOING as ADYEN_OUTGOING
 from connectors.processors.adyen_events import parse_item as parse_adyen_item
+from connectors.processors.gocardless_events import ACTIONS as GC_ACTIONS
 from connectors.processors.gocardless_events import (
     GoCardlessClient,
     GoCardlessConfig,
 )
 from connectors.processors.gocardless_events import parse_event as parse_gocardless_event
 from connectors.processors.records import REINSTATING, REVERSING, ProcessorRecord
+from connectors.processors.stripe_events import KINDS as STRIPE_KINDS
 from connectors.processors.stripe_events import parse_event
 from connectors.quickbooks import webhooks as qbo_hooks
 from connectors.redact import redact
@@ -59,6 +62,7 @@ from mappings.processors import (
     reinstatement_from_record,
     remittance_from_record,
     reversal_from_record,
+    with_words,
 )
 from reconciler.engine import reconsiderable, supersede
 from sync.settings import Settings, WebhookSettings
@@ -85,6 +89,7 @@ class Intake:
     duplicates: int = 0
     remittances: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # event ids stored as failed, with why
+    ignored: list[str] = field(default_factory=list)  # events stored that moved no cash, why
     sync_due: str | None = None  # a system to sync because it announced changes
 
 
@@ -196,6 +201,7 @@ class _Unit:
     event_type: str
     payload: dict[str, Any]
     parse: Callable[[], list[ProcessorRecord]]
+    known: bool = True  # a type arsync reads (else it is stored, noted and left alone)
 
 
 def _stripe_unit(body: dict[str, Any], raw: bytes) -> _Unit:
@@ -204,7 +210,8 @@ def _stripe_unit(body: dict[str, Any], raw: bytes) -> _Unit:
         return [record] if record is not None else []
 
     event_id = str(body.get("id") or "") or _digest(raw)
-    return _Unit(event_id, str(body.get("type") or ""), body, parse)
+    event_type = str(body.get("type") or "")
+    return _Unit(event_id, event_type, body, parse, event_type in STRIPE_KINDS)
 
 
 def _adyen_units(verified: list[tuple[int, dict[str, Any]]], auto_capture: bool) -> list[_Unit]:
@@ -215,25 +222,28 @@ def _adyen_units(verified: list[tuple[int, dict[str, Any]]], auto_capture: bool)
             record = parse_adyen_item(item, index, auto_capture=auto_capture)
             return [record] if record is not None else []
 
-        # Adyen's duplicate: same pspReference, eventCode and success
-        event_id = f"{item.get('pspReference')}:{item.get('eventCode')}:{item.get('success')}"
-        units.append(_Unit(event_id[:255], str(item.get("eventCode") or ""), item, parse))
+        # Adyen's duplicate: same pspReference, eventCode and success ("true" however sent)
+        code = str(item.get("eventCode") or "")
+        success = str(item.get("success")).lower()
+        event_id = f"{item.get('pspReference')}:{code}:{success}"
+        known = code in ADYEN_OUTGOING or code in ("AUTHORISATION", "CAPTURE", "CANCEL_OR_REFUND")
+        units.append(_Unit(event_id[:255], code, item, parse, known))
     return units
 
 
 def _gocardless_units(events: list[Any], client: GoCardlessClient) -> list[_Unit]:
     units: list[_Unit] = []
-    for index, event in enumerate(events):
-        if not isinstance(event, dict):
-            event = {"value": event}
+    for index, sent in enumerate(events):
+        event = sent if isinstance(sent, dict) else {"value": sent}
 
-        def parse(event: dict[str, Any] = event, index: int = index) -> list[ProcessorRecord]:
-            record = parse_gocardless_event(event, client, index)
+        def parse(sent: Any = sent, index: int = index) -> list[ProcessorRecord]:
+            record = parse_gocardless_event(sent, client, index)  # refuses a non-object
             return [record] if record is not None else []
 
         event_id = str(event.get("id") or "") or _digest(json.dumps(event, default=str).encode())
         event_type = f"{event.get('resource_type')}.{event.get('action')}"
-        units.append(_Unit(event_id[:255], event_type, event, parse))
+        known = event.get("resource_type") == "payments" and event.get("action") in GC_ACTIONS
+        units.append(_Unit(event_id[:255], event_type, event, parse, known))
     return units
 
 
@@ -305,12 +315,14 @@ def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]
                 try:
                     # everything that can fail runs before this event writes anything
                     records = unit.parse()
+                    payments = [r for r in records if r.kind == "payment"]  # refunds stay events
                     remittances = [
                         _collected_again(session, settings.tenant, r)
                         or remittance_from_record(r, settings.tenant)
-                        for r in records
-                        if r.kind == "payment"  # refunds stay events
+                        for r in payments
                     ]
+                    pairs = zip(payments, remittances, strict=True)
+                    texts = {m.source_key: r.narrative for r, m in pairs}
                     remittances += _reversals(session, settings, records)
                 except EVENT_ERRORS as exc:
                     event.status, event.error = "failed", f"{source} event {unit.event_id}: {exc}"
@@ -321,8 +333,12 @@ def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]
                     log.warning("%s", event.error)
                     continue
                 session.add(event)
-                made = _remittances(session, settings, remittances)
+                made = _remittances(session, settings, remittances, texts)
                 event.status = "processed" if made else "ignored"
+                if not made:  # the delivery is answered 2xx; the note says why nothing came of it
+                    event.note = _ignored_note(unit, records, remittances)
+                    intake.ignored.append(f"{source} event {unit.event_id}: {event.note}")
+                    log.info("%s", intake.ignored[-1])
                 event.processed_at = utcnow()
                 session.flush()
                 intake.remittances.extend(made)
@@ -330,6 +346,21 @@ def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]
         intake.duplicates += 1
         intake.remittances = []
     return intake
+
+
+def _ignored_note(
+    unit: _Unit, records: list[ProcessorRecord], remittances: list[Remittance]
+) -> str:
+    """Why an event made no remittance, for the person reading the stored event."""
+    if not unit.known:
+        return f"not read: arsync takes no cash from {unit.event_type or 'an event with no type'}"
+    if remittances:
+        return "nothing new: its cash and references are counted already"
+    if any(r.kind == "refund" for r in records):
+        return "a refund: kept as an event for the report, not a remittance"
+    if records:
+        return "no cash counted for its payment to take or give back"
+    return "read: it moved no cash (not captured, not paid, or not withdrawn yet)"
 
 
 def _reversals(
@@ -449,11 +480,17 @@ def _counted_payment(session: Session, tenant: str, record: ProcessorRecord) -> 
     )
 
 
-def _remittances(session: Session, settings: Settings, remittances: list[Remittance]) -> list[str]:
+def _remittances(
+    session: Session,
+    settings: Settings,
+    remittances: list[Remittance],
+    texts: Mapping[str, Sequence[str]],
+) -> list[str]:
     """Store new remittances; one already stored (the same payment announced by another event)
     gains the invoice references this event adds while the reconciler may still decide it:
     when it is new, or when the reconciler could only suggest or give up on it (that decision
-    is superseded and the payment decided again with the references)."""
+    is superseded and the payment decided again with the references). A remittance not decided
+    yet also gains the event's narrative (``texts``, by source key)."""
     made: list[str] = []
     for remittance in remittances:
         existing = session.exec(
@@ -469,7 +506,12 @@ def _remittances(session: Session, settings: Settings, remittances: list[Remitta
             continue
         known = {str(r.get("ref")) for r in existing.structured_refs}
         extra = [r for r in remittance.structured_refs if str(r.get("ref")) not in known]
+        narrative = texts.get(remittance.source_key, ())
         if not extra:
+            if existing.status == RemittanceStatus.NEW and narrative:
+                existing.free_text = with_words(existing.free_text, narrative)
+                session.add(existing)
+                session.flush()
             continue
         if existing.status != RemittanceStatus.NEW:
             decided = reconsiderable(session, settings.tenant, [existing.id])
@@ -484,8 +526,8 @@ def _remittances(session: Session, settings: Settings, remittances: list[Remitta
                 ", ".join(str(r["ref"]) for r in extra),
             )
         existing.structured_refs = [*existing.structured_refs, *extra]
-        words = " ".join(str(r["ref"]) for r in extra)
-        existing.free_text = f"{existing.free_text} {words}" if existing.free_text else words
+        words = [str(r["ref"]) for r in extra] + list(narrative)
+        existing.free_text = with_words(existing.free_text, words)
         session.add(existing)
         session.flush()
     return made

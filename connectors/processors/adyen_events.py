@@ -6,7 +6,8 @@ too, and both name the same payment (a capture's ``originalReference`` is the au
 ``pspReference``), so one payment becomes one remittance whichever arrives. With manual
 capture an authorisation moves no money and each capture (several partial captures of one
 authorisation included) is its own remittance, keyed by the capture's ``pspReference``.
-``REFUND`` and ``CHARGEBACK`` are outgoing cash, never applied (a chargeback takes back the
+``REFUND`` (and a ``CANCEL_OR_REFUND`` whose ``additionalData["modification.action"]`` is
+``refund``) and ``CHARGEBACK`` are outgoing cash, never applied (a chargeback takes back the
 payment's cash); ``CHARGEBACK_REVERSED`` gives it back, and ``SECOND_CHARGEBACK`` (the issuer
 declined the defence) deducts it again. A dispute item's ``pspReference`` is the dispute's (the
 same for all its events) and its ``originalReference`` the disputed payment's. Dispute events
@@ -60,13 +61,19 @@ def parse_item(
         return None
     incoming = code == "CAPTURE" or (code == "AUTHORISATION" and auto_capture)
     kind: RecordKind | None = "payment" if incoming else OUTGOING.get(code)
+    extra = item.get("additionalData")
+    extra = extra if isinstance(extra, dict) else {}
+    if code == "CANCEL_OR_REFUND" and extra.get("modification.action") == "refund":
+        kind = "refund"  # a cancel-or-refund of a captured payment refunded it
     if kind is None:
         return None
     where = f"notificationItems[{index}]"
     psp = str(item.get("pspReference") or "")
     if not psp:
         raise AdyenEventError(f"{where}.pspReference is missing")
-    amount = item.get("amount") or {}
+    amount = item.get("amount")
+    if not isinstance(amount, dict):
+        raise AdyenEventError(f"{where}.amount is missing or not an object")
     try:
         currency = str(amount["currency"]).upper()
         money = from_processor_minor(amount["value"], currency, adyen_exponent(currency))
@@ -78,7 +85,6 @@ def parse_item(
         payment_id = psp  # a manual capture is its own money, even a partial one
     else:
         payment_id = str(item.get("originalReference") or psp)
-    extra = item.get("additionalData") or {}
     refs = [str(extra[k]) for k in INVOICE_KEYS if extra.get(k)]
     reference = str(item.get("merchantReference") or "")
     if reference and reference not in refs:

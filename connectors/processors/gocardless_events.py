@@ -11,7 +11,7 @@ would count it twice), and ``resubmission_requested``, ``cancelled`` and
 ``confirmed`` is a second collection (new cash when the first was taken back), and a
 resubmission that fails again takes nothing back. The payment
 is read from ``GET /payments/{id}`` (amount in minor units, currency, ``reference``,
-``metadata``) through the shared HTTP layer.
+``metadata``; its ``description`` is kept as free text) through the shared HTTP layer.
 """
 
 from __future__ import annotations
@@ -95,17 +95,20 @@ def parse_event(event: Any, client: GoCardlessClient, index: int = 0) -> Process
     if not payment_id:
         raise ValueError(f"events[{index}].links.payment is missing")
     payment = client.payment(payment_id)
+    for name in ("amount", "currency"):
+        if payment.get(name) in (None, ""):
+            raise ValueError(f"GET /payments/{payment_id}: payments.{name} is missing")
     try:
         currency = str(payment["currency"])
         amount = from_processor_minor(payment["amount"], currency, iso_exponent(currency))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(
-            f"payment {payment_id}: amount or currency missing or bad ({exc})"
-        ) from None
-    metadata = payment.get("metadata") or {}
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"payment {payment_id}: amount or currency is bad ({exc})") from None
+    metadata = payment.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
     refs = [str(metadata[k]) for k in INVOICE_METADATA_KEYS if metadata.get(k)]
     if payment.get("reference") and payment["reference"] not in refs:
         refs.append(str(payment["reference"]))
+    description = payment.get("description")
     return ProcessorRecord(
         processor="gocardless",
         event_id=str(event.get("id")),
@@ -117,6 +120,7 @@ def parse_event(event: Any, client: GoCardlessClient, index: int = 0) -> Process
         payer_name=None,
         invoice_refs=tuple(refs),
         collected_again_when_taken_back=kind == "payment",
+        narrative=(description.strip(),) if isinstance(description, str) and description else (),
         raw={"event": event, "payment": payment},
     )
 

@@ -36,4 +36,7 @@ class ProcessorRecord:
     # a payment event that, arriving for a payment whose cash was all taken back, is a new
     # collection of it (GoCardless ``confirmed`` after a failed payment was resubmitted)
     collected_again_when_taken_back: bool = False
+    # free text the payment carries (a description, a statement descriptor): searched for
+    # invoice numbers like a bank narrative, never trusted as a structured reference
+    narrative: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)

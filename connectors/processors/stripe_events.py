@@ -16,11 +16,19 @@ and ``charge.dispute.funds_withdrawn`` announce the same withdrawal (both are re
 the dispute, so either alone suffices and both together take the money once); an inquiry
 (status ``warning_*``) or a dispute whose ``balance_transactions`` is still empty has withdrawn
 nothing. ``charge.dispute.funds_reinstated`` gives the money back, once per dispute.
+
+``invoice.payment_succeeded`` is read like ``invoice.paid`` and a paid Checkout Session
+(``checkout.session.completed`` or ``.async_payment_succeeded``) like its PaymentIntent: they
+name the same payment, so they add their references (the invoice ``number``, the session's
+``client_reference_id`` and metadata) to one remittance, never a second one. Descriptions and
+statement descriptors are kept as free text (a narrative), not as references. An event that
+cannot be read raises :class:`StripeEventError` naming the field.
 """
 
 from datetime import UTC, datetime
 from typing import Any
 
+from canonical.money import MoneyError
 from connectors.processors.currencies import from_processor_minor, stripe_exponent
 from connectors.processors.records import ProcessorRecord, RecordKind
 
@@ -30,6 +38,9 @@ KINDS: dict[str, RecordKind] = {
     "charge.succeeded": "payment",
     "charge.captured": "payment",
     "invoice.paid": "payment",
+    "invoice.payment_succeeded": "payment",
+    "checkout.session.completed": "payment",
+    "checkout.session.async_payment_succeeded": "payment",
     "invoice_payment.paid": "payment",
     "charge.refunded": "refund",
     "charge.dispute.created": "dispute",
@@ -39,20 +50,61 @@ KINDS: dict[str, RecordKind] = {
 DISPUTE_EVENTS = frozenset(
     {"charge.dispute.created", "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated"}
 )
+INVOICE_EVENTS = frozenset({"invoice.paid", "invoice.payment_succeeded"})
+CHECKOUT_EVENTS = frozenset(
+    {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
+)
+NARRATIVE_KEYS = ("description", "statement_descriptor", "statement_descriptor_suffix")
+
+
+class StripeEventError(ValueError):
+    """An event that cannot be read; the message names the field."""
+
+
+def _id(value: Any) -> str:
+    """The id of a reference that may arrive expanded (an object) or not (its id)."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else ""
 
 
 def _invoice_refs(obj: dict[str, Any]) -> tuple[str, ...]:
     refs: list[str] = []
-    metadata = obj.get("metadata") or {}
+    metadata = obj.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
     for key in INVOICE_METADATA_KEYS:
         value = metadata.get(key)
         if isinstance(value, str) and value and value not in refs:
             refs.append(value)
-    invoice = obj.get("invoice")
-    invoice_id = invoice.get("id") if isinstance(invoice, dict) else invoice
-    if isinstance(invoice_id, str) and invoice_id and invoice_id not in refs:
+    invoice_id = _id(obj.get("invoice"))
+    if invoice_id and invoice_id not in refs:
         refs.append(invoice_id)
     return tuple(refs)
+
+
+def _payer(obj: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(name, email) of the payer: a charge's billing details, those of a PaymentIntent's
+    first charge (API versions before 2022-11-15 list them), a Checkout Session's customer
+    details, or an invoice's customer."""
+    details = obj.get("billing_details") or obj.get("customer_details")
+    charges = obj.get("charges")
+    listed = charges.get("data") if isinstance(charges, dict) else None
+    if not details and isinstance(listed, list) and listed and isinstance(listed[0], dict):
+        details = listed[0].get("billing_details")
+    details = details if isinstance(details, dict) else {}
+    name = details.get("name") or obj.get("customer_name")
+    email = details.get("email") or obj.get("customer_email") or obj.get("receipt_email")
+    return (name if isinstance(name, str) else None, email if isinstance(email, str) else None)
+
+
+def _text_values(obj: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = obj.get(key)
+    return (value,) if isinstance(value, str) and value else ()
+
+
+def _narrative(obj: dict[str, Any]) -> tuple[str, ...]:
+    texts = (obj.get(key) for key in NARRATIVE_KEYS)
+    return tuple(dict.fromkeys(t.strip() for t in texts if isinstance(t, str) and t.strip()))
 
 
 def _funds_withdrawn(dispute: dict[str, Any]) -> bool:
@@ -76,62 +128,85 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
     kind = KINDS.get(event_type)
     if kind is None:
         return None
-    obj: dict[str, Any] = event["data"]["object"]
-    currency = str(obj.get("currency") or "").upper()
+    event_id = event.get("id")
+    if not isinstance(event_id, str) or not event_id:
+        raise StripeEventError("id is missing")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        raise StripeEventError("data.object is missing or not an object")
+    obj_id = _id(obj.get("id"))
+    if not obj_id:
+        raise StripeEventError("data.object.id is missing")
+    created = event.get("created")
+    if isinstance(created, bool) or not isinstance(created, int):
+        raise StripeEventError(f"created is not a unix timestamp: {created!r}")
+    amount_field = "amount"
     if event_type == "invoice_payment.paid":
-        payment = obj.get("payment") or {}
-        linked = payment.get("payment_intent") or payment.get("charge")
-        if isinstance(linked, dict):
-            linked = linked.get("id")
+        payment = obj.get("payment")
+        payment = payment if isinstance(payment, dict) else {}
+        linked = _id(payment.get("payment_intent")) or _id(payment.get("charge"))
         if not linked:
             return None  # a payment_record: money recorded from outside Stripe
-        payment_id = str(linked)
-        minor = obj.get("amount_paid")
-    elif event_type == "invoice.paid":
+        payment_id = linked
+        amount_field = "amount_paid"
+    elif event_type in INVOICE_EVENTS:
         if obj.get("paid_out_of_band") or not obj.get("amount_paid"):
             return None  # no money moved through Stripe
-        linked = obj.get("payment_intent") or obj.get("charge")
-        if isinstance(linked, dict):
-            linked = linked.get("id")
+        linked = _id(obj.get("payment_intent")) or _id(obj.get("charge"))
         if not linked:
             return None  # 2025-03-31 shape: invoice_payment.paid names the payment
-        payment_id = str(linked)
-        minor = obj.get("amount_paid")
+        payment_id = linked
+        amount_field = "amount_paid"
+    elif event_type in CHECKOUT_EVENTS:
+        linked = _id(obj.get("payment_intent"))
+        if obj.get("payment_status") != "paid" or not linked:
+            return None  # not paid yet (async_payment_succeeded will say), or no intent
+        payment_id = linked
+        amount_field = "amount_total"
     elif event_type == "charge.refunded":
-        payment_id = str(obj.get("payment_intent") or obj["id"])
-        minor = obj.get("amount_refunded")
+        payment_id = _id(obj.get("payment_intent")) or obj_id
+        amount_field = "amount_refunded"  # all refunded so far, not this refund alone
     elif event_type in DISPUTE_EVENTS:
         if event_type == "charge.dispute.created" and not _funds_withdrawn(obj):
             return None  # an inquiry, or funds not yet taken: funds_withdrawn will say
-        payment_id = str(obj.get("payment_intent") or obj.get("charge") or obj["id"])
-        minor = obj.get("amount")
+        payment_id = _id(obj.get("payment_intent")) or _id(obj.get("charge")) or obj_id
     elif event_type in ("charge.succeeded", "charge.captured"):
         if obj.get("captured") is False or obj.get("amount_captured") == 0:
             return None  # authorised only: the capture (or payment_intent.succeeded) is cash
-        payment_id = str(obj.get("payment_intent") or obj["id"])
-        minor = obj.get("amount_captured", obj.get("amount"))
+        payment_id = _id(obj.get("payment_intent")) or obj_id
+        amount_field = "amount_captured" if "amount_captured" in obj else "amount"
     else:
-        payment_id = str(obj["id"])
-        minor = obj.get("amount_received", obj.get("amount"))
-    billing = obj.get("billing_details") or {}
+        payment_id = obj_id
+        amount_field = "amount_received" if "amount_received" in obj else "amount"
+    minor = obj.get(amount_field)
+    if minor is None:
+        raise StripeEventError(f"data.object.{amount_field} is missing")
+    currency = obj.get("currency")
+    if not isinstance(currency, str) or not currency:
+        raise StripeEventError("data.object.currency is missing")
+    try:
+        amount = from_processor_minor(minor, currency, stripe_exponent(currency))
+    except MoneyError as exc:
+        raise MoneyError(f"data.object.{amount_field}: {exc}") from None
     refs = _invoice_refs(obj)
-    if event_type == "invoice.paid":
-        refs = tuple(dict.fromkeys((*refs, str(obj["id"]))))
+    if event_type in INVOICE_EVENTS:
+        refs = tuple(dict.fromkeys((*refs, obj_id, *_text_values(obj, "number"))))
+    elif event_type in CHECKOUT_EVENTS:
+        refs = tuple(dict.fromkeys((*refs, *_text_values(obj, "client_reference_id"))))
+    payer_name, payer_email = _payer(obj)
     return ProcessorRecord(
         processor="stripe",
-        event_id=str(event["id"]),
+        event_id=event_id,
         event_type=event_type,
         kind=kind,
-        amount=(
-            from_processor_minor(minor, currency, stripe_exponent(currency))
-            if minor is not None and currency
-            else None
-        ),
-        occurred_at=datetime.fromtimestamp(int(event["created"]), tz=UTC),
+        amount=amount,
+        occurred_at=datetime.fromtimestamp(created, tz=UTC),
         payment_id=payment_id,
-        payer_name=billing.get("name") or obj.get("customer_name"),
-        payer_email=billing.get("email") or obj.get("customer_email") or obj.get("receipt_email"),
+        payer_name=payer_name,
+        payer_email=payer_email,
         invoice_refs=refs,
-        subject_id=str(obj["id"]) if event_type in DISPUTE_EVENTS else None,
+        subject_id=obj_id if event_type in DISPUTE_EVENTS else None,
+        narrative=_narrative(obj) if kind == "payment" else (),
         raw=event,
     )

@@ -4,6 +4,12 @@ from mappings.processors.remittance import (
     reinstatement_from_record,
     remittance_from_record,
     reversal_from_record,
+    with_words,
 )
 
-__all__ = ["reinstatement_from_record", "remittance_from_record", "reversal_from_record"]
+__all__ = [
+    "reinstatement_from_record",
+    "remittance_from_record",
+    "reversal_from_record",
+    "with_words",
+]

@@ -14,6 +14,7 @@ payment's references, decided like any other.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from canonical.models import DEFAULT_TENANT, Remittance
@@ -26,7 +27,9 @@ REF_FIELDS = ("amount", "invoice_amount", "discount", "adjustment", "reason", "d
 
 
 def remittance_from_record(record: ProcessorRecord, tenant: str = DEFAULT_TENANT) -> Remittance:
-    """The remittance of an incoming payment; refunds and disputes are not remittances."""
+    """The remittance of an incoming payment; refunds and disputes are not remittances. Its
+    free text is the invoice references, then the payment's narrative (a description, a
+    statement descriptor), which the cascade searches like a bank narrative."""
     if record.kind != "payment":
         raise MappingError("kind", f"a {record.kind} is outgoing cash, not a remittance")
     if record.amount is None or record.amount.amount <= 0:
@@ -45,10 +48,18 @@ def remittance_from_record(record: ProcessorRecord, tenant: str = DEFAULT_TENANT
         payer_name=(record.payer_name or record.payer_email or None),
         bank_reference=record.payment_id[:128],
         end_to_end_id=(record.original_reference or "")[:128] or None,
-        free_text=" ".join(record.invoice_refs) or None,
+        free_text=with_words(None, [*record.invoice_refs, *record.narrative]),
         structured_refs=refs,
         raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
     )
+
+
+def with_words(text: str | None, words: Sequence[str]) -> str | None:
+    """``text`` with each of ``words`` (a word or a phrase) it does not already hold appended."""
+    for word in words:
+        if word and f" {word} " not in f" {text or ''} ":
+            text = f"{text} {word}" if text else word
+    return text
 
 
 def reversal_from_record(

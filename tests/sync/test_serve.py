@@ -128,6 +128,9 @@ def test_refunds_are_kept_as_events_not_remittances(client: TestClient, runtime:
     assert answer.status_code == 200 and answer.json()["remittances"] == 0
     [event] = events(runtime)
     assert event.status == "ignored" and event.event_type == "charge.refunded"
+    note = "a refund: kept as an event for the report, not a remittance"
+    assert event.note == note and event.error is None
+    assert answer.json()["ignored"] == [f"stripe event {event.event_id}: {note}"]
     assert remittances(runtime) == []
 
 
