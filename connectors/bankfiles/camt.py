@@ -7,7 +7,8 @@ too: its ``...V01`` message name, ``PrtryAcct`` and ``TxDtls`` directly in ``Ntr
 credit ``TxDtls`` (or the entry itself when it has none) is one remittance, unless its entry
 is pending (PDNG), a forecast (FUTR) or information only (INFO): that is not cash yet. A
 debit that returns a collection (``RtrInf``, or a return bank transaction code: a SEPA
-direct debit sent back unpaid) is a reversal of the payment its end-to-end id names. A
+direct debit sent back unpaid), or that the bank marks as the reversal of a credit
+(``RvslInd``), is a reversal of the payment its end-to-end id names. A
 transaction under a DBIT entry is never a receipt, even when it says CRDT itself (Swiss banks
 state each transaction of an outgoing payment so), and one whose debtor account is the
 reported account itself is a payment of ours: both are skipped.
@@ -415,10 +416,11 @@ def _remittance(
         return None
     reversal = (_text(entry, "RvslInd") or "").lower() == "true"
     # a debit returning a collection of ours (a direct debit the payer's bank sent back, or a
-    # credit we returned) takes back cash counted before, whether or not the bank also marks
-    # it as the reversal (RvslInd) of that credit; any other debit is not our cash, and a
-    # reversed credit (CRDT with RvslInd: a debit of ours undone) is not a receipt
-    returned = indicator == "DBIT" and _is_return(entry, tx)
+    # credit we returned) takes back cash counted before, and so does a debit the bank marks
+    # as the reversal (RvslInd) of a credit, with or without return details: the credit is
+    # gone and a person must see it; any other debit is not our cash, and a reversed debit
+    # (CRDT with RvslInd: a payment of ours undone) is not a receipt
+    returned = indicator == "DBIT" and (reversal or _is_return(entry, tx))
     if (indicator != "CRDT" or reversal) and not returned:
         return None
     if report.fmt is BankFileFormat.CAMT_052:
@@ -481,10 +483,13 @@ def _remittance(
     reverses = None
     if returned:
         # the return carries the original's end-to-end id; its reason says why
-        names = (end_to_end, _text(tx, "Refs", "TxId"), bank_reference)
+        detailed = _is_return(entry, tx)
+        names = (end_to_end, _text(tx, "Refs", "TxId"), bank_reference if detailed else None)
         reverses = next((name for name in names if is_name(name)), None) or "unknown"
         reason = _text(tx, "RtrInf", "Rsn", "Cd") or _text(tx, "RtrInf", "Rsn", "Prtry")
-        free_parts.insert(0, f"RETURN {reason or ''} OF {reverses}")
+        free_parts.insert(
+            0, f"RETURN {reason or ''} OF {reverses}" if detailed else f"REVERSAL OF {reverses}"
+        )
         amount = -amount
     key, earlier_keys = _key(
         report, entry, entry_index, tx, tx_index, bank_reference, end_to_end, amount, currency

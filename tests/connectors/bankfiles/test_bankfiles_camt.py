@@ -244,7 +244,9 @@ def test_batch_entries_returns_and_reversals() -> None:
     assert [(r.end_to_end_id, r.amount) for r in result.records] == [
         ("E2E-A", Decimal("1000.00")),
         ("E2E-B", Decimal("500.00")),
+        (None, Decimal("-64.00")),  # RVSL-1: the bank took a credit back (no details given)
     ]
+    assert (result.records[2].reverses, result.records[2].bank_reference) == ("unknown", "RVSL-1")
     (invoice,) = result.records[0].structured_refs
     assert (invoice.kind, invoice.ref, invoice.amount_paid, invoice.invoice_amount) == (
         RefKind.INVOICE,

@@ -23,7 +23,8 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bankfiles"
 def test_returned_direct_debits_booked_as_reversals_take_back_their_collections() -> None:
     """A returned collection is a debit the bank marks as the reversal (RvslInd) of the
     credit: it is still a return (negative, naming the collection), not a dropped debit. A
-    reversed credit (CRDT + RvslInd) and a reversing debit without return details stay out."""
+    reversed debit (CRDT + RvslInd) stays out; a reversing debit without return details takes
+    back a credit nobody named, for a person to find."""
     result = parse_bank_file(FIXTURES / "camt053_v02_returned_direct_debits.xml")
     assert result.format is BankFileFormat.CAMT_053
     assert result.errors == [] and result.warnings == []
@@ -32,8 +33,11 @@ def test_returned_direct_debits_booked_as_reversals_take_back_their_collections(
         (Decimal("-700.00"), "COLL/2026/10/0311"),  # batch of returns: each its own amount
         (Decimal("-112.40"), "COLL/2026/10/0312"),
         (Decimal("-48.15"), "E2E-LSV-2026-0931"),  # PostFinance layout, customer as Dbtr
-    ]  # RVSL-OUT-77 (our debit undone) and RVSL-CORR-12 (no return details) are not read
-    collection, first, second, swiss = result.records
+        (Decimal("-64.00"), "unknown"),  # RVSL-CORR-12: a credit reversed, no details
+    ]  # RVSL-OUT-77 (our debit undone) is not read
+    collection, first, second, swiss, correction = result.records
+    assert correction.free_text == "REVERSAL OF unknown"
+    assert correction.bank_reference == "RVSL-CORR-12"
     assert collection.payer_name == "Polder Logistiek BV"
     # ABN AMRO states the return as a transfer back to the customer: its creditor
     assert (first.payer_name, first.payer_iban) == ("Kaasmakerij De Wit", "NL20INGB0001234567")
@@ -47,7 +51,7 @@ def test_returned_direct_debits_booked_as_reversals_take_back_their_collections(
     assert swiss.bank_reference == "TST_205-3300417-2"
     assert swiss.free_text == "RETURN MD06 OF E2E-LSV-2026-0931 Mitteilung 4410"
     assert swiss.value_date == date(2026, 11, 30)
-    assert len({r.dedup_key for r in result.records}) == 4
+    assert len({r.dedup_key for r in result.records}) == 5
 
 
 # hbci4j/hbci4java src/test/resources/org/kapott/hbci4java/sepa/test-camt-ruecklastschrift.xml:
