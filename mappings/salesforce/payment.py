@@ -99,7 +99,7 @@ def _applications(payload: Mapping[str, Any], spec: ApplicationSpec, code: str) 
     out: list[AppliedIn] = []
     for index, row in enumerate(children["records"]):
         where = f"{spec.relationship}.records.{index}"
-        if _reversed(row, spec.line_type, spec.unapplied_flag, where):
+        if _reversed(row, spec.line_type, spec.reversing_types, spec.unapplied_flag, where):
             continue
         share = amount(row, spec.amount, code) if value(row, spec.amount) is not None else None
         if share is None:
@@ -127,7 +127,7 @@ def _credit_application(
         raise MappingError(spec.credit_memo, "is required but missing")
     if not invoice:
         raise MappingError(spec.invoice, "is required but missing")
-    reversed_ = _reversed(payload, spec.line_type, spec.unapplied_flag, "")
+    reversed_ = _reversed(payload, spec.line_type, spec.reversing_types, spec.unapplied_flag, "")
     applied = (
         []
         if reversed_
@@ -149,15 +149,21 @@ def _credit_application(
     )
 
 
-UNAPPLIED_TYPE = "Unapplied"  # a line that reverses an earlier Applied line
 NOT_APPLICABLE = "NA"  # HasBeenUnapplied of an Unapplied line
 
 
-def _reversed(row: Mapping[str, Any], type_field: str | None, flag: str | None, where: str) -> bool:
-    """Whether an application line applies nothing: an ``Unapplied`` line, or an applied line
-    whose unapplied flag is set (a checkbox, or the ``Yes`` / ``No`` / ``NA`` picklist of
+def _reversed(
+    row: Mapping[str, Any],
+    type_field: str | None,
+    reversing_types: tuple[str, ...],
+    flag: str | None,
+    where: str,
+) -> bool:
+    """Whether an application line applies nothing: a line whose type is one that reverses
+    another (``Unapplied`` in Revenue Cloud; the schema names the org's values), or an applied
+    line whose unapplied flag is set (a checkbox, or the ``Yes`` / ``No`` / ``NA`` picklist of
     Revenue Cloud, where ``NA`` marks an Unapplied line)."""
-    if text_of(row, type_field) == UNAPPLIED_TYPE:
+    if type_field and text_of(row, type_field) in reversing_types:
         return True
     raw = value(row, flag)
     if raw is None:

@@ -126,6 +126,7 @@ class ApplicationSpec(_Spec):
     amount: str
     unapplied_flag: str | None = None  # rows with this flag true are reversals: skipped
     line_type: str | None = None  # Applied / Unapplied picklist: Unapplied rows are skipped
+    reversing_types: tuple[str, ...] = ("Unapplied",)  # line_type values that reverse a line
 
     _value_fields = ("payment", "invoice", "credit_memo", "amount", "unapplied_flag", "line_type")
 
@@ -170,6 +171,7 @@ class CreditApplicationSpec(_Spec):
     date: str | None = None
     unapplied_flag: str | None = None
     line_type: str | None = None  # Applied / Unapplied picklist: an Unapplied row reverses
+    reversing_types: tuple[str, ...] = ("Unapplied",)  # line_type values that reverse a line
     currency: str | None = None
 
     _value_fields = (

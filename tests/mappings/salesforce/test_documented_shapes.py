@@ -162,3 +162,25 @@ def test_float_looking_amounts_stay_exact() -> None:
     assert mapped.amount == Money(Decimal("450.00"), "USD")
     assert mapped.applied[0].amount.amount == Decimal("0.30")
     assert mapped.unapplied.amount == Decimal("449.70")
+
+
+def test_the_values_of_a_reversing_line_type_are_the_orgs() -> None:
+    """An org whose reversing lines carry another picklist value names it in the schema; the
+    default stays Revenue Cloud's ``Unapplied``."""
+    body = payment(
+        [
+            line("0a6R1", "3ttR1", "300.00", "Applied", "No"),
+            line("0a6R3", "3ttR2", "150.00", "Unallocation", "No"),
+        ]
+    )
+    mapped: Any = MAPPERS["payments"](record("payments", body), CTX)
+    assert [a.target_remote_id for a in mapped.applied] == ["3ttR1", "3ttR2"]
+    options = {
+        "schema": {
+            "preset": "revenue_cloud",
+            "payment": {"applications": {"reversing_types": ["Unapplied", "Unallocation"]}},
+        }
+    }
+    ctx = MappingContext("salesforce", home_currency="USD", options=options)
+    mapped = MAPPERS["payments"](record("payments", body), ctx)
+    assert [a.target_remote_id for a in mapped.applied] == ["3ttR1"]
