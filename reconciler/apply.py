@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Table
+from sqlalchemy import Table, update
 from sqlmodel import Session
 
 from canonical.bulk import ID_PARAM, insert_rows, update_rows_by_id
@@ -27,7 +27,7 @@ from canonical.models import (
     Remittance,
 )
 from canonical.types import utcnow
-from reconciler.book import Book, OpenItem
+from reconciler.book import SHARED, Book, OpenItem
 from reconciler.cascade import AUTO, Incoming, Outcome
 
 _DECISION: Table = Decision.__table__  # type: ignore[attr-defined]
@@ -63,6 +63,7 @@ class Writes:
     applications: list[dict[str, Any]] = field(default_factory=list)
     adjustments: list[dict[str, Any]] = field(default_factory=list)
     aliases: list[dict[str, Any]] = field(default_factory=list)
+    shared: list[tuple[str, str]] = field(default_factory=list)  # aliases found shared
     invoices: dict[str, OpenItem] = field(default_factory=dict)
     credits: dict[str, OpenItem] = field(default_factory=dict)
     remittances: dict[str, str] = field(default_factory=dict)  # id -> status
@@ -178,13 +179,21 @@ class Writes:
         self.credits[memo.id] = memo
 
     def learn(self, book: Book, remittance: Incoming, customer_id: str, decision_id: str) -> None:
-        """Remember the payer's IBAN / account / name for this customer (first answer wins)."""
+        """Remember the payer's IBAN / account / name for this customer. One that has paid
+        for another customer before is shared (a parent company, a payment processor's ACH
+        company id): it is kept as ``SHARED`` and says nothing about the payer from then on."""
         for kind, value in (
             ("iban", remittance.payer_iban),
             ("account", remittance.payer_account),
             ("name", name_key(remittance.payer_name)),
         ):
-            if not value or (kind, value) in book.aliases:
+            if not value:
+                continue
+            known = book.aliases.get((kind, value))
+            if known is not None:
+                if known not in (customer_id, SHARED):
+                    book.aliases[(kind, value)] = SHARED
+                    self.shared.append((kind, value[:255]))
                 continue
             if kind == "name" and len(book.by_name.get(value, [])) > 1:
                 continue  # several customers share this name: a name says nothing
@@ -207,6 +216,16 @@ class Writes:
         insert_rows(session, _APPLICATION, self.applications)
         insert_rows(session, _ADJUSTMENT, self.adjustments)
         insert_rows(session, _ALIAS, self.aliases)
+        for kind, value in self.shared:
+            session.execute(
+                update(_ALIAS)
+                .where(
+                    _ALIAS.c.tenant == self.tenant,
+                    _ALIAS.c.kind == kind,
+                    _ALIAS.c.value == value,
+                )
+                .values(customer_id=SHARED)
+            )
         _balances(session, Invoice.__table__, self.invoices.values(), now)  # type: ignore[attr-defined]
         _balances(session, CreditMemo.__table__, self.credits.values(), now)  # type: ignore[attr-defined]
         if self.sink is not None and self.decisions:
@@ -218,6 +237,7 @@ class Writes:
         )
         for collection in (self.decisions, self.applications, self.adjustments, self.aliases):
             collection.clear()
+        self.shared.clear()
         self.invoices.clear()
         self.credits.clear()
         self.remittances.clear()

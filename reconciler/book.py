@@ -40,6 +40,8 @@ class OpenItem:
 
 
 _CHUNK = 500
+# a payer alias's customer when the payer has paid for several customers: it names nobody
+SHARED = ""
 
 
 @dataclass
@@ -67,7 +69,8 @@ class Book:
     customer_names: dict[str, str] = field(default_factory=dict)  # customer id -> name key
     legal_names: dict[str, str] = field(default_factory=dict)  # customer id -> legal name key
     by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    aliases: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, value) -> customer
+    # (kind, value) -> customer, or SHARED when the payer has paid for several customers
+    aliases: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, tenant: str, scope: Scope | None = None) -> Book:
@@ -120,7 +123,7 @@ class Book:
             book._load_credits(session, credit_filter)
             return book
         customers = set(scope.customers)
-        customers |= {book.aliases[a] for a in scope.aliases if a in book.aliases}
+        customers |= {book.aliases[a] for a in scope.aliases if a in book.aliases} - {SHARED}
         for name in scope.names:
             exact = book.by_name.get(name, [])
             customers.update(exact)

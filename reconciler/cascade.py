@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 from canonical.keys import document_key, legal_name_key, name_key
 from canonical.money import Money
 from canonical.terms import discount_minor
-from reconciler.book import Book, OpenItem
+from reconciler.book import SHARED, Book, OpenItem
 from reconciler.references import (
     TextRef,
     credit_prefix,
@@ -140,7 +140,7 @@ class Cascade:
             "payer_name": r.payer_name,
             "payer_iban": r.payer_iban,
         }
-        hinted = self._alias_customer(r)
+        hinted = self._alias_customer(r, evidence)
         if hinted:
             evidence["customer_from"] = hinted[1]
         customer = hinted[0] if hinted else None
@@ -178,17 +178,25 @@ class Cascade:
         return self._fallback(r, customer, evidence)
 
     # customers --------------------------------------------------------------------------------
-    def _alias_customer(self, r: Incoming) -> tuple[str, str] | None:
+    def _alias_customer(self, r: Incoming, evidence: dict[str, Any]) -> tuple[str, str] | None:
+        """The customer a learned IBAN, account or name points to, with how it was found. One
+        that has paid for several customers says nothing, and the evidence says so."""
         for kind, value in (
             ("iban", r.payer_iban),
             ("account", r.payer_account),
             ("name", name_key(r.payer_name)),
         ):
-            if not value or (kind, value) not in self.book.aliases:
+            if not value:
+                continue
+            customer = self.book.aliases.get((kind, value))
+            if customer == SHARED:
+                evidence.setdefault("payer_shared", []).append(kind)
+                continue
+            if customer is None:
                 continue
             if kind == "name" and len(self.book.by_name.get(value, [])) > 1:
                 continue  # several customers share this name: a name says nothing
-            return self.book.aliases[(kind, value)], f"learned {kind}"
+            return customer, f"learned {kind}"
         return None
 
     def _identify_by_name(self, r: Incoming, evidence: dict[str, Any]) -> str | Outcome:

@@ -381,3 +381,28 @@ def test_payment_above_everything_open_is_an_over_payment_exception(
     d = decision(store, rid)
     assert (d.status, d.exception_kind) == ("exception", "over_payment")
     assert applied(store, rid) == {}
+
+
+def test_a_payer_account_that_pays_for_several_customers_identifies_none(
+    store: Store, book: Book
+) -> None:
+    """A bill-payment service or a parent company pays for several customers from one
+    account: once it has paid for a second customer it is shared, and an unreferenced
+    payment from it is not put on the first customer's invoices by amount."""
+    first, second = book.customer("Initech"), book.customer("Hooli")
+    book.invoice(first, "1801", "40.00")
+    book.invoice(first, "1802", "75.00")
+    book.invoice(second, "1901", "60.00")
+    iban = "GB94BARC10201530093459"
+    book.pay("40.00", iban=iban, payer="BILLPAY SERVICES", refs=[ref("1801", "40.00")])
+    reconcile(store)
+    book.pay("60.00", iban=iban, payer="BILLPAY SERVICES", refs=[ref("1901", "60.00")])
+    reconcile(store)
+    with store.session() as s:
+        alias = s.execute(select(PayerAlias).where(col(PayerAlias.kind) == "iban")).scalar_one()
+        assert alias.customer_id == ""  # shared: it names nobody
+    unreferenced = book.pay("75.00", iban=iban, payer="BILLPAY SERVICES")
+    reconcile(store)
+    d = decision(store, unreferenced)
+    assert d.status != "auto_applied" and "customer_from" not in d.evidence
+    assert d.evidence["payer_shared"] == ["iban", "name"]  # the report says why: no one
