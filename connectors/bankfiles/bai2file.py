@@ -4,10 +4,11 @@ Credit detail records (type codes 100-399: 115 lockbox, 142 ACH credit, 164/165 
 trade payments, 195 incoming wire, ...) become remittances, except credits that are not a
 customer paying: transfers between one's own accounts (ZBA, sweeps, concentration),
 investments, loans and interest, and returns or reversals of one's own items (see
-``NOT_RECEIPTS``). A deposited item or ACH debit the bank returns (555, 557) takes back cash
-counted before: a reversal naming the item's customer (else bank) reference. Amounts are implied-
-decimal minor units in the account's currency (else the group's, else USD). Continuation
-(88) text is joined to its detail record. Detail records the package cannot read are
+``NOT_RECEIPTS``). A debit that takes back a credit counted before (``RETURNED_ITEMS``: a
+deposited item or an ACH debit of ours returned, an ACH reversing entry, a credit or deposit
+the bank reverses) is a reversal naming the item's customer (else bank) reference. Amounts
+are implied-decimal minor units in the account's currency (else the group's, else USD).
+Continuation (88) text is joined to its detail record. Detail records the package cannot read are
 reported by line and left out; the rest of the file is kept. Trailers (49, 98, 99) are
 checked against what they control; one that is missing (a file cut short) is completed so
 that the package reads the records before it, and reported as a warning.
@@ -68,8 +69,28 @@ NOT_RECEIPTS = frozenset(
         *("123", "252", "254", "255", "257", "258", "261", "266", "268", "395"),
     }
 )
-# debit detail codes for an item the bank took back: a deposited check, an ACH debit of ours
-RETURNED_ITEMS = frozenset({"555", "557"})
+# debit detail codes that take back a credit counted before (names from the BAI "Cash
+# Management Balance Reporting Specifications Version 2" detail type codes; each is the debit
+# twin of a credit listed in NOT_RECEIPTS as one's own item coming back)
+RETURNED_ITEMS = frozenset(
+    {
+        "423",  # EDIBANX return item debit (the twin of 557 on the EDIBANX network)
+        "552",  # credit reversal: the bank reverses a credit it posted
+        "555",  # deposited item returned (a check deposited, unpaid)
+        "557",  # individual ACH return item (an ACH debit of ours returned)
+        "558",  # ACH reversal debit (a NACHA reversing entry: an erroneous credit taken back)
+        "561",  # individual rejected debit (an ACH debit of ours rejected after it was credited)
+        "566",  # return item (an item deposited, returned)
+        "694",  # deposit reversal
+    }
+)
+# Debits left out though they may touch cash counted before, for a person to see in the bank's
+# own report: their amount or what they take back is not one item taken back whole. 468 ACH
+# return item or adjustment settlement (a total of several returns, each also reported as a
+# 557, or adjustments), 554 posting error correction debit and 695 deposit correction debit
+# (the bank corrects an amount it posted, often part of one), 568 return item adjustment (of
+# an earlier return), 631 debit adjustment, 489 cash letter adjustment, 408 float adjustment
+# (availability, not cash), 567 return item fee (a fee, not the item).
 # group statuses whose details are not posted: a deletion, a test-only transmission
 _NOT_POSTED = {GroupStatus.deletion: "deletion", GroupStatus.test_only: "test only"}
 _FUNDS_TYPES = {f.value for f in FundsType}

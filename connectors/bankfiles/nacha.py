@@ -17,12 +17,27 @@ A CIE (customer-initiated) entry is a consumer paying a bill through its bank's 
 service: the batch names that service, the entry names the consumer (positions 40-54) and the
 consumer's account number with the biller (55-76). ADV (automated accounting advice) batches
 carry no payments; their entries and controls have wider amount fields.
+
+A debit that takes back a credit is a reversal (a negative remittance naming the payment it
+takes back): a return (99 addenda) of a debit of ours, whose addenda names the original
+trace; and a reversing entry, which the NACHA Operating Rules let an originator send within
+five banking days to undo an erroneous entry (a duplicate, the wrong receiver or amount, a
+credit sent later than intended). A reversing entry's batch says "REVERSAL" in its Company
+Entry Description; its SEC code, company identification and amount are those of the
+erroneous entry, its other fields change only as its processing needs (the transaction code
+from credit to debit), and it gets a trace number of its own: it names no original trace.
+A reversing debit therefore names the credit by the individual identification number they
+share (what the credit's remittance is found under as its end-to-end id), or by the credit's
+key when that credit is in the same file. Transaction code 55 (automated loan account debit)
+is for reversals only, whatever the batch says. A credit in a REVERSAL batch (an originator
+giving back what it debited from us in error) is cash received and is read like any other
+credit.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from math import ceil
@@ -52,6 +67,15 @@ _RMR_START = re.compile(r"\bRMR\W")
 # returns of debits (the original 27, 37, 47, 55): cash a debit of ours collected, taken back
 RETURNED_DEBIT_CODES = frozenset({"26", "36", "46", "56"})
 CREDIT_CODES = frozenset({"22", "32", "42", "52"})  # live credits; prenotes (23, 33, ...) excluded
+# a live debit reversing a live credit, by account type: checking, savings, general ledger, and
+# the loan account debit (55) that the Rules allow for reversals only
+REVERSED_CREDIT_CODES = {"27": "22", "37": "32", "47": "42", "55": "52"}
+_REVERSAL = "REVERSAL"  # the Company Entry Description of a batch of reversing entries
+_LOAN_REVERSAL = "55"
+# dishonored returns (R61-R70, the originator's bank refusing a return) and contested
+# dishonored returns (R71-R77, the receiver's bank insisting on it): the return they concern
+# was read as cash taken back when it came; neither takes anything back again
+_DISHONORED_OR_CONTESTED = ("R6", "R7")
 _RETURN_ADDENDA = frozenset({"98", "99"})  # 98 notification of change, 99 return
 _NOT_PAYMENTS = frozenset({"COR"})  # batches of notifications of change
 # the standard entry class codes of the NACHA Operating Rules
@@ -206,7 +230,7 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
             )
     finish()
     controls.finish()
-    result.records[:] = keep_distinct(result.records)
+    result.records[:] = _originals_in_file(keep_distinct(result.records))
     return result
 
 
@@ -534,10 +558,13 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
     if entry.transaction_code in RETURNED_DEBIT_CODES and entry.return_addenda:
         _emit_return(result, source_file, header, entry, position)
         return
-    if entry.transaction_code not in CREDIT_CODES:
-        return
     if entry.batch.sec_code in _NOT_PAYMENTS or entry.addenda_types & _RETURN_ADDENDA:
         return  # a return, dishonored return or notification of change is not a receipt
+    if _is_reversing_debit(entry):
+        _emit_reversal(result, source_file, header, entry, position)
+        return
+    if entry.transaction_code not in CREDIT_CODES:
+        return  # any other debit is not our cash
     try:
         amount = minor_units_amount(entry.amount_field, "USD", f"{loc}, amount")
         addenda_text = "".join(
@@ -566,18 +593,101 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
             entry,
             position,
             amount,
-            payer_name=advice.payer_name
-            or _name(entry.originator_name)
-            or (_name(batch.company_name) if batch.sec_code not in ("IAT", "CIE") else None),
-            # a CIE batch names the bill-payment service, not the payer: the consumer's
-            # account number with the biller identifies the payer
-            payer_account=(entry.identification if batch.sec_code == "CIE" else batch.company_id)
-            or None,
+            payer_name=advice.payer_name or _originator(entry),
+            payer_account=_payer_account(entry),
             end_to_end_id=entry.identification or None,
             free_text=clean(" ".join(p for p in free_parts if p)),
             structured_refs=tuple(advice.refs),
         )
     )
+
+
+def _originator(entry: _Entry) -> str | None:
+    """Who sent the entry: the IAT 711 addenda's or the CIE consumer's name, else the batch's
+    company (a CIE batch names the bill-payment service, an IAT batch no payer)."""
+    batch = entry.batch
+    return _name(entry.originator_name) or (
+        _name(batch.company_name) if batch.sec_code not in ("IAT", "CIE") else None
+    )
+
+
+def _payer_account(entry: _Entry) -> str | None:
+    """The originator's identification; for CIE the consumer's account number with the
+    biller (its batch's company is the bill-payment service)."""
+    batch = entry.batch
+    return (entry.identification if batch.sec_code == "CIE" else batch.company_id) or None
+
+
+def _is_reversing_debit(entry: _Entry) -> bool:
+    """A live debit that reverses a credit: in a REVERSAL batch, or a loan reversal (55)."""
+    code = entry.transaction_code
+    return code in REVERSED_CREDIT_CODES and (
+        code == _LOAN_REVERSAL or entry.batch.entry_description.upper() == _REVERSAL
+    )
+
+
+def _emit_reversal(
+    result: ParseResult, source_file: str, header: str, entry: _Entry, position: int
+) -> None:
+    """A reversing entry: an originator takes back a credit it sent us in error. It names no
+    original trace; the credit is named by the identification number they share (the credit's
+    end-to-end id), else "unknown" (see :func:`_originals_in_file` for one in the same file)."""
+    loc = line_location(entry.line)
+    try:
+        amount = minor_units_amount(entry.amount_field, "USD", f"{loc}, amount")
+    except BankFileError as exc:
+        result.errors.append(
+            RecordError(source_file, exc.location, exc.reason, "\n".join(entry.lines))
+        )
+        return
+    if amount == 0:
+        return
+    identification = entry.identification if is_name(entry.identification) else None
+    result.records.append(
+        _record(
+            source_file,
+            header,
+            entry,
+            position,
+            -amount,
+            payer_name=_originator(entry),
+            payer_account=_payer_account(entry),
+            free_text=f"REVERSAL OF {identification or 'unknown'}",
+            reverses=identification or "unknown",
+        )
+    )
+
+
+def _originals_in_file(records: list[RawRemittance]) -> list[RawRemittance]:
+    """A reversing entry whose erroneous credit is in the same file (a same-day reversal)
+    names that credit by its key: the credit of the matching account type, from the same
+    originator (company identification), whose entry is the same from the receiving bank to
+    the receiver's name (routing, account, amount, identification, name). A credit two
+    reversals fit, or a reversal two credits fit, keeps the identification name."""
+
+    def same(record: RawRemittance, code: str) -> tuple[str, str | None, str]:
+        entry_record = record.raw.split("\n", 1)[0].ljust(RECORD_LENGTH)
+        return code, record.payer_account, entry_record[3:76]
+
+    credits: dict[tuple[str, str | None, str], list[RawRemittance]] = {}
+    reversals: dict[tuple[str, str | None, str], int] = {}
+    for record in records:
+        code = record.raw[1:3]
+        if record.reverses is None:
+            credits.setdefault(same(record, code), []).append(record)
+        elif code in REVERSED_CREDIT_CODES:
+            key = same(record, REVERSED_CREDIT_CODES[code])
+            reversals[key] = reversals.get(key, 0) + 1
+    named = []
+    for record in records:
+        code = record.raw[1:3]
+        if record.reverses is not None and code in REVERSED_CREDIT_CODES:
+            key = same(record, REVERSED_CREDIT_CODES[code])
+            fits = credits.get(key, [])
+            if len(fits) == 1 and reversals[key] == 1:
+                record = replace(record, reverses=fits[0].dedup_key)
+        named.append(record)
+    return named
 
 
 def _iat_addenda(entry: _Entry, rec: str) -> None:
@@ -652,8 +762,8 @@ def _emit_return(
     it collected is taken back. Its 799 addenda names the original entry's trace number."""
     addenda = entry.return_addenda or ""
     reason, original_trace = addenda[3:6].strip(), addenda[6:21].strip()
-    if reason[:2] == "R6":
-        return  # a dishonored or contested return: the return itself is being undone
+    if reason.startswith(_DISHONORED_OR_CONTESTED):
+        return  # about a return read when it came, not cash taken back again
     loc = line_location(entry.line)
     raw = "\n".join(entry.lines)
     try:
