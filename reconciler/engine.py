@@ -178,11 +178,11 @@ def _reconcile(
                 break
             previous = _superseded(session, tenant, [row.id for row in rows])
             reversals = [row for row in rows if row.reverses]
-            taken_back = {row.reverses: row for row in reversals}
+            taken_back = _taken_back(rows)
             for row in rows:
                 if row.reverses:
                     continue
-                back = _taken_back(row, taken_back)
+                back = taken_back.get(row.id)
                 if back is not None:
                     _decide_taken_back(row, back, summary, writes)
                 else:
@@ -535,17 +535,29 @@ def _originals(session: Session, tenant: str, reversals: list[Row[Any]]) -> dict
     return out
 
 
-def _taken_back(row: Row[Any], taken_back: dict[str, Row[Any]]) -> Row[Any] | None:
-    """The reversal, in the same batch, that takes all of this cash back before it is applied."""
-    for name in (row.source_key, row.end_to_end_id, row.bank_reference):
-        back = taken_back.get(name) if name else None
-        if (
-            back is not None
-            and back.currency == row.currency
-            and -back.amount_minor >= row.amount_minor
-        ):
-            return back
-    return None
+def _taken_back(rows: list[Row[Any]]) -> dict[str, Row[Any]]:
+    """The payments of a batch whose cash a reversal in the same batch takes all back before
+    it is applied, by payment id. A reversal names its payment by source key, end-to-end id
+    or trace; it takes back one payment at most, and a name several payments of the batch
+    bear (an originator's constant identification number) names none of them."""
+    reversals = {row.reverses: row for row in rows if row.reverses}
+    named: dict[str, list[Row[Any]]] = defaultdict(list)  # reversal id -> payments it names
+    for row in rows:
+        if row.reverses:
+            continue
+        for name in (row.source_key, row.end_to_end_id, row.bank_reference):
+            back = reversals.get(name) if name else None
+            if (
+                back is not None
+                and back.currency == row.currency
+                and -back.amount_minor >= row.amount_minor
+            ):
+                named[back.id].append(row)
+                break
+    by_id = {row.id: row for row in reversals.values()}
+    return {
+        payments[0].id: by_id[back_id] for back_id, payments in named.items() if len(payments) == 1
+    }
 
 
 def _decide_taken_back(

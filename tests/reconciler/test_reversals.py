@@ -153,3 +153,45 @@ def test_a_person_cannot_apply_cash_taken_back(store: Store, book: Book, tmp_pat
         confirm(store, taken.id, by="person:ana", invoice_numbers=["RE-2026-118"])
     assert decision(store, back.id).id == taken.id  # the exception stands, nothing decided
     assert applied(store, back.id) == {}
+
+
+def test_a_name_two_payments_bear_takes_neither_back(store: Store, book: Book) -> None:
+    """An ACH originator often sends one identification number (our vendor number in its
+    books) with every payment; a reversal named only by it cannot say which payment it takes
+    back, so neither is held back and the reversal goes to a person naming no payment."""
+    from datetime import date
+
+    customer = book.customer("Harbor Foods GmbH")
+    book.invoice(customer, "RE-2026-201", "480.00")
+    book.invoice(customer, "RE-2026-202", "480.00")
+    rows = [
+        Remittance(
+            source="nacha",
+            source_key=f"nacha:credit-{n}",
+            currency="USD",
+            amount_minor=48000,
+            value_date=date(2026, 12, 1),
+            payer_name="Harbor Foods GmbH",
+            end_to_end_id="VENDOR-7731",
+            free_text=f"RE-2026-20{n}",
+        )
+        for n in (1, 2)
+    ]
+    rows.append(
+        Remittance(
+            source="nacha",
+            source_key="nacha:reversal-1",
+            currency="USD",
+            amount_minor=-48000,
+            value_date=date(2026, 12, 2),
+            payer_name="Harbor Foods GmbH",
+            free_text="REVERSAL OF VENDOR-7731",
+            reverses="VENDOR-7731",
+        )
+    )
+    with store.session() as s:
+        s.add_all(rows)
+    reconcile(store)
+    first, second, back = (decision(store, r.id) for r in rows)
+    assert first.status == second.status == "auto_applied"  # neither held back
+    assert back.exception_kind == "returned_payment" and back.evidence["original"] is None
