@@ -21,9 +21,12 @@ _RF = re.compile(r"^RF(\d{2})([0-9A-Z]{1,21})$")
 
 _INVOICE_LABEL = (
     r"(?:invoices?|invs?|invcs?|invce|inv\#s|rechnung(?:en|s)?|factures?|facturas?|fatture|fattura|"
-    r"factuur|facturen|faktura|fakturor|fakturanr|bills?|re\s*inv(?:oice)?|"
-    # German RE-Nr. / Rg.-Nr., French Fact., Spanish Fra., Italian Fatt.: abbreviations
-    r"r[eg]\.?\s*-?\s*nrn?\b\.?|rgnr\b\.?|fact\b\.?|fra\b\.?|fras\b\.?|fatt\b\.?)"
+    r"factuur|facturen|faktur[ay](?:\s+vat)?|fakturor|fakturanr|bills?|re\s*inv(?:oice)?|"
+    # Lithuanian sąskaita(-faktūra), Polish FV
+    r"s[aą]skait(?:a|ą|os)(?:[\s-]+fakt[uū]r(?:a|ą|os))?|s[aą]sk\b\.?|fv\b\.?|"
+    # German RE-Nr. / Rg.-Nr. / Rech.-Nr., French Fact., Spanish Fra., Italian Fatt., Polish
+    # Fakt.: abbreviations
+    r"r(?:e|g|ech)\.?\s*-?\s*nrn?\b\.?|rgnr\b\.?|fact\b\.?|fakt\b\.?|fra\b\.?|fras\b\.?|fatt\b\.?)"
 )
 _CREDIT_LABEL = (
     r"(?:credit\s*memos?|credit\s*notes?|cr\s*memos?|cr\s*notes?|cms?|cns?|credits?|"
@@ -41,7 +44,7 @@ _TOKEN = re.compile(
 # a number right after one of these words is not an invoice number
 _NOT_INVOICE = re.compile(
     r"(?:^|[^A-Z0-9])(?:p\.?\s?o|purchase\s*orders?|orders?|ord|acct|accounts?|a/c|cust(?:omer)?|"
-    r"client|member|checks?|chk|chq|cheques?|trace|trn|batch|dates?|dt|eff|tel|phone|fax|zip|"
+    r"client|member|checks?|chk|chq|cheques?|trace|trn|batch|dates?|dt|eff|tel|phon\w*|fax|zip|"
     r"vat|tax|ein|routing|aba|bic|swift|id|txn|transaction|conf(?:irmation)?|store|loc(?:ation)?|"
     r"shipments?|bol|delivery|contract|ticket|case|job|project|auth|eed|sec|descr?|ind|orig|"
     r"sender|routing|imad|omad|fed\s*ref|seq|"
@@ -49,16 +52,30 @@ _NOT_INVOICE = re.compile(
     # payer's own references (MREF+, CRED+, KREF+, /ROC/, OUR REF), accounts, orders
     r"kd|kdnr|kunden(?:nummer)?|kunde|debitor(?:en)?|clientes?|compte|konto|cuenta|"
     r"mref|mandat\w*|cred|kref|debt|iban|abwa|abwe|roc|acc|our\s*ref(?:erence)?|"
-    r"auftrag|bestellung|best|commande|cde|pedido|ordine|lieferschein)"
+    r"auftrag|bestellung|best|commande|cde|pedido|ordine|lieferschein|"
+    # phone, card, TAN, serial and customer numbers; bank text tags for accounts, routing
+    # numbers and checks (DACT, CABA, CHKN); Dutch account numbers
+    r"telefon|mob(?:ile?)?|gsm|cards?(?:\s+ending(?:\s+in)?)?|karte|carte|tan|serial|cus(?:t)?no|"
+    r"[dc]act|[dc]aba|chkn|idnm|lock\s*box|rekeningnummer|rek\.?\s*nr|tegenrekening)"
     r"(?:[\s.-]*(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*[:#.+-]*\s*$",
     re.IGNORECASE,
 )
 _LABEL_AT_END = re.compile(
     rf"(?:^|[^A-Z0-9])(?:{_INVOICE_LABEL}|{_CREDIT_LABEL}){_NUMBER_WORD}$", re.IGNORECASE
 )
+_MONTH = (
+    r"(?:jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|f[ée]vr?(?:ier)?|m[aä]r(?:ch|z|s)?|mrz|mrt|maart|"
+    r"apr(?:il)?|avr(?:il)?|ma[iy]|mei|jun[ei]?|juin|jul[iy]?|juil(?:let)?|aug(?:ust|ustus)?|"
+    r"ao[uû]t|sept?(?:ember|embre)?|o[ck]t(?:ober|obre)?|nov(?:ember|embre)?|"
+    r"d[ée][cz](?:ember|embre)?)\.?"
+)
+# a date, with the time a bank may write after it (2020-01-28T14:32:46, 21.05.11/12.54), or
+# a month written out with its year (April 2025, Jul 31, 2023, 5 Feb 2024)
 _DATE = re.compile(
-    r"(?<![0-9A-Z])(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}|"
-    r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?![0-9A-Z])",
+    r"(?<![0-9A-Z])(?:(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2})"
+    r"(?:[T/]\d{2}[:.]\d{2}(?:[:.]\d{2})?|\s\d{2}:\d{2}(?::\d{2})?)?|"
+    r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|"
+    rf"(?:\d{{1,2}}\.?\s+)?{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?:19|20)\d{{2}})(?![0-9A-Z])",
     re.IGNORECASE,
 )
 _AMOUNT = re.compile(
@@ -72,7 +89,9 @@ _AMOUNT_GAP = re.compile(
     r"^[\s:=,;()-]*(?:(?:amt|amount|paid|pmt|usd|eur|gbp|cad|chf|dtd|dated)\b[\s:=.,;-]*)*$",
     re.IGNORECASE,
 )
-_LIST_GAP = re.compile(r"^(?:\s*(?:[,;/&+]|and|und|et|y)\s*|[ \t]+)\#?[ \t]*$", re.IGNORECASE)
+_LIST_GAP = re.compile(
+    r"^(?:\s*(?:[,;/&+]|and|und|et|y|en|e|og|och|ir|i)\s*|[ \t]+)\#?[ \t]*$", re.IGNORECASE
+)
 # INVOICES 1001 THRU 1005 EXCEPT 1003: what follows one of these words is not paid
 _EXCLUDING = re.compile(
     r"(?:^|[^A-Z0-9])(?:except(?:ing)?|excluding|excl|exclude|not\s+including|other\s+than|"
@@ -87,13 +106,21 @@ _RMR = re.compile(
     re.IGNORECASE,
 )
 # SWIFT field 70 / 72 codes between slashes (/INV/, /RFB/, /ROC/ ...), with /INV/'s optional
-# date; MT940 field tags, the :86: transaction code and its ?nn subfield markers
+# date, and the MT940 :86: codes of Dutch banks (/REMI/, /ISDT/, /CSID/ ...); MT940 field
+# tags, the :86: transaction code (three digits, no more) and its ?nn subfield markers
+_DUTCH_CODES = (
+    r"(?:REMI|ISDT|BENM|NAME|ORDP|CNTP|ADDR|RTRN|CSID|MARF|TRTP|ULTC|ULTD|IBAN|BIC|PREF|USTD|"
+    r"STRD|CDTRREFTP|CDTRREF)"
+)
 _SWIFT_CODE = re.compile(
-    r"(?<![A-Za-z])/(?P<code>INV|IPI|RFB|ROC|TSU|URI|BNF|ACC|INS|REC|TXT|PURP|EREF)/"
+    rf"(?:(?<![A-Za-z])|(?=/{_DUTCH_CODES}/))"
+    rf"/(?P<code>INV|IPI|RFB|ROC|TSU|URI|BNF|ACC|INS|REC|TXT|PURP|EREF|{_DUTCH_CODES})/"
     r"(?P<date>(?:19|20)?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])/)?"
 )
+# the creditor identifier and the mandate, read as the SEPA tags that name them
+_SWIFT_AS = {"CSID": " CRED ", "MARF": " MREF "}
 _FIELD_TAG = re.compile(
-    r"(?:^|(?<=\n)):\d{2}[A-Z]?:(?:(?<=:86:)\d{3})?|\?(?:[0-2]\d|3[0-4]|6[0-3])"
+    r"(?:^|(?<=\n)):\d{2}[A-Z]?:(?:(?<=:86:)\d{3}(?![0-9]))?|\?(?:[0-2]\d|3[0-4]|6[0-3])"
 )
 # subfields of :86: that are not remittance text: ?00 posting text, ?10 primanota, ?30-?34
 _NOT_TEXT_SUBFIELD = re.compile(r"\?(?:00|10|3[0-4])[^?\n]*")
@@ -110,6 +137,24 @@ _GROUPED_REF = re.compile(
     re.IGNORECASE,
 )
 _QRR_TABLE = (0, 9, 4, 6, 8, 2, 7, 1, 3, 5)
+# an IBAN, compact or in groups of four; what it spans is checked (mod 97) in _ibans
+_IBAN = re.compile(r"(?<![0-9A-Z])[A-Z]{2}\d{2}(?: ?[0-9A-Z]{1,30})(?: [0-9A-Z]{1,4}){0,8}", re.I)
+_IBAN_LENGTHS = {
+    country: int(length)
+    for country, length in re.findall(
+        r"([A-Z]{2})(\d\d)",
+        "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DK18 "
+        "DO28 EE20 EG29 ES24 FI18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 HU28 IE22 IL23 "
+        "IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 MC27 MD24 ME22 MK19 MR27 "
+        "MT31 MU30 NL18 NO15 PK24 PL28 PS29 PT25 QA29 RO24 RS22 SA24 SC31 SE24 SI19 SK24 SM27 "
+        "ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20",
+    )
+}
+# a card number with masked digits: 4998 XXXX XXXX 1234, 487178******3456
+_CARD = re.compile(
+    r"(?<![0-9A-Z*])(?:[0-9X*]{4}(?:[\s-]{1,4}[0-9X*]{4}){2,3}|\d{4,6}[X*]{4,9}\d{4})(?![0-9A-Z*])",
+    re.I,
+)
 _RF_IN_TEXT = re.compile(r"(?<![0-9A-Z])RF\d{2}(?: ?[0-9A-Z]){1,21}", re.IGNORECASE)
 # field lengths that cut remittance text: NACHA 705 addenda 80, camt Ustrd 140, SWIFT 35 x n
 TRUNCATION_LENGTHS = frozenset({35, 70, 80, 105, 140})
@@ -274,6 +319,31 @@ def qrr_reference(value: str) -> str | None:
     return digits if (10 - carry) % 10 == int(digits[-1]) else None
 
 
+def iban(value: str) -> str | None:
+    """The compact IBAN when ``value`` is one (its country's length, mod 97), else None."""
+    compact = re.sub(r"\s+", "", value or "").upper()
+    if not (15 <= len(compact) <= 34 and re.fullmatch(r"[A-Z]{2}\d{2}[0-9A-Z]+", compact)):
+        return None
+    if _IBAN_LENGTHS.get(compact[:2]) != len(compact):
+        return None  # no such country, or not its length (RF: a creditor reference)
+    digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
+    return compact if int(digits) % 97 == 1 else None
+
+
+def _ibans(text: str) -> list[tuple[int, int]]:
+    """Where valid IBANs stand in the text: the longest run of groups that checks."""
+    spans = []
+    for m in _IBAN.finditer(text):
+        raw = m.group(0)
+        cuts = [len(raw), *(i for i in range(len(raw) - 1, 4, -1) if raw[i] == " ")]
+        for cut in cuts:
+            after = text[m.start() + cut : m.start() + cut + 1]
+            if not re.match(r"[0-9A-Za-z]", after) and iban(raw[:cut]):
+                spans.append((m.start(), m.start() + cut))
+                break
+    return spans
+
+
 def _framing(text: str) -> str:
     """The text with bank-format framing blanked out, same length: SWIFT codes (``/INV/``
     becomes `` INV ``, ``/RFB/`` a gap), MT940 field tags and ``?nn`` subfield markers."""
@@ -281,6 +351,7 @@ def _framing(text: str) -> str:
     def code(m: re.Match[str]) -> str:
         tag = m.group("code")
         word = f" {tag} " if tag in ("INV", "ROC", "ACC") else " " * (len(tag) + 2)
+        word = _SWIFT_AS.get(tag, word)
         return word + " " * len(m.group("date") or "")
 
     text = _SWIFT_CODE.sub(code, text)
@@ -323,6 +394,20 @@ def read_references(text: str | None) -> TextReading:
         rmrs.append(m.span())
     masked = _mask(masked, rmrs)
     labelled_before = lambda at: bool(_LABEL_AT_END.search(masked[:at]))  # noqa: E731
+    noise = [(start, end, "an IBAN") for start, end in _ibans(masked)] + [
+        (m.start(), m.end(), "a card number")
+        for m in _CARD.finditer(masked)
+        if re.search(r"[X*]{2}", m.group(0), re.I)
+    ]
+    # a list does not run across an IBAN, a card number or a bank code blanked out
+    breaks = [start for start, _, _ in noise] + [
+        m.start()
+        for m in _SWIFT_CODE.finditer(text)
+        if m.group("code") not in ("INV", "ROC", "ACC")
+    ]
+    for start, end, why in noise:
+        reading.ignored.append({"written": text[start:end], "why": why})
+    masked = _mask(masked, [(start, end) for start, end, _ in noise])
     dates = [m for m in _DATE.finditer(masked) if not labelled_before(m.start())]
     for m in dates:
         reading.ignored.append({"written": m.group(0), "why": "a date"})
@@ -405,11 +490,15 @@ def read_references(text: str | None) -> TextReading:
             continue
         written = masked[match.start() : end].strip()
         label = match.group("label") or match.group("credit")
-        prefix, _ = split_prefix(token)
+        prefix = _label_prefix(token)
         kind = "credit" if match.group("credit") or prefix in _CREDIT_PREFIXES else "invoice"
         labelled = bool(label) or bool(prefix)
         gap = masked[previous_end:start] if previous_end >= 0 else None
-        listed = gap is not None and bool(_LIST_GAP.match(gap))
+        listed = (
+            gap is not None
+            and bool(_LIST_GAP.match(gap))
+            and not any(previous_end <= at < start for at in breaks)
+        )
         if not labelled and previous is not None and listed:
             labelled, kind = previous.labelled, previous.kind  # INVOICES 1001, 1002 & 1003
         if kind == "invoice" and (
@@ -447,6 +536,15 @@ def read_references(text: str | None) -> TextReading:
                 if ref.group == last.group:
                     ref.truncated = True
     return reading
+
+
+def _label_prefix(token: str) -> str:
+    """The document word a token starts with when digits follow it (``INV1234``, ``CM-55``),
+    else "": ``NO.5521`` is a number of any kind, ``CNLFHV4126`` a code."""
+    prefix, rest = split_prefix(token)
+    if not rest[:1].isdigit() or re.fullmatch(r"(?:NO|NR)+", prefix):
+        return ""
+    return prefix
 
 
 def _alternatives(ref: TextRef, token: str, masked: str) -> tuple[list[TextRef], int]:
@@ -487,7 +585,10 @@ def _alternatives(ref: TextRef, token: str, masked: str) -> tuple[list[TextRef],
                 return [], -1
             tail = re.sub(r"[^0-9]", "", piece)
             if n and len(tail) < len(head):  # 1234/35/36: the tails of 1235 and 1236
-                alt(head[: len(head) - len(tail)] + tail, "shorthand")
+                whole = head[: len(head) - len(tail)] + tail
+                if int(whole) <= int(head):
+                    return [], -1  # 12345/2024: a number and its year, not 12024
+                alt(whole, "shorthand")
             else:
                 alt(piece, "part")
         return found, -1
