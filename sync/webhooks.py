@@ -45,6 +45,7 @@ from connectors.http import RetryPolicy
 from connectors.invoiced import webhooks as invoiced_hooks
 from connectors.processors import adyen, gocardless, stripe
 from connectors.processors.adyen_events import OUTGOING as ADYEN_OUTGOING
+from connectors.processors.adyen_events import is_recapture as is_adyen_recapture
 from connectors.processors.adyen_events import parse_item as parse_adyen_item
 from connectors.processors.gocardless_events import ACTIONS as GC_ACTIONS
 from connectors.processors.gocardless_events import (
@@ -222,10 +223,12 @@ def _adyen_units(verified: list[tuple[int, dict[str, Any]]], auto_capture: bool)
             record = parse_adyen_item(item, index, auto_capture=auto_capture)
             return [record] if record is not None else []
 
-        # Adyen's duplicate: same pspReference, eventCode and success ("true" however sent)
+        # Adyen's duplicate: same pspReference, eventCode and success ("true" however sent); a
+        # re-capture after CAPTURE_FAILED repeats all three and is told apart by its reason
         code = str(item.get("eventCode") or "")
         success = str(item.get("success")).lower()
-        event_id = f"{item.get('pspReference')}:{code}:{success}"
+        recaptured = ":recaptured" if is_adyen_recapture(item) else ""
+        event_id = f"{item.get('pspReference')}:{code}:{success}{recaptured}"
         known = code in ADYEN_OUTGOING or code in ("AUTHORISATION", "CAPTURE", "CANCEL_OR_REFUND")
         units.append(_Unit(event_id[:255], code, item, parse, known))
     return units

@@ -12,8 +12,15 @@ payment's cash); ``CHARGEBACK_REVERSED`` gives it back, and ``SECOND_CHARGEBACK`
 declined the defence) deducts it again. A dispute item's ``pspReference`` is the dispute's (the
 same for all its events) and its ``originalReference`` the disputed payment's. Dispute events
 that move no money (``NOTIFICATION_OF_CHARGEBACK``, ``REQUEST_FOR_INFORMATION``,
-``NOTIFICATION_OF_FRAUD``, ``PREARBITRATION_*``, ``DISPUTE_DEFENSE_PERIOD_ENDED``, ...) and
-``CAPTURE_FAILED`` are not read.
+``NOTIFICATION_OF_FRAUD``, ``PREARBITRATION_*``, ``DISPUTE_DEFENSE_PERIOD_ENDED``, ...) are not
+read.
+
+``CAPTURE_FAILED`` says the card scheme rejected a capture already reported as successful: the
+cash it counted is not coming, so it is taken back (a failure of the capture's payment). Adyen
+may then capture the payment again itself, announced as another successful ``CAPTURE`` of the
+same ``pspReference`` whose ``reason`` is "Transaction Recaptured" (or "Transaction
+Auto-recaptured"): that is the cash coming after all, a new collection of the payment, with an
+event id of its own so it is not taken for a replay of the first ``CAPTURE``.
 
 Amounts are in Adyen's minor units, which differ from ISO 4217 for CLP, CVE, IDR and ISK.
 """
@@ -31,8 +38,15 @@ OUTGOING: dict[str, RecordKind] = {
     "CHARGEBACK": "dispute",
     "CHARGEBACK_REVERSED": "reinstatement",
     "SECOND_CHARGEBACK": "dispute",
+    "CAPTURE_FAILED": "failure",
 }
 INVOICE_KEYS = ("metadata.invoice_number", "metadata.invoice", "metadata.invoiceNumber")
+
+
+def is_recapture(item: dict[str, Any]) -> bool:
+    """Whether a ``CAPTURE`` item is Adyen capturing again after a ``CAPTURE_FAILED``."""
+    reason = str(item.get("reason") or "").lower()
+    return item.get("eventCode") == "CAPTURE" and "recaptured" in reason
 
 
 class AdyenEventError(ValueError):
@@ -81,7 +95,8 @@ def parse_item(
         raise AdyenEventError(
             f"{where}.amount needs an integer value in minor units and a currency ({exc})"
         ) from None
-    if code == "AUTHORISATION" or (code == "CAPTURE" and not auto_capture):
+    captures = code in ("CAPTURE", "CAPTURE_FAILED")
+    if code == "AUTHORISATION" or (captures and not auto_capture):
         payment_id = psp  # a manual capture is its own money, even a partial one
     else:
         payment_id = str(item.get("originalReference") or psp)
@@ -89,9 +104,10 @@ def parse_item(
     reference = str(item.get("merchantReference") or "")
     if reference and reference not in refs:
         refs.append(reference)
+    recapture = is_recapture(item)
     return ProcessorRecord(
         processor="adyen",
-        event_id=f"{psp}:{code}",
+        event_id=f"{psp}:{code}" + (":recaptured" if recapture else ""),
         event_type=code,
         kind=kind,
         amount=money,
@@ -103,6 +119,7 @@ def parse_item(
         original_reference=str(item.get("originalReference") or "") or None
         if code == "CAPTURE"
         else None,
+        collected_again_when_taken_back=recapture,
         raw=item,
     )
 

@@ -547,3 +547,29 @@ def test_gocardless_batch_with_a_non_object_event_keeps_the_rest(runtime: Runtim
     assert (made.amount_minor, made.currency) == (4250, "GBP")
     assert made.free_text == "INV-8820 Invoice INV-8820 November"
     assert stored_events["EV00PUB9"].note == "not read: arsync takes no cash from payouts.paid"
+
+
+def test_a_failed_capture_takes_its_cash_back_and_a_recapture_gives_it_again(
+    runtime: Runtime,
+) -> None:
+    """docs.adyen.com "CAPTURE_FAILED and REFUND_FAILED reasons": the card scheme rejected a
+    capture reported as successful; Adyen may capture again itself, announced as CAPTURE,
+    success true, reason "Transaction Recaptured" (same pspReference)."""
+    capture = {"originalReference": "PUB0000000000060", "reason": ""}
+    first = adyen_item("CAPTURE", "PUB0000000000061", 25000, **capture)
+    assert post_adyen(runtime, sign(first)).remittances
+    failed = adyen_item("CAPTURE_FAILED", "PUB0000000000061", 25000, **capture)
+    failed["reason"] = "Capture rejected by card scheme because of a technical issue."
+    intake = post_adyen(runtime, sign(failed))
+    assert intake.failed == [] and len(intake.remittances) == 1
+    assert post_adyen(runtime, sign(dict(first))).duplicates == 1  # a replay stays one
+    again = adyen_item("CAPTURE", "PUB0000000000061", 25000, originalReference="PUB0000000000060")
+    again["reason"] = "Transaction Recaptured"
+    intake = post_adyen(runtime, sign(again))
+    assert intake.duplicates == 0 and len(intake.remittances) == 1
+    remittances, events = stored(runtime)
+    assert sorted(r.amount_minor for r in remittances) == [-25000, 25000, 25000]
+    taken = next(r for r in remittances if r.amount_minor < 0)
+    assert taken.reverses == "adyen:PUB0000000000061"
+    assert events["PUB0000000000061:CAPTURE:true:recaptured"].status == "processed"
+    assert post_adyen(runtime, sign(dict(again))).duplicates == 1  # its replay stays one too

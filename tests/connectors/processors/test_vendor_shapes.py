@@ -189,7 +189,6 @@ def test_adyen_items_that_move_money(code: str, fields: dict[str, str], kind: st
         "DISPUTE_DEFENSE_PERIOD_ENDED",
         "INFORMATION_SUPPLIED",
         "ISSUER_RESPONSE_TIMEFRAME_EXPIRED",
-        "CAPTURE_FAILED",
         "CANCELLATION",
         "EXPIRE",
         "REPORT_AVAILABLE",
