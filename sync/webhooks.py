@@ -7,7 +7,12 @@ turn it into work — in that order, and in one transaction with what it creates
   what the payment paid), and a reinstatement (the dispute won) gives the cash back as new
   cash with the payment's references; refunds are kept as events for the report.
 * QuickBooks, Invoiced: a change notification marks that system as due for a sync; the sync
-  itself pulls what changed, so a lost or repeated notification costs nothing.
+  itself pulls what changed, so a lost or repeated notification costs nothing. Each announced
+  change is stored once under its own id (a QBO CloudEvent's id, a legacy entity's realm, name,
+  id, operation and time; an Invoiced event's id), so a change sent again in a later delivery
+  is a duplicate. A change arsync does not pull (an entity or object it does not sync, another
+  QBO company) is stored as ignored with a note and triggers nothing; a verified body that is
+  not a notification is stored as failed, naming the field, and still marks the system due.
 
 A payment's cash is never taken back twice nor given back twice: a chargeback or failure
 takes back the payment's cash still in force (the latest of its payment and the cash a won
@@ -250,13 +255,6 @@ def _gocardless_units(events: list[Any], client: GoCardlessClient) -> list[_Unit
     return units
 
 
-def _event_key(source: str, body: Any, raw: bytes) -> tuple[str, str]:
-    """(event id, type) of a change notice; a body-hash id where the source has none."""
-    if isinstance(body, dict) and body.get("id") and source in ("stripe", "invoiced"):
-        return str(body["id"]), str(body.get("type") or "")
-    return _digest(raw), "notification"
-
-
 def _digest(raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
@@ -272,25 +270,6 @@ def _seen(session: Session, settings: Settings, source: str, event_id: str) -> b
         ).first()
         is not None
     )
-
-
-def _store_event(
-    session: Session, settings: Settings, source: str, body: Any, raw: bytes
-) -> WebhookEvent | None:
-    """The new event row, or None when this delivery was stored before."""
-    event_id, event_type = _event_key(source, body, raw)
-    if _seen(session, settings, source, event_id):
-        return None
-    event = WebhookEvent(
-        tenant=settings.tenant,
-        source=source,
-        event_id=event_id,
-        event_type=event_type[:128],
-        payload=redact(body) if isinstance(body, dict) else {"items": redact(body)},
-    )
-    session.add(event)
-    session.flush()
-    return event
 
 
 # what a single event may fail with and be kept as failed: its data, not the system's state.
@@ -536,23 +515,78 @@ def _remittances(
     return made
 
 
-def _change_notice(store: Store, settings: Settings, source: str, raw: bytes) -> Intake:
-    intake = Intake(source)
+@dataclass
+class _Notice:
+    """One change a system announced, stored once under its id."""
+
+    event_id: str
+    event_type: str
+    payload: Any
+    unread: str | None = None  # why arsync leaves it alone (stored as ignored)
+    error: str | None = None  # why it could not be read (stored as failed)
+
+
+def _notices(settings: Settings, source: str, raw: bytes, body: Any) -> list[_Notice]:
+    """The changes of a verified QuickBooks or Invoiced delivery; a body that is not the
+    system's notification is one failed notice under the body's hash."""
     try:
-        body: Any = json.loads(raw)
+        if source == "quickbooks":
+            realm = (settings.quickbooks or {}).get("realm_id")
+            return [
+                _Notice(
+                    change.event_id,
+                    change.event_type,
+                    change.summary(),
+                    qbo_hooks.unread(change, str(realm) if realm else None),
+                )
+                for change in qbo_hooks.parse(raw)
+            ]
+        event = invoiced_hooks.parse(raw)
+        return [_Notice(event.id, event.type, body, invoiced_hooks.unread(event))]
+    except (qbo_hooks.WebhookError, invoiced_hooks.WebhookError) as exc:
+        payload = body if isinstance(body, dict) else {"items": body}
+        return [_Notice(_digest(raw), "notification", payload, error=str(exc))]
+
+
+def _change_notice(store: Store, settings: Settings, source: str, raw: bytes) -> Intake:
+    """Store each announced change once; a new one that arsync pulls (or one it cannot read)
+    marks the system as due for a sync."""
+    try:
+        body: Any = json.loads(raw, parse_float=Decimal)
     except ValueError:
         raise Rejected(400, f"{source}: the body is not JSON") from None
+    notices = _notices(settings, source, raw, body)
+    intake = Intake(source)
+    due = False
     try:
         with store.session() as session:
-            event = _store_event(session, settings, source, body, raw)
-            if event is None:
-                intake.duplicates += 1
-                return intake
-            event.status = "processed"
-            event.processed_at = utcnow()
-            intake.events += 1
-    except IntegrityError:
-        intake.duplicates += 1
-        return intake
-    intake.sync_due = source
+            for notice in notices:
+                event_id = notice.event_id[:255]
+                if _seen(session, settings, source, event_id):
+                    intake.duplicates += 1
+                    continue
+                event = WebhookEvent(
+                    tenant=settings.tenant,
+                    source=source,
+                    event_id=event_id,
+                    event_type=notice.event_type[:128],
+                    payload=redact(notice.payload),
+                    status="processed",
+                    processed_at=utcnow(),
+                )
+                if notice.error is not None:
+                    event.status, event.error = "failed", notice.error
+                    intake.failed.append(event.error)
+                    log.warning("%s", event.error)
+                elif notice.unread is not None:
+                    event.status, event.note = "ignored", notice.unread
+                    intake.ignored.append(f"{source} event {event_id}: {notice.unread}")
+                    log.info("%s", intake.ignored[-1])
+                due = due or event.status != "ignored"
+                session.add(event)
+                session.flush()
+                intake.events += 1
+    except IntegrityError:  # the same delivery stored by a concurrent request
+        return Intake(source, duplicates=1)
+    intake.sync_due = source if due else None
     return intake

@@ -90,10 +90,13 @@ def parse(raw_body: bytes) -> Event:
         body = loads(raw_body)
     except ValueError as exc:
         raise WebhookError("invoiced webhook: body is not JSON") from exc
-    if not isinstance(body, dict) or body.get("id") is None or not body.get("type"):
-        raise WebhookError("invoiced webhook: an event needs id and type")
-    data = _mapping(body.get("data"))
-    obj = _mapping(data.get("object"))
+    if not isinstance(body, dict):
+        raise WebhookError("invoiced webhook: body is not a JSON object")
+    for name in ("id", "type"):
+        if body.get(name) is None or body.get(name) == "":
+            raise WebhookError(f"invoiced webhook: {name} is missing")
+    data = _object(body, "data", "data")
+    obj = _object(data, "object", "data.object")
     # the reference puts ``previous`` in ``data``; its event example has it beside ``data``
     previous = _mapping(data.get("previous")) or _mapping(body.get("previous"))
     stamp = body.get("timestamp")
@@ -106,5 +109,20 @@ def parse(raw_body: bytes) -> Event:
     )
 
 
+def unread(event: Event) -> str | None:
+    """Why arsync leaves this event alone (an object it does not pull), or None."""
+    return None if event.stream else f"{event.object_type} events are not synced"
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _object(parent: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    """``parent[key]``: an object, or {} when absent or null; anything else is refused."""
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise WebhookError(f"invoiced webhook: {where} is not an object")
+    return value

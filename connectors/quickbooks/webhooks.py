@@ -8,6 +8,9 @@ the legacy ``{"eventNotifications": [{"realmId", "dataChangeEvent": {"entities":
 
 A Merge names the entity merged away, which QBO deletes: ``deletedId`` on a legacy entity,
 ``data.deletedid`` on a CloudEvent (developer.intuit.com .../develop/webhooks/data-objects).
+
+One delivery may name several companies (realms) and entities arsync does not sync (Vendor,
+Class, ...): :func:`unread` says why such a change is left alone.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ ENTITY_NAMES = {
     "creditmemo": "CreditMemo",
     "payment": "Payment",
 }
+SYNCED_ENTITIES = frozenset(ENTITY_NAMES.values())  # the four streams arsync pulls
 
 
 CLOUD_OPERATIONS = {
@@ -59,6 +63,31 @@ class ChangeEvent:
     operation: str  # Create | Update | Delete | Merge | Void | Emailed (legacy spelling)
     occurred_at: datetime | None
     deleted_id: str | None = None  # Merge: the Id merged into entity_id (and deleted)
+
+    @property
+    def event_type(self) -> str:
+        return f"{self.entity}.{self.operation}"
+
+    def summary(self) -> dict[str, str | None]:
+        """The change as kept with its stored webhook event."""
+        return {
+            "realm_id": self.realm_id,
+            "entity": self.entity,
+            "entity_id": self.entity_id,
+            "operation": self.operation,
+            "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
+            "deleted_id": self.deleted_id,
+        }
+
+
+def unread(event: ChangeEvent, realm_id: str | None) -> str | None:
+    """Why arsync leaves this change alone (another company, an entity it does not sync), or
+    None when a sync of ``realm_id`` would pull it."""
+    if realm_id and event.realm_id != realm_id:
+        return f"realm {event.realm_id} is not the connected company {realm_id}"
+    if event.entity not in SYNCED_ENTITIES:
+        return f"{event.entity} is not an entity arsync syncs"
+    return None
 
 
 def verify(raw_body: bytes, headers: Mapping[str, str], secret: str) -> bool:
@@ -115,8 +144,18 @@ def _legacy(notifications: Any) -> list[ChangeEvent]:
         if not isinstance(notification, Mapping):
             raise WebhookError(f"quickbooks webhook: eventNotifications[{n}] is not an object")
         realm = _text(notification.get("realmId"), f"eventNotifications[{n}].realmId")
-        change = notification.get("dataChangeEvent") or {}
-        for e, entity in enumerate(change.get("entities") or []):
+        change = notification.get("dataChangeEvent")
+        if not isinstance(change, Mapping):
+            raise WebhookError(
+                f"quickbooks webhook: eventNotifications[{n}].dataChangeEvent is not an object"
+            )
+        entities = change.get("entities")
+        if not isinstance(entities, list):
+            raise WebhookError(
+                f"quickbooks webhook: eventNotifications[{n}].dataChangeEvent.entities"
+                " is not a list"
+            )
+        for e, entity in enumerate(entities):
             where = f"eventNotifications[{n}].dataChangeEvent.entities[{e}]"
             if not isinstance(entity, Mapping):
                 raise WebhookError(f"quickbooks webhook: {where} is not an object")
