@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from canonical.models import SyncRun
 from connectors.errors import ApiError
+from connectors.salesforce import webhooks as sf_hooks
 from sync.runtime import Runtime
 from sync.webhooks import Rejected, receive
 
@@ -104,6 +105,8 @@ def create_app(runtime: Runtime, *, schedule: bool = True) -> FastAPI:
             background.add_task(pipeline.cycle, [intake.sync_due])
         if source == "adyen":
             return PlainTextResponse("[accepted]")  # what Adyen expects, or it retries
+        if source == "salesforce":  # the SOAP acknowledgement, or the org resends for 24 h
+            return Response(sf_hooks.ACK, media_type="text/xml")
         return JSONResponse(
             {
                 "received": intake.events,

@@ -67,6 +67,10 @@ class WebhookSettings(_Section):
     gocardless_base_url: str = "https://api.gocardless.com"
     quickbooks_verifier: SecretStr | None = None
     invoiced_secret: SecretStr | None = None
+    salesforce_org_id: str | None = Field(
+        default=None,
+        description="the org id (15 or 18 characters) Salesforce outbound messages must name",
+    )
 
 
 class ScheduleSettings(_Section):

@@ -63,6 +63,7 @@ from connectors.processors.stripe_events import KINDS as STRIPE_KINDS
 from connectors.processors.stripe_events import parse_event
 from connectors.quickbooks import webhooks as qbo_hooks
 from connectors.redact import redact
+from connectors.salesforce import webhooks as sf_hooks
 from mappings.base import MappingError
 from mappings.processors import (
     reinstatement_from_record,
@@ -70,11 +71,12 @@ from mappings.processors import (
     reversal_from_record,
     with_words,
 )
+from mappings.salesforce.schema import SalesforceSchema, load_preset
 from reconciler.engine import reconsiderable, supersede
 from sync.settings import Settings, WebhookSettings
 
 log = logging.getLogger(__name__)
-SOURCES = ("stripe", "adyen", "gocardless", "quickbooks", "invoiced")
+SOURCES = ("stripe", "adyen", "gocardless", "quickbooks", "invoiced", "salesforce")
 
 
 class Rejected(Exception):
@@ -154,6 +156,12 @@ def receive(
         secret = _secret(hooks.quickbooks_verifier, source)
         if not qbo_hooks.verify(raw, headers, secret):
             raise Rejected(401, "quickbooks: intuit-signature does not match")
+        return _change_notice(store, settings, source, raw)
+    if source == "salesforce":
+        if not hooks.salesforce_org_id:
+            raise Rejected(503, "salesforce: no org id is configured (webhooks.salesforce_org_id)")
+        if not sf_hooks.verify(raw, headers, hooks.salesforce_org_id):
+            raise Rejected(401, "salesforce: the outbound message does not name the org")
         return _change_notice(store, settings, source, raw)
     secret = _secret(hooks.invoiced_secret, source)
     if not invoiced_hooks.verify(raw, headers, secret):
@@ -527,9 +535,22 @@ class _Notice:
 
 
 def _notices(settings: Settings, source: str, raw: bytes, body: Any) -> list[_Notice]:
-    """The changes of a verified QuickBooks or Invoiced delivery; a body that is not the
-    system's notification is one failed notice under the body's hash."""
+    """The changes of a verified QuickBooks, Invoiced or Salesforce delivery; a body that is
+    not the system's notification is one failed notice under the body's hash."""
     try:
+        if source == "salesforce":
+            synced = _salesforce_objects(settings)
+            return [
+                _Notice(
+                    change.event_id,
+                    change.sobject,
+                    {"sobject": change.sobject, "id": change.record_id},
+                    None
+                    if change.sobject in synced
+                    else f"not read: arsync does not sync {change.sobject or 'that object'}",
+                )
+                for change in sf_hooks.parse(raw).events
+            ]
         if source == "quickbooks":
             realm = (settings.quickbooks or {}).get("realm_id")
             return [
@@ -543,18 +564,39 @@ def _notices(settings: Settings, source: str, raw: bytes, body: Any) -> list[_No
             ]
         event = invoiced_hooks.parse(raw)
         return [_Notice(event.id, event.type, body, invoiced_hooks.unread(event))]
-    except (qbo_hooks.WebhookError, invoiced_hooks.WebhookError) as exc:
+    except (
+        qbo_hooks.WebhookError,
+        invoiced_hooks.WebhookError,
+        sf_hooks.OutboundMessageError,
+    ) as exc:
         payload = body if isinstance(body, dict) else {"items": body}
-        return [_Notice(_digest(raw), "notification", payload, error=str(exc))]
+        return [_Notice(_digest(raw), "notification", payload, error=f"{source}: {exc}")]
+
+
+def _salesforce_objects(settings: Settings) -> set[str]:
+    """The SObjects the configured org's schema syncs (none when Salesforce is not set up)."""
+    raw = settings.system_config("salesforce")
+    if raw is None:
+        return set()
+    objects = raw.get("objects")
+    schema = SalesforceSchema.model_validate(objects) if objects else load_preset()
+    specs = [schema.account, schema.invoice, schema.credit_memo, schema.payment]
+    names = {spec.sobject for spec in specs}
+    if schema.credit_application is not None:
+        names.add(schema.credit_application.sobject)
+    return names
 
 
 def _change_notice(store: Store, settings: Settings, source: str, raw: bytes) -> Intake:
     """Store each announced change once; a new one that arsync pulls (or one it cannot read)
     marks the system as due for a sync."""
-    try:
-        body: Any = json.loads(raw, parse_float=Decimal)
-    except ValueError:
-        raise Rejected(400, f"{source}: the body is not JSON") from None
+    if source == "salesforce":
+        body: Any = {"xml": raw[:4096].decode("utf-8", "replace")}  # a SOAP message
+    else:
+        try:
+            body = json.loads(raw, parse_float=Decimal)
+        except ValueError:
+            raise Rejected(400, f"{source}: the body is not JSON") from None
     notices = _notices(settings, source, raw, body)
     intake = Intake(source)
     due = False

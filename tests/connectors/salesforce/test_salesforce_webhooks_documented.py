@@ -15,10 +15,20 @@ against); these tests hold the connector's side to the documented shape.
 
 from __future__ import annotations
 
-import pytest
-from lxml import etree
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
+from lxml import etree
+from sqlalchemy import select
+
+from canonical.models import WebhookEvent
 from connectors.salesforce.webhooks import ACK, OUTBOUND_NS, OutboundMessageError, parse, verify
+from sync.runtime import Runtime
+from sync.serve import create_app
+from sync.settings import load_settings
+from sync.webhooks import Rejected, receive
 
 ORG = "00D8d000004ArSyEAK"
 
@@ -126,3 +136,76 @@ def test_entities_in_the_body_are_not_expanded() -> None:
     )
     parsed = parse(raw)
     assert parsed.events[0].fields["Status__c"] is None  # the file is never read
+
+
+# through the intake and the server -----------------------------------------------------------
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[Runtime]:
+    settings = load_settings(
+        None,
+        database_url=f"sqlite:///{tmp_path / 'outbound.db'}",
+        salesforce={"client_id": "cid", "client_secret": "secret-value-1"},
+        webhooks={"salesforce_org_id": ORG},
+    )
+    rt = Runtime.open(settings)
+    yield rt
+    rt.close()
+
+
+def stored(rt: Runtime) -> dict[str, WebhookEvent]:
+    with rt.store.session() as s:
+        return {e.event_id: e for e in s.execute(select(WebhookEvent)).scalars()}
+
+
+OPPORTUNITY = notification(
+    "04l8d00000ArSy3AAF", "Opportunity", "     <sf:Id>0068d00000ArSy3AAF</sf:Id>"
+)
+
+
+def test_an_outbound_message_marks_salesforce_due_once_per_notification(
+    runtime: Runtime,
+) -> None:
+    intake = receive(runtime.store, runtime.settings, "salesforce", message(INVOICE, ACCOUNT), {})
+    assert (intake.events, intake.duplicates, intake.sync_due) == (2, 0, "salesforce")
+    again = receive(runtime.store, runtime.settings, "salesforce", message(INVOICE), {})
+    assert (again.events, again.duplicates, again.sync_due) == (0, 1, None)  # a redelivery
+    events = stored(runtime)
+    assert events["04l8d00000ArSy2AAF"].payload == {
+        "sobject": "Invoice__c",
+        "id": "a0B8d00000ArSy2EAF",
+    }
+    assert {e.status for e in events.values()} == {"processed"}
+
+
+def test_an_object_arsync_does_not_sync_is_noted_and_triggers_nothing(runtime: Runtime) -> None:
+    intake = receive(runtime.store, runtime.settings, "salesforce", message(OPPORTUNITY), {})
+    assert intake.sync_due is None
+    assert intake.ignored == [
+        "salesforce event 04l8d00000ArSy3AAF: not read: arsync does not sync Opportunity"
+    ]
+
+
+def test_a_message_naming_another_org_is_refused_and_nothing_stored(runtime: Runtime) -> None:
+    with pytest.raises(Rejected) as refused:
+        receive(
+            runtime.store,
+            runtime.settings,
+            "salesforce",
+            message(INVOICE, org="00D8d000009OtHeRAB"),
+            {},
+        )
+    assert refused.value.status == 401
+    assert stored(runtime) == {}
+
+
+def test_the_server_answers_the_soap_acknowledgement(runtime: Runtime) -> None:
+    client = TestClient(create_app(runtime, schedule=False))
+    answer = client.post(
+        "/webhooks/salesforce",
+        content=message(ACCOUNT),
+        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+    )
+    assert answer.status_code == 200 and answer.content == ACK
+    assert answer.headers["content-type"].startswith("text/xml")
