@@ -570,7 +570,8 @@ def _notices(settings: Settings, source: str, raw: bytes, body: Any) -> list[_No
         sf_hooks.OutboundMessageError,
     ) as exc:
         payload = body if isinstance(body, dict) else {"items": body}
-        return [_Notice(_digest(raw), "notification", payload, error=f"{source}: {exc}")]
+        named = f"salesforce outbound message: {exc}" if source == "salesforce" else str(exc)
+        return [_Notice(_digest(raw), "notification", payload, error=named)]
 
 
 def _salesforce_objects(settings: Settings) -> set[str]:
