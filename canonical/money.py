@@ -6,6 +6,7 @@ above the store works with :class:`Money`. No float ever touches an amount.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -18,6 +19,13 @@ from pydantic_core import core_schema
 
 class MoneyError(ValueError):
     """An amount or currency that cannot be money."""
+
+
+# the store keeps minor units in a signed 64-bit column: nothing larger is money here
+MAX_MINOR = 2**63 - 1
+# text with thousands separators: commas between groups of three digits, and a decimal point
+# ("1,234.56"); "1,234" alone may be a decimal comma, so it is not guessed at
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+\.\d+")
 
 
 @lru_cache(maxsize=512)
@@ -49,10 +57,25 @@ def _quantum(digits: int) -> Decimal:
 
 
 @lru_cache(maxsize=512)
-def _unit(currency: str) -> tuple[str, Decimal]:
-    """A currency's ISO code and its minor unit as a Decimal quantum (USD: 0.01)."""
+def _unit(currency: str) -> tuple[str, Decimal, int]:
+    """A currency's ISO code, its minor unit as a Decimal quantum (USD: 0.01) and the
+    magnitude (``Decimal.adjusted``) from which an amount may not fit the store's column."""
     code = normalize_currency(currency)
-    return code, _quantum(minor_digits(code))
+    digits = minor_digits(code)
+    return code, _quantum(digits), len(str(MAX_MINOR)) - 1 - digits
+
+
+def exact_amount(value: Decimal, currency: str | None) -> Decimal:
+    """``value`` at its currency's number of decimals (``1000`` JPY, ``12.345`` KWD, ``12.50``
+    USD; two when no currency is given), never negative zero: how an amount is written to a
+    system. More decimals than the currency has raise :class:`MoneyError`; nothing is rounded
+    on its way out."""
+    if not value.is_finite():
+        raise MoneyError(f"not a finite amount: {value}")
+    shown = value.quantize(_quantum(minor_digits(currency) if currency else 2))
+    if shown != value:
+        raise MoneyError(f"{value} has more decimals than {currency or 'the currency'} allows")
+    return shown.copy_abs() if shown.is_zero() else shown
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -64,9 +87,11 @@ def to_decimal(value: Any) -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
-        text = (
-            value.strip().replace(",", "") if value.count(",") and "." in value else value.strip()
-        )
+        text = value.strip()
+        if "," in text:  # "1.234,56" or "1,2" are not amounts: never guess a separator
+            if not _GROUPED.fullmatch(text):
+                raise MoneyError(f"not an amount: {value!r}")
+            text = text.replace(",", "")
         try:
             result = Decimal(text)
         except InvalidOperation as exc:
@@ -87,11 +112,18 @@ class Money:
     currency: str
 
     def __init__(self, amount: Any, currency: str, *, exact: bool = False) -> None:
-        code, quantum = _unit(currency)
+        code, quantum, large = _unit(currency)
         value = to_decimal(amount)
-        quantized = value.quantize(quantum, rounding=ROUND_HALF_EVEN)
+        try:
+            quantized = value.quantize(quantum, rounding=ROUND_HALF_EVEN)
+        except InvalidOperation:  # more digits than the decimal context holds
+            raise MoneyError(f"{value} {code} is too large an amount") from None
         if exact and quantized != value:
             raise MoneyError(f"{value} has more decimals than {code} allows")
+        if quantized.adjusted() >= large and abs(quantized.scaleb(-quantum.adjusted())) > MAX_MINOR:
+            raise MoneyError(f"{value} {code} is too large an amount")
+        if quantized.is_zero():
+            quantized = quantized.copy_abs()  # no negative zero ("-0.00")
         object.__setattr__(self, "amount", quantized)
         object.__setattr__(self, "currency", code)
 

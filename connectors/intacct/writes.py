@@ -33,6 +33,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from canonical.money import exact_amount
 from connectors.errors import ERROR_CLASSES, ApiError, DataError, ErrorKind, UncertainWriteError
 from connectors.intacct.client import IntacctClient
 from connectors.intacct.errors import ERROR_TABLE, duplicate_control, error_pairs
@@ -40,7 +41,6 @@ from connectors.intacct.xmlwire import Element, render_date, render_timestamp, s
 
 SYSTEM = "intacct"
 KEY_TAG = "arsync:"
-CENT = Decimal("0.01")
 DOCNUMBER_MAX = 45  # ARPYMT reference number (check/transaction number)
 MEMO_MAX = 1000
 # a function refused because its controlid already ran (uniqueid true); Intacct's wording
@@ -48,8 +48,9 @@ MEMO_MAX = 1000
 _ALREADY_DONE = ("already been recorded", "already been processed", "already processed")
 
 
-def _money(value: Decimal) -> str:
-    return str(value.quantize(CENT))
+def _money(value: Decimal, currency: str | None) -> str:
+    """An amount as Intacct reads it: at its currency's decimals, in plain notation."""
+    return f"{exact_amount(value, currency):f}"
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,9 @@ class ArPaymentCreate:
             sub(detail, "POSADJKEY" if line.debit_memo else "RECORDKEY", line.invoice_key)
             if line.adjustment_key:
                 sub(detail, "ADJUSTMENTKEY", line.adjustment_key)
-                sub(detail, "TRX_ADJUSTMENTAMOUNT", _money(line.amount))
+                sub(detail, "TRX_ADJUSTMENTAMOUNT", _money(line.amount, self.currency))
             else:
-                sub(detail, "TRX_PAYMENTAMOUNT", _money(line.amount))
+                sub(detail, "TRX_PAYMENTAMOUNT", _money(line.amount, self.currency))
         return pymt
 
 
@@ -137,7 +138,8 @@ class AdjustmentCreate:
         items = sub(adjustment, "aradjustmentitems")
         line = sub(items, "lineitem")
         sub(line, "glaccountno", gl_account)
-        sub(line, "amount", _money(-self.amount))  # negative: a credit to the customer
+        # negative: a credit to the customer
+        sub(line, "amount", _money(-self.amount, self.currency))
         memo = _clean(self.reason, MEMO_MAX)
         if memo:
             sub(line, "memo", memo)
@@ -152,6 +154,7 @@ class CreditApply:
     adjustment_key: str
     lines: tuple[PaymentLine, ...]
     applied_on: date
+    currency: str | None = None  # the documents' currency: only sets the amounts' decimals
 
     function = "apply_arpayment"
 
@@ -163,7 +166,7 @@ class CreditApply:
         for line in self.lines:
             item = sub(items, "arpaymentitem")
             sub(item, "invoicekey", line.invoice_key)
-            sub(item, "amount", _money(line.amount))
+            sub(item, "amount", _money(line.amount, self.currency))
         return apply
 
 

@@ -16,10 +16,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from canonical.money import exact_amount
 from connectors.errors import ApiError, AuthError
 from connectors.invoiced.client import InvoicedClient, Payload
-
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -31,10 +30,11 @@ class Application:
     amount: Decimal
     credit_note_id: str | None = None
 
-    def entry(self) -> Payload:
+    def entry(self, currency: str | None = None) -> Payload:
+        """The ``applied_to`` entry, its amount at ``currency``'s decimals."""
         if self.amount <= 0:
             raise ValueError(f"invoiced: application to invoice {self.invoice_id} must be > 0")
-        amount = self.amount.quantize(CENT)
+        amount = exact_amount(self.amount, currency)
         if self.kind == "invoice":
             return {"type": "invoice", "invoice": _wire_id(self.invoice_id), "amount": amount}
         if not self.credit_note_id:
@@ -71,8 +71,8 @@ class PaymentCreate:
             )
         body: Payload = {
             "customer": _wire_id(self.customer_id),
-            "amount": self.amount.quantize(CENT),
-            "applied_to": [a.entry() for a in self.applications],
+            "amount": exact_amount(self.amount, self.currency),
+            "applied_to": [a.entry(self.currency) for a in self.applications],
             "metadata": {key_metadata: self.key},
         }
         if self.currency:
@@ -104,7 +104,7 @@ def credit_note_application(
     return PaymentCreate(
         key=key,
         customer_id=customer_id,
-        amount=Decimal("0.00"),
+        amount=Decimal(0),
         applications=(Application("credit_note", invoice_id, amount, credit_note_id),),
         currency=currency,
         received_on=received_on,
@@ -132,12 +132,11 @@ class CreditNoteCreate:
     def body(self, key_metadata: str) -> Payload:
         if self.amount <= 0:
             raise ValueError(f"invoiced: credit note {self.key} must be > 0")
+        cost = exact_amount(self.amount, self.currency)
         body: Payload = {
             "customer": _wire_id(self.customer_id),
             "name": "Deduction",
-            "items": [
-                {"name": self.reason[:255], "quantity": 1, "unit_cost": self.amount.quantize(CENT)}
-            ],
+            "items": [{"name": self.reason[:255], "quantity": 1, "unit_cost": cost}],
             "metadata": {key_metadata: self.key},
         }
         if self.currency:

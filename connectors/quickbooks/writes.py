@@ -115,7 +115,7 @@ def credit_memo_application(
     return PaymentCreate(
         key=key,
         customer_id=customer_id,
-        total=Decimal("0.00"),
+        total=amount * 0,  # zero at the amount's exponent: 0.00 USD, 0 JPY
         lines=(
             PaymentLine("Invoice", invoice_id, amount),
             PaymentLine("CreditMemo", credit_memo_id, amount),

@@ -16,7 +16,9 @@ from mappings.intacct import credit_memo, customer, invoice, payment
 # 5: payments with credit from advances/overpayments/inline credits/negative invoices refused;
 #    multi-customer payments (PAYERNAME, no CUSTOMERID) map with no customer
 # 6: flat related fields of readByQuery (DISPLAYCONTACT.EMAIL1) are read
-VERSION = 6
+# 7: a record in a currency other than BASECURR without its TRX_ amount is refused (the plain
+#    amount is in the base currency), payment details included
+VERSION = 7
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

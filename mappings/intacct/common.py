@@ -60,12 +60,36 @@ def currency(payload: Mapping[str, Any], ctx: MappingContext) -> str:
     return ctx.home_currency
 
 
-def amount(payload: Mapping[str, Any], name: str, code: str, *, negate: bool = False) -> Money:
+def base_currency_of(payload: Mapping[str, Any]) -> str | None:
+    """BASECURR when the record's currency differs from it (a foreign-currency record whose
+    plain amounts are base-currency amounts); None otherwise."""
+    document, base = text_at(payload, "CURRENCY"), text_at(payload, "BASECURR")
+    if document and base and document.upper() != base.upper():
+        return base
+    return None
+
+
+def amount(
+    payload: Mapping[str, Any],
+    name: str,
+    code: str,
+    *,
+    negate: bool = False,
+    base: str | None = None,
+) -> Money:
     """``TRX_<name>`` (document currency) when present, else ``<name>``; required.
 
-    Without multi-currency Intacct sends only the base-currency field.
+    Without multi-currency Intacct sends only the base-currency field. A record in a currency
+    other than its base currency (``CURRENCY`` GBP, ``BASECURR`` USD; or ``base`` given for a
+    payment's detail rows) without ``TRX_<name>`` is refused: ``<name>`` is in the base
+    currency and would be read as an amount in the document currency.
     """
     path = f"TRX_{name}" if text_at(payload, f"TRX_{name}") is not None else name
+    base = base or base_currency_of(payload)
+    if path == name and base is not None:
+        raise MappingError(
+            f"TRX_{name}", f"is missing: {name} is in the base currency {base}, not in {code}"
+        )
     raw = get_path(payload, path, None)
     if raw is None or raw == "":
         raise MappingError(path, "is required but missing")

@@ -40,6 +40,7 @@ from mappings.base import F, MappingContext, MappingError, extract, optional_tex
 from mappings.intacct.common import (
     DRAFT_STATE,
     VOID_STATES,
+    base_currency_of,
     currency,
     origin,
     text_at,
@@ -67,21 +68,25 @@ FIELDS = {
 }
 
 
-def _optional_amount(detail: Mapping[str, Any], name: str, code: str, where: str) -> Money:
+def _optional_amount(
+    detail: Mapping[str, Any], name: str, code: str, where: str, base: str | None = None
+) -> Money:
     present = any(detail.get(key) not in (None, "") for key in (f"TRX_{name}", name))
     if not present:
         return Money.zero(code)
     try:
-        return amount_of(detail, name, code)
+        return amount_of(detail, name, code, base=base)
     except MappingError as exc:
         raise MappingError(f"{where}.{exc.field}", exc.reason) from None
 
 
-def refuse_other_credit(detail: Mapping[str, Any], code: str, where: str) -> None:
+def refuse_other_credit(
+    detail: Mapping[str, Any], code: str, where: str, base: str | None = None
+) -> None:
     """A detail taking credit from an advance, overpayment, inline credit or negative invoice
     has no canonical form: refused, naming the amount field and the credit's key."""
     for name, (key, what) in OTHER_CREDITS.items():
-        credit = _optional_amount(detail, name, code, where)
+        credit = _optional_amount(detail, name, code, where, base)
         if not credit.is_zero():
             field = f"TRX_{name}" if detail.get(f"TRX_{name}") not in (None, "") else name
             source = optional_text(detail.get(key)) or "?"
@@ -96,7 +101,10 @@ def applications(
     payload: Mapping[str, Any], code: str, *, posted: bool = True
 ) -> tuple[list[AppliedIn], Money]:
     """The applications of a payment's details, and the cash they apply. A posted payment
-    taking credit other than a credit memo's is refused (:func:`refuse_other_credit`)."""
+    taking credit other than a credit memo's is refused (:func:`refuse_other_credit`). The
+    details are in the payment's currency: of a foreign-currency payment, only their ``TRX_``
+    amounts are read."""
+    base = base_currency_of(payload)
     details = payload.get(DETAILS) or []
     if isinstance(details, Mapping) and DETAIL in details:
         details = details[DETAIL] or []  # the XML shape: <ARPYMTDETAILS><ARPYMTDETAIL>...
@@ -111,9 +119,9 @@ def applications(
         if not isinstance(detail, Mapping):
             raise MappingError(where, "is not an object")
         if posted:
-            refuse_other_credit(detail, code, where)
-        cash = _optional_amount(detail, "PAYMENTAMOUNT", code, where)
-        credit = _optional_amount(detail, "ADJUSTMENTAMOUNT", code, where)
+            refuse_other_credit(detail, code, where, base)
+        cash = _optional_amount(detail, "PAYMENTAMOUNT", code, where, base)
+        credit = _optional_amount(detail, "ADJUSTMENTAMOUNT", code, where, base)
         if cash.is_zero() and credit.is_zero():
             continue
         # a debit memo (POSADJKEY) or an invoice (RECORDKEY): both are canonical invoices

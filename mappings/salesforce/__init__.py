@@ -17,7 +17,9 @@ from mappings.salesforce import credit_memo, customer, invoice, payment
 # raise when a change maps stored records differently
 # 2: Draft and Pending payments not cash
 # 3: Revenue Cloud Unapplied lines (Type Unapplied, HasBeenUnapplied NA) apply nothing
-VERSION = 3
+# 4: currency codes normalised (a bad one names the currency field); application rows in a
+#    currency other than their payment's are refused
+VERSION = 4
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

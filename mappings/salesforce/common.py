@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from canonical.enums import DocumentStatus
-from canonical.money import Money
+from canonical.money import Money, MoneyError, normalize_currency
 from connectors.base import RawRecord
 from mappings.base import (
     MappingContext,
@@ -121,9 +121,26 @@ def links(payload: Mapping[str, Any], link_fields: Mapping[str, str]) -> dict[st
 
 
 def currency(payload: Mapping[str, Any], field: str | None, ctx: MappingContext) -> str:
-    """The record's currency field, else ``ctx.options["currency"]``, else home currency."""
+    """The record's currency field (``CurrencyIsoCode`` in a multi-currency org), else
+    ``ctx.options["currency"]`` (a single-currency org's corporate currency), else home
+    currency. A value that is no ISO 4217 code names the field."""
     code = text_of(payload, field)
-    return code or str(ctx.option("currency") or ctx.home_currency)
+    if code is None:
+        return str(ctx.option("currency") or ctx.home_currency)
+    try:
+        return normalize_currency(code)
+    except MoneyError as exc:
+        raise MappingError(str(field), str(exc)) from exc
+
+
+def same_currency(row: Mapping[str, Any], field: str | None, code: str, where: str) -> None:
+    """A child row (an application line) whose own currency field differs from its parent's
+    is refused: its amount is not in the parent's currency."""
+    own = text_of(row, field)
+    if own is not None and own.upper() != code:
+        raise MappingError(
+            f"{where}.{field}", f"is {own}, not the currency of the record it belongs to ({code})"
+        )
 
 
 def amount(payload: Mapping[str, Any], field: str | None, code: str) -> Money:

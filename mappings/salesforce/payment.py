@@ -29,6 +29,7 @@ from mappings.salesforce.common import (
     links,
     optional_amount,
     origin,
+    same_currency,
     schema_for,
     text_of,
     value,
@@ -56,7 +57,7 @@ def _payment(record: RawRecord, spec: PaymentSpec, ctx: MappingContext) -> Payme
     payload = record.payload
     code = currency(payload, spec.currency, ctx)
     total = amount(payload, spec.amount, code)
-    applied = _applications(payload, spec.applications, code)
+    applied = _applications(payload, spec.applications, code, spec.currency)
     unapplied = optional_amount(payload, spec.unapplied, code)
     if unapplied is None:
         cash = [a.amount for a in applied if a.target == "invoice"]
@@ -90,7 +91,11 @@ def _status(payload: Mapping[str, Any], spec: PaymentSpec) -> PaymentStatus:
         raise MappingError(spec.status, f"status_map gives {mapped!r}: {exc}") from exc
 
 
-def _applications(payload: Mapping[str, Any], spec: ApplicationSpec, code: str) -> list[AppliedIn]:
+def _applications(
+    payload: Mapping[str, Any], spec: ApplicationSpec, code: str, currency_field: str | None
+) -> list[AppliedIn]:
+    """The payment's application rows, in the payment's currency (a row whose own
+    ``currency_field`` says otherwise is refused, naming it)."""
     children = payload.get(spec.relationship)
     if children is None:
         return []
@@ -101,6 +106,7 @@ def _applications(payload: Mapping[str, Any], spec: ApplicationSpec, code: str) 
         where = f"{spec.relationship}.records.{index}"
         if _reversed(row, spec.line_type, spec.reversing_types, spec.unapplied_flag, where):
             continue
+        same_currency(row, currency_field, code, where)
         share = amount(row, spec.amount, code) if value(row, spec.amount) is not None else None
         if share is None:
             raise MappingError(f"{where}.{spec.amount}", "is required but missing")

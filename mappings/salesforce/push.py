@@ -40,6 +40,22 @@ def aging_bucket(days_overdue: int) -> str:
     return "90+"
 
 
+def summary_currency(account_currency: str | None, rows: Sequence[Any]) -> str:
+    """The currency an Account's AR summary is written in: the account's own (in a
+    multi-currency org, Salesforce reads an Account's currency fields in its
+    ``CurrencyIsoCode``), else the one currency of its open invoices. Open invoices in several
+    currencies and no account currency cannot be summed into one figure: unwritable."""
+    if account_currency:
+        return str(account_currency).upper()
+    found = sorted({str(row[2]) for row in rows})
+    if len(found) > 1:
+        raise Unwritable(
+            f"open invoices in {', '.join(found)} and no account currency: the AR summary "
+            "would add different currencies"
+        )
+    return found[0] if found else "USD"
+
+
 @dataclass(frozen=True)
 class _Record:
     kind: str  # invoice | account
@@ -111,7 +127,7 @@ class SalesforcePush(PushAdapter):
                 col(Invoice.balance_minor) > 0,
             )
         ).all()
-        currency = str(command.payload.get("currency") or (rows[0][2] if rows else "USD"))
+        currency = summary_currency(command.payload.get("currency") or customer.currency, rows)
         open_minor = sum(r[0] for r in rows if r[2] == currency)
         overdue = [
             (r[0], (today - r[1]).days) for r in rows if r[2] == currency and r[1] and r[1] < today
