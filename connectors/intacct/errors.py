@@ -42,6 +42,7 @@ SENDER_ERRNO = "XL03000006"
 LOGIN_ERRNO = "XL03000010"
 SESSION_ERRNO = "XL03000009"
 CONCURRENCY_ERRNO = "XL03000011"
+GATEWAY_RATE_LIMIT = "GW-0010"  # Intacct's "429 error": the gateway's rate limit, at control level
 _CONCURRENCY_WORDS = ("concurrent", "concurrency")
 _SENDER_AUTHORIZATION_WORDS = (
     "invalid web services authorization",
@@ -140,6 +141,8 @@ def envelope_errors(response: requests.Response) -> Sequence[tuple[str, str]]:
 ERROR_TABLE = ErrorTable(
     rules=(
         ErrorRule(ErrorKind.RATE_LIMITED, status=429),
+        # a control failure, whatever the HTTP status: before CONTROL_FAILED, which stops
+        ErrorRule(ErrorKind.RATE_LIMITED, code=GATEWAY_RATE_LIMIT),
         ErrorRule(ErrorKind.RETRY, status=(500, 502, 503, 504)),
         # the company's concurrent-request entitlement (~2) is used up: back off, try again
         ErrorRule(ErrorKind.RATE_LIMITED, code=CONCURRENCY_LIMIT),

@@ -21,6 +21,25 @@ THROTTLED = "3001"
 STALE_SYNC_TOKEN = "5010"
 OBJECT_NOT_FOUND = "610"
 AUTHENTICATION_FAILED = "3200"
+AUTHORIZATION_FAILURE = "120"  # the user who connected the app lost access (HTTP 401)
+APP_AUTHORIZATION_FAILED = "3100"
+COMPANY_STATUS_INVALID = "6190"  # subscription ended or cancelled, or a billing problem
+
+FIXES: dict[str, str] = {
+    AUTHORIZATION_FAILURE: (
+        "the QuickBooks user who connected arsync is no longer an admin of this company or "
+        "lost access: an admin of the company must reconnect arsync"
+    ),
+    APP_AUTHORIZATION_FAILED: (
+        "arsync is not authorized for this company or scope: reconnect arsync to QuickBooks "
+        "with the com.intuit.quickbooks.accounting scope"
+    ),
+    COMPANY_STATUS_INVALID: (
+        "the QuickBooks company cannot take data (subscription ended, cancelled or a billing "
+        "problem): the company owner must renew the subscription in QuickBooks"
+    ),
+}
+"""What the user must do about a fault no retry or token refresh can cure, by code."""
 
 
 def fault_of(body: Any) -> dict[str, Any] | None:
@@ -45,6 +64,8 @@ def fault_pairs(fault: dict[str, Any]) -> list[tuple[str, str]]:
         text = ": ".join(part for part in (message, detail) if part)
         if element:
             text += f" (element {element})"
+        if code in FIXES:
+            text = f"{text}: {FIXES[code]}" if text else FIXES[code]
         pairs.append((code, text))
     kind = fault.get("type")
     if isinstance(kind, str) and kind:
@@ -66,13 +87,19 @@ ERROR_TABLE = ErrorTable(
     rules=(
         ErrorRule(ErrorKind.RATE_LIMITED, code=THROTTLED),  # ThrottleExceeded, any status
         ErrorRule(ErrorKind.RATE_LIMITED, status=429),
+        # before the 401 row: Intuit answers 120 with HTTP 401, and a new token cannot cure it
+        ErrorRule(ErrorKind.AUTH, code=AUTHORIZATION_FAILURE),
         ErrorRule(ErrorKind.REFRESH, status=401),
         ErrorRule(ErrorKind.REFRESH, code=AUTHENTICATION_FAILED),
-        ErrorRule(ErrorKind.REFRESH, code="AUTHENTICATION"),
-        # ApplicationAuthorizationFailed / AuthorizationFailure: wrong realm or scope
-        ErrorRule(ErrorKind.AUTH, code="3100"),
-        ErrorRule(ErrorKind.AUTH, code="120"),
+        # ApplicationAuthorizationFailed (HTTP 403): wrong realm or scope
+        ErrorRule(ErrorKind.AUTH, code=APP_AUTHORIZATION_FAILED),
         ErrorRule(ErrorKind.AUTH, status=403),
+        # a ValidationFault that no record can avoid: every write of the company would fail
+        ErrorRule(ErrorKind.AUTH, code=COMPANY_STATUS_INVALID),
+        # fault types, after the codes so that a known code is the one reported
+        ErrorRule(ErrorKind.REFRESH, code="AUTHENTICATION"),
+        ErrorRule(ErrorKind.REFRESH, code="AuthenticationFault"),
+        ErrorRule(ErrorKind.AUTH, code="AuthorizationFault"),
         ErrorRule(ErrorKind.CONFLICT, code=STALE_SYNC_TOKEN),
         ErrorRule(ErrorKind.NOT_FOUND, code=OBJECT_NOT_FOUND),
         ErrorRule(ErrorKind.RETRY, status=(500, 502, 503, 504)),

@@ -247,6 +247,8 @@ def item_error(write: Write, fault: Payload) -> ApiError:
     kind = next(
         (rule.kind for rule in ERROR_TABLE.rules if rule.matches(400, codes)), ErrorKind.DATA
     )
+    if kind is ErrorKind.REFRESH:  # no refresh happens per item: an auth failure, as the layer
+        kind = ErrorKind.AUTH
     message = "; ".join(text for _, text in pairs if text) or "batch item failed"
     where = f"{write.entity} {getattr(write, 'remote_id', '') or write.key}".strip()
     return ERROR_CLASSES[kind](

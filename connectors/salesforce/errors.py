@@ -14,9 +14,17 @@ import requests
 from connectors.errors import ErrorKind
 from connectors.http import ErrorRule, ErrorTable
 
+REQUEST_LIMIT = "REQUEST_LIMIT_EXCEEDED"
+CONCURRENT_LIMIT = "REQUEST_LIMIT_EXCEEDED/concurrent"
+"""Synthetic code: a REQUEST_LIMIT_EXCEEDED that reports the concurrent long-running request
+limit ("ConcurrentPerOrgLongTxn Limit exceeded"), not the daily allowance ("TotalRequests
+Limit exceeded"). The first clears when running requests finish; the second does not."""
+
 
 def salesforce_body_errors(response: requests.Response) -> Sequence[tuple[str, str]]:
-    """(errorCode, message) pairs of a REST or OAuth error body; () for anything else."""
+    """(errorCode, message) pairs of a REST or OAuth error body; () for anything else.
+
+    A REQUEST_LIMIT_EXCEEDED about the concurrent limit adds :data:`CONCURRENT_LIMIT`."""
     if response.status_code < 300 or not response.content:
         return ()
     body = json.loads(response.content, parse_float=Decimal)
@@ -32,11 +40,15 @@ def salesforce_body_errors(response: requests.Response) -> Sequence[tuple[str, s
             if fields:
                 message = f"{message} (fields: {', '.join(map(str, fields))})"
             out.append((str(item["errorCode"]), message))
+            if item["errorCode"] == REQUEST_LIMIT and "concurrent" in message.lower():
+                out.append((CONCURRENT_LIMIT, ""))
     return out
 
 
 SALESFORCE_RULES: tuple[ErrorRule, ...] = (
     ErrorRule(ErrorKind.REFRESH, status=401, code="INVALID_SESSION_ID"),
+    # Too many long-running requests at once (403 too): clears as they finish, back off.
+    ErrorRule(ErrorKind.RATE_LIMITED, code=CONCURRENT_LIMIT),
     # The org's daily API allowance is spent: retrying only burns more of tomorrow's. The
     # connector stops for this run; the next scheduled run resumes from its bookmark.
     ErrorRule(ErrorKind.AUTH, status=403, code="REQUEST_LIMIT_EXCEEDED"),
@@ -45,8 +57,12 @@ SALESFORCE_RULES: tuple[ErrorRule, ...] = (
     ErrorRule(ErrorKind.AUTH, code="INVALID_TYPE"),
     ErrorRule(ErrorKind.AUTH, code="MALFORMED_QUERY"),
     ErrorRule(ErrorKind.AUTH, code="API_DISABLED_FOR_ORG"),
+    # The org's data storage is full: no write can succeed until an admin frees or buys space.
+    ErrorRule(ErrorKind.AUTH, code="STORAGE_LIMIT_EXCEEDED"),
     ErrorRule(ErrorKind.RETRY, code="SERVER_UNAVAILABLE"),
     ErrorRule(ErrorKind.RETRY, code="UNABLE_TO_LOCK_ROW"),
+    # The query ran too long this time: nothing is wrong with it, try again.
+    ErrorRule(ErrorKind.RETRY, code="QUERY_TIMEOUT"),
     ErrorRule(ErrorKind.CONFLICT, status=412),
     # OAuth: wrong client id/secret, user, password or key.
     ErrorRule(ErrorKind.AUTH, status=400, code="invalid_grant"),

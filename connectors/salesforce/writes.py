@@ -42,6 +42,7 @@ _ITEM_KINDS: dict[str, ErrorKind] = {
     "INVALID_FIELD_FOR_INSERT_UPDATE": ErrorKind.AUTH,
     "INVALID_TYPE": ErrorKind.AUTH,
     "INSUFFICIENT_ACCESS_OR_READONLY": ErrorKind.AUTH,
+    "STORAGE_LIMIT_EXCEEDED": ErrorKind.AUTH,  # the org is full, not this record
 }
 
 
