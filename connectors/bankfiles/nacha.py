@@ -632,15 +632,8 @@ def _emit_reversal(
     """A reversing entry: an originator takes back a credit it sent us in error. It names no
     original trace; the credit is named by the identification number they share (the credit's
     end-to-end id), else "unknown" (see :func:`_originals_in_file` for one in the same file)."""
-    loc = line_location(entry.line)
-    try:
-        amount = minor_units_amount(entry.amount_field, "USD", f"{loc}, amount")
-    except BankFileError as exc:
-        result.errors.append(
-            RecordError(source_file, exc.location, exc.reason, "\n".join(entry.lines))
-        )
-        return
-    if amount == 0:
+    amount = _taken_amount(result, source_file, entry)
+    if not amount:
         return
     identification = entry.identification if is_name(entry.identification) else None
     result.records.append(
@@ -656,6 +649,18 @@ def _emit_reversal(
             reverses=identification or "unknown",
         )
     )
+
+
+def _taken_amount(result: ParseResult, source_file: str, entry: _Entry) -> Decimal | None:
+    """The amount a return or reversal takes back; None when it cannot be read (the error,
+    naming the line, is recorded)."""
+    try:
+        return minor_units_amount(entry.amount_field, "USD", f"{line_location(entry.line)}, amount")
+    except BankFileError as exc:
+        result.errors.append(
+            RecordError(source_file, exc.location, exc.reason, "\n".join(entry.lines))
+        )
+        return None
 
 
 def _originals_in_file(records: list[RawRemittance]) -> list[RawRemittance]:
@@ -764,14 +769,8 @@ def _emit_return(
     reason, original_trace = addenda[3:6].strip(), addenda[6:21].strip()
     if reason.startswith(_DISHONORED_OR_CONTESTED):
         return  # about a return read when it came, not cash taken back again
-    loc = line_location(entry.line)
-    raw = "\n".join(entry.lines)
-    try:
-        amount = minor_units_amount(entry.amount_field, "USD", f"{loc}, amount")
-    except BankFileError as exc:
-        result.errors.append(RecordError(source_file, exc.location, exc.reason, raw))
-        return
-    if amount == 0:
+    amount = _taken_amount(result, source_file, entry)
+    if not amount:
         return
     result.records.append(
         _record(
