@@ -49,7 +49,7 @@ from connectors.errors import DataError, NotFoundError
 from connectors.http import RetryPolicy
 from connectors.invoiced import webhooks as invoiced_hooks
 from connectors.processors import adyen, gocardless, stripe
-from connectors.processors.adyen_events import OUTGOING as ADYEN_OUTGOING
+from connectors.processors.adyen_events import READ_CODES as ADYEN_READ_CODES
 from connectors.processors.adyen_events import is_recapture as is_adyen_recapture
 from connectors.processors.adyen_events import parse_item as parse_adyen_item
 from connectors.processors.gocardless_events import ACTIONS as GC_ACTIONS
@@ -242,7 +242,7 @@ def _adyen_units(verified: list[tuple[int, dict[str, Any]]], auto_capture: bool)
         success = str(item.get("success")).lower()
         recaptured = ":recaptured" if is_adyen_recapture(item) else ""
         event_id = f"{item.get('pspReference')}:{code}:{success}{recaptured}"
-        known = code in ADYEN_OUTGOING or code in ("AUTHORISATION", "CAPTURE", "CANCEL_OR_REFUND")
+        known = code in ADYEN_READ_CODES
         units.append(_Unit(event_id[:255], code, item, parse, known))
     return units
 

@@ -420,7 +420,8 @@ def _remittance(
     # as the reversal (RvslInd) of a credit, with or without return details: the credit is
     # gone and a person must see it; any other debit is not our cash, and a reversed debit
     # (CRDT with RvslInd: a payment of ours undone) is not a receipt
-    returned = indicator == "DBIT" and (reversal or _is_return(entry, tx))
+    detailed = _is_return(entry, tx)  # return details (RtrInf) or a return transaction code
+    returned = indicator == "DBIT" and (reversal or detailed)
     if (indicator != "CRDT" or reversal) and not returned:
         return None
     if report.fmt is BankFileFormat.CAMT_052:
@@ -430,7 +431,7 @@ def _remittance(
         # a pending notification is not cash yet; the booked entry (a later notification or
         # the statement) is, and taking both would count the payment twice
         return None
-    if not returned and _is_return(entry, tx):
+    if not returned and detailed:
         return None  # an outgoing payment of ours coming back is not a receipt
     amount_el = _transaction_amount(entry, tx)
     amount, currency = _amount(amount_el, "amount")
@@ -483,7 +484,6 @@ def _remittance(
     reverses = None
     if returned:
         # the return carries the original's end-to-end id; its reason says why
-        detailed = _is_return(entry, tx)
         names = (end_to_end, _text(tx, "Refs", "TxId"), bank_reference if detailed else None)
         reverses = next((name for name in names if is_name(name)), None) or "unknown"
         reason = _text(tx, "RtrInf", "Rsn", "Cd") or _text(tx, "RtrInf", "Rsn", "Prtry")

@@ -40,6 +40,8 @@ OUTGOING: dict[str, RecordKind] = {
     "SECOND_CHARGEBACK": "dispute",
     "CAPTURE_FAILED": "failure",
 }
+# the event codes arsync reads (others are stored and noted as moving no money)
+READ_CODES = frozenset({"AUTHORISATION", "CAPTURE", "CANCEL_OR_REFUND", *OUTGOING})
 INVOICE_KEYS = ("metadata.invoice_number", "metadata.invoice", "metadata.invoiceNumber")
 
 
