@@ -1,18 +1,21 @@
 """Money: a Decimal amount with an ISO 4217 currency, quantized to the currency's minor unit.
 
-The store keeps amounts as integer minor units (exact on every backend); everything
+The minor unit is ISO 4217's (HUF and IDR have two decimals, IQD three), not CLDR's display
+precision. The store keeps amounts as integer minor units (exact on every backend); everything
 above the store works with :class:`Money`. No float ever touches an amount.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from babel.core import get_global
-from babel.numbers import format_currency, get_currency_precision
+from babel.core import Locale, get_global
+from babel.numbers import NumberPattern, get_currency_precision
+from iso4217 import Currency
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
@@ -30,9 +33,14 @@ _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+\.\d+")
 
 @lru_cache(maxsize=512)
 def minor_digits(currency: str) -> int:
-    """Number of minor-unit digits of an ISO 4217 currency (JPY 0, USD 2, KWD 3)."""
+    """Number of minor-unit digits of a currency as ISO 4217 lists it (JPY 0, USD 2, HUF 2,
+    KWD 3); CLDR's for a code the current ISO list lacks or gives none (historic codes, XAU)."""
     code = normalize_currency(currency)
-    return int(get_currency_precision(code))
+    try:
+        digits = Currency(code).exponent
+    except ValueError:
+        digits = None
+    return int(get_currency_precision(code)) if digits is None else digits
 
 
 @lru_cache(maxsize=512)
@@ -49,6 +57,14 @@ def normalize_currency(currency: str) -> str:
 @lru_cache(maxsize=1)
 def _known_currencies() -> frozenset[str]:
     return frozenset(get_global("all_currencies"))
+
+
+@lru_cache(maxsize=64)
+def _currency_pattern(locale: str, digits: int) -> NumberPattern:
+    """The locale's currency pattern with exactly ``digits`` decimals."""
+    pattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    pattern.frac_prec = (digits, digits)
+    return pattern
 
 
 @lru_cache(maxsize=16)
@@ -213,8 +229,11 @@ class Money:
         return f"{self.amount} {self.currency}"
 
     def format(self, locale: str = "en_US") -> str:
-        """Human format with the currency symbol, e.g. ``$1,234.50``."""
-        return str(format_currency(self.amount, self.currency, locale=locale))
+        """Human format with the currency symbol, e.g. ``$1,234.50``, showing every minor
+        digit (CLDR would show ``HUF1,234`` for 1234.50 HUF)."""
+        return _currency_pattern(locale, minor_digits(self.currency)).apply(
+            self.amount, Locale.parse(locale), currency=self.currency, currency_digits=False
+        )
 
     def to_json(self) -> dict[str, str]:
         return {"amount": str(self.amount), "currency": self.currency}

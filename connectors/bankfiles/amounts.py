@@ -1,4 +1,5 @@
-"""Amount and date helpers shared by the bank-file parsers (no canonical imports here)."""
+"""Amount and date helpers shared by the bank-file parsers (of the canonical model, only a
+currency's ISO 4217 minor digits)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from babel.core import get_global
-from babel.numbers import get_currency_precision
 
+from canonical.money import minor_digits
 from connectors.bankfiles.records import BankFileError
 
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -34,12 +35,12 @@ def decimal_amount(value: str | None, location: str) -> Decimal:
 
 
 def minor_units_amount(value: str | int | None, currency: str, location: str) -> Decimal:
-    """An implied-decimal amount in minor units (``12345`` USD -> ``123.45``)."""
+    """An implied-decimal amount in the currency's ISO 4217 minor units (``12345`` USD ->
+    ``123.45``, ``12345`` HUF -> ``123.45``)."""
     text = str(value if value is not None else "").strip()
     if not re.fullmatch(r"[+-]?\d+", text):
         raise BankFileError(location, f"not an amount in minor units: {value!r}")
-    digits = int(get_currency_precision(currency))
-    return Decimal(int(text)).scaleb(-digits)
+    return Decimal(int(text)).scaleb(-minor_digits(currency))
 
 
 def parse_date(value: str | None, formats: tuple[str, ...], location: str) -> date | None:

@@ -1,16 +1,17 @@
-"""Each processor's own minor units, which are not always ISO 4217's nor the store's.
+"""Each processor's own minor units, which are not always ISO 4217's (the store's).
 
 Amounts arrive as integers in the processor's minor unit of the currency. That unit is the
-processor's, documented per vendor, and it differs from ISO 4217 (and from the CLDR digits
-the canonical store quantizes to) for a handful of currencies:
+processor's, documented per vendor, and it differs from ISO 4217 (which the canonical store
+quantizes to, see :func:`canonical.money.minor_digits`) for a handful of currencies:
 
 * Stripe: zero-decimal currencies are BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF
   XOF XPF; three-decimal ones BHD JOD KWD OMR TND; every other currency is two-decimal in the
-  API, including ISK ("an ISK amount of 100 represents 1 króna"), HUF, TWD, COP and IDR.
+  API, including ISK (100 is one króna, and only whole krónur are charged), HUF, TWD, COP
+  and IDR. Stripe's other special cases (HUF, TWD and UGX) concern payouts, not read here.
 * Adyen: ISO 4217 minor units, except CLP and ISK (2 decimals) and CVE and IDR (0 decimals).
 * GoCardless: ISO 4217 minor units (all its currencies are two-decimal).
 
-An amount the canonical currency cannot hold exactly (a fractional forint, say) is an error,
+An amount the canonical currency cannot hold exactly (a fractional krona, say) is an error,
 never rounded away.
 """
 
@@ -19,31 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from canonical.money import Money, MoneyError, normalize_currency
-
-ISO_ZERO = frozenset(
-    [
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "ISK",
-        "JPY",
-        "KMF",
-        "KRW",
-        "PYG",
-        "RWF",
-        "UGX",
-        "UYI",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    ]
-)
-ISO_THREE = frozenset(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"])
-ISO_FOUR = frozenset(["CLF", "UYW"])
+from canonical.money import Money, MoneyError, minor_digits, normalize_currency
 
 STRIPE_ZERO = frozenset(
     [
@@ -72,14 +49,7 @@ ADYEN_EXCEPTIONS = {"CLP": 2, "CVE": 0, "IDR": 0, "ISK": 2}
 
 def iso_exponent(currency: str) -> int:
     """ISO 4217 minor-unit digits."""
-    code = normalize_currency(currency)
-    if code in ISO_ZERO:
-        return 0
-    if code in ISO_THREE:
-        return 3
-    if code in ISO_FOUR:
-        return 4
-    return 2
+    return minor_digits(currency)
 
 
 def stripe_exponent(currency: str) -> int:

@@ -21,8 +21,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from babel.numbers import get_currency_precision
 from lxml import etree
+
+from canonical.money import minor_digits
 
 CAMT054_VERSIONS = ("04", "08")
 
@@ -57,12 +58,11 @@ class Payment:
 
 
 def _fmt(amount: Decimal, currency: str) -> str:
-    digits = int(get_currency_precision(currency))
-    return f"{amount.quantize(Decimal(1).scaleb(-digits)):f}"
+    return f"{amount.quantize(Decimal(1).scaleb(-minor_digits(currency))):f}"
 
 
 def _minor(amount: Decimal, currency: str) -> int:
-    return int(amount.scaleb(int(get_currency_precision(currency))).to_integral_value())
+    return int(amount.scaleb(minor_digits(currency)).to_integral_value())
 
 
 def _wrap(text: str, width: int, first: int | None = None) -> list[str]:

@@ -18,7 +18,8 @@ from mappings.intacct import credit_memo, customer, invoice, payment
 # 6: flat related fields of readByQuery (DISPLAYCONTACT.EMAIL1) are read
 # 7: a record in a currency other than BASECURR without its TRX_ amount is refused (the plain
 #    amount is in the base currency), payment details included
-VERSION = 7
+# 8: ISO 4217 minor units (HUF, IDR, COP, ... two decimals, IQD three), not CLDR's
+VERSION = 8
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

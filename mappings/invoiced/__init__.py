@@ -13,7 +13,8 @@ from mappings.invoiced import credit_memo, customer, invoice, payment
 # 2: bad debt and closed credit notes, exact amounts
 # 3: voided payments leave nothing unapplied; applied_to entries with a null document_type
 # 4: paid documents (status paid or paid: true) have a zero balance
-VERSION = 4
+# 5: ISO 4217 minor units (HUF, IDR, COP, ... two decimals, IQD three), not CLDR's
+VERSION = 5
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

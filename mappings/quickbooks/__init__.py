@@ -11,7 +11,8 @@ from mappings.quickbooks import credit_memo, customer, invoice, payment
 
 # raise when a change maps stored records differently
 # 2: exact amounts
-VERSION = 2
+# 3: ISO 4217 minor units (HUF, IDR, COP, ... two decimals, IQD three), not CLDR's
+VERSION = 3
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
+from canonical.models import (
+    Adjustment,
+    Application,
+    CreditMemo,
+    Customer,
+    Decision,
+    ExternalRef,
+    Invoice,
+    OutboxCommand,
+    Payment,
+    Remittance,
+)
+from canonical.money import Money
 from canonical.store import Store, alembic_config, make_engine
 
 
@@ -42,3 +57,230 @@ def test_existing_database_is_upgraded_in_place(tmp_path: Path) -> None:
         assert conn.execute(text("SELECT name FROM customer")).scalar_one() == "Kept"
         assert "alembic_version" in inspect(conn).get_table_names()
     store.dispose()
+
+
+ISO_MINOR_UNITS = "579cc0a47296"
+
+
+def _rows(conn: Any, sql: str) -> list[Any]:
+    return [tuple(row) for row in conn.execute(text(sql))]
+
+
+def test_minor_units_move_from_cldr_to_iso_4217_and_back(store: Store) -> None:
+    """Amounts stored at CLDR's scale (HUF 0 digits, IQD 0) are rescaled to ISO 4217's (HUF 2,
+    IQD 3), in every table and JSON payload holding minor units; USD and JPY are untouched."""
+    cfg = alembic_config(store.engine)
+    command.downgrade(cfg, f"{ISO_MINOR_UNITS}-1")
+    with store.session() as session:
+        session.add(Customer(id="c1", name="Kft"))
+        session.flush()
+        for iid, currency, total, balance in [
+            ("i_huf", "HUF", 1234, 1000),  # 1234 forints, as CLDR's 0 digits stored them
+            ("i_iqd", "IQD", 7, 7),
+            ("i_usd", "USD", 123450, 123450),
+            ("i_jpy", "JPY", 5000, 5000),
+        ]:
+            session.add(
+                Invoice(
+                    id=iid,
+                    customer_id="c1",
+                    number=iid,
+                    currency=currency,
+                    total_minor=total,
+                    balance_minor=balance,
+                )
+            )
+        session.add(
+            CreditMemo(id="m_huf", number="CM1", currency="HUF", total_minor=300, balance_minor=300)
+        )
+        session.add(Payment(id="p_huf", currency="HUF", amount_minor=2000, unapplied_minor=766))
+        for rid, amount in [("r_huf", 1234), ("r_back", -500)]:
+            session.add(
+                Remittance(
+                    id=rid,
+                    source="stripe",
+                    source_key=rid,
+                    currency="HUF",
+                    amount_minor=amount,
+                    structured_refs=[{"ref": "INV-1", "amount": "1234"}],
+                )
+            )
+        session.add(
+            Decision(
+                id="d_huf",
+                source_kind="remittance",
+                source_id="r_huf",
+                status="auto_applied",
+                rule="exact",
+                currency="HUF",
+                amount_minor=1234,
+                applied_minor=1000,
+                deduction_minor=34,
+                unapplied_minor=200,
+                evidence={"amount": "1234"},
+            )
+        )
+        session.flush()
+        session.add(
+            Application(
+                id="a_huf",
+                kind="remittance",
+                source_id="r_huf",
+                invoice_id="i_huf",
+                currency="HUF",
+                amount_minor=1000,
+                origin="reconciler",
+                decision_id="d_huf",
+            )
+        )
+        session.add(
+            Adjustment(
+                id="j_huf",
+                invoice_id="i_huf",
+                source_kind="remittance",
+                source_id="r_huf",
+                currency="HUF",
+                amount_minor=34,
+                reason_code="short_pay",
+                decision_id="d_huf",
+            )
+        )
+        refs: list[tuple[str, str, str, dict[str, Any]]] = [
+            (
+                "x1",
+                "invoice",
+                "i_huf",
+                {"currency": "HUF", "total_minor": 1234, "balance_minor": "1000"},
+            ),
+            ("x2", "invoice", "i_huf", {"balance_minor": "1000", "status": "open"}),  # no currency
+            ("x3", "invoice", "i_usd", {"currency": "USD", "total_minor": 123450}),
+            ("x4", "customer", "c1", {"currency": "HUF", "name": "Kft"}),
+        ]
+        for rid, ctype, cid, values in refs:
+            session.add(
+                ExternalRef(
+                    id=rid,
+                    canonical_type=ctype,
+                    canonical_id=cid,
+                    system="quickbooks",
+                    object_type="Invoice",
+                    remote_id=rid,
+                    values=values,
+                )
+            )
+        payloads: list[tuple[str, str, dict[str, Any]]] = [
+            (
+                "o1",
+                "apply_cash",
+                {
+                    "currency": "HUF",
+                    "amount_minor": 1234,
+                    "unapplied_minor": 200,
+                    "lines": [{"invoice_id": "i_huf", "amount_minor": 1000}],
+                },
+            ),
+            ("o2", "write_off", {"currency": "HUF", "invoice_id": "i_huf", "amount_minor": 34}),
+            ("o3", "apply_cash", {"currency": "JPY", "amount_minor": 5000, "lines": []}),
+            ("o4", "invoice_state", {"invoice_id": "i_huf"}),
+        ]
+        for oid, operation, payload in payloads:
+            session.add(
+                OutboxCommand(
+                    id=oid,
+                    system="quickbooks",
+                    operation=operation,
+                    decision_id="d_huf",
+                    canonical_type="remittance",
+                    canonical_id="r_huf",
+                    payload=payload,
+                    idempotency_key=oid,
+                )
+            )
+
+    command.upgrade(cfg, "head")
+    with store.engine.connect() as conn:
+        assert _rows(conn, "SELECT id, total_minor, balance_minor FROM invoice ORDER BY id") == [
+            ("i_huf", 123400, 100000),
+            ("i_iqd", 7000, 7000),  # IQD: three decimals
+            ("i_jpy", 5000, 5000),
+            ("i_usd", 123450, 123450),
+        ]
+        assert _rows(conn, "SELECT total_minor, balance_minor FROM credit_memo") == [(30000, 30000)]
+        assert _rows(conn, "SELECT amount_minor, unapplied_minor FROM payment") == [(200000, 76600)]
+        assert _rows(conn, "SELECT id, amount_minor FROM remittance ORDER BY id") == [
+            ("r_back", -50000),
+            ("r_huf", 123400),
+        ]
+        assert _rows(
+            conn,
+            "SELECT amount_minor, applied_minor, deduction_minor, unapplied_minor FROM decision",
+        ) == [(123400, 100000, 3400, 20000)]
+        assert _rows(conn, "SELECT amount_minor FROM application") == [(100000,)]
+        assert _rows(conn, "SELECT amount_minor FROM adjustment") == [(3400,)]
+    with store.session() as session:
+        refs_after = {r.id: r.values for r in session.exec(select(ExternalRef))}
+        commands = {c.id: c.payload for c in session.exec(select(OutboxCommand))}
+        decision = session.exec(select(Decision)).one()
+        remittance = session.get(Remittance, "r_huf")
+        invoice = session.get(Invoice, "i_huf")
+    assert refs_after["x1"] == {"currency": "HUF", "total_minor": 123400, "balance_minor": "100000"}
+    assert refs_after["x2"] == {"balance_minor": "100000", "status": "open"}  # the invoice's HUF
+    assert refs_after["x3"] == {"currency": "USD", "total_minor": 123450}
+    assert refs_after["x4"] == {"currency": "HUF", "name": "Kft"}
+    assert commands["o1"] == {
+        "currency": "HUF",
+        "amount_minor": 123400,
+        "unapplied_minor": 20000,
+        "lines": [{"invoice_id": "i_huf", "amount_minor": 100000}],
+    }
+    assert commands["o2"]["amount_minor"] == 3400
+    assert commands["o3"] == {"currency": "JPY", "amount_minor": 5000, "lines": []}
+    assert commands["o4"] == {"invoice_id": "i_huf"}
+    # decimal text in major units means the same at either scale: left alone
+    assert decision.evidence == {"amount": "1234"}
+    assert remittance is not None and remittance.structured_refs == [
+        {"ref": "INV-1", "amount": "1234"}
+    ]
+    assert invoice is not None and invoice.total == Money("1234", "HUF")
+    assert str(invoice.total.amount) == "1234.00"
+
+    command.downgrade(cfg, f"{ISO_MINOR_UNITS}-1")  # back to CLDR's scale, exactly
+    with store.engine.connect() as conn:
+        assert _rows(conn, "SELECT id, total_minor FROM invoice ORDER BY id") == [
+            ("i_huf", 1234),
+            ("i_iqd", 7),
+            ("i_jpy", 5000),
+            ("i_usd", 123450),
+        ]
+    with store.session() as session:
+        ref = session.get(ExternalRef, "x1")
+        cash = session.get(OutboxCommand, "o1")
+    assert ref is not None and ref.values["balance_minor"] == "1000"
+    assert cash is not None and cash.payload["lines"] == [
+        {"invoice_id": "i_huf", "amount_minor": 1000}
+    ]
+    command.upgrade(cfg, "head")
+
+
+def test_downgrade_refuses_amounts_the_old_scale_cannot_hold(store: Store) -> None:
+    """HUF 1234.50 has no CLDR-scale (whole forint) form: nothing is rounded, nothing changes."""
+    with store.session() as session:
+        session.add(
+            Invoice(id="i1", number="1", currency="HUF", total_minor=123450, balance_minor=0)
+        )
+    with pytest.raises(RuntimeError, match=r"invoice\.total_minor"):
+        command.downgrade(alembic_config(store.engine), f"{ISO_MINOR_UNITS}-1")
+    with store.engine.connect() as conn:
+        assert _rows(conn, "SELECT total_minor FROM invoice") == [(123450,)]
+
+
+def test_upgrade_refuses_an_amount_the_new_scale_cannot_store(store: Store) -> None:
+    cfg = alembic_config(store.engine)
+    command.downgrade(cfg, f"{ISO_MINOR_UNITS}-1")
+    with store.session() as session:
+        session.add(Invoice(id="i1", number="1", currency="HUF", total_minor=2**62))
+        session.add(Invoice(id="i2", number="2", currency="HUF", total_minor=5))
+    with pytest.raises(RuntimeError, match="too large"):
+        command.upgrade(cfg, "head")
+    with store.engine.connect() as conn:  # the whole migration rolled back
+        assert _rows(conn, "SELECT total_minor FROM invoice ORDER BY id") == [(2**62,), (5,)]

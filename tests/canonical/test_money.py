@@ -49,6 +49,10 @@ def test_bad_input_names_itself() -> None:
 def test_format_for_people() -> None:
     assert Money("1234.5", "USD").format() == "$1,234.50"
     assert Money("1234.5", "EUR").format("de_DE") == "1.234,50\xa0€"
+    # every ISO 4217 minor digit is shown: CLDR's display precision would round the fillér
+    assert Money("1234.50", "HUF").format() == "HUF1,234.50"
+    assert Money("1000", "JPY").format() == "¥1,000"
+    assert Money("12.345", "KWD").format() == "KWD12.345"
 
 
 @pytest.mark.parametrize("raw", ["INV-001234", "inv 1234", "#1234", "Invoice No. 1234", "1234"])

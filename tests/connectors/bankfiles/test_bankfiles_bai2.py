@@ -50,6 +50,22 @@ def test_currency_from_group_when_account_has_none_and_implied_decimals() -> Non
     assert (cad.amount, cad.currency) == (Decimal("12345.67"), "CAD")
 
 
+def test_implied_decimals_are_iso_4217_minor_units() -> None:
+    """HUF 123450 is 1234.50 forints (ISO 4217: 2 decimals), JPY 5000 is 5000 yen."""
+    text = (
+        "01,x,y,261120,0600,1,,,2/\n02,y,x,1,261119,2400,,2/\n"
+        "03,111,HUF,010,0,,/\n16,195,123450,0,,,WIRE/\n49,123450,2/\n"
+        "03,222,JPY,010,0,,/\n16,195,5000,0,,,WIRE/\n49,5000,2/\n"
+        "98,128450,2,8/\n99,128450,1,10/\n"
+    )
+    result = parse_bank_bytes(text.encode(), "iso.bai")
+    assert result.errors == [] and result.warnings == []
+    assert [(r.amount, r.currency) for r in result.records] == [
+        (Decimal("1234.50"), "HUF"),
+        (Decimal("5000"), "JPY"),
+    ]
+
+
 def test_identical_looking_payments_get_distinct_stable_keys() -> None:
     first = parse_bank_file(FIXTURES / "bai2_lockbox_ach.bai").records
     again = parse_bank_file(FIXTURES / "bai2_lockbox_ach.bai").records

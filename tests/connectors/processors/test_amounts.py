@@ -1,13 +1,22 @@
-"""Processor amounts are integers in the processor's own minor unit of the currency."""
+"""Processor amounts are integers in the processor's own minor unit of the currency.
+
+Sources: Stripe, "Supported currencies" (docs.stripe.com/currencies): its zero-decimal list,
+its three-decimal list, every other currency two-decimal in the API; ISK stays two-decimal in
+the API though only whole krónur are charged (support.stripe.com, "Deprecation of fractional
+ISK charges and refunds"); HUF and TWD are whole units only in payouts. Adyen, "Currency codes
+and minor units" (docs.adyen.com/development-resources/currency-codes): ISO 4217 decimals except
+CLP and ISK (2) and CVE and IDR (0). The store holds ISO 4217 minor units (HUF 2, ISK 0).
+"""
 
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from canonical.money import MoneyError
+from canonical.money import Money, MoneyError
 from connectors.processors.adyen_events import AdyenEventError, parse_item
 from connectors.processors.stripe_events import parse_event
+from mappings.processors.remittance import remittance_from_record
 
 
 def stripe_payment(currency: str, minor: Any) -> dict[str, Any]:
@@ -37,6 +46,7 @@ def stripe_payment(currency: str, minor: Any) -> dict[str, Any]:
         ("bhd", 5550, "5.550"),
         ("isk", 500000, "5000"),  # two-decimal in Stripe's API: 100 is 1 krona
         ("huf", 1250000, "12500"),  # two-decimal in Stripe's API
+        ("huf", 123450, "1234.50"),  # fillér too: Stripe 2 decimals, ISO 4217 2
         ("cop", 9900000, "99000"),
         ("idr", 15000000, "150000"),
         ("twd", 10000, "100.00"),
@@ -59,6 +69,24 @@ def test_stripe_amount_that_is_not_an_integer_is_refused(minor: Any) -> None:
 def test_a_fraction_the_currency_cannot_hold_is_an_error_never_rounded() -> None:
     with pytest.raises(MoneyError):
         parse_event(stripe_payment("isk", 500050))  # 5000.50 krona
+
+
+@pytest.mark.parametrize(
+    ("currency", "minor", "money", "stored"),
+    [
+        # Stripe: HUF two-decimal in the API; ISO 4217 two decimals: 123450 either way
+        ("huf", 123450, Money("1234.50", "HUF"), 123450),
+        # Stripe: ISK two-decimal in the API (100 = 1 króna); ISO 4217 zero decimals
+        ("isk", 500000, Money("5000", "ISK"), 5000),
+    ],
+)
+def test_stripe_huf_and_isk_events_become_remittances_in_iso_minor_units(
+    currency: str, minor: int, money: Money, stored: int
+) -> None:
+    record = parse_event(stripe_payment(currency, minor))
+    assert record is not None and record.amount == money
+    remittance = remittance_from_record(record)
+    assert (remittance.currency, remittance.amount_minor) == (money.currency, stored)
 
 
 def adyen_item(code: str, psp: str, value: Any, currency: str, original: str = "") -> dict:
@@ -91,6 +119,14 @@ def test_adyen_minor_units(currency: str, value: int, amount: str) -> None:
     record = parse_item(adyen_item("CAPTURE", "CAPT000000000001", value, currency, "AUTH01"))
     assert record is not None and record.amount is not None
     assert (record.amount.amount, record.amount.currency) == (Decimal(amount), currency)
+
+
+def test_adyen_idr_notification_is_whole_rupiah_stored_in_iso_minor_units() -> None:
+    # Adyen: IDR has 0 decimals (its documented exception); ISO 4217: 2, the store's unit
+    record = parse_item(adyen_item("CAPTURE", "CAPT000000000003", 1500000, "IDR", "AUTH03"))
+    assert record is not None and record.amount == Money("1500000", "IDR")
+    assert str(record.amount.amount) == "1500000.00"
+    assert remittance_from_record(record).amount_minor == 150000000
 
 
 def test_adyen_float_value_is_refused() -> None:

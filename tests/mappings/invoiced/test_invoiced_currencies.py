@@ -104,3 +104,14 @@ def test_kwd_application_with_four_decimals_names_the_entry() -> None:
     with pytest.raises(MappingError) as caught:
         mapped("payments", body)
     assert caught.value.field == "applied_to.0.amount"
+
+
+@pytest.mark.parametrize(
+    ("currency", "total", "minor"),
+    [("huf", "1234.50", 123450), ("idr", "150000.25", 15000025), ("iqd", "12.345", 12345)],
+)
+def test_iso_4217_decimals_cldr_shows_without(currency: str, total: str, minor: int) -> None:
+    """Invoiced keeps HUF and IDR at two decimals, IQD at three, as ISO 4217 does."""
+    record = mapped("invoices", invoice(currency, total, total))
+    assert str(record.total.amount) == total
+    assert record.total.minor == minor

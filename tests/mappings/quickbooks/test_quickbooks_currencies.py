@@ -15,12 +15,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
+from canonical.models import ExternalRef, Invoice
 from canonical.money import Money
+from canonical.store import Store
 from connectors.base import RawRecord
 from connectors.quickbooks.jsonwire import loads
 from mappings.base import MappingContext, MappingError
 from mappings.quickbooks import MAPPERS
+from sync.pull import PageWriter
+from sync.settings import SystemOfRecord
 
 USD_HOME = MappingContext(system="quickbooks", home_currency="USD")
 
@@ -141,3 +146,30 @@ def test_unknown_currency_code_names_the_amount_field() -> None:
         mapped("invoices", "Invoice", invoice("1.00", "1.00", "EURO"))
     assert caught.value.field == "TotalAmt"
     assert "ISO 4217" in caught.value.reason
+
+
+def test_huf_invoice_with_filler_maps_and_stores_as_iso_minor_units(store: Store) -> None:
+    """QuickBooks keeps HUF at ISO 4217's two decimals: HUF 1234.50 is 123450 minor units,
+    stored as such (it was quarantined as too many decimals for CLDR's whole forints)."""
+    body = invoice("1234.50", "1234.50", "HUF", '"ExchangeRate": 0.0028,')
+    record = mapped("invoices", "Invoice", body)
+    assert record.total == Money("1234.50", "HUF")
+    assert (record.total.minor, record.balance.minor) == (123450, 123450)
+    writer = PageWriter(
+        tenant="default",
+        system="quickbooks",
+        stream="invoices",
+        mapper=MAPPERS["invoices"],
+        context=USD_HOME,
+        system_of_record=SystemOfRecord(),
+    )
+    payload = loads(body)
+    with store.session() as session:
+        counts = writer.write(session, [RawRecord("invoices", "Invoice", "130", payload)])
+    assert (counts.created, counts.quarantined) == (1, 0)
+    with store.session() as session:
+        stored = session.exec(select(Invoice)).one()
+        ref = session.exec(select(ExternalRef)).one()
+    assert (stored.currency, stored.total_minor, stored.balance_minor) == ("HUF", 123450, 123450)
+    assert stored.total == Money("1234.50", "HUF")
+    assert ref.values["total_minor"] == 123450
