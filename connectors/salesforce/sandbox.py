@@ -25,6 +25,11 @@ Wire format (as Salesforce documents it; ``vXX.X`` is any API version):
   record ``{"id", "success", "errors": [{"statusCode", "message", "fields"}], "created"}``.
 * ``PATCH /services/data/vXX.X/sobjects/{X}/{Id}``: 204; with ``If-Unmodified-Since`` (HTTP
   date) a record modified after it answers 412.
+* A field of a parent record (``blng__InvoiceLine__r.blng__Invoice__c``) is returned nested,
+  ``{"blng__InvoiceLine__r": {"attributes": {"type", "url"}, "blng__Invoice__c": ...}}``, or
+  ``null`` when the lookup is empty; such a path cannot be written. Fields a managed package
+  calculates (Salesforce Billing's balances and totals) refuse writes per record with
+  ``INVALID_FIELD_FOR_INSERT_UPDATE``.
 * Every API response carries ``Sforce-Limit-Info: api-usage=N/MAX``. Errors are
   ``[{"message", "errorCode", "fields"}]``: 401 ``INVALID_SESSION_ID`` (expired session),
   400 ``INVALID_FIELD`` / ``INVALID_TYPE`` / ``MALFORMED_QUERY``, 403
@@ -65,6 +70,24 @@ _PREFIXES = {
     "Payment": "0a3",
     "PaymentLineInvoice": "0a6",
     "CreditMemoInvApplication": "0bX",
+}
+# Fields Salesforce calculates (no Update in the object reference; the Salesforce Billing
+# package's formulas and roll-ups): not writable.
+_CALCULATED: dict[str, frozenset[str]] = {
+    "Invoice": frozenset({"Balance", "TotalAmount", "TotalAmountWithTax"}),
+    "CreditMemo": frozenset({"Balance", "TotalAmount", "TotalAmountWithTax"}),
+    "blng__Invoice__c": frozenset(
+        {"blng__Balance__c", "blng__TotalAmount__c", "blng__PaymentStatus__c"}
+    ),
+    "blng__CreditNote__c": frozenset({"blng__Balance__c", "blng__TotalAmount__c"}),
+    "blng__Payment__c": frozenset({"blng__Balance__c"}),
+}
+# The type and unallocated-flag values of a live (not unapplied) application line, per object:
+# Revenue Cloud's Applied / "No" picklists, Salesforce Billing's Allocation / a checkbox.
+_APPLIED: dict[str, tuple[str, Any]] = {
+    "blng__PaymentAllocationInvoiceLine__c": ("Allocation", False),
+    "blng__PaymentAllocationInvoice__c": ("Allocation", False),
+    "blng__CreditNoteAllocation__c": ("Allocation", False),
 }
 _ERROR_CODES = {
     "rate_limit": "REQUEST_LIMIT_EXCEEDED",
@@ -139,6 +162,7 @@ class SalesforceSandbox(SandboxServer):
         self._cursors: dict[str, _Cursor] = {}
         self._index_cache: dict[tuple[str, str], dict[str, list[Row]]] = {}
         self._counters: dict[str, itertools.count[int]] = {}
+        self._parent_ids: dict[tuple[str, str], str] = {}
         self.prefixes = dict(_PREFIXES)
         self._quickbooks_ids = quickbooks_ids or self.quickbooks_id
         super().__init__(world, faults)
@@ -202,7 +226,7 @@ class SalesforceSandbox(SandboxServer):
         }
         for attr, value in values.items():
             name = spec.field(attr) if attr in type(spec).model_fields else attr
-            if name:
+            if name and name not in _STANDARD:
                 row[name] = value
         self.tables[spec.sobject][row["Id"]] = row
         return row
@@ -297,8 +321,12 @@ class SalesforceSandbox(SandboxServer):
                             "amount": app.amount,
                             "account": self.account_ids[pay.customer_key],
                             "date": pay.received_on,
-                            "unapplied_flag": "No",  # a picklist: Yes / No / NA
-                            "line_type": "Applied",
+                            "unapplied_flag": _APPLIED.get(
+                                s.credit_application.sobject, ("Applied", "No")
+                            )[1],  # Revenue Cloud: a picklist Yes / No / NA
+                            "line_type": _APPLIED.get(
+                                s.credit_application.sobject, ("Applied", "No")
+                            )[0],
                             "currency": pay.currency,
                         },
                         pay.modified_at,
@@ -331,8 +359,12 @@ class SalesforceSandbox(SandboxServer):
                         "invoice": self.invoice_ids[app.invoice_key],
                         "credit_memo": self.memo_ids.get(app.credit_memo_key or 0),
                         "amount": app.amount,
-                        "unapplied_flag": "No",
-                        "line_type": "Applied",
+                        "unapplied_flag": _APPLIED.get(
+                            s.payment.applications.sobject, ("Applied", "No")
+                        )[1],
+                        "line_type": _APPLIED.get(
+                            s.payment.applications.sobject, ("Applied", "No")
+                        )[0],
                     },
                     pay.modified_at,
                 )
@@ -538,7 +570,10 @@ class SalesforceSandbox(SandboxServer):
             }
         }
         for name in query.fields:
-            out[name] = row.get(name)
+            if "." in name:
+                self._put_parent_field(out, name, row, version)
+            else:
+                out[name] = row.get(name)
         for sub in query.subqueries:
             child_object, parent_field = self.children[sobject][sub.sobject]
             kids = [
@@ -561,6 +596,36 @@ class SalesforceSandbox(SandboxServer):
         if stream and self.is_malformed(stream, row["Id"]):
             self._break(sobject, out)
         return out
+
+    def _put_parent_field(self, out: dict[str, Any], path: str, row: Row, version: str) -> None:
+        """A parent record's field, nested under its relationship as Salesforce returns it
+        (the row keeps the value under the whole path; parents are not tables here)."""
+        value = row.get(path)
+        *relationships, name = path.split(".")
+        node = out
+        for depth, relationship in enumerate(relationships):
+            if value is None and relationship not in node:
+                node[relationship] = None
+                return
+            child = node.get(relationship)
+            if child is None:
+                if value is None:
+                    return
+                custom = relationship.endswith("__r")
+                sobject = relationship[:-3] + "__c" if custom else relationship
+                key = (".".join(relationships[: depth + 1]), str(row["Id"]))
+                parent_id = self._parent_ids.setdefault(
+                    key, salesforce_id("a1X", len(self._parent_ids) + 1)
+                )
+                child = {
+                    "attributes": {
+                        "type": sobject,
+                        "url": f"/services/data/v{version}/sobjects/{sobject}/{parent_id}",
+                    }
+                }
+                node[relationship] = child
+            node = child
+        node[name] = value
 
     def _children_of(self, child_object: str, parent_field: str) -> dict[str, list[Row]]:
         """Child rows by parent id (one pass over the child table per page served)."""
@@ -898,8 +963,9 @@ class SalesforceSandbox(SandboxServer):
     def _apply(self, sobject: str, row: Row, values: dict[str, Any]) -> list[dict[str, Any]]:
         """Set fields on a row; returns Salesforce error items (and changes nothing) if invalid."""
         read_only = {"Id", "SystemModstamp", "LastModifiedDate", "CreatedDate", "IsDeleted"}
+        read_only |= _CALCULATED.get(sobject, frozenset())
         for name in values:
-            if name in read_only or name not in self.columns[sobject]:
+            if name in read_only or "." in name or name not in self.columns[sobject]:
                 return [
                     {
                         "statusCode": "INVALID_FIELD_FOR_INSERT_UPDATE",

@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# a field of a parent record: ``blng__InvoiceLine__r.blng__Invoice__c`` (five levels at most)
+_FIELD = re.compile(r"^(?:[A-Za-z][A-Za-z0-9_]*\.){0,5}[A-Za-z][A-Za-z0-9_]*$")
 
 
 class SoqlError(ValueError):
@@ -60,11 +62,15 @@ def incremental_query(
     ``until`` (the caller drops records stamped after ``until`` itself). ``inclusive``
     reads ``SystemModstamp >= since``, to resume a query at the last record seen.
     """
-    for name in (sobject, *fields):
+    kids = [(relationship, list(names)) for relationship, names in children]
+    for name in (sobject, *(r for r, _ in kids)):
         if not _NAME.match(name):
             raise ValueError(f"not a Salesforce API name: {name!r}")
+    for name in (*fields, *(f for _, names in kids for f in names)):
+        if not _FIELD.match(name):
+            raise ValueError(f"not a Salesforce API name: {name!r}")
     items = list(fields)
-    for relationship, child_fields in children:
+    for relationship, child_fields in kids:
         items.append(f"(SELECT {', '.join(child_fields)} FROM {relationship})")
     where: list[str] = []
     if since is not None:

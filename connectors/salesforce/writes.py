@@ -209,12 +209,14 @@ class SalesforceWriter:
     def invoice_statuses(
         self, updates: Sequence[InvoiceStatus], *, all_or_none: bool = False
     ) -> list[WriteResult]:
-        """Write status, balance and paid date of invoices (fields per the schema)."""
+        """Write status, balance and paid date of invoices (fields per the schema: the balance
+        to ``push_balance`` where set, the status only when ``push_status``)."""
         spec = self.schema.invoice
         records = []
         for update in updates:
-            values: dict[str, Any] = {"Id": update.record_id, spec.balance: update.balance}
-            if spec.status:
+            balance_field = spec.push_balance or spec.balance
+            values: dict[str, Any] = {"Id": update.record_id, balance_field: update.balance}
+            if spec.status and spec.push_status:
                 values[spec.status] = wire_status(spec.status_map, update.status)
             if spec.paid_date:
                 values[spec.paid_date] = update.paid_date

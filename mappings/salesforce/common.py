@@ -81,10 +81,22 @@ def origin(record: RawRecord) -> dict[str, Any]:
 
 
 def value(payload: Mapping[str, Any], field: str | None) -> Any:
-    """A field's value; None when the org has no such field configured or it is empty."""
+    """A field's value; None when the org has no such field configured or it is empty.
+
+    A relationship path (``blng__InvoiceLine__r.blng__Invoice__c``) is read through the
+    nested parent records the REST API returns (``{"blng__InvoiceLine__r": {"attributes":
+    ..., "blng__Invoice__c": ...}}``); an empty lookup on the way (``null``) gives None."""
     if not field:
         return None
-    result = payload.get(field)
+    if field in payload or "." not in field:
+        result = payload.get(field)
+    else:
+        node: Any = payload
+        for part in field.split("."):
+            if not isinstance(node, Mapping):
+                return None
+            node = node.get(part)
+        result = node
     return None if result == "" else result
 
 

@@ -1,6 +1,8 @@
 """Outbox commands as Salesforce writes: state the CRM shows, not transactions.
 
-* ``invoice_state``: the invoice's status, balance and paid date (fields per the schema).
+* ``invoice_state``: the invoice's status, balance and paid date (fields per the schema; where
+  the org's balance is calculated and its status drives the package, as in Salesforce Billing,
+  the balance goes to the schema's ``push_balance`` field and the status is not written).
 * ``account_summary``: the Account's AR summary — open balance, overdue balance, oldest
   overdue days, aging bucket, credit hold.
 
@@ -106,9 +108,14 @@ class SalesforcePush(PushAdapter):
         before = (
             f"{Money.from_minor(was, invoice.currency).amount}" if was is not None else "unknown"
         )
+        spec = self.connector.config.objects.invoice
+        status = (
+            f"status {ref.values.get('status') or 'unknown'} -> {update.status}, "
+            if spec.status and spec.push_status
+            else ""
+        )
         diff = [
-            f"invoice {invoice.number} ({ref.remote_id}): status "
-            f"{ref.values.get('status') or 'unknown'} -> {update.status}, balance {before} -> "
+            f"invoice {invoice.number} ({ref.remote_id}): {status}balance {before} -> "
             f"{balance.amount}" + (f", paid date -> {paid_on}" if paid_on else "")
         ]
         return Step(command, command.key, _Record("invoice", update), diff=diff)

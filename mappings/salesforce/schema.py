@@ -1,14 +1,20 @@
 """Which Salesforce objects and fields hold receivables in an org: configuration, not code.
 
 Orgs differ: most keep invoices in custom objects (``Invoice__c``), some use the Revenue
-Cloud standard objects (``Invoice``, ``Payment``, ``PaymentLineInvoice``). A
+Cloud standard objects (``Invoice``, ``Payment``, ``PaymentLineInvoice``), many the Salesforce
+Billing managed package (``blng__Invoice__c``, ``blng__Payment__c``, ...). A
 :class:`SalesforceSchema` names the SObject and the API field of every value arsync reads or
-writes. Two presets ship in ``presets/``; any value can be overridden on top of a preset::
+writes. Three presets ship in ``presets/``; any value can be overridden on top of a preset::
 
     SalesforceSchema.model_validate({"preset": "revenue_cloud",
                                      "invoice": {"balance": "Open_Balance__c"}})
 
 The connector builds its SOQL from this schema and the mappings read the same one.
+
+A reference an allocation row does not hold itself can be read through its parent
+relationships: ``blng__InvoiceLine__r.blng__Invoice__c`` (the invoice of the invoice line a
+Billing allocation names). Such paths are allowed only where a spec lists the attribute in
+``_paths``: they are read, never written.
 """
 
 from __future__ import annotations
@@ -20,17 +26,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
 PRESETS_DIR = Path(__file__).with_name("presets")
 DEFAULT_PRESET = "custom_objects"
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# a field reached through parent relationships (SOQL allows five levels)
+_PATH = re.compile(r"^(?:[A-Za-z][A-Za-z0-9_]*\.){1,5}[A-Za-z][A-Za-z0-9_]*$")
 
 
-def _check_name(value: str | None) -> str | None:
-    if value is not None and not _API_NAME.match(value):
-        raise ValueError(f"{value!r} is not a Salesforce API name")
-    return value
+def _check_name(value: str | None, *, path: bool = False) -> str | None:
+    if value is None or _API_NAME.match(value):
+        return value
+    if path and _PATH.match(value):
+        return value
+    kind = "a Salesforce API name or relationship path" if path else "a Salesforce API name"
+    raise ValueError(f"{value!r} is not {kind}")
 
 
 class _Spec(BaseModel):
@@ -43,11 +54,15 @@ class _Spec(BaseModel):
     external_id: str | None = None  # External ID field used for idempotent upserts
 
     _value_fields: tuple[str, ...] = ()
+    _paths: tuple[str, ...] = ()  # attributes that may name a parent relationship path
 
     @field_validator("*", mode="after")
     @classmethod
-    def _api_names(cls, value: Any) -> Any:
-        return _check_name(value) if isinstance(value, str) else value
+    def _api_names(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        paths: tuple[str, ...] = cls.__private_attributes__["_paths"].get_default()
+        return _check_name(value, path=info.field_name in paths)
 
     @model_validator(mode="after")
     def _link_names(self) -> _Spec:
@@ -98,9 +113,15 @@ class DocumentSpec(_Spec):
     due_date: str | None = None
     currency: str | None = None
     reference: str | None = None
-    paid_date: str | None = None
+    paid_date: str | None = None  # written by push (invoice_state), never read
     terms: str | None = None  # a text field holding payment terms (``2/10 Net 30``)
     status_map: dict[str, str] = {}
+    # What push (invoice_state) writes besides ``paid_date``: the balance goes to
+    # ``push_balance`` (unset: to ``balance``), the status picklist only if ``push_status``.
+    # For objects whose balance is calculated and whose status drives the package (Salesforce
+    # Billing posts an invoice when its status is set to Posted).
+    push_balance: str | None = None
+    push_status: bool = True
 
     _value_fields = (
         "number",
@@ -129,6 +150,7 @@ class ApplicationSpec(_Spec):
     reversing_types: tuple[str, ...] = ("Unapplied",)  # line_type values that reverse a line
 
     _value_fields = ("payment", "invoice", "credit_memo", "amount", "unapplied_flag", "line_type")
+    _paths = ("invoice", "credit_memo")
 
     def select_fields(self) -> list[str]:
         names = ["Id"] + [n for n in (self.field(a) for a in self._value_fields) if n]
@@ -162,7 +184,8 @@ class PaymentSpec(_Spec):
 
 
 class CreditApplicationSpec(_Spec):
-    """A credit memo applied to an invoice as its own object (Revenue Cloud)."""
+    """A credit memo applied to an invoice as its own object (Revenue Cloud's
+    ``CreditMemoInvApplication``, Salesforce Billing's ``blng__CreditNoteAllocation__c``)."""
 
     credit_memo: str
     invoice: str
@@ -184,6 +207,7 @@ class CreditApplicationSpec(_Spec):
         "line_type",
         "currency",
     )
+    _paths = ("credit_memo", "invoice", "account")
 
 
 class SalesforceSchema(BaseModel):
@@ -242,7 +266,7 @@ def preset_data(name: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=8)
 def load_preset(name: str = DEFAULT_PRESET) -> SalesforceSchema:
-    """A shipped preset: ``custom_objects`` or ``revenue_cloud``."""
+    """A shipped preset: ``custom_objects``, ``revenue_cloud`` or ``salesforce_billing``."""
     return SalesforceSchema.model_validate({"preset": name})
 
 

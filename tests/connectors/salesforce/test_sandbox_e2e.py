@@ -1,4 +1,4 @@
-"""The connector against its sandbox over real HTTP, with both object presets."""
+"""The connector against its sandbox over real HTTP, with every object preset."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ PAGE = 25
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(params=["custom_objects", "revenue_cloud"])
+@pytest.fixture(params=["custom_objects", "revenue_cloud", "salesforce_billing"])
 def sandbox(request: pytest.FixtureRequest) -> Iterator[SalesforceSandbox]:
     server = SalesforceSandbox(
         world=World.generate(seed=5, customers=30, invoices=240), preset=request.param

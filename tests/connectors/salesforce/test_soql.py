@@ -78,3 +78,21 @@ def test_malformed_queries_raise_malformed_query(text: str) -> None:
     with pytest.raises(SoqlError) as info:
         parse(text)
     assert info.value.code == "MALFORMED_QUERY"
+
+
+def test_parent_relationship_fields_are_selected_but_objects_stay_plain_names() -> None:
+    soql = incremental_query(
+        "blng__CreditNoteAllocation__c",
+        ["Id", "blng__InvoiceLine__r.blng__Invoice__c"],
+        since=None,
+        until=UNTIL,
+        children=[("blng__Lines__r", ["Id", "blng__InvoiceLine__r.blng__Invoice__c"])],
+    )
+    assert soql.startswith("SELECT Id, blng__InvoiceLine__r.blng__Invoice__c, (SELECT Id, ")
+    assert parse(soql).fields == ["Id", "blng__InvoiceLine__r.blng__Invoice__c"]
+    with pytest.raises(ValueError, match="not a Salesforce API name"):
+        incremental_query("Account.Owner", ["Id"], since=None, until=UNTIL)
+    with pytest.raises(ValueError, match="not a Salesforce API name"):
+        incremental_query("Invoice__c", ["Id"], since=None, until=UNTIL, children=[("A.B", ["Id"])])
+    with pytest.raises(ValueError, match="not a Salesforce API name"):
+        incremental_query("Invoice__c", ["Parent__r..Name"], since=None, until=UNTIL)
