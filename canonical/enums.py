@@ -51,6 +51,7 @@ class RemittanceStatus(StrEnum):
     NEW = "new"
     ADVICE = "advice"  # remittance detail only (820 BPR01 ``I``): its cash comes separately
     ADVICE_USED = "advice_used"  # its references were lent to the cash it describes
+    REVERSED = "reversed"  # cash taken back and its applications undone by a person
 
 
 class ApplicationKind(StrEnum):

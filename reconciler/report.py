@@ -19,7 +19,13 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from canonical.enums import ApplicationKind, CommandStatus, FindingStatus, RemittanceStatus
+from canonical.enums import (
+    ApplicationKind,
+    ApplicationStatus,
+    CommandStatus,
+    FindingStatus,
+    RemittanceStatus,
+)
 from canonical.models import (
     Adjustment,
     Application,
@@ -84,7 +90,9 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         applications: dict[str, list[Application]] = defaultdict(list)
         for app in session.execute(
             select(Application).where(
-                col(Application.tenant) == tenant, col(Application.origin) == "reconciler"
+                col(Application.tenant) == tenant,
+                col(Application.origin) == "reconciler",
+                col(Application.status) != ApplicationStatus.REVERSED,
             )
         ).scalars():
             applications[app.decision_id or ""].append(app)
@@ -149,6 +157,8 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
     for rem in remittances:
         decision = decisions.get(("remittance", rem.id))
         status = decision.status if decision else "new"
+        if rem.status == RemittanceStatus.REVERSED:
+            status = RemittanceStatus.REVERSED.value  # taken back, and undone by a person
         lines = applications.get(decision.id, []) if decision else []
         apps = [a for a in lines if a.kind != ApplicationKind.CREDIT_MEMO]
         netted = [a for a in lines if a.kind == ApplicationKind.CREDIT_MEMO]
@@ -200,6 +210,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "evidence": decision.evidence if decision else {},
             "candidates": decision.candidates if decision and status != "auto_applied" else [],
             "reference": rem.free_text or ", ".join(str(r.get("ref")) for r in rem.structured_refs),
+            "resolve": _resolve_with(decision) if status in ("exception", "suggested") else None,
         }
         rows.append(row)
         t = totals.setdefault(
@@ -294,6 +305,18 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "cash": {cur: {k: _amount(v, cur) for k, v in t.items()} for cur, t in totals.items()},
         },
     }
+
+
+def _resolve_with(decision: Decision | None) -> str | None:
+    """The command that settles a decision: a reversal whose payment paid invoices is
+    undone with ``--reverse``; anything else is applied to invoices."""
+    if decision is None:
+        return None
+    if decision.rule == "reversal":
+        if not decision.evidence.get("paid"):
+            return None  # nothing was applied: nothing to undo
+        return f"arsync resolve {decision.id} --by person:you --reverse"
+    return f"arsync resolve {decision.id} --by person:you"
 
 
 def render_html(report: dict[str, Any]) -> str:

@@ -278,26 +278,55 @@ def resolve(
     invoice: Annotated[
         list[str] | None, typer.Option("--invoice", help="Invoice number; repeat for several.")
     ] = None,
+    reverse: Annotated[
+        bool,
+        typer.Option(
+            "--reverse",
+            help="Undo the payment a returned_payment (reversal) exception takes back.",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Apply a suggested or unmatched remittance: its top candidate, or the invoices named."""
+    """Apply a suggested or unmatched remittance (its top candidate, or the invoices named),
+    or with --reverse undo the payment a returned payment takes back, in every system."""
     from reconciler.confirm import ConfirmError, confirm
+    from reconciler.reverse import reverse as reverse_payment
 
+    if reverse and invoice:
+        err.print("[red]--reverse undoes a payment: it takes no --invoice[/red]")
+        raise typer.Exit(2)
     runtime = _runtime(config)
     try:
-        decision = confirm(
-            runtime.store,
-            decision_id,
-            by=by,
-            invoice_numbers=invoice,
-            tenant=runtime.settings.tenant,
-            sink=runtime.planner,
-        )
+        if reverse:
+            decision = reverse_payment(
+                runtime.store,
+                decision_id,
+                by=by,
+                tenant=runtime.settings.tenant,
+                sink=runtime.planner,
+            )
+        else:
+            decision = confirm(
+                runtime.store,
+                decision_id,
+                by=by,
+                invoice_numbers=invoice,
+                tenant=runtime.settings.tenant,
+                sink=runtime.planner,
+            )
     except ConfirmError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     finally:
         runtime.close()
+    if reverse:
+        undone = decision.evidence.get("applications_reversed") or []
+        console.print(
+            f"reversed by {decision.decided_by}: decision {decision.id} undoes "
+            f"{len(undone)} applications of decision {decision.evidence.get('reverses_decision')}"
+            "; `arsync push` voids the payment in each system"
+        )
+        return
     console.print(f"applied by {decision.decided_by}: decision {decision.id}")
 
 

@@ -3,6 +3,8 @@
 The payments are drawn from the open invoices arsync just synced, the way customers really
 pay: most quote the invoice number (structured or in free text, some with typos), some pay
 several invoices at once, some pay part, some take a small deduction, some quote nothing.
+After the push, the bank returns one payment: a person reverses it and the next push voids
+it in every system.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from rich.markup import escape
 from sqlalchemy import select
 from sqlmodel import col
 
-from canonical.enums import DocumentStatus
-from canonical.models import Customer, Invoice
+from canonical.enums import CommandStatus, DocumentStatus
+from canonical.models import Customer, Decision, Invoice, OutboxCommand, Remittance
+from canonical.money import Money
 from canonical.store import Store
 from connectors.sandbox.bankfiles import InvoiceRef, Payment, write_camt054
 from sync.agreement import balance_agreement
@@ -31,6 +34,23 @@ if TYPE_CHECKING:
 
 BANK_ACCOUNT = "DE89370400440532013000"
 PAYMENTS = 120
+# a camt.053 entry taking back a payment (a returned collection, AM04 insufficient funds)
+RETURN = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+ <BkToCstmrStmt><GrpHdr><MsgId>{id}</MsgId><CreDtTm>{day}T18:00:00</CreDtTm></GrpHdr>
+  <Stmt><Id>{id}</Id><CreDtTm>{day}T18:00:00</CreDtTm>
+   <Acct><Id><IBAN>{account}</IBAN></Id><Ccy>{currency}</Ccy></Acct>
+   <Ntry><Amt Ccy="{currency}">{amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd>
+    <Sts><Cd>BOOK</Cd></Sts><ValDt><Dt>{day}</Dt></ValDt><AcctSvcrRef>{id}-1</AcctSvcrRef>
+    <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>IDDT</Cd><SubFmlyCd>UPDD</SubFmlyCd></Fmly>
+    </Domn></BkTxCd>
+    <NtryDtls><TxDtls><Refs><TxId>{name}</TxId></Refs>
+     <RltdPties><Dbtr><Nm>{payer}</Nm></Dbtr></RltdPties>
+     <RtrInf><Rsn><Cd>AM04</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>
+  </Stmt>
+ </BkToCstmrStmt>
+</Document>
+"""
 
 
 def _iban(customer_number: int) -> str:
@@ -160,6 +180,105 @@ def print_ingested(report: IngestReport, bank_file: Path, payments: int, console
         console.print(f"  warning: {escape(str(warning))}")
 
 
+def write_return(path: Path, cash: Remittance, message_id: str = "RETURN-1") -> Path:
+    """A camt.053 in which the bank takes back ``cash``, naming it by its bank reference."""
+    path.write_text(
+        RETURN.format(
+            id=message_id,
+            day=datetime.now(UTC).date().isoformat(),
+            account=BANK_ACCOUNT,
+            currency=cash.currency,
+            amount=Money.from_minor(cash.amount_minor, cash.currency).amount,
+            name=escape_xml(cash.bank_reference or ""),
+            payer=escape_xml(cash.payer_name or "Payer"),
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def escape_xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def written_everywhere(store: Store, systems: set[str]) -> tuple[Remittance, list[OutboxCommand]]:
+    """A remittance whose cash every system in ``systems`` confirmed, named by a bank
+    reference no other remittance bears (what its return names), with those commands."""
+    with store.session() as session:
+        confirmed: dict[str, list[OutboxCommand]] = {}
+        for c in session.execute(
+            select(OutboxCommand)
+            .where(
+                col(OutboxCommand.operation) == "apply_cash",
+                col(OutboxCommand.status) == CommandStatus.CONFIRMED,
+            )
+            .order_by(col(OutboxCommand.canonical_id))
+        ).scalars():
+            confirmed.setdefault(c.canonical_id, []).append(c)
+        remittances = {r.id: r for r in session.execute(select(Remittance)).scalars()}
+    names = [r.bank_reference for r in remittances.values()]
+    for remittance_id, commands in confirmed.items():
+        cash = remittances[remittance_id]
+        if (
+            {c.system for c in commands} >= systems
+            and cash.bank_reference
+            and names.count(cash.bank_reference) == 1
+        ):
+            return cash, commands
+    raise LookupError("no payment was written to every system")
+
+
+def reverse_a_returned_payment(runtime: Runtime, workdir: Path, console: Console) -> bool:
+    """The bank returns one pushed payment; a person reverses it (as ``arsync resolve ID
+    --by person:demo --reverse`` does), the push voids it in every system and a sync reads
+    the invoices back open; whether all went through."""
+    from reconciler.reverse import reverse
+    from sync.cli import print_push, print_runs
+    from sync.ingest import ingest_files
+    from sync.outbox.plan import PAYMENT_SYSTEMS
+
+    store = runtime.store
+    systems = set(runtime.settings.push_systems()) & PAYMENT_SYSTEMS
+    try:
+        cash, _ = written_everywhere(store, systems)
+    except LookupError:
+        console.print("no payment to return: skipped")
+        return True
+    ingest_files(store, [write_return(workdir / "return.camt053.xml", cash)])
+    runtime.reconcile()
+    with store.session() as session:
+        exception = session.execute(
+            select(Decision)
+            .join(Remittance, col(Remittance.id) == col(Decision.source_id))
+            .where(
+                col(Remittance.reverses) == cash.bank_reference,
+                col(Decision.superseded).is_(False),
+            )
+        ).scalar_one()
+    amount = Money.from_minor(cash.amount_minor, cash.currency).amount
+    console.print(
+        f"returned by the bank: {escape(cash.payer_name or '')} {amount} {cash.currency} -> "
+        f"exception {exception.id}; arsync resolve {exception.id} --by person:demo --reverse"
+    )
+    made = reverse(
+        store,
+        exception.id,
+        by="person:demo",
+        tenant=runtime.settings.tenant,
+        sink=runtime.planner,
+    )
+    undone = len(made.evidence["applications_reversed"])
+    console.print(f"reversed: {undone} applications; the push voids the payment")
+    pushed = runtime.push()
+    print_push(pushed)
+    time.sleep(1.1)
+    resynced = runtime.sync()
+    print_runs(resynced)
+    agreement = balance_agreement(store, runtime.settings.tenant)
+    console.print(f"balances after the reversal: {agreement}")
+    return pushed.ok and all(r.error is None for r in resynced)
+
+
 def reconcile_sample_bank_file(runtime: Runtime, workdir: Path, console: Console) -> int:
     """Write, ingest and reconcile a camt.054, push the decisions to every system, sync
     again, and write the HTML report; returns an exit code."""
@@ -192,9 +311,10 @@ def reconcile_sample_bank_file(runtime: Runtime, workdir: Path, console: Console
     after = balance_agreement(store, runtime.settings.tenant)
     console.print(f"balances before push: {before}")
     console.print(f"balances after push:  {after}")
+    undone = reverse_a_returned_payment(runtime, workdir, console)
     report = build_report(store)
     path = write_report(report, "html", workdir / "report.html")
     console.print(f"report: {path.resolve()}")
     console.print(f"match rate: {report['totals']['match_rate']}")
-    ok = pushed.ok and all(r.error is None for r in resynced)
+    ok = pushed.ok and undone and all(r.error is None for r in resynced)
     return 0 if ok else 1

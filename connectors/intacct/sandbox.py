@@ -35,7 +35,8 @@ failure Intacct's FAQ shows: ``XL03000006`` "Invalid Web Services Authorization"
 to completion: a repeat fails only that function, ``XL03000009`` "A successful transaction
 has already been recorded with the control id ..."; the request's ``<controlid>`` is not
 checked. Writes: ``create`` of ARPYMT, legacy ``create_aradjustment`` (answers ``<key>``,
-elements in DTD order) and ``apply_arpayment``; there is no generic create of ARADJUSTMENT.
+elements in DTD order), ``apply_arpayment`` and ``reverse_arpayment`` (the payment stays,
+STATE Reversed, its applications undone); there is no generic create of ARADJUSTMENT.
 
 Amounts: ``TRX_*`` in the document currency, plain ``TOTAL*`` in the base currency (USD)
 at a fixed rate per currency. AR adjustments are credit memos (negative totals) or debit
@@ -131,6 +132,7 @@ MALFORMED_AMOUNT = "1O0.00"  # a letter O: not a number
 BAD_QUERY = "XL03000003"
 DUPLICATE_ERRNO = "XL03000009"  # "A successful transaction has already been recorded ..."
 UNKNOWN_RESULT = "XL03000007"
+WRITE_FUNCTIONS = ("create", "apply_arpayment", "create_aradjustment", "reverse_arpayment")
 _TOKEN = re.compile(
     r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])"
     r"|(?P<op>>=|<=|!=|=|>|<)|(?P<punct>[(),])|(?P<word>[A-Za-z_][\w.]*))"
@@ -963,7 +965,8 @@ class IntacctSandbox(SandboxServer):
             operation.append(self.run(function, request, unique=unique))
         writes = doc.xpath(
             "operation/content/function/*"
-            "[self::create or self::apply_arpayment or self::create_aradjustment]"
+            "[self::create or self::apply_arpayment or self::create_aradjustment"
+            " or self::reverse_arpayment]"
         )
         if writes and self.take_dropped_reply():
             connection = request.environ.get("werkzeug.socket")
@@ -1018,7 +1021,7 @@ class IntacctSandbox(SandboxServer):
                 result.append(self.read_by_query(body))
             elif name == "readMore":
                 result.append(self.read_more(body.findtext("resultId") or ""))
-            elif name in ("create", "apply_arpayment", "create_aradjustment"):
+            elif name in WRITE_FUNCTIONS:
                 with self.lock:  # a legacy create answers <key>, a generic one <data>
                     result.append(self.write(body))
             else:
@@ -1036,6 +1039,8 @@ class IntacctSandbox(SandboxServer):
         """One write function, applied whole or refused with nothing changed."""
         if body.tag == "apply_arpayment":
             data = sandbox_writes.apply_credit(self, body)
+        elif body.tag == "reverse_arpayment":
+            data = sandbox_writes.reverse_payment(self, body)
         elif body.tag == "create_aradjustment":
             data = sandbox_writes.create_adjustment(self, body)
         else:

@@ -1,6 +1,6 @@
 """The Intacct sandbox's write functions: ``create`` of ARPYMT, and the legacy
-``create_aradjustment`` and ``apply_arpayment``, moving balances as Intacct does and
-stamping WHENMODIFIED.
+``create_aradjustment``, ``apply_arpayment`` and ``reverse_arpayment``, moving balances as
+Intacct does and stamping WHENMODIFIED.
 
 Each function validates everything before it changes anything; a refusal is a
 function-level failure (``BL`` errno) that leaves the company as it was.
@@ -315,6 +315,28 @@ def apply_credit(box: IntacctSandbox, body: Element) -> Element:
     _rebalance(box, "ARADJUSTMENT", key, applied)
     box.put("ARPYMT", record_no, row, box.stamp_now())
     return etree.Element("data", listtype="", count="0")
+
+
+def reverse_payment(box: IntacctSandbox, body: Element) -> Element:
+    """Legacy ``reverse_arpayment``: the payment named by ``key`` stays, STATE Reversed; the
+    cash and credit it applied are due and available again. Answers ``<key>``."""
+    key = (body.get("key") or "").strip()
+    row = box.records["ARPYMT"].get(key)
+    if row is None:
+        raise Refused(f"key: no ARPYMT with key {key!r}")
+    if row.get("STATE") in ("Reversed", "Voided"):
+        raise Refused(f"ARPYMT {key} is already reversed")
+    _split_date(body, "datereversed")
+    for detail in list(box.details.values()):
+        credit_key = detail.get("ADJUSTMENTKEY") or ""
+        if detail["PAYMENTKEY"] == key and credit_key in box.records["ARADJUSTMENT"]:
+            _rebalance(box, "ARADJUSTMENT", credit_key, -Decimal(detail["TRX_ADJUSTMENTAMOUNT"]))
+    box._unapply(key)
+    row["STATE"] = "Reversed"
+    box.bump("ARPYMT", key)
+    answer = etree.Element("key")
+    answer.text = key
+    return answer
 
 
 def _created(tag: str, record_no: str) -> Element:

@@ -7,6 +7,9 @@
   adjustment; the object API has no ``create`` of ``ARADJUSTMENT``): a credit memo (a
   negative line amount) on the configured write-off GL account, for a deduction. Legacy
   functions are validated against Intacct's DTD, so elements go in the documented order.
+* :class:`PaymentReverse`: legacy ``reverse_arpayment`` (``key`` attribute = the ARPYMT's
+  RECORDNO, ``datereversed{year, month, day}``, ``description``): reverses a posted AR
+  payment, so what it paid is due on the invoices again.
 * :class:`CreditApply`: legacy ``apply_arpayment`` with the adjustment as ``arpaymentkey``,
   applying an existing credit to invoices. It creates no record that carries the key, so a
   lost reply cannot be looked up: the outbox applies credits through ARPYMT instead.
@@ -170,7 +173,31 @@ class CreditApply:
         return apply
 
 
-Write = ArPaymentCreate | AdjustmentCreate | CreditApply
+@dataclass(frozen=True)
+class PaymentReverse:
+    """Reverse a posted AR payment (legacy ``reverse_arpayment``, as Sage Intacct's SDKs
+    write it): the payment stays, reversed, and its applications are undone."""
+
+    key: str
+    payment_key: str  # the ARPYMT's RECORDNO
+    on: date
+    memo: str | None = None
+
+    function = "reverse_arpayment"
+
+    def body(self) -> Element:
+        reverse = etree.Element("reverse_arpayment", key=self.payment_key)
+        _split_date(sub(reverse, "datereversed"), self.on)
+        memo = _clean(self.memo, MEMO_MAX)
+        if memo:
+            sub(reverse, "description", memo)
+        return reverse
+
+
+REVERSED_STATES = ("Reversed", "Voided")  # an ARPYMT's STATE once reversed
+
+
+Write = ArPaymentCreate | AdjustmentCreate | CreditApply | PaymentReverse
 
 
 @dataclass(frozen=True)
@@ -276,11 +303,15 @@ class IntacctWriter:
         """Intacct says these functions' control ids already ran to completion: the writes
         are done. The creates are found by their keys; an application cannot be looked up,
         and was applied."""
-        found = self.landed([w.key for w in group if not isinstance(w, CreditApply)], since=None)
+        found = self.landed(
+            [w.key for w in group if not isinstance(w, CreditApply | PaymentReverse)], since=None
+        )
         out = []
         for write in group:
             if isinstance(write, CreditApply):
                 out.append(WriteResult(write.key, remote_id=write.adjustment_key))
+            elif isinstance(write, PaymentReverse):
+                out.append(WriteResult(write.key, remote_id=write.payment_key))
             elif write.key in found:
                 out.append(WriteResult(write.key, remote_id=found[write.key]))
             else:
@@ -289,6 +320,16 @@ class IntacctWriter:
                 )
                 out.append(WriteResult(write.key, error=error))
         return out
+
+    def payment_state(self, payment_key: str) -> str | None:
+        """The STATE of one ARPYMT, or None when there is no such payment."""
+        for rows in self.client.read_by_query(
+            "ARPYMT", f"RECORDNO = '{payment_key}'", fields="RECORDNO,STATE"
+        ):
+            for row in rows:
+                if str(row.get("RECORDNO")) == payment_key:
+                    return str(row.get("STATE") or "")
+        return None
 
     def landed(self, keys: Sequence[str], since: datetime | None) -> dict[str, str]:
         """Payments and adjustments carrying one of ``keys``: key -> RECORDNO."""
@@ -317,6 +358,8 @@ def _record_no(write: Write, result: Element) -> str | None:
     ``<data><object><RECORDNO>`` of the generic ``create``."""
     if isinstance(write, CreditApply):
         return write.adjustment_key
+    if isinstance(write, PaymentReverse):
+        return write.payment_key
     key = (result.findtext("key") or "").strip()
     if key:
         return key

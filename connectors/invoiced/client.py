@@ -61,6 +61,15 @@ class InvoicedClient:
             raise ApiError(SYSTEM, f"POST {path}: expected an object, got {type(reply).__name__}")
         return reply
 
+    def delete(self, path: str) -> Payload:
+        """DELETE a record (Invoiced voids a payment this way); the record as answered."""
+        # no key travels with a DELETE: a lost reply is left uncertain (read before resending)
+        response = self.session.request("DELETE", f"{self.base}{path}", idempotent=False)
+        reply = decode(response)
+        if not isinstance(reply, dict):
+            raise ApiError(SYSTEM, f"DELETE {path}: expected an object, got {type(reply).__name__}")
+        return reply
+
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[Payload]]:
         """Every page of a list endpoint, following the RFC 5988 ``Link: rel="next"`` URL."""
         url: str | None = f"{self.base}{path}"

@@ -87,6 +87,7 @@ class InvoicedSandbox(SandboxServer):
             self.route(f"{path}/<int:remote_id>", self._getter(stream))
         self.route("/payments", self.create_payment, ("POST",))
         self.route("/credit_notes", self.create_credit_note, ("POST",))
+        self.route("/payments/<int:remote_id>", self.void_payment, ("DELETE",))
         self.route("/events", self.list_events)
         self.route("/events/<int:remote_id>", self.get_event)
 
@@ -243,6 +244,25 @@ class InvoicedSandbox(SandboxServer):
     def create_credit_note(self, request: Request) -> Response:
         """POST /credit_notes (not applied to anything yet), once per ``Idempotency-Key``."""
         return self._create_once(request, self.ledger.create_credit_note, "credit_notes_created")
+
+    def void_payment(self, request: Request, remote_id: int) -> Response:
+        """DELETE /payments/:id: Invoiced's void; the payment stays, ``voided``."""
+        denied = self._denied(request)
+        if denied is not None:
+            return denied
+        with self.lock:
+            try:
+                voided = self.ledger.void_payment(remote_id)
+            except Rejected as exc:
+                return self.error(exc.status, "invalid_request", exc.message, exc.param)
+            self.writes += 1
+            dropped = self.take_dropped_reply()
+        if dropped:
+            connection = request.environ.get("werkzeug.socket")
+            if connection is not None:
+                connection.shutdown(socket.SHUT_RDWR)
+            raise ConnectionAbortedError("reply dropped after the void was recorded (injected)")
+        return self.json(voided)
 
     def _create_once(
         self, request: Request, create: Callable[[Any], Payload], counter: str

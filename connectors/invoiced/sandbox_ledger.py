@@ -402,6 +402,19 @@ class InvoicedLedger:
         del self.records[stream][remote_id]
         self.emit(f"{OBJECTS[stream]}.deleted", record)
 
+    def void_payment(self, remote_id: int) -> Payload:
+        """Void a payment (``DELETE /payments/:id``): it stays, with ``voided`` true and its
+        amount and balance as they were; what it applied is owed on the documents again."""
+        record = self.records["payments"].get(remote_id)
+        if record is None:
+            raise Rejected(f"No such payment: {remote_id}", status=404)
+        if record["voided"]:
+            raise Rejected(f"payment {remote_id} has already been voided")
+        self._give_back(record)
+        record["voided"] = True
+        self._changed("payments", record, {"voided": False})
+        return copy.deepcopy(record)
+
     def _give_back(self, payment: Payload) -> None:
         """A deleted payment's applications return to the invoices and credit notes."""
         for entry in payment.get("applied_to") or []:

@@ -6,6 +6,10 @@ carrying the outbox's idempotency key twice — as the ``Idempotency-Key`` heade
 after a lost reply gets the first reply instead of a second record, and in the record's
 ``metadata`` so :meth:`InvoicedWriter.landed` can find a record whose reply was lost even when
 the server no longer remembers the key.
+
+A payment is voided with ``DELETE /payments/:id`` (Invoiced's "Void a payment"): the payment
+stays, with ``voided: true``, and what it applied is owed on the documents again. A void is
+not repeated: :meth:`InvoicedWriter.is_voided` reads the payment first.
 """
 
 from __future__ import annotations
@@ -150,6 +154,14 @@ class CreditNoteCreate:
 
 
 @dataclass(frozen=True)
+class PaymentVoid:
+    """Void one payment arsync created (``DELETE /payments/:id``)."""
+
+    key: str
+    payment_id: str
+
+
+@dataclass(frozen=True)
 class WriteResult:
     """The outcome of one write: the payment Invoiced returned, or the error for it."""
 
@@ -184,6 +196,17 @@ class InvoicedWriter:
         return self.client.post(
             "/credit_notes", note.body(self.key_metadata), idempotency_key=note.key
         )
+
+    def payment(self, payment_id: str) -> Payload:
+        """One payment as Invoiced shows it now."""
+        record = self.client.get(f"/payments/{payment_id}")
+        if not isinstance(record, dict):
+            raise ApiError("invoiced", f"GET /payments/{payment_id}: expected an object")
+        return record
+
+    def void_payment(self, void: PaymentVoid) -> Payload:
+        """Void a payment; the voided payment as answered."""
+        return self.client.delete(f"/payments/{void.payment_id}")
 
     def write(self, payments: Sequence[PaymentCreate]) -> list[WriteResult]:
         """Send each payment in order; one result per payment. Stops at an auth failure."""

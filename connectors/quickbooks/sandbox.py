@@ -825,7 +825,18 @@ class QuickBooksSandbox(SandboxServer):
         denied = self._guard(request, realm) or self._request_id_refused(request, batch=False)
         if denied is not None:
             return denied
-        return self._once(request, lambda body: self.ledger.single_payment(body))
+        operation = request.args.get("operation")
+        if operation is None:
+            return self._once(request, lambda body: self.ledger.single_payment(body))
+        if operation == "update" and request.args.get("include") == "void":
+            return self._once(request, lambda body: self.ledger.single_void(body))
+        return self.fault(
+            400,
+            "2010",
+            "Request has invalid or unsupported property",
+            f"operation={operation!r} is not supported on Payment here",
+            element="operation",
+        )
 
     def _request_id_refused(self, request: Request, *, batch: bool) -> Response | None:
         """Intuit's limits: a requestid has at most 50 characters, 36 on a batch request."""

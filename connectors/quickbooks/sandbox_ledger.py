@@ -2,8 +2,11 @@
 
 Mirrors what QBO does when a Payment lands: each ``Line`` linking an Invoice lowers its
 ``Balance``, each linking a CreditMemo lowers its ``RemainingCredit``; cash left over is
-``UnappliedAmt``. Deleting a payment gives the amounts back. Batch requests carry at most 30
-``BatchItemRequest`` items and answer each one with the object or a Fault.
+``UnappliedAmt``. Deleting a payment gives the amounts back, and so does voiding it
+(``POST /payment?operation=update&include=void``, a sparse update naming Id and SyncToken):
+the record stays with its amounts zeroed, its lines cleared and "Voided" put before its
+PrivateNote. Batch requests carry at most 30 ``BatchItemRequest`` items and answer each one
+with the object or a Fault.
 """
 
 from __future__ import annotations
@@ -140,6 +143,12 @@ class Ledger:
     def single_payment(self, body: Any) -> tuple[int, Payload]:
         try:
             return 200, {"Payment": self.create_payment(body)}
+        except LedgerFault as fault:
+            return 400, {"Fault": fault.body()}
+
+    def single_void(self, body: Any) -> tuple[int, Payload]:
+        try:
+            return 200, {"Payment": self.void_payment(body)}
         except LedgerFault as fault:
             return 400, {"Fault": fault.body()}
 
@@ -338,6 +347,21 @@ class Ledger:
         box.stamps["Payment"].pop(record["Id"], None)
         box.tombstones["Payment"][record["Id"]] = box.stamp_now()
         return {"Id": record["Id"], "status": "Deleted", "domain": "QBO"}
+
+    def void_payment(self, obj: Any) -> Payload:
+        """Void a payment: what it applied is owed again; the record stays, zeroed."""
+        if not isinstance(obj, Mapping):
+            raise _business("Payment must be an object", "Payment")
+        if obj.get("sparse") is not True:
+            raise _business("a void is a sparse update: sparse must be true", "sparse")
+        record = self._current("Payment", obj)
+        self.unapply(record)
+        zero = Decimal("0.00")
+        record["Line"] = []
+        record["TotalAmt"] = record["UnappliedAmt"] = zero
+        note = record.get("PrivateNote")
+        record["PrivateNote"] = f"Voided - {note}" if note else "Voided"
+        return self.sandbox.bump("Payment", record["Id"])
 
     def unapply(self, payment: Payload) -> None:
         """Give a payment's applied amounts back to its invoices and credit memos."""

@@ -41,6 +41,7 @@ REQUEST_ID_MAX = 36  # a batch's requestid (50 for single-object requests)
 BID_MAX = 10  # a BatchItemRequest bId when a requestid is given
 PAYMENT_REF_MAX = 21  # Payment.PaymentRefNum
 NOTE_MAX = 4000  # PrivateNote, and Line.Description
+VOID_NOTE = "Voided"  # what QBO puts before the PrivateNote of a voided transaction
 
 
 def _cut(text: str, limit: int) -> str:
@@ -195,7 +196,38 @@ class PaymentDelete:
         return {"Id": self.remote_id, "SyncToken": self.sync_token}
 
 
-Write = PaymentCreate | CreditMemoCreate | SparseUpdate | PaymentDelete
+@dataclass(frozen=True)
+class PaymentVoid:
+    """Void a payment: Intuit documents it as a sparse update with ``include=void``
+    (``POST /payment?operation=update&include=void`` with ``Id``, ``SyncToken`` and
+    ``"sparse": true``). QBO keeps the record with its amounts zeroed and "Voided" put before
+    its PrivateNote; what the payment applied is owed on the invoices again. Sent on its own
+    (not in a batch), keyed by a requestid like every other write."""
+
+    key: str
+    remote_id: str
+    sync_token: str
+
+    entity = "Payment"
+    operation = "void"
+
+    def body(self) -> Payload:
+        return {"Id": self.remote_id, "SyncToken": self.sync_token, "sparse": True}
+
+
+def is_voided(payment: Payload) -> bool:
+    """A payment QBO has voided: zero total and "Voided" before its PrivateNote."""
+    note = payment.get("PrivateNote")
+    total = payment.get("TotalAmt")
+    return (
+        isinstance(note, str)
+        and note.startswith(VOID_NOTE)
+        and total is not None
+        and Decimal(str(total)) == 0
+    )
+
+
+Write = PaymentCreate | CreditMemoCreate | SparseUpdate | PaymentDelete | PaymentVoid
 
 
 @dataclass(frozen=True)
@@ -271,6 +303,29 @@ class QuickBooksWriter:
         for group in chunks(writes):
             results.extend(self._send(group))
         return results
+
+    def void(self, write: PaymentVoid) -> WriteResult:
+        """Void one payment (its own request, ``requestid`` from its key and SyncToken: a
+        resend after a lost reply gets the first answer)."""
+        try:
+            reply = self.client.post(
+                "payment",
+                write.body(),
+                request_id=batch_request_id([write]),
+                params={"operation": "update", "include": "void"},
+            )
+        except AuthError:
+            raise
+        except ApiError as exc:
+            where = f"void Payment {write.remote_id}"
+            return WriteResult(write.key, write.entity, error=share_of_failed_call(exc, where))
+        fault = fault_of(reply)
+        if fault is not None:
+            return WriteResult(write.key, write.entity, error=item_error(write, fault))
+        record = reply.get(write.entity)
+        return WriteResult(
+            write.key, write.entity, record=record if isinstance(record, dict) else None
+        )
 
     def _send(self, group: Sequence[Write]) -> list[WriteResult]:
         items = [

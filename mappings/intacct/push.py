@@ -8,20 +8,38 @@
 * ``write_off``: a credit ``ARADJUSTMENT`` on the configured GL account, then an ARPYMT
   applying it to the invoice (two steps, each keyed).
 
+* ``void_cash``: the ARPYMT an ``apply_cash``/``apply_credit`` created is reversed
+  (``reverse_arpayment``, dated the day of the reversal decision); one already reversed is
+  confirmed without a write, and a resend of the function is answered "already recorded"
+  for its control id, which counts as done.
+
 Several functions per request (``write_batch_size``), each keyed by its control id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session
 
 from canonical.types import utcnow
 from connectors.intacct.connector import IntacctConnector
-from connectors.intacct.writes import AdjustmentCreate, ArPaymentCreate, PaymentLine
-from sync.outbox.adapter import Command, PushAdapter, Step, StepResult, Unwritable
+from connectors.intacct.writes import (
+    REVERSED_STATES,
+    AdjustmentCreate,
+    ArPaymentCreate,
+    PaymentLine,
+    PaymentReverse,
+)
+from sync.outbox.adapter import (
+    AlreadyDone,
+    Command,
+    PushAdapter,
+    Step,
+    StepResult,
+    Unwritable,
+)
 from sync.outbox.refs import RefIndex, RemoteRef
 
 
@@ -70,7 +88,23 @@ class IntacctPush(PushAdapter):
             return Step(command, command.key, payment, diff=diff, creates=("payment", "ARPYMT"))
         if command.operation == "write_off":
             return self._write_off(command, refs, customer, diff)
+        if command.operation == "void_cash":
+            return self._void(command, refs, on, diff)
         raise Unwritable(f"intacct cannot {command.operation}")
+
+    def _void(self, command: Command, refs: RefIndex, on: date, diff: list[str]) -> Step:
+        payment = self.voided_payment(command)
+        state = self.connector.writer.payment_state(payment)
+        if state is None:
+            raise Unwritable(f"ARPYMT {payment} no longer exists", conflict=True)
+        if state in REVERSED_STATES:
+            diff.append(f"ARPYMT {payment} is already {state}")
+            return Step(command, command.key, AlreadyDone(payment), diff=diff)
+        self.given_back(refs, command, diff)
+        diff.insert(0, f"reverse ARPYMT {payment} on {on}")
+        reason = command.payload.get("reason")
+        write = PaymentReverse(command.key, payment, on, str(reason) if reason else None)
+        return Step(command, command.key, write, diff=diff)
 
     def _lines(self, command: Command, refs: RefIndex, diff: list[str]) -> tuple[PaymentLine, ...]:
         lines = []
@@ -133,7 +167,9 @@ class IntacctPush(PushAdapter):
         ]
 
     def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
-        return self.connector.landed([s.key for s in steps], since)
+        # a reversal is looked for when its step is built (the payment's STATE shows it)
+        keys = [s.key for s in steps if not isinstance(s.write, PaymentReverse)]
+        return self.connector.landed(keys, since) if keys else {}
 
 
 ADAPTER = IntacctPush

@@ -16,6 +16,10 @@
   github.com/Invoiced/api ``_credit_notes.md.erb``, ``_payments.md.erb``): a credit note is
   applied by a payment, never by its creation.
 
+* ``void_cash``: the payment an ``apply_cash``/``apply_credit`` created is voided with
+  ``DELETE /payments/:id``; the payment is read first, and one already ``voided`` is
+  confirmed without a write (a resend after a lost reply voids nothing twice).
+
 Invoiced has no batch endpoint: one request per write, each with its ``Idempotency-Key`` and
 the same key in its ``metadata``. The worker records each step before the next; after a lost
 reply or a crash, :meth:`InvoicedPush.landed` looks for the step's record by that metadata key
@@ -30,15 +34,23 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from connectors.errors import ApiError, AuthError
+from connectors.errors import ApiError, AuthError, NotFoundError
 from connectors.invoiced.connector import InvoicedConnector
 from connectors.invoiced.writes import (
     Application,
     CreditNoteCreate,
     PaymentCreate,
+    PaymentVoid,
     credit_note_application,
 )
-from sync.outbox.adapter import Command, PushAdapter, Step, StepResult, Unwritable
+from sync.outbox.adapter import (
+    AlreadyDone,
+    Command,
+    PushAdapter,
+    Step,
+    StepResult,
+    Unwritable,
+)
 from sync.outbox.refs import RefIndex
 
 
@@ -102,7 +114,22 @@ class InvoicedPush(PushAdapter):
             return Step(command, command.key, payment, diff=diff, creates=("payment", "payment"))
         if command.operation == "write_off":
             return self._write_off(command, refs, customer, diff)
+        if command.operation == "void_cash":
+            return self._void(command, refs, diff)
         raise Unwritable(f"invoiced cannot {command.operation}")
+
+    def _void(self, command: Command, refs: RefIndex, diff: list[str]) -> Step:
+        payment_id = self.voided_payment(command)
+        try:
+            current = self.connector.writer.payment(payment_id)
+        except NotFoundError:
+            raise Unwritable(f"payment {payment_id} no longer exists", conflict=True) from None
+        if current.get("voided"):
+            diff.append(f"payment {payment_id} is already void")
+            return Step(command, command.key, AlreadyDone(payment_id), diff=diff)
+        self.given_back(refs, command, diff)
+        diff.insert(0, f"void payment {payment_id} ({current.get('amount')})")
+        return Step(command, command.key, PaymentVoid(command.key, payment_id), diff=diff)
 
     def _write_off(self, command: Command, refs: RefIndex, customer: str, diff: list[str]) -> Step:
         """Step 0: the credit note; step 1: the zero-amount payment applying it to the invoice."""
@@ -152,6 +179,8 @@ class InvoicedPush(PushAdapter):
             try:
                 if isinstance(step.write, CreditNoteCreate):
                     record = self.connector.writer.create_credit_note(step.write)
+                elif isinstance(step.write, PaymentVoid):
+                    record = self.connector.writer.void_payment(step.write)
                 else:
                     record = self.connector.apply_payment(step.write)
             except AuthError:

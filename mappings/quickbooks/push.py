@@ -5,6 +5,9 @@
 * ``apply_credit``: a zero-total Payment linking the invoices and the credit memo.
 * ``write_off``: a CreditMemo on the configured write-off item, then a zero-total Payment
   applying it to the invoice (two steps, each with its own key).
+* ``void_cash``: the Payment an ``apply_cash``/``apply_credit`` created is voided (a sparse
+  update with ``include=void``, its own request with a requestid); one already voided is
+  confirmed without a write.
 
 Everything goes through ``/batch`` (30 items per request, ``requestid`` per request), and
 each write carries its key in ``PrivateNote`` for read-before-retry.
@@ -17,15 +20,25 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from connectors.errors import NotFoundError
 from connectors.quickbooks.connector import QuickBooksConnector
 from connectors.quickbooks.writes import (
     BATCH_LIMIT,
     CreditMemoCreate,
     PaymentCreate,
     PaymentLine,
+    PaymentVoid,
     credit_memo_application,
+    is_voided,
 )
-from sync.outbox.adapter import Command, PushAdapter, Step, StepResult, Unwritable
+from sync.outbox.adapter import (
+    AlreadyDone,
+    Command,
+    PushAdapter,
+    Step,
+    StepResult,
+    Unwritable,
+)
 from sync.outbox.refs import RefIndex
 
 
@@ -91,7 +104,25 @@ class QuickBooksPush(PushAdapter):
             return Step(command, command.key, payment, diff=diff, creates=("payment", "Payment"))
         if command.operation == "write_off":
             return self._write_off(command, refs, customer, diff)
+        if command.operation == "void_cash":
+            return self._void(command, refs, diff)
         raise Unwritable(f"quickbooks cannot {command.operation}")
+
+    def _void(self, command: Command, refs: RefIndex, diff: list[str]) -> Step:
+        """Void the Payment arsync created, read first for its SyncToken (and to find one
+        already voided: a resend after a lost reply then writes nothing)."""
+        payment_id = self.voided_payment(command)
+        try:
+            current = self.connector.read("Payment", payment_id)
+        except NotFoundError:
+            raise Unwritable(f"Payment {payment_id} no longer exists", conflict=True) from None
+        if is_voided(current):
+            diff.append(f"Payment {payment_id} is already void")
+            return Step(command, command.key, AlreadyDone(payment_id), diff=diff)
+        self.given_back(refs, command, diff)
+        diff.insert(0, f"void Payment {payment_id} ({current.get('TotalAmt')})")
+        write = PaymentVoid(command.key, payment_id, str(current.get("SyncToken", "0")))
+        return Step(command, command.key, write, diff=diff)
 
     def _write_off(self, command: Command, refs: RefIndex, customer: str, diff: list[str]) -> Step:
         p = command.payload
@@ -137,14 +168,21 @@ class QuickBooksPush(PushAdapter):
         return Step(command, apply_key, application, diff=diff, creates=("payment", "Payment"))
 
     def send(self, steps: Sequence[Step]) -> list[StepResult]:
-        results = self.connector.write([s.write for s in steps])
-        return [
-            StepResult(step, remote_id=r.remote_id, error=r.error)
-            for step, r in zip(steps, results, strict=True)
-        ]
+        batched = [s.write for s in steps if not isinstance(s.write, PaymentVoid)]
+        answers = iter(self.connector.write(batched))
+        results = []
+        for step in steps:
+            if isinstance(step.write, PaymentVoid):
+                r = self.connector.writer.void(step.write)
+            else:
+                r = next(answers)
+            results.append(StepResult(step, remote_id=r.remote_id, error=r.error))
+        return results
 
     def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
-        return self.connector.landed([s.key for s in steps], since)
+        # a void is looked for when its step is built (the payment read shows it voided)
+        keys = [s.key for s in steps if not isinstance(s.write, PaymentVoid)]
+        return self.connector.landed(keys, since) if keys else {}
 
     def refresh(self, command: Command, refs: RefIndex) -> None:
         """Re-read the invoices: their balance now is what the decision is checked against."""

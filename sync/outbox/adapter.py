@@ -23,7 +23,7 @@ from connectors.errors import ApiError
 from sync.outbox.errors import Unwritable
 from sync.outbox.refs import RefIndex, RemoteRef
 
-__all__ = ["Command", "PushAdapter", "Step", "StepResult", "Unwritable"]
+__all__ = ["AlreadyDone", "Command", "PushAdapter", "Step", "StepResult", "Unwritable"]
 
 
 @dataclass
@@ -73,6 +73,14 @@ class Step:
     # what the write creates, when it creates a record: (canonical type, the system's object
     # type as its pull stream names it), so the next pull links it instead of importing it
     creates: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class AlreadyDone:
+    """The write a step would make is already in the system (found when the step was built,
+    e.g. a payment already voided): the worker confirms the step without sending anything."""
+
+    remote_id: str
 
 
 @dataclass
@@ -166,6 +174,29 @@ class PushAdapter(ABC):
                 f"{command.money(balance - amount_minor)}"
             )
         return ref
+
+    def given_back(self, refs: RefIndex, command: Command, diff: list[str]) -> None:
+        """Add to ``diff`` what voiding ``command``'s payment gives back to each invoice."""
+        for line in command.payload.get("lines") or ():
+            ref = refs.get("invoice", str(line["invoice_id"]))
+            if ref is None or ref.balance_minor is None:
+                continue
+            amount = int(line["amount_minor"])
+            diff.append(
+                f"{_label('invoice', ref)}: balance {command.money(ref.balance_minor)} -> "
+                f"{command.money(ref.balance_minor + amount)}"
+            )
+
+    def voided_payment(self, command: Command) -> str:
+        """The remote id of the payment a ``void_cash`` command voids: what the original
+        write created, as its confirmation recorded it."""
+        remote_id = command.payload.get("remote_id")
+        if not remote_id:
+            raise Unwritable(
+                f"the payment of command {command.payload.get('original_command')} was never "
+                f"recorded in {self.system}: nothing known to void"
+            )
+        return str(remote_id)
 
 
 def _label(kind: str, ref: RemoteRef) -> str:

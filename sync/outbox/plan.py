@@ -9,6 +9,9 @@ decision and its commands commit together or not at all.
 * ``write_off``: a short-pay deduction on one invoice, to the configured account/reason.
 * ``invoice_state`` / ``account_summary``: the invoice's status, balance and paid date and
   the account's AR summary, in systems that only show state (the CRM).
+* ``void_cash``: a person reversed a payment the bank took back (``reverse_payment``): the
+  payment an ``apply_cash`` or ``apply_credit`` of the original decision created is voided
+  in that system. Such a command never sent is cancelled instead.
 
 A system gets a command only when it holds the decision's customer; a command whose
 invoices that system lacks is refused with a clear reason when sent, not silently dropped.
@@ -22,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, update
 from sqlmodel import Session, col
 
 from canonical.bulk import insert_rows
@@ -32,11 +35,15 @@ from canonical.models import ExternalRef, OutboxCommand, Remittance
 from canonical.types import utcnow
 from reconciler.apply import FlushedBatch
 from reconciler.cascade import AUTO
+from reconciler.reverse import RULE as REVERSE_RULE
 
 PAYMENT_SYSTEMS = frozenset({"quickbooks", "intacct", "invoiced"})
 STATE_SYSTEMS = frozenset({"salesforce"})
 _OUTBOX: Table = OutboxCommand.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
+VOIDABLE = ("apply_cash", "apply_credit")  # the writes of a decision that create a payment
+# never sent (or refused): cancelled when their payment is reversed (as ``outbox cancel``)
+_UNSENT = (CommandStatus.PENDING, CommandStatus.FAILED, CommandStatus.DEAD, CommandStatus.CONFLICT)
 
 
 def command_key(tenant: str, system: str, operation: str, canonical_id: str, version: str) -> str:
@@ -53,6 +60,9 @@ class OutboxPlanner:
         self.systems = list(systems)
 
     def __call__(self, session: Session, batch: FlushedBatch) -> None:
+        for d in batch.decisions:
+            if d["rule"] == REVERSE_RULE:
+                insert_rows(session, _OUTBOX, self._reversal(session, d))
         applied = [d for d in batch.decisions if d["status"] == AUTO]
         if not applied or not self.systems:
             return
@@ -181,6 +191,87 @@ class OutboxPlanner:
                     customer_id,
                     {"customer_id": customer_id},
                 )
+
+    def _reversal(self, session: Session, decision: dict[str, Any]) -> list[dict[str, Any]]:
+        """Undo the original decision's payments: cancel the writes never sent, void the
+        payments written; the CRM gets the reopened invoices' state."""
+        evidence = decision["evidence"]
+        original = str(evidence["reverses_decision"])
+        customer_id = decision["customer_id"]
+        on = _day(decision["created_at"])
+        rows: list[dict[str, Any]] = []
+        commands = session.execute(
+            select(OutboxCommand)
+            .where(
+                col(OutboxCommand.tenant) == self.tenant,
+                col(OutboxCommand.decision_id) == original,
+                col(OutboxCommand.operation).in_(VOIDABLE),
+            )
+            .order_by(col(OutboxCommand.created_at), col(OutboxCommand.id))
+        ).scalars()
+        for c in list(commands):
+            if c.status in _UNSENT:
+                session.execute(
+                    update(OutboxCommand)
+                    .where(col(OutboxCommand.id) == c.id)
+                    .values(
+                        status=CommandStatus.CANCELLED,
+                        last_error=f"cancelled: payment reversed by decision {decision['id']}",
+                        updated_at=utcnow(),
+                    )
+                )
+            elif c.status != CommandStatus.CANCELLED and c.system in self.systems:
+                rows.append(
+                    self._row(
+                        c.system,
+                        "void_cash",
+                        decision,
+                        c.canonical_type,
+                        c.canonical_id,
+                        {
+                            "customer_id": c.payload.get("customer_id") or customer_id,
+                            "currency": c.payload.get("currency") or decision["currency"],
+                            "original_command": c.id,
+                            "original_operation": c.operation,
+                            "remote_id": c.remote_id,
+                            "lines": list(c.payload.get("lines") or []),
+                            "on": on,
+                            "reason": f"payment taken back ({evidence.get('event') or 'reversal'})",
+                        },
+                        version=c.id,
+                    )
+                )
+        if not customer_id:
+            return rows
+        invoices = sorted({str(line["invoice_id"]) for line in evidence["applications_reversed"]})
+        wanted = {("customer", customer_id)} | {("invoice", i) for i in invoices}
+        held = _systems_holding(session, self.tenant, wanted)
+        for system in self.systems:
+            if system not in STATE_SYSTEMS or system not in held.get(("customer", customer_id), ()):
+                continue
+            for invoice_id in invoices:
+                if system in held.get(("invoice", invoice_id), set()):
+                    rows.append(
+                        self._row(
+                            system,
+                            "invoice_state",
+                            decision,
+                            "invoice",
+                            invoice_id,
+                            {"invoice_id": invoice_id},
+                        )
+                    )
+            rows.append(
+                self._row(
+                    system,
+                    "account_summary",
+                    decision,
+                    "customer",
+                    customer_id,
+                    {"customer_id": customer_id},
+                )
+            )
+        return rows
 
     def _row(
         self,

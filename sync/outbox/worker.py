@@ -30,7 +30,7 @@ from connectors.errors import (
     UncertainWriteError,
     share_of_failed_call,
 )
-from sync.outbox.adapter import Command, PushAdapter, Step, StepResult
+from sync.outbox.adapter import AlreadyDone, Command, PushAdapter, Step, StepResult
 from sync.outbox.errors import Unwritable
 from sync.outbox.refs import RefIndex
 from sync.settings import PushSettings
@@ -243,6 +243,10 @@ class _SystemWorker:
                     continue
                 _expect(refs, c)
                 steps.append(step)
+            for step in [s for s in steps if isinstance(s.write, AlreadyDone)]:
+                result.landed_unseen += step.command.status == CommandStatus.SENT
+                self._succeed(session, StepResult(step, step.write.remote_id), result)
+            steps = [s for s in steps if not isinstance(s.write, AlreadyDone)]
             uncertain = [s for s in steps if s.command.status == CommandStatus.SENT]
             if uncertain:
                 since = min(s.command.sent_at or self.now for s in uncertain) - LANDED_MARGIN
@@ -400,11 +404,13 @@ def _set(session: Session, command_id: str, **values: Any) -> None:
 
 
 def _amounts(c: Command) -> dict[str, int]:
-    """Invoice id -> what the command takes off its balance."""
+    """Invoice id -> what the command takes off its balance (a void gives it back)."""
     taken: dict[str, int] = {}
-    if c.operation in ("apply_cash", "apply_credit"):
+    if c.operation in ("apply_cash", "apply_credit", "void_cash"):
+        sign = -1 if c.operation == "void_cash" else 1
         for line in c.payload.get("lines") or ():
-            taken[line["invoice_id"]] = taken.get(line["invoice_id"], 0) + int(line["amount_minor"])
+            amount = sign * int(line["amount_minor"])
+            taken[line["invoice_id"]] = taken.get(line["invoice_id"], 0) + amount
     elif c.operation == "write_off":
         taken[c.payload["invoice_id"]] = int(c.payload["amount_minor"])
     return taken
@@ -438,6 +444,8 @@ def _mirror_balances(session: Session, tenant: str, system: str, c: Command) -> 
         values = {**row.values, "balance_minor": str(balance)}
         if balance == 0:
             values["status"] = DocumentStatus.PAID.value
+        elif values.get("status") == DocumentStatus.PAID.value:
+            values["status"] = DocumentStatus.OPEN.value
         row.values = values
         session.add(row)
 
