@@ -112,6 +112,10 @@ class CreditMemo(SQLModel, table=True):
     status: DocumentStatus = Field(default=DocumentStatus.OPEN, index=True, max_length=16)
     reference: str | None = Field(default=None, max_length=128)
     memo: str | None = Field(default=None, sa_type=Text)
+    # the deduction (Adjustment) this credit memo writes off, when arsync created it to do so
+    # (a ``write_off`` push): used up by that write-off from the start, never credit to apply,
+    # whatever balance a system shows for it before the write-off's application lands
+    adjustment_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = _ts()
     updated_at: datetime = _ts(index=True)
 

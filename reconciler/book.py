@@ -44,6 +44,19 @@ _CHUNK = 500
 SHARED = ""
 
 
+def open_credit(tenant: str) -> list[Any]:
+    """Conditions of a credit memo whose credit can be applied: open, with a balance left, and
+    not one arsync created to write off a deduction. That one is used up by its write-off (the
+    deduction took the amount off the invoice), though a system shows it open until the
+    write-off's application lands there and arsync's book until the next pull reads it."""
+    return [
+        col(CreditMemo.tenant) == tenant,
+        col(CreditMemo.status) == DocumentStatus.OPEN,
+        col(CreditMemo.balance_minor) > 0,
+        col(CreditMemo.adjustment_id).is_(None),
+    ]
+
+
 @dataclass
 class Scope:
     """What a handful of new remittances can touch: document keys, customers, payers."""
@@ -113,11 +126,7 @@ class Book:
             col(Invoice.status) == DocumentStatus.OPEN,
             col(Invoice.balance_minor) > 0,
         ]
-        credit_filter = [
-            col(CreditMemo.tenant) == tenant,
-            col(CreditMemo.status) == DocumentStatus.OPEN,
-            col(CreditMemo.balance_minor) > 0,
-        ]
+        credit_filter = open_credit(tenant)
         if scope is None:
             book._load_invoices(session, invoice_filter)
             book._load_credits(session, credit_filter)

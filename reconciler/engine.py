@@ -19,14 +19,14 @@ from sqlalchemy import Row, Table, select
 from sqlmodel import Session, col
 
 from canonical.batch_gc import frozen_heap, loading_without_gc
-from canonical.enums import ApplicationStatus, DocumentStatus, RemittanceStatus
+from canonical.enums import ApplicationStatus, RemittanceStatus
 from canonical.keys import document_key, name_key
 from canonical.models import Application, CreditMemo, Decision, Invoice, Remittance
 from canonical.money import Money
 from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import DecisionSink, Writes
-from reconciler.book import Book, OpenItem, Scope
+from reconciler.book import Book, OpenItem, Scope, open_credit
 from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Cascade, Incoming, Outcome
 from reconciler.references import payer_behind, rf_reference, text_tokens
 from reconciler.rules import RuleSet, load_rules
@@ -391,10 +391,7 @@ def _scope(session: Session, tenant: str, advices: Advices) -> Scope | None:
         cid
         for cid in session.execute(
             select(col(CreditMemo.customer_id)).where(
-                col(CreditMemo.tenant) == tenant,
-                col(CreditMemo.status) == DocumentStatus.OPEN,
-                col(CreditMemo.balance_minor) > 0,
-                col(CreditMemo.id).not_in(decided),
+                *open_credit(tenant), col(CreditMemo.id).not_in(decided)
             )
         ).scalars()
         if cid

@@ -484,9 +484,12 @@ def _link_created(
             )
             session.flush()
     elif ctype == "credit_memo":
+        # a write-off's credit memo, under the id of the deduction it writes off: that
+        # deduction already took its amount off the invoice in arsync's book, so the memo is
+        # used up from the start (in the systems too, once the write-off's next step applies
+        # it) and is never credit for the reconciler to apply
         canonical_id = str(p.get("adjustment_id") or c.id)[:32]
         if session.get(CreditMemo, canonical_id) is None:
-            amount = int(p["amount_minor"])
             session.add(
                 CreditMemo(
                     id=canonical_id,
@@ -495,24 +498,34 @@ def _link_created(
                     number=f"WO-{canonical_id[:8]}",
                     currency=p["currency"],
                     issue_date=c.on,
-                    total_minor=amount,
-                    balance_minor=amount,
-                    status=DocumentStatus.OPEN,
+                    total_minor=int(p["amount_minor"]),
+                    balance_minor=0,
+                    status=DocumentStatus.PAID,
                     memo=f"write-off: {p.get('reason') or ''}".strip(),
+                    adjustment_id=canonical_id,
                 )
             )
             session.flush()
     else:
         return
-    exists = session.execute(
-        select(ExternalRef.id).where(  # type: ignore[call-overload]
+    linked = session.execute(
+        select(col(ExternalRef.canonical_id)).where(
             col(ExternalRef.tenant) == tenant,
             col(ExternalRef.system) == system,
             col(ExternalRef.canonical_type) == ctype,
             col(ExternalRef.remote_id) == remote_id,
         )
     ).first()
-    if exists is None:
+    if linked is not None:
+        if ctype == "credit_memo" and linked.canonical_id != canonical_id:
+            # a pull read the write-off's credit memo before its reply was recorded (a lost
+            # reply, a crash) and imported it as another record: that one is the write-off's too
+            session.execute(
+                update(CreditMemo)
+                .where(col(CreditMemo.id) == linked.canonical_id)
+                .values(adjustment_id=canonical_id, updated_at=utcnow())
+            )
+    else:
         session.add(
             ExternalRef(
                 id=new_id(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +91,7 @@ def test_minor_units_move_from_cldr_to_iso_4217_and_back(store: Store) -> None:
                     balance_minor=balance,
                 )
             )
-        session.add(
-            CreditMemo(id="m_huf", number="CM1", currency="HUF", total_minor=300, balance_minor=300)
-        )
+        _old_credit_memo(session, "m_huf", "HUF", 300)
         session.add(Payment(id="p_huf", currency="HUF", amount_minor=2000, unapplied_minor=766))
         for rid, amount in [("r_huf", 1234), ("r_back", -500)]:
             session.add(
@@ -284,3 +283,64 @@ def test_upgrade_refuses_an_amount_the_new_scale_cannot_store(store: Store) -> N
         command.upgrade(cfg, "head")
     with store.engine.connect() as conn:  # the whole migration rolled back
         assert _rows(conn, "SELECT total_minor FROM invoice ORDER BY id") == [(2**62,), (5,)]
+
+
+WRITE_OFF_MEMOS = "51896c668667"
+
+
+def test_write_off_credit_memos_pushed_before_are_marked_used_up(store: Store) -> None:
+    """The credit memos arsync created for write-offs before the column existed (its own, under
+    the id of the adjustment they write off) are marked; a customer's credit memo is not."""
+    cfg = alembic_config(store.engine)
+    command.downgrade(cfg, f"{WRITE_OFF_MEMOS}-1")
+    with store.session() as session:
+        session.add(Invoice(id="i1", number="1001", currency="USD", total_minor=500))
+        session.flush()
+        for aid in ("j1", "j2"):
+            session.add(
+                Adjustment(
+                    id=aid,
+                    invoice_id="i1",
+                    source_kind="remittance",
+                    source_id="r1",
+                    currency="USD",
+                    amount_minor=300,
+                    reason_code="SHORTPAY",
+                )
+            )
+        for memo_id in ("j1", "m1"):
+            _old_credit_memo(session, memo_id, "USD", 300)
+        for rid, memo_id, rule in [("x1", "j1", "pushed"), ("x2", "m1", "number_customer")]:
+            session.add(
+                ExternalRef(
+                    id=rid,
+                    canonical_type="credit_memo",
+                    canonical_id=memo_id,
+                    system="quickbooks",
+                    object_type="CreditMemo",
+                    remote_id=rid,
+                    link_rule=rule,
+                )
+            )
+    command.upgrade(cfg, "head")
+    with store.session() as session:
+        marked = {m.id: m.adjustment_id for m in session.exec(select(CreditMemo))}
+    assert marked == {"j1": "j1", "m1": None}
+
+
+def _old_credit_memo(session: Any, memo_id: str, currency: str, minor: int) -> None:
+    """An open credit memo in a database at an older revision: only the columns it has then
+    (the model has gained some since)."""
+    session.execute(
+        text(
+            "INSERT INTO credit_memo (id, tenant, number, number_key, currency, total_minor, "
+            "balance_minor, status, created_at, updated_at) VALUES (:id, 'default', :id, '', "
+            ":currency, :minor, :minor, 'OPEN', :at, :at)"
+        ),
+        {
+            "id": memo_id,
+            "currency": currency,
+            "minor": minor,
+            "at": datetime(2026, 1, 1, tzinfo=UTC),
+        },
+    )

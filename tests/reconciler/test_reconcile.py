@@ -322,6 +322,39 @@ def test_credit_memo_applies_to_the_invoice_with_the_same_reference(
         assert cm is not None and cm.balance_minor == 0 and cm.status == "paid"
 
 
+def test_a_write_off_credit_memo_is_never_credit_to_apply(store: Store, book: Book) -> None:
+    """The credit memo arsync created to write off a deduction is used up by that write-off,
+    even while a system still shows it open (a pull between the write-off's two steps): a
+    payment short by its amount is a new deduction, and only the customer's genuine credit
+    memo is applied."""
+    c = book.customer("Tyrell Corp")
+    first = book.invoice(c, "7301", "200.00", issued=date(2026, 9, 1))
+    later = book.invoice(c, "7302", "100.00", issued=date(2026, 9, 15))
+    written_off = book.credit(c, "CN-5013", "3.00")
+    genuine = book.credit(c, "CM-73", "40.00")
+    with store.session() as s:
+        memo = s.get(CreditMemo, written_off)
+        assert memo is not None
+        memo.adjustment_id = written_off  # as the write-off push records it
+        s.add(memo)
+    rid = book.pay("197.00", payer="Tyrell Corp", refs=[ref("7301")])
+    summary = reconcile(store)
+    d = decision(store, rid)
+    assert d.status == "auto_applied" and "credit_taken" not in d.evidence
+    assert d.evidence["short_pay"] == "3.00" and d.deduction_minor == 300
+    assert summary.credit_memos_applied == 1
+    with store.session() as s:
+        assert s.get(CreditMemo, written_off).balance_minor == 300  # type: ignore[union-attr]
+        assert s.get(CreditMemo, genuine).balance_minor == 0  # type: ignore[union-attr]
+        used = set(s.execute(select(col(Application.source_id))).scalars())
+        assert written_off not in used and genuine in used
+        assert not s.execute(select(Decision).where(col(Decision.source_id) == written_off)).first()
+    assert balance(store, first) == ("0.00", "paid")
+    assert balance(store, later) == ("60.00", "open")
+    again = reconcile(store)
+    assert (again.credit_memos_applied, again.credit_memos_suggested) == (0, 0)
+
+
 def test_rerun_changes_nothing(store: Store, book: Book) -> None:
     c = book.customer("Soylent")
     book.invoice(c, "1501", "10.00")

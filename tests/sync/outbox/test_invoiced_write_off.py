@@ -171,7 +171,9 @@ def assert_written_once(
         }
         # linked as the write-off's canonical credit memo and payment: the next pull links them
         assert refs[("credit_memo", str(note["id"]))] == "adj-wo-1"
-        assert s.get(CreditMemo, "adj-wo-1") is not None
+        memo = s.get(CreditMemo, "adj-wo-1")
+        assert memo is not None and memo.adjustment_id == "adj-wo-1"  # used up by the write-off
+        assert (memo.total_minor, memo.balance_minor, memo.status) == (AMOUNT_MINOR, 0, "paid")
         assert refs[("payment", str(payment["id"]))] == "wadj-wo-1"
         assert s.get(Payment, "wadj-wo-1") is not None
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from canonical.enums import CommandStatus
-from canonical.models import ExternalRef, OutboxCommand, Payment
+from canonical.models import CreditMemo, ExternalRef, OutboxCommand, Payment
 from canonical.store import Store
 from canonical.types import utcnow
 from connectors.errors import (
@@ -277,9 +277,61 @@ def test_a_write_off_records_each_step_before_the_next(
     push(store, {"quickbooks": adapter}, settings=PushSettings(backoff_seconds=0))
     row = state(store, cid)
     assert row.status == CommandStatus.FAILED and row.result["step"] == 1
+    with store.session() as s:
+        # the credit memo is the write-off's, used up by it, while its application waits
+        memo = s.get(CreditMemo, "adj-wo")
+        assert memo is not None and memo.adjustment_id == "adj-wo"
+        assert (memo.total_minor, memo.balance_minor, memo.status) == (500, 0, "paid")
     push(store, {"quickbooks": adapter}, settings=PushSettings(backoff_seconds=0))
     assert adapter.sent == ["wo:0", "wo:1", "wo:1"]  # the credit memo was made once
     assert state(store, cid).status == CommandStatus.CONFIRMED
+
+
+def test_a_write_off_credit_memo_a_pull_imported_before_its_reply_is_the_write_offs(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    """The credit memo landed but its reply was lost, and a sync imported it as a record of
+    its own before the next push found it: that record is marked the write-off's as well,
+    so the reconciler never takes it for the customer's credit."""
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "wo", 500, op="write_off")
+    adapter = Scripted()
+    adapter.script["wo:0"] = [UncertainWriteError("quickbooks", "timeout after sending")]
+    push(store, {"quickbooks": adapter}, settings=PushSettings(backoff_seconds=0))
+    assert state(store, cid).status == CommandStatus.SENT
+    remote = adapter.remote["wo:0"]
+    with store.session() as s:  # what the pull made of it: an open credit memo
+        s.add(
+            CreditMemo(
+                id="pulled",
+                customer_id=acme,
+                number="190",
+                currency="USD",
+                total_minor=500,
+                balance_minor=500,
+            )
+        )
+        s.flush()
+        s.add(
+            ExternalRef(
+                canonical_type="credit_memo",
+                canonical_id="pulled",
+                system="quickbooks",
+                object_type="CreditMemo",
+                remote_id=remote,
+                link_rule="created",
+            )
+        )
+    push(store, {"quickbooks": adapter}, settings=PushSettings(backoff_seconds=0))
+    assert state(store, cid).status == CommandStatus.CONFIRMED
+    assert adapter.sent == ["wo:0", "wo:1"]
+    with store.session() as s:
+        pulled = s.get(CreditMemo, "pulled")
+        assert pulled is not None and pulled.adjustment_id == "adj-wo"
+        refs = s.execute(
+            select(col(ExternalRef.canonical_id)).where(col(ExternalRef.remote_id) == remote)
+        ).scalars()
+        assert list(refs) == ["pulled"]  # one record per remote id, as the pull linked it
 
 
 def test_an_auth_failure_leaves_commands_as_they_were(
