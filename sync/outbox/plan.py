@@ -173,24 +173,7 @@ class OutboxPlanner:
                         version=f"{decision['id']}:{row['id']}",
                     )
             elif system in STATE_SYSTEMS:
-                for invoice_id in touched:
-                    if system in held.get(("invoice", invoice_id), set()):
-                        yield self._row(
-                            system,
-                            "invoice_state",
-                            decision,
-                            "invoice",
-                            invoice_id,
-                            {"invoice_id": invoice_id},
-                        )
-                yield self._row(
-                    system,
-                    "account_summary",
-                    decision,
-                    "customer",
-                    customer_id,
-                    {"customer_id": customer_id},
-                )
+                yield from self._state(system, decision, customer_id, touched, held)
 
     def _reversal(self, session: Session, decision: dict[str, Any]) -> list[dict[str, Any]]:
         """Undo the original decision's payments: cancel the writes never sent, void the
@@ -247,31 +230,38 @@ class OutboxPlanner:
         wanted = {("customer", customer_id)} | {("invoice", i) for i in invoices}
         held = _systems_holding(session, self.tenant, wanted)
         for system in self.systems:
-            if system not in STATE_SYSTEMS or system not in held.get(("customer", customer_id), ()):
-                continue
-            for invoice_id in invoices:
-                if system in held.get(("invoice", invoice_id), set()):
-                    rows.append(
-                        self._row(
-                            system,
-                            "invoice_state",
-                            decision,
-                            "invoice",
-                            invoice_id,
-                            {"invoice_id": invoice_id},
-                        )
-                    )
-            rows.append(
-                self._row(
-                    system,
-                    "account_summary",
-                    decision,
-                    "customer",
-                    customer_id,
-                    {"customer_id": customer_id},
-                )
-            )
+            if system in STATE_SYSTEMS and system in held.get(("customer", customer_id), ()):
+                rows.extend(self._state(system, decision, customer_id, invoices, held))
         return rows
+
+    def _state(
+        self,
+        system: str,
+        decision: dict[str, Any],
+        customer_id: str,
+        invoices: Iterable[str],
+        held: dict[tuple[str, str], set[str]],
+    ) -> Iterable[dict[str, Any]]:
+        """A state system's commands after a decision: each invoice it holds, then the
+        account's AR summary."""
+        for invoice_id in invoices:
+            if system in held.get(("invoice", invoice_id), set()):
+                yield self._row(
+                    system,
+                    "invoice_state",
+                    decision,
+                    "invoice",
+                    invoice_id,
+                    {"invoice_id": invoice_id},
+                )
+        yield self._row(
+            system,
+            "account_summary",
+            decision,
+            "customer",
+            customer_id,
+            {"customer_id": customer_id},
+        )
 
     def _row(
         self,
