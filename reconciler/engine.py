@@ -39,6 +39,7 @@ DECISION: Table = Decision.__table__  # type: ignore[attr-defined]
 SCOPED_LOAD_LIMIT = 5000  # up to this many new remittances, load only what they can touch
 DUPLICATE_WINDOW_DAYS = 5
 LEARN_FROM_CONFIDENCE = 95
+REVERSAL_RULE = "reversal"  # the rule of a returned_payment exception for cash taken back
 
 
 @dataclass
@@ -631,7 +632,7 @@ def _decide_reversal(
         )
     outcome = Outcome(
         EXCEPTION,
-        "reversal",
+        REVERSAL_RULE,
         100 if original is not None else 0,
         exception_kind="returned_payment",
         customer_id=customer_id,

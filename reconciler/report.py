@@ -41,6 +41,7 @@ from canonical.models import (
 from canonical.money import Money, minor_digits
 from canonical.store import Store
 from canonical.types import utcnow
+from reconciler.engine import REVERSAL_RULE
 
 # outbox commands a person must look at: out of attempts, refused, or no longer valid
 NEEDS_A_PERSON = (CommandStatus.DEAD, CommandStatus.CONFLICT, CommandStatus.FAILED)
@@ -312,7 +313,7 @@ def _resolve_with(decision: Decision | None) -> str | None:
     undone with ``--reverse``; anything else is applied to invoices."""
     if decision is None:
         return None
-    if decision.rule == "reversal":
+    if decision.rule == REVERSAL_RULE:
         if not decision.evidence.get("paid"):
             return None  # nothing was applied: nothing to undo
         return f"arsync resolve {decision.id} --by person:you --reverse"

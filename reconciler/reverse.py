@@ -34,6 +34,7 @@ from canonical.types import utcnow
 from reconciler.apply import DecisionSink, Writes
 from reconciler.cascade import AUTO, EXCEPTION, Outcome
 from reconciler.confirm import ConfirmError
+from reconciler.engine import REVERSAL_RULE
 
 RULE = "reverse_payment"  # the rule of a person's reversal decision
 REVERSED = RS.REVERSED.value  # its status, and that of both remittances
@@ -62,7 +63,7 @@ def reverse(
             exception.superseded
             or exception.status != EXCEPTION
             or exception.exception_kind != "returned_payment"
-            or exception.rule != "reversal"
+            or exception.rule != REVERSAL_RULE
         ):
             state = "superseded" if exception.superseded else exception.status
             raise ConfirmError(

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape as escape_xml
 
 from rich.console import Console
 from rich.markup import escape
@@ -197,10 +199,6 @@ def write_return(path: Path, cash: Remittance, message_id: str = "RETURN-1") -> 
     return path
 
 
-def escape_xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def written_everywhere(store: Store, systems: set[str]) -> tuple[Remittance, list[OutboxCommand]]:
     """A remittance whose cash every system in ``systems`` confirmed, named by a bank
     reference no other remittance bears (what its return names), with those commands."""
@@ -216,13 +214,13 @@ def written_everywhere(store: Store, systems: set[str]) -> tuple[Remittance, lis
         ).scalars():
             confirmed.setdefault(c.canonical_id, []).append(c)
         remittances = {r.id: r for r in session.execute(select(Remittance)).scalars()}
-    names = [r.bank_reference for r in remittances.values()]
+    names = Counter(r.bank_reference for r in remittances.values())
     for remittance_id, commands in confirmed.items():
         cash = remittances[remittance_id]
         if (
             {c.system for c in commands} >= systems
             and cash.bank_reference
-            and names.count(cash.bank_reference) == 1
+            and names[cash.bank_reference] == 1
         ):
             return cash, commands
     raise LookupError("no payment was written to every system")
