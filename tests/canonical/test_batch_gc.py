@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from canonical.batch_gc import frozen_heap, loading_without_gc
+from canonical.batch_gc import YOUNG_THRESHOLD, frozen_heap, loading_without_gc
 
 
 class _Item:
@@ -17,6 +17,14 @@ def test_frozen_heap_freezes_for_the_block_only() -> None:
     with frozen_heap():
         assert gc.get_freeze_count() > before
     assert gc.get_freeze_count() == 0
+
+
+def test_a_run_collects_the_young_generation_less_often_and_restores_it() -> None:
+    before = gc.get_threshold()
+    with frozen_heap():
+        assert gc.get_threshold()[0] == max(before[0], YOUNG_THRESHOLD)
+        assert gc.get_threshold()[1:] == before[1:]
+    assert gc.get_threshold() == before
 
 
 def test_frozen_objects_are_still_freed_by_reference_counting() -> None:
@@ -49,4 +57,5 @@ def test_an_error_while_loading_still_restores_the_collector() -> None:
     except RuntimeError:
         pass
     assert gc.isenabled()
+    assert gc.get_threshold()[0] < YOUNG_THRESHOLD
     assert gc.get_freeze_count() == 0
