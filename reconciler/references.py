@@ -117,6 +117,8 @@ _SWIFT_CODE = re.compile(
     rf"/(?P<code>INV|IPI|RFB|ROC|TSU|URI|BNF|ACC|INS|REC|TXT|PURP|EREF|{_DUTCH_CODES})/"
     r"(?P<date>(?:19|20)?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])/)?"
 )
+# /INV/ glued to the word before it, which a SWIFT code never is: PAYMENT/INV/12345
+_GLUED_INV = re.compile(r"(?<=[A-Za-z])/INV/(?=[0-9A-Za-z])", re.IGNORECASE)
 # the creditor identifier and the mandate, read as the SEPA tags that name them
 _SWIFT_AS = {"CSID": " CRED ", "MARF": " MREF "}
 _FIELD_TAG = re.compile(
@@ -275,6 +277,19 @@ def _keys(token: str, min_length: int) -> list[tuple[str, str]]:
     return keys
 
 
+_PADDED = re.compile(r"(?<![0-9])0[0-9]{2,}")
+
+
+def _min_length(kind: str, labelled: bool, direct: bool, token: str) -> int:
+    """The shortest key read as a document number. Any number the payer labelled itself
+    (``INV-0042``, ``Invoice 42``, ``RMR*IV*42``), or wrote zero-padded in a labelled list
+    (``INVOICES 0041, 0042``), is one; an unlabelled number needs three digits (a labelled
+    credit memo two), so street numbers and quantities are not read as invoices."""
+    if labelled and (direct or _PADDED.search(token)):
+        return 1
+    return 2 if kind == "credit" and labelled else 3
+
+
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     chars = list(text)
     for start, end in spans:
@@ -355,6 +370,7 @@ def _framing(text: str) -> str:
         return word + " " * len(m.group("date") or "")
 
     text = _SWIFT_CODE.sub(code, text)
+    text = _GLUED_INV.sub(" INV ", text)  # PAYMENT/INV/12345
     text = re.sub(r"(?<=[0-9A-Za-z])//+(?=[0-9A-Za-z])", lambda m: " " * len(m.group(0)), text)
     if re.search(r"\?2\d", text) or re.search(r"(?:^|\n):\d{2}[A-Z]?:", text):
         text = _NOT_TEXT_SUBFIELD.sub(lambda m: " " * len(m.group(0)), text)
@@ -373,7 +389,7 @@ def read_references(text: str | None) -> TextReading:
     for m in _RMR.finditer(masked):
         qualifier = m.group("qualifier").upper()
         kind = "credit" if qualifier in ("CM", "CR") else "invoice"
-        keys = _keys(m.group("ref"), 2 if kind == "credit" else 3)
+        keys = _keys(m.group("ref"), 1)
         if not keys:
             continue
         group += 1
@@ -492,7 +508,8 @@ def read_references(text: str | None) -> TextReading:
         label = match.group("label") or match.group("credit")
         prefix = _label_prefix(token)
         kind = "credit" if match.group("credit") or prefix in _CREDIT_PREFIXES else "invoice"
-        labelled = bool(label) or bool(prefix)
+        direct = bool(label) or bool(prefix)  # labelled where it is written
+        labelled = direct
         gap = masked[previous_end:start] if previous_end >= 0 else None
         listed = (
             gap is not None
@@ -505,7 +522,7 @@ def read_references(text: str | None) -> TextReading:
             _EXCLUDING.search(masked[: match.start()]) or (excluding and listed and not label)
         ):
             reading.ignored.append({"written": written, "why": "excluded by the payer"})
-            excluded.update(key for key, _ in _keys(token, 3))
+            excluded.update(key for key, _ in _keys(token, 1))  # leaving out is never a guess
             previous, previous_end, excluding = None, end, True
             continue
         excluding = False
@@ -516,13 +533,14 @@ def read_references(text: str | None) -> TextReading:
             )
             previous, previous_end = None, end
             continue
-        keys = _keys(token, 2 if kind == "credit" and labelled else 3)
+        shortest = _min_length(kind, labelled, direct, token)
+        keys = _keys(token, shortest)
         if not keys:
             continue
         group += 1
         ref = TextRef(written, keys, kind, labelled, group=group, start=start, end=end)
         reading.refs.append(ref)
-        alternatives, consumed = _alternatives(ref, token, masked)
+        alternatives, consumed = _alternatives(ref, token, masked, shortest)
         reading.refs.extend(alternatives)
         previous, previous_end = ref, max(end, consumed)
     if excluded:
@@ -547,15 +565,17 @@ def _label_prefix(token: str) -> str:
     return prefix
 
 
-def _alternatives(ref: TextRef, token: str, masked: str) -> tuple[list[TextRef], int]:
+def _alternatives(
+    ref: TextRef, token: str, masked: str, shortest: int = 3
+) -> tuple[list[TextRef], int]:
     """Other readings of one written token: a list or range in it, or its continuation; and
     where the text they take ends (past the token when a range is written out: ``1001 TO
-    1003``), else -1."""
+    1003``), else -1. ``shortest`` is the shortest key read, as for the token itself."""
     found: list[TextRef] = []
     _, rest = split_prefix(token)
 
     def alt(number: str, how: str) -> None:
-        keys = _keys(number, 3)
+        keys = _keys(number, shortest)
         if keys:
             found.append(
                 TextRef(

@@ -166,6 +166,35 @@ def test_patterns_already_read_right() -> None:
     ]
 
 
+def test_short_invoice_numbers_the_payer_labelled_are_read() -> None:
+    # Invoiced numbers a new account's invoices INV-0001, INV-0002 ...
+    assert _read("Invoice #INV-00042 and #INV-00043 less credit CM-17") == [
+        ("42", True, "written"),
+        ("43", True, "written"),
+        ("17", True, "written"),
+    ]
+    assert _read("Invoice 42") == [("42", True, "written")]
+    assert _read("RMR*IV*42**100.00\\") == [("42", True, "rmr")]
+    # zero-padded in a labelled list; a short one not padded is not
+    assert _read("INVOICES 0041, 0042") == [("41", True, "written"), ("42", True, "written")]
+    assert _read("INVOICES 41, 42") == [("41", True, "written")]
+    assert [k for k, _, how in _read("INV 0041-0043 EXCEPT 0042") if how == "range"] == [
+        "41",
+        "43",
+    ]
+    # unlabelled short numbers stay unread: quantities, street numbers
+    assert _read("ACME 12 MAIN ST INV 4711") == [("4711", True, "written")]
+    assert _read("PMT 2 OF 3 INV 4711") == [("4711", True, "written")]
+
+
+def test_inv_code_glued_to_the_word_before_it() -> None:
+    assert _read("PAYMENT/INV/12345") == [("12345", True, "written")]
+    assert _read("ACH PMT/INV/12345/INV/12346") == [
+        ("12345", True, "written"),
+        ("12346", True, "written"),
+    ]
+
+
 # -- reconciling -----------------------------------------------------------------------------
 
 
@@ -295,6 +324,18 @@ def test_leading_zeros_and_ocr_slips_find_the_invoice(store: Store, book: Book) 
     assert applied(store, zeros) == {"123": "40.00"}
     assert applied(store, ocr) == {"1005": "60.00"}
     assert decision(store, ocr).evidence["matched"][0]["read"] == "ocr"
+
+
+def test_a_short_labelled_invoice_number_is_paid(store: Store, book: Book) -> None:
+    c = book.customer("Acme Corp")
+    book.invoice(c, "INV-0042", "120.00")
+    book.invoice(c, "INV-0043", "80.00")
+    book.invoice(c, "42000", "120.00")
+    rid = book.pay("200.00", payer="ACME CORP", text="Invoice #INV-0042 and #INV-0043")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule) == ("auto_applied", "invoice_number_in_text")
+    assert applied(store, rid) == {"INV-0042": "120.00", "INV-0043": "80.00"}
 
 
 def test_payer_name_variant_with_a_legal_form(store: Store, book: Book) -> None:
