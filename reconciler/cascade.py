@@ -53,6 +53,18 @@ class Incoming:
     received_on: date | None = None
 
 
+def _labelled_not_found(refs: list[TextRef], found: _TextFound) -> list[str]:
+    """What the payer labelled as invoice numbers that found no open invoice."""
+    resolved = {ref.group for ref, _, _ in found.invoices}
+    return list(
+        dict.fromkeys(
+            ref.written
+            for ref in refs
+            if ref.labelled and ref.kind == "invoice" and ref.group not in resolved
+        )
+    )
+
+
 @dataclass
 class _TextFound:
     """What the references in a remittance's text resolve to."""
@@ -174,6 +186,16 @@ class Cascade:
             if rule is not None:
                 outcome = step_fn(r, rule, customer, evidence)
                 if outcome is not None:
+                    if outcome.status == AUTO and evidence.get("labelled_not_found"):
+                        # the payer named an invoice that is not open (paid already, or not
+                        # yet synced): cash that fits another one is not applied there unseen
+                        self._demote(
+                            outcome,
+                            rule,
+                            r.currency,
+                            "the payer named invoices that are not open: "
+                            + ", ".join(evidence["labelled_not_found"]),
+                        )
                     return outcome
         return self._fallback(r, customer, evidence)
 
@@ -330,13 +352,19 @@ class Cascade:
         evidence["text_tokens"] = list(dict.fromkeys(ref.written for ref in reading.refs))
         payer = customer or self._payer_hint(r)
         found = self._resolve_text(reading.refs, payer)
+        missing = _labelled_not_found(reading.refs, found)
+        if missing:
+            evidence["labelled_not_found"] = missing
         matched: list[tuple[dict[str, Any], OpenItem]] = []
         seen: set[str] = set()
         weak: list[str] = []
+        unlabelled: list[str] = []
         for ref, item, how in found.invoices:
             if item.id in seen:
                 continue
             seen.add(item.id)
+            if not ref.labelled:
+                unlabelled.append(ref.written)
             entry: dict[str, Any] = {"ref": ref.written}
             if ref.amount is not None:
                 entry["amount"] = ref.amount
@@ -385,6 +413,16 @@ class Cascade:
             ):
                 # cash left over, and the numbers were guessed or the payer pays others' too
                 self._demote(outcome, rule, r.currency, "invoice number in text; cash left over")
+            if outcome.status == AUTO and missing and unlabelled:
+                # the payer named invoices that are not open; what else the text holds (a PO,
+                # a street number) is no reason to apply the cash
+                self._demote(
+                    outcome,
+                    rule,
+                    r.currency,
+                    "the invoices the payer named are not open; numbers read without a label "
+                    "are not applied on their own",
+                )
             return outcome
         if customer is None:
             return None

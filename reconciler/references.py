@@ -20,8 +20,11 @@ _OCR = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "i": "1", "S": "5"
 _RF = re.compile(r"^RF(\d{2})([0-9A-Z]{1,21})$")
 
 _INVOICE_LABEL = (
-    r"(?:invoices?|invs?|invcs?|invce|inv\#s|rechnung(?:en|s)?|factures?|facturas?|fatture|fattura|"
+    r"(?:invoices?|invoice\(s\)|invs?|invcs?|invce|inv\#s|rechnung(?:en|s)?|rechn\b\.?|factures?|"
+    r"facturas?|fatture|fattura|"
     r"factuur|facturen|faktur[ay](?:\s+vat)?|fakturor|fakturanr|bills?|re\s*inv(?:oice)?|"
+    # Finnish lasku(numero), Italian and Portuguese FT (fattura, fatura)
+    r"lasku(?:n)?(?:numero)?|ft\b\.?|"
     # Lithuanian sąskaita(-faktūra), Polish FV
     r"s[aą]skait(?:a|ą|os)(?:[\s-]+fakt[uū]r(?:a|ą|os))?|s[aą]sk\b\.?|fv\b\.?|"
     # German RE-Nr. / Rg.-Nr. / Rech.-Nr., French Fact., Spanish Fra., Italian Fatt., Polish
@@ -29,11 +32,18 @@ _INVOICE_LABEL = (
     r"r(?:e|g|ech)\.?\s*-?\s*nrn?\b\.?|rgnr\b\.?|fact\b\.?|fakt\b\.?|fra\b\.?|fras\b\.?|fatt\b\.?)"
 )
 _CREDIT_LABEL = (
-    r"(?:credit\s*memos?|credit\s*notes?|cr\s*memos?|cr\s*notes?|cms?|cns?|credits?|"
-    r"gutschrift(?:en)?|avoirs?)"
+    r"(?:credit\s*memos?|credit\s*notes?|cr\s*memos?|cr\s*notes?|cms?|cns?|credits?|c/ms?|c\.m\.?|"
+    # CR alone is a bank's word for any credit (ACH CR): a memo only after LESS, or with #
+    r"(?:less|minus|deduct(?:ed|ing)?)\s+cr\b\.?|cr(?=\s*\#)|"
+    # German Gutschrift (GS), French avoir / note de crédit, Dutch creditnota, Spanish abono
+    # / nota de crédito, Italian nota di credito, Swedish kreditfaktura, Finnish hyvityslasku
+    r"gutschrift(?:en)?|gs\b\.?|avoirs?|notes?\s+de\s+cr[eé]dit|credit\s*nota'?s?|"
+    r"abonos?|notas?\s+de\s+cr[eé]dito|note?a?\s+di\s+credito|kreditfaktura|kreditnota|"
+    r"hyvityslasku)"
 )
 _NUMBER_WORD = (
-    r"(?:\s*(?:(?:nos?|nrs?|numbers?|nummer|num(?:ero|éro)?|núm|\#s?)\b\.?|n\.?\s?[°º]))?"
+    r"(?:\.?\s*-?\s*(?:(?:nos?|nrs?|nbrs?|numbers?|nummer|num(?:ero|éro)?|núm|\#s?|n)\b\.?|"
+    r"n\.?\s?[°º]))?"
     r"\s*[:#.-]?\s*\#?\s*"
 )
 _TOKEN = re.compile(
@@ -56,8 +66,16 @@ _NOT_INVOICE = re.compile(
     # phone, card, TAN, serial and customer numbers; bank text tags for accounts, routing
     # numbers and checks (DACT, CABA, CHKN); Dutch account numbers
     r"telefon|mob(?:ile?)?|gsm|cards?(?:\s+ending(?:\s+in)?)?|karte|carte|tan|serial|cus(?:t)?no|"
-    r"[dc]act|[dc]aba|chkn|idnm|lock\s*box|rekeningnummer|rek\.?\s*nr|tegenrekening)"
-    r"(?:[\s.-]*(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*[:#.+-]*\s*$",
+    r"[dc]act|[dc]aba|chkn|idnm|lock\s*box|rekeningnummer|rek\.?\s*nr|tegenrekening|"
+    # the payer's own numbers: its vendor / supplier number for us (Kreditor, Lieferant),
+    # customer numbers in Dutch, Swedish and Finnish, checks (CK#), lockbox (LBX), sales
+    # orders, returns, statements; a phone number to call; the payer's debit memo deducted
+    r"vendor|supplier|kreditor(?:en)?|lieferant\w*|klant\w*|deb|debiteur\w*|kundnr|kundnummer|"
+    r"asiakas\w*|ck|lbx|so|rma|stmt|statement|call|amt|"
+    r"(?:less|minus|deduct(?:ed|ing)?)\s+(?:dm|debit\s*(?:memo|note))|"
+    # a number the word names as the payment's or the advice's own
+    r"(?:payment|pmt|remittance|advice)(?=[\s.-]*(?:nos?|nrs?|numbers?|\#)))"
+    r"(?:[\s.-]*(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*[:#.+=*-]*\s*$",
     re.IGNORECASE,
 )
 _LABEL_AT_END = re.compile(
@@ -75,18 +93,24 @@ _DATE = re.compile(
     r"(?<![0-9A-Z])(?:(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2})"
     r"(?:[T/]\d{2}[:.]\d{2}(?:[:.]\d{2})?|\s\d{2}:\d{2}(?::\d{2})?)?|"
     r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|"
-    rf"(?:\d{{1,2}}\.?\s+)?{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?:19|20)\d{{2}})(?![0-9A-Z])",
+    rf"(?:\d{{1,2}}\.?\s+)?{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?:19|20)\d{{2}}|"
+    # 15-OCT-26 (Oracle), and a month and day alone: 11/02
+    rf"\d{{1,2}}-{_MONTH}-(?:\d{{4}}|\d{{2}})|(?<![/.-])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![0-9A-Z/])",
     re.IGNORECASE,
 )
+_CURRENCY = r"(?:[$€£]|(?:USD|EUR|GBP|CAD|CHF|AUD|NZD|JPY|SEK|NOK|DKK|PLN|MXN)\s?)"
+_CURRENCY_AFTER = r"\s?(?:USD|EUR|GBP|CAD|CHF|AUD|NZD|JPY|SEK|NOK|DKK|PLN|MXN)(?![A-Z])"
 _AMOUNT = re.compile(
-    r"(?<![0-9A-Z.,/-])(?:[$€£]\s?)?"
+    rf"(?<![0-9A-Z.,/-])-?{_CURRENCY}?"
     r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|\d+[.,]\d{2})"
-    r"(?![0-9]|[.,]\d)|(?<![0-9A-Z])[$€£]\s?(?P<whole>\d+)(?![0-9.,])",
+    rf"(?![0-9]|[.,]\d)|(?<![0-9A-Z]){_CURRENCY}(?P<whole>\d+)(?![0-9.,])|"
+    # 1500 USD, unless an amount follows the code (INV 88123 EUR 1500.00)
+    rf"(?<![0-9A-Z.,/-])(?P<whole_before>\d+){_CURRENCY_AFTER}(?!\s?[-0-9$€£])",
     re.IGNORECASE,
 )
 # what may stand between an invoice number and the amount the payer pays on it
 _AMOUNT_GAP = re.compile(
-    r"^[\s:=,;()-]*(?:(?:amt|amount|paid|pmt|usd|eur|gbp|cad|chf|dtd|dated)\b[\s:=.,;-]*)*$",
+    r"^[\s:=,;()-]*(?:(?:amt|amount|paid|pd|pmt|usd|eur|gbp|cad|chf|dtd|dated)\b[\s:=.,;-]*)*$",
     re.IGNORECASE,
 )
 _LIST_GAP = re.compile(
@@ -103,6 +127,13 @@ _RANGE_GAP = re.compile(r"^\s*(?:-|to|thru|through|bis|a|au)\s*$", re.IGNORECASE
 _RMR = re.compile(
     r"(?:(?<![0-9A-Z])705\s?)?RMR\*(?P<qualifier>[A-Z0-9]{2})\*(?P<ref>[^*\\~]+)(?:\*(?P<action>[A-Z0-9]{0,2})"
     r"(?:\*(?P<amount>-?\d+(?:\.\d{1,2})?))?)?[^\\~]*[\\~]?",
+    re.IGNORECASE,
+)
+# the other X12 segments an 820 carries beside RMR (a PO or vendor number in REF, dates in
+# DTM, adjustments in ADX, parties): none names an invoice, except REF*IV
+_X12_OTHER = re.compile(
+    r"(?<![0-9A-Z])(?:REF\*(?!IV\*)[A-Z0-9]{2,3}|DTM|ADX|TRN|BPR|ENT|N1|N3|N4|NM1|PER|IT1)\*"
+    r"[^~\\\n]*[~\\]?",
     re.IGNORECASE,
 )
 # SWIFT field 70 / 72 codes between slashes (/INV/, /RFB/, /ROC/ ...), with /INV/'s optional
@@ -179,7 +210,8 @@ class TextRef:
     ``keys`` are the readings to look up, best first (as written, OCR, without leading zeros
     inside); ``how`` says how the number came about: ``written`` by the payer, ``range``
     (one of ``1001-1003``), ``part`` (one of ``1234/1235``), ``shorthand`` (``1235`` of
-    ``1234/35``), ``joined`` (the number continued after a line break), ``rmr`` (an X12 RMR
+    ``1234/35``), ``sequence`` (``123`` of ``123/2024``, a number and its year), ``joined``
+    (the number continued after a line break), ``rmr`` (an X12 RMR
     segment in the text), ``rf`` (a creditor reference) or ``structured`` (a national payment
     reference whose check digits hold: Belgian ``+++123/4567/89002+++``, Swiss QRR, a
     labelled betalingskenmerk, KID, OCR or viite). Refs of one ``group`` are
@@ -300,7 +332,7 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
 def _amount(match: re.Match[str]) -> str | None:
     value = match.group("value")
     if value is None:
-        return match.group("whole")
+        return match.group("whole") or match.group("whole_before")
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d{2}", value):
         value = value.replace(".", "").replace(",", ".")
     elif "," in value and "." in value:
@@ -409,6 +441,10 @@ def read_references(text: str | None) -> TextReading:
         )
         rmrs.append(m.span())
     masked = _mask(masked, rmrs)
+    segments = [m.span() for m in _X12_OTHER.finditer(masked)]
+    for begin, finish in segments:
+        reading.ignored.append({"written": masked[begin:finish], "why": "an X12 segment"})
+    masked = _mask(masked, segments)
     labelled_before = lambda at: bool(_LABEL_AT_END.search(masked[:at]))  # noqa: E731
     noise = [(start, end, "an IBAN") for start, end in _ibans(masked)] + [
         (m.start(), m.end(), "a card number")
@@ -497,6 +533,7 @@ def read_references(text: str | None) -> TextReading:
     previous: TextRef | None = None
     previous_end = -1
     excluding = False  # the previous number was one the payer excluded
+    other_numbers = False  # the previous number was labelled as something else (PO 7781, 7782)
     excluded: set[str] = set()
     consumed = -1  # the end of a range written out (1001 THRU 1005): its last number
     for match in _TOKEN.finditer(masked):
@@ -526,13 +563,15 @@ def read_references(text: str | None) -> TextReading:
             previous, previous_end, excluding = None, end, True
             continue
         excluding = False
-        anti = None if labelled else _NOT_INVOICE.search(masked[: match.start()])
-        if anti:
+        anti = None if labelled else _NOT_INVOICE.search(masked[:start])
+        if anti or (other_numbers and listed and not labelled):
+            at = anti.start() if anti else match.start()
             reading.ignored.append(
-                {"written": masked[anti.start() : end].strip(), "why": "not an invoice number"}
+                {"written": masked[at:end].strip(), "why": "not an invoice number"}
             )
-            previous, previous_end = None, end
+            previous, previous_end, other_numbers = None, end, True
             continue
+        other_numbers = False
         shortest = _min_length(kind, labelled, direct, token)
         keys = _keys(token, shortest)
         if not keys:
@@ -598,7 +637,17 @@ def _alternatives(
             and re.fullmatch(r"(?:19|20)\d{2}", pieces[0])
             and (len(document_key(pieces[1])) < len(head) or pieces[1].startswith("0"))
         ):
-            return [], -1  # 2024/118, 2024/0001: a year and a sequence, one number
+            # 2024/118, 2024/0001: a year and a sequence, one number; where a system keeps
+            # the sequence alone, that is its reading too
+            alt(pieces[1], "sequence")
+            return found, -1
+        if (
+            len(pieces) == 2
+            and re.fullmatch(r"(?:19|20)\d{2}", pieces[1])
+            and len(document_key(pieces[0])) < 4
+        ):
+            alt(pieces[0], "sequence")  # 123/2024: fattura 123 of 2024
+            return found, -1
         for n, piece in enumerate(pieces):
             digits = document_key(piece)
             if not digits.isdigit():
@@ -626,6 +675,8 @@ def _alternatives(
             taken = ref.end + more.end()
     if span:
         low, high = span.group(1), span.group(2)
+        if len(high) < len(low):  # 88121-25: the end written short
+            high = low[: len(low) - len(high)] + high
         if len(low) == len(high) and 0 < int(high) - int(low) < _MAX_RANGE:
             for number in range(int(low), int(high) + 1):
                 alt(str(number).zfill(len(low)), "range")

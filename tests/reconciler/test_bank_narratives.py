@@ -155,7 +155,7 @@ def test_polish_faktura_vat_and_fv() -> None:
     # "TYT.: _FAKTURA VAT NR FVD-0000/02/2017"
     assert _read("TYT.: FAKTURA VAT NR FVS-0042/03/2024 ;") == [("FVS0042032024", True, "written")]
     assert _read("Faktura VAT FV/2024/03/118") == [("FV202403118", True, "written")]
-    assert _read("FV 2024/118") == [("2024118", True, "written")]
+    assert _read("FV 2024/118") == [("2024118", True, "written"), ("118", True, "sequence")]
     assert _read("fakt. 12345") == [("12345", True, "written")]
 
 

@@ -59,7 +59,9 @@ def test_shorthand_and_a_year_with_its_sequence() -> None:
     assert [k for k, _, _ in _read("1001/02/03")] == ["10010203", "1001", "1002", "1003"]
     assert [k for k, _, _ in _read("INV 1001/02/03")][1:] == ["1001", "1002", "1003"]
     # 2024/118 is invoice 118 of 2024, not invoices 2024 and 2118
-    assert _read("Fra. 2024/118") == [("2024118", True, "written")]
+    assert _read("Fra. 2024/118") == [("2024118", True, "written"), ("118", True, "sequence")]
+    # 123/2024 is invoice 123 of 2024 (Italian fatture), never invoice 2024
+    assert _read("Fattura n. 123/2024") == [("1232024", True, "written"), ("123", True, "sequence")]
     assert [k for k, _, _ in _read("INV/2024/0001")] == ["20240001"]
     assert [k for r in read_references("2024-0001").refs for k, _ in r.keys] == [
         "20240001",
@@ -185,6 +187,96 @@ def test_short_invoice_numbers_the_payer_labelled_are_read() -> None:
     # unlabelled short numbers stay unread: quantities, street numbers
     assert _read("ACME 12 MAIN ST INV 4711") == [("4711", True, "written")]
     assert _read("PMT 2 OF 3 INV 4711") == [("4711", True, "written")]
+
+
+def test_the_payers_own_numbers_are_not_invoices() -> None:
+    for text in (
+        "VENDOR NO 1045 INV 1050",
+        "SUPPLIER #: 1045 INV 1050",
+        "Kreditor-Nr. 1045 Rechnung 1050",
+        "klantnummer 1045 factuur 1050",
+        "Kundnr 1045 Faktura 1050",
+        "CK# 1045 INV 1050",
+        "LBX 0456 INV 1050",
+        "SO 1045 INV 1050",
+        "RMA 1045 INV 1050",
+        "REMITTANCE ADVICE #1045 INV 1050",
+        "PAYMENT NO 1045 INV 1050",
+        "INV 1050 LESS DM 1045",
+        "QUESTIONS CALL 800-555-1212 INV 1050",
+        "INV 1050 AMT 1500",
+        "DESCR DATE=261102 INV 1050",
+        "REF*VN*30021~REF*PO*4500012345~INV 1050",
+    ):
+        assert _read(text) == [("1050", True, "written")], text
+    # a list after such a word is more of the same
+    assert _read("PO 7781, 7782 INVOICE 7790") == [("7790", True, "written")]
+    assert _ignored("PO 7781, 7782 INVOICE 7790")["7782"] == "not an invoice number"
+    # an unlabelled payment number stays a guess
+    assert _read("PAYMENT 1050") == [("1050", False, "written")]
+
+
+def test_credit_memo_labels_of_many_languages() -> None:
+    for text in (
+        "INV 1050 LESS CR 991",
+        "INV 1050 LESS CR#991",
+        "INV 1050 LESS C/M 991",
+        "factuur 1050 minus creditnota 991",
+        "Rechnung 1050 abzgl. GS 991",
+        "facture 1050 note de crédit 991",
+        "factura 1050 menos abono 991",
+        "fattura 1050 nota di credito 991",
+        "faktura 1050 kreditfaktura 991",
+    ):
+        refs = read_references(text).refs
+        assert [(r.keys[0][0], r.kind) for r in refs] == [("1050", "invoice"), ("991", "credit")]
+    # a bank's CR alone is any credit, not a memo
+    assert [r.kind for r in read_references("ACH CR 10452").refs] == ["invoice"]
+
+
+def test_amounts_with_currency_codes_and_signs_are_not_invoice_numbers() -> None:
+    refs = read_references("INV 88123 USD1500.00 INV 88124 USD2000.00").refs
+    assert [(r.keys[0][0], r.amount) for r in refs] == [("88123", "1500.00"), ("88124", "2000.00")]
+    assert _read("INV 88123 1500 USD") == [("88123", True, "written")]
+    assert [(r.keys[0][0], r.kind) for r in read_references("INV 88123 EUR 1500.00").refs] == [
+        ("88123", "invoice")
+    ]
+    refs = read_references("INV 88123 2500.00 LESS CM 889 -150.00").refs
+    assert [(r.keys[0][0], r.kind, r.amount) for r in refs] == [
+        ("88123", "invoice", "2500.00"),
+        ("889", "credit", None),
+    ]
+
+
+def test_dates_without_a_year_and_oracle_dates() -> None:
+    assert _read("INV 88123 11/02") == [("88123", True, "written")]
+    assert _read("INV 88123 DATED 15-OCT-26") == [("88123", True, "written")]
+    # after a label it is a list of invoices, not a date
+    assert [k for k, _, how in _read("INV 10/11") if how == "part"] == ["10", "11"]
+
+
+def test_number_words_and_labels_read_as_labels() -> None:
+    for text in ("Invoice-No. 4711", "Rechnungs-Nr. 4711", "Inv.-No. 4711", "Invoice Nbr 4711"):
+        assert _read(text) == [("4711", True, "written")], text
+    assert _read("INVOICE(S) 88123 88124") == [
+        ("88123", True, "written"),
+        ("88124", True, "written"),
+    ]
+    assert _read("Fattura n.123") == [("123", True, "written")]
+    assert _read("PAGAMENTO FT. 45") == [("45", True, "written")]
+    assert _read("laskunumero 4711") == [("4711", True, "written")]
+
+
+def test_a_range_with_its_end_written_short() -> None:
+    assert [k for k, _, how in _read("Invoices 88121-25") if how == "range"] == [
+        "88121",
+        "88122",
+        "88123",
+        "88124",
+        "88125",
+    ]
+    # a suffix lower than the number is no range
+    assert [how for _, _, how in _read("INV 88123-1")] == ["written"]
 
 
 def test_inv_code_glued_to_the_word_before_it() -> None:
@@ -336,6 +428,52 @@ def test_a_short_labelled_invoice_number_is_paid(store: Store, book: Book) -> No
     d = decision(store, rid)
     assert (d.status, d.rule) == ("auto_applied", "invoice_number_in_text")
     assert applied(store, rid) == {"INV-0042": "120.00", "INV-0043": "80.00"}
+
+
+def test_a_po_list_is_never_paid_as_invoices(store: Store, book: Book) -> None:
+    c = book.customer("Acme Corp")
+    book.invoice(c, "7782", "300.00")
+    book.invoice(c, "7785", "300.00")
+    rid = book.pay("300.00", payer="ACME CORP", text="PO 7781, 7782 INVOICE 7790")
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status != "auto_applied" and applied(store, rid) == {}
+
+
+def test_cash_for_an_invoice_not_open_is_not_applied_to_another_by_amount(
+    store: Store, book: Book
+) -> None:
+    c = book.customer("Acme Corp")
+    book.invoice(c, "4712", "100.00")  # 4711 was paid already
+    rid = book.pay("100.00", payer="ACME CORP", text="INV 4711")
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status == "suggested" and applied(store, rid) == {}
+    assert d.evidence["labelled_not_found"] == ["INV 4711"]
+    assert [i["number"] for i in d.candidates[0]["invoices"]] == ["4712"]
+
+
+def test_an_unlabelled_number_beside_a_named_invoice_not_open_is_not_applied(
+    store: Store, book: Book
+) -> None:
+    c = book.customer("Acme Corp")
+    book.invoice(c, "1200", "400.00")
+    book.invoice(c, "1300", "400.00")
+    rid = book.pay("400.00", payer="ACME CORP", text="ACME CORP 1200 MAIN ST INV 88123")
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status == "suggested" and applied(store, rid) == {}
+
+
+def test_an_italian_invoice_number_with_its_year(store: Store, book: Book) -> None:
+    c = book.customer("Rossi SRL")
+    book.invoice(c, "123", "500.00")
+    book.invoice(c, "2024", "300.00")
+    rid = book.pay("500.00", payer="ROSSI SRL", text="SALDO FATTURA N. 123/2024 DEL 15/10/2024")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule) == ("auto_applied", "invoice_number_in_text")
+    assert applied(store, rid) == {"123": "500.00"}
 
 
 def test_payer_name_variant_with_a_legal_form(store: Store, book: Book) -> None:
