@@ -410,12 +410,22 @@ def _framing(text: str) -> str:
     return text
 
 
+# a number a line break cuts after its first one or two digits (88\n125): too short to be
+# read alone, so it is read whole; a longer head keeps both readings (``joined``)
+_SPLIT_HEAD = re.compile(r"(?<=[\s,;/&#])(\d{1,2})[ \t]*\r?\n[ \t]*(\d{2,})(?![0-9A-Z])")
+
+
+def _rejoin(m: re.Match[str]) -> str:
+    joined = m.group(1) + m.group(2)
+    return joined + " " * (len(m.group(0)) - len(joined))  # the same length: spans hold
+
+
 def read_references(text: str | None) -> TextReading:
     """Invoice (and credit memo) numbers in free text, each with how it was read."""
     reading = TextReading()
     if not text:
         return reading
-    masked = _framing(text)
+    masked = _SPLIT_HEAD.sub(_rejoin, _framing(text))
     group = 0
     rmrs = []
     for m in _RMR.finditer(masked):

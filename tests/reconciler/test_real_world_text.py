@@ -279,6 +279,19 @@ def test_a_range_with_its_end_written_short() -> None:
     assert [how for _, _, how in _read("INV 88123-1")] == ["written"]
 
 
+def test_a_number_cut_by_a_line_break_after_its_first_digits_is_read_whole() -> None:
+    assert _read("PAYMENT FOR INVOICES 88123 88124 88\n125 THANK YOU") == [
+        ("88123", True, "written"),
+        ("88124", True, "written"),
+        ("88125", True, "written"),
+    ]
+    assert [k for k, _, _ in _read("INVOICES 88123, 8\n8124 AND 88126")] == [
+        "88123",
+        "88124",
+        "88126",
+    ]
+
+
 def test_inv_code_glued_to_the_word_before_it() -> None:
     assert _read("PAYMENT/INV/12345") == [("12345", True, "written")]
     assert _read("ACH PMT/INV/12345/INV/12346") == [
@@ -463,6 +476,15 @@ def test_an_unlabelled_number_beside_a_named_invoice_not_open_is_not_applied(
     reconcile(store)
     d = decision(store, rid)
     assert d.status == "suggested" and applied(store, rid) == {}
+
+
+def test_a_number_cut_after_two_digits_pays_the_whole_number(store: Store, book: Book) -> None:
+    c = book.customer("Acme Corp")
+    for number in ("88123", "88124", "88125", "125"):
+        book.invoice(c, number, "100.00")
+    rid = book.pay("300.00", payer="ACME CORP", text="PAYMENT FOR INVOICES 88123 88124 88\n125")
+    reconcile(store)
+    assert applied(store, rid) == {"88123": "100.00", "88124": "100.00", "88125": "100.00"}
 
 
 def test_an_italian_invoice_number_with_its_year(store: Store, book: Book) -> None:
