@@ -11,7 +11,8 @@ are implied-decimal minor units in the account's currency (else the group's, els
 Continuation (88) text is joined to its detail record. Detail records the package cannot read are
 reported by line and left out; the rest of the file is kept. Trailers (49, 98, 99) are
 checked against what they control; one that is missing (a file cut short) is completed so
-that the package reads the records before it, and reported as a warning.
+that the package reads the records before it, and reported as a warning; one short of
+figures is read, and reported as a warning that it cannot be checked.
 
 A group's status (02 record) says how its data are to be processed: the details of an update
 (1) or a correction (3) are posted, those of a deletion (2) or a test-only (4) group are not
@@ -51,7 +52,7 @@ from connectors.bankfiles.records import (
     line_location,
     warn_on_control_mismatch,
 )
-from connectors.bankfiles.x12 import infer_delimiters, split_segments
+from connectors.bankfiles.x12 import RMR_SEGMENT, infer_delimiters, split_segments
 
 # credit detail codes that are not a customer paying. 191 (incoming internal money transfer)
 # is not one: it is a book transfer from any account at the same bank, and some banks report
@@ -102,7 +103,6 @@ _LABELS = re.compile(
 )
 _NAME_LABELS = ("ORIG CO NAME", "B/O", "BY ORDER OF", "ORIGINATOR", "REMITTER", "DBNM")
 _ACCOUNT_LABELS = ("ORIG ID", "B/O ACCT", "DACT")
-_RMR_START = re.compile(r"\bRMR\W")
 
 
 @dataclass
@@ -361,6 +361,8 @@ class _Trailers:
     is completed for the package with the figures the package itself computes, so that it
     reads the records before it. A completed trailer is not checked; the sums and record
     count of the trailers above it are then not checked either (they could not agree). A
+    trailer short of figures (``98,26407244,27/``: which one is left out cannot be told) is
+    a warning and is not checked, nor are the sums above it; the package reads it blank. A
     record out of place (a 16 outside an account, ...) makes the file unreadable.
     """
 
@@ -420,6 +422,11 @@ class _Trailers:
         }
         if not in_place.get(code, True):
             raise BankFileError(location, f"not a readable BAI2 file: {_OUT_OF_PLACE[code]}")
+        figures = _TRAILER_FIGURES.get(code, ())
+        if len(parts) < len(figures):
+            self._short_trailer(location, code, len(parts), raw)
+            parts = [""] * len(figures)
+            lines = [f"{code},{','.join(parts)}/"]
         self.lines.extend((record.line, text) for text in lines)
         if code == "01":
             self.file = _Section(record.line, 0)
@@ -535,6 +542,22 @@ class _Trailers:
         )
         self.ended = True
 
+    def _short_trailer(self, location: str, code: str, stated: int, raw: str) -> None:
+        """A trailer stating fewer figures than it has: which one is left out cannot be told."""
+        figures = _TRAILER_FIGURES[code]
+        owner = {"49": self.account, "98": self.group}.get(code)
+        trailer = _RECORD_NAMES[code] + (f" of {owner.name}" if owner else "")
+        self.findings.warnings.append(
+            RecordError(
+                self.findings.source_file,
+                location,
+                f"{trailer} states {stated} of its {len(figures)} figures "
+                f"({', '.join(figures)}): it cannot be checked "
+                "(records kept; check the file is complete)",
+                raw,
+            )
+        )
+
     def _close_account(self, control: int) -> None:
         """The account's trailer was read (or completed): ``control`` is its total."""
         if self.account is not None and self.group is not None:
@@ -611,6 +634,11 @@ class _Trailers:
         )
 
 
+_TRAILER_FIGURES = {  # what each trailer states, in order
+    "49": ("control total", "number of records"),
+    "98": ("control total", "number of accounts", "number of records"),
+    "99": ("control total", "number of groups", "number of records"),
+}
 _OUT_OF_PLACE = {  # why a record cannot be where it is
     "01": "a second 01 file header before the 99 file trailer",
     "03": "a 03 account identifier outside a group (no 02 group header before it)",
@@ -804,7 +832,7 @@ def _labelled_fields(text: str) -> tuple[dict[str, str], str]:
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         value = text[match.end() : end]
         label = match.group("label")
-        rmr = _RMR_START.search(value)
+        rmr = RMR_SEGMENT.search(value)
         segments = value[rmr.start() :] if rmr else ""  # remittance segments end a value
         value = value[: rmr.start()] if rmr else value
         cleaned = clean(value)
@@ -819,7 +847,7 @@ def _labelled_fields(text: str) -> tuple[dict[str, str], str]:
 
 def _embedded_remittance(text: str, loc: str) -> tuple[tuple[StructuredRef, ...], str]:
     """X12 RMR/ADX segments some banks pass through in the detail text."""
-    start = _RMR_START.search(text)
+    start = RMR_SEGMENT.search(text)
     if not start:
         return (), text
     segment_text = text[start.start() :]

@@ -95,8 +95,8 @@ def read_remittance_advice(segments: list[Segment]) -> RemittanceAdvice:
         elif seg.tag == "REF":
             if current is not None and seg.get(1).upper() == "PO" and seg.get(2):
                 advice.refs.append(StructuredRef(kind=RefKind.PO, ref=seg.get(2)))
-            elif seg.get(2) or seg.get(3):
-                advice.notes.append(f"{seg.get(1)} {seg.get(2) or seg.get(3)}".strip())
+            elif seg.get(2) or seg.get(3):  # REF02 a reference, REF03 a description of it
+                advice.notes.append(" ".join(e for e in map(seg.get, (1, 2, 3)) if e))
         elif seg.tag == "DTM":
             if current is not None and seg.get(1) == "003":
                 when = parse_date(seg.get(2), _DATE_FORMATS, f"{loc}, DTM02")
@@ -381,8 +381,20 @@ def _transaction_set(
             )
         )
     warn_on_control_mismatch(result, f"{se.location}, SE01", "transaction set", figures, se.raw)
-    if not advice.credit or advice.amount == 0 or advice.handling == "P":
-        return  # a debit, a zero advice or a prenotification is not incoming cash
+    if not advice.credit or advice.handling == "P":
+        return  # a debit or a prenotification is not incoming cash
+    if advice.amount == 0:
+        result.warnings.append(
+            RecordError(
+                source_file,
+                st.location,
+                f"transaction set {st.get(2) or '?'} carries no payment amount (BPR02 "
+                f"{advice.amount}): no remittance is made from it, its remittance detail is "
+                "not imported",
+                raw,
+            )
+        )
+        return
     currency = advice.currency or "USD"
     account = (advice.payer_account or "").replace(" ", "").upper()
     iban = account if is_iban(account) else None

@@ -60,10 +60,9 @@ from connectors.bankfiles.records import (
     line_location,
     warn_on_control_mismatch,
 )
-from connectors.bankfiles.x12 import infer_delimiters, split_segments
+from connectors.bankfiles.x12 import RMR_SEGMENT, infer_delimiters, split_segments
 
 RECORD_LENGTH = 94
-_RMR_START = re.compile(r"\bRMR\W")
 # returns of debits (the original 27, 37, 47, 55): cash a debit of ours collected, taken back
 RETURNED_DEBIT_CODES = frozenset({"26", "36", "46", "56"})
 CREDIT_CODES = frozenset({"22", "32", "42", "52"})  # live credits; prenotes (23, 33, ...) excluded
@@ -570,22 +569,19 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
         addenda_text = "".join(
             text for _, _, text in sorted(entry.addenda, key=lambda a: a[1])
         ).rstrip()
-        advice = RemittanceAdvice()
-        segments_at = _RMR_START.search(addenda_text)
-        if addenda_text and (segments_at or entry.batch.sec_code == "CTX"):
-            advice = _addenda_advice(
-                addenda_text[segments_at.start() if segments_at else 0 :], entry
-            )
+        if entry.batch.sec_code == "CTX":  # a whole 820, its header (payer, ...) included
+            free, segment_text = "", addenda_text
+        else:  # free text, perhaps ending in RMR segments
+            segments_at = RMR_SEGMENT.search(addenda_text)
+            cut = segments_at.start() if segments_at else len(addenda_text)
+            free, segment_text = addenda_text[:cut], addenda_text[cut:]
+        advice = _addenda_advice(segment_text, entry) if segment_text else RemittanceAdvice()
     except BankFileError as exc:
         result.errors.append(RecordError(source_file, exc.location, exc.reason, raw))
         return
     if amount == 0:
         return
-    batch = entry.batch
-    free_parts = [batch.entry_description]
-    if entry.batch.sec_code != "CTX" and addenda_text:
-        free_parts.append(addenda_text[: segments_at.start()] if segments_at else addenda_text)
-    free_parts.extend(advice.notes)
+    free_parts = [entry.batch.entry_description, free, *advice.notes]
     result.records.append(
         _record(
             source_file,

@@ -3,12 +3,17 @@ with their line numbers."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from connectors.bankfiles.records import BankFileError
 
 ISA_LENGTH = 106
 _BARE_TERMINATORS = ("~", "\\", "'", "\n")
+# where an RMR segment starts in free text: the tag, an element separator (neither a letter,
+# digit nor space), a reference qualifier (RMR01, 2 or 3 characters) and the same separator
+# again, as in "RMR*IV*" or "RMR¦IK¦"; "RMR GROUP INC" or "RMR-2231 RENT" stay words
+RMR_SEGMENT = re.compile(r"\bRMR(?P<sep>[^0-9A-Za-z\s])[0-9A-Za-z]{2,3}(?P=sep)")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from connectors.bankfiles import BankFileFormat, RefKind, parse_bank_bytes, parse_bank_file
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bankfiles"
@@ -241,6 +243,38 @@ def test_tagged_continuation_records_name_the_payer() -> None:
     assert wire.free_text is not None and "INVOICES 4471 4472" in wire.free_text
 
 
+def test_detail_text_naming_rmr_is_free_text_and_rmr_segments_still_read() -> None:
+    text = (
+        "01,121000248,RECEIVER,250305,0800,1,,,2/\n"
+        "02,RECEIVER,121000248,1,250304,,USD,2/\n"
+        "03,4000123456,USD,010,100000,,/\n"
+        "16,142,250000,0,ACH0001,,ORIG CO NAME:RMR GROUP INC ORIG ID:1234567890 "
+        "ENTRY DESCR:PAYMENT SEC:CCD/\n"
+        "16,142,125000,0,ACH0002,,ORIG CO NAME:ACME INC ORIG ID:99 "
+        "ENTRY DESCR:PAYMENT FOR RMR 2231/\n"
+        "16,142,10000,0,ACH0003,,ORIG CO NAME:GLOBEX CORP ENTRY DESCR:PAYMENT "
+        "RMR*IV*1001**100.00\\/\n"
+        "49,485000,5/\n"
+        "98,485000,1,7/\n"
+        "99,485000,1,9/\n"
+    )
+    result = parse_bank_bytes(text.encode(), "rmr_words.bai")
+    assert result.errors == [] and result.warnings == []
+    group, rent, globex = result.records
+    assert (group.amount, group.payer_name, group.payer_account) == (
+        Decimal("2500.00"),
+        "RMR GROUP INC",
+        "1234567890",
+    )
+    assert (group.free_text, group.structured_refs) == ("ENTRY DESCR:PAYMENT SEC:CCD", ())
+    assert (rent.amount, rent.payer_name) == (Decimal("1250.00"), "ACME INC")
+    assert (rent.free_text, rent.structured_refs) == ("ENTRY DESCR:PAYMENT FOR RMR 2231", ())
+    assert [(r.kind, r.ref, r.amount_paid) for r in globex.structured_refs] == [
+        (RefKind.INVOICE, "1001", Decimal("100.00"))
+    ]
+    assert globex.free_text == "ENTRY DESCR:PAYMENT"
+
+
 _LOCKBOX = (FIXTURES / "bai2_lockbox_ach.bai").read_text()
 
 
@@ -283,6 +317,76 @@ def test_the_file_trailer_record_count_is_checked_only_where_given() -> None:
     text = _LOCKBOX.replace("99,32585817,2,24/", "99,32585817,2,/")
     result = parse_bank_bytes(text.encode(), "no_count.bai")
     assert result.errors == [] and result.warnings == []
+
+
+# the shape of Commonwealth Bank's CommBiz sample: AUD, six credits and a cheque paid, in two
+# accounts; each trailer here states all its figures, and they add up
+_COMMBIZ = """\
+01,CBA,CLIENTNM,260107,0137,1,,,2/
+02,,CBA,1,260106,,AUD,2/
+03,301010011001,AUD/
+16,399,118100,,AGN,54,/
+16,399,139840,,AGN,935892,POINT OF SALE/
+16,399,26500,,AGN,55,/
+16,399,92272,,MIS,,9791112535 AMEX GR/
+16,699,15300,,CHQ,000000160,/
+49,392012,7/
+03,300010011010,AUD/
+16,399,118100,,AGN,57,/
+16,399,139840,,AGN,935893,POINT OF SALE/
+49,257940,4/
+98,649952,2,13/
+99,649952,1,15/
+"""
+
+
+@pytest.mark.parametrize(
+    ("whole", "short", "location", "trailer"),
+    [
+        (  # CommBiz publishes its group trailer so: 98,26407244,27/
+            "98,649952,2,13/",
+            "98,649952,13/",
+            "line 14",
+            "98 group trailer of group 1 states 2 of its 3 figures (control total, number of "
+            "accounts, number of records)",
+        ),
+        (
+            "49,257940,4/",
+            "49,257940/",
+            "line 13",
+            "49 account trailer of account 300010011010 states 1 of its 2 figures (control "
+            "total, number of records)",
+        ),
+        (
+            "99,649952,1,15/",
+            "99,649952/",
+            "line 15",
+            "99 file trailer states 1 of its 3 figures (control total, number of groups, number "
+            "of records)",
+        ),
+    ],
+    ids=["group", "account", "file"],
+)
+def test_a_trailer_short_of_a_figure_is_read_and_reported_as_not_checked(
+    whole: str, short: str, location: str, trailer: str
+) -> None:
+    assert parse_bank_bytes(_COMMBIZ.encode(), "commbiz.bai").warnings == []
+    result = parse_bank_bytes(_COMMBIZ.replace(whole, short).encode(), "commbiz.bai")
+    assert result.errors == []
+    assert [(r.line, str(r.amount), r.currency) for r in result.records] == [
+        (4, "1181.00", "AUD"),
+        (5, "1398.40", "AUD"),
+        (6, "265.00", "AUD"),
+        (7, "922.72", "AUD"),
+        (11, "1181.00", "AUD"),
+        (12, "1398.40", "AUD"),
+    ]
+    # which figure is left out cannot be told: none is checked, nor the sum above it
+    (warning,) = result.warnings
+    assert (warning.location, warning.raw) == (location, short)
+    assert warning.reason == (
+        f"{trailer}: it cannot be checked (records kept; check the file is complete)"
+    )
 
 
 # two accounts in one group; a transfer that lost the second account's records leaves the

@@ -69,6 +69,47 @@ def test_debit_and_remittance_only_sets_are_not_cash() -> None:
     result = parse_edi820(text, "bare.edi")
     assert result.errors == []
     assert [r.amount for r in result.records] == [Decimal("10.00")]
+    # only the advice without cash is reported: a debit or a prenotification is expected
+    assert [w.location for w in result.warnings] == ["line 1, segment 4 (ST)"]
+
+
+def test_an_advice_without_cash_is_not_a_remittance_but_is_reported() -> None:
+    text = (  # remittance detail of 57.70 in purchase orders, BPR02 zero
+        "ST*820*0001~BPR*I*0.00*C*ZZZ~CUR*VN*USD~N1*PE*Department A*G*656162~"
+        "N1*PR*CompanyA.com*PI*2677~ENT*1~RMR*PO*554681037*PI*10.49~RMR*PO*554841872*PI*17.99~"
+        "RMR*PO*554719617*PI*8.98~RMR*PO*554648526*PI*20.24~SE*11*0001~"
+    )
+    result = parse_edi820(text, "advice_only.edi")
+    assert result.records == [] and result.errors == []
+    (warning,) = result.warnings
+    assert (warning.file, warning.location) == ("advice_only.edi", "line 1, segment 1 (ST)")
+    assert warning.reason == (
+        "transaction set 0001 carries no payment amount (BPR02 0.00): no remittance is made "
+        "from it, its remittance detail is not imported"
+    )
+    assert warning.raw.splitlines()[0] == "ST*820*0001~"
+    assert warning.raw.count("RMR*PO*") == 4
+
+
+def test_a_ref_keeps_its_description_beside_its_reference() -> None:
+    text = (
+        "ST*820*0001~BPR*C*10000*C*ACH*CTX*01*1234*DA*555*CUSTID0001**01*987*DA*345123*19990101~"
+        "TRN*1*1001983525~N1*PR*CUSTOMER NAME~ENT*1~RMR*WY*123456**2000~"
+        "REF*D0*RATE AUTHORITY*PER ITEM 12121 RATE SHOULD BE $2000 PER CAR~REF*BM*1001~"
+        "REF*VI**/PHON 888-888-8888~REF*PO*PO-4471*OPEN ORDER~SE*11*0001~"
+    )
+    result = parse_edi820(text, "ref_description.edi")
+    assert result.errors == [] and result.warnings == []
+    (record,) = result.records
+    # REF02 alone, REF03 alone, or both in order; a REF*PO under an RMR is a reference
+    assert record.free_text == (
+        "D0 RATE AUTHORITY PER ITEM 12121 RATE SHOULD BE $2000 PER CAR BM 1001 "
+        "VI /PHON 888-888-8888"
+    )
+    assert [(r.kind, r.ref) for r in record.structured_refs] == [
+        (RefKind.OTHER, "123456"),
+        (RefKind.PO, "PO-4471"),
+    ]
 
 
 def test_malformed_sets_are_rejected_by_segment_and_the_good_one_kept() -> None:

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from connectors.bankfiles import BankFileFormat, RefKind, parse_bank_bytes, parse_bank_file
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bankfiles"
@@ -226,6 +228,41 @@ _CCD_CTX = (FIXTURES / "nacha_ccd_ctx.ach").read_text().splitlines()
 def _without(*numbers: int) -> bytes:
     """The sample file without the records on these (1-based) lines."""
     return "\n".join(r for n, r in enumerate(_CCD_CTX, start=1) if n not in numbers).encode()
+
+
+@pytest.mark.parametrize("separator", ["*", "\u00a6"], ids=["asterisk", "broken-bar"])
+def test_the_payer_of_a_ctx_entry_is_its_820s_payer_not_the_batch_company(separator: str) -> None:
+    lines = list(_CCD_CTX)
+    assert lines[9].startswith("5220INITECH LLC ") and "N1*PR*INITE" in lines[12]
+    lines[9] = lines[9].replace("INITECH LLC", "INITECH XYZ")
+    for n in range(11, 15):  # the 820 in the CTX addenda, with this element separator
+        lines[n] = lines[n][:83].replace("*", separator) + lines[n][83:]
+    result = parse_bank_bytes("\n".join(lines).encode(), "renamed.ach")
+    assert result.errors == [] and result.warnings == []
+    ctx = result.records[2]
+    assert ctx.payer_name == "INITECH LLC"  # N1*PR, read with the 820's header (TRN, CUR)
+    assert ctx.payer_account == "9876543210"  # the batch's company identification
+    assert [(r.ref, r.amount_paid) for r in ctx.structured_refs] == [
+        ("INV-1010", Decimal("500.00")),
+        ("INV-1011", Decimal("437.50")),
+    ]
+    assert ctx.free_text == "AP PAYMENT"
+
+
+def test_addenda_text_naming_rmr_is_free_text_and_rmr_segments_still_read() -> None:
+    lines = list(_CCD_CTX)
+    assert lines[3].startswith("705RMR*IV*INV-1003") and lines[5].startswith("705PAYMENT FOR")
+    lines[3] = "705" + "MARCH RENT RMR*IV*1001**100.00\\".ljust(80) + lines[3][83:]
+    lines[5] = "705" + "RMR-2231 MARCH RENT UNIT 4".ljust(80) + lines[5][83:]
+    result = parse_bank_bytes("\n".join(lines).encode(), "rmr_words.ach")
+    assert result.errors == [] and result.warnings == []
+    segments, words, _ = result.records
+    assert [(r.kind, r.ref, r.amount_paid) for r in segments.structured_refs] == [
+        (RefKind.INVOICE, "1001", Decimal("100.00"))
+    ]
+    assert segments.free_text == "PAYMENT MARCH RENT"
+    assert (words.amount, words.structured_refs) == (Decimal("640.00"), ())
+    assert words.free_text == "PAYMENT RMR-2231 MARCH RENT UNIT 4"
 
 
 def test_an_altered_entry_amount_is_named_by_its_batch_control() -> None:
