@@ -53,6 +53,54 @@ class Incoming:
     received_on: date | None = None
 
 
+# words a payer's name carries beside the company's own (ACME CORP ACCOUNTS PAYABLE)
+_PAYER_NAME_NOISE = frozenset(
+    [
+        "ACCOUNTS",
+        "ACCOUNT",
+        "ACCTS",
+        "ACCT",
+        "PAYABLE",
+        "PAYABLES",
+        "AP",
+        "A",
+        "P",
+        "DEPT",
+        "DEPARTMENT",
+        "PAYMENT",
+        "PAYMENTS",
+        "PMT",
+        "PMTS",
+        "TREASURY",
+        "OPERATING",
+        "DISBURSEMENT",
+        "DISBURSEMENTS",
+        "HQ",
+        "HEADQUARTERS",
+        "CORPORATE",
+        "OFFICE",
+        "USA",
+        "US",
+        "NA",
+        "AND",
+    ]
+)
+
+
+def _name_score(payer: str, name: str, score: float) -> float:
+    """A name's score, below the line where the customer's name is only part of the payer's
+    and the payer's other words are more than payer-name noise: ``DELTA AIR LINES`` is not
+    ``DELTA``, ``ACME TOOLS AND DIES`` not ``ACME TOOLS``; ``ACME ACCOUNTS PAYABLE`` is
+    ``ACME``. A payer's name cut short (``ACME`` for ``ACME TOOLS``) keeps its score: where
+    it fits several customers, the margin between them abstains."""
+    if score < 100 or payer == name:
+        return score
+    mine, theirs = set(payer.split()), set(name.split())
+    if theirs <= mine and mine - theirs - _PAYER_NAME_NOISE:
+        return min(score, fuzz.token_sort_ratio(payer, name), 89)
+    return score
+
+
 def _labelled_not_found(refs: list[TextRef], found: _TextFound) -> list[str]:
     """What the payer labelled as invoice numbers that found no open invoice."""
     resolved = {ref.group for ref, _, _ in found.invoices}
@@ -245,7 +293,10 @@ class Cascade:
             ]
             return self._exception(r, "ambiguous", "customer_identification", evidence, candidates)
         best = process.extract(key, self.book.customer_names, scorer=fuzz.token_set_ratio, limit=3)
-        scored = [(score, cid) for _, score, cid in best]
+        scored = sorted(
+            ((_name_score(key, name, score), cid) for name, score, cid in best),
+            key=lambda sc: -sc[0],
+        )
         evidence["name_scores"] = [
             {"customer_id": cid, "score": round(score, 1)} for score, cid in scored
         ]
@@ -307,10 +358,32 @@ class Cascade:
             else:
                 unresolved.append(raw)
         evidence["structured_refs"] = [str(ref.get("ref")) for ref in refs]
+        named = [
+            str(ref.get("ref"))
+            for ref in refs
+            if ref.get("kind") in ("invoice", "rf") and str(ref.get("ref") or "") in unresolved
+        ]
+        if named:  # invoices the payer named that are not open: paid already, void, unknown
+            evidence["labelled_not_found"] = named
         if not matched:
             if unresolved:
                 evidence["unresolved_refs"] = unresolved
             return None  # let free text and the customer rules try
+        by_name = self._payer_hint(r)
+        payer = customer or by_name
+        foreign = [(ref, item) for ref, item in matched if payer and item.customer_id != payer]
+        if foreign and not (payer == by_name or self._open_balance_of(payer, r)):
+            foreign = []  # known by an account alone, which may pay for others: refs decide
+        if foreign:
+            evidence["payer_customer"] = payer
+            evidence["other_customers_invoices"] = [
+                {"ref": str(ref.get("ref")), "invoice": i.number} for ref, i in foreign
+            ]
+            matched = [(ref, item) for ref, item in matched if item.customer_id == payer]
+            if not matched:  # the payer names someone else's invoices: a person decides
+                return self._foreign_only(
+                    r, rule, payer, foreign, evidence, named_in="a structured reference"
+                )
         holders = {item.customer_id for _, item in matched}
         memos: list[tuple[dict[str, Any], OpenItem]] = []
         for ref in r.structured_refs:
@@ -330,7 +403,7 @@ class Cascade:
             evidence["credit_memo_refs"] = [memo.number for _, memo in memos]
         if unresolved:
             evidence["unresolved_refs"] = unresolved
-        return self._allocate(
+        outcome = self._allocate(
             r,
             rule,
             matched,
@@ -339,6 +412,11 @@ class Cascade:
             why="structured reference",
             memos=memos,
         )
+        if outcome.status == AUTO and foreign:
+            self._demote(
+                outcome, rule, r.currency, "the references name another customer's invoices too"
+            )
+        return outcome
 
     def _text(
         self, r: Incoming, rule: Rule, customer: str | None, evidence: dict[str, Any]
@@ -583,6 +661,12 @@ class Cascade:
             candidates=candidates,
         )
 
+    def _open_balance_of(self, customer: str | None, r: Incoming) -> bool:
+        """Whether the customer has an open invoice of exactly the amount paid."""
+        return customer is not None and any(
+            i.balance_minor == r.amount_minor for i in self.book.open_invoices(customer, r.currency)
+        )
+
     def _foreign_only(
         self,
         r: Incoming,
@@ -590,13 +674,14 @@ class Cascade:
         payer: str | None,
         foreign: list[tuple[dict[str, Any], OpenItem]],
         evidence: dict[str, Any],
+        named_in: str = "text",
     ) -> Outcome:
-        """The text names only invoices of a customer other than the payer."""
+        """The payer names only invoices of a customer other than itself."""
         candidates = [
             _candidate(
                 [(i, min(i.balance_minor, r.amount_minor))],
                 50,
-                f"invoice number in text ({e['ref']!r}), but another customer's invoice",
+                f"invoice number in {named_in} ({e['ref']!r}), but another customer's invoice",
                 r.currency,
             )
             for e, i in foreign[:3]
@@ -695,11 +780,18 @@ class Cascade:
         else:
             owed = sum(item.balance_minor for _, item in matched)
             remaining += credited  # the named credits pay alongside the cash
-            for _, item in matched:
+            fill = [item for _, item in matched]
+            if owed > remaining and len(fill) > 1:  # short: the largest invoice is paid last
+                largest = max(fill, key=lambda i: i.balance_minor)
+                fill = [i for i in fill if i is not largest] + [largest]
+            for item in fill:
                 applied = min(item.balance_minor, remaining)
                 if applied > 0:
                     allocations.append((item, applied))
                     remaining -= applied
+            unpaid = {i.id: i.balance_minor for i in fill} | {
+                i.id: i.balance_minor - a for i, a in allocations
+            }
             allocations, credit_lines = _shift_credits(allocations, taken)
             shortfall = owed - r.amount_minor - credited
             discounts = [(i, d) for _, i in matched if (d := self._discount_on(i, r))]
@@ -720,9 +812,16 @@ class Cascade:
                 evidence["credit_taken"] = memo.number
                 shortfall = 0
             if shortfall > 0:
-                short_item = allocations[-1][0] if allocations else matched[-1][1]
-                if tolerance.allows(Decimal(shortfall) / 100, Decimal(owed) / 100):
-                    deductions.append((short_item, shortfall, tolerance.reason_code))
+                if tolerance.allows(
+                    Money.from_minor(shortfall, currency).amount,
+                    Money.from_minor(owed, currency).amount,
+                ):
+                    # written off where it is unpaid, never more than an invoice's balance
+                    deductions.extend(
+                        (item, unpaid[item.id], tolerance.reason_code)
+                        for item in fill
+                        if unpaid[item.id] > 0
+                    )
                     evidence["short_pay"] = _money(shortfall, currency)
                 else:
                     evidence["short_pay"] = _money(shortfall, currency)
