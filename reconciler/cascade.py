@@ -773,7 +773,18 @@ class Cascade:
                         ref.get("reason")
                         or (tolerance.discount_reason_code if discount else tolerance.reason_code)
                     )
-                    deductions.append((item, deduction, reason))
+                    refused = self._stated_deduction_refused(item, r, discount, deduction)
+                    if refused is None:
+                        deductions.append((item, deduction, reason))
+                    else:  # the cash applies; what the payer deducted stays open, for a person
+                        evidence.setdefault("deductions_left_open", []).append(
+                            {
+                                "invoice": item.number,
+                                "amount": _money(deduction, currency),
+                                "reason": reason,
+                                "why": refused,
+                            }
+                        )
             remaining = r.amount_minor + credited - sum(a for _, a in allocations)
             allocations, credit_lines = _shift_credits(allocations, taken)
             evidence["amounts"] = "as stated by the payer"
@@ -863,6 +874,25 @@ class Cascade:
         if outcome.status != AUTO:
             outcome.candidates = [_candidate(allocations, confidence, why, currency)]
         return outcome
+
+    def _stated_deduction_refused(
+        self, item: OpenItem, r: Incoming, discount: int, deduction: int
+    ) -> str | None:
+        """Why a deduction the payer states is not written off, or None when it may be: one
+        within the short-pay tolerance may (every one, with ``stated_deductions = "always"``),
+        and so may a discount the invoice's terms grant on this payment's date; a larger
+        deduction (damages, promotions) is a dispute for a person."""
+        tolerance = self.rules.tolerance
+        if tolerance.stated_deductions == "always" or tolerance.allows(
+            Money.from_minor(deduction, item.currency).amount,
+            Money.from_minor(item.balance_minor, item.currency).amount,
+        ):
+            return None
+        if discount and deduction == discount and discount <= self._discount_on(item, r):
+            return None
+        if discount and deduction == discount:
+            return "a discount the invoice's terms do not grant on this date"
+        return "over the short-pay tolerance"
 
     def _credit_taken(self, customer: str | None, currency: str, shortfall: int) -> OpenItem | None:
         """The customer's one open credit memo of exactly the amount a payment is short."""

@@ -40,6 +40,9 @@ class Tolerance:
     same_currency_only: bool
     discount_reason_code: str = "DISCOUNT"
     discount_grace_days: int = 0
+    # a deduction the payer states (820 ADX, camt adjustment): "within_tolerance" writes off
+    # one the short-pay tolerance allows and leaves a larger one open; "always" books every one
+    stated_deductions: str = "within_tolerance"
 
     def allows(self, shortfall: Decimal, invoice_total: Decimal) -> bool:
         """True when paying ``shortfall`` less than owed is within tolerance."""
@@ -61,6 +64,15 @@ class RuleSet:
 
     def rule(self, kind: str) -> Rule | None:
         return next((r for r in self.rules if r.kind == kind), None)
+
+
+STATED_DEDUCTIONS = ("within_tolerance", "always")
+
+
+def _choice(source: Path, key: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise RulesError(f"{source}: {key} {value!r} is not one of {list(allowed)}")
+    return str(value)
 
 
 def load_rules(path: Path | None = None) -> RuleSet:
@@ -105,6 +117,12 @@ def load_rules(path: Path | None = None) -> RuleSet:
             same_currency_only=bool(tolerance.get("same_currency_only", True)),
             discount_reason_code=str(tolerance.get("discount_reason_code", "DISCOUNT")),
             discount_grace_days=int(tolerance.get("discount_grace_days", 0)),
+            stated_deductions=_choice(
+                source,
+                "tolerance.stated_deductions",
+                tolerance.get("stated_deductions", "within_tolerance"),
+                STATED_DEDUCTIONS,
+            ),
         ),
         customer_min_score=int(customer.get("fuzzy_min_score", 90)),
         customer_margin=int(customer.get("fuzzy_margin", 5)),

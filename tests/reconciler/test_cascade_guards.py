@@ -4,13 +4,16 @@ short pay: never more than an invoice's balance, in the currency's own minor uni
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from canonical.models import Adjustment
 from canonical.store import Store
 from reconciler import reconcile
-from tests.support.receivables import Book, applied, decision, ref
+from reconciler.rules import DEFAULT_RULES, RulesError, load_rules
+from tests.support.receivables import Book, applied, balance, decision, ref
 
 pytestmark = pytest.mark.usefixtures("book_loading")
 
@@ -157,3 +160,65 @@ def test_accounts_payable_words_beside_a_customers_name_still_name_it(
     reconcile(store)
     assert decision(store, rid).status == "auto_applied"
     assert applied(store, rid) == {"6002": "820.00"}
+
+
+# -- deductions the payer states ------------------------------------------------------------------
+
+
+def test_a_large_deduction_the_payer_states_stays_open_for_a_person(
+    store: Store, book: Book
+) -> None:
+    c = book.customer("Hooli")
+    inv = book.invoice(c, "2001", "1000.00")
+    rid = book.pay(
+        "700.00", payer="HOOLI", refs=[ref("2001", "700.00", adjustment="-300.00", reason="DMG")]
+    )
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status == "auto_applied" and applied(store, rid) == {"2001": "700.00"}
+    assert adjustments(store) == []
+    assert d.evidence["deductions_left_open"][0]["why"] == "over the short-pay tolerance"
+    assert balance(store, inv) == ("300.00", "open")
+
+
+def test_a_discount_the_terms_do_not_grant_stays_open(store: Store, book: Book) -> None:
+    c = book.customer("Hooli")
+    book.invoice(c, "2002", "1000.00")  # no terms
+    rid = book.pay("800.00", payer="HOOLI", refs=[ref("2002", "800.00", discount="200.00")])
+    reconcile(store)
+    d = decision(store, rid)
+    assert adjustments(store) == []
+    assert d.evidence["deductions_left_open"][0]["why"] == (
+        "a discount the invoice's terms do not grant on this date"
+    )
+
+
+def test_small_stated_deductions_are_written_off_and_every_one_when_so_configured(
+    store: Store, book: Book, tmp_path: Path
+) -> None:
+    c = book.customer("Hooli")
+    book.invoice(c, "2003", "100.00")
+    book.invoice(c, "2004", "1000.00")
+    small = book.pay("96.00", payer="HOOLI", refs=[ref("2003", "96.00", adjustment="-4.00")])
+    reconcile(store)
+    assert decision(store, small).status == "auto_applied"
+    assert adjustments(store) == [("4.00", "USD", "SHORTPAY")]
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        DEFAULT_RULES.read_text().replace(
+            'stated_deductions = "within_tolerance"', 'stated_deductions = "always"'
+        )
+    )
+    large = book.pay(
+        "700.00", payer="HOOLI", refs=[ref("2004", "700.00", adjustment="-300.00", reason="DMG")]
+    )
+    reconcile(store, rules_path=rules)
+    assert decision(store, large).status == "auto_applied"
+    assert ("300.00", "USD", "DMG") in adjustments(store)
+
+
+def test_an_unknown_stated_deductions_setting_is_refused_naming_the_key(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(DEFAULT_RULES.read_text().replace('"within_tolerance"', '"sometimes"'))
+    with pytest.raises(RulesError, match=r"tolerance\.stated_deductions 'sometimes'"):
+        load_rules(rules)

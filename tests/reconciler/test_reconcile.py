@@ -208,13 +208,23 @@ def test_credit_memo_named_in_the_remittance_is_applied_with_the_cash(
         "INV-1021": "1500.00",
         "INV-1022": "1000.00",
     }
-    assert (d.applied_minor, d.deduction_minor, d.unapplied_minor) == (412300, 5000, 0)
+    # the 50.00 deduction is over the short-pay tolerance: it stays open for a person
+    assert (d.applied_minor, d.deduction_minor, d.unapplied_minor) == (412300, 0, 0)
+    assert d.evidence["deductions_left_open"] == [
+        {
+            "invoice": "INV-1021",
+            "amount": "50.00",
+            "reason": "CS",
+            "why": "over the short-pay tolerance",
+        }
+    ]
     with store.session() as s:
         line = s.execute(select(Application).where(col(Application.source_id) == memo)).scalar_one()
         assert (line.invoice_id, line.amount_minor) == (first, 37700)
         assert s.get(CreditMemo, memo).balance_minor == 0  # type: ignore[union-attr]
-    for invoice in (first, second, third):
+    for invoice in (first, third):
         assert balance(store, invoice) == ("0.00", "paid")
+    assert balance(store, second)[0] == "50.00"
 
 
 def test_same_name_customers_told_apart_by_legal_form(store: Store, book: Book) -> None:
