@@ -1000,13 +1000,27 @@ class Cascade:
     ) -> Outcome | None:
         invoices = self.book.open_invoices(customer, r.currency)
         memos = self.book.open_credits(customer, r.currency)
-        pool = sorted(invoices, key=lambda i: (i.issue_date is None, i.issue_date), reverse=True)
-        pool = pool[: int(rule.option("max_items", 24))] + memos[:4]
+        newest = sorted(invoices, key=lambda i: (i.issue_date is None, i.issue_date), reverse=True)
+        size = int(rule.option("max_items", 24))
+        pool = newest[:size] + memos[:4]
         limit = int(rule.option("max_subset", 5))
         found = _subsets_summing_to(pool, r.amount_minor, limit, cap=6)
         if not found:
             return self._discounted_subset(r, rule, customer, evidence, pool, limit)
-        evidence["subset_search"] = {"items": len(pool), "solutions": len(found)}
+        search: dict[str, Any] = {"items": len(pool)}
+        if len(newest) > size:
+            # the search was cut to the newest: a sum among the oldest (which payers usually
+            # settle first) makes the answer ambiguous too
+            oldest = newest[-size:] + memos[:4]
+            seen = {frozenset(i.id for i in s) for s in found}
+            found += [
+                s
+                for s in _subsets_summing_to(oldest, r.amount_minor, limit, cap=6)
+                if frozenset(i.id for i in s) not in seen
+            ]
+            search["open_invoices"] = len(newest)
+            search["searched"] = f"the newest and the oldest {size}"
+        evidence["subset_search"] = search | {"solutions": len(found)}
         ranked = [
             [(i, -i.balance_minor if i.is_credit else i.balance_minor) for i in s] for s in found
         ]

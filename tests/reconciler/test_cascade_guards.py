@@ -4,6 +4,7 @@ short pay: never more than an invoice's balance, in the currency's own minor uni
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,21 @@ def test_an_unknown_stated_deductions_setting_is_refused_naming_the_key(tmp_path
     rules.write_text(DEFAULT_RULES.read_text().replace('"within_tolerance"', '"sometimes"'))
     with pytest.raises(RulesError, match=r"tolerance\.stated_deductions 'sometimes'"):
         load_rules(rules)
+
+
+def test_a_subset_found_among_the_newest_is_not_unique_when_the_oldest_hold_one_too(
+    store: Store, book: Book
+) -> None:
+    c = book.customer("Acme Corp")
+    book.invoice(c, "9001", "100.00", issued=date(2026, 1, 5))
+    book.invoice(c, "9002", "250.00", issued=date(2026, 1, 6))
+    for n in range(24):  # none of these sums to 350.00
+        book.invoice(c, f"93{n:02d}", f"{1000 + 7 * n}.00", issued=date(2026, 5, 1 + n))
+    book.invoice(c, "9901", "150.00", issued=date(2026, 9, 1))
+    book.invoice(c, "9902", "200.00", issued=date(2026, 9, 2))
+    rid = book.pay("350.00", payer="ACME CORP")
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status == "suggested" and applied(store, rid) == {}
+    assert d.evidence["subset_search"]["solutions"] == 2
+    assert d.evidence["subset_search"]["open_invoices"] == 28
