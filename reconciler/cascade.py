@@ -726,7 +726,7 @@ class Cascade:
         currency = r.currency
         customers = {item.customer_id for _, item in matched}
         mixed = any(item.currency != currency for _, item in matched)
-        if mixed and self.rules.tolerance.same_currency_only:
+        if mixed:  # no exchange rates: a person decides
             evidence["invoice_currencies"] = sorted({i.currency for _, i in matched})
             return self._exception(
                 r,

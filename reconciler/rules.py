@@ -37,7 +37,6 @@ class Tolerance:
     short_pay_abs: Decimal
     short_pay_pct: Decimal
     reason_code: str
-    same_currency_only: bool
     discount_reason_code: str = "DISCOUNT"
     discount_grace_days: int = 0
     # a deduction the payer states (820 ADX, camt adjustment): "within_tolerance" writes off
@@ -107,6 +106,12 @@ def load_rules(path: Path | None = None) -> RuleSet:
         except KeyError as exc:
             raise RulesError(f"{where}: missing key {exc.args[0]!r}") from None
     tolerance = data.get("tolerance", {})
+    if tolerance.get("same_currency_only", True) is not True:
+        # minor units of two currencies are not comparable, and arsync holds no exchange rates
+        raise RulesError(
+            f"{source}: tolerance.same_currency_only must be true: cash in one currency is "
+            "never applied to invoices in another"
+        )
     customer = data.get("customer", {})
     return RuleSet(
         rules=tuple(sorted(rules, key=lambda r: r.sequence)),
@@ -114,7 +119,6 @@ def load_rules(path: Path | None = None) -> RuleSet:
             short_pay_abs=Decimal(str(tolerance.get("short_pay_abs", "0"))),
             short_pay_pct=Decimal(str(tolerance.get("short_pay_pct", "0"))),
             reason_code=str(tolerance.get("reason_code", "SHORTPAY")),
-            same_currency_only=bool(tolerance.get("same_currency_only", True)),
             discount_reason_code=str(tolerance.get("discount_reason_code", "DISCOUNT")),
             discount_grace_days=int(tolerance.get("discount_grace_days", 0)),
             stated_deductions=_choice(

@@ -241,3 +241,12 @@ def test_a_subset_found_among_the_newest_is_not_unique_when_the_oldest_hold_one_
     assert d.status == "suggested" and applied(store, rid) == {}
     assert d.evidence["subset_search"]["solutions"] == 2
     assert d.evidence["subset_search"]["open_invoices"] == 28
+
+
+def test_rules_that_would_mix_currencies_are_refused(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        DEFAULT_RULES.read_text().replace("same_currency_only = true", "same_currency_only = false")
+    )
+    with pytest.raises(RulesError, match=r"tolerance\.same_currency_only must be true"):
+        load_rules(rules)
