@@ -77,7 +77,7 @@ def open_runtime(fleet: SandboxFleet, db: Path, **extra: Any) -> Runtime:
     return runtime
 
 
-def decide(runtime: Runtime, workdir: Path) -> None:
+def decide(runtime: Runtime, workdir: Path, rules_path: Path | None = None) -> None:
     """Sync, ingest a bank file paying open invoices, reconcile (the outbox fills up)."""
     results = runtime.sync()
     assert all(r.error is None for r in results), [r.error for r in results]
@@ -90,4 +90,4 @@ def decide(runtime: Runtime, workdir: Path) -> None:
         created=datetime.now(UTC),
     )
     ingest_files(runtime.store, [bank_file])
-    runtime.reconcile()
+    runtime.reconcile(rules_path)

@@ -23,6 +23,7 @@ from canonical.store import Store
 from connectors.intacct.writes import KEY_TAG as INTACCT_TAG
 from connectors.quickbooks.writes import KEY_TAG
 from connectors.sandbox.world import World
+from reconciler.rules import DEFAULT_RULES
 from sync.sandboxes import SandboxFleet, running_sandboxes
 from tests.support.pipeline import decide, open_runtime, plain
 
@@ -44,8 +45,15 @@ def prepared(fleet: SandboxFleet, tmp_path: Path) -> Path:
     """Decisions made and their commands waiting; returns the child's config file."""
     db = tmp_path / "arsync.db"
     runtime = open_runtime(fleet, db, push={"systems": SYSTEMS, "chunk": 6})
+    # every discount the sample's payers state is written off, so each system gets write-offs
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        DEFAULT_RULES.read_text().replace(
+            'stated_deductions = "within_tolerance"', 'stated_deductions = "always"'
+        )
+    )
     try:
-        decide(runtime, tmp_path)
+        decide(runtime, tmp_path, rules)
     finally:
         runtime.close()
     config = tmp_path / "config.json"
