@@ -181,34 +181,64 @@ class Writes:
     def learn(self, book: Book, remittance: Incoming, customer_id: str, decision_id: str) -> None:
         """Remember the payer's IBAN / account / name for this customer. One that has paid
         for another customer before is shared (a parent company, a payment processor's ACH
-        company id): it is kept as ``SHARED`` and says nothing about the payer from then on."""
+        company id): it is kept as ``SHARED`` and says nothing about the payer from then on.
+
+        A payer bearing another customer's exact name pays on that customer's behalf: its
+        name is not learned for the customer paid, and its IBAN / account is shared."""
+        payer = name_key(remittance.payer_name)
+        named = book.by_name.get(payer, []) if payer else []
+        on_behalf = bool(named) and customer_id not in named
+        if on_behalf:
+            self._note(
+                decision_id,
+                "payer_paid_for_another",
+                {
+                    "payer_customers": list(named),
+                    "why": "the payer bears another customer's name: its name is not learned "
+                    "for the customer paid, its IBAN / account is kept as shared",
+                },
+            )
         for kind, value in (
             ("iban", remittance.payer_iban),
             ("account", remittance.payer_account),
-            ("name", name_key(remittance.payer_name)),
+            ("name", payer),
         ):
             if not value:
                 continue
             known = book.aliases.get((kind, value))
-            if known is not None:
-                if known not in (customer_id, SHARED):
-                    book.aliases[(kind, value)] = SHARED
-                    self.shared.append((kind, value[:255]))
+            if on_behalf and kind == "name":
+                if known == customer_id:  # learned before from a payment on behalf
+                    self._share(book, kind, value)
                 continue
-            if kind == "name" and len(book.by_name.get(value, [])) > 1:
+            if known is not None:
+                if known != SHARED and (on_behalf or known != customer_id):
+                    self._share(book, kind, value)
+                continue
+            if kind == "name" and len(named) > 1:
                 continue  # several customers share this name: a name says nothing
-            book.aliases[(kind, value)] = customer_id
+            book.aliases[(kind, value)] = SHARED if on_behalf else customer_id
             self.aliases.append(
                 {
                     "id": new_id(),
                     "tenant": self.tenant,
                     "kind": kind,
                     "value": value[:255],
-                    "customer_id": customer_id,
+                    "customer_id": book.aliases[(kind, value)],
                     "learned_from": decision_id,
                     "created_at": utcnow(),
                 }
             )
+
+    def _share(self, book: Book, kind: str, value: str) -> None:
+        book.aliases[(kind, value)] = SHARED
+        self.shared.append((kind, value[:255]))
+
+    def _note(self, decision_id: str, key: str, value: Any) -> None:
+        """Add to the evidence of a decision of this batch, not yet flushed."""
+        for decision in reversed(self.decisions):
+            if decision["id"] == decision_id:
+                decision["evidence"] = {**decision["evidence"], key: value}
+                return
 
     def flush(self, session: Session) -> None:
         now = utcnow()

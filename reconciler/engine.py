@@ -28,7 +28,13 @@ from canonical.types import utcnow
 from reconciler.apply import DecisionSink, Writes
 from reconciler.book import Book, OpenItem, Scope, open_credit
 from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Cascade, Incoming, Outcome
-from reconciler.references import payer_behind, rf_reference, text_tokens
+from reconciler.references import (
+    credit_prefix,
+    payer_behind,
+    read_references,
+    rf_reference,
+    text_tokens,
+)
 from reconciler.rules import RuleSet, load_rules
 
 log = logging.getLogger("arsync.reconciler")
@@ -40,6 +46,8 @@ SCOPED_LOAD_LIMIT = 5000  # up to this many new remittances, load only what they
 DUPLICATE_WINDOW_DAYS = 5
 LEARN_FROM_CONFIDENCE = 95
 REVERSAL_RULE = "reversal"  # the rule of a returned_payment exception for cash taken back
+NOT_INCOMING_CASH = "not_incoming_cash"  # rule and exception kind of a zero or negative amount
+CREDIT_MEMOS_HELD = "credit_memos_held"  # evidence: memos a pending remittance names
 
 
 @dataclass
@@ -412,7 +420,7 @@ def _decide_one(
     previous: dict[str, str],
 ) -> None:
     incoming = incoming_from(row)
-    borrowed = advices.take(row)
+    borrowed = advices.take(row) if row.amount_minor > 0 else None
     if borrowed is not None:
         advice = borrowed[0]
         text = " ".join(t for t in (row.free_text, advice.free_text) if t) or None
@@ -420,7 +428,9 @@ def _decide_one(
         writes.remittances[advice.id] = RemittanceStatus.ADVICE_USED
     fingerprint = _fingerprint(incoming)
     earlier = seen.get(fingerprint, "absent")
-    if earlier != "absent" and _close(earlier, row.value_date):  # type: ignore[arg-type]
+    if row.amount_minor <= 0:  # a reversal never gets here: it names the payment it reverses
+        outcome = _not_incoming_cash(incoming)
+    elif earlier != "absent" and _close(earlier, row.value_date):  # type: ignore[arg-type]
         outcome = Outcome(
             EXCEPTION,
             "duplicate_payment",
@@ -436,6 +446,10 @@ def _decide_one(
         outcome = cascade.decide(incoming)
     if row.id in previous:
         outcome.evidence["supersedes_decision"] = previous[row.id]
+    if outcome.status != AUTO:
+        held = _named_credit_memos(book, incoming, outcome.customer_id)
+        if held:  # left open for the person deciding: the credit memo policy skips them
+            outcome.evidence[CREDIT_MEMOS_HELD] = held
     if borrowed is not None:
         outcome.evidence["remittance_advice"] = {
             "id": borrowed[0].id,
@@ -463,6 +477,51 @@ def _decide_one(
             summary.suggested += 1
         else:
             summary.exceptions[outcome.exception_kind or "exception"] += 1
+
+
+def _not_incoming_cash(r: Incoming) -> Outcome:
+    """A remittance that brings no cash in (a zero-amount prenote, a refund or fee going out)
+    is never matched: there is nothing to apply, and netting credits against it is wrong."""
+    why = (
+        "a zero amount moves no cash (a prenote or an account check)"
+        if r.amount_minor == 0
+        else "a negative amount that names no payment it reverses: cash going out "
+        "(a refund, a fee), not a customer's payment"
+    )
+    return Outcome(
+        EXCEPTION,
+        NOT_INCOMING_CASH,
+        100,
+        exception_kind=NOT_INCOMING_CASH,
+        evidence={
+            "amount": _shown(r.amount_minor, r.currency),
+            "currency": r.currency,
+            "payer_name": r.payer_name,
+            "payer_iban": r.payer_iban,
+            "text": r.free_text,
+            "why": why,
+            "action": "nothing to apply: check the bank entry",
+        },
+    )
+
+
+def _named_credit_memos(book: Book, r: Incoming, customer_id: str | None) -> list[dict[str, str]]:
+    """The open credit memos a remittance names, in its structured references or its text;
+    of its customer when it names that customer's, else every open memo of that number."""
+    keys: set[str] = set()
+    for ref in r.structured_refs:
+        raw = str(ref.get("ref") or "")
+        if ref.get("kind") == "credit_memo" or credit_prefix(raw):
+            keys.add(document_key(raw))
+    for text_ref in read_references(r.free_text).refs if r.free_text else []:
+        if text_ref.kind == "credit":
+            keys.update(key for key, _ in text_ref.keys)
+    held: list[dict[str, str]] = []
+    for key in sorted(keys - {""}):
+        memos = [m for m in book.credits_by_key.get(key, []) if m.balance_minor > 0]
+        mine = [m for m in memos if customer_id and m.customer_id == customer_id]
+        held.extend({"id": m.id, "number": m.number} for m in mine or memos)
+    return held
 
 
 @dataclass
@@ -686,7 +745,8 @@ def _apply_credit_memos(
     summary: ReconcileSummary,
     sink: DecisionSink | None = None,
 ) -> None:
-    """Open credit memos against open invoices of the same customer and currency."""
+    """Open credit memos against open invoices of the same customer and currency; a memo a
+    remittance awaiting a person names is left for that person."""
     policy = rules.credit_memo_policy
     writes = Writes(tenant=tenant, ruleset_version=rules.version, sink=sink)
     with store.session() as session:
@@ -699,9 +759,12 @@ def _apply_credit_memos(
                 )
             ).scalars()
         )
+        held = _held_credit_memos(session, tenant) if book.credits_by_customer else set()
+        if held:
+            log.info("reconcile: %d credit memos named by payments awaiting a person", len(held))
         for customer_id, credits in book.credits_by_customer.items():
             for memo in sorted(credits, key=lambda c: (c.issue_date is None, c.issue_date)):
-                if memo.balance_minor <= 0 or memo.id in decided:
+                if memo.balance_minor <= 0 or memo.id in decided or memo.id in held:
                     continue
                 targets = _credit_targets(book, memo, customer_id, policy)
                 if not targets:
@@ -757,6 +820,22 @@ def _apply_credit_memos(
                 else:
                     summary.credit_memos_suggested += 1
         writes.flush(session)
+
+
+def _held_credit_memos(session: Session, tenant: str) -> set[str]:
+    """Credit memos named by remittances whose decision waits for a person (this run's or an
+    earlier one's): applying them elsewhere would leave what the payment names short."""
+    held: set[str] = set()
+    for evidence in session.execute(
+        select(col(Decision.evidence)).where(
+            col(Decision.tenant) == tenant,
+            col(Decision.source_kind) == "remittance",
+            col(Decision.status).in_([SUGGESTED, EXCEPTION]),
+            col(Decision.superseded).is_(False),
+        )
+    ).scalars():
+        held.update(memo["id"] for memo in (evidence or {}).get(CREDIT_MEMOS_HELD, []))
+    return held
 
 
 def _credit_targets(book: Book, memo: OpenItem, customer_id: str, policy: str) -> list[OpenItem]:

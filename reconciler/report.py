@@ -41,7 +41,7 @@ from canonical.models import (
 from canonical.money import Money, minor_digits
 from canonical.store import Store
 from canonical.types import utcnow
-from reconciler.engine import REVERSAL_RULE
+from reconciler.engine import NOT_INCOMING_CASH, REVERSAL_RULE
 
 # outbox commands a person must look at: out of attempts, refused, or no longer valid
 NEEDS_A_PERSON = (CommandStatus.DEAD, CommandStatus.CONFLICT, CommandStatus.FAILED)
@@ -56,6 +56,7 @@ EXCEPTION_KINDS = (
     "duplicate_payment",
     "currency_mismatch",
     "returned_payment",
+    NOT_INCOMING_CASH,
 )
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -311,8 +312,8 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
 def _resolve_with(decision: Decision | None) -> str | None:
     """The command that settles a decision: a reversal whose payment paid invoices is
     undone with ``--reverse``; anything else is applied to invoices."""
-    if decision is None:
-        return None
+    if decision is None or decision.rule == NOT_INCOMING_CASH:
+        return None  # no cash came in: nothing to apply
     if decision.rule == REVERSAL_RULE:
         if not decision.evidence.get("paid"):
             return None  # nothing was applied: nothing to undo
