@@ -11,6 +11,7 @@ from one it had to guess.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -20,7 +21,9 @@ _OCR = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "i": "1", "S": "5"
 _RF = re.compile(r"^RF(\d{2})([0-9A-Z]{1,21})$")
 
 _INVOICE_LABEL = (
-    r"(?:invoices?|invoice\(s\)|invs?|invcs?|invce|inv\#s|rechnung(?:en|s)?|rechn\b\.?|factures?|"
+    r"(?:invoices?|invoice\(s\)|invs?|invcs?|invce|inv\#s|"
+    # typed or OCR'd: lnvoice, INVOlCE, Invoce, Invioce, lNV
+    r"lnvoices?|invo[l1]ces?|inv0ices?|invoce|invioce|lnv|rechnung(?:en|s)?|rechn\b\.?|factures?|"
     r"facturas?|fatture|fattura|"
     r"factuur|facturen|faktur[ay](?:\s+vat)?|fakturor|fakturanr|bills?|re\s*inv(?:oice)?|"
     # Finnish lasku(numero), Italian and Portuguese FT (fattura, fatura)
@@ -32,19 +35,22 @@ _INVOICE_LABEL = (
     r"r(?:e|g|ech)\.?\s*-?\s*nrn?\b\.?|rgnr\b\.?|fact\b\.?|fakt\b\.?|fra\b\.?|fras\b\.?|fatt\b\.?)"
 )
 _CREDIT_LABEL = (
-    r"(?:credit\s*memos?|credit\s*notes?|cr\s*memos?|cr\s*notes?|cms?|cns?|credits?|c/ms?|c\.m\.?|"
-    # CR alone is a bank's word for any credit (ACH CR): a memo only after LESS, or with #
-    r"(?:less|minus|deduct(?:ed|ing)?)\s+cr\b\.?|cr(?=\s*\#)|"
+    r"(?:credit\s*memos?|credit\s*notes?|cr\s*memos?|cr\s*notes?|cms?|cns?|c/ms?|c\.m\.?|"
+    # CR and CREDIT alone are a bank's words for any credit (ACH CR, DIRECT CREDIT): a memo
+    # only after LESS (and the like), or with #
+    r"(?:less|minus|deduct(?:ed|ing)?|applied|apply|use|using)\s+(?:cr\b\.?|credits?)|"
+    r"(?:cr|credits?)(?=\s*\#)|"
     # German Gutschrift (GS), French avoir / note de crédit, Dutch creditnota, Spanish abono
     # / nota de crédito, Italian nota di credito, Swedish kreditfaktura, Finnish hyvityslasku
-    r"gutschrift(?:en)?|gs\b\.?|avoirs?|notes?\s+de\s+cr[eé]dit|credit\s*nota'?s?|"
+    r"gutschrift(?:en)?|(?:abzgl|abz[uü]glich|minus|less)\.?\s+gs\b\.?|avoirs?|notes?\s+de\s+cr[eé]dit|credit\s*nota'?s?|"
     r"abonos?|notas?\s+de\s+cr[eé]dito|note?a?\s+di\s+credito|kreditfaktura|kreditnota|"
     r"hyvityslasku)"
 )
 _NUMBER_WORD = (
-    r"(?:\.?\s*-?\s*(?:(?:nos?|nrs?|nbrs?|numbers?|nummer|num(?:ero|éro)?|núm|\#s?|n)\b\.?|"
-    r"n\.?\s?[°º]))?"
-    r"\s*[:#.-]?\s*\#?\s*"
+    r"(?:\.?\s*-?\s*(?:(?:nos?|n0|nrs?|nbrs?|numbers?|nummer|num(?:ero|éro)?|núm|ids?|n)\b\.?|"
+    # n.º is n.o once NFKC-normalised
+    r"\#s?|n\.?\s?(?:[°º]|o\b)\.?))?"
+    r"\s*[:#.-]{0,2}\s*\#?\s*"
 )
 _TOKEN = re.compile(
     rf"(?:(?<![A-Z0-9])(?:(?P<credit>{_CREDIT_LABEL})|(?P<label>{_INVOICE_LABEL})){_NUMBER_WORD})?"
@@ -72,10 +78,20 @@ _NOT_INVOICE = re.compile(
     # orders, returns, statements; a phone number to call; the payer's debit memo deducted
     r"vendor|supplier|kreditor(?:en)?|lieferant\w*|klant\w*|deb|debiteur\w*|kundnr|kundnummer|"
     r"asiakas\w*|ck|lbx|so|rma|stmt|statement|call|amt|"
+    # quotes, estimates, work orders, claims, vouchers, requisitions, employees, ledger
+    # accounts, quantities, freight PRO numbers, a card's last digits, a fiscal year
+    r"quotes?|quotations?|estimates?|pro\s*-?\s*forma|wo|work\s*orders?|claims?|vouchers?|"
+    r"req(?:uisition)?|emp(?:loyee)?|gl|qty|quantity|pro|v\s*card|last\s*(?:4|four)|fy|advice|"
+    r"(?:pmt|payment|spei|utr)\s*ref(?:erence)?|payment\s*proposal|utr|"
     r"(?:less|minus|deduct(?:ed|ing)?)\s+(?:dm|debit\s*(?:memo|note))|"
     # a number the word names as the payment's or the advice's own
     r"(?:payment|pmt|remittance|advice)(?=[\s.-]*(?:nos?|nrs?|numbers?|\#)))"
     r"(?:[\s.-]*(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*[:#.+=*-]*\s*$",
+    re.IGNORECASE,
+)
+# INVOICES 20241001, 20241002: numbers shaped like dates, listed after a label
+_LABELLED_8_DIGITS = re.compile(
+    rf"(?:^|[^A-Z0-9])(?:{_INVOICE_LABEL}){_NUMBER_WORD}\d{{8}}(?:[\s,;&+]+\d{{8}})*[\s,;&+]+$",
     re.IGNORECASE,
 )
 _LABEL_AT_END = re.compile(
@@ -95,11 +111,15 @@ _DATE = re.compile(
     r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|"
     rf"(?:\d{{1,2}}\.?\s+)?{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?:19|20)\d{{2}}|"
     # 15-OCT-26 (Oracle), and a month and day alone: 11/02
-    rf"\d{{1,2}}-{_MONTH}-(?:\d{{4}}|\d{{2}})|(?<![/.-])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![0-9A-Z/])",
+    rf"\d{{1,2}}-{_MONTH}-(?:\d{{4}}|\d{{2}})|(?<![/.-])(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01]))(?![0-9A-Z/])",
     re.IGNORECASE,
 )
-_CURRENCY = r"(?:[$€£]|(?:USD|EUR|GBP|CAD|CHF|AUD|NZD|JPY|SEK|NOK|DKK|PLN|MXN)\s?)"
-_CURRENCY_AFTER = r"\s?(?:USD|EUR|GBP|CAD|CHF|AUD|NZD|JPY|SEK|NOK|DKK|PLN|MXN)(?![A-Z])"
+_CODES = (
+    r"(?:USD|EUR|GBP|CAD|CHF|AUD|NZD|JPY|SEK|NOK|DKK|PLN|MXN|HKD|SGD|INR|CNY|RMB|BRL|ZAR|CZK|"
+    r"HUF|RON|AED|SAR|ILS|KRW|TWD|THB|MYR|PHP|IDR|TRY)"
+)
+_CURRENCY = rf"(?:[$€£¥₹]|{_CODES}\s?)"
+_CURRENCY_AFTER = rf"\s?{_CODES}(?![A-Z])"
 _AMOUNT = re.compile(
     rf"(?<![0-9A-Z.,/-])-?{_CURRENCY}?"
     r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|\d+[.,]\d{2})"
@@ -110,11 +130,12 @@ _AMOUNT = re.compile(
 )
 # what may stand between an invoice number and the amount the payer pays on it
 _AMOUNT_GAP = re.compile(
-    r"^[\s:=,;()-]*(?:(?:amt|amount|paid|pd|pmt|usd|eur|gbp|cad|chf|dtd|dated)\b[\s:=.,;-]*)*$",
+    r"^[\s:=,;()-]*(?:(?:amt|amount|paid|pd|pmt|partial|final|balance|usd|eur|gbp|cad|chf|dtd|"
+    r"dated)\b[\s:=.,;-]*)*$",
     re.IGNORECASE,
 )
 _LIST_GAP = re.compile(
-    r"^(?:\s*(?:[,;/&+]|and|und|et|y|en|e|og|och|ir|i)\s*|[ \t]+)\#?[ \t]*$", re.IGNORECASE
+    r"^[ \t()]*(?:(?:[,;/&+]|and|und|et|y|en|e|og|och|ir|i)[\s()]*|[ \t]+)\#?[ \t]*$", re.IGNORECASE
 )
 # INVOICES 1001 THRU 1005 EXCEPT 1003: what follows one of these words is not paid
 _EXCLUDING = re.compile(
@@ -150,6 +171,12 @@ _SWIFT_CODE = re.compile(
 )
 # /INV/ glued to the word before it, which a SWIFT code never is: PAYMENT/INV/12345
 _GLUED_INV = re.compile(r"(?<=[A-Za-z])/INV/(?=[0-9A-Za-z])", re.IGNORECASE)
+# a slash between a narration's segments (Indian NEFT/IMPS/UPI, UK references): before an
+# invoice label, or between a number and a word (not INV/2024/00123 or 4711/A)
+_NARRATION_SLASH = re.compile(
+    r"(?<=[0-9A-Za-z])/(?=(?:INV|INVOICE|BILL)[\s#:.-]*\d)|(?<=\d)/(?=[A-Za-z][A-Za-z@._-]{2,}(?:/|\s|$))",
+    re.IGNORECASE,
+)
 # the creditor identifier and the mandate, read as the SEPA tags that name them
 _SWIFT_AS = {"CSID": " CRED ", "MARF": " MREF "}
 _FIELD_TAG = re.compile(
@@ -189,8 +216,9 @@ _CARD = re.compile(
     re.I,
 )
 _RF_IN_TEXT = re.compile(r"(?<![0-9A-Z])RF\d{2}(?: ?[0-9A-Z]){1,21}", re.IGNORECASE)
-# field lengths that cut remittance text: NACHA 705 addenda 80, camt Ustrd 140, SWIFT 35 x n
-TRUNCATION_LENGTHS = frozenset({35, 70, 80, 105, 140})
+# field lengths that cut remittance text: NACHA 705 addenda 80, camt Ustrd 140, SWIFT 35 x n,
+# UK Bacs / Faster Payments references 18
+TRUNCATION_LENGTHS = frozenset({18, 35, 70, 80, 105, 140})
 _CREDIT_PREFIXES = ("CM", "CN", "CR", "CREDITMEMO", "CREDITNOTE")
 
 
@@ -403,6 +431,7 @@ def _framing(text: str) -> str:
 
     text = _SWIFT_CODE.sub(code, text)
     text = _GLUED_INV.sub(" INV ", text)  # PAYMENT/INV/12345
+    text = _NARRATION_SLASH.sub(" ", text)  # NEFT/UTR123/ACME/INV4711, INV 4711/acme@okhdfc
     text = re.sub(r"(?<=[0-9A-Za-z])//+(?=[0-9A-Za-z])", lambda m: " " * len(m.group(0)), text)
     if re.search(r"\?2\d", text) or re.search(r"(?:^|\n):\d{2}[A-Z]?:", text):
         text = _NOT_TEXT_SUBFIELD.sub(lambda m: " " * len(m.group(0)), text)
@@ -425,6 +454,7 @@ def read_references(text: str | None) -> TextReading:
     reading = TextReading()
     if not text:
         return reading
+    text = unicodedata.normalize("NFKC", text)  # full-width letters and digits are ASCII
     masked = _SPLIT_HEAD.sub(_rejoin, _framing(text))
     group = 0
     rmrs = []
@@ -470,7 +500,12 @@ def read_references(text: str | None) -> TextReading:
     for start, end, why in noise:
         reading.ignored.append({"written": text[start:end], "why": why})
     masked = _mask(masked, [(start, end) for start, end, _ in noise])
-    dates = [m for m in _DATE.finditer(masked) if not labelled_before(m.start())]
+    dates = [
+        m
+        for m in _DATE.finditer(masked)
+        if not labelled_before(m.start())
+        and not (m.group(0).isdigit() and _LABELLED_8_DIGITS.search(masked[: m.start()]))
+    ]
     for m in dates:
         reading.ignored.append({"written": m.group(0), "why": "a date"})
     masked = _mask(masked, [m.span() for m in dates])
@@ -563,8 +598,14 @@ def read_references(text: str | None) -> TextReading:
             and bool(_LIST_GAP.match(gap))
             and not any(previous_end <= at < start for at in breaks)
         )
-        if not labelled and previous is not None and listed:
-            labelled, kind = previous.labelled, previous.kind  # INVOICES 1001, 1002 & 1003
+        if (
+            not labelled
+            and previous is not None
+            and listed
+            and _letters_before_digits(token) in ("", _letters_before_digits(previous.written))
+        ):
+            # INVOICES 1001, 1002 & 1003; ABC-1001, ABC-1002; not INV 4711 PO4500012345
+            labelled, kind = previous.labelled, previous.kind
         if kind == "invoice" and (
             _EXCLUDING.search(masked[: match.start()]) or (excluding and listed and not label)
         ):
@@ -603,6 +644,12 @@ def read_references(text: str | None) -> TextReading:
                 if ref.group == last.group:
                     ref.truncated = True
     return reading
+
+
+def _letters_before_digits(written: str) -> str:
+    """The letters a number is written with before its first digit (``PO`` of ``PO45``)."""
+    last = written.split()[-1] if written.split() else ""
+    return re.sub(r"[^A-Z]", "", fold(re.split(r"\d", last, maxsplit=1)[0]))
 
 
 def _label_prefix(token: str) -> str:

@@ -292,6 +292,72 @@ def test_a_number_cut_by_a_line_break_after_its_first_digits_is_read_whole() -> 
     ]
 
 
+def test_labels_as_ap_systems_and_lockbox_keying_write_them() -> None:
+    for text in (
+        "Invoice #: 4711",
+        "INV#: 4711",
+        "Inv. #: 4711",
+        "INVOICE ID: 4711",
+        "Inv0ice 4711",
+    ):
+        assert _read(text) == [("4711", True, "written")], text
+    assert _read("INVOICE N0 4711") == [("4711", True, "written")]
+    assert [(r.keys[0][0], r.kind) for r in read_references("INV#: 4711 LESS CM#: 991").refs] == [
+        ("4711", "invoice"),
+        ("991", "credit"),
+    ]
+    assert _read("Invoice #: 42") == [("42", True, "written")]
+    full_width = "".join(chr(0xFEE0 + ord(ch)) for ch in "INV4711")
+    assert _read(full_width) == [("4711", True, "written")]
+
+
+def test_narration_segments_glued_by_slashes() -> None:
+    assert _read("IMPS/P2A/428912345678/ACME/INV4711")[-1] == ("4711", True, "written")
+    assert _read("ACME/INV10234") == [("10234", True, "written")]
+    assert ("4711", True, "written") in _read("UPI/428912345678/INV 4711/acme@okhdfc")
+    # an invoice number written with slashes stays one number
+    assert _read("INV/2024/00123")[0] == ("202400123", True, "written")
+
+
+def test_more_of_the_payers_own_numbers() -> None:
+    for text in (
+        "INV 4711 QTY 120 UNITS",
+        "INV 4711 WO 5567",
+        "INV 4711 CLAIM 5567",
+        "INV 4711 VOUCHER 5567",
+        "VCARD 1234 INV 4711",
+        "CARD LAST 4 1234 INV 4711",
+        "PAYMENT FY 2024-25 INV 4711",
+        "PMT REF 556677 INV 4711",
+    ):
+        assert [k for k, _, _ in _read(text)] == ["4711"], text
+    assert _read("DEPOSIT QUOTE 1234") == []
+    # a bank's CREDIT is no credit memo
+    assert {r.kind for r in read_references("DIRECT CREDIT 123456 ACME INV4711").refs} == {
+        "invoice"
+    }
+    # a code after a labelled number does not inherit the label
+    assert _read("INV 4711 PO4500012345")[1][1] is False
+
+
+def test_list_items_with_amounts_in_parentheses_and_date_shaped_numbers() -> None:
+    refs = read_references("Rechnungen 4711 (1.190,00), 4712 (595,00)").refs
+    assert [(r.keys[0][0], r.labelled, r.amount) for r in refs] == [
+        ("4711", True, "1190.00"),
+        ("4712", True, "595.00"),
+    ]
+    assert [k for k, _, _ in _read("INVOICES 20241001 20241002 20241003")] == [
+        "20241001",
+        "20241002",
+        "20241003",
+    ]
+    assert _ignored("INV 4711 DATE 20241001") == {"20241001": "a date"}
+    # n/yy in an Italian list is an invoice of a year, not a day of a month
+    assert ("624", True, "written") in _read("Fatture n. 5/24 e 6/24")
+    refs = read_references("/INV/4711 HKD12345,00 4712 HKD500,00").refs
+    assert [(r.keys[0][0], r.amount) for r in refs] == [("4711", "12345.00"), ("4712", "500.00")]
+
+
 def test_inv_code_glued_to_the_word_before_it() -> None:
     assert _read("PAYMENT/INV/12345") == [("12345", True, "written")]
     assert _read("ACH PMT/INV/12345/INV/12346") == [
