@@ -413,7 +413,7 @@ def _decide_one(
     row: Row[Any],
     cascade: Cascade,
     book: Book,
-    seen: dict[tuple[Any, ...], date | None],
+    seen: dict[tuple[Any, ...], _Seen],
     summary: ReconcileSummary,
     writes: Writes,
     advices: Advices,
@@ -427,10 +427,10 @@ def _decide_one(
         incoming = replace(incoming, structured_refs=list(advice.structured_refs), free_text=text)
         writes.remittances[advice.id] = RemittanceStatus.ADVICE_USED
     fingerprint = _fingerprint(incoming)
-    earlier = seen.get(fingerprint, "absent")
+    earlier = seen.get(fingerprint)
     if row.amount_minor <= 0:  # a reversal never gets here: it names the payment it reverses
         outcome = _not_incoming_cash(incoming)
-    elif earlier != "absent" and _close(earlier, row.value_date):  # type: ignore[arg-type]
+    elif earlier is not None and _close(earlier.value_date, row.value_date):
         outcome = Outcome(
             EXCEPTION,
             "duplicate_payment",
@@ -440,6 +440,10 @@ def _decide_one(
                 "fingerprint": "same payer, amount, currency and references "
                 "as a payment already applied",
                 "value_date": str(row.value_date),
+                "duplicate_of": {
+                    "remittance_id": earlier.remittance_id,
+                    "value_date": str(earlier.value_date),
+                },
             },
         )
     else:
@@ -468,7 +472,7 @@ def _decide_one(
             deductions=outcome.deduction_minor,
             unapplied=outcome.unapplied_minor,
         )
-        seen[fingerprint] = row.value_date
+        seen[fingerprint] = _Seen(row.value_date, row.id)
         if outcome.customer_id and outcome.confidence >= LEARN_FROM_CONFIDENCE:
             writes.learn(book, incoming, outcome.customer_id, decision_id)
     else:
@@ -711,9 +715,17 @@ def _close(earlier: date | None, current: date | None) -> bool:
     return abs((current - earlier).days) <= DUPLICATE_WINDOW_DAYS
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """A payment applied lately: when it was received, and which it was."""
+
+    value_date: date | None
+    remittance_id: str
+
+
 def _recent_fingerprints(
     session: Session, tenant: str, today: date, amounts: set[int] | None
-) -> dict[tuple[Any, ...], date | None]:
+) -> dict[tuple[Any, ...], _Seen]:
     """Fingerprints of cash applied lately, to catch the same payment arriving twice.
 
     With ``amounts`` (a scoped run), only payments of those amounts can match a new one.
@@ -724,16 +736,16 @@ def _recent_fingerprints(
         col(Remittance.status) == AUTO,
         (col(Remittance.value_date) >= since) | col(Remittance.value_date).is_(None),
     )
-    found: dict[tuple[Any, ...], date | None] = {}
+    found: dict[tuple[Any, ...], _Seen] = {}
     if amounts is None:
         for row in session.execute(query).scalars():
-            found[_fingerprint(incoming_from(row))] = row.value_date
+            found[_fingerprint(incoming_from(row))] = _Seen(row.value_date, row.id)
         return found
     wanted = sorted(amounts)
     for start in range(0, len(wanted), 500):
         chunk = query.where(col(Remittance.amount_minor).in_(wanted[start : start + 500]))
         for row in session.execute(chunk).scalars():
-            found[_fingerprint(incoming_from(row))] = row.value_date
+            found[_fingerprint(incoming_from(row))] = _Seen(row.value_date, row.id)
     return found
 
 

@@ -295,7 +295,13 @@ def test_duplicate_payment_is_never_applied_twice(store: Store, book: Book) -> N
     )
     reconcile(store)
     assert decision(store, first).status == "auto_applied"
-    assert decision(store, second).exception_kind == "duplicate_payment"
+    duplicate = decision(store, second)
+    assert duplicate.exception_kind == "duplicate_payment"
+    # the person sees which payment it repeats
+    assert duplicate.evidence["duplicate_of"] == {
+        "remittance_id": first,
+        "value_date": "2026-11-02",
+    }
 
 
 def test_learned_iban_identifies_the_payer_next_time(store: Store, book: Book) -> None:
