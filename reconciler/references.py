@@ -46,15 +46,17 @@ _CREDIT_LABEL = (
     r"abonos?|notas?\s+de\s+cr[eé]dito|note?a?\s+di\s+credito|kreditfaktura|kreditnota|"
     r"hyvityslasku)"
 )
+# whitespace runs are possessive (*+): several optional runs in a row backtracked polynomially
+# on a long run of spaces (a padded field) that ends in no number
 _NUMBER_WORD = (
-    r"(?:\.?\s*-?\s*(?:(?:nos?|n0|nrs?|nbrs?|numbers?|nummer|num(?:ero|éro)?|núm|ids?|n)\b\.?|"
+    r"(?:\.?\s*+-?\s*+(?:(?:nos?|n0|nrs?|nbrs?|numbers?|nummer|num(?:ero|éro)?|núm|ids?|n)\b\.?|"
     # n.º is n.o once NFKC-normalised
     r"\#s?|n\.?\s?(?:[°º]|o\b)\.?))?"
-    r"\s*[:#.-]{0,2}\s*\#?\s*"
+    r"\s*+[:#.-]{0,2}\s*+\#?\s*+"
 )
 _TOKEN = re.compile(
     rf"(?:(?<![A-Z0-9])(?:(?P<credit>{_CREDIT_LABEL})|(?P<label>{_INVOICE_LABEL})){_NUMBER_WORD})?"
-    r"#?\s*(?P<token>[A-Z0-9][A-Z0-9/_.-]*[0-9][A-Z0-9/_.-]*|[0-9OIlSB]{3,}[0-9][0-9OIlSB]*)",
+    r"#?\s*+(?P<token>[A-Z0-9][A-Z0-9/_.-]*[0-9][A-Z0-9/_.-]*|[0-9OIlSB]{3,}[0-9][0-9OIlSB]*)",
     re.IGNORECASE,
 )
 # a number right after one of these words is not an invoice number
@@ -86,7 +88,7 @@ _NOT_INVOICE = re.compile(
     r"(?:less|minus|deduct(?:ed|ing)?)\s+(?:dm|debit\s*(?:memo|note))|"
     # a number the word names as the payment's or the advice's own
     r"(?:payment|pmt|remittance|advice)(?=[\s.-]*(?:nos?|nrs?|numbers?|\#)))"
-    r"(?:[\s.-]*(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*[:#.+=*-]*\s*$",
+    r"(?:[\s.-]*+(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*+[:#.+=*-]*+\s*+$",
     re.IGNORECASE,
 )
 # INVOICES 20241001, 20241002: numbers shaped like dates, listed after a label
@@ -135,7 +137,7 @@ _AMOUNT_GAP = re.compile(
     re.IGNORECASE,
 )
 _LIST_GAP = re.compile(
-    r"^[ \t()]*(?:(?:[,;/&+]|and|und|et|y|en|e|og|och|ir|i)[\s()]*|[ \t]+)\#?[ \t]*$", re.IGNORECASE
+    r"^[ \t()]*+(?:(?:[,;/&+]|and|und|et|y|en|e|og|och|ir|i)[\s()]*+)?\#?[ \t]*+$", re.IGNORECASE
 )
 # INVOICES 1001 THRU 1005 EXCEPT 1003: what follows one of these words is not paid
 _EXCLUDING = re.compile(

@@ -573,3 +573,13 @@ def test_payer_name_variant_with_a_legal_form(store: Store, book: Book) -> None:
     d = decision(store, rid)
     assert (d.status, d.rule) == ("auto_applied", "customer_exact_balance")
     assert applied(store, rid) == {"1001": "100.00"}
+
+
+def test_text_padded_with_long_runs_of_spaces_is_read() -> None:
+    # fixed-width fields joined (NACHA addenda, BAI2 records) leave long runs of spaces; a
+    # run before something that is no number once made the reader backtrack for minutes
+    assert _read("INVOICE" + " " * 2000 + "X 1,000.00 2024-10-01") == []
+    assert _read("INV 4711" + " " * 2000 + "X 4712") == [
+        ("4711", True, "written"),
+        ("4712", False, "written"),
+    ]
