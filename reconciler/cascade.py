@@ -372,7 +372,7 @@ class Cascade:
         by_name = self._payer_hint(r)
         payer = customer or by_name
         foreign = [(ref, item) for ref, item in matched if payer and item.customer_id != payer]
-        if foreign and not (payer == by_name or self._open_balance_of(payer, r)):
+        if foreign and not (payer == by_name or self._open_of_amount(payer, r)):
             foreign = []  # known by an account alone, which may pay for others: refs decide
         if foreign:
             evidence["payer_customer"] = payer
@@ -661,11 +661,15 @@ class Cascade:
             candidates=candidates,
         )
 
-    def _open_balance_of(self, customer: str | None, r: Incoming) -> bool:
-        """Whether the customer has an open invoice of exactly the amount paid."""
-        return customer is not None and any(
-            i.balance_minor == r.amount_minor for i in self.book.open_invoices(customer, r.currency)
-        )
+    def _open_of_amount(self, customer: str | None, r: Incoming) -> list[OpenItem]:
+        """The customer's open invoices of exactly the amount paid."""
+        if customer is None:
+            return []
+        return [
+            i
+            for i in self.book.open_invoices(customer, r.currency)
+            if i.balance_minor == r.amount_minor
+        ]
 
     def _foreign_only(
         self,
@@ -686,11 +690,7 @@ class Cascade:
             )
             for e, i in foreign[:3]
         ]
-        own = [
-            i
-            for i in (self.book.open_invoices(payer, r.currency) if payer else [])
-            if i.balance_minor == r.amount_minor
-        ]
+        own = self._open_of_amount(payer, r)
         if len(own) == 1:
             candidates.insert(
                 0, _candidate([(own[0], r.amount_minor)], 55, "payer's open balance", r.currency)
