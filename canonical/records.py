@@ -67,11 +67,14 @@ class CreditMemoIn(RecordIn):
 
 
 class AppliedIn(BaseModel):
-    """Part of a payment applied to an invoice or taken from a credit memo, per the system."""
+    """Part of a payment applied to an invoice or taken from a credit memo, per the system.
+    ``credit`` is credit taken from a transaction arsync does not sync (a QuickBooks journal
+    entry crediting receivables): it pays invoices before the cash does, and is no one's
+    application."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    target: Literal["invoice", "credit_memo"]
+    target: Literal["invoice", "credit_memo", "credit"]
     target_remote_id: str
     amount: Money
 

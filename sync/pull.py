@@ -847,10 +847,18 @@ class PageWriter:
                 if record.status != "posted"
                 else ApplicationStatus.APPLIED
             )
-            credits = [
-                (memos[a.target_remote_id].canonical_id, a.amount.minor)
+            # the payment's credits pay its invoices before its cash does; a credit arsync
+            # holds no document for (a QBO journal entry, a memo not stored) is applied by no
+            # one's row, but it is never counted as cash
+            credits: list[tuple[str | None, int]] = [
+                (
+                    memos[a.target_remote_id].canonical_id
+                    if a.target == "credit_memo" and a.target_remote_id in memos
+                    else None,
+                    a.amount.minor,
+                )
                 for a in record.applied
-                if a.target == "credit_memo" and a.target_remote_id in memos
+                if a.target != "invoice"
             ]
             for applied in record.applied:
                 if applied.target != "invoice":
@@ -865,21 +873,22 @@ class PageWriter:
                     )
                     continue
                 cash = applied.amount.minor
-                while credits and cash > 0:  # the payment's credit lines pay invoices first
+                while credits and cash > 0:
                     memo_id, left = credits[0]
                     used = min(left, cash)
-                    rows.append(
-                        self._application(
-                            ApplicationKind.CREDIT_MEMO,
-                            memo_id,
-                            ref.canonical_id,
-                            used,
-                            record,
-                            origin,
-                            status,
-                            now,
+                    if memo_id is not None:
+                        rows.append(
+                            self._application(
+                                ApplicationKind.CREDIT_MEMO,
+                                memo_id,
+                                ref.canonical_id,
+                                used,
+                                record,
+                                origin,
+                                status,
+                                now,
+                            )
                         )
-                    )
                     cash -= used
                     credits[0] = (memo_id, left - used)
                     if credits[0][1] == 0:

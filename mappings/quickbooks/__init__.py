@@ -12,7 +12,8 @@ from mappings.quickbooks import credit_memo, customer, invoice, payment
 # raise when a change maps stored records differently
 # 2: exact amounts
 # 3: ISO 4217 minor units (HUF, IDR, COP, ... two decimals, IQD three), not CLDR's
-VERSION = 3
+# 4: payment lines linking journal entries (and other unsynced credits) are credit, not cash
+VERSION = 4
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

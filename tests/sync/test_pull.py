@@ -133,7 +133,32 @@ def test_payment_applications_split_credit_lines(store: Store) -> None:
     )
     with store.session() as s:
         apps = s.exec(select(Application)).all()
-    assert [(a.kind, a.amount) for a in apps] == [("payment", Money("100.00", "USD"))]
+    # the credit pays first even without a stored memo: only the 70.00 of cash is cash
+    assert [(a.kind, a.amount) for a in apps] == [("payment", Money("70.00", "USD"))]
+
+
+def test_credit_from_an_unsynced_transaction_is_never_counted_as_cash(store: Store) -> None:
+    seed_two_systems(store)
+    write(
+        store,
+        "quickbooks",
+        "payments",
+        [
+            (
+                "p2",
+                {
+                    "customer": "58",
+                    "amount": "0.00",
+                    "applied": [
+                        ("invoice", "130", "40.00"),
+                        ("credit", "JournalEntry:88", "40.00"),
+                    ],
+                },
+            )
+        ],
+    )
+    with store.session() as s:
+        assert s.exec(select(Application)).all() == []
 
 
 def test_similar_names_are_candidates_never_silent_links(store: Store) -> None:

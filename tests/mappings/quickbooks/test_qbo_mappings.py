@@ -229,7 +229,6 @@ def test_zero_total_payment_applies_a_credit_memo() -> None:
                 "Amount": Decimal("25.05"),
                 "LinkedTxn": [{"TxnId": "150", "TxnType": "CreditMemo"}],
             },
-            {"Amount": 5, "LinkedTxn": [{"TxnId": "9", "TxnType": "JournalEntry"}]},
         ],
     }
     result = payment.to_canonical(record("payments", "Payment", payload), CTX)
@@ -239,6 +238,55 @@ def test_zero_total_payment_applies_a_credit_memo() -> None:
         ("invoice", "130", "25.05"),
         ("credit_memo", "150", "25.05"),
     ]
+
+
+def _lines(*lines: tuple[str, str, str]) -> list[dict[str, Any]]:
+    return [
+        {"Amount": Decimal(amount), "LinkedTxn": [{"TxnId": txn, "TxnType": kind}]}
+        for kind, txn, amount in lines
+    ]
+
+
+def test_journal_entry_credit_taken_by_a_payment_is_credit_not_cash() -> None:
+    payload = PAYMENT | {
+        "TotalAmt": 0,
+        "UnappliedAmt": 0,
+        "Line": _lines(("Invoice", "70", "40"), ("JournalEntry", "88", "40")),
+    }
+    result = payment.to_canonical(record("payments", "Payment", payload), CTX)
+    assert [(a.target, a.target_remote_id, str(a.amount.amount)) for a in result.applied] == [
+        ("invoice", "70", "40.00"),
+        ("credit", "JournalEntry:88", "40.00"),
+    ]
+    part_cash = PAYMENT | {
+        "TotalAmt": 60,
+        "UnappliedAmt": 0,
+        "Line": _lines(("Invoice", "70", "100"), ("JournalEntry", "88", "40")),
+    }
+    applied = payment.to_canonical(record("payments", "Payment", part_cash), CTX).applied
+    assert [a.target for a in applied] == ["invoice", "credit"]
+
+
+def test_journal_entry_charge_paid_by_a_payment_is_left_out() -> None:
+    # a journal entry debiting receivables is a charge the cash pays: not an invoice of ours
+    payload = PAYMENT | {
+        "TotalAmt": 140,
+        "UnappliedAmt": 0,
+        "Line": _lines(("Invoice", "70", "100"), ("JournalEntry", "88", "40")),
+    }
+    result = payment.to_canonical(record("payments", "Payment", payload), CTX)
+    assert [(a.target, a.target_remote_id) for a in result.applied] == [("invoice", "70")]
+
+
+def test_unsynced_lines_the_totals_cannot_explain_name_the_field() -> None:
+    payload = PAYMENT | {
+        "TotalAmt": 75,
+        "UnappliedAmt": 0,
+        "Line": _lines(("Invoice", "70", "100"), ("Deposit", "91", "40")),
+    }
+    with pytest.raises(MappingError) as caught:
+        payment.to_canonical(record("payments", "Payment", payload), CTX)
+    assert caught.value.field == "Line" and "Deposit" in caught.value.reason
 
 
 def test_voided_payment() -> None:
