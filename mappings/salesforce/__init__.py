@@ -20,7 +20,8 @@ from mappings.salesforce import credit_memo, customer, invoice, payment
 # 4: currency codes normalised (a bad one names the currency field); application rows in a
 #    currency other than their payment's are refused
 # 5: ISO 4217 minor units (HUF, IDR, COP, ... two decimals, IQD three), not CLDR's
-VERSION = 5
+# 6: a payment that is not cash (Canceled, Draft, Pending) leaves nothing unapplied
+VERSION = 6
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -58,8 +58,11 @@ def _payment(record: RawRecord, spec: PaymentSpec, ctx: MappingContext) -> Payme
     code = currency(payload, spec.currency, ctx)
     total = amount(payload, spec.amount, code)
     applied = _applications(payload, spec.applications, code, spec.currency)
+    status = _status(payload, spec)
     unapplied = optional_amount(payload, spec.unapplied, code)
-    if unapplied is None:
+    if status is not PaymentStatus.POSTED:
+        unapplied = Money.zero(code)  # no cash moved: nothing is left to apply
+    elif unapplied is None:
         cash = [a.amount for a in applied if a.target == "invoice"]
         taken = [a.amount for a in applied if a.target == "credit_memo"]
         unapplied = total - sum(cash, Money.zero(code)) + sum(taken, Money.zero(code))
@@ -72,7 +75,7 @@ def _payment(record: RawRecord, spec: PaymentSpec, ctx: MappingContext) -> Payme
         received_on=date_of(payload, spec.date),
         method=text_of(payload, spec.method),
         reference=text_of(payload, spec.reference) or text_of(payload, spec.number),
-        status=_status(payload, spec),
+        status=status,
         applied=applied,
     )
 

@@ -330,6 +330,8 @@ def test_revenue_cloud_payment_statuses(status: str, expected: PaymentStatus) ->
     payment: Any = MAPPERS["payments"](RawRecord("payments", "Payment", body["Id"], body), CTX)
     assert payment.status is expected
     assert [a.target_remote_id for a in payment.applied] == ["3ttR1"]  # kept, counted by status
+    if expected is PaymentStatus.VOID:  # no cash moved: none of its Balance is left to apply
+        assert payment.unapplied is not None and payment.unapplied.is_zero()
 
 
 def test_an_undocumented_payment_status_is_still_refused() -> None:
