@@ -14,7 +14,8 @@ from mappings.invoiced import credit_memo, customer, invoice, payment
 # 3: voided payments leave nothing unapplied; applied_to entries with a null document_type
 # 4: paid documents (status paid or paid: true) have a zero balance
 # 5: ISO 4217 minor units (HUF, IDR, COP, ... two decimals, IQD three), not CLDR's
-VERSION = 5
+# 6: a credit note moved to the customer's credit balance (applied_to naming no document)
+VERSION = 6
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

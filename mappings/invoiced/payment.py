@@ -2,7 +2,10 @@
 
 * ``invoice``: cash applied to the invoice.
 * ``credit_note`` with ``document_type: invoice``: the credit note applied to the invoice
-  (two applications: taken from the credit memo, given to the invoice).
+  (two applications: taken from the credit memo, given to the invoice). One naming no
+  document at all moves the credit note's balance to the customer's credit balance: taken
+  from the credit memo, unapplied as far as invoices go (how Invoiced "marks a credit note
+  paid by issuing a credit for it").
 * ``applied_credit`` with an invoice: the customer's credit balance applied to the invoice.
 * ``credit``: cash put on the customer's credit balance — unapplied as far as invoices go,
   like the payment's own ``balance``.
@@ -52,13 +55,15 @@ def _document(entry: Mapping[str, Any], key: str, where: str) -> str:
     return str(value)
 
 
-def document_type(entry: Mapping[str, Any]) -> str:
+def document_type(entry: Mapping[str, Any]) -> str | None:
     """What a ``credit_note`` or ``applied_credit`` entry is applied to: its ``document_type``,
-    else the document it names (only an ``estimate`` id: an estimate), else an invoice."""
+    else the document it names (only an ``estimate`` id: an estimate), else None."""
     kind = entry.get("document_type")
     if kind not in (None, ""):
         return str(kind)
-    return "estimate" if entry.get("estimate") and not entry.get("invoice") else "invoice"
+    if entry.get("invoice"):
+        return "invoice"
+    return "estimate" if entry.get("estimate") else None
 
 
 def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn], Money]:
@@ -79,13 +84,20 @@ def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn]
             applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
         elif kind == "credit_note":
             note = _document(entry, "credit_note", where)
-            if document_type(entry) != "invoice":
+            target = document_type(entry)
+            if target is None:  # to the customer's credit balance
+                applied.append(
+                    AppliedIn(target="credit_memo", target_remote_id=note, amount=amount)
+                )
+                to_credit = to_credit + amount
+                continue
+            if target != "invoice":
                 continue  # applied to an estimate: no invoice balance moves
             invoice = _document(entry, "invoice", where)
             applied.append(AppliedIn(target="credit_memo", target_remote_id=note, amount=amount))
             applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
         elif kind == "applied_credit":
-            if document_type(entry) == "invoice":
+            if document_type(entry) in ("invoice", None):  # naming none: refused below
                 invoice = _document(entry, "invoice", where)
                 applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
         elif kind == "credit":

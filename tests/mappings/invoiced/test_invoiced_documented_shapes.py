@@ -213,6 +213,24 @@ def test_credit_note_entry_with_a_null_document_type_applies_to_its_invoice() ->
     ]
 
 
+def test_credit_note_moved_to_the_customers_credit_balance() -> None:
+    # no document_type and no document: the credit note's balance becomes customer credit
+    payload = {
+        **PAYMENT,
+        "amount": 0,
+        "balance": 0,
+        "applied_to": [
+            {"id": 5551, "type": "credit_note", "credit_note": 2048, "amount": Decimal("51.15")}
+        ],
+    }
+    result = MAPPERS["payments"](raw("payments", payload), CTX)
+    assert isinstance(result, PaymentIn)
+    assert [(a.target, a.target_remote_id, a.amount.minor) for a in result.applied] == [
+        ("credit_memo", "2048", 5115)
+    ]
+    assert result.unapplied == Money("51.15", "USD")
+
+
 @pytest.mark.parametrize(
     "entry",
     [
