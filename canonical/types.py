@@ -1,10 +1,13 @@
-"""Column types shared by the store's tables."""
+"""Time types shared by the store's tables and the connectors' settings."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import AfterValidator
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -18,6 +21,24 @@ def utcnow() -> datetime:
 def as_utc(value: datetime) -> datetime:
     """Treat a naive datetime as UTC; convert an aware one to UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``; an unknown one raises ValueError naming it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+
+
+def _known_zone(name: str) -> str:
+    zone(name)
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+"""A setting naming an IANA time zone (``Europe/Berlin``), refused when unknown."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -134,11 +134,6 @@ def unix_datetime(value: Any) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC)
 
 
-def unix_date(value: Any) -> date | None:
-    moment = unix_datetime(value)
-    return moment.date() if moment else None
-
-
 def boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr
+
+from canonical.types import TimeZoneName, zone
 
 GATEWAY_URL = "https://api.intacct.com/ia/xml/xmlgw.phtml"
 
@@ -24,7 +26,7 @@ class IntacctConfig(BaseModel):
     user_id: str = Field(min_length=1)
     user_password: SecretStr
     endpoint_url: str = Field(default=GATEWAY_URL, description="gateway used to log in")
-    company_timezone: str = Field(default="UTC", description="IANA zone of WHENMODIFIED")
+    company_timezone: TimeZoneName = Field(default="UTC", description="IANA zone of WHENMODIFIED")
     page_size: int = Field(default=1000, ge=1, le=1000, description="readByQuery pagesize")
     per_second: float = Field(default=0.0, ge=0, description="client-side throttle; 0 = none")
     timeout_seconds: float = Field(default=60.0, gt=0)
@@ -46,15 +48,6 @@ class IntacctConfig(BaseModel):
         default=None, description="GL account of the credit adjustments that write off deductions"
     )
 
-    @field_validator("company_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
-
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.company_timezone)
+        return zone(self.company_timezone)

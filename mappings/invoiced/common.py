@@ -10,10 +10,11 @@ silently.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from canonical.money import MoneyError, normalize_currency
+from canonical.types import zone
 from connectors.base import RawRecord
 from mappings.base import MappingContext, MappingError, unix_datetime
 
@@ -40,6 +41,18 @@ def modified(record: RawRecord) -> datetime | None:
         return unix_datetime(record.payload.get("updated_at"))
     except (TypeError, ValueError, OverflowError) as exc:
         raise MappingError("updated_at", f"not a unix timestamp: {exc}") from exc
+
+
+def company_days(values: dict[str, Any], ctx: MappingContext, *names: str) -> dict[str, Any]:
+    """``values`` with the timestamps under ``names`` as the calendar days they fall on in the
+    company's time zone (the ``company_timezone`` option, UTC by default): Invoiced keeps a
+    date as a moment of that day there."""
+    where = zone(str(ctx.option("company_timezone") or "UTC"))
+    days: dict[str, date | None] = {
+        name: values[name].astimezone(where).date() if values[name] is not None else None
+        for name in names
+    }
+    return values | days
 
 
 def origin(record: RawRecord) -> dict[str, Any]:

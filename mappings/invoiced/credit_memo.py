@@ -9,13 +9,13 @@ from __future__ import annotations
 from canonical.enums import DocumentStatus
 from canonical.records import CreditMemoIn
 from connectors.base import RawRecord
-from mappings.base import F, MappingContext, extract, money, optional_text, text, unix_date
-from mappings.invoiced.common import currency, customer_ref, origin
+from mappings.base import F, MappingContext, extract, money, optional_text, text, unix_datetime
+from mappings.invoiced.common import company_days, currency, customer_ref, origin
 from mappings.invoiced.invoice import SETTLED, status_of
 
 FIELDS = {
     "number": F("number", text),
-    "issue_date": F("date", unix_date, required=False),
+    "issue_date": F("date", unix_datetime, required=False),
     "reference": F("purchase_order", optional_text, required=False),
     "memo": F("notes", optional_text, required=False),
 }
@@ -40,7 +40,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
         balance = money(0, code, "balance")  # paid in full, voided or closed: no credit left
     return CreditMemoIn(
         **origin(record),
-        **extract(payload, FIELDS),
+        **company_days(extract(payload, FIELDS), ctx, "issue_date"),
         customer_remote_id=customer_ref(record),
         total=total,
         balance=balance,

@@ -21,13 +21,13 @@ from canonical.enums import DocumentStatus
 from canonical.records import InvoiceIn
 from canonical.terms import discount_fields
 from connectors.base import RawRecord
-from mappings.base import F, MappingContext, extract, money, optional_text, text, unix_date
-from mappings.invoiced.common import currency, customer_ref, origin
+from mappings.base import F, MappingContext, extract, money, optional_text, text, unix_datetime
+from mappings.invoiced.common import company_days, currency, customer_ref, origin
 
 FIELDS = {
     "number": F("number", text),
-    "issue_date": F("date", unix_date, required=False),
-    "due_date": F("due_date", unix_date, required=False),
+    "issue_date": F("date", unix_datetime, required=False),
+    "due_date": F("due_date", unix_datetime, required=False),
     "po_number": F("purchase_order", optional_text, required=False),
     "memo": F("notes", optional_text, required=False),
 }
@@ -71,7 +71,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
         )
     total = money(payload.get("total"), code, "total")
     balance = money(payload.get("balance", payload.get("total")), code, "balance")
-    values = extract(payload, FIELDS)
+    values = company_days(extract(payload, FIELDS), ctx, "issue_date", "due_date")
     status = status_of(payload, balance.is_zero())
     if status in SETTLED:
         balance = money(0, code, "balance")  # Invoiced may keep the old balance on these

@@ -35,12 +35,12 @@ from mappings.base import (
     extract,
     money,
     optional_text,
-    unix_date,
+    unix_datetime,
 )
-from mappings.invoiced.common import currency, customer_ref, origin
+from mappings.invoiced.common import company_days, currency, customer_ref, origin
 
 FIELDS = {
-    "received_on": F("date", unix_date, required=False),
+    "received_on": F("date", unix_datetime, required=False),
     "method": F("method", optional_text, required=False),
     "reference": F("reference", optional_text, required=False),
     "memo": F("notes", optional_text, required=False),
@@ -123,7 +123,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
     void = payload.get("voided") is True
     return PaymentIn(
         **origin(record),
-        **extract(payload, FIELDS),
+        **company_days(extract(payload, FIELDS), ctx, "received_on"),
         customer_remote_id=customer_ref(record),
         amount=amount,
         unapplied=money(0, code, "balance") if void else balance + to_credit,

@@ -15,6 +15,7 @@ from canonical.enums import CustomerStatus, DocumentStatus, PaymentStatus
 from canonical.money import Money
 from canonical.records import CreditMemoIn, CustomerIn, InvoiceIn, PaymentIn
 from connectors.base import RawRecord
+from connectors.invoiced.config import InvoicedConfig
 from connectors.invoiced.webhooks import parse
 from mappings.base import MappingContext, MappingError
 from mappings.invoiced import MAPPERS
@@ -320,3 +321,61 @@ def test_documented_customer() -> None:
     assert result.currency is None and result.credit_hold is False
     assert result.status is CustomerStatus.ACTIVE
     assert result.links == {}  # metadata without quickbooks_id
+
+
+# dates: calendar days in the company's time zone ----------------------------------------------
+
+
+def _in(zone: str) -> MappingContext:
+    return MappingContext(system="invoiced", options={"company_timezone": zone})
+
+
+def test_document_dates_are_days_in_the_companys_time_zone() -> None:
+    # the API reference's sample date 1416290400 is 18 Nov 2014, 00:00 US Central
+    invoice = {
+        "id": 1,
+        "customer": 2,
+        "number": "INV-1",
+        "currency": "usd",
+        "total": 10,
+        "balance": 10,
+        "status": "sent",
+        "date": 1416290400,
+        "due_date": 1417500000,
+    }
+    central = MAPPERS["invoices"](raw("invoices", invoice), _in("America/Chicago"))
+    assert isinstance(central, InvoiceIn)
+    assert central.issue_date == date(2014, 11, 18)
+    # a Tokyo company's 1 May 06:00 is 30 April in UTC; a Chicago due date kept at 18:00 is
+    # the next day in UTC
+    tokyo = {**invoice, "date": 1714510800, "due_date": 1706745600}
+    mapped = MAPPERS["invoices"](raw("invoices", tokyo), _in("Asia/Tokyo"))
+    assert isinstance(mapped, InvoiceIn)
+    assert mapped.issue_date == date(2024, 5, 1)
+    chicago = MAPPERS["invoices"](raw("invoices", tokyo), _in("America/Chicago"))
+    assert isinstance(chicago, InvoiceIn) and chicago.due_date == date(2024, 1, 31)
+    utc = MAPPERS["invoices"](raw("invoices", tokyo), CTX)  # no zone configured: UTC
+    assert isinstance(utc, InvoiceIn) and utc.issue_date == date(2024, 4, 30)
+
+
+def test_payment_and_credit_note_dates_are_days_in_the_companys_time_zone() -> None:
+    sydney = _in("Australia/Sydney")
+    paid = MAPPERS["payments"](raw("payments", {**PAYMENT, "date": 1719777600}), sydney)
+    assert isinstance(paid, PaymentIn) and paid.received_on == date(2024, 7, 1)
+    note = {
+        "id": 9,
+        "customer": 2,
+        "number": "CN-1",
+        "currency": "usd",
+        "total": 5,
+        "balance": 5,
+        "status": "open",
+        "date": 1719777600,
+    }
+    memo = MAPPERS["credit_memos"](raw("credit_memos", note), sydney)
+    assert isinstance(memo, CreditMemoIn) and memo.issue_date == date(2024, 7, 1)
+
+
+def test_an_unknown_company_time_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        InvoicedConfig(api_key="k", company_timezone="Mars/Olympus")  # type: ignore[arg-type]
