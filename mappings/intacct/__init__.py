@@ -19,7 +19,8 @@ from mappings.intacct import credit_memo, customer, invoice, payment
 # 7: a record in a currency other than BASECURR without its TRX_ amount is refused (the plain
 #    amount is in the base currency), payment details included
 # 8: ISO 4217 minor units (HUF, IDR, COP, ... two decimals, IQD three), not CLDR's
-VERSION = 8
+# 9: a negative ARINVOICE (credit the customer holds) is refused, not an open invoice
+VERSION = 9
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

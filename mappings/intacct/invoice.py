@@ -15,7 +15,10 @@ legacy ``apply_arpayment`` takes either in the same ``invoicekey``), so it canno
 with an invoice's. Payments name it in ``POSADJKEY`` (see :mod:`mappings.intacct.payment`).
 It is marked ``debit_memo``, so ``ADJ5025`` never links by number to another system's invoice
 ``5025`` of the same customer.
-A credit memo reaching this mapper is refused, never counted as something owed.
+A credit memo reaching this mapper is refused, never counted as something owed, and so is
+a negative ARINVOICE that is not a Reversal entry: Intacct's way of giving a customer credit
+(a payment applies it by ``NEGATIVEINVOICEKEY``), which an open invoice with a negative
+balance would hide from credit application and from the customer's balance alike.
 """
 
 from __future__ import annotations
@@ -73,6 +76,13 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     status = document_status(payload, balance)
     if status is DocumentStatus.VOID:
         balance = Money.zero(code)  # a reversed document owes nothing, whatever TOTALDUE says
+    elif total.amount < 0:
+        raise MappingError(
+            total_field(payload),
+            f"a negative invoice ({total}) is credit the customer holds, not something owed: "
+            "left out so that it is never counted as an open invoice (arsync takes credits from "
+            "AR adjustments; apply it in Intacct or record it as a credit adjustment)",
+        )
     values = extract(payload, FIELDS)
     return InvoiceIn(
         **origin(record),

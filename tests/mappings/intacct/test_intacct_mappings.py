@@ -538,3 +538,22 @@ def test_detail_naming_neither_an_invoice_nor_a_debit_memo_is_refused() -> None:
     with pytest.raises(MappingError) as caught:
         payment_map.to_canonical(raw("payments", "ARPYMT", payload, "7003"), CTX)
     assert caught.value.field == "ARPYMTDETAILS.0.RECORDKEY"
+
+
+def test_a_negative_invoice_is_credit_refused_never_an_open_invoice() -> None:
+    negative = INVOICE | {
+        "STATE": "Posted",
+        "TRX_TOTALENTERED": "-250.00",
+        "TRX_TOTALPAID": "0",
+        "TRX_TOTALDUE": "-250.00",
+        "TOTALENTERED": "-270.00",
+        "TOTALDUE": "-270.00",
+    }
+    with pytest.raises(MappingError) as caught:
+        invoice_map.to_canonical(raw("invoices", "ARINVOICE", negative, "7020"), CTX)
+    assert caught.value.field == "TRX_TOTALENTERED"
+    assert "-250.00 EUR" in caught.value.reason and "credit" in caught.value.reason
+    # the Reversal entry of a reversed invoice is negative too: void, not refused
+    reversal = negative | {"STATE": "Reversal"}
+    mapped = invoice_map.to_canonical(raw("invoices", "ARINVOICE", reversal, "7021"), CTX)
+    assert mapped.status is DocumentStatus.VOID and mapped.balance.is_zero()
