@@ -3,9 +3,9 @@
 * ``invoice``: cash applied to the invoice.
 * ``credit_note`` with ``document_type: invoice``: the credit note applied to the invoice
   (two applications: taken from the credit memo, given to the invoice). One naming no
-  document at all moves the credit note's balance to the customer's credit balance: taken
-  from the credit memo, unapplied as far as invoices go (how Invoiced "marks a credit note
-  paid by issuing a credit for it").
+  document at all moves the credit note's balance to the customer's credit balance (how
+  Invoiced marks a credit note paid by issuing a credit for it): unapplied as far as invoices
+  go, and no application (the credit note's own balance shows it used).
 * ``applied_credit`` with an invoice: the customer's credit balance applied to the invoice.
 * ``credit``: cash put on the customer's credit balance — unapplied as far as invoices go,
   like the payment's own ``balance``.
@@ -85,10 +85,7 @@ def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn]
         elif kind == "credit_note":
             note = _document(entry, "credit_note", where)
             target = document_type(entry)
-            if target is None:  # to the customer's credit balance
-                applied.append(
-                    AppliedIn(target="credit_memo", target_remote_id=note, amount=amount)
-                )
+            if target is None:  # to the customer's credit balance: no invoice is paid
                 to_credit = to_credit + amount
                 continue
             if target != "invoice":
