@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from canonical.types import TimeZoneName
 from mappings.salesforce.schema import SalesforceSchema, load_preset
 
 AuthFlow = Literal["client_credentials", "password", "jwt_bearer"]
@@ -18,7 +19,9 @@ class SalesforceConfig(BaseModel):
     My Domain token URL, e.g. ``https://acme.my.salesforce.com/services/oauth2/token``),
     ``password`` (username + password [+ security token]) or ``jwt_bearer`` (username +
     the connected app's RSA private key in PEM). ``objects`` names the SObjects and fields
-    (a preset plus overrides, see :mod:`mappings.salesforce.schema`).
+    (a preset plus overrides, see :mod:`mappings.salesforce.schema`). ``org_timezone`` is the
+    org's default time zone: a dateTime field mapped to a date (Billing's ``CreatedDate``) is
+    the day it falls on there.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -41,6 +44,7 @@ class SalesforceConfig(BaseModel):
     timeout: float = 60.0
     per_second: float = 0.0
     objects: SalesforceSchema = Field(default_factory=load_preset)
+    org_timezone: TimeZoneName = Field(default="UTC", description="IANA zone of the org")
 
     @model_validator(mode="after")
     def _credentials_for_flow(self) -> SalesforceConfig:
@@ -55,5 +59,6 @@ class SalesforceConfig(BaseModel):
         return self
 
     def mapping_options(self) -> dict[str, object]:
-        """What the mappings need to read this org's records: its object and field names."""
-        return {"schema": self.objects}
+        """What the mappings need to read this org's records: its object and field names, and
+        the zone its days are in."""
+        return {"schema": self.objects, "timezone": self.org_timezone}

@@ -16,6 +16,7 @@ from typing import Any
 
 from canonical.enums import DocumentStatus
 from canonical.money import Money, MoneyError, normalize_currency
+from canonical.types import zone
 from connectors.base import RawRecord
 from mappings.base import (
     MappingContext,
@@ -114,10 +115,16 @@ def text_of(payload: Mapping[str, Any], field: str | None) -> str | None:
         raise MappingError(str(field), str(exc)) from exc
 
 
-def date_of(payload: Mapping[str, Any], field: str | None) -> date | None:
-    """A date field (a dateTime is cut to its date)."""
+def date_of(payload: Mapping[str, Any], field: str | None, ctx: MappingContext) -> date | None:
+    """A date field; a dateTime (``2024-05-01T02:30:00.000+0000``) is the day it falls on in
+    the org's time zone (the ``timezone`` option, UTC by default)."""
+    raw = value(payload, field)
     try:
-        return iso_date(value(payload, field))
+        if isinstance(raw, str) and "T" in raw:
+            moment = iso_datetime(raw)
+            where = zone(str(ctx.option("timezone") or "UTC"))
+            return moment.astimezone(where).date() if moment else None
+        return iso_date(raw)
     except ValueError as exc:
         raise MappingError(str(field), str(exc)) from exc
 

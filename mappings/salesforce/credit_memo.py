@@ -45,7 +45,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
         number=number,
         total=total,
         balance=balance,
-        issue_date=date_of(payload, spec.issue_date),
+        issue_date=date_of(payload, spec.issue_date, ctx),
         status=document_status(spec, payload, total, balance),
         reference=text_of(payload, spec.reference),
     )

@@ -39,7 +39,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     number = text_of(payload, spec.number)
     if not number:
         raise MappingError(spec.number, "is required but missing")
-    issued = date_of(payload, spec.issue_date)
+    issued = date_of(payload, spec.issue_date, ctx)
     return InvoiceIn(
         **origin(record),
         links=links(payload, spec.links),
@@ -48,7 +48,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
         total=total,
         balance=balance,
         issue_date=issued,
-        due_date=date_of(payload, spec.due_date),
+        due_date=date_of(payload, spec.due_date, ctx),
         status=document_status(spec, payload, total, balance),
         po_number=text_of(payload, spec.reference),
         **discount_fields(text_of(payload, spec.terms) if spec.terms else None, issued),

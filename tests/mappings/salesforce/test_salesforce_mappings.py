@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from canonical.money import Money
 from connectors.base import RawRecord
 from mappings.base import MappingContext, MappingError
 from mappings.salesforce import MAPPERS
+from mappings.salesforce.common import date_of
 from mappings.salesforce.schema import SalesforceSchema, load_preset
 
 CTX = MappingContext("salesforce", home_currency="USD")
@@ -373,3 +375,11 @@ def test_payment_and_application_amounts_are_rounded_the_same_way() -> None:
     assert payment.amount == Money("500.00", "USD")
     assert payment.unapplied == Money("100.00", "USD")
     assert payment.applied[0].amount == Money("400.00", "USD")
+
+
+def test_a_datetime_mapped_to_a_date_is_the_day_in_the_orgs_time_zone() -> None:
+    stamp = {"CreatedDate": "2024-05-01T02:30:00.000+0000"}
+    new_york = MappingContext("salesforce", options={"timezone": "America/New_York"})
+    assert date_of(stamp, "CreatedDate", new_york) == date(2024, 4, 30)
+    assert date_of(stamp, "CreatedDate", CTX) == date(2024, 5, 1)  # UTC by default
+    assert date_of({"D": "2024-05-01"}, "D", new_york) == date(2024, 5, 1)  # a date stays
