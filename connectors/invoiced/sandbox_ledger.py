@@ -601,8 +601,9 @@ class InvoicedLedger:
 
         Invoiced documents no ``invoice`` attribute on credit notes (the backend still takes it
         as a legacy, no longer recommended way to apply the note on creation): the sandbox
-        refuses it, so a client relying on it fails here instead of in production.
-        :class:`Rejected`, with nothing changed, if invalid."""
+        refuses it, so a client relying on it fails here instead of in production. The sandbox
+        keeps no tax rates: ``calculate_taxes`` (documented, default true) is only checked to
+        be a boolean. :class:`Rejected`, with nothing changed, if invalid."""
         if not isinstance(body, dict):
             raise Rejected("the request body must be a JSON object")
         if "invoice" in body:
@@ -616,6 +617,8 @@ class InvoicedLedger:
         if customer is None:
             raise Rejected(f"No such customer: {customer_id}", "customer", 404)
         metadata = _metadata(body.get("metadata"))
+        if not isinstance(body.get("calculate_taxes", True), bool):
+            raise Rejected("calculate_taxes must be a boolean", "calculate_taxes")
         items = body.get("items")
         if not isinstance(items, list) or not items:
             raise Rejected("items must be a non-empty list", "items")

@@ -119,7 +119,10 @@ def credit_note_application(
 @dataclass(frozen=True)
 class CreditNoteCreate:
     """A new credit note for a customer (a deduction or write-off): ``POST /credit_notes``
-    with the documented attributes only (customer, name, currency, date, items, metadata).
+    with the documented attributes only (customer, name, currency, date, items,
+    calculate_taxes, metadata). ``calculate_taxes`` is false: Invoiced's default (true) would add
+    the customer's tax to the note, so it would credit more than the amount written off (as
+    Invoiced's own short-pay and bad-debt credit notes, it is sent false).
 
     Invoiced documents no ``invoice`` attribute on a credit note: it is applied to an invoice
     afterwards, as a separate write, by :func:`credit_note_application` (a zero-amount payment
@@ -141,6 +144,7 @@ class CreditNoteCreate:
             "customer": _wire_id(self.customer_id),
             "name": "Deduction",
             "items": [{"name": self.reason[:255], "quantity": 1, "unit_cost": cost}],
+            "calculate_taxes": False,
             "metadata": {key_metadata: self.key},
         }
         if self.currency:

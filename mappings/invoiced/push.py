@@ -21,10 +21,11 @@
   confirmed without a write (a resend after a lost reply voids nothing twice).
 
 Invoiced has no batch endpoint: one request per write, each with its ``Idempotency-Key`` and
-the same key in its ``metadata``. The worker records each step before the next; after a lost
-reply or a crash, :meth:`InvoicedPush.landed` looks for the step's record by that metadata key
-(credit notes for step 0, payments otherwise), so no credit note is created twice and none is
-applied twice.
+the same key in its ``metadata``. A write left without a reply after the retries is uncertain,
+as in the other systems: a resend much later cannot count on Invoiced still remembering its
+key. The worker records each step before the next; after a lost reply or a crash,
+:meth:`InvoicedPush.landed` looks for the step's record by that metadata key (credit notes for
+step 0, payments otherwise), so no credit note is created twice and none is applied twice.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from connectors.errors import ApiError, AuthError, NotFoundError
+from connectors.errors import ApiError, AuthError, NotFoundError, share_of_failed_call
 from connectors.invoiced.connector import InvoicedConnector
 from connectors.invoiced.writes import (
     Application,
@@ -186,7 +187,9 @@ class InvoicedPush(PushAdapter):
             except AuthError:
                 raise
             except ApiError as exc:
-                results.append(StepResult(step, error=exc))
+                # no reply after the retries: it may have landed (looked for before a resend)
+                where = f"command {step.command.id}"
+                results.append(StepResult(step, error=share_of_failed_call(exc, where)))
                 continue
             results.append(StepResult(step, remote_id=str(record.get("id"))))
         return results

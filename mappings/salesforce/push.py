@@ -42,18 +42,27 @@ def aging_bucket(days_overdue: int) -> str:
     return "90+"
 
 
-def summary_currency(account_currency: str | None, rows: Sequence[Any]) -> str:
+def summary_currency(account_currency: str | None, rows: Sequence[Any], account: str) -> str:
     """The currency an Account's AR summary is written in: the account's own (in a
     multi-currency org, Salesforce reads an Account's currency fields in its
-    ``CurrencyIsoCode``), else the one currency of its open invoices. Open invoices in several
-    currencies and no account currency cannot be summed into one figure: unwritable."""
-    if account_currency:
-        return str(account_currency).upper()
+    ``CurrencyIsoCode``), else the one currency of its open invoices. arsync converts no
+    currency: open invoices in another currency than that one cannot be summed into the
+    figures, so the summary is unwritable rather than written without them. ``account``
+    names the account in the reason."""
     found = sorted({str(row[2]) for row in rows})
+    if account_currency:
+        currency = str(account_currency).upper()
+        others = [c for c in found if c != currency]
+        if others:
+            raise Unwritable(
+                f"{account} is kept in {currency} and has open invoices in {', '.join(others)}: "
+                "the AR summary would leave them out (arsync converts no currency)"
+            )
+        return currency
     if len(found) > 1:
         raise Unwritable(
-            f"open invoices in {', '.join(found)} and no account currency: the AR summary "
-            "would add different currencies"
+            f"{account} has open invoices in {', '.join(found)} and no account currency: the "
+            "AR summary would add different currencies"
         )
     return found[0] if found else "USD"
 
@@ -134,11 +143,12 @@ class SalesforcePush(PushAdapter):
                 col(Invoice.balance_minor) > 0,
             )
         ).all()
-        currency = summary_currency(command.payload.get("currency") or customer.currency, rows)
-        open_minor = sum(r[0] for r in rows if r[2] == currency)
-        overdue = [
-            (r[0], (today - r[1]).days) for r in rows if r[2] == currency and r[1] and r[1] < today
-        ]
+        account = f"account {customer.name} ({ref.remote_id})"
+        currency = summary_currency(
+            command.payload.get("currency") or customer.currency, rows, account
+        )
+        open_minor = sum(r[0] for r in rows)
+        overdue = [(r[0], (today - r[1]).days) for r in rows if r[1] and r[1] < today]
         oldest = max((days for _, days in overdue), default=0)
         update = AccountSummary(
             record_id=ref.remote_id,
@@ -149,7 +159,7 @@ class SalesforcePush(PushAdapter):
             credit_hold=bool(customer.credit_hold),
         )
         diff = [
-            f"account {customer.name} ({ref.remote_id}): open {update.open_balance}, overdue "
+            f"{account}: open {update.open_balance}, overdue "
             f"{update.overdue_balance}, oldest overdue {oldest} days ({update.aging_bucket})"
         ]
         return Step(command, command.key, _Record("account", update), diff=diff)

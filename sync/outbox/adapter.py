@@ -25,6 +25,10 @@ from sync.outbox.refs import RefIndex, RemoteRef
 
 __all__ = ["AlreadyDone", "Command", "PushAdapter", "Step", "StepResult", "Unwritable"]
 
+# in a command's result: the reversal decision that undid its payment while its write may have
+# landed unseen; such a command is only looked for in the system, never sent again
+REVERSED_BY = "reversed_by"
+
 
 @dataclass
 class Command:
@@ -46,6 +50,12 @@ class Command:
     @property
     def step_index(self) -> int:
         return int(self.result.get("step", 0))
+
+    @property
+    def reversed_by(self) -> str | None:
+        """The decision that reversed this command's payment before its outcome was known."""
+        value = self.result.get(REVERSED_BY)
+        return str(value) if value else None
 
     def money(self, minor: int) -> Decimal:
         """Minor units of the command's currency as a Decimal amount."""
@@ -135,15 +145,16 @@ class PushAdapter(ABC):
     def invoice(
         self, refs: RefIndex, command: Command, invoice_id: str, amount_minor: int, diff: list[str]
     ) -> RemoteRef:
-        """The invoice's remote record, checked to still owe at least ``amount_minor`` as the
-        system last showed it; the balance change is added to ``diff``."""
+        """The invoice's remote record, checked (unless ``refs`` are
+        :meth:`~sync.outbox.refs.RefIndex.unchecked`) to still owe at least ``amount_minor`` as
+        the system last showed it; the balance change is added to ``diff``."""
         ref = refs.live("invoice", invoice_id, f"invoice {invoice_id}")
         name = _label("invoice", ref)
         status = str(ref.values.get("status") or "")
-        if status in ("void", "deleted"):
+        if status in ("void", "deleted") and refs.checks:
             raise Unwritable(f"{name} is {status} in {self.system}", conflict=True)
         balance = ref.balance_minor
-        if balance is not None and balance < amount_minor:
+        if balance is not None and balance < amount_minor and refs.checks:
             raise Unwritable(
                 f"{name} owes {command.money(balance)} in {self.system}, the decision applies "
                 f"{command.money(amount_minor)}: paid or changed there since",
@@ -162,7 +173,7 @@ class PushAdapter(ABC):
         ref = refs.live("credit_memo", memo_id, f"credit memo {memo_id}")
         name = _label("credit memo", ref)
         balance = ref.balance_minor
-        if balance is not None and balance < amount_minor:
+        if balance is not None and balance < amount_minor and refs.checks:
             raise Unwritable(
                 f"{name} has {command.money(balance)} left in {self.system}, the decision "
                 f"applies {command.money(amount_minor)}",
@@ -189,7 +200,8 @@ class PushAdapter(ABC):
 
     def voided_payment(self, command: Command) -> str:
         """The remote id of the payment a ``void_cash`` command voids: what the original
-        write created, as its confirmation recorded it."""
+        write created, as its confirmation recorded it (when the void was planned, or when the
+        worker found the original's lost reply later)."""
         remote_id = command.payload.get("remote_id")
         if not remote_id:
             raise Unwritable(

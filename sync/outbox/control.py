@@ -92,7 +92,9 @@ def listing(
 def retry(
     store: Store, tenant: str, command_id: str | None = None, *, all_failed: bool = False
 ) -> int:
-    """Make failed, dead or conflicted commands due now (their key stays the same)."""
+    """Make failed, dead or conflicted commands due now (their key stays the same). One sent
+    before is ``sent`` again: its write may have landed with the reply lost, so the next push
+    looks for it first and sends it again only if it is not there."""
     if not command_id and not all_failed:
         raise OutboxError("name a command id, or say --all-failed")
     with store.session() as session:
@@ -106,12 +108,16 @@ def retry(
             query = query.where(
                 col(OutboxCommand.status).in_((CommandStatus.FAILED, CommandStatus.DEAD))
             )
-        result = session.execute(
-            query.values(
-                status=CommandStatus.PENDING, next_attempt_at=None, attempts=0, updated_at=utcnow()
+        changed = 0
+        attempted = col(OutboxCommand.attempts) > 0  # ``sent`` is not retryable: none is set twice
+        for where, status in ((attempted, CommandStatus.SENT), (~attempted, CommandStatus.PENDING)):
+            result = session.execute(
+                query.where(where).values(
+                    status=status, next_attempt_at=None, attempts=0, updated_at=utcnow()
+                )
             )
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+            changed += int(result.rowcount)  # type: ignore[attr-defined]
+        return changed
 
 
 def cancel(store: Store, tenant: str, command_id: str) -> None:

@@ -11,7 +11,10 @@ decision and its commands commit together or not at all.
   the account's AR summary, in systems that only show state (the CRM).
 * ``void_cash``: a person reversed a payment the bank took back (``reverse_payment``): the
   payment an ``apply_cash`` or ``apply_credit`` of the original decision created is voided
-  in that system. Such a command never sent is cancelled instead.
+  in that system. Such a command never sent is cancelled instead; one sent but not confirmed
+  (its write may have landed, the reply lost) is from then on only looked for, never sent, and
+  the void waits for what the lookup finds: it voids the payment if it was written, and is
+  cancelled with the original if it was not.
 
 A system gets a command only when it holds the decision's customer; a command whose
 invoices that system lacks is refused with a clear reason when sent, not silently dropped.
@@ -36,14 +39,13 @@ from canonical.types import utcnow
 from reconciler.apply import FlushedBatch
 from reconciler.cascade import AUTO
 from reconciler.reverse import RULE as REVERSE_RULE
+from sync.outbox.adapter import REVERSED_BY
 
 PAYMENT_SYSTEMS = frozenset({"quickbooks", "intacct", "invoiced"})
 STATE_SYSTEMS = frozenset({"salesforce"})
 _OUTBOX: Table = OutboxCommand.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
 VOIDABLE = ("apply_cash", "apply_credit")  # the writes of a decision that create a payment
-# never sent (or refused): cancelled when their payment is reversed (as ``outbox cancel``)
-_UNSENT = (CommandStatus.PENDING, CommandStatus.FAILED, CommandStatus.DEAD, CommandStatus.CONFLICT)
 
 
 def command_key(tenant: str, system: str, operation: str, canonical_id: str, version: str) -> str:
@@ -193,7 +195,9 @@ class OutboxPlanner:
             .order_by(col(OutboxCommand.created_at), col(OutboxCommand.id))
         ).scalars()
         for c in list(commands):
-            if c.status in _UNSENT:
+            if c.status == CommandStatus.CANCELLED:
+                continue
+            if c.status != CommandStatus.CONFIRMED and not _may_have_landed(c):
                 session.execute(
                     update(OutboxCommand)
                     .where(col(OutboxCommand.id) == c.id)
@@ -203,7 +207,17 @@ class OutboxPlanner:
                         updated_at=utcnow(),
                     )
                 )
-            elif c.status != CommandStatus.CANCELLED and c.system in self.systems:
+            elif c.system in self.systems:
+                if c.status != CommandStatus.CONFIRMED:
+                    session.execute(
+                        update(OutboxCommand)
+                        .where(col(OutboxCommand.id) == c.id)
+                        .values(
+                            status=CommandStatus.SENT,
+                            result={**(c.result or {}), REVERSED_BY: decision["id"]},
+                            updated_at=utcnow(),
+                        )
+                    )
                 rows.append(
                     self._row(
                         c.system,
@@ -297,6 +311,12 @@ class OutboxPlanner:
             "sent_at": None,
             "updated_at": now,
         }
+
+
+def _may_have_landed(c: OutboxCommand) -> bool:
+    """Sent at least once and not confirmed: its reply may have been lost after it landed (a
+    retried command's earlier attempts count: it is ``sent`` again until looked for)."""
+    return c.status == CommandStatus.SENT or c.attempts > 0
 
 
 def _day(value: Any) -> str | None:

@@ -38,6 +38,7 @@ class RefIndex:
     def __init__(self, system: str) -> None:
         self.system = system
         self.refs: dict[tuple[str, str], RemoteRef] = {}
+        self.checks = True  # refuse writes the records no longer allow (see :meth:`unchecked`)
 
     @classmethod
     def load(
@@ -73,6 +74,14 @@ class RefIndex:
                     )
         return index
 
+    def unchecked(self) -> RefIndex:
+        """The same records, not checked against: for looking a write up in the system, where
+        what the write did may be what changed them (a balance paid, a record gone)."""
+        index = RefIndex(self.system)
+        index.refs = self.refs
+        index.checks = False
+        return index
+
     def get(self, ctype: str, canonical_id: str) -> RemoteRef | None:
         return self.refs.get((ctype, canonical_id))
 
@@ -81,6 +90,6 @@ class RefIndex:
         ref = self.refs.get((ctype, canonical_id))
         if ref is None:
             raise Unwritable(f"{what} has no record in {self.system}")
-        if ref.deleted:
+        if ref.deleted and self.checks:
             raise Unwritable(f"{what} was deleted in {self.system}", conflict=True)
         return ref

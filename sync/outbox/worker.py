@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 DUE = (CommandStatus.PENDING, CommandStatus.SENT, CommandStatus.FAILED)
 _RETRYABLE = {ErrorKind.RETRY, ErrorKind.RATE_LIMITED, ErrorKind.REFRESH, ErrorKind.FAIL}
 LANDED_MARGIN = timedelta(minutes=10)
+_LOOKED_FOR_ONLY = "only looked for, never sent again: its payment was reversed by decision {}"
 
 # a hook the crash tests use to stop the process at a named point of a push
 CrashPoint = Callable[[str], None]
@@ -55,6 +56,7 @@ class SystemPush:
     dead: int = 0
     conflicts: int = 0
     landed_unseen: int = 0  # found already written after a lost reply
+    waiting: int = 0  # left as they were until the next push (a read failed, or an outcome)
     requests: int = 0
     error: str | None = None
     planned: list[Step] = field(default_factory=list)  # dry run: what would be sent
@@ -68,6 +70,7 @@ class SystemPush:
             "dead": self.dead,
             "conflicts": self.conflicts,
             "landed_unseen": self.landed_unseen,
+            "waiting": self.waiting,
             "requests": self.requests,
             "error": self.error,
         }
@@ -111,7 +114,7 @@ def push(
                 worker.plan(result)
             else:
                 worker.run(result)
-        except AuthError as exc:
+        except ApiError as exc:  # bad credentials, or a failure no command can be charged with
             result.error = str(exc)
             log.error("push %s stopped: %s", system, exc)
         if api_calls:
@@ -193,10 +196,22 @@ class _SystemWorker:
             commands = self._due(session, None)
             refs = self._refs(session, commands)
             for c in commands:
+                if c.reversed_by:
+                    result.refused.append((c, _LOOKED_FOR_ONLY.format(c.reversed_by)))
+                    continue
+                original = self._original(session, c)
+                if original is not None:
+                    result.refused.append((c, self._void_reason(c, original)))
+                    continue
                 try:
                     step = self.adapter.step(c, refs, session)
                 except Unwritable as exc:
                     result.refused.append((c, exc.reason))
+                    continue
+                except AuthError:
+                    raise
+                except ApiError as exc:
+                    result.refused.append((c, f"reading for it failed: {exc}"))
                     continue
                 _expect(refs, c)
                 result.planned.append(step)
@@ -228,34 +243,24 @@ class _SystemWorker:
             self._record(answers, result)
 
     def _prepare(self, result: SystemPush) -> list[Step] | None:
-        """Due commands of one round as steps, marked sent and committed; None when done."""
+        """Due commands of one round as steps, marked sent and committed; None when done.
+
+        Commands that may have landed are looked for first, so that a void built in the same
+        round knows whether the payment it voids was written."""
         with self.store.session() as session:
             commands = self._due(session, self.settings.chunk)
             if not commands:
                 return None
             refs = self._refs(session, commands)
-            steps: list[Step] = []
-            for c in commands:
-                try:
-                    step = self.adapter.step(c, refs, session)
-                except Unwritable as exc:
-                    self._refuse(session, c, exc, result)
-                    continue
-                _expect(refs, c)
-                steps.append(step)
-            for step in [s for s in steps if isinstance(s.write, AlreadyDone)]:
-                result.landed_unseen += step.command.status == CommandStatus.SENT
-                self._succeed(session, StepResult(step, step.write.remote_id), result)
-            steps = [s for s in steps if not isinstance(s.write, AlreadyDone)]
-            uncertain = [s for s in steps if s.command.status == CommandStatus.SENT]
-            if uncertain:
-                since = min(s.command.sent_at or self.now for s in uncertain) - LANDED_MARGIN
-                landed = self.adapter.landed(uncertain, since)
-                for step in uncertain:
-                    if step.key in landed:
-                        result.landed_unseen += 1
-                        self._succeed(session, StepResult(step, landed[step.key]), result)
-                steps = [s for s in steps if s.key not in landed] if landed else steps
+            uncertain = [c for c in commands if c.status == CommandStatus.SENT]
+            rest = [c for c in commands if c.status != CommandStatus.SENT]
+            steps = self._look_up(session, uncertain, refs, result)
+            for c in rest:
+                built = self._build(session, c, refs, result)
+                if isinstance(built, Unwritable):
+                    self._refuse(session, c, built, result)
+                elif built is not None:
+                    steps.append(built)
             for step in steps:
                 c = step.command
                 session.execute(
@@ -271,6 +276,136 @@ class _SystemWorker:
                 )
                 c.attempts += 1
         return steps
+
+    def _look_up(
+        self, session: Session, commands: Sequence[Command], refs: RefIndex, result: SystemPush
+    ) -> list[Step]:
+        """Look for the writes of commands that may have landed unseen (``sent``: the reply was
+        lost, or a crash came between marking and sending); the steps to send again.
+
+        Found: confirmed. Not found: sent again, unless the command cannot be written now
+        (refused) or its payment was reversed meanwhile (cancelled: only looked for). A write
+        is looked for even when the records no longer allow it: its own landing may be what
+        changed them. When the lookup fails, the commands wait as they are."""
+        looking: list[tuple[Step, Unwritable | None]] = []
+        for c in commands:
+            built = self._build(session, c, refs.unchecked() if c.reversed_by else refs, result)
+            held: Unwritable | None = None  # why it cannot be sent again, if it is not found
+            if isinstance(built, Unwritable) and not c.reversed_by:
+                held, built = built, self._build(session, c, refs.unchecked(), result)
+            if isinstance(built, Unwritable):
+                self._refuse(session, c, held or built, result)
+            elif built is not None:
+                looking.append((built, held))
+        if not looking:
+            return []
+        since = min(s.command.sent_at or self.now for s, _ in looking) - LANDED_MARGIN
+        try:
+            landed = self.adapter.landed([s for s, _ in looking], since)
+        except AuthError:
+            raise
+        except ApiError as exc:
+            log.warning(
+                "push %s: looking for writes whose reply was lost failed: %s", self.system, exc
+            )
+            for step, _ in looking:
+                self._wait(session, step.command, f"looking for its write failed: {exc}", result)
+            result.error = result.error or f"looking for writes whose reply was lost failed: {exc}"
+            return []
+        steps: list[Step] = []
+        for step, held in looking:
+            c = step.command
+            if step.key in landed:
+                result.landed_unseen += 1
+                self._succeed(session, StepResult(step, landed[step.key]), result)
+            elif c.reversed_by:
+                self.settled.add(c.id)
+                reason = f"not found in {self.system}: never written, and reversed by decision"
+                _set(
+                    session,
+                    c.id,
+                    status=CommandStatus.CANCELLED,
+                    last_error=f"{self.system}: {reason} {c.reversed_by}",
+                )
+            elif held is not None:
+                self._refuse(session, c, held, result)
+            else:
+                steps.append(step)
+        return steps
+
+    def _build(
+        self, session: Session, c: Command, refs: RefIndex, result: SystemPush
+    ) -> Step | Unwritable | None:
+        """The next write of ``c``, or why it cannot be written; None when there is none to
+        send now: done already (confirmed here), or waiting (a read it needs failed, or it
+        voids a payment whose write may have landed unseen and is still being looked for)."""
+        original = self._original(session, c)
+        if original == CommandStatus.CANCELLED:
+            self.settled.add(c.id)
+            _set(
+                session,
+                c.id,
+                status=CommandStatus.CANCELLED,
+                last_error=f"{self.system}: {self._void_reason(c, original)}",
+            )
+            return None
+        if original is not None:
+            self._wait(session, c, self._void_reason(c, original), result)
+            return None
+        try:
+            step = self.adapter.step(c, refs, session)
+        except Unwritable as exc:
+            return exc
+        except AuthError:
+            raise
+        except ApiError as exc:
+            log.warning("push %s: command %s: reading for it failed: %s", self.system, c.id, exc)
+            self._wait(session, c, f"reading for it failed: {exc}", result)
+            result.error = result.error or f"command {c.id}: reading for it failed: {exc}"
+            return None
+        if refs.checks:
+            _expect(refs, c)
+        if isinstance(step.write, AlreadyDone):
+            result.landed_unseen += c.status == CommandStatus.SENT
+            self._succeed(session, StepResult(step, step.write.remote_id), result)
+            return None
+        return step
+
+    def _original(self, session: Session, c: Command) -> str | None:
+        """For a void planned before the payment it voids was known to be written (the
+        original write's reply was lost): the original's status while it is not confirmed.
+        Once it is, its remote id becomes the void's and this is None."""
+        original = c.payload.get("original_command")
+        if c.operation != "void_cash" or c.payload.get("remote_id") or not original:
+            return None
+        row = session.execute(
+            select(col(OutboxCommand.status), col(OutboxCommand.remote_id)).where(
+                col(OutboxCommand.id) == original
+            )
+        ).one_or_none()
+        if row is None or (row.status == CommandStatus.CONFIRMED and not row.remote_id):
+            return None  # the adapter refuses it: nothing known to void
+        if row.status == CommandStatus.CONFIRMED:
+            c.payload["remote_id"] = row.remote_id
+            return None
+        return str(row.status)
+
+    def _void_reason(self, c: Command, original_status: str) -> str:
+        """Why the void ``c`` is not built: its payment never reached the system, or is
+        still being looked for."""
+        original = c.payload.get("original_command")
+        if original_status == CommandStatus.CANCELLED:
+            return f"the payment of command {original} never reached {self.system}: nothing to void"
+        return (
+            f"waits for command {original}: whether its payment reached {self.system} is not "
+            f"known yet ({original_status})"
+        )
+
+    def _wait(self, session: Session, c: Command, reason: str, result: SystemPush) -> None:
+        """Leave ``c`` as it is until the next push: nothing written, nothing refused."""
+        self.settled.add(c.id)
+        _set(session, c.id, last_error=f"{self.system}: {reason}")
+        result.waiting += 1
 
     def _unsend(self, steps: Sequence[Step]) -> None:
         """An auth failure: nothing reached the system; the commands wait as they were."""

@@ -174,6 +174,7 @@ def test_write_off_credit_note_body(
         "customer": invoice["customer"],
         "name": "Deduction",
         "items": [{"name": "Deduction short-pay", "quantity": 1, "unit_cost": Decimal("3.50")}],
+        "calculate_taxes": False,  # Invoiced's default (true) would tax the write-off
         "metadata": {"arsync_key": KEY},
         "currency": invoice["currency"],
         "date": NOON_2024_05_01,
@@ -273,6 +274,22 @@ def test_a_credit_note_naming_an_invoice_is_refused_as_undocumented(
     assert reply.json()["type"] == "invalid_request" and reply.json()["param"] == "invoice"
     assert sandbox.credit_notes_created == 0
     assert sandbox.record("invoices", str(invoice["id"]))["balance"] == invoice["balance"]
+
+
+def test_calculate_taxes_on_a_credit_note_must_be_a_boolean(sandbox: InvoicedSandbox) -> None:
+    invoice = open_invoice(sandbox)
+    reply = requests.post(
+        f"{sandbox.base_url}/credit_notes",
+        auth=(sandbox.api_key, ""),
+        json={
+            "customer": invoice["customer"],
+            "calculate_taxes": "false",
+            "items": [{"name": "Deduction", "quantity": 1, "unit_cost": 2}],
+        },
+        timeout=5,
+    )
+    assert reply.status_code == 400 and reply.json()["param"] == "calculate_taxes"
+    assert sandbox.credit_notes_created == 0
 
 
 def test_a_credit_note_is_applied_by_a_payment_never_beyond_the_invoice_balance(

@@ -65,18 +65,28 @@ def test_run_dry_run_and_outbox_commands(fleet: SandboxFleet, tmp_path: Path) ->
     with store.session() as s:
         done = s.execute(select(OutboxCommand)).scalars().all()
         assert {c.status for c in done} <= {CommandStatus.CONFIRMED, CommandStatus.CONFLICT}
-        victim = done[0].id
+        sent = next(c for c in done if c.status == CommandStatus.CONFIRMED)
+        victim, never_sent = sent.id, next(c.id for c in done if c.id != sent.id)
         s.execute(
             update(OutboxCommand)
             .where(col(OutboxCommand.id) == victim)
             .values(status=CommandStatus.DEAD, last_error="quickbooks: refused (test)")
+        )
+        s.execute(  # as a command refused before it was ever sent
+            update(OutboxCommand)
+            .where(col(OutboxCommand.id) == never_sent)
+            .values(status=CommandStatus.DEAD, attempts=0, last_error="quickbooks: no record")
         )
     listed = runner.invoke(app, ["outbox", "--config", config])
     assert listed.exit_code == 0 and victim in listed.output
     assert "refused" in listed.output and "(test)" in listed.output  # folded in a narrow table
     retried = runner.invoke(app, ["outbox", "retry", victim, "--config", config])
     assert retried.exit_code == 0 and "1 command(s)" in retried.output
-    cancelled = runner.invoke(app, ["outbox", "cancel", victim, "--config", config])
+    # it was sent before: it may have landed, so it is looked for before anything is resent,
+    # and it cannot be cancelled meanwhile
+    kept = runner.invoke(app, ["outbox", "cancel", victim, "--config", config])
+    assert kept.exit_code == 1 and "is sent" in kept.output
+    cancelled = runner.invoke(app, ["outbox", "cancel", never_sent, "--config", config])
     assert cancelled.exit_code == 0
     refused = runner.invoke(app, ["outbox", "cancel", "nope", "--config", config])
     assert refused.exit_code == 1 and "no outbox command" in refused.output
@@ -84,5 +94,8 @@ def test_run_dry_run_and_outbox_commands(fleet: SandboxFleet, tmp_path: Path) ->
     assert again.exit_code == 0
     with store.session() as s:
         row = s.get(OutboxCommand, victim)
+        assert row is not None and row.status == CommandStatus.CONFIRMED  # found, not resent
+        assert row.remote_id == sent.remote_id
+        row = s.get(OutboxCommand, never_sent)
         assert row is not None and row.status == CommandStatus.CANCELLED
     store.dispose()

@@ -20,8 +20,11 @@ from connectors.errors import (
     TransientError,
     UncertainWriteError,
 )
+from reconciler.apply import FlushedBatch
+from reconciler.reverse import RULE as REVERSE_RULE
 from sync.outbox.adapter import Command, PushAdapter, Step, StepResult
 from sync.outbox.control import OutboxError, cancel, retry
+from sync.outbox.plan import OutboxPlanner
 from sync.outbox.refs import RefIndex
 from sync.outbox.worker import push
 from sync.settings import PushSettings
@@ -42,10 +45,13 @@ class Scripted(PushAdapter):
         self.lookups = 0
         self.refreshed: list[str] = []
         self.refreshed_balance: int | None = None
+        self.voided: list[str] = []  # remote ids of the payments voided
 
     def step(self, command: Command, refs: RefIndex, session: Session) -> Step:
         diff: list[str] = []
         self.customer(refs, command)
+        if command.operation == "void_cash":
+            return Step(command, command.key, write=("void", self.voided_payment(command)))
         for line in command.payload.get("lines") or ():
             self.invoice(refs, command, line["invoice_id"], line["amount_minor"], diff)
         if command.operation == "write_off":
@@ -70,6 +76,8 @@ class Scripted(PushAdapter):
             )
             if isinstance(outcome, AuthError):
                 raise outcome
+            if isinstance(step.write, tuple) and outcome is None:
+                self.voided.append(step.write[1])
             if isinstance(outcome, UncertainWriteError):
                 self.remote[step.key] = f"R{len(self.remote)}"  # it landed; the reply was lost
                 out.append(StepResult(step, error=outcome))
@@ -412,3 +420,256 @@ def test_a_call_failing_as_a_whole_settles_each_command_and_push_goes_on(
     push(store, {"quickbooks": invalid}, settings=PushSettings(chunk=5))
     assert state(store, refused).status == CommandStatus.DEAD
     assert "400 invalid request" in (state(store, refused).last_error or "")
+
+
+# read-before-retry, and payments reversed while their write was uncertain ----------------------
+def test_a_retried_command_that_was_sent_is_looked_for_before_it_is_resent(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    """A command that died after attempts whose replies were lost (the system may no longer
+    remember its idempotency key): `outbox retry` makes it due, and the push looks first."""
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    with store.session() as s:
+        row = s.get(OutboxCommand, cid)
+        assert row is not None
+        row.status, row.attempts, row.sent_at = CommandStatus.DEAD, 2, utcnow()
+    adapter = Scripted()
+    adapter.remote["k1"] = "R7"  # the first attempt landed
+    assert retry(store, "default", all_failed=True) == 1
+    assert state(store, cid).status == CommandStatus.SENT
+    summary = push(store, {"quickbooks": adapter})
+    assert adapter.sent == [] and summary.systems["quickbooks"].landed_unseen == 1
+    row = state(store, cid)
+    assert row.status == CommandStatus.CONFIRMED and row.remote_id == "R7"
+
+
+def reverse(store: Store, customer: str, invoice: str, original_decision: str) -> None:
+    """A person reverses the original decision's payment (the bank took the cash back)."""
+    with store.session() as s:
+        OutboxPlanner("default", ["quickbooks"])(
+            s,
+            FlushedBatch(
+                decisions=[
+                    {
+                        "id": "d-back",
+                        "rule": REVERSE_RULE,
+                        "status": "auto",
+                        "customer_id": customer,
+                        "currency": "USD",
+                        "created_at": utcnow(),
+                        "source_kind": "remittance",
+                        "source_id": "rem-back",
+                        "evidence": {
+                            "reverses_decision": original_decision,
+                            "event": "ACH return R01",
+                            "applications_reversed": [
+                                {"invoice_id": invoice, "amount_minor": 4000}
+                            ],
+                        },
+                    }
+                ],
+                applications=[],
+                adjustments=[],
+            ),
+        )
+
+
+def void_of(store: Store) -> OutboxCommand:
+    with store.session() as s:
+        row = s.execute(
+            select(OutboxCommand).where(col(OutboxCommand.operation) == "void_cash")
+        ).scalar_one()
+        s.expunge(row)
+        return row
+
+
+def test_a_payment_reversed_while_its_reply_was_lost_is_voided_once_found(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    adapter = Scripted()
+    adapter.script["k1"] = [UncertainWriteError("quickbooks", "timeout after sending")]
+    push(store, {"quickbooks": adapter})
+    assert state(store, cid).status == CommandStatus.SENT
+    reverse(store, acme, inv, "d-k1")
+    void = void_of(store)
+    assert void.status == CommandStatus.PENDING and void.payload["remote_id"] is None
+    assert state(store, cid).status == CommandStatus.SENT  # looked for, not cancelled
+    summary = push(store, {"quickbooks": adapter})
+    assert state(store, cid).status == CommandStatus.CONFIRMED
+    assert adapter.sent == ["k1", void.idempotency_key]  # the payment was not sent again
+    assert adapter.voided == [state(store, cid).remote_id]
+    assert void_of(store).status == CommandStatus.CONFIRMED
+    assert summary.systems["quickbooks"].dead == 0
+
+
+def test_a_reversed_payment_that_never_landed_is_cancelled_with_its_void(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    with store.session() as s:  # as left by a crash after marking, before sending
+        row = s.get(OutboxCommand, cid)
+        assert row is not None
+        row.status, row.attempts, row.sent_at = CommandStatus.SENT, 1, utcnow()
+    reverse(store, acme, inv, "d-k1")
+    adapter = Scripted()
+    summary = push(store, {"quickbooks": adapter})
+    assert adapter.lookups == 1 and adapter.sent == []  # neither the payment nor a void
+    assert state(store, cid).status == CommandStatus.CANCELLED
+    assert "reversed by decision d-back" in (state(store, cid).last_error or "")
+    void = void_of(store)
+    assert void.status == CommandStatus.CANCELLED
+    assert "never reached quickbooks: nothing to void" in (void.last_error or "")
+    assert summary.systems["quickbooks"].dead == 0
+
+
+def test_a_dead_original_that_landed_is_voided_not_cancelled(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    """Dead after attempts (its replies lost): it may have landed, so a reversal looks for it
+    instead of taking it for never sent."""
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    with store.session() as s:
+        row = s.get(OutboxCommand, cid)
+        assert row is not None
+        row.status, row.attempts, row.sent_at = CommandStatus.DEAD, 3, utcnow()
+    adapter = Scripted()
+    adapter.remote["k1"] = "R7"
+    reverse(store, acme, inv, "d-k1")
+    assert state(store, cid).status == CommandStatus.SENT
+    push(store, {"quickbooks": adapter})
+    assert state(store, cid).status == CommandStatus.CONFIRMED
+    assert adapter.voided == ["R7"] and void_of(store).status == CommandStatus.CONFIRMED
+
+
+def test_a_never_sent_original_is_cancelled_and_gets_no_void(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    reverse(store, acme, inv, "d-k1")
+    assert state(store, cid).status == CommandStatus.CANCELLED
+    with store.session() as s:
+        assert s.execute(select(OutboxCommand).where(col(OutboxCommand.id) != cid)).first() is None
+
+
+class LookupFails(Scripted):
+    """The read-before-retry lookup fails (the system answers 503 after the retries)."""
+
+    def __init__(self, times: int) -> None:
+        super().__init__()
+        self.failures = times
+
+    def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
+        if self.failures:
+            self.failures -= 1
+            raise TransientError("quickbooks", "Service unavailable (HTTP 503)")
+        return super().landed(steps, since)
+
+
+def test_a_failed_lookup_leaves_its_commands_waiting_and_the_push_goes_on(
+    store: Store,
+) -> None:
+    book = Book(store)
+    acme = book.customer("Acme Corp", ("quickbooks", "invoiced"))
+    inv = book.invoice(acme, "INV-1", "100.00", ("quickbooks", "invoiced"))
+    lost, fresh = add(store, acme, inv, "k1"), add(store, acme, inv, "k2")
+    with store.session() as s:
+        row = s.get(OutboxCommand, lost)
+        assert row is not None
+        row.status, row.attempts, row.sent_at = CommandStatus.SENT, 1, utcnow()
+        other = OutboxCommand(
+            system="invoiced",
+            operation="apply_cash",
+            canonical_type="remittance",
+            canonical_id="rem-i",
+            idempotency_key="i1",
+            decision_id="d-i",
+            payload={
+                "customer_id": acme,
+                "currency": "USD",
+                "amount_minor": 1000,
+                "lines": [{"invoice_id": inv, "amount_minor": 1000}],
+            },
+        )
+        s.add(other)
+    qbo, invoiced = LookupFails(times=1), Scripted()
+    invoiced.system = "invoiced"
+    summary = push(store, {"quickbooks": qbo, "invoiced": invoiced})  # returns, never raises
+    result = summary.systems["quickbooks"]
+    assert "Service unavailable" in (result.error or "") and result.waiting == 1
+    row = state(store, lost)
+    assert row.status == CommandStatus.SENT and row.attempts == 1  # as it was: not resent
+    assert "looking for its write failed" in (row.last_error or "")
+    assert qbo.sent == ["k2"] and state(store, fresh).status == CommandStatus.CONFIRMED
+    assert summary.systems["invoiced"].confirmed == 1  # the other systems go on
+    again = push(store, {"quickbooks": qbo, "invoiced": invoiced})
+    assert again.ok and state(store, lost).status == CommandStatus.CONFIRMED
+    assert qbo.sent == ["k2", "k1"]  # looked for, not found, sent again with its key
+
+
+def test_a_void_waits_while_its_payment_cannot_be_looked_for(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    adapter = LookupFails(times=1)
+    adapter.script["k1"] = [UncertainWriteError("quickbooks", "timeout after sending")]
+    push(store, {"quickbooks": adapter})
+    reverse(store, acme, inv, "d-k1")
+    summary = push(store, {"quickbooks": adapter})
+    assert summary.systems["quickbooks"].waiting == 2 and summary.systems["quickbooks"].error
+    void = void_of(store)
+    assert state(store, cid).status == CommandStatus.SENT
+    assert void.status == CommandStatus.PENDING and void.attempts == 0  # waits, not dead
+    assert f"waits for command {cid}" in (void.last_error or "")
+    push(store, {"quickbooks": adapter})
+    assert state(store, cid).status == CommandStatus.CONFIRMED
+    assert void_of(store).status == CommandStatus.CONFIRMED
+    assert adapter.voided == [state(store, cid).remote_id]
+
+
+class ReadFails(Scripted):
+    """Reading the payment to void fails (as QBO's Payment read before its void)."""
+
+    def step(self, command: Command, refs: RefIndex, session: Session) -> Step:
+        if command.operation == "void_cash":
+            raise TransientError("quickbooks", "Service unavailable (HTTP 503)")
+        return super().step(command, refs, session)
+
+
+def test_a_failed_read_for_one_command_leaves_it_waiting_and_the_others_go_on(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    first = add(store, acme, inv, "k1")
+    push(store, {"quickbooks": Scripted()})
+    reverse(store, acme, inv, "d-k1")
+    later = add(store, acme, inv, "k2")
+    adapter = ReadFails()
+    summary = push(store, {"quickbooks": adapter})
+    assert "reading for it failed" in (summary.systems["quickbooks"].error or "")
+    void = void_of(store)
+    assert void.status == CommandStatus.PENDING and "Service unavailable" in (void.last_error or "")
+    assert state(store, first).status == CommandStatus.CONFIRMED
+    assert state(store, later).status == CommandStatus.CONFIRMED and adapter.sent == ["k2"]
+
+
+def test_dry_run_shows_a_reversed_uncertain_payment_as_looked_for_and_its_void_waiting(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    cid = add(store, acme, inv, "k1")
+    adapter = Scripted()
+    adapter.script["k1"] = [UncertainWriteError("quickbooks", "timeout after sending")]
+    push(store, {"quickbooks": adapter})
+    reverse(store, acme, inv, "d-k1")
+    summary = push(store, {"quickbooks": adapter}, dry_run=True)
+    refused = {c.operation: reason for c, reason in summary.systems["quickbooks"].refused}
+    assert refused["apply_cash"].startswith("only looked for, never sent again")
+    assert refused["void_cash"].startswith(f"waits for command {cid}")
+    assert summary.systems["quickbooks"].planned == []
