@@ -339,6 +339,7 @@ def print_push(summary: PushSummary) -> None:
         "failed",
         "dead",
         "conflicts",
+        "waiting",
         "requests",
     ):
         table.add_column(column, justify="left" if column == "system" else "right")
@@ -350,6 +351,7 @@ def print_push(summary: PushSummary) -> None:
             str(result.failed),
             str(result.dead + (len(result.refused) if summary.dry_run else 0)),
             str(result.conflicts),
+            str(result.waiting),
             str(result.requests),
         )
     console.print(table)
