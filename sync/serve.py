@@ -95,7 +95,7 @@ def create_app(runtime: Runtime, *, schedule: bool = True) -> FastAPI:
             intake = receive(runtime.store, runtime.settings, source, raw, request.headers)
         except Rejected as exc:
             log.warning("webhook %s rejected: %s", source, exc.reason)
-            return JSONResponse({"error": exc.reason}, status_code=exc.status)
+            return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=exc.headers)
         except ApiError as exc:  # a system the intake reads is down: nothing stored, retry later
             log.warning("webhook %s not taken in: %s", source, exc)
             return JSONResponse({"error": str(exc)[:300]}, status_code=503)

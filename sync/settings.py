@@ -7,13 +7,22 @@ defaults. Secrets belong in the environment; they are ``SecretStr`` and never pr
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from canonical.enums import System
 
@@ -56,9 +65,18 @@ class WebhookSettings(_Section):
         default_factory=list, description="whsec_... signing secrets; several while rotating"
     )
     stripe_tolerance_seconds: int = Field(default=300, ge=1)
-    adyen_hmac_key: SecretStr | None = Field(default=None, description="hex HMAC key")
+    # NoDecode: the environment variable is one key as is, or a JSON list (see _keys)
+    adyen_hmac_key: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="hex HMAC key, or a list of keys while rotating"
+    )
+    adyen_username: SecretStr | None = Field(
+        default=None, description="HTTP Basic user name Adyen must send (with adyen_password)"
+    )
+    adyen_password: SecretStr | None = None
     adyen_auto_capture: bool = Field(
-        default=False, description="AUTHORISATION is cash (the account captures automatically)"
+        default=True,
+        description="AUTHORISATION is cash (Adyen's default: the account captures every "
+        "authorisation); false for manual capture, where each CAPTURE is the cash",
     )
     gocardless_secret: SecretStr | None = None
     gocardless_access_token: SecretStr | None = Field(
@@ -71,6 +89,22 @@ class WebhookSettings(_Section):
         default=None,
         description="the org id (15 or 18 characters) Salesforce outbound messages must name",
     )
+
+    @field_validator("adyen_hmac_key", mode="before")
+    @classmethod
+    def _keys(cls, value: Any) -> Any:
+        """One key (a string, as the environment gives it), a JSON list of keys, or a list."""
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [value] if value.strip() else []
+
+    @model_validator(mode="after")
+    def _basic_auth_pair(self) -> WebhookSettings:
+        if (self.adyen_username is None) != (self.adyen_password is None):
+            raise ValueError("adyen_username and adyen_password are set together or not at all")
+        return self
 
 
 class ScheduleSettings(_Section):

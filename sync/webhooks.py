@@ -25,7 +25,20 @@ A replayed delivery (same source and event id) finds its stored event and does n
 Adyen and GoCardless batch several events in one delivery: each event (an Adyen item, a
 GoCardless event) is stored, de-duplicated and turned into work on its own, so one bad event
 is kept as failed while the rest go on. An Adyen item whose own signature does not match is
-dropped unstored (the rest of its batch is kept); a batch with no verified item is refused.
+dropped unstored (the rest of its batch is kept); a batch with no verified item is refused,
+and so is a delivery without the HTTP Basic credentials, when they are configured.
+
+A delivery is one transaction. When a concurrent delivery stores a row it stores too (the
+same event delivered twice, or another event of the same payment: its remittance), the
+delivery is taken in once more after that one committed, finding the event stored (a
+duplicate) or the remittance to add its references to; a second conflict answers 503, so
+that the sender delivers it again later. A delivery is never answered 2xx unstored.
+
+An invoice event that names its invoice's references but not the payment (Stripe since API
+2025-03-31: ``invoice.paid``) adds them to the remittance of the payment that paid the invoice,
+found by the invoice id its references hold. Arriving before that payment's link, it waits
+(stored as ignored, the note naming the invoice) and is taken in again once a delivery that
+links a payment to the invoice has committed.
 """
 
 from __future__ import annotations
@@ -36,7 +49,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -66,6 +79,7 @@ from connectors.redact import redact
 from connectors.salesforce import webhooks as sf_hooks
 from mappings.base import MappingError
 from mappings.processors import (
+    references_for,
     reinstatement_from_record,
     remittance_from_record,
     reversal_from_record,
@@ -77,15 +91,17 @@ from sync.settings import Settings, WebhookSettings
 
 log = logging.getLogger(__name__)
 SOURCES = ("stripe", "adyen", "gocardless", "quickbooks", "invoiced", "salesforce")
+T = TypeVar("T")
 
 
 class Rejected(Exception):
     """The delivery is not accepted (bad signature, unconfigured source): nothing stored."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.headers = dict(headers or {})  # for the answer (a 401's WWW-Authenticate)
 
 
 @dataclass
@@ -135,13 +151,24 @@ def receive(
         client = gocardless_client or _gocardless_client(hooks)
         return _processor(store, settings, source, _gocardless_units(events, client))
     if source == "adyen":
-        key = _secret(hooks.adyen_hmac_key, source)
+        keys = [k.get_secret_value() for k in hooks.adyen_hmac_key]
+        _require(keys, source)
+        user, password = hooks.adyen_username, hooks.adyen_password
+        if (
+            user is not None
+            and password is not None
+            and not adyen.verify_basic_auth(
+                lower.get("authorization", ""), user.get_secret_value(), password.get_secret_value()
+            )
+        ):
+            challenge = {"WWW-Authenticate": 'Basic realm="arsync webhooks"'}
+            raise Rejected(401, "adyen: HTTP Basic credentials missing or wrong", challenge)
         body = _json(raw, source)  # Adyen signs each item inside the body
         try:
             items = adyen.notification_items(body)
         except adyen.NotificationShapeError as exc:
             raise Rejected(400, f"adyen: not a standard notification: {exc}") from None
-        verified = [(i, item) for i, item in enumerate(items) if adyen.verify_item(item, key)]
+        verified = [(i, item) for i, item in enumerate(items) if adyen.verify_item(item, keys)]
         if not verified:
             raise Rejected(401, "adyen: no item's hmacSignature matches")
         intake = _processor(
@@ -287,55 +314,153 @@ EVENT_ERRORS = (ValueError, KeyError, TypeError, MappingError, NotFoundError, Da
 
 
 def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]) -> Intake:
-    intake = Intake(source)
-    try:
-        with store.session() as session:
-            for unit in units:
-                if _seen(session, settings, source, unit.event_id):
-                    intake.duplicates += 1
-                    continue
-                event = WebhookEvent(
-                    tenant=settings.tenant,
-                    source=source,
-                    event_id=unit.event_id,
-                    event_type=unit.event_type[:128],
-                    payload=redact(unit.payload),
-                )
-                intake.events += 1
-                try:
-                    # everything that can fail runs before this event writes anything
-                    records = unit.parse()
-                    payments = [r for r in records if r.kind == "payment"]  # refunds stay events
-                    remittances = [
-                        _collected_again(session, settings.tenant, r)
-                        or remittance_from_record(r, settings.tenant)
-                        for r in payments
-                    ]
-                    pairs = zip(payments, remittances, strict=True)
-                    texts = {m.source_key: r.narrative for r, m in pairs}
-                    remittances += _reversals(session, settings, records)
-                except EVENT_ERRORS as exc:
-                    event.status, event.error = "failed", f"{source} event {unit.event_id}: {exc}"
-                    event.processed_at = utcnow()
-                    session.add(event)
-                    session.flush()
-                    intake.failed.append(event.error)
-                    log.warning("%s", event.error)
-                    continue
-                session.add(event)
-                made = _remittances(session, settings, remittances, texts)
-                event.status = "processed" if made else "ignored"
-                if not made:  # the delivery is answered 2xx; the note says why nothing came of it
-                    event.note = _ignored_note(unit, records, remittances)
-                    intake.ignored.append(f"{source} event {unit.event_id}: {event.note}")
-                    log.info("%s", intake.ignored[-1])
-                event.processed_at = utcnow()
-                session.flush()
-                intake.remittances.extend(made)
-    except IntegrityError:  # the same delivery stored by a concurrent request
-        intake.duplicates += 1
-        intake.remittances = []
+    intake, invoices = _once_more_on_conflict(
+        source, lambda: _take_in(store, settings, source, units)
+    )
+    _join_waiting(store, settings, source, invoices, intake)
     return intake
+
+
+def _once_more_on_conflict(source: str, attempt: Callable[[], T]) -> T:
+    """Run a delivery's transaction, and once more when a concurrent delivery committed a row
+    it also stores (the database refused the second: by then the first has committed, so the
+    second run finds it)."""
+    try:
+        return attempt()
+    except IntegrityError:
+        log.info("%s delivery: a concurrent delivery stored the same rows; taken in again", source)
+    try:
+        return attempt()
+    except IntegrityError:
+        raise Rejected(
+            503, f"{source}: concurrent deliveries stored the same rows; deliver it again later"
+        ) from None
+
+
+def _take_in(
+    store: Store, settings: Settings, source: str, units: list[_Unit]
+) -> tuple[Intake, set[str]]:
+    """Store each new event and turn it into work, in one transaction; with the invoices its
+    records link payments to (see :func:`_join_waiting`)."""
+    intake = Intake(source)
+    invoices: set[str] = set()
+    with store.session() as session:
+        for unit in units:
+            if _seen(session, settings, source, unit.event_id):
+                intake.duplicates += 1
+                continue
+            event = WebhookEvent(
+                tenant=settings.tenant,
+                source=source,
+                event_id=unit.event_id,
+                event_type=unit.event_type[:128],
+                payload=redact(unit.payload),
+            )
+            intake.events += 1
+            invoices |= _take(session, settings, unit, event, intake)
+    return intake, invoices
+
+
+def _take(
+    session: Session, settings: Settings, unit: _Unit, event: WebhookEvent, intake: Intake
+) -> set[str]:
+    """Turn one event into work and keep it as processed, ignored (with a note saying why) or
+    failed (with the error); the invoices its records name."""
+    try:
+        # everything that can fail runs before this event writes anything
+        records = unit.parse()
+        cash = [  # refunds stay events
+            (
+                r,
+                _collected_again(session, settings.tenant, r)
+                or remittance_from_record(r, settings.tenant),
+            )
+            for r in records
+            if r.kind == "payment"
+        ]
+        cash += _invoice_references(session, settings.tenant, records)
+        texts = {m.source_key: r.narrative for r, m in cash}
+        remittances = [m for _, m in cash] + _reversals(session, settings, records)
+    except EVENT_ERRORS as exc:
+        event.status, event.error = "failed", f"{event.source} event {unit.event_id}: {exc}"
+        event.processed_at = utcnow()
+        session.add(event)
+        session.flush()
+        intake.failed.append(event.error)
+        log.warning("%s", event.error)
+        return set()
+    session.add(event)
+    made = _remittances(session, settings, remittances, texts)
+    event.status, event.note = "processed", None
+    if not made:  # the delivery is answered 2xx; the note says why nothing came of it
+        event.status, event.note = "ignored", _ignored_note(unit, records, remittances)
+        intake.ignored.append(f"{event.source} event {unit.event_id}: {event.note}")
+        log.info("%s", intake.ignored[-1])
+    event.processed_at = utcnow()
+    session.flush()
+    intake.remittances.extend(m for m in dict.fromkeys(made) if m not in intake.remittances)
+    return {r.invoice_id for r in records if r.invoice_id}
+
+
+def _invoice_references(
+    session: Session, tenant: str, records: list[ProcessorRecord]
+) -> list[tuple[ProcessorRecord, Remittance]]:
+    """The references of an invoice paid without naming its payment, for the remittance of
+    each payment that paid it (none yet: the event waits, see :func:`_join_waiting`)."""
+    return [
+        (record, references_for(record, paid, tenant))
+        for record in records
+        if record.kind == "references"
+        for paid in _paid_by(session, tenant, record)
+    ]
+
+
+def _paid_by(session: Session, tenant: str, record: ProcessorRecord) -> list[Remittance]:
+    """The cash whose references hold ``record.invoice_id`` (every reference is in the free
+    text too: a coarse filter before the exact one)."""
+    invoice = (record.invoice_id or "")[:128]
+    if not invoice:
+        return []
+    found = session.exec(
+        select(Remittance).where(
+            col(Remittance.tenant) == tenant,
+            col(Remittance.source) == record.processor,
+            col(Remittance.amount_minor) > 0,
+            col(Remittance.free_text).contains(invoice, autoescape=True),
+        )
+    ).all()
+    return [m for m in found if any(r.get("ref") == invoice for r in m.structured_refs)]
+
+
+def _waiting_note(invoice: str) -> str:
+    return f"moved no cash itself: its references wait for the payment that paid {invoice}"
+
+
+def _join_waiting(
+    store: Store, settings: Settings, source: str, invoices: set[str], intake: Intake
+) -> None:
+    """Take in again the invoice events that wait for the payment of one of ``invoices``, now
+    that the delivery naming them has committed; after the commit, so that of an invoice event
+    and its payment's link delivered concurrently, the later to commit finds the other."""
+    if not invoices:
+        return
+    with store.session() as session:
+        waiting = session.exec(
+            select(WebhookEvent)
+            .where(
+                col(WebhookEvent.tenant) == settings.tenant,
+                col(WebhookEvent.source) == source,
+                col(WebhookEvent.status) == "ignored",
+                col(WebhookEvent.note).in_([_waiting_note(i) for i in sorted(invoices)]),
+            )
+            .with_for_update()  # taken in by one delivery: another waits, then skips it
+        ).all()
+        again = Intake(source)
+        for event in waiting:  # only Stripe's invoice events wait
+            _take(session, settings, _stripe_unit(event.payload, b""), event, again)
+    joined = tuple(f"{source} event {e.event_id}: " for e in waiting if e.status == "processed")
+    intake.ignored = [line for line in intake.ignored if not line.startswith(joined)]
+    intake.remittances.extend(m for m in again.remittances if m not in intake.remittances)
 
 
 def _ignored_note(
@@ -344,6 +469,9 @@ def _ignored_note(
     """Why an event made no remittance, for the person reading the stored event."""
     if not unit.known:
         return f"not read: arsync takes no cash from {unit.event_type or 'an event with no type'}"
+    waiting = [r.invoice_id for r in records if r.kind == "references" and r.invoice_id]
+    if waiting and not remittances:
+        return _waiting_note(waiting[0])
     if remittances:
         return "nothing new: its cash and references are counted already"
     if any(r.kind == "refund" for r in records):
@@ -453,12 +581,7 @@ def _counted_payment(session: Session, tenant: str, record: ProcessorRecord) -> 
     """The payment's remittance, or the one it is the capture of (Adyen names the
     authorisation in a chargeback, and a manual capture is its own payment)."""
     return (
-        session.exec(
-            select(Remittance).where(
-                col(Remittance.tenant) == tenant,
-                col(Remittance.source_key) == f"{record.processor}:{record.payment_id}"[:128],
-            )
-        ).first()
+        _stored(session, tenant, f"{record.processor}:{record.payment_id}"[:128])
         or session.exec(
             select(Remittance).where(
                 col(Remittance.tenant) == tenant,
@@ -468,6 +591,14 @@ def _counted_payment(session: Session, tenant: str, record: ProcessorRecord) -> 
             )
         ).first()
     )
+
+
+def _stored(session: Session, tenant: str, source_key: str) -> Remittance | None:
+    return session.exec(
+        select(Remittance).where(
+            col(Remittance.tenant) == tenant, col(Remittance.source_key) == source_key
+        )
+    ).first()
 
 
 def _remittances(
@@ -480,15 +611,11 @@ def _remittances(
     gains the invoice references this event adds while the reconciler may still decide it:
     when it is new, or when the reconciler could only suggest or give up on it (that decision
     is superseded and the payment decided again with the references). A remittance not decided
-    yet also gains the event's narrative (``texts``, by source key)."""
+    yet also gains the event's narrative (``texts``, by source key). The ids of the remittances
+    stored or given references (the reconciler's work) come back."""
     made: list[str] = []
     for remittance in remittances:
-        existing = session.exec(
-            select(Remittance).where(
-                col(Remittance.tenant) == settings.tenant,
-                col(Remittance.source_key) == remittance.source_key,
-            )
-        ).first()
+        existing = _stored(session, settings.tenant, remittance.source_key)
         if existing is None:
             session.add(remittance)
             session.flush()
@@ -509,7 +636,6 @@ def _remittances(
                 continue  # applied, or in a person's hands: the references come too late
             supersede(session, decided)
             session.refresh(existing)
-            made.append(existing.id)
             log.info(
                 "remittance %s decided again: a later event names %s",
                 existing.id,
@@ -520,6 +646,7 @@ def _remittances(
         existing.free_text = with_words(existing.free_text, words)
         session.add(existing)
         session.flush()
+        made.append(existing.id)
     return made
 
 
@@ -599,37 +726,38 @@ def _change_notice(store: Store, settings: Settings, source: str, raw: bytes) ->
         except ValueError:
             raise Rejected(400, f"{source}: the body is not JSON") from None
     notices = _notices(settings, source, raw, body)
+    return _once_more_on_conflict(source, lambda: _store_notices(store, settings, source, notices))
+
+
+def _store_notices(store: Store, settings: Settings, source: str, notices: list[_Notice]) -> Intake:
     intake = Intake(source)
     due = False
-    try:
-        with store.session() as session:
-            for notice in notices:
-                event_id = notice.event_id[:255]
-                if _seen(session, settings, source, event_id):
-                    intake.duplicates += 1
-                    continue
-                event = WebhookEvent(
-                    tenant=settings.tenant,
-                    source=source,
-                    event_id=event_id,
-                    event_type=notice.event_type[:128],
-                    payload=redact(notice.payload),
-                    status="processed",
-                    processed_at=utcnow(),
-                )
-                if notice.error is not None:
-                    event.status, event.error = "failed", notice.error
-                    intake.failed.append(event.error)
-                    log.warning("%s", event.error)
-                elif notice.unread is not None:
-                    event.status, event.note = "ignored", notice.unread
-                    intake.ignored.append(f"{source} event {event_id}: {notice.unread}")
-                    log.info("%s", intake.ignored[-1])
-                due = due or event.status != "ignored"
-                session.add(event)
-                session.flush()
-                intake.events += 1
-    except IntegrityError:  # the same delivery stored by a concurrent request
-        return Intake(source, duplicates=1)
+    with store.session() as session:
+        for notice in notices:
+            event_id = notice.event_id[:255]
+            if _seen(session, settings, source, event_id):
+                intake.duplicates += 1
+                continue
+            event = WebhookEvent(
+                tenant=settings.tenant,
+                source=source,
+                event_id=event_id,
+                event_type=notice.event_type[:128],
+                payload=redact(notice.payload),
+                status="processed",
+                processed_at=utcnow(),
+            )
+            if notice.error is not None:
+                event.status, event.error = "failed", notice.error
+                intake.failed.append(event.error)
+                log.warning("%s", event.error)
+            elif notice.unread is not None:
+                event.status, event.note = "ignored", notice.unread
+                intake.ignored.append(f"{source} event {event_id}: {notice.unread}")
+                log.info("%s", intake.ignored[-1])
+            due = due or event.status != "ignored"
+            session.add(event)
+            session.flush()
+            intake.events += 1
     intake.sync_due = source if due else None
     return intake

@@ -1,16 +1,19 @@
-"""Adyen notification item HMAC verification (each item is signed on its own).
+"""Adyen notification item HMAC verification (each item is signed on its own), and the HTTP
+Basic credentials Adyen sends with every delivery when the webhook is configured with them.
 
 The signature (``additionalData.hmacSignature``) is the base64 HMAC-SHA256, keyed with the
 hex-decoded HMAC key, of ``pspReference:originalReference:merchantAccountCode:
 merchantReference:value:currency:eventCode:success`` (missing fields as empty strings, values
-as sent, no escaping), encoded as UTF-8.
+as sent, no escaping), encoded as UTF-8. Any of several keys passes (the previous one while
+a new key is rolled out). The signature covers only those eight fields, not
+``additionalData`` (metadata such as an invoice number): Basic authentication covers the rest.
 """
 
 import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 SIGNED_FIELDS = (
@@ -43,19 +46,40 @@ def signing_payload(item: Mapping[str, Any]) -> str:
     return ":".join(parts)
 
 
-def verify_item(item: Mapping[str, Any], hex_key: str) -> bool:
-    """True when the item's `additionalData.hmacSignature` matches."""
+def verify_item(item: Mapping[str, Any], hex_keys: Sequence[str]) -> bool:
+    """True when the item's `additionalData.hmacSignature` matches under any of the keys."""
     extra = item.get("additionalData")
     given = extra.get("hmacSignature") if isinstance(extra, Mapping) else None
     if not isinstance(given, str) or not given:
         return False
+    # bytes, not str: compare_digest raises TypeError on a non-ASCII str
+    signature = given.encode("utf-8", "replace")
+    payload = signing_payload(item).encode("utf-8")
+    for hex_key in hex_keys:
+        try:
+            key = binascii.unhexlify(hex_key.strip())
+        except (binascii.Error, ValueError):
+            continue
+        digest = hmac.new(key, payload, hashlib.sha256).digest()
+        if hmac.compare_digest(base64.b64encode(digest), signature):
+            return True
+    return False
+
+
+def verify_basic_auth(authorization: str, username: str, password: str) -> bool:
+    """True when an ``Authorization: Basic`` header carries this user name and password."""
+    scheme, _, encoded = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return False
     try:
-        key = binascii.unhexlify(hex_key.strip())
+        decoded = base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError):
         return False
-    digest = hmac.new(key, signing_payload(item).encode("utf-8"), hashlib.sha256).digest()
-    # bytes, not str: compare_digest raises TypeError on a non-ASCII str
-    return hmac.compare_digest(base64.b64encode(digest), given.encode("utf-8", "replace"))
+    user, colon, secret = decoded.partition(b":")
+    # both compared in full, each in constant time: a wrong user name answers like a wrong password
+    same_user = hmac.compare_digest(user, username.encode("utf-8"))
+    same_password = hmac.compare_digest(secret, password.encode("utf-8"))
+    return bool(colon) and same_user and same_password
 
 
 def notification_items(body: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -74,10 +98,10 @@ def notification_items(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def verify_notification(body: Mapping[str, Any], hex_key: str) -> bool:
+def verify_notification(body: Mapping[str, Any], hex_keys: Sequence[str]) -> bool:
     """True when the body has items and every item verifies."""
     try:
         items = notification_items(body)
     except NotificationShapeError:
         return False
-    return all(verify_item(item, hex_key) for item in items)
+    return all(verify_item(item, hex_keys) for item in items)

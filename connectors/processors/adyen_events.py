@@ -1,11 +1,13 @@
 """Parse Adyen standard notifications (after their items verified) into processor records.
 
 An item is cash only when ``success`` is ``"true"``. ``CAPTURE`` is money taken; with
-automatic capture (the merchant account captures every authorisation) ``AUTHORISATION`` is
-too, and both name the same payment (a capture's ``originalReference`` is the authorisation's
-``pspReference``), so one payment becomes one remittance whichever arrives. With manual
-capture an authorisation moves no money and each capture (several partial captures of one
-authorisation included) is its own remittance, keyed by the capture's ``pspReference``.
+automatic capture (Adyen's default: the merchant account captures every authorisation, and
+usually sends no ``CAPTURE`` then) ``AUTHORISATION`` is too, and both name the same payment (a
+capture's ``originalReference`` is the authorisation's ``pspReference``), so one payment
+becomes one remittance whichever arrives; a zero-value authorisation (a card stored) moves no
+money. With manual capture an authorisation moves no money and each capture (several partial
+captures of one authorisation included) is its own remittance, keyed by the capture's
+``pspReference``.
 ``REFUND`` (and a ``CANCEL_OR_REFUND`` whose ``additionalData["modification.action"]`` is
 ``refund``) and ``CHARGEBACK`` are outgoing cash, never applied (a chargeback takes back the
 payment's cash); ``CHARGEBACK_REVERSED`` gives it back, and ``SECOND_CHARGEBACK`` (the issuer
@@ -14,6 +16,13 @@ same for all its events) and its ``originalReference`` the disputed payment's. D
 that move no money (``NOTIFICATION_OF_CHARGEBACK``, ``REQUEST_FOR_INFORMATION``,
 ``NOTIFICATION_OF_FRAUD``, ``PREARBITRATION_*``, ``DISPUTE_DEFENSE_PERIOD_ENDED``, ...) are not
 read.
+
+A cancelled authorisation (``CANCELLATION`` or ``TECHNICAL_CANCEL``, or a ``CANCEL_OR_REFUND``
+whose ``additionalData["modification.action"]`` is ``cancel``; ``originalReference`` names the
+authorisation) never brings its money: with automatic capture the authorisation was counted as
+cash, so the cancellation takes it back (a failure of the payment). With manual capture it
+makes no record and takes nothing back: the authorisation was never cash, and what a
+cancellation after a partial capture cancels is the uncaptured rest, never the captures.
 
 ``CAPTURE_FAILED`` says the card scheme rejected a capture already reported as successful: the
 cash it counted is not coming, so it is taken back (a failure of the capture's payment). Adyen
@@ -40,8 +49,9 @@ OUTGOING: dict[str, RecordKind] = {
     "SECOND_CHARGEBACK": "dispute",
     "CAPTURE_FAILED": "failure",
 }
+CANCELS = frozenset({"CANCELLATION", "TECHNICAL_CANCEL"})
 # the event codes arsync reads (others are stored and noted as moving no money)
-READ_CODES = frozenset({"AUTHORISATION", "CAPTURE", "CANCEL_OR_REFUND", *OUTGOING})
+READ_CODES = frozenset({"AUTHORISATION", "CAPTURE", "CANCEL_OR_REFUND", *CANCELS, *OUTGOING})
 INVOICE_KEYS = ("metadata.invoice_number", "metadata.invoice", "metadata.invoiceNumber")
 
 
@@ -55,9 +65,7 @@ class AdyenEventError(ValueError):
     """An item that cannot be read; the message names the item and the field."""
 
 
-def parse_notification(
-    body: dict[str, Any], *, auto_capture: bool = False
-) -> list[ProcessorRecord]:
+def parse_notification(body: dict[str, Any], *, auto_capture: bool = True) -> list[ProcessorRecord]:
     """One record per successful cash item; other items (pending, failed, reports) skipped."""
     records: list[ProcessorRecord] = []
     for index, entry in enumerate(body.get("notificationItems") or []):
@@ -69,7 +77,7 @@ def parse_notification(
 
 
 def parse_item(
-    item: dict[str, Any], index: int = 0, *, auto_capture: bool = False
+    item: dict[str, Any], index: int = 0, *, auto_capture: bool = True
 ) -> ProcessorRecord | None:
     """The record of one verified NotificationRequestItem, None when it moves no cash."""
     code = str(item.get("eventCode") or "")
@@ -79,8 +87,11 @@ def parse_item(
     kind: RecordKind | None = "payment" if incoming else OUTGOING.get(code)
     extra = item.get("additionalData")
     extra = extra if isinstance(extra, dict) else {}
-    if code == "CANCEL_OR_REFUND" and extra.get("modification.action") == "refund":
+    action = extra.get("modification.action") if code == "CANCEL_OR_REFUND" else None
+    if action == "refund":
         kind = "refund"  # a cancel-or-refund of a captured payment refunded it
+    if code in CANCELS or action == "cancel":
+        kind = "failure" if auto_capture else None  # only automatic capture counted it
     if kind is None:
         return None
     where = f"notificationItems[{index}]"
@@ -97,6 +108,8 @@ def parse_item(
         raise AdyenEventError(
             f"{where}.amount needs an integer value in minor units and a currency ({exc})"
         ) from None
+    if kind == "payment" and not money.amount:
+        return None  # a zero-value authorisation stores a card: no money moves
     captures = code in ("CAPTURE", "CAPTURE_FAILED")
     if code == "AUTHORISATION" or (captures and not auto_capture):
         payment_id = psp  # a manual capture is its own money, even a partial one

@@ -4,10 +4,11 @@ Amounts arrive as integers in the processor's minor unit of the currency. That u
 processor's, documented per vendor, and it differs from ISO 4217 (which the canonical store
 quantizes to, see :func:`canonical.money.minor_digits`) for a handful of currencies:
 
-* Stripe: zero-decimal currencies are BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF
-  XOF XPF; three-decimal ones BHD JOD KWD OMR TND; every other currency is two-decimal in the
-  API, including ISK (100 is one króna, and only whole krónur are charged), HUF, TWD, COP
-  and IDR. Stripe's other special cases (HUF, TWD and UGX) concern payouts, not read here.
+* Stripe: zero-decimal currencies are BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF VND VUV XAF XOF
+  XPF; three-decimal ones BHD JOD KWD OMR TND; every other currency is two-decimal in the
+  API, including ISK and UGX (both became zero-decimal, but for backwards compatibility Stripe
+  keeps them two-decimal with the decimal part always 00: 500 is 5 UGX), HUF, TWD, COP and
+  IDR. Stripe's other special cases (HUF and TWD) concern payouts, not read here.
 * Adyen: ISO 4217 minor units, except CLP and ISK (2 decimals) and CVE and IDR (0 decimals).
 * GoCardless: ISO 4217 minor units (all its currencies are two-decimal).
 
@@ -34,7 +35,6 @@ STRIPE_ZERO = frozenset(
         "MGA",
         "PYG",
         "RWF",
-        "UGX",
         "VND",
         "VUV",
         "XAF",

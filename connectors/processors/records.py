@@ -6,7 +6,9 @@ from typing import Any, Literal
 
 from canonical.money import Money
 
-RecordKind = Literal["payment", "refund", "dispute", "failure", "reinstatement"]
+# "references": an event that moves no cash but names what a payment paid (a Stripe invoice
+# paid since API 2025-03-31, which does not name its payment); it only adds references
+RecordKind = Literal["payment", "refund", "dispute", "failure", "reinstatement", "references"]
 # cash taken back from a payment already counted: a chargeback, a direct debit failing late
 REVERSING: frozenset[str] = frozenset({"dispute", "failure"})
 # cash a chargeback took, given back (the dispute won, the chargeback cancelled)
@@ -36,6 +38,10 @@ class ProcessorRecord:
     # a payment event that, arriving for a payment whose cash was all taken back, is a new
     # collection of it (GoCardless ``confirmed`` after a failed payment was resubmitted)
     collected_again_when_taken_back: bool = False
+    # the processor's invoice that links a payment to the invoice's references when the
+    # payment's own events do not name it (Stripe since 2025-03-31: the invoice an
+    # ``invoice_payment.paid`` paid, or the invoice of a "references" record)
+    invoice_id: str | None = None
     # free text the payment carries (a description, a statement descriptor): searched for
     # invoice numbers like a bank narrative, never trusted as a structured reference
     narrative: tuple[str, ...] = ()

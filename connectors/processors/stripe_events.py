@@ -9,7 +9,10 @@ false, ``amount_captured`` 0) is not yet cash, and an invoice marked paid out of
 Since API version 2025-03-31 an Invoice no longer names its PaymentIntent or Charge; an
 ``invoice.paid`` in that shape cannot name the payment its ``payment_intent.succeeded`` and
 ``invoice_payment.paid`` events name, so it is not made a payment of its own (that would
-count the same cash twice): the ``invoice_payment.paid`` event carries the link.
+count the same cash twice): the ``invoice_payment.paid`` event carries the link (the invoice
+and the payment). Such an invoice event is a "references" record instead: no cash, only the
+invoice's references (its ``number``, metadata and id) for the remittance of the payment that
+paid it, found by the invoice (``invoice_id``) that ``invoice_payment.paid`` names too.
 
 A dispute takes cash back only when Stripe withdraws the funds. ``charge.dispute.created``
 and ``charge.dispute.funds_withdrawn`` announce the same withdrawal (both are read, keyed by
@@ -123,7 +126,8 @@ def _funds_withdrawn(dispute: dict[str, Any]) -> bool:
 
 
 def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
-    """One record for a cash event, None for event types arsync ignores."""
+    """One record for a cash event or for the references of an invoice paid without naming its
+    payment (no payment id then), None for event types arsync ignores."""
     event_type = str(event.get("type") or "")
     kind = KINDS.get(event_type)
     if kind is None:
@@ -142,6 +146,7 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
     if isinstance(created, bool) or not isinstance(created, int):
         raise StripeEventError(f"created is not a unix timestamp: {created!r}")
     amount_field = "amount"
+    invoice_id: str | None = None
     if event_type == "invoice_payment.paid":
         payment = obj.get("payment")
         payment = payment if isinstance(payment, dict) else {}
@@ -150,12 +155,13 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
             return None  # a payment_record: money recorded from outside Stripe
         payment_id = linked
         amount_field = "amount_paid"
+        invoice_id = _id(obj.get("invoice")) or None
     elif event_type in INVOICE_EVENTS:
         if obj.get("paid_out_of_band") or not obj.get("amount_paid"):
             return None  # no money moved through Stripe
         linked = _id(obj.get("payment_intent")) or _id(obj.get("charge"))
-        if not linked:
-            return None  # 2025-03-31 shape: invoice_payment.paid names the payment
+        if not linked:  # 2025-03-31 shape: invoice_payment.paid names the payment
+            kind, invoice_id = "references", obj_id
         payment_id = linked
         amount_field = "amount_paid"
     elif event_type in CHECKOUT_EVENTS:
@@ -207,6 +213,7 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
         payer_email=payer_email,
         invoice_refs=refs,
         subject_id=obj_id if event_type in DISPUTE_EVENTS else None,
-        narrative=_narrative(obj) if kind == "payment" else (),
+        invoice_id=invoice_id,
+        narrative=_narrative(obj) if kind in ("payment", "references") else (),
         raw=event,
     )

@@ -1,6 +1,7 @@
 """Payment-processor records -> canonical remittances."""
 
 from mappings.processors.remittance import (
+    references_for,
     reinstatement_from_record,
     remittance_from_record,
     reversal_from_record,
@@ -8,6 +9,7 @@ from mappings.processors.remittance import (
 )
 
 __all__ = [
+    "references_for",
     "reinstatement_from_record",
     "remittance_from_record",
     "reversal_from_record",

@@ -9,6 +9,10 @@ A chargeback or a late failure takes back a payment already counted: it becomes 
 a remittance of the negative amount that ``reverses`` the payment's remittance. When the
 chargeback is reversed (the dispute won), the cash comes back: new cash carrying the
 payment's references, decided like any other.
+
+An event that names an invoice's references but not its payment (a Stripe invoice paid since
+API 2025-03-31) brings no cash: its references are merged into the remittance of the payment
+that paid the invoice.
 """
 
 from __future__ import annotations
@@ -34,10 +38,6 @@ def remittance_from_record(record: ProcessorRecord, tenant: str = DEFAULT_TENANT
         raise MappingError("kind", f"a {record.kind} is outgoing cash, not a remittance")
     if record.amount is None or record.amount.amount <= 0:
         raise MappingError("amount", f"an incoming payment must be positive, got {record.amount}")
-    refs = [
-        {"kind": "invoice", "ref": ref[:128], **dict.fromkeys(REF_FIELDS)}
-        for ref in record.invoice_refs
-    ]
     return Remittance(
         tenant=tenant,
         source=record.processor,
@@ -49,9 +49,34 @@ def remittance_from_record(record: ProcessorRecord, tenant: str = DEFAULT_TENANT
         bank_reference=record.payment_id[:128],
         end_to_end_id=(record.original_reference or "")[:128] or None,
         free_text=with_words(None, [*record.invoice_refs, *record.narrative]),
-        structured_refs=refs,
+        structured_refs=_invoice_refs(record),
         raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
     )
+
+
+def references_for(
+    record: ProcessorRecord, paid: Remittance, tenant: str = DEFAULT_TENANT
+) -> Remittance:
+    """An invoice's references for ``paid``, the remittance of the payment that paid it: under
+    ``paid``'s source key, so that storing it merges them into ``paid`` (no cash of its own)."""
+    if record.kind != "references":
+        raise MappingError("kind", f"a {record.kind} is not an invoice's references")
+    return Remittance(
+        tenant=tenant,
+        source=record.processor,
+        source_key=paid.source_key,
+        currency=paid.currency,
+        amount_minor=paid.amount_minor,
+        free_text=with_words(None, [*record.invoice_refs, *record.narrative]),
+        structured_refs=_invoice_refs(record),
+    )
+
+
+def _invoice_refs(record: ProcessorRecord) -> list[dict[str, Any]]:
+    return [
+        {"kind": "invoice", "ref": ref[:128], **dict.fromkeys(REF_FIELDS)}
+        for ref in record.invoice_refs
+    ]
 
 
 def with_words(text: str | None, words: Sequence[str]) -> str | None:

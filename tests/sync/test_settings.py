@@ -51,3 +51,31 @@ def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
     bad.write_text("tenant = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(bad)
+
+
+def test_adyen_hmac_keys_one_or_several_from_the_file_or_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key, previous = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056", "0A" * 32
+
+    def keys() -> list[str]:
+        return [k.get_secret_value() for k in load_settings().webhooks.adyen_hmac_key]
+
+    assert keys() == []
+    monkeypatch.setenv("ARSYNC_WEBHOOKS__ADYEN_HMAC_KEY", key)  # one key, as before
+    assert keys() == [key]
+    monkeypatch.setenv("ARSYNC_WEBHOOKS__ADYEN_HMAC_KEY", f'["{key}", "{previous}"]')
+    assert keys() == [key, previous]  # while rotating
+    monkeypatch.setenv("ARSYNC_WEBHOOKS__ADYEN_HMAC_KEY", "1234")  # digits stay a key
+    assert keys() == ["1234"]
+    monkeypatch.delenv("ARSYNC_WEBHOOKS__ADYEN_HMAC_KEY")
+    listed = load_settings(webhooks={"adyen_hmac_key": [key, previous]}).webhooks
+    assert [k.get_secret_value() for k in listed.adyen_hmac_key] == [key, previous]
+
+
+def test_adyen_webhook_defaults_and_basic_credentials_come_in_pairs() -> None:
+    hooks = load_settings().webhooks
+    assert hooks.adyen_auto_capture is True  # Adyen's default: captured at once
+    assert hooks.adyen_username is None and hooks.adyen_password is None
+    with pytest.raises(ConfigError, match="adyen_username and adyen_password"):
+        load_settings(webhooks={"adyen_username": "adyen-hooks"})

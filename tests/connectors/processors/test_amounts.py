@@ -3,7 +3,9 @@
 Sources: Stripe, "Supported currencies" (docs.stripe.com/currencies): its zero-decimal list,
 its three-decimal list, every other currency two-decimal in the API; ISK stays two-decimal in
 the API though only whole krónur are charged (support.stripe.com, "Deprecation of fractional
-ISK charges and refunds"); HUF and TWD are whole units only in payouts. Adyen, "Currency codes
+ISK charges and refunds"), and so does UGX ("Special cases": zero-decimal now, two-decimal in
+the API for backwards compatibility, the decimal part always 00); HUF and TWD are whole units
+only in payouts. Adyen, "Currency codes
 and minor units" (docs.adyen.com/development-resources/currency-codes): ISO 4217 decimals except
 CLP and ISK (2) and CVE and IDR (0). The store holds ISO 4217 minor units (HUF 2, ISK 0).
 """
@@ -50,7 +52,7 @@ def stripe_payment(currency: str, minor: Any) -> dict[str, Any]:
         ("cop", 9900000, "99000"),
         ("idr", 15000000, "150000"),
         ("twd", 10000, "100.00"),
-        ("ugx", 5000, "5000"),  # zero-decimal in Stripe's list
+        ("ugx", 500000, "5000"),  # two-decimal in Stripe's API: 500 is 5 shillings
     ],
 )
 def test_stripe_minor_units(currency: str, minor: int, amount: str) -> None:
@@ -66,9 +68,10 @@ def test_stripe_amount_that_is_not_an_integer_is_refused(minor: Any) -> None:
         parse_event(stripe_payment("usd", minor))
 
 
-def test_a_fraction_the_currency_cannot_hold_is_an_error_never_rounded() -> None:
+@pytest.mark.parametrize("currency", ["isk", "ugx"])
+def test_a_fraction_the_currency_cannot_hold_is_an_error_never_rounded(currency: str) -> None:
     with pytest.raises(MoneyError):
-        parse_event(stripe_payment("isk", 500050))  # 5000.50 krona
+        parse_event(stripe_payment(currency, 500050))  # 5000.50 krónur or shillings
 
 
 @pytest.mark.parametrize(
@@ -78,9 +81,11 @@ def test_a_fraction_the_currency_cannot_hold_is_an_error_never_rounded() -> None
         ("huf", 123450, Money("1234.50", "HUF"), 123450),
         # Stripe: ISK two-decimal in the API (100 = 1 króna); ISO 4217 zero decimals
         ("isk", 500000, Money("5000", "ISK"), 5000),
+        # Stripe: UGX two-decimal in the API (100 = 1 shilling); ISO 4217 zero decimals
+        ("ugx", 500000, Money("5000", "UGX"), 5000),
     ],
 )
-def test_stripe_huf_and_isk_events_become_remittances_in_iso_minor_units(
+def test_stripe_huf_isk_and_ugx_events_become_remittances_in_iso_minor_units(
     currency: str, minor: int, money: Money, stored: int
 ) -> None:
     record = parse_event(stripe_payment(currency, minor))
@@ -135,13 +140,23 @@ def test_adyen_float_value_is_refused() -> None:
 
 
 def test_adyen_partial_captures_are_each_money_and_auto_capture_is_one_payment() -> None:
-    first = parse_item(adyen_item("CAPTURE", "CAPT000000000011", 500, "EUR", "AUTH0000000010"))
-    second = parse_item(adyen_item("CAPTURE", "CAPT000000000012", 700, "EUR", "AUTH0000000010"))
+    manual = {"auto_capture": False}
+    first = parse_item(
+        adyen_item("CAPTURE", "CAPT000000000011", 500, "EUR", "AUTH0000000010"), **manual
+    )
+    second = parse_item(
+        adyen_item("CAPTURE", "CAPT000000000012", 700, "EUR", "AUTH0000000010"), **manual
+    )
     assert first is not None and second is not None
     assert first.payment_id != second.payment_id  # 12.00 EUR captured, not 5.00
     auth = adyen_item("AUTHORISATION", "AUTH0000000020", 900, "EUR")
     capture = adyen_item("CAPTURE", "CAPT000000000021", 900, "EUR", "AUTH0000000020")
-    assert parse_item(auth) is None  # manual capture: an authorisation moves no money
-    a = parse_item(auth, auto_capture=True)
-    c = parse_item(capture, auto_capture=True)
+    assert parse_item(auth, **manual) is None  # manual capture: an authorisation moves no money
+    a = parse_item(auth)  # automatic capture, Adyen's default
+    c = parse_item(capture)
     assert a is not None and c is not None and a.payment_id == c.payment_id
+
+
+def test_adyen_zero_value_authorisation_stores_a_card_and_moves_no_money() -> None:
+    zero = adyen_item("AUTHORISATION", "AUTH0000000030", 0, "EUR")
+    assert parse_item(zero, auto_capture=True) is None

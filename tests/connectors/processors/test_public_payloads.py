@@ -245,7 +245,7 @@ def test_adyen_published_hmac_vector() -> None:
         "additionalData": {"hmacSignature": "coqCmt/IZ4E3CzPvMY8zTjQVL5hYJUiBRg8UU+iCWo0="},
     }
     assert adyen.verify_item(
-        item, "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
+        item, ["44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"]
     )
 
 
@@ -284,7 +284,7 @@ def test_adyen_signing_string_keeps_backslashes_and_colons_as_sent() -> None:
         bytes.fromhex(ADYEN_KEY), adyen.signing_payload(item).encode(), hashlib.sha256
     ).digest()
     item["additionalData"]["hmacSignature"] = base64.b64encode(expected).decode()
-    assert adyen.verify_item(item, ADYEN_KEY)
+    assert adyen.verify_item(item, [ADYEN_KEY])
     # a report (HMACValidatorTest: no amount at all) signs empty value and currency
     report = adyen_item("REPORT_AVAILABLE", "PUB0000000000012", 0)
     del report["amount"]
@@ -306,7 +306,10 @@ def test_adyen_cancel_or_refund_is_a_refund_only_when_it_refunded() -> None:
     assert record is not None and record.kind == "refund"
     assert record.payment_id == "PUB0000000000020"
     cancelled = {**refunded, "additionalData": {"modification.action": "cancel"}}
-    assert parse_item(cancelled) is None
+    assert parse_item(cancelled, auto_capture=False) is None  # never cash: nothing back
+    taken_back = parse_item(cancelled)  # automatic capture counted the authorisation
+    assert taken_back is not None and taken_back.kind == "failure"
+    assert taken_back.payment_id == "PUB0000000000020"
 
 
 def test_adyen_malformed_items_name_the_field() -> None:
@@ -549,12 +552,18 @@ def test_gocardless_batch_with_a_non_object_event_keeps_the_rest(runtime: Runtim
     assert stored_events["EV00PUB9"].note == "not read: arsync takes no cash from payouts.paid"
 
 
+@pytest.mark.parametrize(
+    ("auto_capture", "payment"),
+    [(False, "adyen:PUB0000000000061"), (True, "adyen:PUB0000000000060")],
+)
 def test_a_failed_capture_takes_its_cash_back_and_a_recapture_gives_it_again(
-    runtime: Runtime,
+    runtime: Runtime, auto_capture: bool, payment: str
 ) -> None:
     """docs.adyen.com "CAPTURE_FAILED and REFUND_FAILED reasons": the card scheme rejected a
     capture reported as successful; Adyen may capture again itself, announced as CAPTURE,
-    success true, reason "Transaction Recaptured" (same pspReference)."""
+    success true, reason "Transaction Recaptured" (same pspReference). With manual capture the
+    capture is the payment; with automatic capture the authorisation it captured is."""
+    runtime.settings.webhooks.adyen_auto_capture = auto_capture
     capture = {"originalReference": "PUB0000000000060", "reason": ""}
     first = adyen_item("CAPTURE", "PUB0000000000061", 25000, **capture)
     assert post_adyen(runtime, sign(first)).remittances
@@ -570,6 +579,6 @@ def test_a_failed_capture_takes_its_cash_back_and_a_recapture_gives_it_again(
     remittances, events = stored(runtime)
     assert sorted(r.amount_minor for r in remittances) == [-25000, 25000, 25000]
     taken = next(r for r in remittances if r.amount_minor < 0)
-    assert taken.reverses == "adyen:PUB0000000000061"
+    assert taken.reverses == payment
     assert events["PUB0000000000061:CAPTURE:true:recaptured"].status == "processed"
     assert post_adyen(runtime, sign(dict(again))).duplicates == 1  # its replay stays one too

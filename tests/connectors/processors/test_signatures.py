@@ -72,7 +72,7 @@ def adyen_item(value: int, sign: bool = True) -> dict[str, Any]:
 
 def test_adyen_each_item_verified() -> None:
     good = {"notificationItems": [{"NotificationRequestItem": adyen_item(1000)}]}
-    assert adyen.verify_notification(json.loads(json.dumps(good)), HEX_KEY)
+    assert adyen.verify_notification(json.loads(json.dumps(good)), [HEX_KEY])
     tampered = adyen_item(1000)
     tampered["amount"]["value"] = 1
     mixed = {
@@ -81,10 +81,10 @@ def test_adyen_each_item_verified() -> None:
             {"NotificationRequestItem": tampered},
         ]
     }
-    assert not adyen.verify_notification(mixed, HEX_KEY)
+    assert not adyen.verify_notification(mixed, [HEX_KEY])
     unsigned = {"notificationItems": [{"NotificationRequestItem": adyen_item(5, sign=False)}]}
-    assert not adyen.verify_notification(unsigned, HEX_KEY)
-    assert not adyen.verify_notification({"notificationItems": []}, HEX_KEY)
+    assert not adyen.verify_notification(unsigned, [HEX_KEY])
+    assert not adyen.verify_notification({"notificationItems": []}, [HEX_KEY])
 
 
 def test_adyen_published_test_vector() -> None:
@@ -101,9 +101,9 @@ def test_adyen_published_test_vector() -> None:
     assert adyen.signing_payload(item) == (
         "7914073381342284::TestMerchant:TestPayment-1407325143704:1130:EUR:AUTHORISATION:true"
     )
-    assert adyen.verify_item(item, HEX_KEY)
-    assert adyen.verify_item(item, HEX_KEY.lower())  # hex is hex, whatever its case
-    assert not adyen.verify_item({**item, "success": "false"}, HEX_KEY)
+    assert adyen.verify_item(item, [HEX_KEY])
+    assert adyen.verify_item(item, [HEX_KEY.lower()])  # hex is hex, whatever its case
+    assert not adyen.verify_item({**item, "success": "false"}, [HEX_KEY])
 
 
 def test_adyen_colons_and_backslashes_are_signed_as_sent() -> None:
@@ -127,7 +127,7 @@ def test_adyen_colons_and_backslashes_are_signed_as_sent() -> None:
         "pspReference": "T7FD4VM4D3RZNN82",
         "additionalData": {"hmacSignature": "nIgT81gaB5oJpn2jPXupDq68iRo2wUlBsuYjtYfwKqo="},
     }
-    assert adyen.verify_item(colon, key) and adyen.verify_item(backslash, key)
+    assert adyen.verify_item(colon, [key]) and adyen.verify_item(backslash, [key])
 
 
 def test_forged_non_ascii_or_malformed_signatures_are_false_not_errors() -> None:
@@ -137,10 +137,10 @@ def test_forged_non_ascii_or_malformed_signatures_are_false_not_errors() -> None
     assert not gocardless.verify(BODY, "\u00e9" * 64, "gc_secret")
     item = adyen_item(1000)
     item["additionalData"]["hmacSignature"] = "\u00e9=="
-    assert not adyen.verify_item(item, HEX_KEY)
-    assert not adyen.verify_item({**item, "additionalData": {"hmacSignature": 7}}, HEX_KEY)
-    assert not adyen.verify_notification({"notificationItems": "x"}, HEX_KEY)
-    assert not adyen.verify_notification({"notificationItems": [None]}, HEX_KEY)
+    assert not adyen.verify_item(item, [HEX_KEY])
+    assert not adyen.verify_item({**item, "additionalData": {"hmacSignature": 7}}, [HEX_KEY])
+    assert not adyen.verify_notification({"notificationItems": "x"}, [HEX_KEY])
+    assert not adyen.verify_notification({"notificationItems": [None]}, [HEX_KEY])
 
 
 def test_stripe_header_spacing_v0_and_several_v1() -> None:

@@ -111,9 +111,22 @@ def test_invoice_paid_names_its_payment_in_the_old_shape_only() -> None:
     record = parse_event(invoice_event(old))
     assert record is not None and record.payment_id == "pi_8" and "in_8" in record.invoice_refs
     # 2025-03-31: no payment_intent/charge on the invoice; keying it by the invoice id would
-    # count the cash of payment_intent.succeeded a second time
-    basil = {"id": "in_9", "object": "invoice", "amount_paid": 4200, "currency": "eur"}
-    assert parse_event(invoice_event(basil)) is None
+    # count the cash of payment_intent.succeeded a second time: its references only, found
+    # again by the invoice id that invoice_payment.paid names
+    basil = {
+        "id": "in_9",
+        "object": "invoice",
+        "number": "STR-0009",
+        "amount_paid": 4200,
+        "currency": "eur",
+        "metadata": {"invoice_number": "ERP-9"},
+    }
+    record = parse_event(invoice_event(basil))
+    assert record is not None and record.kind == "references" and record.payment_id == ""
+    assert record.invoice_id == "in_9"
+    assert record.invoice_refs == ("ERP-9", "in_9", "STR-0009")
+    out_of_band = {**basil, "paid_out_of_band": True}
+    assert parse_event(invoice_event(out_of_band)) is None  # no money through Stripe
 
 
 def dispute_event(kind: str, **dispute: object) -> dict[str, object]:

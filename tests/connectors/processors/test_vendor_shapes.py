@@ -120,7 +120,9 @@ def test_stripe_invoice_paid_in_both_shapes_and_invoice_payment_paid() -> None:
     assert record is not None and record.payment_id == "pi_3ShapeIntent"
     assert record.amount is not None and record.amount.amount == Decimal("12.500")  # 3 decimals
     basil = {k: v for k, v in old.items() if k not in ("charge", "payment_intent")}
-    assert parse_stripe(stripe_event("invoice.paid", basil)) is None  # InvoicePayment says
+    references = parse_stripe(stripe_event("invoice.paid", basil))  # InvoicePayment says
+    assert references is not None and references.kind == "references"
+    assert (references.payment_id, references.invoice_id) == ("", "in_1ShapeInvoice")
     paid = parse_stripe(
         stripe_event(
             "invoice_payment.paid",
@@ -139,6 +141,7 @@ def test_stripe_invoice_paid_in_both_shapes_and_invoice_payment_paid() -> None:
     )
     assert paid is not None and paid.payment_id == "pi_3ShapeIntent"
     assert paid.invoice_refs == ("in_1ShapeInvoice",)
+    assert paid.invoice_id == "in_1ShapeInvoice"
 
 
 def item(code: str, success: str = "true", **fields: Any) -> dict[str, Any]:
@@ -189,7 +192,6 @@ def test_adyen_items_that_move_money(code: str, fields: dict[str, str], kind: st
         "DISPUTE_DEFENSE_PERIOD_ENDED",
         "INFORMATION_SUPPLIED",
         "ISSUER_RESPONSE_TIMEFRAME_EXPIRED",
-        "CANCELLATION",
         "EXPIRE",
         "REPORT_AVAILABLE",
     ],
@@ -200,8 +202,32 @@ def test_adyen_items_that_move_no_money_are_not_read(code: str) -> None:
 
 
 def test_adyen_failed_items_are_not_cash() -> None:
-    for code in ("AUTHORISATION", "CAPTURE", "REFUND", "CHARGEBACK"):
+    for code in ("AUTHORISATION", "CAPTURE", "REFUND", "CHARGEBACK", "CANCELLATION"):
         assert parse_item(item(code, "false", **DISPUTE), auto_capture=True) is None
+
+
+CANCELLED = {"pspReference": "CNC0000000000001", "originalReference": "PAY0000000000001"}
+
+
+@pytest.mark.parametrize(
+    ("code", "extra"),
+    [
+        ("CANCELLATION", {}),
+        ("TECHNICAL_CANCEL", {}),
+        ("CANCEL_OR_REFUND", {"modification.action": "cancel"}),
+    ],
+)
+def test_adyen_a_cancelled_authorisation_takes_back_only_what_auto_capture_counted(
+    code: str, extra: dict[str, str]
+) -> None:
+    cancelled = item(code, **CANCELLED, additionalData=extra)
+    record = parse_item(cancelled, auto_capture=True)
+    assert record is not None and record.kind == "failure"
+    assert record.payment_id == "PAY0000000000001"  # the authorisation counted as cash
+    assert record.amount is not None and record.amount.amount == Decimal("249.00")
+    # manual capture: the authorisation was never cash, and a cancellation after a partial
+    # capture cancels the uncaptured rest, never the capture
+    assert parse_item(cancelled, auto_capture=False) is None
 
 
 def test_adyen_hmac_over_documented_fields() -> None:
@@ -211,14 +237,14 @@ def test_adyen_hmac_over_documented_fields() -> None:
     assert adyen.signing_payload(signed) == payload
     digest = hmac.new(bytes.fromhex(key), payload.encode(), hashlib.sha256).digest()
     signed["additionalData"]["hmacSignature"] = base64.b64encode(digest).decode()
-    assert adyen.verify_item(signed, key)
+    assert adyen.verify_item(signed, [key])
     # a JSON boolean success is signed as Adyen's libraries sign it: "true"
-    assert adyen.verify_item({**signed, "success": True}, key)
+    assert adyen.verify_item({**signed, "success": True}, [key])
     # a field absent from the item is signed as an empty string
     no_original = {k: v for k, v in signed.items() if k != "originalReference"}
     assert adyen.signing_payload(no_original).startswith("DSP0000000000001::ArsyncShapeShop:")
-    assert not adyen.verify_item(no_original, key)
-    assert not adyen.verify_item({**signed, "amount": {"currency": "EUR", "value": 24901}}, key)
+    assert not adyen.verify_item(no_original, [key])
+    assert not adyen.verify_item({**signed, "amount": {"currency": "EUR", "value": 24901}}, [key])
 
 
 class Payments:
