@@ -49,7 +49,7 @@ class RemittanceStatus(StrEnum):
     """Where a remittance stands; once decided, its decision's status."""
 
     NEW = "new"
-    ADVICE = "advice"  # remittance detail only (820 BPR01 ``I``): its cash comes separately
+    ADVICE = "advice"  # remittance detail only (an 820 whose BPR01 is not C or D): cash comes apart
     ADVICE_USED = "advice_used"  # its references were lent to the cash it describes
     REVERSED = "reversed"  # cash taken back and its applications undone by a person
 

@@ -6,6 +6,11 @@ element, reason) and left out; the file's other records are committed. A finding
 records that were kept anyway (a control total that does not add up) is a *warning*: it is
 reported with the file and the figures, and the kept records count as new or duplicate,
 never as rejected.
+
+A batch entry a camt.053 booked as one amount, without its transactions, is replaced by its
+transactions when a camt.054 lists them later (the parser names the entry in each
+transaction's ``details_of``), once they add up to its amount and while the reconciler has
+not decided it; otherwise they count as duplicates and a warning names the entry.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col, select
 
-from canonical.models import DEFAULT_TENANT, Remittance
+from canonical.enums import RemittanceStatus
+from canonical.models import DEFAULT_TENANT, Decision, Remittance
+from canonical.money import Money
 from canonical.store import Store
 from connectors.bankfiles import RawRemittance, parse_bank_file
 from mappings.bankfiles import remittance_from_raw
@@ -161,8 +168,13 @@ def ingest_file(store: Store, path: Path, tenant: str = DEFAULT_TENANT) -> FileI
         except (IntegrityError, DBAPIError):
             # another ingest of the same file raced us, or one row is unstorable:
             # fall back to one transaction per record so the good ones still land
+            with store.session() as session:
+                kept = _replace_batch_entries(session, mapped, tenant, outcome)
             for raw, _ in mapped:
-                _store_one(store, raw, tenant, outcome)
+                if raw.details_of in kept:
+                    outcome.duplicate += 1
+                else:
+                    _store_one(store, raw, tenant, outcome)
     log.info(
         "ingested %s (%s): %d new, %d duplicate, %d rejected, %d warnings",
         path.name,
@@ -206,10 +218,13 @@ def _store_all(
 ) -> None:
     """All new records of a file in one transaction; counts change only once it commits."""
     new = duplicate = 0
+    findings = FileIngest(path=outcome.path, format=outcome.format)
     with store.session() as session:
         existing = _existing_keys(session, [k for raw, _ in mapped for k in _keys(raw)], tenant)
+        unknown = [(raw, r) for raw, r in mapped if existing.isdisjoint(_keys(raw))]
+        kept = _replace_batch_entries(session, unknown, tenant, findings)
         for raw, remittance in mapped:
-            if not existing.isdisjoint(_keys(raw)):
+            if not existing.isdisjoint(_keys(raw)) or raw.details_of in kept:
                 duplicate += 1
             else:
                 session.add(remittance)
@@ -217,6 +232,67 @@ def _store_all(
         session.flush()
     outcome.new += new
     outcome.duplicate += duplicate
+    outcome.warnings.extend(findings.warnings)
+
+
+def _replace_batch_entries(
+    session: Any,
+    mapped: list[tuple[RawRemittance, Remittance]],
+    tenant: str,
+    outcome: FileIngest,
+) -> set[str]:
+    """Delete each stored batch entry these transactions detail (their ``details_of``) and
+    may replace; the keys of those that stay come back (their transactions are not stored).
+
+    An entry stays when the transactions do not add up to it (a notification that lists
+    only some) or when the reconciler has decided it: a warning names it either way.
+    """
+    items: dict[str, list[tuple[RawRemittance, Remittance]]] = {}
+    for raw, remittance in mapped:
+        if raw.details_of:
+            items.setdefault(raw.details_of, []).append((raw, remittance))
+    if not items:
+        return set()
+    entries = session.exec(
+        select(Remittance).where(
+            Remittance.tenant == tenant, col(Remittance.source_key).in_(list(items))
+        )
+    ).all()
+    decided = set(
+        session.exec(
+            select(Decision.source_id).where(
+                Decision.tenant == tenant,
+                Decision.source_kind == "remittance",
+                col(Decision.source_id).in_([e.id for e in entries]),
+            )
+        ).all()
+    )
+    kept: set[str] = set()
+    for entry in entries:
+        transactions = [remittance for _, remittance in items[entry.source_key]]
+        what = (
+            f"the {len(transactions)} transactions of batch entry {entry.bank_reference} "
+            f"({entry.amount}, stored from {entry.source_file} as one amount)"
+        )
+        sums = {
+            currency: sum(t.amount_minor for t in transactions if t.currency == currency)
+            for currency in sorted({t.currency for t in transactions})
+        }
+        if sums != {entry.currency: entry.amount_minor}:
+            added = " and ".join(str(Money.from_minor(m, c)) for c, m in sums.items())
+            reason = f"add up to {added}, not to it"
+        elif entry.status != RemittanceStatus.NEW or entry.id in decided:
+            reason = "come after the reconciler decided it"
+        else:
+            session.delete(entry)
+            log.info("%s: %s replace it", outcome.path, what)
+            continue
+        kept.add(entry.source_key)
+        outcome.warn(
+            items[entry.source_key][0][0].location,
+            f"{what} {reason}: they are not stored, the entry stays (check it)",
+        )
+    return kept
 
 
 def _store_one(store: Store, raw: RawRemittance, tenant: str, outcome: FileIngest) -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from bai2.constants import FundsType, GroupStatus, TypeCodes
+from bai2.constants import AsOfDateModifier, FundsType, GroupStatus, TypeCodes
 from bai2.helpers import IteratorHelper
 from bai2.models import Bai2File, TransactionDetail
 from bai2.parsers import Bai2FileParser
@@ -95,14 +95,24 @@ RETURNED_ITEMS = frozenset(
 # group statuses whose details are not posted: a deletion, a test-only transmission
 _NOT_POSTED = {GroupStatus.deletion: "deletion", GroupStatus.test_only: "test only"}
 _FUNDS_TYPES = {f.value for f in FundsType}
-_LABELS = re.compile(
-    r"(?P<label>ORIG CO NAME|ORIG ID|IND NAME|IND ID|ENTRY DESCR|B/O ACCT|BY ORDER OF|B/O"
-    r"|ORIGINATOR|REMITTER|IBAN|OBI|TRACE|SEC"
+# the labels banks put before values in detail text; a value ends where the next label
+# starts. JPMorgan's ACH text: ORIG CO NAME, ORIG ID, DESC DATE, CO ENTRY DESCR, SEC, TRACE#,
+# EED, IND ID, IND NAME, TRN
+_LABEL_NAMES = (
+    *("ORIG CO NAME", "ORIG ID", "DESC DATE", "CO ENTRY DESCR", "ENTRY DESCR", "SEC", "TRACE#"),
+    *("TRACE", "EED", "IND ID", "IND NAME", "TRN", "B/O ACCT", "BY ORDER OF", "B/O"),
+    *("ORIGINATOR", "REMITTER", "IBAN", "OBI"),
     # tagged continuation records (debtor name/account, creditor, references, ...)
-    r"|DBNM|DACT|DABA|DBIC|CRNM|CACT|CABA|EREF|CREF|REMI|IDNM|CHKN)\s*[:=]\s*"
+    *("DBNM", "DACT", "DABA", "DBIC", "CRNM", "CACT", "CABA", "EREF", "CREF", "REMI", "IDNM"),
+    "CHKN",
+)
+# a label is whole words: ENTRY DESCR is not the end of CO ENTRY DESCR
+_LABELS = re.compile(
+    r"(?<![\w/#])(?P<label>" + "|".join(map(re.escape, _LABEL_NAMES)) + r")\s*[:=]\s*"
 )
 _NAME_LABELS = ("ORIG CO NAME", "B/O", "BY ORDER OF", "ORIGINATOR", "REMITTER", "DBNM")
 _ACCOUNT_LABELS = ("ORIG ID", "B/O ACCT", "DACT")
+_TRACE_LABELS = ("TRACE#", "TRACE")  # an ACH trace number: the bank's name for the item
 
 
 @dataclass
@@ -689,9 +699,12 @@ def _collect(
         header.creation_time,
         header.file_id,
     )
+    seen: dict[tuple[Any, ...], int] = {}  # how many items of the day looked the same so far
     for group_index, group in enumerate(parsed.children, start=1):
         line = group_lines[group_index - 1] if group_index <= len(group_lines) else None
         posted = _group_status(result, group, line)
+        if posted:
+            _interim(result, group, line)
         for account in group.children:
             position = 0
             for detail in account.children:
@@ -707,7 +720,13 @@ def _collect(
                     continue
                 try:
                     remittance = _remittance(
-                        source_file, logical, detail, group, account, file_id, group_index, position
+                        source_file,
+                        logical,
+                        detail,
+                        group,
+                        account,
+                        (file_id, group_index, position),
+                        seen,
                     )
                     if returned:
                         remittance = _returned(remittance, detail)
@@ -722,6 +741,28 @@ def _collect(
                     )
                     continue
                 result.records.append(remittance)
+
+
+def _interim(result: ParseResult, group: Any, line: int | None) -> None:
+    """A warning for a group of interim data (as-of-date modifier 1 or 3): the final report
+    of the day repeats its items, but one the bank drops or changes by then stays stored."""
+    modifier = group.header.as_of_date_modifier
+    if modifier not in (AsOfDateModifier.interim_previous_day, AsOfDateModifier.interim_same_day):
+        return
+    numbers = dict.fromkeys(str(a.header.customer_account_number) for a in group.children)
+    accounts = ", ".join(numbers) or "?"
+    kind = "previous-day" if modifier is AsOfDateModifier.interim_previous_day else "same-day"
+    location = line_location(line) if line is not None else f"group {group.header.originator_id}"
+    result.warnings.append(
+        RecordError(
+            result.source_file,
+            location,
+            f"as-of-date modifier {modifier.value} (interim {kind} data) for account(s) "
+            f"{accounts} on {group.header.as_of_date}: its details are kept and the final "
+            "report's same items are recognised, but an item the final report leaves out or "
+            "states otherwise is not removed: check them against it",
+        )
+    )
 
 
 def _group_status(result: ParseResult, group: Any, line: int | None) -> bool:
@@ -758,10 +799,20 @@ def _remittance(
     detail: TransactionDetail,
     group: Any,
     account: Any,
-    file_id: tuple[Any, ...],
-    group_index: int,
-    position: int,
+    place: tuple[tuple[Any, ...], int, int],
+    seen: dict[tuple[Any, ...], int],
 ) -> RawRemittance:
+    """One detail's remittance. ``place`` is where it is (the file's identification, the
+    group's and the detail's position); ``seen`` counts the file's items so far by looks.
+
+    The bank's reference names an item: with the account, as-of date, type, customer
+    reference and amount it keys the item in any file. An item without one, in a group that
+    states its as-of-date modifier, is the n-th item of its account and as-of date that looks
+    so (same bank, type, references, amount and text): the same in the interim reports of a
+    day (modifier 1 or 3, each repeating the ones before), its final report (2 or 4) and a
+    resent file, while two such items in one file stay two. Otherwise its file and position
+    key it.
+    """
     loc = line_location(logical.line)
     currency = currency_code(
         account.header.currency or group.header.currency or "USD", f"{loc}, currency"
@@ -782,11 +833,16 @@ def _remittance(
         detail.customer_reference,
         detail.amount,
     )
-    key = dedup_key(BankFileFormat.BAI2, *file_id, group_index, *item, position)
+    file_id, group_index, position = place
+    place_key = dedup_key(BankFileFormat.BAI2, *file_id, group_index, *item, position)
+    key = place_key
     earlier_keys: tuple[str, ...] = ()
     if is_name(detail.bank_reference):
-        # the bank's reference names the item: its key holds in a resent or corrected file
-        earlier_keys, key = (key,), dedup_key("bai2-ref", *item)
+        key, earlier_keys = dedup_key("bai2-ref", *item), (place_key,)
+    elif group.header.as_of_date_modifier is not None:
+        looks = (group.header.originator_id, *item, clean(detail.text) or "")
+        seen[looks] = seen.get(looks, 0) + 1
+        key, earlier_keys = dedup_key("bai2-day", *looks, seen[looks]), (place_key,)
     return RawRemittance(
         format=BankFileFormat.BAI2,
         source_file=source_file,
@@ -800,7 +856,8 @@ def _remittance(
         payer_name=next((fields[k] for k in _NAME_LABELS if fields.get(k)), None),
         payer_account=next((fields[k] for k in _ACCOUNT_LABELS if fields.get(k)), None),
         payer_iban=(fields.get("IBAN") or "").replace(" ", "") or None,
-        bank_reference=clean(detail.bank_reference),
+        bank_reference=clean(detail.bank_reference)
+        or next((fields[k] for k in _TRACE_LABELS if fields.get(k)), None),
         end_to_end_id=clean(detail.customer_reference),
         free_text=clean(remainder),
         structured_refs=refs,
@@ -836,10 +893,10 @@ def _labelled_fields(text: str) -> tuple[dict[str, str], str]:
         segments = value[rmr.start() :] if rmr else ""  # remittance segments end a value
         value = value[: rmr.start()] if rmr else value
         cleaned = clean(value)
-        if label in _NAME_LABELS or label in _ACCOUNT_LABELS or label == "IBAN":
-            if cleaned and label not in fields:
-                fields[label] = cleaned
-        else:
+        party = label in _NAME_LABELS or label in _ACCOUNT_LABELS or label == "IBAN"
+        if (party or label in _TRACE_LABELS) and cleaned and label not in fields:
+            fields[label] = cleaned
+        if not party:
             rest.append(f"{label}:{value}")
         rest.append(segments)
     return fields, " ".join(rest)

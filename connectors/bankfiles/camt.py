@@ -70,6 +70,36 @@ _DOC_KINDS = {
     "PUOR": RefKind.PO,
 }
 _DATE_FORMATS = ("%Y-%m-%d",)
+# credits that are not a customer paying, by their bank transaction code (ISO 20022 "Bank
+# Transaction Codes" external code sets), as BAI2's NOT_RECEIPTS: every code of these domains
+NOT_RECEIPT_DOMAINS = {
+    "ACMT": "account management",  # interest, charges, fees, opening and closing the account
+    "CAMT": "cash management",  # own accounts: concentration, zero balancing, sweeps, pooling
+    "LDAS": "loans, deposits and syndications",
+    "SECU": "securities",
+    "DERV": "derivatives",
+    "FORX": "foreign exchange",
+    "PMET": "precious metals",
+    "CMDT": "commodities",
+    "TREA": "treasury",  # ISO's camt.053.001.04 business sample (an FX deal); not in the code set
+}
+# and these sub-families in any domain (PMNT/MCOP/INTR, PMNT/RCDT/CHRG, ...): the generic
+# interest, charges, fees, commissions and taxes, and transfers between one's own accounts
+NOT_RECEIPT_SUBFAMILIES = {
+    "INTR": "interest",
+    "CHRG": "charges",
+    "FEES": "fees",
+    "COMM": "commission",
+    "COME": "commission",
+    "COMI": "commission",
+    "COMT": "commission",
+    "TAXE": "taxes",
+    "COAT": "own account transfer",
+    "ACON": "ACH concentration",
+    "SWEP": "sweeping",
+    "ZABA": "zero balancing",
+    "TOPG": "topping",
+}
 
 
 def _xml_parser() -> etree.XMLParser:
@@ -222,8 +252,21 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                         )
                     )
                     continue
-                if remittance is not None:
-                    result.records.append(remittance)
+                if remittance is None:
+                    continue
+                not_receipt = _not_a_receipt(entry, tx) if remittance.reverses is None else None
+                if not_receipt:
+                    result.warnings.append(
+                        RecordError(
+                            source_file,
+                            remittance.location,
+                            f"a credit of {remittance.amount} {remittance.currency} with bank "
+                            f"transaction code {not_receipt}: not a customer paying, left out",
+                            remittance.raw,
+                        )
+                    )
+                    continue
+                result.records.append(remittance)
         _check_summary(result, report_el, report.path)
     return result
 
@@ -349,13 +392,21 @@ def _key(
     end_to_end: str | None,
     amount: Decimal,
     currency: str,
-) -> tuple[str, tuple[str, ...]]:
-    """The remittance's de-duplication key, and the keys earlier versions stored it under.
+) -> tuple[str, tuple[str, ...], str | None]:
+    """The remittance's de-duplication key, the keys it may already be stored under, and
+    for a transaction of a batch entry the key of that entry.
 
     An entry the bank names (``AcctSvcrRef`` or ``NtryRef``) is keyed by the account and that
     name, whatever report it came in: the same entry in a camt.052 intraday report, the
     day's camt.054 notification and its camt.053 statement, or in a resent file, is one
     remittance. An entry without a name is keyed by its report and position in it.
+
+    A batch entry (several transactions) the bank names is one remittance of the entry's
+    total where a report books it without its transactions (a camt.053 whose batch is
+    detailed in a camt.054, Swiss Payment Standards), and one a transaction where a report
+    lists them: each transaction is keyed by the entry's key and its position, so that the
+    entry, known by its first transaction's key, is not counted again beside them, and the
+    transactions replace the entry when they come after it (see ``details_of``).
     """
     positional = dedup_key(
         report.fmt,
@@ -372,7 +423,7 @@ def _key(
     )
     entry_name = [_text(entry, "AcctSvcrRef") or "", _text(entry, "NtryRef") or ""]
     if not any(entry_name):
-        return positional, ()
+        return positional, (), None
     named = [
         report.account or "",
         *entry_name,
@@ -384,9 +435,46 @@ def _key(
     ]
     earlier = dedup_key(report.fmt, *named) if report.fmt is BankFileFormat.CAMT_052 else positional
     if not any(is_name(name) for name in entry_name):
-        return earlier, ()  # a placeholder ("NONREF") names nothing
+        return earlier, (), None  # a placeholder ("NONREF") names nothing
     booked = _date(_find(entry, "BookgDt")) or _date(_find(entry, "ValDt")) or ""
-    return dedup_key(CAMT_FAMILY, *named, booked), (earlier,)
+    key = dedup_key(CAMT_FAMILY, *named, booked)
+    total = _entry_total(entry, negative=amount < 0)
+    if _batch_size(entry) <= 1 or total is None:
+        return key, (earlier,), None
+    # the key the entry has when booked without its transactions
+    entry_key = dedup_key(CAMT_FAMILY, report.account or "", *entry_name, 0, "", "", *total, booked)
+    if tx is None:
+        return key, (earlier, _batch_item_key(entry_key, 1)), None
+    return _batch_item_key(entry_key, tx_index), (key, earlier), entry_key
+
+
+def _batch_item_key(entry_key: str, position: int) -> str:
+    return dedup_key(CAMT_FAMILY, entry_key, position)
+
+
+def _entry_total(entry: etree._Element, negative: bool) -> tuple[Decimal, str] | None:
+    """The entry's amount (negated for a return) and currency; ``None`` when unreadable."""
+    amount_el = _find(entry, "Amt")
+    try:
+        amount = decimal_amount(amount_el.text if amount_el is not None else None, "")
+        currency = currency_code(amount_el.get("Ccy") if amount_el is not None else None, "")
+    except BankFileError:
+        return None
+    return (-amount if negative else amount), currency
+
+
+def _tx_count(entry: etree._Element) -> int:
+    """The entry's ``TxDtls`` (in ``NtryDtls``, or directly in ``Ntry`` in .001.01)."""
+    in_details = sum(len(_kids(d, "TxDtls")) for d in _kids(entry, "NtryDtls"))
+    return in_details + len(_kids(entry, "TxDtls"))
+
+
+def _batch_size(entry: etree._Element) -> int:
+    """How many transactions an entry books: its ``TxDtls``, or as many as its batches say
+    (``Btch/NbOfTxs``) when the report leaves them out."""
+    batches = [b for d in _kids(entry, "NtryDtls") for b in _kids(d, "Btch")]
+    stated = (_text(b, "NbOfTxs") or "" for b in [*batches, *_kids(entry, "Btch")])
+    return max(_tx_count(entry), sum(int(n) for n in stated if n.isdigit()))
 
 
 def _date(el: etree._Element | None) -> str | None:
@@ -491,7 +579,7 @@ def _remittance(
             0, f"RETURN {reason or ''} OF {reverses}" if detailed else f"REVERSAL OF {reverses}"
         )
         amount = -amount
-    key, earlier_keys = _key(
+    key, earlier_keys, details_of = _key(
         report, entry, entry_index, tx, tx_index, bank_reference, end_to_end, amount, currency
     )
     location_el = tx if tx is not None else entry
@@ -514,6 +602,7 @@ def _remittance(
         structured_refs=tuple(refs) if not returned else (),
         reverses=reverses,
         also_known_as=earlier_keys,
+        details_of=details_of,
     )
 
 
@@ -540,9 +629,7 @@ def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etr
         )
         if found is not None
     ]
-    tx_count = sum(len(_kids(d, "TxDtls")) for d in _kids(entry, "NtryDtls"))
-    tx_count += len(_kids(entry, "TxDtls"))  # camt.05x.001.01
-    if tx is None or tx_count <= 1:
+    if tx is None or _tx_count(entry) <= 1:
         if entry_amount is None:
             raise BankFileError(_where(None, entry, "Amt"), "the entry has no amount")
         return entry_amount
@@ -565,6 +652,22 @@ def _is_return(entry: etree._Element, tx: etree._Element | None) -> bool:
         for el in (_find(tx, "BkTxCd"), _find(entry, "BkTxCd"))
     }
     return bool(codes & _RETURN_SUBFAMILIES)
+
+
+def _not_a_receipt(entry: etree._Element, tx: etree._Element | None) -> str | None:
+    """The bank transaction code (``TREA/0002/0000 (treasury)``) of a credit that is not a
+    customer paying, by the transaction's code, else the entry's; ``None`` for any other."""
+    domain = _find(tx, "BkTxCd", "Domn")
+    if domain is None:
+        domain = _find(entry, "BkTxCd", "Domn")
+    if domain is None:
+        return None
+    codes = [
+        (_text(domain, *path) or "").upper()
+        for path in (("Cd",), ("Fmly", "Cd"), ("Fmly", "SubFmlyCd"))
+    ]
+    what = NOT_RECEIPT_DOMAINS.get(codes[0]) or NOT_RECEIPT_SUBFAMILIES.get(codes[2])
+    return f"{'/'.join(codes)} ({what})" if what else None
 
 
 def _doc_kind(doc: etree._Element) -> RefKind:

@@ -1,5 +1,17 @@
 """EDI X12 820 (Payment Order / Remittance Advice): one transaction set (ST..SE) is one
-remittance. The remittance-detail reader is shared with NACHA CTX addenda."""
+remittance. The remittance-detail reader is shared with NACHA CTX addenda.
+
+BPR01 (X12 element 305, transaction handling code) says whether the 820 is the payment:
+C (payment accompanies remittance advice) and D (make payment only) are cash received. P
+(prenotification of future transfers) is no payment and is left out, as is a debit (BPR03
+D). Every other code is remittance detail whose cash arrives separately, if at all, and is
+stored as advice only, to be matched to the bank's credit: I (remittance information only),
+U (split payment and remittance), X (handling party's option to split payment and
+remittance), B and E (debit/credit advice without or with remittance detail), H
+(notification only), K (reimbursement to follow), N (check issuance notice), Q (credit due,
+payment being issued), and A, F, G, J, L, M, O, R, S, T, Z. Before version 003020 (GS08)
+X meant "make payment and send remittance advice", and is read as C there.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +47,11 @@ _RMR_KINDS = {
 _DATE_FORMATS = ("%Y%m%d", "%y%m%d")
 # DTM qualifiers that date the payment, best first: settlement, effective, process, created
 _PAYMENT_DATE_QUALIFIERS = ("234", "007", "009", "097")
+# BPR01 codes of an 820 that is the payment itself (see the module docstring)
+_PAYMENT_HANDLING = frozenset({"C", "D"})
+_PRENOTIFICATION = "P"
+# X12 versions before 003020 define BPR01 X as "make payment and send remittance advice"
+_PAYMENT_X_BEFORE = "003020"
 
 
 @dataclass
@@ -42,7 +59,7 @@ class RemittanceAdvice:
     """What one 820 transaction set (or a CTX addenda set) says."""
 
     amount: Decimal | None = None
-    handling: str = ""  # BPR01: C payment with advice, I advice only, P prenotification, ...
+    handling: str = ""  # BPR01 (see the module docstring)
     credit: bool = True
     method: str | None = None
     payment_date: date | None = None
@@ -381,7 +398,18 @@ def _transaction_set(
             )
         )
     warn_on_control_mismatch(result, f"{se.location}, SE01", "transaction set", figures, se.raw)
-    if not advice.credit or advice.handling == "P":
+    if not advice.handling:
+        result.errors.append(
+            RecordError(
+                source_file,
+                f"{_bpr(segments)}, BPR01",
+                "the transaction handling code is missing: cannot tell whether the payment "
+                "comes with this remittance advice or separately",
+                raw,
+            )
+        )
+        return
+    if not advice.credit or advice.handling == _PRENOTIFICATION:
         return  # a debit or a prenotification is not incoming cash
     if advice.amount == 0:
         result.warnings.append(
@@ -425,6 +453,20 @@ def _transaction_set(
             bank_reference=advice.trace,
             free_text=clean(" ".join(advice.notes)),
             structured_refs=tuple(advice.refs),
-            advice_only=advice.handling == "I",
+            advice_only=not _is_payment(advice.handling, gs.get(8) if gs else ""),
         )
     )
+
+
+def _is_payment(handling: str, version: str) -> bool:
+    """Whether BPR01 ``handling`` makes the 820 the payment itself in X12 ``version`` (GS08,
+    ``004010``; blank for bare ST..SE text), not remittance detail of cash sent apart."""
+    release = version[:6]
+    return handling in _PAYMENT_HANDLING or (
+        handling == "X" and release.isdigit() and release < _PAYMENT_X_BEFORE
+    )
+
+
+def _bpr(segments: list[Segment]) -> str:
+    """Where the set's BPR segment is."""
+    return next(s.location for s in segments if s.tag == "BPR")

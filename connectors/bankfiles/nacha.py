@@ -2,7 +2,9 @@
 
 In a file of received entries the batch header names the originator (our customer, the
 payer) and each credit entry is one remittance. CCD+ carries one addenda of free text (often
-a single X12 RMR segment); CTX addenda concatenate to an X12 820 transaction set.
+a single X12 RMR segment); CTX addenda concatenate to an X12 820 transaction set. CTX addenda
+that open no 820 (plain text, as some originators send) are read as CCD+ addenda are: free
+text, perhaps ending in RMR segments.
 
 Batch control (8) and file control (9) records are checked against what they control; a
 figure that does not add up, or a missing control record (a file cut short), is a warning:
@@ -60,7 +62,7 @@ from connectors.bankfiles.records import (
     line_location,
     warn_on_control_mismatch,
 )
-from connectors.bankfiles.x12 import RMR_SEGMENT, infer_delimiters, split_segments
+from connectors.bankfiles.x12 import RMR_SEGMENT, START_820, infer_delimiters, split_segments
 
 RECORD_LENGTH = 94
 # returns of debits (the original 27, 37, 47, 55): cash a debit of ours collected, taken back
@@ -569,9 +571,9 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
         addenda_text = "".join(
             text for _, _, text in sorted(entry.addenda, key=lambda a: a[1])
         ).rstrip()
-        if entry.batch.sec_code == "CTX":  # a whole 820, its header (payer, ...) included
-            free, segment_text = "", addenda_text
-        else:  # free text, perhaps ending in RMR segments
+        if entry.batch.sec_code == "CTX" and START_820.match(addenda_text):
+            free, segment_text = "", addenda_text  # a whole 820, its header (payer, ...) included
+        else:  # free text (CTX addenda without an 820 too), perhaps ending in RMR segments
             segments_at = RMR_SEGMENT.search(addenda_text)
             cut = segments_at.start() if segments_at else len(addenda_text)
             free, segment_text = addenda_text[:cut], addenda_text[cut:]

@@ -73,11 +73,15 @@ class RawRemittance:
     end_to_end_id: str | None = None
     free_text: str | None = None
     structured_refs: tuple[StructuredRef, ...] = ()
-    advice_only: bool = False  # remittance detail whose cash arrives separately (820 BPR01 I)
+    advice_only: bool = False  # remittance detail, its cash sent apart (820 BPR01 not C or D)
     # a returned collection (negative ``amount``): what names the payment it takes back
     reverses: str | None = None
-    # keys this record may already be stored under (those of earlier versions of arsync)
+    # keys this record may already be stored under (those of earlier versions of arsync, or
+    # the first transaction of a batch entry it is the whole of)
     also_known_as: tuple[str, ...] = ()
+    # a transaction of a batch entry: the key the entry is stored under when a report booked
+    # it as one amount without its transactions; the transactions replace that record
+    details_of: str | None = None
 
 
 @dataclass(frozen=True)

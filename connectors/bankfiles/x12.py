@@ -14,6 +14,13 @@ _BARE_TERMINATORS = ("~", "\\", "'", "\n")
 # digit nor space), a reference qualifier (RMR01, 2 or 3 characters) and the same separator
 # again, as in "RMR*IV*" or "RMR¦IK¦"; "RMR GROUP INC" or "RMR-2231 RENT" stay words
 RMR_SEGMENT = re.compile(r"\bRMR(?P<sep>[^0-9A-Za-z\s])[0-9A-Za-z]{2,3}(?P=sep)")
+# where X12 text opens an 820, as NACHA CTX addenda do: with its interchange (ISA and an
+# authorization qualifier), group (GS and a functional identifier), transaction set (ST*820)
+# or beginning segment (BPR and a handling code), each followed by the same separator
+START_820 = re.compile(
+    r"\s*(?:ISA(?P<i>[^0-9A-Za-z\s])\d\d(?P=i)|GS(?P<g>[^0-9A-Za-z\s])[A-Z]{2}(?P=g)"
+    r"|ST(?P<s>[^0-9A-Za-z\s])820(?P=s)|BPR(?P<b>[^0-9A-Za-z\s])[0-9A-Z]{1,2}(?P=b))"
+)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 import sync.ingest as ingest_module
-from canonical.models import Remittance
+from canonical.models import Decision, Remittance
 from canonical.store import Store
 from connectors.bankfiles import parse_bank_file
 from mappings.bankfiles.remittance import remittance_from_raw
@@ -359,3 +359,78 @@ def test_a_remittance_stored_under_an_earlier_key_is_not_stored_again(
         s.add(stored)
     [outcome] = ingest_files(store, [path]).files
     assert (outcome.new, outcome.duplicate) == (2, 1)
+
+
+# camt053_v04_postfinance_batch_booking.xml: a PostFinance statement (dvbern/iso20022) booking
+# a batch of 8 ES credits as one entry of 620.00 CHF without its transactions (Btch/NbOfTxs
+# 8, no TxDtls), which camt054_v04_postfinance_batch_details.xml lists (same AcctSvcrRef)
+BATCH_BOOKING = FIXTURES / "camt053_v04_postfinance_batch_booking.xml"
+BATCH_DETAILS = FIXTURES / "camt054_v04_postfinance_batch_details.xml"
+TRANSACTIONS = [5000, 2000, 10000, 10000, 3000, 5000, 2000, 25000]
+
+
+@pytest.mark.parametrize("order", ["statement first", "notification first"])
+def test_a_batch_entry_is_its_transactions_whichever_file_comes_first(
+    store: Store, order: str
+) -> None:
+    files = [BATCH_BOOKING, BATCH_DETAILS]
+    if order == "notification first":
+        files.reverse()
+    report = ingest_files(store, files)
+    assert report.warnings == [] and report.rejected == 0
+    stored = _remittances(store)
+    assert sorted(r.amount_minor for r in stored) == sorted(TRANSACTIONS)  # 620.00 once
+    assert {r.source for r in stored} == {"camt.054"}
+    assert (report.new, report.duplicate) == ((9, 0) if order == "statement first" else (8, 1))
+    again = ingest_files(store, files)
+    assert (again.new, again.duplicate) == (0, 9)
+
+
+@pytest.mark.parametrize("decided", ["status", "decision sent back"])
+def test_a_batch_entry_the_reconciler_decided_keeps_its_place(store: Store, decided: str) -> None:
+    ingest_files(store, [BATCH_BOOKING])
+    with store.session() as s:
+        [entry] = s.exec(select(Remittance)).all()
+        if decided == "status":
+            entry.status = "exception"  # decided (unidentified payer) before the details came
+            s.add(entry)
+        else:  # decided, then sent back to be decided again: its decision is still on record
+            s.add(
+                Decision(
+                    source_kind="remittance",
+                    source_id=entry.id,
+                    status="suggested",
+                    rule="test",
+                    currency="CHF",
+                    superseded=True,
+                )
+            )
+    [outcome] = ingest_files(store, [BATCH_DETAILS]).files
+    assert (outcome.new, outcome.duplicate, outcome.rejected) == (0, 8, 0)
+    assert [r.amount_minor for r in _remittances(store)] == [62000]
+    [warning] = outcome.warnings
+    assert warning.location.endswith("/Ntry[1]/NtryDtls[1]/TxDtls[1] (line 76)")
+    assert warning.reason == (
+        "the 8 transactions of batch entry 20160527007602769947016000000012 (620.00 CHF, "
+        "stored from camt053_v04_postfinance_batch_booking.xml as one amount) come after "
+        "the reconciler decided it: they are not stored, the entry stays (check it)"
+    )
+
+
+def test_transactions_that_do_not_add_up_to_their_batch_entry_do_not_replace_it(
+    store: Store, tmp_path: Path
+) -> None:
+    ingest_files(store, [BATCH_BOOKING])
+    text = BATCH_DETAILS.read_text()
+    start = text.index("<TxDtls>", text.index("</TxDtls>"))  # the second transaction left out
+    partial = tmp_path / "partial.xml"
+    partial.write_text(text[:start] + text[text.index("</TxDtls>", start) + 9 :])
+    [outcome] = ingest_files(store, [partial]).files
+    assert (outcome.new, outcome.duplicate) == (0, 7)
+    assert [r.amount_minor for r in _remittances(store)] == [62000]
+    [warning] = outcome.warnings
+    assert warning.reason == (
+        "the 7 transactions of batch entry 20160527007602769947016000000012 (620.00 CHF, "
+        "stored from camt053_v04_postfinance_batch_booking.xml as one amount) add up to "
+        "600.00 CHF, not to it: they are not stored, the entry stays (check it)"
+    )

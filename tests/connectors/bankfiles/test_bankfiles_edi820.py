@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from connectors.bankfiles import BankFileFormat, RefKind, parse_bank_bytes, parse_bank_file
 from connectors.bankfiles.edi820 import parse_edi820
 
@@ -158,3 +160,53 @@ def test_payment_date_from_the_header_dtm_when_bpr16_is_left_out() -> None:
     assert record.value_date == date(2026, 12, 3)  # process date before creation date
     (ref,) = record.structured_refs
     assert ref.document_date == date(2026, 11, 1)
+
+
+# edi820_bnsf_split_payment.edi: the public BNSF railroad 820 (an EDIToJSON C# sample) with
+# BPR01 U; BPR01 (X12 element 305) decides whether the cash comes with the 820
+SPLIT_PAYMENT = (FIXTURES / "edi820_bnsf_split_payment.edi").read_text()
+
+
+@pytest.mark.parametrize("code", ["U", "X", "N", "Q", "K", "H", "B", "E", "I", "A", "Z"])
+def test_an_820_whose_cash_comes_separately_is_advice_only(code: str) -> None:
+    """U split payment and remittance, X handling party's option to split them, N check
+    issuance notice, Q credit due, K reimbursement to follow, H notification only, ...: the
+    cash reaches the bank apart from the 820, which is only matched to it."""
+    text = SPLIT_PAYMENT.replace("BPR*U*", f"BPR*{code}*")
+    result = parse_edi820(text, f"bpr01_{code}.edi")
+    assert result.errors == []
+    (record,) = result.records
+    assert (record.amount, record.advice_only) == (Decimal("10000"), True)
+    assert [r.ref for r in record.structured_refs] == ["123456", "999999", "999787"]
+
+
+@pytest.mark.parametrize("code", ["C", "D"])
+def test_an_820_that_carries_its_payment_is_cash(code: str) -> None:
+    """C payment accompanies remittance advice, D make payment only."""
+    result = parse_edi820(SPLIT_PAYMENT.replace("BPR*U*", f"BPR*{code}*"), "cash.edi")
+    (record,) = result.records
+    assert (record.amount, record.advice_only) == (Decimal("10000"), False)
+
+
+def test_bpr01_x_before_version_003020_means_payment_and_advice() -> None:
+    # 002001 to 003010 define X as "make payment and send remittance advice"
+    x = SPLIT_PAYMENT.replace("BPR*U*", "BPR*X*")
+    (old,) = parse_edi820(x.replace("*X*004010X222~", "*X*003010~"), "old.edi").records
+    (new,) = parse_edi820(x.replace("*X*004010X222~", "*X*003020~"), "new.edi").records
+    (bare,) = parse_edi820(x[x.index("ST*") : x.index("GE*")], "bare.edi").records
+    assert (old.advice_only, new.advice_only, bare.advice_only) == (False, True, True)
+
+
+def test_an_820_without_a_transaction_handling_code_is_an_error_naming_bpr01() -> None:
+    text = SPLIT_PAYMENT.replace("BPR*U*", "BPR**") + SPLIT_PAYMENT.replace(
+        "ST*820*000000001~", "ST*820*000000002~"
+    ).replace("SE*23*0000000001 ~", "SE*23*000000002~")
+    result = parse_edi820(text, "no_bpr01.edi")
+    assert [r.bank_reference for r in result.records] == ["1001983525"]  # the good set kept
+    (error,) = result.errors
+    assert (error.location, error.reason) == (
+        "line 1, segment 4 (BPR), BPR01",
+        "the transaction handling code is missing: cannot tell whether the payment comes "
+        "with this remittance advice or separately",
+    )
+    assert error.raw.startswith("ST*820*000000001~")

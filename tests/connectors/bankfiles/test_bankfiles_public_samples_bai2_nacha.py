@@ -206,6 +206,27 @@ def test_batch_without_file_header_is_named_not_unrecognised() -> None:
     ]
 
 
+def test_ctx_addenda_in_plain_text_are_the_free_text() -> None:
+    """moov-io/ach test/ach-ctx-read/ctx-debit.ach, its debit made a credit (controls moved to
+    the credit side): CTX addenda carrying text, not an 820, are kept as CCD+ addenda are."""
+    result = _parse("nacha_ctx_text_addenda.ach")
+    assert result.errors == [] and result.warnings == []
+    (credit,) = result.records
+    assert (credit.amount, credit.end_to_end_id) == (Decimal("1000000.00"), "45689033")
+    assert credit.free_text == "ACH CTX Debit First Account Debit Second Account"
+    assert credit.structured_refs == ()
+
+
+def test_ctx_text_addenda_ending_in_rmr_segments_keep_both() -> None:
+    lines = (FIXTURES / "nacha_ctx_text_addenda.ach").read_text().splitlines()
+    lines[4] = "705" + "RMR*IV*INV-5520**1000000.00\\".ljust(80) + lines[4][83:]
+    (credit,) = parse_bank_bytes("\n".join(lines).encode(), "ctx_rmr.ach").records
+    assert credit.free_text == "ACH CTX Debit First Account"
+    assert [(r.ref, r.amount_paid) for r in credit.structured_refs] == [
+        ("INV-5520", Decimal("1000000.00"))
+    ]
+
+
 # --- BAI2 ------------------------------------------------------------------------------------
 
 
@@ -230,3 +251,68 @@ def test_bai2_191_incoming_internal_transfer_is_a_receipt() -> None:
     text = result.records[0].free_text or ""
     assert text.startswith("FR:FP SIP INCOMING ENDT:20250309")
     assert "PY:INV-4471 HARBOUR LTD" in text
+
+
+def test_jpmorgan_ach_text_labels_each_end_their_value() -> None:
+    """JPMorgan Chase's BAI2 text of an ACH credit (the 16 text of bai2_chase_ach_text.bai is
+    a published Chase ACH descriptor of a Square payout): each labelled value ends at the
+    next label, CO ENTRY DESCR is one label, and TRACE# is the ACH trace number."""
+    result = _parse("bai2_chase_ach_text.bai")
+    assert result.errors == [] and result.warnings == []
+    (record,) = result.records
+    assert (record.payer_name, record.payer_account) == ("Square Inc", "9424300002")
+    assert record.bank_reference == "091000019999999"  # the 16 record's own reference
+    assert record.free_text == (
+        "DESC DATE:260723 CO ENTRY DESCR:SQ260723 SEC:PPD TRACE#:021000028611043 "
+        "EED:260723 IND ID: IND NAME:TERRIER POINT BREWING TRN:2048611043TC"
+    )
+    # without a bank reference on the 16 record, the trace number is the bank's name for it
+    data = (FIXTURES / "bai2_chase_ach_text.bai").read_bytes().replace(b",091000019999999,", b",,")
+    (unreferenced,) = parse_bank_bytes(data, "no_bank_ref.bai").records
+    assert unreferenced.bank_reference == "021000028611043"
+    assert unreferenced.payer_account == "9424300002"
+
+
+def test_a_label_wrapped_onto_a_continuation_still_ends_the_value_before_it() -> None:
+    text = (FIXTURES / "bai2_chase_ach_text.bai").read_text()
+    wrapped = text.replace(" CO ENTRY DESCR:SQ260723", " CO ENTRY\n88,DESCR:SQ260723")
+    (record,) = parse_bank_bytes(wrapped.encode(), "wrapped.bai").records
+    assert record.payer_account == "9424300002"
+    assert "DESC DATE:260723 CO ENTRY DESCR:SQ260723 SEC:PPD" in (record.free_text or "")
+
+
+def test_an_interim_report_and_the_final_one_of_the_day_state_the_same_items() -> None:
+    """moov-io/bai2 test/testdata/sample3.txt, a final previous-day report (as-of-date
+    modifier 2) whose details carry no bank reference, and the same day's interim report
+    (modifier 3, 14:00, file 3): each item keeps its key in both, and the interim report is
+    a warning (an item the bank drops by the final report stays stored)."""
+    final = _parse("bai2_moov_sample3_final.bai")
+    interim = _parse("bai2_moov_sample3_interim.bai")
+    assert final.errors == interim.errors == [] and final.warnings == []
+    assert len(final.records) == 13
+    assert [r.dedup_key for r in interim.records] == [r.dedup_key for r in final.records]
+    assert len({r.dedup_key for r in final.records}) == 13
+    (warning,) = interim.warnings
+    assert (warning.location, warning.reason) == (
+        "line 1",
+        "as-of-date modifier 3 (interim same-day data) for account(s) 1111111, 11111111 on "
+        "2022-09-19: its details are kept and the final report's same items are recognised, "
+        "but an item the final report leaves out or states otherwise is not removed: check "
+        "them against it",
+    )
+    # what earlier versions stored them under (the file and position) is still known
+    assert all(len(r.also_known_as) == 1 for r in final.records)
+
+
+def test_items_alike_in_one_report_stay_two_and_a_group_without_modifier_keeps_file_keys() -> None:
+    text = (FIXTURES / "bai2_moov_sample3_final.bai").read_text()
+    line = "16,142,100,Z,,,Ext Trnsfr JPMorgan Chase     PPD/\n"
+    twice = text.replace(line, line + line).replace("49,-1600,11/", "49,-1500,12/")
+    records = parse_bank_bytes(twice.encode(), "twice.bai").records
+    assert len({r.dedup_key for r in records}) == len(records) == 14
+    # a group that does not say whether its data are interim or final: keyed by its file
+    plain = text.replace("USD,2/", "USD,/")
+    again = plain.replace("220919,2112,4,", "220920,0700,5,")  # the same file sent again
+    keys = [r.dedup_key for r in parse_bank_bytes(plain.encode(), "a.bai").records]
+    other = [r.dedup_key for r in parse_bank_bytes(again.encode(), "b.bai").records]
+    assert set(keys).isdisjoint(other)

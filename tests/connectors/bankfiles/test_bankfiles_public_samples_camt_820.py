@@ -54,6 +54,139 @@ def test_returned_direct_debits_booked_as_reversals_take_back_their_collections(
     assert len({r.dedup_key for r in result.records}) == 5
 
 
+def test_a_batch_booked_as_one_entry_is_known_by_its_transactions_elsewhere() -> None:
+    """A PostFinance camt.053 books a batch of 8 credits as one entry without TxDtls
+    (Btch/NbOfTxs 8); the camt.054 lists them (dvbern/iso20022, Swiss Payment Standards)."""
+    (batch,) = parse_bank_file(FIXTURES / "camt053_v04_postfinance_batch_booking.xml").records
+    details = parse_bank_file(FIXTURES / "camt054_v04_postfinance_batch_details.xml").records
+    assert (batch.amount, len(details), sum(d.amount for d in details)) == (
+        Decimal("620.00"),
+        8,
+        Decimal("620.00"),
+    )
+    assert {d.details_of for d in details} == {batch.dedup_key}  # they replace the entry
+    assert details[0].dedup_key in batch.also_known_as  # the entry is one stored before
+    assert len({d.dedup_key for d in details}) == 8
+    assert batch.details_of is None
+
+
+def test_a_treasury_credit_is_not_a_customer_payment() -> None:
+    """ISO 20022's camt.053.001.04 business sample (as in dvbern/iso20022): a customer's
+    transfer, and an FX deal's proceeds booked under bank transaction code TREA (left out
+    with a warning, as BAI2 leaves out its investment and own-account credits)."""
+    result = parse_bank_file(FIXTURES / "camt053_v04_iso_business_sample.xml")
+    assert result.errors == []
+    (payment,) = result.records
+    assert (payment.amount, payment.payer_name) == (Decimal("105678.50"), "MUELLER")
+    (warning,) = result.warnings
+    assert warning.location == (
+        "/Document/BkToCstmrStmt[1]/Stmt[1]/Ntry[3]/NtryDtls[1]/TxDtls[1] (line 146)"
+    )
+    assert warning.reason == (
+        "a credit of 30000 SEK with bank transaction code TREA/0002/0000 (treasury): "
+        "not a customer paying, left out"
+    )
+    assert "AAAASS1085FINPSS" in warning.raw
+
+
+def test_interest_the_bank_pays_is_not_a_customer_payment() -> None:
+    """An interest credit (ACMT/MCOP/INTR) from a Swedbank camt.052 intraday report (the
+    entry of TulevaEE/onboarding-service SwedbankBankStatementExtractorIntraDayTest)."""
+    result = parse_bank_file(FIXTURES / "camt052_v02_swedbank_interest.xml")
+    assert result.records == [] and result.errors == []
+    (warning,) = result.warnings
+    assert warning.reason == (
+        "a credit of 5.25 EUR with bank transaction code ACMT/MCOP/INTR (account "
+        "management): not a customer paying, left out"
+    )
+
+
+_STATEMENT = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+ <BkToCstmrStmt><GrpHdr><MsgId>STM-2026-12-04</MsgId></GrpHdr>
+  <Stmt><Id>STM-2026-12-04-1</Id>
+   <Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>
+{entries}
+  </Stmt>
+ </BkToCstmrStmt>
+</Document>
+"""
+
+
+def _coded_credit(ref: str, domain: str, family: str, sub_family: str, where: str) -> str:
+    code = (
+        f"<BkTxCd><Domn><Cd>{domain}</Cd><Fmly><Cd>{family}</Cd>"
+        f"<SubFmlyCd>{sub_family}</SubFmlyCd></Fmly></Domn></BkTxCd>"
+    )
+    return f"""
+   <Ntry><Amt Ccy="EUR">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+    <ValDt><Dt>2026-12-04</Dt></ValDt><AcctSvcrRef>{ref}</AcctSvcrRef>
+    {code if where == "entry" else ""}
+    <NtryDtls><TxDtls>{code if where == "tx" else ""}
+     <RmtInf><Ustrd>{ref}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"""
+
+
+def test_credits_are_kept_or_left_out_by_their_bank_transaction_code() -> None:
+    kept = [
+        ("RCDT", "PMNT", "RCDT", "ESCT", "entry"),  # a received credit transfer
+        ("RRCT", "PMNT", "RRCT", "SDVA", "tx"),  # a received real-time credit transfer
+        ("RCHQ", "PMNT", "RCHQ", "CCHQ", "entry"),  # a cheque received
+        ("RDDT", "PMNT", "RDDT", "ESDD", "entry"),  # a direct debit credited back
+        ("CCRD", "PMNT", "CCRD", "POSD", "entry"),  # a card refund
+        ("LBOX", "PMNT", "LBOX", "LBDP", "tx"),  # a lockbox deposit
+        ("TRAD", "TRAD", "DCCT", "OTHR", "entry"),  # documentary credit proceeds
+        ("XTND", "XTND", "NTAV", "NTAV", "entry"),  # nothing said
+    ]
+    left_out = [
+        ("TREA", "TREA", "0002", "0000", "entry"),
+        ("ACMT", "ACMT", "MCOP", "INTR", "entry"),
+        ("CAMT", "CAMT", "ACCB", "ZABA", "entry"),  # zero balancing from our other account
+        ("LDAS", "LDAS", "FTDP", "RPMT", "entry"),  # a fixed-term deposit paid back
+        ("SECU", "SECU", "CUST", "DVCA", "tx"),  # a dividend
+        ("FORX", "FORX", "SPOT", "OTHR", "entry"),
+        ("DERV", "DERV", "OSWP", "SWFP", "entry"),
+        ("PMET", "PMET", "SPOT", "OTHR", "entry"),
+        ("CMDT", "CMDT", "SPOT", "OTHR", "entry"),
+        ("P-INTR", "PMNT", "MCOP", "INTR", "entry"),  # interest in the payments domain
+        ("P-CHRG", "PMNT", "RCDT", "CHRG", "tx"),  # charges refunded
+        ("P-COAT", "PMNT", "ICDT", "COAT", "entry"),  # from our own account elsewhere
+    ]
+    entries = "".join(_coded_credit(*credit) for credit in kept + left_out)
+    result = parse_bank_bytes(_STATEMENT.format(entries=entries).encode(), "codes.xml")
+    assert result.errors == []
+    assert [r.bank_reference for r in result.records] == [ref for ref, *_ in kept]
+    assert [w.reason.split(" code ")[1].split(":")[0] for w in result.warnings] == [
+        "TREA/0002/0000 (treasury)",
+        "ACMT/MCOP/INTR (account management)",
+        "CAMT/ACCB/ZABA (cash management)",
+        "LDAS/FTDP/RPMT (loans, deposits and syndications)",
+        "SECU/CUST/DVCA (securities)",
+        "FORX/SPOT/OTHR (foreign exchange)",
+        "DERV/OSWP/SWFP (derivatives)",
+        "PMET/SPOT/OTHR (precious metals)",
+        "CMDT/SPOT/OTHR (commodities)",
+        "PMNT/MCOP/INTR (interest)",
+        "PMNT/RCDT/CHRG (charges)",
+        "PMNT/ICDT/COAT (own account transfer)",
+    ]
+
+
+def test_a_transaction_code_decides_over_its_entry_code_and_returns_are_kept() -> None:
+    tx_code = "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd>"
+    entry = _coded_credit("MIXED", "TREA", "0002", "0000", "entry").replace(
+        "<TxDtls>", f"<TxDtls>{tx_code}</Fmly></Domn></BkTxCd>"
+    )
+    returned = _coded_credit("BACK", "ACMT", "MCOP", "INTR", "entry").replace(
+        "<CdtDbtInd>CRDT</CdtDbtInd>", "<CdtDbtInd>DBIT</CdtDbtInd><RvslInd>true</RvslInd>"
+    )
+    result = parse_bank_bytes(_STATEMENT.format(entries=entry + returned).encode(), "mix.xml")
+    assert result.warnings == []
+    assert [(r.bank_reference, r.amount) for r in result.records] == [
+        ("MIXED", Decimal("10.00")),
+        ("BACK", Decimal("-10.00")),  # a reversal takes back whatever it reverses
+    ]
+
+
 # hbci4j/hbci4java src/test/resources/org/kapott/hbci4java/sepa/test-camt-ruecklastschrift.xml:
 # a German returned direct debit with no EndToEndId and the placeholder AcctSvcrRef NONREF
 RETURN_WITHOUT_NAME = b"""<?xml version="1.0" encoding="UTF-8"?>
