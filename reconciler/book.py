@@ -1,7 +1,8 @@
 """The open receivables, loaded once per run into memory indexes the cascade looks up.
 
-One query per table, no query per remittance: open invoices by document key and by
-customer, open credit memos by customer, customers by normalised name, learned payer aliases.
+One query per table, no query per remittance: open invoices by document key, by purchase
+order and by customer, open credit memos by customer, customers by normalised name, learned
+payer aliases.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlmodel import Session, col
 from canonical.enums import DocumentStatus
 from canonical.keys import legal_name_key, name_key
 from canonical.models import CreditMemo, Customer, Invoice, PayerAlias
-from reconciler.references import loose_key
+from reconciler.references import loose_key, po_key
 
 
 @dataclass(slots=True, eq=False)
@@ -74,6 +75,7 @@ class Book:
     by_key: dict[str, list[OpenItem]] = field(default_factory=lambda: defaultdict(list))
     # INV-2024-00123 ~ 2024-123: keys without the leading zeros inside, where they differ
     by_loose_key: dict[str, list[OpenItem]] = field(default_factory=lambda: defaultdict(list))
+    by_po: dict[str, list[OpenItem]] = field(default_factory=lambda: defaultdict(list))
     by_customer: dict[str, list[OpenItem]] = field(default_factory=lambda: defaultdict(list))
     credits_by_customer: dict[str, list[OpenItem]] = field(
         default_factory=lambda: defaultdict(list)
@@ -91,8 +93,8 @@ class Book:
 
         A scope names document keys (from references and free text) and customers (learned
         payers, exact names, credit-memo holders): their open items are loaded, and every
-        invoice bearing one of the keys, so the cascade sees exactly what a full load would
-        show it for those remittances.
+        invoice bearing one of the keys as its number or its purchase order, so the cascade
+        sees exactly what a full load would show it for those remittances.
         """
         book = cls()
         customer_query = select(col(Customer.id), col(Customer.name_key), col(Customer.name)).where(
@@ -153,6 +155,9 @@ class Book:
             ):
                 if item.customer_id:
                     customers.add(item.customer_id)
+        for item in book._load_by_po(session, invoice_filter, {po_key(k) for k in keys} - {""}):
+            if item.customer_id:
+                customers.add(item.customer_id)
         wanted = sorted(customers)
         loaded = set(book.invoices)
         for start in range(0, len(wanted), _CHUNK):
@@ -210,6 +215,26 @@ class Book:
             items.append(item)
         return items
 
+    def _load_by_po(self, session: Session, where: list[Any], keys: set[str]) -> list[OpenItem]:
+        """The open invoices whose purchase order is one of ``keys``. A PO is stored as the
+        customer wrote it, so its key is compared here: one narrow query of the open POs."""
+        if not keys:
+            return []
+        ids = sorted(
+            row.id
+            for row in session.execute(
+                select(col(Invoice.id), col(Invoice.po_number)).where(
+                    *where, col(Invoice.po_number).is_not(None)
+                )
+            )
+            if po_key(row.po_number) in keys and row.id not in self.invoices
+        )
+        items = []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            items += self._load_invoices(session, [*where, col(Invoice.id).in_(chunk)])
+        return items
+
     def _load_credits(self, session: Session, where: list[Any]) -> None:
         for row in session.execute(
             select(
@@ -246,6 +271,8 @@ class Book:
         loose = loose_key(item.number)
         if loose and loose != item.key:
             self.by_loose_key[loose].append(item)
+        if item.reference:
+            self.by_po[po_key(item.reference)].append(item)
         if item.customer_id:
             self.by_customer[item.customer_id].append(item)
 

@@ -24,6 +24,8 @@ from reconciler.references import (
     TextRef,
     credit_prefix,
     payer_behind,
+    po_key,
+    processor_id,
     read_references,
     rf_reference,
 )
@@ -113,6 +115,17 @@ def _labelled_not_found(refs: list[TextRef], found: _TextFound) -> list[str]:
     )
 
 
+def _memo_not_taken(written: str, named: Sequence[OpenItem], currency: str) -> dict[str, str]:
+    """Why a credit memo the payer names is not taken, from the open memos of that number."""
+    if len(named) > 1 and all(c.currency == currency for c in named):
+        why = "several open credit memos bear this number"
+    elif named:
+        why = f"in {', '.join(sorted({c.currency for c in named}))}, not {currency}"
+    else:
+        why = "not open"
+    return {"credit_memo": written, "why": why}
+
+
 @dataclass
 class _TextFound:
     """What the references in a remittance's text resolve to."""
@@ -120,6 +133,7 @@ class _TextFound:
     invoices: list[tuple[TextRef, OpenItem, str]] = field(default_factory=list)
     credits: list[tuple[TextRef, OpenItem]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    credits_not_taken: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -336,10 +350,18 @@ class Cascade:
         if not refs:
             return None
         matched: list[tuple[dict[str, Any], OpenItem]] = []
-        unresolved: list[str] = []
+        unresolved: list[str] = []  # invoices (and credit memos) the payer named, not found
+        others: list[str] = []  # references of other kinds that name none of our invoices
         named_credits: list[dict[str, Any]] = []
+        pos: list[dict[str, Any]] = []
         for ref in refs:
             raw = str(ref.get("ref") or "")
+            if ref.get("kind") == "po":
+                pos.append(ref)
+                continue
+            if processor_id(raw):  # Stripe's in_... id of its own invoice object
+                others.append(raw)
+                continue
             inner = (
                 rf_reference(raw)
                 if ref.get("kind") == "rf" or raw.upper().startswith("RF")
@@ -355,8 +377,20 @@ class Cascade:
                     continue
             if len(items) == 1:
                 matched.append((ref, items[0]))
+            elif ref.get("kind") == "other" and raw:
+                others.append(raw)
             else:
                 unresolved.append(raw)
+        by_name = self._payer_hint(r) if matched or pos else None
+        payer = customer or by_name
+        for ref in pos:  # a PO names the invoice bearing it, never one numbered like it
+            raw = str(ref.get("ref") or "")
+            items = [] if matched else self._po_invoices(po_key(raw), payer, r)
+            if len(items) > 1:  # what the line states is for them all
+                ref = {**ref, "amount": None}
+            matched.extend((ref, item) for item in items)
+            if not items:
+                others.append(raw)
         evidence["structured_refs"] = [str(ref.get("ref")) for ref in refs]
         named = [
             str(ref.get("ref"))
@@ -365,12 +399,12 @@ class Cascade:
         ]
         if named:  # invoices the payer named that are not open: paid already, void, unknown
             evidence["labelled_not_found"] = named
+        if others:  # a PO, the payer's own reference: they lower no confidence
+            evidence["other_refs"] = others
         if not matched:
             if unresolved:
                 evidence["unresolved_refs"] = unresolved
             return None  # let free text and the customer rules try
-        by_name = self._payer_hint(r)
-        payer = customer or by_name
         foreign = [(ref, item) for ref, item in matched if payer and item.customer_id != payer]
         if foreign and not (payer == by_name or self._open_of_amount(payer, r)):
             foreign = []  # known by an account alone, which may pay for others: refs decide
@@ -386,21 +420,26 @@ class Cascade:
                 )
         holders = {item.customer_id for _, item in matched}
         memos: list[tuple[dict[str, Any], OpenItem]] = []
+        not_taken: list[dict[str, str]] = []
         for ref in r.structured_refs:
             if ref.get("kind") != "credit_memo" and not any(ref is n for n in named_credits):
                 continue
             raw = str(ref.get("ref") or "")
-            found = [
+            held = [
                 c
                 for c in self.book.credits_by_key.get(document_key(raw), [])
                 if c.balance_minor > 0 and c.customer_id in holders
             ]
+            found = [c for c in held if c.currency == r.currency]
             if len(found) == 1:
                 memos.append((ref, found[0]))
             else:
                 unresolved.append(raw)
+                not_taken.append(_memo_not_taken(raw, held, r.currency))
         if memos:
             evidence["credit_memo_refs"] = [memo.number for _, memo in memos]
+        if not_taken:
+            evidence["credit_memos_not_taken"] = not_taken
         if unresolved:
             evidence["unresolved_refs"] = unresolved
         outcome = self._allocate(
@@ -411,11 +450,13 @@ class Cascade:
             base_confidence=100 if not unresolved else 80,
             why="structured reference",
             memos=memos,
+            memos_not_taken=bool(not_taken),
         )
         if outcome.status == AUTO and foreign:
             self._demote(
                 outcome, rule, r.currency, "the references name another customer's invoices too"
             )
+        self._demote_po_alone(outcome, rule, r, payer)
         return outcome
 
     def _text(
@@ -424,12 +465,15 @@ class Cascade:
         reading = read_references(r.free_text)
         if reading.ignored:
             evidence["text_ignored"] = reading.ignored
-        if not reading.refs:
+        if not reading.refs and not reading.pos:
             return None
         tokens = [(ref.written, key) for ref in reading.refs for key, _ in ref.keys]
-        evidence["text_tokens"] = list(dict.fromkeys(ref.written for ref in reading.refs))
+        if reading.refs:
+            evidence["text_tokens"] = list(dict.fromkeys(ref.written for ref in reading.refs))
+        if reading.pos:
+            evidence["text_pos"] = list(dict.fromkeys(ref.written for ref in reading.pos))
         payer = customer or self._payer_hint(r)
-        found = self._resolve_text(reading.refs, payer)
+        found = self._resolve_text(reading.refs, payer, r.currency)
         missing = _labelled_not_found(reading.refs, found)
         if missing:
             evidence["labelled_not_found"] = missing
@@ -456,6 +500,12 @@ class Cascade:
                 {"written": c["written"], "why": c["why"]} for c in found.conflicts
             ]
             return self._text_conflict(r, rule, payer, found.conflicts, evidence)
+        if not found.invoices and not missing:  # no invoice named: the POs the payer wrote
+            for po in reading.pos:
+                for item in self._po_invoices(po.keys[0][0], payer, r):
+                    if item.id not in seen:
+                        seen.add(item.id)
+                        matched.append(({"ref": po.written, "kind": "po"}, item))
         foreign = [(e, i) for e, i in matched if payer and i.customer_id != payer]
         if foreign:
             evidence["payer_customer"] = payer
@@ -467,12 +517,18 @@ class Cascade:
                 return self._foreign_only(r, rule, payer, foreign, evidence)
         if matched:
             holders = {item.customer_id for _, item in matched}
-            memos = []
+            memos: list[tuple[dict[str, Any], OpenItem]] = []
             for ref, memo in found.credits:
-                if memo.customer_id in holders:
+                if memo.customer_id not in holders:
+                    found.credits_not_taken.append(
+                        {"credit_memo": ref.written, "why": "another customer's credit memo"}
+                    )
+                elif all(memo is not m for _, m in memos):  # named twice, taken once
                     memos.append(({"ref": ref.written}, memo))
             if memos:
                 evidence["credit_memo_refs"] = [memo.number for _, memo in memos]
+            if found.credits_not_taken:
+                evidence["credit_memos_not_taken"] = found.credits_not_taken
             if weak:
                 evidence["text_weak"] = weak
             outcome = self._allocate(
@@ -483,7 +539,9 @@ class Cascade:
                 base_confidence=95,
                 why="invoice number in text",
                 memos=memos,
+                memos_not_taken=bool(found.credits_not_taken),
             )
+            self._demote_po_alone(outcome, rule, r, payer)
             if (
                 outcome.status == AUTO
                 and outcome.unapplied_minor > 0
@@ -566,21 +624,27 @@ class Cascade:
                 return None  # several documents bear this number: no guessing further
         return None
 
-    def _resolve_text(self, refs: list[TextRef], payer: str | None) -> _TextFound:
+    def _resolve_text(self, refs: list[TextRef], payer: str | None, currency: str) -> _TextFound:
         found = _TextFound()
         groups: dict[int, list[TextRef]] = {}
         for ref in refs:
             groups.setdefault(ref.group, []).append(ref)
         for group in groups.values():
             primary, others = group[0], group[1:]
-            if primary.kind == "credit":
+            if primary.kind == "credit":  # only a memo in the payment's currency is taken
+                not_taken = _memo_not_taken(primary.written, [], currency)
                 for key, _ in primary.keys:
-                    memos = [c for c in self.book.credits_by_key.get(key, []) if c.balance_minor]
+                    named = [c for c in self.book.credits_by_key.get(key, []) if c.balance_minor]
                     if payer:
-                        memos = [c for c in memos if c.customer_id == payer] or memos
+                        named = [c for c in named if c.customer_id == payer] or named
+                    memos = [c for c in named if c.currency == currency]
                     if len(memos) == 1:
                         found.credits.append((primary, memos[0]))
                         break
+                    if named and not_taken["why"] == "not open":
+                        not_taken = _memo_not_taken(primary.written, named, currency)
+                else:
+                    found.credits_not_taken.append(not_taken)
                 continue
             hit = self._resolve_ref(primary, payer)
             if hit is not None and primary.truncated:
@@ -620,6 +684,41 @@ class Cascade:
                         how = part.how if part.how in ("range", "shorthand") else got[1]
                         found.invoices.append((part, got[0], how))
         return found
+
+    def _po_invoices(self, key: str, payer: str | None, r: Incoming) -> list[OpenItem]:
+        """The open invoices bearing a purchase order, the payer's when it is known (each
+        customer numbers its POs its own way: another's of that number is a coincidence); of
+        several, the one of exactly the amount paid, or all when together they are; else none."""
+        items = [i for i in self.book.by_po.get(key, []) if i.balance_minor > 0] if key else []
+        if payer:
+            items = [i for i in items if i.customer_id == payer]
+        if len(items) <= 1:
+            return items
+        if len({i.customer_id for i in items}) > 1 or any(i.currency != r.currency for i in items):
+            return []  # several customers' POs bear this number: it names none
+        exact = [i for i in items if i.balance_minor == r.amount_minor]
+        if len(exact) == 1:
+            return exact
+        return items if sum(i.balance_minor for i in items) == r.amount_minor else []
+
+    def _demote_po_alone(
+        self, outcome: Outcome, rule: Rule, r: Incoming, payer: str | None
+    ) -> None:
+        """A PO is the payer's own number: found by one alone, from a payer not identified, the
+        cash applies on its own only when it is exactly what the invoices owe."""
+        if (
+            outcome.status == AUTO
+            and payer is None
+            and any(line.get("by") == "po" for line in outcome.evidence.get("matched", []))
+            and (outcome.unapplied_minor or "short_pay" in outcome.evidence)
+        ):
+            self._demote(
+                outcome,
+                rule,
+                r.currency,
+                "found by purchase order alone, the payer unknown and the amount not what the "
+                "invoices owe",
+            )
 
     def _longer_keys(self, item: OpenItem) -> list[OpenItem]:
         """Open invoices whose number continues this one's (12345 for a text cut at 1234)."""
@@ -721,9 +820,16 @@ class Cascade:
         base_confidence: int,
         why: str,
         memos: Sequence[tuple[dict[str, Any], OpenItem]] = (),
+        memos_not_taken: bool = False,
     ) -> Outcome:
-        """Cash (and the credit memos the payer names) over the matched invoices."""
+        """Cash (and the credit memos the payer names) over the matched invoices.
+
+        ``memos_not_taken``: the payer names credit memos that cannot be taken (not open, or
+        in another currency); what the payment is short of is then neither netted with
+        another memo nor written off by a rule.
+        """
         currency = r.currency
+        matched = _one_line_each(matched, evidence)
         customers = {item.customer_id for _, item in matched}
         mixed = any(item.currency != currency for _, item in matched)
         if mixed:  # no exchange rates: a person decides
@@ -742,33 +848,31 @@ class Cascade:
         deductions: list[tuple[OpenItem, int, str]] = []
         credit_lines: list[_CreditLine] = []
         stated = [(_ref_minor(ref.get("amount"), currency), ref, item) for ref, item in matched]
-        taken = [  # each named credit memo at the amount the payer takes, at most its balance
-            (
-                memo,
-                min(
-                    abs(_ref_minor(ref.get("amount"), currency) or memo.balance_minor),
-                    memo.balance_minor,
-                ),
-            )
-            for ref, memo in memos
-        ]
+        taken = _credits_taken(memos, currency, evidence)
         credited = sum(amount for _, amount in taken)
         tolerance = self.rules.tolerance
+        invoices = list({item.id: item for _, item in matched}.values())
+        owed = sum(item.balance_minor for item in invoices)
+        short_paid = False
         if (
             all(paid is not None for paid, _, _ in stated)
             and sum(p or 0 for p, _, _ in stated) - credited == r.amount_minor
         ):
+            left = {item.id: item.balance_minor for item in invoices}  # what each still owes
+            paid_on: dict[str, int] = {}
+            disputed: set[str] = set()  # a deduction the payer states stays open on these
             for paid, ref, item in stated:
                 discount = _ref_minor(ref.get("discount"), currency) or 0
                 adjustment = _ref_minor(ref.get("adjustment"), currency) or 0
-                applied = min(paid or 0, item.balance_minor)
+                applied = min(paid or 0, left[item.id])  # never beyond the balance
                 earned = self._discount_on(item, r) if not (discount or adjustment) else 0
-                if earned and applied + earned == item.balance_minor:
+                if earned and applied + earned == left[item.id]:
                     discount = earned  # the payer took the discount its terms grant
                     self._note_discounts(evidence, [(item, earned)])
                 deduction = discount + (-adjustment if adjustment < 0 else 0)
-                allocations.append((item, applied))
-                if deduction and applied + deduction <= item.balance_minor:
+                paid_on[item.id] = paid_on.get(item.id, 0) + applied
+                left[item.id] -= applied
+                if deduction and deduction <= left[item.id]:
                     reason = str(
                         ref.get("reason")
                         or (tolerance.discount_reason_code if discount else tolerance.reason_code)
@@ -776,7 +880,9 @@ class Cascade:
                     refused = self._stated_deduction_refused(item, r, discount, deduction)
                     if refused is None:
                         deductions.append((item, deduction, reason))
+                        left[item.id] -= deduction
                     else:  # the cash applies; what the payer deducted stays open, for a person
+                        disputed.add(item.id)
                         evidence.setdefault("deductions_left_open", []).append(
                             {
                                 "invoice": item.number,
@@ -785,13 +891,33 @@ class Cascade:
                                 "why": refused,
                             }
                         )
-            remaining = r.amount_minor + credited - sum(a for _, a in allocations)
-            allocations, credit_lines = _shift_credits(allocations, taken)
+            remaining = r.amount_minor + credited - sum(paid_on.values())
+            gaps = [
+                (item, left[item.id])
+                for item in invoices
+                if left[item.id] > 0 and item.id not in disputed
+            ]
+            if remaining > 0 and gaps and sum(gap for _, gap in gaps) == remaining:
+                # more stated on one invoice than it owes, less on another: the cash is for
+                # these invoices, and settles them all
+                for item, gap in gaps:
+                    paid_on[item.id] = paid_on.get(item.id, 0) + gap
+                evidence["reallocated"] = [
+                    {"invoice": item.number, "amount": _money(gap, currency)} for item, gap in gaps
+                ]
+                remaining = 0
+            elif remaining == 0 and gaps and self._short_pay_refused(gaps, owed, currency) is None:
+                # paid a little less than owed, invoice by invoice: a short pay, not a partial
+                deductions.extend((item, gap, tolerance.reason_code) for item, gap in gaps)
+                evidence["short_pay"] = _money(sum(gap for _, gap in gaps), currency)
+                short_paid = True
+            allocations, credit_lines = _shift_credits(
+                [(item, paid_on[item.id]) for item in invoices if paid_on.get(item.id)], taken
+            )
             evidence["amounts"] = "as stated by the payer"
         else:
-            owed = sum(item.balance_minor for _, item in matched)
             remaining += credited  # the named credits pay alongside the cash
-            fill = [item for _, item in matched]
+            fill = invoices
             if owed > remaining and len(fill) > 1:  # short: the largest invoice is paid last
                 largest = max(fill, key=lambda i: i.balance_minor)
                 fill = [i for i in fill if i is not largest] + [largest]
@@ -805,37 +931,40 @@ class Cascade:
             }
             allocations, credit_lines = _shift_credits(allocations, taken)
             shortfall = owed - r.amount_minor - credited
-            discounts = [(i, d) for _, i in matched if (d := self._discount_on(i, r))]
+            discounts = [(i, d) for i in invoices if (d := self._discount_on(i, r))]
             if shortfall > 0 and discounts and sum(d for _, d in discounts) == shortfall:
                 less = {item.id: d for item, d in discounts}
                 allocations, credit_lines = _shift_credits(
-                    [(item, item.balance_minor - less.get(item.id, 0)) for _, item in matched],
+                    [(item, item.balance_minor - less.get(item.id, 0)) for item in invoices],
                     taken,
                 )
                 deductions = [(i, d, tolerance.discount_reason_code) for i, d in discounts]
                 self._note_discounts(evidence, discounts)
                 shortfall = 0
             elif shortfall > 0:
-                self._note_lapsed([i for _, i in matched], shortfall, r, evidence)
-            memo = self._credit_taken(customer, currency, shortfall) if shortfall > 0 else None
+                self._note_lapsed(invoices, shortfall, r, evidence)
+            memo = (
+                self._credit_taken(customer, currency, shortfall)
+                if shortfall > 0 and not memos_not_taken  # never another than the one named
+                else None
+            )
             if memo is not None and not taken:  # the payer netted an open credit memo off
-                allocations, credit_lines = _net([item for _, item in matched] + [memo])
+                allocations, credit_lines = _net([*invoices, memo])
                 evidence["credit_taken"] = memo.number
                 shortfall = 0
             if shortfall > 0:
-                if tolerance.allows(
-                    Money.from_minor(shortfall, currency).amount,
-                    Money.from_minor(owed, currency).amount,
-                ):
+                evidence["short_pay"] = _money(shortfall, currency)
+                short_paid = True
+                lines = [(item, unpaid[item.id]) for item in fill if unpaid[item.id] > 0]
+                over = self._short_pay_refused(lines, owed, currency)
+                if over is None:
                     # written off where it is unpaid, never more than an invoice's balance
                     deductions.extend(
-                        (item, unpaid[item.id], tolerance.reason_code)
-                        for item in fill
-                        if unpaid[item.id] > 0
+                        (item, amount, tolerance.reason_code) for item, amount in lines
                     )
-                    evidence["short_pay"] = _money(shortfall, currency)
                 else:
-                    evidence["short_pay"] = _money(shortfall, currency)
+                    if over:
+                        evidence["short_pay_over_tolerance_on"] = over
                     candidates = [
                         _candidate(
                             allocations,
@@ -867,13 +996,43 @@ class Cascade:
         evidence["matched"] = [
             {"ref": ref.get("ref"), "invoice": item.number}
             | ({"read": ref["read"]} if ref.get("read") else {})
+            | ({"by": "po"} if ref.get("kind") == "po" else {})
             for ref, item in matched
         ]
         if remaining > 0:
             evidence["over_payment"] = _money(remaining, currency)
         if outcome.status != AUTO:
             outcome.candidates = [_candidate(allocations, confidence, why, currency)]
+        elif memos_not_taken and short_paid:
+            self._demote(
+                outcome,
+                rule,
+                currency,
+                "the payment is short, and a credit memo the payer takes cannot be applied: "
+                + ", ".join(m["credit_memo"] for m in evidence.get("credit_memos_not_taken", [])),
+            )
         return outcome
+
+    def _short_pay_refused(
+        self, lines: Sequence[tuple[OpenItem, int]], owed: int, currency: str
+    ) -> list[dict[str, str]] | None:
+        """None when a short pay may be written off as ``lines`` (invoice, amount): each within
+        the tolerance of its invoice, and all together within that of the invoices the
+        payment settles, so naming many invoices gives no more room on any one. Else the
+        lines over their invoice's tolerance (none when only the total is over)."""
+        tolerance = self.rules.tolerance
+
+        def amount(minor: int) -> Decimal:
+            return Money.from_minor(minor, currency).amount
+
+        over = [
+            {"invoice": item.number, "amount": _money(short, currency)}
+            for item, short in lines
+            if not tolerance.allows(amount(short), amount(item.balance_minor))
+        ]
+        if over or not tolerance.allows(amount(sum(a for _, a in lines)), amount(owed)):
+            return over
+        return None
 
     def _stated_deduction_refused(
         self, item: OpenItem, r: Incoming, discount: int, deduction: int
@@ -1210,6 +1369,47 @@ class Cascade:
             evidence=evidence,
             candidates=candidates,
         )
+
+
+def _one_line_each(
+    matched: list[tuple[dict[str, Any], OpenItem]], evidence: dict[str, Any]
+) -> list[tuple[dict[str, Any], OpenItem]]:
+    """The lines naming each invoice: all that state an amount (never applied beyond its
+    balance together), else the first. A repeat is named in the evidence."""
+    lines: dict[str, list[tuple[dict[str, Any], OpenItem]]] = {}
+    for ref, item in matched:
+        lines.setdefault(item.id, []).append((ref, item))
+    repeated = [group[0][1].number for group in lines.values() if len(group) > 1]
+    if repeated:
+        evidence["repeated_refs"] = repeated
+    return [
+        line
+        for group in lines.values()
+        for line in ([g for g in group if g[0].get("amount") not in (None, "")] or group[:1])
+    ]
+
+
+def _credits_taken(
+    memos: Sequence[tuple[dict[str, Any], OpenItem]], currency: str, evidence: dict[str, Any]
+) -> list[tuple[OpenItem, int]]:
+    """Each credit memo the payer names, once, at what its lines take (each the amount it
+    states, else the memo's balance), never more than its balance; more is in the evidence."""
+    asked: dict[str, tuple[OpenItem, int]] = {}
+    for ref, memo in memos:
+        amount = abs(_ref_minor(ref.get("amount"), currency) or memo.balance_minor)
+        asked[memo.id] = (memo, asked.get(memo.id, (memo, 0))[1] + amount)
+    beyond = [
+        {
+            "credit_memo": memo.number,
+            "taken": _money(amount, currency),
+            "balance": _money(memo.balance_minor, currency),
+        }
+        for memo, amount in asked.values()
+        if amount > memo.balance_minor
+    ]
+    if beyond:
+        evidence["credit_memo_beyond_balance"] = beyond
+    return [(memo, min(amount, memo.balance_minor)) for memo, amount in asked.values()]
 
 
 def _shift_credits(

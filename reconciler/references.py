@@ -91,6 +91,16 @@ _NOT_INVOICE = re.compile(
     r"(?:[\s.-]*+(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*+[:#.+=*-]*+\s*+$",
     re.IGNORECASE,
 )
+# the purchase order's own words among those: the number after them is the payer's PO
+_PO_LABEL = re.compile(
+    r"(?:^|[^A-Z0-9])(?:p\.?\s?o\.?|purchase\s*orders?)"
+    r"(?:[\s.-]*+(?:nos?|nrs?|numbers?|nummer|\#)\b\.?)?\s*+[:#.+=*-]*+\s*+$",
+    re.IGNORECASE,
+)
+# PO4500012345, PO-7790: a PO number written with its label
+_PO_GLUED = re.compile(r"^P\.?O\.?[#-]?(?=\d)", re.IGNORECASE)
+# a processor's own object id (Stripe in_1Qk..., pi_3Qk...), never one of our invoice numbers
+_PROCESSOR_ID = re.compile(r"^(?:in|pi|ch|py|cs)_[0-9A-Za-z]{8,}$")
 # INVOICES 20241001, 20241002: numbers shaped like dates, listed after a label
 _LABELLED_8_DIGITS = re.compile(
     rf"(?:^|[^A-Z0-9])(?:{_INVOICE_LABEL}){_NUMBER_WORD}\d{{8}}(?:[\s,;&+]+\d{{8}})*[\s,;&+]+$",
@@ -224,6 +234,18 @@ TRUNCATION_LENGTHS = frozenset({18, 35, 70, 80, 105, 140})
 _CREDIT_PREFIXES = ("CM", "CN", "CR", "CREDITMEMO", "CREDITNOTE")
 
 
+def po_key(number: str | None) -> str:
+    """A purchase order number's key: ``PO-7790``, ``P.O. 7790`` and ``7790`` give ``7790``."""
+    key = re.sub(r"^(?:PO|PURCHASEORDER)(?=\d)", "", document_key(number))
+    return (key.lstrip("0") or "0") if key.isdigit() else key
+
+
+def processor_id(value: str) -> bool:
+    """Whether a reference is a payment processor's own object id (Stripe's ``in_1Qk...``):
+    an id of the processor's invoice or payment, not a document number of ours."""
+    return bool(_PROCESSOR_ID.match(value.strip()))
+
+
 def credit_prefix(number: str) -> str:
     """The credit-memo prefix a document number is written with (``CM-5001``: ``CM``), or ""."""
     prefix, _ = split_prefix(number)
@@ -250,7 +272,7 @@ class TextRef:
 
     written: str
     keys: list[tuple[str, str]]
-    kind: str = "invoice"  # or "credit"
+    kind: str = "invoice"  # or "credit", or "po" (in ``TextReading.pos``)
     labelled: bool = False
     how: str = "written"
     group: int = 0
@@ -264,6 +286,8 @@ class TextRef:
 class TextReading:
     refs: list[TextRef] = field(default_factory=list)
     ignored: list[dict[str, str]] = field(default_factory=list)  # what was not taken, and why
+    # purchase order numbers (PO 7790, RMR*PO): never invoice numbers, looked up as POs
+    pos: list[TextRef] = field(default_factory=list)
 
 
 def rf_reference(value: str) -> str | None:
@@ -464,6 +488,13 @@ def read_references(text: str | None) -> TextReading:
         qualifier = m.group("qualifier").upper()
         kind = "credit" if qualifier in ("CM", "CR") else "invoice"
         keys = _keys(m.group("ref"), 1)
+        if qualifier == "PO":
+            written = m.group("ref").strip()
+            reading.pos.append(
+                TextRef(written, [(po_key(written), "as written")], "po", True, how="rmr")
+            )
+            rmrs.append(m.span())
+            continue
         if not keys:
             continue
         group += 1
@@ -581,6 +612,7 @@ def read_references(text: str | None) -> TextReading:
     previous_end = -1
     excluding = False  # the previous number was one the payer excluded
     other_numbers = False  # the previous number was labelled as something else (PO 7781, 7782)
+    po_numbers = False  # ... as a purchase order
     excluded: set[str] = set()
     consumed = -1  # the end of a range written out (1001 THRU 1005): its last number
     for match in _TOKEN.finditer(masked):
@@ -619,12 +651,20 @@ def read_references(text: str | None) -> TextReading:
         anti = None if labelled else _NOT_INVOICE.search(masked[:start])
         if anti or (other_numbers and listed and not labelled):
             at = anti.start() if anti else match.start()
-            reading.ignored.append(
-                {"written": masked[at:end].strip(), "why": "not an invoice number"}
-            )
+            written = masked[at:end].strip()
+            reading.ignored.append({"written": written, "why": "not an invoice number"})
+            po_numbers = bool(_PO_LABEL.search(masked[:start])) if anti else po_numbers
+            if po_numbers:
+                reading.pos.append(
+                    TextRef(written, [(po_key(token), "as written")], "po", True, start=start)
+                )
             previous, previous_end, other_numbers = None, end, True
             continue
-        other_numbers = False
+        other_numbers = po_numbers = False
+        if _PO_GLUED.match(token):
+            reading.pos.append(
+                TextRef(token, [(po_key(token), "as written")], "po", True, start=start)
+            )
         shortest = _min_length(kind, labelled, direct, token)
         keys = _keys(token, shortest)
         if not keys:
@@ -762,14 +802,16 @@ def _amount_after(
 
 
 def text_tokens(text: str | None) -> list[tuple[str, str]]:
-    """Candidate document keys in free text, as (what was written, normalised key).
+    """Candidate document keys in free text, as (what was written, normalised key); purchase
+    order numbers too (their invoices bear them as POs).
 
     ``INV-001234``, ``inv 1234``, ``#1234`` and ``Invoice No. 1234`` all give ``1234``; a
     token whose letters look like digits (``1O23``) is read the OCR way too.
     """
     found: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for ref in read_references(text).refs:
+    reading = read_references(text)
+    for ref in [*reading.refs, *reading.pos]:
         for key, _ in ref.keys:
             if key not in seen:
                 seen.add(key)
