@@ -117,8 +117,7 @@ def parse_item(
         payment_id = str(item.get("originalReference") or psp)
     refs = [str(extra[k]) for k in INVOICE_KEYS if extra.get(k)]
     reference = str(item.get("merchantReference") or "")
-    if reference and reference not in refs:
-        refs.append(reference)
+    merchant = (reference,) if reference and reference not in refs else ()
     recapture = is_recapture(item)
     return ProcessorRecord(
         processor="adyen",
@@ -131,6 +130,7 @@ def parse_item(
         payer_name=extra.get("shopperName") or extra.get("cardHolderName"),
         payer_email=extra.get("shopperEmail"),
         invoice_refs=tuple(refs),
+        merchant_refs=merchant,
         original_reference=str(item.get("originalReference") or "") or None
         if code == "CAPTURE"
         else None,

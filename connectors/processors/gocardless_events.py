@@ -106,8 +106,8 @@ def parse_event(event: Any, client: GoCardlessClient, index: int = 0) -> Process
     metadata = payment.get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
     refs = [str(metadata[k]) for k in INVOICE_METADATA_KEYS if metadata.get(k)]
-    if payment.get("reference") and payment["reference"] not in refs:
-        refs.append(str(payment["reference"]))
+    reference = str(payment.get("reference") or "")
+    merchant = (reference,) if reference and reference not in refs else ()
     description = payment.get("description")
     return ProcessorRecord(
         processor="gocardless",
@@ -119,6 +119,7 @@ def parse_event(event: Any, client: GoCardlessClient, index: int = 0) -> Process
         payment_id=payment_id,
         payer_name=None,
         invoice_refs=tuple(refs),
+        merchant_refs=merchant,
         collected_again_when_taken_back=kind == "payment",
         narrative=(description.strip(),) if isinstance(description, str) and description else (),
         raw={"event": event, "payment": payment},

@@ -29,6 +29,10 @@ class ProcessorRecord:
     payer_name: str | None = None
     payer_email: str | None = None
     invoice_refs: tuple[str, ...] = ()
+    # the merchant's own reference for the payment (Adyen's merchantReference, GoCardless's
+    # reference): often an order number, sometimes the invoice's; it matches an invoice so
+    # numbered, and naming none of ours is no sign of a wrong match
+    merchant_refs: tuple[str, ...] = ()
     # the payment's other id at the processor (Adyen: a manual capture's authorisation), by
     # which a later chargeback may name it
     original_reference: str | None = None

@@ -48,7 +48,9 @@ def remittance_from_record(record: ProcessorRecord, tenant: str = DEFAULT_TENANT
         payer_name=(record.payer_name or record.payer_email or None),
         bank_reference=record.payment_id[:128],
         end_to_end_id=(record.original_reference or "")[:128] or None,
-        free_text=with_words(None, [*record.invoice_refs, *record.narrative]),
+        free_text=with_words(
+            None, [*record.invoice_refs, *record.merchant_refs, *record.narrative]
+        ),
         structured_refs=_invoice_refs(record),
         raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
     )
@@ -73,9 +75,12 @@ def references_for(
 
 
 def _invoice_refs(record: ProcessorRecord) -> list[dict[str, Any]]:
+    """The invoices the payment names, then the merchant's own references (kind ``other``: an
+    invoice so numbered matches, and one naming none lowers no confidence)."""
     return [
-        {"kind": "invoice", "ref": ref[:128], **dict.fromkeys(REF_FIELDS)}
-        for ref in record.invoice_refs
+        {"kind": kind, "ref": ref[:128], **dict.fromkeys(REF_FIELDS)}
+        for kind, refs in (("invoice", record.invoice_refs), ("other", record.merchant_refs))
+        for ref in refs
     ]
 
 

@@ -317,7 +317,7 @@ def test_adyen_malformed_items_name_the_field() -> None:
         parse_item({**adyen_item("CAPTURE", "PUB0000000000031", 1), "amount": "10 EUR"})
     no_extra = {**adyen_item("CAPTURE", "PUB0000000000032", 700), "additionalData": None}
     record = parse_item(no_extra)
-    assert record is not None and record.invoice_refs == ("INV-8810",)
+    assert record is not None and record.merchant_refs == ("INV-8810",)
 
 
 # -- GoCardless -----------------------------------------------------------------------------
@@ -363,7 +363,7 @@ GC_PAYMENT = {
 def test_gocardless_payment_description_is_free_text() -> None:
     client = Payments(PM00PUB001=GC_PAYMENT)
     record = parse_gocardless(gc_event("EV00PUB1", "confirmed", "PM00PUB001"), client)  # type: ignore[arg-type]
-    assert record is not None and record.invoice_refs == ("INV-8820",)
+    assert record is not None and record.merchant_refs == ("INV-8820",)
     assert record.narrative == ("Invoice INV-8820 November",)
     assert record.amount is not None and record.amount.amount == Decimal("42.50")
 
@@ -582,3 +582,17 @@ def test_a_failed_capture_takes_its_cash_back_and_a_recapture_gives_it_again(
     assert taken.reverses == payment
     assert events["PUB0000000000061:CAPTURE:true:recaptured"].status == "processed"
     assert post_adyen(runtime, sign(dict(again))).duplicates == 1  # its replay stays one too
+
+
+def test_a_merchant_reference_is_a_reference_of_kind_other() -> None:
+    """Adyen's merchantReference is often an order number: it matches an invoice so numbered,
+    and naming none of ours lowers no confidence (kind ``other``)."""
+    from mappings.processors import remittance_from_record
+
+    item = adyen_item("CAPTURE", "PUB0000000000033", 700)
+    item["additionalData"] = {"metadata.invoice_number": "INV-8811"}
+    item["merchantReference"] = "ORDER-5521"
+    record = parse_item(item)
+    assert record is not None
+    kinds = [(r["kind"], r["ref"]) for r in remittance_from_record(record).structured_refs]
+    assert kinds == [("invoice", "INV-8811"), ("other", "ORDER-5521")]
