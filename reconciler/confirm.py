@@ -2,15 +2,22 @@
 
 A confirmation supersedes the earlier decision with one made by a person, applies the cash
 exactly as a rule would (applications, balances, remittance status) and teaches the payer
-memory, so the next payment from the same IBAN or name is recognised.
+memory, so the next payment from the same IBAN or name is recognised. Confirming the
+suggested invoices carries out the whole suggestion: its amounts, the credit memos the payer
+netted off and the deductions (a discount, a short pay) it writes off, each no more than the
+balances left now.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
 from canonical.models import Decision, Remittance
+from canonical.money import Money
 from canonical.store import Store
 from reconciler.apply import DecisionSink, Writes
 from reconciler.book import Book, OpenItem
@@ -71,27 +78,34 @@ def confirm(
                     f"{remittance.currency} have that number"
                 )
             chosen.append(matches[0])
-        left = remittance.amount_minor
-        allocations: list[tuple[OpenItem, int]] = []
-        for item in chosen:
-            take = min(item.balance_minor, left)
-            if take > 0:
-                allocations.append((item, take))
-                left -= take
+        top = decision.candidates[0] if decision.candidates else {}
+        suggested = {line.get("id") for line in top.get("invoices", [])}
+        as_suggested = bool(suggested) and {i.id for i in chosen} == suggested
+        plan = _Plan(remittance.amount_minor, remittance.currency, chosen)
+        if as_suggested:
+            plan.carry_out(top, book)
+        else:
+            plan.fill()
         customers = {i.customer_id for i in chosen}
+        evidence: dict[str, Any] = {
+            "confirmed": invoice_numbers,
+            "replaces": decision_id,
+            "earlier_rule": decision.rule,
+            "earlier_status": decision.status,
+            "as_suggested": as_suggested,
+        }
+        if plan.changed:
+            evidence["changed_since_suggested"] = plan.changed
         outcome = Outcome(
             AUTO,
             "confirmed_by_person",
             100,
             customer_id=next(iter(customers)) if len(customers) == 1 else None,
-            allocations=allocations,
-            unapplied_minor=left,
-            evidence={
-                "confirmed": invoice_numbers,
-                "replaces": decision_id,
-                "earlier_rule": decision.rule,
-                "earlier_status": decision.status,
-            },
+            allocations=plan.allocations,
+            deductions=plan.deductions,
+            credits=plan.credits,
+            unapplied_minor=plan.left,
+            evidence=evidence,
         )
         writes = Writes(tenant=tenant, ruleset_version=decision.ruleset_version, sink=sink)
         new_id = writes.decide(
@@ -111,3 +125,81 @@ def confirm(
         session.flush()
         confirmed = session.execute(select(Decision).where(col(Decision.id) == new_id)).scalar_one()
         return confirmed
+
+
+@dataclass
+class _Plan:
+    """What a confirmation applies: cash, credit memos and deductions over the chosen invoices,
+    never more than an invoice owes, a credit memo holds or the payment brings."""
+
+    left: int  # cash not yet applied
+    currency: str
+    chosen: list[OpenItem]
+    allocations: list[tuple[OpenItem, int]] = field(default_factory=list)
+    credits: list[tuple[OpenItem, OpenItem, int]] = field(default_factory=list)
+    deductions: list[tuple[OpenItem, int, str]] = field(default_factory=list)
+    changed: list[dict[str, str]] = field(default_factory=list)  # lines cut short, and why
+    owed: dict[str, int] = field(init=False)  # what each chosen invoice still owes
+
+    def __post_init__(self) -> None:
+        self.owed = {item.id: item.balance_minor for item in self.chosen}
+
+    def fill(self) -> None:
+        """The cash over the invoices a person named, in that order."""
+        for item in self.chosen:
+            self._cash(item, self.owed[item.id])
+
+    def carry_out(self, candidate: dict[str, Any], book: Book) -> None:
+        """The candidate as suggested: its cash per invoice, then its credit memos, then its
+        deductions, each cut to the balances left now (and the cut named)."""
+        invoices = {item.id: item for item in self.chosen}
+        for line in candidate.get("invoices", []):
+            item = invoices[line["id"]]
+            wanted = self._minor(line.get("amount"), self.owed[item.id])
+            self._note(f"cash on {item.number}", wanted, self._cash(item, wanted))
+        memos = {m.id: m for held in book.credits_by_customer.values() for m in held}
+        holds = {memo_id: memo.balance_minor for memo_id, memo in memos.items()}
+        for line in candidate.get("credits", []):
+            memo, target = memos.get(line["id"]), invoices.get(line["invoice_id"])
+            wanted, take = self._minor(line["amount"], 0), 0
+            if memo is not None and target is not None and memo.currency == self.currency:
+                take = max(min(wanted, holds[memo.id], self.owed[target.id]), 0)
+                if take:
+                    self.credits.append((memo, target, take))
+                    holds[memo.id] -= take
+                    self.owed[target.id] -= take
+            self._note(
+                f"credit memo {line['credit_memo']} on {line['invoice_number']}", wanted, take
+            )
+        for line in candidate.get("deductions", []):
+            target = invoices.get(line["invoice_id"])
+            wanted, take = self._minor(line["amount"], 0), 0
+            if target is not None:
+                take = max(min(wanted, self.owed[target.id]), 0)
+                if take:
+                    self.deductions.append((target, take, str(line["reason_code"])))
+                    self.owed[target.id] -= take
+            self._note(f"{line['reason_code']} on {line['invoice_number']}", wanted, take)
+
+    def _cash(self, item: OpenItem, wanted: int) -> int:
+        take = max(min(wanted, self.owed[item.id], self.left), 0)
+        if take:
+            self.allocations.append((item, take))
+            self.owed[item.id] -= take
+            self.left -= take
+        return take
+
+    def _minor(self, amount: Any, default: int) -> int:
+        return default if amount in (None, "") else Money(str(amount), self.currency).minor
+
+    def _note(self, line: str, wanted: int, applied: int) -> None:
+        if applied != wanted:
+            self.changed.append(
+                {
+                    "line": line,
+                    "suggested": str(Money.from_minor(wanted, self.currency).amount),
+                    "applied": str(Money.from_minor(applied, self.currency).amount),
+                    "why": "no more than the invoice owes, the credit memo holds and the cash "
+                    "left now",
+                }
+            )

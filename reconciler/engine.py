@@ -1,7 +1,10 @@
 """``reconcile()``: new remittances through the cascade, then open credit memos, incrementally.
 
-Only remittances not yet decided are read; the open book is loaded once. Running it twice in
-a row changes nothing the second time.
+Only remittances not yet decided are read, and those the reconciler left waiting for advice,
+an invoice or a customer that has since arrived; the open book is loaded once. They are
+decided in value-date order, those only an amount places after the rest, so that a guess
+never takes an invoice a later remittance names. Running it twice in a row changes nothing
+the second time.
 """
 
 from __future__ import annotations
@@ -13,23 +16,32 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, Table, select
 from sqlmodel import Session, col
 
 from canonical.batch_gc import frozen_heap, loading_without_gc
-from canonical.enums import ApplicationStatus, RemittanceStatus
+from canonical.enums import ApplicationStatus, DocumentStatus, RemittanceStatus
 from canonical.keys import document_key, name_key
-from canonical.models import Application, CreditMemo, Decision, Invoice, Remittance
+from canonical.models import (
+    Application,
+    CreditMemo,
+    Customer,
+    Decision,
+    Invoice,
+    PayerAlias,
+    Remittance,
+)
 from canonical.money import Money
 from canonical.store import Store
 from canonical.types import utcnow
-from reconciler.apply import DecisionSink, Writes
-from reconciler.book import Book, OpenItem, Scope, open_credit
+from reconciler.apply import DecisionSink, Writes, paid_through
+from reconciler.book import SHARED, Book, OpenItem, Scope, open_credit
 from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Cascade, Incoming, Outcome
 from reconciler.references import (
     credit_prefix,
+    loose_key,
     payer_behind,
     read_references,
     rf_reference,
@@ -38,6 +50,7 @@ from reconciler.references import (
 from reconciler.rules import RuleSet, load_rules
 
 log = logging.getLogger("arsync.reconciler")
+_T = TypeVar("_T")
 
 BATCH = 2000
 REMITTANCE: Table = Remittance.__table__  # type: ignore[attr-defined]
@@ -48,6 +61,10 @@ LEARN_FROM_CONFIDENCE = 95
 REVERSAL_RULE = "reversal"  # the rule of a returned_payment exception for cash taken back
 NOT_INCOMING_CASH = "not_incoming_cash"  # rule and exception kind of a zero or negative amount
 CREDIT_MEMOS_HELD = "credit_memos_held"  # evidence: memos a pending remittance names
+# the kinds of rule that place a payment by its amount alone, decided after those by reference
+AMOUNT_RULES = ("customer_amount", "customer_subset", "oldest_first")
+# decisions no later document changes: the same payment again, cash taken back, no cash
+NEVER_DECIDED_AGAIN = frozenset({"duplicate_payment", "returned_payment", NOT_INCOMING_CASH})
 
 
 @dataclass
@@ -61,6 +78,7 @@ class ReconcileSummary:
     credit_memos_applied: int = 0
     credit_memos_suggested: int = 0
     reopened: int = 0  # cash decided before its remittance advice arrived, decided again
+    late: int = 0  # cash decided before the invoice or customer it names was known, again
     reversals: int = 0  # cash taken back (chargebacks, failures, returns): each for a person
     cash: dict[str, dict[str, int]] = field(default_factory=dict)  # currency -> minor totals
     ruleset_version: str = ""
@@ -87,6 +105,7 @@ class ReconcileSummary:
             "credit_memos_applied": self.credit_memos_applied,
             "credit_memos_suggested": self.credit_memos_suggested,
             "reopened": self.reopened,
+            "late": self.late,
             "reversals": self.reversals,
             "match_rate": str(self.match_rate),
             "ruleset_version": self.ruleset_version,
@@ -103,6 +122,11 @@ class ReconcileSummary:
             f"suggested, {sum(self.exceptions.values())} exceptions ({exceptions}); "
             f"match rate {self.match_rate}%; credit memos applied {self.credit_memos_applied}"
             + (f"; {self.reopened} decided again with their advice" if self.reopened else "")
+            + (
+                f"; {self.late} decided again now their invoice or customer is known"
+                if self.late
+                else ""
+            )
             + (f"; {self.reversals} payments taken back" if self.reversals else "")
         )
 
@@ -160,51 +184,89 @@ def _reconcile(
     with store.session() as session:
         advices = Advices.load(session, tenant)
         summary.reopened = advices.reopen(session, tenant)
+        late = _reopen_late(session, tenant)
+        summary.late = len(late)
         scope = _scope(session, tenant, advices)
         with loading_without_gc():
             book = Book.load(session, tenant, scope)
         seen = _recent_fingerprints(
             session, tenant, (now or utcnow()).date(), scope.amounts if scope else None
         )
-    cascade = Cascade(book, rules)
-    writes = Writes(tenant=tenant, ruleset_version=rules.version, sink=sink)
-    while True:
-        with store.session() as session:
-            rows = list(
-                session.execute(
-                    select(REMITTANCE)
-                    .where(
-                        col(Remittance.tenant) == tenant,
-                        col(Remittance.status) == RemittanceStatus.NEW,
-                    )
-                    .order_by(
-                        col(Remittance.value_date), col(Remittance.created_at), col(Remittance.id)
-                    )
-                    .limit(BATCH)
+        order = list(
+            session.execute(
+                select(col(Remittance.id))
+                .where(
+                    col(Remittance.tenant) == tenant, col(Remittance.status) == RemittanceStatus.NEW
                 )
-            )
-            if not rows:
-                break
+                .order_by(
+                    col(Remittance.value_date), col(Remittance.created_at), col(Remittance.id)
+                )
+            ).scalars()
+        )
+    run = _Run(
+        cascade=Cascade(book, rules),
+        book=book,
+        seen=seen,
+        summary=summary,
+        writes=Writes(tenant=tenant, ruleset_version=rules.version, sink=sink),
+        advices=advices,
+        late=late,
+        by_amount=frozenset(
+            {r.id for r in rules.rules if r.kind in AMOUNT_RULES} | {"oldest_first"}
+        ),
+    )
+    by_amount: list[Row[Any]] = []  # payments only amounts place, decided after the rest
+    reversals: list[Row[Any]] = []
+    for ids in _batches(order):
+        with store.session() as session:
+            rows = _new_rows(session, ids)
             previous = _superseded(session, tenant, [row.id for row in rows])
-            reversals = [row for row in rows if row.reverses]
             taken_back = _taken_back(rows)
             for row in rows:
-                if row.reverses:
-                    continue
                 back = taken_back.get(row.id)
-                if back is not None:
-                    _decide_taken_back(row, back, summary, writes)
-                else:
-                    _decide_one(row, cascade, book, seen, summary, writes, advices, previous)
-            writes.flush(session)
-            # after the cash of this batch is decided, so a reversal sees what its payment did
-            originals = _originals(session, tenant, reversals)
-            for row in reversals:
-                _decide_reversal(row, originals.get(row.reverses), summary, writes)
-            writes.flush(session)
+                if row.reverses:
+                    reversals.append(row)
+                elif back is not None:
+                    _decide_taken_back(row, back, summary, run.writes)
+                elif not _decide_one(row, run, previous, first_pass=True):
+                    by_amount.append(row)
+            run.writes.flush(session)
+    # a payment placed by its amount alone never takes an invoice a later one names
+    for rows in _batches(by_amount):
+        with store.session() as session:
+            previous = _superseded(session, tenant, [row.id for row in rows])
+            for row in rows:
+                _decide_one(row, run, previous, first_pass=False)
+            run.writes.flush(session)
+    # after the cash is decided, so a reversal sees what its payment did
+    for rows in _batches(reversals):
+        with store.session() as session:
+            originals = _originals(session, tenant, rows)
+            for row in rows:
+                _decide_reversal(row, originals.get(row.reverses), summary, run.writes)
+            run.writes.flush(session)
     _apply_credit_memos(store, tenant, book, rules, summary, sink)
     log.info("reconcile: %s", summary)
     return summary
+
+
+def _batches(items: list[_T]) -> list[list[_T]]:
+    return [items[start : start + BATCH] for start in range(0, len(items), BATCH)]
+
+
+def _new_rows(session: Session, ids: list[str]) -> list[Row[Any]]:
+    """The remittances of ``ids`` still new, in that order (all but the raw record)."""
+    found: dict[str, Row[Any]] = {}
+    read = [column for column in REMITTANCE.c if column.name != "raw"]
+    for start in range(0, len(ids), 500):
+        for row in session.execute(
+            select(*read).where(
+                REMITTANCE.c.id.in_(ids[start : start + 500]),
+                REMITTANCE.c.status == RemittanceStatus.NEW,
+            )
+        ):
+            found[row.id] = row
+    return [found[i] for i in ids if i in found]
 
 
 def reconsiderable(
@@ -252,6 +314,162 @@ def supersede(session: Session, decisions: Mapping[str, str]) -> None:
         .where(REMITTANCE.c.id.in_(list(decisions)))
         .values(status=RemittanceStatus.NEW)
     )
+
+
+def _reopen_late(session: Session, tenant: str) -> dict[str, dict[str, Any]]:
+    """Send back to be decided again the payments the reconciler left waiting for an invoice
+    or a customer it did not know, now that it has arrived; returns what arrived, by
+    remittance.
+
+    Its own suggestion or exception (never a person's decision, a duplicate, or cash taken
+    back) that names invoice numbers not found, when an open invoice of such a number has
+    appeared (or changed) since; or that found no payer, when a customer of the payer's
+    exact name has, or its IBAN, account or name has since been learned for one. Nothing was
+    written to any system for those decisions, so nothing is applied twice.
+    """
+    waiting = [
+        row
+        for row in session.execute(
+            select(
+                col(Decision.id),
+                col(Decision.source_id),
+                col(Decision.exception_kind),
+                col(Decision.evidence),
+                col(Decision.created_at),
+            ).where(
+                col(Decision.tenant) == tenant,
+                col(Decision.source_kind) == "remittance",
+                col(Decision.status).in_([SUGGESTED, EXCEPTION]),
+                col(Decision.superseded).is_(False),
+                col(Decision.decided_by) == "reconciler",
+            )
+        )
+        if row.exception_kind not in NEVER_DECIDED_AGAIN
+    ]
+    wanted: dict[str, set[str]] = {}  # decision -> the document keys it did not find
+    for row in waiting:
+        named = [
+            str(ref)
+            for key in ("labelled_not_found", "unresolved_refs")
+            for ref in (row.evidence or {}).get(key, [])
+        ]
+        keys = {
+            k for ref in named for k in (document_key(rf_reference(ref) or ref), loose_key(ref))
+        }
+        if keys - {""}:
+            wanted[row.id] = keys - {""}
+    arrived = _invoices_since(session, tenant, set().union(*wanted.values()) if wanted else set())
+    unidentified = [row for row in waiting if row.exception_kind == "unidentified_payer"]
+    known = _payers_since(session, tenant, [row.source_id for row in unidentified])
+    late: dict[str, dict[str, Any]] = {}
+    decisions: dict[str, str] = {}
+    for row in waiting:
+        numbers = sorted(
+            {
+                number
+                for key in wanted.get(row.id, ())
+                for number, at in arrived.get(key, [])
+                if at > row.created_at
+            }
+        )
+        payer = [why for why, at in known.get(row.source_id, []) if at > row.created_at]
+        if not numbers and not payer:
+            continue
+        decisions[row.source_id] = row.id
+        late[row.source_id] = {"decision": row.id}
+        if numbers:
+            late[row.source_id]["invoices_now_open"] = numbers
+        if payer:
+            late[row.source_id]["payer_now_known"] = payer[0]
+    supersede(session, decisions)
+    if late:
+        log.info(
+            "reconcile: %d payments decided again now their invoice or payer is known", len(late)
+        )
+    return late
+
+
+def _invoices_since(
+    session: Session, tenant: str, keys: set[str]
+) -> dict[str, list[tuple[str, datetime]]]:
+    """The open invoices bearing these document keys: number and last change, by key."""
+    found: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    wanted = sorted(keys)
+    for start in range(0, len(wanted), 500):
+        for row in session.execute(
+            select(col(Invoice.number_key), col(Invoice.number), col(Invoice.updated_at)).where(
+                col(Invoice.tenant) == tenant,
+                col(Invoice.status) == DocumentStatus.OPEN,
+                col(Invoice.balance_minor) > 0,
+                col(Invoice.number_key).in_(wanted[start : start + 500]),
+            )
+        ):
+            found[row.number_key].append((row.number, row.updated_at))
+    return found
+
+
+def _payers_since(
+    session: Session, tenant: str, remittance_ids: list[str]
+) -> dict[str, list[tuple[str, datetime]]]:
+    """What now names the payer of each remittance, and since when: a customer bearing its
+    exact name, or a customer its IBAN, account or name was learned for."""
+    if not remittance_ids:
+        return {}
+    names: dict[str, list[str]] = defaultdict(list)  # name key -> remittances
+    aliases: dict[tuple[str, str], list[str]] = defaultdict(list)
+    read = [  # what incoming_from reads, not the raw record
+        REMITTANCE.c[name]
+        for name in (
+            "id",
+            "currency",
+            "amount_minor",
+            "payer_name",
+            "payer_iban",
+            "payer_account",
+            "free_text",
+            "structured_refs",
+            "value_date",
+        )
+    ]
+    for start in range(0, len(remittance_ids), 500):
+        for row in session.execute(
+            select(*read).where(REMITTANCE.c.id.in_(remittance_ids[start : start + 500]))
+        ):
+            payer, _ = _payer_seen(incoming_from(row))  # a network's names no customer
+            behind = payer_behind(payer.payer_name)
+            for name in {name_key(payer.payer_name), name_key(behind[1]) if behind else ""} - {""}:
+                names[name].append(row.id)
+            for key in _alias_keys(payer):
+                aliases[key].append(row.id)
+    known: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    keys = sorted(names)
+    for start in range(0, len(keys), 500):
+        for row in session.execute(
+            select(col(Customer.name_key), col(Customer.updated_at)).where(
+                col(Customer.tenant) == tenant,
+                col(Customer.status) != "deleted",
+                col(Customer.name_key).in_(keys[start : start + 500]),
+            )
+        ):
+            for rid in names[row.name_key]:
+                known[rid].append(("a customer of that name", row.updated_at))
+    values = sorted({value for _, value in aliases})
+    for start in range(0, len(values), 500):
+        for row in session.execute(
+            select(
+                col(PayerAlias.kind),
+                col(PayerAlias.value),
+                col(PayerAlias.customer_id),
+                col(PayerAlias.created_at),
+            ).where(
+                col(PayerAlias.tenant) == tenant,
+                col(PayerAlias.value).in_(values[start : start + 500]),
+                col(PayerAlias.customer_id) != SHARED,
+            )
+        ):
+            for rid in aliases.get((row.kind, row.value), []):
+                known[rid].append((f"its {row.kind} learned for a customer", row.created_at))
+    return known
 
 
 def _superseded(session: Session, tenant: str, remittance_ids: list[str]) -> dict[str, str]:
@@ -380,16 +598,12 @@ def _scope(session: Session, tenant: str, advices: Advices) -> Scope | None:
             raw = str(ref.get("ref") or "")
             scope.keys.add(document_key(rf_reference(raw) or raw))
         scope.keys.update(key for _, key in text_tokens(row.free_text))
-        for kind, value in (
-            ("iban", row.payer_iban),
-            ("account", row.payer_account),
-            ("name", name_key(row.payer_name)),
-        ):
-            if value:
-                scope.aliases.add((kind, value))
-        if row.payer_name:
-            scope.names.add(name_key(row.payer_name))
-            behind = payer_behind(row.payer_name)  # PAYPAL *ACME: ACME too
+        incoming = incoming_from(row)
+        scope.aliases.update(_alias_keys(incoming))  # a network's too: learning reads them
+        payer, _ = _payer_seen(incoming)  # a network's name names no customer
+        if payer.payer_name:
+            scope.names.add(name_key(payer.payer_name))
+            behind = payer_behind(payer.payer_name)  # PAYPAL *ACME: ACME too
             if behind:
                 scope.names.add(name_key(behind[1]))
         scope.amounts.add(row.amount_minor)
@@ -409,25 +623,69 @@ def _scope(session: Session, tenant: str, advices: Advices) -> Scope | None:
     return scope
 
 
-def _decide_one(
-    row: Row[Any],
-    cascade: Cascade,
-    book: Book,
-    seen: dict[tuple[Any, ...], _Seen],
-    summary: ReconcileSummary,
-    writes: Writes,
-    advices: Advices,
-    previous: dict[str, str],
-) -> None:
+@dataclass
+class _Run:
+    """What one reconcile run decides with, and what it knows of the payments decided so far."""
+
+    cascade: Cascade
+    book: Book
+    seen: dict[tuple[Any, ...], _Seen]
+    summary: ReconcileSummary
+    writes: Writes
+    advices: Advices
+    late: dict[str, dict[str, Any]]  # remittance -> what has arrived since it was decided
+    by_amount: frozenset[str]  # the rules that place a payment by its amount alone
+    # what the first pass found for a payment placed by its amount, and when: kept for the
+    # second pass unless what it rests on (its customers' items, its payer's aliases) changed
+    waiting: dict[str, tuple[int, Outcome]] = field(default_factory=dict)
+    applied: int = 0  # cash decisions applied so far: the clock of the two below
+    items_changed: dict[str, int] = field(default_factory=dict)  # customer -> when
+    aliases_changed: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def changed(self, outcome: Outcome, learned: Incoming | None) -> None:
+        """Note what an applied decision changed: its customers' items, and the aliases of the
+        payer it ``learned`` from."""
+        self.applied += 1
+        items = [item for item, _ in outcome.allocations]
+        items += [item for item, _, _ in outcome.deductions]
+        items += [item for memo, invoice, _ in outcome.credits for item in (memo, invoice)]
+        for item in items:
+            if item.customer_id:
+                self.items_changed[item.customer_id] = self.applied
+        for key in _alias_keys(learned) if learned is not None else []:
+            self.aliases_changed[key] = self.applied
+
+    def unchanged(self, since: int, outcome: Outcome, payer: Incoming) -> bool:
+        """Whether nothing an amount-placed outcome rests on has changed since it was found:
+        the open items of the customers it names or the payer's name names, the aliases of
+        the payer's IBAN, account and name."""
+        names = [name_key(payer.payer_name)]
+        behind = payer_behind(payer.payer_name)
+        if behind:
+            names.append(name_key(behind[1]))
+        customers = {outcome.customer_id, *(c.get("customer_id") for c in outcome.candidates)}
+        customers.update(c for name in names for c in self.book.by_name.get(name, []))
+        return all(self.items_changed.get(c, 0) <= since for c in customers if c) and all(
+            self.aliases_changed.get(key, 0) <= since for key in _alias_keys(payer)
+        )
+
+
+def _alias_keys(r: Incoming) -> list[tuple[str, str]]:
+    found = (("iban", r.payer_iban), ("account", r.payer_account), ("name", name_key(r.payer_name)))
+    return [(kind, value) for kind, value in found if value]
+
+
+def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pass: bool) -> bool:
+    """Decide a remittance; False (nothing recorded) when on the first pass only its amount
+    places it: it is decided after the payments whose references name their invoices."""
     incoming = incoming_from(row)
-    borrowed = advices.take(row) if row.amount_minor > 0 else None
+    borrowed = run.advices.take(row) if row.amount_minor > 0 else None
     if borrowed is not None:
         advice = borrowed[0]
         text = " ".join(t for t in (row.free_text, advice.free_text) if t) or None
         incoming = replace(incoming, structured_refs=list(advice.structured_refs), free_text=text)
-        writes.remittances[advice.id] = RemittanceStatus.ADVICE_USED
     fingerprint = _fingerprint(incoming)
-    earlier = seen.get(fingerprint)
+    earlier = run.seen.get(fingerprint)
     if row.amount_minor <= 0:  # a reversal never gets here: it names the payment it reverses
         outcome = _not_incoming_cash(incoming)
     elif earlier is not None and _close(earlier.value_date, row.value_date):
@@ -447,13 +705,28 @@ def _decide_one(
             },
         )
     else:
-        outcome = cascade.decide(incoming)
+        payer, network = _payer_seen(incoming)
+        found = run.waiting.pop(row.id, None)
+        if found is not None and run.unchanged(found[0], found[1], payer):
+            outcome = found[1]
+        else:
+            outcome = run.cascade.decide(payer)
+        if first_pass and borrowed is None and outcome.rule in run.by_amount:
+            run.waiting[row.id] = (run.applied, outcome)
+            return False
+        if network is not None:
+            _note_network(outcome, incoming, network)
+    if borrowed is not None:
+        run.writes.remittances[borrowed[0].id] = RemittanceStatus.ADVICE_USED
     if row.id in previous:
         outcome.evidence["supersedes_decision"] = previous[row.id]
+    if row.id in run.late:
+        outcome.evidence["decided_again"] = run.late[row.id]
     if outcome.status != AUTO:
-        held = _named_credit_memos(book, incoming, outcome.customer_id)
+        held = _named_credit_memos(run.book, incoming, outcome.customer_id)
         if held:  # left open for the person deciding: the credit memo policy skips them
             outcome.evidence[CREDIT_MEMOS_HELD] = held
+        _with_plan(outcome, row.currency)
     if borrowed is not None:
         outcome.evidence["remittance_advice"] = {
             "id": borrowed[0].id,
@@ -461,7 +734,8 @@ def _decide_one(
             "trace": borrowed[0].bank_reference,
             "matched_on": borrowed[1],
         }
-    decision_id = _decide(row, outcome, writes)
+    decision_id = _decide(row, outcome, run.writes)
+    summary = run.summary
     summary.remittances += 1
     summary.add_cash(row.currency, received=row.amount_minor)
     if outcome.status == AUTO:
@@ -472,15 +746,81 @@ def _decide_one(
             deductions=outcome.deduction_minor,
             unapplied=outcome.unapplied_minor,
         )
-        seen[fingerprint] = _Seen(row.value_date, row.id)
+        run.seen[fingerprint] = _Seen(row.value_date, row.id)
+        learned = None
         if outcome.customer_id and outcome.confidence >= LEARN_FROM_CONFIDENCE:
-            writes.learn(book, incoming, outcome.customer_id, decision_id)
+            run.writes.learn(run.book, incoming, outcome.customer_id, decision_id)
+            learned = incoming
+        run.changed(outcome, learned)
     else:
         summary.add_cash(row.currency, unapplied=row.amount_minor)
         if outcome.status == SUGGESTED:
             summary.suggested += 1
         else:
             summary.exceptions[outcome.exception_kind or "exception"] += 1
+    return True
+
+
+def _payer_seen(r: Incoming) -> tuple[Incoming, tuple[str, str | None] | None]:
+    """The remittance as the cascade may see it, and the payment network it came through: a
+    network's name, account and IBAN are the network's and name no customer (the merchant
+    behind a processor's descriptor, PAYPAL *ACME, is kept)."""
+    network = paid_through(r.payer_name)
+    if network is None:
+        return r, None
+    name = r.payer_name if network[1] else None
+    return replace(r, payer_name=name, payer_iban=None, payer_account=None), network
+
+
+def _note_network(outcome: Outcome, r: Incoming, network: tuple[str, str | None]) -> None:
+    """What the payer is, in the evidence of a payment that came through a network."""
+    via, behind = network
+    outcome.evidence["payer_name"] = r.payer_name
+    outcome.evidence["payer_iban"] = r.payer_iban
+    kinds = ("iban", "account", "name")
+    own = (r.payer_iban, r.payer_account, None if behind else r.payer_name)
+    networks = [kind for kind, value in zip(kinds, own, strict=True) if value]
+    # the network's, so shared: they say nothing of who paid
+    shared = {*networks, *outcome.evidence.get("payer_shared", [])}
+    if shared:
+        outcome.evidence["payer_shared"] = [kind for kind in kinds if kind in shared]
+    outcome.evidence["payer_network"] = {
+        "network": via,
+        "payer_behind": behind,
+        "why": "a payment network pays for many customers: its name, account and IBAN "
+        "name none of them; references still name invoices",
+    }
+
+
+def _with_plan(outcome: Outcome, currency: str) -> None:
+    """The top candidate of a suggestion carries the credit memos and deductions its rule
+    would apply with the cash, so that confirming it applies all of it."""
+    if not outcome.candidates or not (outcome.credits or outcome.deductions):
+        return
+    top = outcome.candidates[0]
+    if {i.get("id") for i in top.get("invoices", [])} != {i.id for i, _ in outcome.allocations}:
+        return  # the candidate is not what the rule would apply
+    top["credits"] = [
+        {
+            "credit_memo": memo.number,
+            "id": memo.id,
+            "invoice_number": invoice.number,
+            "invoice_id": invoice.id,
+            "amount": _shown(amount, currency),
+        }
+        for memo, invoice, amount in outcome.credits
+        if amount > 0
+    ]
+    top["deductions"] = [
+        {
+            "invoice_number": item.number,
+            "invoice_id": item.id,
+            "reason_code": reason,
+            "amount": _shown(amount, currency),
+        }
+        for item, amount, reason in outcome.deductions
+        if amount > 0
+    ]
 
 
 def _not_incoming_cash(r: Incoming) -> Outcome:
