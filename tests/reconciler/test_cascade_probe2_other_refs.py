@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from canonical.models import Remittance
 from canonical.store import Store
@@ -56,7 +57,7 @@ def test_an_820_with_a_po_on_no_invoice_still_applies(
     ingest_files(store, [path])
     reconcile(store)
     with store.session() as s:
-        rid = s.execute(select(Remittance.id)).scalar_one()
+        rid = s.execute(select(col(Remittance.id))).scalar_one()
     d = decision(store, rid)
     # before, the PO was an "unresolved" reference: confidence 80, a suggestion
     assert d.status == "auto_applied" and d.confidence == 100
@@ -83,7 +84,9 @@ def test_a_stripe_payment_naming_our_invoice_and_stripes_own(store: Store, book:
     acme = book.customer("Acme Corp")
     book.invoice(acme, "INV-01001", "1250.00")
     event = json.loads((FIXTURES / "stripe_payment_intent_succeeded.json").read_text())
-    remittance = remittance_from_record(parse_event(event))
+    record = parse_event(event)
+    assert record is not None
+    remittance = remittance_from_record(record)
     with store.session() as s:
         s.add(remittance)
     reconcile(store)

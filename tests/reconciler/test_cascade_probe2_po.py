@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from canonical.models import DEFAULT_TENANT, PayerAlias, Remittance
 from canonical.store import Store
@@ -56,7 +57,7 @@ def test_an_820_paying_by_po_pays_the_invoice_bearing_it_not_the_one_numbered_li
     ingest_files(store, [path])
     reconcile(store)
     with store.session() as s:
-        rid = s.execute(select(Remittance.id)).scalar_one()
+        rid = s.execute(select(col(Remittance.id))).scalar_one()
         learned = {a.customer_id for a in s.execute(select(PayerAlias)).scalars()}
     d = decision(store, rid)
     # before, 1000.00 went to Zeta's invoice 88000 and the payer was learned as Zeta
