@@ -45,7 +45,9 @@ def confirm(
         decision = session.get(Decision, decision_id)
         if decision is None or decision.tenant != tenant:
             raise ConfirmError(f"no decision {decision_id!r}")
-        if decision.superseded or decision.status == AUTO or decision.source_kind != "remittance":
+        if decision.superseded and decision.source_kind == "remittance":
+            raise ConfirmError(_superseded(session, decision))
+        if decision.status == AUTO or decision.source_kind != "remittance":
             raise ConfirmError(f"decision {decision_id} is not an open suggestion or exception")
         remittance = session.get(Remittance, decision.source_id)
         if remittance is None:
@@ -203,3 +205,22 @@ class _Plan:
                     "left now",
                 }
             )
+
+
+def _superseded(session: Any, decision: Decision) -> str:
+    """Why a superseded decision cannot be confirmed, naming the one that replaced it (its
+    payment was decided again: late advice, or the invoice or payer it waited for arrived)."""
+    current = session.execute(
+        select(col(Decision.id), col(Decision.status)).where(
+            col(Decision.tenant) == decision.tenant,
+            col(Decision.source_kind) == "remittance",
+            col(Decision.source_id) == decision.source_id,
+            col(Decision.superseded).is_(False),
+        )
+    ).first()
+    if current is None:
+        return f"decision {decision.id} was replaced; its payment awaits the next reconcile"
+    return (
+        f"decision {decision.id} was replaced by decision {current.id} ({current.status}) when "
+        "its payment was decided again: see that one"
+    )

@@ -13,6 +13,7 @@ from canonical.enums import DocumentStatus
 from canonical.models import Application, Decision, Invoice
 from canonical.store import Store
 from reconciler import reconcile
+from reconciler.confirm import ConfirmError, confirm
 from tests.support.receivables import Book, applied, balance, decision, ref
 
 pytestmark = pytest.mark.usefixtures("book_loading")
@@ -112,3 +113,18 @@ def test_a_person_s_decision_or_a_duplicate_is_never_decided_again(
     assert reconcile(store).late == 0
     assert decision(store, rid).id == first.id
     assert applied(store, rid) == {}
+
+
+def test_confirming_a_decision_decided_again_names_the_one_that_replaced_it(
+    store: Store, book: Book
+) -> None:
+    acme = book.customer("Acme Corp")
+    book.invoice(acme, "8999", "55.00")
+    rid = book.pay("1234.00", payer="ACME CORP", text="INV 9001")
+    reconcile(store)
+    first = decision(store, rid)
+    book.invoice(acme, "9001", "1234.00", issued=date(2026, 11, 1))
+    reconcile(store)
+    again = decision(store, rid)
+    with pytest.raises(ConfirmError, match=f"replaced by decision {again.id} \\(auto_applied\\)"):
+        confirm(store, first.id, by="person:ana")
