@@ -16,7 +16,8 @@ class InvoicedConfig(BaseModel):
 
     ``company_timezone`` is the Invoiced company's time zone (its settings): Invoiced keeps a
     document's date and due date, and a payment's date, as a moment of that day in that zone,
-    so the calendar day is read there (Tokyo's 1 May 06:00 is 30 April in UTC)."""
+    so the calendar day is read there (Tokyo's 1 May 06:00 is 30 April in UTC), and a date
+    arsync writes is sent as noon of that day there."""
 
     model_config = ConfigDict(extra="forbid")
 

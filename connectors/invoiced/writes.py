@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Literal
 
 from canonical.money import exact_amount
+from canonical.types import zone
 from connectors.errors import ApiError, AuthError
 from connectors.invoiced.client import InvoicedClient, Payload
 
@@ -67,7 +68,8 @@ class PaymentCreate:
     reference: str | None = None
     notes: str | None = None
 
-    def body(self, key_metadata: str) -> Payload:
+    def body(self, key_metadata: str, where: tzinfo = UTC) -> Payload:
+        """The request body; ``where`` is the company's time zone, whose day the date is."""
         cash = sum((a.amount for a in self.applications if a.kind == "invoice"), Decimal("0"))
         if cash > self.amount:
             raise ValueError(
@@ -82,8 +84,7 @@ class PaymentCreate:
         if self.currency:
             body["currency"] = self.currency.lower()
         if self.received_on:
-            day = self.received_on
-            body["date"] = int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp())
+            body["date"] = company_noon(self.received_on, where)
         if self.method:
             body["method"] = self.method
         if self.reference:
@@ -136,7 +137,8 @@ class CreditNoteCreate:
     issued_on: date | None = None
     notes: str | None = None
 
-    def body(self, key_metadata: str) -> Payload:
+    def body(self, key_metadata: str, where: tzinfo = UTC) -> Payload:
+        """The request body; ``where`` is the company's time zone, whose day the date is."""
         if self.amount <= 0:
             raise ValueError(f"invoiced: credit note {self.key} must be > 0")
         cost = exact_amount(self.amount, self.currency)
@@ -150,8 +152,7 @@ class CreditNoteCreate:
         if self.currency:
             body["currency"] = self.currency.lower()
         if self.issued_on:
-            day = self.issued_on
-            body["date"] = int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp())
+            body["date"] = company_noon(self.issued_on, where)
         if self.notes:
             body["notes"] = self.notes
         return body
@@ -188,17 +189,18 @@ class InvoicedWriter:
     def __init__(self, client: InvoicedClient) -> None:
         self.client = client
         self.key_metadata = client.config.key_metadata
+        self.zone = zone(client.config.company_timezone)
 
     def create_payment(self, payment: PaymentCreate) -> Payload:
         """Create one payment; raises ApiError. Safe to call again with the same ``key``."""
         return self.client.post(
-            "/payments", payment.body(self.key_metadata), idempotency_key=payment.key
+            "/payments", payment.body(self.key_metadata, self.zone), idempotency_key=payment.key
         )
 
     def create_credit_note(self, note: CreditNoteCreate) -> Payload:
         """Issue one credit note (not yet applied); safe to call again with the same key."""
         return self.client.post(
-            "/credit_notes", note.body(self.key_metadata), idempotency_key=note.key
+            "/credit_notes", note.body(self.key_metadata, self.zone), idempotency_key=note.key
         )
 
     def payment(self, payment_id: str) -> Payload:
@@ -242,6 +244,13 @@ class InvoicedWriter:
                     if (row.get("metadata") or {}).get(self.key_metadata) == key:
                         found[key] = str(row.get("id"))
         return found
+
+
+def company_noon(day: date, where: tzinfo) -> int:
+    """A calendar day as Invoiced keeps it: a moment of that day in the company's time zone
+    (noon there, so the day reads the same in every zone the company's users sit in). Noon UTC
+    would be the next day for a company at UTC+12 or +13."""
+    return int(datetime(day.year, day.month, day.day, 12, tzinfo=where).timestamp())
 
 
 def _wire_id(value: str) -> int | str:
