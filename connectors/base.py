@@ -91,6 +91,11 @@ class Connector(ABC):
     def check(self) -> None:
         """Authenticate and make one cheap call; raises AuthError with a clear message."""
 
+    def mapping_facts(self) -> dict[str, object]:
+        """What :meth:`check` learned of the system that its mappings need (QuickBooks: the
+        company's home currency); merged over the configured mapping options."""
+        return {}
+
     @property
     def api_calls(self) -> int:
         return self.session.stats.total

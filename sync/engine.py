@@ -160,7 +160,7 @@ class SyncEngine:
             context=MappingContext(
                 system=system,
                 home_currency=self.home_currency,
-                options=self.mapping_options.get(system),
+                options={**(self.mapping_options.get(system) or {}), **connector.mapping_facts()},
             ),
             system_of_record=self.sor,
             run_id=run_id,

@@ -146,6 +146,15 @@ class QuickBooksClient:
         """The CompanyInfo of the realm: the cheapest authenticated call."""
         return self.read("CompanyInfo", self.config.realm_id)
 
+    def preferences(self) -> Payload:
+        """The company's Preferences (``GET /preferences``): its home currency among them."""
+        url = f"{self.api.api_url}/company/{self.config.realm_id}/preferences"
+        body = self._call("read Preferences", self.api.get, url)
+        record = body.get("Preferences")
+        if not isinstance(record, dict):
+            raise ApiError(SYSTEM, "read Preferences: no Preferences in the answer")
+        return record
+
     def change_data_capture(self, entities: list[str], since: datetime) -> dict[str, list[Payload]]:
         """Objects of each entity changed since ``since`` (deleted ones included)."""
         body = self._call(

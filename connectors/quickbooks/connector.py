@@ -41,6 +41,7 @@ class QuickBooksConnector(Connector):
         self.session = self.client.session
         self.changes = ChangeFeed(self.client)
         self.writer = QuickBooksWriter(self.client)
+        self._facts: dict[str, object] = {}
         self._streams: dict[str, Stream] = {
             stream.name: stream
             for stream in (
@@ -55,9 +56,11 @@ class QuickBooksConnector(Connector):
         return dict(self._streams)
 
     def check(self) -> None:
-        """Refresh the access token and read the CompanyInfo of the realm."""
+        """Refresh the access token and read the company's Preferences: its home currency is
+        the currency of every amount QuickBooks writes without a ``CurrencyRef`` (a company
+        without multicurrency)."""
         try:
-            self.client.company_info()
+            preferences = self.client.preferences()
         except AuthError as exc:
             raise AuthError(
                 self.system,
@@ -65,6 +68,12 @@ class QuickBooksConnector(Connector):
                 status=exc.status,
                 code=exc.code,
             ) from None
+        home = ((preferences.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value")
+        if isinstance(home, str) and home.strip():
+            self._facts["home_currency"] = home.strip().upper()
+
+    def mapping_facts(self) -> dict[str, object]:
+        return dict(self._facts)
 
     # writes ---------------------------------------------------------------------------------
     def write(self, writes: Sequence[Write]) -> list[WriteResult]:

@@ -2,10 +2,11 @@
 
 Endpoints (under ``/v3/company/<realmId>/``, all requiring ``minorversion`` and a Bearer
 token): ``query`` (POST ``application/text`` body or GET ``?query=``), ``cdc``,
-``<entity>/<id>`` reads, ``companyinfo/<realmId>``, and ``batch`` plus ``payment`` writes
-honouring ``requestid``. The OAuth token endpoint rotates refresh tokens the way Intuit does.
-Errors are Fault envelopes; throttling is Fault 3001 (HTTP 429, or another status when
-configured). Times are rendered to the second in the company's time zone, as QBO does.
+``<entity>/<id>`` reads, ``companyinfo/<realmId>``, ``preferences`` (the home currency), and
+``batch`` plus ``payment`` writes honouring ``requestid``. The OAuth token endpoint rotates
+refresh tokens the way Intuit does. Errors are Fault envelopes; throttling is Fault 3001 (HTTP
+429, or another status when configured). Times are rendered to the second in the company's
+time zone, as QBO does.
 """
 
 from __future__ import annotations
@@ -118,8 +119,10 @@ class QuickBooksSandbox(SandboxServer):
         cdc_max_objects: int = 1000,
         cdc_window_days: int = 30,
         throttle_status: int = 429,
+        home_currency: str = "USD",
     ) -> None:
         self.realm_id = realm_id
+        self.home_currency = home_currency
         self.client_id = "ABsandbox" + secrets.token_hex(8)
         self.client_secret = secrets.token_urlsafe(24)
         self.cdc_max_objects = cdc_max_objects
@@ -573,6 +576,7 @@ class QuickBooksSandbox(SandboxServer):
         self.route(f"{base}/cdc", self.handle_cdc, ("GET",))
         self.route(f"{base}/batch", self.handle_batch, ("POST",))
         self.route(f"{base}/payment", self.handle_payment_create, ("POST",))
+        self.route(f"{base}/preferences", self.handle_preferences, ("GET",))
         self.route(f"{base}/<name>/<record_id>", self.handle_read, ("GET",))
 
     def json(self, body: Any, status: int = 200) -> Response:
@@ -777,6 +781,25 @@ class QuickBooksSandbox(SandboxServer):
                     block[entity] = rows
                 blocks.append(block)
             return self.json({"CDCResponse": [{"QueryResponse": blocks}]})
+
+    def handle_preferences(self, request: Request, realm: str) -> Response:
+        denied = self._guard(request, realm)
+        if denied is not None:
+            return denied
+        return self.json(
+            {
+                "Preferences": {
+                    "Id": "1",
+                    "SyncToken": "0",
+                    "domain": "QBO",
+                    "CurrencyPrefs": {
+                        "MultiCurrencyEnabled": True,
+                        "HomeCurrency": {"value": self.home_currency},
+                    },
+                    "MetaData": _meta(self.now(), self.now()),
+                }
+            }
+        )
 
     def handle_read(self, request: Request, realm: str, name: str, record_id: str) -> Response:
         denied = self._guard(request, realm)

@@ -32,11 +32,17 @@ def is_deleted(record: RawRecord) -> bool:
     return record.payload.get("status") == "Deleted"
 
 
+def home_currency(ctx: MappingContext) -> str:
+    """The company's home currency, as its Preferences say (the ``home_currency`` the
+    connector learned at check); arsync's configured home currency when not known."""
+    return str(ctx.option("home_currency") or ctx.home_currency)
+
+
 def currency(payload: Mapping[str, Any], ctx: MappingContext) -> str:
     """``CurrencyRef.value``; without multicurrency QBO omits it: the home currency."""
     code = get_path(payload, "CurrencyRef.value", None)
     if code in (None, ""):
-        return ctx.home_currency
+        return home_currency(ctx)
     if not isinstance(code, str):
         raise MappingError("CurrencyRef.value", f"not a currency code: {code!r}")
     return code
@@ -86,4 +92,4 @@ def voided(payload: Mapping[str, Any], total: Money) -> bool:
 
 
 def zero(ctx: MappingContext) -> Money:
-    return Money(Decimal(0), ctx.home_currency)
+    return Money(Decimal(0), home_currency(ctx))

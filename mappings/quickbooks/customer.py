@@ -10,7 +10,7 @@ from canonical.enums import CustomerStatus
 from canonical.records import CustomerIn
 from connectors.base import RawRecord
 from mappings.base import F, MappingContext, boolean, extract, optional_text, text
-from mappings.quickbooks.common import is_deleted, origin
+from mappings.quickbooks.common import home_currency, is_deleted, origin
 
 DELETED_SUFFIX = " (deleted)"
 
@@ -39,6 +39,6 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CustomerIn:
         **{**origin(record), "deleted": deleted},
         name=name,
         email=values["email"],
-        currency=values["currency"] or ctx.home_currency,
+        currency=values["currency"] or home_currency(ctx),
         status=status,
     )

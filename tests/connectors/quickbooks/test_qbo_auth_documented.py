@@ -51,13 +51,13 @@ def test_the_rotated_refresh_token_is_stored_before_the_access_token_is_used(
     tokens = Recording(events)
     connector = QuickBooksConnector(config, tokens, policy=RetryPolicy(sleep=lambda s: None))
 
-    def company_info(request: object) -> tuple[int, dict[str, str], str]:
+    def preferences(request: object) -> tuple[int, dict[str, str], str]:
         events.append("api call")
-        return 200, {"Content-Type": "application/json"}, '{"CompanyInfo": {"Id": "1"}}'
+        return 200, {"Content-Type": "application/json"}, '{"Preferences": {"Id": "1"}}'
 
     with Mock(assert_all_requests_are_fired=True) as mock:
         mock.post(TOKEN_URL, json=token_reply(refresh="RT-rotated"))
-        mock.add_callback(responses.GET, f"{COMPANY}/companyinfo/{REALM}", callback=company_info)
+        mock.add_callback(responses.GET, f"{COMPANY}/preferences", callback=preferences)
         connector.check()
     assert tokens.get("refresh_token") == "RT-rotated"
     assert events.index("store refresh_token") < events.index("api call")
@@ -111,7 +111,7 @@ def test_a_401_whose_refresh_is_refused_stops_after_one_refresh(
     }
     with Mock(assert_all_requests_are_fired=True) as mock:
         mock.post(TOKEN_URL, json=token_reply("AT-1", "RT-2"))
-        mock.get(f"{COMPANY}/companyinfo/{REALM}", status=401, json=fault)
+        mock.get(f"{COMPANY}/preferences", status=401, json=fault)
         mock.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
         with pytest.raises(AuthError, match="reconnect"):
             connector.check()

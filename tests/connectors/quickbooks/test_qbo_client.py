@@ -193,15 +193,15 @@ def test_unauthorized_refreshes_once_and_resends(connector: QuickBooksConnector)
     with Mock(assert_all_requests_are_fired=True) as mock:
         mock.post(TOKEN_URL, json=token_reply("AT-old", "RT-2"))
         mock.get(
-            f"{COMPANY}/companyinfo/4620816365",
+            f"{COMPANY}/preferences",
             json=fault("3200", "message=AuthenticationFailed; errorCode=003200", "AUTHENTICATION"),
             status=401,
             match=[matchers.header_matcher({"Authorization": "Bearer AT-old"})],
         )
         mock.post(TOKEN_URL, json=token_reply("AT-new", "RT-3"))
         mock.get(
-            f"{COMPANY}/companyinfo/4620816365",
-            json={"CompanyInfo": {"Id": "1", "CompanyName": "Test Co"}},
+            f"{COMPANY}/preferences",
+            json={"Preferences": {"Id": "1"}},
             match=[matchers.header_matcher({"Authorization": "Bearer AT-new"})],
         )
         connector.check()
