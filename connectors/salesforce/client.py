@@ -272,6 +272,21 @@ class SalesforceClient:
         """``GET limits/``: the cheap call used by check()."""
         return self._get("limits/", None)
 
+    def organization(self) -> dict[str, Any]:
+        """The org's Organization record: its id, default time zone and, in a single-currency
+        org, its corporate currency. A field this org does not expose is left out."""
+        for fields in ("Id, TimeZoneSidKey, DefaultCurrencyIsoCode", "Id, TimeZoneSidKey"):
+            try:
+                rows = self.sf.query(f"SELECT {fields} FROM Organization LIMIT 1").get("records")
+            except ApiError as exc:
+                if exc.code == "INVALID_FIELD":
+                    continue
+                if exc.code in ("INVALID_TYPE", "INSUFFICIENT_ACCESS"):
+                    return {}
+                raise
+            return dict(rows[0]) if rows else {}
+        return {}
+
     def _get(self, path: str, params: Mapping[str, str] | None) -> dict[str, Any]:
         result = self.sf.restful(path, params=dict(params) if params else None)
         return dict(result or {})

@@ -21,7 +21,9 @@ class SalesforceConfig(BaseModel):
     the connected app's RSA private key in PEM). ``objects`` names the SObjects and fields
     (a preset plus overrides, see :mod:`mappings.salesforce.schema`). ``org_timezone`` is the
     org's default time zone: a dateTime field mapped to a date (Billing's ``CreatedDate``) is
-    the day it falls on there.
+    the day it falls on there; the org's own ``TimeZoneSidKey``, read at check, wins when it
+    can be read. ``org_id``, when set, is the only org arsync will sync (a production store
+    never takes a sandbox's records).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -45,6 +47,7 @@ class SalesforceConfig(BaseModel):
     per_second: float = 0.0
     objects: SalesforceSchema = Field(default_factory=load_preset)
     org_timezone: TimeZoneName = Field(default="UTC", description="IANA zone of the org")
+    org_id: str | None = Field(default=None, min_length=15, max_length=18)
 
     @model_validator(mode="after")
     def _credentials_for_flow(self) -> SalesforceConfig:

@@ -140,8 +140,12 @@ class SalesforceSandbox(SandboxServer):
         api_version: str = "62.0",
         daily_limit: int = 1_000_000,
         quickbooks_ids: Callable[[str, int], str] | None = None,
+        org_timezone: str = "UTC",
+        org_currency: str = "USD",
     ) -> None:
         self.schema = schema or load_preset(preset)
+        self.org_timezone = org_timezone
+        self.org_currency = org_currency
         self.auth_flow = auth_flow
         self.api_version = api_version
         self.daily_limit = daily_limit
@@ -209,6 +213,15 @@ class SalesforceSandbox(SandboxServer):
         self.children[s.payment.sobject] = {apps.relationship: (apps.sobject, apps.payment)}
         for index, sobject in enumerate(self.columns):
             self.prefixes.setdefault(sobject, f"a0{index}")
+        # the org itself, read by check: its id, default time zone and corporate currency
+        organization = {
+            "Id": self.org_id,
+            "Name": "Sandbox Org",
+            "TimeZoneSidKey": self.org_timezone,
+            "DefaultCurrencyIsoCode": self.org_currency,
+        }
+        self.columns["Organization"] = set(organization)
+        self.tables["Organization"] = {self.org_id: organization}
 
     def _new_id(self, sobject: str) -> str:
         counter = self._counters.setdefault(sobject, itertools.count(1))

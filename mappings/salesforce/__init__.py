@@ -22,7 +22,8 @@ from mappings.salesforce import credit_memo, customer, invoice, payment
 # 5: ISO 4217 minor units (HUF, IDR, COP, ... two decimals, IQD three), not CLDR's
 # 6: a payment that is not cash (Canceled, Draft, Pending) leaves nothing unapplied
 # 7: a dateTime read as a date is the day in the org's time zone (org_timezone)
-VERSION = 7
+# 8: the org's corporate currency and time zone, read from its Organization record
+VERSION = 8
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,
