@@ -7,10 +7,12 @@ records that were kept anyway (a control total that does not add up) is a *warni
 reported with the file and the figures, and the kept records count as new or duplicate,
 never as rejected.
 
-A batch entry a camt.053 booked as one amount, without its transactions, is replaced by its
-transactions when a camt.054 lists them later (the parser names the entry in each
-transaction's ``details_of``), once they add up to its amount and while the reconciler has
-not decided it; otherwise they count as duplicates and a warning names the entry.
+An entry a camt.053 booked as one amount without its transactions (a batch, or a single
+payment whose details come in a camt.054) is replaced by its transactions when a camt.054
+lists them later (the parser names the entry in each transaction's ``details_of``), once
+they add up to its amount and while the reconciler has not decided it; otherwise they count
+as duplicates and a warning names the entry. Coming first, the transactions make the entry
+a duplicate (the parser gives it the first transaction's key among its earlier ones).
 """
 
 from __future__ import annotations
@@ -241,8 +243,9 @@ def _replace_batch_entries(
     tenant: str,
     outcome: FileIngest,
 ) -> set[str]:
-    """Delete each stored batch entry these transactions detail (their ``details_of``) and
-    may replace; the keys of those that stay come back (their transactions are not stored).
+    """Delete each stored entry these transactions detail (their ``details_of``: a batch's,
+    or a single payment's) and may replace; the keys of those that stay come back (their
+    transactions are not stored).
 
     An entry stays when the transactions do not add up to it (a notification that lists
     only some) or when the reconciler has decided it: a warning names it either way.
@@ -270,9 +273,13 @@ def _replace_batch_entries(
     kept: set[str] = set()
     for entry in entries:
         transactions = [remittance for _, remittance in items[entry.source_key]]
+        one = len(transactions) == 1
+        stored = f"({entry.amount}, stored from {entry.source_file} as one amount)"
+        name = entry.bank_reference or entry.source_key
         what = (
-            f"the {len(transactions)} transactions of batch entry {entry.bank_reference} "
-            f"({entry.amount}, stored from {entry.source_file} as one amount)"
+            f"the transaction of entry {name} {stored}"
+            if one
+            else f"the {len(transactions)} transactions of batch entry {name} {stored}"
         )
         sums = {
             currency: sum(t.amount_minor for t in transactions if t.currency == currency)
@@ -280,17 +287,18 @@ def _replace_batch_entries(
         }
         if sums != {entry.currency: entry.amount_minor}:
             added = " and ".join(str(Money.from_minor(m, c)) for c, m in sums.items())
-            reason = f"add up to {added}, not to it"
+            reason = f"{'amounts' if one else 'add up'} to {added}, not to it"
         elif entry.status != RemittanceStatus.NEW or entry.id in decided:
-            reason = "come after the reconciler decided it"
+            reason = f"{'comes' if one else 'come'} after the reconciler decided it"
         else:
             session.delete(entry)
-            log.info("%s: %s replace it", outcome.path, what)
+            log.info("%s: %s %s it", outcome.path, what, "replaces" if one else "replace")
             continue
         kept.add(entry.source_key)
         outcome.warn(
             items[entry.source_key][0][0].location,
-            f"{what} {reason}: they are not stored, the entry stays (check it)",
+            f"{what} {reason}: {'it is' if one else 'they are'} not stored, the entry stays "
+            "(check it)",
         )
     return kept
 

@@ -4,12 +4,17 @@ Credit detail records (type codes 100-399: 115 lockbox, 142 ACH credit, 164/165 
 trade payments, 195 incoming wire, ...) become remittances, except credits that are not a
 customer paying: transfers between one's own accounts (ZBA, sweeps, concentration),
 investments, loans and interest, and returns or reversals of one's own items (see
-``NOT_RECEIPTS``). A debit that takes back a credit counted before (``RETURNED_ITEMS``: a
+``NOT_RECEIPTS``): each is left out with a warning, as a camt credit whose bank transaction
+code says so. A debit that takes back a credit counted before (``RETURNED_ITEMS``: a
 deposited item or an ACH debit of ours returned, an ACH reversing entry, a credit or deposit
-the bank reverses) is a reversal naming the item's customer (else bank) reference. Amounts
+the bank reverses) is a reversal naming the item's customer (else bank) reference; one that
+may take back such cash but not as one item (``ADJUSTMENTS``: a settlement total, a
+correction) is left out with a warning; any other debit is a payment of ours. Amounts
 are implied-decimal minor units in the account's currency (else the group's, else USD).
-Continuation (88) text is joined to its detail record. Detail records the package cannot read are
-reported by line and left out; the rest of the file is kept. Trailers (49, 98, 99) are
+Continuation (88) text is joined to its detail record; its labelled values (JPMorgan's
+``ORIG CO NAME:``, Bank of America's ``DES:``/``INDN:``/``CO ID:``, tagged 88s) are read label
+by label. Detail records the package cannot read are reported by line and left out; the
+rest of the file is kept. Trailers (49, 98, 99) are
 checked against what they control; one that is missing (a file cut short) is completed so
 that the package reads the records before it, and reported as a warning; one short of
 figures is read, and reported as a warning that it cannot be checked.
@@ -37,6 +42,7 @@ from bai2.parsers import Bai2FileParser
 from connectors.bankfiles.amounts import currency_code, minor_units_amount
 from connectors.bankfiles.edi820 import read_remittance_advice
 from connectors.bankfiles.records import (
+    NOT_A_CUSTOMER_PAYING,
     BankFileError,
     BankFileFormat,
     ControlFigure,
@@ -50,6 +56,7 @@ from connectors.bankfiles.records import (
     is_name,
     keep_distinct,
     line_location,
+    warn_left_out,
     warn_on_control_mismatch,
 )
 from connectors.bankfiles.x12 import RMR_SEGMENT, infer_delimiters, split_segments
@@ -86,12 +93,14 @@ RETURNED_ITEMS = frozenset(
     }
 )
 # Debits left out though they may touch cash counted before, for a person to see in the bank's
-# own report: their amount or what they take back is not one item taken back whole. 468 ACH
-# return item or adjustment settlement (a total of several returns, each also reported as a
-# 557, or adjustments), 554 posting error correction debit and 695 deposit correction debit
-# (the bank corrects an amount it posted, often part of one), 568 return item adjustment (of
-# an earlier return), 631 debit adjustment, 489 cash letter adjustment, 408 float adjustment
-# (availability, not cash), 567 return item fee (a fee, not the item).
+# own report (each is a warning): their amount or what they take back is not one item taken
+# back whole. 468 ACH return item or adjustment settlement (a total of several returns, each
+# also reported as a 557, or adjustments), 554 posting error correction debit and 695 deposit
+# correction debit (the bank corrects an amount it posted, often part of one), 568 return
+# item adjustment (of an earlier return), 631 debit adjustment, 489 cash letter adjustment.
+# Not these: 408 float adjustment (availability, not cash), 567 return item fee (a fee, not
+# the item), nor any other debit (a payment of ours).
+ADJUSTMENTS = frozenset({"468", "489", "554", "568", "631", "695"})
 # group statuses whose details are not posted: a deletion, a test-only transmission
 _NOT_POSTED = {GroupStatus.deletion: "deletion", GroupStatus.test_only: "test only"}
 _FUNDS_TYPES = {f.value for f in FundsType}
@@ -105,13 +114,29 @@ _LABEL_NAMES = (
     # tagged continuation records (debtor name/account, creditor, references, ...)
     *("DBNM", "DACT", "DABA", "DBIC", "CRNM", "CACT", "CABA", "EREF", "CREF", "REMI", "IDNM"),
     "CHKN",
+    # Bank of America's ACH text: the originating company's name unlabelled, then DES (the
+    # company entry description), ID (the identification number the originator gives the
+    # receiver: a customer, vendor or payment number), INDN (the receiver's name: the
+    # account holder itself, or the merchant of a card settlement; never the payer), CO ID
+    # (the originator's company identification) followed by the bare SEC code (CCD, PPD,
+    # CTX, WEB), and PMT INFO (the addenda's payment-related information)
+    *("DES", "ID", "INDN", "CO ID", "PMT INFO"),
 )
-# a label is whole words: ENTRY DESCR is not the end of CO ENTRY DESCR
+# a label is whole words: ENTRY DESCR is not the end of CO ENTRY DESCR, ID not the end of
+# ORIG ID, CO ID or TRID, DES not that of CODES
 _LABELS = re.compile(
     r"(?<![\w/#])(?P<label>" + "|".join(map(re.escape, _LABEL_NAMES)) + r")\s*[:=]\s*"
 )
-_NAME_LABELS = ("ORIG CO NAME", "B/O", "BY ORDER OF", "ORIGINATOR", "REMITTER", "DBNM")
-_ACCOUNT_LABELS = ("ORIG ID", "B/O ACCT", "DACT")
+# Bank of America's text starts with the originating company's name, unlabelled: the text
+# before a first DES label is kept as the value of this (made-up) label
+_NAME_BEFORE_DES = "COMPANY NAME BEFORE DES"
+_NAME_LABELS = (
+    *("ORIG CO NAME", "B/O", "BY ORDER OF", "ORIGINATOR", "REMITTER", "DBNM"),
+    _NAME_BEFORE_DES,
+)
+_ACCOUNT_LABELS = ("ORIG ID", "B/O ACCT", "DACT", "CO ID")
+# labels whose value is one word; what follows is other text (the SEC code after a CO ID)
+_ONE_WORD_LABELS = ("CO ID",)
 _TRACE_LABELS = ("TRACE#", "TRACE")  # an ACH trace number: the bank's name for the item
 
 
@@ -683,6 +708,11 @@ def _in_currency(minor: int, currency: str) -> str:
         return ""
 
 
+def _major(minor: int, currency: str) -> str:
+    """``273512.50 USD``: an implied-decimal BAI2 amount in major units, else as stated."""
+    return _in_currency(minor, currency)[2:-1] or f"{minor} (currency {currency!r} unknown)"
+
+
 def _collect(
     result: ParseResult,
     source_file: str,
@@ -714,7 +744,10 @@ def _collect(
                     continue
                 code = detail.type_code.code
                 returned = code in RETURNED_ITEMS
-                if not detail.amount or code in NOT_RECEIPTS:
+                if not detail.amount:
+                    continue
+                if code in NOT_RECEIPTS or code in ADJUSTMENTS:
+                    _left_out(result, logical, detail, group, account)
                     continue
                 if not returned and not 100 <= int(code) <= 399:
                     continue
@@ -741,6 +774,35 @@ def _collect(
                     )
                     continue
                 result.records.append(remittance)
+
+
+def _left_out(
+    result: ParseResult,
+    logical: _LogicalRecord,
+    detail: TransactionDetail,
+    group: Any,
+    account: Any,
+) -> None:
+    """A warning for a credit that is no customer paying (``NOT_RECEIPTS``) or a debit that may
+    take back cash counted before without being one item taken back (``ADJUSTMENTS``)."""
+    code = detail.type_code
+    currency = account.header.currency or group.header.currency or "USD"
+    amount = _major(detail.amount or 0, currency)
+    if code.code in NOT_RECEIPTS:
+        what, why = f"a credit of {amount}", NOT_A_CUSTOMER_PAYING
+    else:
+        what = f"a debit of {amount}"
+        why = (
+            "it may take back cash counted before, though not as one item taken back whole "
+            "(check it in the bank's report)"
+        )
+    warn_left_out(
+        result,
+        line_location(logical.line),
+        f"{what} with type code {code.code} ({code.description})",
+        why,
+        "\n".join(t for _, t in logical.lines),
+    )
 
 
 def _interim(result: ParseResult, group: Any, line: int | None) -> None:
@@ -884,7 +946,10 @@ def _labelled_fields(text: str) -> tuple[dict[str, str], str]:
     if not matches:
         return {}, text
     fields: dict[str, str] = {}
-    rest = [text[: matches[0].start()]]
+    leading = text[: matches[0].start()]
+    if matches[0].group("label") == "DES" and clean(leading):
+        fields[_NAME_BEFORE_DES], leading = clean(leading) or "", ""
+    rest = [leading]
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         value = text[match.end() : end]
@@ -892,13 +957,18 @@ def _labelled_fields(text: str) -> tuple[dict[str, str], str]:
         rmr = RMR_SEGMENT.search(value)
         segments = value[rmr.start() :] if rmr else ""  # remittance segments end a value
         value = value[: rmr.start()] if rmr else value
+        after = ""
+        if label in _ONE_WORD_LABELS:
+            word = re.match(r"\s*\S*", value)
+            cut = word.end() if word else 0
+            value, after = value[:cut], value[cut:]
         cleaned = clean(value)
         party = label in _NAME_LABELS or label in _ACCOUNT_LABELS or label == "IBAN"
         if (party or label in _TRACE_LABELS) and cleaned and label not in fields:
             fields[label] = cleaned
         if not party:
             rest.append(f"{label}:{value}")
-        rest.append(segments)
+        rest.extend((after, segments))
     return fields, " ".join(rest)
 
 

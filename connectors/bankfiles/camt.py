@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -37,6 +37,7 @@ from lxml import etree
 
 from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_date
 from connectors.bankfiles.records import (
+    NOT_A_CUSTOMER_PAYING,
     BankFileError,
     BankFileFormat,
     ControlFigure,
@@ -49,6 +50,7 @@ from connectors.bankfiles.records import (
     dedup_key,
     is_name,
     is_rf_reference,
+    warn_left_out,
     warn_on_control_mismatch,
 )
 
@@ -166,6 +168,8 @@ class _Report:
     index: int
     report_id: str
     account: str | None
+    # how many transactions of the report that the bank does not name looked alike so far
+    seen: dict[tuple[object, ...], int] = field(default_factory=dict, compare=False)
 
 
 def _container_name(el: etree._Element) -> str:
@@ -256,14 +260,13 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                     continue
                 not_receipt = _not_a_receipt(entry, tx) if remittance.reverses is None else None
                 if not_receipt:
-                    result.warnings.append(
-                        RecordError(
-                            source_file,
-                            remittance.location,
-                            f"a credit of {remittance.amount} {remittance.currency} with bank "
-                            f"transaction code {not_receipt}: not a customer paying, left out",
-                            remittance.raw,
-                        )
+                    warn_left_out(
+                        result,
+                        remittance.location,
+                        f"a credit of {remittance.amount} {remittance.currency} with bank "
+                        f"transaction code {not_receipt}",
+                        NOT_A_CUSTOMER_PAYING,
+                        remittance.raw,
                     )
                     continue
                 result.records.append(remittance)
@@ -388,26 +391,36 @@ def _key(
     entry_index: int,
     tx: etree._Element | None,
     tx_index: int,
-    bank_reference: str | None,
-    end_to_end: str | None,
-    amount: Decimal,
-    currency: str,
+    stated: tuple[str | None, str | None, Decimal, str],
+    looks: tuple[str, ...],
 ) -> tuple[str, tuple[str, ...], str | None]:
     """The remittance's de-duplication key, the keys it may already be stored under, and
-    for a transaction of a batch entry the key of that entry.
+    for a transaction that details an entry booked elsewhere as one amount, that entry's key.
+
+    ``stated`` is the transaction's bank reference, end-to-end id, amount and currency;
+    ``looks`` what else it shows (value date, payer, account, text).
 
     An entry the bank names (``AcctSvcrRef`` or ``NtryRef``) is keyed by the account and that
     name, whatever report it came in: the same entry in a camt.052 intraday report, the
     day's camt.054 notification and its camt.053 statement, or in a resent file, is one
-    remittance. An entry without a name is keyed by its report and position in it.
+    remittance. An entry without a name (none, or a placeholder such as ``NONREF``) is keyed
+    by its report (its ``Id``, account and place in the message: never the file's name) and
+    its position in it. In a camt.052, whose later reports of the day repeat the earlier
+    ones' entries, one named with a placeholder is keyed by the account, its booking date,
+    what it shows and how many entries alike came before it in the report: the same in each
+    report of the day, while two such payments in one report, or on two days, stay two.
 
-    A batch entry (several transactions) the bank names is one remittance of the entry's
-    total where a report books it without its transactions (a camt.053 whose batch is
-    detailed in a camt.054, Swiss Payment Standards), and one a transaction where a report
-    lists them: each transaction is keyed by the entry's key and its position, so that the
-    entry, known by its first transaction's key, is not counted again beside them, and the
-    transactions replace the entry when they come after it (see ``details_of``).
+    An entry the bank names by its ``AcctSvcrRef`` (or a batch entry, several transactions,
+    named either way) is one remittance of the entry's amount where a report books it
+    without its transactions (a camt.053 whose entries are detailed in a camt.054, Swiss
+    Payment Standards), and one a transaction where a report lists them: each transaction is
+    keyed by the entry's key and its position, so that the entry, known by its first
+    transaction's key, is not counted again beside them, and the transactions replace the
+    entry when they come after it (see ``details_of``). A single transaction is tied to its
+    entry by the ``AcctSvcrRef`` only: some banks fill ``NtryRef`` with a counter or their
+    participant number, and two payments of one amount on one day must not become one.
     """
+    bank_reference, end_to_end, amount, currency = stated
     positional = dedup_key(
         report.fmt,
         report.report_id,
@@ -422,8 +435,6 @@ def _key(
         currency,
     )
     entry_name = [_text(entry, "AcctSvcrRef") or "", _text(entry, "NtryRef") or ""]
-    if not any(entry_name):
-        return positional, (), None
     named = [
         report.account or "",
         *entry_name,
@@ -433,19 +444,37 @@ def _key(
         amount,
         currency,
     ]
-    earlier = dedup_key(report.fmt, *named) if report.fmt is BankFileFormat.CAMT_052 else positional
-    if not any(is_name(name) for name in entry_name):
-        return earlier, (), None  # a placeholder ("NONREF") names nothing
+    if not any(entry_name):
+        return positional, (), None
     booked = _date(_find(entry, "BookgDt")) or _date(_find(entry, "ValDt")) or ""
+    if not any(is_name(name) for name in entry_name):  # a placeholder ("NONREF") names nothing
+        if report.fmt is not BankFileFormat.CAMT_052:
+            return positional, (), None
+        return _placeholder_intraday_key(report, named, booked, looks)
+    earlier = dedup_key(report.fmt, *named) if report.fmt is BankFileFormat.CAMT_052 else positional
     key = dedup_key(CAMT_FAMILY, *named, booked)
     total = _entry_total(entry, negative=amount < 0)
-    if _batch_size(entry) <= 1 or total is None:
+    tied = _batch_size(entry) > 1 or is_name(entry_name[0])
+    if not tied or total is None:
         return key, (earlier,), None
     # the key the entry has when booked without its transactions
     entry_key = dedup_key(CAMT_FAMILY, report.account or "", *entry_name, 0, "", "", *total, booked)
     if tx is None:
         return key, (earlier, _batch_item_key(entry_key, 1)), None
     return _batch_item_key(entry_key, tx_index), (key, earlier), entry_key
+
+
+def _placeholder_intraday_key(
+    report: _Report, named: list[object], booked: str, looks: tuple[str, ...]
+) -> tuple[str, tuple[str, ...], str | None]:
+    """The key of a camt.052 transaction whose entry the bank names with a placeholder only:
+    the n-th of its account and booking date that looks so (see :func:`_key`), and for the
+    first alike the key earlier versions gave it (its looks alone, which told neither two
+    such payments of a report nor those of two days apart)."""
+    alike = (*named, booked, *looks)
+    report.seen[alike] = nth = report.seen.get(alike, 0) + 1
+    earlier = (dedup_key(report.fmt, *named),) if nth == 1 else ()
+    return dedup_key(f"{CAMT_FAMILY}-day", *alike, nth), earlier, None
 
 
 def _batch_item_key(entry_key: str, position: int) -> str:
@@ -579,8 +608,20 @@ def _remittance(
             0, f"RETURN {reason or ''} OF {reverses}" if detailed else f"REVERSAL OF {reverses}"
         )
         amount = -amount
+    looks = (
+        value_date_text or "",
+        clean(payer_name) or "",
+        iban or other_account or "",
+        " ".join(" ".join(free_parts).split()),
+    )
     key, earlier_keys, details_of = _key(
-        report, entry, entry_index, tx, tx_index, bank_reference, end_to_end, amount, currency
+        report,
+        entry,
+        entry_index,
+        tx,
+        tx_index,
+        (bank_reference, end_to_end, amount, currency),
+        looks,
     )
     location_el = tx if tx is not None else entry
     return RawRemittance(

@@ -166,6 +166,22 @@ def warn_on_control_mismatch(
         )
 
 
+NOT_A_CUSTOMER_PAYING = "not a customer paying"
+
+
+def warn_left_out(result: ParseResult, location: str, what: str, why: str, raw: str = "") -> None:
+    """One warning for a record about cash that is read and left out on purpose: ``what`` it
+    is (``a credit of 500.00 USD with type code 275 (ZBA Credit)``) and ``why`` it is no
+    remittance (``not a customer paying``).
+
+    A warning, not an error: nothing in the file is wrong, but the person ingesting it must
+    hear of money that moved and that arsync does not count (the same for every format).
+    """
+    result.warnings.append(
+        RecordError(result.source_file, location, f"{what}: {why}, left out", raw)
+    )
+
+
 class BankFileError(ValueError):
     """A record or file is malformed; ``location`` names the line or element."""
 

@@ -434,3 +434,150 @@ def test_transactions_that_do_not_add_up_to_their_batch_entry_do_not_replace_it(
         "stored from camt053_v04_postfinance_batch_booking.xml as one amount) add up to "
         "600.00 CHF, not to it: they are not stored, the entry stays (check it)"
     )
+
+
+# camt053_v08_single_entries.xml books three credits without their details: two of 1250.00
+# CHF on one day from two payers (each its own AcctSvcrRef) and one of 480.00 CHF named only
+# by the statement's entry counter (NtryRef 3); camt054_v08_single_details.xml details the
+# first (same AcctSvcrRef) and notifies another payment of 480.00 CHF whose NtryRef is 3 too
+SINGLE_BOOKING = FIXTURES / "camt053_v08_single_entries.xml"
+SINGLE_DETAILS = FIXTURES / "camt054_v08_single_details.xml"
+
+
+@pytest.mark.parametrize("order", ["statement first", "notification first"])
+def test_an_entry_booked_without_its_one_transaction_counts_once_whichever_file_comes_first(
+    store: Store, order: str
+) -> None:
+    files = [SINGLE_BOOKING, SINGLE_DETAILS]
+    if order == "notification first":
+        files.reverse()
+    report = ingest_files(store, files)
+    assert report.warnings == [] and report.rejected == 0
+    stored = _remittances(store)
+    # 1250.00 twice (two payers), not three times; 480.00 twice (two payments)
+    assert sorted(r.amount_minor for r in stored) == [48000, 48000, 125000, 125000]
+    detailed = [r for r in stored if r.bank_reference == "261207CH0A1B2C3D"]
+    assert [(r.source, r.payer_name, r.free_text) for r in detailed] == [
+        ("camt.054", "Brunner Kaelte AG", "RECHNUNG 30112")
+    ]
+    other = [r for r in stored if r.bank_reference == "20261207000400123400000002"]
+    assert [(r.source, r.amount_minor) for r in other] == [("camt.053", 125000)]
+    assert (report.new, report.duplicate) == ((5, 0) if order == "statement first" else (4, 1))
+    again = ingest_files(store, files)
+    assert (again.new, again.duplicate) == (0, 5)
+    assert len(_remittances(store)) == 4
+
+
+def test_the_details_of_an_entry_the_reconciler_decided_leave_it_in_place(store: Store) -> None:
+    ingest_files(store, [SINGLE_BOOKING])
+    with store.session() as s:
+        entry = s.exec(
+            select(Remittance).where(Remittance.bank_reference == "20261207000400123400000001")
+        ).one()
+        entry.status = "exception"  # decided (unidentified payer) before the details came
+        s.add(entry)
+    [outcome] = ingest_files(store, [SINGLE_DETAILS]).files
+    assert (outcome.new, outcome.duplicate, outcome.rejected) == (1, 1, 0)
+    assert sorted(r.amount_minor for r in _remittances(store)) == [48000, 48000, 125000, 125000]
+    [warning] = outcome.warnings
+    assert warning.location.endswith("/Ntry[1]/NtryDtls[1]/TxDtls[1] (line 41)")
+    assert warning.reason == (
+        "the transaction of entry 20261207000400123400000001 (1250.00 CHF, stored from "
+        "camt053_v08_single_entries.xml as one amount) comes after the reconciler decided "
+        "it: it is not stored, the entry stays (check it)"
+    )
+
+
+_NONREF_REPORT = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.08">
+ <BkToCstmrAcctRpt><GrpHdr><MsgId>{report}</MsgId><CreDtTm>{day}T{time}</CreDtTm></GrpHdr>
+  <Rpt><Id>{report}</Id><CreDtTm>{day}T{time}</CreDtTm>
+   <Acct><Id><IBAN>DE02120300000000202051</IBAN></Id><Ccy>EUR</Ccy></Acct>
+{entries}
+  </Rpt>
+ </BkToCstmrAcctRpt>
+</Document>
+"""
+_NONREF_ENTRY = """   <Ntry><NtryRef>NONREF</NtryRef><Amt Ccy="EUR">{amount}</Amt>
+    <CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+    <BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt><AcctSvcrRef>NONREF</AcctSvcrRef>
+    <NtryDtls><TxDtls><RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"""
+
+
+def _nonref_report(tmp_path: Path, report: str, day: str, time: str, *entries: str) -> Path:
+    path = tmp_path / f"{report}.xml"
+    body = "\n".join(
+        _NONREF_ENTRY.format(amount=amount, day=day, text=text)
+        for amount, text in (entry.split("|") for entry in entries)
+    )
+    path.write_text(_NONREF_REPORT.format(report=report, day=day, time=time, entries=body))
+    return path
+
+
+def test_intraday_entries_named_nonref_are_one_each_however_often_reported(
+    store: Store, tmp_path: Path
+) -> None:
+    # two payments of 410.00 EUR the bank names only "NONREF", in the 10:00 report of the day
+    morning = _nonref_report(
+        tmp_path, "IDR-1", "2026-12-04", "10:00:00", "410.00|MIETE DEZ", "410.00|MIETE DEZ"
+    )
+    assert ingest_files(store, [morning]).new == 2
+    # the 14:00 report repeats them and adds a third; the next day's report brings another
+    afternoon = _nonref_report(
+        tmp_path,
+        "IDR-2",
+        "2026-12-04",
+        "14:00:00",
+        "410.00|MIETE DEZ",
+        "410.00|MIETE DEZ",
+        "410.00|MIETE DEZ",
+    )
+    next_day = _nonref_report(tmp_path, "IDR-3", "2026-12-05", "10:00:00", "410.00|MIETE DEZ")
+    report = ingest_files(store, [afternoon, next_day])
+    assert [(f.new, f.duplicate) for f in report.files] == [(1, 2), (1, 0)]
+    assert [r.amount_minor for r in _remittances(store)] == [41000] * 4
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("camt053_v08_single_entries.xml", 3),  # an entry named by a counter, two named
+        ("bai2_spec_layout.bai", 5),  # no as-of-date modifier: keyed by file and position
+        ("nacha_ccd_ctx.ach", 3),
+        ("edi820_remittance.edi", 3),
+    ],
+)
+def test_records_keyed_by_position_are_duplicates_under_another_file_name(
+    store: Store, tmp_path: Path, name: str, expected: int
+) -> None:
+    # the position is that in the statement or file the bank made (its id, header or control
+    # numbers), not the name the file was saved under
+    copy = tmp_path / f"downloaded-again-{name}"
+    shutil.copy(FIXTURES / name, copy)
+    assert ingest_files(store, [FIXTURES / name]).new == expected
+    report = ingest_files(store, [copy])
+    assert (report.new, report.duplicate) == (0, expected)
+
+
+def test_credits_that_are_no_customer_paying_are_warnings_in_bai2_as_in_camt(
+    store: Store,
+) -> None:
+    # a BAI2 ZBA transfer (type code 275) and a camt treasury credit (TREA): both are read,
+    # left out and reported the same way; the customer payments beside them are stored
+    report = ingest_files(
+        store,
+        [FIXTURES / "bai2_citi_uk_191.bai", FIXTURES / "camt053_v04_iso_business_sample.xml"],
+    )
+    assert [(f.new, f.rejected) for f in report.files] == [(1, 0), (1, 0)]
+    assert [(w.file, w.location, w.reason.partition(": ")[2]) for w in report.warnings] == [
+        ("bai2_citi_uk_191.bai", "line 12", "not a customer paying, left out"),
+        (
+            "camt053_v04_iso_business_sample.xml",
+            report.warnings[1].location,
+            "not a customer paying, left out",
+        ),
+    ]
+    assert report.warnings[0].reason.startswith(
+        "a credit of 50.00 GBP with type code 275 (ZBA Credit): "
+    )
+    assert report.warnings[1].reason.startswith("a credit of ")

@@ -451,8 +451,27 @@ _NOT_ALL_CREDITS_ARE_PAYMENTS = """\
 
 def test_transfers_interest_and_own_returns_are_not_payments_returned_items_reverse() -> None:
     result = parse_bank_bytes(_NOT_ALL_CREDITS_ARE_PAYMENTS.encode(), "prior_day.bai")
-    assert result.errors == [] and result.warnings == []
-    # a ZBA transfer, interest and an ACH item of ours coming back are not customers paying
+    assert result.errors == []
+    # a ZBA transfer, interest and an ACH item of ours coming back are not customers paying:
+    # each is left out with a warning, as camt's credits whose bank transaction code says so
+    assert [(w.location, w.reason) for w in result.warnings] == [
+        (
+            "line 5",
+            "a credit of 9000.00 USD with type code 275 (ZBA Credit): not a customer paying, "
+            "left out",
+        ),
+        (
+            "line 6",
+            "a credit of 12.34 USD with type code 354 (Interest Credit): not a customer "
+            "paying, left out",
+        ),
+        (
+            "line 7",
+            "a credit of 250.00 USD with type code 257 (Individual ACH Return Item): not a "
+            "customer paying, left out",
+        ),
+    ]
+    assert result.warnings[0].raw == "16,275,900000,0,ZBA0001,,ZBA CREDIT FROM 88120499/"
     lockbox, returned = result.records
     assert (lockbox.amount, lockbox.reverses) == (Decimal("3300.00"), None)
     # the customer's check bounced: the cash counted for it is taken back

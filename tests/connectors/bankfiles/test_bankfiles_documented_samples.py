@@ -73,7 +73,15 @@ def test_bai2_tagged_continuation_records() -> None:
     commas, an empty funds type; an outgoing ACH credit (447) and a cash concentration (275)
     are not receipts, an ACH return (557) takes back the payment its reference names."""
     result = parse_bank_file(FIXTURES / "bai2_tagged_continuations.bai")
-    assert result.errors == [] and result.warnings == []
+    assert result.errors == []
+    # the concentration is money that moved but no customer paying: a warning names it
+    assert [(w.location, w.reason) for w in result.warnings] == [
+        (
+            "line 20",
+            "a credit of 3376.86 USD with type code 275 (ZBA Credit): not a customer paying, "
+            "left out",
+        )
+    ]
     wire, rtp, returned = result.records
     assert (wire.line, wire.amount, wire.currency) == (7, Decimal("12500.00"), "USD")
     assert wire.payer_name == "NORTHWIND TRADERS"  # DBNM, not CRNM (that is us)
@@ -177,7 +185,8 @@ def test_ingest_stores_the_samples_in_minor_units_once(store: Store) -> None:
     assert {Path(f.path).name: f.new for f in report.files} == {
         name: len(money) for name, money in SAMPLES.items()
     }
-    assert len(report.warnings) == 3  # the BAI2 test-only, deletion and correction groups
+    # the BAI2 test-only, deletion and correction groups, and the cash concentration (275)
+    assert len(report.warnings) == 4
     with store.session() as s:
         stored = list(s.exec(select(Remittance)).all())
     by_file: dict[str, list[tuple[str, int]]] = {}

@@ -234,7 +234,14 @@ def test_bai2_191_incoming_internal_transfer_is_a_receipt() -> None:
     """ministryofjustice/bai2 tests/data/citi_example.bai2: Citi UK reports an incoming
     Faster Payment from a third party as 191, its details on unterminated 88 records."""
     result = _parse("bai2_citi_uk_191.bai")
-    assert result.errors == [] and result.warnings == []
+    assert result.errors == []
+    assert [(w.location, w.reason) for w in result.warnings] == [
+        (
+            "line 12",
+            "a credit of 50.00 GBP with type code 275 (ZBA Credit): not a customer paying, "
+            "left out",
+        )
+    ]
     assert [
         (r.location, r.amount, r.currency, r.bank_reference, r.end_to_end_id, r.value_date)
         for r in result.records
@@ -316,3 +323,45 @@ def test_items_alike_in_one_report_stay_two_and_a_group_without_modifier_keeps_f
     keys = [r.dedup_key for r in parse_bank_bytes(plain.encode(), "a.bai").records]
     other = [r.dedup_key for r in parse_bank_bytes(again.encode(), "b.bai").records]
     assert set(keys).isdisjoint(other)
+
+
+def test_bank_of_america_ach_text_names_the_originator_first_and_indn_is_the_receiver() -> None:
+    """Bank of America's ACH text (bai2_bofa_ach_text.bai, in the layout of the descriptors
+    Bank of America prints: ``<company name> DES:<entry description> ID:<identification>
+    INDN:<receiver's name> CO ID:<company id> <SEC> PMT INFO:<addenda>``): the payer is the
+    originating company named first, unlabelled, never INDN (that is the receiver: us), its
+    company id is the payer's account, and the description, ID and addenda stay the text."""
+    result = _parse("bai2_bofa_ach_text.bai")
+    assert result.errors == [] and result.warnings == []  # trailers add up
+    ccd, web, ctx = result.records
+    assert [(r.payer_name, r.payer_account) for r in result.records] == [
+        ("ACME WIDGETS INC", "1234567890"),
+        ("BLUE HERON CAFE", "9000123456"),
+        ("GLOBEX CORP", "1987654321"),
+    ]
+    assert ccd.bank_reference == "904316000123456"
+    # the addenda (PMT INFO on the 88 continuation) carries an RMR: a structured reference
+    assert [(r.ref, r.amount_paid) for r in ccd.structured_refs] == [("30071", Decimal("1250.00"))]
+    assert ccd.free_text == "DES:PAYMENTS ID:0000471193 INDN:NORTHWIND TRADERS LLC CCD PMT INFO:"
+    assert web.free_text == "DES:BILL PAY ID:NW-CUST-0088 INDN:NORTHWIND TRADERS WEB"
+    assert ctx.free_text == (
+        "DES:EDI PYMNTS ID:PAY-88213 INDN:NORTHWIND TRADERS LLC CTX PMT INFO:INV 30075 INV 30076"
+    )
+
+
+def test_bank_of_america_labels_are_whole_words() -> None:
+    """ID is not the end of ORIG ID, CO ID, TRID or CLIENT REF ID glued to a word, DES not that
+    of CODES; and text without DES first has no unlabelled payer name."""
+    text = (FIXTURES / "bai2_bofa_ach_text.bai").read_text()
+    odd = text.replace(
+        "PMT INFO:INV 30075 INV 30076", "PMT INFO:PROMO CODES:X7 TRID:55 VENDORID:9"
+    ).replace("GLOBEX CORP DES:", "DES:")
+    records = parse_bank_bytes(odd.encode(), "odd.bai").records
+    assert (records[2].payer_name, records[2].payer_account) == (None, "1987654321")
+    assert records[2].free_text == (
+        "DES:EDI PYMNTS ID:PAY-88213 INDN:NORTHWIND TRADERS LLC CTX "
+        "PMT INFO:PROMO CODES:X7 TRID:55 VENDORID:9"
+    )
+    # JPMorgan's text still reads label by label beside them
+    (chase,) = _parse("bai2_chase_ach_text.bai").records
+    assert (chase.payer_name, chase.payer_account) == ("Square Inc", "9424300002")
