@@ -128,6 +128,9 @@ class SalesforceSandbox(SandboxServer):
     """The world rendered as a Salesforce org with the given preset or schema."""
 
     system = "salesforce"
+    # Salesforce's token endpoint refuses a login rate limit with a 400 (rate_limit_exceeded),
+    # which stops the connector; it never answers 429
+    never_throttled = ("/services/oauth2/token",)
 
     def __init__(
         self,

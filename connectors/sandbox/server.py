@@ -49,6 +49,8 @@ class SandboxServer(ABC):
     """A sandbox: start it, point a connector at :attr:`base_url`, change data, stop it."""
 
     system: str = ""
+    # paths the injected throttling spares, where the real system never answers 429
+    never_throttled: tuple[str, ...] = ()
 
     def __init__(self, world: World | None = None, faults: Faults | None = None) -> None:
         self.world = world or World.generate()
@@ -133,7 +135,7 @@ class SandboxServer(ABC):
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    def _injected_fault(self) -> Response | None:
+    def _injected_fault(self, path: str = "") -> Response | None:
         with self.lock:
             self.requests += 1
             if self.faults.fail_next > 0:
@@ -141,7 +143,7 @@ class SandboxServer(ABC):
                 status = self.faults.fail_status
                 return self.error(status, str(status), "service unavailable (injected)")
             every = self.faults.rate_limit_every
-            if every and self.requests % every == 0:
+            if every and self.requests % every == 0 and path not in self.never_throttled:
                 response = self.error(429, "rate_limit", "too many requests (injected)")
                 response.headers["Retry-After"] = str(self.faults.retry_after)
                 return response
@@ -159,7 +161,7 @@ class SandboxServer(ABC):
         request = Request(environ)
         with self.lock:
             self.log.append((request.method, request.path))
-        response = self._injected_fault()
+        response = self._injected_fault(request.path)
         if response is None:
             adapter = self._map.bind_to_environ(environ)
             try:
