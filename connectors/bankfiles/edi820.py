@@ -32,7 +32,9 @@ from connectors.bankfiles.records import (
     clean,
     dedup_key,
     is_iban,
+    is_name,
     is_rf_reference,
+    keep_distinct,
     warn_on_control_mismatch,
 )
 from connectors.bankfiles.x12 import Segment, delimiters_from_isa, infer_delimiters, split_segments
@@ -64,6 +66,7 @@ class RemittanceAdvice:
     method: str | None = None
     payment_date: date | None = None
     payer_account: str | None = None
+    trace_type: str = ""  # TRN01: 1 this payment's trace, 2 an earlier one's, 3 reassociation
     trace: str | None = None
     originator_id: str | None = None
     currency: str | None = None
@@ -92,6 +95,7 @@ def read_remittance_advice(segments: list[Segment]) -> RemittanceAdvice:
             advice.payer_account = seg.get(9) or None
             advice.payment_date = parse_date(seg.get(16), _DATE_FORMATS, f"{loc}, BPR16")
         elif seg.tag == "TRN":
+            advice.trace_type = seg.get(1)
             advice.trace = seg.get(2) or None
             advice.originator_id = seg.get(3) or None
         elif seg.tag == "CUR":
@@ -206,6 +210,7 @@ def parse_edi820(text: str, source_file: str) -> ParseResult:
     if current is not None:
         _unterminated(result, source_file, current)
     envelopes.finish()
+    result.records[:] = keep_distinct(result.records)
     return result
 
 
@@ -426,16 +431,8 @@ def _transaction_set(
     currency = advice.currency or "USD"
     account = (advice.payer_account or "").replace(" ", "").upper()
     iban = account if is_iban(account) else None
-    key = dedup_key(
-        BankFileFormat.EDI_820,
-        isa.get(6) if isa else "",
-        isa.get(13) if isa else "",
-        gs.get(6) if gs else "",
-        st.get(2),
-        set_number,
-        advice.trace or "",
-        advice.amount,
-    )
+    advice_only = not _is_payment(advice.handling, gs.get(8) if gs else "")
+    key, earlier_keys = _key(advice, currency, advice_only, isa, gs, st, set_number)
     result.records.append(
         RawRemittance(
             format=BankFileFormat.EDI_820,
@@ -445,6 +442,7 @@ def _transaction_set(
             amount=advice.amount,
             currency=currency,
             dedup_key=key,
+            also_known_as=earlier_keys,
             raw=raw,
             value_date=advice.payment_date,
             payer_name=advice.payer_name,
@@ -453,9 +451,60 @@ def _transaction_set(
             bank_reference=advice.trace,
             free_text=clean(" ".join(advice.notes)),
             structured_refs=tuple(advice.refs),
-            advice_only=not _is_payment(advice.handling, gs.get(8) if gs else ""),
+            advice_only=advice_only,
         )
     )
+
+
+# TRN01 2: TRN02 is the trace of an earlier transaction this one refers to, not its own
+_REFERENCED_TRACE = "2"
+
+
+def _key(
+    advice: RemittanceAdvice,
+    currency: str,
+    advice_only: bool,
+    isa: Segment | None,
+    gs: Segment | None,
+    st: Segment,
+    set_number: int,
+) -> tuple[str, tuple[str, ...]]:
+    """A transaction set's de-duplication key, and the key earlier versions stored it under.
+
+    The trace (TRN02: the check or EFT trace number that reassociates cash and advice, with
+    TRN03 the company that originated it) names the payment: with the payer, the amount,
+    currency and payment date it keys the payment in any interchange, so an 820 sent again
+    under new control numbers (ISA13, GS06, ST02: a VAN's or bank's retransmission) is the
+    same remittance. The payer is N1*PR's (or *RM's) identification, else its name, else the
+    interchange's sender. Without a trace of its own (no TRN, a placeholder, or TRN01 2
+    naming an earlier transaction) the envelope and the set's position in the file key it.
+    """
+    positional = dedup_key(
+        BankFileFormat.EDI_820,
+        isa.get(6) if isa else "",
+        isa.get(13) if isa else "",
+        gs.get(6) if gs else "",
+        st.get(2),
+        set_number,
+        advice.trace or "",
+        advice.amount,
+    )
+    if not is_name(advice.trace) or advice.trace_type == _REFERENCED_TRACE:
+        return positional, ()
+    sender = f"{isa.get(5)}:{isa.get(6)}" if isa else ""
+    payer = advice.payer_id or (advice.payer_name or "").upper() or sender
+    amount = format((advice.amount or Decimal(0)).normalize(), "f")
+    named = dedup_key(
+        "edi820-trace",
+        advice.trace,
+        advice.originator_id or "",
+        payer,
+        amount,
+        currency,
+        advice.payment_date or "",
+        "advice" if advice_only else "payment",
+    )
+    return named, (positional,)
 
 
 def _is_payment(handling: str, version: str) -> bool:
