@@ -6,7 +6,6 @@ transaction, so a crash never half-applies cash and a large run costs little per
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -30,57 +29,12 @@ from canonical.models import (
 from canonical.types import utcnow
 from reconciler.book import SHARED, Book, OpenItem
 from reconciler.cascade import AUTO, Incoming, Outcome
-from reconciler.references import payer_behind
+from reconciler.references import paid_through
 
 _DECISION: Table = Decision.__table__  # type: ignore[attr-defined]
 _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
 _ADJUSTMENT: Table = Adjustment.__table__  # type: ignore[attr-defined]
 _ALIAS: Table = PayerAlias.__table__  # type: ignore[attr-defined]
-
-# Payment networks and bill-pay services that pay suppliers for thousands of customers. The
-# name, ACH company id or IBAN on such a payment is the network's: it is never learned as a
-# customer's, nor used to recognise one; the payment's references still name its invoices.
-# A processor's descriptor naming the merchant behind it (PAYPAL *ACME) is read by
-# ``payer_behind``. Each entry: the network, and the names it pays under, as ``name_key``
-# writes them (whole words, anywhere in the payer's name).
-PAYMENT_NETWORKS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Bill.com", ("BILL COM", "BILLCOM", "DIVVYPAY", "DIVVY PAY")),
-    ("AvidXchange", ("AVIDXCHANGE", "AVID XCHANGE", "AVIDPAY", "AVID PAY")),
-    ("Paymode-X", ("PAYMODE X", "PAYMODEX", "PAYMODE")),
-    ("Corpay", ("CORPAY", "COMDATA")),
-    ("Nvoicepay", ("NVOICEPAY",)),
-    ("Tipalti", ("TIPALTI",)),
-    ("Coupa Pay", ("COUPA PAY", "COUPAPAY")),
-    ("Versapay", ("VERSAPAY",)),
-    ("Billtrust", ("BILLTRUST", "BILL TRUST")),
-    ("Payoneer", ("PAYONEER",)),
-    ("PayPal", ("PAYPAL",)),
-    ("Venmo", ("VENMO",)),
-    ("Zelle", ("ZELLE",)),
-    ("Checkfree (Fiserv)", ("CHECKFREE", "CHECK FREE")),
-    ("bank bill pay", ("ONLINE PMT", "ONLINE PAYMENT", "ONLINE BILL PAY", "BILL PAY", "BILLPAY")),
-)
-_NETWORK_OF = {name: network for network, names in PAYMENT_NETWORKS for name in names}
-_NETWORK = re.compile(
-    r"(?:^| )(" + "|".join(sorted(map(re.escape, _NETWORK_OF), key=len, reverse=True)) + r")(?= |$)"
-)
-# a name without any of the networks' first words is no network's: most are not, cheaply
-_NETWORK_WORD = re.compile(
-    "|".join(sorted({re.escape(name.split()[0]) for name in _NETWORK_OF})), re.IGNORECASE
-)
-
-
-def paid_through(payer_name: str | None) -> tuple[str, str | None] | None:
-    """The network a payment came through, and the customer's name behind it when the payer's
-    name carries one (``PAYPAL *ACME``: PayPal, ACME; ``BILL.COM``: Bill.com, None); None
-    when the payer's name is its own."""
-    behind = payer_behind(payer_name)
-    if behind is not None:
-        return behind
-    if not payer_name or not _NETWORK_WORD.search(payer_name):
-        return None
-    match = _NETWORK.search(name_key(payer_name))
-    return (_NETWORK_OF[match.group(1)], None) if match else None
 
 
 @dataclass(frozen=True)
@@ -232,10 +186,12 @@ class Writes:
 
         A payer bearing another customer's exact name pays on that customer's behalf: its
         name is not learned for the customer paid, and its IBAN / account is shared. A payment
-        network's name, IBAN and account (:data:`PAYMENT_NETWORKS`) are kept as shared from
-        the start; of a processor's descriptor (PAYPAL *ACME) only the name is learned."""
+        network's name, IBAN and account (:data:`reconciler.references.PAYMENT_NETWORKS`) are
+        kept as shared from the start; of a processor's descriptor (PAYPAL *ACME) only the name
+        is learned. A customer named like a network paying as itself (its exact name, more than
+        the network's) is no network."""
         payer = name_key(remittance.payer_name)
-        network = paid_through(remittance.payer_name)
+        network = paid_through(remittance.payer_name, book.by_name)
         named = book.by_name.get(payer, []) if payer else []
         on_behalf = bool(named) and customer_id not in named
         if on_behalf:

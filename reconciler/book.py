@@ -66,6 +66,8 @@ class Scope:
     customers: set[str] = field(default_factory=set)
     aliases: set[tuple[str, str]] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
+    # names loaded only if a customer bears them exactly (a payer named like a network)
+    exact_names: set[str] = field(default_factory=set)
     amounts: set[int] = field(default_factory=set)
 
 
@@ -100,13 +102,13 @@ class Book:
         customer_query = select(col(Customer.id), col(Customer.name_key), col(Customer.name)).where(
             col(Customer.tenant) == tenant, col(Customer.status) != "deleted"
         )
-        names = sorted(scope.names) if scope is not None else []
+        names = sorted(scope.names | scope.exact_names) if scope is not None else []
         for start in range(0, len(names), _CHUNK):  # first the payers named exactly ...
             book._load_customers(
                 session,
                 customer_query.where(col(Customer.name_key).in_(names[start : start + _CHUNK])),
             )
-        if scope is None or set(names) - set(book.by_name):
+        if scope is None or scope.names - set(book.by_name):
             book._load_customers(session, customer_query)  # ... all when a name may be fuzzy
         alias_query = select(
             col(PayerAlias.kind), col(PayerAlias.value), col(PayerAlias.customer_id)
@@ -135,6 +137,8 @@ class Book:
             return book
         customers = set(scope.customers)
         customers |= {book.aliases[a] for a in scope.aliases if a in book.aliases} - {SHARED}
+        for name in scope.exact_names:
+            customers.update(book.by_name.get(name, []))
         for name in scope.names:
             exact = book.by_name.get(name, [])
             customers.update(exact)

@@ -7,7 +7,7 @@ below its rule's confidence is only suggested.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -103,6 +103,30 @@ def _name_score(payer: str, name: str, score: float) -> float:
     return score
 
 
+def payer_name_scores(
+    key: str,
+    customer_names: Mapping[str, str],
+    *,
+    limit: int | None = 3,
+    score_cutoff: float | None = None,
+) -> list[tuple[float, str]]:
+    """How near each customer's name is to a payer's, best first: (score, customer id).
+
+    Both names as :func:`name_key` writes them (no case, accents, punctuation or legal
+    suffixes); scored by rapidfuzz ``token_set_ratio``, lowered where the customer's name is
+    only part of the payer's (:func:`_name_score`). ``customer_names``: customer id -> name
+    key; ``limit`` the best to score (None: all), ``score_cutoff`` the least raw score kept.
+    This is how the cascade recognises a payer by name, and how a customer arriving later
+    is found to be a waiting payment's payer."""
+    best = process.extract(
+        key, customer_names, scorer=fuzz.token_set_ratio, limit=limit, score_cutoff=score_cutoff
+    )
+    return sorted(
+        ((_name_score(key, name, score), cid) for name, score, cid in best),
+        key=lambda sc: -sc[0],
+    )
+
+
 def _labelled_not_found(refs: list[TextRef], found: _TextFound) -> list[str]:
     """What the payer labelled as invoice numbers that found no open invoice."""
     resolved = {ref.group for ref, _, _ in found.invoices}
@@ -177,6 +201,7 @@ def _candidate(
             }
             for i, a in chosen
         ],
+        "currency": currency,  # of the amounts: the payment's, or the invoices' when they differ
         "customer_id": chosen[0][0].customer_id if chosen else None,
         "score": score,
         "why": why,
@@ -306,11 +331,7 @@ class Cascade:
                 {"customer_id": c, "score": 100, "why": "same normalised name"} for c in exact
             ]
             return self._exception(r, "ambiguous", "customer_identification", evidence, candidates)
-        best = process.extract(key, self.book.customer_names, scorer=fuzz.token_set_ratio, limit=3)
-        scored = sorted(
-            ((_name_score(key, name, score), cid) for name, score, cid in best),
-            key=lambda sc: -sc[0],
-        )
+        scored = payer_name_scores(key, self.book.customer_names)
         evidence["name_scores"] = [
             {"customer_id": cid, "score": round(score, 1)} for score, cid in scored
         ]

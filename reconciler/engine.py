@@ -36,12 +36,22 @@ from canonical.models import (
 from canonical.money import Money
 from canonical.store import Store
 from canonical.types import utcnow
-from reconciler.apply import DecisionSink, Writes, paid_through
+from reconciler.apply import DecisionSink, Writes
 from reconciler.book import SHARED, Book, OpenItem, Scope, open_credit
-from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Cascade, Incoming, Outcome
+from reconciler.cascade import (
+    AUTO,
+    EXCEPTION,
+    SUGGESTED,
+    Cascade,
+    Incoming,
+    Outcome,
+    payer_name_scores,
+)
 from reconciler.references import (
     credit_prefix,
+    is_network_name,
     loose_key,
+    paid_through,
     payer_behind,
     read_references,
     rf_reference,
@@ -184,7 +194,7 @@ def _reconcile(
     with store.session() as session:
         advices = Advices.load(session, tenant)
         summary.reopened = advices.reopen(session, tenant)
-        late = _reopen_late(session, tenant)
+        late = _reopen_late(session, tenant, rules.customer_min_score)
         summary.late = len(late)
         scope = _scope(session, tenant, advices)
         with loading_without_gc():
@@ -316,15 +326,17 @@ def supersede(session: Session, decisions: Mapping[str, str]) -> None:
     )
 
 
-def _reopen_late(session: Session, tenant: str) -> dict[str, dict[str, Any]]:
+def _reopen_late(session: Session, tenant: str, min_name_score: int) -> dict[str, dict[str, Any]]:
     """Send back to be decided again the payments the reconciler left waiting for an invoice
     or a customer it did not know, now that it has arrived; returns what arrived, by
     remittance.
 
     Its own suggestion or exception (never a person's decision, a duplicate, or cash taken
     back) that names invoice numbers not found, when an open invoice of such a number has
-    appeared (or changed) since; or that found no payer, when a customer of the payer's
-    exact name has, or its IBAN, account or name has since been learned for one. Nothing was
+    appeared (or changed) since; or that found no payer, when a customer the cascade would
+    recognise by the payer's name has (its exact normalised name, or a name the cascade's
+    name matching scores at least ``min_name_score``: ``ACME TOOLS A/P`` for ``Acme-Tools,
+    Inc.``), or its IBAN, account or name has since been learned for one. Nothing was
     written to any system for those decisions, so nothing is applied twice.
     """
     waiting = [
@@ -360,7 +372,13 @@ def _reopen_late(session: Session, tenant: str) -> dict[str, dict[str, Any]]:
             wanted[row.id] = keys - {""}
     arrived = _invoices_since(session, tenant, set().union(*wanted.values()) if wanted else set())
     unidentified = [row for row in waiting if row.exception_kind == "unidentified_payer"]
-    known = _payers_since(session, tenant, [row.source_id for row in unidentified])
+    known = _payers_since(
+        session,
+        tenant,
+        [row.source_id for row in unidentified],
+        min((row.created_at for row in unidentified), default=None),
+        min_name_score,
+    )
     late: dict[str, dict[str, Any]] = {}
     decisions: dict[str, str] = {}
     for row in waiting:
@@ -409,13 +427,20 @@ def _invoices_since(
 
 
 def _payers_since(
-    session: Session, tenant: str, remittance_ids: list[str]
+    session: Session,
+    tenant: str,
+    remittance_ids: list[str],
+    since: datetime | None,
+    min_name_score: int,
 ) -> dict[str, list[tuple[str, datetime]]]:
     """What now names the payer of each remittance, and since when: a customer bearing its
-    exact name, or a customer its IBAN, account or name was learned for."""
+    exact name, a customer its IBAN, account or name was learned for, or a customer changed
+    after ``since`` whose name the cascade's name matching scores at least ``min_name_score``
+    against the payer's."""
     if not remittance_ids:
         return {}
     names: dict[str, list[str]] = defaultdict(list)  # name key -> remittances
+    similar: dict[str, list[str]] = defaultdict(list)  # name key -> remittances, by similarity
     aliases: dict[tuple[str, str], list[str]] = defaultdict(list)
     read = [  # what incoming_from reads, not the raw record
         REMITTANCE.c[name]
@@ -435,10 +460,15 @@ def _payers_since(
         for row in session.execute(
             select(*read).where(REMITTANCE.c.id.in_(remittance_ids[start : start + 500]))
         ):
-            payer, _ = _payer_seen(incoming_from(row))  # a network's names no customer
+            incoming = incoming_from(row)
+            payer, network = _payer_seen(incoming)  # a network's names no customer
             behind = payer_behind(payer.payer_name)
             for name in {name_key(payer.payer_name), name_key(behind[1]) if behind else ""} - {""}:
                 names[name].append(row.id)
+                similar[name].append(row.id)
+            own = name_key(incoming.payer_name)
+            if network is not None and network[1] is None and not is_network_name(own):
+                names[own].append(row.id)  # a customer named like a network, paying as itself
             for key in _alias_keys(payer):
                 aliases[key].append(row.id)
     known: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
@@ -469,7 +499,46 @@ def _payers_since(
         ):
             for rid in aliases.get((row.kind, row.value), []):
                 known[rid].append((f"its {row.kind} learned for a customer", row.created_at))
+    if similar and since is not None:
+        for rid, found in _similar_customers_since(
+            session, tenant, similar, since, min_name_score
+        ).items():
+            known[rid].extend(found)
     return known
+
+
+def _similar_customers_since(
+    session: Session,
+    tenant: str,
+    payers: Mapping[str, list[str]],
+    since: datetime,
+    min_name_score: int,
+) -> dict[str, list[tuple[str, datetime]]]:
+    """The customers changed after ``since`` whose name the cascade's name matching
+    (:func:`payer_name_scores`) scores at least ``min_name_score`` against a payer's name:
+    ``payers`` maps each payer's name key to its remittances."""
+    changed: dict[str, tuple[str, datetime]] = {}  # customer -> name key, last change
+    for row in session.execute(
+        select(
+            col(Customer.id), col(Customer.name), col(Customer.name_key), col(Customer.updated_at)
+        ).where(
+            col(Customer.tenant) == tenant,
+            col(Customer.status) != "deleted",
+            col(Customer.updated_at) > since,
+        )
+    ):
+        changed[row.id] = (row.name_key or name_key(row.name), row.updated_at)
+    if not changed:
+        return {}
+    choices = {cid: key for cid, (key, _) in changed.items()}
+    found: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    for key, remittances in payers.items():
+        for score, cid in payer_name_scores(key, choices, limit=None, score_cutoff=min_name_score):
+            if score < min_name_score or choices[cid] == key:
+                continue  # lowered below the line; or the same name, found already
+            for rid in remittances:
+                found[rid].append(("a customer of a similar name", changed[cid][1]))
+    return found
 
 
 def _superseded(session: Session, tenant: str, remittance_ids: list[str]) -> dict[str, str]:
@@ -600,12 +669,14 @@ def _scope(session: Session, tenant: str, advices: Advices) -> Scope | None:
         scope.keys.update(key for _, key in text_tokens(row.free_text))
         incoming = incoming_from(row)
         scope.aliases.update(_alias_keys(incoming))  # a network's too: learning reads them
-        payer, _ = _payer_seen(incoming)  # a network's name names no customer
+        payer, network = _payer_seen(incoming)  # a network's name names no customer ...
         if payer.payer_name:
             scope.names.add(name_key(payer.payer_name))
             behind = payer_behind(payer.payer_name)  # PAYPAL *ACME: ACME too
             if behind:
                 scope.names.add(name_key(behind[1]))
+        elif network is not None and not is_network_name(own := name_key(incoming.payer_name)):
+            scope.exact_names.add(own)  # ... unless a customer bears it (PayPal Holdings)
         scope.amounts.add(row.amount_minor)
     decided = select(col(Decision.source_id)).where(
         col(Decision.tenant) == tenant, col(Decision.source_kind) == "credit_memo"
@@ -705,7 +776,7 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
             },
         )
     else:
-        payer, network = _payer_seen(incoming)
+        payer, network = _payer_seen(incoming, run.book.by_name)
         found = run.waiting.pop(row.id, None)
         if found is not None and run.unchanged(found[0], found[1], payer):
             outcome = found[1]
@@ -716,6 +787,12 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
             return False
         if network is not None:
             _note_network(outcome, incoming, network)
+        elif (like := paid_through(incoming.payer_name)) is not None:
+            outcome.evidence["payer_named_like_network"] = {
+                "network": like[0],
+                "why": "the payer bears a customer's exact name, more than the network's: "
+                "that customer paying as itself, identified like any payer",
+            }
     if borrowed is not None:
         run.writes.remittances[borrowed[0].id] = RemittanceStatus.ADVICE_USED
     if row.id in previous:
@@ -761,11 +838,14 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
     return True
 
 
-def _payer_seen(r: Incoming) -> tuple[Incoming, tuple[str, str | None] | None]:
+def _payer_seen(
+    r: Incoming, customer_names: Collection[str] = frozenset()
+) -> tuple[Incoming, tuple[str, str | None] | None]:
     """The remittance as the cascade may see it, and the payment network it came through: a
     network's name, account and IBAN are the network's and name no customer (the merchant
-    behind a processor's descriptor, PAYPAL *ACME, is kept)."""
-    network = paid_through(r.payer_name)
+    behind a processor's descriptor, PAYPAL *ACME, is kept). A payer bearing one of the
+    ``customer_names`` (name keys) exactly, more than a network's name, is that customer."""
+    network = paid_through(r.payer_name, customer_names)
     if network is None:
         return r, None
     name = r.payer_name if network[1] else None
@@ -1155,6 +1235,7 @@ def _apply_credit_memos(
                                 }
                                 for i, a in plan
                             ],
+                            "currency": memo.currency,
                             "score": outcome.confidence,
                             "why": outcome.evidence["matched_on"],
                         }

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from canonical.keys import document_key, fold, split_prefix
+from canonical.keys import document_key, fold, name_key, split_prefix
 
 _OCR = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "i": "1", "S": "5", "B": "8"})
 _RF = re.compile(r"^RF(\d{2})([0-9A-Z]{1,21})$")
@@ -301,10 +302,77 @@ def rf_reference(value: str) -> str | None:
     return match.group(2) if int(digits) % 97 == 1 else None
 
 
-# a card or wallet processor's descriptor: PAYPAL *ACME, SQ *ACME CORP, TST* ACME
+@dataclass(frozen=True)
+class PaymentNetwork:
+    """A payment network, bill-pay service or card / wallet processor standing between a payer
+    and us: one row of :data:`PAYMENT_NETWORKS`.
+
+    ``network_names``: the names it pays under for many customers, as ``name_key`` writes them
+    (whole words, anywhere in the payer's name). Such a payer is the network: its name, ACH
+    company id and IBAN identify no customer and are never learned as one's; the payment's
+    references still name its invoices. Empty: its name alone says nothing.
+
+    ``descriptor_prefixes``: what it writes before ``*`` in a descriptor naming the merchant
+    behind it (``PAYPAL *ACME``, ``SQ *ACME CORP``, ``TST* ACME``; any case, any spacing
+    between the words): the merchant is the payer. Empty: it writes no such descriptor.
+    """
+
+    name: str
+    network_names: tuple[str, ...] = ()
+    descriptor_prefixes: tuple[str, ...] = ()
+
+    @property
+    def identifies_no_payer(self) -> bool:
+        return bool(self.network_names)
+
+
+# The one table of payment networks and processors, reviewable as data. A network's own name
+# (``paid_through``) is reported as its ``name``; a descriptor's processor (``payer_behind``) as
+# the prefix it wrote, upper-cased.
+PAYMENT_NETWORKS: tuple[PaymentNetwork, ...] = (
+    PaymentNetwork("Bill.com", ("BILL COM", "BILLCOM", "DIVVYPAY", "DIVVY PAY")),
+    PaymentNetwork("AvidXchange", ("AVIDXCHANGE", "AVID XCHANGE", "AVIDPAY", "AVID PAY")),
+    PaymentNetwork("Paymode-X", ("PAYMODE X", "PAYMODEX", "PAYMODE")),
+    PaymentNetwork("Corpay", ("CORPAY", "COMDATA")),
+    PaymentNetwork("Nvoicepay", ("NVOICEPAY",)),
+    PaymentNetwork("Tipalti", ("TIPALTI",)),
+    PaymentNetwork("Coupa Pay", ("COUPA PAY", "COUPAPAY")),
+    PaymentNetwork("Versapay", ("VERSAPAY",)),
+    PaymentNetwork("Billtrust", ("BILLTRUST", "BILL TRUST")),
+    PaymentNetwork("Payoneer", ("PAYONEER",)),
+    PaymentNetwork("PayPal", ("PAYPAL",), ("PAYPAL", "PP")),
+    PaymentNetwork("Venmo", ("VENMO",), ("VENMO",)),
+    PaymentNetwork("Zelle", ("ZELLE",), ("ZELLE",)),
+    PaymentNetwork("Checkfree (Fiserv)", ("CHECKFREE", "CHECK FREE")),
+    PaymentNetwork(
+        "bank bill pay",
+        ("ONLINE PMT", "ONLINE PAYMENT", "ONLINE BILL PAY", "BILL PAY", "BILLPAY"),
+    ),
+    PaymentNetwork("Square", descriptor_prefixes=("SQ", "SQUARE")),
+    PaymentNetwork("Shopify", descriptor_prefixes=("SP",)),
+    PaymentNetwork("Toast", descriptor_prefixes=("TST",)),
+    PaymentNetwork("Stripe", descriptor_prefixes=("STRIPE",)),
+    PaymentNetwork("Google Pay", descriptor_prefixes=("GOOGLE",)),
+    PaymentNetwork("Apple Pay", descriptor_prefixes=("APPLE PAY",)),
+    PaymentNetwork("Wise", descriptor_prefixes=("WISE",)),
+)
+
+_NETWORK_OF = {name: network.name for network in PAYMENT_NETWORKS for name in network.network_names}
+_NETWORK = re.compile(
+    r"(?:^| )(" + "|".join(sorted(map(re.escape, _NETWORK_OF), key=len, reverse=True)) + r")(?= |$)"
+)
+# a name without any of the networks' first words is no network's: most are not, cheaply
+_NETWORK_WORD = re.compile(
+    "|".join(sorted({re.escape(name.split()[0]) for name in _NETWORK_OF})), re.IGNORECASE
+)
 _DESCRIPTOR = re.compile(
-    r"^\s*(?P<via>PAYPAL|PP|SQ|SQUARE|SP|TST|STRIPE|GOOGLE|APPLE\s*PAY|ZELLE|VENMO|WISE)"
-    r"\s*\*\s*(?P<name>\S.*)$",
+    r"^\s*(?P<via>"
+    + "|".join(
+        r"\s*".join(map(re.escape, prefix.split()))
+        for network in PAYMENT_NETWORKS
+        for prefix in network.descriptor_prefixes
+    )
+    + r")\s*\*\s*(?P<name>\S.*)$",
     re.IGNORECASE,
 )
 
@@ -315,6 +383,34 @@ def payer_behind(name: str | None) -> tuple[str, str] | None:
     if not match or not re.search(r"[A-Za-z]{2}", match.group("name")):
         return None
     return match.group("via").upper(), match.group("name").strip()
+
+
+def is_network_name(key: str) -> bool:
+    """Whether a ``name_key`` is exactly one of the names a network pays under (``PAYPAL``,
+    ``BILL COM``): a customer bearing only such a name cannot be told from the network."""
+    return key in _NETWORK_OF
+
+
+def paid_through(
+    payer_name: str | None, customer_names: Container[str] = frozenset()
+) -> tuple[str, str | None] | None:
+    """The network a payment came through, and the customer's name behind it when the payer's
+    name carries one (``PAYPAL *ACME``: PayPal, ACME; ``BILL.COM``: Bill.com, None); None
+    when the payer's name is its own.
+
+    ``customer_names`` (``name_key`` form): a payer bearing a customer's exact name that is
+    more than a network's name (``PAYPAL HOLDINGS`` for PayPal Holdings, Inc. paying its own
+    invoice) is that customer, not the network; ``PAYPAL`` alone stays PayPal's."""
+    behind = payer_behind(payer_name)
+    if behind is not None:
+        return behind
+    if not payer_name or not _NETWORK_WORD.search(payer_name):
+        return None
+    key = name_key(payer_name)
+    match = _NETWORK.search(key)
+    if match is None or (key in customer_names and not is_network_name(key)):
+        return None
+    return _NETWORK_OF[match.group(1)], None
 
 
 def loose_key(number: str | None) -> str:

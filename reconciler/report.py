@@ -210,7 +210,9 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "ruleset_version": decision.ruleset_version if decision else None,
             "confidence": decision.confidence if decision else None,
             "evidence": decision.evidence if decision else {},
-            "candidates": decision.candidates if decision and status != "auto_applied" else [],
+            "candidates": _named(decision.candidates, customers)
+            if decision and status != "auto_applied"
+            else [],
             "reference": rem.free_text or ", ".join(str(r.get("ref")) for r in rem.structured_refs),
             "resolve": _resolve_with(decision) if status in ("exception", "suggested") else None,
         }
@@ -229,6 +231,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "credit_memo": memos[d.source_id].number if d.source_id in memos else d.source_id,
             "status": d.status,
             "rule": d.rule,
+            "currency": d.currency,
             "customer": customers.get(d.customer_id or ""),
             "applications": [
                 {
@@ -238,6 +241,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 for a in applications.get(d.id, [])
             ],
             "candidates": d.candidates,
+            "evidence": d.evidence,
         }
         for (kind, _), d in decisions.items()
         if kind == "credit_memo"
@@ -309,6 +313,14 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
     }
 
 
+def _named(candidates: list[dict[str, Any]], customers: dict[str, str]) -> list[dict[str, Any]]:
+    """The candidates, each naming its customer (not only its id) for the person deciding."""
+    return [
+        {**c, "customer": customers.get(c["customer_id"])} if c.get("customer_id") else c
+        for c in candidates
+    ]
+
+
 def _resolve_with(decision: Decision | None) -> str | None:
     """The command that settles a decision: a reversal whose payment paid invoices is
     undone with ``--reverse``; anything else is applied to invoices."""
@@ -327,6 +339,10 @@ def render_html(report: dict[str, Any]) -> str:
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"])
     )
     env.filters["money"] = lambda a: Money(a["amount"], a["currency"]).format() if a else ""
+    # an amount a candidate states as text, in the currency the row gives it
+    env.filters["money_in"] = lambda value, currency: (
+        Money(value, currency).format() if value not in (None, "") else ""
+    )
     return env.get_template("report.html.j2").render(report=report)
 
 

@@ -128,3 +128,54 @@ def test_confirming_a_decision_decided_again_names_the_one_that_replaced_it(
     again = decision(store, rid)
     with pytest.raises(ConfirmError, match=f"replaced by decision {again.id} \\(auto_applied\\)"):
         confirm(store, first.id, by="person:ana")
+
+
+@pytest.mark.parametrize(
+    ("payer", "customer"),
+    [
+        ("OBRIEN AND SONS", "O'Brien & Sons, LLC"),  # punctuation inside a word
+        ("ACMETOOLS INC", "Acme-Tools, Inc."),
+        ("ACME TOOLS ACCOUNTS PAYABLE", "Acme Tools LLC"),  # the payer's A/P department
+    ],
+)
+def test_a_payment_is_decided_again_when_a_customer_its_name_matching_accepts_arrives(
+    store: Store, book: Book, payer: str, customer: str
+) -> None:
+    """Not only a customer of the payer's exact normalised name: one the cascade's name
+    matching recognises as the payer, as it would had the customer been there first."""
+    rid = book.pay("1234.00", payer=payer)
+    reconcile(store)
+    first = decision(store, rid)
+    assert (first.status, first.exception_kind) == ("exception", "unidentified_payer")
+
+    arrived = book.customer(customer)
+    book.invoice(arrived, "9002", "1234.00")
+    summary = reconcile(store)
+    again = decision(store, rid)
+    assert (again.status, again.customer_id) == ("auto_applied", arrived)
+    assert summary.late == 1
+    assert again.evidence["decided_again"] == {
+        "decision": first.id,
+        "payer_now_known": "a customer of a similar name",
+    }
+    assert applied(store, rid) == {"9002": "1234.00"}
+    assert reconcile(store).late == 0
+
+
+@pytest.mark.parametrize(
+    ("payer", "customer"),
+    [
+        ("DELTA AIR LINES", "Delta Inc"),  # the customer's name is only part of the payer's
+        ("GLOBEX CORPORATION", "Initech LLC"),
+    ],
+)
+def test_a_customer_the_name_matching_would_not_accept_decides_nothing_again(
+    store: Store, book: Book, payer: str, customer: str
+) -> None:
+    rid = book.pay("1234.00", payer=payer)
+    reconcile(store)
+    first = decision(store, rid)
+    arrived = book.customer(customer)
+    book.invoice(arrived, "9002", "1234.00")
+    assert reconcile(store).late == 0
+    assert decision(store, rid).id == first.id

@@ -179,3 +179,97 @@ def test_a_person_placing_a_network_payment_teaches_nothing_about_the_payer(
     confirmed = confirm(store, d.id, by="person:ana", invoice_numbers=["20011"])
     assert confirmed.customer_id == globex and applied(store, rid) == {"20011": "640.00"}
     assert aliases(store) == {("account", NETWORK_ACCOUNT): SHARED, ("name", "TIPALTI"): SHARED}
+
+
+def test_a_customer_named_like_a_network_is_no_network_when_the_payer_bears_its_name() -> None:
+    holdings = {"PAYPAL HOLDINGS"}  # PayPal Holdings, Inc., a customer
+    assert paid_through("PAYPAL HOLDINGS INC") == ("PayPal", None)  # no customer of that name
+    assert paid_through("PAYPAL HOLDINGS INC", holdings) is None
+    assert paid_through("PAYPAL HOLDINGS INC", {"PAYPAL"}) == ("PayPal", None)
+    # a customer named only as the network is (PayPal, Inc.) cannot be told from it
+    assert paid_through("PAYPAL INC", {"PAYPAL"}) == ("PayPal", None)
+    assert paid_through("BILL.COM LLC", {"BILL COM"}) == ("Bill.com", None)
+    # a descriptor names the merchant behind it, whoever the customers are
+    assert paid_through("PAYPAL *HOLDINGS", {"PAYPAL HOLDINGS"}) == ("PAYPAL", "HOLDINGS")
+
+
+def test_a_customer_named_like_a_network_paying_as_itself_is_identified(
+    store: Store, book: Book
+) -> None:
+    """PayPal Holdings, Inc. pays its own invoice from its own bank account: its name, more
+    than PayPal's, is that customer's, and it is placed like any payer's; a payment bearing
+    PayPal's name alone is still PayPal's, which names nobody."""
+    holdings = book.customer("PayPal Holdings, Inc.")
+    book.invoice(holdings, "30001", "4200.00")
+    own = book.invoice(holdings, "30002", "310.00")
+    book.invoice(holdings, "30003", "95.00")
+    first = pay(store, "k1", "4200.00", "PAYPAL HOLDINGS INC", "INV 30001", account="555001")
+    reconcile(store)
+    assert applied(store, first) == {"30001": "4200.00"}
+    # its account and name are its own, learned for it (not kept as a network's, shared)
+    assert aliases(store) == {
+        ("account", "555001"): holdings,
+        ("name", "PAYPAL HOLDINGS"): holdings,
+    }
+    rid = pay(store, "k2", "310.00", "PAYPAL HOLDINGS INC", "MARCH", account="555001")
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.customer_id, d.rule) == ("auto_applied", holdings, "customer_exact_balance")
+    assert d.evidence["payer_named_like_network"]["network"] == "PayPal"
+    assert "payer_network" not in d.evidence
+    assert balance(store, own) == ("0.00", "paid")
+
+    through = pay(store, "k3", "95.00", "PAYPAL", "TRANSFER", day=date(2026, 11, 9))
+    reconcile(store)
+    d = decision(store, through)
+    assert d.status != "auto_applied" and d.customer_id is None
+    assert d.evidence["payer_network"]["network"] == "PayPal"
+    assert applied(store, through) == {}
+
+
+def test_a_customer_named_only_as_the_network_is_placed_by_references_only(
+    store: Store, book: Book
+) -> None:
+    paypal = book.customer("PayPal, Inc.")
+    book.invoice(paypal, "30001", "4200.00")
+    rid = pay(store, "k1", "4200.00", "PAYPAL INC", "MARCH SERVICES", account="555001")
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status != "auto_applied" and d.evidence["payer_network"]["network"] == "PayPal"
+    referenced = pay(store, "k2", "4200.00", "PAYPAL INC", "INV 30001", account="555001")
+    reconcile(store)
+    assert (decision(store, referenced).status, applied(store, referenced)) == (
+        "auto_applied",
+        {"30001": "4200.00"},
+    )
+
+
+def test_a_payment_waits_for_a_customer_named_like_a_network(store: Store, book: Book) -> None:
+    rid = pay(store, "k1", "4200.00", "PAYPAL HOLDINGS INC", "MARCH SERVICES", account="555001")
+    reconcile(store)
+    first = decision(store, rid)
+    assert (first.status, first.exception_kind) == ("exception", "unidentified_payer")
+    holdings = book.customer("PayPal Holdings, Inc.")
+    book.invoice(holdings, "30001", "4200.00")
+    summary = reconcile(store)
+    again = decision(store, rid)
+    assert (summary.late, again.status, again.customer_id) == (1, "auto_applied", holdings)
+    assert again.evidence["decided_again"]["payer_now_known"] == "a customer of that name"
+
+
+def test_the_network_table_is_consistent() -> None:
+    """One row per network: each identifies no payer by its names, or has a descriptor whose
+    merchant is the payer, or both; a name belongs to one network and is written as
+    ``name_key`` writes it."""
+    from canonical.keys import name_key
+    from reconciler.references import PAYMENT_NETWORKS, payer_behind
+
+    names = [n for network in PAYMENT_NETWORKS for n in network.network_names]
+    assert len(names) == len(set(names)) and all(name_key(n) == n for n in names)
+    assert all(n.network_names or n.descriptor_prefixes for n in PAYMENT_NETWORKS)
+    both = {n.name for n in PAYMENT_NETWORKS if n.identifies_no_payer and n.descriptor_prefixes}
+    assert both == {"PayPal", "Venmo", "Zelle"}
+    for network in PAYMENT_NETWORKS:
+        for prefix in network.descriptor_prefixes:
+            assert payer_behind(f"{prefix.lower()} * Acme Tools") == (prefix, "Acme Tools")
+    assert payer_behind("APPLEPAY*ACME") == ("APPLEPAY", "ACME")
