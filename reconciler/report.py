@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -362,6 +363,25 @@ def write_report(report: dict[str, Any], fmt: ReportFormat, path: Path) -> Path:
     return path
 
 
+# a cell beginning so is run as a formula by spreadsheet programs (CSV injection)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """``value`` safe to open in a spreadsheet: text from outside (a payer's name, a memo)
+    that would start a formula (``=HYPERLINK(...)``, ``+1+cmd``, ``@SUM``) gets a leading
+    apostrophe, which shows it as the text it is. Numbers, and amounts written as text
+    (``-12.50``), are kept."""
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_STARTS)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
 def _write_csv(report: dict[str, Any], path: Path) -> None:
     columns = [
         "remittance_id",
@@ -408,7 +428,7 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                 for d in row["deductions"]
             ]
             for line in lines or [{}]:
-                writer.writerow({**base, **line})
+                writer.writerow({k: spreadsheet_text(v) for k, v in {**base, **line}.items()})
 
 
 def _number_format(currency: str) -> str:
@@ -527,6 +547,9 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
         sheet.append(header)
         for values in data:
             sheet.append(values)
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # openpyxl reads "=..." as a formula: it is text
+                    cell.data_type = "s"
         sheet.freeze_panes = "A2"
         if data:
             sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(data) + 1}"

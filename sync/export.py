@@ -17,6 +17,7 @@ from sqlmodel import SQLModel, col
 from canonical.models import Application, CreditMemo, Customer, ExternalRef, Invoice, Payment
 from canonical.money import Money
 from canonical.store import Store
+from reconciler.report import spreadsheet_text
 
 ExportKind = Literal["customers", "invoices", "credit-memos", "payments", "applications"]
 
@@ -122,6 +123,6 @@ def write_export(
         if writer is None:
             writer = csv.DictWriter(out, fieldnames=list(row))
             writer.writeheader()
-        writer.writerow(row)
+        writer.writerow({key: spreadsheet_text(value) for key, value in row.items()})
         count += 1
     return count
