@@ -558,6 +558,22 @@ def _superseded(session: Session, tenant: str, remittance_ids: list[str]) -> dic
     return latest
 
 
+def stated_references(cash: Any) -> str:
+    """What a payment says of itself (bank reference, end-to-end id, free text), upper-cased:
+    where :func:`names_trace` looks for an advice's trace number. ``cash`` is any record with
+    those three attributes (a stored row, a ``Remittance``)."""
+    return " ".join(
+        str(v) for v in (cash.bank_reference, cash.end_to_end_id, cash.free_text) if v
+    ).upper()
+
+
+def names_trace(trace: str | None, stated: str) -> bool:
+    """Whether a payment stating ``stated`` (see :func:`stated_references`) names ``trace``,
+    the trace number (EDI 820 ``TRN02``) of an advice: the one comparison of an advice with
+    its cash, for the reconciler and for ingest alike."""
+    return bool(trace) and str(trace).upper() in stated
+
+
 @dataclass
 class Advices:
     """Remittance advice whose cash comes separately (EDI 820 with BPR01 ``I``).
@@ -634,10 +650,8 @@ class Advices:
         pool = self.by_amount.get((cash.currency, cash.amount_minor))
         if not pool:
             return None
-        said = " ".join(
-            str(v) for v in (cash.bank_reference, cash.end_to_end_id, cash.free_text) if v
-        ).upper()
-        by_trace = [a for a in pool if a.bank_reference and a.bank_reference.upper() in said]
+        said = stated_references(cash)
+        by_trace = [a for a in pool if names_trace(a.bank_reference, said)]
         payer = name_key(cash.payer_name)
         by_payer = [a for a in pool if payer and name_key(a.payer_name) == payer]
         for found, why in ((by_trace, "trace number"), (by_payer, "payer and amount")):
@@ -959,7 +973,8 @@ class _Original:
 
 def _originals(session: Session, tenant: str, reversals: list[Row[Any]]) -> dict[str, _Original]:
     """The payments the reversals name, by what names them (source key, then end-to-end id,
-    then trace); a name two payments share names neither."""
+    then trace); a name two payments share names neither. An advice (an 820 whose cash the
+    bank reported apart, under the same trace) is no payment."""
     names = {row.reverses for row in reversals}
     if not names:
         return {}
@@ -973,6 +988,8 @@ def _originals(session: Session, tenant: str, reversals: list[Row[Any]]) -> dict
                 REMITTANCE.c.tenant == tenant,
                 REMITTANCE.c[column].in_(wanted),
                 REMITTANCE.c.amount_minor > 0,
+                # an advice moved no cash: the bank's record of the payment is the original
+                REMITTANCE.c.status.not_in((RemittanceStatus.ADVICE, RemittanceStatus.ADVICE_USED)),
             )
         ):
             found[getattr(row, column)].append(row)

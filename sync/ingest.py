@@ -13,11 +13,22 @@ lists them later (the parser names the entry in each transaction's ``details_of`
 they add up to its amount and while the reconciler has not decided it; otherwise they count
 as duplicates and a warning names the entry. Coming first, the transactions make the entry
 a duplicate (the parser gives it the first transaction's key among its earlier ones).
+
+An EDI 820 that brings its cash (``BPR01`` ``C``) and the bank's own record of that cash (a
+BAI2 item, a NACHA entry, a camt entry: another format) are one payment when they have the
+same currency and amount and the bank record names the 820's trace (``TRN02``), compared as
+the reconciler compares an advice with its cash (:func:`reconciler.engine.names_trace`), and
+exactly one record on each side fits. The bank record is then the cash and the 820 its
+advice (status ``advice``: the reconciler lends its invoice references to the cash), in either
+order, while the 820 is undecided. Once the reconciler has decided the 820 as cash, the bank
+record is not stored (it counts as a duplicate, a warning names the 820). A payer and an
+amount alone never make two records one payment.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +42,10 @@ from canonical.models import DEFAULT_TENANT, Decision, Remittance
 from canonical.money import Money
 from canonical.store import Store
 from connectors.bankfiles import RawRemittance, parse_bank_file
+from connectors.bankfiles.records import BankFileFormat, is_name
 from mappings.bankfiles import remittance_from_raw
 from mappings.base import MappingError
+from reconciler.engine import names_trace, stated_references
 
 log = logging.getLogger(__name__)
 
@@ -225,8 +238,18 @@ def _store_all(
         existing = _existing_keys(session, [k for raw, _ in mapped for k in _keys(raw)], tenant)
         unknown = [(raw, r) for raw, r in mapped if existing.isdisjoint(_keys(raw))]
         kept = _replace_batch_entries(session, unknown, tenant, findings)
+        counted = _pair_with_stored(
+            session,
+            [(raw, r) for raw, r in unknown if raw.details_of not in kept],
+            tenant,
+            findings,
+        )
         for raw, remittance in mapped:
-            if not existing.isdisjoint(_keys(raw)) or raw.details_of in kept:
+            if (
+                not existing.isdisjoint(_keys(raw))
+                or raw.details_of in kept
+                or raw.dedup_key in counted
+            ):
                 duplicate += 1
             else:
                 session.add(remittance)
@@ -309,6 +332,8 @@ def _store_one(store: Store, raw: RawRemittance, tenant: str, outcome: FileInges
         with store.session() as session:
             known = bool(_existing_keys(session, _keys(raw), tenant))
             if not known:
+                known = bool(_pair_with_stored(session, [(raw, remittance)], tenant, outcome))
+            if not known:
                 session.add(remittance)
                 session.flush()
     except IntegrityError:
@@ -321,3 +346,120 @@ def _store_one(store: Store, raw: RawRemittance, tenant: str, outcome: FileInges
         outcome.duplicate += 1
     else:
         outcome.new += 1
+
+
+_EDI820 = BankFileFormat.EDI_820.value
+_NOT_CASH = (
+    RemittanceStatus.ADVICE.value,
+    RemittanceStatus.ADVICE_USED.value,
+    RemittanceStatus.REVERSED.value,
+)
+
+
+def _is_cash(remittance: Remittance) -> bool:
+    return (
+        remittance.reverses is None
+        and remittance.amount_minor > 0
+        and remittance.status not in _NOT_CASH
+    )
+
+
+def _describes(edi: Remittance, bank: Remittance) -> bool:
+    """Whether the cash 820 ``edi`` and the bank record ``bank`` (same currency and amount)
+    are one payment: the bank record names the 820's trace."""
+    return is_name(edi.bank_reference) and names_trace(edi.bank_reference, stated_references(bank))
+
+
+def _pair_with_stored(
+    session: Any,
+    pending: list[tuple[RawRemittance, Remittance]],
+    tenant: str,
+    outcome: FileIngest,
+) -> set[str]:
+    """Tie each new record to the stored record of another source that is the same payment
+    (see the module's docstring): a cash 820 becomes advice of a stored bank record; a bank
+    record makes an undecided stored 820 its advice. The keys of bank records whose 820 was
+    already decided come back: they are not stored, a warning names the 820."""
+    cash = [(raw, r) for raw, r in pending if _is_cash(r)]
+    if not cash:
+        return set()
+    stored: dict[tuple[str, int], list[Remittance]] = defaultdict(list)
+    amounts = sorted({r.amount_minor for _, r in cash})
+    for start in range(0, len(amounts), _KEY_CHUNK):
+        for row in session.exec(
+            select(Remittance).where(
+                Remittance.tenant == tenant,
+                col(Remittance.amount_minor).in_(amounts[start : start + _KEY_CHUNK]),
+                col(Remittance.reverses).is_(None),
+                col(Remittance.status).not_in(_NOT_CASH),
+            )
+        ).all():
+            stored[(row.currency, row.amount_minor)].append(row)
+    if not stored:
+        return set()
+    ids = [row.id for rows in stored.values() for row in rows]
+    decided: set[str] = set()
+    for start in range(0, len(ids), _KEY_CHUNK):
+        decided.update(
+            session.exec(
+                select(Decision.source_id).where(
+                    Decision.tenant == tenant,
+                    Decision.source_kind == "remittance",
+                    col(Decision.source_id).in_(ids[start : start + _KEY_CHUNK]),
+                    col(Decision.superseded).is_(False),
+                )
+            ).all()
+        )
+    counted: set[str] = set()
+    for raw, new in cash:
+        pool = stored.get((new.currency, new.amount_minor), [])
+        if new.source == _EDI820:
+            found = [b for b in pool if b.source != _EDI820 and _describes(new, b)]
+        else:
+            found = [e for e in pool if e.source == _EDI820 and _describes(e, new)]
+        if len(found) > 1:
+            outcome.warn(
+                raw.location,
+                f"{_named(new)} may be the same payment as "
+                + " or ".join(_named(r) for r in found)
+                + ": stored as cash on its own (check it is not counted twice)",
+            )
+            continue
+        if not found:
+            continue
+        other = found[0]
+        pool.remove(other)  # one record describes one other
+        if new.source == _EDI820:
+            new.status = RemittanceStatus.ADVICE
+            if other.id in decided or other.status != RemittanceStatus.NEW:
+                outcome.warn(
+                    raw.location,
+                    f"{_named(new)} is the same payment as {_named(other)}, already decided "
+                    f"({other.status}): the 820 is stored as its advice, not as cash again "
+                    "(the next reconcile decides the cash again with the 820's references "
+                    "only if it was left as the reconciler's suggestion or exception)",
+                )
+            log.info("%s: %s is the advice of %s", outcome.path, _named(new), _named(other))
+        elif other.status == RemittanceStatus.NEW and other.id not in decided:
+            other.status = RemittanceStatus.ADVICE
+            session.add(other)
+            log.info("%s: %s becomes the advice of %s", outcome.path, _named(other), _named(new))
+        else:
+            counted.add(raw.dedup_key)
+            outcome.warn(
+                raw.location,
+                f"{_named(new, stored=False)} is the same payment as {_named(other)}, which "
+                f"the reconciler already decided ({other.status}): not stored, the cash is "
+                "counted once",
+            )
+    return counted
+
+
+def _named(remittance: Remittance, stored: bool = True) -> str:
+    """``edi820 remittance 3f2a... (trace INI0000457, 937.50 USD, from payer.edi)``."""
+    what = f"{remittance.source} remittance"
+    parts = [f"trace {remittance.bank_reference}"] if remittance.bank_reference else []
+    parts.append(str(remittance.amount))
+    if remittance.source_file:
+        parts.append(f"from {remittance.source_file}")
+    return f"{what}{f' {remittance.id}' if stored else ''} ({', '.join(parts)})"
