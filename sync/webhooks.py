@@ -21,6 +21,12 @@ debit failing again moved no money); a reinstatement gives back only what was ta
 GoCardless payment confirmed again after its cash was taken back (a failed payment resubmitted
 and collected) is new cash again.
 
+An Adyen event that takes a payment's cash back (a cancelled authorisation, a failed capture,
+a chargeback) delivered before the payment's cash was counted takes nothing then and is kept
+as ignored; once a delivery counting that cash commits, the event is taken in again (found by
+the payment its ``originalReference`` names) and takes it back, so the outcome is the same in
+either order: the cash and its reversal, never cash left standing.
+
 A replayed delivery (same source and event id) finds its stored event and does nothing.
 Adyen and GoCardless batch several events in one delivery: each event (an Adyen item, a
 GoCardless event) is stored, de-duplicated and turned into work on its own, so one bad event
@@ -36,9 +42,11 @@ that the sender delivers it again later. A delivery is never answered 2xx unstor
 
 An invoice event that names its invoice's references but not the payment (Stripe since API
 2025-03-31: ``invoice.paid``) adds them to the remittance of the payment that paid the invoice,
-found by the invoice id its references hold. Arriving before that payment's link, it waits
-(stored as ignored, the note naming the invoice) and is taken in again once a delivery that
-links a payment to the invoice has committed.
+found by the invoice id its structured references hold (the JSON list, not the free text).
+Arriving before that payment's link, it waits (stored as ignored, the note naming the invoice
+for people) and is taken in again once a delivery that links a payment to the invoice has
+committed: found as an ignored invoice event whose own object is that invoice, never by the
+words of its note.
 """
 
 from __future__ import annotations
@@ -51,6 +59,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from sqlalchemy import ColumnElement, cast, exists, func, literal
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -65,6 +75,7 @@ from connectors.processors import adyen, gocardless, stripe
 from connectors.processors.adyen_events import READ_CODES as ADYEN_READ_CODES
 from connectors.processors.adyen_events import is_recapture as is_adyen_recapture
 from connectors.processors.adyen_events import parse_item as parse_adyen_item
+from connectors.processors.adyen_events import taking_back as adyen_taking_back
 from connectors.processors.gocardless_events import ACTIONS as GC_ACTIONS
 from connectors.processors.gocardless_events import (
     GoCardlessClient,
@@ -72,6 +83,7 @@ from connectors.processors.gocardless_events import (
 )
 from connectors.processors.gocardless_events import parse_event as parse_gocardless_event
 from connectors.processors.records import REINSTATING, REVERSING, ProcessorRecord
+from connectors.processors.stripe_events import INVOICE_EVENTS as STRIPE_INVOICE_EVENTS
 from connectors.processors.stripe_events import KINDS as STRIPE_KINDS
 from connectors.processors.stripe_events import parse_event
 from connectors.quickbooks import webhooks as qbo_hooks
@@ -314,11 +326,26 @@ EVENT_ERRORS = (ValueError, KeyError, TypeError, MappingError, NotFoundError, Da
 
 
 def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]) -> Intake:
-    intake, invoices = _once_more_on_conflict(
+    intake, waking = _once_more_on_conflict(
         source, lambda: _take_in(store, settings, source, units)
     )
-    _join_waiting(store, settings, source, invoices, intake)
+    _join_waiting(store, settings, source, waking.invoices, intake)
+    _join_taken_back(store, settings, source, waking.payments, intake)
     return intake
+
+
+@dataclass
+class _Waking:
+    """What a delivery stored that events stored earlier may wait for (see
+    :func:`_join_waiting` and :func:`_join_taken_back`)."""
+
+    invoices: set[str] = field(default_factory=set)  # invoices linked to their payment
+    # payments counted as cash, or named by an event that found none to take back
+    payments: set[str] = field(default_factory=set)
+
+    def add(self, other: _Waking) -> None:
+        self.invoices |= other.invoices
+        self.payments |= other.payments
 
 
 def _once_more_on_conflict(source: str, attempt: Callable[[], T]) -> T:
@@ -339,11 +366,11 @@ def _once_more_on_conflict(source: str, attempt: Callable[[], T]) -> T:
 
 def _take_in(
     store: Store, settings: Settings, source: str, units: list[_Unit]
-) -> tuple[Intake, set[str]]:
-    """Store each new event and turn it into work, in one transaction; with the invoices its
-    records link payments to (see :func:`_join_waiting`)."""
+) -> tuple[Intake, _Waking]:
+    """Store each new event and turn it into work, in one transaction; with what events stored
+    earlier may wait for (see :class:`_Waking`)."""
     intake = Intake(source)
-    invoices: set[str] = set()
+    waking = _Waking()
     with store.session() as session:
         for unit in units:
             if _seen(session, settings, source, unit.event_id):
@@ -357,15 +384,17 @@ def _take_in(
                 payload=redact(unit.payload),
             )
             intake.events += 1
-            invoices |= _take(session, settings, unit, event, intake)
-    return intake, invoices
+            waking.add(_take(session, settings, unit, event, intake))
+    return intake, waking
 
 
 def _take(
     session: Session, settings: Settings, unit: _Unit, event: WebhookEvent, intake: Intake
-) -> set[str]:
+) -> _Waking:
     """Turn one event into work and keep it as processed, ignored (with a note saying why) or
-    failed (with the error); the invoices its records name."""
+    failed (with the error); with what events stored earlier may wait for: the invoices its
+    records name, the payments it counted as new cash, and those it found nothing of to take
+    back (a concurrent delivery may be counting them)."""
     try:
         # everything that can fail runs before this event writes anything
         records = unit.parse()
@@ -380,7 +409,8 @@ def _take(
         ]
         cash += _invoice_references(session, settings.tenant, records)
         texts = {m.source_key: r.narrative for r, m in cash}
-        remittances = [m for _, m in cash] + _reversals(session, settings, records)
+        uncounted: set[str] = set()
+        remittances = [m for _, m in cash] + _reversals(session, settings, records, uncounted)
     except EVENT_ERRORS as exc:
         event.status, event.error = "failed", f"{event.source} event {unit.event_id}: {exc}"
         event.processed_at = utcnow()
@@ -388,18 +418,24 @@ def _take(
         session.flush()
         intake.failed.append(event.error)
         log.warning("%s", event.error)
-        return set()
+        return _Waking()
     session.add(event)
     made = _remittances(session, settings, remittances, texts)
+    waking = _Waking(invoices={r.invoice_id for r in records if r.invoice_id})
+    for record, remittance in cash:
+        if record.kind == "payment" and remittance.id in made:  # stored now: new cash
+            waking.payments |= {remittance.bank_reference or "", remittance.end_to_end_id or ""}
     event.status, event.note = "processed", None
     if not made:  # the delivery is answered 2xx; the note says why nothing came of it
         event.status, event.note = "ignored", _ignored_note(unit, records, remittances)
         intake.ignored.append(f"{event.source} event {unit.event_id}: {event.note}")
         log.info("%s", intake.ignored[-1])
+    waking.payments |= uncounted  # no cash counted to take back yet: it may come later
     event.processed_at = utcnow()
     session.flush()
     intake.remittances.extend(m for m in dict.fromkeys(made) if m not in intake.remittances)
-    return {r.invoice_id for r in records if r.invoice_id}
+    waking.payments.discard("")
+    return waking
 
 
 def _invoice_references(
@@ -416,8 +452,8 @@ def _invoice_references(
 
 
 def _paid_by(session: Session, tenant: str, record: ProcessorRecord) -> list[Remittance]:
-    """The cash whose references hold ``record.invoice_id`` (every reference is in the free
-    text too: a coarse filter before the exact one)."""
+    """The cash whose structured references hold ``record.invoice_id`` (searched in the JSON
+    list itself, then checked again here)."""
     invoice = (record.invoice_id or "")[:128]
     if not invoice:
         return []
@@ -426,13 +462,26 @@ def _paid_by(session: Session, tenant: str, record: ProcessorRecord) -> list[Rem
             col(Remittance.tenant) == tenant,
             col(Remittance.source) == record.processor,
             col(Remittance.amount_minor) > 0,
-            col(Remittance.free_text).contains(invoice, autoescape=True),
+            _holds_ref(session, invoice),
         )
     ).all()
     return [m for m in found if any(r.get("ref") == invoice for r in m.structured_refs)]
 
 
+def _holds_ref(session: Session, ref: str) -> ColumnElement[bool]:
+    """Whether a remittance's structured references (its JSON list) hold one whose ``ref`` is
+    ``ref``: read from the list itself, never from the free text, which is prose."""
+    refs = col(Remittance.structured_refs)
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(refs, JSONB).contains([{"ref": ref}])
+    each = func.json_each(refs).table_valued("value")  # SQLite
+    return exists(
+        select(literal(1)).select_from(each).where(func.json_extract(each.c.value, "$.ref") == ref)
+    )
+
+
 def _waiting_note(invoice: str) -> str:
+    """For the person reading the stored event; it is never searched (see _join_waiting)."""
     return f"moved no cash itself: its references wait for the payment that paid {invoice}"
 
 
@@ -442,23 +491,71 @@ def _join_waiting(
     """Take in again the invoice events that wait for the payment of one of ``invoices``, now
     that the delivery naming them has committed; after the commit, so that of an invoice event
     and its payment's link delivered concurrently, the later to commit finds the other."""
-    if not invoices:
+    if source != "stripe" or not invoices:  # only Stripe's invoice events wait
         return
     with store.session() as session:
+        # found by what they are, an ignored invoice event of one of the invoices (the
+        # invoice's id is the event's own object id), not by the words of their note
         waiting = session.exec(
             select(WebhookEvent)
             .where(
                 col(WebhookEvent.tenant) == settings.tenant,
                 col(WebhookEvent.source) == source,
                 col(WebhookEvent.status) == "ignored",
-                col(WebhookEvent.note).in_([_waiting_note(i) for i in sorted(invoices)]),
+                col(WebhookEvent.event_type).in_(sorted(STRIPE_INVOICE_EVENTS)),
+                col(WebhookEvent.payload)[("data", "object", "id")]
+                .as_string()
+                .in_(sorted(invoices)),
             )
+            .order_by(col(WebhookEvent.received_at), col(WebhookEvent.event_id))
             .with_for_update()  # taken in by one delivery: another waits, then skips it
         ).all()
         again = Intake(source)
-        for event in waiting:  # only Stripe's invoice events wait
+        for event in waiting:
             _take(session, settings, _stripe_unit(event.payload, b""), event, again)
-    joined = tuple(f"{source} event {e.event_id}: " for e in waiting if e.status == "processed")
+    _taken_in_again(intake, waiting, again)
+
+
+def _join_taken_back(
+    store: Store, settings: Settings, source: str, payments: set[str], intake: Intake
+) -> None:
+    """Take in again the Adyen events that take a payment's cash back (a cancelled
+    authorisation, a failed capture, a chargeback) stored before that cash was counted, now
+    that a delivery counting it, or naming it, has committed. Adyen does not deliver in order:
+    a cancellation that comes before the authorisation it cancels takes it back once it comes,
+    as it would have the other way round, and the authorisation is never left as cash. After
+    the commit, so that of the two delivered concurrently the later to commit finds the other.
+    """
+    if source != "adyen" or not payments:
+        return
+    auto_capture = settings.webhooks.adyen_auto_capture
+    with store.session() as session:
+        counted = sorted(p for p in payments if _counted(session, settings.tenant, source, p))
+        if not counted:
+            return
+        waiting = session.exec(
+            select(WebhookEvent)
+            .where(
+                col(WebhookEvent.tenant) == settings.tenant,
+                col(WebhookEvent.source) == source,
+                col(WebhookEvent.status) == "ignored",
+                col(WebhookEvent.event_type).in_(sorted(adyen_taking_back(auto_capture))),
+                col(WebhookEvent.payload)["originalReference"].as_string().in_(counted),
+            )
+            .order_by(col(WebhookEvent.received_at), col(WebhookEvent.event_id))
+            .with_for_update()  # taken in by one delivery: another waits, then skips it
+        ).all()
+        again = Intake(source)
+        for event in waiting:  # oldest first: a second cancellation finds the cash gone
+            [unit] = _adyen_units([(0, event.payload)], auto_capture)
+            _take(session, settings, unit, event, again)
+    _taken_in_again(intake, waiting, again)
+
+
+def _taken_in_again(intake: Intake, waiting: Sequence[WebhookEvent], again: Intake) -> None:
+    """Fold into ``intake`` what events taken in again made: their remittances, and no line
+    saying they were ignored when they now made one."""
+    joined = tuple(f"{e.source} event {e.event_id}: " for e in waiting if e.status == "processed")
     intake.ignored = [line for line in intake.ignored if not line.startswith(joined)]
     intake.remittances.extend(m for m in again.remittances if m not in intake.remittances)
 
@@ -482,12 +579,16 @@ def _ignored_note(
 
 
 def _reversals(
-    session: Session, settings: Settings, records: list[ProcessorRecord]
+    session: Session,
+    settings: Settings,
+    records: list[ProcessorRecord],
+    uncounted: set[str] | None = None,
 ) -> list[Remittance]:
     """What chargebacks, late failures and reinstatements do to payments already counted: a
     reversal takes the payment's cash back, a reinstatement gives it back (new cash, with the
     payment's references). A payment never counted as cash (it failed before it was
-    confirmed) has nothing to take or give back."""
+    confirmed) has nothing to take or give back; the ids of those a reversal found no cash of
+    are added to ``uncounted``."""
     made = []
     for record in records:
         if record.kind not in REVERSING and record.kind not in REINSTATING:
@@ -495,6 +596,8 @@ def _reversals(
         original = _counted_payment(session, settings.tenant, record)
         if original is None:
             log.info("%s %s: no cash counted for it", record.event_type, record.payment_id)
+            if record.kind in REVERSING and uncounted is not None:
+                uncounted.add(record.payment_id)
             continue
         chain = _Chain.of(session, settings.tenant, record, original)
         if record.kind in REVERSING:
@@ -580,13 +683,18 @@ def _collected_again(session: Session, tenant: str, record: ProcessorRecord) -> 
 def _counted_payment(session: Session, tenant: str, record: ProcessorRecord) -> Remittance | None:
     """The payment's remittance, or the one it is the capture of (Adyen names the
     authorisation in a chargeback, and a manual capture is its own payment)."""
+    return _counted(session, tenant, record.processor, record.payment_id)
+
+
+def _counted(session: Session, tenant: str, processor: str, payment_id: str) -> Remittance | None:
+    """The remittance of the processor's payment ``payment_id`` (see :func:`_counted_payment`)."""
     return (
-        _stored(session, tenant, f"{record.processor}:{record.payment_id}"[:128])
+        _stored(session, tenant, f"{processor}:{payment_id}"[:128])
         or session.exec(
             select(Remittance).where(
                 col(Remittance.tenant) == tenant,
-                col(Remittance.source) == record.processor,
-                col(Remittance.end_to_end_id) == record.payment_id[:128],
+                col(Remittance.source) == processor,
+                col(Remittance.end_to_end_id) == payment_id[:128],
                 col(Remittance.amount_minor) > 0,
             )
         ).first()

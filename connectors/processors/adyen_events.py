@@ -23,6 +23,10 @@ authorisation) never brings its money: with automatic capture the authorisation 
 cash, so the cancellation takes it back (a failure of the payment). With manual capture it
 makes no record and takes nothing back: the authorisation was never cash, and what a
 cancellation after a partial capture cancels is the uncaptured rest, never the captures.
+Adyen does not deliver in order: a cancellation may come before the authorisation it cancels.
+It then finds no cash to take back and is kept (ignored); when the authorisation comes, the
+intake takes the cancellation in again and the authorisation is taken back at once, as in
+the other order (see :func:`taking_back` and ``sync.webhooks``).
 
 ``CAPTURE_FAILED`` says the card scheme rejected a capture already reported as successful: the
 cash it counted is not coming, so it is taken back (a failure of the capture's payment). Adyen
@@ -40,7 +44,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.processors.currencies import adyen_exponent, from_processor_minor
-from connectors.processors.records import ProcessorRecord, RecordKind
+from connectors.processors.records import REVERSING, ProcessorRecord, RecordKind
 
 OUTGOING: dict[str, RecordKind] = {
     "REFUND": "refund",
@@ -53,6 +57,14 @@ CANCELS = frozenset({"CANCELLATION", "TECHNICAL_CANCEL"})
 # the event codes arsync reads (others are stored and noted as moving no money)
 READ_CODES = frozenset({"AUTHORISATION", "CAPTURE", "CANCEL_OR_REFUND", *CANCELS, *OUTGOING})
 INVOICE_KEYS = ("metadata.invoice_number", "metadata.invoice", "metadata.invoiceNumber")
+
+
+def taking_back(auto_capture: bool) -> frozenset[str]:
+    """The event codes that may take a payment's cash back (with ``originalReference`` naming
+    the payment): a chargeback, a failed capture and, with automatic capture only, a
+    cancelled authorisation."""
+    codes = {code for code, kind in OUTGOING.items() if kind in REVERSING}
+    return frozenset(codes | (CANCELS | {"CANCEL_OR_REFUND"} if auto_capture else set()))
 
 
 def is_recapture(item: dict[str, Any]) -> bool:
