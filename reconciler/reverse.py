@@ -6,7 +6,9 @@ A reversal is never applied (it would be a negative payment): the reconciler rep
 marked reversed and their invoices (and any credit memo the payer netted off) are open
 again in arsync's book, and a decision by that person supersedes the exception. The outbox
 sink then undoes the writes in the other systems (cancels what was never sent, voids what
-was), in the same transaction.
+was), in the same transaction. A write still in flight or whose reply was lost does not hold
+the reversal up: the sink makes it one that is only looked for, never sent again, and its
+void waits for what the lookup finds (voided if it landed, both cancelled if not).
 """
 
 from __future__ import annotations
@@ -97,13 +99,16 @@ def reverse(
                 f"decision {decision_id}: the original payment (decision {original.id}) "
                 "paid nothing that is still in force: nothing to reverse"
             )
+        # a write whose answer is not known yet is the outbox's to settle: the sink marks it
+        # to be only looked for, never sent again, and its void waits for what the lookup
+        # finds. Without a sink nothing would stop it being sent again: push first then.
         in_flight = session.execute(
             select(col(OutboxCommand.id), col(OutboxCommand.system)).where(
                 col(OutboxCommand.decision_id) == original.id,
                 col(OutboxCommand.status) == CommandStatus.SENT,
             )
         ).first()
-        if in_flight is not None:
+        if in_flight is not None and sink is None:
             raise ConfirmError(
                 f"decision {decision_id}: command {in_flight.id} of the original payment was "
                 f"sent to {in_flight.system} and its answer is not known yet: run "

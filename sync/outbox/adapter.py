@@ -9,7 +9,7 @@ step's result before the next, so a crash between steps never repeats the first.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,17 +17,45 @@ from typing import Any
 
 from sqlmodel import Session
 
+from canonical.enums import CommandStatus
 from canonical.money import Money
 from connectors.base import Connector
 from connectors.errors import ApiError
 from sync.outbox.errors import Unwritable
 from sync.outbox.refs import RefIndex, RemoteRef
 
-__all__ = ["AlreadyDone", "Command", "PushAdapter", "Step", "StepResult", "Unwritable"]
+__all__ = [
+    "AlreadyDone",
+    "Command",
+    "PushAdapter",
+    "Step",
+    "StepResult",
+    "Unwritable",
+    "may_have_landed",
+]
 
 # in a command's result: the reversal decision that undid its payment while its write may have
 # landed unseen; such a command is only looked for in the system, never sent again
 REVERSED_BY = "reversed_by"
+# in a command's result: its last attempt is known to have written nothing (the system refused
+# it, or looking for it after a lost reply did not find it); gone once it is sent again
+NOT_LANDED = "not_landed"
+# in a command's result: the key of the step marked sent; a step written has its remote id
+SENDING, REMOTE_IDS = "sending", "remote_ids"
+
+
+def may_have_landed(
+    status: str, attempts: int, sent_at: datetime | None, result: Mapping[str, Any] | None
+) -> bool:
+    """Whether something of a command may be in its system, written or not recorded: it is
+    ``sent`` (its reply lost, or in flight), a step of it was written, or it was attempted
+    and its last attempt is not known to have written nothing. Attempts count even after
+    ``outbox retry`` set the counter back to 0 (it was marked sent at some time)."""
+    result = result or {}
+    if status in (CommandStatus.SENT, CommandStatus.CONFIRMED) or result.get(REMOTE_IDS):
+        return True
+    attempted = attempts > 0 or sent_at is not None or SENDING in result
+    return attempted and not result.get(NOT_LANDED)
 
 
 @dataclass
@@ -46,6 +74,7 @@ class Command:
     status: str
     sent_at: datetime | None = None
     decision_id: str | None = None
+    updated_at: datetime | None = None  # as read: the row is marked sent only if unchanged
 
     @property
     def step_index(self) -> int:

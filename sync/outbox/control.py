@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from canonical.enums import CommandStatus
 from canonical.models import OutboxCommand
 from canonical.store import Store
 from canonical.types import utcnow
+from sync.outbox.adapter import REMOTE_IDS, may_have_landed
 from sync.outbox.worker import PushSummary
 
 OPEN = (
@@ -93,12 +94,13 @@ def retry(
     store: Store, tenant: str, command_id: str | None = None, *, all_failed: bool = False
 ) -> int:
     """Make failed, dead or conflicted commands due now (their key stays the same). One sent
-    before is ``sent`` again: its write may have landed with the reply lost, so the next push
-    looks for it first and sends it again only if it is not there."""
+    before and not known to have written nothing is ``sent`` again: its write may have landed
+    with the reply lost, so the next push looks for it first and sends it again only if it is
+    not there."""
     if not command_id and not all_failed:
         raise OutboxError("name a command id, or say --all-failed")
     with store.session() as session:
-        query = update(OutboxCommand).where(
+        query = select(OutboxCommand).where(
             col(OutboxCommand.tenant) == tenant, col(OutboxCommand.status).in_(RETRYABLE)
         )
         if command_id:
@@ -109,11 +111,17 @@ def retry(
                 col(OutboxCommand.status).in_((CommandStatus.FAILED, CommandStatus.DEAD))
             )
         changed = 0
-        attempted = col(OutboxCommand.attempts) > 0  # ``sent`` is not retryable: none is set twice
-        for where, status in ((attempted, CommandStatus.SENT), (~attempted, CommandStatus.PENDING)):
+        for row in session.execute(query.with_for_update()).scalars().all():
+            # ``sent`` is not retryable: none is set twice
+            landed = may_have_landed(row.status, row.attempts, row.sent_at, row.result)
             result = session.execute(
-                query.where(where).values(
-                    status=status, next_attempt_at=None, attempts=0, updated_at=utcnow()
+                update(OutboxCommand)
+                .where(col(OutboxCommand.id) == row.id, col(OutboxCommand.status) == row.status)
+                .values(
+                    status=CommandStatus.SENT if landed else CommandStatus.PENDING,
+                    next_attempt_at=None,
+                    attempts=0,
+                    updated_at=utcnow(),
                 )
             )
             changed += int(result.rowcount)  # type: ignore[attr-defined]
@@ -121,26 +129,54 @@ def retry(
 
 
 def cancel(store: Store, tenant: str, command_id: str) -> None:
-    """Never send this command (a command already sent cannot be taken back this way)."""
+    """Never send this command. Refused for one that may have written something in its system
+    (sent, its reply lost; or part of it written): cancelling it would lose arsync's record of
+    what is there, cash applied included. Such a command is retried instead (looked for
+    first), or its payment reversed."""
     with store.session() as session:
-        _must_exist(session, tenant, command_id, CANCELLABLE, "cancelled")
-        session.execute(
+        row = _must_exist(session, tenant, command_id, CANCELLABLE, "cancelled")
+        if may_have_landed(row.status, row.attempts, row.sent_at, row.result):
+            raise OutboxError(_not_cancellable(row))
+        done = session.execute(
             update(OutboxCommand)
-            .where(col(OutboxCommand.id) == command_id)
+            .where(col(OutboxCommand.id) == command_id, col(OutboxCommand.status) == row.status)
             .values(status=CommandStatus.CANCELLED, updated_at=utcnow())
         )
+        if not done.rowcount:  # type: ignore[attr-defined]
+            raise OutboxError(
+                f"command {command_id} changed while it was being cancelled (a push is sending "
+                "it, or it was reversed): look at `arsync outbox` and try again"
+            )
+
+
+def _not_cancellable(row: OutboxCommand) -> str:
+    """Why a command that may have landed is not cancelled, and what to do instead (one line)."""
+    what = f"command {row.id} ({row.operation} in {row.system}, {row.status})"
+    if (row.result or {}).get(REMOTE_IDS):
+        if row.status == CommandStatus.PENDING:
+            todo = "run `arsync push` to finish it"
+        else:
+            todo = f"run `arsync outbox retry {row.id}` to finish it"
+        return f"{what} cannot be cancelled: part of it is already written in {row.system}; {todo}"
+    return (
+        f"{what} cannot be cancelled: it was sent to {row.system} and may have landed there "
+        "with its reply lost, so cancelling could lose the record of what it wrote (cash "
+        f"applied); run `arsync outbox retry {row.id}`, which looks for it in {row.system} "
+        "first and sends it again only if it is not there"
+    )
 
 
 def _must_exist(
-    session: object, tenant: str, command_id: str, allowed: Sequence[str], verb: str
-) -> None:
-    row = session.get(OutboxCommand, command_id)  # type: ignore[attr-defined]
+    session: Session, tenant: str, command_id: str, allowed: Sequence[str], verb: str
+) -> OutboxCommand:
+    row = session.get(OutboxCommand, command_id, with_for_update=True)
     if row is None or row.tenant != tenant:
         raise OutboxError(f"no outbox command {command_id!r}")
     if row.status not in allowed:
         raise OutboxError(
             f"command {command_id} is {row.status}: only {', '.join(allowed)} can be {verb}"
         )
+    return row
 
 
 def render_plan(summary: PushSummary) -> list[str]:

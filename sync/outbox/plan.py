@@ -39,7 +39,7 @@ from canonical.types import utcnow
 from reconciler.apply import FlushedBatch
 from reconciler.cascade import AUTO
 from reconciler.reverse import RULE as REVERSE_RULE
-from sync.outbox.adapter import REVERSED_BY
+from sync.outbox.adapter import REVERSED_BY, may_have_landed
 
 PAYMENT_SYSTEMS = frozenset({"quickbooks", "intacct", "invoiced"})
 STATE_SYSTEMS = frozenset({"salesforce"})
@@ -193,11 +193,13 @@ class OutboxPlanner:
                 col(OutboxCommand.operation).in_(VOIDABLE),
             )
             .order_by(col(OutboxCommand.created_at), col(OutboxCommand.id))
+            # a push marking one sent meanwhile waits, or is seen: never both cancelled and sent
+            .with_for_update()
         ).scalars()
         for c in list(commands):
             if c.status == CommandStatus.CANCELLED:
                 continue
-            if c.status != CommandStatus.CONFIRMED and not _may_have_landed(c):
+            if not _may_have_landed(c):
                 session.execute(
                     update(OutboxCommand)
                     .where(col(OutboxCommand.id) == c.id)
@@ -207,17 +209,19 @@ class OutboxPlanner:
                         updated_at=utcnow(),
                     )
                 )
-            elif c.system in self.systems:
-                if c.status != CommandStatus.CONFIRMED:
-                    session.execute(
-                        update(OutboxCommand)
-                        .where(col(OutboxCommand.id) == c.id)
-                        .values(
-                            status=CommandStatus.SENT,
-                            result={**(c.result or {}), REVERSED_BY: decision["id"]},
-                            updated_at=utcnow(),
-                        )
+                continue
+            if c.status != CommandStatus.CONFIRMED:
+                # in every system, pushed to or not: never sent again, only looked for
+                session.execute(
+                    update(OutboxCommand)
+                    .where(col(OutboxCommand.id) == c.id)
+                    .values(
+                        status=CommandStatus.SENT,
+                        result={**(c.result or {}), REVERSED_BY: decision["id"]},
+                        updated_at=utcnow(),
                     )
+                )
+            if c.system in self.systems:
                 rows.append(
                     self._row(
                         c.system,
@@ -314,9 +318,9 @@ class OutboxPlanner:
 
 
 def _may_have_landed(c: OutboxCommand) -> bool:
-    """Sent at least once and not confirmed: its reply may have been lost after it landed (a
-    retried command's earlier attempts count: it is ``sent`` again until looked for)."""
-    return c.status == CommandStatus.SENT or c.attempts > 0
+    """Confirmed, or sent and not known to have written nothing: its reply may have been lost
+    after it landed (see :func:`~sync.outbox.adapter.may_have_landed`)."""
+    return may_have_landed(c.status, c.attempts, c.sent_at, c.result)
 
 
 def _day(value: Any) -> str | None:

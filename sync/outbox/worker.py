@@ -30,7 +30,17 @@ from connectors.errors import (
     UncertainWriteError,
     share_of_failed_call,
 )
-from sync.outbox.adapter import AlreadyDone, Command, PushAdapter, Step, StepResult
+from sync.outbox.adapter import (
+    NOT_LANDED,
+    REMOTE_IDS,
+    REVERSED_BY,
+    SENDING,
+    AlreadyDone,
+    Command,
+    PushAdapter,
+    Step,
+    StepResult,
+)
 from sync.outbox.errors import Unwritable
 from sync.outbox.refs import RefIndex
 from sync.settings import PushSettings
@@ -252,30 +262,42 @@ class _SystemWorker:
             if not commands:
                 return None
             refs = self._refs(session, commands)
-            uncertain = [c for c in commands if c.status == CommandStatus.SENT]
-            rest = [c for c in commands if c.status != CommandStatus.SENT]
-            steps = self._look_up(session, uncertain, refs, result)
+            # a command whose payment was reversed while its outcome was unknown is only ever
+            # looked for, whatever a concurrent attempt left it as
+            looked_for = [c for c in commands if c.status == CommandStatus.SENT or c.reversed_by]
+            rest = [c for c in commands if c not in looked_for]
+            steps = self._look_up(session, looked_for, refs, result)
             for c in rest:
                 built = self._build(session, c, refs, result)
                 if isinstance(built, Unwritable):
                     self._refuse(session, c, built, result)
                 elif built is not None:
                     steps.append(built)
+            marked: list[Step] = []
             for step in steps:
                 c = step.command
-                session.execute(
+                kept = {k: v for k, v in c.result.items() if k != NOT_LANDED}
+                # as read: not cancelled, reversed or sent meanwhile by another transaction
+                unchanged = [col(OutboxCommand.status) == c.status]
+                if c.updated_at is not None:
+                    unchanged.append(col(OutboxCommand.updated_at) == c.updated_at)
+                changed = session.execute(
                     update(OutboxCommand)
-                    .where(col(OutboxCommand.id) == c.id)
+                    .where(col(OutboxCommand.id) == c.id, *unchanged)
                     .values(
                         status=CommandStatus.SENT,
                         attempts=c.attempts + 1,
                         sent_at=self.now,
                         updated_at=utcnow(),
-                        result={**c.result, "sending": step.key},
+                        result={**kept, SENDING: step.key},
                     )
                 )
+                if not changed.rowcount:  # type: ignore[attr-defined]
+                    log.info("push %s: command %s changed meanwhile; read again", self.system, c.id)
+                    continue
                 c.attempts += 1
-        return steps
+                marked.append(step)
+        return marked
 
     def _look_up(
         self, session: Session, commands: Sequence[Command], refs: RefIndex, result: SystemPush
@@ -328,8 +350,12 @@ class _SystemWorker:
                     last_error=f"{self.system}: {reason} {c.reversed_by}",
                 )
             elif held is not None:
-                self._refuse(session, c, held, result)
+                self._refuse(session, c, held, result, not_landed=True)
             else:
+                # not there: known not written until it is sent again (an auth failure
+                # before it goes out puts it back so)
+                c.result = {k: v for k, v in c.result.items() if k != SENDING}
+                c.result[NOT_LANDED] = True
                 steps.append(step)
         return steps
 
@@ -418,6 +444,7 @@ class _SystemWorker:
                     .values(
                         status=CommandStatus.PENDING,
                         attempts=c.attempts - 1,
+                        sent_at=c.sent_at,
                         result=c.result,
                         updated_at=utcnow(),
                     )
@@ -436,8 +463,8 @@ class _SystemWorker:
     def _succeed(self, session: Session, answer: StepResult, result: SystemPush) -> None:
         step = answer.step
         c = step.command
-        progress = {k: v for k, v in c.result.items() if k != "sending"}
-        progress.setdefault("remote_ids", {})[step.key] = answer.remote_id
+        progress = {k: v for k, v in c.result.items() if k not in (SENDING, NOT_LANDED)}
+        progress.setdefault(REMOTE_IDS, {})[step.key] = answer.remote_id
         if step.creates and answer.remote_id:
             _link_created(session, self.tenant, self.system, c, step.creates, answer.remote_id)
         if not step.final:
@@ -467,6 +494,21 @@ class _SystemWorker:
             _set(session, c.id, status=CommandStatus.SENT, last_error=message)
             result.failed += 1
             return
+        if error.kind is not ErrorKind.RETRY:
+            # the system answered and refused it: this attempt wrote nothing (a transient
+            # failure with no such answer, a 5xx, is not known either way)
+            reversed_by = _mark_not_landed(session, c.id).get(REVERSED_BY)
+            if reversed_by and not c.result.get(REMOTE_IDS):
+                # its payment was reversed while it was on its way: never written, never sent
+                # again (its void is cancelled with it)
+                reason = f"refused ({message}): never written, and reversed by decision"
+                _set(
+                    session,
+                    c.id,
+                    status=CommandStatus.CANCELLED,
+                    last_error=f"{reason} {reversed_by}",
+                )
+                return
         if error.kind in (ErrorKind.CONFLICT, ErrorKind.DATA, ErrorKind.NOT_FOUND):
             # re-read the records and re-validate the decision against them as they are now
             refs = self._refs(session, [c])
@@ -503,10 +545,22 @@ class _SystemWorker:
         _set(session, c.id, status=CommandStatus.DEAD, last_error=message)
         result.dead += 1
 
-    def _refuse(self, session: Session, c: Command, exc: Unwritable, result: SystemPush) -> None:
+    def _refuse(
+        self,
+        session: Session,
+        c: Command,
+        exc: Unwritable,
+        result: SystemPush,
+        *,
+        not_landed: bool = False,
+    ) -> None:
+        """Park ``c`` as dead or a conflict; ``not_landed``: it was just looked for and is not
+        in the system (without it, one sent before may still have landed there)."""
         self.settled.add(c.id)
         status = CommandStatus.CONFLICT if exc.conflict else CommandStatus.DEAD
         _set(session, c.id, status=status, last_error=f"{self.system}: {exc.reason}")
+        if not_landed:
+            _mark_not_landed(session, c.id)
         if exc.conflict:
             result.conflicts += 1
         else:
@@ -527,7 +581,23 @@ def _command(row: OutboxCommand) -> Command:
         status=row.status,
         decision_id=row.decision_id,
         sent_at=row.sent_at,
+        updated_at=row.updated_at,
     )
+
+
+def _mark_not_landed(session: Session, command_id: str) -> dict[str, Any]:
+    """Record that the command's last attempt wrote nothing, keeping what else its result
+    holds as stored now (a reversal may have marked it meanwhile: the row is locked first);
+    the result as recorded."""
+    stored = session.execute(
+        select(col(OutboxCommand.result))
+        .where(col(OutboxCommand.id) == command_id)
+        .with_for_update()
+    ).scalar_one()
+    kept = {k: v for k, v in (stored or {}).items() if k != SENDING}
+    recorded = {**kept, NOT_LANDED: True}
+    _set(session, command_id, result=recorded)
+    return recorded
 
 
 def _set(session: Session, command_id: str, **values: Any) -> None:

@@ -13,13 +13,16 @@ from canonical.enums import ApplicationStatus, CommandStatus
 from canonical.models import Application, Decision, OutboxCommand, Remittance
 from canonical.money import Money
 from canonical.store import Store
+from canonical.types import utcnow
 from reconciler import reconcile
 from reconciler.confirm import ConfirmError
 from reconciler.report import build_report
 from reconciler.reverse import reverse
 from sync.outbox.plan import OutboxPlanner, command_key
+from sync.outbox.worker import push
 from tests.support.receivables import balance, decision
 from tests.sync.outbox.books import Book
+from tests.sync.outbox.test_worker import Scripted
 
 ALL = ("quickbooks", "invoiced", "salesforce", "intacct")
 
@@ -193,9 +196,11 @@ def test_a_payment_taken_back_before_it_was_applied_paid_nothing(store: Store) -
         reverse(store, exception.id, by="person:ana")
 
 
-def test_a_payment_whose_write_is_in_flight_waits_for_the_push(
+def test_without_an_outbox_a_payment_whose_write_is_in_flight_waits_for_the_push(
     store: Store, paid: dict[str, str]
 ) -> None:
+    """With no outbox sink nothing would mark the write to be only looked for: it could be
+    sent again after the reversal, so the reversal waits for the push."""
     with store.session() as s:
         s.execute(
             update(OutboxCommand)
@@ -223,3 +228,45 @@ def test_the_report_says_how_to_undo_a_reversal(store: Store, paid: dict[str, st
 def _remittances(store: Store) -> list[Remittance]:
     with store.session() as s:
         return list(s.execute(select(Remittance)).scalars())
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["it-had-landed", "it-never-landed"])
+def test_a_payment_whose_write_is_in_flight_is_reversed_and_its_write_only_looked_for(
+    store: Store, paid: dict[str, str], landed: bool
+) -> None:
+    """Intacct's payment was sent and its reply lost. The reversal goes ahead: the write is
+    never sent again, and its void waits for the lookup, which decides whether there is a
+    payment to void (it landed) or nothing at all (it did not): never cash applied twice in
+    Intacct, nor left there while arsync shows the invoices open."""
+    [lost] = commands(store, system="intacct", operation="apply_cash")
+    with store.session() as s:
+        s.execute(
+            update(OutboxCommand)
+            .where(col(OutboxCommand.id) == lost.id)
+            .values(status=CommandStatus.SENT, attempts=1, sent_at=utcnow())
+        )
+    exception = decision(store, paid["back"])
+    reverse(store, exception.id, by="person:ana", sink=OutboxPlanner("default", list(ALL)))
+    assert balance(store, paid["i1"]) == ("100.00", "open")
+    [waiting] = commands(store, system="intacct", operation="void_cash")
+    assert waiting.payload["original_command"] == lost.id and waiting.payload["remote_id"] is None
+    assert commands(store, id=lost.id)[0].status == CommandStatus.SENT  # looked for, not cancelled
+
+    intacct = Scripted()
+    intacct.system = "intacct"
+    if landed:
+        intacct.remote[lost.idempotency_key] = "ARPYMT-9"
+    for _ in range(2):  # a second push changes nothing
+        push(store, {"intacct": intacct})
+    assert intacct.lookups == 1
+    assert lost.idempotency_key not in intacct.sent  # never sent again
+    [original] = commands(store, id=lost.id)
+    [void] = commands(store, system="intacct", operation="void_cash")
+    if landed:
+        assert (original.status, original.remote_id) == (CommandStatus.CONFIRMED, "ARPYMT-9")
+        assert void.status == CommandStatus.CONFIRMED and intacct.voided == ["ARPYMT-9"]
+    else:
+        assert original.status == void.status == CommandStatus.CANCELLED
+        assert intacct.sent == [] and intacct.voided == []
+    assert balance(store, paid["i1"]) == ("100.00", "open")
+    assert balance(store, paid["i2"]) == ("50.00", "open")

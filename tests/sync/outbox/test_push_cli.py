@@ -67,19 +67,38 @@ def test_run_dry_run_and_outbox_commands(fleet: SandboxFleet, tmp_path: Path) ->
         assert {c.status for c in done} <= {CommandStatus.CONFIRMED, CommandStatus.CONFLICT}
         sent = next(c for c in done if c.status == CommandStatus.CONFIRMED)
         victim, never_sent = sent.id, next(c.id for c in done if c.id != sent.id)
-        s.execute(
+        victim_remote = sent.remote_id
+        s.execute(  # as a command whose replies were lost (it landed) until it died
             update(OutboxCommand)
             .where(col(OutboxCommand.id) == victim)
-            .values(status=CommandStatus.DEAD, last_error="quickbooks: refused (test)")
+            .values(
+                status=CommandStatus.DEAD,
+                result={},
+                remote_id=None,
+                last_error="quickbooks: refused (test)",
+            )
         )
         s.execute(  # as a command refused before it was ever sent
             update(OutboxCommand)
             .where(col(OutboxCommand.id) == never_sent)
-            .values(status=CommandStatus.DEAD, attempts=0, last_error="quickbooks: no record")
+            .values(
+                status=CommandStatus.DEAD,
+                attempts=0,
+                sent_at=None,
+                result={},
+                remote_id=None,
+                last_error="quickbooks: no record",
+            )
         )
     listed = runner.invoke(app, ["outbox", "--config", config])
     assert listed.exit_code == 0 and victim in listed.output
     assert "refused" in listed.output and "(test)" in listed.output  # folded in a narrow table
+    # dead after it was sent: it may have landed, so it is not cancelled but retried
+    landed = runner.invoke(app, ["outbox", "cancel", victim, "--config", config])
+    said = " ".join(landed.output.split())
+    assert landed.exit_code == 1 and f"command {victim} (" in said
+    assert "dead) cannot be cancelled: it was sent to" in said
+    assert f"run `arsync outbox retry {victim}`, which looks for it" in said
     retried = runner.invoke(app, ["outbox", "retry", victim, "--config", config])
     assert retried.exit_code == 0 and "1 command(s)" in retried.output
     # it was sent before: it may have landed, so it is looked for before anything is resent,
@@ -95,7 +114,7 @@ def test_run_dry_run_and_outbox_commands(fleet: SandboxFleet, tmp_path: Path) ->
     with store.session() as s:
         row = s.get(OutboxCommand, victim)
         assert row is not None and row.status == CommandStatus.CONFIRMED  # found, not resent
-        assert row.remote_id == sent.remote_id
+        assert row.remote_id == victim_remote
         row = s.get(OutboxCommand, never_sent)
         assert row is not None and row.status == CommandStatus.CANCELLED
     store.dispose()
