@@ -281,8 +281,8 @@ class SalesforceClient:
             except ApiError as exc:
                 if exc.code == "INVALID_FIELD":
                     continue
-                if exc.code in ("INVALID_TYPE", "INSUFFICIENT_ACCESS"):
-                    return {}
+                if exc.code == "INVALID_TYPE" or (exc.code or "").startswith("INSUFFICIENT_ACCESS"):
+                    return {}  # the user may not read the org: the configured values stand
                 raise
             return dict(rows[0]) if rows else {}
         return {}

@@ -73,3 +73,12 @@ def test_org_facts_ignore_what_is_no_currency_or_zone() -> None:
         "timezone": "Europe/Paris",
     }
     assert org_facts({"DefaultCurrencyIsoCode": None, "TimeZoneSidKey": "Mars/Olympus"}) == {}
+
+
+def test_a_user_who_may_not_read_the_org_keeps_the_configured_values(
+    sandbox: SalesforceSandbox,
+) -> None:
+    del sandbox.tables["Organization"]  # INVALID_TYPE, as for a user without access to it
+    connector = connect(sandbox)
+    connector.check()
+    assert connector.mapping_facts() == {}
