@@ -12,11 +12,15 @@ may take back such cash but not as one item (``ADJUSTMENTS``: a settlement total
 correction) is left out with a warning; any other debit is a payment of ours. Amounts
 are implied-decimal minor units in the account's currency (else the group's, else USD).
 Continuation (88) text is joined to its detail record; its labelled values (JPMorgan's
-``ORIG CO NAME:``, Bank of America's ``DES:``/``INDN:``/``CO ID:``, tagged 88s) are read label
-by label. Detail records the package cannot read are reported by line and left out; the
-rest of the file is kept. Trailers (49, 98, 99) are
-checked against what they control; one that is missing (a file cut short) is completed so
-that the package reads the records before it, and reported as a warning; one short of
+``ORIG CO NAME:``, Bank of America's ``DES:``/``INDN:``/``CO ID:``, tagged 88s, and incoming
+wires' text: JPMorgan's ``B/O:``/``REF:``/``OBI=``/``IMAD:``, Bank of America's ``ORIG:``/``ID:``/
+``SND BK:``/``PMT DET:``, Wells Fargo's ``/ORG=``/``TRN#``, the Fedwire ``ORG=``/``OGB=``/``BNF=``)
+are read label by label: the payer is the originator, never the beneficiary (the account
+holder) or a bank; a wire's IMAD (else OMAD, else the bank's TRN) names an item whose 16
+record has no bank reference, which does not change its key. Detail records the package
+cannot read are reported by line and left out; the rest of the file is kept. Trailers (49,
+98, 99) are checked against what they control; one that is missing (a file cut short) is
+completed so that the package reads the records before it, and reported as a warning; one short of
 figures is read, and reported as a warning that it cannot be checked.
 
 A group's status (02 record) says how its data are to be processed: the details of an update
@@ -121,23 +125,67 @@ _LABEL_NAMES = (
     # (the originator's company identification) followed by the bare SEC code (CCD, PPD,
     # CTX, WEB), and PMT INFO (the addenda's payment-related information)
     *("DES", "ID", "INDN", "CO ID", "PMT INFO"),
+    # wires, in the Fedwire party names: ORG the originator (the payer), OGB its bank, BNF
+    # the beneficiary (the account holder: us, never the payer), RFB the reference for the
+    # beneficiary, OBI the originator-to-beneficiary information, BBI the bank-to-bank
+    # information, IMAD and OMAD the Fedwire input and output message accountability data
+    # (the Federal Reserve's names for the message). JPMorgan's Fedwire credit: "FEDWIRE
+    # CREDIT VIA: <sending bank>/<routing> B/O: <originator> REF: <the beneficiary: CHASE
+    # NYC/CTR/BNF=...> RFB= OBI= BBI= IMAD: TRN:"
+    *("ORG", "OGB", "BNF", "RFB", "BBI", "IMAD", "OMAD", "REF"),
+    # Bank of America's wire: "WIRE TYPE:WIRE IN DATE: TIME: TRN:<its reference> SEQ:
+    # ORIG:<originator> ID:<its account> SND BK:<sending bank> ID:<bank id> PMT DET:<details>"
+    # (ORIG BK for the originator's bank of an international wire, BNF and BNF BK on wires
+    # out)
+    *("ORIG", "SND BK", "ORIG BK", "BNF BK", "PMT DET", "SEQ"),
+    # Wells Fargo's wire: "WT FED#<sequence> <sending bank> /ORG=<originator> SRF#<sender's
+    # reference> TRN#<its reference> RFB#<reference for the beneficiary>" (/BNF= on wires out)
+    *("/ORG", "/BNF"),
 )
+# labels followed by "#" and their value (Wells Fargo's wire references), not ":" or "="
+_HASH_LABEL_NAMES = ("SRF", "TRN", "RFB")
+
+
+def _alternatives(names: tuple[str, ...]) -> str:
+    """Labels for a regex, longest first (ORIG CO NAME before ORIG)."""
+    return "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+
+
 # a label is whole words: ENTRY DESCR is not the end of CO ENTRY DESCR, ID not the end of
-# ORIG ID, CO ID or TRID, DES not that of CODES
+# ORIG ID, CO ID or TRID, DES not that of CODES, REF not that of EREF, BNF not the end of
+# Chase's CTR/BNF (part of a REF value), and REFERENCE, ORGANIZATION or ORIGINAL are no REF,
+# ORG or ORIG (a label is followed by its ":", "=" or "#")
 _LABELS = re.compile(
-    r"(?<![\w/#])(?P<label>" + "|".join(map(re.escape, _LABEL_NAMES)) + r")\s*[:=]\s*"
+    r"(?<![\w/#])(?:(?P<label>"
+    + _alternatives(_LABEL_NAMES)
+    + r")\s*[:=]|(?P<hash_label>"
+    + _alternatives(_HASH_LABEL_NAMES)
+    + r")#)\s*"
 )
 # Bank of America's text starts with the originating company's name, unlabelled: the text
 # before a first DES label is kept as the value of this (made-up) label
 _NAME_BEFORE_DES = "COMPANY NAME BEFORE DES"
 _NAME_LABELS = (
-    *("ORIG CO NAME", "B/O", "BY ORDER OF", "ORIGINATOR", "REMITTER", "DBNM"),
-    _NAME_BEFORE_DES,
+    *("ORIG CO NAME", "B/O", "BY ORDER OF", "ORIGINATOR", "REMITTER", "ORIG", "ORG", "/ORG"),
+    *("DBNM", _NAME_BEFORE_DES),
 )
 _ACCOUNT_LABELS = ("ORIG ID", "B/O ACCT", "DACT", "CO ID")
-# labels whose value is one word; what follows is other text (the SEC code after a CO ID)
-_ONE_WORD_LABELS = ("CO ID",)
+# an ID right after these labels is the account of the party they name (Bank of America's
+# ORIG:<name> ID:<account>); after any other (a sending bank's ID, Bank of America's ACH ID)
+# it is other text
+_ID_OF = {"ORIG": "ORIG ID"}
+# the labels of a wire's parties, each followed by the party's ID (Bank of America's wire)
+_WIRE_PARTIES = ("ORIG", "ORIG BK", "SND BK", "BNF", "BNF BK")
+# labels whose value is one word; what follows is other text (the SEC code after a CO ID, a
+# "FF" or "YOUR REF" after a TRN)
+_ONE_WORD_LABELS = ("CO ID", "IMAD", "OMAD", "TRN")
 _TRACE_LABELS = ("TRACE#", "TRACE")  # an ACH trace number: the bank's name for the item
+# a wire's names, after an ACH trace: the Fedwire message's (IMAD, else OMAD), else the
+# bank's own transaction reference (JPMorgan's TRN:, Bank of America's TRN:, Wells Fargo's
+# TRN#)
+_REFERENCE_LABELS = (*_TRACE_LABELS, "IMAD", "OMAD", "TRN")
+# a SWIFT party's name line ("1/<name>" in an MT103 field 50F) as some banks pass it on
+_NAME_LINE = re.compile(r"^1/\s*")
 
 
 @dataclass
@@ -919,7 +967,7 @@ def _remittance(
         payer_account=next((fields[k] for k in _ACCOUNT_LABELS if fields.get(k)), None),
         payer_iban=(fields.get("IBAN") or "").replace(" ", "") or None,
         bank_reference=clean(detail.bank_reference)
-        or next((fields[k] for k in _TRACE_LABELS if fields.get(k)), None),
+        or next((fields[k] for k in _REFERENCE_LABELS if fields.get(k)), None),
         end_to_end_id=clean(detail.customer_reference),
         free_text=clean(remainder),
         structured_refs=refs,
@@ -940,20 +988,44 @@ def _returned(remittance: RawRemittance, detail: TransactionDetail) -> RawRemitt
     )
 
 
+@dataclass(frozen=True)
+class _Label:
+    label: str
+    shown: str  # how it is put back in the free text: the label and ":" (or "#")
+    start: int
+    end: int  # where its value starts
+
+
+def _label_matches(text: str) -> list[_Label]:
+    """The labels of a detail text in order. A "CO ID:" right after a wire party's name is
+    that name's last word (CO, company) and its ID ("ORIG:SUMMIT PEAK SUPPLY CO ID:555..."),
+    not Bank of America's ACH company identification."""
+    labels: list[_Label] = []
+    for match in _LABELS.finditer(text):
+        label = match.group("label") or match.group("hash_label")
+        shown = f"{label}{':' if match.group('label') else '#'}"
+        start = match.start()
+        if label == "CO ID" and labels and labels[-1].label in _WIRE_PARTIES:
+            label, shown, start = "ID", "ID:", start + len("CO ")
+        labels.append(_Label(label, shown, start, match.end()))
+    return labels
+
+
 def _labelled_fields(text: str) -> tuple[dict[str, str], str]:
     """``LABEL:value`` pairs banks put in detail text; returns them and the other text."""
-    matches = list(_LABELS.finditer(text))
+    matches = _label_matches(text)
     if not matches:
         return {}, text
     fields: dict[str, str] = {}
-    leading = text[: matches[0].start()]
-    if matches[0].group("label") == "DES" and clean(leading):
+    leading = text[: matches[0].start]
+    if matches[0].label == "DES" and clean(leading):
         fields[_NAME_BEFORE_DES], leading = clean(leading) or "", ""
     rest = [leading]
+    previous = None
     for i, match in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        value = text[match.end() : end]
-        label = match.group("label")
+        end = matches[i + 1].start if i + 1 < len(matches) else len(text)
+        value = text[match.end : end]
+        label, shown = match.label, match.shown
         rmr = RMR_SEGMENT.search(value)
         segments = value[rmr.start() :] if rmr else ""  # remittance segments end a value
         value = value[: rmr.start()] if rmr else value
@@ -962,12 +1034,16 @@ def _labelled_fields(text: str) -> tuple[dict[str, str], str]:
             word = re.match(r"\s*\S*", value)
             cut = word.end() if word else 0
             value, after = value[:cut], value[cut:]
+        key = _ID_OF.get(previous or "", label) if label == "ID" else label
+        previous = label
         cleaned = clean(value)
-        party = label in _NAME_LABELS or label in _ACCOUNT_LABELS or label == "IBAN"
-        if (party or label in _TRACE_LABELS) and cleaned and label not in fields:
-            fields[label] = cleaned
+        if cleaned and key in _NAME_LABELS:
+            cleaned = clean(_NAME_LINE.sub("", cleaned))
+        party = key in _NAME_LABELS or key in _ACCOUNT_LABELS or key == "IBAN"
+        if (party or key in _REFERENCE_LABELS) and cleaned and key not in fields:
+            fields[key] = cleaned
         if not party:
-            rest.append(f"{label}:{value}")
+            rest.append(f"{shown}{value}")
         rest.extend((after, segments))
     return fields, " ".join(rest)
 
