@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
 from connectors.redact import redact_text
+
+R = TypeVar("R")
 
 
 class ErrorKind(StrEnum):
@@ -66,6 +70,35 @@ class AuthError(ApiError):
     """Credentials or configuration are wrong; nothing more can be done with this connector."""
 
     kind = ErrorKind.AUTH
+
+
+class PartialAuthError(AuthError, Generic[R]):
+    """An auth failure that stopped a loop of requests after some of them were answered.
+
+    ``answered`` holds the results of the writes answered before it (the loop's own result
+    objects, in the loop's order): they are done or refused, and must be recorded as such, not
+    sent again blind. The request the auth failure refused was not processed (a 401/403 or a
+    refused sign-in comes before any write of the request), nor was anything after it. Raised
+    by each loop that sends several requests; whoever calls such a loop translates ``answered``
+    into its own results (:func:`answered_before`) and raises it again with them.
+    """
+
+    def __init__(self, cause: AuthError, answered: Sequence[R]) -> None:
+        super().__init__(
+            cause.system,
+            cause.message,
+            kind=cause.kind,
+            status=cause.status,
+            code=cause.code,
+            retry_after=cause.retry_after,
+        )
+        self.answered: list[R] = list(answered)
+
+
+def answered_before(exc: AuthError) -> list[Any]:
+    """What the requests answered before the auth failure ``exc`` returned (nothing when it
+    stopped the first request)."""
+    return list(exc.answered) if isinstance(exc, PartialAuthError) else []
 
 
 class DataError(ApiError):

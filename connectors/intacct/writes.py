@@ -37,7 +37,16 @@ from decimal import Decimal
 from lxml import etree
 
 from canonical.money import exact_amount
-from connectors.errors import ERROR_CLASSES, ApiError, DataError, ErrorKind, UncertainWriteError
+from connectors.errors import (
+    ERROR_CLASSES,
+    ApiError,
+    AuthError,
+    DataError,
+    ErrorKind,
+    PartialAuthError,
+    UncertainWriteError,
+    answered_before,
+)
 from connectors.intacct.client import IntacctClient
 from connectors.intacct.errors import ERROR_TABLE, duplicate_control, error_pairs
 from connectors.intacct.xmlwire import Element, render_date, render_timestamp, sub
@@ -224,13 +233,23 @@ class IntacctWriter:
         self.config = client.config
 
     def write(self, writes: Sequence[Write]) -> list[WriteResult]:
+        """Send ``writes``, ``write_batch_size`` functions per request; one result per write.
+
+        An auth failure stops the loop: it is raised as a
+        :class:`~connectors.errors.PartialAuthError` carrying the results of the requests
+        answered before it. Intacct checks the sender and the session before running any
+        function, so the request it refused ran nothing."""
         keys = [w.key for w in writes]
         if len(set(keys)) != len(keys):
             raise ValueError("intacct: each write needs its own idempotency key")
         results: list[WriteResult] = []
         size = self.config.write_batch_size
         for start in range(0, len(writes), size):
-            results.extend(self._send(writes[start : start + size]))
+            try:
+                results.extend(self._send(writes[start : start + size]))
+            except AuthError as exc:
+                # a request answered whose follow-up read was refused carries its results
+                raise PartialAuthError(exc, results + answered_before(exc)) from exc
         return results
 
     def _function(self, write: Write) -> Element:
@@ -269,10 +288,18 @@ class IntacctWriter:
                 refused[write.key] = WriteResult(write.key, error=error)
                 continue
             sendable.append(write)
-        answered = self._call(sendable, functions) if sendable else {}
+        try:
+            answered = self._call(sendable, functions) if sendable else {}
+        except AuthError as exc:
+            ran = {r.key: r for r in answered_before(exc)}
+            if not ran:
+                raise
+            raise PartialAuthError(exc, [refused.get(w.key) or ran[w.key] for w in group]) from exc
         return [refused.get(w.key) or answered[w.key] for w in group]
 
     def _call(self, group: Sequence[Write], functions: Sequence[Element]) -> dict[str, WriteResult]:
+        """Send one request; each write's result. An auth failure after Intacct answered (when
+        looking for writes it says already ran) is a PartialAuthError with every write's."""
         root = self.client.call(
             functions, control_id=request_control_id(group), unique=True, raise_for_error=False
         )
@@ -296,16 +323,30 @@ class IntacctWriter:
             else:
                 out[write.key] = WriteResult(write.key, error=_function_error(write, result))
         if done:
-            out.update({r.key: r for r in self._already_processed(done)})
+            try:
+                out.update({r.key: r for r in self._already_processed(done)})
+            except AuthError as exc:
+                out.update({r.key: r for r in answered_before(exc)})
+                raise PartialAuthError(exc, [out[w.key] for w in group]) from exc
         return out
 
     def _already_processed(self, group: Sequence[Write]) -> list[WriteResult]:
         """Intacct says these functions' control ids already ran to completion: the writes
         are done. The creates are found by their keys; an application cannot be looked up,
-        and was applied."""
-        found = self.landed(
-            [w.key for w in group if not isinstance(w, CreditApply | PaymentReverse)], since=None
-        )
+        and was applied. When looking for them is refused (an auth failure), they are
+        uncertain, and the failure is raised as a PartialAuthError carrying them."""
+        keys = [w.key for w in group if not isinstance(w, CreditApply | PaymentReverse)]
+        try:
+            found = self.landed(keys, since=None)
+        except AuthError as exc:
+            missing = f"request already processed; looking for its record failed: {exc.message}"
+            raise PartialAuthError(exc, self._processed(group, {}, missing)) from exc
+        return self._processed(group, found, "request already processed, but it was not found")
+
+    @staticmethod
+    def _processed(
+        group: Sequence[Write], found: dict[str, str], missing: str
+    ) -> list[WriteResult]:
         out = []
         for write in group:
             if isinstance(write, CreditApply):
@@ -315,9 +356,7 @@ class IntacctWriter:
             elif write.key in found:
                 out.append(WriteResult(write.key, remote_id=found[write.key]))
             else:
-                error = UncertainWriteError(
-                    SYSTEM, f"request already processed, but {write.key} was not found"
-                )
+                error = UncertainWriteError(SYSTEM, f"{write.key}: {missing}")
                 out.append(WriteResult(write.key, error=error))
         return out
 

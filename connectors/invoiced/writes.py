@@ -22,7 +22,7 @@ from typing import Literal
 
 from canonical.money import exact_amount
 from canonical.types import zone
-from connectors.errors import ApiError, AuthError
+from connectors.errors import ApiError, AuthError, PartialAuthError
 from connectors.invoiced.client import InvoicedClient, Payload
 
 
@@ -215,7 +215,9 @@ class InvoicedWriter:
         return self.client.delete(f"/payments/{void.payment_id}")
 
     def write(self, payments: Sequence[PaymentCreate]) -> list[WriteResult]:
-        """Send each payment in order; one result per payment. Stops at an auth failure."""
+        """Send each payment in order; one result per payment. Stops at an auth failure,
+        raised as a :class:`~connectors.errors.PartialAuthError` carrying the results of the
+        payments answered before it (Invoiced refuses a request with a 401/403 before writing)."""
         keys = [p.key for p in payments]
         if len(set(keys)) != len(keys):
             raise ValueError("invoiced: each payment needs its own idempotency key")
@@ -223,8 +225,8 @@ class InvoicedWriter:
         for payment in payments:
             try:
                 results.append(WriteResult(payment.key, record=self.create_payment(payment)))
-            except AuthError:
-                raise
+            except AuthError as exc:
+                raise PartialAuthError(exc, results) from exc
             except ApiError as exc:
                 results.append(WriteResult(payment.key, error=exc))
         return results

@@ -29,6 +29,7 @@ from connectors.errors import (
     ApiError,
     AuthError,
     ErrorKind,
+    PartialAuthError,
     share_of_failed_call,
 )
 from connectors.quickbooks.auth import SYSTEM
@@ -295,13 +296,20 @@ class QuickBooksWriter:
         self.client = client
 
     def write(self, writes: Sequence[Write]) -> list[WriteResult]:
-        """Send ``writes`` in order, 30 per request; one result per write, same order."""
+        """Send ``writes`` in order, 30 per request; one result per write, same order.
+
+        An auth failure stops the loop: it is raised as a
+        :class:`~connectors.errors.PartialAuthError` carrying the results of the batches
+        answered before it (QBO refuses a request with a 401/403 before running any item)."""
         keys = [w.key for w in writes]
         if len(set(keys)) != len(keys):
             raise ValueError("quickbooks: each write needs its own idempotency key")
         results: list[WriteResult] = []
         for group in chunks(writes):
-            results.extend(self._send(group))
+            try:
+                results.extend(self._send(group))
+            except AuthError as exc:
+                raise PartialAuthError(exc, results) from exc
         return results
 
     def void(self, write: PaymentVoid) -> WriteResult:

@@ -24,7 +24,7 @@ from decimal import Decimal
 from email.utils import format_datetime
 from typing import Any
 
-from connectors.errors import ApiError, AuthError, ErrorKind
+from connectors.errors import ApiError, AuthError, ErrorKind, PartialAuthError
 from connectors.salesforce.client import SalesforceClient, dumps_exact
 from connectors.salesforce.soql import quote
 from connectors.salesforce.streams import parse_sf_datetime
@@ -120,42 +120,60 @@ class SalesforceWriter:
         all_or_none: bool = False,
     ) -> list[WriteResult]:
         """Update records by ``Id``; one call per 200 (plus one read per 200 when versions
-        are given). Results come back in the order of ``records``."""
+        are given). Results come back in the order of ``records``. An auth failure stops the
+        loop: it is raised as a :class:`~connectors.errors.PartialAuthError` carrying the
+        results of the calls answered before it (Salesforce refuses a call with a 401/403, or
+        a whole-call error, before saving any record)."""
         results: dict[int, WriteResult] = {}
         indexed = list(enumerate(records))
         for chunk in _chunks(indexed, self.batch_size):
-            sendable = chunk
-            if expected_versions:
-                stale = self._changed_since(sobject, [r for _, r in chunk], expected_versions)
-                for index, record in chunk:
-                    record_id = str(record["Id"])
-                    if record_id in stale:
-                        results[index] = WriteResult(
-                            key=record_id,
-                            record_id=record_id,
-                            success=False,
-                            code="PRECONDITION_FAILED",
-                            message=f"{sobject} {record_id} was modified at {stale[record_id]} "
-                            f"after the version the decision read "
-                            f"({expected_versions.get(record_id)})",
-                        )
-                sendable = [(i, r) for i, r in chunk if str(r["Id"]) not in stale]
-            if not sendable:
-                continue
-            body = [{"attributes": {"type": sobject}, **r} for _, r in sendable]
             try:
-                saved = self.client.collection(
-                    "PATCH", "composite/sobjects", body, all_or_none=all_or_none
-                )
-            except AuthError:
-                raise
-            except ApiError as exc:
-                for index, record in sendable:
-                    results[index] = _call_failed(str(record["Id"]), str(record["Id"]), exc)
-                continue
-            for (index, record), item in zip(sendable, saved, strict=True):
-                results[index] = _result(str(record["Id"]), item)
+                results.update(self._update(sobject, chunk, expected_versions, all_or_none))
+            except AuthError as exc:
+                raise PartialAuthError(exc, [results[i] for i in range(chunk[0][0])]) from exc
         return [results[i] for i in range(len(records))]
+
+    def _update(
+        self,
+        sobject: str,
+        chunk: list[tuple[int, Mapping[str, Any]]],
+        expected_versions: Mapping[str, str] | None,
+        all_or_none: bool,
+    ) -> dict[int, WriteResult]:
+        """One call of :meth:`update`: index in ``records`` -> result."""
+        results: dict[int, WriteResult] = {}
+        sendable = chunk
+        if expected_versions:
+            stale = self._changed_since(sobject, [r for _, r in chunk], expected_versions)
+            for index, record in chunk:
+                record_id = str(record["Id"])
+                if record_id in stale:
+                    results[index] = WriteResult(
+                        key=record_id,
+                        record_id=record_id,
+                        success=False,
+                        code="PRECONDITION_FAILED",
+                        message=f"{sobject} {record_id} was modified at {stale[record_id]} "
+                        f"after the version the decision read "
+                        f"({expected_versions.get(record_id)})",
+                    )
+            sendable = [(i, r) for i, r in chunk if str(r["Id"]) not in stale]
+        if not sendable:
+            return results
+        body = [{"attributes": {"type": sobject}, **r} for _, r in sendable]
+        try:
+            saved = self.client.collection(
+                "PATCH", "composite/sobjects", body, all_or_none=all_or_none
+            )
+        except AuthError:
+            raise
+        except ApiError as exc:
+            for index, record in sendable:
+                results[index] = _call_failed(str(record["Id"]), str(record["Id"]), exc)
+            return results
+        for (index, record), item in zip(sendable, saved, strict=True):
+            results[index] = _result(str(record["Id"]), item)
+        return results
 
     def upsert(
         self,
@@ -176,8 +194,8 @@ class SalesforceWriter:
                     body,
                     all_or_none=all_or_none,
                 )
-            except AuthError:
-                raise
+            except AuthError as exc:
+                raise PartialAuthError(exc, out) from exc
             except ApiError as exc:
                 out.extend(_call_failed(str(r.get(external_id_field)), None, exc) for r in chunk)
                 continue

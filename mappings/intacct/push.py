@@ -24,6 +24,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from canonical.types import utcnow
+from connectors.errors import AuthError, PartialAuthError, answered_before
 from connectors.intacct.connector import IntacctConnector
 from connectors.intacct.writes import (
     REVERSED_STATES,
@@ -160,7 +161,15 @@ class IntacctPush(PushAdapter):
         return Step(command, apply.key, apply, diff=diff, creates=("payment", "ARPYMT"))
 
     def send(self, steps: Sequence[Step]) -> list[StepResult]:
-        results = self.connector.write([s.write for s in steps])
+        """``write_batch_size`` steps per request. An auth failure stops the sending: it is
+        raised as a :class:`PartialAuthError` carrying the steps answered before it."""
+        try:
+            results = self.connector.write([s.write for s in steps])
+        except AuthError as exc:
+            done = zip(steps, answered_before(exc), strict=False)  # a prefix
+            raise PartialAuthError(
+                exc, [StepResult(s, remote_id=r.remote_id, error=r.error) for s, r in done]
+            ) from exc
         return [
             StepResult(step, remote_id=r.remote_id, error=r.error)
             for step, r in zip(steps, results, strict=True)

@@ -35,7 +35,13 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from connectors.errors import ApiError, AuthError, NotFoundError, share_of_failed_call
+from connectors.errors import (
+    ApiError,
+    AuthError,
+    NotFoundError,
+    PartialAuthError,
+    share_of_failed_call,
+)
 from connectors.invoiced.connector import InvoicedConnector
 from connectors.invoiced.writes import (
     Application,
@@ -175,6 +181,8 @@ class InvoicedPush(PushAdapter):
         return Step(command, apply_key, payment, diff=diff, creates=("payment", "payment"))
 
     def send(self, steps: Sequence[Step]) -> list[StepResult]:
+        """One request per step, in order. An auth failure stops the sending: it is raised as a
+        :class:`PartialAuthError` carrying the steps answered before it."""
         results: list[StepResult] = []
         for step in steps:
             try:
@@ -184,8 +192,8 @@ class InvoicedPush(PushAdapter):
                     record = self.connector.writer.void_payment(step.write)
                 else:
                     record = self.connector.apply_payment(step.write)
-            except AuthError:
-                raise
+            except AuthError as exc:
+                raise PartialAuthError(exc, results) from exc
             except ApiError as exc:
                 # no reply after the retries: it may have landed (looked for before a resend)
                 where = f"command {step.command.id}"

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from connectors.errors import NotFoundError
+from connectors.errors import AuthError, NotFoundError, PartialAuthError, answered_before
 from connectors.quickbooks.connector import QuickBooksConnector
 from connectors.quickbooks.writes import (
     BATCH_LIMIT,
@@ -28,6 +28,7 @@ from connectors.quickbooks.writes import (
     PaymentCreate,
     PaymentLine,
     PaymentVoid,
+    WriteResult,
     credit_memo_application,
     is_voided,
 )
@@ -168,16 +169,24 @@ class QuickBooksPush(PushAdapter):
         return Step(command, apply_key, application, diff=diff, creates=("payment", "Payment"))
 
     def send(self, steps: Sequence[Step]) -> list[StepResult]:
-        batched = [s.write for s in steps if not isinstance(s.write, PaymentVoid)]
-        answers = iter(self.connector.write(batched))
-        results = []
+        """The creates through ``/batch`` (30 per request), then each void as its own request.
+        An auth failure stops the sending: it is raised as a :class:`PartialAuthError` carrying
+        the steps answered before it."""
+        creates = [s for s in steps if not isinstance(s.write, PaymentVoid)]
+        try:
+            written = self.connector.write([s.write for s in creates])
+        except AuthError as exc:
+            # the batches answered before it: a prefix of the creates
+            done = zip(creates, answered_before(exc), strict=False)
+            raise PartialAuthError(exc, [_answer(s, r) for s, r in done]) from exc
+        answered = {id(s): _answer(s, r) for s, r in zip(creates, written, strict=True)}
         for step in steps:
             if isinstance(step.write, PaymentVoid):
-                r = self.connector.writer.void(step.write)
-            else:
-                r = next(answers)
-            results.append(StepResult(step, remote_id=r.remote_id, error=r.error))
-        return results
+                try:
+                    answered[id(step)] = _answer(step, self.connector.writer.void(step.write))
+                except AuthError as exc:
+                    raise PartialAuthError(exc, list(answered.values())) from exc
+        return [answered[id(s)] for s in steps]
 
     def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
         # a void is looked for when its step is built (the payment read shows it voided)
@@ -198,6 +207,10 @@ class QuickBooksPush(PushAdapter):
             if balance is not None:
                 ref.values["balance_minor"] = str(command.money_minor(balance))
             ref.version = str(current.get("SyncToken", ref.version))
+
+
+def _answer(step: Step, result: WriteResult) -> StepResult:
+    return StepResult(step, remote_id=result.remote_id, error=result.error)
 
 
 ADAPTER = QuickBooksPush

@@ -25,7 +25,13 @@ from canonical.enums import ApplicationStatus, DocumentStatus
 from canonical.models import Application, Customer, Invoice
 from canonical.money import Money
 from canonical.types import utcnow
-from connectors.errors import ERROR_CLASSES, ErrorKind
+from connectors.errors import (
+    ERROR_CLASSES,
+    AuthError,
+    ErrorKind,
+    PartialAuthError,
+    answered_before,
+)
 from connectors.salesforce.connector import SalesforceConnector
 from connectors.salesforce.writes import AccountSummary, InvoiceStatus, WriteResult
 from sync.outbox.adapter import Command, PushAdapter, Step, StepResult, Unwritable
@@ -165,6 +171,9 @@ class SalesforcePush(PushAdapter):
         return Step(command, command.key, _Record("account", update), diff=diff)
 
     def send(self, steps: Sequence[Step]) -> list[StepResult]:
+        """Invoices, then accounts, each record once (its latest state), 200 per call. An auth
+        failure stops the sending: it is raised as a :class:`PartialAuthError` carrying the
+        steps whose record was answered before it."""
         answers: dict[tuple[str, str], WriteResult] = {}
         for kind in ("invoice", "account"):
             latest: dict[str, Any] = {}
@@ -175,30 +184,40 @@ class SalesforcePush(PushAdapter):
             if not latest:
                 continue
             updates = list(latest.values())
-            if kind == "invoice":
-                results = self.connector.write_invoice_statuses(updates)
-            else:
-                results = self.connector.write_account_summaries(updates)
+            try:
+                if kind == "invoice":
+                    results = self.connector.write_invoice_statuses(updates)
+                else:
+                    results = self.connector.write_account_summaries(updates)
+            except AuthError as exc:
+                for update, result in zip(updates, answered_before(exc), strict=False):
+                    answers[(kind, update.record_id)] = result
+                answered = [s for s in steps if _answer_key(s) in answers]
+                raise PartialAuthError(exc, [_answer(s, answers) for s in answered]) from exc
             for update, result in zip(updates, results, strict=True):
                 answers[(kind, update.record_id)] = result
-        out: list[StepResult] = []
-        for step in steps:
-            record = step.write
-            result = answers[(record.kind, record.update.record_id)]
-            if result.success:
-                out.append(StepResult(step, remote_id=result.record_id))
-                continue
-            kind_of_error = result.kind or ErrorKind.DATA
-            message = f"{record.kind} {record.update.record_id}: {result.code}: {result.message}"
-            out.append(
-                StepResult(
-                    step,
-                    error=ERROR_CLASSES[kind_of_error](
-                        "salesforce", message, kind=kind_of_error, code=result.code
-                    ),
-                )
-            )
-        return out
+        return [_answer(step, answers) for step in steps]
+
+
+def _answer_key(step: Step) -> tuple[str, str]:
+    record: _Record = step.write
+    return (record.kind, record.update.record_id)
+
+
+def _answer(step: Step, answers: dict[tuple[str, str], WriteResult]) -> StepResult:
+    """The step's result: its record's, as Salesforce answered it."""
+    record: _Record = step.write
+    result = answers[_answer_key(step)]
+    if result.success:
+        return StepResult(step, remote_id=result.record_id)
+    kind_of_error = result.kind or ErrorKind.DATA
+    message = f"{record.kind} {record.update.record_id}: {result.code}: {result.message}"
+    return StepResult(
+        step,
+        error=ERROR_CLASSES[kind_of_error](
+            "salesforce", message, kind=kind_of_error, code=result.code
+        ),
+    )
 
 
 ADAPTER = SalesforcePush

@@ -153,7 +153,11 @@ class PushAdapter(ABC):
     @abstractmethod
     def send(self, steps: Sequence[Step]) -> list[StepResult]:
         """Send the steps (batched as the system allows); one result per step, in order.
-        An auth failure is raised; any other failure is that step's result."""
+        An auth failure is raised; any other failure is that step's result. When the steps
+        take several requests, an auth failure after the first is raised as a
+        :class:`~connectors.errors.PartialAuthError` whose ``answered`` holds the
+        :class:`StepResult` of every step answered before it: the worker records those and
+        puts the others back as never sent."""
 
     def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
         """Step key -> remote id of the steps that already reached the system (their reply

@@ -28,6 +28,7 @@ from connectors.errors import (
     AuthError,
     ErrorKind,
     UncertainWriteError,
+    answered_before,
     share_of_failed_call,
 )
 from sync.outbox.adapter import (
@@ -238,8 +239,8 @@ class _SystemWorker:
             self.crash("before_send")
             try:
                 answers = self.adapter.send(steps)
-            except AuthError:
-                self._unsend(steps)
+            except AuthError as exc:
+                self._stopped(steps, exc, result)
                 raise
             except ApiError as exc:
                 # the adapter could not answer write by write: each shares the call's fate
@@ -433,8 +434,26 @@ class _SystemWorker:
         _set(session, c.id, last_error=f"{self.system}: {reason}")
         result.waiting += 1
 
+    def _stopped(self, steps: Sequence[Step], exc: AuthError, result: SystemPush) -> None:
+        """An auth failure stopped the sending of ``steps``: the steps answered before it (by
+        earlier requests of the round) are recorded with their answers; the others never
+        reached the system (the request the failure refused ran nothing) and wait as they
+        were. Answers the adapter did not translate into its steps' results say nothing about
+        which step they belong to: the whole round is then uncertain, looked for first."""
+        answered = answered_before(exc)
+        sent = {id(s) for s in steps}
+        if not all(isinstance(a, StepResult) and id(a.step) in sent for a in answered):
+            log.error("push %s: answers before an auth failure are not its steps'", self.system)
+            where = "sending stopped by an auth failure after some requests were answered"
+            lost = UncertainWriteError(self.system, f"{where}: outcome unknown ({exc.message})")
+            answered = [StepResult(step, error=lost) for step in steps]
+        done = {id(a.step) for a in answered}
+        self._record(answered, result)
+        self._unsend([s for s in steps if id(s) not in done])
+
     def _unsend(self, steps: Sequence[Step]) -> None:
-        """An auth failure: nothing reached the system; the commands wait as they were."""
+        """Never sent (an auth failure refused it or stopped the round before it): the
+        commands wait as they were."""
         with self.store.session() as session:
             for step in steps:
                 c = step.command

@@ -17,6 +17,7 @@ from connectors.errors import (
     AuthError,
     ConflictError,
     DataError,
+    PartialAuthError,
     TransientError,
     UncertainWriteError,
 )
@@ -68,14 +69,14 @@ class Scripted(PushAdapter):
         )
 
     def send(self, steps: Sequence[Step]) -> list[StepResult]:
-        out = []
+        out: list[StepResult] = []
         for step in steps:
             self.sent.append(step.key)
             outcome = (
                 (self.script.get(step.key) or [None]).pop(0) if self.script.get(step.key) else None
             )
-            if isinstance(outcome, AuthError):
-                raise outcome
+            if isinstance(outcome, AuthError):  # one request per step: what came before stands
+                raise PartialAuthError(outcome, out)
             if isinstance(step.write, tuple) and outcome is None:
                 self.voided.append(step.write[1])
             if isinstance(outcome, UncertainWriteError):
@@ -353,6 +354,51 @@ def test_an_auth_failure_leaves_commands_as_they_were(
     assert "invalid_grant" in (summary.systems["quickbooks"].error or "")
     row = state(store, cid)
     assert row.status == CommandStatus.PENDING and row.attempts == 0
+
+
+def test_an_auth_failure_midway_records_the_answers_before_it_and_unsends_the_rest(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    done, lost, never = [add(store, acme, inv, k, amount=3000) for k in ("k1", "k2", "k3")]
+    adapter = Scripted()
+    adapter.script["k2"] = [UncertainWriteError("quickbooks", "no reply: outcome unknown")]
+    adapter.script["k3"] = [AuthError("quickbooks", "invalid_grant")]
+    summary = push(store, {"quickbooks": adapter})
+    assert "invalid_grant" in (summary.systems["quickbooks"].error or "")
+    assert summary.systems["quickbooks"].confirmed == 1
+    row = state(store, done)  # answered before the failure: recorded with its remote id
+    assert row.status == CommandStatus.CONFIRMED and row.remote_id == adapter.remote["k1"]
+    assert state(store, lost).status == CommandStatus.SENT  # may have landed: looked for first
+    row = state(store, never)  # refused by the auth failure: as it was
+    assert row.status == CommandStatus.PENDING and row.attempts == 0
+    assert push(store, {"quickbooks": adapter}).ok
+    assert adapter.sent == ["k1", "k2", "k3", "k3"] and adapter.lookups == 1
+    assert {state(store, c).status for c in (done, lost, never)} == {CommandStatus.CONFIRMED}
+
+
+def test_answers_an_adapter_did_not_translate_leave_the_whole_round_uncertain(
+    setup: tuple[Store, Book, str, str],
+) -> None:
+    store, _, acme, inv = setup
+    commands = [add(store, acme, inv, k, amount=3000) for k in ("k1", "k2")]
+
+    class Untranslated(Scripted):
+        def send(self, steps: Sequence[Step]) -> list[StepResult]:
+            self.sent.extend(s.key for s in steps)
+            self.remote["k1"] = "R0"
+            raise PartialAuthError(AuthError("quickbooks", "invalid_grant"), ["its own result"])
+
+    adapter = Untranslated()
+    assert not push(store, {"quickbooks": adapter}).ok
+    for command in commands:  # which step the answer was is not known: none is resent blind
+        row = state(store, command)
+        assert row.status == CommandStatus.SENT and "outcome unknown" in (row.last_error or "")
+    plain = Scripted()
+    plain.remote = adapter.remote
+    assert push(store, {"quickbooks": plain}).ok
+    assert plain.lookups == 1 and plain.sent == ["k2"]
+    assert state(store, commands[0]).remote_id == "R0"
 
 
 def test_a_missing_record_is_dead_with_a_clear_reason(store: Store) -> None:
