@@ -46,6 +46,7 @@ from connectors.errors import (
     PartialAuthError,
     UncertainWriteError,
     answered_before,
+    share_of_failed_call,
 )
 from connectors.intacct.client import IntacctClient
 from connectors.intacct.errors import ERROR_TABLE, duplicate_control, error_pairs
@@ -250,6 +251,16 @@ class IntacctWriter:
             except AuthError as exc:
                 # a request answered whose follow-up read was refused carries its results
                 raise PartialAuthError(exc, results + answered_before(exc)) from exc
+            except ApiError as exc:
+                if not results:
+                    raise  # nothing answered yet: the whole call shares the failure
+                # the requests answered before stay answered; this one and the rest share
+                # its failure (uncertain after no reply, refused otherwise)
+                results.extend(
+                    WriteResult(w.key, error=share_of_failed_call(exc, f"function {w.key}"))
+                    for w in writes[start:]
+                )
+                break
         return results
 
     def _function(self, write: Write) -> Element:
