@@ -7,6 +7,7 @@ below its rule's confidence is only suggested.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -23,6 +24,7 @@ from reconciler.book import SHARED, Book, OpenItem
 from reconciler.references import (
     TextRef,
     credit_prefix,
+    loose_key,
     payer_behind,
     po_key,
     processor_id,
@@ -137,6 +139,13 @@ def _labelled_not_found(refs: list[TextRef], found: _TextFound) -> list[str]:
             if ref.labelled and ref.kind == "invoice" and ref.group not in resolved
         )
     )
+
+
+def _digit_forms(item: OpenItem) -> set[str]:
+    """An invoice's keys (as numbered, and without inner zeros), each with and without the
+    letters before its digits: ``A/R 7781`` gives ``AR7781`` and ``7781``."""
+    forms = {item.key, loose_key(item.number)}
+    return forms | {re.sub(r"^[A-Z]+", "", form) for form in forms}
 
 
 def _memo_not_taken(written: str, named: Sequence[OpenItem], currency: str) -> dict[str, str]:
@@ -570,6 +579,15 @@ class Cascade:
             ):
                 # cash left over, and the numbers were guessed or the payer pays others' too
                 self._demote(outcome, rule, r.currency, "invoice number in text; cash left over")
+            if outcome.status == AUTO and missing and not unlabelled:
+                # as with a structured reference: an invoice the payer labelled that is not
+                # open (paid already, void, not yet synced) leaves its cash to a person
+                self._demote(
+                    outcome,
+                    rule,
+                    r.currency,
+                    "the payer named invoices that are not open: " + ", ".join(missing),
+                )
             if outcome.status == AUTO and missing and unlabelled:
                 # the payer named invoices that are not open; what else the text holds (a PO,
                 # a street number) is no reason to apply the cash
@@ -643,7 +661,30 @@ class Cascade:
                 return items[0], reading
             if items:
                 return None  # several documents bear this number: no guessing further
-        return None
+        return self._prefix_dropped(ref, payer)
+
+    def _prefix_dropped(self, ref: TextRef, payer: str | None) -> tuple[OpenItem, str] | None:
+        """The payer's one open invoice whose number is the one written but for the letters
+        before its digits: our prefix left out (``7781`` for ``A/R 7781``, ``2026 17`` for
+        ``SI/2026/0017``), or, after an invoice word, the payer's own put in (``INV NO
+        ACM-1001`` for ``1001``). Only among the payer's invoices, so another customer's
+        number is never read this way."""
+        if payer is None:
+            return None
+        wanted = {key for key, _ in ref.keys if key.isdigit() and len(key) >= 4}
+        if ref.named:
+            for key, _ in ref.keys:
+                bare = re.sub(r"^[A-Z]+", "", key)
+                if bare != key and bare.isdigit() and len(bare) >= 3:
+                    wanted.add(bare)
+        if not wanted:
+            return None
+        hits = [
+            item
+            for item in self.book.by_customer.get(payer, [])
+            if item.balance_minor > 0 and wanted & _digit_forms(item)
+        ]
+        return (hits[0], "prefix") if len(hits) == 1 else None
 
     def _resolve_text(self, refs: list[TextRef], payer: str | None, currency: str) -> _TextFound:
         found = _TextFound()

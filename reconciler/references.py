@@ -62,7 +62,7 @@ _TOKEN = re.compile(
 )
 # a number right after one of these words is not an invoice number
 _NOT_INVOICE = re.compile(
-    r"(?:^|[^A-Z0-9])(?:p\.?\s?o|purchase\s*orders?|orders?|ord|acct|accounts?|a/c|cust(?:omer)?|"
+    r"(?:^|[^A-Z0-9])(?:p\.?\s?o|p\s?/\s?o|purchase\s*orders?|orders?|ord|acct|accounts?|a/c|cust(?:omer)?|"
     r"client|member|checks?|chk|chq|cheques?|trace|trn|batch|dates?|dt|eff|tel|phon\w*|fax|zip|"
     r"vat|tax|ein|routing|aba|bic|swift|id|txn|transaction|conf(?:irmation)?|store|loc(?:ation)?|"
     r"shipments?|bol|delivery|contract|ticket|case|job|project|auth|eed|sec|descr?|ind|orig|"
@@ -81,6 +81,8 @@ _NOT_INVOICE = re.compile(
     # orders, returns, statements; a phone number to call; the payer's debit memo deducted
     r"vendor|supplier|kreditor(?:en)?|lieferant\w*|klant\w*|deb|debiteur\w*|kundnr|kundnummer|"
     r"asiakas\w*|ck|lbx|so|rma|stmt|statement|call|amt|"
+    # AMOUNT 1500, TOTAL 1500: on the same line (a table's header is no label)
+    r"(?:amount|total)(?=[ \t:=#]*\Z)|"
     # quotes, estimates, work orders, claims, vouchers, requisitions, employees, ledger
     # accounts, quantities, freight PRO numbers, a card's last digits, a fiscal year
     r"quotes?|quotations?|estimates?|pro\s*-?\s*forma|wo|work\s*orders?|claims?|vouchers?|"
@@ -94,7 +96,7 @@ _NOT_INVOICE = re.compile(
 )
 # the purchase order's own words among those: the number after them is the payer's PO
 _PO_LABEL = re.compile(
-    r"(?:^|[^A-Z0-9])(?:p\.?\s?o\.?|purchase\s*orders?)"
+    r"(?:^|[^A-Z0-9])(?:p\.?\s?o\.?|p\s?/\s?o|purchase\s*orders?)"
     r"(?:[\s.-]*+(?:nos?|nrs?|numbers?|nummer|\#)\b\.?)?\s*+[:#.+=*-]*+\s*+$",
     re.IGNORECASE,
 )
@@ -134,6 +136,10 @@ _CODES = (
 _CURRENCY = rf"(?:[$€£¥₹]|{_CODES}\s?)"
 _CURRENCY_AFTER = rf"\s?{_CODES}(?![A-Z])"
 _AMOUNT = re.compile(
+    # 1 234,56 EUR, EUR 1 234,56: thousands grouped by spaces, only with the currency beside
+    # them (INV 118 234,56 stays invoice 118 and 234.56)
+    rf"(?<![0-9A-Z.,/-]){_CURRENCY}\s?(?P<spaced>\d{{1,3}}(?: \d{{3}})+,\d{{2}})(?![0-9]|[.,]\d)|"
+    rf"(?<![0-9A-Z.,/-])(?P<spaced_before>\d{{1,3}}(?: \d{{3}})+,\d{{2}}){_CURRENCY_AFTER}|"
     rf"(?<![0-9A-Z.,/-])-?{_CURRENCY}?"
     r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|\d+[.,]\d{2})"
     rf"(?![0-9]|[.,]\d)|(?<![0-9A-Z]){_CURRENCY}(?P<whole>\d+)(?![0-9.,])|"
@@ -190,6 +196,8 @@ _NARRATION_SLASH = re.compile(
     r"(?<=[0-9A-Za-z])/(?=(?:INV|INVOICE|BILL)[\s#:.-]*\d)|(?<=\d)/(?=[A-Za-z][A-Za-z@._-]{2,}(?:/|\s|$))",
     re.IGNORECASE,
 )
+# a slash between a number and the amount paid on it (two decimals): INV1001/500.00
+_AMOUNT_SLASH = re.compile(r"(?<=[0-9])/(?=\d{1,3}(?:,\d{3})*\.\d{2}(?![0-9]|[.,/]\d))")
 # the creditor identifier and the mandate, read as the SEPA tags that name them
 _SWIFT_AS = {"CSID": " CRED ", "MARF": " MREF "}
 _FIELD_TAG = re.compile(
@@ -227,6 +235,21 @@ _IBAN_LENGTHS = {
 _CARD = re.compile(
     r"(?<![0-9A-Z*])(?:[0-9X*]{4}(?:[\s-]{1,4}[0-9X*]{4}){2,3}|\d{4,6}[X*]{4,9}\d{4})(?![0-9A-Z*])",
     re.I,
+)
+# a phone number: +1 214 555 1002, (214) 555-1002, 214-555-1002, 214.555.1002
+_PHONE = re.compile(
+    r"(?<![0-9A-Z+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![0-9A-Z])"
+    r"|(?<![0-9A-Z+])\+\d{1,3}(?:[\s.-]\d{2,4}){2,4}(?![0-9A-Z])",
+    re.IGNORECASE,
+)
+# a US zip code after a city and the state's code: DALLAS TX 75201, Austin, TX 78701-1234
+_STATES = (
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR"
+)
+_ZIP = re.compile(
+    r"(?<![0-9A-Za-z])[A-Za-z]{3,},?[ \t]+(?:" + "|".join(_STATES.split()) + r")[ \t]+"
+    r"(?P<zip>\d{5}(?:-\d{4})?)(?![0-9A-Za-z])"
 )
 _RF_IN_TEXT = re.compile(r"(?<![0-9A-Z])RF\d{2}(?: ?[0-9A-Z]){1,21}", re.IGNORECASE)
 # field lengths that cut remittance text: NACHA 705 addenda 80, camt Ustrd 140, SWIFT 35 x n,
@@ -281,6 +304,7 @@ class TextRef:
     truncated: bool = False
     start: int = 0
     end: int = 0
+    named: bool = False  # an invoice word stands before it (INV, RECHNUNG), or its list's
 
 
 @dataclass
@@ -480,6 +504,9 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _amount(match: re.Match[str]) -> str | None:
+    spaced = match.group("spaced") or match.group("spaced_before")
+    if spaced:
+        return str(Decimal(spaced.replace(" ", "").replace(",", ".")))
     value = match.group("value")
     if value is None:
         return match.group("whole") or match.group("whole_before")
@@ -554,6 +581,7 @@ def _framing(text: str) -> str:
     text = _SWIFT_CODE.sub(code, text)
     text = _GLUED_INV.sub(" INV ", text)  # PAYMENT/INV/12345
     text = _NARRATION_SLASH.sub(" ", text)  # NEFT/UTR123/ACME/INV4711, INV 4711/acme@okhdfc
+    text = _AMOUNT_SLASH.sub(" ", text)  # INV1001/500.00: the invoice, then its amount
     text = re.sub(r"(?<=[0-9A-Za-z])//+(?=[0-9A-Za-z])", lambda m: " " * len(m.group(0)), text)
     if re.search(r"\?2\d", text) or re.search(r"(?:^|\n):\d{2}[A-Z]?:", text):
         text = _NOT_TEXT_SUBFIELD.sub(lambda m: " " * len(m.group(0)), text)
@@ -619,6 +647,17 @@ def read_references(text: str | None) -> TextReading:
         (m.start(), m.end(), "a card number")
         for m in _CARD.finditer(masked)
         if re.search(r"[X*]{2}", m.group(0), re.I)
+    ]
+    noise += [
+        (m.start("zip"), m.end("zip"), "a zip code")
+        for m in _ZIP.finditer(masked)
+        if not labelled_before(m.start("zip"))
+    ]
+    noise += [
+        (m.start(), m.end(), "a phone number")
+        for m in _PHONE.finditer(masked)
+        if not labelled_before(m.start())
+        and not any(s < m.end() and m.start() < e for s, e, _ in noise)
     ]
     # a list does not run across an IBAN, a card number or a bank code blanked out
     breaks = [start for start, _, _ in noise] + [
@@ -711,6 +750,7 @@ def read_references(text: str | None) -> TextReading:
     po_numbers = False  # ... as a purchase order
     excluded: set[str] = set()
     consumed = -1  # the end of a range written out (1001 THRU 1005): its last number
+    head = ""  # the last number written whole, whose tail a shorthand list rewrites (1001,02)
     for match in _TOKEN.finditer(masked):
         token = match.group("token").strip("/._-")
         start, end = match.start("token"), match.start("token") + len(token)
@@ -722,6 +762,7 @@ def read_references(text: str | None) -> TextReading:
         kind = "credit" if match.group("credit") or prefix in _CREDIT_PREFIXES else "invoice"
         direct = bool(label) or bool(prefix)  # labelled where it is written
         labelled = direct
+        named = bool(match.group("label"))
         gap = masked[previous_end:start] if previous_end >= 0 else None
         listed = (
             gap is not None
@@ -735,7 +776,7 @@ def read_references(text: str | None) -> TextReading:
             and _letters_before_digits(token) in ("", _letters_before_digits(previous.written))
         ):
             # INVOICES 1001, 1002 & 1003; ABC-1001, ABC-1002; not INV 4711 PO4500012345
-            labelled, kind = previous.labelled, previous.kind
+            labelled, kind, named = previous.labelled, previous.kind, previous.named
         if kind == "invoice" and (
             _EXCLUDING.search(masked[: match.start()]) or (excluding and listed and not label)
         ):
@@ -757,6 +798,33 @@ def read_references(text: str | None) -> TextReading:
             previous, previous_end, other_numbers = None, end, True
             continue
         other_numbers = po_numbers = False
+        whole = (
+            _shorthand(head, token)
+            if listed
+            and labelled
+            and not label
+            and gap
+            and re.search(r"[^\s#()]", gap)
+            and not _COUNTED.match(masked[end:])
+            else None
+        )
+        if whole is not None:
+            # INV 1001,02,03 and INVOICES 10045, 46, 47: the tail of the number before
+            group += 1
+            ref = TextRef(
+                token,
+                _keys(whole, 1),
+                kind,
+                labelled,
+                "shorthand",
+                group,
+                start=start,
+                end=end,
+                named=named,
+            )
+            reading.refs.append(ref)
+            head, previous, previous_end = whole, ref, end
+            continue
         if _PO_GLUED.match(token):
             reading.pos.append(
                 TextRef(token, [(po_key(token), "as written")], "po", True, start=start)
@@ -766,11 +834,12 @@ def read_references(text: str | None) -> TextReading:
         if not keys:
             continue
         group += 1
-        ref = TextRef(written, keys, kind, labelled, group=group, start=start, end=end)
+        ref = TextRef(written, keys, kind, labelled, group=group, start=start, end=end, named=named)
         reading.refs.append(ref)
         alternatives, consumed = _alternatives(ref, token, masked, shortest)
         reading.refs.extend(alternatives)
         previous, previous_end = ref, max(end, consumed)
+        head = token if consumed < 0 and "/" not in token else ""
     if excluded:
         reading.refs = [r for r in reading.refs if r.keys[0][0] not in excluded]
     for ref in reading.refs:
@@ -782,6 +851,27 @@ def read_references(text: str | None) -> TextReading:
                 if ref.group == last.group:
                     ref.truncated = True
     return reading
+
+
+# a quantity's unit after a number: INV 1001, 25 UNITS is no invoice 1025
+_COUNTED = re.compile(
+    r"\s*(?:units?|pcs|pieces?|ea|each|qty|items?|days?|boxes|cases|cartons|pallets|kgs?|lbs?|"
+    r"hrs?|hours?|st(?:ck|ück|uck)?|pz|pzas?)\b",
+    re.IGNORECASE,
+)
+
+
+def _shorthand(head: str, tail: str) -> str | None:
+    """The number a short tail in a list stands for (``02`` after ``1001``: ``1002``; ``46``
+    after ``2026-0045``: ``2026-0046``), when it is shorter than the number's last digits and
+    comes after it; else None."""
+    last = re.search(r"[0-9]+$", head)
+    if not (last and tail.isdigit() and 2 <= len(tail) < len(last.group(0))):
+        return None
+    digits = last.group(0)
+    if int(digits[len(digits) - len(tail) :]) >= int(tail):
+        return None  # 1009, 05: not after it
+    return head[: len(head) - len(tail)] + tail
 
 
 def _letters_before_digits(written: str) -> str:
@@ -821,6 +911,7 @@ def _alternatives(
                     group=ref.group,
                     start=ref.start,
                     end=ref.end,
+                    named=ref.named,
                 )
             )
 
@@ -859,14 +950,28 @@ def _alternatives(
     span = re.fullmatch(r"(?:[A-Z]+[ #.:-]*)?([0-9]+)-([0-9]+)", token, re.IGNORECASE)
     following = masked[ref.end :]
     taken = -1
+    stem = ""  # 2026-0042 - 2026-0044: what the number repeats before the digits that run
     if span is None:
         more = re.match(
-            r"(\s*(?:-|to|thru|through|bis)\s*)(?:inv(?:oice)?s?\s*)?#?([0-9]+)(?![0-9A-Z])",
+            r"(\s*(?:-|to|thru|through|bis)\s*)(?:inv(?:oice)?s?[\s#:.-]*)?#?([0-9]+)(?![0-9A-Z])",
             following,
             re.I,
         )
         if more and _RANGE_GAP.match(more.group(1)) and rest.isdigit():
             span = re.fullmatch(r"([0-9]+)-([0-9]+)", f"{rest}-{more.group(2)}")
+            taken = ref.end + more.end()
+    last = re.search(r"[0-9]+$", token)
+    if last and last.start() > 0:
+        more = re.match(
+            r"(\s*(?:-|to|thru|through|bis)\s*)(?:inv(?:oice)?s?\s*)?#?"
+            + re.escape(token[: last.start()])
+            + r"([0-9]+)(?![0-9A-Z])",
+            following,
+            re.I,
+        )
+        if more and _RANGE_GAP.match(more.group(1)):
+            stem = token[: last.start()]
+            span = re.fullmatch(r"([0-9]+)-([0-9]+)", f"{last.group(0)}-{more.group(2)}")
             taken = ref.end + more.end()
     if span:
         low, high = span.group(1), span.group(2)
@@ -874,7 +979,7 @@ def _alternatives(
             high = low[: len(low) - len(high)] + high
         if len(low) == len(high) and 0 < int(high) - int(low) < _MAX_RANGE:
             for number in range(int(low), int(high) + 1):
-                alt(str(number).zfill(len(low)), "range")
+                alt(stem + str(number).zfill(len(low)), "range")
             return found, taken
     if rest.isdigit():
         cont = re.match(r"\s+([0-9]{1,6})(?![0-9A-Z.,])", following)
