@@ -54,7 +54,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -496,20 +496,13 @@ def _join_waiting(
     with store.session() as session:
         # found by what they are, an ignored invoice event of one of the invoices (the
         # invoice's id is the event's own object id), not by the words of their note
-        waiting = session.exec(
-            select(WebhookEvent)
-            .where(
-                col(WebhookEvent.tenant) == settings.tenant,
-                col(WebhookEvent.source) == source,
-                col(WebhookEvent.status) == "ignored",
-                col(WebhookEvent.event_type).in_(sorted(STRIPE_INVOICE_EVENTS)),
-                col(WebhookEvent.payload)[("data", "object", "id")]
-                .as_string()
-                .in_(sorted(invoices)),
-            )
-            .order_by(col(WebhookEvent.received_at), col(WebhookEvent.event_id))
-            .with_for_update()  # taken in by one delivery: another waits, then skips it
-        ).all()
+        waiting = _ignored_events(
+            session,
+            settings.tenant,
+            source,
+            STRIPE_INVOICE_EVENTS,
+            col(WebhookEvent.payload)[("data", "object", "id")].as_string().in_(sorted(invoices)),
+        )
         again = Intake(source)
         for event in waiting:
             _take(session, settings, _stripe_unit(event.payload, b""), event, again)
@@ -533,23 +526,38 @@ def _join_taken_back(
         counted = sorted(p for p in payments if _counted(session, settings.tenant, source, p))
         if not counted:
             return
-        waiting = session.exec(
-            select(WebhookEvent)
-            .where(
-                col(WebhookEvent.tenant) == settings.tenant,
-                col(WebhookEvent.source) == source,
-                col(WebhookEvent.status) == "ignored",
-                col(WebhookEvent.event_type).in_(sorted(adyen_taking_back(auto_capture))),
-                col(WebhookEvent.payload)["originalReference"].as_string().in_(counted),
-            )
-            .order_by(col(WebhookEvent.received_at), col(WebhookEvent.event_id))
-            .with_for_update()  # taken in by one delivery: another waits, then skips it
-        ).all()
+        waiting = _ignored_events(
+            session,
+            settings.tenant,
+            source,
+            adyen_taking_back(auto_capture),
+            col(WebhookEvent.payload)["originalReference"].as_string().in_(counted),
+        )
         again = Intake(source)
         for event in waiting:  # oldest first: a second cancellation finds the cash gone
             [unit] = _adyen_units([(0, event.payload)], auto_capture)
             _take(session, settings, unit, event, again)
     _taken_in_again(intake, waiting, again)
+
+
+def _ignored_events(
+    session: Session, tenant: str, source: str, event_types: Collection[str], naming: Any
+) -> Sequence[WebhookEvent]:
+    """Events of ``source`` stored as ignored, of ``event_types``, that ``naming`` (a condition
+    on the payload) picks, oldest first and locked: taken in by one delivery, another waits,
+    then skips them."""
+    return session.exec(
+        select(WebhookEvent)
+        .where(
+            col(WebhookEvent.tenant) == tenant,
+            col(WebhookEvent.source) == source,
+            col(WebhookEvent.status) == "ignored",
+            col(WebhookEvent.event_type).in_(sorted(event_types)),
+            naming,
+        )
+        .order_by(col(WebhookEvent.received_at), col(WebhookEvent.event_id))
+        .with_for_update()
+    ).all()
 
 
 def _taken_in_again(intake: Intake, waiting: Sequence[WebhookEvent], again: Intake) -> None:
