@@ -13,7 +13,10 @@ transaction under a DBIT entry is never a receipt, even when it says CRDT itself
 state each transaction of an outgoing payment so), and one whose debtor account is the
 reported account itself is a payment of ours: both are skipped.
 Free text is the ``RmtInf/Ustrd`` lines, then each ``Strd/AddtlRmtInf`` (the text a payer
-adds to a structured reference: a QR-bill's unstructured message), then ``AddtlTxInf``.
+adds to a structured reference: a QR-bill's unstructured message), then ``AddtlTxInf``;
+an entry's ``AddtlNtryInf`` only where it has no transaction, or one without ``RmtInf``
+whose entry text is the Dutch banks' tagged text (``/NAME/`` and ``/IBAN/`` of which name a
+payer the transaction does not).
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
 
 camt.052 (``BkToCstmrAcctRpt/Rpt``) reports the day so far: it lists entries the bank has
@@ -170,6 +173,8 @@ class _Report:
     account: str | None
     # how many transactions of the report that the bank does not name looked alike so far
     seen: dict[tuple[object, ...], int] = field(default_factory=dict, compare=False)
+    # whether a batch entry's transactions are stated before their charges, by entry
+    gross_batches: dict[int, bool] = field(default_factory=dict, compare=False)
 
 
 def _container_name(el: etree._Element) -> str:
@@ -554,6 +559,7 @@ def _remittance(
     amount, currency = _amount(amount_el, "amount")
     if amount < 0:
         raise BankFileError(element_path(amount_el), f"amount must not be negative: {amount}")
+    amount -= _charges_deducted(report, entry, tx)
     if amount == 0:
         return None
     value_date_text = _date(_find(entry, "ValDt")) or _date(_find(entry, "BookgDt"))
@@ -568,17 +574,32 @@ def _remittance(
         creditor = _text(creditor_account, "IBAN") or _text(creditor_account, "Othr", "Id")
         if creditor is not None and _compact(creditor) != own:
             payer = "Cdtr"
-    payer_name = (
-        _text(parties, payer, "Nm")
-        or _text(parties, payer, "Pty", "Nm")
-        or _text(parties, f"Ultmt{payer}", "Nm")
-        or _text(parties, f"Ultmt{payer}", "Pty", "Nm")
+    # a placeholder ("NOTPROVIDED") names no one: the ultimate debtor may still
+    payer_name = next(
+        (
+            name
+            for name in (
+                _text(parties, payer, "Nm"),
+                _text(parties, payer, "Pty", "Nm"),
+                _text(parties, f"Ultmt{payer}", "Nm"),
+                _text(parties, f"Ultmt{payer}", "Pty", "Nm"),
+            )
+            if is_name(name)
+        ),
+        None,
     )
     payer_account_el = _find(parties, f"{payer}Acct", "Id")
     iban = _text(payer_account_el, "IBAN")
     other_account = _text(payer_account_el, "Othr", "Id") or _text(
         payer_account_el, "PrtryAcct", "Id"
     )
+    entry_text = _text(entry, "AddtlNtryInf")
+    tagged = _tagged_entry_text(entry_text) if _tx_count(entry) <= 1 else {}
+    if tagged:
+        # Dutch banks (ABN AMRO) state an entry's counterparty only in its tagged text
+        payer_name = payer_name or tagged.get("NAME")
+        if iban is None and other_account is None:
+            iban = tagged.get("IBAN")
     if not returned and own is not None and _compact(iban or other_account) == own:
         # paid from the very account reported: a payment of ours (a transaction of our own
         # batch debit stated as CRDT), not a customer paying
@@ -592,8 +613,9 @@ def _remittance(
         # free text beside a structured reference (a QR-bill's message, billing information)
         free_parts.extend(t.text or "" for t in _kids(strd, "AddtlRmtInf"))
     free_parts.append(_text(tx, "AddtlTxInf") or "")
-    if tx is None:
-        free_parts.append(_text(entry, "AddtlNtryInf") or "")
+    if tx is None or (remittance_info is None and "REMI" in tagged):
+        # the entry's text: all there is, or a single transaction's remittance (/REMI/)
+        free_parts.append(entry_text or "")
     end_to_end = _text(tx, "Refs", "EndToEndId")
     if end_to_end and end_to_end.upper() == "NOTPROVIDED":
         end_to_end = None
@@ -647,6 +669,50 @@ def _remittance(
     )
 
 
+# the tags of the Dutch banks' structured entry text (as in their MT940 :86:), e.g.
+# ``/TRTP/SEPA OVERBOEKING/IBAN/NL..../BIC/..../NAME/..../REMI/..../EREF/....``
+_DUTCH_TAG = re.compile(
+    r"/(TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|SVCL|ORDP|BENM|ULTC|ULTD|ULTB|CNTP|ADDR|ISDT|"
+    r"PREF|RTRN|NRTX|USTD|STRD|CDTRREFTP|CDTRREF|PURP|ID)/"
+)
+# groups whose NAME is not the one who paid (the beneficiary, the ultimate creditor)
+_NOT_PAYER_GROUPS = frozenset({"BENM", "ULTC", "ULTB"})
+
+
+def _tagged_entry_text(text: str | None) -> dict[str, str]:
+    """The payer's ``NAME`` and ``IBAN`` (and whether there is a ``REMI``) of an entry text
+    in the Dutch banks' tagged layout; ``{}`` for any other text.
+
+    A ``NAME`` inside ``/BENM//`` (or an ultimate creditor's group) names the beneficiary:
+    not taken; one inside ``/ORDP//`` or standing alone is the payer's, else the ultimate
+    debtor's (``/ULTD//``)."""
+    if not text or not text.lstrip().startswith("/TRTP/"):
+        return {}
+    parts = _DUTCH_TAG.split(text.strip())
+    found: dict[str, str] = {}
+    group = ""
+    ultimate: str | None = None
+    for tag, value in zip(parts[1::2], parts[2::2], strict=True):
+        value = " ".join(value.split())
+        if tag in ("ORDP", "BENM", "ULTC", "ULTD", "ULTB", "CNTP") and not value:
+            group = tag
+            continue
+        if tag == "NAME" and is_name(value) and group not in _NOT_PAYER_GROUPS:
+            if group == "ULTD":
+                ultimate = ultimate or value
+            else:
+                found.setdefault("NAME", value)
+        elif tag == "IBAN" and value and not group:
+            found.setdefault("IBAN", value)
+        elif tag == "REMI":
+            found["REMI"] = value
+        if tag not in ("NAME", "ADDR", "ID", "BIC"):
+            group = ""
+    if "NAME" not in found and ultimate:
+        found["NAME"] = ultimate
+    return found
+
+
 def _compact(account: str | None) -> str | None:
     """An account identifier without spaces, upper-case; ``None`` when absent."""
     return account.replace(" ", "").upper() if account else None
@@ -676,7 +742,65 @@ def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etr
         return entry_amount
     if not own:
         raise BankFileError(element_path(tx), "no amount on a transaction of an entry with several")
-    return own[0]
+    # what reached the account is in the entry's currency: a transaction of a batch that
+    # states the payer's instructed amount in another currency first is credited in this one
+    booked_currency = entry_amount.get("Ccy") if entry_amount is not None else None
+    return next((a for a in own if a.get("Ccy") == booked_currency), own[0])
+
+
+def _included_charges(tx: etree._Element, currency: str | None) -> Decimal:
+    """The charges a transaction states as taken from the amount credited (``Chrgs/Rcrd``
+    with ``ChrgInclInd`` true), in the entry's currency."""
+    total = Decimal(0)
+    for record in _kids(_find(tx, "Chrgs"), "Rcrd"):
+        charge = _find(record, "Amt")
+        included = (_text(record, "ChrgInclInd") or "").lower() == "true"
+        if charge is None or not included or charge.get("Ccy") != currency:
+            continue
+        value = _decimal_at(charge)
+        total += -value if (_text(record, "CdtDbtInd") or "").upper() == "CRDT" else value
+    return total
+
+
+def _charges_deducted(report: _Report, entry: etree._Element, tx: etree._Element | None) -> Decimal:
+    """What the bank took as charges from this transaction of a batch before crediting it.
+
+    A single transaction's cash is the entry's amount, net already. In a batch each
+    transaction states its own amount, which some banks give before charges and list the
+    charges taken (``Chrgs/Rcrd/ChrgInclInd`` true) beside it: those are deducted only when
+    the transactions' amounts less these charges add up to the entry's amount, so a bank
+    stating the net amount is read as it is."""
+    if tx is None or _tx_count(entry) <= 1:
+        return Decimal(0)
+    entry_total = _entry_total(entry, negative=False)
+    if entry_total is None:
+        return Decimal(0)
+    booked, currency = entry_total
+    charged = _included_charges(tx, currency)
+    if charged == 0:
+        return charged
+    if id(entry) not in report.gross_batches:  # the entry is read once for all its items
+        report.gross_batches[id(entry)] = _stated_gross(entry, booked, currency)
+    return charged if report.gross_batches[id(entry)] else Decimal(0)
+
+
+def _stated_gross(entry: etree._Element, booked: Decimal, currency: str) -> bool:
+    """Whether a batch entry's transactions, less the charges they list as taken, add up to
+    the entry's amount while they alone do not (see :func:`_charges_deducted`)."""
+    gross = Decimal(0)
+    charges = Decimal(0)
+    for _, each, _ in _transactions(entry):
+        if each is None:
+            return False
+        try:
+            amount, each_currency = _amount(_transaction_amount(entry, each), "amount")
+            charges += _included_charges(each, currency)
+        except BankFileError:
+            return False
+        if each_currency != currency:
+            return False
+        gross += amount
+    return charges != 0 and gross != booked and gross - charges == booked
 
 
 # payment return, ACH return, unpaid (returned) direct debit, direct debit payment return
@@ -725,14 +849,7 @@ def _doc_kind(doc: etree._Element) -> RefKind:
 
 def _structured(strd: etree._Element) -> list[StructuredRef]:
     """One Strd block: its referred documents and creditor reference, with its amounts."""
-    amounts = _find(strd, "RfrdDocAmt")
-    paid = _optional_amount(_find(amounts, "RmtdAmt"))
-    credit_note = _optional_amount(_find(amounts, "CdtNoteAmt"))
-    if paid is None and credit_note is not None:
-        paid = -credit_note  # a credit note taken reduces what is paid
-    due = _optional_amount(_find(amounts, "DuePyblAmt"))
-    discount = _discount(amounts)
-    adjustment, reason = _adjustment(amounts)
+    paid, due, discount, adjustment, reason = _stated_amounts([_find(strd, "RfrdDocAmt")])
     docs = _kids(strd, "RfrdDocInf")
     refs: list[StructuredRef] = []
     for doc in docs:
@@ -741,16 +858,21 @@ def _structured(strd: etree._Element) -> list[StructuredRef]:
             continue
         related = _find(doc, "RltdDt")
         related_text = _text(related, "Dt") or _text(doc, "RltdDt")
-        with_amounts = len(docs) == 1
+        # a document's own lines (LineDtls/Amt, version .08 on) state its amounts even when
+        # several documents share one Strd; else the Strd's amounts are one document's only
+        lines = [_find(line, "Amt") for line in _kids(doc, "LineDtls")]
+        own = _stated_amounts(lines) if any(line is not None for line in lines) else None
+        shared = (paid, due, discount, adjustment, reason) if len(docs) == 1 else None
+        stated = own or shared or (None, None, None, None, None)
         refs.append(
             StructuredRef(
                 kind=_doc_kind(doc),
                 ref=number,
-                amount_paid=paid if with_amounts else None,
-                invoice_amount=due if with_amounts else None,
-                discount=discount if with_amounts else None,
-                adjustment=adjustment if with_amounts else None,
-                adjustment_reason=reason if with_amounts else None,
+                amount_paid=stated[0],
+                invoice_amount=stated[1],
+                discount=stated[2],
+                adjustment=stated[3],
+                adjustment_reason=stated[4],
                 document_date=_date_at(related_text, related, doc, "RltdDt"),
             )
         )
@@ -771,6 +893,41 @@ def _structured(strd: etree._Element) -> list[StructuredRef]:
             )
         )
     return refs
+
+
+_Stated = tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None, str | None]
+
+
+def _stated_amounts(blocks: list[etree._Element | None]) -> _Stated:
+    """What one or more remittance amount blocks (``RfrdDocAmt``, ``LineDtls/Amt``) state,
+    summed: paid (``RmtdAmt``, else minus ``CdtNoteAmt``), due, discount, the signed
+    adjustment and its reasons."""
+    paid: Decimal | None = None
+    due: Decimal | None = None
+    discount: Decimal | None = None
+    adjustment: Decimal | None = None
+    reasons: list[str] = []
+    for amounts in blocks:
+        if amounts is None:
+            continue
+        block_paid = _optional_amount(_find(amounts, "RmtdAmt"))
+        credit_note = _optional_amount(_find(amounts, "CdtNoteAmt"))
+        if block_paid is None and credit_note is not None:
+            block_paid = -credit_note  # a credit note taken reduces what is paid
+        block_adjustment, reason = _adjustment(amounts)
+        paid = _plus(paid, block_paid)
+        due = _plus(due, _optional_amount(_find(amounts, "DuePyblAmt")))
+        discount = _plus(discount, _discount(amounts))
+        adjustment = _plus(adjustment, block_adjustment)
+        if reason:
+            reasons.append(reason)
+    return paid, due, discount, adjustment, ",".join(reasons) or None
+
+
+def _plus(total: Decimal | None, value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return total
+    return value if total is None else total + value
 
 
 def _optional_amount(el: etree._Element | None) -> Decimal | None:
