@@ -12,8 +12,18 @@ the records are kept.
 
 An IAT (international) entry names its parties in mandatory addenda instead: the originator
 (the payer) in the 711 record, the receiver's identification number in the 715, and carries
-payment-related information in up to two 717 records. Its entry's positions 40-74 are the
-receiver's account number, not an identification.
+payment-related information in up to two 717 records (a 718 names a correspondent bank, no
+party). Its entry's positions 40-74 are the receiver's account number, not an identification.
+Its batch header has a layout of its own: its amounts are in the ISO destination currency
+code it states (positions 67-69; one that is no ISO 4217 code is a warning, the amounts read
+as USD). Other batches are in USD.
+
+A notification of change (98 addenda, or any entry of a COR batch) moves no money: it is a
+warning naming the change code (C01-C14; C61-C69 refuse one), the entry's original trace and
+the corrected data. A return (99 addenda) of a credit we sent brings our own money back and a
+dishonored (R61-R70) or contested dishonored (R71-R77) return concerns a return read when it
+came: each is left out with a warning. Files come with CRLF or LF, without line breaks or
+blocked (ten records a line); codes are read whatever their case.
 
 A CIE (customer-initiated) entry is a consumer paying a bill through its bank's bill-payment
 service: the batch names that service, the entry names the consumer (positions 40-54) and the
@@ -45,9 +55,10 @@ from decimal import Decimal
 from math import ceil
 from typing import Any
 
-from connectors.bankfiles.amounts import minor_units_amount, parse_date
+from connectors.bankfiles.amounts import currency_code, minor_units_amount, parse_date
 from connectors.bankfiles.edi820 import RemittanceAdvice, read_remittance_advice
 from connectors.bankfiles.records import (
+    NOT_A_CUSTOMER_PAYING,
     BankFileError,
     BankFileFormat,
     ControlFigure,
@@ -60,6 +71,7 @@ from connectors.bankfiles.records import (
     is_name,
     keep_distinct,
     line_location,
+    warn_left_out,
     warn_on_control_mismatch,
 )
 from connectors.bankfiles.x12 import RMR_SEGMENT, START_820, infer_delimiters, split_segments
@@ -77,8 +89,25 @@ _LOAN_REVERSAL = "55"
 # dishonored returns (R71-R77, the receiver's bank insisting on it): the return they concern
 # was read as cash taken back when it came; neither takes anything back again
 _DISHONORED_OR_CONTESTED = ("R6", "R7")
-_RETURN_ADDENDA = frozenset({"98", "99"})  # 98 notification of change, 99 return
 _NOT_PAYMENTS = frozenset({"COR"})  # batches of notifications of change
+# what a notification of change (98 addenda) says is wrong in the entry it answers; its
+# corrected data (positions 36-64) gives the right value(s). C61-C69 refuse a NOC.
+CHANGE_CODES = {
+    "C01": "incorrect account number",
+    "C02": "incorrect routing number",
+    "C03": "incorrect routing number and account number",
+    "C04": "incorrect receiver name",
+    "C05": "incorrect transaction code",
+    "C06": "incorrect account number and transaction code",
+    "C07": "incorrect routing number, account number and transaction code",
+    "C08": "incorrect receiving bank identification (IAT)",
+    "C09": "incorrect individual identification number",
+    "C10": "incorrect company name",
+    "C11": "incorrect company identification",
+    "C12": "incorrect company name and company identification",
+    "C13": "addenda format error",
+    "C14": "incorrect SEC code for an outbound international payment",
+}
 # the standard entry class codes of the NACHA Operating Rules
 SEC_CODES = frozenset(
     {
@@ -98,6 +127,7 @@ class _Batch:
     entry_description: str
     effective_date: date | None
     batch_number: str
+    currency: str = "USD"  # an IAT batch's ISO destination currency code (67-69), else USD
 
 
 @dataclass
@@ -113,19 +143,42 @@ class _Entry:
     addenda: list[tuple[int, str, str]] = field(default_factory=list)  # line, seq, text
     addenda_types: set[str] = field(default_factory=set)
     return_addenda: str | None = None  # the 799 record of a return
+    change_addenda: str | None = None  # the 798 record of a notification of change
     originator_name: str = ""  # IAT: the 711 addenda's originator name
 
 
 def records_of(text: str) -> list[tuple[int, str]]:
-    """(line number, record) pairs; unbroken 94-character blocks are split into records."""
-    body = text.lstrip("\ufeff")
-    if "\n" not in body.strip("\r\n") and len(body.strip("\r\n")) > RECORD_LENGTH:
-        flat = body.strip("\r\n")
+    """(line number, record) pairs; unbroken 94-character records are split apart.
+
+    Records come one a line (CRLF or LF), without line breaks at all, or blocked: ten
+    records (940 characters) a line. Unbroken and blocked records are numbered in order, as
+    if each were a line. An end-of-file mark (Ctrl-Z) some systems append is not a record.
+    """
+    body = text.lstrip("\ufeff").rstrip("\x1a\r\n")
+    lines = [line.rstrip("\r") for line in body.split("\n")]
+    if _blocked(lines):
+        flat = "".join(lines)
         return [
             (i // RECORD_LENGTH + 1, flat[i : i + RECORD_LENGTH])
             for i in range(0, len(flat), RECORD_LENGTH)
         ]
-    return [(n, line.rstrip("\r\n")) for n, line in enumerate(body.split("\n"), start=1)]
+    return list(enumerate(lines, start=1))
+
+
+def _blocked(lines: list[str]) -> bool:
+    """Whether the lines hold several whole records each: one line longer than a record (a
+    file without line breaks), or every line a multiple of 94 characters (one at least
+    longer), each 94-character piece opening with a record type."""
+    if len(lines) == 1:
+        return len(lines[0]) > RECORD_LENGTH  # a whole file without line breaks
+    longer = False
+    for line in lines:
+        if len(line) % RECORD_LENGTH or not line:
+            return False
+        longer = longer or len(line) > RECORD_LENGTH
+        if any(line[i] not in _RECORD_TYPES for i in range(0, len(line), RECORD_LENGTH)):
+            return False
+    return longer
 
 
 def parse_nacha(text: str, source_file: str) -> ParseResult:
@@ -217,6 +270,8 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
                 entry.addenda.append((line_no, rec[83:87], rec[3:83]))
             elif rec[1:3] == "99":
                 entry.return_addenda = rec
+            elif rec[1:3] == "98":
+                entry.change_addenda = rec
             elif entry.batch.sec_code == "IAT":
                 _iat_addenda(entry, rec)
         elif kind == "8":
@@ -505,6 +560,19 @@ def _batch(rec: str, line_no: int, result: ParseResult) -> _Batch:
                 rec.rstrip(),
             )
         )
+    currency = "USD"
+    if sec_code == "IAT":  # its amounts are in the currency the batch header names
+        try:
+            currency = currency_code(rec[66:69], f"{loc}, ISO destination currency code")
+        except BankFileError as exc:
+            result.warnings.append(
+                RecordError(
+                    result.source_file,
+                    exc.location + " (positions 67-69)",
+                    f"{exc.reason}: the batch's amounts are read as USD",
+                    rec.rstrip(),
+                )
+            )
     return _Batch(
         line=line_no,
         company_name=rec[4:20].strip(),
@@ -513,6 +581,7 @@ def _batch(rec: str, line_no: int, result: ParseResult) -> _Batch:
         entry_description=rec[53:63].strip(),
         effective_date=effective_date,
         batch_number=rec[87:94].strip(),
+        currency=currency,
     )
 
 
@@ -556,18 +625,19 @@ def _effective_date(value: str, loc: str) -> date | None:
 def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, position: int) -> None:
     loc = line_location(entry.line)
     raw = "\n".join(entry.lines)
-    if entry.transaction_code in RETURNED_DEBIT_CODES and entry.return_addenda:
+    if entry.change_addenda is not None or entry.batch.sec_code in _NOT_PAYMENTS:
+        _warn_change(result, source_file, entry)  # moves no money whatever its amount says
+        return
+    if entry.return_addenda is not None:
         _emit_return(result, source_file, header, entry, position)
         return
-    if entry.batch.sec_code in _NOT_PAYMENTS or entry.addenda_types & _RETURN_ADDENDA:
-        return  # a return, dishonored return or notification of change is not a receipt
     if _is_reversing_debit(entry):
         _emit_reversal(result, source_file, header, entry, position)
         return
     if entry.transaction_code not in CREDIT_CODES:
         return  # any other debit is not our cash
     try:
-        amount = minor_units_amount(entry.amount_field, "USD", f"{loc}, amount")
+        amount = minor_units_amount(entry.amount_field, entry.batch.currency, f"{loc}, amount")
         addenda_text = "".join(
             text for _, _, text in sorted(entry.addenda, key=lambda a: a[1])
         ).rstrip()
@@ -653,7 +723,9 @@ def _taken_amount(result: ParseResult, source_file: str, entry: _Entry) -> Decim
     """The amount a return or reversal takes back; None when it cannot be read (the error,
     naming the line, is recorded)."""
     try:
-        return minor_units_amount(entry.amount_field, "USD", f"{line_location(entry.line)}, amount")
+        return minor_units_amount(
+            entry.amount_field, entry.batch.currency, f"{line_location(entry.line)}, amount"
+        )
     except BankFileError as exc:
         result.errors.append(
             RecordError(source_file, exc.location, exc.reason, "\n".join(entry.lines))
@@ -716,7 +788,7 @@ def _record(
         location=line_location(entry.line),
         line=entry.line,
         amount=amount,
-        currency="USD",
+        currency=entry.batch.currency,
         dedup_key=key,
         also_known_as=earlier_keys,
         raw="\n".join(entry.lines),
@@ -764,10 +836,36 @@ def _emit_return(
     """A debit of ours the customer's bank returned (R01 insufficient funds, ...): the cash
     it collected is taken back. Its 799 addenda names the original entry's trace number."""
     addenda = entry.return_addenda or ""
-    reason, original_trace = addenda[3:6].strip(), addenda[6:21].strip()
-    if reason.startswith(_DISHONORED_OR_CONTESTED):
-        return  # about a return read when it came, not cash taken back again
+    reason, original_trace = addenda[3:6].strip().upper(), addenda[6:21].strip()
     amount = _taken_amount(result, source_file, entry)
+    if amount is None:
+        return
+    what = (
+        f"{_amount_text(entry, amount)} returning the entry with trace {original_trace or '?'} "
+        f"(return reason {reason or '?'})"
+    )
+    if reason.startswith(_DISHONORED_OR_CONTESTED):
+        # about a return read when it came: the originator's bank refusing it (R61-R70) or
+        # the receiver's bank insisting on it (R71-R77); neither is cash taken back again
+        kind = "dishonored" if reason < "R71" else "contested dishonored"
+        warn_left_out(
+            result,
+            line_location(entry.line),
+            f"a {kind} return, {what}",
+            "it concerns a return read when it came (check whether that return stands)",
+            "\n".join(entry.lines),
+        )
+        return
+    if entry.transaction_code not in RETURNED_DEBIT_CODES:
+        # a credit we sent (a refund, a vendor payment) coming back: our own money
+        warn_left_out(
+            result,
+            line_location(entry.line),
+            f"a return of a credit we sent, {what}",
+            NOT_A_CUSTOMER_PAYING,
+            "\n".join(entry.lines),
+        )
+        return
     if not amount:
         return
     result.records.append(
@@ -781,6 +879,39 @@ def _emit_return(
             payer_account=entry.identification or None,
             free_text=clean(f"ACH RETURN {reason} OF TRACE {original_trace}"),
             reverses=original_trace or entry.trace or "unknown",
+        )
+    )
+
+
+def _amount_text(entry: _Entry, amount: Decimal) -> str:
+    """``a credit of 99.00 USD``: an entry's direction and amount."""
+    code = entry.transaction_code
+    side = "credit" if code[1:] and code[1] in "01234" else "debit"
+    return f"a {side} of {amount} {entry.batch.currency}"
+
+
+def _warn_change(result: ParseResult, source_file: str, entry: _Entry) -> None:
+    """A notification of change (98 addenda, a COR batch): the receiver's bank says an entry
+    of ours named the receiver's account (or name, ...) wrongly and gives the corrected
+    data; it moves no money. A warning names the change code and the corrected data, for
+    the receiver's details to be updated before the next entry."""
+    addenda = (entry.change_addenda or "").ljust(RECORD_LENGTH)
+    code, original_trace = addenda[3:6].strip().upper(), addenda[6:21].strip()
+    corrected = clean(addenda[35:64])
+    if code.startswith("C6"):
+        meaning = "a refused notification of change"
+    else:
+        meaning = CHANGE_CODES.get(code, "change code unknown")
+    receiver = _name(entry.receiver_name)
+    result.warnings.append(
+        RecordError(
+            source_file,
+            line_location(entry.line),
+            f"notification of change {code or '?'} ({meaning}) of the entry with trace "
+            f"{original_trace or '?'}{f' to {receiver}' if receiver else ''}: "
+            f"{f'corrected data {corrected!r}' if corrected else 'no corrected data'}; "
+            "no money moves, not a payment (correct the receiver's details)",
+            "\n".join(entry.lines),
         )
     )
 

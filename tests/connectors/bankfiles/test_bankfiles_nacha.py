@@ -164,7 +164,21 @@ def test_returns_notices_of_change_and_stripped_trailing_blanks() -> None:
     data = "\r\n".join(lines).encode()
     result = parse_bank_bytes(data, "received.ach")
     assert result.format is BankFileFormat.NACHA
-    assert result.errors == [] and result.warnings == []  # returns and NOCs count too
+    assert result.errors == []  # returns and NOCs count too: the controls add up
+    # neither the returned credit nor the notification of change is a receipt: both warn
+    assert [(w.location, w.reason) for w in result.warnings] == [
+        (
+            "line 7",
+            "a return of a credit we sent, a credit of 400.00 USD returning the entry with "
+            "trace 071000010000099 (return reason R01): not a customer paying, left out",
+        ),
+        (
+            "line 12",
+            "notification of change C01 (incorrect account number) of the entry with trace "
+            "071000010000088 to ACME PARTS: no corrected data; no money moves, not a payment "
+            "(correct the receiver's details)",
+        ),
+    ]
     harbor, pine = result.records
     assert (harbor.amount, harbor.payer_name, harbor.value_date) == (
         Decimal("12500.00"),

@@ -57,8 +57,16 @@ def test_masked_routing_header_is_read_as_nacha_and_returns_reverse() -> None:
     immediate destination is masked with letters and whose header lost trailing blanks."""
     result = _parse("nacha_masked_header_returns.ach")
     assert result.format is BankFileFormat.NACHA
-    assert result.errors == [] and result.warnings == []  # controls add up, CRLF endings
-    # the 21 (R04 on a credit of ours) is not cash; each 26 takes back a debit we collected
+    assert result.errors == []  # controls add up, CRLF endings
+    # the 21 (R04 on a credit of ours) is not cash, left out with a warning; each 26 takes
+    # back a debit we collected
+    assert [(w.location, w.reason) for w in result.warnings] == [
+        (
+            "line 3",
+            "a return of a credit we sent, a credit of 25.00 USD returning the entry with "
+            "trace 065400130000001 (return reason R04): not a customer paying, left out",
+        )
+    ]
     assert [
         (r.location, r.amount, r.reverses, r.payer_name, r.payer_account) for r in result.records
     ] == [

@@ -302,10 +302,17 @@ def test_dishonored_and_contested_returns_take_nothing_back_again() -> None:
         ),
     )
     result = parse_bank_bytes(text.encode(), "returns.ach")
-    assert result.errors == [] and result.warnings == []
+    assert result.errors == []
     [returned] = result.records
     assert (returned.amount, returned.reverses) == (Decimal("-480.00"), "071000019999001")
     assert returned.free_text == "ACH RETURN R01 OF TRACE 071000019999001"
+    # money moves, so each is named in a warning (left out, as it was)
+    assert [(w.location, w.reason.split(",")[0]) for w in result.warnings] == [
+        ("line 5", "a dishonored return"),
+        ("line 7", "a contested dishonored return"),
+        ("line 9", "a dishonored return"),
+    ]
+    assert "(return reason R69)" in result.warnings[0].reason
 
 
 def test_bai2_debits_that_take_back_an_item_are_reversals() -> None:
