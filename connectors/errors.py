@@ -114,9 +114,35 @@ class NotFoundError(ApiError):
 
 
 class UncertainWriteError(ApiError):
-    """A write without an idempotency key may or may not have landed: read before retrying."""
+    """A write may or may not have landed (no idempotency key to resend it with, or its
+    outcome was lost): read before retrying."""
 
     kind = ErrorKind.RETRY
+
+
+class UncertainAuthError(UncertainWriteError):
+    """A write whose outcome is unknown because the credentials failed while it was retried.
+
+    An earlier attempt of the same request may have been processed (it was sent and got no
+    reply, or a 5xx); a later attempt was refused by an auth failure (a 401 whose token
+    refresh was refused, a revoked credential). Unlike a plain :class:`AuthError` (a request
+    refused before anything ran), the write may have landed: it is to be looked for before
+    it is sent again. ``auth`` is the credential failure itself, for callers that stop the
+    connector on it. Not an :class:`AuthError` on purpose: callers that take an auth failure
+    as "nothing ran" must not put this write back as never sent.
+    """
+
+    def __init__(
+        self,
+        system: str,
+        message: str,
+        *,
+        auth: AuthError,
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(system, message, status=status, code=code)
+        self.auth = auth
 
 
 ERROR_CLASSES: dict[ErrorKind, type[ApiError]] = {
@@ -138,6 +164,14 @@ def share_of_failed_call(exc: ApiError, where: str) -> ApiError:
     is uncertain, to be looked for before it is sent again. A refusal (throttled, invalid)
     wrote nothing: the write carries that error. ``where`` names the write.
     """
+    if isinstance(exc, UncertainAuthError):
+        return UncertainAuthError(
+            exc.system,
+            f"{where}: outcome unknown ({exc.message})",
+            auth=exc.auth,
+            status=exc.status,
+            code=exc.code,
+        )
     if exc.kind is ErrorKind.RETRY or isinstance(exc, UncertainWriteError):
         return UncertainWriteError(
             exc.system,

@@ -14,11 +14,11 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -26,8 +26,10 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from connectors.errors import (
     ERROR_CLASSES,
     ApiError,
+    AuthError,
     ErrorKind,
     TransientError,
+    UncertainAuthError,
     UncertainWriteError,
 )
 from connectors.redact import redact_text, register_secrets_in
@@ -206,6 +208,14 @@ class ApiSession(requests.Session):
     * ``idempotent`` (default True): False for a write with no idempotency key. Such a
       request is never re-sent after it may have reached the server; a timeout or 5xx raises
       :class:`UncertainWriteError` so the caller reads before retrying.
+    * ``write``: whether the request writes business data. When an attempt of a write fails
+      on its credentials (refresh refused, 401/403) after an earlier attempt may have been
+      processed (sent with no reply, or answered with a retryable 5xx), the outcome is
+      unknown: :class:`UncertainAuthError` is raised, not :class:`AuthError` (which says the
+      request ran nothing). Default (None): a PUT, PATCH or DELETE, or a POST carrying an
+      idempotency key (an ``Idempotency-Key`` header, a ``requestid`` parameter). A POST
+      without one is not taken for a write (token endpoints, QuickBooks queries, Intacct,
+      where reads and writes alike are POSTs): its write paths pass ``write=True``.
     * ``body_factory``: a callable producing the body for each attempt (for protocols that
       carry the session credential inside the body, like Intacct).
     * ``raise_for_error`` (default True): False returns classified failures' responses as
@@ -244,7 +254,11 @@ class ApiSession(requests.Session):
         idempotent: bool = kwargs.pop("idempotent", True)
         body_factory: Callable[[], Any] | None = kwargs.pop("body_factory", None)
         raise_for_error: bool = kwargs.pop("raise_for_error", True)
+        write: bool | None = kwargs.pop("write", None)
+        if write is None:
+            write = keyed_write(method, url, kwargs)
         kwargs.setdefault("timeout", self.policy.timeout)
+        exchange = _Exchange()
 
         def retryable(exc: BaseException) -> bool:
             if not isinstance(exc, ApiError) or isinstance(exc, UncertainWriteError):
@@ -271,9 +285,36 @@ class ApiSession(requests.Session):
             before_sleep=before_sleep,
             reraise=True,
         )
-        response: requests.Response = retrying(
-            self._attempt, method, url, args, kwargs, idempotent, body_factory, raise_for_error
-        )
+        try:
+            response: requests.Response = retrying(
+                self._attempt,
+                method,
+                url,
+                args,
+                kwargs,
+                idempotent,
+                body_factory,
+                raise_for_error,
+                exchange,
+            )
+        except AuthError as exc:
+            if not write or exchange.maybe_processed is None:
+                raise  # nothing of this request ran: refused before any write
+            log.error(
+                "%s %s %s: credentials failed after an attempt that may have been processed",
+                self.system,
+                method,
+                _safe_path(url),
+            )
+            raise UncertainAuthError(
+                self.system,
+                f"{method.upper()} {_safe_path(url)}: outcome unknown: an earlier attempt may "
+                f"have been processed ({exchange.maybe_processed}), then the credentials "
+                f"failed: {exc.message}",
+                auth=exc,
+                status=exc.status,
+                code=exc.code,
+            ) from exc
         return response
 
     def _send(
@@ -284,6 +325,7 @@ class ApiSession(requests.Session):
         kwargs: dict[str, Any],
         idempotent: bool,
         body_factory: Callable[[], Any] | None,
+        exchange: _Exchange,
     ) -> requests.Response:
         if body_factory is not None:
             kwargs["data"] = body_factory()
@@ -293,6 +335,8 @@ class ApiSession(requests.Session):
             return super().request(method, url, *args, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
             sent = not isinstance(exc, requests.ConnectTimeout)
+            if sent:
+                exchange.maybe_processed = f"no reply: {type(exc).__name__}"
             if not idempotent and sent:
                 raise UncertainWriteError(
                     self.system, f"no reply to {method} {_safe_path(url)}: outcome unknown"
@@ -310,8 +354,9 @@ class ApiSession(requests.Session):
         idempotent: bool,
         body_factory: Callable[[], Any] | None,
         raise_for_error: bool,
+        exchange: _Exchange,
     ) -> requests.Response:
-        response = self._send(method, url, args, kwargs, idempotent, body_factory)
+        response = self._send(method, url, args, kwargs, idempotent, body_factory, exchange)
         failure = self.error_table.classify(response)
         refreshable = isinstance(self.auth, Refreshable)
         if failure is not None and failure.kind is ErrorKind.REFRESH and refreshable:
@@ -320,10 +365,12 @@ class ApiSession(requests.Session):
             self.auth.refresh()  # type: ignore[union-attr]
             if isinstance(self.auth, Relocating):
                 url = self.auth.relocate(url)
-            response = self._send(method, url, args, kwargs, idempotent, body_factory)
+            response = self._send(method, url, args, kwargs, idempotent, body_factory, exchange)
             failure = self.error_table.classify(response)
         if failure is None:
             return response
+        if failure.kind is ErrorKind.RETRY:
+            exchange.maybe_processed = f"HTTP {failure.status}"
         if failure.kind is ErrorKind.RETRY and not idempotent:
             raise UncertainWriteError(
                 self.system,
@@ -347,6 +394,41 @@ class ApiSession(requests.Session):
             code=failure.code,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
+
+
+@dataclass
+class _Exchange:
+    """What the attempts of one request left behind."""
+
+    # set once an attempt may have been processed: sent with no reply, or a retryable 5xx
+    maybe_processed: str | None = None
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+KEY_HEADERS = frozenset({"idempotency-key"})
+KEY_PARAMS = frozenset({"requestid"})
+
+
+def keyed_write(method: str, url: str, kwargs: Mapping[str, Any]) -> bool:
+    """Whether a request with no explicit ``write=`` is taken for a write of business data:
+    a PUT, PATCH or DELETE, or a POST carrying an idempotency key (header or parameter). A
+    POST without one may be a read or a sign-in (QuickBooks queries, token endpoints,
+    Intacct): only its caller can say."""
+    verb = method.upper()
+    if verb not in WRITE_METHODS:
+        return False
+    if verb != "POST":
+        return True
+    headers = kwargs.get("headers") or {}
+    if any(str(name).lower() in KEY_HEADERS for name in headers):
+        return True
+    names = {name.lower() for name, _ in parse_qsl(urlsplit(url).query)}
+    params = kwargs.get("params")
+    if isinstance(params, Mapping):
+        names.update(str(name).lower() for name in params)
+    elif isinstance(params, list | tuple):
+        names.update(str(pair[0]).lower() for pair in params if isinstance(pair, tuple) and pair)
+    return bool(names & KEY_PARAMS)
 
 
 _CREDENTIAL_MARKERS = (b"password", b"sessionid", b"token", b"secret", b"assertion", b"apikey")

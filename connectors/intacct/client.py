@@ -166,6 +166,7 @@ class IntacctClient:
             body_factory=body,
             timeout=self.config.timeout_seconds,
             raise_for_error=raise_for_error,
+            write=unique,  # keyed writes (uniqueid): an auth failure on a retry is uncertain
         )
         return parse(response.content)
 

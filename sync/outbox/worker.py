@@ -27,6 +27,7 @@ from connectors.errors import (
     ApiError,
     AuthError,
     ErrorKind,
+    UncertainAuthError,
     UncertainWriteError,
     answered_before,
     share_of_failed_call,
@@ -252,6 +253,13 @@ class _SystemWorker:
                 ]
             self.crash("after_send")
             self._record(answers, result)
+            # credentials that failed while a write was retried stop this system's push too
+            # (the write itself is recorded as uncertain, looked for first)
+            stopped = next(
+                (a.error.auth for a in answers if isinstance(a.error, UncertainAuthError)), None
+            )
+            if stopped is not None:
+                raise stopped
 
     def _prepare(self, result: SystemPush) -> list[Step] | None:
         """Due commands of one round as steps, marked sent and committed; None when done.
