@@ -212,10 +212,12 @@ class ApiSession(requests.Session):
       on its credentials (refresh refused, 401/403) after an earlier attempt may have been
       processed (sent with no reply, or answered with a retryable 5xx), the outcome is
       unknown: :class:`UncertainAuthError` is raised, not :class:`AuthError` (which says the
-      request ran nothing). Default (None): a PUT, PATCH or DELETE, or a POST carrying an
-      idempotency key (an ``Idempotency-Key`` header, a ``requestid`` parameter). A POST
-      without one is not taken for a write (token endpoints, QuickBooks queries, Intacct,
-      where reads and writes alike are POSTs): its write paths pass ``write=True``.
+      request ran nothing); any other refusal of such a resend (a conflict with what the
+      first attempt wrote, a rate limit outlasting the retries) is :class:`UncertainWriteError`.
+      Default (None): a PUT, PATCH or DELETE, or a POST carrying an idempotency key (an
+      ``Idempotency-Key`` header, a ``requestid`` parameter). A POST without one is not taken
+      for a write (token endpoints, QuickBooks queries, Intacct, where reads and writes alike
+      are POSTs): its write paths pass ``write=True``.
     * ``body_factory``: a callable producing the body for each attempt (for protocols that
       carry the session credential inside the body, like Intacct).
     * ``raise_for_error`` (default True): False returns classified failures' responses as
@@ -312,6 +314,23 @@ class ApiSession(requests.Session):
                 f"have been processed ({exchange.maybe_processed}), then the credentials "
                 f"failed: {exc.message}",
                 auth=exc,
+                status=exc.status,
+                code=exc.code,
+            ) from exc
+        except ApiError as exc:
+            if (
+                not write
+                or exchange.maybe_processed is None
+                or isinstance(exc, UncertainWriteError)
+                or exc.kind is ErrorKind.RETRY
+            ):
+                raise
+            # refused on a resend (a conflict with what the first attempt wrote, throttled
+            # out of retries): the first attempt may have landed all the same
+            raise UncertainWriteError(
+                self.system,
+                f"{method.upper()} {_safe_path(url)}: outcome unknown: an earlier attempt may "
+                f"have been processed ({exchange.maybe_processed}), then: {exc.message}",
                 status=exc.status,
                 code=exc.code,
             ) from exc

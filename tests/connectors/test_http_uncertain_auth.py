@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from connectors.base import MemoryTokenStore
 from connectors.errors import (
+    ApiError,
     AuthError,
     ErrorKind,
     UncertainAuthError,
@@ -295,3 +296,23 @@ def test_quickbooks_query_and_token_endpoint_keep_their_auth_error() -> None:
         client.query("select * from Invoice")
     assert not isinstance(caught.value, UncertainWriteError)
     assert "invalid_grant" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_keyed_post_timed_out_then_refused_as_a_conflict_is_uncertain() -> None:
+    # the first attempt wrote, its reply was lost; the resend conflicts with what it wrote
+    responses.post(URL, body=requests.ReadTimeout("read timed out"))
+    responses.post(URL, status=409, json={"message": "stale version"})
+    with pytest.raises(UncertainWriteError) as caught:
+        keyed_post(api())
+    assert not isinstance(caught.value, UncertainAuthError)
+    assert "outcome unknown" in str(caught.value) and "ReadTimeout" in str(caught.value)
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_a_read_refused_after_a_timeout_keeps_its_refusal() -> None:
+    responses.get(URL, body=requests.ReadTimeout("read timed out"))
+    responses.get(URL, status=409, json={"message": "conflict"})
+    with pytest.raises(ApiError) as caught:
+        api().get(URL)
+    assert not isinstance(caught.value, UncertainWriteError)
