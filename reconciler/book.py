@@ -7,7 +7,9 @@ payer aliases.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -88,6 +90,8 @@ class Book:
     by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     # (kind, value) -> customer, or SHARED when the payer has paid for several customers
     aliases: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (name key, customer id) sorted, for names that begin another's; built when first asked
+    _sorted_names: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, session: Session, tenant: str, scope: Scope | None = None) -> Book:
@@ -108,8 +112,10 @@ class Book:
                 session,
                 customer_query.where(col(Customer.name_key).in_(names[start : start + _CHUNK])),
             )
-        if scope is None or scope.names - set(book.by_name):
-            book._load_customers(session, customer_query)  # ... all when a name may be fuzzy
+        # ... all when a name may be fuzzy, or may be the start of another customer's (ACME is
+        # Acme Inc's name, and the start of Acme Industries')
+        if scope is None or scope.names:
+            book._load_customers(session, customer_query)
         alias_query = select(
             col(PayerAlias.kind), col(PayerAlias.value), col(PayerAlias.customer_id)
         ).where(col(PayerAlias.tenant) == tenant)
@@ -142,6 +148,8 @@ class Book:
         for name in scope.names:
             exact = book.by_name.get(name, [])
             customers.update(exact)
+            if exact:  # ACME is Acme Inc's name, and the start of Acme Industries'
+                customers.update(book.names_starting(name + " "))
             if not exact:  # the cascade may identify the payer by a similar name
                 for _, _, customer_id in process.extract(
                     name,
@@ -172,7 +180,21 @@ class Book:
             book._load_credits(session, [*credit_filter, col(CreditMemo.customer_id).in_(chunk)])
         return book
 
+    def names_starting(self, start: str, skip: Collection[str] = ()) -> list[str]:
+        """The customers (but those in ``skip``) whose name key begins with ``start``."""
+        if self._sorted_names is None:
+            self._sorted_names = sorted((key, c) for c, key in self.customer_names.items())
+        by_key = self._sorted_names
+        found = []
+        for key, customer_id in by_key[bisect_left(by_key, (start, "")) :]:
+            if not key.startswith(start):
+                break
+            if customer_id not in skip:
+                found.append(customer_id)
+        return found
+
     def _load_customers(self, session: Session, query: Any) -> None:
+        self._sorted_names = None
         for row in session.execute(query):
             if row.id in self.customer_names:
                 continue

@@ -326,6 +326,15 @@ class Cascade:
         if not key:
             return self._exception(r, "unidentified_payer", "customer_identification", evidence, [])
         exact = self.book.by_name.get(key, [])
+        longer = self._named_longer(r.payer_name, key, exact) if len(exact) == 1 else []
+        if longer:
+            # ACME: Acme Inc's name, or Acme Industries' cut short; only the amount can tell
+            evidence["payer_name_cut_short_of"] = len(longer)
+            candidates = [
+                {"customer_id": c, "score": 100, "why": "same normalised name"}
+                for c in [*exact, *longer]
+            ]
+            return self._exception(r, "ambiguous", "customer_identification", evidence, candidates)
         if len(exact) == 1:
             evidence["customer_from"] = "exact name"
             return exact[0]
@@ -362,6 +371,14 @@ class Cascade:
         return self._exception(
             r, "unidentified_payer", "customer_identification", evidence, candidates
         )
+
+    def _named_longer(self, payer: str | None, key: str, exact: list[str]) -> list[str]:
+        """Other customers whose name begins with the whole of the payer's name (``ACME`` of
+        ``Acme Industries``), unless the payer wrote the exact customer's legal form too."""
+        legal = legal_name_key(payer)
+        if any(self.book.legal_names.get(c) == legal for c in exact):
+            return []
+        return self.book.names_starting(key + " ", set(exact))
 
     # references -------------------------------------------------------------------------------
     def _lookup(self, key: str, customer: str | None) -> list[OpenItem]:
@@ -572,6 +589,19 @@ class Cascade:
                 memos_not_taken=bool(found.credits_not_taken),
             )
             self._demote_po_alone(outcome, rule, r, payer)
+            if outcome.status == AUTO and outcome.unapplied_minor > 0 and payer:
+                named = {item.id for _, item in matched}
+                fits = [i for i in self._open_of_amount(payer, r) if i.id not in named]
+                if fits:
+                    # the cash is exactly what another of the payer's invoices owes: the
+                    # number named may be a slip for that one
+                    self._demote(
+                        outcome,
+                        rule,
+                        r.currency,
+                        "the payment over-pays the invoice named and is exactly the balance of "
+                        + ", ".join(i.number for i in fits),
+                    )
             if (
                 outcome.status == AUTO
                 and outcome.unapplied_minor > 0
