@@ -284,15 +284,7 @@ def _replace_batch_entries(
             Remittance.tenant == tenant, col(Remittance.source_key).in_(list(items))
         )
     ).all()
-    decided = set(
-        session.exec(
-            select(Decision.source_id).where(
-                Decision.tenant == tenant,
-                Decision.source_kind == "remittance",
-                col(Decision.source_id).in_([e.id for e in entries]),
-            )
-        ).all()
-    )
+    decided = _decided(session, tenant, [e.id for e in entries], ever=True)
     kept: set[str] = set()
     for entry in entries:
         transactions = [remittance for _, remittance in items[entry.source_key]]
@@ -383,33 +375,27 @@ def _pair_with_stored(
     cash = [(raw, r) for raw, r in pending if _is_cash(r)]
     if not cash:
         return set()
+    # an 820 pairs only with another source's record, and a bank record only with an 820:
+    # a file without 820s reads only the stored 820s of its amounts
+    sources = {r.source == _EDI820 for _, r in cash}
     stored: dict[tuple[str, int], list[Remittance]] = defaultdict(list)
     amounts = sorted({r.amount_minor for _, r in cash})
     for start in range(0, len(amounts), _KEY_CHUNK):
-        for row in session.exec(
-            select(Remittance).where(
-                Remittance.tenant == tenant,
-                col(Remittance.amount_minor).in_(amounts[start : start + _KEY_CHUNK]),
-                col(Remittance.reverses).is_(None),
-                col(Remittance.status).not_in(_NOT_CASH),
-            )
-        ).all():
+        query = select(Remittance).where(
+            Remittance.tenant == tenant,
+            col(Remittance.amount_minor).in_(amounts[start : start + _KEY_CHUNK]),
+            col(Remittance.reverses).is_(None),
+            col(Remittance.status).not_in(_NOT_CASH),
+        )
+        if sources == {False}:
+            query = query.where(Remittance.source == _EDI820)
+        elif sources == {True}:
+            query = query.where(Remittance.source != _EDI820)
+        for row in session.exec(query).all():
             stored[(row.currency, row.amount_minor)].append(row)
     if not stored:
         return set()
-    ids = [row.id for rows in stored.values() for row in rows]
-    decided: set[str] = set()
-    for start in range(0, len(ids), _KEY_CHUNK):
-        decided.update(
-            session.exec(
-                select(Decision.source_id).where(
-                    Decision.tenant == tenant,
-                    Decision.source_kind == "remittance",
-                    col(Decision.source_id).in_(ids[start : start + _KEY_CHUNK]),
-                    col(Decision.superseded).is_(False),
-                )
-            ).all()
-        )
+    decided = _decided(session, tenant, [row.id for rows in stored.values() for row in rows])
     counted: set[str] = set()
     for raw, new in cash:
         pool = stored.get((new.currency, new.amount_minor), [])
@@ -453,6 +439,22 @@ def _pair_with_stored(
                 "counted once",
             )
     return counted
+
+
+def _decided(session: Any, tenant: str, ids: Sequence[str], *, ever: bool = False) -> set[str]:
+    """The remittances among ``ids`` that the reconciler (or a person) has decided: that a
+    decision stands for, or with ``ever`` that one ever did (one sent back included)."""
+    decided: set[str] = set()
+    for start in range(0, len(ids), _KEY_CHUNK):
+        query = select(Decision.source_id).where(
+            Decision.tenant == tenant,
+            Decision.source_kind == "remittance",
+            col(Decision.source_id).in_(ids[start : start + _KEY_CHUNK]),
+        )
+        if not ever:
+            query = query.where(col(Decision.superseded).is_(False))
+        decided.update(session.exec(query).all())
+    return decided
 
 
 def _named(remittance: Remittance, stored: bool = True) -> str:
