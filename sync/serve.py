@@ -7,6 +7,7 @@ at a time, so a burst of deliveries never runs the pipeline concurrently.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -14,8 +15,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from fastapi import BackgroundTasks, FastAPI, Request, Response
+from fastapi import BackgroundTasks, Depends, FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
+from pydantic import SecretStr
 from sqlalchemy import func, select, text
 from sqlmodel import col
 
@@ -26,6 +35,34 @@ from sync.runtime import Runtime
 from sync.webhooks import Rejected, receive
 
 log = logging.getLogger(__name__)
+
+_bearer = HTTPBearer(auto_error=False)
+_basic = HTTPBasic(auto_error=False)
+# a browser asks for HTTP Basic credentials: any user name, the report token as password
+_ASK = {"WWW-Authenticate": 'Basic realm="arsync report", charset="UTF-8"'}
+_PRIVATE = {"Cache-Control": "no-store"}
+
+
+def report_refusal(
+    token: SecretStr | None,
+    bearer: HTTPAuthorizationCredentials | None,
+    basic: HTTPBasicCredentials | None,
+) -> Response | None:
+    """None when a request may read the report, else the answer refusing it. The report names
+    customers, payers and their money, and the server is reachable by whoever may send it a
+    webhook: it is shown only for the configured ``serve.report_token`` (compared in constant
+    time), and not at all while none is configured."""
+    if token is None:
+        return JSONResponse(
+            {"error": "the report is not served: set serve.report_token"}, status_code=403
+        )
+    # a request has one Authorization header: a Bearer token or Basic credentials
+    offered = bearer.credentials if bearer else basic.password if basic else None
+    if offered is not None and hmac.compare_digest(
+        offered.encode(), token.get_secret_value().encode()
+    ):
+        return None
+    return JSONResponse({"error": "the report needs its token"}, status_code=401, headers=_ASK)
 
 
 class Pipeline:
@@ -133,17 +170,33 @@ def create_app(runtime: Runtime, *, schedule: bool = True) -> FastAPI:
             {"ok": True, "last_sync": {system: stamp.isoformat() for system, stamp in last}}
         )
 
+    token = runtime.settings.serve.report_token
+
     @app.get("/report", response_class=HTMLResponse)
-    def report_html() -> str:
+    def report_html(
+        bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+        basic: HTTPBasicCredentials | None = Depends(_basic),
+    ) -> Response:
         from reconciler.report import build_report, render_html
 
-        return render_html(build_report(runtime.store, tenant=runtime.settings.tenant))
+        refused = report_refusal(token, bearer, basic)
+        if refused is not None:
+            return refused
+        html = render_html(build_report(runtime.store, tenant=runtime.settings.tenant))
+        return HTMLResponse(html, headers=_PRIVATE)
 
     @app.get("/report.json")
-    def report_json() -> dict[str, Any]:
+    def report_json(
+        bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+        basic: HTTPBasicCredentials | None = Depends(_basic),
+    ) -> Response:
         from reconciler.report import build_report
 
-        return build_report(runtime.store, tenant=runtime.settings.tenant)
+        refused = report_refusal(token, bearer, basic)
+        if refused is not None:
+            return refused
+        report: dict[str, Any] = build_report(runtime.store, tenant=runtime.settings.tenant)
+        return JSONResponse(jsonable_encoder(report), headers=_PRIVATE)
 
     return app
 

@@ -113,6 +113,16 @@ class ScheduleSettings(_Section):
     )
 
 
+class ServeSettings(_Section):
+    """What ``arsync serve`` shows beyond its webhooks."""
+
+    report_token: SecretStr | None = Field(
+        default=None,
+        description="the token /report and /report.json require (Bearer, or as the password "
+        "of HTTP Basic); without one the report is not served",
+    )
+
+
 class SystemOfRecord(_Section):
     """Which system wins, per object and optionally per field (``invoice.balance``)."""
 
@@ -158,6 +168,7 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     # per-system connection settings; each is the connector's own config model (dicts here,
     # validated by the connector registry so a wrong key names its system)
     quickbooks: dict[str, Any] | None = None

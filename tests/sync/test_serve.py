@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import responses
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import select, update
 from sqlmodel import col
 
@@ -251,11 +252,48 @@ def test_a_malformed_event_after_a_good_signature_is_kept_as_failed(
     assert remittances(runtime) == []
 
 
-def test_health_and_report(client: TestClient) -> None:
+REPORT_TOKEN = "report-token-for-finance-ops"
+
+
+def test_health_and_report(runtime: Runtime) -> None:
+    runtime.settings.serve.report_token = SecretStr(REPORT_TOKEN)
+    client = TestClient(create_app(runtime, schedule=False))
     health = client.get("/health")
     assert health.status_code == 200 and health.json()["ok"] is True
-    assert "arsync" in client.get("/report").text
-    assert client.get("/report.json").json()["totals"]["remittances"] == 0
+    bearer = {"Authorization": f"Bearer {REPORT_TOKEN}"}
+    page = client.get("/report", headers=bearer)
+    assert page.status_code == 200 and "arsync" in page.text
+    assert page.headers["cache-control"] == "no-store"
+    as_json = client.get("/report.json", headers=bearer)
+    assert as_json.json()["totals"]["remittances"] == 0
+    assert as_json.headers["cache-control"] == "no-store"
+    # a browser: HTTP Basic, any user name, the token as password
+    assert client.get("/report", auth=("finance", REPORT_TOKEN)).status_code == 200
+
+
+def test_the_report_is_never_shown_without_its_token(
+    runtime: Runtime, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # none configured: not served at all (whoever can reach the webhooks could read it)
+    for path in ("/report", "/report.json"):
+        refused = client.get(path, headers={"Authorization": "Bearer anything"})
+        assert refused.status_code == 403 and "serve.report_token" in refused.json()["error"]
+    runtime.settings.serve.report_token = SecretStr(REPORT_TOKEN)
+    guarded = TestClient(create_app(runtime, schedule=False))
+    for path in ("/report", "/report.json"):
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong-token"},
+            {"Authorization": f"Bearer {REPORT_TOKEN}x"},
+            {"Authorization": f"Token {REPORT_TOKEN}"},
+            {"Authorization": "Basic " + base64.b64encode(b"finance:wrong").decode()},
+            {"Authorization": "Basic !!not-base64"},
+        ):
+            answer = guarded.get(path, headers=headers)
+            assert answer.status_code == 401, (path, headers)
+            assert answer.headers["www-authenticate"].startswith("Basic")
+            assert "totals" not in answer.text and REPORT_TOKEN not in answer.text
+    assert REPORT_TOKEN not in caplog.text
 
 
 def adyen_item(psp: str, value: int, original: str, reference: str) -> dict[str, Any]:
