@@ -274,6 +274,21 @@ class SyncBookmark(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+class Lease(SQLModel, table=True):
+    """Who runs a step that must never run twice at once (a reconcile, a sync), until when.
+
+    A holder renews it in the same transaction as each batch it commits, so a holder whose
+    lease ran out and was taken over commits nothing more (see :mod:`canonical.lease`)."""
+
+    __tablename__ = "lease"
+
+    tenant: str = Field(default=DEFAULT_TENANT, primary_key=True, max_length=64)
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=200)
+    acquired_at: datetime = _ts()
+    expires_at: datetime = _ts()
+
+
 class SyncRun(SQLModel, table=True):
     """What one sync of one system did."""
 

@@ -17,6 +17,7 @@ from canonical.bulk import ID_PARAM, insert_rows, update_rows_by_id
 from canonical.enums import ApplicationKind, ApplicationStatus, DocumentStatus
 from canonical.ids import new_id
 from canonical.keys import name_key
+from canonical.lease import Held
 from canonical.models import (
     Adjustment,
     Application,
@@ -60,6 +61,7 @@ class Writes:
     tenant: str
     ruleset_version: str
     sink: DecisionSink | None = None
+    lease: Held | None = None  # renewed in each flush's transaction (see canonical.lease)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     applications: list[dict[str, Any]] = field(default_factory=list)
     adjustments: list[dict[str, Any]] = field(default_factory=list)
@@ -256,6 +258,8 @@ class Writes:
                 return
 
     def flush(self, session: Session) -> None:
+        if self.lease is not None:
+            self.lease.renew(session)
         now = utcnow()
         insert_rows(session, _DECISION, self.decisions)
         insert_rows(session, _APPLICATION, self.applications)

@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
+from canonical.lease import lease
 from canonical.models import Decision, Remittance
 from canonical.money import Money
 from canonical.store import Store
 from reconciler.apply import DecisionSink, Writes
 from reconciler.book import Book, OpenItem
 from reconciler.cascade import AUTO, Outcome
-from reconciler.engine import incoming_from
+from reconciler.engine import RECONCILE_LEASE, incoming_from
 
 
 class ConfirmError(ValueError):
@@ -41,7 +42,8 @@ def confirm(
     """Apply a remittance to the given invoices (default: the top candidate) as ``by``."""
     if not by.strip():
         raise ConfirmError("say who confirms (e.g. --by 'person:ana')")
-    with store.session() as session:
+    # a person's decision and a reconcile run never change the same balances at once
+    with lease(store, tenant, RECONCILE_LEASE) as held, store.session() as session:
         decision = session.get(Decision, decision_id)
         if decision is None or decision.tenant != tenant:
             raise ConfirmError(f"no decision {decision_id!r}")
@@ -109,7 +111,9 @@ def confirm(
             unapplied_minor=plan.left,
             evidence=evidence,
         )
-        writes = Writes(tenant=tenant, ruleset_version=decision.ruleset_version, sink=sink)
+        writes = Writes(
+            tenant=tenant, ruleset_version=decision.ruleset_version, sink=sink, lease=held
+        )
         new_id = writes.decide(
             source_kind="remittance",
             source_id=remittance.id,

@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 from canonical.batch_gc import frozen_heap, loading_without_gc
 from canonical.enums import ApplicationStatus, DocumentStatus, RemittanceStatus
 from canonical.keys import document_key, name_key
+from canonical.lease import Held, lease
 from canonical.models import (
     Application,
     CreditMemo,
@@ -63,6 +64,7 @@ log = logging.getLogger("arsync.reconciler")
 _T = TypeVar("_T")
 
 BATCH = 2000
+RECONCILE_LEASE = "reconcile"
 REMITTANCE: Table = Remittance.__table__  # type: ignore[attr-defined]
 DECISION: Table = Decision.__table__  # type: ignore[attr-defined]
 SCOPED_LOAD_LIMIT = 5000  # up to this many new remittances, load only what they can touch
@@ -177,9 +179,11 @@ def reconcile(
     """Decide every new remittance, then apply open credit memos per the policy.
 
     ``sink`` sees each batch of decisions inside its transaction (the outbox uses it).
+    One reconcile runs at a time per tenant, whoever starts it: another raises
+    :class:`~canonical.lease.LeaseHeld` before deciding anything.
     """
-    with frozen_heap():
-        return _reconcile(store, tenant, rules_path, now, sink)
+    with lease(store, tenant, RECONCILE_LEASE) as held, frozen_heap():
+        return _reconcile(store, tenant, rules_path, now, sink, held)
 
 
 def _reconcile(
@@ -188,6 +192,7 @@ def _reconcile(
     rules_path: Path | None,
     now: datetime | None,
     sink: DecisionSink | None,
+    held: Held,
 ) -> ReconcileSummary:
     rules = load_rules(rules_path)
     summary = ReconcileSummary(ruleset_version=rules.version)
@@ -196,6 +201,7 @@ def _reconcile(
         summary.reopened = advices.reopen(session, tenant)
         late = _reopen_late(session, tenant, rules.customer_min_score)
         summary.late = len(late)
+        held.renew(session)  # what was reopened commits only under this run's lease
         scope = _scope(session, tenant, advices)
         with loading_without_gc():
             book = Book.load(session, tenant, scope)
@@ -218,7 +224,7 @@ def _reconcile(
         book=book,
         seen=seen,
         summary=summary,
-        writes=Writes(tenant=tenant, ruleset_version=rules.version, sink=sink),
+        writes=Writes(tenant=tenant, ruleset_version=rules.version, sink=sink, lease=held),
         advices=advices,
         late=late,
         by_amount=frozenset(
@@ -255,7 +261,7 @@ def _reconcile(
             for row in rows:
                 _decide_reversal(row, originals.get(row.reverses), summary, run.writes)
             run.writes.flush(session)
-    _apply_credit_memos(store, tenant, book, rules, summary, sink)
+    _apply_credit_memos(store, tenant, book, rules, summary, sink, held)
     log.info("reconcile: %s", summary)
     return summary
 
@@ -1193,11 +1199,12 @@ def _apply_credit_memos(
     rules: RuleSet,
     summary: ReconcileSummary,
     sink: DecisionSink | None = None,
+    run_lease: Held | None = None,
 ) -> None:
     """Open credit memos against open invoices of the same customer and currency; a memo a
     remittance awaiting a person names is left for that person."""
     policy = rules.credit_memo_policy
-    writes = Writes(tenant=tenant, ruleset_version=rules.version, sink=sink)
+    writes = Writes(tenant=tenant, ruleset_version=rules.version, sink=sink, lease=run_lease)
     with store.session() as session:
         decided = set(
             session.execute(

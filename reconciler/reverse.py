@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from canonical.enums import ApplicationKind, ApplicationStatus, CommandStatus, DocumentStatus
 from canonical.enums import RemittanceStatus as RS
+from canonical.lease import lease
 from canonical.models import (
     Adjustment,
     Application,
@@ -36,7 +37,7 @@ from canonical.types import utcnow
 from reconciler.apply import DecisionSink, Writes
 from reconciler.cascade import AUTO, EXCEPTION, Outcome
 from reconciler.confirm import ConfirmError
-from reconciler.engine import REVERSAL_RULE
+from reconciler.engine import RECONCILE_LEASE, REVERSAL_RULE
 
 RULE = "reverse_payment"  # the rule of a person's reversal decision
 REVERSED = RS.REVERSED.value  # its status, and that of both remittances
@@ -57,7 +58,8 @@ def reverse(
     """
     if not by.strip():
         raise ConfirmError("say who reverses (e.g. --by 'person:ana')")
-    with store.session() as session:
+    # a person's decision and a reconcile run never change the same balances at once
+    with lease(store, tenant, RECONCILE_LEASE) as held, store.session() as session:
         exception = session.get(Decision, decision_id)
         if exception is None or exception.tenant != tenant:
             raise ConfirmError(f"no decision {decision_id!r}")
@@ -144,7 +146,9 @@ def reverse(
             customer_id=original.customer_id or exception.customer_id,
             evidence=evidence,
         )
-        writes = Writes(tenant=tenant, ruleset_version=exception.ruleset_version, sink=sink)
+        writes = Writes(
+            tenant=tenant, ruleset_version=exception.ruleset_version, sink=sink, lease=held
+        )
         new_id = writes.decide(
             source_kind="remittance",
             source_id=reversal.id,

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from canonical.lease import LeaseHeld
 from sync.engine import RunResult
 from sync.outbox.worker import PushSummary
 from sync.pull import PageCounts
@@ -28,6 +29,7 @@ console = Console()
 if not console.is_terminal:
     console = Console(width=140)
 err = Console(stderr=True)
+LEASE_HELD_EXIT = 75  # EX_TEMPFAIL: another run holds the step; try again later
 
 ConfigOption = Annotated[
     Path | None,
@@ -154,6 +156,9 @@ def sync(
     except ConfigError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    except LeaseHeld as exc:
+        err.print(f"[yellow]sync not run: {escape(str(exc))}[/yellow]")
+        raise typer.Exit(LEASE_HELD_EXIT) from None
     finally:
         runtime.close()
     print_runs(results)
@@ -223,6 +228,9 @@ def import_(
     runtime = _runtime(config)
     try:
         report = import_file(runtime.store, kind.value, path, tenant=runtime.settings.tenant)
+    except LeaseHeld as exc:
+        err.print(f"[yellow]import not run: {escape(str(exc))}[/yellow]")
+        raise typer.Exit(LEASE_HELD_EXIT) from None
     finally:
         runtime.close()
     console.print(report.summary() if hasattr(report, "summary") else report)
@@ -266,6 +274,9 @@ def reconcile(
     runtime = _runtime(config)
     try:
         summary = runtime.reconcile(rules)
+    except LeaseHeld as exc:
+        err.print(f"[yellow]reconcile not run: {escape(str(exc))}[/yellow]")
+        raise typer.Exit(LEASE_HELD_EXIT) from None
     finally:
         runtime.close()
     console.print(summary)
@@ -314,8 +325,8 @@ def resolve(
                 tenant=runtime.settings.tenant,
                 sink=runtime.planner,
             )
-    except ConfirmError as exc:
-        err.print(f"[red]{exc}[/red]")
+    except (ConfirmError, LeaseHeld) as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     finally:
         runtime.close()
@@ -493,15 +504,25 @@ def run(
     """Sync, then reconcile, then push: one pass of the whole pipeline."""
     runtime = _runtime(config)
     try:
-        results = run_with_progress(runtime, system, False)
+        skipped = False
+        results: list[RunResult] = []
+        try:
+            results = run_with_progress(runtime, system, False)
+        except LeaseHeld as exc:  # each step does what it can; the other run syncs
+            err.print(f"[yellow]sync skipped: {escape(str(exc))}[/yellow]")
+            skipped = True
         print_runs(results)
-        console.print(runtime.reconcile())
+        try:
+            console.print(runtime.reconcile())
+        except LeaseHeld as exc:  # what is already decided is still pushed
+            err.print(f"[yellow]reconcile skipped: {escape(str(exc))}[/yellow]")
+            skipped = True
         summary = runtime.push(system)
     finally:
         runtime.close()
     print_push(summary)
     failed = any(r.error for r in results) or not summary.ok
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(1 if failed else LEASE_HELD_EXIT if skipped else 0)
 
 
 @app.command()

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from canonical.batch_gc import frozen_heap
 from canonical.enums import RunStatus
+from canonical.lease import Held, lease
 from canonical.models import SyncBookmark, SyncRun
 from canonical.store import Store
 from canonical.types import as_utc, utcnow
@@ -35,6 +36,7 @@ Progress = Callable[[str, str, PageCounts], None]
 """Called after every page with (system, stream, counts so far for the stream)."""
 
 BOUNDARY_REWIND = timedelta(seconds=1)
+SYNC_LEASE = "sync"
 WRITE_BATCH = 1000  # small pages (Invoiced's 100) are written and committed together
 
 
@@ -90,7 +92,23 @@ class SyncEngine:
         progress: Progress | None = None,
         lag: timedelta | None = None,
     ) -> RunResult:
-        """Pull every stream of a connector; returns what happened (never half a bookmark)."""
+        """Pull every stream of a connector; returns what happened (never half a bookmark).
+
+        One sync runs at a time per tenant, whoever starts it (two would each create the
+        canonical record the other is linking): another raises
+        :class:`~canonical.lease.LeaseHeld` before reading anything."""
+        with lease(self.store, self.tenant, SYNC_LEASE) as held:
+            return self._sync(connector, held, full=full, progress=progress, lag=lag)
+
+    def _sync(
+        self,
+        connector: Connector,
+        held: Held,
+        *,
+        full: bool,
+        progress: Progress | None,
+        lag: timedelta | None,
+    ) -> RunResult:
         system = connector.system
         started = utcnow()
         clock = time.monotonic()
@@ -112,7 +130,15 @@ class SyncEngine:
                 for name in STREAMS:
                     if name in streams:
                         result.counts[name] = self._sync_stream(
-                            connector, streams[name], run.id, full, cap, started, progress, result
+                            connector,
+                            streams[name],
+                            run.id,
+                            full,
+                            cap,
+                            started,
+                            progress,
+                            result,
+                            held,
                         )
             quarantined = result.total.quarantined
             result.status = RunStatus.PARTIAL if quarantined else RunStatus.OK
@@ -150,6 +176,7 @@ class SyncEngine:
         started: datetime,
         progress: Progress | None,
         result: RunResult,
+        held: Held,
     ) -> PageCounts:
         system = connector.system
         writer = PageWriter(
@@ -186,6 +213,7 @@ class SyncEngine:
         def flush() -> None:
             writing = time.perf_counter()
             with self.store.session() as session:
+                held.renew(session)  # a run that lost its lease commits nothing more
                 written = writer.write(session, pending)
                 if stream.ordered and newest is not None and advance:
                     self._advance(session, system, stream.name, since, newest, cap, pending)
@@ -207,6 +235,7 @@ class SyncEngine:
             flush()
         result.map_seconds += writer.map_seconds
         with self.store.session() as session:
+            held.renew(session)
             if since is None:  # the whole stream was read: what it no longer holds is gone
                 resolved = writer.resolve_unseen(session)
                 if resolved:

@@ -22,6 +22,7 @@ from sqlmodel import col
 from canonical.enums import CustomerStatus, DocumentStatus, PaymentStatus
 from canonical.ids import new_id
 from canonical.keys import name_key
+from canonical.lease import Held, lease
 from canonical.models import Customer, ExternalRef
 from canonical.money import Money, MoneyError, minor_digits, normalize_currency
 from canonical.records import AppliedIn, CreditMemoIn, CustomerIn, InvoiceIn, PaymentIn, RecordIn
@@ -30,6 +31,7 @@ from canonical.terms import discount_fields
 from canonical.types import utcnow
 from connectors.base import RawRecord
 from mappings.base import MappingContext, MappingError, iso_date
+from sync.engine import SYNC_LEASE
 from sync.pull import PageCounts, PageWriter
 from sync.settings import SystemOfRecord
 
@@ -314,9 +316,19 @@ class Importer:
 def import_file(
     store: Store, kind: ImportKind, path: Path, tenant: str = "default"
 ) -> ImportReport:
-    """Import one CSV or JSON file of ``kind``; bad rows are reported, good rows stored."""
+    """Import one CSV or JSON file of ``kind``; bad rows are reported, good rows stored.
+
+    Records are linked as a sync links them, so an import holds the sync lease: while a sync
+    runs it raises :class:`~canonical.lease.LeaseHeld` and stores nothing."""
     if kind not in STREAMS:
         raise ValueError(f"unknown import kind {kind!r}: {', '.join(STREAMS)}")
+    with lease(store, tenant, SYNC_LEASE) as held:
+        return _import_file(store, kind, path, tenant, held)
+
+
+def _import_file(
+    store: Store, kind: ImportKind, path: Path, tenant: str, held: Held
+) -> ImportReport:
     report = ImportReport(path=str(path), kind=kind)
     importer = Importer(store, kind, tenant)
     mapped: dict[str, RecordIn] = {}
@@ -334,6 +346,7 @@ def import_file(
         if not page:
             return
         with store.session() as session:
+            held.renew(session)
             counts: PageCounts = writer.write(session, page)
         report.created += counts.created
         report.updated += counts.updated

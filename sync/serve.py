@@ -28,6 +28,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select, text
 from sqlmodel import col
 
+from canonical.lease import LeaseHeld
 from canonical.models import SyncRun
 from connectors.errors import ApiError
 from connectors.salesforce import webhooks as sf_hooks
@@ -84,13 +85,18 @@ class Pipeline:
         self._reconcile_and_push()
 
     def _reconcile_and_push(self) -> None:
-        self.runtime.reconcile()
-        self.runtime.push()
+        try:
+            self.runtime.reconcile()
+        except LeaseHeld as exc:  # another process (an operator's `arsync run`) is at it
+            log.warning("reconcile skipped: %s", exc)
+        self.runtime.push()  # what is already decided is sent either way
 
     def _guarded(self, work: Callable[[], None]) -> None:
         with self.lock:
             try:
                 work()
+            except LeaseHeld as exc:
+                log.warning("arsync cycle skipped: %s", exc)
             except Exception:  # a failed cycle is logged; the server and the next cycle go on
                 log.exception("arsync cycle failed")
 

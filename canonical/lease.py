@@ -1,0 +1,121 @@
+"""Leases: a step that must never run twice at once, across processes and hosts.
+
+Two reconciles over the same book would each decide from balances the other is changing and
+apply cash twice; two syncs would each create the canonical record of what the other is
+linking. Triggers overlap in practice (the schedule in ``arsync serve``, a webhook's cycle,
+an operator's ``arsync run``, a cron job), so the step takes a lease first: a row naming its
+holder and when it runs out. A holder renews it inside each batch's own transaction
+(:meth:`Held.renew`), so one that stalled past its lease and was taken over commits nothing
+more: the renewal finds another holder and the batch rolls back. A crashed holder's lease
+runs out and the next run takes it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from canonical.ids import new_id
+from canonical.models import Lease
+from canonical.store import Store
+from canonical.types import utcnow
+
+DEFAULT_TTL = timedelta(minutes=15)
+
+
+class LeaseHeld(Exception):
+    """Another run holds the lease: this one must not start."""
+
+    def __init__(self, name: str, holder: str, acquired_at: datetime, expires_at: datetime):
+        self.name, self.holder = name, holder
+        self.acquired_at, self.expires_at = acquired_at, expires_at
+        super().__init__(
+            f"another {name} is running ({holder}, since {acquired_at:%Y-%m-%d %H:%M:%S} UTC); "
+            f"try again when it ends (its lease runs out at {expires_at:%H:%M:%S} UTC)"
+        )
+
+
+class LeaseLost(Exception):
+    """This run's lease ran out and another run took it: the batch is not committed."""
+
+
+class Held:
+    """A lease this process holds."""
+
+    def __init__(self, tenant: str, name: str, holder: str, ttl: timedelta) -> None:
+        self.tenant, self.name, self.holder, self.ttl = tenant, name, holder, ttl
+
+    def renew(self, session: Session) -> None:
+        """Extend the lease inside ``session``'s transaction; raises :class:`LeaseLost` (the
+        caller's transaction then rolls back) when another run has taken it."""
+        result = session.execute(
+            update(Lease)
+            .where(
+                col(Lease.tenant) == self.tenant,
+                col(Lease.name) == self.name,
+                col(Lease.holder) == self.holder,
+            )
+            .values(expires_at=utcnow() + self.ttl)
+        )
+        if not getattr(result, "rowcount", 0):
+            raise LeaseLost(
+                f"{self.name}: this run's lease ran out and another run took it over; "
+                "its last batch was not committed"
+            )
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()} pid {os.getpid()} ({new_id()[-8:]})"
+
+
+def _take(session: Session, dialect_name: str, held: Held) -> None:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    key = (col(Lease.tenant) == held.tenant, col(Lease.name) == held.name)
+    for _ in range(3):  # the holder may release it between our two statements: look again
+        now = utcnow()
+        values = {"holder": held.holder, "acquired_at": now, "expires_at": now + held.ttl}
+        inserted = session.execute(
+            dialect.insert(Lease)
+            .values(tenant=held.tenant, name=held.name, **values)
+            .on_conflict_do_nothing(index_elements=["tenant", "name"])
+            .returning(col(Lease.name))  # a row back when inserted (rowcount is not portable)
+        ).first()
+        if inserted is not None:
+            return
+        # a lease run out (its holder crashed or stalled) is taken over
+        taken = session.execute(
+            update(Lease).where(*key, col(Lease.expires_at) < now).values(**values)
+        )
+        if getattr(taken, "rowcount", 0):
+            return
+        current = session.get(Lease, (held.tenant, held.name))
+        if current is not None:
+            raise LeaseHeld(held.name, current.holder, current.acquired_at, current.expires_at)
+    raise LeaseHeld(held.name, "another run", now, now)
+
+
+@contextmanager
+def lease(store: Store, tenant: str, name: str, *, ttl: timedelta = DEFAULT_TTL) -> Iterator[Held]:
+    """Hold the lease ``name`` for the block; raises :class:`LeaseHeld` when another live run
+    holds it. Released at the end of the block, whatever happens in it."""
+    held = Held(tenant, name, _holder(), ttl)
+    with store.session() as session:
+        _take(session, store.dialect, held)
+    try:
+        yield held
+    finally:
+        with store.session() as session:
+            session.execute(
+                delete(Lease).where(
+                    col(Lease.tenant) == tenant,
+                    col(Lease.name) == name,
+                    col(Lease.holder) == held.holder,
+                )
+            )

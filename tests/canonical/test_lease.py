@@ -1,0 +1,75 @@
+"""Leases: one holder at a time, taken over only once run out, fenced on renewal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from canonical.lease import LeaseHeld, LeaseLost, lease
+from canonical.models import Lease
+from canonical.store import Store
+from canonical.types import utcnow
+
+
+def rows(store: Store) -> list[Lease]:
+    with store.session() as session:
+        return list(session.exec(select(Lease)).all())
+
+
+def run_out(store: Store, name: str) -> None:
+    """As if its holder stalled or crashed long ago."""
+    with store.session() as session:
+        session.execute(
+            update(Lease)
+            .where(col(Lease.name) == name)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+def test_a_second_holder_is_refused_while_the_first_holds_it(store: Store) -> None:
+    with lease(store, "default", "reconcile") as first:
+        with pytest.raises(LeaseHeld) as refused, lease(store, "default", "reconcile"):
+            pytest.fail("two holders at once")
+        assert refused.value.holder == first.holder
+        assert "another reconcile is running" in str(refused.value)
+        # other names and other tenants are their own leases
+        with lease(store, "default", "sync"), lease(store, "acme", "reconcile"):
+            pass
+    assert rows(store) == []  # released
+    with lease(store, "default", "reconcile"):
+        pass
+
+
+def test_released_when_the_block_fails(store: Store) -> None:
+    with pytest.raises(RuntimeError), lease(store, "default", "reconcile"):
+        raise RuntimeError("boom")
+    assert rows(store) == []
+
+
+def test_a_run_out_lease_is_taken_over_and_its_old_holder_commits_nothing_more(
+    store: Store,
+) -> None:
+    with lease(store, "default", "reconcile") as stalled:
+        run_out(store, "reconcile")
+        with lease(store, "default", "reconcile") as taker:
+            assert taker.holder != stalled.holder
+            with store.session() as session, pytest.raises(LeaseLost):
+                stalled.renew(session)
+            with store.session() as session:
+                taker.renew(session)
+        # the stalled holder's release leaves no one else's lease behind, and removes nothing
+        # of the taker's while it held it
+    assert rows(store) == []
+
+
+def test_renewal_extends_the_lease(store: Store) -> None:
+    with lease(store, "default", "sync", ttl=timedelta(seconds=30)) as held:
+        [before] = rows(store)
+        held.ttl = timedelta(hours=1)
+        with store.session() as session:
+            held.renew(session)
+        [after] = rows(store)
+        assert after.expires_at > before.expires_at + timedelta(minutes=50)
