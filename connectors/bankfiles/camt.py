@@ -17,6 +17,15 @@ adds to a structured reference: a QR-bill's unstructured message), then ``AddtlT
 an entry's ``AddtlNtryInf`` only where it has no transaction, or one without ``RmtInf``
 whose entry text is the Dutch banks' tagged text (``/NAME/`` and ``/IBAN/`` of which name a
 payer the transaction does not).
+Tagged text is read tag by tag: the German banks' SEPA tags (``EREF+``, ``KREF+``, ``MREF+``,
+``CRED+``, ``SVWZ+``, ``ABWA+``, ``ABWE+``, its ``Ustrd`` lines cut at 35 characters put back
+together) and the Dutch banks' (``/EREF/``, ``/REMI/USTD//``, ``/REMI/STRD/CUR/``). The free
+text is then the payer's words (``SVWZ+``, ``/REMI/``) and its ``EREF`` (where payers' ERPs
+put an invoice number as often as not), the ``EREF`` stands in for an absent
+or placeholder ``EndToEndId``, a creditor reference is a structured reference (RF when its
+check digits hold) and ``ABWA+`` names the payer where the debtor is not named: a debtor's
+name wins over its ultimate debtor's, as in ``RltdPties``. A Dutch entry text stays whole.
+Keys are made of the text and end-to-end id as written, so that they do not change.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
 
 camt.052 (``BkToCstmrAcctRpt/Rpt``) reports the day so far: it lists entries the bank has
@@ -35,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from itertools import pairwise
 
 from lxml import etree
 
@@ -606,35 +616,67 @@ def _remittance(
         return None
     remittance_info = _find(tx, "RmtInf")
     # a placeholder line ("NOTPROVIDED", some Belgian and Dutch banks) says nothing
-    free_parts = [t.text or "" for t in _kids(remittance_info, "Ustrd") if is_name(t.text)]
+    lines = [t.text or "" for t in _kids(remittance_info, "Ustrd") if is_name(t.text)]
+    # the text as read before tags were (what keys of earlier versions were made of)
+    as_written = list(lines)
+    said = [_read_text(lines)]
+    free_parts = [said[0].text or ""]
     refs: list[StructuredRef] = []
     for strd in _kids(remittance_info, "Strd"):
         refs.extend(_structured(strd))
         # free text beside a structured reference (a QR-bill's message, billing information)
-        free_parts.extend(t.text or "" for t in _kids(strd, "AddtlRmtInf"))
-    free_parts.append(_text(tx, "AddtlTxInf") or "")
+        beside = [t.text or "" for t in _kids(strd, "AddtlRmtInf")]
+        free_parts.extend(beside)
+        as_written.extend(beside)
+    tx_text = _text(tx, "AddtlTxInf") or ""
+    said.append(_read_text([tx_text]))
+    free_parts.append(said[-1].text or "")
+    as_written.append(tx_text)
     if tx is None or (remittance_info is None and "REMI" in tagged):
-        # the entry's text: all there is, or a single transaction's remittance (/REMI/)
-        free_parts.append(entry_text or "")
+        # the entry's text: all there is, or a single transaction's remittance (/REMI/);
+        # the Dutch tagged text whole, its creditor reference and EREF read out of it
+        as_written.append(entry_text or "")
+        if tagged:
+            free_parts.append(entry_text or "")
+            said.append(_dutch_said(tagged))
+        else:
+            said.append(_read_text([entry_text or ""]))
+            free_parts.append(said[-1].text or "")
+    elif tagged:  # a single transaction's entry text: its end-to-end reference still counts
+        said.append(_Said(None, end_to_end=_named([tagged.get("EREF", "")])))
+    for each in said:
+        refs.extend(each.refs)
     end_to_end = _text(tx, "Refs", "EndToEndId")
     if end_to_end and end_to_end.upper() == "NOTPROVIDED":
         end_to_end = None
+    stated_end_to_end = end_to_end  # what keys are made of, as before tags were read
+    if not is_name(end_to_end):  # absent or a placeholder: the EREF the text states
+        end_to_end = next((e.end_to_end for e in said if e.end_to_end), end_to_end)
+    looks_payer = clean(payer_name) or ""
+    # a payer the text names, the ultimate debtor it names (ABWA+) only where no one else is
+    payer_name = (
+        payer_name
+        or next((e.payer for e in said if e.payer), None)
+        or next((e.ultimate_payer for e in said if e.ultimate_payer), None)
+    )
     bank_reference = _text(tx, "Refs", "AcctSvcrRef") or _text(entry, "AcctSvcrRef")
     reverses = None
     if returned:
-        # the return carries the original's end-to-end id; its reason says why
-        names = (end_to_end, _text(tx, "Refs", "TxId"), bank_reference if detailed else None)
-        reverses = next((name for name in names if is_name(name)), None) or "unknown"
+        # the return carries the original's end-to-end id; its reason says why. Said in the
+        # text as written (for the key), then in the text as read: that one is ``reverses``
         reason = _text(tx, "RtrInf", "Rsn", "Cd") or _text(tx, "RtrInf", "Rsn", "Prtry")
-        free_parts.insert(
-            0, f"RETURN {reason or ''} OF {reverses}" if detailed else f"REVERSAL OF {reverses}"
-        )
+        for parts, e2e in ((as_written, stated_end_to_end), (free_parts, end_to_end)):
+            names = (e2e, _text(tx, "Refs", "TxId"), bank_reference if detailed else None)
+            reverses = next((name for name in names if is_name(name)), None) or "unknown"
+            parts.insert(
+                0, f"RETURN {reason or ''} OF {reverses}" if detailed else f"REVERSAL OF {reverses}"
+            )
         amount = -amount
     looks = (
         value_date_text or "",
-        clean(payer_name) or "",
+        looks_payer,
         iban or other_account or "",
-        " ".join(" ".join(free_parts).split()),
+        " ".join(" ".join(as_written).split()),
     )
     key, earlier_keys, details_of = _key(
         report,
@@ -642,7 +684,7 @@ def _remittance(
         entry_index,
         tx,
         tx_index,
-        (bank_reference, end_to_end, amount, currency),
+        (bank_reference, stated_end_to_end, amount, currency),
         looks,
     )
     location_el = tx if tx is not None else entry
@@ -680,14 +722,21 @@ _NOT_PAYER_GROUPS = frozenset({"BENM", "ULTC", "ULTB"})
 
 
 def _tagged_entry_text(text: str | None) -> dict[str, str]:
-    """The payer's ``NAME`` and ``IBAN`` (and whether there is a ``REMI``) of an entry text
-    in the Dutch banks' tagged layout; ``{}`` for any other text.
+    """The fields of an entry text in the Dutch banks' tagged layout (it starts with
+    ``/TRTP/``); ``{}`` for any other text. See :func:`_dutch_fields`."""
+    if not text or not text.lstrip().startswith("/TRTP/"):
+        return {}
+    return _dutch_fields(text)
+
+
+def _dutch_fields(text: str) -> dict[str, str]:
+    """The payer's ``NAME`` and ``IBAN``, the ``REMI`` (remittance), ``EREF`` (end-to-end
+    reference) and ``CDTRREF`` (creditor reference) of a text in the Dutch banks' tagged
+    layout.
 
     A ``NAME`` inside ``/BENM//`` (or an ultimate creditor's group) names the beneficiary:
     not taken; one inside ``/ORDP//`` or standing alone is the payer's, else the ultimate
     debtor's (``/ULTD//``)."""
-    if not text or not text.lstrip().startswith("/TRTP/"):
-        return {}
     parts = _DUTCH_TAG.split(text.strip())
     found: dict[str, str] = {}
     group = ""
@@ -706,11 +755,139 @@ def _tagged_entry_text(text: str | None) -> dict[str, str]:
             found.setdefault("IBAN", value)
         elif tag == "REMI":
             found["REMI"] = value
+        elif tag in ("EREF", "CDTRREF") and value:
+            found.setdefault(tag, value.strip("/ "))
         if tag not in ("NAME", "ADDR", "ID", "BIC"):
             group = ""
     if "NAME" not in found and ultimate:
         found["NAME"] = ultimate
     return found
+
+
+# the German banks' SEPA tags in remittance text (DFUe-Abkommen, Anlage 3): end-to-end,
+# customer and mandate references, creditor id, debtor id, compensation and original
+# amounts (returns), the remittance itself, ultimate debtor and ultimate creditor
+_SEPA_TAGS = "EREF|KREF|MREF|CRED|DEBT|COAM|OAMT|SVWZ|ABWA|ABWE"
+_SEPA_TAG = re.compile(rf"({_SEPA_TAGS})\+")
+_SEPA_TAG_FIRST = re.compile(rf"(?:^|(?<=\s))(?:{_SEPA_TAGS})\+")
+# the widths banks cut a long remittance into lines at, mid-word as often as not: 35 (a
+# Ustrd line, SWIFT narrative), 27 (an MT940 ?2x subfield), 65 (an MT940 :86: line)
+_CUT_WIDTHS = frozenset({27, 35, 65})
+
+
+@dataclass(frozen=True)
+class _Said:
+    """What one remittance text says once its tags are read: the payer's own words, the
+    end-to-end reference, the payer or the ultimate payer it names, creditor references."""
+
+    text: str | None
+    end_to_end: str | None = None
+    payer: str | None = None
+    ultimate_payer: str | None = None
+    refs: tuple[StructuredRef, ...] = ()
+
+
+def _read_text(lines: list[str]) -> _Said:
+    """The lines of one remittance text (``Ustrd`` lines, an ``AddtlTxInf``), read for the
+    German SEPA tags (``EREF+ ... SVWZ+ ...``) or the Dutch tagged layout (``/EREF/ ...
+    /REMI/ ...``); any other text is its lines as they stand."""
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return _Said(None)
+    joined = _joined(lines)
+    first = _SEPA_TAG_FIRST.search(joined)
+    if first is not None:
+        return _sepa_said(joined[: first.start()], joined[first.start() :])
+    stripped = joined.lstrip()
+    if stripped.startswith("/") and _DUTCH_TAG.match(stripped):
+        fields = _dutch_fields(stripped)
+        if fields.keys() & {"REMI", "EREF", "CDTRREF"}:
+            return _dutch_said(fields)
+    return _Said(" ".join(lines))
+
+
+def _joined(lines: list[str]) -> str:
+    """Lines of one tagged text as the one string they were cut from: a line as long as a
+    width banks cut at goes on without a space (the cut may fall mid-word), unless the next
+    starts a tag."""
+    out = [lines[0]]
+    for before, line in pairwise(lines):
+        cut = len(before) in _CUT_WIDTHS and not _SEPA_TAG.match(line)
+        out.append(line if cut else " " + line)
+    return "".join(out)
+
+
+def _sepa_said(before: str, tagged: str) -> _Said:
+    """German SEPA tagged text: ``SVWZ+`` is the payer's words (with any text before the
+    first tag), ``EREF+`` the end-to-end reference, ``ABWA+`` the ultimate debtor; the
+    customer, mandate and creditor references (KREF+, MREF+, CRED+) are left out."""
+    parts = _SEPA_TAG.split(tagged)
+    values: dict[str, list[str]] = {}
+    for tag, value in zip(parts[1::2], parts[2::2], strict=True):
+        values.setdefault(tag, []).append(value)
+    text, refs = _remittance_text(clean(" ".join([before, *values.get("SVWZ", [])])))
+    end_to_end = _named(values.get("EREF"))
+    return _Said(
+        _with_reference(text, end_to_end),
+        end_to_end=end_to_end,
+        ultimate_payer=_named(values.get("ABWA")),
+        refs=refs,
+    )
+
+
+def _with_reference(text: str | None, end_to_end: str | None) -> str | None:
+    """The payer's words followed by its end-to-end reference: a payer's ERP often puts the
+    invoice number there alone, and the reconciler reads invoice numbers in the free text."""
+    if not end_to_end or (text and end_to_end in text):
+        return text
+    return f"{text} {end_to_end}" if text else end_to_end
+
+
+def _dutch_said(fields: dict[str, str]) -> _Said:
+    """Dutch tagged text: ``/REMI/USTD//`` (or a bare ``/REMI/``) is the payer's words,
+    ``/REMI/STRD/<issuer>/`` and ``/CDTRREF/`` a creditor reference."""
+    remi = fields.get("REMI", "").strip()
+    refs: tuple[StructuredRef, ...] = ()
+    text: str | None = None
+    kind, _, rest = remi.partition("/")
+    if kind.upper() == "STRD":
+        # STRD/CUR/<reference>/: the issuer (CUR: Currence, ISO), then the reference
+        reference = next((p for p in reversed(rest.split("/")) if p.strip()), "")
+        refs = _creditor_refs(reference)
+    elif kind.upper() == "USTD":
+        text, refs = _remittance_text(clean(rest.strip("/")))
+    else:
+        text, refs = _remittance_text(clean(remi.strip("/")))
+    if not refs and "CDTRREF" in fields:
+        refs = _creditor_refs(fields["CDTRREF"])
+    end_to_end = _named([fields.get("EREF", "")])
+    return _Said(
+        _with_reference(text, end_to_end),
+        end_to_end=end_to_end,
+        payer=fields.get("NAME"),
+        refs=refs,
+    )
+
+
+def _named(values: list[str] | None) -> str | None:
+    """The first of ``values`` that names something (not blank, not ``NOTPROVIDED``)."""
+    return next((clean(v) for v in values or [] if is_name(clean(v))), None)
+
+
+def _remittance_text(text: str | None) -> tuple[str | None, tuple[StructuredRef, ...]]:
+    """A payer's words, or a creditor reference when they are one valid RF reference."""
+    if text and is_rf_reference(text):
+        return None, _creditor_refs(text)
+    return text, ()
+
+
+def _creditor_refs(reference: str) -> tuple[StructuredRef, ...]:
+    """A creditor reference: RF (ISO 11649, check digits valid) or another kind."""
+    compact = reference.replace(" ", "").upper()
+    if not compact or not is_name(compact):
+        return ()
+    kind = RefKind.RF if is_rf_reference(compact) else RefKind.OTHER
+    return (StructuredRef(kind=kind, ref=compact),)
 
 
 def _compact(account: str | None) -> str | None:
