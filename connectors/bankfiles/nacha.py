@@ -16,7 +16,15 @@ payment-related information in up to two 717 records (a 718 names a corresponden
 party). Its entry's positions 40-74 are the receiver's account number, not an identification.
 Its batch header has a layout of its own: its amounts are in the ISO destination currency
 code it states (positions 67-69; one that is no ISO 4217 code is a warning, the amounts read
-as USD). Other batches are in USD.
+as USD), and so are its batch control's totals in a control warning. Other batches are in
+USD. Without a conversion (FF) the 710 addenda's foreign payment amount is what the receiver
+is to get: one that differs from the entry's amount is a warning, the amount credited stands.
+
+A zero-dollar entry (24, 34: CCD or CTX remittance sent apart from its cash, or a credit for
+0.00) moves no money. When its remittance states the amount of the cash it describes (its
+820's BPR02, else its RMR amounts paid) it is kept as advice only, for the reconciler to lend
+its invoice references to that cash; any other remittance text, and a prenotification's
+(23, 33), is a warning naming the text.
 
 A notification of change (98 addenda, or any entry of a COR batch) moves no money: it is a
 warning naming the change code (C01-C14; C61-C69 refuse one), the entry's original trace and
@@ -65,6 +73,7 @@ from connectors.bankfiles.records import (
     ParseResult,
     RawRemittance,
     RecordError,
+    RefKind,
     add_figure,
     clean,
     dedup_key,
@@ -80,6 +89,10 @@ RECORD_LENGTH = 94
 # returns of debits (the original 27, 37, 47, 55): cash a debit of ours collected, taken back
 RETURNED_DEBIT_CODES = frozenset({"26", "36", "46", "56"})
 CREDIT_CODES = frozenset({"22", "32", "42", "52"})  # live credits; prenotes (23, 33, ...) excluded
+# zero-dollar credits that carry remittance data (CCD, CTX): checking, savings, GL, loan
+ZERO_DOLLAR_CODES = frozenset({"24", "34", "44", "54"})
+# prenotifications of credits: an originator testing the account before paying into it
+PRENOTE_CODES = frozenset({"23", "33", "43", "53"})
 # a live debit reversing a live credit, by account type: checking, savings, general ledger, and
 # the loan account debit (55) that the Rules allow for reversals only
 REVERSED_CREDIT_CODES = {"27": "22", "37": "32", "47": "42", "55": "52"}
@@ -128,6 +141,8 @@ class _Batch:
     effective_date: date | None
     batch_number: str
     currency: str = "USD"  # an IAT batch's ISO destination currency code (67-69), else USD
+    fx_indicator: str = ""  # an IAT batch's foreign exchange indicator (21-22): FF, FV, VF
+    originating_currency: str = ""  # an IAT batch's ISO originating currency code (64-66)
 
 
 @dataclass
@@ -145,6 +160,7 @@ class _Entry:
     return_addenda: str | None = None  # the 799 record of a return
     change_addenda: str | None = None  # the 798 record of a notification of change
     originator_name: str = ""  # IAT: the 711 addenda's originator name
+    foreign_amount: str | None = None  # IAT: the 710 addenda's foreign payment amount (7-24)
 
 
 def records_of(text: str) -> list[tuple[int, str]]:
@@ -317,6 +333,7 @@ class _OpenBatch:
     line: int
     number: str
     adv: bool = False  # an ADV batch: its amounts and totals are wider
+    currency: str = "USD"  # what its amounts are in (an IAT batch's destination currency)
     figures: _Figures = field(default_factory=_Figures)
 
 
@@ -339,6 +356,7 @@ class _Controls:
         self.records = 0
         self.sums = _Figures()  # of the batch controls' stated figures
         self.file_control: tuple[int, str] | None = None
+        self.currencies: set[str] = set()  # of the batches, for the file control's totals
 
     def see(self, line_no: int, raw_line: str) -> None:
         """Every non-blank record in order, unreadable ones included."""
@@ -355,7 +373,9 @@ class _Controls:
             self.batches += 1
             adv = rec[50:53] == "ADV"
             self.adv_batches += adv
-            self.batch = _OpenBatch(line_no, rec[87:94].strip(), adv)
+            currency = _batch_currency(rec)
+            self.currencies.add(currency)
+            self.batch = _OpenBatch(line_no, rec[87:94].strip(), adv, currency)
         elif kind in ("6", "7") and self.batch is not None:
             _add_record(self.batch.figures, rec, self.batch.adv)
         elif kind == "8":
@@ -404,6 +424,7 @@ class _Controls:
                         "the batch controls' debit totals",
                         "the batch controls' credit totals",
                     ),
+                    next(iter(self.currencies)) if len(self.currencies) == 1 else None,
                 ),
             ],
             rec.rstrip(),
@@ -433,6 +454,7 @@ class _Controls:
                 found,
                 f"the {found.count} entry and addenda records in the batch",
                 ("its entries' routing numbers", "its debit entries", "its credit entries"),
+                batch.currency,
             ),
             rec.rstrip(),
         )
@@ -484,10 +506,15 @@ def _stated(count: str, entry_hash: str, debit: str, credit: str) -> _Figures:
 
 
 def _sum_figures(
-    stated: _Figures, found: _Figures, count_text: str, of: tuple[str, str, str]
+    stated: _Figures,
+    found: _Figures,
+    count_text: str,
+    of: tuple[str, str, str],
+    currency: str | None = "USD",
 ) -> list[ControlFigure]:
     """A control record's count, hash and totals beside what it controls adds up to;
-    ``of`` names what the hash, debit and credit totals are sums of."""
+    ``of`` names what the hash, debit and credit totals are sums of, ``currency`` what the
+    totals are in (``None``: batches in several currencies)."""
     hashes, debits, credits = of
     return [
         ControlFigure(stated.count, found.count, f"entry/addenda count {stated.count}", count_text),
@@ -500,14 +527,14 @@ def _sum_figures(
         ControlFigure(
             stated.debit,
             found.debit,
-            f"total debit amount {_usd(stated.debit)}",
-            f"the sum {_usd(found.debit)} of {debits}",
+            f"total debit amount {_money(stated.debit, currency)}",
+            f"the sum {_money(found.debit, currency)} of {debits}",
         ),
         ControlFigure(
             stated.credit,
             found.credit,
-            f"total credit amount {_usd(stated.credit)}",
-            f"the sum {_usd(found.credit)} of {credits}",
+            f"total credit amount {_money(stated.credit, currency)}",
+            f"the sum {_money(found.credit, currency)} of {credits}",
         ),
     ]
 
@@ -522,9 +549,26 @@ def _hash(value: int | None) -> str:
     return "?" if value is None else f"{value:010d}"
 
 
-def _usd(minor: int | None) -> str:
-    """``251500 (2515.00 USD)``: a NACHA amount as stated and in dollars."""
-    return "?" if minor is None else f"{minor} ({minor_units_amount(minor, 'USD', '')} USD)"
+def _money(minor: int | None, currency: str | None) -> str:
+    """``251500 (2515.00 USD)``: a NACHA total as stated and in its batch's currency; only as
+    stated (``251500 (minor units, batches in several currencies)``) when ``currency`` is
+    ``None``: a file control summing batches in several currencies."""
+    if minor is None:
+        return "?"
+    if currency is None:
+        return f"{minor} (minor units, batches in several currencies)"
+    return f"{minor} ({minor_units_amount(minor, currency, '')} {currency})"
+
+
+def _batch_currency(rec: str) -> str:
+    """What a batch header's amounts are in: an IAT batch's ISO destination currency code
+    (positions 67-69), else (or when that is no ISO 4217 code) USD."""
+    if rec[50:53].upper() != "IAT":
+        return "USD"
+    try:
+        return currency_code(rec[66:69], "")
+    except BankFileError:
+        return "USD"  # the batch header's reading warns of it
 
 
 _RECORD_NAMES = {
@@ -582,6 +626,8 @@ def _batch(rec: str, line_no: int, result: ParseResult) -> _Batch:
         effective_date=effective_date,
         batch_number=rec[87:94].strip(),
         currency=currency,
+        fx_indicator=rec[20:22].strip().upper() if sec_code == "IAT" else "",
+        originating_currency=rec[63:66].strip().upper() if sec_code == "IAT" else "",
     )
 
 
@@ -634,25 +680,28 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
     if _is_reversing_debit(entry):
         _emit_reversal(result, source_file, header, entry, position)
         return
-    if entry.transaction_code not in CREDIT_CODES:
+    code = entry.transaction_code
+    moves_no_money = code in ZERO_DOLLAR_CODES or code in PRENOTE_CODES
+    if code not in CREDIT_CODES and not moves_no_money:
         return  # any other debit is not our cash
+    addenda_text = "".join(text for _, _, text in sorted(entry.addenda, key=lambda a: a[1]))
+    addenda_text = addenda_text.rstrip()
     try:
         amount = minor_units_amount(entry.amount_field, entry.batch.currency, f"{loc}, amount")
-        addenda_text = "".join(
-            text for _, _, text in sorted(entry.addenda, key=lambda a: a[1])
-        ).rstrip()
-        if entry.batch.sec_code == "CTX" and START_820.match(addenda_text):
-            free, segment_text = "", addenda_text  # a whole 820, its header (payer, ...) included
-        else:  # free text (CTX addenda without an 820 too), perhaps ending in RMR segments
-            segments_at = RMR_SEGMENT.search(addenda_text)
-            cut = segments_at.start() if segments_at else len(addenda_text)
-            free, segment_text = addenda_text[:cut], addenda_text[cut:]
-        advice = _addenda_advice(segment_text, entry) if segment_text else RemittanceAdvice()
+        free, advice = _remittance(addenda_text, entry)
     except BankFileError as exc:
-        result.errors.append(RecordError(source_file, exc.location, exc.reason, raw))
+        if moves_no_money:  # no cash is left out: its text is named instead
+            _emit_remittance_only(result, source_file, header, entry, position, addenda_text)
+        else:
+            result.errors.append(RecordError(source_file, exc.location, exc.reason, raw))
         return
-    if amount == 0:
+    if moves_no_money or amount == 0:
+        _emit_remittance_only(
+            result, source_file, header, entry, position, addenda_text, (free, advice)
+        )
         return
+    if entry.batch.sec_code == "IAT":
+        _check_foreign_amount(result, entry, amount)
     free_parts = [entry.batch.entry_description, free, *advice.notes]
     result.records.append(
         _record(
@@ -666,6 +715,144 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
             end_to_end_id=entry.identification or None,
             free_text=clean(" ".join(p for p in free_parts if p)),
             structured_refs=tuple(advice.refs),
+        )
+    )
+
+
+def _remittance(addenda_text: str, entry: _Entry) -> tuple[str, RemittanceAdvice]:
+    """An entry's addenda text as free text and the X12 segments it carries: a whole 820 in
+    CTX addenda, else free text perhaps ending in RMR segments. Segments an originator wrote
+    in lower case (X12 is upper case) are read upper-cased; the free text is kept as it is."""
+    for text in (addenda_text, addenda_text.upper()):
+        if entry.batch.sec_code == "CTX" and START_820.match(text):
+            return "", _addenda_advice(text, entry)  # a whole 820, its payer and all
+        segments_at = RMR_SEGMENT.search(text)
+        if segments_at:
+            cut = segments_at.start()
+            return addenda_text[:cut], _addenda_advice(text[cut:], entry)
+    return addenda_text, RemittanceAdvice()
+
+
+def _advised_amount(advice: RemittanceAdvice) -> Decimal | None:
+    """The amount of the cash a remittance sent apart describes: its 820's BPR02, else the
+    sum of what its RMR segments say is paid when every document states it and no adjustment
+    of the whole payment (an ADX before any RMR) leaves the total in doubt. ``None`` when
+    it states no positive amount."""
+    if advice.amount is not None:
+        return advice.amount if advice.credit and advice.amount > 0 else None
+    documents = [r for r in advice.refs if r.kind is not RefKind.PO]
+    if not documents or any(r.amount_paid is None for r in documents):
+        return None
+    total = sum((r.amount_paid or Decimal(0) for r in documents), Decimal(0))
+    return total if total > 0 else None
+
+
+def _says_nothing_paid(free: str, advice: RemittanceAdvice) -> bool:
+    """Whether a zero-dollar remittance only restates that nothing was paid: no free text,
+    and every amount its segments state zero (``RMR*IV*INV-7003**0.00``)."""
+    amounts = [advice.amount, *(r.amount_paid for r in advice.refs)]
+    stated = [a for a in amounts if a is not None]
+    return not clean(free) and not advice.notes and bool(stated) and not any(stated)
+
+
+def _emit_remittance_only(
+    result: ParseResult,
+    source_file: str,
+    header: str,
+    entry: _Entry,
+    position: int,
+    addenda_text: str,
+    read: tuple[str, RemittanceAdvice] | None = None,
+) -> None:
+    """An entry that moves no money but may carry remittance: a zero-dollar entry (24, 34,
+    or a credit for 0.00) or a prenotification (23, 33).
+
+    A zero-dollar entry whose remittance states the amount of the cash it describes (its
+    820's BPR02, or its RMR amounts paid) is remittance advice of that cash, sent apart: an
+    advice-only record the reconciler lends to the payment it describes (same currency and
+    amount, and its trace or payer). Any other remittance text is a warning naming it (a
+    prenotification's too: it moves no money, the payer is only testing the account); an
+    entry without addenda, or one whose remittance only says nothing was paid, is silent.
+    """
+    code = entry.transaction_code
+    free, advice = read if read is not None else (addenda_text, RemittanceAdvice())
+    advised = _advised_amount(advice) if code not in PRENOTE_CODES else None
+    batch = entry.batch
+    if advised is not None:
+        trace = advice.trace if is_name(advice.trace) and advice.trace_type != "2" else None
+        free_parts = [batch.entry_description, free, *advice.notes]
+        result.records.append(
+            _record(
+                source_file,
+                header,
+                entry,
+                position,
+                advised,
+                currency=advice.currency or batch.currency,
+                payer_name=advice.payer_name or _originator(entry),
+                payer_account=_payer_account(entry),
+                end_to_end_id=entry.identification or None,
+                # the trace its cash will name (TRN02), else the entry's own
+                bank_reference=trace or entry.trace or None,
+                free_text=clean(" ".join(p for p in free_parts if p)),
+                structured_refs=tuple(advice.refs),
+                advice_only=True,
+            )
+        )
+        return
+    text = clean(addenda_text)
+    if text is None or (code not in PRENOTE_CODES and _says_nothing_paid(free, advice)):
+        return
+    kind = "a prenotification" if code in PRENOTE_CODES else "a zero-dollar entry"
+    payer = _originator(entry)
+    why = (
+        "it moves no money (the payer is testing the account before paying into it)"
+        if code in PRENOTE_CODES
+        else "it moves no money and states no amount to find the cash it describes by"
+    )
+    warn_left_out(
+        result,
+        line_location(entry.line),
+        f"{kind} (transaction code {code}){f' from {payer}' if payer else ''} with trace "
+        f"{entry.trace or '?'} carrying remittance text {text!r}",
+        why,
+        "\n".join(entry.lines),
+    )
+
+
+def _check_foreign_amount(result: ParseResult, entry: _Entry, amount: Decimal) -> None:
+    """An IAT entry's 710 foreign payment amount beside the amount credited.
+
+    Without a conversion (foreign exchange indicator FF, or the same ISO originating and
+    destination currency) the 710 states what the receiver is to get, in the currency the
+    entry's amount is read in: a difference (fees taken on the way, an error) is a warning
+    naming both. Across a conversion (FV, VF) it is the other side's amount (an FV entry's
+    fixed originated amount, in the originating currency) and is not compared; blank or zero
+    it states nothing. The entry's amount, what was credited, stands either way.
+    """
+    batch = entry.batch
+    field_text = (entry.foreign_amount or "").strip()
+    same_currency = batch.fx_indicator == "FF" or batch.originating_currency == batch.currency
+    if not same_currency or not field_text.strip("0"):
+        return
+    loc = line_location(entry.line)
+    credited = f"{amount} {batch.currency}"
+    if not field_text.isdigit():
+        finding = f"is not an amount: {field_text!r}"
+    else:
+        foreign = minor_units_amount(int(field_text), batch.currency, loc)
+        if foreign == amount:
+            return
+        finding = f"{foreign} {batch.currency} does not match the {credited} credited"
+    result.warnings.append(
+        RecordError(
+            result.source_file,
+            loc,
+            f"IAT entry with trace {entry.trace or '?'}: its 710 addenda's foreign payment "
+            f"amount {finding} (foreign exchange indicator {batch.fx_indicator or '?'}, "
+            f"{batch.originating_currency or '?'} to {batch.currency}); the entry is kept at "
+            f"the {credited} credited (check fees or a conversion with the payer)",
+            "\n".join(entry.lines),
         )
     )
 
@@ -771,6 +958,7 @@ def _iat_addenda(entry: _Entry, rec: str) -> None:
     kind = rec[1:3]
     if kind == "10":
         entry.receiver_name = rec[46:81].strip()
+        entry.foreign_amount = rec[6:24]
     elif kind == "11":
         entry.originator_name = rec[3:38].strip()
     elif kind == "15":
@@ -780,20 +968,21 @@ def _iat_addenda(entry: _Entry, rec: str) -> None:
 def _record(
     source_file: str, header: str, entry: _Entry, position: int, amount: Decimal, **fields: Any
 ) -> RawRemittance:
-    """An entry's remittance: where it is, its amount, its keys and the entry's own text."""
+    """An entry's remittance: where it is, its amount, its keys and the entry's own text
+    (``fields`` may name another currency or bank reference than the batch's and trace)."""
     key, earlier_keys = _key(header, entry, position, amount)
+    fields.setdefault("currency", entry.batch.currency)
+    fields.setdefault("bank_reference", entry.trace or None)
     return RawRemittance(
         format=BankFileFormat.NACHA,
         source_file=source_file,
         location=line_location(entry.line),
         line=entry.line,
         amount=amount,
-        currency=entry.batch.currency,
         dedup_key=key,
         also_known_as=earlier_keys,
         raw="\n".join(entry.lines),
         value_date=entry.batch.effective_date,
-        bank_reference=entry.trace or None,
         **fields,
     )
 
