@@ -42,6 +42,7 @@ _basic = HTTPBasic(auto_error=False)
 # a browser asks for HTTP Basic credentials: any user name, the report token as password
 _ASK = {"WWW-Authenticate": 'Basic realm="arsync report", charset="UTF-8"'}
 _PRIVATE = {"Cache-Control": "no-store"}
+LEASE_RETRY_SECONDS = 60.0  # a step another process holds is tried again after this
 
 
 def report_refusal(
@@ -67,7 +68,10 @@ def report_refusal(
 
 
 class Pipeline:
-    """Runs the pipeline's steps one at a time, whoever asks (webhooks, schedule)."""
+    """Runs the pipeline's steps one at a time, whoever asks (webhooks, schedule). A step
+    another process holds the lease of (an operator's `arsync run`, a cron job) is skipped
+    and the whole request is tried again ``LEASE_RETRY_SECONDS`` later, so what a webhook
+    announced is never left waiting for the next delivery."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -75,30 +79,41 @@ class Pipeline:
 
     def cycle(self, systems: list[str] | None = None) -> None:
         """Sync (the given systems, or all), reconcile, push."""
-        self._guarded(lambda: self._cycle(systems))
+        self._guarded(lambda: self._cycle(systems), lambda: self.cycle(systems))
 
     def reconcile_and_push(self) -> None:
-        self._guarded(self._reconcile_and_push)
+        self._guarded(self._reconcile_and_push, self.reconcile_and_push)
 
-    def _cycle(self, systems: list[str] | None) -> None:
-        self.runtime.sync(systems)
-        self._reconcile_and_push()
+    def _cycle(self, systems: list[str] | None) -> bool:
+        synced = self._step("sync", lambda: self.runtime.sync(systems))
+        return self._reconcile_and_push() and synced
 
-    def _reconcile_and_push(self) -> None:
-        try:
-            self.runtime.reconcile()
-        except LeaseHeld as exc:  # another process (an operator's `arsync run`) is at it
-            log.warning("reconcile skipped: %s", exc)
+    def _reconcile_and_push(self) -> bool:
+        reconciled = self._step("reconcile", self.runtime.reconcile)
         self.runtime.push()  # what is already decided is sent either way
+        return reconciled
 
-    def _guarded(self, work: Callable[[], None]) -> None:
+    @staticmethod
+    def _step(name: str, work: Callable[[], object]) -> bool:
+        """Run one step; False when another process holds its lease."""
+        try:
+            work()
+        except LeaseHeld as exc:
+            log.warning("%s skipped, tried again in %ss: %s", name, LEASE_RETRY_SECONDS, exc)
+            return False
+        return True
+
+    def _guarded(self, work: Callable[[], bool], again: Callable[[], None]) -> None:
         with self.lock:
             try:
-                work()
-            except LeaseHeld as exc:
-                log.warning("arsync cycle skipped: %s", exc)
+                done = work()
             except Exception:  # a failed cycle is logged; the server and the next cycle go on
                 log.exception("arsync cycle failed")
+                return
+        if not done:
+            timer = threading.Timer(LEASE_RETRY_SECONDS, again)
+            timer.daemon = True
+            timer.start()
 
 
 def create_app(runtime: Runtime, *, schedule: bool = True) -> FastAPI:

@@ -877,3 +877,36 @@ def test_every_stripe_event_of_one_payment_is_one_remittance(
     assert (made.amount_minor, made.source_key) == (125000, "stripe:pi_3QkTestAllEvents")
     assert {r["ref"] for r in made.structured_refs} == {"INV-01001", "in_1QkTestInvoiceOld"}
     assert len(events(runtime)) == 4
+
+
+def test_a_step_another_process_holds_is_tried_again(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from datetime import UTC, datetime
+
+    import sync.serve
+    from canonical.lease import LeaseHeld
+    from sync.serve import Pipeline
+
+    monkeypatch.setattr(sync.serve, "LEASE_RETRY_SECONDS", 0.01)
+    calls: list[str] = []
+    finished = threading.Event()
+    now = datetime.now(UTC)
+
+    def reconcile() -> None:
+        calls.append("reconcile")
+        if calls.count("reconcile") == 1:  # an operator's `arsync run` holds it the first time
+            raise LeaseHeld("reconcile", "ops-host pid 7", now, now)
+
+    def push() -> None:
+        calls.append("push")
+        if calls.count("push") == 2:
+            finished.set()
+
+    monkeypatch.setattr(runtime, "reconcile", reconcile)
+    monkeypatch.setattr(runtime, "push", push)
+    Pipeline(runtime).reconcile_and_push()
+    assert finished.wait(timeout=10)
+    # pushed what was decided even while skipped, then reconciled once the lease was free
+    assert calls == ["reconcile", "push", "reconcile", "push"]
