@@ -10,7 +10,15 @@ U (split payment and remittance), X (handling party's option to split payment an
 remittance), B and E (debit/credit advice without or with remittance detail), H
 (notification only), K (reimbursement to follow), N (check issuance notice), Q (credit due,
 payment being issued), and A, F, G, J, L, M, O, R, S, T, Z. Before version 003020 (GS08)
-X meant "make payment and send remittance advice", and is read as C there.
+X meant "make payment and send remittance advice", and is read as C there. Whatever BPR01
+says, payment method (BPR04) NON (non-payment data) moves no funds: the 820 is advice only.
+
+Remittance detail as payers state it: RMR04 is the amount paid on the document (net of its
+discount, RMR06, and of the adjustments, ADX, in its loop), RMR05 the document's amount, and
+an ADX01 is signed (negative: a deduction). An ADX before any RMR of its ENT loop adjusts the
+payment, not a document: it is a reference of its own, named by ADX04 or the REF after it.
+The amounts paid and those adjustments add up to BPR02; where they do not, a warning says so
+and both are kept as stated.
 """
 
 from __future__ import annotations
@@ -37,10 +45,16 @@ from connectors.bankfiles.records import (
     keep_distinct,
     warn_on_control_mismatch,
 )
-from connectors.bankfiles.x12 import Segment, delimiters_from_isa, infer_delimiters, split_segments
+from connectors.bankfiles.x12 import (
+    Segment,
+    infer_delimiters,
+    split_interchanges,
+    split_segments,
+)
 
 _RMR_KINDS = {
     "IV": RefKind.INVOICE,
+    "IK": RefKind.INVOICE,
     "OI": RefKind.INVOICE,
     "R7": RefKind.INVOICE,
     "CM": RefKind.CREDIT_MEMO,
@@ -54,6 +68,10 @@ _PAYMENT_HANDLING = frozenset({"C", "D"})
 _PRENOTIFICATION = "P"
 # X12 versions before 003020 define BPR01 X as "make payment and send remittance advice"
 _PAYMENT_X_BEFORE = "003020"
+# BPR04 payment method "non-payment data": no funds move with the 820
+_NO_FUNDS = "NON"
+# RMR kinds whose amounts paid are cash applied to the payee's receivables
+_CASH_APPLIED = frozenset({RefKind.INVOICE, RefKind.CREDIT_MEMO})
 
 
 @dataclass
@@ -75,16 +93,27 @@ class RemittanceAdvice:
     payee_name: str | None = None
     refs: list[StructuredRef] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    bpr_location: str = ""
+    # the sum of the RMR04 amounts paid (None when an RMR states none) and the number of RMRs
+    # naming an invoice or credit memo
+    paid_total: Decimal | None = Decimal(0)
+    invoices: int = 0
+    # the sum of the ADX01 adjustments outside any RMR loop (of the payment, not a document)
+    loose_adjustments: Decimal = Decimal(0)
 
 
 def read_remittance_advice(segments: list[Segment]) -> RemittanceAdvice:
     """Read BPR/TRN/CUR/N1/RMR/ADX/REF/DTM/NTE from the segments of one transaction set."""
     advice = RemittanceAdvice()
     current: int | None = None  # index of the last RMR's reference: REF/DTM/ADX describe it
+    loose: int | None = None  # index of an ADX outside any RMR still without a reference
     header_dates: dict[str, date] = {}  # DTM before any RMR, by qualifier
     for seg in segments:
         loc = seg.location
+        if seg.tag != "REF":  # only a REF right after it names a payment adjustment
+            loose = None
         if seg.tag == "BPR":
+            advice.bpr_location = loc
             advice.handling = seg.get(1).upper()
             advice.amount = decimal_amount(seg.get(2), f"{loc}, BPR02")
             flag = seg.get(3).upper()
@@ -108,13 +137,23 @@ def read_remittance_advice(segments: list[Segment]) -> RemittanceAdvice:
                 advice.payer_id = seg.get(4) or None
             elif role == "PE":
                 advice.payee_name = clean(seg.get(2))
+        elif seg.tag == "ENT":  # a new entity: an ADX before its first RMR is the entity's
+            current = None
         elif seg.tag == "RMR":
-            advice.refs.append(_rmr(seg))
+            ref = _rmr(seg)
+            advice.refs.append(ref)
             current = len(advice.refs) - 1
+            advice.invoices += ref.kind in _CASH_APPLIED
+            if advice.paid_total is not None:
+                paid = ref.amount_paid
+                advice.paid_total = None if paid is None else advice.paid_total + paid
         elif seg.tag == "ADX":
-            _apply_adx(advice, seg, current)
+            loose = _apply_adx(advice, seg, current)
         elif seg.tag == "REF":
-            if current is not None and seg.get(1).upper() == "PO" and seg.get(2):
+            if loose is not None and seg.get(2):  # names the adjustment before it
+                advice.refs[loose] = replace(advice.refs[loose], ref=seg.get(2))
+                loose = None
+            elif current is not None and seg.get(1).upper() == "PO" and seg.get(2):
                 advice.refs.append(StructuredRef(kind=RefKind.PO, ref=seg.get(2)))
             elif seg.get(2) or seg.get(3):  # REF02 a reference, REF03 a description of it
                 advice.notes.append(" ".join(e for e in map(seg.get, (1, 2, 3)) if e))
@@ -152,33 +191,43 @@ def _rmr(seg: Segment) -> StructuredRef:
     )
 
 
-def _apply_adx(advice: RemittanceAdvice, seg: Segment, current: int | None) -> None:
-    """An ADX adjusts the document of the RMR before it; several add up."""
+def _apply_adx(advice: RemittanceAdvice, seg: Segment, current: int | None) -> int | None:
+    """An ADX adjusts the document of the RMR before it (several add up; ADX03/ADX04, the
+    adjustment's own reference, go to the notes). Outside any RMR loop it adjusts the payment:
+    a reference of its own, named by ADX04; the index of that reference while it has no name
+    yet (a REF after it may give one)."""
     amount = decimal_amount(seg.get(1), f"{seg.location}, ADX01")
     reason = seg.get(2) or None
+    own = seg.get(4)
     if current is None:
+        advice.loose_adjustments += amount
         advice.refs.append(
-            StructuredRef(kind=RefKind.OTHER, ref="", adjustment=amount, adjustment_reason=reason)
+            StructuredRef(kind=RefKind.OTHER, ref=own, adjustment=amount, adjustment_reason=reason)
         )
-        return
+        return None if own else len(advice.refs) - 1
+    if own:
+        advice.notes.append(" ".join(e for e in (seg.get(3), own) if e))
     last = advice.refs[current]
     total = amount if last.adjustment is None else last.adjustment + amount
     reasons = ",".join(r for r in (last.adjustment_reason, reason) if r) or None
     advice.refs[current] = replace(last, adjustment=total, adjustment_reason=reasons)
+    return None
 
 
 def parse_edi820(text: str, source_file: str) -> ParseResult:
     """Every 820 transaction set in an interchange (several ISA/GS envelopes allowed)."""
     result = ParseResult(source_file=source_file, format=BankFileFormat.EDI_820)
     body = text.lstrip("\ufeff\r\n\t ")
+    # keep line numbers true to the file even when it started with blank lines
+    first_line = text[: len(text) - len(body)].count("\n") + 1
     try:
-        delimiters = delimiters_from_isa(body) if body.startswith("ISA") else infer_delimiters(body)
+        if body.startswith("ISA"):  # each interchange with the delimiters of its own ISA
+            segments = split_interchanges(body, first_line)
+        else:
+            segments = split_segments(body, infer_delimiters(body), first_line, unwrap=True)
     except BankFileError as exc:
         result.errors.append(RecordError(source_file, exc.location, exc.reason))
         return result
-    # keep line numbers true to the file even when it started with blank lines
-    skipped_lines = text[: len(text) - len(body)].count("\n")
-    segments = split_segments(body, delimiters, first_line=skipped_lines + 1)
     isa: Segment | None = None
     gs: Segment | None = None
     current: list[Segment] | None = None
@@ -379,6 +428,12 @@ def _transaction_set(
         advice = read_remittance_advice(segments)
         if advice.amount is None:
             raise BankFileError(st.location, "transaction set has no BPR segment")
+        if advice.amount < 0:
+            raise BankFileError(
+                f"{advice.bpr_location}, BPR02",
+                f"the payment amount {advice.amount} is negative: BPR02 is unsigned, BPR03 "
+                "(C or D) says which way the money goes",
+            )
     except BankFileError as exc:
         result.errors.append(RecordError(source_file, exc.location, exc.reason, raw))
         return
@@ -407,7 +462,7 @@ def _transaction_set(
         result.errors.append(
             RecordError(
                 source_file,
-                f"{_bpr(segments)}, BPR01",
+                f"{advice.bpr_location}, BPR01",
                 "the transaction handling code is missing: cannot tell whether the payment "
                 "comes with this remittance advice or separately",
                 raw,
@@ -429,9 +484,12 @@ def _transaction_set(
         )
         return
     currency = advice.currency or "USD"
+    _warn_on_unbalanced(result, advice, st, currency, se.raw)
     account = (advice.payer_account or "").replace(" ", "").upper()
     iban = account if is_iban(account) else None
-    advice_only = not _is_payment(advice.handling, gs.get(8) if gs else "")
+    advice_only = advice.method == _NO_FUNDS or not _is_payment(
+        advice.handling, gs.get(8) if gs else ""
+    )
     key, earlier_keys = _key(advice, currency, advice_only, isa, gs, st, set_number)
     result.records.append(
         RawRemittance(
@@ -516,6 +574,31 @@ def _is_payment(handling: str, version: str) -> bool:
     )
 
 
-def _bpr(segments: list[Segment]) -> str:
-    """Where the set's BPR segment is."""
-    return next(s.location for s in segments if s.tag == "BPR")
+def _warn_on_unbalanced(
+    result: ParseResult, advice: RemittanceAdvice, st: Segment, currency: str, raw: str
+) -> None:
+    """A warning when the amounts paid on the documents (RMR04) and the adjustments of the
+    payment (ADX outside any RMR loop) do not add up to the payment (BPR02). Checked when the
+    detail names an invoice or credit memo (cash application relies on it) and every RMR
+    states its amount paid."""
+    if not advice.invoices or advice.paid_total is None or advice.amount is None:
+        return
+    if advice.paid_total + advice.loose_adjustments == advice.amount:
+        return
+    adjusted = (
+        f" and the adjustments outside any document (ADX01) to {advice.loose_adjustments} "
+        f"{currency}"
+        if advice.loose_adjustments
+        else ""
+    )
+    result.warnings.append(
+        RecordError(
+            result.source_file,
+            f"{advice.bpr_location}, BPR02",
+            f"transaction set {st.get(2) or '?'}: the amounts paid (RMR04) add up to "
+            f"{advice.paid_total} {currency}{adjusted}, not to the payment of {advice.amount} "
+            f"{currency} (BPR02); record kept with the amounts as stated, check the remittance "
+            "detail",
+            raw,
+        )
+    )

@@ -3,12 +3,14 @@ with their line numbers."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
 from connectors.bankfiles.records import BankFileError
 
 ISA_LENGTH = 106
+_LINE_BREAK = re.compile(r"[\r\n]")
 _BARE_TERMINATORS = ("~", "\\", "'", "\n")
 # where an RMR segment starts in free text: the tag, an element separator (neither a letter,
 # digit nor space), a reference qualifier (RMR01, 2 or 3 characters) and the same separator
@@ -52,7 +54,12 @@ class Segment:
 
 
 def delimiters_from_isa(text: str) -> Delimiters:
-    """Read the delimiters from a fixed-length ISA segment at the start of ``text``."""
+    """Read the delimiters from a fixed-length ISA segment at the start of ``text``.
+
+    Text wrapped into fixed-length lines (80 characters, as banks pass CTX addenda on) breaks
+    the ISA itself: a line break before its last character is not part of it."""
+    if _LINE_BREAK.search(text, 0, ISA_LENGTH - 1):
+        text = _LINE_BREAK.sub("", text[: ISA_LENGTH * 2])
     if not text.startswith("ISA"):
         raise BankFileError("line 1", "an X12 interchange must start with an ISA segment")
     if len(text) < ISA_LENGTH:
@@ -79,17 +86,29 @@ def infer_delimiters(text: str) -> Delimiters:
     return Delimiters(element=element, component=":" if element != ":" else ">", segment=segment)
 
 
-def split_segments(text: str, delimiters: Delimiters, first_line: int = 1) -> list[Segment]:
+def split_segments(
+    text: str,
+    delimiters: Delimiters,
+    first_line: int = 1,
+    first_index: int = 1,
+    unwrap: bool = False,
+) -> list[Segment]:
     """Segments in order, each with the line it starts on (``text`` starting on
-    ``first_line``); blank pieces and newlines around terminators are ignored."""
+    ``first_line``) and its position (the first ``first_index``); blank pieces and newlines
+    around terminators are ignored. X12 data holds no line breaks: with ``unwrap`` (text
+    that is X12 only, not X12 inside free text) one inside a segment is the wrapping of
+    fixed-length lines, and is dropped."""
     segments: list[Segment] = []
     line = first_line
+    unwrap = unwrap and delimiters.segment not in "\r\n"
     pieces = text.split(delimiters.segment)
     for piece in pieces:
         leading = len(piece) - len(piece.lstrip("\r\n\t "))
         start_line = line + piece.count("\n", 0, leading)
         line += piece.count("\n") + (1 if delimiters.segment == "\n" else 0)
         body = piece.strip("\r\n\t ")
+        if unwrap and ("\n" in body or "\r" in body):
+            body = _LINE_BREAK.sub("", body)
         if not body:
             continue
         parts = body.split(delimiters.element)
@@ -98,8 +117,35 @@ def split_segments(text: str, delimiters: Delimiters, first_line: int = 1) -> li
                 tag=parts[0].strip().upper(),
                 elements=tuple(parts[1:]),
                 line=start_line,
-                index=len(segments) + 1,
+                index=first_index + len(segments),
                 raw=body + delimiters.segment,
             )
         )
     return segments
+
+
+def split_interchanges(text: str, first_line: int = 1) -> list[Segment]:
+    """Segments of one or more interchanges in a row (``text`` starts with an ISA), each split
+    with the delimiters of its own ISA: a VAN mailbox file concatenates interchanges of
+    several payers, each with its own. An ISA without usable delimiters after the first is
+    read with the delimiters before it (its envelope is then reported)."""
+    delimiters = delimiters_from_isa(text)
+    segments: list[Segment] = []
+    start, line = 0, first_line
+    while start < len(text):
+        if start:
+            with contextlib.suppress(BankFileError):  # kept: the ones before
+                delimiters = delimiters_from_isa(text[start : start + ISA_LENGTH * 2])
+        boundary = re.compile(re.escape(delimiters.segment) + _NEXT_ISA)
+        found = boundary.search(text, start + ISA_LENGTH - 1)
+        end = found.start("isa") if found else len(text)
+        chunk = text[start:end]
+        segments += split_segments(chunk, delimiters, line, len(segments) + 1, unwrap=True)
+        line += chunk.count("\n")
+        start = end
+    return segments
+
+
+# where the next interchange starts: after a segment terminator (and blank space), "ISA", a
+# separator and the two digits of the authorization qualifier (ISA01)
+_NEXT_ISA = r"[\r\n\t ]*(?P<isa>ISA)(?=[^0-9A-Za-z\s]\d\d)"
