@@ -230,6 +230,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
     credit_memos = [
         {
             "credit_memo": memos[d.source_id].number if d.source_id in memos else d.source_id,
+            "decision_id": d.id,
             "status": d.status,
             "rule": d.rule,
             "currency": d.currency,
@@ -382,6 +383,63 @@ def spreadsheet_text(value: Any) -> Any:
     return value
 
 
+def _money_text(amount: dict[str, str]) -> str:
+    """An amount as exact text with its currency: ``1234.50 USD``, ``150500 JPY``."""
+    return f"{amount['amount']} {amount['currency']}"
+
+
+def _applications_text(row: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{a['invoice_number']} {_money_text(a['amount'])}" for a in row["applications"]
+    )
+
+
+def _credits_text(row: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{c['credit_memo']} on {c['invoice_number']} {_money_text(c['amount'])}"
+        for c in row["credits"]
+    )
+
+
+def _deductions_text(row: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{d['invoice_number']} {_money_text(d['amount'])} {d['reason_code']}"
+        for d in row["deductions"]
+    )
+
+
+def _candidates_text(candidates: list[dict[str, Any]], currency: str) -> str:
+    """Every candidate as one line of text, as the HTML shows them: the cash per invoice (in
+    the invoices' currency), the credit memos it would take and the deductions it would write
+    off (in the payment's currency), why and its score; candidates apart by `` | ``."""
+    parts = []
+    for c in candidates:
+        cur = c.get("currency") or currency
+        text = (
+            ", ".join(f"{i['number']} {i['amount']} {cur}" for i in c["invoices"])
+            if c.get("invoices")
+            else str(c.get("customer") or c.get("customer_id") or "")
+        )
+        text += f" — {c.get('why', '')} ({c.get('score', '')})"
+        if c.get("credits"):
+            text += "; credit memos taken: " + ", ".join(
+                f"{m['credit_memo']} on {m['invoice_number']} {m['amount']} {currency}"
+                for m in c["credits"]
+            )
+        if c.get("deductions"):
+            text += "; written off: " + ", ".join(
+                f"{d['invoice_number']} {d['amount']} {currency} {d['reason_code']}"
+                for d in c["deductions"]
+            )
+        parts.append(text)
+    return " | ".join(parts)
+
+
+def _evidence_text(evidence: dict[str, Any] | None) -> str:
+    """The evidence as the JSON the report holds (amounts in it are strings)."""
+    return json.dumps(evidence, ensure_ascii=False, sort_keys=True) if evidence else ""
+
+
 def _write_csv(report: dict[str, Any], path: Path) -> None:
     columns = [
         "remittance_id",
@@ -398,6 +456,15 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
         "deduction",
         "reason_code",
         "unapplied",
+        # appended: older readers keep their columns where they were
+        "decision_id",
+        "customer",
+        "credit_memo",
+        "credited",
+        "reference",
+        "evidence",
+        "candidates",
+        "resolve",
     ]
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
@@ -414,10 +481,24 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                 "rule": row["rule"],
                 "confidence": row["confidence"],
                 "unapplied": row["unapplied"]["amount"],
+                "decision_id": row["decision_id"],
+                "customer": row["customer"],
+                "reference": row["reference"],
+                "evidence": _evidence_text(row["evidence"]),
+                "candidates": _candidates_text(row["candidates"], row["amount"]["currency"]),
+                "resolve": row["resolve"],
             }
-            lines = [
+            lines: list[dict[str, Any]] = [
                 {"invoice_number": a["invoice_number"], "applied": a["amount"]["amount"]}
                 for a in row["applications"]
+            ]
+            lines += [
+                {
+                    "invoice_number": c["invoice_number"],
+                    "credit_memo": c["credit_memo"],
+                    "credited": c["amount"]["amount"],
+                }
+                for c in row["credits"]
             ]
             lines += [
                 {
@@ -426,6 +507,27 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                     "reason_code": d["reason_code"],
                 }
                 for d in row["deductions"]
+            ]
+            for line in lines or [{}]:
+                writer.writerow({k: spreadsheet_text(v) for k, v in {**base, **line}.items()})
+        # credit memos the memo pass applied or suggested (no cash: no remittance)
+        for memo in report["credit_memos"]:
+            base = {
+                "currency": memo["currency"],
+                "status": memo["status"],
+                "rule": memo["rule"],
+                "decision_id": memo.get("decision_id"),
+                "customer": memo["customer"],
+                "credit_memo": memo["credit_memo"],
+                "evidence": _evidence_text(memo["evidence"]),
+                "candidates": _candidates_text(
+                    memo["candidates"] if memo["status"] != "auto_applied" else [],
+                    memo["currency"],
+                ),
+            }
+            lines = [
+                {"invoice_number": a["invoice_number"], "credited": a["amount"]["amount"]}
+                for a in memo["applications"]
             ]
             for line in lines or [{}]:
                 writer.writerow({k: spreadsheet_text(v) for k, v in {**base, **line}.items()})
@@ -454,6 +556,19 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                 row["rule"] or "",
                 row["confidence"],
                 row["reference"],
+                # appended: the columns above keep their places
+                row["id"],
+                row["decision_id"] or "",
+                row["customer"] or "",
+                Decimal(row["amount"]["amount"]) - Decimal(row["unapplied"]["amount"]),
+                _applications_text(row),
+                sum((Decimal(c["amount"]["amount"]) for c in row["credits"]), Decimal(0)),
+                _credits_text(row),
+                sum((Decimal(d["amount"]["amount"]) for d in row["deductions"]), Decimal(0)),
+                _deductions_text(row),
+                _evidence_text(row["evidence"]),
+                _candidates_text(row["candidates"], row["amount"]["currency"]),
+                row["resolve"] or "",
             ]
         )
     sheets.append(
@@ -471,6 +586,18 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                 "Rule",
                 "Confidence",
                 "Reference",
+                "Remittance id",
+                "Decision",
+                "Customer",
+                "Applied",
+                "Applied to",
+                "Credited",
+                "Credit memos",
+                "Deducted",
+                "Deductions",
+                "Evidence",
+                "Candidates",
+                "Resolve with",
             ],
             rem_rows,
         )
@@ -488,13 +615,74 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                     row["amount"]["currency"],
                     ", ".join(i["number"] for i in best.get("invoices", [])),
                     best.get("why", ""),
+                    # appended: the columns above keep their places
+                    row["rule"] or "",
+                    row["confidence"],
+                    _candidates_text(row["candidates"], row["amount"]["currency"]),
+                    _evidence_text(row["evidence"]),
+                    row["resolve"] or "",
+                    row["decision_id"] or "",
+                    row["id"],
                 ]
             )
     sheets.append(
         (
             "Exceptions",
-            ["Kind", "Date", "Payer", "Amount", "Currency", "Best candidate", "Why"],
+            [
+                "Kind",
+                "Date",
+                "Payer",
+                "Amount",
+                "Currency",
+                "Best candidate",
+                "Why",
+                "Rule",
+                "Confidence",
+                "Candidates",
+                "Evidence",
+                "Resolve with",
+                "Decision",
+                "Remittance id",
+            ],
             exc_rows,
+        )
+    )
+    sheets.append(
+        (
+            "Credit memos",
+            [
+                "Credit memo",
+                "Customer",
+                "Currency",
+                "Status",
+                "Rule",
+                "Credited",
+                "Applied to",
+                "Candidates",
+                "Evidence",
+                "Decision",
+            ],
+            [
+                [
+                    memo["credit_memo"],
+                    memo["customer"] or "",
+                    memo["currency"],
+                    memo["status"],
+                    memo["rule"] or "",
+                    sum(
+                        (Decimal(a["amount"]["amount"]) for a in memo["applications"]),
+                        Decimal(0),
+                    ),
+                    _applications_text(memo),
+                    _candidates_text(
+                        memo["candidates"] if memo["status"] != "auto_applied" else [],
+                        memo["currency"],
+                    ),
+                    _evidence_text(memo["evidence"]),
+                    memo["decision_id"],
+                ]
+                for memo in report["credit_memos"]
+            ],
         )
     )
     sheets.append(

@@ -59,7 +59,14 @@ def test_csv_has_a_row_per_application(sqlite_store: Store, tmp_path: Path) -> N
 
 def test_xlsx_numbers_are_numbers_with_currency_format(sqlite_store: Store, tmp_path: Path) -> None:
     book = load_workbook(write_report(seeded(sqlite_store), "xlsx", tmp_path / "r.xlsx"))
-    assert book.sheetnames == ["Remittances", "Exceptions", "Writes to check", "Drift", "Totals"]
+    assert book.sheetnames == [
+        "Remittances",
+        "Exceptions",
+        "Credit memos",
+        "Writes to check",
+        "Drift",
+        "Totals",
+    ]
     sheet = book["Remittances"]
     amounts = {sheet.cell(row=r, column=3).value for r in range(2, sheet.max_row + 1)}
     assert 1234.5 in amounts
