@@ -39,7 +39,8 @@ def confirm(
     tenant: str = "default",
     sink: DecisionSink | None = None,
 ) -> Decision:
-    """Apply a remittance to the given invoices (default: the top candidate) as ``by``."""
+    """Apply a remittance, or a credit memo the reconciler only suggested, to the given
+    invoices (default: the top candidate) as ``by``."""
     if not by.strip():
         raise ConfirmError("say who confirms (e.g. --by 'person:ana')")
     # a person's decision and a reconcile run never change the same balances at once
@@ -49,7 +50,15 @@ def confirm(
             raise ConfirmError(f"no decision {decision_id!r}")
         if decision.superseded and decision.source_kind == "remittance":
             raise ConfirmError(_superseded(session, decision))
-        if decision.status == AUTO or decision.source_kind != "remittance":
+        if decision.status == AUTO or decision.superseded:
+            raise ConfirmError(f"decision {decision_id} is not an open suggestion or exception")
+        if decision.source_kind == "credit_memo":
+            writes = Writes(
+                tenant=tenant, ruleset_version=decision.ruleset_version, sink=sink, lease=held
+            )
+            new_id = _confirm_credit_memo(session, decision, by, invoice_numbers, writes)
+            return session.execute(select(Decision).where(col(Decision.id) == new_id)).scalar_one()
+        if decision.source_kind != "remittance":
             raise ConfirmError(f"decision {decision_id} is not an open suggestion or exception")
         remittance = session.get(Remittance, decision.source_id)
         if remittance is None:
@@ -131,6 +140,90 @@ def confirm(
         session.flush()
         confirmed = session.execute(select(Decision).where(col(Decision.id) == new_id)).scalar_one()
         return confirmed
+
+
+def _confirm_credit_memo(
+    session: Any,
+    decision: Decision,
+    by: str,
+    invoice_numbers: list[str] | None,
+    writes: Writes,
+) -> str:
+    """Apply a credit memo the reconciler only suggested (the ``suggest`` policy, or a memo it
+    could not place) to its customer's open invoices in its currency: the suggestion's, or
+    those named, in that order, never more than each owes or the memo holds now. Returns the
+    new decision's id."""
+    book = Book.load(session, decision.tenant)
+    memo = next(
+        (
+            m
+            for held in book.credits_by_customer.values()
+            for m in held
+            if m.id == decision.source_id
+        ),
+        None,
+    )
+    if memo is None or memo.balance_minor <= 0:
+        raise ConfirmError(
+            f"the credit memo of decision {decision.id} is no longer open: nothing to apply"
+        )
+    if invoice_numbers is None:
+        if not decision.candidates:
+            raise ConfirmError(f"decision {decision.id} has no candidate: name the invoices")
+        invoice_numbers = [i["number"] for i in decision.candidates[0].get("invoices", [])]
+    chosen: list[OpenItem] = []
+    for number in invoice_numbers:
+        matches = [
+            i
+            for i in book.invoices.values()
+            if i.number == number and i.currency == memo.currency and i.balance_minor > 0
+        ]
+        mine = [i for i in matches if i.customer_id == memo.customer_id]
+        if len(mine) != 1:
+            whose = " (another customer's: a credit memo pays its own customer's invoices)"
+            raise ConfirmError(
+                f"invoice {number!r}: {len(mine)} open invoices of credit memo {memo.number}'s "
+                f"customer in {memo.currency} have that number" + (whose if matches else "")
+            )
+        chosen.append(mine[0])
+    left = memo.balance_minor
+    allocations: list[tuple[OpenItem, int]] = []
+    for item in chosen:
+        take = min(left, item.balance_minor)
+        if take > 0:
+            allocations.append((item, take))
+            left -= take
+    if not allocations:
+        raise ConfirmError(f"credit memo {memo.number}: the invoices named owe nothing now")
+    outcome = Outcome(
+        AUTO,
+        "confirmed_by_person",
+        100,
+        customer_id=memo.customer_id,
+        allocations=allocations,
+        unapplied_minor=left,
+        evidence={
+            "credit_memo": memo.number,
+            "confirmed": invoice_numbers,
+            "replaces": decision.id,
+            "earlier_rule": decision.rule,
+            "earlier_status": decision.status,
+        },
+    )
+    new_id = writes.decide(
+        source_kind="credit_memo",
+        source_id=memo.id,
+        currency=memo.currency,
+        amount_minor=memo.balance_minor,
+        outcome=outcome,
+        decided_by=by,
+    )
+    writes.close_credit(memo, left)
+    decision.superseded = True
+    session.add(decision)
+    writes.flush(session)
+    session.flush()
+    return new_id
 
 
 @dataclass

@@ -244,6 +244,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             ],
             "candidates": d.candidates,
             "evidence": d.evidence,
+            "resolve": _resolve_with(d) if d.status in ("suggested", "exception") else None,
         }
         for (kind, _), d in decisions.items()
         if kind == "credit_memo"
@@ -524,6 +525,7 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                     memo["candidates"] if memo["status"] != "auto_applied" else [],
                     memo["currency"],
                 ),
+                "resolve": memo["resolve"],
             }
             lines = [
                 {"invoice_number": a["invoice_number"], "credited": a["amount"]["amount"]}
@@ -661,6 +663,7 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                 "Candidates",
                 "Evidence",
                 "Decision",
+                "Resolve with",
             ],
             [
                 [
@@ -680,6 +683,7 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                     ),
                     _evidence_text(memo["evidence"]),
                     memo["decision_id"],
+                    memo["resolve"] or "",
                 ]
                 for memo in report["credit_memos"]
             ],
