@@ -12,6 +12,13 @@ direct debit sent back unpaid), or that the bank marks as the reversal of a cred
 transaction under a DBIT entry is never a receipt, even when it says CRDT itself (Swiss banks
 state each transaction of an outgoing payment so), and one whose debtor account is the
 reported account itself is a payment of ours: both are skipped.
+A credit whose bank transaction code says it is no customer paying (own-account transfers,
+sweeps, zero balancing, interest, charges) is left out with a warning; so is one whose BAI
+type code (US banks state it in ``BkTxCd/Prtry/Cd``, issuer "BAI" or the bank) is one BAI2
+leaves out (``bai_codes.NOT_RECEIPTS``), whatever ISO code the bank mapped it to. A debit
+with a BAI returned-item code is a reversal, one with a BAI adjustment code a warning, as in
+BAI2. X12 RMR segments in the text (ACH CCD+ / CTX addenda) become structured references,
+and the clearing's name for the item (``ClrSysRef``: an ACH trace, a Fedwire IMAD) is stated.
 Free text is the ``RmtInf/Ustrd`` lines, then each ``Strd/AddtlRmtInf`` (the text a payer
 adds to a structured reference: a QR-bill's unstructured message), then ``AddtlTxInf``;
 an entry's ``AddtlNtryInf`` only where it has no transaction, or one without ``RmtInf``
@@ -49,6 +56,8 @@ from itertools import pairwise
 from lxml import etree
 
 from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_date
+from connectors.bankfiles.bai_codes import ADJUSTMENTS, NOT_RECEIPTS, RETURNED_ITEMS, describe
+from connectors.bankfiles.edi820 import read_remittance_advice
 from connectors.bankfiles.records import (
     NOT_A_CUSTOMER_PAYING,
     BankFileError,
@@ -66,6 +75,7 @@ from connectors.bankfiles.records import (
     warn_left_out,
     warn_on_control_mismatch,
 )
+from connectors.bankfiles.x12 import RMR_SEGMENT, infer_delimiters, split_segments
 
 _CONTAINERS = {
     "BkToCstmrStmt": (BankFileFormat.CAMT_053, "Stmt"),
@@ -272,14 +282,14 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                     )
                     continue
                 if remittance is None:
+                    _warn_on_adjustment(result, report, entry, tx, entry_path + tx_path)
                     continue
                 not_receipt = _not_a_receipt(entry, tx) if remittance.reverses is None else None
                 if not_receipt:
                     warn_left_out(
                         result,
                         remittance.location,
-                        f"a credit of {remittance.amount} {remittance.currency} with bank "
-                        f"transaction code {not_receipt}",
+                        f"a credit of {remittance.amount} {remittance.currency} with {not_receipt}",
                         NOT_A_CUSTOMER_PAYING,
                         remittance.raw,
                     )
@@ -646,6 +656,8 @@ def _remittance(
         said.append(_Said(None, end_to_end=_named([tagged.get("EREF", "")])))
     for each in said:
         refs.extend(each.refs)
+    # X12 remittance segments an ACH credit's addenda carry (CCD+ RMR, CTX 820), passed on
+    refs.extend(_embedded_remittance(["".join(lines), tx_text]))
     end_to_end = _text(tx, "Refs", "EndToEndId")
     if end_to_end and end_to_end.upper() == "NOTPROVIDED":
         end_to_end = None
@@ -660,6 +672,11 @@ def _remittance(
         or next((e.ultimate_payer for e in said if e.ultimate_payer), None)
     )
     bank_reference = _text(tx, "Refs", "AcctSvcrRef") or _text(entry, "AcctSvcrRef")
+    trace = _trace(tx)
+    if trace and trace != bank_reference and trace not in " ".join(free_parts):
+        # the clearing's name for the item (an ACH trace number, a Fedwire IMAD) beside the
+        # bank's, where an 820 advice's trace is looked for (as BAI2's TRACE# and IMAD text)
+        free_parts.append(f"TRACE {trace}")
     reverses = None
     if returned:
         # the return carries the original's end-to-end id; its reason says why. Said in the
@@ -701,7 +718,7 @@ def _remittance(
         payer_name=clean(payer_name),
         payer_account=other_account if not iban else None,
         payer_iban=iban.replace(" ", "").upper() if iban else None,
-        bank_reference=bank_reference,
+        bank_reference=bank_reference or trace,
         end_to_end_id=end_to_end,
         free_text=clean(" ".join(free_parts)),
         structured_refs=tuple(refs) if not returned else (),
@@ -709,6 +726,44 @@ def _remittance(
         also_known_as=earlier_keys,
         details_of=details_of,
     )
+
+
+# proprietary references that name the item in its clearing (Fedwire, ACH), by their type
+_TRACE_TYPES = re.compile(r"IMAD|OMAD|TRACE|TRN")
+
+
+def _trace(tx: etree._Element | None) -> str | None:
+    """The clearing system's name for a transaction: ``Refs/ClrSysRef`` (a US bank's ACH
+    trace number or Fedwire IMAD), else a ``Refs/Prtry`` reference typed IMAD, OMAD or
+    TRACE; ``None`` when there is none (or a placeholder)."""
+    refs = _find(tx, "Refs")
+    stated = [_text(refs, "ClrSysRef")]
+    stated += [
+        _text(p, "Ref")
+        for p in _kids(refs, "Prtry")
+        if _TRACE_TYPES.search((_text(p, "Tp") or "").upper())
+    ]
+    return next((clean(s) for s in stated if is_name(s)), None)
+
+
+def _embedded_remittance(texts: list[str]) -> list[StructuredRef]:
+    """The documents of the X12 RMR segments in remittance texts (a CCD+ addenda's
+    ``RMR*IV*...\\``, a CTX's 820 segments); none where the segments cannot be read: the
+    text stays in the free text either way, and the cash is kept."""
+    refs: list[StructuredRef] = []
+    for text in texts:
+        start = RMR_SEGMENT.search(text)
+        if start is None:
+            continue
+        segment_text = text[start.start() :]
+        try:
+            advice = read_remittance_advice(
+                split_segments(segment_text, infer_delimiters(segment_text))
+            )
+        except BankFileError:
+            continue
+        refs.extend(advice.refs)
+    return refs
 
 
 # the tags of the Dutch banks' structured entry text (as in their MT940 :86:), e.g.
@@ -985,31 +1040,95 @@ _RETURN_SUBFAMILIES = frozenset({"RRTN", "ARET", "UPDD", "PRDD"})
 
 
 def _is_return(entry: etree._Element, tx: etree._Element | None) -> bool:
-    """Whether a transaction (or an entry without any) is a returned payment (``RtrInf``, or a
-    return transaction code)."""
+    """Whether a transaction (or an entry without any) is a returned payment (``RtrInf``, a
+    return transaction code, or a BAI code of a returned item: ``bai_codes.RETURNED_ITEMS``)."""
     if _find(tx, "RtrInf") is not None:
         return True
     codes = {
         (_text(el, "Domn", "Fmly", "SubFmlyCd") or "").upper()
         for el in (_find(tx, "BkTxCd"), _find(entry, "BkTxCd"))
     }
-    return bool(codes & _RETURN_SUBFAMILIES)
+    return bool(codes & _RETURN_SUBFAMILIES) or _bai_code(entry, tx) in RETURNED_ITEMS
 
 
 def _not_a_receipt(entry: etree._Element, tx: etree._Element | None) -> str | None:
-    """The bank transaction code (``TREA/0002/0000 (treasury)``) of a credit that is not a
-    customer paying, by the transaction's code, else the entry's; ``None`` for any other."""
+    """What says a credit is not a customer paying (``bank transaction code TREA/0002/0000
+    (treasury)``, ``BAI type code 275 (ZBA Credit)``), by the transaction's codes, else the
+    entry's; ``None`` for any other. Either code saying so is enough: a US bank maps its BAI
+    code to an ISO code, often a generic one (a ZBA credit as PMNT/RCDT/BOOK)."""
+    found: list[str] = []
     domain = _find(tx, "BkTxCd", "Domn")
     if domain is None:
         domain = _find(entry, "BkTxCd", "Domn")
-    if domain is None:
-        return None
-    codes = [
-        (_text(domain, *path) or "").upper()
-        for path in (("Cd",), ("Fmly", "Cd"), ("Fmly", "SubFmlyCd"))
-    ]
-    what = NOT_RECEIPT_DOMAINS.get(codes[0]) or NOT_RECEIPT_SUBFAMILIES.get(codes[2])
-    return f"{'/'.join(codes)} ({what})" if what else None
+    if domain is not None:
+        codes = [
+            (_text(domain, *path) or "").upper()
+            for path in (("Cd",), ("Fmly", "Cd"), ("Fmly", "SubFmlyCd"))
+        ]
+        what = NOT_RECEIPT_DOMAINS.get(codes[0]) or NOT_RECEIPT_SUBFAMILIES.get(codes[2])
+        if what:
+            found.append(f"bank transaction code {'/'.join(codes)} ({what})")
+    bai = _bai_code(entry, tx)
+    if bai in NOT_RECEIPTS:
+        found.append(f"BAI type code {bai} ({describe(bai)})")
+    return " and ".join(found) or None
+
+
+# a BAI type code as US banks state it in ``Prtry/Cd``: "275", or "BAI 275" / "BAI2:275"
+_BAI_CODE = re.compile(r"(?:BAI2?\s*[-:/+]?\s*)?(\d{3})")
+# currencies of the accounts BAI codes are reported for (US and Canadian banks)
+_BAI_CURRENCIES = frozenset({"USD", "CAD"})
+
+
+def _bai_code(entry: etree._Element, tx: etree._Element | None) -> str | None:
+    """The BAI type code of a transaction's ``BkTxCd/Prtry`` (else its entry's): a code of
+    three digits whose issuer names BAI, or whose issuer is a bank (or none) on a USD or CAD
+    entry; ``None`` for another proprietary scheme (a German ``NTRF+166+000``, a Belgian or
+    Nordic bank's numbers on a EUR account)."""
+    for code in (_find(tx, "BkTxCd"), _find(entry, "BkTxCd")):
+        proprietary = _find(code, "Prtry")
+        if proprietary is None:
+            continue
+        found = _BAI_CODE.fullmatch((_text(proprietary, "Cd") or "").upper())
+        if found is None:
+            return None
+        if "BAI" in (_text(proprietary, "Issr") or "").upper():
+            return found.group(1)
+        amount = _find(entry, "Amt")
+        currency = (amount.get("Ccy") or "").upper() if amount is not None else ""
+        return found.group(1) if currency in _BAI_CURRENCIES else None
+    return None
+
+
+def _warn_on_adjustment(
+    result: ParseResult,
+    report: _Report,
+    entry: etree._Element,
+    tx: etree._Element | None,
+    path: str,
+) -> None:
+    """A warning for a booked debit whose BAI code may take back cash counted before, though
+    not as one item taken back whole (``bai_codes.ADJUSTMENTS``: an ACH return settlement, a
+    deposit correction), as BAI2 gives; any other debit is a payment of ours."""
+    indicator = (_text(tx, "CdtDbtInd") or _text(entry, "CdtDbtInd") or "").upper()
+    if indicator != "DBIT" or _status(entry) != "BOOK" or _is_return(entry, tx):
+        return
+    bai = _bai_code(entry, tx)
+    if bai not in ADJUSTMENTS:
+        return
+    try:
+        amount, currency = _amount(_transaction_amount(entry, tx), "amount")
+    except BankFileError:
+        return
+    location_el = tx if tx is not None else entry
+    warn_left_out(
+        result,
+        f"{path} (line {location_el.sourceline})",
+        f"a debit of {amount} {currency} with BAI type code {bai} ({describe(bai)})",
+        "it may take back cash counted before, though not as one item taken back whole "
+        "(check it in the bank's report)",
+        etree.tostring(location_el, encoding="unicode", with_tail=False),
+    )
 
 
 def _doc_kind(doc: etree._Element) -> RefKind:
