@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -44,6 +44,7 @@ from bai2.models import Bai2File, TransactionDetail
 from bai2.parsers import Bai2FileParser
 
 from connectors.bankfiles.amounts import currency_code, minor_units_amount
+from connectors.bankfiles.bai_codes import ADJUSTMENTS, NOT_RECEIPTS, RETURNED_ITEMS
 from connectors.bankfiles.edi820 import read_remittance_advice
 from connectors.bankfiles.records import (
     NOT_A_CUSTOMER_PAYING,
@@ -65,46 +66,6 @@ from connectors.bankfiles.records import (
 )
 from connectors.bankfiles.x12 import RMR_SEGMENT, infer_delimiters, split_segments
 
-# credit detail codes that are not a customer paying. 191 (incoming internal money transfer)
-# is not one: it is a book transfer from any account at the same bank, and some banks report
-# incoming third-party payments under it (Citi UK: Faster Payments)
-NOT_RECEIPTS = frozenset(
-    {
-        # transfers between one's own accounts: concentration, automatic, ZBA, sweeps
-        *("135", "145", "201", "274", "275", "276", "277", "278", "281", "286"),
-        *("346", "347"),
-        # investments, securities, loans, interest
-        *("171", "202", "226", "232", "233", "234", "235", "236", "238", "240", "241"),
-        *("242", "243", "244", "246", "247", "248", "249", "263", "306", "342", "345"),
-        *("348", "349", "351", "354", "359", "364"),
-        # one's own items coming back, reversals and bank corrections
-        *("123", "252", "254", "255", "257", "258", "261", "266", "268", "395"),
-    }
-)
-# debit detail codes that take back a credit counted before (names from the BAI "Cash
-# Management Balance Reporting Specifications Version 2" detail type codes; each is the debit
-# twin of a credit listed in NOT_RECEIPTS as one's own item coming back)
-RETURNED_ITEMS = frozenset(
-    {
-        "423",  # EDIBANX return item debit (the twin of 557 on the EDIBANX network)
-        "552",  # credit reversal: the bank reverses a credit it posted
-        "555",  # deposited item returned (a check deposited, unpaid)
-        "557",  # individual ACH return item (an ACH debit of ours returned)
-        "558",  # ACH reversal debit (a NACHA reversing entry: an erroneous credit taken back)
-        "561",  # individual rejected debit (an ACH debit of ours rejected after it was credited)
-        "566",  # return item (an item deposited, returned)
-        "694",  # deposit reversal
-    }
-)
-# Debits left out though they may touch cash counted before, for a person to see in the bank's
-# own report (each is a warning): their amount or what they take back is not one item taken
-# back whole. 468 ACH return item or adjustment settlement (a total of several returns, each
-# also reported as a 557, or adjustments), 554 posting error correction debit and 695 deposit
-# correction debit (the bank corrects an amount it posted, often part of one), 568 return
-# item adjustment (of an earlier return), 631 debit adjustment, 489 cash letter adjustment.
-# Not these: 408 float adjustment (availability, not cash), 567 return item fee (a fee, not
-# the item), nor any other debit (a payment of ours).
-ADJUSTMENTS = frozenset({"468", "489", "554", "568", "631", "695"})
 # group statuses whose details are not posted: a deletion, a test-only transmission
 _NOT_POSTED = {GroupStatus.deletion: "deletion", GroupStatus.test_only: "test only"}
 _FUNDS_TYPES = {f.value for f in FundsType}
@@ -141,14 +102,40 @@ _LABEL_NAMES = (
     # Wells Fargo's wire: "WT FED#<sequence> <sending bank> /ORG=<originator> SRF#<sender's
     # reference> TRN#<its reference> RFB#<reference for the beneficiary>" (/BNF= on wires out)
     *("/ORG", "/BNF"),
+    # the same NACHA fields as other banks and exports spell them: the originator's company
+    # id (ORIG CO ID), the entry description (CO ENTRY DESC), the trace (TRACE NO), the
+    # receiver's reference (CUST REF)
+    *("ORIG CO ID", "CO ENTRY DESC", "ENTRY DESC", "TRACE NO", "TRACE NUMBER", "CUST REF"),
+    *("CUSTOMER REF", "YOUR REF", "OUR REF"),
+    # the payer's remittance, labelled: addenda, additional and remittance information
+    *("ADDENDA", "ADDL INFO", "ADDTL INFO", "RMT INFO", "REMIT INFO", "REMITTANCE INFO"),
+    *("REMITTANCE", "RMR"),
+    # wires' parties in words (the originator, its account and bank; the beneficiary is us)
+    *("ORIGINATOR NAME", "ORIGINATOR ACCT", "ORIGINATOR ACCOUNT", "ORIG ACCT", "ORIG BANK"),
+    *("ORIGINATOR BANK", "BENEFICIARY", "BENEFICIARY NAME", "BENEFICIARY ACCT", "BENE"),
+    *("BENEFICIARY BANK", "RECEIVER", "RECEIVER NAME", "CREDITOR NAME"),
+    # the Fedwire reference (the bank's name for the message, as IMAD)
+    *("FED REF", "FED REF NO", "FED REF NUM", "FED REFERENCE"),
+    # instant payments (RTP, FedNow): the sender (debtor) and its account, the network's
+    # message id, the sender's end-to-end id, the instruction id
+    *("SENDER", "SENDER NAME", "SENDER ACCT", "SENDER ACCOUNT", "DEBTOR", "DEBTOR NAME"),
+    *("DEBTOR ACCT", "DEBTOR ACCOUNT", "PAYER", "PAYER NAME", "SENDER BANK", "DEBTOR BANK"),
+    *("MSG ID", "MESSAGE ID", "END TO END ID", "E2E ID", "INSTR ID", "TXN ID"),
 )
 # labels followed by "#" and their value (Wells Fargo's wire references), not ":" or "="
 _HASH_LABEL_NAMES = ("SRF", "TRN", "RFB")
 
 
 def _alternatives(names: tuple[str, ...]) -> str:
-    """Labels for a regex, longest first (ORIG CO NAME before ORIG)."""
-    return "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    """Labels for a regex, longest first (ORIG CO NAME before ORIG), in any case, their
+    words apart by any blanks."""
+    ordered = sorted(names, key=len, reverse=True)
+    return "|".join(r"\s+".join(map(re.escape, name.split())) for name in ordered)
+
+
+def _label_key(written: str) -> str:
+    """A label as the tables name it: ``Orig  CO Name`` is ``ORIG CO NAME``."""
+    return " ".join(written.upper().split())
 
 
 # a label is whole words: ENTRY DESCR is not the end of CO ENTRY DESCR, ID not the end of
@@ -160,16 +147,29 @@ _LABELS = re.compile(
     + _alternatives(_LABEL_NAMES)
     + r")\s*[:=]|(?P<hash_label>"
     + _alternatives(_HASH_LABEL_NAMES)
-    + r")#)\s*"
+    + r")#)\s*",
+    re.IGNORECASE,
 )
+# X12 segments in detail text, in any case (originators' software writes "rmr*iv*")
+_RMR_ANY_CASE = re.compile(RMR_SEGMENT.pattern, re.IGNORECASE)
+# a Fedwire party's identifier before its name ("ORG=/000123456789 ACME CORP")
+_PARTY_IDENTIFIER = re.compile(r"^/(?P<id>\S+)\s+(?=\S)")
 # Bank of America's text starts with the originating company's name, unlabelled: the text
 # before a first DES label is kept as the value of this (made-up) label
 _NAME_BEFORE_DES = "COMPANY NAME BEFORE DES"
 _NAME_LABELS = (
     *("ORIG CO NAME", "B/O", "BY ORDER OF", "ORIGINATOR", "REMITTER", "ORIG", "ORG", "/ORG"),
-    *("DBNM", _NAME_BEFORE_DES),
+    *("DBNM", _NAME_BEFORE_DES, "ORIGINATOR NAME", "SENDER NAME", "SENDER", "DEBTOR NAME"),
+    *("DEBTOR", "PAYER NAME", "PAYER"),
 )
-_ACCOUNT_LABELS = ("ORIG ID", "B/O ACCT", "DACT", "CO ID")
+_ACCOUNT_LABELS = (
+    *("ORIG ID", "B/O ACCT", "DACT", "CO ID", "ORIG CO ID", "ORIGINATOR ACCT", "ORIG ACCT"),
+    *("ORIGINATOR ACCOUNT", "SENDER ACCT", "SENDER ACCOUNT", "DEBTOR ACCT", "DEBTOR ACCOUNT"),
+)
+# the originator's identifier, from its name's value, where no label states its account
+_PARTY_ID = "PARTY IDENTIFIER"
+# the sender's end-to-end id (instant payments), where the 16 record has no customer reference
+_END_TO_END_LABELS = ("END TO END ID", "E2E ID")
 # an ID right after these labels is the account of the party they name (Bank of America's
 # ORIG:<name> ID:<account>); after any other (a sending bank's ID, Bank of America's ACH ID)
 # it is other text
@@ -178,12 +178,20 @@ _ID_OF = {"ORIG": "ORIG ID"}
 _WIRE_PARTIES = ("ORIG", "ORIG BK", "SND BK", "BNF", "BNF BK")
 # labels whose value is one word; what follows is other text (the SEC code after a CO ID, a
 # "FF" or "YOUR REF" after a TRN)
-_ONE_WORD_LABELS = ("CO ID", "IMAD", "OMAD", "TRN")
-_TRACE_LABELS = ("TRACE#", "TRACE")  # an ACH trace number: the bank's name for the item
-# a wire's names, after an ACH trace: the Fedwire message's (IMAD, else OMAD), else the
-# bank's own transaction reference (JPMorgan's TRN:, Bank of America's TRN:, Wells Fargo's
-# TRN#)
-_REFERENCE_LABELS = (*_TRACE_LABELS, "IMAD", "OMAD", "TRN")
+_ONE_WORD_LABELS = (
+    *("CO ID", "ORIG CO ID", "IMAD", "OMAD", "TRN", "FED REF", "FED REF NO", "FED REF NUM"),
+    *("FED REFERENCE", "MSG ID", "MESSAGE ID", "END TO END ID", "E2E ID"),
+)
+# an ACH trace number: the bank's name for the item
+_TRACE_LABELS = ("TRACE#", "TRACE", "TRACE NO", "TRACE NUMBER")
+# a wire's names, after an ACH trace: the Fedwire message's (IMAD, else OMAD, else the
+# Fedwire reference), an instant payment's message id, else the bank's own transaction
+# reference (JPMorgan's TRN:, Bank of America's TRN:, Wells Fargo's TRN#)
+_REFERENCE_LABELS = (
+    *_TRACE_LABELS,
+    *("IMAD", "OMAD", "FED REF", "FED REF NO", "FED REF NUM", "FED REFERENCE", "MSG ID"),
+    *("MESSAGE ID", "TRN"),
+)
 # a SWIFT party's name line ("1/<name>" in an MT103 field 50F) as some banks pass it on
 _NAME_LINE = re.compile(r"^1/\s*")
 
@@ -193,6 +201,10 @@ class _LogicalRecord:
     code: str
     line: int
     lines: list[tuple[int, str]]  # (line number, text) of the record and its 88 continuations
+    # for each of ``lines``: whether it fills the physical record length the 01 record states,
+    # ending in neither a blank nor "/" (the bank cut it where the length ran out, perhaps
+    # mid-word)
+    full: list[bool] = field(default_factory=list)
 
 
 _RECORD_CODES = frozenset({"01", "02", "03", "16", "49", "88", "98", "99"})
@@ -200,27 +212,49 @@ _RECORD_CODES = frozenset({"01", "02", "03", "16", "49", "88", "98", "99"})
 _NEXT_RECORD = re.compile(r"(?<=/)\s*(?=(?:0[123]|16|49|88|98|99),)")
 
 
-def _physical_records(text: str) -> Iterator[tuple[int, str]]:
-    """(line number, record text): lines split where one "/"-terminated record follows another."""
+def _physical_records(text: str) -> Iterator[tuple[int, str, str]]:
+    """(line number, record text, the whole line as sent): lines split where one
+    "/"-terminated record follows another."""
     for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         stripped = line.strip()
         if not stripped:
             continue
         for piece in _NEXT_RECORD.split(stripped):
             if piece.strip():
-                yield number, piece.strip()
+                yield number, piece.strip(), line
+
+
+def _record_length(piece: str) -> int | None:
+    """The physical record length a 01 file header states (its sixth field), if any."""
+    fields = piece.rstrip("/").split(",")
+    value = fields[6].strip() if len(fields) > 6 else ""
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def _fills(line: str, length: int | None) -> bool:
+    """Whether a physical line was cut at the record length: as long, ending in a character
+    of text (a line padded with blanks, or ended by "/", ends where its words end)."""
+    return (
+        length is not None
+        and len(line) == length
+        and not line[-1].isspace()
+        and (not line.endswith("/"))
+    )
 
 
 def _logical_records(text: str, result: ParseResult | None = None) -> list[_LogicalRecord]:
     """Records with their 88 continuations. A line that starts with no record code continues
     an unterminated record (a wrapped line); after a terminated one it is reported and skipped."""
     records: list[_LogicalRecord] = []
-    for number, piece in _physical_records(text):
+    length: int | None = None
+    for number, piece, line in _physical_records(text):
         code = piece[:2]
+        full = piece == line and _fills(line, length)
         if piece[2:3] != "," or code not in _RECORD_CODES:
             last = records[-1].lines[-1] if records else None
             if last is not None and not last[1].endswith("/"):
                 records[-1].lines[-1] = (last[0], f"{last[1]} {piece}")
+                records[-1].full[-1] = full
             elif result is not None:
                 result.errors.append(
                     RecordError(
@@ -232,24 +266,61 @@ def _logical_records(text: str, result: ParseResult | None = None) -> list[_Logi
                     )
                 )
             continue
+        if code == "01" and not records:
+            length = _record_length(piece)
         if code == "88" and records:
             records[-1].lines.append((number, piece))
+            records[-1].full.append(full)
         else:
-            records.append(_LogicalRecord(code=code, line=number, lines=[(number, piece)]))
+            records.append(_LogicalRecord(code, number, [(number, piece)], [full]))
+    if _wraps_at_words(records):
+        for record in records:  # a line as long as the record ended where a word did
+            record.full = [False] * len(record.lines)
     return records
+
+
+def _wraps_at_words(records: list[_LogicalRecord]) -> bool:
+    """Whether the file's bank wraps long text at word boundaries, dropping the blank: a text
+    it carried on in an 88 record ended short of the record length. A bank that cuts at the
+    length (mid-word as often as not) fills every line it carries on."""
+    return any(
+        not full and not line.endswith("/")
+        for record in records
+        for (_, line), full in zip(record.lines[:-1], record.full[:-1], strict=True)
+    )
+
+
+def _continues_word(before: str, after: str, full: bool) -> bool:
+    """Whether a continuation carries on the word its record was cut in: the record filled
+    its physical length (and the continuation does not start with a label), or the cut
+    splits a label (``ORIG I`` / ``D:1234``), which is whole only without a blank."""
+    if not before or not after or before[-1].isspace() or after[0].isspace():
+        return False
+    if full:
+        return not _LABELS.match(after)
+    tail, head = before[-24:], after[:24]
+    for match in _LABELS.finditer(tail + head):
+        name = "label" if match.group("label") else "hash_label"
+        if match.start(name) < len(tail) < match.end(name):
+            return True
+    return False
 
 
 def _fields(record: _LogicalRecord) -> list[str]:
     """The record's fields after the record code, its 88 continuations joined.
 
     A physical record ended by "/" closes its last field, so the continuation starts a new
-    field; one without "/" is cut inside its (text) field, which the continuation carries on.
+    field; one without "/" is cut inside its (text) field, which the continuation carries on:
+    after a blank, or straight on where it was cut mid-word (see :func:`_continues_word`).
     """
     text = ""
+    full = record.full or [False] * len(record.lines)
     for index, (_, line) in enumerate(record.lines):
         body = line.split(",", 1)[1] if "," in line else ""
-        if index:
-            text += "," if record.lines[index - 1][1].endswith("/") else " "
+        if index and record.lines[index - 1][1].endswith("/"):
+            text += ","
+        elif index and not _continues_word(text, body, full[index - 1]):
+            text += " "
         text += body[:-1] if body.endswith("/") else body
     return text.split(",")
 
@@ -964,11 +1035,14 @@ def _remittance(
         raw="\n".join(t for _, t in logical.lines),
         value_date=value_date,
         payer_name=next((fields[k] for k in _NAME_LABELS if fields.get(k)), None),
-        payer_account=next((fields[k] for k in _ACCOUNT_LABELS if fields.get(k)), None),
+        payer_account=next(
+            (fields[k] for k in (*_ACCOUNT_LABELS, _PARTY_ID) if fields.get(k)), None
+        ),
         payer_iban=(fields.get("IBAN") or "").replace(" ", "") or None,
         bank_reference=clean(detail.bank_reference)
         or next((fields[k] for k in _REFERENCE_LABELS if fields.get(k)), None),
-        end_to_end_id=clean(detail.customer_reference),
+        end_to_end_id=clean(detail.customer_reference)
+        or next((fields[k] for k in _END_TO_END_LABELS if fields.get(k)), None),
         free_text=clean(remainder),
         structured_refs=refs,
         also_known_as=earlier_keys,
@@ -997,18 +1071,26 @@ class _Label:
 
 
 def _label_matches(text: str) -> list[_Label]:
-    """The labels of a detail text in order. A "CO ID:" right after a wire party's name is
-    that name's last word (CO, company) and its ID ("ORIG:SUMMIT PEAK SUPPLY CO ID:555..."),
-    not Bank of America's ACH company identification."""
+    """The labels of a detail text in order, in any case (``Orig CO Name:`` is ORIG CO NAME,
+    shown as written). A "CO ID:" right after a wire party's name is that name's last word
+    (CO, company) and its ID ("ORIG:SUMMIT PEAK SUPPLY CO ID:555..."), not Bank of America's
+    ACH company identification."""
     labels: list[_Label] = []
     for match in _LABELS.finditer(text):
-        label = match.group("label") or match.group("hash_label")
-        shown = f"{label}{':' if match.group('label') else '#'}"
+        written = " ".join((match.group("label") or match.group("hash_label")).split())
+        label = _label_key(written)
+        shown = f"{written}{':' if match.group('label') else '#'}"
         start = match.start()
         if label == "CO ID" and labels and labels[-1].label in _WIRE_PARTIES:
-            label, shown, start = "ID", "ID:", start + len("CO ")
+            start = match.start() + match.group("label").upper().rindex("ID")
+            label, shown = "ID", f"{written[-2:]}:"
         labels.append(_Label(label, shown, start, match.end()))
     return labels
+
+
+def _value(text: str) -> str | None:
+    """A labelled value without the blanks and commas around it (``ORIG ID=123,DESC ...``)."""
+    return clean(text.strip().strip(","))
 
 
 def _labelled_fields(text: str) -> tuple[dict[str, str], str]:
@@ -1026,21 +1108,26 @@ def _labelled_fields(text: str) -> tuple[dict[str, str], str]:
         end = matches[i + 1].start if i + 1 < len(matches) else len(text)
         value = text[match.end : end]
         label, shown = match.label, match.shown
-        rmr = RMR_SEGMENT.search(value)
+        rmr = _RMR_ANY_CASE.search(value)
         segments = value[rmr.start() :] if rmr else ""  # remittance segments end a value
         value = value[: rmr.start()] if rmr else value
         after = ""
         if label in _ONE_WORD_LABELS:
-            word = re.match(r"\s*\S*", value)
+            word = re.match(r"\s*[^\s,]*", value)
             cut = word.end() if word else 0
             value, after = value[:cut], value[cut:]
         key = _ID_OF.get(previous or "", label) if label == "ID" else label
         previous = label
-        cleaned = clean(value)
+        cleaned = _value(value)
         if cleaned and key in _NAME_LABELS:
-            cleaned = clean(_NAME_LINE.sub("", cleaned))
+            cleaned = _value(_NAME_LINE.sub("", cleaned))
+            identifier = _PARTY_IDENTIFIER.match(cleaned or "")
+            if cleaned and identifier:  # "/<account> <name>": the Fedwire party's identifier
+                fields.setdefault(_PARTY_ID, identifier.group("id"))
+                cleaned = cleaned[identifier.end() :]
         party = key in _NAME_LABELS or key in _ACCOUNT_LABELS or key == "IBAN"
-        if (party or key in _REFERENCE_LABELS) and cleaned and key not in fields:
+        kept = party or key in _REFERENCE_LABELS or key in _END_TO_END_LABELS
+        if kept and cleaned and key not in fields:
             fields[key] = cleaned
         if not party:
             rest.append(f"{shown}{value}")
@@ -1049,11 +1136,12 @@ def _labelled_fields(text: str) -> tuple[dict[str, str], str]:
 
 
 def _embedded_remittance(text: str, loc: str) -> tuple[tuple[StructuredRef, ...], str]:
-    """X12 RMR/ADX segments some banks pass through in the detail text."""
-    start = RMR_SEGMENT.search(text)
+    """X12 RMR/ADX segments some banks pass through in the detail text (read upper-cased
+    where an originator wrote them in lower case)."""
+    start = _RMR_ANY_CASE.search(text)
     if not start:
         return (), text
-    segment_text = text[start.start() :]
+    segment_text = text[start.start() :].upper()  # X12 is upper case
     try:
         segments = split_segments(segment_text, infer_delimiters(segment_text))
         advice = read_remittance_advice(segments)
