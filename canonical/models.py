@@ -173,6 +173,8 @@ class Remittance(SQLModel, table=True):
     amount_minor: int = _minor()
     value_date: date | None = None
     payer_name: str | None = Field(default=None, max_length=255)
+    # whom the payer paid for, where the bank names another party (camt UltmtDbtr)
+    ultimate_payer_name: str | None = Field(default=None, max_length=255)
     payer_account: str | None = Field(default=None, max_length=64)
     payer_iban: str | None = Field(default=None, max_length=64)
     bank_reference: str | None = Field(default=None, max_length=128)

@@ -54,6 +54,9 @@ class DecisionSink(Protocol):
     def __call__(self, session: Session, batch: FlushedBatch) -> None: ...
 
 
+RULES = "reconciler"  # who decided: the rules (a person is "person:<name>")
+
+
 @dataclass
 class Writes:
     """Everything one batch of decisions changes, sent in :meth:`flush`."""
@@ -79,7 +82,7 @@ class Writes:
         currency: str,
         amount_minor: int,
         outcome: Outcome,
-        decided_by: str = "reconciler",
+        decided_by: str = RULES,
     ) -> str:
         """Record a decision (and apply it when auto-applied); returns the decision id."""
         applied = outcome.status == AUTO
@@ -191,8 +194,14 @@ class Writes:
         network's name, IBAN and account (:data:`reconciler.references.PAYMENT_NETWORKS`) are
         kept as shared from the start; of a processor's descriptor (PAYPAL *ACME) only the name
         is learned. A customer named like a network paying as itself (its exact name, more than
-        the network's) is no network."""
+        the network's) is no network. A payer that paid for another party (camt's ultimate
+        debtor) names no customer: its IBAN, account and name are shared, and the name of the
+        party it paid for is learned."""
         payer = name_key(remittance.payer_name)
+        ultimate = name_key(remittance.ultimate_payer_name)
+        if ultimate and ultimate != payer and customer_id not in book.by_name.get(payer, []):
+            self._learn_paid_for(book, remittance, customer_id, decision_id, ultimate)
+            return
         network = paid_through(remittance.payer_name, book.by_name)
         named = book.by_name.get(payer, []) if payer else []
         on_behalf = bool(named) and customer_id not in named
@@ -231,6 +240,43 @@ class Writes:
             if kind == "name" and len(named) > 1:
                 continue  # several customers share this name: a name says nothing
             self._alias(book, kind, value, SHARED if on_behalf else customer_id, decision_id)
+
+    def _learn_paid_for(
+        self,
+        book: Book,
+        remittance: Incoming,
+        customer_id: str,
+        decision_id: str,
+        ultimate: str,
+    ) -> None:
+        """Learning from a payment made for another party: the payer's IBAN, account and
+        name name nobody (it pays for several), the party's name names the customer."""
+        self._note(
+            decision_id,
+            "payer_paid_for_another",
+            {
+                "ultimate_payer_name": remittance.ultimate_payer_name,
+                "why": "the payer paid for another party: its IBAN, account and name are kept "
+                "as shared, the party's name is learned for the customer",
+            },
+        )
+        for kind, value in (
+            ("iban", remittance.payer_iban),
+            ("account", remittance.payer_account),
+            ("name", name_key(remittance.payer_name)),
+        ):
+            if not value:
+                continue
+            known = book.aliases.get((kind, value))
+            if known is None:
+                self._alias(book, kind, value, SHARED, decision_id)
+            elif known != SHARED:
+                self._share(book, kind, value)
+        known = book.aliases.get(("name", ultimate))
+        if known is None and len(book.by_name.get(ultimate, [])) <= 1:
+            self._alias(book, "name", ultimate, customer_id, decision_id)
+        elif known not in (None, SHARED, customer_id):
+            self._share(book, "name", ultimate)
 
     def _alias(self, book: Book, kind: str, value: str, customer_id: str, decision_id: str) -> None:
         book.aliases[(kind, value)] = customer_id

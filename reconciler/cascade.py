@@ -55,6 +55,7 @@ class Incoming:
     free_text: str | None
     structured_refs: list[dict[str, Any]]
     received_on: date | None = None
+    ultimate_payer_name: str | None = None  # whom the payer paid for (camt UltmtDbtr)
 
 
 # words a payer's name carries beside the company's own (ACME CORP ACCOUNTS PAYABLE)
@@ -248,7 +249,7 @@ class Cascade:
             "payer_name": r.payer_name,
             "payer_iban": r.payer_iban,
         }
-        hinted = self._alias_customer(r, evidence)
+        hinted = self._ultimate_customer(r, evidence) or self._alias_customer(r, evidence)
         if hinted:
             evidence["customer_from"] = hinted[1]
         customer = hinted[0] if hinted else None
@@ -296,6 +297,21 @@ class Cascade:
         return self._fallback(r, customer, evidence)
 
     # customers --------------------------------------------------------------------------------
+    def _ultimate_customer(self, r: Incoming, evidence: dict[str, Any]) -> tuple[str, str] | None:
+        """The customer the party the payer paid for names (camt's ultimate debtor: a shared
+        service centre or a parent pays, its IBAN learned for whichever customer it paid
+        first), by its name alone, when that name settles who it is."""
+        if not r.ultimate_payer_name:
+            return None
+        evidence["ultimate_payer_name"] = r.ultimate_payer_name
+        scratch: dict[str, Any] = {}
+        found = self._identify_by_name(
+            replace(r, payer_name=r.ultimate_payer_name, ultimate_payer_name=None), scratch
+        )
+        if not isinstance(found, str):
+            return None
+        return found, f"ultimate payer's {scratch.get('customer_from', 'name')}"
+
     def _alias_customer(self, r: Incoming, evidence: dict[str, Any]) -> tuple[str, str] | None:
         """The customer a learned IBAN, account or name points to, with how it was found. One
         that has paid for several customers says nothing, and the evidence says so."""
@@ -665,7 +681,11 @@ class Cascade:
         )
 
     def _payer_hint(self, r: Incoming) -> str | None:
-        """The customer the payer's name names unambiguously, else None (no exception)."""
+        """The customer the payer's name (or the party it paid for) names unambiguously,
+        else None (no exception)."""
+        ultimate = self._ultimate_customer(r, {})
+        if ultimate is not None:
+            return ultimate[0]
         if not r.payer_name:
             return None
         scratch: dict[str, Any] = {}

@@ -154,6 +154,7 @@ def incoming_from(row: Remittance | Row[Any]) -> Incoming:
         free_text=row.free_text,
         structured_refs=list(row.structured_refs or []),
         received_on=row.value_date,
+        ultimate_payer_name=row.ultimate_payer_name,
     )
 
 
@@ -455,6 +456,7 @@ def _payers_since(
             "currency",
             "amount_minor",
             "payer_name",
+            "ultimate_payer_name",
             "payer_iban",
             "payer_account",
             "free_text",
@@ -469,7 +471,11 @@ def _payers_since(
             incoming = incoming_from(row)
             payer, network = _payer_seen(incoming)  # a network's names no customer
             behind = payer_behind(payer.payer_name)
-            for name in {name_key(payer.payer_name), name_key(behind[1]) if behind else ""} - {""}:
+            for name in {
+                name_key(payer.payer_name),
+                name_key(behind[1]) if behind else "",
+                name_key(incoming.ultimate_payer_name),  # whom it paid for
+            } - {""}:
                 names[name].append(row.id)
                 similar[name].append(row.id)
             own = name_key(incoming.payer_name)
@@ -690,6 +696,8 @@ def _scope(session: Session, tenant: str, advices: Advices) -> Scope | None:
         incoming = incoming_from(row)
         scope.aliases.update(_alias_keys(incoming))  # a network's too: learning reads them
         payer, network = _payer_seen(incoming)  # a network's name names no customer ...
+        if incoming.ultimate_payer_name:  # whom it paid for
+            scope.names.add(name_key(incoming.ultimate_payer_name))
         if payer.payer_name:
             scope.names.add(name_key(payer.payer_name))
             behind = payer_behind(payer.payer_name)  # PAYPAL *ACME: ACME too

@@ -30,8 +30,9 @@ together) and the Dutch banks' (``/EREF/``, ``/REMI/USTD//``, ``/REMI/STRD/CUR/`
 text is then the payer's words (``SVWZ+``, ``/REMI/``) and its ``EREF`` (where payers' ERPs
 put an invoice number as often as not), the ``EREF`` stands in for an absent
 or placeholder ``EndToEndId``, a creditor reference is a structured reference (RF when its
-check digits hold) and ``ABWA+`` names the payer where the debtor is not named: a debtor's
-name wins over its ultimate debtor's, as in ``RltdPties``. A Dutch entry text stays whole.
+check digits hold) and ``ABWA+`` names the payer where the debtor is not named. A named
+debtor stays the payer (its IBAN is the debtor's); the ultimate debtor it paid for
+(``UltmtDbtr``, ``ABWA+``) is the record's ultimate payer. A Dutch entry text stays whole.
 Keys are made of the text and end-to-end id as written, so that they do not change.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
 
@@ -608,6 +609,17 @@ def _remittance(
         ),
         None,
     )
+    ultimate = next(
+        (
+            name
+            for name in (
+                _text(parties, f"Ultmt{payer}", "Nm"),
+                _text(parties, f"Ultmt{payer}", "Pty", "Nm"),
+            )
+            if is_name(name)
+        ),
+        None,
+    )
     payer_account_el = _find(parties, f"{payer}Acct", "Id")
     iban = _text(payer_account_el, "IBAN")
     other_account = _text(payer_account_el, "Othr", "Id") or _text(
@@ -666,11 +678,8 @@ def _remittance(
         end_to_end = next((e.end_to_end for e in said if e.end_to_end), end_to_end)
     looks_payer = clean(payer_name) or ""
     # a payer the text names, the ultimate debtor it names (ABWA+) only where no one else is
-    payer_name = (
-        payer_name
-        or next((e.payer for e in said if e.payer), None)
-        or next((e.ultimate_payer for e in said if e.ultimate_payer), None)
-    )
+    ultimate = ultimate or next((e.ultimate_payer for e in said if e.ultimate_payer), None)
+    payer_name = payer_name or next((e.payer for e in said if e.payer), None) or ultimate
     bank_reference = _text(tx, "Refs", "AcctSvcrRef") or _text(entry, "AcctSvcrRef")
     trace = _trace(tx)
     if trace and trace != bank_reference and trace not in " ".join(free_parts):
@@ -716,6 +725,9 @@ def _remittance(
         raw=etree.tostring(location_el, encoding="unicode", with_tail=False),
         value_date=value_date,
         payer_name=clean(payer_name),
+        ultimate_payer_name=(
+            clean(ultimate) if clean(ultimate) and clean(ultimate) != clean(payer_name) else None
+        ),
         payer_account=other_account if not iban else None,
         payer_iban=iban.replace(" ", "").upper() if iban else None,
         bank_reference=bank_reference or trace,

@@ -67,6 +67,9 @@ class RawRemittance:
     raw: str
     value_date: date | None = None
     payer_name: str | None = None
+    # the party the payer paid for, where it names another (camt UltmtDbtr, SEPA ABWA+): a
+    # shared-service centre or a parent pays, the customer is this one
+    ultimate_payer_name: str | None = None
     payer_account: str | None = None
     payer_iban: str | None = None
     bank_reference: str | None = None

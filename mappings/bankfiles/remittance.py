@@ -84,6 +84,9 @@ def remittance_from_raw(raw: RawRemittance, tenant: str = DEFAULT_TENANT) -> Rem
         amount_minor=amount.minor,
         value_date=raw.value_date,
         payer_name=payer_name,
+        ultimate_payer_name=(
+            raw.ultimate_payer_name[:_NAME_LIMIT] if raw.ultimate_payer_name else None
+        ),
         payer_account=_bounded(raw.payer_account, "payer_account"),
         payer_iban=_bounded(raw.payer_iban, "payer_iban"),
         bank_reference=_bounded(raw.bank_reference, "bank_reference"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -94,16 +95,7 @@ def test_minor_units_move_from_cldr_to_iso_4217_and_back(store: Store) -> None:
         _old_credit_memo(session, "m_huf", "HUF", 300)
         session.add(Payment(id="p_huf", currency="HUF", amount_minor=2000, unapplied_minor=766))
         for rid, amount in [("r_huf", 1234), ("r_back", -500)]:
-            session.add(
-                Remittance(
-                    id=rid,
-                    source="stripe",
-                    source_key=rid,
-                    currency="HUF",
-                    amount_minor=amount,
-                    structured_refs=[{"ref": "INV-1", "amount": "1234"}],
-                )
-            )
+            _old_remittance(session, rid, "HUF", amount, [{"ref": "INV-1", "amount": "1234"}])
         session.add(
             Decision(
                 id="d_huf",
@@ -326,6 +318,26 @@ def test_write_off_credit_memos_pushed_before_are_marked_used_up(store: Store) -
     with store.session() as session:
         marked = {m.id: m.adjustment_id for m in session.exec(select(CreditMemo))}
     assert marked == {"j1": "j1", "m1": None}
+
+
+def _old_remittance(
+    session: Any, remittance_id: str, currency: str, minor: int, refs: list[dict[str, str]]
+) -> None:
+    """A new remittance in a database at an older revision: only the columns it has then."""
+    session.execute(
+        text(
+            "INSERT INTO remittance (id, tenant, source, source_key, currency, amount_minor, "
+            "structured_refs, raw, status, created_at) VALUES (:id, 'default', 'stripe', :id, "
+            ":currency, :minor, :refs, '', 'NEW', :at)"
+        ),
+        {
+            "id": remittance_id,
+            "currency": currency,
+            "minor": minor,
+            "refs": json.dumps(refs),
+            "at": datetime(2026, 1, 1, tzinfo=UTC),
+        },
+    )
 
 
 def _old_credit_memo(session: Any, memo_id: str, currency: str, minor: int) -> None:
