@@ -20,7 +20,7 @@ from canonical.lease import lease
 from canonical.models import Decision, Remittance
 from canonical.money import Money
 from canonical.store import Store
-from reconciler.apply import DecisionSink, Writes
+from reconciler.apply import RULES, DecisionSink, Writes
 from reconciler.book import Book, OpenItem
 from reconciler.cascade import AUTO, Outcome
 from reconciler.engine import RECONCILE_LEASE, incoming_from
@@ -308,7 +308,7 @@ def _superseded(session: Any, decision: Decision) -> str:
     """Why a superseded decision cannot be confirmed, naming the one that replaced it (its
     payment was decided again: late advice, or the invoice or payer it waited for arrived)."""
     current = session.execute(
-        select(col(Decision.id), col(Decision.status)).where(
+        select(col(Decision.id), col(Decision.status), col(Decision.decided_by)).where(
             col(Decision.tenant) == decision.tenant,
             col(Decision.source_kind) == "remittance",
             col(Decision.source_id) == decision.source_id,
@@ -317,6 +317,11 @@ def _superseded(session: Any, decision: Decision) -> str:
     ).first()
     if current is None:
         return f"decision {decision.id} was replaced; its payment awaits the next reconcile"
+    if current.decided_by != RULES:
+        return (
+            f"decision {decision.id} was already resolved by {current.decided_by}: decision "
+            f"{current.id} ({current.status}) settles its payment"
+        )
     return (
         f"decision {decision.id} was replaced by decision {current.id} ({current.status}) when "
         "its payment was decided again: see that one"

@@ -42,6 +42,7 @@ from canonical.models import (
 from canonical.money import Money, minor_digits
 from canonical.store import Store
 from canonical.types import utcnow
+from reconciler.apply import RULES
 from reconciler.engine import NOT_INCOMING_CASH, REVERSAL_RULE
 
 # outbox commands a person must look at: out of attempts, refused, or no longer valid
@@ -179,6 +180,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "amount": _amount(rem.amount_minor, rem.currency),
             "status": status,
             "decision_id": decision.id if decision else None,
+            "decided_by": decision.decided_by if decision else None,
             "exception_kind": decision.exception_kind if decision else None,
             "customer": customers.get(decision.customer_id or "") if decision else None,
             "applications": [
@@ -249,7 +251,9 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         for (kind, _), d in decisions.items()
         if kind == "credit_memo"
     ]
-    auto = sum(1 for r in rows if r["status"] == "auto_applied")
+    # applied by a rule; a person's confirmations are applied too, but are no match made
+    auto = sum(1 for r in rows if r["status"] == "auto_applied" and r["decided_by"] == RULES)
+    by_person = sum(1 for r in rows if r["status"] == "auto_applied" and r["decided_by"] != RULES)
     decided = sum(1 for r in rows if r["status"] != "new")
     rate = (Decimal(auto) * 100 / decided).quantize(Decimal("0.1")) if decided else Decimal(0)
     return {
@@ -308,6 +312,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         "totals": {
             "remittances": len(rows),
             "auto_applied": auto,
+            "applied_by_person": by_person,
             "suggested": sum(1 for r in rows if r["status"] == "suggested"),
             "exceptions": sum(1 for r in rows if r["status"] == "exception"),
             "match_rate": f"{rate}%",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +15,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from canonical.enums import CommandStatus, System
 from canonical.lease import LeaseHeld
 from sync.engine import RunResult
 from sync.outbox.worker import PushSummary
@@ -124,7 +126,7 @@ def print_runs(results: list[RunResult]) -> None:
             err.print(f"[red]{result.system}: {result.error}[/red]")
 
 
-def run_with_progress(runtime, systems: list[str] | None, full: bool) -> list[RunResult]:
+def run_with_progress(runtime: Any, systems: Sequence[str] | None, full: bool) -> list[RunResult]:
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -145,7 +147,7 @@ def run_with_progress(runtime, systems: list[str] | None, full: bool) -> list[Ru
 def sync(
     config: ConfigOption = None,
     system: Annotated[
-        list[str] | None, typer.Option("--system", "-s", help="Only this system.")
+        list[System] | None, typer.Option("--system", "-s", help="Only this system.")
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore bookmarks: full re-sync.")] = False,
 ) -> None:
@@ -279,7 +281,7 @@ def reconcile(
         raise typer.Exit(LEASE_HELD_EXIT) from None
     finally:
         runtime.close()
-    console.print(summary)
+    console.print(str(summary))
 
 
 @app.command()
@@ -345,7 +347,7 @@ def print_push(summary: PushSummary) -> None:
     table = Table(title="push" + (" (dry run: nothing written)" if summary.dry_run else ""))
     for column in (
         "system",
-        "confirmed",
+        "planned" if summary.dry_run else "confirmed",
         "landed unseen",
         "failed",
         "dead",
@@ -375,7 +377,8 @@ def print_push(summary: PushSummary) -> None:
 def push(
     config: ConfigOption = None,
     system: Annotated[
-        list[str] | None, typer.Option("--system", "-s", help="Only this system; repeatable.")
+        list[System] | None,
+        typer.Option("--system", "-s", help="Only this system; repeatable."),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the planned writes; change nothing.")
@@ -396,7 +399,12 @@ def push(
         for line in render_plan(summary):
             console.print(line, markup=False, highlight=False)
     print_push(summary)
-    raise typer.Exit(0 if summary.ok else 1)
+    raise typer.Exit(0 if summary.ok and (dry_run or not _needs_attention(summary)) else 1)
+
+
+def _needs_attention(summary: PushSummary) -> bool:
+    """Writes that failed (to be retried), died or conflicted: exit 1, so a cron job sees it."""
+    return any(r.failed or r.dead or r.conflicts for r in summary.systems.values())
 
 
 outbox_app = typer.Typer(help="Pending, failed and dead writes; retry or cancel them.")
@@ -407,10 +415,10 @@ app.add_typer(outbox_app, name="outbox")
 def outbox(
     ctx: typer.Context,
     config: ConfigOption = None,
-    system: Annotated[str | None, typer.Option("--system", "-s")] = None,
+    system: Annotated[System | None, typer.Option("--system", "-s")] = None,
     status: Annotated[
-        list[str] | None,
-        typer.Option("--status", help="pending, sent, failed, dead, conflict (repeatable)."),
+        list[CommandStatus] | None,
+        typer.Option("--status", help="Only commands in this status (repeatable)."),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
 ) -> None:
@@ -498,7 +506,8 @@ def outbox_cancel(
 def run(
     config: ConfigOption = None,
     system: Annotated[
-        list[str] | None, typer.Option("--system", "-s", help="Only this system; repeatable.")
+        list[System] | None,
+        typer.Option("--system", "-s", help="Only this system; repeatable."),
     ] = None,
 ) -> None:
     """Sync, then reconcile, then push: one pass of the whole pipeline."""
@@ -513,15 +522,18 @@ def run(
             skipped = True
         print_runs(results)
         try:
-            console.print(runtime.reconcile())
+            console.print(str(runtime.reconcile()))
         except LeaseHeld as exc:  # what is already decided is still pushed
             err.print(f"[yellow]reconcile skipped: {escape(str(exc))}[/yellow]")
             skipped = True
         summary = runtime.push(system)
+    except (KeyError, ConfigError) as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
     finally:
         runtime.close()
     print_push(summary)
-    failed = any(r.error for r in results) or not summary.ok
+    failed = any(r.error for r in results) or not summary.ok or _needs_attention(summary)
     raise typer.Exit(1 if failed else LEASE_HELD_EXIT if skipped else 0)
 
 

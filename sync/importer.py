@@ -150,7 +150,7 @@ class Importer:
         self.kind = kind
         self.tenant = tenant
         self.customer_keys: dict[str, str] = {}  # "number:C-1" / "name:ACME" -> remote key
-        self._imported: set[str] | None = None
+        self._imported: dict[str, set[str]] = {}  # canonical type -> imported remote ids
 
     def customer_key(self, row: dict[str, Any]) -> str:
         """The import system's key of the row's customer: its id, or a link by number/name."""
@@ -176,18 +176,23 @@ class Importer:
         )
 
     def imported_customers(self) -> set[str]:
-        if self._imported is None:
+        return self._imported_ids("customer")
+
+    def _imported_ids(self, canonical_type: str) -> set[str]:
+        """The import keys of the records of a type imported before (read once)."""
+        if canonical_type not in self._imported:
             with self.store.session() as session:
-                self._imported = set(
+                self._imported[canonical_type] = set(
                     session.execute(
                         select(col(ExternalRef.remote_id)).where(
                             col(ExternalRef.tenant) == self.tenant,
                             col(ExternalRef.system) == SYSTEM,
-                            col(ExternalRef.canonical_type) == "customer",
+                            col(ExternalRef.canonical_type) == canonical_type,
+                            col(ExternalRef.deleted).is_(False),
                         )
                     ).scalars()
                 )
-        return self._imported
+        return self._imported[canonical_type]
 
     def _link_customer(self, column: str, value: str, key: str) -> None:
         with self.store.session() as session:
@@ -294,11 +299,14 @@ class Importer:
                 raise RowError("applied_to", f"{part!r} is not INVOICE:AMOUNT")
             share = _amount({"applied_to": value}, "applied_to", currency)
             assert share is not None
-            applied.append(
-                AppliedIn(
-                    target="invoice", target_remote_id=f"{customer}/{number.strip()}", amount=share
+            target = f"{customer}/{number.strip()}"
+            if target not in self._imported_ids("invoice"):
+                # its cash would be neither applied nor unapplied: the row is refused whole
+                raise RowError(
+                    "applied_to",
+                    f"no imported invoice {number.strip()!r} of this customer (import it first)",
                 )
-            )
+            applied.append(AppliedIn(target="invoice", target_remote_id=target, amount=share))
         return key, PaymentIn(
             **common,
             remote_id=key,

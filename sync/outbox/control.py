@@ -172,6 +172,12 @@ def _must_exist(
     row = session.get(OutboxCommand, command_id, with_for_update=True)
     if row is None or row.tenant != tenant:
         raise OutboxError(f"no outbox command {command_id!r}")
+    if row.status == CommandStatus.SENT and row.status not in allowed:
+        raise OutboxError(
+            f"command {command_id} is sent: whether it landed in {row.system} is not known yet "
+            f"(its reply was lost); it cannot be {verb}: the next `arsync push` looks for it "
+            f"in {row.system} first and sends it again only if it is not there"
+        )
     if row.status not in allowed:
         raise OutboxError(
             f"command {command_id} is {row.status}: only {', '.join(allowed)} can be {verb}"

@@ -137,3 +137,30 @@ def test_invoice_terms_give_the_early_payment_discount(store: Store, tmp_path: P
         "T-2": ("1% 15 Net 45", 100, "2026-10-20"),
         "T-3": ("Net 30", None, "None"),
     }
+
+
+def test_a_payment_applied_to_an_invoice_not_imported_is_refused_whole(
+    store: Store, tmp_path: Path
+) -> None:
+    """Its cash would be neither applied nor unapplied: the row names its column instead."""
+    import_file(store, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    import_file(
+        store,
+        "invoices",
+        write(tmp_path, "i.csv", "invoice_number,customer_id,currency,total\nINV-1,C1,USD,10.00\n"),
+    )
+    path = write(
+        tmp_path,
+        "p.csv",
+        "payment_id,customer_id,currency,amount,applied_to\n"
+        "P1,C1,USD,60.00,INV-1:10.00;W-9999:50.00\n"
+        "P2,C1,USD,10.00,INV-1:10.00\n",
+    )
+    report = import_file(store, "payments", path)
+    assert (report.created, report.rejected) == (1, 1)
+    assert report.errors == [
+        "p.csv: row 2: column 'applied_to': no imported invoice 'W-9999' of this customer "
+        "(import it first)"
+    ]
+    with store.session() as s:
+        assert [p.amount for p in s.execute(select(Payment)).scalars()] == [Money("10.00", "USD")]
