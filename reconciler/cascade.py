@@ -1446,9 +1446,11 @@ class Cascade:
         if not items:
             other = [i for i in self.book.by_customer.get(customer, []) if i.balance_minor > 0]
             kind = "currency_mismatch" if other else "no_matching_invoice"
-            return self._exception(
-                r, kind, rule_id, {**evidence, "customer_id": customer}, [], customer=customer
-            )
+            found = {**evidence, "customer_id": customer}
+            if other:  # what the customer owes, and in which currencies: no exchange rates here
+                found["invoice_currencies"] = sorted({i.currency for i in other})
+                found["open_invoices_in_other_currencies"] = len(other)
+            return self._exception(r, kind, rule_id, found, [], customer=customer)
         remaining = r.amount_minor
         plan: list[tuple[OpenItem, int]] = []
         for item in items:

@@ -284,6 +284,22 @@ def test_currency_mismatch(store: Store, book: Book) -> None:
     assert decision(store, rid).exception_kind == "currency_mismatch"
 
 
+def test_currency_mismatch_by_payer_names_what_it_owes_and_in_what(
+    store: Store, book: Book
+) -> None:
+    """Cash from a known payer in a currency none of its open invoices is in: the evidence
+    says in which currencies it owes, for the person deciding."""
+    c = book.customer("Soylent Corp")
+    book.invoice(c, "1102", "450.00", currency="GBP")
+    book.invoice(c, "1103", "20.00", currency="EUR")
+    rid = book.pay("450.00", currency="USD", payer="SOYLENT CORP")
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.exception_kind == "currency_mismatch"
+    assert d.evidence["invoice_currencies"] == ["EUR", "GBP"]
+    assert d.evidence["open_invoices_in_other_currencies"] == 2
+
+
 def test_duplicate_payment_is_never_applied_twice(store: Store, book: Book) -> None:
     c = book.customer("Tyrell")
     book.invoice(c, "1201", "30.00")
