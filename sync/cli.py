@@ -123,7 +123,12 @@ def print_runs(results: list[RunResult]) -> None:
     console.print(table)
     for result in results:
         if result.error:
-            err.print(f"[red]{result.system}: {result.error}[/red]")
+            err.print(f"[red]{escape(_named(result.system, result.error))}[/red]")
+
+
+def _named(system: str, error: str) -> str:
+    """An error with its system's name in front, once (most already start with it)."""
+    return error if error.startswith(f"{system}:") else f"{system}: {error}"
 
 
 def run_with_progress(runtime: Any, systems: Sequence[str] | None, full: bool) -> list[RunResult]:
@@ -370,7 +375,7 @@ def print_push(summary: PushSummary) -> None:
     console.print(table)
     for result in summary.systems.values():
         if result.error:
-            err.print(f"[red]{result.system}: {result.error}[/red]")
+            err.print(f"[red]{escape(_named(result.system, result.error))}[/red]")
 
 
 @app.command()
@@ -556,10 +561,17 @@ def serve(
 @app.command()
 def report(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.html,
-    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="File to write (default arsync-report.FORMAT); - for stdout."
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Write the reconciler report for finance ops."""
+    import tempfile
+
     from reconciler.report import build_report, write_report
 
     runtime = _runtime(config)
@@ -567,6 +579,12 @@ def report(
         data = build_report(runtime.store, tenant=runtime.settings.tenant)
     finally:
         runtime.close()
+    if output is not None and str(output) == "-":
+        with tempfile.TemporaryDirectory() as tmp:
+            written = write_report(data, fmt.value, Path(tmp) / f"report.{fmt.value}")
+            sys.stdout.buffer.write(written.read_bytes())
+            sys.stdout.flush()
+        return
     target = output or Path(f"arsync-report.{fmt.value}")
     written = write_report(data, fmt.value, target)
     console.print(f"report written to {written}")

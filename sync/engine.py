@@ -144,10 +144,10 @@ class SyncEngine:
             result.status = RunStatus.PARTIAL if quarantined else RunStatus.OK
         except AuthError as exc:
             result.status, result.error = RunStatus.FAILED, str(exc)
-            log.error("%s: %s", system, exc)
+            log.error("%s sync stopped: %s", system, exc)
         except ApiError as exc:
             result.status, result.error = RunStatus.FAILED, str(exc)
-            log.error("%s: run stopped: %s", system, exc)
+            log.error("%s sync stopped: %s", system, exc)
         finally:
             result.api_calls = connector.api_calls - calls_before
             result.seconds = time.monotonic() - clock

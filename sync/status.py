@@ -49,7 +49,7 @@ def print_status(store: Store, tenant: str, console: Console) -> None:
             run.status,
             str(fetched),
             str(run.api_calls),
-            (run.error or "")[:80],
+            run.error or "",  # whole: its end says what to do (the table wraps it)
         )
     console.print(runs_table)
     marks_table = Table(title="bookmarks")

@@ -59,3 +59,15 @@ def test_cli_names_a_bad_setting(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["status", "--config", str(config)])
     assert result.exit_code == 2
     assert "config error: bogus" in result.output
+
+
+def test_cli_report_to_stdout(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_two_systems(sqlite_store)
+    monkeypatch.setenv("ARSYNC_DATABASE_URL", sqlite_store.url)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["report", "--format", "json", "-o", "-"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["totals"]["remittances"] == 0
+    assert not list(tmp_path.glob("arsync-report.*"))  # nothing written beside
