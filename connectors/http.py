@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from connectors.errors import (
     ERROR_CLASSES,
@@ -353,7 +354,7 @@ class ApiSession(requests.Session):
         try:
             return super().request(method, url, *args, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            sent = not isinstance(exc, requests.ConnectTimeout)
+            sent = not _never_connected(exc)
             if sent:
                 exchange.maybe_processed = f"no reply: {type(exc).__name__}"
             if not idempotent and sent:
@@ -464,3 +465,13 @@ def _remember_credentials(request: requests.PreparedRequest) -> None:
 
 def _safe_path(url: str) -> str:
     return urlsplit(url).path
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """Whether a request failed before any byte of it left: the connection was never made
+    (refused, unreachable, a name not resolved, timed out while connecting). A reset or a
+    read timeout on a connection made may come after the system read the request."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)

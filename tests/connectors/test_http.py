@@ -7,6 +7,7 @@ import json
 import pytest
 import requests
 import responses
+import urllib3
 
 from connectors.errors import (
     AuthError,
@@ -14,9 +15,17 @@ from connectors.errors import (
     DataError,
     ErrorKind,
     RateLimitError,
+    TransientError,
     UncertainWriteError,
 )
-from connectors.http import ApiSession, ErrorRule, ErrorTable, RetryPolicy, parse_retry_after
+from connectors.http import (
+    ApiSession,
+    ErrorRule,
+    ErrorTable,
+    RetryPolicy,
+    _never_connected,
+    parse_retry_after,
+)
 
 URL = "https://api.example.test/v1/things"
 
@@ -133,6 +142,27 @@ def test_unkeyed_write_timeout_is_uncertain() -> None:
     responses.post(URL, body=requests.ReadTimeout("read timed out"))
     with pytest.raises(UncertainWriteError):
         session(Recorder()).request("POST", URL, idempotent=False)
+
+
+def test_a_refused_connection_is_no_write_at_all() -> None:
+    """Nothing left: an unkeyed write whose connection was refused is retried like any
+    transient failure and never taken for an outcome unknown (a command left `sent`)."""
+    local = ApiSession(
+        "vendor",
+        error_table=TABLE,
+        policy=RetryPolicy(max_attempts=2, sleep=Recorder(), max_delay=0),
+    )
+    with pytest.raises(TransientError) as caught:
+        local.request("POST", "http://127.0.0.1:9/things", idempotent=False, timeout=2)
+    assert not isinstance(caught.value, UncertainWriteError)
+
+
+def test_a_connection_reset_after_connecting_stays_uncertain() -> None:
+    exc = requests.ConnectionError(
+        urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError())
+    )
+    assert not _never_connected(exc)
+    assert _never_connected(requests.ConnectTimeout("connect timed out"))
 
 
 @responses.activate(assert_all_requests_are_fired=True)
