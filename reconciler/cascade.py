@@ -417,11 +417,17 @@ class Cascade:
         others: list[str] = []  # references of other kinds that name none of our invoices
         named_credits: list[dict[str, Any]] = []
         pos: list[dict[str, Any]] = []
+        adjustments: list[dict[str, Any]] = []  # of the whole payment (820 ADX outside RMR)
         for ref in refs:
             raw = str(ref.get("ref") or "")
             if ref.get("kind") == "po":
                 pos.append(ref)
                 continue
+            if ref.get("kind") == "other" and ref.get("adjustment") and not ref.get("amount"):
+                adjustments.append(
+                    {"ref": raw or None, "amount": ref["adjustment"], "reason": ref.get("reason")}
+                )
+                continue  # no document: what the payer took off the payment, and why
             if processor_id(raw):  # Stripe's in_... id of its own invoice object
                 others.append(raw)
                 continue
@@ -455,6 +461,8 @@ class Cascade:
             if not items:
                 others.append(raw)
         evidence["structured_refs"] = [str(ref.get("ref")) for ref in refs]
+        if adjustments:
+            evidence["payment_adjustments"] = adjustments
         named = [
             str(ref.get("ref"))
             for ref in refs
