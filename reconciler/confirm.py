@@ -52,12 +52,12 @@ def confirm(
             raise ConfirmError(_superseded(session, decision))
         if decision.status == AUTO or decision.superseded:
             raise ConfirmError(f"decision {decision_id} is not an open suggestion or exception")
+        writes = Writes(
+            tenant=tenant, ruleset_version=decision.ruleset_version, sink=sink, lease=held
+        )
         if decision.source_kind == "credit_memo":
-            writes = Writes(
-                tenant=tenant, ruleset_version=decision.ruleset_version, sink=sink, lease=held
-            )
             new_id = _confirm_credit_memo(session, decision, by, invoice_numbers, writes)
-            return session.execute(select(Decision).where(col(Decision.id) == new_id)).scalar_one()
+            return _superseded_by(session, decision, new_id, writes)
         if decision.source_kind != "remittance":
             raise ConfirmError(f"decision {decision_id} is not an open suggestion or exception")
         remittance = session.get(Remittance, decision.source_id)
@@ -120,9 +120,6 @@ def confirm(
             unapplied_minor=plan.left,
             evidence=evidence,
         )
-        writes = Writes(
-            tenant=tenant, ruleset_version=decision.ruleset_version, sink=sink, lease=held
-        )
         new_id = writes.decide(
             source_kind="remittance",
             source_id=remittance.id,
@@ -134,12 +131,17 @@ def confirm(
         writes.remittances[remittance.id] = AUTO
         if outcome.customer_id:
             writes.learn(book, incoming_from(remittance), outcome.customer_id, new_id)
-        decision.superseded = True
-        session.add(decision)
-        writes.flush(session)
-        session.flush()
-        confirmed = session.execute(select(Decision).where(col(Decision.id) == new_id)).scalar_one()
-        return confirmed
+        return _superseded_by(session, decision, new_id, writes)
+
+
+def _superseded_by(session: Any, decision: Decision, new_id: str, writes: Writes) -> Decision:
+    """Replace ``decision`` by the person's decision ``new_id`` (in ``writes``): commit both
+    in this transaction, and return the new one."""
+    decision.superseded = True
+    session.add(decision)
+    writes.flush(session)
+    session.flush()
+    return session.execute(select(Decision).where(col(Decision.id) == new_id)).scalar_one()
 
 
 def _confirm_credit_memo(
@@ -152,7 +154,7 @@ def _confirm_credit_memo(
     """Apply a credit memo the reconciler only suggested (the ``suggest`` policy, or a memo it
     could not place) to its customer's open invoices in its currency: the suggestion's, or
     those named, in that order, never more than each owes or the memo holds now. Returns the
-    new decision's id."""
+    new decision's id (in ``writes``, not yet flushed)."""
     book = Book.load(session, decision.tenant)
     memo = next(
         (
@@ -219,10 +221,6 @@ def _confirm_credit_memo(
         decided_by=by,
     )
     writes.close_credit(memo, left)
-    decision.superseded = True
-    session.add(decision)
-    writes.flush(session)
-    session.flush()
     return new_id
 
 
