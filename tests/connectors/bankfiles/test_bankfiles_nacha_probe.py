@@ -14,17 +14,9 @@ from canonical.enums import RemittanceStatus
 from connectors.bankfiles import BankFileFormat, RefKind, parse_bank_bytes
 from connectors.bankfiles.records import ParseResult
 from mappings.bankfiles import remittance_from_raw
-
-OUR_ROUTING = "071000013"
-OUR_ACCOUNT = "88120456"
-
-
-def _rec(*fields: tuple[int, str]) -> str:
-    """94 characters: each text at its 0-based start column, blanks elsewhere."""
-    chars = [" "] * 94
-    for start, text in fields:
-        chars[start : start + len(text)] = list(text)
-    return "".join(chars)
+from tests.support.nacha_records import OUR_ACCOUNT, OUR_ROUTING
+from tests.support.nacha_records import iat_entry as _iat_entry
+from tests.support.nacha_records import record as _rec
 
 
 def _header(company: str, company_id: str, sec: str, text: str, n: int) -> str:
@@ -76,15 +68,6 @@ def _addenda(text: str, trace: str, seq: int = 1) -> list[str]:
         _rec((0, "705" + piece), (83, f"{seq + i:04d}" + trace[-7:]))
         for i, piece in enumerate(pieces)
     ]
-
-
-def _iat_entry(cents: int, trace: str, addenda_count: int) -> str:
-    return _rec(
-        (0, "622" + OUR_ROUTING),
-        (12, f"{addenda_count:04d}"),
-        (29, f"{cents:010d}" + OUR_ACCOUNT),
-        (78, "1" + trace),
-    )
 
 
 def _iat_addenda(trace: str, foreign_cents: str, remittance: list[str]) -> list[str]:

@@ -27,19 +27,12 @@ import pytest
 
 from connectors.bankfiles import BankFileFormat, RefKind, parse_bank_bytes, parse_bank_file
 from connectors.bankfiles.records import RawRemittance
+from tests.support.nacha_records import OUR_ACCOUNT, OUR_ROUTING
+from tests.support.nacha_records import iat_entry as _iat_entry
+from tests.support.nacha_records import record as _rec
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bankfiles"
 FIXTURE = FIXTURES / "nacha_receiver_side.ach"
-OUR_ROUTING = "071000013"  # First Lake Bank, the company's bank (the RDFI)
-OUR_ACCOUNT = "88120456"
-
-
-def _rec(*fields: tuple[int, str]) -> str:
-    """94 characters: each text at its 0-based start column, blanks elsewhere."""
-    chars = [" "] * 94
-    for start, text in fields:
-        chars[start : start + len(text)] = list(text)
-    return "".join(chars)
 
 
 def _header(service: str, company: str, company_id: str, sec: str, text: str, n: int) -> str:
@@ -73,16 +66,6 @@ def _entry(code: str, cents: int, ident: str, name: str, trace: str, addenda: bo
         (29, f"{cents:010d}" + ident),
         (54, name),
         (78, ("1" if addenda else "0") + trace),
-    )
-
-
-def _iat_entry(cents: int, trace: str, addenda_count: int) -> str:
-    """An IAT entry: 13-16 number of addenda, 30-39 amount, 40-74 the receiver's account."""
-    return _rec(
-        (0, "622" + OUR_ROUTING),
-        (12, f"{addenda_count:04d}"),
-        (29, f"{cents:010d}" + OUR_ACCOUNT),
-        (78, "1" + trace),
     )
 
 
