@@ -6,7 +6,7 @@ the next day, a payment reversed meanwhile). One remittance, one payment, whatev
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from canonical.enums import CommandStatus
-from canonical.keys import document_key, name_key
-from canonical.models import Customer, ExternalRef, Invoice, OutboxCommand
+from canonical.models import OutboxCommand
 from canonical.store import Store
 from canonical.types import utcnow
 from connectors.base import MemoryTokenStore
@@ -24,12 +23,10 @@ from connectors.invoiced import InvoicedConnector, InvoicedSandbox
 from connectors.sandbox.server import Faults
 from connectors.sandbox.world import World
 from mappings.invoiced.push import InvoicedPush
-from reconciler.apply import FlushedBatch
-from reconciler.reverse import RULE as REVERSE_RULE
 from sync.outbox.control import retry
-from sync.outbox.plan import OutboxPlanner
 from sync.outbox.worker import push
 from sync.settings import PushSettings
+from tests.sync.outbox.books import apply_cash_command, link_sandbox_invoice, plan_reversal
 from tests.sync.outbox.test_invoiced_write_off import command_row, keyed, open_invoice
 
 pytestmark = pytest.mark.timeout(120)
@@ -57,55 +54,18 @@ def adapter(sandbox: InvoicedSandbox) -> InvoicedPush:
 def add_payment(store: Store, invoice: dict[str, Any]) -> tuple[str, str, str]:
     """The canonical customer and invoice linked to the sandbox's, and an ``apply_cash`` of
     10.00 to the invoice: (command id, customer id, invoice id)."""
-    currency = invoice["currency"].upper()
-    balance = int(invoice["balance"] * 100)
+    customer_id, invoice_id = link_sandbox_invoice(store, invoice, "Lost Reply Co")
     with store.session() as s:
-        customer = Customer(name="Lost Reply Co", name_key=name_key("Lost Reply Co"))
-        s.add(customer)
-        s.flush()
-        inv = Invoice(
-            customer_id=customer.id,
-            number=invoice["number"],
-            number_key=document_key(invoice["number"]),
-            currency=currency,
-            total_minor=int(invoice["total"] * 100),
-            balance_minor=balance,
-            issue_date=date(2026, 10, 1),
-        )
-        s.add(inv)
-        s.flush()
-        for ctype, cid, remote, values in (
-            ("customer", customer.id, invoice["customer"], {}),
-            ("invoice", inv.id, invoice["id"], {"balance_minor": str(balance)}),
-        ):
-            s.add(
-                ExternalRef(
-                    canonical_type=ctype,
-                    canonical_id=cid,
-                    system="invoiced",
-                    object_type=ctype,
-                    remote_id=str(remote),
-                    values=values,
-                )
-            )
-        command = OutboxCommand(
-            system="invoiced",
-            operation="apply_cash",
-            canonical_type="remittance",
-            canonical_id="rem-lost",
-            idempotency_key=KEY,
+        command = apply_cash_command(
+            customer_id,
+            invoice_id,
+            invoice["currency"].upper(),
+            key=KEY,
+            remittance_id="rem-lost",
             decision_id="d-cash",
-            payload={
-                "customer_id": customer.id,
-                "currency": currency,
-                "amount_minor": 1000,
-                "unapplied_minor": 0,
-                "lines": [{"invoice_id": inv.id, "amount_minor": 1000}],
-                "on": "2026-11-02",
-            },
         )
         s.add(command)
-    return command.id, customer.id, inv.id
+    return command.id, customer_id, invoice_id
 
 
 def push_with_every_reply_lost(
@@ -160,33 +120,14 @@ def test_a_dead_payment_retried_the_next_day_is_looked_for_first(
 
 
 def reverse(store: Store, customer: str, invoice: str) -> None:
-    with store.session() as s:
-        OutboxPlanner("default", ["invoiced"])(
-            s,
-            FlushedBatch(
-                decisions=[
-                    {
-                        "id": "d-back",
-                        "rule": REVERSE_RULE,
-                        "status": "auto",
-                        "customer_id": customer,
-                        "currency": "USD",
-                        "created_at": utcnow(),
-                        "source_kind": "remittance",
-                        "source_id": "rem-back",
-                        "evidence": {
-                            "reverses_decision": "d-cash",
-                            "event": "ACH return R01",
-                            "applications_reversed": [
-                                {"invoice_id": invoice, "amount_minor": 1000}
-                            ],
-                        },
-                    }
-                ],
-                applications=[],
-                adjustments=[],
-            ),
-        )
+    plan_reversal(
+        store,
+        ["invoiced"],
+        customer=customer,
+        invoice=invoice,
+        amount_minor=1000,
+        original_decision="d-cash",
+    )
 
 
 def test_a_payment_reversed_before_its_lost_reply_was_found_is_voided(

@@ -6,7 +6,6 @@ credit note applied exactly once."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +14,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from canonical.enums import CommandStatus
-from canonical.keys import document_key, name_key
-from canonical.models import CreditMemo, Customer, ExternalRef, Invoice, OutboxCommand, Payment
+from canonical.models import CreditMemo, ExternalRef, OutboxCommand, Payment
 from canonical.store import Store
 from connectors.base import MemoryTokenStore
 from connectors.http import RetryPolicy
@@ -25,6 +23,7 @@ from connectors.sandbox.world import World
 from mappings.invoiced.push import InvoicedPush
 from sync.outbox.worker import push
 from sync.settings import PushSettings
+from tests.sync.outbox.books import link_sandbox_invoice
 
 pytestmark = pytest.mark.timeout(120)
 KEY = "00112233445566778899aabbccddeeff"
@@ -64,53 +63,19 @@ def open_invoice(sandbox: InvoicedSandbox) -> dict[str, Any]:
 
 def add_write_off(store: Store, invoice: dict[str, Any]) -> str:
     """The canonical customer and invoice linked to the sandbox's, and a write-off command."""
-    currency = invoice["currency"].upper()
-    balance = int(invoice["balance"] * 100)
+    customer_id, invoice_id = link_sandbox_invoice(store, invoice, "Write-off Co")
     with store.session() as s:
-        customer = Customer(name="Write-off Co", name_key=name_key("Write-off Co"))
-        s.add(customer)
-        s.flush()
-        inv = Invoice(
-            customer_id=customer.id,
-            number=invoice["number"],
-            number_key=document_key(invoice["number"]),
-            currency=currency,
-            total_minor=int(invoice["total"] * 100),
-            balance_minor=balance,
-            issue_date=date(2026, 10, 1),
-        )
-        s.add(inv)
-        s.flush()
-        s.add(
-            ExternalRef(
-                canonical_type="customer",
-                canonical_id=customer.id,
-                system="invoiced",
-                object_type="customer",
-                remote_id=str(invoice["customer"]),
-            )
-        )
-        s.add(
-            ExternalRef(
-                canonical_type="invoice",
-                canonical_id=inv.id,
-                system="invoiced",
-                object_type="invoice",
-                remote_id=str(invoice["id"]),
-                values={"number": invoice["number"], "balance_minor": str(balance)},
-            )
-        )
         command = OutboxCommand(
             system="invoiced",
             operation="write_off",
             canonical_type="invoice",
-            canonical_id=inv.id,
+            canonical_id=invoice_id,
             idempotency_key=KEY,
             decision_id="d-wo",
             payload={
-                "customer_id": customer.id,
-                "currency": currency,
-                "invoice_id": inv.id,
+                "customer_id": customer_id,
+                "currency": invoice["currency"].upper(),
+                "invoice_id": invoice_id,
                 "amount_minor": AMOUNT_MINOR,
                 "reason": "short-pay",
                 "adjustment_id": "adj-wo-1",

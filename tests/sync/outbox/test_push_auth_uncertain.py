@@ -7,14 +7,11 @@ Idempotency-Key) the next push finds the payment instead of writing it a second 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
 
 from canonical.enums import CommandStatus
-from canonical.keys import document_key, name_key
-from canonical.models import Customer, ExternalRef, Invoice, OutboxCommand
 from canonical.store import Store
 from connectors.base import MemoryTokenStore
 from connectors.http import RetryPolicy
@@ -24,6 +21,7 @@ from connectors.sandbox.world import World
 from mappings.invoiced.push import InvoicedPush
 from sync.outbox.worker import push
 from sync.settings import PushSettings
+from tests.sync.outbox.books import apply_cash_command, link_sandbox_invoice
 from tests.sync.outbox.test_invoiced_write_off import command_row, keyed
 
 pytestmark = pytest.mark.timeout(120)
@@ -70,53 +68,15 @@ def add_payments(store: Store, invoices: list[dict[str, Any]]) -> list[str]:
     linked to the sandbox's; the command ids, oldest first."""
     ids: list[str] = []
     for n, (invoice, key) in enumerate(zip(invoices, KEYS[: len(invoices)], strict=True)):
-        currency = invoice["currency"].upper()
-        balance = int(invoice["balance"] * 100)
+        customer_id, invoice_id = link_sandbox_invoice(store, invoice, f"Revoked Midway {n} Co")
         with store.session() as s:
-            name = f"Revoked Midway {n} Co"
-            customer = Customer(name=name, name_key=name_key(name))
-            s.add(customer)
-            s.flush()
-            inv = Invoice(
-                customer_id=customer.id,
-                number=invoice["number"],
-                number_key=document_key(invoice["number"]),
-                currency=currency,
-                total_minor=int(invoice["total"] * 100),
-                balance_minor=balance,
-                issue_date=date(2026, 10, 1),
-            )
-            s.add(inv)
-            s.flush()
-            for ctype, cid, remote, values in (
-                ("customer", customer.id, invoice["customer"], {}),
-                ("invoice", inv.id, invoice["id"], {"balance_minor": str(balance)}),
-            ):
-                s.add(
-                    ExternalRef(
-                        canonical_type=ctype,
-                        canonical_id=cid,
-                        system="invoiced",
-                        object_type=ctype,
-                        remote_id=str(remote),
-                        values=values,
-                    )
-                )
-            command = OutboxCommand(
-                system="invoiced",
-                operation="apply_cash",
-                canonical_type="remittance",
-                canonical_id=f"rem-revoked-{n}",
-                idempotency_key=key,
+            command = apply_cash_command(
+                customer_id,
+                invoice_id,
+                invoice["currency"].upper(),
+                key=key,
+                remittance_id=f"rem-revoked-{n}",
                 decision_id=f"d-revoked-{n}",
-                payload={
-                    "customer_id": customer.id,
-                    "currency": currency,
-                    "amount_minor": 1000,
-                    "unapplied_minor": 0,
-                    "lines": [{"invoice_id": inv.id, "amount_minor": 1000}],
-                    "on": "2026-11-02",
-                },
             )
             s.add(command)
             s.flush()

@@ -21,15 +21,12 @@ from connectors.errors import (
     TransientError,
     UncertainWriteError,
 )
-from reconciler.apply import FlushedBatch
-from reconciler.reverse import RULE as REVERSE_RULE
 from sync.outbox.adapter import Command, PushAdapter, Step, StepResult
 from sync.outbox.control import OutboxError, cancel, retry
-from sync.outbox.plan import OutboxPlanner
 from sync.outbox.refs import RefIndex
 from sync.outbox.worker import push
 from sync.settings import PushSettings
-from tests.sync.outbox.books import Book
+from tests.sync.outbox.books import Book, plan_reversal
 
 
 class Scripted(PushAdapter):
@@ -492,33 +489,14 @@ def test_a_retried_command_that_was_sent_is_looked_for_before_it_is_resent(
 
 def reverse(store: Store, customer: str, invoice: str, original_decision: str) -> None:
     """A person reverses the original decision's payment (the bank took the cash back)."""
-    with store.session() as s:
-        OutboxPlanner("default", ["quickbooks"])(
-            s,
-            FlushedBatch(
-                decisions=[
-                    {
-                        "id": "d-back",
-                        "rule": REVERSE_RULE,
-                        "status": "auto",
-                        "customer_id": customer,
-                        "currency": "USD",
-                        "created_at": utcnow(),
-                        "source_kind": "remittance",
-                        "source_id": "rem-back",
-                        "evidence": {
-                            "reverses_decision": original_decision,
-                            "event": "ACH return R01",
-                            "applications_reversed": [
-                                {"invoice_id": invoice, "amount_minor": 4000}
-                            ],
-                        },
-                    }
-                ],
-                applications=[],
-                adjustments=[],
-            ),
-        )
+    plan_reversal(
+        store,
+        ["quickbooks"],
+        customer=customer,
+        invoice=invoice,
+        amount_minor=4000,
+        original_decision=original_decision,
+    )
 
 
 def void_of(store: Store) -> OutboxCommand:
