@@ -9,8 +9,10 @@ code says so. A debit that takes back a credit counted before (``RETURNED_ITEMS`
 deposited item or an ACH debit of ours returned, an ACH reversing entry, a credit or deposit
 the bank reverses) is a reversal naming the item's customer (else bank) reference; one that
 may take back such cash but not as one item (``ADJUSTMENTS``: a settlement total, a
-correction) is left out with a warning; any other debit is a payment of ours. Amounts
-are implied-decimal minor units in the account's currency (else the group's, else USD).
+correction) is left out with a warning; any other debit is a payment of ours. A credit
+under a bank-specific type code (920-959, which BAI leaves to each bank) is left out with a
+warning. Amounts are implied-decimal minor units in the account's currency (else the
+group's, else USD).
 Continuation (88) text is joined to its detail record; its labelled values (JPMorgan's
 ``ORIG CO NAME:``, Bank of America's ``DES:``/``INDN:``/``CO ID:``, tagged 88s, and incoming
 wires' text: JPMorgan's ``B/O:``/``REF:``/``OBI=``/``IMAD:``, Bank of America's ``ORIG:``/``ID:``/
@@ -386,6 +388,35 @@ def _normalised_detail(record: _LogicalRecord) -> tuple[str | None, str | None]:
     return line.rstrip("/"), None
 
 
+# BAI reserves type codes 920-959 for credits each bank defines itself (900-919 for status,
+# 960-999 for debits): Canadian and US banks report their own receipt types under them
+_CUSTOM_CREDITS = range(920, 960)
+
+
+def _warn_on_custom_credit(result: ParseResult, record: _LogicalRecord, currency: str) -> None:
+    """A warning for a detail under a bank-specific credit type code (920-959): money came
+    in that may be a customer paying, but only the bank's own guide says what the code is,
+    so it is left out and the person ingesting must hear of it. ``currency`` is the
+    account's, else the group's (USD when neither states one)."""
+    fields = _fields(record)
+    code = fields[0].strip() if fields else ""
+    if not code.isdigit() or int(code) not in _CUSTOM_CREDITS:
+        return
+    amount = fields[1].strip() if len(fields) > 1 else ""
+    try:
+        code_of = currency_code(currency or "USD", "")
+        stated = f"{minor_units_amount(amount, code_of, '')} {code_of}"
+    except BankFileError:
+        stated = f"{amount or '?'} (minor units, currency {currency!r} unknown)"
+    warn_left_out(
+        result,
+        line_location(record.line),
+        f"a credit of {stated} with the bank-specific type code {code}",
+        "BAI2 leaves what it is to the bank (check the bank's type code list)",
+        "\n".join(t for _, t in record.lines),
+    )
+
+
 def parse_bai2(text: str, source_file: str) -> ParseResult:
     """Credit detail records of a BAI2 file as remittances, with per-record errors."""
     result = ParseResult(source_file=source_file, format=BankFileFormat.BAI2)
@@ -397,9 +428,16 @@ def parse_bai2(text: str, source_file: str) -> ParseResult:
         return result
     package: list[tuple[_LogicalRecord, list[str]]] = []  # each record, the lines the package reads
     kept_details: list[_LogicalRecord] = []
+    group_currency = account_currency = ""  # of the group and account read, for a warning
     for record in records:
+        if record.code == "02":
+            group_fields = _fields(record)
+            group_currency = group_fields[5].strip() if len(group_fields) > 5 else ""
+            account_currency = ""
         if record.code == "16":
             line, problem = _normalised_detail(record)
+            if line is None and problem is None:
+                _warn_on_custom_credit(result, record, account_currency or group_currency)
             if problem:
                 result.errors.append(
                     RecordError(
@@ -413,6 +451,8 @@ def parse_bai2(text: str, source_file: str) -> ParseResult:
                 kept_details.append(record)
             package.append((record, [] if line is None else [line]))
         elif record.code == "03":
+            account_fields = _fields(record)
+            account_currency = account_fields[1].strip() if len(account_fields) > 1 else ""
             # the package misreads summaries spread over 88 records and funds types S/V/D;
             # arsync needs only the account and currency from it (totals are checked here)
             fields = _fields(record)

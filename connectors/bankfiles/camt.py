@@ -33,6 +33,13 @@ or placeholder ``EndToEndId``, a creditor reference is a structured reference (R
 check digits hold) and ``ABWA+`` names the payer where the debtor is not named. A named
 debtor stays the payer (its IBAN is the debtor's); the ultimate debtor it paid for
 (``UltmtDbtr``, ``ABWA+``) is the record's ultimate payer. A Dutch entry text stays whole.
+A credit returning a payment of ours (``RtrInf`` or a return code under a CRDT entry: a
+credit transfer sent back) is left out with a warning. A creditor reference that is no RF is
+kept as the creditor generated it: a number of type SCOR or QRR (a Finnish viitenumero, a
+Norwegian KID, a Swedish OCR, a Swiss QR reference) or of digits only without the blanks it
+was printed in blocks with, a Belgian structured communication (``+++090/9337/55493+++``) as
+its twelve digits; a QR reference that is not 27 digits ending in its modulo-10 check digit,
+or a Belgian one failing its modulo-97 check, is kept with a warning.
 Keys are made of the text and end-to-end id as written, so that they do not change.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
 
@@ -284,6 +291,7 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                     continue
                 if remittance is None:
                     _warn_on_adjustment(result, report, entry, tx, entry_path + tx_path)
+                    _warn_on_return_of_ours(result, report, entry, tx, entry_path + tx_path)
                     continue
                 not_receipt = _not_a_receipt(entry, tx) if remittance.reverses is None else None
                 if not_receipt:
@@ -296,6 +304,15 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                     )
                     continue
                 result.records.append(remittance)
+                for location, finding in _reference_findings(tx):
+                    result.warnings.append(
+                        RecordError(
+                            source_file,
+                            location,
+                            f"{finding} (the remittance is kept with it; check the reference)",
+                            remittance.raw,
+                        )
+                    )
         _check_summary(result, report_el, report.path)
     return result
 
@@ -1143,6 +1160,40 @@ def _warn_on_adjustment(
     )
 
 
+def _warn_on_return_of_ours(
+    result: ParseResult,
+    report: _Report,
+    entry: etree._Element,
+    tx: etree._Element | None,
+    path: str,
+) -> None:
+    """A warning for a booked credit that returns a payment of ours (``RtrInf`` or a return
+    transaction code: a credit transfer the beneficiary's bank sent back): our own money
+    coming back, no customer paying, but money that moved, as BAI2's returned items of ours."""
+    entry_indicator = (_text(entry, "CdtDbtInd") or "").upper()
+    indicator = (_text(tx, "CdtDbtInd") or entry_indicator).upper()
+    if indicator != "CRDT" or entry_indicator == "DBIT" or _status(entry) != "BOOK":
+        return
+    if (_text(entry, "RvslInd") or "").lower() == "true" or not _is_return(entry, tx):
+        return
+    try:
+        amount, currency = _amount(_transaction_amount(entry, tx), "amount")
+    except BankFileError:
+        return
+    reason = _text(tx, "RtrInf", "Rsn", "Cd") or _text(tx, "RtrInf", "Rsn", "Prtry")
+    names = (_text(tx, "Refs", "EndToEndId"), _text(tx, "Refs", "TxId"))
+    original = next((n for n in names if is_name(n)), None)
+    location_el = tx if tx is not None else entry
+    warn_left_out(
+        result,
+        f"{path} (line {location_el.sourceline})",
+        f"a credit of {amount} {currency} returning a payment of ours"
+        f"{f' ({original})' if original else ''}{f', return reason {reason}' if reason else ''}",
+        "our own money coming back, " + NOT_A_CUSTOMER_PAYING,
+        etree.tostring(location_el, encoding="unicode", with_tail=False),
+    )
+
+
 def _doc_kind(doc: etree._Element) -> RefKind:
     code = (_text(doc, "Tp", "CdOrPrtry", "Cd") or "").upper()
     if code:
@@ -1192,7 +1243,7 @@ def _structured(strd: etree._Element) -> list[StructuredRef]:
         refs.append(
             StructuredRef(
                 kind=RefKind.RF if is_rf else RefKind.OTHER,
-                ref=compact if is_rf else creditor_ref,
+                ref=compact if is_rf else _national_reference(strd, creditor_ref),
                 amount_paid=paid if alone else None,
                 invoice_amount=due if alone else None,
                 discount=discount if alone else None,
@@ -1271,3 +1322,86 @@ def _adjustment(amounts: etree._Element | None) -> tuple[Decimal | None, str | N
         if _text(el, "Rsn"):
             reasons.append(_text(el, "Rsn") or "")
     return total, (",".join(reasons) or None)
+
+
+# creditor reference types whose reference is a number the creditor generated, written in
+# blocks as printed on the bill: SCOR (ISO "structured communication reference": a Finnish
+# viitenumero, a Norwegian KID, a Swedish OCR, a Belgian structured communication) and the
+# Swiss QR-bill's QRR (27 digits, modulo-10 recursive check digit)
+_NUMBERED_TYPES = frozenset({"SCOR", "QRR"})
+# the Belgian structured communication as printed: +++090/9337/55493+++ (or *** ... ***)
+_BELGIAN_OGM = re.compile(
+    r"^(?:\+{3}|\*{3})?\s*(\d{3})\s*/\s*(\d{4})\s*/\s*(\d{5})\s*(?:\+{3}|\*{3})?$"
+)
+
+
+def _reference_type(strd: etree._Element) -> str:
+    """A creditor reference's type (``Cd``, else ``Prtry``), upper-case; "" when untyped."""
+    tp = _find(strd, "CdtrRefInf", "Tp", "CdOrPrtry")
+    return (_text(tp, "Cd") or _text(tp, "Prtry") or "").upper()
+
+
+def _national_reference(strd: etree._Element, reference: str) -> str:
+    """A creditor reference that is no RF, as the creditor generated it: a reference of a
+    numbered type (SCOR, QRR) or of digits only loses the blanks it was printed in blocks
+    with (``21 00000 00003 ...``, ``12 34561``), a Belgian structured communication is its
+    twelve digits; any other reference stays as written."""
+    ogm = _BELGIAN_OGM.match(reference.strip())
+    if ogm:
+        return "".join(ogm.groups())
+    compact = "".join(reference.split())
+    if _reference_type(strd) in _NUMBERED_TYPES or compact.isdigit():
+        return compact
+    return reference
+
+
+_QRR_TABLE = (0, 9, 4, 6, 8, 2, 7, 1, 3, 5)
+
+
+def qrr_check_digit_holds(reference: str) -> bool:
+    """Whether a Swiss QR reference (27 digits) ends in its modulo-10 recursive check digit."""
+    if len(reference) != 27 or not reference.isdigit():
+        return False
+    carry = 0
+    for digit in reference[:-1]:
+        carry = _QRR_TABLE[(carry + int(digit)) % 10]
+    return (10 - carry) % 10 == int(reference[-1])
+
+
+def belgian_check_digits_hold(reference: str) -> bool:
+    """Whether a Belgian structured communication (12 digits) ends in its modulo-97 check
+    (the first ten digits modulo 97, 97 for 0)."""
+    if len(reference) != 12 or not reference.isdigit():
+        return False
+    return (int(reference[:10]) % 97 or 97) == int(reference[10:])
+
+
+def _reference_findings(tx: etree._Element | None) -> list[tuple[str, str]]:
+    """(location, finding) for each creditor reference of a transaction whose check digits
+    fail where its type gives them: a QR reference (QRR) not of 27 digits or failing its
+    modulo-10 check, a Belgian structured communication failing its modulo-97 check. The
+    reference is kept (it is what the payer sent); it may not be the creditor's."""
+    found: list[tuple[str, str]] = []
+    for strd in _kids(_find(tx, "RmtInf"), "Strd"):
+        ref_el = _find(strd, "CdtrRefInf", "Ref")
+        if ref_el is None or not (ref_el.text or "").strip():
+            continue
+        written = (ref_el.text or "").strip()
+        reference = _national_reference(strd, written)
+        if _reference_type(strd) == "QRR" and not qrr_check_digit_holds(reference):
+            found.append(
+                (
+                    element_path(ref_el),
+                    f"QR reference {written!r} is not 27 digits ending in its modulo-10 "
+                    "check digit",
+                )
+            )
+        elif _BELGIAN_OGM.match(written) and not belgian_check_digits_hold(reference):
+            found.append(
+                (
+                    element_path(ref_el),
+                    f"Belgian structured communication {written!r} fails its modulo-97 "
+                    "check digits",
+                )
+            )
+    return found

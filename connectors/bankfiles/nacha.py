@@ -30,7 +30,8 @@ A notification of change (98 addenda, or any entry of a COR batch) moves no mone
 warning naming the change code (C01-C14; C61-C69 refuse one), the entry's original trace and
 the corrected data. A return (99 addenda) of a credit we sent brings our own money back and a
 dishonored (R61-R70) or contested dishonored (R71-R77) return concerns a return read when it
-came: each is left out with a warning. Files come with CRLF or LF, without line breaks or
+came: each is left out with a warning. A return whose reason code is not R and two digits
+still takes the cash back, with a warning. Files come with CRLF or LF, without line breaks or
 blocked (ten records a line); codes are read whatever their case.
 
 A CIE (customer-initiated) entry is a consumer paying a bill through its bank's bill-payment
@@ -102,6 +103,7 @@ _LOAN_REVERSAL = "55"
 # dishonored returns (R71-R77, the receiver's bank insisting on it): the return they concern
 # was read as cash taken back when it came; neither takes anything back again
 _DISHONORED_OR_CONTESTED = ("R6", "R7")
+_RETURN_REASON = re.compile(r"R\d\d")  # a return reason code (R01-R85)
 _NOT_PAYMENTS = frozenset({"COR"})  # batches of notifications of change
 # what a notification of change (98 addenda) says is wrong in the entry it answers; its
 # corrected data (positions 36-64) gives the right value(s). C61-C69 refuse a NOC.
@@ -1057,6 +1059,17 @@ def _emit_return(
         return
     if not amount:
         return
+    if not _RETURN_REASON.fullmatch(reason):
+        # the cash is taken back all the same: the entry says so by its code and addenda
+        result.warnings.append(
+            RecordError(
+                source_file,
+                f"{line_location(entry.line)} (addenda), return reason code",
+                f"return reason code {reason or '(blank)'!r} is not R and two digits: "
+                f"{what} is read as a return of unknown reason (check it)",
+                "\n".join(entry.lines),
+            )
+        )
     result.records.append(
         _record(
             source_file,
