@@ -59,7 +59,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, cast, exists, func, literal
+from sqlalchemy import ColumnElement, cast, exists, func, literal, or_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -72,6 +72,7 @@ from connectors.errors import DataError, NotFoundError
 from connectors.http import RetryPolicy
 from connectors.invoiced import webhooks as invoiced_hooks
 from connectors.processors import adyen, gocardless, stripe
+from connectors.processors.adyen_events import GIVING_BACK as ADYEN_GIVING_BACK
 from connectors.processors.adyen_events import READ_CODES as ADYEN_READ_CODES
 from connectors.processors.adyen_events import is_recapture as is_adyen_recapture
 from connectors.processors.adyen_events import parse_item as parse_adyen_item
@@ -83,6 +84,7 @@ from connectors.processors.gocardless_events import (
 )
 from connectors.processors.gocardless_events import parse_event as parse_gocardless_event
 from connectors.processors.records import REINSTATING, REVERSING, ProcessorRecord
+from connectors.processors.stripe_events import GIVING_BACK as STRIPE_GIVING_BACK
 from connectors.processors.stripe_events import INVOICE_EVENTS as STRIPE_INVOICE_EVENTS
 from connectors.processors.stripe_events import KINDS as STRIPE_KINDS
 from connectors.processors.stripe_events import parse_event
@@ -177,17 +179,28 @@ def receive(
             raise Rejected(401, "adyen: HTTP Basic credentials missing or wrong", challenge)
         body = _json(raw, source)  # Adyen signs each item inside the body
         try:
-            items = adyen.notification_items(body)
+            entries = adyen.notification_entries(body)
         except adyen.NotificationShapeError as exc:
             raise Rejected(400, f"adyen: not a standard notification: {exc}") from None
-        verified = [(i, item) for i, item in enumerate(items) if adyen.verify_item(item, keys)]
+        # an entry that is no item object is dropped like an item that does not verify: a
+        # refusal of the whole batch would lose the verified items with it
+        verified = [
+            (i, item)
+            for i, item in enumerate(entries)
+            if item is not None and adyen.verify_item(item, keys)
+        ]
         if not verified:
             raise Rejected(401, "adyen: no item's hmacSignature matches")
         intake = _processor(
             store, settings, source, _adyen_units(verified, hooks.adyen_auto_capture)
         )
-        for index in sorted(set(range(len(items))) - {i for i, _ in verified}):
-            reason = f"adyen notificationItems[{index}]: hmacSignature does not match; dropped"
+        for index in sorted(set(range(len(entries))) - {i for i, _ in verified}):
+            why = (
+                "hmacSignature does not match"
+                if entries[index] is not None
+                else "no NotificationRequestItem object"
+            )
+            reason = f"adyen notificationItems[{index}]: {why}; dropped"
             log.warning("%s", reason)
             intake.failed.append(reason)
         return intake
@@ -331,6 +344,7 @@ def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]
     )
     _join_waiting(store, settings, source, waking.invoices, intake)
     _join_taken_back(store, settings, source, waking.payments, intake)
+    _join_given_back(store, settings, source, waking.taken_back, intake)
     return intake
 
 
@@ -342,10 +356,13 @@ class _Waking:
     invoices: set[str] = field(default_factory=set)  # invoices linked to their payment
     # payments counted as cash, or named by an event that found none to take back
     payments: set[str] = field(default_factory=set)
+    # payments whose cash a reversal took back (a reinstatement may have come first)
+    taken_back: set[str] = field(default_factory=set)
 
     def add(self, other: _Waking) -> None:
         self.invoices |= other.invoices
         self.payments |= other.payments
+        self.taken_back |= other.taken_back
 
 
 def _once_more_on_conflict(source: str, attempt: Callable[[], T]) -> T:
@@ -431,6 +448,9 @@ def _take(
         intake.ignored.append(f"{event.source} event {unit.event_id}: {event.note}")
         log.info("%s", intake.ignored[-1])
     waking.payments |= uncounted  # no cash counted to take back yet: it may come later
+    waking.taken_back = {
+        m.bank_reference or "" for m in remittances if m.reverses and m.id in made
+    } - {""}
     event.processed_at = utcnow()
     session.flush()
     intake.remittances.extend(m for m in dict.fromkeys(made) if m not in intake.remittances)
@@ -536,6 +556,43 @@ def _join_taken_back(
         again = Intake(source)
         for event in waiting:  # oldest first: a second cancellation finds the cash gone
             [unit] = _adyen_units([(0, event.payload)], auto_capture)
+            _take(session, settings, unit, event, again)
+    _taken_in_again(intake, waiting, again)
+
+
+# the events that give a payment's cash back, and where their payload names the payment
+GIVING_BACK: dict[str, tuple[frozenset[str], tuple[tuple[str, ...], ...]]] = {
+    "adyen": (ADYEN_GIVING_BACK, (("originalReference",),)),
+    "stripe": (
+        STRIPE_GIVING_BACK,
+        (("data", "object", "payment_intent"), ("data", "object", "charge")),
+    ),
+}
+
+
+def _join_given_back(
+    store: Store, settings: Settings, source: str, payments: set[str], intake: Intake
+) -> None:
+    """Take in again the events that give a payment's cash back (a dispute won: Adyen
+    ``CHARGEBACK_REVERSED``, Stripe ``charge.dispute.funds_reinstated``) stored as ignored
+    because nothing had been taken back yet, now that a delivery taking that cash back has
+    committed. Neither processor delivers in order: a reversed chargeback that comes before
+    the chargeback then gives the cash back as it would have the other way round."""
+    if source not in GIVING_BACK or not payments:
+        return
+    event_types, paths = GIVING_BACK[source]
+    naming = or_(
+        *(col(WebhookEvent.payload)[path].as_string().in_(sorted(payments)) for path in paths)
+    )
+    auto_capture = settings.webhooks.adyen_auto_capture
+    with store.session() as session:
+        waiting = _ignored_events(session, settings.tenant, source, event_types, naming)
+        again = Intake(source)
+        for event in waiting:
+            if source == "adyen":
+                [unit] = _adyen_units([(0, event.payload)], auto_capture)
+            else:
+                unit = _stripe_unit(event.payload, b"")
             _take(session, settings, unit, event, again)
     _taken_in_again(intake, waiting, again)
 
@@ -728,7 +785,9 @@ def _remittances(
     when it is new, or when the reconciler could only suggest or give up on it (that decision
     is superseded and the payment decided again with the references). A remittance not decided
     yet also gains the event's narrative (``texts``, by source key). The ids of the remittances
-    stored or given references (the reconciler's work) come back."""
+    stored or given references (the reconciler's work) come back. A payment stored without a
+    payer's name (a Stripe PaymentIntent of a newer API version) takes the one a later event of
+    the same payment names (its charge's billing details) while it is not decided yet."""
     made: list[str] = []
     for remittance in remittances:
         existing = _stored(session, settings.tenant, remittance.source_key)
@@ -740,8 +799,13 @@ def _remittances(
         known = {str(r.get("ref")) for r in existing.structured_refs}
         extra = [r for r in remittance.structured_refs if str(r.get("ref")) not in known]
         narrative = texts.get(remittance.source_key, ())
+        undecided = existing.status == RemittanceStatus.NEW
+        # a PaymentIntent of API versions since 2022-11-15 names no payer; its charge does
+        named = undecided and not existing.payer_name and bool(remittance.payer_name)
+        if named:
+            existing.payer_name = remittance.payer_name
         if not extra:
-            if existing.status == RemittanceStatus.NEW and narrative:
+            if undecided and (narrative or named):
                 existing.free_text = with_words(existing.free_text, narrative)
                 session.add(existing)
                 session.flush()

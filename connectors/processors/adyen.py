@@ -82,15 +82,24 @@ def verify_basic_auth(authorization: str, username: str, password: str) -> bool:
     return bool(colon) and same_user and same_password
 
 
-def notification_items(body: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The NotificationRequestItems of a standard notification, in order."""
+def notification_entries(body: Mapping[str, Any]) -> list[dict[str, Any] | None]:
+    """Each entry's NotificationRequestItem, in order; None for an entry that holds no item
+    object (it carries no signature that could verify, and leaves the other entries alone)."""
     entries = body.get("notificationItems")
     if not isinstance(entries, list) or not entries:
         raise NotificationShapeError("notificationItems is missing or empty")
-    items: list[dict[str, Any]] = []
-    for index, entry in enumerate(entries):
+    found: list[dict[str, Any] | None] = []
+    for entry in entries:
         item = entry.get("NotificationRequestItem") if isinstance(entry, dict) else None
-        if not isinstance(item, dict):
+        found.append(item if isinstance(item, dict) else None)
+    return found
+
+
+def notification_items(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The NotificationRequestItems of a standard notification, in order (every entry one)."""
+    items: list[dict[str, Any]] = []
+    for index, item in enumerate(notification_entries(body)):
+        if item is None:
             raise NotificationShapeError(
                 f"notificationItems[{index}] has no NotificationRequestItem object"
             )

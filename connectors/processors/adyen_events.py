@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.processors.currencies import adyen_exponent, from_processor_minor
-from connectors.processors.records import REVERSING, ProcessorRecord, RecordKind
+from connectors.processors.records import REINSTATING, REVERSING, ProcessorRecord, RecordKind
 
 OUTGOING: dict[str, RecordKind] = {
     "REFUND": "refund",
@@ -54,6 +54,8 @@ OUTGOING: dict[str, RecordKind] = {
     "CAPTURE_FAILED": "failure",
 }
 CANCELS = frozenset({"CANCELLATION", "TECHNICAL_CANCEL"})
+# the event codes that give a payment's cash back (``originalReference`` naming the payment)
+GIVING_BACK = frozenset(code for code, kind in OUTGOING.items() if kind in REINSTATING)
 # the event codes arsync reads (others are stored and noted as moving no money)
 READ_CODES = frozenset({"AUTHORISATION", "CAPTURE", "CANCEL_OR_REFUND", *CANCELS, *OUTGOING})
 INVOICE_KEYS = ("metadata.invoice_number", "metadata.invoice", "metadata.invoiceNumber")

@@ -54,6 +54,8 @@ DISPUTE_EVENTS = frozenset(
     {"charge.dispute.created", "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated"}
 )
 INVOICE_EVENTS = frozenset({"invoice.paid", "invoice.payment_succeeded"})
+# the events that give a payment's cash back (the dispute names its payment intent or charge)
+GIVING_BACK = frozenset(kind for kind, what in KINDS.items() if what == "reinstatement")
 CHECKOUT_EVENTS = frozenset(
     {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 )
