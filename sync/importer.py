@@ -8,14 +8,19 @@ number + customer). A bad row is rejected with its row number and column; the ot
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+import ijson
+from babel.numbers import get_currency_symbol
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -73,18 +78,155 @@ class RowError(ValueError):
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row number, row) from a CSV with a header, or a JSON list of objects."""
+    """(row number, row) from a CSV with a header, or a JSON list of objects, streamed.
+
+    Row numbers are the spreadsheet's: the header is row 1 and a blank line is a row (it is
+    skipped, as is a row of empty cells). A CSV's encoding (UTF-8 with or without BOM, UTF-16
+    with BOM, else cp1252 as Excel saves "CSV") and delimiter (``,`` ``;`` tab ``|``, the one
+    its header uses most) are found from the file. A JSON file is a list of objects, or an
+    object holding one such list; its items are read one at a time. Column names are
+    compared case-insensitively, blanks and dashes counting as ``_``."""
+    encoding = _encoding(path)
     if path.suffix.lower() == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-        if not isinstance(data, list):
-            raise ValueError(f"{path}: expected a JSON list of objects")
-        for index, item in enumerate(data, start=1):
-            yield index, item if isinstance(item, dict) else {"__invalid__": item}
+        yield from _json_rows(path, encoding)
         return
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for index, row in enumerate(reader, start=2):  # row 1 is the header
-            yield index, {k.strip().lower(): v for k, v in row.items() if k}
+    with path.open(encoding=encoding, newline="") as handle:
+        delimiter = _delimiter(handle.readline())
+        handle.seek(0)
+        reader = csv.reader(handle, delimiter=delimiter)
+        try:
+            header = [_column(name) for name in next(reader)]
+        except StopIteration:
+            return
+        index = 1
+        while True:
+            index += 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # the reader goes on with the next line
+                yield index, {"__error__": ("(row)", f"cannot be read: {exc}")}
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line, or a row Excel kept as ",,,"
+            while len(cells) > len(header) and not cells[-1].strip():
+                cells.pop()  # padding up to the widest row
+            if len(cells) > len(header):
+                hint = (
+                    "an unquoted comma in an amount?"
+                    if delimiter == ","
+                    else f"an unquoted {delimiter!r} in a cell?"
+                )
+                reason = f"the row has {len(cells)} cells, the header {len(header)} ({hint})"
+                yield index, {"__error__": (header[-1] if header else "(row)", reason)}
+                continue
+            yield (
+                index,
+                {name: _unformula(cell) for name, cell in zip(header, cells, strict=False) if name},
+            )
+
+
+def _unformula(cell: str) -> str:
+    """``="00123"`` (how ERP exports keep Excel from dropping leading zeros) is ``00123``."""
+    if cell.startswith('="') and cell.endswith('"') and len(cell) >= 3:
+        return cell[2:-1]
+    return cell
+
+
+def _column(name: Any) -> str:
+    """A header or JSON key as the documented column name: ' Invoice Number ' ->
+    'invoice_number', 'Customer-ID' -> 'customer_id'."""
+    return _COLUMN_SEPARATORS.sub("_", str(name).strip().lstrip("\ufeff").lower()).strip("_")
+
+
+_COLUMN_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with BOM; else cp1252 (Excel's "CSV" on Western
+    Windows), and latin-1 for the few bytes cp1252 leaves undefined. The file is checked in
+    chunks, never held whole."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        for encoding in ("utf-8", "cp1252"):
+            handle.seek(0)
+            decoder = codecs.getincrementaldecoder(encoding)()
+            try:
+                while chunk := handle.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                continue
+            return encoding
+    return "latin-1"
+
+
+def _delimiter(header_line: str) -> str:
+    """The delimiter the header line uses most (a comma when it uses none)."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+DELIMITERS = (",", ";", "\t", "|")
+_STARTS = ("start_map", "start_array")
+_ENDS = ("end_map", "end_array")
+
+
+def _json_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(item number, item) of the JSON file's list, its keys as column names."""
+    with path.open("rb") as raw:
+        # ijson reads UTF-8 bytes; a file saved in another encoding is recoded on the way
+        handle = raw if encoding == "utf-8" else codecs.EncodedFile(raw, "utf-8", encoding)
+        try:
+            for index, item in enumerate(_json_items(handle, path.name), start=1):
+                if isinstance(item, dict):
+                    yield index, {_column(k): v for k, v in item.items()}
+                else:
+                    yield index, {"__invalid__": item}
+        except ijson.JSONError as exc:
+            raise ValueError(f"{path.name}: not valid JSON: {exc}") from None
+
+
+def _json_items(handle: Any, name: str) -> Iterator[Any]:
+    """The items of a JSON list, or of the one list an object holds (an export's envelope,
+    ``{"invoices": [...]}``), read one at a time; numbers are exact (Decimal)."""
+    expected = f"{name}: expected a JSON list of objects (or an object holding one list)"
+    events = ijson.parse(handle, use_float=False)
+    _, first, _ = next(events, ("", None, None))
+    if first not in _STARTS:
+        raise ValueError(expected)
+    lists = 0
+    inside = first == "start_array"  # reading the list's items
+    builder: ijson.ObjectBuilder | None = None
+    depth = 0
+    for prefix, event, value in events:
+        if builder is not None:  # inside an item that is an object or a list
+            builder.event(event, value)
+            depth += (event in _STARTS) - (event in _ENDS)
+            if depth == 0:
+                yield builder.value
+                builder = None
+        elif inside:
+            if event == "end_array" and prefix.count(".") == 0:
+                inside = False
+            elif event in _STARTS:
+                builder, depth = ijson.ObjectBuilder(), 1
+                builder.event(event, value)
+            else:
+                yield value  # an item that is a scalar (refused row by row)
+        elif event == "start_array" and prefix and "." not in prefix:  # a member holding a list
+            lists += 1
+            if lists > 1:
+                raise ValueError(f"{expected}: it holds more than one")
+            inside = True
+    if first == "start_map" and not lists:
+        raise ValueError(expected)
 
 
 def _text(row: dict[str, Any], column: str, required: bool = False) -> str | None:
@@ -97,27 +239,131 @@ def _text(row: dict[str, Any], column: str, required: bool = False) -> str | Non
     return text
 
 
+_SIGNS = "+-\u2212"
+_GROUPING = " \u00a0\u202f'\u2019"  # blanks (French, Nordic) and apostrophes (Swiss)
+_SYMBOL_AT_START = re.compile(r"^[^\d\s.,+\-\u2212()]+")
+_SYMBOL_AT_END = re.compile(r"[^\d\s.,+\-\u2212()]+$")
+_BODY = re.compile(r"[\d.,' \u00a0\u202f\u2019]*")
+
+
 def _amount(row: dict[str, Any], column: str, currency: str, required: bool = True) -> Money | None:
+    """The cell as money in ``currency`` (it may be negative: callers decide).
+
+    Text: ``1234.50``, ``1,234.50``, ``1.234,50``, ``1234,50``, ``1 234,50``, ``1'234.50``, a
+    leading ``$``/``€``/ISO code or a trailing one, ``-12.00``, ``12.00-``, ``(12.00)``, and
+    ``-`` alone for zero (Excel's accounting format). Never more decimals written than the
+    currency has. A JSON number is exact (``parse_float=Decimal``): it may not be worth more
+    than the currency's minor unit (``100.0`` JPY is 100)."""
+    value = row.get(column)
+    if isinstance(value, float):
+        raise RowError(column, "must be a string or an exact number, not a float")
+    if isinstance(value, bool):
+        raise RowError(column, f"not an amount: {value!r}")
+    if isinstance(value, (int, Decimal)):
+        number = Decimal(value)
+        if not number.is_finite():
+            raise RowError(column, f"not an amount: {value}")
+        try:
+            return Money(number, currency, exact=True)
+        except MoneyError as exc:
+            raise RowError(column, str(exc)) from None
     raw = _text(row, column, required)
     if raw is None:
         return None
-    if isinstance(row.get(column), float):
-        raise RowError(column, "must be a string or an exact number, not a float")
-    cleaned = raw.replace(",", "") if "." in raw or raw.count(",") > 1 else raw.replace(",", ".")
+    number = _decimal(raw, currency, column)
     try:
-        value = Decimal(cleaned)
-    except ArithmeticError:
-        raise RowError(column, f"not an amount: {raw!r}") from None
-    if not value.is_finite():
-        raise RowError(column, f"not an amount: {raw!r}")
-    if -value.as_tuple().exponent > minor_digits(currency):  # type: ignore[operator]
-        raise RowError(column, f"{raw} has more decimals than {currency} allows")
-    return Money(value, currency)
+        return Money(number, currency, exact=True)
+    except MoneyError as exc:
+        raise RowError(column, str(exc)) from None
+
+
+def _decimal(raw: str, currency: str, column: str) -> Decimal:
+    """An amount's text as a Decimal (see :func:`_amount`); RowError names the column."""
+
+    def bad(reason: str = "") -> RowError:
+        return RowError(column, reason or f"not an amount: {raw!r}")
+
+    text = raw.strip()
+    negative = signed = False
+    if text.startswith("(") and text.endswith(")"):
+        negative = signed = True
+        text = text[1:-1]
+    while True:  # peel signs and currency symbols off both ends, in any order
+        text = text.strip()
+        if text[:1] in _SIGNS and text:
+            if signed:
+                raise bad()
+            negative, signed, text = text[0] != "+", True, text[1:]
+        elif text[-1:] in "-\u2212" and text:
+            if signed:
+                raise bad()
+            negative, signed, text = True, True, text[:-1]
+        elif (found := _SYMBOL_AT_START.search(text) or _SYMBOL_AT_END.search(text)) is not None:
+            symbol = found.group()
+            if not _is_symbol_of(symbol, currency):
+                if not any(c.isdigit() for c in raw):
+                    raise bad()
+                raise bad(f"{raw!r}: {symbol!r} is not the sign or code of {currency}")
+            text = text[: found.start()] + text[found.end() :]
+        else:
+            break
+    if not text:
+        if signed and negative and "(" not in raw:
+            return Decimal(0)  # "-" or "$ -": Excel's accounting format writes zero so
+        raise bad()
+    if not _BODY.fullmatch(text) or not any(c.isdigit() for c in text):
+        raise bad()
+    dots, commas = text.count("."), text.count(",")
+    if dots and commas:
+        point = "." if text.rfind(".") > text.rfind(",") else ","
+        group = "," if point == "." else "."
+    elif dots > 1 or commas > 1:
+        point, group = "", "." if dots else ","
+    else:
+        point, group = ("." if dots else "," if commas else ""), ""
+    whole, _, fraction = text.partition(point) if point else (text, "", "")
+    if point and (point in fraction or not fraction.isdigit()):
+        raise bad()
+    groups = re.split(f"[{re.escape(group + _GROUPING)}]", whole)
+    if len(groups) > 1:
+        if not (1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])) or not all(
+            g.isdigit() for g in groups
+        ):
+            raise bad()
+    elif whole and not whole.isdigit():
+        raise bad()
+    single_comma = point == "," and len(groups) == 1 and whole != "0"
+    if single_comma and len(fraction) == 3 and 1 <= len(whole) <= 3:
+        raise bad(
+            f"{raw!r} is ambiguous (a thousands separator or a decimal comma?): "
+            "write its decimals, as in 1,234.00 or 1.234,00"
+        )
+    if len(fraction) > minor_digits(currency):
+        raise bad(f"{raw} has more decimals than {currency} allows")
+    number = Decimal("".join(groups) + "." + fraction if fraction else "".join(groups) or "0")
+    return -number if negative else number
+
+
+def _is_symbol_of(symbol: str, currency: str) -> bool:
+    """``$`` for USD (and CAD's ``CA$``), ``€`` for EUR, or the ISO code itself."""
+    if symbol.upper() == currency:
+        return True
+    shown = get_currency_symbol(currency, locale="en")
+    return symbol == shown or (len(symbol) == 1 and symbol in shown)
+
+
+_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 
 def _date(row: dict[str, Any], column: str) -> Any:
+    """``YYYY-MM-DD`` (a time after it is ignored) or ``DD.MM.YYYY`` (day first: the only
+    order dotted dates are written in). Slash dates are refused: ``01/02/2026`` is January
+    in the US and February in Europe."""
     raw = _text(row, column)
     try:
+        if raw is not None and (dotted := _DOTTED.fullmatch(raw)) is not None:
+            day, month, year = (int(part) for part in dotted.groups())
+            return date(year, month, day)
         return iso_date(raw)
     except ValueError:
         raise RowError(column, f"not a date (YYYY-MM-DD): {raw!r}") from None
@@ -151,6 +397,7 @@ class Importer:
         self.tenant = tenant
         self.customer_keys: dict[str, str] = {}  # "number:C-1" / "name:ACME" -> remote key
         self._imported: dict[str, set[str]] = {}  # canonical type -> imported remote ids
+        self._customer_currency: dict[str, str | None] = {}  # import key -> its currency
 
     def customer_key(self, row: dict[str, Any]) -> str:
         """The import system's key of the row's customer: its id, or a link by number/name."""
@@ -174,6 +421,27 @@ class Importer:
         raise RowError(
             "customer_id", "one of customer_id, customer_number or customer_name is required"
         )
+
+    def currency(self, row: dict[str, Any], customer: str) -> str:
+        """The row's currency, or (no currency column or cell) its customer's."""
+        if _text(row, "currency") is not None:
+            return _currency(row)
+        if customer not in self._customer_currency:
+            with self.store.session() as session:
+                self._customer_currency[customer] = session.execute(
+                    select(col(Customer.currency))
+                    .join(ExternalRef, col(ExternalRef.canonical_id) == col(Customer.id))
+                    .where(
+                        col(ExternalRef.tenant) == self.tenant,
+                        col(ExternalRef.system) == SYSTEM,
+                        col(ExternalRef.canonical_type) == "customer",
+                        col(ExternalRef.remote_id) == customer,
+                    )
+                ).scalar()
+        found = self._customer_currency[customer]
+        if not found:
+            raise RowError("currency", f"is required (customer {customer!r} has no currency)")
+        return normalize_currency(found)
 
     def imported_customers(self) -> set[str]:
         return self._imported_ids("customer")
@@ -237,6 +505,8 @@ class Importer:
         """(remote key, canonical record) for one row; RowError names the column."""
         if "__invalid__" in row:
             raise RowError("(row)", "is not an object")
+        if "__error__" in row:
+            raise RowError(*row["__error__"])
         common: dict[str, Any] = {"system": SYSTEM, "object_type": self.kind}
         if self.kind == "customers":
             key = _text(row, "customer_id", required=True) or ""
@@ -251,14 +521,24 @@ class Importer:
                 tax_id=_text(row, "tax_id"),
                 status=_status(row, CustomerStatus, CustomerStatus.ACTIVE),
             )
-        currency = _currency(row)
         customer = self.customer_key(row)
+        currency = self.currency(row, customer)
         if self.kind in ("invoices", "credit-memos"):
             column = "invoice_number" if self.kind == "invoices" else "credit_memo_number"
             number = _text(row, column, required=True) or ""
             total = _amount(row, "total", currency)
-            balance = _amount(row, "balance", currency, required=False) or total
+            given = _amount(row, "balance", currency, required=False)
+            balance = total if given is None else given
             assert total is not None and balance is not None
+            if self.kind == "credit-memos" and total.amount < 0:
+                # credits exported with a minus ("(1,234.56)", "250.00-"): the credit's size
+                total, balance = -total, -balance
+            for name, money in (("total", total), ("balance", balance)):
+                if money.amount < 0:
+                    what = "an invoice" if self.kind == "invoices" else "a credit memo"
+                    raise RowError(
+                        name, f"{_text(row, name)} is negative ({what}'s amounts cannot be)"
+                    )
             default = DocumentStatus.PAID if balance.is_zero() else DocumentStatus.OPEN
             fields = dict(
                 common,
@@ -290,6 +570,10 @@ class Importer:
         key = _text(row, "payment_id", required=True) or ""
         amount = _amount(row, "amount", currency)
         assert amount is not None
+        if amount.amount < 0:
+            raise RowError(
+                "amount", f"{_text(row, 'amount')} is negative (a refund is not a payment)"
+            )
         applied = []
         for part in (_text(row, "applied_to") or "").split(";"):
             if not part.strip():
@@ -299,6 +583,8 @@ class Importer:
                 raise RowError("applied_to", f"{part!r} is not INVOICE:AMOUNT")
             share = _amount({"applied_to": value}, "applied_to", currency)
             assert share is not None
+            if share.amount <= 0:
+                raise RowError("applied_to", f"{part.strip()!r}: the amount must be positive")
             target = f"{customer}/{number.strip()}"
             if target not in self._imported_ids("invoice"):
                 # its cash would be neither applied nor unapplied: the row is refused whole
@@ -307,6 +593,12 @@ class Importer:
                     f"no imported invoice {number.strip()!r} of this customer (import it first)",
                 )
             applied.append(AppliedIn(target="invoice", target_remote_id=target, amount=share))
+        spent = sum((a.amount.amount for a in applied), Decimal(0))
+        if spent > amount.amount:
+            raise RowError(
+                "applied_to",
+                f"applies {Money(spent, currency)}, more than the payment's {amount}",
+            )
         return key, PaymentIn(
             **common,
             remote_id=key,
@@ -349,18 +641,22 @@ def _import_file(
         system_of_record=SystemOfRecord(),
     )
     page: list[RawRecord] = []
+    seen: dict[str, int] = {}  # key -> the row it came in: a duplicate in any chunk is one
 
     def flush() -> None:
         if not page:
             return
-        with store.session() as session:
-            held.renew(session)
-            counts: PageCounts = writer.write(session, page)
+        batch = page[:]
+        page.clear()  # a page that fails to write is not written again by the error handler
+        try:
+            with store.session() as session:
+                held.renew(session)
+                counts: PageCounts = writer.write(session, batch)
+        finally:
+            mapped.clear()
         report.created += counts.created
         report.updated += counts.updated
         report.unchanged += counts.unchanged
-        page.clear()
-        mapped.clear()
 
     try:
         rows = read_rows(path)
@@ -372,12 +668,14 @@ def _import_file(
                 report.rejected += 1
                 report.errors.append(f"{path.name}: row {number}: {exc}")
                 continue
-            if key in mapped:
+            if key in seen:
                 report.rejected += 1
                 report.errors.append(
-                    f"{path.name}: row {number}: duplicate key {key!r} in the file"
+                    f"{path.name}: row {number}: duplicate key {key!r} in the file "
+                    f"(first in row {seen[key]})"
                 )
                 continue
+            seen[key] = number
             mapped[key] = record
             payload = json.loads(record.model_dump_json())
             page.append(
@@ -387,5 +685,9 @@ def _import_file(
                 flush()
         flush()
     except (OSError, ValueError, csv.Error) as exc:
-        report.errors.append(f"{path.name}: {exc}")
+        flush()  # the rows read before the file broke are stored, not dropped with the chunk
+        message = str(exc)
+        report.errors.append(
+            message if message.startswith(path.name) else f"{path.name}: {message}"
+        )
     return report
