@@ -35,6 +35,7 @@ from reconciler.rules import Rule, RuleSet
 
 _CreditLine = tuple[OpenItem, OpenItem, int]  # credit memo, invoice, amount applied
 
+_DISCOUNT_SEARCH_ITEMS = 12  # invoices searched for the ones a payer took its discount on
 _STRONG_READINGS = frozenset({"as written", "ocr", "loose", "part", "rmr"})
 
 AUTO = "auto_applied"
@@ -1051,8 +1052,8 @@ class Cascade:
             }
             allocations, credit_lines = _shift_credits(allocations, taken)
             shortfall = owed - r.amount_minor - credited
-            discounts = [(i, d) for i in invoices if (d := self._discount_on(i, r))]
-            if shortfall > 0 and discounts and sum(d for _, d in discounts) == shortfall:
+            discounts = self._discounts_taken(invoices, r, shortfall)
+            if discounts:
                 less = {item.id: d for item, d in discounts}
                 allocations, credit_lines = _shift_credits(
                     [(item, item.balance_minor - less.get(item.id, 0)) for item in invoices],
@@ -1072,6 +1073,27 @@ class Cascade:
                 allocations, credit_lines = _net([*invoices, memo])
                 evidence["credit_taken"] = memo.number
                 shortfall = 0
+            elif shortfall > 0 and memo is None and not memos_not_taken:
+                both = self._discount_and_short_pay(
+                    fill, r, r.amount_minor + credited, owed, shortfall
+                )
+                if both is not None:  # the discounts the terms grant, and a bank fee
+                    cash, deductions = both
+                    allocations, credit_lines = _shift_credits(cash, taken)
+                    self._note_discounts(
+                        evidence,
+                        [
+                            (i, a)
+                            for i, a, why in deductions
+                            if why == tolerance.discount_reason_code
+                        ],
+                    )
+                    evidence["short_pay"] = _money(
+                        sum(a for _, a, why in deductions if why == tolerance.reason_code),
+                        currency,
+                    )
+                    short_paid = True
+                    shortfall = 0
             if shortfall > 0:
                 evidence["short_pay"] = _money(shortfall, currency)
                 short_paid = True
@@ -1192,6 +1214,58 @@ class Cascade:
             return 0
         amount = discount_minor(item.total_minor, item.discount_basis_points)
         return amount if 0 < amount < item.balance_minor else 0
+
+    def _discounts_taken(
+        self, invoices: Sequence[OpenItem], r: Incoming, shortfall: int
+    ) -> list[tuple[OpenItem, int]]:
+        """The discounts the payer took, when a shortfall is exactly what the terms grant on
+        one set of the invoices paid (all of them, or the only set that sums to it: a payer
+        may take the discount on some invoices and not on others); else none. Two sets of
+        the same sum (which invoice took it?) are not guessed between."""
+        if shortfall <= 0:
+            return []
+        granted = [(i, d) for i in invoices if (d := self._discount_on(i, r))]
+        if sum(d for _, d in granted) == shortfall:
+            return granted
+        if len(granted) > _DISCOUNT_SEARCH_ITEMS:  # bounded: a person sorts out a long list
+            return []
+        fits = [
+            list(chosen)
+            for size in range(1, min(len(granted), 6))
+            for chosen in combinations(granted, size)
+            if sum(d for _, d in chosen) == shortfall
+        ]
+        return fits[0] if len(fits) == 1 else []
+
+    def _discount_and_short_pay(
+        self, fill: Sequence[OpenItem], r: Incoming, cash: int, owed: int, shortfall: int
+    ) -> tuple[list[tuple[OpenItem, int]], list[tuple[OpenItem, int, str]]] | None:
+        """Paid in time less every discount the terms grant and a little more (a bank's fee
+        on the wire): the cash over what each invoice owes less its discount, the discounts
+        and the rest written off as a short pay, each within the tolerance; else None."""
+        tolerance = self.rules.tolerance
+        granted = {i.id: d for i in fill if (d := self._discount_on(i, r))}
+        if not granted or sum(granted.values()) >= shortfall:
+            return None
+        applied: list[tuple[OpenItem, int]] = []
+        lines: list[tuple[OpenItem, int]] = []
+        for item in fill:  # in the order the cash fills them: the largest invoice last
+            net = item.balance_minor - granted.get(item.id, 0)
+            take = min(net, cash)
+            cash -= take
+            if take > 0:
+                applied.append((item, take))
+            if net - take > 0:
+                lines.append((item, net - take))
+        if cash or self._short_pay_refused(lines, owed, r.currency) is not None:
+            return None
+        deductions = [
+            (item, granted[item.id], tolerance.discount_reason_code)
+            for item in fill
+            if item.id in granted
+        ]
+        deductions += [(item, amount, tolerance.reason_code) for item, amount in lines]
+        return applied, deductions
 
     @staticmethod
     def _note_discounts(evidence: dict[str, Any], earned: Sequence[tuple[OpenItem, int]]) -> None:

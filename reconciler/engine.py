@@ -46,6 +46,7 @@ from reconciler.cascade import (
     Cascade,
     Incoming,
     Outcome,
+    _candidate,
     payer_name_scores,
 )
 from reconciler.references import (
@@ -166,7 +167,8 @@ def _fingerprint(r: Incoming) -> tuple[Any, ...]:
     """
     payer = name_key(r.payer_name) or r.payer_iban or r.payer_account
     refs = frozenset(document_key(str(ref.get("ref") or "")) for ref in r.structured_refs)
-    return (payer, r.currency, r.amount_minor, refs, (r.free_text or "").strip().upper())
+    text = " ".join((r.free_text or "").split()).upper()  # a re-sent file spaced otherwise
+    return (payer, r.currency, r.amount_minor, refs, text)
 
 
 def reconcile(
@@ -728,7 +730,7 @@ class _Run:
 
     cascade: Cascade
     book: Book
-    seen: dict[tuple[Any, ...], _Seen]
+    seen: _Recent
     summary: ReconcileSummary
     writes: Writes
     advices: Advices
@@ -784,7 +786,7 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
         text = " ".join(t for t in (row.free_text, advice.free_text) if t) or None
         incoming = replace(incoming, structured_refs=list(advice.structured_refs), free_text=text)
     fingerprint = _fingerprint(incoming)
-    earlier = run.seen.get(fingerprint)
+    earlier = run.seen.prints.get(fingerprint)
     if row.amount_minor <= 0:  # a reversal never gets here: it names the payment it reverses
         outcome = _not_incoming_cash(incoming)
     elif earlier is not None and _close(earlier.value_date, row.value_date):
@@ -813,6 +815,7 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
         if first_pass and borrowed is None and outcome.rule in run.by_amount:
             run.waiting[row.id] = (run.applied, outcome)
             return False
+        outcome = _copy_of_applied(outcome, row, run)
         if network is not None:
             _note_network(outcome, incoming, network)
         elif (like := paid_through(incoming.payer_name)) is not None:
@@ -851,7 +854,14 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
             deductions=outcome.deduction_minor,
             unapplied=outcome.unapplied_minor,
         )
-        run.seen[fingerprint] = _Seen(row.value_date, row.id)
+        run.seen.add(
+            fingerprint,
+            _Seen(row.value_date, row.id, row.source),
+            row.currency,
+            row.amount_minor,
+            outcome.customer_id,
+            {item.id for item, amount in outcome.allocations if amount > 0},
+        )
         learned = None
         if outcome.customer_id and outcome.confidence >= LEARN_FROM_CONFIDENCE:
             run.writes.learn(run.book, incoming, outcome.customer_id, decision_id)
@@ -864,6 +874,71 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
         else:
             summary.exceptions[outcome.exception_kind or "exception"] += 1
     return True
+
+
+def _copy_of_applied(outcome: Outcome, row: Row[Any], run: _Run) -> Outcome:
+    """The same payment come through another channel (a processor's webhook and the bank's
+    line of it, a re-sent file worded otherwise): its fingerprint differs, but what it
+    would do is what a payment applied within days did. Cash putting the same amount on
+    the same invoices again is a duplicate for a person; cash its amount alone places, of
+    an amount the same customer has just paid through another channel, is only suggested
+    (one channel's copies are caught where they are ingested)."""
+    if outcome.status != AUTO:
+        return outcome
+    invoices = frozenset(item.id for item, amount in outcome.allocations if amount > 0)
+    same = run.seen.applied.get((row.currency, row.amount_minor, invoices)) if invoices else None
+    if same is not None and _close(same.value_date, row.value_date):
+        would = _candidate(
+            outcome.allocations,
+            outcome.confidence,
+            "what the payment would pay, were it new cash",
+            row.currency,
+        )
+        return Outcome(
+            EXCEPTION,
+            "duplicate_payment",
+            0,
+            exception_kind="duplicate_payment",
+            customer_id=outcome.customer_id,
+            evidence={
+                **outcome.evidence,
+                "fingerprint": "same amount, currency and invoices as a payment already "
+                "applied, in another form",
+                "would_be_decided_by": outcome.rule,
+                "value_date": str(row.value_date),
+                "duplicate_of": {
+                    "remittance_id": same.remittance_id,
+                    "value_date": str(same.value_date),
+                },
+            },
+            candidates=[would],
+        )
+    earlier = (
+        run.seen.paid.get((outcome.customer_id, row.currency, row.amount_minor))
+        if outcome.customer_id and outcome.rule in run.by_amount
+        else None
+    )
+    if (
+        earlier is not None
+        and earlier.source != row.source  # one channel never carries a payment twice
+        and _close(earlier.value_date, row.value_date)
+    ):
+        outcome.evidence["possible_duplicate_of"] = {
+            "remittance_id": earlier.remittance_id,
+            "value_date": str(earlier.value_date),
+            "source": earlier.source,
+        }
+        outcome.status = SUGGESTED
+        outcome.confidence = min(outcome.confidence, 50)
+        why = (
+            "placed by its amount alone, and the customer paid this amount within days: "
+            "it may be the same payment again"
+        )
+        outcome.evidence["not_applied_because"] = why
+        outcome.candidates = [
+            _candidate(outcome.allocations, outcome.confidence, why, row.currency)
+        ]
+    return outcome
 
 
 def _payer_seen(
@@ -1172,12 +1247,44 @@ class _Seen:
 
     value_date: date | None
     remittance_id: str
+    source: str = ""  # the channel it came through: bai2, camt.054, stripe, ...
+
+
+_Applied = tuple[str, int, frozenset[str]]  # currency, amount, the invoices it paid
+_Paid = tuple[str, str, int]  # customer, currency, amount
+
+
+@dataclass
+class _Recent:
+    """Cash applied lately, three ways: by its fingerprint (the same payment seen twice in
+    one form), by what it paid (the same amount on the same invoices, whatever channel it
+    came through: a processor's webhook and the bank's line of that payment) and by who
+    paid how much (the customer's payment of that amount, for a copy naming nothing)."""
+
+    prints: dict[tuple[Any, ...], _Seen] = field(default_factory=dict)
+    applied: dict[_Applied, _Seen] = field(default_factory=dict)
+    paid: dict[_Paid, _Seen] = field(default_factory=dict)
+
+    def add(
+        self,
+        fingerprint: tuple[Any, ...],
+        seen: _Seen,
+        currency: str,
+        amount_minor: int,
+        customer_id: str | None,
+        invoice_ids: Collection[str],
+    ) -> None:
+        self.prints[fingerprint] = seen
+        if invoice_ids:
+            self.applied[(currency, amount_minor, frozenset(invoice_ids))] = seen
+        if customer_id:
+            self.paid[(customer_id, currency, amount_minor)] = seen
 
 
 def _recent_fingerprints(
     session: Session, tenant: str, today: date, amounts: set[int] | None
-) -> dict[tuple[Any, ...], _Seen]:
-    """Fingerprints of cash applied lately, to catch the same payment arriving twice.
+) -> _Recent:
+    """Cash applied lately, to catch the same payment arriving twice.
 
     With ``amounts`` (a scoped run), only payments of those amounts can match a new one.
     """
@@ -1187,16 +1294,47 @@ def _recent_fingerprints(
         col(Remittance.status) == AUTO,
         (col(Remittance.value_date) >= since) | col(Remittance.value_date).is_(None),
     )
-    found: dict[tuple[Any, ...], _Seen] = {}
+    rows: list[Remittance] = []
     if amounts is None:
-        for row in session.execute(query).scalars():
-            found[_fingerprint(incoming_from(row))] = _Seen(row.value_date, row.id)
-        return found
-    wanted = sorted(amounts)
-    for start in range(0, len(wanted), 500):
-        chunk = query.where(col(Remittance.amount_minor).in_(wanted[start : start + 500]))
-        for row in session.execute(chunk).scalars():
-            found[_fingerprint(incoming_from(row))] = _Seen(row.value_date, row.id)
+        rows = list(session.execute(query).scalars())
+    else:
+        wanted = sorted(amounts)
+        for start in range(0, len(wanted), 500):
+            chunk = query.where(col(Remittance.amount_minor).in_(wanted[start : start + 500]))
+            rows.extend(session.execute(chunk).scalars())
+    paid: dict[str, set[str]] = defaultdict(set)
+    customers: dict[str, str | None] = {}
+    ids = [row.id for row in rows]
+    for start in range(0, len(ids), 500):
+        chunk_ids = ids[start : start + 500]
+        for source_id, invoice_id in session.execute(
+            select(col(Application.source_id), col(Application.invoice_id)).where(
+                col(Application.tenant) == tenant,
+                col(Application.source_id).in_(chunk_ids),
+                col(Application.status) == ApplicationStatus.APPLIED,
+            )
+        ).all():
+            paid[source_id].add(invoice_id)
+        for source_id, customer_id in session.execute(
+            select(col(Decision.source_id), col(Decision.customer_id)).where(
+                col(Decision.tenant) == tenant,
+                col(Decision.source_kind) == "remittance",
+                col(Decision.source_id).in_(chunk_ids),
+                col(Decision.status) == AUTO,
+                col(Decision.superseded).is_(False),
+            )
+        ).all():
+            customers[source_id] = customer_id
+    found = _Recent()
+    for row in rows:
+        found.add(
+            _fingerprint(incoming_from(row)),
+            _Seen(row.value_date, row.id, row.source),
+            row.currency,
+            row.amount_minor,
+            customers.get(row.id),
+            paid.get(row.id, ()),
+        )
     return found
 
 

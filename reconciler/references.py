@@ -193,7 +193,12 @@ _GLUED_INV = re.compile(r"(?<=[A-Za-z])/INV/(?=[0-9A-Za-z])", re.IGNORECASE)
 # a slash between a narration's segments (Indian NEFT/IMPS/UPI, UK references): before an
 # invoice label, or between a number and a word (not INV/2024/00123 or 4711/A)
 _NARRATION_SLASH = re.compile(
-    r"(?<=[0-9A-Za-z])/(?=(?:INV|INVOICE|BILL)[\s#:.-]*\d)|(?<=\d)/(?=[A-Za-z][A-Za-z@._-]{2,}(?:/|\s|$))",
+    r"(?<=[0-9A-Za-z])/(?=(?:INV|INVOICE|BILL)[\s#:.-]*\d)|(?<=\d)/(?=[A-Za-z][A-Za-z@._-]{2,}(?:/|\s|$))|"
+    # INV#1723/PO#4455/CHK#88812: a number, then another label's word with its # or colon
+    r"(?<=\d)/(?=[A-Za-z]{1,8}\s*[#:]\s*\d)|"
+    # PO 1721-INV 1722: a number, a dash, then an invoice label and its number
+    # (not 2026-INV-0005, one number in a year-label-sequence numbering)
+    r"(?<=\d)-(?=(?:INV|INVOICE|BILL)[\s#:.]+\d)",
     re.IGNORECASE,
 )
 # a slash between a number and the amount paid on it (two decimals): INV1001/500.00
@@ -678,7 +683,7 @@ def read_references(text: str | None) -> TextReading:
         reading.ignored.append({"written": m.group(0), "why": "a date"})
     masked = _mask(masked, [m.span() for m in dates])
     amounts = [
-        (m.start(), m.end(), value)
+        (m.start(), m.end(), "-" + value if m.group(0).startswith("-") else value)
         for m in _AMOUNT.finditer(masked)
         if not labelled_before(m.start()) and (value := _amount(m)) is not None
     ]
@@ -844,6 +849,12 @@ def read_references(text: str | None) -> TextReading:
         reading.refs = [r for r in reading.refs if r.keys[0][0] not in excluded]
     for ref in reading.refs:
         ref.amount = _amount_after(ref, reading.refs, amounts, masked)
+    # INV 1801 1,000.00, 1043 -50.00: a document the payer takes off (a negative line) is a
+    # credit it nets, never an invoice it pays; like any credit memo read, at its balance
+    netted = {ref.group for ref in reading.refs if ref.amount and ref.amount.startswith("-")}
+    for ref in reading.refs:
+        if ref.group in netted:
+            ref.kind, ref.amount = "credit", None
     if len(text) in TRUNCATION_LENGTHS and reading.refs:
         last = max(reading.refs, key=lambda r: r.end)
         if last.end >= len(text.rstrip()):
@@ -991,7 +1002,8 @@ def _alternatives(
 def _amount_after(
     ref: TextRef, refs: list[TextRef], amounts: list[tuple[int, int, str]], masked: str
 ) -> str | None:
-    """The amount written right after an invoice number (``INV1234 500.00``), if any."""
+    """The amount written right after an invoice number (``INV1234 500.00``), if any; a
+    negative one (``1043 -50.00``) keeps its sign."""
     if ref.kind != "invoice" or ref.how not in ("written", "rf", "structured"):
         return ref.amount
     following = [r.start for r in refs if r.start > ref.end]
