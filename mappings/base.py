@@ -1,4 +1,5 @@
-"""The small toolkit every mapping uses: field paths, coercions and the mapping error.
+"""The small toolkit every mapping uses: field paths, coercions, the mapping error and the
+record a deleted document maps to.
 
 Plain renaming and coercion is declared as ``{canonical_field: F(path, coerce)}``;
 anything with logic is a named function in the system's mapping module.
@@ -10,9 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
+from canonical.enums import DocumentStatus
 from canonical.money import Money, MoneyError
+from canonical.records import CreditMemoIn, InvoiceIn
+
+Document = TypeVar("Document", InvoiceIn, CreditMemoIn)
 
 _MISSING = object()
 _PARTS: dict[str, tuple[str, ...]] = {}  # a path's steps (paths are few and fixed)
@@ -189,6 +194,19 @@ def extract(payload: Mapping[str, Any], spec: Mapping[str, F]) -> dict[str, Any]
         except (ValueError, TypeError, MoneyError) as exc:
             raise MappingError(rule.path, str(exc)) from exc
     return out
+
+
+def deleted_document(kind: type[Document], origin: Mapping[str, Any], nothing: Money) -> Document:
+    """The invoice or credit memo a deletion maps to: where it came from, and nothing else
+    (no customer, no number, ``nothing`` as its total and balance)."""
+    return kind(
+        **origin,
+        customer_remote_id=None,
+        number="",
+        total=nothing,
+        balance=nothing,
+        status=DocumentStatus.DELETED,
+    )
 
 
 @dataclass(frozen=True)

@@ -370,8 +370,8 @@ class IntacctSandbox(SandboxServer):
         for payment in world.payments:
             row = self._payment(payment)
             self.put("ARPYMT", row["RECORDNO"], row, payment.modified_at)
-        self._next_number = max((i.number for i in world.invoices), default=1000) + 1
-        self._next_memo_number = max((m.number for m in world.credit_memos), default=5000) + 1
+        self._next_number = world.next_invoice_number()
+        self._next_memo_number = world.next_memo_number()
         self._seed_debit_memos()
 
     def _seed_debit_memos(self) -> None:
@@ -670,16 +670,7 @@ class IntacctSandbox(SandboxServer):
             currency = customer["CURRENCY"]
             if obj == "CUSTOMER":
                 key = len(self.world.customers) + self._next_customer
-                new = WCustomer(
-                    key,
-                    f"Newcomer Trading {key} LLC",
-                    f"C-{key:05d}",
-                    f"ap@newcomer{key}.example.com",
-                    "USD",
-                    30,
-                    now,
-                )
-                row = self._customer(new)
+                row = self._customer(WCustomer.newcomer(key, now))
                 self.put(obj, row["CUSTOMERID"], row, now)
                 return str(row["CUSTOMERID"])
             record_no = self.take_record_no()

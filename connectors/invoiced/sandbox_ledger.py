@@ -112,11 +112,8 @@ class InvoicedLedger:
         self._ids = {
             s: itertools.count(max(self.records[s], default=ID_BASE[s]) + 1) for s in STREAMS
         }
-        numbers = [i.number for i in world.invoices]
-        self._invoice_numbers = itertools.count(max(numbers, default=1000) + 1)
-        self._memo_numbers = itertools.count(
-            max((m.number for m in world.credit_memos), default=5000) + 1
-        )
+        self._invoice_numbers = itertools.count(world.next_invoice_number())
+        self._memo_numbers = itertools.count(world.next_memo_number())
 
     # the world, rendered --------------------------------------------------------------------
     def _seed(self, world: World) -> None:

@@ -207,8 +207,8 @@ class QuickBooksSandbox(SandboxServer):
             self.store("CreditMemo", self._credit_memo(memo), memo.modified_at)
         for payment in world.payments:
             self.store("Payment", self._payment(payment), payment.modified_at)
-        self._next_number = max((i.number for i in world.invoices), default=1000) + 1
-        self._next_memo_number = max((m.number for m in world.credit_memos), default=5000) + 1
+        self._next_number = world.next_invoice_number()
+        self._next_memo_number = world.next_memo_number()
         owed: dict[str, Decimal] = {}
         for row in self.records["Invoice"].values():
             who = row["CustomerRef"]["value"]
@@ -433,16 +433,7 @@ class QuickBooksSandbox(SandboxServer):
             customer_ref = _ref(customer_id, customer["DisplayName"])
             if entity == "Customer":
                 key = len(self.world.customers) + self._next_customer
-                new = WCustomer(
-                    key,
-                    f"Newcomer Trading {key} LLC",
-                    f"C-{key:05d}",
-                    f"ap@newcomer{key}.example.com",
-                    "USD",
-                    30,
-                    now,
-                )
-                payload = self._customer(new)
+                payload = self._customer(WCustomer.newcomer(key, now))
             elif entity == "Invoice":
                 number = self._next_number
                 self._next_number += 1
@@ -473,9 +464,9 @@ class QuickBooksSandbox(SandboxServer):
             self.store(entity, payload, now)
             return str(payload["Id"])
 
-    def _new_invoice(
-        self, customer_ref: Payload, currency: str, number: int, total: Decimal, today: date
-    ) -> Payload:
+    def _new_document(self, number: int, today: date) -> Payload:
+        """The fields a new invoice or credit memo starts with (a new transaction id, created
+        now, no P.O. number), in the order QBO sends them."""
         now = self.now()
         return {
             "Id": self.take_txn_id(),
@@ -486,6 +477,13 @@ class QuickBooksSandbox(SandboxServer):
             "CustomField": self._custom_fields(None),
             "DocNumber": str(number),
             "TxnDate": today.isoformat(),
+        }
+
+    def _new_invoice(
+        self, customer_ref: Payload, currency: str, number: int, total: Decimal, today: date
+    ) -> Payload:
+        return {
+            **self._new_document(number, today),
             "DueDate": (today + timedelta(days=30)).isoformat(),
             "CurrencyRef": _currency(currency),
             "LinkedTxn": [],
@@ -502,16 +500,8 @@ class QuickBooksSandbox(SandboxServer):
     def _new_credit_memo(
         self, customer_ref: Payload, currency: str, number: int, total: Decimal, today: date
     ) -> Payload:
-        now = self.now()
         return {
-            "Id": self.take_txn_id(),
-            "SyncToken": "0",
-            "domain": "QBO",
-            "sparse": False,
-            "MetaData": _meta(now, now),
-            "CustomField": self._custom_fields(None),
-            "DocNumber": str(number),
-            "TxnDate": today.isoformat(),
+            **self._new_document(number, today),
             "CurrencyRef": _currency(currency),
             "Line": _sales_lines(total, "Credit for services"),
             "TxnTaxDetail": {"TotalTax": ZERO},
@@ -584,6 +574,13 @@ class QuickBooksSandbox(SandboxServer):
             body = {**body, "time": render_time(self.now())}
         return Response(dumps(body), status=status, mimetype="application/json")
 
+    def invalid_property(self, detail: str, element: str = "") -> Response:
+        """QBO's 400 fault 2010 ("Request has invalid or unsupported property"), its detail
+        saying which and why."""
+        return self.fault(
+            400, "2010", "Request has invalid or unsupported property", detail, element=element
+        )
+
     def fault(
         self,
         status: int,
@@ -635,13 +632,7 @@ class QuickBooksSandbox(SandboxServer):
             )
         minor = request.args.get("minorversion", "")
         if not minor.isdigit():
-            return self.fault(
-                400,
-                "2010",
-                "Request has invalid or unsupported property",
-                "minorversion is required",
-                element="minorversion",
-            )
+            return self.invalid_property("minorversion is required", "minorversion")
         return None
 
     def served(self, entity: str, record: Payload) -> Payload:
@@ -723,30 +714,14 @@ class QuickBooksSandbox(SandboxServer):
         names = [n.strip() for n in request.args.get("entities", "").split(",") if n.strip()]
         entities = [URL_ENTITY.get(n.lower()) for n in names]
         if not names or None in entities:
-            return self.fault(
-                400,
-                "2010",
-                "Request has invalid or unsupported property",
-                "entities must name supported entities",
-                element="entities",
-            )
+            return self.invalid_property("entities must name supported entities", "entities")
         try:
             since = querylang.parse_timestamp(request.args.get("changedSince", ""))
         except ValueError:
-            return self.fault(
-                400,
-                "2010",
-                "Request has invalid or unsupported property",
-                "changedSince must be a date-time",
-                element="changedSince",
-            )
+            return self.invalid_property("changedSince must be a date-time", "changedSince")
         if self.cdc_window_days and since < self.now() - timedelta(days=self.cdc_window_days):
-            return self.fault(
-                400,
-                "2010",
-                "Request has invalid or unsupported property",
-                f"changedSince must be within the last {self.cdc_window_days} days",
-                element="changedSince",
+            return self.invalid_property(
+                f"changedSince must be within the last {self.cdc_window_days} days", "changedSince"
             )
         blocks: list[Payload] = []
         with self.lock:
@@ -820,12 +795,7 @@ class QuickBooksSandbox(SandboxServer):
             )
         entity = URL_ENTITY.get(name.lower())
         if entity is None:
-            return self.fault(
-                400,
-                "2010",
-                "Request has invalid or unsupported property",
-                f"unsupported entity {name}",
-            )
+            return self.invalid_property(f"unsupported entity {name}")
         with self.lock:
             record = self.records[entity].get(record_id)
             if record is None:
@@ -853,12 +823,8 @@ class QuickBooksSandbox(SandboxServer):
             return self._once(request, lambda body: self.ledger.single_payment(body))
         if operation == "update" and request.args.get("include") == "void":
             return self._once(request, lambda body: self.ledger.single_void(body))
-        return self.fault(
-            400,
-            "2010",
-            "Request has invalid or unsupported property",
-            f"operation={operation!r} is not supported on Payment here",
-            element="operation",
+        return self.invalid_property(
+            f"operation={operation!r} is not supported on Payment here", "operation"
         )
 
     def _request_id_refused(self, request: Request, *, batch: bool) -> Response | None:
@@ -885,12 +851,7 @@ class QuickBooksSandbox(SandboxServer):
             try:
                 body = loads(request.get_data())
             except ValueError:
-                return self.fault(
-                    400,
-                    "2010",
-                    "Request has invalid or unsupported property",
-                    "the body is not JSON",
-                )
+                return self.invalid_property("the body is not JSON")
             status, reply = apply(body)
             response = self.json(reply, status)
             if request_id:

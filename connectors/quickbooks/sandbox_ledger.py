@@ -198,13 +198,14 @@ class Ledger:
                 record[key] = value
         return self.sandbox.bump(entity, record["Id"])
 
-    def create_payment(self, obj: Any) -> Payload:
-        box = self.sandbox
+    def _customer_of(self, entity: str, obj: Any) -> tuple[str, Payload]:
+        """The customer (id, record) a new ``entity`` object names, after checking the object
+        (a mapping, no string over QBO's limits); an unknown customer is QBO's 610."""
         if not isinstance(obj, Mapping):
-            raise _business("Payment must be an object", "Payment")
+            raise _business(f"{entity} must be an object", entity)
         _check_lengths(obj)
         customer_id = str((obj.get("CustomerRef") or {}).get("value", ""))
-        customer = box.records["Customer"].get(customer_id)
+        customer = self.sandbox.records["Customer"].get(customer_id)
         if customer is None:
             raise LedgerFault(
                 "610",
@@ -212,6 +213,11 @@ class Ledger:
                 f"Customer {customer_id or '(none)'} does not exist",
                 "CustomerRef",
             )
+        return customer_id, customer
+
+    def create_payment(self, obj: Any) -> Payload:
+        box = self.sandbox
+        customer_id, customer = self._customer_of("Payment", obj)
         if "TotalAmt" not in obj:
             raise LedgerFault(
                 "2020",
@@ -289,18 +295,7 @@ class Ledger:
     def create_credit_memo(self, obj: Any) -> Payload:
         """A credit memo from item lines; its whole total is open credit."""
         box = self.sandbox
-        if not isinstance(obj, Mapping):
-            raise _business("CreditMemo must be an object", "CreditMemo")
-        _check_lengths(obj)
-        customer_id = str((obj.get("CustomerRef") or {}).get("value", ""))
-        customer = box.records["Customer"].get(customer_id)
-        if customer is None:
-            raise LedgerFault(
-                "610",
-                "Object Not Found",
-                f"Customer {customer_id or '(none)'} does not exist",
-                "CustomerRef",
-            )
+        customer_id, customer = self._customer_of("CreditMemo", obj)
         lines: list[Payload] = []
         total = Decimal("0.00")
         for index, line in enumerate(obj.get("Line") or []):

@@ -97,6 +97,20 @@ class WCustomer:
     terms_days: int
     modified_at: datetime
 
+    @classmethod
+    def newcomer(cls, key: int, at: datetime) -> WCustomer:
+        """The customer a sandbox's ``create`` adds after the world was generated: a USD
+        company on net 30, modified ``at``."""
+        return cls(
+            key,
+            f"Newcomer Trading {key} LLC",
+            f"C-{key:05d}",
+            f"ap@newcomer{key}.example.com",
+            "USD",
+            30,
+            at,
+        )
+
 
 @dataclass
 class WInvoice:
@@ -327,6 +341,14 @@ class World:
 
     def customer(self, key: int) -> WCustomer:
         return self.customers[key - 1]
+
+    def next_invoice_number(self) -> int:
+        """The number of the first invoice a sandbox creates: after the world's highest."""
+        return max((i.number for i in self.invoices), default=1000) + 1
+
+    def next_memo_number(self) -> int:
+        """The number of the first credit memo a sandbox creates: after the world's highest."""
+        return max((m.number for m in self.credit_memos), default=5000) + 1
 
 
 def name_variant(name: str, style: int) -> str:

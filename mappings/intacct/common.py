@@ -109,6 +109,17 @@ def document_status(payload: Mapping[str, Any], balance: Money) -> DocumentStatu
     return DocumentStatus.OPEN
 
 
+def status_and_balance(
+    payload: Mapping[str, Any], balance: Money, code: str
+) -> tuple[DocumentStatus, Money]:
+    """The document's status (:func:`document_status`) and what it still owes: nothing once
+    it is reversed (or is the Reversal entry), whatever TOTALDUE says."""
+    status = document_status(payload, balance)
+    if status is DocumentStatus.VOID:
+        return status, Money.zero(code)
+    return status, balance
+
+
 def magnitude(value: Money) -> Money:
     return Money(abs(value.amount), value.currency)
 

@@ -15,19 +15,25 @@ naming its total, so that it is never offered as credit to apply to invoices.
 
 from __future__ import annotations
 
-from canonical.enums import DocumentStatus
-from canonical.money import Money
 from canonical.records import CreditMemoIn
 from connectors.base import RawRecord
-from mappings.base import F, MappingContext, MappingError, extract, optional_text, us_date
+from mappings.base import (
+    F,
+    MappingContext,
+    MappingError,
+    deleted_document,
+    extract,
+    optional_text,
+    us_date,
+)
 from mappings.intacct.common import (
     amount,
     currency,
-    document_status,
     is_debit_memo,
     magnitude,
     origin,
     required_text,
+    status_and_balance,
     total_field,
     zero,
 )
@@ -45,15 +51,7 @@ __all__ = ["FIELDS", "is_debit_memo", "to_canonical"]
 
 def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
     if record.deleted:
-        nothing = zero(ctx)
-        return CreditMemoIn(
-            **origin(record),
-            customer_remote_id=None,
-            number="",
-            total=nothing,
-            balance=nothing,
-            status=DocumentStatus.DELETED,
-        )
+        return deleted_document(CreditMemoIn, origin(record), zero(ctx))
     payload = record.payload
     code = currency(payload, ctx)
     entered = amount(payload, "TOTALENTERED", code)
@@ -64,10 +62,9 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
             "left out so that it is never applied as credit",
         )
     total = magnitude(entered)
-    balance = magnitude(amount(payload, "TOTALDUE", code))
-    status = document_status(payload, balance)
-    if status is DocumentStatus.VOID:
-        balance = Money.zero(code)  # a reversed document owes nothing, whatever TOTALDUE says
+    status, balance = status_and_balance(
+        payload, magnitude(amount(payload, "TOTALDUE", code)), code
+    )
     values = extract(payload, FIELDS)
     return CreditMemoIn(
         **origin(record),

@@ -24,20 +24,27 @@ balance would hide from credit application and from the customer's balance alike
 from __future__ import annotations
 
 from canonical.enums import DocumentStatus
-from canonical.money import Money
 from canonical.records import InvoiceIn
 from canonical.terms import discount_fields
 from connectors.base import RawRecord
-from mappings.base import F, MappingContext, MappingError, extract, optional_text, us_date
+from mappings.base import (
+    F,
+    MappingContext,
+    MappingError,
+    deleted_document,
+    extract,
+    optional_text,
+    us_date,
+)
 from mappings.intacct.common import (
     ADJUSTMENT,
     amount,
     currency,
-    document_status,
     is_debit_memo,
     magnitude,
     origin,
     required_text,
+    status_and_balance,
     total_field,
     zero,
 )
@@ -58,25 +65,15 @@ FIELDS = {
 
 def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     if record.deleted:
-        nothing = zero(ctx)
-        return InvoiceIn(
-            **origin(record),
-            customer_remote_id=None,
-            number="",
-            total=nothing,
-            balance=nothing,
-            status=DocumentStatus.DELETED,
-        )
+        return deleted_document(InvoiceIn, origin(record), zero(ctx))
     if record.object_type == ADJUSTMENT:
         return debit_memo(record, ctx)
     payload = record.payload
     code = currency(payload, ctx)
     total = amount(payload, "TOTALENTERED", code)
     balance = amount(payload, "TOTALDUE", code)
-    status = document_status(payload, balance)
-    if status is DocumentStatus.VOID:
-        balance = Money.zero(code)  # a reversed document owes nothing, whatever TOTALDUE says
-    elif total.amount < 0:
+    status, balance = status_and_balance(payload, balance, code)
+    if status is not DocumentStatus.VOID and total.amount < 0:
         raise MappingError(
             total_field(payload),
             f"a negative invoice ({total}) is credit the customer holds, not something owed: "
@@ -110,10 +107,9 @@ def debit_memo(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
             f"a credit memo ({entered} lowers what the customer owes), not a debit memo: "
             "left out so that it is never counted as owed",
         )
-    balance = magnitude(amount(payload, "TOTALDUE", code))
-    status = document_status(payload, balance)
-    if status is DocumentStatus.VOID:
-        balance = Money.zero(code)  # reversed, or the Reversal entry itself: nothing owed
+    status, balance = status_and_balance(
+        payload, magnitude(amount(payload, "TOTALDUE", code)), code
+    )
     values = extract(payload, DEBIT_MEMO_FIELDS)
     return InvoiceIn(
         **origin(record),

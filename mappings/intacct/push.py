@@ -108,23 +108,16 @@ class IntacctPush(PushAdapter):
         return Step(command, command.key, write, diff=diff)
 
     def _lines(self, command: Command, refs: RefIndex, diff: list[str]) -> tuple[PaymentLine, ...]:
-        lines = []
-        for line in command.payload["lines"]:
-            invoice = self.invoice(refs, command, line["invoice_id"], line["amount_minor"], diff)
-            lines.append(
-                PaymentLine(
-                    invoice.remote_id,
-                    command.money(line["amount_minor"]),
-                    debit_memo=_is_debit_memo(invoice),
-                )
-            )
-        return tuple(lines)
+        return tuple(
+            PaymentLine(invoice.remote_id, amount, debit_memo=_is_debit_memo(invoice))
+            for invoice, amount in self.applied_invoices(refs, command, diff)
+        )
 
     def _write_off(self, command: Command, refs: RefIndex, customer: str, diff: list[str]) -> Step:
         p = command.payload
         amount = command.money(p["amount_minor"])
         invoice = self.invoice(refs, command, p["invoice_id"], p["amount_minor"], diff)
-        doc_key = f"{command.key}:m"
+        doc_key, apply_key = command.write_off_keys
         on = command.on or utcnow().date()
         if command.step_index == 0:
             account = self.connector.config.write_off_account
@@ -135,7 +128,7 @@ class IntacctPush(PushAdapter):
                 customer,
                 amount,
                 on,
-                f"Deduction {p.get('reason') or ''}".strip(),
+                command.deduction,
                 str(p["currency"]),
             )
             diff.insert(0, f"new credit ARADJUSTMENT {amount} ({p.get('reason')}) on {account}")
@@ -147,14 +140,12 @@ class IntacctPush(PushAdapter):
                 diff=diff,
                 creates=("credit_memo", "ARADJUSTMENT"),
             )
-        adjustment = (command.result.get("remote_ids") or {}).get(doc_key)
-        if not adjustment:
-            raise Unwritable(f"write-off adjustment of {command.key} was not recorded")
+        adjustment = self.write_off_credit(command, "adjustment")
         apply = ArPaymentCreate(
-            f"{command.key}:a",
+            apply_key,
             customer,
             on,
-            (PaymentLine(invoice.remote_id, amount, str(adjustment), _is_debit_memo(invoice)),),
+            (PaymentLine(invoice.remote_id, amount, adjustment, _is_debit_memo(invoice)),),
             str(p["currency"]),
         )
         diff.insert(0, f"new ARPYMT applying write-off adjustment {adjustment}")

@@ -73,14 +73,8 @@ class InvoicedPush(PushAdapter):
         diff: list[str] = []
         if command.operation == "apply_cash":
             entries = tuple(
-                Application(
-                    "invoice",
-                    self.invoice(
-                        refs, command, line["invoice_id"], line["amount_minor"], diff
-                    ).remote_id,
-                    command.money(line["amount_minor"]),
-                )
-                for line in p["lines"]
+                Application("invoice", invoice.remote_id, amount)
+                for invoice, amount in self.applied_invoices(refs, command, diff)
             )
             payment = PaymentCreate(
                 key=command.key,
@@ -98,15 +92,8 @@ class InvoicedPush(PushAdapter):
             total = sum(int(line["amount_minor"]) for line in p["lines"])
             note = self.credit(refs, command, p["credit_memo_id"], total, diff).remote_id
             entries = tuple(
-                Application(
-                    "credit_note",
-                    self.invoice(
-                        refs, command, line["invoice_id"], line["amount_minor"], diff
-                    ).remote_id,
-                    command.money(line["amount_minor"]),
-                    note,
-                )
-                for line in p["lines"]
+                Application("credit_note", invoice.remote_id, amount, note)
+                for invoice, amount in self.applied_invoices(refs, command, diff)
             )
             payment = PaymentCreate(
                 key=command.key,
@@ -144,14 +131,13 @@ class InvoicedPush(PushAdapter):
         currency = str(p["currency"])
         amount = command.money(p["amount_minor"])
         invoice = self.invoice(refs, command, p["invoice_id"], p["amount_minor"], diff)
-        note_key = credit_note_key(command)
+        note_key, apply_key = command.write_off_keys
         if command.step_index == 0:
-            reason = f"Deduction {p.get('reason') or ''}".strip()
             note = CreditNoteCreate(
                 key=note_key,
                 customer_id=customer,
                 amount=amount,
-                reason=reason,
+                reason=command.deduction,
                 currency=currency,
                 issued_on=command.on,
             )
@@ -164,15 +150,12 @@ class InvoicedPush(PushAdapter):
                 diff=diff,
                 creates=("credit_memo", "credit_note"),
             )
-        note_id = (command.result.get("remote_ids") or {}).get(note_key)
-        if not note_id:
-            raise Unwritable(f"write-off credit note of {command.key} was not recorded")
-        apply_key = application_key(command)
+        note_id = self.write_off_credit(command, "credit note")
         payment = credit_note_application(
             apply_key,
             customer,
             invoice.remote_id,
-            str(note_id),
+            note_id,
             amount,
             currency=currency,
             received_on=command.on,
@@ -204,13 +187,7 @@ class InvoicedPush(PushAdapter):
 
     def refresh(self, command: Command, refs: RefIndex) -> None:
         """Re-read the invoices' balances (after a refusal, to re-validate the decision)."""
-        ids = [line["invoice_id"] for line in command.payload.get("lines") or ()]
-        if command.payload.get("invoice_id"):
-            ids.append(command.payload["invoice_id"])
-        for invoice_id in ids:
-            ref = refs.get("invoice", invoice_id)
-            if ref is None:
-                continue
+        for ref in self.touched_invoices(refs, command):
             current = self.connector.client.get(f"/invoices/{ref.remote_id}")
             if isinstance(current, dict) and current.get("balance") is not None:
                 ref.values["balance_minor"] = str(command.money_minor(current["balance"]))
@@ -237,16 +214,6 @@ class InvoicedPush(PushAdapter):
                     step.final = True
                     found[step.key] = hit[legacy]
         return found
-
-
-def credit_note_key(command: Command) -> str:
-    """The key of a write-off's first step (the credit note)."""
-    return f"{command.key}:m"
-
-
-def application_key(command: Command) -> str:
-    """The key of a write-off's second step (the payment applying the credit note)."""
-    return f"{command.key}:a"
 
 
 def _legacy_write_off(step: Step) -> str | None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from canonical.enums import DocumentStatus
 from canonical.money import Money
 from connectors.base import RawRecord
 from mappings.base import MappingContext, MappingError, get_path, money, optional_text
@@ -89,6 +90,16 @@ def voided(payload: Mapping[str, Any], total: Money) -> bool:
     """QBO's void keeps the record with zero amounts and "Voided" put before PrivateNote."""
     note = payload.get("PrivateNote")
     return total.is_zero() and isinstance(note, str) and note.startswith(VOID_NOTE)
+
+
+def document_status(payload: Mapping[str, Any], total: Money, balance: Money) -> DocumentStatus:
+    """An invoice's or credit memo's status: voided (see :func:`voided`), paid when nothing is
+    left open, else open."""
+    if voided(payload, total):
+        return DocumentStatus.VOID
+    if balance.is_zero():
+        return DocumentStatus.PAID
+    return DocumentStatus.OPEN
 
 
 def zero(ctx: MappingContext) -> Money:

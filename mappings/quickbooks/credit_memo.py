@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from canonical.enums import DocumentStatus
 from canonical.records import CreditMemoIn
 from connectors.base import RawRecord
-from mappings.base import F, MappingContext, extract, iso_date, optional_text
+from mappings.base import F, MappingContext, deleted_document, extract, iso_date, optional_text
 from mappings.quickbooks.common import (
     amount,
     currency,
     custom_field,
+    document_status,
     is_deleted,
     origin,
     po_field,
     ref_value,
-    voided,
     zero,
 )
 
@@ -28,27 +27,13 @@ FIELDS = {
 
 def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
     if is_deleted(record):
-        nothing = zero(ctx)
-        return CreditMemoIn(
-            **{**origin(record), "deleted": True},
-            customer_remote_id=None,
-            number="",
-            total=nothing,
-            balance=nothing,
-            status=DocumentStatus.DELETED,
-        )
+        return deleted_document(CreditMemoIn, {**origin(record), "deleted": True}, zero(ctx))
     payload = record.payload
     code = currency(payload, ctx)
     total = amount(payload, "TotalAmt", code)
     remaining = "RemainingCredit" if payload.get("RemainingCredit") is not None else "Balance"
     balance = amount(payload, remaining, code)
     values = extract(payload, FIELDS)
-    if voided(payload, total):
-        status = DocumentStatus.VOID
-    elif balance.is_zero():
-        status = DocumentStatus.PAID
-    else:
-        status = DocumentStatus.OPEN
     return CreditMemoIn(
         **{**origin(record), "deleted": record.deleted},
         customer_remote_id=ref_value(payload, "CustomerRef", required=True),
@@ -56,7 +41,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
         total=total,
         balance=balance,
         issue_date=values["issue_date"],
-        status=status,
+        status=document_status(payload, total, balance),
         reference=custom_field(payload, po_field(ctx)),
         memo=values["customer_memo"] or values["private_note"],
     )

@@ -7,20 +7,19 @@ starting "Voided" (it maps as deleted with status void); a zero Balance is paid;
 
 from __future__ import annotations
 
-from canonical.enums import DocumentStatus
 from canonical.records import InvoiceIn
 from canonical.terms import discount_fields
 from connectors.base import RawRecord
-from mappings.base import F, MappingContext, extract, iso_date, optional_text
+from mappings.base import F, MappingContext, deleted_document, extract, iso_date, optional_text
 from mappings.quickbooks.common import (
     amount,
     currency,
     custom_field,
+    document_status,
     is_deleted,
     origin,
     po_field,
     ref_value,
-    voided,
     zero,
 )
 
@@ -37,26 +36,12 @@ FIELDS = {
 
 def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     if is_deleted(record):
-        nothing = zero(ctx)
-        return InvoiceIn(
-            **{**origin(record), "deleted": True},
-            customer_remote_id=None,
-            number="",
-            total=nothing,
-            balance=nothing,
-            status=DocumentStatus.DELETED,
-        )
+        return deleted_document(InvoiceIn, {**origin(record), "deleted": True}, zero(ctx))
     payload = record.payload
     code = currency(payload, ctx)
     total = amount(payload, "TotalAmt", code)
     balance = amount(payload, "Balance", code)
     values = extract(payload, FIELDS)
-    if voided(payload, total):
-        status = DocumentStatus.VOID
-    elif balance.is_zero():
-        status = DocumentStatus.PAID
-    else:
-        status = DocumentStatus.OPEN
     return InvoiceIn(
         **{**origin(record), "deleted": record.deleted},
         customer_remote_id=ref_value(payload, "CustomerRef", required=True),
@@ -65,7 +50,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
         balance=balance,
         issue_date=values["issue_date"],
         due_date=values["due_date"],
-        status=status,
+        status=document_status(payload, total, balance),
         po_number=custom_field(payload, po_field(ctx)),
         memo=values["customer_memo"] or values["private_note"],
         **discount_fields(term_text(values, ctx), values["issue_date"]),

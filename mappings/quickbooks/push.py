@@ -55,14 +55,8 @@ class QuickBooksPush(PushAdapter):
         diff: list[str] = []
         if command.operation == "apply_cash":
             lines = tuple(
-                PaymentLine(
-                    "Invoice",
-                    self.invoice(
-                        refs, command, line["invoice_id"], line["amount_minor"], diff
-                    ).remote_id,
-                    command.money(line["amount_minor"]),
-                )
-                for line in p["lines"]
+                PaymentLine("Invoice", invoice.remote_id, amount)
+                for invoice, amount in self.applied_invoices(refs, command, diff)
             )
             payer = f" from {p['payer']}" if p.get("payer") else ""
             payment = PaymentCreate(
@@ -81,14 +75,8 @@ class QuickBooksPush(PushAdapter):
             total = sum(int(line["amount_minor"]) for line in p["lines"])
             memo = self.credit(refs, command, p["credit_memo_id"], total, diff)
             invoice_lines = [
-                PaymentLine(
-                    "Invoice",
-                    self.invoice(
-                        refs, command, line["invoice_id"], line["amount_minor"], diff
-                    ).remote_id,
-                    command.money(line["amount_minor"]),
-                )
-                for line in p["lines"]
+                PaymentLine("Invoice", invoice.remote_id, amount)
+                for invoice, amount in self.applied_invoices(refs, command, diff)
             ]
             payment = PaymentCreate(
                 key=command.key,
@@ -129,7 +117,7 @@ class QuickBooksPush(PushAdapter):
         p = command.payload
         amount = command.money(p["amount_minor"])
         invoice = self.invoice(refs, command, p["invoice_id"], p["amount_minor"], diff)
-        memo_key = f"{command.key}:m"
+        memo_key, apply_key = command.write_off_keys
         if command.step_index == 0:
             item = self.connector.config.write_off_item_id
             if not item:
@@ -141,7 +129,7 @@ class QuickBooksPush(PushAdapter):
                 item,
                 str(p["currency"]),
                 command.on,
-                f"Deduction {p.get('reason') or ''}".strip(),
+                command.deduction,
             )
             diff.insert(0, f"new CreditMemo {amount} ({p.get('reason')}) on item {item}")
             return Step(
@@ -152,15 +140,12 @@ class QuickBooksPush(PushAdapter):
                 diff=diff,
                 creates=("credit_memo", "CreditMemo"),
             )
-        memo_id = (command.result.get("remote_ids") or {}).get(memo_key)
-        if not memo_id:
-            raise Unwritable(f"write-off credit memo of {command.key} was not recorded")
-        apply_key = f"{command.key}:a"
+        memo_id = self.write_off_credit(command, "credit memo")
         application = credit_memo_application(
             apply_key,
             customer,
             invoice.remote_id,
-            str(memo_id),
+            memo_id,
             amount,
             currency=str(p["currency"]),
             txn_date=command.on,
@@ -195,13 +180,7 @@ class QuickBooksPush(PushAdapter):
 
     def refresh(self, command: Command, refs: RefIndex) -> None:
         """Re-read the invoices: their balance now is what the decision is checked against."""
-        ids = [line["invoice_id"] for line in command.payload.get("lines") or ()]
-        if command.payload.get("invoice_id"):
-            ids.append(command.payload["invoice_id"])
-        for invoice_id in ids:
-            ref = refs.get("invoice", invoice_id)
-            if ref is None:
-                continue
+        for ref in self.touched_invoices(refs, command):
             current = self.connector.read("Invoice", ref.remote_id)
             balance = current.get("Balance")
             if balance is not None:

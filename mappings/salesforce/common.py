@@ -177,6 +177,20 @@ def optional_amount(payload: Mapping[str, Any], field: str | None, code: str) ->
     return rounded_money(payload[field], code, field)
 
 
+def figures(
+    payload: Mapping[str, Any], spec: DocumentSpec, ctx: MappingContext
+) -> tuple[str, Money, Money]:
+    """An invoice's or credit memo's number (required), total and balance, read at the
+    fields ``spec`` configures, in the document's currency."""
+    code = currency(payload, spec.currency, ctx)
+    total = amount(payload, spec.total, code)
+    balance = amount(payload, spec.balance, code)
+    number = text_of(payload, spec.number)
+    if not number:
+        raise MappingError(spec.number, "is required but missing")
+    return number, total, balance
+
+
 def document_status(
     spec: DocumentSpec, payload: Mapping[str, Any], total: Money, balance: Money
 ) -> DocumentStatus:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from canonical.enums import DocumentStatus
 from canonical.records import InvoiceIn
 from canonical.terms import discount_fields
 from connectors.base import RawRecord
-from mappings.base import MappingContext, MappingError
+from mappings.base import MappingContext, deleted_document
 from mappings.salesforce.common import (
-    amount,
-    currency,
     date_of,
     document_status,
+    figures,
     links,
     origin,
     schema_for,
@@ -22,23 +20,10 @@ from mappings.salesforce.common import (
 
 def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     if record.deleted:
-        nothing = zero(ctx)
-        return InvoiceIn(
-            **origin(record),
-            customer_remote_id=None,
-            number="",
-            total=nothing,
-            balance=nothing,
-            status=DocumentStatus.DELETED,
-        )
+        return deleted_document(InvoiceIn, origin(record), zero(ctx))
     spec = schema_for(record, ctx).invoice
     payload = record.payload
-    code = currency(payload, spec.currency, ctx)
-    total = amount(payload, spec.total, code)
-    balance = amount(payload, spec.balance, code)
-    number = text_of(payload, spec.number)
-    if not number:
-        raise MappingError(spec.number, "is required but missing")
+    number, total, balance = figures(payload, spec, ctx)
     issued = date_of(payload, spec.issue_date, ctx)
     return InvoiceIn(
         **origin(record),

@@ -99,6 +99,17 @@ class Command:
         raw = self.payload.get("on")
         return date.fromisoformat(raw) if raw else None
 
+    @property
+    def write_off_keys(self) -> tuple[str, str]:
+        """The keys of a write-off's two steps: the credit document, then the payment
+        applying it to the invoice."""
+        return f"{self.key}:m", f"{self.key}:a"
+
+    @property
+    def deduction(self) -> str:
+        """The text a write-off's credit document carries: ``Deduction`` and the reason."""
+        return f"Deduction {self.payload.get('reason') or ''}".strip()
+
 
 @dataclass
 class Step:
@@ -219,6 +230,29 @@ class PushAdapter(ABC):
             )
         return ref
 
+    def applied_invoices(
+        self, refs: RefIndex, command: Command, diff: list[str]
+    ) -> list[tuple[RemoteRef, Decimal]]:
+        """Each line of ``command`` in order: its invoice's remote record, checked by
+        :meth:`invoice` (the balance change added to ``diff``), and the amount it applies."""
+        return [
+            (
+                self.invoice(refs, command, line["invoice_id"], line["amount_minor"], diff),
+                command.money(line["amount_minor"]),
+            )
+            for line in command.payload["lines"]
+        ]
+
+    @staticmethod
+    def touched_invoices(refs: RefIndex, command: Command) -> list[RemoteRef]:
+        """The known remote records of the invoices ``command`` touches: its lines'
+        invoices, then a write-off's invoice."""
+        ids = [line["invoice_id"] for line in command.payload.get("lines") or ()]
+        if command.payload.get("invoice_id"):
+            ids.append(command.payload["invoice_id"])
+        found = (refs.get("invoice", invoice_id) for invoice_id in ids)
+        return [ref for ref in found if ref is not None]
+
     def given_back(self, refs: RefIndex, command: Command, diff: list[str]) -> None:
         """Add to ``diff`` what voiding ``command``'s payment gives back to each invoice."""
         for line in command.payload.get("lines") or ():
@@ -241,6 +275,16 @@ class PushAdapter(ABC):
                 f"the payment of command {command.payload.get('original_command')} was never "
                 f"recorded in {self.system}: nothing known to void"
             )
+        return str(remote_id)
+
+    @staticmethod
+    def write_off_credit(command: Command, what: str) -> str:
+        """The remote id of the credit document a write-off's first step created, as its
+        result recorded it; :class:`~sync.outbox.errors.Unwritable` naming ``what`` when
+        none was."""
+        remote_id = (command.result.get("remote_ids") or {}).get(command.write_off_keys[0])
+        if not remote_id:
+            raise Unwritable(f"write-off {what} of {command.key} was not recorded")
         return str(remote_id)
 
 
