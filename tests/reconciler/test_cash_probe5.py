@@ -22,8 +22,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from canonical.keys import document_key
-from canonical.models import Adjustment, CreditMemo, Invoice, Remittance
-from canonical.money import Money
+from canonical.models import Adjustment, CreditMemo, Invoice
 from canonical.store import Store
 from reconciler import reconcile
 from tests.support.receivables import Book, applied, decision, ref
@@ -62,7 +61,6 @@ class Desk:
         self.book = book
         self.customers: dict[str, str] = {}
         self.invoices: dict[str, str] = {}
-        self.n = 0
 
     def customer(self, name: str) -> str:
         if name not in self.customers:
@@ -100,21 +98,16 @@ class Desk:
         source: str = "camt.054",
         iban: str | None = None,
     ) -> str:
-        self.n += 1
-        with self.store.session() as s:
-            r = Remittance(
-                source=source,
-                source_key=f"{source}:p5:{self.n}",
-                currency=currency,
-                amount_minor=Money(amount, currency).minor,
-                value_date=day,
-                payer_name=payer,
-                payer_iban=iban,
-                free_text=text,
-                structured_refs=refs or [],
-            )
-            s.add(r)
-        return r.id
+        return self.book.pay(
+            amount,
+            payer=payer,
+            iban=iban,
+            text=text,
+            refs=refs,
+            currency=currency,
+            day=day,
+            source=source,
+        )
 
     def run(self, rid: str) -> Seen:
         reconcile(self.store)

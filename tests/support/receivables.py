@@ -80,11 +80,12 @@ class Book:
         refs: list[dict[str, Any]] | None = None,
         currency: str = "USD",
         day: date | None = date(2026, 11, 2),
+        source: str = "camt.054",
     ) -> str:
         self.n += 1
         with self.store.session() as s:
             r = Remittance(
-                source="camt.054",
+                source=source,
                 source_key=f"k{self.n}",
                 currency=currency,
                 amount_minor=Money(amount, currency).minor,
