@@ -1052,7 +1052,15 @@ class Cascade:
             }
             allocations, credit_lines = _shift_credits(allocations, taken)
             shortfall = owed - r.amount_minor - credited
-            discounts = self._discounts_taken(invoices, r, shortfall)
+            # a discount on some of the invoices is one reading of the shortfall; an open credit
+            # memo of that amount netted off is another, read as before: the memo wins
+            memo_fits = (
+                shortfall > 0
+                and not memos_not_taken
+                and not taken
+                and self._credit_taken(customer, currency, shortfall) is not None
+            )
+            discounts = self._discounts_taken(invoices, r, shortfall, some=not memo_fits)
             if discounts:
                 less = {item.id: d for item, d in discounts}
                 allocations, credit_lines = _shift_credits(
@@ -1216,18 +1224,18 @@ class Cascade:
         return amount if 0 < amount < item.balance_minor else 0
 
     def _discounts_taken(
-        self, invoices: Sequence[OpenItem], r: Incoming, shortfall: int
+        self, invoices: Sequence[OpenItem], r: Incoming, shortfall: int, *, some: bool = True
     ) -> list[tuple[OpenItem, int]]:
         """The discounts the payer took, when a shortfall is exactly what the terms grant on
-        one set of the invoices paid (all of them, or the only set that sums to it: a payer
-        may take the discount on some invoices and not on others); else none. Two sets of
-        the same sum (which invoice took it?) are not guessed between."""
+        one set of the invoices paid (all of them, or, with ``some``, the only set that sums
+        to it: a payer may take the discount on some invoices and not on others); else none.
+        Two sets of the same sum (which invoice took it?) are not guessed between."""
         if shortfall <= 0:
             return []
         granted = [(i, d) for i in invoices if (d := self._discount_on(i, r))]
         if sum(d for _, d in granted) == shortfall:
             return granted
-        if len(granted) > _DISCOUNT_SEARCH_ITEMS:  # bounded: a person sorts out a long list
+        if not some or len(granted) > _DISCOUNT_SEARCH_ITEMS:  # a person sorts out a long list
             return []
         fits = [
             list(chosen)

@@ -887,7 +887,11 @@ def _copy_of_applied(outcome: Outcome, row: Row[Any], run: _Run) -> Outcome:
         return outcome
     invoices = frozenset(item.id for item, amount in outcome.allocations if amount > 0)
     same = run.seen.applied.get((row.currency, row.amount_minor, invoices)) if invoices else None
-    if same is not None and _close(same.value_date, row.value_date):
+    if (
+        same is not None
+        and same.source != row.source  # one channel's copies are caught by their fingerprint
+        and _close(same.value_date, row.value_date)
+    ):
         would = _candidate(
             outcome.allocations,
             outcome.confidence,
