@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -121,10 +122,37 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 reason = f"the row has {len(cells)} cells, the header {len(header)} ({hint})"
                 yield index, {"__error__": (header[-1] if header else "(row)", reason)}
                 continue
+            split = _split_amount(header, cells) if delimiter == "," else None
+            if split is not None:
+                yield index, {"__error__": split}
+                continue
             yield (
                 index,
                 {name: _unformula(cell) for name, cell in zip(header, cells, strict=False) if name},
             )
+
+
+AMOUNT_COLUMNS = frozenset({"total", "balance", "amount"})
+_THOUSANDS_HEAD = re.compile(r"[(\-\u2212]?\D{0,3}\d{1,3}")  # 1, $12, -123
+_THOUSANDS_TAIL = re.compile(r"\d{3}(?:[.,]\d+)?\)?\s*\D{0,3}")  # 234.50, 000, 500.00)
+
+
+def _split_amount(header: list[str], cells: list[str]) -> tuple[str, str] | None:
+    """(column, reason) when an amount cell and the next cell read as one amount cut at an
+    unquoted thousands comma (``1`` then ``234.50``): the row's cells are shifted whatever
+    its length (a short row or a last cell left out hides it), so it is refused."""
+    for position, name in enumerate(header[: len(cells) - 1]):
+        head, tail = cells[position].strip(), cells[position + 1].strip()
+        if (
+            name in AMOUNT_COLUMNS
+            and _THOUSANDS_HEAD.fullmatch(head)
+            and _THOUSANDS_TAIL.fullmatch(tail)
+        ):
+            return name, (
+                f"{head!r} then {tail!r} look like one amount cut at an unquoted comma "
+                f"({head},{tail}): quote it or write it without the thousands comma"
+            )
+    return None
 
 
 def _unformula(cell: str) -> str:
@@ -182,7 +210,7 @@ def _json_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any]]
     """(item number, item) of the JSON file's list, its keys as column names."""
     with path.open("rb") as raw:
         # ijson reads UTF-8 bytes; a file saved in another encoding is recoded on the way
-        handle = raw if encoding == "utf-8" else codecs.EncodedFile(raw, "utf-8", encoding)
+        handle: Any = raw if encoding == "utf-8" else _Utf8(raw, encoding)
         try:
             for index, item in enumerate(_json_items(handle, path.name), start=1):
                 if isinstance(item, dict):
@@ -191,6 +219,16 @@ def _json_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any]]
                     yield index, {"__invalid__": item}
         except ijson.JSONError as exc:
             raise ValueError(f"{path.name}: not valid JSON: {exc}") from None
+
+
+class _Utf8:
+    """A binary file in another encoding (a BOM, UTF-16, cp1252) read as UTF-8 bytes."""
+
+    def __init__(self, raw: Any, encoding: str) -> None:
+        self.text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+    def read(self, size: int = -1) -> bytes:
+        return self.text.read(size).encode("utf-8")
 
 
 def _json_items(handle: Any, name: str) -> Iterator[Any]:
@@ -332,13 +370,19 @@ def _decimal(raw: str, currency: str, column: str) -> Decimal:
             raise bad()
     elif whole and not whole.isdigit():
         raise bad()
+    digits = minor_digits(currency)
+    # a currency without minor units has no decimals to write: 1,234 and 1.234 JPY are a
+    # thousand two hundred and thirty-four
+    grouped_yen = digits == 0 and point != "" and len(groups) == 1 and len(fraction) == 3
+    if grouped_yen and whole.isdigit() and 1 <= len(whole) <= 3 and whole != "0":
+        groups, fraction, point = [whole, fraction], "", ""
     single_comma = point == "," and len(groups) == 1 and whole != "0"
     if single_comma and len(fraction) == 3 and 1 <= len(whole) <= 3:
         raise bad(
             f"{raw!r} is ambiguous (a thousands separator or a decimal comma?): "
             "write its decimals, as in 1,234.00 or 1.234,00"
         )
-    if len(fraction) > minor_digits(currency):
+    if len(fraction) > digits:
         raise bad(f"{raw} has more decimals than {currency} allows")
     number = Decimal("".join(groups) + "." + fraction if fraction else "".join(groups) or "0")
     return -number if negative else number
@@ -539,6 +583,8 @@ class Importer:
                     raise RowError(
                         name, f"{_text(row, name)} is negative ({what}'s amounts cannot be)"
                     )
+            if balance.amount > total.amount:
+                raise RowError("balance", f"{balance} is more than the total {total}")
             default = DocumentStatus.PAID if balance.is_zero() else DocumentStatus.OPEN
             fields = dict(
                 common,

@@ -729,3 +729,59 @@ def test_customer_name_in_cp1252_links_to_the_imported_customer(
         owner = s.get(Customer, inv.customer_id)
     assert owner is not None and owner.name == "Müller GmbH"
     assert minor(inv) == (1250, 1250, "EUR")  # the customer's currency: no currency column
+
+
+# --- from a review of the above ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("bom.json", b"\xef\xbb\xbf" + b'[{"invoice_number": "A", "customer_id": "C1", '),
+        ("u16.json", '[{"invoice_number": "A", "customer_id": "C1", '.encode("utf-16")),
+        ("cp.json", '[{"invoice_number": "A", "customer_id": "C1", '.encode("cp1252")),
+    ],
+)
+def test_json_with_a_bom_in_utf16_or_cp1252_is_read(
+    store: Store, tmp_path: Path, name: str, content: bytes
+) -> None:
+    """JSON saved with a BOM, as UTF-16 or as Windows-1252 is recoded before it is parsed,
+    as the CSV files are (ijson reads UTF-8 only)."""
+    customers(store, tmp_path)
+    rest = '"currency": "USD", "total": 12.50, "memo": "Müller"}]'
+    encoding = {"bom.json": "utf-8", "u16.json": "utf-16-le", "cp.json": "cp1252"}[name]
+    report = load(store, tmp_path, "invoices", name, content + rest.encode(encoding))
+    assert (report.created, report.errors) == (1, [])
+    assert minor(invoices(store)["A"]) == (1250, 1250, "USD")
+
+
+def test_yen_written_with_thousands_separators(store: Store, tmp_path: Path) -> None:
+    """JPY has no minor units, so 1,234 and ¥250,000 can only group thousands."""
+    customers(store, tmp_path)
+    text = 'invoice_number,customer_id,currency,total\nA,C1,JPY,"1,234"\nB,C1,JPY,"¥250,000"\n'
+    report = load(store, tmp_path, "invoices", "i.csv", text)
+    assert (report.created, report.errors) == (2, [])
+    assert [minor(invoices(store)[n])[0] for n in "AB"] == [1234, 250000]
+
+
+def test_an_amount_cut_at_an_unquoted_comma_in_a_row_as_long_as_the_header(
+    store: Store, tmp_path: Path
+) -> None:
+    """``1,234.50`` unquoted in a row that left its last (optional) cell out has as many
+    cells as the header: the amount's halves must not land as total 1.00 and a PO 234.50."""
+    customers(store, tmp_path)
+    text = "invoice_number,customer_id,currency,total,po_number\nA,C1,USD,1,234.50\n"
+    report = load(store, tmp_path, "invoices", "i.csv", text)
+    assert report.created == 0 and report.rejected == 1
+    assert "column 'total'" in report.errors[0] and "unquoted comma" in report.errors[0]
+
+
+def test_a_balance_above_the_total_is_refused(store: Store, tmp_path: Path) -> None:
+    """An invoice cannot owe more than it totals: the row names ``balance``."""
+    customers(store, tmp_path)
+    text = "invoice_number,customer_id,currency,total,balance\nA,C1,USD,100.00,250.00\n"
+    report = load(store, tmp_path, "invoices", "i.csv", text)
+    assert report.created == 0
+    assert report.errors == [
+        "i.csv: row 2: column 'balance': 250.00 USD is more than the total 100.00 USD"
+    ]
