@@ -393,7 +393,7 @@ def _is_symbol_of(symbol: str, currency: str) -> bool:
     if symbol.upper() == currency:
         return True
     shown = get_currency_symbol(currency, locale="en")
-    return symbol == shown or (len(symbol) == 1 and symbol in shown)
+    return symbol == shown or (len(symbol) == 1 and not symbol.isalpha() and symbol in shown)
 
 
 _DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
