@@ -361,8 +361,10 @@ class ApiSession(requests.Session):
                 raise UncertainWriteError(
                     self.system, f"no reply to {method} {_safe_path(url)}: outcome unknown"
                 ) from exc
+            # the host is named when it was never reached: a wrong or unreachable base URL
+            where = "" if sent else f"cannot connect to {_safe_host(url)}: "
             raise TransientError(
-                self.system, f"{type(exc).__name__} on {method} {_safe_path(url)}"
+                self.system, f"{where}{type(exc).__name__} on {method} {_safe_path(url)}"
             ) from exc
 
     def _attempt(
@@ -465,6 +467,13 @@ def _remember_credentials(request: requests.PreparedRequest) -> None:
 
 def _safe_path(url: str) -> str:
     return urlsplit(url).path
+
+
+def _safe_host(url: str) -> str:
+    """Scheme, host and port of a URL: never its user, password, path or query."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
 
 
 def _never_connected(exc: requests.RequestException) -> bool:

@@ -6,7 +6,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from connectors.base import Connector, TokenStore
 from connectors.http import RetryPolicy
@@ -35,14 +35,11 @@ class SystemEntry:
     sandbox: type[SandboxServer]
 
     def parse_config(self, raw: dict[str, Any] | BaseModel) -> BaseModel:
+        """The system's config model; a bad section raises pydantic's ``ValidationError``
+        (``sync.settings.describe_validation_error`` makes it one line naming the key)."""
         if isinstance(raw, BaseModel):
             return raw
-        try:
-            return self.config.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            key = ".".join(str(p) for p in first["loc"])
-            raise ValueError(f"config error: {self.name}.{key}: {first['msg']}") from None
+        return self.config.model_validate(raw)
 
     def build(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import Sequence
@@ -30,7 +31,8 @@ app = typer.Typer(
 console = Console()
 if not console.is_terminal:
     console = Console(width=140)
-err = Console(stderr=True)
+# soft wrap: an error stays one line however narrow the terminal or a cron log's default width
+err = Console(stderr=True, soft_wrap=True)
 LEASE_HELD_EXIT = 75  # EX_TEMPFAIL: another run holds the step; try again later
 
 ConfigOption = Annotated[
@@ -66,18 +68,62 @@ class ReportFormat(StrEnum):
     xlsx = "xlsx"
 
 
+def _fail(message: object, code: int) -> typer.Exit:
+    """Print one error line on stderr (never read as markup) and give the exit to raise."""
+    err.print(escape(str(message)), style="red", highlight=False)
+    return typer.Exit(code)
+
+
 def _settings(config: Path | None) -> Settings:
     try:
-        return load_settings(config)
+        settings = load_settings(config)
     except ConfigError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise _fail(exc, 2) from None
+    for warning in settings.warnings:
+        err.print(f"config warning: {escape(warning)}", style="yellow", highlight=False)
+    return settings
 
 
 def _runtime(config: Path | None):
+    """The runtime of the settings; a database that cannot be opened is one line naming
+    ``database_url`` (its password hidden): exit 2 for a URL or driver that cannot work,
+    1 for a database that is not there or not reachable now."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
     from sync.runtime import Runtime
 
-    return Runtime.open(_settings(config))
+    settings = _settings(config)
+    try:
+        return Runtime.open(settings)
+    except (ArgumentError, ImportError) as exc:
+        raise _fail(_database_error(settings.database_url, exc), 2) from None
+    except (SQLAlchemyError, OSError, CommandError) as exc:  # the one line says which
+        raise _fail(_database_error(settings.database_url, exc), 1) from None
+
+
+def _database_error(url: str, exc: BaseException) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from connectors.redact import redact_text
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: shown as given, any credential in it masked
+        shown = redact_text(url)
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    reason = next((line.strip() for line in str(cause).splitlines() if line.strip()), "")
+    if isinstance(exc, ImportError):
+        reason = f"its driver is not installed ({reason})"
+    reason = redact_text(reason or type(cause).__name__)
+    try:
+        password = make_url(url).password
+    except Exception:
+        password = None
+    if password:
+        reason = reason.replace(str(password), "***")
+    return f"database error: database_url {shown} cannot be opened: {reason}"
 
 
 @app.callback()
@@ -156,13 +202,26 @@ def sync(
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore bookmarks: full re-sync.")] = False,
 ) -> None:
-    """Pull customers, invoices, credit memos and payments from the configured systems."""
+    """Pull customers, invoices, credit memos and payments from the configured systems
+    (each configured by its section, e.g. [invoiced], or ARSYNC_INVOICED__* variables),
+    incrementally from each system's bookmarks.
+
+    A system that fails (unreachable, refused credentials) is named on stderr and the others
+    still sync; the next run carries on from the last committed page. Exit codes: 0 every
+    system synced; 1 a system failed; 2 a wrong option or setting (or no system configured);
+    75 another sync holds the lease (nothing was read)."""
     runtime = _runtime(config)
+    if not system and not runtime.settings.configured_systems():
+        runtime.close()
+        raise _fail(
+            "config error: no system is configured: add a [quickbooks], [intacct], [invoiced] "
+            "or [salesforce] section to the config file",
+            2,
+        )
     try:
         results = run_with_progress(runtime, system, full)
     except ConfigError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise _fail(exc, 2) from None
     except LeaseHeld as exc:
         err.print(f"[yellow]sync not run: {escape(str(exc))}[/yellow]")
         raise typer.Exit(LEASE_HELD_EXIT) from None
@@ -178,40 +237,75 @@ def export(
     kind: Annotated[ExportKind, typer.Argument(help="What to export.")],
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.json,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (default stdout).")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="File (default stdout); missing directories are created."
+        ),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Export canonical records with their refs in every system."""
+    """Export canonical records with their refs in every system.
+
+    Amounts are exact strings in the currency's minor unit (JPY 123456, KWD 1234.567). CSV
+    always has its header row, even with no records; a cell that a spreadsheet would run as
+    a formula (starting with = + - @) is written with a leading apostrophe. A file is written
+    whole or not at all. Exit 1 when the file cannot be written."""
     from sync.export import write_export
 
     runtime = _runtime(config)
     try:
-        if output:
-            with output.open("w", encoding="utf-8", newline="") as handle:
-                count = write_export(
-                    runtime.store,
-                    kind.value,
-                    fmt.value,
-                    handle,
-                    runtime.settings.tenant,
-                )
-            err.print(f"{count} {kind.value} written to {output}")
+        if output and str(output) != "-":
+            count = _export_to_file(runtime, kind, fmt, output)
+            err.print(f"{count} {kind.value} written to {escape(str(output))}", highlight=False)
         else:
-            write_export(
-                runtime.store,
-                kind.value,
-                fmt.value,
-                sys.stdout,
-                runtime.settings.tenant,
-            )
+            try:
+                write_export(
+                    runtime.store, kind.value, fmt.value, sys.stdout, runtime.settings.tenant
+                )
+                sys.stdout.flush()
+            except BrokenPipeError:  # `arsync export ... | head`: the reader has had enough
+                _quiet_stdout()
     finally:
         runtime.close()
 
 
+def _export_to_file(runtime: Any, kind: ExportKind, fmt: ExportFormat, output: Path) -> int:
+    """A file is written beside the target, then renamed: a failed export leaves no truncated
+    file. Anything else (a device, a named pipe) is written as it is."""
+    from sync.export import write_export
+
+    regular = not output.exists() or output.is_file()
+    target = output.with_name(output.name + ".partial") if regular else output
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", encoding="utf-8", newline="") as handle:
+            count = write_export(
+                runtime.store, kind.value, fmt.value, handle, runtime.settings.tenant
+            )
+        if regular:
+            target.replace(output)
+    except OSError as exc:
+        if regular and target.parent.is_dir():
+            target.unlink(missing_ok=True)
+        reason = exc.strerror or type(exc).__name__
+        raise _fail(f"export error: cannot write {output}: {reason}", 1) from None
+    return count
+
+
+def _quiet_stdout() -> None:
+    """Stdout's reader went away: point it at devnull so exiting flushes nothing into it."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
 @app.command()
 def status(config: ConfigOption = None) -> None:
-    """Last runs, bookmarks and quarantine counts."""
+    """Last runs (with each failed run's error), bookmarks and quarantine counts."""
     from sync.status import print_status
 
     runtime = _runtime(config)
@@ -229,7 +323,10 @@ def import_(
     ],
     config: ConfigOption = None,
 ) -> None:
-    """Load customers, invoices, credit memos or payments from a CSV or JSON file."""
+    """Load customers, invoices, credit memos or payments from a CSV or JSON file.
+
+    Exit codes: 0 every row imported; 1 a row was rejected (named with its row and column;
+    the other rows are stored); 75 a sync holds the lease (nothing was imported)."""
     from sync.importer import import_file
 
     runtime = _runtime(config)
@@ -243,7 +340,7 @@ def import_(
     console.print(report.summary() if hasattr(report, "summary") else report)
     if getattr(report, "errors", None):
         for error in report.errors[:50]:
-            err.print(f"[yellow]{error}[/yellow]")
+            err.print(f"[yellow]{escape(str(error))}[/yellow]")
         raise typer.Exit(1)
 
 
@@ -277,7 +374,11 @@ def reconcile(
     config: ConfigOption = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="A rules TOML file.")] = None,
 ) -> None:
-    """Match remittances to invoices and apply credit memos."""
+    """Match remittances to invoices and apply credit memos; their writes wait in the outbox
+    for `arsync push`.
+
+    Exit codes: 0 done; 2 a wrong option or setting; 75 another reconcile holds the lease
+    (nothing was decided)."""
     runtime = _runtime(config)
     try:
         summary = runtime.reconcile(rules)
@@ -333,8 +434,7 @@ def resolve(
                 sink=runtime.planner,
             )
     except (ConfirmError, LeaseHeld) as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from None
+        raise _fail(exc, 1) from None
     finally:
         runtime.close()
     if reverse:
@@ -389,15 +489,18 @@ def push(
         bool, typer.Option("--dry-run", help="Show the planned writes; change nothing.")
     ] = False,
 ) -> None:
-    """Send the outbox: every decided write, exactly once, to each system."""
+    """Send the outbox: every decided write, exactly once, to each system.
+
+    Exit codes: 0 everything due was sent (or, with --dry-run, planned); 1 a write failed (to
+    be retried), died or conflicted, or a system could not be reached, so a cron job notices;
+    2 a wrong option or setting."""
     from sync.outbox.control import render_plan
 
     runtime = _runtime(config)
     try:
         summary = runtime.push(system, dry_run=dry_run)
     except (KeyError, ConfigError) as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise _fail(exc.args[0] if isinstance(exc, KeyError) else exc, 2) from None
     finally:
         runtime.close()
     if dry_run:
@@ -481,8 +584,7 @@ def outbox_retry(
     try:
         n = retry(runtime.store, runtime.settings.tenant, command_id, all_failed=all_failed)
     except OutboxError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        raise _fail(exc, 1) from None
     finally:
         runtime.close()
     console.print(f"{n} command(s) will be sent by the next push")
@@ -500,8 +602,7 @@ def outbox_cancel(
     try:
         cancel(runtime.store, runtime.settings.tenant, command_id)
     except OutboxError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        raise _fail(exc, 1) from None
     finally:
         runtime.close()
     console.print(f"command {command_id} cancelled")
@@ -515,7 +616,10 @@ def run(
         typer.Option("--system", "-s", help="Only this system; repeatable."),
     ] = None,
 ) -> None:
-    """Sync, then reconcile, then push: one pass of the whole pipeline."""
+    """Sync, then reconcile, then push: one pass of the whole pipeline.
+
+    Exit codes: 0 all done; 1 a sync or a write failed; 2 a wrong option or setting; 75 a
+    step was skipped because another run holds it (what was decided is still pushed)."""
     runtime = _runtime(config)
     try:
         skipped = False
@@ -533,8 +637,7 @@ def run(
             skipped = True
         summary = runtime.push(system)
     except (KeyError, ConfigError) as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from None
+        raise _fail(exc.args[0] if isinstance(exc, KeyError) else exc, 2) from None
     finally:
         runtime.close()
     print_push(summary)

@@ -100,6 +100,13 @@ def _with_refs(session: Any, batch: list[SQLModel], ctype: str | None) -> Iterat
         yield row
 
 
+def export_columns(kind: ExportKind) -> list[str]:
+    """The columns of one kind, as :func:`export_rows` names them (the CSV header)."""
+    table, ctype = _TABLES[kind]
+    columns = [name.removesuffix("_minor") for name in table.model_fields if name not in _HIDDEN]
+    return [*columns, "refs"] if ctype is not None else columns
+
+
 def write_export(
     store: Store,
     kind: ExportKind,
@@ -107,7 +114,8 @@ def write_export(
     out: io.TextIOBase | Any,
     tenant: str = "default",
 ) -> int:
-    """Write an export to a text stream; returns the number of rows."""
+    """Write an export to a text stream; returns the number of rows. A CSV export has its
+    header row even when there are no rows."""
     count = 0
     if fmt == "json":
         out.write("[")
@@ -116,13 +124,11 @@ def write_export(
             count += 1
         out.write("\n]\n" if count else "]\n")
         return count
-    writer: csv.DictWriter[str] | None = None
+    writer = csv.DictWriter(out, fieldnames=export_columns(kind))
+    writer.writeheader()
     for row in export_rows(store, kind, tenant):
         if "refs" in row:
             row["refs"] = ";".join(f"{r['system']}:{r['id']}" for r in row["refs"])
-        if writer is None:
-            writer = csv.DictWriter(out, fieldnames=list(row))
-            writer.writeheader()
         writer.writerow({key: spreadsheet_text(value) for key, value in row.items()})
         count += 1
     return count

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from canonical.store import Store
 from connectors.base import Connector
@@ -16,7 +16,7 @@ from connectors.redact import register_secrets_of
 from connectors.registry import entry
 from sync.engine import Progress, RunResult, SyncEngine
 from sync.outbox.plan import OutboxPlanner
-from sync.settings import ConfigError, Settings
+from sync.settings import ConfigError, Settings, describe_validation_error
 
 if TYPE_CHECKING:
     from reconciler.engine import ReconcileSummary
@@ -61,10 +61,15 @@ class Runtime:
         raw = self.settings.system_config(system)
         if raw is None:
             raise ConfigError(f"config error: {system}: not configured")
+        system_entry = entry(system)
         try:
-            config = entry(system).parse_config(raw)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+            config = system_entry.parse_config(raw)
+        except ValidationError as exc:
+            raise ConfigError(
+                describe_validation_error(
+                    exc, "config error: ", section=system, model=system_entry.config
+                )
+            ) from None
         if self.settings.sync.page_size and hasattr(config, "page_size"):
             config = config.model_copy(update={"page_size": self.settings.sync.page_size})
         return config

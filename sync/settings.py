@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -175,6 +176,13 @@ class Settings(BaseSettings):
     intacct: dict[str, Any] | None = None
     invoiced: dict[str, Any] | None = None
     salesforce: dict[str, Any] | None = None
+    # what the operator should fix though it works (a secret written in the file), one line
+    # each, never with a value: the CLI shows them as warnings
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self._warnings)
 
     @classmethod
     def settings_customise_sources(
@@ -204,17 +212,84 @@ class Settings(BaseSettings):
         return [s for s in SYNC_ORDER if self.system_config(s) is not None]
 
 
-def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
-    """One line naming the first bad key: ``quickbooks.client_id: Field required``."""
+def env_name(parts: list[str] | tuple[str, ...]) -> str:
+    """The environment variable that sets a key: ``ARSYNC_QUICKBOOKS__CLIENT_SECRET``."""
+    return "ARSYNC_" + "__".join(part.upper() for part in parts)
+
+
+def _is_secret(model: type[BaseModel] | None, parts: list[str]) -> bool:
+    """Whether the field at ``parts`` of ``model`` holds a secret (a ``SecretStr``)."""
+    for number, part in enumerate(parts):
+        field = model.model_fields.get(part) if model is not None else None
+        if field is None:
+            return False
+        if number == len(parts) - 1:
+            return "SecretStr" in str(field.annotation)
+        annotation = field.annotation
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+    return False
+
+
+def describe_validation_error(
+    exc: ValidationError,
+    prefix: str = "",
+    *,
+    section: str | None = None,
+    model: type[BaseModel] | None = None,
+) -> str:
+    """One line naming the first bad key: ``quickbooks.client_id: Field required``.
+
+    ``section`` is put before the key (a system's own config model); ``model`` is the model
+    validated, so a missing secret names the environment variable it belongs in. A value
+    that came from the environment names its variable (the file may look right)."""
     first = exc.errors()[0]
-    key = ".".join(str(part) for part in first["loc"])
-    return f"{prefix}{key}: {first['msg']}"
+    parts = [str(part) for part in first["loc"]]
+    if section:
+        parts = [section, *parts]
+    key = ".".join(parts) or (section or "settings")
+    hint = ""
+    if parts and env_name(parts) in os.environ:
+        hint = f" (from {env_name(parts)})"
+    elif (
+        parts and first["type"] == "missing" and _is_secret(model, parts[1:] if section else parts)
+    ):
+        hint = f" (set {env_name(parts)} in the environment)"
+    return f"{prefix}{key}: {first['msg']}{hint}"
+
+
+def secrets_in_file(data: dict[str, Any]) -> list[str]:
+    """Secret keys written in the config file itself (README: secrets come from the
+    environment), as ``invoiced.api_key``; their values are never read here."""
+    from connectors.registry import SYSTEMS, entry
+
+    found: list[str] = []
+    for name, value in data.items():
+        if not isinstance(value, dict):
+            continue
+        model: type[BaseModel] | None = None
+        if name in SYSTEMS:
+            model = entry(name).config
+        else:
+            field = Settings.model_fields.get(name)
+            annotation = field.annotation if field is not None else None
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                model = annotation
+        found.extend(f"{name}.{key}" for key in value if _is_secret(model, [key]))
+    return found
 
 
 def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
-    """Settings from ``path`` (or ``$ARSYNC_CONFIG``), the environment, and overrides."""
+    """Settings from ``path`` (or ``$ARSYNC_CONFIG``), the environment, and overrides.
+
+    A secret written in the file works, with a warning in :attr:`Settings.warnings` naming
+    the key and the environment variable it belongs in."""
     source = path or os.environ.get("ARSYNC_CONFIG")
     data: dict[str, Any] = {}
+    in_file: list[str] = []
     if source:
         file = Path(source)
         if not file.is_file():
@@ -223,8 +298,17 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {file} is not valid TOML: {exc}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {file} cannot be read: {exc}") from exc
+        in_file = secrets_in_file(data)
     data.update(overrides)
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, "config error: ")) from exc
+        raise ConfigError(describe_validation_error(exc, "config error: ", model=Settings)) from exc
+    settings._warnings = [
+        f"{key} is written in the config file {source}: keep secrets in the environment "
+        f"({env_name(key.split('.'))})"
+        for key in in_file
+    ]
+    return settings
