@@ -7,12 +7,13 @@ an operator's ``arsync run``, a cron job), so the step takes a lease first: a ro
 holder and when it runs out. A holder renews it inside each batch's own transaction
 (:meth:`Held.renew`), so one that stalled past its lease and was taken over commits nothing
 more: the renewal finds another holder and the batch rolls back. A crashed holder's lease
-runs out and the next run takes it.
+runs out and the next run takes it; on the host it ran on, at once (its process is gone).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,8 +72,26 @@ class Held:
             )
 
 
+_HOLDER = re.compile(r"(?P<host>.+) pid (?P<pid>\d+) \(")
+
+
 def _holder() -> str:
     return f"{socket.gethostname()} pid {os.getpid()} ({new_id()[-8:]})"
+
+
+def _gone(holder: str) -> bool:
+    """Whether ``holder`` was a process of this host that no longer runs (killed, crashed):
+    its lease need not run out. A holder on another host, or a live process, is not gone."""
+    found = _HOLDER.match(holder)
+    if found is None or found["host"] != socket.gethostname():
+        return False
+    try:
+        os.kill(int(found["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):  # alive under another user; not a pid
+        return False
+    return False
 
 
 def _take(session: Session, dialect_name: str, held: Held) -> None:
@@ -96,6 +115,13 @@ def _take(session: Session, dialect_name: str, held: Held) -> None:
         if getattr(taken, "rowcount", 0):
             return
         current = session.get(Lease, (held.tenant, held.name))
+        if current is not None and _gone(current.holder):
+            taken = session.execute(
+                update(Lease).where(*key, col(Lease.holder) == current.holder).values(**values)
+            )
+            if getattr(taken, "rowcount", 0):
+                return
+            continue
         if current is not None:
             raise LeaseHeld(held.name, current.holder, current.acquired_at, current.expires_at)
     raise LeaseHeld(held.name, "another run", now, now)

@@ -476,6 +476,10 @@ def print_push(summary: PushSummary) -> None:
     for result in summary.systems.values():
         if result.error:
             err.print(f"[red]{escape(_named(result.system, result.error))}[/red]")
+        if result.busy:
+            err.print(
+                f"[yellow]push not run: {escape(_named(result.system, result.busy))}[/yellow]"
+            )
 
 
 @app.command()
@@ -493,7 +497,7 @@ def push(
 
     Exit codes: 0 everything due was sent (or, with --dry-run, planned); 1 a write failed (to
     be retried), died or conflicted, or a system could not be reached, so a cron job notices;
-    2 a wrong option or setting."""
+    2 a wrong option or setting; 75 another push of a system holds its lease (it sends them)."""
     from sync.outbox.control import render_plan
 
     runtime = _runtime(config)
@@ -507,7 +511,14 @@ def push(
         for line in render_plan(summary):
             console.print(line, markup=False, highlight=False)
     print_push(summary)
-    raise typer.Exit(0 if summary.ok and (dry_run or not _needs_attention(summary)) else 1)
+    if not summary.ok or (not dry_run and _needs_attention(summary)):
+        raise typer.Exit(1)
+    raise typer.Exit(LEASE_HELD_EXIT if _busy(summary) else 0)
+
+
+def _busy(summary: PushSummary) -> bool:
+    """A system skipped: another push of it holds its lease (and sends its commands)."""
+    return any(r.busy for r in summary.systems.values())
 
 
 def _needs_attention(summary: PushSummary) -> bool:
@@ -642,7 +653,7 @@ def run(
         runtime.close()
     print_push(summary)
     failed = any(r.error for r in results) or not summary.ok or _needs_attention(summary)
-    raise typer.Exit(1 if failed else LEASE_HELD_EXIT if skipped else 0)
+    raise typer.Exit(1 if failed else LEASE_HELD_EXIT if skipped or _busy(summary) else 0)
 
 
 @app.command()

@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 
 from canonical.enums import CommandStatus, DocumentStatus, PaymentStatus
 from canonical.ids import new_id
+from canonical.lease import Held, LeaseHeld, LeaseLost, lease
 from canonical.models import CreditMemo, ExternalRef, OutboxCommand, Payment
 from canonical.store import Store
 from canonical.types import utcnow
@@ -49,6 +50,7 @@ from sync.settings import PushSettings
 
 log = logging.getLogger(__name__)
 
+PUSH_LEASE = "push"  # one per system: push:quickbooks, ...
 DUE = (CommandStatus.PENDING, CommandStatus.SENT, CommandStatus.FAILED)
 _RETRYABLE = {ErrorKind.RETRY, ErrorKind.RATE_LIMITED, ErrorKind.REFRESH, ErrorKind.FAIL}
 LANDED_MARGIN = timedelta(minutes=10)
@@ -71,6 +73,7 @@ class SystemPush:
     waiting: int = 0  # left as they were until the next push (a read failed, or an outcome)
     requests: int = 0
     error: str | None = None
+    busy: str | None = None  # skipped: another push of this system holds its lease
     planned: list[Step] = field(default_factory=list)  # dry run: what would be sent
     refused: list[tuple[Command, str]] = field(default_factory=list)  # dry run: why not
 
@@ -85,6 +88,7 @@ class SystemPush:
             "waiting": self.waiting,
             "requests": self.requests,
             "error": self.error,
+            "busy": self.busy,
         }
 
 
@@ -125,7 +129,18 @@ def push(
             if dry_run:
                 worker.plan(result)
             else:
-                worker.run(result)
+                # one push per system at a time: a second would take the first's commands in
+                # flight (sent) for lost replies, find them not landed yet and send them again
+                # (regrouped into other QuickBooks batches, whose requestid then differs)
+                with lease(store, tenant, f"{PUSH_LEASE}:{system}") as held:
+                    worker.held = held
+                    worker.run(result)
+        except LeaseHeld as exc:
+            result.busy = str(exc)
+            log.info("push %s skipped: %s", system, exc)
+        except LeaseLost as exc:
+            result.error = str(exc)
+            log.error("push %s stopped: %s", system, exc)
         except ApiError as exc:  # bad credentials, or a failure no command can be charged with
             result.error = str(exc)
             log.error("push %s stopped: %s", system, exc)
@@ -153,6 +168,13 @@ class _SystemWorker:
         self.now = now
         self.crash = crash or (lambda point: None)
         self.settled: set[str] = set()  # commands not to pick up again in this push
+        self.held: Held | None = None  # the system's push lease, renewed in every write
+
+    def _renew(self, session: Session) -> None:
+        """Renew the push lease in ``session``'s transaction: a push that stalled past it and
+        was taken over records nothing more (its sent commands are looked for by the other)."""
+        if self.held is not None:
+            self.held.renew(session)
 
     # reading -------------------------------------------------------------------------------
     def _due(self, session: Session, limit: int | None) -> list[Command]:
@@ -282,6 +304,7 @@ class _SystemWorker:
                     self._refuse(session, c, built, result)
                 elif built is not None:
                     steps.append(built)
+            self._renew(session)  # before marking: a push taken over marks nothing
             marked: list[Step] = []
             for step in steps:
                 c = step.command
@@ -463,6 +486,7 @@ class _SystemWorker:
         """Never sent (an auth failure refused it or stopped the round before it): the
         commands wait as they were."""
         with self.store.session() as session:
+            self._renew(session)
             for step in steps:
                 c = step.command
                 session.execute(
@@ -479,6 +503,7 @@ class _SystemWorker:
 
     def _record(self, answers: Sequence[StepResult], result: SystemPush) -> None:
         with self.store.session() as session:
+            self._renew(session)
             for answer in answers:
                 if answer.ok:
                     self._succeed(session, answer, result)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -73,3 +77,35 @@ def test_renewal_extends_the_lease(store: Store) -> None:
             held.renew(session)
         [after] = rows(store)
         assert after.expires_at > before.expires_at + timedelta(minutes=50)
+
+
+def hold_as(store: Store, name: str, holder: str) -> None:
+    """A lease row left by ``holder`` that has not run out."""
+    now = utcnow()
+    with store.session() as session:
+        session.add(
+            Lease(
+                tenant="default",
+                name=name,
+                holder=holder,
+                acquired_at=now,
+                expires_at=now + timedelta(minutes=15),
+            )
+        )
+
+
+def test_a_lease_of_a_process_gone_on_this_host_is_taken_at_once(store: Store) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # ended and reaped: its pid names no process now
+    hold_as(store, "push:quickbooks", f"{socket.gethostname()} pid {child.pid} (deadbeef)")
+    with lease(store, "default", "push:quickbooks") as held:
+        [row] = rows(store)
+        assert row.holder == held.holder
+
+
+def test_a_live_or_remote_holder_keeps_its_lease(store: Store) -> None:
+    hold_as(store, "sync", f"{socket.gethostname()} pid {os.getpid()} (cafef00d)")
+    hold_as(store, "reconcile", f"another-host.example pid {2**22 + 7} (cafef00d)")
+    for name in ("sync", "reconcile"):
+        with pytest.raises(LeaseHeld), lease(store, "default", name):
+            pytest.fail("a held lease was taken")
