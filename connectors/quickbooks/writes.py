@@ -390,8 +390,12 @@ class QuickBooksWriter:
             for rows in self.client.query_pages(entity, None, condition):
                 for row in rows:
                     note = row.get("PrivateNote")
-                    if isinstance(note, str) and note.startswith(KEY_TAG):
-                        key = note[len(KEY_TAG) :].split(" ", 1)[0]
+                    # a payment voided since (by hand too) reads "Voided - arsync:KEY ...": it
+                    # landed, and is never written again over the person's void
+                    text = note if isinstance(note, str) else ""
+                    at = text.find(KEY_TAG)
+                    if at >= 0:
+                        key = text[at + len(KEY_TAG) :].split(" ", 1)[0]
                         if key in wanted:
                             found[key] = str(row.get("Id"))
             if wanted <= found.keys():

@@ -16,6 +16,7 @@ from connectors.quickbooks.writes import (
     PaymentCreate,
     PaymentDelete,
     PaymentLine,
+    PaymentVoid,
     QuickBooksWriter,
     SparseUpdate,
     batch_request_id,
@@ -243,6 +244,21 @@ def test_landed_finds_payments_by_their_keys(
     results = connector.write([cash_payment("k-1", [first]), cash_payment("k-2", [second])])
     found = connector.landed(["k-1", "k-2", "k-3"], since)
     assert found == {"k-1": results[0].remote_id, "k-2": results[1].remote_id}
+
+
+def test_landed_finds_a_payment_voided_since_by_its_key(
+    sandbox: QuickBooksSandbox, connector: QuickBooksConnector
+) -> None:
+    """A payment whose reply was lost and that a person voided before the next push reads
+    "Voided - arsync:KEY": it landed, and is never written again over the void."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    [invoice] = open_invoices(sandbox, 1)
+    [made] = connector.write([cash_payment("k-void", [invoice])])
+    assert made.remote_id and made.remote_version is not None
+    voided = connector.writer.void(PaymentVoid("k-void-undo", made.remote_id, made.remote_version))
+    assert voided.ok
+    assert sandbox.records["Payment"][made.remote_id]["PrivateNote"].startswith("Voided")
+    assert connector.landed(["k-void"], since) == {"k-void": made.remote_id}
 
 
 def test_request_id_depends_on_the_items_and_their_order() -> None:
