@@ -38,6 +38,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # A large book's indexes do not fit SQLite's 2 MB default page cache; 64 MB does.
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA temp_store=MEMORY")
+    # A pull commits every thousand records. Checkpointing the WAL into the database every
+    # 1,000 pages (the default, 4 MB) copied the same index pages back many times per load;
+    # every 16,384 (64 MB; the WAL file grows to about that) cut commit time by a quarter.
+    cursor.execute("PRAGMA wal_autocheckpoint=16384")
     cursor.close()
 
 
