@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from canonical.enums import (
@@ -24,7 +24,7 @@ from canonical.enums import (
 )
 from canonical.ids import new_id
 from canonical.money import Money
-from canonical.types import UTCDateTime, utcnow
+from canonical.types import CleanText, ClippedString, UTCDateTime, utcnow
 
 DEFAULT_TENANT = "default"
 
@@ -37,6 +37,11 @@ def _minor(**kw: Any) -> Any:
     return Field(default=0, sa_type=BigInteger, **kw)
 
 
+def _clipped(length: int, **kw: Any) -> Any:
+    """A name or description a person reads: cut to ``length`` (see ClippedString)."""
+    return Field(max_length=length, sa_type=ClippedString(length), **kw)
+
+
 def _json(default: Any) -> Any:
     return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
 
@@ -46,8 +51,8 @@ class Customer(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
-    name: str = Field(max_length=255)
-    name_key: str = Field(default="", index=True, max_length=255)
+    name: str = _clipped(255)
+    name_key: str = _clipped(255, default="", index=True)
     number: str | None = Field(default=None, index=True, max_length=64)
     email: str | None = Field(default=None, max_length=255)
     currency: str | None = Field(default=None, max_length=3)
@@ -74,12 +79,12 @@ class Invoice(SQLModel, table=True):
     total_minor: int = _minor()
     balance_minor: int = _minor()
     status: DocumentStatus = Field(default=DocumentStatus.OPEN, index=True, max_length=16)
-    po_number: str | None = Field(default=None, max_length=64)
-    terms: str | None = Field(default=None, max_length=64)
+    po_number: str | None = _clipped(64, default=None)
+    terms: str | None = _clipped(64, default=None)
     # early-payment discount: 200 = 2.00 % of the total, if paid by discount_until
     discount_basis_points: int | None = None
     discount_until: date | None = None
-    memo: str | None = Field(default=None, sa_type=Text)
+    memo: str | None = Field(default=None, sa_type=CleanText)
     created_at: datetime = _ts()
     updated_at: datetime = _ts(index=True)
 
@@ -110,8 +115,8 @@ class CreditMemo(SQLModel, table=True):
     total_minor: int = _minor()
     balance_minor: int = _minor()
     status: DocumentStatus = Field(default=DocumentStatus.OPEN, index=True, max_length=16)
-    reference: str | None = Field(default=None, max_length=128)
-    memo: str | None = Field(default=None, sa_type=Text)
+    reference: str | None = _clipped(128, default=None)
+    memo: str | None = Field(default=None, sa_type=CleanText)
     # the deduction (Adjustment) this credit memo writes off, when arsync created it to do so
     # (a ``write_off`` push): used up by that write-off from the start, never credit to apply,
     # whatever balance a system shows for it before the write-off's application lands
@@ -138,9 +143,9 @@ class Payment(SQLModel, table=True):
     amount_minor: int = _minor()
     unapplied_minor: int = _minor()
     received_on: date | None = None
-    method: str | None = Field(default=None, max_length=32)
-    reference: str | None = Field(default=None, max_length=128)
-    memo: str | None = Field(default=None, sa_type=Text)
+    method: str | None = _clipped(32, default=None)
+    reference: str | None = _clipped(128, default=None)
+    memo: str | None = Field(default=None, sa_type=CleanText)
     status: PaymentStatus = Field(default=PaymentStatus.POSTED, max_length=16)
     created_at: datetime = _ts()
     updated_at: datetime = _ts(index=True)
@@ -167,24 +172,24 @@ class Remittance(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     source: str = Field(max_length=32)  # bai2, camt.053, camt.054, nacha, edi820, stripe, ...
-    source_file: str | None = Field(default=None, max_length=512)
+    source_file: str | None = _clipped(512, default=None)
     source_key: str = Field(max_length=128)  # de-duplication key, unique per tenant
     currency: str = Field(max_length=3)
     amount_minor: int = _minor()
     value_date: date | None = None
-    payer_name: str | None = Field(default=None, max_length=255)
+    payer_name: str | None = _clipped(255, default=None)
     # whom the payer paid for, where the bank names another party (camt UltmtDbtr)
-    ultimate_payer_name: str | None = Field(default=None, max_length=255)
+    ultimate_payer_name: str | None = _clipped(255, default=None)
     payer_account: str | None = Field(default=None, max_length=64)
     payer_iban: str | None = Field(default=None, max_length=64)
     bank_reference: str | None = Field(default=None, max_length=128)
     end_to_end_id: str | None = Field(default=None, max_length=128)
-    free_text: str | None = Field(default=None, sa_type=Text)
+    free_text: str | None = Field(default=None, sa_type=CleanText)
     structured_refs: list[dict[str, Any]] = _json(list)
     # cash going back out (a chargeback, a failed direct debit, a returned item): what names
     # the payment it takes back (that remittance's source_key, end-to-end id or trace)
     reverses: str | None = Field(default=None, max_length=128)
-    raw: str = Field(default="", sa_type=Text)
+    raw: str = Field(default="", sa_type=CleanText)
     status: str = Field(default="new", index=True, max_length=16)
     created_at: datetime = _ts(index=True)
 
@@ -253,7 +258,7 @@ class ExternalRef(SQLModel, table=True):
     system: str = Field(max_length=32)
     object_type: str = Field(max_length=64)
     remote_id: str = Field(max_length=128)
-    remote_version: str | None = Field(default=None, max_length=64)
+    remote_version: str | None = _clipped(64, default=None)
     hash: str = Field(default="", max_length=64)
     link_rule: str = Field(default="created", max_length=32)
     deleted: bool = False
@@ -286,7 +291,7 @@ class Lease(SQLModel, table=True):
 
     tenant: str = Field(default=DEFAULT_TENANT, primary_key=True, max_length=64)
     name: str = Field(primary_key=True, max_length=64)
-    holder: str = Field(max_length=200)
+    holder: str = _clipped(200)
     acquired_at: datetime = _ts()
     expires_at: datetime = _ts()
 
@@ -305,7 +310,7 @@ class SyncRun(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     counts: dict[str, Any] = _json(dict)
     api_calls: int = 0
-    error: str | None = Field(default=None, sa_type=Text)
+    error: str | None = Field(default=None, sa_type=CleanText)
 
 
 class Quarantine(SQLModel, table=True):
@@ -319,10 +324,10 @@ class Quarantine(SQLModel, table=True):
     tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     run_id: str | None = Field(default=None, max_length=32)
     system: str = Field(max_length=32)
-    object_type: str = Field(max_length=64)
-    remote_id: str = Field(max_length=128)
-    field: str | None = Field(default=None, max_length=128)
-    reason: str = Field(sa_type=Text)
+    object_type: str = _clipped(64)
+    remote_id: str = _clipped(128)
+    field: str | None = _clipped(128, default=None)
+    reason: str = Field(sa_type=CleanText)
     payload: dict[str, Any] = _json(dict)
     created_at: datetime = _ts()
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -370,7 +375,7 @@ class Credential(SQLModel, table=True):
     tenant: str = Field(default=DEFAULT_TENANT, primary_key=True, max_length=64)
     system: str = Field(primary_key=True, max_length=32)
     key: str = Field(primary_key=True, max_length=64)
-    value: str = Field(sa_type=Text)
+    value: str = Field(sa_type=CleanText)
     updated_at: datetime = _ts()
 
 
@@ -422,7 +427,7 @@ class PayerAlias(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     kind: str = Field(max_length=16)  # iban | account | name
-    value: str = Field(max_length=255)
+    value: str = _clipped(255)
     customer_id: str = Field(max_length=32)
     learned_from: str | None = Field(default=None, max_length=32)  # the decision
     created_at: datetime = _ts()
@@ -457,7 +462,7 @@ class OutboxCommand(SQLModel, table=True):
     status: CommandStatus = Field(default=CommandStatus.PENDING, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error: str | None = Field(default=None, sa_type=CleanText)
     remote_id: str | None = Field(default=None, max_length=128)
     result: dict[str, Any] = _json(dict)
     created_at: datetime = _ts()
@@ -479,10 +484,10 @@ class WebhookEvent(SQLModel, table=True):
     tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     source: str = Field(max_length=32)  # stripe, adyen, gocardless, quickbooks, invoiced, ...
     event_id: str = Field(max_length=255)
-    event_type: str = Field(default="", max_length=128)
+    event_type: str = _clipped(128, default="")
     status: str = Field(default="received", max_length=16)  # received|processed|ignored|failed
-    error: str | None = Field(default=None, sa_type=Text)
-    note: str | None = Field(default=None, sa_type=Text)
+    error: str | None = Field(default=None, sa_type=CleanText)
+    note: str | None = Field(default=None, sa_type=CleanText)
     payload: dict[str, Any] = _json(dict)
     received_at: datetime = _ts()
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

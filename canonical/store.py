@@ -22,6 +22,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 import canonical.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from canonical.types import without_nul
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 ANALYZE_AFTER_ROWS = 2000
@@ -51,10 +52,27 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return without_nul(value)
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def json_dumps(value: Any) -> str:
     """JSON columns are written with orjson (the stdlib encoder was a third of a pull's store
-    time); Decimals become strings, never floats."""
-    return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+    time); Decimals become strings, never floats. NUL characters are left out of strings, as
+    from text columns: PostgreSQL's ``jsonb`` refuses ``\\u0000``, so a document holding one
+    could not be searched there (SQLite would keep it)."""
+    encoded = orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+    if "\\u0000" in encoded:
+        encoded = orjson.dumps(
+            _without_nul(value), default=_json_default, option=orjson.OPT_NON_STR_KEYS
+        ).decode()
+    return encoded
 
 
 JSON_OPTIONS: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}

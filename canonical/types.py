@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -57,3 +57,43 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return as_utc(value)
+
+
+NUL = "\x00"
+
+
+def without_nul(value: str) -> str:
+    """``value`` without NUL characters: PostgreSQL refuses them in text (SQLite keeps them),
+    and in a name, number or narrative they never mean anything, so no backend stores them."""
+    return value.replace(NUL, "") if NUL in value else value
+
+
+class CleanText(TypeDecorator[str]):
+    """Unbounded text (a narrative, a memo, an error message) without NUL characters."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        return without_nul(value) if isinstance(value, str) else value
+
+
+class ClippedString(TypeDecorator[str]):
+    """A VARCHAR(length) whose longer values are cut to its length on every backend (SQLite
+    ignores declared lengths, PostgreSQL refuses longer values): for names and descriptions
+    a person reads, where the beginning is enough. Lookups are cut alike, so a value stored
+    cut is found again by the whole one. Identifiers are never declared so: a mapping
+    quarantines one too long (see :func:`mappings.base.fit`)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length=length)
+        self.limit = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = without_nul(value)
+        return value[: self.limit] if len(value) > self.limit else value

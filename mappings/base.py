@@ -13,9 +13,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from sqlalchemy import Enum
+
 from canonical.enums import DocumentStatus
+from canonical.models import CreditMemo, Customer, ExternalRef, Invoice, Payment
 from canonical.money import Money, MoneyError
-from canonical.records import CreditMemoIn, InvoiceIn
+from canonical.records import AppliedIn, CreditMemoIn, CustomerIn, InvoiceIn, PaymentIn, RecordIn
+from canonical.types import ClippedString, without_nul
 
 Document = TypeVar("Document", InvoiceIn, CreditMemoIn)
 
@@ -219,3 +223,77 @@ class MappingContext:
 
     def option(self, key: str, default: Any = None) -> Any:
         return (self.options or {}).get(key, default)
+
+
+# fitting a record to the store ---------------------------------------------------------------
+
+_TABLE_OF: dict[type[RecordIn], Any] = {
+    CustomerIn: Customer,
+    InvoiceIn: Invoice,
+    CreditMemoIn: CreditMemo,
+    PaymentIn: Payment,
+}
+_REF_ID = int(ExternalRef.__table__.c["remote_id"].type.length)  # type: ignore[attr-defined]
+_REF_FIELDS = {"remote_id": _REF_ID, "customer_remote_id": _REF_ID}
+_BOUNDS: dict[type[RecordIn], tuple[tuple[str, int], ...]] = {}
+
+
+def _bounds(kind: type[RecordIn]) -> tuple[tuple[str, int], ...]:
+    """The record's identifiers with the length their column holds: its plain VARCHAR text
+    columns. Names and narratives are cut and cleaned by their own column types
+    (:class:`~canonical.types.ClippedString`, :class:`~canonical.types.CleanText`)."""
+    found = _BOUNDS.get(kind)
+    if found is None:
+        table = _TABLE_OF[kind].__table__
+        out: list[tuple[str, int]] = []
+        for name in kind.model_fields:
+            if name in _REF_FIELDS:
+                out.append((name, _REF_FIELDS[name]))
+            elif name in table.c:
+                column = table.c[name].type
+                length = getattr(column, "length", None)  # a VARCHAR's (AutoString's too)
+                if length and not isinstance(column, ClippedString | Enum):
+                    out.append((name, int(length)))
+        found = _BOUNDS[kind] = tuple(out)
+    return found
+
+
+def fit(record: RecordIn) -> RecordIn:
+    """``record`` as the store can keep it on every backend. NUL characters are left out of
+    its identifiers (PostgreSQL refuses them); one longer than its column holds (a number, a
+    remote id, an email, a tax id) raises MappingError naming the field: the record is
+    quarantined, never stored cut (SQLite would keep it whole, PostgreSQL refuse it)."""
+    changed: dict[str, Any] = {}
+    for name, limit in _bounds(type(record)):
+        value = getattr(record, name)
+        if not isinstance(value, str):
+            continue
+        clean = without_nul(value) if "\x00" in value else value
+        if clean is not value and name in _REF_FIELDS:
+            raise MappingError(name, "holds a NUL character")
+        if len(clean) > limit:
+            raise MappingError(name, f"is {len(clean)} characters long, at most {limit} fit")
+        if clean is not value:
+            changed[name] = clean
+    for system, remote_id in record.links.items():
+        if len(remote_id) > _REF_ID:
+            raise MappingError(
+                f"links.{system}", f"is {len(remote_id)} characters long, at most {_REF_ID} fit"
+            )
+    if isinstance(record, PaymentIn):
+        for index, line in enumerate(record.applied):
+            if len(line.target_remote_id) > _REF_ID:
+                raise MappingError(
+                    f"applied[{index}].target_remote_id",
+                    f"is {len(line.target_remote_id)} characters long, at most {_REF_ID} fit",
+                )
+        if any("\x00" in line.target_remote_id for line in record.applied):
+            changed["applied"] = [
+                AppliedIn(
+                    target=line.target,
+                    target_remote_id=without_nul(line.target_remote_id),
+                    amount=line.amount,
+                )
+                for line in record.applied
+            ]
+    return record.model_copy(update=changed) if changed else record

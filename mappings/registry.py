@@ -8,16 +8,25 @@ from functools import cache
 
 from canonical.records import RecordIn
 from connectors.base import RawRecord
-from mappings.base import MappingContext
+from mappings.base import MappingContext, fit
 
 Mapper = Callable[[RawRecord, MappingContext], RecordIn]
 
 
 @cache
 def mappers(system: str) -> dict[str, Mapper]:
+    """The system's mappings, each fitting its records to the store (:func:`fit`): a value
+    no backend can keep quarantines the record on SQLite and PostgreSQL alike."""
     module = importlib.import_module(f"mappings.{system}")
     table: dict[str, Mapper] = module.MAPPERS
-    return table
+    return {stream: _fitted(mapping) for stream, mapping in table.items()}
+
+
+def _fitted(mapping: Mapper) -> Mapper:
+    def fitted(raw: RawRecord, ctx: MappingContext) -> RecordIn:
+        return fit(mapping(raw, ctx))
+
+    return fitted
 
 
 def mapping_version(system: str) -> str:

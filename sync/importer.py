@@ -36,7 +36,7 @@ from canonical.store import Store
 from canonical.terms import discount_fields
 from canonical.types import utcnow
 from connectors.base import RawRecord
-from mappings.base import MappingContext, MappingError, iso_date
+from mappings.base import MappingContext, MappingError, fit, iso_date
 from sync.engine import SYNC_LEASE
 from sync.pull import PageCounts, PageWriter
 from sync.settings import SystemOfRecord
@@ -710,6 +710,7 @@ def _import_file(
             report.rows += 1
             try:
                 key, record = importer.record(row)
+                record = fit(record)  # as a sync's mappings do: no backend refuses it
             except (RowError, MappingError, MoneyError) as exc:
                 report.rejected += 1
                 report.errors.append(f"{path.name}: row {number}: {exc}")
