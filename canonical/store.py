@@ -80,6 +80,15 @@ JSON_OPTIONS: dict[str, Any] = {"json_serializer": json_dumps, "json_deserialize
 ENGINE_OPTIONS: dict[str, Any] = {**JSON_OPTIONS, "hide_parameters": True}
 
 
+def store_reason(exc: BaseException) -> str:
+    """The database's own first line of an error (``value too long for type character
+    varying(64)``), without the statement or its values."""
+    cause = getattr(exc, "orig", None) or exc
+    return next((line.strip() for line in str(cause).splitlines() if line.strip()), "")[:500] or (
+        type(cause).__name__
+    )
+
+
 def make_engine(url: str) -> Engine:
     """An engine for a SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
     parsed = make_url(url)

@@ -104,19 +104,18 @@ def _runtime(config: Path | None):
 
 def _database_error(url: str, exc: BaseException) -> str:
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import DBAPIError
 
+    from canonical.store import store_reason
     from connectors.redact import redact_text
 
     try:
         shown = make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL at all: shown as given, any credential in it masked
         shown = redact_text(url)
-    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    reason = next((line.strip() for line in str(cause).splitlines() if line.strip()), "")
+    reason = store_reason(exc)
     if isinstance(exc, ImportError):
         reason = f"its driver is not installed ({reason})"
-    reason = redact_text(reason or type(cause).__name__)
+    reason = redact_text(reason)
     try:
         password = make_url(url).password
     except Exception:

@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from canonical.batch_gc import frozen_heap
 from canonical.enums import RunStatus
 from canonical.lease import Held, lease
 from canonical.models import SyncBookmark, SyncRun
-from canonical.store import Store
+from canonical.store import Store, store_reason
 from canonical.types import as_utc, utcnow
 from connectors.base import STREAMS, Connector, RawRecord, Stream
 from connectors.errors import ApiError, AuthError
@@ -38,6 +39,8 @@ Progress = Callable[[str, str, PageCounts], None]
 BOUNDARY_REWIND = timedelta(seconds=1)
 SYNC_LEASE = "sync"
 WRITE_BATCH = 1000  # small pages (Invoiced's 100) are written and committed together
+# what the store answers about a record (not about itself): that record is quarantined
+REFUSED = (DataError, IntegrityError)
 
 
 @dataclass
@@ -148,6 +151,9 @@ class SyncEngine:
         except ApiError as exc:
             result.status, result.error = RunStatus.FAILED, str(exc)
             log.error("%s sync stopped: %s", system, exc)
+        except SQLAlchemyError as exc:  # the store itself failed (unreachable, locked, full)
+            result.status, result.error = RunStatus.FAILED, f"store error: {store_reason(exc)}"
+            log.error("%s sync stopped: %s", system, result.error)
         finally:
             result.api_calls = connector.api_calls - calls_before
             result.seconds = time.monotonic() - clock
@@ -212,11 +218,24 @@ class SyncEngine:
 
         def flush() -> None:
             writing = time.perf_counter()
-            with self.store.session() as session:
-                held.renew(session)  # a run that lost its lease commits nothing more
-                written = writer.write(session, pending)
-                if stream.ordered and newest is not None and advance:
-                    self._advance(session, system, stream.name, since, newest, cap, pending)
+            try:
+                with self.store.session() as session:
+                    held.renew(session)  # a run that lost its lease commits nothing more
+                    written = writer.write(session, pending)
+                    if stream.ordered and newest is not None and advance:
+                        self._advance(session, system, stream.name, since, newest, cap, pending)
+            except REFUSED as exc:
+                log.warning(
+                    "%s %s: the store refused a batch (%s); writing it record by record",
+                    system,
+                    stream.name,
+                    store_reason(exc),
+                )
+                written = self._one_by_one(writer, pending, held)
+                with self.store.session() as session:
+                    held.renew(session)
+                    if stream.ordered and newest is not None and advance:
+                        self._advance(session, system, stream.name, since, newest, cap, pending)
             counts.add(written)
             self.store.wrote(written.writes)
             result.write_seconds += time.perf_counter() - writing
@@ -251,6 +270,22 @@ class SyncEngine:
             if bookmark.mapping_version != writer.mapping_version:
                 bookmark.mapping_version = writer.mapping_version
                 session.add(bookmark)
+        return counts
+
+    def _one_by_one(self, writer: PageWriter, records: list[RawRecord], held: Held) -> PageCounts:
+        """A batch the store refused, written again a record at a time: the records it keeps
+        are stored, the one it refuses (a value no column of it can hold, a key it already
+        has) is quarantined with the database's reason, and the stream goes on."""
+        counts = PageCounts()
+        for record in records:
+            try:
+                with self.store.session() as session:
+                    held.renew(session)
+                    counts.add(writer.write(session, [record]))
+            except REFUSED as exc:
+                with self.store.session() as session:
+                    counts.fetched += 1
+                    counts.quarantined += writer.refused(session, record, store_reason(exc))
         return counts
 
     def _bookmark(self, session: Session, system: str, stream: str) -> SyncBookmark:

@@ -331,6 +331,12 @@ class PageWriter:
         )
         return True
 
+    def refused(self, session: Session, raw: RawRecord, reason: str) -> bool:
+        """Quarantine a record the store refused to keep (``reason``: the database's own
+        first line, never the values); True when newly quarantined."""
+        existing = self._open_quarantine(session, [raw.remote_id])
+        return self._quarantine(session, raw, None, f"the store refused it: {reason}", existing)
+
     def _delete(self, session: Session, ref: Any, digest: str) -> None:
         now = utcnow()
         session.execute(
