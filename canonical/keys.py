@@ -87,10 +87,14 @@ def legal_name_key(name: str | None) -> str:
     return " ".join(_LEGAL_FORMS.get(w, w) for w in words if w != "THE")
 
 
+NAME_KEY_LENGTH = 255  # the column's: a key is compared as the store keeps it
+
+
 def name_key(name: str | None) -> str:
-    """A company name without case, accents, punctuation or legal suffixes."""
+    """A company name without case, accents, punctuation or legal suffixes (its first
+    ``NAME_KEY_LENGTH`` characters, as stored)."""
     if not name:
         return ""
     words = [w for w in _NON_ALNUM.split(fold(name).replace("&", " AND ")) if w]
     kept = [w for w in words if w not in _LEGAL_SUFFIXES]
-    return " ".join(kept or words)
+    return " ".join(kept or words)[:NAME_KEY_LENGTH].rstrip()

@@ -18,6 +18,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -72,18 +73,34 @@ class Held:
             )
 
 
-_HOLDER = re.compile(r"(?P<host>.+) pid (?P<pid>\d+) \(")
+_HOLDER = re.compile(r"(?P<host>.+) pid (?P<pid>\d+) in (?P<space>\S+) \(")
+
+
+def _process_space() -> str:
+    """What tells this machine's process ids from another's that shares its host name (a
+    container, a cloned VM): the boot's id and the pid namespace; "" where unknown."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        return f"{boot[:8]}:{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return ""
 
 
 def _holder() -> str:
-    return f"{socket.gethostname()} pid {os.getpid()} ({new_id()[-8:]})"
+    return (
+        f"{socket.gethostname()} pid {os.getpid()} in {_process_space() or '-'} ({new_id()[-8:]})"
+    )
 
 
 def _gone(holder: str) -> bool:
-    """Whether ``holder`` was a process of this host that no longer runs (killed, crashed):
-    its lease need not run out. A holder on another host, or a live process, is not gone."""
+    """Whether ``holder`` was a process of this machine and pid namespace that no longer
+    runs (killed, crashed): its lease need not run out. A holder elsewhere (another host, a
+    container sharing the host name), or a live process, is not gone."""
     found = _HOLDER.match(holder)
-    if found is None or found["host"] != socket.gethostname():
+    space = _process_space()
+    if found is None or not space or found["space"] != space:
+        return False
+    if found["host"] != socket.gethostname():
         return False
     try:
         os.kill(int(found["pid"]), 0)

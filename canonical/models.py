@@ -23,6 +23,7 @@ from canonical.enums import (
     RunStatus,
 )
 from canonical.ids import new_id
+from canonical.keys import NAME_KEY_LENGTH
 from canonical.money import Money
 from canonical.types import CleanText, ClippedString, UTCDateTime, utcnow
 
@@ -52,9 +53,10 @@ class Customer(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     tenant: str = Field(default=DEFAULT_TENANT, max_length=64)
     name: str = _clipped(255)
-    name_key: str = _clipped(255, default="", index=True)
+    name_key: str = _clipped(NAME_KEY_LENGTH, default="", index=True)
     number: str | None = Field(default=None, index=True, max_length=64)
-    email: str | None = Field(default=None, max_length=255)
+    # a contact, not an identifier: a list of addresses longer than the column is cut
+    email: str | None = _clipped(255, default=None)
     currency: str | None = Field(default=None, max_length=3)
     tax_id: str | None = Field(default=None, max_length=64)
     status: CustomerStatus = Field(default=CustomerStatus.ACTIVE, max_length=16)

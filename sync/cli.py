@@ -103,25 +103,26 @@ def _runtime(config: Path | None):
 
 
 def _database_error(url: str, exc: BaseException) -> str:
+    """One line naming ``database_url`` by its driver, host, port and database (never its
+    user's password, nor the query, which may hold ``password=``) and the reason."""
     from sqlalchemy.engine import make_url
 
     from canonical.store import store_reason
     from connectors.redact import redact_text
 
+    secrets: list[str] = []
     try:
-        shown = make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        secrets = [str(v) for v in (parsed.password, *parsed.query.values()) if v]
+        shown = parsed.set(query={}).render_as_string(hide_password=True)
     except Exception:  # not a URL at all: shown as given, any credential in it masked
         shown = redact_text(url)
     reason = store_reason(exc)
     if isinstance(exc, ImportError):
         reason = f"its driver is not installed ({reason})"
     reason = redact_text(reason)
-    try:
-        password = make_url(url).password
-    except Exception:
-        password = None
-    if password:
-        reason = reason.replace(str(password), "***")
+    for secret in secrets:
+        reason = reason.replace(secret, "***")
     return f"database error: database_url {shown} cannot be opened: {reason}"
 
 
@@ -269,23 +270,32 @@ def export(
 
 
 def _export_to_file(runtime: Any, kind: ExportKind, fmt: ExportFormat, output: Path) -> int:
-    """A file is written beside the target, then renamed: a failed export leaves no truncated
-    file. Anything else (a device, a named pipe) is written as it is."""
+    """A file is written beside its target (a link's target, keeping its mode), then renamed
+    over it: a failed export leaves the old file as it was. Anything else (a device, a named
+    pipe) is written as it is."""
+    import shutil
+
     from sync.export import write_export
 
-    regular = not output.exists() or output.is_file()
-    target = output.with_name(output.name + ".partial") if regular else output
+    real = output.resolve() if output.is_symlink() else output
+    regular = not real.exists() or real.is_file()
+    target = real.with_name(real.name + ".partial") if regular else real
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("w", encoding="utf-8", newline="") as handle:
-            count = write_export(
-                runtime.store, kind.value, fmt.value, handle, runtime.settings.tenant
-            )
-        if regular:
-            target.replace(output)
+        real.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with target.open("w", encoding="utf-8", newline="") as handle:
+                count = write_export(
+                    runtime.store, kind.value, fmt.value, handle, runtime.settings.tenant
+                )
+            if regular:
+                if real.exists():
+                    shutil.copymode(real, target)
+                target.replace(real)
+        except BaseException:
+            if regular and target.parent.is_dir():
+                target.unlink(missing_ok=True)
+            raise
     except OSError as exc:
-        if regular and target.parent.is_dir():
-            target.unlink(missing_ok=True)
         reason = exc.strerror or type(exc).__name__
         raise _fail(f"export error: cannot write {output}: {reason}", 1) from None
     return count

@@ -284,6 +284,7 @@ class SyncEngine:
                     counts.add(writer.write(session, [record]))
             except REFUSED as exc:
                 with self.store.session() as session:
+                    held.renew(session)
                     counts.fetched += 1
                     counts.quarantined += writer.refused(session, record, store_reason(exc))
         return counts

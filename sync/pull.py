@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from rapidfuzz import fuzz, process
@@ -35,7 +35,7 @@ from canonical.models import (
     Quarantine,
 )
 from canonical.records import PaymentIn, RecordIn
-from canonical.types import utcnow
+from canonical.types import ClippedString, utcnow
 from connectors.base import RawRecord
 from connectors.redact import redact
 from mappings.base import MappingContext, MappingError
@@ -234,6 +234,8 @@ class PageWriter:
         return {r: known[r] for r in remote_ids if r in known}
 
     def _open_quarantine(self, session: Session, remote_ids: Collection[str]) -> dict[str, Any]:
+        """Quarantine rows of remote ids, by the ids as given (a row holds an over-long id
+        cut to its column, see ``ClippedString``)."""
         rows = select_in(
             session,
             QUARANTINE,
@@ -241,7 +243,12 @@ class PageWriter:
             equal={"tenant": self.tenant, "system": self.system, "object_type": self.stream},
             within={"remote_id": remote_ids},
         )
-        return {row.remote_id: row for row in rows}
+        by_stored = {row.remote_id: row for row in rows}
+        if not by_stored:
+            return {}
+        clip = cast(ClippedString, QUARANTINE.c.remote_id.type).process_bind_param
+        dialect = session.get_bind().dialect
+        return {r: by_stored[key] for r in remote_ids if (key := clip(r, dialect)) in by_stored}
 
     def resolve_unseen(self, session: Session) -> int:
         """After a full read of the stream: quarantined records this run did not see again

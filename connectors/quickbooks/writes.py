@@ -392,10 +392,9 @@ class QuickBooksWriter:
                     note = row.get("PrivateNote")
                     # a payment voided since (by hand too) reads "Voided - arsync:KEY ...": it
                     # landed, and is never written again over the person's void
-                    text = note if isinstance(note, str) else ""
-                    at = text.find(KEY_TAG)
-                    if at >= 0:
-                        key = text[at + len(KEY_TAG) :].split(" ", 1)[0]
+                    text = note.removeprefix(f"{VOID_NOTE} - ") if isinstance(note, str) else ""
+                    if text.startswith(KEY_TAG):
+                        key = text[len(KEY_TAG) :].split(" ", 1)[0]
                         if key in wanted:
                             found[key] = str(row.get("Id"))
             if wanted <= found.keys():

@@ -227,6 +227,7 @@ def test_a_wrong_credential_stops_that_system_and_never_shows_the_key(op: Operat
     ("url", "code", "reason"),
     [
         ("postgresql://arsync:" + SECRET + "@127.0.0.1:{port}/ar", 1, "refused"),
+        ("postgresql://arsync@127.0.0.1:{port}/ar?password=" + SECRET, 1, "refused"),
         ("sqlite:////proc/no-such-dir/arsync.db", 1, "no such file"),
         ("mysql://arsync@localhost/ar", 2, "mysqldb"),  # no driver installed
         ("not a url", 2, "url"),
@@ -342,6 +343,22 @@ def test_export_to_a_file_in_a_missing_directory(op: Operator, synced: Path) -> 
     assert target.is_file() and str(target) in answer.stderr
     assert "10 customers written" in answer.stderr
     assert len(list(csv.DictReader(target.open(encoding="utf-8", newline="")))) == 10
+
+
+def test_export_through_a_link_rewrites_its_target_keeping_its_mode(
+    op: Operator, synced: Path
+) -> None:
+    real = op.home / "data" / "ar.csv"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    real.chmod(0o640)
+    link = op.home / "latest.csv"
+    link.symlink_to(real)
+    op.arsync("export", "customers", "-f", "csv", "-o", str(link), "-c", str(synced), expect=0)
+    assert link.is_symlink() and link.resolve() == real
+    assert (real.stat().st_mode & 0o777) == 0o640
+    assert len(list(csv.DictReader(real.open(encoding="utf-8", newline="")))) == 10
+    assert not list(real.parent.glob("*.partial"))
 
 
 def test_export_to_a_path_that_cannot_be_written(op: Operator, synced: Path) -> None:
