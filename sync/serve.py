@@ -90,8 +90,11 @@ class Pipeline:
 
     def _reconcile_and_push(self) -> bool:
         reconciled = self._step("reconcile", self.runtime.reconcile)
-        self.runtime.push()  # what is already decided is sent either way
-        return reconciled
+        summary = self.runtime.push()  # what is already decided is sent either way
+        busy = [f"{name}: {result.busy}" for name, result in summary.systems.items() if result.busy]
+        for line in busy:  # another push of the system may end before seeing this one's writes
+            log.warning("push skipped, tried again in %ss: %s", LEASE_RETRY_SECONDS, line)
+        return reconciled and not busy
 
     @staticmethod
     def _step(name: str, work: Callable[[], object]) -> bool:

@@ -24,6 +24,7 @@ from canonical.models import Decision, Remittance, WebhookEvent
 from connectors.processors.adyen import signing_payload
 from connectors.quickbooks.webhooks import sign as qbo_sign
 from reconciler.report import build_report, render_html
+from sync.outbox.worker import PushSummary, SystemPush
 from sync.runtime import Runtime
 from sync.serve import create_app
 from sync.settings import load_settings
@@ -899,10 +900,11 @@ def test_a_step_another_process_holds_is_tried_again(
         if calls.count("reconcile") == 1:  # an operator's `arsync run` holds it the first time
             raise LeaseHeld("reconcile", "ops-host pid 7", now, now)
 
-    def push() -> None:
+    def push() -> PushSummary:
         calls.append("push")
         if calls.count("push") == 2:
             finished.set()
+        return PushSummary(dry_run=False)
 
     monkeypatch.setattr(runtime, "reconcile", reconcile)
     monkeypatch.setattr(runtime, "push", push)
@@ -910,3 +912,33 @@ def test_a_step_another_process_holds_is_tried_again(
     assert finished.wait(timeout=10)
     # pushed what was decided even while skipped, then reconciled once the lease was free
     assert calls == ["reconcile", "push", "reconcile", "push"]
+
+
+def test_a_push_another_process_holds_is_tried_again(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other push may end before it sees what this cycle decided: tried again."""
+    import threading
+
+    import sync.serve
+    from sync.serve import Pipeline
+
+    monkeypatch.setattr(sync.serve, "LEASE_RETRY_SECONDS", 0.01)
+    pushes: list[PushSummary] = []
+    finished = threading.Event()
+
+    def push() -> PushSummary:
+        summary = PushSummary(dry_run=False)
+        summary.systems["quickbooks"] = SystemPush("quickbooks")
+        if not pushes:  # an operator's `arsync push` holds QuickBooks the first time
+            summary.systems["quickbooks"].busy = "another push:quickbooks is running"
+        pushes.append(summary)
+        if len(pushes) == 2:
+            finished.set()
+        return summary
+
+    monkeypatch.setattr(runtime, "reconcile", lambda: None)
+    monkeypatch.setattr(runtime, "push", push)
+    Pipeline(runtime).reconcile_and_push()
+    assert finished.wait(timeout=10)
+    assert [p.systems["quickbooks"].busy is None for p in pushes] == [False, True]
