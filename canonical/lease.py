@@ -12,9 +12,11 @@ runs out and the next run takes it; on the host it ran on, at once (its process 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -28,6 +30,8 @@ from canonical.ids import new_id
 from canonical.models import Lease
 from canonical.store import Store
 from canonical.types import utcnow
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(minutes=15)
 
@@ -53,6 +57,31 @@ class Held:
 
     def __init__(self, tenant: str, name: str, holder: str, ttl: timedelta) -> None:
         self.tenant, self.name, self.holder, self.ttl = tenant, name, holder, ttl
+
+    @contextmanager
+    def kept_alive(self, store: Store) -> Iterator[None]:
+        """Renew the lease every third of its time while the block runs, for work that may
+        outlast it between its own renewals (a push's round of calls to a slow or rate-limited
+        system). A process that dies stops renewing; one that lost the lease stops trying."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self.ttl.total_seconds() / 3):
+                try:
+                    with store.session() as session:
+                        self.renew(session)
+                except LeaseLost:
+                    return
+                except Exception:  # the store hiccuped: the next beat tries again
+                    log.warning("lease %s: renewal failed; trying again", self.name)
+
+        thread = threading.Thread(target=beat, name=f"lease {self.name}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def renew(self, session: Session) -> None:
         """Extend the lease inside ``session``'s transaction; raises :class:`LeaseLost` (the

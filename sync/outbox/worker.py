@@ -132,7 +132,10 @@ def push(
                 # one push per system at a time: a second would take the first's commands in
                 # flight (sent) for lost replies, find them not landed yet and send them again
                 # (regrouped into other QuickBooks batches, whose requestid then differs)
-                with lease(store, tenant, f"{PUSH_LEASE}:{system}") as held:
+                with (
+                    lease(store, tenant, f"{PUSH_LEASE}:{system}") as held,
+                    held.kept_alive(store),
+                ):
                     worker.held = held
                     worker.run(result)
         except LeaseHeld as exc:

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -115,3 +116,14 @@ def test_a_live_or_remote_holder_keeps_its_lease(store: Store) -> None:
     for name in ("sync", "reconcile", "push:invoiced"):
         with pytest.raises(LeaseHeld), lease(store, "default", name):
             pytest.fail("a held lease was taken")
+
+
+def test_a_lease_kept_alive_outlasts_its_time_while_its_block_runs(store: Store) -> None:
+    with lease(store, "default", "push:intacct", ttl=timedelta(seconds=0.6)) as held:
+        with held.kept_alive(store):
+            time.sleep(1.5)  # a slow round of calls, two and a half times the lease
+            with pytest.raises(LeaseHeld), lease(store, "default", "push:intacct"):
+                pytest.fail("a kept-alive lease was taken over")
+        time.sleep(1.0)  # no longer kept alive: it runs out
+        with lease(store, "default", "push:intacct") as taker:
+            assert taker.holder != held.holder
