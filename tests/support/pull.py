@@ -100,3 +100,14 @@ def seed_two_systems(store: Store) -> None:
         "invoices",
         [("130", {"customer": "58", "number": "1001", "total": "100.00", "balance": "100.00"})],
     )
+
+
+def qbo_connector(sandbox: Any) -> Any:
+    """A QuickBooks connector to ``sandbox`` reading pages of 20, retrying without sleeping."""
+    from connectors.base import MemoryTokenStore
+    from connectors.http import RetryPolicy
+    from connectors.registry import entry
+
+    config = sandbox.config().model_copy(update={"page_size": 20})
+    tokens = MemoryTokenStore(sandbox.initial_tokens())
+    return entry("quickbooks").build(config, tokens, RetryPolicy(sleep=lambda _: None))

@@ -3,7 +3,6 @@ itself stops the run as FAILED with its reason, never a traceback."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,27 +13,11 @@ from sqlmodel import col
 from canonical.enums import RunStatus
 from canonical.models import ExternalRef, Quarantine, SyncBookmark
 from canonical.store import Store
-from connectors.base import MemoryTokenStore, RawRecord
-from connectors.http import RetryPolicy
-from connectors.registry import entry
+from connectors.base import RawRecord
 from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.world import World
 from sync import pull
 from sync.engine import SyncEngine
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = entry("quickbooks").sandbox(world=World.generate(seed=5, customers=20, invoices=120))
-    server.start()
-    yield server
-    server.stop()
-
-
-def connector(sandbox: SandboxServer) -> Any:
-    config = sandbox.config().model_copy(update={"page_size": 20})  # type: ignore[attr-defined]
-    tokens = MemoryTokenStore(sandbox.initial_tokens())  # type: ignore[attr-defined]
-    return entry("quickbooks").build(config, tokens, RetryPolicy(sleep=lambda _: None))
+from tests.support.pull import qbo_connector
 
 
 def refusing(monkeypatch: pytest.MonkeyPatch, remote_id: str, error: Exception) -> None:
@@ -64,13 +47,13 @@ def invoice_refs(store: Store) -> set[str]:
 
 
 def test_a_record_the_store_refuses_is_quarantined_and_the_rest_stored(
-    store: Store, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+    store: Store, qbo_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    invoices = sandbox.remote_ids("invoices")
+    invoices = qbo_sandbox.remote_ids("invoices")
     poisoned = invoices[len(invoices) // 2]
     refusal = IntegrityError("INSERT INTO invoice ...", None, Exception("CHECK constraint failed"))
     refusing(monkeypatch, poisoned, refusal)
-    result = SyncEngine(store).sync(connector(sandbox))
+    result = SyncEngine(store).sync(qbo_connector(qbo_sandbox))
     assert result.status == RunStatus.PARTIAL and result.error is None
     assert invoice_refs(store) == set(invoices) - {poisoned}
     with store.session() as session:
@@ -84,12 +67,12 @@ def test_a_record_the_store_refuses_is_quarantined_and_the_rest_stored(
 
 
 def test_a_store_that_fails_itself_stops_the_run_as_failed_with_its_reason(
-    store: Store, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+    store: Store, qbo_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = sandbox.remote_ids("invoices")[0]
+    first = qbo_sandbox.remote_ids("invoices")[0]
     outage = OperationalError("COMMIT", None, Exception("disk I/O error\nsecond line"))
     refusing(monkeypatch, first, outage)
-    result = SyncEngine(store).sync(connector(sandbox))
+    result = SyncEngine(store).sync(qbo_connector(qbo_sandbox))
     assert result.status == RunStatus.FAILED
     assert result.error == "store error: disk I/O error"
     with store.session() as session:

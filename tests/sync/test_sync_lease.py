@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -18,28 +17,12 @@ from canonical.lease import LeaseHeld, LeaseLost, lease
 from canonical.models import ExternalRef, Lease, SyncRun
 from canonical.store import Store
 from canonical.types import utcnow
-from connectors.base import MemoryTokenStore, Page, Stream
-from connectors.http import RetryPolicy
-from connectors.registry import entry
+from connectors.base import Page, Stream
 from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.world import World
 from reconciler.engine import RECONCILE_LEASE
 from sync.cli import app
 from sync.engine import SYNC_LEASE, SyncEngine
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = entry("quickbooks").sandbox(world=World.generate(seed=5, customers=20, invoices=120))
-    server.start()
-    yield server
-    server.stop()
-
-
-def connector(sandbox: SandboxServer) -> Any:
-    config = sandbox.config().model_copy(update={"page_size": 20})  # type: ignore[attr-defined]
-    tokens = MemoryTokenStore(sandbox.initial_tokens())  # type: ignore[attr-defined]
-    return entry("quickbooks").build(config, tokens, RetryPolicy(sleep=lambda _: None))
+from tests.support.pull import qbo_connector
 
 
 def refs(store: Store, ctype: str | None = None) -> int:
@@ -51,9 +34,9 @@ def refs(store: Store, ctype: str | None = None) -> int:
 
 
 def test_a_second_sync_while_one_runs_is_refused_and_reads_nothing(
-    sqlite_store: Store, sandbox: SandboxServer
+    sqlite_store: Store, qbo_sandbox: SandboxServer
 ) -> None:
-    qbo = connector(sandbox)
+    qbo = qbo_connector(qbo_sandbox)
     with lease(sqlite_store, "default", SYNC_LEASE):
         with pytest.raises(LeaseHeld, match="another sync is running"):
             SyncEngine(sqlite_store).sync(qbo)
@@ -61,7 +44,7 @@ def test_a_second_sync_while_one_runs_is_refused_and_reads_nothing(
         with sqlite_store.session() as session:
             assert session.execute(select(func.count()).select_from(SyncRun)).scalar_one() == 0
     assert SyncEngine(sqlite_store).sync(qbo).error is None  # released: the next one runs
-    assert refs(sqlite_store, "invoice") == len(sandbox.remote_ids("invoices"))
+    assert refs(sqlite_store, "invoice") == len(qbo_sandbox.remote_ids("invoices"))
 
 
 class _TakenOverAfterFirstPage(Stream):
@@ -84,9 +67,9 @@ class _TakenOverAfterFirstPage(Stream):
 
 
 def test_a_sync_that_lost_its_lease_commits_nothing_more(
-    sqlite_store: Store, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: Store, qbo_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    qbo = connector(sandbox)
+    qbo = qbo_connector(qbo_sandbox)
     original = qbo.streams
 
     with ExitStack() as others:
@@ -104,7 +87,7 @@ def test_a_sync_that_lost_its_lease_commits_nothing_more(
         assert refs(sqlite_store, "invoice") == 20
     monkeypatch.setattr(qbo, "streams", original)
     assert engine.sync(qbo).error is None
-    assert refs(sqlite_store, "invoice") == len(sandbox.remote_ids("invoices"))
+    assert refs(sqlite_store, "invoice") == len(qbo_sandbox.remote_ids("invoices"))
 
 
 def test_the_cli_says_who_holds_the_step_and_exits_75(
