@@ -56,6 +56,11 @@ class ImportKind(StrEnum):
     payments = "payments"
 
 
+class DateOrder(StrEnum):
+    mdy = "mdy"
+    dmy = "dmy"
+
+
 class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
@@ -330,6 +335,13 @@ def import_(
     path: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .json file.")
     ],
+    date_order: Annotated[
+        DateOrder | None,
+        typer.Option(
+            help="How the file's slash dates read: mdy (3/31/2026, US) or dmy (31/3/2026). "
+            "Without it a slash date is refused (01/02/2026 is January or February)."
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Load customers, invoices, credit memos or payments from a CSV or JSON file.
@@ -340,7 +352,13 @@ def import_(
 
     runtime = _runtime(config)
     try:
-        report = import_file(runtime.store, kind.value, path, tenant=runtime.settings.tenant)
+        report = import_file(
+            runtime.store,
+            kind.value,
+            path,
+            tenant=runtime.settings.tenant,
+            date_order=date_order.value if date_order else None,
+        )
     except LeaseHeld as exc:
         err.print(f"[yellow]import not run: {escape(str(exc))}[/yellow]")
         raise typer.Exit(LEASE_HELD_EXIT) from None

@@ -397,13 +397,37 @@ def _is_symbol_of(symbol: str, currency: str) -> bool:
 
 
 _DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+# 3/31/2026, 31/3/26, and Excel's "3/31/2026 0:00" or "3/31/2026 12:00 AM" (the time ignored)
+_SLASHED = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
+)
+DateOrder = Literal["mdy", "dmy"]
+_ORDER_NAMES: dict[str, str] = {"mdy": "month/day/year", "dmy": "day/month/year"}
 
 
-def _date(row: dict[str, Any], column: str) -> Any:
+def _date(row: dict[str, Any], column: str, order: DateOrder | None = None) -> Any:
     """``YYYY-MM-DD`` (a time after it is ignored) or ``DD.MM.YYYY`` (day first: the only
-    order dotted dates are written in). Slash dates are refused: ``01/02/2026`` is January
-    in the US and February in Europe."""
+    order dotted dates are written in). A slash date is read in the file's ``order`` (the
+    importer's ``--date-order``): ``01/02/2026`` is January in the US and February in Europe,
+    so without one it is refused. A two-digit year is 2000-2068 or 1969-1999, as ``strptime``
+    reads it."""
     raw = _text(row, column)
+    if raw is not None and (slashed := _SLASHED.fullmatch(raw)) is not None:
+        if order is None:
+            raise RowError(
+                column,
+                f"{raw!r} is a slash date: say its order with --date-order mdy "
+                "(month/day/year) or dmy (day/month/year), or write YYYY-MM-DD",
+            )
+        first, second, year_text = slashed.groups()
+        month, day = (first, second) if order == "mdy" else (second, first)
+        year = int(year_text)
+        if len(year_text) == 2:
+            year += 2000 if year < 69 else 1900
+        try:
+            return date(year, int(month), int(day))
+        except ValueError:
+            raise RowError(column, f"not a date in {_ORDER_NAMES[order]} order: {raw!r}") from None
     try:
         if raw is not None and (dotted := _DOTTED.fullmatch(raw)) is not None:
             day, month, year = (int(part) for part in dotted.groups())
@@ -435,10 +459,13 @@ def _status(row: dict[str, Any], enum: Any, default: Any) -> Any:
 class Importer:
     """Turns rows into canonical records and stores them through the page writer."""
 
-    def __init__(self, store: Store, kind: ImportKind, tenant: str) -> None:
+    def __init__(
+        self, store: Store, kind: ImportKind, tenant: str, date_order: DateOrder | None = None
+    ) -> None:
         self.store = store
         self.kind = kind
         self.tenant = tenant
+        self.date_order = date_order
         self.customer_keys: dict[str, str] = {}  # "number:C-1" / "name:ACME" -> remote key
         self._imported: dict[str, set[str]] = {}  # canonical type -> imported remote ids
         self._customer_currency: dict[str, str | None] = {}  # import key -> its currency
@@ -593,14 +620,14 @@ class Importer:
                 number=number,
                 total=total,
                 balance=balance,
-                issue_date=_date(row, "issue_date"),
+                issue_date=_date(row, "issue_date", self.date_order),
                 status=_status(row, DocumentStatus, default),
                 memo=_text(row, "memo"),
             )
             if self.kind == "invoices":
                 terms = _text(row, "terms")
                 discount = discount_fields(
-                    terms, fields["issue_date"], _date(row, "discount_until")
+                    terms, fields["issue_date"], _date(row, "discount_until", self.date_order)
                 )
                 if _text(row, "discount_until") and not discount["discount_basis_points"]:
                     raise RowError(
@@ -609,7 +636,7 @@ class Importer:
                 return fields["remote_id"], InvoiceIn(
                     **fields,
                     **discount,
-                    due_date=_date(row, "due_date"),
+                    due_date=_date(row, "due_date", self.date_order),
                     po_number=_text(row, "po_number"),
                 )
             return fields["remote_id"], CreditMemoIn(**fields, reference=_text(row, "reference"))
@@ -650,7 +677,7 @@ class Importer:
             remote_id=key,
             customer_remote_id=customer,
             amount=amount,
-            received_on=_date(row, "received_on"),
+            received_on=_date(row, "received_on", self.date_order),
             method=_text(row, "method"),
             reference=_text(row, "reference"),
             memo=_text(row, "memo"),
@@ -660,23 +687,33 @@ class Importer:
 
 
 def import_file(
-    store: Store, kind: ImportKind, path: Path, tenant: str = "default"
+    store: Store,
+    kind: ImportKind,
+    path: Path,
+    tenant: str = "default",
+    date_order: DateOrder | None = None,
 ) -> ImportReport:
     """Import one CSV or JSON file of ``kind``; bad rows are reported, good rows stored.
+    ``date_order`` says how the file's slash dates read (none: they are refused).
 
     Records are linked as a sync links them, so an import holds the sync lease: while a sync
     runs it raises :class:`~canonical.lease.LeaseHeld` and stores nothing."""
     if kind not in STREAMS:
         raise ValueError(f"unknown import kind {kind!r}: {', '.join(STREAMS)}")
     with lease(store, tenant, SYNC_LEASE) as held:
-        return _import_file(store, kind, path, tenant, held)
+        return _import_file(store, kind, path, tenant, held, date_order)
 
 
 def _import_file(
-    store: Store, kind: ImportKind, path: Path, tenant: str, held: Held
+    store: Store,
+    kind: ImportKind,
+    path: Path,
+    tenant: str,
+    held: Held,
+    date_order: DateOrder | None,
 ) -> ImportReport:
     report = ImportReport(path=str(path), kind=kind)
-    importer = Importer(store, kind, tenant)
+    importer = Importer(store, kind, tenant, date_order)
     mapped: dict[str, RecordIn] = {}
     writer = PageWriter(
         tenant=tenant,

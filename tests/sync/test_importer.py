@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
+from typer.testing import CliRunner
 
 from canonical.models import Customer, ExternalRef, Invoice, Payment
 from canonical.money import Money
 from canonical.store import Store
+from sync.cli import app
 from sync.importer import import_file
 from tests.support.pull import seed_two_systems
 
@@ -42,13 +46,51 @@ def test_import_names_row_and_column_and_keeps_good_rows(store: Store, tmp_path:
         "i.csv: row 3: column 'total': 99.999 has more decimals than EUR allows",
         "i.csv: row 4: column 'customer_id': no imported customer 'C9' (import customers first,"
         " or give customer_number or customer_name)",
-        "i.csv: row 5: column 'issue_date': not a date (YYYY-MM-DD): '01/02/2026'",
+        "i.csv: row 5: column 'issue_date': '01/02/2026' is a slash date: say its order with"
+        " --date-order mdy (month/day/year) or dmy (day/month/year), or write YYYY-MM-DD",
     ]
     with store.session() as s:
         invoices = {i.number: i for i in s.execute(select(Invoice)).scalars()}
     assert invoices["INV-1"].total == Money("1234.50", "USD")
     assert invoices["INV-1"].balance == Money("1234.50", "USD")  # balance defaults to total
     assert invoices["INV-5"].balance == Money("2.00", "USD")
+
+
+SLASHED = (
+    "invoice_number,customer_id,currency,issue_date,due_date,total\n"
+    "INV-1,C1,USD,03/04/2026,3/31/2026 0:00,10.00\n"
+    "INV-2,C1,USD,12/1/26,12/31/2026 12:00 AM,10.00\n"
+    "INV-3,C1,USD,31/12/2026,,10.00\n"
+)
+
+
+def test_slash_dates_read_in_the_order_the_import_is_given(store: Store, tmp_path: Path) -> None:
+    import_file(store, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    us = import_file(store, "invoices", write(tmp_path, "us.csv", SLASHED), date_order="mdy")
+    assert (us.created, us.rejected) == (2, 1)
+    assert us.errors == [
+        "us.csv: row 4: column 'issue_date': not a date in month/day/year order: '31/12/2026'"
+    ]
+    with store.session() as s:
+        invoices = {i.number: i for i in s.execute(select(Invoice)).scalars()}
+    assert (invoices["INV-1"].issue_date, invoices["INV-1"].due_date) == (
+        date(2026, 3, 4),
+        date(2026, 3, 31),
+    )
+    assert (invoices["INV-2"].issue_date, invoices["INV-2"].due_date) == (
+        date(2026, 12, 1),
+        date(2026, 12, 31),
+    )
+
+
+def test_slash_dates_read_day_first(store: Store, tmp_path: Path) -> None:
+    import_file(store, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    text = "invoice_number,customer_id,currency,issue_date,total\nINV-9,C1,USD,03/04/2026,1.00\n"
+    eu = import_file(store, "invoices", write(tmp_path, "eu.csv", text), date_order="dmy")
+    assert (eu.created, eu.rejected) == (1, 0)
+    with store.session() as s:
+        invoice = s.execute(select(Invoice)).scalars().one()
+    assert invoice.issue_date == date(2026, 4, 3)
 
 
 def test_reimport_updates_instead_of_duplicating(store: Store, tmp_path: Path) -> None:
@@ -164,3 +206,21 @@ def test_a_payment_applied_to_an_invoice_not_imported_is_refused_whole(
     ]
     with store.session() as s:
         assert [p.amount for p in s.execute(select(Payment)).scalars()] == [Money("10.00", "USD")]
+
+
+def test_the_cli_passes_the_date_order(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARSYNC_DATABASE_URL", store.url)
+    monkeypatch.delenv("ARSYNC_CONFIG", raising=False)
+    runner = CliRunner()
+    customers = write(tmp_path, "c.csv", CUSTOMERS)
+    assert runner.invoke(app, ["import", "customers", str(customers)]).exit_code == 0
+    text = "invoice_number,customer_id,currency,issue_date,total\nINV-9,C1,USD,03/04/2026,1.00\n"
+    invoices = write(tmp_path, "i.csv", text)
+    refused = runner.invoke(app, ["import", "invoices", str(invoices)])
+    assert refused.exit_code == 1 and "--date-order" in refused.output
+    answer = runner.invoke(app, ["import", "invoices", str(invoices), "--date-order", "dmy"])
+    assert answer.exit_code == 0, answer.output
+    with store.session() as s:
+        assert s.execute(select(Invoice)).scalars().one().issue_date == date(2026, 4, 3)
