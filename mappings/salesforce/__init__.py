@@ -23,7 +23,8 @@ from mappings.salesforce import credit_memo, customer, invoice, payment
 # 6: a payment that is not cash (Canceled, Draft, Pending) leaves nothing unapplied
 # 7: a dateTime read as a date is the day in the org's time zone (org_timezone)
 # 8: the org's corporate currency and time zone, read from its Organization record
-# 9: Revenue Cloud invoices Void In Progress and Voided are void, no longer refused
+# 9: Revenue Cloud invoices Void In Progress and Voided are void, no longer refused; a void
+#    document owes nothing, whatever balance it still shows
 VERSION = 9
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,

@@ -213,5 +213,12 @@ def document_status(
     return status
 
 
+def owed(status: DocumentStatus, balance: Money) -> Money:
+    """What a document still owes (or a credit memo holds): nothing once it is void, whatever
+    balance Salesforce still shows (a Revenue Cloud invoice Void In Progress keeps its balance
+    until the void's credit memo is allocated to it), as the other systems' voids owe none."""
+    return Money.zero(balance.currency) if status is DocumentStatus.VOID else balance
+
+
 def zero(ctx: MappingContext) -> Money:
     return Money.zero(str(ctx.option("currency") or ctx.home_currency))

@@ -11,6 +11,7 @@ from mappings.salesforce.common import (
     figures,
     links,
     origin,
+    owed,
     schema_for,
     text_of,
     zero,
@@ -23,14 +24,15 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
     spec = schema_for(record, ctx).credit_memo
     payload = record.payload
     number, total, balance = figures(payload, spec, ctx)
+    status = document_status(spec, payload, total, balance)
     return CreditMemoIn(
         **origin(record),
         links=links(payload, spec.links),
         customer_remote_id=text_of(payload, spec.account),
         number=number,
         total=total,
-        balance=balance,
+        balance=owed(status, balance),
         issue_date=date_of(payload, spec.issue_date, ctx),
-        status=document_status(spec, payload, total, balance),
+        status=status,
         reference=text_of(payload, spec.reference),
     )

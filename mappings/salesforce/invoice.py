@@ -12,6 +12,7 @@ from mappings.salesforce.common import (
     figures,
     links,
     origin,
+    owed,
     schema_for,
     text_of,
     zero,
@@ -24,6 +25,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     spec = schema_for(record, ctx).invoice
     payload = record.payload
     number, total, balance = figures(payload, spec, ctx)
+    status = document_status(spec, payload, total, balance)
     issued = date_of(payload, spec.issue_date, ctx)
     return InvoiceIn(
         **origin(record),
@@ -31,10 +33,10 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
         customer_remote_id=text_of(payload, spec.account),
         number=number,
         total=total,
-        balance=balance,
+        balance=owed(status, balance),
         issue_date=issued,
         due_date=date_of(payload, spec.due_date, ctx),
-        status=document_status(spec, payload, total, balance),
+        status=status,
         po_number=text_of(payload, spec.reference),
         **discount_fields(text_of(payload, spec.terms) if spec.terms else None, issued),
     )

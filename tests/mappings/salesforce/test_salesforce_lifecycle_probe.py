@@ -78,9 +78,11 @@ def test_voided_invoice_is_void_not_quarantined() -> None:
 
 
 def test_invoice_being_voided_takes_no_more_cash() -> None:
-    # Void In Progress: balance still equals total (the void requires it), no payment applies
+    # Void In Progress: Salesforce still shows the whole balance (the void requires it); the
+    # invoice owes nothing collectible, as a void in any other system
     result = rc_invoice(Status="Void In Progress")
     assert result.status is DocumentStatus.VOID
+    assert result.total == Money("4800.00", "EUR") and result.balance == Money("0.00", "EUR")
 
 
 def test_canceled_invoice_is_still_void() -> None:
