@@ -167,3 +167,12 @@ def test_custom_object_draft_invoice_is_a_draft() -> None:
     assert isinstance(result, InvoiceIn)
     assert result.status is DocumentStatus.DRAFT
     assert result.balance == Money("90.00", "GBP")
+
+
+@pytest.mark.parametrize("status", ["Voided", "Void In Progress"])
+def test_a_voided_credit_memo_holds_no_credit(status: str) -> None:
+    memo = raw("credit_memos", "CreditMemo", RC_CREDIT_MEMO, Status=status, Balance=120000)
+    result = MAPPERS["credit_memos"](memo, RC)
+    assert isinstance(result, CreditMemoIn)
+    assert result.status is DocumentStatus.VOID
+    assert result.total == Money("120000", "JPY") and result.balance == Money("0", "JPY")
