@@ -379,16 +379,21 @@ def test_day_first_dotted_dates(store: Store, tmp_path: Path) -> None:
 
 def test_slash_dates_are_refused_not_guessed(store: Store, tmp_path: Path) -> None:
     """12/31/2026 (US) and 31/12/2026 (UK) share a shape with 01/02/2026, which is either:
-    every slash date is refused with the column named, none stored with a guessed month."""
+    without --date-order every slash date is refused with the column named and the option to
+    give, none stored with a guessed month."""
     customers(store, tmp_path)
     text = (
         "invoice_number,customer_id,currency,total,issue_date\n"
         "A,C1,USD,5,12/31/2026\nB,C2,EUR,5,31/12/2026\nC,C1,USD,5,2026-12-31 00:00:00\n"
     )
     report = load(store, tmp_path, "invoices", "i.csv", text)
+    hint = (
+        "is a slash date: say its order with --date-order mdy (month/day/year) or dmy"
+        " (day/month/year), or write YYYY-MM-DD"
+    )
     assert report.errors == [
-        "i.csv: row 2: column 'issue_date': not a date (YYYY-MM-DD): '12/31/2026'",
-        "i.csv: row 3: column 'issue_date': not a date (YYYY-MM-DD): '31/12/2026'",
+        f"i.csv: row 2: column 'issue_date': '12/31/2026' {hint}",
+        f"i.csv: row 3: column 'issue_date': '31/12/2026' {hint}",
     ]
     assert invoices(store)["C"].issue_date == date(2026, 12, 31)
 
