@@ -65,6 +65,7 @@ from connectors.bankfiles.records import (
     line_location,
     warn_left_out,
     warn_on_control_mismatch,
+    without_end_padding,
 )
 from connectors.bankfiles.x12 import RMR_SEGMENT, infer_delimiters, split_segments
 
@@ -216,8 +217,10 @@ _NEXT_RECORD = re.compile(r"(?<=/)\s*(?=(?:0[123]|16|49|88|98|99),)")
 
 def _physical_records(text: str) -> Iterator[tuple[int, str, str]]:
     """(line number, record text, the whole line as sent): lines split where one
-    "/"-terminated record follows another."""
-    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+    "/"-terminated record follows another; the padding after the last record (an
+    end-of-file mark) is none."""
+    lines = without_end_padding(text.lstrip("\ufeff")).splitlines()
+    for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped:
             continue

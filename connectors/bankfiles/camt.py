@@ -5,7 +5,8 @@ Elements are matched by local name, so every version from .02 to .14 reads the s
 too: its ``...V01`` message name, ``PrtryAcct`` and ``TxDtls`` directly in ``Ntry``); the
 ``Document`` may sit in an envelope beside its business application header. Each
 credit ``TxDtls`` (or the entry itself when it has none) is one remittance, unless its entry
-is pending (PDNG), a forecast (FUTR) or information only (INFO): that is not cash yet. A
+is pending (PDNG), a forecast (FUTR) or information only (INFO): that is not cash yet; an
+entry whose status is proprietary or unknown is an error naming ``Sts`` (it may be pending). A
 debit that returns a collection (``RtrInf``, or a return bank transaction code: a SEPA
 direct debit sent back unpaid), or that the bank marks as the reversal of a credit
 (``RvslInd``), is a reversal of the payment its end-to-end id names. A
@@ -41,6 +42,8 @@ was printed in blocks with, a Belgian structured communication (``+++090/9337/55
 its twelve digits; a QR reference that is not 27 digits ending in its modulo-10 check digit,
 or a Belgian one failing its modulo-97 check, is kept with a warning.
 Keys are made of the text and end-to-end id as written, so that they do not change.
+Blank lines before the XML declaration and padding after the document (an end-of-file
+mark, NUL bytes), as transfers leave them, are no part of it.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
 
 camt.052 (``BkToCstmrAcctRpt/Rpt``) reports the day so far: it lists entries the bank has
@@ -67,6 +70,7 @@ from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_da
 from connectors.bankfiles.bai_codes import ADJUSTMENTS, NOT_RECEIPTS, RETURNED_ITEMS, describe
 from connectors.bankfiles.edi820 import read_remittance_advice
 from connectors.bankfiles.records import (
+    END_PADDING,
     NOT_A_CUSTOMER_PAYING,
     BankFileError,
     BankFileFormat,
@@ -92,7 +96,6 @@ _CONTAINERS = {
 }
 # ExternalEntryStatus1Code: booked, pending, information only, future (forecast)
 _ENTRY_STATUSES = frozenset({"BOOK", "PDNG", "INFO", "FUTR"})
-_NOT_BOOKED = _ENTRY_STATUSES - {"BOOK"}
 CAMT_FAMILY = "camt"  # the key prefix of an entry the bank names, in whichever camt report
 _DOC_KINDS = {
     "CINV": RefKind.INVOICE,
@@ -235,11 +238,27 @@ def _plain_path(el: etree._Element) -> str:
     return "/" + "/".join(reversed(names))
 
 
+# blank lines before the XML declaration (after a byte order mark, if any)
+_BLANKS_BEFORE_DECLARATION = re.compile(rb"^(\xef\xbb\xbf)?([ \t\r\n]+)(<\?xml[^>]*\?>)")
+
+
+def _as_transferred(data: bytes) -> bytes:
+    """The document without what a transfer put around it: blank lines before its XML
+    declaration (moved after it, so that every element keeps its line) and the padding
+    after its root (an end-of-file mark, NUL bytes; see ``END_PADDING``)."""
+    data = data.rstrip(END_PADDING.encode())
+    blanks = _BLANKS_BEFORE_DECLARATION.match(data)
+    if blanks is None:
+        return data
+    bom, space, declaration = blanks.groups()
+    return (bom or b"") + declaration + space + data[blanks.end() :]
+
+
 def parse_camt(data: bytes, source_file: str) -> ParseResult:
     """Credit transactions of a camt.052, camt.053 or camt.054 document."""
     result = ParseResult(source_file=source_file, format=None)
     try:
-        root = etree.fromstring(data, _xml_parser())
+        root = etree.fromstring(_as_transferred(data), _xml_parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else "?"
         result.errors.append(
@@ -584,12 +603,12 @@ def _remittance(
     returned = indicator == "DBIT" and (reversal or detailed)
     if (indicator != "CRDT" or reversal) and not returned:
         return None
-    if report.fmt is BankFileFormat.CAMT_052:
-        if not _booked(entry):
-            return None  # intraday: pending, future or information-only is not cash yet
-    elif _status(entry) in _NOT_BOOKED:
-        # a pending notification is not cash yet; the booked entry (a later notification or
-        # the statement) is, and taking both would count the payment twice
+    # intraday: pending, future or information-only is not cash yet. Nor is a pending
+    # notification or statement entry: the booked entry (a later notification or the
+    # statement) is, and taking both would count the payment twice; a status that does not
+    # say booked (proprietary, unknown) is an error, never cash
+    stated = report.fmt is BankFileFormat.CAMT_052 or _find(entry, "Sts") is not None
+    if stated and not _booked(entry):
         return None
     if not returned and detailed:
         return None  # an outgoing payment of ours coming back is not a receipt
@@ -985,7 +1004,9 @@ def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etr
     An entry with a single transaction is what reached the account: its amount is the entry's
     (banks leave ``TxDtls/Amt`` at 0, or state the instructed amount in another currency or
     before charges there). In a batch each transaction needs its own: its ``Amt`` (v3+),
-    else the booked ``AmtDtls/TxAmt``, else the instructed ``AmtDtls/InstdAmt``.
+    else the booked ``AmtDtls/TxAmt``, else the counter value of the instructed amount
+    (``AmtDtls/CntrValAmt``: converted into the account's currency), else the instructed
+    ``AmtDtls/InstdAmt``; the first in the entry's currency.
     """
     entry_amount = _find(entry, "Amt")
     own = [
@@ -993,6 +1014,7 @@ def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etr
         for found in (
             _find(tx, "Amt"),
             _find(tx, "AmtDtls", "TxAmt", "Amt"),
+            _find(tx, "AmtDtls", "CntrValAmt", "Amt"),
             _find(tx, "AmtDtls", "InstdAmt", "Amt"),
         )
         if found is not None

@@ -44,6 +44,7 @@ from connectors.bankfiles.records import (
     is_rf_reference,
     keep_distinct,
     warn_on_control_mismatch,
+    without_end_padding,
 )
 from connectors.bankfiles.x12 import (
     Segment,
@@ -220,6 +221,7 @@ def parse_edi820(text: str, source_file: str) -> ParseResult:
     body = text.lstrip("\ufeff\r\n\t ")
     # keep line numbers true to the file even when it started with blank lines
     first_line = text[: len(text) - len(body)].count("\n") + 1
+    body = without_end_padding(body)  # an end-of-file mark after the last segment is none
     try:
         if body.startswith("ISA"):  # each interchange with the delimiters of its own ISA
             segments = split_interchanges(body, first_line)

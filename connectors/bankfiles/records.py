@@ -241,6 +241,16 @@ def clean(value: str | None) -> str | None:
     return text or None
 
 
+# what a transfer may leave after a file's last record: a DOS end-of-file mark (Ctrl-Z), NUL
+# bytes filling its last block, line breaks and blanks
+END_PADDING = "\x1a\x00\r\n\t "
+
+
+def without_end_padding(text: str) -> str:
+    """``text`` without the padding a transfer left after its last record (``END_PADDING``)."""
+    return text.rstrip(END_PADDING)
+
+
 def line_location(line: int) -> str:
     return f"line {line}"
 
