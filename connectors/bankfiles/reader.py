@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import re
 from pathlib import Path
 
 from connectors.bankfiles.bai2file import parse_bai2
@@ -10,6 +12,29 @@ from connectors.bankfiles.detect import detect_format
 from connectors.bankfiles.edi820 import parse_edi820
 from connectors.bankfiles.nacha import parse_nacha
 from connectors.bankfiles.records import BankFileFormat, ParseResult, RecordError
+
+# UTF-32's marks first: UTF-32 LE's begins with UTF-16 LE's
+_WIDE_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_DECLARED_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?\bencoding\s*=\s*)([\"'])[^\"']*\2")
+
+
+def as_utf8(data: bytes) -> bytes:
+    """A file saved as UTF-16 or UTF-32 (what Windows calls "Unicode"), told by its byte
+    order mark, as UTF-8; an XML declaration naming its encoding is made to say UTF-8. Any
+    other file, or one that does not decode, is returned as it is."""
+    for mark, encoding in _WIDE_ENCODINGS:
+        if data.startswith(mark):
+            try:
+                text = data[len(mark) :].decode(encoding)
+            except UnicodeDecodeError:
+                return data
+            return _DECLARED_ENCODING.sub(rb"\1\2UTF-8\2", text.encode("utf-8"), count=1)
+    return data
 
 
 def _text(data: bytes) -> str:
@@ -21,6 +46,7 @@ def _text(data: bytes) -> str:
 
 def parse_bank_bytes(data: bytes, source_file: str) -> ParseResult:
     """Detect and parse the content of one bank file named ``source_file``."""
+    data = as_utf8(data)
     fmt = detect_format(data)
     if fmt is None:
         result = ParseResult(source_file=source_file, format=None)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.bankfiles import BankFileFormat, detect_format
+from connectors.bankfiles import BankFileFormat, detect_format, parse_bank_bytes
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bankfiles"
 
@@ -72,3 +72,26 @@ def test_root_element_wins_over_a_namespace_mentioned_elsewhere() -> None:
         b"<BkToCstmrAcctRpt><GrpHdr><AddtlInf>replaces camt.053.001.08 STM-1</AddtlInf>"
     )
     assert detect_format(data) is BankFileFormat.CAMT_052
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "camt053_v08_statement.xml",
+        "bai2_chase_ach_text.bai",
+        "edi820_remittance.edi",
+        "nacha_ccd_ctx.ach",
+    ],
+)
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_a_file_saved_as_unicode_reads_as_its_utf8_self(name: str, encoding: str) -> None:
+    """Windows tools save "Unicode" text as UTF-16 (or UTF-32) with a byte order mark; an
+    XML declaration then names that encoding. The file reads as it does in UTF-8: same
+    records, same keys."""
+    raw = (FIXTURES / name).read_bytes()
+    text = raw.decode("utf-8-sig").replace('encoding="UTF-8"', f'encoding="{encoding[:6]}"')
+    wide = "\ufeff".encode(encoding) + text.encode(encoding)
+    expected = parse_bank_bytes(raw, name)
+    got = parse_bank_bytes(wide, name)
+    assert expected.records and not got.errors
+    assert (got.format, got.records) == (expected.format, expected.records)
