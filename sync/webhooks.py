@@ -25,7 +25,12 @@ An Adyen event that takes a payment's cash back (a cancelled authorisation, a fa
 a chargeback) delivered before the payment's cash was counted takes nothing then and is kept
 as ignored; once a delivery counting that cash commits, the event is taken in again (found by
 the payment its ``originalReference`` names) and takes it back, so the outcome is the same in
-either order: the cash and its reversal, never cash left standing.
+either order: the cash and its reversal, never cash left standing. GoCardless likewise: a
+delivery's events are taken in oldest first (``created_at``), a ``charged_back`` stored before
+its payment's ``confirmed`` takes the cash back once that commits, and a
+``chargeback_cancelled`` stored before its ``charged_back`` gives it back once that commits.
+A Stripe Connect test-mode event (``account`` with ``livemode`` false, sent to live Connect
+endpoints too) is stored as ignored: no real money.
 
 A replayed delivery (same source and event id) finds its stored event and does nothing.
 Adyen and GoCardless batch several events in one delivery: each event (an Adyen item, a
@@ -68,7 +73,7 @@ from canonical.enums import RemittanceStatus
 from canonical.models import Remittance, WebhookEvent
 from canonical.store import Store
 from canonical.types import utcnow
-from connectors.errors import DataError, NotFoundError
+from connectors.errors import ApiError, DataError, NotFoundError
 from connectors.http import RetryPolicy
 from connectors.invoiced import webhooks as invoiced_hooks
 from connectors.processors import adyen, gocardless, stripe
@@ -78,16 +83,19 @@ from connectors.processors.adyen_events import is_recapture as is_adyen_recaptur
 from connectors.processors.adyen_events import parse_item as parse_adyen_item
 from connectors.processors.adyen_events import taking_back as adyen_taking_back
 from connectors.processors.gocardless_events import ACTIONS as GC_ACTIONS
+from connectors.processors.gocardless_events import GIVING_BACK as GC_GIVING_BACK
+from connectors.processors.gocardless_events import TAKING_BACK as GC_TAKING_BACK
 from connectors.processors.gocardless_events import (
     GoCardlessClient,
     GoCardlessConfig,
 )
+from connectors.processors.gocardless_events import chronological as gc_chronological
 from connectors.processors.gocardless_events import parse_event as parse_gocardless_event
 from connectors.processors.records import REINSTATING, REVERSING, ProcessorRecord
 from connectors.processors.stripe_events import GIVING_BACK as STRIPE_GIVING_BACK
 from connectors.processors.stripe_events import INVOICE_EVENTS as STRIPE_INVOICE_EVENTS
 from connectors.processors.stripe_events import KINDS as STRIPE_KINDS
-from connectors.processors.stripe_events import parse_event
+from connectors.processors.stripe_events import connected_test_event, parse_event
 from connectors.quickbooks import webhooks as qbo_hooks
 from connectors.redact import redact
 from connectors.salesforce import webhooks as sf_hooks
@@ -163,7 +171,8 @@ def receive(
         if not isinstance(events, list):
             raise Rejected(400, "gocardless: the body has no events list")
         client = gocardless_client or _gocardless_client(hooks)
-        return _processor(store, settings, source, _gocardless_units(events, client))
+        units = _gocardless_units(events, client)
+        return _processor(store, settings, source, units, client)
     if source == "adyen":
         keys = [k.get_secret_value() for k in hooks.adyen_hmac_key]
         _require(keys, source)
@@ -268,6 +277,7 @@ class _Unit:
     payload: dict[str, Any]
     parse: Callable[[], list[ProcessorRecord]]
     known: bool = True  # a type arsync reads (else it is stored, noted and left alone)
+    unread: str | None = None  # why arsync leaves this event of a type it reads alone
 
 
 def _stripe_unit(body: dict[str, Any], raw: bytes) -> _Unit:
@@ -277,7 +287,13 @@ def _stripe_unit(body: dict[str, Any], raw: bytes) -> _Unit:
 
     event_id = str(body.get("id") or "") or _digest(raw)
     event_type = str(body.get("type") or "")
-    return _Unit(event_id, event_type, body, parse, event_type in STRIPE_KINDS)
+    unread = (
+        "not read: a connected account's test-mode event (Stripe sends them to live Connect "
+        "endpoints too); no real money moved"
+        if connected_test_event(body)
+        else None
+    )
+    return _Unit(event_id, event_type, body, parse, event_type in STRIPE_KINDS, unread)
 
 
 def _adyen_units(verified: list[tuple[int, dict[str, Any]]], auto_capture: bool) -> list[_Unit]:
@@ -300,8 +316,11 @@ def _adyen_units(verified: list[tuple[int, dict[str, Any]]], auto_capture: bool)
 
 
 def _gocardless_units(events: list[Any], client: GoCardlessClient) -> list[_Unit]:
+    """One unit per event, oldest first (a delivery does not list them in time order); each
+    keeps its index in the delivery for its messages."""
     units: list[_Unit] = []
-    for index, sent in enumerate(events):
+    for index in gc_chronological(events):
+        sent = events[index]
         event = sent if isinstance(sent, dict) else {"value": sent}
 
         def parse(sent: Any = sent, index: int = index) -> list[ProcessorRecord]:
@@ -338,14 +357,39 @@ def _seen(session: Session, settings: Settings, source: str, event_id: str) -> b
 EVENT_ERRORS = (ValueError, KeyError, TypeError, MappingError, NotFoundError, DataError)
 
 
-def _processor(store: Store, settings: Settings, source: str, units: list[_Unit]) -> Intake:
+def _processor(
+    store: Store,
+    settings: Settings,
+    source: str,
+    units: list[_Unit],
+    client: GoCardlessClient | None = None,
+) -> Intake:
     intake, waking = _once_more_on_conflict(
         source, lambda: _take_in(store, settings, source, units)
     )
     _join_waiting(store, settings, source, waking.invoices, intake)
-    _join_taken_back(store, settings, source, waking.payments, intake)
-    _join_given_back(store, settings, source, waking.taken_back, intake)
+    try:
+        _join_taken_back(store, settings, source, waking.payments, intake, client)
+        _join_given_back(store, settings, source, waking.taken_back, intake, client)
+    except ApiError as exc:  # GoCardless: the payment could not be read again just now
+        # the delivery is in; what waits stays stored as ignored, noted in the log
+        log.warning("%s: events waiting for this delivery not taken in again: %s", source, exc)
     return intake
+
+
+def _unit_again(
+    source: str, payload: dict[str, Any], settings: Settings, client: GoCardlessClient | None
+) -> _Unit:
+    """The unit of an event stored earlier, to take it in again."""
+    if source == "adyen":
+        [unit] = _adyen_units([(0, payload)], settings.webhooks.adyen_auto_capture)
+    elif source == "gocardless":
+        if client is None:
+            raise ValueError("gocardless: an event is read again through the payments API")
+        [unit] = _gocardless_units([payload], client)
+    else:
+        unit = _stripe_unit(payload, b"")
+    return unit
 
 
 @dataclass
@@ -529,19 +573,34 @@ def _join_waiting(
     _taken_in_again(intake, waiting, again)
 
 
+def _taking_back(source: str, settings: Settings) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The events of ``source`` that take a payment's cash back and may come before it, and
+    where their payload names the payment (none for Stripe: a dispute follows its charge)."""
+    if source == "adyen":
+        return adyen_taking_back(settings.webhooks.adyen_auto_capture), ("originalReference",)
+    if source == "gocardless":
+        return GC_TAKING_BACK, ("links", "payment")
+    return frozenset(), ()
+
+
 def _join_taken_back(
-    store: Store, settings: Settings, source: str, payments: set[str], intake: Intake
+    store: Store,
+    settings: Settings,
+    source: str,
+    payments: set[str],
+    intake: Intake,
+    client: GoCardlessClient | None = None,
 ) -> None:
-    """Take in again the Adyen events that take a payment's cash back (a cancelled
-    authorisation, a failed capture, a chargeback) stored before that cash was counted, now
-    that a delivery counting it, or naming it, has committed. Adyen does not deliver in order:
-    a cancellation that comes before the authorisation it cancels takes it back once it comes,
-    as it would have the other way round, and the authorisation is never left as cash. After
-    the commit, so that of the two delivered concurrently the later to commit finds the other.
-    """
-    if source != "adyen" or not payments:
+    """Take in again the events that take a payment's cash back (Adyen: a cancelled
+    authorisation, a failed capture, a chargeback; GoCardless: a chargeback) stored before
+    that cash was counted, now that a delivery counting it, or naming it, has committed.
+    Neither delivers in order: a cancellation that comes before the authorisation it cancels
+    takes it back once it comes, as it would have the other way round, and the authorisation
+    is never left as cash. After the commit, so that of the two delivered concurrently the
+    later to commit finds the other."""
+    event_types, path = _taking_back(source, settings)
+    if not event_types or not payments:
         return
-    auto_capture = settings.webhooks.adyen_auto_capture
     with store.session() as session:
         counted = sorted(p for p in payments if _counted(session, settings.tenant, source, p))
         if not counted:
@@ -550,13 +609,18 @@ def _join_taken_back(
             session,
             settings.tenant,
             source,
-            adyen_taking_back(auto_capture),
-            col(WebhookEvent.payload)["originalReference"].as_string().in_(counted),
+            event_types,
+            col(WebhookEvent.payload)[path].as_string().in_(counted),
         )
         again = Intake(source)
         for event in waiting:  # oldest first: a second cancellation finds the cash gone
-            [unit] = _adyen_units([(0, event.payload)], auto_capture)
-            _take(session, settings, unit, event, again)
+            _take(
+                session,
+                settings,
+                _unit_again(source, event.payload, settings, client),
+                event,
+                again,
+            )
     _taken_in_again(intake, waiting, again)
 
 
@@ -567,32 +631,35 @@ GIVING_BACK: dict[str, tuple[frozenset[str], tuple[tuple[str, ...], ...]]] = {
         STRIPE_GIVING_BACK,
         (("data", "object", "payment_intent"), ("data", "object", "charge")),
     ),
+    "gocardless": (GC_GIVING_BACK, (("links", "payment"),)),
 }
 
 
 def _join_given_back(
-    store: Store, settings: Settings, source: str, payments: set[str], intake: Intake
+    store: Store,
+    settings: Settings,
+    source: str,
+    payments: set[str],
+    intake: Intake,
+    client: GoCardlessClient | None = None,
 ) -> None:
     """Take in again the events that give a payment's cash back (a dispute won: Adyen
-    ``CHARGEBACK_REVERSED``, Stripe ``charge.dispute.funds_reinstated``) stored as ignored
-    because nothing had been taken back yet, now that a delivery taking that cash back has
-    committed. Neither processor delivers in order: a reversed chargeback that comes before
-    the chargeback then gives the cash back as it would have the other way round."""
+    ``CHARGEBACK_REVERSED``, Stripe ``charge.dispute.funds_reinstated``, GoCardless
+    ``chargeback_cancelled``) stored as ignored because nothing had been taken back yet, now
+    that a delivery taking that cash back has committed. No processor delivers in order: a
+    reversed chargeback that comes before the chargeback then gives the cash back as it would
+    have the other way round."""
     if source not in GIVING_BACK or not payments:
         return
     event_types, paths = GIVING_BACK[source]
     naming = or_(
         *(col(WebhookEvent.payload)[path].as_string().in_(sorted(payments)) for path in paths)
     )
-    auto_capture = settings.webhooks.adyen_auto_capture
     with store.session() as session:
         waiting = _ignored_events(session, settings.tenant, source, event_types, naming)
         again = Intake(source)
         for event in waiting:
-            if source == "adyen":
-                [unit] = _adyen_units([(0, event.payload)], auto_capture)
-            else:
-                unit = _stripe_unit(event.payload, b"")
+            unit = _unit_again(source, event.payload, settings, client)
             _take(session, settings, unit, event, again)
     _taken_in_again(intake, waiting, again)
 
@@ -631,6 +698,8 @@ def _ignored_note(
     """Why an event made no remittance, for the person reading the stored event."""
     if not unit.known:
         return f"not read: arsync takes no cash from {unit.event_type or 'an event with no type'}"
+    if unit.unread:
+        return unit.unread
     waiting = [r.invoice_id for r in records if r.kind == "references" and r.invoice_id]
     if waiting and not remittances:
         return _waiting_note(waiting[0])

@@ -12,6 +12,10 @@ would count it twice), and ``resubmission_requested``, ``cancelled`` and
 resubmission that fails again takes nothing back. The payment
 is read from ``GET /payments/{id}`` (amount in minor units, currency, ``reference``,
 ``metadata``; its ``description`` is kept as free text) through the shared HTTP layer.
+
+One delivery may batch several events, not listed in the order they happened: they are taken
+in by their ``created_at`` (:func:`chronological`), so that a chargeback listed before the
+confirmation it follows still finds the cash to take back.
 """
 
 from __future__ import annotations
@@ -33,6 +37,13 @@ ACTIONS: dict[str, RecordKind] = {
     "chargeback_cancelled": "reinstatement",
     "refunded": "refund",
 }
+# Events that may be taken in before what they act on (deliveries come in any order) and are
+# taken in again once it is in (see ``sync.webhooks``): a chargeback before its payment's
+# confirmation, a cancelled chargeback before the chargeback. Not ``failed``: one taken in
+# before any confirmation was an early failure of a collection tried again later, and must
+# not take back the later collection's cash.
+TAKING_BACK = frozenset({"payments.charged_back"})
+GIVING_BACK = frozenset({"payments.chargeback_cancelled"})
 INVOICE_METADATA_KEYS = ("invoice_number", "invoice", "invoice_id")
 API_VERSION = "2015-07-06"
 ERROR_TABLE = ErrorTable(
@@ -126,9 +137,22 @@ def parse_event(event: Any, client: GoCardlessClient, index: int = 0) -> Process
     )
 
 
-def _moment(value: Any) -> datetime:
+def chronological(events: list[Any]) -> list[int]:
+    """The indexes of a delivery's events, oldest first by ``created_at``; ties, and events
+    without a readable time, keep their order (a stable sort), those without a time last."""
+    never = datetime.max.replace(tzinfo=UTC)
+
+    def when(index: int) -> datetime:
+        event = events[index]
+        created = event.get("created_at") if isinstance(event, dict) else None
+        return _moment(created, never) if isinstance(created, str) else never
+
+    return sorted(range(len(events)), key=when)
+
+
+def _moment(value: Any, unreadable: datetime | None = None) -> datetime:
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        return datetime.now(UTC)
+        return unreadable or datetime.now(UTC)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

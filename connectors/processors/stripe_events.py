@@ -26,6 +26,11 @@ name the same payment, so they add their references (the invoice ``number``, the
 ``client_reference_id`` and metadata) to one remittance, never a second one. Descriptions and
 statement descriptors are kept as free text (a narrative), not as references. An event that
 cannot be read raises :class:`StripeEventError` naming the field.
+
+A live Connect endpoint is sent its connected accounts' test-mode events too, signed with the
+same secret (Stripe's Connect webhooks guide): an event naming an ``account`` with ``livemode``
+false is test money and is not read (:func:`connected_test_event`). An account's own endpoint
+is sent the events of its own mode only, so ``livemode`` alone decides nothing there.
 """
 
 from datetime import UTC, datetime
@@ -127,12 +132,18 @@ def _funds_withdrawn(dispute: dict[str, Any]) -> bool:
     return False
 
 
+def connected_test_event(event: dict[str, Any]) -> bool:
+    """Whether the event is a connected account's test-mode event (no real money), which a
+    live Connect endpoint receives alongside the live ones."""
+    return bool(event.get("account")) and event.get("livemode") is False
+
+
 def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
     """One record for a cash event or for the references of an invoice paid without naming its
     payment (no payment id then), None for event types arsync ignores."""
     event_type = str(event.get("type") or "")
     kind = KINDS.get(event_type)
-    if kind is None:
+    if kind is None or connected_test_event(event):
         return None
     event_id = event.get("id")
     if not isinstance(event_id, str) or not event_id:
