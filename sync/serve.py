@@ -16,6 +16,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import BackgroundTasks, Depends, FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.security import (
@@ -153,7 +154,11 @@ def create_app(runtime: Runtime, *, schedule: bool = True) -> FastAPI:
     async def webhook(source: str, request: Request, background: BackgroundTasks) -> Response:
         raw = await request.body()  # the exact bytes the sender signed
         try:
-            intake = receive(runtime.store, runtime.settings, source, raw, request.headers)
+            # in a worker thread: the intake reads the database (and GoCardless' API), which
+            # would otherwise hold up every other request on the server's one event loop
+            intake = await run_in_threadpool(
+                receive, runtime.store, runtime.settings, source, raw, request.headers
+            )
         except Rejected as exc:
             log.warning("webhook %s rejected: %s", source, exc.reason)
             return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=exc.headers)

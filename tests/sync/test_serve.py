@@ -942,3 +942,42 @@ def test_a_push_another_process_holds_is_tried_again(
     Pipeline(runtime).reconcile_and_push()
     assert finished.wait(timeout=10)
     assert [p.systems["quickbooks"].busy is None for p in pushes] == [False, True]
+
+
+def test_a_webhook_being_taken_in_does_not_hold_up_other_requests(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The intake reads the database (and GoCardless' API); on the server's one event loop a
+    delivery taking its time must not keep /health (or another delivery) waiting."""
+    import threading
+
+    import sync.serve
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow_receive(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(10)
+        return receive(*args, **kwargs)
+
+    monkeypatch.setattr(sync.serve, "receive", slow_receive)
+    raw = fixture("stripe_payment_intent_succeeded.json")
+    answers: list[Any] = []
+    with TestClient(create_app(runtime, schedule=False)) as client:  # one event loop for all
+        delivery = threading.Thread(
+            target=lambda: answers.append(
+                client.post("/webhooks/stripe", content=raw, headers=stripe_headers(raw))
+            )
+        )
+        delivery.start()
+        assert started.wait(10)
+        health: list[Any] = []
+        probe = threading.Thread(target=lambda: health.append(client.get("/health")))
+        probe.start()
+        probe.join(3)
+        answered = not probe.is_alive()
+        release.set()
+        delivery.join(10)
+        probe.join(10)
+    assert answered, "/health waited for the webhook being taken in"
+    assert health[0].status_code == 200 and answers[0].status_code == 200
