@@ -816,6 +816,7 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
             run.waiting[row.id] = (run.applied, outcome)
             return False
         outcome = _copy_of_applied(outcome, row, run)
+        outcome = _copy_naming_what_was_paid(outcome, incoming, row, run)
         if network is not None:
             _note_network(outcome, incoming, network)
         elif (like := paid_through(incoming.payer_name)) is not None:
@@ -861,6 +862,7 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
             row.amount_minor,
             outcome.customer_id,
             {item.id for item, amount in outcome.allocations if amount > 0},
+            {item.key for item, amount in outcome.allocations if amount > 0},
         )
         learned = None
         if outcome.customer_id and outcome.confidence >= LEARN_FROM_CONFIDENCE:
@@ -943,6 +945,65 @@ def _copy_of_applied(outcome: Outcome, row: Row[Any], run: _Run) -> Outcome:
             _candidate(outcome.allocations, outcome.confidence, why, row.currency)
         ]
     return outcome
+
+
+def _named_invoice_keys(r: Incoming) -> list[set[str]]:
+    """The invoice numbers a remittance names (its structured references, the numbers it
+    labels in text), each as the keys it may be read by."""
+    named = [
+        {document_key(rf_reference(raw) or raw)}
+        for ref in r.structured_refs
+        if ref.get("kind") in ("invoice", "rf") and (raw := str(ref.get("ref") or ""))
+    ]
+    named += [
+        {key for key, _ in ref.keys}
+        for ref in read_references(r.free_text).refs
+        if ref.labelled and ref.kind == "invoice"
+    ]
+    return named
+
+
+def _copy_naming_what_was_paid(outcome: Outcome, r: Incoming, row: Row[Any], run: _Run) -> Outcome:
+    """The same payment come through another channel after its first copy was applied
+    (the bank's line placed by its amount, then the processor's webhook naming the
+    invoice): the invoices it names are no longer open because that copy paid them. Not
+    a payment naming nothing open, nor a fit for another invoice: a duplicate for a
+    person, naming the copy applied."""
+    if outcome.status == AUTO or not outcome.evidence.get("labelled_not_found"):
+        return outcome
+    named = _named_invoice_keys(r)
+    if not named:
+        return outcome
+    same = next(
+        (
+            seen
+            for keys, seen in run.seen.named.get((row.currency, row.amount_minor), [])
+            if all(ref & keys for ref in named) and keys <= set().union(*named)
+        ),
+        None,
+    )
+    if same is None or same.source == row.source or not _close(same.value_date, row.value_date):
+        return outcome
+    return Outcome(
+        EXCEPTION,
+        "duplicate_payment",
+        0,
+        exception_kind="duplicate_payment",
+        customer_id=outcome.customer_id,
+        evidence={
+            **outcome.evidence,
+            "fingerprint": "same amount and currency as a payment already applied, in another "
+            "form, to the very invoices this one names",
+            "would_be_decided_by": outcome.rule,
+            "value_date": str(row.value_date),
+            "duplicate_of": {
+                "remittance_id": same.remittance_id,
+                "value_date": str(same.value_date),
+                "source": same.source,
+            },
+        },
+        candidates=outcome.candidates,
+    )
 
 
 def _payer_seen(
@@ -1256,18 +1317,23 @@ class _Seen:
 
 _Applied = tuple[str, int, frozenset[str]]  # currency, amount, the invoices it paid
 _Paid = tuple[str, str, int]  # customer, currency, amount
+_Named = tuple[frozenset[str], _Seen]  # the number keys of the invoices a payment paid
 
 
 @dataclass
 class _Recent:
     """Cash applied lately, three ways: by its fingerprint (the same payment seen twice in
     one form), by what it paid (the same amount on the same invoices, whatever channel it
-    came through: a processor's webhook and the bank's line of that payment) and by who
+    came through: a processor's webhook and the bank's line of that payment), by the
+    numbers of the invoices it paid (for a copy naming them once they are paid) and by who
     paid how much (the customer's payment of that amount, for a copy naming nothing)."""
 
     prints: dict[tuple[Any, ...], _Seen] = field(default_factory=dict)
     applied: dict[_Applied, _Seen] = field(default_factory=dict)
     paid: dict[_Paid, _Seen] = field(default_factory=dict)
+    named: dict[tuple[str, int], list[_Named]] = field(  # by currency and amount
+        default_factory=lambda: defaultdict(list)
+    )
 
     def add(
         self,
@@ -1277,10 +1343,13 @@ class _Recent:
         amount_minor: int,
         customer_id: str | None,
         invoice_ids: Collection[str],
+        invoice_keys: Collection[str] = (),
     ) -> None:
         self.prints[fingerprint] = seen
         if invoice_ids:
             self.applied[(currency, amount_minor, frozenset(invoice_ids))] = seen
+        if invoice_keys:
+            self.named[(currency, amount_minor)].append((frozenset(invoice_keys), seen))
         if customer_id:
             self.paid[(customer_id, currency, amount_minor)] = seen
 
@@ -1307,18 +1376,22 @@ def _recent_fingerprints(
             chunk = query.where(col(Remittance.amount_minor).in_(wanted[start : start + 500]))
             rows.extend(session.execute(chunk).scalars())
     paid: dict[str, set[str]] = defaultdict(set)
+    keys: dict[str, set[str]] = defaultdict(set)
     customers: dict[str, str | None] = {}
     ids = [row.id for row in rows]
     for start in range(0, len(ids), 500):
         chunk_ids = ids[start : start + 500]
-        for source_id, invoice_id in session.execute(
-            select(col(Application.source_id), col(Application.invoice_id)).where(
+        for source_id, invoice_id, number_key in session.execute(
+            select(col(Application.source_id), col(Application.invoice_id), col(Invoice.number_key))
+            .join(Invoice, col(Invoice.id) == col(Application.invoice_id))
+            .where(
                 col(Application.tenant) == tenant,
                 col(Application.source_id).in_(chunk_ids),
                 col(Application.status) == ApplicationStatus.APPLIED,
             )
         ).all():
             paid[source_id].add(invoice_id)
+            keys[source_id].add(number_key)
         for source_id, customer_id in session.execute(
             select(col(Decision.source_id), col(Decision.customer_id)).where(
                 col(Decision.tenant) == tenant,
@@ -1338,6 +1411,7 @@ def _recent_fingerprints(
             row.amount_minor,
             customers.get(row.id),
             paid.get(row.id, ()),
+            keys.get(row.id, ()),
         )
     return found
 
