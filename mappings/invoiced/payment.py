@@ -16,7 +16,10 @@
 names. An entry for an invoice that names none is refused, naming the field.
 
 A voided payment keeps its ``amount`` and ``balance`` (the API reference's void example):
-it maps as void with nothing unapplied, since no cash is left to apply.
+it maps as void with nothing unapplied, since no cash is left to apply. So does a payment
+processed through Invoiced whose ``charge`` failed (its ``status`` on the gateway): no cash
+came in. A pending charge (ACH not yet cleared) is a payment Invoiced has applied; should it
+fail, the payment changes and the next pull reads it again.
 """
 
 from __future__ import annotations
@@ -117,7 +120,9 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
     amount = money(payload.get("amount"), code, "amount")
     applied, to_credit = applications(payload, code)
     balance = money(payload.get("balance") or 0, code, "balance")
-    void = payload.get("voided") is True
+    charge = payload.get("charge")
+    failed = isinstance(charge, Mapping) and charge.get("status") == "failed"
+    void = payload.get("voided") is True or failed
     return PaymentIn(
         **origin(record),
         **company_days(extract(payload, FIELDS), ctx, "received_on"),

@@ -124,3 +124,24 @@ def test_card_payment_with_a_fee_credit_balance_and_a_credit_note() -> None:
     # the fee pays no invoice; the credit entry is cash left on the customer's credit balance
     assert result.unapplied == Money("100.00", "EUR")
     assert result.received_on == date(2024, 6, 3)  # 05:00 UTC is midnight in Chicago
+
+
+CHARGE = {"id": 46374, "object": "charge", "amount": 905.00, "currency": "eur"}
+
+
+@pytest.mark.parametrize(
+    ("charge_status", "status", "unapplied"),
+    [
+        ("succeeded", PaymentStatus.POSTED, "100.00"),
+        ("pending", PaymentStatus.POSTED, "100.00"),  # applied by Invoiced until it fails
+        ("failed", PaymentStatus.VOID, "0.00"),  # no cash came in
+    ],
+)
+def test_a_processed_payment_is_cash_unless_its_charge_failed(
+    charge_status: str, status: PaymentStatus, unapplied: str
+) -> None:
+    charge = {**CHARGE, "status": charge_status}
+    result = MAPPERS["payments"](raw("payments", PAYMENT, charge=charge), CTX)
+    assert isinstance(result, PaymentIn)
+    assert result.status is status and result.unapplied == Money(unapplied, "EUR")
+    assert result.amount == Money("905.00", "EUR")
