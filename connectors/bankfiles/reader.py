@@ -11,7 +11,7 @@ from connectors.bankfiles.camt import parse_camt
 from connectors.bankfiles.detect import detect_format
 from connectors.bankfiles.edi820 import parse_edi820
 from connectors.bankfiles.nacha import parse_nacha
-from connectors.bankfiles.records import BankFileFormat, ParseResult, RecordError
+from connectors.bankfiles.records import END_PADDING, BankFileFormat, ParseResult, RecordError
 
 # UTF-32's marks first: UTF-32 LE's begins with UTF-16 LE's
 _WIDE_ENCODINGS = (
@@ -23,18 +23,40 @@ _WIDE_ENCODINGS = (
 _DECLARED_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?\bencoding\s*=\s*)([\"'])[^\"']*\2")
 
 
-def as_utf8(data: bytes) -> bytes:
-    """A file saved as UTF-16 or UTF-32 (what Windows calls "Unicode"), told by its byte
-    order mark, as UTF-8; an XML declaration naming its encoding is made to say UTF-8. Any
-    other file, or one that does not decode, is returned as it is."""
+def _wide_encoding(data: bytes) -> tuple[str, bytes] | None:
+    """The UTF-16/32 encoding of a file and its body after the byte order mark; a file
+    without a mark is UTF-16 when its first characters are ASCII with a NUL beside each (every
+    format arsync reads begins with ASCII)."""
     for mark, encoding in _WIDE_ENCODINGS:
         if data.startswith(mark):
-            try:
-                text = data[len(mark) :].decode(encoding)
-            except UnicodeDecodeError:
-                return data
-            return _DECLARED_ENCODING.sub(rb"\1\2UTF-8\2", text.encode("utf-8"), count=1)
-    return data
+            return encoding, data[len(mark) :]
+    head = data[:64]
+    if len(head) >= 8:
+        even, odd = head[0::2], head[1::2]
+        if not any(odd) and all(0 < b < 0x80 for b in even):
+            return "utf-16-le", data
+        if not any(even) and all(0 < b < 0x80 for b in odd):
+            return "utf-16-be", data
+    return None
+
+
+def as_utf8(data: bytes) -> bytes:
+    """A file saved as UTF-16 or UTF-32 (what Windows calls "Unicode") as UTF-8; an XML
+    declaration naming its encoding is made to say UTF-8. Padding a transfer left after it
+    that is shorter than one character (a lone Ctrl-Z or NUL) is dropped. Any other file, or
+    one that does not decode, is returned as it is."""
+    found = _wide_encoding(data)
+    if found is None:
+        return data
+    encoding, body = found
+    partial = len(body) % (4 if encoding.startswith("utf-32") else 2)
+    if partial and not body[-partial:].strip(END_PADDING.encode()):
+        body = body[:-partial]
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError:
+        return data
+    return _DECLARED_ENCODING.sub(rb"\1\2UTF-8\2", text.encode("utf-8"), count=1)
 
 
 def _text(data: bytes) -> str:

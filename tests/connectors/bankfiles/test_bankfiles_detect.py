@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,24 @@ def test_a_file_saved_as_unicode_reads_as_its_utf8_self(name: str, encoding: str
     got = parse_bank_bytes(wide, name)
     assert expected.records and not got.errors
     assert (got.format, got.records) == (expected.format, expected.records)
+
+
+@pytest.mark.parametrize(
+    ("name", "wide"),
+    [
+        # a lone Ctrl-Z after a UTF-16 body: padding shorter than one character
+        ("bai2_chase_ach_text.bai", lambda text: b"\xff\xfe" + text.encode("utf-16-le") + b"\x1a"),
+        ("nacha_ccd_ctx.ach", lambda text: b"\xfe\xff" + text.encode("utf-16-be") + b"\x00"),
+        # no byte order mark: ASCII with a NUL beside each character
+        ("edi820_remittance.edi", lambda text: text.encode("utf-16-le")),
+        ("bai2_chase_ach_text.bai", lambda text: text.encode("utf-16-be")),
+    ],
+)
+def test_a_unicode_file_padded_or_without_its_mark_reads_too(
+    name: str, wide: Callable[[str], bytes]
+) -> None:
+    raw = (FIXTURES / name).read_bytes()
+    expected = parse_bank_bytes(raw, name)
+    got = parse_bank_bytes(wide(raw.decode("utf-8-sig")), name)
+    assert expected.records and not got.errors
+    assert got.records == expected.records
