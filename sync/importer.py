@@ -437,6 +437,31 @@ def _date(row: dict[str, Any], column: str, order: DateOrder | None = None) -> A
         raise RowError(column, f"not a date (YYYY-MM-DD): {raw!r}") from None
 
 
+_DATE_COLUMNS = ("issue_date", "due_date", "discount_until", "received_on")
+
+
+def order_contradicted(path: Path, order: DateOrder) -> str | None:
+    """Where the file's slash dates show they are not in ``order``: the first date that does
+    not exist read that way but does the other way (``31/12/2026`` given ``mdy``). Dates that
+    fit both orders cannot tell; one such row says the whole file was written the other way,
+    and its other dates would be imported with day and month swapped."""
+    other: DateOrder = "dmy" if order == "mdy" else "mdy"
+    for number, row in read_rows(path):
+        for column in _DATE_COLUMNS:
+            value = row.get(column)
+            if not isinstance(value, str) or (found := _SLASHED.fullmatch(value.strip())) is None:
+                continue
+            first, second, _ = (int(part) for part in found.groups())
+            month, day = (first, second) if order == "mdy" else (second, first)
+            if month > 12 and day <= 12:
+                return (
+                    f"row {number}: column {column!r}: {value.strip()!r} is "
+                    f"{_ORDER_NAMES[other]}, so the file's slash dates are not in "
+                    f"{_ORDER_NAMES[order]} order (--date-order {order}): nothing was imported"
+                )
+    return None
+
+
 def _currency(row: dict[str, Any]) -> str:
     raw = _text(row, "currency", required=True) or ""
     try:
@@ -742,6 +767,9 @@ def _import_file(
         report.unchanged += counts.unchanged
 
     try:
+        if date_order is not None and (wrong := order_contradicted(path, date_order)):
+            report.errors.append(f"{path.name}: {wrong}")
+            return report
         rows = read_rows(path)
         for number, row in rows:
             report.rows += 1

@@ -60,7 +60,7 @@ SLASHED = (
     "invoice_number,customer_id,currency,issue_date,due_date,total\n"
     "INV-1,C1,USD,03/04/2026,3/31/2026 0:00,10.00\n"
     "INV-2,C1,USD,12/1/26,12/31/2026 12:00 AM,10.00\n"
-    "INV-3,C1,USD,31/12/2026,,10.00\n"
+    "INV-3,C1,USD,2/30/2026,,10.00\n"
 )
 
 
@@ -69,7 +69,7 @@ def test_slash_dates_read_in_the_order_the_import_is_given(store: Store, tmp_pat
     us = import_file(store, "invoices", write(tmp_path, "us.csv", SLASHED), date_order="mdy")
     assert (us.created, us.rejected) == (2, 1)
     assert us.errors == [
-        "us.csv: row 4: column 'issue_date': not a date in month/day/year order: '31/12/2026'"
+        "us.csv: row 4: column 'issue_date': not a date in month/day/year order: '2/30/2026'"
     ]
     with store.session() as s:
         invoices = {i.number: i for i in s.execute(select(Invoice)).scalars()}
@@ -81,6 +81,25 @@ def test_slash_dates_read_in_the_order_the_import_is_given(store: Store, tmp_pat
         date(2026, 12, 1),
         date(2026, 12, 31),
     )
+
+
+def test_a_file_whose_dates_contradict_the_order_given_imports_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    """03/04/2026 fits both orders; 31/12/2026 shows the file is day first, so the first row
+    would be imported as March 4 when it is April 3: nothing is imported."""
+    import_file(store, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    text = (
+        "invoice_number,customer_id,currency,issue_date,due_date,total\n"
+        "INV-1,C1,USD,03/04/2026,,1.00\nINV-2,C1,USD,2026-12-01,31/12/2026,2.00\n"
+    )
+    report = import_file(store, "invoices", write(tmp_path, "eu.csv", text), date_order="mdy")
+    assert report.errors == [
+        "eu.csv: row 3: column 'due_date': '31/12/2026' is day/month/year, so the file's slash"
+        " dates are not in month/day/year order (--date-order mdy): nothing was imported"
+    ]
+    with store.session() as s:
+        assert s.execute(select(Invoice)).scalars().all() == []
 
 
 def test_slash_dates_read_day_first(store: Store, tmp_path: Path) -> None:
