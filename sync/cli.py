@@ -746,5 +746,26 @@ def demo(
     raise typer.Exit(code)
 
 
+def script() -> None:
+    """The ``arsync`` console script. A database that fails while a command runs (gone, full,
+    locked past its timeout) ends it with one line and exit 1, as when it cannot be opened;
+    ``-v`` logs the traceback too. What the command committed before stays committed."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from canonical.store import store_reason
+    from connectors.redact import redact_text
+
+    try:
+        app()
+    except SQLAlchemyError as exc:
+        logging.getLogger("arsync").info("database error", exc_info=True)
+        err.print(
+            escape(f"database error: {redact_text(store_reason(exc))}"),
+            style="red",
+            highlight=False,
+        )
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    script()

@@ -412,3 +412,30 @@ def test_serve_on_a_port_in_use_says_so_and_exits_non_zero(op: Operator) -> None
         answer = op.arsync("serve", "-c", str(op.config()), "--port", str(port))
     assert answer.exit_code not in (0, None)
     assert "address already in use" in answer.output and str(port) in answer.output
+
+
+def test_a_database_failing_mid_command_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console script: a database error while a command runs (the disk gone, a lock
+    held past its timeout) is one line and exit 1, never a traceback."""
+    import sqlite3
+    import sys
+
+    from sqlalchemy.exc import OperationalError
+
+    import sync.status
+    from sync.cli import script
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("disk I/O error"))
+
+    monkeypatch.setenv("ARSYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'arsync.db'}")
+    monkeypatch.delenv("ARSYNC_CONFIG", raising=False)
+    monkeypatch.setattr(sync.status, "print_status", broken)
+    monkeypatch.setattr(sys, "argv", ["arsync", "status"])
+    with pytest.raises(SystemExit) as exited:
+        script()
+    assert exited.value.code == 1
+    shown = capsys.readouterr().err.strip()
+    assert shown == "database error: disk I/O error"
