@@ -162,7 +162,7 @@ def create_app(runtime: Runtime, *, schedule: bool = True) -> FastAPI:
         except Rejected as exc:
             log.warning("webhook %s rejected: %s", source, exc.reason)
             return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=exc.headers)
-        except ApiError as exc:  # a system the intake reads is down: nothing stored, retry later
+        except ApiError as exc:  # a system the intake reads is down: the sender delivers again
             log.warning("webhook %s not taken in: %s", source, exc)
             return JSONResponse({"error": str(exc)[:300]}, status_code=503)
         if intake.remittances:

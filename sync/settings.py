@@ -66,6 +66,11 @@ class WebhookSettings(_Section):
         default_factory=list, description="whsec_... signing secrets; several while rotating"
     )
     stripe_tolerance_seconds: int = Field(default=300, ge=1)
+    stripe_test_mode: bool = Field(
+        default=False,
+        description="the Stripe endpoint is a test-mode one (staging): a Connect endpoint is "
+        "sent its connected accounts' events of both modes, and only those of its own are read",
+    )
     # NoDecode: the environment variable is one key as is, or a JSON list (see _keys)
     adyen_hmac_key: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="hex HMAC key, or a list of keys while rotating"

@@ -21,16 +21,25 @@ debit failing again moved no money); a reinstatement gives back only what was ta
 GoCardless payment confirmed again after its cash was taken back (a failed payment resubmitted
 and collected) is new cash again.
 
-An Adyen event that takes a payment's cash back (a cancelled authorisation, a failed capture,
-a chargeback) delivered before the payment's cash was counted takes nothing then and is kept
-as ignored; once a delivery counting that cash commits, the event is taken in again (found by
-the payment its ``originalReference`` names) and takes it back, so the outcome is the same in
-either order: the cash and its reversal, never cash left standing. GoCardless likewise: a
-delivery's events are taken in oldest first (``created_at``), a ``charged_back`` stored before
-its payment's ``confirmed`` takes the cash back once that commits, and a
-``chargeback_cancelled`` stored before its ``charged_back`` gives it back once that commits.
-A Stripe Connect test-mode event (``account`` with ``livemode`` false, sent to live Connect
-endpoints too) is stored as ignored: no real money.
+No processor delivers in order, so the events of a payment's cash settle whatever order and
+grouping they come in, as they would in time order. An event that takes cash back (Adyen: a
+cancelled authorisation, a failed capture, a chargeback; GoCardless ``charged_back``; a Stripe
+dispute withdrawing funds) and finds none in force (not counted yet, or all taken back already)
+takes nothing then and is kept as ignored, noted; an event that gives cash back (Adyen
+``CHARGEBACK_REVERSED``, GoCardless ``chargeback_cancelled``, Stripe
+``charge.dispute.funds_reinstated``) and finds nothing taken back likewise. After a delivery
+commits, the events waiting for what it counted, took back or gave back (found by the payment
+their payload names: ``originalReference``, ``links.payment``, the dispute's payment intent or
+charge), and those of its own that wait, are taken in again, then those waiting for what they
+made, round after round until a round makes nothing: a chargeback reversed, delivered before
+the chargeback, delivered before the payment, ends as the cash, its reversal and the cash given
+back; a second chargeback delivered before the first's reversal takes the cash given back. An
+event taken in again is first claimed (still ignored, once its transaction holds it), so two
+deliveries never take it in both; a reversal and a reinstatement are keyed by their event (or
+dispute), so no cash is taken back or given back twice. A give-back whose take-back never
+comes stays ignored and invents no cash. GoCardless' events of one delivery are taken in oldest
+first (``created_at``). A Stripe Connect test-mode event (``account`` with ``livemode`` false,
+sent to live Connect endpoints too) is stored as ignored: no real money.
 
 A replayed delivery (same source and event id) finds its stored event and does nothing.
 Adyen and GoCardless batch several events in one delivery: each event (an Adyen item, a
@@ -64,7 +73,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, cast, exists, func, literal, or_
+from sqlalchemy import ColumnElement, cast, exists, func, literal, or_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -95,7 +104,8 @@ from connectors.processors.records import REINSTATING, REVERSING, ProcessorRecor
 from connectors.processors.stripe_events import GIVING_BACK as STRIPE_GIVING_BACK
 from connectors.processors.stripe_events import INVOICE_EVENTS as STRIPE_INVOICE_EVENTS
 from connectors.processors.stripe_events import KINDS as STRIPE_KINDS
-from connectors.processors.stripe_events import connected_test_event, parse_event
+from connectors.processors.stripe_events import TAKING_BACK as STRIPE_TAKING_BACK
+from connectors.processors.stripe_events import other_mode_connected_event, parse_event
 from connectors.quickbooks import webhooks as qbo_hooks
 from connectors.redact import redact
 from connectors.salesforce import webhooks as sf_hooks
@@ -161,7 +171,7 @@ def receive(
         ):
             raise Rejected(400, "stripe: signature does not match or timestamp too old")
         body = _json(raw, source)
-        return _processor(store, settings, source, [_stripe_unit(body, raw)])
+        return _processor(store, settings, source, [_stripe_unit(body, raw, settings)])
     if source == "gocardless":
         secret = _secret(hooks.gocardless_secret, source)
         if not gocardless.verify(raw, lower.get("webhook-signature", ""), secret):
@@ -280,19 +290,23 @@ class _Unit:
     unread: str | None = None  # why arsync leaves this event of a type it reads alone
 
 
-def _stripe_unit(body: dict[str, Any], raw: bytes) -> _Unit:
+def _stripe_unit(body: dict[str, Any], raw: bytes, settings: Settings) -> _Unit:
+    unread: str | None = None
+    if other_mode_connected_event(body, settings.webhooks.stripe_test_mode):
+        unread = (
+            "not read: a connected account's live event at a test-mode endpoint (Stripe sends "
+            "a Connect endpoint both modes); live money is not for these books"
+            if settings.webhooks.stripe_test_mode
+            else "not read: a connected account's test-mode event (Stripe sends them to live "
+            "Connect endpoints too); no real money moved"
+        )
+
     def parse() -> list[ProcessorRecord]:
-        record = parse_event(body)
+        record = None if unread else parse_event(body)
         return [record] if record is not None else []
 
     event_id = str(body.get("id") or "") or _digest(raw)
     event_type = str(body.get("type") or "")
-    unread = (
-        "not read: a connected account's test-mode event (Stripe sends them to live Connect "
-        "endpoints too); no real money moved"
-        if connected_test_event(body)
-        else None
-    )
     return _Unit(event_id, event_type, body, parse, event_type in STRIPE_KINDS, unread)
 
 
@@ -369,12 +383,34 @@ def _processor(
     )
     _join_waiting(store, settings, source, waking.invoices, intake)
     try:
-        _join_taken_back(store, settings, source, waking.payments, intake, client)
-        _join_given_back(store, settings, source, waking.taken_back, intake, client)
-    except ApiError as exc:  # GoCardless: the payment could not be read again just now
-        # the delivery is in; what waits stays stored as ignored, noted in the log
+        _settle(store, settings, source, waking, intake, client)
+    except ApiError as exc:  # GoCardless: a payment could not be read again just now
+        # the delivery's events are stored; it is answered 5xx so that the sender delivers it
+        # again, and its events, duplicates then, settle what they left waiting
         log.warning("%s: events waiting for this delivery not taken in again: %s", source, exc)
+        raise
     return intake
+
+
+def _settle(
+    store: Store,
+    settings: Settings,
+    source: str,
+    waking: _Waking,
+    intake: Intake,
+    client: GoCardlessClient | None = None,
+) -> None:
+    """Take in again the events taking cash back or giving it back that wait for what the
+    delivery committed (and the events waiting on this delivery's own), then those waiting for
+    what those made, round after round, until a round makes nothing: a give-back waits for its
+    take-back, which may itself have waited for the cash. Each round turns waiting events into
+    processed ones (it goes on only when one made a remittance), so it ends."""
+    cash, taken = waking.payments | waking.untaken, waking.taken_back | waking.ungiven
+    while cash or taken:
+        again = _join_taken_back(store, settings, source, cash, intake, client)
+        taken |= again.taken_back
+        again.add(_join_given_back(store, settings, source, taken, intake, client))
+        cash, taken = again.payments, set()
 
 
 def _unit_again(
@@ -388,25 +424,32 @@ def _unit_again(
             raise ValueError("gocardless: an event is read again through the payments API")
         [unit] = _gocardless_units([payload], client)
     else:
-        unit = _stripe_unit(payload, b"")
+        unit = _stripe_unit(payload, b"", settings)
     return unit
 
 
 @dataclass
 class _Waking:
-    """What a delivery stored that events stored earlier may wait for (see
-    :func:`_join_waiting` and :func:`_join_taken_back`)."""
+    """What a delivery stored that events stored earlier may wait for, and what its own events
+    wait for (see :func:`_join_waiting` and :func:`_settle`)."""
 
     invoices: set[str] = field(default_factory=set)  # invoices linked to their payment
-    # payments counted as cash, or named by an event that found none to take back
+    # payments given new cash: counted, collected again, or given back
     payments: set[str] = field(default_factory=set)
     # payments whose cash a reversal took back (a reinstatement may have come first)
     taken_back: set[str] = field(default_factory=set)
+    # payments an event taking cash back found none in force of, and those an event giving
+    # it back found nothing taken of: the event waits, and looks again after its own commit
+    # (a concurrent delivery may be storing what it waits for)
+    untaken: set[str] = field(default_factory=set)
+    ungiven: set[str] = field(default_factory=set)
 
     def add(self, other: _Waking) -> None:
         self.invoices |= other.invoices
         self.payments |= other.payments
         self.taken_back |= other.taken_back
+        self.untaken |= other.untaken
+        self.ungiven |= other.ungiven
 
 
 def _once_more_on_conflict(source: str, attempt: Callable[[], T]) -> T:
@@ -436,6 +479,10 @@ def _take_in(
         for unit in units:
             if _seen(session, settings, source, unit.event_id):
                 intake.duplicates += 1
+                # a delivery sent again (answered 5xx while settling) settles what it left
+                named = _payments_named(source, unit.payload)
+                waking.payments |= named
+                waking.taken_back |= named
                 continue
             event = WebhookEvent(
                 tenant=settings.tenant,
@@ -449,13 +496,37 @@ def _take_in(
     return intake, waking
 
 
+# where an event's payload names its payment, read without any API
+_PAYMENT_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "gocardless": (("links", "payment"),),
+    "adyen": (("originalReference",), ("pspReference",)),
+    "stripe": (
+        ("data", "object", "payment_intent"),
+        ("data", "object", "charge"),
+        ("data", "object", "id"),
+    ),
+}
+
+
+def _payments_named(source: str, payload: Any) -> set[str]:
+    """The payments an event's payload names (see ``_PAYMENT_PATHS``)."""
+    found: set[str] = set()
+    for path in _PAYMENT_PATHS.get(source, ()):
+        value = payload
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and value:
+            found.add(value)
+    return found
+
+
 def _take(
     session: Session, settings: Settings, unit: _Unit, event: WebhookEvent, intake: Intake
 ) -> _Waking:
     """Turn one event into work and keep it as processed, ignored (with a note saying why) or
-    failed (with the error); with what events stored earlier may wait for: the invoices its
-    records name, the payments it counted as new cash, and those it found nothing of to take
-    back (a concurrent delivery may be counting them)."""
+    failed (with the error); with what events stored earlier may wait for (see
+    :class:`_Waking`): the invoices its records name, the payments it gave new cash, those it
+    took cash back from, and those it found nothing of to take or give back."""
     try:
         # everything that can fail runs before this event writes anything
         records = unit.parse()
@@ -470,8 +541,9 @@ def _take(
         ]
         cash += _invoice_references(session, settings.tenant, records)
         texts = {m.source_key: r.narrative for r, m in cash}
-        uncounted: set[str] = set()
-        remittances = [m for _, m in cash] + _reversals(session, settings, records, uncounted)
+        waiting = _Waking()
+        backs = _reversals(session, settings, records, waiting)
+        remittances = [m for _, m in cash] + backs
     except EVENT_ERRORS as exc:
         event.status, event.error = "failed", f"{event.source} event {unit.event_id}: {exc}"
         event.processed_at = utcnow()
@@ -491,14 +563,16 @@ def _take(
         event.status, event.note = "ignored", _ignored_note(unit, records, remittances)
         intake.ignored.append(f"{event.source} event {unit.event_id}: {event.note}")
         log.info("%s", intake.ignored[-1])
-    waking.payments |= uncounted  # no cash counted to take back yet: it may come later
-    waking.taken_back = {
-        m.bank_reference or "" for m in remittances if m.reverses and m.id in made
-    } - {""}
+    for back in backs:  # a reversal takes cash back; a reinstatement gives new cash
+        if back.id in made:
+            found = waking.taken_back if back.reverses else waking.payments
+            found.add(back.bank_reference or "")
+    waking.untaken, waking.ungiven = waiting.untaken, waiting.ungiven
     event.processed_at = utcnow()
     session.flush()
     intake.remittances.extend(m for m in dict.fromkeys(made) if m not in intake.remittances)
     waking.payments.discard("")
+    waking.taken_back.discard("")
     return waking
 
 
@@ -569,17 +643,24 @@ def _join_waiting(
         )
         again = Intake(source)
         for event in waiting:
-            _take(session, settings, _stripe_unit(event.payload, b""), event, again)
+            _take(session, settings, _stripe_unit(event.payload, b"", settings), event, again)
     _taken_in_again(intake, waiting, again)
 
 
-def _taking_back(source: str, settings: Settings) -> tuple[frozenset[str], tuple[str, ...]]:
+def _taking_back(
+    source: str, settings: Settings
+) -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
     """The events of ``source`` that take a payment's cash back and may come before it, and
-    where their payload names the payment (none for Stripe: a dispute follows its charge)."""
+    where their payload names the payment."""
     if source == "adyen":
-        return adyen_taking_back(settings.webhooks.adyen_auto_capture), ("originalReference",)
+        return adyen_taking_back(settings.webhooks.adyen_auto_capture), (("originalReference",),)
     if source == "gocardless":
-        return GC_TAKING_BACK, ("links", "payment")
+        return GC_TAKING_BACK, (("links", "payment"),)
+    if source == "stripe":
+        return STRIPE_TAKING_BACK, (
+            ("data", "object", "payment_intent"),
+            ("data", "object", "charge"),
+        )
     return frozenset(), ()
 
 
@@ -590,38 +671,28 @@ def _join_taken_back(
     payments: set[str],
     intake: Intake,
     client: GoCardlessClient | None = None,
-) -> None:
+) -> _Waking:
     """Take in again the events that take a payment's cash back (Adyen: a cancelled
     authorisation, a failed capture, a chargeback; GoCardless: a chargeback) stored before
     that cash was counted, now that a delivery counting it, or naming it, has committed.
     Neither delivers in order: a cancellation that comes before the authorisation it cancels
     takes it back once it comes, as it would have the other way round, and the authorisation
     is never left as cash. After the commit, so that of the two delivered concurrently the
-    later to commit finds the other."""
-    event_types, path = _taking_back(source, settings)
+    later to commit finds the other. An event that found the cash all taken back waits too,
+    for cash given back (a second chargeback come before the first's reversal). With what
+    the events taken in again made (see :func:`_settle`)."""
+    event_types, paths = _taking_back(source, settings)
     if not event_types or not payments:
-        return
+        return _Waking()
     with store.session() as session:
         counted = sorted(p for p in payments if _counted(session, settings.tenant, source, p))
         if not counted:
-            return
-        waiting = _ignored_events(
-            session,
-            settings.tenant,
-            source,
-            event_types,
-            col(WebhookEvent.payload)[path].as_string().in_(counted),
-        )
-        again = Intake(source)
-        for event in waiting:  # oldest first: a second cancellation finds the cash gone
-            _take(
-                session,
-                settings,
-                _unit_again(source, event.payload, settings, client),
-                event,
-                again,
-            )
-    _taken_in_again(intake, waiting, again)
+            return _Waking()
+        naming = or_(*(col(WebhookEvent.payload)[p].as_string().in_(counted) for p in paths))
+        waiting = _ignored_events(session, settings.tenant, source, event_types, naming)
+        # oldest first: a second cancellation finds the cash gone
+        waking = _take_again(session, settings, source, waiting, intake, client)
+    return waking
 
 
 # the events that give a payment's cash back, and where their payload names the payment
@@ -642,26 +713,61 @@ def _join_given_back(
     payments: set[str],
     intake: Intake,
     client: GoCardlessClient | None = None,
-) -> None:
+) -> _Waking:
     """Take in again the events that give a payment's cash back (a dispute won: Adyen
     ``CHARGEBACK_REVERSED``, Stripe ``charge.dispute.funds_reinstated``, GoCardless
     ``chargeback_cancelled``) stored as ignored because nothing had been taken back yet, now
     that a delivery taking that cash back has committed. No processor delivers in order: a
     reversed chargeback that comes before the chargeback then gives the cash back as it would
-    have the other way round."""
+    have the other way round. With what the events taken in again made (see
+    :func:`_settle`)."""
     if source not in GIVING_BACK or not payments:
-        return
+        return _Waking()
     event_types, paths = GIVING_BACK[source]
     naming = or_(
         *(col(WebhookEvent.payload)[path].as_string().in_(sorted(payments)) for path in paths)
     )
     with store.session() as session:
         waiting = _ignored_events(session, settings.tenant, source, event_types, naming)
-        again = Intake(source)
-        for event in waiting:
-            unit = _unit_again(source, event.payload, settings, client)
-            _take(session, settings, unit, event, again)
+        waking = _take_again(session, settings, source, waiting, intake, client)
+    return waking
+
+
+def _take_again(
+    session: Session,
+    settings: Settings,
+    source: str,
+    waiting: Sequence[WebhookEvent],
+    intake: Intake,
+    client: GoCardlessClient | None,
+) -> _Waking:
+    """Take in again each of ``waiting`` still ignored once this transaction holds it (another
+    delivery may have taken it in since it was read: SQLite has no row locks), folding into
+    ``intake`` what they made; with what they made that other events may wait for (new cash,
+    cash taken back), never what they still wait for themselves."""
+    again, made = Intake(source), _Waking()
+    for event in waiting:
+        if not _claimed(session, event):
+            continue
+        unit = _unit_again(source, event.payload, settings, client)
+        woken = _take(session, settings, unit, event, again)
+        made.payments |= woken.payments
+        made.taken_back |= woken.taken_back
     _taken_in_again(intake, waiting, again)
+    return made
+
+
+def _claimed(session: Session, event: WebhookEvent) -> bool:
+    """Whether ``event`` is still stored as ignored, now that this transaction has written to
+    it (which waits for a concurrent delivery's write to commit: its row lock on PostgreSQL,
+    the database's write lock on SQLite)."""
+    touched = session.execute(
+        update(WebhookEvent)
+        .where(col(WebhookEvent.id) == event.id, col(WebhookEvent.status) == "ignored")
+        .values(processed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(touched, "rowcount", 0) == 1)
 
 
 def _ignored_events(
@@ -707,6 +813,18 @@ def _ignored_note(
         return "nothing new: its cash and references are counted already"
     if any(r.kind == "refund" for r in records):
         return "a refund: kept as an event for the report, not a remittance"
+    giving = [r.payment_id for r in records if r.kind in REINSTATING]
+    if giving:
+        return (
+            f"gave nothing back: nothing was taken back from payment {giving[0]}; it gives the "
+            "cash back if a chargeback of that payment comes"
+        )
+    taking = [r.payment_id for r in records if r.kind in REVERSING]
+    if taking:
+        return (
+            f"took nothing back: no cash of payment {taking[0]} is counted and not yet taken "
+            "back; it takes it back if that cash comes"
+        )
     if records:
         return "no cash counted for its payment to take or give back"
     return "read: it moved no cash (not captured, not paid, or not withdrawn yet)"
@@ -716,22 +834,24 @@ def _reversals(
     session: Session,
     settings: Settings,
     records: list[ProcessorRecord],
-    uncounted: set[str] | None = None,
+    waiting: _Waking | None = None,
 ) -> list[Remittance]:
     """What chargebacks, late failures and reinstatements do to payments already counted: a
     reversal takes the payment's cash back, a reinstatement gives it back (new cash, with the
     payment's references). A payment never counted as cash (it failed before it was
-    confirmed) has nothing to take or give back; the ids of those a reversal found no cash of
-    are added to ``uncounted``."""
+    confirmed) has nothing to take or give back. The ids of the payments a reversal found no
+    cash in force of are added to ``waiting.untaken`` (its cash, or a reinstatement, may come
+    later), those a reinstatement found nothing taken of to ``waiting.ungiven``."""
     made = []
+    waiting = waiting if waiting is not None else _Waking()
     for record in records:
         if record.kind not in REVERSING and record.kind not in REINSTATING:
             continue
+        waits = waiting.untaken if record.kind in REVERSING else waiting.ungiven
         original = _counted_payment(session, settings.tenant, record)
         if original is None:
             log.info("%s %s: no cash counted for it", record.event_type, record.payment_id)
-            if record.kind in REVERSING and uncounted is not None:
-                uncounted.add(record.payment_id)
+            waits.add(record.payment_id)
             continue
         chain = _Chain.of(session, settings.tenant, record, original)
         if record.kind in REVERSING:
@@ -740,12 +860,14 @@ def _reversals(
                 log.info(
                     "%s %s: its cash was already taken back", record.event_type, record.payment_id
                 )
+                waits.add(record.payment_id)
             else:
                 made.append(reversal_from_record(record, cash, settings.tenant))
         elif chain.taken_back():
             made.append(reinstatement_from_record(record, original, settings.tenant))
         else:
             log.info("%s %s: nothing was taken back", record.event_type, record.payment_id)
+            waits.add(record.payment_id)
     return made
 
 

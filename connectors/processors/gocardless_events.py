@@ -138,16 +138,21 @@ def parse_event(event: Any, client: GoCardlessClient, index: int = 0) -> Process
 
 
 def chronological(events: list[Any]) -> list[int]:
-    """The indexes of a delivery's events, oldest first by ``created_at``; ties, and events
-    without a readable time, keep their order (a stable sort), those without a time last."""
-    never = datetime.max.replace(tzinfo=UTC)
+    """The indexes of a delivery's events in the order to take them in: the events with a
+    readable ``created_at`` oldest first (ties keep their order) among the places they hold,
+    an event without one left where the delivery lists it (nothing says when it happened)."""
+    unknown = datetime.max.replace(tzinfo=UTC)
 
     def when(index: int) -> datetime:
         event = events[index]
         created = event.get("created_at") if isinstance(event, dict) else None
-        return _moment(created, never) if isinstance(created, str) else never
+        return _moment(created, unknown) if isinstance(created, str) else unknown
 
-    return sorted(range(len(events)), key=when)
+    order = list(range(len(events)))
+    dated = [index for index in order if when(index) != unknown]
+    for place, index in zip(dated, sorted(dated, key=when), strict=True):
+        order[place] = index
+    return order
 
 
 def _moment(value: Any, unreadable: datetime | None = None) -> datetime:

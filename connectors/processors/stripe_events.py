@@ -29,8 +29,9 @@ cannot be read raises :class:`StripeEventError` naming the field.
 
 A live Connect endpoint is sent its connected accounts' test-mode events too, signed with the
 same secret (Stripe's Connect webhooks guide): an event naming an ``account`` with ``livemode``
-false is test money and is not read (:func:`connected_test_event`). An account's own endpoint
-is sent the events of its own mode only, so ``livemode`` alone decides nothing there.
+false is test money and is not read, nor, at a test-mode (staging) endpoint, a connected
+account's live one (:func:`other_mode_connected_event`). An account's own endpoint is sent the
+events of its own mode only, so ``livemode`` alone decides nothing there.
 """
 
 from datetime import UTC, datetime
@@ -59,7 +60,9 @@ DISPUTE_EVENTS = frozenset(
     {"charge.dispute.created", "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated"}
 )
 INVOICE_EVENTS = frozenset({"invoice.paid", "invoice.payment_succeeded"})
-# the events that give a payment's cash back (the dispute names its payment intent or charge)
+# the events that take a payment's cash back and those that give it back (the dispute names
+# its payment intent or charge); Stripe does not deliver in order, so either may come first
+TAKING_BACK = frozenset(kind for kind, what in KINDS.items() if what == "dispute")
 GIVING_BACK = frozenset(kind for kind, what in KINDS.items() if what == "reinstatement")
 CHECKOUT_EVENTS = frozenset(
     {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
@@ -132,10 +135,11 @@ def _funds_withdrawn(dispute: dict[str, Any]) -> bool:
     return False
 
 
-def connected_test_event(event: dict[str, Any]) -> bool:
-    """Whether the event is a connected account's test-mode event (no real money), which a
-    live Connect endpoint receives alongside the live ones."""
-    return bool(event.get("account")) and event.get("livemode") is False
+def other_mode_connected_event(event: dict[str, Any], test_mode: bool = False) -> bool:
+    """Whether the event is a connected account's of the other mode than the endpoint's: a
+    Connect endpoint is sent its connected accounts' events of both modes, so a live one gets
+    test-mode money (``livemode`` false) and a test-mode (staging) one live money."""
+    return bool(event.get("account")) and event.get("livemode") is test_mode
 
 
 def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
@@ -143,7 +147,7 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
     payment (no payment id then), None for event types arsync ignores."""
     event_type = str(event.get("type") or "")
     kind = KINDS.get(event_type)
-    if kind is None or connected_test_event(event):
+    if kind is None:
         return None
     event_id = event.get("id")
     if not isinstance(event_id, str) or not event_id:

@@ -183,6 +183,24 @@ def test_stripe_connected_account_test_event_at_a_live_endpoint_moves_no_cash(
     assert money_of(rt) == [(Decimal("999.00"), "USD")]
 
 
+def test_stripe_test_mode_endpoint_reads_connected_test_events_not_live_ones(
+    rt: Runtime,
+) -> None:
+    """A staging platform's test-mode Connect endpoint (``webhooks.stripe_test_mode``) reads
+    its connected accounts' test-mode money, and leaves their live events alone."""
+    rt.settings.webhooks.stripe_test_mode = True
+    test_money = connect_event(
+        "payment_intent.succeeded", intent("pi_P3sx", 12300), "evt_P3sx", live=False
+    )
+    assert len(post_stripe(rt, test_money).remittances) == 1
+    live = connect_event(
+        "payment_intent.succeeded", intent("pi_P3sl", 45600), "evt_P3sl", live=True
+    )
+    assert post_stripe(rt, live).remittances == []
+    assert "live" in (stored(rt)[1]["evt_P3sl"].note or "")
+    assert money_of(rt) == [(Decimal("123.00"), "USD")]
+
+
 # -- GoCardless -----------------------------------------------------------------------------
 
 
