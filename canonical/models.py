@@ -388,7 +388,7 @@ class Decision(SQLModel, table=True):
     ``credit_memo``. ``status`` is ``auto_applied``, ``suggested`` or ``exception``;
     ``exception_kind`` names why (unidentified_payer, no_matching_invoice, ambiguous,
     short_pay_over_tolerance, over_payment, duplicate_payment, currency_mismatch,
-    returned_payment, not_incoming_cash).
+    returned_payment, not_incoming_cash, advice_contradicts_applied).
     ``evidence`` records what the rule saw (tokens, scores, amounts); ``candidates`` is the
     ranked list of alternatives considered. A newer decision on the same source supersedes.
     """

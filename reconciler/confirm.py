@@ -23,7 +23,7 @@ from canonical.store import Store
 from reconciler.apply import RULES, DecisionSink, Writes
 from reconciler.book import Book, OpenItem
 from reconciler.cascade import AUTO, Outcome
-from reconciler.engine import RECONCILE_LEASE, incoming_from
+from reconciler.engine import ADVICE_CONTRADICTS, RECONCILE_LEASE, incoming_from
 
 
 class ConfirmError(ValueError):
@@ -60,6 +60,14 @@ def confirm(
             return _superseded_by(session, decision, new_id, writes)
         if decision.source_kind != "remittance":
             raise ConfirmError(f"decision {decision_id} is not an open suggestion or exception")
+        if decision.exception_kind == ADVICE_CONTRADICTS:
+            # the advice moved no cash: its payment's cash is applied already, elsewhere
+            applied = (decision.evidence.get("applied_decision") or {}).get("id")
+            raise ConfirmError(
+                f"decision {decision_id}: a remittance advice brings no cash; its payment is "
+                f"applied by decision {applied}. To move that cash where the advice says, "
+                f"undo it: arsync resolve {decision_id} --by NAME --reverse"
+            )
         remittance = session.get(Remittance, decision.source_id)
         if remittance is None:
             raise ConfirmError(f"remittance {decision.source_id} of decision {decision_id} is gone")

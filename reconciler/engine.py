@@ -76,8 +76,14 @@ NOT_INCOMING_CASH = "not_incoming_cash"  # rule and exception kind of a zero or 
 CREDIT_MEMOS_HELD = "credit_memos_held"  # evidence: memos a pending remittance names
 # the kinds of rule that place a payment by its amount alone, decided after those by reference
 AMOUNT_RULES = ("customer_amount", "customer_subset", "oldest_first")
-# decisions no later document changes: the same payment again, cash taken back, no cash
-NEVER_DECIDED_AGAIN = frozenset({"duplicate_payment", "returned_payment", NOT_INCOMING_CASH})
+# rule and exception kind of an advice naming other invoices than its cash, already applied,
+# paid: never moved on its own, a person reverses the applied decision (reconciler/reverse.py)
+ADVICE_CONTRADICTS = "advice_contradicts_applied"
+# decisions no later document changes: the same payment again, cash taken back, no cash, an
+# advice that contradicts applied cash
+NEVER_DECIDED_AGAIN = frozenset(
+    {"duplicate_payment", "returned_payment", NOT_INCOMING_CASH, ADVICE_CONTRADICTS}
+)
 
 
 @dataclass
@@ -264,6 +270,12 @@ def _reconcile(
             for row in rows:
                 _decide_reversal(row, originals.get(row.reverses), summary, run.writes)
             run.writes.flush(session)
+    # advice left waiting whose cash was applied already (before it came): confirmed, or
+    # contradicted, for a person
+    if advices.by_amount:
+        with store.session() as session:
+            _advice_after_applied(session, tenant, run)
+            run.writes.flush(session)
     _apply_credit_memos(store, tenant, book, rules, summary, sink, held)
     log.info("reconcile: %s", summary)
     return summary
@@ -292,7 +304,8 @@ def reconsiderable(
     session: Session, tenant: str, remittance_ids: Collection[str]
 ) -> dict[str, str]:
     """Remittances whose current decision the reconciler may take back, with that decision:
-    its own suggestion or exception, never a person's decision and never a duplicate."""
+    its own suggestion or exception, never a person's decision, a duplicate, or an advice
+    contradicting applied cash."""
     if not remittance_ids:
         return {}
     found: dict[str, str] = {}
@@ -313,7 +326,7 @@ def reconsiderable(
         if (
             row.status in (SUGGESTED, EXCEPTION)
             and row.decided_by == "reconciler"
-            and row.exception_kind != "duplicate_payment"
+            and row.exception_kind not in ("duplicate_payment", ADVICE_CONTRADICTS)
         ):
             found[row.source_id] = row.id
     return found
@@ -678,6 +691,270 @@ class Advices:
         return None
 
 
+def _advice_after_applied(session: Session, tenant: str, run: _Run) -> None:
+    """Advice still waiting whose cash the reconciler (or a person) already applied, because
+    the cash came first: the applied payment of the same currency and amount, received within
+    the duplicate window, that :meth:`Advices.take` pairs with exactly one advice (by trace
+    number, else payer and amount), as it pairs new cash.
+
+    An advice naming the very invoices the cash paid confirms it: it is used, and the applied
+    decision's evidence says so (``confirmed_by_advice``). One naming others than cash its
+    amount alone placed is an
+    ``advice_contradicts_applied`` exception on the advice for a person (it counts no cash):
+    nothing is reversed or applied again here; ``arsync resolve ID --reverse`` undoes the
+    applied decision, and the next reconcile places the cash by the advice. An advice naming
+    no invoice, or already decided, is left as it is."""
+    pool = run.advices
+    amounts = sorted({amount for (_, amount), rows in pool.by_amount.items() if rows})
+    if not amounts:
+        return
+    cash: list[Row[Any]] = []
+    for start in range(0, len(amounts), 500):
+        cash.extend(
+            session.execute(
+                select(REMITTANCE).where(
+                    REMITTANCE.c.tenant == tenant,
+                    REMITTANCE.c.status == AUTO,
+                    REMITTANCE.c.amount_minor.in_(amounts[start : start + 500]),
+                )
+            )
+        )
+    claims: dict[str, list[tuple[Row[Any], Row[Any], str]]] = defaultdict(list)
+    for row in cash:
+        found = pool.take(row, remove=False)
+        if found is not None and _close(found[0].value_date, row.value_date):
+            claims[found[0].id].append((found[0], row, found[1]))
+    pairs = [found[0] for found in claims.values() if len(found) == 1]
+    if not pairs:
+        return  # two payments fit one advice: it waits (a person can tell them apart)
+    advice_ids = [advice.id for advice, _, _ in pairs]
+    cash_ids = [row.id for _, row, _ in pairs]
+    current: dict[str, Row[Any]] = {}
+    decided: set[str] = set()
+    for start in range(0, len(pairs), 500):
+        for d in session.execute(
+            select(DECISION).where(
+                DECISION.c.tenant == tenant,
+                DECISION.c.source_kind == "remittance",
+                DECISION.c.source_id.in_(
+                    cash_ids[start : start + 500] + advice_ids[start : start + 500]
+                ),
+                DECISION.c.superseded.is_(False),
+            )
+        ):
+            if d.source_id in advice_ids:
+                decided.add(d.source_id)
+            elif d.status == AUTO:
+                current[d.source_id] = d
+    paid = _paid_by(session, [d.id for d in current.values()])
+    for advice, row, matched_on in pairs:
+        decision = current.get(row.id)
+        lines = paid.get(decision.id, []) if decision is not None else []
+        if decision is None or not lines or advice.id in decided:
+            continue
+        named = _named_invoice_keys(incoming_from(advice))
+        if not named:
+            continue  # names no invoice (a PO, its own reference): nothing to compare
+        named = [keys | {loose_key(key) for key in keys} for keys in named]
+        said = [line["keys"] for line in lines]
+        if all(any(keys & other for other in said) for keys in named) and all(
+            any(keys & other for other in named) for keys in said
+        ):
+            _confirmed_by_advice(session, decision, advice, matched_on, lines)
+            run.writes.remittances[advice.id] = RemittanceStatus.ADVICE_USED
+            continue
+        if decision.rule not in run.by_amount:
+            # cash its own references placed, or a person: an advice naming other invoices
+            # is more likely another payment's, its cash still to come; it keeps waiting
+            continue
+        outcome = _contradicting(session, tenant, advice, row, decision, matched_on, lines)
+        run.writes.decide(
+            source_kind="remittance",
+            source_id=advice.id,
+            currency=advice.currency,
+            amount_minor=advice.amount_minor,
+            outcome=outcome,
+        )
+        run.writes.remittances[advice.id] = EXCEPTION
+        run.summary.exceptions[ADVICE_CONTRADICTS] += 1
+
+
+def _paid_by(session: Session, decision_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """What each applied decision's applications still in force paid: invoice number, its
+    keys and the amount, by decision."""
+    paid: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for start in range(0, len(decision_ids), 500):
+        for row in session.execute(
+            select(
+                col(Application.decision_id),
+                col(Application.amount_minor),
+                col(Application.currency),
+                col(Invoice.number),
+                col(Invoice.number_key),
+            )
+            .join(Invoice, col(Invoice.id) == col(Application.invoice_id))
+            .where(
+                col(Application.decision_id).in_(decision_ids[start : start + 500]),
+                col(Application.status) == ApplicationStatus.APPLIED,
+            )
+            .order_by(col(Invoice.number))
+        ):
+            paid[row.decision_id].append(
+                {
+                    "invoice": row.number,
+                    "amount": _shown(row.amount_minor, row.currency),
+                    "keys": {row.number_key, loose_key(row.number)} - {""},
+                }
+            )
+    return paid
+
+
+def _advice_seen(advice: Row[Any], matched_on: str) -> dict[str, Any]:
+    return {
+        "id": advice.id,
+        "source": advice.source,
+        "source_file": advice.source_file,
+        "trace": advice.bank_reference,
+        "value_date": str(advice.value_date) if advice.value_date else None,
+        "matched_on": matched_on,
+    }
+
+
+def _confirmed_by_advice(
+    session: Session,
+    decision: Row[Any],
+    advice: Row[Any],
+    matched_on: str,
+    lines: list[dict[str, Any]],
+) -> None:
+    """Note on the applied decision that its payment's advice names what it paid."""
+    evidence = dict(decision.evidence or {})
+    evidence["confirmed_by_advice"] = {
+        **_advice_seen(advice, matched_on),
+        "invoices": [line["invoice"] for line in lines],
+    }
+    session.execute(DECISION.update().where(DECISION.c.id == decision.id).values(evidence=evidence))
+
+
+def _contradicting(
+    session: Session,
+    tenant: str,
+    advice: Row[Any],
+    cash: Row[Any],
+    decision: Row[Any],
+    matched_on: str,
+    lines: list[dict[str, Any]],
+) -> Outcome:
+    """The exception of an advice naming other invoices than its applied cash paid: the
+    applied decision, what the advice says, and the advice's invoices as the candidate."""
+    currency = advice.currency
+    stated: list[dict[str, Any]] = []
+    keys: set[str] = set()
+    for ref in advice.structured_refs or []:
+        if ref.get("kind") not in ("invoice", "rf") or not (raw := str(ref.get("ref") or "")):
+            continue
+        key = document_key(rf_reference(raw) or raw)
+        keys.update({key, loose_key(raw)})
+        amount = ref.get("amount")
+        stated.append(
+            {
+                "invoice": raw,
+                "amount": _shown(Money(Decimal(str(amount)), currency).minor, currency)
+                if amount not in (None, "")
+                else None,
+                "keys": {key, loose_key(raw)} - {""},
+            }
+        )
+    found: list[Row[Any]] = []
+    wanted = sorted(keys - {""})
+    for start in range(0, len(wanted), 500):
+        found.extend(
+            session.execute(
+                select(
+                    col(Invoice.id),
+                    col(Invoice.number),
+                    col(Invoice.number_key),
+                    col(Invoice.customer_id),
+                    col(Invoice.currency),
+                    col(Invoice.balance_minor),
+                    col(Invoice.status),
+                ).where(
+                    col(Invoice.tenant) == tenant,
+                    col(Invoice.number_key).in_(wanted[start : start + 500]),
+                )
+            )
+        )
+    if decision.customer_id and any(i.customer_id == decision.customer_id for i in found):
+        found = [i for i in found if i.customer_id == decision.customer_id]
+    candidate: list[dict[str, Any]] = []
+    not_open: list[str] = []
+    for line in stated:
+        invoices = [i for i in found if i.number_key in line["keys"]]
+        if len(invoices) != 1:
+            not_open.append(line["invoice"])  # not ours, or several of that number
+            continue
+        invoice = invoices[0]
+        if (
+            invoice.status != DocumentStatus.OPEN
+            or invoice.balance_minor <= 0
+            or invoice.currency != currency
+        ):
+            not_open.append(line["invoice"])
+        amount = line["amount"] or _shown(invoice.balance_minor, currency)
+        candidate.append(
+            {
+                "id": invoice.id,
+                "number": invoice.number,
+                "amount": amount,
+                "balance": _shown(invoice.balance_minor, invoice.currency),
+            }
+        )
+    evidence: dict[str, Any] = {
+        "why": "the remittance advice of this payment names other invoices than the cash, "
+        "already applied, paid: the cash was not moved",
+        "applied_decision": {
+            "id": decision.id,
+            "remittance": cash.id,
+            "source": cash.source,
+            "value_date": str(cash.value_date) if cash.value_date else None,
+            "rule": decision.rule,
+            "decided_by": decision.decided_by,
+            "confidence": decision.confidence,
+            "paid": [{"invoice": line["invoice"], "amount": line["amount"]} for line in lines],
+        },
+        "advice_invoices": [
+            {"invoice": line["invoice"], "amount": line["amount"]} for line in stated
+        ],
+        "remittance_advice": _advice_seen(advice, matched_on),
+        "matched_on": matched_on,
+        "trace": advice.bank_reference,
+        "action": "if the advice is right, undo the applied decision with "
+        "`arsync resolve THIS_DECISION --by person:you --reverse`: the next reconcile applies "
+        "the cash as the advice says; if the cash is where it belongs, leave it",
+    }
+    if not_open:
+        evidence["advice_invoices_not_open"] = not_open
+    return Outcome(
+        EXCEPTION,
+        ADVICE_CONTRADICTS,
+        0,
+        exception_kind=ADVICE_CONTRADICTS,
+        customer_id=decision.customer_id,
+        evidence=evidence,
+        candidates=[
+            {
+                "invoices": candidate,
+                "currency": currency,
+                "customer_id": decision.customer_id,
+                "score": 0,
+                "why": "the invoices the remittance advice names",
+            }
+        ]
+        if candidate
+        else [],
+    )
+
+
 def _scope(session: Session, tenant: str, advices: Advices) -> Scope | None:
     """What the new remittances can touch, when they are few; None: load the whole book."""
     new = list(
@@ -817,6 +1094,8 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
             return False
         outcome = _copy_of_applied(outcome, row, run)
         outcome = _copy_naming_what_was_paid(outcome, incoming, row, run)
+        outcome = _copy_naming_other_invoices(outcome, row, run)
+        _note_possible_copy(outcome, row, run)
         if network is not None:
             _note_network(outcome, incoming, network)
         elif (like := paid_through(incoming.payer_name)) is not None:
@@ -857,7 +1136,14 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
         )
         run.seen.add(
             fingerprint,
-            _Seen(row.value_date, row.id, row.source),
+            _Seen(
+                row.value_date,
+                row.id,
+                row.source,
+                outcome.rule,
+                outcome.customer_id,
+                tuple(sorted({item.number for item, amount in outcome.allocations if amount > 0})),
+            ),
             row.currency,
             row.amount_minor,
             outcome.customer_id,
@@ -947,6 +1233,71 @@ def _copy_of_applied(outcome: Outcome, row: Row[Any], run: _Run) -> Outcome:
     return outcome
 
 
+def _copy_naming_other_invoices(outcome: Outcome, row: Row[Any], run: _Run) -> Outcome:
+    """The mirror of :func:`_copy_of_applied`: a payment whose references name invoices, of
+    an amount the same customer paid within days through another channel where only its
+    amount placed it (the bank's bare line applied by its amount, then the processor's event
+    naming other invoices). It may be that very payment, its first copy on the wrong
+    invoices: applying it too would count the cash twice. Only suggested, naming the copy;
+    if it is the same payment, the copy's application is what a person corrects."""
+    if outcome.status != AUTO or outcome.rule in run.by_amount or not outcome.customer_id:
+        return outcome
+    invoices = tuple(sorted({item.number for item, amount in outcome.allocations if amount > 0}))
+    copies = [
+        seen
+        for seen in run.seen.copies.get((row.currency, row.amount_minor), [])
+        if seen.source != row.source
+        and seen.rule in run.by_amount
+        and seen.customer_id == outcome.customer_id
+        and seen.invoices != invoices
+        and seen.remittance_id != row.id
+        and _close(seen.value_date, row.value_date)
+    ]
+    if not copies:
+        return outcome
+    copy = copies[-1]
+    why = (
+        "a payment of this amount from the customer came through another channel within days "
+        f"and was applied by its amount alone to {', '.join(copy.invoices)}: it may be this "
+        "same payment, applied to other invoices"
+    )
+    outcome.evidence["possible_duplicate_of"] = {**copy.shown(), "rule": copy.rule}
+    outcome.evidence["not_applied_because"] = why
+    outcome.status = SUGGESTED
+    outcome.confidence = min(outcome.confidence, 50)
+    outcome.candidates = [_candidate(outcome.allocations, outcome.confidence, why, row.currency)]
+    return outcome
+
+
+# the exceptions of a payment that names nothing it could be placed by
+_UNPLACED = ("no_matching_invoice", "unidentified_payer")
+
+
+def _note_possible_copy(outcome: Outcome, row: Row[Any], run: _Run) -> None:
+    """A payment left as an exception because nothing placed it (the bank's bare line of a
+    payment whose processor event, naming the invoice, was applied first: the invoice is no
+    longer open) names, in its evidence, the one payment of the same currency and amount
+    applied within days through another channel (of its customer, when it is known). Only a
+    hint for the person: an amount alone does not make it the same payment, and the payment
+    is decided again like any exception when its invoice or payer arrives."""
+    if (
+        outcome.status != EXCEPTION
+        or outcome.exception_kind not in _UNPLACED
+        or "possible_duplicate_of" in outcome.evidence
+    ):
+        return
+    copies = [
+        seen
+        for seen in run.seen.copies.get((row.currency, row.amount_minor), [])
+        if seen.source != row.source
+        and seen.remittance_id != row.id
+        and (outcome.customer_id is None or seen.customer_id == outcome.customer_id)
+        and _close(seen.value_date, row.value_date)
+    ]
+    if len({seen.remittance_id for seen in copies}) == 1:
+        outcome.evidence["possible_duplicate_of"] = copies[0].shown()
+
+
 def _named_invoice_keys(r: Incoming) -> list[set[str]]:
     """The invoice numbers a remittance names (its structured references, the numbers it
     labels in text), each as the keys it may be read by."""
@@ -974,16 +1325,20 @@ def _copy_naming_what_was_paid(outcome: Outcome, r: Incoming, row: Row[Any], run
     named = _named_invoice_keys(r)
     if not named:
         return outcome
-    same = next(
-        (
-            seen
-            for keys, seen in run.seen.named.get((row.currency, row.amount_minor), [])
-            if all(ref & keys for ref in named) and keys <= set().union(*named)
-        ),
-        None,
-    )
-    if same is None or same.source == row.source or not _close(same.value_date, row.value_date):
+    # the copy: through another channel, within days, of the same customer when it is known
+    # (invoice numbers are unique per customer only), the latest when several fit
+    copies = [
+        seen
+        for keys, seen in run.seen.named.get((row.currency, row.amount_minor), [])
+        if all(ref & keys for ref in named)
+        and keys <= set().union(*named)
+        and seen.source != row.source
+        and _close(seen.value_date, row.value_date)
+        and (outcome.customer_id is None or seen.customer_id == outcome.customer_id)
+    ]
+    if not copies:
         return outcome
+    same = max(copies, key=lambda seen: seen.value_date or date.min)
     return Outcome(
         EXCEPTION,
         "duplicate_payment",
@@ -1313,6 +1668,18 @@ class _Seen:
     value_date: date | None
     remittance_id: str
     source: str = ""  # the channel it came through: bai2, camt.054, stripe, ...
+    rule: str = ""  # the rule that applied it
+    customer_id: str | None = None
+    invoices: tuple[str, ...] = ()  # the numbers of the invoices it paid
+
+    def shown(self) -> dict[str, Any]:
+        """The copy, as a decision's evidence names it."""
+        return {
+            "remittance_id": self.remittance_id,
+            "value_date": str(self.value_date),
+            "source": self.source,
+            "invoices": list(self.invoices),
+        }
 
 
 _Applied = tuple[str, int, frozenset[str]]  # currency, amount, the invoices it paid
@@ -1334,6 +1701,9 @@ class _Recent:
     named: dict[tuple[str, int], list[_Named]] = field(  # by currency and amount
         default_factory=lambda: defaultdict(list)
     )
+    copies: dict[tuple[str, int], list[_Seen]] = field(  # every one, by currency and amount
+        default_factory=lambda: defaultdict(list)
+    )
 
     def add(
         self,
@@ -1346,6 +1716,7 @@ class _Recent:
         invoice_keys: Collection[str] = (),
     ) -> None:
         self.prints[fingerprint] = seen
+        self.copies[(currency, amount_minor)].append(seen)
         if invoice_ids:
             self.applied[(currency, amount_minor, frozenset(invoice_ids))] = seen
         if invoice_keys:
@@ -1377,12 +1748,19 @@ def _recent_fingerprints(
             rows.extend(session.execute(chunk).scalars())
     paid: dict[str, set[str]] = defaultdict(set)
     keys: dict[str, set[str]] = defaultdict(set)
+    numbers: dict[str, set[str]] = defaultdict(set)
     customers: dict[str, str | None] = {}
+    rules: dict[str, str] = {}
     ids = [row.id for row in rows]
     for start in range(0, len(ids), 500):
         chunk_ids = ids[start : start + 500]
-        for source_id, invoice_id, number_key in session.execute(
-            select(col(Application.source_id), col(Application.invoice_id), col(Invoice.number_key))
+        for source_id, invoice_id, number_key, number in session.execute(
+            select(
+                col(Application.source_id),
+                col(Application.invoice_id),
+                col(Invoice.number_key),
+                col(Invoice.number),
+            )
             .join(Invoice, col(Invoice.id) == col(Application.invoice_id))
             .where(
                 col(Application.tenant) == tenant,
@@ -1392,8 +1770,9 @@ def _recent_fingerprints(
         ).all():
             paid[source_id].add(invoice_id)
             keys[source_id].add(number_key)
-        for source_id, customer_id in session.execute(
-            select(col(Decision.source_id), col(Decision.customer_id)).where(
+            numbers[source_id].add(number)
+        for source_id, customer_id, rule in session.execute(
+            select(col(Decision.source_id), col(Decision.customer_id), col(Decision.rule)).where(
                 col(Decision.tenant) == tenant,
                 col(Decision.source_kind) == "remittance",
                 col(Decision.source_id).in_(chunk_ids),
@@ -1402,11 +1781,19 @@ def _recent_fingerprints(
             )
         ).all():
             customers[source_id] = customer_id
+            rules[source_id] = rule
     found = _Recent()
     for row in rows:
         found.add(
             _fingerprint(incoming_from(row)),
-            _Seen(row.value_date, row.id, row.source),
+            _Seen(
+                row.value_date,
+                row.id,
+                row.source,
+                rules.get(row.id, ""),
+                customers.get(row.id),
+                tuple(sorted(numbers.get(row.id, ()))),
+            ),
             row.currency,
             row.amount_minor,
             customers.get(row.id),

@@ -43,7 +43,7 @@ from canonical.money import Money, minor_digits
 from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import RULES
-from reconciler.engine import NOT_INCOMING_CASH, REVERSAL_RULE
+from reconciler.engine import ADVICE_CONTRADICTS, NOT_INCOMING_CASH, REVERSAL_RULE
 
 # outbox commands a person must look at: out of attempts, refused, or no longer valid
 NEEDS_A_PERSON = (CommandStatus.DEAD, CommandStatus.CONFLICT, CommandStatus.FAILED)
@@ -59,6 +59,7 @@ EXCEPTION_KINDS = (
     "currency_mismatch",
     "returned_payment",
     NOT_INCOMING_CASH,
+    ADVICE_CONTRADICTS,
 )
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -223,6 +224,10 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         t = totals.setdefault(
             rem.currency, {"received": 0, "applied": 0, "deductions": 0, "unapplied": 0}
         )
+        if decision is not None and decision.exception_kind == ADVICE_CONTRADICTS:
+            row["unapplied"] = _amount(0, rem.currency)  # an advice: its cash is another row
+            exceptions[ADVICE_CONTRADICTS].append(row)
+            continue
         t["received"] += rem.amount_minor
         t["applied"] += applied
         t["deductions"] += deducted
@@ -337,6 +342,8 @@ def _resolve_with(decision: Decision | None) -> str | None:
     if decision.rule == REVERSAL_RULE:
         if not decision.evidence.get("paid"):
             return None  # nothing was applied: nothing to undo
+        return f"arsync resolve {decision.id} --by person:you --reverse"
+    if decision.rule == ADVICE_CONTRADICTS:  # undo the applied cash; the advice then places it
         return f"arsync resolve {decision.id} --by person:you --reverse"
     return f"arsync resolve {decision.id} --by person:you"
 

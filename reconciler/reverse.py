@@ -37,7 +37,7 @@ from canonical.types import utcnow
 from reconciler.apply import DecisionSink, Writes
 from reconciler.cascade import AUTO, EXCEPTION, Outcome
 from reconciler.confirm import ConfirmError
-from reconciler.engine import RECONCILE_LEASE, REVERSAL_RULE
+from reconciler.engine import ADVICE_CONTRADICTS, RECONCILE_LEASE, REVERSAL_RULE
 
 RULE = "reverse_payment"  # the rule of a person's reversal decision
 REVERSED = RS.REVERSED.value  # its status, and that of both remittances
@@ -54,6 +54,12 @@ def reverse(
 ) -> Decision:
     """Undo the payment a ``returned_payment`` reversal exception takes back, as ``by``.
 
+    Or undo the applied decision an ``advice_contradicts_applied`` exception names (the cash
+    went on other invoices than its remittance advice says): its applications are reversed
+    here and voided in every system as for a return, the applied decision is superseded, and
+    the cash goes back to be decided again with the advice (the next reconcile applies it
+    where the advice says; the person's decision is on the advice).
+
     Raises :class:`ConfirmError` naming the decision and why when there is nothing to undo.
     """
     if not by.strip():
@@ -63,19 +69,30 @@ def reverse(
         exception = session.get(Decision, decision_id)
         if exception is None or exception.tenant != tenant:
             raise ConfirmError(f"no decision {decision_id!r}")
+        misapplied = (
+            exception.exception_kind == ADVICE_CONTRADICTS and exception.rule == ADVICE_CONTRADICTS
+        )
         if (
             exception.superseded
             or exception.status != EXCEPTION
-            or exception.exception_kind != "returned_payment"
-            or exception.rule != REVERSAL_RULE
+            or not (
+                misapplied
+                or (
+                    exception.exception_kind == "returned_payment"
+                    and exception.rule == REVERSAL_RULE
+                )
+            )
         ):
             state = "superseded" if exception.superseded else exception.status
             raise ConfirmError(
                 f"decision {decision_id} is not an open reversal exception "
-                f"({state}, rule {exception.rule}): only a returned payment can be reversed"
+                f"({state}, rule {exception.rule}): only a returned payment, or cash its "
+                "remittance advice contradicts, can be reversed"
             )
-        original_info = exception.evidence.get("original") or {}
-        original_id = original_info.get("decision")
+        original_info = (
+            exception.evidence.get("applied_decision" if misapplied else "original") or {}
+        )
+        original_id = original_info.get("id" if misapplied else "decision")
         original = session.get(Decision, original_id) if original_id else None
         if original is None:
             raise ConfirmError(
@@ -137,6 +154,16 @@ def reverse(
             "event": reversal.free_text,
             "applications_reversed": reversed_lines,
         }
+        if misapplied:
+            named = ", ".join(
+                str(line.get("invoice")) for line in exception.evidence.get("advice_invoices", [])
+            )
+            del evidence["reversal"]
+            evidence["advice"] = reversal.id
+            evidence["event"] = (
+                f"applied to other invoices than its remittance advice names: {named}"
+            )
+            evidence["next"] = "the cash is decided again with the advice at the next reconcile"
         if kept:
             evidence["deductions_kept"] = kept  # written off with the payment; not undone here
         outcome = Outcome(
@@ -157,8 +184,15 @@ def reverse(
             outcome=outcome,
             decided_by=by,
         )
-        writes.remittances[reversal.id] = REVERSED
-        writes.remittances[original.source_id] = REVERSED
+        if misapplied:
+            # the advice waits to be lent to its cash again, the cash to be decided again
+            writes.remittances[reversal.id] = RS.ADVICE.value
+            writes.remittances[original.source_id] = RS.NEW.value
+            original.superseded = True
+            session.add(original)
+        else:
+            writes.remittances[reversal.id] = REVERSED
+            writes.remittances[original.source_id] = REVERSED
         exception.superseded = True
         session.add(exception)
         writes.flush(session)

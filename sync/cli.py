@@ -428,13 +428,15 @@ def resolve(
         bool,
         typer.Option(
             "--reverse",
-            help="Undo the payment a returned_payment (reversal) exception takes back.",
+            help="Undo the payment a returned_payment (reversal) exception takes back, or the "
+            "applied cash an advice_contradicts_applied exception says went elsewhere.",
         ),
     ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Apply a suggested or unmatched remittance (its top candidate, or the invoices named),
-    or with --reverse undo the payment a returned payment takes back, in every system."""
+    or with --reverse undo the payment a returned payment takes back (or the applied cash a
+    later advice contradicts), in every system."""
     from reconciler.confirm import ConfirmError, confirm
     from reconciler.reverse import reverse as reverse_payment
 

@@ -195,7 +195,12 @@ def test_bank_credit_after_its_820_was_applied_is_not_counted_again(
     assert (again.new, again.duplicate, len(again.warnings)) == (0, 1, 1)
 
 
-def test_820_after_its_bank_credit_was_applied_stays_advice(store: Store, tmp_path: Path) -> None:
+def test_820_after_its_bank_credit_was_applied_is_never_cash_again(
+    store: Store, tmp_path: Path
+) -> None:
+    """The bank credit went on INV-1010 by its amount; its 820, come later, names INV-1010
+    and INV-1011: not cash again, but an advice contradicting the applied cash, for a person
+    (reconciler's ``advice_contradicts_applied``), naming the bank credit's decision."""
     book = Book(store)
     book.invoice(book.customer("Initech LLC"), "INV-1010", "937.50")  # its open balance
     ingest_files(store, [bai2(tmp_path)])
@@ -205,8 +210,12 @@ def test_820_after_its_bank_credit_was_applied_stays_advice(store: Store, tmp_pa
     assert report.new == 1
     [warning] = report.warnings
     assert bank.id in warning.reason and "not as cash again" in warning.reason
-    assert reconcile(store).remittances == 0
-    assert [r.id for r in cash(store)] == [bank.id]
+    summary = reconcile(store)
+    assert summary.auto_applied == 0 and summary.exceptions == {"advice_contradicts_applied": 1}
+    [advice] = [r for r in stored(store) if r.source == "edi820"]
+    found = decision(store, advice.id)
+    assert found.evidence["applied_decision"]["remittance"] == bank.id
+    assert applied(store, bank.id) == {"INV-1010": "937.50"}  # nothing moved
 
 
 def test_a_return_naming_the_trace_finds_the_bank_credit_not_its_820_advice(
