@@ -705,9 +705,19 @@ def _advice_after_applied(session: Session, tenant: str, run: _Run) -> None:
     applied decision, and the next reconcile places the cash by the advice. An advice naming
     no invoice, or already decided, is left as it is."""
     pool = run.advices
-    amounts = sorted({amount for (_, amount), rows in pool.by_amount.items() if rows})
+    # an advice without a date could be any payment's: only dated ones are compared
+    dates = [
+        advice.value_date
+        for rows in pool.by_amount.values()
+        for advice in rows
+        if advice.value_date
+    ]
+    amounts = sorted(
+        {amount for (_, amount), rows in pool.by_amount.items() if any(r.value_date for r in rows)}
+    )
     if not amounts:
         return
+    window = timedelta(days=DUPLICATE_WINDOW_DAYS)
     cash: list[Row[Any]] = []
     for start in range(0, len(amounts), 500):
         cash.extend(
@@ -716,13 +726,19 @@ def _advice_after_applied(session: Session, tenant: str, run: _Run) -> None:
                     REMITTANCE.c.tenant == tenant,
                     REMITTANCE.c.status == AUTO,
                     REMITTANCE.c.amount_minor.in_(amounts[start : start + 500]),
+                    REMITTANCE.c.value_date.between(min(dates) - window, max(dates) + window),
                 )
             )
         )
     claims: dict[str, list[tuple[Row[Any], Row[Any], str]]] = defaultdict(list)
     for row in cash:
         found = pool.take(row, remove=False)
-        if found is not None and _close(found[0].value_date, row.value_date):
+        if (
+            found is not None
+            and found[0].value_date is not None
+            and row.value_date is not None
+            and _close(found[0].value_date, row.value_date)
+        ):
             claims[found[0].id].append((found[0], row, found[1]))
     pairs = [found[0] for found in claims.values() if len(found) == 1]
     if not pairs:
@@ -752,6 +768,9 @@ def _advice_after_applied(session: Session, tenant: str, run: _Run) -> None:
         lines = paid.get(decision.id, []) if decision is not None else []
         if decision is None or not lines or advice.id in decided:
             continue
+        evidence = decision.evidence or {}
+        if "confirmed_by_advice" in evidence or "remittance_advice" in evidence:
+            continue  # its own advice is known already: this one is another payment's
         named = _named_invoice_keys(incoming_from(advice))
         if not named:
             continue  # names no invoice (a PO, its own reference): nothing to compare

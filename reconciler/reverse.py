@@ -138,13 +138,22 @@ def reverse(
             raise ConfirmError(
                 f"remittance {exception.source_id} of decision {decision_id} is gone"
             )
-        reversed_lines = _reopen(session, applications)
         kept = [
             {"invoice_id": a.invoice_id, "amount": _shown(a.amount_minor, a.currency)}
             for a in session.execute(
                 select(Adjustment).where(col(Adjustment.decision_id) == original.id)
             ).scalars()
         ]
+        if misapplied and kept:
+            # a discount or short pay was written off because this cash paid those invoices;
+            # placed elsewhere, the write-off would stand with nothing to justify it
+            raise ConfirmError(
+                f"decision {decision_id}: the applied cash (decision {original.id}) wrote off "
+                f"deductions with it ({', '.join(k['amount'] for k in kept)}); --reverse does "
+                "not undo write-offs: take them back in each system, then apply the advice's "
+                "invoices by hand"
+            )
+        reversed_lines = _reopen(session, applications)
         evidence: dict[str, Any] = {
             "replaces": decision_id,
             "reverses_decision": original.id,

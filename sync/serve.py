@@ -163,7 +163,9 @@ def create_app(runtime: Runtime, *, schedule: bool = True) -> FastAPI:
             log.warning("webhook %s rejected: %s", source, exc.reason)
             return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=exc.headers)
         except ApiError as exc:  # a system the intake reads is down: the sender delivers again
-            log.warning("webhook %s not taken in: %s", source, exc)
+            log.warning("webhook %s answered 503, to be delivered again: %s", source, exc)
+            # what it did store before the failure (cash it counted) is reconciled now
+            background.add_task(pipeline.reconcile_and_push)
             return JSONResponse({"error": str(exc)[:300]}, status_code=503)
         if intake.remittances:
             background.add_task(pipeline.reconcile_and_push)

@@ -43,7 +43,7 @@ def _advice(
     refs: list[dict[str, str | None]],
     *,
     trace: str | None = None,
-    day: date = date(2026, 11, 3),
+    day: date | None = date(2026, 11, 3),
 ) -> str:
     """An 820 advice without cash (BPR01 ``I``) as ingest stores it."""
     with store.session() as s:

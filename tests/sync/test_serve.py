@@ -981,3 +981,22 @@ def test_a_webhook_being_taken_in_does_not_hold_up_other_requests(
         probe.join(10)
     assert answered, "/health waited for the webhook being taken in"
     assert health[0].status_code == 200 and answers[0].status_code == 200
+
+
+def test_a_delivery_answered_503_after_storing_cash_still_reconciles_it(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GoCardless' API failing while a delivery settles is answered 503 (the delivery comes
+    again), after its cash was stored: that cash is reconciled now, not at the next cycle."""
+    import sync.serve
+    from connectors.errors import ApiError, ErrorKind
+
+    def failing(*_args: Any, **_kwargs: Any) -> Any:
+        raise ApiError("gocardless", "503", kind=ErrorKind.RETRY, status=503)
+
+    ran: list[str] = []
+    monkeypatch.setattr(sync.serve, "receive", failing)
+    monkeypatch.setattr(sync.serve.Pipeline, "reconcile_and_push", lambda _self: ran.append("run"))
+    client = TestClient(create_app(runtime, schedule=False))
+    answer = client.post("/webhooks/gocardless", content=b"{}")
+    assert answer.status_code == 503 and ran == ["run"]
