@@ -1205,24 +1205,12 @@ def _copy_of_applied(outcome: Outcome, row: Row[Any], run: _Run) -> Outcome:
             "what the payment would pay, were it new cash",
             row.currency,
         )
-        return Outcome(
-            EXCEPTION,
-            "duplicate_payment",
-            0,
-            exception_kind="duplicate_payment",
-            customer_id=outcome.customer_id,
-            evidence={
-                **outcome.evidence,
-                "fingerprint": "same amount, currency and invoices as a payment already "
-                "applied, in another form",
-                "would_be_decided_by": outcome.rule,
-                "value_date": str(row.value_date),
-                "duplicate_of": {
-                    "remittance_id": same.remittance_id,
-                    "value_date": str(same.value_date),
-                },
-            },
-            candidates=[would],
+        return _duplicate_of(
+            same,
+            outcome,
+            row,
+            "same amount, currency and invoices as a payment already applied, in another form",
+            [would],
         )
     earlier = (
         run.seen.paid.get((outcome.customer_id, row.currency, row.amount_minor))
@@ -1357,7 +1345,25 @@ def _copy_naming_what_was_paid(outcome: Outcome, r: Incoming, row: Row[Any], run
     ]
     if not copies:
         return outcome
-    same = max(copies, key=lambda seen: seen.value_date or date.min)
+    return _duplicate_of(
+        max(copies, key=lambda seen: seen.value_date or date.min),
+        outcome,
+        row,
+        "same amount and currency as a payment already applied, in another form, to the very "
+        "invoices this one names",
+        outcome.candidates,
+    )
+
+
+def _duplicate_of(
+    same: _Seen,
+    outcome: Outcome,
+    row: Row[Any],
+    fingerprint: str,
+    candidates: list[dict[str, Any]],
+) -> Outcome:
+    """A ``duplicate_payment`` exception for a person: the payment ``same`` already applied
+    came through another channel as ``row``; what ``outcome`` would have done is kept."""
     return Outcome(
         EXCEPTION,
         "duplicate_payment",
@@ -1366,8 +1372,7 @@ def _copy_naming_what_was_paid(outcome: Outcome, r: Incoming, row: Row[Any], run
         customer_id=outcome.customer_id,
         evidence={
             **outcome.evidence,
-            "fingerprint": "same amount and currency as a payment already applied, in another "
-            "form, to the very invoices this one names",
+            "fingerprint": fingerprint,
             "would_be_decided_by": outcome.rule,
             "value_date": str(row.value_date),
             "duplicate_of": {
@@ -1376,7 +1381,7 @@ def _copy_naming_what_was_paid(outcome: Outcome, r: Incoming, row: Row[Any], run
                 "source": same.source,
             },
         },
-        candidates=outcome.candidates,
+        candidates=candidates,
     )
 
 
