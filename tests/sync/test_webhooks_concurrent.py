@@ -29,6 +29,7 @@ from sync import webhooks
 from sync.runtime import Runtime
 from sync.serve import create_app
 from sync.settings import Settings, load_settings
+from tests.support.webhook_runtime import webhook_runtime
 
 STRIPE_SECRET = "whsec_concurrent_probe"
 ADYEN_KEY = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
@@ -39,14 +40,10 @@ GC_BASE = "https://api.gocardless.test"
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def rt(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
     """A runtime on SQLite, and on PostgreSQL (skipped with the reason when unreachable)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'concurrent.db'}"
-    else:
-        url = request.getfixturevalue("pg_store").engine.url.render_as_string(hide_password=False)
-    settings = load_settings(
-        None,
-        database_url=url,
-        webhooks={
+    yield from webhook_runtime(
+        request,
+        tmp_path,
+        {
             "stripe_secrets": [STRIPE_SECRET],
             "adyen_hmac_key": ADYEN_KEY,
             "gocardless_secret": GC_SECRET,
@@ -54,9 +51,6 @@ def rt(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
             "gocardless_base_url": GC_BASE,
         },
     )
-    runtime = Runtime.open(settings)
-    yield runtime
-    runtime.close()
 
 
 def stripe_delivery() -> tuple[bytes, dict[str, str]]:

@@ -35,8 +35,9 @@ from canonical.models import Remittance, WebhookEvent
 from connectors.processors.adyen import signing_payload
 from sync import webhooks
 from sync.runtime import Runtime
-from sync.settings import Settings, load_settings
+from sync.settings import Settings
 from sync.webhooks import Intake, receive
+from tests.support.webhook_runtime import webhook_runtime
 
 STRIPE_SECRET = "whsec_delivery_order"
 ADYEN_KEY = "0A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F9"
@@ -49,23 +50,16 @@ PAY, TAKE, GIVE, TAKE2 = "pay", "take", "give", "take2"
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def rt(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
     """A runtime on SQLite, and on PostgreSQL (skipped with the reason when unreachable)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'order.db'}"
-    else:
-        url = request.getfixturevalue("pg_store").engine.url.render_as_string(hide_password=False)
-    settings = load_settings(
-        None,
-        database_url=url,
-        webhooks={
+    yield from webhook_runtime(
+        request,
+        tmp_path,
+        {
             "stripe_secrets": [STRIPE_SECRET],
             "adyen_hmac_key": ADYEN_KEY,
             "gocardless_secret": GC_SECRET,
             "gocardless_access_token": "gc_delivery_order_token",
         },
     )
-    runtime = Runtime.open(settings)
-    yield runtime
-    runtime.close()
 
 
 # -- the events, as each processor sends them ---------------------------------------------------
