@@ -27,6 +27,7 @@ app = typer.Typer(
     help="arsync: receivables kept consistent across QuickBooks, Intacct, Invoiced and Salesforce.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 console = Console()
 if not console.is_terminal:
