@@ -17,8 +17,10 @@ Remittance detail as payers state it: RMR04 is the amount paid on the document (
 discount, RMR06, and of the adjustments, ADX, in its loop), RMR05 the document's amount, and
 an ADX01 is signed (negative: a deduction). An ADX before any RMR of its ENT loop adjusts the
 payment, not a document: it is a reference of its own, named by ADX04 or the REF after it.
-The amounts paid and those adjustments add up to BPR02; where they do not, a warning says so
-and both are kept as stated.
+An RMR naming no document (RMR01 and RMR02 left out; RMR03 PO, payment on account, PA,
+payment in advance, ...) is an amount paid that settles no document: it is named in the text
+and counts toward BPR02. The amounts paid and those adjustments add up to BPR02; where they do
+not, a warning says so and both are kept as stated.
 """
 
 from __future__ import annotations
@@ -140,6 +142,14 @@ def read_remittance_advice(segments: list[Segment]) -> RemittanceAdvice:
                 advice.payee_name = clean(seg.get(2))
         elif seg.tag == "ENT":  # a new entity: an ADX before its first RMR is the entity's
             current = None
+        elif seg.tag == "RMR" and not seg.get(1) and not seg.get(2):
+            # no document named (RMR03 PO, payment on account, ...): an amount paid, no ref
+            on_account = _paid_without_document(seg)
+            what = _PAID_WITHOUT_DOCUMENT.get(seg.get(3).upper(), "paid naming no document")
+            advice.notes.append(f"{what} {on_account}")
+            current = None  # an ADX after it adjusts the payment, not the document before
+            if advice.paid_total is not None:
+                advice.paid_total += on_account
         elif seg.tag == "RMR":
             ref = _rmr(seg)
             advice.refs.append(ref)
@@ -173,6 +183,31 @@ def read_remittance_advice(segments: list[Segment]) -> RemittanceAdvice:
             (header_dates[q] for q in _PAYMENT_DATE_QUALIFIERS if q in header_dates), None
         )
     return advice
+
+
+# RMR03 (X12 element 482, payment action code) of an amount paid without a document
+_PAID_WITHOUT_DOCUMENT = {
+    "PO": "payment on account",
+    "PA": "payment in advance",
+    "PR": "progress payment",
+    "PP": "partial payment",
+    "FL": "final payment",
+    "AJ": "adjustment",
+    "ER": "evaluated receipts settlement",
+    "NS": "payment of unspecified type",
+}
+
+
+def _paid_without_document(seg: Segment) -> Decimal:
+    """RMR04 of an RMR naming no document (RMR01 and RMR02 left out): X12 lets a payer
+    pay on account, in advance, ... so (RMR03 says how), and then requires the amount."""
+    if not seg.get(4):
+        raise BankFileError(
+            f"{seg.location}, RMR02",
+            "the referenced document number is missing, and no amount paid without one "
+            "(RMR04) is stated",
+        )
+    return decimal_amount(seg.get(4), f"{seg.location}, RMR04")
 
 
 def _rmr(seg: Segment) -> StructuredRef:
