@@ -57,7 +57,11 @@ def delimiters_from_isa(text: str) -> Delimiters:
     """Read the delimiters from a fixed-length ISA segment at the start of ``text``.
 
     Text wrapped into fixed-length lines (80 characters, as banks pass CTX addenda on) breaks
-    the ISA itself: a line break before its last character is not part of it."""
+    the ISA itself: a line break before its last character is not part of it. An ISA whose
+    fields some payer's software trimmed of their blanks is read by its separators."""
+    trimmed = _trimmed_isa(text)
+    if trimmed is not None:
+        return trimmed
     if _LINE_BREAK.search(text, 0, ISA_LENGTH - 1):
         text = _LINE_BREAK.sub("", text[: ISA_LENGTH * 2])
     if not text.startswith("ISA"):
@@ -69,6 +73,36 @@ def delimiters_from_isa(text: str) -> Delimiters:
         raise BankFileError("line 1", "the ISA segment does not carry usable delimiters")
     if text[3:106].count(element) != 16:
         raise BankFileError("line 1", "the ISA segment must have exactly 16 elements")
+    return Delimiters(element=element, component=component, segment=segment)
+
+
+def _trimmed_isa(text: str) -> Delimiters | None:
+    """The delimiters of an ISA not of the fixed length X12 gives it (its fields trimmed of
+    their padding blanks), read by counting its sixteen element separators; ``None`` for a
+    fixed-length ISA, or text that is no whole ISA on one line."""
+    if not text.startswith("ISA") or len(text) < 4:
+        return None
+    element = text[3]
+    if element.isalnum() or element.isspace():
+        return None
+    # the sixteenth separator right before ISA16 at its fixed position (103)
+    fixed = len(text) >= ISA_LENGTH and text[3 : ISA_LENGTH - 2].count(element) == 16
+    fixed = fixed and text[ISA_LENGTH - 3] == element
+    line_end = _LINE_BREAK.search(text)
+    head = text[: line_end.start() if line_end else len(text)]
+    parts = head.split(element)
+    if fixed or len(parts) < 17 or len(parts[16]) < 1:
+        return None
+    version, control = parts[12].strip(), parts[13].strip()
+    if not (len(version) == 5 and version.isdigit() and len(control) == 9 and control.isdigit()):
+        return None
+    at = len(element.join(parts[:16])) + 1  # ISA16, the component separator
+    component = text[at]
+    segment = text[at + 1] if len(text) > at + 1 else ""
+    if not segment or segment.isalnum() or segment in (element, component, " ", "\t"):
+        return None
+    if component.isalnum() or component.isspace():
+        return None
     return Delimiters(element=element, component=component, segment=segment)
 
 
