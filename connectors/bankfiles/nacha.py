@@ -32,7 +32,8 @@ the corrected data. A return (99 addenda) of a credit we sent brings our own mon
 dishonored (R61-R70) or contested dishonored (R71-R77) return concerns a return read when it
 came: each is left out with a warning. A return whose reason code is not R and two digits
 still takes the cash back, with a warning. Files come with CRLF or LF, without line breaks or
-blocked (ten records a line); codes are read whatever their case.
+blocked (ten records a line); codes are read whatever their case. An entry whose transaction
+code is none the Rules define is an error naming that field (credit or debit cannot be told).
 
 A CIE (customer-initiated) entry is a consumer paying a bill through its bank's bill-payment
 service: the batch names that service, the entry names the consumer (positions 40-54) and the
@@ -97,6 +98,15 @@ PRENOTE_CODES = frozenset({"23", "33", "43", "53"})
 # a live debit reversing a live credit, by account type: checking, savings, general ledger, and
 # the loan account debit (55) that the Rules allow for reversals only
 REVERSED_CREDIT_CODES = {"27": "22", "37": "32", "47": "42", "55": "52"}
+# every transaction code the Rules define: checking (2x), savings (3x) and general ledger (4x)
+# accounts, loan accounts (51-56) and ADV entries (81-88); any other is a damaged record
+TRANSACTION_CODES = frozenset(
+    {
+        *(f"{account}{kind}" for account in "234" for kind in "12346789"),
+        *("51", "52", "53", "54", "55", "56"),
+        *(f"8{kind}" for kind in "12345678"),
+    }
+)
 _REVERSAL = "REVERSAL"  # the Company Entry Description of a batch of reversing entries
 _LOAN_REVERSAL = "55"
 # dishonored returns (R61-R70, the originator's bank refusing a return) and contested
@@ -673,6 +683,17 @@ def _effective_date(value: str, loc: str) -> date | None:
 def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, position: int) -> None:
     loc = line_location(entry.line)
     raw = "\n".join(entry.lines)
+    if entry.transaction_code not in TRANSACTION_CODES:  # credit or debit cannot be told
+        result.errors.append(
+            RecordError(
+                source_file,
+                f"{loc}, transaction code (positions 2-3)",
+                f"{entry.transaction_code!r} is not a NACHA transaction code: the entry is "
+                "not read",
+                raw,
+            )
+        )
+        return
     if entry.change_addenda is not None or entry.batch.sec_code in _NOT_PAYMENTS:
         _warn_change(result, source_file, entry)  # moves no money whatever its amount says
         return
