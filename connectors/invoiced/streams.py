@@ -4,6 +4,7 @@ with the deletes read from ``/events`` merged in by time, so every page is in ti
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,6 +14,9 @@ from connectors.base import Page, RawRecord, Stream
 from connectors.invoiced.client import InvoicedClient, Payload
 
 SORT = "updated_at ASC"
+MAX_PASSES = 5  # reads of a list that kept changing under the pages, before giving up
+
+log = logging.getLogger("arsync.invoiced")
 
 
 def moment(value: Any) -> datetime | None:
@@ -72,14 +76,14 @@ class InvoicedStream(Stream):
     def pages(self, since: datetime | None, until: datetime) -> Iterator[Page]:
         params: dict[str, Any] = {**self.extra, "sort": SORT}
         pending: deque[RawRecord] = deque()
+        after: int | None = None
         if since is not None:
             after = int(since.timestamp())
-            params["updated_after"] = after
             pending.extend(
                 self.record(obj, modified=stamp, deleted=True)
                 for stamp, obj in deleted_objects(self.client, self.deleted_event, after)
             )
-        for items in self.client.pages(self.path, params):
+        for items in self.listed(params, after):
             records = [self.record(item) for item in items]
             stamps = [r.modified_at for r in records if r.modified_at is not None]
             newest = max(stamps) if stamps else None
@@ -88,6 +92,62 @@ class InvoicedStream(Stream):
             yield Page(records)
         if pending:
             yield Page(list(pending))
+
+    def listed(self, params: dict[str, Any], after: int | None) -> Iterator[list[Payload]]:
+        """Every record of the list endpoint (``updated_after`` ``after`` when set), page by page.
+
+        The pages are numbered over a list sorted by ``updated_at``: a record read on one page
+        and changed (or deleted) before the next is read leaves its place, each later record
+        moves one place up, and the one that was first on the next page is never read. Such a
+        move shows as a record read twice in one pass (it comes back at the end, stamped anew)
+        or as ``X-Total-Count`` falling between pages; the list is then read again from the last
+        stamp of the page before the first boundary that may have moved, without handing out
+        again what was already handed out. A quiet list costs one call a page, as before.
+        """
+        handed: set[tuple[str, Any]] = set()
+        for _ in range(MAX_PASSES):
+            query = dict(params) if after is None else {**params, "updated_after": after}
+            first_page: dict[str, int] = {}
+            last_stamps: list[int | None] = []
+            previous_total: int | None = None
+            suspect: int | None = None
+            for index, items in enumerate(self.client.pages(self.path, query)):
+                total = self.client.last_total
+                if previous_total is not None and total is not None and total < previous_total:
+                    suspect = index - 1 if suspect is None else min(suspect, index - 1)
+                previous_total = total
+                fresh: list[Payload] = []
+                for item in items:
+                    remote_id = str(item.get("id", ""))
+                    if remote_id in first_page:
+                        moved_from = first_page[remote_id]
+                        suspect = moved_from if suspect is None else min(suspect, moved_from)
+                    else:
+                        first_page[remote_id] = index
+                    key = (remote_id, item.get("updated_at"))
+                    if key not in handed:
+                        handed.add(key)
+                        fresh.append(item)
+                stamps = [
+                    v for v in (item.get("updated_at") for item in items) if isinstance(v, int)
+                ]
+                last_stamps.append(max(stamps) if stamps else None)
+                yield fresh
+            if suspect is None:
+                return
+            resume = next((s for s in reversed(last_stamps[: suspect + 1]) if s is not None), None)
+            after = resume - 1 if resume is not None else after
+            log.info(
+                "invoiced %s: the list changed while it was paged; reading again after %s",
+                self.path,
+                after,
+            )
+        log.warning(
+            "invoiced %s: the list kept changing while it was paged (%d reads): a record may "
+            "have been passed over; a full sync reads it",
+            self.path,
+            MAX_PASSES,
+        )
 
 
 class Customers(InvoicedStream):
