@@ -43,7 +43,9 @@ LOGIN_ERRNO = "XL03000010"
 SESSION_ERRNO = "XL03000009"
 CONCURRENCY_ERRNO = "XL03000011"
 GATEWAY_RATE_LIMIT = "GW-0010"  # Intacct's "429 error": the gateway's rate limit, at control level
-_CONCURRENCY_WORDS = ("concurrent", "concurrency")
+# "There are too many operations running for this company": the company's concurrent-job
+# slots (one API job at the standard level of service) stayed taken for 30 s
+_CONCURRENCY_WORDS = ("concurrent", "concurrency", "too many operations running")
 _SENDER_AUTHORIZATION_WORDS = (
     "invalid web services authorization",
     "not authorized to make web services requests",
