@@ -8,7 +8,8 @@ table apply to it. No intuitlib ``AuthClient`` is built: it fetches a discovery 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -154,6 +155,24 @@ class QuickBooksClient:
         if not isinstance(record, dict):
             raise ApiError(SYSTEM, "read Preferences: no Preferences in the answer")
         return record
+
+    def exchange_rate(self, currency: str, on: date | None) -> Decimal:
+        """QuickBooks' rate for ``currency`` on ``on`` (today when None): home-currency units
+        per one unit of it (``GET /exchangerate?sourcecurrencycode=&asofdate=``)."""
+        url = f"{self.api.api_url}/company/{self.config.realm_id}/exchangerate"
+        params = {"sourcecurrencycode": currency}
+        if on is not None:
+            params["asofdate"] = on.isoformat()
+        body = self._call(f"read ExchangeRate {currency}", self.api.get, url, params=params)
+        record = body.get("ExchangeRate")
+        rate = record.get("Rate") if isinstance(record, dict) else None
+        try:
+            value = Decimal(str(rate))
+        except ArithmeticError:
+            value = Decimal(0)
+        if rate is None or not value.is_finite() or value <= 0:
+            raise ApiError(SYSTEM, f"read ExchangeRate {currency}: no usable Rate in the answer")
+        return value
 
     def change_data_capture(self, entities: list[str], since: datetime) -> dict[str, list[Payload]]:
         """Objects of each entity changed since ``since`` (deleted ones included)."""

@@ -2,8 +2,10 @@
 
 Endpoints (under ``/v3/company/<realmId>/``, all requiring ``minorversion`` and a Bearer
 token): ``query`` (POST ``application/text`` body or GET ``?query=``), ``cdc``,
-``<entity>/<id>`` reads, ``companyinfo/<realmId>``, ``preferences`` (the home currency), and
-``batch`` plus ``payment`` writes honouring ``requestid``. The OAuth token endpoint rotates
+``<entity>/<id>`` reads, ``companyinfo/<realmId>``, ``preferences`` (the home currency),
+``exchangerate?sourcecurrencycode=&asofdate=`` (the company's rate of a currency), and
+``batch`` plus ``payment`` writes honouring ``requestid``; a write without ``ExchangeRate``
+is booked at 1, as QBO does. The OAuth token endpoint rotates
 refresh tokens the way Intuit does. Errors are Fault envelopes; throttling is Fault 3001 (HTTP
 429, or another status when configured). Times are rendered to the second in the company's
 time zone, as QBO does.
@@ -59,6 +61,14 @@ PAYMENT_METHODS = {
     "ach": ("5", "ACH"),
     "wire": ("6", "Wire"),
     "card": ("3", "Credit Card"),
+}
+# what one unit of each currency is worth in USD: the sandbox's (flat) exchange-rate table
+USD_VALUE = {
+    "USD": Decimal("1"),
+    "EUR": Decimal("1.0822"),
+    "GBP": Decimal("1.2650"),
+    "CAD": Decimal("0.7315"),
+    "JPY": Decimal("0.0064"),
 }
 ZERO = Decimal("0.00")
 MALFORMED_AMOUNT = "1O0.00"  # a letter O: not a number
@@ -187,6 +197,12 @@ class QuickBooksSandbox(SandboxServer):
         """Set a new record's MetaData from its stored stamp."""
         stamp = self.stamps[entity][record_id]
         self.records[entity][record_id]["MetaData"] = _meta(stamp, stamp)
+
+    def exchange_rate(self, currency: str, day: date | None = None) -> Decimal:
+        """Home-currency units one unit of ``currency`` is worth (the same every day here);
+        KeyError for a currency the table lacks."""
+        rate = USD_VALUE[currency] / USD_VALUE[self.home_currency]
+        return rate.quantize(Decimal("0.0000001")).normalize()
 
     def currency_ref(self, code: str) -> Payload:
         return _currency(code)
@@ -567,6 +583,7 @@ class QuickBooksSandbox(SandboxServer):
         self.route(f"{base}/batch", self.handle_batch, ("POST",))
         self.route(f"{base}/payment", self.handle_payment_create, ("POST",))
         self.route(f"{base}/preferences", self.handle_preferences, ("GET",))
+        self.route(f"{base}/exchangerate", self.handle_exchange_rate, ("GET",))
         self.route(f"{base}/<name>/<record_id>", self.handle_read, ("GET",))
 
     def json(self, body: Any, status: int = 200) -> Response:
@@ -772,6 +789,35 @@ class QuickBooksSandbox(SandboxServer):
                         "HomeCurrency": {"value": self.home_currency},
                     },
                     "MetaData": _meta(self.now(), self.now()),
+                }
+            }
+        )
+
+    def handle_exchange_rate(self, request: Request, realm: str) -> Response:
+        """``GET /exchangerate?sourcecurrencycode=EUR&asofdate=2024-05-01``: the ExchangeRate
+        entity of that currency and day (today without ``asofdate``)."""
+        denied = self._guard(request, realm)
+        if denied is not None:
+            return denied
+        source = (request.args.get("sourcecurrencycode") or "").upper()
+        if not source:
+            return self.invalid_property("sourcecurrencycode is required", "sourcecurrencycode")
+        day = request.args.get("asofdate") or self.now().astimezone(COMPANY_TZ).date().isoformat()
+        try:
+            rate = self.exchange_rate(source, date.fromisoformat(day))
+        except (KeyError, ValueError):
+            return self.fault(400, "610", "Object Not Found", f"no exchange rate for {source}")
+        return self.json(
+            {
+                "ExchangeRate": {
+                    "SourceCurrencyCode": source,
+                    "TargetCurrencyCode": self.home_currency,
+                    "Rate": rate,
+                    "AsOfDate": day,
+                    "SyncToken": "0",
+                    "domain": "QBO",
+                    "sparse": False,
+                    "MetaData": {"LastUpdatedTime": render_time(self.now())},
                 }
             }
         )

@@ -71,6 +71,26 @@ def _amount(value: Any, element: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+def _rate(obj: Mapping[str, Any]) -> Decimal:
+    """The ExchangeRate a create carries; QBO books one sent without it at 1."""
+    value = obj.get("ExchangeRate")
+    if value is None:
+        return Decimal(1)
+    try:
+        if isinstance(value, bool | float):
+            raise InvalidOperation
+        rate = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise LedgerFault(
+            "2090", "Invalid Number", "ExchangeRate is not a number", "ExchangeRate"
+        ) from None
+    if not rate.is_finite() or rate <= 0:
+        raise LedgerFault(
+            "2090", "Invalid Number", "ExchangeRate must be more than 0", "ExchangeRate"
+        )
+    return rate
+
+
 def _check_lengths(obj: Mapping[str, Any]) -> None:
     """Refuse text longer than QBO allows, as QBO does (2050), naming the element."""
     fields = [(name, obj.get(name), limit) for name, limit in TEXT_LIMITS.items()]
@@ -279,6 +299,7 @@ class Ledger:
             "CustomerRef": box.customer_ref(customer_id),
             "Line": lines,
             "TotalAmt": total,
+            "ExchangeRate": _rate(obj),
             "UnappliedAmt": total - applied,
             "ProcessPayment": False,
         }
@@ -324,6 +345,7 @@ class Ledger:
                 {"Amount": total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}},
             ],
             "TotalAmt": total,
+            "ExchangeRate": _rate(obj),
             "RemainingCredit": total,
             "Balance": total,
         }

@@ -11,6 +11,10 @@ payments already exist. A batch whose outcome is unknown (no reply, 5xx after th
 comes back as :class:`~connectors.errors.UncertainWriteError` per item, so the outbox reads
 before it resends.
 
+A Payment or CreditMemo in a foreign currency goes with ``ExchangeRate`` (home-currency units
+per unit of it): QuickBooks' own rate of its date (``GET /exchangerate``) unless the write
+carries one. QBO books a foreign-currency transaction created without it at 1.
+
 Field limits (Intuit's Payment and CreditMemo references): ``PaymentRefNum`` 21 characters,
 ``PrivateNote`` and a line's ``Description`` 4000; longer text is cut, never refused.
 """
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -76,6 +80,9 @@ class PaymentCreate:
     txn_date: date | None = None
     reference: str | None = None  # PaymentRefNum: check or wire reference
     memo: str | None = None
+    # home-currency units per unit of ``currency``; None: QuickBooks' own rate of the date,
+    # looked up by the writer (QBO books a foreign-currency transaction sent without one at 1)
+    exchange_rate: Decimal | None = None
 
     entity = "Payment"
     operation = "create"
@@ -95,6 +102,8 @@ class PaymentCreate:
         }
         if self.currency:
             payload["CurrencyRef"] = {"value": self.currency}
+        if self.exchange_rate is not None:
+            payload["ExchangeRate"] = self.exchange_rate
         if self.txn_date:
             payload["TxnDate"] = self.txn_date.isoformat()
         reference = (self.reference or "").strip()
@@ -138,6 +147,7 @@ class CreditMemoCreate:
     currency: str | None = None
     txn_date: date | None = None
     memo: str | None = None  # the reason, shown on the credit memo
+    exchange_rate: Decimal | None = None  # as PaymentCreate's
 
     entity = "CreditMemo"
     operation = "create"
@@ -161,6 +171,8 @@ class CreditMemoCreate:
         }
         if self.currency:
             payload["CurrencyRef"] = {"value": self.currency}
+        if self.exchange_rate is not None:
+            payload["ExchangeRate"] = self.exchange_rate
         if self.txn_date:
             payload["TxnDate"] = self.txn_date.isoformat()
         return payload
@@ -294,6 +306,52 @@ class QuickBooksWriter:
 
     def __init__(self, client: QuickBooksClient) -> None:
         self.client = client
+        self._home: tuple[str | None] | None = None  # read once: (home currency or None,)
+        self._rates: dict[tuple[str, date | None], Decimal] = {}
+
+    def _home_currency(self) -> str | None:
+        """The company's home currency when multicurrency is on (None when it is off: then
+        every amount is in the home currency and no rate applies)."""
+        if self._home is None:
+            prefs = self.client.preferences().get("CurrencyPrefs") or {}
+            home = (prefs.get("HomeCurrency") or {}).get("value")
+            on = prefs.get("MultiCurrencyEnabled") in (True, "true")
+            self._home = (str(home).strip().upper() if on and home else None,)
+        return self._home[0]
+
+    def _priced(self, write: Write) -> Write:
+        """``write`` with QuickBooks' exchange rate of its date when it is a create in a
+        foreign currency sent without one (QBO would book it at 1)."""
+        if not isinstance(write, PaymentCreate | CreditMemoCreate):
+            return write
+        if write.exchange_rate is not None or not write.currency:
+            return write
+        currency = write.currency.strip().upper()
+        home = self._home_currency()
+        if home is None or currency == home:
+            return write
+        key = (currency, write.txn_date)
+        if key not in self._rates:
+            self._rates[key] = self.client.exchange_rate(currency, write.txn_date)
+        return replace(write, exchange_rate=self._rates[key])
+
+    def _unpriced(self, write: Write, exc: ApiError) -> WriteResult:
+        """The result of a write whose exchange rate could not be read: nothing was sent."""
+        currency = getattr(write, "currency", None)
+        day = getattr(write, "txn_date", None)
+        when = day.isoformat() if day else "today"
+        transient = exc.kind in (ErrorKind.RETRY, ErrorKind.RATE_LIMITED)
+        kind = exc.kind if transient else ErrorKind.DATA
+        error = ERROR_CLASSES[kind](
+            SYSTEM,
+            f"{write.operation} {write.entity} {write.key}: no {currency} exchange rate for "
+            f"{when} from QuickBooks ({exc.message}); add one in QuickBooks (Settings > "
+            "Currencies) or check the currency",
+            kind=kind,
+            code=exc.code,
+            retry_after=exc.retry_after,
+        )
+        return WriteResult(write.key, write.entity, error=error)
 
     def write(self, writes: Sequence[Write]) -> list[WriteResult]:
         """Send ``writes`` in order, 30 per request; one result per write, same order.
@@ -336,24 +394,37 @@ class QuickBooksWriter:
         )
 
     def _send(self, group: Sequence[Write]) -> list[WriteResult]:
+        unsent: dict[int, WriteResult] = {}
+        ready: list[tuple[int, Write]] = []
+        for index, w in enumerate(group):
+            try:
+                ready.append((index, self._priced(w)))
+            except AuthError:
+                raise
+            except ApiError as exc:  # this write cannot go; the others do
+                unsent[index] = self._unpriced(w, exc)
+        if not ready:
+            return [unsent[index] for index in range(len(group))]
         items = [
-            {"bId": f"b{index}", "operation": w.operation, w.entity: w.body()}
-            for index, w in enumerate(group)
+            {"bId": f"b{index}", "operation": w.operation, w.entity: w.body()} for index, w in ready
         ]
         try:
             reply = self.client.post(
-                "batch", {"BatchItemRequest": items}, request_id=batch_request_id(group)
+                "batch",
+                {"BatchItemRequest": items},
+                request_id=batch_request_id([w for _, w in ready]),
             )
         except AuthError:
             raise
         except ApiError as exc:
             return [
-                WriteResult(
+                unsent.get(index)
+                or WriteResult(
                     w.key,
                     w.entity,
                     error=share_of_failed_call(exc, f"{w.operation} {w.entity} {w.key}"),
                 )
-                for w in group
+                for index, w in enumerate(group)
             ]
         answers = {
             str(answer.get("bId")): answer
@@ -362,6 +433,9 @@ class QuickBooksWriter:
         }
         results: list[WriteResult] = []
         for index, w in enumerate(group):
+            if index in unsent:
+                results.append(unsent[index])
+                continue
             answer = answers.get(f"b{index}")
             if answer is None:
                 error = ApiError(SYSTEM, f"batch reply has no answer for {w.entity} {w.key}")
