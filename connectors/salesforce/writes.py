@@ -308,16 +308,24 @@ def wire_status(status_map: Mapping[str, str], canonical: str) -> str:
 
 
 def _result(key: str, item: Mapping[str, Any]) -> WriteResult:
-    errors = item.get("errors") or []
+    """One SaveResult, classified by its first error's code; the message and fields cover
+    every error of the record (two validation rules can refuse it at once)."""
+    errors = [e for e in item.get("errors") or [] if isinstance(e, Mapping)]
     first = errors[0] if errors else {}
+    message = first.get("message")
+    fields = list(dict.fromkeys(str(f) for e in errors for f in e.get("fields") or ()))
+    for extra in errors[1:]:
+        named = ", ".join(str(f) for f in extra.get("fields") or ())
+        text = f"{extra.get('statusCode')}: {extra.get('message')}"
+        message = f"{message}; {text}" + (f" (fields: {named})" if named else "")
     return WriteResult(
         key=key,
         record_id=str(item["id"]) if item.get("id") else None,
         success=bool(item.get("success")),
         created=bool(item.get("created", False)),
         code=first.get("statusCode"),
-        message=first.get("message"),
-        fields=tuple(first.get("fields") or ()),
+        message=message,
+        fields=tuple(fields),
     )
 
 
