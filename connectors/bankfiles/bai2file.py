@@ -20,7 +20,9 @@ wires' text: JPMorgan's ``B/O:``/``REF:``/``OBI=``/``IMAD:``, Bank of America's 
 are read label by label: the payer is the originator, never the beneficiary (the account
 holder) or a bank; a wire's IMAD (else OMAD, else the bank's TRN) names an item whose 16
 record has no bank reference, which does not change its key. Detail records the package
-cannot read are reported by line and left out; the rest of the file is kept. Trailers (49,
+cannot read are reported by line and left out; the rest of the file is kept. X12 segments
+in a credit's text are the payer's: ones that cannot be read are left out (a DTM, its date
+alone), the text kept, with a warning naming the line and element; the credit is kept. Trailers (49,
 98, 99) are checked against what they control; one that is missing (a file cut short) is
 completed so that the package reads the records before it, and reported as a warning; one short of
 figures is read, and reported as a warning that it cannot be checked.
@@ -47,8 +49,10 @@ from bai2.parsers import Bai2FileParser
 
 from connectors.bankfiles.amounts import currency_code, minor_units_amount
 from connectors.bankfiles.bai_codes import ADJUSTMENTS, NOT_RECEIPTS, RETURNED_ITEMS
-from connectors.bankfiles.edi820 import read_remittance_advice
+from connectors.bankfiles.edi820 import DetailError, read_remittance_advice
 from connectors.bankfiles.records import (
+    DATE_LEFT_OUT,
+    DETAIL_LEFT_OUT,
     NOT_A_CUSTOMER_PAYING,
     BankFileError,
     BankFileFormat,
@@ -63,6 +67,7 @@ from connectors.bankfiles.records import (
     is_name,
     keep_distinct,
     line_location,
+    warn_detail_left_out,
     warn_left_out,
     warn_on_control_mismatch,
     without_end_padding,
@@ -913,6 +918,7 @@ def _collect(
                     continue
                 if not returned and not 100 <= int(code) <= 399:
                     continue
+                left_out: list[tuple[BankFileError, str]] = []
                 try:
                     remittance = _remittance(
                         source_file,
@@ -922,9 +928,10 @@ def _collect(
                         account,
                         (file_id, group_index, position),
                         seen,
+                        left_out,
                     )
-                    if returned:
-                        remittance = _returned(remittance, detail)
+                    if returned:  # its text's remittance detail is not read: nothing left out
+                        remittance, left_out = _returned(remittance, detail), []
                 except BankFileError as exc:
                     result.errors.append(
                         RecordError(
@@ -936,6 +943,15 @@ def _collect(
                     )
                     continue
                 result.records.append(remittance)
+                for error, what in left_out:
+                    warn_detail_left_out(
+                        result,
+                        error.location,
+                        error.reason,
+                        what,
+                        f"{remittance.amount} {remittance.currency} credit",
+                        remittance.raw,
+                    )
 
 
 def _left_out(
@@ -1025,9 +1041,13 @@ def _remittance(
     account: Any,
     place: tuple[tuple[Any, ...], int, int],
     seen: dict[tuple[Any, ...], int],
+    left_out: list[tuple[BankFileError, str]],
 ) -> RawRemittance:
     """One detail's remittance. ``place`` is where it is (the file's identification, the
     group's and the detail's position); ``seen`` counts the file's items so far by looks.
+    Raises :class:`BankFileError` for a bank field that cannot be read (the amount, the
+    currency); remittance detail in the text that cannot be read is left out instead (its
+    text kept), each finding with what was left out added to ``left_out``.
 
     The bank's reference names an item: with the account, as-of date, type, customer
     reference and amount it keys the item in any file. An item without one, in a group that
@@ -1047,7 +1067,7 @@ def _remittance(
         value_date = detail.availability["date"]
     text = (detail.text or "").strip().strip(",/").strip()
     fields, remainder = _labelled_fields(text)
-    refs, remainder = _embedded_remittance(remainder, loc)
+    refs, remainder = _embedded_remittance(remainder, logical, left_out)
     account_number = account.header.customer_account_number
     item = (
         account_number,
@@ -1178,16 +1198,34 @@ def _labelled_fields(text: str) -> tuple[dict[str, str], str]:
     return fields, " ".join(rest)
 
 
-def _embedded_remittance(text: str, loc: str) -> tuple[tuple[StructuredRef, ...], str]:
+def _embedded_remittance(
+    text: str, logical: _LogicalRecord, left_out: list[tuple[BankFileError, str]]
+) -> tuple[tuple[StructuredRef, ...], str]:
     """X12 RMR/ADX segments some banks pass through in the detail text (read upper-cased
-    where an originator wrote them in lower case)."""
+    where an originator wrote them in lower case), and the rest of the text.
+
+    Segments that cannot be read are the payer's detail, not the bank's: they are left out,
+    the text kept whole, and the finding (located on the record whose text the segments
+    start in) added to ``left_out``; a date that cannot be read is left out alone."""
     start = _RMR_ANY_CASE.search(text)
     if not start:
         return (), text
     segment_text = text[start.start() :].upper()  # X12 is upper case
+    where = line_location(_line_of_segments(logical))
+    dates: list[DetailError] = []
     try:
         segments = split_segments(segment_text, infer_delimiters(segment_text))
-        advice = read_remittance_advice(segments)
+        advice = read_remittance_advice(segments, dates)
     except BankFileError as exc:
-        raise BankFileError(f"{loc}, remittance text", exc.reason) from exc
+        location = f"{where}, remittance text, {exc.location.replace('line 1, ', '')}"
+        left_out.append((BankFileError(location, exc.reason), DETAIL_LEFT_OUT))
+        return (), text
+    for date_error in dates:
+        location = f"{where}, remittance text, {date_error.location.replace('line 1, ', '')}"
+        left_out.append((BankFileError(location, date_error.reason), DATE_LEFT_OUT))
     return tuple(advice.refs), " ".join([text[: start.start()], *advice.notes])
+
+
+def _line_of_segments(logical: _LogicalRecord) -> int:
+    """The line of the record (the 16 or one of its 88s) whose text the X12 segments start in."""
+    return next((n for n, t in logical.lines if _RMR_ANY_CASE.search(t)), logical.line)

@@ -45,6 +45,11 @@ Keys are made of the text and end-to-end id as written, so that they do not chan
 Blank lines before the XML declaration and padding after the document (an end-of-file
 mark, NUL bytes), as transfers leave them, are no part of it.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
+The remittance (``RmtInf``) is the payer's: a ``Strd`` amount that cannot be read leaves every
+structured reference of the transaction out (their numbers kept as free text), a ``RltdDt``
+or an X12 date that cannot be read only that date, RMR text that cannot be read its documents;
+each is a warning naming the element, and the booked credit is kept. The bank's amount,
+currency and dates that cannot be read are errors.
 
 camt.052 (``BkToCstmrAcctRpt/Rpt``) reports the day so far: it lists entries the bank has
 not booked yet (``Sts`` PDNG, FUTR) and ones given for information (INFO), and successive
@@ -68,8 +73,10 @@ from lxml import etree
 
 from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_date
 from connectors.bankfiles.bai_codes import ADJUSTMENTS, NOT_RECEIPTS, RETURNED_ITEMS, describe
-from connectors.bankfiles.edi820 import read_remittance_advice
+from connectors.bankfiles.edi820 import DetailError, read_remittance_advice
 from connectors.bankfiles.records import (
+    DATE_LEFT_OUT,
+    DETAIL_LEFT_OUT,
     END_PADDING,
     NOT_A_CUSTOMER_PAYING,
     BankFileError,
@@ -84,6 +91,7 @@ from connectors.bankfiles.records import (
     dedup_key,
     is_name,
     is_rf_reference,
+    warn_detail_left_out,
     warn_left_out,
     warn_on_control_mismatch,
 )
@@ -294,9 +302,17 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
         for entry_index, entry in enumerate(_kids(report_el, "Ntry"), start=1):
             entry_path = f"{report.path}/Ntry[{entry_index}]"
             for tx_index, tx, tx_path in _transactions(entry):
+                left_out: list[tuple[BankFileError, str]] = []
                 try:
                     remittance = _remittance(
-                        source_file, report, entry, entry_index, tx, tx_index, entry_path + tx_path
+                        source_file,
+                        report,
+                        entry,
+                        entry_index,
+                        tx,
+                        tx_index,
+                        entry_path + tx_path,
+                        left_out,
                     )
                 except BankFileError as exc:
                     result.errors.append(
@@ -323,6 +339,15 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                     )
                     continue
                 result.records.append(remittance)
+                for error, what in left_out if remittance.reverses is None else []:
+                    warn_detail_left_out(
+                        result,
+                        error.location,
+                        error.reason,
+                        what,
+                        f"{remittance.amount} {remittance.currency} credit",
+                        remittance.raw,
+                    )
                 for location, finding in _reference_findings(tx):
                     result.warnings.append(
                         RecordError(
@@ -580,7 +605,13 @@ def _remittance(
     tx: etree._Element | None,
     tx_index: int,
     path: str,
+    left_out: list[tuple[BankFileError, str]],
 ) -> RawRemittance | None:
+    """A transaction's remittance (``None`` when it is no cash received). Raises
+    :class:`BankFileError` for a bank field that cannot be read (the amount, its currency, a
+    date, the status); the payer's remittance detail (``Strd``, X12 segments in the text) that
+    cannot be read is left out instead, its document numbers and text kept as free text, and
+    each finding with what was left out is added to ``left_out``."""
     entry_indicator = (_text(entry, "CdtDbtInd") or "").upper()
     indicator = (_text(tx, "CdtDbtInd") or entry_indicator).upper()
     if indicator not in ("CRDT", "DBIT"):
@@ -679,9 +710,8 @@ def _remittance(
     as_written = list(lines)
     said = [_read_text(lines)]
     free_parts = [said[0].text or ""]
-    refs: list[StructuredRef] = []
+    refs = _structured_refs(remittance_info, free_parts, left_out)
     for strd in _kids(remittance_info, "Strd"):
-        refs.extend(_structured(strd))
         # free text beside a structured reference (a QR-bill's message, billing information)
         beside = [t.text or "" for t in _kids(strd, "AddtlRmtInf")]
         free_parts.extend(beside)
@@ -705,7 +735,9 @@ def _remittance(
     for each in said:
         refs.extend(each.refs)
     # X12 remittance segments an ACH credit's addenda carry (CCD+ RMR, CTX 820), passed on
-    refs.extend(_embedded_remittance(["".join(lines), tx_text]))
+    ustrd = [t for t in _kids(remittance_info, "Ustrd") if is_name(t.text)]
+    texts = [("".join(lines), ustrd), (tx_text, _kids(tx, "AddtlTxInf"))]
+    refs.extend(_embedded_remittance(texts, left_out))
     end_to_end = _text(tx, "Refs", "EndToEndId")
     if end_to_end and end_to_end.upper() == "NOTPROVIDED":
         end_to_end = None
@@ -794,23 +826,63 @@ def _trace(tx: etree._Element | None) -> str | None:
     return next((clean(s) for s in stated if is_name(s)), None)
 
 
-def _embedded_remittance(texts: list[str]) -> list[StructuredRef]:
+def _embedded_remittance(
+    texts: list[tuple[str, list[etree._Element]]],
+    left_out: list[tuple[BankFileError, str]],
+) -> list[StructuredRef]:
     """The documents of the X12 RMR segments in remittance texts (a CCD+ addenda's
-    ``RMR*IV*...\\``, a CTX's 820 segments); none where the segments cannot be read: the
-    text stays in the free text either way, and the cash is kept."""
+    ``RMR*IV*...\\``, a CTX's 820 segments), each text with the elements it is read from.
+    None where the segments cannot be read: the text stays in the free text either way, the
+    cash is kept, and the finding (naming the element the segments start in, the segment and
+    its field) is added to ``left_out``; a date that cannot be read is left out alone."""
     refs: list[StructuredRef] = []
-    for text in texts:
+    for text, elements in texts:
         start = RMR_SEGMENT.search(text)
         if start is None:
             continue
         segment_text = text[start.start() :]
+        dates: list[DetailError] = []
         try:
             advice = read_remittance_advice(
-                split_segments(segment_text, infer_delimiters(segment_text))
+                split_segments(segment_text, infer_delimiters(segment_text)), dates
             )
-        except BankFileError:
+        except BankFileError as exc:
+            left_out.append((_in_text(elements, exc), DETAIL_LEFT_OUT))
             continue
+        left_out.extend((_in_text(elements, error), DATE_LEFT_OUT) for error in dates)
         refs.extend(advice.refs)
+    return refs
+
+
+def _in_text(elements: list[etree._Element], error: BankFileError) -> BankFileError:
+    """``error`` (at ``line 1, segment 1 (RMR), RMR04`` of a text) located in the element of
+    ``elements`` whose text the segments start in (the first, when they start in none)."""
+    holder = next((e for e in elements if RMR_SEGMENT.search(e.text or "")), None)
+    holder = holder if holder is not None else (elements[0] if elements else None)
+    where = element_path(holder) if holder is not None else "remittance text"
+    return BankFileError(f"{where}, {error.location.replace('line 1, ', '', 1)}", error.reason)
+
+
+def _structured_refs(
+    remittance_info: etree._Element | None,
+    free_parts: list[str],
+    left_out: list[tuple[BankFileError, str]],
+) -> list[StructuredRef]:
+    """The references of a transaction's ``Strd`` blocks. Where an amount in them cannot be
+    read (or an adjustment states none), none of them is kept, since the documents' amounts
+    would no longer add up: their numbers go to ``free_parts`` and the finding to
+    ``left_out``. A related date that cannot be read is left out alone."""
+    blocks = _kids(remittance_info, "Strd")
+    dates: list[BankFileError] = []
+    try:
+        refs = [ref for strd in blocks for ref in _structured(strd, dates)]
+    except BankFileError as exc:
+        left_out.append((exc, DETAIL_LEFT_OUT))
+        numbers = [_text(doc, "Nb") or "" for strd in blocks for doc in _kids(strd, "RfrdDocInf")]
+        numbers += [_text(strd, "CdtrRefInf", "Ref") or "" for strd in blocks]
+        free_parts.extend(n for n in numbers if n)
+        return []
+    left_out.extend((error, DATE_LEFT_OUT) for error in dates)
     return refs
 
 
@@ -1228,8 +1300,12 @@ def _doc_kind(doc: etree._Element) -> RefKind:
     return RefKind.OTHER
 
 
-def _structured(strd: etree._Element) -> list[StructuredRef]:
-    """One Strd block: its referred documents and creditor reference, with its amounts."""
+def _structured(
+    strd: etree._Element, dates_left_out: list[BankFileError] | None = None
+) -> list[StructuredRef]:
+    """One Strd block: its referred documents and creditor reference, with its amounts. With
+    ``dates_left_out``, a related date (``RltdDt``) that cannot be read is left out and added
+    to it instead of raising."""
     paid, due, discount, adjustment, reason = _stated_amounts([_find(strd, "RfrdDocAmt")])
     docs = _kids(strd, "RfrdDocInf")
     refs: list[StructuredRef] = []
@@ -1254,7 +1330,7 @@ def _structured(strd: etree._Element) -> list[StructuredRef]:
                 discount=stated[2],
                 adjustment=stated[3],
                 adjustment_reason=stated[4],
-                document_date=_date_at(related_text, related, doc, "RltdDt"),
+                document_date=_related_date(related_text, related, doc, dates_left_out),
             )
         )
     creditor_ref = _text(strd, "CdtrRefInf", "Ref")
@@ -1274,6 +1350,23 @@ def _structured(strd: etree._Element) -> list[StructuredRef]:
             )
         )
     return refs
+
+
+def _related_date(
+    text: str | None,
+    related: etree._Element | None,
+    doc: etree._Element,
+    dates_left_out: list[BankFileError] | None,
+) -> date | None:
+    """A referred document's date; ``None`` (the error added to ``dates_left_out``) when it
+    cannot be read and ``dates_left_out`` is given."""
+    try:
+        return _date_at(text, related, doc, "RltdDt")
+    except BankFileError as exc:
+        if dates_left_out is None:
+            raise
+        dates_left_out.append(exc)
+        return None
 
 
 _Stated = tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None, str | None]

@@ -105,84 +105,118 @@ class RemittanceAdvice:
     loose_adjustments: Decimal = Decimal(0)
 
 
-def read_remittance_advice(segments: list[Segment]) -> RemittanceAdvice:
-    """Read BPR/TRN/CUR/N1/RMR/ADX/REF/DTM/NTE from the segments of one transaction set."""
+class DetailError(BankFileError):
+    """A segment of remittance detail that cannot be read; ``segment`` is the one."""
+
+    def __init__(self, segment: Segment, location: str, reason: str) -> None:
+        super().__init__(location, reason)
+        self.segment = segment
+
+
+def read_remittance_advice(
+    segments: list[Segment], dates_left_out: list[DetailError] | None = None
+) -> RemittanceAdvice:
+    """Read BPR/TRN/CUR/N1/RMR/ADX/REF/DTM/NTE from the segments of one transaction set.
+
+    A segment that cannot be read raises :class:`DetailError`. With ``dates_left_out`` (the
+    payer's detail of a bank's credit, whose own date stands) a DTM whose date cannot be read
+    is left out and added to that list instead: the rest of the detail is sound.
+    """
     advice = RemittanceAdvice()
     current: int | None = None  # index of the last RMR's reference: REF/DTM/ADX describe it
     loose: int | None = None  # index of an ADX outside any RMR still without a reference
     header_dates: dict[str, date] = {}  # DTM before any RMR, by qualifier
     for seg in segments:
-        loc = seg.location
-        if seg.tag != "REF":  # only a REF right after it names a payment adjustment
-            loose = None
-        if seg.tag == "BPR":
-            advice.bpr_location = loc
-            advice.handling = seg.get(1).upper()
-            advice.amount = decimal_amount(seg.get(2), f"{loc}, BPR02")
-            flag = seg.get(3).upper()
-            if flag not in ("", "C", "D"):
-                raise BankFileError(f"{loc}, BPR03", f"credit/debit flag must be C or D: {flag!r}")
-            advice.credit = flag != "D"
-            advice.method = seg.get(4) or None
-            advice.payer_account = seg.get(9) or None
-            advice.payment_date = parse_date(seg.get(16), _DATE_FORMATS, f"{loc}, BPR16")
-        elif seg.tag == "TRN":
-            advice.trace_type = seg.get(1)
-            advice.trace = seg.get(2) or None
-            advice.originator_id = seg.get(3) or None
-        elif seg.tag == "CUR":
-            advice.currency = currency_code(seg.get(2), f"{loc}, CUR02")
-        elif seg.tag == "N1":
-            role = seg.get(1).upper()
-            if role == "PR" or (role == "RM" and advice.payer_name is None):
-                # PR payer; RM remitter, the payer of HIX 820s (005010X306) that name no PR
-                advice.payer_name = clean(seg.get(2))
-                advice.payer_id = seg.get(4) or None
-            elif role == "PE":
-                advice.payee_name = clean(seg.get(2))
-        elif seg.tag == "ENT":  # a new entity: an ADX before its first RMR is the entity's
-            current = None
-        elif seg.tag == "RMR" and not seg.get(1) and not seg.get(2):
-            # no document named (RMR03 PO, payment on account, ...): an amount paid, no ref
-            on_account = _paid_without_document(seg)
-            what = _PAID_WITHOUT_DOCUMENT.get(seg.get(3).upper(), "paid naming no document")
-            advice.notes.append(f"{what} {on_account}")
-            current = None  # an ADX after it adjusts the payment, not the document before
-            if advice.paid_total is not None:
-                advice.paid_total += on_account
-        elif seg.tag == "RMR":
-            ref = _rmr(seg)
-            advice.refs.append(ref)
-            current = len(advice.refs) - 1
-            advice.invoices += ref.kind in _CASH_APPLIED
-            if advice.paid_total is not None:
-                paid = ref.amount_paid
-                advice.paid_total = None if paid is None else advice.paid_total + paid
-        elif seg.tag == "ADX":
-            loose = _apply_adx(advice, seg, current)
-        elif seg.tag == "REF":
-            if loose is not None and seg.get(2):  # names the adjustment before it
-                advice.refs[loose] = replace(advice.refs[loose], ref=seg.get(2))
-                loose = None
-            elif current is not None and seg.get(1).upper() == "PO" and seg.get(2):
-                advice.refs.append(StructuredRef(kind=RefKind.PO, ref=seg.get(2)))
-            elif seg.get(2) or seg.get(3):  # REF02 a reference, REF03 a description of it
-                advice.notes.append(" ".join(e for e in map(seg.get, (1, 2, 3)) if e))
-        elif seg.tag == "DTM":
-            if current is not None and seg.get(1) == "003":
-                when = parse_date(seg.get(2), _DATE_FORMATS, f"{loc}, DTM02")
-                advice.refs[current] = replace(advice.refs[current], document_date=when)
-            elif current is None and seg.get(1) in _PAYMENT_DATE_QUALIFIERS:
-                header_date = parse_date(seg.get(2), _DATE_FORMATS, f"{loc}, DTM02")
-                if header_date is not None:
-                    header_dates.setdefault(seg.get(1), header_date)
-        elif seg.tag == "NTE" and seg.get(2):
-            advice.notes.append(seg.get(2))
+        try:
+            current, loose = _read_segment(advice, seg, current, loose, header_dates)
+        except BankFileError as exc:
+            error = DetailError(seg, exc.location, exc.reason)
+            if seg.tag != "DTM" or dates_left_out is None:
+                raise error from exc
+            dates_left_out.append(error)
+            loose = None  # as the DTM, had it been read, would have left it
     if advice.payment_date is None:  # BPR16 left out: the header's settlement/effective date
         advice.payment_date = next(
             (header_dates[q] for q in _PAYMENT_DATE_QUALIFIERS if q in header_dates), None
         )
     return advice
+
+
+def _read_segment(
+    advice: RemittanceAdvice,
+    seg: Segment,
+    current: int | None,
+    loose: int | None,
+    header_dates: dict[str, date],
+) -> tuple[int | None, int | None]:
+    """One segment into ``advice``; returns the new ``current`` RMR and ``loose`` ADX."""
+    loc = seg.location
+    if seg.tag != "REF":  # only a REF right after it names a payment adjustment
+        loose = None
+    if seg.tag == "BPR":
+        advice.bpr_location = loc
+        advice.handling = seg.get(1).upper()
+        advice.amount = decimal_amount(seg.get(2), f"{loc}, BPR02")
+        flag = seg.get(3).upper()
+        if flag not in ("", "C", "D"):
+            raise BankFileError(f"{loc}, BPR03", f"credit/debit flag must be C or D: {flag!r}")
+        advice.credit = flag != "D"
+        advice.method = seg.get(4) or None
+        advice.payer_account = seg.get(9) or None
+        advice.payment_date = parse_date(seg.get(16), _DATE_FORMATS, f"{loc}, BPR16")
+    elif seg.tag == "TRN":
+        advice.trace_type = seg.get(1)
+        advice.trace = seg.get(2) or None
+        advice.originator_id = seg.get(3) or None
+    elif seg.tag == "CUR":
+        advice.currency = currency_code(seg.get(2), f"{loc}, CUR02")
+    elif seg.tag == "N1":
+        role = seg.get(1).upper()
+        if role == "PR" or (role == "RM" and advice.payer_name is None):
+            # PR payer; RM remitter, the payer of HIX 820s (005010X306) that name no PR
+            advice.payer_name = clean(seg.get(2))
+            advice.payer_id = seg.get(4) or None
+        elif role == "PE":
+            advice.payee_name = clean(seg.get(2))
+    elif seg.tag == "ENT":  # a new entity: an ADX before its first RMR is the entity's
+        current = None
+    elif seg.tag == "RMR" and not seg.get(1) and not seg.get(2):
+        # no document named (RMR03 PO, payment on account, ...): an amount paid, no ref
+        on_account = _paid_without_document(seg)
+        what = _PAID_WITHOUT_DOCUMENT.get(seg.get(3).upper(), "paid naming no document")
+        advice.notes.append(f"{what} {on_account}")
+        current = None  # an ADX after it adjusts the payment, not the document before
+        if advice.paid_total is not None:
+            advice.paid_total += on_account
+    elif seg.tag == "RMR":
+        ref = _rmr(seg)
+        advice.refs.append(ref)
+        current = len(advice.refs) - 1
+        advice.invoices += ref.kind in _CASH_APPLIED
+        if advice.paid_total is not None:
+            paid = ref.amount_paid
+            advice.paid_total = None if paid is None else advice.paid_total + paid
+    elif seg.tag == "ADX":
+        loose = _apply_adx(advice, seg, current)
+    elif seg.tag == "REF":
+        if loose is not None and seg.get(2):  # names the adjustment before it
+            advice.refs[loose] = replace(advice.refs[loose], ref=seg.get(2))
+            loose = None
+        elif current is not None and seg.get(1).upper() == "PO" and seg.get(2):
+            advice.refs.append(StructuredRef(kind=RefKind.PO, ref=seg.get(2)))
+        elif seg.get(2) or seg.get(3):  # REF02 a reference, REF03 a description of it
+            advice.notes.append(" ".join(e for e in map(seg.get, (1, 2, 3)) if e))
+    elif seg.tag == "DTM":
+        if current is not None and seg.get(1) == "003":
+            when = parse_date(seg.get(2), _DATE_FORMATS, f"{loc}, DTM02")
+            advice.refs[current] = replace(advice.refs[current], document_date=when)
+        elif current is None and seg.get(1) in _PAYMENT_DATE_QUALIFIERS:
+            header_date = parse_date(seg.get(2), _DATE_FORMATS, f"{loc}, DTM02")
+            if header_date is not None:
+                header_dates.setdefault(seg.get(1), header_date)
+    elif seg.tag == "NTE" and seg.get(2):
+        advice.notes.append(seg.get(2))
+    return current, loose
 
 
 # RMR03 (X12 element 482, payment action code) of an amount paid without a document

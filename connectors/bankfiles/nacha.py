@@ -4,7 +4,11 @@ In a file of received entries the batch header names the originator (our custome
 payer) and each credit entry is one remittance. CCD+ carries one addenda of free text (often
 a single X12 RMR segment); CTX addenda concatenate to an X12 820 transaction set. CTX addenda
 that open no 820 (plain text, as some originators send) are read as CCD+ addenda are: free
-text, perhaps ending in RMR segments.
+text, perhaps ending in RMR segments. The entry (amount, effective date, originator, trace) is
+the bank's; its addenda are what the payer wrote: X12 in them that cannot be read (an RMR04
+that is no amount, a bad BPR) leaves the detail out, its text kept as free text, and a DTM
+date that cannot be read leaves that date out; either is a warning naming the addenda line and
+element, and the credit is kept. An entry amount that cannot be read is an error.
 
 Batch control (8) and file control (9) records are checked against what they control; a
 figure that does not add up, or a missing control record (a file cut short), is a warning:
@@ -66,8 +70,10 @@ from math import ceil
 from typing import Any
 
 from connectors.bankfiles.amounts import currency_code, minor_units_amount, parse_date
-from connectors.bankfiles.edi820 import RemittanceAdvice, read_remittance_advice
+from connectors.bankfiles.edi820 import DetailError, RemittanceAdvice, read_remittance_advice
 from connectors.bankfiles.records import (
+    DATE_LEFT_OUT,
+    DETAIL_LEFT_OUT,
     NOT_A_CUSTOMER_PAYING,
     BankFileError,
     BankFileFormat,
@@ -82,6 +88,7 @@ from connectors.bankfiles.records import (
     is_name,
     keep_distinct,
     line_location,
+    warn_detail_left_out,
     warn_left_out,
     warn_on_control_mismatch,
 )
@@ -707,22 +714,34 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
     moves_no_money = code in ZERO_DOLLAR_CODES or code in PRENOTE_CODES
     if code not in CREDIT_CODES and not moves_no_money:
         return  # any other debit is not our cash
-    addenda_text = "".join(text for _, _, text in sorted(entry.addenda, key=lambda a: a[1]))
+    addenda_text = "".join(text for _, _, text in _in_sequence(entry))
     addenda_text = addenda_text.rstrip()
-    try:
+    try:  # the bank's amount: unreadable, the cash itself is unknown
         amount = minor_units_amount(entry.amount_field, entry.batch.currency, f"{loc}, amount")
-        free, advice = _remittance(addenda_text, entry)
     except BankFileError as exc:
         if moves_no_money:  # no cash is left out: its text is named instead
             _emit_remittance_only(result, source_file, header, entry, position, addenda_text)
         else:
             result.errors.append(RecordError(source_file, exc.location, exc.reason, raw))
         return
-    if moves_no_money or amount == 0:
+    cash = not moves_no_money and amount != 0
+    dates_left_out: list[DetailError] = []
+    try:  # the payer's remittance detail (of cash: a bad date leaves that date out)
+        free, advice = _remittance(addenda_text, entry, dates_left_out if cash else None)
+    except BankFileError as exc:
+        if not cash:  # no cash is left out: its text is named instead
+            _emit_remittance_only(result, source_file, header, entry, position, addenda_text)
+            return
+        # the credit the bank states stands: the payer's detail is left out, its text kept
+        _warn_detail(result, entry, exc, amount, DETAIL_LEFT_OUT)
+        free, advice = addenda_text, RemittanceAdvice()
+    if not cash:
         _emit_remittance_only(
             result, source_file, header, entry, position, addenda_text, (free, advice)
         )
         return
+    for error in dates_left_out:
+        _warn_detail(result, entry, error, amount, DATE_LEFT_OUT)
     if entry.batch.sec_code == "IAT":
         _check_foreign_amount(result, entry, amount)
     free_parts = [entry.batch.entry_description, free, *advice.notes]
@@ -742,17 +761,23 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
     )
 
 
-def _remittance(addenda_text: str, entry: _Entry) -> tuple[str, RemittanceAdvice]:
+def _remittance(
+    addenda_text: str, entry: _Entry, dates_left_out: list[DetailError] | None = None
+) -> tuple[str, RemittanceAdvice]:
     """An entry's addenda text as free text and the X12 segments it carries: a whole 820 in
     CTX addenda, else free text perhaps ending in RMR segments. Segments an originator wrote
-    in lower case (X12 is upper case) are read upper-cased; the free text is kept as it is."""
+    in lower case (X12 is upper case) are read upper-cased; the free text is kept as it is.
+    Raises :class:`BankFileError` naming the addenda line and element of a segment that cannot
+    be read (a date, with ``dates_left_out``, is left out instead: see
+    :func:`read_remittance_advice`)."""
     for text in (addenda_text, addenda_text.upper()):
         if entry.batch.sec_code == "CTX" and START_820.match(text):
-            return "", _addenda_advice(text, entry)  # a whole 820, its payer and all
+            # a whole 820, its payer and all
+            return "", _addenda_advice(text, entry, 0, dates_left_out)
         segments_at = RMR_SEGMENT.search(text)
         if segments_at:
             cut = segments_at.start()
-            return addenda_text[:cut], _addenda_advice(text[cut:], entry)
+            return addenda_text[:cut], _addenda_advice(text[cut:], entry, cut, dates_left_out)
     return addenda_text, RemittanceAdvice()
 
 
@@ -1139,14 +1164,67 @@ def _warn_change(result: ParseResult, source_file: str, entry: _Entry) -> None:
     )
 
 
-def _addenda_advice(text: str, entry: _Entry) -> RemittanceAdvice:
-    """X12 segments carried in the addenda, read with the 820 reader."""
-    first_line = entry.addenda[0][0] if entry.addenda else entry.line
+def _addenda_advice(
+    text: str, entry: _Entry, start: int, dates_left_out: list[DetailError] | None = None
+) -> RemittanceAdvice:
+    """X12 segments carried in the addenda (``text``, from character ``start`` of their text
+    on), read with the 820 reader. A segment that cannot be read is named by the line of the
+    addenda record it starts in."""
+    found: list[DetailError] = []
     try:
         segments = split_segments(text, infer_delimiters(text))
-        return read_remittance_advice(segments)
+        advice = read_remittance_advice(segments, found if dates_left_out is not None else None)
+    except DetailError as exc:
+        raise _on_addenda_line(exc, entry, text, start) from exc
     except BankFileError as exc:
+        first_line = entry.addenda[0][0] if entry.addenda else entry.line
         raise BankFileError(
             f"line {first_line} (addenda), {exc.location.replace('line 1, ', '')}",
             exc.reason,
         ) from exc
+    if dates_left_out is not None:
+        dates_left_out.extend(_on_addenda_line(e, entry, text, start) for e in found)
+    return advice
+
+
+def _on_addenda_line(error: DetailError, entry: _Entry, text: str, start: int) -> DetailError:
+    """``error`` located on the addenda record its segment starts in (``line 14 (addenda),
+    segment 9 (DTM), DTM02``): each addenda record holds 80 characters of the text."""
+    at = 0
+    segment = error.segment
+    delimiters = infer_delimiters(text)
+    for seg in split_segments(text, delimiters):
+        body = seg.raw[: -len(delimiters.segment)]
+        found = text.find(body, at)
+        at = found if found >= 0 else at
+        if seg.index == segment.index:
+            break
+        at += len(body)
+    records = _in_sequence(entry)
+    index = min((start + at) // _ADDENDA_TEXT, len(records) - 1) if records else 0
+    line = records[index][0] if records else entry.line
+    where = error.location.replace(f"line {segment.line}, ", "", 1)
+    return DetailError(segment, f"line {line} (addenda), {where}", error.reason)
+
+
+_ADDENDA_TEXT = 80  # characters of text an addenda record carries (positions 4-83)
+
+
+def _in_sequence(entry: _Entry) -> list[tuple[int, str, str]]:
+    """An entry's 05 (or IAT 17) addenda records in the order of their sequence numbers."""
+    return sorted(entry.addenda, key=lambda a: a[1])
+
+
+def _warn_detail(
+    result: ParseResult, entry: _Entry, error: BankFileError, amount: Decimal, left_out: str
+) -> None:
+    """A warning for payer-written detail of a credit that cannot be read: the credit (the
+    bank's amount, date and parties) is kept, what ``left_out`` says is not."""
+    warn_detail_left_out(
+        result,
+        error.location,
+        error.reason,
+        left_out,
+        f"{amount} {entry.batch.currency} credit",
+        "\n".join(entry.lines),
+    )

@@ -185,6 +185,31 @@ def warn_left_out(result: ParseResult, location: str, what: str, why: str, raw: 
     )
 
 
+# what is left out of a bank's credit whose payer-written remittance detail (X12 segments in
+# ACH addenda or BAI2 text, a camt structured remittance) cannot be read: the cash stands
+DETAIL_LEFT_OUT = "the payer's remittance detail is left out (its text is kept as free text)"
+DATE_LEFT_OUT = "this date is left out, the rest of the payer's remittance detail is kept"
+
+
+def warn_detail_left_out(
+    result: ParseResult, location: str, finding: str, left_out: str, credit: str, raw: str = ""
+) -> None:
+    """One warning for payer-written detail of a bank's credit that cannot be read: ``finding``
+    (``not an amount: '1O0.00'``) at ``location`` (the line or element and the field), what is
+    ``left_out`` (:data:`DETAIL_LEFT_OUT`, :data:`DATE_LEFT_OUT`) and the ``credit`` kept
+    (``1250.00 USD credit``).
+
+    A warning, not an error: the bank's amount, date, account and references are certain and
+    the cash is kept; only what the payer wrote about it is doubtful, and a person (and the
+    reconciler, from the text) must apply it without that detail.
+    """
+    result.warnings.append(
+        RecordError(
+            result.source_file, location, f"{finding}: {left_out}; the {credit} is kept", raw
+        )
+    )
+
+
 class BankFileError(ValueError):
     """A record or file is malformed; ``location`` names the line or element."""
 

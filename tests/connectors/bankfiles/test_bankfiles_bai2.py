@@ -80,12 +80,19 @@ def test_identical_looking_payments_get_distinct_stable_keys() -> None:
 
 def test_bad_detail_records_are_reported_by_line_and_the_rest_kept() -> None:
     result = parse_bank_file(FIXTURES / "bai2_malformed_records.bai")
-    assert [r.payer_name for r in result.records] == ["SOYLENT CORP"]
+    # the credit whose payer-written RMR text is bad is kept (the bank's amount stands), its
+    # detail left out and its text kept; only the records whose bank fields are bad are errors
+    assert [r.payer_name for r in result.records] == ["SOYLENT CORP", "BAD REMIT CO"]
     by_location = {e.location: e for e in result.errors}
-    assert set(by_location) == {"line 4", "line 5", "line 8, remittance text"}
+    assert set(by_location) == {"line 4", "line 5"}
     assert "12A50" in by_location["line 4"].reason
     assert "199" in by_location["line 5"].reason
-    assert "2X2.00" in by_location["line 8, remittance text"].reason
+    (warning,) = result.warnings
+    assert warning.location == "line 9, remittance text, segment 1 (RMR), RMR04"
+    assert warning.reason.startswith("not an amount: '2X2.00'")
+    assert warning.reason.endswith("the 222.00 USD credit is kept")
+    assert result.records[1].structured_refs == ()
+    assert result.records[1].free_text == "RMR*IV*INV-1101**2X2.00\\"
     assert all(e.file == "bai2_malformed_records.bai" for e in result.errors)
     assert by_location["line 4"].raw.startswith("16,142,12A50")
 
@@ -280,8 +287,10 @@ _LOCKBOX = (FIXTURES / "bai2_lockbox_ach.bai").read_text()
 
 def test_trailers_that_add_up_give_no_warning() -> None:
     # group 1 (USD) and group 2 (CAD): each 98 is its 49, the 99 their sum, 2 groups, 24 records
-    for name in ("bai2_lockbox_ach.bai", "bai2_malformed_records.bai"):
-        assert parse_bank_file(FIXTURES / name).warnings == []
+    assert parse_bank_file(FIXTURES / "bai2_lockbox_ach.bai").warnings == []
+    # the malformed file's one warning is its unreadable RMR text (a credit kept), no trailer
+    warnings = parse_bank_file(FIXTURES / "bai2_malformed_records.bai").warnings
+    assert [w.location for w in warnings] == ["line 9, remittance text, segment 1 (RMR), RMR04"]
 
 
 def test_a_lost_group_is_named_by_the_file_trailer() -> None:
