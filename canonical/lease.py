@@ -8,6 +8,7 @@ holder and when it runs out. A holder renews it inside each batch's own transact
 (:meth:`Held.renew`), so one that stalled past its lease and was taken over commits nothing
 more: the renewal finds another holder and the batch rolls back. A crashed holder's lease
 runs out and the next run takes it; on the host it ran on, at once (its process is gone).
+When a lease was taken and runs out is the database's clock (:func:`db_now`), never a host's.
 """
 
 from __future__ import annotations
@@ -19,21 +20,34 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from canonical.ids import new_id
 from canonical.models import Lease
 from canonical.store import Store
-from canonical.types import utcnow
+from canonical.types import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(minutes=15)
+
+
+def db_now(session: Session) -> datetime:
+    """The database's clock: every host judges a lease by this one clock, so a host whose own
+    clock runs behind (NTP broken) never writes a lease that others see as already run out,
+    nor takes over a live one because its clock runs ahead."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return as_utc(session.execute(select(func.clock_timestamp())).scalar_one())
+    if dialect == "sqlite":
+        stamp = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+        return datetime.fromisoformat(stamp).replace(tzinfo=UTC)
+    return utcnow()
 
 
 class LeaseHeld(Exception):
@@ -93,7 +107,7 @@ class Held:
                 col(Lease.name) == self.name,
                 col(Lease.holder) == self.holder,
             )
-            .values(expires_at=utcnow() + self.ttl)
+            .values(expires_at=db_now(session) + self.ttl)
         )
         if not getattr(result, "rowcount", 0):
             raise LeaseLost(
@@ -144,7 +158,7 @@ def _take(session: Session, dialect_name: str, held: Held) -> None:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     key = (col(Lease.tenant) == held.tenant, col(Lease.name) == held.name)
     for _ in range(3):  # the holder may release it between our two statements: look again
-        now = utcnow()
+        now = db_now(session)
         values = {"holder": held.holder, "acquired_at": now, "expires_at": now + held.ttl}
         inserted = session.execute(
             dialect.insert(Lease)

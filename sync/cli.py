@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -132,6 +135,30 @@ def _database_error(url: str, exc: BaseException) -> str:
     return f"database error: database_url {shown} cannot be opened: {reason}"
 
 
+SIGTERM_EXIT = 128 + signal.SIGTERM  # what a shell reports for a process a SIGTERM ended
+
+
+def _end_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(SIGTERM_EXIT)
+
+
+@contextmanager
+def _sigterm_ends_command() -> Iterator[None]:
+    """While the block runs, SIGTERM (systemd stopping a unit, a pod evicted, ``timeout``)
+    raises SystemExit: the finally blocks run, so the sync's run is recorded as interrupted
+    and its lease released (a killed process leaves them to the next run). ``serve`` keeps
+    uvicorn's own handling; outside the main thread nothing is changed."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _end_on_sigterm)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     logging.basicConfig(
@@ -161,7 +188,7 @@ def print_runs(results: list[RunResult]) -> None:
         total = result.total
         table.add_row(
             result.system,
-            result.status.value,
+            str(result.status),
             str(total.fetched),
             str(total.created),
             str(total.updated),
@@ -174,8 +201,23 @@ def print_runs(results: list[RunResult]) -> None:
         )
     console.print(table)
     for result in results:
-        if result.error:
-            err.print(f"[red]{escape(_named(result.system, result.error))}[/red]")
+        if result.error:  # a wrong setting is shown as read: it names its key
+            error = result.error if result.misconfigured else _named(result.system, result.error)
+            err.print(f"[red]{escape(error)}[/red]")
+        if result.skipped:
+            err.print(
+                f"[yellow]sync skipped: {escape(_named(result.system, result.skipped))}[/yellow]"
+            )
+
+
+def sync_exit(results: Sequence[RunResult]) -> int:
+    """The exit code of a sync's results: 2 a system's section is wrong, 1 a system failed,
+    75 a system was skipped (another run holds its lease), else 0."""
+    if any(r.misconfigured for r in results):
+        return 2
+    if any(r.error for r in results):
+        return 1
+    return LEASE_HELD_EXIT if any(r.skipped for r in results) else 0
 
 
 def _named(system: str, error: str) -> str:
@@ -212,10 +254,11 @@ def sync(
     (each configured by its section, e.g. [invoiced], or ARSYNC_INVOICED__* variables),
     incrementally from each system's bookmarks.
 
-    A system that fails (unreachable, refused credentials) is named on stderr and the others
-    still sync; the next run carries on from the last committed page. Exit codes: 0 every
-    system synced; 1 a system failed; 2 a wrong option or setting (or no system configured);
-    75 another sync holds the lease (nothing was read)."""
+    A system that fails (unreachable, refused credentials, a wrong setting in its section) is
+    named on stderr and the others still sync; the next run carries on from the last committed
+    page. Exit codes: 0 every system synced; 1 a system failed; 2 a wrong option or setting (or
+    no system configured); 75 another sync holds the lease (the systems it held were not read;
+    each is shown as skipped)."""
     runtime = _runtime(config)
     if not system and not runtime.settings.configured_systems():
         runtime.close()
@@ -225,17 +268,14 @@ def sync(
             2,
         )
     try:
-        results = run_with_progress(runtime, system, full)
-    except ConfigError as exc:
-        raise _fail(exc, 2) from None
-    except LeaseHeld as exc:
-        err.print(f"[yellow]sync not run: {escape(str(exc))}[/yellow]")
-        raise typer.Exit(LEASE_HELD_EXIT) from None
+        with _sigterm_ends_command():
+            results = run_with_progress(runtime, system, full)
     finally:
         runtime.close()
     print_runs(results)
-    if any(r.error for r in results):
-        raise typer.Exit(1)
+    code = sync_exit(results)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -409,7 +449,8 @@ def reconcile(
     (nothing was decided)."""
     runtime = _runtime(config)
     try:
-        summary = runtime.reconcile(rules)
+        with _sigterm_ends_command():
+            summary = runtime.reconcile(rules)
     except LeaseHeld as exc:
         err.print(f"[yellow]reconcile not run: {escape(str(exc))}[/yellow]")
         raise typer.Exit(LEASE_HELD_EXIT) from None
@@ -532,7 +573,8 @@ def push(
 
     runtime = _runtime(config)
     try:
-        summary = runtime.push(system, dry_run=dry_run)
+        with _sigterm_ends_command():
+            summary = runtime.push(system, dry_run=dry_run)
     except (KeyError, ConfigError) as exc:
         raise _fail(exc.args[0] if isinstance(exc, KeyError) else exc, 2) from None
     finally:
@@ -660,28 +702,28 @@ def run(
     """Sync, then reconcile, then push: one pass of the whole pipeline.
 
     Exit codes: 0 all done; 1 a sync or a write failed; 2 a wrong option or setting; 75 a
-    step was skipped because another run holds it (what was decided is still pushed)."""
+    step (or a system's sync) was skipped because another run holds it (what was decided is
+    still pushed)."""
     runtime = _runtime(config)
     try:
-        skipped = False
-        results: list[RunResult] = []
-        try:
+        with _sigterm_ends_command():
+            # each step does what it can; a system another run holds is shown as skipped
             results = run_with_progress(runtime, system, False)
-        except LeaseHeld as exc:  # each step does what it can; the other run syncs
-            err.print(f"[yellow]sync skipped: {escape(str(exc))}[/yellow]")
-            skipped = True
-        print_runs(results)
-        try:
-            console.print(str(runtime.reconcile()))
-        except LeaseHeld as exc:  # what is already decided is still pushed
-            err.print(f"[yellow]reconcile skipped: {escape(str(exc))}[/yellow]")
-            skipped = True
-        summary = runtime.push(system)
+            print_runs(results)
+            skipped = any(r.skipped for r in results)
+            try:
+                console.print(str(runtime.reconcile()))
+            except LeaseHeld as exc:  # what is already decided is still pushed
+                err.print(f"[yellow]reconcile skipped: {escape(str(exc))}[/yellow]")
+                skipped = True
+            summary = runtime.push(system)
     except (KeyError, ConfigError) as exc:
         raise _fail(exc.args[0] if isinstance(exc, KeyError) else exc, 2) from None
     finally:
         runtime.close()
     print_push(summary)
+    if any(r.misconfigured for r in results):
+        raise typer.Exit(2)
     failed = any(r.error for r in results) or not summary.ok or _needs_attention(summary)
     raise typer.Exit(1 if failed else LEASE_HELD_EXIT if skipped or _busy(summary) else 0)
 

@@ -14,9 +14,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Final, Literal
 
+from sqlalchemy import update
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from canonical.batch_gc import frozen_heap
 from canonical.enums import RunStatus
@@ -26,6 +28,7 @@ from canonical.store import Store, store_reason
 from canonical.types import as_utc, utcnow
 from connectors.base import STREAMS, Connector, RawRecord, Stream
 from connectors.errors import ApiError, AuthError
+from connectors.redact import redact_text
 from mappings.base import MappingContext
 from mappings.registry import mapper, mapping_version
 from sync.pull import PageCounts, PageWriter
@@ -41,6 +44,15 @@ SYNC_LEASE = "sync"
 WRITE_BATCH = 1000  # small pages (Invoiced's 100) are written and committed together
 # what the store answers about a record (not about itself): that record is quarantined
 REFUSED = (DataError, IntegrityError)
+SKIPPED: Final = "skipped"  # a RunResult's status: another run held the lease, nothing was read
+ABANDONED = "interrupted (the process ended)"  # a run's row left 'running' by a process gone
+
+
+def describe_failure(system: str, exc: BaseException) -> str:
+    """An unexpected error of one system's sync as one line naming the system, secrets
+    masked (``quickbooks: sync stopped: LeaseLost: ...``)."""
+    reason = " ".join(str(exc).split()) or "no detail"
+    return redact_text(f"{system}: sync stopped: {type(exc).__name__}: {reason}")[:1000]
 
 
 @dataclass
@@ -49,13 +61,20 @@ class RunResult:
 
     system: str
     run_id: str
-    status: RunStatus
+    status: RunStatus | Literal["skipped"]
     counts: dict[str, PageCounts] = field(default_factory=dict)
     api_calls: int = 0
     error: str | None = None
     seconds: float = 0.0
     write_seconds: float = 0.0  # mapping + identity + store, HTTP excluded
     map_seconds: float = 0.0  # of which hashing and mapping records
+    skipped: str | None = None  # why it was not run (another run holds the sync lease)
+    misconfigured: bool = False  # failed on its own settings (a wrong or missing key)
+
+    @classmethod
+    def held(cls, system: str, reason: str) -> RunResult:
+        """A system not synced because another run holds its lease."""
+        return cls(system, "", SKIPPED, skipped=reason)
 
     @property
     def total(self) -> PageCounts:
@@ -99,9 +118,30 @@ class SyncEngine:
 
         One sync runs at a time per tenant, whoever starts it (two would each create the
         canonical record the other is linking): another raises
-        :class:`~canonical.lease.LeaseHeld` before reading anything."""
+        :class:`~canonical.lease.LeaseHeld` before reading anything. Holding the tenant's
+        lease proves no other sync of it is alive: its runs still 'running' (their process
+        killed) are closed first. An error not of the system, the store or the credentials
+        (a :class:`~canonical.lease.LeaseLost` after a stall) is written to the run's row and
+        raised."""
         with lease(self.store, self.tenant, SYNC_LEASE) as held:
+            self._close_abandoned()
             return self._sync(connector, held, full=full, progress=progress, lag=lag)
+
+    def _close_abandoned(self) -> None:
+        """Mark this tenant's runs left 'running' (their process was killed: SIGKILL, a
+        host gone) failed, so `arsync status` and health stop showing them as running."""
+        with self.store.session() as session:
+            closed = session.execute(
+                update(SyncRun)
+                .where(
+                    col(SyncRun.tenant) == self.tenant,
+                    col(SyncRun.status) == RunStatus.RUNNING,
+                )
+                .values(status=RunStatus.FAILED, finished_at=utcnow(), error=ABANDONED)
+            )
+        count = getattr(closed, "rowcount", 0)
+        if count:
+            log.warning("%d earlier sync runs of %s never ended: %s", count, self.tenant, ABANDONED)
 
     def _sync(
         self,
@@ -154,6 +194,9 @@ class SyncEngine:
         except SQLAlchemyError as exc:  # the store itself failed (unreachable, locked, full)
             result.status, result.error = RunStatus.FAILED, f"store error: {store_reason(exc)}"
             log.error("%s sync stopped: %s", system, result.error)
+        except Exception as exc:  # unexpected (a lease lost after a stall): the row says what
+            result.status, result.error = RunStatus.FAILED, describe_failure(system, exc)
+            raise
         finally:
             result.api_calls = connector.api_calls - calls_before
             result.seconds = time.monotonic() - clock
@@ -161,7 +204,10 @@ class SyncEngine:
                 stored = session.get(SyncRun, run.id)
                 if stored is not None:
                     stored.status = (
-                        result.status if result.status != RunStatus.RUNNING else RunStatus.FAILED
+                        result.status
+                        if isinstance(result.status, RunStatus)
+                        and result.status != RunStatus.RUNNING
+                        else RunStatus.FAILED
                     )
                     stored.finished_at = utcnow()
                     stored.counts = {k: v.as_dict() for k, v in result.counts.items()}

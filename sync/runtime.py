@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -9,12 +11,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
+from canonical.enums import RunStatus
+from canonical.lease import LeaseHeld
 from canonical.store import Store
 from connectors.base import Connector
 from connectors.http import RetryPolicy
 from connectors.redact import register_secrets_of
 from connectors.registry import entry
-from sync.engine import Progress, RunResult, SyncEngine
+from sync.engine import Progress, RunResult, SyncEngine, describe_failure
 from sync.outbox.plan import OutboxPlanner
 from sync.settings import ConfigError, Settings, describe_validation_error
 
@@ -22,6 +26,8 @@ if TYPE_CHECKING:
     from reconciler.engine import ReconcileSummary
     from sync.outbox.worker import CrashPoint, PushSummary
 from sync.tokens import StoredTokens
+
+log = logging.getLogger("arsync.sync")
 
 
 @dataclass
@@ -40,16 +46,18 @@ class Runtime:
 
     @property
     def engine(self) -> SyncEngine:
+        return self.engine_for(self.settings.configured_systems())
+
+    def engine_for(self, systems: list[str]) -> SyncEngine:
+        """The sync engine with the mapping options of ``systems`` only (another system's
+        wrong section is that system's error, not theirs)."""
         return SyncEngine(
             self.store,
             tenant=self.settings.tenant,
             lag=timedelta(seconds=self.settings.sync.lag_seconds),
             home_currency=self.settings.home_currency,
             system_of_record=self.settings.system_of_record,
-            mapping_options={
-                system: self.mapping_options(system)
-                for system in self.settings.configured_systems()
-            },
+            mapping_options={system: self.mapping_options(system) for system in systems},
         )
 
     def mapping_options(self, system: str) -> dict[str, object]:
@@ -96,14 +104,32 @@ class Runtime:
         full: bool = False,
         progress: Progress | None = None,
     ) -> list[RunResult]:
+        """Sync each system in turn; one system's trouble never stops the others. A system
+        whose lease another run holds is a result with status ``skipped`` (its reason in
+        ``skipped``); one whose section is wrong, or that stopped on an unexpected error (a
+        lease lost after a stall), is ``failed`` with its error in one line naming it."""
         results = []
         for system in systems or self.settings.configured_systems():
-            results.append(
-                self.engine.sync(
-                    self.connector(system), full=full, progress=progress, lag=self.lag_for(system)
-                )
-            )
+            results.append(self._sync_one(system, full=full, progress=progress))
         return results
+
+    def _sync_one(self, system: str, *, full: bool, progress: Progress | None) -> RunResult:
+        try:
+            return self.engine_for([system]).sync(
+                self.connector(system), full=full, progress=progress, lag=self.lag_for(system)
+            )
+        except LeaseHeld as exc:
+            log.warning("%s sync skipped: %s", system, exc)
+            return RunResult.held(system, str(exc))
+        except ConfigError as exc:
+            log.error("%s sync not run: %s", system, exc)
+            return RunResult(system, "", RunStatus.FAILED, error=str(exc), misconfigured=True)
+        except Exception as exc:  # KeyboardInterrupt and SystemExit still end the command
+            error = describe_failure(system, exc)
+            log.error("%s", error)
+            # where it was raised (frames only: the message may hold what redaction masked)
+            log.info("%s", "".join(traceback.format_tb(exc.__traceback__)))
+            return RunResult(system, "", RunStatus.FAILED, error=error)
 
     @property
     def planner(self) -> OutboxPlanner:
