@@ -89,7 +89,8 @@ def test_pages_follow_the_link_header_sorted_by_update_with_exact_amounts(
     assert pages[1][0].payload["total"] == Decimal("0.30")
     assert isinstance(pages[0][1].payload["total"], int)
     assert pages[0][0].modified_at == datetime.fromtimestamp(1_700_000_100, UTC)
-    assert conn.streams()["invoices"].ordered
+    # re-read from before a shift, pages may come out of order: the bookmark moves at the end
+    assert not conn.streams()["invoices"].ordered
     assert conn.client.last_total == 3
     sent = mocked.calls[1].request.headers["Authorization"]
     assert sent == "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
