@@ -301,19 +301,39 @@ def item_error(write: Write, fault: Payload) -> ApiError:
     )
 
 
+class _PreferencesUnread(ApiError):
+    """The company's Preferences could not be read, so whether a write needs a rate is
+    unknown; ``cause`` is the read's own error."""
+
+    def __init__(self, cause: ApiError) -> None:
+        super().__init__(SYSTEM, f"read Preferences: {cause.message}", kind=cause.kind)
+        self.cause = cause
+
+
 class QuickBooksWriter:
     """Sends writes in batches of 30 with a requestid per batch."""
 
     def __init__(self, client: QuickBooksClient) -> None:
         self.client = client
-        self._home: tuple[str | None] | None = None  # read once: (home currency or None,)
+        # read at most once per write() call: a company may turn multicurrency on, and
+        # QuickBooks' rate of today changes, while a server runs
+        self._home: tuple[str | None] | ApiError | None = None
         self._rates: dict[tuple[str, date | None], Decimal] = {}
 
     def _home_currency(self) -> str | None:
         """The company's home currency when multicurrency is on (None when it is off: then
-        every amount is in the home currency and no rate applies)."""
+        every amount is in the home currency and no rate applies). Preferences that cannot
+        be read raise :class:`_PreferencesUnread`, once per call."""
+        if isinstance(self._home, ApiError):
+            raise _PreferencesUnread(self._home)
         if self._home is None:
-            prefs = self.client.preferences().get("CurrencyPrefs") or {}
+            try:
+                prefs = self.client.preferences().get("CurrencyPrefs") or {}
+            except AuthError:
+                raise
+            except ApiError as exc:
+                self._home = exc
+                raise _PreferencesUnread(exc) from exc
             home = (prefs.get("HomeCurrency") or {}).get("value")
             on = prefs.get("MultiCurrencyEnabled") in (True, "true")
             self._home = (str(home).strip().upper() if on and home else None,)
@@ -340,16 +360,21 @@ class QuickBooksWriter:
         currency = getattr(write, "currency", None)
         day = getattr(write, "txn_date", None)
         when = day.isoformat() if day else "today"
-        transient = exc.kind in (ErrorKind.RETRY, ErrorKind.RATE_LIMITED)
-        kind = exc.kind if transient else ErrorKind.DATA
+        unread = isinstance(exc, _PreferencesUnread)
+        cause = exc.cause if isinstance(exc, _PreferencesUnread) else exc
+        transient = cause.kind in (ErrorKind.RETRY, ErrorKind.RATE_LIMITED)
+        kind = cause.kind if transient or unread else ErrorKind.DATA
+        what = f"{write.operation} {write.entity} {write.key}"
+        message = (
+            f"{what}: not sent: the company's Preferences (home currency, multicurrency) could "
+            f"not be read ({cause.message})"
+            if unread
+            else f"{what}: no {currency} exchange rate for {when} from QuickBooks "
+            f"({cause.message}); add one in QuickBooks (Settings > Currencies) or check the "
+            "currency"
+        )
         error = ERROR_CLASSES[kind](
-            SYSTEM,
-            f"{write.operation} {write.entity} {write.key}: no {currency} exchange rate for "
-            f"{when} from QuickBooks ({exc.message}); add one in QuickBooks (Settings > "
-            "Currencies) or check the currency",
-            kind=kind,
-            code=exc.code,
-            retry_after=exc.retry_after,
+            SYSTEM, message, kind=kind, code=cause.code, retry_after=cause.retry_after
         )
         return WriteResult(write.key, write.entity, error=error)
 
@@ -363,6 +388,7 @@ class QuickBooksWriter:
         if len(set(keys)) != len(keys):
             raise ValueError("quickbooks: each write needs its own idempotency key")
         results: list[WriteResult] = []
+        self._home, self._rates = None, {}
         for group in chunks(writes):
             try:
                 results.extend(self._send(group))
