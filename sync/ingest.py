@@ -23,6 +23,16 @@ advice (status ``advice``: the reconciler lends its invoice references to the ca
 order, while the 820 is undecided. Once the reconciler has decided the 820 as cash, the bank
 record is not stored (it counts as a duplicate, a warning names the 820). A payer and an
 amount alone never make two records one payment.
+
+A record whose key is stored already but which states remittance detail the stored one lacks
+(structured references where it has none, as when a bank's credit was kept with the payer's
+unreadable detail left out and the corrected file comes; or the same references with dates it
+left out) gives the stored remittance that detail while the reconciler has not decided it: its
+references, free text and raw text, and the payer's name and ids it had not. It counts as
+*detailed*. The amount, currency and value date stay the bank's: a copy that states others
+gives nothing (a warning names both), nor does one of a remittance already decided (a warning
+names the remittance and its decision); either counts as a duplicate. A copy that adds nothing
+is a duplicate and writes nothing.
 """
 
 from __future__ import annotations
@@ -77,6 +87,7 @@ class FileIngest:
     new: int = 0
     duplicate: int = 0
     rejected: int = 0
+    detailed: int = 0  # stored remittances that took the detail they lacked from this file
     errors: list[IngestError] = field(default_factory=list)
     warnings: list[IngestError] = field(default_factory=list)
 
@@ -107,6 +118,10 @@ class IngestReport:
         return sum(f.rejected for f in self.files)
 
     @property
+    def detailed(self) -> int:
+        return sum(f.detailed for f in self.files)
+
+    @property
     def errors(self) -> list[IngestError]:
         return [e for f in self.files for e in f.errors]
 
@@ -115,12 +130,15 @@ class IngestReport:
         return [w for f in self.files for w in f.warnings]
 
     def summary(self) -> str:
-        """One line for people: ``2 files: 9 new, 0 duplicate, 1 rejected, 1 warning``."""
+        """One line for people: ``2 files: 9 new, 0 duplicate, 1 rejected, 1 warning``
+        (``..., 0 duplicate, 1 detailed, 1 rejected, ...`` when stored remittances took the
+        detail they lacked)."""
         files = len(self.files)
         warnings = len(self.warnings)
+        detailed = f"{self.detailed} detailed, " if self.detailed else ""
         return (
             f"{files} file{'' if files == 1 else 's'}: {self.new} new, "
-            f"{self.duplicate} duplicate, {self.rejected} rejected, "
+            f"{self.duplicate} duplicate, {detailed}{self.rejected} rejected, "
             f"{warnings} warning{'' if warnings == 1 else 's'}"
         )
 
@@ -128,6 +146,7 @@ class IngestReport:
         return {
             "new": self.new,
             "duplicate": self.duplicate,
+            "detailed": self.detailed,
             "rejected": self.rejected,
             "warnings": len(self.warnings),
             "files": [
@@ -136,6 +155,7 @@ class IngestReport:
                     "format": f.format,
                     "new": f.new,
                     "duplicate": f.duplicate,
+                    "detailed": f.detailed,
                     "rejected": f.rejected,
                     "errors": [_as_dict(e) for e in f.errors],
                     "warnings": [_as_dict(w) for w in f.warnings],
@@ -191,11 +211,12 @@ def ingest_file(store: Store, path: Path, tenant: str = DEFAULT_TENANT) -> FileI
                 else:
                     _store_one(store, raw, tenant, outcome)
     log.info(
-        "ingested %s (%s): %d new, %d duplicate, %d rejected, %d warnings",
+        "ingested %s (%s): %d new, %d duplicate, %d detailed, %d rejected, %d warnings",
         path.name,
         outcome.format,
         outcome.new,
         outcome.duplicate,
+        outcome.detailed,
         outcome.rejected,
         len(outcome.warnings),
     )
@@ -237,6 +258,12 @@ def _store_all(
     with store.session() as session:
         existing = _existing_keys(session, [k for raw, _ in mapped for k in _keys(raw)], tenant)
         unknown = [(raw, r) for raw, r in mapped if existing.isdisjoint(_keys(raw))]
+        detailed = _take_detail(
+            session,
+            [(raw, r) for raw, r in mapped if not existing.isdisjoint(_keys(raw))],
+            tenant,
+            findings,
+        )
         kept = _replace_batch_entries(session, unknown, tenant, findings)
         counted = _pair_with_stored(
             session,
@@ -245,6 +272,8 @@ def _store_all(
             findings,
         )
         for raw, remittance in mapped:
+            if raw.dedup_key in detailed:
+                continue
             if (
                 not existing.isdisjoint(_keys(raw))
                 or raw.details_of in kept
@@ -257,6 +286,7 @@ def _store_all(
         session.flush()
     outcome.new += new
     outcome.duplicate += duplicate
+    outcome.detailed += len(detailed)
     outcome.warnings.extend(findings.warnings)
 
 
@@ -320,10 +350,13 @@ def _replace_batch_entries(
 
 def _store_one(store: Store, raw: RawRemittance, tenant: str, outcome: FileIngest) -> None:
     remittance = remittance_from_raw(raw, tenant)
+    detailed = False
     try:
         with store.session() as session:
             known = bool(_existing_keys(session, _keys(raw), tenant))
-            if not known:
+            if known:
+                detailed = bool(_take_detail(session, [(raw, remittance)], tenant, outcome))
+            else:
                 known = bool(_pair_with_stored(session, [(raw, remittance)], tenant, outcome))
             if not known:
                 session.add(remittance)
@@ -334,10 +367,139 @@ def _store_one(store: Store, raw: RawRemittance, tenant: str, outcome: FileInges
         reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
         outcome.reject(raw.location, f"could not be stored: {reason}")
         return
-    if known:
+    if detailed:
+        outcome.detailed += 1
+    elif known:
         outcome.duplicate += 1
     else:
         outcome.new += 1
+
+
+def _take_detail(
+    session: Any,
+    known: list[tuple[RawRemittance, Remittance]],
+    tenant: str,
+    outcome: FileIngest,
+) -> set[str]:
+    """Give each stored remittance these records' keys name the detail it lacks (see the
+    module's docstring); the keys of the records whose detail was taken come back.
+
+    Only a record stating structured references may add any: the stored remittance is read
+    for those alone, and written only when it takes the detail.
+    """
+    fuller = [(raw, r) for raw, r in known if r.structured_refs]
+    if not fuller:
+        return set()
+    stored: dict[str, Remittance] = {}
+    keys = [k for raw, _ in fuller for k in _keys(raw)]
+    for chunk in _chunks(keys, _KEY_CHUNK):
+        rows = session.exec(
+            select(Remittance).where(
+                Remittance.tenant == tenant, col(Remittance.source_key).in_(chunk)
+            )
+        ).all()
+        stored.update((row.source_key, row) for row in rows)
+    lacking: list[tuple[RawRemittance, Remittance, Remittance]] = []
+    for raw, new in fuller:
+        rows = {stored[k].id: stored[k] for k in _keys(raw) if k in stored}
+        if len(rows) == 1:
+            (row,) = rows.values()
+            if _adds_detail(row.structured_refs, new.structured_refs):
+                lacking.append((raw, new, row))
+    if not lacking:
+        return set()
+    decisions = _standing_decisions(session, tenant, [row.id for _, _, row in lacking])
+    detailed: set[str] = set()
+    taken: set[str] = set()  # a stored remittance takes one record's detail
+    for raw, new, row in lacking:
+        if row.id in taken:
+            continue
+        what = f"{_named(row)}, stored without this detail,"
+        bank = (row.currency, row.amount_minor, row.value_date)
+        if (new.currency, new.amount_minor, new.value_date) != bank:
+            outcome.warn(
+                raw.location,
+                f"{what} is {_stated(row)}, this record {_stated(new)}: its detail is not "
+                "taken, the stored remittance stays as it is (check it)",
+            )
+            continue
+        decision = decisions.get(row.id)
+        if decision is not None or row.status != RemittanceStatus.NEW:
+            status = f"decision {decision.id}, {decision.status}" if decision else row.status
+            outcome.warn(
+                raw.location,
+                f"{what} is already decided ({status}): this record's detail ("
+                + ", ".join(str(ref.get("ref")) for ref in new.structured_refs)
+                + ") is not taken, counted as a duplicate (check the decision against it)",
+            )
+            continue
+        _fill_detail(row, new)
+        session.add(row)
+        taken.add(row.id)
+        detailed.add(raw.dedup_key)
+        log.info("%s: %s takes the detail of %s", outcome.path, _named(row), raw.location)
+    return detailed
+
+
+def _adds_detail(stored: list[dict[str, Any]], new: list[dict[str, Any]]) -> bool:
+    """Whether structured references ``new`` say more than ``stored`` and nothing else: some
+    where there are none, or the same ones with dates that ``stored`` left out."""
+    if not stored:
+        return bool(new)
+    if len(stored) != len(new):
+        return False
+    dated = False
+    for old, ref in zip(stored, new, strict=True):
+        if {k: v for k, v in old.items() if k != "date"} != {
+            k: v for k, v in ref.items() if k != "date"
+        }:
+            return False
+        if old.get("date") != ref.get("date"):
+            if old.get("date") is not None:
+                return False
+            dated = True
+    return dated
+
+
+def _fill_detail(row: Remittance, new: Remittance) -> None:
+    """``row`` with the payer's detail of ``new``; the bank's amount, date and references
+    stay, and the payer's name and ids only where it had none."""
+    row.structured_refs = list(new.structured_refs)
+    row.free_text = new.free_text
+    row.raw = new.raw
+    row.source_file = new.source_file
+    for name in ("payer_name", "ultimate_payer_name", "payer_account", "payer_iban"):
+        if getattr(row, name) is None:
+            setattr(row, name, getattr(new, name))
+    if row.end_to_end_id is None:
+        row.end_to_end_id = new.end_to_end_id
+
+
+def _stated(remittance: Remittance) -> str:
+    """``1875.00 USD of 2026-11-20``: the bank's amount and value date."""
+    when = remittance.value_date.isoformat() if remittance.value_date else "no value date"
+    return f"{remittance.amount} of {when}"
+
+
+def _standing_decisions(session: Any, tenant: str, ids: Sequence[str]) -> dict[str, Decision]:
+    """The decision each of ``ids`` has (its standing one, else its latest): any decision
+    ever made about a remittance means it is decided."""
+    found: dict[str, Decision] = {}
+    for start in range(0, len(ids), _KEY_CHUNK):
+        rows = session.exec(
+            select(Decision)
+            .where(
+                Decision.tenant == tenant,
+                Decision.source_kind == "remittance",
+                col(Decision.source_id).in_(ids[start : start + _KEY_CHUNK]),
+            )
+            .order_by(col(Decision.created_at), col(Decision.id))
+        ).all()
+        for row in rows:
+            held = found.get(row.source_id)
+            if held is None or row.superseded is False or held.superseded:
+                found[row.source_id] = row
+    return found
 
 
 _EDI820 = BankFileFormat.EDI_820.value
