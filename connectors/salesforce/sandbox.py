@@ -1113,7 +1113,10 @@ def _batch_size(header: str) -> int:
 
 
 def _sort_key(name: str, row: Row) -> tuple[int, Any]:
+    """ORDER BY as SOQL documents it: nulls first, text case-insensitively (English locale)."""
     value = row.get(name)
+    if isinstance(value, str):
+        return (1, value.upper())
     return (0, "") if value is None else (1, value)
 
 

@@ -65,9 +65,23 @@ class SalesforceStream(Stream):
         self.delete_gap: datetime | None = None  # set when deletes before it are unknowable
 
     def pages(self, since: datetime | None, until: datetime) -> Iterator[Page]:
-        feeds: list[Iterator[RawRecord]] = [self._live(s, since, until) for s in self.sources]
+        """Live records and deletions in (since, until], merged oldest first.
+
+        Deletions are read first: the delete log says how far it is complete
+        (``latestDateCovered``), and nothing later is read this run, so the bookmark never
+        passes a deletion the log has yet to list.
+        """
+        deletions: list[list[RawRecord]] = []
         if since is not None:
-            feeds += [self._deleted(s, since, until) for s in self.sources]
+            for source in self.sources:
+                found, covered = self._deleted(source, since, until)
+                deletions.append(found)
+                if covered is not None and covered < until:
+                    until = covered
+            if until <= since:
+                return
+        feeds: list[Iterator[RawRecord]] = [self._live(s, since, until) for s in self.sources]
+        feeds += [iter([r for r in found if _order_key(r)[0] <= until]) for found in deletions]
         merged = heapq.merge(*feeds, key=_order_key) if len(feeds) > 1 else feeds[0]
         page = Page()
         for record in merged:
@@ -79,24 +93,35 @@ class SalesforceStream(Stream):
             yield page
 
     def _live(self, source: Source, since: datetime | None, until: datetime) -> Iterator[RawRecord]:
-        last: tuple[datetime, str] | None = None
+        """The records of one SObject; a query whose cursor expired is sent again from the
+        last stamp read (``>=``), skipping the records of that stamp already read.
+
+        Records are told apart by Id, never by comparing Ids: SOQL sorts Ids of one stamp
+        case-insensitively, which is not Python's order.
+        """
+        stamp: datetime | None = None  # the newest stamp read so far
+        at_stamp: set[str] = set()  # the ids read with that stamp
         resumes = 0
         while True:
-            lower = last[0] if last is not None else since
+            floor, done = stamp, set(at_stamp)  # where a resumed query starts, what it repeats
             soql = incremental_query(
                 source.sobject,
                 source.fields,
-                since=lower,
+                since=floor if floor is not None else since,
                 until=until,
                 children=source.children,
-                inclusive=last is not None,
+                inclusive=floor is not None,
             )
             try:
                 for record in self._query(source, soql, until):
-                    key = _order_key(record)
-                    if last is not None and key <= last:
+                    moment = _order_key(record)[0]
+                    if floor is not None and (
+                        moment < floor or (moment == floor and record.remote_id in done)
+                    ):
                         continue  # already yielded before the cursor was lost
-                    last = key
+                    if stamp is None or moment > stamp:
+                        stamp, at_stamp = moment, set()
+                    at_stamp.add(record.remote_id)
                     yield record
                 return
             except DataError as exc:
@@ -132,23 +157,29 @@ class SalesforceStream(Stream):
                 ) from None
             raise
 
-    def _deleted(self, source: Source, since: datetime, until: datetime) -> Iterator[RawRecord]:
-        # getDeleted only covers the last 15 days and works at minute granularity.
+    def _deleted(
+        self, source: Source, since: datetime, until: datetime
+    ) -> tuple[list[RawRecord], datetime | None]:
+        """Deletions in (since, until], oldest first, and the ``latestDateCovered`` of the
+        log when it stops short of ``until``.
+
+        getDeleted covers the last 15 days at most, at minute granularity; deletions before
+        its ``earliestDateAvailable`` were purged from the log. Either way the deletions
+        before that moment cannot be listed: :attr:`delete_gap` says from when.
+        """
         oldest = self.clock() - timedelta(days=self.client.config.deleted_window_days)
         start = since
         if since < oldest:
             start = oldest + timedelta(minutes=5)
-            self.delete_gap = start
-            log.warning(
-                "salesforce %s: deletions before %s are no longer in the delete log; "
-                "run a full re-sync to reconcile them",
-                source.sobject,
-                start.isoformat(),
-            )
+            self._gap(source, start)
         start = start.replace(second=0, microsecond=0)
         if start >= until:
-            return
+            return [], None
         body = self.client.deleted(source.sobject, start, next_second(until))
+        purged = _moment(body.get("earliestDateAvailable"))
+        if purged is not None and purged > start:
+            self._gap(source, purged)
+        covered = _moment(body.get("latestDateCovered"))
         found = []
         for item in body.get("deletedRecords", []):
             moment = parse_sf_datetime(item.get("deletedDate"))
@@ -165,7 +196,26 @@ class SalesforceStream(Stream):
                 )
             )
         found.sort(key=_order_key)
-        yield from found
+        return found, covered if covered is not None and covered < until else None
+
+    def _gap(self, source: Source, start: datetime) -> None:
+        """Note that deletions of ``source`` before ``start`` can no longer be listed."""
+        if self.delete_gap is None or start > self.delete_gap:
+            self.delete_gap = start
+        log.warning(
+            "salesforce %s: deletions before %s are no longer in the delete log; "
+            "run a full re-sync to reconcile them",
+            source.sobject,
+            start.isoformat(),
+        )
+
+
+def _moment(value: Any) -> datetime | None:
+    """A dateTime of a getDeleted answer, or None when absent or unreadable."""
+    try:
+        return parse_sf_datetime(value)
+    except ValueError:
+        return None
 
 
 def _order_key(record: RawRecord) -> tuple[datetime, str]:
