@@ -4,6 +4,10 @@ QBO's CDC returns, for each entity asked, the current state of every object chan
 moment no more than 30 days back, deleted objects as ``{"Id", "status": "Deleted",
 "MetaData"}``. The first stream to ask fetches all entities; the others reuse that answer
 (filtered to their own ``since``) within the same run, identified by its ``until``.
+
+A response holds at most 1,000 objects in all, whatever the entities asked: an answer that
+reached the cap may lack changes of any entity. Each stream then asks for its own entity
+alone; only when that answer reaches the cap too does the stream page a query instead.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ class _Capture:
     until: datetime
     since: datetime
     rows: dict[str, list[Payload]] = field(default_factory=dict)
+    complete: bool = True  # False when the combined answer reached the response cap
+    alone: dict[str, list[Payload] | None] = field(default_factory=dict)  # asked one by one
 
 
 class ChangeFeed:
@@ -42,17 +48,27 @@ class ChangeFeed:
     def changes(self, entity: str, since: datetime, until: datetime) -> list[Payload] | None:
         """Objects changed at or after ``since`` (second precision), oldest first.
 
-        None when CDC cannot answer: ``since`` is too old, or the entity reached the
-        server's per-response cap (some changes may be missing), so the caller pages a query.
+        None when CDC cannot answer: ``since`` is too old, or the entity asked alone still
+        reached the server's per-response cap (some changes may be missing), so the caller
+        pages a query.
         """
         if entity not in CDC_ENTITIES or not self.usable(since):
             return None
+        cap = self.client.config.cdc_max_objects
         capture = self._capture
         if capture is None or capture.until != until or capture.since > since:
             captured = self.client.change_data_capture(list(CDC_ENTITIES), since)
-            capture = self._capture = _Capture(until=until, since=since, rows=captured)
-        rows = capture.rows.get(entity, [])
-        if len(rows) >= self.client.config.cdc_max_objects:
+            total = sum(len(found) for found in captured.values())
+            capture = self._capture = _Capture(
+                until=until, since=since, rows=captured, complete=total < cap
+            )
+        rows: list[Payload] | None = capture.rows.get(entity, [])
+        if not capture.complete:
+            if entity not in capture.alone:
+                own = self.client.change_data_capture([entity], capture.since).get(entity, [])
+                capture.alone[entity] = own if len(own) < cap else None
+            rows = capture.alone[entity]
+        if rows is None:
             return None
         floor = floor_second(since)
         fresh = [row for row in rows if (last_updated(row) or floor) >= floor]

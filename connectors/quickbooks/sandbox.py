@@ -741,8 +741,9 @@ class QuickBooksSandbox(SandboxServer):
                 f"changedSince must be within the last {self.cdc_window_days} days", "changedSince"
             )
         blocks: list[Payload] = []
+        every: list[tuple[datetime, int, Payload]] = []
         with self.lock:
-            for entity in entities:
+            for index, entity in enumerate(entities):
                 assert entity is not None
                 changed: list[tuple[datetime, Payload]] = [
                     (stamp, self.served(entity, self.records[entity][rid]))
@@ -762,15 +763,19 @@ class QuickBooksSandbox(SandboxServer):
                     for rid, stamp in self.tombstones[entity].items()
                     if stamp >= since
                 ]
-                changed.sort(key=lambda pair: pair[0])
-                rows = [row for _, row in changed[: self.cdc_max_objects]]
+                every += [(stamp, index, row) for stamp, row in changed]
+            # the cap is the response's, whatever the entities asked: the oldest changes win
+            every.sort(key=lambda item: (item[0], item[1]))
+            kept = every[: self.cdc_max_objects]
+            for index, entity in enumerate(entities):
+                rows = [row for _, at, row in kept if at == index]
                 block: Payload = {
                     "startPosition": 1,
                     "maxResults": len(rows),
                     "totalCount": len(rows),
                 }
                 if rows:
-                    block[entity] = rows
+                    block[str(entity)] = rows
                 blocks.append(block)
             return self.json({"CDCResponse": [{"QueryResponse": blocks}]})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
@@ -9,6 +10,8 @@ from typing import Any, ClassVar
 from connectors.base import Page, RawRecord, Stream
 from connectors.quickbooks.changes import ChangeFeed
 from connectors.quickbooks.client import Payload, QuickBooksClient, last_updated
+
+log = logging.getLogger("arsync.quickbooks")
 
 DELETED_NAME_SUFFIX = " (deleted)"
 VOID_NOTE = "Voided"
@@ -42,17 +45,31 @@ class QuickBooksStream(Stream):
 
     ordered: ClassVar[bool] = True  # CDC answers are sorted here; queries ORDERBY the stamp
     conditions: ClassVar[tuple[str, ...]] = ()
+    deletable: ClassVar[bool] = True  # QBO deletes these outright (only CDC lists that)
 
     def __init__(self, client: QuickBooksClient, changes: ChangeFeed) -> None:
         self.client = client
         self.changes = changes
+        self.delete_gap: datetime | None = None  # set when deletes after it went unlisted
 
     def pages(self, since: datetime | None, until: datetime) -> Iterator[Page]:
+        """CDC's answer when it can give one (deletes included); else the paged query, which
+        lists only objects that still exist: deletions since ``since`` are then unknown."""
         if since is not None:
             changed = self.changes.changes(self.object_type, since, until)
             if changed is not None:
                 yield self._page(changed)
                 return
+            if self.deletable:
+                self.delete_gap = since
+                log.warning(
+                    "quickbooks %s: changes since %s are read by query (older than the CDC "
+                    "window, or more than CDC answers at once); %s objects deleted since then "
+                    "are not listed: run a full re-sync to reconcile them",
+                    self.object_type,
+                    since.isoformat(),
+                    self.object_type,
+                )
         for rows in self.client.query_pages(self.object_type, since, self.conditions):
             yield self._page(rows)
 
@@ -65,6 +82,7 @@ class CustomerStream(QuickBooksStream):
     object_type = "Customer"
     # a QBO query returns active customers only unless asked; deleted ones are inactive
     conditions = ("Active IN (true, false)",)
+    deletable = False  # a "deleted" customer is an inactive one, which the query reads
 
 
 class InvoiceStream(QuickBooksStream):
