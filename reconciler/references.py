@@ -65,7 +65,12 @@ _NOT_INVOICE = re.compile(
     r"(?:^|[^A-Z0-9])(?:p\.?\s?o|p\s?/\s?o|purchase\s*orders?|orders?|ord|acct|accounts?|a/c|cust(?:omer)?|"
     r"client|member|checks?|chk|chq|cheques?|trace|trn|batch|dates?|dt|eff|tel|phon\w*|fax|zip|"
     r"vat|tax|ein|routing|aba|bic|swift|id|txn|transaction|conf(?:irmation)?|store|loc(?:ation)?|"
-    r"shipments?|bol|delivery|contract|ticket|case|job|project|auth|eed|sec|descr?|ind|orig|"
+    r"shipments?|bol|delivery(?:\s*notes?)?|contract|ticket|case|job|project|auth|eed|sec|descr?|"
+    r"ind|orig|"
+    # the shipment's and the payer's own documents: packing slips, goods receipts (GRN), a
+    # sales order written S/O, the payer's payment run
+    r"packing\s*(?:slips?|lists?)|grn|goods\s*receipts?|goods\s*received(?:\s*notes?)?|"
+    r"s\s?/\s?o|(?:payment|pay|pmt)\s*runs?|"
     r"sender|routing|imad|omad|fed\s*ref|seq|"
     # customer numbers (Kd-Nr., Kundennummer, Debitor, cliente), SEPA mandate, creditor and
     # payer's own references (MREF+, CRED+, KREF+, /ROC/, OUR REF), accounts, orders
