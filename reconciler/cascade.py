@@ -59,6 +59,22 @@ class Incoming:
     ultimate_payer_name: str | None = None  # whom the payer paid for (camt UltmtDbtr)
 
 
+# a legal name and the trade name it does business under, in one payer name:
+# ACME CORP DBA ROADRUNNER SUPPLY, ACME CORPORATION D/B/A ROADRUNNER, ACME LTD T/A ROADRUNNER
+_TRADE_NAME = re.compile(
+    r"\s(?:d\.?\s?/?\s?b\.?\s?/?\s?a\.?|t\s?/\s?a|trading\s+as|doing\s+business\s+as)\s",
+    re.IGNORECASE,
+)
+
+
+def _trade_name_parts(payer: str | None) -> list[str]:
+    """The names a payer written ``X DBA Y`` goes by (X and Y), else []."""
+    parts = [p.strip(" ,;-") for p in _TRADE_NAME.split(f" {payer or ''} ", maxsplit=1)]
+    if len(parts) != 2 or not all(name_key(p) for p in parts):
+        return []  # DBA CONSULTING LLC: a name beginning with DBA, no trade name
+    return parts
+
+
 # words a payer's name carries beside the company's own (ACME CORP ACCOUNTS PAYABLE)
 _PAYER_NAME_NOISE = frozenset(
     [
@@ -343,6 +359,21 @@ class Cascade:
         if not key:
             return self._exception(r, "unidentified_payer", "customer_identification", evidence, [])
         exact = self.book.by_name.get(key, [])
+        if not exact and (parts := _trade_name_parts(r.payer_name)):
+            # ACME CORP DBA ROADRUNNER: the customer may be kept under either name
+            found = self._trade_name_customers(parts)
+            evidence["payer_names"] = parts
+            if len(found) == 1:
+                evidence["customer_from"] = "exact name, one of the payer's names (DBA)"
+                return found[0]
+            if found:
+                candidates = [
+                    {"customer_id": c, "score": 100, "why": "one of the payer's names (DBA)"}
+                    for c in found
+                ]
+                return self._exception(
+                    r, "ambiguous", "customer_identification", evidence, candidates
+                )
         longer = self._named_longer(r.payer_name, key, exact) if len(exact) == 1 else []
         if longer:
             # ACME: Acme Inc's name, or Acme Industries' cut short; only the amount can tell
@@ -388,6 +419,25 @@ class Cascade:
         return self._exception(
             r, "unidentified_payer", "customer_identification", evidence, candidates
         )
+
+    def _trade_name_customers(self, parts: list[str]) -> list[str]:
+        """The customers the payer's names (legal and trade) name exactly, or begin the name
+        of (``ROADRUNNER`` of ``Roadrunner Supply``): one is the payer; several, a person
+        decides."""
+        found: list[str] = []
+        named = False
+        for part in parts:
+            key = name_key(part)
+            exact = self.book.by_name.get(key, [])
+            named = named or bool(exact)
+            longer = (
+                self._named_longer(part, key, exact)
+                if exact
+                else self.book.names_starting(key + " ")
+            )
+            touched = [*exact, *longer]
+            found += [c for c in touched if c not in found]
+        return found if named else []
 
     def _named_longer(self, payer: str | None, key: str, exact: list[str]) -> list[str]:
         """Other customers whose name begins with the whole of the payer's name (``ACME`` of
@@ -553,7 +603,18 @@ class Cascade:
         seen: set[str] = set()
         weak: list[str] = []
         unlabelled: list[str] = []
+        # a list or range written short (10231/32/3, 10231-3) that the text's field length may
+        # have cut: the digits it ends with are fewer than the number they stand for
+        tail = re.search(r"(\d+)\W*$", r.free_text or "")
+        cut_groups: set[int] = set()
         for ref, item, how in found.invoices:
+            if (
+                ref.truncated
+                and ref.how in ("range", "shorthand")
+                and tail is not None
+                and len(tail.group(1)) < sum(ch.isdigit() for ch in ref.written)
+            ):
+                cut_groups.add(ref.group)
             if item.id in seen:
                 continue
             seen.add(item.id)
@@ -627,6 +688,20 @@ class Cascade:
                         "the payment over-pays the invoice named and is exactly the balance of "
                         + ", ".join(i.number for i in fits),
                     )
+                else:
+                    self._demote_for_other_subset(outcome, rule, r, payer, named)
+            if outcome.status == AUTO and cut_groups:
+                # 10231/32/3 at 140 characters: the bank may have cut 10231/32/34 there
+                evidence["text_cut_in_list"] = [
+                    ref.written for ref in reading.refs if ref.group in cut_groups
+                ][:1]
+                self._demote(
+                    outcome,
+                    rule,
+                    r.currency,
+                    "the text ends at its field's length inside a list of invoice numbers: "
+                    "the last may be cut short",
+                )
             if (
                 outcome.status == AUTO
                 and outcome.unapplied_minor > 0
@@ -889,6 +964,36 @@ class Cascade:
             i
             for i in self.book.open_invoices(customer, r.currency)
             if i.balance_minor == r.amount_minor
+        ]
+
+    def _demote_for_other_subset(
+        self, outcome: Outcome, rule: Rule, r: Incoming, payer: str, named: set[str]
+    ) -> None:
+        """Cash over-paying the invoices named that is exactly what some of the payer's
+        other open invoices owe together: the number may be the payer's own (a payment run,
+        a voucher), so a person decides, shown both readings."""
+        subset_rule = self.rules.rule("customer_subset")
+        size = int(subset_rule.option("max_items", 24)) if subset_rule else 24
+        limit = int(subset_rule.option("max_subset", 5)) if subset_rule else 5
+        others = sorted(
+            (i for i in self.book.open_invoices(payer, r.currency) if i.id not in named),
+            key=lambda i: (i.issue_date is None, i.issue_date),
+            reverse=True,
+        )[:size]
+        found = _subsets_summing_to(others, r.amount_minor, limit, cap=2)
+        if not found:
+            return
+        why = (
+            "the payment over-pays the invoices named and is exactly what "
+            + " + ".join(i.number for i in found[0])
+            + " owe together"
+        )
+        if len(found) > 1:
+            why += " (and other sets of its open invoices)"
+        self._demote(outcome, rule, r.currency, why)
+        outcome.candidates += [
+            _candidate([(i, i.balance_minor) for i in s], outcome.confidence - 5, why, r.currency)
+            for s in found
         ]
 
     def _foreign_only(
