@@ -27,7 +27,8 @@ class _Capture:
     since: datetime
     rows: dict[str, list[Payload]] = field(default_factory=dict)
     complete: bool = True  # False when the combined answer reached the response cap
-    alone: dict[str, list[Payload] | None] = field(default_factory=dict)  # asked one by one
+    # asked one by one: entity -> (since asked, rows or None when that answer reached the cap)
+    alone: dict[str, tuple[datetime, list[Payload] | None]] = field(default_factory=dict)
 
 
 class ChangeFeed:
@@ -64,10 +65,12 @@ class ChangeFeed:
             )
         rows: list[Payload] | None = capture.rows.get(entity, [])
         if not capture.complete:
-            if entity not in capture.alone:
-                own = self.client.change_data_capture([entity], capture.since).get(entity, [])
-                capture.alone[entity] = own if len(own) < cap else None
-            rows = capture.alone[entity]
+            # from this stream's own since: the capture's may be far older (another stream's)
+            asked = capture.alone.get(entity)
+            if asked is None or asked[0] > since:
+                own = self.client.change_data_capture([entity], since).get(entity, [])
+                asked = capture.alone[entity] = (since, own if len(own) < cap else None)
+            rows = asked[1]
         if rows is None:
             return None
         floor = floor_second(since)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from responses import matchers
 from connectors.base import MemoryTokenStore
 from connectors.http import RetryPolicy
 from connectors.quickbooks import QuickBooksConfig, QuickBooksConnector, QuickBooksSandbox
+from connectors.quickbooks.changes import ChangeFeed
 from tests.connectors.quickbooks.qbo_helpers import COMPANY, TOKEN_URL, sandbox_connector
 
 TOKEN = {
@@ -164,3 +166,57 @@ def test_a_query_in_place_of_cdc_reports_that_deletions_went_unlisted(
         assert len(warned) == 1
         assert "quickbooks Invoice" in warned[0] and "full re-sync" in warned[0]
         connector.close()
+
+
+class _CappedCdc:
+    """A client whose CDC keeps the oldest ``cap`` changes of the whole response, as QBO."""
+
+    def __init__(self, rows: dict[str, list[dict[str, Any]]], cap: int) -> None:
+        self.config = SimpleNamespace(cdc_window_days=30, cdc_max_objects=cap)
+        self.rows = rows
+        self.cap = cap
+        self.calls: list[tuple[tuple[str, ...], datetime]] = []
+
+    def change_data_capture(
+        self, entities: list[str], since: datetime
+    ) -> dict[str, list[dict[str, Any]]]:
+        self.calls.append((tuple(entities), since))
+        changed = sorted(
+            (
+                (datetime.fromisoformat(row["MetaData"]["LastUpdatedTime"]), entity, row)
+                for entity in entities
+                for row in self.rows[entity]
+                if datetime.fromisoformat(row["MetaData"]["LastUpdatedTime"]) >= since
+            ),
+            key=lambda item: item[0],
+        )[: self.cap]
+        return {e: [row for _, entity, row in changed if entity == e] for e in entities}
+
+
+def test_an_entity_asked_alone_is_asked_from_its_own_bookmark() -> None:
+    """Customers' bookmark is weeks old, invoices' an hour: at the cap, Invoice asked alone
+    from the customers' time reaches the cap again and its deletion would go unlisted."""
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def row(rid: str, at: datetime, **extra: Any) -> dict[str, Any]:
+        return {"Id": rid, "MetaData": {"LastUpdatedTime": at.isoformat()}, **extra}
+
+    weeks_ago = now - timedelta(days=20)
+    client = _CappedCdc(
+        {
+            "Customer": [row("c1", now - timedelta(days=25))],
+            "Invoice": [row(f"i{n}", weeks_ago + timedelta(seconds=n)) for n in range(50)]
+            + [
+                row("i100", now - timedelta(minutes=10)),
+                row("i101", now - timedelta(minutes=9), status="Deleted"),
+            ],
+            "CreditMemo": [],
+            "Payment": [],
+        },
+        cap=10,
+    )
+    feed = ChangeFeed(client)  # type: ignore[arg-type]
+    assert feed.changes("Customer", now - timedelta(days=26), now) is not None
+    invoices = feed.changes("Invoice", now - timedelta(hours=1), now)
+    assert invoices is not None, "sent to the query: the deletion of i101 is lost"
+    assert [r["Id"] for r in invoices] == ["i100", "i101"]
