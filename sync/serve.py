@@ -308,12 +308,15 @@ def _scheduler_state(scheduler: BackgroundScheduler | None) -> tuple[str, dateti
     if scheduler is None:
         return "off", None
     state = _SCHEDULER_STATES.get(scheduler.state, "stopped")
+    if state == "stopped":  # not started (the app's lifespan not run) or shut down
+        return state, None
     job = scheduler.get_job("cycle")
     if job is None:
         return "stopped", None
-    if job.next_run_time is None:  # the job itself paused: it runs nothing
+    next_run = getattr(job, "next_run_time", None)
+    if next_run is None:  # the job itself paused: it runs nothing
         return "paused", None
-    return state, job.next_run_time
+    return state, next_run
 
 
 def _sync_health(runtime: Runtime) -> tuple[dict[str, dict[str, Any]], dict[str, datetime]]:

@@ -179,3 +179,13 @@ def test_the_database_down_is_unhealthy_without_its_password(runtime: Runtime) -
     status, body = health(client)
     assert status == 503 and body["ok"] is False
     assert "pg-s3cret-pw" not in body["database"] and "***" in body["database"]
+
+
+def test_health_before_the_app_started_says_the_schedule_is_stopped(runtime: Runtime) -> None:
+    """Without the app's lifespan (uvicorn --lifespan off, mounted in another app) the
+    scheduler never started: /health says so with 503 (it raised a 500 reading the job)."""
+    add_run(runtime, 1, RunStatus.OK)
+    client = TestClient(create_app(runtime))  # no `with`: the lifespan does not run
+    status, body = health(client)
+    assert (status, body["scheduler"]["state"]) == (503, "stopped")
+    assert "the schedule is stopped: no cycle runs every 15 min" in body["problems"]
