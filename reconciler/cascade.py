@@ -603,17 +603,11 @@ class Cascade:
         seen: set[str] = set()
         weak: list[str] = []
         unlabelled: list[str] = []
-        # a list or range written short (10231/32/3, 10231-3) that the text's field length may
-        # have cut: the digits it ends with are fewer than the number they stand for
-        tail = re.search(r"(\d+)\W*$", r.free_text or "")
+        # a list or range written short (10231/32/3, 10231-3) that ends where the text's field
+        # length may have cut it: its last number may stand for another invoice
         cut_groups: set[int] = set()
         for ref, item, how in found.invoices:
-            if (
-                ref.truncated
-                and ref.how in ("range", "shorthand")
-                and tail is not None
-                and len(tail.group(1)) < sum(ch.isdigit() for ch in ref.written)
-            ):
+            if ref.truncated and ref.how in ("range", "shorthand"):
                 cut_groups.add(ref.group)
             if item.id in seen:
                 continue
@@ -690,8 +684,13 @@ class Cascade:
                     )
                 else:
                     self._demote_for_other_subset(outcome, rule, r, payer, named)
-            if outcome.status == AUTO and cut_groups:
-                # 10231/32/3 at 140 characters: the bank may have cut 10231/32/34 there
+            if (
+                outcome.status == AUTO
+                and cut_groups
+                and (outcome.unapplied_minor > 0 or outcome.deduction_minor > 0)
+            ):
+                # 10231/32/3 at 140 characters: the bank may have cut 10231/32/34 there, and
+                # the cash does not settle what was read (a whole list would)
                 evidence["text_cut_in_list"] = [
                     ref.written for ref in reading.refs if ref.group in cut_groups
                 ][:1]

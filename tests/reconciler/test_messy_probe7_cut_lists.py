@@ -53,3 +53,35 @@ def test_the_same_list_written_whole_is_applied(store: Store, book: Book) -> Non
     d = decision(store, rid)
     assert (d.status, d.rule) == ("auto_applied", "invoice_number_in_text")
     assert applied(store, rid) == {"10231": "100.00", "10232": "200.00", "10233": "300.00"}
+
+
+@pytest.mark.parametrize("length", [140, 80])
+def test_a_whole_list_ending_at_the_field_length_that_the_cash_settles_is_applied(
+    store: Store, book: Book, length: int
+) -> None:
+    """INV 10231/32/33 ending exactly at 140 (or 80) characters and paying exactly what the
+    three owe: nothing was cut (a cut list leaves cash over or short), so it is applied."""
+    _four(book)
+    tail = " INV 10231/32/33"
+    text = FILLER[: length - len(tail)] + tail
+    assert len(text) == length
+    rid = book.pay("600.00", payer="ACME CORP", text=text)
+    reconcile(store)
+    d = decision(store, rid)
+    assert (d.status, d.rule) == ("auto_applied", "invoice_number_in_text")
+    assert applied(store, rid) == {"10231": "100.00", "10232": "200.00", "10233": "300.00"}
+
+
+def test_a_cut_list_whose_last_invoice_owes_more_than_paid_is_not_written_off(
+    store: Store, book: Book
+) -> None:
+    """10231/32/34 cut to 10231/32/3 paying 100 + 200 + 290: reading 10233 (300.00) would
+    leave a 10.00 short pay written off on an invoice the payer never named."""
+    ids = _four(book)
+    tail = " INV 10231/32/3"
+    text = FILLER[: 140 - len(tail)] + tail
+    rid = book.pay("590.00", payer="ACME CORP", text=text)
+    reconcile(store)
+    d = decision(store, rid)
+    assert d.status != "auto_applied"
+    assert balance(store, ids["10233"]) == ("300.00", "open")
