@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from connectors.base import Page, RawRecord, Stream
-from connectors.invoiced.client import InvoicedClient, Payload
+from connectors.errors import TransientError
+from connectors.invoiced.client import SYSTEM, InvoicedClient, Payload
 
 SORT = "updated_at ASC"
 MAX_PASSES = 5  # reads of a list that kept changing under the pages, before giving up
@@ -140,11 +141,13 @@ class InvoicedStream(Stream):
                 self.path,
                 after,
             )
-        log.warning(
-            "invoiced %s: the list kept changing while it was paged (%d reads): a record may "
-            "have been passed over; a full sync reads it",
-            self.path,
-            MAX_PASSES,
+        # a record may have been passed over: the stream fails (its bookmark stays) and the
+        # next run reads it again, rather than end as if complete (a full read would take
+        # what it passed over for deleted)
+        raise TransientError(
+            SYSTEM,
+            f"GET {self.path}: the list kept changing while it was paged ({MAX_PASSES} reads); "
+            "read again on the next run",
         )
 
 

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.base import MemoryTokenStore
+from connectors.errors import TransientError
 from connectors.http import RetryPolicy
-from connectors.invoiced import InvoicedConfig, InvoicedConnector, InvoicedSandbox
+from connectors.invoiced import InvoicedConfig, InvoicedConnector, InvoicedSandbox, streams
 from connectors.sandbox.world import World
 
 PAGE = 10
@@ -62,3 +63,19 @@ def test_a_quiet_pull_still_costs_one_call_a_page(sandbox: InvoicedSandbox) -> N
     ]
     assert sorted(ids, key=int) == sorted(sandbox.remote_ids("invoices"), key=int)
     assert conn.api_calls - before == -(-total // PAGE)
+
+
+def test_a_list_that_never_stops_shifting_fails_the_stream_instead_of_ending_short(
+    sandbox: InvoicedSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read again as often as allowed and still shifting: the stream fails (its bookmark stays,
+    the next run reads it again) instead of ending as if complete, which a full read would
+    take as the records it passed over being deleted."""
+    monkeypatch.setattr(streams, "MAX_PASSES", 1)
+    conn = connect(sandbox)
+    pages = conn.streams()["invoices"].pages(None, datetime.now(UTC))
+    first = next(pages).records
+    sandbox.touch("invoices", first[3].remote_id)
+    with pytest.raises(TransientError, match="kept changing while it was paged"):
+        for _ in pages:
+            pass
