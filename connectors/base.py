@@ -96,6 +96,13 @@ class Connector(ABC):
         company's home currency); merged over the configured mapping options."""
         return {}
 
+    def missing(self, stream: str, remote_ids: set[str]) -> set[str]:
+        """Of the records a complete full read of ``stream`` did not return, those really
+        gone from the system. A full read with no upper time bound reads every live record,
+        so by default all of them are; a connector whose full read stops at the run's start
+        asks the system (a record changed during the run is alive, though not read)."""
+        return set(remote_ids)
+
     @property
     def api_calls(self) -> int:
         return self.session.stats.total

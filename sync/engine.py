@@ -46,6 +46,10 @@ WRITE_BATCH = 1000  # small pages (Invoiced's 100) are written and committed tog
 REFUSED = (DataError, IntegrityError)
 SKIPPED: Final = "skipped"  # a RunResult's status: another run held the lease, nothing was read
 ABANDONED = "interrupted (the process ended)"  # a run's row left 'running' by a process gone
+# a full read not returning more stored records than this (count, or share of those stored)
+# marks none deleted: a misconfigured filter or a permission change, not deletions
+MISSING_FLOOR = 10
+MISSING_SHARE = 0.2
 
 
 def describe_failure(system: str, exc: BaseException) -> str:
@@ -258,6 +262,8 @@ class SyncEngine:
             else as_utc(datetime.fromisoformat(bookmark.cursor))
         )
         advance = full or not remap
+        if since is None:
+            writer.remember_seen()
         counts = PageCounts()
         newest: datetime | None = None
         pending: list[RawRecord] = []
@@ -299,9 +305,11 @@ class SyncEngine:
         if pending:
             flush()
         result.map_seconds += writer.map_seconds
+        # the whole stream was read: what it no longer holds is gone
+        missing = self._missing(connector, stream.name, writer, started) if since is None else set()
         with self.store.session() as session:
             held.renew(session)
-            if since is None:  # the whole stream was read: what it no longer holds is gone
+            if since is None:
                 resolved = writer.resolve_unseen(session)
                 if resolved:
                     log.info(
@@ -310,6 +318,17 @@ class SyncEngine:
                         stream.name,
                         resolved,
                     )
+                gone = writer.delete_missing(session, missing, started) if missing else 0
+                if gone:
+                    counts.deleted += gone
+                    self.store.wrote(gone)
+                    log.info(
+                        "%s %s: %d records no longer in the system (their deletion was not "
+                        "listed) marked deleted",
+                        system,
+                        stream.name,
+                        gone,
+                    )
             if newest is not None and advance:
                 self._advance(session, system, stream.name, since, newest, cap, [])
             bookmark = self._bookmark(session, system, stream.name)
@@ -317,6 +336,44 @@ class SyncEngine:
                 bookmark.mapping_version = writer.mapping_version
                 session.add(bookmark)
         return counts
+
+    def _missing(
+        self, connector: Connector, stream: str, writer: PageWriter, started: datetime
+    ) -> set[str]:
+        """After a whole full read of a stream: remote ids of this system's live refs the
+        read did not return and the connector confirms gone (its deletion was never listed:
+        older than the delete feed). More than :data:`MISSING_FLOOR` or
+        :data:`MISSING_SHARE` of the stored refs at once is a filter or a permission that
+        changed, not deletions: nothing is then marked, and a warning says so."""
+        with self.store.session() as session:
+            stored, candidates = writer.unseen(session, started)
+        writer.seen = None  # the ids read are no longer needed
+        if not candidates:
+            return set()
+        try:
+            confirmed = connector.missing(stream, candidates) & candidates
+        except ApiError as exc:
+            log.warning(
+                "%s %s: %d stored records were not read by this full sync, and the system "
+                "could not confirm they are gone (%s): none is marked deleted",
+                connector.system,
+                stream,
+                len(candidates),
+                exc,
+            )
+            return set()
+        if len(confirmed) > max(MISSING_FLOOR, stored * MISSING_SHARE):
+            log.warning(
+                "%s %s: %d of the %d records stored were not returned by this full sync; none "
+                "is marked deleted (so many at once is no deletion): check the connector's "
+                "filters and the integration user's permissions",
+                connector.system,
+                stream,
+                len(confirmed),
+                stored,
+            )
+            return set()
+        return confirmed
 
     def _one_by_one(self, writer: PageWriter, records: list[RawRecord], held: Held) -> PageCounts:
         """A batch the store refused, written again a record at a time: the records it keeps

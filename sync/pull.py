@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import orjson
 from rapidfuzz import fuzz, process
-from sqlalchemy import Table, and_, delete, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
 from sqlmodel import Session, col
 
 from canonical.bulk import ID_PARAM, insert_rows, select_in, update_rows_by_id
@@ -35,7 +35,7 @@ from canonical.models import (
     Quarantine,
 )
 from canonical.records import PaymentIn, RecordIn
-from canonical.types import ClippedString, utcnow
+from canonical.types import ClippedString, as_utc, utcnow
 from connectors.base import RawRecord
 from connectors.redact import redact
 from mappings.base import MappingContext, MappingError
@@ -46,6 +46,9 @@ from sync.settings import SystemOfRecord
 log = logging.getLogger("arsync.sync")
 
 DELETED_STATUS = "deleted"
+# the hash of a ref marked deleted because a full read no longer returned it: no payload
+# hashes to it, so the record is processed again whenever it comes back, unchanged or not
+UNREAD_HASH = ""
 REF: Table = ExternalRef.__table__  # type: ignore[attr-defined]
 QUARANTINE: Table = Quarantine.__table__  # type: ignore[attr-defined]
 DRIFT: Table = DriftFinding.__table__  # type: ignore[attr-defined]
@@ -141,10 +144,18 @@ class PageWriter:
         self._owned_by_shape: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._other_refs_of: dict[str, dict[str, Any]] = {}
         self.map_seconds = 0.0  # spent hashing and mapping records (the rest is storing)
+        self.seen: set[str] | None = None  # remote ids read, during a full read only
+
+    def remember_seen(self) -> None:
+        """Keep the remote id of every record written from now on (a full read: what the
+        stream no longer returns is then known, see :meth:`unseen`)."""
+        self.seen = set()
 
     # entry point ---------------------------------------------------------------------------
     def write(self, session: Session, records: list[RawRecord]) -> PageCounts:
         counts = PageCounts(fetched=len(records))
+        if self.seen is not None:
+            self.seen.update(r.remote_id for r in records)
         if not records:
             return counts
         records = list({r.remote_id: r for r in records}.values())  # last copy of an id wins
@@ -269,6 +280,49 @@ class PageWriter:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    def unseen(self, session: Session, before: datetime) -> tuple[int, set[str]]:
+        """After a whole full read: how many of this system's refs of the stream's type are
+        live in the store, and the remote ids of those the read did not return (seen last
+        before ``before``, the run's start: a ref written meanwhile, by a push, is not one).
+        Only ids are held."""
+        if self.seen is None:
+            return 0, set()
+        live = (
+            col(ExternalRef.tenant) == self.tenant,
+            col(ExternalRef.system) == self.system,
+            col(ExternalRef.canonical_type) == self.ctype,
+            col(ExternalRef.deleted).is_(False),
+        )
+        stored = session.execute(select(func.count()).select_from(ExternalRef).where(*live))
+        rows = session.execute(
+            select(col(ExternalRef.remote_id)).where(*live, col(ExternalRef.seen_at) < before),
+            execution_options={"yield_per": 10_000},
+        )
+        seen = self.seen
+        return int(stored.scalar_one()), {r for (r,) in rows if r not in seen}
+
+    def delete_missing(
+        self, session: Session, remote_ids: Collection[str], before: datetime
+    ) -> int:
+        """Mark deleted, as a delete the system announced, the refs of records a full read no
+        longer returned and the connector confirmed gone (those still live and seen last
+        before ``before``); returns how many. Their hash is :data:`UNREAD_HASH`, so a record
+        that comes back is read again."""
+        refs = select_in(
+            session,
+            REF,
+            ("id", "remote_id", "canonical_id", "deleted", "seen_at"),
+            equal={"tenant": self.tenant, "system": self.system, "canonical_type": self.ctype},
+            within={"remote_id": set(remote_ids)},
+        )
+        gone = 0
+        for ref in refs:
+            if ref.deleted or as_utc(ref.seen_at) >= before:
+                continue
+            self._delete(session, ref, UNREAD_HASH)
+            gone += 1
+        return gone
+
     def _refs_of(self, session: Session, canonical_ids: Collection[str]) -> dict[str, list[Any]]:
         """Every system's refs (id, canonical_id, system, deleted, values) of canonical ids."""
         out: dict[str, list[Any]] = defaultdict(list)
@@ -341,6 +395,8 @@ class PageWriter:
     def refused(self, session: Session, raw: RawRecord, reason: str) -> bool:
         """Quarantine a record the store refused to keep (``reason``: the database's own
         first line, never the values); True when newly quarantined."""
+        if self.seen is not None:
+            self.seen.add(raw.remote_id)
         existing = self._open_quarantine(session, [raw.remote_id])
         return self._quarantine(session, raw, None, f"the store refused it: {reason}", existing)
 

@@ -12,7 +12,7 @@ from connectors.errors import AuthError
 from connectors.http import RetryPolicy
 from connectors.salesforce.client import SYSTEM, SalesforceClient
 from connectors.salesforce.config import SalesforceConfig
-from connectors.salesforce.streams import build_streams
+from connectors.salesforce.streams import SalesforceStream, build_streams
 from connectors.salesforce.writes import (
     AccountSummary,
     InvoiceStatus,
@@ -81,15 +81,25 @@ class SalesforceConnector(Connector):
         return self.client.api_usage
 
     def live_ids(self, stream: str) -> set[str]:
-        """Ids of every live record of a stream, to reconcile deletes older than 15 days."""
-        schema = self.config.objects
-        sobject = {
-            "customers": schema.account.sobject,
-            "invoices": schema.invoice.sobject,
-            "credit_memos": schema.credit_memo.sobject,
-            "payments": schema.payment.sobject,
-        }[stream]
-        return self.client.live_ids(sobject)
+        """Ids of every live record of a stream (each SObject it reads), to reconcile deletes
+        older than the delete log."""
+        found = self._streams[stream]
+        sobjects = (
+            [source.sobject for source in found.sources]
+            if isinstance(found, SalesforceStream)
+            else [found.object_type]
+        )
+        ids: set[str] = set()
+        for sobject in sobjects:
+            ids |= self.client.live_ids(sobject)
+        return ids
+
+    def missing(self, stream: str, remote_ids: set[str]) -> set[str]:
+        """A full read stops at the run's start (``SystemModstamp`` up to ``until``): a record
+        changed since is alive though not read, so only ids no longer live are gone."""
+        if not remote_ids:
+            return set()
+        return set(remote_ids) - self.live_ids(stream)
 
     def write_invoice_statuses(
         self, updates: Sequence[InvoiceStatus], *, all_or_none: bool = False

@@ -185,6 +185,22 @@ def test_a_full_read_resolves_the_quarantine_of_records_no_longer_served(
     assert rows[still_bad].resolved_at is None
 
 
+def test_a_full_sync_marks_deleted_what_the_system_no_longer_returns(
+    sqlite_store: Store, sandbox: SandboxServer, system: str
+) -> None:
+    engine = SyncEngine(sqlite_store)
+    assert engine.sync(make_connector(sandbox, system)).status == RunStatus.OK
+    gone = sandbox.remote_ids("payments")[2]
+    sandbox.remove("payments", gone)
+    # a full read reads no delete feed: the payment is known gone only by its absence
+    full = engine.sync(make_connector(sandbox, system), full=True)
+    assert full.status == RunStatus.OK, full.error
+    assert full.counts["payments"].deleted == 1
+    assert gone in stored_ids(sqlite_store, system, "payments", live=False)
+    assert_complete(sqlite_store, sandbox, make_connector(sandbox, system))
+    assert engine.sync(make_connector(sandbox, system), full=True).total.writes == 0
+
+
 class _Crashing(Stream):
     """Wraps a stream and dies after a number of pages, as a killed process would."""
 
