@@ -43,6 +43,7 @@ from canonical.money import Money, minor_digits
 from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import RULES
+from reconciler.dismiss import DISMISSED
 from reconciler.engine import ADVICE_CONTRADICTS, NOT_INCOMING_CASH, REVERSAL_RULE
 
 # outbox commands a person must look at: out of attempts, refused, or no longer valid
@@ -158,6 +159,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
 
     rows: list[dict[str, Any]] = []
     totals: dict[str, dict[str, int]] = {}
+    dismissed: list[dict[str, Any]] = []
     exceptions: dict[str, list[dict[str, Any]]] = {kind: [] for kind in EXCEPTION_KINDS}
     for rem in remittances:
         decision = decisions.get(("remittance", rem.id))
@@ -221,9 +223,14 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "resolve": _resolve_with(decision) if status in ("exception", "suggested") else None,
         }
         rows.append(row)
-        t = totals.setdefault(
-            rem.currency, {"received": 0, "applied": 0, "deductions": 0, "unapplied": 0}
-        )
+        t = totals.setdefault(rem.currency, _cash_totals())
+        if decision is not None and status == DISMISSED:
+            # closed by a person with no cash movement: nothing applied, no receivable cash,
+            # never an exception; an advice was never cash at all
+            dismissed.append(_dismissal(decision, rem.payer_name, row["customer"], row["id"]))
+            if decision.exception_kind != ADVICE_CONTRADICTS:
+                t["dismissed"] += rem.amount_minor
+            continue
         if decision is not None and decision.exception_kind == ADVICE_CONTRADICTS:
             row["unapplied"] = _amount(0, rem.currency)  # an advice: its cash is another row
             exceptions[ADVICE_CONTRADICTS].append(row)
@@ -256,10 +263,17 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         for (kind, _), d in decisions.items()
         if kind == "credit_memo"
     ]
+    dismissed += [
+        _dismissal(d, None, customers.get(d.customer_id or ""), None)
+        for (kind, _), d in decisions.items()
+        if kind == "credit_memo" and d.status == DISMISSED
+    ]
     # applied by a rule; a person's confirmations are applied too, but are no match made
     auto = sum(1 for r in rows if r["status"] == "auto_applied" and r["decided_by"] == RULES)
     by_person = sum(1 for r in rows if r["status"] == "auto_applied" and r["decided_by"] != RULES)
-    decided = sum(1 for r in rows if r["status"] != "new")
+    # a dismissed item is no receivable cash (a vendor refund, a duplicate, a wrong advice):
+    # it is neither matched nor missed, so it stays out of the match rate altogether
+    decided = sum(1 for r in rows if r["status"] not in ("new", DISMISSED))
     rate = (Decimal(auto) * 100 / decided).quantize(Decimal("0.1")) if decided else Decimal(0)
     return {
         "generated_at": utcnow().isoformat(timespec="seconds"),
@@ -267,6 +281,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         "remittances": rows,
         "exceptions": {kind: items for kind, items in exceptions.items()},
         "credit_memos": credit_memos,
+        "dismissed": dismissed,
         "advice": [
             {
                 "id": a.id,
@@ -320,9 +335,34 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "applied_by_person": by_person,
             "suggested": sum(1 for r in rows if r["status"] == "suggested"),
             "exceptions": sum(1 for r in rows if r["status"] == "exception"),
+            "dismissed": sum(1 for r in rows if r["status"] == DISMISSED),
             "match_rate": f"{rate}%",
             "cash": {cur: {k: _amount(v, cur) for k, v in t.items()} for cur, t in totals.items()},
         },
+    }
+
+
+def _cash_totals() -> dict[str, int]:
+    return {"received": 0, "applied": 0, "deductions": 0, "unapplied": 0, "dismissed": 0}
+
+
+def _dismissal(
+    decision: Decision, payer: str | None, customer: str | None, remittance_id: str | None
+) -> dict[str, Any]:
+    """One item a person closed with no cash movement: who, when, why, what it was."""
+    evidence = decision.evidence or {}
+    return {
+        "decision_id": decision.id,
+        "source_kind": decision.source_kind,
+        "remittance_id": remittance_id,
+        "payer": payer,
+        "customer": customer,
+        "amount": _amount(decision.amount_minor, decision.currency),
+        "was": evidence.get("exception_kind") or evidence.get("dismissed_status"),
+        "dismissed_decision": evidence.get("dismissed"),
+        "decided_by": decision.decided_by,
+        "decided_at": decision.created_at.isoformat(timespec="seconds"),
+        "reason": evidence.get("reason"),
     }
 
 
@@ -478,6 +518,8 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
         "evidence",
         "candidates",
         "resolve",
+        "decided_by",
+        "reason",  # why a person dismissed it (status dismissed)
     ]
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
@@ -500,6 +542,8 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                 "evidence": _evidence_text(row["evidence"]),
                 "candidates": _candidates_text(row["candidates"], row["amount"]["currency"]),
                 "resolve": row["resolve"],
+                "decided_by": row["decided_by"],
+                "reason": _reason(row),
             }
             lines: list[dict[str, Any]] = [
                 {"invoice_number": a["invoice_number"], "applied": a["amount"]["amount"]}
@@ -538,6 +582,7 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                     memo["currency"],
                 ),
                 "resolve": memo["resolve"],
+                "reason": _reason(memo),
             }
             lines = [
                 {"invoice_number": a["invoice_number"], "credited": a["amount"]["amount"]}
@@ -545,6 +590,11 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
             ]
             for line in lines or [{}]:
                 writer.writerow({k: spreadsheet_text(v) for k, v in {**base, **line}.items()})
+
+
+def _reason(row: dict[str, Any]) -> str | None:
+    """Why a person dismissed a row (none for any other status)."""
+    return row["evidence"].get("reason") if row["status"] == DISMISSED else None
 
 
 def _number_format(currency: str) -> str:
@@ -701,6 +751,41 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
             ],
         )
     )
+    if report["dismissed"]:  # only when a person dismissed something: the sheets stay put
+        sheets.append(
+            (
+                "Dismissed",
+                [
+                    "Dismissed on",
+                    "By",
+                    "Reason",
+                    "Payer",
+                    "Customer",
+                    "Amount",
+                    "Currency",
+                    "Was",
+                    "Decision",
+                    "Dismissed decision",
+                    "Remittance id",
+                ],
+                [
+                    [
+                        d["decided_at"],
+                        d["decided_by"],
+                        d["reason"] or "",
+                        d["payer"] or "",
+                        d["customer"] or "",
+                        Decimal(d["amount"]["amount"]),
+                        d["amount"]["currency"],
+                        d["was"] or "",
+                        d["decision_id"],
+                        d["dismissed_decision"] or "",
+                        d["remittance_id"] or "",
+                    ]
+                    for d in report["dismissed"]
+                ],
+            )
+        )
     sheets.append(
         (
             "Writes to check",
@@ -738,12 +823,19 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
     total_rows = [
         [
             cur,
-            *(Decimal(t[k]["amount"]) for k in ("received", "applied", "deductions", "unapplied")),
+            *(
+                Decimal(t[k]["amount"])
+                for k in ("received", "applied", "deductions", "unapplied", "dismissed")
+            ),
         ]
         for cur, t in report["totals"]["cash"].items()
     ]
     sheets.append(
-        ("Totals", ["Currency", "Received", "Applied", "Deductions", "Unapplied"], total_rows)
+        (
+            "Totals",
+            ["Currency", "Received", "Applied", "Deductions", "Unapplied", "Dismissed"],
+            total_rows,
+        )
     )
     book.remove(book.active)
     for title, header, data in sheets:

@@ -474,20 +474,51 @@ def resolve(
             "applied cash an advice_contradicts_applied exception says went elsewhere.",
         ),
     ] = False,
+    dismiss: Annotated[
+        str | None,
+        typer.Option(
+            "--dismiss",
+            metavar="REASON",
+            help="Close a suggestion or exception that needs no cash movement (a vendor "
+            "refund, a loan drawdown, a checked duplicate, an advice that was wrong), saying "
+            "why: nothing is applied or written anywhere.",
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Apply a suggested or unmatched remittance (its top candidate, or the invoices named),
     or with --reverse undo the payment a returned payment takes back (or the applied cash a
-    later advice contradicts), in every system."""
+    later advice contradicts), in every system, or with --dismiss close it with no cash
+    movement."""
+    from canonical.money import Money
     from reconciler.confirm import ConfirmError, confirm
+    from reconciler.dismiss import dismiss as dismiss_item
+    from reconciler.dismiss import one_line
     from reconciler.reverse import reverse as reverse_payment
 
     if reverse and invoice:
         err.print("[red]--reverse undoes a payment: it takes no --invoice[/red]")
         raise typer.Exit(2)
+    if dismiss is not None and (invoice or reverse):
+        raise _fail(
+            "--dismiss closes the item with no cash movement: it takes no "
+            + ("--invoice" if invoice else "--reverse"),
+            2,
+        )
+    if dismiss is not None and not one_line(dismiss):
+        raise _fail("--dismiss needs a reason (one line saying why nothing is applied)", 2)
     runtime = _runtime(config)
     try:
-        if reverse:
+        if dismiss is not None:
+            decision = dismiss_item(
+                runtime.store,
+                decision_id,
+                by=by,
+                reason=dismiss,
+                tenant=runtime.settings.tenant,
+                sink=runtime.planner,
+            )
+        elif reverse:
             decision = reverse_payment(
                 runtime.store,
                 decision_id,
@@ -508,6 +539,20 @@ def resolve(
         raise _fail(exc, 1) from None
     finally:
         runtime.close()
+    if dismiss is not None:
+        amount = Money.from_minor(decision.amount_minor, decision.currency)
+        was = decision.evidence.get("exception_kind") or decision.evidence.get("dismissed_status")
+        console.print(
+            f"dismissed by {decision.decided_by}: decision {decision.id} closes "
+            f"{decision.source_kind.replace('_', ' ')} {decision.source_id} "
+            f"({amount.amount} {amount.currency}, {was}; decision "
+            f"{decision.evidence.get('dismissed')}) with no cash applied: "
+            f"{decision.evidence.get('reason')}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return
     if reverse:
         undone = decision.evidence.get("applications_reversed") or []
         console.print(
