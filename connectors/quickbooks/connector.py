@@ -17,6 +17,7 @@ from connectors.quickbooks.streams import (
     CustomerStream,
     InvoiceStream,
     PaymentStream,
+    QuickBooksStream,
 )
 from connectors.quickbooks.writes import (
     CreditMemoCreate,
@@ -26,6 +27,13 @@ from connectors.quickbooks.writes import (
     WriteResult,
     credit_memo_application,
 )
+
+MISSING_CHUNK = 100  # ids asked for in one query when confirming what a full read missed
+
+
+def _quoted(remote_id: str) -> str:
+    """An Id as a QBO query literal (QBO Ids are digits; a quote is escaped all the same)."""
+    return "'" + remote_id.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 class QuickBooksConnector(Connector):
@@ -71,6 +79,28 @@ class QuickBooksConnector(Connector):
         home = ((preferences.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value")
         if isinstance(home, str) and home.strip():
             self._facts["home_currency"] = home.strip().upper()
+
+    def missing(self, stream: str, remote_ids: set[str]) -> set[str]:
+        """Of records a full read did not return, those QuickBooks no longer has: asked by Id
+        (``WHERE Id IN (...)``). A full read can pass over a live record (many sharing one
+        LastUpdatedTime are paged by position, and an edit moves one past the others), so
+        what it did not return is never taken as deleted on its own."""
+        if not remote_ids:
+            return set()
+        found = self._streams[stream]
+        assert isinstance(found, QuickBooksStream)
+        live: set[str] = set()
+        ids = sorted(remote_ids)
+        for start in range(0, len(ids), MISSING_CHUNK):
+            chunk = ids[start : start + MISSING_CHUNK]
+            where = [*found.conditions, "Id IN (" + ", ".join(_quoted(i) for i in chunk) + ")"]
+            statement = (
+                f"SELECT * FROM {found.object_type} WHERE {' AND '.join(where)} "
+                f"MAXRESULTS {MISSING_CHUNK}"
+            )
+            rows = self.client.query(statement).get(found.object_type) or []
+            live.update(str(row.get("Id")) for row in rows if isinstance(row, dict))
+        return set(remote_ids) - live
 
     def mapping_facts(self) -> dict[str, object]:
         return dict(self._facts)
