@@ -50,6 +50,19 @@ ABANDONED = "interrupted (the process ended)"  # a run's row left 'running' by a
 # marks none deleted: a misconfigured filter or a permission change, not deletions
 MISSING_FLOOR = 10
 MISSING_SHARE = 0.2
+MISSING_FEW = 2  # so few are deletions even past the share (1 of 3), unless they are all
+
+
+def too_many_missing(missing: int, stored: int) -> bool:
+    """Whether ``missing`` of ``stored`` records gone at once is rather a filter or a
+    permission that changed: all of them (of more than one), more than
+    :data:`MISSING_FLOOR`, or more than :data:`MISSING_SHARE` of them unless at most
+    :data:`MISSING_FEW`."""
+    if stored > 1 and missing >= stored:
+        return True
+    if missing > MISSING_FLOOR:
+        return True
+    return missing > stored * MISSING_SHARE and missing > MISSING_FEW
 
 
 def describe_failure(system: str, exc: BaseException) -> str:
@@ -342,9 +355,10 @@ class SyncEngine:
     ) -> set[str]:
         """After a whole full read of a stream: remote ids of this system's live refs the
         read did not return and the connector confirms gone (its deletion was never listed:
-        older than the delete feed). More than :data:`MISSING_FLOOR` or
-        :data:`MISSING_SHARE` of the stored refs at once is a filter or a permission that
-        changed, not deletions: nothing is then marked, and a warning says so."""
+        older than the delete feed). All the stored refs (of more than one), more than
+        :data:`MISSING_FLOOR`, or more than :data:`MISSING_SHARE` of them (unless at most
+        :data:`MISSING_FEW`) at once is a filter or a permission that changed, not deletions:
+        nothing is then marked, and a warning says so (:func:`too_many_missing`)."""
         with self.store.session() as session:
             stored, candidates = writer.unseen(session, started)
         writer.seen = None  # the ids read are no longer needed
@@ -362,7 +376,7 @@ class SyncEngine:
                 exc,
             )
             return set()
-        if len(confirmed) > max(MISSING_FLOOR, stored * MISSING_SHARE):
+        if too_many_missing(len(confirmed), stored):
             log.warning(
                 "%s %s: %d of the %d records stored were not returned by this full sync; none "
                 "is marked deleted (so many at once is no deletion): check the connector's "

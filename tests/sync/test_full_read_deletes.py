@@ -29,7 +29,7 @@ from connectors.registry import entry
 from connectors.salesforce.sandbox import SalesforceSandbox
 from connectors.sandbox.server import SandboxServer
 from connectors.sandbox.world import World
-from sync.engine import SyncEngine
+from sync.engine import SyncEngine, too_many_missing
 
 SYSTEMS = ("quickbooks", "salesforce")
 ENTITY = {"invoices": "Invoice", "payments": "Payment"}  # QuickBooks' entity per stream
@@ -268,3 +268,55 @@ def test_a_salesforce_record_changed_during_the_full_read_is_not_marked_deleted(
         assert live_refs(sqlite_store, "salesforce", "invoice") == set(
             sandbox.remote_ids("invoices")
         )
+
+
+@pytest.mark.parametrize(
+    ("missing", "stored", "refused"),
+    [
+        (1, 1, False),  # the only record of a stream, deleted
+        (2, 2, True),  # all of them
+        (8, 8, True),
+        (10, 10, True),
+        (1, 3, False),  # a third, but only one
+        (2, 3, False),
+        (3, 20, False),
+        (4, 20, False),  # a fifth exactly
+        (5, 20, True),
+        (10, 60, False),
+        (11, 60, True),  # more than the floor, whatever the share
+        (11, 1000, True),
+        (0, 0, False),
+    ],
+)
+def test_which_counts_missing_at_once_mark_nothing(
+    missing: int, stored: int, refused: bool
+) -> None:
+    assert too_many_missing(missing, stored) is refused
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+@pytest.mark.parametrize(("purged", "deleted"), [(1, 1), (2, 2), (3, 0)])
+def test_a_small_store_is_never_emptied_by_a_full_read(
+    sqlite_store: Store,
+    system: str,
+    purged: int,
+    deleted: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Three invoices stored: one or two gone are deletions; all three gone at once (a filter
+    or a permission hiding the stream) marks none, with the warning."""
+    server = entry(system).sandbox(world=World.generate(seed=5, customers=2, invoices=3))
+    with server:
+        engine = SyncEngine(sqlite_store)
+        assert engine.sync(connect(server)).error is None
+        stored = server.remote_ids("invoices")
+        assert len(stored) == 3
+        for remote_id in stored[:purged]:
+            purge(server, "invoices", remote_id)
+        with caplog.at_level(logging.INFO, logger="arsync.sync"):
+            full = engine.sync(connect(server), full=True)
+        assert full.error is None, full.error
+        assert full.counts["invoices"].deleted == deleted
+        assert live_refs(sqlite_store, system, "invoice") == set(stored[deleted:])
+        warned = f"{system} invoices: {purged} of the 3 records stored" in caplog.text
+        assert warned is (deleted == 0)
