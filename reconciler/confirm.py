@@ -22,12 +22,16 @@ from canonical.money import Money
 from canonical.store import Store
 from reconciler.apply import RULES, DecisionSink, Writes
 from reconciler.book import Book, OpenItem
-from reconciler.cascade import AUTO, Outcome
+from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Outcome
 from reconciler.engine import ADVICE_CONTRADICTS, RECONCILE_LEASE, incoming_from
 
 
 class ConfirmError(ValueError):
     """The confirmation cannot be carried out; the message says why."""
+
+
+_OPEN = (SUGGESTED, EXCEPTION)  # what a person may confirm
+_DISMISSED = "dismissed"  # reconciler.dismiss.DISMISSED (that module imports this one)
 
 
 def confirm(
@@ -50,8 +54,8 @@ def confirm(
             raise ConfirmError(f"no decision {decision_id!r}")
         if decision.superseded and decision.source_kind == "remittance":
             raise ConfirmError(_superseded(session, decision))
-        if decision.status == AUTO or decision.superseded:
-            raise ConfirmError(f"decision {decision_id} is not an open suggestion or exception")
+        if decision.status not in _OPEN or decision.superseded:
+            raise ConfirmError(_not_open(decision))
         writes = Writes(
             tenant=tenant, ruleset_version=decision.ruleset_version, sink=sink, lease=held
         )
@@ -308,6 +312,21 @@ class _Plan:
                     "left now",
                 }
             )
+
+
+def _not_open(decision: Decision) -> str:
+    """Why a decision that is no open suggestion or exception cannot be confirmed: a dismissal
+    names who closed it and why (it left nothing to apply)."""
+    if decision.status == _DISMISSED and not decision.superseded:
+        reason = (decision.evidence or {}).get("reason") or "no reason given"
+        return (
+            f"decision {decision.id} was dismissed by {decision.decided_by} ({reason}): "
+            "closed with no cash; nothing to apply"
+        )
+    return (
+        f"decision {decision.id} is not an open suggestion or exception "
+        f"({decision.status}, by {decision.decided_by})"
+    )
 
 
 def _superseded(session: Any, decision: Decision) -> str:

@@ -228,6 +228,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             # closed by a person with no cash movement: nothing applied, no receivable cash,
             # never an exception; an advice was never cash at all
             dismissed.append(_dismissal(decision, rem.payer_name, row["customer"], row["id"]))
+            row["unapplied"] = _amount(0, rem.currency)  # closed: nothing is left to apply
             if decision.exception_kind != ADVICE_CONTRADICTS:
                 t["dismissed"] += rem.amount_minor
             continue

@@ -16,15 +16,18 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from canonical.models import Application, Decision, OutboxCommand, PayerAlias, Remittance
+from canonical.money import Money
 from canonical.store import Store
 from reconciler import reconcile
 from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED
-from reconciler.confirm import ConfirmError
+from reconciler.confirm import ConfirmError, confirm
 from reconciler.dismiss import dismiss
 from reconciler.report import build_report, write_report
 from reconciler.reverse import reverse
+from reconciler.rules import DEFAULT_RULES
 from sync.outbox.plan import OutboxPlanner
 from tests.reconciler.test_advice_after_cash import _advice, _applied_on_7101, _cash, _initech
+from tests.reconciler.test_report_formats_agree import exact, html_row, sheet_rows
 from tests.reconciler.test_reverse import ALL, paid  # noqa: F401  (the fixture)
 from tests.support.receivables import Book, applied, balance, decision, ref
 
@@ -222,7 +225,7 @@ def test_every_report_format_lists_the_dismissal_apart(
     with write_report(report, "csv", tmp_path / "r.csv").open(encoding="utf-8") as handle:
         [row] = list(csv.DictReader(handle))
     assert (row["status"], row["decided_by"], row["reason"]) == ("dismissed", "person:ana", REFUND)
-    assert (row["amount"], row["unapplied"], row["resolve"]) == ("1250.00", "1250.00", "")
+    assert (row["amount"], row["unapplied"], row["resolve"]) == ("1250.00", "0.00", "")
     workbook = load_workbook(write_report(report, "xlsx", tmp_path / "r.xlsx"))
     assert workbook["Exceptions"].max_row == 1  # the header only
     sheet = workbook["Dismissed"]
@@ -245,3 +248,113 @@ def test_every_report_format_lists_the_dismissal_apart(
     section = html.split("<h2>Dismissed (1)</h2>")[1].split("<h2>")[0]
     assert REFUND in section and "person:ana" in section and "1,250.00" in section
     assert REFUND not in html.split("<h2>Exceptions by kind</h2>")[1].split("<h2>Suggestions")[0]
+
+
+def test_a_dismissed_payment_is_never_applied_by_resolve(store: Store, book: Book) -> None:
+    """A checked duplicate, dismissed, then ``resolve <the dismissal> --invoice 1202``: its
+    cash would pay an invoice twice. Refused, naming who dismissed it and why."""
+    tyrell = book.customer("Tyrell Corp")
+    book.invoice(tyrell, "1201", "30.00")
+    other = book.invoice(tyrell, "1202", "30.00")
+    book.pay("30.00", payer="Tyrell Corp", iban="DE02100100100006820101", text="inv 1201")
+    reconcile(store)
+    copy = book.pay(
+        "30.00",
+        payer="Tyrell Corp",
+        iban="DE02100100100006820101",
+        text="inv 1201",
+        day=date(2026, 11, 3),
+    )
+    reconcile(store)
+    made = dismiss(store, decision(store, copy).id, by="person:ana", reason="listed twice")
+    for named in (["1202"], None):
+        with pytest.raises(ConfirmError) as refused:
+            confirm(store, made.id, by="person:bob", invoice_numbers=named)
+        assert str(refused.value) == (
+            f"decision {made.id} was dismissed by person:ana (listed twice): closed with no "
+            "cash; nothing to apply"
+        )
+    assert decision(store, copy).id == made.id
+    assert _status(store, copy) == "dismissed"
+    assert applied(store, copy) == {}
+    assert balance(store, other) == ("30.00", "open")
+    assert build_report(store)["totals"]["dismissed"] == 1
+
+
+def test_a_dismissed_credit_memo_suggestion_is_never_applied_by_resolve(
+    store: Store, book: Book, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        DEFAULT_RULES.read_text().replace(
+            'policy = "reference_then_oldest"', 'policy = "suggest"', 1
+        )
+    )
+    acme = book.customer("Acme Corp")
+    invoice = book.invoice(acme, "5001", "30.00")
+    memo = book.credit(acme, "CM-9", "50.00")
+    reconcile(store, rules_path=rules)
+    with store.session() as s:
+        [suggested] = s.execute(
+            select(Decision).where(
+                col(Decision.source_id) == memo, col(Decision.superseded).is_(False)
+            )
+        ).scalars()
+    assert suggested.status == SUGGESTED
+    made = dismiss(store, suggested.id, by="person:ana", reason="memo disputed by sales")
+    with pytest.raises(
+        ConfirmError,
+        match=rf"decision {made.id} was dismissed by person:ana "
+        r"\(memo disputed by sales\): closed with no cash; nothing to apply",
+    ):
+        confirm(store, made.id, by="person:bob", invoice_numbers=["5001"])
+    assert balance(store, invoice) == ("30.00", "open")
+    with store.session() as s:
+        assert list(s.execute(select(Application)).scalars()) == []
+
+
+def test_dismissed_rows_leave_nothing_unapplied_and_rows_add_up_in_every_format(
+    store: Store, book: Book, tmp_path: Path
+) -> None:
+    """A dismissed advice (no cash) and a dismissed vendor refund show 0.00 unapplied; each
+    format's rows add up to the totals' unapplied (the 20.00 a payer paid too much)."""
+    _initech(book)
+    cash = _cash(store, "640.00", "INITECH LLC")
+    _applied_on_7101(store, cash)
+    advice = _advice(store, "640.00", "INITECH LLC", [ref("7102", "400.00"), ref("7103", "240.00")])
+    wayne = book.customer("Wayne Enterprises")
+    book.invoice(wayne, "9001", "100.00")
+    book.pay("120.00", payer="WAYNE ENTERPRISES", text="inv 9001")
+    refund = _vendor_refund(book)
+    reconcile(store)
+    for item in (advice, refund):
+        dismiss(store, decision(store, item).id, by="person:ana", reason="not cash of ours")
+    report = build_report(store)
+    total = report["totals"]["cash"]["USD"]["unapplied"]
+    assert total == {"amount": "20.00", "currency": "USD"}
+    rows = {r["id"]: r for r in report["remittances"]}
+    for item in (advice, refund):
+        assert rows[item]["unapplied"] == {"amount": "0.00", "currency": "USD"}
+    assert sum(Decimal(r["unapplied"]["amount"]) for r in rows.values()) == Decimal("20.00")
+
+    with write_report(report, "csv", tmp_path / "r.csv").open(encoding="utf-8") as handle:
+        lines = list(csv.DictReader(handle))
+    first = {line["remittance_id"]: line for line in reversed(lines)}  # each one's first line
+    assert {first[i]["unapplied"] for i in (advice, refund)} == {"0.00"}
+    assert sum(Decimal(line["unapplied"]) for line in first.values()) == Decimal("20.00")
+
+    _, cells, _ = sheet_rows(write_report(report, "xlsx", tmp_path / "r.xlsx"), "Remittances")
+    unapplied = {c["Remittance id"].value: exact(c["Unapplied"], "USD") for c in cells}
+    assert unapplied[advice] == unapplied[refund] == "0.00 USD"
+    assert sum(Decimal(v.split()[0]) for v in unapplied.values()) == Decimal("20.00")
+
+    html = write_report(report, "html", tmp_path / "r.html").read_text(encoding="utf-8")
+    for item in (advice, refund):
+        row = html_row(
+            html,
+            "<h2>All remittances</h2>",
+            "<h2>Credit memos</h2>",
+            f"<code>{rows[item]['decision_id']}</code>",
+        )
+        zero = Money("0.00", "USD").format()
+        assert f'<td class="num">{zero}</td><td>dismissed_by_person (100)' in row
