@@ -684,23 +684,27 @@ class Cascade:
                     )
                 else:
                     self._demote_for_other_subset(outcome, rule, r, payer, named)
-            if (
-                outcome.status == AUTO
-                and cut_groups
-                and (outcome.unapplied_minor > 0 or outcome.deduction_minor > 0)
-            ):
-                # 10231/32/3 at 140 characters: the bank may have cut 10231/32/34 there, and
-                # the cash does not settle what was read (a whole list would)
-                evidence["text_cut_in_list"] = [
-                    ref.written for ref in reading.refs if ref.group in cut_groups
-                ][:1]
-                self._demote(
-                    outcome,
-                    rule,
-                    r.currency,
-                    "the text ends at its field's length inside a list of invoice numbers: "
-                    "the last may be cut short",
+            if outcome.status == AUTO and cut_groups:
+                # 10231/32/3 at 140 characters: the bank may have cut 10231/32/34 there. Only
+                # cash settling exactly what was read, with no other open invoice the cut
+                # digits could complete, is applied (a whole list)
+                whose = {i.customer_id for _, i in matched if i.customer_id} | (
+                    {payer} if payer else set()
                 )
+                could_be = self._cut_completions(reading.refs, cut_groups, whose, r.currency)
+                if could_be or outcome.unapplied_minor > 0 or outcome.deduction_minor > 0:
+                    evidence["text_cut_in_list"] = [
+                        ref.written for ref in reading.refs if ref.group in cut_groups
+                    ][:1]
+                    why = (
+                        "the text ends at its field's length inside a list of invoice numbers: "
+                        "the last may be cut short"
+                    )
+                    shown = [number for number in could_be if number]
+                    if shown:
+                        evidence["text_cut_could_be"] = shown
+                        why += " (it may stand for " + ", ".join(shown) + ")"
+                    self._demote(outcome, rule, r.currency, why)
             if (
                 outcome.status == AUTO
                 and outcome.unapplied_minor > 0
@@ -954,6 +958,38 @@ class Cascade:
             evidence=evidence,
             candidates=candidates,
         )
+
+    def _cut_completions(
+        self, refs: Sequence[TextRef], groups: set[int], customers: set[str], currency: str
+    ) -> list[str]:
+        """The numbers of the customers' other open invoices that a list or range cut at the
+        field's length (``10231/32/3``, ``10231-3``) may have ended with. The payer's last
+        number is the digits kept (``3``) followed by more, written over the end of the first
+        number as a short tail (``34``: ``10234``; ``345``: ``10345``) or whole (``3...``);
+        a longer number beginning as the one read does (``1023...``) is counted too. The
+        numbers the group read are left out; a group whose digits cannot be told is an
+        empty string (never applied)."""
+        found: list[str] = []
+        for group in sorted(groups):
+            mine = [ref for ref in refs if ref.group == group]
+            read = [ref for ref in mine if ref.how in ("range", "shorthand")]
+            cut = re.search(r"[0-9]+$", mine[0].written) if mine else None
+            if not read or cut is None:
+                found.append("")
+                continue
+            last, kept = document_key(read[-1].written), cut.group(0)
+            named = {document_key(ref.written) for ref in mine}
+            stem = last[: len(last) - len(kept)]  # 1023 of 10233
+            for customer in sorted(customers):
+                for item in self.book.open_invoices(customer, currency):
+                    key = document_key(item.number)
+                    if key in named or item.number in found:
+                        continue
+                    if _completes(key, stem, kept) or (
+                        len(key) > len(last) and key.startswith(stem)
+                    ):
+                        found.append(item.number)
+        return found
 
     def _open_of_amount(self, customer: str | None, r: Incoming) -> list[OpenItem]:
         """The customer's open invoices of exactly the amount paid."""
@@ -1793,3 +1829,16 @@ def _subsets_summing_to(
                     if len(found) >= cap:
                         return found
     return found
+
+
+def _completes(key: str, stem: str, kept: str) -> bool:
+    """Whether ``key`` is a number a payer's cut last tail may have been: the digits ``kept``
+    and at least one more, written over the end of ``stem + kept`` (``1023`` + ``3``: ``1023X``,
+    ``103XY``) or as a whole number beginning with them."""
+    whole = stem + kept
+    if len(key) == len(whole):
+        return any(
+            key.startswith(stem[: len(stem) - extra] + kept) and key[len(stem) - extra :].isdigit()
+            for extra in range(1, len(stem) + 1)
+        )
+    return len(key) > len(whole) and key.startswith(kept) and key.isdigit()
