@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 import requests
 
 from connectors.base import TokenStore
-from connectors.errors import ApiError, AuthError
+from connectors.errors import ApiError, AuthError, TransientError
 from connectors.http import ApiSession, RetryPolicy
 from connectors.intacct.config import IntacctConfig
 from connectors.intacct.errors import ERROR_TABLE, SENDER_NOT_AUTHORIZED, SENDER_REFUSED
@@ -174,7 +174,8 @@ class IntacctClient:
         self, obj: str, query: str, *, fields: str = "*", page_size: int | None = None
     ) -> Iterator[list[Payload]]:
         """Pages of ``obj`` records matching ``query``: readByQuery, then readMore until
-        ``numremaining`` is 0.
+        ``numremaining`` is 0. An answer saying records remain but giving no ``resultId`` to
+        read them with is a :class:`TransientError` (never a read that looks complete).
         """
         size = page_size or self.config.page_size
         first = function(
@@ -190,8 +191,14 @@ class IntacctClient:
             yield [to_dict(row) for row in data if isinstance(row.tag, str)]
             remaining = int(data.get("numremaining") or 0)
             result_id = data.get("resultId") or ""
-            if remaining <= 0 or not result_id:
+            if remaining <= 0:
                 return
+            if not result_id:
+                raise TransientError(
+                    SYSTEM,
+                    f"readByQuery of {obj}: {remaining} records remain but the answer gave no "
+                    "resultId to read them with; the read is incomplete",
+                )
             more = function(self.control_id("more"), "readMore", resultId=result_id)
             data = self._data(self.call([more]), obj)
 
