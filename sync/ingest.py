@@ -27,11 +27,13 @@ amount alone never make two records one payment.
 A record whose key is stored already but which states remittance detail the stored one lacks
 (structured references where it has none, as when a bank's credit was kept with the payer's
 unreadable detail left out and the corrected file comes; or the same references with dates it
-left out) gives the stored remittance that detail while the reconciler has not decided it: its
+left out) gives the stored remittance that detail while nothing was applied from it: its
 references, free text and raw text, and the payer's name and ids it had not. It counts as
-*detailed*. The amount, currency and value date stay the bank's: a copy that states others
-gives nothing (a warning names both), nor does one of a remittance already decided (a warning
-names the remittance and its decision); either counts as a duplicate. A copy that adds nothing
+*detailed*. One the reconciler left as its own suggestion or exception is sent back to be
+decided again (that decision superseded; nothing was written anywhere for it). The amount,
+currency and value date stay the bank's: a copy that states others gives nothing (a warning
+names both), nor does one of a remittance applied or decided by a person (a warning names
+the remittance and its decision); either counts as a duplicate. A copy that adds nothing
 is a duplicate and writes nothing.
 """
 
@@ -55,7 +57,7 @@ from connectors.bankfiles import RawRemittance, parse_bank_file
 from connectors.bankfiles.records import BankFileFormat, is_name
 from mappings.bankfiles import remittance_from_raw
 from mappings.base import MappingError
-from reconciler.engine import names_trace, stated_references
+from reconciler.engine import names_trace, reconsiderable, stated_references, supersede
 
 log = logging.getLogger(__name__)
 
@@ -409,6 +411,8 @@ def _take_detail(
     if not lacking:
         return set()
     decisions = _standing_decisions(session, tenant, [row.id for _, _, row in lacking])
+    # decided by the reconciler alone, as a suggestion or exception: taken back and decided again
+    reopenable = reconsiderable(session, tenant, [row.id for _, _, row in lacking])
     detailed: set[str] = set()
     taken: set[str] = set()  # a stored remittance takes one record's detail
     for raw, new, row in lacking:
@@ -424,7 +428,10 @@ def _take_detail(
             )
             continue
         decision = decisions.get(row.id)
-        if decision is not None or row.status != RemittanceStatus.NEW:
+        again = reopenable.get(row.id)
+        if again is not None and (decision is None or decision.id != again):
+            again = None
+        if (decision is not None or row.status != RemittanceStatus.NEW) and again is None:
             status = f"decision {decision.id}, {decision.status}" if decision else row.status
             outcome.warn(
                 raw.location,
@@ -434,10 +441,21 @@ def _take_detail(
             )
             continue
         _fill_detail(row, new)
+        if again is not None:
+            # the reconciler's own suggestion or exception, made without this detail: decided
+            # again by the next reconcile (nothing was written anywhere for it)
+            row.status = RemittanceStatus.NEW
+            supersede(session, {row.id: again})
         session.add(row)
         taken.add(row.id)
         detailed.add(raw.dedup_key)
-        log.info("%s: %s takes the detail of %s", outcome.path, _named(row), raw.location)
+        log.info(
+            "%s: %s takes the detail of %s%s",
+            outcome.path,
+            _named(row),
+            raw.location,
+            f" and is decided again (its decision {again} is superseded)" if again else "",
+        )
     return detailed
 
 

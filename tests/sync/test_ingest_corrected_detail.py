@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import select
 
-from canonical.models import Remittance
+from canonical.models import Decision, Remittance
 from canonical.store import Store
 from reconciler import reconcile
 from sync.ingest import ingest_files
@@ -149,7 +149,7 @@ def test_a_file_read_right_the_first_time_replays_as_a_pure_duplicate(
     assert again.summary() == "1 file: 0 new, 3 duplicate, 0 rejected, 0 warnings"
 
 
-def test_a_decided_credit_keeps_its_decision_and_the_correction_is_named(
+def test_a_credit_the_reconciler_left_as_an_exception_is_decided_again_with_the_detail(
     store: Store, tmp_path: Path
 ) -> None:
     ingest_files(store, [_bad_nacha(tmp_path)])
@@ -160,11 +160,41 @@ def test_a_decided_credit_keeps_its_decision_and_the_correction_is_named(
 
     corrected = ingest_files(store, [_write(tmp_path, "day_corrected.ach", NACHA)])
 
+    assert (corrected.new, corrected.duplicate, corrected.detailed) == (0, 2, 1)
+    assert corrected.warnings == []
+    row = _globex(store)  # taken back at once: the next reconcile decides it with its detail
+    assert row.status == "new"
+    assert [ref["ref"] for ref in row.structured_refs] == ["INV-1003"]
+    with store.session() as session:
+        old = session.get(Decision, made.id)
+        assert old is not None and old.superseded
+    book = Book(store)
+    book.invoice(book.customer("Globex Corp"), "INV-1003", "1875.00")
+    reconcile(store)
+    again = decision(store, kept.id)
+    assert again.status == "auto_applied"
+    assert again.evidence["supersedes_decision"] == made.id
+    assert applied(store, kept.id) == {"INV-1003": "1875.00"}
+
+
+def test_a_credit_already_applied_keeps_its_decision_and_the_correction_is_named(
+    store: Store, tmp_path: Path
+) -> None:
+    book = Book(store)
+    book.invoice(book.customer("Globex Corp"), "INV-1003", "1875.00")
+    ingest_files(store, [_bad_nacha(tmp_path)])
+    reconcile(store)
+    kept = _globex(store)
+    made = decision(store, kept.id)
+    assert made.status == "auto_applied"
+
+    corrected = ingest_files(store, [_write(tmp_path, "day_corrected.ach", NACHA)])
+
     (warning,) = corrected.warnings
     assert (warning.file, warning.location) == ("day_corrected.ach", "line 3")
     assert warning.reason == (
         f"nacha remittance {kept.id} (trace 021000020000001, 1875.00 USD, from day.ach), "
-        f"stored without this detail, is already decided (decision {made.id}, exception): "
+        f"stored without this detail, is already decided (decision {made.id}, auto_applied): "
         "this record's detail (INV-1003) is not taken, counted as a duplicate (check the "
         "decision against it)"
     )
