@@ -52,6 +52,7 @@ class RemittanceStatus(StrEnum):
     ADVICE = "advice"  # remittance detail only (an 820 whose BPR01 is not C or D): cash comes apart
     ADVICE_USED = "advice_used"  # its references were lent to the cash it describes
     REVERSED = "reversed"  # cash taken back and its applications undone by a person
+    DISMISSED = "dismissed"  # closed by a person with no cash moved (not a customer paying, ...)
 
 
 class ApplicationKind(StrEnum):

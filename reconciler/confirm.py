@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
+from canonical.enums import RemittanceStatus
 from canonical.lease import lease
 from canonical.models import Decision, Remittance
 from canonical.money import Money
@@ -31,7 +32,6 @@ class ConfirmError(ValueError):
 
 
 _OPEN = (SUGGESTED, EXCEPTION)  # what a person may confirm
-_DISMISSED = "dismissed"  # reconciler.dismiss.DISMISSED (that module imports this one)
 
 
 def confirm(
@@ -317,7 +317,7 @@ class _Plan:
 def _not_open(decision: Decision) -> str:
     """Why a decision that is no open suggestion or exception cannot be confirmed: a dismissal
     names who closed it and why (it left nothing to apply)."""
-    if decision.status == _DISMISSED and not decision.superseded:
+    if decision.status == RemittanceStatus.DISMISSED and not decision.superseded:
         reason = (decision.evidence or {}).get("reason") or "no reason given"
         return (
             f"decision {decision.id} was dismissed by {decision.decided_by} ({reason}): "

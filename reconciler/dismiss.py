@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from canonical.enums import ApplicationStatus
+from canonical.enums import ApplicationStatus, RemittanceStatus
 from canonical.lease import lease
 from canonical.models import Application, Decision
 from canonical.money import Money
@@ -26,7 +26,7 @@ from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Outcome
 from reconciler.confirm import ConfirmError
 from reconciler.engine import RECONCILE_LEASE, REVERSAL_RULE
 
-DISMISSED = "dismissed"  # the status of a person's dismissal, and of its remittance
+DISMISSED = RemittanceStatus.DISMISSED  # the status of a person's dismissal and its remittance
 RULE = "dismissed_by_person"
 _OPEN = (SUGGESTED, EXCEPTION)  # what a person may dismiss
 
