@@ -67,7 +67,7 @@ from connectors.bankfiles.records import (
     is_name,
     keep_distinct,
     line_location,
-    warn_detail_left_out,
+    warn_details_left_out,
     warn_left_out,
     warn_on_control_mismatch,
     without_end_padding,
@@ -943,15 +943,7 @@ def _collect(
                     )
                     continue
                 result.records.append(remittance)
-                for error, what in left_out:
-                    warn_detail_left_out(
-                        result,
-                        error.location,
-                        error.reason,
-                        what,
-                        f"{remittance.amount} {remittance.currency} credit",
-                        remittance.raw,
-                    )
+                warn_details_left_out(result, left_out, remittance)
 
 
 def _left_out(

@@ -91,7 +91,7 @@ from connectors.bankfiles.records import (
     dedup_key,
     is_name,
     is_rf_reference,
-    warn_detail_left_out,
+    warn_details_left_out,
     warn_left_out,
     warn_on_control_mismatch,
 )
@@ -339,15 +339,8 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                     )
                     continue
                 result.records.append(remittance)
-                for error, what in left_out if remittance.reverses is None else []:
-                    warn_detail_left_out(
-                        result,
-                        error.location,
-                        error.reason,
-                        what,
-                        f"{remittance.amount} {remittance.currency} credit",
-                        remittance.raw,
-                    )
+                if remittance.reverses is None:
+                    warn_details_left_out(result, left_out, remittance)
                 for location, finding in _reference_findings(tx):
                     result.warnings.append(
                         RecordError(

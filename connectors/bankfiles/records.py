@@ -210,6 +210,22 @@ def warn_detail_left_out(
     )
 
 
+def warn_details_left_out(
+    result: ParseResult, left_out: list[tuple[BankFileError, str]], remittance: RawRemittance
+) -> None:
+    """One :func:`warn_detail_left_out` for each finding a parser collected about the payer's
+    detail of ``remittance`` (the error naming where, and what was left out)."""
+    for error, what in left_out:
+        warn_detail_left_out(
+            result,
+            error.location,
+            error.reason,
+            what,
+            f"{remittance.amount} {remittance.currency} credit",
+            remittance.raw,
+        )
+
+
 class BankFileError(ValueError):
     """A record or file is malformed; ``location`` names the line or element."""
 
