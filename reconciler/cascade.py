@@ -966,9 +966,10 @@ class Cascade:
         field's length (``10231/32/3``, ``10231-3``) may have ended with. The payer's last
         number is the digits kept (``3``) followed by more, written over the end of the first
         number as a short tail (``34``: ``10234``; ``345``: ``10345``) or whole (``3...``);
-        a longer number beginning as the one read does (``1023...``) is counted too. The
-        numbers the group read are left out; a group whose digits cannot be told is an
-        empty string (never applied)."""
+        a longer number beginning as the one read does (``1023...``) is counted too when
+        digits were cut. Only an invoice owing what the one read owes could be paid in its
+        place by the same cash. The numbers the group read are left out; a group whose
+        digits cannot be told is an empty string (never applied)."""
         found: list[str] = []
         for group in sorted(groups):
             mine = [ref for ref in refs if ref.group == group]
@@ -980,15 +981,22 @@ class Cascade:
             last, kept = document_key(read[-1].written), cut.group(0)
             named = {document_key(ref.written) for ref in mine}
             stem = last[: len(last) - len(kept)]  # 1023 of 10233
-            for customer in sorted(customers):
-                for item in self.book.open_invoices(customer, currency):
-                    key = document_key(item.number)
-                    if key in named or item.number in found:
-                        continue
-                    if _completes(key, stem, kept) or (
-                        len(key) > len(last) and key.startswith(stem)
-                    ):
-                        found.append(item.number)
+            open_items = [
+                item
+                for customer in sorted(customers)
+                for item in self.book.open_invoices(customer, currency)
+            ]
+            owed = {i.balance_minor for i in open_items if document_key(i.number) == last}
+            for item in open_items:
+                key = document_key(item.number)
+                if key in named or item.number in found:
+                    continue
+                if owed and item.balance_minor not in owed:
+                    continue  # the cash that settles the invoice read cannot pay this one
+                if _completes(key, stem, kept) or (
+                    stem and len(key) > len(last) and key.startswith(stem)
+                ):
+                    found.append(item.number)
         return found
 
     def _open_of_amount(self, customer: str | None, r: Incoming) -> list[OpenItem]:

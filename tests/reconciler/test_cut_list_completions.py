@@ -86,3 +86,35 @@ def test_a_whole_last_number_is_not_applied_when_a_longer_cut_could_be_open(
     assert d.status == "suggested"
     assert applied(store, rid) == {}
     assert d.evidence["text_cut_could_be"] == ["10335"]
+
+
+def test_a_full_range_at_the_field_length_is_not_held_by_an_unrelated_longer_number(
+    store: Store, book: Book
+) -> None:
+    """INV 10231-10234 written in full, ending at 140 characters, paid to the cent: no digit
+    was cut, so the payer's other open invoice 2024001 (a longer number) changes nothing."""
+    _acme(
+        book,
+        {
+            "10231": "100.00",
+            "10232": "200.00",
+            "10233": "300.00",
+            "10234": "400.00",
+            "2024001": "55.55",
+        },
+    )
+    rid = book.pay("1000.00", payer="ACME CORP", text=_text(" INV 10231-10234", 140))
+    reconcile(store)
+    assert decision(store, rid).status == "auto_applied"
+
+
+def test_a_completion_the_cash_rules_out_does_not_hold_the_cut_list(
+    store: Store, book: Book
+) -> None:
+    """10231/32/3 at 140 paying 600.00 = 10231 + 10232 + 10233; 10234 owes 999.00, so
+    10231/32/34 would be 1,299.00: the cash cannot be that reading, and it is applied."""
+    _acme(book, {"10231": "100.00", "10232": "200.00", "10233": "300.00", "10234": "999.00"})
+    rid = book.pay("600.00", payer="ACME CORP", text=_text(" INV 10231/32/3", 140))
+    reconcile(store)
+    assert decision(store, rid).status == "auto_applied"
+    assert applied(store, rid) == {"10231": "100.00", "10232": "200.00", "10233": "300.00"}
