@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col, select
 
@@ -57,7 +58,8 @@ from connectors.bankfiles import RawRemittance, parse_bank_file
 from connectors.bankfiles.records import BankFileFormat, is_name
 from mappings.bankfiles import remittance_from_raw
 from mappings.base import MappingError
-from reconciler.engine import names_trace, reconsiderable, stated_references, supersede
+from reconciler.cascade import EXCEPTION, SUGGESTED
+from reconciler.engine import names_trace, reconsiderable, stated_references
 
 log = logging.getLogger(__name__)
 
@@ -440,12 +442,19 @@ def _take_detail(
                 + ") is not taken, counted as a duplicate (check the decision against it)",
             )
             continue
+        if again is not None and not _take_back(session, again):
+            # a person (or a reconcile) decided it since it was read: that decision stands
+            outcome.warn(
+                raw.location,
+                f"{what} was decided meanwhile: this record's detail is not taken, counted as "
+                "a duplicate (check the decision against it)",
+            )
+            continue
         _fill_detail(row, new)
         if again is not None:
             # the reconciler's own suggestion or exception, made without this detail: decided
             # again by the next reconcile (nothing was written anywhere for it)
             row.status = RemittanceStatus.NEW
-            supersede(session, {row.id: again})
         session.add(row)
         taken.add(row.id)
         detailed.add(raw.dedup_key)
@@ -457,6 +466,23 @@ def _take_detail(
             f" and is decided again (its decision {again} is superseded)" if again else "",
         )
     return detailed
+
+
+def _take_back(session: Any, decision_id: str) -> bool:
+    """Supersede the reconciler's own open suggestion or exception ``decision_id`` so the next
+    reconcile decides its remittance again; False when it no longer is one (a person confirmed
+    it, or a reconcile replaced it, since it was read): then nothing changes."""
+    taken = session.execute(
+        update(Decision)
+        .where(
+            col(Decision.id) == decision_id,
+            col(Decision.superseded).is_(False),
+            col(Decision.decided_by) == "reconciler",
+            col(Decision.status).in_([SUGGESTED, EXCEPTION]),
+        )
+        .values(superseded=True)
+    )
+    return bool(getattr(taken, "rowcount", 0))
 
 
 def _adds_detail(stored: list[dict[str, Any]], new: list[dict[str, Any]]) -> bool:

@@ -10,12 +10,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+import sync.ingest as ingest_module
 from canonical.models import Decision, Remittance
 from canonical.store import Store
 from reconciler import reconcile
+from reconciler.confirm import confirm
 from sync.ingest import ingest_files
 from tests.support.receivables import Book, applied, decision
 
@@ -307,3 +310,39 @@ def test_a_copy_stating_another_value_date_gives_nothing_and_names_both(
     row = _dupont(store)
     assert (row.structured_refs, row.value_date) == ([], date(2026, 11, 20))
     assert (report.new, report.duplicate, report.detailed) == (0, 2, 0)
+
+
+def test_a_person_confirming_while_the_correction_is_ingested_keeps_the_decision(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person confirms the exception between ingest reading it and taking it back: the
+    person's decision stands alone, nothing is sent back to be decided again."""
+    ingest_files(store, [_bad_nacha(tmp_path)])
+    reconcile(store)  # no customer known: an exception
+    book = Book(store)
+    book.invoice(book.customer("Globex Corp"), "INV-1003", "1875.00")
+    kept = _globex(store)
+    made = decision(store, kept.id)
+    real = ingest_module.reconsiderable
+
+    def racing(session: Any, tenant: str, ids: Any) -> dict[str, str]:
+        found = real(session, tenant, ids)
+        confirm(store, made.id, by="person:ana", invoice_numbers=["INV-1003"])
+        return found
+
+    monkeypatch.setattr(ingest_module, "reconsiderable", racing)
+    corrected = ingest_files(store, [_write(tmp_path, "day_corrected.ach", NACHA)])
+    monkeypatch.setattr(ingest_module, "reconsiderable", real)
+    assert corrected.detailed == 0
+    assert any("decided meanwhile" in w.reason for w in corrected.warnings)
+    reconcile(store)
+    with store.session() as session:
+        standing = [
+            (d.status, d.decided_by)
+            for d in session.exec(select(Decision).where(Decision.source_id == kept.id)).all()
+            if not d.superseded
+        ]
+        remittance = session.get(Remittance, kept.id)
+        assert remittance is not None and remittance.status == "auto_applied"
+    assert standing == [("auto_applied", "person:ana")]
+    assert applied(store, kept.id) == {"INV-1003": "1875.00"}
