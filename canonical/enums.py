@@ -74,6 +74,7 @@ class RunStatus(StrEnum):
     OK = "ok"
     PARTIAL = "partial"  # finished, some records quarantined
     FAILED = "failed"
+    SKIPPED = "skipped"  # a run's result only, never stored: another run held the lease
 
 
 class FindingStatus(StrEnum):

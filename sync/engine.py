@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final, Literal
 
 from sqlalchemy import update
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
@@ -44,7 +43,6 @@ SYNC_LEASE = "sync"
 WRITE_BATCH = 1000  # small pages (Invoiced's 100) are written and committed together
 # what the store answers about a record (not about itself): that record is quarantined
 REFUSED = (DataError, IntegrityError)
-SKIPPED: Final = "skipped"  # a RunResult's status: another run held the lease, nothing was read
 ABANDONED = "interrupted (the process ended)"  # a run's row left 'running' by a process gone
 # a full read not returning more stored records than this (count, or share of those stored)
 # marks none deleted: a misconfigured filter or a permission change, not deletions
@@ -78,7 +76,7 @@ class RunResult:
 
     system: str
     run_id: str
-    status: RunStatus | Literal["skipped"]
+    status: RunStatus
     counts: dict[str, PageCounts] = field(default_factory=dict)
     api_calls: int = 0
     error: str | None = None
@@ -91,7 +89,7 @@ class RunResult:
     @classmethod
     def held(cls, system: str, reason: str) -> RunResult:
         """A system not synced because another run holds its lease."""
-        return cls(system, "", SKIPPED, skipped=reason)
+        return cls(system, "", RunStatus.SKIPPED, skipped=reason)
 
     @property
     def total(self) -> PageCounts:
@@ -221,10 +219,7 @@ class SyncEngine:
                 stored = session.get(SyncRun, run.id)
                 if stored is not None:
                     stored.status = (
-                        result.status
-                        if isinstance(result.status, RunStatus)
-                        and result.status != RunStatus.RUNNING
-                        else RunStatus.FAILED
+                        result.status if result.status != RunStatus.RUNNING else RunStatus.FAILED
                     )
                     stored.finished_at = utcnow()
                     stored.counts = {k: v.as_dict() for k, v in result.counts.items()}
