@@ -241,10 +241,8 @@ class Pipeline:
         errors: list[str] = []
         if due.sync_all or due.systems:
             try:
+                # a system another process holds comes back skipped (see below), never raised
                 results = self.runtime.sync(due.sync_targets())
-            except LeaseHeld as exc:
-                log.warning("sync skipped, tried again in %ss: %s", LEASE_RETRY_SECONDS, exc)
-                again.merge(Due(sync_all=due.sync_all, systems=set(due.systems), reconcile=True))
             except Exception as exc:  # reconcile and push still run
                 log.exception("arsync sync failed")
                 errors.append(f"sync: {_redacted(exc)}")
