@@ -13,6 +13,10 @@ correction) is left out with a warning; any other debit is a payment of ours. A 
 under a bank-specific type code (920-959, which BAI leaves to each bank) is left out with a
 warning. Amounts are implied-decimal minor units in the account's currency (else the
 group's, else USD).
+A file sent without line breaks, as fixed-length blocks of the record length its 01 header
+states (else 80) or as "/"-terminated records on one line, is read record by record, a 16 or
+88 whose text has no "/" ending with its block; its findings name the record's number
+(``record 7``).
 Continuation (88) text is joined to its detail record; its labelled values (JPMorgan's
 ``ORIG CO NAME:``, Bank of America's ``DES:``/``INDN:``/``CO ID:``, tagged 88s, and incoming
 wires' text: JPMorgan's ``B/O:``/``REF:``/``OBI=``/``IMAD:``, Bank of America's ``ORIG:``/``ID:``/
@@ -220,18 +224,62 @@ _RECORD_CODES = frozenset({"01", "02", "03", "16", "49", "88", "98", "99"})
 _NEXT_RECORD = re.compile(r"(?<=/)\s*(?=(?:0[123]|16|49|88|98|99),)")
 
 
-def _physical_records(text: str) -> Iterator[tuple[int, str, str]]:
-    """(line number, record text, the whole line as sent): lines split where one
-    "/"-terminated record follows another; the padding after the last record (an
-    end-of-file mark) is none."""
+@dataclass(frozen=True)
+class _Physical:
+    """The physical records of a file: (number, record text, the whole line or block as
+    sent) each, and the line each number is on. A record's number is its line's, unless the
+    file is of fixed-length blocks or all on one line (sent without line breaks): then every
+    record is numbered in the file's order, as the 99 file trailer counts them."""
+
+    records: list[tuple[int, str, str]]
+    by_record: bool = False
+    line_of: dict[int, int] = field(default_factory=dict)
+
+
+def _physical_records(text: str) -> _Physical:
+    """The file's physical records: lines split into the fixed-length blocks the 01 header
+    states (see :func:`_blocks`), else where one "/"-terminated record follows another; the
+    padding after the last record (an end-of-file mark) is none."""
     lines = without_end_padding(text.lstrip("\ufeff")).splitlines()
+    length = _record_length(lines[0].strip()) if lines else None
+    found: list[tuple[int, str, str]] = []
+    in_blocks = False
     for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if not stripped:
+        if not line.strip():
             continue
-        for piece in _NEXT_RECORD.split(stripped):
+        blocks = _blocks(line, length)
+        if blocks:
+            in_blocks = True
+            found.extend((number, block.strip(), block) for block in blocks if block.strip())
+            continue
+        for piece in _NEXT_RECORD.split(line.strip()):
             if piece.strip():
-                yield number, piece.strip(), line
+                found.append((number, piece.strip(), line))
+    one_line = len(found) > 1 and len({number for number, _, _ in found}) == 1
+    if not (in_blocks or one_line):
+        return _Physical(found)
+    return _Physical(
+        [(ordinal, piece, sent) for ordinal, (_, piece, sent) in enumerate(found, start=1)],
+        by_record=True,
+        line_of={ordinal: number for ordinal, (number, _, _) in enumerate(found, start=1)},
+    )
+
+
+_RECORD_START = re.compile(r"(?:0[123]|16|49|88|98|99),")
+
+
+def _blocks(line: str, length: int | None) -> list[str] | None:
+    """A line of several fixed-length physical records (a file sent without line breaks,
+    each record padded with blanks to the length its 01 header states, else 80): its blocks,
+    when each starts with a record code. A record whose text is not ended by "/" (as BAI2
+    lets a 16 or 88 end) ends where its block does. ``None`` for any other line."""
+    for size in dict.fromkeys(n for n in (length, 80) if n):
+        if len(line.rstrip()) <= size:
+            continue
+        blocks = [line[start : start + size] for start in range(0, len(line), size)]
+        if all(_RECORD_START.match(b) or not b.strip() for b in blocks):
+            return blocks
+    return None
 
 
 def _record_length(piece: str) -> int | None:
@@ -252,12 +300,14 @@ def _fills(line: str, length: int | None) -> bool:
     )
 
 
-def _logical_records(text: str, result: ParseResult | None = None) -> list[_LogicalRecord]:
+def _logical_records(
+    physical: _Physical, result: ParseResult | None = None
+) -> list[_LogicalRecord]:
     """Records with their 88 continuations. A line that starts with no record code continues
     an unterminated record (a wrapped line); after a terminated one it is reported and skipped."""
     records: list[_LogicalRecord] = []
     length: int | None = None
-    for number, piece, line in _physical_records(text):
+    for number, piece, line in physical.records:
         code = piece[:2]
         full = piece == line and _fills(line, length)
         if piece[2:3] != "," or code not in _RECORD_CODES:
@@ -427,8 +477,18 @@ def _warn_on_custom_credit(result: ParseResult, record: _LogicalRecord, currency
 
 def parse_bai2(text: str, source_file: str) -> ParseResult:
     """Credit detail records of a BAI2 file as remittances, with per-record errors."""
+    physical = _physical_records(text)
+    result = _read_records(physical, source_file)
+    if physical.by_record:
+        _name_records(result, physical.line_of)
+    return result
+
+
+def _read_records(physical: _Physical, source_file: str) -> ParseResult:
+    """The remittances, errors and warnings of a file's physical records, located by their
+    number (``line N``)."""
     result = ParseResult(source_file=source_file, format=BankFileFormat.BAI2)
-    records = _logical_records(text, result)
+    records = _logical_records(physical, result)
     if not records or records[0].code != "01":
         result.errors.append(
             RecordError(source_file, "line 1", "a BAI2 file must start with a 01 file header")
@@ -479,6 +539,25 @@ def parse_bai2(text: str, source_file: str) -> ParseResult:
     _collect(result, source_file, parsed, iter(kept_details), trailers.group_lines)
     result.records[:] = keep_distinct(result.records)
     return result
+
+
+_NUMBERED = re.compile(r"^line (\d+)")
+
+
+def _name_records(result: ParseResult, line_of: dict[int, int]) -> None:
+    """Locations of a file whose lines hold several records named by the record's number
+    (``record 5``, ``record 5, remittance text, ...``), not ``line 5``; each remittance's
+    ``line`` is the line its record is on."""
+
+    def named(location: str) -> str:
+        return _NUMBERED.sub(r"record \1", location)
+
+    result.records[:] = [
+        replace(r, location=named(r.location), line=line_of.get(r.line or 0, r.line))
+        for r in result.records
+    ]
+    for findings in (result.errors, result.warnings):
+        findings[:] = [replace(f, location=named(f.location)) for f in findings]
 
 
 _RECORD_NAMES = {
