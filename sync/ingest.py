@@ -26,8 +26,8 @@ amount alone never make two records one payment.
 
 A record whose key is stored already but which states remittance detail the stored one lacks
 (structured references where it has none, as when a bank's credit was kept with the payer's
-unreadable detail left out and the corrected file comes; or the same references with dates it
-left out) gives the stored remittance that detail while nothing was applied from it: its
+unreadable detail left out and the corrected file comes; or the same references with dates or
+amounts it left out) gives the stored remittance that detail while nothing was applied from it: its
 references, free text and raw text, and the payer's name and ids it had not. It counts as
 *detailed*. One the reconciler left as its own suggestion or exception is sent back to be
 decided again (that decision superseded; nothing was written anywhere for it). The amount,
@@ -487,22 +487,22 @@ def _take_back(session: Any, decision_id: str) -> bool:
 
 def _adds_detail(stored: list[dict[str, Any]], new: list[dict[str, Any]]) -> bool:
     """Whether structured references ``new`` say more than ``stored`` and nothing else: some
-    where there are none, or the same ones with dates that ``stored`` left out."""
+    where there are none, or the same ones with values (a date, an amount) that ``stored``
+    left out."""
     if not stored:
         return bool(new)
     if len(stored) != len(new):
         return False
-    dated = False
+    filled = False
     for old, ref in zip(stored, new, strict=True):
-        if {k: v for k, v in old.items() if k != "date"} != {
-            k: v for k, v in ref.items() if k != "date"
-        }:
-            return False
-        if old.get("date") != ref.get("date"):
-            if old.get("date") is not None:
+        for key in old.keys() | ref.keys():
+            before, after = old.get(key), ref.get(key)
+            if before == after:
+                continue
+            if before is not None:
                 return False
-            dated = True
-    return dated
+            filled = True
+    return filled
 
 
 def _fill_detail(row: Remittance, new: Remittance) -> None:

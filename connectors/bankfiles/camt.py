@@ -45,10 +45,11 @@ Keys are made of the text and end-to-end id as written, so that they do not chan
 Blank lines before the XML declaration and padding after the document (an end-of-file
 mark, NUL bytes), as transfers leave them, are no part of it.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
-The remittance (``RmtInf``) is the payer's: a ``Strd`` amount that cannot be read leaves every
-structured reference of the transaction out (their numbers kept as free text), a ``RltdDt``
-or an X12 date that cannot be read only that date, RMR text that cannot be read its documents;
-each is a warning naming the element, and the booked credit is kept. The bank's amount,
+The remittance (``RmtInf``) is the payer's: a ``Strd`` amount that cannot be read, or that is
+in another currency than the credit, leaves out the amounts of its block (the documents are
+kept by their number, and the other blocks whole), a ``RltdDt`` or an X12 date that cannot be
+read only that date, RMR text that cannot be read its documents; each is a warning naming the
+element, and the booked credit is kept. The bank's amount,
 currency and dates that cannot be read are errors.
 
 camt.052 (``BkToCstmrAcctRpt/Rpt``) reports the day so far: it lists entries the bank has
@@ -75,6 +76,7 @@ from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_da
 from connectors.bankfiles.bai_codes import ADJUSTMENTS, NOT_RECEIPTS, RETURNED_ITEMS, describe
 from connectors.bankfiles.edi820 import DetailError, read_remittance_advice
 from connectors.bankfiles.records import (
+    AMOUNTS_LEFT_OUT,
     DATE_LEFT_OUT,
     DETAIL_LEFT_OUT,
     END_PADDING,
@@ -703,7 +705,7 @@ def _remittance(
     as_written = list(lines)
     said = [_read_text(lines)]
     free_parts = [said[0].text or ""]
-    refs = _structured_refs(remittance_info, free_parts, left_out)
+    refs = _structured_refs(remittance_info, currency, left_out)
     for strd in _kids(remittance_info, "Strd"):
         # free text beside a structured reference (a QR-bill's message, billing information)
         beside = [t.text or "" for t in _kids(strd, "AddtlRmtInf")]
@@ -858,23 +860,21 @@ def _in_text(elements: list[etree._Element], error: BankFileError) -> BankFileEr
 
 def _structured_refs(
     remittance_info: etree._Element | None,
-    free_parts: list[str],
+    currency: str,
     left_out: list[tuple[BankFileError, str]],
 ) -> list[StructuredRef]:
-    """The references of a transaction's ``Strd`` blocks. Where an amount in them cannot be
-    read (or an adjustment states none), none of them is kept, since the documents' amounts
-    would no longer add up: their numbers go to ``free_parts`` and the finding to
-    ``left_out``. A related date that cannot be read is left out alone."""
-    blocks = _kids(remittance_info, "Strd")
+    """The references of a transaction's ``Strd`` blocks. Amounts that cannot be read (or are
+    in another currency than the credit's ``currency``, or an adjustment without one) are left
+    out with the amounts stated beside them, the document kept by its number; a related date
+    that cannot be read is left out alone. Each finding goes to ``left_out``."""
     dates: list[BankFileError] = []
-    try:
-        refs = [ref for strd in blocks for ref in _structured(strd, dates)]
-    except BankFileError as exc:
-        left_out.append((exc, DETAIL_LEFT_OUT))
-        numbers = [_text(doc, "Nb") or "" for strd in blocks for doc in _kids(strd, "RfrdDocInf")]
-        numbers += [_text(strd, "CdtrRefInf", "Ref") or "" for strd in blocks]
-        free_parts.extend(n for n in numbers if n)
-        return []
+    amounts: list[BankFileError] = []
+    refs = [
+        ref
+        for strd in _kids(remittance_info, "Strd")
+        for ref in _structured(strd, currency, dates, amounts)
+    ]
+    left_out.extend((error, AMOUNTS_LEFT_OUT) for error in amounts)
     left_out.extend((error, DATE_LEFT_OUT) for error in dates)
     return refs
 
@@ -1281,6 +1281,9 @@ def _warn_on_return_of_ours(
     )
 
 
+_Stated = tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None, str | None]
+
+
 def _doc_kind(doc: etree._Element) -> RefKind:
     code = (_text(doc, "Tp", "CdOrPrtry", "Cd") or "").upper()
     if code:
@@ -1294,12 +1297,19 @@ def _doc_kind(doc: etree._Element) -> RefKind:
 
 
 def _structured(
-    strd: etree._Element, dates_left_out: list[BankFileError] | None = None
+    strd: etree._Element,
+    currency: str,
+    dates_left_out: list[BankFileError],
+    amounts_left_out: list[BankFileError],
 ) -> list[StructuredRef]:
-    """One Strd block: its referred documents and creditor reference, with its amounts. With
-    ``dates_left_out``, a related date (``RltdDt``) that cannot be read is left out and added
-    to it instead of raising."""
-    paid, due, discount, adjustment, reason = _stated_amounts([_find(strd, "RfrdDocAmt")])
+    """One Strd block: its referred documents and creditor reference, with its amounts in the
+    credit's ``currency``. A related date (``RltdDt``) that cannot be read is left out and
+    added to ``dates_left_out``; amounts that cannot be read (``RfrdDocAmt``, or a document's
+    ``LineDtls``) are left out with the others of their block, the error added to
+    ``amounts_left_out``: the documents are kept without them."""
+    shared = _amounts_or_none(currency, [_find(strd, "RfrdDocAmt")], amounts_left_out)
+    nothing: _Stated = (None, None, None, None, None)
+    paid, due, discount, adjustment, reason = shared or nothing
     docs = _kids(strd, "RfrdDocInf")
     refs: list[StructuredRef] = []
     for doc in docs:
@@ -1311,9 +1321,10 @@ def _structured(
         # a document's own lines (LineDtls/Amt, version .08 on) state its amounts even when
         # several documents share one Strd; else the Strd's amounts are one document's only
         lines = [_find(line, "Amt") for line in _kids(doc, "LineDtls")]
-        own = _stated_amounts(lines) if any(line is not None for line in lines) else None
-        shared = (paid, due, discount, adjustment, reason) if len(docs) == 1 else None
-        stated = own or shared or (None, None, None, None, None)
+        own = None
+        if any(line is not None for line in lines):
+            own = _amounts_or_none(currency, lines, amounts_left_out) or nothing
+        stated = own or (shared if len(docs) == 1 else None) or nothing
         refs.append(
             StructuredRef(
                 kind=_doc_kind(doc),
@@ -1345,30 +1356,38 @@ def _structured(
     return refs
 
 
+def _amounts_or_none(
+    currency: str, blocks: list[etree._Element | None], left_out: list[BankFileError]
+) -> _Stated | None:
+    """What ``blocks`` state (:func:`_stated_amounts`); ``None``, the error added to
+    ``left_out``, when one of their amounts cannot be read or is in another currency."""
+    try:
+        return _stated_amounts(blocks, currency)
+    except BankFileError as exc:
+        left_out.append(exc)
+        return None
+
+
 def _related_date(
     text: str | None,
     related: etree._Element | None,
     doc: etree._Element,
-    dates_left_out: list[BankFileError] | None,
+    dates_left_out: list[BankFileError],
 ) -> date | None:
     """A referred document's date; ``None`` (the error added to ``dates_left_out``) when it
-    cannot be read and ``dates_left_out`` is given."""
+    cannot be read."""
     try:
         return _date_at(text, related, doc, "RltdDt")
     except BankFileError as exc:
-        if dates_left_out is None:
-            raise
         dates_left_out.append(exc)
         return None
 
 
-_Stated = tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None, str | None]
-
-
-def _stated_amounts(blocks: list[etree._Element | None]) -> _Stated:
+def _stated_amounts(blocks: list[etree._Element | None], currency: str) -> _Stated:
     """What one or more remittance amount blocks (``RfrdDocAmt``, ``LineDtls/Amt``) state,
     summed: paid (``RmtdAmt``, else minus ``CdtNoteAmt``), due, discount, the signed
-    adjustment and its reasons."""
+    adjustment and its reasons. Raises :class:`BankFileError` for an amount that cannot be
+    read or is not in the credit's ``currency``."""
     paid: Decimal | None = None
     due: Decimal | None = None
     discount: Decimal | None = None
@@ -1377,14 +1396,14 @@ def _stated_amounts(blocks: list[etree._Element | None]) -> _Stated:
     for amounts in blocks:
         if amounts is None:
             continue
-        block_paid = _optional_amount(_find(amounts, "RmtdAmt"))
-        credit_note = _optional_amount(_find(amounts, "CdtNoteAmt"))
+        block_paid = _optional_amount(_find(amounts, "RmtdAmt"), currency)
+        credit_note = _optional_amount(_find(amounts, "CdtNoteAmt"), currency)
         if block_paid is None and credit_note is not None:
             block_paid = -credit_note  # a credit note taken reduces what is paid
-        block_adjustment, reason = _adjustment(amounts)
+        block_adjustment, reason = _adjustment(amounts, currency)
         paid = _plus(paid, block_paid)
-        due = _plus(due, _optional_amount(_find(amounts, "DuePyblAmt")))
-        discount = _plus(discount, _discount(amounts))
+        due = _plus(due, _optional_amount(_find(amounts, "DuePyblAmt"), currency))
+        discount = _plus(discount, _discount(amounts, currency))
         adjustment = _plus(adjustment, block_adjustment)
         if reason:
             reasons.append(reason)
@@ -1397,23 +1416,36 @@ def _plus(total: Decimal | None, value: Decimal | None) -> Decimal | None:
     return value if total is None else total + value
 
 
-def _optional_amount(el: etree._Element | None) -> Decimal | None:
+def _optional_amount(el: etree._Element | None, currency: str) -> Decimal | None:
     if el is None:
         return None
-    return _decimal_at(el)
+    return _remitted_amount(el, currency)
 
 
-def _discount(amounts: etree._Element | None) -> Decimal | None:
+def _remitted_amount(el: etree._Element, currency: str) -> Decimal:
+    """An amount of the payer's remittance, which must be in the credit's ``currency``: one
+    in another (the invoice's, or the payer's instructed currency of a converted payment)
+    does not say what part of the cash credited is for the document."""
+    value = _decimal_at(el)
+    stated = (el.get("Ccy") or "").strip().upper()
+    if stated and stated != currency:
+        raise BankFileError(
+            f"{element_path(el)}, Ccy", f"an amount in {stated}, the credit is in {currency}"
+        )
+    return value
+
+
+def _discount(amounts: etree._Element | None, currency: str) -> Decimal | None:
     """``DscntApldAmt`` is an amount in old versions and ``{Tp, Amt}`` (repeatable) in newer."""
     total: Decimal | None = None
     for el in _kids(amounts, "DscntApldAmt"):
         inner = _find(el, "Amt")
-        value = _decimal_at(el, (inner if inner is not None else el).text)
+        value = _remitted_amount(inner if inner is not None else el, currency)
         total = value if total is None else total + value
     return total
 
 
-def _adjustment(amounts: etree._Element | None) -> tuple[Decimal | None, str | None]:
+def _adjustment(amounts: etree._Element | None, currency: str) -> tuple[Decimal | None, str | None]:
     """Signed sum of ``AdjstmntAmtAndRsn`` (negative reduces the payment) and its reasons.
 
     An adjustment with ``CdtDbtInd`` CRDT adds to what is paid; DBIT or none is a deduction.
@@ -1424,7 +1456,7 @@ def _adjustment(amounts: etree._Element | None) -> tuple[Decimal | None, str | N
         amount_el = _find(el, "Amt")
         if amount_el is None:
             raise BankFileError(element_path(el), "adjustment without Amt")
-        value = _decimal_at(amount_el)
+        value = _remitted_amount(amount_el, currency)
         signed = value if (_text(el, "CdtDbtInd") or "").upper() == "CRDT" else -value
         total = signed if total is None else total + signed
         if _text(el, "Rsn"):

@@ -189,6 +189,10 @@ def warn_left_out(result: ParseResult, location: str, what: str, why: str, raw: 
 # ACH addenda or BAI2 text, a camt structured remittance) cannot be read: the cash stands
 DETAIL_LEFT_OUT = "the payer's remittance detail is left out (its text is kept as free text)"
 DATE_LEFT_OUT = "this date is left out, the rest of the payer's remittance detail is kept"
+AMOUNTS_LEFT_OUT = (
+    "the amounts stated with it are left out, the documents the payer names and the rest of "
+    "its remittance detail are kept"
+)
 
 
 def warn_detail_left_out(
@@ -196,7 +200,8 @@ def warn_detail_left_out(
 ) -> None:
     """One warning for payer-written detail of a bank's credit that cannot be read: ``finding``
     (``not an amount: '1O0.00'``) at ``location`` (the line or element and the field), what is
-    ``left_out`` (:data:`DETAIL_LEFT_OUT`, :data:`DATE_LEFT_OUT`) and the ``credit`` kept
+    ``left_out`` (:data:`DETAIL_LEFT_OUT`, :data:`DATE_LEFT_OUT`,
+    :data:`AMOUNTS_LEFT_OUT`) and the ``credit`` kept
     (``1250.00 USD credit``).
 
     A warning, not an error: the bank's amount, date, account and references are certain and

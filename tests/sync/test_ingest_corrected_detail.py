@@ -256,7 +256,12 @@ def _dupont(store: Store) -> Remittance:
 def test_a_corrected_camt_gives_the_kept_entry_its_documents(store: Store, tmp_path: Path) -> None:
     bad = _camt(tmp_path, "c054.xml", '<RmtdAmt Ccy="EUR">4900.00', '<RmtdAmt Ccy="EUR">49OO.00')
     ingest_files(store, [bad])
-    assert _dupont(store).structured_refs == []
+    # the document whose amount is unreadable is kept without its amounts
+    assert [(r["ref"], r["amount"]) for r in _dupont(store).structured_refs] == [
+        ("FA-2026-3101", None),
+        ("FA-2026-3102", "3948.00"),
+        ("AV-2026-0077", "-200.00"),
+    ]
 
     corrected = ingest_files(store, [_camt(tmp_path, "c054_corrected.xml")])
 
@@ -308,7 +313,8 @@ def test_a_copy_stating_another_value_date_gives_nothing_and_names_both(
         "it is (check it)"
     )
     row = _dupont(store)
-    assert (row.structured_refs, row.value_date) == ([], date(2026, 11, 20))
+    assert (row.structured_refs, row.value_date) == (kept.structured_refs, date(2026, 11, 20))
+    assert row.structured_refs[0]["amount"] is None
     assert (report.new, report.duplicate, report.detailed) == (0, 2, 0)
 
 

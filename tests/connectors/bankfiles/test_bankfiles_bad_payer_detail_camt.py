@@ -1,7 +1,7 @@
 """camt.054 booked credits whose payer-written remittance (``RmtInf``) is malformed.
 
 The entry's amount, currency, dates, debtor and references are the bank's: the credit is kept,
-the unreadable structured remittance left out (its document numbers kept as free text) and a
+the amounts of an unreadable structured remittance block left out (its documents kept) and a
 warning names the element. An unreadable amount or date of the bank's is still an error.
 """
 
@@ -24,7 +24,7 @@ def _with(old: str, new: str) -> bytes:
     return _FILE.replace(old, new).encode()
 
 
-def test_a_credit_whose_remitted_amount_is_no_amount_is_kept_without_its_documents() -> None:
+def test_a_remitted_amount_that_is_no_amount_leaves_out_that_documents_amounts_only() -> None:
     result = parse_bank_bytes(
         _with('<RmtdAmt Ccy="EUR">4900.00', '<RmtdAmt Ccy="EUR">49OO.00'), "c054.xml"
     )
@@ -40,31 +40,59 @@ def test_a_credit_whose_remitted_amount_is_no_amount_is_kept_without_its_documen
         "BNPP2026112000000451-01",
         "DUR-PAYRUN-4410-17",
     )
-    # no document is kept with amounts that no longer add up; their numbers stay as text
-    assert kept.structured_refs == ()
-    assert kept.free_text == "REGLEMENT FACTURES NOV FA-2026-3101 FA-2026-3102 AV-2026-0077"
+    # the documents the payer names are kept; only the unreadable block loses its amounts
+    assert [(r.kind, r.ref, r.amount_paid, r.invoice_amount) for r in kept.structured_refs] == [
+        (RefKind.INVOICE, "FA-2026-3101", None, None),
+        (RefKind.INVOICE, "FA-2026-3102", Decimal("3948.00"), Decimal("4000.00")),
+        (RefKind.CREDIT_MEMO, "AV-2026-0077", Decimal("-200.00"), None),
+    ]
+    assert kept.free_text == "REGLEMENT FACTURES NOV"
     (warning,) = result.warnings
     assert (warning.file, warning.location) == (
         "c054.xml",
         f"{_TX}/RmtInf[1]/Strd[1]/RfrdDocAmt[1]/RmtdAmt[1] (line 7)",
     )
     assert warning.reason == (
-        "not an amount: '49OO.00': the payer's remittance detail is left out (its text is "
-        f"kept as free text){_KEPT}"
+        "not an amount: '49OO.00': the amounts stated with it are left out, the documents the "
+        f"payer names and the rest of its remittance detail are kept{_KEPT}"
     )
     assert len(result.records) == 2  # the next entry as before
 
 
-def test_an_adjustment_without_an_amount_leaves_the_detail_out_and_keeps_the_credit() -> None:
+def test_an_adjustment_without_an_amount_leaves_out_its_blocks_amounts_only() -> None:
     result = parse_bank_bytes(_with('<Amt Ccy="EUR">52.00</Amt>', ""), "adj.xml")
     assert result.errors == []
     assert result.records[0].amount == Decimal("8648.00")
-    assert result.records[0].structured_refs == ()
+    refs = result.records[0].structured_refs
+    assert [(r.ref, r.amount_paid, r.adjustment) for r in refs] == [
+        ("FA-2026-3101", Decimal("4900.00"), None),
+        ("FA-2026-3102", None, None),
+        ("AV-2026-0077", Decimal("-200.00"), None),
+    ]
     (warning,) = result.warnings
     assert warning.location == (
         f"{_TX}/RmtInf[1]/Strd[2]/RfrdDocAmt[1]/AdjstmntAmtAndRsn[1] (line 8)"
     )
-    assert warning.reason.startswith("adjustment without Amt: the payer's remittance detail")
+    assert warning.reason.startswith("adjustment without Amt: the amounts stated with it are")
+
+
+def test_remitted_amounts_in_another_currency_than_the_credit_are_left_out() -> None:
+    # a USD invoice paid into a EUR account: 4900.00 USD is not 4900.00 of the EUR credited
+    result = parse_bank_bytes(
+        _with('<RmtdAmt Ccy="EUR">4900.00', '<RmtdAmt Ccy="USD">4900.00'), "fx.xml"
+    )
+    assert result.errors == []
+    first = result.records[0].structured_refs[0]
+    assert (first.ref, first.amount_paid, first.invoice_amount, first.discount) == (
+        "FA-2026-3101",
+        None,
+        None,
+        None,
+    )
+    assert result.records[0].structured_refs[1].amount_paid == Decimal("3948.00")
+    (warning,) = result.warnings
+    assert warning.location == f"{_TX}/RmtInf[1]/Strd[1]/RfrdDocAmt[1]/RmtdAmt[1] (line 7), Ccy"
+    assert warning.reason.startswith("an amount in USD, the credit is in EUR: the amounts")
 
 
 def test_a_bad_related_date_is_left_out_and_the_documents_kept() -> None:
