@@ -14,13 +14,17 @@ X meant "make payment and send remittance advice", and is read as C there. Whate
 says, payment method (BPR04) NON (non-payment data) moves no funds: the 820 is advice only.
 
 Remittance detail as payers state it: RMR04 is the amount paid on the document (net of its
-discount, RMR06, and of the adjustments, ADX, in its loop), RMR05 the document's amount, and
-an ADX01 is signed (negative: a deduction). An ADX before any RMR of its ENT loop adjusts the
-payment, not a document: it is a reference of its own, named by ADX04 or the REF after it.
-An RMR naming no document (RMR01 and RMR02 left out; RMR03 PO, payment on account, PA,
-payment in advance, ...) is an amount paid that settles no document: it is named in the text
-and counts toward BPR02. The amounts paid and those adjustments add up to BPR02; where they do
-not, a warning says so and both are kept as stated.
+discount, RMR06, of the adjustment RMR07/RMR08 and of those, ADX, in its loop), RMR05 the
+document's amount, and an ADX01 (or RMR08) is signed (negative: a deduction). An ADX before
+any RMR of its ENT loop adjusts the payment, not a document: it is a reference of its own,
+named by ADX04 or the REF after it. An RMR naming no document (RMR01 and RMR02 left out;
+RMR03 PO, payment on account, PA, payment in advance, ...) is an amount paid that settles no
+document: it is named in the text and counts toward BPR02. The amounts paid and those
+adjustments add up to BPR02; where they do not, a warning says so and both are kept as
+stated. A DTM whose date cannot be read (an invoice dated 20240231) leaves out that date
+only, with a warning naming the segment: the payment and the rest of its detail are kept.
+Any other segment that cannot be read rejects its transaction set, with an error naming the
+segment and element.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from decimal import Decimal
 
 from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_date
 from connectors.bankfiles.records import (
+    DATE_LEFT_OUT,
     BankFileError,
     BankFileFormat,
     ControlFigure,
@@ -45,6 +50,7 @@ from connectors.bankfiles.records import (
     is_name,
     is_rf_reference,
     keep_distinct,
+    warn_detail_left_out,
     warn_on_control_mismatch,
     without_end_padding,
 )
@@ -245,6 +251,10 @@ def _paid_without_document(seg: Segment) -> Decimal:
 
 
 def _rmr(seg: Segment) -> StructuredRef:
+    """An RMR naming a document: RMR04 paid, RMR05 the document's amount, RMR06 the discount
+    taken, and RMR07/RMR08 an adjustment's reason code and its amount (signed as stated, as
+    an ADX01 is: negative when the payer deducted it), which the RMR04 paid is already net
+    of."""
     loc = seg.location
     ref = seg.get(2)
     if not ref:
@@ -258,6 +268,8 @@ def _rmr(seg: Segment) -> StructuredRef:
         amount_paid=decimal_amount(seg.get(4), f"{loc}, RMR04") if seg.get(4) else None,
         invoice_amount=decimal_amount(seg.get(5), f"{loc}, RMR05") if seg.get(5) else None,
         discount=decimal_amount(seg.get(6), f"{loc}, RMR06") if seg.get(6) else None,
+        adjustment=decimal_amount(seg.get(8), f"{loc}, RMR08") if seg.get(8) else None,
+        adjustment_reason=seg.get(7) or None,
     )
 
 
@@ -491,12 +503,13 @@ def _transaction_set(
 ) -> None:
     st, se = segments[0], segments[-1]
     raw = "\n".join(s.raw for s in segments)
+    dates_left_out: list[DetailError] = []  # a DTM whose date cannot be read: that date only
     try:
         if st.get(1) != "820":
             raise BankFileError(
                 f"{st.location}, ST01", f"not an 820 transaction set: {st.get(1)!r}"
             )
-        advice = read_remittance_advice(segments)
+        advice = read_remittance_advice(segments, dates_left_out)
         if advice.amount is None:
             raise BankFileError(st.location, "transaction set has no BPR segment")
         if advice.amount < 0:
@@ -583,6 +596,9 @@ def _transaction_set(
             advice_only=advice_only,
         )
     )
+    kept = f"{'remittance advice' if advice_only else 'payment'} of {advice.amount} {currency}"
+    for error in dates_left_out:
+        warn_detail_left_out(result, error.location, error.reason, DATE_LEFT_OUT, kept, raw)
 
 
 # TRN01 2: TRN02 is the trace of an earlier transaction this one refers to, not its own

@@ -32,12 +32,14 @@ its invoice references to that cash; any other remittance text, and a prenotific
 
 A notification of change (98 addenda, or any entry of a COR batch) moves no money: it is a
 warning naming the change code (C01-C14; C61-C69 refuse one), the entry's original trace and
-the corrected data. A return (99 addenda) of a credit we sent brings our own money back and a
-dishonored (R61-R70) or contested dishonored (R71-R77) return concerns a return read when it
-came: each is left out with a warning. A return whose reason code is not R and two digits
-still takes the cash back, with a warning. Files come with CRLF or LF, without line breaks or
-blocked (ten records a line); codes are read whatever their case. An entry whose transaction
-code is none the Rules define is an error naming that field (credit or debit cannot be told).
+the corrected data. A return (99 addenda) of a credit we sent brings our own money back and
+a dishonored (R61-R70) or contested dishonored (R71-R77) return concerns a return read when
+it came: each is left out with a warning. A return whose reason code is not R and two digits
+still takes the cash back, with a warning. Files come with CRLF, LF or CR, without line
+breaks or blocked (ten records a line); codes are read whatever their case. A transmission
+of several files one after the other is read file by file, each checked by its own controls.
+An entry whose transaction code is none the Rules define is an error naming that field
+(credit or debit cannot be told).
 
 A CIE (customer-initiated) entry is a consumer paying a bill through its bank's bill-payment
 service: the batch names that service, the entry names the consumer (positions 40-54) and the
@@ -185,12 +187,13 @@ class _Entry:
 def records_of(text: str) -> list[tuple[int, str]]:
     """(line number, record) pairs; unbroken 94-character records are split apart.
 
-    Records come one a line (CRLF or LF), without line breaks at all, or blocked: ten
-    records (940 characters) a line. Unbroken and blocked records are numbered in order, as
-    if each were a line. An end-of-file mark (Ctrl-Z) some systems append is not a record.
+    Records come one a line (CRLF, LF, or CR alone as some midrange systems write them),
+    without line breaks at all, or blocked: ten records (940 characters) a line. Unbroken and
+    blocked records are numbered in order, as if each were a line. An end-of-file mark
+    (Ctrl-Z) some systems append is not a record.
     """
     body = text.lstrip("\ufeff").rstrip("\x1a\r\n")
-    lines = [line.rstrip("\r") for line in body.split("\n")]
+    lines = [line.rstrip("\r") for line in body.split("\n" if "\n" in body else "\r")]
     if _blocked(lines):
         flat = "".join(lines)
         return [
@@ -202,18 +205,17 @@ def records_of(text: str) -> list[tuple[int, str]]:
 
 def _blocked(lines: list[str]) -> bool:
     """Whether the lines hold several whole records each: one line longer than a record (a
-    file without line breaks), or every line a multiple of 94 characters (one at least
-    longer), each 94-character piece opening with a record type."""
+    file without line breaks), or every line but the last a multiple of 94 characters (one
+    at least longer), each 94-character piece opening with a record type. The last line may
+    end short: the trailing blanks of its last record (a file control) trimmed in transit."""
     if len(lines) == 1:
         return len(lines[0]) > RECORD_LENGTH  # a whole file without line breaks
-    longer = False
+    if any(len(line) % RECORD_LENGTH or not line for line in lines[:-1]) or not lines[-1]:
+        return False
     for line in lines:
-        if len(line) % RECORD_LENGTH or not line:
-            return False
-        longer = longer or len(line) > RECORD_LENGTH
         if any(line[i] not in _RECORD_TYPES for i in range(0, len(line), RECORD_LENGTH)):
             return False
-    return longer
+    return any(len(line) > RECORD_LENGTH for line in lines)
 
 
 def parse_nacha(text: str, source_file: str) -> ParseResult:
@@ -270,6 +272,8 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
             )
             return result
         if kind == "1":
+            finish()  # an entry of the file before, in a transmission of several
+            batch, unreadable_batch = None, None
             header = rec
         elif kind == "5":
             finish()
@@ -364,11 +368,15 @@ class _Controls:
     entries. The file control's must match the sums of the batch controls' figures, its batch
     count the batch headers and its block count the records (10 a block, padding included).
     ADV entries state 12-digit amounts (positions 28-39, odd transaction codes credits), ADV
-    batch and file controls 20-digit totals.
+    batch and file controls 20-digit totals. A transmission of several files (a file header
+    after the first) has each file checked on its own.
     """
 
     def __init__(self, result: ParseResult) -> None:
         self.result = result
+        self._start_file()
+
+    def _start_file(self) -> None:
         self.batch: _OpenBatch | None = None
         self.batches = 0
         self.adv_batches = 0
@@ -379,11 +387,15 @@ class _Controls:
 
     def see(self, line_no: int, raw_line: str) -> None:
         """Every non-blank record in order, unreadable ones included."""
+        rec = raw_line.ljust(RECORD_LENGTH)
+        kind = rec[0]
+        if kind == "1" and self.records and len(raw_line) <= RECORD_LENGTH:
+            # the file before this one's header ends here: a transmission of several files
+            self.finish(f"the file ending before the file header on line {line_no}")
+            self._start_file()
         self.records += 1
         if self.file_control is not None:
             return  # block padding after the file control
-        rec = raw_line.ljust(RECORD_LENGTH)
-        kind = rec[0]
         if len(raw_line) > RECORD_LENGTH or kind not in _RECORD_TYPES:
             if self.batch is not None:
                 self.batch.figures.spoil()  # it may have been one of the batch's entries
@@ -403,11 +415,12 @@ class _Controls:
             self._no_batch_control()
             self.file_control = (line_no, rec)
 
-    def finish(self) -> None:
-        """Check the file control once every record (block padding included) is counted."""
+    def finish(self, location: str = "file") -> None:
+        """Check the file control once every record (block padding included) is counted;
+        ``location`` names the file in a warning that it has none."""
         self._no_batch_control()
         if self.file_control is None:
-            self._incomplete("file", "no file control (9) record: the file may be cut short")
+            self._incomplete(location, "no file control (9) record: the file may be cut short")
             return
         line_no, rec = self.file_control
         batches, blocks = _number(rec[1:7]), _number(rec[7:13])
