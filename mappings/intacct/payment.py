@@ -5,9 +5,13 @@ ARPYMTDETAIL, the debit memo ``POSADJKEY`` (the ARADJUSTMENT's RECORDNO; a detai
 or the other, never both). Debit memos are canonical invoices (see
 :mod:`mappings.intacct.invoice`) with their RECORDNO as remote id, so both keys name an
 invoice. A detail carries ``TRX_PAYMENTAMOUNT`` of cash and, when ``ADJUSTMENTKEY`` names a
-credit adjustment, ``TRX_ADJUSTMENTAMOUNT`` of that credit. Cash yields an invoice entry;
-credit yields a credit-memo entry plus an invoice entry of the same amount (the credit pays
-the invoice or debit memo). Unapplied cash is the total less the cash applied. STATE
+credit adjustment, ``TRX_ADJUSTMENTAMOUNT`` of that credit. Credit yields an invoice entry
+of its amount followed by the credit-memo entry (the credit pays that invoice or debit memo);
+cash yields an invoice entry of its own. All credit entries come first, in detail order, then
+all cash entries: the store pays a payment's invoice entries from its credits in order before
+its cash, so this order is what keeps each credit on the document its detail names (one
+entry of cash plus credit would let an earlier invoice take a later detail's credit).
+Unapplied cash is the total less the cash applied. STATE
 Voided/Reversed is a void; the record is kept. The details come as the stream's list, or in
 the XML shape ``{"ARPYMTDETAIL": one object or a list}``.
 
@@ -112,7 +116,8 @@ def applications(
         details = [details]  # one element in XML reads as an object, not a list
     if not isinstance(details, list):
         raise MappingError(DETAILS, "is not a list")
-    applied: list[AppliedIn] = []
+    credited: list[AppliedIn] = []  # each credit's invoice entry, then its credit memo's
+    paid: list[AppliedIn] = []  # cash entries, after every credit
     cash_applied = Money.zero(code)
     for index, detail in enumerate(details):
         where = f"{DETAILS}.{index}"
@@ -134,12 +139,14 @@ def applications(
         if not credit.is_zero() and adjustment is None:
             raise MappingError(f"{where}.ADJUSTMENTKEY", "is required with an adjustment amount")
         cash_applied += cash
-        applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=cash + credit))
         if adjustment is not None and not credit.is_zero():
-            applied.append(
+            credited.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=credit))
+            credited.append(
                 AppliedIn(target="credit_memo", target_remote_id=adjustment, amount=credit)
             )
-    return applied, cash_applied
+        if not cash.is_zero():
+            paid.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=cash))
+    return credited + paid, cash_applied
 
 
 def payer(payload: Mapping[str, Any]) -> str | None:

@@ -162,9 +162,9 @@ def test_gbp_payment_applies_trx_payment_amounts_in_gbp() -> None:
     assert payment.amount == Money("300.00", "GBP")
     assert payment.unapplied == Money("50.00", "GBP")
     assert [(a.target, a.target_remote_id, a.amount) for a in payment.applied] == [
-        ("invoice", "4101", Money("250.00", "GBP")),
         ("invoice", "4102", Money("50.00", "GBP")),
         ("credit_memo", "9001", Money("50.00", "GBP")),
+        ("invoice", "4101", Money("250.00", "GBP")),
     ]
 
 

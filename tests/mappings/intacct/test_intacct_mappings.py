@@ -183,8 +183,9 @@ def test_payment_with_cash_and_credit_on_one_invoice() -> None:
     payment = payment_map.to_canonical(raw("payments", "ARPYMT", PAYMENT, "7003"), CTX)
     applied = [(a.target, a.target_remote_id, a.amount.amount) for a in payment.applied]
     assert applied == [
-        ("invoice", "7001", Decimal("450.00")),
+        ("invoice", "7001", Decimal("50.00")),
         ("credit_memo", "7002", Decimal("50.00")),
+        ("invoice", "7001", Decimal("400.00")),
     ]
     assert payment.amount == Money(Decimal("450.00"), "USD")
     assert payment.unapplied == Money(Decimal("50.00"), "USD")
@@ -243,9 +244,9 @@ def test_payment_details_in_the_xml_shape() -> None:
     result = payment_map.to_canonical(raw("payments", "ARPYMT", payload, "8120"), CTX)
     applied = [(a.target, a.target_remote_id, a.amount) for a in result.applied]
     assert applied == [
-        ("invoice", "8101", Money("120.00", "USD")),
         ("invoice", "8101", Money("15.00", "USD")),
         ("credit_memo", "8105", Money("15.00", "USD")),
+        ("invoice", "8101", Money("120.00", "USD")),
         ("invoice", "8107", Money("40.00", "USD")),  # POSADJKEY: the debit memo it pays
     ]
     assert result.unapplied == Money("20.00", "USD")
@@ -523,9 +524,9 @@ def test_payment_of_a_debit_memo_applies_cash_and_credit_to_it() -> None:
     payload = to_dict(parse(DEBIT_MEMO_PAYMENT_XML))
     result = payment_map.to_canonical(raw("payments", "ARPYMT", payload, "8150"), CTX)
     assert [(a.target, a.target_remote_id, a.amount) for a in result.applied] == [
-        ("invoice", "7010", Money("65.00", "USD")),
         ("invoice", "7010", Money("10.00", "USD")),
         ("credit_memo", "7002", Money("10.00", "USD")),
+        ("invoice", "7010", Money("65.00", "USD")),
     ]
     assert result.unapplied is not None
     assert result.unapplied.is_zero()
