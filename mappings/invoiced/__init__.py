@@ -17,7 +17,8 @@ from mappings.invoiced import credit_memo, customer, invoice, payment
 # 6: a credit note moved to the customer's credit balance (applied_to naming no document)
 # 7: dates are calendar days in the company's time zone (company_timezone), not UTC's
 # 8: a payment whose charge failed on the gateway is void (no cash came in)
-VERSION = 8
+# 9: applied_credit entries spend the customer's credit balance, never the payment's cash
+VERSION = 9
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -10,6 +10,7 @@ silently.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -85,7 +86,12 @@ def currency(record: RawRecord, ctx: MappingContext) -> str:
 
 def customer_ref(record: RawRecord) -> str | None:
     """The customer id, whether plain or expanded (``expand=customer``)."""
-    value = record.payload.get("customer")
-    if isinstance(value, dict):
+    return customer_id(record.payload)
+
+
+def customer_id(payload: Mapping[str, Any]) -> str | None:
+    """The ``customer`` of a payload, whether plain or expanded."""
+    value = payload.get("customer")
+    if isinstance(value, Mapping):
         value = value.get("id")
     return str(value) if value not in (None, "") else None

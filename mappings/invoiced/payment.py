@@ -7,6 +7,9 @@
   Invoiced marks a credit note paid by issuing a credit for it): unapplied as far as invoices
   go, and no application (the credit note's own balance shows it used).
 * ``applied_credit`` with an invoice: the customer's credit balance applied to the invoice.
+  That credit is no cash of the payment (a payment spending only credit has an amount of
+  0): a ``credit`` application (``credit_balance:<customer>``) pays the invoice, so the store
+  never counts it as cash the payment applied.
 * ``credit``: cash put on the customer's credit balance — unapplied as far as invoices go,
   like the payment's own ``balance``.
 * ``convenience_fee`` and ``estimate`` deposits touch no invoice.
@@ -40,7 +43,7 @@ from mappings.base import (
     optional_text,
     unix_datetime,
 )
-from mappings.invoiced.common import company_days, currency, customer_ref, origin
+from mappings.invoiced.common import company_days, currency, customer_id, customer_ref, origin
 
 FIELDS = {
     "received_on": F("date", unix_datetime, required=False),
@@ -70,8 +73,13 @@ def document_type(entry: Mapping[str, Any]) -> str | None:
 
 
 def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn], Money]:
-    """The invoice and credit memo applications, and the amount put on credit balance."""
-    applied: list[AppliedIn] = []
+    """The invoice, credit memo and credit balance applications, and the amount put on
+    credit balance. Every credit's pair of entries (the credit, then the invoice it pays)
+    comes before any invoice paid in cash: the store pays a payment's invoice entries from
+    its credits in order before its cash, so this keeps each credit on its own invoice."""
+    credited: list[AppliedIn] = []
+    paid: list[AppliedIn] = []
+    balance_ref = f"credit_balance:{customer_id(payload) or ''}"
     to_credit = money(0, code, "applied_to")
     entries = payload.get("applied_to") or []
     if not isinstance(entries, list):
@@ -84,7 +92,7 @@ def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn]
         amount = money(entry.get("amount"), code, f"{where}.amount")
         if kind == "invoice":
             invoice = _document(entry, "invoice", where)
-            applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
+            paid.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
         elif kind == "credit_note":
             note = _document(entry, "credit_note", where)
             target = document_type(entry)
@@ -94,17 +102,22 @@ def applications(payload: Mapping[str, Any], code: str) -> tuple[list[AppliedIn]
             if target != "invoice":
                 continue  # applied to an estimate: no invoice balance moves
             invoice = _document(entry, "invoice", where)
-            applied.append(AppliedIn(target="credit_memo", target_remote_id=note, amount=amount))
-            applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
+            credited.append(AppliedIn(target="credit_memo", target_remote_id=note, amount=amount))
+            credited.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
         elif kind == "applied_credit":
             if document_type(entry) in ("invoice", None):  # naming none: refused below
                 invoice = _document(entry, "invoice", where)
-                applied.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=amount))
+                credited.append(
+                    AppliedIn(target="credit", target_remote_id=balance_ref, amount=amount)
+                )
+                credited.append(
+                    AppliedIn(target="invoice", target_remote_id=invoice, amount=amount)
+                )
         elif kind == "credit":
             to_credit = to_credit + amount
         elif kind not in IGNORED:
             raise MappingError(f"{where}.type", f"unknown application type {kind!r}")
-    return applied, to_credit
+    return credited + paid, to_credit
 
 
 def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:

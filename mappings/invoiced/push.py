@@ -20,10 +20,11 @@
   ``DELETE /payments/:id``; the payment is read first, and one already ``voided`` is
   confirmed without a write (a resend after a lost reply voids nothing twice).
 
-Invoiced has no batch endpoint: one request per write, each with its ``Idempotency-Key`` and
-the same key in its ``metadata``. A write left without a reply after the retries is uncertain,
-as in the other systems: a resend much later cannot count on Invoiced still remembering its
-key. The worker records each step before the next; after a lost reply or a crash,
+Invoiced has no batch endpoint: one request per write, each with its ``Idempotency-Key`` (its
+wire key: :meth:`~sync.outbox.adapter.Command.wire_key`, another after each refusal) and the
+step's own key in its ``metadata``. A write left without a reply after the retries is
+uncertain, as in the other systems: a resend much later cannot count on Invoiced still
+remembering its key. The worker records each step before the next; after a lost reply or a crash,
 :meth:`InvoicedPush.landed` looks for the step's record by that metadata key (credit notes for
 step 0, payments otherwise), so no credit note is created twice and none is applied twice.
 """
@@ -78,6 +79,7 @@ class InvoicedPush(PushAdapter):
             )
             payment = PaymentCreate(
                 key=command.key,
+                wire_key=command.wire_key(command.key),
                 customer_id=customer,
                 amount=command.money(p["amount_minor"]),
                 applications=entries,
@@ -97,6 +99,7 @@ class InvoicedPush(PushAdapter):
             )
             payment = PaymentCreate(
                 key=command.key,
+                wire_key=command.wire_key(command.key),
                 customer_id=customer,
                 amount=command.money(0),
                 applications=entries,
@@ -135,6 +138,7 @@ class InvoicedPush(PushAdapter):
         if command.step_index == 0:
             note = CreditNoteCreate(
                 key=note_key,
+                wire_key=command.wire_key(note_key),
                 customer_id=customer,
                 amount=amount,
                 reason=command.deduction,
@@ -159,6 +163,7 @@ class InvoicedPush(PushAdapter):
             amount,
             currency=currency,
             received_on=command.on,
+            wire_key=command.wire_key(apply_key),
         )
         diff.insert(0, f"new zero-amount payment applying credit note {note_id} to the invoice")
         return Step(command, apply_key, payment, diff=diff, creates=("payment", "payment"))

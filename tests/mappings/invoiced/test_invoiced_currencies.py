@@ -91,9 +91,9 @@ def test_jpy_payment_applied_to_invoice_and_credit_note() -> None:
     assert str(payment.amount.amount) == "15000"
     assert payment.unapplied == Money(1000, "JPY")
     assert [(a.target, a.target_remote_id, a.amount) for a in payment.applied] == [
-        ("invoice", "46225", Money(14000, "JPY")),
-        ("credit_memo", "2048", Money(500, "JPY")),
+        ("credit_memo", "2048", Money(500, "JPY")),  # credits first, each with its invoice
         ("invoice", "46226", Money(500, "JPY")),
+        ("invoice", "46225", Money(14000, "JPY")),
     ]
 
 

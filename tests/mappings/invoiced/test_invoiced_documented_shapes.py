@@ -125,10 +125,11 @@ def test_payment_with_every_documented_application_type() -> None:
     assert result.customer_remote_id == "90417"
     assert result.amount == Money("1000.00", "USD")
     assert [(a.target, a.target_remote_id, a.amount.minor) for a in result.applied] == [
-        ("invoice", "77120", 61025),
-        ("credit_memo", "3301", 8975),
+        ("credit_memo", "3301", 8975),  # credits first, each with its invoice
         ("invoice", "77121", 8975),
+        ("credit", "credit_balance:90417", 4000),
         ("invoice", "77122", 4000),
+        ("invoice", "77120", 61025),
     ]
     assert result.unapplied == Money("230.00", "USD")
     assert result.received_on == date(2024, 5, 6)

@@ -117,9 +117,9 @@ def test_card_payment_with_a_fee_credit_balance_and_a_credit_note() -> None:
     assert isinstance(result, PaymentIn)
     assert result.status is PaymentStatus.POSTED
     assert [(a.target, a.target_remote_id, a.amount) for a in result.applied] == [
-        ("invoice", "46230", Money("780.00", "EUR")),
-        ("credit_memo", "2048", Money("100.00", "EUR")),
+        ("credit_memo", "2048", Money("100.00", "EUR")),  # credits first, with their invoice
         ("invoice", "46230", Money("100.00", "EUR")),
+        ("invoice", "46230", Money("780.00", "EUR")),
     ]
     # the fee pays no invoice; the credit entry is cash left on the customer's credit balance
     assert result.unapplied == Money("100.00", "EUR")

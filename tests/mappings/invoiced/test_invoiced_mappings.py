@@ -71,9 +71,9 @@ def test_payment_with_invoice_credit_note_and_credit_entries() -> None:
         CTX,
     )
     assert [(a.target, a.target_remote_id, str(a.amount.amount)) for a in result.applied] == [
-        ("invoice", "44648", "700.00"),
-        ("credit_memo", "2231", "50.00"),
+        ("credit_memo", "2231", "50.00"),  # credits first, each with its invoice
         ("invoice", "44649", "50.00"),
+        ("invoice", "44648", "700.00"),
     ]
     assert result.unapplied == Money("100", "USD")
 
@@ -161,7 +161,10 @@ def test_applied_credit_moves_the_invoice_and_an_estimate_deposit_does_not() -> 
         ),
         CTX,
     )
-    assert [(a.target, a.target_remote_id) for a in result.applied] == [("invoice", "46225")]
+    assert [(a.target, a.target_remote_id) for a in result.applied] == [
+        ("credit", "credit_balance:15444"),
+        ("invoice", "46225"),
+    ]
     assert result.status is PaymentStatus.VOID
 
 
