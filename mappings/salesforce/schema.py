@@ -15,6 +15,13 @@ A reference an allocation row does not hold itself can be read through its paren
 relationships: ``blng__InvoiceLine__r.blng__Invoice__c`` (the invoice of the invoice line a
 Billing allocation names). Such paths are allowed only where a spec lists the attribute in
 ``_paths``: they are read, never written.
+
+A field a preset names but the org does not have is blanked in the config: ``currency = ""``
+(TOML has no null) means the org has no such field. A single-currency org has no
+``CurrencyIsoCode`` on any object (it exists once multicurrency is enabled); with the
+currency fields blanked its records are in the corporate currency the connector reads from
+the org. A blank link field (``[salesforce.objects.invoice.links] quickbooks = ""``) drops
+that link. A required field cannot be blanked.
 """
 
 from __future__ import annotations
@@ -61,8 +68,19 @@ class _Spec(BaseModel):
     def _api_names(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, str):
             return value
+        name = str(info.field_name)
+        if not value.strip() and not cls.model_fields[name].is_required():
+            return None  # blanked in the config: the org has no such field
         paths: tuple[str, ...] = cls.__private_attributes__["_paths"].get_default()
-        return _check_name(value, path=info.field_name in paths)
+        return _check_name(value, path=name in paths)
+
+    @field_validator("links", mode="before")
+    @classmethod
+    def _blank_links(cls, value: Any) -> Any:
+        """A link blanked in the config (``quickbooks = ""``) is no link."""
+        if isinstance(value, Mapping):
+            return {k: v for k, v in value.items() if not (isinstance(v, str) and not v.strip())}
+        return value
 
     @model_validator(mode="after")
     def _link_names(self) -> _Spec:
