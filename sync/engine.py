@@ -10,6 +10,7 @@ stamp are read again and de-duplicated by hash rather than skipped.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,13 @@ ABANDONED = "interrupted (the process ended)"  # a run's row left 'running' by a
 MISSING_FLOOR = 10
 MISSING_SHARE = 0.2
 MISSING_FEW = 2  # so few are deletions even past the share (1 of 3), unless they are all
+
+
+class SyncStopped(BaseException):
+    """Raised between pages when the process is asked to stop (``arsync serve`` shutting
+    down): the pages read so far are committed with their bookmark, the run is recorded as
+    interrupted and its lease released. Not an ``Exception``: a handler that lets one
+    system's failure pass on to the next system must not catch it."""
 
 
 def too_many_missing(missing: int, stored: int) -> bool:
@@ -112,6 +120,7 @@ class SyncEngine:
         system_of_record: SystemOfRecord | None = None,
         mapping_options: dict[str, dict[str, object]] | None = None,
         write_batch: int = WRITE_BATCH,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.tenant = tenant
@@ -120,6 +129,7 @@ class SyncEngine:
         self.sor = system_of_record or SystemOfRecord()
         self.mapping_options = mapping_options or {}
         self.write_batch = write_batch
+        self.stopping = stopping  # set: stop between pages (see SyncStopped)
 
     def sync(
         self,
@@ -304,6 +314,10 @@ class SyncEngine:
                 progress(system, stream.name, counts)
 
         for page in stream.pages(since, started):
+            if self.stopping is not None and self.stopping.is_set():
+                if pending:
+                    flush()
+                raise SyncStopped(f"{system} {stream.name}: stopped between pages")
             stamps = [r.modified_at for r in page.records if r.modified_at is not None]
             if stamps:
                 newest = max([newest, *stamps] if newest else stamps)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,6 +39,8 @@ class Runtime:
     store: Store
     policy: RetryPolicy | None = None
     _connectors: dict[str, Connector] = field(default_factory=dict)
+    # set: a sync under way stops between pages and no further system is synced
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def open(cls, settings: Settings, policy: RetryPolicy | None = None) -> Runtime:
@@ -58,6 +61,7 @@ class Runtime:
             home_currency=self.settings.home_currency,
             system_of_record=self.settings.system_of_record,
             mapping_options={system: self.mapping_options(system) for system in systems},
+            stopping=self.stopping,
         )
 
     def mapping_options(self, system: str) -> dict[str, object]:
@@ -107,9 +111,13 @@ class Runtime:
         """Sync each system in turn; one system's trouble never stops the others. A system
         whose lease another run holds is a result with status ``skipped`` (its reason in
         ``skipped``); one whose section is wrong, or that stopped on an unexpected error (a
-        lease lost after a stall), is ``failed`` with its error in one line naming it."""
+        lease lost after a stall), is ``failed`` with its error in one line naming it. Once
+        :attr:`stopping` is set, the system under way stops between pages
+        (:class:`~sync.engine.SyncStopped` is raised) and no other starts."""
         results = []
         for system in systems or self.settings.configured_systems():
+            if self.stopping.is_set():
+                break
             results.append(self._sync_one(system, full=full, progress=progress))
         return results
 

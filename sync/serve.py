@@ -41,6 +41,7 @@ from canonical.types import as_utc, utcnow
 from connectors.errors import ApiError
 from connectors.redact import redact_text
 from connectors.salesforce import webhooks as sf_hooks
+from sync.engine import SyncStopped
 from sync.runtime import Runtime
 from sync.webhooks import Rejected, receive
 
@@ -54,6 +55,9 @@ _PRIVATE = {"Cache-Control": "no-store"}
 LEASE_RETRY_SECONDS = 60.0  # a step another process holds is tried again after this
 STALE_INTERVALS = 3  # /health: a system's last successful sync older than this many intervals
 FIRST_SYNC_INTERVALS = 2  # /health: a system never synced: at the latest this long after start
+# at shutdown, how long the step under way has to end (a sync stops at its next page); past
+# it the server exits anyway, and the next sync closes the run it left
+STOP_WAIT_SECONDS = 30.0
 _SCHEDULER_STATES = {STATE_RUNNING: "running", STATE_PAUSED: "paused", STATE_STOPPED: "stopped"}
 
 
@@ -105,7 +109,8 @@ class Due:
 class CycleOutcome:
     """How the pipeline's last cycle ended: ``ok``; ``deferred`` (a step another process
     holds the lease of was skipped and is tried again); ``failed`` (a step raised, a system's
-    sync failed or a push could not run in a system; ``error`` says which, secrets masked)."""
+    sync failed or a push could not run in a system; ``error`` says which, secrets masked);
+    ``interrupted`` (the server stopping ended its sync between pages)."""
 
     ended_at: datetime
     outcome: str
@@ -132,7 +137,8 @@ class Pipeline:
     webhook announced is never left waiting for the next delivery.
 
     The worker starts with :meth:`start` (or at the first request when ``start`` is true) and
-    :meth:`stop` ends it: the step running finishes, the rest of its cycle is left."""
+    :meth:`stop` ends it: a sync under way stops at its next page, another step running
+    finishes, and the rest of the cycle is left."""
 
     def __init__(self, runtime: Runtime, *, start: bool = True) -> None:
         self.runtime = runtime
@@ -174,6 +180,7 @@ class Pipeline:
         with self._cond:
             self._autostart = True
             self._stopping = False
+            self.runtime.stopping.clear()
             self._start_locked()
             self._cond.notify_all()
 
@@ -185,10 +192,12 @@ class Pipeline:
 
     def stop(self, timeout: float | None = None) -> bool:
         """Stop the worker: the step under way ends (its transactions and finally blocks
-        with it), no other starts. False when it did not end within ``timeout``."""
+        with it; a sync at its next page), no other starts. False when it did not end within
+        ``timeout``."""
         with self._cond:
             self._stopping = True
             self._autostart = False
+            self.runtime.stopping.set()
             thread = self._thread
             self._cond.notify_all()
         if thread is None:
@@ -243,6 +252,9 @@ class Pipeline:
             try:
                 # a system another process holds comes back skipped (see below), never raised
                 results = self.runtime.sync(due.sync_targets())
+            except SyncStopped:
+                log.info("arsync is stopping: the sync ended between pages")
+                return CycleOutcome(utcnow(), "interrupted")
             except Exception as exc:  # reconcile and push still run
                 log.exception("arsync sync failed")
                 errors.append(f"sync: {_redacted(exc)}")
@@ -470,13 +482,19 @@ def create_app(runtime: Runtime, *, schedule: bool = True) -> FastAPI:
         pipeline.start()
         if scheduler is not None:
             scheduler.start()
+            pipeline.cycle()  # the first cycle now, not one interval after the start
         try:
             yield
         finally:
             if scheduler is not None and scheduler.running:  # paused counts; stopped is done
                 scheduler.shutdown(wait=False)
             # off the event loop: the step under way ends with its transactions and finally
-            await run_in_threadpool(pipeline.stop)
+            if not await run_in_threadpool(pipeline.stop, STOP_WAIT_SECONDS):
+                log.warning(
+                    "the running arsync step did not end within %ss: exiting anyway (the "
+                    "next sync closes a run it left open; a push looks for what it sent)",
+                    STOP_WAIT_SECONDS,
+                )
 
     app = FastAPI(title="arsync", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.pipeline = pipeline

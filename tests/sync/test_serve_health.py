@@ -4,6 +4,7 @@ any of them says the data is not being kept up to date."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +35,8 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
         quickbooks=QBO,
     )
     rt = Runtime.open(settings)
+    # the served app's first cycle syncs at once: these tests give the runs it would record
+    rt.sync = lambda *args, **kwargs: []  # type: ignore[method-assign]
     yield rt
     rt.close()
 
@@ -100,7 +103,11 @@ def test_healthy_shows_last_success_and_last_failure_and_the_schedule(runtime: R
     add_run(runtime, 1, RunStatus.RUNNING)  # under way: neither
     add_run(runtime, 1, RunStatus.OK, tenant="globex")
     with TestClient(create_app(runtime)) as client:
-        status, body = health(client)
+        for _ in range(200):  # the first cycle runs at the start
+            status, body = health(client)
+            if body["last_cycle"] is not None:
+                break
+            time.sleep(0.05)
     assert status == 200 and body["ok"] is True and body["problems"] == []
     qbo = body["systems"]["quickbooks"]
     assert qbo["last_ok"]["status"] == "partial"
@@ -110,7 +117,7 @@ def test_healthy_shows_last_success_and_last_failure_and_the_schedule(runtime: R
     scheduler = body["scheduler"]
     assert (scheduler["state"], scheduler["interval_minutes"]) == ("running", 15)
     assert scheduler["next_run"] is not None
-    assert body["last_cycle"] is None and body["cycle_running_since"] is None
+    assert body["last_cycle"]["outcome"] == "ok" and body["cycle_running_since"] is None
 
 
 def test_a_paused_or_stopped_schedule_is_unhealthy(runtime: Runtime) -> None:

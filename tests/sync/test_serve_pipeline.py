@@ -21,7 +21,7 @@ import sync.serve
 from canonical.enums import RunStatus
 from canonical.lease import LeaseHeld
 from connectors.redact import register_secret
-from sync.engine import RunResult
+from sync.engine import RunResult, SyncStopped
 from sync.outbox.worker import PushSummary
 from sync.runtime import Runtime
 from sync.serve import Pipeline, create_app
@@ -251,6 +251,64 @@ def test_stopping_lets_the_step_under_way_end_and_starts_nothing_more(
     pipeline.reconcile_and_push()  # stopped: marked, nothing runs
     time.sleep(0.1)
     assert calls == ["reconcile", "reconcile finally"] and not pipeline.worker_alive
+
+
+def test_stopping_ends_a_sync_under_way_at_its_next_page(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long sync does not hold up the server's shutdown until it has read everything (a
+    service manager kills a server that outlasts its stop timeout): it stops between pages,
+    and reconcile and push are left for the next start."""
+    reading = threading.Event()
+    calls: list[str] = []
+
+    def long_sync(*_args: Any, **_kwargs: Any) -> list[RunResult]:
+        reading.set()
+        while True:  # a page at a time, as the engine reads
+            if runtime.stopping.is_set():
+                raise SyncStopped("quickbooks invoices: stopped between pages")
+            time.sleep(0.01)
+
+    monkeypatch.setattr(runtime, "sync", long_sync)
+    monkeypatch.setattr(runtime, "reconcile", lambda: calls.append("reconcile"))
+    monkeypatch.setattr(runtime, "push", lambda: calls.append("push"))
+    pipeline = Pipeline(runtime)
+    pipeline.cycle()
+    assert reading.wait(WAIT)
+    assert pipeline.stop(WAIT) and not pipeline.worker_alive
+    assert pipeline.last_cycle is not None and pipeline.last_cycle.outcome == "interrupted"
+    assert calls == []
+    pipeline.start()  # a restart reads again
+    assert not runtime.stopping.is_set()
+    assert pipeline.stop(WAIT)
+
+
+def test_a_scheduled_app_runs_its_first_cycle_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first scheduled cycle runs when the server starts, not one interval later."""
+    from fastapi.testclient import TestClient
+
+    settings = load_settings(
+        None,
+        database_url=f"sqlite:///{tmp_path / 'first.db'}",
+        schedule={"interval_minutes": 60},
+    )
+    rt = Runtime.open(settings)
+    synced: list[list[str] | None] = []
+
+    def sync(systems: list[str] | None = None) -> list[RunResult]:
+        synced.append(systems)
+        return []
+
+    monkeypatch.setattr(rt, "sync", sync)
+    monkeypatch.setattr(rt, "reconcile", lambda: None)
+    monkeypatch.setattr(rt, "push", lambda: PushSummary(dry_run=False))
+    try:
+        with TestClient(create_app(rt)):
+            assert eventually(lambda: synced == [None])  # every system, at once
+    finally:
+        rt.close()
 
 
 def test_the_app_runs_what_webhooks_marked_only_while_it_is_up(
