@@ -82,7 +82,8 @@ def origin(record: RawRecord) -> dict[str, Any]:
 
 
 def value(payload: Mapping[str, Any], field: str | None) -> Any:
-    """A field's value; None when the org has no such field configured or it is empty.
+    """A field's value; None when the org has no such field configured or it is empty. The
+    name is matched regardless of case, as SOQL matches it.
 
     A relationship path (``blng__InvoiceLine__r.blng__Invoice__c``) is read through the
     nested parent records the REST API returns (``{"blng__InvoiceLine__r": {"attributes":
@@ -90,15 +91,28 @@ def value(payload: Mapping[str, Any], field: str | None) -> Any:
     if not field:
         return None
     if field in payload or "." not in field:
-        result = payload.get(field)
+        result = _get(payload, field)
     else:
         node: Any = payload
         for part in field.split("."):
             if not isinstance(node, Mapping):
                 return None
-            node = node.get(part)
+            node = _get(node, part)
         result = node
     return None if result == "" else result
+
+
+def _get(record: Mapping[str, Any], name: str) -> Any:
+    """``record[name]``, the name matched regardless of case: SOQL takes field names in any
+    case, and results spell them as the org's describe does (``Balance__c`` for a configured
+    ``balance__c``)."""
+    if name in record:
+        return record[name]
+    folded = name.casefold()
+    for key, found in record.items():
+        if key.casefold() == folded:
+            return found
+    return None
 
 
 def required(payload: Mapping[str, Any], field: str) -> Any:
@@ -172,9 +186,10 @@ def amount(payload: Mapping[str, Any], field: str | None, code: str) -> Money:
 
 
 def optional_amount(payload: Mapping[str, Any], field: str | None, code: str) -> Money | None:
-    if not field or value(payload, field) is None:
+    raw = value(payload, field)
+    if not field or raw is None:
         return None
-    return rounded_money(payload[field], code, field)
+    return rounded_money(raw, code, field)
 
 
 def figures(

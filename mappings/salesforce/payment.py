@@ -99,7 +99,7 @@ def _applications(
 ) -> list[AppliedIn]:
     """The payment's application rows, in the payment's currency (a row whose own
     ``currency_field`` says otherwise is refused, naming it)."""
-    children = payload.get(spec.relationship)
+    children = value(payload, spec.relationship)
     if children is None:
         return []
     if not isinstance(children, Mapping) or not isinstance(children.get("records"), list):

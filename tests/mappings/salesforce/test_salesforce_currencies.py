@@ -110,3 +110,25 @@ def test_application_row_in_another_currency_is_refused_naming_it() -> None:
         mapped("payments", "Payment__c", payment(rows))
     assert caught.value.field == "Payment_Applications__r.records.0.CurrencyIsoCode"
     assert "GBP" in caught.value.reason
+
+
+def test_field_names_configured_in_another_case_read_the_fields_salesforce_returns() -> None:
+    """SOQL takes field names in any case and answers in the org's own spelling (the describe
+    result's ``name``): a configured ``amount__c`` reads ``Amount__c`` (every record was
+    quarantined as "is required but missing")."""
+    ctx = MappingContext(
+        system="salesforce",
+        home_currency="USD",
+        options={
+            "schema": {
+                "preset": "custom_objects",
+                "invoice": {
+                    "total": "amount__c",
+                    "balance": "BALANCE__C",
+                    "currency": "currencyisocode",
+                },
+            }
+        },
+    )
+    record = mapped("invoices", "Invoice__c", invoice(), ctx)
+    assert (record.total, record.balance) == (Money("1250.50", "EUR"), Money("250.50", "EUR"))
