@@ -5,7 +5,8 @@ The signature (``additionalData.hmacSignature``) is the base64 HMAC-SHA256, keye
 hex-decoded HMAC key, of ``pspReference:originalReference:merchantAccountCode:
 merchantReference:value:currency:eventCode:success`` (missing fields as empty strings, values
 as sent, no escaping), encoded as UTF-8. Any of several keys passes (the previous one while
-a new key is rolled out). The signature covers only those eight fields, not
+a new key is rolled out); a blank key signs nothing and is skipped (see
+:func:`connectors.processors.usable_secrets`). The signature covers only those eight fields, not
 ``additionalData`` (metadata such as an invoice number): Basic authentication covers the rest.
 """
 
@@ -15,6 +16,8 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from connectors.processors import usable_secrets
 
 SIGNED_FIELDS = (
     "pspReference",
@@ -55,9 +58,9 @@ def verify_item(item: Mapping[str, Any], hex_keys: Sequence[str]) -> bool:
     # bytes, not str: compare_digest raises TypeError on a non-ASCII str
     signature = given.encode("utf-8", "replace")
     payload = signing_payload(item).encode("utf-8")
-    for hex_key in hex_keys:
+    for hex_key in usable_secrets(hex_keys):
         try:
-            key = binascii.unhexlify(hex_key.strip())
+            key = binascii.unhexlify(hex_key)
         except (binascii.Error, ValueError):
             continue
         digest = hmac.new(key, payload, hashlib.sha256).digest()

@@ -4,12 +4,15 @@
 hex HMAC-SHA256 of ``"{t}.{raw body}"`` keyed with the endpoint's ``whsec_...`` secret (the
 string itself, UTF-8). Any ``v1`` matching any configured secret passes (several during a
 rotation); ``v0`` and unknown schemes are ignored; a timestamp outside the tolerance fails.
+A blank secret signs nothing and is skipped (see :func:`connectors.processors.usable_secrets`).
 """
 
 import hashlib
 import hmac
 import time
 from collections.abc import Callable, Sequence
+
+from connectors.processors import usable_secrets
 
 DEFAULT_TOLERANCE_SECONDS = 300
 
@@ -40,7 +43,7 @@ def verify(
     if abs(clock() - int(timestamp)) > tolerance_seconds:
         return False
     signed = timestamp.encode() + b"." + raw_body
-    for secret in secrets:
+    for secret in usable_secrets(secrets):
         expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest().encode()
         if any(hmac.compare_digest(expected, sig) for sig in signatures):
             return True
