@@ -241,14 +241,17 @@ def receive(
 
 
 def _require(values: list[str], source: str) -> None:
-    if not values:
+    """Refuse (503) a delivery when no secret is configured: a blank one (a variable set but
+    empty) is none, since anybody can sign under it."""
+    if not any(value.strip() for value in values):
         raise Rejected(503, f"{source}: no signing secret is configured (webhooks.{source}_*)")
 
 
 def _secret(value: Any, source: str) -> str:
-    if value is None:
-        raise Rejected(503, f"{source}: no signing secret is configured (webhooks.{source}_*)")
-    secret: str = value.get_secret_value()
+    """The configured secret, stripped (a newline pasted with it is no part of it); refused
+    as :func:`_require` does when there is none."""
+    secret: str = value.get_secret_value().strip() if value is not None else ""
+    _require([secret], source)
     return secret
 
 
