@@ -244,10 +244,11 @@ def _physical_records(text: str) -> _Physical:
     length = _record_length(lines[0].strip()) if lines else None
     found: list[tuple[int, str, str]] = []
     in_blocks = False
+    size = _block_size(lines, length)
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        blocks = _blocks(line, length)
+        blocks = _blocks(line, size) if size else None
         if blocks:
             in_blocks = True
             found.extend((number, block.strip(), block) for block in blocks if block.strip())
@@ -268,17 +269,29 @@ def _physical_records(text: str) -> _Physical:
 _RECORD_START = re.compile(r"(?:0[123]|16|49|88|98|99),")
 
 
-def _blocks(line: str, length: int | None) -> list[str] | None:
-    """A line of several fixed-length physical records (a file sent without line breaks,
-    each record padded with blanks to the length its 01 header states, else 80): its blocks,
-    when each starts with a record code. A record whose text is not ended by "/" (as BAI2
-    lets a 16 or 88 end) ends where its block does. ``None`` for any other line."""
+def _block_size(lines: list[str], length: int | None) -> int | None:
+    """The record length of a file sent as fixed-length blocks without line breaks (the
+    length its 01 header states, else 80): every line but the last a whole number of blocks,
+    and one at least holding several. ``None`` for a file of one record a line, whose long
+    records (text holding ``16,`` or ``01,`` where a block would start) are never cut."""
+    written = [line for line in lines if line.strip()]
     for size in dict.fromkeys(n for n in (length, 80) if n):
-        if len(line.rstrip()) <= size:
-            continue
-        blocks = [line[start : start + size] for start in range(0, len(line), size)]
-        if all(_RECORD_START.match(b) or not b.strip() for b in blocks):
-            return blocks
+        if all(len(line) % size == 0 for line in written[:-1]) and any(
+            len(line.rstrip()) > size for line in written
+        ):
+            return size
+    return None
+
+
+def _blocks(line: str, size: int) -> list[str] | None:
+    """The fixed-length blocks of one line of a blocked file (see :func:`_block_size`), when
+    each starts with a record code. A record whose text is not ended by "/" (as BAI2 lets a
+    16 or 88 end) ends where its block does. ``None`` for any other line."""
+    if len(line.rstrip()) <= size:
+        return None
+    blocks = [line[start : start + size] for start in range(0, len(line), size)]
+    if all(_RECORD_START.match(b) or not b.strip() for b in blocks):
+        return blocks
     return None
 
 

@@ -62,3 +62,32 @@ def test_records_of_a_file_on_one_line_are_named_by_their_number() -> None:
     result = parse_bank_bytes(text.encode(), "oneline.bai")
     assert [(r.location, r.line) for r in result.records] == [("record 4", 1)]
     assert [e.location for e in result.errors] == ["record 5"]
+
+
+def test_a_long_record_of_a_file_with_line_breaks_is_never_cut_into_blocks() -> None:
+    """A file of one record a line whose 16 runs past 80 (or 160) characters with ``01,`` or
+    ``16,`` where a block would start is one record: the file was read as blocks, lost all
+    its credits ("a second 01 file header") or cut the wire's text and invoice."""
+    for words in ("DATED JAN 01, 2026 AND INVOICE 4480", "DATED DEC 16, 2025 AND INVOICE 4480"):
+        head = "16,195,1016250,0,FW0001,,WIRE IN PMT DET:INVOICE 4471 "
+        wire = head + " " * (80 - len(head) - 10) + words
+        for padded in (wire + "/", (wire + "/").ljust(160)):
+            text = "\n".join(
+                [
+                    "01,021000021,NORTHWINDCO,260115,0200,1,,,2/",
+                    "02,NORTHWINDCO,021000021,1,260114,2400,USD,2/",
+                    "03,000123456789,USD,010,1500000,,/",
+                    "16,165,425000,0,ACH0001,,PREAUTHORIZED ACH CREDIT ACME CORP/",
+                    padded,
+                    "49,2941250,4/",
+                    "98,2941250,1,6/",
+                    "99,2941250,1,8/",
+                ]
+            )
+            result = parse_bank_bytes(text.encode(), "long.bai")
+            assert (result.errors, result.warnings) == ([], [])
+            assert [(r.location, r.amount) for r in result.records] == [
+                ("line 4", Decimal("4250.00")),
+                ("line 5", Decimal("10162.50")),
+            ]
+            assert (result.records[1].free_text or "").endswith(words)
