@@ -705,7 +705,7 @@ def _remittance(
     as_written = list(lines)
     said = [_read_text(lines)]
     free_parts = [said[0].text or ""]
-    refs = _structured_refs(remittance_info, currency, left_out)
+    refs = _structured_refs(remittance_info, currency, free_parts, left_out)
     for strd in _kids(remittance_info, "Strd"):
         # free text beside a structured reference (a QR-bill's message, billing information)
         beside = [t.text or "" for t in _kids(strd, "AddtlRmtInf")]
@@ -861,19 +861,24 @@ def _in_text(elements: list[etree._Element], error: BankFileError) -> BankFileEr
 def _structured_refs(
     remittance_info: etree._Element | None,
     currency: str,
+    free_parts: list[str],
     left_out: list[tuple[BankFileError, str]],
 ) -> list[StructuredRef]:
     """The references of a transaction's ``Strd`` blocks. Amounts that cannot be read (or are
     in another currency than the credit's ``currency``, or an adjustment without one) are left
-    out with the amounts stated beside them, the document kept by its number; a related date
-    that cannot be read is left out alone. Each finding goes to ``left_out``."""
+    out with the amounts stated beside them, the document kept by its number; a credit note
+    whose amount is so left out goes to ``free_parts`` instead (a credit note named without an
+    amount reads as taken whole, which the payer did not say). A related date that cannot be
+    read is left out alone. Each finding goes to ``left_out``."""
     dates: list[BankFileError] = []
     amounts: list[BankFileError] = []
+    unpriced_notes: list[str] = []
     refs = [
         ref
         for strd in _kids(remittance_info, "Strd")
-        for ref in _structured(strd, currency, dates, amounts)
+        for ref in _structured(strd, currency, dates, amounts, unpriced_notes)
     ]
+    free_parts.extend(unpriced_notes)
     left_out.extend((error, AMOUNTS_LEFT_OUT) for error in amounts)
     left_out.extend((error, DATE_LEFT_OUT) for error in dates)
     return refs
@@ -1301,13 +1306,17 @@ def _structured(
     currency: str,
     dates_left_out: list[BankFileError],
     amounts_left_out: list[BankFileError],
+    unpriced_notes: list[str],
 ) -> list[StructuredRef]:
     """One Strd block: its referred documents and creditor reference, with its amounts in the
     credit's ``currency``. A related date (``RltdDt``) that cannot be read is left out and
     added to ``dates_left_out``; amounts that cannot be read (``RfrdDocAmt``, or a document's
     ``LineDtls``) are left out with the others of their block, the error added to
-    ``amounts_left_out``: the documents are kept without them."""
+    ``amounts_left_out``: the documents are kept without them, except a credit note, whose
+    number goes to ``unpriced_notes``."""
+    unreadable = len(amounts_left_out)
     shared = _amounts_or_none(currency, [_find(strd, "RfrdDocAmt")], amounts_left_out)
+    shared_unreadable = len(amounts_left_out) > unreadable
     nothing: _Stated = (None, None, None, None, None)
     paid, due, discount, adjustment, reason = shared or nothing
     docs = _kids(strd, "RfrdDocInf")
@@ -1322,12 +1331,19 @@ def _structured(
         # several documents share one Strd; else the Strd's amounts are one document's only
         lines = [_find(line, "Amt") for line in _kids(doc, "LineDtls")]
         own = None
+        unpriced = shared_unreadable and len(docs) == 1
         if any(line is not None for line in lines):
+            before = len(amounts_left_out)
             own = _amounts_or_none(currency, lines, amounts_left_out) or nothing
+            unpriced = len(amounts_left_out) > before
+        kind = _doc_kind(doc)
+        if unpriced and kind == RefKind.CREDIT_MEMO:
+            unpriced_notes.append(number)
+            continue
         stated = own or (shared if len(docs) == 1 else None) or nothing
         refs.append(
             StructuredRef(
-                kind=_doc_kind(doc),
+                kind=kind,
                 ref=number,
                 amount_paid=stated[0],
                 invoice_amount=stated[1],

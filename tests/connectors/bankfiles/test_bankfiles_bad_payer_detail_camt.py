@@ -155,3 +155,21 @@ def test_an_unreadable_booked_amount_or_value_date_is_still_an_error() -> None:
     assert len(bad_date.records) == 1
     (error,) = bad_date.errors
     assert "2026-11-31" in error.reason and "ValDt" in error.location
+
+
+def test_a_credit_note_whose_amount_is_no_amount_goes_to_the_text() -> None:
+    """A credit note named without its amount reads as taken whole (the reconciler took the
+    note's whole balance and applied the cash by it): one whose stated amount cannot be read
+    is no structured reference, its number goes to the free text."""
+    result = parse_bank_bytes(
+        _with('<CdtNoteAmt Ccy="EUR">200.00', '<CdtNoteAmt Ccy="EUR">2OO.00'), "cn.xml"
+    )
+    assert result.errors == []
+    kept = result.records[0]
+    assert [(r.kind, r.ref, r.amount_paid) for r in kept.structured_refs] == [
+        (RefKind.INVOICE, "FA-2026-3101", Decimal("4900.00")),
+        (RefKind.INVOICE, "FA-2026-3102", Decimal("3948.00")),
+    ]
+    assert kept.free_text == "REGLEMENT FACTURES NOV AV-2026-0077"
+    (warning,) = result.warnings
+    assert "not an amount: '2OO.00'" in warning.reason
