@@ -21,8 +21,9 @@ named by ADX04 or the REF after it. An RMR naming no document (RMR01 and RMR02 l
 RMR03 PO, payment on account, PA, payment in advance, ...) is an amount paid that settles no
 document: it is named in the text and counts toward BPR02. The amounts paid and those
 adjustments add up to BPR02; where they do not, a warning says so and both are kept as
-stated. A DTM whose date cannot be read (an invoice dated 20240231) leaves out that date
-only, with a warning naming the segment: the payment and the rest of its detail are kept.
+stated. A document's DTM whose date cannot be read (an invoice dated 20240231) leaves out
+that date only, with a warning naming the segment: the payment and the rest of its detail are
+kept; a payment date that cannot be read rejects the set (it dates and keys the payment).
 Any other segment that cannot be read rejects its transaction set, with an error naming the
 segment and element.
 """
@@ -125,8 +126,9 @@ def read_remittance_advice(
     """Read BPR/TRN/CUR/N1/RMR/ADX/REF/DTM/NTE from the segments of one transaction set.
 
     A segment that cannot be read raises :class:`DetailError`. With ``dates_left_out`` (the
-    payer's detail of a bank's credit, whose own date stands) a DTM whose date cannot be read
-    is left out and added to that list instead: the rest of the detail is sound.
+    payer's detail of a bank's credit, whose own date stands) a document's DTM whose date
+    cannot be read is left out and added to that list instead: the rest of the detail is
+    sound. A payment date (a DTM before any RMR) that cannot be read is an error.
     """
     advice = RemittanceAdvice()
     current: int | None = None  # index of the last RMR's reference: REF/DTM/ADX describe it
@@ -137,7 +139,9 @@ def read_remittance_advice(
             current, loose = _read_segment(advice, seg, current, loose, header_dates)
         except BankFileError as exc:
             error = DetailError(seg, exc.location, exc.reason)
-            if seg.tag != "DTM" or dates_left_out is None:
+            # a document's date is left out alone; the payment's (before any RMR) dates the
+            # payment and keys it, so one that cannot be read still rejects the set
+            if seg.tag != "DTM" or dates_left_out is None or current is None:
                 raise error from exc
             dates_left_out.append(error)
             loose = None  # as the DTM, had it been read, would have left it

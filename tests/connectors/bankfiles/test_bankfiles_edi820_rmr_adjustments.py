@@ -143,3 +143,16 @@ def test_a_bad_date_in_a_set_rejected_for_another_reason_adds_no_warning() -> No
     result = _parse(_interchange([[body]]))
     assert result.records == [] and result.warnings == []
     assert [e.location for e in result.errors] == ["line 8, segment 8 (RMR), RMR04"]
+
+
+def test_a_payment_date_that_cannot_be_read_still_rejects_the_set() -> None:
+    """BPR16 left out, the payment dated by a DTM*097 before any RMR: that date keys the
+    payment, so one that cannot be read is no date to leave out (kept undated, the payer's
+    corrected resend was stored as a second payment of the same cash)."""
+    bpr = SHORT_PAY[0].rsplit("*", 1)[0] + "*"
+    body = [bpr, *SHORT_PAY[1:3], "DTM*097*20261131", *SHORT_PAY[3:]]
+    result = _parse(_interchange([[body]]))
+    assert result.records == []
+    (error,) = result.errors
+    assert error.location.endswith("(DTM), DTM02")
+    assert "not a date: '20261131'" in error.reason
