@@ -37,7 +37,8 @@ a dishonored (R61-R70) or contested dishonored (R71-R77) return concerns a retur
 it came: each is left out with a warning. A return whose reason code is not R and two digits
 still takes the cash back, with a warning. Files come with CRLF, LF or CR, without line
 breaks or blocked (ten records a line); codes are read whatever their case. A transmission
-of several files one after the other is read file by file, each checked by its own controls.
+of several files one after the other is read file by file, each checked by its own controls;
+a file repeated record for record (sent twice) is an error and not read again.
 An entry whose transaction code is none the Rules define is an error naming that field
 (credit or debit cannot be told).
 
@@ -203,6 +204,24 @@ def records_of(text: str) -> list[tuple[int, str]]:
     return list(enumerate(lines, start=1))
 
 
+def _copies(records: list[tuple[int, str]]) -> dict[int, int]:
+    """Files of a transmission that repeat an earlier one record for record (a file sent
+    twice in one transmission): the line of each copy's file header -> the first's."""
+    files: list[tuple[int, list[str]]] = []
+    for line_no, raw_line in records:
+        if raw_line[:1] == "1" and len(raw_line.rstrip()) <= RECORD_LENGTH:
+            files.append((line_no, []))
+        if files and raw_line.strip():
+            files[-1][1].append(raw_line.rstrip())
+    first: dict[tuple[str, ...], int] = {}
+    copies: dict[int, int] = {}
+    for line_no, lines in files:
+        seen = first.setdefault(tuple(lines), line_no)
+        if seen != line_no:
+            copies[line_no] = seen
+    return copies
+
+
 def _blocked(lines: list[str]) -> bool:
     """Whether the lines hold several whole records each: one line longer than a record (a
     file without line breaks), or every line but the last a multiple of 94 characters (one
@@ -228,6 +247,9 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
     controls = _Controls(result)
     unreadable_batch: int | None = None  # the line of a batch header that could not be read
     dropped_entry = False  # the last entry was reported as not read: its addenda go with it
+    records = records_of(text)
+    copies = _copies(records)
+    repeated = False  # within a copy of a file already read: its records are not read again
 
     def finish() -> None:
         nonlocal entry, position
@@ -236,7 +258,7 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
             _emit(result, source_file, header, entry, position)
         entry = None
 
-    for line_no, raw_line in records_of(text):
+    for line_no, raw_line in records:
         if not raw_line.strip():
             continue
         if len(raw_line) > RECORD_LENGTH and not raw_line[RECORD_LENGTH:].strip():
@@ -256,6 +278,8 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
             continue
         rec = raw_line.ljust(RECORD_LENGTH)
         kind = rec[0]
+        if repeated and kind != "1":
+            continue
         if kind == "7" and dropped_entry:
             continue  # an addenda of an entry already reported as not read
         dropped_entry = False
@@ -275,6 +299,17 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
             finish()  # an entry of the file before, in a transmission of several
             batch, unreadable_batch = None, None
             header = rec
+            repeated = line_no in copies
+            if repeated:
+                result.errors.append(
+                    RecordError(
+                        source_file,
+                        loc,
+                        f"a copy of the file whose header is on line {copies[line_no]} (every "
+                        "record the same): its entries are not read twice",
+                        raw_line,
+                    )
+                )
         elif kind == "5":
             finish()
             try:

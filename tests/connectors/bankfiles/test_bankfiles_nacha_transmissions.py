@@ -91,3 +91,19 @@ def test_a_file_cut_short_before_the_next_file_header_is_named() -> None:
     ]
     assert "batch 0000001 has no batch control (8) record" in result.warnings[0].reason
     assert "no file control (9) record" in result.warnings[1].reason
+
+
+def test_a_file_sent_twice_in_one_transmission_is_read_once() -> None:
+    """The same file twice, record for record: each copy passes its own controls, so its
+    credits were read twice with nothing said (before files were checked one by one, a block
+    count warning was the only sign)."""
+    once = _credits("ACME CORP", "1234567890", 2, 150000)
+    result = _parse(once + once)
+    assert [(r.payer_name, r.amount) for r in result.records] == [
+        ("ACME CORP", Decimal("1500.00")),
+        ("ACME CORP", Decimal("10.00")),
+    ]
+    (error,) = result.errors
+    assert error.location == f"line {len(once) + 1}"
+    assert error.reason.startswith("a copy of the file whose header is on line 1")
+    assert result.warnings == []
