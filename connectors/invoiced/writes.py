@@ -5,7 +5,8 @@ Invoiced has no batch endpoint: each write is one ``POST /payments`` or ``POST /
 carrying the outbox's idempotency key twice — as the ``Idempotency-Key`` header, so a resend
 after a lost reply gets the first reply instead of a second record, and in the record's
 ``metadata`` so :meth:`InvoicedWriter.landed` can find a record whose reply was lost even when
-the server no longer remembers the key.
+the server no longer remembers the key. The header carries the write's ``wire_key`` once
+Invoiced refused an attempt of it: the refused key would only be answered with the refusal.
 
 A payment is voided with ``DELETE /payments/:id`` (Invoiced's "Void a payment"): the payment
 stays, with ``voided: true``, and what it applied is owed on the documents again. A void is
@@ -67,6 +68,7 @@ class PaymentCreate:
     method: str | None = None  # Invoiced method id: check, ach, wire_transfer, credit_card, ...
     reference: str | None = None
     notes: str | None = None
+    wire_key: str | None = None  # the Idempotency-Key, when not ``key``
 
     def body(self, key_metadata: str, where: tzinfo = UTC) -> Payload:
         """The request body; ``where`` is the company's time zone, whose day the date is."""
@@ -103,11 +105,13 @@ def credit_note_application(
     *,
     currency: str | None = None,
     received_on: date | None = None,
+    wire_key: str | None = None,
 ) -> PaymentCreate:
     """A credit note applied to an invoice: Invoiced's zero-amount payment with one
     ``credit_note`` entry naming both documents."""
     return PaymentCreate(
         key=key,
+        wire_key=wire_key,
         customer_id=customer_id,
         amount=Decimal(0),
         applications=(Application("credit_note", invoice_id, amount, credit_note_id),),
@@ -136,6 +140,7 @@ class CreditNoteCreate:
     currency: str | None = None
     issued_on: date | None = None
     notes: str | None = None
+    wire_key: str | None = None  # as PaymentCreate's
 
     def body(self, key_metadata: str, where: tzinfo = UTC) -> Payload:
         """The request body; ``where`` is the company's time zone, whose day the date is."""
@@ -194,13 +199,17 @@ class InvoicedWriter:
     def create_payment(self, payment: PaymentCreate) -> Payload:
         """Create one payment; raises ApiError. Safe to call again with the same ``key``."""
         return self.client.post(
-            "/payments", payment.body(self.key_metadata, self.zone), idempotency_key=payment.key
+            "/payments",
+            payment.body(self.key_metadata, self.zone),
+            idempotency_key=payment.wire_key or payment.key,
         )
 
     def create_credit_note(self, note: CreditNoteCreate) -> Payload:
         """Issue one credit note (not yet applied); safe to call again with the same key."""
         return self.client.post(
-            "/credit_notes", note.body(self.key_metadata, self.zone), idempotency_key=note.key
+            "/credit_notes",
+            note.body(self.key_metadata, self.zone),
+            idempotency_key=note.wire_key or note.key,
         )
 
     def payment(self, payment_id: str) -> Payload:

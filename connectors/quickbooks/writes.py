@@ -3,9 +3,11 @@
 Everything goes through ``POST /batch`` (at most 30 ``BatchItemRequest`` items per request),
 each request carrying ``?requestid=``: QBO answers a repeated requestid with the first reply
 instead of writing again (Intuit: at most 36 characters for a batch, and then at most 10 per
-``bId``). The requestid is derived from the ordered idempotency keys of the items (and the
+``bId``). The requestid is derived from the ordered wire keys of the items (and the
 SyncToken an update or delete is based on), so re-sending the same items in the same groups (as
-an outbox replay does) is safe. Each payment also carries its key in ``PrivateNote`` so
+an outbox replay does) is safe. A write's wire key is its key until QBO refuses an attempt of
+it; the retry of a refused write goes with another (``wire_key``), or QBO would answer it with
+the refusal again. Each payment also carries its key in ``PrivateNote`` so
 :meth:`QuickBooksWriter.landed` can find, before a retry with different grouping, which
 payments already exist. A batch whose outcome is unknown (no reply, 5xx after the retries)
 comes back as :class:`~connectors.errors.UncertainWriteError` per item, so the outbox reads
@@ -34,6 +36,7 @@ from connectors.errors import (
     AuthError,
     ErrorKind,
     PartialAuthError,
+    UncertainWriteError,
     share_of_failed_call,
 )
 from connectors.quickbooks.auth import SYSTEM
@@ -83,6 +86,7 @@ class PaymentCreate:
     # home-currency units per unit of ``currency``; None: QuickBooks' own rate of the date,
     # looked up by the writer (QBO books a foreign-currency transaction sent without one at 1)
     exchange_rate: Decimal | None = None
+    wire_key: str | None = None  # what the requestid is made of, when not ``key``
 
     entity = "Payment"
     operation = "create"
@@ -121,10 +125,12 @@ def credit_memo_application(
     *,
     currency: str | None = None,
     txn_date: date | None = None,
+    wire_key: str | None = None,
 ) -> PaymentCreate:
     """A credit memo applied to an invoice: QBO's zero-total Payment linking both."""
     return PaymentCreate(
         key=key,
+        wire_key=wire_key,
         customer_id=customer_id,
         total=amount * 0,  # zero at the amount's exponent: 0.00 USD, 0 JPY
         lines=(
@@ -148,6 +154,7 @@ class CreditMemoCreate:
     txn_date: date | None = None
     memo: str | None = None  # the reason, shown on the credit memo
     exchange_rate: Decimal | None = None  # as PaymentCreate's
+    wire_key: str | None = None  # as PaymentCreate's
 
     entity = "CreditMemo"
     operation = "create"
@@ -187,6 +194,7 @@ class SparseUpdate:
     remote_id: str
     sync_token: str
     fields: dict[str, Any] = field(default_factory=dict)
+    wire_key: str | None = None  # as PaymentCreate's
 
     operation = "update"
 
@@ -201,6 +209,7 @@ class PaymentDelete:
     key: str
     remote_id: str
     sync_token: str
+    wire_key: str | None = None  # as PaymentCreate's
 
     entity = "Payment"
     operation = "delete"
@@ -220,6 +229,7 @@ class PaymentVoid:
     key: str
     remote_id: str
     sync_token: str
+    wire_key: str | None = None  # as PaymentCreate's
 
     entity = "Payment"
     operation = "void"
@@ -251,6 +261,7 @@ class WriteResult:
     entity: str
     record: Payload | None = None
     error: ApiError | None = None
+    sent: bool = True  # False: refused before it was sent (no exchange rate), QBO saw nothing
 
     @property
     def ok(self) -> bool:
@@ -267,11 +278,13 @@ class WriteResult:
 
 
 def _request_part(write: Write) -> str:
-    """What identifies one item of a batch: its key, and for an update or delete the
-    SyncToken it is based on (a retry after a stale-token refusal is a new request: the same
-    requestid would only be answered with the first, refused, reply)."""
+    """What identifies one item of a batch: its wire key (its key until QBO refused an
+    attempt of it: the same requestid would only be answered with the first, refused,
+    reply), and for an update or delete the SyncToken it is based on (a retry after a
+    stale-token refusal is a new request for the same reason)."""
+    key = write.wire_key or write.key
     token = getattr(write, "sync_token", None)
-    return write.key if token is None else f"{write.key}@{token}"
+    return key if token is None else f"{key}@{token}"
 
 
 def batch_request_id(writes: Sequence[Write]) -> str:
@@ -376,7 +389,7 @@ class QuickBooksWriter:
         error = ERROR_CLASSES[kind](
             SYSTEM, message, kind=kind, code=cause.code, retry_after=cause.retry_after
         )
-        return WriteResult(write.key, write.entity, error=error)
+        return WriteResult(write.key, write.entity, error=error, sent=False)
 
     def write(self, writes: Sequence[Write]) -> list[WriteResult]:
         """Send ``writes`` in order, 30 per request; one result per write, same order.
@@ -464,7 +477,10 @@ class QuickBooksWriter:
                 continue
             answer = answers.get(f"b{index}")
             if answer is None:
-                error = ApiError(SYSTEM, f"batch reply has no answer for {w.entity} {w.key}")
+                # QBO ran the batch and did not say what became of this item: it may be written
+                error = UncertainWriteError(
+                    SYSTEM, f"batch reply has no answer for {w.entity} {w.key}: outcome unknown"
+                )
                 results.append(WriteResult(w.key, w.entity, error=error))
                 continue
             fault = fault_of(answer)

@@ -9,8 +9,9 @@
   update with ``include=void``, its own request with a requestid); one already voided is
   confirmed without a write.
 
-Everything goes through ``/batch`` (30 items per request, ``requestid`` per request), and
-each write carries its key in ``PrivateNote`` for read-before-retry.
+Everything goes through ``/batch`` (30 items per request, ``requestid`` per request, made of
+the items' wire keys: :meth:`~sync.outbox.adapter.Command.wire_key`), and each write carries
+its key in ``PrivateNote`` for read-before-retry.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class QuickBooksPush(PushAdapter):
             payer = f" from {p['payer']}" if p.get("payer") else ""
             payment = PaymentCreate(
                 key=command.key,
+                wire_key=command.wire_key(command.key),
                 customer_id=customer,
                 total=command.money(p["amount_minor"]),
                 lines=lines,
@@ -80,6 +82,7 @@ class QuickBooksPush(PushAdapter):
             ]
             payment = PaymentCreate(
                 key=command.key,
+                wire_key=command.wire_key(command.key),
                 customer_id=customer,
                 total=command.money(0),
                 lines=(
@@ -110,7 +113,8 @@ class QuickBooksPush(PushAdapter):
             return Step(command, command.key, AlreadyDone(payment_id), diff=diff)
         self.given_back(refs, command, diff)
         diff.insert(0, f"void Payment {payment_id} ({current.get('TotalAmt')})")
-        write = PaymentVoid(command.key, payment_id, str(current.get("SyncToken", "0")))
+        token = str(current.get("SyncToken", "0"))
+        write = PaymentVoid(command.key, payment_id, token, wire_key=command.wire_key(command.key))
         return Step(command, command.key, write, diff=diff)
 
     def _write_off(self, command: Command, refs: RefIndex, customer: str, diff: list[str]) -> Step:
@@ -130,6 +134,7 @@ class QuickBooksPush(PushAdapter):
                 str(p["currency"]),
                 command.on,
                 command.deduction,
+                wire_key=command.wire_key(memo_key),
             )
             diff.insert(0, f"new CreditMemo {amount} ({p.get('reason')}) on item {item}")
             return Step(
@@ -149,6 +154,7 @@ class QuickBooksPush(PushAdapter):
             amount,
             currency=str(p["currency"]),
             txn_date=command.on,
+            wire_key=command.wire_key(apply_key),
         )
         diff.insert(0, f"new zero-total Payment applying CreditMemo {memo_id}")
         return Step(command, apply_key, application, diff=diff, creates=("payment", "Payment"))
@@ -189,7 +195,7 @@ class QuickBooksPush(PushAdapter):
 
 
 def _answer(step: Step, result: WriteResult) -> StepResult:
-    return StepResult(step, remote_id=result.remote_id, error=result.error)
+    return StepResult(step, remote_id=result.remote_id, error=result.error, sent=result.sent)
 
 
 ADAPTER = QuickBooksPush

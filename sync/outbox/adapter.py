@@ -42,6 +42,9 @@ REVERSED_BY = "reversed_by"
 NOT_LANDED = "not_landed"
 # in a command's result: the key of the step marked sent; a step written has its remote id
 SENDING, REMOTE_IDS = "sending", "remote_ids"
+# in a command's result: how many of its attempts the system answered with a refusal (nothing
+# written); each one gives the next attempt its own wire key (:meth:`Command.wire_key`)
+REFUSALS = "refusals"
 
 
 def may_have_landed(
@@ -79,6 +82,19 @@ class Command:
     @property
     def step_index(self) -> int:
         return int(self.result.get("step", 0))
+
+    @property
+    def refusals(self) -> int:
+        return int(self.result.get(REFUSALS, 0))
+
+    def wire_key(self, step_key: str) -> str:
+        """The key a step is sent with where the system answers a repeated key with its first
+        reply (QBO ``requestid``, Invoiced ``Idempotency-Key``): ``step_key`` until the system
+        refuses an attempt, then one of its own per refusal, so a retry once the cause is
+        fixed is not answered with the refusal again. Fixed between refusals: a resend after a
+        lost reply or a crash carries the key of the attempt it repeats. The record itself
+        carries ``step_key`` whatever the attempt, for :meth:`PushAdapter.landed`."""
+        return f"{step_key}-r{self.refusals}" if self.refusals else step_key
 
     @property
     def reversed_by(self) -> str | None:
@@ -138,6 +154,9 @@ class StepResult:
     step: Step
     remote_id: str | None = None
     error: ApiError | None = None
+    # False: the error came before the write left arsync (nothing the system could refuse;
+    # its next attempt keeps its wire key)
+    sent: bool = True
 
     @property
     def ok(self) -> bool:

@@ -93,10 +93,11 @@ def listing(
 def retry(
     store: Store, tenant: str, command_id: str | None = None, *, all_failed: bool = False
 ) -> int:
-    """Make failed, dead or conflicted commands due now (their key stays the same). One sent
-    before and not known to have written nothing is ``sent`` again: its write may have landed
-    with the reply lost, so the next push looks for it first and sends it again only if it is
-    not there."""
+    """Make failed, dead or conflicted commands due now (their key stays the same; one whose
+    last attempt the system refused goes with the wire key its refusal gave it, see
+    :meth:`~sync.outbox.adapter.Command.wire_key`). One sent before and not known to have
+    written nothing is ``sent`` again: its write may have landed with the reply lost, so the
+    next push looks for it first and sends it again only if it is not there."""
     if not command_id and not all_failed:
         raise OutboxError("name a command id, or say --all-failed")
     with store.session() as session:

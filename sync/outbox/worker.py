@@ -35,6 +35,7 @@ from connectors.errors import (
 )
 from sync.outbox.adapter import (
     NOT_LANDED,
+    REFUSALS,
     REMOTE_IDS,
     REVERSED_BY,
     SENDING,
@@ -512,7 +513,7 @@ class _SystemWorker:
                     self._succeed(session, answer, result)
                 else:
                     assert answer.error is not None
-                    self._fail(session, answer.step, answer.error, result)
+                    self._fail(session, answer.step, answer.error, result, sent=answer.sent)
 
     # outcomes ------------------------------------------------------------------------------
     def _succeed(self, session: Session, answer: StepResult, result: SystemPush) -> None:
@@ -540,7 +541,9 @@ class _SystemWorker:
         self.settled.add(c.id)
         result.confirmed += 1
 
-    def _fail(self, session: Session, step: Step, error: ApiError, result: SystemPush) -> None:
+    def _fail(
+        self, session: Session, step: Step, error: ApiError, result: SystemPush, *, sent: bool
+    ) -> None:
         c = step.command
         self.settled.add(c.id)
         message = str(error)
@@ -551,8 +554,10 @@ class _SystemWorker:
             return
         if error.kind is not ErrorKind.RETRY:
             # the system answered and refused it: this attempt wrote nothing (a transient
-            # failure with no such answer, a 5xx, is not known either way)
-            reversed_by = _mark_not_landed(session, c.id).get(REVERSED_BY)
+            # failure with no such answer, a 5xx, is not known either way); the next attempt
+            # goes with a wire key of its own, never answered with this refusal (one never
+            # sent keeps its key: the system may still know an earlier attempt of it by that key)
+            reversed_by = _mark_not_landed(session, c.id, refused=sent).get(REVERSED_BY)
             if reversed_by and not c.result.get(REMOTE_IDS):
                 # its payment was reversed while it was on its way: never written, never sent
                 # again (its void is cancelled with it)
@@ -640,10 +645,12 @@ def _command(row: OutboxCommand) -> Command:
     )
 
 
-def _mark_not_landed(session: Session, command_id: str) -> dict[str, Any]:
+def _mark_not_landed(session: Session, command_id: str, *, refused: bool = False) -> dict[str, Any]:
     """Record that the command's last attempt wrote nothing, keeping what else its result
     holds as stored now (a reversal may have marked it meanwhile: the row is locked first);
-    the result as recorded."""
+    the result as recorded. ``refused``: the system said so (counted in ``refusals``, in the
+    same transaction as the outcome, so the next attempt's wire key is fixed before it is
+    sent); without it (looked for and not found) the next attempt keeps the key."""
     stored = session.execute(
         select(col(OutboxCommand.result))
         .where(col(OutboxCommand.id) == command_id)
@@ -651,6 +658,8 @@ def _mark_not_landed(session: Session, command_id: str) -> dict[str, Any]:
     ).scalar_one()
     kept = {k: v for k, v in (stored or {}).items() if k != SENDING}
     recorded = {**kept, NOT_LANDED: True}
+    if refused:
+        recorded[REFUSALS] = int(kept.get(REFUSALS, 0)) + 1
     _set(session, command_id, result=recorded)
     return recorded
 
