@@ -39,6 +39,7 @@ from sqlmodel import Session
 from connectors.errors import (
     ApiError,
     AuthError,
+    DataError,
     NotFoundError,
     PartialAuthError,
     share_of_failed_call,
@@ -170,7 +171,9 @@ class InvoicedPush(PushAdapter):
 
     def send(self, steps: Sequence[Step]) -> list[StepResult]:
         """One request per step, in order. An auth failure stops the sending: it is raised as a
-        :class:`PartialAuthError` carrying the steps answered before it."""
+        :class:`PartialAuthError` carrying the steps answered before it. A step whose body
+        cannot be made (more applied than received) is refused unsent, naming its command; the
+        steps after it are sent."""
         results: list[StepResult] = []
         for step in steps:
             try:
@@ -186,6 +189,10 @@ class InvoicedPush(PushAdapter):
                 # no reply after the retries: it may have landed (looked for before a resend)
                 where = f"command {step.command.id}"
                 results.append(StepResult(step, error=share_of_failed_call(exc, where)))
+                continue
+            except ValueError as exc:  # a body Invoiced would not take: never sent
+                error = DataError(self.system, f"command {step.command.id}: {exc}")
+                results.append(StepResult(step, error=error, sent=False))
                 continue
             results.append(StepResult(step, remote_id=str(record.get("id"))))
         return results

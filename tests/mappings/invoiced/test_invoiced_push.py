@@ -17,7 +17,7 @@ import requests
 from connectors.base import MemoryTokenStore
 from connectors.http import RetryPolicy
 from connectors.invoiced import InvoicedConnector, InvoicedSandbox
-from connectors.invoiced.writes import CreditNoteCreate, PaymentCreate
+from connectors.invoiced.writes import Application, CreditNoteCreate, PaymentCreate
 from connectors.sandbox.world import World
 from mappings.invoiced.push import InvoicedPush
 from sync.outbox.adapter import Command, Unwritable
@@ -184,3 +184,36 @@ def test_landed_finds_nothing_before_a_step_reached_invoiced(
     invoice = open_invoice(sandbox)
     first = adapter.step(write_off(invoice), refs_for(invoice), None)  # type: ignore[arg-type]
     assert adapter.landed([first], datetime.now(UTC)) == {}
+
+
+def test_a_payment_whose_body_cannot_be_made_is_refused_unsent_and_the_next_is_sent(
+    adapter: InvoicedPush,
+    sandbox: InvoicedSandbox,
+    posts: list[tuple[requests.PreparedRequest, dict[str, Any]]],
+) -> None:
+    """A step applying more cash than the payment received is a data error naming its command,
+    never sent (it raised ValueError out of the push, which stopped every other command)."""
+    from sync.outbox.adapter import Step
+
+    invoice = open_invoice(sandbox)
+    customer = str(invoice["customer"])
+    bad = PaymentCreate(
+        "k-bad",
+        customer,
+        Decimal("5.00"),
+        (Application("invoice", str(invoice["id"]), Decimal("9.00")),),
+    )
+    good = PaymentCreate(
+        "k-good",
+        customer,
+        Decimal("1.00"),
+        (Application("invoice", str(invoice["id"]), Decimal("1.00")),),
+    )
+    command = write_off(invoice)
+    answers = adapter.send([Step(command, "k-bad", bad), Step(command, "k-good", good)])
+    assert [a.ok for a in answers] == [False, True]
+    assert answers[0].sent is False and answers[0].error is not None
+    assert str(answers[0].error).startswith("invoiced: command cmd-1: invoiced: payment k-bad")
+    assert [body["metadata"] for _, body in posts] == [
+        {adapter.connector.config.key_metadata: "k-good"}
+    ]
