@@ -167,7 +167,11 @@ _EXCLUDING = re.compile(
     r"but\s+not|ausgenommen|au(?:ss|ß)er|ohne|sauf|hors|excepto|salvo)\.?\s*[:#-]?\s*$",
     re.IGNORECASE,
 )
-_RANGE_GAP = re.compile(r"^\s*(?:-|to|thru|through|bis|a|au)\s*$", re.IGNORECASE)
+# ~ between two numbers is a range (10231~10234): Japanese, Chinese and Korean write it so
+_RANGE_GAP = re.compile(r"^\s*(?:-|~|to|thru|through|bis|a|au)\s*$", re.IGNORECASE)
+# the wave dash and its look-alikes, written for ~ (NFKC leaves them; a full-width tilde it
+# folds to ~ itself)
+_TILDES = str.maketrans(dict.fromkeys("\u301c\u223c\u2053", "~"))
 # an X12 RMR segment carried in text (NACHA CCD+/CTX addenda): RMR*IV*1001**100.00\\
 _RMR = re.compile(
     r"(?:(?<![0-9A-Z])705\s?)?RMR\*(?P<qualifier>[A-Z0-9]{2})\*(?P<ref>[^*\\~]+)(?:\*(?P<action>[A-Z0-9]{0,2})"
@@ -258,8 +262,17 @@ _STATES = (
     "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR"
 )
 _ZIP = re.compile(
-    r"(?<![0-9A-Za-z])[A-Za-z]{3,},?[ \t]+(?:" + "|".join(_STATES.split()) + r")[ \t]+"
+    r"(?<![0-9A-Za-z])(?P<city>[A-Za-z]{3,}),?[ \t]+(?:" + "|".join(_STATES.split()) + r")[ \t]+"
     r"(?P<zip>\d{5}(?:-\d{4})?)(?![0-9A-Za-z])"
+)
+# words a payer writes before IN, OR, ME, OK ... that are no city: PAID IN 47111 names no
+# zip code in Indiana
+_NOT_CITY = re.compile(
+    rf"(?:{_INVOICE_LABEL}|{_CREDIT_LABEL}|paid|pays?|paying|payments?|pmts?|pymts?|pd|"
+    r"remit(?:ted|tance)?|settled?|settlement|included|incl|listed|shown|applied|apply|"
+    r"full|part(?:ial)?|total|balance|amount|amt|funds|transfer|pago|pagad[oa]|zahlung|"
+    r"bezahlt|paiement|r[eè]glement|pagamento)",
+    re.IGNORECASE,
 )
 _RF_IN_TEXT = re.compile(r"(?<![0-9A-Z])RF\d{2}(?: ?[0-9A-Z]){1,21}", re.IGNORECASE)
 # field lengths that cut remittance text: NACHA 705 addenda 80, camt Ustrd 140, SWIFT 35 x n,
@@ -614,7 +627,8 @@ def read_references(text: str | None) -> TextReading:
     reading = TextReading()
     if not text:
         return reading
-    text = unicodedata.normalize("NFKC", text)  # full-width letters and digits are ASCII
+    # full-width letters and digits are ASCII; the length stays (spans hold)
+    text = unicodedata.normalize("NFKC", text).translate(_TILDES)
     masked = _SPLIT_HEAD.sub(_rejoin, _framing(text))
     group = 0
     rmrs = []
@@ -661,7 +675,7 @@ def read_references(text: str | None) -> TextReading:
     noise += [
         (m.start("zip"), m.end("zip"), "a zip code")
         for m in _ZIP.finditer(masked)
-        if not labelled_before(m.start("zip"))
+        if not labelled_before(m.start("zip")) and not _NOT_CITY.fullmatch(m.group("city"))
     ]
     noise += [
         (m.start(), m.end(), "a phone number")
@@ -847,13 +861,18 @@ def read_references(text: str | None) -> TextReading:
         ref = TextRef(written, keys, kind, labelled, group=group, start=start, end=end, named=named)
         reading.refs.append(ref)
         alternatives, consumed = _alternatives(ref, token, masked, shortest)
+        if consumed > end:
+            # INV 10231 - 3: the range as written, and where it ends (the field's length may
+            # have cut it there)
+            ref.written = masked[match.start() : consumed].strip()
+            for alternative in alternatives:
+                alternative.end = consumed
         reading.refs.extend(alternatives)
         previous, previous_end = ref, max(end, consumed)
         head = token if consumed < 0 and "/" not in token else ""
     if excluded:
         reading.refs = [r for r in reading.refs if r.keys[0][0] not in excluded]
-    for ref in reading.refs:
-        ref.amount = _amount_after(ref, reading.refs, amounts, masked)
+    _stated_amounts(reading.refs, amounts, masked)
     # INV 1801 1,000.00, 1043 -50.00: a document the payer takes off (a negative line) is a
     # credit it nets, never an invoice it pays; like any credit memo read, at its balance
     netted = {ref.group for ref in reading.refs if ref.amount and ref.amount.startswith("-")}
@@ -969,7 +988,7 @@ def _alternatives(
     stem = ""  # 2026-0042 - 2026-0044: what the number repeats before the digits that run
     if span is None:
         more = re.match(
-            r"(\s*(?:-|to|thru|through|bis)\s*)(?:inv(?:oice)?s?[\s#:.-]*)?#?([0-9]+)(?![0-9A-Z])",
+            r"(\s*(?:-|~|to|thru|through|bis)\s*)(?:inv(?:oice)?s?[\s#:.-]*)?#?([0-9]+)(?![0-9A-Z])",
             following,
             re.I,
         )
@@ -979,7 +998,7 @@ def _alternatives(
     last = re.search(r"[0-9]+$", token)
     if last and last.start() > 0:
         more = re.match(
-            r"(\s*(?:-|to|thru|through|bis)\s*)(?:inv(?:oice)?s?\s*)?#?"
+            r"(\s*(?:-|~|to|thru|through|bis)\s*)(?:inv(?:oice)?s?\s*)?#?"
             + re.escape(token[: last.start()])
             + r"([0-9]+)(?![0-9A-Z])",
             following,
@@ -1004,19 +1023,65 @@ def _alternatives(
     return found, -1
 
 
+_STATED = ("written", "rf", "structured")  # the readings a payer states an amount on
+# what may stand between the amount a payer pays and the invoice number after it, once the
+# invoice's label is taken off: $300.00 INV 1002, 300,00 EUR RE 1002, 300.00 FOR INV 1002
+_AMOUNT_BEFORE_GAP = re.compile(
+    rf"^[\s:=,;()/-]*(?:{_CODES}(?![A-Z])[\s:=,;()/-]*)?"
+    r"(?:(?:for|on|against|re|to|auf|f(?:ü|ue?)r|pour|para|per)\b[\s:.-]*)?$",
+    re.IGNORECASE,
+)
+
+
 def _amount_after(
     ref: TextRef, refs: list[TextRef], amounts: list[tuple[int, int, str]], masked: str
-) -> str | None:
+) -> tuple[int, int, str] | None:
     """The amount written right after an invoice number (``INV1234 500.00``), if any; a
     negative one (``1043 -50.00``) keeps its sign."""
-    if ref.kind != "invoice" or ref.how not in ("written", "rf", "structured"):
-        return ref.amount
     following = [r.start for r in refs if r.start > ref.end]
     limit = min(following, default=len(masked))
-    for start, _, value in amounts:
+    for amount in amounts:
+        start = amount[0]
         if ref.end <= start < limit and _AMOUNT_GAP.match(masked[ref.end : start]):
-            return value
+            return amount
     return None
+
+
+def _amount_before(
+    ref: TextRef, amounts: list[tuple[int, int, str]], masked: str
+) -> tuple[int, int, str] | None:
+    """The amount written right before an invoice number and its label (``$300.00 INV
+    1002``), if any."""
+    for amount in reversed(amounts):
+        if amount[1] > ref.start:
+            continue
+        gap = masked[amount[1] : ref.start]
+        label = _LABEL_AT_END.search(gap)
+        if label:
+            gap = gap[: label.start()]
+        return amount if _AMOUNT_BEFORE_GAP.match(gap) else None
+    return None
+
+
+def _stated_amounts(refs: list[TextRef], amounts: list[tuple[int, int, str]], masked: str) -> None:
+    """Set the amount the payer states on each invoice number: the one written after it
+    (``INV 1001 $1,250.00, INV 1002 $300.00``), or, where every number has its amount written
+    before it and none after the last (``$1,250.00 INV 1001, $300.00 INV 1002``), that one;
+    read the first way, each number there would take the next one's amount."""
+    stated = sorted(
+        (r for r in refs if r.kind == "invoice" and r.how in _STATED), key=lambda r: r.start
+    )
+    after = [_amount_after(ref, refs, amounts, masked) for ref in stated]
+    for ref, amount in zip(stated, after, strict=True):
+        ref.amount = amount[2] if amount else None
+    if len(stated) < 2:
+        return
+    before = [_amount_before(ref, amounts, masked) for ref in stated]
+    if any(amount is None for amount in before) or after[-1] is not None:
+        return
+    if all(amount is None or amount == before[n + 1] for n, amount in enumerate(after[:-1])):
+        for ref, amount in zip(stated, before, strict=True):
+            ref.amount = amount[2] if amount else None
 
 
 def text_tokens(text: str | None) -> list[tuple[str, str]]:
