@@ -385,7 +385,8 @@ def import_(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Load customers, invoices, credit memos or payments from a CSV or JSON file.
+    """Load customers, invoices, credit memos or payments from a CSV, Excel (.xlsx) or JSON
+    file.
 
     Exit codes: 0 every row imported; 1 a row was rejected (named with its row and column;
     the other rows are stored); 75 a sync holds the lease (nothing was imported)."""
