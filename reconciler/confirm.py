@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from canonical.enums import RemittanceStatus
+from canonical.keys import document_key
 from canonical.lease import lease
 from canonical.models import Decision, Remittance
 from canonical.money import Money
@@ -32,6 +33,53 @@ class ConfirmError(ValueError):
 
 
 _OPEN = (SUGGESTED, EXCEPTION)  # what a person may confirm
+PERSON = "person:"  # who decides, when a person does: person:<name> (the rules are RULES)
+NAME_THE_INVOICES = (
+    "name the invoices (--invoice NUMBER, repeated for several), or close it with "
+    "--dismiss REASON if it needs no cash movement"
+)
+
+
+def person(by: str, verb: str) -> str:
+    """``by`` as a person's decision records it: ``person:<name>``. Anything else is refused:
+    a decision recorded as another's (``reconciler``: the rules') would be taken back or
+    counted as the rules' own."""
+    who = by.strip()
+    if not who.startswith(PERSON) or not who[len(PERSON) :].strip() or who == RULES:
+        raise ConfirmError(f"say who {verb} as person:NAME (e.g. --by 'person:ana'), not {by!r}")
+    return who
+
+
+def find_invoice(
+    book: Book, number: str, currency: str, *, whose: str | None = None
+) -> list[OpenItem]:
+    """The open invoices in ``currency`` a person means by ``number``: those numbered so, else
+    those whose document key is its (``INV-02856``, ``inv 2856`` and ``2856`` name one
+    invoice); of customer ``whose`` when given. Raises :class:`ConfirmError` saying what
+    there is (none, several, one in another currency) when not exactly one."""
+    wanted = number.strip()
+    invoices = [i for i in book.invoices.values() if not i.is_credit]
+    named = [i for i in invoices if i.number == wanted] or [
+        i for i in invoices if i.key and i.key == document_key(wanted)
+    ]
+    if whose is not None:
+        named = [i for i in named if i.customer_id == whose]
+    found = [i for i in named if i.currency == currency]
+    if len(found) == 1:
+        return found
+    if not found and named:
+        elsewhere = sorted({i.currency for i in named})
+        raise ConfirmError(
+            f"invoice {number!r} is in {', '.join(elsewhere)}, the cash in {currency}: arsync "
+            "converts no currency; apply it in the systems by hand, or name an invoice in "
+            f"{currency}"
+        )
+    if found:
+        raise ConfirmError(
+            f"invoice {number!r}: {len(found)} open invoices in {currency} have that number "
+            f"({', '.join(sorted(i.number for i in found))}): name it as written in the systems"
+        )
+    raise ConfirmError(f"invoice {number!r}: no open invoice in {currency} has that number")
 
 
 def confirm(
@@ -45,8 +93,7 @@ def confirm(
 ) -> Decision:
     """Apply a remittance, or a credit memo the reconciler only suggested, to the given
     invoices (default: the top candidate) as ``by``."""
-    if not by.strip():
-        raise ConfirmError("say who confirms (e.g. --by 'person:ana')")
+    by = person(by, "confirms")
     # a person's decision and a reconcile run never change the same balances at once
     with lease(store, tenant, RECONCILE_LEASE) as held, store.session() as session:
         decision = session.get(Decision, decision_id)
@@ -85,24 +132,23 @@ def confirm(
                 + "); it cannot be applied: reverse the original payment's applications in "
                 "the systems (the report names them)"
             )
-        if invoice_numbers is None:
-            if not decision.candidates:
-                raise ConfirmError(f"decision {decision_id} has no candidate: name the invoices")
-            invoice_numbers = [i["number"] for i in decision.candidates[0].get("invoices", [])]
+        invoice_numbers = _numbers(decision, invoice_numbers)
         book = Book.load(session, tenant)
-        chosen: list[OpenItem] = []
-        for number in invoice_numbers:
-            matches = [
-                i
-                for i in book.invoices.values()
-                if i.number == number and i.currency == remittance.currency
-            ]
-            if len(matches) != 1:
-                raise ConfirmError(
-                    f"invoice {number!r}: {len(matches)} open invoices in "
-                    f"{remittance.currency} have that number"
-                )
-            chosen.append(matches[0])
+        chosen = [
+            found
+            for number in invoice_numbers
+            for found in find_invoice(book, number, remittance.currency)
+        ]
+        customers = {i.customer_id for i in chosen}
+        if len(customers) > 1:
+            # no system's payment pays two customers' invoices: nothing would be written
+            raise ConfirmError(
+                f"decision {decision_id}: the invoices named are of {len(customers)} customers "
+                f"({', '.join(sorted(book.customer_names.get(c or '', '?') for c in customers))})"
+                ": arsync applies a payment to one customer's invoices. Name one customer's "
+                "(the rest stays unapplied), or record the split in the systems by hand and "
+                "close this with --dismiss REASON"
+            )
         top = decision.candidates[0] if decision.candidates else {}
         suggested = {line.get("id") for line in top.get("invoices", [])}
         as_suggested = bool(suggested) and {i.id for i in chosen} == suggested
@@ -111,7 +157,6 @@ def confirm(
             plan.carry_out(top, book)
         else:
             plan.fill()
-        customers = {i.customer_id for i in chosen}
         evidence: dict[str, Any] = {
             "confirmed": invoice_numbers,
             "replaces": decision_id,
@@ -144,6 +189,21 @@ def confirm(
         if outcome.customer_id:
             writes.learn(book, incoming_from(remittance), outcome.customer_id, new_id)
         return _superseded_by(session, decision, new_id, writes)
+
+
+def _numbers(decision: Decision, invoice_numbers: list[str] | None) -> list[str]:
+    """The invoice numbers a person named, else those of the decision's top candidate."""
+    if invoice_numbers is not None:
+        return invoice_numbers
+    if not decision.candidates:
+        raise ConfirmError(f"decision {decision.id} has no candidate: {NAME_THE_INVOICES}")
+    numbers = [str(i["number"]) for i in decision.candidates[0].get("invoices", [])]
+    if not numbers:
+        raise ConfirmError(
+            f"decision {decision.id}: its top candidate is a customer with no invoice named: "
+            + NAME_THE_INVOICES
+        )
+    return numbers
 
 
 def _superseded_by(session: Any, decision: Decision, new_id: str, writes: Writes) -> Decision:
@@ -181,25 +241,16 @@ def _confirm_credit_memo(
         raise ConfirmError(
             f"the credit memo of decision {decision.id} is no longer open: nothing to apply"
         )
-    if invoice_numbers is None:
-        if not decision.candidates:
-            raise ConfirmError(f"decision {decision.id} has no candidate: name the invoices")
-        invoice_numbers = [i["number"] for i in decision.candidates[0].get("invoices", [])]
     chosen: list[OpenItem] = []
-    for number in invoice_numbers:
-        matches = [
-            i
-            for i in book.invoices.values()
-            if i.number == number and i.currency == memo.currency and i.balance_minor > 0
-        ]
-        mine = [i for i in matches if i.customer_id == memo.customer_id]
-        if len(mine) != 1:
-            whose = " (another customer's: a credit memo pays its own customer's invoices)"
+    for number in _numbers(decision, invoice_numbers):
+        try:
+            chosen += find_invoice(book, number, memo.currency, whose=memo.customer_id)
+        except ConfirmError:
+            find_invoice(book, number, memo.currency)  # raises unless another customer's
             raise ConfirmError(
-                f"invoice {number!r}: {len(mine)} open invoices of credit memo {memo.number}'s "
-                f"customer in {memo.currency} have that number" + (whose if matches else "")
-            )
-        chosen.append(mine[0])
+                f"invoice {number!r} is another customer's: credit memo {memo.number} pays its "
+                "own customer's invoices"
+            ) from None
     left = memo.balance_minor
     allocations: list[tuple[OpenItem, int]] = []
     for item in chosen:

@@ -23,7 +23,7 @@ from canonical.money import Money
 from canonical.store import Store
 from reconciler.apply import DecisionSink, Writes
 from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Outcome
-from reconciler.confirm import ConfirmError
+from reconciler.confirm import ConfirmError, person
 from reconciler.engine import RECONCILE_LEASE, REVERSAL_RULE
 
 DISMISSED = RemittanceStatus.DISMISSED  # the status of a person's dismissal and its remittance
@@ -53,8 +53,7 @@ def dismiss(
     that stands), or a returned payment whose payment's applications are still in force.
     ``sink`` (the outbox) is called as for any decision and plans nothing for it.
     """
-    if not by.strip():
-        raise ConfirmError("say who dismisses (e.g. --by 'person:ana')")
+    by = person(by, "dismisses")
     why = one_line(reason)
     if not why:
         raise ConfirmError(f"decision {decision_id}: say why it is dismissed (--dismiss REASON)")

@@ -377,7 +377,8 @@ def _named(candidates: list[dict[str, Any]], customers: dict[str, str]) -> list[
 
 def _resolve_with(decision: Decision | None) -> str | None:
     """The command that settles a decision: a reversal whose payment paid invoices is
-    undone with ``--reverse``; anything else is applied to invoices."""
+    undone with ``--reverse``; anything else is applied to invoices: its top candidate's, or
+    those the person names when no candidate names any."""
     if decision is None or decision.rule == NOT_INCOMING_CASH:
         return None  # no cash came in: nothing to apply
     if decision.rule == REVERSAL_RULE:
@@ -386,6 +387,12 @@ def _resolve_with(decision: Decision | None) -> str | None:
         return f"arsync resolve {decision.id} --by person:you --reverse"
     if decision.rule == ADVICE_CONTRADICTS:  # undo the applied cash; the advice then places it
         return f"arsync resolve {decision.id} --by person:you --reverse"
+    top = decision.candidates[0] if decision.candidates else {}
+    if not top.get("invoices"):  # nothing to confirm as it stands: the person names it
+        return (
+            f"arsync resolve {decision.id} --by person:you --invoice NUMBER "
+            f"(or --dismiss REASON if it needs no cash movement)"
+        )
     return f"arsync resolve {decision.id} --by person:you"
 
 

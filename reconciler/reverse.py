@@ -36,7 +36,7 @@ from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import DecisionSink, Writes
 from reconciler.cascade import AUTO, EXCEPTION, Outcome
-from reconciler.confirm import ConfirmError
+from reconciler.confirm import ConfirmError, person
 from reconciler.engine import ADVICE_CONTRADICTS, RECONCILE_LEASE, REVERSAL_RULE
 
 RULE = "reverse_payment"  # the rule of a person's reversal decision
@@ -62,8 +62,7 @@ def reverse(
 
     Raises :class:`ConfirmError` naming the decision and why when there is nothing to undo.
     """
-    if not by.strip():
-        raise ConfirmError("say who reverses (e.g. --by 'person:ana')")
+    by = person(by, "reverses")
     # a person's decision and a reconcile run never change the same balances at once
     with lease(store, tenant, RECONCILE_LEASE) as held, store.session() as session:
         exception = session.get(Decision, decision_id)
