@@ -8,7 +8,7 @@ from typing import Any
 import requests
 from requests.auth import HTTPBasicAuth
 
-from connectors.errors import ApiError
+from connectors.errors import ApiError, UncertainWriteError
 from connectors.http import ApiSession, RetryPolicy
 from connectors.invoiced.config import InvoicedConfig
 from connectors.invoiced.errors import ERROR_TABLE
@@ -50,15 +50,40 @@ class InvoicedClient:
         return decode(self.session.get(f"{self.base}{path}", params=params))
 
     def post(self, path: str, body: Payload, *, idempotency_key: str) -> Payload:
-        """POST a JSON body with an ``Idempotency-Key``: safe to resend after a lost reply."""
-        response = self.session.post(
-            f"{self.base}{path}",
-            data=dumps(body).encode("utf-8"),
-            headers={"Content-Type": "application/json", IDEMPOTENCY_HEADER: idempotency_key},
-        )
-        reply = decode(response)
+        """POST a JSON body with an ``Idempotency-Key``: safe to resend after a lost reply.
+
+        A success whose reply cannot be read, and a refusal saying the key was used before
+        with other parameters, are :class:`UncertainWriteError`: the write (or an earlier
+        attempt of it) may have landed, so it is looked for before any resend, never sent
+        again under another key."""
+        try:
+            response = self.session.post(
+                f"{self.base}{path}",
+                data=dumps(body).encode("utf-8"),
+                headers={"Content-Type": "application/json", IDEMPOTENCY_HEADER: idempotency_key},
+            )
+        except ApiError as exc:
+            if exc.status == 400 and f"(param {IDEMPOTENCY_HEADER})" in exc.message:
+                raise UncertainWriteError(
+                    SYSTEM,
+                    f"POST {path}: the Idempotency-Key was used before with other parameters: "
+                    "an earlier attempt may have landed",
+                    status=400,
+                ) from exc
+            raise
+        try:
+            reply = decode(response)
+        except ApiError as exc:
+            raise UncertainWriteError(
+                SYSTEM, f"{exc.message}: the write may have landed", status=response.status_code
+            ) from exc
         if not isinstance(reply, dict):
-            raise ApiError(SYSTEM, f"POST {path}: expected an object, got {type(reply).__name__}")
+            raise UncertainWriteError(
+                SYSTEM,
+                f"POST {path}: expected an object, got {type(reply).__name__}: the write may "
+                "have landed",
+                status=response.status_code,
+            )
         return reply
 
     def delete(self, path: str) -> Payload:

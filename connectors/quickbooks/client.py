@@ -17,7 +17,7 @@ from quickbooks.client import QuickBooks
 from quickbooks.exceptions import QuickbooksException
 
 from connectors.base import TokenStore
-from connectors.errors import ApiError, DataError
+from connectors.errors import ApiError, DataError, UncertainWriteError
 from connectors.http import ApiSession, RetryPolicy
 from connectors.quickbooks.auth import SYSTEM, QuickBooksOAuth
 from connectors.quickbooks.config import QuickBooksConfig
@@ -26,6 +26,7 @@ from connectors.quickbooks.jsonwire import dumps
 from connectors.redact import redact_text
 
 Payload = dict[str, Any]
+UNREADABLE_REPLY = "10000"  # python-quickbooks' code for a reply that is not JSON
 
 
 class QuickBooksSession(ApiSession):
@@ -196,17 +197,26 @@ class QuickBooksClient:
         request_id: str | None = None,
         params: dict[str, str] | None = None,
     ) -> Payload:
-        """POST a JSON body to ``/company/<realm>/<path>`` (with ``requestid`` when given)."""
+        """POST a JSON body to ``/company/<realm>/<path>`` (with ``requestid`` when given).
+        A reply python-quickbooks cannot read (:data:`UNREADABLE_REPLY`) is an
+        :class:`UncertainWriteError`: QBO may have written it."""
         url = f"{self.api.api_url}/company/{self.config.realm_id}/{path}"
-        return self._call(
-            f"POST {path}",
-            self.api.make_request,
-            "POST",
-            url,
-            request_body=dumps(body),
-            params=dict(params or {}),
-            request_id=request_id,
-        )
+        try:
+            return self._call(
+                f"POST {path}",
+                self.api.make_request,
+                "POST",
+                url,
+                request_body=dumps(body),
+                params=dict(params or {}),
+                request_id=request_id,
+            )
+        except DataError as exc:
+            if exc.code != UNREADABLE_REPLY:
+                raise
+            raise UncertainWriteError(
+                SYSTEM, f"{exc.message}: the write may have landed", code=exc.code
+            ) from None
 
     # paging --------------------------------------------------------------------------
     def query_pages(

@@ -557,7 +557,8 @@ class _SystemWorker:
             # failure with no such answer, a 5xx, is not known either way); the next attempt
             # goes with a wire key of its own, never answered with this refusal (one never
             # sent keeps its key: the system may still know an earlier attempt of it by that key)
-            reversed_by = _mark_not_landed(session, c.id, refused=sent).get(REVERSED_BY)
+            refused = sent and _answered(error)
+            reversed_by = _mark_not_landed(session, c.id, refused=refused).get(REVERSED_BY)
             if reversed_by and not c.result.get(REMOTE_IDS):
                 # its payment was reversed while it was on its way: never written, never sent
                 # again (its void is cancelled with it)
@@ -643,6 +644,17 @@ def _command(row: OutboxCommand) -> Command:
         sent_at=row.sent_at,
         updated_at=row.updated_at,
     )
+
+
+def _answered(error: ApiError) -> bool:
+    """Whether ``error`` is the system's own refusal of the write: a 4xx answer (a 409, a
+    request still in progress under the key, is none), or a refused item of a batch (its
+    code, no status). Only such an answer gives the next attempt a wire key of its own; any
+    other failure (a reply that could not be read) may hide a write that landed, and a new
+    key would write it again."""
+    if error.status is not None:
+        return 400 <= error.status < 500 and error.status != 409
+    return error.code is not None
 
 
 def _mark_not_landed(session: Session, command_id: str, *, refused: bool = False) -> dict[str, Any]:

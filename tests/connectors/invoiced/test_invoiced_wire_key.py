@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from connectors.errors import DataError
+from connectors.errors import DataError, UncertainWriteError
 from connectors.invoiced import InvoicedConnector, InvoicedSandbox
 from connectors.invoiced.writes import CreditNoteCreate
 from tests.connectors.invoiced.test_invoiced_writes import conn, open_invoices, pay_two, sandbox
@@ -51,3 +51,18 @@ def test_a_credit_note_goes_with_its_wire_key(
     made = conn.writer.create_credit_note(note)
     assert made["metadata"] == {"arsync_key": "wo:m"}
     assert "wo:m-r1" in sandbox.replies and "wo:m" not in sandbox.replies
+
+
+def test_a_key_used_before_with_other_parameters_is_an_uncertain_write(
+    sandbox: InvoicedSandbox, conn: InvoicedConnector
+) -> None:
+    """Invoiced refuses a key used before with another body: that earlier attempt may have
+    landed, so the write is looked for, never given a new key (it would be written twice)."""
+    payment = pay_two(sandbox, key="cmd-body")
+    [first] = conn.write_payments([payment])
+    assert first.ok and sandbox.payments_created == 1
+    changed = replace(payment, notes="another body under the same key")
+    [again] = conn.write_payments([changed])
+    assert isinstance(again.error, UncertainWriteError)
+    assert "used before with other parameters" in str(again.error)
+    assert sandbox.payments_created == 1
