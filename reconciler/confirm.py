@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from canonical.enums import RemittanceStatus
-from canonical.keys import document_key
+from canonical.keys import document_key, split_prefix
 from canonical.lease import lease
-from canonical.models import Decision, Remittance
+from canonical.models import Decision, Invoice, Remittance
 from canonical.money import Money
 from canonical.store import Store
 from reconciler.apply import RULES, DecisionSink, Writes
@@ -51,17 +51,46 @@ def person(by: str, verb: str) -> str:
 
 
 def find_invoice(
-    book: Book, number: str, currency: str, *, whose: str | None = None
+    session: Any,
+    book: Book,
+    number: str,
+    currency: str,
+    *,
+    tenant: str,
+    whose: str | None = None,
 ) -> list[OpenItem]:
-    """The open invoices in ``currency`` a person means by ``number``: those numbered so, else
-    those whose document key is its (``INV-02856``, ``inv 2856`` and ``2856`` name one
-    invoice); of customer ``whose`` when given. Raises :class:`ConfirmError` saying what
-    there is (none, several, one in another currency) when not exactly one."""
+    """The open invoice in ``currency`` a person means by ``number``: the one numbered so,
+    else the one whose document key is its (``INV-02856``, ``inv 2856`` and ``2856`` name one
+    invoice) when no other invoice, open or not, could be meant; of customer ``whose`` when
+    given. Raises :class:`ConfirmError` saying what there is (none, several, one paid, one
+    in another currency) when not exactly one."""
     wanted = number.strip()
+    key = document_key(wanted)
     invoices = [i for i in book.invoices.values() if not i.is_credit]
-    named = [i for i in invoices if i.number == wanted] or [
-        i for i in invoices if i.key and i.key == document_key(wanted)
-    ]
+    named = [i for i in invoices if i.number == wanted]
+    if not named:
+        # every invoice of the key, open or not: a paid INV-0100 is never read as another's 100
+        stored = session.execute(
+            select(col(Invoice.id), col(Invoice.number), col(Invoice.status)).where(
+                col(Invoice.tenant) == tenant, col(Invoice.number_key) == key
+            )
+        ).all()
+        open_ids = {i.id for i in invoices}
+        closed = [row for row in stored if row.id not in open_ids]
+        exact = [row for row in closed if row.number == wanted]
+        if exact:
+            raise ConfirmError(
+                f"invoice {number!r} owes nothing now ({exact[0].status}): name an open "
+                "invoice, or close this with --dismiss REASON if the cash pays none (a "
+                "payment made twice, to refund)"
+            )
+        named = [i for i in invoices if key and i.key == key and _same_kind(wanted, i.number)]
+        if named and closed:
+            numbers = sorted({i.number for i in named} | {row.number for row in closed})
+            raise ConfirmError(
+                f"invoice {number!r}: several invoices have that number ({', '.join(numbers)}): "
+                "name it as written in the systems"
+            )
     if whose is not None:
         named = [i for i in named if i.customer_id == whose]
     found = [i for i in named if i.currency == currency]
@@ -80,6 +109,17 @@ def find_invoice(
             f"({', '.join(sorted(i.number for i in found))}): name it as written in the systems"
         )
     raise ConfirmError(f"invoice {number!r}: no open invoice in {currency} has that number")
+
+
+_CREDIT_PREFIXES = ("CM", "CN", "CR", "ADJ")
+
+
+def _same_kind(typed: str, number: str) -> bool:
+    """Whether ``typed`` may name invoice ``number`` by their document key: not when it is
+    written as another kind of document (``CM-100`` is no invoice ``100``)."""
+    prefix, _ = split_prefix(typed)
+    theirs, _ = split_prefix(number)
+    return prefix == theirs or not any(mark in prefix for mark in _CREDIT_PREFIXES)
 
 
 def confirm(
@@ -117,7 +157,7 @@ def confirm(
             raise ConfirmError(
                 f"decision {decision_id}: a remittance advice brings no cash; its payment is "
                 f"applied by decision {applied}. To move that cash where the advice says, "
-                f"undo it: arsync resolve {decision_id} --by NAME --reverse"
+                f"undo it: arsync resolve {decision_id} --by person:NAME --reverse"
             )
         remittance = session.get(Remittance, decision.source_id)
         if remittance is None:
@@ -137,7 +177,7 @@ def confirm(
         chosen = [
             found
             for number in invoice_numbers
-            for found in find_invoice(book, number, remittance.currency)
+            for found in find_invoice(session, book, number, remittance.currency, tenant=tenant)
         ]
         customers = {i.customer_id for i in chosen}
         if len(customers) > 1:
@@ -244,9 +284,11 @@ def _confirm_credit_memo(
     chosen: list[OpenItem] = []
     for number in _numbers(decision, invoice_numbers):
         try:
-            chosen += find_invoice(book, number, memo.currency, whose=memo.customer_id)
+            chosen += find_invoice(
+                session, book, number, memo.currency, tenant=decision.tenant, whose=memo.customer_id
+            )
         except ConfirmError:
-            find_invoice(book, number, memo.currency)  # raises unless another customer's
+            find_invoice(session, book, number, memo.currency, tenant=decision.tenant)  # or raises
             raise ConfirmError(
                 f"invoice {number!r} is another customer's: credit memo {memo.number} pays its "
                 "own customer's invoices"

@@ -1,4 +1,5 @@
-"""Finance ops close what needs no cash movement: ``arsync resolve ID --by NAME --dismiss WHY``.
+"""Finance ops close what needs no cash movement:
+``arsync resolve ID --by person:NAME --dismiss WHY``.
 
 A bank credit that is no customer paying (a vendor refund, a loan drawdown, an internal
 transfer the bank coded as a credit), a ``duplicate_payment`` a person checked, an
@@ -85,7 +86,7 @@ def dismiss(
                 raise ConfirmError(
                     f"decision {decision_id}: the payment it takes back (decision "
                     f"{in_force}) still pays invoices: undo it with "
-                    f"arsync resolve {decision_id} --by NAME --reverse"
+                    f"arsync resolve {decision_id} --by person:NAME --reverse"
                 )
         evidence: dict[str, Any] = {
             "reason": why,

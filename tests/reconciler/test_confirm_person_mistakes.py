@@ -113,3 +113,35 @@ def test_the_report_prints_a_command_that_works_for_a_decision_without_invoices(
         f"arsync resolve {decision_id} --by person:you --invoice NUMBER "
         "(or --dismiss REASON if it needs no cash movement)"
     )
+
+
+@pytest.mark.parametrize(
+    ("theirs_number", "typed"), [("INV-0100", "INV-0100"), ("INV-0100", "0100")]
+)
+def test_a_paid_invoice_named_is_never_read_as_another_invoice_of_its_number(
+    store: Store, book: Book, theirs_number: str, typed: str
+) -> None:
+    """Globex's INV-0100 is paid; Acme's 100 is open. Naming INV-0100 (the payer paid it
+    twice) applied the cash to Acme's 100 without a word."""
+    acme = book.customer("Acme Logistics")
+    globex = book.customer("Globex Inc")
+    theirs = book.invoice(globex, theirs_number, "500.00")
+    other = book.invoice(acme, "100", "500.00")
+    first = book.pay("500.00", payer="GLOBEX INC", text=f"INVOICE {theirs_number}")
+    reconcile(store)
+    assert balance(store, theirs) == ("0.00", "paid")
+    decision_id = unknown_payment(store, book)
+    with pytest.raises(ConfirmError) as refusal:
+        confirm(store, decision_id, by="person:ana", invoice_numbers=[typed])
+    assert "owes nothing now" in str(refusal.value) or "several invoices" in str(refusal.value)
+    assert balance(store, other) == ("500.00", "open")
+    assert decision(store, first).status == "auto_applied"
+
+
+def test_a_credit_memo_number_is_no_invoice_of_its_digits(store: Store, book: Book) -> None:
+    acme = book.customer("Acme Logistics")
+    invoice = book.invoice(acme, "100", "500.00")
+    decision_id = unknown_payment(store, book)
+    with pytest.raises(ConfirmError):
+        confirm(store, decision_id, by="person:ana", invoice_numbers=["CM-100"])
+    assert balance(store, invoice) == ("500.00", "open")
