@@ -19,7 +19,7 @@ from connectors.base import Connector
 from connectors.http import RetryPolicy
 from connectors.redact import register_secrets_of
 from connectors.registry import entry
-from sync.engine import Progress, RunResult, SyncEngine, describe_failure
+from sync.engine import Progress, RunResult, SyncEngine, SyncStopped, describe_failure
 from sync.outbox.plan import OutboxPlanner
 from sync.settings import ConfigError, Settings, describe_validation_error
 
@@ -112,12 +112,12 @@ class Runtime:
         whose lease another run holds is a result with status ``skipped`` (its reason in
         ``skipped``); one whose section is wrong, or that stopped on an unexpected error (a
         lease lost after a stall), is ``failed`` with its error in one line naming it. Once
-        :attr:`stopping` is set, the system under way stops between pages
-        (:class:`~sync.engine.SyncStopped` is raised) and no other starts."""
+        :attr:`stopping` is set, the system under way stops between pages and no other
+        starts (:class:`~sync.engine.SyncStopped` is raised either way)."""
         results = []
         for system in systems or self.settings.configured_systems():
-            if self.stopping.is_set():
-                break
+            if self.stopping.is_set():  # the systems left are not synced: say so
+                raise SyncStopped(f"stopped before {system} was synced")
             results.append(self._sync_one(system, full=full, progress=progress))
         return results
 

@@ -359,3 +359,30 @@ def test_a_system_whose_sync_another_run_holds_is_synced_again_later(
         lambda: pipeline.last_cycle is not None and pipeline.last_cycle.outcome == "ok"
     )
     assert pipeline.stop(WAIT)
+
+
+def test_a_stop_between_two_systems_is_no_full_sync(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped after the first system: the cycle is interrupted, not an ok full sync (the
+    second system was never read)."""
+    synced: list[str] = []
+
+    def sync_one(system: str, **_kwargs: Any) -> RunResult:
+        synced.append(system)
+        runtime.stopping.set()  # the server is asked to stop while the first system syncs
+        return RunResult(system, "run", RunStatus.OK)
+
+    monkeypatch.setattr(runtime, "_sync_one", sync_one)
+    real_sync = runtime.sync
+    monkeypatch.setattr(
+        runtime, "sync", lambda systems=None: real_sync(systems or ["quickbooks", "invoiced"])
+    )
+    monkeypatch.setattr(runtime, "reconcile", lambda: None)
+    monkeypatch.setattr(runtime, "push", lambda: PushSummary(dry_run=False))
+    pipeline = Pipeline(runtime)
+    pipeline.cycle()
+    assert eventually(lambda: pipeline.last_cycle is not None)
+    assert pipeline.last_cycle is not None and pipeline.last_cycle.outcome == "interrupted"
+    assert synced == ["quickbooks"] and pipeline.full_sync_ended is None
+    pipeline.stop(WAIT)
