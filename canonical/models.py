@@ -213,6 +213,9 @@ class Application(SQLModel, table=True):
     applied_on: date | None = None
     origin: str = Field(max_length=32)  # "system:<name>" when pulled, "reconciler" or "person"
     decision_id: str | None = Field(default=None, index=True, max_length=32)
+    # a pulled row: the payment whose record wrote it (a credit it applies has the memo as
+    # its source), so the row goes when the payment is written again, voided or deleted
+    payment_id: str | None = Field(default=None, index=True, max_length=32)
     status: ApplicationStatus = Field(default=ApplicationStatus.APPLIED, max_length=16)
     created_at: datetime = _ts()
 

@@ -419,11 +419,14 @@ class PageWriter:
                 .where(self.table.id == ref.canonical_id)  # type: ignore[attr-defined]
                 .values(status=DELETED_STATUS, updated_at=now)
             )
-        if self.ctype == "payment":
+        if self.ctype == "payment":  # its cash and the credits it applied
             session.execute(
                 update(Application)
                 .where(
-                    col(Application.source_id) == ref.canonical_id,
+                    or_(
+                        col(Application.source_id) == ref.canonical_id,
+                        col(Application.payment_id) == ref.canonical_id,
+                    ),
                     col(Application.origin) == f"system:{self.system}",
                 )
                 .values(status=ApplicationStatus.REVERSED)
@@ -884,12 +887,15 @@ class PageWriter:
         if not payments:
             return
         origin = f"system:{self.system}"
+        ids = [p.canonical_id for p in payments]
+        # the rows these payments wrote before: their cash (their own source) and the credits
+        # they applied (the memo's source, the payment named in payment_id)
         session.execute(
             delete(Application).where(
                 and_(
                     col(Application.tenant) == self.tenant,
                     col(Application.origin) == origin,
-                    col(Application.source_id).in_([p.canonical_id for p in payments]),
+                    or_(col(Application.source_id).in_(ids), col(Application.payment_id).in_(ids)),
                 )
             )
         )
@@ -907,6 +913,19 @@ class PageWriter:
         }
         invoices = self._other_refs(session, invoice_remote, "invoice")
         memos = self._other_refs(session, memo_remote, "credit_memo")
+        if memos and invoices:
+            # credit rows written before rows named their payment: those of these payments'
+            # memos on their invoices
+            session.execute(
+                delete(Application).where(
+                    col(Application.tenant) == self.tenant,
+                    col(Application.origin) == origin,
+                    col(Application.payment_id).is_(None),
+                    col(Application.kind) == ApplicationKind.CREDIT_MEMO,
+                    col(Application.source_id).in_({r.canonical_id for r in memos.values()}),
+                    col(Application.invoice_id).in_({r.canonical_id for r in invoices.values()}),
+                )
+            )
         rows: list[dict[str, Any]] = []
         now = utcnow()
         for p in payments:
@@ -933,26 +952,25 @@ class PageWriter:
                 if applied.target != "invoice":
                     continue
                 ref = invoices.get(applied.target_remote_id)
-                if ref is None:
+                if ref is None:  # its credits are still used up: never another invoice's
                     log.warning(
                         "%s payment %s applies to unknown invoice %s",
                         self.system,
                         p.raw.remote_id,
                         applied.target_remote_id,
                     )
-                    continue
                 cash = applied.amount.minor
                 while credits and cash > 0:
                     memo_id, left = credits[0]
                     used = min(left, cash)
-                    if memo_id is not None:
+                    if memo_id is not None and ref is not None:
                         rows.append(
                             self._application(
                                 ApplicationKind.CREDIT_MEMO,
                                 memo_id,
                                 ref.canonical_id,
                                 used,
-                                record,
+                                p,
                                 origin,
                                 status,
                                 now,
@@ -962,14 +980,14 @@ class PageWriter:
                     credits[0] = (memo_id, left - used)
                     if credits[0][1] == 0:
                         credits.pop(0)
-                if cash:
+                if cash and ref is not None:
                     rows.append(
                         self._application(
                             ApplicationKind.PAYMENT,
                             p.canonical_id or "",
                             ref.canonical_id,
                             cash,
-                            record,
+                            p,
                             origin,
                             status,
                             now,
@@ -983,11 +1001,13 @@ class PageWriter:
         source_id: str,
         invoice_id: str,
         amount_minor: int,
-        record: PaymentIn,
+        payment: _Pending,
         origin: str,
         status: ApplicationStatus,
         now: datetime,
     ) -> dict[str, Any]:
+        record: PaymentIn = payment.record  # type: ignore[assignment]
+        payment_id = payment.canonical_id
         return {
             "id": new_id(),
             "tenant": self.tenant,
@@ -999,6 +1019,7 @@ class PageWriter:
             "applied_on": record.received_on,
             "origin": origin,
             "decision_id": None,
+            "payment_id": payment_id,
             "status": status,
             "created_at": now,
         }

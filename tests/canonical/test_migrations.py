@@ -16,7 +16,6 @@ from sqlmodel import SQLModel, select
 
 from canonical.models import (
     Adjustment,
-    Application,
     CreditMemo,
     Customer,
     Decision,
@@ -112,18 +111,7 @@ def test_minor_units_move_from_cldr_to_iso_4217_and_back(store: Store) -> None:
             )
         )
         session.flush()
-        session.add(
-            Application(
-                id="a_huf",
-                kind="remittance",
-                source_id="r_huf",
-                invoice_id="i_huf",
-                currency="HUF",
-                amount_minor=1000,
-                origin="reconciler",
-                decision_id="d_huf",
-            )
-        )
+        _old_application(session, "a_huf", "r_huf", "i_huf", "HUF", 1000, "d_huf")
         session.add(
             Adjustment(
                 id="j_huf",
@@ -335,6 +323,36 @@ def _old_remittance(
             "currency": currency,
             "minor": minor,
             "refs": json.dumps(refs),
+            "at": datetime(2026, 1, 1, tzinfo=UTC),
+        },
+    )
+
+
+def _old_application(
+    session: Any,
+    application_id: str,
+    source_id: str,
+    invoice_id: str,
+    currency: str,
+    minor: int,
+    decision_id: str,
+) -> None:
+    """The reconciler's application in a database at an older revision: only the columns it
+    has then (``payment_id`` came later)."""
+    session.execute(
+        text(
+            "INSERT INTO application (id, tenant, kind, source_id, invoice_id, currency, "
+            "amount_minor, origin, decision_id, status, created_at) VALUES (:id, 'default', "
+            "'remittance', :source, :invoice, :currency, :minor, 'reconciler', :decision, "
+            "'APPLIED', :at)"
+        ),
+        {
+            "id": application_id,
+            "source": source_id,
+            "invoice": invoice_id,
+            "currency": currency,
+            "minor": minor,
+            "decision": decision_id,
             "at": datetime(2026, 1, 1, tzinfo=UTC),
         },
     )
