@@ -25,7 +25,8 @@ from mappings.salesforce import credit_memo, customer, invoice, payment
 # 8: the org's corporate currency and time zone, read from its Organization record
 # 9: Revenue Cloud invoices Void In Progress and Voided are void, no longer refused; a void
 #    document owes nothing, whatever balance it still shows
-VERSION = 9
+# 10: a payment's credit rows come first, each with the invoice it pays
+VERSION = 10
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

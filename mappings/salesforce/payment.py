@@ -98,13 +98,16 @@ def _applications(
     payload: Mapping[str, Any], spec: ApplicationSpec, code: str, currency_field: str | None
 ) -> list[AppliedIn]:
     """The payment's application rows, in the payment's currency (a row whose own
-    ``currency_field`` says otherwise is refused, naming it)."""
+    ``currency_field`` says otherwise is refused, naming it). Every credit row's pair (the
+    memo, then the invoice it pays) comes before the invoices paid in cash: the store pays a
+    payment's invoice entries from its credits in order before its cash."""
     children = value(payload, spec.relationship)
     if children is None:
         return []
     if not isinstance(children, Mapping) or not isinstance(children.get("records"), list):
         raise MappingError(spec.relationship, "expected a subquery result with records")
-    out: list[AppliedIn] = []
+    credited: list[AppliedIn] = []
+    paid: list[AppliedIn] = []
     for index, row in enumerate(children["records"]):
         where = f"{spec.relationship}.records.{index}"
         if _reversed(row, spec.line_type, spec.reversing_types, spec.unapplied_flag, where):
@@ -115,13 +118,14 @@ def _applications(
             raise MappingError(f"{where}.{spec.amount}", "is required but missing")
         memo = text_of(row, spec.credit_memo)
         invoice = text_of(row, spec.invoice)
-        if memo:
-            out.append(AppliedIn(target="credit_memo", target_remote_id=memo, amount=share))
-        if invoice:
-            out.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=share))
         if not memo and not invoice:
             raise MappingError(f"{where}.{spec.invoice}", "names no invoice or credit memo")
-    return out
+        entries = credited if memo else paid
+        if memo:
+            entries.append(AppliedIn(target="credit_memo", target_remote_id=memo, amount=share))
+        if invoice:
+            entries.append(AppliedIn(target="invoice", target_remote_id=invoice, amount=share))
+    return credited + paid
 
 
 def _credit_application(
