@@ -18,7 +18,7 @@ from tests.sync.outbox.books import Book
 from tests.sync.outbox.test_worker import Scripted, add, state
 
 SETTINGS = PushSettings(max_attempts=3, backoff_seconds=0)
-REFUSED = DataError("quickbooks", "Account Period Closed (code 6210)")
+REFUSED = DataError("quickbooks", "Account Period Closed", status=400, code="6210")
 
 
 class Wired(Scripted):
@@ -103,7 +103,7 @@ def test_a_rate_limit_answer_counts_as_a_refusal(book: tuple[Store, str, str]) -
     store, acme, inv = book
     cid = add(store, acme, inv, "k1")
     adapter = Wired()
-    adapter.script["k1"] = [RateLimitError("quickbooks", "throttled (code 3001)")]
+    adapter.script["k1"] = [RateLimitError("quickbooks", "throttled", status=429, code="3001")]
     push(store, {"quickbooks": adapter}, settings=SETTINGS)
     assert state(store, cid).status == CommandStatus.FAILED
     push(store, {"quickbooks": adapter}, settings=SETTINGS)
