@@ -440,7 +440,9 @@ CASES = [
         customers=("H",),
         xfail=(
             "cash for several customers' invoices is never auto-applied (confidence less 30), "
-            "even on structured references stating each amount: a person confirms it"
+            "even on structured references stating each amount: no system's payment pays two "
+            "customers' invoices, so a person applies one customer's part or records the "
+            "split by hand and dismisses it"
         ),
     ),
     case(
