@@ -228,12 +228,15 @@ class SalesforceWriter:
         self, updates: Sequence[InvoiceStatus], *, all_or_none: bool = False
     ) -> list[WriteResult]:
         """Write status, balance and paid date of invoices (fields per the schema: the balance
-        to ``push_balance`` where set, the status only when ``push_status``)."""
+        to ``push_balance`` where set, never to a calculated one, the status only when
+        ``push_status``)."""
         spec = self.schema.invoice
         records = []
+        balance_field = spec.pushed_balance()  # None: the org calculates it, never written
         for update in updates:
-            balance_field = spec.push_balance or spec.balance
-            values: dict[str, Any] = {"Id": update.record_id, balance_field: update.balance}
+            values: dict[str, Any] = {"Id": update.record_id}
+            if balance_field:
+                values[balance_field] = update.balance
             if spec.status and spec.push_status:
                 values[spec.status] = wire_status(spec.status_map, update.status)
             if spec.paid_date:

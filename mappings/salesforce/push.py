@@ -3,6 +3,11 @@
 * ``invoice_state``: the invoice's status, balance and paid date (fields per the schema; where
   the org's balance is calculated and its status drives the package, as in Salesforce Billing,
   the balance goes to the schema's ``push_balance`` field and the status is not written).
+* ``credit_memo_state``: what is left of a credit memo and its status (applied once nothing
+  is), to the fields the schema lets arsync write: the balance to ``push_balance``, else to
+  ``balance`` unless the org calculates it (``balance_calculated``), the status only if
+  ``push_status``. Where none is writable (Revenue Cloud, Salesforce Billing) the command is
+  done without a write.
 * ``account_summary``: the Account's AR summary — open balance, overdue balance, oldest
   overdue days, aging bucket, credit hold.
 
@@ -13,7 +18,7 @@ become one record in the request. sObject Collections, 200 records per call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,7 +27,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from canonical.enums import ApplicationStatus, DocumentStatus
-from canonical.models import Application, Customer, Invoice
+from canonical.models import Application, CreditMemo, Customer, Invoice
 from canonical.money import Money
 from canonical.types import utcnow
 from connectors.errors import (
@@ -33,8 +38,9 @@ from connectors.errors import (
     answered_before,
 )
 from connectors.salesforce.connector import SalesforceConnector
-from connectors.salesforce.writes import AccountSummary, InvoiceStatus, WriteResult
-from sync.outbox.adapter import Command, PushAdapter, Step, StepResult, Unwritable
+from connectors.salesforce.writes import AccountSummary, InvoiceStatus, WriteResult, wire_status
+from mappings.salesforce.schema import DocumentSpec
+from sync.outbox.adapter import AlreadyDone, Command, PushAdapter, Step, StepResult, Unwritable
 from sync.outbox.refs import RefIndex
 
 BUCKETS = ((0, "current"), (30, "1-30"), (60, "31-60"), (90, "61-90"))
@@ -73,10 +79,35 @@ def summary_currency(account_currency: str | None, rows: Sequence[Any], account:
     return found[0] if found else "USD"
 
 
+def credit_memo_fields(
+    spec: DocumentSpec, status: DocumentStatus, balance: Money
+) -> dict[str, Any]:
+    """The writable fields of a credit memo's state (API name -> value): its balance and its
+    status picklist, each only where the schema lets arsync write it. Empty: none is."""
+    values: dict[str, Any] = {}
+    balance_field = spec.pushed_balance()
+    if balance_field:
+        values[balance_field] = balance.amount
+    if spec.status and spec.push_status:
+        try:
+            values[spec.status] = wire_status(spec.status_map, status.value)
+        except ValueError as exc:
+            raise Unwritable(f"{spec.sobject}.{spec.status}: {exc}") from None
+    return values
+
+
+@dataclass(frozen=True)
+class CreditMemoState:
+    """A credit memo's state as arsync decided it, in the org's field names."""
+
+    record_id: str
+    values: Mapping[str, Any]
+
+
 @dataclass(frozen=True)
 class _Record:
-    kind: str  # invoice | account
-    update: InvoiceStatus | AccountSummary
+    kind: str  # invoice | credit_memo | account
+    update: InvoiceStatus | CreditMemoState | AccountSummary
 
 
 class SalesforcePush(PushAdapter):
@@ -91,6 +122,8 @@ class SalesforcePush(PushAdapter):
     def step(self, command: Command, refs: RefIndex, session: Session) -> Step:
         if command.operation == "invoice_state":
             return self._invoice(command, refs, session)
+        if command.operation == "credit_memo_state":
+            return self._credit_memo(command, refs, session)
         if command.operation == "account_summary":
             return self._account(command, refs, session)
         raise Unwritable(f"salesforce cannot {command.operation}")
@@ -135,6 +168,34 @@ class SalesforcePush(PushAdapter):
         ]
         return Step(command, command.key, _Record("invoice", update), diff=diff)
 
+    def _credit_memo(self, command: Command, refs: RefIndex, session: Session) -> Step:
+        memo_id = str(command.payload["credit_memo_id"])
+        ref = refs.live("credit_memo", memo_id, f"credit memo {memo_id}")
+        memo = session.get(CreditMemo, memo_id)
+        if memo is None:
+            raise Unwritable(f"credit memo {memo_id} is not in the store")
+        if memo.status in (DocumentStatus.VOID, DocumentStatus.DELETED):
+            raise Unwritable(f"credit memo {memo.number} is {memo.status}", conflict=True)
+        status = DocumentStatus.PAID if memo.balance_minor == 0 else DocumentStatus.OPEN
+        spec = self.connector.config.objects.credit_memo
+        values = credit_memo_fields(spec, status, memo.balance)
+        name = f"credit memo {memo.number} ({ref.remote_id})"
+        if not values:
+            reason = f"{name}: nothing to write ({spec.sobject} calculates its balance and status)"
+            return Step(command, command.key, AlreadyDone(ref.remote_id), diff=[reason])
+        changes = []
+        if spec.status and spec.status in values:
+            changes.append(f"status {ref.values.get('status') or 'unknown'} -> {status.value}")
+        if spec.pushed_balance():
+            was = ref.balance_minor
+            before = (
+                f"{Money.from_minor(was, memo.currency).amount}" if was is not None else "unknown"
+            )
+            changes.append(f"credit left {before} -> {memo.balance.amount}")
+        update = CreditMemoState(record_id=ref.remote_id, values=values)
+        diff = [f"{name}: {', '.join(changes)}"]
+        return Step(command, command.key, _Record("credit_memo", update), diff=diff)
+
     def _account(self, command: Command, refs: RefIndex, session: Session) -> Step:
         customer_id = str(command.payload["customer_id"])
         ref = refs.live("customer", customer_id, f"customer {customer_id}")
@@ -171,11 +232,12 @@ class SalesforcePush(PushAdapter):
         return Step(command, command.key, _Record("account", update), diff=diff)
 
     def send(self, steps: Sequence[Step]) -> list[StepResult]:
-        """Invoices, then accounts, each record once (its latest state), 200 per call. An auth
+        """Invoices, credit memos, then accounts, each record once (its latest state), 200 per
+        call. An auth
         failure stops the sending: it is raised as a :class:`PartialAuthError` carrying the
         steps whose record was answered before it."""
         answers: dict[tuple[str, str], WriteResult] = {}
-        for kind in ("invoice", "account"):
+        for kind in ("invoice", "credit_memo", "account"):
             latest: dict[str, Any] = {}
             for step in steps:
                 record: _Record = step.write
@@ -187,6 +249,8 @@ class SalesforcePush(PushAdapter):
             try:
                 if kind == "invoice":
                     results = self.connector.write_invoice_statuses(updates)
+                elif kind == "credit_memo":
+                    results = self._write_credit_memos(updates)
                 else:
                     results = self.connector.write_account_summaries(updates)
             except AuthError as exc:
@@ -197,6 +261,12 @@ class SalesforcePush(PushAdapter):
             for update, result in zip(updates, results, strict=True):
                 answers[(kind, update.record_id)] = result
         return [_answer(step, answers) for step in steps]
+
+    def _write_credit_memos(self, updates: Sequence[CreditMemoState]) -> list[WriteResult]:
+        """Credit memo states by Id, 200 per call; one result per update."""
+        sobject = self.connector.config.objects.credit_memo.sobject
+        records = [{"Id": u.record_id, **u.values} for u in updates]
+        return self.connector.writer.update(sobject, records)
 
 
 def _answer_key(step: Step) -> tuple[str, str]:

@@ -134,12 +134,15 @@ class DocumentSpec(_Spec):
     paid_date: str | None = None  # written by push (invoice_state), never read
     terms: str | None = None  # a text field holding payment terms (``2/10 Net 30``)
     status_map: dict[str, str] = {}
-    # What push (invoice_state) writes besides ``paid_date``: the balance goes to
-    # ``push_balance`` (unset: to ``balance``), the status picklist only if ``push_status``.
-    # For objects whose balance is calculated and whose status drives the package (Salesforce
-    # Billing posts an invoice when its status is set to Posted).
+    # What push (invoice_state, credit_memo_state) writes besides ``paid_date``: the balance
+    # goes to ``push_balance`` (unset: to ``balance``), the status picklist only if
+    # ``push_status``. For objects whose balance is calculated and whose status drives the
+    # package (Salesforce Billing posts an invoice when its status is set to Posted).
     push_balance: str | None = None
     push_status: bool = True
+    # ``balance`` is calculated by the org (no Update in the object reference): push never
+    # writes it, only ``push_balance`` when one is set.
+    balance_calculated: bool = False
 
     _value_fields = (
         "number",
@@ -153,6 +156,21 @@ class DocumentSpec(_Spec):
         "reference",
         "terms",
     )
+
+    @model_validator(mode="after")
+    def _writable_balance(self) -> DocumentSpec:
+        if self.balance_calculated and self.push_balance == self.balance:
+            raise ValueError(
+                f"push_balance {self.push_balance!r} is the calculated balance field: "
+                "name a writable field, or leave push_balance unset"
+            )
+        return self
+
+    def pushed_balance(self) -> str | None:
+        """The field push writes the decided balance to (None: none is writable)."""
+        if self.push_balance:
+            return self.push_balance
+        return None if self.balance_calculated else self.balance
 
 
 class ApplicationSpec(_Spec):

@@ -7,8 +7,10 @@ decision and its commands commit together or not at all.
   customer) — a payment in every system that keeps payments.
 * ``apply_credit``: a credit memo applied to invoices.
 * ``write_off``: a short-pay deduction on one invoice, to the configured account/reason.
-* ``invoice_state`` / ``account_summary``: the invoice's status, balance and paid date and
-  the account's AR summary, in systems that only show state (the CRM).
+* ``invoice_state`` / ``credit_memo_state`` / ``account_summary``: the invoice's status,
+  balance and paid date, the credit memo's status and what is left of it, and the account's
+  AR summary, in systems that only show state (the CRM): after every decision that applies a
+  credit memo, and every reversal that gives its credit back.
 * ``void_cash``: a person reversed a payment the bank took back (``reverse_payment``): the
   payment an ``apply_cash`` or ``apply_credit`` of the original decision created is voided
   in that system. Such a command never sent is cancelled instead; one sent but not confirmed
@@ -118,6 +120,7 @@ class OutboxPlanner:
         if decision["source_kind"] == "credit_memo" and cash_lines:
             credit_lines[decision["source_id"]] = cash_lines
         touched = sorted({row["invoice_id"] for row in lines + deductions})
+        memos = sorted(credit_lines)
         for system in self.systems:
             if system not in systems:
                 continue
@@ -175,7 +178,7 @@ class OutboxPlanner:
                         version=f"{decision['id']}:{row['id']}",
                     )
             elif system in STATE_SYSTEMS:
-                yield from self._state(system, decision, customer_id, touched, held)
+                yield from self._state(system, decision, customer_id, touched, memos, held)
 
     def _reversal(self, session: Session, decision: dict[str, Any]) -> list[dict[str, Any]]:
         """Undo the original decision's payments: cancel the writes never sent, void the
@@ -244,12 +247,17 @@ class OutboxPlanner:
                 )
         if not customer_id:
             return rows
-        invoices = sorted({str(line["invoice_id"]) for line in evidence["applications_reversed"]})
+        reversed_lines = evidence["applications_reversed"]
+        invoices = sorted({str(line["invoice_id"]) for line in reversed_lines})
+        memos = sorted(
+            {str(m) for m in (line.get("credit_memo_id") for line in reversed_lines) if m}
+        )
         wanted = {("customer", customer_id)} | {("invoice", i) for i in invoices}
+        wanted |= {("credit_memo", m) for m in memos}
         held = _systems_holding(session, self.tenant, wanted)
         for system in self.systems:
             if system in STATE_SYSTEMS and system in held.get(("customer", customer_id), ()):
-                rows.extend(self._state(system, decision, customer_id, invoices, held))
+                rows.extend(self._state(system, decision, customer_id, invoices, memos, held))
         return rows
 
     def _state(
@@ -258,10 +266,12 @@ class OutboxPlanner:
         decision: dict[str, Any],
         customer_id: str,
         invoices: Iterable[str],
+        memos: Iterable[str],
         held: dict[tuple[str, str], set[str]],
     ) -> Iterable[dict[str, Any]]:
-        """A state system's commands after a decision: each invoice it holds, then the
-        account's AR summary."""
+        """A state system's commands after a decision: each invoice it holds, each credit
+        memo it holds whose credit the decision used or gave back, then the account's AR
+        summary."""
         for invoice_id in invoices:
             if system in held.get(("invoice", invoice_id), set()):
                 yield self._row(
@@ -271,6 +281,16 @@ class OutboxPlanner:
                     "invoice",
                     invoice_id,
                     {"invoice_id": invoice_id},
+                )
+        for memo_id in memos:
+            if system in held.get(("credit_memo", memo_id), set()):
+                yield self._row(
+                    system,
+                    "credit_memo_state",
+                    decision,
+                    "credit_memo",
+                    memo_id,
+                    {"credit_memo_id": memo_id},
                 )
         yield self._row(
             system,
