@@ -31,7 +31,7 @@ import tomllib
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
@@ -69,7 +69,10 @@ class _Spec(BaseModel):
         if not isinstance(value, str):
             return value
         name = str(info.field_name)
-        if not value.strip() and not cls.model_fields[name].is_required():
+        # only a field that may be absent (``str | None``) may be blanked; a ``str`` one with
+        # a default (an account's ``Name``) is needed all the same
+        optional = type(None) in get_args(cls.model_fields[name].annotation)
+        if not value.strip() and optional:
             return None  # blanked in the config: the org has no such field
         paths: tuple[str, ...] = cls.__private_attributes__["_paths"].get_default()
         return _check_name(value, path=name in paths)

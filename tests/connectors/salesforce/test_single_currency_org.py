@@ -99,3 +99,10 @@ def test_a_single_currency_org_is_read_in_its_corporate_currency() -> None:
             list(refused.streams()["invoices"].pages(None, until))
     finally:
         sandbox.stop()
+
+
+def test_a_field_with_a_default_that_is_needed_cannot_be_blanked() -> None:
+    """An account's ``name`` has a default (``Name``) but is needed: blanked, every Account
+    was quarantined as "field None: is required but missing"."""
+    with pytest.raises(ValueError, match="name"):
+        SalesforceSchema.model_validate({"preset": "custom_objects", "account": {"name": ""}})
