@@ -18,9 +18,10 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from canonical.enums import DocumentStatus
+from canonical.enums import ApplicationStatus, DocumentStatus
 from canonical.keys import legal_name_key, name_key
-from canonical.models import CreditMemo, Customer, Invoice, PayerAlias
+from canonical.models import Application, CreditMemo, Customer, Invoice, PayerAlias, Remittance
+from canonical.money import Money
 from reconciler.references import loose_key, po_key
 
 
@@ -40,6 +41,22 @@ class OpenItem:
     is_credit: bool = False
     discount_basis_points: int = 0  # early-payment discount of an invoice's terms ...
     discount_until: date | None = None  # ... if paid by this day
+
+
+@dataclass(slots=True, eq=False)
+class ClosedInvoice:
+    """An invoice that exists but owes nothing (paid) or no longer counts (void, deleted),
+    with what the store knows paid it: for a payment that names it."""
+
+    id: str
+    customer_id: str | None
+    number: str
+    key: str
+    currency: str
+    status: str  # paid | void | deleted
+    total_minor: int
+    # the applications that paid it, latest first: decision, remittance or payment, amount, on
+    paid_by: list[dict[str, Any]] = field(default_factory=list)
 
 
 _CHUNK = 500
@@ -90,6 +107,10 @@ class Book:
     by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     # (kind, value) -> customer, or SHARED when the payer has paid for several customers
     aliases: dict[tuple[str, str], str] = field(default_factory=dict)
+    # invoices owing nothing (paid, void, deleted) by document key and loose key, loaded on
+    # demand for the keys payments name (:meth:`load_closed`)
+    closed_by_key: dict[str, list[ClosedInvoice]] = field(default_factory=lambda: defaultdict(list))
+    _closed_keys: set[str] = field(default_factory=set, repr=False)
     # (name key, customer id) sorted, for names that begin another's; built when first asked
     _sorted_names: list[tuple[str, str]] | None = field(default=None, repr=False)
 
@@ -302,6 +323,79 @@ class Book:
         if item.customer_id:
             self.by_customer[item.customer_id].append(item)
 
+    def load_closed(self, session: Session, tenant: str, keys: Collection[str]) -> None:
+        """Load the invoices bearing these document keys that owe nothing (paid: balance 0;
+        void; deleted) and the applications that paid them; each key is queried once a run."""
+        wanted = sorted(set(keys) - self._closed_keys - {""})
+        self._closed_keys.update(wanted)
+        found: dict[str, ClosedInvoice] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            for row in session.execute(
+                select(
+                    col(Invoice.id),
+                    col(Invoice.customer_id),
+                    col(Invoice.number),
+                    col(Invoice.number_key),
+                    col(Invoice.currency),
+                    col(Invoice.status),
+                    col(Invoice.balance_minor),
+                    col(Invoice.total_minor),
+                ).where(
+                    col(Invoice.tenant) == tenant,
+                    col(Invoice.number_key).in_(wanted[start : start + _CHUNK]),
+                    (col(Invoice.balance_minor) <= 0)
+                    | col(Invoice.status).in_([DocumentStatus.VOID, DocumentStatus.DELETED]),
+                )
+            ):
+                if row.status == DocumentStatus.DRAFT:
+                    continue  # never sent: nobody pays it yet
+                status = (
+                    str(row.status)
+                    if row.status in (DocumentStatus.VOID, DocumentStatus.DELETED)
+                    else DocumentStatus.PAID.value
+                )
+                found[row.id] = ClosedInvoice(
+                    row.id,
+                    row.customer_id,
+                    row.number,
+                    row.number_key,
+                    row.currency,
+                    status,
+                    row.total_minor,
+                )
+        ids = sorted(found)
+        for start in range(0, len(ids), _CHUNK):
+            for app in session.execute(
+                select(
+                    col(Application.invoice_id),
+                    col(Application.kind),
+                    col(Application.source_id),
+                    col(Application.decision_id),
+                    col(Application.origin),
+                    col(Application.amount_minor),
+                    col(Application.currency),
+                    col(Application.applied_on),
+                    col(Application.created_at),
+                    col(Remittance.value_date),
+                    col(Remittance.payer_name),
+                    col(Remittance.source),
+                )
+                .outerjoin(Remittance, col(Remittance.id) == col(Application.source_id))
+                .where(
+                    col(Application.tenant) == tenant,
+                    col(Application.invoice_id).in_(ids[start : start + _CHUNK]),
+                    col(Application.status) == ApplicationStatus.APPLIED,
+                    col(Application.amount_minor) > 0,
+                )
+                .order_by(col(Application.created_at).desc())
+            ):
+                found[app.invoice_id].paid_by.append(_paid_by(app))
+        for invoice in found.values():
+            self.closed_by_key[invoice.key].append(invoice)
+            loose = loose_key(invoice.number)
+            if loose and loose != invoice.key:
+                self.closed_by_key[loose].append(invoice)
+
     def open_invoices(self, customer_id: str, currency: str) -> list[OpenItem]:
         return [
             i
@@ -315,3 +409,24 @@ class Book:
             for c in self.credits_by_customer.get(customer_id, [])
             if c.balance_minor > 0 and c.currency == currency
         ]
+
+
+def _paid_by(app: Any) -> dict[str, Any]:
+    """One application that paid an invoice, as a decision's evidence names it."""
+    source = {"remittance": "remittance_id", "credit_memo": "credit_memo_id"}.get(
+        str(app.kind), "payment_id"
+    )
+    shown: dict[str, Any] = {
+        "decision_id": app.decision_id,
+        source: app.source_id,
+        "by": app.origin,
+        "amount": str(Money.from_minor(app.amount_minor, app.currency).amount),
+        "on": str(app.applied_on or app.created_at.date()),
+    }
+    if app.value_date is not None or app.payer_name is not None:  # arsync's own remittance
+        shown |= {
+            "value_date": str(app.value_date) if app.value_date else None,
+            "payer": app.payer_name,
+            "source": app.source,
+        }
+    return shown

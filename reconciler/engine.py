@@ -38,7 +38,7 @@ from canonical.money import Money
 from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import DecisionSink, Writes
-from reconciler.book import SHARED, Book, OpenItem, Scope, open_credit
+from reconciler.book import SHARED, Book, ClosedInvoice, OpenItem, Scope, open_credit
 from reconciler.cascade import (
     AUTO,
     EXCEPTION,
@@ -84,6 +84,12 @@ ADVICE_CONTRADICTS = "advice_contradicts_applied"
 NEVER_DECIDED_AGAIN = frozenset(
     {"duplicate_payment", "returned_payment", NOT_INCOMING_CASH, ADVICE_CONTRADICTS}
 )
+# rule and exception kinds of a payment naming invoices that exist but owe nothing: paid
+# already (balance 0), or void / deleted. For a person: the same payment again, or meant
+# for another invoice; never placed on the payer's other invoices by default
+INVOICE_NOT_OPEN = "invoice_not_open"
+ALREADY_PAID = "invoice_already_paid"
+INVOICE_VOID = "invoice_void"
 
 
 @dataclass
@@ -253,7 +259,7 @@ def _reconcile(
                     reversals.append(row)
                 elif back is not None:
                     _decide_taken_back(row, back, summary, run.writes)
-                elif not _decide_one(row, run, previous, first_pass=True):
+                elif not _decide_one(row, run, previous, session, first_pass=True):
                     by_amount.append(row)
             run.writes.flush(session)
     # a payment placed by its amount alone never takes an invoice a later one names
@@ -261,7 +267,7 @@ def _reconcile(
         with store.session() as session:
             previous = _superseded(session, tenant, [row.id for row in rows])
             for row in rows:
-                _decide_one(row, run, previous, first_pass=False)
+                _decide_one(row, run, previous, session, first_pass=False)
             run.writes.flush(session)
     # after the cash is decided, so a reversal sees what its payment did
     for rows in _batches(reversals):
@@ -1038,6 +1044,8 @@ class _Run:
     applied: int = 0  # cash decisions applied so far: the clock of the two below
     items_changed: dict[str, int] = field(default_factory=dict)  # customer -> when
     aliases_changed: dict[tuple[str, str], int] = field(default_factory=dict)
+    # invoice id -> the applications this run made to it, latest first (as ClosedInvoice's)
+    paid_here: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def changed(self, outcome: Outcome, learned: Incoming | None) -> None:
         """Note what an applied decision changed: its customers' items, and the aliases of the
@@ -1072,7 +1080,9 @@ def _alias_keys(r: Incoming) -> list[tuple[str, str]]:
     return [(kind, value) for kind, value in found if value]
 
 
-def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pass: bool) -> bool:
+def _decide_one(
+    row: Row[Any], run: _Run, previous: dict[str, str], session: Session, *, first_pass: bool
+) -> bool:
     """Decide a remittance; False (nothing recorded) when on the first pass only its amount
     places it: it is decided after the payments whose references name their invoices."""
     incoming = incoming_from(row)
@@ -1113,6 +1123,7 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
             return False
         outcome = _copy_of_applied(outcome, row, run)
         outcome = _copy_naming_what_was_paid(outcome, incoming, row, run)
+        outcome = _names_invoices_not_open(outcome, incoming, run, session)
         outcome = _copy_naming_other_invoices(outcome, row, run)
         _note_possible_copy(outcome, row, run)
         if network is not None:
@@ -1141,6 +1152,8 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
             "trace": borrowed[0].bank_reference,
             "matched_on": borrowed[1],
         }
+    if outcome.status == AUTO and outcome.unapplied_minor > 0:
+        _note_unapplied(outcome, row.currency)
     decision_id = _decide(row, outcome, run.writes)
     summary = run.summary
     summary.remittances += 1
@@ -1169,6 +1182,7 @@ def _decide_one(row: Row[Any], run: _Run, previous: dict[str, str], *, first_pas
             {item.id for item, amount in outcome.allocations if amount > 0},
             {item.key for item, amount in outcome.allocations if amount > 0},
         )
+        _note_paid_here(outcome, row, decision_id, run)
         learned = None
         if outcome.customer_id and outcome.confidence >= LEARN_FROM_CONFIDENCE:
             run.writes.learn(run.book, incoming, outcome.customer_id, decision_id)
@@ -1352,6 +1366,204 @@ def _copy_naming_what_was_paid(outcome: Outcome, r: Incoming, row: Row[Any], run
         "same amount and currency as a payment already applied, in another form, to the very "
         "invoices this one names",
         outcome.candidates,
+    )
+
+
+def _note_unapplied(outcome: Outcome, currency: str) -> None:
+    """Why applied cash leaves some unapplied, in plain words: the customer's credit on the
+    payment, which a person refunds or applies to another invoice."""
+    numbers = list(dict.fromkeys(item.number for item, _ in outcome.allocations))
+    paid = ("invoices " if len(numbers) > 1 else "invoice ") + ", ".join(numbers)
+    left = f"{_shown(outcome.unapplied_minor, currency)} {currency}"
+    what = (
+        f"over-payment of {paid} by {left}"
+        if "over_payment" in outcome.evidence
+        else f"{left} left after paying {paid}"
+    )
+    outcome.evidence["unapplied_because"] = (
+        f"{what}: left unapplied on the payment as the customer's credit, to refund or to "
+        "apply to another invoice"
+    )
+
+
+def _note_paid_here(outcome: Outcome, row: Row[Any], decision_id: str, run: _Run) -> None:
+    """Remember what this applied decision paid, for a later payment naming those invoices."""
+    for item, amount in outcome.allocations:
+        if amount > 0:
+            run.paid_here.setdefault(item.id, []).insert(
+                0,
+                {
+                    "decision_id": decision_id,
+                    "remittance_id": row.id,
+                    "by": "reconciler",
+                    "amount": _shown(amount, row.currency),
+                    "on": str(utcnow().date()),
+                    "value_date": str(row.value_date) if row.value_date else None,
+                    "payer": row.payer_name,
+                    "source": row.source,
+                },
+            )
+
+
+def _named_not_found(r: Incoming, missing: Collection[str]) -> list[tuple[str, set[str]]]:
+    """The invoice references a payer labelled that found no open invoice, each as written
+    and with the keys it may be read by."""
+    named = [
+        (raw, {document_key(rf_reference(raw) or raw)})
+        for ref in r.structured_refs
+        if ref.get("kind") in ("invoice", "rf") and (raw := str(ref.get("ref") or "")) in missing
+    ]
+    named += [
+        (ref.written, {key for key, _ in ref.keys})
+        for ref in read_references(r.free_text).refs
+        if ref.labelled and ref.kind == "invoice" and ref.written in missing
+    ]
+    return [(written, keys - {""}) for written, keys in named if keys - {""}]
+
+
+def _closed_named(run: _Run, keys: set[str], customer_id: str | None) -> list[ClosedInvoice]:
+    """The invoices bearing one of ``keys`` that owe nothing: paid or void before this run
+    (the store), or paid by this run; the payer's own when the payer is known."""
+    found: dict[str, ClosedInvoice] = {}
+    for key in keys:
+        for item in [*run.book.by_key.get(key, []), *run.book.by_loose_key.get(key, [])]:
+            if item.balance_minor <= 0 and not item.is_credit:  # paid by this run
+                found[item.id] = ClosedInvoice(
+                    item.id,
+                    item.customer_id,
+                    item.number,
+                    item.key,
+                    item.currency,
+                    DocumentStatus.PAID.value,
+                    item.total_minor,
+                    list(run.paid_here.get(item.id, [])),
+                )
+        for closed in run.book.closed_by_key.get(key, []):
+            found.setdefault(closed.id, closed)
+    hits = list(found.values())
+    if customer_id is not None:
+        hits = [c for c in hits if c.customer_id == customer_id]
+    return hits
+
+
+def _exact_fit(candidate: dict[str, Any], amount_minor: int, currency: str) -> bool:
+    """Whether a candidate settles open invoices exactly with the cash: each its whole
+    balance, together the payment."""
+    lines = candidate.get("invoices") or []
+    if not lines or candidate.get("currency", currency) != currency:
+        return False
+    whole = all(Decimal(line["amount"]) == Decimal(line["balance"]) for line in lines)
+    paid = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+    return whole and Money(paid, currency).minor == amount_minor
+
+
+def _names_invoices_not_open(outcome: Outcome, r: Incoming, run: _Run, session: Session) -> Outcome:
+    """A payment whose named invoices found none open, because they exist but owe nothing
+    (paid already, void), is an exception of its own: its evidence names each invoice and
+    what paid it, when the store knows (the application, its decision and payment). The
+    payer's oldest open invoices are no answer to it: only a candidate the cash settles
+    exactly (the number may be a slip for it) is kept; else a person names the invoice,
+    or dismisses it. The same payment come again is caught before, as ``duplicate_payment``.
+    With such a candidate the decision is a suggestion of this kind, else an exception."""
+    missing = outcome.evidence.get("labelled_not_found")
+    if (
+        outcome.status == AUTO
+        or not missing
+        or outcome.exception_kind in NEVER_DECIDED_AGAIN
+        or "matched" in outcome.evidence  # it names open invoices too: they decide
+        or "other_customers_invoices" in outcome.evidence
+    ):
+        return outcome
+    named = _named_not_found(r, missing)
+    run.book.load_closed(session, run.writes.tenant, {k for _, keys in named for k in keys})
+    found: list[tuple[str, ClosedInvoice]] = []
+    for written, keys in named:
+        hits = _closed_named(run, keys, outcome.customer_id)
+        if len(hits) == 1 and all(hits[0] is not c for _, c in found):
+            found.append((written, hits[0]))
+    if not found:
+        return outcome
+    shown = [
+        {
+            "written": written,
+            "invoice": closed.number,
+            "invoice_id": closed.id,
+            "customer_id": closed.customer_id,
+            "status": closed.status,
+            "total": _shown(closed.total_minor, closed.currency),
+            "currency": closed.currency,
+            "paid_by": closed.paid_by,
+        }
+        for written, closed in found
+    ]
+    paid = any(closed.status == DocumentStatus.PAID for _, closed in found)
+    customers = {closed.customer_id for _, closed in found}
+    customer_id = outcome.customer_id or (customers.pop() if len(customers) == 1 else None)
+    why = (
+        "exactly what this invoice owes; the invoice named owes nothing: it may be a slip "
+        "for this one"
+    )
+    candidates = [
+        {**c, "why": why}
+        for c in outcome.candidates
+        if _exact_fit(c, r.amount_minor, r.currency)
+        and (customer_id is None or c.get("customer_id") in (None, customer_id))
+    ]
+    fits = bool(candidates)
+    candidates += [c for c in outcome.candidates if not c.get("invoices")]  # payers named
+    return Outcome(
+        # a fit is offered as a suggestion of this kind (listed among the exceptions)
+        SUGGESTED if fits else EXCEPTION,
+        INVOICE_NOT_OPEN,
+        min(outcome.confidence, 50) if fits else 0,
+        exception_kind=ALREADY_PAID if paid else INVOICE_VOID,
+        customer_id=customer_id,
+        evidence={
+            **outcome.evidence,
+            "invoices_not_open": shown,
+            "would_be_decided_by": outcome.rule,
+            "action": _not_open_action(found, paid),
+        },
+        candidates=candidates,
+    )
+
+
+def _not_open_action(found: list[tuple[str, ClosedInvoice]], paid: bool) -> str:
+    """What a person reads: which invoices owe nothing, what paid them, what to check."""
+    parts = []
+    for _, closed in found:
+        if closed.status != DocumentStatus.PAID:
+            parts.append(f"invoice {closed.number} is {closed.status}")
+            continue
+        by = closed.paid_by[0] if closed.paid_by else None
+        if by is None:
+            parts.append(
+                f"invoice {closed.number} is paid already (no payment of it is recorded in arsync)"
+            )
+        elif by.get("remittance_id"):
+            received = f" received {by['value_date']}" if by.get("value_date") else ""
+            parts.append(
+                f"invoice {closed.number} was paid {by['amount']} {closed.currency} by the "
+                f"payment{received} (remittance {by['remittance_id']}), applied on {by['on']} "
+                f"by decision {by['decision_id']}"
+            )
+        else:
+            what = "credit memo" if by.get("credit_memo_id") else "payment"
+            parts.append(
+                f"invoice {closed.number} was paid {by['amount']} {closed.currency} on "
+                f"{by['on']} by {what} {by.get('credit_memo_id') or by.get('payment_id')} "
+                f"({by['by']})"
+            )
+    check = (
+        "check for a duplicate payment (refund it or hold it as the customer's credit) or a "
+        "payment meant for another invoice"
+        if paid
+        else "check with the payer which invoice it pays, or refund it"
+    )
+    return (
+        "; ".join(parts)
+        + f": nothing applied. {check[0].upper()}{check[1:]}, then resolve with --invoice "
+        "NUMBER, or --dismiss REASON if no cash moves in arsync"
     )
 
 

@@ -36,6 +36,7 @@ from canonical.models import (
     DriftFinding,
     Invoice,
     OutboxCommand,
+    Payment,
     Quarantine,
     Remittance,
 )
@@ -44,7 +45,13 @@ from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import RULES
 from reconciler.dismiss import DISMISSED
-from reconciler.engine import ADVICE_CONTRADICTS, NOT_INCOMING_CASH, REVERSAL_RULE
+from reconciler.engine import (
+    ADVICE_CONTRADICTS,
+    ALREADY_PAID,
+    INVOICE_VOID,
+    NOT_INCOMING_CASH,
+    REVERSAL_RULE,
+)
 
 # outbox commands a person must look at: out of attempts, refused, or no longer valid
 NEEDS_A_PERSON = (CommandStatus.DEAD, CommandStatus.CONFLICT, CommandStatus.FAILED)
@@ -57,6 +64,8 @@ EXCEPTION_KINDS = (
     "short_pay_over_tolerance",
     "over_payment",
     "duplicate_payment",
+    ALREADY_PAID,  # the invoice named is paid: its evidence names what paid it
+    INVOICE_VOID,
     "currency_mismatch",
     "returned_payment",
     NOT_INCOMING_CASH,
@@ -130,6 +139,17 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 )
             ).scalars()
         )
+        payments = {
+            p.id: p
+            for p in session.execute(
+                select(Payment).where(
+                    col(Payment.tenant) == tenant,
+                    col(Payment.id).in_(
+                        [f.canonical_id for f in drift if f.canonical_type == "payment"]
+                    ),
+                )
+            ).scalars()
+        }
         quarantine = list(
             session.execute(
                 select(Quarantine).where(
@@ -157,8 +177,14 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         invoice = invoices.get(invoice_id)
         return invoice.number if invoice else invoice_id
 
+    cash_applied = {
+        rem.id: (rem.currency, _cash_of(applications.get(decision.id, [])))
+        for rem in remittances
+        if (decision := decisions.get(("remittance", rem.id))) is not None
+    }
     rows: list[dict[str, Any]] = []
     totals: dict[str, dict[str, int]] = {}
+    matchable = 0  # decided remittances that are payments to match (the match rate's base)
     dismissed: list[dict[str, Any]] = []
     exceptions: dict[str, list[dict[str, Any]]] = {kind: [] for kind in EXCEPTION_KINDS}
     for rem in remittances:
@@ -215,12 +241,14 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "rule": decision.rule if decision else None,
             "ruleset_version": decision.ruleset_version if decision else None,
             "confidence": decision.confidence if decision else None,
-            "evidence": decision.evidence if decision else {},
+            "evidence": _named_scores(decision.evidence, customers) if decision else {},
             "candidates": _named(decision.candidates, customers)
             if decision and status != "auto_applied"
             else [],
             "reference": rem.free_text or ", ".join(str(r.get("ref")) for r in rem.structured_refs),
-            "resolve": _resolve_with(decision) if status in ("exception", "suggested") else None,
+            "resolve": _resolve_with(decision, invoices)
+            if status in ("exception", "suggested")
+            else None,
         }
         rows.append(row)
         t = totals.setdefault(rem.currency, _cash_totals())
@@ -236,10 +264,16 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             row["unapplied"] = _amount(0, rem.currency)  # an advice: its cash is another row
             exceptions[ADVICE_CONTRADICTS].append(row)
             continue
+        if status not in ("new", RemittanceStatus.REVERSED.value) and not _outgoing(rem, row):
+            matchable += 1
+        pending = _pending_return(rem, decision, status, cash_applied)
+        if pending:
+            row["unapplied"] = _amount(unapplied - pending, rem.currency)
         t["received"] += rem.amount_minor
         t["applied"] += applied
         t["deductions"] += deducted
-        t["unapplied"] += unapplied
+        t["unapplied"] += unapplied - pending
+        t["returns_pending"] += pending
         if status == "exception" or (status == "suggested" and row["exception_kind"]):
             exceptions.setdefault(row["exception_kind"] or "other", []).append(row)
     credit_memos = [
@@ -259,7 +293,9 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             ],
             "candidates": d.candidates,
             "evidence": d.evidence,
-            "resolve": _resolve_with(d) if d.status in ("suggested", "exception") else None,
+            "resolve": _resolve_with(d, invoices)
+            if d.status in ("suggested", "exception")
+            else None,
         }
         for (kind, _), d in decisions.items()
         if kind == "credit_memo"
@@ -272,10 +308,10 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
     # applied by a rule; a person's confirmations are applied too, but are no match made
     auto = sum(1 for r in rows if r["status"] == "auto_applied" and r["decided_by"] == RULES)
     by_person = sum(1 for r in rows if r["status"] == "auto_applied" and r["decided_by"] != RULES)
-    # a dismissed item is no receivable cash (a vendor refund, a duplicate, a wrong advice):
-    # it is neither matched nor missed, so it stays out of the match rate altogether
-    decided = sum(1 for r in rows if r["status"] not in ("new", DISMISSED))
-    rate = (Decimal(auto) * 100 / decided).quantize(Decimal("0.1")) if decided else Decimal(0)
+    # what is no payment to match is neither matched nor missed, and stays out of the match rate
+    # altogether: a dismissed item (a vendor refund, a duplicate, a wrong advice), cash going
+    # out (a return, a fee), an advice, and a payment its bank took back once reversed
+    rate = (Decimal(auto) * 100 / matchable).quantize(Decimal("0.1")) if matchable else Decimal(0)
     return {
         "generated_at": utcnow().isoformat(timespec="seconds"),
         "tenant": tenant,
@@ -301,6 +337,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             {
                 "object": f.canonical_type,
                 "id": f.canonical_id,
+                **_drift_names(f, invoices, memos, payments, customers),
                 "field": f.field,
                 "values": f.values,
                 "system_of_record": f.system_of_record,
@@ -326,6 +363,9 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                     "decision_id": c.decision_id,
                     "attempts": c.attempts,
                     "error": c.last_error,
+                    "retry": f"arsync outbox retry {c.id}",
+                    "cancel": f"arsync outbox cancel {c.id}",
+                    "next": _next_step(c),
                 }
                 for c in stuck
             ],
@@ -344,7 +384,112 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
 
 
 def _cash_totals() -> dict[str, int]:
-    return {"received": 0, "applied": 0, "deductions": 0, "unapplied": 0, "dismissed": 0}
+    return {
+        "received": 0,
+        "applied": 0,
+        "deductions": 0,
+        "unapplied": 0,
+        "dismissed": 0,
+        "returns_pending": 0,
+    }
+
+
+def _cash_of(lines: list[Application]) -> int:
+    """The cash applied by a decision's applications (a credit memo's netting is no cash)."""
+    return sum(a.amount_minor for a in lines if a.kind != ApplicationKind.CREDIT_MEMO)
+
+
+def _outgoing(rem: Remittance, row: dict[str, Any]) -> bool:
+    """Whether a remittance is no payment to match: cash taken back or going out, or an
+    advice (its cash is another remittance)."""
+    return bool(rem.reverses) or row["exception_kind"] in (
+        "returned_payment",
+        NOT_INCOMING_CASH,
+        ADVICE_CONTRADICTS,
+    )
+
+
+def _pending_return(
+    rem: Remittance,
+    decision: Decision | None,
+    status: str,
+    cash_applied: dict[str, tuple[str, int]],
+) -> int:
+    """The part (minor, negative or 0) of an open exception's cash going out that is no
+    unapplied cash but waits for a person: a return whose payment's cash still stands applied
+    (or whose payment was not found), or money out that reverses no payment. The part of a
+    return that takes back its payment's own unapplied cash stays unapplied (it nets it)."""
+    if decision is None or status != "exception" or rem.amount_minor >= 0:
+        return 0
+    if decision.rule == NOT_INCOMING_CASH:
+        return rem.amount_minor
+    if decision.rule != REVERSAL_RULE:
+        return 0
+    original = (decision.evidence or {}).get("original") or {}
+    if not original.get("remittance"):
+        return rem.amount_minor  # its payment was not found: a person looks
+    currency, applied = cash_applied.get(original["remittance"], (rem.currency, 0))
+    if currency != rem.currency:
+        return rem.amount_minor
+    return -min(applied, -rem.amount_minor)
+
+
+def _named_scores(evidence: dict[str, Any], customers: dict[str, str]) -> dict[str, Any]:
+    """The evidence, its name scores naming each customer scored (not only its id)."""
+    scores = evidence.get("name_scores") if evidence else None
+    if not isinstance(scores, list):
+        return evidence
+    return {**evidence, "name_scores": _named(scores, customers)}
+
+
+def _drift_names(
+    finding: DriftFinding,
+    invoices: dict[str, Invoice],
+    memos: dict[str, CreditMemo],
+    payments: dict[str, Payment],
+    customers: dict[str, str],
+) -> dict[str, str | None]:
+    """What names a drifting record for a person: its number (an invoice's or credit memo's,
+    a payment's reference, a customer's name) and its customer's name."""
+    cid = finding.canonical_id
+    record: Invoice | CreditMemo | Payment | None = None
+    if finding.canonical_type == "customer":
+        return {"number": customers.get(cid), "customer": customers.get(cid)}
+    if finding.canonical_type == "invoice":
+        record = invoices.get(cid)
+        number = record.number if record else None
+    elif finding.canonical_type == "credit_memo":
+        record = memos.get(cid)
+        number = record.number if record else None
+    else:
+        record = payments.get(cid) if finding.canonical_type == "payment" else None
+        number = record.reference if record else None
+    customer = customers.get(record.customer_id or "") if record else None
+    return {"number": number, "customer": customer}
+
+
+def _next_step(command: OutboxCommand) -> str:
+    """What a person does about a write that needs one (one line, the commands in it)."""
+    system, cid = command.system, command.id
+    if command.status == CommandStatus.CONFLICT:
+        return (
+            f"{system} no longer shows the record as the decision expects (paid, changed, "
+            f"voided or deleted there since it was last read): check it in {system}; once it "
+            f"is right there, run `arsync sync --system {system}`, then `arsync outbox retry "
+            f"{cid}` (checked again before it is sent); if this write must not happen in "
+            f"{system}, `arsync outbox cancel {cid}` (the cash stays applied in arsync and the "
+            "other systems)"
+        )
+    if command.status == CommandStatus.FAILED:
+        return (
+            f"waits for the next `arsync push`, which tries it again on its own; "
+            f"`arsync outbox retry {cid}` makes it due at once"
+        )
+    return (
+        f"{system} refused it, or it ran out of attempts (see why): fix the cause, then "
+        f"`arsync outbox retry {cid}`; `arsync outbox cancel {cid}` never sends it (refused, "
+        f"saying what to do instead, if it may have been written in {system})"
+    )
 
 
 def _dismissal(
@@ -375,10 +520,11 @@ def _named(candidates: list[dict[str, Any]], customers: dict[str, str]) -> list[
     ]
 
 
-def _resolve_with(decision: Decision | None) -> str | None:
+def _resolve_with(decision: Decision | None, invoices: dict[str, Invoice]) -> str | None:
     """The command that settles a decision: a reversal whose payment paid invoices is
     undone with ``--reverse``; anything else is applied to invoices: its top candidate's, or
-    those the person names when no candidate names any."""
+    those the person names when no candidate names any or its invoices are of several
+    customers (a payment is applied to one customer's)."""
     if decision is None or decision.rule == NOT_INCOMING_CASH:
         return None  # no cash came in: nothing to apply
     if decision.rule == REVERSAL_RULE:
@@ -388,7 +534,12 @@ def _resolve_with(decision: Decision | None) -> str | None:
     if decision.rule == ADVICE_CONTRADICTS:  # undo the applied cash; the advice then places it
         return f"arsync resolve {decision.id} --by person:you --reverse"
     top = decision.candidates[0] if decision.candidates else {}
-    if not top.get("invoices"):  # nothing to confirm as it stands: the person names it
+    whose = {
+        invoices[line["id"]].customer_id
+        for line in top.get("invoices") or []
+        if line.get("id") in invoices
+    }
+    if not top.get("invoices") or len(whose) > 1:  # not to confirm as it stands: name them
         return (
             f"arsync resolve {decision.id} --by person:you --invoice NUMBER "
             f"(or --dismiss REASON if it needs no cash movement)"
@@ -632,7 +783,7 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                 row["id"],
                 row["decision_id"] or "",
                 row["customer"] or "",
-                Decimal(row["amount"]["amount"]) - Decimal(row["unapplied"]["amount"]),
+                sum((Decimal(a["amount"]["amount"]) for a in row["applications"]), Decimal(0)),
                 _applications_text(row),
                 sum((Decimal(c["amount"]["amount"]) for c in row["credits"]), Decimal(0)),
                 _credits_text(row),
@@ -797,7 +948,19 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
     sheets.append(
         (
             "Writes to check",
-            ["System", "Operation", "Status", "Attempts", "Decision", "Command", "Error"],
+            [
+                "System",
+                "Operation",
+                "Status",
+                "Attempts",
+                "Decision",
+                "Command",
+                "Error",
+                # appended: the columns above keep their places
+                "Next step",
+                "Retry with",
+                "Cancel with",
+            ],
             [
                 [
                     w["system"],
@@ -807,6 +970,9 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                     w["decision_id"] or "",
                     w["command_id"],
                     w["error"] or "",
+                    w["next"],
+                    w["retry"],
+                    w["cancel"],
                 ]
                 for w in report["outbox"]["needs_attention"]
             ],
@@ -815,7 +981,7 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
     sheets.append(
         (
             "Drift",
-            ["Object", "Id", "Field", "Values", "System of record"],
+            ["Object", "Id", "Field", "Values", "System of record", "Number", "Customer"],
             [
                 [
                     d["object"],
@@ -823,6 +989,8 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                     d["field"],
                     "; ".join(f"{k}: {v}" for k, v in d["values"].items()),
                     d["system_of_record"],
+                    d["number"] or "",
+                    d["customer"] or "",
                 ]
                 for d in report["drift"]
             ],
@@ -833,7 +1001,14 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
             cur,
             *(
                 Decimal(t[k]["amount"])
-                for k in ("received", "applied", "deductions", "unapplied", "dismissed")
+                for k in (
+                    "received",
+                    "applied",
+                    "deductions",
+                    "unapplied",
+                    "dismissed",
+                    "returns_pending",
+                )
             ),
         ]
         for cur, t in report["totals"]["cash"].items()
@@ -841,7 +1016,15 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
     sheets.append(
         (
             "Totals",
-            ["Currency", "Received", "Applied", "Deductions", "Unapplied", "Dismissed"],
+            [
+                "Currency",
+                "Received",
+                "Applied",
+                "Deductions",
+                "Unapplied",
+                "Dismissed",
+                "Returns pending",
+            ],
             total_rows,
         )
     )

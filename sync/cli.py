@@ -457,7 +457,13 @@ def reconcile(
         raise typer.Exit(LEASE_HELD_EXIT) from None
     finally:
         runtime.close()
-    console.print(str(summary))
+    text = str(summary)
+    if not summary.remittances:  # no payment decided: a rate over none is no "0% matched"
+        text = text.replace(f"; match rate {summary.match_rate}%", "")
+        done = (summary.credit_memos_applied, summary.credit_memos_suggested, summary.reversals)
+        if not any(done) and not any(summary.exceptions.values()):
+            text = "nothing new to reconcile"
+    console.print(text)
 
 
 @app.command()

@@ -145,3 +145,22 @@ def test_a_credit_memo_number_is_no_invoice_of_its_digits(store: Store, book: Bo
     with pytest.raises(ConfirmError):
         confirm(store, decision_id, by="person:ana", invoice_numbers=["CM-100"])
     assert balance(store, invoice) == ("500.00", "open")
+
+
+def test_the_report_never_prints_a_confirm_of_two_customers_invoices(
+    store: Store, book: Book
+) -> None:
+    """A payer naming two subsidiaries' invoices: the top candidate holds both, which
+    confirm refuses; the report tells the person to name one customer's, or dismiss."""
+    from reconciler.report import build_report
+    from tests.support.receivables import ref
+
+    book.customer("Hooli Holdings AG")
+    book.invoice(book.customer("Hooli Deutschland GmbH"), "7101", "500.00")
+    book.invoice(book.customer("Hooli France SAS"), "7201", "300.00")
+    rid = book.pay("800.00", payer="J SMITH", refs=[ref("7101", "500.00"), ref("7201", "300.00")])
+    reconcile(store)
+    made = decision(store, rid)
+    assert [i["number"] for i in made.candidates[0]["invoices"]] == ["7101", "7201"]
+    [row] = [r for r in build_report(store)["remittances"] if r.get("decision_id") == made.id]
+    assert row["resolve"].startswith(f"arsync resolve {made.id} --by person:you --invoice NUMBER")
