@@ -1405,6 +1405,23 @@ def _note_paid_here(outcome: Outcome, row: Row[Any], decision_id: str, run: _Run
             )
 
 
+def _names_an_open_invoice(r: Incoming, book: Book) -> bool:
+    """Whether an invoice reference the payer labelled bears the key of an open invoice."""
+    keys = {
+        document_key(rf_reference(raw) or raw)
+        for ref in r.structured_refs
+        if ref.get("kind") in ("invoice", "rf") and (raw := str(ref.get("ref") or ""))
+    }
+    keys |= {
+        key
+        for ref in read_references(r.free_text).refs
+        if ref.labelled and ref.kind == "invoice"
+        for key, _ in ref.keys
+    }
+    # an invoice this run paid stays in the book at a balance of 0: it is open no more
+    return any(i.balance_minor > 0 for key in keys - {""} for i in book.by_key.get(key, ()))
+
+
 def _named_not_found(r: Incoming, missing: Collection[str]) -> list[tuple[str, set[str]]]:
     """The invoice references a payer labelled that found no open invoice, each as written
     and with the keys it may be read by."""
@@ -1473,6 +1490,8 @@ def _names_invoices_not_open(outcome: Outcome, r: Incoming, run: _Run, session: 
         or "matched" in outcome.evidence  # it names open invoices too: they decide
         or "other_customers_invoices" in outcome.evidence
     ):
+        return outcome
+    if _names_an_open_invoice(r, run.book):  # those decide (a short pay, another currency)
         return outcome
     named = _named_not_found(r, missing)
     run.book.load_closed(session, run.writes.tenant, {k for _, keys in named for k in keys})

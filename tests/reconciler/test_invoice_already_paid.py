@@ -206,3 +206,28 @@ def test_an_over_payment_says_why_cash_is_left_unapplied(store: Store) -> None:
     (row,) = [r for r in build_report(store)["remittances"] if r["id"] == pay]
     assert row["unapplied"] == {"amount": "500.00", "currency": "USD"}
     assert "over-payment of invoice 1031" in row["evidence"]["unapplied_because"]
+
+
+def test_a_payment_naming_a_paid_and_an_open_invoice_keeps_its_open_candidate(
+    store: Store,
+) -> None:
+    """1029 paid, 1031 open (800.00); 500.00 naming both is a short pay of 1031, decided by
+    the open invoice it names: it was relabelled as naming only paid invoices, and the
+    candidate for 1031 lost."""
+    from tests.support.receivables import Book as Receivables
+    from tests.support.receivables import applied, decision, ref
+
+    book = Receivables(store)
+    acme = book.customer("Acme Corp")
+    book.invoice(acme, "1029", "500.00", issued=date(2026, 9, 1))
+    book.invoice(acme, "1031", "800.00", issued=date(2026, 9, 15))
+    first = book.pay("500.00", payer="ACME CORP", refs=[ref("INV-01029")], day=date(2026, 10, 2))
+    reconcile(store)
+    assert applied(store, first) == {"1029": "500.00"}
+    for how in ({"refs": [ref("1029"), ref("1031")]}, {"text": "INV 1029 INV 1031"}):
+        pay = book.pay("500.00", payer="ACME CORP", **how)
+        reconcile(store)
+        found = decision(store, pay)
+        assert found.exception_kind != "invoice_already_paid"
+        numbers = [line["number"] for c in found.candidates for line in c.get("invoices") or []]
+        assert "1031" in numbers
