@@ -913,19 +913,6 @@ class PageWriter:
         }
         invoices = self._other_refs(session, invoice_remote, "invoice")
         memos = self._other_refs(session, memo_remote, "credit_memo")
-        if memos and invoices:
-            # credit rows written before rows named their payment: those of these payments'
-            # memos on their invoices
-            session.execute(
-                delete(Application).where(
-                    col(Application.tenant) == self.tenant,
-                    col(Application.origin) == origin,
-                    col(Application.payment_id).is_(None),
-                    col(Application.kind) == ApplicationKind.CREDIT_MEMO,
-                    col(Application.source_id).in_({r.canonical_id for r in memos.values()}),
-                    col(Application.invoice_id).in_({r.canonical_id for r in invoices.values()}),
-                )
-            )
         rows: list[dict[str, Any]] = []
         now = utcnow()
         for p in payments:

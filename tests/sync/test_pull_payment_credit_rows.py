@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from alembic import command
+from sqlalchemy import text
 from sqlmodel import col, select
 
-from canonical.enums import ApplicationKind
-from canonical.models import Application, CreditMemo, Invoice
-from canonical.store import Store
+from canonical.models import Application, CreditMemo, ExternalRef, Invoice, SyncBookmark
+from canonical.store import Store, alembic_config
 from connectors.base import RawRecord
 from mappings.base import MappingContext
 from mappings.registry import mapper
@@ -29,6 +29,7 @@ from tests.mappings.intacct.test_intacct_pull import CREDIT_MEMO, CUSTOMER, INVO
 from tests.mappings.invoiced.test_invoiced_pull_credit_balance import raw, store_pages
 
 STAMP = datetime(2026, 4, 20, 17, 0, tzinfo=UTC)
+BEFORE_PAYMENT_ID = "d81f3a6c5e02"  # the migration before application.payment_id
 RIGHT = [
     ("credit_memo", "ADJ8105", "INV8102", 4000, "applied"),
     ("payment", "cash", "INV8101", 20000, "applied"),
@@ -82,22 +83,36 @@ def test_a_payment_written_again_replaces_its_credit_rows(sqlite_store: Store) -
     assert rows(sqlite_store) == RIGHT  # the credit row was kept and written again: doubled
 
 
-def test_a_credit_row_stored_before_rows_named_their_payment_is_replaced(
-    sqlite_store: Store,
+def test_credit_rows_stored_before_they_named_their_payment_are_written_again(
+    store: Store,
 ) -> None:
-    """Rows of an older version: the credit on the wrong invoice, no payment named. The remap
-    (a mapping version bump writes every payment again) replaces it."""
-    row = book(sqlite_store)
-    write_payment(sqlite_store, row)
-    with sqlite_store.session() as s:
-        first = s.exec(select(Invoice).where(col(Invoice.number) == "INV8101")).one()
-        s.execute(
-            update(Application)
-            .where(col(Application.kind) == ApplicationKind.CREDIT_MEMO)
-            .values(payment_id=None, invoice_id=first.id)
+    """A database upgraded from before ``payment_id``: which payment wrote a credit row
+    cannot be told, so the migration drops those rows and has every payment read and
+    written again (its ref unread, its stream remapped); the next write puts them back."""
+    row = book(store)
+    write_payment(store, row)
+    cfg = alembic_config(store.engine)
+    command.downgrade(cfg, BEFORE_PAYMENT_ID)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE sync_bookmark SET mapping_version = '10'"))
+        conn.execute(
+            text(
+                "INSERT INTO sync_bookmark (tenant, system, stream, cursor, boundary_ids, "
+                "mapping_version, updated_at) VALUES ('default', 'intacct', 'payments', "
+                "'2026-04-20T17:00:00+00:00', '[]', '10', :at)"
+            ),
+            {"at": STAMP},
         )
-    write_payment(sqlite_store, {**row, "DESCRIPTION": "remapped"})
-    assert rows(sqlite_store) == RIGHT
+    command.upgrade(cfg, "head")
+    assert [r for r in rows(store) if r[0] == "credit_memo"] == []
+    with store.session() as s:
+        hashes = s.exec(
+            select(ExternalRef.hash).where(col(ExternalRef.canonical_type) == "payment")
+        ).all()
+        versions = s.exec(select(SyncBookmark.mapping_version)).all()
+    assert hashes == [""] and versions == [None]
+    write_payment(store, row)  # the remap reads it again: unchanged payload, unread hash
+    assert rows(store) == RIGHT
 
 
 def test_a_voided_or_deleted_payment_leaves_none_of_its_rows_applied(

@@ -22,6 +22,26 @@ def upgrade() -> None:
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.add_column(sa.Column('payment_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
         batch_op.create_index(batch_op.f('ix_application_payment_id'), ['payment_id'], unique=False)
+    # A pulled payment's credit rows stored before name no payment, and which payment wrote
+    # each cannot be told: they go, and every payment is read and written again at the next
+    # sync (its ref's hash unread, its stream's mapping version unknown: a remap), which
+    # writes them back naming their payment.
+    application = sa.table(
+        'application', sa.column('kind'), sa.column('origin'), sa.column('payment_id')
+    )
+    op.execute(
+        application.delete().where(
+            application.c.kind == 'credit_memo',
+            application.c.origin.like('system:%'),
+            application.c.payment_id.is_(None),
+        )
+    )
+    ref = sa.table('external_ref', sa.column('canonical_type'), sa.column('hash'))
+    op.execute(ref.update().where(ref.c.canonical_type == 'payment').values(hash=''))
+    bookmark = sa.table('sync_bookmark', sa.column('stream'), sa.column('mapping_version'))
+    op.execute(
+        bookmark.update().where(bookmark.c.stream == 'payments').values(mapping_version=None)
+    )
 
 
 def downgrade() -> None:
