@@ -177,8 +177,13 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         invoice = invoices.get(invoice_id)
         return invoice.number if invoice else invoice_id
 
+    # the cash each decided remittance has applied; None for one a person dismissed (its
+    # cash counts as dismissed, never as unapplied a return could net)
     cash_applied = {
-        rem.id: (rem.currency, _cash_of(applications.get(decision.id, [])))
+        rem.id: (
+            rem.currency,
+            None if decision.status == DISMISSED else _cash_of(applications.get(decision.id, [])),
+        )
         for rem in remittances
         if (decision := decisions.get(("remittance", rem.id))) is not None
     }
@@ -413,12 +418,13 @@ def _pending_return(
     rem: Remittance,
     decision: Decision | None,
     status: str,
-    cash_applied: dict[str, tuple[str, int]],
+    cash_applied: dict[str, tuple[str, int | None]],
 ) -> int:
     """The part (minor, negative or 0) of an open exception's cash going out that is no
     unapplied cash but waits for a person: a return whose payment's cash still stands applied
-    (or whose payment was not found), or money out that reverses no payment. The part of a
-    return that takes back its payment's own unapplied cash stays unapplied (it nets it)."""
+    (or whose payment was not found, or was dismissed), or money out that reverses no payment.
+    The part of a return that takes back its payment's own unapplied cash stays unapplied (it
+    nets it)."""
     if decision is None or status != "exception" or rem.amount_minor >= 0:
         return 0
     if decision.rule == NOT_INCOMING_CASH:
@@ -429,7 +435,7 @@ def _pending_return(
     if not original.get("remittance"):
         return rem.amount_minor  # its payment was not found: a person looks
     currency, applied = cash_applied.get(original["remittance"], (rem.currency, 0))
-    if currency != rem.currency:
+    if currency != rem.currency or applied is None:
         return rem.amount_minor
     return -min(applied, -rem.amount_minor)
 

@@ -299,3 +299,34 @@ def test_name_scores_name_the_customers(sqlite_store: Store) -> None:
     html = render_html(report)
     shown = html.split("<b>name scores</b>")[1].split("</div>")[0]
     assert "Atlas Paper Group" in shown and scores[0]["customer_id"] not in shown
+
+
+def test_the_return_of_a_dismissed_payment_is_no_negative_unapplied_cash(store: Store) -> None:
+    """A person dismissed 50.00 (not a customer's); the bank returns it: the return waits
+    for a person (returns pending); it netted unapplied cash the dismissed payment never
+    counted, and unapplied went negative."""
+    from reconciler.dismiss import dismiss
+
+    book = Book(store)
+    book.invoice(book.customer("Acme Corp"), "1002", "400.00")
+    stray = book.pay("50.00", payer="Nobody Known Ltd")
+    reconcile(store)
+    dismiss(store, decision(store, stray).id, by="person:ana", reason="not ours: returned")
+    with store.session() as s:
+        s.add(
+            Remittance(
+                source="camt.053",
+                source_key="return-1",
+                currency="USD",
+                amount_minor=-5000,
+                value_date=date(2026, 11, 5),
+                payer_name="Nobody Known Ltd",
+                free_text="RETURN AC04 ACCOUNT CLOSED",
+                reverses=f"k{book.n}",
+            )
+        )
+    reconcile(store)
+    cash = build_report(store)["totals"]["cash"]["USD"]
+    shown = {k: Decimal(v["amount"]) for k, v in cash.items()}
+    assert shown["unapplied"] == Decimal("0.00")
+    assert shown["returns_pending"] == Decimal("-50.00")
