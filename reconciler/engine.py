@@ -1044,8 +1044,11 @@ class _Run:
     applied: int = 0  # cash decisions applied so far: the clock of the two below
     items_changed: dict[str, int] = field(default_factory=dict)  # customer -> when
     aliases_changed: dict[tuple[str, str], int] = field(default_factory=dict)
-    # invoice id -> the applications this run made to it, latest first (as ClosedInvoice's)
-    paid_here: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # invoice id -> what this run applied to it, in order: (decision, remittance, amount,
+    # currency, value date, payer, source); shown as ClosedInvoice's ``paid_by`` only for a
+    # payment naming it (see _paid_here_by)
+    paid_here: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    day: str = field(default_factory=lambda: str(utcnow().date()))  # the day it applies
 
     def changed(self, outcome: Outcome, learned: Incoming | None) -> None:
         """Note what an applied decision changed: its customers' items, and the aliases of the
@@ -1387,22 +1390,40 @@ def _note_unapplied(outcome: Outcome, currency: str) -> None:
 
 
 def _note_paid_here(outcome: Outcome, row: Row[Any], decision_id: str, run: _Run) -> None:
-    """Remember what this applied decision paid, for a later payment naming those invoices."""
+    """Remember what this applied decision paid, for a later payment naming those invoices
+    (kept lean: a run applies to hundreds of thousands of invoices)."""
     for item, amount in outcome.allocations:
         if amount > 0:
-            run.paid_here.setdefault(item.id, []).insert(
-                0,
-                {
-                    "decision_id": decision_id,
-                    "remittance_id": row.id,
-                    "by": "reconciler",
-                    "amount": _shown(amount, row.currency),
-                    "on": str(utcnow().date()),
-                    "value_date": str(row.value_date) if row.value_date else None,
-                    "payer": row.payer_name,
-                    "source": row.source,
-                },
+            run.paid_here.setdefault(item.id, []).append(
+                (
+                    decision_id,
+                    row.id,
+                    amount,
+                    row.currency,
+                    row.value_date,
+                    row.payer_name,
+                    row.source,
+                )
             )
+
+
+def _paid_here_by(run: _Run, invoice_id: str) -> list[dict[str, Any]]:
+    """What this run applied to an invoice, latest first, as ClosedInvoice's ``paid_by``."""
+    return [
+        {
+            "decision_id": decision_id,
+            "remittance_id": remittance_id,
+            "by": "reconciler",
+            "amount": _shown(amount, currency),
+            "on": run.day,
+            "value_date": str(value_date) if value_date else None,
+            "payer": payer,
+            "source": source,
+        }
+        for decision_id, remittance_id, amount, currency, value_date, payer, source in reversed(
+            run.paid_here.get(invoice_id, [])
+        )
+    ]
 
 
 def _names_an_open_invoice(r: Incoming, book: Book) -> bool:
@@ -1453,7 +1474,7 @@ def _closed_named(run: _Run, keys: set[str], customer_id: str | None) -> list[Cl
                     item.currency,
                     DocumentStatus.PAID.value,
                     item.total_minor,
-                    list(run.paid_here.get(item.id, [])),
+                    _paid_here_by(run, item.id),
                 )
         for closed in run.book.closed_by_key.get(key, []):
             found.setdefault(closed.id, closed)
