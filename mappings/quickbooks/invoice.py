@@ -1,8 +1,8 @@
 """QuickBooks Online Invoice -> InvoiceIn.
 
 Status comes from documented fields only: a void invoice has zero amounts and a PrivateNote
-starting "Voided" (it maps as deleted with status void); a zero Balance is paid; a CDC
-``status: Deleted`` stub is deleted.
+starting "Voided" (it maps with status void and is kept, not deleted); a zero Balance is
+paid; a CDC ``status: Deleted`` stub is deleted.
 """
 
 from __future__ import annotations
