@@ -26,7 +26,9 @@ from mappings.salesforce import credit_memo, customer, invoice, payment
 # 9: Revenue Cloud invoices Void In Progress and Voided are void, no longer refused; a void
 #    document owes nothing, whatever balance it still shows
 # 10: a payment's credit rows come first, each with the invoice it pays
-VERSION = 10
+# 11: Salesforce Billing payments Posted are cash (they were refused: every allocatable
+#     payment was quarantined); Canceled is void as Cancelled
+VERSION = 11
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -271,6 +271,7 @@ def test_an_allocation_whose_line_names_no_invoice_is_refused() -> None:
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
+        ("Posted", PaymentStatus.POSTED),  # the status a payment is allocated in
         ("Processed", PaymentStatus.POSTED),
         ("Draft", PaymentStatus.VOID),  # still editable, not yet allocatable
         ("Failed", PaymentStatus.VOID),  # the authorization failed: no cash
@@ -284,8 +285,8 @@ def test_payment_statuses(status: str, expected: PaymentStatus) -> None:
 
 def test_an_undocumented_payment_status_is_refused_naming_it() -> None:
     with pytest.raises(MappingError) as info:
-        MAPPERS["payments"](record("payments", payment(None, status="Posted")), CTX)
-    assert info.value.field == "blng__Status__c" and "Posted" in str(info.value)
+        MAPPERS["payments"](record("payments", payment(None, status="Settled")), CTX)
+    assert info.value.field == "blng__Status__c" and "Settled" in str(info.value)
 
 
 def test_credit_note_allocation_applies_the_credit_note_to_the_invoice() -> None:
