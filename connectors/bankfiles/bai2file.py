@@ -29,7 +29,10 @@ in a credit's text are the payer's: ones that cannot be read are left out (a DTM
 alone), the text kept, with a warning naming the line and element; the credit is kept. Trailers (49,
 98, 99) are checked against what they control; one that is missing (a file cut short) is
 completed so that the package reads the records before it, and reported as a warning; one short of
-figures is read, and reported as a warning that it cannot be checked.
+figures, or stating one that is not a number, is read, and reported as a warning that it
+cannot be checked. A 02 group header may end before its optional fields (as-of time, currency,
+as-of-date modifier); one whose status or as-of date cannot be read leaves out its group's
+details alone, an error naming the field (see :func:`_group_header`).
 
 A group's status (02 record) says how its data are to be processed: the details of an update
 (1) or a correction (3) are posted, those of a deletion (2) or a test-only (4) group are not
@@ -50,6 +53,7 @@ from bai2.constants import AsOfDateModifier, FundsType, GroupStatus, TypeCodes
 from bai2.helpers import IteratorHelper
 from bai2.models import Bai2File, TransactionDetail
 from bai2.parsers import Bai2FileParser
+from bai2.utils import parse_date, parse_time
 
 from connectors.bankfiles.amounts import currency_code, minor_units_amount
 from connectors.bankfiles.bai_codes import ADJUSTMENTS, NOT_RECEIPTS, RETURNED_ITEMS
@@ -488,6 +492,57 @@ def _warn_on_custom_credit(result: ParseResult, record: _LogicalRecord, currency
     )
 
 
+# the fields of a 02 group header, in order
+_GROUP_FIELDS = (
+    *("ultimate receiver identification", "originator identification", "group status"),
+    *("as-of date", "as-of time", "currency code", "as-of-date modifier"),
+)
+
+
+def _group_header(record: _LogicalRecord, result: ParseResult) -> tuple[str, bool]:
+    """(the 02 record as the package reads it, whether its group's details can be read).
+
+    BAI2 lets a record end ("/") before optional fields it leaves unspecified (the as-of
+    time, currency code and as-of-date modifier of a 02): they are given blank. A group
+    status or as-of date that cannot be read leaves the group's details out (whether they
+    are to be posted, and of which day, cannot be told), an error naming the field; an
+    as-of time or as-of-date modifier that cannot be read is read as unspecified, a warning.
+    The rest of the file is read either way."""
+    fields = [f.strip() for f in _fields(record)]
+    fields += [""] * (len(_GROUP_FIELDS) - len(fields))
+    read = True
+    checks: tuple[tuple[int, Any, str], ...] = (
+        (2, GroupStatus, "not a BAI2 group status (1 to 4)"),
+        (3, parse_date, "not a date YYMMDD"),
+        (4, parse_time, "not a time HHMM (2400 or 9999: end of day)"),
+        (6, AsOfDateModifier, "not a BAI2 as-of-date modifier (1 to 4)"),
+    )
+    for index, reader, expected in checks:
+        value = fields[index]
+        try:
+            if value:
+                reader(value)
+        except ValueError:
+            fields[index] = ""
+            left_out = index in (2, 3)
+            read = read and not left_out
+            consequence = (
+                "the group's details are left out (the rest of the file is read)"
+                if left_out
+                else "read as not stated (the group's details are kept)"
+            )
+            findings = result.errors if left_out else result.warnings
+            findings.append(
+                RecordError(
+                    result.source_file,
+                    f"{line_location(record.line)}, {_GROUP_FIELDS[index]}",
+                    f"{expected}: {value!r}: {consequence}",
+                    "\n".join(t for _, t in record.lines),
+                )
+            )
+    return f"02,{','.join(fields[: len(_GROUP_FIELDS)])}/", read
+
+
 def parse_bai2(text: str, source_file: str) -> ParseResult:
     """Credit detail records of a BAI2 file as remittances, with per-record errors."""
     physical = _physical_records(text)
@@ -509,13 +564,18 @@ def _read_records(physical: _Physical, source_file: str) -> ParseResult:
         return result
     package: list[tuple[_LogicalRecord, list[str]]] = []  # each record, the lines the package reads
     kept_details: list[_LogicalRecord] = []
+    unread_groups: set[int] = set()  # the 02 lines of groups whose details are left out
     group_currency = account_currency = ""  # of the group and account read, for a warning
     for record in records:
         if record.code == "02":
             group_fields = _fields(record)
             group_currency = group_fields[5].strip() if len(group_fields) > 5 else ""
             account_currency = ""
-        if record.code == "16":
+            header, read = _group_header(record, result)
+            if not read:
+                unread_groups.add(record.line)
+            package.append((record, [header]))
+        elif record.code == "16":
             line, problem = _normalised_detail(record)
             if line is None and problem is None:
                 _warn_on_custom_credit(result, record, account_currency or group_currency)
@@ -549,7 +609,7 @@ def _read_records(physical: _Physical, source_file: str) -> ParseResult:
         result.errors.append(RecordError(source_file, exc.location, exc.reason))
         return result
     result.warnings.extend(trailers.findings.warnings)
-    _collect(result, source_file, parsed, iter(kept_details), trailers.group_lines)
+    _collect(result, source_file, parsed, iter(kept_details), trailers.group_lines, unread_groups)
     result.records[:] = keep_distinct(result.records)
     return result
 
@@ -598,7 +658,8 @@ def _read_package(lines: list[tuple[int, str]]) -> Bai2File:
         if isinstance(exc, IndexError):
             detail = "too few fields"
         elif isinstance(exc, ValueError):  # int(), a date or time, a code the package lists
-            detail = f"a field is not valid: {detail}"
+            field = _failed_field(failed.code.value, failed.fields) if failed else None
+            detail = f"its {field} is not valid" if field else f"a field is not valid: {detail}"
         if failed is None:
             raise BankFileError("file", f"not a readable BAI2 file: {detail}") from exc
         code, body = failed.rows[0][0].value, failed.rows[0][1]
@@ -608,6 +669,30 @@ def _read_package(lines: list[tuple[int, str]]) -> Bai2File:
             f"not a readable BAI2 file: its {_RECORD_NAMES.get(code, code)} cannot be read "
             f"({detail})",
         ) from exc
+
+
+# the fields of the records the package reads whole, as it reads each: by a function raising
+# ValueError, or as text (None); 02 headers (see :func:`_group_header`), 16 details and
+# trailers' figures are checked before the package reads them
+_PACKAGE_FIELDS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "01": (
+        *(("sender identification", None), ("receiver identification", None)),
+        *(("file creation date", parse_date), ("file creation time", parse_time)),
+        *(("file identification number", None), ("physical record length", int)),
+        *(("block size", int), ("version number", int)),
+    ),
+}
+
+
+def _failed_field(code: str, values: list[str]) -> str | None:
+    """The name and value of a record's first field the package cannot read, if known."""
+    for (name, reader), value in zip(_PACKAGE_FIELDS.get(code, ()), values, strict=False):
+        try:
+            if reader is not None and value:
+                reader(value)
+        except ValueError:
+            return f"{name} ({value!r})"
+    return None
 
 
 def _summary_total(fields: list[str]) -> int | None:
@@ -721,6 +806,13 @@ class _Trailers:
             self._short_trailer(location, code, len(parts), raw)
             parts = [""] * len(figures)
             lines = [f"{code},{','.join(parts)}/"]
+        unread = [
+            i for i, value in enumerate(parts[: len(figures)]) if value and not _int_field(value)
+        ]
+        if unread:  # read blank by the package, not checked
+            self._unread_figures(location, code, [(figures[i], parts[i]) for i in unread], raw)
+            parts = ["" if i in unread else value for i, value in enumerate(parts)]
+            lines = [f"{code},{','.join(parts[: len(figures)])}/"]
         self.lines.extend((record.line, text) for text in lines)
         if code == "01":
             self.file = _Section(record.line, 0)
@@ -852,6 +944,23 @@ class _Trailers:
             )
         )
 
+    def _unread_figures(
+        self, location: str, code: str, unread: list[tuple[str, str]], raw: str
+    ) -> None:
+        """A trailer figure that is not a number: it, and the sums above it, are not checked."""
+        owner = {"49": self.account, "98": self.group}.get(code)
+        trailer = _RECORD_NAMES[code] + (f" of {owner.name}" if owner else "")
+        stated = ", ".join(f"{name} {value!r}" for name, value in unread)
+        self.findings.warnings.append(
+            RecordError(
+                self.findings.source_file,
+                f"{location}, {unread[0][0]}",
+                f"{trailer} states a figure that is not a number ({stated}): it cannot be "
+                "checked (records kept)",
+                raw,
+            )
+        )
+
     def _close_account(self, control: int) -> None:
         """The account's trailer was read (or completed): ``control`` is its total."""
         if self.account is not None and self.group is not None:
@@ -978,8 +1087,10 @@ def _collect(
     parsed: Bai2File,
     details: Iterator[_LogicalRecord],
     group_lines: list[int],
+    unread_groups: set[int],
 ) -> None:
-    """Remittances for the credit details, paired in order with their logical records."""
+    """Remittances for the credit details, paired in order with their logical records; the
+    details of a group whose header (at one of ``unread_groups``) cannot be read are left out."""
     header = parsed.header
     file_id = (
         header.sender_id,
@@ -991,7 +1102,7 @@ def _collect(
     seen: dict[tuple[Any, ...], int] = {}  # how many items of the day looked the same so far
     for group_index, group in enumerate(parsed.children, start=1):
         line = group_lines[group_index - 1] if group_index <= len(group_lines) else None
-        posted = _group_status(result, group, line)
+        posted = line not in unread_groups and _group_status(result, group, line)
         if posted:
             _interim(result, group, line)
         for account in group.children:

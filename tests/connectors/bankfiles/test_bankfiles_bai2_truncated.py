@@ -180,16 +180,18 @@ def test_completed_trailers_pass_the_packages_own_integrity_checks(
     assert [location for location, _ in _warnings(result)] == ["line 7", "line 2", "file"]
 
 
-def test_a_header_the_package_cannot_read_is_one_error_naming_its_line() -> None:
+def test_a_group_header_whose_date_cannot_be_read_is_one_error_naming_its_field() -> None:
+    """Its group's details are left out (of no known day); the file's cut is still named."""
     text = "\n".join(_LOCKBOX[:15]).replace(",261119,2400,USD,", ",261399,2400,USD,")
     result = parse_bank_bytes(text.encode(), "bad_date.bai")
-    assert result.records == [] and result.warnings == []
+    assert result.records == []
     (error,) = result.errors
     assert (error.location, error.reason) == (
-        "line 2",
-        "not a readable BAI2 file: its 02 group header cannot be read "
-        "(a field is not valid: unconverted data remains: 99)",
+        "line 2, as-of date",
+        "not a date YYMMDD: '261399': the group's details are left out "
+        "(the rest of the file is read)",
     )
+    assert _warnings(result) == [_NO_49, _NO_98, _NO_99]
 
 
 def test_a_well_formed_file_still_gives_no_warning() -> None:
