@@ -3,13 +3,14 @@ remittance. The remittance-detail reader is shared with NACHA CTX addenda.
 
 BPR01 (X12 element 305, transaction handling code) says whether the 820 is the payment:
 C (payment accompanies remittance advice) and D (make payment only) are cash received. P
-(prenotification of future transfers) is no payment and is left out, as is a debit (BPR03
-D). Every other code is remittance detail whose cash arrives separately, if at all, and is
-stored as advice only, to be matched to the bank's credit: I (remittance information only),
-U (split payment and remittance), X (handling party's option to split payment and
-remittance), B and E (debit/credit advice without or with remittance detail), H
-(notification only), K (reimbursement to follow), N (check issuance notice), Q (credit due,
-payment being issued), and A, F, G, J, L, M, O, R, S, T, Z. Before version 003020 (GS08)
+(prenotification of future transfers) is no payment and is left out; so is a debit (BPR03
+D), with a warning naming its transaction set. Every other code is remittance detail whose
+cash arrives separately, if at all, and is stored as advice only, to be matched to the
+bank's credit: I (remittance information only), U (split payment and remittance), X
+(handling party's option to split payment and remittance), B and E (debit/credit advice
+without or with remittance detail), H (notification only), K (reimbursement to follow), N
+(check issuance notice), Q (credit due, payment being issued), and A, F, G, J, L, M, O, R,
+S, T, Z. Before version 003020 (GS08)
 X meant "make payment and send remittance advice", and is read as C there. Whatever BPR01
 says, payment method (BPR04) NON (non-payment data) moves no funds: the 820 is advice only.
 
@@ -37,6 +38,7 @@ from decimal import Decimal
 from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_date
 from connectors.bankfiles.records import (
     DATE_LEFT_OUT,
+    NOT_A_CUSTOMER_PAYING,
     BankFileError,
     BankFileFormat,
     ControlFigure,
@@ -52,6 +54,7 @@ from connectors.bankfiles.records import (
     is_rf_reference,
     keep_distinct,
     warn_detail_left_out,
+    warn_left_out,
     warn_on_control_mismatch,
     without_end_padding,
 )
@@ -557,8 +560,11 @@ def _transaction_set(
             )
         )
         return
-    if not advice.credit or advice.handling == _PRENOTIFICATION:
-        return  # a debit or a prenotification is not incoming cash
+    if not advice.credit:
+        _warn_debit(result, advice, st, raw)
+        return
+    if advice.handling == _PRENOTIFICATION:
+        return  # a test before payments begin: no money moves
     if advice.amount == 0:
         result.warnings.append(
             RecordError(
@@ -603,6 +609,21 @@ def _transaction_set(
     kept = f"{'remittance advice' if advice_only else 'payment'} of {advice.amount} {currency}"
     for error in dates_left_out:
         warn_detail_left_out(result, error.location, error.reason, DATE_LEFT_OUT, kept, raw)
+
+
+def _warn_debit(result: ParseResult, advice: RemittanceAdvice, st: Segment, raw: str) -> None:
+    """A warning naming a transaction set that is a debit (BPR03 D): money going out of the
+    payee's account, read and left out."""
+    trace = f", trace {advice.trace}" if advice.trace else ""
+    payer = f" from {advice.payer_name}" if advice.payer_name else ""
+    warn_left_out(
+        result,
+        f"{advice.bpr_location}, BPR03",
+        f"transaction set {st.get(2) or '?'}{trace}{payer} is a debit (BPR03 D) of "
+        f"{advice.amount} {advice.currency or 'USD'}",
+        f"money going out, {NOT_A_CUSTOMER_PAYING}",
+        raw,
+    )
 
 
 # TRN01 2: TRN02 is the trace of an earlier transaction this one refers to, not its own

@@ -8,7 +8,9 @@ text, perhaps ending in RMR segments. The entry (amount, effective date, origina
 the bank's; its addenda are what the payer wrote: X12 in them that cannot be read (an RMR04
 that is no amount, a bad BPR) leaves the detail out, its text kept as free text, and a DTM
 date that cannot be read leaves that date out; either is a warning naming the addenda line and
-element, and the credit is kept. An entry amount that cannot be read is an error.
+element, and the credit is kept. An entry amount that cannot be read is an error. The
+entry's amount is the cash: an 820 in its addenda whose payment amount (BPR02) differs, or
+whose amounts paid (RMR04) do not add up to it, is a warning naming the entry's trace.
 
 Batch control (8) and file control (9) records are checked against what they control; a
 figure that does not add up, or a missing control record (a file cut short), is a warning:
@@ -35,10 +37,12 @@ warning naming the change code (C01-C14; C61-C69 refuse one), the entry's origin
 the corrected data. A return (99 addenda) of a credit we sent brings our own money back and
 a dishonored (R61-R70) or contested dishonored (R71-R77) return concerns a return read when
 it came: each is left out with a warning. A return whose reason code is not R and two digits
-still takes the cash back, with a warning. Files come with CRLF, LF or CR, without line
-breaks or blocked (ten records a line); codes are read whatever their case. A transmission
-of several files one after the other is read file by file, each checked by its own controls;
-a file repeated record for record (sent twice) is an error and not read again.
+still takes the cash back, with a warning; so does a return (26, 36, 46, 56) without its 99
+addenda, naming no payment, and one of a credit we sent (21, 31, 41, 51) is left out with a
+warning. Files come with CRLF, LF or CR, without line breaks or blocked (ten records a
+line); codes are read whatever their case. A transmission of several files one after the
+other is read file by file, each checked by its own controls; a file repeated record for
+record (sent twice) is an error and not read again.
 An entry whose transaction code is none the Rules define is an error naming that field
 (credit or debit cannot be told).
 
@@ -100,6 +104,8 @@ from connectors.bankfiles.x12 import RMR_SEGMENT, START_820, infer_delimiters, s
 RECORD_LENGTH = 94
 # returns of debits (the original 27, 37, 47, 55): cash a debit of ours collected, taken back
 RETURNED_DEBIT_CODES = frozenset({"26", "36", "46", "56"})
+# returns (or notifications of change) of credits (the original 22, 32, 42, 52): our own money
+RETURNED_CREDIT_CODES = frozenset({"21", "31", "41", "51"})
 CREDIT_CODES = frozenset({"22", "32", "42", "52"})  # live credits; prenotes (23, 33, ...) excluded
 # zero-dollar credits that carry remittance data (CCD, CTX): checking, savings, GL, loan
 ZERO_DOLLAR_CODES = frozenset({"24", "34", "44", "54"})
@@ -755,6 +761,9 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
     if entry.return_addenda is not None:
         _emit_return(result, source_file, header, entry, position)
         return
+    if entry.transaction_code in RETURNED_DEBIT_CODES | RETURNED_CREDIT_CODES:
+        _emit_return_without_addenda(result, source_file, header, entry, position)
+        return
     if _is_reversing_debit(entry):
         _emit_reversal(result, source_file, header, entry, position)
         return
@@ -790,6 +799,7 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
         return
     for error in dates_left_out:
         _warn_detail(result, entry, error, amount, DATE_LEFT_OUT)
+    _check_advised_payment(result, entry, amount, advice, addenda_text)
     if entry.batch.sec_code == "IAT":
         _check_foreign_amount(result, entry, amount)
     free_parts = [entry.batch.entry_description, free, *advice.notes]
@@ -914,6 +924,59 @@ def _emit_remittance_only(
         why,
         "\n".join(entry.lines),
     )
+
+
+def _check_advised_payment(
+    result: ParseResult, entry: _Entry, amount: Decimal, advice: RemittanceAdvice, text: str
+) -> None:
+    """The payment amount (BPR02) of the 820 a CTX entry's addenda carry beside the amount
+    credited: a difference is a warning naming the entry's trace and both amounts. The
+    entry's amount, what the bank credited, is the cash either way. As in an 820 read on its
+    own, amounts paid on documents (RMR04, with the payment's ADX adjustments) that do not add
+    up to BPR02 are a warning too; they are kept as stated."""
+    if advice.amount is None:
+        return
+    currency = advice.currency or entry.batch.currency
+    entry_is = f"{entry.batch.sec_code} entry with trace {entry.trace or '?'}"
+    if advice.amount != amount:
+        result.warnings.append(
+            RecordError(
+                result.source_file,
+                _bpr_location(entry, text),
+                f"{entry_is}: the payment amount of the 820 in its addenda, {advice.amount} "
+                f"{currency}, does not match the {amount} {entry.batch.currency} credited; the "
+                f"entry is kept at the {amount} {entry.batch.currency} credited (check the "
+                "remittance with the payer)",
+                "\n".join(entry.lines),
+            )
+        )
+    paid = advice.paid_total
+    if not advice.invoices or paid is None or paid + advice.loose_adjustments == advice.amount:
+        return
+    adjusted = f" (with {advice.loose_adjustments} of ADX adjustments)" * bool(
+        advice.loose_adjustments
+    )
+    result.warnings.append(
+        RecordError(
+            result.source_file,
+            _bpr_location(entry, text),
+            f"{entry_is}: the amounts paid (RMR04) of the 820 in its addenda add up to "
+            f"{paid + advice.loose_adjustments} {currency}{adjusted}, not to its payment amount "
+            f"{advice.amount} {currency} (BPR02); kept with the amounts as stated, check the "
+            "remittance detail",
+            "\n".join(entry.lines),
+        )
+    )
+
+
+def _bpr_location(entry: _Entry, text: str) -> str:
+    """Where the BPR of the 820 in an entry's addenda ``text`` is: ``line 14 (addenda),
+    segment 4 (BPR), BPR02``."""
+    upper = text.upper()
+    segments = split_segments(upper, infer_delimiters(upper))
+    bpr = next(seg for seg in segments if seg.tag == "BPR")
+    here = DetailError(bpr, f"{bpr.location}, BPR02", "")
+    return _on_addenda_line(here, entry, upper, 0).location
 
 
 def _check_foreign_amount(result: ParseResult, entry: _Entry, amount: Decimal) -> None:
@@ -1175,6 +1238,60 @@ def _emit_return(
             payer_account=entry.identification or None,
             free_text=clean(f"ACH RETURN {reason} OF TRACE {original_trace}"),
             reverses=original_trace or entry.trace or "unknown",
+        )
+    )
+
+
+def _emit_return_without_addenda(
+    result: ParseResult, source_file: str, header: str, entry: _Entry, position: int
+) -> None:
+    """A return or notification of change entry (21, 26, 31, ...) without the 99 (or 98)
+    addenda the Rules require of it: the original trace and return reason are unknown. Read
+    as a return with a 99 addenda of unknown reason is (see :func:`_emit_return`): a return of
+    a debit of ours takes the cash back, naming no original; a return of a credit we sent is
+    our own money, left out; one of 0.00 (a notification of change without its change) moves
+    no money. Each is a warning naming the entry's trace."""
+    amount = _taken_amount(result, source_file, entry)
+    if amount is None:
+        return
+    code, loc, raw = entry.transaction_code, line_location(entry.line), "\n".join(entry.lines)
+    what = (
+        f"a return entry (transaction code {code}) with trace {entry.trace or '?'}, "
+        f"{_amount_text(entry, amount)}, without its return (99) addenda: the returned "
+        "entry's trace and the return reason are unknown"
+    )
+    if not amount:
+        warn_left_out(
+            result,
+            loc,
+            what.replace("a return entry", "a return or notification of change entry", 1),
+            "it moves no money",
+            raw,
+        )
+        return
+    if code in RETURNED_CREDIT_CODES:  # a credit we sent coming back: our own money
+        warn_left_out(result, loc, what, NOT_A_CUSTOMER_PAYING, raw)
+        return
+    result.warnings.append(
+        RecordError(
+            source_file,
+            loc,
+            f"{what}; the cash is taken back as a return of unknown reason naming no "
+            "payment (check it with the bank)",
+            raw,
+        )
+    )
+    result.records.append(
+        _record(
+            source_file,
+            header,
+            entry,
+            position,
+            -amount,
+            payer_name=_name(entry.receiver_name),
+            payer_account=entry.identification or None,
+            free_text=clean(f"ACH RETURN WITHOUT ADDENDA, TRACE {entry.trace or '?'}"),
+            reverses="unknown",
         )
     )
 

@@ -71,8 +71,12 @@ def test_debit_and_remittance_only_sets_are_not_cash() -> None:
     result = parse_edi820(text, "bare.edi")
     assert result.errors == []
     assert [r.amount for r in result.records] == [Decimal("10.00")]
-    # only the advice without cash is reported: a debit or a prenotification is expected
-    assert [w.location for w in result.warnings] == ["line 1, segment 4 (ST)"]
+    # the debit is named (money going out), the advice without cash too; a prenotification
+    # is expected
+    assert [w.location for w in result.warnings] == [
+        "line 1, segment 2 (BPR), BPR03",
+        "line 1, segment 4 (ST)",
+    ]
 
 
 def test_an_advice_without_cash_is_not_a_remittance_but_is_reported() -> None:

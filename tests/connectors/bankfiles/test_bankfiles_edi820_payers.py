@@ -438,7 +438,10 @@ def test_a_prenotification_and_a_debit_are_no_remittance() -> None:
     prenote = ["BPR*P*0*C*ACH*CCP************20261120", "TRN*1*PN-1", "N1*PR*NEW PAYER"]
     debit = ["BPR*C*75.00*D*ACH*CCP************20261120", "TRN*1*DB-1", "N1*PR*A PAYER"]
     result = _parse(_interchange([[prenote, debit]]))
-    assert result.records == [] and result.errors == [] and result.warnings == []
+    assert result.records == [] and result.errors == []
+    # the debit is named: money going out is no payment, but it must not vanish unsaid
+    (warning,) = result.warnings
+    assert warning.location.endswith("(BPR), BPR03") and "transaction set 0002" in warning.reason
 
 
 def test_amounts_without_a_decimal_point_are_whole_units() -> None:
