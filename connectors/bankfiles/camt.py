@@ -45,12 +45,13 @@ Keys are made of the text and end-to-end id as written, so that they do not chan
 Blank lines before the XML declaration and padding after the document (an end-of-file
 mark, NUL bytes), as transfers leave them, are no part of it.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
-The remittance (``RmtInf``) is the payer's: a ``Strd`` amount that cannot be read, or that is
-in another currency than the credit, leaves out the amounts of its block (the documents are
-kept by their number, and the other blocks whole), a ``RltdDt`` or an X12 date that cannot be
-read only that date, RMR text that cannot be read its documents; each is a warning naming the
-element, and the booked credit is kept. The bank's amount,
-currency and dates that cannot be read are errors.
+The remittance (``RmtInf``) is the payer's: a ``Strd`` amount that cannot be read leaves out
+the amounts of its block (the documents are kept by their number, and the other blocks
+whole), one in another currency than the credit only itself (a ``RmtdAmt`` in the credit's
+currency stays beside a ``DuePyblAmt`` in the invoice's), a ``RltdDt`` or an X12 date that
+cannot be read only that date, RMR text that cannot be read its documents; each is a
+warning naming the element, and the booked credit is kept. The bank's amount, currency and
+dates that cannot be read are errors.
 
 camt.052 (``BkToCstmrAcctRpt/Rpt``) reports the day so far: it lists entries the bank has
 not booked yet (``Sts`` PDNG, FUTR) and ones given for information (INFO), and successive
@@ -116,6 +117,8 @@ _DOC_KINDS = {
     "PUOR": RefKind.PO,
 }
 _DATE_FORMATS = ("%Y-%m-%d",)
+# what a remittance amount in another currency than the credit's leaves out
+_AMOUNT_LEFT_OUT = "this amount is left out, the rest of the payer's remittance detail is kept"
 # credits that are not a customer paying, by their bank transaction code (ISO 20022 "Bank
 # Transaction Codes" external code sets), as BAI2's NOT_RECEIPTS: every code of these domains
 NOT_RECEIPT_DOMAINS = {
@@ -864,22 +867,24 @@ def _structured_refs(
     free_parts: list[str],
     left_out: list[tuple[BankFileError, str]],
 ) -> list[StructuredRef]:
-    """The references of a transaction's ``Strd`` blocks. Amounts that cannot be read (or are
-    in another currency than the credit's ``currency``, or an adjustment without one) are left
-    out with the amounts stated beside them, the document kept by its number; a credit note
-    whose amount is so left out goes to ``free_parts`` instead (a credit note named without an
-    amount reads as taken whole, which the payer did not say). A related date that cannot be
-    read is left out alone. Each finding goes to ``left_out``."""
+    """The references of a transaction's ``Strd`` blocks. Amounts that cannot be read (or an
+    adjustment without one) are left out with the amounts stated beside them, the document
+    kept by its number; an amount in another currency than the credit's ``currency`` is left
+    out alone. A credit note whose amount is so left out goes to ``free_parts`` instead (a
+    credit note named without an amount reads as taken whole, which the payer did not say). A
+    related date that cannot be read is left out alone. Each finding goes to ``left_out``."""
     dates: list[BankFileError] = []
     amounts: list[BankFileError] = []
+    foreign: list[BankFileError] = []
     unpriced_notes: list[str] = []
     refs = [
         ref
         for strd in _kids(remittance_info, "Strd")
-        for ref in _structured(strd, currency, dates, amounts, unpriced_notes)
+        for ref in _structured(strd, currency, dates, (amounts, foreign), unpriced_notes)
     ]
     free_parts.extend(unpriced_notes)
     left_out.extend((error, AMOUNTS_LEFT_OUT) for error in amounts)
+    left_out.extend((error, _AMOUNT_LEFT_OUT) for error in foreign)
     left_out.extend((error, DATE_LEFT_OUT) for error in dates)
     return refs
 
@@ -976,7 +981,7 @@ def _read_text(lines: list[str]) -> _Said:
         fields = _dutch_fields(stripped)
         if fields.keys() & {"REMI", "EREF", "CDTRREF"}:
             return _dutch_said(fields)
-    return _Said(" ".join(lines))
+    return _Said(_untagged_joined(lines))
 
 
 def _joined(lines: list[str]) -> str:
@@ -986,6 +991,27 @@ def _joined(lines: list[str]) -> str:
     out = [lines[0]]
     for before, line in pairwise(lines):
         cut = len(before) in _CUT_WIDTHS and not _SEPA_TAG.match(line)
+        out.append(line if cut else " " + line)
+    return "".join(out)
+
+
+# the end of a line and the start of the next where a bank's cut split one reference
+# (``RE-20`` | ``26-0046``, ``INV 8812`` | ``2``)
+_CUT_REFERENCE_END = re.compile(r"[0-9/-]$")
+_CUT_REFERENCE_GOES_ON = re.compile(r"[0-9]")
+
+
+def _untagged_joined(lines: list[str]) -> str:
+    """Lines of untagged text, each after a space, except where a line as long as a width
+    banks cut at ends inside a number the next line goes on with: a reference the cut split
+    (the words of a text the cut split stay apart, as a text cut at a blank reads)."""
+    out = [lines[0]]
+    for before, line in pairwise(lines):
+        cut = (
+            len(before) in _CUT_WIDTHS
+            and _CUT_REFERENCE_END.search(before) is not None
+            and _CUT_REFERENCE_GOES_ON.match(line) is not None
+        )
         out.append(line if cut else " " + line)
     return "".join(out)
 
@@ -1305,20 +1331,19 @@ def _structured(
     strd: etree._Element,
     currency: str,
     dates_left_out: list[BankFileError],
-    amounts_left_out: list[BankFileError],
+    left_out: tuple[list[BankFileError], list[BankFileError]],
     unpriced_notes: list[str],
 ) -> list[StructuredRef]:
     """One Strd block: its referred documents and creditor reference, with its amounts in the
     credit's ``currency``. A related date (``RltdDt``) that cannot be read is left out and
     added to ``dates_left_out``; amounts that cannot be read (``RfrdDocAmt``, or a document's
-    ``LineDtls``) are left out with the others of their block, the error added to
-    ``amounts_left_out``: the documents are kept without them, except a credit note, whose
-    number goes to ``unpriced_notes``."""
-    unreadable = len(amounts_left_out)
-    shared = _amounts_or_none(currency, [_find(strd, "RfrdDocAmt")], amounts_left_out)
-    shared_unreadable = len(amounts_left_out) > unreadable
+    ``LineDtls``) are left out with the others of their block, the error added to the first
+    of ``left_out``, and one in another currency alone, its error added to the second: the
+    documents are kept without them, except a credit note whose paid amount is so left out,
+    whose number goes to ``unpriced_notes``."""
+    shared = _priced(currency, [_find(strd, "RfrdDocAmt")], left_out)
     nothing: _Stated = (None, None, None, None, None)
-    paid, due, discount, adjustment, reason = shared or nothing
+    paid, due, discount, adjustment, reason = shared[0] or nothing
     docs = _kids(strd, "RfrdDocInf")
     refs: list[StructuredRef] = []
     for doc in docs:
@@ -1331,16 +1356,15 @@ def _structured(
         # several documents share one Strd; else the Strd's amounts are one document's only
         lines = [_find(line, "Amt") for line in _kids(doc, "LineDtls")]
         own = None
-        unpriced = shared_unreadable and len(docs) == 1
+        unpriced = shared[1] and len(docs) == 1
         if any(line is not None for line in lines):
-            before = len(amounts_left_out)
-            own = _amounts_or_none(currency, lines, amounts_left_out) or nothing
-            unpriced = len(amounts_left_out) > before
+            own_stated, unpriced = _priced(currency, lines, left_out)
+            own = own_stated or nothing
         kind = _doc_kind(doc)
         if unpriced and kind == RefKind.CREDIT_MEMO:
             unpriced_notes.append(number)
             continue
-        stated = own or (shared if len(docs) == 1 else None) or nothing
+        stated = own or (shared[0] if len(docs) == 1 else None) or nothing
         refs.append(
             StructuredRef(
                 kind=kind,
@@ -1372,13 +1396,31 @@ def _structured(
     return refs
 
 
+def _priced(
+    currency: str,
+    blocks: list[etree._Element | None],
+    left_out: tuple[list[BankFileError], list[BankFileError]],
+) -> tuple[_Stated | None, bool]:
+    """What ``blocks`` state (:func:`_amounts_or_none`) and whether the paid amount they
+    state was left out (it cannot be read, or is in another currency)."""
+    unreadable, foreign = left_out
+    before = len(unreadable) + len(foreign)
+    stated = _amounts_or_none(currency, blocks, unreadable, foreign)
+    lost = len(unreadable) + len(foreign) > before and (stated is None or stated[0] is None)
+    return stated, lost
+
+
 def _amounts_or_none(
-    currency: str, blocks: list[etree._Element | None], left_out: list[BankFileError]
+    currency: str,
+    blocks: list[etree._Element | None],
+    left_out: list[BankFileError],
+    foreign: list[BankFileError],
 ) -> _Stated | None:
     """What ``blocks`` state (:func:`_stated_amounts`); ``None``, the error added to
-    ``left_out``, when one of their amounts cannot be read or is in another currency."""
+    ``left_out``, when one of their amounts cannot be read. An amount in another currency is
+    left out alone, its error added to ``foreign``."""
     try:
-        return _stated_amounts(blocks, currency)
+        return _stated_amounts(blocks, currency, foreign)
     except BankFileError as exc:
         left_out.append(exc)
         return None
@@ -1399,30 +1441,44 @@ def _related_date(
         return None
 
 
-def _stated_amounts(blocks: list[etree._Element | None], currency: str) -> _Stated:
+def _stated_amounts(
+    blocks: list[etree._Element | None], currency: str, foreign: list[BankFileError]
+) -> _Stated:
     """What one or more remittance amount blocks (``RfrdDocAmt``, ``LineDtls/Amt``) state,
     summed: paid (``RmtdAmt``, else minus ``CdtNoteAmt``), due, discount, the signed
     adjustment and its reasons. Raises :class:`BankFileError` for an amount that cannot be
-    read or is not in the credit's ``currency``."""
-    paid: Decimal | None = None
-    due: Decimal | None = None
-    discount: Decimal | None = None
-    adjustment: Decimal | None = None
+    read. An amount not in the credit's ``currency`` (a ``DuePyblAmt`` in the invoice's
+    currency beside the ``RmtdAmt`` in the credit's) is left out alone, its error added to
+    ``foreign``: what it sums to is then unknown (``None``), the other amounts are kept."""
+    totals: dict[str, Decimal | None] = dict.fromkeys(("paid", "due", "discount", "adjustment"))
+    lost: set[str] = set()
     reasons: list[str] = []
+
+    def add(name: str, value: Decimal | None, dropped: bool) -> None:
+        if dropped:
+            lost.add(name)
+        totals[name] = _plus(totals[name], value)
+
     for amounts in blocks:
         if amounts is None:
             continue
-        block_paid = _optional_amount(_find(amounts, "RmtdAmt"), currency)
-        credit_note = _optional_amount(_find(amounts, "CdtNoteAmt"), currency)
-        if block_paid is None and credit_note is not None:
-            block_paid = -credit_note  # a credit note taken reduces what is paid
-        block_adjustment, reason = _adjustment(amounts, currency)
-        paid = _plus(paid, block_paid)
-        due = _plus(due, _optional_amount(_find(amounts, "DuePyblAmt"), currency))
-        discount = _plus(discount, _discount(amounts, currency))
-        adjustment = _plus(adjustment, block_adjustment)
+        remitted = _find(amounts, "RmtdAmt")
+        block_paid, paid_dropped = _in_currency(remitted, currency, foreign)
+        credit_note, note_dropped = _in_currency(_find(amounts, "CdtNoteAmt"), currency, foreign)
+        if remitted is None:
+            # a credit note taken reduces what is paid
+            block_paid = -credit_note if credit_note is not None else None
+            paid_dropped = note_dropped
+        add("paid", block_paid, paid_dropped)
+        add("due", *_in_currency(_find(amounts, "DuePyblAmt"), currency, foreign))
+        add("discount", *_discount(amounts, currency, foreign))
+        block_adjustment, reason, adjustment_dropped = _adjustment(amounts, currency, foreign)
+        add("adjustment", block_adjustment, adjustment_dropped)
         if reason:
             reasons.append(reason)
+    paid, due, discount, adjustment = (
+        None if name in lost else value for name, value in totals.items()
+    )
     return paid, due, discount, adjustment, ",".join(reasons) or None
 
 
@@ -1432,52 +1488,67 @@ def _plus(total: Decimal | None, value: Decimal | None) -> Decimal | None:
     return value if total is None else total + value
 
 
-def _optional_amount(el: etree._Element | None, currency: str) -> Decimal | None:
+def _in_currency(
+    el: etree._Element | None, currency: str, foreign: list[BankFileError]
+) -> tuple[Decimal | None, bool]:
+    """An amount of the payer's remittance and whether it was left out: one in another
+    currency than the credit's (the invoice's, or the payer's instructed currency of a
+    converted payment) does not say what part of the cash credited is for the document, and
+    is left out, its error added to ``foreign``. ``(None, False)`` when ``el`` is absent;
+    raises :class:`BankFileError` for an amount that cannot be read."""
     if el is None:
-        return None
-    return _remitted_amount(el, currency)
-
-
-def _remitted_amount(el: etree._Element, currency: str) -> Decimal:
-    """An amount of the payer's remittance, which must be in the credit's ``currency``: one
-    in another (the invoice's, or the payer's instructed currency of a converted payment)
-    does not say what part of the cash credited is for the document."""
+        return None, False
     value = _decimal_at(el)
     stated = (el.get("Ccy") or "").strip().upper()
     if stated and stated != currency:
-        raise BankFileError(
-            f"{element_path(el)}, Ccy", f"an amount in {stated}, the credit is in {currency}"
+        foreign.append(
+            BankFileError(
+                f"{element_path(el)}, Ccy", f"an amount in {stated}, the credit is in {currency}"
+            )
         )
-    return value
+        return None, True
+    return value, False
 
 
-def _discount(amounts: etree._Element | None, currency: str) -> Decimal | None:
-    """``DscntApldAmt`` is an amount in old versions and ``{Tp, Amt}`` (repeatable) in newer."""
+def _discount(
+    amounts: etree._Element | None, currency: str, foreign: list[BankFileError]
+) -> tuple[Decimal | None, bool]:
+    """``DscntApldAmt`` is an amount in old versions and ``{Tp, Amt}`` (repeatable) in newer;
+    the sum and whether one was left out (see :func:`_in_currency`)."""
     total: Decimal | None = None
+    dropped = False
     for el in _kids(amounts, "DscntApldAmt"):
         inner = _find(el, "Amt")
-        value = _remitted_amount(inner if inner is not None else el, currency)
-        total = value if total is None else total + value
-    return total
+        value, left = _in_currency(inner if inner is not None else el, currency, foreign)
+        dropped = dropped or left
+        total = _plus(total, value)
+    return total, dropped
 
 
-def _adjustment(amounts: etree._Element | None, currency: str) -> tuple[Decimal | None, str | None]:
-    """Signed sum of ``AdjstmntAmtAndRsn`` (negative reduces the payment) and its reasons.
+def _adjustment(
+    amounts: etree._Element | None, currency: str, foreign: list[BankFileError]
+) -> tuple[Decimal | None, str | None, bool]:
+    """Signed sum of ``AdjstmntAmtAndRsn`` (negative reduces the payment), the reasons of
+    those kept and whether one was left out (see :func:`_in_currency`).
 
     An adjustment with ``CdtDbtInd`` CRDT adds to what is paid; DBIT or none is a deduction.
     """
     total: Decimal | None = None
     reasons: list[str] = []
+    dropped = False
     for el in _kids(amounts, "AdjstmntAmtAndRsn"):
         amount_el = _find(el, "Amt")
         if amount_el is None:
             raise BankFileError(element_path(el), "adjustment without Amt")
-        value = _remitted_amount(amount_el, currency)
+        value, left = _in_currency(amount_el, currency, foreign)
+        if value is None:
+            dropped = dropped or left
+            continue
         signed = value if (_text(el, "CdtDbtInd") or "").upper() == "CRDT" else -value
-        total = signed if total is None else total + signed
+        total = _plus(total, signed)
         if _text(el, "Rsn"):
             reasons.append(_text(el, "Rsn") or "")
-    return total, (",".join(reasons) or None)
+    return total, (",".join(reasons) or None), dropped
 
 
 # creditor reference types whose reference is a number the creditor generated, written in

@@ -77,7 +77,8 @@ def test_an_adjustment_without_an_amount_leaves_out_its_blocks_amounts_only() ->
 
 
 def test_remitted_amounts_in_another_currency_than_the_credit_are_left_out() -> None:
-    # a USD invoice paid into a EUR account: 4900.00 USD is not 4900.00 of the EUR credited
+    # a USD invoice paid into a EUR account: 4900.00 USD is not 4900.00 of the EUR credited;
+    # the amounts stated in EUR beside it are kept
     result = parse_bank_bytes(
         _with('<RmtdAmt Ccy="EUR">4900.00', '<RmtdAmt Ccy="USD">4900.00'), "fx.xml"
     )
@@ -86,13 +87,13 @@ def test_remitted_amounts_in_another_currency_than_the_credit_are_left_out() -> 
     assert (first.ref, first.amount_paid, first.invoice_amount, first.discount) == (
         "FA-2026-3101",
         None,
-        None,
-        None,
+        Decimal("5000.00"),
+        Decimal("100.00"),
     )
     assert result.records[0].structured_refs[1].amount_paid == Decimal("3948.00")
     (warning,) = result.warnings
     assert warning.location == f"{_TX}/RmtInf[1]/Strd[1]/RfrdDocAmt[1]/RmtdAmt[1] (line 7), Ccy"
-    assert warning.reason.startswith("an amount in USD, the credit is in EUR: the amounts")
+    assert warning.reason.startswith("an amount in USD, the credit is in EUR: this amount is left")
 
 
 def test_a_bad_related_date_is_left_out_and_the_documents_kept() -> None:
