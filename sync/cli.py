@@ -468,7 +468,13 @@ def reconcile(
 
 @app.command()
 def resolve(
-    decision_id: Annotated[str, typer.Argument(help="The decision to settle (from the report).")],
+    decision_id: Annotated[
+        str,
+        typer.Argument(
+            help="The decision to settle (from the report); with --undo, the applied decision "
+            "or its remittance."
+        ),
+    ],
     by: Annotated[str, typer.Option("--by", help="Who decides, e.g. 'person:ana'.")],
     invoice: Annotated[
         list[str] | None, typer.Option("--invoice", help="Invoice number; repeat for several.")
@@ -491,18 +497,34 @@ def resolve(
             "why: nothing is applied or written anywhere.",
         ),
     ] = None,
+    undo: Annotated[
+        str | None,
+        typer.Option(
+            "--undo",
+            metavar="REASON",
+            help="Take back an applied decision that put the cash on the wrong invoices (a "
+            "rule's, or a person's confirmation), saying why: its applications are undone in "
+            "every system and the remittance waits for a person's decision again.",
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Apply a suggested or unmatched remittance (its top candidate, or the invoices named),
     or with --reverse undo the payment a returned payment takes back (or the applied cash a
     later advice contradicts), in every system, or with --dismiss close it with no cash
-    movement."""
+    movement, or with --undo take back cash applied to the wrong invoices."""
     from canonical.money import Money
     from reconciler.confirm import ConfirmError, confirm
     from reconciler.dismiss import dismiss as dismiss_item
     from reconciler.dismiss import one_line
     from reconciler.reverse import reverse as reverse_payment
+    from reconciler.reverse import undo as undo_decision
 
+    if undo is not None and (invoice or reverse or dismiss is not None):
+        other = "--invoice" if invoice else "--reverse" if reverse else "--dismiss"
+        raise _fail(f"--undo takes back an applied decision: it takes no {other}", 2)
+    if undo is not None and not one_line(undo):
+        raise _fail("--undo needs a reason (one line saying why the decision was wrong)", 2)
     if reverse and invoice:
         err.print("[red]--reverse undoes a payment: it takes no --invoice[/red]")
         raise typer.Exit(2)
@@ -516,7 +538,16 @@ def resolve(
         raise _fail("--dismiss needs a reason (one line saying why nothing is applied)", 2)
     runtime = _runtime(config)
     try:
-        if dismiss is not None:
+        if undo is not None:
+            decision = undo_decision(
+                runtime.store,
+                decision_id,
+                by=by,
+                reason=undo,
+                tenant=runtime.settings.tenant,
+                sink=runtime.planner,
+            )
+        elif dismiss is not None:
             decision = dismiss_item(
                 runtime.store,
                 decision_id,
@@ -555,6 +586,19 @@ def resolve(
             f"({amount.amount} {amount.currency}, {was}; decision "
             f"{decision.evidence.get('dismissed')}) with no cash applied: "
             f"{decision.evidence.get('reason')}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return
+    if undo is not None:
+        lines = len(decision.evidence.get("applications_reversed") or [])
+        console.print(
+            f"undone by {decision.decided_by}: decision {decision.id} takes back decision "
+            f"{decision.evidence.get('undone')} ({lines} application"
+            f"{'' if lines == 1 else 's'} reversed; remittance {decision.source_id} needs a "
+            "decision again): `arsync push` cancels or voids its writes in each system; "
+            f"settle it with arsync resolve {decision.id} --by person:NAME --invoice NUMBER",
             highlight=False,
             markup=False,
             soft_wrap=True,
