@@ -23,9 +23,10 @@ nothing. ``charge.dispute.funds_reinstated`` gives the money back, once per disp
 ``invoice.payment_succeeded`` is read like ``invoice.paid`` and a paid Checkout Session
 (``checkout.session.completed`` or ``.async_payment_succeeded``) like its PaymentIntent: they
 name the same payment, so they add their references (the invoice ``number``, the session's
-``client_reference_id`` and metadata) to one remittance, never a second one. Descriptions and
-statement descriptors are kept as free text (a narrative), not as references. An event that
-cannot be read raises :class:`StripeEventError` naming the field.
+metadata, and its ``client_reference_id`` as the merchant's own reference) to one remittance,
+never a second one. Descriptions and statement descriptors are kept as free text (a
+narrative), not as references. An event that cannot be read raises :class:`StripeEventError`
+naming the field.
 
 A live Connect endpoint is sent its connected accounts' test-mode events too, signed with the
 same secret (Stripe's Connect webhooks guide): an event naming an ``account`` with ``livemode``
@@ -209,14 +210,21 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
     if not isinstance(currency, str) or not currency:
         raise StripeEventError("data.object.currency is missing")
     try:
-        amount = from_processor_minor(minor, currency, stripe_exponent(currency))
+        exponent = stripe_exponent(currency)
+    except MoneyError as exc:
+        raise MoneyError(f"data.object.currency: {exc}") from None
+    try:
+        amount = from_processor_minor(minor, currency, exponent)
     except MoneyError as exc:
         raise MoneyError(f"data.object.{amount_field}: {exc}") from None
     refs = _invoice_refs(obj)
+    merchant: tuple[str, ...] = ()
     if event_type in INVOICE_EVENTS:
         refs = tuple(dict.fromkeys((*refs, obj_id, *_text_values(obj, "number"))))
     elif event_type in CHECKOUT_EVENTS:
-        refs = tuple(dict.fromkeys((*refs, *_text_values(obj, "client_reference_id"))))
+        # the merchant's own reference (Stripe: a customer or cart id, or similar): an invoice
+        # so numbered matches, one naming none of ours is no sign of a wrong match
+        merchant = tuple(r for r in _text_values(obj, "client_reference_id") if r not in refs)
     payer_name, payer_email = _payer(obj)
     return ProcessorRecord(
         processor="stripe",
@@ -229,6 +237,7 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
         payer_name=payer_name,
         payer_email=payer_email,
         invoice_refs=refs,
+        merchant_refs=merchant,
         subject_id=obj_id if event_type in DISPUTE_EVENTS else None,
         invoice_id=invoice_id,
         narrative=_narrative(obj) if kind in ("payment", "references") else (),

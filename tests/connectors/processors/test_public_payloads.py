@@ -188,7 +188,9 @@ def test_stripe_paid_checkout_session_names_its_payment_intent() -> None:
     assert record.payer_name == "Initech SA"
     other_ref = {**SESSION, "client_reference_id": "PO-551"}
     record = parse_stripe(stripe_event("checkout.session.async_payment_succeeded", other_ref))
-    assert record is not None and record.invoice_refs == ("INV-8805", "PO-551")
+    # client_reference_id is the merchant's own reference, not a labelled invoice number
+    assert record is not None and record.invoice_refs == ("INV-8805",)
+    assert record.merchant_refs == ("PO-551",)
     # an async method not yet paid, and a subscription session (no intent), are not cash
     unpaid = {**SESSION, "payment_status": "unpaid"}
     assert parse_stripe(stripe_event("checkout.session.completed", unpaid)) is None
