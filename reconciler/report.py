@@ -10,6 +10,7 @@ import csv
 import json
 import re
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -82,7 +83,9 @@ def _amount(minor: int, currency: str) -> dict[str, str]:
 
 
 def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
-    """The report model: remittances, exceptions by kind, credit memos, drift, totals."""
+    """The report model: remittances, exceptions by kind, unapplied cash to act on, credit
+    memos, drift, totals."""
+    now = utcnow()
     with store.session() as session:
         decisions = {
             (d.source_kind, d.source_id): d
@@ -188,6 +191,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         if (decision := decisions.get(("remittance", rem.id))) is not None
     }
     rows: list[dict[str, Any]] = []
+    left: dict[str, int] = {}  # each counted remittance's unapplied cash (minor)
     totals: dict[str, dict[str, int]] = {}
     matchable = 0  # decided remittances that are payments to match (the match rate's base)
     dismissed: list[dict[str, Any]] = []
@@ -279,6 +283,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         t["deductions"] += deducted
         t["unapplied"] += unapplied - pending
         t["returns_pending"] += pending
+        left[rem.id] = unapplied - pending
         if status == "exception" or (status == "suggested" and row["exception_kind"]):
             exceptions.setdefault(row["exception_kind"] or "other", []).append(row)
     credit_memos = [
@@ -318,10 +323,18 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
     # out (a return, a fee), an advice, and a payment its bank took back once reversed
     rate = (Decimal(auto) * 100 / matchable).quantize(Decimal("0.1")) if matchable else Decimal(0)
     return {
-        "generated_at": utcnow().isoformat(timespec="seconds"),
+        "generated_at": now.isoformat(timespec="seconds"),
         "tenant": tenant,
         "remittances": rows,
         "exceptions": {kind: items for kind, items in exceptions.items()},
+        "unapplied_cash": _unapplied_cash(
+            remittances,
+            decisions,
+            rows,
+            left,
+            {row["id"] for items in exceptions.values() for row in items},
+            now.date(),
+        ),
         "credit_memos": credit_memos,
         "dismissed": dismissed,
         "advice": [
@@ -438,6 +451,218 @@ def _pending_return(
     if currency != rem.currency or applied is None:
         return rem.amount_minor
     return -min(applied, -rem.amount_minor)
+
+
+# why cash is left unapplied (``reason``): besides these, an exception's own kind
+OVER_PAYMENT = "over_payment"  # more than the invoices it pays owe
+PARTIAL = "partial"  # applied in part: the rest left after the invoices applied to
+NO_INVOICE_NAMED = "no_invoice_named"  # the customer is known; no open invoice fits
+CUSTOMER_UNKNOWN = "customer_unknown"  # no customer, or several, could be the payer
+TO_CONFIRM = "suggested"  # a suggestion waits for a person
+NOT_RECONCILED = "not_reconciled"  # no decision yet
+
+
+def _unapplied_cash(
+    remittances: list[Remittance],
+    decisions: dict[tuple[str, str], Decision],
+    rows: list[dict[str, Any]],
+    left: dict[str, int],
+    under_exceptions: set[str],
+    today: date,
+) -> dict[str, Any]:
+    """The cash received and left unapplied that a person acts on, per customer (oldest
+    first), each with why, its age and the next step; totals per currency. Built from what
+    the report read (no query): each remittance's ``left`` (minor) as the cash totals count
+    it, less what a return waiting for a person nets of it, so the totals are the same cash
+    as ``totals.cash.unapplied``."""
+    by_id = {row["id"]: row for row in rows}
+    cash = dict(left)
+    for rem in remittances:
+        decision = decisions.get(("remittance", rem.id))
+        original = _taken_back(rem, decision)
+        if original in cash and by_id[original]["amount"]["currency"] == rem.currency:
+            # the return's part that takes back its payment's unapplied cash (0 or negative)
+            cash[original] += min(cash.get(rem.id, 0), 0)
+    groups: dict[str | None, dict[str, Any]] = {}
+    totals: dict[str, dict[str, int]] = {}
+    for rem in remittances:
+        row = by_id[rem.id]
+        minor = cash.get(rem.id, 0)
+        if minor <= 0 or rem.amount_minor <= 0 or row["status"] in (DISMISSED, _REVERSED):
+            continue  # fully applied, cash going out or taken back, closed by a person
+        decision = decisions.get(("remittance", rem.id))
+        when = rem.value_date or rem.created_at.date()
+        reason = _unapplied_reason(decision, row["status"])
+        item = {
+            "remittance_id": rem.id,
+            "value_date": row["value_date"],
+            "payer": rem.payer_name,
+            "amount": row["amount"],
+            "unapplied": _amount(minor, rem.currency),
+            "reason": reason,
+            "why": _unapplied_why(reason, decision, row, minor),
+            "status": row["status"],
+            "exception_kind": row["exception_kind"],
+            "in_exceptions": rem.id in under_exceptions,
+            "age_days": max((today - when).days, 0),
+            "decision_id": row["decision_id"],
+            "resolve": row["resolve"],
+            "next": _unapplied_next(reason, row, minor),
+        }
+        customer_id = decision.customer_id if decision else None
+        group = groups.setdefault(
+            customer_id,
+            {"customer": row["customer"], "customer_id": customer_id, "totals": {}, "items": []},
+        )
+        group["items"].append(item)
+        group["totals"][rem.currency] = group["totals"].get(rem.currency, 0) + minor
+        t = totals.setdefault(rem.currency, {"unapplied": 0, "in_exceptions": 0})
+        t["unapplied"] += minor
+        if item["in_exceptions"]:
+            t["in_exceptions"] += minor
+    ordered = sorted(
+        groups.values(),
+        key=lambda g: (g["customer_id"] is None, (g["customer"] or "").casefold()),
+    )
+    for group in ordered:
+        group["items"].sort(key=lambda i: (-i["age_days"], i["remittance_id"]))
+        group["totals"] = {cur: _amount(m, cur) for cur, m in sorted(group["totals"].items())}
+    return {
+        "as_of": today.isoformat(),
+        "customers": ordered,
+        "totals": {
+            cur: {k: _amount(m, cur) for k, m in t.items()} for cur, t in sorted(totals.items())
+        },
+    }
+
+
+_REVERSED = RemittanceStatus.REVERSED.value
+
+
+def _taken_back(rem: Remittance, decision: Decision | None) -> str | None:
+    """The payment an open return takes back (its remittance id), else None."""
+    if decision is None or decision.rule != REVERSAL_RULE or decision.status != "exception":
+        return None
+    if rem.amount_minor >= 0 or rem.status == RemittanceStatus.REVERSED:
+        return None
+    original = (decision.evidence or {}).get("original") or {}
+    found = original.get("remittance")
+    return str(found) if found else None
+
+
+def _unapplied_reason(decision: Decision | None, status: str) -> str:
+    """Why a remittance's cash is (partly) unapplied, from its decision's evidence or kind."""
+    if decision is None:
+        return NOT_RECONCILED
+    evidence = decision.evidence or {}
+    kind = decision.exception_kind
+    if status == "auto_applied":
+        # a person who confirmed a suggestion whole applied what the payer's cash was for;
+        # one who named other invoices, or whose suggestion was cut to balances since, in part
+        whole = evidence.get("as_suggested") and not evidence.get("changed_since_suggested")
+        return OVER_PAYMENT if OVER_PAYMENT in evidence or whole else PARTIAL
+    if kind in ("unidentified_payer", "ambiguous"):
+        return CUSTOMER_UNKNOWN
+    if kind == "no_matching_invoice":
+        return NO_INVOICE_NAMED
+    if kind == OVER_PAYMENT or (kind is None and OVER_PAYMENT in evidence):
+        return OVER_PAYMENT
+    return kind or TO_CONFIRM
+
+
+def _suggested_minor(row: dict[str, Any]) -> int:
+    """The cash (minor) the top candidate applies, in the payment's currency (0 if none)."""
+    currency = row["amount"]["currency"]
+    top = row["candidates"][0] if row["candidates"] else {}
+    if (top.get("currency") or currency) != currency:
+        return 0
+    return sum(Money(i["amount"], currency).minor for i in top.get("invoices") or [])
+
+
+def _unapplied_why(reason: str, decision: Decision | None, row: dict[str, Any], minor: int) -> str:
+    """Why the cash is unapplied, in plain words."""
+    currency = row["amount"]["currency"]
+    left = _minor_text(minor, currency)
+    evidence = decision.evidence if decision and decision.evidence else {}
+    numbers = ", ".join(a["invoice_number"] for a in row["applications"])
+    if row["status"] == "auto_applied":
+        if row["decided_by"] != RULES:
+            applied = sum(Money(a["amount"]["amount"], currency).minor for a in row["applications"])
+            return (
+                f"{row['decided_by']} applied {_minor_text(applied, currency)} to "
+                f"{numbers or 'no invoice'}; {left} left unapplied"
+            )
+        return str(evidence.get("unapplied_because") or f"{left} left after paying {numbers}")
+    if reason == NOT_RECONCILED:
+        return "not reconciled yet"
+    if reason == CUSTOMER_UNKNOWN:
+        if row["exception_kind"] == "ambiguous":
+            names = [str(c.get("customer")) for c in row["candidates"] if c.get("customer")]
+            return "several customers could be the payer" + (
+                f": {', '.join(dict.fromkeys(names))}" if names else ""
+            )
+        return f"no customer is known as the payer ({row['payer'] or 'no name given'})"
+    if reason == NO_INVOICE_NAMED:
+        named = evidence.get("labelled_not_found")
+        if named:
+            return "the invoices named are not open: " + ", ".join(map(str, named))
+        return f"{row['customer'] or 'the customer'} named no invoice, and no open one fits"
+    if reason == OVER_PAYMENT:
+        owed = _suggested_minor(row)
+        if 0 < owed < minor:
+            return (
+                f"pays more than the invoices it would settle owe ({_minor_text(owed, currency)})"
+            )
+        over = evidence.get(OVER_PAYMENT)
+        return f"over-payment: {f'{over} {currency}' if over else left} more than owed"
+    if reason == TO_CONFIRM:
+        top = row["candidates"][0] if row["candidates"] else {}
+        return "a suggestion waits for a person" + (f": {top['why']}" if top.get("why") else "")
+    return str(reason).replace("_", " ")
+
+
+def _unapplied_next(reason: str, row: dict[str, Any], minor: int) -> str:
+    """What a person does next about unapplied cash (the command, where there is one)."""
+    currency = row["amount"]["currency"]
+    # the command as it stands (its own note on --dismiss is said below)
+    command = f"`{row['resolve'].split(' (')[0]}`" if row["resolve"] else "`arsync resolve`"
+    refund = "refund it to the payer and close it with --dismiss REASON"
+    if row["status"] == "auto_applied":
+        return (
+            f"{_minor_text(minor, currency)} is the customer's credit: refund it to the "
+            "payer, or leave it on account and apply it to the customer's next invoice in the "
+            "systems; if it paid the wrong invoices, take it back with `arsync resolve "
+            f"{row['decision_id']} --by person:NAME --undo REASON` and apply it again"
+        )
+    if reason == NOT_RECONCILED:
+        return "run `arsync reconcile`: it decides this cash"
+    if reason == OVER_PAYMENT:
+        owed = _suggested_minor(row)
+        if 0 < owed < minor and row["resolve"]:
+            return (
+                f"apply {_minor_text(owed, currency)} to the invoices suggested with {command}; "
+                f"the {_minor_text(minor - owed, currency)} left stays unapplied: refund it, or "
+                "leave it on account as the customer's credit"
+            )
+        return f"name the invoices it pays with {command}, or {refund}"
+    if reason == NO_INVOICE_NAMED:
+        return (
+            f"ask {row['customer'] or 'the customer'} which invoices it pays and apply it to "
+            f"them with {command}; if it pays none, {refund}"
+        )
+    if reason == CUSTOMER_UNKNOWN:
+        return (
+            "find who paid (the payer's name, account and reference), then apply it to that "
+            f"customer's invoices with {command}; if it is no customer's, {refund}"
+        )
+    if reason == TO_CONFIRM:
+        return f"check the suggestion and apply it with {command} (or name other invoices)"
+    if reason == "currency_mismatch":
+        return (
+            "the customer's invoices are in another currency: arsync converts none; apply it "
+            f"in the systems by hand, or {refund}"
+        )
+    return f"apply it with {command}, or {refund}"
 
 
 def _named_scores(evidence: dict[str, Any], customers: dict[str, str]) -> dict[str, Any]:
@@ -606,6 +831,11 @@ def _money_text(amount: dict[str, str]) -> str:
     return f"{amount['amount']} {amount['currency']}"
 
 
+def _minor_text(minor: int, currency: str) -> str:
+    """Minor units as exact text with their currency: ``20.00 USD``, ``500 JPY``."""
+    return _money_text(_amount(minor, currency))
+
+
 def _applications_text(row: dict[str, Any]) -> str:
     return "; ".join(
         f"{a['invoice_number']} {_money_text(a['amount'])}" for a in row["applications"]
@@ -685,7 +915,12 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
         "resolve",
         "decided_by",
         "reason",  # why a person dismissed it (status dismissed)
+        # unapplied cash to act on (the unapplied_cash section): why, how old, what next
+        "unapplied_reason",
+        "age_days",
+        "next_step",
     ]
+    to_act_on = _unapplied_items(report)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
@@ -710,6 +945,13 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                 "decided_by": row["decided_by"],
                 "reason": _reason(row),
             }
+            item = to_act_on.get(row["id"])
+            if item is not None:
+                base |= {
+                    "unapplied_reason": item["reason"],
+                    "age_days": item["age_days"],
+                    "next_step": item["next"],
+                }
             lines: list[dict[str, Any]] = [
                 {"invoice_number": a["invoice_number"], "applied": a["amount"]["amount"]}
                 for a in row["applications"]
@@ -757,6 +999,15 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                 writer.writerow({k: spreadsheet_text(v) for k, v in {**base, **line}.items()})
 
 
+def _unapplied_items(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The unapplied cash section's items by remittance id."""
+    return {
+        item["remittance_id"]: item
+        for group in report["unapplied_cash"]["customers"]
+        for item in group["items"]
+    }
+
+
 def _reason(row: dict[str, Any]) -> str | None:
     """Why a person dismissed a row (none for any other status)."""
     return row["evidence"].get("reason") if row["status"] == DISMISSED else None
@@ -771,7 +1022,9 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
     book = Workbook()
     sheets: list[tuple[str, list[str], list[list[Any]]]] = []
     rem_rows = []
+    to_act_on = _unapplied_items(report)
     for row in report["remittances"]:
+        item = to_act_on.get(row["id"]) or {}
         rem_rows.append(
             [
                 row["value_date"],
@@ -798,6 +1051,9 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                 _evidence_text(row["evidence"]),
                 _candidates_text(row["candidates"], row["amount"]["currency"]),
                 row["resolve"] or "",
+                item.get("reason", ""),
+                item.get("age_days"),
+                item.get("next", ""),
             ]
         )
     sheets.append(
@@ -827,6 +1083,9 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                 "Evidence",
                 "Candidates",
                 "Resolve with",
+                "Unapplied reason",
+                "Age (days)",
+                "Next step",
             ],
             rem_rows,
         )
