@@ -90,7 +90,10 @@ class IntacctPush(PushAdapter):
         if command.operation == "write_off":
             return self._write_off(command, refs, customer, diff)
         if command.operation == "void_cash":
-            return self._void(command, refs, on, diff)
+            # the command's day is the decision's in UTC; a reversal dated after the
+            # company's today (a US evening is the next UTC day) would be future-dated
+            today = datetime.now(self.connector.config.zone).date()
+            return self._void(command, refs, min(on, today), diff)
         raise Unwritable(f"intacct cannot {command.operation}")
 
     def _void(self, command: Command, refs: RefIndex, on: date, diff: list[str]) -> Step:

@@ -3,7 +3,7 @@ sandbox over real HTTP; and the push adapter's ``void_cash`` step."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from lxml import etree
@@ -86,3 +86,39 @@ def test_the_push_step_reverses_once_and_then_finds_the_payment_reversed(
     assert answer.ok and answer.remote_id == made.remote_id
     again = adapter.step(command, refs, None)  # type: ignore[arg-type]
     assert again.write == AlreadyDone(made.remote_id)
+
+
+def test_a_reversal_is_never_dated_after_the_companys_today(sandbox: IntacctSandbox) -> None:
+    """The command's day is the decision's UTC day: in a company west of UTC an evening
+    decision falls on the company's tomorrow, and Intacct refuses future reversal dates."""
+    [first] = open_invoices(sandbox, 1)
+    connector = make(sandbox)
+    connector.config.company_timezone = "Pacific/Pago_Pago"  # UTC-11
+    line = PaymentLine(first["RECORDNO"], Decimal("10.00"))
+    [made] = connector.write([ArPaymentCreate("pay-3", first["CUSTOMERID"], DAY, (line,), "USD")])
+    assert made.remote_id
+    utc_today = datetime.now(UTC).date()
+    company_today = datetime.now(connector.config.zone).date()
+    command = Command(
+        id="c2",
+        system="intacct",
+        operation="void_cash",
+        key="void-key-4",
+        canonical_type="remittance",
+        canonical_id="r2",
+        payload={
+            "customer_id": "cust",
+            "currency": "USD",
+            "remote_id": made.remote_id,
+            "lines": [],
+            "on": (utc_today + timedelta(days=1)).isoformat(),
+            "reason": "undone",
+        },
+        result={},
+        attempts=0,
+        status="pending",
+    )
+    refs = RefIndex("intacct")
+    refs.refs[("customer", "cust")] = RemoteRef("customer", "cust", first["CUSTOMERID"], None)
+    step = IntacctPush(connector).step(command, refs, None)  # type: ignore[arg-type]
+    assert isinstance(step.write, PaymentReverse) and step.write.on == company_today
