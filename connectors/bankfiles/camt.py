@@ -996,15 +996,23 @@ def _joined(lines: list[str]) -> str:
 
 
 # the end of a line and the start of the next where a bank's cut split one reference
-# (``RE-20`` | ``26-0046``, ``INV 8812`` | ``2``)
+# (``RE-20`` | ``26-0046``)
 _CUT_REFERENCE_END = re.compile(r"[0-9/-]$")
 _CUT_REFERENCE_GOES_ON = re.compile(r"[0-9]")
 
 
+def _shape(token: str) -> str:
+    """A token's shape: each digit a 9, each letter an A (``RE-2026-0046``: ``AA-9999-9999``)."""
+    return re.sub(r"[^\W\d_]", "A", re.sub(r"\d", "9", token))
+
+
 def _untagged_joined(lines: list[str]) -> str:
     """Lines of untagged text, each after a space, except where a line as long as a width
-    banks cut at ends inside a number the next line goes on with: a reference the cut split
-    (the words of a text the cut split stay apart, as a text cut at a blank reads)."""
+    banks cut at ends inside a number the next line goes on with, and the two halves joined
+    are shaped like another number of the text (``RE-2026-0045 und RE-20`` | ``26-0046``):
+    a reference the cut split. Whole numbers a bank's wrap at a blank put on two lines by
+    chance (``... 100237`` | ``100238 ...``, a date then a number) stay apart."""
+    words = [word for line in lines for word in line.split()]
     out = [lines[0]]
     for before, line in pairwise(lines):
         cut = (
@@ -1012,6 +1020,10 @@ def _untagged_joined(lines: list[str]) -> str:
             and _CUT_REFERENCE_END.search(before) is not None
             and _CUT_REFERENCE_GOES_ON.match(line) is not None
         )
+        if cut:
+            head, tail = before.split()[-1], line.split()[0]
+            others = {_shape(word) for word in words if word not in (head, tail)}
+            cut = _shape(head + tail) in others
         out.append(line if cut else " " + line)
     return "".join(out)
 
