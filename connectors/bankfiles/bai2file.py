@@ -517,6 +517,15 @@ def _group_header(record: _LogicalRecord, result: ParseResult) -> tuple[str, boo
         (4, parse_time, "not a time HHMM (2400 or 9999: end of day)"),
         (6, AsOfDateModifier, "not a BAI2 as-of-date modifier (1 to 4)"),
     )
+    if not fields[3]:
+        result.warnings.append(
+            RecordError(
+                result.source_file,
+                f"{line_location(record.line)}, {_GROUP_FIELDS[3]}",
+                "is not stated: the group's credits are kept without a date",
+                "\n".join(t for _, t in record.lines),
+            )
+        )
     for index, reader, expected in checks:
         value = fields[index]
         try:
@@ -1278,7 +1287,8 @@ def _remittance(
     earlier_keys: tuple[str, ...] = ()
     if is_name(detail.bank_reference):
         key, earlier_keys = dedup_key("bai2-ref", *item), (place_key,)
-    elif group.header.as_of_date_modifier is not None:
+    elif group.header.as_of_date_modifier is not None and group.header.as_of_date is not None:
+        # without its day, a credit and the same credit of another day look alike
         looks = (group.header.originator_id, *item, clean(detail.text) or "")
         seen[looks] = seen.get(looks, 0) + 1
         key, earlier_keys = dedup_key("bai2-day", *looks, seen[looks]), (place_key,)
