@@ -936,13 +936,16 @@ def _check_advised_payment(
     up to BPR02 are a warning too; they are kept as stated."""
     if advice.amount is None:
         return
+    location = _bpr_location(entry, text)
+    if location is None:
+        return  # several 820 sets in one entry: no one payment amount to compare
     currency = advice.currency or entry.batch.currency
     entry_is = f"{entry.batch.sec_code} entry with trace {entry.trace or '?'}"
     if advice.amount != amount:
         result.warnings.append(
             RecordError(
                 result.source_file,
-                _bpr_location(entry, text),
+                location,
                 f"{entry_is}: the payment amount of the 820 in its addenda, {advice.amount} "
                 f"{currency}, does not match the {amount} {entry.batch.currency} credited; the "
                 f"entry is kept at the {amount} {entry.batch.currency} credited (check the "
@@ -959,7 +962,7 @@ def _check_advised_payment(
     result.warnings.append(
         RecordError(
             result.source_file,
-            _bpr_location(entry, text),
+            location,
             f"{entry_is}: the amounts paid (RMR04) of the 820 in its addenda add up to "
             f"{paid + advice.loose_adjustments} {currency}{adjusted}, not to its payment amount "
             f"{advice.amount} {currency} (BPR02); kept with the amounts as stated, check the "
@@ -969,12 +972,15 @@ def _check_advised_payment(
     )
 
 
-def _bpr_location(entry: _Entry, text: str) -> str:
-    """Where the BPR of the 820 in an entry's addenda ``text`` is: ``line 14 (addenda),
-    segment 4 (BPR), BPR02``."""
+def _bpr_location(entry: _Entry, text: str) -> str | None:
+    """Where the one BPR of the 820 in an entry's addenda ``text`` is: ``line 14 (addenda),
+    segment 4 (BPR), BPR02``; None unless there is exactly one."""
     upper = text.upper()
     segments = split_segments(upper, infer_delimiters(upper))
-    bpr = next(seg for seg in segments if seg.tag == "BPR")
+    bprs = [seg for seg in segments if seg.tag == "BPR"]
+    if len(bprs) != 1:
+        return None
+    bpr = bprs[0]
     here = DetailError(bpr, f"{bpr.location}, BPR02", "")
     return _on_addenda_line(here, entry, upper, 0).location
 
