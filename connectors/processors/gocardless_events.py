@@ -13,6 +13,15 @@ resubmission that fails again takes nothing back. The payment
 is read from ``GET /payments/{id}`` (amount in minor units, currency, ``reference``,
 ``metadata``; its ``description`` is kept as free text) through the shared HTTP layer.
 
+A payment names no customer, only its mandate: who paid is read from ``GET /mandates/{id}``
+(``links.customer``, ``links.customer_bank_account``) and ``GET /customers/{id}`` (company
+name, else given and family name; email), and ``GET /customer_bank_accounts/{id}`` (the
+account holder's name) only when the customer has no name. GoCardless side-loads nothing on a
+payment read, so these are reads of their own: each mandate is read once per client (one
+client serves one delivery), and only for cash coming in (a reversal takes its payer from the
+payment's remittance). The customer id is the payer's account, which the reconciler learns. A
+payer that cannot be read loses no cash: the payment is kept without one, with a warning.
+
 One delivery may batch several events, not listed in the order they happened: they are taken
 in by their ``created_at`` (:func:`chronological`), so that a chargeback listed before the
 confirmation it follows still finds the cash to take back.
@@ -20,15 +29,19 @@ confirmation it follows still finds the cash to take back.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, SecretStr
 
-from connectors.errors import ErrorKind
+from connectors.errors import ApiError, ErrorKind
 from connectors.http import ApiSession, ErrorRule, ErrorTable, RetryPolicy
 from connectors.processors.currencies import from_processor_minor, iso_exponent
 from connectors.processors.records import ProcessorRecord, RecordKind
+
+log = logging.getLogger(__name__)
 
 ACTIONS: dict[str, RecordKind] = {
     "confirmed": "payment",
@@ -57,13 +70,40 @@ ERROR_TABLE = ErrorTable(
 )
 
 
+@dataclass(frozen=True)
+class Payer:
+    """Who pays through a mandate, as GoCardless knows them."""
+
+    mandate_id: str
+    customer_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    account_holder_name: str | None = None
+    account_number_ending: str | None = None
+    bank_name: str | None = None
+
+
+class PayerUnread(Exception):
+    """The payer of a mandate could not be read (the call failed or answered no resource)."""
+
+
+class PaymentReader(Protocol):
+    def payment(self, payment_id: str) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class PayerReader(Protocol):
+    def payer(self, mandate_id: str) -> Payer: ...
+
+
 class GoCardlessConfig(BaseModel):
     access_token: SecretStr
     base_url: str = "https://api.gocardless.com"
 
 
 class GoCardlessClient:
-    """Reads payments; the access token is sent as a Bearer token, never logged."""
+    """Reads payments and their payers; the access token is sent as a Bearer token, never
+    logged. Each mandate's payer is read once (failing or not) for the client's lifetime."""
 
     def __init__(self, config: GoCardlessConfig, policy: RetryPolicy | None = None) -> None:
         self.config = config
@@ -75,14 +115,65 @@ class GoCardlessClient:
                 "Accept": "application/json",
             }
         )
+        self._payers: dict[str, Payer | PayerUnread] = {}
 
     def payment(self, payment_id: str) -> dict[str, Any]:
-        response = self.session.get(f"{self.config.base_url.rstrip('/')}/payments/{payment_id}")
-        body = response.json()
+        body = self._get(f"/payments/{payment_id}")
         return dict(body.get("payments") or {})
 
+    def payer(self, mandate_id: str) -> Payer:
+        """The payer of a mandate; :class:`PayerUnread` when it cannot be read."""
+        if mandate_id not in self._payers:
+            try:
+                self._payers[mandate_id] = self._read_payer(mandate_id)
+            except PayerUnread as exc:
+                self._payers[mandate_id] = exc
+        known = self._payers[mandate_id]
+        if isinstance(known, PayerUnread):
+            raise known
+        return known
 
-def parse_events(body: dict[str, Any], client: GoCardlessClient) -> list[ProcessorRecord]:
+    def _read_payer(self, mandate_id: str) -> Payer:
+        """The mandate, then its customer; the bank account only for a customer without a name."""
+        links = self._resource("mandates", mandate_id).get("links")
+        links = links if isinstance(links, dict) else {}
+        customer_id = _text(links.get("customer"))
+        if not customer_id:
+            raise PayerUnread(f"mandate {mandate_id}: links.customer is missing")
+        customer = self._resource("customers", customer_id)
+        person = " ".join(
+            part for part in (_text(customer.get(k)) for k in ("given_name", "family_name")) if part
+        )
+        name = _text(customer.get("company_name")) or person or None
+        account: dict[str, Any] = {}
+        account_id = _text(links.get("customer_bank_account"))
+        if name is None and account_id:
+            account = self._resource("customer_bank_accounts", account_id)
+        return Payer(
+            mandate_id=mandate_id,
+            customer_id=customer_id,
+            name=name or _text(account.get("account_holder_name")) or None,
+            email=_text(customer.get("email")) or None,
+            account_holder_name=_text(account.get("account_holder_name")) or None,
+            account_number_ending=_text(account.get("account_number_ending")) or None,
+            bank_name=_text(account.get("bank_name")) or None,
+        )
+
+    def _resource(self, kind: str, resource_id: str) -> dict[str, Any]:
+        """``GET /{kind}/{id}``'s resource; :class:`PayerUnread` naming it when unreadable."""
+        try:
+            resource = self._get(f"/{kind}/{resource_id}").get(kind)
+        except (ApiError, ValueError, AttributeError) as exc:
+            raise PayerUnread(f"{kind.removesuffix('s')} {resource_id}: {exc}") from None
+        if not isinstance(resource, dict) or not resource:
+            raise PayerUnread(f"{kind.removesuffix('s')} {resource_id}: the answer has no {kind}")
+        return resource
+
+    def _get(self, path: str) -> Any:
+        return self.session.get(f"{self.config.base_url.rstrip('/')}{path}").json()
+
+
+def parse_events(body: dict[str, Any], client: PaymentReader) -> list[ProcessorRecord]:
     """Records of the cash events in a webhook body; each payment read once."""
     records: list[ProcessorRecord] = []
     for index, event in enumerate(body.get("events") or []):
@@ -92,8 +183,9 @@ def parse_events(body: dict[str, Any], client: GoCardlessClient) -> list[Process
     return records
 
 
-def parse_event(event: Any, client: GoCardlessClient, index: int = 0) -> ProcessorRecord | None:
-    """The record of one event, None for events that move no cash (mandates, payouts, ...)."""
+def parse_event(event: Any, client: PaymentReader, index: int = 0) -> ProcessorRecord | None:
+    """The record of one event, None for events that move no cash (mandates, payouts, ...).
+    Cash coming in names its payer when ``client`` can read payers (a :class:`PayerReader`)."""
     if not isinstance(event, dict):
         raise ValueError(f"events[{index}] is not an object")
     if event.get("resource_type") != "payments":
@@ -120,6 +212,7 @@ def parse_event(event: Any, client: GoCardlessClient, index: int = 0) -> Process
     reference = str(payment.get("reference") or "")
     merchant = (reference,) if reference and reference not in refs else ()
     description = payment.get("description")
+    payer = _payer(client, payment, payment_id) if kind == "payment" else None
     return ProcessorRecord(
         processor="gocardless",
         event_id=str(event.get("id")),
@@ -128,13 +221,37 @@ def parse_event(event: Any, client: GoCardlessClient, index: int = 0) -> Process
         amount=amount,
         occurred_at=_moment(event.get("created_at")),
         payment_id=payment_id,
-        payer_name=None,
+        payer_name=payer.name if payer else None,
+        payer_email=payer.email if payer else None,
+        payer_account=payer.customer_id if payer else None,
         invoice_refs=tuple(refs),
         merchant_refs=merchant,
         collected_again_when_taken_back=kind == "payment",
         narrative=(description.strip(),) if isinstance(description, str) and description else (),
-        raw={"event": event, "payment": payment},
+        raw={"event": event, "payment": payment, **({"payer": asdict(payer)} if payer else {})},
     )
+
+
+def _payer(client: PaymentReader, payment: dict[str, Any], payment_id: str) -> Payer | None:
+    """Who made the payment, through its mandate; None (with a warning naming the payment)
+    when that cannot be read: the cash is kept without a payer."""
+    if not isinstance(client, PayerReader):
+        return None
+    links = payment.get("links")
+    mandate_id = _text((links if isinstance(links, dict) else {}).get("mandate"))
+    if not mandate_id:
+        log.warning("gocardless: payment %s names no mandate: kept without a payer", payment_id)
+        return None
+    try:
+        return client.payer(mandate_id)
+    except PayerUnread as exc:
+        log.warning("gocardless: payment %s kept without a payer: %s", payment_id, exc)
+        return None
+
+
+def _text(value: Any) -> str:
+    """A text field's value, stripped; "" when absent or not text."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def chronological(events: list[Any]) -> list[int]:

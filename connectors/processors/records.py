@@ -28,6 +28,9 @@ class ProcessorRecord:
     payment_id: str
     payer_name: str | None = None
     payer_email: str | None = None
+    # the payer's own id at the processor (a GoCardless customer), which the reconciler learns
+    # like a bank account once a payment of it is placed with a customer
+    payer_account: str | None = None
     invoice_refs: tuple[str, ...] = ()
     # the merchant's own reference for the payment (Adyen's merchantReference, GoCardless's
     # reference): often an order number, sometimes the invoice's; it matches an invoice so

@@ -46,6 +46,7 @@ def remittance_from_record(record: ProcessorRecord, tenant: str = DEFAULT_TENANT
         amount_minor=record.amount.minor,
         value_date=record.occurred_at.date(),
         payer_name=(record.payer_name or record.payer_email or None),
+        payer_account=(record.payer_account or "")[:64] or None,
         bank_reference=record.payment_id[:128],
         end_to_end_id=(record.original_reference or "")[:128] or None,
         free_text=with_words(
@@ -138,6 +139,7 @@ def _follow_up(
         amount_minor=amount_minor,
         value_date=record.occurred_at.date(),
         payer_name=original.payer_name,
+        payer_account=original.payer_account,
         bank_reference=record.payment_id[:128],
         raw=json.dumps(redact(record.raw), sort_keys=True, default=str),
         **fields,
