@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import ijson
+import ijson.backends.python as ijson_python
 import openpyxl
 from babel.numbers import get_currency_symbol
 from openpyxl.utils.datetime import from_excel
@@ -97,16 +98,24 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     ``__skip__`` row. A CSV's encoding (UTF-8 with or without BOM, UTF-16 with BOM, else
     cp1252 as Excel saves "CSV") and delimiter (``,`` ``;`` tab ``|``, the one its header
     uses most) are found from the file. An ``.xlsx`` workbook's first sheet is read with its
-    numbers exact (as Excel shows them) and its dates as dates. A JSON file is a list of
+    numbers exact (as Excel shows them) and its dates as dates (a file named ``.xlsx`` that
+    is no workbook is refused, never read as text). A JSON file is a list of
     objects, or an object holding one such list; its items are read one at a time. Column
     names are compared case-insensitively, blanks and dashes counting as ``_``."""
     with path.open("rb") as handle:
         magic = handle.read(8)
+    if not magic:  # an empty file, whatever its name: no rows (the import says so)
+        return
     if magic.startswith(b"PK\x03\x04"):  # a zip: an Excel 2007+ workbook, whatever its name
         yield from _table(path, _xlsx_cells(path), delimiter=None)
         return
     if magic.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 compound file: Excel 97-2003
         raise ValueError(f"{path.name}: an Excel 97-2003 workbook (.xls): save it as .xlsx or CSV")
+    if path.suffix.lower() == ".xlsx":  # named a workbook, but no zip: never read as CSV
+        raise ValueError(
+            f"{path.name}: not an Excel workbook (.xlsx): save it from Excel as .xlsx, "
+            "or name a CSV file .csv"
+        )
     encoding = _encoding(path)
     if path.suffix.lower() == ".json":
         yield from _json_rows(path, encoding)
@@ -378,7 +387,54 @@ def _json_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any]]
                 else:
                     yield index, {"__invalid__": item}
         except ijson.JSONError as exc:
-            raise ValueError(f"{path.name}: not valid JSON: {exc}") from None
+            raise ValueError(_json_error(path, encoding, exc)) from None
+
+
+def _json_error(path: Path, encoding: str, exc: Exception) -> str:
+    """One line naming the file, and the line and column where its JSON breaks.
+
+    The fast parser says what is wrong (over several lines, with a caret drawing) but not
+    where; the file is read again by ijson's pure-Python parser, which gives the character
+    offset, and that offset is counted into a line and a column. Both stream the file."""
+    lines = str(exc).strip().splitlines()
+    reason = re.sub(r"^(parse|lexical) error: ", "", lines[0] if lines else "").rstrip(".")
+    reason = re.sub(r" at \d+$", "", reason)  # the pure-Python parser's offset, counted below
+    if reason == "premature EOF":
+        reason = "the file ends inside the JSON (cut short?)"
+    offset: int | None = None
+    with path.open("rb") as raw:
+        handle: Any = raw if encoding == "utf-8" else _Utf8(raw, encoding)
+        try:
+            for _ in ijson_python.basic_parse(handle):
+                pass
+        except ijson_python.UnexpectedSymbol as found:
+            at = re.search(r" at (\d+)$", str(found))
+            offset = int(at.group(1)) if at else None
+        except ijson.IncompleteJSONError:
+            offset = -1  # the file ended first: the place is its end
+        except (ijson.JSONError, ValueError):
+            pass
+    if offset is None:
+        return f"{path.name}: not valid JSON: {reason or 'cannot be parsed'}"
+    line, column = _line_column(path, encoding, offset)
+    return f"{path.name}: not valid JSON at line {line}, column {column}: {reason}"
+
+
+def _line_column(path: Path, encoding: str, offset: int) -> tuple[int, int]:
+    """Line and column (from 1) of the character at ``offset`` of the file's text (-1: the
+    end of the file), read in chunks."""
+    line, column, seen = 1, 1, 0
+    with path.open(encoding=encoding, newline="") as text:
+        while chunk := text.read(1 << 16):
+            if offset >= 0:
+                chunk = chunk[: offset - seen]
+            breaks = chunk.count("\n")
+            line += breaks
+            column = len(chunk) - chunk.rfind("\n") if breaks else column + len(chunk)
+            seen += len(chunk)
+            if 0 <= offset <= seen:
+                break
+    return line, column
 
 
 class _Utf8:
@@ -913,6 +969,15 @@ def import_file(
         return _import_file(store, kind, path, tenant, held, date_order)
 
 
+def _nothing_read(path: Path) -> str:
+    """Why a file gave no rows: most likely the wrong export, so the import fails."""
+    if path.stat().st_size == 0:
+        return f"{path.name}: the file is empty: nothing to import"
+    if path.suffix.lower() == ".json":
+        return f"{path.name}: the JSON list holds no records: nothing to import"
+    return f"{path.name}: no data rows: nothing to import (the wrong export?)"
+
+
 def _import_file(
     store: Store,
     kind: ImportKind,
@@ -983,6 +1048,8 @@ def _import_file(
             if len(page) >= CHUNK:
                 flush()
         flush()
+        if not report.rows and not report.errors:
+            report.errors.append(_nothing_read(path))
     except (OSError, ValueError, csv.Error) as exc:
         flush()  # the rows read before the file broke are stored, not dropped with the chunk
         message = str(exc)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,9 +24,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from canonical.enums import System
+from canonical.money import MoneyError, normalize_currency
+from sync.columns import TABLES
 
 DEFAULT_PRIORITY = [System.QUICKBOOKS, System.INTACCT, System.INVOICED, System.SALESFORCE]
 SYNC_ORDER = ("quickbooks", "invoiced", "salesforce", "intacct")
@@ -33,6 +37,82 @@ SYNC_ORDER = ("quickbooks", "invoiced", "salesforce", "intacct")
 
 class ConfigError(Exception):
     """A missing or wrong setting; the message names the key."""
+
+
+# canonical columns no system decides: bookkeeping, match keys, the outbox's own link
+_NOT_DECIDED = frozenset(
+    {"id", "tenant", "created_at", "updated_at", "name_key", "number_key", "adjustment_id"}
+)
+
+
+def _decided_fields(canonical_type: str) -> list[str]:
+    """The fields of a canonical type a system of record decides, as the report names them
+    (``balance`` for the ``balance_minor`` column)."""
+    return [
+        name.removesuffix("_minor")
+        for name in TABLES[canonical_type].model_fields
+        if name not in _NOT_DECIDED
+    ]
+
+
+def _systems(value: list[str]) -> list[str]:
+    """A priority list: known systems only, at least one (an empty list lets any system win)."""
+    from connectors.registry import SYSTEMS
+
+    if not value:
+        raise PydanticCustomError(
+            "systems", "list at least one of {known}", {"known": ", ".join(SYSTEMS)}
+        )
+    for system in value:
+        if system not in SYSTEMS:
+            raise PydanticCustomError(
+                "system",
+                "unknown system {system}; known: {known}",
+                {"system": repr(system), "known": ", ".join(SYSTEMS)},
+            )
+    return value
+
+
+def _object(value: str) -> str:
+    if value not in TABLES:
+        raise PydanticCustomError(
+            "object",
+            "unknown object {name}; known: {known}",
+            {"name": repr(value), "known": ", ".join(TABLES)},
+        )
+    return value
+
+
+def _field(value: str) -> str:
+    """``invoice.balance`` (or ``invoice.balance_minor``): a decided field of a canonical
+    object, kept as its column name (what the pull asks for)."""
+    canonical_type, _, name = value.partition(".")
+    _object(canonical_type)
+    allowed = _decided_fields(canonical_type)
+    name = name.removesuffix("_minor")
+    if name not in allowed:
+        raise PydanticCustomError(
+            "field",
+            "unknown field {name} of {type}; known: {known}",
+            {"name": repr(value), "type": canonical_type, "known": ", ".join(allowed)},
+        )
+    column = f"{name}_minor"
+    return f"{canonical_type}.{column if column in TABLES[canonical_type].model_fields else name}"
+
+
+def _currency(value: str) -> str:
+    try:
+        return normalize_currency(value)
+    except MoneyError:
+        raise PydanticCustomError(
+            "currency",
+            "not an ISO 4217 currency code: {value} (three letters, such as USD or EUR)",
+            {"value": repr(value)},
+        ) from None
+
+
+Systems = Annotated[list[str], AfterValidator(_systems)]
+CurrencyCode = Annotated[str, AfterValidator(_currency)]
 
 
 class _Section(BaseModel):
@@ -47,7 +127,7 @@ class SyncSettings(_Section):
 class PushSettings(_Section):
     """How the outbox sends: where, how often it retries, and how hard."""
 
-    systems: list[str] | None = Field(
+    systems: Systems | None = Field(
         default=None, description="systems to write to (default: every configured system)"
     )
     max_attempts: int = Field(default=6, ge=1, description="then a command is dead")
@@ -130,10 +210,13 @@ class ServeSettings(_Section):
 
 
 class SystemOfRecord(_Section):
-    """Which system wins, per object and optionally per field (``invoice.balance``)."""
+    """Which system wins, per object and optionally per field (``invoice.balance``).
 
-    default: list[str] = Field(default_factory=lambda: [s.value for s in DEFAULT_PRIORITY])
-    objects: dict[str, list[str]] = Field(
+    Every key and system is checked: a misspelt one would silently hand the decision to
+    another system."""
+
+    default: Systems = Field(default_factory=lambda: [s.value for s in DEFAULT_PRIORITY])
+    objects: dict[Annotated[str, AfterValidator(_object)], Systems] = Field(
         default_factory=lambda: {
             "customer": ["quickbooks", "intacct", "invoiced", "salesforce"],
             "invoice": ["quickbooks", "intacct", "invoiced", "salesforce"],
@@ -141,7 +224,7 @@ class SystemOfRecord(_Section):
             "payment": ["invoiced", "quickbooks", "intacct", "salesforce"],
         }
     )
-    fields: dict[str, list[str]] = Field(
+    fields: dict[Annotated[str, AfterValidator(_field)], Systems] = Field(
         default_factory=lambda: {"customer.email": ["salesforce", "invoiced", "quickbooks"]}
     )
 
@@ -167,7 +250,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/arsync.db"
     tenant: str = "default"
-    home_currency: str = "USD"
+    home_currency: CurrencyCode = "USD"
     sync: SyncSettings = Field(default_factory=SyncSettings)
     system_of_record: SystemOfRecord = Field(default_factory=SystemOfRecord)
     reconciler: ReconcilerSettings = Field(default_factory=ReconcilerSettings)
@@ -252,7 +335,8 @@ def describe_validation_error(
     validated, so a missing secret names the environment variable it belongs in. A value
     that came from the environment names its variable (the file may look right)."""
     first = exc.errors()[0]
-    parts = [str(part) for part in first["loc"]]
+    # a bad dict key is reported at ``<key>.[key]``: the key itself names it
+    parts = [str(part) for part in first["loc"] if part != "[key]"]
     if section:
         parts = [section, *parts]
     key = ".".join(parts) or (section or "settings")
