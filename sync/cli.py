@@ -316,23 +316,30 @@ def export(
 
 
 def _export_to_file(runtime: Any, kind: ExportKind, fmt: ExportFormat, output: Path) -> int:
-    """A file is written beside its target (a link's target, keeping its mode), then renamed
-    over it: a failed export leaves the old file as it was. Anything else (a device, a named
-    pipe) is written as it is."""
-    import shutil
-
     from sync.export import write_export
 
-    real = output.resolve() if output.is_symlink() else output
-    regular = not real.exists() or real.is_file()
-    target = real.with_name(real.name + ".partial") if regular else real
+    with (
+        _whole_file(output, "export") as target,
+        target.open("w", encoding="utf-8", newline="") as handle,
+    ):
+        return write_export(runtime.store, kind.value, fmt.value, handle, runtime.settings.tenant)
+
+
+@contextmanager
+def _whole_file(output: Path, what: str) -> Iterator[Path]:
+    """The path to write ``output`` through. A file is written beside its target (a link's
+    target, keeping its mode), then renamed over it: a failed write leaves the old file as it
+    was. Anything else (a device, a named pipe) is written as it is. A file that cannot be
+    written (a directory, a folder that cannot be made) is one line naming it, exit 1."""
+    import shutil
+
     try:
+        real = output.resolve() if output.is_symlink() else output
+        regular = not real.exists() or real.is_file()
+        target = real.with_name(real.name + ".partial") if regular else real
         real.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with target.open("w", encoding="utf-8", newline="") as handle:
-                count = write_export(
-                    runtime.store, kind.value, fmt.value, handle, runtime.settings.tenant
-                )
+            yield target
             if regular:
                 if real.exists():
                     shutil.copymode(real, target)
@@ -343,8 +350,7 @@ def _export_to_file(runtime: Any, kind: ExportKind, fmt: ExportFormat, output: P
             raise
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise _fail(f"export error: cannot write {output}: {reason}", 1) from None
-    return count
+        raise _fail(f"{what} error: cannot write {output}: {reason}", 1) from None
 
 
 def _quiet_stdout() -> None:
@@ -448,6 +454,8 @@ def reconcile(
 
     Exit codes: 0 done; 2 a wrong option or setting; 75 another reconcile holds the lease
     (nothing was decided)."""
+    from reconciler.rules import RulesError
+
     runtime = _runtime(config)
     try:
         with _sigterm_ends_command():
@@ -455,6 +463,8 @@ def reconcile(
     except LeaseHeld as exc:
         err.print(f"[yellow]reconcile not run: {escape(str(exc))}[/yellow]")
         raise typer.Exit(LEASE_HELD_EXIT) from None
+    except RulesError as exc:  # nothing was decided
+        raise _fail(f"rules error: {exc}", 2) from None
     finally:
         runtime.close()
     text = str(summary)
@@ -514,12 +524,25 @@ def resolve(
     later advice contradicts), in every system, or with --dismiss close it with no cash
     movement, or with --undo take back cash applied to the wrong invoices."""
     from canonical.money import Money
-    from reconciler.confirm import ConfirmError, confirm
+    from reconciler.confirm import ConfirmError, confirm, person
     from reconciler.dismiss import dismiss as dismiss_item
     from reconciler.dismiss import one_line
     from reconciler.reverse import reverse as reverse_payment
     from reconciler.reverse import undo as undo_decision
 
+    verb = (
+        "undoes"
+        if undo is not None
+        else "dismisses"
+        if dismiss is not None
+        else "reverses"
+        if reverse
+        else "confirms"
+    )
+    try:  # a --by that names no person is a wrong option: refused before anything is read
+        person(by, verb)
+    except ConfirmError as exc:
+        raise _fail(exc, 2) from None
     if undo is not None and (invoice or reverse or dismiss is not None):
         other = "--invoice" if invoice else "--reverse" if reverse else "--dismiss"
         raise _fail(f"--undo takes back an applied decision: it takes no {other}", 2)
@@ -612,7 +635,29 @@ def resolve(
             "; `arsync push` voids the payment in each system"
         )
         return
-    console.print(f"applied by {decision.decided_by}: decision {decision.id}")
+    console.print(_applied_line(decision), highlight=False, markup=False, soft_wrap=True)
+
+
+def _applied_line(decision: Any) -> str:
+    """What a person's decision applied, as it holds it: the cash (or memo) applied to the
+    invoices named, any deductions written off, and what is left unapplied."""
+    from canonical.money import Money
+
+    def money(minor: int) -> str:
+        amount = Money.from_minor(minor, decision.currency)
+        return f"{amount.amount} {amount.currency}"
+
+    numbers = decision.evidence.get("confirmed") or []
+    to = f" to invoice{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}" if numbers else ""
+    deducted = f", {money(decision.deduction_minor)} deducted" if decision.deduction_minor else ""
+    source = decision.source_kind.replace("_", " ")
+    source += f" {decision.evidence.get('credit_memo') or decision.source_id}"
+    return (
+        f"applied by {decision.decided_by}: decision {decision.id} applies "
+        f"{money(decision.applied_minor)} of {source} ({money(decision.amount_minor)})"
+        f"{to}{deducted}; "
+        f"{money(decision.unapplied_minor)} left unapplied"
+    )
 
 
 def print_push(summary: PushSummary) -> None:
@@ -663,14 +708,17 @@ def push(
     """Send the outbox: every decided write, exactly once, to each system.
 
     Exit codes: 0 everything due was sent (or, with --dry-run, planned); 1 a write failed (to
-    be retried), died or conflicted, or a system could not be reached, so a cron job notices;
-    2 a wrong option or setting; 75 another push of a system holds its lease (it sends them)."""
+    be retried), a system could not be reached, or commands wait for a person (conflict or
+    dead, parked by this push or an earlier one: one line on stderr says how many), so a cron
+    job notices every time until they are retried or cancelled; 2 a wrong option or setting;
+    75 another push of a system holds its lease (it sends them)."""
     from sync.outbox.control import render_plan
 
     runtime = _runtime(config)
     try:
         with _sigterm_ends_command():
             summary = runtime.push(system, dry_run=dry_run)
+            attention = _attention(runtime, summary)
     except (KeyError, ConfigError) as exc:
         raise _fail(exc.args[0] if isinstance(exc, KeyError) else exc, 2) from None
     finally:
@@ -679,7 +727,9 @@ def push(
         for line in render_plan(summary):
             console.print(line, markup=False, highlight=False)
     print_push(summary)
-    if not summary.ok or (not dry_run and _needs_attention(summary)):
+    if attention:
+        err.print(escape(attention), style="yellow", highlight=False)
+    if not summary.ok or (not dry_run and attention):
         raise typer.Exit(1)
     raise typer.Exit(LEASE_HELD_EXIT if _busy(summary) else 0)
 
@@ -689,9 +739,36 @@ def _busy(summary: PushSummary) -> bool:
     return any(r.busy for r in summary.systems.values())
 
 
-def _needs_attention(summary: PushSummary) -> bool:
-    """Writes that failed (to be retried), died or conflicted: exit 1, so a cron job sees it."""
-    return any(r.failed or r.dead or r.conflicts for r in summary.systems.values())
+PARKED = (CommandStatus.CONFLICT, CommandStatus.DEAD)  # sent again only once a person says so
+
+
+def _attention(runtime: Any, summary: PushSummary) -> str | None:
+    """One line when writes of the systems pushed wait for a person (a conflict or a dead
+    write, parked by this push or an earlier one) or failed now (the next push retries
+    them): every such push exits 1, so a cron job keeps noticing until they are settled."""
+    from sync.outbox.control import counts
+
+    held = counts(runtime.store, runtime.settings.tenant)
+    parked = {
+        status: sum(
+            n
+            for (system, state), n in held.items()
+            if state == status and system in summary.systems
+        )
+        for status in PARKED
+    }
+    waiting = sum(parked.values())
+    failed = 0 if summary.dry_run else sum(r.failed for r in summary.systems.values())
+    said = []
+    if waiting:
+        kinds = ", ".join(f"{n} {status}" for status, n in parked.items() if n)
+        said.append(
+            f"{waiting} command{'s wait' if waiting > 1 else ' waits'} for a person ({kinds}): "
+            "retry or cancel each"
+        )
+    if failed:
+        said.append(f"{failed} write{'s' if failed > 1 else ''} failed (the next push retries)")
+    return f"push: {'; '.join(said)}; `arsync outbox` lists them" if said else None
 
 
 outbox_app = typer.Typer(help="Pending, failed and dead writes; retry or cancel them.")
@@ -797,12 +874,17 @@ def run(
 ) -> None:
     """Sync, then reconcile, then push: one pass of the whole pipeline.
 
-    Exit codes: 0 all done; 1 a sync or a write failed; 2 a wrong option or setting; 75 a
-    step (or a system's sync) was skipped because another run holds it (what was decided is
-    still pushed)."""
+    Exit codes: 0 all done; 1 a sync or a write failed, or commands wait for a person (as
+    for push); 2 a wrong option or setting (a rules file included, checked before the sync);
+    75 a step (or a system's sync) was skipped because another run holds it (what was decided
+    is still pushed)."""
+    from reconciler.rules import RulesError, load_rules
+
     runtime = _runtime(config)
     try:
         with _sigterm_ends_command():
+            # a wrong rules file is a wrong setting: refused before anything is synced
+            load_rules(runtime.settings.reconciler.rules_path)
             # each step does what it can; a system another run holds is shown as skipped
             results = run_with_progress(runtime, system, False)
             print_runs(results)
@@ -813,14 +895,19 @@ def run(
                 err.print(f"[yellow]reconcile skipped: {escape(str(exc))}[/yellow]")
                 skipped = True
             summary = runtime.push(system)
+            attention = _attention(runtime, summary)
     except (KeyError, ConfigError) as exc:
         raise _fail(exc.args[0] if isinstance(exc, KeyError) else exc, 2) from None
+    except RulesError as exc:
+        raise _fail(f"rules error: {exc}", 2) from None
     finally:
         runtime.close()
     print_push(summary)
+    if attention:
+        err.print(escape(attention), style="yellow", highlight=False)
     if any(r.misconfigured for r in results):
         raise typer.Exit(2)
-    failed = any(r.error for r in results) or not summary.ok or _needs_attention(summary)
+    failed = any(r.error for r in results) or not summary.ok or attention is not None
     raise typer.Exit(1 if failed else LEASE_HELD_EXIT if skipped or _busy(summary) else 0)
 
 
@@ -851,7 +938,9 @@ def report(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write the reconciler report for finance ops."""
+    """Write the reconciler report for finance ops.
+
+    A file is written whole or not at all; exit 1 when it cannot be written."""
     import tempfile
 
     from reconciler.report import build_report, write_report
@@ -867,9 +956,10 @@ def report(
             sys.stdout.buffer.write(written.read_bytes())
             sys.stdout.flush()
         return
-    target = output or Path(f"arsync-report.{fmt.value}")
-    written = write_report(data, fmt.value, target)
-    console.print(f"report written to {written}")
+    output = output or Path(f"arsync-report.{fmt.value}")
+    with _whole_file(output, "report") as target:
+        write_report(data, fmt.value, target)
+    console.print(f"report written to {output}")
 
 
 @app.command()

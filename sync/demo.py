@@ -6,7 +6,9 @@ file, ingests a bank file, reconciles, writes the HTML report and summarises.
 
 from __future__ import annotations
 
+import shlex
 import shutil
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -61,7 +63,22 @@ def run_demo(workdir: Path, *, console: Console, customers: int = 300, invoices:
             code = max(code, reconcile_sample_bank_file(runtime, workdir, console))
         finally:
             runtime.close()
+    for line in next_steps(settings.database_url):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     return code
+
+
+def next_steps(database_url: str) -> list[str]:
+    """How to go on with the demo's data: a plain ``arsync`` opens the default database
+    (var/arsync.db), not the demo's."""
+    program = sys.argv[0] if Path(sys.argv[0]).name == "arsync" else "arsync"
+    env = shlex.quote(f"ARSYNC_DATABASE_URL={database_url}")
+    return [
+        f"the demo's data stays in {database_url} (a plain `arsync` command opens the "
+        "database its config names, by default var/arsync.db); to look at it with status, "
+        "outbox, report or resolve:",
+        f"  {env} {shlex.quote(program)} status",
+    ]
 
 
 def _mess_up(fleet: SandboxFleet) -> None:

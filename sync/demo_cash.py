@@ -256,7 +256,8 @@ def reverse_a_returned_payment(runtime: Runtime, workdir: Path, console: Console
     amount = Money.from_minor(cash.amount_minor, cash.currency).amount
     console.print(
         f"returned by the bank: {escape(cash.payer_name or '')} {amount} {cash.currency} -> "
-        f"exception {exception.id}; arsync resolve {exception.id} --by person:demo --reverse"
+        f"exception {exception.id}; arsync resolve {exception.id} --by person:demo --reverse",
+        soft_wrap=True,  # the command stays on one line, to copy and paste
     )
     made = reverse(
         store,
