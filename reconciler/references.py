@@ -72,6 +72,11 @@ _NOT_INVOICE = re.compile(
     r"packing\s*(?:slips?|lists?)|grn|goods\s*receipts?|goods\s*received(?:\s*notes?)?|"
     r"s\s?/\s?o|(?:payment|pay|pmt)\s*runs?|"
     r"sender|routing|imad|omad|fed\s*ref|seq|"
+    # a wire's own fields in bank text (Fedwire, CHIPS, book transfers): its time, Fedwire
+    # (FED#) and CHIPS sequence numbers (SSN, UID), the sender's reference (SRF), the sending
+    # participant, the parties and their banks with their accounts (B/O, ORG=/<account>,
+    # BNF, OGB, BBK, IBK), an exchange rate; the payer's own fields (OBI, PMT DET, RFB) stay
+    r"time|fed|srf|ssn|uid|snd|b\s?/\s?o|org|bnf|ogb|obk|bbk|ibk|(?:fx|exch(?:ange)?)?\s*rate|"
     # customer numbers (Kd-Nr., Kundennummer, Debitor, cliente), SEPA mandate, creditor and
     # payer's own references (MREF+, CRED+, KREF+, /ROC/, OUR REF), accounts, orders
     r"kd|kdnr|kunden(?:nummer)?|kunde|debitor(?:en)?|clientes?|compte|konto|cuenta|"
@@ -96,7 +101,8 @@ _NOT_INVOICE = re.compile(
     r"(?:less|minus|deduct(?:ed|ing)?)\s+(?:dm|debit\s*(?:memo|note))|"
     # a number the word names as the payment's or the advice's own
     r"(?:payment|pmt|remittance|advice)(?=[\s.-]*(?:nos?|nrs?|numbers?|\#)))"
-    r"(?:[\s.-]*+(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*+[:#.+=*-]*+\s*+$",
+    # ORG=/000123456789, BNF: /000123456: a party's account after the slash
+    r"(?:[\s.-]*+(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*+[:#.+=*-]*+\s*+(?:/\s*+)?$",
     re.IGNORECASE,
 )
 # the purchase order's own words among those: the number after them is the payer's PO
@@ -208,6 +214,13 @@ _NARRATION_SLASH = re.compile(
     # PO 1721-INV 1722: a number, a dash, then an invoice label and its number
     # (not 2026-INV-0005, one number in a year-label-sequence numbering)
     r"(?<=\d)-(?=(?:INV|INVOICE|BILL)[\s#:.]+\d)",
+    re.IGNORECASE,
+)
+# INV1001.INV1002.INV1003, F2024-0012.F2024-0013: numbers written with the same letters and
+# joined by dots are a list, not one number (INV 1001.1002 stays as written)
+_DOT_LIST = re.compile(
+    r"(?<![0-9A-Z])(?P<letters>[A-Z]{1,10})(?P<sep>[ #:-]?)[0-9][0-9-]*"
+    r"(?:\.+(?P=letters)(?P=sep)[0-9][0-9-]*)+(?![0-9A-Z])",
     re.IGNORECASE,
 )
 # a slash between a number and the amount paid on it (two decimals): INV1001/500.00
@@ -605,6 +618,7 @@ def _framing(text: str) -> str:
     text = _GLUED_INV.sub(" INV ", text)  # PAYMENT/INV/12345
     text = _NARRATION_SLASH.sub(" ", text)  # NEFT/UTR123/ACME/INV4711, INV 4711/acme@okhdfc
     text = _AMOUNT_SLASH.sub(" ", text)  # INV1001/500.00: the invoice, then its amount
+    text = _DOT_LIST.sub(lambda m: m.group(0).replace(".", " "), text)
     text = re.sub(r"(?<=[0-9A-Za-z])//+(?=[0-9A-Za-z])", lambda m: " " * len(m.group(0)), text)
     if re.search(r"\?2\d", text) or re.search(r"(?:^|\n):\d{2}[A-Z]?:", text):
         text = _NOT_TEXT_SUBFIELD.sub(lambda m: " " * len(m.group(0)), text)
@@ -888,10 +902,11 @@ def read_references(text: str | None) -> TextReading:
     return reading
 
 
-# a quantity's unit after a number: INV 1001, 25 UNITS is no invoice 1025
+# a quantity's unit or a percentage after a number: INV 1001, 25 UNITS is no invoice 1025,
+# INV 4471 2% DISC no invoice 44712
 _COUNTED = re.compile(
-    r"\s*(?:units?|pcs|pieces?|ea|each|qty|items?|days?|boxes|cases|cartons|pallets|kgs?|lbs?|"
-    r"hrs?|hours?|st(?:ck|ück|uck)?|pz|pzas?)\b",
+    r"\s*(?:%|(?:pct|percent|prozent|units?|pcs|pieces?|ea|each|qty|items?|days?|boxes|cases|"
+    r"cartons|pallets|kgs?|lbs?|hrs?|hours?|st(?:ck|ück|uck)?|pz|pzas?)\b)",
     re.IGNORECASE,
 )
 
@@ -1017,8 +1032,8 @@ def _alternatives(
                 alt(stem + str(number).zfill(len(low)), "range")
             return found, taken
     if rest.isdigit():
-        cont = re.match(r"\s+([0-9]{1,6})(?![0-9A-Z.,])", following)
-        if cont and len(cont.group(1)) < len(rest):
+        cont = re.match(r"\s+([0-9]{1,6})(?![0-9A-Z.,%])", following)
+        if cont and len(cont.group(1)) < len(rest) and not _COUNTED.match(following[cont.end() :]):
             alt(token + cont.group(1), "joined")
     return found, -1
 
