@@ -25,7 +25,7 @@ from canonical.store import Store
 from reconciler.apply import RULES, DecisionSink, Writes
 from reconciler.book import Book, OpenItem
 from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED, Outcome
-from reconciler.engine import ADVICE_CONTRADICTS, RECONCILE_LEASE, incoming_from
+from reconciler.engine import ADVICE_CONTRADICTS, RECONCILE_LEASE, REVERSAL_RULE, incoming_from
 
 
 class ConfirmError(ValueError):
@@ -172,6 +172,9 @@ def confirm(
                 + "); it cannot be applied: reverse the original payment's applications in "
                 "the systems (the report names them)"
             )
+        back = returned_by(session, tenant, remittance.id)
+        if back is not None:
+            raise ConfirmError(_taken_back(decision, remittance, back))
         invoice_numbers = _numbers(decision, invoice_numbers)
         book = Book.load(session, tenant)
         chosen = [
@@ -229,6 +232,45 @@ def confirm(
         if outcome.customer_id:
             writes.learn(book, incoming_from(remittance), outcome.customer_id, new_id)
         return _superseded_by(session, decision, new_id, writes)
+
+
+def returned_by(session: Any, tenant: str, remittance_id: str) -> Decision | None:
+    """The open ``returned_payment`` exception of a return (a bank's or processor's) taking
+    back the cash of remittance ``remittance_id``, if any."""
+    for exception in session.execute(
+        select(Decision).where(
+            col(Decision.tenant) == tenant,
+            col(Decision.rule) == REVERSAL_RULE,
+            col(Decision.status) == EXCEPTION,
+            col(Decision.superseded).is_(False),
+        )
+    ).scalars():
+        if (exception.evidence.get("original") or {}).get("remittance") == remittance_id:
+            return exception
+    return None
+
+
+def _taken_back(decision: Decision, remittance: Remittance, back: Decision) -> str:
+    """Why the cash of ``remittance``, which the return of exception ``back`` takes back, is
+    not applied, and what a person does instead."""
+    amount = Money.from_minor(remittance.amount_minor, remittance.currency)
+    taken = Money.from_minor(-back.amount_minor, back.currency)
+    told = (
+        f"decision {decision.id}: the bank took back {taken.amount} {taken.currency} of "
+        f"remittance {remittance.id} ({amount.amount} {amount.currency}; return "
+        f"{back.source_id}, decision {back.id}): cash taken back is not applied. "
+    )
+    close = f"close both with --dismiss REASON (decisions {back.id} and {decision.id})"
+    if back.currency != remittance.currency:
+        return told + f"Apply what is left in the systems by hand, then {close}"
+    left = remittance.amount_minor + back.amount_minor
+    if left <= 0:
+        return told + f"No cash is left: {close}"
+    shown = Money.from_minor(left, remittance.currency)
+    return told + (
+        f"Apply the {shown.amount} {shown.currency} left to its invoices in the systems by "
+        f"hand, then {close}"
+    )
 
 
 def _numbers(decision: Decision, invoice_numbers: list[str] | None) -> list[str]:

@@ -2006,12 +2006,27 @@ def _recent_fingerprints(
 ) -> _Recent:
     """Cash applied lately, to catch the same payment arriving twice.
 
+    Cash whose applied decision a person undid counts as applied to the invoices undone:
+    a copy of it is still a copy, and never to be applied where the person said it was wrong.
     With ``amounts`` (a scoped run), only payments of those amounts can match a new one.
     """
     since = today - timedelta(days=60)
+    undone = dict(  # remittance -> the decision undone, while it waits for a person
+        session.execute(
+            select(col(Decision.source_id), col(Decision.evidence)).where(
+                col(Decision.tenant) == tenant,
+                col(Decision.source_kind) == "remittance",
+                col(Decision.exception_kind) == "decision_undone",  # reconciler.reverse.UNDONE
+                col(Decision.status) == EXCEPTION,
+                col(Decision.superseded).is_(False),
+            )
+        ).all()
+    )
+    undone_decisions = [str(e.get("undone")) for e in undone.values() if e.get("undone")]
     query = select(Remittance).where(
         col(Remittance.tenant) == tenant,
-        col(Remittance.status) == AUTO,
+        (col(Remittance.status) == AUTO)
+        | ((col(Remittance.status) == EXCEPTION) & col(Remittance.id).in_(list(undone))),
         (col(Remittance.value_date) >= since) | col(Remittance.value_date).is_(None),
     )
     rows: list[Remittance] = []
@@ -2041,7 +2056,8 @@ def _recent_fingerprints(
             .where(
                 col(Application.tenant) == tenant,
                 col(Application.source_id).in_(chunk_ids),
-                col(Application.status) == ApplicationStatus.APPLIED,
+                (col(Application.status) == ApplicationStatus.APPLIED)
+                | col(Application.decision_id).in_(undone_decisions),
             )
         ).all():
             paid[source_id].add(invoice_id)
@@ -2052,7 +2068,8 @@ def _recent_fingerprints(
                 col(Decision.tenant) == tenant,
                 col(Decision.source_kind) == "remittance",
                 col(Decision.source_id).in_(chunk_ids),
-                col(Decision.status) == AUTO,
+                (col(Decision.status) == AUTO)  # or an undone one's undo
+                | (col(Decision.status) == EXCEPTION) & col(Decision.source_id).in_(list(undone)),
                 col(Decision.superseded).is_(False),
             )
         ).all():

@@ -53,6 +53,8 @@ from reconciler.engine import (
     NOT_INCOMING_CASH,
     REVERSAL_RULE,
 )
+from reconciler.reverse import RULE as REVERSE_RULE
+from reconciler.reverse import UNDONE
 
 # outbox commands a person must look at: out of attempts, refused, or no longer valid
 NEEDS_A_PERSON = (CommandStatus.DEAD, CommandStatus.CONFLICT, CommandStatus.FAILED)
@@ -190,6 +192,12 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         for rem in remittances
         if (decision := decisions.get(("remittance", rem.id))) is not None
     }
+    # the payments a return takes back, and the return: no cash of theirs is applied again
+    taken_back = {
+        found: rem.id
+        for rem in remittances
+        if (found := _taken_back(rem, decisions.get(("remittance", rem.id))))
+    }
     rows: list[dict[str, Any]] = []
     left: dict[str, int] = {}  # each counted remittance's unapplied cash (minor)
     totals: dict[str, dict[str, int]] = {}
@@ -255,7 +263,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             if decision and status != "auto_applied"
             else [],
             "reference": rem.free_text or ", ".join(str(r.get("ref")) for r in rem.structured_refs),
-            "resolve": _resolve_with(decision, invoices)
+            "resolve": _resolve_with(decision, invoices, taken_back.get(rem.id))
             if status in ("exception", "suggested")
             else None,
         }
@@ -460,6 +468,7 @@ NO_INVOICE_NAMED = "no_invoice_named"  # the customer is known; no open invoice 
 CUSTOMER_UNKNOWN = "customer_unknown"  # no customer, or several, could be the payer
 TO_CONFIRM = "suggested"  # a suggestion waits for a person
 NOT_RECONCILED = "not_reconciled"  # no decision yet
+RETURNED_IN_PART = "returned_in_part"  # a return took back part of it: the rest pays nothing
 
 
 def _unapplied_cash(
@@ -477,22 +486,28 @@ def _unapplied_cash(
     as ``totals.cash.unapplied``."""
     by_id = {row["id"]: row for row in rows}
     cash = dict(left)
+    returns: dict[str, Remittance] = {}  # payment -> the return taking (some of) it back
     for rem in remittances:
         decision = decisions.get(("remittance", rem.id))
         original = _taken_back(rem, decision)
         if original in cash and by_id[original]["amount"]["currency"] == rem.currency:
-            # the return's part that takes back its payment's unapplied cash (0 or negative)
-            cash[original] += min(cash.get(rem.id, 0), 0)
+            # the return's part that takes back its payment's unapplied cash (0 or negative);
+            # once reversed, all of the return: the payment applies nothing then
+            netted = min(cash.get(rem.id, 0), 0)
+            cash[original] += netted
+            if netted and by_id[original]["status"] != "auto_applied":
+                returns[original] = rem  # none of its cash applied: a person applies none
     groups: dict[str | None, dict[str, Any]] = {}
     totals: dict[str, dict[str, int]] = {}
     for rem in remittances:
         row = by_id[rem.id]
         minor = cash.get(rem.id, 0)
-        if minor <= 0 or rem.amount_minor <= 0 or row["status"] in (DISMISSED, _REVERSED):
+        if minor <= 0 or rem.amount_minor <= 0 or row["status"] == DISMISSED:
             continue  # fully applied, cash going out or taken back, closed by a person
         decision = decisions.get(("remittance", rem.id))
         when = rem.value_date or rem.created_at.date()
-        reason = _unapplied_reason(decision, row["status"])
+        back = returns.get(rem.id)
+        reason = RETURNED_IN_PART if back else _unapplied_reason(decision, row["status"])
         item = {
             "remittance_id": rem.id,
             "value_date": row["value_date"],
@@ -500,14 +515,18 @@ def _unapplied_cash(
             "amount": row["amount"],
             "unapplied": _amount(minor, rem.currency),
             "reason": reason,
-            "why": _unapplied_why(reason, decision, row, minor),
+            "why": _returned_why(back, row, minor)
+            if back
+            else _unapplied_why(reason, decision, row, minor),
             "status": row["status"],
             "exception_kind": row["exception_kind"],
             "in_exceptions": rem.id in under_exceptions,
             "age_days": max((today - when).days, 0),
             "decision_id": row["decision_id"],
             "resolve": row["resolve"],
-            "next": _unapplied_next(reason, row, minor),
+            "next": _returned_next(back, decisions, row, minor)
+            if back
+            else _unapplied_next(reason, row, minor),
         }
         customer_id = decision.customer_id if decision else None
         group = groups.setdefault(
@@ -540,14 +559,62 @@ _REVERSED = RemittanceStatus.REVERSED.value
 
 
 def _taken_back(rem: Remittance, decision: Decision | None) -> str | None:
-    """The payment an open return takes back (its remittance id), else None."""
-    if decision is None or decision.rule != REVERSAL_RULE or decision.status != "exception":
+    """The payment a return takes back (its remittance id): an open return's, or one whose
+    payment a person reversed; else None."""
+    if decision is None or rem.amount_minor >= 0:
         return None
-    if rem.amount_minor >= 0 or rem.status == RemittanceStatus.REVERSED:
+    if rem.status == RemittanceStatus.REVERSED:
+        if decision.rule != REVERSE_RULE or decision.status != _REVERSED:
+            return None
+        found = (decision.evidence or {}).get("original_remittance")
+        return str(found) if found else None
+    if decision.rule != REVERSAL_RULE or decision.status != "exception":
         return None
     original = (decision.evidence or {}).get("original") or {}
     found = original.get("remittance")
     return str(found) if found else None
+
+
+def _returned_why(back: Remittance, row: dict[str, Any], minor: int) -> str:
+    """Why cash a return took back in part is unapplied, in plain words."""
+    currency = row["amount"]["currency"]
+    taken = _minor_text(-back.amount_minor, currency)
+    if row["status"] == _REVERSED:
+        return (
+            f"the bank took back {taken} of it (remittance {back.id}) and a person reversed "
+            f"the payment: the {_minor_text(minor, currency)} kept is paid to no invoice"
+        )
+    return (
+        f"the bank took back {taken} of it (remittance {back.id}): the "
+        f"{_minor_text(minor, currency)} left is paid to no invoice"
+    )
+
+
+def _returned_next(
+    back: Remittance,
+    decisions: dict[tuple[str, str], Decision],
+    row: dict[str, Any],
+    minor: int,
+) -> str:
+    """What a person does about cash a return took back in part (arsync applies none of it)."""
+    left = _minor_text(minor, row["amount"]["currency"])
+    if row["status"] == _REVERSED:
+        return (
+            f"the payment was voided in every system when it was reversed: apply the {left} "
+            "kept to the customer's invoices in the systems by hand, or refund it to the "
+            "payer, or leave it on account as the customer's credit"
+        )
+    ret = decisions.get(("remittance", back.id))
+    return (
+        f"apply the {left} left to its invoices in the systems by hand (arsync applies no "
+        f"cash a return takes back), or refund it; then close this with `arsync resolve "
+        f"{row['decision_id']} --by person:you --dismiss REASON`"
+        + (
+            f" and the return with `arsync resolve {ret.id} --by person:you --dismiss REASON`"
+            if ret is not None
+            else ""
+        )
+    )
 
 
 def _unapplied_reason(decision: Decision | None, status: str) -> str:
@@ -618,6 +685,11 @@ def _unapplied_why(reason: str, decision: Decision | None, row: dict[str, Any], 
     if reason == TO_CONFIRM:
         top = row["candidates"][0] if row["candidates"] else {}
         return "a suggestion waits for a person" + (f": {top['why']}" if top.get("why") else "")
+    if reason == UNDONE:
+        return (
+            f"{row['decided_by']} undid decision {evidence.get('undone')}, which applied it: "
+            f"{evidence.get('reason') or 'no reason given'}"
+        )
     return str(reason).replace("_", " ")
 
 
@@ -751,11 +823,14 @@ def _named(candidates: list[dict[str, Any]], customers: dict[str, str]) -> list[
     ]
 
 
-def _resolve_with(decision: Decision | None, invoices: dict[str, Invoice]) -> str | None:
+def _resolve_with(
+    decision: Decision | None, invoices: dict[str, Invoice], returned: str | None = None
+) -> str | None:
     """The command that settles a decision: a reversal whose payment paid invoices is
-    undone with ``--reverse``; anything else is applied to invoices: its top candidate's, or
-    those the person names when no candidate names any or its invoices are of several
-    customers (a payment is applied to one customer's)."""
+    undone with ``--reverse``; cash a return (remittance ``returned``) takes back is applied
+    to nothing, only closed with ``--dismiss``; anything else is applied to invoices: its top
+    candidate's, or those the person names when no candidate names any or its invoices are of
+    several customers (a payment is applied to one customer's)."""
     if decision is None or decision.rule == NOT_INCOMING_CASH:
         return None  # no cash came in: nothing to apply
     if decision.rule == REVERSAL_RULE:
@@ -764,6 +839,11 @@ def _resolve_with(decision: Decision | None, invoices: dict[str, Invoice]) -> st
         return f"arsync resolve {decision.id} --by person:you --reverse"
     if decision.rule == ADVICE_CONTRADICTS:  # undo the applied cash; the advice then places it
         return f"arsync resolve {decision.id} --by person:you --reverse"
+    if returned:
+        return (
+            f"arsync resolve {decision.id} --by person:you --dismiss REASON (the bank took its "
+            f"cash back: remittance {returned})"
+        )
     top = decision.candidates[0] if decision.candidates else {}
     whose = {
         invoices[line["id"]].customer_id

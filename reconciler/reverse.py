@@ -40,7 +40,7 @@ from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import DecisionSink, Writes
 from reconciler.cascade import AUTO, EXCEPTION, Outcome
-from reconciler.confirm import ConfirmError, person
+from reconciler.confirm import ConfirmError, person, returned_by
 from reconciler.dismiss import one_line
 from reconciler.engine import ADVICE_CONTRADICTS, RECONCILE_LEASE, REVERSAL_RULE
 
@@ -215,8 +215,9 @@ def undo(
     candidates it had less the invoices undone; the remittance waits for a person again.
 
     Raises :class:`ConfirmError` naming the remittance and why when there is nothing to undo:
-    no applied decision, one already undone, a returned payment (``--reverse``), or a payment
-    taken back; and for a decision that wrote off deductions, or a ``by`` that is no person.
+    no applied decision, one already undone, a returned payment (``--reverse``), a payment
+    taken back, or cash its remittance advice contradicts (``--reverse`` on the advice's
+    exception); and for a decision that wrote off deductions, or a ``by`` that is no person.
     """
     why = one_line(reason)
     # a person's decision and a reconcile run never change the same balances at once
@@ -381,26 +382,39 @@ def _applied(session: Session, ref: str, tenant: str) -> tuple[Decision, Remitta
             else "it awaits the next reconcile"
         )
         raise ConfirmError(f"{named}: no applied decision to undo ({state})")
-    back = _returned_by(session, tenant, standing.id)
+    back = returned_by(session, tenant, remittance.id)
     if back is not None:
         raise ConfirmError(
             f"{named} was taken back (remittance {back.source_id}): undo its payment with "
             f"arsync resolve {back.id} --by person:NAME --reverse"
         )
+    advice = _contradicted_by(session, tenant, standing.id)
+    if advice is not None:
+        # the advice's exception settles this cash: undone here, it would be left naming a
+        # decision superseded, its --reverse refused, and the advice never placed again
+        raise ConfirmError(
+            f"{named}: its remittance advice (remittance {advice.source_id}) names other "
+            f"invoices than decision {standing.id} paid (decision {advice.id}). If the advice "
+            f"is right, `arsync resolve {advice.id} --by person:NAME --reverse` undoes the "
+            "cash and the next reconcile applies it as the advice says; if the advice is "
+            f"wrong too, close it with `arsync resolve {advice.id} --by person:NAME --dismiss "
+            "REASON`, then undo"
+        )
     return standing, remittance
 
 
-def _returned_by(session: Session, tenant: str, decision_id: str) -> Decision | None:
-    """The open ``returned_payment`` exception taking back the payment ``decision_id`` applied."""
+def _contradicted_by(session: Session, tenant: str, decision_id: str) -> Decision | None:
+    """The open ``advice_contradicts_applied`` exception naming applied ``decision_id``."""
     for exception in session.execute(
         select(Decision).where(
             col(Decision.tenant) == tenant,
-            col(Decision.rule) == REVERSAL_RULE,
+            col(Decision.rule) == ADVICE_CONTRADICTS,
+            col(Decision.exception_kind) == ADVICE_CONTRADICTS,
             col(Decision.status) == EXCEPTION,
             col(Decision.superseded).is_(False),
         )
     ).scalars():
-        if (exception.evidence.get("original") or {}).get("decision") == decision_id:
+        if (exception.evidence.get("applied_decision") or {}).get("id") == decision_id:
             return exception
     return None
 
