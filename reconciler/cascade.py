@@ -41,6 +41,7 @@ _STRONG_READINGS = frozenset({"as written", "ocr", "loose", "part", "rmr"})
 AUTO = "auto_applied"
 SUGGESTED = "suggested"
 EXCEPTION = "exception"
+LEARNED_NAME = "learned name"  # customer_from of a customer found by a learned name alone
 
 
 @dataclass(frozen=True)
@@ -280,6 +281,16 @@ class Cascade:
             outcome = step(r, rule, customer, evidence)
             if outcome is not None:
                 return outcome
+        if hinted and hinted[1] == LEARNED_NAME and self._owes_only_in_others(hinted[0], r):
+            # a name alone (generic ones are carried by many payers) never makes cash in a
+            # currency the customer does not bill that customer's exception
+            evidence.pop("customer_from")
+            evidence["learned_name_not_used"] = {
+                "customer_id": customer,
+                "why": f"the payer's name was learned for a customer owing nothing in "
+                f"{r.currency}, and nothing else links this payment to it",
+            }
+            customer = None
         if customer is None:
             identified = self._identify_by_name(r, evidence)
             if isinstance(identified, Outcome):
@@ -347,8 +358,14 @@ class Cascade:
                 continue
             if kind == "name" and len(self.book.by_name.get(value, [])) > 1:
                 continue  # several customers share this name: a name says nothing
-            return customer, f"learned {kind}"
+            return customer, f"learned {kind}"  # LEARNED_NAME for a name
         return None
+
+    def _owes_only_in_others(self, customer: str, r: Incoming) -> bool:
+        """Whether the customer has open invoices, none of them in the payment's currency."""
+        if self.book.open_invoices(customer, r.currency):
+            return False
+        return any(i.balance_minor > 0 for i in self.book.by_customer.get(customer, []))
 
     def _identify_by_name(self, r: Incoming, evidence: dict[str, Any]) -> str | Outcome:
         behind = payer_behind(r.payer_name)

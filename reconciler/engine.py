@@ -84,6 +84,8 @@ ADVICE_CONTRADICTS = "advice_contradicts_applied"
 NEVER_DECIDED_AGAIN = frozenset(
     {"duplicate_payment", "returned_payment", NOT_INCOMING_CASH, ADVICE_CONTRADICTS}
 )
+# exception kinds of what is no payment to match, out of the match rate (as in the report)
+NO_PAYMENT_TO_MATCH = ("returned_payment", NOT_INCOMING_CASH)
 # rule and exception kinds of a payment naming invoices that exist but owe nothing: paid
 # already (balance 0), or void / deleted. For a person: the same payment again, or meant
 # for another invoice; never placed on the payer's other invoices by default
@@ -109,10 +111,18 @@ class ReconcileSummary:
     ruleset_version: str = ""
 
     @property
+    def matchable(self) -> int:
+        """Remittances decided that are payments to match: not cash going out (a return,
+        a fee, a refund). An advice contradicting applied cash is no remittance decided here
+        (its cash is another): it is in ``exceptions`` alone."""
+        return self.remittances - sum(self.exceptions[kind] for kind in NO_PAYMENT_TO_MATCH)
+
+    @property
     def match_rate(self) -> Decimal:
-        if not self.remittances:
+        """Auto-applied over :attr:`matchable`, as the report's ``match_rate``."""
+        if not self.matchable:
             return Decimal(0)
-        return (Decimal(self.auto_applied) * 100 / self.remittances).quantize(Decimal("0.1"))
+        return (Decimal(self.auto_applied) * 100 / self.matchable).quantize(Decimal("0.1"))
 
     def add_cash(self, currency: str, **amounts: int) -> None:
         totals = self.cash.setdefault(
@@ -141,19 +151,45 @@ class ReconcileSummary:
         }
 
     def __str__(self) -> str:
-        exceptions = ", ".join(f"{k} {v}" for k, v in sorted(self.exceptions.items())) or "none"
+        """Remittances decided = applied + suggested + exceptions; those decided again are
+        among them. Advices contradicting applied cash are counted apart."""
+        payments = {k: v for k, v in self.exceptions.items() if k != ADVICE_CONTRADICTS}
+        advices = self.exceptions[ADVICE_CONTRADICTS]
+        exceptions = ", ".join(f"{k} {v}" for k, v in sorted(payments.items())) or "none"
         return (
             f"{self.remittances} remittances: {self.auto_applied} applied, {self.suggested} "
-            f"suggested, {sum(self.exceptions.values())} exceptions ({exceptions}); "
-            f"match rate {self.match_rate}%; credit memos applied {self.credit_memos_applied}"
-            + (f"; {self.reopened} decided again with their advice" if self.reopened else "")
+            f"suggested, {sum(payments.values())} exceptions ({exceptions}); "
+            + (f"match rate {self.match_rate}%; " if self.matchable else "")
+            + f"credit memos applied {self.credit_memos_applied}"
             + (
-                f"; {self.late} decided again now their invoice or customer is known"
+                f"; of those remittances, {self.reopened} decided again with their advice"
+                if self.reopened
+                else ""
+            )
+            + (
+                f"; of those remittances, {self.late} decided again now their invoice or "
+                "payer is known (or their learned payer no longer is)"
                 if self.late
                 else ""
             )
             + (f"; {self.reversals} payments taken back" if self.reversals else "")
+            + (f"; {advices} advices contradict applied cash" if advices else "")
         )
+
+
+# what incoming_from reads of a remittance, not the raw record
+_INCOMING_COLUMNS = (
+    "id",
+    "currency",
+    "amount_minor",
+    "payer_name",
+    "ultimate_payer_name",
+    "payer_iban",
+    "payer_account",
+    "free_text",
+    "structured_refs",
+    "value_date",
+)
 
 
 def incoming_from(row: Remittance | Row[Any]) -> Incoming:
@@ -386,6 +422,7 @@ def _reopen_late(session: Session, tenant: str, min_name_score: int) -> dict[str
         )
         if row.exception_kind not in NEVER_DECIDED_AGAIN
     ]
+    unlearned = _learned_no_more(session, tenant, waiting)
     wanted: dict[str, set[str]] = {}  # decision -> the document keys it did not find
     for row in waiting:
         named = [
@@ -419,7 +456,8 @@ def _reopen_late(session: Session, tenant: str, min_name_score: int) -> dict[str
             }
         )
         payer = [why for why, at in known.get(row.source_id, []) if at > row.created_at]
-        if not numbers and not payer:
+        gone = unlearned.get(row.source_id)
+        if not numbers and not payer and not gone:
             continue
         decisions[row.source_id] = row.id
         late[row.source_id] = {"decision": row.id}
@@ -427,12 +465,58 @@ def _reopen_late(session: Session, tenant: str, min_name_score: int) -> dict[str
             late[row.source_id]["invoices_now_open"] = numbers
         if payer:
             late[row.source_id]["payer_now_known"] = payer[0]
+        if gone:
+            late[row.source_id]["payer_no_longer_known"] = gone
     supersede(session, decisions)
     if late:
         log.info(
             "reconcile: %d payments decided again now their invoice or payer is known", len(late)
         )
     return late
+
+
+def _learned_no_more(session: Session, tenant: str, waiting: list[Row[Any]]) -> dict[str, str]:
+    """The decisions of ``waiting`` whose customer came from a learned IBAN, account or name
+    that names no customer now (found shared since: it paid for several customers; or
+    forgotten when the decision it was learned from was undone): why, by remittance."""
+    kinds = {f"learned {kind}": kind for kind in ("iban", "account", "name")}
+    resting = {
+        row.source_id: kinds[found]
+        for row in waiting
+        if (found := (row.evidence or {}).get("customer_from")) in kinds
+    }
+    if not resting:
+        return {}
+    read = [REMITTANCE.c[name] for name in _INCOMING_COLUMNS]
+    keys: dict[str, tuple[str, str]] = {}  # remittance -> the alias its customer came from
+    ids = sorted(resting)
+    for start in range(0, len(ids), 500):
+        for row in session.execute(
+            select(*read).where(REMITTANCE.c.id.in_(ids[start : start + 500]))
+        ):
+            payer, _ = _payer_seen(incoming_from(row))
+            kind = resting[row.id]
+            for key in _alias_keys(payer):
+                if key[0] == kind:
+                    keys[row.id] = (kind, key[1][:255])  # as stored
+    naming: dict[tuple[str, str], str] = {}
+    values = sorted({value for _, value in keys.values()})
+    for start in range(0, len(values), 500):
+        for alias in session.execute(
+            select(col(PayerAlias.kind), col(PayerAlias.value), col(PayerAlias.customer_id)).where(
+                col(PayerAlias.tenant) == tenant,
+                col(PayerAlias.value).in_(values[start : start + 500]),
+            )
+        ):
+            naming[(alias.kind, alias.value)] = alias.customer_id
+    gone: dict[str, str] = {}
+    for rid, key in keys.items():
+        now = naming.get(key)
+        if now == SHARED:
+            gone[rid] = f"its {key[0]} was found paying for several customers"
+        elif now is None:
+            gone[rid] = f"its {key[0]} was forgotten (the decision it was learned from undone)"
+    return gone
 
 
 def _invoices_since(
@@ -470,21 +554,7 @@ def _payers_since(
     names: dict[str, list[str]] = defaultdict(list)  # name key -> remittances
     similar: dict[str, list[str]] = defaultdict(list)  # name key -> remittances, by similarity
     aliases: dict[tuple[str, str], list[str]] = defaultdict(list)
-    read = [  # what incoming_from reads, not the raw record
-        REMITTANCE.c[name]
-        for name in (
-            "id",
-            "currency",
-            "amount_minor",
-            "payer_name",
-            "ultimate_payer_name",
-            "payer_iban",
-            "payer_account",
-            "free_text",
-            "structured_refs",
-            "value_date",
-        )
-    ]
+    read = [REMITTANCE.c[name] for name in _INCOMING_COLUMNS]
     for start in range(0, len(remittance_ids), 500):
         for row in session.execute(
             select(*read).where(REMITTANCE.c.id.in_(remittance_ids[start : start + 500]))
