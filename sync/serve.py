@@ -41,6 +41,7 @@ from canonical.types import as_utc, utcnow
 from connectors.errors import ApiError
 from connectors.redact import redact_text
 from connectors.salesforce import webhooks as sf_hooks
+from reconciler.rules import RulesError
 from sync.engine import SyncStopped
 from sync.runtime import Runtime
 from sync.webhooks import Rejected, receive
@@ -288,6 +289,9 @@ class Pipeline:
         except LeaseHeld as exc:
             log.warning("reconcile skipped, tried again in %ss: %s", LEASE_RETRY_SECONDS, exc)
             again.reconcile = True
+        except RulesError as exc:  # a wrong setting, not a crash: one line, no traceback
+            log.error("arsync reconcile refused: rules error: %s", exc)
+            errors.append(f"reconcile: rules error: {_redacted(exc)}")
         except Exception as exc:  # what is already decided is sent either way
             log.exception("arsync reconcile failed")
             errors.append(f"reconcile: {_redacted(exc)}")

@@ -21,6 +21,7 @@ import sync.serve
 from canonical.enums import RunStatus
 from canonical.lease import LeaseHeld
 from connectors.redact import register_secret
+from reconciler.rules import RulesError
 from sync.engine import RunResult, SyncStopped
 from sync.outbox.worker import PushSummary
 from sync.runtime import Runtime
@@ -386,3 +387,32 @@ def test_a_stop_between_two_systems_is_no_full_sync(
     assert pipeline.last_cycle is not None and pipeline.last_cycle.outcome == "interrupted"
     assert synced == ["quickbooks"] and pipeline.full_sync_ended is None
     pipeline.stop(WAIT)
+
+
+def test_a_wrong_rules_file_is_one_line_in_the_log_not_a_traceback(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rules file edited wrong while serve runs: each cycle says so in one line (a
+    traceback every cycle hid what to fix), push still runs, and the cycle is failed."""
+    pushed = threading.Event()
+
+    def reconcile() -> None:
+        raise RulesError("rules.toml: rule 'short_pay': short_pay_abs: not an amount: 'five'")
+
+    def push() -> PushSummary:
+        pushed.set()
+        return PushSummary(dry_run=False)
+
+    monkeypatch.setattr(runtime, "reconcile", reconcile)
+    monkeypatch.setattr(runtime, "push", push)
+    pipeline = Pipeline(runtime)
+    with caplog.at_level("ERROR"):
+        pipeline.reconcile_and_push()
+        assert pushed.wait(WAIT)
+        assert eventually(lambda: pipeline.last_cycle is not None)
+    outcome = pipeline.last_cycle
+    assert outcome is not None and outcome.outcome == "failed"
+    assert outcome.error is not None and outcome.error.startswith("reconcile: rules error: ")
+    [record] = [r for r in caplog.records if "rules error" in r.getMessage()]
+    assert record.exc_info is None and "short_pay_abs" in record.getMessage()
+    assert pipeline.stop(WAIT)
