@@ -235,18 +235,25 @@ def confirm(
 
 
 def returned_by(session: Any, tenant: str, remittance_id: str) -> Decision | None:
-    """The open ``returned_payment`` exception of a return (a bank's or processor's) taking
-    back the cash of remittance ``remittance_id``, if any."""
-    for exception in session.execute(
+    """The standing decision of a return (a bank's or processor's) taking back the cash of
+    remittance ``remittance_id``, if any: its open ``returned_payment`` exception, or a
+    person's dismissal of it (the cash is gone all the same)."""
+    from reconciler.dismiss import RULE as DISMISSAL_RULE  # dismiss builds on this module
+
+    for standing in session.execute(
         select(Decision).where(
             col(Decision.tenant) == tenant,
-            col(Decision.rule) == REVERSAL_RULE,
-            col(Decision.status) == EXCEPTION,
+            ((col(Decision.rule) == REVERSAL_RULE) & (col(Decision.status) == EXCEPTION))
+            | (col(Decision.rule) == DISMISSAL_RULE),
             col(Decision.superseded).is_(False),
         )
     ).scalars():
-        if (exception.evidence.get("original") or {}).get("remittance") == remittance_id:
-            return exception
+        if standing.rule == DISMISSAL_RULE and standing.evidence.get("earlier_rule") != (
+            REVERSAL_RULE
+        ):
+            continue
+        if (standing.evidence.get("original") or {}).get("remittance") == remittance_id:
+            return standing
     return None
 
 

@@ -95,6 +95,9 @@ def dismiss(
             "exception_kind": decision.exception_kind,
             "earlier_rule": decision.rule,
         }
+        if decision.rule == REVERSAL_RULE and decision.evidence.get("original"):
+            # the payment a dismissed return took back stays known: its cash is still gone
+            evidence["original"] = decision.evidence["original"]
         outcome = Outcome(
             DISMISSED,
             RULE,

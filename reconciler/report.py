@@ -46,6 +46,7 @@ from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import RULES
 from reconciler.dismiss import DISMISSED
+from reconciler.dismiss import RULE as DISMISSAL_RULE
 from reconciler.engine import (
     ADVICE_CONTRADICTS,
     ALREADY_PAID,
@@ -559,8 +560,8 @@ _REVERSED = RemittanceStatus.REVERSED.value
 
 
 def _taken_back(rem: Remittance, decision: Decision | None) -> str | None:
-    """The payment a return takes back (its remittance id): an open return's, or one whose
-    payment a person reversed; else None."""
+    """The payment a return takes back (its remittance id): an open return's, a dismissed
+    one's (its cash is gone all the same), or one whose payment a person reversed; else None."""
     if decision is None or rem.amount_minor >= 0:
         return None
     if rem.status == RemittanceStatus.REVERSED:
@@ -568,7 +569,11 @@ def _taken_back(rem: Remittance, decision: Decision | None) -> str | None:
             return None
         found = (decision.evidence or {}).get("original_remittance")
         return str(found) if found else None
-    if decision.rule != REVERSAL_RULE or decision.status != "exception":
+    dismissed_return = (
+        decision.rule == DISMISSAL_RULE
+        and (decision.evidence or {}).get("earlier_rule") == REVERSAL_RULE
+    )
+    if not dismissed_return and (decision.rule != REVERSAL_RULE or decision.status != "exception"):
         return None
     original = (decision.evidence or {}).get("original") or {}
     found = original.get("remittance")
