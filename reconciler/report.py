@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from canonical.bulk import select_in
 from canonical.enums import (
     ApplicationKind,
     ApplicationStatus,
@@ -35,6 +36,7 @@ from canonical.models import (
     Customer,
     Decision,
     DriftFinding,
+    ExternalRef,
     Invoice,
     OutboxCommand,
     Payment,
@@ -56,6 +58,7 @@ from reconciler.engine import (
 )
 from reconciler.reverse import RULE as REVERSE_RULE
 from reconciler.reverse import UNDONE
+from sync.outbox.plan import PAYMENT_SYSTEMS, STATE_SYSTEMS
 
 # outbox commands a person must look at: out of attempts, refused, or no longer valid
 NEEDS_A_PERSON = (CommandStatus.DEAD, CommandStatus.CONFLICT, CommandStatus.FAILED)
@@ -156,6 +159,8 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 )
             ).scalars()
         }
+        # the systems each record an amount finding names is void in (one batched lookup)
+        voids = _void_systems(session, tenant, drift)
         quarantine = list(
             session.execute(
                 select(Quarantine).where(
@@ -360,21 +365,17 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             }
             for a in advice
         ],
-        "drift": [
-            {
-                "object": f.canonical_type,
-                "id": f.canonical_id,
-                **_drift_names(f, invoices, memos, payments, customers),
-                "field": f.field,
-                "values": f.values,
-                "system_of_record": f.system_of_record,
-                "first_seen": f.first_seen.isoformat(timespec="seconds"),
-            }
-            for f in drift
-        ],
+        "drift": _drift(drift, voids, invoices, memos, payments, customers),
         "quarantine": [
-            {"system": q.system, "object": q.object_type, "id": q.remote_id, "reason": q.reason}
-            for q in quarantine
+            {
+                "system": q.system,
+                "object": q.object_type,
+                "id": q.remote_id,
+                "reason": q.reason,
+                "field": q.field,
+                "next": _quarantine_next(q),
+            }
+            for q in sorted(quarantine, key=lambda q: (q.system, q.object_type, q.remote_id))
         ],
         "outbox": {
             "counts": {
@@ -776,6 +777,217 @@ def _drift_names(
     return {"number": number, "customer": customer}
 
 
+# drift in these fields is in amounts: a void document may show them as zero in one system
+_AMOUNT_FIELDS = frozenset({"total", "balance", "amount"})
+_VOID = "void"
+_REF: Any = ExternalRef.__table__  # type: ignore[attr-defined]
+
+
+def _void_systems(session: Any, tenant: str, drift: list[DriftFinding]) -> dict[str, set[str]]:
+    """The systems each record an amount finding names is void in, by canonical id: from
+    the status in each system's last view of it (one batched lookup, no query per row)."""
+    ids = {f.canonical_id for f in drift if f.field in _AMOUNT_FIELDS}
+    voids: dict[str, set[str]] = defaultdict(set)
+    for ref in select_in(
+        session,
+        _REF,
+        ("canonical_id", "system", "values", "deleted"),
+        equal={"tenant": tenant},
+        within={"canonical_id": ids},
+    ):
+        if not ref.deleted and (ref.values or {}).get("status") == _VOID:
+            voids[ref.canonical_id].add(ref.system)
+    return voids
+
+
+def _is_zero(value: Any) -> bool:
+    """Whether a drift value (``0.00 USD``) is a zero amount."""
+    try:
+        return Decimal(str(value).split()[0]) == 0
+    except (ArithmeticError, IndexError):
+        return False
+
+
+def _drift(
+    drift: list[DriftFinding],
+    voids: dict[str, set[str]],
+    invoices: dict[str, Invoice],
+    memos: dict[str, CreditMemo],
+    payments: dict[str, Payment],
+    customers: dict[str, str],
+) -> list[dict[str, Any]]:
+    """The open drift findings, each naming its record, which systems to change and what to
+    do; a record void in some systems is one status disagreement, its zero amounts explained
+    by it (the findings are all kept, as recorded)."""
+    void_status = {
+        f.canonical_id
+        for f in drift
+        if f.field == "status"
+        and _VOID in f.values.values()
+        and any(v != _VOID for v in f.values.values())
+    }
+    items: list[dict[str, Any]] = []
+    for f in drift:
+        values = dict(f.values)
+        if f.field == "status":
+            void_in = sorted(s for s, v in values.items() if v == _VOID)
+        else:
+            void_in = sorted(voids.get(f.canonical_id, ()))
+        zeros = [s for s in void_in if s in values]
+        explained = None
+        if f.field in _AMOUNT_FIELDS and zeros and all(_is_zero(values[s]) for s in zeros):
+            explained = "status" if f.canonical_id in void_status else _VOID
+        items.append(
+            {
+                "object": f.canonical_type,
+                "id": f.canonical_id,
+                **_drift_names(f, invoices, memos, payments, customers),
+                "field": f.field,
+                "values": values,
+                "system_of_record": f.system_of_record,
+                "first_seen": f.first_seen.isoformat(timespec="seconds"),
+                "change_in": [] if explained else _change_in(values, f.system_of_record),
+                "void_in": void_in,
+                "explained_by": explained,
+                "explains": [],
+            }
+        )
+    explained_by_status: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        if item["explained_by"] == "status":
+            explained_by_status[item["id"]].append(item["field"])
+    for item in items:
+        if item["field"] == "status" and item["id"] in void_status:
+            item["explains"] = sorted(explained_by_status.get(item["id"], []))
+        item["next"] = _drift_next(item)
+    items.sort(
+        key=lambda i: (
+            i["object"],
+            (i["number"] or "").casefold(),
+            i["id"],
+            i["field"] != "status",
+            i["field"],
+        )
+    )
+    return items
+
+
+def _change_in(values: dict[str, Any], owner: str | None) -> list[str]:
+    """The systems whose value is not the system of record's (none known without one)."""
+    if owner is None or owner not in values:
+        return []
+    return sorted(s for s, v in values.items() if s != owner and v != values[owner])
+
+
+def _syncs(systems: list[str]) -> str:
+    return ", ".join(f"`arsync sync --system {s}`" for s in systems)
+
+
+def _drift_next(item: dict[str, Any]) -> str:
+    """What a person does about a drift finding: which system is right by configuration and
+    what to change where, or why nothing needs changing (one paragraph)."""
+    obj = item["object"].replace("_", " ")
+    label = f"{obj} {item['number'] or item['id']}"
+    field = item["field"].replace("_", " ")
+    values: dict[str, Any] = item["values"]
+    owner = item["system_of_record"]
+    void_in: list[str] = item["void_in"]
+    if item["explained_by"] == "status":
+        return (
+            f"{label}'s {field} differs only because it is void in {', '.join(void_in)}, which "
+            f"shows a void {obj} with a {field} of 0: see its status finding; the {field} "
+            "itself needs no change"
+        )
+    if item["explained_by"] == _VOID:
+        others = [s for s in values if s not in void_in]
+        if not others:
+            return (
+                f"{label} is void in {', '.join(void_in)}: nothing is owed on it; its {field} "
+                "differs only in how each system shows a void document, and needs no change"
+            )
+        return (
+            f"{label} is void in {', '.join(void_in)} ({field} 0 there) and not in "
+            f"{', '.join(others)}: void it in {', '.join(others)}, or restore it in "
+            f"{', '.join(void_in)} if voiding it was the mistake; then `arsync sync --system "
+            f"NAME` for the system you changed ({' or '.join(sorted(values))})"
+        )
+    if item["field"] == "status" and void_in and len(void_in) < len(values):
+        others = [s for s in values if s not in void_in]
+        text = (
+            f"{label} is void in {', '.join(void_in)} and "
+            + ", ".join(f"{values[s]} in {s}" for s in others)
+            + ": "
+        )
+        if owner in values:
+            text += (
+                f"{owner} is the system of record for {obj} status (settings "
+                f"[system_of_record]), so arsync holds it {values[owner]}. "
+            )
+        text += (
+            f"If it is void, void it in {', '.join(others)}; if voiding it in "
+            f"{', '.join(void_in)} was the mistake, restore it in {', '.join(void_in)} (where "
+            "a system cannot un-void, re-enter it or issue it again). arsync voids and restores "
+            "no document itself. Then `arsync sync --system NAME` for the system you changed "
+            f"({' or '.join(sorted(values))}): the findings close once the systems agree."
+        )
+        if item["explains"]:
+            text += (
+                f" Its {' and '.join(item['explains'])} differ only because "
+                f"{', '.join(void_in)} shows a void {obj} with zero amounts."
+            )
+        return text
+    change_in: list[str] = item["change_in"]
+    if not change_in:
+        return (
+            f"no system of record for {obj} {field} is among {', '.join(sorted(values))}: find "
+            f"which one is right, correct {field} of {label} in the others, then "
+            f"{_syncs(sorted(values))} for each system you changed"
+        )
+    text = (
+        f"{owner} is the system of record for {obj} {field} (settings [system_of_record]): "
+        f"arsync keeps its {values[owner]}. Change {field} of {label} to {values[owner]} in "
+        f"{', '.join(change_in)} (or, if {owner} is the wrong one, correct it there), then "
+        f"{_syncs(change_in)}: the finding closes once the systems agree."
+    )
+    notes = [_push_note(item["object"], item["field"], s) for s in change_in]
+    return " ".join([text, *dict.fromkeys(notes)])
+
+
+def _push_note(ctype: str, field: str, system: str) -> str:
+    """Whether arsync's push writes ``field`` of a ``ctype`` in ``system`` (what
+    sync/outbox/plan.py plans), as a sentence."""
+    words = field.replace("_", " ")
+    document = ctype in ("invoice", "credit_memo")
+    if document and field in ("balance", "status") and system in STATE_SYSTEMS:
+        return (
+            f"`arsync push` writes {system}'s {words} (as arsync holds it) only with a decision "
+            f"that applies cash or credit to this {ctype.replace('_', ' ')}, where {system}'s "
+            "settings let arsync write that field: nothing writes it for this finding alone."
+        )
+    if document and field in ("balance", "status") and system in PAYMENT_SYSTEMS:
+        return (
+            f"arsync never writes a {words} in {system}: the payments, credits and write-offs "
+            "it applies there change it (`arsync push` sends those waiting; see Writes to the "
+            "systems)."
+        )
+    return f"arsync's push never writes {ctype.replace('_', ' ')} {words} in {system}."
+
+
+def _quarantine_next(q: Quarantine) -> str:
+    """What a person does about a quarantined record, and how arsync reads it again."""
+    what = f"field {q.field}" if q.field else "the record"
+    full = f"`arsync sync --system {q.system} --full`"
+    return (
+        f"fix {what} of {q.system} {q.object_type} record {q.remote_id} in {q.system} (see "
+        f"reason); once it changed there, the next `arsync sync --system {q.system}` reads it "
+        "again, and it leaves this list when arsync can read it. If the value is right in "
+        f"{q.system} and arsync cannot read it (a status its settings do not map, say), "
+        f"change arsync's settings and run {full}, which reads every record again; run "
+        f"{full} too if it stays listed after a fix (a record put back exactly as arsync "
+        "last stored it is not read again by an incremental sync)."
+    )
+
+
 def _next_step(command: OutboxCommand) -> str:
     """What a person does about a write that needs one (one line, the commands in it)."""
     system, cid = command.system, command.id
@@ -873,7 +1085,11 @@ def render_html(report: dict[str, Any]) -> str:
     env.filters["money_in"] = lambda value, currency: (
         Money(value, currency).format() if value not in (None, "") else ""
     )
-    return env.get_template("report.html.j2").render(report=report)
+    # the amount findings a void explains, shown with their record's status finding
+    explained = {
+        (d["id"], d["field"]): d for d in report["drift"] if d.get("explained_by") == "status"
+    }
+    return env.get_template("report.html.j2").render(report=report, explained=explained)
 
 
 def write_report(report: dict[str, Any], fmt: ReportFormat, path: Path) -> Path:
@@ -1331,7 +1547,20 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
     sheets.append(
         (
             "Drift",
-            ["Object", "Id", "Field", "Values", "System of record", "Number", "Customer"],
+            [
+                "Object",
+                "Id",
+                "Field",
+                "Values",
+                "System of record",
+                "Number",
+                "Customer",
+                # appended: the columns above keep their places
+                "Next step",
+                "Change in",
+                "Void in",
+                "Explained by",
+            ],
             [
                 [
                     d["object"],
@@ -1341,11 +1570,26 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                     d["system_of_record"],
                     d["number"] or "",
                     d["customer"] or "",
+                    d["next"],
+                    ", ".join(d["change_in"]),
+                    ", ".join(d["void_in"]),
+                    d["explained_by"] or "",
                 ]
                 for d in report["drift"]
             ],
         )
     )
+    if report["quarantine"]:  # only when a record is quarantined: the sheets stay put
+        sheets.append(
+            (
+                "Quarantined",
+                ["System", "Object", "Id", "Field", "Reason", "Next step"],
+                [
+                    [q["system"], q["object"], q["id"], q["field"] or "", q["reason"], q["next"]]
+                    for q in report["quarantine"]
+                ],
+            )
+        )
     total_rows = [
         [
             cur,
