@@ -11,20 +11,21 @@ from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from canonical.enums import CommandStatus, System
-from canonical.lease import LeaseHeld
-from sync.engine import RunResult
-from sync.outbox.worker import PushSummary
-from sync.pull import PageCounts
-from sync.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    # the store, connectors and reconciler are imported by the commands that use them:
+    # `arsync --help` (and each command's) loads none of them
+    from sync.engine import RunResult
+    from sync.outbox.worker import PushSummary
+    from sync.pull import PageCounts
+    from sync.settings import Settings
 
 app = typer.Typer(
     help="arsync: receivables kept consistent across QuickBooks, Intacct, Invoiced and Salesforce.",
@@ -84,6 +85,8 @@ def _fail(message: object, code: int) -> typer.Exit:
 
 
 def _settings(config: Path | None) -> Settings:
+    from sync.settings import ConfigError, load_settings
+
     try:
         settings = load_settings(config)
     except ConfigError as exc:
@@ -169,6 +172,8 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 
 
 def print_runs(results: list[RunResult]) -> None:
+    from rich.table import Table
+
     table = Table(title="sync")
     for column in (
         "system",
@@ -226,6 +231,8 @@ def _named(system: str, error: str) -> str:
 
 
 def run_with_progress(runtime: Any, systems: Sequence[str] | None, full: bool) -> list[RunResult]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -396,6 +403,7 @@ def import_(
 
     Exit codes: 0 every row imported; 1 a row was rejected (named with its row and column;
     the other rows are stored); 75 a sync holds the lease (nothing was imported)."""
+    from canonical.lease import LeaseHeld
     from sync.importer import import_file
 
     runtime = _runtime(config)
@@ -454,6 +462,7 @@ def reconcile(
 
     Exit codes: 0 done; 2 a wrong option or setting; 75 another reconcile holds the lease
     (nothing was decided)."""
+    from canonical.lease import LeaseHeld
     from reconciler.rules import RulesError
 
     runtime = _runtime(config)
@@ -523,6 +532,7 @@ def resolve(
     or with --reverse undo the payment a returned payment takes back (or the applied cash a
     later advice contradicts), in every system, or with --dismiss close it with no cash
     movement, or with --undo take back cash applied to the wrong invoices."""
+    from canonical.lease import LeaseHeld
     from canonical.money import Money
     from reconciler.confirm import ConfirmError, confirm, person
     from reconciler.dismiss import dismiss as dismiss_item
@@ -661,6 +671,8 @@ def _applied_line(decision: Any) -> str:
 
 
 def print_push(summary: PushSummary) -> None:
+    from rich.table import Table
+
     table = Table(title="push" + (" (dry run: nothing written)" if summary.dry_run else ""))
     for column in (
         "system",
@@ -713,6 +725,7 @@ def push(
     job notices every time until they are retried or cancelled; 2 a wrong option or setting;
     75 another push of a system holds its lease (it sends them)."""
     from sync.outbox.control import render_plan
+    from sync.settings import ConfigError
 
     runtime = _runtime(config)
     try:
@@ -789,6 +802,8 @@ def outbox(
     """List the commands not yet confirmed, with their last error."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.table import Table
+
     from sync.outbox.control import OPEN, counts, listing
 
     runtime = _runtime(config)
@@ -878,7 +893,9 @@ def run(
     for push); 2 a wrong option or setting (a rules file included, checked before the sync);
     75 a step (or a system's sync) was skipped because another run holds it (what was decided
     is still pushed)."""
+    from canonical.lease import LeaseHeld
     from reconciler.rules import RulesError, load_rules
+    from sync.settings import ConfigError
 
     runtime = _runtime(config)
     try:
@@ -981,14 +998,14 @@ def script() -> None:
     """The ``arsync`` console script. A database that fails while a command runs (gone, full,
     locked past its timeout) ends it with one line and exit 1, as when it cannot be opened;
     ``-v`` logs the traceback too. What the command committed before stays committed."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from canonical.store import store_reason
-    from connectors.redact import redact_text
-
     try:
         app()
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        from canonical.store import store_reason
+        from connectors.redact import redact_text
+
         logging.getLogger("arsync").info("database error", exc_info=True)
         err.print(
             escape(f"database error: {redact_text(store_reason(exc))}"),
@@ -996,6 +1013,13 @@ def script() -> None:
             highlight=False,
         )
         sys.exit(1)
+
+
+def _is_database_error(exc: Exception) -> bool:
+    """Whether ``exc`` is SQLAlchemy's: a command that never loaded SQLAlchemy (``--help``)
+    cannot have raised one, so the check imports nothing."""
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.SQLAlchemyError)
 
 
 if __name__ == "__main__":
