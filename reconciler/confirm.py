@@ -331,7 +331,8 @@ def _confirm_credit_memo(
             f"the credit memo of decision {decision.id} is no longer open: nothing to apply"
         )
     chosen: list[OpenItem] = []
-    for number in _numbers(decision, invoice_numbers):
+    numbers = _numbers(decision, invoice_numbers)  # the suggestion's when none are named
+    for number in numbers:
         try:
             chosen += find_invoice(
                 session, book, number, memo.currency, tenant=decision.tenant, whose=memo.customer_id
@@ -360,7 +361,7 @@ def _confirm_credit_memo(
         unapplied_minor=left,
         evidence={
             "credit_memo": memo.number,
-            "confirmed": invoice_numbers,
+            "confirmed": numbers,
             "replaces": decision.id,
             "earlier_rule": decision.rule,
             "earlier_status": decision.status,

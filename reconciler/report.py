@@ -1320,6 +1320,8 @@ def _number_format(currency: str) -> str:
 
 
 def _write_xlsx(report: dict[str, Any], path: Path) -> None:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     book = Workbook()
     sheets: list[tuple[str, list[str], list[list[Any]]]] = []
     rem_rows = []
@@ -1627,7 +1629,10 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
         sheet = book.create_sheet(title)
         sheet.append(header)
         for values in data:
-            sheet.append(values)
+            # a control character (an ESC in a bank file's payer name) is refused by openpyxl
+            sheet.append(
+                [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
+            )
             for cell in sheet[sheet.max_row]:
                 if cell.data_type == "f":  # openpyxl reads "=..." as a formula: it is text
                     cell.data_type = "s"

@@ -606,6 +606,7 @@ def resolve(
                 tenant=runtime.settings.tenant,
                 sink=runtime.planner,
             )
+            applied_line = _applied_line(runtime.store, decision)
     except (ConfirmError, LeaseHeld) as exc:
         raise _fail(exc, 1) from None
     finally:
@@ -645,28 +646,105 @@ def resolve(
             "; `arsync push` voids the payment in each system"
         )
         return
-    console.print(_applied_line(decision), highlight=False, markup=False, soft_wrap=True)
+    console.print(applied_line, highlight=False, markup=False, soft_wrap=True)
 
 
-def _applied_line(decision: Any) -> str:
-    """What a person's decision applied, as it holds it: the cash (or memo) applied to the
-    invoices named, any deductions written off, and what is left unapplied."""
+def _applied_line(store: Any, decision: Any) -> str:
+    """What a person's decision applied, read from its rows in ``store``: the cash (or memo)
+    on each invoice it went to, each credit memo netted off and on which invoice, each
+    deduction written off, and what is left unapplied; amounts in their currency's decimals."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from canonical.models import Adjustment, Application, CreditMemo, Invoice
     from canonical.money import Money
 
-    def money(minor: int) -> str:
+    def money(minor: int) -> str:  # every row of a decision is in its currency
         amount = Money.from_minor(minor, decision.currency)
         return f"{amount.amount} {amount.currency}"
 
-    numbers = decision.evidence.get("confirmed") or []
-    to = f" to invoice{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}" if numbers else ""
-    deducted = f", {money(decision.deduction_minor)} deducted" if decision.deduction_minor else ""
+    with store.session() as session:
+        lines = list(
+            session.execute(
+                select(Application).where(
+                    col(Application.tenant) == decision.tenant,
+                    col(Application.decision_id) == decision.id,
+                )
+            ).scalars()
+        )
+        deductions = list(
+            session.execute(
+                select(Adjustment).where(
+                    col(Adjustment.tenant) == decision.tenant,
+                    col(Adjustment.decision_id) == decision.id,
+                )
+            ).scalars()
+        )
+        invoice_ids = {a.invoice_id for a in lines} | {d.invoice_id for d in deductions}
+        numbers = dict(
+            session.execute(
+                select(col(Invoice.id), col(Invoice.number)).where(col(Invoice.id).in_(invoice_ids))
+            ).all()
+        )
+        memo_ids = {a.source_id for a in lines if a.source_id != decision.source_id}
+        memos = dict(
+            session.execute(
+                select(col(CreditMemo.id), col(CreditMemo.number)).where(
+                    col(CreditMemo.id).in_(memo_ids)
+                )
+            ).all()
+        )
+
+    def number(invoice_id: str) -> str:
+        return str(numbers.get(invoice_id, invoice_id))
+
+    # the decision's own cash (or memo) per invoice, and the credit memos netted beside it
+    own: dict[str, int] = {}
+    netted: dict[tuple[str, str], int] = {}
+    for a in lines:
+        if a.source_id == decision.source_id:
+            own[number(a.invoice_id)] = own.get(number(a.invoice_id), 0) + a.amount_minor
+        else:
+            key = (str(memos.get(a.source_id, a.source_id)), number(a.invoice_id))
+            netted[key] = netted.get(key, 0) + a.amount_minor
+    parts = []
+    if len(own) == 1:  # its amount is the one applied, said before
+        parts.append(f" to invoice {next(iter(own))}")
+    elif own:
+        parts.append(
+            " to invoices " + ", ".join(f"{n} ({money(m)})" for n, m in sorted(own.items()))
+        )
+    if netted:
+        parts.append(
+            f"; nets credit memo{'s' if len(netted) > 1 else ''} "
+            + ", ".join(
+                f"{memo} ({money(m)}) on invoice {n}" for (memo, n), m in sorted(netted.items())
+            )
+        )
+    if deductions:
+        parts.append(
+            "; deducts "
+            + ", ".join(
+                f"{money(d.amount_minor)} on invoice {number(d.invoice_id)} ({d.reason_code})"
+                for d in sorted(deductions, key=lambda d: number(d.invoice_id))
+            )
+        )
+    changed = decision.evidence.get("changed_since_suggested") or []
+    if changed:  # a line of the suggestion confirmed was cut to the balances now
+        parts.append(
+            "; changed since suggested: "
+            + ", ".join(
+                f"{c['line']} {c['applied']} {decision.currency} "
+                f"(suggested {c['suggested']} {decision.currency})"
+                for c in changed
+            )
+        )
     source = decision.source_kind.replace("_", " ")
     source += f" {decision.evidence.get('credit_memo') or decision.source_id}"
     return (
         f"applied by {decision.decided_by}: decision {decision.id} applies "
         f"{money(decision.applied_minor)} of {source} ({money(decision.amount_minor)})"
-        f"{to}{deducted}; "
-        f"{money(decision.unapplied_minor)} left unapplied"
+        f"{''.join(parts)}; {money(decision.unapplied_minor)} left unapplied"
     )
 
 
@@ -934,11 +1012,19 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
 ) -> None:
-    """Webhook endpoints (/webhooks/SOURCE), the report (/report), health, the schedule."""
+    """Webhook endpoints (/webhooks/SOURCE), the report (/report), health, the schedule.
+
+    Exit codes: 2 a wrong option or setting (a rules file included, checked before it
+    listens)."""
+    from reconciler.rules import RulesError, load_rules
     from sync.serve import serve as run_server
 
     runtime = _runtime(config)
     try:
+        try:  # a wrong rules file is a wrong setting: refused before anything listens
+            load_rules(runtime.settings.reconciler.rules_path)
+        except RulesError as exc:
+            raise _fail(f"rules error: {exc}", 2) from None
         run_server(runtime, host, port)
     finally:
         runtime.close()
