@@ -173,6 +173,28 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             .where(col(OutboxCommand.tenant) == tenant)
             .group_by(col(OutboxCommand.system), col(OutboxCommand.status))
         ).all()
+        # applied decisions whose cash stands in arsync and no write to any system was
+        # planned for (decided while no system was configured to write to): one query
+        not_planned = list(
+            session.execute(
+                select(col(Decision.id))
+                .where(
+                    col(Decision.tenant) == tenant,
+                    col(Decision.superseded).is_(False),
+                    col(Decision.status) == "auto_applied",
+                    select(col(Application.id))
+                    .where(
+                        col(Application.decision_id) == col(Decision.id),
+                        col(Application.status) != ApplicationStatus.REVERSED,
+                    )
+                    .exists(),
+                    ~select(col(OutboxCommand.id))
+                    .where(col(OutboxCommand.decision_id) == col(Decision.id))
+                    .exists(),
+                )
+                .order_by(col(Decision.created_at), col(Decision.id))
+            ).scalars()
+        )
         stuck = list(
             session.execute(
                 select(OutboxCommand)
@@ -382,6 +404,8 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 system: {str(st): n for sys2, st, n in outbox_counts if sys2 == system}
                 for system in sorted({row[0] for row in outbox_counts})
             },
+            "not_planned": len(not_planned),
+            "not_planned_decisions": not_planned,
             "needs_attention": [
                 {
                     "command_id": c.id,
@@ -402,8 +426,11 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "remittances": len(rows),
             "auto_applied": auto,
             "applied_by_person": by_person,
-            "suggested": sum(1 for r in rows if r["status"] == "suggested"),
-            "exceptions": sum(1 for r in rows if r["status"] == "exception"),
+            # as the sections list them: a suggestion given a kind is under exceptions
+            "suggested": sum(
+                1 for r in rows if r["status"] == "suggested" and not r["exception_kind"]
+            ),
+            "exceptions": sum(len(items) for items in exceptions.values()),
             "dismissed": sum(1 for r in rows if r["status"] == DISMISSED),
             "match_rate": f"{rate}%",
             "cash": {cur: {k: _amount(v, cur) for k, v in t.items()} for cur, t in totals.items()},
@@ -471,6 +498,7 @@ CUSTOMER_UNKNOWN = "customer_unknown"  # no customer, or several, could be the p
 TO_CONFIRM = "suggested"  # a suggestion waits for a person
 NOT_RECONCILED = "not_reconciled"  # no decision yet
 RETURNED_IN_PART = "returned_in_part"  # a return took back part of it: the rest pays nothing
+_NAME_THEM = (NO_INVOICE_NAMED, CUSTOMER_UNKNOWN)  # a person names the invoices it pays
 
 
 def _unapplied_cash(
@@ -525,7 +553,8 @@ def _unapplied_cash(
             "in_exceptions": rem.id in under_exceptions,
             "age_days": max((today - when).days, 0),
             "decision_id": row["decision_id"],
-            "resolve": row["resolve"],
+            # cash whose invoices a person names: the command that names them, as `next` says
+            "resolve": _naming_invoices(row) if reason in _NAME_THEM else row["resolve"],
             "next": _returned_next(back, decisions, row, minor)
             if back
             else _unapplied_next(reason, row, minor),
@@ -699,11 +728,22 @@ def _unapplied_why(reason: str, decision: Decision | None, row: dict[str, Any], 
     return str(reason).replace("_", " ")
 
 
+def _naming_invoices(row: dict[str, Any]) -> str | None:
+    """The row's command to apply its cash to the invoices a person names: with
+    ``--invoice NUMBER`` (bare, it would apply the top candidate, a suggestion at best)."""
+    command = row["resolve"]
+    if command and command == f"arsync resolve {row['decision_id']} --by person:you":
+        return f"{command} --invoice NUMBER"
+    return command
+
+
 def _unapplied_next(reason: str, row: dict[str, Any], minor: int) -> str:
     """What a person does next about unapplied cash (the command, where there is one)."""
     currency = row["amount"]["currency"]
     # the command as it stands (its own note on --dismiss is said below)
     command = f"`{row['resolve'].split(' (')[0]}`" if row["resolve"] else "`arsync resolve`"
+    named = _naming_invoices(row)  # where the text asks a person to name the invoices
+    naming = f"`{named.split(' (')[0]}`" if named else "`arsync resolve`"
     refund = "refund it to the payer and close it with --dismiss REASON"
     if row["status"] == "auto_applied":
         return (
@@ -722,16 +762,16 @@ def _unapplied_next(reason: str, row: dict[str, Any], minor: int) -> str:
                 f"the {_minor_text(minor - owed, currency)} left stays unapplied: refund it, or "
                 "leave it on account as the customer's credit"
             )
-        return f"name the invoices it pays with {command}, or {refund}"
+        return f"name the invoices it pays with {naming}, or {refund}"
     if reason == NO_INVOICE_NAMED:
         return (
             f"ask {row['customer'] or 'the customer'} which invoices it pays and apply it to "
-            f"them with {command}; if it pays none, {refund}"
+            f"them with {naming}; if it pays none, {refund}"
         )
     if reason == CUSTOMER_UNKNOWN:
         return (
             "find who paid (the payer's name, account and reference), then apply it to that "
-            f"customer's invoices with {command}; if it is no customer's, {refund}"
+            f"customer's invoices with {naming}; if it is no customer's, {refund}"
         )
     if reason == TO_CONFIRM:
         return f"check the suggestion and apply it with {command} (or name other invoices)"
@@ -997,8 +1037,7 @@ def _next_step(command: OutboxCommand) -> str:
             f"voided or deleted there since it was last read): check it in {system}; once it "
             f"is right there, run `arsync sync --system {system}`, then `arsync outbox retry "
             f"{cid}` (checked again before it is sent); if this write must not happen in "
-            f"{system}, `arsync outbox cancel {cid}` (the cash stays applied in arsync and the "
-            "other systems)"
+            f"{system}, `arsync outbox cancel {cid}` ({_cancel_leaves(command)})"
         )
     if command.status == CommandStatus.FAILED:
         return (
@@ -1009,6 +1048,24 @@ def _next_step(command: OutboxCommand) -> str:
         f"{system} refused it, or it ran out of attempts (see why): fix the cause, then "
         f"`arsync outbox retry {cid}`; `arsync outbox cancel {cid}` never sends it (refused, "
         f"saying what to do instead, if it may have been written in {system})"
+    )
+
+
+def _cancel_leaves(command: OutboxCommand) -> str:
+    """What cancelling a write leaves, by its operation (a void's cancel leaves the payment
+    arsync reversed standing in that system)."""
+    system = command.system
+    elsewhere = f"in arsync and the other systems, not in {system}"
+    left = {
+        "void_cash": f"the payment stays in {system} though arsync and the other systems "
+        f"reversed it: void it in {system} by hand",
+        "apply_cash": f"the cash stays applied {elsewhere}",
+        "apply_credit": f"the credit memo stays applied {elsewhere}",
+        "write_off": f"the write-off stays {elsewhere}",
+    }
+    return left.get(
+        command.operation,  # a state system's invoice, credit memo or account summary
+        f"{system} shows the record as it was until a later decision on it writes it again",
     )
 
 

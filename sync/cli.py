@@ -387,7 +387,7 @@ def status(config: ConfigOption = None) -> None:
 def import_(
     kind: Annotated[ImportKind, typer.Argument(help="What the file holds.")],
     path: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .json file.")
+        Path, typer.Argument(exists=True, dir_okay=False, help="A .csv, .xlsx or .json file.")
     ],
     date_order: Annotated[
         DateOrder | None,
@@ -401,8 +401,10 @@ def import_(
     """Load customers, invoices, credit memos or payments from a CSV, Excel (.xlsx) or JSON
     file.
 
-    Exit codes: 0 every row imported; 1 a row was rejected (named with its row and column;
-    the other rows are stored); 75 a sync holds the lease (nothing was imported)."""
+    Exit codes: 0 every row imported, or the export holds none (its header alone: "0 rows:
+    nothing to import"); 1 a row was rejected (named with its row and column; the other rows
+    are stored) or the file was refused (empty, not the kind's export, broken JSON); 2 a
+    wrong setting; 75 a sync holds the lease (nothing was imported)."""
     from canonical.lease import LeaseHeld
     from sync.importer import import_file
 
@@ -483,6 +485,14 @@ def reconcile(
         if not any(done) and not any(summary.exceptions.values()):
             text = "nothing new to reconcile"
     console.print(text)
+    if summary.auto_applied or summary.credit_memos_applied:
+        _warn_written_nowhere(runtime.written_nowhere())
+
+
+def _warn_written_nowhere(warning: str | None) -> None:
+    """Say on stderr that what was just decided is in arsync only (no system to write to)."""
+    if warning:
+        err.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
 
 
 @app.command()
@@ -611,6 +621,12 @@ def resolve(
         raise _fail(exc, 1) from None
     finally:
         runtime.close()
+    if dismiss is None:  # a dismissal writes nothing anywhere
+        _warn_written_nowhere(
+            runtime.written_nowhere(
+                "undone" if undo is not None else "reversed" if reverse else "applied"
+            )
+        )
     if dismiss is not None:
         amount = Money.from_minor(decision.amount_minor, decision.currency)
         was = decision.evidence.get("exception_kind") or decision.evidence.get("dismissed_status")

@@ -76,7 +76,8 @@ def next_steps(database_url: str) -> list[str]:
     return [
         f"the demo's data stays in {database_url} (a plain `arsync` command opens the "
         "database its config names, by default var/arsync.db); to look at it with status, "
-        "outbox, report or resolve:",
+        "outbox or report (its sandboxes are gone and no system is configured to write to: "
+        "cash applied there with resolve or reconcile would be applied in arsync only):",
         f"  {env} {shlex.quote(program)} status",
     ]
 

@@ -144,6 +144,21 @@ class Runtime:
         """Turns applied decisions into outbox commands (for reconcile and resolve)."""
         return OutboxPlanner(self.settings.tenant, self.settings.push_systems())
 
+    def written_nowhere(self, done: str = "applied") -> str | None:
+        """The warning for a decision recorded while no system is configured to write to
+        (its writes are never planned, then or later); None when some system is."""
+        if self.settings.push_systems():
+            return None
+        where = (
+            "[push] systems names none of the systems configured"
+            if self.settings.configured_systems()
+            else "quickbooks/intacct/invoiced/salesforce sections"
+        )
+        return (
+            f"{done} in arsync only: no system is configured to write to ({where}): "
+            "nothing will be written"
+        )
+
     def reconcile(self, rules_path: Path | None = None) -> ReconcileSummary:
         """Reconcile new remittances and credit memos; their writes go to the outbox."""
         from reconciler import reconcile
