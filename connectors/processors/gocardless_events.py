@@ -22,6 +22,21 @@ client serves one delivery), and only for cash coming in (a reversal takes its p
 payment's remittance). The customer id is the payer's account, which the reconciler learns. A
 payer that cannot be read loses no cash: the payment is kept without one, with a warning.
 
+Payers are read inside the webhook request, which GoCardless abandons (and delivers again)
+when it is not answered 2xx within 10 seconds, so a delivery's payer reads share a time budget
+(``payer_budget``, counted from the client's creation: one client serves one delivery). Each
+payer read is tried once, its timeout cut to the time left, and none starts once the budget is
+spent: the payment is then kept without its payer, with a warning naming it. A payer read that
+fails on the payer itself (404, a refusal, no customer) is the same. A transient failure
+(timeout, connection, 5xx, 429) with time left is raised, like a failed payment read: nothing
+of the delivery is stored, it is answered 503 and GoCardless delivers it again, read afresh.
+Not the reverse: an event once stored is a duplicate when delivered again and nothing re-reads
+its payer, and no later step reads GoCardless, so a payer left out on a transient failure would
+be lost for good; one left out on the budget is the price of answering in time (a delivery
+answered late would be delivered again, as slowly, forever). A payer never keeps a delivery
+past the budget; a payer read failing fast on each try holds its cash back as a failing payment
+read does, until GoCardless stops delivering it again (8 retries, at growing intervals).
+
 One delivery may batch several events, not listed in the order they happened: they are taken
 in by their ``created_at`` (:func:`chronological`), so that a chargeback listed before the
 confirmation it follows still finds the cash to take back.
@@ -30,13 +45,14 @@ confirmation it follows still finds the cash to take back.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, SecretStr
 
-from connectors.errors import ApiError, ErrorKind
+from connectors.errors import ApiError, ErrorKind, RateLimitError, TransientError
 from connectors.http import ApiSession, ErrorRule, ErrorTable, RetryPolicy
 from connectors.processors.currencies import from_processor_minor, iso_exponent
 from connectors.processors.records import ProcessorRecord, RecordKind
@@ -103,26 +119,38 @@ class GoCardlessConfig(BaseModel):
 
 class GoCardlessClient:
     """Reads payments and their payers; the access token is sent as a Bearer token, never
-    logged. Each mandate's payer is read once (failing or not) for the client's lifetime."""
+    logged. Each mandate's payer is read once (or left out) for the client's lifetime; payer
+    reads stop ``payer_budget`` seconds after the client is made (None: no limit)."""
 
-    def __init__(self, config: GoCardlessConfig, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        config: GoCardlessConfig,
+        policy: RetryPolicy | None = None,
+        payer_budget: float | None = None,
+    ) -> None:
         self.config = config
         self.session = ApiSession("gocardless", error_table=ERROR_TABLE, policy=policy)
-        self.session.headers.update(
-            {
-                "Authorization": f"Bearer {config.access_token.get_secret_value()}",
-                "GoCardless-Version": API_VERSION,
-                "Accept": "application/json",
-            }
-        )
+        # payer reads are tried once: a retry would spend the budget the delivery answers in
+        once = replace(self.session.policy, max_attempts=1)
+        self._payer_session = ApiSession("gocardless", error_table=ERROR_TABLE, policy=once)
+        headers = {
+            "Authorization": f"Bearer {config.access_token.get_secret_value()}",
+            "GoCardless-Version": API_VERSION,
+            "Accept": "application/json",
+        }
+        self.session.headers.update(headers)
+        self._payer_session.headers.update(headers)
+        self.payer_budget = payer_budget
+        self._payer_deadline = None if payer_budget is None else time.monotonic() + payer_budget
         self._payers: dict[str, Payer | PayerUnread] = {}
 
     def payment(self, payment_id: str) -> dict[str, Any]:
-        body = self._get(f"/payments/{payment_id}")
+        body = self._get(self.session, f"/payments/{payment_id}")
         return dict(body.get("payments") or {})
 
     def payer(self, mandate_id: str) -> Payer:
-        """The payer of a mandate; :class:`PayerUnread` when it cannot be read."""
+        """The payer of a mandate; :class:`PayerUnread` when it cannot be read (or not within
+        the budget). A transient failure with time left is raised as the :class:`ApiError`."""
         if mandate_id not in self._payers:
             try:
                 self._payers[mandate_id] = self._read_payer(mandate_id)
@@ -160,17 +188,36 @@ class GoCardlessClient:
         )
 
     def _resource(self, kind: str, resource_id: str) -> dict[str, Any]:
-        """``GET /{kind}/{id}``'s resource; :class:`PayerUnread` naming it when unreadable."""
+        """``GET /{kind}/{id}``'s resource within the budget; :class:`PayerUnread` naming it
+        when unreadable, a transient :class:`ApiError` naming it when time is left."""
+        what = f"{kind.removesuffix('s')} {resource_id}"
+        timeout = self._payer_session.policy.timeout
+        if self._payer_deadline is not None:
+            left = self._payer_deadline - time.monotonic()
+            if left <= 0:
+                raise PayerUnread(f"{what}: not read, {self._spent()}")
+            timeout = min(timeout, left)
         try:
-            resource = self._get(f"/{kind}/{resource_id}").get(kind)
-        except (ApiError, ValueError, AttributeError) as exc:
-            raise PayerUnread(f"{kind.removesuffix('s')} {resource_id}: {exc}") from None
+            resource = self._get(self._payer_session, f"/{kind}/{resource_id}", timeout).get(kind)
+        except ApiError as exc:
+            if exc.kind not in (ErrorKind.RETRY, ErrorKind.RATE_LIMITED):
+                raise PayerUnread(f"{what}: {exc}") from None
+            if self._payer_deadline is not None and time.monotonic() >= self._payer_deadline:
+                raise PayerUnread(f"{what}: {exc}; {self._spent()}") from None
+            raise _naming(exc, f"{what} not read just now") from exc
+        except (ValueError, AttributeError) as exc:
+            raise PayerUnread(f"{what}: {exc}") from None
         if not isinstance(resource, dict) or not resource:
-            raise PayerUnread(f"{kind.removesuffix('s')} {resource_id}: the answer has no {kind}")
+            raise PayerUnread(f"{what}: the answer has no {kind}")
         return resource
 
-    def _get(self, path: str) -> Any:
-        return self.session.get(f"{self.config.base_url.rstrip('/')}{path}").json()
+    def _spent(self) -> str:
+        return f"the delivery's {self.payer_budget:g} s for reading payers are spent"
+
+    def _get(self, session: ApiSession, path: str, timeout: float | None = None) -> Any:
+        url = f"{self.config.base_url.rstrip('/')}{path}"
+        answer = session.get(url) if timeout is None else session.get(url, timeout=timeout)
+        return answer.json()
 
 
 def parse_events(body: dict[str, Any], client: PaymentReader) -> list[ProcessorRecord]:
@@ -247,6 +294,20 @@ def _payer(client: PaymentReader, payment: dict[str, Any], payment_id: str) -> P
     except PayerUnread as exc:
         log.warning("gocardless: payment %s kept without a payer: %s", payment_id, exc)
         return None
+    except ApiError as exc:  # transient, time left: the delivery is answered 503, sent again
+        raise _naming(exc, f"payment {payment_id}") from exc
+
+
+def _naming(exc: ApiError, what: str) -> ApiError:
+    """A transient (or rate-limited) ``exc`` again, its message starting with ``what``."""
+    kind = RateLimitError if exc.kind is ErrorKind.RATE_LIMITED else TransientError
+    return kind(
+        exc.system,
+        f"{what}: {exc.message}",
+        status=exc.status,
+        code=exc.code,
+        retry_after=exc.retry_after,
+    )
 
 
 def _text(value: Any) -> str:

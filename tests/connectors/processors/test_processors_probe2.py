@@ -644,6 +644,7 @@ def test_gocardless_payment_read_failing_for_a_while_loses_nothing(rt: Runtime) 
     ]
     with responses.RequestsMock() as mock:
         mock.get(f"{GC_BASE}/payments/PM00P2D", json={"payments": gc_payment("PM00P2D", 700)})
+        mock.get(f"{GC_BASE}/mandates/MD00P2", status=404, json={"error": {"message": "gone"}})
         for _ in range(2):
             mock.get(f"{GC_BASE}/payments/PM00P2E", status=503, json={"error": {"message": "down"}})
         with pytest.raises(ApiError) as failed:
@@ -652,6 +653,7 @@ def test_gocardless_payment_read_failing_for_a_while_loses_nothing(rt: Runtime) 
     assert stored(rt) == ([], {})
     with responses.RequestsMock() as mock:
         mock.get(f"{GC_BASE}/payments/PM00P2D", json={"payments": gc_payment("PM00P2D", 700)})
+        mock.get(f"{GC_BASE}/mandates/MD00P2", status=404, json={"error": {"message": "gone"}})
         mock.get(f"{GC_BASE}/payments/PM00P2E", json={"payments": gc_payment("PM00P2E", 800)})
         intake = post_gc(rt, events, None)
     assert len(intake.remittances) == 2 and amounts(rt) == [700, 800]
