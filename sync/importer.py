@@ -9,6 +9,7 @@ number + customer). A bad row is rejected with its row number and column; the ot
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import itertools
@@ -16,7 +17,7 @@ import json
 import math
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,6 +26,7 @@ from typing import Any, Literal
 
 import ijson
 import ijson.backends.python as ijson_python
+import ijson.utils as ijson_utils
 import openpyxl
 from babel.numbers import get_currency_symbol
 from openpyxl.utils.datetime import from_excel
@@ -75,6 +77,8 @@ class ImportReport:
 
     def summary(self) -> str:
         skipped = f", {self.skipped} total or footer lines skipped" if self.skipped else ""
+        if not self.rows and not self.errors:  # a quiet day's export: its header, no records
+            return f"{self.path}: 0 rows: nothing to import{skipped}"
         return (
             f"{self.path}: {self.rows} rows -> {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.rejected} rejected{skipped}"
@@ -167,7 +171,7 @@ def _csv_cells(reader: Any) -> Iterator[Cells]:
             yield f"cannot be read: {exc}"
 
 
-def _xlsx_cells(path: Path) -> Iterator[Cells]:
+def _xlsx_cells(path: Path) -> Generator[Cells, None, None]:
     """The rows of a workbook's first sheet, streamed: a number as Excel shows it (15
     significant digits, so 1234.56 stays 1234.56, never 1234.5599999999999), a date cell as
     ``YYYY-MM-DD``, an empty cell as ``""``."""
@@ -395,29 +399,76 @@ def _json_error(path: Path, encoding: str, exc: Exception) -> str:
 
     The fast parser says what is wrong (over several lines, with a caret drawing) but not
     where; the file is read again by ijson's pure-Python parser, which gives the character
-    offset, and that offset is counted into a line and a column. Both stream the file."""
+    offset (in the first :data:`JSON_PLACE_LIMIT` bytes), and that offset is counted into a
+    line and a column. Both stream the file."""
     lines = str(exc).strip().splitlines()
     reason = re.sub(r"^(parse|lexical) error: ", "", lines[0] if lines else "").rstrip(".")
     reason = re.sub(r" at \d+$", "", reason)  # the pure-Python parser's offset, counted below
     if reason == "premature EOF":
         reason = "the file ends inside the JSON (cut short?)"
-    offset: int | None = None
-    with path.open("rb") as raw:
-        handle: Any = raw if encoding == "utf-8" else _Utf8(raw, encoding)
-        try:
-            for _ in ijson_python.basic_parse(handle):
-                pass
-        except ijson_python.UnexpectedSymbol as found:
-            at = re.search(r" at (\d+)$", str(found))
-            offset = int(at.group(1)) if at else None
-        except ijson.IncompleteJSONError:
-            offset = -1  # the file ended first: the place is its end
-        except (ijson.JSONError, ValueError):
-            pass
+    elif reason == "trailing garbage":
+        reason = "more text after the end of the JSON"
+    offset = _json_break(path, encoding)
     if offset is None:
-        return f"{path.name}: not valid JSON: {reason or 'cannot be parsed'}"
+        far = path.stat().st_size > JSON_PLACE_LIMIT
+        place = f" (past the first {JSON_PLACE_LIMIT >> 20} MiB: the line is not counted)"
+        return f"{path.name}: not valid JSON: {reason or 'cannot be parsed'}{place if far else ''}"
     line, column = _line_column(path, encoding, offset)
     return f"{path.name}: not valid JSON at line {line}, column {column}: {reason}"
+
+
+JSON_PLACE_LIMIT = 8 << 20  # bytes the slow parser reads to place a break (about 5 s)
+
+
+def _json_break(path: Path, encoding: str) -> int | None:
+    """The offset (in characters) of the JSON text's first break, -1 when the text ends
+    first; None if none is found in the first :data:`JSON_PLACE_LIMIT` bytes.
+
+    The pure-Python parser (about 1.5 MB/s) is fed the file in chunks with its events
+    dropped, so memory stays a chunk and the longest string; between its lexer and its
+    parser the offset of each lexeme is kept: a parser error (text after the end, a bad
+    number, an unexpected symbol) is at the last lexeme, a bad string (a raw tab, a bad
+    escape) inside it."""
+    last = [0]
+
+    @ijson_utils.coroutine
+    def watch(target: Any) -> Any:
+        while True:
+            lexeme = yield
+            last[0] = lexeme[0]
+            target.send(lexeme)
+
+    @ijson_utils.coroutine
+    def drop() -> Any:
+        while True:
+            yield
+
+    pipeline = ijson_python.utf8_encoder(
+        ijson_python.Lexer(watch(ijson_python.parse_value(drop(), False, False)))
+    )
+    with path.open("rb") as raw:
+        handle: Any = raw if encoding == "utf-8" else _Utf8(raw, encoding)
+        ended, read = False, 0
+        try:
+            while chunk := handle.read(1 << 16):
+                read += len(chunk)
+                if read > JSON_PLACE_LIMIT:  # a break this far in would take minutes to place
+                    with contextlib.suppress(ijson.JSONError, ValueError):
+                        pipeline.close()  # its end is an error (a value left open): unasked
+                    return None
+                pipeline.send(chunk)
+            ended = True
+            pipeline.send(b"")  # the end: a value or string left open is an error now
+        except StopIteration:
+            return None
+        except json.JSONDecodeError as exc:  # a string's content: counted inside the string
+            return last[0] + exc.pos
+        except ijson.IncompleteJSONError:
+            # the text ended inside a value (the place is the end), or a word is no literal
+            return -1 if ended else last[0]
+        except ijson.JSONError:
+            return last[0]
+    return None
 
 
 def _line_column(path: Path, encoding: str, offset: int) -> tuple[int, int]:
@@ -701,6 +752,13 @@ def _status(row: dict[str, Any], enum: Any, default: Any) -> Any:
         raise RowError("status", f"{raw!r} is not one of {allowed}") from None
 
 
+# columns every record of a kind has: a header without them is another kind's export
+KEY_COLUMNS: dict[str, tuple[str, str]] = {
+    "customers": ("customer_id", "name"),
+    "invoices": ("invoice_number", "total"),
+    "credit-memos": ("credit_memo_number", "total"),
+    "payments": ("payment_id", "amount"),
+}
 _TOTAL = re.compile(r"(?:grand\s+)?totals?(?:[\s:].*)?", re.IGNORECASE | re.DOTALL)
 
 
@@ -724,12 +782,7 @@ class Importer:
         first = next((v for v in row.values() if _filled(v)), None)
         if not isinstance(first, str) or not _TOTAL.fullmatch(first.strip()):
             return False
-        needed = {
-            "customers": ("customer_id", "name"),
-            "invoices": ("invoice_number", "total"),
-            "credit-memos": ("credit_memo_number", "total"),
-            "payments": ("payment_id", "amount"),
-        }[self.kind]
+        needed = KEY_COLUMNS[self.kind]
         customer = ("customer_id", "customer_number", "customer_name")
         return any(_text(row, c) is None for c in needed) or (
             self.kind != "customers" and all(_text(row, c) is None for c in customer)
@@ -969,13 +1022,46 @@ def import_file(
         return _import_file(store, kind, path, tenant, held, date_order)
 
 
-def _nothing_read(path: Path) -> str:
-    """Why a file gave no rows: most likely the wrong export, so the import fails."""
+def _nothing_read(path: Path, kind: ImportKind) -> str | None:
+    """Why a file that gave no rows is refused, or None for an export of a day without
+    records: a JSON list (read, so its shape was right), or a table whose header names the
+    kind's key columns. An empty file, or a table without such a header, is most likely the
+    wrong export."""
     if path.stat().st_size == 0:
         return f"{path.name}: the file is empty: nothing to import"
     if path.suffix.lower() == ".json":
-        return f"{path.name}: the JSON list holds no records: nothing to import"
-    return f"{path.name}: no data rows: nothing to import (the wrong export?)"
+        return None
+    header = _header(path)
+    if all(column in header for column in KEY_COLUMNS[kind]):
+        return None
+    return (
+        f"{path.name}: no data rows, and no header naming {' and '.join(KEY_COLUMNS[kind])}: "
+        "nothing to import (the wrong export?)"
+    )
+
+
+def _header(path: Path) -> list[str]:
+    """The columns of a CSV's or workbook's header as :func:`read_rows` finds it (none:
+    ``[]``), from its first lines only."""
+    with path.open("rb") as handle:
+        workbook = handle.read(4).startswith(b"PK\x03\x04")
+    if workbook:
+        cells = _xlsx_cells(path)
+        try:
+            return _first_header(cells)
+        finally:
+            cells.close()  # the workbook is closed
+    with path.open(encoding=_encoding(path), newline="") as handle:
+        delimiter = _delimiter(_header_line(handle))
+        handle.seek(0)
+        return _first_header(_csv_cells(csv.reader(handle, delimiter=delimiter)))
+
+
+def _first_header(lines: Iterator[Cells]) -> list[str]:
+    for cells in itertools.islice(lines, HEADER_SEARCH):
+        if not isinstance(cells, str) and _is_header(cells):
+            return [_column(cell) for cell in cells]
+    return []
 
 
 def _import_file(
@@ -1048,8 +1134,8 @@ def _import_file(
             if len(page) >= CHUNK:
                 flush()
         flush()
-        if not report.rows and not report.errors:
-            report.errors.append(_nothing_read(path))
+        if not report.rows and not report.errors and (refused := _nothing_read(path, kind)):
+            report.errors.append(refused)
     except (OSError, ValueError, csv.Error) as exc:
         flush()  # the rows read before the file broke are stored, not dropped with the chunk
         message = str(exc)

@@ -11,11 +11,12 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_origin
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -25,7 +26,13 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from canonical.enums import System
 from canonical.money import MoneyError, normalize_currency
@@ -53,6 +60,23 @@ def _decided_fields(canonical_type: str) -> list[str]:
         for name in TABLES[canonical_type].model_fields
         if name not in _NOT_DECIDED
     ]
+
+
+def _system_list(value: Any) -> Any:
+    """A priority list as the environment may give it: a JSON list, or system names separated
+    by commas (``quickbooks,intacct``; no system name holds a comma)."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip().startswith("["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise PydanticCustomError(
+                "systems_json",
+                'not a JSON list: {value}; write ["quickbooks","intacct"] or quickbooks,intacct',
+                {"value": value},
+            ) from None
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def _systems(value: list[str]) -> list[str]:
@@ -111,7 +135,8 @@ def _currency(value: str) -> str:
         ) from None
 
 
-Systems = Annotated[list[str], AfterValidator(_systems)]
+# NoDecode: the environment gives a JSON list or comma-separated names (see _system_list)
+Systems = Annotated[list[str], NoDecode, BeforeValidator(_system_list), AfterValidator(_systems)]
 CurrencyCode = Annotated[str, AfterValidator(_currency)]
 
 
@@ -227,6 +252,28 @@ class SystemOfRecord(_Section):
     fields: dict[Annotated[str, AfterValidator(_field)], Systems] = Field(
         default_factory=lambda: {"customer.email": ["salesforce", "invoiced", "quickbooks"]}
     )
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _one_spelling(cls, value: Any) -> Any:
+        """``invoice.balance`` and ``invoice.balance_minor`` are one field: given both, the
+        later would silently win, so neither is guessed."""
+        if not isinstance(value, dict):
+            return value
+        seen: dict[str, str] = {}
+        for key in value:
+            if not isinstance(key, str):
+                continue
+            canonical_type, _, name = key.partition(".")
+            same = f"{canonical_type}.{name.removesuffix('_minor')}"
+            if same in seen:
+                raise PydanticCustomError(
+                    "field_twice",
+                    "{first} and {second} are the same field; keep one",
+                    {"first": repr(seen[same]), "second": repr(key)},
+                )
+            seen[same] = key
+        return value
 
     def priority(self, canonical_type: str, field: str) -> list[str]:
         return self.fields.get(f"{canonical_type}.{field}") or self.objects.get(
@@ -350,6 +397,49 @@ def describe_validation_error(
     return f"{prefix}{key}: {first['msg']}{hint}"
 
 
+# what an environment variable that must hold JSON looks like, by key
+_JSON_EXAMPLES = {
+    "system_of_record.objects": '{"invoice": ["intacct","quickbooks"]}',
+    "system_of_record.fields": '{"customer.email": ["salesforce","invoiced"]}',
+    "webhooks.stripe_secrets": '["whsec_..."]',
+}
+
+
+def describe_settings_error(exc: SettingsError, prefix: str = "") -> str:
+    """One line naming the environment variable pydantic-settings could not decode as JSON
+    (its message names only the top-level field), and what it should hold."""
+    cause = exc.__cause__
+    bad = cause.doc if isinstance(cause, json.JSONDecodeError) else None
+    # the variables under the field the message names; the culprit holds the undecodable text
+    field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else ""
+    head = env_name([field]) if field else "ARSYNC_"
+    names = sorted(
+        name
+        for name in os.environ
+        if (name.upper() == head or name.upper().startswith(f"{head}__"))
+        and (bad is None or os.environ[name] == bad)
+    )
+    if not names:
+        return f"{prefix}{field or 'settings'}: an environment variable is not valid JSON"
+    name = names[0]
+    parts = name.upper().removeprefix("ARSYNC_").lower().split("__")
+    key = ".".join(parts)
+    what = "a JSON object"
+    model: type[BaseModel] | None = Settings
+    for part in parts:
+        info = model.model_fields.get(part) if model is not None else None
+        annotation = info.annotation if info is not None else None
+        if get_origin(annotation) is list:
+            what = "a JSON list"
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+    example = _JSON_EXAMPLES.get(key)
+    return f"{prefix}{key}: not {what}{f' such as {example}' if example else ''} (from {name})"
+
+
 def secrets_in_file(data: dict[str, Any]) -> list[str]:
     """Secret keys written in the config file itself (README: secrets come from the
     environment), as ``invoiced.api_key``; their values are never read here."""
@@ -395,6 +485,8 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
         settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, "config error: ", model=Settings)) from exc
+    except SettingsError as exc:
+        raise ConfigError(describe_settings_error(exc, "config error: ")) from exc
     settings._warnings = [
         f"{key} is written in the config file {source}: keep secrets in the environment "
         f"({env_name(key.split('.'))})"
