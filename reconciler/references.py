@@ -62,7 +62,7 @@ _TOKEN = re.compile(
 )
 # a number right after one of these words is not an invoice number
 _NOT_INVOICE = re.compile(
-    r"(?:^|[^A-Z0-9])(?:p\.?\s?o|p\s?/\s?o|purchase\s*orders?|orders?|ord|acct|accounts?|a/c|cust(?:omer)?|"
+    r"(?:^|[^A-Z0-9])(?:(?:p\.?\s?o|p\s?/\s?o|purchase\s*orders?|orders?|ord|acct|accounts?|a/c|cust(?:omer)?|"
     r"client|member|checks?|chk|chq|cheques?|trace|trn|batch|dates?|dt|eff|tel|phon\w*|fax|zip|"
     r"vat|tax|ein|routing|aba|bic|swift|id|txn|transaction|conf(?:irmation)?|store|loc(?:ation)?|"
     r"shipments?|bol|delivery(?:\s*notes?)?|contract|ticket|case|job|project|auth|eed|sec|descr?|"
@@ -72,11 +72,8 @@ _NOT_INVOICE = re.compile(
     r"packing\s*(?:slips?|lists?)|grn|goods\s*receipts?|goods\s*received(?:\s*notes?)?|"
     r"s\s?/\s?o|(?:payment|pay|pmt)\s*runs?|"
     r"sender|routing|imad|omad|fed\s*ref|seq|"
-    # a wire's own fields in bank text (Fedwire, CHIPS, book transfers): its time, Fedwire
-    # (FED#) and CHIPS sequence numbers (SSN, UID), the sender's reference (SRF), the sending
-    # participant, the parties and their banks with their accounts (B/O, ORG=/<account>,
-    # BNF, OGB, BBK, IBK), an exchange rate; the payer's own fields (OBI, PMT DET, RFB) stay
-    r"time|fed|srf|ssn|uid|snd|b\s?/\s?o|org|bnf|ogb|obk|bbk|ibk|(?:fx|exch(?:ange)?)?\s*rate|"
+    # an exchange rate (a wire's own field; RATE alone only as the wire writes it, below)
+    r"(?:fx|exch(?:ange)?)\s*rate|"
     # customer numbers (Kd-Nr., Kundennummer, Debitor, cliente), SEPA mandate, creditor and
     # payer's own references (MREF+, CRED+, KREF+, /ROC/, OUR REF), accounts, orders
     r"kd|kdnr|kunden(?:nummer)?|kunde|debitor(?:en)?|clientes?|compte|konto|cuenta|"
@@ -101,8 +98,15 @@ _NOT_INVOICE = re.compile(
     r"(?:less|minus|deduct(?:ed|ing)?)\s+(?:dm|debit\s*(?:memo|note))|"
     # a number the word names as the payment's or the advice's own
     r"(?:payment|pmt|remittance|advice)(?=[\s.-]*(?:nos?|nrs?|numbers?|\#)))"
-    # ORG=/000123456789, BNF: /000123456: a party's account after the slash
-    r"(?:[\s.-]*+(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*+[:#.+=*-]*+\s*+(?:/\s*+)?$",
+    r"(?:[\s.-]*+(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*+[:#.+=*-]*+\s*+$|"
+    # a wire's own fields in bank text (Fedwire, CHIPS, book transfers), written as the wire
+    # writes them (TIME:1022, FED#06710, ORG=/000123456789, BNF: /000123456; PAID ON TIME 4471
+    # is the payer's): its time, Fedwire (FED#) and CHIPS sequence numbers (SSN, UID), the
+    # sender's reference (SRF), the sending participant, the parties and their banks with
+    # their accounts after a slash (B/O, ORG, BNF, OGB, BBK, IBK), an exchange rate; the
+    # payer's own fields (OBI, PMT DET, RFB) stay
+    r"(?P<wire>time|fed|srf|ssn|uid|snd|b\s?/\s?o|org|bnf|ogb|obk|bbk|ibk|rate)"
+    r"\s*+(?:[:#=]++\s*+/?|/)\s*+$)",
     re.IGNORECASE,
 )
 # the purchase order's own words among those: the number after them is the payer's PO
@@ -721,6 +725,7 @@ def read_references(text: str | None) -> TextReading:
         if not labelled_before(m.start()) and (value := _amount(m)) is not None
     ]
     masked = _mask(masked, [(s, e) for s, e, _ in amounts])
+    values = [m.start() for m in dates] + [s for s, _, _ in amounts]  # blanked out: a value
     structured: list[tuple[int, int]] = []
     for m in [*_OGM.finditer(masked), *_QRR.finditer(masked), *_GROUPED_REF.finditer(masked)]:
         if any(s <= m.start() < e for s, e in structured):
@@ -824,6 +829,8 @@ def read_references(text: str | None) -> TextReading:
             continue
         excluding = False
         anti = None if labelled else _NOT_INVOICE.search(masked[:start])
+        if anti and any(anti.start() < at < start for at in values):
+            anti = None  # DATE 2024-01-15 4471: the date was the label's value, not 4471
         if anti or (other_numbers and listed and not labelled):
             at = anti.start() if anti else match.start()
             written = masked[at:end].strip()
@@ -833,7 +840,9 @@ def read_references(text: str | None) -> TextReading:
                 reading.pos.append(
                     TextRef(written, [(po_key(token), "as written")], "po", True, start=start)
                 )
-            previous, previous_end, other_numbers = None, end, True
+            # a wire's field holds one value (UID:123456 4471 4472: the payer's numbers after)
+            other_numbers = not (anti and anti.group("wire"))
+            previous, previous_end = None, end
             continue
         other_numbers = po_numbers = False
         whole = (
