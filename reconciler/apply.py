@@ -30,7 +30,7 @@ from canonical.models import (
 from canonical.types import utcnow
 from reconciler.book import SHARED, Book, OpenItem
 from reconciler.cascade import AUTO, Incoming, Outcome
-from reconciler.references import paid_through
+from reconciler.references import is_placeholder_name, paid_through
 
 _DECISION: Table = Decision.__table__  # type: ignore[attr-defined]
 _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
@@ -196,9 +196,11 @@ class Writes:
         is learned. A customer named like a network paying as itself (its exact name, more than
         the network's) is no network. A payer that paid for another party (camt's ultimate
         debtor) names no customer: its IBAN, account and name are shared, and the name of the
-        party it paid for is learned."""
-        payer = name_key(remittance.payer_name)
-        ultimate = name_key(remittance.ultimate_payer_name)
+        party it paid for is learned. A bank's placeholder for a name not given (``UNKNOWN
+        REMITTER``, :func:`reconciler.references.is_placeholder_name`) is no name: never
+        learned, for anyone."""
+        payer = _learnable_name(remittance.payer_name)
+        ultimate = _learnable_name(remittance.ultimate_payer_name)
         if ultimate and ultimate != payer and customer_id not in book.by_name.get(payer, []):
             self._learn_paid_for(book, remittance, customer_id, decision_id, ultimate)
             return
@@ -263,7 +265,7 @@ class Writes:
         for kind, value in (
             ("iban", remittance.payer_iban),
             ("account", remittance.payer_account),
-            ("name", name_key(remittance.payer_name)),
+            ("name", _learnable_name(remittance.payer_name)),
         ):
             if not value:
                 continue
@@ -336,6 +338,12 @@ class Writes:
         self.invoices.clear()
         self.credits.clear()
         self.remittances.clear()
+
+
+def _learnable_name(name: str | None) -> str:
+    """The ``name_key`` of a payer name to learn; empty for a bank's placeholder, which
+    names no one."""
+    return "" if is_placeholder_name(name) else name_key(name)
 
 
 def _balances(session: Session, table: Table, items: Any, now: Any) -> None:

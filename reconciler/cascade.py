@@ -24,6 +24,7 @@ from reconciler.book import SHARED, Book, OpenItem
 from reconciler.references import (
     TextRef,
     credit_prefix,
+    is_placeholder_name,
     loose_key,
     payer_behind,
     po_key,
@@ -342,11 +343,12 @@ class Cascade:
 
     def _alias_customer(self, r: Incoming, evidence: dict[str, Any]) -> tuple[str, str] | None:
         """The customer a learned IBAN, account or name points to, with how it was found. One
-        that has paid for several customers says nothing, and the evidence says so."""
+        that has paid for several customers says nothing, and the evidence says so; nor does
+        a bank's placeholder name (one learned before they were refused)."""
         for kind, value in (
             ("iban", r.payer_iban),
             ("account", r.payer_account),
-            ("name", name_key(r.payer_name)),
+            ("name", "" if is_placeholder_name(r.payer_name) else name_key(r.payer_name)),
         ):
             if not value:
                 continue
@@ -373,6 +375,10 @@ class Cascade:
             evidence["payer_via"] = behind[0]  # PAYPAL *ACME: ACME paid through PayPal
             r = replace(r, payer_name=behind[1])
         key = name_key(r.payer_name)
+        if key and is_placeholder_name(r.payer_name):
+            # UNKNOWN REMITTER, NOTPROVIDED: the bank was not given the name; it is no one's
+            evidence["payer_name_placeholder"] = r.payer_name
+            key = ""
         if not key:
             return self._exception(r, "unidentified_payer", "customer_identification", evidence, [])
         exact = self.book.by_name.get(key, [])

@@ -50,9 +50,9 @@ def dismiss(
     ``by``, for ``reason``; returns the person's decision that supersedes it.
 
     Raises :class:`ConfirmError` naming the decision and why for one that applied cash or
-    credit (undone with ``--reverse`` instead), one already superseded (naming the decision
-    that stands), or a returned payment whose payment's applications are still in force.
-    ``sink`` (the outbox) is called as for any decision and plans nothing for it.
+    credit (a remittance's is undone with ``--undo`` instead), one already superseded (naming
+    the decision that stands), or a returned payment whose payment's applications are still
+    in force. ``sink`` (the outbox) is called as for any decision and plans nothing for it.
     """
     by = person(by, "dismisses")
     why = one_line(reason)
@@ -69,11 +69,15 @@ def dismiss(
             applied = Money.from_minor(
                 decision.applied_minor + decision.deduction_minor, decision.currency
             )
+            how = (
+                f"take it back with arsync resolve {decision_id} --by person:NAME --undo REASON"
+                if decision.source_kind == "remittance"
+                else "--undo takes back a remittance's applied cash only, not a credit memo's"
+            )
             raise ConfirmError(
                 f"decision {decision_id} applied {applied.amount} {decision.currency} "
                 f"({decision.status}, by {decision.decided_by}): a dismissal moves no cash and "
-                "cannot undo it; applied cash is undone with --reverse on the exception that "
-                "names it"
+                f"cannot undo it; {how}"
             )
         if decision.status not in _OPEN:
             raise ConfirmError(

@@ -1174,6 +1174,7 @@ def _decide_one(
             "duplicate_payment",
             0,
             exception_kind="duplicate_payment",
+            customer_id=earlier.customer_id,  # the customer of the payment it duplicates
             evidence={
                 "fingerprint": "same payer, amount, currency and references "
                 "as a payment already applied",
@@ -1994,6 +1995,7 @@ def _decide_reversal(
         evidence=evidence,
     )
     _returned(row, outcome, summary, writes)
+    summary.remittances += 1  # a remittance decided (cash going out: no payment to match)
     summary.reversals += 1
 
 

@@ -477,6 +477,33 @@ def paid_through(
     return _NETWORK_OF[match.group(1)], None
 
 
+# What a bank writes for a payer whose name it was not given (camt's NOTPROVIDED, a wire's
+# UNKNOWN REMITTER, N/A), as ``name_key`` writes it: like a network's name it identifies no
+# customer, but it is no one's at all (the IBAN or account beside it may still be the payer's).
+# A name is a placeholder when it holds one of these marks and nothing but marks and the words
+# naming the missing party (No Name Brewing, Unknown Worlds Entertainment are names).
+_PLACEHOLDER_MARKS = (
+    r"UNKNOWN|NOT ?PROVIDED|NOT ?AVAILABLE|UNAVAILABLE|UNDISCLOSED|UNSPECIFIED|NOT SPECIFIED|"
+    r"NOT GIVEN|NOT SUPPLIED|NOT STATED|WITHHELD|NONE|NONREF|N A|NA|NO ?NAME|NAMELESS"
+)
+_PLACEHOLDER_PARTY = (
+    r"REMITTER|ORIGINATOR|ORDERING|ORDER|PAYER|PAYOR|SENDER|DEBTOR|CUSTOMER|CLIENT|PARTY|"
+    r"NAME|ACCOUNT|HOLDER|OF|INFO|INFORMATION|DETAILS"
+)
+_PLACEHOLDER_NAME = re.compile(
+    rf"(?:(?:{_PLACEHOLDER_PARTY}) )*(?:{_PLACEHOLDER_MARKS})"
+    rf"(?: (?:{_PLACEHOLDER_MARKS}|{_PLACEHOLDER_PARTY}))*"
+)
+
+
+def is_placeholder_name(payer_name: str | None) -> bool:
+    """Whether a payer name is a bank's stand-in for a name not given (``UNKNOWN REMITTER
+    LTD``, ``NOTPROVIDED``, ``N/A``): it identifies no one, and is never learned as a
+    customer's."""
+    key = name_key(payer_name)
+    return bool(key) and _PLACEHOLDER_NAME.fullmatch(key) is not None
+
+
 def loose_key(number: str | None) -> str:
     """A document key with the leading zeros of every run of digits dropped.
 

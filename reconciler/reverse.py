@@ -88,6 +88,9 @@ def reverse(
                 )
             )
         ):
+            done = _reversed_by(session, exception) if exception.superseded else None
+            if done is not None:
+                raise ConfirmError(done)
             state = "superseded" if exception.superseded else exception.status
             raise ConfirmError(
                 f"decision {decision_id} is not an open reversal exception "
@@ -295,6 +298,38 @@ def undo(
         writes.flush(session)
         session.flush()
         return session.execute(select(Decision).where(col(Decision.id) == new_id)).scalar_one()
+
+
+def _reversed_by(session: Session, exception: Decision) -> str | None:
+    """Why a reversal exception a person reversed already cannot be reversed again: who did,
+    and the decision that stands; None when no person's reversal replaced it."""
+    history = list(
+        session.execute(
+            select(Decision)
+            .where(
+                col(Decision.tenant) == exception.tenant,
+                col(Decision.source_kind) == exception.source_kind,
+                col(Decision.source_id) == exception.source_id,
+            )
+            .order_by(col(Decision.created_at).desc())
+        ).scalars()
+    )
+    done = next(
+        (d for d in history if d.rule == RULE and d.evidence.get("replaces") == exception.id),
+        None,
+    )
+    if done is None:
+        return None
+    standing = next((d for d in history if not d.superseded), None)
+    now = (
+        f"decision {standing.id} ({standing.status}, by {standing.decided_by}) stands"
+        if standing is not None
+        else "its remittance awaits the next reconcile"
+    )
+    return (
+        f"decision {exception.id} is not an open reversal exception: it was already reversed "
+        f"by {done.decided_by} (decision {done.id}); {now}"
+    )
 
 
 def _applied(session: Session, ref: str, tenant: str) -> tuple[Decision, Remittance]:

@@ -1,5 +1,6 @@
 """A payer name learned from one person's confirmation, when many unrelated payments carry it
-(a bank's generic remitter text, UNKNOWN REMITTER LTD), and what the run summary counts.
+(a name several unrelated payers carry, here OAKWOOD TRADING; a bank's placeholder such as
+UNKNOWN REMITTER LTD is never learned at all), and what the run summary counts.
 
 1. Learned from one confirmation, the name alone made the other payments bearing it that
    customer's exceptions, even in currencies it bills nothing in (``currency_mismatch`` for
@@ -32,7 +33,7 @@ from tests.support.receivables import Book, decision, ref
 
 pytestmark = pytest.mark.usefixtures("book_loading")
 
-GENERIC = "UNKNOWN REMITTER LTD"
+GENERIC = "OAKWOOD TRADING"
 
 
 def _adds_up(summary: ReconcileSummary) -> None:
