@@ -30,7 +30,7 @@ def test_the_same_invoice_named_twice_is_applied_once(
     assert balance(store, invoice) == ("0.00", "paid")
     with store.session() as session:
         rows = session.execute(
-            select(Application.invoice_id, Application.amount_minor).where(
+            select(col(Application.invoice_id), col(Application.amount_minor)).where(
                 col(Application.decision_id) == confirmed.id
             )
         ).all()

@@ -364,7 +364,7 @@ GC_PAYMENT = {
 
 def test_gocardless_payment_description_is_free_text() -> None:
     client = Payments(PM00PUB001=GC_PAYMENT)
-    record = parse_gocardless(gc_event("EV00PUB1", "confirmed", "PM00PUB001"), client)  # type: ignore[arg-type]
+    record = parse_gocardless(gc_event("EV00PUB1", "confirmed", "PM00PUB001"), client)
     assert record is not None and record.merchant_refs == ("INV-8820",)
     assert record.narrative == ("Invoice INV-8820 November",)
     assert record.amount is not None and record.amount.amount == Decimal("42.50")
@@ -373,7 +373,7 @@ def test_gocardless_payment_description_is_free_text() -> None:
 def test_gocardless_payment_without_amount_names_the_field() -> None:
     client = Payments(PM00PUB002={"id": "PM00PUB002", "currency": "GBP"})
     with pytest.raises(ValueError, match=r"GET /payments/PM00PUB002: payments\.amount is missing"):
-        parse_gocardless(gc_event("EV00PUB2", "confirmed", "PM00PUB002"), client)  # type: ignore[arg-type]
+        parse_gocardless(gc_event("EV00PUB2", "confirmed", "PM00PUB002"), client)
 
 
 def test_gocardless_signature_is_hex_hmac_of_the_raw_body() -> None:

@@ -292,7 +292,7 @@ def gc_event(action: str, cause: str, origin: str = "gocardless") -> dict[str, A
 )
 def test_gocardless_payment_actions_that_move_money(action: str, cause: str, kind: str) -> None:
     payments = Payments()
-    record = parse_gocardless(gc_event(action, cause), payments)  # type: ignore[arg-type]
+    record = parse_gocardless(gc_event(action, cause), payments)
     assert record is not None and record.kind == kind and payments.reads == ["PM000SHAPE"]
     assert record.amount is not None and record.amount.amount == Decimal("31.50")
     assert record.invoice_refs == ("INV-7300",) and record.payment_id == "PM000SHAPE"
@@ -314,7 +314,7 @@ def test_gocardless_payment_actions_that_move_money(action: str, cause: str, kin
 )
 def test_gocardless_payment_actions_that_move_no_new_money(action: str, cause: str) -> None:
     payments = Payments()
-    assert parse_gocardless(gc_event(action, cause), payments) is None  # type: ignore[arg-type]
+    assert parse_gocardless(gc_event(action, cause), payments) is None
     assert payments.reads == []  # not even read
     mandate = {**gc_event("active", "mandate_activated"), "resource_type": "mandates"}
-    assert parse_gocardless(mandate, payments) is None  # type: ignore[arg-type]
+    assert parse_gocardless(mandate, payments) is None
