@@ -27,15 +27,12 @@ when it is not answered 2xx within 10 seconds, so a delivery's payer reads share
 (``payer_budget``, counted from the client's creation: one client serves one delivery). Each
 payer read is tried once, its timeout cut to the time left, and none starts once the budget is
 spent: the payment is then kept without its payer, with a warning naming it. A payer read that
-fails on the payer itself (404, a refusal, no customer) is the same. A transient failure
-(timeout, connection, 5xx, 429) with time left is raised, like a failed payment read: nothing
-of the delivery is stored, it is answered 503 and GoCardless delivers it again, read afresh.
-Not the reverse: an event once stored is a duplicate when delivered again and nothing re-reads
-its payer, and no later step reads GoCardless, so a payer left out on a transient failure would
-be lost for good; one left out on the budget is the price of answering in time (a delivery
-answered late would be delivered again, as slowly, forever). A payer never keeps a delivery
-past the budget; a payer read failing fast on each try holds its cash back as a failing payment
-read does, until GoCardless stops delivering it again (8 retries, at growing intervals).
+fails (404, a refusal, no customer, or a timeout, 5xx or 429) is the same: the payer is never
+worth the cash. Answering 503 for it instead would have GoCardless deliver the whole batch again
+and, with a mandate endpoint failing for days, give up on it after its 8 retries, its cash never
+stored. A payer so left out is not read again (an event once stored is a duplicate when
+delivered again, and no later step reads GoCardless): the reconciler then finds the payer by
+the payment's references or a person does.
 
 One delivery may batch several events, not listed in the order they happened: they are taken
 in by their ``created_at`` (:func:`chronological`), so that a chargeback listed before the
@@ -52,7 +49,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, SecretStr
 
-from connectors.errors import ApiError, ErrorKind, RateLimitError, TransientError
+from connectors.errors import ApiError, ErrorKind
 from connectors.http import ApiSession, ErrorRule, ErrorTable, RetryPolicy
 from connectors.processors.currencies import from_processor_minor, iso_exponent
 from connectors.processors.records import ProcessorRecord, RecordKind
@@ -103,6 +100,11 @@ class PayerUnread(Exception):
     """The payer of a mandate could not be read (the call failed or answered no resource)."""
 
 
+class PayerNotReadNow(PayerUnread):
+    """The payer of a mandate could not be read just now (a timeout, 5xx, 429): not
+    remembered as the mandate's answer, so another payment of it reads it again."""
+
+
 class PaymentReader(Protocol):
     def payment(self, payment_id: str) -> dict[str, Any]: ...
 
@@ -150,10 +152,12 @@ class GoCardlessClient:
 
     def payer(self, mandate_id: str) -> Payer:
         """The payer of a mandate; :class:`PayerUnread` when it cannot be read (or not within
-        the budget). A transient failure with time left is raised as the :class:`ApiError`."""
+        the budget), :class:`PayerNotReadNow` when it failed just now."""
         if mandate_id not in self._payers:
             try:
                 self._payers[mandate_id] = self._read_payer(mandate_id)
+            except PayerNotReadNow:
+                raise
             except PayerUnread as exc:
                 self._payers[mandate_id] = exc
         known = self._payers[mandate_id]
@@ -189,7 +193,7 @@ class GoCardlessClient:
 
     def _resource(self, kind: str, resource_id: str) -> dict[str, Any]:
         """``GET /{kind}/{id}``'s resource within the budget; :class:`PayerUnread` naming it
-        when unreadable, a transient :class:`ApiError` naming it when time is left."""
+        when unreadable, :class:`PayerNotReadNow` on a transient failure."""
         what = f"{kind.removesuffix('s')} {resource_id}"
         timeout = self._payer_session.policy.timeout
         if self._payer_deadline is not None:
@@ -204,7 +208,7 @@ class GoCardlessClient:
                 raise PayerUnread(f"{what}: {exc}") from None
             if self._payer_deadline is not None and time.monotonic() >= self._payer_deadline:
                 raise PayerUnread(f"{what}: {exc}; {self._spent()}") from None
-            raise _naming(exc, f"{what} not read just now") from exc
+            raise PayerNotReadNow(f"{what}: not read just now: {exc}") from None
         except (ValueError, AttributeError) as exc:
             raise PayerUnread(f"{what}: {exc}") from None
         if not isinstance(resource, dict) or not resource:
@@ -294,20 +298,6 @@ def _payer(client: PaymentReader, payment: dict[str, Any], payment_id: str) -> P
     except PayerUnread as exc:
         log.warning("gocardless: payment %s kept without a payer: %s", payment_id, exc)
         return None
-    except ApiError as exc:  # transient, time left: the delivery is answered 503, sent again
-        raise _naming(exc, f"payment {payment_id}") from exc
-
-
-def _naming(exc: ApiError, what: str) -> ApiError:
-    """A transient (or rate-limited) ``exc`` again, its message starting with ``what``."""
-    kind = RateLimitError if exc.kind is ErrorKind.RATE_LIMITED else TransientError
-    return kind(
-        exc.system,
-        f"{what}: {exc.message}",
-        status=exc.status,
-        code=exc.code,
-        retry_after=exc.retry_after,
-    )
 
 
 def _text(value: Any) -> str:
