@@ -234,6 +234,9 @@ def confirm(
         return _superseded_by(session, decision, new_id, writes)
 
 
+RETURNED_PAYMENT = "returned_payment"  # the exception kind of a return, and of its dismissal
+
+
 def returned_by(session: Any, tenant: str, remittance_id: str) -> Decision | None:
     """The standing decision of a return (a bank's or processor's) taking back the cash of
     remittance ``remittance_id``, if any: its open ``returned_payment`` exception, or a
@@ -243,6 +246,9 @@ def returned_by(session: Any, tenant: str, remittance_id: str) -> Decision | Non
     for standing in session.execute(
         select(Decision).where(
             col(Decision.tenant) == tenant,
+            # a dismissal keeps the kind of what it dismissed: only returns are read, not
+            # every item a person ever dismissed
+            col(Decision.exception_kind) == RETURNED_PAYMENT,
             ((col(Decision.rule) == REVERSAL_RULE) & (col(Decision.status) == EXCEPTION))
             | (col(Decision.rule) == DISMISSAL_RULE),
             col(Decision.superseded).is_(False),
