@@ -73,7 +73,8 @@ _RMR_KINDS = {
     "CM": RefKind.CREDIT_MEMO,
     "PO": RefKind.PO,
 }
-_DATE_FORMATS = ("%Y%m%d", "%y%m%d")
+# an X12 date (element 373) by its length: CCYYMMDD from version 004010 on, YYMMDD before it
+_DATE_FORMATS = {8: ("%Y%m%d",), 6: ("%y%m%d",)}
 # DTM qualifiers that date the payment, best first: settlement, effective, process, created
 _PAYMENT_DATE_QUALIFIERS = ("234", "007", "009", "097")
 # BPR01 codes of an 820 that is the payment itself (see the module docstring)
@@ -176,7 +177,7 @@ def _read_segment(
         advice.credit = flag != "D"
         advice.method = seg.get(4) or None
         advice.payer_account = seg.get(9) or None
-        advice.payment_date = parse_date(seg.get(16), _DATE_FORMATS, f"{loc}, BPR16")
+        advice.payment_date = _x12_date(seg.get(16), f"{loc}, BPR16")
     elif seg.tag == "TRN":
         advice.trace_type = seg.get(1)
         advice.trace = seg.get(2) or None
@@ -221,15 +222,23 @@ def _read_segment(
             advice.notes.append(" ".join(e for e in map(seg.get, (1, 2, 3)) if e))
     elif seg.tag == "DTM":
         if current is not None and seg.get(1) == "003":
-            when = parse_date(seg.get(2), _DATE_FORMATS, f"{loc}, DTM02")
+            when = _x12_date(seg.get(2), f"{loc}, DTM02")
             advice.refs[current] = replace(advice.refs[current], document_date=when)
         elif current is None and seg.get(1) in _PAYMENT_DATE_QUALIFIERS:
-            header_date = parse_date(seg.get(2), _DATE_FORMATS, f"{loc}, DTM02")
+            header_date = _x12_date(seg.get(2), f"{loc}, DTM02")
             if header_date is not None:
                 header_dates.setdefault(seg.get(1), header_date)
     elif seg.tag == "NTE" and seg.get(2):
         advice.notes.append(seg.get(2))
     return current, loose
+
+
+def _x12_date(value: str, location: str) -> date | None:
+    """An X12 date of eight digits (CCYYMMDD) or six (YYMMDD, before version 004010); any
+    other length is no date (``2026116`` could be 6 November or 16 January)."""
+    text = value.strip()
+    formats = _DATE_FORMATS.get(len(text), ()) if text.isdigit() else ()
+    return parse_date(text, formats, location)
 
 
 # RMR03 (X12 element 482, payment action code) of an amount paid without a document
