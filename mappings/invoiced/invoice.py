@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from canonical.enums import DocumentStatus
+from canonical.money import Money
 from canonical.records import InvoiceIn
 from canonical.terms import discount_fields
 from connectors.base import RawRecord
@@ -57,6 +58,16 @@ def status_of(payload: Mapping[str, Any], balance_is_zero: bool) -> DocumentStat
     return DocumentStatus.PAID if balance_is_zero else DocumentStatus.OPEN
 
 
+def standing(payload: Mapping[str, Any], code: str) -> tuple[DocumentStatus, Money]:
+    """The document's status and what it still owes (or has left to apply): nothing once it
+    is paid, voided or written off, whatever ``balance`` still shows."""
+    balance = money(payload.get("balance", payload.get("total")), code, "balance")
+    status = status_of(payload, balance.is_zero())
+    if status in SETTLED:
+        balance = money(0, code, "balance")  # Invoiced may keep the old balance on these
+    return status, balance
+
+
 def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
     payload = record.payload
     code = currency(record, ctx)
@@ -70,11 +81,8 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> InvoiceIn:
             status=DocumentStatus.DELETED,
         )
     total = money(payload.get("total"), code, "total")
-    balance = money(payload.get("balance", payload.get("total")), code, "balance")
+    status, balance = standing(payload, code)
     values = company_days(extract(payload, FIELDS), ctx, "issue_date", "due_date")
-    status = status_of(payload, balance.is_zero())
-    if status in SETTLED:
-        balance = money(0, code, "balance")  # Invoiced may keep the old balance on these
     return InvoiceIn(
         **origin(record),
         **values,

@@ -52,6 +52,8 @@ from connectors.invoiced.writes import (
     PaymentVoid,
     credit_note_application,
 )
+from mappings.base import MappingError
+from mappings.invoiced.invoice import standing
 from sync.outbox.adapter import (
     AlreadyDone,
     Command,
@@ -198,12 +200,19 @@ class InvoicedPush(PushAdapter):
         return results
 
     def refresh(self, command: Command, refs: RefIndex) -> None:
-        """Re-read the invoices' balances (after a refusal, to re-validate the decision)."""
+        """Re-read the invoices (after a refusal, to re-validate the decision): their status and
+        what they owe as the pull maps them. An invoice has no ``voided`` attribute (a void is
+        its ``status``), and a voided or paid one may still show its old ``balance``."""
         for ref in self.touched_invoices(refs, command):
             current = self.connector.client.get(f"/invoices/{ref.remote_id}")
-            if isinstance(current, dict) and current.get("balance") is not None:
-                ref.values["balance_minor"] = str(command.money_minor(current["balance"]))
-                ref.values["status"] = "void" if current.get("voided") else ref.values.get("status")
+            if not isinstance(current, dict) or current.get("balance") is None:
+                continue
+            try:
+                status, balance = standing(current, str(command.payload["currency"]))
+            except MappingError as exc:
+                raise DataError(self.system, f"invoice {ref.remote_id}: {exc}") from None
+            ref.values["balance_minor"] = str(balance.minor)
+            ref.values["status"] = status.value
 
     def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
         """Steps whose record is already in Invoiced, found by the key in its metadata.
