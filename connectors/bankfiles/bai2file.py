@@ -16,7 +16,8 @@ group's, else USD).
 A file sent without line breaks, as fixed-length blocks of the record length its 01 header
 states (else 80) or as "/"-terminated records on one line, is read record by record, a 16 or
 88 whose text has no "/" ending with its block; its findings name the record's number
-(``record 7``).
+(``record 7``). A transmission of several files (01 to 99 each, one after another) is read
+file by file; records after a 99 before any next 01 are an error and left out.
 Continuation (88) text is joined to its detail record; its labelled values (JPMorgan's
 ``ORIG CO NAME:``, Bank of America's ``DES:``/``INDN:``/``CO ID:``, tagged 88s, and incoming
 wires' text: JPMorgan's ``B/O:``/``REF:``/``OBI=``/``IMAD:``, Bank of America's ``ORIG:``/``ID:``/
@@ -344,7 +345,7 @@ def _logical_records(
                 )
             continue
         if code == "01" and not records:
-            length = _record_length(piece)
+            length = _record_length(piece) or _unstated_length(physical)
         if code == "88" and records:
             records[-1].lines.append((number, piece))
             records[-1].full.append(full)
@@ -354,6 +355,14 @@ def _logical_records(
         for record in records:  # a line as long as the record ended where a word did
             record.full = [False] * len(record.lines)
     return records
+
+
+def _unstated_length(physical: _Physical) -> int | None:
+    """The record length of a file whose 01 header states none: 80 (the card length BAI2
+    files keep to, some banks cutting text there mid-word, as NatWest does) when no record
+    runs past it, else ``None`` (records of any length)."""
+    longest = max((len(line.rstrip()) for _, _, line in physical.records), default=0)
+    return 80 if longest <= 80 else None
 
 
 def _wraps_at_words(records: list[_LogicalRecord]) -> bool:
@@ -571,6 +580,26 @@ def _read_records(physical: _Physical, source_file: str) -> ParseResult:
             RecordError(source_file, "line 1", "a BAI2 file must start with a 01 file header")
         )
         return result
+    for file in _files(records):
+        _read_file(file, result)
+    return result
+
+
+def _files(records: list[_LogicalRecord]) -> list[list[_LogicalRecord]]:
+    """The records of each BAI2 file (01 to 99) in a transmission that holds several, one
+    after another (some banks send a day's files, or a customer joins them, in one)."""
+    files: list[list[_LogicalRecord]] = []
+    for record in records:
+        if record.code == "01" or not files:
+            files.append([])
+        files[-1].append(record)
+    return files
+
+
+def _read_file(records: list[_LogicalRecord], result: ParseResult) -> None:
+    """The remittances, errors and warnings of one file's records (from its 01), added to
+    ``result``."""
+    source_file = result.source_file
     package: list[tuple[_LogicalRecord, list[str]]] = []  # each record, the lines the package reads
     kept_details: list[_LogicalRecord] = []
     unread_groups: set[int] = set()  # the 02 lines of groups whose details are left out
@@ -616,11 +645,13 @@ def _read_records(physical: _Physical, source_file: str) -> ParseResult:
         parsed = _read_package(trailers.read(package))
     except BankFileError as exc:
         result.errors.append(RecordError(source_file, exc.location, exc.reason))
-        return result
+        return
+    result.errors.extend(trailers.findings.errors)
     result.warnings.extend(trailers.findings.warnings)
+    start = len(result.records)
     _collect(result, source_file, parsed, iter(kept_details), trailers.group_lines, unread_groups)
-    result.records[:] = keep_distinct(result.records)
-    return result
+    # a reference shared within one file names no item; the same one in two files is one item
+    result.records[start:] = keep_distinct(result.records[start:])
 
 
 _NUMBERED = re.compile(r"^line (\d+)")
@@ -776,8 +807,9 @@ class _Trailers:
         """The lines for the package, missing trailers completed; raises
         :class:`BankFileError` when nothing can be read."""
         for record, lines in package:
-            if self.ended:
-                break  # the package reads no further than the 99
+            if self.ended:  # the package reads no further than the 99
+                self._after_file_trailer(record)
+                break
             self._see(record, lines)
         file = self.file
         if file is not None and not self.ended:
@@ -936,6 +968,20 @@ class _Trailers:
             raw,
         )
         self.ended = True
+
+    def _after_file_trailer(self, record: _LogicalRecord) -> None:
+        """An error for the records after the 99 file trailer before any next 01 file header:
+        they belong to no file, and are left out."""
+        self.findings.errors.append(
+            RecordError(
+                self.findings.source_file,
+                line_location(record.line),
+                f"a {_RECORD_NAMES.get(record.code, record.code)} after the 99 file trailer "
+                "(no 01 file header before it): it and the records after it up to the next "
+                "01 are left out",
+                "\n".join(t for _, t in record.lines),
+            )
+        )
 
     def _short_trailer(self, location: str, code: str, stated: int, raw: str) -> None:
         """A trailer stating fewer figures than it has: which one is left out cannot be told."""

@@ -18,8 +18,11 @@ NOT_RECEIPTS = frozenset(
         *("171", "202", "226", "232", "233", "234", "235", "236", "238", "240", "241"),
         *("242", "243", "244", "246", "247", "248", "249", "263", "306", "342", "345"),
         *("348", "349", "351", "354", "359", "364"),
-        # one's own items coming back, reversals and bank corrections
-        *("123", "252", "254", "255", "257", "258", "261", "266", "268", "395"),
+        # one's own items coming back, reversals and bank corrections; 168 settles returned
+        # ACH items (of one's own credits) or adjustments in one total, the twin of 468
+        *("123", "168", "252", "254", "255", "257", "258", "261", "266", "268", "395"),
+        # the bank's own: a float (availability) adjustment, a refund of its fees
+        *("397", "398"),
     }
 )
 # debit detail codes that take back a credit counted before (names from the BAI "Cash
