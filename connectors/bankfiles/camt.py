@@ -51,7 +51,9 @@ whole), one in another currency than the credit only itself (a ``RmtdAmt`` in th
 currency stays beside a ``DuePyblAmt`` in the invoice's), a ``RltdDt`` or an X12 date that
 cannot be read only that date, RMR text that cannot be read its documents; each is a
 warning naming the element, and the booked credit is kept. The bank's amount, currency and
-dates that cannot be read are errors.
+dates that cannot be read are errors; a date with the time zone an ``xs:date`` may carry
+(``2018-04-17+02:00``) is the date written. A placeholder for the bank's reference
+(``NONREF``, ``NOTPROVIDED``) is none.
 
 camt.052 (``BkToCstmrAcctRpt/Rpt``) reports the day so far: it lists entries the bank has
 not booked yet (``Sts`` PDNG, FUTR) and ones given for information (INFO), and successive
@@ -422,13 +424,24 @@ def _transactions(entry: etree._Element) -> Iterator[tuple[int, etree._Element |
         yield 0, None, ""
 
 
+# an ISODate is an xs:date, which may carry a time zone: some banks state every date so
+# (Bank Frick, Equa bank: ``2018-04-17+02:00``); the date is the bank's date as written
+_DATE_ZONE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})\s*$")
+
+
+def _without_zone(text: str | None) -> str | None:
+    """A date's text without the time zone an xs:date may carry (``2018-04-17+02:00``)."""
+    zoned = _DATE_ZONE.match(text or "")
+    return zoned.group(1) if zoned else text
+
+
 def _date_at(
     text: str | None, el: etree._Element | None, fallback: etree._Element, name: str
 ) -> date | None:
     try:
-        return parse_date(text, _DATE_FORMATS, "")
+        return parse_date(_without_zone(text), _DATE_FORMATS, "")
     except BankFileError as exc:
-        raise BankFileError(_where(el, fallback, name), exc.reason) from exc
+        raise BankFileError(_where(el, fallback, name), f"not a date: {text!r}") from exc
 
 
 def _decimal_at(el: etree._Element, text: str | None = None, suffix: str = "") -> Decimal:
@@ -746,7 +759,10 @@ def _remittance(
     # a payer the text names, the ultimate debtor it names (ABWA+) only where no one else is
     ultimate = ultimate or next((e.ultimate_payer for e in said if e.ultimate_payer), None)
     payer_name = payer_name or next((e.payer for e in said if e.payer), None) or ultimate
-    bank_reference = _text(tx, "Refs", "AcctSvcrRef") or _text(entry, "AcctSvcrRef")
+    # what keys are made of, as written; the bank's reference is the first that names one
+    # (DK banks write NONREF in every entry's AcctSvcrRef)
+    stated_references = (_text(tx, "Refs", "AcctSvcrRef"), _text(entry, "AcctSvcrRef"))
+    bank_reference = next((r for r in stated_references if is_name(r)), None)
     trace = _trace(tx)
     if trace and trace != bank_reference and trace not in " ".join(free_parts):
         # the clearing's name for the item (an ACH trace number, a Fedwire IMAD) beside the
@@ -776,7 +792,7 @@ def _remittance(
         entry_index,
         tx,
         tx_index,
-        (bank_reference, stated_end_to_end, amount, currency),
+        (stated_references[0] or stated_references[1], stated_end_to_end, amount, currency),
         looks,
     )
     location_el = tx if tx is not None else entry
