@@ -59,6 +59,7 @@ from reconciler.engine import (
 from reconciler.reverse import RULE as REVERSE_RULE
 from reconciler.reverse import UNDONE
 from sync.outbox.plan import PAYMENT_SYSTEMS, STATE_SYSTEMS
+from sync.outbox.plan import not_planned as not_planned_decisions
 
 # outbox commands a person must look at: out of attempts, refused, or no longer valid
 NEEDS_A_PERSON = (CommandStatus.DEAD, CommandStatus.CONFLICT, CommandStatus.FAILED)
@@ -174,27 +175,8 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             .group_by(col(OutboxCommand.system), col(OutboxCommand.status))
         ).all()
         # applied decisions whose cash stands in arsync and no write to any system was
-        # planned for (decided while no system was configured to write to): one query
-        not_planned = list(
-            session.execute(
-                select(col(Decision.id))
-                .where(
-                    col(Decision.tenant) == tenant,
-                    col(Decision.superseded).is_(False),
-                    col(Decision.status) == "auto_applied",
-                    select(col(Application.id))
-                    .where(
-                        col(Application.decision_id) == col(Decision.id),
-                        col(Application.status) != ApplicationStatus.REVERSED,
-                    )
-                    .exists(),
-                    ~select(col(OutboxCommand.id))
-                    .where(col(OutboxCommand.decision_id) == col(Decision.id))
-                    .exists(),
-                )
-                .order_by(col(Decision.created_at), col(Decision.id))
-            ).scalars()
-        )
+        # planned for (decided while no system was configured to write to)
+        not_planned = not_planned_decisions(session, tenant)
         stuck = list(
             session.execute(
                 select(OutboxCommand)

@@ -878,7 +878,9 @@ def _attention(runtime: Any, summary: PushSummary) -> str | None:
     return f"push: {'; '.join(said)}; `arsync outbox` lists them" if said else None
 
 
-outbox_app = typer.Typer(help="Pending, failed and dead writes; retry or cancel them.")
+outbox_app = typer.Typer(
+    help="Pending, failed and dead writes; retry or cancel them; plan those never planned."
+)
 app.add_typer(outbox_app, name="outbox")
 
 
@@ -971,6 +973,67 @@ def outbox_cancel(
     finally:
         runtime.close()
     console.print(f"command {command_id} cancelled")
+
+
+@outbox_app.command("plan")
+def outbox_plan(
+    decision_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="DECISION_ID", help="Applied decisions to plan the writes of."),
+    ] = None,
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Every applied decision no write was planned for (as the report)."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be planned; write nothing.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Plan the writes of cash applied while no system was configured to write to, for the
+    systems written to now (same idempotency keys as at decision time; a system that has a
+    decision's writes already gets nothing more). Nothing plans them on its own: check first
+    that nobody recorded the payment by hand meanwhile (--dry-run shows what would be
+    written), then `arsync push` sends them.
+
+    Exit codes: 0 planned (or, with --all, nothing left to plan); 1 nothing could be planned
+    for a decision named (unknown, not applied, superseded or undone, or planned already:
+    one line on stderr says which and why; the others are still planned); 2 a wrong option
+    or no system configured to write to; 75 a reconcile or a person's decision holds the
+    lease (nothing was planned)."""
+    if all_ == bool(decision_ids):
+        raise _fail(
+            "--all takes no decision id"
+            if all_
+            else "name the decisions to plan (from the report), or say --all",
+            2,
+        )
+    from canonical.lease import LeaseHeld
+    from sync.outbox.control import render_late_plan
+    from sync.settings import ConfigError
+
+    runtime = _runtime(config)
+    try:
+        plans = runtime.plan_writes(None if all_ else decision_ids, dry_run=dry_run)
+    except ConfigError as exc:
+        raise _fail(exc, 2) from None
+    except LeaseHeld as exc:
+        err.print(f"outbox plan not run: {escape(str(exc))}", style="yellow", highlight=False)
+        raise typer.Exit(LEASE_HELD_EXIT) from None
+    finally:
+        runtime.close()
+    if all_ and not plans:
+        console.print("no applied decision is waiting for its writes to be planned")
+        return
+    lines, refused = render_late_plan(plans, dry_run=dry_run)
+    for line in refused:
+        err.print(f"not planned: {line}", style="yellow", markup=False, highlight=False)
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if refused and not all_:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -20,7 +20,7 @@ from connectors.http import RetryPolicy
 from connectors.redact import register_secrets_of
 from connectors.registry import entry
 from sync.engine import Progress, RunResult, SyncEngine, SyncStopped, describe_failure
-from sync.outbox.plan import OutboxPlanner
+from sync.outbox.plan import LatePlan, OutboxPlanner
 from sync.settings import ConfigError, Settings, describe_validation_error
 
 if TYPE_CHECKING:
@@ -146,18 +146,42 @@ class Runtime:
 
     def written_nowhere(self, done: str = "applied") -> str | None:
         """The warning for a decision recorded while no system is configured to write to
-        (its writes are never planned, then or later); None when some system is."""
+        (its writes are not planned then; cash applied has them planned once a person runs
+        ``arsync outbox plan``); None when some system is."""
         if self.settings.push_systems():
             return None
-        where = (
-            "[push] systems names none of the systems configured"
-            if self.settings.configured_systems()
-            else "quickbooks/intacct/invoiced/salesforce sections"
+        warning = (
+            f"{done} in arsync only: no system is configured to write to "
+            f"({self._why_nowhere()}): nothing will be written"
         )
-        return (
-            f"{done} in arsync only: no system is configured to write to ({where}): "
-            "nothing will be written"
-        )
+        if done == "applied":
+            warning += (
+                " until a system is configured and `arsync outbox plan --all` plans the "
+                "writes (`--dry-run` first shows them)"
+            )
+        return warning
+
+    def _why_nowhere(self) -> str:
+        """Why no system is written to: no section, or [push] systems names none of them."""
+        if self.settings.configured_systems():
+            return "[push] systems names none of the systems configured"
+        return "quickbooks/intacct/invoiced/salesforce sections"
+
+    def plan_writes(
+        self, decision_ids: list[str] | None = None, *, dry_run: bool = False
+    ) -> list[LatePlan]:
+        """Plan the writes of applied decisions that have none in a system written to now
+        (the named ones, or None: every one the report counts as not planned). Raises
+        :class:`ConfigError` when no system is configured to write to."""
+        from sync.outbox.control import plan_writes
+
+        systems = self.settings.push_systems()
+        if not systems:
+            raise ConfigError(
+                f"config error: no system is configured to write to ({self._why_nowhere()}): "
+                "configure one, then plan the writes"
+            )
+        return plan_writes(self.store, self.settings.tenant, systems, decision_ids, dry_run=dry_run)
 
     def reconcile(self, rules_path: Path | None = None) -> ReconcileSummary:
         """Reconcile new remittances and credit memos; their writes go to the outbox."""

@@ -1,4 +1,5 @@
-"""Looking at and steering the outbox: list, retry, cancel, and the dry-run's diff."""
+"""Looking at and steering the outbox: list, retry, cancel, plan the writes of decisions
+applied while no system was written to, and the dry-run's diff."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
+from canonical.bulk import insert_rows
 from canonical.enums import CommandStatus
+from canonical.lease import lease
 from canonical.models import OutboxCommand
 from canonical.store import Store
 from canonical.types import utcnow
+from reconciler.engine import RECONCILE_LEASE
 from sync.outbox.adapter import REMOTE_IDS, may_have_landed
+from sync.outbox.plan import LatePlan, not_planned, plan_later
 from sync.outbox.worker import PushSummary
 
 OPEN = (
@@ -184,6 +189,75 @@ def _must_exist(
             f"command {command_id} is {row.status}: only {', '.join(allowed)} can be {verb}"
         )
     return row
+
+
+def plan_writes(
+    store: Store,
+    tenant: str,
+    systems: Sequence[str],
+    decision_ids: Sequence[str] | None = None,
+    *,
+    dry_run: bool = False,
+) -> list[LatePlan]:
+    """Plan the writes, in ``systems``, of the applied decisions named (None: every one no
+    write was planned for, as the report counts them) that have none there yet; see
+    :func:`~sync.outbox.plan.plan_later`. One transaction under the reconcile lease, so no
+    decision is undone or decided again meanwhile and two plans never run at once. A dry run
+    takes no lease and writes nothing."""
+    if dry_run:
+        with store.session() as session:
+            ids = not_planned(session, tenant) if decision_ids is None else decision_ids
+            return plan_later(session, tenant, systems, ids)
+    with lease(store, tenant, RECONCILE_LEASE) as held, store.session() as session:
+        ids = not_planned(session, tenant) if decision_ids is None else decision_ids
+        plans = plan_later(session, tenant, systems, ids)
+        rows = [row for plan in plans for row in plan.commands]
+        if rows:
+            held.renew(session)  # a plan that stalled past its lease commits nothing
+            insert_rows(session, OutboxCommand.__table__, rows)  # type: ignore[attr-defined]
+    return plans
+
+
+def render_late_plan(plans: Sequence[LatePlan], *, dry_run: bool) -> tuple[list[str], list[str]]:
+    """The planned decisions as lines (each one's systems and operations, and the total),
+    and one line per decision refused."""
+    lines: list[str] = []
+    refused: list[str] = []
+    writes = 0
+    for plan in plans:
+        if plan.refused:
+            refused.append(plan.refused)
+            continue
+        writes += len(plan.commands)
+        per_system: dict[str, Counter[str]] = {}
+        for row in plan.commands:
+            per_system.setdefault(row["system"], Counter())[row["operation"]] += 1
+        said = "; ".join(
+            f"{system} " + ", ".join(f"{op} {n}" if n > 1 else op for op, n in ops.items())
+            for system, ops in per_system.items()
+        )
+        line = f"decision {plan.decision_id} ({plan.what}): "
+        line += f"{'would plan' if dry_run else 'planned'} {said}"
+        if plan.before:
+            line += f"; planned before in {', '.join(plan.before)} (nothing more there)"
+        if plan.lacking:
+            line += f"; its customer is in none of {', '.join(plan.lacking)} (nothing there)"
+        lines.append(line)
+    decided = len(plans) - len(refused)
+    if dry_run:
+        lines.append(
+            f"dry run: {writes} write{'s' if writes != 1 else ''} for {decided} "
+            f"decision{'s' if decided != 1 else ''} would be planned; nothing written. Check "
+            "first that nobody recorded them by hand in those systems meanwhile"
+        )
+    elif writes:
+        lines.append(
+            f"{writes} write{'s' if writes != 1 else ''} planned for {decided} "
+            f"decision{'s' if decided != 1 else ''}: `arsync push` sends them"
+        )
+    else:
+        lines.append("nothing planned")
+    return lines, refused
 
 
 def render_plan(summary: PushSummary) -> list[str]:

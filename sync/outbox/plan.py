@@ -20,6 +20,10 @@ decision and its commands commit together or not at all.
 
 A system gets a command only when it holds the decision's customer; a command whose
 invoices that system lacks is refused with a clear reason when sent, not silently dropped.
+
+A decision applied while a system was not written to gets that system's commands later only
+when a person asks (``arsync outbox plan``, :func:`plan_later`): the same planner, from the
+decision's stored rows, so each command has the key it would have had at decision time.
 """
 
 from __future__ import annotations
@@ -27,16 +31,25 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Table, select, update
 from sqlmodel import Session, col
 
-from canonical.bulk import insert_rows
-from canonical.enums import CommandStatus
+from canonical.bulk import insert_rows, select_in
+from canonical.enums import ApplicationStatus, CommandStatus
 from canonical.ids import new_id
-from canonical.models import ExternalRef, OutboxCommand, Remittance
+from canonical.models import (
+    Adjustment,
+    Application,
+    Decision,
+    ExternalRef,
+    OutboxCommand,
+    Remittance,
+)
+from canonical.money import Money
 from canonical.types import utcnow
 from reconciler.apply import FlushedBatch
 from reconciler.cascade import AUTO
@@ -46,6 +59,9 @@ from sync.outbox.adapter import REVERSED_BY, may_have_landed
 PAYMENT_SYSTEMS = frozenset({"quickbooks", "intacct", "invoiced"})
 STATE_SYSTEMS = frozenset({"salesforce"})
 _OUTBOX: Table = OutboxCommand.__table__  # type: ignore[attr-defined]
+_DECISION: Table = Decision.__table__  # type: ignore[attr-defined]
+_APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
+_ADJUSTMENT: Table = Adjustment.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
 VOIDABLE = ("apply_cash", "apply_credit")  # the writes of a decision that create a payment
 
@@ -67,9 +83,13 @@ class OutboxPlanner:
         for d in batch.decisions:
             if d["rule"] == REVERSE_RULE:
                 insert_rows(session, _OUTBOX, self._reversal(session, d))
+        insert_rows(session, _OUTBOX, self.applied_commands(session, batch))
+
+    def applied_commands(self, session: Session, batch: FlushedBatch) -> list[dict[str, Any]]:
+        """The commands of the batch's applied decisions, as rows not yet inserted."""
         applied = [d for d in batch.decisions if d["status"] == AUTO]
         if not applied or not self.systems:
-            return
+            return []
         lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in batch.applications:
             lines[row["decision_id"]].append(row)
@@ -93,7 +113,7 @@ class OutboxPlanner:
         rows: list[dict[str, Any]] = []
         for d in applied:
             rows.extend(self._commands(d, lines[d["id"]], deductions[d["id"]], held, remittances))
-        insert_rows(session, _OUTBOX, rows)
+        return rows
 
     def _commands(
         self,
@@ -335,6 +355,180 @@ class OutboxPlanner:
             "sent_at": None,
             "updated_at": now,
         }
+
+
+@dataclass
+class LatePlan:
+    """One decision's writes planned after the fact (or why none are): ``commands`` are the
+    outbox rows, ``before`` the systems that had its writes already, ``lacking`` the systems
+    written to that hold none of its customer."""
+
+    decision_id: str
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    before: list[str] = field(default_factory=list)
+    lacking: list[str] = field(default_factory=list)
+    refused: str | None = None
+    what: str = ""  # e.g. "remittance R, 100.00 USD applied"
+
+
+_DECISION_COLUMNS = (
+    "id",
+    "tenant",
+    "status",
+    "rule",
+    "superseded",
+    "customer_id",
+    "currency",
+    "source_kind",
+    "source_id",
+    "amount_minor",
+    "applied_minor",
+    "unapplied_minor",
+    "created_at",
+)
+
+
+def not_planned(session: Session, tenant: str) -> list[str]:
+    """The applied decisions (cash in force, not superseded) with no write planned to any
+    system, oldest first: those the report counts as ``not_planned``."""
+    return list(
+        session.execute(
+            select(col(Decision.id))
+            .where(
+                col(Decision.tenant) == tenant,
+                col(Decision.superseded).is_(False),
+                col(Decision.status) == AUTO,
+                select(col(Application.id))
+                .where(
+                    col(Application.decision_id) == col(Decision.id),
+                    col(Application.status) != ApplicationStatus.REVERSED,
+                )
+                .exists(),
+                ~select(col(OutboxCommand.id))
+                .where(col(OutboxCommand.decision_id) == col(Decision.id))
+                .exists(),
+            )
+            .order_by(col(Decision.created_at), col(Decision.id))
+        ).scalars()
+    )
+
+
+def plan_later(
+    session: Session, tenant: str, systems: Sequence[str], decision_ids: Sequence[str]
+) -> list[LatePlan]:
+    """The commands the planner gives each applied, not superseded decision for the systems
+    in ``systems`` that have none of its commands yet (a command cancelled counts as one),
+    read from its stored applications and deductions: the rows and keys it would have
+    planned at decision time. Nothing is inserted. A decision unknown, not applied,
+    superseded, with no cash in force, or planned in every system already is refused with
+    one line naming it and why."""
+    ids = list(dict.fromkeys(decision_ids))
+    decisions = {
+        row.id: row._asdict()
+        for row in select_in(
+            session, _DECISION, _DECISION_COLUMNS, equal={"tenant": tenant}, within={"id": ids}
+        )
+    }
+    known = list(decisions)
+    existing: dict[str, set[str]] = defaultdict(set)
+    for row in select_in(
+        session,
+        _OUTBOX,
+        ("decision_id", "system"),
+        equal={"tenant": tenant},
+        within={"decision_id": known},
+    ):
+        existing[row.decision_id].add(row.system)
+    lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    had_lines: set[str] = set()
+    application_rows = select_in(
+        session,
+        _APPLICATION,
+        ("id", "decision_id", "kind", "source_id", "invoice_id", "amount_minor", "status"),
+        within={"decision_id": known},
+    )
+    for row in sorted(application_rows, key=lambda r: r.id):
+        had_lines.add(row.decision_id)
+        if row.status != ApplicationStatus.REVERSED:
+            lines[row.decision_id].append(row._asdict())
+    deductions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    adjustment_rows = select_in(
+        session,
+        _ADJUSTMENT,
+        ("id", "decision_id", "invoice_id", "amount_minor", "reason_code"),
+        within={"decision_id": known},
+    )
+    for row in sorted(adjustment_rows, key=lambda r: r.id):
+        deductions[row.decision_id].append(row._asdict())
+
+    plans: dict[str, LatePlan] = {}
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for decision_id in ids:
+        plan = plans[decision_id] = LatePlan(decision_id)
+        d = decisions.get(decision_id)
+        if d is None:
+            plan.refused = f"decision {decision_id}: no such decision"
+            continue
+        plan.what = _applied_what(d)
+        missing = tuple(s for s in systems if s not in existing[decision_id])
+        plan.before = [s for s in systems if s in existing[decision_id]]
+        refused = _not_plannable(
+            d, decision_id in had_lines, lines[decision_id], missing, plan.before
+        )
+        if refused:
+            plan.refused = f"decision {decision_id}: {refused}"
+            continue
+        groups[missing].append(d)
+    for missing, group in groups.items():
+        batch = FlushedBatch(
+            group,
+            [row for d in group for row in lines[d["id"]]],
+            [row for d in group for row in deductions[d["id"]]],
+        )
+        for row in OutboxPlanner(tenant, missing).applied_commands(session, batch):
+            plans[row["decision_id"]].commands.append(row)
+        for d in group:
+            plan = plans[d["id"]]
+            planned = {row["system"] for row in plan.commands}
+            plan.lacking = [s for s in missing if s not in planned]
+            if not plan.commands:
+                plan.refused = f"decision {d['id']}: " + (
+                    f"its customer is in none of the systems written to ({', '.join(missing)}): "
+                    "sync it from them first, or record the payment there by hand"
+                    if d["customer_id"]
+                    else "it names no customer: no system can take its writes"
+                )
+    return [plans[i] for i in ids]
+
+
+def _not_plannable(
+    decision: dict[str, Any],
+    had_lines: bool,
+    lines: list[dict[str, Any]],
+    missing: Sequence[str],
+    before: list[str],
+) -> str | None:
+    """Why a decision gets no commands planned now (``before``: the systems written to that
+    have its commands already), or None."""
+    if decision["superseded"]:
+        return (
+            "it is superseded (undone, reversed or decided again since): its writes are never "
+            "planned"
+        )
+    if decision["status"] != AUTO or decision["rule"] == REVERSE_RULE:
+        return f"it is {decision['status']}, not applied cash: it has no writes to plan"
+    if had_lines and not lines:
+        return "none of the cash it applied is still in force: nothing to write"
+    if not missing:
+        return f"its writes are planned already in {', '.join(before)}: nothing more to plan"
+    return None
+
+
+def _applied_what(decision: dict[str, Any]) -> str:
+    """What a decision applied, for the command's lines: its source and amount."""
+    amount = Money.from_minor(decision["applied_minor"], decision["currency"])
+    source = str(decision["source_kind"]).replace("_", " ")
+    return f"{source} {decision['source_id']}, {amount.amount} {amount.currency} applied"
 
 
 def _may_have_landed(c: OutboxCommand) -> bool:
