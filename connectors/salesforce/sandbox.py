@@ -16,7 +16,8 @@ Wire format (as Salesforce documents it; ``vXX.X`` is any API version):
   :mod:`connectors.salesforce.soql`. Timestamps ``2024-05-01T10:00:00.000+0000``.
 * ``GET /services/data/vXX.X/sobjects/{X}/deleted/?start&end``: ``{"deletedRecords":
   [{"id", "deletedDate"}], "earliestDateAvailable", "latestDateCovered"}`` (start at most
-  15 days back, else 400 ``INVALID_REPLICATION_DATE``); ``.../updated/`` ``{"ids",
+  15 days back and more than a minute before end, seconds ignored, else 400
+  ``INVALID_REPLICATION_DATE``); ``.../updated/`` ``{"ids",
   "latestDateCovered"}`` (30 days).
 * ``GET /services/data/vXX.X/limits/``: ``{"DailyApiRequests": {"Max", "Remaining"}}``.
 * ``POST|PATCH /services/data/vXX.X/composite/sobjects`` (create / update by Id) and
@@ -699,7 +700,7 @@ class SalesforceSandbox(SandboxServer):
         denied = self._authorize(request)
         if denied:
             return denied
-        window = self._window(request, sobject, days=15)
+        window = self._window(request, sobject, days=15, minute_window=True)
         if isinstance(window, Response):
             return window
         start, end = window
@@ -732,7 +733,7 @@ class SalesforceSandbox(SandboxServer):
         return self._json({"ids": ids, "latestDateCovered": end})
 
     def _window(
-        self, request: Request, sobject: str, days: int
+        self, request: Request, sobject: str, days: int, minute_window: bool = False
     ) -> tuple[datetime, datetime] | Response:
         if sobject not in self.tables:
             return self.error(404, "NOT_FOUND", f"The requested resource does not exist: {sobject}")
@@ -749,6 +750,15 @@ class SalesforceSandbox(SandboxServer):
             )
         if end <= start:
             return self.error(400, "INVALID_REPLICATION_DATE", "endDate must be after startDate")
+        # getDeleted ignores seconds and wants a window longer than one minute
+        if minute_window and end.replace(second=0, microsecond=0) - start.replace(
+            second=0, microsecond=0
+        ) <= timedelta(minutes=1):
+            return self.error(
+                400,
+                "INVALID_REPLICATION_DATE",
+                "endDate must be more than one minute after startDate",
+            )
         return start, end
 
     def limits(self, request: Request, version: str) -> Response:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from connectors.base import Page, RawRecord, Stream
-from connectors.errors import AuthError, DataError
+from connectors.errors import ApiError, AuthError, DataError
 from connectors.salesforce.client import SYSTEM, SalesforceClient
 from connectors.salesforce.soql import incremental_query, next_second
 from mappings.salesforce.schema import SalesforceSchema
@@ -25,6 +25,7 @@ from mappings.salesforce.schema import SalesforceSchema
 log = logging.getLogger("arsync.salesforce")
 
 _CONFIG_CODES = ("INVALID_FIELD", "INVALID_TYPE", "MALFORMED_QUERY")
+_SHORTEST_WINDOW = timedelta(minutes=2)  # whole minutes; getDeleted wants more than one
 
 
 def parse_sf_datetime(value: Any) -> datetime | None:
@@ -175,7 +176,18 @@ class SalesforceStream(Stream):
         start = start.replace(second=0, microsecond=0)
         if start >= until:
             return [], None
-        body = self.client.deleted(source.sobject, start, next_second(until))
+        # getDeleted ignores seconds and refuses (INVALID_REPLICATION_DATE) a window of a minute
+        # or less: start earlier; the deletions before ``since`` are left out below.
+        asked = min(start, until.replace(second=0, microsecond=0) - _SHORTEST_WINDOW)
+        try:
+            body = self.client.deleted(source.sobject, asked, next_second(until))
+        except ApiError as exc:
+            if exc.code != "INVALID_REPLICATION_DATE":
+                raise
+            # the log cannot answer for this window (purged, or older than the org's
+            # replication date): the live records are still read
+            self._gap(source, until, exc.message)
+            return [], None
         purged = _moment(body.get("earliestDateAvailable"))
         if purged is not None and purged > start:
             self._gap(source, purged)
@@ -198,15 +210,16 @@ class SalesforceStream(Stream):
         found.sort(key=_order_key)
         return found, covered if covered is not None and covered < until else None
 
-    def _gap(self, source: Source, start: datetime) -> None:
+    def _gap(self, source: Source, start: datetime, reason: str | None = None) -> None:
         """Note that deletions of ``source`` before ``start`` can no longer be listed."""
         if self.delete_gap is None or start > self.delete_gap:
             self.delete_gap = start
         log.warning(
-            "salesforce %s: deletions before %s are no longer in the delete log; "
+            "salesforce %s: deletions before %s are no longer in the delete log%s; "
             "run a full re-sync to reconcile them",
             source.sobject,
             start.isoformat(),
+            f" ({reason})" if reason else "",
         )
 
 
