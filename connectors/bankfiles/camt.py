@@ -6,7 +6,10 @@ too: its ``...V01`` message name, ``PrtryAcct`` and ``TxDtls`` directly in ``Ntr
 ``Document`` may sit in an envelope beside its business application header. Each
 credit ``TxDtls`` (or the entry itself when it has none) is one remittance, unless its entry
 is pending (PDNG), a forecast (FUTR) or information only (INFO): that is not cash yet; an
-entry whose status is proprietary or unknown is an error naming ``Sts`` (it may be pending). A
+entry whose status is proprietary or unknown is an error naming ``Sts`` (it may be pending).
+A credit batch whose transactions state no amount (or 0: listed for their references only)
+is one remittance of the entry's amount carrying their references and text, a warning naming
+the entry; where only some do, they are one of what the others leave (see ``_units``). A
 debit that returns a collection (``RtrInf``, or a return bank transaction code: a SEPA
 direct debit sent back unpaid), or that the bank marks as the reversal of a credit
 (``RvslInd``), is a reversal of the payment its end-to-end id names. A
@@ -67,7 +70,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -110,11 +113,19 @@ _CONTAINERS = {
 # ExternalEntryStatus1Code: booked, pending, information only, future (forecast)
 _ENTRY_STATUSES = frozenset({"BOOK", "PDNG", "INFO", "FUTR"})
 CAMT_FAMILY = "camt"  # the key prefix of an entry the bank names, in whichever camt report
+# DocumentType6Code (DocumentType5Code before .08 has all but PUOR): documents a payer asks
+# us to be paid for are invoices (an open item of our receivables, AROI, too), its credit
+# notes credit memos; a contract, statement of account, dispatch advice, bill of lading,
+# voucher or trade services transaction (CMCN, SOAC, DISP, BOLD, VCHR, TSUT) is none of ours
 _DOC_KINDS = {
+    "MSIN": RefKind.INVOICE,  # metered service invoice
     "CINV": RefKind.INVOICE,
+    "DNFA": RefKind.INVOICE,  # debit note related to financial adjustment
     "DEBN": RefKind.INVOICE,
     "HIRI": RefKind.INVOICE,
-    "CMCN": RefKind.OTHER,
+    "SBIN": RefKind.INVOICE,  # self-billed invoice: the buyer wrote our invoice
+    "AROI": RefKind.INVOICE,  # accounts receivable open item
+    "CNFA": RefKind.CREDIT_MEMO,  # credit note related to financial adjustment
     "CREN": RefKind.CREDIT_MEMO,
     "PUOR": RefKind.PO,
 }
@@ -187,6 +198,11 @@ def _text(el: etree._Element | None, *path: str) -> str | None:
     if node is None or node.text is None:
         return None
     return node.text.strip() or None
+
+
+def _true(text: str | None) -> bool:
+    """An ``xs:boolean`` (``true``, ``false``, ``1``, ``0``); absent is false."""
+    return (text or "").strip().lower() in ("true", "1")
 
 
 def element_path(el: etree._Element) -> str:
@@ -308,7 +324,17 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
         )
         for entry_index, entry in enumerate(_kids(report_el, "Ntry"), start=1):
             entry_path = f"{report.path}/Ntry[{entry_index}]"
-            for tx_index, tx, tx_path in _transactions(entry):
+            for unit in _units(entry, entry_path):
+                tx, tx_index, tx_path = unit.tx, unit.index, unit.path
+                if unit.left_out:
+                    warn_left_out(
+                        result,
+                        f"{entry_path}{tx_path} (line {tx.sourceline if tx is not None else '?'})",
+                        "a transaction of a batch stating no amount",
+                        unit.left_out,
+                        etree.tostring(tx, encoding="unicode") if tx is not None else "",
+                    )
+                    continue
                 left_out: list[tuple[BankFileError, str]] = []
                 try:
                     remittance = _remittance(
@@ -320,7 +346,27 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                         tx_index,
                         entry_path + tx_path,
                         left_out,
+                        unit.amount,
                     )
+                    if remittance is not None and unit.merged:
+                        remittance = _carrying(
+                            remittance,
+                            [
+                                _remittance(
+                                    source_file,
+                                    replace(report, seen={}),
+                                    entry,
+                                    entry_index,
+                                    each,
+                                    each_index,
+                                    entry_path + each_path,
+                                    left_out,
+                                    (remittance.amount, remittance.currency),
+                                )
+                                for each_index, each, each_path in unit.merged
+                            ],
+                            of_entry=tx is None,
+                        )
                 except BankFileError as exc:
                     result.errors.append(
                         RecordError(
@@ -346,9 +392,17 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                     )
                     continue
                 result.records.append(remittance)
+                if unit.note:
+                    result.warnings.append(
+                        RecordError(source_file, unit.note[0], unit.note[1], remittance.raw)
+                    )
                 if remittance.reverses is None:
                     warn_details_left_out(result, left_out, remittance)
-                for location, finding in _reference_findings(tx):
+                for location, finding in (
+                    found
+                    for _, each, _ in [(tx_index, tx, tx_path), *unit.merged]
+                    for found in _reference_findings(each)
+                ):
                     result.warnings.append(
                         RecordError(
                             source_file,
@@ -405,6 +459,130 @@ def _check_summary(result: ParseResult, report_el: etree._Element, path: str) ->
                 )
             )
     warn_on_control_mismatch(result, f"{path}/TxsSummry", "report", figures)
+
+
+_Tx = tuple[int, etree._Element | None, str]
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """What one remittance of an entry is read from: a transaction (or the entry itself,
+    ``tx`` None), the amount it is booked for where it is not its own, the transactions
+    whose references and text it carries besides, and the warning (location, finding) to
+    give with it; or, ``left_out`` set, a transaction that is no remittance and why."""
+
+    index: int
+    tx: etree._Element | None
+    path: str
+    amount: tuple[Decimal, str] | None = None
+    merged: tuple[_Tx, ...] = ()
+    note: tuple[str, str] | None = None
+    left_out: str | None = None
+
+
+def _units(entry: etree._Element, entry_path: str) -> list[_Unit]:
+    """The remittances of an entry: one for each transaction (or the entry without any),
+    except in a credit batch where transactions state no amount (or 0: some banks list a
+    batch's payments only for their references). Where none does, or what the others state
+    exceeds the entry's amount, the entry is one remittance of its amount carrying every
+    transaction's references and text; else the transactions stating none are one remittance
+    of what the others leave of the entry (none, when they leave nothing). Where an amount
+    cannot be read or is in another currency, each transaction stands alone as before."""
+    txs = list(_transactions(entry))
+    alone = [_Unit(index, tx, path) for index, tx, path in txs]
+    total = _entry_total(entry, negative=False)
+    if (
+        _tx_count(entry) <= 1
+        or total is None
+        or (_text(entry, "CdtDbtInd") or "").upper() != "CRDT"
+        or _true(_text(entry, "RvslInd"))
+    ):
+        return alone
+    booked, currency = total
+    stated = Decimal(0)
+    silent: list[_Tx] = []
+    for index, tx, path in txs:
+        if (_text(tx, "CdtDbtInd") or "CRDT").upper() != "CRDT" or _is_return(entry, tx):
+            return alone
+        if not _own_amounts(tx):
+            silent.append((index, tx, path))
+            continue
+        try:
+            amount, stated_currency = _amount(_transaction_amount(entry, tx), "amount")
+        except BankFileError:
+            return alone
+        if stated_currency != currency or amount < 0:
+            return alone
+        if amount == 0:
+            silent.append((index, tx, path))
+        stated += amount
+    if not silent:
+        return alone
+    where = f"{entry_path} (line {entry.sourceline})"
+    positions = ", ".join(path.lstrip("/") for _, _, path in silent)
+    if stated == 0 or stated > booked:
+        said = (
+            f"the {len(txs)} transactions of this batch state no amount"
+            if stated == 0
+            else f"{positions} of this batch state no amount and the others "
+            f"{stated} {currency}, more than the entry"
+        )
+        note = (
+            f"{said}: the entry's booked {booked} {currency} is one remittance, carrying "
+            "their references and text"
+        )
+        return [_Unit(0, None, "", merged=tuple(txs), note=(where, note))]
+    rest = booked - stated
+    if rest == 0:
+        why = (
+            f"the other transactions state the entry's whole {booked} {currency}, "
+            "so it carries no cash of its own"
+        )
+        return [
+            _Unit(index, tx, path, left_out=why if (index, tx, path) in silent else None)
+            for index, tx, path in txs
+        ]
+    note = (
+        f"{positions} of this batch state no amount: the {rest} {currency} the others leave of "
+        f"the entry's {booked} {currency} is one remittance, carrying their references and text"
+    )
+    first, *others = silent
+    return [
+        _Unit(index, tx, path, (rest, currency), tuple(others), (where, note))
+        if (index, tx, path) == first
+        else _Unit(index, tx, path)
+        for index, tx, path in txs
+        if (index, tx, path) == first or (index, tx, path) not in silent
+    ]
+
+
+def _carrying(
+    remittance: RawRemittance, details: list[RawRemittance | None], of_entry: bool
+) -> RawRemittance:
+    """``remittance`` (read from a transaction, or from the entry: ``of_entry``) with the
+    references and text of the transactions it stands for besides (``details``, each read as
+    if it were all of it): a payer, payer's account or end-to-end id only where they all
+    state the same."""
+    shown = [d for d in details if d is not None]
+    parts = shown if of_entry else [remittance, *shown]
+    refs = [*remittance.structured_refs, *(r for d in shown for r in d.structured_refs)]
+    texts = [remittance.free_text or "", *(d.free_text or "" for d in shown)]
+    ends = {p.end_to_end_id for p in parts if p.end_to_end_id}
+    for end in sorted(ends):
+        if len(ends) > 1 and not any(end in text for text in texts):
+            texts.append(end)
+    payers = {(p.payer_name, p.payer_iban, p.payer_account, p.ultimate_payer_name) for p in parts}
+    payer = payers.pop() if len(payers) == 1 else (None, None, None, None)
+    return replace(
+        remittance,
+        structured_refs=tuple(refs),
+        free_text=clean(" ".join(texts)),
+        end_to_end_id=ends.pop() if len(ends) == 1 else None,
+        payer_name=payer[0],
+        payer_iban=payer[1],
+        payer_account=payer[2],
+        ultimate_payer_name=payer[3],
+    )
 
 
 def _transactions(entry: etree._Element) -> Iterator[tuple[int, etree._Element | None, str]]:
@@ -617,8 +795,10 @@ def _remittance(
     tx_index: int,
     path: str,
     left_out: list[tuple[BankFileError, str]],
+    booked: tuple[Decimal, str] | None = None,
 ) -> RawRemittance | None:
-    """A transaction's remittance (``None`` when it is no cash received). Raises
+    """A transaction's remittance (``None`` when it is no cash received), for ``booked``
+    where given (see :func:`_units`), else for its own amount. Raises
     :class:`BankFileError` for a bank field that cannot be read (the amount, its currency, a
     date, the status); the payer's remittance detail (``Strd``, X12 segments in the text) that
     cannot be read is left out instead, its document numbers and text kept as free text, and
@@ -635,7 +815,7 @@ def _remittance(
         # transactions of an outgoing payment as CRDT under its DBIT entry, and a payment
         # taken from the account is never a receipt, whoever's account it names
         return None
-    reversal = (_text(entry, "RvslInd") or "").lower() == "true"
+    reversal = _true(_text(entry, "RvslInd"))
     # a debit returning a collection of ours (a direct debit the payer's bank sent back, or a
     # credit we returned) takes back cash counted before, and so does a debit the bank marks
     # as the reversal (RvslInd) of a credit, with or without return details: the credit is
@@ -654,11 +834,14 @@ def _remittance(
         return None
     if not returned and detailed:
         return None  # an outgoing payment of ours coming back is not a receipt
-    amount_el = _transaction_amount(entry, tx)
-    amount, currency = _amount(amount_el, "amount")
-    if amount < 0:
-        raise BankFileError(element_path(amount_el), f"amount must not be negative: {amount}")
-    amount -= _charges_deducted(report, entry, tx)
+    if booked is None:
+        amount_el = _transaction_amount(entry, tx)
+        amount, currency = _amount(amount_el, "amount")
+        if amount < 0:
+            raise BankFileError(element_path(amount_el), f"amount must not be negative: {amount}")
+        amount -= _charges_deducted(report, entry, tx)
+    else:
+        amount, currency = booked
     if amount == 0:
         return None
     value_date_text = _date(_find(entry, "ValDt")) or _date(_find(entry, "BookgDt"))
@@ -1133,16 +1316,7 @@ def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etr
     ``AmtDtls/InstdAmt``; the first in the entry's currency.
     """
     entry_amount = _find(entry, "Amt")
-    own = [
-        found
-        for found in (
-            _find(tx, "Amt"),
-            _find(tx, "AmtDtls", "TxAmt", "Amt"),
-            _find(tx, "AmtDtls", "CntrValAmt", "Amt"),
-            _find(tx, "AmtDtls", "InstdAmt", "Amt"),
-        )
-        if found is not None
-    ]
+    own = _own_amounts(tx)
     if tx is None or _tx_count(entry) <= 1:
         if entry_amount is None:
             raise BankFileError(_where(None, entry, "Amt"), "the entry has no amount")
@@ -1155,13 +1329,25 @@ def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etr
     return next((a for a in own if a.get("Ccy") == booked_currency), own[0])
 
 
+def _own_amounts(tx: etree._Element | None) -> list[etree._Element]:
+    """The amounts a transaction states for itself, in the order :func:`_transaction_amount`
+    takes them: ``Amt``, ``AmtDtls/TxAmt``, ``AmtDtls/CntrValAmt``, ``AmtDtls/InstdAmt``."""
+    found = (
+        _find(tx, "Amt"),
+        _find(tx, "AmtDtls", "TxAmt", "Amt"),
+        _find(tx, "AmtDtls", "CntrValAmt", "Amt"),
+        _find(tx, "AmtDtls", "InstdAmt", "Amt"),
+    )
+    return [el for el in found if el is not None]
+
+
 def _included_charges(tx: etree._Element, currency: str | None) -> Decimal:
     """The charges a transaction states as taken from the amount credited (``Chrgs/Rcrd``
     with ``ChrgInclInd`` true), in the entry's currency."""
     total = Decimal(0)
     for record in _kids(_find(tx, "Chrgs"), "Rcrd"):
         charge = _find(record, "Amt")
-        included = (_text(record, "ChrgInclInd") or "").lower() == "true"
+        included = _true(_text(record, "ChrgInclInd"))
         if charge is None or not included or charge.get("Ccy") != currency:
             continue
         value = _decimal_at(charge)
@@ -1320,7 +1506,7 @@ def _warn_on_return_of_ours(
     indicator = (_text(tx, "CdtDbtInd") or entry_indicator).upper()
     if indicator != "CRDT" or entry_indicator == "DBIT" or _status(entry) != "BOOK":
         return
-    if (_text(entry, "RvslInd") or "").lower() == "true" or not _is_return(entry, tx):
+    if _true(_text(entry, "RvslInd")) or not _is_return(entry, tx):
         return
     try:
         amount, currency = _amount(_transaction_amount(entry, tx), "amount")
