@@ -13,6 +13,8 @@ turn it into work — in that order, and in one transaction with what it creates
   is a duplicate. A change arsync does not pull (an entity or object it does not sync, another
   QBO company) is stored as ignored with a note and triggers nothing; a verified body that is
   not a notification is stored as failed, naming the field, and still marks the system due.
+  A QBO item that cannot be read (a CloudEvent, a notification, an entity) is left out and the
+  rest of its delivery kept: the items left out are one failed event under the body's hash.
 
 A payment's cash is never taken back twice nor given back twice: a chargeback or failure
 takes back the payment's cash still in force (the latest of its payment and the cash a won
@@ -1059,15 +1061,21 @@ def _notices(settings: Settings, source: str, raw: bytes, body: Any) -> list[_No
             ]
         if source == "quickbooks":
             realm = (settings.quickbooks or {}).get("realm_id")
-            return [
+            delivery = qbo_hooks.read(raw)
+            notices = [
                 _Notice(
                     change.event_id,
                     change.event_type,
                     change.summary(),
                     qbo_hooks.unread(change, str(realm) if realm else None),
                 )
-                for change in qbo_hooks.parse(raw)
+                for change in delivery.events
             ]
+            if delivery.problems:  # the items left out, kept as one failed notice
+                payload = body if isinstance(body, dict) else {"items": body}
+                error = "; ".join(delivery.problems)
+                notices.append(_Notice(_digest(raw), "notification", payload, error=error))
+            return notices
         event = invoiced_hooks.parse(raw)
         return [_Notice(event.id, event.type, body, invoiced_hooks.unread(event))]
     except (

@@ -10,7 +10,9 @@ A Merge names the entity merged away, which QBO deletes: ``deletedId`` on a lega
 ``data.deletedid`` on a CloudEvent (developer.intuit.com .../develop/webhooks/data-objects).
 
 One delivery may name several companies (realms) and entities arsync does not sync (Vendor,
-Class, ...): :func:`unread` says why such a change is left alone.
+Class, ...): :func:`unread` says why such a change is left alone. An item that cannot be
+read (a CloudEvent, a notification, an entity) is left out by :func:`read`, named, and the
+others are kept.
 """
 
 from __future__ import annotations
@@ -111,19 +113,43 @@ def sign(raw_body: bytes, secret: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def parse(raw_body: bytes) -> list[ChangeEvent]:
-    """Events of a verified body, in either format."""
+@dataclass(frozen=True)
+class Delivery:
+    """A verified body read item by item: its changes, and each item left out, named."""
+
+    events: list[ChangeEvent]
+    problems: list[str]
+
+
+def read(raw_body: bytes) -> Delivery:
+    """The changes of a verified body, in either format; an item that cannot be read (a
+    CloudEvent, a notification or an entity) is left out and named, the others are kept. A
+    body that is neither format raises :class:`WebhookError`."""
     try:
         body = json.loads(raw_body, parse_float=Decimal)
     except ValueError as exc:
         raise WebhookError(f"quickbooks webhook body is not JSON: {exc}") from None
-    if isinstance(body, list):
-        return [_cloud_event(item, index) for index, item in enumerate(body)]
     if isinstance(body, Mapping) and "eventNotifications" in body:
         return _legacy(body["eventNotifications"])
     if isinstance(body, Mapping) and body.get("specversion"):
-        return [_cloud_event(body, 0)]
-    raise WebhookError("quickbooks webhook body has neither eventNotifications nor CloudEvents")
+        body = [body]
+    if not isinstance(body, list):
+        raise WebhookError("quickbooks webhook body has neither eventNotifications nor CloudEvents")
+    delivery = Delivery([], [])
+    for index, item in enumerate(body):
+        try:
+            delivery.events.append(_cloud_event(item, index))
+        except WebhookError as exc:
+            delivery.problems.append(str(exc))
+    return delivery
+
+
+def parse(raw_body: bytes) -> list[ChangeEvent]:
+    """Events of a verified body, in either format; any item it cannot read refuses it."""
+    delivery = read(raw_body)
+    if delivery.problems:
+        raise WebhookError(delivery.problems[0])
+    return delivery.events
 
 
 def _text(value: Any, where: str) -> str:
@@ -136,45 +162,59 @@ def _optional_id(value: Any) -> str | None:
     return str(value) if isinstance(value, str | int) and str(value) else None
 
 
-def _legacy(notifications: Any) -> list[ChangeEvent]:
+def _legacy(notifications: Any) -> Delivery:
     if not isinstance(notifications, list):
         raise WebhookError("quickbooks webhook: eventNotifications is not a list")
-    events: list[ChangeEvent] = []
+    delivery = Delivery([], [])
     for n, notification in enumerate(notifications):
-        if not isinstance(notification, Mapping):
-            raise WebhookError(f"quickbooks webhook: eventNotifications[{n}] is not an object")
-        realm = _text(notification.get("realmId"), f"eventNotifications[{n}].realmId")
-        change = notification.get("dataChangeEvent")
-        if not isinstance(change, Mapping):
-            raise WebhookError(
-                f"quickbooks webhook: eventNotifications[{n}].dataChangeEvent is not an object"
-            )
-        entities = change.get("entities")
-        if not isinstance(entities, list):
-            raise WebhookError(
-                f"quickbooks webhook: eventNotifications[{n}].dataChangeEvent.entities"
-                " is not a list"
-            )
+        try:
+            realm, entities = _notification(notification, n)
+        except WebhookError as exc:
+            delivery.problems.append(str(exc))
+            continue
         for e, entity in enumerate(entities):
-            where = f"eventNotifications[{n}].dataChangeEvent.entities[{e}]"
-            if not isinstance(entity, Mapping):
-                raise WebhookError(f"quickbooks webhook: {where} is not an object")
-            name = _text(entity.get("name"), f"{where}.name")
-            entity_id = _text(entity.get("id"), f"{where}.id")
-            operation = _text(entity.get("operation"), f"{where}.operation")
-            stamp = str(entity.get("lastUpdated") or "")
-            events.append(
-                ChangeEvent(
-                    event_id=f"{realm}:{name}:{entity_id}:{operation}:{stamp}",
-                    realm_id=realm,
-                    entity=ENTITY_NAMES.get(name.lower(), name),
-                    entity_id=entity_id,
-                    operation=operation,
-                    occurred_at=parse_timestamp(stamp),
-                    deleted_id=_optional_id(entity.get("deletedId")),
-                )
-            )
-    return events
+            try:
+                delivery.events.append(_legacy_entity(realm, entity, n, e))
+            except WebhookError as exc:
+                delivery.problems.append(str(exc))
+    return delivery
+
+
+def _notification(notification: Any, n: int) -> tuple[str, list[Any]]:
+    """The realm and the entities of ``eventNotifications[n]``."""
+    if not isinstance(notification, Mapping):
+        raise WebhookError(f"quickbooks webhook: eventNotifications[{n}] is not an object")
+    realm = _text(notification.get("realmId"), f"eventNotifications[{n}].realmId")
+    change = notification.get("dataChangeEvent")
+    if not isinstance(change, Mapping):
+        raise WebhookError(
+            f"quickbooks webhook: eventNotifications[{n}].dataChangeEvent is not an object"
+        )
+    entities = change.get("entities")
+    if not isinstance(entities, list):
+        raise WebhookError(
+            f"quickbooks webhook: eventNotifications[{n}].dataChangeEvent.entities is not a list"
+        )
+    return realm, entities
+
+
+def _legacy_entity(realm: str, entity: Any, n: int, e: int) -> ChangeEvent:
+    where = f"eventNotifications[{n}].dataChangeEvent.entities[{e}]"
+    if not isinstance(entity, Mapping):
+        raise WebhookError(f"quickbooks webhook: {where} is not an object")
+    name = _text(entity.get("name"), f"{where}.name")
+    entity_id = _text(entity.get("id"), f"{where}.id")
+    operation = _text(entity.get("operation"), f"{where}.operation")
+    stamp = str(entity.get("lastUpdated") or "")
+    return ChangeEvent(
+        event_id=f"{realm}:{name}:{entity_id}:{operation}:{stamp}",
+        realm_id=realm,
+        entity=ENTITY_NAMES.get(name.lower(), name),
+        entity_id=entity_id,
+        operation=operation,
+        occurred_at=parse_timestamp(stamp),
+        deleted_id=_optional_id(entity.get("deletedId")),
+    )
 
 
 def _cloud_event(item: Any, index: int) -> ChangeEvent:
