@@ -28,6 +28,12 @@ never a second one. Descriptions and statement descriptors are kept as free text
 narrative), not as references. An event that cannot be read raises :class:`StripeEventError`
 naming the field.
 
+Who paid: a charge's billing details, a Checkout Session's customer details or an invoice's
+customer name and email, and the Stripe Customer (``customer``) every one of these and a
+PaymentIntent name. Since API 2022-11-15 a PaymentIntent lists no charge, so its Customer id is
+often all it says of the payer: it is the payer's account, which the reconciler learns like a
+bank account.
+
 A live Connect endpoint is sent its connected accounts' test-mode events too, signed with the
 same secret (Stripe's Connect webhooks guide): an event naming an ``account`` with ``livemode``
 false is test money and is not read, nor, at a test-mode (staging) endpoint, a connected
@@ -236,6 +242,7 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
         payment_id=payment_id,
         payer_name=payer_name,
         payer_email=payer_email,
+        payer_account=_id(obj.get("customer")) or None,
         invoice_refs=refs,
         merchant_refs=merchant,
         subject_id=obj_id if event_type in DISPUTE_EVENTS else None,
