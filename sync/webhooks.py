@@ -988,7 +988,8 @@ def _remittances(
     yet also gains the event's narrative (``texts``, by source key). The ids of the remittances
     stored or given references (the reconciler's work) come back. A payment stored without a
     payer's name (a Stripe PaymentIntent of a newer API version) takes the one a later event of
-    the same payment names (its charge's billing details) while it is not decided yet."""
+    the same payment names (its charge's billing details), and one without a payer's account
+    the account a later event names (the Stripe Customer), while it is not decided yet."""
     made: list[str] = []
     for remittance in remittances:
         existing = _stored(session, settings.tenant, remittance.source_key)
@@ -1005,8 +1006,12 @@ def _remittances(
         named = undecided and not existing.payer_name and bool(remittance.payer_name)
         if named:
             existing.payer_name = remittance.payer_name
+        # its Stripe Customer, when the invoice's event came first without one
+        accounted = undecided and not existing.payer_account and bool(remittance.payer_account)
+        if accounted:
+            existing.payer_account = remittance.payer_account
         if not extra:
-            if undecided and (narrative or named):
+            if undecided and (narrative or named or accounted):
                 existing.free_text = with_words(existing.free_text, narrative)
                 session.add(existing)
                 session.flush()

@@ -310,3 +310,34 @@ def test_adyen_delivery_of_mixed_items_keeps_each_on_its_own(rt: Runtime) -> Non
     assert failed.status == "failed" and "notificationItems[3].amount" in str(failed.error)
     assert intake.failed[-1] == "adyen notificationItems[4]: hmacSignature does not match; dropped"
     assert len(remittances(rt)) == 1
+
+
+def test_the_customer_of_a_payment_intent_arriving_after_its_invoice_payment_is_kept(
+    rt: Runtime,
+) -> None:
+    """Stripe does not deliver in order: the invoice payment (naming no Customer) may store
+    the cash first; the PaymentIntent that follows still gives it its payer account."""
+    invoice_payment = {
+        "id": "inpay_1DocOrder",
+        "object": "invoice_payment",
+        "amount_paid": 125000,
+        "amount_requested": 125000,
+        "currency": "usd",
+        "invoice": "in_1DocOrder",
+        "is_default": True,
+        "livemode": False,
+        "payment": {"type": "payment_intent", "payment_intent": "pi_3DocOrder"},
+        "status": "paid",
+        "status_transitions": {"canceled_at": None, "paid_at": 1763800090},
+    }
+    post_stripe(rt, stripe_event("invoice_payment.paid", invoice_payment, "evt_DocOrder1"))
+    first = remittances(rt)["stripe:pi_3DocOrder"]
+    assert (first.payer_account, first.amount_minor) == (None, 125000)
+    paid = intent("pi_3DocOrder", 125000, "usd", customer="cus_DocOrder")
+    post_stripe(rt, stripe_event("payment_intent.succeeded", paid, "evt_DocOrder2"))
+    after = remittances(rt)["stripe:pi_3DocOrder"]
+    assert (after.id, after.payer_account, after.amount_minor) == (
+        first.id,
+        "cus_DocOrder",
+        125000,
+    )
