@@ -423,7 +423,7 @@ def _applied(session: Session, ref: str, tenant: str) -> tuple[Decision, Remitta
             f"{named} was taken back (remittance {back.source_id}): undo its payment with "
             f"arsync resolve {back.id} --by person:NAME --reverse"
         )
-    advice = _contradicted_by(session, tenant, standing.id)
+    advice = contradicted_by(session, tenant, standing.id)
     if advice is not None:
         # the advice's exception settles this cash: undone here, it would be left naming a
         # decision superseded, its --reverse refused, and the advice never placed again
@@ -438,7 +438,7 @@ def _applied(session: Session, ref: str, tenant: str) -> tuple[Decision, Remitta
     return standing, remittance
 
 
-def _contradicted_by(session: Session, tenant: str, decision_id: str) -> Decision | None:
+def contradicted_by(session: Session, tenant: str, decision_id: str) -> Decision | None:
     """The open ``advice_contradicts_applied`` exception naming applied ``decision_id``."""
     for exception in session.execute(
         select(Decision).where(

@@ -159,6 +159,11 @@ class Runtime:
                 " until a system is configured and `arsync outbox plan --all` plans the "
                 "writes (`--dry-run` first shows them)"
             )
+        else:  # the voids of payments written before wait for their systems
+            warning += (
+                " now; a payment written to a system before is voided there once that system "
+                "is written to again (`arsync outbox` lists the voids waiting)"
+            )
         return warning
 
     def _why_nowhere(self) -> str:

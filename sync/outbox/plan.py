@@ -52,8 +52,10 @@ from canonical.models import (
 from canonical.money import Money
 from canonical.types import utcnow
 from reconciler.apply import FlushedBatch
-from reconciler.cascade import AUTO
+from reconciler.cascade import AUTO, EXCEPTION
+from reconciler.confirm import returned_by
 from reconciler.reverse import RULE as REVERSE_RULE
+from reconciler.reverse import contradicted_by
 from sync.outbox.adapter import REVERSED_BY, may_have_landed
 
 PAYMENT_SYSTEMS = frozenset({"quickbooks", "intacct", "invoiced"})
@@ -137,6 +139,10 @@ class OutboxPlanner:
                 credit_lines[row["source_id"]].append(line)  # a memo the payer netted off
             else:
                 cash_lines.append(line)
+        # in invoice order, as a decision planned later reads them back
+        cash_lines.sort(key=lambda line: line["invoice_id"])
+        for memo_lines in credit_lines.values():
+            memo_lines.sort(key=lambda line: line["invoice_id"])
         if decision["source_kind"] == "credit_memo" and cash_lines:
             credit_lines[decision["source_id"]] = cash_lines
         touched = sorted({row["invoice_id"] for row in lines + deductions})
@@ -244,27 +250,28 @@ class OutboxPlanner:
                         updated_at=utcnow(),
                     )
                 )
-            if c.system in self.systems:
-                rows.append(
-                    self._row(
-                        c.system,
-                        "void_cash",
-                        decision,
-                        c.canonical_type,
-                        c.canonical_id,
-                        {
-                            "customer_id": c.payload.get("customer_id") or customer_id,
-                            "currency": c.payload.get("currency") or decision["currency"],
-                            "original_command": c.id,
-                            "original_operation": c.operation,
-                            "remote_id": c.remote_id,
-                            "lines": list(c.payload.get("lines") or []),
-                            "on": on,
-                            "reason": f"payment taken back ({evidence.get('event') or 'reversal'})",
-                        },
-                        version=c.id,
-                    )
+            # voided where it may have landed, written to now or not: a system not written
+            # to now holds its void until it is again (push sends only configured systems')
+            rows.append(
+                self._row(
+                    c.system,
+                    "void_cash",
+                    decision,
+                    c.canonical_type,
+                    c.canonical_id,
+                    {
+                        "customer_id": c.payload.get("customer_id") or customer_id,
+                        "currency": c.payload.get("currency") or decision["currency"],
+                        "original_command": c.id,
+                        "original_operation": c.operation,
+                        "remote_id": c.remote_id,
+                        "lines": list(c.payload.get("lines") or []),
+                        "on": on,
+                        "reason": f"payment taken back ({evidence.get('event') or 'reversal'})",
+                    },
+                    version=c.id,
                 )
+            )
         if not customer_id:
             return rows
         reversed_lines = evidence["applications_reversed"]
@@ -474,7 +481,7 @@ def plan_later(
         plan.before = [s for s in systems if s in existing[decision_id]]
         refused = _not_plannable(
             d, decision_id in had_lines, lines[decision_id], missing, plan.before
-        )
+        ) or _contested(session, tenant, d)
         if refused:
             plan.refused = f"decision {decision_id}: {refused}"
             continue
@@ -521,6 +528,30 @@ def _not_plannable(
         return "none of the cash it applied is still in force: nothing to write"
     if not missing:
         return f"its writes are planned already in {', '.join(before)}: nothing more to plan"
+    return None
+
+
+def _contested(session: Session, tenant: str, decision: dict[str, Any]) -> str | None:
+    """Why a decision's cash must not be written as it stands: the bank or processor took it
+    back (a return, open or dismissed), or its remittance advice says it belongs elsewhere."""
+    if decision["source_kind"] != "remittance":
+        return None
+    back = returned_by(session, tenant, decision["source_id"])
+    if back is not None:
+        return (
+            f"the cash it applied was taken back (return decision {back.id}): it is not "
+            f"written; take the payment back with `arsync resolve {back.id} --by person:NAME "
+            "--reverse` (or dismiss the return)"
+            if back.status == EXCEPTION
+            else f"the cash it applied was taken back (return decision {back.id}, dismissed): "
+            "it is not written"
+        )
+    advice = contradicted_by(session, tenant, decision["id"])
+    if advice is not None:
+        return (
+            f"its remittance advice says the cash belongs elsewhere (exception {advice.id}): "
+            f"settle that first with `arsync resolve {advice.id} --by person:NAME --reverse`"
+        )
     return None
 
 

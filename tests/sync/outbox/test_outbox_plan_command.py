@@ -79,11 +79,9 @@ def _outbox(store: Store) -> list[OutboxCommand]:
 
 
 def _shape(row: OutboxCommand | dict[str, Any]) -> tuple[Any, ...]:
-    """What a command writes, and with which key (its lines in a stable order)."""
+    """What a command writes, and with which key (its lines in the order written)."""
     values = row if isinstance(row, dict) else row.model_dump()
     payload = dict(values["payload"])
-    if "lines" in payload:
-        payload["lines"] = sorted(payload["lines"], key=lambda line: sorted(line.items()))
     return (
         values["system"],
         values["operation"],
