@@ -95,7 +95,10 @@ _NOT_INVOICE = re.compile(
     r"quotes?|quotations?|estimates?|pro\s*-?\s*forma|wo|work\s*orders?|claims?|vouchers?|"
     r"req(?:uisition)?|emp(?:loyee)?|gl|qty|quantity|pro|v\s*card|last\s*(?:4|four)|fy|advice|"
     r"(?:pmt|payment|spei|utr)\s*ref(?:erence)?|payment\s*proposal|utr|"
-    r"(?:less|minus|deduct(?:ed|ing)?)\s+(?:dm|debit\s*(?:memo|note))|"
+    # the payer's debit memos, chargebacks and deductions (what it takes off, by its own
+    # numbers); a post office box, a suite or a floor in an address
+    r"(?:(?:less|minus|deduct(?:ed|ing)?)\s+)?(?:dm|debit\s*(?:memo|note)s?)|charge\s*-?\s*backs?|"
+    r"deductions?|ded|box|postfach|suite|ste|apt|floor|room|bldg|"
     # a number the word names as the payment's or the advice's own
     r"(?:payment|pmt|remittance|advice)(?=[\s.-]*(?:nos?|nrs?|numbers?|\#)))"
     r"(?:[\s.-]*+(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*+[:#.+=*-]*+\s*+$|"
@@ -142,6 +145,13 @@ _DATE = re.compile(
     rf"(?:\d{{1,2}}\.?\s+)?{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?:19|20)\d{{2}}|"
     # 15-OCT-26 (Oracle), and a month and day alone: 11/02
     rf"\d{{1,2}}-{_MONTH}-(?:\d{{4}}|\d{{2}})|(?<![/.-])(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01]))(?![0-9A-Z/])",
+    re.IGNORECASE,
+)
+# payment terms: 2/10 NET 30, 1%10 N30, 2/10NET30, NET 30 DAYS (not NET 980.00, NET 01/15/24,
+# nor NET 123 in a table's header and first row)
+_TERMS = re.compile(
+    r"(?<![0-9A-Z.,/])(?:\d{1,2}(?:\.\d{1,2})?\s?[/%]\s?\d{1,3}\s*+,?\s*+(?:net|n) ?\d{1,3}|"
+    r"net ?\d{2})(?: ?days?)?(?![0-9A-Z]|[/.,-]\d)",
     re.IGNORECASE,
 )
 _CODES = (
@@ -229,6 +239,19 @@ _DOT_LIST = re.compile(
 )
 # a slash between a number and the amount paid on it (two decimals): INV1001/500.00
 _AMOUNT_SLASH = re.compile(r"(?<=[0-9])/(?=\d{1,3}(?:,\d{3})*\.\d{2}(?![0-9]|[.,/]\d))")
+# a Fedwire tag ({6000}) and its field, which runs to the next tag or the line's end. The
+# wire's own fields are not read: its format, type, IMAD and OMAD, amount, the banks, the
+# sender's reference, business function, charges, the parties and their accounts, ids and
+# addresses (the originator to beneficiary and FI to FI information, the reference for the
+# beneficiary, addenda and remittance documents are)
+_FEDWIRE_FIELD = re.compile(r"\{(?P<tag>\d{4})\}(?P<value>[^{\n]*)")
+_FEDWIRE_OWN = frozenset(
+    re.findall(
+        r"\d{4}",
+        "1100 1110 1120 1500 1510 1520 2000 3000 3100 3320 3400 3500 3600 3610 3620 3700 3710 "
+        "3720 4000 4100 4200 4400 5000 5010 5100 5200 5400 8250 8300 8350",
+    )
+)
 # the creditor identifier and the mandate, read as the SEPA tags that name them
 _SWIFT_AS = {"CSID": " CRED ", "MARF": " MREF "}
 _FIELD_TAG = re.compile(
@@ -637,7 +660,8 @@ def _ibans(text: str) -> list[tuple[int, int]]:
 
 def _framing(text: str) -> str:
     """The text with bank-format framing blanked out, same length: SWIFT codes (``/INV/``
-    becomes `` INV ``, ``/RFB/`` a gap), MT940 field tags and ``?nn`` subfield markers."""
+    becomes `` INV ``, ``/RFB/`` a gap), MT940 field tags and ``?nn`` subfield markers,
+    Fedwire tags and the wire's own fields."""
 
     def code(m: re.Match[str]) -> str:
         tag = m.group("code")
@@ -645,6 +669,11 @@ def _framing(text: str) -> str:
         word = _SWIFT_AS.get(tag, word)
         return word + " " * len(m.group("date") or "")
 
+    def fedwire(m: re.Match[str]) -> str:
+        kept = "" if m.group("tag") in _FEDWIRE_OWN else m.group("value")
+        return " " * (m.end() - m.start() - len(kept)) + kept
+
+    text = _FEDWIRE_FIELD.sub(fedwire, text)
     text = _SWIFT_CODE.sub(code, text)
     text = _GLUED_INV.sub(" INV ", text)  # PAYMENT/INV/12345
     text = _NARRATION_SLASH.sub(" ", text)  # NEFT/UTR123/ACME/INV4711, INV 4711/acme@okhdfc
@@ -737,6 +766,10 @@ def read_references(text: str | None) -> TextReading:
     for start, end, why in noise:
         reading.ignored.append({"written": text[start:end], "why": why})
     masked = _mask(masked, [(start, end) for start, end, _ in noise])
+    terms = list(_TERMS.finditer(masked))
+    for m in terms:
+        reading.ignored.append({"written": m.group(0), "why": "payment terms"})
+    masked = _mask(masked, [m.span() for m in terms])
     dates = [
         m
         for m in _DATE.finditer(masked)
@@ -1007,10 +1040,10 @@ def _alternatives(
         if (
             len(pieces) == 2
             and re.fullmatch(r"(?:19|20)\d{2}", pieces[0])
-            and (len(document_key(pieces[1])) < len(head) or pieces[1].startswith("0"))
+            and (len(document_key(pieces[1])) != len(head) or pieces[1].startswith("0"))
         ):
-            # 2024/118, 2024/0001: a year and a sequence, one number; where a system keeps
-            # the sequence alone, that is its reading too
+            # 2024/118, 2024/0001, 2024/10023: a year and a sequence, one number; where a
+            # system keeps the sequence alone, that is its reading too (2024/2025 stays a list)
             alt(pieces[1], "sequence")
             return found, -1
         if (
@@ -1027,8 +1060,8 @@ def _alternatives(
             tail = re.sub(r"[^0-9]", "", piece)
             if n and len(tail) < len(head):  # 1234/35/36: the tails of 1235 and 1236
                 whole = head[: len(head) - len(tail)] + tail
-                if int(whole) <= int(head):
-                    return [], -1  # 12345/2024: a number and its year, not 12024
+                if int(whole) <= int(head) or re.fullmatch(r"(?:19|20)\d{2}", tail):
+                    return [], -1  # 12345/2024, 10023/2024: a number and its year, not 12024
                 alt(whole, "shorthand")
             else:
                 alt(piece, "part")

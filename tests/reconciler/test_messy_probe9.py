@@ -1,0 +1,233 @@
+"""Probe 9: remittance text carrying a raw Fedwire message (``{1510}1000{2000}...{6000}INV
+10023*``), payment terms beside the invoice numbers (``2/10 NET 30``, ``1/10 N30``,
+``2/10NET30``), the payer's own debit memo, chargeback and deduction numbers, a remit-to
+address (``PO BOX 660367``, ``SUITE 400``) and an invoice number written with its year
+(``Fattura n. 10023/2024``, ``FT 2024/10023``): none of the wire's fields, terms, payer's
+documents or address numbers is read as one of our invoices."""
+
+from __future__ import annotations
+
+import pytest
+
+from canonical.store import Store
+from reconciler.references import read_references
+from tests.reconciler.test_messy_text_probe3 import AUTO, SUGGESTED, Case, check_case
+from tests.support.receivables import Book
+
+pytestmark = pytest.mark.usefixtures("book_loading")
+
+FEDWIRE = (
+    "{1500}30        T {1510}1000{1520}20261015MMQFMP2K000123{2000}000000100000"
+    "{3100}021000021CHASE NYC*{3320}SREF88123*{3400}111000614BANK ONE DALLAS*{3600}CTR"
+    "{4200}D123456789*ACME SUPPLY INC*{5000}D987654321*ACME CORP*5000 MAIN ST*"
+    "{6000}INV 10023*"
+)
+
+CASES = [
+    # -- a raw Fedwire message: only the payer's remittance fields are read ---------------
+    Case(
+        "fedwire_obi_tag",
+        "{6000}INV 10023*",
+        "1000.00",
+        [("A", "10023", "1000.00"), ("A", "6000", "1000.00")],
+        AUTO,
+        {"10023": "1000.00"},
+    ),
+    Case(
+        "fedwire_message",
+        FEDWIRE,
+        "1000.00",
+        [("A", "10023", "1000.00"), ("A", "1000", "1000.00"), ("A", "5000", "1000.00")],
+        AUTO,
+        {"10023": "1000.00"},
+    ),
+    Case(
+        "fedwire_amount_field_no_invoice",
+        "{2000}000000100000{6000}PAYMENT*",
+        "1000.00",
+        [("A", "100000", "1000.00"), ("A", "10024", "1000.00")],
+        SUGGESTED,
+    ),
+    Case(
+        "fedwire_reference_for_beneficiary",
+        "{3320}SREF88123*{4320}10023*{6000}THANK YOU*",
+        "1000.00",
+        [("A", "10023", "1000.00"), ("A", "88123", "1000.00")],
+        AUTO,
+        {"10023": "1000.00"},
+    ),
+    # -- payment terms ------------------------------------------------------------------
+    Case(
+        "terms_1_10_n30",
+        "INV 10023 1/10 N30",
+        "1000.00",
+        [("A", "10023", "1000.00"), ("A", "110", "1000.00")],
+        AUTO,
+        {"10023": "1000.00"},
+    ),
+    Case(
+        "terms_2_10_net_30",
+        "INV 10023 TERMS 2/10 NET 30",
+        "1000.00",
+        [("A", "10023", "1000.00"), ("A", "210", "1000.00")],
+        AUTO,
+        {"10023": "1000.00"},
+    ),
+    Case(
+        "terms_glued_after_list",
+        "INVOICES 10023 10024 2/10NET30",
+        "2000.00",
+        [("A", "10023", "1000.00"), ("A", "10024", "1000.00")],
+        AUTO,
+        {"10023": "1000.00", "10024": "1000.00"},
+    ),
+    # -- the payer's debit memos, chargebacks and deductions --------------------------------
+    Case(
+        "debit_memo_number",
+        "INV 10023 DEBIT MEMO 7701",
+        "1000.00",
+        [("A", "10023", "1000.00"), ("A", "7701", "50.00")],
+        AUTO,
+        {"10023": "1000.00"},
+    ),
+    Case(
+        "dm_number",
+        "INV 10023 DM 7701",
+        "1000.00",
+        [("A", "10023", "1000.00"), ("A", "7701", "50.00")],
+        AUTO,
+        {"10023": "1000.00"},
+    ),
+    Case(
+        "chargeback_number",
+        "INV 10023 CHARGEBACK 7701",
+        "1000.00",
+        [("A", "10023", "1000.00"), ("A", "7701", "50.00")],
+        AUTO,
+        {"10023": "1000.00"},
+    ),
+    Case(
+        "deduction_number",
+        "INV 10023 DEDUCTION #7701",
+        "1000.00",
+        [("A", "10023", "1000.00"), ("A", "7701", "50.00")],
+        AUTO,
+        {"10023": "1000.00"},
+    ),
+    # -- a remit-to address ---------------------------------------------------------------
+    Case(
+        "po_box",
+        "REMIT TO PO BOX 660367 INV 4471",
+        "500.00",
+        [("A", "4471", "500.00"), ("A", "660367", "500.00")],
+        AUTO,
+        {"4471": "500.00"},
+    ),
+    Case(
+        "suite_number",
+        "ACME CORP SUITE 400 INV 4471",
+        "500.00",
+        [("A", "4471", "500.00"), ("A", "400", "500.00")],
+        AUTO,
+        {"4471": "500.00"},
+    ),
+    # -- a number written with its year ------------------------------------------------
+    Case(
+        "number_and_year_not_a_shorthand",
+        "Fattura n. 10023/2024",
+        "500.00",
+        [("A", "12024", "500.00")],
+        SUGGESTED,
+    ),
+    Case(
+        "year_and_longer_sequence",
+        "FT 2024/10023",
+        "1000.00",
+        [("A", "10023", "1000.00"), ("A", "2024", "1000.00")],
+        AUTO,
+        {"10023": "1000.00"},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+def test_messy_remittance_text_probe9(store: Store, book: Book, case: Case) -> None:
+    check_case(store, book, case)
+
+
+def _keys(text: str) -> list[tuple[str, bool, str]]:
+    return [(r.keys[0][0], r.labelled, r.how) for r in read_references(text).refs]
+
+
+def _ignored(text: str) -> list[tuple[str, str]]:
+    return [(i["written"].strip(), i["why"]) for i in read_references(text).ignored]
+
+
+def test_a_fedwire_message_gives_only_its_remittance_fields() -> None:
+    """The tags, IMAD, amount, banks, parties and their accounts are the wire's own."""
+    assert _keys(FEDWIRE) == [("10023", True, "written")]
+    assert _keys("{3320}INV 88123*{6000}INV 10023 10024*{8750}CM 5501*") == [
+        ("10023", True, "written"),
+        ("10024", True, "written"),
+        ("5501", True, "written"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("INV 10023 1/10 N30", "1/10 N30"),
+        ("INV 10023 TERMS 2/10 NET 30", "2/10 NET 30"),
+        ("INV 10023 2%10NET30", "2%10NET30"),
+        ("INV 10023 NET 30 DAYS", "NET 30 DAYS"),
+        ("INV 10023 NET30", "NET30"),
+    ],
+)
+def test_payment_terms_are_no_document_numbers(text: str, terms: str) -> None:
+    assert _keys(text) == [("10023", True, "written")]
+    assert (terms, "payment terms") in _ignored(text)
+
+
+def test_a_net_amount_or_a_table_is_not_taken_for_terms() -> None:
+    """NET 980.00 is the amount paid on the invoice, not net-30 terms; nor is a table's NET
+    column header followed by its first row's date or invoice number."""
+    assert _keys("INV 10023 NET 980.00") == [("10023", True, "written")]
+    assert _ignored("INV 10023 NET 980.00") == []
+    assert _ignored("INV 10023 NET 1,475.00") == []
+    header = "INVOICE DATE INVOICE NO AMOUNT DISCOUNT NET "
+    assert _keys(header + "01/15/24 10023 1,000.00 20.00 980.00") == [("10023", False, "written")]
+    assert _keys("INVOICE NO AMOUNT DISCOUNT NET 123 1,000.00 20.00 980.00") == [
+        ("123", False, "written")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "INV 10023 DEBIT MEMO 7701",
+        "INV 10023 DM# 7701",
+        "INV 10023 CHARGEBACK 7701",
+        "INV 10023 CHARGE-BACK 7701, 7702",
+        "INV 10023 DEDUCTION 7701",
+        "INV 10023 DED #7701",
+        "REMIT TO PO BOX 7701 INV 10023",
+        "P.O. BOX 7701 INV 10023",
+        "SUITE 7701 INV 10023",
+    ],
+)
+def test_the_payers_documents_and_address_numbers_are_no_invoices(text: str) -> None:
+    reading = read_references(text)
+    assert [r.keys[0][0] for r in reading.refs] == ["10023"]
+    assert reading.pos == []  # a PO box is no purchase order
+
+
+def test_a_number_and_its_year_are_not_a_shorthand_list() -> None:
+    """10023/2024 is invoice 10023 of 2024, not 10023 and 12024; 2024/10023 the year, then
+    its sequence, not invoices 2024 and 10023; 2024/2025 stays a list."""
+    assert _keys("Fattura n. 10023/2024") == [("100232024", True, "written")]
+    assert _keys("FT 2024/10023") == [("202410023", True, "written"), ("10023", True, "sequence")]
+    assert _keys("INV 2024/2025") == [
+        ("20242025", True, "written"),
+        ("2024", True, "part"),
+        ("2025", True, "part"),
+    ]
