@@ -182,6 +182,9 @@ def _xlsx_cells(path: Path) -> Generator[Cells, None, None]:
             raise ValueError(f"{path.name}: not a readable .xlsx workbook: {exc}") from None
         try:
             sheet: Any = book.active if book.active is not None else book.worksheets[0]
+            # the sheet's stated used range is not trusted (WPS and some export libraries
+            # write A1 or a stale range): read every row and cell the sheet holds
+            sheet.reset_dimensions()
             for values in sheet.iter_rows(values_only=True):
                 yield [_xlsx_value(value, book.epoch) for value in values]
         finally:
@@ -667,7 +670,8 @@ def _is_symbol_of(symbol: str, currency: str) -> bool:
     return symbol == shown or (len(symbol) == 1 and not symbol.isalpha() and symbol in shown)
 
 
-_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+# 31.12.2026, Sparkasse's 31.12.26, and German Excel's "31.12.2026 10:15" (the time ignored)
+_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
 # 3/31/2026, 31/3/26, and Excel's "3/31/2026 0:00" or "3/31/2026 12:00 AM" (the time ignored)
 _SLASHED = re.compile(
     r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
@@ -677,11 +681,10 @@ _ORDER_NAMES: dict[str, str] = {"mdy": "month/day/year", "dmy": "day/month/year"
 
 
 def _date(row: dict[str, Any], column: str, order: DateOrder | None = None) -> Any:
-    """``YYYY-MM-DD`` (a time after it is ignored) or ``DD.MM.YYYY`` (day first: the only
-    order dotted dates are written in). A slash date is read in the file's ``order`` (the
-    importer's ``--date-order``): ``01/02/2026`` is January in the US and February in Europe,
-    so without one it is refused. A two-digit year is 2000-2068 or 1969-1999, as ``strptime``
-    reads it."""
+    """``YYYY-MM-DD`` or ``DD.MM.YYYY`` (day first: the only order dotted dates are written
+    in; ``DD.MM.YY`` too), a time after either ignored. A slash date is read in the file's
+    ``order`` (the importer's ``--date-order``): ``01/02/2026`` is January in the US and
+    February in Europe, so without one it is refused. A two-digit year: see :func:`_year`."""
     raw = _text(row, column)
     if raw is not None and (slashed := _SLASHED.fullmatch(raw)) is not None:
         if order is None:
@@ -692,20 +695,23 @@ def _date(row: dict[str, Any], column: str, order: DateOrder | None = None) -> A
             )
         first, second, year_text = slashed.groups()
         month, day = (first, second) if order == "mdy" else (second, first)
-        year = int(year_text)
-        if len(year_text) == 2:
-            year += 2000 if year < 69 else 1900
         try:
-            return date(year, int(month), int(day))
+            return date(_year(year_text), int(month), int(day))
         except ValueError:
             raise RowError(column, f"not a date in {_ORDER_NAMES[order]} order: {raw!r}") from None
     try:
         if raw is not None and (dotted := _DOTTED.fullmatch(raw)) is not None:
-            day, month, year = (int(part) for part in dotted.groups())
-            return date(year, month, day)
+            day, month, year = dotted.groups()
+            return date(_year(year), int(month), int(day))
         return iso_date(raw)
     except ValueError:
         raise RowError(column, f"not a date (YYYY-MM-DD): {raw!r}") from None
+
+
+def _year(text: str) -> int:
+    """A date's year; two digits are 2000-2068 or 1969-1999, as ``strptime`` reads them."""
+    year = int(text)
+    return year + (2000 if year < 69 else 1900) if len(text) == 2 else year
 
 
 _DATE_COLUMNS = ("issue_date", "due_date", "discount_until", "received_on")
