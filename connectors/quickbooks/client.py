@@ -21,7 +21,7 @@ from connectors.errors import ApiError, DataError, UncertainWriteError
 from connectors.http import ApiSession, RetryPolicy
 from connectors.quickbooks.auth import SYSTEM, QuickBooksOAuth
 from connectors.quickbooks.config import QuickBooksConfig
-from connectors.quickbooks.errors import ERROR_TABLE, THROTTLED, fault_errors
+from connectors.quickbooks.errors import ERROR_TABLE, THROTTLED, carries_fault, fault_errors
 from connectors.quickbooks.jsonwire import dumps
 from connectors.redact import redact_text
 
@@ -108,7 +108,7 @@ class QuickBooksClient:
         if "Retry-After" in response.headers:
             return
         throttled = response.status_code == 429
-        if not throttled and response.status_code == 200 and b'"Fault"' in response.content:
+        if not throttled and response.status_code == 200 and carries_fault(response.content):
             try:
                 throttled = any(code == THROTTLED for code, _ in fault_errors(response))
             except ValueError:

@@ -1,14 +1,17 @@
 """How QuickBooks Online reports failures, and what arsync does about each.
 
 QBO wraps errors in ``{"Fault": {"Error": [{"Message", "Detail", "code", "element"}],
-"type"}, "time"}``, sometimes with HTTP 200. :func:`fault_errors` reads that envelope and
-also reports the fault ``type`` as a code, so rows can match on it.
+"type"}, "time"}``, sometimes with HTTP 200; its 401 and 403 refusals come with the same
+envelope in lowercase (``{"fault": {"error": [{"message", "detail", "code"}], "type"}}``).
+:func:`fault_errors` reads both and also reports the fault ``type`` as a code, so rows can
+match on it; the code reported is QBO's own when it gave one.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -42,10 +45,21 @@ FIXES: dict[str, str] = {
 """What the user must do about a fault no retry or token refresh can cure, by code."""
 
 
+def _field(obj: dict[str, Any], name: str) -> Any:
+    """``obj[name]``, or its lowercase spelling (QBO's 401/403 envelope)."""
+    value = obj.get(name)
+    return obj.get(name.lower()) if value is None else value
+
+
+def _text(error: dict[str, Any], name: str) -> str:
+    value = _field(error, name)
+    return "" if value is None else str(value).strip()
+
+
 def fault_of(body: Any) -> dict[str, Any] | None:
     """The ``Fault`` object of a decoded body, if it carries one."""
     if isinstance(body, dict):
-        fault = body.get("Fault")
+        fault = _field(body, "Fault")
         if isinstance(fault, dict):
             return fault
     return None
@@ -54,13 +68,13 @@ def fault_of(body: Any) -> dict[str, Any] | None:
 def fault_pairs(fault: dict[str, Any]) -> list[tuple[str, str]]:
     """(code, message) of each error in a Fault, then (type, "")."""
     pairs: list[tuple[str, str]] = []
-    for error in fault.get("Error") or []:
+    for error in _field(fault, "Error") or []:
         if not isinstance(error, dict):
             continue
-        code = str(error.get("code", "")).lstrip("0") or "0"
-        message = str(error.get("Message", "")).strip()
-        detail = str(error.get("Detail", "")).strip()
-        element = str(error.get("element", "")).strip()
+        code = _text(error, "code").lstrip("0") or "0"
+        message = _text(error, "Message")
+        detail = _text(error, "Detail")
+        element = _text(error, "element")
         text = ": ".join(part for part in (message, detail) if part)
         if element:
             text += f" (element {element})"
@@ -73,10 +87,26 @@ def fault_pairs(fault: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
+def carries_fault(content: bytes) -> bool:
+    """Whether a raw body may carry a Fault (either spelling)."""
+    return b'"Fault"' in content or b'"fault"' in content
+
+
+@dataclass(frozen=True)
+class FaultTypeRule(ErrorRule):
+    """A row matching a fault ``type``; what it reports is the error's own code (6210, 2500),
+    so an answer read whole names the same code as a batch item's."""
+
+    fault_type: str = ""
+
+    def matches(self, status: int, codes: Sequence[str]) -> bool:
+        return self.fault_type in codes and super().matches(status, codes)
+
+
 def fault_errors(response: requests.Response) -> Sequence[tuple[str, str]]:
     """The errors a response reports in its top-level Fault (HTTP 200 included)."""
     content = response.content
-    if "json" not in response.headers.get("Content-Type", "") or b'"Fault"' not in content:
+    if "json" not in response.headers.get("Content-Type", "") or not carries_fault(content):
         return ()  # success pages are large: parse only what can carry a Fault
     body = json.loads(content, parse_float=Decimal)
     fault = fault_of(body)
@@ -97,14 +127,14 @@ ERROR_TABLE = ErrorTable(
         # a ValidationFault that no record can avoid: every write of the company would fail
         ErrorRule(ErrorKind.AUTH, code=COMPANY_STATUS_INVALID),
         # fault types, after the codes so that a known code is the one reported
-        ErrorRule(ErrorKind.REFRESH, code="AUTHENTICATION"),
-        ErrorRule(ErrorKind.REFRESH, code="AuthenticationFault"),
-        ErrorRule(ErrorKind.AUTH, code="AuthorizationFault"),
+        FaultTypeRule(ErrorKind.REFRESH, fault_type="AUTHENTICATION"),
+        FaultTypeRule(ErrorKind.REFRESH, fault_type="AuthenticationFault"),
+        FaultTypeRule(ErrorKind.AUTH, fault_type="AuthorizationFault"),
         ErrorRule(ErrorKind.CONFLICT, code=STALE_SYNC_TOKEN),
         ErrorRule(ErrorKind.NOT_FOUND, code=OBJECT_NOT_FOUND),
         ErrorRule(ErrorKind.RETRY, status=(500, 502, 503, 504)),
-        ErrorRule(ErrorKind.RETRY, code="SystemFault"),
-        ErrorRule(ErrorKind.DATA, code="ValidationFault"),
+        FaultTypeRule(ErrorKind.RETRY, fault_type="SystemFault"),
+        FaultTypeRule(ErrorKind.DATA, fault_type="ValidationFault"),
     ),
     body_errors=fault_errors,
 )

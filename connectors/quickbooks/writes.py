@@ -308,6 +308,11 @@ def item_error(write: Write, fault: Payload) -> ApiError:
     if kind is ErrorKind.REFRESH:  # no refresh happens per item: an auth failure, as the layer
         kind = ErrorKind.AUTH
     message = "; ".join(text for _, text in pairs if text) or "batch item failed"
+    if kind is ErrorKind.RETRY:
+        # a SystemFault answered for this item: not saved, and its requestid now replays this
+        # answer, so it is a refusal to retry later under a new requestid, not an unknown outcome
+        kind = ErrorKind.FAIL
+        message += ": not saved by QuickBooks, to be sent again"
     where = f"{write.entity} {getattr(write, 'remote_id', '') or write.key}".strip()
     return ERROR_CLASSES[kind](
         SYSTEM, f"{write.operation} {where}: {message}", kind=kind, code=codes[0] if codes else None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -49,7 +50,26 @@ class QuickBooksPush(PushAdapter):
     batch_size = BATCH_LIMIT
     connector: QuickBooksConnector
 
+    def __init__(
+        self, connector: QuickBooksConnector, options: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(connector, options)
+        # command id -> QuickBooks' refusal of its last attempt, kept from the send to the
+        # re-check that follows it, so a conflict found there says what QuickBooks answered
+        self._refusals: dict[str, str] = {}
+        self._rechecking: dict[str, str] = {}
+
     def step(self, command: Command, refs: RefIndex, session: Session) -> Step:
+        answered = self._rechecking.pop(command.id, None)
+        try:
+            return self._step(command, refs)
+        except Unwritable as exc:
+            if answered is None:
+                raise
+            reason = f"{exc.reason} (QuickBooks answered: {answered})"
+            raise Unwritable(reason, conflict=exc.conflict) from None
+
+    def _step(self, command: Command, refs: RefIndex) -> Step:
         customer = self.customer(refs, command).remote_id
         p = command.payload
         currency = str(p["currency"])
@@ -163,6 +183,7 @@ class QuickBooksPush(PushAdapter):
         """The creates through ``/batch`` (30 per request), then each void as its own request.
         An auth failure stops the sending: it is raised as a :class:`PartialAuthError` carrying
         the steps answered before it."""
+        self._refusals.clear()  # a previous round's, re-checked or not needed by then
         creates = [s for s in steps if not isinstance(s.write, PaymentVoid)]
         try:
             written = self.connector.write([s.write for s in creates])
@@ -177,7 +198,11 @@ class QuickBooksPush(PushAdapter):
                     answered[id(step)] = _answer(step, self.connector.writer.void(step.write))
                 except AuthError as exc:
                     raise PartialAuthError(exc, list(answered.values())) from exc
-        return [answered[id(s)] for s in steps]
+        results = [answered[id(s)] for s in steps]
+        for result in results:
+            if result.error is not None:
+                self._refusals[result.step.command.id] = result.error.message
+        return results
 
     def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
         # a void is looked for when its step is built (the payment read shows it voided)
@@ -185,13 +210,21 @@ class QuickBooksPush(PushAdapter):
         return self.connector.landed(keys, since) if keys else {}
 
     def refresh(self, command: Command, refs: RefIndex) -> None:
-        """Re-read the invoices: their balance now is what the decision is checked against."""
+        """Re-read the invoices: their balance now is what the decision is checked against;
+        one QuickBooks no longer has (610: another user deleted it) is deleted."""
+        answered = self._refusals.pop(command.id, None)
         for ref in self.touched_invoices(refs, command):
-            current = self.connector.read("Invoice", ref.remote_id)
+            try:
+                current = self.connector.read("Invoice", ref.remote_id)
+            except NotFoundError:
+                ref.values["status"] = "deleted"
+                continue
             balance = current.get("Balance")
             if balance is not None:
                 ref.values["balance_minor"] = str(command.money_minor(balance))
             ref.version = str(current.get("SyncToken", ref.version))
+        if answered is not None:
+            self._rechecking[command.id] = answered
 
 
 def _answer(step: Step, result: WriteResult) -> StepResult:
