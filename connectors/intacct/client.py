@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 
 import requests
+from lxml import etree
 
 from connectors.base import TokenStore
-from connectors.errors import ApiError, AuthError, TransientError
+from connectors.errors import ApiError, AuthError, TransientError, UncertainWriteError
 from connectors.http import ApiSession, RetryPolicy
 from connectors.intacct.config import IntacctConfig
 from connectors.intacct.errors import ERROR_TABLE, SENDER_NOT_AUTHORIZED, SENDER_REFUSED
@@ -36,11 +37,23 @@ from connectors.redact import register_secret, register_secrets_of
 SYSTEM = "intacct"
 SESSION_KEY = "session_id"
 ENDPOINT_KEY = "endpoint"
+QUERY_SHOWN = 160  # characters of a query an error message quotes
 HEADERS = {"Content-Type": "application/xml", "Accept": "application/xml"}
 
 
 def _control(config: IntacctConfig, control_id: str, *, unique: bool = False) -> Control:
     return Control(config.sender_id, config.sender_password.get_secret_value(), control_id, unique)
+
+
+def read_response(content: bytes, what: str) -> Element:
+    """The parsed response to ``what``; a document that is not well-formed XML is a
+    :class:`TransientError` (the gateway's reply was damaged), never a parser's exception."""
+    try:
+        return parse(content)
+    except etree.XMLSyntaxError as exc:
+        raise TransientError(
+            SYSTEM, f"{what}: the gateway answered a malformed XML response ({exc})"
+        ) from None
 
 
 def results(root: Element) -> list[Element]:
@@ -110,7 +123,7 @@ class IntacctSessionAuth(requests.auth.AuthBase):
                 status=exc.status,
                 code=exc.code,
             ) from None
-        api = parse(response.content).find("operation/result/data/api")
+        api = read_response(response.content, "getAPISession").find("operation/result/data/api")
         session_id = (api.findtext("sessionid") or "").strip() if api is not None else ""
         if not session_id:
             raise AuthError(SYSTEM, "getAPISession answered without a sessionid")
@@ -168,7 +181,7 @@ class IntacctClient:
             raise_for_error=raise_for_error,
             write=unique,  # keyed writes (uniqueid): an auth failure on a retry is uncertain
         )
-        return parse(response.content)
+        return read_response(response.content, f"request {control.control_id}")
 
     def read_by_query(
         self, obj: str, query: str, *, fields: str = "*", page_size: int | None = None
@@ -186,7 +199,7 @@ class IntacctClient:
             query=query,
             pagesize=size,
         )
-        data = self._data(self.call([first]), obj)
+        data = self._data(self._read(first, obj, query), obj)
         while True:
             yield [to_dict(row) for row in data if isinstance(row.tag, str)]
             remaining = int(data.get("numremaining") or 0)
@@ -200,7 +213,26 @@ class IntacctClient:
                     "resultId to read them with; the read is incomplete",
                 )
             more = function(self.control_id("more"), "readMore", resultId=result_id)
-            data = self._data(self.call([more]), obj)
+            data = self._data(self._read(more, obj, query), obj)
+
+    def _read(self, read: Element, obj: str, query: str) -> Element:
+        """One page; a failure that is not about credentials names the object and query."""
+        try:
+            return self.call([read])
+        except (AuthError, UncertainWriteError):
+            raise
+        except ApiError as exc:
+            name = read[0].tag if len(read) else "read"
+            shown = query if len(query) <= QUERY_SHOWN else f"{query[:QUERY_SHOWN]}..."
+            where = f"{name} of {obj}" + (f" where {shown}" if query else "")
+            raise type(exc)(
+                SYSTEM,
+                f"{where}: {exc.message}",
+                kind=exc.kind,
+                status=exc.status,
+                code=exc.code,
+                retry_after=exc.retry_after,
+            ) from exc
 
     @staticmethod
     def _data(root: Element, obj: str) -> Element:

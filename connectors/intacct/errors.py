@@ -16,13 +16,20 @@ reads as :data:`SESSION_INVALID` (refresh once); one that carried a login as
 authorized in the authentication block too ("Invalid Web Services Authorization", errno
 ``XL03000006`` like most sign-in failures): that reads as :data:`SENDER_NOT_AUTHORIZED`, a
 stop naming the fix, whatever the request carried; a new session cannot cure it.
+
+A body that is not one whole ``<response>`` document (an HTML page served with HTTP 200
+while the gateway is down for maintenance, a reply cut short, an empty body) reads as
+:data:`NOT_A_RESPONSE`: the request may or may not have run, so it is tried again (writes
+carry ``uniqueid``, so a resend never runs a function twice).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import requests
+from lxml import etree
 
 from connectors.errors import ErrorKind
 from connectors.http import ErrorRule, ErrorTable
@@ -36,6 +43,7 @@ SENDER_REFUSED = "sender-refused"
 FUNCTION_FAILED = "function-failure"
 CONCURRENCY_LIMIT = "concurrency-limit"
 DUPLICATE_CONTROL = "duplicate-control-id"
+NOT_A_RESPONSE = "not-a-response"
 
 # sandbox errnos (documented in sandbox.py); matching is on the synthetic codes above
 SENDER_ERRNO = "XL03000006"
@@ -101,12 +109,42 @@ def _sent_session(response: requests.Response) -> bool:
     return isinstance(body, bytes) and b"<sessionid>" in body
 
 
+_BOM = b"\xef\xbb\xbf"
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def not_a_response(content: bytes, status: int) -> str | None:
+    """What the gateway sent instead of a whole ``<response>`` document, or None when it
+    sent one. Judged on the document's two ends, so a large page is not parsed for it."""
+    body = content.strip().removeprefix(_BOM).lstrip()
+    head = body[:512].lower()
+    if body.startswith((b"<?xml", b"<response")) and body.endswith(b"</response>"):
+        return None
+    if not body:
+        what = "an empty body"
+    elif b"<html" in head or b"<!doctype html" in head:
+        found = _TITLE.search(body[:4096])
+        title = " ".join(found.group(1).decode("utf-8", "replace").split()) if found else ""
+        what = f"an HTML page ({title[:120]!r})" if title else "an HTML page"
+    elif body.startswith((b"<?xml", b"<response")):
+        what = f"XML cut short after {len(body)} bytes"
+    else:
+        what = "a body that is not XML"
+    return f"the gateway answered HTTP {status} with {what} instead of an Intacct <response>"
+
+
 def envelope_errors(response: requests.Response) -> Sequence[tuple[str, str]]:
     """The errors an Intacct response reports at any level (HTTP 200 included)."""
     content = response.content or b""
+    unreadable = not_a_response(content, response.status_code)
+    if unreadable:
+        return [(NOT_A_RESPONSE, unreadable)]
     if b"errormessage" not in content and b"failure" not in content:
         return ()  # success pages are large: parse only what can carry an error
-    root = parse(content)
+    try:
+        root = parse(content)
+    except etree.XMLSyntaxError as exc:
+        return [(NOT_A_RESPONSE, f"the gateway answered a malformed XML response: {exc}")]
     pairs: list[tuple[str, str]] = []
     control = root.find("control")
     if _failed(control) or (root.find("errormessage") is not None and root.tag == "response"):
@@ -146,6 +184,8 @@ ERROR_TABLE = ErrorTable(
         # a control failure, whatever the HTTP status: before CONTROL_FAILED, which stops
         ErrorRule(ErrorKind.RATE_LIMITED, code=GATEWAY_RATE_LIMIT),
         ErrorRule(ErrorKind.RETRY, status=(500, 502, 503, 504)),
+        # an HTML maintenance page or a cut reply with HTTP 200: the gateway is not answering
+        ErrorRule(ErrorKind.RETRY, status=200, code=NOT_A_RESPONSE),
         # the company's concurrent-request entitlement (~2) is used up: back off, try again
         ErrorRule(ErrorKind.RATE_LIMITED, code=CONCURRENCY_LIMIT),
         # before SESSION_INVALID: a new session cannot cure an unauthorized sender
