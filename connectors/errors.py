@@ -120,6 +120,13 @@ class UncertainWriteError(ApiError):
     kind = ErrorKind.RETRY
 
 
+class ReplayedFaultError(UncertainWriteError):
+    """A write the system answered with a fault of its own that says nothing of whether it
+    was saved, and that the write's idempotency key now replays (QuickBooks answers a
+    repeated ``requestid`` with its first reply): looked for before it is sent again, and
+    then sent under a key of its own, never answered with the same fault."""
+
+
 class UncertainAuthError(UncertainWriteError):
     """A write whose outcome is unknown because the credentials failed while it was retried.
 

@@ -18,7 +18,13 @@ import requests
 from lxml import etree
 
 from connectors.base import TokenStore
-from connectors.errors import ApiError, AuthError, TransientError, UncertainWriteError
+from connectors.errors import (
+    ApiError,
+    AuthError,
+    TransientError,
+    UncertainAuthError,
+    UncertainWriteError,
+)
 from connectors.http import ApiSession, RetryPolicy
 from connectors.intacct.config import IntacctConfig
 from connectors.intacct.errors import ERROR_TABLE, SENDER_NOT_AUTHORIZED, SENDER_REFUSED
@@ -166,8 +172,11 @@ class IntacctClient:
         unique: bool = False,
         transaction: bool = False,
         raise_for_error: bool = True,
+        idempotent: bool = True,
     ) -> Element:
-        """Send functions in one request with the current session; the parsed response."""
+        """Send functions in one request with the current session; the parsed response.
+        ``idempotent`` False: never sent again once it may have run (a readMore moves
+        Intacct's result set on; a second one answers the next page)."""
         control = _control(self.config, control_id or self.control_id(), unique=unique)
 
         def body() -> bytes:
@@ -180,6 +189,7 @@ class IntacctClient:
             timeout=self.config.timeout_seconds,
             raise_for_error=raise_for_error,
             write=unique,  # keyed writes (uniqueid): an auth failure on a retry is uncertain
+            idempotent=idempotent,
         )
         return read_response(response.content, f"request {control.control_id}")
 
@@ -213,13 +223,26 @@ class IntacctClient:
                     "resultId to read them with; the read is incomplete",
                 )
             more = function(self.control_id("more"), "readMore", resultId=result_id)
-            data = self._data(self._read(more, obj, query), obj)
+            data = self._data(self._read(more, obj, query, again=False), obj)
 
-    def _read(self, read: Element, obj: str, query: str) -> Element:
-        """One page; a failure that is not about credentials names the object and query."""
+    def _read(self, read: Element, obj: str, query: str, *, again: bool = True) -> Element:
+        """One page; a failure that is not about credentials names the object and query.
+        ``again`` False (readMore): a page whose answer was lost after it may have been read
+        is not asked for again (that would answer the next page and skip this one): the read
+        stops, and the next run reads on from the bookmark."""
         try:
-            return self.call([read])
-        except (AuthError, UncertainWriteError):
+            return self.call([read], idempotent=again)
+        except UncertainWriteError as exc:
+            if again or isinstance(exc, UncertainAuthError):
+                raise
+            raise TransientError(
+                SYSTEM,
+                f"readMore of {obj}: its answer was lost after Intacct may have moved on to the "
+                f"next page ({exc.message}); the read stops here, nothing skipped",
+                status=exc.status,
+                code=exc.code,
+            ) from exc
+        except AuthError:
             raise
         except ApiError as exc:
             name = read[0].tag if len(read) else "read"

@@ -120,6 +120,8 @@ def not_a_response(content: bytes, status: int) -> str | None:
     head = body[:512].lower()
     if body.startswith((b"<?xml", b"<response")) and body.endswith(b"</response>"):
         return None
+    if _whole_response(content):  # a comment or instruction after it, another encoding
+        return None
     if not body:
         what = "an empty body"
     elif b"<html" in head or b"<!doctype html" in head:
@@ -131,6 +133,14 @@ def not_a_response(content: bytes, status: int) -> str | None:
     else:
         what = "a body that is not XML"
     return f"the gateway answered HTTP {status} with {what} instead of an Intacct <response>"
+
+
+def _whole_response(content: bytes) -> bool:
+    """Whether ``content`` is a well-formed document whose root is ``<response>``."""
+    try:
+        return bool(content.strip()) and parse(content).tag == "response"
+    except (etree.XMLSyntaxError, ValueError):
+        return False
 
 
 def envelope_errors(response: requests.Response) -> Sequence[tuple[str, str]]:

@@ -36,6 +36,7 @@ from connectors.errors import (
     AuthError,
     ErrorKind,
     PartialAuthError,
+    ReplayedFaultError,
     UncertainWriteError,
     share_of_failed_call,
 )
@@ -308,12 +309,16 @@ def item_error(write: Write, fault: Payload) -> ApiError:
     if kind is ErrorKind.REFRESH:  # no refresh happens per item: an auth failure, as the layer
         kind = ErrorKind.AUTH
     message = "; ".join(text for _, text in pairs if text) or "batch item failed"
-    if kind is ErrorKind.RETRY:
-        # a SystemFault answered for this item: not saved, and its requestid now replays this
-        # answer, so it is a refusal to retry later under a new requestid, not an unknown outcome
-        kind = ErrorKind.FAIL
-        message += ": not saved by QuickBooks, to be sent again"
     where = f"{write.entity} {getattr(write, 'remote_id', '') or write.key}".strip()
+    if kind is ErrorKind.RETRY:
+        # a SystemFault answered for this item says nothing of whether it was saved, and its
+        # requestid now replays it: looked for, then sent under a requestid of its own
+        return ReplayedFaultError(
+            SYSTEM,
+            f"{write.operation} {where}: {message}: outcome unknown (looked for before it is "
+            "sent again)",
+            code=codes[0] if codes else None,
+        )
     return ERROR_CLASSES[kind](
         SYSTEM, f"{write.operation} {where}: {message}", kind=kind, code=codes[0] if codes else None
     )

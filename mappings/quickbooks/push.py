@@ -217,6 +217,10 @@ class QuickBooksPush(PushAdapter):
             try:
                 current = self.connector.read("Invoice", ref.remote_id)
             except NotFoundError:
+                # deleted only when a query by Id confirms it: a 610 or bare 404 alone may be
+                # a passing or permission answer, and re-reading failed is what it then says
+                if ref.remote_id not in self.connector.missing("invoices", {ref.remote_id}):
+                    raise
                 ref.values["status"] = "deleted"
                 continue
             balance = current.get("Balance")

@@ -28,6 +28,7 @@ from connectors.errors import (
     ApiError,
     AuthError,
     ErrorKind,
+    ReplayedFaultError,
     UncertainAuthError,
     UncertainWriteError,
     answered_before,
@@ -550,6 +551,8 @@ class _SystemWorker:
         if isinstance(error, UncertainWriteError):
             # it may have landed: stays sent, and the next push looks before resending
             _set(session, c.id, status=CommandStatus.SENT, last_error=message)
+            if isinstance(error, ReplayedFaultError):  # resent, if not found, under a new key
+                _count_refusal(session, c.id)
             result.failed += 1
             return
         if error.kind is not ErrorKind.RETRY:
@@ -674,6 +677,18 @@ def _mark_not_landed(session: Session, command_id: str, *, refused: bool = False
         recorded[REFUSALS] = int(kept.get(REFUSALS, 0)) + 1
     _set(session, command_id, result=recorded)
     return recorded
+
+
+def _count_refusal(session: Session, command_id: str) -> None:
+    """Count an answer the command's wire key now replays, so its next attempt goes under a
+    key of its own; whether it landed is still to be looked for (it stays sent)."""
+    stored = session.execute(
+        select(col(OutboxCommand.result))
+        .where(col(OutboxCommand.id) == command_id)
+        .with_for_update()
+    ).scalar_one()
+    kept = dict(stored or {})
+    _set(session, command_id, result={**kept, REFUSALS: int(kept.get(REFUSALS, 0)) + 1})
 
 
 def _set(session: Session, command_id: str, **values: Any) -> None:

@@ -238,7 +238,7 @@ QBO_CASES = [
         400,
         qbo_fault("6000", "A business validation error has occurred", "You must set an amount."),
         ErrorKind.DATA,
-        "ValidationFault",
+        "6000",  # QuickBooks' own code, the fault type being ValidationFault
         says="You must set an amount.",
     ),
     Case(
@@ -246,7 +246,7 @@ QBO_CASES = [
         400,
         qbo_fault("6140", "Duplicate Document Number Error", "DocNumber=1042 is assigned."),
         ErrorKind.DATA,
-        "ValidationFault",
+        "6140",  # QuickBooks' own code, the fault type being ValidationFault
         says="Duplicate Document Number Error",
     ),
     Case(
@@ -254,7 +254,7 @@ QBO_CASES = [
         200,
         qbo_fault("6000", "A business validation error has occurred", "Amount is required."),
         ErrorKind.DATA,
-        "ValidationFault",
+        "6000",  # QuickBooks' own code, the fault type being ValidationFault
         says="Amount is required.",
     ),
     Case(

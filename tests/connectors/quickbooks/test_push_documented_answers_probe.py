@@ -256,6 +256,43 @@ def test_an_invoice_deleted_in_quickbooks_is_a_conflict_naming_it_and_quickbooks
     assert qbo_keyed(qbo, KEY) == []
 
 
+def test_an_invoice_answered_610_once_but_still_there_is_no_deleted_conflict(
+    qbo: QuickBooksSandbox, store: Store
+) -> None:
+    """One 610 on the re-read of an invoice QuickBooks still has (a passing answer) is no
+    deletion: the query by Id finds it, and re-reading failed is what the command says."""
+    adapter = qbo_adapter(qbo)
+    command_id, invoice = qbo_payment(store, qbo)
+    create = qbo.ledger.create_payment
+    creates: list[Any] = []
+
+    def refuse_once(obj: Any) -> Any:
+        creates.append(obj)
+        if len(creates) == 1:
+            raise LedgerFault("6000", "A business validation error has occurred", "temporary")
+        return create(obj)
+
+    qbo.ledger.create_payment = refuse_once  # type: ignore[method-assign]
+    read = qbo.handle_read
+    reads: list[str] = []
+
+    def read_610_once(request: Any, realm: str, name: str, record_id: str) -> Any:
+        if name.lower() == "invoice" and not reads:
+            reads.append(record_id)
+            return qbo.fault(400, "610", "Object Not Found", "Object Not Found")
+        return read(request, realm, name, record_id)
+
+    for endpoint, handler in list(qbo._handlers.items()):
+        if handler == read:
+            qbo._handlers[endpoint] = read_610_once
+    push(store, {"quickbooks": adapter}, settings=SETTINGS)
+    row = command_row(store, command_id)
+    assert reads == [str(invoice["Id"])]
+    assert row.status != CommandStatus.CONFLICT, row.last_error
+    assert "is deleted" not in (row.last_error or "")
+    assert "re-reading failed" in (row.last_error or "")
+
+
 def test_an_invoice_paid_in_quickbooks_meanwhile_is_a_conflict_with_quickbooks_detail(
     qbo: QuickBooksSandbox, store: Store
 ) -> None:
@@ -303,8 +340,9 @@ def test_a_refusal_not_rechecked_is_never_quoted_in_a_later_conflict(
 def test_a_transient_fault_of_one_batch_item_is_retried_and_lands_once(
     qbo: QuickBooksSandbox, store: Store
 ) -> None:
-    """QuickBooks answers the batch (HTTP 200) with a SystemFault for the item: the item was
-    not saved, and the batch's requestid now replays that answer."""
+    """QuickBooks answers the batch (HTTP 200) with a SystemFault for the item, which was not
+    saved, and the batch's requestid now replays that answer: looked for, not found, it is
+    sent under a requestid of its own and lands once."""
     adapter = qbo_adapter(qbo)
     command_id, invoice = qbo_payment(store, qbo)
     create = qbo.ledger.create_payment
@@ -327,8 +365,38 @@ def test_a_transient_fault_of_one_batch_item_is_retried_and_lands_once(
     assert Decimal(after["Balance"]) == Decimal(invoice["Balance"]) - Decimal("10.00")
 
 
+def test_a_batch_item_saved_but_answered_with_a_system_fault_is_found_not_sent_again(
+    qbo: QuickBooksSandbox, store: Store
+) -> None:
+    """A SystemFault says nothing of whether the item was saved: the next push looks for it
+    (by the key its note carries) before sending it again, and finds it."""
+    adapter = qbo_adapter(qbo)
+    command_id, invoice = qbo_payment(store, qbo)
+    create = qbo.ledger.create_payment
+    calls = []
+
+    def saved_then_fault(obj: Any) -> Any:
+        calls.append(obj)
+        written = create(obj)
+        if len(calls) == 1:
+            raise SystemFaultOnce()
+        return written
+
+    qbo.ledger.create_payment = saved_then_fault  # type: ignore[method-assign]
+    push(store, {"quickbooks": adapter}, settings=SETTINGS)
+    assert command_row(store, command_id).status == CommandStatus.SENT
+    for _ in range(SETTINGS.max_attempts):
+        push(store, {"quickbooks": adapter}, settings=SETTINGS)
+    row = command_row(store, command_id)
+    assert row.status == CommandStatus.CONFIRMED, (row.status, row.last_error)
+    [payment] = qbo_keyed(qbo, KEY)
+    assert (len(calls), row.remote_id) == (1, payment["Id"])
+    after = qbo.records["Invoice"][invoice["Id"]]
+    assert Decimal(after["Balance"]) == Decimal(invoice["Balance"]) - Decimal("10.00")
+
+
 class SystemFaultOnce(LedgerFault):
-    """QuickBooks' per-item SystemFault (an application error: the item was not saved)."""
+    """QuickBooks' per-item SystemFault (an application error; saved or not, it does not say)."""
 
     def __init__(self) -> None:
         super().__init__(
