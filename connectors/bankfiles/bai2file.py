@@ -17,10 +17,14 @@ A file sent without line breaks, as fixed-length blocks of the record length its
 states (else 80) or as "/"-terminated records on one line, is read record by record, a 16 or
 88 whose text has no "/" ending with its block; its findings name the record's number
 (``record 7``). A transmission of several files (01 to 99 each, one after another) is read
-file by file; records after a 99 before any next 01 are an error and left out.
-Continuation (88) text is joined to its detail record; its labelled values (JPMorgan's
-``ORIG CO NAME:``, Bank of America's ``DES:``/``INDN:``/``CO ID:``, tagged 88s, and incoming
-wires' text: JPMorgan's ``B/O:``/``REF:``/``OBI=``/``IMAD:``, Bank of America's ``ORIG:``/``ID:``/
+file by file, a finding about a whole file naming its 01's line; records after a 99 before
+any next 01 are an error and left out.
+Continuation (88) text is joined to its detail record, straight on where a line filling the
+record length was cut mid-word (a file whose 01 states no length is taken as cut at 80 when
+two lines carried on fill 80 and none ends short of it: see :func:`_cut_at_length`); its
+labelled values (JPMorgan's ``ORIG CO NAME:``, Bank of America's ``DES:``/``INDN:``/
+``CO ID:``, tagged 88s, and incoming wires' text: JPMorgan's ``B/O:``/``REF:``/``OBI=``/
+``IMAD:``, Bank of America's ``ORIG:``/``ID:``/
 ``SND BK:``/``PMT DET:``, Wells Fargo's ``/ORG=``/``TRN#``, the Fedwire ``ORG=``/``OGB=``/``BNF=``)
 are read label by label: the payer is the originator, never the beneficiary (the account
 holder) or a bank; a wire's IMAD (else OMAD, else the bank's TRN) names an item whose 16
@@ -53,7 +57,7 @@ from typing import Any
 from bai2.constants import AsOfDateModifier, FundsType, GroupStatus, TypeCodes
 from bai2.helpers import IteratorHelper
 from bai2.models import Bai2File, TransactionDetail
-from bai2.parsers import Bai2FileParser
+from bai2.parsers import Bai2FileParser, TransactionDetailParser
 from bai2.utils import parse_date, parse_time
 
 from connectors.bankfiles.amounts import currency_code, minor_units_amount
@@ -222,6 +226,9 @@ class _LogicalRecord:
     # ending in neither a blank nor "/" (the bank cut it where the length ran out, perhaps
     # mid-word)
     full: list[bool] = field(default_factory=list)
+    # whether ``full`` rests on the 80 characters taken for a file whose 01 states no length
+    # (read before as never cut: each line carried on after a blank)
+    cut_assumed: bool = False
 
 
 _RECORD_CODES = frozenset({"01", "02", "03", "16", "49", "88", "98", "99"})
@@ -325,6 +332,7 @@ def _logical_records(
     an unterminated record (a wrapped line); after a terminated one it is reported and skipped."""
     records: list[_LogicalRecord] = []
     length: int | None = None
+    assumed = False  # the 01 states no length: 80 is taken, pending evidence
     for number, piece, line in physical.records:
         code = piece[:2]
         full = piece == line and _fills(line, length)
@@ -345,24 +353,47 @@ def _logical_records(
                 )
             continue
         if code == "01" and not records:
-            length = _record_length(piece) or _unstated_length(physical)
+            length = _record_length(piece)
+            if length is None:
+                length = _unstated_length(physical)
+                assumed = length is not None
         if code == "88" and records:
             records[-1].lines.append((number, piece))
             records[-1].full.append(full)
         else:
             records.append(_LogicalRecord(code, number, [(number, piece)], [full]))
-    if _wraps_at_words(records):
+    if _wraps_at_words(records) or (assumed and not _cut_at_length(records)):
         for record in records:  # a line as long as the record ended where a word did
             record.full = [False] * len(record.lines)
+    elif assumed:
+        for record in records:
+            record.cut_assumed = any(record.full[:-1])
     return records
 
 
 def _unstated_length(physical: _Physical) -> int | None:
     """The record length of a file whose 01 header states none: 80 (the card length BAI2
     files keep to, some banks cutting text there mid-word, as NatWest does) when no record
-    runs past it, else ``None`` (records of any length)."""
+    runs past it, else ``None`` (records of any length). The file's lines are taken as cut
+    there only with the evidence :func:`_cut_at_length` asks for."""
     longest = max((len(line.rstrip()) for _, _, line in physical.records), default=0)
     return 80 if longest <= 80 else None
+
+
+# lines carried on, each filling the 80 characters, that show a file stating no record length
+# is cut there. A bank wrapping at words ends a wrapped line at 80 as often as a word ends
+# there (about one line in six); a line it wraps short of 80 shows it (see _wraps_at_words).
+# One full line alone is no evidence: gluing two words makes up an invoice number that may
+# apply cash wrongly, while two words a cut kept apart only leave the cash to a person.
+_CUTS_SHOWING_LENGTH = 2
+
+
+def _cut_at_length(records: list[_LogicalRecord]) -> bool:
+    """Whether a file whose 01 states no record length shows its bank cutting its text at
+    80 characters: ``_CUTS_SHOWING_LENGTH`` lines carried on fill them (and none ends short of
+    them, see :func:`_wraps_at_words`)."""
+    cuts = sum(sum(record.full[:-1]) for record in records)
+    return cuts >= _CUTS_SHOWING_LENGTH
 
 
 def _wraps_at_words(records: list[_LogicalRecord]) -> bool:
@@ -580,8 +611,9 @@ def _read_records(physical: _Physical, source_file: str) -> ParseResult:
             RecordError(source_file, "line 1", "a BAI2 file must start with a 01 file header")
         )
         return result
-    for file in _files(records):
-        _read_file(file, result)
+    files = _files(records)
+    for file in files:
+        _read_file(file, result, several=len(files) > 1)
     return result
 
 
@@ -596,10 +628,12 @@ def _files(records: list[_LogicalRecord]) -> list[list[_LogicalRecord]]:
     return files
 
 
-def _read_file(records: list[_LogicalRecord], result: ParseResult) -> None:
+def _read_file(records: list[_LogicalRecord], result: ParseResult, several: bool) -> None:
     """The remittances, errors and warnings of one file's records (from its 01), added to
-    ``result``."""
+    ``result``. A finding about the whole file names its 01's line when the transmission
+    holds ``several`` files."""
     source_file = result.source_file
+    whole_file = line_location(records[0].line) if several else "file"
     package: list[tuple[_LogicalRecord, list[str]]] = []  # each record, the lines the package reads
     kept_details: list[_LogicalRecord] = []
     unread_groups: set[int] = set()  # the 02 lines of groups whose details are left out
@@ -644,10 +678,16 @@ def _read_file(records: list[_LogicalRecord], result: ParseResult) -> None:
     try:
         parsed = _read_package(trailers.read(package))
     except BankFileError as exc:
-        result.errors.append(RecordError(source_file, exc.location, exc.reason))
+        location = whole_file if exc.location == "file" else exc.location
+        result.errors.append(RecordError(source_file, location, exc.reason))
         return
-    result.errors.extend(trailers.findings.errors)
-    result.warnings.extend(trailers.findings.warnings)
+    for findings, found in (
+        (result.errors, trailers.findings.errors),
+        (result.warnings, trailers.findings.warnings),
+    ):
+        findings.extend(
+            replace(f, location=whole_file) if f.location == "file" else f for f in found
+        )
     start = len(result.records)
     _collect(result, source_file, parsed, iter(kept_details), trailers.group_lines, unread_groups)
     # a reference shared within one file names no item; the same one in two files is one item
@@ -1305,7 +1345,8 @@ def _remittance(
     so (same bank, type, references, amount and text): the same in the interim reports of a
     day (modifier 1 or 3, each repeating the ones before), its final report (2 or 4) and a
     resent file, while two such items in one file stay two. Otherwise its file and position
-    key it.
+    key it. Text a file stating no record length cuts at 80 characters was read before with a
+    blank at each cut: the key that reading gave is an earlier one.
     """
     loc = line_location(logical.line)
     currency = currency_code(
@@ -1318,26 +1359,14 @@ def _remittance(
     text = (detail.text or "").strip().strip(",/").strip()
     fields, remainder = _labelled_fields(text)
     refs, remainder = _embedded_remittance(remainder, logical, left_out)
-    account_number = account.header.customer_account_number
-    item = (
-        account_number,
-        group.header.as_of_date,
-        detail.type_code.code,
-        detail.bank_reference,
-        detail.customer_reference,
-        detail.amount,
+    key, earlier_keys = _item_key(detail, group, account, place, seen, "")
+    # the keys a reading that never took the lines as cut gave it (see _LogicalRecord)
+    before, earlier_before = _item_key(
+        _read_without_cuts(logical) or detail, group, account, place, seen, "never cut"
     )
-    file_id, group_index, position = place
-    place_key = dedup_key(BankFileFormat.BAI2, *file_id, group_index, *item, position)
-    key = place_key
-    earlier_keys: tuple[str, ...] = ()
-    if is_name(detail.bank_reference):
-        key, earlier_keys = dedup_key("bai2-ref", *item), (place_key,)
-    elif group.header.as_of_date_modifier is not None and group.header.as_of_date is not None:
-        # without its day, a credit and the same credit of another day look alike
-        looks = (group.header.originator_id, *item, clean(detail.text) or "")
-        seen[looks] = seen.get(looks, 0) + 1
-        key, earlier_keys = dedup_key("bai2-day", *looks, seen[looks]), (place_key,)
+    earlier_keys = tuple(
+        dict.fromkeys(k for k in (*earlier_keys, before, *earlier_before) if k != key)
+    )
     return RawRemittance(
         format=BankFileFormat.BAI2,
         source_file=source_file,
@@ -1361,6 +1390,52 @@ def _remittance(
         structured_refs=refs,
         also_known_as=earlier_keys,
     )
+
+
+def _item_key(
+    detail: TransactionDetail,
+    group: Any,
+    account: Any,
+    place: tuple[tuple[Any, ...], int, int],
+    seen: dict[tuple[Any, ...], int],
+    reading: str,
+) -> tuple[str, tuple[str, ...]]:
+    """A detail's key and the keys earlier versions gave it, its place's first (see
+    :func:`_remittance`). ``seen`` counts the items that looked the same so far in the
+    ``reading`` of the file's lines."""
+    item = (
+        account.header.customer_account_number,
+        group.header.as_of_date,
+        detail.type_code.code,
+        detail.bank_reference,
+        detail.customer_reference,
+        detail.amount,
+    )
+    file_id, group_index, position = place
+    place_key = dedup_key(BankFileFormat.BAI2, *file_id, group_index, *item, position)
+    if is_name(detail.bank_reference):
+        return dedup_key("bai2-ref", *item), (place_key,)
+    if group.header.as_of_date_modifier is not None and group.header.as_of_date is not None:
+        # without its day, a credit and the same credit of another day look alike
+        looks = (group.header.originator_id, *item, clean(detail.text) or "")
+        count = seen[(reading, *looks)] = seen.get((reading, *looks), 0) + 1
+        return dedup_key("bai2-day", *looks, count), (place_key,)
+    return place_key, ()
+
+
+def _read_without_cuts(record: _LogicalRecord) -> TransactionDetail | None:
+    """The 16 record as read when its lines were never taken as cut at an assumed length
+    (each line carried on after a blank), where that differs; ``None`` otherwise."""
+    if not record.cut_assumed:
+        return None
+    line, _ = _normalised_detail(replace(record, full=[False] * len(record.lines)))
+    if line is None:
+        return None
+    try:
+        detail: TransactionDetail = TransactionDetailParser(IteratorHelper(iter([line]))).parse()
+    except Exception:  # the package raises several unrelated types for a broken record
+        return None
+    return detail
 
 
 def _returned(remittance: RawRemittance, detail: TransactionDetail) -> RawRemittance:

@@ -97,6 +97,7 @@ class RemittanceAdvice:
     credit: bool = True
     method: str | None = None
     payment_date: date | None = None
+    payment_date_text: str = ""  # as written: BPR16, or the DTM02 it was read from
     payer_account: str | None = None
     trace_type: str = ""  # TRN01: 1 this payment's trace, 2 an earlier one's, 3 reassociation
     trace: str | None = None
@@ -137,7 +138,8 @@ def read_remittance_advice(
     advice = RemittanceAdvice()
     current: int | None = None  # index of the last RMR's reference: REF/DTM/ADX describe it
     loose: int | None = None  # index of an ADX outside any RMR still without a reference
-    header_dates: dict[str, date] = {}  # DTM before any RMR, by qualifier
+    # DTM before any RMR, by qualifier: its date and text
+    header_dates: dict[str, tuple[date, str]] = {}
     for seg in segments:
         try:
             current, loose = _read_segment(advice, seg, current, loose, header_dates)
@@ -150,8 +152,8 @@ def read_remittance_advice(
             dates_left_out.append(error)
             loose = None  # as the DTM, had it been read, would have left it
     if advice.payment_date is None:  # BPR16 left out: the header's settlement/effective date
-        advice.payment_date = next(
-            (header_dates[q] for q in _PAYMENT_DATE_QUALIFIERS if q in header_dates), None
+        advice.payment_date, advice.payment_date_text = next(
+            (header_dates[q] for q in _PAYMENT_DATE_QUALIFIERS if q in header_dates), (None, "")
         )
     return advice
 
@@ -161,7 +163,7 @@ def _read_segment(
     seg: Segment,
     current: int | None,
     loose: int | None,
-    header_dates: dict[str, date],
+    header_dates: dict[str, tuple[date, str]],
 ) -> tuple[int | None, int | None]:
     """One segment into ``advice``; returns the new ``current`` RMR and ``loose`` ADX."""
     loc = seg.location
@@ -178,6 +180,7 @@ def _read_segment(
         advice.method = seg.get(4) or None
         advice.payer_account = seg.get(9) or None
         advice.payment_date = _x12_date(seg.get(16), f"{loc}, BPR16")
+        advice.payment_date_text = seg.get(16).strip()
     elif seg.tag == "TRN":
         advice.trace_type = seg.get(1)
         advice.trace = seg.get(2) or None
@@ -227,10 +230,26 @@ def _read_segment(
         elif current is None and seg.get(1) in _PAYMENT_DATE_QUALIFIERS:
             header_date = _x12_date(seg.get(2), f"{loc}, DTM02")
             if header_date is not None:
-                header_dates.setdefault(seg.get(1), header_date)
+                header_dates.setdefault(seg.get(1), (header_date, seg.get(2).strip()))
     elif seg.tag == "NTE" and seg.get(2):
         advice.notes.append(seg.get(2))
     return current, loose
+
+
+# how versions before 58e2945 read an X12 date, eight digits or six alike (the first format
+# that parses): a six-digit YYMMDD became a four-digit year (240115 was 2401-01-05)
+_DATE_FORMATS_BEFORE = ("%Y%m%d", "%y%m%d")
+
+
+def _date_read_before(text: str) -> date | None:
+    """The date versions before 58e2945 read from a six-digit X12 date (see
+    ``_DATE_FORMATS_BEFORE``); ``None`` for any other text, or one they could not read."""
+    if len(text) != 6 or not text.isdigit():
+        return None
+    try:
+        return parse_date(text, _DATE_FORMATS_BEFORE, "")
+    except BankFileError:
+        return None
 
 
 def _x12_date(value: str, location: str) -> date | None:
@@ -648,7 +667,7 @@ def _key(
     st: Segment,
     set_number: int,
 ) -> tuple[str, tuple[str, ...]]:
-    """A transaction set's de-duplication key, and the key earlier versions stored it under.
+    """A transaction set's de-duplication key, and the keys earlier versions stored it under.
 
     The trace (TRN02: the check or EFT trace number that reassociates cash and advice, with
     TRN03 the company that originated it) names the payment: with the payer, the amount,
@@ -657,6 +676,8 @@ def _key(
     same remittance. The payer is N1*PR's (or *RM's) identification, else its name, else the
     interchange's sender. Without a trace of its own (no TRN, a placeholder, or TRN01 2
     naming an earlier transaction) the envelope and the set's position in the file key it.
+    Earlier keys: that position, and the named key with a six-digit payment date as versions
+    before 58e2945 read it (see ``_DATE_FORMATS_BEFORE``).
     """
     positional = dedup_key(
         BankFileFormat.EDI_820,
@@ -673,17 +694,24 @@ def _key(
     sender = f"{isa.get(5)}:{isa.get(6)}" if isa else ""
     payer = advice.payer_id or (advice.payer_name or "").upper() or sender
     amount = format((advice.amount or Decimal(0)).normalize(), "f")
-    named = dedup_key(
-        "edi820-trace",
-        advice.trace,
-        advice.originator_id or "",
-        payer,
-        amount,
-        currency,
-        advice.payment_date or "",
-        "advice" if advice_only else "payment",
-    )
-    return named, (positional,)
+
+    def named(paid_on: date | None) -> str:
+        return dedup_key(
+            "edi820-trace",
+            advice.trace,
+            advice.originator_id or "",
+            payer,
+            amount,
+            currency,
+            paid_on or "",
+            "advice" if advice_only else "payment",
+        )
+
+    # a six-digit payment date read otherwise before keyed it otherwise: that key is earlier
+    before = _date_read_before(advice.payment_date_text)
+    if before is None or before == advice.payment_date:
+        return named(advice.payment_date), (positional,)
+    return named(advice.payment_date), (positional, named(before))
 
 
 def _is_payment(handling: str, version: str) -> bool:
