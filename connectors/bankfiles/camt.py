@@ -7,9 +7,10 @@ too: its ``...V01`` message name, ``PrtryAcct`` and ``TxDtls`` directly in ``Ntr
 credit ``TxDtls`` (or the entry itself when it has none) is one remittance, unless its entry
 is pending (PDNG), a forecast (FUTR) or information only (INFO): that is not cash yet; an
 entry whose status is proprietary or unknown is an error naming ``Sts`` (it may be pending).
-A credit batch whose transactions state no amount (or 0: listed for their references only)
-is one remittance of the entry's amount carrying their references and text, a warning naming
-the entry; where only some do, they are one of what the others leave (see ``_units``). A
+A booked credit batch none of whose transactions states an amount (or 0: listed for their
+references only), each a customer paying, is one remittance of the entry's amount carrying
+their references and text, a warning naming the entry; where any states one, each stands
+alone (one without an amount is an error: see ``_units``). A
 debit that returns a collection (``RtrInf``, or a return bank transaction code: a SEPA
 direct debit sent back unpaid), or that the bank marks as the reversal of a credit
 (``RvslInd``), is a reversal of the payment its end-to-end id names. A
@@ -44,7 +45,8 @@ Norwegian KID, a Swedish OCR, a Swiss QR reference) or of digits only without th
 was printed in blocks with, a Belgian structured communication (``+++090/9337/55493+++``) as
 its twelve digits; a QR reference that is not 27 digits ending in its modulo-10 check digit,
 or a Belgian one failing its modulo-97 check, is kept with a warning.
-Keys are made of the text and end-to-end id as written, so that they do not change.
+Keys are made of the text and end-to-end id as written, so that they do not change, and of
+the booking date without its time zone (one entry dated with and without it is one).
 Blank lines before the XML declaration and padding after the document (an end-of-file
 mark, NUL bytes), as transfers leave them, are no part of it.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
@@ -235,8 +237,9 @@ class _Report:
     account: str | None
     # how many transactions of the report that the bank does not name looked alike so far
     seen: dict[tuple[object, ...], int] = field(default_factory=dict, compare=False)
-    # whether a batch entry's transactions are stated before their charges, by entry
-    gross_batches: dict[int, bool] = field(default_factory=dict, compare=False)
+    # whether a batch entry's transactions are stated before their charges, by entry (and
+    # whether as earlier versions read it)
+    gross_batches: dict[tuple[int, bool], bool] = field(default_factory=dict, compare=False)
 
 
 def _container_name(el: etree._Element) -> str:
@@ -324,17 +327,8 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
         )
         for entry_index, entry in enumerate(_kids(report_el, "Ntry"), start=1):
             entry_path = f"{report.path}/Ntry[{entry_index}]"
-            for unit in _units(entry, entry_path):
+            for unit in _units(entry, entry_path, report):
                 tx, tx_index, tx_path = unit.tx, unit.index, unit.path
-                if unit.left_out:
-                    warn_left_out(
-                        result,
-                        f"{entry_path}{tx_path} (line {tx.sourceline if tx is not None else '?'})",
-                        "a transaction of a batch stating no amount",
-                        unit.left_out,
-                        etree.tostring(tx, encoding="unicode") if tx is not None else "",
-                    )
-                    continue
                 left_out: list[tuple[BankFileError, str]] = []
                 try:
                     remittance = _remittance(
@@ -346,26 +340,15 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                         tx_index,
                         entry_path + tx_path,
                         left_out,
-                        unit.amount,
                     )
-                    if remittance is not None and unit.merged:
-                        remittance = _carrying(
+                    if unit.merged:
+                        remittance = _batch_remittance(
+                            source_file,
+                            report,
+                            (entry, entry_index, entry_path),
+                            unit,
                             remittance,
-                            [
-                                _remittance(
-                                    source_file,
-                                    replace(report, seen={}),
-                                    entry,
-                                    entry_index,
-                                    each,
-                                    each_index,
-                                    entry_path + each_path,
-                                    left_out,
-                                    (remittance.amount, remittance.currency),
-                                )
-                                for each_index, each, each_path in unit.merged
-                            ],
-                            of_entry=tx is None,
+                            left_out,
                         )
                 except BankFileError as exc:
                     result.errors.append(
@@ -467,111 +450,86 @@ _Tx = tuple[int, etree._Element | None, str]
 @dataclass(frozen=True)
 class _Unit:
     """What one remittance of an entry is read from: a transaction (or the entry itself,
-    ``tx`` None), the amount it is booked for where it is not its own, the transactions
-    whose references and text it carries besides, and the warning (location, finding) to
-    give with it; or, ``left_out`` set, a transaction that is no remittance and why."""
+    ``tx`` None), the transactions whose references and text it carries besides (``merged``:
+    a batch listing them without amounts) and the warning (location, finding) to give with
+    it."""
 
     index: int
     tx: etree._Element | None
     path: str
-    amount: tuple[Decimal, str] | None = None
     merged: tuple[_Tx, ...] = ()
     note: tuple[str, str] | None = None
-    left_out: str | None = None
 
 
-def _units(entry: etree._Element, entry_path: str) -> list[_Unit]:
+def _units(entry: etree._Element, entry_path: str, report: _Report) -> list[_Unit]:
     """The remittances of an entry: one for each transaction (or the entry without any),
-    except in a credit batch where transactions state no amount (or 0: some banks list a
-    batch's payments only for their references). Where none does, or what the others state
-    exceeds the entry's amount, the entry is one remittance of its amount carrying every
-    transaction's references and text; else the transactions stating none are one remittance
-    of what the others leave of the entry (none, when they leave nothing). Where an amount
-    cannot be read or is in another currency, each transaction stands alone as before."""
+    except in a booked credit batch none of whose transactions states an amount (or states
+    0: some banks list a batch's payments only for their references). That entry is one
+    remittance of its booked amount carrying every transaction's references and text, as
+    long as each transaction is a customer paying: a credit, no return, not paid from the
+    reported account, no bank transaction code of its own saying it is none. Any other
+    entry's transactions stand alone (one stating no amount is an error)."""
     txs = list(_transactions(entry))
     alone = [_Unit(index, tx, path) for index, tx, path in txs]
     total = _entry_total(entry, negative=False)
     if (
         _tx_count(entry) <= 1
         or total is None
+        or total[0] <= 0
         or (_text(entry, "CdtDbtInd") or "").upper() != "CRDT"
         or _true(_text(entry, "RvslInd"))
+        or not _booked_as_read(entry, report.fmt)
     ):
         return alone
-    booked, currency = total
-    stated = Decimal(0)
-    silent: list[_Tx] = []
-    for index, tx, path in txs:
+    own = _compact(report.account)
+    for _, tx, _ in txs:
         if (_text(tx, "CdtDbtInd") or "CRDT").upper() != "CRDT" or _is_return(entry, tx):
             return alone
-        if not _own_amounts(tx):
-            silent.append((index, tx, path))
-            continue
-        try:
-            amount, stated_currency = _amount(_transaction_amount(entry, tx), "amount")
-        except BankFileError:
+        if _not_a_receipt(entry, tx) or (own and _compact(_debtor_account(tx)) == own):
             return alone
-        if stated_currency != currency or amount < 0:
-            return alone
-        if amount == 0:
-            silent.append((index, tx, path))
-        stated += amount
-    if not silent:
-        return alone
-    where = f"{entry_path} (line {entry.sourceline})"
-    positions = ", ".join(path.lstrip("/") for _, _, path in silent)
-    if stated == 0 or stated > booked:
-        said = (
-            f"the {len(txs)} transactions of this batch state no amount"
-            if stated == 0
-            else f"{positions} of this batch state no amount and the others "
-            f"{stated} {currency}, more than the entry"
-        )
-        note = (
-            f"{said}: the entry's booked {booked} {currency} is one remittance, carrying "
-            "their references and text"
-        )
-        return [_Unit(0, None, "", merged=tuple(txs), note=(where, note))]
-    rest = booked - stated
-    if rest == 0:
-        why = (
-            f"the other transactions state the entry's whole {booked} {currency}, "
-            "so it carries no cash of its own"
-        )
-        return [
-            _Unit(index, tx, path, left_out=why if (index, tx, path) in silent else None)
-            for index, tx, path in txs
-        ]
+        for amount_el in _own_amounts(tx):
+            try:
+                if _decimal_at(amount_el) != 0:
+                    return alone
+            except BankFileError:
+                return alone
+    booked, currency = total
     note = (
-        f"{positions} of this batch state no amount: the {rest} {currency} the others leave of "
-        f"the entry's {booked} {currency} is one remittance, carrying their references and text"
+        f"the {len(txs)} transactions of this batch state no amount: the entry's booked "
+        f"{booked} {currency} is one remittance, carrying their references and text"
     )
-    first, *others = silent
-    return [
-        _Unit(index, tx, path, (rest, currency), tuple(others), (where, note))
-        if (index, tx, path) == first
-        else _Unit(index, tx, path)
-        for index, tx, path in txs
-        if (index, tx, path) == first or (index, tx, path) not in silent
-    ]
+    where = f"{entry_path} (line {entry.sourceline})"
+    return [_Unit(0, None, "", merged=tuple(txs), note=(where, note))]
 
 
-def _carrying(
-    remittance: RawRemittance, details: list[RawRemittance | None], of_entry: bool
-) -> RawRemittance:
-    """``remittance`` (read from a transaction, or from the entry: ``of_entry``) with the
-    references and text of the transactions it stands for besides (``details``, each read as
-    if it were all of it): a payer, payer's account or end-to-end id only where they all
-    state the same."""
-    shown = [d for d in details if d is not None]
-    parts = shown if of_entry else [remittance, *shown]
-    refs = [*remittance.structured_refs, *(r for d in shown for r in d.structured_refs)]
-    texts = [remittance.free_text or "", *(d.free_text or "" for d in shown)]
-    ends = {p.end_to_end_id for p in parts if p.end_to_end_id}
-    for end in sorted(ends):
-        if len(ends) > 1 and not any(end in text for text in texts):
-            texts.append(end)
-    payers = {(p.payer_name, p.payer_iban, p.payer_account, p.ultimate_payer_name) for p in parts}
+def _booked_as_read(entry: etree._Element, fmt: BankFileFormat) -> bool:
+    """Whether :func:`_remittance` reads an entry as booked: its status BOOK, or none stated
+    outside a camt.052."""
+    if _find(entry, "Sts") is None:
+        return fmt is not BankFileFormat.CAMT_052
+    return _status(entry) == "BOOK"
+
+
+def _debtor_account(tx: etree._Element | None) -> str | None:
+    """The account a transaction states it was paid from (``RltdPties/DbtrAcct``)."""
+    account = _find(tx, "RltdPties", "DbtrAcct", "Id")
+    return (
+        _text(account, "IBAN") or _text(account, "Othr", "Id") or _text(account, "PrtryAcct", "Id")
+    )
+
+
+def _carrying(remittance: RawRemittance, details: list[RawRemittance]) -> RawRemittance:
+    """``remittance`` (read from a batch entry) with the references and text of the
+    transactions it stands for (``details``, each read as if it were all of it): a payer,
+    payer's account or end-to-end id only where every transaction states the same."""
+    refs = [*remittance.structured_refs, *(r for d in details for r in d.structured_refs)]
+    texts = [remittance.free_text or "", *(d.free_text or "" for d in details)]
+    ends = {d.end_to_end_id for d in details}
+    if len(ends) > 1:  # no end-to-end id is the batch's: each stays in its text
+        texts.extend(
+            end for end in sorted(e for e in ends if e) if not any(end in t for t in texts)
+        )
+    payers = {(d.payer_name, d.payer_iban, d.payer_account, d.ultimate_payer_name) for d in details}
     payer = payers.pop() if len(payers) == 1 else (None, None, None, None)
     return replace(
         remittance,
@@ -583,6 +541,46 @@ def _carrying(
         payer_account=payer[2],
         ultimate_payer_name=payer[3],
     )
+
+
+def _batch_remittance(
+    source_file: str,
+    report: _Report,
+    at: tuple[etree._Element, int, str],
+    unit: _Unit,
+    remittance: RawRemittance | None,
+    left_out: list[tuple[BankFileError, str]],
+) -> RawRemittance:
+    """The remittance of a batch entry whose transactions state no amount (see
+    :func:`_units`), carrying their references and text. Raises :class:`BankFileError` naming
+    the entry where it or one of its transactions gives none: its cash is never dropped
+    unsaid. ``at`` is the entry, its position and path; ``left_out`` as for
+    :func:`_remittance`."""
+    entry, entry_index, entry_path = at
+    details = []
+    if remittance is not None:
+        for each_index, each, each_path in unit.merged:
+            # each read as if it were the whole entry: its references, payer and text
+            details.append(
+                _remittance(
+                    source_file,
+                    replace(report, seen={}),
+                    entry,
+                    entry_index,
+                    each,
+                    each_index,
+                    entry_path + each_path,
+                    left_out,
+                    (remittance.amount, remittance.currency),
+                )
+            )
+    if remittance is None or None in details:
+        raise BankFileError(
+            f"{entry_path} (line {entry.sourceline})",
+            f"a batch whose {len(unit.merged)} transactions state no amount gives no "
+            "remittance for its booked amount: check the entry in the bank's report",
+        )
+    return _carrying(remittance, [d for d in details if d is not None])
 
 
 def _transactions(entry: etree._Element) -> Iterator[tuple[int, etree._Element | None, str]]:
@@ -669,12 +667,48 @@ def _key(
     tx_index: int,
     stated: tuple[str | None, str | None, Decimal, str],
     looks: tuple[str, ...],
+    before: Decimal,
 ) -> tuple[str, tuple[str, ...], str | None]:
     """The remittance's de-duplication key, the keys it may already be stored under, and
     for a transaction that details an entry booked elsewhere as one amount, that entry's key.
 
     ``stated`` is the transaction's bank reference, end-to-end id, amount and currency;
-    ``looks`` what else it shows (value date, payer, account, text).
+    ``looks`` what else it shows (value date, payer, account, text); ``before`` the amount
+    as earlier versions read it (see :func:`_charges_deducted`).
+
+    The booking date is keyed without the time zone an ``xs:date`` may carry, so that an
+    entry one report dates ``2024-01-01`` and another ``2024-01-01+01:00`` is one. Keys
+    earlier versions gave are among the earlier ones: made of the date as written, and of
+    ``before`` (they took only charges written ``true`` from a gross batch).
+    """
+    written = _date(_find(entry, "BookgDt")) or _date(_find(entry, "ValDt")) or ""
+    booked = _without_zone(written) or ""
+    key, earlier, details_of = _key_on(
+        report, (entry, entry_index, tx, tx_index), stated, looks, booked, "now"
+    )
+    amount = stated[2]
+    for date_text, value, version in ((written, amount, "zoned"), (written, before, "before")):
+        # a camt.052 placeholder's key counts the entries alike before it: counted in each
+        # version, whether or not it keys differently
+        if (date_text, value) == (booked, amount) and report.fmt is not BankFileFormat.CAMT_052:
+            continue
+        as_then = (stated[0], stated[1], value, stated[3])
+        then = _key_on(
+            report, (entry, entry_index, tx, tx_index), as_then, looks, date_text, version
+        )
+        earlier += tuple(k for k in dict.fromkeys((then[0], *then[1])) if k not in (key, *earlier))
+    return key, earlier, details_of
+
+
+def _key_on(
+    report: _Report,
+    at: tuple[etree._Element, int, etree._Element | None, int],
+    stated: tuple[str | None, str | None, Decimal, str],
+    looks: tuple[str, ...],
+    booked: str,
+    version: str,
+) -> tuple[str, tuple[str, ...], str | None]:
+    """:func:`_key` for a booking date (``booked``) as one version of it writes it.
 
     An entry the bank names (``AcctSvcrRef`` or ``NtryRef``) is keyed by the account and that
     name, whatever report it came in: the same entry in a camt.052 intraday report, the
@@ -696,6 +730,7 @@ def _key(
     entry by the ``AcctSvcrRef`` only: some banks fill ``NtryRef`` with a counter or their
     participant number, and two payments of one amount on one day must not become one.
     """
+    entry, entry_index, tx, tx_index = at
     bank_reference, end_to_end, amount, currency = stated
     positional = dedup_key(
         report.fmt,
@@ -722,11 +757,10 @@ def _key(
     ]
     if not any(entry_name):
         return positional, (), None
-    booked = _date(_find(entry, "BookgDt")) or _date(_find(entry, "ValDt")) or ""
     if not any(is_name(name) for name in entry_name):  # a placeholder ("NONREF") names nothing
         if report.fmt is not BankFileFormat.CAMT_052:
             return positional, (), None
-        return _placeholder_intraday_key(report, named, booked, looks)
+        return _placeholder_intraday_key(report, named, booked, looks, version)
     earlier = dedup_key(report.fmt, *named) if report.fmt is BankFileFormat.CAMT_052 else positional
     key = dedup_key(CAMT_FAMILY, *named, booked)
     total = _entry_total(entry, negative=amount < 0)
@@ -741,14 +775,15 @@ def _key(
 
 
 def _placeholder_intraday_key(
-    report: _Report, named: list[object], booked: str, looks: tuple[str, ...]
+    report: _Report, named: list[object], booked: str, looks: tuple[str, ...], version: str
 ) -> tuple[str, tuple[str, ...], str | None]:
     """The key of a camt.052 transaction whose entry the bank names with a placeholder only:
     the n-th of its account and booking date that looks so (see :func:`_key`), and for the
     first alike the key earlier versions gave it (its looks alone, which told neither two
-    such payments of a report nor those of two days apart)."""
+    such payments of a report nor those of two days apart). Entries alike are counted
+    apart for each ``version`` of the key."""
     alike = (*named, booked, *looks)
-    report.seen[alike] = nth = report.seen.get(alike, 0) + 1
+    report.seen[version, alike] = nth = report.seen.get((version, alike), 0) + 1
     earlier = (dedup_key(report.fmt, *named),) if nth == 1 else ()
     return dedup_key(f"{CAMT_FAMILY}-day", *alike, nth), earlier, None
 
@@ -798,11 +833,11 @@ def _remittance(
     booked: tuple[Decimal, str] | None = None,
 ) -> RawRemittance | None:
     """A transaction's remittance (``None`` when it is no cash received), for ``booked``
-    where given (see :func:`_units`), else for its own amount. Raises
-    :class:`BankFileError` for a bank field that cannot be read (the amount, its currency, a
-    date, the status); the payer's remittance detail (``Strd``, X12 segments in the text) that
-    cannot be read is left out instead, its document numbers and text kept as free text, and
-    each finding with what was left out is added to ``left_out``."""
+    where given (a transaction of a batch: see :func:`_batch_remittance`), else for its own
+    amount. Raises :class:`BankFileError` for a bank field that cannot be read (the amount,
+    its currency, a date, the status); the payer's remittance detail (``Strd``, X12 segments
+    in the text) that cannot be read is left out instead, its document numbers and text kept
+    as free text, and each finding with what was left out is added to ``left_out``."""
     entry_indicator = (_text(entry, "CdtDbtInd") or "").upper()
     indicator = (_text(tx, "CdtDbtInd") or entry_indicator).upper()
     if indicator not in ("CRDT", "DBIT"):
@@ -839,9 +874,11 @@ def _remittance(
         amount, currency = _amount(amount_el, "amount")
         if amount < 0:
             raise BankFileError(element_path(amount_el), f"amount must not be negative: {amount}")
+        before = amount - _charges_deducted(report, entry, tx, as_before=True)
         amount -= _charges_deducted(report, entry, tx)
     else:
         amount, currency = booked
+        before = amount
     if amount == 0:
         return None
     value_date_text = _date(_find(entry, "ValDt")) or _date(_find(entry, "BookgDt"))
@@ -962,7 +999,7 @@ def _remittance(
             parts.insert(
                 0, f"RETURN {reason or ''} OF {reverses}" if detailed else f"REVERSAL OF {reverses}"
             )
-        amount = -amount
+        amount, before = -amount, -before
     looks = (
         value_date_text or "",
         looks_payer,
@@ -977,6 +1014,7 @@ def _remittance(
         tx_index,
         (stated_references[0] or stated_references[1], stated_end_to_end, amount, currency),
         looks,
+        before,
     )
     location_el = tx if tx is not None else entry
     return RawRemittance(
@@ -1341,13 +1379,15 @@ def _own_amounts(tx: etree._Element | None) -> list[etree._Element]:
     return [el for el in found if el is not None]
 
 
-def _included_charges(tx: etree._Element, currency: str | None) -> Decimal:
+def _included_charges(tx: etree._Element, currency: str | None, as_before: bool = False) -> Decimal:
     """The charges a transaction states as taken from the amount credited (``Chrgs/Rcrd``
-    with ``ChrgInclInd`` true), in the entry's currency."""
+    with ``ChrgInclInd`` true), in the entry's currency; ``as_before``, only those written
+    ``true`` (earlier versions did not read ``1``)."""
     total = Decimal(0)
     for record in _kids(_find(tx, "Chrgs"), "Rcrd"):
         charge = _find(record, "Amt")
-        included = _true(_text(record, "ChrgInclInd"))
+        written = _text(record, "ChrgInclInd")
+        included = (written or "").lower() == "true" if as_before else _true(written)
         if charge is None or not included or charge.get("Ccy") != currency:
             continue
         value = _decimal_at(charge)
@@ -1355,8 +1395,11 @@ def _included_charges(tx: etree._Element, currency: str | None) -> Decimal:
     return total
 
 
-def _charges_deducted(report: _Report, entry: etree._Element, tx: etree._Element | None) -> Decimal:
-    """What the bank took as charges from this transaction of a batch before crediting it.
+def _charges_deducted(
+    report: _Report, entry: etree._Element, tx: etree._Element | None, as_before: bool = False
+) -> Decimal:
+    """What the bank took as charges from this transaction of a batch before crediting it
+    (``as_before``: as earlier versions read it, for the keys they gave).
 
     A single transaction's cash is the entry's amount, net already. In a batch each
     transaction states its own amount, which some banks give before charges and list the
@@ -1369,15 +1412,18 @@ def _charges_deducted(report: _Report, entry: etree._Element, tx: etree._Element
     if entry_total is None:
         return Decimal(0)
     booked, currency = entry_total
-    charged = _included_charges(tx, currency)
+    charged = _included_charges(tx, currency, as_before)
     if charged == 0:
         return charged
-    if id(entry) not in report.gross_batches:  # the entry is read once for all its items
-        report.gross_batches[id(entry)] = _stated_gross(entry, booked, currency)
-    return charged if report.gross_batches[id(entry)] else Decimal(0)
+    read = (id(entry), as_before)
+    if read not in report.gross_batches:  # the entry is read once for all its items
+        report.gross_batches[read] = _stated_gross(entry, booked, currency, as_before)
+    return charged if report.gross_batches[read] else Decimal(0)
 
 
-def _stated_gross(entry: etree._Element, booked: Decimal, currency: str) -> bool:
+def _stated_gross(
+    entry: etree._Element, booked: Decimal, currency: str, as_before: bool = False
+) -> bool:
     """Whether a batch entry's transactions, less the charges they list as taken, add up to
     the entry's amount while they alone do not (see :func:`_charges_deducted`)."""
     gross = Decimal(0)
@@ -1387,7 +1433,7 @@ def _stated_gross(entry: etree._Element, booked: Decimal, currency: str) -> bool
             return False
         try:
             amount, each_currency = _amount(_transaction_amount(entry, each), "amount")
-            charges += _included_charges(each, currency)
+            charges += _included_charges(each, currency, as_before)
         except BankFileError:
             return False
         if each_currency != currency:

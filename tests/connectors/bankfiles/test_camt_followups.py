@@ -125,50 +125,33 @@ def test_transactions_stating_zero_are_no_amount_either() -> None:
     assert _refs(result) == [[(RefKind.INVOICE, "INV-1001"), (RefKind.INVOICE, "INV-1002")]]
 
 
-def test_what_the_stated_transactions_leave_is_the_silent_ones_remittance() -> None:
-    txs = [_tx("E2E-1", "INV-1001", "Alpha GmbH", _tx_amount("400.00")), *_THREE[1:]]
-    result = _parse(_document(_entry(txs)))
-    assert result.errors == []
-    assert [r.amount for r in result.records] == [Decimal("400.00"), Decimal("1100.00")]
-    assert sum(r.amount for r in result.records) == Decimal("1500.00")
-    assert _refs(result) == [
-        [(RefKind.INVOICE, "INV-1001")],
-        [(RefKind.INVOICE, "INV-1002"), (RefKind.INVOICE, "INV-1003")],
-    ]
-    (warning,) = result.warnings
-    assert _BATCH in warning.location
-    assert "NtryDtls[1]/TxDtls[2], NtryDtls[1]/TxDtls[3]" in warning.reason
-    assert "1100.00 EUR" in warning.reason
-    assert len({r.dedup_key for r in result.records}) == 2
-
-
-def test_a_silent_transaction_beside_ones_stating_the_whole_entry_is_left_out() -> None:
+@pytest.mark.parametrize(
+    ("stated", "kept"),
+    [
+        pytest.param(["400.00"], ["400.00"], id="stated less than the entry"),
+        pytest.param(["1000.00", "500.00"], ["1000.00", "500.00"], id="stated the whole entry"),
+        pytest.param(["1000.00", "600.00"], ["1000.00", "600.00"], id="stated beyond the entry"),
+    ],
+)
+def test_a_batch_stating_some_amounts_keeps_each_transaction_as_before(
+    stated: list[str], kept: list[str]
+) -> None:
+    """Where any transaction states its amount each stands alone, as before batches stating
+    none were read: the ones stating none are errors naming them (no remainder is made up of
+    the entry's amount, nor is the entry taken for them), the others keep their records."""
     txs = [
-        _tx("E2E-1", "INV-1001", "Alpha GmbH", _tx_amount("1000.00")),
-        _tx("E2E-2", "INV-1002", "Beta AG", _tx_amount("500.00")),
-        _THREE[2],
+        _tx(f"E2E-{n}", f"INV-100{n}", "Alpha GmbH", _tx_amount(amount))
+        for n, amount in enumerate(stated, start=1)
     ]
+    txs += _THREE[len(stated) :]
     result = _parse(_document(_entry(txs)))
-    assert result.errors == []
-    assert [r.amount for r in result.records] == [Decimal("1000.00"), Decimal("500.00")]
-    (warning,) = result.warnings
-    assert "/NtryDtls[1]/TxDtls[3]" in warning.location
-    assert "no amount" in warning.reason and "left out" in warning.reason
-
-
-def test_stated_amounts_beyond_the_entry_give_the_entry_once() -> None:
-    """Stated 1600 of a 1500 entry and one silent: never more cash than was booked."""
-    txs = [
-        _tx("E2E-1", "INV-1001", "Alpha GmbH", _tx_amount("1000.00")),
-        _tx("E2E-2", "INV-1002", "Beta AG", _tx_amount("600.00")),
-        _THREE[2],
+    assert [r.amount for r in result.records] == [Decimal(a) for a in kept]
+    silent = range(len(stated) + 1, 4)
+    assert [e.location.split(" (line")[0][-22:] for e in result.errors] == [
+        f"/NtryDtls[1]/TxDtls[{n}]" for n in silent
     ]
-    result = _parse(_document(_entry(txs)))
-    assert result.errors == []
-    assert [r.amount for r in result.records] == [Decimal("1500.00")]
-    assert len(_refs(result)[0]) == 3
-    (warning,) = result.warnings
-    assert "1600.00 EUR" in warning.reason and _BATCH in warning.location
+    assert all("no amount on a transaction" in e.reason for e in result.errors)
+    assert result.warnings == []
 
 
 def test_an_unreadable_stated_amount_stays_an_error() -> None:

@@ -250,3 +250,16 @@ def test_a_transactions_placeholder_reference_gives_way_to_its_entrys() -> None:
         "E2E-77",
     )
     assert first.details_of == second.details_of is not None
+
+
+def test_bank_frick_booking_date_with_a_time_zone_keys_as_the_plain_date() -> None:
+    """The same entry in a report writing its dates without the zone is the same payment;
+    the key the reader gave it before dates were read without their zone (the zoned booking
+    date as written, beside a plain value date) stays among its earlier keys."""
+    zoned = _FRICK.format(value_date="2018-04-17")
+    plain = zoned.replace("2018-04-17+02:00", "2018-04-17").replace("2018-04-18Z", "2018-04-18")
+    first, second = parse_bank_bytes(zoned.encode(), "frick_camt053.xml").records
+    plain_first, plain_second = parse_bank_bytes(plain.encode(), "frick_plain_dates.xml").records
+    assert (first.dedup_key, second.dedup_key) == (plain_first.dedup_key, plain_second.dedup_key)
+    # read by 9f99c8c^ from this very file (its second entry's zoned value date was an error)
+    assert "camt:75cc613d3e9c8bb2691643930c320a00c8baf8cfbf155497" in first.also_known_as
