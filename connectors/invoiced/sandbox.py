@@ -27,7 +27,13 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.invoiced.config import InvoicedConfig
 from connectors.invoiced.jsonwire import dumps, loads
-from connectors.invoiced.sandbox_ledger import OBJECTS, InvoicedLedger, Payload, Rejected
+from connectors.invoiced.sandbox_ledger import (
+    OBJECTS,
+    InvoicedLedger,
+    Payload,
+    Rejected,
+    is_voided,
+)
 from connectors.sandbox.server import Faults, SandboxServer
 from connectors.sandbox.world import World
 
@@ -327,9 +333,14 @@ class InvoicedSandbox(SandboxServer):
             return [str(k) for k in sorted(self.ledger.records[stream])]
 
     def record(self, stream: str, remote_id: str) -> Payload:
-        """A copy of one record as stored (for tests reading balances back)."""
+        """A copy of one record as stored (for tests reading balances back). An invoice or
+        credit note also gets ``voided`` here, from its status: a test's convenience that the
+        API never serves (Invoiced documents no such attribute on these)."""
         with self.lock:
-            return dict(self.ledger.records[stream][int(remote_id)])
+            out = dict(self.ledger.records[stream][int(remote_id)])
+        if stream in ("invoices", "credit_memos"):
+            out["voided"] = is_voided(out)
+        return out
 
 
 def _matches(value: Any, wanted: str) -> bool:

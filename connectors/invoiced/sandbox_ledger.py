@@ -5,6 +5,11 @@ Rendering: names spelled out (style 1), invoice numbers ``INV-01001``, credit no
 ``CN-5001``, amounts in major units, lower-case currencies, unix timestamps, and
 ``metadata.quickbooks_id`` holding the QuickBooks sandbox's Id of the same record (customers
 1..n; invoices, credit memos and payments numbered in one sequence, as QuickBooks does).
+
+Only documented attributes (github.com/Invoiced/api, the object lists and example payloads):
+an invoice or credit note has no ``voided`` attribute, a void is its ``status`` and it keeps
+the balance it showed; ``closed`` means written off as bad debt, so it is false on a paid or
+voided document; payments have ``voided`` and keep amount and balance when voided.
 """
 
 from __future__ import annotations
@@ -89,6 +94,11 @@ def _metadata(value: Any) -> Payload:
     return dict(value)
 
 
+def is_voided(document: Payload) -> bool:
+    """Whether an invoice or credit note is voided: Invoiced shows it only as its status."""
+    return document.get("status") == "voided"
+
+
 def _id(value: Any, param: str) -> int:
     if isinstance(value, bool):
         raise Rejected(f"{param} must be an ID", param)
@@ -108,6 +118,7 @@ class InvoicedLedger:
         self.changes = 0  # every change emits an event; this counts them (for caches)
         self.credit_balances: dict[int, Decimal] = {}
         self._event_ids = itertools.count(1)
+        self._line_ids = itertools.count(1)
         self._seed(world)
         self._ids = {
             s: itertools.count(max(self.records[s], default=ID_BASE[s]) + 1) for s in STREAMS
@@ -140,7 +151,7 @@ class InvoicedLedger:
             }
         for i in world.invoices:
             voided = i.status == "void"
-            balance = ZERO if voided else i.balance
+            balance = i.balance
             if i.key in world.drift_invoice_keys and not voided:
                 # the AR platform has not caught up with the ERP: a dollar off either way
                 balance += Decimal("-1.00") if balance >= 1 else min(Decimal("1.00"), i.total)
@@ -159,7 +170,7 @@ class InvoicedLedger:
                 "subtotal": i.total,
                 "total": i.total,
                 "balance": balance,
-                "voided": voided,
+                "status": "voided" if voided else "sent",
                 "notes": None,
                 "metadata": {"quickbooks_id": str(i.key)},
                 "created_at": timestamp(i.modified_at),
@@ -180,7 +191,7 @@ class InvoicedLedger:
                 "subtotal": m.total,
                 "total": m.total,
                 "balance": m.balance,
-                "voided": False,
+                "status": "open",
                 "notes": None,
                 "metadata": {"quickbooks_id": str(qbo_memo_base + m.key)},
                 "created_at": timestamp(m.modified_at),
@@ -237,11 +248,12 @@ class InvoicedLedger:
 
     @staticmethod
     def _settle_invoice(record: Payload, today: date) -> Payload:
-        """Derive ``paid``, ``closed`` and ``status`` from balance, void and due date."""
-        voided = bool(record["voided"])
+        """Derive ``paid`` and ``status`` from balance, void and due date; ``closed`` (written
+        off as bad debt) stays false: the sandbox writes nothing off."""
+        voided = is_voided(record)
         paid = not voided and record["balance"] == 0
         record["paid"] = paid
-        record["closed"] = voided or paid
+        record["closed"] = False
         if voided:
             record["status"] = "voided"
         elif paid:
@@ -254,10 +266,10 @@ class InvoicedLedger:
 
     @staticmethod
     def _settle_note(record: Payload) -> Payload:
-        voided = bool(record["voided"])
+        voided = is_voided(record)
         paid = not voided and record["balance"] == 0
         record["paid"] = paid
-        record["closed"] = voided or paid
+        record["closed"] = False
         record["status"] = "voided" if voided else ("paid" if paid else "open")
         return record
 
@@ -266,7 +278,11 @@ class InvoicedLedger:
         return int(self.clock().timestamp())
 
     def emit(self, kind: str, obj: Payload, previous: Payload | None = None) -> None:
+        """Record an event; an invoice's ``customer`` in it is the customer object, as the
+        API reference's event examples show it."""
         data: Payload = {"object": copy.deepcopy(obj)}
+        if obj.get("object") == "invoice" and obj.get("customer") in self.records["customers"]:
+            data["object"]["customer"] = copy.deepcopy(self.records["customers"][obj["customer"]])
         if previous:
             data["previous"] = previous
         self.changes += 1
@@ -330,7 +346,7 @@ class InvoicedLedger:
                     "subtotal": total,
                     "total": total,
                     "balance": total,
-                    "voided": False,
+                    "status": "sent",
                     "notes": None,
                     "metadata": {},
                 },
@@ -352,7 +368,7 @@ class InvoicedLedger:
                     "subtotal": total,
                     "total": total,
                     "balance": total,
-                    "voided": False,
+                    "status": "open",
                     "notes": None,
                     "metadata": {},
                 }
@@ -381,18 +397,19 @@ class InvoicedLedger:
         return new_id
 
     def remove(self, stream: str, remote_id: int) -> None:
-        """Delete, as Invoiced does; a document with payments applied is voided instead."""
+        """Delete, as Invoiced does; a document with payments applied is voided instead (its
+        ``status``; the balance it showed stays)."""
         record = self.records[stream][remote_id]
         if stream in ("invoices", "credit_memos") and record["balance"] != record["total"]:
-            if record["voided"]:
+            if is_voided(record):
                 return
-            previous = {"voided": False, "status": record["status"], "balance": record["balance"]}
-            record["voided"], record["balance"] = True, ZERO
+            before = {"status": record["status"], "paid": record["paid"]}
+            record["status"] = "voided"
             if stream == "invoices":
                 self._settle_invoice(record, self.clock().date())
             else:
                 self._settle_note(record)
-            self._changed(stream, record, previous)
+            self._changed(stream, record, {k: v for k, v in before.items() if record[k] != v})
             return
         if stream == "payments":
             self._give_back(record)
@@ -477,7 +494,7 @@ class InvoicedLedger:
             found = self.records[stream].get(_id(value, param))
             if found is None:
                 raise Rejected(f"No such {OBJECTS[stream]}: {value}", param)
-            if found["voided"]:
+            if is_voided(found):
                 raise Rejected(f"{found['number']} is voided", param)
             if customer_id is None:
                 customer_id = found["customer"]
@@ -575,7 +592,7 @@ class InvoicedLedger:
             "voided": False,
             "method": str(body.get("method") or "other"),
             "reference": body.get("reference"),
-            "source": str(body.get("source") or "api"),
+            "source": str(body.get("source") or "keyed"),
             "notes": body.get("notes"),
             "applied_to": applied,
             "metadata": metadata,
@@ -592,6 +609,25 @@ class InvoicedLedger:
         return payment
 
     # POST /credit_notes -----------------------------------------------------------------------
+    def _line_item(self, item: Payload, cost: Decimal, quantity: int) -> Payload:
+        """A requested item as Invoiced shows a line item (its own id, ``amount`` computed)."""
+        return {
+            "id": next(self._line_ids),
+            "object": "line_item",
+            "catalog_item": item.get("catalog_item"),
+            "type": item.get("type"),
+            "name": item.get("name"),
+            "description": item.get("description"),
+            "quantity": quantity,
+            "unit_cost": cost,
+            "amount": cost * quantity,
+            "discountable": True,
+            "discounts": [],
+            "taxable": True,
+            "taxes": [],
+            "metadata": _metadata(item.get("metadata")),
+        }
+
     def create_credit_note(self, body: Any) -> Payload:
         """Issue a credit note to a customer, with its whole total as balance; it is applied to
         an invoice later by a payment (``applied_to`` type ``credit_note``).
@@ -620,6 +656,7 @@ class InvoicedLedger:
         if not isinstance(items, list) or not items:
             raise Rejected("items must be a non-empty list", "items")
         total = ZERO
+        lines: list[Payload] = []
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 raise Rejected(f"items[{index}] must be an object", f"items[{index}]")
@@ -628,6 +665,7 @@ class InvoicedLedger:
             if not isinstance(quantity, int) or quantity < 1:
                 raise Rejected("quantity must be a positive integer", f"items[{index}][quantity]")
             total += cost * quantity
+            lines.append(self._line_item(item, cost, quantity))
         currency = str(body.get("currency") or customer["currency"]).lower()
         if len(currency) != 3 or not currency.isalpha():
             raise Rejected("currency must be a 3-letter ISO code", "currency")
@@ -643,11 +681,11 @@ class InvoicedLedger:
                 "date": _id(body["date"], "date") if body.get("date") is not None else now,
                 "purchase_order": body.get("purchase_order"),
                 "draft": False,
-                "items": [dict(item) for item in items],
+                "items": lines,
                 "subtotal": total,
                 "total": total,
                 "balance": total,
-                "voided": False,
+                "status": "open",
                 "notes": body.get("notes"),
                 "metadata": metadata,
                 "created_at": now,
