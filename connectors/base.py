@@ -65,11 +65,14 @@ class Stream(ABC):
 
     ``ordered`` is True when pages come sorted by modification time ascending, so the runtime
     may advance the bookmark page by page; otherwise it advances only when the stream ends.
+    ``delete_gap``, set by a stream whose delete log could not answer (purged, too old), is the
+    moment before which deletions after ``since`` could not be listed by its last read.
     """
 
     name: ClassVar[str]
     object_type: ClassVar[str]
     ordered: ClassVar[bool] = False
+    delete_gap: datetime | None = None
 
     @abstractmethod
     def pages(self, since: datetime | None, until: datetime) -> Iterator[Page]:

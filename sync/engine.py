@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col
 
@@ -93,6 +93,7 @@ class RunResult:
     map_seconds: float = 0.0  # of which hashing and mapping records
     skipped: str | None = None  # why it was not run (another run holds the sync lease)
     misconfigured: bool = False  # failed on its own settings (a wrong or missing key)
+    gaps: list[str] = field(default_factory=list)  # deletions a stream could not list, per stream
 
     @classmethod
     def held(cls, system: str, reason: str) -> RunResult:
@@ -209,7 +210,8 @@ class SyncEngine:
                             held,
                         )
             quarantined = result.total.quarantined
-            result.status = RunStatus.PARTIAL if quarantined else RunStatus.OK
+            result.status = RunStatus.PARTIAL if quarantined or result.gaps else RunStatus.OK
+            result.error = "\n".join(result.gaps) or None
         except AuthError as exc:
             result.status, result.error = RunStatus.FAILED, str(exc)
             log.error("%s sync stopped: %s", system, exc)
@@ -223,6 +225,8 @@ class SyncEngine:
             result.status, result.error = RunStatus.FAILED, describe_failure(system, exc)
             raise
         finally:
+            if result.gaps and result.status == RunStatus.FAILED:
+                result.error = "\n".join([result.error or "failed", *result.gaps])
             result.api_calls = connector.api_calls - calls_before
             result.seconds = time.monotonic() - clock
             with self.store.session() as session:
@@ -285,6 +289,7 @@ class SyncEngine:
         counts = PageCounts()
         newest: datetime | None = None
         pending: list[RawRecord] = []
+        stream.delete_gap = None  # a connector kept between runs (serve) reads its streams again
 
         def flush() -> None:
             writing = time.perf_counter()
@@ -327,6 +332,10 @@ class SyncEngine:
         if pending:
             flush()
         result.map_seconds += writer.map_seconds
+        if since is not None and stream.delete_gap is not None:
+            gap = self._unlisted(system, stream.name, as_utc(stream.delete_gap))
+            if gap is not None:
+                result.gaps.append(gap)
         # the whole stream was read: what it no longer holds is gone
         missing = self._missing(connector, stream.name, writer, started) if since is None else set()
         with self.store.session() as session:
@@ -358,6 +367,30 @@ class SyncEngine:
                 bookmark.mapping_version = writer.mapping_version
                 session.add(bookmark)
         return counts
+
+    def _unlisted(self, system: str, stream: str, gap: datetime) -> str | None:
+        """What to tell of deletions before ``gap`` an incremental read could not list, or
+        None when an earlier run that read the stream to its end started after ``gap`` (it
+        listed them, or said it could not): a stream unchanged for weeks keeps an old
+        bookmark, so the log is asked from before its window on every run."""
+        with self.store.session() as session:
+            runs = session.execute(
+                select(col(SyncRun.started_at), col(SyncRun.counts))
+                .where(
+                    col(SyncRun.tenant) == self.tenant,
+                    col(SyncRun.system) == system,
+                    col(SyncRun.status).in_((RunStatus.OK, RunStatus.PARTIAL)),
+                )
+                .order_by(col(SyncRun.started_at).desc())
+                .limit(20)
+            ).all()
+        read = next((as_utc(started) for started, counts in runs if stream in counts), None)
+        if read is not None and gap <= read:
+            return None
+        return (
+            f"{system}: {stream}: deletions before {gap:%Y-%m-%d %H:%M:%S} UTC can no longer be "
+            f"listed; run `arsync sync --system {system} --full` to find them"
+        )
 
     def _missing(
         self, connector: Connector, stream: str, writer: PageWriter, started: datetime
