@@ -11,7 +11,7 @@ from canonical.records import CreditMemoIn
 from connectors.base import RawRecord
 from mappings.base import F, MappingContext, extract, money, optional_text, text, unix_datetime
 from mappings.invoiced.common import company_days, currency, customer_ref, origin
-from mappings.invoiced.invoice import SETTLED, status_of
+from mappings.invoiced.invoice import standing
 
 FIELDS = {
     "number": F("number", text),
@@ -34,10 +34,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CreditMemoIn:
             status=DocumentStatus.DELETED,
         )
     total = money(payload.get("total"), code, "total")
-    balance = money(payload.get("balance", payload.get("total")), code, "balance")
-    status = status_of(payload, balance.is_zero())
-    if status in SETTLED:
-        balance = money(0, code, "balance")  # paid in full, voided or closed: no credit left
+    status, balance = standing(payload, code)  # paid in full, voided or closed: none left
     return CreditMemoIn(
         **origin(record),
         **company_days(extract(payload, FIELDS), ctx, "issue_date"),

@@ -36,6 +36,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from connectors.base import RawRecord
 from connectors.errors import (
     ApiError,
     AuthError,
@@ -52,7 +53,8 @@ from connectors.invoiced.writes import (
     PaymentVoid,
     credit_note_application,
 )
-from mappings.base import MappingError
+from mappings.base import MappingContext, MappingError
+from mappings.invoiced.common import currency as document_currency
 from mappings.invoiced.invoice import standing
 from sync.outbox.adapter import (
     AlreadyDone,
@@ -61,8 +63,9 @@ from sync.outbox.adapter import (
     Step,
     StepResult,
     Unwritable,
+    label,
 )
-from sync.outbox.refs import RefIndex
+from sync.outbox.refs import RefIndex, RemoteRef
 
 
 class InvoicedPush(PushAdapter):
@@ -72,6 +75,8 @@ class InvoicedPush(PushAdapter):
 
     def step(self, command: Command, refs: RefIndex, session: Session) -> Step:
         customer = self.customer(refs, command).remote_id
+        if command.operation != "void_cash":
+            self._same_currency(refs, command)
         p = command.payload
         currency = str(p["currency"])
         diff: list[str] = []
@@ -200,19 +205,54 @@ class InvoicedPush(PushAdapter):
         return results
 
     def refresh(self, command: Command, refs: RefIndex) -> None:
-        """Re-read the invoices (after a refusal, to re-validate the decision): their status and
-        what they owe as the pull maps them. An invoice has no ``voided`` attribute (a void is
-        its ``status``), and a voided or paid one may still show its old ``balance``."""
-        for ref in self.touched_invoices(refs, command):
-            current = self.connector.client.get(f"/invoices/{ref.remote_id}")
-            if not isinstance(current, dict) or current.get("balance") is None:
+        """Re-read the documents ``command`` touches (after a refusal, to re-validate the
+        decision): the invoices and an ``apply_credit``'s credit note, their currency, status
+        and what they owe or have left as the pull maps them. A document now in another
+        currency keeps its old balance: :meth:`step` refuses it for its currency."""
+        code = str(command.payload["currency"]).upper()
+        documents = [("invoice", "/invoices", ref) for ref in self.touched_invoices(refs, command)]
+        note = self._applied_note(refs, command)
+        if note is not None:
+            documents.append(("credit note", "/credit_notes", note))
+        for what, path, ref in documents:
+            current = self.connector.client.get(f"{path}/{ref.remote_id}")
+            if not isinstance(current, dict):
                 continue
+            record = RawRecord(path[1:], what, ref.remote_id, current)
             try:
-                status, balance = standing(current, str(command.payload["currency"]))
+                context = MappingContext(system=self.system, home_currency=code)
+                found = document_currency(record, context)
+                ref.values["currency"] = found
+                if found != code:
+                    continue
+                status, balance = standing(current, code)
             except MappingError as exc:
-                raise DataError(self.system, f"invoice {ref.remote_id}: {exc}") from None
+                raise DataError(self.system, f"{what} {ref.remote_id}: {exc}") from None
             ref.values["balance_minor"] = str(balance.minor)
             ref.values["status"] = status.value
+
+    @staticmethod
+    def _applied_note(refs: RefIndex, command: Command) -> RemoteRef | None:
+        """The credit note an ``apply_credit`` applies, when known."""
+        memo_id = command.payload.get("credit_memo_id")
+        if command.operation != "apply_credit" or not memo_id:
+            return None
+        return refs.get("credit_memo", str(memo_id))
+
+    def _same_currency(self, refs: RefIndex, command: Command) -> None:
+        """Refuse, as a conflict, a document now in another currency than the command's."""
+        code = str(command.payload["currency"])
+        documents = [("invoice", ref) for ref in self.touched_invoices(refs, command)]
+        note = self._applied_note(refs, command)
+        if note is not None:
+            documents.append(("credit memo", note))
+        for what, ref in documents:
+            found = ref.values.get("currency")
+            if found and str(found).upper() != code.upper() and refs.checks:
+                raise Unwritable(
+                    f"{label(what, ref)} is in {found} in {self.system}, the decision is in {code}",
+                    conflict=True,
+                )
 
     def landed(self, steps: Sequence[Step], since: datetime) -> dict[str, str]:
         """Steps whose record is already in Invoiced, found by the key in its metadata.

@@ -212,7 +212,7 @@ class PushAdapter(ABC):
         :meth:`~sync.outbox.refs.RefIndex.unchecked`) to still owe at least ``amount_minor`` as
         the system last showed it; the balance change is added to ``diff``."""
         ref = refs.live("invoice", invoice_id, f"invoice {invoice_id}")
-        name = _label("invoice", ref)
+        name = label("invoice", ref)
         status = str(ref.values.get("status") or "")
         if status in ("void", "deleted") and refs.checks:
             raise Unwritable(f"{name} is {status} in {self.system}", conflict=True)
@@ -234,7 +234,7 @@ class PushAdapter(ABC):
         self, refs: RefIndex, command: Command, memo_id: str, amount_minor: int, diff: list[str]
     ) -> RemoteRef:
         ref = refs.live("credit_memo", memo_id, f"credit memo {memo_id}")
-        name = _label("credit memo", ref)
+        name = label("credit memo", ref)
         balance = ref.balance_minor
         if balance is not None and balance < amount_minor and refs.checks:
             raise Unwritable(
@@ -280,7 +280,7 @@ class PushAdapter(ABC):
                 continue
             amount = int(line["amount_minor"])
             diff.append(
-                f"{_label('invoice', ref)}: balance {command.money(ref.balance_minor)} -> "
+                f"{label('invoice', ref)}: balance {command.money(ref.balance_minor)} -> "
                 f"{command.money(ref.balance_minor + amount)}"
             )
 
@@ -307,6 +307,6 @@ class PushAdapter(ABC):
         return str(remote_id)
 
 
-def _label(kind: str, ref: RemoteRef) -> str:
+def label(kind: str, ref: RemoteRef) -> str:
     number = ref.values.get("number")
     return f"{kind} {number} ({ref.remote_id})" if number else f"{kind} {ref.remote_id}"

@@ -7,6 +7,7 @@ mapping says, so the decision is re-validated against the invoice as it is now."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -171,3 +172,74 @@ def test_json_numbers_in_exponent_form_are_exact_cents() -> None:
     assert mapped.total == Money(Decimal("100.00"), "USD")
     assert mapped.balance == Money(Decimal("51.15"), "USD")
     assert mapped.balance.minor == 5115
+
+
+# a credit note as the reference shows one, used up and closed since the last pull
+CLOSED_NOTE = b"""{"id": 2048, "object": "credit_note", "customer": 15444, "currency": "usd",
+  "draft": false, "closed": true, "paid": false, "status": "closed", "number": "CN-0007",
+  "date": 1416290400, "total": 51.15, "balance": 51.15, "metadata": {},
+  "created_at": 1415229884, "updated_at": 1415229890}"""
+
+
+def apply_credit(amount_minor: int) -> tuple[Command, RefIndex]:
+    """An ``apply_credit`` of credit note CN-0007 (51.15 left as last pulled) to the invoice."""
+    index = refs()
+    index.refs[("credit_memo", "cm")] = RemoteRef(
+        "credit_memo",
+        "cm",
+        "2048",
+        None,
+        {"number": "CN-0007", "balance_minor": "5115", "status": "open", "currency": "USD"},
+    )
+    cash = apply_cash(amount_minor)
+    payload = cash.payload | {"credit_memo_id": "cm"}
+    return replace(cash, operation="apply_credit", payload=payload), index
+
+
+def test_a_credit_note_closed_since_is_re_read_and_a_conflict_naming_it(
+    mocked: responses.RequestsMock,
+) -> None:
+    mocked.get(f"{BASE}/invoices/{INVOICE_ID}", body=SENT, content_type="application/json")
+    mocked.get(f"{BASE}/credit_notes/2048", body=CLOSED_NOTE, content_type="application/json")
+    push = adapter()
+    command, index = apply_credit(1000)
+    push.refresh(command, index)
+    note = index.refs[("credit_memo", "cm")]
+    assert note.balance_minor == 0  # closed: nothing left to apply, whatever balance shows
+    assert note.values["status"] == DocumentStatus.VOID.value
+    with pytest.raises(Unwritable) as caught:
+        push.step(command, index, None)  # type: ignore[arg-type]
+    assert caught.value.conflict
+    assert "CN-0007" in caught.value.reason and "0.00" in caught.value.reason
+
+
+def test_an_invoice_now_in_another_currency_is_a_conflict_naming_both_currencies(
+    mocked: responses.RequestsMock,
+) -> None:
+    body = SENT.replace(b'"usd"', b'"jpy"').replace(b"51.15", b"8000").replace(b"41.15", b"8000")
+    mocked.get(f"{BASE}/invoices/{INVOICE_ID}", body=body, content_type="application/json")
+    push, index, command = adapter(), refs(), apply_cash(1000)
+    push.refresh(command, index)
+    ref = index.refs[("invoice", "inv")]
+    assert ref.values["currency"] == "JPY"
+    assert ref.balance_minor == 5115  # never read as 8000.00 USD
+    with pytest.raises(Unwritable) as caught:
+        push.step(command, index, None)  # type: ignore[arg-type]
+    reason = caught.value.reason
+    assert caught.value.conflict
+    assert "INV-0016" in reason and "JPY" in reason and "USD" in reason
+
+
+def test_a_voided_invoice_without_a_balance_is_still_read_as_void(
+    mocked: responses.RequestsMock,
+) -> None:
+    body = VOIDED.replace(b' "balance": 51.15,', b"")
+    assert b"balance" not in body
+    mocked.get(f"{BASE}/invoices/{INVOICE_ID}", body=body, content_type="application/json")
+    push, index, command = adapter(), refs(), apply_cash(1000)
+    push.refresh(command, index)
+    ref = index.refs[("invoice", "inv")]
+    assert ref.values["status"] == DocumentStatus.VOID.value and ref.balance_minor == 0
+    with pytest.raises(Unwritable) as caught:
+        push.step(command, index, None)  # type: ignore[arg-type]
+    assert caught.value.conflict and "INV-0016" in caught.value.reason
