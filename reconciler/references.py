@@ -96,9 +96,13 @@ _NOT_INVOICE = re.compile(
     r"req(?:uisition)?|emp(?:loyee)?|gl|qty|quantity|pro|v\s*card|last\s*(?:4|four)|fy|advice|"
     r"(?:pmt|payment|spei|utr)\s*ref(?:erence)?|payment\s*proposal|utr|"
     # the payer's debit memos, chargebacks and deductions (what it takes off, by its own
-    # numbers); a post office box, a suite or a floor in an address
-    r"(?:(?:less|minus|deduct(?:ed|ing)?)\s+)?(?:dm|debit\s*(?:memo|note)s?)|charge\s*-?\s*backs?|"
-    r"deductions?|ded|box|postfach|suite|ste|apt|floor|room|bldg|"
+    # numbers), on the number's line (a table's DEDUCTION column header is no label); a debit
+    # memo may be ours (DM-1234, PAYMENT FOR DEBIT MEMO 7701): see _payers_memo
+    r"(?P<taken>(?P<less>(?:less|minus|deduct(?:ed|ing)?)\s+)?(?P<memo>dm|debit\s*(?:memo|note)s?)|"
+    r"charge\s*-?\s*backs?|deductions?|ded)"
+    r"(?=[ \t]*+(?:(?:nos?|nrs?|numbers?)\b\.?)?[ \t:=#.-]*+\Z)|"
+    # a post office box, a suite or a floor in an address
+    r"box|postfach|suite|ste|apt|floor|room|bldg|"
     # a number the word names as the payment's or the advice's own
     r"(?:payment|pmt|remittance|advice)(?=[\s.-]*(?:nos?|nrs?|numbers?|\#)))"
     r"(?:[\s.-]*+(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*+[:#.+=*-]*+\s*+$|"
@@ -110,6 +114,12 @@ _NOT_INVOICE = re.compile(
     # payer's own fields (OBI, PMT DET, RFB) stay
     r"(?P<wire>time|fed|srf|ssn|uid|snd|b\s?/\s?o|org|bnf|ogb|obk|bbk|ibk|rate)"
     r"\s*+(?:[:#=]++\s*+/?|/)\s*+$)",
+    re.IGNORECASE,
+)
+# a table's column header word before DEDUCTION (AMOUNT PAID DEDUCTION): a header, no label
+_COLUMN_BEFORE = re.compile(
+    r"(?:^|[^A-Z0-9])(?:amount|amt|paid|discounts?|disc|gross|net|balance|bal|invoices?|inv)"
+    r"[ \t]*+$",
     re.IGNORECASE,
 )
 # the purchase order's own words among those: the number after them is the payer's PO
@@ -147,10 +157,11 @@ _DATE = re.compile(
     rf"\d{{1,2}}-{_MONTH}-(?:\d{{4}}|\d{{2}})|(?<![/.-])(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01]))(?![0-9A-Z/])",
     re.IGNORECASE,
 )
-# payment terms: 2/10 NET 30, 1%10 N30, 2/10NET30, NET 30 DAYS (not NET 980.00, NET 01/15/24,
-# nor NET 123 in a table's header and first row)
+# payment terms: 2/10 NET 30, 1%10 N30, 2/10NET30, NET 30 DAYS: a one-digit discount, its days
+# and the net days (not INV 45/46 NET 30, 1/10 N 345, NET 980.00, NET 01/15/24, nor NET 123 in
+# a table's header and first row)
 _TERMS = re.compile(
-    r"(?<![0-9A-Z.,/])(?:\d{1,2}(?:\.\d{1,2})?\s?[/%]\s?\d{1,3}\s*+,?\s*+(?:net|n) ?\d{1,3}|"
+    r"(?<![0-9A-Z.,/])(?:\d(?:\.\d{1,2})?\s?[/%]\s?\d{1,2}\s*+,?\s*+(?:net ?|n)\d{2,3}|"
     r"net ?\d{2})(?: ?days?)?(?![0-9A-Z]|[/.,-]\d)",
     re.IGNORECASE,
 )
@@ -854,6 +865,8 @@ def read_references(text: str | None) -> TextReading:
     excluded: set[str] = set()
     consumed = -1  # the end of a range written out (1001 THRU 1005): its last number
     head = ""  # the last number written whole, whose tail a shorthand list rewrites (1001,02)
+    # an invoice named for payment: a debit memo beside it is the payer's, not one it pays
+    paying = any(m.group("label") for m in _TOKEN.finditer(masked))
     for match in _TOKEN.finditer(masked):
         token = match.group("token").strip("/._-")
         start, end = match.start("token"), match.start("token") + len(token)
@@ -891,6 +904,8 @@ def read_references(text: str | None) -> TextReading:
         anti = None if labelled else _NOT_INVOICE.search(masked[:start])
         if anti and any(anti.start() < at < start for at in values):
             anti = None  # DATE 2024-01-15 4471: the date was the label's value, not 4471
+        if anti and anti.group("taken") and not _payers_memo(anti, token, masked, paying):
+            anti = None
         if anti or (other_numbers and listed and not labelled):
             at = anti.start() if anti else match.start()
             written = masked[at:end].strip()
@@ -999,6 +1014,17 @@ def _letters_before_digits(written: str) -> str:
     return re.sub(r"[^A-Z]", "", fold(re.split(r"\d", last, maxsplit=1)[0]))
 
 
+def _payers_memo(anti: re.Match[str], token: str, masked: str, paying: bool) -> bool:
+    """Whether the debit memo, chargeback or deduction label ``anti`` names the payer's own
+    document: not after a column header (AMOUNT PAID DEDUCTION), and a debit memo only when
+    taken off (LESS DM 7701) or beside an invoice paid; never DM-1234, our own memo's number."""
+    if _COLUMN_BEFORE.search(masked[: anti.start("taken")]):
+        return False
+    if not anti.group("memo") or anti.group("less"):
+        return True
+    return paying and not token[:1].isalpha()
+
+
 def _label_prefix(token: str) -> str:
     """The document word a token starts with when digits follow it (``INV1234``, ``CM-55``),
     else "": ``NO.5521`` is a number of any kind, ``CNLFHV4126`` a code."""
@@ -1049,9 +1075,10 @@ def _alternatives(
         if (
             len(pieces) == 2
             and re.fullmatch(r"(?:19|20)\d{2}", pieces[1])
-            and len(document_key(pieces[0])) < 4
+            and len(document_key(pieces[0])) != 4
         ):
-            alt(pieces[0], "sequence")  # 123/2024: fattura 123 of 2024
+            # 123/2024, 10023/2024: fattura 123 of 2024, not 12024 (4471/2024 stays a list)
+            alt(pieces[0], "sequence")
             return found, -1
         for n, piece in enumerate(pieces):
             digits = document_key(piece)
@@ -1061,7 +1088,7 @@ def _alternatives(
             if n and len(tail) < len(head):  # 1234/35/36: the tails of 1235 and 1236
                 whole = head[: len(head) - len(tail)] + tail
                 if int(whole) <= int(head) or re.fullmatch(r"(?:19|20)\d{2}", tail):
-                    return [], -1  # 12345/2024, 10023/2024: a number and its year, not 12024
+                    return [], -1  # 10023/10024/2024: numbers and a year, not 12024
                 alt(whole, "shorthand")
             else:
                 alt(piece, "part")

@@ -142,8 +142,11 @@ def test_dutch_structured_86_codes() -> None:
 
 
 def test_a_number_and_its_year_is_not_a_shorthand_list() -> None:
-    # 12345/2024 is invoice 12345 of 2024, not 12345 and "12024"
-    assert _read("Faktura nr 12345/2024") == [("123452024", True, "written")]
+    # 12345/2024 is invoice 12345 of 2024 (12345 alone too), never "12024"
+    assert _read("Faktura nr 12345/2024") == [
+        ("123452024", True, "written"),
+        ("12345", True, "sequence"),
+    ]
     assert [k for k, _, _ in _read("INV 1234/35/36")] == ["12343536", "1234", "1235", "1236"]
 
 

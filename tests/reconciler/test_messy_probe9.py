@@ -114,6 +114,95 @@ CASES = [
         AUTO,
         {"10023": "1000.00"},
     ),
+    Case(
+        "deduction_column_header",
+        "REMITTANCE ADVICE\nINVOICE   AMOUNT PAID   DEDUCTION\n4471      1000.00       0.00\n"
+        "4472      1000.00       0.00\n",
+        "2000.00",
+        [("A", n, "1000.00") for n in ("4471", "4472", "4473", "4474")],
+        AUTO,
+        {"4471": "1000.00", "4472": "1000.00"},
+    ),
+    Case(
+        "deduction_column_header_flattened",
+        "INVOICE AMOUNT PAID DEDUCTION 4471 1000.00 1000.00 0.00 4472 1000.00 1000.00 0.00",
+        "2000.00",
+        [("A", n, "1000.00") for n in ("4471", "4472", "4473", "4474")],
+        AUTO,
+        {"4471": "1000.00", "4472": "1000.00"},
+    ),
+    Case(
+        "deductions_column_after_dates",
+        "Invoice Date Invoice Number Gross Discount Deductions\n"
+        "10/01/2026 4471 1,000.00 0.00 0.00\n10/02/2026 4472 1,000.00 0.00 0.00\n",
+        "2000.00",
+        [("A", n, "1000.00") for n in ("4471", "4472", "4473", "4474")],
+        AUTO,
+        {"4471": "1000.00", "4472": "1000.00"},
+    ),
+    # -- our own debit memos (Intacct numbers them DM-n), paid -------------------------------
+    Case(
+        "our_debit_memo_written_with_its_prefix",
+        "DEBIT MEMO DM-1234",
+        "50.00",
+        [("A", "DM-1234", "50.00"), ("A", "DM-1235", "50.00"), ("A", "4471", "1000.00")],
+        AUTO,
+        {"DM-1234": "50.00"},
+    ),
+    Case(
+        "our_debit_memo_beside_an_invoice",
+        "INV 4471 DEBIT MEMO DM-1234",
+        "1050.00",
+        [
+            ("A", "DM-1234", "50.00"),
+            ("A", "DM-1235", "50.00"),
+            ("A", "4471", "1000.00"),
+            ("A", "4472", "1000.00"),
+        ],
+        AUTO,
+        {"DM-1234": "50.00", "4471": "1000.00"},
+    ),
+    Case(
+        "payment_for_our_debit_memo",
+        "PAYMENT FOR DEBIT MEMO 7701",
+        "50.00",
+        [("A", "7701", "50.00"), ("A", "7702", "50.00"), ("A", "4471", "1000.00")],
+        AUTO,
+        {"7701": "50.00"},
+    ),
+    Case(
+        "payment_dm_number",
+        "PAYMENT DM 1234",
+        "50.00",
+        [("A", "1234", "50.00"), ("A", "1235", "50.00"), ("A", "4471", "1000.00")],
+        AUTO,
+        {"1234": "50.00"},
+    ),
+    Case(
+        "payment_against_our_debit_note",
+        "PAYMENT AGAINST DEBIT NOTE 4471",
+        "1000.00",
+        [("A", "4471", "1000.00"), ("A", "4472", "1000.00")],
+        AUTO,
+        {"4471": "1000.00"},
+    ),
+    Case(
+        "debit_memo_taken_off",
+        "LESS DM 7701 INV 4471",
+        "950.00",
+        [("A", "4471", "1000.00"), ("A", "7701", "950.00")],
+        "exception",
+        kind="short_pay_over_tolerance",  # 4471 short by the memo, never 7701 paid
+    ),
+    # -- numbers beside NET that are no payment terms -------------------------------------
+    Case(
+        "slash_list_then_net_terms",
+        "INV 45/46 NET 30",
+        "1000.00",
+        [("A", "45", "500.00"), ("A", "46", "500.00"), ("A", "47", "500.00")],
+        AUTO,
+        {"45": "500.00", "46": "500.00"},
+    ),
     # -- a remit-to address ---------------------------------------------------------------
     Case(
         "po_box",
@@ -138,6 +227,30 @@ CASES = [
         "500.00",
         [("A", "12024", "500.00")],
         SUGGESTED,
+    ),
+    Case(
+        "number_and_year_is_the_number",
+        "Fattura n. 10023/2024",
+        "500.00",
+        [("A", "10023", "500.00"), ("A", "10024", "500.00"), ("A", "12024", "500.00")],
+        AUTO,
+        {"10023": "500.00"},
+    ),
+    Case(
+        "numbers_and_years_listed",
+        "Saldo fatture 10023/2024 10024/2024",
+        "1000.00",
+        [("A", "10023", "500.00"), ("A", "10024", "500.00"), ("A", "10025", "500.00")],
+        AUTO,
+        {"10023": "500.00", "10024": "500.00"},
+    ),
+    Case(
+        "inv_number_and_next_year",
+        "INV 10023/2025",
+        "500.00",
+        [("A", "10023", "500.00"), ("A", "10024", "500.00")],
+        AUTO,
+        {"10023": "500.00"},
     ),
     Case(
         "year_and_longer_sequence",
@@ -188,6 +301,32 @@ def test_payment_terms_are_no_document_numbers(text: str, terms: str) -> None:
     assert (terms, "payment terms") in _ignored(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("INV 10023 1.5/10 NET 30", "1.5/10 NET 30"),
+        ("INV 10023 2/10 NET 120", "2/10 NET 120"),
+        ("INV 10023 2/10 N30", "2/10 N30"),
+    ],
+)
+def test_payment_terms_with_a_decimal_discount_or_long_net(text: str, terms: str) -> None:
+    assert _keys(text) == [("10023", True, "written")]
+    assert (terms, "payment terms") in _ignored(text)
+
+
+def test_numbers_beside_net_that_are_no_terms_are_read() -> None:
+    """A two-digit number is no discount percent, nor is an N apart from its number net
+    days: INV 45/46 NET 30 is invoices 45 and 46; 1/10 N 345 keeps 345."""
+    assert _keys("INV 45/46 NET 30") == [
+        ("4546", True, "written"),
+        ("45", True, "part"),
+        ("46", True, "part"),
+    ]
+    assert ("NET 30", "payment terms") in _ignored("INV 45/46 NET 30")
+    assert "345" in [key for key, _, _ in _keys("FT 1/10 N 345")]
+    assert [why for _, why in _ignored("FT 1/10 N 345")] == []
+
+
 def test_a_net_amount_or_a_table_is_not_taken_for_terms() -> None:
     """NET 980.00 is the amount paid on the invoice, not net-30 terms; nor is a table's NET
     column header followed by its first row's date or invoice number."""
@@ -210,6 +349,8 @@ def test_a_net_amount_or_a_table_is_not_taken_for_terms() -> None:
         "INV 10023 CHARGE-BACK 7701, 7702",
         "INV 10023 DEDUCTION 7701",
         "INV 10023 DED #7701",
+        "INV 10023 DEDUCTION NO. 7701",
+        "DM 7701 INV 10023",
         "REMIT TO PO BOX 7701 INV 10023",
         "P.O. BOX 7701 INV 10023",
         "SUITE 7701 INV 10023",
@@ -224,7 +365,15 @@ def test_the_payers_documents_and_address_numbers_are_no_invoices(text: str) -> 
 def test_a_number_and_its_year_are_not_a_shorthand_list() -> None:
     """10023/2024 is invoice 10023 of 2024, not 10023 and 12024; 2024/10023 the year, then
     its sequence, not invoices 2024 and 10023; 2024/2025 stays a list."""
-    assert _keys("Fattura n. 10023/2024") == [("100232024", True, "written")]
+    assert _keys("Fattura n. 10023/2024") == [
+        ("100232024", True, "written"),
+        ("10023", True, "sequence"),
+    ]
+    assert _keys("INV 4471/2024") == [
+        ("44712024", True, "written"),
+        ("4471", True, "part"),
+        ("2024", True, "part"),
+    ]
     assert _keys("FT 2024/10023") == [("202410023", True, "written"), ("10023", True, "sequence")]
     assert _keys("INV 2024/2025") == [
         ("20242025", True, "written"),
