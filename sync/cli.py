@@ -672,7 +672,7 @@ def _applied_line(store: Any, decision: Any) -> str:
     from sqlalchemy import select
     from sqlmodel import col
 
-    from canonical.models import Adjustment, Application, CreditMemo, Invoice
+    from canonical.models import Adjustment, Application, CreditMemo, Customer, Invoice
     from canonical.money import Money
 
     def money(minor: int) -> str:  # every row of a decision is in its currency
@@ -697,11 +697,14 @@ def _applied_line(store: Any, decision: Any) -> str:
             ).scalars()
         )
         invoice_ids = {a.invoice_id for a in lines} | {d.invoice_id for d in deductions}
-        numbers = dict(
-            session.execute(
-                select(col(Invoice.id), col(Invoice.number)).where(col(Invoice.id).in_(invoice_ids))
-            ).all()
-        )
+        invoices = session.execute(
+            select(col(Invoice.id), col(Invoice.number), col(Customer.name))
+            .outerjoin(Customer, col(Customer.id) == col(Invoice.customer_id))
+            .where(col(Invoice.id).in_(invoice_ids))
+        ).all()
+        numbers = {row.id: row.number for row in invoices}
+        # whose invoices they are: cash put on another customer's account shows at once
+        names = sorted({str(row.name) for row in invoices if row.name})
         memo_ids = {a.source_id for a in lines if a.source_id != decision.source_id}
         memos = dict(
             session.execute(
@@ -723,12 +726,14 @@ def _applied_line(store: Any, decision: Any) -> str:
         else:
             key = (str(memos.get(a.source_id, a.source_id)), number(a.invoice_id))
             netted[key] = netted.get(key, 0) + a.amount_minor
+    whose = f" of {' and '.join(names)}" if names else ""
     parts = []
     if len(own) == 1:  # its amount is the one applied, said before
-        parts.append(f" to invoice {next(iter(own))}")
+        parts.append(f" to invoice {next(iter(own))}{whose}")
     elif own:
         parts.append(
-            " to invoices " + ", ".join(f"{n} ({money(m)})" for n, m in sorted(own.items()))
+            f" to invoices{whose}: "
+            + ", ".join(f"{n} ({money(m)})" for n, m in sorted(own.items()))
         )
     if netted:
         parts.append(
@@ -785,7 +790,7 @@ def print_push(summary: PushSummary) -> None:
             str(len(result.planned) if summary.dry_run else result.confirmed),
             str(result.landed_unseen),
             str(result.failed),
-            str(result.dead + (len(result.refused) if summary.dry_run else 0)),
+            str(result.dead),
             str(result.conflicts),
             str(result.waiting),
             str(result.requests),
@@ -816,7 +821,9 @@ def push(
     Exit codes: 0 everything due was sent (or, with --dry-run, planned); 1 a write failed (to
     be retried), a system could not be reached, or commands wait for a person (conflict or
     dead, parked by this push or an earlier one: one line on stderr says how many), so a cron
-    job notices every time until they are retried or cancelled; 2 a wrong option or setting;
+    job notices every time until they are retried or cancelled, or (with --dry-run too)
+    commands wait for a system not configured to write to now (one line per system says how
+    many; only without --system); 2 a wrong option or setting;
     75 another push of a system holds its lease (it sends them)."""
     from sync.outbox.control import render_plan
     from sync.settings import ConfigError
@@ -826,17 +833,20 @@ def push(
         with _sigterm_ends_command():
             summary = runtime.push(system, dry_run=dry_run)
             attention = _attention(runtime, summary)
+            stranded = [] if system else _not_written_to(runtime)
     except (KeyError, ConfigError) as exc:
         raise _fail(exc.args[0] if isinstance(exc, KeyError) else exc, 2) from None
     finally:
         runtime.close()
     if dry_run:
-        for line in render_plan(summary):
-            console.print(line, markup=False, highlight=False)
+        for line in render_plan(summary):  # one line each, however long: a log is grepped
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
     print_push(summary)
+    for line in stranded:
+        err.print(escape(line), style="yellow", highlight=False)
     if attention:
         err.print(escape(attention), style="yellow", highlight=False)
-    if not summary.ok or (not dry_run and attention):
+    if not summary.ok or stranded or (not dry_run and attention):
         raise typer.Exit(1)
     raise typer.Exit(LEASE_HELD_EXIT if _busy(summary) else 0)
 
@@ -876,6 +886,26 @@ def _attention(runtime: Any, summary: PushSummary) -> str | None:
     if failed:
         said.append(f"{failed} write{'s' if failed > 1 else ''} failed (the next push retries)")
     return f"push: {'; '.join(said)}; `arsync outbox` lists them" if said else None
+
+
+def _not_written_to(runtime: Any) -> list[str]:
+    """One line per system that due commands wait for while it is not configured to write to
+    (its section gone, or left out of [push] systems): no push sends them."""
+    from sync.outbox.control import counts
+    from sync.outbox.worker import DUE
+
+    written = set(runtime.settings.push_systems())
+    due = {str(status) for status in DUE}
+    stranded: dict[str, int] = {}
+    for (system, status), n in counts(runtime.store, runtime.settings.tenant).items():
+        if system not in written and status in due:
+            stranded[system] = stranded.get(system, 0) + n
+    return [
+        f"push: {n} command{'s' if n > 1 else ''} for {system} "
+        f"wait{'' if n > 1 else 's'}: {system} is not configured to write to (configure it, "
+        f"or `arsync outbox cancel ID`; `arsync outbox --system {system}` lists them)"
+        for system, n in sorted(stranded.items())
+    ]
 
 
 outbox_app = typer.Typer(

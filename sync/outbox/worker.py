@@ -231,6 +231,8 @@ class _SystemWorker:
 
     # dry run -------------------------------------------------------------------------------
     def plan(self, result: SystemPush) -> None:
+        """What the push would send; each command it would not send is counted as the push
+        would leave it (a conflict, dead, waiting; one only looked for or cancelled in none)."""
         with self.store.session() as session:
             commands = self._due(session, None)
             refs = self._refs(session, commands)
@@ -240,16 +242,24 @@ class _SystemWorker:
                     continue
                 original = self._original(session, c)
                 if original is not None:
+                    result.waiting += original != CommandStatus.CANCELLED
                     result.refused.append((c, self._void_reason(c, original)))
                     continue
                 try:
                     step = self.adapter.step(c, refs, session)
                 except Unwritable as exc:
-                    result.refused.append((c, exc.reason))
+                    if exc.conflict:
+                        result.conflicts += 1
+                        label = "would be a conflict for a person to check"
+                    else:
+                        result.dead += 1
+                        label = "would be dead (cannot be written as decided)"
+                    result.refused.append((c, f"{label}: {exc.reason}"))
                     continue
                 except AuthError:
                     raise
                 except ApiError as exc:
+                    result.waiting += 1
                     result.refused.append((c, f"reading for it failed: {exc}"))
                     continue
                 _expect(refs, c)

@@ -92,8 +92,8 @@ def test_the_line_names_the_credit_memo_netted_and_its_amount(
     assert balance(store, invoice)[0] == "0.00"
     assert _line(answer) == (
         f"applied by person:ana: decision {made.id} applies 900.00 USD of remittance {cash} "
-        "(900.00 USD) to invoice 3001; nets credit memo CM-1 (100.00 USD) on invoice 3001; "
-        "0.00 USD left unapplied"
+        "(900.00 USD) to invoice 3001 of Wonka Industries; nets credit memo CM-1 (100.00 USD) "
+        "on invoice 3001; 0.00 USD left unapplied"
     )
 
 
@@ -116,8 +116,8 @@ def test_the_line_says_a_memo_suggested_was_not_netted(
     assert balance(store, invoice)[0] == "0.00"
     assert _line(answer) == (
         f"applied by person:ana: decision {made.id} applies 900.00 USD of remittance {cash} "
-        "(900.00 USD) to invoice 3001; changed since suggested: credit memo CM-1 on 3001 "
-        "0.00 USD (suggested 100.00 USD); 0.00 USD left unapplied"
+        "(900.00 USD) to invoice 3001 of Wonka Industries; changed since suggested: credit memo "
+        "CM-1 on 3001 0.00 USD (suggested 100.00 USD); 0.00 USD left unapplied"
     )
 
 
@@ -136,7 +136,7 @@ def test_the_line_names_only_the_invoices_that_got_cash(config: Path, store: Sto
     made = decision(store, cash)
     assert _line(answer) == (
         f"applied by person:ana: decision {made.id} applies 450.00 USD of remittance {cash} "
-        "(450.00 USD) to invoice 3001; 0.00 USD left unapplied"
+        "(450.00 USD) to invoice 3001 of Wonka Industries; 0.00 USD left unapplied"
     )
 
 
@@ -154,7 +154,7 @@ def test_the_line_gives_each_invoice_its_amount(config: Path, store: Store) -> N
     made = decision(store, cash)
     assert _line(answer) == (
         f"applied by person:ana: decision {made.id} applies 1200.00 USD of remittance {cash} "
-        "(1300.00 USD) to invoices 3001 (500.00 USD), 3002 (700.00 USD); "
+        "(1300.00 USD) to invoices of Wonka Industries: 3001 (500.00 USD), 3002 (700.00 USD); "
         "100.00 USD left unapplied"
     )
 
@@ -176,7 +176,7 @@ def test_the_line_of_a_suggested_credit_memo_names_the_invoice(
     assert made.evidence["confirmed"] == ["3001"]  # the suggestion's numbers, not None
     assert _line(answer) == (
         f"applied by person:ana: decision {made.id} applies 100.00 USD of credit memo CM-1 "
-        "(100.00 USD) to invoice 3001; 0.00 USD left unapplied"
+        "(100.00 USD) to invoice 3001 of Wonka Industries; 0.00 USD left unapplied"
     )
 
 
@@ -196,8 +196,8 @@ def test_the_line_names_a_deduction_written_off(config: Path, store: Store, tmp_
     assert balance(store, invoice)[0] == "0.00"
     assert _line(answer) == (
         f"applied by person:ana: decision {made.id} applies 996.00 USD of remittance {cash} "
-        "(996.00 USD) to invoice 3001; deducts 4.00 USD on invoice 3001 (SHORTPAY); "
-        "0.00 USD left unapplied"
+        "(996.00 USD) to invoice 3001 of Wonka Industries; deducts 4.00 USD on invoice 3001 "
+        "(SHORTPAY); 0.00 USD left unapplied"
     )
 
 
@@ -215,5 +215,6 @@ def test_the_line_keeps_the_currency_decimals(config: Path, store: Store) -> Non
     made = decision(store, cash)
     assert _line(answer) == (
         f"applied by person:ana: decision {made.id} applies 80000 JPY of remittance {cash} "
-        "(90000 JPY) to invoices 3001 (50000 JPY), 3002 (30000 JPY); 10000 JPY left unapplied"
+        "(90000 JPY) to invoices of Wonka Industries: 3001 (50000 JPY), 3002 (30000 JPY); "
+        "10000 JPY left unapplied"
     )

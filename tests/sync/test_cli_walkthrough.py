@@ -171,5 +171,5 @@ def test_resolve_with_invoices_says_what_is_applied_and_left_unapplied(
     assert (made.applied_minor, made.unapplied_minor) == (50000, 12000)
     assert answer.stdout.strip().splitlines() == [
         f"applied by person:ana: decision {made.id} applies 500.00 USD of remittance {cash} "
-        "(620.00 USD) to invoice 3001; 120.00 USD left unapplied"
+        "(620.00 USD) to invoice 3001 of Wonka Industries; 120.00 USD left unapplied"
     ]
