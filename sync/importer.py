@@ -74,14 +74,16 @@ class ImportReport:
     rejected: int = 0
     skipped: int = 0  # a report's total and footer lines: no records
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # nothing refused, but worth knowing
 
     def summary(self) -> str:
         skipped = f", {self.skipped} total or footer lines skipped" if self.skipped else ""
+        notes = "".join(f"; {warning}" for warning in self.warnings)
         if not self.rows and not self.errors:  # a quiet day's export: its header, no records
-            return f"{self.path}: 0 rows: nothing to import{skipped}"
+            return f"{self.path}: 0 rows: nothing to import{skipped}{notes}"
         return (
             f"{self.path}: {self.rows} rows -> {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {self.rejected} rejected{skipped}"
+            f"{self.unchanged} unchanged, {self.rejected} rejected{skipped}{notes}"
         )
 
 
@@ -103,7 +105,8 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     cp1252 as Excel saves "CSV") and delimiter (``,`` ``;`` tab ``|``, the one its header
     uses most) are found from the file. An ``.xlsx`` workbook's first sheet is read with its
     numbers exact (as Excel shows them) and its dates as dates (a file named ``.xlsx`` that
-    is no workbook is refused, never read as text). A JSON file is a list of
+    is no workbook is refused, never read as text); after ``BLANK_RUN_LIMIT`` blank rows in a
+    row it is read no further, a ``__note__`` row saying where it stopped. A JSON file is a list of
     objects, or an object holding one such list; its items are read one at a time. Column
     names are compared case-insensitively, blanks and dashes counting as ``_``."""
     with path.open("rb") as handle:
@@ -132,6 +135,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 Cells = list[Any] | str  # a row's cells, or why the row cannot be read
 HEADER_SEARCH = 20  # title lines a report may put above its header
+BLANK_RUN_LIMIT = 10_000  # blank rows in a row after which a workbook is read no further
 KNOWN_COLUMNS = frozenset(
     {
         "customer_id", "name", "number", "email", "currency", "tax_id", "status",
@@ -237,11 +241,23 @@ def _table(
     rest = itertools.chain(ahead[start + 1 :], enumerate(lines, start=len(ahead) + 1))
     below_blank = False  # single-cell lines below a blank one are held: a footer at the end
     held: list[tuple[int, Cells]] = []
+    blanks = 0  # blank rows in a row
     for index, cells in rest:
         filled = 0 if isinstance(cells, str) else sum(1 for cell in cells if _filled(cell))
         if filled == 0 and not isinstance(cells, str):
-            below_blank = True
+            below_blank, blanks = True, blanks + 1
+            if delimiter is None and blanks >= BLANK_RUN_LIMIT:
+                # formatting Excel kept on empty rows down to row 1048576: no data
+                for row in held:
+                    yield row[0], {"__skip__": "a footer line below the data"}
+                note = (
+                    f"reading stopped at row {index}: rows {index - blanks + 1}-{index} are "
+                    "blank, the rows below them were not read"
+                )
+                yield index, {"__note__": note}
+                return
             continue  # a blank line, or a row Excel kept as ",,,"
+        blanks = 0
         if filled == 1 and below_blank and not isinstance(cells, str) and _footer_like(cells):
             held.append((index, cells))
             continue
@@ -680,11 +696,14 @@ DateOrder = Literal["mdy", "dmy"]
 _ORDER_NAMES: dict[str, str] = {"mdy": "month/day/year", "dmy": "day/month/year"}
 
 
-def _date(row: dict[str, Any], column: str, order: DateOrder | None = None) -> Any:
+def _date(
+    row: dict[str, Any], column: str, order: DateOrder | None = None, today: date | None = None
+) -> Any:
     """``YYYY-MM-DD`` or ``DD.MM.YYYY`` (day first: the only order dotted dates are written
     in; ``DD.MM.YY`` too), a time after either ignored. A slash date is read in the file's
     ``order`` (the importer's ``--date-order``): ``01/02/2026`` is January in the US and
-    February in Europe, so without one it is refused. A two-digit year: see :func:`_year`."""
+    February in Europe, so without one it is refused. A two-digit year: see :func:`_year`;
+    such a date is taken only near ``today`` (the import day; see :func:`_near`)."""
     raw = _text(row, column)
     if raw is not None and (slashed := _SLASHED.fullmatch(raw)) is not None:
         if order is None:
@@ -696,22 +715,58 @@ def _date(row: dict[str, Any], column: str, order: DateOrder | None = None) -> A
         first, second, year_text = slashed.groups()
         month, day = (first, second) if order == "mdy" else (second, first)
         try:
-            return date(_year(year_text), int(month), int(day))
+            found = date(_year(year_text), int(month), int(day))
         except ValueError:
             raise RowError(column, f"not a date in {_ORDER_NAMES[order]} order: {raw!r}") from None
+        reading = "month first" if order == "mdy" else "day first"
+        return _near(column, raw, found, year_text, reading, today)
+    dotted = _DOTTED.fullmatch(raw) if raw is not None else None
     try:
-        if raw is not None and (dotted := _DOTTED.fullmatch(raw)) is not None:
-            day, month, year = dotted.groups()
-            return date(_year(year), int(month), int(day))
-        return iso_date(raw)
+        if dotted is None:
+            return iso_date(raw)
+        day, month, year_text = dotted.groups()
+        found = date(_year(year_text), int(month), int(day))
     except ValueError:
         raise RowError(column, f"not a date (YYYY-MM-DD): {raw!r}") from None
+    assert raw is not None
+    return _near(column, raw, found, year_text, "day first", today)
 
 
 def _year(text: str) -> int:
     """A date's year; two digits are 2000-2068 or 1969-1999, as ``strptime`` reads them."""
     year = int(text)
     return year + (2000 if year < 69 else 1900) if len(text) == 2 else year
+
+
+# (years back, years ahead) of the import day a date with a two-digit year may fall in:
+# outside it the reading is more likely wrong (26.04.01 written year first) than the date
+TWO_DIGIT_YEAR_WINDOW = (10, 1)
+
+
+def _near(
+    column: str, raw: str, found: date, year_text: str, reading: str, today: date | None
+) -> date:
+    """``found``, read from ``raw``, if its year was written in full or it lies within
+    :data:`TWO_DIGIT_YEAR_WINDOW` of ``today`` (none: the current day); else a RowError."""
+    if len(year_text) != 2:
+        return found
+    today = today or utcnow().date()
+    back, ahead = TWO_DIGIT_YEAR_WINDOW
+    shown = f"{raw}: read {reading} as {found.day} {found:%B} {found.year}"
+    if found < _years_on(today, -back):
+        raise RowError(column, f"{shown}, more than {back} years ago: write the year in full")
+    if found > _years_on(today, ahead):
+        span = f"{ahead} year" if ahead == 1 else f"{ahead} years"
+        raise RowError(column, f"{shown}, more than {span} ahead: write the year in full")
+    return found
+
+
+def _years_on(day: date, years: int) -> date:
+    """The same day ``years`` later (earlier if negative); 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 _DATE_COLUMNS = ("issue_date", "due_date", "discount_until", "received_on")
@@ -778,6 +833,7 @@ class Importer:
         self.kind = kind
         self.tenant = tenant
         self.date_order = date_order
+        self.today = utcnow().date()  # the import day: two-digit years are read near it
         self.customer_keys: dict[str, str] = {}  # "number:C-1" / "name:ACME" -> remote key
         self._imported: dict[str, set[str]] = {}  # canonical type -> imported remote ids
         self._customer_currency: dict[str, str | None] = {}  # import key -> its currency
@@ -944,14 +1000,16 @@ class Importer:
                 number=number,
                 total=total,
                 balance=balance,
-                issue_date=_date(row, "issue_date", self.date_order),
+                issue_date=_date(row, "issue_date", self.date_order, self.today),
                 status=_status(row, DocumentStatus, default),
                 memo=_text(row, "memo"),
             )
             if self.kind == "invoices":
                 terms = _text(row, "terms")
                 discount = discount_fields(
-                    terms, fields["issue_date"], _date(row, "discount_until", self.date_order)
+                    terms,
+                    fields["issue_date"],
+                    _date(row, "discount_until", self.date_order, self.today),
                 )
                 if _text(row, "discount_until") and not discount["discount_basis_points"]:
                     raise RowError(
@@ -960,7 +1018,7 @@ class Importer:
                 return fields["remote_id"], InvoiceIn(
                     **fields,
                     **discount,
-                    due_date=_date(row, "due_date", self.date_order),
+                    due_date=_date(row, "due_date", self.date_order, self.today),
                     po_number=_text(row, "po_number"),
                 )
             return fields["remote_id"], CreditMemoIn(**fields, reference=_text(row, "reference"))
@@ -1001,7 +1059,7 @@ class Importer:
             remote_id=key,
             customer_remote_id=customer,
             amount=amount,
-            received_on=_date(row, "received_on", self.date_order),
+            received_on=_date(row, "received_on", self.date_order, self.today),
             method=_text(row, "method"),
             reference=_text(row, "reference"),
             memo=_text(row, "memo"),
@@ -1113,6 +1171,9 @@ def _import_file(
             return report
         rows = read_rows(path)
         for number, row in rows:
+            if "__note__" in row:
+                report.warnings.append(f"{path.name}: {row['__note__']}")
+                continue
             if "__skip__" in row or importer.is_total(row):
                 report.skipped += 1
                 continue

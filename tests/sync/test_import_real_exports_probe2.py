@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,19 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from canonical.models import Payment
+import sync.importer
+from canonical.models import Invoice, Payment
 from canonical.store import Store
 from sync.importer import import_file
+
+IMPORT_DAY = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def import_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two-digit years are read near the import day: every test imports on IMPORT_DAY."""
+    monkeypatch.setattr(sync.importer, "utcnow", lambda: IMPORT_DAY)
+
 
 CUSTOMERS = "customer_id,name,currency\nC1,Acme Corp,USD\nC2,Société Générale,EUR\n"
 HEADER = ["payment_id", "customer_id", "currency", "amount", "received_on"]
@@ -138,6 +148,117 @@ def test_german_dotted_dates_with_two_digit_years_and_times(store: Store, tmp_pa
         "P2": (1200, "EUR", "2026-04-01"),
         "P3": (500, "EUR", "2026-04-01"),
     }
+
+
+def test_two_digit_years_are_taken_only_near_the_import_day(store: Store, tmp_path: Path) -> None:
+    """A Korean bank writes YY.MM.DD: ``26.04.01`` is 2026-04-01, read day first it was stored
+    as 2001-04-26; ``31.12.68`` was stored 42 years ahead. A two-digit year is taken only from
+    10 years before the import day (2026-12-07) to 1 year after; outside, the row is refused
+    showing the reading. A year written in full is taken as written."""
+    customers(store, tmp_path)
+    content = (
+        "payment_id,customer_id,currency,amount,received_on,reference\n"
+        "P1,C1,USD,100.00,26.04.01,P1\n"  # YY.MM.DD 2026-04-01
+        "P2,C1,USD,200.00,26.04.15,P2\n"  # YY.MM.DD 2026-04-15
+        "P3,C1,USD,300.00,31.12.68,P3\n"
+        "P4,C1,USD,400.00,31.12.69,P4\n"
+        "P5,C1,USD,500.00,06.12.16,P5\n"  # a day more than 10 years back
+        "P6,C1,USD,600.00,07.12.16,P6\n"  # 10 years back to the day
+        "P7,C1,USD,700.00,07.12.27 10:15,P7\n"  # a year ahead to the day
+        "P8,C1,USD,800.00,08.12.27,P8\n"
+        "P9,C1,USD,900.00,31.12.1968,P9\n"  # four digits: as written
+        "P10,C1,USD,1000.00,24.09.26,P10\n"
+    )
+    report = import_file(store, "payments", put(tmp_path, "p.csv", content))
+    assert report.errors == [
+        "p.csv: row 2: column 'received_on': 26.04.01: read day first as 26 April 2001, "
+        "more than 10 years ago: write the year in full",
+        "p.csv: row 3: column 'received_on': 26.04.15: read day first as 26 April 2015, "
+        "more than 10 years ago: write the year in full",
+        "p.csv: row 4: column 'received_on': 31.12.68: read day first as 31 December 2068, "
+        "more than 1 year ahead: write the year in full",
+        "p.csv: row 5: column 'received_on': 31.12.69: read day first as 31 December 1969, "
+        "more than 10 years ago: write the year in full",
+        "p.csv: row 6: column 'received_on': 06.12.16: read day first as 6 December 2016, "
+        "more than 10 years ago: write the year in full",
+        "p.csv: row 9: column 'received_on': 08.12.27: read day first as 8 December 2027, "
+        "more than 1 year ahead: write the year in full",
+    ]
+    assert payments(store) == {
+        "P6": (60000, "USD", "2016-12-07"),
+        "P7": (70000, "USD", "2027-12-07"),
+        "P9": (90000, "USD", "1968-12-31"),
+        "P10": (100000, "USD", "2026-09-24"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("order", "issue", "due", "error"),
+    [
+        ("mdy", "04/01/26", "05/01/26", None),
+        ("mdy", "12/31/68", "12/31/2068", "issue_date': 12/31/68: read month first as "
+         "31 December 2068, more than 1 year ahead"),
+        ("dmy", "01/04/26", "26/04/01", "due_date': 26/04/01: read day first as "
+         "26 April 2001, more than 10 years ago"),
+        ("dmy", "01/04/2001", "01/05/2001", None),  # four digits: an old invoice as written
+    ],
+)  # fmt: skip
+def test_slash_dates_with_two_digit_years_are_taken_only_near_the_import_day(
+    store: Store, tmp_path: Path, order: Any, issue: str, due: str, error: str | None
+) -> None:
+    """Slash dates' two-digit years are read in the same window, in the file's order."""
+    customers(store, tmp_path)
+    content = (
+        f"invoice_number,customer_id,total,issue_date,due_date\nINV-1,C1,10.00,{issue},{due}\n"
+    )
+    report = import_file(store, "invoices", put(tmp_path, "i.csv", content), date_order=order)
+    with store.session() as s:
+        stored = [(i.issue_date, i.due_date) for i in s.execute(select(Invoice)).scalars()]
+    if error is None:
+        assert report.errors == []
+        assert [(a.year, b.year) for a, b in stored] in ([(2026, 2026)], [(2001, 2001)])
+    else:
+        assert report.errors == [f"i.csv: row 2: column '{error}: write the year in full"]
+        assert stored == []
+
+
+def test_xlsx_formatted_down_to_its_last_row_stops_after_a_long_blank_run(
+    store: Store, tmp_path: Path
+) -> None:
+    """Formatting applied to whole columns leaves empty rows down to row 1048576; reading
+    them all took 42 s and 600 MB. After 10,000 blank rows in a row reading stops, the
+    report says where; a row further down is not read."""
+    customers(store, tmp_path)
+    path = workbook(tmp_path, "p.xlsx", ROWS[:3], "A1:F3")
+    with zipfile.ZipFile(path) as source:
+        parts = {item: source.read(item) for item in source.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    ghost = "".join(
+        f'<row r="{r}"><c r="A{r}" s="0"/><c r="E{r}" s="0"/></row>' for r in range(4, 30001)
+    )
+    stray = (
+        '<row r="30001"><c r="A30001" t="inlineStr"><is><t>P9</t></is></c>'
+        + "".join(
+            f'<c r="{c}30001" t="inlineStr"><is><t>{v}</t></is></c>'
+            for c, v in zip("BCDE", ["C1", "USD", "9", "2026-04-09"], strict=True)
+        )
+        + "</row>"
+    )
+    parts["xl/worksheets/sheet1.xml"] = xml.replace(
+        "</sheetData>", ghost + stray + "</sheetData>"
+    ).encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for item, data in parts.items():
+            target.writestr(item, data)
+    report = import_file(store, "payments", path)
+    assert (report.rows, report.created, report.errors) == (2, 2, [])
+    note = (
+        "p.xlsx: reading stopped at row 10003: rows 4-10003 are blank, "
+        "the rows below them were not read"
+    )
+    assert report.warnings == [note]
+    assert report.summary().endswith("; " + note)
+    assert payments(store) == {"P1": EXPECTED["P1"], "P2": EXPECTED["P2"]}
 
 
 # --- already right: a bank statement is no payments file, and a debit is never a receipt ---
