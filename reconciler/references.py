@@ -100,7 +100,8 @@ _NOT_INVOICE = re.compile(
     # memo may be ours (DM-1234, PAYMENT FOR DEBIT MEMO 7701): see _payers_memo
     r"(?P<taken>(?P<less>(?:less|minus|deduct(?:ed|ing)?)\s+)?(?P<memo>dm|debit\s*(?:memo|note)s?)|"
     r"charge\s*-?\s*backs?|deductions?|ded)"
-    r"(?=[ \t]*+(?:(?:nos?|nrs?|numbers?)\b\.?)?[ \t:=#.-]*+\Z)|"
+    # (taken off with LESS, the number may start the next line)
+    r"(?=(?(less)\s|[ \t])*+(?:(?:nos?|nrs?|numbers?)\b\.?)?(?(less)[\s:=#.-]|[ \t:=#.-])*+\Z)|"
     # a post office box, a suite or a floor in an address
     r"box|postfach|suite|ste|apt|floor|room|bldg|"
     # a number the word names as the payment's or the advice's own
@@ -1018,9 +1019,11 @@ def _payers_memo(anti: re.Match[str], token: str, masked: str, paying: bool) -> 
     """Whether the debit memo, chargeback or deduction label ``anti`` names the payer's own
     document: not after a column header (AMOUNT PAID DEDUCTION), and a debit memo only when
     taken off (LESS DM 7701) or beside an invoice paid; never DM-1234, our own memo's number."""
+    if anti.group("less"):  # LESS DM 7701: taken off, whatever word comes before
+        return True
     if _COLUMN_BEFORE.search(masked[: anti.start("taken")]):
         return False
-    if not anti.group("memo") or anti.group("less"):
+    if not anti.group("memo"):
         return True
     return paying and not token[:1].isalpha()
 

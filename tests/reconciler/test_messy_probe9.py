@@ -24,6 +24,24 @@ FEDWIRE = (
 )
 
 CASES = [
+    # -- LESS DM: the payer's debit memo taken off, whatever header word comes before it, and
+    # its number on the next line (the cash went on invoice 7701: review of 19b5768) -------
+    Case(
+        "paid_less_dm",
+        "INV 10023 PAID LESS DM 7701",
+        "950.00",
+        [("A", "10023", "600.00"), ("A", "7701", "350.00")],
+        AUTO,
+        {"10023": "600.00"},
+    ),
+    Case(
+        "less_dm_number_on_the_next_line",
+        "INV 10023 LESS DM\n7701",
+        "950.00",
+        [("A", "10023", "600.00"), ("A", "7701", "350.00")],
+        AUTO,
+        {"10023": "600.00"},
+    ),
     # -- a raw Fedwire message: only the payer's remittance fields are read ---------------
     Case(
         "fedwire_obi_tag",
