@@ -72,6 +72,10 @@ SCOPED_LOAD_LIMIT = 5000  # up to this many new remittances, load only what they
 DUPLICATE_WINDOW_DAYS = 5
 LEARN_FROM_CONFIDENCE = 95
 REVERSAL_RULE = "reversal"  # the rule of a returned_payment exception for cash taken back
+# exception kind (rule REVERSAL_RULE) of a return that, with the returns already standing
+# against its payment, takes back more than the payment: it takes nothing back until a person
+# decides (the same return reported twice, or the bank took the money twice)
+RETURN_EXCEEDS_PAYMENT = "return_exceeds_payment"
 NOT_INCOMING_CASH = "not_incoming_cash"  # rule and exception kind of a zero or negative amount
 CREDIT_MEMOS_HELD = "credit_memos_held"  # evidence: memos a pending remittance names
 # the kinds of rule that place a payment by its amount alone, decided after those by reference
@@ -82,10 +86,16 @@ ADVICE_CONTRADICTS = "advice_contradicts_applied"
 # decisions no later document changes: the same payment again, cash taken back, no cash, an
 # advice that contradicts applied cash
 NEVER_DECIDED_AGAIN = frozenset(
-    {"duplicate_payment", "returned_payment", NOT_INCOMING_CASH, ADVICE_CONTRADICTS}
+    {
+        "duplicate_payment",
+        "returned_payment",
+        RETURN_EXCEEDS_PAYMENT,
+        NOT_INCOMING_CASH,
+        ADVICE_CONTRADICTS,
+    }
 )
 # exception kinds of what is no payment to match, out of the match rate (as in the report)
-NO_PAYMENT_TO_MATCH = ("returned_payment", NOT_INCOMING_CASH)
+NO_PAYMENT_TO_MATCH = ("returned_payment", RETURN_EXCEEDS_PAYMENT, NOT_INCOMING_CASH)
 # rule and exception kinds of a payment naming invoices that exist but owe nothing: paid
 # already (balance 0), or void / deleted. For a person: the same payment again, or meant
 # for another invoice; never placed on the payer's other invoices by default
@@ -306,11 +316,12 @@ def _reconcile(
                 _decide_one(row, run, previous, session, first_pass=False)
             run.writes.flush(session)
     # after the cash is decided, so a reversal sees what its payment did
+    taking: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # payment -> returns
     for rows in _batches(reversals):
         with store.session() as session:
             originals = _originals(session, tenant, rows)
             for row in rows:
-                _decide_reversal(row, originals.get(row.reverses), summary, run.writes)
+                _decide_reversal(row, originals.get(row.reverses), taking, summary, run.writes)
             run.writes.flush(session)
     # advice left waiting whose cash was applied already (before it came): confirmed, or
     # contradicted, for a person
@@ -1024,7 +1035,7 @@ def _contradicting(
         "matched_on": matched_on,
         "trace": advice.bank_reference,
         "action": "if the advice is right, undo the applied decision with "
-        "`arsync resolve THIS_DECISION --by person:you --reverse`: the next reconcile applies "
+        "`arsync resolve THIS_DECISION --by person:NAME --reverse`: the next reconcile applies "
         "the cash as the advice says; if the cash is where it belongs, leave it",
     }
     if not_open:
@@ -1825,6 +1836,8 @@ class _Original:
     remittance: Row[Any]
     decision: Row[Any] | None
     paid: list[dict[str, str]]  # {"invoice", "amount"} of each application still in force
+    # the returns decided before that take it back, by return remittance id
+    returns: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _originals(session: Session, tenant: str, reversals: list[Row[Any]]) -> dict[str, _Original]:
@@ -1882,11 +1895,93 @@ def _originals(session: Session, tenant: str, reversals: list[Row[Any]]) -> dict
             paid[row.decision_id].append(
                 {"invoice": row.number, "amount": _shown(row.amount_minor, row.currency)}
             )
+    standing = _standing_returns(session, tenant, list(originals.values()), reversals)
     out = {}
     for name, remittance in originals.items():
         decision = decisions.get(remittance.id)
-        out[name] = _Original(remittance, decision, paid.get(decision.id, []) if decision else [])
+        out[name] = _Original(
+            remittance,
+            decision,
+            paid.get(decision.id, []) if decision else [],
+            standing.get(remittance.id, {}),
+        )
     return out
+
+
+def _standing_returns(
+    session: Session, tenant: str, payments: list[Row[Any]], deciding: list[Row[Any]]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The returns decided before that take back each payment, by payment id then return id:
+    one still open, one a person dismissed (its cash is gone all the same) and one a person
+    reversed; none of ``deciding``. A return exceeding its payment takes nothing back."""
+    # dismiss and reverse build on this module
+    from reconciler.dismiss import RULE as DISMISSAL_RULE
+    from reconciler.reverse import RULE as REVERSE_RULE
+
+    names = {
+        name
+        for payment in payments
+        for name in (payment.source_key, payment.end_to_end_id, payment.bank_reference)
+        if name
+    }
+    ids = {payment.id for payment in payments}
+    skip = {row.id for row in deciding}
+    out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    if not names:
+        return out
+    for row in session.execute(
+        select(
+            REMITTANCE.c.id,
+            REMITTANCE.c.source,
+            REMITTANCE.c.currency,
+            REMITTANCE.c.amount_minor,
+            REMITTANCE.c.free_text,
+            DECISION.c.id.label("decision_id"),
+            DECISION.c.rule,
+            DECISION.c.status,
+            DECISION.c.exception_kind,
+            DECISION.c.evidence,
+        )
+        .join(
+            DECISION,
+            (DECISION.c.source_kind == "remittance")
+            & (DECISION.c.source_id == REMITTANCE.c.id)
+            & DECISION.c.superseded.is_(False),
+        )
+        .where(
+            REMITTANCE.c.tenant == tenant,
+            REMITTANCE.c.amount_minor < 0,
+            REMITTANCE.c.reverses.in_(names),
+        )
+    ):
+        if row.id in skip:
+            continue
+        evidence = row.evidence or {}
+        if row.rule == REVERSE_RULE and row.status == RemittanceStatus.REVERSED:
+            payment = evidence.get("original_remittance")
+        elif row.exception_kind == "returned_payment" and (
+            (row.rule == REVERSAL_RULE and row.status == EXCEPTION)
+            or (row.rule == DISMISSAL_RULE and evidence.get("earlier_rule") == REVERSAL_RULE)
+        ):
+            payment = (evidence.get("original") or {}).get("remittance")
+        else:
+            continue
+        if isinstance(payment, str) and payment in ids:
+            out[payment][row.id] = _return_seen(row, row.decision_id, row.status)
+    return out
+
+
+def _return_seen(row: Row[Any], decision_id: str | None, status: str) -> dict[str, Any]:
+    """A return standing against a payment, as a return exceeding it names it."""
+    return {
+        "remittance": row.id,
+        "source": row.source,
+        "currency": row.currency,
+        "amount_minor": -row.amount_minor,
+        "event": row.free_text,
+        "decision": decision_id,
+        "status": status,
+    }
 
 
 def _taken_back(rows: list[Row[Any]]) -> dict[str, Row[Any]]:
@@ -1894,7 +1989,11 @@ def _taken_back(rows: list[Row[Any]]) -> dict[str, Row[Any]]:
     it is applied, by payment id. A reversal names its payment by source key, end-to-end id
     or trace; it takes back one payment at most, and a name several payments of the batch
     bear (an originator's constant identification number) names none of them."""
-    reversals = {row.reverses: row for row in rows if row.reverses}
+    reversals: dict[str, Row[Any]] = {}
+    for row in rows:
+        if row.reverses:
+            # the first in order, as reversals are decided: a later one may exceed the payment
+            reversals.setdefault(row.reverses, row)
     named: dict[str, list[Row[Any]]] = defaultdict(list)  # reversal id -> payments it names
     for row in rows:
         if row.reverses:
@@ -1904,7 +2003,8 @@ def _taken_back(rows: list[Row[Any]]) -> dict[str, Row[Any]]:
             if (
                 back is not None
                 and back.currency == row.currency
-                and -back.amount_minor >= row.amount_minor
+                # one taking back more than the payment takes nothing back (a person looks)
+                and -back.amount_minor == row.amount_minor
             ):
                 named[back.id].append(row)
                 break
@@ -1954,23 +2054,30 @@ def _returned(row: Row[Any], outcome: Outcome, summary: ReconcileSummary, writes
 
 
 def _decide_reversal(
-    row: Row[Any], original: _Original | None, summary: ReconcileSummary, writes: Writes
+    row: Row[Any],
+    original: _Original | None,
+    taking: dict[str, dict[str, dict[str, Any]]],
+    summary: ReconcileSummary,
+    writes: Writes,
 ) -> None:
     """Cash taken back is never applied: a person reverses what the payment paid, in arsync's
-    systems too. The decision says which payment it was and what it paid."""
+    systems too. The decision says which payment it was and what it paid. A return that,
+    with those standing against its payment (``taking``: by payment id, the returns decided
+    this run), takes back more than the payment takes nothing back: a person looks."""
     evidence: dict[str, Any] = {
         "reverses": row.reverses,
         "amount": _shown(-row.amount_minor, row.currency),
         "event": row.free_text,
     }
     customer_id = None
+    kind = "returned_payment"
     if original is None:
         evidence["original"] = None
         evidence["action"] = "no payment found under that name: check the bank or processor"
     else:
         cash, decided = original.remittance, original.decision
         customer_id = decided.customer_id if decided is not None else None
-        evidence["original"] = {
+        payment = {
             "remittance": cash.id,
             "source": cash.source,
             "amount": _shown(cash.amount_minor, cash.currency),
@@ -1980,23 +2087,53 @@ def _decide_reversal(
             "decision": decided.id if decided is not None else None,
             "rule": decided.rule if decided is not None else None,
         }
-        evidence["paid"] = original.paid
-        evidence["action"] = (
-            "reverse these applications in every system: the invoices are open again"
-            if original.paid
-            else "the payment paid no invoice: nothing to reverse; its cash is gone"
-        )
+        standing = {**original.returns, **taking[cash.id]}
+        standing.pop(row.id, None)
+        taken = sum(r["amount_minor"] for r in standing.values() if r["currency"] == row.currency)
+        if row.currency == cash.currency and taken - row.amount_minor > cash.amount_minor:
+            kind = RETURN_EXCEEDS_PAYMENT
+            # no "original": nothing of the payment's cash is taken back by this return
+            evidence["payment"] = payment
+            evidence["payment_amount"] = payment["amount"]
+            evidence["returns_standing"] = [
+                {k: v for k, v in r.items() if k != "amount_minor"}
+                | {"amount": _shown(r["amount_minor"], r["currency"])}
+                for r in standing.values()
+            ]
+            evidence["returns_total"] = _shown(taken, row.currency)
+            evidence["exceeds_by"] = _shown(
+                taken - row.amount_minor - cash.amount_minor, row.currency
+            )
+            evidence["action"] = (
+                f"with the returns standing ({evidence['returns_total']}) it takes back more "
+                f"than the payment ({payment['amount']}): if it is one of them reported again "
+                "(another file or format, the same trace), dismiss it; if the bank took the "
+                "money twice, claim it back from the bank"
+            )
+        else:
+            evidence["original"] = payment
+            evidence["paid"] = original.paid
+            evidence["action"] = (
+                "reverse these applications in every system: the invoices are open again"
+                if original.paid
+                else "the payment paid no invoice: nothing to reverse; its cash is gone"
+            )
     outcome = Outcome(
         EXCEPTION,
         REVERSAL_RULE,
         100 if original is not None else 0,
-        exception_kind="returned_payment",
+        exception_kind=kind,
         customer_id=customer_id,
         evidence=evidence,
     )
-    _returned(row, outcome, summary, writes)
+    decision_id = _decide(row, outcome, writes)
+    if original is not None and kind == "returned_payment":
+        taking[original.remittance.id][row.id] = _return_seen(row, decision_id, EXCEPTION)
+    summary.exceptions[kind] += 1
+    summary.add_cash(row.currency, received=row.amount_minor, unapplied=row.amount_minor)
     summary.remittances += 1  # a remittance decided (cash going out: no payment to match)
-    summary.reversals += 1
+    if kind != RETURN_EXCEEDS_PAYMENT:
+        summary.reversals += 1
 
 
 def _shown(minor: int, currency: str) -> str:

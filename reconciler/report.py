@@ -29,6 +29,7 @@ from canonical.enums import (
     FindingStatus,
     RemittanceStatus,
 )
+from canonical.keys import name_key
 from canonical.models import (
     Adjustment,
     Application,
@@ -47,6 +48,7 @@ from canonical.money import Money, minor_digits
 from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import RULES
+from reconciler.cascade import payer_name_scores
 from reconciler.dismiss import DISMISSED
 from reconciler.dismiss import RULE as DISMISSAL_RULE
 from reconciler.engine import (
@@ -54,6 +56,7 @@ from reconciler.engine import (
     ALREADY_PAID,
     INVOICE_VOID,
     NOT_INCOMING_CASH,
+    RETURN_EXCEEDS_PAYMENT,
     REVERSAL_RULE,
 )
 from reconciler.reverse import RULE as REVERSE_RULE
@@ -76,10 +79,15 @@ EXCEPTION_KINDS = (
     INVOICE_VOID,
     "currency_mismatch",
     "returned_payment",
+    RETURN_EXCEEDS_PAYMENT,
     NOT_INCOMING_CASH,
     ADVICE_CONTRADICTS,
 )
 TEMPLATES = Path(__file__).with_name("templates")
+# the person in the commands the report prints: the reader puts their own name
+PERSON = "person:NAME"
+# a payer whose name scores this high against a customer's is taken to be that customer
+PAYER_IS_CUSTOMER = 90
 
 
 _ADVICE = frozenset({RemittanceStatus.ADVICE, RemittanceStatus.ADVICE_USED})
@@ -269,11 +277,13 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "ruleset_version": decision.ruleset_version if decision else None,
             "confidence": decision.confidence if decision else None,
             "evidence": _named_scores(decision.evidence, customers) if decision else {},
-            "candidates": _named(decision.candidates, customers)
+            "candidates": _named(decision.candidates, customers, own_shortfall=True)
             if decision and status != "auto_applied"
             else [],
             "reference": rem.free_text or ", ".join(str(r.get("ref")) for r in rem.structured_refs),
-            "resolve": _resolve_with(decision, invoices, taken_back.get(rem.id))
+            "resolve": _resolve_with(
+                decision, invoices, taken_back.get(rem.id), customers, rem.payer_name
+            )
             if status in ("exception", "suggested")
             else None,
         }
@@ -301,6 +311,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         t["deductions"] += deducted
         t["unapplied"] += unapplied - pending
         t["returns_pending"] += pending
+        t["credited"] += sum(a.amount_minor for a in netted)
         left[rem.id] = unapplied - pending
         if status == "exception" or (status == "suggested" and row["exception_kind"]):
             exceptions.setdefault(row["exception_kind"] or "other", []).append(row)
@@ -328,6 +339,11 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         for (kind, _), d in decisions.items()
         if kind == "credit_memo"
     ]
+    for memo in credit_memos:  # the memo pass's own applications are credited too
+        for line in memo["applications"]:
+            money = Money(line["amount"]["amount"], line["amount"]["currency"])
+            totals.setdefault(money.currency, _cash_totals())["credited"] += money.minor
+    _net_reversed(remittances, decisions, rows)
     dismissed += [
         _dismissal(d, None, customers.get(d.customer_id or ""), None)
         for (kind, _), d in decisions.items()
@@ -414,6 +430,9 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             ),
             "exceptions": sum(len(items) for items in exceptions.values()),
             "dismissed": sum(1 for r in rows if r["status"] == DISMISSED),
+            # with the counts above, these make up remittances
+            "reversed": sum(1 for r in rows if r["status"] == _REVERSED),
+            "not_reconciled": sum(1 for r in rows if r["status"] == "new"),
             "match_rate": f"{rate}%",
             "cash": {cur: {k: _amount(v, cur) for k, v in t.items()} for cur, t in totals.items()},
         },
@@ -428,7 +447,32 @@ def _cash_totals() -> dict[str, int]:
         "unapplied": 0,
         "dismissed": 0,
         "returns_pending": 0,
+        "credited": 0,  # credit memos applied: no cash
     }
+
+
+def _net_reversed(
+    remittances: list[Remittance],
+    decisions: dict[tuple[str, str], Decision],
+    rows: list[dict[str, Any]],
+) -> None:
+    """A reversed payment's row shows the cash its bank left it (none, for a whole return),
+    its reversed return's none: the two net in the totals, and so they do on the rows."""
+    by_id = {row["id"]: row for row in rows}
+    for rem in remittances:
+        if rem.status != RemittanceStatus.REVERSED:
+            continue
+        original = by_id.get(_taken_back(rem, decisions.get(("remittance", rem.id))) or "")
+        back = by_id[rem.id]
+        currency = rem.currency
+        if original is None or original["unapplied"]["currency"] != currency:
+            continue
+        kept = (
+            Money(original["unapplied"]["amount"], currency).minor
+            + Money(back["unapplied"]["amount"], currency).minor
+        )
+        original["unapplied"] = _amount(kept, currency)
+        back["unapplied"] = _amount(0, currency)
 
 
 def _cash_of(lines: list[Application]) -> int:
@@ -625,9 +669,9 @@ def _returned_next(
     return (
         f"apply the {left} left to its invoices in the systems by hand (arsync applies no "
         f"cash a return takes back), or refund it; then close this with `arsync resolve "
-        f"{row['decision_id']} --by person:you --dismiss REASON`"
+        f"{row['decision_id']} --by {PERSON} --dismiss REASON`"
         + (
-            f" and the return with `arsync resolve {ret.id} --by person:you --dismiss REASON`"
+            f" and the return with `arsync resolve {ret.id} --by {PERSON} --dismiss REASON`"
             if ret is not None
             else ""
         )
@@ -714,7 +758,7 @@ def _naming_invoices(row: dict[str, Any]) -> str | None:
     """The row's command to apply its cash to the invoices a person names: with
     ``--invoice NUMBER`` (bare, it would apply the top candidate, a suggestion at best)."""
     command = row["resolve"]
-    if command and command == f"arsync resolve {row['decision_id']} --by person:you":
+    if command and command == f"arsync resolve {row['decision_id']} --by {PERSON}":
         return f"{command} --invoice NUMBER"
     return command
 
@@ -1071,33 +1115,74 @@ def _dismissal(
     }
 
 
-def _named(candidates: list[dict[str, Any]], customers: dict[str, str]) -> list[dict[str, Any]]:
-    """The candidates, each naming its customer (not only its id) for the person deciding."""
-    return [
+def _named(
+    candidates: list[dict[str, Any]], customers: dict[str, str], own_shortfall: bool = False
+) -> list[dict[str, Any]]:
+    """The candidates, each naming its customer (not only its id) for the person deciding;
+    with ``own_shortfall``, a candidate's "short by" is what its own invoices are short."""
+    named = [
         {**c, "customer": customers.get(c["customer_id"])} if c.get("customer_id") else c
         for c in candidates
     ]
+    return [_own_shortfall(c) for c in named] if own_shortfall else named
+
+
+_SHORT_BY = re.compile(r"; short by -?[0-9.]+")
+
+
+def _own_shortfall(candidate: dict[str, Any]) -> dict[str, Any]:
+    """The candidate with its "short by" over its own invoices: the cash, credit memos and
+    write-offs it applies, less their balances (the shortfall a rule saw may be over every
+    invoice the payer named, some of them another customer's); none said when none is short."""
+    why, lines = candidate.get("why"), candidate.get("invoices") or []
+    if not isinstance(why, str) or not _SHORT_BY.search(why) or not lines:
+        return candidate
+    if any(line.get("balance") in (None, "") for line in lines):
+        return candidate
+    paid = [line["amount"] for line in lines]
+    paid += [m["amount"] for m in candidate.get("credits") or []]
+    paid += [d["amount"] for d in candidate.get("deductions") or []]
+    short = sum(Decimal(line["balance"]) for line in lines) - sum(map(Decimal, paid))
+    said = f"; short by {short}" if short > 0 else ""
+    return {**candidate, "why": _SHORT_BY.sub(said, why, count=1)}
 
 
 def _resolve_with(
-    decision: Decision | None, invoices: dict[str, Invoice], returned: str | None = None
+    decision: Decision | None,
+    invoices: dict[str, Invoice],
+    returned: str | None = None,
+    customers: dict[str, str] | None = None,
+    payer: str | None = None,
 ) -> str | None:
     """The command that settles a decision: a reversal whose payment paid invoices is
     undone with ``--reverse``; cash a return (remittance ``returned``) takes back is applied
     to nothing, only closed with ``--dismiss``; anything else is applied to invoices: its top
-    candidate's, or those the person names when no candidate names any or its invoices are of
-    several customers (a payment is applied to one customer's)."""
+    candidate's, or those the person names (``--invoice NUMBER``) when no candidate names any,
+    its invoices are of several customers (a payment is applied to one customer's), are in
+    another currency than the cash, or are of a customer who is not the payer (another than
+    the one identified, or, with none identified, one the payer's name is not)."""
     if decision is None or decision.rule == NOT_INCOMING_CASH:
         return None  # no cash came in: nothing to apply
     if decision.rule == REVERSAL_RULE:
+        dismiss = f"arsync resolve {decision.id} --by {PERSON} --dismiss REASON"
+        if decision.exception_kind == RETURN_EXCEEDS_PAYMENT:
+            return (
+                f"{dismiss} (if it is a return already standing, reported again; if the bank "
+                "took the money twice, claim it back from the bank: it takes back nothing here)"
+            )
+        if not decision.evidence.get("original"):
+            return (
+                f"{dismiss} (no payment of that name was found: check with the bank or "
+                "processor which payment it takes back)"
+            )
         if not decision.evidence.get("paid"):
-            return None  # nothing was applied: nothing to undo
-        return f"arsync resolve {decision.id} --by person:you --reverse"
+            return f"{dismiss} (its payment paid no invoice: nothing to reverse)"
+        return f"arsync resolve {decision.id} --by {PERSON} --reverse"
     if decision.rule == ADVICE_CONTRADICTS:  # undo the applied cash; the advice then places it
-        return f"arsync resolve {decision.id} --by person:you --reverse"
+        return f"arsync resolve {decision.id} --by {PERSON} --reverse"
     if returned:
         return (
-            f"arsync resolve {decision.id} --by person:you --dismiss REASON (the bank took its "
+            f"arsync resolve {decision.id} --by {PERSON} --dismiss REASON (the bank took its "
             f"cash back: remittance {returned})"
         )
     top = decision.candidates[0] if decision.candidates else {}
@@ -1106,12 +1191,43 @@ def _resolve_with(
         for line in top.get("invoices") or []
         if line.get("id") in invoices
     }
+    naming = f"arsync resolve {decision.id} --by {PERSON} --invoice NUMBER"
+    no_cash = "--dismiss REASON if it needs no cash movement"
     if not top.get("invoices") or len(whose) > 1:  # not to confirm as it stands: name them
+        return f"{naming} (or {no_cash})"
+    currency = top.get("currency") or decision.currency
+    if decision.exception_kind == "currency_mismatch" or currency != decision.currency:
         return (
-            f"arsync resolve {decision.id} --by person:you --invoice NUMBER "
-            f"(or --dismiss REASON if it needs no cash movement)"
+            f"{naming} (an invoice in {decision.currency}, the cash's currency: the invoices "
+            f"suggested are in {currency} and arsync converts none; or {no_cash})"
         )
-    return f"arsync resolve {decision.id} --by person:you"
+    owner = next(iter(whose), None) or top.get("customer_id")
+    names = customers or {}
+    if (
+        decision.source_kind == "remittance"
+        and owner
+        and not _is_payer(owner, decision, names, payer)
+    ):
+        numbers = ", ".join(str(line.get("number")) for line in top["invoices"])
+        whom = names.get(owner) or f"customer {owner}"
+        return (
+            f"{naming} (the best candidate, invoice {numbers}, is {whom}'s, not the payer's "
+            f"({payer or 'no name given'}): name it only once you know {whom} paid it; or "
+            f"{no_cash})"
+        )
+    return f"arsync resolve {decision.id} --by {PERSON}"
+
+
+def _is_payer(owner: str, decision: Decision, customers: dict[str, str], payer: str | None) -> bool:
+    """Whether customer ``owner`` is who paid: the customer identified, or, with none
+    identified, the customer the payer's name is."""
+    if decision.customer_id:
+        return decision.customer_id == owner
+    name = customers.get(owner)
+    if not payer or not name:
+        return False
+    scores = payer_name_scores(name_key(payer), {owner: name_key(name)}, limit=1)
+    return bool(scores) and scores[0][0] >= PAYER_IS_CUSTOMER
 
 
 def render_html(report: dict[str, Any]) -> str:
@@ -1205,6 +1321,7 @@ def _candidates_text(candidates: list[dict[str, Any]], currency: str) -> str:
         cur = c.get("currency") or currency
         text = (
             ", ".join(f"{i['number']} {i['amount']} {cur}" for i in c["invoices"])
+            + (f" ({c['customer']})" if c.get("customer") else "")
             if c.get("invoices")
             else str(c.get("customer") or c.get("customer_id") or "")
         )
@@ -1259,6 +1376,8 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
         "unapplied_reason",
         "age_days",
         "next_step",
+        # a remittance's line (1, 2, …): its amount and unapplied are on line 1 only
+        "line",
     ]
     to_act_on = _unapplied_items(report)
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -1312,8 +1431,11 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                 }
                 for d in row["deductions"]
             ]
-            for line in lines or [{}]:
-                writer.writerow({k: spreadsheet_text(v) for k, v in {**base, **line}.items()})
+            for number, line in enumerate(lines or [{}], start=1):
+                if number > 1:  # summed down a column, the remittance counts once
+                    line |= {"amount": None, "unapplied": None}
+                values = {**base, **line, "line": number}
+                writer.writerow({k: spreadsheet_text(v) for k, v in values.items()})
         # credit memos the memo pass applied or suggested (no cash: no remittance)
         for memo in report["credit_memos"]:
             base = {
@@ -1643,6 +1765,7 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                     "unapplied",
                     "dismissed",
                     "returns_pending",
+                    "credited",
                 )
             ),
         ]
@@ -1659,6 +1782,7 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                 "Unapplied",
                 "Dismissed",
                 "Returns pending",
+                "Credited",
             ],
             total_rows,
         )

@@ -62,7 +62,7 @@ def test_a_suggested_credit_memo_is_applied_by_a_person_and_sent_to_the_systems(
     suggested = memo_decision(store, memo)
     assert suggested.status == "suggested" and suggested.candidates
     [shown] = build_report(store)["credit_memos"]
-    assert shown["resolve"] == f"arsync resolve {suggested.id} --by person:you"
+    assert shown["resolve"] == f"arsync resolve {suggested.id} --by person:NAME"
     planner = OutboxPlanner("default", ["quickbooks"])
     applied = confirm(store, suggested.id, by="person:ana", sink=planner)
     assert (applied.status, applied.rule, applied.decided_by) == (

@@ -103,14 +103,14 @@ def test_who_decides_is_a_person(store: Store, book: Book, who: str) -> None:
 def test_the_report_prints_a_command_that_works_for_a_decision_without_invoices(
     store: Store, book: Book
 ) -> None:
-    """A payment no rule could place: the report printed `resolve ID --by person:you`, which
+    """A payment no rule could place: the report printed `resolve ID --by person:NAME`, which
     is refused ("has no candidate"); it says to name the invoice, or to dismiss it."""
     from reconciler.report import build_report
 
     decision_id = unknown_payment(store, book)
     [row] = [r for r in build_report(store)["remittances"] if r.get("decision_id") == decision_id]
     assert row["resolve"] == (
-        f"arsync resolve {decision_id} --by person:you --invoice NUMBER "
+        f"arsync resolve {decision_id} --by person:NAME --invoice NUMBER "
         "(or --dismiss REASON if it needs no cash movement)"
     )
 
@@ -163,4 +163,4 @@ def test_the_report_never_prints_a_confirm_of_two_customers_invoices(
     made = decision(store, rid)
     assert [i["number"] for i in made.candidates[0]["invoices"]] == ["7101", "7201"]
     [row] = [r for r in build_report(store)["remittances"] if r.get("decision_id") == made.id]
-    assert row["resolve"].startswith(f"arsync resolve {made.id} --by person:you --invoice NUMBER")
+    assert row["resolve"].startswith(f"arsync resolve {made.id} --by person:NAME --invoice NUMBER")

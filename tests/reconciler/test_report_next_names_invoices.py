@@ -30,10 +30,10 @@ def test_the_next_step_for_cash_naming_no_invoice_names_the_invoices(
     [group] = report["unapplied_cash"]["customers"]
     [item] = group["items"]
     assert item["reason"] == "no_invoice_named"
-    named = f"arsync resolve {found.id} --by person:you --invoice NUMBER"
+    named = f"arsync resolve {found.id} --by person:NAME --invoice NUMBER"
     assert "ask Acme Corp which invoices it pays" in item["next"]
     assert f"`{named}`" in item["next"]
     assert item["resolve"] == named  # the command shown beside the next step agrees
     section = render_html(report).split("<h2>Unapplied cash to act on</h2>")[1].split("<h2>")[0]
     assert f"<code>{named}</code>" in section
-    assert f"<code>arsync resolve {found.id} --by person:you</code>" not in section
+    assert f"<code>arsync resolve {found.id} --by person:NAME</code>" not in section

@@ -170,7 +170,7 @@ def test_each_unapplied_amount_is_listed_with_why_its_age_and_next_step(desk: De
         True,
     )
     assert exc["unapplied"] == {"amount": "500.00", "currency": "USD"}
-    assert exc["resolve"] == f"arsync resolve {exc['decision_id']} --by person:you"
+    assert exc["resolve"] == f"arsync resolve {exc['decision_id']} --by person:NAME"
     assert "10.00" in exc["next"] and "490.00" in exc["next"]
 
     none_named = items[ids["no_invoice"]]
@@ -330,7 +330,7 @@ def test_a_suggested_over_payment_says_what_confirming_applies_and_leaves(
     item = _items(report)[over]
     assert (item["status"], item["reason"]) == ("suggested", "over_payment")
     assert item["unapplied"]["amount"] == "120.00" and not item["in_exceptions"]
-    assert item["resolve"] == f"arsync resolve {item['decision_id']} --by person:you"
+    assert item["resolve"] == f"arsync resolve {item['decision_id']} --by person:NAME"
     assert "apply 100.00 USD" in item["next"] and "20.00 USD left" in item["next"]
     waiting = _items(report)[late]
     assert (waiting["reason"], waiting["age_days"], waiting["decision_id"]) == (

@@ -216,7 +216,7 @@ def test_without_an_outbox_a_payment_whose_write_is_in_flight_waits_for_the_push
 def test_the_report_says_how_to_undo_a_reversal(store: Store, paid: dict[str, str]) -> None:
     exception = decision(store, paid["back"])
     [row] = build_report(store)["exceptions"]["returned_payment"]
-    assert row["resolve"] == f"arsync resolve {exception.id} --by person:you --reverse"
+    assert row["resolve"] == f"arsync resolve {exception.id} --by person:NAME --reverse"
     reverse(store, exception.id, by="person:ana")
     report = build_report(store)
     assert report["exceptions"]["returned_payment"] == []

@@ -116,7 +116,7 @@ def test_the_report_shows_the_undone_cash_as_an_exception_again(
     assert row["decision_id"] == made.id and row["decided_by"] == "person:ana"
     assert row["applications"] == [] and row["unapplied"]["amount"] == "100.00"
     assert row["candidates"], "the person deciding again sees the candidates"
-    assert row["resolve"].startswith(f"arsync resolve {made.id} --by person:you")
+    assert row["resolve"].startswith(f"arsync resolve {made.id} --by person:NAME")
 
 
 def test_the_wrong_invoice_is_not_offered_again_as_the_top_candidate(

@@ -29,7 +29,7 @@ def test_the_report_offers_no_invoice_for_cash_taken_back_after_an_undo(
     still = rows[auto["cash"]]
     assert still["decision_id"] == made.id
     assert "--invoice" not in still["resolve"]
-    assert still["resolve"].startswith(f"arsync resolve {made.id} --by person:you --dismiss")
+    assert still["resolve"].startswith(f"arsync resolve {made.id} --by person:NAME --dismiss")
     assert back in still["resolve"]
     # all of it taken back: no unapplied cash left to act on
     assert report["unapplied_cash"]["totals"] == {}
