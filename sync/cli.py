@@ -902,8 +902,9 @@ def _not_written_to(runtime: Any) -> list[str]:
             stranded[system] = stranded.get(system, 0) + n
     return [
         f"push: {n} command{'s' if n > 1 else ''} for {system} "
-        f"wait{'' if n > 1 else 's'}: {system} is not configured to write to (configure it, "
-        f"or `arsync outbox cancel ID`; `arsync outbox --system {system}` lists them)"
+        f"wait{'' if n > 1 else 's'}: {system} is not configured to write to (configure it "
+        f"and push; `arsync outbox --system {system}` lists them, and `arsync outbox cancel ID` "
+        "drops one that should not be written, a void never)"
         for system, n in sorted(stranded.items())
     ]
 

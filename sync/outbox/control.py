@@ -141,6 +141,13 @@ def cancel(store: Store, tenant: str, command_id: str) -> None:
     first), or its payment reversed."""
     with store.session() as session:
         row = _must_exist(session, tenant, command_id, CANCELLABLE, "cancelled")
+        if row.operation == "void_cash":
+            raise OutboxError(
+                f"command {row.id} (void_cash in {row.system}) cannot be cancelled: it undoes a "
+                f"payment written to {row.system} for cash arsync took back; it is written once "
+                f"`arsync push` writes to {row.system} (a payment voided there by hand is found "
+                "voided and nothing more is written)"
+            )
         if may_have_landed(row.status, row.attempts, row.sent_at, row.result):
             raise OutboxError(_not_cancellable(row))
         done = session.execute(

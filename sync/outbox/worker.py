@@ -398,6 +398,15 @@ class _SystemWorker:
                 )
             elif held is not None:
                 self._refuse(session, c, held, result, not_landed=True)
+            elif c.refusals and c.attempts >= self.settings.max_attempts:
+                # answered with a fault each time it was sent (none landed): not sent again
+                # until a person asks, as any write refused that many times
+                reason = (
+                    f"sent {c.attempts} times, answered with a fault each time and not found "
+                    f"in {self.system}: `arsync outbox retry {c.id}` sends it again once the "
+                    f"cause is fixed, `arsync outbox cancel {c.id}` drops it"
+                )
+                self._refuse(session, c, Unwritable(reason), result, not_landed=True)
             else:
                 # not there: known not written until it is sent again (an auth failure
                 # before it goes out puts it back so)

@@ -143,8 +143,8 @@ def test_push_says_commands_wait_for_a_system_no_longer_written_to(tmp_path: Pat
     config = _config(tmp_path, db)
     line = (
         "push: 2 commands for invoiced wait: invoiced is not configured to write to "
-        "(configure it, or `arsync outbox cancel ID`; `arsync outbox --system invoiced` lists "
-        "them)"
+        "(configure it and push; `arsync outbox --system invoiced` lists them, and `arsync "
+        "outbox cancel ID` drops one that should not be written, a void never)"
     )
     for args in (("push",), ("push", "--dry-run")):
         answer = _arsync(*args, "-c", config)

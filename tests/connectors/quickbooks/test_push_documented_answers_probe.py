@@ -395,6 +395,30 @@ def test_a_batch_item_saved_but_answered_with_a_system_fault_is_found_not_sent_a
     assert Decimal(after["Balance"]) == Decimal(invoice["Balance"]) - Decimal("10.00")
 
 
+def test_a_batch_item_answered_with_a_system_fault_every_time_is_parked_after_max_attempts(
+    qbo: QuickBooksSandbox, store: Store
+) -> None:
+    """Looked for and resent under a new requestid each time, a write QuickBooks faults on
+    every time is parked (not landed) after the attempts allowed, for a person to retry or
+    cancel; never sent on every push forever."""
+    adapter = qbo_adapter(qbo)
+    command_id, _ = qbo_payment(store, qbo)
+    calls: list[Any] = []
+
+    def always_failing(obj: Any) -> Any:
+        calls.append(obj)
+        raise SystemFaultOnce()
+
+    qbo.ledger.create_payment = always_failing  # type: ignore[method-assign]
+    for _ in range(SETTINGS.max_attempts + 4):
+        push(store, {"quickbooks": adapter}, settings=SETTINGS)
+    row = command_row(store, command_id)
+    assert row.status == CommandStatus.DEAD, (row.status, row.last_error)
+    assert len(calls) == SETTINGS.max_attempts
+    assert f"`arsync outbox cancel {command_id}`" in (row.last_error or "")
+    assert qbo_keyed(qbo, KEY) == []
+
+
 class SystemFaultOnce(LedgerFault):
     """QuickBooks' per-item SystemFault (an application error; saved or not, it does not say)."""
 

@@ -463,6 +463,12 @@ def test_an_undo_where_nothing_is_written_still_voids_the_payment_written_before
     assert [(c.system, c.status, c.payload["remote_id"]) for c in voids] == [
         ("quickbooks", CommandStatus.PENDING, "qb-pay-9")
     ]
+    refused = _cli("outbox", "cancel", voids[0].id, "-c", nowhere)
+    assert refused.exit_code != 0
+    assert "void_cash in quickbooks) cannot be cancelled" in refused.output + refused.stderr
+    assert [c.status for c in _outbox(store) if c.operation == "void_cash"] == [
+        CommandStatus.PENDING
+    ]
 
 
 def _written(store: Store) -> list[tuple[str, str, str, str, object]]:
