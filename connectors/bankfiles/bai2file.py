@@ -691,7 +691,25 @@ def _read_file(records: list[_LogicalRecord], result: ParseResult, several: bool
     start = len(result.records)
     _collect(result, source_file, parsed, iter(kept_details), trailers.group_lines, unread_groups)
     # a reference shared within one file names no item; the same one in two files is one item
-    result.records[start:] = keep_distinct(result.records[start:])
+    result.records[start:] = _own_keys_apart(keep_distinct(result.records[start:]))
+
+
+def _own_keys_apart(records: list[RawRemittance]) -> list[RawRemittance]:
+    """The records with no earlier key that is another record's own key in the file: a
+    reading before this one may number look-alike credits otherwise, and a record stored
+    under that key is the other one (its cash would be taken for this one's)."""
+    own = {record.dedup_key for record in records}
+    return [
+        replace(
+            record,
+            also_known_as=tuple(
+                k for k in record.also_known_as if k not in own or k == record.dedup_key
+            ),
+        )
+        if any(k in own and k != record.dedup_key for k in record.also_known_as)
+        else record
+        for record in records
+    ]
 
 
 _NUMBERED = re.compile(r"^line (\d+)")

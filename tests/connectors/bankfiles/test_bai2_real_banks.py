@@ -315,3 +315,39 @@ def test_a_later_file_without_its_99_is_named_by_its_01_line() -> None:
             "file is complete)",
         )
     ]
+
+
+# --- an earlier key never another credit's own ---------------------------------------------
+
+_CUT_HEAD = "88,ACME CORP ACH PMT CTX INVOICES PAID SEE REMITTANCE ADVICE SENT BY EMAIL INV 1\n"
+INTERIM_B = (
+    "01,121140399,121140399,230214,0754,1,,,2/\n"
+    "02,121140399,121140399,1,220201,,USD,1/\n"
+    "03,1234567890,USD,010,34726979,,,015,35217175,,,/\n"
+    "16,142,100000,,,,/\n" + _CUT_HEAD + "88, 34 PAID\n"
+    "49,100000,5/\n98,100000,1,7/\n99,100000,1,9/\n"
+)
+FINAL_ABC = (
+    "01,121140399,121140399,230214,0754,1,,,2/\n"
+    "02,121140399,121140399,1,220201,,USD,2/\n"
+    "03,1234567890,USD,010,34726979,,,015,35217175,,,/\n"
+    "16,142,100000,,,,/\n" + _CUT_HEAD + "88,34 PAID\n"
+    "16,142,100000,,,,/\n" + _CUT_HEAD + "88, 34 PAID\n"
+    "16,142,100000,,,,/\n"
+    "88,BETA LLC ACH PMT CTX REMITTANCE FOR INVOICES LISTED BELOW WITH THANKS, INV 56\n"
+    "88,8 DONE\n"
+    "49,300000,11/\n98,300000,1,13/\n99,300000,1,15/\n"
+)
+
+
+def test_a_credits_earlier_key_is_never_another_credits_own(store: Store, tmp_path: Path) -> None:
+    """Credit A (cut mid-number, INV 134) kept, as its reading before the cut, the key credit
+    B (INV 1 34) has now: the interim report's B stored, the final report's A was taken for
+    it and its 1000.00 lost."""
+    interim, final = tmp_path / "interim.bai", tmp_path / "final.bai"
+    interim.write_text(INTERIM_B)
+    final.write_text(FINAL_ABC)
+    assert ingest_file(store, interim).new == 1
+    again = ingest_file(store, final)
+    assert (again.new, again.duplicate) == (2, 1)
+    assert sum(r.amount_minor for r in _stored(store)) == 300000
