@@ -50,7 +50,7 @@ class QuickBooksStream(Stream):
     def __init__(self, client: QuickBooksClient, changes: ChangeFeed) -> None:
         self.client = client
         self.changes = changes
-        self.delete_gap: datetime | None = None  # set when deletes after it went unlisted
+        self.unlisted_since: datetime | None = None  # deletions after it went unlisted
 
     def pages(self, since: datetime | None, until: datetime) -> Iterator[Page]:
         """CDC's answer when it can give one (deletes included); else the paged query, which
@@ -61,7 +61,7 @@ class QuickBooksStream(Stream):
                 yield self._page(changed)
                 return
             if self.deletable:
-                self.delete_gap = since
+                self.unlisted_since = since
                 log.warning(
                     "quickbooks %s: changes since %s are read by query (older than the CDC "
                     "window, or more than CDC answers at once); %s objects deleted since then "

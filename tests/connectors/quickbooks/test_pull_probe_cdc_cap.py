@@ -160,8 +160,8 @@ def test_a_query_in_place_of_cdc_reports_that_deletions_went_unlisted(
         with caplog.at_level(logging.WARNING, logger="arsync.quickbooks"):
             assert pull(connector, "invoices", since, until)
             pull(connector, "customers", since, until)
-        assert streams["invoices"].delete_gap == since  # type: ignore[attr-defined]
-        assert streams["customers"].delete_gap is None  # type: ignore[attr-defined]
+        assert streams["invoices"].unlisted_since == since  # type: ignore[attr-defined]
+        assert streams["customers"].unlisted_since is None  # type: ignore[attr-defined]
         warned = [r.getMessage() for r in caplog.records]
         assert len(warned) == 1
         assert "quickbooks Invoice" in warned[0] and "full re-sync" in warned[0]
