@@ -83,7 +83,7 @@ def test_a_purged_delete_log_is_reported_as_a_gap(
     stream = made.streams()["invoices"]
     with caplog.at_level(logging.WARNING, logger="arsync.salesforce"):
         assert list(stream.pages(since, now - timedelta(minutes=1))) == []
-    assert stream.delete_gap == purged_to  # type: ignore[attr-defined]
+    assert stream.delete_gap == purged_to
     warned = [r.getMessage() for r in caplog.records if "Invoice__c" in r.getMessage()]
     assert warned and "full re-sync" in warned[0] and "salesforce" in warned[0]
 

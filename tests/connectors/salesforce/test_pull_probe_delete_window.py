@@ -104,7 +104,7 @@ def test_runs_seconds_apart_are_answered_and_read_every_deletion(
     pages = list(stream.pages(since, since + timedelta(seconds=55)))
     got = [(r.remote_id, r.deleted, r.modified_at) for p in pages for r in p.records]
     assert got == [(DELETED_ID, True, deleted_at)]
-    assert stream.delete_gap is None  # type: ignore[attr-defined]
+    assert stream.delete_gap is None
     for call in mock.calls:
         if "/deleted/" in (call.request.url or ""):
             args = parse_qs(urlsplit(call.request.url or "").query)
@@ -159,7 +159,7 @@ def test_a_delete_log_refused_as_too_old_leaves_a_gap_and_the_run_goes_on(
     with caplog.at_level(logging.WARNING, logger="arsync.salesforce"):
         pages = list(stream.pages(since, until))
     assert [r.remote_id for p in pages for r in p.records] == ["a01Ax0000000001AAA"]
-    assert stream.delete_gap == until  # type: ignore[attr-defined]
+    assert stream.delete_gap == until
     warned = " ".join(r.getMessage() for r in caplog.records)
     assert "Invoice__c" in warned and "full re-sync" in warned
     assert "startDate before org replication enabled date" in warned
