@@ -837,13 +837,26 @@ class PageWriter:
     def _fuzzy_candidates(self, session: Session, new_customers: list[tuple[str, str]]) -> None:
         """Similar names in other systems are proposed for review, never linked silently.
 
+        Only customers this system holds no record of are compared: two of one system's
+        customers are two records there, never one to link (and a file of 40,000 customers
+        would otherwise compare each with all before it).
         Similarity is ``token_sort_ratio``: the ratio of the names with their words sorted.
         The words of every existing name are sorted once here rather than once per new name.
         """
         new = {cid for cid, _ in new_customers}
+        held_here = (
+            select(col(ExternalRef.id))
+            .where(
+                col(ExternalRef.tenant) == self.tenant,
+                col(ExternalRef.canonical_type) == "customer",
+                col(ExternalRef.canonical_id) == col(Customer.id),
+                col(ExternalRef.system) == self.system,
+            )
+            .exists()
+        )
         others = session.execute(
             select(col(Customer.id), col(Customer.name_key)).where(
-                col(Customer.tenant) == self.tenant, col(Customer.name_key) != ""
+                col(Customer.tenant) == self.tenant, col(Customer.name_key) != "", ~held_here
             )
         ).all()
         choices = {row.id: row.name_key for row in others if row.id not in new}

@@ -168,3 +168,18 @@ def test_similar_names_are_candidates_never_silent_links(store: Store) -> None:
         assert len(s.exec(select(Customer)).all()) == 2
         candidate = s.exec(select(IdentityCandidate)).one()
     assert candidate.score >= 88 and candidate.status == "pending"
+
+
+def test_one_systems_own_customers_are_never_candidates_of_each_other(store: Store) -> None:
+    write(store, "quickbooks", "customers", [("1", {"name": "Northwind Traders"})])
+    write(store, "quickbooks", "customers", [("2", {"name": "Northwind Tradres"})])
+    write(store, "salesforce", "customers", [("a1", {"name": "Northwind Trader"})])
+    with store.session() as s:
+        candidates = s.exec(select(IdentityCandidate)).all()
+        by_id = {c.id: c.name for c in s.exec(select(Customer)).all()}
+    # the two QuickBooks records are two customers there; the Salesforce one may be either
+    assert sorted(by_id[c.candidate_id] for c in candidates) == [
+        "Northwind Traders",
+        "Northwind Tradres",
+    ]
+    assert {by_id[c.canonical_id] for c in candidates} == {"Northwind Trader"}
