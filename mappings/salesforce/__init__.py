@@ -28,7 +28,8 @@ from mappings.salesforce import credit_memo, customer, invoice, payment
 # 10: a payment's credit rows come first, each with the invoice it pays
 # 11: Salesforce Billing payments Posted are cash (they were refused: every allocatable
 #     payment was quarantined); Canceled is void as Cancelled
-VERSION = 11
+# 12: a Number field holding a whole number reads as its digits as text (1001.0 -> 1001)
+VERSION = 12
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -123,8 +123,14 @@ def required(payload: Mapping[str, Any], field: str) -> Any:
 
 
 def text_of(payload: Mapping[str, Any], field: str | None) -> str | None:
+    """A field as text. A Number field holding a whole number reads as its digits: the REST
+    API writes every Number field as a double (``1001.0``, ``1.2345678E7``), so a document
+    number, PO number or another system's id kept in one reads ``1001``, not ``1001.0``."""
+    raw = value(payload, field)
+    if isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value():
+        raw = int(raw)
     try:
-        return optional_text(value(payload, field))
+        return optional_text(raw)
     except ValueError as exc:
         raise MappingError(str(field), str(exc)) from exc
 
