@@ -11,8 +11,11 @@ the bank reverses) is a reversal naming the item's customer (else bank) referenc
 may take back such cash but not as one item (``ADJUSTMENTS``: a settlement total, a
 correction) is left out with a warning; any other debit is a payment of ours. A credit
 under a bank-specific type code (920-959, which BAI leaves to each bank) is left out with a
-warning. Amounts are implied-decimal minor units in the account's currency (else the
-group's, else USD).
+warning. A lockbox deposit (115) followed by its items (116, "Item in Lockbox Deposit":
+each check of it) that add up to it is the same cash: the items are kept, each naming the
+deposit (``details_of``: stored from a report without them, it is replaced); items that
+do not add up to it are kept with it, a warning naming both sums. Amounts are
+implied-decimal minor units in the account's currency (else the group's, else USD).
 A file sent without line breaks, as fixed-length blocks of the record length its 01 header
 states (else 80) or as "/"-terminated records on one line, is read record by record, a 16 or
 88 whose text has no "/" ending with its block; its findings name the record's number
@@ -52,6 +55,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from bai2.constants import AsOfDateModifier, FundsType, GroupStatus, TypeCodes
@@ -503,6 +507,8 @@ def _normalised_detail(record: _LogicalRecord) -> tuple[str | None, str | None]:
     return line.rstrip("/"), None
 
 
+# BAI's "Lockbox Deposit" and "Item in Lockbox Deposit" (one check of such a deposit)
+_LOCKBOX_DEPOSIT, _LOCKBOX_ITEM = "115", "116"
 # BAI reserves type codes 920-959 for credits each bank defines itself (900-919 for status,
 # 960-999 for debits): Canadian and US banks report their own receipt types under them
 _CUSTOM_CREDITS = range(920, 960)
@@ -689,9 +695,41 @@ def _read_file(records: list[_LogicalRecord], result: ParseResult, several: bool
             replace(f, location=whole_file) if f.location == "file" else f for f in found
         )
     start = len(result.records)
-    _collect(result, source_file, parsed, iter(kept_details), trailers.group_lines, unread_groups)
+    deposits = _collect(
+        result, source_file, parsed, iter(kept_details), trailers.group_lines, unread_groups
+    )
     # a reference shared within one file names no item; the same one in two files is one item
     result.records[start:] = _own_keys_apart(keep_distinct(result.records[start:]))
+    _items_for_deposits(result, deposits)
+
+
+def _items_for_deposits(result: ParseResult, deposits: list[tuple[int, list[int]]]) -> None:
+    """Each lockbox deposit (115) whose items (116, right after it: ``deposits`` holds the
+    places of both in ``result.records``) add up to it replaced by them, each naming it
+    (``details_of``); one they do not add up to is kept with them, a warning naming both sums."""
+    replaced: set[int] = set()
+    for at, places in deposits:
+        if not places:
+            continue
+        deposit = result.records[at]
+        total = sum((result.records[i].amount for i in places), Decimal(0))
+        if total == deposit.amount:
+            replaced.add(at)
+            for i in places:
+                result.records[i] = replace(result.records[i], details_of=deposit.dedup_key)
+            continue
+        result.warnings.append(
+            RecordError(
+                result.source_file,
+                deposit.location,
+                f"lockbox deposit (type code 115) of {deposit.amount} {deposit.currency} is "
+                f"followed by {len(places)} item(s) in lockbox deposit (116) adding up to "
+                f"{total} {deposit.currency}: all are kept, so cash the items repeat is counted "
+                "twice (check them in the bank's report)",
+                deposit.raw,
+            )
+        )
+    result.records[:] = [r for i, r in enumerate(result.records) if i not in replaced]
 
 
 def _own_keys_apart(records: list[RawRemittance]) -> list[RawRemittance]:
@@ -1201,9 +1239,12 @@ def _collect(
     details: Iterator[_LogicalRecord],
     group_lines: list[int],
     unread_groups: set[int],
-) -> None:
+) -> list[tuple[int, list[int]]]:
     """Remittances for the credit details, paired in order with their logical records; the
-    details of a group whose header (at one of ``unread_groups``) cannot be read are left out."""
+    details of a group whose header (at one of ``unread_groups``) cannot be read are left out.
+    Returns each lockbox deposit's place in ``result.records`` with those of the items in
+    lockbox deposit read right after it (see :func:`_items_for_deposits`)."""
+    deposits: list[tuple[int, list[int]]] = []
     header = parsed.header
     file_id = (
         header.sender_id,
@@ -1220,9 +1261,11 @@ def _collect(
             _interim(result, group, line)
         for account in group.children:
             position = 0
+            deposit: tuple[int, list[int]] | None = None  # the lockbox deposit items may follow
             for detail in account.children:
                 logical = next(details)
                 position += 1
+                before, deposit = deposit, None
                 if not posted:
                     continue
                 code = detail.type_code.code
@@ -1260,6 +1303,13 @@ def _collect(
                     continue
                 result.records.append(remittance)
                 warn_details_left_out(result, left_out, remittance)
+                if code == _LOCKBOX_DEPOSIT:
+                    deposit = (len(result.records) - 1, [])
+                    deposits.append(deposit)
+                elif code == _LOCKBOX_ITEM and before is not None:
+                    before[1].append(len(result.records) - 1)
+                    deposit = before
+    return deposits
 
 
 def _left_out(
