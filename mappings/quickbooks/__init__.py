@@ -14,7 +14,8 @@ from mappings.quickbooks import credit_memo, customer, invoice, payment
 # 3: ISO 4217 minor units (HUF, IDR, COP, ... two decimals, IQD three), not CLDR's
 # 4: payment lines linking journal entries (and other unsynced credits) are credit, not cash
 # 5: amounts without CurrencyRef are in the company's home currency (its Preferences)
-VERSION = 5
+# 6: customers deleted as "Name (deleted-1)" (a deleted name already taken) are deleted too
+VERSION = 6
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

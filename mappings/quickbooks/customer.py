@@ -1,10 +1,13 @@
 """QuickBooks Online Customer -> CustomerIn.
 
 QBO does not delete customers: "deleting" one makes it inactive and appends " (deleted)"
-to its DisplayName. Such a customer maps as deleted, under its original name.
+to its DisplayName, or " (deleted-1)", " (deleted-2)"... when a deleted customer of that name
+already exists (names stay unique). Such a customer maps as deleted, under its original name.
 """
 
 from __future__ import annotations
+
+import re
 
 from canonical.enums import CustomerStatus
 from canonical.records import CustomerIn
@@ -12,7 +15,7 @@ from connectors.base import RawRecord
 from mappings.base import F, MappingContext, boolean, extract, optional_text, text
 from mappings.quickbooks.common import home_currency, is_deleted, origin
 
-DELETED_SUFFIX = " (deleted)"
+DELETED_SUFFIX = re.compile(r" \(deleted(?:-\d+)?\)$")
 
 FIELDS = {
     "name": F("DisplayName", text),
@@ -31,8 +34,9 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> CustomerIn:
     name: str = values["name"]
     status = CustomerStatus.ACTIVE if values["active"] else CustomerStatus.INACTIVE
     deleted = record.deleted
-    if not values["active"] and name.endswith(DELETED_SUFFIX):
-        name = name.removesuffix(DELETED_SUFFIX).rstrip()
+    suffix = DELETED_SUFFIX.search(name)
+    if not values["active"] and suffix is not None:
+        name = name[: suffix.start()].rstrip()
         status = CustomerStatus.DELETED
         deleted = True
     return CustomerIn(

@@ -47,9 +47,12 @@ def applications(
     for index, line in enumerate(lines):
         if not isinstance(line, Mapping):
             raise MappingError(f"Line.{index}", "is not an object")
+        linked = line.get("LinkedTxn") or []
+        if not isinstance(linked, list):  # iterated, an object would link nothing (its keys)
+            raise MappingError(f"Line.{index}.LinkedTxn", "is not a list")
         links = [
             link
-            for link in line.get("LinkedTxn") or []
+            for link in linked
             if isinstance(link, Mapping) and link.get("TxnType") not in (None, "")
         ]
         if not links:
