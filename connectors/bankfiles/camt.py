@@ -10,7 +10,10 @@ entry whose status is proprietary or unknown is an error naming ``Sts`` (it may 
 A booked credit batch none of whose transactions states an amount (or 0: listed for their
 references only), each a customer paying, is one remittance of the entry's amount carrying
 their references and text, a warning naming the entry; where any states one, each stands
-alone (one without an amount is an error: see ``_units``). A
+alone (one without an amount is an error: see ``_units``). An amount in another currency than
+the entry's (the payer's instructed amount) is none: the cash is in the booked currency. A
+batch whose transactions, each kept at its own amount, do not add up to the entry's (the
+bank's charges taken from the entry) is a warning naming both figures. A
 debit that returns a collection (``RtrInf``, or a return bank transaction code: a SEPA
 direct debit sent back unpaid), or that the bank marks as the reversal of a credit
 (``RvslInd``), is a reversal of the payment its end-to-end id names. A
@@ -48,7 +51,9 @@ or a Belgian one failing its modulo-97 check, is kept with a warning.
 Keys are made of the text and end-to-end id as written, so that they do not change, and of
 the booking date without its time zone (one entry dated with and without it is one).
 Blank lines before the XML declaration and padding after the document (an end-of-file
-mark, NUL bytes), as transfers leave them, are no part of it.
+mark, NUL bytes), as transfers leave them, are no part of it. Bytes that are not the UTF-8
+the document declares (or has without a declaration) are read as 8-bit Western European
+text, with a warning.
 Errors name the element path (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/...``) and its line.
 The remittance (``RmtInf``) is the payer's: a ``Strd`` amount that cannot be read leaves out
 the amounts of its block (the documents are kept by their number, and the other blocks
@@ -288,11 +293,62 @@ def _as_transferred(data: bytes) -> bytes:
     return (bom or b"") + declaration + space + data[blanks.end() :]
 
 
+# the encoding an XML declaration names (an ASCII-compatible file's first line)
+_DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([^\"']*)[\"']")
+# bytes that are no UTF-8, as Python's surrogateescape error handler keeps them
+_NOT_UTF8 = re.compile("[\udc80-\udcff]+")
+
+
+def _escaped(run: str) -> bytes:
+    """The bytes a run of ``surrogateescape`` characters stands for."""
+    return bytes(ord(c) - 0xDC00 for c in run)
+
+
+def _as_utf8_declared(data: bytes, result: ParseResult) -> bytes:
+    """A document whose bytes are not the UTF-8 it declares (or that XML without a
+    declaration must be) read as the 8-bit Western European text they are: some banks write
+    ISO-8859-15 so (ABN AMRO, ING Austria), Windows-1252 when its bytes 0x80-0x9F are there.
+    A warning names the first byte that is no UTF-8 and the encoding read; any other document
+    is returned as it is."""
+    declared = _DECLARED.match(data)
+    named = declared.group(1).decode("ascii", "replace").strip() if declared else "UTF-8"
+    if named.upper().replace("_", "-") not in ("UTF-8", "UTF8"):
+        return data  # an encoding the parser reads as declared
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        body.decode("utf-8")
+        return data
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in body[:64]:
+        return data  # UTF-16 or -32: the parser says what is wrong with it
+    # the bytes that are no UTF-8 are read as 8-bit text, run by run (what is UTF-8 stays so)
+    text = body.decode("utf-8", "surrogateescape")
+    wrong = b"".join(_escaped(run) for run in _NOT_UTF8.findall(text))
+    encoding = "windows-1252" if any(0x80 <= b <= 0x9F for b in wrong) else "iso-8859-15"
+    try:
+        wrong.decode(encoding)
+    except UnicodeDecodeError:  # bytes Windows-1252 leaves undefined
+        encoding = "iso-8859-1"
+    text = _NOT_UTF8.sub(lambda run: _escaped(run[0]).decode(encoding), text)
+    line = body[:first_bad].count(b"\n") + 1
+    result.warnings.append(
+        RecordError(
+            result.source_file,
+            f"line {line}",
+            f"byte 0x{body[first_bad]:02X} is no UTF-8, the encoding the document "
+            f"{'declares' if declared else 'has without an XML declaration'}: it is read as "
+            f"{encoding.upper()} (check names and text beyond ASCII)",
+        )
+    )
+    return text.encode("utf-8")
+
+
 def parse_camt(data: bytes, source_file: str) -> ParseResult:
     """Credit transactions of a camt.052, camt.053 or camt.054 document."""
     result = ParseResult(source_file=source_file, format=None)
     try:
-        root = etree.fromstring(_as_transferred(data), _xml_parser())
+        root = etree.fromstring(_as_utf8_declared(_as_transferred(data), result), _xml_parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else "?"
         result.errors.append(
@@ -327,7 +383,9 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
         )
         for entry_index, entry in enumerate(_kids(report_el, "Ntry"), start=1):
             entry_path = f"{report.path}/Ntry[{entry_index}]"
-            for unit in _units(entry, entry_path, report):
+            units = _units(entry, entry_path, report)
+            kept_before = len(result.records)
+            for unit in units:
                 tx, tx_index, tx_path = unit.tx, unit.index, unit.path
                 left_out: list[tuple[BankFileError, str]] = []
                 try:
@@ -394,6 +452,8 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
                             remittance.raw,
                         )
                     )
+            if len(result.records) > kept_before and not any(u.merged for u in units):
+                _warn_on_batch_sum(result, report, entry, entry_path)
         _check_summary(result, report_el, report.path)
     return result
 
@@ -444,6 +504,60 @@ def _check_summary(result: ParseResult, report_el: etree._Element, path: str) ->
     warn_on_control_mismatch(result, f"{path}/TxsSummry", "report", figures)
 
 
+def _warn_on_batch_sum(
+    result: ParseResult, report: _Report, entry: etree._Element, entry_path: str
+) -> None:
+    """A warning for a batch entry whose transactions, as read (less the charges deducted
+    from each, a transaction against the entry's direction taken off), do not add up to the
+    entry's booked amount: each is kept at its own amount (what the payer paid), and the
+    difference is in none of them (charges the bank took from the entry, or a transaction
+    the report leaves out; a camt.054's shortfall is ingest's to name, see ``sync.ingest``).
+    Nothing is said where a transaction's amount cannot be read (its error says it) or is in
+    another currency."""
+    if _tx_count(entry) <= 1:
+        return
+    total = _entry_total(entry, negative=False)
+    if total is None:
+        return
+    booked, currency = total
+    direction = (_text(entry, "CdtDbtInd") or "").upper()
+    found = Decimal(0)
+    for _, tx, _ in _transactions(entry):
+        try:
+            amount, tx_currency = _amount(_transaction_amount(entry, tx), "amount")
+            amount -= _charges_deducted(report, entry, tx)
+        except BankFileError:
+            return
+        if tx_currency != currency:
+            return
+        same = (_text(tx, "CdtDbtInd") or direction).upper() == direction
+        found += amount if same else -amount
+    difference = booked - found
+    if difference == 0 or (difference > 0 and report.fmt is BankFileFormat.CAMT_054):
+        # a notification detailing part of a batch its statement books: ingest compares the
+        # transactions with the statement's entry and names it
+        return
+    charges = _included_charges(entry, currency)
+    why = (
+        f"the entry's charges of {charges} {currency} are taken from none of them"
+        if charges and found - charges == booked
+        else f"the other {difference} {currency} booked is in none of them (a transaction the "
+        "report leaves out?)"
+        if difference > 0
+        else f"{-difference} {currency} of them was not booked (charges taken from the entry?)"
+    )
+    result.warnings.append(
+        RecordError(
+            result.source_file,
+            f"{entry_path} (line {entry.sourceline})",
+            f"the {_tx_count(entry)} transactions of this entry add up to {found} {currency}, "
+            f"not to its booked {booked} {currency}: each is kept at its own amount, {why}; "
+            "check the entry in the bank's report",
+            etree.tostring(entry, encoding="unicode", with_tail=False),
+        )
+    )
+
+
 _Tx = tuple[int, etree._Element | None, str]
 
 
@@ -487,15 +601,19 @@ def _units(entry: etree._Element, entry_path: str, report: _Report) -> list[_Uni
             return alone
         if _not_a_receipt(entry, tx) or (own and _compact(_debtor_account(tx)) == own):
             return alone
-        for amount_el in _own_amounts(tx):
+        # an amount in the payer's currency only says nothing of what was credited for it
+        foreign = _foreign_amounts(tx, total[1])
+        for amount_el in (a for a in _own_amounts(tx) if a not in foreign):
             try:
                 if _decimal_at(amount_el) != 0:
                     return alone
             except BankFileError:
                 return alone
     booked, currency = total
+    elsewhere = any(_foreign_amounts(tx, currency) for _, tx, _ in txs)
     note = (
-        f"the {len(txs)} transactions of this batch state no amount: the entry's booked "
+        f"the {len(txs)} transactions of this batch state no amount"
+        f"{f' in {currency}' if elsewhere else ''}: the entry's booked "
         f"{booked} {currency} is one remittance, carrying their references and text"
     )
     where = f"{entry_path} (line {entry.sourceline})"
@@ -1363,8 +1481,46 @@ def _transaction_amount(entry: etree._Element, tx: etree._Element | None) -> etr
         raise BankFileError(element_path(tx), "no amount on a transaction of an entry with several")
     # what reached the account is in the entry's currency: a transaction of a batch that
     # states the payer's instructed amount in another currency first is credited in this one
-    booked_currency = entry_amount.get("Ccy") if entry_amount is not None else None
-    return next((a for a in own if a.get("Ccy") == booked_currency), own[0])
+    booked_currency = _currency_of(entry_amount)
+    in_booked = next((a for a in own if _currency_of(a) == booked_currency), None)
+    if in_booked is not None:
+        return in_booked
+    foreign = _foreign_amounts(tx, booked_currency)
+    if foreign and len(foreign) == len(own):
+        # an amount in the payer's currency alone does not say what was credited for it
+        stated = ", ".join(f"{_below(tx, a)} {_currency_of(a)}" for a in foreign)
+        raise BankFileError(
+            element_path(tx),
+            f"the transaction states its amount only in another currency ({stated}), the "
+            f"entry is booked in {booked_currency}: what was credited for it is unknown",
+        )
+    return own[0]
+
+
+def _below(ancestor: etree._Element | None, el: etree._Element) -> str:
+    """``el``'s path below ``ancestor`` (``AmtDtls/InstdAmt/Amt``)."""
+    names: list[str] = []
+    node: etree._Element | None = el
+    while node is not None and node is not ancestor:
+        names.append(_local(node))
+        node = node.getparent()
+    return "/".join(reversed(names))
+
+
+def _currency_of(amount: etree._Element | None) -> str | None:
+    """An amount's ``Ccy`` upper-case; ``None`` when absent or blank."""
+    code = (amount.get("Ccy") or "").strip().upper() if amount is not None else ""
+    return code or None
+
+
+def _foreign_amounts(
+    tx: etree._Element | None, booked_currency: str | None
+) -> list[etree._Element]:
+    """The amounts a transaction states in another currency than the entry's (each with its
+    ``Ccy``); ``[]`` where the entry states none."""
+    if booked_currency is None:
+        return []
+    return [a for a in _own_amounts(tx) if _currency_of(a) not in (None, booked_currency)]
 
 
 def _own_amounts(tx: etree._Element | None) -> list[etree._Element]:
