@@ -26,6 +26,7 @@ from canonical.enums import (
     ApplicationKind,
     ApplicationStatus,
     CommandStatus,
+    DocumentStatus,
     FindingStatus,
     RemittanceStatus,
 )
@@ -61,6 +62,7 @@ from reconciler.engine import (
 )
 from reconciler.reverse import RULE as REVERSE_RULE
 from reconciler.reverse import UNDONE
+from sync.outbox.control import OPEN as WAITING
 from sync.outbox.plan import PAYMENT_SYSTEMS, STATE_SYSTEMS
 from sync.outbox.plan import not_planned as not_planned_decisions
 
@@ -195,10 +197,22 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 .order_by(col(OutboxCommand.created_at))
             ).scalars()
         )
+        # writes not yet landed that would change a drifting document's balance or status
+        waiting = (
+            _waiting_writes(session, tenant)
+            if any(_write_may_change(f.canonical_type, f.field) for f in drift)
+            else {}
+        )
 
     def number(invoice_id: str) -> str:
         invoice = invoices.get(invoice_id)
         return invoice.number if invoice else invoice_id
+
+    def closed_status(invoice_id: str) -> dict[str, str]:
+        """``{"invoice_status": "void"}`` for an invoice void or deleted now, else nothing."""
+        invoice = invoices.get(invoice_id)
+        closed = invoice is not None and invoice.status in _CLOSED
+        return {"invoice_status": str(invoice.status)} if invoice and closed else {}
 
     # the cash each decided remittance has applied; None for one a person dismissed (its
     # cash counts as dismissed, never as unapplied a return could net)
@@ -251,6 +265,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 {
                     "invoice_number": number(a.invoice_id),
                     "amount": _amount(a.amount_minor, a.currency),
+                    **closed_status(a.invoice_id),
                 }
                 for a in apps
             ],
@@ -277,7 +292,9 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "ruleset_version": decision.ruleset_version if decision else None,
             "confidence": decision.confidence if decision else None,
             "evidence": _named_scores(decision.evidence, customers) if decision else {},
-            "candidates": _named(decision.candidates, customers, own_shortfall=True)
+            "candidates": _voided(
+                _named(decision.candidates, customers, own_shortfall=True), invoices
+            )
             if decision and status != "auto_applied"
             else [],
             "reference": rem.free_text or ", ".join(str(r.get("ref")) for r in rem.structured_refs),
@@ -327,10 +344,11 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 {
                     "invoice_number": number(a.invoice_id),
                     "amount": _amount(a.amount_minor, a.currency),
+                    **closed_status(a.invoice_id),
                 }
                 for a in applications.get(d.id, [])
             ],
-            "candidates": d.candidates,
+            "candidates": _voided(d.candidates, invoices),
             "evidence": d.evidence,
             "resolve": _resolve_with(d, invoices)
             if d.status in ("suggested", "exception")
@@ -344,6 +362,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             money = Money(line["amount"]["amount"], line["amount"]["currency"])
             totals.setdefault(money.currency, _cash_totals())["credited"] += money.minor
     _net_reversed(remittances, decisions, rows)
+    _say_taken_back(dismissed, remittances, decisions)
     dismissed += [
         _dismissal(d, None, customers.get(d.customer_id or ""), None)
         for (kind, _), d in decisions.items()
@@ -385,7 +404,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             }
             for a in advice
         ],
-        "drift": _drift(drift, voids, invoices, memos, payments, customers),
+        "drift": _drift(drift, voids, invoices, memos, payments, customers, waiting),
         "quarantine": [
             {
                 "system": q.system,
@@ -475,6 +494,60 @@ def _net_reversed(
         back["unapplied"] = _amount(0, currency)
 
 
+def _returns_of(
+    remittances: list[Remittance], decisions: dict[tuple[str, str], Decision]
+) -> dict[str, list[Remittance]]:
+    """Each payment's returns (open, dismissed or reversed) in its own currency, by its id."""
+    by_id = {rem.id: rem for rem in remittances}
+    found: dict[str, list[Remittance]] = defaultdict(list)
+    for rem in remittances:
+        original = _taken_back(rem, decisions.get(("remittance", rem.id)))
+        if original in by_id and by_id[original].currency == rem.currency:
+            found[original].append(rem)
+    return found
+
+
+def _took_back_text(payment: Remittance, back: Remittance, returns: list[Remittance]) -> str:
+    """What a return took back of what: ``took back 1500.00 USD of 4250.00 USD``, and what the
+    payment kept after all its returns."""
+    currency = payment.currency
+    kept = payment.amount_minor + sum(r.amount_minor for r in returns)
+    return (
+        f"took back {_minor_text(-back.amount_minor, currency)} of "
+        f"{_minor_text(payment.amount_minor, currency)}: "
+        f"{_minor_text(max(kept, 0), currency)} kept"
+    )
+
+
+def _say_taken_back(
+    dismissed: list[dict[str, Any]],
+    remittances: list[Remittance],
+    decisions: dict[tuple[str, str], Decision],
+) -> None:
+    """Each dismissed return, and each dismissed payment a return took back in part, says
+    what was taken back of what (``took_back``; null for any other)."""
+    by_id = {rem.id: rem for rem in remittances}
+    returns = _returns_of(remittances, decisions)
+    payment_of = {back.id: pid for pid, backs in returns.items() for back in backs}
+    for item in dismissed:
+        rem = by_id.get(item["remittance_id"] or "")
+        item["took_back"] = None
+        if rem is None:
+            continue
+        if rem.id in payment_of:  # a return: what it took back of its payment
+            payment = by_id[payment_of[rem.id]]
+            item["took_back"] = (
+                f"{_took_back_text(payment, rem, returns[payment.id])} "
+                f"(payment remittance {payment.id})"
+            )
+        elif returns.get(rem.id):  # a payment: what its returns took back of it
+            item["took_back"] = "; ".join(
+                f"the bank {_took_back_text(rem, back, returns[rem.id])} (return remittance "
+                f"{back.id})"
+                for back in returns[rem.id]
+            )
+
+
 def _cash_of(lines: list[Application]) -> int:
     """The cash applied by a decision's applications (a credit memo's netting is no cash)."""
     return sum(a.amount_minor for a in lines if a.kind != ApplicationKind.CREDIT_MEMO)
@@ -543,6 +616,7 @@ def _unapplied_cash(
     by_id = {row["id"]: row for row in rows}
     cash = dict(left)
     returns: dict[str, Remittance] = {}  # payment -> the return taking (some of) it back
+    closed_returns: dict[str, Remittance] = {}  # payment -> a return a person dismissed
     for rem in remittances:
         decision = decisions.get(("remittance", rem.id))
         original = _taken_back(rem, decision)
@@ -553,6 +627,8 @@ def _unapplied_cash(
             cash[original] += netted
             if netted and by_id[original]["status"] != "auto_applied":
                 returns[original] = rem  # none of its cash applied: a person applies none
+            if decision is not None and decision.status == DISMISSED:
+                closed_returns[original] = rem  # its cash counts as dismissed, not netted
     groups: dict[str | None, dict[str, Any]] = {}
     totals: dict[str, dict[str, int]] = {}
     for rem in remittances:
@@ -563,7 +639,8 @@ def _unapplied_cash(
         decision = decisions.get(("remittance", rem.id))
         when = rem.value_date or rem.created_at.date()
         back = returns.get(rem.id)
-        reason = RETURNED_IN_PART if back else _unapplied_reason(decision, row["status"])
+        closed = closed_returns.get(rem.id) if back is None else None
+        reason = RETURNED_IN_PART if back or closed else _unapplied_reason(decision, row["status"])
         item = {
             "remittance_id": rem.id,
             "value_date": row["value_date"],
@@ -573,6 +650,8 @@ def _unapplied_cash(
             "reason": reason,
             "why": _returned_why(back, row, minor)
             if back
+            else _dismissed_return_why(closed, rem, minor)
+            if closed
             else _unapplied_why(reason, decision, row, minor),
             "status": row["status"],
             "exception_kind": row["exception_kind"],
@@ -583,6 +662,8 @@ def _unapplied_cash(
             "resolve": _naming_invoices(row) if reason in _NAME_THEM else row["resolve"],
             "next": _returned_next(back, decisions, row, minor)
             if back
+            else _dismissed_return_next(closed, row, minor)
+            if closed
             else _unapplied_next(reason, row, minor),
         }
         customer_id = decision.customer_id if decision else None
@@ -648,6 +729,31 @@ def _returned_why(back: Remittance, row: dict[str, Any], minor: int) -> str:
     return (
         f"the bank took back {taken} of it (remittance {back.id}): the "
         f"{_minor_text(minor, currency)} left is paid to no invoice"
+    )
+
+
+def _dismissed_return_why(back: Remittance, payment: Remittance, minor: int) -> str:
+    """Why a payment is unapplied whose return a person dismissed: what the return took back
+    of what, and that its amount counts among dismissed, not here."""
+    currency = payment.currency
+    taken = -back.amount_minor
+    return (
+        f"the bank took back {_minor_text(taken, currency)} of its "
+        f"{_minor_text(payment.amount_minor, currency)} (remittance {back.id}, a return a person "
+        f"dismissed: its {_minor_text(-taken, currency)} counts among dismissed): the "
+        f"{_minor_text(max(minor - taken, 0), currency)} kept is paid to no invoice"
+    )
+
+
+def _dismissed_return_next(back: Remittance, row: dict[str, Any], minor: int) -> str:
+    """What a person does about a payment whose partial return was dismissed: the cash kept is
+    applied or refunded by hand (arsync applies none of it), then the payment is closed."""
+    currency = row["amount"]["currency"]
+    kept = _minor_text(max(minor + back.amount_minor, 0), currency)
+    return (
+        f"apply the {kept} kept to its invoices in the systems by hand (arsync applies no cash "
+        f"a return takes back), or refund it; then close this with `arsync resolve "
+        f"{row['decision_id']} --by {PERSON} --dismiss REASON` (its return is closed already)"
     )
 
 
@@ -881,10 +987,12 @@ def _drift(
     memos: dict[str, CreditMemo],
     payments: dict[str, Payment],
     customers: dict[str, str],
+    waiting: dict[str, list[OutboxCommand]] | None = None,
 ) -> list[dict[str, Any]]:
     """The open drift findings, each naming its record, which systems to change and what to
     do; a record void in some systems is one status disagreement, its zero amounts explained
-    by it (the findings are all kept, as recorded)."""
+    by it (the findings are all kept, as recorded); one whose value arsync's own write still
+    waits to change points to that write, never to a change by hand."""
     void_status = {
         f.canonical_id
         for f in drift
@@ -916,6 +1024,14 @@ def _drift(
                 "void_in": void_in,
                 "explained_by": explained,
                 "explains": [],
+                "waiting_writes": [
+                    _waiting_write(c)
+                    for c in (waiting or {}).get(f.canonical_id, [])
+                    if c.system in values
+                    and _write_may_change(f.canonical_type, f.field)
+                    and not explained
+                    and not void_in
+                ],
             }
         )
     explained_by_status: dict[str, list[str]] = defaultdict(list)
@@ -1002,6 +1118,8 @@ def _drift_next(item: dict[str, Any]) -> str:
                 f"{', '.join(void_in)} shows a void {obj} with zero amounts."
             )
         return text
+    if item["waiting_writes"]:
+        return _waiting_next(item, label, field)
     change_in: list[str] = item["change_in"]
     if not change_in:
         return (
@@ -1017,6 +1135,78 @@ def _drift_next(item: dict[str, Any]) -> str:
     )
     notes = [_push_note(item["object"], item["field"], s) for s in change_in]
     return " ".join([text, *dict.fromkeys(notes)])
+
+
+def _write_may_change(ctype: str, field: str) -> bool:
+    """Whether an outbox write may change this field of this record (a document's balance or
+    status: cash, credit or a write-off applied, a void of cash, a state system's write)."""
+    return ctype in ("invoice", "credit_memo") and field in ("balance", "status")
+
+
+def _waiting_writes(session: Any, tenant: str) -> dict[str, list[OutboxCommand]]:
+    """The commands not yet landed (pending, sent, failed, dead, conflict), by each invoice
+    or credit memo they touch (their lines', a write-off's, a memo's, a state write's)."""
+    touched: dict[str, list[OutboxCommand]] = defaultdict(list)
+    for c in session.execute(
+        select(OutboxCommand)
+        .where(col(OutboxCommand.tenant) == tenant, col(OutboxCommand.status).in_(WAITING))
+        .order_by(col(OutboxCommand.created_at), col(OutboxCommand.id))
+    ).scalars():
+        payload = c.payload or {}
+        ids = {str(line.get("invoice_id")) for line in payload.get("lines") or ()}
+        ids |= {str(payload[k]) for k in ("invoice_id", "credit_memo_id") if payload.get(k)}
+        if c.canonical_type in ("invoice", "credit_memo"):
+            ids.add(c.canonical_id)
+        for record in ids:
+            touched[record].append(c)
+    return touched
+
+
+def _waiting_write(command: OutboxCommand) -> dict[str, Any]:
+    """A write that waits to change a drifting record, with the command that moves it on."""
+    system, cid = command.system, command.id
+    due = command.status in (CommandStatus.PENDING, CommandStatus.SENT)
+    return {
+        "command_id": cid,
+        "system": system,
+        "operation": command.operation,
+        "status": str(command.status),
+        "resolve": f"arsync push --system {system}" if due else f"arsync outbox retry {cid}",
+    }
+
+
+def _waiting_how(write: dict[str, Any]) -> str:
+    """How a waiting write gets written, by its status (one clause)."""
+    system, cid, resolve = write["system"], write["command_id"], write["resolve"]
+    return {
+        "pending": f"`{resolve}` sends it",
+        "sent": f"`{resolve}` looks for it in {system} first and sends it again only if it is "
+        "not there",
+        "failed": f"the next `arsync push` retries it (`{resolve}` makes it due at once)",
+        "conflict": f"check the record in {system}, run `arsync sync --system {system}`, then "
+        f"`{resolve}` (checked again before it is sent); only if it must not be written there, "
+        f"`arsync outbox cancel {cid}`, and then change it by hand",
+        "dead": f"{system} refused it (see Writes to the systems): fix the cause, then `{resolve}`",
+    }.get(write["status"], f"`{resolve}`")
+
+
+def _waiting_next(item: dict[str, Any], label: str, field: str) -> str:
+    """What to do about drift that arsync's own writes, still waiting, would change: move those
+    writes on, never change the value by hand (the write would then apply it a second time)."""
+    writes: list[dict[str, Any]] = item["waiting_writes"]
+    systems = sorted({w["system"] for w in writes})
+    said = "; ".join(
+        f"write {w['command_id']} ({w['operation']} in {w['system']}, {w['status']}): "
+        + _waiting_how(w)
+        for w in writes
+    )
+    return (
+        f"arsync's own write{'s' if len(writes) > 1 else ''} to {', '.join(systems)} "
+        f"{'wait' if len(writes) > 1 else 'waits'} to change {label}, so its {field} differs "
+        f"until {'they land' if len(writes) > 1 else 'it lands'}: do not change it by hand "
+        f"in {', '.join(systems)} (the write would then apply it a second time). W{said[1:]}. The "
+        f"finding closes once {_syncs(systems)} reads the record again and the systems agree."
+    )
 
 
 def _push_note(ctype: str, field: str, system: str) -> str:
@@ -1112,6 +1302,7 @@ def _dismissal(
         "decided_by": decision.decided_by,
         "decided_at": decision.created_at.isoformat(timespec="seconds"),
         "reason": evidence.get("reason"),
+        "took_back": None,  # a return's or its payment's: what was taken back of what
     }
 
 
@@ -1193,6 +1384,13 @@ def _resolve_with(
     }
     naming = f"arsync resolve {decision.id} --by {PERSON} --invoice NUMBER"
     no_cash = "--dismiss REASON if it needs no cash movement"
+    closed = _closed_lines(top, invoices)
+    if closed:
+        return (
+            f"{naming} (the best candidate's invoice {', '.join(closed)} is "
+            f"{_closed_words(top, invoices)} now and owes nothing: name an open invoice; or "
+            f"{no_cash})"
+        )
     if not top.get("invoices") or len(whose) > 1:  # not to confirm as it stands: name them
         return f"{naming} (or {no_cash})"
     currency = top.get("currency") or decision.currency
@@ -1216,6 +1414,50 @@ def _resolve_with(
             f"{no_cash})"
         )
     return f"arsync resolve {decision.id} --by {PERSON}"
+
+
+# an invoice of these statuses owes nothing and takes no cash: the report says so by name
+_CLOSED = (DocumentStatus.VOID, DocumentStatus.DELETED)
+
+
+def _closed_lines(candidate: dict[str, Any], invoices: dict[str, Invoice]) -> list[str]:
+    """The numbers of a candidate's invoices that are void or deleted now."""
+    return [
+        str(line.get("number"))
+        for line in candidate.get("invoices") or []
+        if (found := invoices.get(line.get("id") or "")) is not None and found.status in _CLOSED
+    ]
+
+
+def _closed_words(candidate: dict[str, Any], invoices: dict[str, Invoice]) -> str:
+    """``void``, ``deleted`` or ``void or deleted``: what a candidate's closed invoices are."""
+    said = {
+        str(found.status)
+        for line in candidate.get("invoices") or []
+        if (found := invoices.get(line.get("id") or "")) is not None and found.status in _CLOSED
+    }
+    return " or ".join(sorted(said))
+
+
+def _voided(candidates: list[dict[str, Any]], invoices: dict[str, Invoice]) -> list[dict[str, Any]]:
+    """The candidates, each invoice void or deleted since they were made marked so (its
+    ``status``) and said in ``why``: the balance the candidate kept is no longer owed."""
+    marked = []
+    for c in candidates:
+        closed = _closed_lines(c, invoices)
+        if not closed:
+            marked.append(c)
+            continue
+        lines = [
+            {**line, "status": str(invoices[line["id"]].status)}
+            if line.get("id") in invoices and invoices[line["id"]].status in _CLOSED
+            else line
+            for line in c["invoices"]
+        ]
+        why = _SHORT_BY.sub("", str(c.get("why") or ""))  # short of a balance no longer owed
+        note = f"invoice {', '.join(closed)} is {_closed_words(c, invoices)} now: owes nothing"
+        marked.append({**c, "invoices": lines, "why": f"{why}; {note}" if why else note})
+    return marked
 
 
 def _is_payer(owner: str, decision: Decision, customers: dict[str, str], payer: str | None) -> bool:
@@ -1292,9 +1534,16 @@ def _minor_text(minor: int, currency: str) -> str:
     return _money_text(_amount(minor, currency))
 
 
+def _invoice_label(number: Any, status: Any) -> str:
+    """An invoice's number as the report writes it: with ``(void)`` (or ``(deleted)``) when
+    it is so now, never as if it still owed its balance."""
+    return f"{number} ({status})" if status in _CLOSED else str(number)
+
+
 def _applications_text(row: dict[str, Any]) -> str:
     return "; ".join(
-        f"{a['invoice_number']} {_money_text(a['amount'])}" for a in row["applications"]
+        f"{_invoice_label(a['invoice_number'], a.get('invoice_status'))} {_money_text(a['amount'])}"
+        for a in row["applications"]
     )
 
 
@@ -1320,7 +1569,10 @@ def _candidates_text(candidates: list[dict[str, Any]], currency: str) -> str:
     for c in candidates:
         cur = c.get("currency") or currency
         text = (
-            ", ".join(f"{i['number']} {i['amount']} {cur}" for i in c["invoices"])
+            ", ".join(
+                f"{_invoice_label(i['number'], i.get('status'))} {i['amount']} {cur}"
+                for i in c["invoices"]
+            )
             + (f" ({c['customer']})" if c.get("customer") else "")
             if c.get("invoices")
             else str(c.get("customer") or c.get("customer_id") or "")
@@ -1378,8 +1630,15 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
         "next_step",
         # a remittance's line (1, 2, …): its amount and unapplied are on line 1 only
         "line",
+        # appended: the status now of the invoice a line applies to (void: it owes nothing)
+        "invoice_status",
+        # a dismissed return, or payment a return took back in part: what of what
+        "took_back",
     ]
     to_act_on = _unapplied_items(report)
+    took_back = {
+        d["remittance_id"]: d["took_back"] for d in report["dismissed"] if d["remittance_id"]
+    }
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
@@ -1403,6 +1662,7 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                 "resolve": row["resolve"],
                 "decided_by": row["decided_by"],
                 "reason": _reason(row),
+                "took_back": took_back.get(row["id"]) if row["status"] == DISMISSED else None,
             }
             item = to_act_on.get(row["id"])
             if item is not None:
@@ -1412,7 +1672,11 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                     "next_step": item["next"],
                 }
             lines: list[dict[str, Any]] = [
-                {"invoice_number": a["invoice_number"], "applied": a["amount"]["amount"]}
+                {
+                    "invoice_number": a["invoice_number"],
+                    "invoice_status": a.get("invoice_status"),
+                    "applied": a["amount"]["amount"],
+                }
                 for a in row["applications"]
             ]
             lines += [
@@ -1454,7 +1718,11 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
                 "reason": _reason(memo),
             }
             lines = [
-                {"invoice_number": a["invoice_number"], "credited": a["amount"]["amount"]}
+                {
+                    "invoice_number": a["invoice_number"],
+                    "invoice_status": a.get("invoice_status"),
+                    "credited": a["amount"]["amount"],
+                }
                 for a in memo["applications"]
             ]
             for line in lines or [{}]:
@@ -1655,6 +1923,7 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                     "Decision",
                     "Dismissed decision",
                     "Remittance id",
+                    "Took back",
                 ],
                 [
                     [
@@ -1669,6 +1938,7 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                         d["decision_id"],
                         d["dismissed_decision"] or "",
                         d["remittance_id"] or "",
+                        d.get("took_back") or "",
                     ]
                     for d in report["dismissed"]
                 ],
@@ -1723,6 +1993,7 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                 "Change in",
                 "Void in",
                 "Explained by",
+                "Waiting writes",
             ],
             [
                 [
@@ -1737,6 +2008,11 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                     ", ".join(d["change_in"]),
                     ", ".join(d["void_in"]),
                     d["explained_by"] or "",
+                    "; ".join(
+                        f"{w['command_id']} ({w['operation']} in {w['system']}, {w['status']}): "
+                        f"{w['resolve']}"
+                        for w in d["waiting_writes"]
+                    ),
                 ]
                 for d in report["drift"]
             ],
