@@ -47,7 +47,7 @@ from canonical.types import utcnow
 from connectors.base import RawRecord
 from mappings.base import MappingContext, MappingError, fit, iso_date
 from sync.engine import SYNC_LEASE
-from sync.pull import PageCounts, PageWriter
+from sync.pull import IMPORT_LINK, PageCounts, PageWriter
 from sync.settings import SystemOfRecord
 
 ImportKind = Literal["customers", "invoices", "credit-memos", "payments"]
@@ -946,7 +946,7 @@ class Importer:
                         object_type="customer",
                         remote_id=key,
                         hash="",
-                        link_rule=f"import:{column}",
+                        link_rule=f"{IMPORT_LINK}{column}",
                         seen_at=utcnow(),
                     )
                 )

@@ -69,6 +69,14 @@ def payload_hash(record: RawRecord, mapping_version: str = "") -> str:
     return digest.hexdigest()
 
 
+# the link rule of an import's ref to a customer it found by name or number (sync.importer)
+IMPORT_LINK = "import:"
+
+
+def _is_import_link(link_rule: str) -> bool:
+    return link_rule.startswith(IMPORT_LINK)
+
+
 def _sorted_words(key: str) -> str:
     return " ".join(sorted(key.split()))
 
@@ -324,12 +332,13 @@ class PageWriter:
         return gone
 
     def _refs_of(self, session: Session, canonical_ids: Collection[str]) -> dict[str, list[Any]]:
-        """Every system's refs (id, canonical_id, system, deleted, values) of canonical ids."""
+        """Every system's refs (id, canonical_id, system, deleted, values, link_rule) of
+        canonical ids."""
         out: dict[str, list[Any]] = defaultdict(list)
         for ref in select_in(
             session,
             REF,
-            ("id", "canonical_id", "system", "deleted", "values"),
+            ("id", "canonical_id", "system", "deleted", "values", "link_rule"),
             equal={"tenant": self.tenant, "canonical_type": self.ctype},
             within={"canonical_id": set(canonical_ids)},
         ):
@@ -555,11 +564,15 @@ class PageWriter:
         found_refs = self._refs_of(session, candidates)
         for cid in candidates:
             refs_of[cid] = found_refs.get(cid, [])
-        # a record already living in this system is another record of it, never this one
+        # a record already living in this system is another record of it, never this one (an
+        # import's link to a customer by name or number is a lookup key, no record)
         taken = {
             cid
             for cid in candidates
-            if any(r.system == self.system and not r.deleted for r in refs_of[cid])
+            if any(
+                r.system == self.system and not r.deleted and not _is_import_link(r.link_rule)
+                for r in refs_of[cid]
+            )
         }
         rule = {
             "customer": "customer_number",
@@ -837,9 +850,10 @@ class PageWriter:
     def _fuzzy_candidates(self, session: Session, new_customers: list[tuple[str, str]]) -> None:
         """Similar names in other systems are proposed for review, never linked silently.
 
-        Only customers this system holds no record of are compared: two of one system's
+        Only customers this system holds no live record of are compared: two of one system's
         customers are two records there, never one to link (and a file of 40,000 customers
-        would otherwise compare each with all before it).
+        would otherwise compare each with all before it). An import's link to a customer by
+        name or number (``import:...``) is a lookup key, no record of it.
         Similarity is ``token_sort_ratio``: the ratio of the names with their words sorted.
         The words of every existing name are sorted once here rather than once per new name.
         """
@@ -851,6 +865,8 @@ class PageWriter:
                 col(ExternalRef.canonical_type) == "customer",
                 col(ExternalRef.canonical_id) == col(Customer.id),
                 col(ExternalRef.system) == self.system,
+                col(ExternalRef.deleted).is_(False),
+                col(ExternalRef.link_rule).not_like(f"{IMPORT_LINK}%"),
             )
             .exists()
         )

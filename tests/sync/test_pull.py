@@ -183,3 +183,13 @@ def test_one_systems_own_customers_are_never_candidates_of_each_other(store: Sto
         "Northwind Tradres",
     ]
     assert {by_id[c.canonical_id] for c in candidates} == {"Northwind Trader"}
+
+
+def test_a_customer_whose_record_here_is_deleted_is_still_a_candidate(store: Store) -> None:
+    write(store, "quickbooks", "customers", [("58", {"name": "Northwind Tradres"})])
+    write(store, "invoiced", "customers", [("c1", {"name": "Northwind Tradres"})])
+    write(store, "quickbooks", "customers", [("58", {"name": "Northwind Tradres"})], deleted=True)
+    write(store, "quickbooks", "customers", [("77", {"name": "Northwind Traders"})])
+    with store.session() as s:
+        candidates = s.exec(select(IdentityCandidate)).all()
+    assert len(candidates) == 1 and candidates[0].score >= 88
