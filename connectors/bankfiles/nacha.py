@@ -4,13 +4,14 @@ In a file of received entries the batch header names the originator (our custome
 payer) and each credit entry is one remittance. CCD+ carries one addenda of free text (often
 a single X12 RMR segment); CTX addenda concatenate to an X12 820 transaction set. CTX addenda
 that open no 820 (plain text, as some originators send) are read as CCD+ addenda are: free
-text, perhaps ending in RMR segments. The entry (amount, effective date, originator, trace) is
-the bank's; its addenda are what the payer wrote: X12 in them that cannot be read (an RMR04
-that is no amount, a bad BPR) leaves the detail out, its text kept as free text, and a DTM
-date that cannot be read leaves that date out; either is a warning naming the addenda line and
-element, and the credit is kept. An entry amount that cannot be read is an error. The
-entry's amount is the cash: an 820 in its addenda whose payment amount (BPR02) differs, or
-whose amounts paid (RMR04) do not add up to it, is a warning naming the entry's trace.
+text, perhaps ending in RMR segments, text between or after them kept as free text. The
+entry (amount, effective date, originator, trace) is the bank's; its addenda are what the
+payer wrote: X12 in them that cannot be read (an RMR04 that is no amount, a bad BPR) leaves
+the detail out, its text kept as free text, and a DTM date that cannot be read leaves that
+date out; either is a warning naming the addenda line and element, and the credit is kept.
+An entry amount that cannot be read is an error. The entry's amount is the cash: an 820 in
+its addenda whose payment amount (BPR02) differs, or whose amounts paid (RMR04) do not add
+up to it, is a warning naming the entry's trace.
 
 Batch control (8) and file control (9) records are checked against what they control; a
 figure that does not add up, or a missing control record (a file cut short), is a warning:
@@ -835,21 +836,42 @@ def _remittance(
         segments_at = RMR_SEGMENT.search(text)
         if segments_at:
             cut = segments_at.start()
-            return addenda_text[:cut], _addenda_advice(text[cut:], entry, cut, dates_left_out)
+            advice = _addenda_advice(text[cut:], entry, cut, dates_left_out)
+            free = [addenda_text[:cut], *_not_segments(addenda_text[cut:])]
+            return " ".join(p for p in free if p.strip()), advice
     return addenda_text, RemittanceAdvice()
+
+
+# an X12 segment identifier: a letter, then one or two letters or digits
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+
+
+def _not_segments(text: str) -> list[str]:
+    """Free text an originator wrote between or after the RMR segments of its addenda
+    (``RMR*IV*501**100.00\\THANK YOU``): pieces that are no segment (no segment identifier
+    and element separator), which the 820 reader passes over."""
+    delimiters = infer_delimiters(text)
+    pieces = [
+        seg.raw[: -len(delimiters.segment)]
+        for seg in split_segments(text, delimiters)
+        if not seg.elements or not _SEGMENT_ID.fullmatch(seg.tag)
+    ]
+    return [piece for piece in pieces if any(c.isalnum() for c in piece)]
 
 
 def _advised_amount(advice: RemittanceAdvice) -> Decimal | None:
     """The amount of the cash a remittance sent apart describes: its 820's BPR02, else the
-    sum of what its RMR segments say is paid when every document states it and no adjustment
-    of the whole payment (an ADX before any RMR) leaves the total in doubt. ``None`` when
-    it states no positive amount."""
+    sum of what its RMR segments say is paid (RMR04: on an invoice, a purchase order, or on
+    account naming no document) when every RMR states it and no adjustment of the whole
+    payment (an ADX before any RMR) leaves the total in doubt. ``None`` when it states no
+    positive amount."""
     if advice.amount is not None:
         return advice.amount if advice.credit and advice.amount > 0 else None
-    documents = [r for r in advice.refs if r.kind is not RefKind.PO]
-    if not documents or any(r.amount_paid is None for r in documents):
+    total = advice.paid_total  # None: an RMR states no amount paid
+    # a reference without an amount paid that no REF*PO gave: an ADX of the whole payment
+    loose = any(r.amount_paid is None and r.kind is not RefKind.PO for r in advice.refs)
+    if total is None or loose:
         return None
-    total = sum((r.amount_paid or Decimal(0) for r in documents), Decimal(0))
     return total if total > 0 else None
 
 
