@@ -508,7 +508,8 @@ def _warn_on_batch_sum(
     result: ParseResult, report: _Report, entry: etree._Element, entry_path: str
 ) -> None:
     """A warning for a batch entry whose transactions, as read (less the charges deducted
-    from each, a transaction against the entry's direction taken off), do not add up to the
+    from each, a transaction against the entry's direction taken off, one whose direction is
+    not told left out: see :func:`_sign_in_batch`), do not add up to the
     entry's booked amount: each is kept at its own amount (what the payer paid), and the
     difference is in none of them (charges the bank took from the entry, or a transaction
     the report leaves out; a camt.054's shortfall is ingest's to name, see ``sync.ingest``).
@@ -520,8 +521,8 @@ def _warn_on_batch_sum(
     if total is None:
         return
     booked, currency = total
-    direction = (_text(entry, "CdtDbtInd") or "").upper()
     found = Decimal(0)
+    counted = 0
     for _, tx, _ in _transactions(entry):
         try:
             amount, tx_currency = _amount(_transaction_amount(entry, tx), "amount")
@@ -530,8 +531,9 @@ def _warn_on_batch_sum(
             return
         if tx_currency != currency:
             return
-        same = (_text(tx, "CdtDbtInd") or direction).upper() == direction
-        found += amount if same else -amount
+        sign = _sign_in_batch(entry, tx)
+        found += sign * amount
+        counted += sign != 0
     difference = booked - found
     if difference == 0 or (difference > 0 and report.fmt is BankFileFormat.CAMT_054):
         # a notification detailing part of a batch its statement books: ingest compares the
@@ -550,7 +552,8 @@ def _warn_on_batch_sum(
         RecordError(
             result.source_file,
             f"{entry_path} (line {entry.sourceline})",
-            f"the {_tx_count(entry)} transactions of this entry add up to {found} {currency}, "
+            f"the {counted} transactions of this entry{_uncounted(_tx_count(entry) - counted)} "
+            f"add up to {found} {currency}, "
             f"not to its booked {booked} {currency}: each is kept at its own amount, {why}; "
             "check the entry in the bank's report",
             etree.tostring(entry, encoding="unicode", with_tail=False),
@@ -1594,8 +1597,32 @@ def _stated_gross(
             return False
         if each_currency != currency:
             return False
-        gross += amount
+        # earlier versions added every transaction (the keys they gave are read so)
+        gross += amount if as_before else _sign_in_batch(entry, each) * amount
     return charges != 0 and gross != booked and gross - charges == booked
+
+
+def _uncounted(left: int) -> str:
+    """`` (not the 1 left out ...)``: the transactions of a batch in no sum, if any."""
+    if not left:
+        return ""
+    return (
+        f" (not the {left} left out as no customer paying, "
+        f"{'which states' if left == 1 else 'which state'} no direction)"
+    )
+
+
+def _sign_in_batch(entry: etree._Element, tx: etree._Element | None) -> int:
+    """How a transaction's amount goes into its batch entry's, as :func:`_remittance` reads
+    its direction (its own ``CdtDbtInd``, else the entry's): 1 with the entry, -1 against it.
+    0 for one stating no direction of its own that is left out as no customer paying
+    (:func:`_not_a_receipt`: a charge coded ``ACMT/MDOP/CHRG`` in a camt.053.001.02, which
+    has no ``CdtDbtInd`` per transaction): read as a credit but not kept, it may as well be
+    the bank's debit, and is in no sum."""
+    own = (_text(tx, "CdtDbtInd") or "").upper()
+    if not own:
+        return 0 if _not_a_receipt(entry, tx) else 1
+    return 1 if own == (_text(entry, "CdtDbtInd") or "").upper() else -1
 
 
 # payment return, ACH return, unpaid (returned) direct debit, direct debit payment return
