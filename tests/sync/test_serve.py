@@ -827,7 +827,7 @@ def test_a_gocardless_chargeback_and_its_settlement_are_one_reversal(
     assert got == [5000, -5000, 5000]
 
 
-def test_stripe_deliveries_unsigned_stale_or_early_are_refused_before_parsing(
+def test_stripe_deliveries_unsigned_or_stale_are_refused_before_parsing(
     client: TestClient, runtime: Runtime
 ) -> None:
     raw = fixture("stripe_payment_intent_succeeded.json")
@@ -835,7 +835,8 @@ def test_stripe_deliveries_unsigned_stale_or_early_are_refused_before_parsing(
     for headers in (
         {},  # no Stripe-Signature at all
         stripe_headers(raw, at=now - 301),
-        stripe_headers(raw, at=now + 3600),
+        # one stamped ahead of this clock is taken, as Stripe's libraries do: see
+        # tests/connectors/processors/test_stripe_clock_skew.py
         {"Stripe-Signature": stripe_headers(raw)["Stripe-Signature"].replace("v1=", "v0=")},
     ):
         assert client.post("/webhooks/stripe", content=raw, headers=headers).status_code == 400
