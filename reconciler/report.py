@@ -62,6 +62,7 @@ from reconciler.engine import (
 )
 from reconciler.reverse import RULE as REVERSE_RULE
 from reconciler.reverse import UNDONE
+from sync.outbox.adapter import REVERSED_BY
 from sync.outbox.control import OPEN as WAITING
 from sync.outbox.plan import PAYMENT_SYSTEMS, STATE_SYSTEMS
 from sync.outbox.plan import not_planned as not_planned_decisions
@@ -170,8 +171,9 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 )
             ).scalars()
         }
-        # the systems each record an amount finding names is void in (one batched lookup)
-        voids = _void_systems(session, tenant, drift)
+        # each system's last view of the records an amount or a document's status finding
+        # names (one batched lookup): where each is void, and the balance it shows
+        views = _last_views(session, tenant, drift)
         quarantine = list(
             session.execute(
                 select(Quarantine).where(
@@ -198,11 +200,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             ).scalars()
         )
         # writes not yet landed that would change a drifting document's balance or status
-        waiting = (
-            _waiting_writes(session, tenant)
-            if any(_write_may_change(f.canonical_type, f.field) for f in drift)
-            else {}
-        )
+        waiting = _waiting_writes(session, tenant, drift)
 
     def number(invoice_id: str) -> str:
         invoice = invoices.get(invoice_id)
@@ -225,11 +223,10 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
         if (decision := decisions.get(("remittance", rem.id))) is not None
     }
     # the payments a return takes back, and the return: no cash of theirs is applied again
-    taken_back = {
-        found: rem.id
-        for rem in remittances
-        if (found := _taken_back(rem, decisions.get(("remittance", rem.id))))
-    }
+    taken_back: dict[str, list[str]] = defaultdict(list)
+    for rem in remittances:
+        if found := _taken_back(rem, decisions.get(("remittance", rem.id))):
+            taken_back[found].append(rem.id)
     rows: list[dict[str, Any]] = []
     left: dict[str, int] = {}  # each counted remittance's unapplied cash (minor)
     totals: dict[str, dict[str, int]] = {}
@@ -299,7 +296,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             else [],
             "reference": rem.free_text or ", ".join(str(r.get("ref")) for r in rem.structured_refs),
             "resolve": _resolve_with(
-                decision, invoices, taken_back.get(rem.id), customers, rem.payer_name
+                decision, invoices, ", ".join(taken_back.get(rem.id, [])), customers, rem.payer_name
             )
             if status in ("exception", "suggested")
             else None,
@@ -404,7 +401,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             }
             for a in advice
         ],
-        "drift": _drift(drift, voids, invoices, memos, payments, customers, waiting),
+        "drift": _drift(drift, views, invoices, memos, payments, customers, waiting),
         "quarantine": [
             {
                 "system": q.system,
@@ -511,11 +508,17 @@ def _took_back_text(payment: Remittance, back: Remittance, returns: list[Remitta
     """What a return took back of what: ``took back 1500.00 USD of 4250.00 USD``, and what the
     payment kept after all its returns."""
     currency = payment.currency
-    kept = payment.amount_minor + sum(r.amount_minor for r in returns)
+    taken = -sum(r.amount_minor for r in returns)
+    kept = payment.amount_minor - taken
     return (
         f"took back {_minor_text(-back.amount_minor, currency)} of "
-        f"{_minor_text(payment.amount_minor, currency)}: "
-        f"{_minor_text(max(kept, 0), currency)} kept"
+        f"{_minor_text(payment.amount_minor, currency)}"
+        + (
+            f" ({_minor_text(taken, currency)} in all, by {len(returns)} returns)"
+            if len(returns) > 1
+            else ""
+        )
+        + f": {_minor_text(max(kept, 0), currency)} kept"
     )
 
 
@@ -615,8 +618,11 @@ def _unapplied_cash(
     as ``totals.cash.unapplied``."""
     by_id = {row["id"]: row for row in rows}
     cash = dict(left)
-    returns: dict[str, Remittance] = {}  # payment -> the return taking (some of) it back
-    closed_returns: dict[str, Remittance] = {}  # payment -> a return a person dismissed
+    # payment -> the returns taking (some of) it back whose cash nets its own (none of its
+    # cash applied: a person applies none), and those a person dismissed (their cash counts
+    # as dismissed, not netted)
+    returns: dict[str, list[Remittance]] = defaultdict(list)
+    closed_returns: dict[str, list[Remittance]] = defaultdict(list)
     for rem in remittances:
         decision = decisions.get(("remittance", rem.id))
         original = _taken_back(rem, decision)
@@ -626,9 +632,9 @@ def _unapplied_cash(
             netted = min(cash.get(rem.id, 0), 0)
             cash[original] += netted
             if netted and by_id[original]["status"] != "auto_applied":
-                returns[original] = rem  # none of its cash applied: a person applies none
+                returns[original].append(rem)
             if decision is not None and decision.status == DISMISSED:
-                closed_returns[original] = rem  # its cash counts as dismissed, not netted
+                closed_returns[original].append(rem)
     groups: dict[str | None, dict[str, Any]] = {}
     totals: dict[str, dict[str, int]] = {}
     for rem in remittances:
@@ -638,9 +644,8 @@ def _unapplied_cash(
             continue  # fully applied, cash going out or taken back, closed by a person
         decision = decisions.get(("remittance", rem.id))
         when = rem.value_date or rem.created_at.date()
-        back = returns.get(rem.id)
-        closed = closed_returns.get(rem.id) if back is None else None
-        reason = RETURNED_IN_PART if back or closed else _unapplied_reason(decision, row["status"])
+        backs, closed = returns.get(rem.id, []), closed_returns.get(rem.id, [])
+        reason = RETURNED_IN_PART if backs or closed else _unapplied_reason(decision, row["status"])
         item = {
             "remittance_id": rem.id,
             "value_date": row["value_date"],
@@ -648,10 +653,8 @@ def _unapplied_cash(
             "amount": row["amount"],
             "unapplied": _amount(minor, rem.currency),
             "reason": reason,
-            "why": _returned_why(back, row, minor)
-            if back
-            else _dismissed_return_why(closed, rem, minor)
-            if closed
+            "why": _returned_why(backs, closed, rem, row, minor)
+            if reason == RETURNED_IN_PART
             else _unapplied_why(reason, decision, row, minor),
             "status": row["status"],
             "exception_kind": row["exception_kind"],
@@ -660,10 +663,8 @@ def _unapplied_cash(
             "decision_id": row["decision_id"],
             # cash whose invoices a person names: the command that names them, as `next` says
             "resolve": _naming_invoices(row) if reason in _NAME_THEM else row["resolve"],
-            "next": _returned_next(back, decisions, row, minor)
-            if back
-            else _dismissed_return_next(closed, row, minor)
-            if closed
+            "next": _returned_next(backs, closed, decisions, row, minor)
+            if reason == RETURNED_IN_PART
             else _unapplied_next(reason, row, minor),
         }
         customer_id = decision.customer_id if decision else None
@@ -717,68 +718,81 @@ def _taken_back(rem: Remittance, decision: Decision | None) -> str | None:
     return str(found) if found else None
 
 
-def _returned_why(back: Remittance, row: dict[str, Any], minor: int) -> str:
-    """Why cash a return took back in part is unapplied, in plain words."""
-    currency = row["amount"]["currency"]
-    taken = _minor_text(-back.amount_minor, currency)
-    if row["status"] == _REVERSED:
-        return (
-            f"the bank took back {taken} of it (remittance {back.id}) and a person reversed "
-            f"the payment: the {_minor_text(minor, currency)} kept is paid to no invoice"
-        )
-    return (
-        f"the bank took back {taken} of it (remittance {back.id}): the "
-        f"{_minor_text(minor, currency)} left is paid to no invoice"
+def _kept(closed: list[Remittance], row: dict[str, Any], minor: int) -> str:
+    """The cash a payment keeps after all its returns: its unapplied cash (the open and
+    reversed returns netted already) less what the returns a person dismissed took back."""
+    return _minor_text(
+        max(minor + sum(r.amount_minor for r in closed), 0), row["amount"]["currency"]
     )
 
 
-def _dismissed_return_why(back: Remittance, payment: Remittance, minor: int) -> str:
-    """Why a payment is unapplied whose return a person dismissed: what the return took back
-    of what, and that its amount counts among dismissed, not here."""
+def _returned_why(
+    backs: list[Remittance],
+    closed: list[Remittance],
+    payment: Remittance,
+    row: dict[str, Any],
+    minor: int,
+) -> str:
+    """Why cash returns took back in part is unapplied, in plain words: each return, what
+    they took back of what, and the one amount kept (a dismissed return's counts among
+    dismissed, not here)."""
     currency = payment.currency
-    taken = -back.amount_minor
+    every = sorted([*backs, *closed], key=lambda r: (r.value_date or date.min, r.id))
+    taken = -sum(r.amount_minor for r in every)
+    dismissed = -sum(r.amount_minor for r in closed)
+
+    def named(back: Remittance) -> str:
+        what = ", a return a person dismissed" if back in closed else ""
+        return f"{_minor_text(-back.amount_minor, currency)} by remittance {back.id}{what}"
+
+    counted = (
+        f": {'their' if len(closed) > 1 else 'its'} {_minor_text(-dismissed, currency)} "
+        f"{'count' if len(closed) > 1 else 'counts'} among dismissed"
+        if closed
+        else ""
+    )
+    how = f"{'; '.join(named(b) for b in every)}{counted}"
+    reversed_ = " and a person reversed the payment" if row["status"] == _REVERSED else ""
     return (
         f"the bank took back {_minor_text(taken, currency)} of its "
-        f"{_minor_text(payment.amount_minor, currency)} (remittance {back.id}, a return a person "
-        f"dismissed: its {_minor_text(-taken, currency)} counts among dismissed): the "
-        f"{_minor_text(max(minor - taken, 0), currency)} kept is paid to no invoice"
-    )
-
-
-def _dismissed_return_next(back: Remittance, row: dict[str, Any], minor: int) -> str:
-    """What a person does about a payment whose partial return was dismissed: the cash kept is
-    applied or refunded by hand (arsync applies none of it), then the payment is closed."""
-    currency = row["amount"]["currency"]
-    kept = _minor_text(max(minor + back.amount_minor, 0), currency)
-    return (
-        f"apply the {kept} kept to its invoices in the systems by hand (arsync applies no cash "
-        f"a return takes back), or refund it; then close this with `arsync resolve "
-        f"{row['decision_id']} --by {PERSON} --dismiss REASON` (its return is closed already)"
+        f"{_minor_text(payment.amount_minor, currency)} ({how}){reversed_}: the "
+        f"{_kept(closed, row, minor)} kept is paid to no invoice"
     )
 
 
 def _returned_next(
-    back: Remittance,
+    backs: list[Remittance],
+    closed: list[Remittance],
     decisions: dict[tuple[str, str], Decision],
     row: dict[str, Any],
     minor: int,
 ) -> str:
-    """What a person does about cash a return took back in part (arsync applies none of it)."""
-    left = _minor_text(minor, row["amount"]["currency"])
+    """What a person does about cash returns took back in part (arsync applies none of it):
+    the cash kept applied or refunded by hand, then the payment and each open return closed."""
+    kept = _kept(closed, row, minor)
     if row["status"] == _REVERSED:
         return (
-            f"the payment was voided in every system when it was reversed: apply the {left} "
+            f"the payment was voided in every system when it was reversed: apply the {kept} "
             "kept to the customer's invoices in the systems by hand, or refund it to the "
             "payer, or leave it on account as the customer's credit"
         )
-    ret = decisions.get(("remittance", back.id))
+    open_ = [
+        found
+        for back in backs
+        if (found := decisions.get(("remittance", back.id))) is not None
+        and found.status != DISMISSED
+        and back.status != RemittanceStatus.REVERSED
+    ]
+    close = " and ".join(f"`arsync resolve {d.id} --by {PERSON} --dismiss REASON`" for d in open_)
     return (
-        f"apply the {left} left to its invoices in the systems by hand (arsync applies no "
+        f"apply the {kept} kept to its invoices in the systems by hand (arsync applies no "
         f"cash a return takes back), or refund it; then close this with `arsync resolve "
         f"{row['decision_id']} --by {PERSON} --dismiss REASON`"
         + (
-            f" and the return with `arsync resolve {ret.id} --by {PERSON} --dismiss REASON`"
-            if ret is not None
+            f" and the return{'s' if len(open_) > 1 else ''} with {close}"
+            if open_
+            else f" (its return{'s are' if len(closed) > 1 else ' is'} closed already)"
+            if closed
             else ""
         )
     )
@@ -955,11 +969,17 @@ _VOID = "void"
 _REF: Any = ExternalRef.__table__  # type: ignore[attr-defined]
 
 
-def _void_systems(session: Any, tenant: str, drift: list[DriftFinding]) -> dict[str, set[str]]:
-    """The systems each record an amount finding names is void in, by canonical id: from
-    the status in each system's last view of it (one batched lookup, no query per row)."""
-    ids = {f.canonical_id for f in drift if f.field in _AMOUNT_FIELDS}
-    voids: dict[str, set[str]] = defaultdict(set)
+def _last_views(
+    session: Any, tenant: str, drift: list[DriftFinding]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each system's last view (not deleted) of the records an amount finding or a document's
+    status finding names, by canonical id then system (one batched lookup, no query per row)."""
+    ids = {
+        f.canonical_id
+        for f in drift
+        if f.field in _AMOUNT_FIELDS or _write_may_change(f.canonical_type, f.field)
+    }
+    views: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for ref in select_in(
         session,
         _REF,
@@ -967,9 +987,14 @@ def _void_systems(session: Any, tenant: str, drift: list[DriftFinding]) -> dict[
         equal={"tenant": tenant},
         within={"canonical_id": ids},
     ):
-        if not ref.deleted and (ref.values or {}).get("status") == _VOID:
-            voids[ref.canonical_id].add(ref.system)
-    return voids
+        if not ref.deleted:
+            views[ref.canonical_id][ref.system] = ref.values or {}
+    return views
+
+
+def _void_in(views: dict[str, dict[str, Any]]) -> set[str]:
+    """The systems whose last view of a record shows it void."""
+    return {system for system, seen in views.items() if seen.get("status") == _VOID}
 
 
 def _is_zero(value: Any) -> bool:
@@ -982,17 +1007,18 @@ def _is_zero(value: Any) -> bool:
 
 def _drift(
     drift: list[DriftFinding],
-    voids: dict[str, set[str]],
+    views: dict[str, dict[str, dict[str, Any]]],
     invoices: dict[str, Invoice],
     memos: dict[str, CreditMemo],
     payments: dict[str, Payment],
     customers: dict[str, str],
-    waiting: dict[str, list[OutboxCommand]] | None = None,
+    waiting: dict[str, list[Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """The open drift findings, each naming its record, which systems to change and what to
     do; a record void in some systems is one status disagreement, its zero amounts explained
-    by it (the findings are all kept, as recorded); one whose value arsync's own write still
-    waits to change points to that write, never to a change by hand."""
+    by it (the findings are all kept, as recorded). arsync's own writes still waiting to
+    change a record are listed on its row; only when they close the difference does the row
+    point to them instead of a change by hand."""
     void_status = {
         f.canonical_id
         for f in drift
@@ -1006,11 +1032,29 @@ def _drift(
         if f.field == "status":
             void_in = sorted(s for s, v in values.items() if v == _VOID)
         else:
-            void_in = sorted(voids.get(f.canonical_id, ()))
+            void_in = sorted(_void_in(views.get(f.canonical_id, {})))
         zeros = [s for s in void_in if s in values]
         explained = None
         if f.field in _AMOUNT_FIELDS and zeros and all(_is_zero(values[s]) for s in zeros):
             explained = "status" if f.canonical_id in void_status else _VOID
+        commands = [
+            c
+            for c in (waiting or {}).get(f.canonical_id, [])
+            if c.system in values
+            and _write_may_change(f.canonical_type, f.field)
+            and not explained
+            and not void_in
+        ]
+        record: Invoice | CreditMemo | None = (
+            invoices.get(f.canonical_id)
+            if f.canonical_type == "invoice"
+            else memos.get(f.canonical_id)
+        )
+        after = (
+            _after_writes(f, commands, views.get(f.canonical_id, {}), record) if commands else None
+        )
+        owner = f.system_of_record
+        closed_by_writes = after is not None and len(set(after.values())) == 1
         items.append(
             {
                 "object": f.canonical_type,
@@ -1018,20 +1062,19 @@ def _drift(
                 **_drift_names(f, invoices, memos, payments, customers),
                 "field": f.field,
                 "values": values,
-                "system_of_record": f.system_of_record,
+                "system_of_record": owner,
                 "first_seen": f.first_seen.isoformat(timespec="seconds"),
-                "change_in": [] if explained else _change_in(values, f.system_of_record),
+                "change_in": []
+                if explained or closed_by_writes
+                else _change_in(after or values, owner),
                 "void_in": void_in,
                 "explained_by": explained,
                 "explains": [],
                 "waiting_writes": [
-                    _waiting_write(c)
-                    for c in (waiting or {}).get(f.canonical_id, [])
-                    if c.system in values
-                    and _write_may_change(f.canonical_type, f.field)
-                    and not explained
-                    and not void_in
+                    _waiting_write(c, _change_of(c, f.canonical_type, f.canonical_id))
+                    for c in commands
                 ],
+                "after_writes": after,
             }
         )
     explained_by_status: dict[str, list[str]] = defaultdict(list)
@@ -1062,7 +1105,9 @@ def _change_in(values: dict[str, Any], owner: str | None) -> list[str]:
 
 
 def _syncs(systems: list[str]) -> str:
-    return ", ".join(f"`arsync sync --system {s}`" for s in systems)
+    """``arsync sync --system A`, `arsync sync --system B` and ...`` for each system."""
+    said = [f"`arsync sync --system {s}`" for s in systems]
+    return " and ".join([", ".join(said[:-1]), said[-1]]) if len(said) > 1 else "".join(said)
 
 
 def _drift_next(item: dict[str, Any]) -> str:
@@ -1118,23 +1163,181 @@ def _drift_next(item: dict[str, Any]) -> str:
                 f"{', '.join(void_in)} shows a void {obj} with zero amounts."
             )
         return text
-    if item["waiting_writes"]:
-        return _waiting_next(item, label, field)
+    writes: list[dict[str, Any]] = item["waiting_writes"]
+    after: dict[str, str] | None = item["after_writes"]
+    if writes and after is not None and len(set(after.values())) == 1:
+        return _waiting_next(item, label, field)  # they close the difference once they land
+    aside = f" {_writes_aside(item, label, field)}" if writes else ""
     change_in: list[str] = item["change_in"]
     if not change_in:
         return (
             f"no system of record for {obj} {field} is among {', '.join(sorted(values))}: find "
             f"which one is right, correct {field} of {label} in the others, then "
-            f"{_syncs(sorted(values))} for each system you changed"
+            f"{_syncs(sorted(values))} for each system you changed.{aside}"
         )
+    targets: dict[str, list[str]] = defaultdict(list)
+    for system in change_in:
+        targets[_hand_value(item, system)].append(system)
+    to = "; ".join(f"to {value} in {', '.join(systems)}" for value, systems in targets.items())
     text = (
         f"{owner} is the system of record for {obj} {field} (settings [system_of_record]): "
-        f"arsync keeps its {values[owner]}. Change {field} of {label} to {values[owner]} in "
-        f"{', '.join(change_in)} (or, if {owner} is the wrong one, correct it there), then "
-        f"{_syncs(change_in)}: the finding closes once the systems agree."
+        f"arsync keeps its {values[owner]}. Change {field} of {label} {to} "
+        f"(or, if {owner} is the wrong one, correct it there), then "
+        f"{_syncs(change_in)}: the finding closes once the systems agree.{aside}"
     )
     notes = [_push_note(item["object"], item["field"], s) for s in change_in]
     return " ".join([text, *dict.fromkeys(notes)])
+
+
+def _hand_value(item: dict[str, Any], system: str) -> str:
+    """The value a person sets by hand in ``system``: the system of record's once arsync's
+    waiting writes land there, plus what ``system``'s own waiting writes will still apply on
+    top of it (set to the other's value, a write then applied would count twice)."""
+    values: dict[str, str] = item["values"]
+    after: dict[str, str] | None = item["after_writes"]
+    owner: str = item["system_of_record"]
+    if after is None:
+        return values[owner]
+    if item["field"] not in _AMOUNT_FIELDS:
+        return after[owner]
+    now, theirs, mine = (_drift_money(v) for v in (values[system], after[owner], after[system]))
+    if now is None or theirs is None or mine is None:
+        return after[owner]
+    return str(now + (theirs - mine))
+
+
+def _writes_aside(item: dict[str, Any], label: str, field: str) -> str:
+    """arsync's own writes waiting to change a record whose difference they do not close, as
+    information beside the change by hand: what they leave, and how each moves on."""
+    writes: list[dict[str, Any]] = item["waiting_writes"]
+    after: dict[str, str] | None = item["after_writes"]
+    many = len(writes) > 1
+    systems = sorted({w["system"] for w in writes})
+    they, land = ("they", "they land") if many else ("it", "it lands")
+    text = (
+        f"arsync's own write{'s' if many else ''} to {', '.join(systems)} "
+        f"{'wait' if many else 'waits'} to change {label} too"
+    )
+    if after is None:
+        text += (
+            f"; whether {they} {'close' if many else 'closes'} this difference cannot be told "
+            "from the values."
+        )
+    else:
+        shown = " and ".join(f"{s} would show {v}" for s, v in sorted(after.items()))
+        text += f", and {'do' if many else 'does'} not close this difference: once {land}, {shown}."
+    counted = [s for s in item["change_in"] if s in systems]
+    if counted and after is not None and field == "balance":
+        text += (
+            f" The value to set in {', '.join(counted)} counts what {they} will still apply "
+            f"there (set it so, never to the other's {field}, or the write would apply its "
+            "amount a second time)."
+        )
+    said = "; ".join(
+        f"write {w['command_id']} ({_write_label(w)}): " + _aside_how(w, item, label, writes)
+        for w in writes
+    )
+    return f"{text} W{said[1:]}."
+
+
+def _aside_how(
+    write: dict[str, Any], item: dict[str, Any], label: str, writes: list[dict[str, Any]]
+) -> str:
+    """How a waiting write beside a change by hand moves on: one in conflict in a system to
+    change only after the value there is corrected."""
+    system, cid = write["system"], write["command_id"]
+    if write["status"] != "conflict" or system not in item["change_in"]:
+        return _waiting_how(write, writes)
+    where = "as above" if item["field"] == "balance" else "see its balance finding"
+    return (
+        f"correct the balance of {label} in {system} first ({where}), then `arsync outbox "
+        f"retry {cid}` (checked again before it is sent); only if it must not be written "
+        f"there, `arsync outbox cancel {cid}`"
+    )
+
+
+def _write_label(write: dict[str, Any]) -> str:
+    """``apply_cash in invoiced, conflict, -60.00 USD to the balance``: what a write is."""
+    change = write.get("amount")
+    return f"{write['operation']} in {write['system']}, {write['status']}" + (
+        f", {_money_text(change)} to the balance" if change else ""
+    )
+
+
+def _drift_money(value: Any) -> Money | None:
+    """A drift value shown as money (``100.00 USD``), or None when it is not."""
+    try:
+        amount, currency = str(value).split()
+        return Money(amount, currency)
+    except (ArithmeticError, ValueError):
+        return None
+
+
+# a CRM's writes of a document as arsync holds it (absolute), not a change to it
+_STATE_WRITES = frozenset({"invoice_state", "credit_memo_state"})
+
+
+def _change_of(command: Any, ctype: str, cid: str) -> int | None:
+    """What a waiting write changes a document's balance by (minor; an apply or write-off
+    lowers it, a void of one raises it again); None for a state write (it writes the balance
+    arsync holds)."""
+    if command.operation in _STATE_WRITES:
+        return None
+    payload = command.payload or {}
+    if command.operation == "write_off":
+        mine = ctype == "invoice" and str(payload.get("invoice_id")) == cid
+        return -int(payload.get("amount_minor") or 0) if mine else 0
+    lines = payload.get("lines") or ()
+    if ctype == "invoice":
+        applied = sum(int(li["amount_minor"]) for li in lines if str(li.get("invoice_id")) == cid)
+    else:  # a credit memo: the credit applied of it, wherever it went
+        own = str(payload.get("credit_memo_id") or "") == cid or (
+            command.canonical_type == "credit_memo" and command.canonical_id == cid
+        )
+        applied = sum(int(li["amount_minor"]) for li in lines) if own else 0
+    return applied if command.operation == "void_cash" else -applied
+
+
+def _after_writes(
+    finding: DriftFinding,
+    commands: list[Any],
+    seen: dict[str, dict[str, Any]],
+    record: Invoice | CreditMemo | None,
+) -> dict[str, str] | None:
+    """Each system's value of a balance or status finding once arsync's waiting writes land
+    there (a system with none keeps its value), or None when that cannot be told. The
+    writes' amounts are taken from the value the system shows now (a status from the balance
+    its last view shows); a CRM's state write shows the record as arsync holds it."""
+    after: dict[str, str] = {}
+    for system, value in finding.values.items():
+        mine = [c for c in commands if c.system == system]
+        if not mine:
+            after[system] = value
+            continue
+        if any(c.operation in _STATE_WRITES for c in mine):
+            if record is None:
+                return None
+            balance, currency = record.balance_minor, record.currency
+        else:
+            shown = _drift_money(value) if finding.field == "balance" else None
+            if finding.field == "balance" and shown is None:
+                return None
+            currency = shown.currency if shown else (record.currency if record else "")
+            base = shown.minor if shown else seen.get(system, {}).get("balance_minor")
+            if base is None or any(
+                (c.payload or {}).get("currency") not in (None, currency) for c in mine
+            ):
+                return None
+            balance = int(base) + sum(
+                _change_of(c, finding.canonical_type, finding.canonical_id) or 0 for c in mine
+            )
+        if finding.field == "balance":
+            after[system] = str(Money.from_minor(balance, currency))
+        elif value in (DocumentStatus.OPEN, DocumentStatus.PAID) and balance >= 0:
+            after[system] = str(DocumentStatus.PAID if balance == 0 else DocumentStatus.OPEN)
+        else:
+            return None
+    return after
 
 
 def _write_may_change(ctype: str, field: str) -> bool:
@@ -1143,41 +1346,91 @@ def _write_may_change(ctype: str, field: str) -> bool:
     return ctype in ("invoice", "credit_memo") and field in ("balance", "status")
 
 
-def _waiting_writes(session: Any, tenant: str) -> dict[str, list[OutboxCommand]]:
-    """The commands not yet landed (pending, sent, failed, dead, conflict), by each invoice
-    or credit memo they touch (their lines', a write-off's, a memo's, a state write's)."""
-    touched: dict[str, list[OutboxCommand]] = defaultdict(list)
-    for c in session.execute(
-        select(OutboxCommand)
-        .where(col(OutboxCommand.tenant) == tenant, col(OutboxCommand.status).in_(WAITING))
-        .order_by(col(OutboxCommand.created_at), col(OutboxCommand.id))
-    ).scalars():
+_APPLICATION: Any = Application.__table__  # type: ignore[attr-defined]
+_OUTBOX: Any = OutboxCommand.__table__  # type: ignore[attr-defined]
+_WAITING_COLUMNS = (
+    "id",
+    "system",
+    "operation",
+    "status",
+    "canonical_type",
+    "canonical_id",
+    "payload",
+    "result",
+    "created_at",
+)
+
+
+def _waiting_writes(session: Any, tenant: str, drift: list[DriftFinding]) -> dict[str, list[Any]]:
+    """The commands not yet landed (pending, sent, failed, dead, conflict) that may change a
+    drifting document's balance or status, by each invoice or credit memo they touch (their
+    lines', a write-off's, a memo's, a state write's). Only those commands are read: the
+    ones whose record is a drifting document or the remittance or credit memo of an
+    application to one (a void of cash has its original's record)."""
+    ids = {f.canonical_id for f in drift if _write_may_change(f.canonical_type, f.field)}
+    if not ids:
+        return {}
+    sources = {
+        row.source_id
+        for row in select_in(
+            session,
+            _APPLICATION,
+            ("source_id",),
+            equal={"tenant": tenant},
+            within={"invoice_id": ids},
+        )
+    }
+    touched: dict[str, list[Any]] = defaultdict(list)
+    commands = select_in(
+        session,
+        _OUTBOX,
+        _WAITING_COLUMNS,
+        equal={"tenant": tenant},
+        within={"canonical_id": ids | sources, "status": WAITING},
+    )
+    for c in sorted(commands, key=lambda c: (c.created_at, c.id)):
         payload = c.payload or {}
-        ids = {str(line.get("invoice_id")) for line in payload.get("lines") or ()}
-        ids |= {str(payload[k]) for k in ("invoice_id", "credit_memo_id") if payload.get(k)}
+        found = {str(line.get("invoice_id")) for line in payload.get("lines") or ()}
+        found |= {str(payload[k]) for k in ("invoice_id", "credit_memo_id") if payload.get(k)}
         if c.canonical_type in ("invoice", "credit_memo"):
-            ids.add(c.canonical_id)
-        for record in ids:
+            found.add(c.canonical_id)
+        for record in found & ids:
             touched[record].append(c)
     return touched
 
 
-def _waiting_write(command: OutboxCommand) -> dict[str, Any]:
-    """A write that waits to change a drifting record, with the command that moves it on."""
+def _waiting_write(command: Any, change: int | None) -> dict[str, Any]:
+    """A write that waits to change a drifting record, with the command that moves it on,
+    what it changes the record's balance by (null for a state write) and, for one whose
+    payment a person reversed, the reversal (it is only looked for, never sent again)."""
     system, cid = command.system, command.id
     due = command.status in (CommandStatus.PENDING, CommandStatus.SENT)
+    currency = (command.payload or {}).get("currency")
     return {
         "command_id": cid,
         "system": system,
         "operation": command.operation,
         "status": str(command.status),
         "resolve": f"arsync push --system {system}" if due else f"arsync outbox retry {cid}",
+        "amount": _amount(change, currency) if change and currency else None,
+        "reversed_by": (command.result or {}).get(REVERSED_BY),
+        "undoes": (command.payload or {}).get("original_command")
+        if command.operation == "void_cash"
+        else None,
     }
 
 
-def _waiting_how(write: dict[str, Any]) -> str:
+def _waiting_how(write: dict[str, Any], writes: list[dict[str, Any]]) -> str:
     """How a waiting write gets written, by its status (one clause)."""
     system, cid, resolve = write["system"], write["command_id"], write["resolve"]
+    if write["reversed_by"]:
+        voids = [w["command_id"] for w in writes if w["undoes"] == cid]
+        void = f"write {voids[0]}" if voids else "its void_cash"
+        return (
+            f"its payment was reversed (decision {write['reversed_by']}): it is never sent "
+            f"again, only looked for in {system} by `{resolve}`: if it landed, {void} undoes "
+            "it; if not, it is cancelled with its void"
+        )
     return {
         "pending": f"`{resolve}` sends it",
         "sent": f"`{resolve}` looks for it in {system} first and sends it again only if it is "
@@ -1191,21 +1444,22 @@ def _waiting_how(write: dict[str, Any]) -> str:
 
 
 def _waiting_next(item: dict[str, Any], label: str, field: str) -> str:
-    """What to do about drift that arsync's own writes, still waiting, would change: move those
-    writes on, never change the value by hand (the write would then apply it a second time)."""
+    """What to do about drift that arsync's own writes, still waiting, close once they land:
+    move those writes on, never change the value by hand (the write would then apply it a
+    second time)."""
     writes: list[dict[str, Any]] = item["waiting_writes"]
     systems = sorted({w["system"] for w in writes})
     said = "; ".join(
-        f"write {w['command_id']} ({w['operation']} in {w['system']}, {w['status']}): "
-        + _waiting_how(w)
-        for w in writes
+        f"write {w['command_id']} ({_write_label(w)}): " + _waiting_how(w, writes) for w in writes
     )
+    many = len(writes) > 1
     return (
-        f"arsync's own write{'s' if len(writes) > 1 else ''} to {', '.join(systems)} "
-        f"{'wait' if len(writes) > 1 else 'waits'} to change {label}, so its {field} differs "
-        f"until {'they land' if len(writes) > 1 else 'it lands'}: do not change it by hand "
+        f"arsync's own write{'s' if many else ''} to {', '.join(systems)} "
+        f"{'wait' if many else 'waits'} to change {label}, so its {field} differs "
+        f"until {'they land' if many else 'it lands'}: do not change it by hand "
         f"in {', '.join(systems)} (the write would then apply it a second time). W{said[1:]}. The "
-        f"finding closes once {_syncs(systems)} reads the record again and the systems agree."
+        f"finding closes once {_syncs(systems)} "
+        f"{'read' if len(systems) > 1 else 'reads'} the record again and the systems agree."
     )
 
 
@@ -1346,7 +1600,7 @@ def _resolve_with(
     payer: str | None = None,
 ) -> str | None:
     """The command that settles a decision: a reversal whose payment paid invoices is
-    undone with ``--reverse``; cash a return (remittance ``returned``) takes back is applied
+    undone with ``--reverse``; cash returns (remittances ``returned``) take back is applied
     to nothing, only closed with ``--dismiss``; anything else is applied to invoices: its top
     candidate's, or those the person names (``--invoice NUMBER``) when no candidate names any,
     its invoices are of several customers (a payment is applied to one customer's), are in
@@ -1374,7 +1628,7 @@ def _resolve_with(
     if returned:
         return (
             f"arsync resolve {decision.id} --by {PERSON} --dismiss REASON (the bank took its "
-            f"cash back: remittance {returned})"
+            f"cash back: remittance{'s' if ', ' in returned else ''} {returned})"
         )
     top = decision.candidates[0] if decision.candidates else {}
     whose = {
@@ -2009,8 +2263,9 @@ def _write_xlsx(report: dict[str, Any], path: Path) -> None:
                     ", ".join(d["void_in"]),
                     d["explained_by"] or "",
                     "; ".join(
-                        f"{w['command_id']} ({w['operation']} in {w['system']}, {w['status']}): "
-                        f"{w['resolve']}"
+                        f"{w['command_id']} ({_write_label(w)})"
+                        + (" only looked for, never sent again" if w["reversed_by"] else "")
+                        + f": {w['resolve']}"
                         for w in d["waiting_writes"]
                     ),
                 ]
