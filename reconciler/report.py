@@ -1065,7 +1065,9 @@ def _drift(
                 "system_of_record": owner,
                 "first_seen": f.first_seen.isoformat(timespec="seconds"),
                 "change_in": []
-                if explained or closed_by_writes
+                if explained
+                or closed_by_writes
+                or any(c.status == CommandStatus.SENT for c in commands)
                 else _change_in(after or values, owner),
                 "void_in": void_in,
                 "explained_by": explained,
@@ -1167,6 +1169,8 @@ def _drift_next(item: dict[str, Any]) -> str:
     after: dict[str, str] | None = item["after_writes"]
     if writes and after is not None and len(set(after.values())) == 1:
         return _waiting_next(item, label, field)  # they close the difference once they land
+    if any(w["status"] == CommandStatus.SENT for w in writes):
+        return _unknown_next(item, label, field)
     aside = f" {_writes_aside(item, label, field)}" if writes else ""
     change_in: list[str] = item["change_in"]
     if not change_in:
@@ -1314,6 +1318,8 @@ def _after_writes(
         if not mine:
             after[system] = value
             continue
+        if any(c.status == CommandStatus.SENT for c in mine):
+            return None  # sent, its reply lost: the value shown may hold it already
         if any(c.operation in _STATE_WRITES for c in mine):
             if record is None:
                 return None
@@ -1460,6 +1466,27 @@ def _waiting_next(item: dict[str, Any], label: str, field: str) -> str:
         f"in {', '.join(systems)} (the write would then apply it a second time). W{said[1:]}. The "
         f"finding closes once {_syncs(systems)} "
         f"{'read' if len(systems) > 1 else 'reads'} the record again and the systems agree."
+    )
+
+
+def _unknown_next(item: dict[str, Any], label: str, field: str) -> str:
+    """What to do about drift beside arsync's own waiting writes whose effect cannot be told
+    from the values (one sent whose reply was lost may be there already): no value to set
+    by hand, which could apply their amount a second time; move them on and look again."""
+    writes: list[dict[str, Any]] = item["waiting_writes"]
+    systems = sorted({w["system"] for w in writes})
+    many = len(writes) > 1
+    said = "; ".join(
+        f"write {w['command_id']} ({_write_label(w)}): " + _waiting_how(w, writes) for w in writes
+    )
+    leave = "they leave" if many else "it leaves"
+    return (
+        f"arsync's own write{'s' if many else ''} to {', '.join(systems)} "
+        f"{'wait' if many else 'waits'} to change {label}, and what {leave} "
+        f"cannot be told from the values (a write sent whose reply was lost may be there "
+        f"already): do not change its {field} by hand yet (a write then landing would apply "
+        f"its amount a second time). W{said[1:]}. Then {_syncs(sorted(item['values']))} and "
+        "read this report again: a difference still shown then is one to correct."
     )
 
 
