@@ -13,12 +13,8 @@ correction) is left out with a warning; any other debit is a payment of ours. A 
 under a bank-specific type code (920-959, which BAI leaves to each bank) is left out with a
 warning. A lockbox deposit (115) followed by its items (116, "Item in Lockbox Deposit":
 each check of it) that add up to it is the same cash: the items are kept, each naming the
-deposit (``details_of``: stored from a report without them, it is replaced; read from one
-after them, it is known by its first item's key, a duplicate); items that do not add up to
-it are kept with it, a warning naming both sums. An item belongs to the nearest deposit
-before it in its account, other details between or not (the one stating its bank reference
-where any does); one no deposit comes before, in an account with a deposit, is kept with a
-warning that its cash may be counted twice. Amounts are
+deposit (``details_of``: stored from a report without them, it is replaced); items that
+do not add up to it are kept with it, a warning naming both sums. Amounts are
 implied-decimal minor units in the account's currency (else the group's, else USD).
 A file sent without line breaks, as fixed-length blocks of the record length its 01 header
 states (else 80) or as "/"-terminated records on one line, is read record by record, a 16 or
@@ -699,112 +695,41 @@ def _read_file(records: list[_LogicalRecord], result: ParseResult, several: bool
             replace(f, location=whole_file) if f.location == "file" else f for f in found
         )
     start = len(result.records)
-    lockboxes = _collect(
+    deposits = _collect(
         result, source_file, parsed, iter(kept_details), trailers.group_lines, unread_groups
     )
     # a reference shared within one file names no item; the same one in two files is one item
     result.records[start:] = _own_keys_apart(keep_distinct(result.records[start:]))
-    _items_for_deposits(result, lockboxes)
+    _items_for_deposits(result, deposits)
 
 
-@dataclass(frozen=True)
-class _Lockbox:
-    """A lockbox deposit (115) or item in lockbox deposit (116) kept from an account: its
-    type code, place in ``ParseResult.records`` and the bank reference its 16 record states."""
-
-    code: str
-    place: int
-    reference: str | None
-
-
-def _lockbox_item_key(deposit_key: str, position: int) -> str:
-    """The key of the ``position``-th item detailing the deposit keyed ``deposit_key``: the
-    deposit, stored or read without its items, is known by its first item's key."""
-    return dedup_key("bai2-lockbox", deposit_key, position)
-
-
-def _deposits_of(
-    lockbox: list[_Lockbox],
-) -> tuple[dict[_Lockbox, list[_Lockbox]], list[_Lockbox]]:
-    """An account's lockbox items by the deposit each details: the nearest deposit before it
-    (whatever other details, or items left out, are between), that one of the deposits
-    before it which states the item's bank reference where any does. Also the items no
-    deposit comes before."""
-    deposits: dict[_Lockbox, list[_Lockbox]] = {}
-    alone: list[_Lockbox] = []
-    for each in lockbox:
-        if each.code == _LOCKBOX_DEPOSIT:
-            deposits[each] = []
-            continue
-        before = list(deposits)
-        sharing = [d for d in before if each.reference and d.reference == each.reference]
-        if sharing or before:
-            deposits[(sharing or before)[-1]].append(each)
-        else:
-            alone.append(each)
-    return deposits, alone
-
-
-def _items_for_deposits(result: ParseResult, lockboxes: list[list[_Lockbox]]) -> None:
-    """Each lockbox deposit (115) whose items (116, after it in its account: see
-    :func:`_deposits_of`) add up to it replaced by them, each naming it (``details_of``) and
-    keyed by it and its position (its own key an earlier one); a deposit they do not add up
-    to is kept with them, a warning naming both sums. Every deposit is known by its first
-    item's key as well, so that one read after its items were stored is not counted again.
-    An item no deposit comes before, in an account with a deposit, is a warning naming it."""
+def _items_for_deposits(result: ParseResult, deposits: list[tuple[int, list[int]]]) -> None:
+    """Each lockbox deposit (115) whose items (116, right after it: ``deposits`` holds the
+    places of both in ``result.records``) add up to it replaced by them, each naming it
+    (``details_of``); one they do not add up to is kept with them, a warning naming both sums."""
     replaced: set[int] = set()
-    records = result.records
-    for lockbox in lockboxes:
-        deposits, alone = _deposits_of(lockbox)
-        for at, items in deposits.items():
-            deposit = records[at.place]
-            records[at.place] = replace(
-                deposit,
-                also_known_as=(*deposit.also_known_as, _lockbox_item_key(deposit.dedup_key, 1)),
-            )
-            if not items:
-                continue
-            total = sum((records[i.place].amount for i in items), Decimal(0))
-            same = total == deposit.amount
-            for position, item in enumerate(items, start=1):
-                record, key = records[item.place], _lockbox_item_key(deposit.dedup_key, position)
-                own = (record.dedup_key, *record.also_known_as)
-                records[item.place] = (
-                    replace(record, dedup_key=key, also_known_as=own, details_of=deposit.dedup_key)
-                    if same
-                    else replace(record, also_known_as=(*record.also_known_as, key))
-                )
-            if same:
-                replaced.add(at.place)
-                continue
-            result.warnings.append(
-                RecordError(
-                    result.source_file,
-                    deposit.location,
-                    f"lockbox deposit (type code 115) of {deposit.amount} {deposit.currency} is "
-                    f"followed by {len(items)} item(s) in lockbox deposit (116) adding up to "
-                    f"{total} {deposit.currency}: all are kept, so cash the items repeat is "
-                    "counted twice (check them in the bank's report)",
-                    deposit.raw,
-                )
-            )
-        if not deposits:
+    for at, places in deposits:
+        if not places:
             continue
-        for item in alone:
-            record = records[item.place]
-            named = f" {record.end_to_end_id}" if record.end_to_end_id else ""
-            result.warnings.append(
-                RecordError(
-                    result.source_file,
-                    record.location,
-                    f"item in lockbox deposit (type code 116){named} of {record.amount} "
-                    f"{record.currency} comes before any lockbox deposit (115) of its account: "
-                    "it is kept beside the deposits, so its cash may be counted twice (check it "
-                    "in the bank's report)",
-                    record.raw,
-                )
+        deposit = result.records[at]
+        total = sum((result.records[i].amount for i in places), Decimal(0))
+        if total == deposit.amount:
+            replaced.add(at)
+            for i in places:
+                result.records[i] = replace(result.records[i], details_of=deposit.dedup_key)
+            continue
+        result.warnings.append(
+            RecordError(
+                result.source_file,
+                deposit.location,
+                f"lockbox deposit (type code 115) of {deposit.amount} {deposit.currency} is "
+                f"followed by {len(places)} item(s) in lockbox deposit (116) adding up to "
+                f"{total} {deposit.currency}: all are kept, so cash the items repeat is counted "
+                "twice (check them in the bank's report)",
+                deposit.raw,
             )
-    result.records[:] = [r for i, r in enumerate(records) if i not in replaced]
+        )
+    result.records[:] = [r for i, r in enumerate(result.records) if i not in replaced]
 
 
 def _own_keys_apart(records: list[RawRemittance]) -> list[RawRemittance]:
@@ -1314,12 +1239,12 @@ def _collect(
     details: Iterator[_LogicalRecord],
     group_lines: list[int],
     unread_groups: set[int],
-) -> list[list[_Lockbox]]:
+) -> list[tuple[int, list[int]]]:
     """Remittances for the credit details, paired in order with their logical records; the
     details of a group whose header (at one of ``unread_groups``) cannot be read are left out.
-    Returns, for each account, the lockbox deposits and items in lockbox deposit kept from
-    it, in order (see :func:`_items_for_deposits`)."""
-    lockboxes: list[list[_Lockbox]] = []
+    Returns each lockbox deposit's place in ``result.records`` with those of the items in
+    lockbox deposit read right after it (see :func:`_items_for_deposits`)."""
+    deposits: list[tuple[int, list[int]]] = []
     header = parsed.header
     file_id = (
         header.sender_id,
@@ -1336,11 +1261,11 @@ def _collect(
             _interim(result, group, line)
         for account in group.children:
             position = 0
-            lockbox: list[_Lockbox] = []
-            lockboxes.append(lockbox)
+            deposit: tuple[int, list[int]] | None = None  # the lockbox deposit items may follow
             for detail in account.children:
                 logical = next(details)
                 position += 1
+                before, deposit = deposit, None
                 if not posted:
                     continue
                 code = detail.type_code.code
@@ -1378,10 +1303,13 @@ def _collect(
                     continue
                 result.records.append(remittance)
                 warn_details_left_out(result, left_out, remittance)
-                if code in (_LOCKBOX_DEPOSIT, _LOCKBOX_ITEM):
-                    reference = detail.bank_reference if is_name(detail.bank_reference) else None
-                    lockbox.append(_Lockbox(code, len(result.records) - 1, clean(reference)))
-    return lockboxes
+                if code == _LOCKBOX_DEPOSIT:
+                    deposit = (len(result.records) - 1, [])
+                    deposits.append(deposit)
+                elif code == _LOCKBOX_ITEM and before is not None:
+                    before[1].append(len(result.records) - 1)
+                    deposit = before
+    return deposits
 
 
 def _left_out(
