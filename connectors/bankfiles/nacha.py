@@ -100,7 +100,13 @@ from connectors.bankfiles.records import (
     warn_left_out,
     warn_on_control_mismatch,
 )
-from connectors.bankfiles.x12 import RMR_SEGMENT, START_820, infer_delimiters, split_segments
+from connectors.bankfiles.x12 import (
+    RMR_SEGMENT,
+    START_820,
+    Segment,
+    infer_delimiters,
+    split_segments,
+)
 
 RECORD_LENGTH = 94
 # returns of debits (the original 27, 37, 47, 55): cash a debit of ours collected, taken back
@@ -842,19 +848,24 @@ def _remittance(
     return addenda_text, RemittanceAdvice()
 
 
-# an X12 segment identifier: a letter, then one or two letters or digits
-_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+# the segment identifiers of an 820 (4010/5010) and its envelope: text an originator wrote
+# that starts with any other word and an element separator (``INV*502 400.00``) is no segment
+_SEGMENT_IDS = frozenset(
+    {"ISA", "GS", "ST", "BPR", "NTE", "TRN", "CUR", "REF", "DTM", "N1", "N2", "N3", "N4", "PER"}
+    | {"RDM", "ENT", "NM1", "ADX", "RMR", "IT1", "TXP", "TXI", "SAC", "SLN", "PID", "TDS", "LX"}
+    | {"SE", "GE", "IEA"}
+)
 
 
 def _not_segments(text: str) -> list[str]:
     """Free text an originator wrote between or after the RMR segments of its addenda
-    (``RMR*IV*501**100.00\\THANK YOU``): pieces that are no segment (no segment identifier
-    and element separator), which the 820 reader passes over."""
+    (``RMR*IV*501**100.00\\THANK YOU``): pieces that are no segment (no element separator,
+    or no 820 segment identifier before it), which the 820 reader passes over."""
     delimiters = infer_delimiters(text)
     pieces = [
         seg.raw[: -len(delimiters.segment)]
         for seg in split_segments(text, delimiters)
-        if not seg.elements or not _SEGMENT_ID.fullmatch(seg.tag)
+        if not seg.elements or seg.tag not in _SEGMENT_IDS
     ]
     return [piece for piece in pieces if any(c.isalnum() for c in piece)]
 
@@ -872,6 +883,19 @@ def _advised_amount(advice: RemittanceAdvice) -> Decimal | None:
     loose = any(r.amount_paid is None and r.kind is not RefKind.PO for r in advice.refs)
     if total is None or loose:
         return None
+    return total if total > 0 else None
+
+
+def _advised_before(advice: RemittanceAdvice) -> Decimal | None:
+    """The amount :func:`_advised_amount` read before 81cbd17, which keyed the advice: the
+    amounts paid on the documents an RMR names other than a purchase order, when each states
+    it (nothing paid on a purchase order or on account counted)."""
+    if advice.amount is not None:
+        return _advised_amount(advice)
+    documents = [r for r in advice.refs if r.kind is not RefKind.PO]
+    if not documents or any(r.amount_paid is None for r in documents):
+        return None
+    total = sum((r.amount_paid or Decimal(0) for r in documents), Decimal(0))
     return total if total > 0 else None
 
 
@@ -925,6 +949,7 @@ def _emit_remittance_only(
                 free_text=clean(" ".join(p for p in free_parts if p)),
                 structured_refs=tuple(advice.refs),
                 advice_only=True,
+                keyed_before=_advised_before(advice),
             )
         )
         return
@@ -1153,11 +1178,21 @@ def _iat_addenda(entry: _Entry, rec: str) -> None:
 
 
 def _record(
-    source_file: str, header: str, entry: _Entry, position: int, amount: Decimal, **fields: Any
+    source_file: str,
+    header: str,
+    entry: _Entry,
+    position: int,
+    amount: Decimal,
+    keyed_before: Decimal | None = None,
+    **fields: Any,
 ) -> RawRemittance:
     """An entry's remittance: where it is, its amount, its keys and the entry's own text
-    (``fields`` may name another currency or bank reference than the batch's and trace)."""
+    (``fields`` may name another currency or bank reference than the batch's and trace).
+    ``keyed_before``: another amount an earlier version read, whose keys are earlier keys."""
     key, earlier_keys = _key(header, entry, position, amount)
+    if keyed_before is not None and keyed_before != amount:
+        before, before_earlier = _key(header, entry, position, keyed_before)
+        earlier_keys = (*earlier_keys, before, *before_earlier)
     fields.setdefault("currency", entry.batch.currency)
     fields.setdefault("bank_reference", entry.trace or None)
     return RawRemittance(
@@ -1377,7 +1412,19 @@ def _addenda_advice(
         ) from exc
     if dates_left_out is not None:
         dates_left_out.extend(_on_addenda_line(e, entry, text, start) for e in found)
+    if advice.amount is None and advice.paid_total is None:  # no BPR02: the RMR04s advise
+        advice.paid_total = _paid_stated(segments)
     return advice
+
+
+def _paid_stated(segments: list[Segment]) -> Decimal | None:
+    """What the RMR ``segments`` say is paid when an RMR naming a purchase order states no
+    amount (``RMR*PO*PO-9``): it says nothing is paid, as a REF*PO does, so the sum of the
+    other RMR04s stands. ``None`` while another RMR states no amount paid."""
+    stating = [
+        seg for seg in segments if seg.tag == "RMR" and (seg.get(4) or seg.get(1).upper() != "PO")
+    ]
+    return read_remittance_advice(stating).paid_total
 
 
 def _on_addenda_line(error: DetailError, entry: _Entry, text: str, start: int) -> DetailError:
