@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
 from requests.auth import HTTPBasicAuth
+from requests.utils import parse_header_links
 
 from connectors.errors import ApiError, UncertainWriteError
 from connectors.http import ApiSession, RetryPolicy
@@ -28,6 +30,17 @@ def decode(response: requests.Response) -> Any:
         raise ApiError(
             SYSTEM, f"{response.request.method} {response.request.path_url}: reply is not JSON"
         ) from exc
+
+
+def next_link(response: requests.Response) -> str | None:
+    """The absolute URL of the ``rel="next"`` link of an RFC 5988 ``Link`` header, or None.
+
+    A link may carry several relation types (``rel="next last"``, compared without regard to
+    case) and a URL relative to the page that sent it."""
+    for link in parse_header_links(response.headers.get("Link") or ""):
+        if "next" in str(link.get("rel") or "").lower().split() and link.get("url"):
+            return urljoin(response.url, link["url"])
+    return None
 
 
 class InvoicedClient:
@@ -113,7 +126,7 @@ class InvoicedClient:
             self.last_total = int(total) if total and total.isdigit() else None
             yield [item for item in body if isinstance(item, dict)]
             seen.add(response.url)
-            url = response.links.get("next", {}).get("url")
+            url = next_link(response)
             if url in seen:
                 raise ApiError(
                     SYSTEM, f"GET {path}: the next link points back to a page already read"
