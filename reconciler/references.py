@@ -78,7 +78,7 @@ _NOT_INVOICE = re.compile(
     # payer's own references (MREF+, CRED+, KREF+, /ROC/, OUR REF), accounts, orders
     r"kd|kdnr|kunden(?:nummer)?|kunde|debitor(?:en)?|clientes?|compte|konto|kto|blz|cuenta|"
     r"mref|mandat\w*|cred|kref|debt|iban|abwa|abwe|roc|acc|our\s*ref(?:erence)?|"
-    r"auftrag|bestellung|bestellnr|bestellnummer|best|commande|cde|pedido|ordine|lieferschein|"
+    r"auftrag|bestellung|best|commande|cde|pedido|ordine|lieferschein|"
     # phone, card, TAN, serial and customer numbers; bank text tags for accounts, routing
     # numbers and checks (DACT, CABA, CHKN); Dutch account numbers
     r"telefon|mob(?:ile?)?|gsm|cards?(?:\s+ending(?:\s+in)?)?|karte|carte|tan|serial|cus(?:t)?no|"
@@ -94,8 +94,9 @@ _NOT_INVOICE = re.compile(
     # accounts, quantities, freight PRO numbers, a card's last digits, a fiscal year
     r"quotes?|quotations?|estimates?|pro\s*-?\s*forma|wo|work\s*orders?|claims?|vouchers?|"
     r"req(?:uisition)?|emp(?:loyee)?|gl|qty|quantity|pro|v\s*card|last\s*(?:4|four)|fy|advice|"
-    # the payer's payment advice (SAP Zahlungsavis, French avis de paiement)
-    r"(?:zahlungs)?avis|"
+    # an order number (Bestellnummer) and the payer's payment advice numbered (SAP
+    # Zahlungsavis Nr., French avis no): one number each, a list after it is no continuation
+    r"(?P<one>bestellnr|bestellnummer|(?:zahlungs)?avis(?=[\s.-]*(?:nos?|nrs?|nummer|\#)))|"
     r"(?:pmt|payment|spei|utr)\s*ref(?:erence)?|payment\s*proposal|utr|"
     # the payer's debit memos, chargebacks and deductions (what it takes off, by its own
     # numbers), on the number's line (a table's DEDUCTION column header is no label); a debit
@@ -183,12 +184,12 @@ _AMOUNT = re.compile(
     rf"(?<![0-9A-Z.,/-]){_CURRENCY}\s?(?P<spaced>\d{{1,3}}(?: \d{{3}})+,\d{{2}})(?![0-9]|[.,]\d)|"
     rf"(?<![0-9A-Z.,/-])(?P<spaced_before>\d{{1,3}}(?: \d{{3}})+,\d{{2}}){_CURRENCY_AFTER}|"
     # 1,250.00, 1.250,00, the Swiss 1'250.00 (an apostrophe or a right quote between thousands)
-    rf"(?<![0-9A-Z.,/'\u2019-])-?{_CURRENCY}?"
+    rf"(?<![0-9A-Z.,/-])(?<![0-9]['\u2019])-?{_CURRENCY}?"
     r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|"
     r"\d{1,3}(?:['\u2019]\d{3})+(?:\.\d{2})?|\d+[.,]\d{2})"
     rf"(?![0-9]|[.,'\u2019]\d)|(?<![0-9A-Z]){_CURRENCY}(?P<whole>{_WHOLE})(?![0-9]|[.,'\u2019]\d)|"
     # 1500 USD, 1.250 EUR, unless an amount follows the code (INV 88123 EUR 1500.00)
-    rf"(?<![0-9A-Z.,/'\u2019-])(?P<whole_before>{_WHOLE}){_CURRENCY_AFTER}(?!\s?[-0-9$€£])",
+    rf"(?<![0-9A-Z.,/-])(?<![0-9]['\u2019])(?P<whole_before>{_WHOLE}){_CURRENCY_AFTER}(?!\s?[-0-9$€£])",
     re.IGNORECASE,
 )
 # what may stand between an invoice number and the amount the payer pays on it
@@ -327,15 +328,19 @@ _ZIP = re.compile(
     r"(?<![0-9A-Za-z])(?P<city>[A-Za-z]{3,}),?[ \t]+(?:" + "|".join(_STATES.split()) + r")[ \t]+"
     r"(?P<zip>\d{5}(?:-\d{4})?)(?![0-9A-Za-z])"
 )
-# a house number in a street address: 1200 MAIN ST, 500 N. Oak Avenue, 77 W 5TH ST
+# a house number in a street address: 1200 MAIN ST, 500 N. Oak Avenue, 77 W 5TH ST; one name
+# word before the street's type, no number after it (CT 06901 is a state and its zip) and
+# no word after ST (ST LOUIS is a city); a number in a list is no house number (below)
 _STREET = re.compile(
     r"(?<![0-9A-Z#])\d{1,6}(?=[ \t]+(?:[NSEW]\.?[ \t]+)?"
-    r"(?P<name>\d{1,3}(?:ST|ND|RD|TH)|[A-Z][A-Z'-]+)(?:[ \t]+[A-Z][A-Z'-]+){0,2}[ \t]+"
-    r"(?:ST|STREET|AVE?|AVENUE|RD|ROAD|BLVD|BOULEVARD|DR|DRIVE|LN|LANE|PKWY|PARKWAY|HWY|"
-    r"HIGHWAY|CT|COURT|PL|PLACE|TER|TERRACE|CIR|CIRCLE)\.?"
-    r"(?![0-9A-Z]))",
+    r"(?P<name>\d{1,3}(?:ST|ND|RD|TH)|[A-Z][A-Z'-]+)[ \t]+"
+    r"(?:ST\.?(?![ \t]+[A-Z])|(?:STREET|AVE?|AVENUE|RD|ROAD|BLVD|BOULEVARD|DR|DRIVE|LN|LANE|"
+    r"PKWY|PARKWAY|HWY|HIGHWAY|CT|COURT|PL|PLACE|TER|TERRACE|CIR|CIRCLE)\.?)"
+    r"(?![0-9A-Z])(?![ \t]*[0-9]))",
     re.IGNORECASE,
 )
+# a number just before: 10023 10024, 10023, 10024 (a list)
+_NUMBER_BEFORE = re.compile(r"[0-9][ \t]*[,;&/]?[ \t]*\Z")
 # words a payer writes before IN, OR, ME, OK ... that are no city: PAID IN 47111 names no
 # zip code in Indiana
 _NOT_CITY = re.compile(
@@ -727,9 +732,12 @@ def _framing(text: str) -> str:
 
 # a number a line break cuts after its first one or two digits (88\n125): too short to be
 # read alone, so it is read whole; a longer head keeps both readings (``joined``)
-# (not an amount's cents, 1.225,00, nor before a date or an amount: 00\n16.01.2024)
+# (not an amount's cents, 1.225,00 or 25,00, nor before a date or an amount: 00\n16.01.2024;
+# a list's 10025,10\n026 is joined)
 _SPLIT_HEAD = re.compile(
-    r"(?<=[\s,;/&#])(?<![0-9],)(\d{1,2})[ \t]*\r?\n[ \t]*(\d{2,})(?![0-9A-Z]|[.,/-]\d)"
+    r"(?<=[\s,;/&#])(?<!\.[0-9]{3},)(?<![^0-9.][0-9],)(?<![^0-9.][0-9]{2},)(?<![^0-9.][0-9]{3},)"
+    r"(\d{1,2})[ \t]*\r?\n[ \t]*(\d{2,})"
+    r"(?![0-9A-Z]|[./-]\d{1,2}[./-]\d{2,4}(?![0-9])|(?:\.\d{3})*,\d{2}(?![0-9])|\.\d{2}(?![0-9]))"
 )
 
 
@@ -796,7 +804,9 @@ def read_references(text: str | None) -> TextReading:
     noise += [
         (m.start(), m.end(), "a street number")
         for m in _STREET.finditer(masked)
-        if not labelled_before(m.start()) and not _NOT_CITY.fullmatch(m.group("name"))
+        if not labelled_before(m.start())
+        and not _NOT_CITY.fullmatch(m.group("name"))
+        and not _NUMBER_BEFORE.search(masked[: m.start()])
     ]
     noise += [
         (m.start(), m.end(), "a phone number")
@@ -890,8 +900,9 @@ def read_references(text: str | None) -> TextReading:
             # a reference's groups hold digits: a word after them (INV 10023) is the payer's
             groups = re.match(r"RF ?\d{2}(?: ?(?=[A-Z]*[0-9])[0-9A-Z]+)*", raw, re.IGNORECASE)
             raw = groups.group(0) if groups else raw
+            # (RF 45 10023, with a space: no reference unless it is valid, the payer's numbers)
             if rf_reference(raw.split(" ")[0]) is None and re.fullmatch(
-                r"RF ?\d{2}[0-9A-Z ]{4,}", raw, re.IGNORECASE
+                r"RF\d{2}[0-9A-Z ]{4,}", raw, re.IGNORECASE
             ):
                 reading.ignored.append({"written": raw, "why": "RF reference, bad check digits"})
                 rfs.append((m.start(), m.start() + len(raw)))
@@ -955,7 +966,7 @@ def read_references(text: str | None) -> TextReading:
                     TextRef(written, [(po_key(token), "as written")], "po", True, start=start)
                 )
             # a wire's field holds one value (UID:123456 4471 4472: the payer's numbers after)
-            other_numbers = not (anti and anti.group("wire"))
+            other_numbers = not (anti and (anti.group("wire") or anti.group("one")))
             previous, previous_end = None, end
             continue
         other_numbers = po_numbers = False
