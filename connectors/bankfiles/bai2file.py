@@ -1262,6 +1262,8 @@ def _collect(
         for account in group.children:
             position = 0
             deposit: tuple[int, list[int]] | None = None  # the lockbox deposit items may follow
+            unpaired: list[int] = []  # items in lockbox deposit not right after one
+            reports_deposit = False
             for detail in account.children:
                 logical = next(details)
                 position += 1
@@ -1306,10 +1308,34 @@ def _collect(
                 if code == _LOCKBOX_DEPOSIT:
                     deposit = (len(result.records) - 1, [])
                     deposits.append(deposit)
+                    reports_deposit = True
                 elif code == _LOCKBOX_ITEM and before is not None:
                     before[1].append(len(result.records) - 1)
                     deposit = before
+                elif code == _LOCKBOX_ITEM:
+                    unpaired.append(len(result.records) - 1)
+            if reports_deposit:
+                _warn_unpaired_items(result, unpaired)
     return deposits
+
+
+def _warn_unpaired_items(result: ParseResult, places: list[int]) -> None:
+    """A warning for each item in lockbox deposit (116) of an account that reports a lockbox
+    deposit (115), but not right after it (another record between, or before it): both are
+    kept, so the cash the item repeats may be counted twice."""
+    for at in places:
+        item = result.records[at]
+        result.warnings.append(
+            RecordError(
+                result.source_file,
+                item.location,
+                f"item in lockbox deposit (type code 116) of {item.amount} {item.currency} "
+                "does not follow a lockbox deposit (115), though this account reports one: "
+                "both are kept, so if it is a check of that deposit its cash is counted twice "
+                "(check them in the bank's report)",
+                item.raw,
+            )
+        )
 
 
 def _left_out(

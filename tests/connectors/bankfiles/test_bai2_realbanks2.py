@@ -79,6 +79,16 @@ def test_items_after_another_credit_are_no_part_of_the_deposit_before_it() -> No
     result = _parse(_DEPOSIT + wire + _ITEMS, "49,355000,7/\n98,355000,1,9/\n99,355000,1,11/\n")
     assert len(result.records) == 5
     assert all(r.details_of is None for r in result.records)
+    # not paired, the items may repeat the deposit's cash: each is named
+    unpaired = [w for w in result.warnings if "does not follow a lockbox deposit" in w.reason]
+    assert len(unpaired) == 3
+    assert "500.00 USD" in unpaired[0].reason and unpaired[0].location.startswith("line")
+
+
+def test_items_of_an_account_without_a_deposit_stand_alone_without_warning() -> None:
+    result = _parse(_ITEMS, "49,172500,5/\n98,172500,1,7/\n99,172500,1,9/\n")
+    assert len(result.records) == 3
+    assert not [w for w in result.warnings if "lockbox" in w.reason]
 
 
 def test_items_in_a_later_report_replace_the_deposit_stored_without_them(
