@@ -149,10 +149,18 @@ def _standing(session: Session, decision: Decision) -> str:
             f"decision {decision.id} is superseded and no decision stands yet: its "
             f"{decision.source_kind.replace('_', ' ')} awaits the next reconcile"
         )
-    return (
+    stands = (
         f"decision {decision.id} is superseded: decision {current.id} ({current.status}, by "
-        f"{current.decided_by}) stands; act on that one"
+        f"{current.decided_by}) stands"
     )
+    if current.status == DISMISSED:  # dismissed already (a repeat): nothing is left to do
+        return f"{stands}: it is dismissed already; nothing to do"
+    if current.status == AUTO and decision.source_kind == "remittance":
+        return (
+            f"{stands} and applied its cash: a dismissal cannot undo that; take it back with "
+            f"arsync resolve {current.id} --by person:NAME --undo REASON"
+        )
+    return f"{stands}; act on that one"
 
 
 def _still_paid(session: Session, reversal: Decision) -> str | None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import shlex
 import signal
 import sys
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
@@ -495,6 +498,208 @@ def _warn_written_nowhere(warning: str | None) -> None:
         err.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
 
 
+# what an --invoice value is when it is no one invoice number: an amount, or several numbers
+_GROUPED_AMOUNT = re.compile(r"^[+-]?\d{1,3}(?:[,.' \u00a0]\d{3})+(?:[.,]\d{1,2})?$")
+_SEVERAL = re.compile(r"[,;\s]+")
+
+
+def _invoice_refusal(value: str) -> str | None:
+    """Why ``value`` given to ``--invoice`` names no one invoice (empty, an amount, several
+    numbers in one value), or ``None``. Such a value would be looked up by its digits alone:
+    ``$1014`` found invoice 1014 and put the cash on it."""
+    typed = value.strip()
+    if not typed:
+        return "--invoice needs an invoice number (repeat it for several)"
+    if any(unicodedata.category(c) == "Sc" for c in typed) or _GROUPED_AMOUNT.match(typed):
+        return (
+            f"--invoice {value!r} is an amount, not an invoice number: resolve takes no "
+            "amount (the cash goes to the invoices named in turn, each up to what it owes, "
+            "the rest left unapplied); name the invoices as the systems number them"
+        )
+    parts = [p for p in _SEVERAL.split(typed) if any(c.isdigit() for c in p)]
+    if len(parts) > 1:
+        return (
+            f"--invoice {value!r} names {len(parts)} numbers: give one invoice per --invoice "
+            f"({' '.join('--invoice ' + shlex.quote(p) for p in parts)})"
+        )
+    return None
+
+
+def _not_a_decision(
+    session: Any, tenant: str, given: str, *, then: str, remittance_ok: bool = False
+) -> str | None:
+    """Why ``given`` is no decision of ``tenant`` to resolve, naming what it is (a remittance
+    and the decision that stands for it, an outbox command, a document) and what to run;
+    ``None`` when it is a decision (or, ``remittance_ok``, a remittance). ``then`` is the
+    rest of the resolve command shown (``--reverse``, ``--dismiss REASON``, ...)."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from canonical.models import (
+        CreditMemo,
+        Customer,
+        Decision,
+        Invoice,
+        OutboxCommand,
+        Payment,
+        Remittance,
+    )
+    from reconciler.cascade import AUTO, EXCEPTION, SUGGESTED
+
+    found = session.get(Decision, given)
+    if found is not None and found.tenant == tenant:
+        return None
+    from_report = (
+        "take the decision id the report shows (`arsync report --format csv`, column "
+        "decision_id, or its resolve column)"
+    )
+    remittance = session.get(Remittance, given)
+    if remittance is not None and remittance.tenant == tenant:
+        if remittance_ok:
+            return None
+        standing = (
+            session.execute(
+                select(Decision)
+                .where(
+                    col(Decision.tenant) == tenant,
+                    col(Decision.source_kind) == "remittance",
+                    col(Decision.source_id) == given,
+                    col(Decision.superseded).is_(False),
+                )
+                .order_by(col(Decision.created_at).desc())
+            )
+            .scalars()
+            .first()
+        )
+        amount = remittance.amount
+        what = (
+            f"{given} is a remittance ({remittance.payer_name or 'payer unknown'}, "
+            f"{amount.amount} {amount.currency}), not a decision"
+        )
+        if standing is None:
+            return f"{what}: it has no decision yet; run `arsync reconcile`, then {from_report}"
+        kind = f", {standing.exception_kind}" if standing.exception_kind else ""
+        what = (
+            f"{what}: its decision is {standing.id} ({standing.status}{kind}, by "
+            f"{standing.decided_by})"
+        )
+        if standing.status in (SUGGESTED, EXCEPTION):
+            return f"{what}: arsync resolve {standing.id} --by person:NAME{then}"
+        if standing.status == AUTO:
+            return (
+                f"{what}: its cash is applied; if it went to the wrong invoices, take it back "
+                f"with arsync resolve {standing.id} --by person:NAME --undo REASON"
+            )
+        return f"{what}: it is settled; nothing is left to resolve"
+    command = session.get(OutboxCommand, given)
+    if command is not None and command.tenant == tenant:
+        return (
+            f"{given} is an outbox command ({command.system} {command.operation}, "
+            f"{command.status}) of decision {command.decision_id}, not a decision to resolve: "
+            f"`arsync outbox` lists it; `arsync outbox retry {given}` or "
+            f"`arsync outbox cancel {given}` acts on it"
+        )
+    for model, kind in (
+        (Invoice, "an invoice"),
+        (CreditMemo, "a credit memo"),
+        (Payment, "a payment"),
+        (Customer, "a customer"),
+    ):
+        row = session.get(model, given)
+        if row is not None and row.tenant == tenant:
+            number = getattr(row, "number", None) or getattr(row, "name", None)
+            named = f" ({number})" if number else ""
+            return f"{given} is {kind}{named}, not a decision: {from_report}"
+    return f"no decision {given!r}: {from_report}"
+
+
+def _not_a_command(session: Any, tenant: str, given: str) -> str | None:
+    """Why ``given`` is no outbox command of ``tenant``, naming the commands of a decision
+    given instead; ``None`` when it is a command."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from canonical.models import Decision, OutboxCommand
+
+    command = session.get(OutboxCommand, given)
+    if command is not None and command.tenant == tenant:
+        return None
+    decision = session.get(Decision, given)
+    if decision is None or decision.tenant != tenant:
+        return f"no outbox command {given!r}: `arsync outbox` lists the commands and their ids"
+    rows = session.execute(
+        select(OutboxCommand)
+        .where(col(OutboxCommand.tenant) == tenant, col(OutboxCommand.decision_id) == given)
+        .order_by(col(OutboxCommand.created_at))
+    ).scalars()
+    listed = ", ".join(f"{r.id} ({r.system} {r.operation}, {r.status})" for r in rows)
+    return (
+        f"{given} is a decision, not an outbox command: "
+        + (f"its commands are {listed}" if listed else "it has no outbox command")
+        + "; `arsync outbox` lists those not confirmed"
+    )
+
+
+def _numbered(session: Any, tenant: str, value: str) -> bool:
+    """Whether an invoice of ``tenant`` is numbered exactly ``value`` (then it is one)."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from canonical.models import Invoice
+
+    found = session.execute(
+        select(col(Invoice.id)).where(
+            col(Invoice.tenant) == tenant, col(Invoice.number) == value.strip()
+        )
+    ).first()
+    return found is not None
+
+
+def _resolve_refusal(
+    runtime: Any, decision_id: str, invoices: Sequence[str], *, then: str, undo: bool, plain: bool
+) -> tuple[str, int] | None:
+    """Why ``arsync resolve`` is refused before anything is decided, with its exit code: an
+    ``--invoice`` that is an amount or several numbers (2), an id that is no decision (1), or
+    cash a bank took back offered to invoices (1: ``--reverse`` undoes its payment)."""
+    from canonical.models import Decision
+    from reconciler.cascade import EXCEPTION
+    from reconciler.confirm import RETURNED_PAYMENT
+
+    tenant = runtime.settings.tenant
+    with runtime.store.session() as session:
+        for value in invoices:
+            why = _invoice_refusal(value)
+            if why and not _numbered(session, tenant, value):
+                return why, 2
+        why = _not_a_decision(session, tenant, decision_id, then=then, remittance_ok=undo)
+        if why:
+            return why, 1
+        decision = session.get(Decision, decision_id)
+        if (
+            plain
+            and decision is not None
+            and decision.exception_kind == RETURNED_PAYMENT
+            and decision.status == EXCEPTION
+            and not decision.superseded
+            and decision.amount_minor < 0
+        ):
+            back = _money_text(decision.amount_minor, decision.currency)
+            return (
+                f"decision {decision_id} is a returned payment ({back} taken back by the bank): "
+                "it is no cash to apply. Undo the payment it takes back, in arsync and every "
+                f"system, with arsync resolve {decision_id} --by person:NAME --reverse"
+            ), 1
+    return None
+
+
+def _money_text(minor: int, currency: str) -> str:
+    """``minor`` units of ``currency`` as shown: ``-3611.77 USD``."""
+    from canonical.money import Money
+
+    amount = Money.from_minor(minor, currency)
+    return f"{amount.amount} {amount.currency}"
+
+
 @app.command()
 def resolve(
     decision_id: Annotated[
@@ -581,6 +786,27 @@ def resolve(
         raise _fail("--dismiss needs a reason (one line saying why nothing is applied)", 2)
     runtime = _runtime(config)
     try:
+        refusal = _resolve_refusal(
+            runtime,
+            decision_id,
+            invoice or [],
+            then=" --undo REASON"
+            if undo is not None
+            else " --dismiss REASON"
+            if dismiss is not None
+            else " --reverse"
+            if reverse
+            else "",
+            undo=undo is not None,
+            plain=undo is None and dismiss is None and not reverse,
+        )
+    except BaseException:
+        runtime.close()
+        raise
+    if refusal is not None:
+        runtime.close()
+        raise _fail(*refusal)
+    try:
         if undo is not None:
             decision = undo_decision(
                 runtime.store,
@@ -619,6 +845,14 @@ def resolve(
             applied_line = _applied_line(runtime.store, decision)
     except (ConfirmError, LeaseHeld) as exc:
         raise _fail(exc, 1) from None
+    except KeyboardInterrupt:
+        # a decision is made in one transaction: whole, or (mostly) not at all
+        raise _fail(
+            f"interrupted: decision {decision_id} was resolved whole or not at all; "
+            "`arsync report` shows which (running the command again refuses one already "
+            "resolved, never applies it twice)",
+            130,
+        ) from None
     finally:
         runtime.close()
     if dismiss is None:  # a dismissal writes nothing anywhere
@@ -658,7 +892,8 @@ def resolve(
         undone = decision.evidence.get("applications_reversed") or []
         console.print(
             f"reversed by {decision.decided_by}: decision {decision.id} undoes "
-            f"{len(undone)} applications of decision {decision.evidence.get('reverses_decision')}"
+            f"{len(undone)} application{'' if len(undone) == 1 else 's'} of decision "
+            f"{decision.evidence.get('reverses_decision')}"
             "; `arsync push` voids the payment in each system"
         )
         return
@@ -967,6 +1202,16 @@ def outbox(
         console.print(table)
 
 
+def _command_or_fail(runtime: Any, command_id: str | None) -> None:
+    """Refuse (exit 1) an id that is no outbox command, saying what it is."""
+    if command_id is None:
+        return
+    with runtime.store.session() as session:
+        why = _not_a_command(session, runtime.settings.tenant, command_id)
+    if why:
+        raise _fail(why, 1)
+
+
 @outbox_app.command("retry")
 def outbox_retry(
     command_id: Annotated[str | None, typer.Argument(help="The command to retry.")] = None,
@@ -978,8 +1223,16 @@ def outbox_retry(
     """Make a failed, dead or conflicted command due again (same idempotency key)."""
     from sync.outbox.control import OutboxError, retry
 
+    if all_failed == (command_id is not None):
+        raise _fail(
+            "--all-failed takes no command id"
+            if all_failed
+            else "name a command id (`arsync outbox` lists them), or say --all-failed",
+            2,
+        )
     runtime = _runtime(config)
     try:
+        _command_or_fail(runtime, command_id)
         n = retry(runtime.store, runtime.settings.tenant, command_id, all_failed=all_failed)
     except OutboxError as exc:
         raise _fail(exc, 1) from None
@@ -998,6 +1251,7 @@ def outbox_cancel(
 
     runtime = _runtime(config)
     try:
+        _command_or_fail(runtime, command_id)
         cancel(runtime.store, runtime.settings.tenant, command_id)
     except OutboxError as exc:
         raise _fail(exc, 1) from None
