@@ -262,7 +262,6 @@ def _reconcile(
         summary.reopened = advices.reopen(session, tenant)
         late = _reopen_late(session, tenant, rules.customer_min_score)
         summary.late = len(late)
-        _reopen_returns_before_payment(session, tenant)
         held.renew(session)  # what was reopened commits only under this run's lease
         scope = _scope(session, tenant, advices)
         with loading_without_gc():
@@ -485,51 +484,6 @@ def _reopen_late(session: Session, tenant: str, min_name_score: int) -> dict[str
             "reconcile: %d payments decided again now their invoice or payer is known", len(late)
         )
     return late
-
-
-def _reopen_returns_before_payment(session: Session, tenant: str) -> int:
-    """Send back to be decided again the returns the reconciler found no payment for, when a
-    new payment bears the name they take back (the return was read before its payment): both
-    are then decided in this run, so cash taken back is never applied. Only the reconciler's
-    own decision, which wrote nothing to any system; returns how many."""
-    waiting: dict[str, tuple[str, str]] = {}  # return id -> (its decision, the name it reverses)
-    for row in session.execute(
-        select(DECISION.c.id, DECISION.c.source_id, DECISION.c.evidence, REMITTANCE.c.reverses)
-        .join(REMITTANCE, REMITTANCE.c.id == DECISION.c.source_id)
-        .where(
-            DECISION.c.tenant == tenant,
-            DECISION.c.source_kind == "remittance",
-            DECISION.c.rule == REVERSAL_RULE,
-            DECISION.c.status == EXCEPTION,
-            DECISION.c.exception_kind == "returned_payment",
-            DECISION.c.superseded.is_(False),
-            DECISION.c.decided_by == "reconciler",
-            REMITTANCE.c.reverses.is_not(None),
-        )
-    ):
-        if (row.evidence or {}).get("original", {}) is None:  # no payment of that name then
-            waiting[row.source_id] = (row.id, row.reverses)
-    if not waiting:
-        return 0
-    names = sorted({name for _, name in waiting.values()})
-    borne: set[str] = set()
-    for column in ("source_key", "end_to_end_id", "bank_reference"):
-        for start in range(0, len(names), 500):
-            borne.update(
-                session.execute(
-                    select(REMITTANCE.c[column]).where(
-                        REMITTANCE.c.tenant == tenant,
-                        REMITTANCE.c[column].in_(names[start : start + 500]),
-                        REMITTANCE.c.amount_minor > 0,
-                        REMITTANCE.c.status == RemittanceStatus.NEW,
-                    )
-                ).scalars()
-            )
-    decisions = {rid: decided for rid, (decided, name) in waiting.items() if name in borne}
-    supersede(session, decisions)
-    if decisions:
-        log.info("reconcile: %d returns decided again now their payment came", len(decisions))
-    return len(decisions)
 
 
 def _learned_no_more(session: Session, tenant: str, waiting: list[Row[Any]]) -> dict[str, str]:
