@@ -76,7 +76,7 @@ _NOT_INVOICE = re.compile(
     r"(?:fx|exch(?:ange)?)\s*rate|"
     # customer numbers (Kd-Nr., Kundennummer, Debitor, cliente), SEPA mandate, creditor and
     # payer's own references (MREF+, CRED+, KREF+, /ROC/, OUR REF), accounts, orders
-    r"kd|kdnr|kunden(?:nummer)?|kunde|debitor(?:en)?|clientes?|compte|konto|kto|blz|cuenta|"
+    r"kd|kdnr|kunden(?:nummer)?|kunde|debitor(?:en)?|clientes?|compte|konto|cuenta|"
     r"mref|mandat\w*|cred|kref|debt|iban|abwa|abwe|roc|acc|our\s*ref(?:erence)?|"
     r"auftrag|bestellung|best|commande|cde|pedido|ordine|lieferschein|"
     # phone, card, TAN, serial and customer numbers; bank text tags for accounts, routing
@@ -94,9 +94,6 @@ _NOT_INVOICE = re.compile(
     # accounts, quantities, freight PRO numbers, a card's last digits, a fiscal year
     r"quotes?|quotations?|estimates?|pro\s*-?\s*forma|wo|work\s*orders?|claims?|vouchers?|"
     r"req(?:uisition)?|emp(?:loyee)?|gl|qty|quantity|pro|v\s*card|last\s*(?:4|four)|fy|advice|"
-    # an order number (Bestellnummer) and the payer's payment advice numbered (SAP
-    # Zahlungsavis Nr., French avis no): one number each, a list after it is no continuation
-    r"(?P<one>bestellnr|bestellnummer|(?:zahlungs)?avis(?=[\s.-]*(?:nos?|nrs?|nummer|\#)))|"
     r"(?:pmt|payment|spei|utr)\s*ref(?:erence)?|payment\s*proposal|utr|"
     # the payer's debit memos, chargebacks and deductions (what it takes off, by its own
     # numbers), on the number's line (a table's DEDUCTION column header is no label); a debit
@@ -173,23 +170,18 @@ _CODES = (
     r"(?:USD|EUR|GBP|CAD|CHF|AUD|NZD|JPY|SEK|NOK|DKK|PLN|MXN|HKD|SGD|INR|CNY|RMB|BRL|ZAR|CZK|"
     r"HUF|RON|AED|SAR|ILS|KRW|TWD|THB|MYR|PHP|IDR|TRY)"
 )
-# a symbol or a code, a space after it or not: $ 1,250.00, EUR 1.250,00
-_CURRENCY = rf"(?:[$€£¥₹]\s?|{_CODES}\s?)"
+_CURRENCY = rf"(?:[$€£¥₹]|{_CODES}\s?)"
 _CURRENCY_AFTER = rf"\s?{_CODES}(?![A-Z])"
-# a whole amount beside its currency, thousands grouped or not: $1,250, 1.250 EUR, CHF 1'250
-_WHOLE = r"\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+|\d{1,3}(?:['\u2019]\d{3})+|\d+"
 _AMOUNT = re.compile(
     # 1 234,56 EUR, EUR 1 234,56: thousands grouped by spaces, only with the currency beside
     # them (INV 118 234,56 stays invoice 118 and 234.56)
     rf"(?<![0-9A-Z.,/-]){_CURRENCY}\s?(?P<spaced>\d{{1,3}}(?: \d{{3}})+,\d{{2}})(?![0-9]|[.,]\d)|"
     rf"(?<![0-9A-Z.,/-])(?P<spaced_before>\d{{1,3}}(?: \d{{3}})+,\d{{2}}){_CURRENCY_AFTER}|"
-    # 1,250.00, 1.250,00, the Swiss 1'250.00 (an apostrophe or a right quote between thousands)
-    rf"(?<![0-9A-Z.,/-])(?<![0-9]['\u2019])-?{_CURRENCY}?"
-    r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|"
-    r"\d{1,3}(?:['\u2019]\d{3})+(?:\.\d{2})?|\d+[.,]\d{2})"
-    rf"(?![0-9]|[.,'\u2019]\d)|(?<![0-9A-Z]){_CURRENCY}(?P<whole>{_WHOLE})(?![0-9]|[.,'\u2019]\d)|"
-    # 1500 USD, 1.250 EUR, unless an amount follows the code (INV 88123 EUR 1500.00)
-    rf"(?<![0-9A-Z.,/-])(?<![0-9]['\u2019])(?P<whole_before>{_WHOLE}){_CURRENCY_AFTER}(?!\s?[-0-9$€£])",
+    rf"(?<![0-9A-Z.,/-])-?{_CURRENCY}?"
+    r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|\d+[.,]\d{2})"
+    rf"(?![0-9]|[.,]\d)|(?<![0-9A-Z]){_CURRENCY}(?P<whole>\d+)(?![0-9.,])|"
+    # 1500 USD, unless an amount follows the code (INV 88123 EUR 1500.00)
+    rf"(?<![0-9A-Z.,/-])(?P<whole_before>\d+){_CURRENCY_AFTER}(?!\s?[-0-9$€£])",
     re.IGNORECASE,
 )
 # what may stand between an invoice number and the amount the payer pays on it
@@ -257,11 +249,8 @@ _DOT_LIST = re.compile(
     r"(?:\.+(?P=letters)(?P=sep)[0-9][0-9-]*)+(?![0-9A-Z])",
     re.IGNORECASE,
 )
-# a slash between a number and the amount paid on it (two decimals): INV1001/500.00, and
-# INV1001/1.500,00 (thousands grouped: INV 10023/24,25 is a list)
-_AMOUNT_SLASH = re.compile(
-    r"(?<=[0-9])/(?=(?:\d{1,3}(?:,\d{3})*\.\d{2}|\d{1,3}(?:\.\d{3})+,\d{2})(?![0-9]|[.,/]\d))"
-)
+# a slash between a number and the amount paid on it (two decimals): INV1001/500.00
+_AMOUNT_SLASH = re.compile(r"(?<=[0-9])/(?=\d{1,3}(?:,\d{3})*\.\d{2}(?![0-9]|[.,/]\d))")
 # a Fedwire tag ({6000}) and its field, which runs to the next tag or the line's end. The
 # wire's own fields are not read: its format, type, IMAD and OMAD, amount, the banks, the
 # sender's reference, business function, charges, the parties and their accounts, ids and
@@ -328,19 +317,6 @@ _ZIP = re.compile(
     r"(?<![0-9A-Za-z])(?P<city>[A-Za-z]{3,}),?[ \t]+(?:" + "|".join(_STATES.split()) + r")[ \t]+"
     r"(?P<zip>\d{5}(?:-\d{4})?)(?![0-9A-Za-z])"
 )
-# a house number in a street address: 1200 MAIN ST, 500 N. Oak Avenue, 77 W 5TH ST; one name
-# word before the street's type, no number after it (CT 06901 is a state and its zip) and
-# no word after ST (ST LOUIS is a city); a number in a list is no house number (below)
-_STREET = re.compile(
-    r"(?<![0-9A-Z#])\d{1,6}(?=[ \t]+(?:[NSEW]\.?[ \t]+)?"
-    r"(?P<name>\d{1,3}(?:ST|ND|RD|TH)|[A-Z][A-Z'-]+)[ \t]+"
-    r"(?:ST\.?(?![ \t]+[A-Z])|(?:STREET|AVE?|AVENUE|RD|ROAD|BLVD|BOULEVARD|DR|DRIVE|LN|LANE|"
-    r"PKWY|PARKWAY|HWY|HIGHWAY|CT|COURT|PL|PLACE|TER|TERRACE|CIR|CIRCLE)\.?)"
-    r"(?![0-9A-Z])(?![ \t]*[0-9]))",
-    re.IGNORECASE,
-)
-# a number just before: 10023 10024, 10023, 10024 (a list)
-_NUMBER_BEFORE = re.compile(r"[0-9][ \t]*[,;&/]?[ \t]*\Z")
 # words a payer writes before IN, OR, ME, OK ... that are no city: PAID IN 47111 names no
 # zip code in Indiana
 _NOT_CITY = re.compile(
@@ -350,8 +326,7 @@ _NOT_CITY = re.compile(
     r"bezahlt|paiement|r[eè]glement|pagamento)",
     re.IGNORECASE,
 )
-# RF18 5390 0754 7034, and RF 18 5390 ... as some payers type it
-_RF_IN_TEXT = re.compile(r"(?<![0-9A-Z])RF ?\d{2}(?: ?[0-9A-Z]){1,21}", re.IGNORECASE)
+_RF_IN_TEXT = re.compile(r"(?<![0-9A-Z])RF\d{2}(?: ?[0-9A-Z]){1,21}", re.IGNORECASE)
 # field lengths that cut remittance text: NACHA 705 addenda 80, camt Ustrd 140, SWIFT 35 x n,
 # UK Bacs / Faster Payments references 18
 TRUNCATION_LENGTHS = frozenset({18, 35, 70, 80, 105, 140})
@@ -635,15 +610,8 @@ def _amount(match: re.Match[str]) -> str | None:
     if spaced:
         return str(Decimal(spaced.replace(" ", "").replace(",", ".")))
     value = match.group("value")
-    if value is None:  # beside its currency: any separator groups thousands
-        return re.sub(r"[.,'\u2019]", "", match.group("whole") or match.group("whole_before"))
-    value = re.sub(r"['\u2019]", "", value)
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", value) and (
-        value.count(",") == 1 or match.group(0).lstrip("-") != value
-    ):
-        # $1,250 or 12,500: thousands (an amount has two decimals, never three); 1,250,000
-        # only with its currency (101,102,103 may be a list)
-        return value.replace(",", "")
+    if value is None:
+        return match.group("whole") or match.group("whole_before")
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d{2}", value):
         value = value.replace(".", "").replace(",", ".")
     elif "," in value and "." in value:
@@ -732,13 +700,7 @@ def _framing(text: str) -> str:
 
 # a number a line break cuts after its first one or two digits (88\n125): too short to be
 # read alone, so it is read whole; a longer head keeps both readings (``joined``)
-# (not an amount's cents, 1.225,00 or 25,00, nor before a date or an amount: 00\n16.01.2024;
-# a list's 10025,10\n026 is joined)
-_SPLIT_HEAD = re.compile(
-    r"(?<=[\s,;/&#])(?<!\.[0-9]{3},)(?<![^0-9.][0-9],)(?<![^0-9.][0-9]{2},)(?<![^0-9.][0-9]{3},)"
-    r"(\d{1,2})[ \t]*\r?\n[ \t]*(\d{2,})"
-    r"(?![0-9A-Z]|[./-]\d{1,2}[./-]\d{2,4}(?![0-9])|(?:\.\d{3})*,\d{2}(?![0-9])|\.\d{2}(?![0-9]))"
-)
+_SPLIT_HEAD = re.compile(r"(?<=[\s,;/&#])(\d{1,2})[ \t]*\r?\n[ \t]*(\d{2,})(?![0-9A-Z])")
 
 
 def _rejoin(m: re.Match[str]) -> str:
@@ -800,13 +762,6 @@ def read_references(text: str | None) -> TextReading:
         (m.start("zip"), m.end("zip"), "a zip code")
         for m in _ZIP.finditer(masked)
         if not labelled_before(m.start("zip")) and not _NOT_CITY.fullmatch(m.group("city"))
-    ]
-    noise += [
-        (m.start(), m.end(), "a street number")
-        for m in _STREET.finditer(masked)
-        if not labelled_before(m.start())
-        and not _NOT_CITY.fullmatch(m.group("name"))
-        and not _NUMBER_BEFORE.search(masked[: m.start()])
     ]
     noise += [
         (m.start(), m.end(), "a phone number")
@@ -897,15 +852,11 @@ def read_references(text: str | None) -> TextReading:
                 rfs.append((m.start(), m.start() + cut))
                 break
         else:
-            # a reference's groups hold digits: a word after them (INV 10023) is the payer's
-            groups = re.match(r"RF ?\d{2}(?: ?(?=[A-Z]*[0-9])[0-9A-Z]+)*", raw, re.IGNORECASE)
-            raw = groups.group(0) if groups else raw
-            # (RF 45 10023, with a space: no reference unless it is valid, the payer's numbers)
             if rf_reference(raw.split(" ")[0]) is None and re.fullmatch(
-                r"RF\d{2}[0-9A-Z ]{4,}", raw, re.IGNORECASE
+                r"RF\d{2}[0-9A-Z ]{4,}", raw
             ):
                 reading.ignored.append({"written": raw, "why": "RF reference, bad check digits"})
-                rfs.append((m.start(), m.start() + len(raw)))
+                rfs.append(m.span())
     masked = _mask(masked, rfs)
     previous: TextRef | None = None
     previous_end = -1
@@ -966,7 +917,7 @@ def read_references(text: str | None) -> TextReading:
                     TextRef(written, [(po_key(token), "as written")], "po", True, start=start)
                 )
             # a wire's field holds one value (UID:123456 4471 4472: the payer's numbers after)
-            other_numbers = not (anti and (anti.group("wire") or anti.group("one")))
+            other_numbers = not (anti and anti.group("wire"))
             previous, previous_end = None, end
             continue
         other_numbers = po_numbers = False
@@ -1203,30 +1154,11 @@ def _amount_after(
     negative one (``1043 -50.00``) keeps its sign."""
     following = [r.start for r in refs if r.start > ref.end]
     limit = min(following, default=len(masked))
-    for n, amount in enumerate(amounts):
+    for amount in amounts:
         start = amount[0]
         if ref.end <= start < limit and _AMOUNT_GAP.match(masked[ref.end : start]):
-            row = [amount]
-            for more in amounts[n + 1 :]:
-                if more[0] >= limit or masked[row[-1][1] : more[0]].strip(" \t"):
-                    break
-                row.append(more)
-            return _paid_in_row(row)
+            return amount
     return None
-
-
-def _paid_in_row(row: list[tuple[int, int, str]]) -> tuple[int, int, str]:
-    """The amount paid among those a remittance table writes on one invoice's row: the first,
-    unless the row holds three that are a gross amount, the net paid and a discount of at
-    most a tenth of it, in either order (SAP ``1.250,00 25,00 1.225,00``, gross, discount and
-    net, or ``1,250.00 1,225.00 25.00``: 1225.00 paid); which of two larger parts is paid
-    no row says, so the gross stays."""
-    if len(row) != 3 or any(value.startswith("-") for _, _, value in row):
-        return row[0]
-    gross, second, third = (Decimal(value) for _, _, value in row)
-    if gross - second != third or min(second, third) * 10 > gross:
-        return row[0]
-    return row[1] if second >= third else row[2]
 
 
 def _amount_before(
