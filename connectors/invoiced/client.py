@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.auth import HTTPBasicAuth
@@ -41,6 +41,12 @@ def next_link(response: requests.Response) -> str | None:
         if "next" in str(link.get("rel") or "").lower().split() and link.get("url"):
             return urljoin(response.url, link["url"])
     return None
+
+
+def _origin(url: str) -> str:
+    """A URL's scheme and host (with port), lower-case: ``https://api.invoiced.com``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 class InvoicedClient:
@@ -127,6 +133,11 @@ class InvoicedClient:
             yield [item for item in body if isinstance(item, dict)]
             seen.add(response.url)
             url = next_link(response)
+            if url and _origin(url) != _origin(self.base):
+                # the API key travels with every request: never to another host or scheme
+                raise ApiError(
+                    SYSTEM, f"GET {path}: the next link leads off {_origin(self.base)}: {url}"
+                )
             if url in seen:
                 raise ApiError(
                     SYSTEM, f"GET {path}: the next link points back to a page already read"

@@ -17,6 +17,7 @@ import responses
 from responses import matchers
 
 from connectors.base import MemoryTokenStore
+from connectors.errors import ApiError
 from connectors.http import RetryPolicy
 from connectors.invoiced import InvoicedConfig, InvoicedConnector
 
@@ -78,3 +79,24 @@ def test_the_next_page_is_read_whatever_form_the_link_takes(
 ) -> None:
     two_pages(mocked, link)
     assert read(connector()) == [["1", "2"], ["3"]]
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        '<//other.example/customers?page=2>; rel="next"',  # scheme-relative: another host
+        '<https://other.example/customers?page=2>; rel="next"',
+        '<http://api.invoiced.test/customers?page=2>; rel="next"',  # the key in clear text
+    ],
+    ids=["scheme-relative", "other-host", "plain-http"],
+)
+def test_a_next_link_leading_off_the_api_is_refused_before_the_key_goes_there(
+    mocked: responses.RequestsMock, link: str
+) -> None:
+    mocked.get(
+        f"{BASE}/customers",
+        json=[{"id": 1, "name": "A", "updated_at": 10}],
+        headers={"Link": link, "X-Total-Count": "2"},
+    )
+    with pytest.raises(ApiError, match=r"the next link leads off https://api\.invoiced\.test"):
+        read(connector())
