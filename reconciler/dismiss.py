@@ -155,6 +155,8 @@ def _standing(session: Session, decision: Decision) -> str:
     )
     if current.status == DISMISSED:  # dismissed already (a repeat): nothing is left to do
         return f"{stands}: it is dismissed already; nothing to do"
+    if current.status == RemittanceStatus.REVERSED:
+        return f"{stands}: the payment is reversed already; nothing to do"
     if current.status == AUTO and decision.source_kind == "remittance":
         return (
             f"{stands} and applied its cash: a dismissal cannot undo that; take it back with "

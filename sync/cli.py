@@ -498,31 +498,57 @@ def _warn_written_nowhere(warning: str | None) -> None:
         err.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
 
 
-# what an --invoice value is when it is no one invoice number: an amount, or several numbers
-_GROUPED_AMOUNT = re.compile(r"^[+-]?\d{1,3}(?:[,.' \u00a0]\d{3})+(?:[.,]\d{1,2})?$")
+# what an --invoice value is when it is no one invoice number: an amount (grouped in
+# thousands, with cents, or ending in a dash as German and Swiss prices do: 1014,-), or
+# several numbers
+_GROUPED_AMOUNT = re.compile(
+    r"^[+-]?\d{1,3}(?:[,.'\u2019 \u00a0]\d{3})+(?:[.,]\d{1,2}|[.,][-\u2013])?$"
+)
+_PLAIN_AMOUNT = re.compile(r"^[+-]?\d+(?:[.,]\d{2}|[.,][-\u2013])$")
+_CURRENCY_CODE = re.compile(r"^([A-Za-z]{3})\s*(?=[\d+-])|(?<=\d)\s*([A-Za-z]{3})$")
 _SEVERAL = re.compile(r"[,;\s]+")
+AMOUNT, SEVERAL = "amount", "several"
 
 
-def _invoice_refusal(value: str) -> str | None:
+def _invoice_refusal(value: str) -> tuple[str, str] | None:
     """Why ``value`` given to ``--invoice`` names no one invoice (empty, an amount, several
-    numbers in one value), or ``None``. Such a value would be looked up by its digits alone:
-    ``$1014`` found invoice 1014 and put the cash on it."""
+    numbers in one value) and which of these it is, or ``None``. Such a value would be looked
+    up by its digits alone: ``$1014`` found invoice 1014 and put the cash on it."""
     typed = value.strip()
     if not typed:
-        return "--invoice needs an invoice number (repeat it for several)"
-    if any(unicodedata.category(c) == "Sc" for c in typed) or _GROUPED_AMOUNT.match(typed):
+        return "--invoice needs an invoice number (repeat it for several)", AMOUNT
+    bare = _CURRENCY_CODE.sub(
+        lambda m: "" if _is_currency(m.group(1) or m.group(2)) else m.group(0), typed
+    )
+    if (
+        bare != typed
+        or any(unicodedata.category(c) == "Sc" for c in typed)
+        or _GROUPED_AMOUNT.match(bare)
+        or _PLAIN_AMOUNT.match(bare)
+    ):
         return (
             f"--invoice {value!r} is an amount, not an invoice number: resolve takes no "
             "amount (the cash goes to the invoices named in turn, each up to what it owes, "
             "the rest left unapplied); name the invoices as the systems number them"
-        )
+        ), AMOUNT
     parts = [p for p in _SEVERAL.split(typed) if any(c.isdigit() for c in p)]
     if len(parts) > 1:
         return (
-            f"--invoice {value!r} names {len(parts)} numbers: give one invoice per --invoice "
+            f"--invoice {value!r} names {len(parts)} numbers and no invoice is numbered so: "
+            "give one invoice per --invoice "
             f"({' '.join('--invoice ' + shlex.quote(p) for p in parts)})"
-        )
+        ), SEVERAL
     return None
+
+
+def _is_currency(code: str) -> bool:
+    from canonical.money import MoneyError, normalize_currency
+
+    try:
+        normalize_currency(code)
+    except MoneyError:
+        return False
+    return True
 
 
 def _not_a_decision(
@@ -640,16 +666,23 @@ def _not_a_command(session: Any, tenant: str, given: str) -> str | None:
     )
 
 
-def _numbered(session: Any, tenant: str, value: str) -> bool:
-    """Whether an invoice of ``tenant`` is numbered exactly ``value`` (then it is one)."""
-    from sqlalchemy import select
+def _numbered(session: Any, tenant: str, value: str, *, as_payers_write: bool) -> bool:
+    """Whether an invoice of ``tenant`` is numbered exactly ``value`` (then it is one) or,
+    ``as_payers_write``, as resolve finds it (``INV 10 23`` finds ``10 23``, see
+    :func:`canonical.keys.document_key`); never so for an amount, whose digits alone would
+    find another invoice."""
+    from sqlalchemy import or_, select
     from sqlmodel import col
 
+    from canonical.keys import document_key
     from canonical.models import Invoice
 
+    same = col(Invoice.number) == value.strip()
+    key = document_key(value)
     found = session.execute(
         select(col(Invoice.id)).where(
-            col(Invoice.tenant) == tenant, col(Invoice.number) == value.strip()
+            col(Invoice.tenant) == tenant,
+            or_(same, col(Invoice.number_key) == key) if as_payers_write and key else same,
         )
     ).first()
     return found is not None
@@ -668,9 +701,11 @@ def _resolve_refusal(
     tenant = runtime.settings.tenant
     with runtime.store.session() as session:
         for value in invoices:
-            why = _invoice_refusal(value)
-            if why and not _numbered(session, tenant, value):
-                return why, 2
+            refused = _invoice_refusal(value)
+            if refused and not _numbered(
+                session, tenant, value, as_payers_write=refused[1] == SEVERAL
+            ):
+                return refused[0], 2
         why = _not_a_decision(session, tenant, decision_id, then=then, remittance_ok=undo)
         if why:
             return why, 1
@@ -796,7 +831,7 @@ def resolve(
             if dismiss is not None
             else " --reverse"
             if reverse
-            else "",
+            else "".join(f" --invoice {shlex.quote(v)}" for v in invoice or []),
             undo=undo is not None,
             plain=undo is None and dismiss is None and not reverse,
         )

@@ -63,7 +63,13 @@ def _counts(store: Store) -> tuple[int, int, int]:
         ("1,014.00", "is an amount, not an invoice number"),
         ("1.014,00", "is an amount, not an invoice number"),
         ("€1014", "is an amount, not an invoice number"),
-        ("1014, 1135", "names 2 numbers: give one invoice per --invoice "),
+        ("1014, 1135", "names 2 numbers and no invoice is numbered so: give one invoice"),
+        # amounts as German and Swiss prices, with cents only, or with their currency code
+        ("1014,-", "is an amount, not an invoice number"),
+        ("1.014,-", "is an amount, not an invoice number"),
+        ("1014,00", "is an amount, not an invoice number"),
+        ("USD1,014", "is an amount, not an invoice number"),
+        ("1014 EUR", "is an amount, not an invoice number"),
         ("  ", "--invoice needs an invoice number"),
     ],
 )
@@ -177,6 +183,11 @@ def test_a_returned_payment_offered_to_invoices_points_at_reverse(
     reversed_ = _run(config, "resolve", exception.id, "--by", "person:ana", "--reverse")
     assert reversed_.exit_code == 0, reversed_.output  # type: ignore[attr-defined]
     assert "undoes 1 application of decision" in reversed_.stdout  # type: ignore[attr-defined]
+    # dismissed after it was reversed: it said "act on that one" of the reversal
+    late = _run(config, "resolve", exception.id, "--by", "person:ana", "--dismiss", "done")
+    assert late.exit_code == 1  # type: ignore[attr-defined]
+    said = " ".join(late.stderr.split())  # type: ignore[attr-defined]
+    assert "reversed already; nothing to do" in said and "act on" not in said
 
 
 def test_a_repeated_dismissal_says_it_is_done(
@@ -220,6 +231,32 @@ def test_an_invoice_numbered_like_a_list_is_still_found(
     answer = _run(config, "resolve", open_one.id, "--by", "person:ana", "--invoice", "2024 0012")
     assert answer.exit_code == 0, answer.output  # type: ignore[attr-defined]
     assert balance(store, spaced) == ("0.00", "paid")
+
+
+@pytest.mark.parametrize(("number", "typed"), [("10 23", "INV 10 23"), ("1,001", "INV 1,001")])
+def test_an_invoice_numbered_like_a_list_is_found_as_payers_write_it(
+    setup: tuple[Path, Store, dict[str, str]], number: str, typed: str
+) -> None:
+    config, store, ids = setup
+    tyrell = decision(store, ids["unnamed"]).customer_id
+    assert tyrell is not None
+    spaced = Book(store).invoice(tyrell, number, "50.00")
+    open_one = decision(store, ids["unnamed"])
+    answer = _run(config, "resolve", open_one.id, "--by", "person:ana", "--invoice", typed)
+    assert answer.exit_code == 0, answer.output  # type: ignore[attr-defined]
+    assert balance(store, spaced) == ("0.00", "paid")
+
+
+def test_a_remittance_id_given_with_invoices_prints_the_command_keeping_them(
+    setup: tuple[Path, Store, dict[str, str]],
+) -> None:
+    """Run as printed without its --invoice, the command put the cash on the top candidate."""
+    config, store, ids = setup
+    open_one = decision(store, ids["unnamed"])
+    answer = _run(config, "resolve", ids["unnamed"], "--by", "person:ana", "--invoice", "1135")
+    said = " ".join(answer.stderr.split())  # type: ignore[attr-defined]
+    assert answer.exit_code == 1  # type: ignore[attr-defined]
+    assert f"arsync resolve {open_one.id} --by person:NAME --invoice 1135" in said
 
 
 def test_an_interrupted_resolve_applies_nothing_and_can_be_run_again(
