@@ -113,6 +113,9 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 .order_by(col(Decision.created_at))
             ).scalars()
         }
+        # whose cash a person's undone decision is: the customer identified before any person
+        # named invoices (the undo keeps the undone invoices' customer, for the outbox)
+        payers = _payers_of_undone(session, tenant, decisions)
         invoices = {
             i.id: i
             for i in session.execute(select(Invoice).where(col(Invoice.tenant) == tenant)).scalars()
@@ -236,6 +239,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
     for rem in remittances:
         decision = decisions.get(("remittance", rem.id))
         status = decision.status if decision else "new"
+        customer_id = payers.get(rem.id, decision.customer_id) if decision else None
         if rem.status == RemittanceStatus.REVERSED:
             status = RemittanceStatus.REVERSED.value  # taken back, and undone by a person
         lines = applications.get(decision.id, []) if decision else []
@@ -257,7 +261,7 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             "decision_id": decision.id if decision else None,
             "decided_by": decision.decided_by if decision else None,
             "exception_kind": decision.exception_kind if decision else None,
-            "customer": customers.get(decision.customer_id or "") if decision else None,
+            "customer": customers.get(customer_id or ""),
             "applications": [
                 {
                     "invoice_number": number(a.invoice_id),
@@ -296,7 +300,12 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             else [],
             "reference": rem.free_text or ", ".join(str(r.get("ref")) for r in rem.structured_refs),
             "resolve": _resolve_with(
-                decision, invoices, ", ".join(taken_back.get(rem.id, [])), customers, rem.payer_name
+                decision,
+                invoices,
+                ", ".join(taken_back.get(rem.id, [])),
+                customers,
+                rem.payer_name,
+                customer_id,
             )
             if status in ("exception", "suggested")
             else None,
@@ -384,6 +393,8 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
             left,
             {row["id"] for items in exceptions.values() for row in items},
             now.date(),
+            payers,
+            customers,
         ),
         "credit_memos": credit_memos,
         "dismissed": dismissed,
@@ -610,12 +621,15 @@ def _unapplied_cash(
     left: dict[str, int],
     under_exceptions: set[str],
     today: date,
+    payers: dict[str, str | None],
+    customers: dict[str, str],
 ) -> dict[str, Any]:
     """The cash received and left unapplied that a person acts on, per customer (oldest
     first), each with why, its age and the next step; totals per currency. Built from what
     the report read (no query): each remittance's ``left`` (minor) as the cash totals count
     it, less what a return waiting for a person nets of it, so the totals are the same cash
-    as ``totals.cash.unapplied``."""
+    as ``totals.cash.unapplied``. Cash whose applied decision a person undid is the payer's
+    (``payers``: its customer, None when unknown), not that of the invoices undone."""
     by_id = {row["id"]: row for row in rows}
     cash = dict(left)
     # payment -> the returns taking (some of) it back whose cash nets its own (none of its
@@ -646,6 +660,9 @@ def _unapplied_cash(
         when = rem.value_date or rem.created_at.date()
         backs, closed = returns.get(rem.id, []), closed_returns.get(rem.id, [])
         reason = RETURNED_IN_PART if backs or closed else _unapplied_reason(decision, row["status"])
+        customer_id = payers.get(rem.id, decision.customer_id) if decision else None
+        # undone cash whose payer no one identified: a person names the invoices it pays
+        unknown = reason == UNDONE and customer_id is None
         item = {
             "remittance_id": rem.id,
             "value_date": row["value_date"],
@@ -662,12 +679,13 @@ def _unapplied_cash(
             "age_days": max((today - when).days, 0),
             "decision_id": row["decision_id"],
             # cash whose invoices a person names: the command that names them, as `next` says
-            "resolve": _naming_invoices(row) if reason in _NAME_THEM else row["resolve"],
+            "resolve": _naming_invoices(row) if reason in _NAME_THEM or unknown else row["resolve"],
             "next": _returned_next(backs, closed, decisions, row, minor)
             if reason == RETURNED_IN_PART
+            else _undone_next(decision, row, customers)
+            if reason == UNDONE and decision is not None
             else _unapplied_next(reason, row, minor),
         }
-        customer_id = decision.customer_id if decision else None
         group = groups.setdefault(
             customer_id,
             {"customer": row["customer"], "customer_id": customer_id, "totals": {}, "items": []},
@@ -872,6 +890,79 @@ def _unapplied_why(reason: str, decision: Decision | None, row: dict[str, Any], 
             f"{evidence.get('reason') or 'no reason given'}"
         )
     return str(reason).replace("_", " ")
+
+
+def _undone_next(decision: Decision, row: dict[str, Any], customers: dict[str, str]) -> str:
+    """What a person does about cash whose applied decision was undone: apply it to the
+    payer's invoices (``row['customer']``, the customer identified as the payer), saying
+    whose invoices it was taken back from when they are another customer's; with no payer
+    known, find who paid first."""
+    refund = "refund it to the payer and close it with --dismiss REASON"
+    taken = [
+        str(line["invoice"])
+        for line in (decision.evidence or {}).get("applications_reversed") or []
+        if line.get("invoice") and line.get("kind") != ApplicationKind.CREDIT_MEMO.value
+    ]
+    holder = customers.get(decision.customer_id or "")
+    payer = row["customer"]
+    from_other = (
+        f"it was taken back from {holder}'s invoice{'s' if len(taken) > 1 else ''} "
+        f"{', '.join(dict.fromkeys(taken))}"
+        if holder and taken and holder != payer
+        else ""
+    )
+    if payer is None:
+        named = _naming_invoices(row)
+        naming = f"`{named.split(' (')[0]}`" if named else "`arsync resolve`"
+        return (
+            f"no customer is known as the payer ({row['payer'] or 'no name given'})"
+            + (f"; {from_other}" if from_other else "")
+            + ": find who paid (the payer's name, account and reference), then apply it to "
+            f"that customer's invoices with {naming}; if it is no customer's, {refund}"
+        )
+    command = f"`{row['resolve'].split(' (')[0]}`" if row["resolve"] else "`arsync resolve`"
+    other = f" ({from_other}: {holder} is not the payer)" if from_other else ""
+    return f"apply it to {payer}'s invoices{other} with {command}, or {refund}"
+
+
+def _payers_of_undone(
+    session: Any, tenant: str, decisions: dict[tuple[str, str], Decision]
+) -> dict[str, str | None]:
+    """Remittance -> the customer identified as its payer (None: none), for the remittances
+    whose standing decision follows a person's undo: the customer of the last decision the
+    rules made before a person named invoices. A person's confirmation is the customer of
+    the invoices named, which an undo says may be wrong (one batched lookup)."""
+    undone = {
+        source_id: d
+        for (kind, source_id), d in decisions.items()
+        if kind == "remittance" and d.exception_kind == UNDONE
+    }
+    history = {
+        row.id: row
+        for row in select_in(
+            session,
+            _DECISION,
+            ("id", "customer_id", "decided_by", "evidence"),
+            equal={"tenant": tenant, "source_kind": "remittance"},
+            within={"source_id": set(undone)},
+        )
+    }
+    payers: dict[str, str | None] = {}
+    for source_id, standing in undone.items():
+        current: Any = standing
+        seen: set[str] = set()
+        while current is not None and current.id not in seen and current.decided_by != RULES:
+            seen.add(current.id)  # a person's: an undo names what it undid, else what it replaced
+            evidence = current.evidence or {}
+            earlier = evidence.get("undone") or evidence.get("replaces")
+            current = history.get(str(earlier)) if earlier else None
+        payers[source_id] = (
+            current.customer_id if current is not None and current.decided_by == RULES else None
+        )
+    return payers
+
+
+_DECISION: Any = Decision.__table__  # type: ignore[attr-defined]
 
 
 def _naming_invoices(row: dict[str, Any]) -> str | None:
@@ -1625,6 +1716,7 @@ def _resolve_with(
     returned: str | None = None,
     customers: dict[str, str] | None = None,
     payer: str | None = None,
+    identified: str | None = None,
 ) -> str | None:
     """The command that settles a decision: a reversal whose payment paid invoices is
     undone with ``--reverse``; cash returns (remittances ``returned``) take back is applied
@@ -1632,7 +1724,8 @@ def _resolve_with(
     candidate's, or those the person names (``--invoice NUMBER``) when no candidate names any,
     its invoices are of several customers (a payment is applied to one customer's), are in
     another currency than the cash, or are of a customer who is not the payer (another than
-    the one identified, or, with none identified, one the payer's name is not)."""
+    the one ``identified`` as the payer, or, with none identified, one the payer's name is
+    not)."""
     if decision is None or decision.rule == NOT_INCOMING_CASH:
         return None  # no cash came in: nothing to apply
     if decision.rule == REVERSAL_RULE:
@@ -1685,7 +1778,7 @@ def _resolve_with(
     if (
         decision.source_kind == "remittance"
         and owner
-        and not _is_payer(owner, decision, names, payer)
+        and not _is_payer(owner, identified, names, payer)
     ):
         numbers = ", ".join(str(line.get("number")) for line in top["invoices"])
         whom = names.get(owner) or f"customer {owner}"
@@ -1741,11 +1834,13 @@ def _voided(candidates: list[dict[str, Any]], invoices: dict[str, Invoice]) -> l
     return marked
 
 
-def _is_payer(owner: str, decision: Decision, customers: dict[str, str], payer: str | None) -> bool:
-    """Whether customer ``owner`` is who paid: the customer identified, or, with none
+def _is_payer(
+    owner: str, identified: str | None, customers: dict[str, str], payer: str | None
+) -> bool:
+    """Whether customer ``owner`` is who paid: the customer ``identified``, or, with none
     identified, the customer the payer's name is."""
-    if decision.customer_id:
-        return decision.customer_id == owner
+    if identified:
+        return identified == owner
     name = customers.get(owner)
     if not payer or not name:
         return False
