@@ -498,57 +498,41 @@ def _warn_written_nowhere(warning: str | None) -> None:
         err.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
 
 
-# what an --invoice value is when it is no one invoice number: an amount (grouped in
-# thousands, with cents, or ending in a dash as German and Swiss prices do: 1014,-), or
-# several numbers
-_GROUPED_AMOUNT = re.compile(
-    r"^[+-]?\d{1,3}(?:[,.'\u2019 \u00a0]\d{3})+(?:[.,]\d{1,2}|[.,][-\u2013])?$"
+# an --invoice value shaped as an amount, or several numbers: digits with grouping or decimal
+# separators (any space a locale writes, e.g. the narrow no-break space of French), a sign,
+# accounting brackets or a price's trailing dash (1014,- 1014.00-); never a letter
+_AMOUNT_SHAPED = re.compile(
+    r"^[(+~-]?[\d.,'\u2019\s]*\d[\d.,'\u2019\s]*(?:[.,][-\u2013\u2014]|[-)])?$"
 )
-_PLAIN_AMOUNT = re.compile(r"^[+-]?\d+(?:[.,]\d{2}|[.,][-\u2013])$")
-_CURRENCY_CODE = re.compile(r"^([A-Za-z]{3})\s*(?=[\d+-])|(?<=\d)\s*([A-Za-z]{3})$")
 _SEVERAL = re.compile(r"[,;\s]+")
-AMOUNT, SEVERAL = "amount", "several"
 
 
-def _invoice_refusal(value: str) -> tuple[str, str] | None:
-    """Why ``value`` given to ``--invoice`` names no one invoice (empty, an amount, several
-    numbers in one value) and which of these it is, or ``None``. Such a value would be looked
-    up by its digits alone: ``$1014`` found invoice 1014 and put the cash on it."""
+def _invoice_refusal(value: str) -> str | None:
+    """Why ``value`` given to ``--invoice`` is no invoice number as typed (empty, a currency
+    symbol, digits with separators or a sign: an amount or several numbers), or ``None``.
+    Resolve finds invoices as payers write them (``INV 1014`` finds 1014, see
+    :func:`canonical.keys.document_key`): such a value would be found by its digits alone
+    (``$1014`` found invoice 1014 and put the cash on it), so it is taken only when an
+    invoice is numbered exactly so. A value with letters is an invoice number as written."""
     typed = value.strip()
     if not typed:
-        return "--invoice needs an invoice number (repeat it for several)", AMOUNT
-    bare = _CURRENCY_CODE.sub(
-        lambda m: "" if _is_currency(m.group(1) or m.group(2)) else m.group(0), typed
+        return "--invoice needs an invoice number (repeat it for several)"
+    symbol = any(unicodedata.category(c) == "Sc" for c in typed)
+    if not symbol and (typed.isdigit() or not _AMOUNT_SHAPED.match(typed)):
+        return None
+    parts = [p for p in _SEVERAL.split(typed) if p.strip("().,+-").isdigit()]
+    several = (
+        f" or, if it names several invoices, one per --invoice "
+        f"({' '.join('--invoice ' + shlex.quote(p) for p in parts)})"
+        if len(parts) > 1 and not symbol
+        else ""
     )
-    if (
-        bare != typed
-        or any(unicodedata.category(c) == "Sc" for c in typed)
-        or _GROUPED_AMOUNT.match(bare)
-        or _PLAIN_AMOUNT.match(bare)
-    ):
-        return (
-            f"--invoice {value!r} is an amount, not an invoice number: resolve takes no "
-            "amount (the cash goes to the invoices named in turn, each up to what it owes, "
-            "the rest left unapplied); name the invoices as the systems number them"
-        ), AMOUNT
-    parts = [p for p in _SEVERAL.split(typed) if any(c.isdigit() for c in p)]
-    if len(parts) > 1:
-        return (
-            f"--invoice {value!r} names {len(parts)} numbers and no invoice is numbered so: "
-            "give one invoice per --invoice "
-            f"({' '.join('--invoice ' + shlex.quote(p) for p in parts)})"
-        ), SEVERAL
-    return None
-
-
-def _is_currency(code: str) -> bool:
-    from canonical.money import MoneyError, normalize_currency
-
-    try:
-        normalize_currency(code)
-    except MoneyError:
-        return False
-    return True
+    return (
+        f"--invoice {value!r} looks like an amount and no invoice is numbered so: resolve "
+        "takes no amount (the cash goes to the invoices named in turn, each up to what it "
+        "owes, the rest left unapplied); name the invoice as the system numbers it (with its "
+        f"prefix: INV-2024.01, not 2024.01){several}"
+    )
 
 
 def _not_a_decision(
@@ -666,23 +650,16 @@ def _not_a_command(session: Any, tenant: str, given: str) -> str | None:
     )
 
 
-def _numbered(session: Any, tenant: str, value: str, *, as_payers_write: bool) -> bool:
-    """Whether an invoice of ``tenant`` is numbered exactly ``value`` (then it is one) or,
-    ``as_payers_write``, as resolve finds it (``INV 10 23`` finds ``10 23``, see
-    :func:`canonical.keys.document_key`); never so for an amount, whose digits alone would
-    find another invoice."""
-    from sqlalchemy import or_, select
+def _numbered(session: Any, tenant: str, value: str) -> bool:
+    """Whether an invoice of ``tenant`` is numbered exactly ``value`` (then it is one)."""
+    from sqlalchemy import select
     from sqlmodel import col
 
-    from canonical.keys import document_key
     from canonical.models import Invoice
 
-    same = col(Invoice.number) == value.strip()
-    key = document_key(value)
     found = session.execute(
         select(col(Invoice.id)).where(
-            col(Invoice.tenant) == tenant,
-            or_(same, col(Invoice.number_key) == key) if as_payers_write and key else same,
+            col(Invoice.tenant) == tenant, col(Invoice.number) == value.strip()
         )
     ).first()
     return found is not None
@@ -701,11 +678,9 @@ def _resolve_refusal(
     tenant = runtime.settings.tenant
     with runtime.store.session() as session:
         for value in invoices:
-            refused = _invoice_refusal(value)
-            if refused and not _numbered(
-                session, tenant, value, as_payers_write=refused[1] == SEVERAL
-            ):
-                return refused[0], 2
+            why = _invoice_refusal(value)
+            if why and not _numbered(session, tenant, value):
+                return why, 2
         why = _not_a_decision(session, tenant, decision_id, then=then, remittance_ok=undo)
         if why:
             return why, 1

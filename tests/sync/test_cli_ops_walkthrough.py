@@ -56,21 +56,28 @@ def _counts(store: Store) -> tuple[int, int, int]:
         )
 
 
+AMOUNT = "looks like an amount and no invoice is numbered so"
+
+
 @pytest.mark.parametrize(
     "typed, said",
     [
-        ("$1014", "is an amount, not an invoice number"),
-        ("1,014.00", "is an amount, not an invoice number"),
-        ("1.014,00", "is an amount, not an invoice number"),
-        ("€1014", "is an amount, not an invoice number"),
-        ("1014, 1135", "names 2 numbers and no invoice is numbered so: give one invoice"),
-        # amounts as German and Swiss prices, with cents only, or with their currency code
-        ("1014,-", "is an amount, not an invoice number"),
-        ("1.014,-", "is an amount, not an invoice number"),
-        ("1014,00", "is an amount, not an invoice number"),
-        ("USD1,014", "is an amount, not an invoice number"),
-        ("1014 EUR", "is an amount, not an invoice number"),
+        ("$1014", AMOUNT),
+        ("1,014.00", AMOUNT),
+        ("1.014,00", AMOUNT),
+        ("\u20ac1014", AMOUNT),
+        ("1014, 1135", "if it names several invoices, one per --invoice (--invoice 1014 --invoice"),
         ("  ", "--invoice needs an invoice number"),
+        # German and Swiss prices, cents only, a sign, brackets, SAP's trailing minus, a
+        # French narrow no-break space, a decimal comma: each found invoice 1014 or 10145
+        ("1014,-", AMOUNT),
+        ("1.014,\u2014", AMOUNT),
+        ("1014,00", AMOUNT),
+        ("1014,5", AMOUNT),
+        ("+1014", AMOUNT),
+        ("(1014)", AMOUNT),
+        ("1014.00-", AMOUNT),
+        ("1\u202f014", AMOUNT),
     ],
 )
 def test_an_amount_or_a_list_given_as_an_invoice_is_refused_before_anything_is_applied(
@@ -233,7 +240,17 @@ def test_an_invoice_numbered_like_a_list_is_still_found(
     assert balance(store, spaced) == ("0.00", "paid")
 
 
-@pytest.mark.parametrize(("number", "typed"), [("10 23", "INV 10 23"), ("1,001", "INV 1,001")])
+@pytest.mark.parametrize(
+    ("number", "typed"),
+    [
+        ("10 23", "INV 10 23"),
+        ("1,001", "INV 1,001"),
+        # prefixes that are also currency codes were refused as amounts
+        ("CAD-1001", "CAD 1001"),
+        ("SVC-1001", "svc 1001"),
+        ("1001-EUR", "1001 EUR"),
+    ],
+)
 def test_an_invoice_numbered_like_a_list_is_found_as_payers_write_it(
     setup: tuple[Path, Store, dict[str, str]], number: str, typed: str
 ) -> None:
