@@ -500,11 +500,14 @@ def _warn_written_nowhere(warning: str | None) -> None:
 
 # an --invoice value shaped as an amount, or several numbers: digits with grouping or decimal
 # separators (any space a locale writes, e.g. the narrow no-break space of French), a sign,
-# accounting brackets or a price's trailing dash (1014,- 1014.00-); never a letter
+# accounting brackets or a price's trailing dash (1014,- 1014,-- 1014.00-); never a letter
 _AMOUNT_SHAPED = re.compile(
-    r"^[(+~-]?[\d.,'\u2019\s]*\d[\d.,'\u2019\s]*(?:[.,][-\u2013\u2014]|[-)])?$"
+    r"^[(+~-]?[\d.,'\u2019\s]*\d[\d.,'\u2019\s]*(?:[.,]-{1,2}|[.,][\u2013\u2014]|[-)])?$"
 )
-_SEVERAL = re.compile(r"[,;\s]+")
+# what an invoice number is written with besides its digits: Latin letters, spaces and the
+# separators systems number with; anything else (a currency word in another script, a
+# full-width comma, a Unicode minus, &, +) is dropped from the number resolve looks for
+_NUMBER_TEXT = re.compile(r"^[A-Za-z0-9 ./#:-]*$")
 
 
 def _invoice_refusal(value: str) -> str | None:
@@ -513,25 +516,25 @@ def _invoice_refusal(value: str) -> str | None:
     Resolve finds invoices as payers write them (``INV 1014`` finds 1014, see
     :func:`canonical.keys.document_key`): such a value would be found by its digits alone
     (``$1014`` found invoice 1014 and put the cash on it), so it is taken only when an
-    invoice is numbered exactly so. A value with letters is an invoice number as written."""
+    invoice is numbered exactly so. So is one whose number resolve would read as digits
+    alone though it was typed with more than Latin letters, digits and separators
+    (``1014円``, a rouble sign written in Cyrillic letters, ``10 & 23``)."""
+    from canonical.keys import document_key
+
     typed = value.strip()
     if not typed:
         return "--invoice needs an invoice number (repeat it for several)"
-    symbol = any(unicodedata.category(c) == "Sc" for c in typed)
-    if not symbol and (typed.isdigit() or not _AMOUNT_SHAPED.match(typed)):
+    if (
+        not any(unicodedata.category(c) == "Sc" for c in typed)
+        and (typed.isdigit() or not _AMOUNT_SHAPED.match(typed))
+        and (_NUMBER_TEXT.match(typed) or not document_key(typed).isdigit())
+    ):
         return None
-    parts = [p for p in _SEVERAL.split(typed) if p.strip("().,+-").isdigit()]
-    several = (
-        f" or, if it names several invoices, one per --invoice "
-        f"({' '.join('--invoice ' + shlex.quote(p) for p in parts)})"
-        if len(parts) > 1 and not symbol
-        else ""
-    )
     return (
-        f"--invoice {value!r} looks like an amount and no invoice is numbered so: resolve "
-        "takes no amount (the cash goes to the invoices named in turn, each up to what it "
-        "owes, the rest left unapplied); name the invoice as the system numbers it (with its "
-        f"prefix: INV-2024.01, not 2024.01){several}"
+        f"--invoice {value!r} looks like an amount or several numbers, and no invoice is "
+        "numbered so: resolve takes no amount (the cash goes to the invoices named in turn, "
+        "each up to what it owes, the rest left unapplied); name each invoice as the system "
+        "numbers it, one per --invoice (with its prefix: INV-2024.01, not 2024.01)"
     )
 
 
