@@ -178,21 +178,40 @@ def _csv_cells(reader: Any) -> Iterator[Cells]:
 def _xlsx_cells(path: Path) -> Generator[Cells, None, None]:
     """The rows of a workbook's first sheet, streamed: a number as Excel shows it (15
     significant digits, so 1234.56 stays 1234.56, never 1234.5599999999999), a date cell as
-    ``YYYY-MM-DD``, an empty cell as ``""``."""
-    with path.open("rb") as handle:
+    ``YYYY-MM-DD``, an empty cell as ``""``, a formula never computed as :class:`_Uncomputed`."""
+    with path.open("rb") as handle, path.open("rb") as again:
         try:
             book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            # the same sheet with its formulas: a formula whose value was never computed
+            # (a workbook written by a library, not saved by Excel) reads as an empty cell
+            written = openpyxl.load_workbook(again, read_only=True, data_only=False)
         except (zipfile.BadZipFile, KeyError, OSError, InvalidFileException) as exc:
             raise ValueError(f"{path.name}: not a readable .xlsx workbook: {exc}") from None
         try:
-            sheet: Any = book.active if book.active is not None else book.worksheets[0]
-            # the sheet's stated used range is not trusted (WPS and some export libraries
-            # write A1 or a stale range): read every row and cell the sheet holds
-            sheet.reset_dimensions()
-            for values in sheet.iter_rows(values_only=True):
-                yield [_xlsx_value(value, book.epoch) for value in values]
+            sheets: list[Any] = [
+                b.active if b.active is not None else b.worksheets[0] for b in (book, written)
+            ]
+            for sheet in sheets:
+                # the sheet's stated used range is not trusted (WPS and some export libraries
+                # write A1 or a stale range): read every row and cell the sheet holds
+                sheet.reset_dimensions()
+            rows = zip(sheets[0].iter_rows(), sheets[1].iter_rows(values_only=True), strict=True)
+            for cells, formulas in rows:
+                yield [
+                    _Uncomputed(getattr(formula, "text", formula))
+                    # a formula computed to "" is stored as an empty text ("str"), one never
+                    # computed as an empty number
+                    if cell.value is None and cell.data_type != "str" and formula is not None
+                    else _xlsx_value(cell.value, book.epoch)
+                    for cell, formula in zip(cells, formulas, strict=True)
+                ]
         finally:
             book.close()
+            written.close()
+
+
+class _Uncomputed(str):
+    """A workbook formula without a computed value: no value to import, not an empty cell."""
 
 
 class _Serial(Decimal):
@@ -238,6 +257,14 @@ def _table(
     if isinstance(head, str):
         raise ValueError(f"{path.name}: the header {head}")
     header = [_column(name) for name in head]
+    for position, name in enumerate(header):
+        if name in KNOWN_COLUMNS and name in header[:position]:
+            # two cells could hold the row's amount (or number): which is meant is not guessed
+            first = header.index(name) + 1
+            raise ValueError(
+                f"{path.name}: the header names column {name!r} twice (columns {first} and "
+                f"{position + 1}): nothing was imported; remove or rename one of them"
+            )
     rest = itertools.chain(ahead[start + 1 :], enumerate(lines, start=len(ahead) + 1))
     below_blank = False  # single-cell lines below a blank one are held: a footer at the end
     held: list[tuple[int, Cells]] = []
@@ -304,7 +331,7 @@ def _row(
     for name, cell in zip(header, cells, strict=False):
         if not name:
             continue
-        if isinstance(cell, str):
+        if isinstance(cell, str) and not isinstance(cell, _Uncomputed):
             row[name] = _unformula(cell)
         elif name in _DATE_COLUMNS and isinstance(cell, _Serial):
             row[name] = _serial_date(cell)
@@ -845,6 +872,9 @@ class Importer:
         if not isinstance(first, str) or not _TOTAL.fullmatch(first.strip()):
             return False
         needed = KEY_COLUMNS[self.kind]
+        number = _text(row, needed[0])
+        if number is not None and number != first.strip():
+            return False  # a record's number (its customer is "Total Quality Logistics")
         customer = ("customer_id", "customer_number", "customer_name")
         return any(_text(row, c) is None for c in needed) or (
             self.kind != "customers" and all(_text(row, c) is None for c in customer)
@@ -958,6 +988,13 @@ class Importer:
             raise RowError("(row)", "is not an object")
         if "__error__" in row:
             raise RowError(*row["__error__"])
+        for name, value in row.items():
+            if name in KNOWN_COLUMNS and isinstance(value, _Uncomputed):
+                raise RowError(
+                    name,
+                    f"{value} is a formula whose value was never computed (the workbook "
+                    "was not saved by Excel): open it in Excel and save it, then import it",
+                )
         common: dict[str, Any] = {"system": SYSTEM, "object_type": self.kind}
         if self.kind == "customers":
             key = _text(row, "customer_id", required=True) or ""
