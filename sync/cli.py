@@ -502,8 +502,10 @@ def _warn_written_nowhere(warning: str | None) -> None:
 # separators (any space a locale writes, e.g. the narrow no-break space of French), a sign,
 # accounting brackets or a price's trailing dash (1014,- 1014,-- 1014.00-); never a letter
 _AMOUNT_SHAPED = re.compile(
-    r"^[(+~-]?[\d.,'\u2019\s]*\d[\d.,'\u2019\s]*(?:[.,]-{1,2}|[.,][\u2013\u2014]|[-)])?$"
+    r"^[(+~-]?[\d.,'\u2019\s]*\d[\d.,'\u2019\s]*(?:[.,/]-{1,2}|[.,][\u2013\u2014]|[-)])?$"
 )
+# a word before a number (INV, No., Nr.): an amount after one is still an amount
+_WORD_BEFORE = re.compile(r"^[A-Za-z]+[.-]?\s*#?\s*")
 # what an invoice number is written with besides its digits: Latin letters, spaces and the
 # separators systems number with; anything else (a currency word in another script, a
 # full-width comma, a Unicode minus, &, +) is dropped from the number resolve looks for
@@ -524,10 +526,17 @@ def _invoice_refusal(value: str) -> str | None:
     typed = value.strip()
     if not typed:
         return "--invoice needs an invoice number (repeat it for several)"
+    after_word = _WORD_BEFORE.sub("", typed)
     if (
         not any(unicodedata.category(c) == "Sc" for c in typed)
         and (typed.isdigit() or not _AMOUNT_SHAPED.match(typed))
         and (_NUMBER_TEXT.match(typed) or not document_key(typed).isdigit())
+        # INV 1014.00, No. 1.014: an amount after the word (INV 10 23 is a number)
+        and not (
+            after_word != typed
+            and any(c in after_word for c in ".,")
+            and _AMOUNT_SHAPED.match(after_word)
+        )
     ):
         return None
     return (

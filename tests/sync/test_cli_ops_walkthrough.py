@@ -87,6 +87,10 @@ AMOUNT = "looks like an amount or several numbers, and no invoice is numbered so
         ("1014 & 1135", AMOUNT),
         ("1014+1135", AMOUNT),
         ("1014,--", AMOUNT),
+        # an Indian price (no paise), an amount after a document word
+        ("1014/-", AMOUNT),
+        ("INV 1014.00", AMOUNT),
+        ("No. 1.014", AMOUNT),
     ],
 )
 def test_an_amount_or_a_list_given_as_an_invoice_is_refused_before_anything_is_applied(
