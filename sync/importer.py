@@ -147,6 +147,13 @@ KNOWN_COLUMNS = frozenset(
 )  # fmt: skip
 
 
+# columns a file may not name twice: a record's key, customer, currency, amounts and dates
+# (which of two cells is meant is not guessed); a name, memo or reference may repeat
+_ONE_COLUMN = KNOWN_COLUMNS - {
+    "name", "email", "tax_id", "status", "po_number", "reference", "memo", "terms", "method",
+}  # fmt: skip
+
+
 def _header_line(handle: Any) -> str:
     """The first of the file's first lines naming two documented columns (a report's
     title lines above it are passed over), else the first line."""
@@ -195,19 +202,44 @@ def _xlsx_cells(path: Path) -> Generator[Cells, None, None]:
                 # the sheet's stated used range is not trusted (WPS and some export libraries
                 # write A1 or a stale range): read every row and cell the sheet holds
                 sheet.reset_dimensions()
+            # a workbook asking to be calculated when opened (fullCalcOnLoad: XlsxWriter and
+            # openpyxl write it, Excel drops it on saving) holds no formula value to trust:
+            # XlsxWriter stores 0 for each
+            stale = _asks_full_calc(path)
             rows = zip(sheets[0].iter_rows(), sheets[1].iter_rows(values_only=True), strict=True)
             for cells, formulas in rows:
                 yield [
-                    _Uncomputed(getattr(formula, "text", formula))
+                    _Uncomputed(getattr(formula, "text", None) or str(formula))
                     # a formula computed to "" is stored as an empty text ("str"), one never
                     # computed as an empty number
-                    if cell.value is None and cell.data_type != "str" and formula is not None
+                    if formula is not None
+                    and _is_formula(formula)
+                    and (stale or (cell.value is None and cell.data_type != "str"))
                     else _xlsx_value(cell.value, book.epoch)
                     for cell, formula in zip(cells, formulas, strict=True)
                 ]
         finally:
             book.close()
             written.close()
+
+
+_FULL_CALC = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
+
+
+def _asks_full_calc(path: Path) -> bool:
+    """Whether a workbook asks to be calculated when opened (``calcPr fullCalcOnLoad``, as
+    written: openpyxl reads an absent attribute as true)."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            return bool(_FULL_CALC.search(package.read("xl/workbook.xml")))
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return False
+
+
+def _is_formula(written: Any) -> bool:
+    """Whether a cell as written (not computed) is a formula: ``=...`` text, or an array or
+    data-table formula object."""
+    return (isinstance(written, str) and written.startswith("=")) or hasattr(written, "text")
 
 
 class _Uncomputed(str):
@@ -258,7 +290,7 @@ def _table(
         raise ValueError(f"{path.name}: the header {head}")
     header = [_column(name) for name in head]
     for position, name in enumerate(header):
-        if name in KNOWN_COLUMNS and name in header[:position]:
+        if name in _ONE_COLUMN and name in header[:position]:
             # two cells could hold the row's amount (or number): which is meant is not guessed
             first = header.index(name) + 1
             raise ValueError(
@@ -848,6 +880,8 @@ KEY_COLUMNS: dict[str, tuple[str, str]] = {
     "payments": ("payment_id", "amount"),
 }
 _TOTAL = re.compile(r"(?:grand\s+)?totals?(?:[\s:].*)?", re.IGNORECASE | re.DOTALL)
+# a total line's word alone ("Total", "Grand Total:"), whatever its number column says (a count)
+_BARE_TOTAL = re.compile(r"\s*(?:grand\s+)?totals?\s*:?\s*", re.IGNORECASE)
 
 
 class Importer:
@@ -873,7 +907,7 @@ class Importer:
             return False
         needed = KEY_COLUMNS[self.kind]
         number = _text(row, needed[0])
-        if number is not None and number != first.strip():
+        if number is not None and number != first.strip() and not _BARE_TOTAL.fullmatch(first):
             return False  # a record's number (its customer is "Total Quality Logistics")
         customer = ("customer_id", "customer_number", "customer_name")
         return any(_text(row, c) is None for c in needed) or (

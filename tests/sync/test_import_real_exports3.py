@@ -36,10 +36,14 @@ def invoices(store: Store) -> dict[str, tuple[int, int]]:
         }
 
 
-def workbook(tmp_path: Path, rows: list[list[Any]], cached: dict[str, str]) -> Path:
+def workbook(
+    tmp_path: Path, rows: list[list[Any]], cached: dict[str, str], saved_by_excel: bool = True
+) -> Path:
     """An .xlsx as a library writes it (formulas without values); ``cached`` gives some
     formulas the value Excel would have stored on saving (``{"D3-E3": "75"}``; ``""``: an
-    empty text)."""
+    empty text), and Excel's saving drops the library's ask to calculate on opening
+    (``fullCalcOnLoad``) unless not ``saved_by_excel`` (XlsxWriter stores 0 for each formula
+    and asks for it)."""
     book = openpyxl.Workbook()
     sheet: Any = book.active
     for row in rows:
@@ -56,6 +60,9 @@ def workbook(tmp_path: Path, rows: list[list[Any]], cached: dict[str, str]) -> P
         else:  # computed to "": Excel stores an empty text
             xml = xml.replace(f'"><f>{formula}</f>', f'" t="str"><f>{formula}</f>')
     parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    if saved_by_excel:
+        book_xml = parts["xl/workbook.xml"].decode()
+        parts["xl/workbook.xml"] = book_xml.replace(' fullCalcOnLoad="1"', "").encode()
     with zipfile.ZipFile(path, "w") as target:
         for item, data in parts.items():
             target.writestr(item, data)
@@ -90,6 +97,31 @@ def test_a_formula_without_a_computed_value_is_refused_not_read_as_empty(
         "(the workbook was not saved by Excel): open it in Excel and save it, then import it",
     ]
     assert invoices(store) == {"F2": (10000, 7500)}
+
+
+def test_a_formula_a_library_stored_0_for_is_refused_not_read_as_0(
+    store: Store, tmp_path: Path
+) -> None:
+    """XlsxWriter stores 0 as every formula's value and asks Excel to calculate on opening:
+    the 0 was read, the invoice stored paid (balance 0.00 though 60.00 is open)."""
+    customers(store, tmp_path)
+    path = workbook(
+        tmp_path,
+        [
+            ["invoice_number", "customer_id", "currency", "total", "paid", "balance"],
+            ["X1", "C1", "USD", 100, 40, "=D2-E2"],
+            ["X2", "C1", "USD", 100, 0, 100],
+        ],
+        cached={"D2-E2": "0"},
+        saved_by_excel=False,
+    )
+    report = import_file(store, "invoices", path)
+    assert (report.created, report.rejected) == (1, 1), report.errors
+    assert (
+        "row 2: column 'balance': =D2-E2 is a formula whose value was never computed"
+        in (report.errors[0])
+    )
+    assert invoices(store) == {"X2": (10000, 10000)}
 
 
 def test_a_column_named_twice_in_the_header_refuses_the_file(store: Store, tmp_path: Path) -> None:
@@ -132,3 +164,23 @@ def test_a_customer_named_total_is_a_record_not_a_total_line(store: Store, tmp_p
     text = "invoice_number,customer_name,currency,total\nTOTAL,,,5.00\n"
     report = import_file(store, "invoices", put(tmp_path, "t.csv", text))
     assert (report.rows, report.skipped, report.errors) == (0, 1, [])
+
+
+def test_a_total_line_counting_its_records_is_still_a_total_line(
+    store: Store, tmp_path: Path
+) -> None:
+    customers(store, tmp_path)
+    content = "customer_id,invoice_number,currency,total\nC1,T3,USD,10.00\nTotal,Count: 1,,\n"
+    report = import_file(store, "invoices", put(tmp_path, "i.csv", content))
+    assert (report.created, report.rejected, report.skipped) == (1, 0, 1), report.errors
+
+
+def test_a_column_the_kind_may_repeat_does_not_refuse_the_file(
+    store: Store, tmp_path: Path
+) -> None:
+    """Two name columns in an invoices file (the customer's and a sales rep's) are read by
+    no invoice: the file is imported."""
+    customers(store, tmp_path)
+    content = "invoice_number,customer_id,currency,total,Name,Name\nN1,C1,USD,10.00,Acme,Ann\n"
+    report = import_file(store, "invoices", put(tmp_path, "i.csv", content))
+    assert (report.created, report.errors) == (1, [])
