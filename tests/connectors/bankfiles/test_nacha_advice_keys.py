@@ -8,29 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from connectors.bankfiles.nacha import parse_nacha
-from connectors.bankfiles.records import ParseResult, RawRemittance, RefKind
-from tests.connectors.bankfiles.test_bankfiles_nacha_realworld import (
-    _addenda,
-    _entry,
-    _file,
-    _header,
-)
+from connectors.bankfiles.records import RefKind
+from tests.connectors.bankfiles.test_nacha_820_real2 import _ccd_plus, _one
 
 D = Decimal
-
-
-def _ccd_plus(text: str, cents: int = 0, code: str = "24") -> ParseResult:
-    """One CCD entry of ``cents`` (a zero-dollar 24 by default) with ``text`` as its 705."""
-    header = _header("CCD", "GLOBEX CORP", "1234567890", "REMITTANCE", 1)
-    records = [_entry(code, cents, "CUST-881", "ACME PARTS", 41, 1), _addenda(text, 1, 41)]
-    return parse_nacha(_file([(header, records)]), "ccd.ach")
-
-
-def _one(result: ParseResult) -> RawRemittance:
-    assert result.errors == [] and result.warnings == [], (result.errors, result.warnings)
-    (record,) = result.records
-    return record
 
 
 # an amount read otherwise before keyed the advice otherwise: that key is an earlier one ------
