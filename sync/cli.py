@@ -663,18 +663,26 @@ def _not_a_command(session: Any, tenant: str, given: str) -> str | None:
 
 
 def _numbered(session: Any, tenant: str, value: str) -> bool:
-    """Whether an invoice of ``tenant`` is numbered exactly ``value`` (then it is one)."""
-    from sqlalchemy import select
+    """Whether an invoice of ``tenant`` is numbered ``value``: exactly, or, when it names a
+    word before the number, as written apart from case and separators (``inv-2024.01`` is
+    ``INV-2024.01``; digits alone never: ``10.14`` is no ``1014``)."""
+    from sqlalchemy import or_, select
     from sqlmodel import col
 
+    from canonical.keys import document_key, split_prefix
     from canonical.models import Invoice
 
-    found = session.execute(
-        select(col(Invoice.id)).where(
-            col(Invoice.tenant) == tenant, col(Invoice.number) == value.strip()
+    typed = value.strip()
+    worded = any("A" <= c <= "Z" for c in typed.upper())
+    rows = session.execute(
+        select(col(Invoice.number)).where(
+            col(Invoice.tenant) == tenant,
+            or_(col(Invoice.number) == typed, col(Invoice.number_key) == document_key(typed))
+            if worded
+            else col(Invoice.number) == typed,
         )
-    ).first()
-    return found is not None
+    ).scalars()
+    return any(n == typed or (worded and split_prefix(n) == split_prefix(typed)) for n in rows)
 
 
 def _resolve_refusal(

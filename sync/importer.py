@@ -206,14 +206,13 @@ def _xlsx_cells(path: Path) -> Generator[Cells, None, None]:
             # openpyxl write it, Excel drops it on saving) holds no formula value to trust:
             # XlsxWriter stores 0 for each
             stale = _asks_full_calc(path)
-            rows = zip(sheets[0].iter_rows(), sheets[1].iter_rows(values_only=True), strict=True)
+            rows = zip(sheets[0].iter_rows(), sheets[1].iter_rows(), strict=True)
             for cells, formulas in rows:
                 yield [
-                    _Uncomputed(getattr(formula, "text", None) or str(formula))
+                    _Uncomputed(_formula_text(formula.value))
                     # a formula computed to "" is stored as an empty text ("str"), one never
                     # computed as an empty number
-                    if formula is not None
-                    and _is_formula(formula)
+                    if getattr(formula, "data_type", None) == "f"
                     and (stale or (cell.value is None and cell.data_type != "str"))
                     else _xlsx_value(cell.value, book.epoch)
                     for cell, formula in zip(cells, formulas, strict=True)
@@ -236,10 +235,10 @@ def _asks_full_calc(path: Path) -> bool:
         return False
 
 
-def _is_formula(written: Any) -> bool:
-    """Whether a cell as written (not computed) is a formula: ``=...`` text, or an array or
-    data-table formula object."""
-    return (isinstance(written, str) and written.startswith("=")) or hasattr(written, "text")
+def _formula_text(written: Any) -> str:
+    """A formula cell as written: its ``=...`` text (an array or data-table formula's too)."""
+    text = getattr(written, "text", written)
+    return text if isinstance(text, str) else "a formula"
 
 
 class _Uncomputed(str):

@@ -261,6 +261,10 @@ def test_an_invoice_numbered_like_a_list_is_still_found(
         ("CAD-1001", "CAD 1001"),
         ("SVC-1001", "svc 1001"),
         ("1001-EUR", "1001 EUR"),
+        # a year.sequence number typed in another case or with a space for its separator
+        ("INV-2024.01", "inv-2024.01"),
+        ("FA-2024.0015", "FA 2024.0015"),
+        ("R 2024.001", "R2024.001"),
     ],
 )
 def test_an_invoice_numbered_like_a_list_is_found_as_payers_write_it(

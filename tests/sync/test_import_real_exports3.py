@@ -184,3 +184,31 @@ def test_a_column_the_kind_may_repeat_does_not_refuse_the_file(
     content = "invoice_number,customer_id,currency,total,Name,Name\nN1,C1,USD,10.00,Acme,Ann\n"
     report = import_file(store, "invoices", put(tmp_path, "i.csv", content))
     assert (report.created, report.errors) == (1, [])
+
+
+def test_a_text_starting_with_an_equals_sign_is_no_formula(store: Store, tmp_path: Path) -> None:
+    """In a workbook asking to be calculated on opening, a reference written as text
+    ``=> see remittance`` was taken for a formula and its row refused."""
+    customers(store, tmp_path)
+    path = workbook(
+        tmp_path,
+        [
+            ["invoice_number", "customer_id", "currency", "total", "balance", "reference"],
+            ["Y1", "C1", "USD", 100, 60, "PLACEHOLDER-TEXT"],
+        ],
+        cached={},
+        saved_by_excel=False,
+    )
+    with zipfile.ZipFile(path) as source:
+        parts = {item: source.read(item) for item in source.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    assert "<t>PLACEHOLDER-TEXT</t>" in sheet  # an inline string, not a formula
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(
+        "<t>PLACEHOLDER-TEXT</t>", "<t>=&gt; see remittance</t>"
+    ).encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for item, data in parts.items():
+            target.writestr(item, data)
+    report = import_file(store, "invoices", path)
+    assert (report.created, report.errors) == (1, [])
+    assert invoices(store) == {"Y1": (10000, 6000)}
