@@ -21,7 +21,8 @@ from mappings.intacct import credit_memo, customer, invoice, payment
 # 8: ISO 4217 minor units (HUF, IDR, COP, ... two decimals, IQD three), not CLDR's
 # 9: a negative ARINVOICE (credit the customer holds) is refused, not an open invoice
 # 10: a payment's credit entries come first, each on the document its detail names
-VERSION = 10
+# 11: payments awaiting approval or declined are not cash; an unknown payment STATE is refused
+VERSION = 11
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -23,6 +23,29 @@ ADJUSTMENT = "ARADJUSTMENT"  # credit memos and debit memos alike: the sign is t
 VOID_STATES = ("Reversed", "Reversal", "Voided")
 REVERSAL_STATE = "Reversal"  # the entry that zeroes out a reversed document: opposite sign
 DRAFT_STATE = "Draft"  # saved, not posted: no effect on the subledger yet
+# an ARPYMT whose cash is recorded: posted, then confirmed to the GL, then reconciled with the
+# bank (Confirmed: Intacct's word for a payment whose cash is confirmed). Paid / Partially Paid
+# and no STATE at all have always read as posted and still do.
+PAYMENT_POSTED_STATES = (
+    "Posted",
+    "Complete",
+    "Confirmed",
+    "Reconciled",
+    "Paid",
+    "Partially Paid",
+    "",
+)
+# an ARPYMT in Intacct's payment approval workflow: awaiting approval, or declined. Like a draft
+# it has not been posted, so it has moved no cash.
+PAYMENT_UNPOSTED_STATES = (
+    DRAFT_STATE,
+    "Submitted",
+    "Pending Approval",
+    "Partially Approved",
+    "Approved",
+    "Declined",
+    "Unapproved",
+)
 
 
 def origin(record: RawRecord) -> dict[str, Any]:

@@ -25,7 +25,11 @@ it is refused with a :class:`MappingError` naming the detail's amount field and 
 A payment saved as a Draft is not posted: it has not moved cash and does not touch the
 subledger (the invoices it names show STATE Selected until it is posted). Canonical payments
 are posted, void or deleted, so a draft maps to void — not cash, applied or unapplied — and
-its applications are not counted; when Intacct posts it, the next sync maps it as posted.
+its applications are not counted; when Intacct posts it, the next sync maps it as posted. A
+payment in the approval workflow (Submitted, Partially Approved, Approved: not yet posted;
+Declined, Unapproved: never to be) is read the same way. Posted, Complete and Reconciled are
+posted cash. Any other STATE is refused with a :class:`MappingError` on ``STATE``: read as
+posted, a state arsync does not know could apply cash Intacct never received.
 
 A payment received for several customers at once has no CUSTOMERID but a PAYERNAME: it maps
 with no customer, its details applying to each customer's invoices.
@@ -42,7 +46,8 @@ from canonical.records import AppliedIn, PaymentIn
 from connectors.base import RawRecord
 from mappings.base import F, MappingContext, MappingError, extract, optional_text, us_date
 from mappings.intacct.common import (
-    DRAFT_STATE,
+    PAYMENT_POSTED_STATES,
+    PAYMENT_UNPOSTED_STATES,
     VOID_STATES,
     base_currency_of,
     currency,
@@ -149,6 +154,25 @@ def applications(
     return credited + paid, cash_applied
 
 
+_POSTED = {state.casefold() for state in PAYMENT_POSTED_STATES}
+_NOT_CASH = {state.casefold() for state in (*VOID_STATES, *PAYMENT_UNPOSTED_STATES)}
+
+
+def is_posted(state: str) -> bool:
+    """Whether a payment's STATE means its cash is recorded: True when posted, False when void,
+    reversed, a draft or in (or declined by) approval; any other STATE is refused."""
+    key = state.strip().casefold()
+    if key in _POSTED:
+        return True
+    if key in _NOT_CASH:
+        return False
+    raise MappingError(
+        "STATE",
+        f"is {state!r}, not a payment state arsync knows: not read as posted cash, "
+        "so this payment is left for review",
+    )
+
+
 def payer(payload: Mapping[str, Any]) -> str | None:
     """The paying customer's CUSTOMERID; None for a payment received for several customers,
     which Intacct records without CUSTOMERID and with a PAYERNAME (its details name each
@@ -173,7 +197,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
     code = currency(payload, ctx)
     total = amount_of(payload, "TOTALENTERED", code)
     values = extract(payload, FIELDS)
-    posted = values["state"] not in (*VOID_STATES, DRAFT_STATE)
+    posted = is_posted(values["state"])
     applied, cash_applied = applications(payload, code, posted=posted)
     return PaymentIn(
         **origin(record),
