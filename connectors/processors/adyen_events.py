@@ -35,11 +35,18 @@ same ``pspReference`` whose ``reason`` is "Transaction Recaptured" (or "Transact
 Auto-recaptured"): that is the cash coming after all, a new collection of the payment, with an
 event id of its own so it is not taken for a replay of the first ``CAPTURE``.
 
+The samples sent to test a webhook (from the Customer Area or the Management API:
+``merchantReference`` ``testMerchantRef1``, older ones a ``pspReference`` such as
+``test_AUTHORISATION_1``) come from either environment, with ``live`` ``"true"`` from the live
+one, and are no payment (:func:`sample_notification`).
+
 Amounts are in Adyen's minor units, which differ from ISO 4217 for CLP, CVE, IDR and ISK.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,6 +66,22 @@ GIVING_BACK = frozenset(code for code, kind in OUTGOING.items() if kind in REINS
 # the event codes arsync reads (others are stored and noted as moving no money)
 READ_CODES = frozenset({"AUTHORISATION", "CAPTURE", "CANCEL_OR_REFUND", *CANCELS, *OUTGOING})
 INVOICE_KEYS = ("metadata.invoice_number", "metadata.invoice", "metadata.invoiceNumber")
+# a webhook test's sample: the merchant reference it carries, and the prefix of older samples'
+# PSP references (a real one is 16 letters and digits)
+SAMPLE_MERCHANT_REFERENCE = re.compile(r"testMerchantRef\d+")
+SAMPLE_PSP_PREFIX = "test_"
+
+
+def sample_notification(item: Mapping[str, Any]) -> str | None:
+    """Why an item is a sample sent to test the webhook (no payment in either environment),
+    None when it is not."""
+    psp = str(item.get("pspReference") or "")
+    if psp.startswith(SAMPLE_PSP_PREFIX):
+        return f"pspReference {psp!r}: a sample sent to test the webhook, no payment"
+    reference = str(item.get("merchantReference") or "")
+    if SAMPLE_MERCHANT_REFERENCE.fullmatch(reference):
+        return f"merchantReference {reference!r}: a sample sent to test the webhook, no payment"
+    return None
 
 
 def taking_back(auto_capture: bool) -> frozenset[str]:
@@ -93,7 +116,10 @@ def parse_notification(body: dict[str, Any], *, auto_capture: bool = True) -> li
 def parse_item(
     item: dict[str, Any], index: int = 0, *, auto_capture: bool = True
 ) -> ProcessorRecord | None:
-    """The record of one verified NotificationRequestItem, None when it moves no cash."""
+    """The record of one verified NotificationRequestItem, None when it moves no cash (a
+    webhook test's sample included)."""
+    if sample_notification(item):
+        return None
     code = str(item.get("eventCode") or "")
     if str(item.get("success") or "").lower() != "true":
         return None
