@@ -26,7 +26,7 @@ from connectors.errors import ApiError, AuthError
 from connectors.http import ApiSession, RetryPolicy
 from connectors.redact import register_secret, register_secrets_of
 from connectors.salesforce.config import SalesforceConfig
-from connectors.salesforce.errors import SALESFORCE_ERRORS, TOKEN_ERRORS
+from connectors.salesforce.errors import QUERY_LOCATOR, SALESFORCE_ERRORS, TOKEN_ERRORS
 
 log = logging.getLogger("arsync.salesforce")
 
@@ -34,6 +34,7 @@ SYSTEM = "salesforce"
 TOKEN_KEY = "salesforce.access_token"
 INSTANCE_KEY = "salesforce.instance_url"
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+MAX_RESTARTS = 3  # expired query cursors one read recovers from; the next one fails it
 
 
 class SalesforceAuth(requests.auth.AuthBase):
@@ -262,11 +263,30 @@ class SalesforceClient:
         return self._get(f"sobjects/{sobject}/updated/", {"start": _iso(start), "end": _iso(end)})
 
     def live_ids(self, sobject: str) -> set[str]:
-        """Every live record id of an object (for reconciling deletes older than the log)."""
-        ids: set[str] = set()
-        for page in self.query_pages(f"SELECT Id FROM {sobject}"):
-            ids.update(str(r["Id"]) for r in page)
-        return ids
+        """Every live record id of an object (for reconciling deletes older than the log).
+
+        The query has no order to resume from: when its cursor expires it is run again whole.
+        """
+        restarts = 0
+        while True:
+            ids: set[str] = set()
+            try:
+                for page in self.query_pages(f"SELECT Id FROM {sobject}"):
+                    ids.update(str(r["Id"]) for r in page)
+                return ids
+            except ApiError as exc:
+                if exc.code != QUERY_LOCATOR or restarts >= MAX_RESTARTS:
+                    raise
+                restarts += 1
+                log.warning(
+                    "%s %s: query cursor expired (%s) listing live ids; querying again "
+                    "from the start (restart %d of %d)",
+                    SYSTEM,
+                    sobject,
+                    exc.code,
+                    restarts,
+                    MAX_RESTARTS,
+                )
 
     def limits(self) -> dict[str, Any]:
         """``GET limits/``: the cheap call used by check()."""

@@ -19,6 +19,9 @@ CONCURRENT_LIMIT = "REQUEST_LIMIT_EXCEEDED/concurrent"
 """Synthetic code: a REQUEST_LIMIT_EXCEEDED that reports the concurrent long-running request
 limit ("ConcurrentPerOrgLongTxn Limit exceeded"), not the daily allowance ("TotalRequests
 Limit exceeded"). The first clears when running requests finish; the second does not."""
+QUERY_LOCATOR = "INVALID_QUERY_LOCATOR"
+"""A queryMore whose cursor expired (idle for minutes, or released when the user opened too
+many): sending it again cannot help; the reader runs its query again."""
 
 
 def salesforce_body_errors(response: requests.Response) -> Sequence[tuple[str, str]]:
@@ -63,6 +66,8 @@ SALESFORCE_RULES: tuple[ErrorRule, ...] = (
     ErrorRule(ErrorKind.RETRY, code="UNABLE_TO_LOCK_ROW"),
     # The query ran too long this time: nothing is wrong with it, try again.
     ErrorRule(ErrorKind.RETRY, code="QUERY_TIMEOUT"),
+    # An expired query cursor (400 or 404 by endpoint): the same kind either way.
+    ErrorRule(ErrorKind.DATA, code=QUERY_LOCATOR),
     ErrorRule(ErrorKind.CONFLICT, status=412),
     # OAuth: wrong client id/secret, user, password or key.
     ErrorRule(ErrorKind.AUTH, status=400, code="invalid_grant"),

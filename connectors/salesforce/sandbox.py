@@ -34,7 +34,9 @@ Wire format (as Salesforce documents it; ``vXX.X`` is any API version):
 * Every API response carries ``Sforce-Limit-Info: api-usage=N/MAX``. Errors are
   ``[{"message", "errorCode", "fields"}]``: 401 ``INVALID_SESSION_ID`` (expired session),
   400 ``INVALID_FIELD`` / ``INVALID_TYPE`` / ``MALFORMED_QUERY``, 403
-  ``REQUEST_LIMIT_EXCEEDED`` (daily allowance spent), 503 ``SERVER_UNAVAILABLE``.
+  ``REQUEST_LIMIT_EXCEEDED`` (daily allowance spent), 503 ``SERVER_UNAVAILABLE``; a
+  queryMore on an expired or released cursor ``INVALID_QUERY_LOCATOR`` (400, or 404 at some
+  endpoints; :class:`SalesforceFaults` injects it).
 """
 
 from __future__ import annotations
@@ -117,6 +119,14 @@ def wire_datetime(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
         f"{moment.microsecond // 1000:03d}+0000"
     )
+
+
+@dataclass
+class SalesforceFaults(Faults):
+    """The shared faults, and Salesforce's own."""
+
+    expire_locator_next: int = 0  # the next N queryMore calls find their cursor expired
+    expired_locator_status: int = 400  # the status they answer INVALID_QUERY_LOCATOR with
 
 
 @dataclass
@@ -557,9 +567,23 @@ class SalesforceSandbox(SandboxServer):
         if denied:
             return denied
         cursor_id, _, offset = locator.rpartition("-")
+        expired = self._expire_locator(cursor_id)
+        if expired is not None:
+            return self.error(expired, "INVALID_QUERY_LOCATOR", "invalid query locator")
         if cursor_id not in self._cursors or not offset.isdigit():
             return self.error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         return self._page(request, version, cursor_id, int(offset))
+
+    def _expire_locator(self, cursor_id: str) -> int | None:
+        """The status to answer when an injected expiry takes this queryMore (the cursor is
+        then gone), else None."""
+        faults = self.faults
+        with self.lock:
+            if not isinstance(faults, SalesforceFaults) or faults.expire_locator_next <= 0:
+                return None
+            faults.expire_locator_next -= 1
+            self._cursors.pop(cursor_id, None)
+            return faults.expired_locator_status
 
     def _page(self, request: Request, version: str, locator: str, offset: int) -> Response:
         size = _batch_size(request.headers.get("Sforce-Query-Options", ""))

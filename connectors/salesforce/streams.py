@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from connectors.base import Page, RawRecord, Stream
-from connectors.errors import ApiError, AuthError, DataError
-from connectors.salesforce.client import SYSTEM, SalesforceClient
+from connectors.errors import ApiError, AuthError
+from connectors.salesforce.client import MAX_RESTARTS, SYSTEM, SalesforceClient
+from connectors.salesforce.errors import QUERY_LOCATOR
 from connectors.salesforce.soql import incremental_query, next_second
 from mappings.salesforce.schema import SalesforceSchema
 
@@ -64,6 +65,7 @@ class SalesforceStream(Stream):
         self.sources = sources
         self.clock = clock
         self.delete_gap: datetime | None = None  # set when deletes before it are unknowable
+        self.resumes = 0  # expired query cursors resumed in this pull, all sources together
 
     def pages(self, since: datetime | None, until: datetime) -> Iterator[Page]:
         """Live records and deletions in (since, until], merged oldest first.
@@ -72,6 +74,7 @@ class SalesforceStream(Stream):
         (``latestDateCovered``), and nothing later is read this run, so the bookmark never
         passes a deletion the log has yet to list.
         """
+        self.resumes = 0
         deletions: list[list[RawRecord]] = []
         if since is not None:
             for source in self.sources:
@@ -97,12 +100,12 @@ class SalesforceStream(Stream):
         """The records of one SObject; a query whose cursor expired is sent again from the
         last stamp read (``>=``), skipping the records of that stamp already read.
 
-        Records are told apart by Id, never by comparing Ids: SOQL sorts Ids of one stamp
-        case-insensitively, which is not Python's order.
+        The query is ordered by SystemModstamp then Id, so every record not yet read has a
+        stamp at or after the last one read. Records are told apart by Id, never by comparing
+        Ids: SOQL sorts Ids of one stamp case-insensitively, which is not Python's order.
         """
         stamp: datetime | None = None  # the newest stamp read so far
         at_stamp: set[str] = set()  # the ids read with that stamp
-        resumes = 0
         while True:
             floor, done = stamp, set(at_stamp)  # where a resumed query starts, what it repeats
             soql = incremental_query(
@@ -125,12 +128,22 @@ class SalesforceStream(Stream):
                     at_stamp.add(record.remote_id)
                     yield record
                 return
-            except DataError as exc:
+            except ApiError as exc:
                 # A query cursor left idle too long expires; resume after the last record.
-                if exc.code != "INVALID_QUERY_LOCATOR" or resumes >= 3:
+                if exc.code != QUERY_LOCATOR or self.resumes >= MAX_RESTARTS:
                     raise
-                resumes += 1
-                log.warning("salesforce %s: query cursor expired; resuming", source.sobject)
+                self.resumes += 1
+                start = stamp or since
+                log.warning(
+                    "salesforce %s: query cursor expired (%s, HTTP %s); querying again from "
+                    "%s (resume %d of %d)",
+                    source.sobject,
+                    exc.code,
+                    exc.status,
+                    start.isoformat() if start is not None else "the start",
+                    self.resumes,
+                    MAX_RESTARTS,
+                )
 
     def _query(self, source: Source, soql: str, until: datetime) -> Iterator[RawRecord]:
         try:
