@@ -90,10 +90,19 @@ class ImportReport:
 class RowError(ValueError):
     def __init__(self, column: str, reason: str) -> None:
         self.column = column
+        self.reason = reason
         super().__init__(f"column {column!r}: {reason}")
 
+    def naming(self, written: dict[str, str]) -> str:
+        """The error naming its column's header as written too, when it was an alias."""
+        if self.column not in written:
+            return str(self)
+        return f"column {self.column!r} ({written[self.column]!r}): {self.reason}"
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+
+def read_rows(
+    path: Path, kind: str | None = None, written: dict[str, str] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, row) from a CSV or Excel workbook with a header, or a JSON list of
     objects, streamed.
 
@@ -108,13 +117,16 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     is no workbook is refused, never read as text); after ``BLANK_RUN_LIMIT`` blank rows in a
     row it is read no further, a ``__note__`` row saying where it stopped. A JSON file is a list of
     objects, or an object holding one such list; its items are read one at a time. Column
-    names are compared case-insensitively, blanks and dashes counting as ``_``."""
+    names are compared case-insensitively, blanks and dashes counting as ``_``; another name
+    finance exports give a column (``Invoice #``, ``Amount Due``) is read as it (see
+    :func:`_columns`; ``kind`` adds a kind's own), and ``written`` (when given) is filled
+    with the header as written of each column so read."""
     with path.open("rb") as handle:
         magic = handle.read(8)
     if not magic:  # an empty file, whatever its name: no rows (the import says so)
         return
     if magic.startswith(b"PK\x03\x04"):  # a zip: an Excel 2007+ workbook, whatever its name
-        yield from _table(path, _xlsx_cells(path), delimiter=None)
+        yield from _table(path, _xlsx_cells(path), None, kind, written)
         return
     if magic.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 compound file: Excel 97-2003
         raise ValueError(f"{path.name}: an Excel 97-2003 workbook (.xls): save it as .xlsx or CSV")
@@ -125,12 +137,13 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         )
     encoding = _encoding(path)
     if path.suffix.lower() == ".json":
-        yield from _json_rows(path, encoding)
+        yield from _json_rows(path, encoding, kind, written)
         return
     with path.open(encoding=encoding, newline="") as handle:
-        delimiter = _delimiter(_header_line(handle))
+        delimiter = _delimiter(_header_line(handle, kind))
         handle.seek(0)
-        yield from _table(path, _csv_cells(csv.reader(handle, delimiter=delimiter)), delimiter)
+        cells = _csv_cells(csv.reader(handle, delimiter=delimiter))
+        yield from _table(path, cells, delimiter, kind, written)
 
 
 Cells = list[Any] | str  # a row's cells, or why the row cannot be read
@@ -154,7 +167,7 @@ _ONE_COLUMN = KNOWN_COLUMNS - {
 }  # fmt: skip
 
 
-def _header_line(handle: Any) -> str:
+def _header_line(handle: Any, kind: str | None = None) -> str:
     """The first of the file's first lines naming two documented columns (a report's
     title lines above it are passed over), else the first line."""
     first: str | None = None
@@ -163,13 +176,14 @@ def _header_line(handle: Any) -> str:
         if not line:
             break
         first = line if first is None else first
-        if _is_header(next(csv.reader([line], delimiter=_delimiter(line)), [])):
+        if _is_header(next(csv.reader([line], delimiter=_delimiter(line)), []), kind):
             return line
     return first or ""
 
 
-def _is_header(cells: list[Any]) -> bool:
-    return sum(_column(cell) in KNOWN_COLUMNS for cell in cells if isinstance(cell, str)) >= 2
+def _is_header(cells: list[Any], kind: str | None = None) -> bool:
+    names = _columns([cell for cell in cells if isinstance(cell, str)], kind)
+    return sum(name in KNOWN_COLUMNS for name in names) >= 2
 
 
 def _csv_cells(reader: Any) -> Iterator[Cells]:
@@ -270,32 +284,42 @@ def _xlsx_value(value: Any, epoch: datetime) -> Any:
 
 
 def _table(
-    path: Path, lines: Iterator[Cells], delimiter: str | None
+    path: Path,
+    lines: Iterator[Cells],
+    delimiter: str | None,
+    kind: str | None = None,
+    written: dict[str, str] | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, row) of a table's rows under its header (see :func:`read_rows`)."""
     ahead: list[tuple[int, Cells]] = []
     for index, cells in enumerate(lines, start=1):
         ahead.append((index, cells))
-        if (not isinstance(cells, str) and _is_header(cells)) or len(ahead) >= HEADER_SEARCH:
+        if (not isinstance(cells, str) and _is_header(cells, kind)) or len(ahead) >= HEADER_SEARCH:
             break
     if not ahead:
         return
     found = [
-        i for i, (_, cells) in enumerate(ahead) if not isinstance(cells, str) and _is_header(cells)
+        i
+        for i, (_, cells) in enumerate(ahead)
+        if not isinstance(cells, str) and _is_header(cells, kind)
     ]
     start = found[0] if found else 0
     _, head = ahead[start]
     if isinstance(head, str):
         raise ValueError(f"{path.name}: the header {head}")
-    header = [_column(name) for name in head]
+    header = _columns(head, kind)
     for position, name in enumerate(header):
         if name in _ONE_COLUMN and name in header[:position]:
             # two cells could hold the row's amount (or number): which is meant is not guessed
             first = header.index(name) + 1
+            both = (str(head[first - 1]).strip(), str(head[position]).strip())
+            shown = f": {both[0]!r} and {both[1]!r}" if _column(both[0]) != name else ""
             raise ValueError(
                 f"{path.name}: the header names column {name!r} twice (columns {first} and "
-                f"{position + 1}): nothing was imported; remove or rename one of them"
+                f"{position + 1}{shown}): nothing was imported; remove or rename one of them"
             )
+    if written is not None:
+        written.update(_aliased(head, header))
     rest = itertools.chain(ahead[start + 1 :], enumerate(lines, start=len(ahead) + 1))
     below_blank = False  # single-cell lines below a blank one are held: a footer at the end
     held: list[tuple[int, Cells]] = []
@@ -420,6 +444,86 @@ def _column(name: Any) -> str:
 
 _COLUMN_SEPARATORS = re.compile(r"[\s\-]+")
 
+# other names finance exports give the documented columns, compared as :func:`_alias_key`
+# writes them ("Invoice #", "Invoice No.", "Inv. No" are all "invoice_no"). Only names with
+# one meaning: "Amount" (a total, or a payment's amount) and "Date" (issued, due, received?)
+# are none, nor "Customer" (a name or an id?) and "Ref No" (QuickBooks' document number).
+COLUMN_ALIASES: dict[str, str] = {
+    alias: column
+    for column, aliases in {
+        "invoice_number": "invoice_no invoice_num invoice_nbr inv_no inv_num inv_number",
+        "credit_memo_number": "credit_memo_no credit_memo_num credit_note_number credit_note_no",
+        "customer_number": "customer_no customer_num customer_nbr cust_no cust_number",
+        "customer_id": "cust_id",
+        "customer_name": "cust_name",
+        "balance": "amount_due balance_due open_balance open_amount amount_remaining "
+        "remaining_balance outstanding_balance amount_outstanding",
+        "total": "total_amount original_amount orig_amount",
+        "issue_date": "doc_date document_date date_issued",
+        "due_date": "payment_due_date",
+        "po_number": "po_no purchase_order purchase_order_no purchase_order_number customer_po",
+        "currency": "currency_code ccy",
+        "email": "e_mail email_address",
+        "terms": "payment_terms",
+        "method": "payment_method",
+    }.items()
+    for alias in aliases.split()
+}
+# a kind's own: what a name means in its export ("Customer Name" of a customers file is the
+# customer's name; "Invoice Amount" of a credit memos file may be the credited invoice's)
+KIND_ALIASES: dict[str, dict[str, str]] = {
+    kind: {alias: column for column, aliases in own.items() for alias in aliases.split()}
+    for kind, own in {
+        "customers": {"name": "customer_name", "number": "customer_number"},
+        "invoices": {"total": "invoice_total invoice_amount", "issue_date": "invoice_date"},
+        "credit-memos": {
+            "total": "credit_memo_total credit_memo_amount",
+            "issue_date": "credit_memo_date credit_note_date",
+        },
+        "payments": {
+            "payment_id": "payment_no payment_number",
+            "amount": "payment_amount amount_received",
+            "received_on": "payment_date date_received received_date receipt_date",
+        },
+    }.items()
+}
+_ALIAS_DROPPED = re.compile(r"[.:]")
+
+
+def _alias_key(name: str) -> str:
+    """A column name (as :func:`_column` writes it) compared with the aliases: ``#`` and
+    ``№`` read ``no``, dots and colons dropped (``invoice_#`` and ``inv._no.`` ->
+    ``invoice_no``, ``inv_no``)."""
+    text = _ALIAS_DROPPED.sub("", name.replace("#", "_no").replace("\u2116", "_no"))
+    return re.sub("_+", "_", text).strip("_")
+
+
+def _columns(cells: list[Any], kind: str | None = None) -> list[str]:
+    """A header's cells (or a JSON object's keys) as column names (:func:`_column`); a cell
+    naming a documented column by an alias is read as that column, unless another cell
+    names it as documented (that one is read, as before aliases were)."""
+    names = [_column(cell) for cell in cells]
+    direct = set(names)
+    own = KIND_ALIASES.get(kind or "", {})
+    columns = []
+    for name in names:
+        target = name
+        if name not in KNOWN_COLUMNS:
+            key = _alias_key(name)
+            target = key if key in KNOWN_COLUMNS else COLUMN_ALIASES.get(key, own.get(key, name))
+        target = own.get(target, target)
+        columns.append(name if target != name and target in direct else target)
+    return columns
+
+
+def _aliased(cells: list[Any], columns: list[str]) -> dict[str, str]:
+    """{column: the cell naming it} for the columns a header names by an alias."""
+    return {
+        column: str(cell).strip()
+        for cell, column in zip(cells, columns, strict=True)
+        if column != _column(cell)
+    }
+
 
 def _encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) or UTF-16 with BOM; else cp1252 (Excel's "CSV" on Western
@@ -456,19 +560,41 @@ _STARTS = ("start_map", "start_array")
 _ENDS = ("end_map", "end_array")
 
 
-def _json_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(item number, item) of the JSON file's list, its keys as column names."""
+def _json_rows(
+    path: Path, encoding: str, kind: str | None = None, written: dict[str, str] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(item number, item) of the JSON file's list, its keys as column names (aliases read
+    as in a header: :func:`_columns`)."""
     with path.open("rb") as raw:
         # ijson reads UTF-8 bytes; a file saved in another encoding is recoded on the way
         handle: Any = raw if encoding == "utf-8" else _Utf8(raw, encoding)
         try:
             for index, item in enumerate(_json_items(handle, path.name), start=1):
                 if isinstance(item, dict):
-                    yield index, {_column(k): v for k, v in item.items()}
+                    yield index, _json_item(item, kind, written)
                 else:
                     yield index, {"__invalid__": item}
         except ijson.JSONError as exc:
             raise ValueError(_json_error(path, encoding, exc)) from None
+
+
+def _json_item(
+    item: dict[str, Any], kind: str | None, written: dict[str, str] | None
+) -> dict[str, Any]:
+    """A JSON object as a row: its keys as column names; two keys naming by aliases a column
+    that may not repeat make the row refused (which value is meant is not guessed)."""
+    keys = list(item)
+    columns = _columns(keys, kind)
+    aliased = _aliased(keys, columns)
+    if written is not None:  # each object names its own keys: the row's errors name them
+        written.clear()
+    for column in aliased:
+        if column in _ONE_COLUMN and columns.count(column) > 1:
+            both = [str(k) for k, c in zip(keys, columns, strict=True) if c == column]
+            return {"__error__": (column, f"named by two keys ({both[0]!r} and {both[1]!r})")}
+    if written is not None:
+        written.update(aliased)
+    return dict(zip(columns, item.values(), strict=True))
 
 
 def _json_error(path: Path, encoding: str, exc: Exception) -> str:
@@ -750,6 +876,22 @@ _DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?:
 _SLASHED = re.compile(
     r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
 )
+_TIME = r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
+# the month by its English name, as Excel and Oracle export dates: "1 Jan 2024",
+# "01-Jan-2024", "01-JAN-24" (day first), "Jan 1, 2024", "January 1 2024" (month first)
+_DAY_MONTH = re.compile(r"(\d{1,2})([\s\-])([A-Za-z]{3,9})\.?\2(\d{4}|\d{2})" + _TIME)
+_MONTH_DAY = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})" + _TIME)
+_MONTHS = {
+    name: number
+    for number, full in enumerate(
+        (
+            "january", "february", "march", "april", "may", "june", "july", "august",
+            "september", "october", "november", "december",
+        ),
+        start=1,
+    )
+    for name in (full, full[:3], "sept" if number == 9 else full)
+}  # fmt: skip
 DateOrder = Literal["mdy", "dmy"]
 _ORDER_NAMES: dict[str, str] = {"mdy": "month/day/year", "dmy": "day/month/year"}
 
@@ -758,10 +900,12 @@ def _date(
     row: dict[str, Any], column: str, order: DateOrder | None = None, today: date | None = None
 ) -> Any:
     """``YYYY-MM-DD`` or ``DD.MM.YYYY`` (day first: the only order dotted dates are written
-    in; ``DD.MM.YY`` too), a time after either ignored. A slash date is read in the file's
-    ``order`` (the importer's ``--date-order``): ``01/02/2026`` is January in the US and
-    February in Europe, so without one it is refused. A two-digit year: see :func:`_year`;
-    such a date is taken only near ``today`` (the import day; see :func:`_near`)."""
+    in; ``DD.MM.YY`` too), or the month named in English (``1 Jan 2024``, ``01-JAN-24``,
+    ``Jan 1, 2024``: :func:`_named_month`), a time after any ignored. A slash date is read
+    in the file's ``order`` (the importer's ``--date-order``): ``01/02/2026`` is January in
+    the US and February in Europe, so without one it is refused. A two-digit year: see
+    :func:`_year`; such a date is taken only near ``today`` (the import day; see
+    :func:`_near`)."""
     raw = _text(row, column)
     if raw is not None and (slashed := _SLASHED.fullmatch(raw)) is not None:
         if order is None:
@@ -778,6 +922,9 @@ def _date(
             raise RowError(column, f"not a date in {_ORDER_NAMES[order]} order: {raw!r}") from None
         reading = "month first" if order == "mdy" else "day first"
         return _near(column, raw, found, year_text, reading, today)
+    if raw is not None and (named := _named_month(column, raw)) is not None:
+        found, year_text = named
+        return _near(column, raw, found, year_text, "day first", today)
     dotted = _DOTTED.fullmatch(raw) if raw is not None else None
     try:
         if dotted is None:
@@ -788,6 +935,25 @@ def _date(
         raise RowError(column, f"not a date (YYYY-MM-DD): {raw!r}") from None
     assert raw is not None
     return _near(column, raw, found, year_text, "day first", today)
+
+
+def _named_month(column: str, raw: str) -> tuple[date, str] | None:
+    """(date, its year as written) of a date naming its month in English (``1 Jan 2024``,
+    ``01-JAN-24``, ``Jan 1, 2024``), None for another form; a RowError when the month's name
+    or the day is no such thing (``31 Feb 2024``)."""
+    if (found := _DAY_MONTH.fullmatch(raw)) is not None:
+        day, _, name, year_text = found.groups()
+    elif (found := _MONTH_DAY.fullmatch(raw)) is not None:
+        name, day, year_text = found.groups()
+    else:
+        return None
+    month = _MONTHS.get(name.lower())
+    try:
+        if month is None:
+            raise ValueError(name)
+        return date(_year(year_text), month, int(day)), year_text
+    except ValueError:
+        raise RowError(column, f"not a date: {raw!r}") from None
 
 
 def _year(text: str) -> int:
@@ -830,13 +996,14 @@ def _years_on(day: date, years: int) -> date:
 _DATE_COLUMNS = ("issue_date", "due_date", "discount_until", "received_on")
 
 
-def order_contradicted(path: Path, order: DateOrder) -> str | None:
+def order_contradicted(path: Path, order: DateOrder, kind: str | None = None) -> str | None:
     """Where the file's slash dates show they are not in ``order``: the first date that does
     not exist read that way but does the other way (``31/12/2026`` given ``mdy``). Dates that
     fit both orders cannot tell; one such row says the whole file was written the other way,
     and its other dates would be imported with day and month swapped."""
     other: DateOrder = "dmy" if order == "mdy" else "mdy"
-    for number, row in read_rows(path):
+    written: dict[str, str] = {}
+    for number, row in read_rows(path, kind, written):
         for column in _DATE_COLUMNS:
             value = row.get(column)
             if not isinstance(value, str) or (found := _SLASHED.fullmatch(value.strip())) is None:
@@ -844,10 +1011,11 @@ def order_contradicted(path: Path, order: DateOrder) -> str | None:
             first, second, _ = (int(part) for part in found.groups())
             month, day = (first, second) if order == "mdy" else (second, first)
             if month > 12 and day <= 12:
+                reason = f"{value.strip()!r} is {_ORDER_NAMES[other]}"
                 return (
-                    f"row {number}: column {column!r}: {value.strip()!r} is "
-                    f"{_ORDER_NAMES[other]}, so the file's slash dates are not in "
-                    f"{_ORDER_NAMES[order]} order (--date-order {order}): nothing was imported"
+                    f"row {number}: {RowError(column, reason).naming(written)}, so the file's "
+                    f"slash dates are not in {_ORDER_NAMES[order]} order (--date-order {order}): "
+                    "nothing was imported"
                 )
     return None
 
@@ -1093,6 +1261,7 @@ class Importer:
                 )
             return fields["remote_id"], CreditMemoIn(**fields, reference=_text(row, "reference"))
         key = _text(row, "payment_id", required=True) or ""
+        _refuse_refund(row)
         amount = _amount(row, "amount", currency)
         assert amount is not None
         if amount.amount < 0:
@@ -1138,6 +1307,31 @@ class Importer:
         )
 
 
+# a payments export's column saying what each line is ("Type": Payment or Refund), and the
+# words of lines that pay money out or take it back: never cash received
+TYPE_COLUMNS = (
+    "type", "transaction_type", "txn_type", "trans_type", "payment_type", "entry_type",
+    "document_type", "doc_type",
+)  # fmt: skip
+_MONEY_OUT = re.compile(
+    r"\b(?:refund(?:ed)?|charge\s*-?\s*backs?|revers(?:al|ed)|returned|nsf)\b", re.IGNORECASE
+)
+
+
+def _refuse_refund(row: dict[str, Any]) -> None:
+    """A payments row whose type column says it is a refund, chargeback or reversal is
+    refused (a RowError naming that column): the import has no refunds, and its amount,
+    written positive, would be taken as cash received."""
+    for column in TYPE_COLUMNS:
+        value = _text(row, column)
+        if value is not None and _MONEY_OUT.search(value):
+            raise RowError(
+                column,
+                f"{value!r} is money paid back, not a payment received: refunds, chargebacks "
+                "and reversals are not imported (leave the row out of the file)",
+            )
+
+
 def import_file(
     store: Store,
     kind: ImportKind,
@@ -1165,7 +1359,7 @@ def _nothing_read(path: Path, kind: ImportKind) -> str | None:
         return f"{path.name}: the file is empty: nothing to import"
     if path.suffix.lower() == ".json":
         return None
-    header = _header(path)
+    header = _header(path, kind)
     if all(column in header for column in KEY_COLUMNS[kind]):
         return None
     return (
@@ -1174,7 +1368,7 @@ def _nothing_read(path: Path, kind: ImportKind) -> str | None:
     )
 
 
-def _header(path: Path) -> list[str]:
+def _header(path: Path, kind: str | None = None) -> list[str]:
     """The columns of a CSV's or workbook's header as :func:`read_rows` finds it (none:
     ``[]``), from its first lines only."""
     with path.open("rb") as handle:
@@ -1182,19 +1376,19 @@ def _header(path: Path) -> list[str]:
     if workbook:
         cells = _xlsx_cells(path)
         try:
-            return _first_header(cells)
+            return _first_header(cells, kind)
         finally:
             cells.close()  # the workbook is closed
     with path.open(encoding=_encoding(path), newline="") as handle:
-        delimiter = _delimiter(_header_line(handle))
+        delimiter = _delimiter(_header_line(handle, kind))
         handle.seek(0)
-        return _first_header(_csv_cells(csv.reader(handle, delimiter=delimiter)))
+        return _first_header(_csv_cells(csv.reader(handle, delimiter=delimiter)), kind)
 
 
-def _first_header(lines: Iterator[Cells]) -> list[str]:
+def _first_header(lines: Iterator[Cells], kind: str | None = None) -> list[str]:
     for cells in itertools.islice(lines, HEADER_SEARCH):
-        if not isinstance(cells, str) and _is_header(cells):
-            return [_column(cell) for cell in cells]
+        if not isinstance(cells, str) and _is_header(cells, kind):
+            return _columns(cells, kind)
     return []
 
 
@@ -1236,10 +1430,11 @@ def _import_file(
         report.unchanged += counts.unchanged
 
     try:
-        if date_order is not None and (wrong := order_contradicted(path, date_order)):
+        if date_order is not None and (wrong := order_contradicted(path, date_order, kind)):
             report.errors.append(f"{path.name}: {wrong}")
             return report
-        rows = read_rows(path)
+        written: dict[str, str] = {}  # column -> its header as written, when an alias
+        rows = read_rows(path, kind, written)
         for number, row in rows:
             if "__note__" in row:
                 report.warnings.append(f"{path.name}: {row['__note__']}")
@@ -1253,7 +1448,8 @@ def _import_file(
                 record = fit(record)  # as a sync's mappings do: no backend refuses it
             except (RowError, MappingError, MoneyError) as exc:
                 report.rejected += 1
-                report.errors.append(f"{path.name}: row {number}: {exc}")
+                said = exc.naming(written) if isinstance(exc, RowError) else str(exc)
+                report.errors.append(f"{path.name}: row {number}: {said}")
                 continue
             if key in seen:
                 report.rejected += 1
