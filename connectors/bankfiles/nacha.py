@@ -11,7 +11,12 @@ the detail out, its text kept as free text, and a DTM date that cannot be read l
 date out; either is a warning naming the addenda line and element, and the credit is kept.
 An entry amount that cannot be read is an error. The entry's amount is the cash: an 820 in
 its addenda whose payment amount (BPR02) differs, or whose amounts paid (RMR04) do not add
-up to it, is a warning naming the entry's trace.
+up to it, is a warning naming the entry's trace. A credit memo line (RMR*CM) reduces what is
+paid: one whose payer wrote the credit taken as a positive RMR04 is read as negative where the
+entry's amount (an advice's BPR02) confirms it, the amounts paid less the credits adding up to
+it; otherwise it is kept as written, with a warning naming the trace and the RMR04. An addenda
+record repeated record for record (its sequence number and all: sent twice) is read once, with
+a warning naming the entry's trace.
 
 Batch control (8) and file control (9) records are checked against what they control; a
 figure that does not add up, or a missing control record (a file cut short), is a warning:
@@ -354,7 +359,8 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
             entry.lines.append(raw_line)
             entry.addenda_types.add(rec[1:3])
             if rec[1:3] == "05" or (rec[1:3] == "17" and entry.batch.sec_code == "IAT"):
-                entry.addenda.append((line_no, rec[83:87], rec[3:83]))
+                if not _repeated_addenda(result, entry, line_no, rec):
+                    entry.addenda.append((line_no, rec[83:87], rec[3:83]))
             elif rec[1:3] == "99":
                 entry.return_addenda = rec
             elif rec[1:3] == "98":
@@ -806,6 +812,8 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
         return
     for error in dates_left_out:
         _warn_detail(result, entry, error, amount, DATE_LEFT_OUT)
+    credited = f"the {amount} {entry.batch.currency} credited"
+    advice = _credit_memos_taken(result, entry, advice, amount, addenda_text, credited)
     _check_advised_payment(result, entry, amount, advice, addenda_text)
     if entry.batch.sec_code == "IAT":
         _check_foreign_amount(result, entry, amount)
@@ -835,17 +843,28 @@ def _remittance(
     Raises :class:`BankFileError` naming the addenda line and element of a segment that cannot
     be read (a date, with ``dates_left_out``, is left out instead: see
     :func:`read_remittance_advice`)."""
+    found = _x12_in(addenda_text, entry)
+    if found is None:
+        return addenda_text, RemittanceAdvice()
+    x12, cut = found
+    advice = _addenda_advice(x12, entry, cut, dates_left_out)
+    if not cut and entry.batch.sec_code == "CTX" and START_820.match(x12):
+        return "", advice  # a whole 820, its payer and all
+    free = [addenda_text[:cut], *_not_segments(addenda_text[cut:])]
+    return " ".join(p for p in free if p.strip()), advice
+
+
+def _x12_in(addenda_text: str, entry: _Entry) -> tuple[str, int] | None:
+    """The X12 an entry's addenda text carries (upper-cased when its segments are written in
+    lower case) and the character it starts at: the whole text of a CTX that opens an 820,
+    else from the first RMR segment on; ``None`` without any."""
     for text in (addenda_text, addenda_text.upper()):
         if entry.batch.sec_code == "CTX" and START_820.match(text):
-            # a whole 820, its payer and all
-            return "", _addenda_advice(text, entry, 0, dates_left_out)
+            return text, 0
         segments_at = RMR_SEGMENT.search(text)
         if segments_at:
-            cut = segments_at.start()
-            advice = _addenda_advice(text[cut:], entry, cut, dates_left_out)
-            free = [addenda_text[:cut], *_not_segments(addenda_text[cut:])]
-            return " ".join(p for p in free if p.strip()), advice
-    return addenda_text, RemittanceAdvice()
+            return text[segments_at.start() :], segments_at.start()
+    return None
 
 
 # the segment identifiers of an 820 (4010/5010) and its envelope: text an originator wrote
@@ -931,6 +950,11 @@ def _emit_remittance_only(
     advised = _advised_amount(advice) if code not in PRENOTE_CODES else None
     batch = entry.batch
     if advised is not None:
+        # the amount of the cash it describes confirms credit memos taken: its BPR02 only
+        # (the amounts paid are what advise it otherwise)
+        stated = advised if advice.amount is not None else None
+        bpr02 = f"its payment amount {advised} {advice.currency or batch.currency} (BPR02)"
+        advice = _credit_memos_taken(result, entry, advice, stated, addenda_text, bpr02)
         trace = advice.trace if is_name(advice.trace) and advice.trace_type != "2" else None
         free_parts = [batch.entry_description, free, *advice.notes]
         result.records.append(
@@ -1017,6 +1041,82 @@ def _check_advised_payment(
             "\n".join(entry.lines),
         )
     )
+
+
+def _credit_memos_taken(
+    result: ParseResult,
+    entry: _Entry,
+    advice: RemittanceAdvice,
+    paid: Decimal | None,
+    addenda_text: str,
+    paid_is: str = "",
+) -> RemittanceAdvice:
+    """``advice`` with the credit memos it states a positive amount paid on (RMR01 CM, RMR04
+    above 0) taken as credits: negative, reducing what is paid, as X12 has a credit memo line.
+    Some payers write the credit taken unsigned. Only where ``paid`` (the amount of the cash,
+    ``None``: unknown; ``paid_is`` names it) confirms it, the amounts paid less the credits
+    adding up to it, are they turned; otherwise they are kept as stated, each with a warning
+    naming the entry's trace and the RMR04."""
+    memos = [
+        i
+        for i, ref in enumerate(advice.refs)
+        if ref.kind is RefKind.CREDIT_MEMO and ref.amount_paid is not None and ref.amount_paid > 0
+    ]
+    if not memos:
+        return advice
+    credits = sum((advice.refs[i].amount_paid or Decimal(0) for i in memos), Decimal(0))
+    stated = advice.paid_total
+    taken = None if stated is None else stated - 2 * credits
+    if paid is not None and taken is not None and taken + advice.loose_adjustments == paid:
+        refs = list(advice.refs)
+        for i in memos:
+            ref = refs[i]
+            memo = ref.invoice_amount
+            refs[i] = replace(
+                ref,
+                amount_paid=-(ref.amount_paid or Decimal(0)),
+                invoice_amount=-memo if memo is not None and memo > 0 else memo,
+            )
+        return replace(advice, refs=refs, paid_total=taken)
+    currency = advice.currency or entry.batch.currency
+    if paid is None:
+        why = "no payment amount (BPR02) to confirm a credit taken by"
+    elif taken is None:
+        why = "an amount paid left out elsewhere leaves the credit taken unconfirmed"
+    else:
+        why = (
+            f"taken as a credit, the amounts paid would add up to "
+            f"{taken + advice.loose_adjustments} {currency}, not to {paid_is}"
+        )
+    found = _x12_in(addenda_text, entry)
+    segments = [] if found is None else split_segments(found[0], infer_delimiters(found[0]))
+    for i in memos:
+        ref = advice.refs[i]
+        location = _rmr04_location(entry, found, segments, ref.ref)
+        result.warnings.append(
+            RecordError(
+                result.source_file,
+                location,
+                f"{entry.batch.sec_code} entry with trace {entry.trace or '?'}: credit memo "
+                f"{ref.ref} (RMR01 CM) states a positive amount paid, {ref.amount_paid} "
+                f"{currency} (RMR04), where a credit memo reduces what is paid; {why}: kept as "
+                "stated, adding to what is paid (check the remittance with the payer)",
+                "\n".join(entry.lines),
+            )
+        )
+    return advice
+
+
+def _rmr04_location(
+    entry: _Entry, found: tuple[str, int] | None, segments: list[Segment], ref: str
+) -> str:
+    """Where the RMR04 of the credit memo line naming ``ref`` is: ``line 14 (addenda), segment
+    9 (RMR), RMR04``; the entry's line when it cannot be found."""
+    for seg in segments:
+        if seg.tag == "RMR" and seg.get(1).upper() == "CM" and seg.get(2) == ref and found:
+            here = DetailError(seg, f"{seg.location}, RMR04", "")
+            return _on_addenda_line(here, entry, found[0], found[1]).location
+    return f"{line_location(entry.line)} (addenda), RMR04"
 
 
 def _bpr_location(entry: _Entry, text: str) -> str | None:
@@ -1162,6 +1262,34 @@ def _originals_in_file(records: list[RawRemittance]) -> list[RawRemittance]:
                 record = replace(record, reverses=fits[0].dedup_key)
         named.append(record)
     return named
+
+
+def _repeated_addenda(result: ParseResult, entry: _Entry, line_no: int, rec: str) -> bool:
+    """Whether an 05 (or IAT 17) addenda ``rec``, the entry's last line, repeats one of its
+    entry's earlier addenda record for record, sequence number (positions 84-87, unique within
+    an entry) and all: a record sent twice, whose text would count twice. It is read once,
+    with a warning naming the entry's trace."""
+    sequence = rec[83:87]
+    if not sequence.isdigit():
+        return False  # no sequence number to tell a copy from a record of its own
+    if rec not in {line.ljust(RECORD_LENGTH) for line in entry.lines[1:-1]}:
+        return False
+    first_line = next(
+        (line for line, seen, text in entry.addenda if (seen, text) == (sequence, rec[3:83])),
+        None,
+    )
+    result.warnings.append(
+        RecordError(
+            result.source_file,
+            f"{line_location(line_no)} (addenda), addenda sequence number (positions 84-87)",
+            f"{entry.batch.sec_code} entry with trace {entry.trace or '?'}: addenda sequence "
+            f"number {sequence} repeats, the record the same as "
+            f"{line_location(first_line) if first_line else 'an earlier one'}: a record sent "
+            "twice, read once",
+            rec.rstrip(),
+        )
+    )
+    return True
 
 
 def _iat_addenda(entry: _Entry, rec: str) -> None:
