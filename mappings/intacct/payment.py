@@ -197,7 +197,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
     code = currency(payload, ctx)
     total = amount_of(payload, "TOTALENTERED", code)
     values = extract(payload, FIELDS)
-    posted = is_posted(values["state"])
+    posted = is_posted(values["state"] or "")
     applied, cash_applied = applications(payload, code, posted=posted)
     return PaymentIn(
         **origin(record),

@@ -75,6 +75,12 @@ def test_unknown_state_is_refused_naming_state(state: str) -> None:
     assert repr(state) in caught.value.reason and "posted cash" in caught.value.reason
 
 
+def test_a_blank_state_reads_as_no_state() -> None:
+    """A STATE of blanks is no STATE, read as posted as before (review: it raised an
+    AttributeError that failed the whole batch)."""
+    assert mapped("  ").status == PaymentStatus.POSTED
+
+
 def test_submitted_payment_applies_nothing_until_it_is_posted(sqlite_store: Store) -> None:
     write(sqlite_store, "customers", [("C-00031", CUSTOMER)])
     write(sqlite_store, "invoices", [("8101", INVOICE)])
