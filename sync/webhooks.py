@@ -92,6 +92,7 @@ from connectors.processors.adyen_events import GIVING_BACK as ADYEN_GIVING_BACK
 from connectors.processors.adyen_events import READ_CODES as ADYEN_READ_CODES
 from connectors.processors.adyen_events import is_recapture as is_adyen_recapture
 from connectors.processors.adyen_events import parse_item as parse_adyen_item
+from connectors.processors.adyen_events import sample_notification as adyen_sample
 from connectors.processors.adyen_events import taking_back as adyen_taking_back
 from connectors.processors.gocardless_events import ACTIONS as GC_ACTIONS
 from connectors.processors.gocardless_events import GIVING_BACK as GC_GIVING_BACK
@@ -335,7 +336,9 @@ def _adyen_units(verified: list[tuple[int, dict[str, Any]]], auto_capture: bool)
         recaptured = ":recaptured" if is_adyen_recapture(item) else ""
         event_id = f"{item.get('pspReference')}:{code}:{success}{recaptured}"
         known = code in ADYEN_READ_CODES
-        units.append(_Unit(event_id[:255], code, item, parse, known))
+        sample = adyen_sample(item)
+        unread = f"not read: {sample}" if sample else None
+        units.append(_Unit(event_id[:255], code, item, parse, known, unread))
     return units
 
 

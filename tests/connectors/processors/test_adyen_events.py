@@ -9,7 +9,9 @@ import json
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
+from canonical.models import WebhookEvent
 from canonical.store import Store
 from connectors.processors.adyen import signing_payload
 from connectors.processors.adyen_events import (
@@ -108,7 +110,11 @@ def test_samples_sent_to_a_live_endpoint_make_no_remittance() -> None:
     store = Store.open("sqlite://")
     try:
         intake = receive(store, settings, "adyen", json.dumps(body).encode(), {})
+        with store.session() as session:
+            notes = session.exec(select(WebhookEvent.note)).all()
     finally:
         store.dispose()
     assert (intake.events, intake.remittances, intake.failed) == (4, [], [])
     assert len(intake.ignored) == 4
+    # the stored event says why it moved no cash (a person can tell a sample from a payment)
+    assert notes and all("a sample sent to test the webhook" in (n or "") for n in notes)
