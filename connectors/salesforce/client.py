@@ -34,7 +34,7 @@ SYSTEM = "salesforce"
 TOKEN_KEY = "salesforce.access_token"
 INSTANCE_KEY = "salesforce.instance_url"
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
-MAX_RESTARTS = 3  # expired query cursors one read recovers from; the next one fails it
+MAX_RESTARTS = 3  # expired query cursors in a row a read recovers from; the next one fails it
 
 
 class SalesforceAuth(requests.auth.AuthBase):

@@ -65,7 +65,6 @@ class SalesforceStream(Stream):
         self.sources = sources
         self.clock = clock
         self.delete_gap: datetime | None = None  # set when deletes before it are unknowable
-        self.resumes = 0  # expired query cursors resumed in this pull, all sources together
 
     def pages(self, since: datetime | None, until: datetime) -> Iterator[Page]:
         """Live records and deletions in (since, until], merged oldest first.
@@ -74,7 +73,6 @@ class SalesforceStream(Stream):
         (``latestDateCovered``), and nothing later is read this run, so the bookmark never
         passes a deletion the log has yet to list.
         """
-        self.resumes = 0
         deletions: list[list[RawRecord]] = []
         if since is not None:
             for source in self.sources:
@@ -106,6 +104,7 @@ class SalesforceStream(Stream):
         """
         stamp: datetime | None = None  # the newest stamp read so far
         at_stamp: set[str] = set()  # the ids read with that stamp
+        stalled = 0  # resumes in a row that handed out no new record
         while True:
             floor, done = stamp, set(at_stamp)  # where a resumed query starts, what it repeats
             soql = incremental_query(
@@ -126,22 +125,25 @@ class SalesforceStream(Stream):
                     if stamp is None or moment > stamp:
                         stamp, at_stamp = moment, set()
                     at_stamp.add(record.remote_id)
+                    stalled = 0
                     yield record
                 return
             except ApiError as exc:
                 # A query cursor left idle too long expires; resume after the last record.
-                if exc.code != QUERY_LOCATOR or self.resumes >= MAX_RESTARTS:
+                # A resume that hands out a new record made progress, so only resumes in a
+                # row without one are bounded (an object read over hours may expire often).
+                if exc.code != QUERY_LOCATOR or stalled >= MAX_RESTARTS:
                     raise
-                self.resumes += 1
+                stalled += 1
                 start = stamp or since
                 log.warning(
                     "salesforce %s: query cursor expired (%s, HTTP %s); querying again from "
-                    "%s (resume %d of %d)",
+                    "%s (resume %d of %d without a new record)",
                     source.sobject,
                     exc.code,
                     exc.status,
                     start.isoformat() if start is not None else "the start",
-                    self.resumes,
+                    stalled,
                     MAX_RESTARTS,
                 )
 

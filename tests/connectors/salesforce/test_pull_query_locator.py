@@ -3,7 +3,8 @@
 A locator expires after idle minutes, or is released when the user opens too many cursors.
 The REST API answers ``[{"errorCode": "INVALID_QUERY_LOCATOR", ...}]`` with a 400 or a 404
 depending on the endpoint: either way the stream sends its query again from the last record
-it handed out, a bounded number of times per stream; other errors still stop the stream.
+it handed out (resumes handing out nothing new are bounded); other errors still stop the
+stream.
 """
 
 from __future__ import annotations
@@ -135,12 +136,8 @@ def test_a_configured_expiry_in_a_run_of_tied_stamps_skips_no_record(status: int
     assert queries(sandbox) == 3  # the first query and two resumes
 
 
-@pytest.mark.slow
-def test_resumes_are_bounded_per_stream_not_per_object(caplog: pytest.LogCaptureFixture) -> None:
-    """The payments stream of Revenue Cloud reads two objects, each over several pages; when
-    every queryMore finds its locator expired the stream resumes three times in all, then
-    fails."""
-    faults = SalesforceFaults(expire_locator_next=1000)
+def interleaved_payments(faults: SalesforceFaults) -> SalesforceSandbox:
+    """Revenue Cloud's payments stream: two objects over several pages, stamps interleaved."""
     sandbox = SalesforceSandbox(
         world=World.generate(seed=5, customers=30, invoices=240),
         faults=faults,
@@ -149,15 +146,45 @@ def test_resumes_are_bounded_per_stream_not_per_object(caplog: pytest.LogCapture
     base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     objects = sandbox.stream_objects["payments"]
     assert len(objects) == 2
-    for first, sobject in enumerate(objects):  # the two objects' stamps interleave
+    for first, sobject in enumerate(objects):
         for n, row in enumerate(sandbox.tables[sobject].values()):
             row["SystemModstamp"] = base + timedelta(seconds=2 * n + first)
         assert len(sandbox.tables[sobject]) > 8
+    return sandbox
+
+
+@pytest.mark.slow
+def test_every_locator_expiring_still_reads_every_object_whole() -> None:
+    """Each resume hands out new records, so it is progress: however many cursors expire
+    over the objects of a stream, the read goes on to the end (a bound of three per stream, or
+    per object, failed a read whose cursors were merely idle while the other object's drained)."""
+    faults = SalesforceFaults(expire_locator_next=1000)
+    sandbox = interleaved_payments(faults)
+    with sandbox:
+        got = [r.remote_id for r in pull(sandbox, "payments", page=4)]
+        expected = set(sandbox.remote_ids("payments"))
+    assert set(got) == expected
+    assert len(got) == len(set(got))
+    assert queries(sandbox) > 2 + 3
+
+
+@pytest.mark.slow
+def test_resumes_handing_out_nothing_new_are_bounded(caplog: pytest.LogCaptureFixture) -> None:
+    """A resumed query whose first page holds only records already read (more records share
+    one stamp than a page holds) makes no progress: after three such resumes in a row the
+    stream fails rather than query forever."""
+    faults = SalesforceFaults(expire_locator_next=1000)
+    sandbox = SalesforceSandbox(
+        world=World.generate(seed=5, customers=10, invoices=60), faults=faults
+    )
+    tie = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    for row in sandbox.tables[sandbox.schema.invoice.sobject].values():
+        row["SystemModstamp"] = tie
     with sandbox, caplog.at_level(logging.WARNING, logger="arsync.salesforce"):
         with pytest.raises(ApiError) as caught:
-            pull(sandbox, "payments", page=4)
+            pull(sandbox, "invoices", page=4)
         assert caught.value.code == "INVALID_QUERY_LOCATOR"
-        assert queries(sandbox) == 2 + 3  # one query per object, then the three resumes
+        assert queries(sandbox) == 1 + 3
         resumed = [r for r in caplog.records if "INVALID_QUERY_LOCATOR" in r.getMessage()]
         assert len(resumed) == 3
 
