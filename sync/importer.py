@@ -182,8 +182,25 @@ def _header_line(handle: Any, kind: str | None = None) -> str:
 
 
 def _is_header(cells: list[Any], kind: str | None = None) -> bool:
-    names = _columns([cell for cell in cells if isinstance(cell, str)], kind)
-    return sum(name in KNOWN_COLUMNS for name in names) >= 2
+    """Two cells name documented columns; named by aliases only on a line holding no value
+    (a summary line ``Customer Name,Acme Corp,Amount Due,150.00`` above a table is a line of
+    labels and values, not its header)."""
+    texts = [cell for cell in cells if isinstance(cell, str)]
+    if sum(_column(cell) in KNOWN_COLUMNS for cell in texts) >= 2:
+        return True
+    if any(_is_value(cell) for cell in cells):
+        return False
+    return sum(name in KNOWN_COLUMNS for name in _columns(texts, kind)) >= 2
+
+
+_VALUE_TEXT = re.compile(r"[-+(]?\s*[$€£¥]?\s*\d[\d,.'/\- ]*\)?")
+
+
+def _is_value(cell: Any) -> bool:
+    """A cell holding a number, an amount or a date (as a workbook stores it, or written)."""
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        return False
+    return not isinstance(cell, str) or _VALUE_TEXT.fullmatch(cell.strip()) is not None
 
 
 def _csv_cells(reader: Any) -> Iterator[Cells]:
@@ -488,6 +505,7 @@ KIND_ALIASES: dict[str, dict[str, str]] = {
     }.items()
 }
 _ALIAS_DROPPED = re.compile(r"[.:]")
+CUSTOMER_KEYS = ("customer_id", "customer_number", "customer_name")
 
 
 def _alias_key(name: str) -> str:
@@ -505,12 +523,17 @@ def _columns(cells: list[Any], kind: str | None = None) -> list[str]:
     names = [_column(cell) for cell in cells]
     direct = set(names)
     own = KIND_ALIASES.get(kind or "", {})
+    # a document's customer is found by the first of its key columns a row holds: a file
+    # naming one as documented is read by it, never by another an alias would add ahead of it
+    keyed = kind != "customers" and not direct.isdisjoint(CUSTOMER_KEYS)
     columns = []
     for name in names:
         target = name
         if name not in KNOWN_COLUMNS:
             key = _alias_key(name)
             target = key if key in KNOWN_COLUMNS else COLUMN_ALIASES.get(key, own.get(key, name))
+            if keyed and target in CUSTOMER_KEYS:
+                target = name
         target = own.get(target, target)
         columns.append(name if target != name and target in direct else target)
     return columns
@@ -1313,22 +1336,29 @@ TYPE_COLUMNS = (
     "type", "transaction_type", "txn_type", "trans_type", "payment_type", "entry_type",
     "document_type", "doc_type",
 )  # fmt: skip
-_MONEY_OUT = re.compile(
-    r"\b(?:refund(?:ed)?|charge\s*-?\s*backs?|revers(?:al|ed)|returned|nsf)\b", re.IGNORECASE
+# words of lines that are not a plain payment received: money paid back, or taken back, or
+# given back again after that (a chargeback's reversal): which way the cash went is not read
+_NOT_RECEIPT = re.compile(
+    r"^(?:refund|revers|return|charge-?back|nsf|bounce|dishono|redeposit)", re.IGNORECASE
 )
+_WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
+_CHARGE_BACK = re.compile(r"charge[\s\-_]*back", re.IGNORECASE)
 
 
 def _refuse_refund(row: dict[str, Any]) -> None:
-    """A payments row whose type column says it is a refund, chargeback or reversal is
-    refused (a RowError naming that column): the import has no refunds, and its amount,
-    written positive, would be taken as cash received."""
+    """A payments row whose type column says it is a refund, return, chargeback, reversal
+    (of either) or NSF line is refused (a RowError naming that column): the import reads
+    payments received only, and such a line's amount, written positive, would be taken as
+    cash received."""
     for column in TYPE_COLUMNS:
         value = _text(row, column)
-        if value is not None and _MONEY_OUT.search(value):
+        words = _WORDS.findall(_CHARGE_BACK.sub("chargeback", value)) if value else []
+        if any(_NOT_RECEIPT.match(word) for word in words):
             raise RowError(
                 column,
-                f"{value!r} is money paid back, not a payment received: refunds, chargebacks "
-                "and reversals are not imported (leave the row out of the file)",
+                f"{value!r} is not a plain payment received: refunds, returns, chargebacks, "
+                "reversals and NSF lines are not imported (which way their money moved is not "
+                "read); record it in the system it came from",
             )
 
 

@@ -267,7 +267,9 @@ def test_ids_padded_with_zeros_keep_them(store: Store, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("column", "kind"),
     [("Type", "Refund"), ("Transaction Type", "Customer Refund"), ("Type", "Refund Receipt"),
-     ("Txn Type", "Chargeback"), ("Type", "Payment Reversal")],
+     ("Txn Type", "Chargeback"), ("Type", "Payment Reversal"), ("Type", "Refunds"),
+     ("Type", "ACH Return"), ("Type", "Bounced Check"), ("Type", "payment_refund"),
+     ("Type", "Charge back"), ("Type", "Chargeback Reversal"), ("Type", "NSF Redeposit")],
 )  # fmt: skip
 def test_a_refund_in_a_payments_export_is_never_cash_received(
     store: Store, tmp_path: Path, column: str, kind: str
@@ -284,8 +286,9 @@ def test_a_refund_in_a_payments_export_is_never_cash_received(
     name = column.lower().replace(" ", "_")
     assert (report.created, report.rejected) == (1, 1)
     assert report.errors == [
-        f"p.csv: row 3: column {name!r}: {kind!r} is money paid back, not a payment received: "
-        "refunds, chargebacks and reversals are not imported (leave the row out of the file)"
+        f"p.csv: row 3: column {name!r}: {kind!r} is not a plain payment received: refunds, "
+        "returns, chargebacks, reversals and NSF lines are not imported (which way their money "
+        "moved is not read); record it in the system it came from"
     ]
     assert payments(store) == {"P1": (5000, "2024-01-05")}
 
@@ -297,3 +300,45 @@ def test_a_payment_type_naming_its_method_is_no_refund(store: Store, tmp_path: P
     )
     report = import_file(store, "payments", put(tmp_path, "p.csv", rows))
     assert (report.created, report.errors) == (2, [])
+
+
+def test_a_summary_line_of_labels_and_values_is_not_the_header(
+    store: Store, tmp_path: Path
+) -> None:
+    """``Customer Name,Acme Corp,Amount Due,150.00`` names two columns by their aliases but
+    holds values: the table's header is the line below (review: nothing was imported)."""
+    rows = (
+        "Customer Name,Acme Corp,Amount Due,150.00\n"
+        "Balance:,200.00,Currency Code:,USD\n"
+        "\n"
+        "invoice_number,customer_name,total,balance,issue_date\n"
+        "INV-1,Acme Corp,100.00,40.00,2024-01-05\n"
+    )
+    report = import_file(store, "invoices", put(tmp_path, "stmt.csv", rows))
+    assert (report.created, report.errors) == (1, [])
+
+
+def test_an_alias_never_adds_a_customer_key_ahead_of_the_documented_one(
+    store: Store, tmp_path: Path
+) -> None:
+    """The customer is found by customer_id, else customer_number, else customer_name: a file
+    naming customer_name is read by it, its ``Customer #`` (an export's number, zeros lost)
+    never put ahead of it (review: the invoice went to the customer numbered 456)."""
+    customers = "customer_id,name,number,currency\nC2,Beta Inc,456,USD\n"  # Acme Corp: 000456
+    assert import_file(store, "customers", put(tmp_path, "c2.csv", customers)).created == 1
+    rows = (
+        "invoice_number,customer_name,Customer #,total,currency\nINV-7,Acme Corp,456,100.00,USD\n"
+    )
+    report = import_file(store, "invoices", put(tmp_path, "cn.csv", rows))
+    assert (report.created, report.errors) == (1, [])
+    with store.session() as session:
+        owner = (
+            session.execute(
+                select(col(Customer.name)).join(
+                    Invoice, col(Invoice.customer_id) == col(Customer.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert owner == ["Acme Corp"]
