@@ -196,6 +196,7 @@ class _Entry:
     trace: str
     lines: list[str]
     addenda: list[tuple[int, str, str]] = field(default_factory=list)  # line, seq, text
+    repeats: list[tuple[int, str, str]] = field(default_factory=list)  # addenda sent twice
     addenda_types: set[str] = field(default_factory=set)
     return_addenda: str | None = None  # the 799 record of a return
     change_addenda: str | None = None  # the 798 record of a notification of change
@@ -359,8 +360,11 @@ def parse_nacha(text: str, source_file: str) -> ParseResult:
             entry.lines.append(raw_line)
             entry.addenda_types.add(rec[1:3])
             if rec[1:3] == "05" or (rec[1:3] == "17" and entry.batch.sec_code == "IAT"):
-                if not _repeated_addenda(result, entry, line_no, rec):
-                    entry.addenda.append((line_no, rec[83:87], rec[3:83]))
+                read = (line_no, rec[83:87], rec[3:83])
+                if _repeated_addenda(result, entry, line_no, rec):
+                    entry.repeats.append(read)
+                else:
+                    entry.addenda.append(read)
             elif rec[1:3] == "99":
                 entry.return_addenda = rec
             elif rec[1:3] == "98":
@@ -918,6 +922,20 @@ def _advised_before(advice: RemittanceAdvice) -> Decimal | None:
     return total if total > 0 else None
 
 
+def _keyed_before(entry: _Entry, advice: RemittanceAdvice) -> Decimal | None:
+    """The earlier amount keying an advice (:func:`_advised_before`); of an entry with an
+    addenda record sent twice, the amount read before such a copy was read once (its
+    RMR04s counted twice), so that a file imported then is still known."""
+    if not entry.repeats or advice.amount is not None:
+        return _advised_before(advice)
+    records = sorted(entry.addenda + entry.repeats, key=lambda a: (a[1], a[0]))
+    try:
+        _, before = _remittance("".join(text for _, _, text in records).rstrip(), entry)
+    except BankFileError:
+        return _advised_before(advice)
+    return _advised_amount(before)
+
+
 def _says_nothing_paid(free: str, advice: RemittanceAdvice) -> bool:
     """Whether a zero-dollar remittance only restates that nothing was paid: no free text,
     and every amount its segments state zero (``RMR*IV*INV-7003**0.00``)."""
@@ -973,7 +991,7 @@ def _emit_remittance_only(
                 free_text=clean(" ".join(p for p in free_parts if p)),
                 structured_refs=tuple(advice.refs),
                 advice_only=True,
-                keyed_before=_advised_before(advice),
+                keyed_before=_keyed_before(entry, advice),
             )
         )
         return

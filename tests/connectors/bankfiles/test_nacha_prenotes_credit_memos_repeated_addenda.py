@@ -186,3 +186,20 @@ def test_addenda_of_the_same_sequence_number_with_other_text_are_both_read() -> 
     result = parse_nacha(_file([(header, records)]), "ccd.ach")
     assert result.errors == [] and result.warnings == []
     assert [r.ref for r in result.records[0].structured_refs] == ["INV-1", "INV-2"]
+
+
+def test_a_zero_dollar_advice_sent_twice_keeps_the_key_it_was_imported_under() -> None:
+    """A zero-dollar CCD+ advice is keyed by the amount its RMRs add up to. Read before
+    repeated addenda were read once, a record sent twice doubled it (2500.00): that key stays
+    known, so re-importing the file after the upgrade is a duplicate, not a second advice."""
+    header = _header("CCD", "GLOBEX CORP", "1234567890", "PAYMENT", 1)
+    entry = _entry("24", 0, "CUST-881", "ACME PARTS", 41, 1)
+    once = _addenda("RMR*IV*INV-1**1000.00\\RMR*IV*INV-2**250.00\\", 1, 41)
+    (read_once,) = parse_nacha(_file([(header, [entry, once, once])]), "advice.ach").records
+    assert read_once.amount == D("1250.00") and read_once.advice_only
+    twice = _addenda("RMR*IV*INV-1**1000.00\\RMR*IV*INV-2**250.00\\RMR*IV*INV-1**1000.00\\", 1, 41)
+    doubled = _addenda("RMR*IV*INV-2**250.00\\", 2, 41)
+    (as_before,) = parse_nacha(_file([(header, [entry, twice, doubled])]), "advice.ach").records
+    assert as_before.amount == D("2500.00")
+    assert as_before.dedup_key != read_once.dedup_key
+    assert as_before.dedup_key in read_once.also_known_as
