@@ -169,6 +169,12 @@ NOT_RECEIPT_SUBFAMILIES = {
     "ZABA": "zero balancing",
     "TOPG": "topping",
 }
+# of those, the bank's own take: a charge, fee, commission or tax. In a batch a transaction so
+# coded that states no direction of its own (camt.053.001.02 has none per transaction) may be
+# the bank's debit as well as a credit; so may any of the family of miscellaneous debit
+# operations (ACMT/MDOP/...)
+_BANKS_TAKE = frozenset({"CHRG", "FEES", "COMM", "COME", "COMI", "COMT", "TAXE"})
+_DEBIT_OPERATIONS = "MDOP"
 
 
 def _xml_parser() -> etree.XMLParser:
@@ -306,10 +312,11 @@ def _escaped(run: str) -> bytes:
 
 def _as_utf8_declared(data: bytes, result: ParseResult) -> bytes:
     """A document whose bytes are not the UTF-8 it declares (or that XML without a
-    declaration must be) read as the 8-bit Western European text they are: some banks write
-    ISO-8859-15 so (ABN AMRO, ING Austria), Windows-1252 when its bytes 0x80-0x9F are there.
-    A warning names the first byte that is no UTF-8 and the encoding read; any other document
-    is returned as it is."""
+    declaration must be) read as the 8-bit Western European text they are: Windows-1252, by
+    far the most common, unless a byte 0xA4 is there and none of 0x80-0x9F: that is
+    ISO-8859-15's euro sign (ABN AMRO, ING Austria write so), in Windows-1252 a ``¤`` nobody
+    writes. A warning names the first byte that is no UTF-8, the encoding read and why; any
+    other document is returned as it is."""
     declared = _DECLARED.match(data)
     named = declared.group(1).decode("ascii", "replace").strip() if declared else "UTF-8"
     if named.upper().replace("_", "-") not in ("UTF-8", "UTF8"):
@@ -325,11 +332,16 @@ def _as_utf8_declared(data: bytes, result: ParseResult) -> bytes:
     # the bytes that are no UTF-8 are read as 8-bit text, run by run (what is UTF-8 stays so)
     text = body.decode("utf-8", "surrogateescape")
     wrong = b"".join(_escaped(run) for run in _NOT_UTF8.findall(text))
-    encoding = "windows-1252" if any(0x80 <= b <= 0x9F for b in wrong) else "iso-8859-15"
+    if any(0x80 <= b <= 0x9F for b in wrong):
+        encoding, why = "windows-1252", "whose bytes 0x80-0x9F it has"
+    elif 0xA4 in wrong:
+        encoding, why = "iso-8859-15", "its byte 0xA4 taken for the euro sign"
+    else:  # the two differ here in 0xA4, 0xA6, 0xA8, 0xB4, 0xB8 and 0xBC-0xBE only
+        encoding, why = "windows-1252", "the most common (no byte 0xA4 says ISO-8859-15)"
     try:
         wrong.decode(encoding)
     except UnicodeDecodeError:  # bytes Windows-1252 leaves undefined
-        encoding = "iso-8859-1"
+        encoding, why = "iso-8859-1", "Windows-1252 leaving some of its bytes undefined"
     text = _NOT_UTF8.sub(lambda run: _escaped(run[0]).decode(encoding), text)
     line = body[:first_bad].count(b"\n") + 1
     result.warnings.append(
@@ -338,7 +350,7 @@ def _as_utf8_declared(data: bytes, result: ParseResult) -> bytes:
             f"line {line}",
             f"byte 0x{body[first_bad]:02X} is no UTF-8, the encoding the document "
             f"{'declares' if declared else 'has without an XML declaration'}: it is read as "
-            f"{encoding.upper()} (check names and text beyond ASCII)",
+            f"{encoding.upper()}, {why} (check names and text beyond ASCII)",
         )
     )
     return text.encode("utf-8")
@@ -383,6 +395,17 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
         )
         for entry_index, entry in enumerate(_kids(report_el, "Ntry"), start=1):
             entry_path = f"{report.path}/Ntry[{entry_index}]"
+            unpriced = _unpriced_reversal(entry, entry_path, report)
+            if unpriced is not None:
+                result.errors.append(
+                    RecordError(
+                        source_file,
+                        unpriced.location,
+                        unpriced.reason,
+                        etree.tostring(entry, encoding="unicode", with_tail=False),
+                    )
+                )
+                continue
             units = _units(entry, entry_path, report)
             kept_before = len(result.records)
             for unit in units:
@@ -508,8 +531,8 @@ def _warn_on_batch_sum(
     result: ParseResult, report: _Report, entry: etree._Element, entry_path: str
 ) -> None:
     """A warning for a batch entry whose transactions, as read (less the charges deducted
-    from each, a transaction against the entry's direction taken off, one whose direction is
-    not told left out: see :func:`_sign_in_batch`), do not add up to the
+    from each, a transaction against the entry's direction taken off, a charge of the bank's
+    whose direction is not told left out: see :func:`_sign_in_batch`), do not add up to the
     entry's booked amount: each is kept at its own amount (what the payer paid), and the
     difference is in none of them (charges the bank took from the entry, or a transaction
     the report leaves out; a camt.054's shortfall is ingest's to name, see ``sync.ingest``).
@@ -621,6 +644,46 @@ def _units(entry: etree._Element, entry_path: str, report: _Report) -> list[_Uni
     )
     where = f"{entry_path} (line {entry.sourceline})"
     return [_Unit(0, None, "", merged=tuple(txs), note=(where, note))]
+
+
+def _unpriced_reversal(
+    entry: etree._Element, entry_path: str, report: _Report
+) -> BankFileError | None:
+    """The error for a booked debit batch that takes back credits (``RvslInd``, or each
+    transaction a return) none of whose transactions states an amount (or states 0): what
+    each takes back is unknown, so the entry is one error naming it and the field, not one
+    for each transaction (nor, for amounts of 0, nothing at all); ``None`` for any other."""
+    txs = [tx for _, tx, _ in _transactions(entry)]
+    total = _entry_total(entry, negative=False)
+    if (
+        _tx_count(entry) <= 1
+        or total is None
+        or (_text(entry, "CdtDbtInd") or "").upper() != "DBIT"
+        or not _booked_as_read(entry, report.fmt)
+    ):
+        return None
+    reversal = _true(_text(entry, "RvslInd"))
+    for tx in txs:
+        if (_text(tx, "CdtDbtInd") or "DBIT").upper() != "DBIT":
+            return None
+        if not (reversal or _is_return(entry, tx)):
+            return None
+        for amount_el in _own_amounts(tx):
+            try:
+                if _decimal_at(amount_el) != 0:
+                    return None
+            except BankFileError:
+                return None  # the transaction's own error names it
+    names = ((name, _text(entry, name)) for name in ("AcctSvcrRef", "NtryRef"))
+    named = next((f" {name} {value}" for name, value in names if is_name(value)), "")
+    booked, currency = total
+    return BankFileError(
+        f"{entry_path} (line {entry.sourceline})",
+        f"the entry{named} takes back {booked} {currency} "
+        f"{'as a reversal (RvslInd)' if reversal else 'as returns'} of {len(txs)} "
+        "transactions, none of which states its amount (TxDtls/Amt or AmtDtls): what each "
+        "takes back is unknown, no reversal is read; check the entry in the bank's report",
+    )
 
 
 def _booked_as_read(entry: etree._Element, fmt: BankFileFormat) -> bool:
@@ -1615,14 +1678,26 @@ def _uncounted(left: int) -> str:
 def _sign_in_batch(entry: etree._Element, tx: etree._Element | None) -> int:
     """How a transaction's amount goes into its batch entry's, as :func:`_remittance` reads
     its direction (its own ``CdtDbtInd``, else the entry's): 1 with the entry, -1 against it.
-    0 for one stating no direction of its own that is left out as no customer paying
-    (:func:`_not_a_receipt`: a charge coded ``ACMT/MDOP/CHRG`` in a camt.053.001.02, which
-    has no ``CdtDbtInd`` per transaction): read as a credit but not kept, it may as well be
-    the bank's debit, and is in no sum."""
+    A transaction stating no direction of its own is in the entry's, as the bank counts it,
+    whatever it is (an FX deal's proceeds, ``FORX/SPOT``, left out as no customer paying);
+    but the bank's own charge left out so (:func:`_bank_charge`: ``ACMT/MDOP/CHRG`` in a
+    camt.053.001.02, which has no ``CdtDbtInd`` per transaction) may as well be the bank's
+    debit, and is in no sum (0)."""
     own = (_text(tx, "CdtDbtInd") or "").upper()
     if not own:
-        return 0 if _not_a_receipt(entry, tx) else 1
+        return 0 if _bank_charge(entry, tx) and _not_a_receipt(entry, tx) else 1
     return 1 if own == (_text(entry, "CdtDbtInd") or "").upper() else -1
+
+
+def _bank_charge(entry: etree._Element, tx: etree._Element | None) -> bool:
+    """Whether a transaction's bank transaction code (else its entry's) is the bank's charge,
+    fee, commission or tax, or a miscellaneous debit operation (``ACMT/MDOP/...``)."""
+    domain = _find(tx, "BkTxCd", "Domn")
+    if domain is None:
+        domain = _find(entry, "BkTxCd", "Domn")
+    family = (_text(domain, "Fmly", "Cd") or "").upper()
+    sub_family = (_text(domain, "Fmly", "SubFmlyCd") or "").upper()
+    return family == _DEBIT_OPERATIONS or sub_family in _BANKS_TAKE
 
 
 # payment return, ACH return, unpaid (returned) direct debit, direct debit payment return
