@@ -505,9 +505,9 @@ def _learned_no_more(session: Session, tenant: str, waiting: list[Row[Any]]) -> 
         for row in session.execute(
             select(*read).where(REMITTANCE.c.id.in_(ids[start : start + 500]))
         ):
-            payer, _ = payer_seen(incoming_from(row))
+            payer, _ = _payer_seen(incoming_from(row))
             kind = resting[row.id]
-            for key in alias_keys(payer):
+            for key in _alias_keys(payer):
                 if key[0] == kind:
                     keys[row.id] = (kind, key[1][:255])  # as stored
     naming: dict[tuple[str, str], str] = {}
@@ -571,7 +571,7 @@ def _payers_since(
             select(*read).where(REMITTANCE.c.id.in_(remittance_ids[start : start + 500]))
         ):
             incoming = incoming_from(row)
-            payer, network = payer_seen(incoming)  # a network's names no customer
+            payer, network = _payer_seen(incoming)  # a network's names no customer
             behind = payer_behind(payer.payer_name)
             for name in {
                 name_key(payer.payer_name),
@@ -583,7 +583,7 @@ def _payers_since(
             own = name_key(incoming.payer_name)
             if network is not None and network[1] is None and not is_network_name(own):
                 names[own].append(row.id)  # a customer named like a network, paying as itself
-            for key in alias_keys(payer):
+            for key in _alias_keys(payer):
                 aliases[key].append(row.id)
     known: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
     keys = sorted(names)
@@ -1079,8 +1079,8 @@ def _scope(session: Session, tenant: str, advices: Advices) -> Scope | None:
             scope.keys.add(document_key(rf_reference(raw) or raw))
         scope.keys.update(key for _, key in text_tokens(row.free_text))
         incoming = incoming_from(row)
-        scope.aliases.update(alias_keys(incoming))  # a network's too: learning reads them
-        payer, network = payer_seen(incoming)  # a network's name names no customer ...
+        scope.aliases.update(_alias_keys(incoming))  # a network's too: learning reads them
+        payer, network = _payer_seen(incoming)  # a network's name names no customer ...
         if incoming.ultimate_payer_name:  # whom it paid for
             scope.names.add(name_key(incoming.ultimate_payer_name))
         if payer.payer_name:
@@ -1141,7 +1141,7 @@ class _Run:
         for item in items:
             if item.customer_id:
                 self.items_changed[item.customer_id] = self.applied
-        for key in alias_keys(learned) if learned is not None else []:
+        for key in _alias_keys(learned) if learned is not None else []:
             self.aliases_changed[key] = self.applied
 
     def unchanged(self, since: int, outcome: Outcome, payer: Incoming) -> bool:
@@ -1155,11 +1155,11 @@ class _Run:
         customers = {outcome.customer_id, *(c.get("customer_id") for c in outcome.candidates)}
         customers.update(c for name in names for c in self.book.by_name.get(name, []))
         return all(self.items_changed.get(c, 0) <= since for c in customers if c) and all(
-            self.aliases_changed.get(key, 0) <= since for key in alias_keys(payer)
+            self.aliases_changed.get(key, 0) <= since for key in _alias_keys(payer)
         )
 
 
-def alias_keys(r: Incoming) -> list[tuple[str, str]]:
+def _alias_keys(r: Incoming) -> list[tuple[str, str]]:
     found = (("iban", r.payer_iban), ("account", r.payer_account), ("name", name_key(r.payer_name)))
     return [(kind, value) for kind, value in found if value]
 
@@ -1197,7 +1197,7 @@ def _decide_one(
             },
         )
     else:
-        payer, network = payer_seen(incoming, run.book.by_name)
+        payer, network = _payer_seen(incoming, run.book.by_name)
         found = run.waiting.pop(row.id, None)
         if found is not None and run.unchanged(found[0], found[1], payer):
             outcome = found[1]
@@ -1719,7 +1719,7 @@ def _duplicate_of(
     )
 
 
-def payer_seen(
+def _payer_seen(
     r: Incoming, customer_names: Collection[str] = frozenset()
 ) -> tuple[Incoming, tuple[str, str | None] | None]:
     """The remittance as the cascade may see it, and the payment network it came through: a

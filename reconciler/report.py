@@ -41,7 +41,6 @@ from canonical.models import (
     ExternalRef,
     Invoice,
     OutboxCommand,
-    PayerAlias,
     Payment,
     Quarantine,
     Remittance,
@@ -50,7 +49,6 @@ from canonical.money import Money, minor_digits
 from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import RULES
-from reconciler.book import SHARED
 from reconciler.cascade import payer_name_scores
 from reconciler.dismiss import DISMISSED
 from reconciler.dismiss import RULE as DISMISSAL_RULE
@@ -61,11 +59,7 @@ from reconciler.engine import (
     NOT_INCOMING_CASH,
     RETURN_EXCEEDS_PAYMENT,
     REVERSAL_RULE,
-    alias_keys,
-    incoming_from,
-    payer_seen,
 )
-from reconciler.references import is_placeholder_name
 from reconciler.reverse import RULE as REVERSE_RULE
 from reconciler.reverse import UNDONE
 from sync.outbox.adapter import REVERSED_BY
@@ -119,6 +113,9 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 .order_by(col(Decision.created_at))
             ).scalars()
         }
+        # whose cash a person's undone decision is: the customer identified before any person
+        # named invoices (the undo keeps the undone invoices' customer, for the outbox)
+        payers = _payers_of_undone(session, tenant, decisions)
         invoices = {
             i.id: i
             for i in session.execute(select(Invoice).where(col(Invoice.tenant) == tenant)).scalars()
@@ -150,9 +147,6 @@ def build_report(store: Store, tenant: str = "default") -> dict[str, Any]:
                 .order_by(col(Remittance.value_date), col(Remittance.id))
             ).scalars()
         )
-        # whose cash a person's undone decision is: who sent it, never merely the customer
-        # whose invoices it was on (the undo keeps that one, for the outbox)
-        payers = _payers_of_undone(session, tenant, decisions, remittances, customers)
         advice = [r for r in remittances if r.status in _ADVICE]
         remittances = [r for r in remittances if r.status not in _ADVICE]
         memos = {
@@ -932,17 +926,12 @@ def _undone_next(decision: Decision, row: dict[str, Any], customers: dict[str, s
 
 
 def _payers_of_undone(
-    session: Any,
-    tenant: str,
-    decisions: dict[tuple[str, str], Decision],
-    remittances: list[Remittance],
-    customers: dict[str, str],
+    session: Any, tenant: str, decisions: dict[tuple[str, str], Decision]
 ) -> dict[str, str | None]:
-    """Remittance -> the customer known as its payer, who sent the cash (None: none), for
-    the remittances whose standing decision follows a person's undo (:func:`_payer_of`). The
-    rules' decision is the last one made before a person named invoices: a person's
-    confirmation is the customer of the invoices named, which an undo says may be wrong
-    (batched lookups)."""
+    """Remittance -> the customer identified as its payer (None: none), for the remittances
+    whose standing decision follows a person's undo: the customer of the last decision the
+    rules made before a person named invoices. A person's confirmation is the customer of
+    the invoices named, which an undo says may be wrong (one batched lookup)."""
     undone = {
         source_id: d
         for (kind, source_id), d in decisions.items()
@@ -958,8 +947,6 @@ def _payers_of_undone(
             within={"source_id": set(undone)},
         )
     }
-    paying = {rem.id: rem for rem in remittances if rem.id in undone}
-    learned = _learned_payers(session, tenant, list(paying.values()))
     payers: dict[str, str | None] = {}
     for source_id, standing in undone.items():
         current: Any = standing
@@ -969,86 +956,13 @@ def _payers_of_undone(
             evidence = current.evidence or {}
             earlier = evidence.get("undone") or evidence.get("replaces")
             current = history.get(str(earlier)) if earlier else None
-        rem = paying.get(source_id)
-        payers[source_id] = _payer_of(
-            current if current is not None and current.decided_by == RULES else None,
-            learned.get(source_id),
-            customers,
-            rem.payer_name if rem is not None else None,
+        payers[source_id] = (
+            current.customer_id if current is not None and current.decided_by == RULES else None
         )
     return payers
 
 
-def _payer_of(
-    rules: Any, learned: str | None, customers: dict[str, str], payer: str | None
-) -> str | None:
-    """Who paid, as the cascade ranks it: the customer the rules found by the name of the
-    party paid for (camt's ultimate debtor); else the one the payer's IBAN, account or name
-    is learned for now (``learned``, maybe since the undo); else the one the rules found by
-    the payer's name; else the customer of the rules' decision if the payer's name is its.
-    Never the customer only because its invoices were the ones the cash was put on."""
-    if rules is None:
-        return learned
-    evidence = rules.evidence or {}
-    found = str(evidence.get("customer_from") or "")
-    by_name = found and not found.startswith("learned ")  # a learned alias is looked up now
-    identified = evidence.get("payer_customer") or (rules.customer_id if by_name else None)
-    if identified and found.startswith("ultimate payer's"):
-        return str(identified)
-    if learned or identified:
-        return learned or str(identified)
-    owner = rules.customer_id
-    return owner if owner and _is_payer(owner, None, customers, payer) else None
-
-
-def _learned_payers(session: Any, tenant: str, remittances: list[Remittance]) -> dict[str, str]:
-    """Remittance -> the customer its payer's IBAN, account or name (in this order, as the
-    cascade reads them) is learned for now; one paying for several customers names none,
-    nor a name several customers bear (one batched lookup per table)."""
-    keys: dict[str, list[tuple[str, str]]] = {}
-    for rem in remittances:
-        payer, _ = payer_seen(incoming_from(rem))  # a network's names no customer
-        keys[rem.id] = [
-            (kind, value[:255])  # as stored
-            for kind, value in alias_keys(payer)
-            if kind != "name" or not is_placeholder_name(payer.payer_name)
-        ]
-    values = {value for found in keys.values() for _, value in found}
-    aliases = {
-        (row.kind, row.value): row.customer_id
-        for row in select_in(
-            session,
-            _ALIAS,
-            ("kind", "value", "customer_id"),
-            equal={"tenant": tenant},
-            within={"value": values},
-        )
-        if row.customer_id != SHARED
-    }
-    names = {value for kind, value in aliases if kind == "name"}
-    bearing: dict[str, int] = defaultdict(int)  # name key -> the customers bearing it
-    for row in select_in(
-        session,
-        _CUSTOMER,
-        ("name_key", "status"),
-        equal={"tenant": tenant},
-        within={"name_key": names},
-    ):
-        if row.status != "deleted":
-            bearing[row.name_key] += 1
-    learned: dict[str, str] = {}
-    for rid, found in keys.items():
-        for key in found:
-            customer = aliases.get(key)
-            if customer and not (key[0] == "name" and bearing[key[1]] > 1):
-                learned[rid] = customer
-                break
-    return learned
-
-
 _DECISION: Any = Decision.__table__  # type: ignore[attr-defined]
-_ALIAS: Any = PayerAlias.__table__  # type: ignore[attr-defined]
-_CUSTOMER: Any = Customer.__table__  # type: ignore[attr-defined]
 
 
 def _naming_invoices(row: dict[str, Any]) -> str | None:
