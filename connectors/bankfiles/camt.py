@@ -310,6 +310,37 @@ def _escaped(run: str) -> bytes:
     return bytes(ord(c) - 0xDC00 for c in run)
 
 
+# bytes ISO-8859-15 reads as letters (Š š Ž ž Œ œ Ÿ) and Windows-1252 as signs (¦, ¨, acute,
+# cedilla, ¼, ½, ¾)
+_LETTER_OR_SIGN = frozenset(b"\xa6\xa8\xb4\xb8\xbc\xbd\xbe")
+
+
+def _letters_of_8859_15(text: str) -> bool:
+    """Whether the bytes the two encodings read as a letter or a sign stand more often in
+    words (``Šestakova``, ``tšekk``) than apart (``1½``): ISO-8859-15's letters. 0xB4 after a
+    letter is Windows-1252's acute accent written for an apostrophe (O'Connor); before a word,
+    ISO-8859-15's ``Ž`` (``Žanna``)."""
+    # each character as the byte it stands for, read as Latin-1 (letters where both agree)
+    chars = "".join(chr(ord(c) - 0xDC00) if "\udc80" <= c <= "\udcff" else c for c in text)
+    letters = signs = 0
+    for match in _NOT_UTF8.finditer(text):
+        for at in range(match.start(), match.end()):
+            byte = ord(chars[at])
+            if byte not in _LETTER_OR_SIGN:
+                continue
+            before = chars[at - 1].isalpha() if at else False
+            after = chars[at + 1].isalpha() if at + 1 < len(chars) else False
+            if byte == 0xB4:
+                in_word = not before and after
+                apart = before
+            else:
+                in_word = before or after
+                apart = not in_word
+            letters += in_word
+            signs += apart
+    return letters > signs
+
+
 def _as_utf8_declared(data: bytes, result: ParseResult) -> bytes:
     """A document whose bytes are not the UTF-8 it declares (or that XML without a
     declaration must be) read as the 8-bit Western European text they are: Windows-1252, by
@@ -336,6 +367,8 @@ def _as_utf8_declared(data: bytes, result: ParseResult) -> bytes:
         encoding, why = "windows-1252", "whose bytes 0x80-0x9F it has"
     elif 0xA4 in wrong:
         encoding, why = "iso-8859-15", "its byte 0xA4 taken for the euro sign"
+    elif _letters_of_8859_15(text):
+        encoding, why = "iso-8859-15", "its bytes in words read as its letters (Š, ž, œ)"
     else:  # the two differ here in 0xA4, 0xA6, 0xA8, 0xB4, 0xB8 and 0xBC-0xBE only
         encoding, why = "windows-1252", "the most common (no byte 0xA4 says ISO-8859-15)"
     try:
@@ -658,6 +691,7 @@ def _unpriced_reversal(
     if (
         _tx_count(entry) <= 1
         or total is None
+        or total[0] <= 0  # nothing booked: nothing taken back
         or (_text(entry, "CdtDbtInd") or "").upper() != "DBIT"
         or not _booked_as_read(entry, report.fmt)
     ):

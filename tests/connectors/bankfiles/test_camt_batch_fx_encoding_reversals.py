@@ -262,3 +262,57 @@ def test_a_reversed_batch_missing_one_amount_names_that_transaction() -> None:
     assert error.location.startswith(
         "/Document/BkToCstmrStmt[1]/Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]"
     )
+
+
+_ESTONIAN = """<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+ <BkToCstmrStmt>
+  <GrpHdr><MsgId>STMT-EE-20260316</MsgId><CreDtTm>2026-03-16T20:15:00</CreDtTm></GrpHdr>
+  <Stmt>
+   <Id>EE382200221020145685-20260316</Id><CreDtTm>2026-03-16T20:15:00</CreDtTm>
+   <Acct><Id><IBAN>EE382200221020145685</IBAN></Id><Ccy>EUR</Ccy></Acct>
+   <Ntry><Amt Ccy="EUR">845.20</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+    <BookgDt><Dt>2026-03-16</Dt></BookgDt><ValDt><Dt>2026-03-16</Dt></ValDt>
+    <AcctSvcrRef>2026031600417</AcctSvcrRef>
+    <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+    <NtryDtls><TxDtls><Refs><EndToEndId>ARVE-2026-0318</EndToEndId></Refs>
+     <RltdPties><Dbtr><Nm>Žanna Šestakova OÜ</Nm></Dbtr></RltdPties>
+     <RmtInf><Ustrd>Arve ARVE-2026-0318, tšekk nr 44</Ustrd></RmtInf>
+    </TxDtls></NtryDtls>
+   </Ntry>
+  </Stmt>
+ </BkToCstmrStmt>
+</Document>"""
+
+
+def test_iso_8859_15_letters_in_words_without_a_euro_sign_read_so() -> None:
+    """An Estonian statement in ISO-8859-15 with Ž, Š and š but no euro sign: its bytes stand
+    in words, so they are its letters (review: Windows-1252 made signs of Ž and Š)."""
+    result = _parse(_ESTONIAN.encode("iso-8859-15"))
+    [record] = result.records
+    assert record.payer_name == "Žanna Šestakova OÜ"
+    assert record.free_text is not None and "tšekk nr 44" in record.free_text
+    [warning] = result.warnings
+    assert "ISO-8859-15, its bytes in words read as its letters" in warning.reason
+
+
+def test_a_reversed_batch_booking_nothing_is_silent() -> None:
+    """A reversal of 0.00 whose transactions state 0.00 took nothing back: no error."""
+    entry = (
+        '<Ntry><NtryRef>0316-0042</NtryRef><Amt Ccy="EUR">0.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>'
+        "<RvslInd>true</RvslInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-16</Dt></BookgDt>"
+        "<AcctSvcrRef>2026031699001</AcctSvcrRef><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>IDDT</Cd>"
+        "<SubFmlyCd>UPDD</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls><Btch><NbOfTxs>2</NbOfTxs>"
+        "</Btch>"
+        + "".join(
+            f"<TxDtls><Refs><EndToEndId>SDD-2026-030{n}</EndToEndId></Refs>"
+            '<Amt Ccy="EUR">0.00</Amt><CdtDbtInd>DBIT</CdtDbtInd></TxDtls>'
+            for n in (1, 2)
+        )
+        + "</NtryDtls></Ntry>"
+    )
+    result = _parse(
+        _ESTONIAN.replace(
+            _ESTONIAN[_ESTONIAN.index("<Ntry>") : _ESTONIAN.index("</Ntry>") + 7], entry
+        ).encode()
+    )
+    assert (result.records, result.errors, result.warnings) == ([], [], [])
