@@ -83,6 +83,7 @@ from math import ceil
 from typing import Any
 
 from connectors.bankfiles.amounts import currency_code, minor_units_amount, parse_date
+from connectors.bankfiles.credit_memos import credit_memos_taken, kept_as_stated
 from connectors.bankfiles.edi820 import DetailError, RemittanceAdvice, read_remittance_advice
 from connectors.bankfiles.records import (
     DATE_LEFT_OUT,
@@ -922,18 +923,19 @@ def _advised_before(advice: RemittanceAdvice) -> Decimal | None:
     return total if total > 0 else None
 
 
-def _keyed_before(entry: _Entry, advice: RemittanceAdvice) -> Decimal | None:
-    """The earlier amount keying an advice (:func:`_advised_before`); of an entry with an
-    addenda record sent twice, the amount read before such a copy was read once (its
-    RMR04s counted twice), so that a file imported then is still known."""
+def _keyed_before(entry: _Entry, advice: RemittanceAdvice) -> tuple[Decimal | None, ...]:
+    """The earlier amounts keying an advice (:func:`_advised_before`); of an entry with an
+    addenda record sent twice, those read before such a copy was read once too (its RMR04s
+    counted twice), so that a file imported then is still known."""
+    earlier = (_advised_before(advice),)
     if not entry.repeats or advice.amount is not None:
-        return _advised_before(advice)
+        return earlier
     records = sorted(entry.addenda + entry.repeats, key=lambda a: (a[1], a[0]))
     try:
         _, before = _remittance("".join(text for _, _, text in records).rstrip(), entry)
     except BankFileError:
-        return _advised_before(advice)
-    return _advised_amount(before)
+        return earlier
+    return (*earlier, _advised_amount(before), _advised_before(before))
 
 
 def _says_nothing_paid(free: str, advice: RemittanceAdvice) -> bool:
@@ -1074,51 +1076,25 @@ def _credit_memos_taken(
     Some payers write the credit taken unsigned. Only where ``paid`` (the amount of the cash,
     ``None``: unknown; ``paid_is`` names it) confirms it, the amounts paid less the credits
     adding up to it, are they turned; otherwise they are kept as stated, each with a warning
-    naming the entry's trace and the RMR04."""
-    memos = [
-        i
-        for i, ref in enumerate(advice.refs)
-        if ref.kind is RefKind.CREDIT_MEMO and ref.amount_paid is not None and ref.amount_paid > 0
-    ]
-    if not memos:
-        return advice
-    credits = sum((advice.refs[i].amount_paid or Decimal(0) for i in memos), Decimal(0))
-    stated = advice.paid_total
-    taken = None if stated is None else stated - 2 * credits
-    if paid is not None and taken is not None and taken + advice.loose_adjustments == paid:
-        refs = list(advice.refs)
-        for i in memos:
-            ref = refs[i]
-            memo = ref.invoice_amount
-            refs[i] = replace(
-                ref,
-                amount_paid=-(ref.amount_paid or Decimal(0)),
-                invoice_amount=-memo if memo is not None and memo > 0 else memo,
-            )
-        return replace(advice, refs=refs, paid_total=taken)
+    naming the entry's trace and the RMR04 (see :func:`credit_memos_taken`)."""
     currency = advice.currency or entry.batch.currency
-    if paid is None:
-        why = "no payment amount (BPR02) to confirm a credit taken by"
-    elif taken is None:
-        why = "an amount paid left out elsewhere leaves the credit taken unconfirmed"
-    else:
-        why = (
-            f"taken as a credit, the amounts paid would add up to "
-            f"{taken + advice.loose_adjustments} {currency}, not to {paid_is}"
-        )
+    memos = credit_memos_taken(
+        advice.refs, advice.paid_total, advice.loose_adjustments, paid, paid_is, currency
+    )
+    if memos is None:
+        return advice
+    if not memos.kept:
+        return replace(advice, refs=memos.refs, paid_total=memos.paid_total)
     found = _x12_in(addenda_text, entry)
     segments = [] if found is None else split_segments(found[0], infer_delimiters(found[0]))
-    for i in memos:
-        ref = advice.refs[i]
+    for ref in memos.kept:
         location = _rmr04_location(entry, found, segments, ref.ref)
         result.warnings.append(
             RecordError(
                 result.source_file,
                 location,
-                f"{entry.batch.sec_code} entry with trace {entry.trace or '?'}: credit memo "
-                f"{ref.ref} (RMR01 CM) states a positive amount paid, {ref.amount_paid} "
-                f"{currency} (RMR04), where a credit memo reduces what is paid; {why}: kept as "
-                "stated, adding to what is paid (check the remittance with the payer)",
+                f"{entry.batch.sec_code} entry with trace {entry.trace or '?'}: "
+                f"{kept_as_stated(ref, currency, memos.why)}",
                 "\n".join(entry.lines),
             )
         )
@@ -1329,16 +1305,18 @@ def _record(
     entry: _Entry,
     position: int,
     amount: Decimal,
-    keyed_before: Decimal | None = None,
+    keyed_before: Decimal | tuple[Decimal | None, ...] | None = None,
     **fields: Any,
 ) -> RawRemittance:
     """An entry's remittance: where it is, its amount, its keys and the entry's own text
     (``fields`` may name another currency or bank reference than the batch's and trace).
-    ``keyed_before``: another amount an earlier version read, whose keys are earlier keys."""
+    ``keyed_before``: other amounts earlier versions read, whose keys are earlier keys."""
     key, earlier_keys = _key(header, entry, position, amount)
-    if keyed_before is not None and keyed_before != amount:
-        before, before_earlier = _key(header, entry, position, keyed_before)
-        earlier_keys = (*earlier_keys, before, *before_earlier)
+    befores = keyed_before if isinstance(keyed_before, tuple) else (keyed_before,)
+    for before_amount in dict.fromkeys(befores):
+        if before_amount is not None and before_amount != amount:
+            before, before_earlier = _key(header, entry, position, before_amount)
+            earlier_keys = (*earlier_keys, before, *before_earlier)
     fields.setdefault("currency", entry.batch.currency)
     fields.setdefault("bank_reference", entry.trace or None)
     return RawRemittance(

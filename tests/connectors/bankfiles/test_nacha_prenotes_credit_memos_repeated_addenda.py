@@ -203,3 +203,19 @@ def test_a_zero_dollar_advice_sent_twice_keeps_the_key_it_was_imported_under() -
     assert as_before.amount == D("2500.00")
     assert as_before.dedup_key != read_once.dedup_key
     assert as_before.dedup_key in read_once.also_known_as
+
+
+def test_an_advice_with_a_repeated_record_keeps_every_earlier_key() -> None:
+    """A purchase order's RMR sent twice beside an invoice's: before purchase orders counted
+    the advice was keyed by the invoice alone (1000.00), later by everything doubled
+    (1600.00); both keys stay known beside today's 1300.00 (review: the first was lost)."""
+    header = _header("CCD", "GLOBEX CORP", "1234567890", "PAYMENT", 1)
+    entry = _entry("24", 0, "CUST-881", "ACME PARTS", 41, 1)
+    po = _addenda("RMR*PO*PO-9**300.00\\", 1, 41)
+    iv = _addenda("RMR*IV*INV-1**1000.00\\", 2, 41)
+    (record,) = parse_nacha(_file([(header, [entry, po, po, iv])]), "advice.ach").records
+    assert record.amount == D("1300.00")
+    for amount in ("1000.00", "1600.00"):
+        alone = _addenda(f"RMR*IV*INV-1**{amount}\\", 1, 41)
+        (keyed,) = parse_nacha(_file([(header, [entry, alone])]), "advice.ach").records
+        assert keyed.dedup_key in record.also_known_as
