@@ -193,14 +193,24 @@ def _is_header(cells: list[Any], kind: str | None = None) -> bool:
     return sum(name in KNOWN_COLUMNS for name in _columns(texts, kind)) >= 2
 
 
-_VALUE_TEXT = re.compile(r"[-+(]?\s*[$€£¥]?\s*\d[\d,.'/\- ]*\)?")
+# an amount (with its cents, or a currency sign) or a date as a cell writes it; whole numbers
+# and ranges are not: an ageing report's columns are named 30, 60, 90 or 1-30, 31-60
+_VALUE_TEXT = re.compile(
+    r"[-+(]?\s*[$€£¥]?\s*\d[\d,.' ]*[.,]\d{1,3}\)?"
+    r"|[-+(]?\s*[$€£¥]\s*\d[\d,.' ]*\)?"
+    r"|\d{4}-\d{1,2}-\d{1,2}(?:[T ].*)?"
+    r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"
+)
 
 
 def _is_value(cell: Any) -> bool:
-    """A cell holding a number, an amount or a date (as a workbook stores it, or written)."""
-    if cell is None or (isinstance(cell, str) and not cell.strip()):
-        return False
-    return not isinstance(cell, str) or _VALUE_TEXT.fullmatch(cell.strip()) is not None
+    """A cell holding an amount or a date (as a workbook stores it, or written)."""
+    if isinstance(cell, str):
+        return _VALUE_TEXT.fullmatch(cell.strip()) is not None
+    if isinstance(cell, float | Decimal):  # a whole number may name a column (30, 60, 90 days)
+        number = Decimal(cell)
+        return number.is_finite() and number != number.to_integral_value()
+    return isinstance(cell, date)
 
 
 def _csv_cells(reader: Any) -> Iterator[Cells]:
@@ -1339,7 +1349,9 @@ TYPE_COLUMNS = (
 # words of lines that are not a plain payment received: money paid back, or taken back, or
 # given back again after that (a chargeback's reversal): which way the cash went is not read
 _NOT_RECEIPT = re.compile(
-    r"^(?:refund|revers|return|charge-?back|nsf|bounce|dishono|redeposit)", re.IGNORECASE
+    r"(?:refunds?|refunded|reversals?|reversed|returns?|returned|chargebacks?|nsf|bounced?"
+    r"|dishono(?:u)?red|redeposit(?:ed)?|disputes?|disputed|insufficient)",
+    re.IGNORECASE,
 )
 _WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
 _CHARGE_BACK = re.compile(r"charge[\s\-_]*back", re.IGNORECASE)
@@ -1353,7 +1365,7 @@ def _refuse_refund(row: dict[str, Any]) -> None:
     for column in TYPE_COLUMNS:
         value = _text(row, column)
         words = _WORDS.findall(_CHARGE_BACK.sub("chargeback", value)) if value else []
-        if any(_NOT_RECEIPT.match(word) for word in words):
+        if any(_NOT_RECEIPT.fullmatch(word) for word in words):
             raise RowError(
                 column,
                 f"{value!r} is not a plain payment received: refunds, returns, chargebacks, "
