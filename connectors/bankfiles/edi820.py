@@ -20,13 +20,16 @@ document's amount, and an ADX01 (or RMR08) is signed (negative: a deduction). An
 any RMR of its ENT loop adjusts the payment, not a document: it is a reference of its own,
 named by ADX04 or the REF after it. An RMR naming no document (RMR01 and RMR02 left out;
 RMR03 PO, payment on account, PA, payment in advance, ...) is an amount paid that settles no
-document: it is named in the text and counts toward BPR02. The amounts paid and those
-adjustments add up to BPR02; where they do not, a warning says so and both are kept as
-stated. A document's DTM whose date cannot be read (an invoice dated 20240231) leaves out
-that date only, with a warning naming the segment: the payment and the rest of its detail are
-kept; a payment date that cannot be read rejects the set (it dates and keys the payment).
-Any other segment that cannot be read rejects its transaction set, with an error naming the
-segment and element.
+document: it is named in the text and counts toward BPR02. A credit memo line (RMR01 CM)
+reduces what is paid: one whose payer wrote the credit taken as a positive RMR04 is turned
+negative (RMR04, and RMR05 when positive) where BPR02 confirms it, the amounts paid less the
+credits adding up to it; otherwise it is kept as stated, with a warning naming its transaction
+set and RMR04. The amounts paid and those adjustments add up to BPR02; where they do not, a
+warning says so and both are kept as stated. A document's DTM whose date cannot be read (an
+invoice dated 20240231) leaves out that date only, with a warning naming the segment: the
+payment and the rest of its detail are kept; a payment date that cannot be read rejects the
+set (it dates and keys the payment). Any other segment that cannot be read rejects its
+transaction set, with an error naming the segment and element.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from datetime import date
 from decimal import Decimal
 
 from connectors.bankfiles.amounts import currency_code, decimal_amount, parse_date
+from connectors.bankfiles.credit_memos import credit_memos_taken, kept_as_stated
 from connectors.bankfiles.records import (
     DATE_LEFT_OUT,
     NOT_A_CUSTOMER_PAYING,
@@ -606,6 +610,7 @@ def _transaction_set(
         )
         return
     currency = advice.currency or "USD"
+    _credit_memos_taken(result, advice, segments, currency, raw)
     _warn_on_unbalanced(result, advice, st, currency, se.raw)
     account = (advice.payer_account or "").replace(" ", "").upper()
     iban = account if is_iban(account) else None
@@ -721,6 +726,45 @@ def _is_payment(handling: str, version: str) -> bool:
     return handling in _PAYMENT_HANDLING or (
         handling == "X" and release.isdigit() and release < _PAYMENT_X_BEFORE
     )
+
+
+def _credit_memos_taken(
+    result: ParseResult,
+    advice: RemittanceAdvice,
+    segments: list[Segment],
+    currency: str,
+    raw: str,
+) -> None:
+    """Credit memo lines stated with a positive amount paid (RMR01 CM, RMR04 above 0) turned
+    negative in ``advice`` where its payment amount (BPR02) confirms the credit taken (see
+    :func:`credit_memos_taken`); otherwise kept as stated, each with a warning naming its
+    transaction set and RMR04."""
+    bpr02 = f"the payment of {advice.amount} {currency} (BPR02)"
+    memos = credit_memos_taken(
+        advice.refs, advice.paid_total, advice.loose_adjustments, advice.amount, bpr02, currency
+    )
+    if memos is None:
+        return
+    advice.refs, advice.paid_total = memos.refs, memos.paid_total
+    st = segments[0]
+    lines = [
+        s
+        for s in segments
+        if s.tag == "RMR" and s.get(1).upper() == "CM" and not s.get(4).startswith("-")
+    ]
+    for memo in memos.kept:
+        # its RMR: the first credit memo line naming it not yet named
+        seg = next((s for s in lines if s.get(2) == memo.ref), None)
+        if seg is not None:
+            lines.remove(seg)
+        result.warnings.append(
+            RecordError(
+                result.source_file,
+                f"{seg.location if seg else st.location}, RMR04",
+                f"transaction set {st.get(2) or '?'}: {kept_as_stated(memo, currency, memos.why)}",
+                raw,
+            )
+        )
 
 
 def _warn_on_unbalanced(

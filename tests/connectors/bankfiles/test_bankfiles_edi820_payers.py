@@ -279,7 +279,13 @@ def test_rmr_reference_qualifiers(qualifier: str, kind: RefKind) -> None:
         "N1*PR*CORNER MARKETS",
         f"RMR*{qualifier}*DOC-6001**125.00",
     ]
-    (ref,) = _one(_interchange([[body]])).structured_refs
+    result = _parse(_interchange([[body]]))
+    assert result.errors == []
+    # a credit memo paying the whole payment cannot be a credit taken: kept, with a warning
+    assert [w.location for w in result.warnings] == ["line 7, segment 7 (RMR), RMR04"] * (
+        qualifier == "CM"
+    )
+    (ref,) = result.records[0].structured_refs
     assert (ref.kind, ref.ref, ref.amount_paid) == (kind, "DOC-6001", D("125.00"))
 
 
