@@ -380,6 +380,10 @@ class TextRef:
     start: int = 0
     end: int = 0
     named: bool = False  # an invoice word stands before it (INV, RECHNUNG), or its list's
+    # what a remittance table's row says the payer took off this invoice (its discount or
+    # deduction column); ``amount`` is then the row's paid column
+    discount: str | None = None
+    deduction: str | None = None
 
 
 @dataclass
@@ -972,6 +976,7 @@ def read_references(text: str | None) -> TextReading:
     if excluded:
         reading.refs = [r for r in reading.refs if r.keys[0][0] not in excluded]
     _stated_amounts(reading.refs, amounts, masked)
+    _table_amounts(reading.refs, text)
     # INV 1801 1,000.00, 1043 -50.00: a document the payer takes off (a negative line) is a
     # credit it nets, never an invoice it pays; like any credit memo read, at its balance
     netted = {ref.group for ref in reading.refs if ref.amount and ref.amount.startswith("-")}
@@ -1196,6 +1201,187 @@ def _stated_amounts(refs: list[TextRef], amounts: list[tuple[int, int, str]], ma
     if all(amount is None or amount == before[n + 1] for n, amount in enumerate(after[:-1])):
         for ref, amount in zip(stated, before, strict=True):
             ref.amount = amount[2] if amount else None
+
+
+# a remittance table's column headers (Oracle, SAP, NetSuite, Bill.com advices), by what the
+# column holds; "amount" alone could be any of the amounts, "net" the amount before tax
+_NUMBER_WORDS = r"(?:\s*(?:numbers?|nos?|nrs?|num|\#|id))?"
+_DOCUMENT = r"(?:invoice|inv|bill|vendor\s+invoice|supplier\s+invoice|your\s+invoice|document|doc)"
+_AMOUNT_WORD = r"(?:amount|amt)"
+_COLUMNS = (
+    ("invoice", rf"(?:invoice|inv|bill|(?:vendor|supplier|your)\s+invoice){_NUMBER_WORDS}"),
+    # a payer's SAP advice numbers its own documents beside our invoice's (Reference)
+    ("document", rf"(?:document|doc){_NUMBER_WORDS}"),
+    ("date", r"(?:(?:invoice|inv|document|doc|due|posting|payment|pmt)\s+)?date"),
+    (
+        "gross",
+        rf"gross(?:\s+{_AMOUNT_WORD})?|(?:{_DOCUMENT}|original|orig)\s+(?:{_AMOUNT_WORD}|total)|"
+        r"original",
+    ),
+    (
+        "discount",
+        rf"(?:(?:cash|early\s+pay(?:ment)?|terms)\s+)?(?:discount|disc)"
+        rf"(?:\s+(?:taken|{_AMOUNT_WORD}))?",
+    ),
+    ("deduction", rf"(?:deductions?|ded)(?:\s+{_AMOUNT_WORD})?"),
+    (
+        "paid",
+        rf"{_AMOUNT_WORD}\s+(?:paid|remitted)|(?:paid|remitted)(?:\s+{_AMOUNT_WORD})?|"
+        rf"net\s+(?:paid|payment)|(?:payment|pmt)(?:\s+{_AMOUNT_WORD})?",
+    ),
+    ("net", rf"net(?:\s+{_AMOUNT_WORD})?"),
+    (
+        "tax",
+        rf"(?:(?:sales|withholding)\s+)?tax(?:\s+{_AMOUNT_WORD})?|vat(?:\s+{_AMOUNT_WORD})?|"
+        r"gst|hst|pst|iva|mwst|ust|wht|tds|withholding",
+    ),
+    ("amount", rf"{_AMOUNT_WORD}|value|total"),
+    (
+        "other",  # an amount column read for nothing here
+        rf"balance(?:\s+due)?|{_AMOUNT_WORD}\s+due|open\s+(?:{_AMOUNT_WORD}|balance)|"
+        r"outstanding|adjustments?|adj",
+    ),
+    (
+        "text",
+        rf"desc(?:ription)?|p\s?o{_NUMBER_WORDS}|purchase\s+order{_NUMBER_WORDS}|"
+        r"curr(?:ency)?|ccy|vendor|supplier|memo|remarks?|"
+        rf"comments?|(?:doc(?:ument)?\s+)?type|voucher{_NUMBER_WORDS}|check{_NUMBER_WORDS}",
+    ),
+    ("reference", r"(?:(?:your|our)\s+)?ref(?:erence)?"),
+)
+_COLUMN = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _COLUMNS]
+_MONEY_COLUMNS = frozenset(
+    {"gross", "discount", "deduction", "paid", "net", "tax", "amount", "other"}
+)
+_RULE_LINE = re.compile(r"^[\s|+:=_-]*[=_-]{3,}[\s|+:=_-]*$")
+_TOTAL_LINE = re.compile(
+    r"^[\s|]*(?:(?:grand|payment|check|invoice|remittance)\s+)?(?:totals?|sum|summe)\b", re.I
+)
+_DOCUMENT_CELL = re.compile(r"\#?[A-Z0-9][A-Z0-9/_.-]*", re.IGNORECASE)
+
+
+def _column_kinds(cell: str) -> list[str] | None:
+    """The columns one header cell names (``Gross Amount``: gross; ``Invoice Number Invoice
+    Date``, a header written with single spaces: invoice, date), longest names first; None
+    when a word is no column's."""
+    words = re.sub(r"([#:])", r" \1 ", cell).replace(".", " ").replace(":", " ").split()
+    kinds: list[str] = []
+    at = 0
+    while at < len(words):
+        for stop in range(min(len(words), at + 4), at, -1):  # no column's name is longer
+            phrase = " ".join(words[at:stop])
+            kind = next((k for k, pattern in _COLUMN if pattern.fullmatch(phrase)), None)
+            if kind:
+                kinds.append(kind)
+                at = stop
+                break
+        else:
+            return None
+    return kinds
+
+
+def _cells(line: str, start: int, separator: str) -> list[tuple[int, int]]:
+    """Where the cells of a table line stand in the text, split at ``separator``."""
+    found = []
+    for m in re.finditer(rf"(?:(?!{separator}).)+", line):
+        cell = m.group(0)
+        if cell.strip():
+            lead = len(cell) - len(cell.lstrip())
+            found.append((start + m.start() + lead, start + m.start() + len(cell.rstrip())))
+    return found
+
+
+def _cell_amount(cell: str) -> Decimal | None:
+    """The amount in one table cell (``2,475.00``, ``$1,000.00``, ``50.00-``, ``(50.00)``)."""
+    negative = bool(re.fullmatch(r"\(.*\)|.*-|-.*", cell))
+    m = _AMOUNT.fullmatch(cell.strip("()").rstrip("-").lstrip("-"))
+    value = _amount(m) if m else None
+    if value is None:
+        return None
+    return -Decimal(value) if negative else Decimal(value)
+
+
+def _table_amounts(refs: list[TextRef], text: str) -> None:
+    """Read a remittance table whose header names an invoice column and a paid column
+    (``Invoice Number  Invoice Date  Gross Amount  Discount  Paid Amount``): the amount paid
+    on each invoice number read in its rows is the paid column's, not the first amount after
+    the number (the gross), and the discount or deduction taken is its column's. A header
+    that names no clear paid column (``Amount`` alone, ``Net`` beside a tax column), or a row
+    whose gross less what was taken is not what was paid, leaves the reading as it was."""
+    lines = [(m.start(), m.group(0)) for m in re.finditer(r"^.*$", text, re.MULTILINE)]
+    at = 0
+    while at < len(lines):
+        table = _table(lines, at, refs)
+        at = table[0] if table else at + 1
+        for ref, paid, discount, deduction in table[1] if table else []:
+            ref.amount = str(paid)
+            ref.discount = str(discount) if discount else None
+            ref.deduction = str(deduction) if deduction else None
+
+
+def _table(
+    lines: list[tuple[int, str]], at: int, refs: list[TextRef]
+) -> tuple[int, list[tuple[TextRef, Decimal, Decimal, Decimal]]] | None:
+    """The table whose header is line ``at``: the line after it, and for each invoice number
+    read in its rows, its paid amount and the discount and deduction taken; None when line
+    ``at`` is no such header, its rows none of ours, or a row's figures do not agree."""
+    start, header = lines[at]
+    if re.search(r"\d", header) or not header.strip():
+        return None
+    separator = r"\|" if "|" in header else r"\t" if "\t" in header else r"(?: {2,}|\t)"
+    kinds: list[str] = []
+    for s, e in _cells(header, start, separator):
+        named = _column_kinds(header[s - start : e - start])
+        if named is None:
+            return None
+        kinds += named
+    if "invoice" not in kinds and "reference" not in kinds:
+        kinds = ["invoice" if k == "document" else k for k in kinds]  # DOCUMENT  AMOUNT ...
+    if kinds.count("invoice") != 1:
+        return None
+    taken = [n for n, k in enumerate(kinds) if k in ("discount", "deduction")]
+    paid = [n for n, k in enumerate(kinds) if k == "paid"]
+    if not paid and "tax" not in kinds and (taken or not {"gross", "amount"} & set(kinds)):
+        paid = [n for n, k in enumerate(kinds) if k == "net"]  # NET after a discount, no tax
+    if len(paid) != 1:
+        return None
+    base = [n for n, k in enumerate(kinds) if k == "gross"]
+    if not base and taken:
+        base = [n for n, k in enumerate(kinds) if k == "amount"]  # AMOUNT less a DEDUCTION
+    rows: list[tuple[TextRef, Decimal, Decimal, Decimal]] = []
+    at += 1
+    while at < len(lines) and _RULE_LINE.match(lines[at][1]):
+        at += 1
+    while at < len(lines):
+        start, line = lines[at]
+        if not line.strip() or _TOTAL_LINE.match(line):
+            break
+        cells = _cells(line, start, separator)
+        if len(cells) != len(kinds):
+            cells = _cells(line, start, r"\s")
+        values = [line[s - start : e - start].strip("| ") for s, e in cells]
+        if len(cells) != len(kinds) or not all(values):
+            break
+        read = {n: _cell_amount(v) for n, v in enumerate(values) if kinds[n] in _MONEY_COLUMNS}
+        amounts = {n: value for n, value in read.items() if value is not None}
+        column = kinds.index("invoice")
+        if len(amounts) < len(read) or not (
+            _DOCUMENT_CELL.fullmatch(values[column]) and re.search(r"\d", values[column])
+        ):
+            break
+        s, e = cells[column]
+        groups = {ref.group for ref in refs if s <= ref.start < e}
+        mine = [r for r in refs if r.group in groups and r.kind == "invoice" and r.how in _STATED]
+        discount = sum((amounts[n] for n in taken if kinds[n] == "discount"), Decimal(0))
+        deduction = sum((amounts[n] for n in taken if kinds[n] == "deduction"), Decimal(0))
+        got = amounts[paid[0]]
+        if len(groups) > 1 or (
+            len(base) == 1 and taken and amounts[base[0]] - discount - deduction != got
+        ):
+            return None  # two numbers in one cell, or figures that do not agree: no guess
+        rows += [(ref, got, discount, deduction) for ref in mine]
+        at += 1
+    return (at, rows) if rows else None
 
 
 def text_tokens(text: str | None) -> list[tuple[str, str]]:
