@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, update
 from sqlmodel import Session
 
 from canonical.bulk import ID_PARAM, insert_rows, update_rows_by_id
@@ -55,9 +55,6 @@ class DecisionSink(Protocol):
 
 
 RULES = "reconciler"  # who decided: the rules (a person is "person:<name>")
-# a decision's evidence: the aliases it found paying for another customer than the one they
-# named, each with that customer ("was") and the decision it was learned from
-ALIASES_SHARED = "aliases_shared"
 
 
 @dataclass
@@ -72,9 +69,7 @@ class Writes:
     applications: list[dict[str, Any]] = field(default_factory=list)
     adjustments: list[dict[str, Any]] = field(default_factory=list)
     aliases: list[dict[str, Any]] = field(default_factory=list)
-    # aliases found shared: kind, value, and the decision whose customer differs from the one
-    # the alias named (None when the payer is shared whoever the customer: a network, ...)
-    shared: list[tuple[str, str, str | None]] = field(default_factory=list)
+    shared: list[tuple[str, str]] = field(default_factory=list)  # aliases found shared
     invoices: dict[str, OpenItem] = field(default_factory=dict)
     credits: dict[str, OpenItem] = field(default_factory=dict)
     remittances: dict[str, str] = field(default_factory=dict)  # id -> status
@@ -242,7 +237,7 @@ class Writes:
                 continue
             if known is not None:
                 if known != SHARED and (on_behalf or known != customer_id):
-                    self._share(book, kind, value, None if on_behalf else decision_id)
+                    self._share(book, kind, value)
                 continue
             if kind == "name" and len(named) > 1:
                 continue  # several customers share this name: a name says nothing
@@ -283,7 +278,7 @@ class Writes:
         if known is None and len(book.by_name.get(ultimate, [])) <= 1:
             self._alias(book, "name", ultimate, customer_id, decision_id)
         elif known not in (None, SHARED, customer_id):
-            self._share(book, "name", ultimate, decision_id)
+            self._share(book, "name", ultimate)
 
     def _alias(self, book: Book, kind: str, value: str, customer_id: str, decision_id: str) -> None:
         book.aliases[(kind, value)] = customer_id
@@ -299,23 +294,9 @@ class Writes:
             }
         )
 
-    def _share(self, book: Book, kind: str, value: str, by: str | None = None) -> None:
-        """Mark the alias shared; ``by`` is the decision that found it paying for another
-        customer than the one it named (an undo of it may give the alias back to that one)."""
-        was = book.aliases.get((kind, value))
+    def _share(self, book: Book, kind: str, value: str) -> None:
         book.aliases[(kind, value)] = SHARED
-        self.shared.append((kind, value[:255], by))
-        if by is not None and was:
-            shared = [*self._evidence(by).get(ALIASES_SHARED, [])]
-            shared.append({"kind": kind, "value": value[:255], "was": was})
-            self._note(by, ALIASES_SHARED, shared)
-
-    def _evidence(self, decision_id: str) -> dict[str, Any]:
-        """The evidence of a decision of this batch, not yet flushed."""
-        for decision in reversed(self.decisions):
-            if decision["id"] == decision_id:
-                return dict(decision["evidence"])
-        return {}
+        self.shared.append((kind, value[:255]))
 
     def _note(self, decision_id: str, key: str, value: Any) -> None:
         """Add to the evidence of a decision of this batch, not yet flushed."""
@@ -328,11 +309,20 @@ class Writes:
         if self.lease is not None:
             self.lease.renew(session)
         now = utcnow()
-        insert_rows(session, _ALIAS, self.aliases)
-        self._flush_shared(session)
         insert_rows(session, _DECISION, self.decisions)
         insert_rows(session, _APPLICATION, self.applications)
         insert_rows(session, _ADJUSTMENT, self.adjustments)
+        insert_rows(session, _ALIAS, self.aliases)
+        for kind, value in self.shared:
+            session.execute(
+                update(_ALIAS)
+                .where(
+                    _ALIAS.c.tenant == self.tenant,
+                    _ALIAS.c.kind == kind,
+                    _ALIAS.c.value == value,
+                )
+                .values(customer_id=SHARED)
+            )
         _balances(session, Invoice.__table__, self.invoices.values(), now)  # type: ignore[attr-defined]
         _balances(session, CreditMemo.__table__, self.credits.values(), now)  # type: ignore[attr-defined]
         if self.sink is not None and self.decisions:
@@ -348,34 +338,6 @@ class Writes:
         self.invoices.clear()
         self.credits.clear()
         self.remittances.clear()
-
-    def _flush_shared(self, session: Session) -> None:
-        """Mark the aliases found shared. One a decision's customer made shared names that
-        decision as ``learned_from`` from then on; the decision's :data:`ALIASES_SHARED`
-        evidence keeps the decision it was learned from before (what an undo puts back)."""
-        for kind, value, by in self.shared:
-            where = (
-                _ALIAS.c.tenant == self.tenant,
-                _ALIAS.c.kind == kind,
-                _ALIAS.c.value == value,
-                _ALIAS.c.customer_id != SHARED,
-            )
-            if by is None:
-                session.execute(update(_ALIAS).where(*where).values(customer_id=SHARED))
-                continue
-            before = session.execute(select(_ALIAS.c.learned_from).where(*where)).first()
-            if before is None:  # shared already (the lease keeps the book current)
-                continue
-            shared = [
-                {**line, "learned_from": before.learned_from}
-                if (line["kind"], line["value"]) == (kind, value)
-                else line
-                for line in self._evidence(by).get(ALIASES_SHARED, [])
-            ]
-            self._note(by, ALIASES_SHARED, shared)
-            session.execute(
-                update(_ALIAS).where(*where).values(customer_id=SHARED, learned_from=by)
-            )
 
 
 def _learnable_name(name: str | None) -> str:

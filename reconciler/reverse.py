@@ -24,7 +24,6 @@ from sqlmodel import Session, col
 
 from canonical.enums import ApplicationKind, ApplicationStatus, CommandStatus, DocumentStatus
 from canonical.enums import RemittanceStatus as RS
-from canonical.keys import name_key
 from canonical.lease import lease
 from canonical.models import (
     Adjustment,
@@ -39,8 +38,7 @@ from canonical.models import (
 from canonical.money import Money
 from canonical.store import Store
 from canonical.types import utcnow
-from reconciler.apply import ALIASES_SHARED, DecisionSink, Writes
-from reconciler.book import SHARED
+from reconciler.apply import DecisionSink, Writes
 from reconciler.cascade import AUTO, EXCEPTION, Outcome
 from reconciler.confirm import ConfirmError, person, returned_by
 from reconciler.dismiss import one_line
@@ -271,13 +269,8 @@ def undo(
             "applications_reversed": reversed_lines,
         }
         forgotten = _forget_payer(session, original)
-        restored, gone, kept_shared = _unshare_payer(session, original, remittance)
-        if forgotten or gone:
-            evidence["payer_forgotten"] = sorted(forgotten + gone)
-        if restored:
-            evidence["payer_restored"] = restored
-        if kept_shared:
-            evidence["payer_kept_shared"] = kept_shared
+        if forgotten:
+            evidence["payer_forgotten"] = forgotten
         outcome = Outcome(
             EXCEPTION,
             RULE,
@@ -496,118 +489,6 @@ def _forget_payer(session: Session, decision: Decision) -> list[str]:
     for alias in aliases:
         session.delete(alias)
     return sorted(alias.kind for alias in aliases)
-
-
-def _unshare_payer(
-    session: Session, decision: Decision, remittance: Remittance
-) -> tuple[list[str], list[str], list[dict[str, str]]]:
-    """Give the payer's IBAN / account / name that ``decision`` (or, undone before, the
-    decision that made it shared) found paying for another customer back to the customer it
-    named before (:data:`reconciler.apply.ALIASES_SHARED`), unless a decision standing since
-    has the payer paying for another customer or party too. Forgotten instead when the
-    decision it was learned from was undone. The kinds given back, the kinds forgotten, and
-    those kept shared with the decision that keeps them so."""
-    keys = _payer_keys(remittance)
-    found = list(
-        session.execute(
-            select(PayerAlias).where(
-                col(PayerAlias.tenant) == decision.tenant,
-                col(PayerAlias.customer_id) == SHARED,
-                col(PayerAlias.value).in_(sorted({value for _, value in keys})),
-            )
-        ).scalars()
-    )
-    restored: list[str] = []
-    forgotten: list[str] = []
-    kept: list[dict[str, str]] = []
-    for alias in found:
-        if (alias.kind, alias.value) not in keys or not alias.learned_from:
-            continue
-        by = session.get(Decision, alias.learned_from)
-        line = next(
-            (
-                line
-                for line in (by.evidence.get(ALIASES_SHARED, []) if by is not None else [])
-                if (line.get("kind"), line.get("value")) == (alias.kind, alias.value)
-            ),
-            None,
-        )
-        if by is None or line is None:
-            continue  # shared whoever the customer (a network's, a payer paying for others)
-        standing = _still_shared(session, alias, str(line["was"]), by, decision)
-        if standing is not None:
-            kept.append({"kind": alias.kind, "decision": standing})
-        elif line.get("learned_from") and _undone(session, str(line["learned_from"])):
-            session.delete(alias)
-            forgotten.append(alias.kind)
-        else:
-            alias.customer_id = str(line["was"])
-            alias.learned_from = line.get("learned_from")
-            alias.created_at = utcnow()  # it names the customer again from now on
-            session.add(alias)
-            restored.append(alias.kind)
-    return sorted(restored), sorted(forgotten), kept
-
-
-def _payer_keys(paid: Remittance) -> set[tuple[str, str]]:
-    """The aliases (kind, value as stored) a remittance's payer can be known by: its IBAN,
-    account and name, and the name of the party it paid for."""
-    found = (
-        ("iban", paid.payer_iban),
-        ("account", paid.payer_account),
-        ("name", name_key(paid.payer_name)),
-        ("name", name_key(paid.ultimate_payer_name)),
-    )
-    return {(kind, value[:255]) for kind, value in found if value}
-
-
-def _still_shared(
-    session: Session, alias: PayerAlias, was: str, since: Decision, undone: Decision
-) -> str | None:
-    """A decision other than ``undone``, standing and applied since ``since``, whose payer
-    bears ``alias`` and paid for another customer than ``was`` or for another party."""
-    query = (
-        select(Decision, Remittance)
-        .join(Remittance, col(Remittance.id) == col(Decision.source_id))
-        .where(
-            col(Decision.tenant) == undone.tenant,
-            col(Decision.source_kind) == "remittance",
-            col(Decision.status) == AUTO,
-            col(Decision.superseded).is_(False),
-            col(Decision.id) != undone.id,
-            col(Decision.created_at) >= since.created_at,
-        )
-    )
-    if alias.kind == "iban":
-        query = query.where(col(Remittance.payer_iban) == alias.value)
-    elif alias.kind == "account":
-        query = query.where(col(Remittance.payer_account) == alias.value)
-    for other, paid in session.execute(query):
-        ultimate = name_key(paid.ultimate_payer_name)
-        if (alias.kind, alias.value) in _payer_keys(paid) and (
-            other.customer_id != was or (ultimate and ultimate != name_key(paid.payer_name))
-        ):
-            return other.id
-    return None
-
-
-def _undone(session: Session, decision_id: str) -> bool:
-    """Whether a person undid decision ``decision_id``."""
-    decision = session.get(Decision, decision_id)
-    if decision is None or not decision.superseded:
-        return False
-    return any(
-        d.evidence.get("undone") == decision_id
-        for d in session.execute(
-            select(Decision).where(
-                col(Decision.tenant) == decision.tenant,
-                col(Decision.source_kind) == decision.source_kind,
-                col(Decision.source_id) == decision.source_id,
-                col(Decision.rule) == RULE,
-                col(Decision.exception_kind) == UNDONE,
-            )
-        ).scalars()
-    )
 
 
 def _in_force(session: Session, decision_id: str) -> list[Application]:
