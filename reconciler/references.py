@@ -1375,12 +1375,18 @@ def _table(
         discount = sum((amounts[n] for n in taken if kinds[n] == "discount"), Decimal(0))
         deduction = sum((amounts[n] for n in taken if kinds[n] == "deduction"), Decimal(0))
         got = amounts[paid[0]]
+        if got < 0 and any(v > 0 for n, v in amounts.items() if kinds[n] in ("gross", "amount")):
+            got = -got  # paid written in an accountant's brackets beside the invoice's amount
         if len(groups) > 1 or (
             len(base) == 1 and taken and amounts[base[0]] - discount - deduction != got
         ):
             return None  # two numbers in one cell, or figures that do not agree: no guess
         rows += [(ref, got, discount, deduction) for ref in mine]
         at += 1
+    if rows and all(got <= 0 for _, got, _, _ in rows):
+        # every row paid in brackets (or with a minus) is the table's way of writing cash out
+        # of the payer's books: what each pays, not a credit each takes
+        rows = [(ref, -got, discount, deduction) for ref, got, discount, deduction in rows]
     return (at, rows) if rows else None
 
 
