@@ -182,15 +182,32 @@ def _header_line(handle: Any, kind: str | None = None) -> str:
 
 
 def _is_header(cells: list[Any], kind: str | None = None) -> bool:
-    """Two cells name documented columns; named by aliases only on a line holding no value
-    (a summary line ``Customer Name,Acme Corp,Amount Due,150.00`` above a table is a line of
-    labels and values, not its header)."""
+    return _header_score(cells, kind) > 0
+
+
+def _header_score(cells: list[Any], kind: str | None = None) -> int:
+    """How surely a line is the header: two or more cells naming documented columns (above
+    any other), else two or more naming them by aliases on a line holding no value (a summary
+    line ``Customer Name,Acme Corp,Amount Due,150.00`` above a table is a line of labels and
+    values, not its header), the more the surer; 0 when neither."""
     texts = [cell for cell in cells if isinstance(cell, str)]
-    if sum(_column(cell) in KNOWN_COLUMNS for cell in texts) >= 2:
-        return True
+    documented = sum(_column(cell) in KNOWN_COLUMNS for cell in texts)
+    if documented >= 2:
+        return _DOCUMENTED_HEADER + documented
     if any(_is_value(cell) for cell in cells):
-        return False
-    return sum(name in KNOWN_COLUMNS for name in _columns(texts, kind)) >= 2
+        return 0
+    named = sum(name in KNOWN_COLUMNS for name in _columns(texts, kind))
+    return named if named >= 2 else 0
+
+
+_DOCUMENTED_HEADER = 1000
+
+
+def _best_header(lines: list[tuple[int, Cells]], kind: str | None) -> int | None:
+    """The index in ``lines`` of the surest header (the first of equals), None for none."""
+    scores = [0 if isinstance(cells, str) else _header_score(cells, kind) for _, cells in lines]
+    best = max(scores, default=0)
+    return scores.index(best) if best else None
 
 
 # an amount (with its cents, or a currency sign) or a date as a cell writes it; whole numbers
@@ -321,16 +338,15 @@ def _table(
     ahead: list[tuple[int, Cells]] = []
     for index, cells in enumerate(lines, start=1):
         ahead.append((index, cells))
-        if (not isinstance(cells, str) and _is_header(cells, kind)) or len(ahead) >= HEADER_SEARCH:
+        documented = not isinstance(cells, str) and (
+            _header_score(cells, kind) >= _DOCUMENTED_HEADER
+        )
+        if documented or len(ahead) >= HEADER_SEARCH:
             break
     if not ahead:
         return
-    found = [
-        i
-        for i, (_, cells) in enumerate(ahead)
-        if not isinstance(cells, str) and _is_header(cells, kind)
-    ]
-    start = found[0] if found else 0
+    found = _best_header(ahead, kind)
+    start = found if found is not None else 0
     _, head = ahead[start]
     if isinstance(head, str):
         raise ValueError(f"{path.name}: the header {head}")
@@ -1349,12 +1365,14 @@ TYPE_COLUMNS = (
 # words of lines that are not a plain payment received: money paid back, or taken back, or
 # given back again after that (a chargeback's reversal): which way the cash went is not read
 _NOT_RECEIPT = re.compile(
-    r"(?:refunds?|refunded|reversals?|reversed|returns?|returned|chargebacks?|nsf|bounced?"
-    r"|dishono(?:u)?red|redeposit(?:ed)?|disputes?|disputed|insufficient)",
+    r"(?:refunds?|refunded|reversals?|reversed|reverse|returns?|returned|chargebacks?|nsf"
+    r"|bounced?|dishono(?:u)?r(?:ed)?|redeposit(?:ed)?|disputes?|disputed|insufficient)",
     re.IGNORECASE,
 )
-_WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
+# words as written together too: ReturnedCheck, NSF-Check, Refund_ACH
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 _CHARGE_BACK = re.compile(r"charge[\s\-_]*back", re.IGNORECASE)
+_REVERSE_CHARGE = re.compile(r"reverse[\s\-_]*charge", re.IGNORECASE)  # VAT, no refund
 
 
 def _refuse_refund(row: dict[str, Any]) -> None:
@@ -1364,7 +1382,8 @@ def _refuse_refund(row: dict[str, Any]) -> None:
     cash received."""
     for column in TYPE_COLUMNS:
         value = _text(row, column)
-        words = _WORDS.findall(_CHARGE_BACK.sub("chargeback", value)) if value else []
+        plain = _REVERSE_CHARGE.sub("", _CHARGE_BACK.sub("Chargeback", value)) if value else ""
+        words = _WORDS.findall(plain)
         if any(_NOT_RECEIPT.fullmatch(word) for word in words):
             raise RowError(
                 column,
@@ -1428,10 +1447,10 @@ def _header(path: Path, kind: str | None = None) -> list[str]:
 
 
 def _first_header(lines: Iterator[Cells], kind: str | None = None) -> list[str]:
-    for cells in itertools.islice(lines, HEADER_SEARCH):
-        if not isinstance(cells, str) and _is_header(cells, kind):
-            return _columns(cells, kind)
-    return []
+    first = [(0, cells) for cells in itertools.islice(lines, HEADER_SEARCH)]
+    found = _best_header(first, kind)
+    cells = first[found][1] if found is not None else None
+    return _columns(cells, kind) if isinstance(cells, list) else []
 
 
 def _import_file(

@@ -269,7 +269,9 @@ def test_ids_padded_with_zeros_keep_them(store: Store, tmp_path: Path) -> None:
     [("Type", "Refund"), ("Transaction Type", "Customer Refund"), ("Type", "Refund Receipt"),
      ("Txn Type", "Chargeback"), ("Type", "Payment Reversal"), ("Type", "Refunds"),
      ("Type", "ACH Return"), ("Type", "Bounced Check"), ("Type", "payment_refund"),
-     ("Type", "Charge back"), ("Type", "Chargeback Reversal"), ("Type", "NSF Redeposit")],
+     ("Type", "Charge back"), ("Type", "Chargeback Reversal"), ("Type", "NSF Redeposit"),
+     ("Type", "Return-Item"), ("Type", "ReturnedCheck"), ("Type", "NSF-Check"),
+     ("Type", "Cheque Dishonour"), ("Type", "Payment Reverse"), ("Type", "ACH-Return")],
 )  # fmt: skip
 def test_a_refund_in_a_payments_export_is_never_cash_received(
     store: Store, tmp_path: Path, column: str, kind: str
@@ -400,3 +402,45 @@ def test_an_alias_never_adds_a_customer_key_ahead_of_the_documented_one(
             .all()
         )
     assert owner == ["Acme Corp"]
+
+
+@pytest.mark.parametrize(
+    "summary",
+    ["Customer Name,Acme Corp,Amount Due,150", "Customer Name,Acme Corp,Invoice Date,20240131",
+     "Cust Name,Acme Corp,Customer No,000456"],
+)  # fmt: skip
+def test_a_header_naming_documented_columns_wins_over_a_summary_line_above(
+    store: Store, tmp_path: Path, summary: str
+) -> None:
+    """A summary line naming two columns by aliases, its values whole numbers, is no header
+    where a line below names the documented columns (review: nothing was imported)."""
+    rows = (
+        f"{summary}\n\n"
+        "invoice_number,customer_name,total,balance,issue_date\n"
+        "INV-1,Acme Corp,100.00,40.00,2024-01-05\n"
+    )
+    report = import_file(store, "invoices", put(tmp_path, "stmt.csv", rows))
+    assert (report.created, report.errors) == (1, [])
+    book = workbook(
+        tmp_path,
+        "stmt.xlsx",
+        [
+            ["Customer Name", "Acme Corp", "Amount Due", 150],
+            [],
+            ["invoice_number", "customer_name", "total", "balance", "issue_date"],
+            ["INV-2", "Acme Corp", "100.00", "40.00", "2024-01-05"],
+        ],
+    )
+    report = import_file(store, "invoices", book)
+    assert (report.created, report.errors) == (1, [])
+
+
+def test_the_header_naming_most_columns_by_aliases_wins(store: Store, tmp_path: Path) -> None:
+    rows = (
+        "Customer Name,Acme Corp,Amount Due,150\n\n"
+        "Invoice #,Cust Name,Invoice Amount,Amount Due,Due Date\n"
+        "INV-5,Acme Corp,100.00,40.00,2024-02-05\n"
+    )
+    report = import_file(store, "invoices", put(tmp_path, "stmt.csv", rows))
+    assert (report.created, report.errors) == (1, [])
+    assert invoices(store)["INV-5"][:2] == (10000, 4000)
