@@ -331,10 +331,13 @@ def _letters_of_8859_15(text: str) -> bool:
             before = chars[at - 1].isalpha() if at else False
             after = chars[at + 1].isalpha() if at + 1 < len(chars) else False
             if byte == 0xB4:
-                in_word = not before and after
-                apart = before
+                # an apostrophe of a clipped word ('t, 's-Hertogenbosch) is no Ž: one letter
+                word = re.match(r"[^\W\d_]+", chars[at + 1 :])
+                in_word = not before and word is not None and len(word[0]) > 1
+                apart = not in_word
             else:
-                in_word = before or after
+                digit = chars[at - 1].isdigit() if at else False  # 3½, 1¼
+                in_word = not digit and (before or after)
                 apart = not in_word
             letters += in_word
             signs += apart

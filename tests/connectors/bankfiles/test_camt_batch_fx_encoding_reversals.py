@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from connectors.bankfiles import BankFileFormat, parse_bank_bytes
 from connectors.bankfiles.records import ParseResult
 
@@ -316,3 +318,24 @@ def test_a_reversed_batch_booking_nothing_is_silent() -> None:
         ).encode()
     )
     assert (result.records, result.errors, result.warnings) == ([], [], [])
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [
+        ("Café \u00b4t Hoekje", "cp1252"),
+        ("Bouwbedrijf \u00b4s-Hertogenbosch BV", "cp1252"),
+        ("O\u00b4Connor Ltd", "cp1252"),
+        ("Menge 3½h", "cp1252"),
+        ("Žak Novák", "iso-8859-15"),
+        ("Œuvre Žilina", "iso-8859-15"),
+    ],
+)
+def test_apostrophes_of_clipped_words_and_fractions_after_digits_are_windows_1252(
+    name: str, encoding: str
+) -> None:
+    """A Dutch 't or 's written with an acute accent is no Ž, a ½ after a digit no œ (review:
+    Café 't Hoekje became Café Žt Hoekje); ISO-8859-15's letters in words still read so."""
+    text = _ESTONIAN.replace("Žanna Šestakova OÜ", name).replace("tšekk nr 44", "nr 44")
+    [record] = _parse(text.encode(encoding)).records
+    assert record.payer_name == name
