@@ -1383,10 +1383,6 @@ def _table(
             return None  # two numbers in one cell, or figures that do not agree: no guess
         rows += [(ref, got, discount, deduction) for ref in mine]
         at += 1
-    if rows and all(got <= 0 for _, got, _, _ in rows):
-        # every row paid in brackets (or with a minus) is the table's way of writing cash out
-        # of the payer's books: what each pays, not a credit each takes
-        rows = [(ref, -got, discount, deduction) for ref, got, discount, deduction in rows]
     return (at, rows) if rows else None
 
 

@@ -190,20 +190,6 @@ CASES = [
         {"10024": "2475.00"},
         deduction="25.00",
     ),
-    Case(
-        "every_row_paid_with_a_minus",
-        "Invoice Number  Payment\n10024  -2,500.00\n10031  -1,000.00\n",
-        "3500.00",
-        [
-            ("A", "10024", "2500.00"),
-            ("A", "10031", "1000.00"),
-            ("A", "10040", "2500.00"),
-            ("A", "10050", "1000.00"),
-        ],
-        AUTO,
-        {"10024": "2500.00", "10031": "1000.00"},
-        deduction="0.00",
-    ),
     # paid at gross: VAT is neither a discount nor a short pay
     Case(
         "vat_table_paid_at_gross",
