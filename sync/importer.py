@@ -203,11 +203,28 @@ def _header_score(cells: list[Any], kind: str | None = None) -> int:
 _DOCUMENTED_HEADER = 1000
 
 
-def _best_header(lines: list[tuple[int, Cells]], kind: str | None) -> int | None:
-    """The index in ``lines`` of the surest header (the first of equals), None for none."""
-    scores = [0 if isinstance(cells, str) else _header_score(cells, kind) for _, cells in lines]
-    best = max(scores, default=0)
-    return scores.index(best) if best else None
+def _find_header(
+    lines: Iterator[tuple[int, Cells]], kind: str | None
+) -> tuple[list[tuple[int, Cells]], int | None]:
+    """The first lines read (up to ``HEADER_SEARCH``) and the index among them of the header:
+    the first naming documented columns, unless a line naming them by aliases came before and
+    its rows have begun (a line holding values below it); else the line naming most by
+    aliases (the first of equals); None for none."""
+    ahead: list[tuple[int, Cells]] = []
+    best: tuple[int, int] | None = None  # (score, index) of the surest header by aliases
+    for number, cells in lines:
+        ahead.append((number, cells))
+        if not isinstance(cells, str):
+            score = _header_score(cells, kind)
+            if score >= _DOCUMENTED_HEADER:
+                return ahead, len(ahead) - 1
+            if score and (best is None or score > best[0]):
+                best = (score, len(ahead) - 1)
+            elif not score and best is not None and any(_is_value(c) for c in cells):
+                break  # the rows under the header by aliases
+        if len(ahead) >= HEADER_SEARCH:
+            break
+    return ahead, best[1] if best is not None else None
 
 
 # an amount (with its cents, or a currency sign) or a date as a cell writes it; whole numbers
@@ -335,17 +352,9 @@ def _table(
     written: dict[str, str] | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, row) of a table's rows under its header (see :func:`read_rows`)."""
-    ahead: list[tuple[int, Cells]] = []
-    for index, cells in enumerate(lines, start=1):
-        ahead.append((index, cells))
-        documented = not isinstance(cells, str) and (
-            _header_score(cells, kind) >= _DOCUMENTED_HEADER
-        )
-        if documented or len(ahead) >= HEADER_SEARCH:
-            break
+    ahead, found = _find_header(enumerate(lines, start=1), kind)
     if not ahead:
         return
-    found = _best_header(ahead, kind)
     start = found if found is not None else 0
     _, head = ahead[start]
     if isinstance(head, str):
@@ -1365,14 +1374,14 @@ TYPE_COLUMNS = (
 # words of lines that are not a plain payment received: money paid back, or taken back, or
 # given back again after that (a chargeback's reversal): which way the cash went is not read
 _NOT_RECEIPT = re.compile(
-    r"(?:refunds?|refunded|reversals?|reversed|reverse|returns?|returned|chargebacks?|nsf"
-    r"|bounced?|dishono(?:u)?r(?:ed)?|redeposit(?:ed)?|disputes?|disputed|insufficient)",
+    r"(?:refunds?|refunded|refunding|reversals?|reversed|reversing|returns?|returned"
+    r"|chargebacks?|nsf|bounced?|dishono(?:u)?r(?:ed)?|redeposit(?:ed)?|recall(?:ed)?"
+    r"|disputes?|disputed|insufficient)",
     re.IGNORECASE,
 )
 # words as written together too: ReturnedCheck, NSF-Check, Refund_ACH
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
-_CHARGE_BACK = re.compile(r"charge[\s\-_]*back", re.IGNORECASE)
-_REVERSE_CHARGE = re.compile(r"reverse[\s\-_]*charge", re.IGNORECASE)  # VAT, no refund
+_CHARGE_BACK = re.compile(r"charged?[\s\-_]*back|chg[\s\-_]*bk", re.IGNORECASE)
 
 
 def _refuse_refund(row: dict[str, Any]) -> None:
@@ -1382,7 +1391,7 @@ def _refuse_refund(row: dict[str, Any]) -> None:
     cash received."""
     for column in TYPE_COLUMNS:
         value = _text(row, column)
-        plain = _REVERSE_CHARGE.sub("", _CHARGE_BACK.sub("Chargeback", value)) if value else ""
+        plain = _CHARGE_BACK.sub("Chargeback", value) if value else ""
         words = _WORDS.findall(plain)
         if any(_NOT_RECEIPT.fullmatch(word) for word in words):
             raise RowError(
@@ -1447,8 +1456,7 @@ def _header(path: Path, kind: str | None = None) -> list[str]:
 
 
 def _first_header(lines: Iterator[Cells], kind: str | None = None) -> list[str]:
-    first = [(0, cells) for cells in itertools.islice(lines, HEADER_SEARCH)]
-    found = _best_header(first, kind)
+    first, found = _find_header(((0, cells) for cells in lines), kind)
     cells = first[found][1] if found is not None else None
     return _columns(cells, kind) if isinstance(cells, list) else []
 

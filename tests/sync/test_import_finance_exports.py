@@ -271,7 +271,9 @@ def test_ids_padded_with_zeros_keep_them(store: Store, tmp_path: Path) -> None:
      ("Type", "ACH Return"), ("Type", "Bounced Check"), ("Type", "payment_refund"),
      ("Type", "Charge back"), ("Type", "Chargeback Reversal"), ("Type", "NSF Redeposit"),
      ("Type", "Return-Item"), ("Type", "ReturnedCheck"), ("Type", "NSF-Check"),
-     ("Type", "Cheque Dishonour"), ("Type", "Payment Reverse"), ("Type", "ACH-Return")],
+     ("Type", "Cheque Dishonour"), ("Type", "ACH-Return"), ("Type", "Charged Back"),
+     ("Type", "Payment Recall"), ("Type", "Refunding"), ("Type", "Reversing Entry"),
+     ("Type", "ChgBk")],
 )  # fmt: skip
 def test_a_refund_in_a_payments_export_is_never_cash_received(
     store: Store, tmp_path: Path, column: str, kind: str
@@ -307,7 +309,7 @@ def test_a_payment_type_naming_its_method_is_no_refund(store: Store, tmp_path: P
 @pytest.mark.parametrize(
     "kind",
     ["Refundable Deposit", "Security Deposit - Refundable", "Reverse Charge Receipt",
-     "Returning Customer Deposit", "Revenue Receipt"],
+     "Returning Customer Deposit", "Revenue Receipt", "Reverse Factoring", "Reverse Wire"],
 )  # fmt: skip
 def test_a_payment_whose_type_only_begins_like_a_refund_is_received(
     store: Store, tmp_path: Path, kind: str
@@ -444,3 +446,21 @@ def test_the_header_naming_most_columns_by_aliases_wins(store: Store, tmp_path: 
     report = import_file(store, "invoices", put(tmp_path, "stmt.csv", rows))
     assert (report.created, report.errors) == (1, [])
     assert invoices(store)["INV-5"][:2] == (10000, 4000)
+
+
+def test_a_summary_block_below_a_table_is_not_its_header(store: Store, tmp_path: Path) -> None:
+    """The header by aliases comes first and its rows follow: a ``Currency,Total`` block
+    below naming documented columns is no header (review: both invoices were dropped)."""
+    customers = "customer_id,name,currency\nC2,Beta LLC,USD\n"
+    assert import_file(store, "customers", put(tmp_path, "c2.csv", customers)).created == 1
+    rows = (
+        "Invoice No,Cust Name,Invoice Date,Due Date,Invoice Amount,Amount Due\n"
+        "INV-1,Acme Corp,2026-01-01,2026-01-31,100.00,100.00\n"
+        "INV-2,Beta LLC,2026-01-02,2026-02-01,250.00,250.00\n"
+        "\n"
+        "Currency,Total\n"
+        "USD,350.00\n"
+    )
+    report = import_file(store, "invoices", put(tmp_path, "i.csv", rows))
+    assert report.created == 2
+    assert invoices(store)["INV-2"][:2] == (25000, 25000)
