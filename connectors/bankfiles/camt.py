@@ -331,9 +331,11 @@ def _letters_of_8859_15(text: str) -> bool:
             before = chars[at - 1].isalpha() if at else False
             after = chars[at + 1].isalpha() if at + 1 < len(chars) else False
             if byte == 0xB4:
-                # an apostrophe of a clipped word ('t, 's-Hertogenbosch) is no Ž: one letter
-                word = re.match(r"[^\W\d_]+", chars[at + 1 :])
-                in_word = not before and word is not None and len(word[0]) > 1
+                # an apostrophe of a Dutch clipped word ('t Hoekje, 's-Hertogenbosch) is no Ž
+                clipped = re.match(
+                    r"[tTsSnN](?![^\W\d_]|[\xa6\xa8\xb4\xb8\xbc-\xbe])", chars[at + 1 :]
+                )
+                in_word = not before and after and clipped is None
                 apart = not in_word
             else:
                 digit = chars[at - 1].isdigit() if at else False  # 3½, 1¼

@@ -329,6 +329,9 @@ def test_a_reversed_batch_booking_nothing_is_silent() -> None:
         ("Menge 3½h", "cp1252"),
         ("Žak Novák", "iso-8859-15"),
         ("Œuvre Žilina", "iso-8859-15"),
+        ("Slavoj Žižek", "iso-8859-15"),
+        ("Ži Li", "iso-8859-15"),
+        ("Pieter van \u00b4t Hof", "cp1252"),
     ],
 )
 def test_apostrophes_of_clipped_words_and_fractions_after_digits_are_windows_1252(
