@@ -196,8 +196,14 @@ def _header_score(cells: list[Any], kind: str | None = None) -> int:
         return _DOCUMENTED_HEADER + documented
     if any(_is_value(cell) for cell in cells):
         return 0
-    named = sum(name in KNOWN_COLUMNS for name in _columns(texts, kind))
+    named = _named_columns(cells, kind)
     return named if named >= 2 else 0
+
+
+def _named_columns(cells: list[Any], kind: str | None) -> int:
+    """How many cells name a documented column, as documented or by an alias."""
+    texts = [cell for cell in cells if isinstance(cell, str)]
+    return sum(name in KNOWN_COLUMNS for name in _columns(texts, kind))
 
 
 _DOCUMENTED_HEADER = 1000
@@ -206,22 +212,24 @@ _DOCUMENTED_HEADER = 1000
 def _find_header(
     lines: Iterator[tuple[int, Cells]], kind: str | None
 ) -> tuple[list[tuple[int, Cells]], int | None]:
-    """The first lines read (up to ``HEADER_SEARCH``) and the index among them of the header:
-    the first naming documented columns, unless a line naming them by aliases came before and
-    its rows have begun (a line holding values below it); else the line naming most by
-    aliases (the first of equals); None for none."""
+    """The first lines read and the index among them of the header (None for none): the
+    first line naming two documented columns, as before aliases were read, unless a line
+    above it names more columns counting aliases (and holds no value); without such a line,
+    the line naming most columns by aliases among the first ``HEADER_SEARCH`` (the first of
+    equals)."""
     ahead: list[tuple[int, Cells]] = []
-    best: tuple[int, int] | None = None  # (score, index) of the surest header by aliases
+    best: tuple[int, int] | None = None  # (columns named, index) of the surest by aliases
     for number, cells in lines:
         ahead.append((number, cells))
         if not isinstance(cells, str):
             score = _header_score(cells, kind)
             if score >= _DOCUMENTED_HEADER:
+                named = _named_columns(cells, kind)
+                if best is not None and best[0] > named:
+                    return ahead, best[1]
                 return ahead, len(ahead) - 1
             if score and (best is None or score > best[0]):
                 best = (score, len(ahead) - 1)
-            elif not score and best is not None and any(_is_value(c) for c in cells):
-                break  # the rows under the header by aliases
         if len(ahead) >= HEADER_SEARCH:
             break
     return ahead, best[1] if best is not None else None
@@ -1374,14 +1382,16 @@ TYPE_COLUMNS = (
 # words of lines that are not a plain payment received: money paid back, or taken back, or
 # given back again after that (a chargeback's reversal): which way the cash went is not read
 _NOT_RECEIPT = re.compile(
-    r"(?:refunds?|refunded|refunding|reversals?|reversed|reversing|returns?|returned"
+    r"(?:refunds?|refunded|refunding|reversals?|reversed|reversing|reverse|returns?|returned"
     r"|chargebacks?|nsf|bounced?|dishono(?:u)?r(?:ed)?|redeposit(?:ed)?|recall(?:ed)?"
     r"|disputes?|disputed|insufficient)",
     re.IGNORECASE,
 )
 # words as written together too: ReturnedCheck, NSF-Check, Refund_ACH
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
-_CHARGE_BACK = re.compile(r"charged?[\s\-_]*back|chg[\s\-_]*bk", re.IGNORECASE)
+_CHARGE_BACK = re.compile(r"charged?[\s\-_]*back|\bchg[\s\-_]*bk\b", re.IGNORECASE)
+# a VAT reverse charge and reverse factoring (supply-chain finance) bring cash in
+_NOT_REVERSAL = re.compile(r"reverse[\s\-_]*(?:charge|factoring)", re.IGNORECASE)
 
 
 def _refuse_refund(row: dict[str, Any]) -> None:
@@ -1391,7 +1401,7 @@ def _refuse_refund(row: dict[str, Any]) -> None:
     cash received."""
     for column in TYPE_COLUMNS:
         value = _text(row, column)
-        plain = _CHARGE_BACK.sub("Chargeback", value) if value else ""
+        plain = _NOT_REVERSAL.sub("", _CHARGE_BACK.sub("Chargeback", value)) if value else ""
         words = _WORDS.findall(plain)
         if any(_NOT_RECEIPT.fullmatch(word) for word in words):
             raise RowError(
