@@ -331,11 +331,10 @@ def _letters_of_8859_15(text: str) -> bool:
             before = chars[at - 1].isalpha() if at else False
             after = chars[at + 1].isalpha() if at + 1 < len(chars) else False
             if byte == 0xB4:
-                # an apostrophe of a Dutch clipped word ('t Hoekje, 's-Hertogenbosch) is no Ž
-                clipped = re.match(
-                    r"[tTsSnN](?![^\W\d_]|[\xa6\xa8\xb4\xb8\xbc-\xbe])", chars[at + 1 :]
-                )
-                in_word = not before and after and clipped is None
+                # an apostrophe before a one-letter word ('t Hoekje, Toys 'R Us) is no Ž; the
+                # word's letters may be such bytes themselves (Žižek)
+                word = re.match(r"(?:[^\W\d_]|[\xa6\xa8\xb4\xb8\xbc-\xbe])+", chars[at + 1 :])
+                in_word = not before and word is not None and len(word[0]) > 1
                 apart = not in_word
             else:
                 digit = chars[at - 1].isdigit() if at else False  # 3½, 1¼
