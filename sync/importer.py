@@ -213,26 +213,34 @@ def _find_header(
     lines: Iterator[tuple[int, Cells]], kind: str | None
 ) -> tuple[list[tuple[int, Cells]], int | None]:
     """The first lines read and the index among them of the header (None for none): the
-    first line naming two documented columns, as before aliases were read, unless a line
-    above it names more columns counting aliases (and holds no value); without such a line,
-    the line naming most columns by aliases among the first ``HEADER_SEARCH`` (the first of
-    equals)."""
+    first line naming two documented columns, as before aliases were read. Without one among
+    the first ``HEADER_SEARCH`` lines, the first line naming three or more columns by aliases
+    whose rows follow it (the next line that is not blank holds a value: a report's second
+    table or a label block below is not its header); else the line naming most."""
     ahead: list[tuple[int, Cells]] = []
-    best: tuple[int, int] | None = None  # (columns named, index) of the surest by aliases
     for number, cells in lines:
         ahead.append((number, cells))
-        if not isinstance(cells, str):
-            score = _header_score(cells, kind)
-            if score >= _DOCUMENTED_HEADER:
-                named = _named_columns(cells, kind)
-                if best is not None and best[0] > named:
-                    return ahead, best[1]
-                return ahead, len(ahead) - 1
-            if score and (best is None or score > best[0]):
-                best = (score, len(ahead) - 1)
+        if not isinstance(cells, str) and _header_score(cells, kind) >= _DOCUMENTED_HEADER:
+            return ahead, len(ahead) - 1
         if len(ahead) >= HEADER_SEARCH:
             break
-    return ahead, best[1] if best is not None else None
+    named: list[tuple[int, int, bool]] = []  # (index, columns named, its rows follow)
+    for index, (_, cells) in enumerate(ahead):
+        score = 0 if isinstance(cells, str) else _header_score(cells, kind)
+        if score:
+            below = next((c for _, c in ahead[index + 1 :] if not _blank(c)), None)
+            rows = isinstance(below, list) and any(_is_value(cell) for cell in below)
+            named.append((index, score, rows))
+    for index, score, rows in named:
+        if rows and score >= 3:
+            return ahead, index
+    if not named:
+        return ahead, None
+    return ahead, max(named, key=lambda n: (n[1], -n[0]))[0]
+
+
+def _blank(cells: Cells) -> bool:
+    return not isinstance(cells, str) and all(cell in (None, "") for cell in cells)
 
 
 # an amount (with its cents, or a currency sign) or a date as a cell writes it; whole numbers
@@ -1390,8 +1398,9 @@ _NOT_RECEIPT = re.compile(
 # words as written together too: ReturnedCheck, NSF-Check, Refund_ACH
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 _CHARGE_BACK = re.compile(r"charged?[\s\-_]*back|\bchg[\s\-_]*bk\b", re.IGNORECASE)
-# a VAT reverse charge and reverse factoring (supply-chain finance) bring cash in
-_NOT_REVERSAL = re.compile(r"reverse[\s\-_]*(?:charge|factoring)", re.IGNORECASE)
+# a VAT reverse charge and reverse factoring (supply-chain finance) bring cash in (a
+# chargeback reversed does not: read after _CHARGE_BACK made it one word)
+_NOT_REVERSAL = re.compile(r"reverse[\s\-_]*(?:charge\b|factoring)", re.IGNORECASE)
 
 
 def _refuse_refund(row: dict[str, Any]) -> None:

@@ -273,7 +273,8 @@ def test_ids_padded_with_zeros_keep_them(store: Store, tmp_path: Path) -> None:
      ("Type", "Return-Item"), ("Type", "ReturnedCheck"), ("Type", "NSF-Check"),
      ("Type", "Cheque Dishonour"), ("Type", "ACH-Return"), ("Type", "Charged Back"),
      ("Type", "Payment Recall"), ("Type", "Refunding"), ("Type", "Reversing Entry"),
-     ("Type", "ChgBk"), ("Type", "Payment Reverse"), ("Type", "ReversePayment")],
+     ("Type", "ChgBk"), ("Type", "Payment Reverse"), ("Type", "ReversePayment"),
+     ("Type", "Reverse Chargeback"), ("Type", "Reverse ChgBk")],
 )  # fmt: skip
 def test_a_refund_in_a_payments_export_is_never_cash_received(
     store: Store, tmp_path: Path, column: str, kind: str
@@ -448,22 +449,52 @@ def test_the_header_naming_most_columns_by_aliases_wins(store: Store, tmp_path: 
     assert invoices(store)["INV-5"][:2] == (10000, 4000)
 
 
-def test_a_summary_block_below_a_table_is_not_its_header(store: Store, tmp_path: Path) -> None:
-    """The header by aliases comes first and its rows follow: a ``Currency,Total`` block
-    below naming documented columns is no header (review: both invoices were dropped)."""
-    customers = "customer_id,name,currency\nC2,Beta LLC,USD\n"
-    assert import_file(store, "customers", put(tmp_path, "c2.csv", customers)).created == 1
+def test_a_documented_header_is_read_as_before_aliases_were(store: Store, tmp_path: Path) -> None:
+    """The first line naming two documented columns is the header, whatever a block above it
+    names by aliases (review: a statement's customer block, a deposit batch's line, took the
+    header and its table was rejected or the batch recorded instead of its payments)."""
     rows = (
-        "Invoice No,Cust Name,Invoice Date,Due Date,Invoice Amount,Amount Due\n"
-        "INV-1,Acme Corp,2026-01-01,2026-01-31,100.00,100.00\n"
-        "INV-2,Beta LLC,2026-01-02,2026-02-01,250.00,250.00\n"
+        "Statement of Account\n"
+        "Cust No,Cust Name,Currency Code,Payment Terms\n"
+        "000456,Acme Corp,USD,Net 30\n"
         "\n"
-        "Currency,Total\n"
-        "USD,350.00\n"
+        "invoice_number,customer_id,total\n"
+        "INV-1,C1,100.00\n"
     )
-    report = import_file(store, "invoices", put(tmp_path, "i.csv", rows))
+    report = import_file(store, "invoices", put(tmp_path, "s.csv", rows))
+    assert (report.created, report.errors) == (1, [])
+    batch = (
+        "Deposit Batch\n"
+        "Payment No,Payment Date,Payment Amount,Cust ID,Currency Code\n"
+        "B-0207,2026-02-07,350.00,C1,USD\n"
+        "\n"
+        "payment_id,customer_id,amount,received_on\n"
+        "P-1,C1,100.00,2026-02-07\n"
+        "P-2,C1,250.00,2026-02-07\n"
+    )
+    report = import_file(store, "payments", put(tmp_path, "d.csv", batch))
+    assert (report.created, report.errors) == (2, [])
+    assert set(payments(store)) == {"P-1", "P-2"}
+
+
+def test_an_exports_first_table_by_aliases_is_read_not_a_wider_one_below(
+    store: Store, tmp_path: Path
+) -> None:
+    """An export without documented names: its first header whose rows follow is read; a
+    second table's (credit notes) below is not (review: both invoices were dropped)."""
+    rows = (
+        "Invoices\n"
+        "Invoice No,Cust ID,Doc Date,Payment Due Date,Total Amount\n"
+        "INV-1,C1,2026-01-01,2026-01-31,100.00\n"
+        "INV-2,C1,2026-01-05,2026-02-04,250.00\n"
+        "\n"
+        "Credit Notes\n"
+        "Credit Note No,Cust ID,Doc Date,Total Amount,Open Balance,Currency Code\n"
+        "CN-1,C1,2026-01-10,20.00,20.00,USD\n"
+    )
+    report = import_file(store, "invoices", put(tmp_path, "f.csv", rows))
     assert report.created == 2
-    assert invoices(store)["INV-2"][:2] == (25000, 25000)
+    assert set(invoices(store)) == {"INV-1", "INV-2"}
 
 
 def test_a_label_block_above_a_documented_table_is_not_its_header(
