@@ -168,17 +168,17 @@ _ONE_COLUMN = KNOWN_COLUMNS - {
 
 
 def _header_line(handle: Any, kind: str | None = None) -> str:
-    """The first of the file's first lines naming two documented columns (a report's
-    title lines above it are passed over), else the first line."""
-    first: str | None = None
+    """The line of the file's first lines that :func:`_find_header` takes for the header (a
+    report's title lines above it are passed over), else the first line."""
+    lines: list[str] = []
     for _ in range(HEADER_SEARCH):
         line = handle.readline()
         if not line:
             break
-        first = line if first is None else first
-        if _is_header(next(csv.reader([line], delimiter=_delimiter(line)), []), kind):
-            return line
-    return first or ""
+        lines.append(line)
+    cells = ((0, next(csv.reader([line], delimiter=_delimiter(line)), [])) for line in lines)
+    _, found = _find_header(cells, kind)
+    return lines[found] if found is not None else (lines[0] if lines else "")
 
 
 def _is_header(cells: list[Any], kind: str | None = None) -> bool:
@@ -214,9 +214,9 @@ def _find_header(
 ) -> tuple[list[tuple[int, Cells]], int | None]:
     """The first lines read and the index among them of the header (None for none): the
     first line naming two documented columns, as before aliases were read. Without one among
-    the first ``HEADER_SEARCH`` lines, the first line naming three or more columns by aliases
-    whose rows follow it (the next line that is not blank holds a value: a report's second
-    table or a label block below is not its header); else the line naming most."""
+    the first ``HEADER_SEARCH`` lines, the line naming columns by aliases with the most rows
+    of values under it (a statement's label block and its one line of values above the table,
+    or a report's second, shorter table below, is not it), then naming most, then first."""
     ahead: list[tuple[int, Cells]] = []
     for number, cells in lines:
         ahead.append((number, cells))
@@ -224,19 +224,25 @@ def _find_header(
             return ahead, len(ahead) - 1
         if len(ahead) >= HEADER_SEARCH:
             break
-    named: list[tuple[int, int, bool]] = []  # (index, columns named, its rows follow)
+    named: list[tuple[int, int, int]] = []  # (rows below it, columns named, -index)
     for index, (_, cells) in enumerate(ahead):
         score = 0 if isinstance(cells, str) else _header_score(cells, kind)
         if score:
-            below = next((c for _, c in ahead[index + 1 :] if not _blank(c)), None)
-            rows = isinstance(below, list) and any(_is_value(cell) for cell in below)
-            named.append((index, score, rows))
-    for index, score, rows in named:
-        if rows and score >= 3:
-            return ahead, index
-    if not named:
-        return ahead, None
-    return ahead, max(named, key=lambda n: (n[1], -n[0]))[0]
+            named.append((_rows_below(ahead, index + 1), score, -index))
+    return ahead, -max(named)[2] if named else None
+
+
+def _rows_below(lines: list[tuple[int, Cells]], start: int) -> int:
+    """How many rows holding values follow ``start`` (blank rows before them passed over),
+    up to the next blank row or row without a value."""
+    rows = 0
+    for _, cells in lines[start:]:
+        if _blank(cells) and not rows:
+            continue
+        if isinstance(cells, str) or not any(_is_value(cell) for cell in cells):
+            break
+        rows += 1
+    return rows
 
 
 def _blank(cells: Cells) -> bool:
@@ -1400,7 +1406,7 @@ _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 _CHARGE_BACK = re.compile(r"charged?[\s\-_]*back|\bchg[\s\-_]*bk\b", re.IGNORECASE)
 # a VAT reverse charge and reverse factoring (supply-chain finance) bring cash in (a
 # chargeback reversed does not: read after _CHARGE_BACK made it one word)
-_NOT_REVERSAL = re.compile(r"reverse[\s\-_]*(?:charge\b|factoring)", re.IGNORECASE)
+_NOT_REVERSAL = re.compile(r"reverse[\s\-_]*(?:charge(?!back)|factoring)", re.IGNORECASE)
 
 
 def _refuse_refund(row: dict[str, Any]) -> None:

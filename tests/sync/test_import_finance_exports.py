@@ -310,7 +310,8 @@ def test_a_payment_type_naming_its_method_is_no_refund(store: Store, tmp_path: P
 @pytest.mark.parametrize(
     "kind",
     ["Refundable Deposit", "Security Deposit - Refundable", "Reverse Charge Receipt",
-     "Returning Customer Deposit", "Revenue Receipt", "Reverse Factoring", "Exchg Bk Transfer"],
+     "Returning Customer Deposit", "Revenue Receipt", "Reverse Factoring", "Exchg Bk Transfer",
+     "REVERSE_CHARGE_RECEIPT", "ReverseChargeVAT"],
 )  # fmt: skip
 def test_a_payment_whose_type_only_begins_like_a_refund_is_received(
     store: Store, tmp_path: Path, kind: str
@@ -513,3 +514,35 @@ def test_a_label_block_above_a_documented_table_is_not_its_header(
     )
     report = import_file(store, "invoices", put(tmp_path, "s.csv", rows))
     assert (report.created, report.errors) == (1, [])
+
+
+def test_the_delimiter_is_the_documented_headers_not_a_label_block_above(
+    store: Store, tmp_path: Path
+) -> None:
+    rows = (
+        "Cust No,Cust Name,Currency Code\n"
+        "000456,Acme Corp,USD\n"
+        "\n"
+        "invoice_number;customer_id;total\n"
+        "INV-1;C1;100.00\n"
+    )
+    report = import_file(store, "invoices", put(tmp_path, "semi.csv", rows))
+    assert (report.created, report.errors) == (1, [])
+
+
+def test_an_alias_table_under_a_statements_label_block_is_read(
+    store: Store, tmp_path: Path
+) -> None:
+    """Without documented names, the header is the one with most rows under it: a
+    statement's label block and its one line of values above the table is not (review)."""
+    rows = (
+        "Customer Statement\n"
+        "Customer Name,Customer No.,Payment Terms,Amount Due\n"
+        "Acme Corp,000456,Net 30,350.00\n"
+        "\n"
+        "Invoice No.,Customer No.,Invoice Date,Due Date,Invoice Amount,Open Balance\n"
+        "INV1,000456,2024-01-01,2024-02-01,100.00,100.00\n"
+        "INV2,000456,2024-01-05,2024-02-05,250.00,250.00\n"
+    )
+    report = import_file(store, "invoices", put(tmp_path, "s.csv", rows))
+    assert (report.created, report.errors) == (2, [])
