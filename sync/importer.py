@@ -233,16 +233,23 @@ def _find_header(
 
 
 def _rows_below(lines: list[tuple[int, Cells]], start: int) -> int:
-    """How many rows holding values follow ``start`` (blank rows before them passed over),
-    up to the next blank row or row without a value."""
+    """How many rows of data follow ``start`` (blank rows before them passed over), up to the
+    next blank row or row without a digit (a line of labels)."""
     rows = 0
     for _, cells in lines[start:]:
         if _blank(cells) and not rows:
             continue
-        if isinstance(cells, str) or not any(_is_value(cell) for cell in cells):
+        if isinstance(cells, str) or not any(_has_digit(cell) for cell in cells):
             break
         rows += 1
     return rows
+
+
+def _has_digit(cell: Any) -> bool:
+    """A cell with a digit, or a workbook's number or date."""
+    if isinstance(cell, str):
+        return any(c.isdigit() for c in cell)
+    return cell is not None
 
 
 def _blank(cells: Cells) -> bool:
@@ -1403,7 +1410,7 @@ _NOT_RECEIPT = re.compile(
 )
 # words as written together too: ReturnedCheck, NSF-Check, Refund_ACH
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
-_CHARGE_BACK = re.compile(r"charged?[\s\-_]*back|\bchg[\s\-_]*bk\b", re.IGNORECASE)
+_CHARGE_BACK = re.compile(r"charged?[\s\-_]*back|(?<![a-z])chg[\s\-_]*bk(?![a-z])", re.IGNORECASE)
 # a VAT reverse charge and reverse factoring (supply-chain finance) bring cash in (a
 # chargeback reversed does not: read after _CHARGE_BACK made it one word)
 _NOT_REVERSAL = re.compile(r"reverse[\s\-_]*(?:charge(?!back)|factoring)", re.IGNORECASE)

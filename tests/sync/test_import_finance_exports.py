@@ -274,7 +274,7 @@ def test_ids_padded_with_zeros_keep_them(store: Store, tmp_path: Path) -> None:
      ("Type", "Cheque Dishonour"), ("Type", "ACH-Return"), ("Type", "Charged Back"),
      ("Type", "Payment Recall"), ("Type", "Refunding"), ("Type", "Reversing Entry"),
      ("Type", "ChgBk"), ("Type", "Payment Reverse"), ("Type", "ReversePayment"),
-     ("Type", "Reverse Chargeback"), ("Type", "Reverse ChgBk")],
+     ("Type", "Reverse Chargeback"), ("Type", "Reverse ChgBk"), ("Type", "ChgBk_ACH")],
 )  # fmt: skip
 def test_a_refund_in_a_payments_export_is_never_cash_received(
     store: Store, tmp_path: Path, column: str, kind: str
@@ -543,6 +543,24 @@ def test_an_alias_table_under_a_statements_label_block_is_read(
         "Invoice No.,Customer No.,Invoice Date,Due Date,Invoice Amount,Open Balance\n"
         "INV1,000456,2024-01-01,2024-02-01,100.00,100.00\n"
         "INV2,000456,2024-01-05,2024-02-05,250.00,250.00\n"
+    )
+    report = import_file(store, "invoices", put(tmp_path, "s.csv", rows))
+    assert (report.created, report.errors) == (2, [])
+
+
+def test_an_alias_tables_rows_count_with_whole_amounts_and_named_months(
+    store: Store, tmp_path: Path
+) -> None:
+    """Rows of data are rows with digits: a table of whole amounts and dates naming the
+    month outnumbers the label block's one line above it (review: it took the header)."""
+    rows = (
+        "Customer Statement\n"
+        "Cust No,Statement Date,Amount Due\n"
+        "000456,2026-03-31,4000.00\n"
+        "\n"
+        "Invoice Num,Cust No,Invoice Date,Due Date,Invoice Amount,Amount Due\n"
+        "INV-1,000456,15-Jan-2026,14-Feb-2026,1500,1500\n"
+        "INV-2,000456,20-Jan-2026,19-Feb-2026,2500,2500\n"
     )
     report = import_file(store, "invoices", put(tmp_path, "s.csv", rows))
     assert (report.created, report.errors) == (2, [])
