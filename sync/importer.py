@@ -253,7 +253,8 @@ def _has_digit(cell: Any) -> bool:
 
 
 def _blank(cells: Cells) -> bool:
-    return not isinstance(cells, str) and all(cell in (None, "") for cell in cells)
+    filled = (cell for cell in cells if cell is not None)
+    return not isinstance(cells, str) and not any(_filled(cell) for cell in filled)
 
 
 # an amount (with its cents, or a currency sign) or a date as a cell writes it; whole numbers
