@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from canonical.enums import ApplicationStatus, DocumentStatus, PaymentStatus
-from canonical.models import Application, Invoice, Quarantine
+from canonical.enums import PaymentStatus
+from canonical.models import Application, Quarantine
 from canonical.money import Money
 from canonical.records import PaymentIn
 from canonical.store import Store
@@ -79,25 +79,6 @@ def test_a_blank_state_reads_as_no_state() -> None:
     """A STATE of blanks is no STATE, read as posted as before (review: it raised an
     AttributeError that failed the whole batch)."""
     assert mapped("  ").status == PaymentStatus.POSTED
-
-
-def test_submitted_payment_applies_nothing_until_it_is_posted(sqlite_store: Store) -> None:
-    write(sqlite_store, "customers", [("C-00031", CUSTOMER)])
-    write(sqlite_store, "invoices", [("8101", INVOICE)])
-    write(sqlite_store, "payments", [("8140", payload("Submitted"))])
-    with sqlite_store.session() as s:
-        invoice = s.exec(select(Invoice)).one()
-        applications = s.exec(select(Application)).all()
-    assert invoice.balance_minor == 50000 and invoice.status == DocumentStatus.OPEN
-    assert [(a.amount_minor, a.status) for a in applications] == [
-        (20000, ApplicationStatus.REVERSED)
-    ]
-    write(sqlite_store, "payments", [("8140", payload("Complete"))])
-    with sqlite_store.session() as s:
-        applications = s.exec(select(Application)).all()
-    assert [(a.amount_minor, a.status) for a in applications] == [
-        (20000, ApplicationStatus.APPLIED)
-    ]
 
 
 def test_unknown_state_is_quarantined_and_applies_nothing(sqlite_store: Store) -> None:

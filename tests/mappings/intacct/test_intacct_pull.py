@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from canonical.enums import ApplicationStatus, DocumentStatus
@@ -100,10 +101,14 @@ def test_debit_memo_is_quarantined_and_never_becomes_credit(sqlite_store: Store)
     assert "debit memo" in quarantined.reason
 
 
-def test_draft_payment_applies_nothing_until_it_is_posted(sqlite_store: Store) -> None:
+@pytest.mark.parametrize(("waiting", "posted"), [("Draft", "Posted"), ("Submitted", "Complete")])
+def test_draft_payment_applies_nothing_until_it_is_posted(
+    sqlite_store: Store, waiting: str, posted: str
+) -> None:
+    """A draft, or a payment awaiting approval, has moved no cash until Intacct posts it."""
     write(sqlite_store, "customers", [("C-00031", CUSTOMER)])
     write(sqlite_store, "invoices", [("8101", INVOICE)])
-    write(sqlite_store, "payments", [("8140", payment("Draft"))])
+    write(sqlite_store, "payments", [("8140", payment(waiting))])
     with sqlite_store.session() as s:
         invoice = s.exec(select(Invoice)).one()
         applications = s.exec(select(Application)).all()
@@ -111,7 +116,7 @@ def test_draft_payment_applies_nothing_until_it_is_posted(sqlite_store: Store) -
     assert [(a.amount_minor, a.status) for a in applications] == [
         (20000, ApplicationStatus.REVERSED)
     ]
-    write(sqlite_store, "payments", [("8140", payment("Posted"))])
+    write(sqlite_store, "payments", [("8140", payment(posted))])
     with sqlite_store.session() as s:
         applications = s.exec(select(Application)).all()
     assert [(a.amount_minor, a.status) for a in applications] == [
