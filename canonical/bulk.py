@@ -16,11 +16,23 @@ from __future__ import annotations
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Dialect, Table, bindparam, or_, update
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Dialect,
+    Enum,
+    Table,
+    bindparam,
+    or_,
+    update,
+)
 from sqlmodel import Session
+
+from canonical.types import UTCDateTime
 
 ID_PARAM = "_id"  # the key naming the row an UPDATE-by-id changes
 STAMPS = frozenset({"updated_at", "seen_at"})  # bookkeeping, never itself a change
@@ -33,22 +45,41 @@ class _Compiled:
     processors: tuple[Callable[[Any], Any] | None, ...]
     defaults: tuple[Callable[[], Any], ...]  # a value for a row that has no key for a name
     positional: bool
+    # per name: the processor maps equal values to equal results (dates, enums, booleans,
+    # timestamps), so each distinct value of a batch is processed once
+    by_value: tuple[bool, ...] = ()
 
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         columns = []
-        for name, process, default in zip(self.names, self.processors, self.defaults, strict=True):
-            values = [row[name] if name in row else default() for row in rows]
+        for name, process, default, by_value in zip(
+            self.names, self.processors, self.defaults, self.by_value, strict=True
+        ):
+            try:
+                values = list(map(itemgetter(name), rows))
+            except KeyError:
+                values = [row[name] if name in row else default() for row in rows]
             if process is not None:
-                values = _processed(values, process)
+                values = _processed(values, process, by_value)
             columns.append(values)
         if self.positional:
             return list(zip(*columns, strict=True))
         return [dict(zip(self.names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
-def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
-    """``process`` applied to each value; the rows of a page share objects (one timestamp for
-    all), and a run of the same object is processed once."""
+def _processed(values: list[Any], process: Callable[[Any], Any], by_value: bool) -> list[Any]:
+    """``process`` applied to each value. The rows of a batch share objects (one timestamp for
+    all) and repeat values (a status, a date): a run of the same object is processed once,
+    and with ``by_value`` each distinct value once."""
+    if by_value:
+        done_for: dict[Any, Any] = {}
+        out = []
+        for value in values:
+            try:
+                out.append(done_for[value])
+            except KeyError:
+                done_for[value] = result = process(value)
+                out.append(result)
+        return out
     out = []
     last: Any = _NOTHING
     done: Any = None
@@ -76,6 +107,17 @@ def _default(table: Table, name: str, kind: str) -> Callable[[], Any]:
     if default.is_callable:
         return lambda: default.arg(None)
     raise ValueError(f"{table.name}.{name}: a SQL-expression default cannot be bulk-written")
+
+
+def _by_value(table: Table, name: str) -> bool:
+    """Whether the column's bind processor may be applied once per distinct value: types
+    whose equal values are written alike. Not a number (1.0 and 1.00 are equal), JSON (not
+    hashable), or a plain timestamp (equal instants in two zones are written as two local
+    times); a UTC timestamp is written as its instant."""
+    if name == ID_PARAM:
+        return False
+    column_type = table.c[name].type
+    return isinstance(column_type, UTCDateTime | Boolean | Date | Enum)
 
 
 _cache: dict[tuple[str, str, tuple[str, ...], int], _Compiled] = {}
@@ -109,7 +151,10 @@ def _compile(table: Table, kind: str, keys: tuple[str, ...], dialect: Dialect) -
         for name in names
     )
     defaults = tuple(_default(table, name, kind) for name in names)
-    found = _Compiled(compiled.string, names, processors, defaults, bool(compiled.positional))
+    by_value = tuple(_by_value(table, name) for name in names)
+    found = _Compiled(
+        compiled.string, names, processors, defaults, bool(compiled.positional), by_value
+    )
     _cache[cache_key] = found
     return found
 
@@ -139,8 +184,13 @@ def update_rows_by_id(
     already holds all its values (``STAMPS`` aside) is left untouched, stamps included."""
     kind = "update_changed" if skip_unchanged else "update"
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    columns_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # a row's keys -> its columns
     for row in rows:
-        groups[tuple(sorted(key for key in row if key != ID_PARAM))].append(row)
+        keys = tuple(row)
+        found = columns_of.get(keys)
+        if found is None:
+            found = columns_of[keys] = tuple(sorted(key for key in keys if key != ID_PARAM))
+        groups[found].append(row)
     dialect = session.get_bind().dialect
     for keys, group in groups.items():
         if keys:
@@ -188,9 +238,11 @@ def _compile_select(
     clauses = [f"{quote(name)} = {mark}" for name in equal]
     member = f"IN (SELECT value FROM json_each({mark}))" if sqlite else f"= ANY({mark})"
     clauses += [f"{quote(name)} {member}" for name in sets]
-    sql = f"SELECT {', '.join(quote(name) for name in names)} FROM {quote(table.name)}" + (
-        f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    )
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    if names:
+        sql = f"SELECT {', '.join(quote(name) for name in names)} FROM {quote(table.name)}{where}"
+    else:  # no columns: the rows are deleted (delete_in)
+        sql = f"DELETE FROM {quote(table.name)}{where}"
 
     def impl(name: str) -> Any:
         return table.c[name].type.dialect_impl(dialect)
@@ -237,3 +289,22 @@ def select_in(
         for process, values in zip(results, zip(*rows, strict=True), strict=True)
     ]
     return list(map(make, zip(*columns, strict=True)))
+
+
+def delete_in(
+    session: Session,
+    table: Table,
+    *,
+    equal: Mapping[str, Any] | None = None,
+    within: Mapping[str, Collection[Any]],
+) -> int:
+    """DELETE the rows :func:`select_in` would return for the same arguments; returns how
+    many."""
+    if any(not values for values in within.values()):
+        return 0
+    equal = equal or {}
+    compiled = _compile_select(table, (), tuple(equal), tuple(within), session.get_bind().dialect)
+    cursor = session.connection().exec_driver_sql(
+        compiled.sql, compiled.parameters(equal.values(), within.values())
+    )
+    return int(cursor.rowcount)

@@ -19,10 +19,10 @@ from typing import Any, cast
 
 import orjson
 from rapidfuzz import fuzz, process
-from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlmodel import Session, col
 
-from canonical.bulk import ID_PARAM, insert_rows, select_in, update_rows_by_id
+from canonical.bulk import ID_PARAM, delete_in, insert_rows, select_in, update_rows_by_id
 from canonical.enums import ApplicationKind, ApplicationStatus, FindingStatus
 from canonical.ids import new_id
 from canonical.keys import split_prefix
@@ -52,6 +52,7 @@ UNREAD_HASH = ""
 REF: Table = ExternalRef.__table__  # type: ignore[attr-defined]
 QUARANTINE: Table = Quarantine.__table__  # type: ignore[attr-defined]
 DRIFT: Table = DriftFinding.__table__  # type: ignore[attr-defined]
+APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
 CANDIDATES: Table = IdentityCandidate.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
 FUZZY_CANDIDATE_SCORE = 88
@@ -75,6 +76,27 @@ IMPORT_LINK = "import:"
 
 def _is_import_link(link_rule: str) -> bool:
     return link_rule.startswith(IMPORT_LINK)
+
+
+def _holders_agree(
+    fields: tuple[str, ...], mine: dict[str, Any], views_of: dict[str, dict[str, Any]]
+) -> bool:
+    """Whether every system holding each of ``fields`` holds the same value (this system's
+    view ``mine``, the others' ``views_of``)."""
+    for fieldname in fields:
+        value = mine.get(fieldname, _ABSENT)
+        for view in views_of.values():
+            theirs = view.get(fieldname, _ABSENT)
+            if theirs is _ABSENT:
+                continue
+            if value is _ABSENT:
+                value = theirs
+            elif theirs != value:
+                return False
+    return True
+
+
+_ABSENT = object()
 
 
 def _sorted_words(key: str) -> str:
@@ -703,15 +725,18 @@ class PageWriter:
         updates: list[dict[str, Any]] = []
         ref_inserts: list[dict[str, Any]] = []
         ref_updates: list[dict[str, Any]] = []
-        drift: list[tuple[str, str, dict[str, Any], str | None]] = []
+        linked: list[tuple[str, dict[str, dict[str, Any]], dict[str, Any], str | None]] = []
         new_customers: list[tuple[str, str]] = []
+        created: set[str] = set()
+        documents = self.ctype in ("invoice", "credit_memo")
         for p in pending:
             values = p.values
             mine = snapshot(values)
-            if getattr(p.record, "debit_memo", False):
+            if self.ctype == "invoice" and p.record.debit_memo:  # type: ignore[attr-defined]
                 mine["debit_memo"] = True
             if p.canonical_id is None:
                 p.canonical_id = new_id()
+                created.add(p.canonical_id)
                 inserts.append(
                     {
                         **values,
@@ -725,77 +750,76 @@ class PageWriter:
                 if self.ctype == "customer":
                     new_customers.append((p.canonical_id, values["name_key"]))
             else:
-                others = [
-                    r
-                    for r in refs_of.get(p.canonical_id, [])
+                views_of = {
+                    r.system: r.values
+                    for r in refs_of.get(p.canonical_id, ())
                     if r.system != self.system and not r.deleted
-                ]
-                views_of = {r.system: r.values for r in others}
+                }
                 owned = self._owned(values, views_of)
                 if self.ctype == "customer" and "name" in owned:
                     owned["name_key"] = values["name_key"]
-                if self.ctype in ("invoice", "credit_memo") and "number" in owned:
+                if documents and "number" in owned:
                     owned["number_key"] = values["number_key"]
                 if owned:
-                    updates.append({**owned, ID_PARAM: p.canonical_id, "updated_at": now})
+                    owned[ID_PARAM] = p.canonical_id
+                    owned["updated_at"] = now
+                    updates.append(owned)
                 counts.updated += 1
-                for fieldname in DRIFT_FIELDS[self.ctype]:
-                    views = {
-                        system: view[fieldname]
-                        for system, view in views_of.items()
-                        if fieldname in view
-                    }
-                    if fieldname in mine:
-                        views[self.system] = mine[fieldname]
-                    if len(views) > 1:
-                        drift.append(
-                            (
-                                p.canonical_id,
-                                fieldname,
-                                views,
-                                values.get("currency"),
-                            )
-                        )
-            ref_row = {
-                "remote_version": p.raw.remote_version or p.record.remote_version,
-                "hash": p.hash,
-                "values": mine,
-                "seen_at": now,
-                "deleted": p.record.deleted,
-                "object_type": p.raw.object_type or self.stream,
-            }
+                if views_of:
+                    linked.append((p.canonical_id, views_of, mine, values.get("currency")))
+            remote_version = p.raw.remote_version or p.record.remote_version
+            object_type = p.raw.object_type or self.stream
             if p.ref is None:
                 ref_inserts.append(
                     {
-                        **ref_row,
                         "id": new_id(),
                         "tenant": self.tenant,
                         "canonical_type": self.ctype,
                         "canonical_id": p.canonical_id,
                         "system": self.system,
                         "remote_id": p.raw.remote_id,
+                        "object_type": object_type,
+                        "remote_version": remote_version,
+                        "hash": p.hash,
+                        "values": mine,
+                        "seen_at": now,
+                        "deleted": p.record.deleted,
                         "link_rule": p.link_rule,
                     }
                 )
             else:
-                ref_updates.append({**ref_row, ID_PARAM: p.ref.id})
+                ref_updates.append(
+                    {
+                        ID_PARAM: p.ref.id,
+                        "object_type": object_type,
+                        "remote_version": remote_version,
+                        "hash": p.hash,
+                        "values": mine,
+                        "seen_at": now,
+                        "deleted": p.record.deleted,
+                    }
+                )
         insert_rows(session, table, inserts)
         # a record that changes nothing in the canonical row leaves it (and updated_at) alone
         update_rows_by_id(session, table, updates, skip_unchanged=True)
         insert_rows(session, REF, ref_inserts)
         update_rows_by_id(session, REF, ref_updates)
-        if drift:
-            self._record_drift(session, drift)
+        if linked:
+            self._record_drift(session, linked)
         if new_customers:
             self._fuzzy_candidates(session, new_customers)
         if self.ctype == "payment":
-            self._replace_applications(session, pending)
+            self._replace_applications(session, pending, created)
 
     def _record_drift(
         self,
         session: Session,
-        findings: list[tuple[str, str, dict[str, Any], str | None]],
+        linked: list[tuple[str, dict[str, dict[str, Any]], dict[str, Any], str | None]],
     ) -> None:
+        """Drift findings of records other systems hold too: (canonical id, the other
+        systems' views, this system's view, currency) each. A field is compared where at
+        least two systems hold it; a finding is opened where they differ and updated or
+        resolved where one was open."""
         now = utcnow()
         existing = {
             (row.canonical_id, row.field): row
@@ -804,46 +828,62 @@ class PageWriter:
                 DRIFT,
                 ("id", "canonical_id", "field", "values", "status"),
                 equal={"tenant": self.tenant, "canonical_type": self.ctype},
-                within={"canonical_id": {f[0] for f in findings}},
+                within={"canonical_id": {cid for cid, *_ in linked}},
             )
         }
+        found_before = {cid for cid, _ in existing}
+        fields = DRIFT_FIELDS[self.ctype]
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        for canonical_id, fieldname, views, currency in findings:
-            name = fieldname.removesuffix("_minor")
-            old = existing.get((canonical_id, name))
-            if old is None and len(set(views.values())) == 1:
+        for canonical_id, views_of, mine, currency in linked:
+            if canonical_id not in found_before and _holders_agree(fields, mine, views_of):
                 continue  # the systems agree and nothing was found before: the common case
-            shown = {system: display(fieldname, value, currency) for system, value in views.items()}
-            agree = len(set(shown.values())) == 1
-            owner = self._owner(fieldname, set(views))
-            if old is None:
-                if agree:
+            for fieldname in fields:
+                views = {
+                    system: view[fieldname]
+                    for system, view in views_of.items()
+                    if fieldname in view
+                }
+                if fieldname in mine:
+                    views[self.system] = mine[fieldname]
+                if len(views) < 2:
                     continue
-                inserts.append(
-                    {
-                        "id": new_id(),
-                        "tenant": self.tenant,
-                        "canonical_type": self.ctype,
-                        "canonical_id": canonical_id,
-                        "field": name,
-                        "values": shown,
-                        "system_of_record": owner,
-                        "status": FindingStatus.OPEN,
-                        "first_seen": now,
-                        "last_seen": now,
-                    }
-                )
-            elif old.values != shown or (old.status == FindingStatus.OPEN) == agree:
-                updates.append(
-                    {
-                        ID_PARAM: old.id,
-                        "values": shown,
-                        "system_of_record": owner,
-                        "last_seen": now,
-                        "status": FindingStatus.RESOLVED if agree else FindingStatus.OPEN,
-                    }
-                )
+                name = fieldname.removesuffix("_minor")
+                old = existing.get((canonical_id, name))
+                if old is None and len(set(views.values())) == 1:
+                    continue
+                shown = {
+                    system: display(fieldname, value, currency) for system, value in views.items()
+                }
+                agree = len(set(shown.values())) == 1
+                owner = self._owner(fieldname, set(views))
+                if old is None:
+                    if agree:
+                        continue
+                    inserts.append(
+                        {
+                            "id": new_id(),
+                            "tenant": self.tenant,
+                            "canonical_type": self.ctype,
+                            "canonical_id": canonical_id,
+                            "field": name,
+                            "values": shown,
+                            "system_of_record": owner,
+                            "status": FindingStatus.OPEN,
+                            "first_seen": now,
+                            "last_seen": now,
+                        }
+                    )
+                elif old.values != shown or (old.status == FindingStatus.OPEN) == agree:
+                    updates.append(
+                        {
+                            ID_PARAM: old.id,
+                            "values": shown,
+                            "system_of_record": owner,
+                            "last_seen": now,
+                            "status": FindingStatus.RESOLVED if agree else FindingStatus.OPEN,
+                        }
+                    )
         insert_rows(session, DRIFT, inserts)
         update_rows_by_id(session, DRIFT, updates)
 
@@ -911,23 +951,20 @@ class PageWriter:
                 )
         insert_rows(session, CANDIDATES, rows)
 
-    def _replace_applications(self, session: Session, pending: list[_Pending]) -> None:
+    def _replace_applications(
+        self, session: Session, pending: list[_Pending], created: set[str]
+    ) -> None:
         payments = [p for p in pending if isinstance(p.record, PaymentIn)]
         if not payments:
             return
         origin = f"system:{self.system}"
-        ids = [p.canonical_id for p in payments]
         # the rows these payments wrote before: their cash (their own source) and the credits
-        # they applied (the memo's source, the payment named in payment_id)
-        session.execute(
-            delete(Application).where(
-                and_(
-                    col(Application.tenant) == self.tenant,
-                    col(Application.origin) == origin,
-                    or_(col(Application.source_id).in_(ids), col(Application.payment_id).in_(ids)),
-                )
-            )
-        )
+        # they applied (the memo's source, the payment named in payment_id); a payment this
+        # page created has none
+        ids = {p.canonical_id for p in payments if p.canonical_id not in created}
+        equal = {"tenant": self.tenant, "origin": origin}
+        delete_in(session, APPLICATION, equal=equal, within={"source_id": ids})
+        delete_in(session, APPLICATION, equal=equal, within={"payment_id": ids})
         invoice_remote = {
             a.target_remote_id
             for p in payments
@@ -1009,7 +1046,7 @@ class PageWriter:
                             now,
                         )
                     )
-        insert_rows(session, Application.__table__, rows)  # type: ignore[attr-defined]
+        insert_rows(session, APPLICATION, rows)
 
     def _application(
         self,
