@@ -129,9 +129,10 @@ class Money:
 
     def __init__(self, amount: Any, currency: str, *, exact: bool = False) -> None:
         code, quantum, large = _unit(currency)
-        value = to_decimal(amount)
+        # a finite Decimal (nearly always) needs none of to_decimal's coercions or checks
+        value = amount if type(amount) is Decimal and amount.is_finite() else to_decimal(amount)
         try:
-            quantized = value.quantize(quantum, rounding=ROUND_HALF_EVEN)
+            quantized = value.quantize(quantum, ROUND_HALF_EVEN)
         except InvalidOperation:  # more digits than the decimal context holds
             raise MoneyError(f"{value} {code} is too large an amount") from None
         if exact and quantized != value:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy import Enum
@@ -43,22 +44,29 @@ def get_path(payload: Mapping[str, Any], path: str, default: Any = _MISSING) -> 
     readByQuery writes related fields flat (``<DISPLAYCONTACT.EMAIL1>``) where ``read`` nests
     them.
     """
+    # fast path: a plain key of a plain dict (nearly every read); a dotted path walks below
+    if type(payload) is dict and path in payload and "." not in path:
+        return payload[path]
     node: Any = payload
     parts = _PARTS.get(path)
     if parts is None:
         parts = _PARTS[path] = tuple(path.split("."))
     for part in parts:
-        # a plain dict (nearly always) is recognised without the slower ABC check
-        if isinstance(node, (dict, Mapping)) and part in node:
+        # a list is told apart first (asking the Mapping ABC about one is slow), and a plain
+        # dict (nearly always) is recognised without the ABC check
+        if isinstance(node, list):
+            if part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+                continue
+        elif isinstance(node, (dict, Mapping)) and part in node:
             node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            if len(parts) > 1 and isinstance(payload, (dict, Mapping)) and path in payload:
-                return payload[path]
-            if default is _MISSING:
-                raise MappingError(path, "is missing")
-            return default
+            continue
+        # this step is absent
+        if len(parts) > 1 and isinstance(payload, (dict, Mapping)) and path in payload:
+            return payload[path]
+        if default is _MISSING:
+            raise MappingError(path, "is missing")
+        return default
     return node
 
 
@@ -76,11 +84,13 @@ def text(value: Any) -> str:
 def optional_text(value: Any) -> str | None:
     if value is None:
         return None
-    result = text(value)
+    result = value.strip() if type(value) is str else text(value)  # str: nearly always
     return result or None
 
 
 def decimal(value: Any) -> Decimal:
+    if type(value) is Decimal and value.is_finite():  # already exact: nothing to coerce
+        return value
     if isinstance(value, bool | float):
         raise ValueError(f"expected an exact number, got {value!r}")
     try:
@@ -113,7 +123,7 @@ def us_date(value: Any) -> date | None:
     if "/" in raw:
         parts = raw.split("/")
         try:
-            if len(parts) != 3 or len(parts[2]) != 4 or not all(p.isdigit() for p in parts):
+            if len(parts) != 3 or len(parts[2]) != 4 or not all(map(str.isdigit, parts)):
                 raise ValueError(raw)
             return date(int(parts[2]), int(parts[0]), int(parts[1]))
         except ValueError as exc:
@@ -182,12 +192,21 @@ class F:
     required: bool = True
     default: Any = None
 
+    @cached_property
+    def key(self) -> str | None:
+        """The path as one plain key (no dots): :func:`extract` reads it without
+        :func:`get_path`."""
+        return None if "." in self.path else self.path
+
 
 def extract(payload: Mapping[str, Any], spec: Mapping[str, F]) -> dict[str, Any]:
     """Apply a declared field map; a missing required field or bad value names the field."""
     out: dict[str, Any] = {}
+    plain = type(payload) is dict
     for name, rule in spec.items():
-        raw = get_path(payload, rule.path, None)
+        key = rule.key
+        # fast path: a plain key of a plain dict, read as get_path reads it
+        raw = payload.get(key) if plain and key is not None else get_path(payload, rule.path, None)
         if raw is None or raw == "":
             if rule.required:
                 raise MappingError(rule.path, "is required but missing")
@@ -264,10 +283,13 @@ def fit(record: RecordIn) -> RecordIn:
     remote id, an email, a tax id) raises MappingError naming the field: the record is
     quarantined, never stored cut (SQLite would keep it whole, PostgreSQL refuse it)."""
     changed: dict[str, Any] = {}
+    fields = record.__dict__  # the model's field values: read without attribute lookup
     for name, limit in _bounds(type(record)):
-        value = getattr(record, name)
+        value = fields[name]
         if not isinstance(value, str):
             continue
+        if len(value) <= limit and "\x00" not in value:
+            continue  # fast path: nearly every value fits as it is
         clean = without_nul(value) if "\x00" in value else value
         if clean is not value and name in _REF_FIELDS:
             raise MappingError(name, "holds a NUL character")

@@ -61,8 +61,11 @@ def origin(record: RawRecord) -> dict[str, Any]:
 
 
 def text_at(payload: Mapping[str, Any], path: str) -> str | None:
+    raw = get_path(payload, path, None)
+    if type(raw) is str:  # nearly always: optional_text's result, without its checks
+        return raw.strip() or None
     try:
-        return optional_text(get_path(payload, path, None))
+        return optional_text(raw)
     except ValueError as exc:
         raise MappingError(path, str(exc)) from exc
 

@@ -80,8 +80,7 @@ FIELDS = {
 def _optional_amount(
     detail: Mapping[str, Any], name: str, code: str, where: str, base: str | None = None
 ) -> Money:
-    present = any(detail.get(key) not in (None, "") for key in (f"TRX_{name}", name))
-    if not present:
+    if detail.get(f"TRX_{name}") in (None, "") and detail.get(name) in (None, ""):
         return Money.zero(code)
     try:
         return amount_of(detail, name, code, base=base)
@@ -115,9 +114,9 @@ def applications(
     amounts are read."""
     base = base_currency_of(payload)
     details = payload.get(DETAILS) or []
-    if isinstance(details, Mapping) and DETAIL in details:
+    if isinstance(details, (dict, Mapping)) and DETAIL in details:
         details = details[DETAIL] or []  # the XML shape: <ARPYMTDETAILS><ARPYMTDETAIL>...
-    if isinstance(details, Mapping):
+    if isinstance(details, (dict, Mapping)):
         details = [details]  # one element in XML reads as an object, not a list
     if not isinstance(details, list):
         raise MappingError(DETAILS, "is not a list")
@@ -126,7 +125,7 @@ def applications(
     cash_applied = Money.zero(code)
     for index, detail in enumerate(details):
         where = f"{DETAILS}.{index}"
-        if not isinstance(detail, Mapping):
+        if not isinstance(detail, (dict, Mapping)):
             raise MappingError(where, "is not an object")
         if posted:
             refuse_other_credit(detail, code, where, base)

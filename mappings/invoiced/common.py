@@ -92,6 +92,6 @@ def customer_ref(record: RawRecord) -> str | None:
 def customer_id(payload: Mapping[str, Any]) -> str | None:
     """The ``customer`` of a payload, whether plain or expanded."""
     value = payload.get("customer")
-    if isinstance(value, Mapping):
+    if isinstance(value, (dict, Mapping)):
         value = value.get("id")
     return str(value) if value not in (None, "") else None

@@ -134,7 +134,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
     applied, to_credit = applications(payload, code)
     balance = money(payload.get("balance") or 0, code, "balance")
     charge = payload.get("charge")
-    failed = isinstance(charge, Mapping) and charge.get("status") == "failed"
+    failed = isinstance(charge, (dict, Mapping)) and charge.get("status") == "failed"
     void = payload.get("voided") is True or failed
     return PaymentIn(
         **origin(record),

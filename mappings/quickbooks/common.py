@@ -65,8 +65,11 @@ def ref_value(payload: Mapping[str, Any], path: str, *, required: bool) -> str |
 
 
 def optional_text_at(payload: Mapping[str, Any], path: str) -> str | None:
+    raw = get_path(payload, path, None)
+    if type(raw) is str:  # nearly always: optional_text's result, without its checks
+        return raw.strip() or None
     try:
-        return optional_text(get_path(payload, path, None))
+        return optional_text(raw)
     except ValueError as exc:
         raise MappingError(path, str(exc)) from exc
 
@@ -77,7 +80,7 @@ def custom_field(payload: Mapping[str, Any], name: str) -> str | None:
     if not isinstance(fields, list):
         raise MappingError("CustomField", "is not a list")
     for index, field in enumerate(fields):
-        if isinstance(field, Mapping) and field.get("Name") == name:
+        if isinstance(field, (dict, Mapping)) and field.get("Name") == name:
             return optional_text_at(payload, f"CustomField.{index}.StringValue")
     return None
 

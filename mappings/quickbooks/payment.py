@@ -45,7 +45,7 @@ def applications(
     applied: list[AppliedIn] = []
     others: list[AppliedIn] = []  # lines linking a transaction arsync does not sync
     for index, line in enumerate(lines):
-        if not isinstance(line, Mapping):
+        if not isinstance(line, (dict, Mapping)):
             raise MappingError(f"Line.{index}", "is not an object")
         linked = line.get("LinkedTxn") or []
         if not isinstance(linked, list):  # iterated, an object would link nothing (its keys)
@@ -53,7 +53,7 @@ def applications(
         links = [
             link
             for link in linked
-            if isinstance(link, Mapping) and link.get("TxnType") not in (None, "")
+            if isinstance(link, (dict, Mapping)) and link.get("TxnType") not in (None, "")
         ]
         if not links:
             continue

@@ -90,12 +90,14 @@ def value(payload: Mapping[str, Any], field: str | None) -> Any:
     ..., "blng__Invoice__c": ...}}``); an empty lookup on the way (``null``) gives None."""
     if not field:
         return None
-    if field in payload or "." not in field:
+    if field in payload:  # spelled as the org spells it (nearly always): _get's first step
+        result = payload[field]
+    elif "." not in field:
         result = _get(payload, field)
     else:
         node: Any = payload
         for part in field.split("."):
-            if not isinstance(node, Mapping):
+            if not isinstance(node, (dict, Mapping)):
                 return None
             node = _get(node, part)
         result = node
@@ -127,6 +129,8 @@ def text_of(payload: Mapping[str, Any], field: str | None) -> str | None:
     API writes every Number field as a double (``1001.0``, ``1.2345678E7``), so a document
     number, PO number or another system's id kept in one reads ``1001``, not ``1001.0``."""
     raw = value(payload, field)
+    if type(raw) is str:  # nearly always: optional_text's result, without its checks
+        return raw.strip() or None
     if isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value():
         raw = int(raw)
     try:

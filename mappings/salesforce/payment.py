@@ -104,7 +104,7 @@ def _applications(
     children = value(payload, spec.relationship)
     if children is None:
         return []
-    if not isinstance(children, Mapping) or not isinstance(children.get("records"), list):
+    if not isinstance(children, (dict, Mapping)) or not isinstance(children.get("records"), list):
         raise MappingError(spec.relationship, "expected a subquery result with records")
     credited: list[AppliedIn] = []
     paid: list[AppliedIn] = []
