@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import TypedDict
 
 _PERCENT_DAYS = re.compile(
@@ -52,6 +53,7 @@ class PaymentTerms:
         return issued + timedelta(days=self.discount_days)
 
 
+@lru_cache(maxsize=1024)  # a book uses a handful of terms texts, read on every invoice
 def parse_terms(text: str | None) -> PaymentTerms | None:
     """Terms from their usual spellings; a text with no discount in it has none."""
     if text is None or not text.strip():
