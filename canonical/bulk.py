@@ -32,8 +32,6 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from canonical.types import UTCDateTime
-
 ID_PARAM = "_id"  # the key naming the row an UPDATE-by-id changes
 STAMPS = frozenset({"updated_at", "seen_at"})  # bookkeeping, never itself a change
 
@@ -45,8 +43,8 @@ class _Compiled:
     processors: tuple[Callable[[Any], Any] | None, ...]
     defaults: tuple[Callable[[], Any], ...]  # a value for a row that has no key for a name
     positional: bool
-    # per name: the processor maps equal values to equal results (dates, enums, booleans,
-    # timestamps), so each distinct value of a batch is processed once
+    # per name: the processor maps equal values to equal results (dates, enums, booleans),
+    # so each distinct value of a batch is processed once
     by_value: tuple[bool, ...] = ()
 
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
@@ -112,12 +110,11 @@ def _default(table: Table, name: str, kind: str) -> Callable[[], Any]:
 def _by_value(table: Table, name: str) -> bool:
     """Whether the column's bind processor may be applied once per distinct value: types
     whose equal values are written alike. Not a number (1.0 and 1.00 are equal), JSON (not
-    hashable), or a plain timestamp (equal instants in two zones are written as two local
-    times); a UTC timestamp is written as its instant."""
+    hashable) or a timestamp (01:30 before and after a clock change are equal in one zone);
+    a batch's timestamps are one shared object, processed once as a run anyway."""
     if name == ID_PARAM:
         return False
-    column_type = table.c[name].type
-    return isinstance(column_type, UTCDateTime | Boolean | Date | Enum)
+    return isinstance(table.c[name].type, Boolean | Date | Enum)
 
 
 _cache: dict[tuple[str, str, tuple[str, ...], int], _Compiled] = {}

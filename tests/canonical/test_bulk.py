@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
-from canonical.bulk import ID_PARAM, insert_rows, select_in, update_rows_by_id
+from canonical.bulk import ID_PARAM, delete_in, insert_rows, select_in, update_rows_by_id
 from canonical.enums import CustomerStatus, DocumentStatus
 from canonical.models import Customer, ExternalRef, Invoice
 from canonical.store import Store
@@ -179,3 +180,35 @@ def test_select_in_returns_values_as_the_orm_does_for_any_size_of_set(store: Sto
     assert by_remote["5"].values == {"total_minor": 5, "currency": "EUR"}
     assert by_remote["5"].seen_at == seen
     assert {row.remote_id for row in live} == {str(n) for n in range(10, 2_500, 7)}
+
+
+def test_equal_local_times_of_two_instants_are_stored_as_two_instants(store: Store) -> None:
+    # 01:30 in New York before and after the clock goes back compare equal in Python
+    zone = ZoneInfo("America/New_York")
+    first = datetime(2024, 11, 3, 1, 30, tzinfo=zone)
+    second = first.replace(fold=1)
+    with store.session() as s:
+        insert_rows(s, CUSTOMER, [{"id": "c1", "name": "Acme", "created_at": first}])
+        insert_rows(s, CUSTOMER, [{"id": "c2", "name": "Globex", "created_at": second}])
+        insert_rows(
+            s,
+            CUSTOMER,
+            [
+                {"id": "c3", "name": "Initech", "created_at": first},
+                {"id": "c4", "name": "Umbrella", "created_at": second},
+            ],
+        )
+    with store.session() as s:
+        stamps = {c.id: c.created_at for c in s.exec(select(Customer)).all()}
+    assert stamps["c1"] == stamps["c3"] == datetime(2024, 11, 3, 5, 30, tzinfo=UTC)
+    assert stamps["c2"] == stamps["c4"] == datetime(2024, 11, 3, 6, 30, tzinfo=UTC)
+
+
+def test_delete_in_removes_the_rows_select_in_finds(store: Store) -> None:
+    with store.session() as s:
+        insert_rows(s, CUSTOMER, [{"id": f"c{n}", "name": f"N{n % 2}"} for n in range(5)])
+    with store.session() as s:
+        assert delete_in(s, CUSTOMER, equal={"name": "N0"}, within={"id": {"c0", "c1"}}) == 1
+        assert delete_in(s, CUSTOMER, within={"id": set()}) == 0
+    with store.session() as s:
+        assert sorted(c.id for c in s.exec(select(Customer)).all()) == ["c1", "c2", "c3", "c4"]
