@@ -45,6 +45,8 @@ _LEGAL_SUFFIXES = frozenset(
 
 def fold(value: str) -> str:
     """Upper-case ASCII without accents."""
+    if value.isascii():  # nearly always; ASCII has nothing to decompose or drop
+        return value.upper()
     decomposed = unicodedata.normalize("NFKD", value)
     return decomposed.encode("ascii", "ignore").decode("ascii").upper()
 

@@ -31,6 +31,7 @@ DRIFT_FIELDS: dict[str, tuple[str, ...]] = {
     "payment": ("currency", "amount_minor", "status"),
 }
 _KEY_COLUMNS = frozenset({"name_key", "number_key"})
+_AS_IS = frozenset({str, int, bool})  # kept in a snapshot as they are
 
 
 def columns(record: RecordIn, customer_id: str | None) -> dict[str, Any]:
@@ -102,16 +103,11 @@ def columns(record: RecordIn, customer_id: str | None) -> dict[str, Any]:
 
 def snapshot(values: dict[str, Any]) -> dict[str, Any]:
     """What an ExternalRef remembers of a system's view: JSON-safe column values."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None or key in _KEY_COLUMNS:
-            continue
-        kind = type(value)
-        if kind is str or kind is int or kind is bool or isinstance(value, int | str):
-            out[key] = value  # enums of str or int kept as such
-        else:
-            out[key] = str(value)
-    return out
+    return {
+        key: value if type(value) in _AS_IS or isinstance(value, int | str) else str(value)
+        for key, value in values.items()
+        if value is not None and key not in _KEY_COLUMNS
+    }  # enums of str or int are kept as such
 
 
 def display(field: str, value: Any, currency: str | None) -> str:
