@@ -133,7 +133,7 @@ class PageCounts:
         return self.created + self.updated + self.deleted + self.quarantined
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     raw: RawRecord
     hash: str
