@@ -703,8 +703,11 @@ def _framing(text: str) -> str:
 
 
 # a number a line break cuts after its first one or two digits (88\n125): too short to be
-# read alone, so it is read whole; a longer head keeps both readings (``joined``)
-_SPLIT_HEAD = re.compile(r"(?<=[\s,;/&#])(\d{1,2})[ \t]*\r?\n[ \t]*(\d{2,})(?![0-9A-Z])")
+# read alone, so it is read whole; a longer head keeps both readings (``joined``); not the
+# cents of an amount written the German way at a line's end (2.450,00\n10031)
+_SPLIT_HEAD = re.compile(
+    r"(?<=[\s,;/&#])(?!(?<=[0-9],)\d{2}[ \t]*\r?\n)(\d{1,2})[ \t]*\r?\n[ \t]*(\d{2,})(?![0-9A-Z])"
+)
 
 
 def _rejoin(m: re.Match[str]) -> str:
@@ -1208,46 +1211,71 @@ def _stated_amounts(refs: list[TextRef], amounts: list[tuple[int, int, str]], ma
 _NUMBER_WORDS = r"(?:\s*(?:numbers?|nos?|nrs?|num|\#|id))?"
 _DOCUMENT = r"(?:invoice|inv|bill|vendor\s+invoice|supplier\s+invoice|your\s+invoice|document|doc)"
 _AMOUNT_WORD = r"(?:amount|amt)"
+# the same in German (SAP's Zahlungsavis, Oracle's Austrian advices): Rechnungsnr., Beleg-Nr.,
+# Bruttobetrag, Skonto, Nettobetrag (gross less Skonto), Zahlbetrag, MwSt
+_NR = r"(?:\s*-?\s*(?:nummer|nr|no|\#))"
+_BETRAG = r"(?:\s*-?\s*betrag)"
 _COLUMNS = (
-    ("invoice", rf"(?:invoice|inv|bill|(?:vendor|supplier|your)\s+invoice){_NUMBER_WORDS}"),
+    (
+        "invoice",
+        rf"(?:invoice|inv|bill|(?:vendor|supplier|your)\s+invoice){_NUMBER_WORDS}|"
+        rf"(?:ihre?\s+)?(?:rechnung|rechnungs?{_NR}|re{_NR}|faktura{_NR}?)|"
+        rf"ihre?\s+(?:beleg{_NR}?|nummer|nr)",
+    ),
     # a payer's SAP advice numbers its own documents beside our invoice's (Reference)
-    ("document", rf"(?:document|doc){_NUMBER_WORDS}"),
-    ("date", r"(?:(?:invoice|inv|document|doc|due|posting|payment|pmt)\s+)?date"),
+    ("document", rf"(?:document|doc){_NUMBER_WORDS}|(?:unsere?\s+)?beleg{_NR}?"),
+    (
+        "date",
+        r"(?:(?:invoice|inv|document|doc|due|posting|payment|pmt)\s+)?date|"
+        r"(?:beleg|rechnungs|re|buchungs|zahlungs|f(?:ä|ae?)lligkeits)?\s*-?\s*datum|"
+        r"f(?:ä|ae?)llig(?:keit)?",
+    ),
     (
         "gross",
         rf"gross(?:\s+{_AMOUNT_WORD})?|(?:{_DOCUMENT}|original|orig)\s+(?:{_AMOUNT_WORD}|total)|"
-        r"original",
+        rf"original|brutto{_BETRAG}?|betrag\s+brutto|"
+        rf"(?:rechnungs|re|beleg|original|ursprungs){_BETRAG}",
     ),
     (
         "discount",
         rf"(?:(?:cash|early\s+pay(?:ment)?|terms)\s+)?(?:discount|disc)"
-        rf"(?:\s+(?:taken|{_AMOUNT_WORD}))?",
+        rf"(?:\s+(?:taken|{_AMOUNT_WORD}))?|skonto(?:{_BETRAG}|\s*-?\s*abzug)?",
     ),
-    ("deduction", rf"(?:deductions?|ded)(?:\s+{_AMOUNT_WORD})?"),
+    (
+        "deduction",
+        rf"(?:deductions?|ded)(?:\s+{_AMOUNT_WORD})?|abz(?:ugs?|(?:ü|ue?)ge){_BETRAG}?|"
+        r"k(?:ü|ue?)rzung(?:en)?",
+    ),
     (
         "paid",
         rf"{_AMOUNT_WORD}\s+(?:paid|remitted)|(?:paid|remitted)(?:\s+{_AMOUNT_WORD})?|"
-        rf"net\s+(?:paid|payment)|(?:payment|pmt)(?:\s+{_AMOUNT_WORD})?",
+        rf"net\s+(?:paid|payment)|(?:payment|pmt)(?:\s+{_AMOUNT_WORD})?|"
+        rf"(?:zahl(?:ungs)?|(?:ü|ue?)berweisungs|anweisungs|auszahlungs){_BETRAG}|"
+        r"(?:ge|be)zahlt(?:er\s+betrag)?|(?:ü|ue?)berwiesen(?:er\s+betrag)?",
     ),
-    ("net", rf"net(?:\s+{_AMOUNT_WORD})?"),
+    ("net", rf"net(?:\s+{_AMOUNT_WORD})?|netto{_BETRAG}?|betrag\s+netto"),
     (
         "tax",
         rf"(?:(?:sales|withholding)\s+)?tax(?:\s+{_AMOUNT_WORD})?|vat(?:\s+{_AMOUNT_WORD})?|"
-        r"gst|hst|pst|iva|mwst|ust|wht|tds|withholding",
+        r"gst|hst|pst|iva|mwst|ust|wht|tds|withholding|"
+        rf"(?:mwst|ust|mehrwertsteuer|umsatzsteuer|steuer){_BETRAG}?",
     ),
-    ("amount", rf"{_AMOUNT_WORD}|value|total"),
+    ("amount", rf"{_AMOUNT_WORD}|value|total|betrag|wert|gesamt{_BETRAG}?"),
     (
         "other",  # an amount column read for nothing here
         rf"balance(?:\s+due)?|{_AMOUNT_WORD}\s+due|open\s+(?:{_AMOUNT_WORD}|balance)|"
-        r"outstanding|adjustments?|adj",
+        rf"outstanding|adjustments?|adj|saldo|(?:offener|f(?:ä|ae?)lliger)\s+betrag|"
+        rf"(?:offen|rest){_BETRAG}?",
     ),
     (
         "text",
         rf"desc(?:ription)?|p\s?o{_NUMBER_WORDS}|purchase\s+order{_NUMBER_WORDS}|"
         r"curr(?:ency)?|ccy|vendor|supplier|memo|remarks?|"
-        rf"comments?|(?:doc(?:ument)?\s+)?type|voucher{_NUMBER_WORDS}|check{_NUMBER_WORDS}",
+        rf"comments?|(?:doc(?:ument)?\s+)?type|voucher{_NUMBER_WORDS}|check{_NUMBER_WORDS}|"
+        rf"w(?:ä|ae?)hrung|whrg|w(?:ä|ae?)hr|(?:buchungs)?text|beschreibung|bezeichnung|"
+        rf"bestell(?:ung|{_NR}|ungs{_NR})|belegart|verwendungszweck|bemerkung",
     ),
-    ("reference", r"(?:(?:your|our)\s+)?ref(?:erence)?"),
+    ("reference", r"(?:(?:your|our)\s+)?ref(?:erence)?|(?:(?:ihre|unsere)\s+)?referenz"),
 )
 _COLUMN = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _COLUMNS]
 _MONEY_COLUMNS = frozenset(
