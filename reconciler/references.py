@@ -703,14 +703,17 @@ def _framing(text: str) -> str:
 
 
 # a number a line break cuts after its first one or two digits (88\n125): too short to be
-# read alone, so it is read whole; a longer head keeps both readings (``joined``); not the
-# cents of an amount written the German way at a line's end (2.450,00\n10031)
-_SPLIT_HEAD = re.compile(
-    r"(?<=[\s,;/&#])(?!(?<=[0-9],)\d{2}[ \t]*\r?\n)(\d{1,2})[ \t]*\r?\n[ \t]*(\d{2,})(?![0-9A-Z])"
-)
+# read alone, so it is read whole; a longer head keeps both readings (``joined``)
+_SPLIT_HEAD = re.compile(r"(?<=[\s,;/&#])(\d{1,2})[ \t]*\r?\n[ \t]*(\d{2,})(?![0-9A-Z])")
+# what stands before the cents of an amount written the German way (2.450,00 or 450,00 at a
+# line's end): its euros, up to three digits or grouped by dots; a longer head is a list's
+# number (INV 7001,7002,70\n03)
+_GERMAN_EUROS = re.compile(r"(?<![0-9.,])\d{1,3}(?:\.\d{3})*,\Z")
 
 
 def _rejoin(m: re.Match[str]) -> str:
+    if len(m.group(1)) == 2 and _GERMAN_EUROS.search(m.string, max(0, m.start() - 32), m.start()):
+        return m.group(0)  # the cents of 2.450,00, never the head of the next line's number
     joined = m.group(1) + m.group(2)
     return joined + " " * (len(m.group(0)) - len(joined))  # the same length: spans hold
 

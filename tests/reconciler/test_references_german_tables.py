@@ -197,3 +197,20 @@ CASES = [
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
 def test_german_remittance_tables_reconciled(store: Store, book: Book, case: Case) -> None:
     check_case(store, book, case)
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("ACH CREDIT ACME CORP INV 10024,10025,10\n026 PMT", ["10024", "10025", "10026"]),
+        ("RE: INVOICE 10024, 10025,10\n026", ["10024", "10025", "10026"]),
+        ("INV 88123, 88124,88\n125 THANK YOU", ["88123", "88124", "88125"]),
+        ("Payment for inv 7001,7002,70\n03", ["7001", "7002", "7003"]),
+        ("INV 4711,88\n125", ["4711", "88125"]),
+        ("Rechnung 10024 Betrag 450,00\n10031 Betrag 1.000,00", ["10024", "10031"]),
+    ],
+)
+def test_a_list_wrapped_after_two_digits_is_rejoined_but_cents_are_not(
+    text: str, numbers: list[str]
+) -> None:
+    assert [r.keys[0][0] for r in read_references(text).refs] == numbers
