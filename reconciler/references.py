@@ -170,7 +170,9 @@ _CODES = (
     r"(?:USD|EUR|GBP|CAD|CHF|AUD|NZD|JPY|SEK|NOK|DKK|PLN|MXN|HKD|SGD|INR|CNY|RMB|BRL|ZAR|CZK|"
     r"HUF|RON|AED|SAR|ILS|KRW|TWD|THB|MYR|PHP|IDR|TRY)"
 )
-_CURRENCY = rf"(?:[$€£¥₹]|{_CODES}\s?)"
+# a code and its amount stand on one line: a code ending a line is the amount's before it
+# (2,450.00 USD\n10031 1,000.00 USD), see whole_wrapped for a line wrapped after a code
+_CURRENCY = rf"(?:[$€£¥₹]|{_CODES}[ \t]?)"
 _CURRENCY_AFTER = rf"\s?{_CODES}(?![A-Z])"
 _AMOUNT = re.compile(
     # 1 234,56 EUR, EUR 1 234,56: thousands grouped by spaces, only with the currency beside
@@ -180,6 +182,10 @@ _AMOUNT = re.compile(
     rf"(?<![0-9A-Z.,/-])-?{_CURRENCY}?"
     r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|\d+[.,]\d{2})"
     rf"(?![0-9]|[.,]\d)|(?<![0-9A-Z]){_CURRENCY}(?P<whole>\d+)(?![0-9.,])|"
+    # a narrative wrapped after the code (PAID INV 4472 USD\n3000): not after an amount's
+    # cents, whose code it is, nor a number another amount follows (the next row's document)
+    rf"(?<![0-9A-Z])(?<![.,][0-9]{{2}}[ \t]){_CODES}[ \t]*\r?\n[ \t]*(?P<whole_wrapped>\d+)"
+    r"(?![0-9.,])(?![ \t]+-?[$€£¥₹]?\d)|"
     # 1500 USD, unless an amount follows the code (INV 88123 EUR 1500.00)
     rf"(?<![0-9A-Z.,/-])(?P<whole_before>\d+){_CURRENCY_AFTER}(?!\s?[-0-9$€£])",
     re.IGNORECASE,
@@ -615,7 +621,7 @@ def _amount(match: re.Match[str]) -> str | None:
         return str(Decimal(spaced.replace(" ", "").replace(",", ".")))
     value = match.group("value")
     if value is None:
-        return match.group("whole") or match.group("whole_before")
+        return match.group("whole") or match.group("whole_before") or match.group("whole_wrapped")
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d{2}", value):
         value = value.replace(".", "").replace(",", ".")
     elif "," in value and "." in value:

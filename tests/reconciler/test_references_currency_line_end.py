@@ -1,0 +1,38 @@
+"""A currency code ending a line is the amount's before it, not the next line's number."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.references import read_references
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # a table whose last column is the currency lost every row after the first
+        (
+            "Invoice   Amount\n10024  2,450.00 USD\n10031  1,000.00 USD\n10040  75.00 USD\n",
+            [("10024", "2450.00"), ("10031", "1000.00"), ("10040", "75.00")],
+        ),
+        (
+            "Rechnung 10024 2.450,00 EUR\n10031 1.000,00 EUR",
+            [("10024", "2450.00"), ("10031", "1000.00")],
+        ),
+        ("INV 10024 1500 USD\n10031 200 USD", None),  # checked below: 10031 is an invoice
+        # a narrative wrapped after the code still reads the amount on the next line
+        ("PAID INV 10024 USD\n1500", [("10024", "1500")]),
+        ("PAYMENT INV 4471 4472 USD\n3000", [("4471", None), ("4472", "3000")]),
+        (
+            "INV 10024 USD\n2,450.00 INV 10031 USD 1,000.00",
+            [("10024", "2450.00"), ("10031", "1000.00")],
+        ),
+        ("INV 10024 USD 1500", [("10024", "1500")]),
+    ],
+)
+def test_currency_at_a_line_end(text: str, read: list[tuple[str, str | None]] | None) -> None:
+    found = [(r.keys[0][0], r.amount) for r in read_references(text).refs]
+    if read is None:
+        assert ("10031", "200") in found
+    else:
+        assert found == read
