@@ -767,38 +767,26 @@ class PageWriter:
                 counts.updated += 1
                 if views_of:
                     linked.append((p.canonical_id, views_of, mine, values.get("currency")))
-            remote_version = p.raw.remote_version or p.record.remote_version
-            object_type = p.raw.object_type or self.stream
+            ref_row = {  # what every pull says of its ref, new or not
+                "remote_version": p.raw.remote_version or p.record.remote_version,
+                "hash": p.hash,
+                "values": mine,
+                "seen_at": now,
+                "deleted": p.record.deleted,
+                "object_type": p.raw.object_type or self.stream,
+            }
             if p.ref is None:
-                ref_inserts.append(
-                    {
-                        "id": new_id(),
-                        "tenant": self.tenant,
-                        "canonical_type": self.ctype,
-                        "canonical_id": p.canonical_id,
-                        "system": self.system,
-                        "remote_id": p.raw.remote_id,
-                        "object_type": object_type,
-                        "remote_version": remote_version,
-                        "hash": p.hash,
-                        "values": mine,
-                        "seen_at": now,
-                        "deleted": p.record.deleted,
-                        "link_rule": p.link_rule,
-                    }
-                )
+                ref_row["id"] = new_id()
+                ref_row["tenant"] = self.tenant
+                ref_row["canonical_type"] = self.ctype
+                ref_row["canonical_id"] = p.canonical_id
+                ref_row["system"] = self.system
+                ref_row["remote_id"] = p.raw.remote_id
+                ref_row["link_rule"] = p.link_rule
+                ref_inserts.append(ref_row)
             else:
-                ref_updates.append(
-                    {
-                        ID_PARAM: p.ref.id,
-                        "object_type": object_type,
-                        "remote_version": remote_version,
-                        "hash": p.hash,
-                        "values": mine,
-                        "seen_at": now,
-                        "deleted": p.record.deleted,
-                    }
-                )
+                ref_row[ID_PARAM] = p.ref.id
+                ref_updates.append(ref_row)
         insert_rows(session, table, inserts)
         # a record that changes nothing in the canonical row leaves it (and updated_at) alone
         update_rows_by_id(session, table, updates, skip_unchanged=True)
