@@ -104,8 +104,9 @@ _NOT_INVOICE = re.compile(
     r"(?=(?(less)\s|[ \t])*+(?:(?:nos?|nrs?|numbers?)\b\.?)?(?(less)[\s:=#.-]|[ \t:=#.-])*+\Z)|"
     # a post office box, a suite or a floor in an address
     r"box|postfach|suite|ste|apt|floor|room|bldg|"
-    # a number the word names as the payment's or the advice's own
-    r"(?:payment|pmt|remittance|advice)(?=[\s.-]*(?:nos?|nrs?|numbers?|\#)))"
+    # a number the word names as the payment's or the advice's own (Zahlungsnummer, Avis-Nr.)
+    r"(?:payment|pmt|remittance|advice)(?=[\s.-]*(?:nos?|nrs?|numbers?|\#))|"
+    r"(?:zahlung|zahlungs|zahlungsavis|avis)(?=[\s.-]*(?:nummer|nr)))"
     r"(?:[\s.-]*+(?:nos?|nrs?|numbers?|nummer|\#|id)\b\.?)?\s*+[:#.+=*-]*+\s*+$|"
     # a wire's own fields in bank text (Fedwire, CHIPS, book transfers), written as the wire
     # writes them (TIME:1022, FED#06710, ORG=/000123456789, BNF: /000123456; PAID ON TIME 4471
@@ -183,9 +184,11 @@ _AMOUNT = re.compile(
     r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|\d+[.,]\d{2})"
     rf"(?![0-9]|[.,]\d)|(?<![0-9A-Z]){_CURRENCY}(?P<whole>\d+)(?![0-9.,])|"
     # a narrative wrapped after the code (PAID INV 4472 USD\n3000): not after an amount's
-    # cents, whose code it is, nor a number another amount follows (the next row's document)
+    # cents, whose code it is, nor a number an amount follows (the next row's document:
+    # 10031 1,000.00 or 4473 2000 USD; a date, a count or an account may follow)
     rf"(?<![0-9A-Z])(?<![.,][0-9]{{2}}[ \t]){_CODES}[ \t]*\r?\n[ \t]*(?P<whole_wrapped>\d+)"
-    r"(?![0-9.,])(?![ \t]+-?[$€£¥₹]?\d)|"
+    rf"(?![0-9.,])(?![ \t]+-?[$€£¥₹]?(?:\d{{1,3}}(?:[,.]\d{{3}})+|\d+)"
+    rf"(?:[.,]\d{{2}}(?![0-9]|[.,]\d)|[ \t]*{_CODES}(?![A-Z])))|"
     # 1500 USD, unless an amount follows the code (INV 88123 EUR 1500.00)
     rf"(?<![0-9A-Z.,/-])(?P<whole_before>\d+){_CURRENCY_AFTER}(?!\s?[-0-9$€£])",
     re.IGNORECASE,
@@ -711,15 +714,26 @@ def _framing(text: str) -> str:
 # a number a line break cuts after its first one or two digits (88\n125): too short to be
 # read alone, so it is read whole; a longer head keeps both readings (``joined``)
 _SPLIT_HEAD = re.compile(r"(?<=[\s,;/&#])(\d{1,2})[ \t]*\r?\n[ \t]*(\d{2,})(?![0-9A-Z])")
-# what stands before the cents of an amount written the German way (2.450,00 or 450,00 at a
-# line's end): its euros, up to three digits or grouped by dots; a longer head is a list's
-# number (INV 7001,7002,70\n03)
-_GERMAN_EUROS = re.compile(r"(?<![0-9.,])\d{1,3}(?:\.\d{3})*,\Z")
+# the number before a comma a two-digit head follows: a list's previous number, as long as
+# the head and the next line make (7002 in INV 7001,7002,70\n03), or the euros of an amount
+# written the German way, whose cents the head is (2450,00\n10031, 2.450,00\n10031)
+_BEFORE_COMMA = re.compile(r"(?<![0-9.,])(\d+(?:\.\d{3})*),\Z")
+_DATE_AFTER = re.compile(r"[./-]\d{1,2}[./-]\d{2,4}(?![0-9])")
 
 
 def _rejoin(m: re.Match[str]) -> str:
-    if len(m.group(1)) == 2 and _GERMAN_EUROS.search(m.string, max(0, m.start() - 32), m.start()):
-        return m.group(0)  # the cents of 2.450,00, never the head of the next line's number
+    if len(m.group(1)) == 2:
+        before = _BEFORE_COMMA.search(m.string, max(0, m.start() - 32), m.start())
+        length = len(m.group(1) + m.group(2))
+        # euros grouped by dots are an amount's, as is a head before a date (18.10.2026);
+        # otherwise a short tail (88\n125) ends the number, and an amount's cents stand before
+        # a number of another length
+        if before and (
+            "." in before.group(1)
+            or _DATE_AFTER.match(m.string, m.end())
+            or (len(m.group(2)) > 3 and len(before.group(1)) != length)
+        ):
+            return m.group(0)  # an amount's cents, never the head of the next line's number
     joined = m.group(1) + m.group(2)
     return joined + " " * (len(m.group(0)) - len(joined))  # the same length: spans hold
 

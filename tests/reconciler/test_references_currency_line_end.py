@@ -36,3 +36,17 @@ def test_currency_at_a_line_end(text: str, read: list[tuple[str, str | None]] | 
         assert ("10031", "200") in found
     else:
         assert found == read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PAID INV 4472 USD\n3000 2 ITEMS",
+        "PAID INV 4472 USD\n3000 15/03",
+        "INV 4472 EUR\n3000 1234567890 ACME GMBH",
+        "INV 4472 EUR\n3000 12.03.2024",
+    ],
+)
+def test_a_wrapped_amount_followed_by_a_date_count_or_account_is_read(text: str) -> None:
+    first = read_references(text).refs[0]
+    assert (first.keys[0][0], first.amount) == ("4472", "3000")

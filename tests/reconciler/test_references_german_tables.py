@@ -214,3 +214,48 @@ def test_a_list_wrapped_after_two_digits_is_rejoined_but_cents_are_not(
     text: str, numbers: list[str]
 ) -> None:
     assert [r.keys[0][0] for r in read_references(text).refs] == numbers
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zahlungsnummer: 88213 Rechnung 10024",
+        "Zahlungs-Nr. 88213 Rechnung 10024",
+        "Zahlungsavis Nr. 88213\nRechnung 10024 2.450,00",
+        "Avis-Nr: 88213 Re-Nr 10024",
+    ],
+)
+def test_the_payments_own_number_is_no_invoice(text: str) -> None:
+    assert [r.keys[0][0] for r in read_references(text).refs] == ["10024"]
+
+
+def test_a_payment_word_alone_labels_nothing() -> None:
+    assert [r.keys[0][0] for r in read_references("Zahlung 10024").refs] == ["10024"]
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # euros written without thousands dots: their cents never start the next number
+        (
+            "10024 2450,00\n10031 1000,00\n10040 75,00",
+            [("10024", "2450.00"), ("10031", "1000.00"), ("10040", "75.00")],
+        ),
+        (
+            "Zahlungsavis\nRechnungsnr. Bruttobetrag\n4711 1250,00\n4712 300,00",
+            [("4711", "1250.00"), ("4712", "300.00")],
+        ),
+        (
+            "Rechnungsnr. Zahlbetrag\n10024 2401,00\n10031 980,00",
+            [("10024", "2401.00"), ("10031", "980.00")],
+        ),
+        (
+            "15.10.2026 10024 2450,00\n18.10.2026 10031 1000,00",
+            [("10024", "2450.00"), ("10031", "1000.00")],
+        ),
+    ],
+)
+def test_amounts_without_thousands_dots_keep_their_rows(
+    text: str, read: list[tuple[str, str]]
+) -> None:
+    assert [(r.keys[0][0], r.amount) for r in read_references(text).refs] == read
