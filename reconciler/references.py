@@ -183,10 +183,10 @@ _AMOUNT = re.compile(
     rf"(?<![0-9A-Z.,/-])-?{_CURRENCY}?"
     r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|\d+[.,]\d{2})"
     rf"(?![0-9]|[.,]\d)|(?<![0-9A-Z]){_CURRENCY}(?P<whole>\d+)(?![0-9.,])|"
-    # a narrative wrapped after the code (PAID INV 4472 USD\n3000): not after an amount's
+    # a narrative wrapped right after the code (PAID INV 4472 USD\n3000): not after an amount's
     # cents, whose code it is, nor a number an amount follows (the next row's document:
     # 10031 1,000.00 or 4473 2000 USD; a date, a count or an account may follow)
-    rf"(?<![0-9A-Z])(?<![.,][0-9]{{2}}[ \t]){_CODES}[ \t]*\r?\n[ \t]*(?P<whole_wrapped>\d+)"
+    rf"(?<![0-9A-Z])(?<![.,][0-9]{{2}}[ \t]){_CODES}\r?\n(?P<whole_wrapped>\d+)"
     rf"(?![0-9.,])(?![ \t]+-?[$€£¥₹]?(?:\d{{1,3}}(?:[,.]\d{{3}})+|\d+)"
     rf"(?:[.,]\d{{2}}(?![0-9]|[.,]\d)|[ \t]*{_CODES}(?![A-Z])))|"
     # 1500 USD, unless an amount follows the code (INV 88123 EUR 1500.00)
@@ -718,7 +718,7 @@ _SPLIT_HEAD = re.compile(r"(?<=[\s,;/&#])(\d{1,2})[ \t]*\r?\n[ \t]*(\d{2,})(?![0
 # the head and the next line make (7002 in INV 7001,7002,70\n03), or the euros of an amount
 # written the German way, whose cents the head is (2450,00\n10031, 2.450,00\n10031)
 _BEFORE_COMMA = re.compile(r"(?<![0-9.,])(\d+(?:\.\d{3})*),\Z")
-_DATE_AFTER = re.compile(r"[./-]\d{1,2}[./-]\d{2,4}(?![0-9])")
+_DATE_AFTER = re.compile(r"[./]\d{2}[./]\d{2,4}(?![0-9])")  # the day's: 18.10.2026
 
 
 def _rejoin(m: re.Match[str]) -> str:
@@ -730,7 +730,7 @@ def _rejoin(m: re.Match[str]) -> str:
         # a number of another length
         if before and (
             "." in before.group(1)
-            or _DATE_AFTER.match(m.string, m.end())
+            or (len(m.group(2)) == 2 and _DATE_AFTER.match(m.string, m.end()))
             or (len(m.group(2)) > 3 and len(before.group(1)) != length)
         ):
             return m.group(0)  # an amount's cents, never the head of the next line's number

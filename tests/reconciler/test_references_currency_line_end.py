@@ -50,3 +50,16 @@ def test_currency_at_a_line_end(text: str, read: list[tuple[str, str | None]] | 
 def test_a_wrapped_amount_followed_by_a_date_count_or_account_is_read(text: str) -> None:
     first = read_references(text).refs[0]
     assert (first.keys[0][0], first.amount) == ("4472", "3000")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Payment in USD \n10032 and 10033",
+        "Payment in USD\n   10032 and 10033",
+        "ACME CORP PAYMENT USD   \n10032 10033",
+        "INV 10031 1,500.00  USD \n10032 paid 15.03.2026",
+    ],
+)
+def test_a_padded_line_break_after_a_code_leaves_the_next_number_an_invoice(text: str) -> None:
+    assert "10032" in [r.keys[0][0] for r in read_references(text).refs]

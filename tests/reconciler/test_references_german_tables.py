@@ -259,3 +259,8 @@ def test_amounts_without_thousands_dots_keep_their_rows(
     text: str, read: list[tuple[str, str]]
 ) -> None:
     assert [(r.keys[0][0], r.amount) for r in read_references(text).refs] == read
+
+
+def test_a_list_number_with_a_dated_suffix_is_rejoined() -> None:
+    found = [r.keys[0][0] for r in read_references("Re 10031,10\n032-05-2026").refs]
+    assert found[:2] == ["10031", "10032"]
