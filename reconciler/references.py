@@ -184,11 +184,11 @@ _AMOUNT = re.compile(
     r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|\d+[.,]\d{2})"
     rf"(?![0-9]|[.,]\d)|(?<![0-9A-Z]){_CURRENCY}(?P<whole>\d+)(?![0-9.,])|"
     # a narrative wrapped right after the code (PAID INV 4472 USD\n3000): not after an amount's
-    # cents, whose code it is, nor a number an amount follows (the next row's document:
-    # 10031 1,000.00 or 4473 2000 USD; a date, a count or an account may follow)
+    # cents, whose code it is, nor a number an amount in a currency follows (the next row's
+    # document: 10031 1,000.00 USD, 4473 $2000; a date, a count or an account may follow)
     rf"(?<![0-9A-Z])(?<![.,][0-9]{{2}}[ \t]){_CODES}\r?\n(?P<whole_wrapped>\d+)"
-    rf"(?![0-9.,])(?![ \t]+-?[$€£¥₹]?(?:\d{{1,3}}(?:[,.]\d{{3}})+|\d+)"
-    rf"(?:[.,]\d{{2}}(?![0-9]|[.,]\d)|[ \t]*{_CODES}(?![A-Z])))|"
+    rf"(?![0-9.,])(?![ \t]+(?:-?[$€£¥₹]\d|(?:\d{{1,3}}(?:[,.]\d{{3}})+|\d+)(?:[.,]\d{{2}})?"
+    rf"[ \t]*{_CODES}(?![A-Z])))|"
     # 1500 USD, unless an amount follows the code (INV 88123 EUR 1500.00)
     rf"(?<![0-9A-Z.,/-])(?P<whole_before>\d+){_CURRENCY_AFTER}(?!\s?[-0-9$€£])",
     re.IGNORECASE,

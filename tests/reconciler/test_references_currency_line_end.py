@@ -45,6 +45,8 @@ def test_currency_at_a_line_end(text: str, read: list[tuple[str, str | None]] | 
         "PAID INV 4472 USD\n3000 15/03",
         "INV 4472 EUR\n3000 1234567890 ACME GMBH",
         "INV 4472 EUR\n3000 12.03.2024",
+        "PAID INV 4472 USD\n3000 15.03",  # a short date, shaped like an amount
+        "INV 4472 EUR\n3000 30.04 valuta",
     ],
 )
 def test_a_wrapped_amount_followed_by_a_date_count_or_account_is_read(text: str) -> None:
