@@ -175,6 +175,9 @@ _CODES = (
 # (2,450.00 USD\n10031 1,000.00 USD), see whole_wrapped for a line wrapped after a code
 _CURRENCY = rf"(?:[$€£¥₹]|{_CODES}[ \t]?)"
 _CURRENCY_AFTER = rf"\s?{_CODES}(?![A-Z])"
+# a code ending a line not after an amount's cents and the blanks of a table's cell between
+# (1,000.00  USD\n10032: the code the amount's, 10032 the next row's)
+_NOT_AFTER_CENTS = "".join(rf"(?<![.,][0-9]{{2}}[ \t]{{{n}}})" for n in range(1, 17))
 _AMOUNT = re.compile(
     # 1 234,56 EUR, EUR 1 234,56: thousands grouped by spaces, only with the currency beside
     # them (INV 118 234,56 stays invoice 118 and 234.56)
@@ -186,7 +189,7 @@ _AMOUNT = re.compile(
     # a narrative wrapped right after the code (PAID INV 4472 USD\n3000): not after an amount's
     # cents, whose code it is, nor a number an amount in a currency follows (the next row's
     # document: 10031 1,000.00 USD, 4473 $2000; a date, a count or an account may follow)
-    rf"(?<![0-9A-Z])(?<![.,][0-9]{{2}}[ \t]){_CODES}\r?\n(?P<whole_wrapped>\d+)"
+    rf"(?<![0-9A-Z]){_NOT_AFTER_CENTS}{_CODES}\r?\n(?P<whole_wrapped>\d+)"
     rf"(?![0-9.,])(?![ \t]+(?:-?[$€£¥₹]\d|(?:\d{{1,3}}(?:[,.]\d{{3}})+|\d+)(?:[.,]\d{{2}})?"
     rf"[ \t]*{_CODES}(?![A-Z])))|"
     # 1500 USD, unless an amount follows the code (INV 88123 EUR 1500.00)
@@ -611,6 +614,26 @@ def _min_length(kind: str, labelled: bool, direct: bool, token: str) -> int:
     return 2 if kind == "credit" and labelled else 3
 
 
+# the end-anchored label patterns are searched over the text before a number back to where
+# this many characters of words stand before it (the blanks and separators a label may be
+# written with between its words and the number are free: PURCHASE ORDER NO. .... 4471),
+# not over the whole text before every number (a long advice was read in quadratic time);
+# never further back than _LOOKBACK_SPAN
+_LOOKBACK = 128
+_LOOKBACK_SPAN = 4096
+_SEPARATORS = frozenset(".:#+=*/-")
+
+
+def _ends_with(pattern: re.Pattern[str], text: str, end: int) -> re.Match[str] | None:
+    """``pattern``, anchored at its end, matched right before ``end`` in ``text``."""
+    start, counted, floor = end, 0, max(0, end - _LOOKBACK_SPAN)
+    while start > floor and counted < _LOOKBACK:
+        start -= 1
+        if not (text[start] in _SEPARATORS or text[start].isspace()):
+            counted += 1
+    return pattern.search(text, start, end)
+
+
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     chars = list(text)
     for start, end in spans:
@@ -782,7 +805,7 @@ def read_references(text: str | None) -> TextReading:
     for begin, finish in segments:
         reading.ignored.append({"written": masked[begin:finish], "why": "an X12 segment"})
     masked = _mask(masked, segments)
-    labelled_before = lambda at: bool(_LABEL_AT_END.search(masked[:at]))  # noqa: E731
+    labelled_before = lambda at: bool(_ends_with(_LABEL_AT_END, masked, at))  # noqa: E731
     noise = [(start, end, "an IBAN") for start, end in _ibans(masked)] + [
         (m.start(), m.end(), "a card number")
         for m in _CARD.finditer(masked)
@@ -925,14 +948,14 @@ def read_references(text: str | None) -> TextReading:
             # INVOICES 1001, 1002 & 1003; ABC-1001, ABC-1002; not INV 4711 PO4500012345
             labelled, kind, named = previous.labelled, previous.kind, previous.named
         if kind == "invoice" and (
-            _EXCLUDING.search(masked[: match.start()]) or (excluding and listed and not label)
+            _ends_with(_EXCLUDING, masked, match.start()) or (excluding and listed and not label)
         ):
             reading.ignored.append({"written": written, "why": "excluded by the payer"})
             excluded.update(key for key, _ in _keys(token, 1))  # leaving out is never a guess
             previous, previous_end, excluding = None, end, True
             continue
         excluding = False
-        anti = None if labelled else _NOT_INVOICE.search(masked[:start])
+        anti = None if labelled else _ends_with(_NOT_INVOICE, masked, start)
         if anti and any(anti.start() < at < start for at in values):
             anti = None  # DATE 2024-01-15 4471: the date was the label's value, not 4471
         if anti and anti.group("taken") and not _payers_memo(anti, token, masked, paying):
@@ -941,7 +964,7 @@ def read_references(text: str | None) -> TextReading:
             at = anti.start() if anti else match.start()
             written = masked[at:end].strip()
             reading.ignored.append({"written": written, "why": "not an invoice number"})
-            po_numbers = bool(_PO_LABEL.search(masked[:start])) if anti else po_numbers
+            po_numbers = bool(_ends_with(_PO_LABEL, masked, start)) if anti else po_numbers
             if po_numbers:
                 reading.pos.append(
                     TextRef(written, [(po_key(token), "as written")], "po", True, start=start)
@@ -1001,7 +1024,10 @@ def read_references(text: str | None) -> TextReading:
         head = token if consumed < 0 and "/" not in token else ""
     if excluded:
         reading.refs = [r for r in reading.refs if r.keys[0][0] not in excluded]
+    lone = _table_columns(reading, text)
     _stated_amounts(reading.refs, amounts, masked)
+    for ref, stated in lone:
+        ref.amount = str(stated)
     _table_amounts(reading.refs, text)
     # INV 1801 1,000.00, 1043 -50.00: a document the payer takes off (a negative line) is a
     # credit it nets, never an invoice it pays; like any credit memo read, at its balance
@@ -1052,7 +1078,7 @@ def _payers_memo(anti: re.Match[str], token: str, masked: str, paying: bool) -> 
     taken off (LESS DM 7701) or beside an invoice paid; never DM-1234, our own memo's number."""
     if anti.group("less"):  # LESS DM 7701: taken off, whatever word comes before
         return True
-    if _COLUMN_BEFORE.search(masked[: anti.start("taken")]):
+    if _ends_with(_COLUMN_BEFORE, masked, anti.start("taken")):
         return False
     if not anti.group("memo"):
         return True
@@ -1311,19 +1337,19 @@ _TOTAL_LINE = re.compile(
 _DOCUMENT_CELL = re.compile(r"\#?[A-Z0-9][A-Z0-9/_.-]*", re.IGNORECASE)
 
 
-def _column_kinds(cell: str) -> list[str] | None:
-    """The columns one header cell names (``Gross Amount``: gross; ``Invoice Number Invoice
-    Date``, a header written with single spaces: invoice, date), longest names first; None
-    when a word is no column's."""
+def _column_kinds(cell: str) -> list[tuple[str, str]] | None:
+    """The columns one header cell names, each with the words naming it (``Gross Amount``:
+    gross; ``Invoice Number Invoice Date``, a header written with single spaces: invoice,
+    date), longest names first; None when a word is no column's."""
     words = re.sub(r"([#:])", r" \1 ", cell).replace(".", " ").replace(":", " ").split()
-    kinds: list[str] = []
+    kinds: list[tuple[str, str]] = []
     at = 0
     while at < len(words):
         for stop in range(min(len(words), at + 4), at, -1):  # no column's name is longer
             phrase = " ".join(words[at:stop])
             kind = next((k for k, pattern in _COLUMN if pattern.fullmatch(phrase)), None)
             if kind:
-                kinds.append(kind)
+                kinds.append((kind, phrase))
                 at = stop
                 break
         else:
@@ -1359,7 +1385,7 @@ def _table_amounts(refs: list[TextRef], text: str) -> None:
     the number (the gross), and the discount or deduction taken is its column's. A header
     that names no clear paid column (``Amount`` alone, ``Net`` beside a tax column), or a row
     whose gross less what was taken is not what was paid, leaves the reading as it was."""
-    lines = [(m.start(), m.group(0)) for m in re.finditer(r"^.*$", text, re.MULTILINE)]
+    lines = _lines(text)
     at = 0
     while at < len(lines):
         table = _table(lines, at, refs)
@@ -1370,37 +1396,40 @@ def _table_amounts(refs: list[TextRef], text: str) -> None:
             ref.deduction = str(deduction) if deduction else None
 
 
-def _table(
-    lines: list[tuple[int, str]], at: int, refs: list[TextRef]
-) -> tuple[int, list[tuple[TextRef, Decimal, Decimal, Decimal]]] | None:
-    """The table whose header is line ``at``: the line after it, and for each invoice number
-    read in its rows, its paid amount and the discount and deduction taken; None when line
-    ``at`` is no such header, its rows none of ours, or a row's figures do not agree."""
-    start, header = lines[at]
+def _lines(text: str) -> list[tuple[int, str]]:
+    return [(m.start(), m.group(0)) for m in re.finditer(r"^.*$", text, re.MULTILINE)]
+
+
+def _header(start: int, header: str) -> tuple[str, list[str], list[str]] | None:
+    """A table's header line: the separator of its cells, the columns it names and the words
+    naming each; None when the line is no header (a number in it, a word no column's)."""
     if re.search(r"\d", header) or not header.strip():
         return None
     separator = r"\|" if "|" in header else r"\t" if "\t" in header else r"(?: {2,}|\t)"
-    kinds: list[str] = []
+    named: list[tuple[str, str]] = []
     for s, e in _cells(header, start, separator):
-        named = _column_kinds(header[s - start : e - start])
-        if named is None:
+        cell = _column_kinds(header[s - start : e - start])
+        if cell is None:
             return None
-        kinds += named
+        named += cell
+    kinds = [kind for kind, _ in named]
     if "invoice" not in kinds and "reference" not in kinds:
         kinds = ["invoice" if k == "document" else k for k in kinds]  # DOCUMENT  AMOUNT ...
-    if kinds.count("invoice") != 1:
-        return None
-    taken = [n for n, k in enumerate(kinds) if k in ("discount", "deduction")]
-    paid = [n for n, k in enumerate(kinds) if k == "paid"]
-    if not paid and "tax" not in kinds and (taken or not {"gross", "amount"} & set(kinds)):
-        paid = [n for n, k in enumerate(kinds) if k == "net"]  # NET after a discount, no tax
-    if len(paid) != 1:
-        return None
-    base = [n for n, k in enumerate(kinds) if k == "gross"]
-    if not base and taken:
-        base = [n for n, k in enumerate(kinds) if k == "amount"]  # AMOUNT less a DEDUCTION
-    rows: list[tuple[TextRef, Decimal, Decimal, Decimal]] = []
-    at += 1
+    return separator, kinds, [phrase for _, phrase in named]
+
+
+_Row = tuple[list[tuple[int, int]], list[str], dict[int, Decimal]]
+
+
+def _rows(
+    lines: list[tuple[int, str]], at: int, separator: str, kinds: list[str]
+) -> tuple[int, list[_Row]]:
+    """The rows under a header (line ``at`` is the first after it), each as its cells, their
+    values and the amounts in its money columns, and the line after them: a row ends the
+    table when its cells are not the header's, or a money cell holds no amount, or its
+    invoice cell (one named) no document number."""
+    rows: list[_Row] = []
+    column = kinds.index("invoice") if kinds.count("invoice") == 1 else None
     while at < len(lines) and _RULE_LINE.match(lines[at][1]):
         at += 1
     while at < len(lines):
@@ -1415,11 +1444,39 @@ def _table(
             break
         read = {n: _cell_amount(v) for n, v in enumerate(values) if kinds[n] in _MONEY_COLUMNS}
         amounts = {n: value for n, value in read.items() if value is not None}
-        column = kinds.index("invoice")
-        if len(amounts) < len(read) or not (
-            _DOCUMENT_CELL.fullmatch(values[column]) and re.search(r"\d", values[column])
+        if len(amounts) < len(read) or (
+            column is not None
+            and not (_DOCUMENT_CELL.fullmatch(values[column]) and re.search(r"\d", values[column]))
         ):
             break
+        rows.append((cells, values, amounts))
+        at += 1
+    return at, rows
+
+
+def _table(
+    lines: list[tuple[int, str]], at: int, refs: list[TextRef]
+) -> tuple[int, list[tuple[TextRef, Decimal, Decimal, Decimal]]] | None:
+    """The table whose header is line ``at``: the line after it, and for each invoice number
+    read in its rows, its paid amount and the discount and deduction taken; None when line
+    ``at`` is no such header, its rows none of ours, or a row's figures do not agree."""
+    header = _header(*lines[at])
+    if header is None or header[1].count("invoice") != 1:
+        return None
+    separator, kinds, _ = header
+    taken = [n for n, k in enumerate(kinds) if k in ("discount", "deduction")]
+    paid = [n for n, k in enumerate(kinds) if k == "paid"]
+    if not paid and "tax" not in kinds and (taken or not {"gross", "amount"} & set(kinds)):
+        paid = [n for n, k in enumerate(kinds) if k == "net"]  # NET after a discount, no tax
+    if len(paid) != 1:
+        return None
+    base = [n for n, k in enumerate(kinds) if k == "gross"]
+    if not base and taken:
+        base = [n for n, k in enumerate(kinds) if k == "amount"]  # AMOUNT less a DEDUCTION
+    rows: list[tuple[TextRef, Decimal, Decimal, Decimal]] = []
+    column = kinds.index("invoice")
+    at, table = _rows(lines, at + 1, separator, kinds)
+    for cells, _, amounts in table:
         s, e = cells[column]
         groups = {ref.group for ref in refs if s <= ref.start < e}
         mine = [r for r in refs if r.group in groups and r.kind == "invoice" and r.how in _STATED]
@@ -1433,8 +1490,90 @@ def _table(
         ):
             return None  # two numbers in one cell, or figures that do not agree: no guess
         rows += [(ref, got, discount, deduction) for ref in mine]
-        at += 1
     return (at, rows) if rows else None
+
+
+# a table's purchase order column: its numbers are the payer's POs
+_PO_COLUMN = re.compile(
+    rf"p\s?o{_NUMBER_WORDS}|purchase\s+order{_NUMBER_WORDS}|bestell(?:ung|{_NR}|ungs{_NR})",
+    re.IGNORECASE,
+)
+
+
+# a table's cell saying its row is a credit memo (a Type column's CM, Credit, Gutschrift)
+_CREDIT_CELL = re.compile(rf"{_CREDIT_LABEL}|cr|credits?", re.IGNORECASE)
+
+
+def _credit_cell(value: str) -> bool:
+    """Whether a table's cell names a credit memo (``CM-501``, ``Credit memo 501``, a Type
+    column's ``CM``)."""
+    if _CREDIT_CELL.fullmatch(value.strip()):
+        return True
+    m = _TOKEN.search(value)
+    return bool(
+        m
+        and (m.group("credit") or _label_prefix(m.group("token").strip("/._-")) in _CREDIT_PREFIXES)
+    )
+
+
+def _table_columns(reading: TextReading, text: str) -> list[tuple[TextRef, Decimal]]:
+    """Read the columns of remittance tables under a header: a number standing in a column
+    other than the invoice column (a PO, the payer's reference, a description) is no invoice
+    (a PO column's is a PO), a number is never continued into the next cell, and an invoice
+    cell is a credit memo only when it says so (not for the credit memo in the row above). With
+    an ``Amount`` the one money column, each invoice's amount there is returned, to be set
+    once the amounts written after numbers are."""
+    lines = _lines(text)
+    lone: list[tuple[TextRef, Decimal]] = []
+    drop: set[int] = set()
+    at = 0
+    while at < len(lines):
+        header = _header(*lines[at])
+        if header is None:
+            at += 1
+            continue
+        separator, kinds, names = header
+        end, rows = _rows(lines, at + 1, separator, kinds)
+        at = end if rows else at + 1
+        column = kinds.index("invoice") if kinds.count("invoice") == 1 else None
+        money = [n for n, k in enumerate(kinds) if k in _MONEY_COLUMNS]
+        for cells, values, amounts in rows:
+            for n, (s, e) in enumerate(cells):
+                inside = [r for r in reading.refs if s <= r.start < e and id(r) not in drop]
+                cell_key = document_key(values[n])
+                drop.update(id(r) for r in inside if r.how == "joined" and r.keys[0][0] != cell_key)
+                if column is None:
+                    continue
+                if n != column:
+                    if kinds[n] == "reference" and not re.match(r"our|unser", names[n], re.I):
+                        continue  # a reference may be our invoice's number: read as written
+                    for ref in inside:
+                        drop.add(id(ref))
+                        if ref.how == "written":
+                            why = f"a table's {names[n]} column"
+                            reading.ignored.append({"written": ref.written, "why": why})
+                    known = {key for po in reading.pos for key, _ in po.keys}
+                    if inside and _PO_COLUMN.fullmatch(names[n]) and po_key(values[n]) not in known:
+                        reading.pos.append(
+                            TextRef(
+                                values[n], [(po_key(values[n]), "as written")], "po", True, start=s
+                            )
+                        )
+                    continue
+                # the row's own word for it (CM 501, 501 Credit Memo), else an invoice (not
+                # the credit memo of the row above)
+                credit = any(_credit_cell(value) for value in values)
+                for ref in inside:
+                    ref.kind = "credit" if credit else "invoice"
+                # beside a reference column, which number is ours is not sure: no amount
+                if len(money) == 1 and kinds[money[0]] == "amount" and "reference" not in kinds:
+                    lone += [
+                        (ref, amounts[money[0]])
+                        for ref in inside
+                        if ref.kind == "invoice" and ref.how in _STATED and id(ref) not in drop
+                    ]
+    reading.refs = [ref for ref in reading.refs if id(ref) not in drop]
+    return lone
 
 
 def text_tokens(text: str | None) -> list[tuple[str, str]]:
