@@ -1519,10 +1519,11 @@ def _credit_cell(value: str) -> bool:
 def _table_columns(reading: TextReading, text: str) -> list[tuple[TextRef, Decimal]]:
     """Read the columns of remittance tables under a header: a number standing in a column
     other than the invoice column (a PO, the payer's reference, a description) is no invoice
-    (a PO column's is a PO), a number is never continued into the next cell, and an invoice
-    cell is a credit memo only when it says so (not for the credit memo in the row above). With
-    an ``Amount`` the one money column, each invoice's amount there is returned, to be set
-    once the amounts written after numbers are."""
+    (a PO column's is a PO; a Reference column may be ours and is read as written), a number
+    is never continued into the next cell, and an invoice cell is a credit memo only when its
+    row says so (not for the credit memo in the row above). With an ``Amount`` the one money
+    column (and no Reference column), each invoice's amount there is returned, to be set once
+    the amounts written after numbers are."""
     lines = _lines(text)
     lone: list[tuple[TextRef, Decimal]] = []
     drop: set[int] = set()
