@@ -86,10 +86,49 @@ def legal_name_key(name: str | None) -> str:
     if not name:
         return ""
     words = [w for w in _NON_ALNUM.split(fold(name).replace("&", " AND ")) if w]
+    if form := spelled_legal_form(" ".join(words)):  # Acme, L.L.C.: ACME LLC
+        words[-len(form) :] = [form]
     return " ".join(_LEGAL_FORMS.get(w, w) for w in words if w != "THE")
 
 
+def spelled_legal_form(key: str) -> str:
+    """The legal form a key ends with, written letter by letter (``ACME L L C`` of
+    ``Acme, L.L.C.``, ``HOFFMANN G M B H``): ``LLC``, ``GMBH``; else "". Only at the end,
+    after the company's own words (``A G EDWARDS`` is a name), and of three letters or more:
+    ``EDWARDS A G`` and ``JONES S A`` are as likely a person's initials as AG or SA."""
+    words = key.split()
+    letters = 0
+    while letters < len(words) and len(words[-1 - letters]) == 1:
+        letters += 1
+    form = "".join(words[len(words) - letters :])
+    return form if 3 <= letters < len(words) and form in _LEGAL_SUFFIXES else ""
+
+
+def without_spelled_legal_form(key: str) -> str:
+    """A name key without the legal form it ends with letter by letter: ``ACME L L C``
+    (``Acme, L.L.C.``) is ``ACME``, as ``Acme LLC``'s is; other keys as they are."""
+    form = spelled_legal_form(key)
+    return " ".join(key.split()[: -len(form)]) if form else key
+
+
 NAME_KEY_LENGTH = 255  # the column's: a key is compared as the store keeps it
+
+
+_WRITTEN_OUT = str.maketrans(
+    {"Ä": "AE", "Ö": "OE", "Ü": "UE", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "SS"}
+)
+
+
+def umlauts_written_out(name: str | None) -> str | None:
+    """The name with German umlauts and ß written out, as banks whose character set has
+    none write it (``Müller`` as ``Mueller``, ``Straße`` as ``Strasse``); None when it has
+    none. :func:`fold` drops the dots instead (``Muller``): a customer's name is known by
+    both spellings."""
+    if not name or name.isascii():
+        return None
+    composed = unicodedata.normalize("NFC", name)
+    written = composed.translate(_WRITTEN_OUT)
+    return written if written != composed else None
 
 
 def name_key(name: str | None) -> str:
@@ -100,3 +139,13 @@ def name_key(name: str | None) -> str:
     words = [w for w in _NON_ALNUM.split(fold(name).replace("&", " AND ")) if w]
     kept = [w for w in words if w not in _LEGAL_SUFFIXES]
     return " ".join(kept or words)[:NAME_KEY_LENGTH].rstrip()
+
+
+def other_spelling_key(name: str | None) -> str:
+    """The key of a name as a bank may spell it otherwise: umlauts written out and a legal
+    form written with dots dropped (``Müller, G.m.b.H.``: ``MUELLER``, where its
+    :func:`name_key` is ``MULLER G M B H``); "" where that is its :func:`name_key`."""
+    if not name:
+        return ""
+    key = without_spelled_legal_form(name_key(umlauts_written_out(name) or name))
+    return "" if key == name_key(name) else key

@@ -14,14 +14,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from canonical.enums import ApplicationStatus, DocumentStatus
-from canonical.keys import legal_name_key, name_key
+from canonical.keys import (
+    legal_name_key,
+    name_key,
+    other_spelling_key,
+    umlauts_written_out,
+    without_spelled_legal_form,
+)
 from canonical.models import Application, CreditMemo, Customer, Invoice, PayerAlias, Remittance
 from canonical.money import Money
+from reconciler.payer_names import payer_name_scores
 from reconciler.references import loose_key, po_key
 
 
@@ -104,6 +110,10 @@ class Book:
     credits_by_key: dict[str, list[OpenItem]] = field(default_factory=lambda: defaultdict(list))
     customer_names: dict[str, str] = field(default_factory=dict)  # customer id -> name key
     legal_names: dict[str, str] = field(default_factory=dict)  # customer id -> legal name key
+    # customer id -> name key and legal name key of its name as a bank may spell it otherwise
+    # (Müller GmbH: MUELLER, MUELLER GMBH; see other_spelling_key), where that differs
+    also_named: dict[str, str] = field(default_factory=dict)
+    also_legal: dict[str, str] = field(default_factory=dict)
     by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     # (kind, value) -> customer, or SHARED when the payer has paid for several customers
     aliases: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -111,7 +121,8 @@ class Book:
     # demand for the keys payments name (:meth:`load_closed`)
     closed_by_key: dict[str, list[ClosedInvoice]] = field(default_factory=lambda: defaultdict(list))
     _closed_keys: set[str] = field(default_factory=set, repr=False)
-    # (name key, customer id) sorted, for names that begin another's; built when first asked
+    # (customer id, name key) by key, either spelling, for names that begin another's; built
+    # when first asked
     _sorted_names: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @classmethod
@@ -166,20 +177,24 @@ class Book:
         customers |= {book.aliases[a] for a in scope.aliases if a in book.aliases} - {SHARED}
         for name in scope.exact_names:
             customers.update(book.by_name.get(name, []))
-        for name in scope.names:
+        # ACME L L C (Acme, L.L.C.) is looked for as ACME too, as the cascade looks for it
+        for name in {*scope.names, *map(without_spelled_legal_form, scope.names)}:
             exact = book.by_name.get(name, [])
             customers.update(exact)
             if exact:  # ACME is Acme Inc's name, and the start of Acme Industries'
                 customers.update(book.names_starting(name + " "))
             if not exact:  # the cascade may identify the payer by a similar name
-                for _, _, customer_id in process.extract(
-                    name,
-                    book.customer_names,
-                    scorer=fuzz.token_set_ratio,
-                    limit=3,
-                    score_cutoff=60,
+                words = set(name.split())
+                for _, cid in payer_name_scores(
+                    name, book.customer_names, spellings=book.also_named, score_cutoff=60
                 ):
-                    customers.add(customer_id)
+                    customers.add(cid)
+                    for spelling in (book.customer_names[cid], book.also_named.get(cid)):
+                        if spelling and set(spelling.split()) <= words:
+                            # ACME ACCOUNTS PAYABLE: Acme's, or Acme Widgets' cut short
+                            customers.update(book.names_starting(spelling + " "))
+                # JOHNSON CONTROLS INTER: the start of International's name, or Interiors'
+                customers.update(book.names_starting(name))
         keys = sorted(scope.keys)
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
@@ -204,15 +219,23 @@ class Book:
     def names_starting(self, start: str, skip: Collection[str] = ()) -> list[str]:
         """The customers (but those in ``skip``) whose name key begins with ``start``."""
         if self._sorted_names is None:
-            self._sorted_names = sorted((key, c) for c, key in self.customer_names.items())
+            self._sorted_names = sorted(
+                [*self.customer_names.items(), *self.also_named.items()],
+                key=lambda named: (named[1], named[0]),
+            )
         by_key = self._sorted_names
-        found = []
-        for key, customer_id in by_key[bisect_left(by_key, (start, "")) :]:
+        found: list[str] = []
+        for customer_id, key in by_key[bisect_left(by_key, start, key=lambda named: named[1]) :]:
             if not key.startswith(start):
                 break
-            if customer_id not in skip:
+            if customer_id not in skip and customer_id not in found:
                 found.append(customer_id)
         return found
+
+    def has_legal_name(self, customer_id: str, legal: str) -> bool:
+        """Whether ``legal`` (:func:`legal_name_key`) is the customer's name with its legal
+        form, in either spelling."""
+        return legal in (self.legal_names.get(customer_id), self.also_legal.get(customer_id))
 
     def _load_customers(self, session: Session, query: Any) -> None:
         self._sorted_names = None
@@ -223,6 +246,11 @@ class Book:
             self.customer_names[row.id] = key
             self.legal_names[row.id] = legal_name_key(row.name)
             self.by_name[key].append(row.id)
+            other = other_spelling_key(row.name)
+            if other and other != key:
+                self.also_named[row.id] = other
+                self.also_legal[row.id] = legal_name_key(umlauts_written_out(row.name) or row.name)
+                self.by_name[other].append(row.id)
 
     def _load_invoices(
         self, session: Session, where: list[Any], skip: set[str] | None = None

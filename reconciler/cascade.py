@@ -8,7 +8,7 @@ below its rule's confidence is only suggested.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,10 +17,16 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from canonical.keys import document_key, legal_name_key, name_key
+from canonical.keys import (
+    document_key,
+    legal_name_key,
+    name_key,
+    without_spelled_legal_form,
+)
 from canonical.money import Money
 from canonical.terms import discount_minor
 from reconciler.book import SHARED, Book, OpenItem
+from reconciler.payer_names import payer_name_scores
 from reconciler.references import (
     TextRef,
     credit_prefix,
@@ -75,78 +81,6 @@ def _trade_name_parts(payer: str | None) -> list[str]:
     if len(parts) != 2 or not all(name_key(p) for p in parts):
         return []  # DBA CONSULTING LLC: a name beginning with DBA, no trade name
     return parts
-
-
-# words a payer's name carries beside the company's own (ACME CORP ACCOUNTS PAYABLE)
-_PAYER_NAME_NOISE = frozenset(
-    [
-        "ACCOUNTS",
-        "ACCOUNT",
-        "ACCTS",
-        "ACCT",
-        "PAYABLE",
-        "PAYABLES",
-        "AP",
-        "A",
-        "P",
-        "DEPT",
-        "DEPARTMENT",
-        "PAYMENT",
-        "PAYMENTS",
-        "PMT",
-        "PMTS",
-        "TREASURY",
-        "OPERATING",
-        "DISBURSEMENT",
-        "DISBURSEMENTS",
-        "HQ",
-        "HEADQUARTERS",
-        "CORPORATE",
-        "OFFICE",
-        "USA",
-        "US",
-        "NA",
-        "AND",
-    ]
-)
-
-
-def _name_score(payer: str, name: str, score: float) -> float:
-    """A name's score, below the line where the customer's name is only part of the payer's
-    and the payer's other words are more than payer-name noise: ``DELTA AIR LINES`` is not
-    ``DELTA``, ``ACME TOOLS AND DIES`` not ``ACME TOOLS``; ``ACME ACCOUNTS PAYABLE`` is
-    ``ACME``. A payer's name cut short (``ACME`` for ``ACME TOOLS``) keeps its score: where
-    it fits several customers, the margin between them abstains."""
-    if score < 100 or payer == name:
-        return score
-    mine, theirs = set(payer.split()), set(name.split())
-    if theirs <= mine and mine - theirs - _PAYER_NAME_NOISE:
-        return min(score, fuzz.token_sort_ratio(payer, name), 89)
-    return score
-
-
-def payer_name_scores(
-    key: str,
-    customer_names: Mapping[str, str],
-    *,
-    limit: int | None = 3,
-    score_cutoff: float | None = None,
-) -> list[tuple[float, str]]:
-    """How near each customer's name is to a payer's, best first: (score, customer id).
-
-    Both names as :func:`name_key` writes them (no case, accents, punctuation or legal
-    suffixes); scored by rapidfuzz ``token_set_ratio``, lowered where the customer's name is
-    only part of the payer's (:func:`_name_score`). ``customer_names``: customer id -> name
-    key; ``limit`` the best to score (None: all), ``score_cutoff`` the least raw score kept.
-    This is how the cascade recognises a payer by name, and how a customer arriving later
-    is found to be a waiting payment's payer."""
-    best = process.extract(
-        key, customer_names, scorer=fuzz.token_set_ratio, limit=limit, score_cutoff=score_cutoff
-    )
-    return sorted(
-        ((_name_score(key, name, score), cid) for name, score, cid in best),
-        key=lambda sc: -sc[0],
-    )
 
 
 def _labelled_not_found(refs: list[TextRef], found: _TextFound) -> list[str]:
@@ -374,7 +308,7 @@ class Cascade:
         if behind and not self.book.by_name.get(name_key(r.payer_name)):
             evidence["payer_via"] = behind[0]  # PAYPAL *ACME: ACME paid through PayPal
             r = replace(r, payer_name=behind[1])
-        key = name_key(r.payer_name)
+        key = without_spelled_legal_form(name_key(r.payer_name))  # ACME L L C: ACME
         if key and is_placeholder_name(r.payer_name):
             # UNKNOWN REMITTER, NOTPROVIDED: the bank was not given the name; it is no one's
             evidence["payer_name_placeholder"] = r.payer_name
@@ -411,7 +345,7 @@ class Cascade:
             return exact[0]
         if len(exact) > 1:
             legal = legal_name_key(r.payer_name)
-            same_form = [c for c in exact if self.book.legal_names.get(c) == legal]
+            same_form = [c for c in exact if self.book.has_legal_name(c, legal)]
             if legal != key and len(same_form) == 1:  # the legal form tells them apart
                 evidence["customer_from"] = "exact name with legal form"
                 evidence["same_name_customers"] = len(exact)
@@ -420,15 +354,40 @@ class Cascade:
                 {"customer_id": c, "score": 100, "why": "same normalised name"} for c in exact
             ]
             return self._exception(r, "ambiguous", "customer_identification", evidence, candidates)
-        scored = payer_name_scores(key, self.book.customer_names)
+        scored = payer_name_scores(key, self.book.customer_names, spellings=self.book.also_named)
         evidence["name_scores"] = [
             {"customer_id": cid, "score": round(score, 1)} for score, cid in scored
         ]
         if scored and scored[0][0] >= self.rules.customer_min_score:
             runner_up = scored[1][0] if len(scored) > 1 else 0
             if scored[0][0] - runner_up >= self.rules.customer_margin:
-                evidence["customer_from"] = f"fuzzy name {scored[0][0]:.0f}"
-                return scored[0][1]
+                longer = self._longer_than_named(r.payer_name, key, scored[0][1])
+                if longer:
+                    # ACME ACCOUNTS PAYABLE: Acme's name, or Acme Widgets' cut short
+                    evidence["payer_name_cut_short_of"] = len(longer)
+                    candidates = [
+                        {"customer_id": c, "score": 100, "why": "same normalised name"}
+                        for c in [scored[0][1], *longer]
+                    ]
+                    return self._exception(
+                        r, "ambiguous", "customer_identification", evidence, candidates
+                    )
+                cut_of = self._also_cut_of(key, scored[0][1])
+                if not cut_of:
+                    evidence["customer_from"] = f"fuzzy name {scored[0][0]:.0f}"
+                    return scored[0][1]
+                # JOHNSON CONTROLS INTER: International's name or Interiors', cut at a bank
+                # field's width; the shorter completion scoring higher tells nothing
+                evidence["payer_name_cut_inside_a_word_of"] = len(cut_of) + 1
+                candidates = [
+                    {"customer_id": scored[0][1], "score": int(scored[0][0]), "why": "similar name"}
+                ] + [
+                    {"customer_id": c, "score": 100, "why": "name begins with the payer's"}
+                    for c in cut_of
+                ]
+                return self._exception(
+                    r, "ambiguous", "customer_identification", evidence, candidates
+                )
             candidates = [
                 {"customer_id": cid, "score": int(score), "why": "similar name"}
                 for score, cid in scored
@@ -462,11 +421,29 @@ class Cascade:
             found += [c for c in touched if c not in found]
         return found if named else []
 
+    def _longer_than_named(self, payer: str | None, key: str, best: str) -> list[str]:
+        """Where the payer's name holds the whole of customer ``best``'s and payer-name noise
+        besides (``ACME ACCOUNTS PAYABLE``), the other customers whose name begins with
+        ``best``'s, as for a payer bearing it exactly (:meth:`_named_longer`)."""
+        words = set(key.split())
+        for spelling in (self.book.customer_names.get(best), self.book.also_named.get(best)):
+            if spelling and spelling != key and set(spelling.split()) <= words:
+                return self._named_longer(payer, spelling, [best])
+        return []
+
+    def _also_cut_of(self, key: str, best: str) -> list[str]:
+        """Where the payer's name is the start of customer ``best``'s cut inside a word
+        (``JOHNSON CONTROLS INTER``), the other customers whose name begins with it too."""
+        spellings = (self.book.customer_names.get(best, ""), self.book.also_named.get(best, ""))
+        if not any(s.startswith(key) and s[len(key) : len(key) + 1].isalnum() for s in spellings):
+            return []
+        return self.book.names_starting(key, {best})
+
     def _named_longer(self, payer: str | None, key: str, exact: list[str]) -> list[str]:
         """Other customers whose name begins with the whole of the payer's name (``ACME`` of
         ``Acme Industries``), unless the payer wrote the exact customer's legal form too."""
         legal = legal_name_key(payer)
-        if any(self.book.legal_names.get(c) == legal for c in exact):
+        if any(self.book.has_legal_name(c, legal) for c in exact):
             return []
         return self.book.names_starting(key + " ", set(exact))
 

@@ -23,7 +23,7 @@ from sqlmodel import Session, col
 
 from canonical.batch_gc import frozen_heap, loading_without_gc
 from canonical.enums import ApplicationStatus, DocumentStatus, RemittanceStatus
-from canonical.keys import document_key, name_key
+from canonical.keys import document_key, name_key, other_spelling_key
 from canonical.lease import Held, lease
 from canonical.models import (
     Application,
@@ -47,8 +47,8 @@ from reconciler.cascade import (
     Incoming,
     Outcome,
     _candidate,
-    payer_name_scores,
 )
+from reconciler.payer_names import payer_name_scores
 from reconciler.references import (
     credit_prefix,
     is_network_name,
@@ -632,6 +632,7 @@ def _similar_customers_since(
     (:func:`payer_name_scores`) scores at least ``min_name_score`` against a payer's name:
     ``payers`` maps each payer's name key to its remittances."""
     changed: dict[str, tuple[str, datetime]] = {}  # customer -> name key, last change
+    spellings: dict[str, str] = {}  # customer -> its name's other spelling (other_spelling_key)
     for row in session.execute(
         select(
             col(Customer.id), col(Customer.name), col(Customer.name_key), col(Customer.updated_at)
@@ -642,12 +643,16 @@ def _similar_customers_since(
         )
     ):
         changed[row.id] = (row.name_key or name_key(row.name), row.updated_at)
+        if other := other_spelling_key(row.name):
+            spellings[row.id] = other
     if not changed:
         return {}
     choices = {cid: key for cid, (key, _) in changed.items()}
     found: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
     for key, remittances in payers.items():
-        for score, cid in payer_name_scores(key, choices, limit=None, score_cutoff=min_name_score):
+        for score, cid in payer_name_scores(
+            key, choices, limit=None, score_cutoff=min_name_score, spellings=spellings
+        ):
             if score < min_name_score or choices[cid] == key:
                 continue  # lowered below the line; or the same name, found already
             for rid in remittances:

@@ -30,7 +30,7 @@ from canonical.enums import (
     FindingStatus,
     RemittanceStatus,
 )
-from canonical.keys import name_key
+from canonical.keys import name_key, other_spelling_key
 from canonical.models import (
     Adjustment,
     Application,
@@ -49,7 +49,6 @@ from canonical.money import Money, minor_digits
 from canonical.store import Store
 from canonical.types import utcnow
 from reconciler.apply import RULES
-from reconciler.cascade import payer_name_scores
 from reconciler.dismiss import DISMISSED
 from reconciler.dismiss import RULE as DISMISSAL_RULE
 from reconciler.engine import (
@@ -60,6 +59,7 @@ from reconciler.engine import (
     RETURN_EXCEEDS_PAYMENT,
     REVERSAL_RULE,
 )
+from reconciler.payer_names import payer_name_scores
 from reconciler.reverse import RULE as REVERSE_RULE
 from reconciler.reverse import UNDONE
 from sync.outbox.adapter import REVERSED_BY
@@ -1844,7 +1844,13 @@ def _is_payer(
     name = customers.get(owner)
     if not payer or not name:
         return False
-    scores = payer_name_scores(name_key(payer), {owner: name_key(name)}, limit=1)
+    other = other_spelling_key(name)
+    scores = payer_name_scores(
+        name_key(payer),
+        {owner: name_key(name)},
+        limit=1,
+        spellings={owner: other} if other else None,
+    )
     return bool(scores) and scores[0][0] >= PAYER_IS_CUSTOMER
 
 
