@@ -761,6 +761,49 @@ def _rejoin(m: re.Match[str]) -> str:
     return joined + " " * (len(m.group(0)) - len(joined))  # the same length: spans hold
 
 
+# a row whose amount's currency code ends its line (123 1.000,00 EUR): its number first, then
+# an amount written with its cents (not grouped by spaces), then the code
+_CODE_ROW = re.compile(
+    # (not 123 500,00 EUR, itself an amount grouped by spaces)
+    r"[ \t]*(?P<head>\d+)[ \t][^\n]*?(?<![0-9.,])(?!(?<=[0-9][ \t])\d{3},\d{2}(?![0-9]))"
+    r"(?:\d{1,3}(?:\.\d{3})+,\d{2}|\d{1,3}(?:,\d{3})+\.\d{2}|\d+[.,]\d{2})"
+    rf"[ \t]*{_CODES}[ \t]*\r?",
+    re.IGNORECASE,
+)
+
+
+def _row_head(masked: str, m: re.Match[str]) -> int:
+    """The length of the number a spaced amount (``124 500,00 EUR``) starts with when that
+    number starts a line after a row of the same shape whose code ends its line (``123
+    1.000,00 EUR``): the code is that row's amount's, the number the next row's, as long as
+    the row's (a wrapped amount, ``INV 4711 EUR\\n1 234,56``, stays one); else 0."""
+    group = "spaced" if m.group("spaced") else "spaced_before" if m.group("spaced_before") else ""
+    if not group:
+        return 0
+    at = m.start(group)
+    line = masked.rfind("\n", 0, at) + 1
+    if not line or masked[line:at].strip(" \t"):
+        return 0
+    row = _CODE_ROW.fullmatch(masked, masked.rfind("\n", 0, line - 1) + 1, line - 1)
+    head = m.group(group).split(" ")[0]
+    return len(head) if row and len(row.group("head")) == len(head) else 0
+
+
+def _amount_matches(masked: str) -> list[re.Match[str]]:
+    """The amounts written in the text, left to right; a row's number is not read as the
+    thousands of the amount after it (see :func:`_row_head`)."""
+    found = []
+    at = 0
+    while (m := _AMOUNT.search(masked, at)) is not None:
+        head = _row_head(masked, m)
+        if head:
+            at = m.start("spaced" if m.group("spaced") else "spaced_before") + head
+            continue
+        found.append(m)
+        at = m.end()
+    return found
+
+
 def read_references(text: str | None) -> TextReading:
     """Invoice (and credit memo) numbers in free text, each with how it was read."""
     reading = TextReading()
@@ -846,7 +889,7 @@ def read_references(text: str | None) -> TextReading:
     masked = _mask(masked, [m.span() for m in dates])
     amounts = [
         (m.start(), m.end(), "-" + value if m.group(0).startswith("-") else value)
-        for m in _AMOUNT.finditer(masked)
+        for m in _amount_matches(masked)
         if not labelled_before(m.start()) and (value := _amount(m)) is not None
     ]
     masked = _mask(masked, [(s, e) for s, e, _ in amounts])
@@ -1335,6 +1378,8 @@ _TOTAL_LINE = re.compile(
     r"^[\s|]*(?:(?:grand|payment|check|invoice|remittance)\s+)?(?:totals?|sum|summe)\b", re.I
 )
 _DOCUMENT_CELL = re.compile(r"\#?[A-Z0-9][A-Z0-9/_.-]*", re.IGNORECASE)
+# an invoice cell written with its word and one space before the number: INV 10031, CN 501
+_LABELLED_CELL = re.compile(r"[A-Z]{1,10}\.?[#:]?[ ]\#?[0-9][A-Z0-9/_.-]*", re.IGNORECASE)
 
 
 def _column_kinds(cell: str) -> list[tuple[str, str]] | None:
@@ -1444,14 +1489,20 @@ def _rows(
             break
         read = {n: _cell_amount(v) for n, v in enumerate(values) if kinds[n] in _MONEY_COLUMNS}
         amounts = {n: value for n, value in read.items() if value is not None}
-        if len(amounts) < len(read) or (
-            column is not None
-            and not (_DOCUMENT_CELL.fullmatch(values[column]) and re.search(r"\d", values[column]))
-        ):
+        if len(amounts) < len(read) or (column is not None and not _document_cell(values[column])):
             break
         rows.append((cells, values, amounts))
         at += 1
     return at, rows
+
+
+def _document_cell(value: str) -> bool:
+    """Whether a table's invoice cell holds one document number: as written (``10031``,
+    ``INV-10031``), or after its word and one space (``INV 10031``, ``CN 501``)."""
+    return bool(
+        (_DOCUMENT_CELL.fullmatch(value) or _LABELLED_CELL.fullmatch(value))
+        and re.search(r"\d", value)
+    )
 
 
 def _table(
