@@ -763,20 +763,27 @@ def _rejoin(m: re.Match[str]) -> str:
 
 # a row whose amount's currency code ends its line (123 1.000,00 EUR): its number first, then
 # an amount written with its cents (not grouped by spaces), then the code
+_ROW_AMOUNT_CODE = (
+    r"(?:\d{1,3}(?:\.\d{3})+,\d{2}|\d{1,3}(?:,\d{3})+\.\d{2}|\d+[.,]\d{2})"
+    rf"[ \t]*{_CODES}[ \t]*\r?"
+)
 _CODE_ROW = re.compile(
     # (not 123 500,00 EUR, itself an amount grouped by spaces)
     r"[ \t]*(?P<head>\d+)[ \t][^\n]*?(?<![0-9.,])(?!(?<=[0-9][ \t])\d{3},\d{2}(?![0-9]))"
-    r"(?:\d{1,3}(?:\.\d{3})+,\d{2}|\d{1,3}(?:,\d{3})+\.\d{2}|\d+[.,]\d{2})"
-    rf"[ \t]*{_CODES}[ \t]*\r?",
+    + _ROW_AMOUNT_CODE,
     re.IGNORECASE,
 )
+# a line already read as such a row (124 500,00 EUR after 123 1.000,00 EUR): its amount may
+# look grouped by spaces
+_NEXT_CODE_ROW = re.compile(r"[ \t]*(?P<head>\d+)[ \t]+" + _ROW_AMOUNT_CODE, re.IGNORECASE)
 
 
-def _row_head(masked: str, m: re.Match[str]) -> int:
+def _row_head(masked: str, m: re.Match[str], rows: set[int]) -> int:
     """The length of the number a spaced amount (``124 500,00 EUR``) starts with when that
     number starts a line after a row of the same shape whose code ends its line (``123
-    1.000,00 EUR``): the code is that row's amount's, the number the next row's, as long as
-    the row's (a wrapped amount, ``INV 4711 EUR\\n1 234,56``, stays one); else 0."""
+    1.000,00 EUR``, or a line found such a row before, in ``rows``): the code is that row's
+    amount's, the number the next row's, as long as the row's (a wrapped amount, ``INV 4711
+    EUR\\n1 234,56``, stays one); else 0."""
     group = "spaced" if m.group("spaced") else "spaced_before" if m.group("spaced_before") else ""
     if not group:
         return 0
@@ -784,18 +791,25 @@ def _row_head(masked: str, m: re.Match[str]) -> int:
     line = masked.rfind("\n", 0, at) + 1
     if not line or masked[line:at].strip(" \t"):
         return 0
-    row = _CODE_ROW.fullmatch(masked, masked.rfind("\n", 0, line - 1) + 1, line - 1)
+    before = masked.rfind("\n", 0, line - 1) + 1
+    row = _CODE_ROW.fullmatch(masked, before, line - 1)
+    if row is None and before in rows:
+        row = _NEXT_CODE_ROW.fullmatch(masked, before, line - 1)
     head = m.group(group).split(" ")[0]
-    return len(head) if row and len(row.group("head")) == len(head) else 0
+    if row and len(row.group("head")) == len(head):
+        rows.add(line)
+        return len(head)
+    return 0
 
 
 def _amount_matches(masked: str) -> list[re.Match[str]]:
     """The amounts written in the text, left to right; a row's number is not read as the
     thousands of the amount after it (see :func:`_row_head`)."""
     found = []
+    rows: set[int] = set()  # where the lines read as such rows start
     at = 0
     while (m := _AMOUNT.search(masked, at)) is not None:
-        head = _row_head(masked, m)
+        head = _row_head(masked, m, rows)
         if head:
             at = m.start("spaced" if m.group("spaced") else "spaced_before") + head
             continue

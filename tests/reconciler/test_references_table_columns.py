@@ -267,6 +267,12 @@ def test_a_rows_number_after_an_amounts_code_is_no_thousands_group() -> None:
         ("123", "invoice", "1000.00"),
         ("124", "invoice", "500.00"),
     ]
+    # a third row after a second whose amount looks grouped by spaces (review)
+    assert _read("123 1.000,00 EUR\n124 500,00 EUR\n125 250,00 EUR") == [
+        ("123", "invoice", "1000.00"),
+        ("124", "invoice", "500.00"),
+        ("125", "invoice", "250.00"),
+    ]
 
 
 @pytest.mark.parametrize(
