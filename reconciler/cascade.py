@@ -83,6 +83,14 @@ def _trade_name_parts(payer: str | None) -> list[str]:
     return parts
 
 
+_SAME_NAME = "same normalised name"
+
+
+def _named(customers: Iterable[str], why: str, score: int = 100) -> list[dict[str, Any]]:
+    """Candidate customers a payer's name names, each with its score and why."""
+    return [{"customer_id": c, "score": score, "why": why} for c in customers]
+
+
 def _labelled_not_found(refs: list[TextRef], found: _TextFound) -> list[str]:
     """What the payer labelled as invoice numbers that found no open invoice."""
     resolved = {ref.group for ref, _, _ in found.invoices}
@@ -324,22 +332,14 @@ class Cascade:
                 evidence["customer_from"] = "exact name, one of the payer's names (DBA)"
                 return found[0]
             if found:
-                candidates = [
-                    {"customer_id": c, "score": 100, "why": "one of the payer's names (DBA)"}
-                    for c in found
-                ]
-                return self._exception(
-                    r, "ambiguous", "customer_identification", evidence, candidates
+                return self._ambiguous_name(
+                    r, evidence, _named(found, "one of the payer's names (DBA)")
                 )
         longer = self._named_longer(r.payer_name, key, exact) if len(exact) == 1 else []
         if longer:
             # ACME: Acme Inc's name, or Acme Industries' cut short; only the amount can tell
             evidence["payer_name_cut_short_of"] = len(longer)
-            candidates = [
-                {"customer_id": c, "score": 100, "why": "same normalised name"}
-                for c in [*exact, *longer]
-            ]
-            return self._exception(r, "ambiguous", "customer_identification", evidence, candidates)
+            return self._ambiguous_name(r, evidence, _named([*exact, *longer], _SAME_NAME))
         if len(exact) == 1:
             evidence["customer_from"] = "exact name"
             return exact[0]
@@ -350,10 +350,7 @@ class Cascade:
                 evidence["customer_from"] = "exact name with legal form"
                 evidence["same_name_customers"] = len(exact)
                 return same_form[0]
-            candidates = [
-                {"customer_id": c, "score": 100, "why": "same normalised name"} for c in exact
-            ]
-            return self._exception(r, "ambiguous", "customer_identification", evidence, candidates)
+            return self._ambiguous_name(r, evidence, _named(exact, _SAME_NAME))
         scored = payer_name_scores(key, self.book.customer_names, spellings=self.book.also_named)
         evidence["name_scores"] = [
             {"customer_id": cid, "score": round(score, 1)} for score, cid in scored
@@ -365,12 +362,8 @@ class Cascade:
                 if longer:
                     # ACME ACCOUNTS PAYABLE: Acme's name, or Acme Widgets' cut short
                     evidence["payer_name_cut_short_of"] = len(longer)
-                    candidates = [
-                        {"customer_id": c, "score": 100, "why": "same normalised name"}
-                        for c in [scored[0][1], *longer]
-                    ]
-                    return self._exception(
-                        r, "ambiguous", "customer_identification", evidence, candidates
+                    return self._ambiguous_name(
+                        r, evidence, _named([scored[0][1], *longer], _SAME_NAME)
                     )
                 cut_of = self._also_cut_of(key, scored[0][1])
                 if not cut_of:
@@ -379,20 +372,17 @@ class Cascade:
                 # JOHNSON CONTROLS INTER: International's name or Interiors', cut at a bank
                 # field's width; the shorter completion scoring higher tells nothing
                 evidence["payer_name_cut_inside_a_word_of"] = len(cut_of) + 1
-                candidates = [
-                    {"customer_id": scored[0][1], "score": int(scored[0][0]), "why": "similar name"}
-                ] + [
-                    {"customer_id": c, "score": 100, "why": "name begins with the payer's"}
-                    for c in cut_of
-                ]
-                return self._exception(
-                    r, "ambiguous", "customer_identification", evidence, candidates
+                return self._ambiguous_name(
+                    r,
+                    evidence,
+                    _named([scored[0][1]], "similar name", int(scored[0][0]))
+                    + _named(cut_of, "name begins with the payer's"),
                 )
             candidates = [
                 {"customer_id": cid, "score": int(score), "why": "similar name"}
                 for score, cid in scored
             ]
-            return self._exception(r, "ambiguous", "customer_identification", evidence, candidates)
+            return self._ambiguous_name(r, evidence, candidates)
         candidates = [
             {"customer_id": cid, "score": int(score), "why": "similar name"}
             for score, cid in scored
@@ -401,6 +391,12 @@ class Cascade:
         return self._exception(
             r, "unidentified_payer", "customer_identification", evidence, candidates
         )
+
+    def _ambiguous_name(
+        self, r: Incoming, evidence: dict[str, Any], candidates: list[dict[str, Any]]
+    ) -> Outcome:
+        """The payer's name fits several customers: a person picks among ``candidates``."""
+        return self._exception(r, "ambiguous", "customer_identification", evidence, candidates)
 
     def _trade_name_customers(self, parts: list[str]) -> list[str]:
         """The customers the payer's names (legal and trade) name exactly, or begin the name
