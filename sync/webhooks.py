@@ -1013,6 +1013,10 @@ def _remittances(
         accounted = undecided and not existing.payer_account and bool(remittance.payer_account)
         if accounted:
             existing.payer_account = remittance.payer_account
+        if _more_cash(session, settings, existing, remittance):
+            undecided = existing.status == RemittanceStatus.NEW
+            if not extra:
+                made.append(existing.id)
         if not extra:
             if undecided and (narrative or named or accounted):
                 existing.free_text = with_words(existing.free_text, narrative)
@@ -1037,6 +1041,43 @@ def _remittances(
         session.flush()
         made.append(existing.id)
     return made
+
+
+def _more_cash(
+    session: Session, settings: Settings, existing: Remittance, later: Remittance
+) -> bool:
+    """Whether a later Stripe event of the same payment names more cash than was stored, which
+    then becomes the payment's cash: an ``invoice_payment.paid`` names one invoice's share of
+    a PaymentIntent (one PaymentIntent may pay several invoices, or more than the invoice), so
+    stored first it holds less than the ``payment_intent.succeeded`` that follows. A payment
+    decided on the smaller amount is decided again when the reconciler may take its decision
+    back; one applied or in a person's hands keeps its amount, with a warning. Other
+    processors' events of one payment name its whole cash (an Adyen capture may be partial:
+    never grown to its authorisation)."""
+    if (
+        existing.source != "stripe"
+        or later.amount_minor <= existing.amount_minor
+        or existing.amount_minor <= 0
+        or later.currency != existing.currency
+        or existing.reverses
+    ):
+        return False
+    if existing.status != RemittanceStatus.NEW:
+        decided = reconsiderable(session, settings.tenant, [existing.id])
+        if not decided:
+            log.warning(
+                "remittance %s: a later event names %s of cash, %s were stored and are decided",
+                existing.id,
+                later.amount_minor,
+                existing.amount_minor,
+            )
+            return False
+        supersede(session, decided)
+        session.refresh(existing)
+    existing.amount_minor = later.amount_minor
+    session.add(existing)
+    session.flush()
+    return True
 
 
 @dataclass

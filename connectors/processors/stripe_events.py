@@ -142,6 +142,21 @@ def _funds_withdrawn(dispute: dict[str, Any]) -> bool:
     return False
 
 
+def _invoice_payment_link(obj: dict[str, Any]) -> str:
+    """The PaymentIntent (else the Charge) an InvoicePayment was paid with: under ``payment``
+    (``{"type": "payment_intent", "payment_intent": ...}``, API 2025-03-31.basil and later), or
+    at the top level (``"payment_intent"``, ``"charge"``), as the API reference shows the object
+    for preview versions (2025-11-17.preview). "" for money recorded from outside Stripe (a
+    ``payment_record`` or an out-of-band payment)."""
+    payment = obj.get("payment")
+    payment = payment if isinstance(payment, dict) else {}
+    for where in (payment, obj):
+        linked = _id(where.get("payment_intent")) or _id(where.get("charge"))
+        if linked:
+            return linked
+    return ""
+
+
 def other_mode_connected_event(event: dict[str, Any], test_mode: bool = False) -> bool:
     """Whether the event is a connected account's of the other mode than the endpoint's: a
     Connect endpoint is sent its connected accounts' events of both modes, so a live one gets
@@ -172,9 +187,7 @@ def parse_event(event: dict[str, Any]) -> ProcessorRecord | None:
     amount_field = "amount"
     invoice_id: str | None = None
     if event_type == "invoice_payment.paid":
-        payment = obj.get("payment")
-        payment = payment if isinstance(payment, dict) else {}
-        linked = _id(payment.get("payment_intent")) or _id(payment.get("charge"))
+        linked = _invoice_payment_link(obj)
         if not linked:
             return None  # a payment_record: money recorded from outside Stripe
         payment_id = linked

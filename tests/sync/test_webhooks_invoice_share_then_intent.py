@@ -1,0 +1,101 @@
+"""A Stripe PaymentIntent that pays several invoices (API 2025-03-31.basil and later: an
+InvoicePayment's ``amount_paid`` is the invoice's share, "less than ``amount_requested`` if the
+PaymentIntent's ``amount_received`` is not sufficient to pay all of the invoices that it is
+attached to"). Stripe does not deliver in order: the invoices' ``invoice_payment.paid`` may
+come before ``payment_intent.succeeded``. The payment's remittance is its whole cash either
+way; values are our own."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from canonical.models import Remittance, WebhookEvent
+from sync.runtime import Runtime
+from sync.settings import load_settings
+from sync.webhooks import receive
+
+SECRET = "whsec_invoice_share"
+
+
+@pytest.fixture
+def rt(tmp_path: Path) -> Iterator[Runtime]:
+    settings = load_settings(
+        None, database_url=f"sqlite:///{tmp_path / 's.db'}", webhooks={"stripe_secrets": [SECRET]}
+    )
+    runtime = Runtime.open(settings)
+    yield runtime
+    runtime.close()
+
+
+def post(rt: Runtime, kind: str, obj: dict[str, Any], event_id: str) -> None:
+    body = {
+        "id": event_id,
+        "object": "event",
+        "api_version": "2025-03-31.basil",
+        "created": int(time.time()),
+        "data": {"object": obj},
+        "livemode": False,
+        "type": kind,
+    }
+    raw = json.dumps(body).encode()
+    stamp = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"{stamp}.".encode() + raw, hashlib.sha256).hexdigest()
+    receive(rt.store, rt.settings, "stripe", raw, {"Stripe-Signature": f"t={stamp},v1={digest}"})
+
+
+def share(number: int, minor: int, invoice: str) -> dict[str, Any]:
+    return {
+        "id": f"inpay_{number}",
+        "object": "invoice_payment",
+        "amount_paid": minor,
+        "amount_requested": minor,
+        "currency": "usd",
+        "invoice": invoice,
+        "is_default": False,
+        "payment": {"type": "payment_intent", "payment_intent": "pi_3Shares"},
+        "status": "paid",
+    }
+
+
+INTENT = {
+    "id": "pi_3Shares",
+    "object": "payment_intent",
+    "amount": 30000,
+    "amount_received": 30000,
+    "currency": "usd",
+    "customer": "cus_Shares",
+    "latest_charge": "ch_3Shares",
+    "metadata": {},
+    "status": "succeeded",
+}
+
+
+@pytest.mark.parametrize("intent_first", [True, False])
+def test_the_remittance_holds_the_intent_s_cash_whichever_comes_first(
+    rt: Runtime, intent_first: bool
+) -> None:
+    if intent_first:
+        post(rt, "payment_intent.succeeded", INTENT, "evt_pi")
+    post(rt, "invoice_payment.paid", share(1, 10000, "in_A"), "evt_a")
+    post(rt, "invoice_payment.paid", share(2, 20000, "in_B"), "evt_b")
+    if not intent_first:
+        post(rt, "payment_intent.succeeded", INTENT, "evt_pi")
+    with rt.store.session() as s:
+        (paid,) = s.execute(select(Remittance)).scalars().all()
+        stored = {e.event_id: e.status for e in s.execute(select(WebhookEvent)).scalars()}
+    assert (paid.source_key, paid.amount_minor, paid.currency) == (
+        "stripe:pi_3Shares",
+        30000,
+        "USD",
+    )
+    assert [r["ref"] for r in paid.structured_refs] == ["in_A", "in_B"]
+    assert stored["evt_pi"] == "processed"
