@@ -517,6 +517,9 @@ _PAYMENT_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("data", "object", "payment_intent"),
         ("data", "object", "charge"),
         ("data", "object", "id"),
+        # an InvoicePayment (API 2025-03-31.basil and later) names its payment here
+        ("data", "object", "payment", "payment_intent"),
+        ("data", "object", "payment", "charge"),
     ),
 }
 

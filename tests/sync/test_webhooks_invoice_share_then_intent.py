@@ -99,3 +99,10 @@ def test_the_remittance_holds_the_intent_s_cash_whichever_comes_first(
     )
     assert [r["ref"] for r in paid.structured_refs] == ["in_A", "in_B"]
     assert stored["evt_pi"] == "processed"
+
+
+def test_an_invoice_payment_names_its_payment_intent_for_events_waiting_on_it() -> None:
+    from sync.webhooks import _payments_named
+
+    event = {"type": "invoice_payment.paid", "data": {"object": share(1, 10000, "in_A")}}
+    assert "pi_3Shares" in _payments_named("stripe", event)
