@@ -33,6 +33,13 @@ posted, a state arsync does not know could apply cash Intacct never received.
 
 A payment received for several customers at once has no CUSTOMERID but a PAYERNAME: it maps
 with no customer, its details applying to each customer's invoices.
+
+The payment is received on its payment date. A payment is created with ``PAYMENTDATE`` and
+``RECEIPTDATE`` (the day it posts to the GL); read back, the ARPYMT object has no
+``PAYMENTDATE`` field: the payment date comes back as ``WHENPAID``, beside ``RECEIPTDATE``.
+So the date is ``PAYMENTDATE`` (a create-shaped record), else ``WHENPAID``, else
+``RECEIPTDATE``: a payment dated the 16th and posted on the 15th is received on the 16th
+whichever way it was read.
 """
 
 from __future__ import annotations
@@ -69,6 +76,7 @@ OTHER_CREDITS = {
 
 FIELDS = {
     "received_on": F("PAYMENTDATE", us_date, required=False),
+    "paid_date": F("WHENPAID", us_date, required=False),
     "receipt_date": F("RECEIPTDATE", us_date, required=False),
     "method": F("PAYMENTMETHOD", optional_text, required=False),
     "reference": F("DOCNUMBER", optional_text, required=False),
@@ -203,7 +211,7 @@ def to_canonical(record: RawRecord, ctx: MappingContext) -> PaymentIn:
         customer_remote_id=payer(payload),
         amount=total,
         unapplied=total - cash_applied if posted else Money.zero(code),  # no cash moved
-        received_on=values["received_on"] or values["receipt_date"],
+        received_on=values["received_on"] or values["paid_date"] or values["receipt_date"],
         method=values["method"],
         reference=values["reference"],
         memo=values["memo"],

@@ -29,7 +29,8 @@ from mappings.salesforce import credit_memo, customer, invoice, payment
 # 11: Salesforce Billing payments Posted are cash (they were refused: every allocatable
 #     payment was quarantined); Canceled is void as Cancelled
 # 12: a Number field holding a whole number reads as its digits as text (1001.0 -> 1001)
-VERSION = 12
+# 13: Salesforce Billing invoices Canceled (an invoice run's clean-up) are void, not refused
+VERSION = 13
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,
