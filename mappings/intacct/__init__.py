@@ -22,7 +22,8 @@ from mappings.intacct import credit_memo, customer, invoice, payment
 # 9: a negative ARINVOICE (credit the customer holds) is refused, not an open invoice
 # 10: a payment's credit entries come first, each on the document its detail names
 # 11: payments awaiting approval or declined are not cash; an unknown payment STATE is refused
-# 12: a payment read back (no PAYMENTDATE) is received on its WHENPAID, not its RECEIPTDATE
+# 12: a payment read back (no PAYMENTDATE) is received on its WHENPAID, not its RECEIPTDATE;
+#     a foreign-currency detail's zero base amount without its TRX_ amount is zero, not refused
 VERSION = 12
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,

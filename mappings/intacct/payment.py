@@ -51,7 +51,15 @@ from canonical.enums import PaymentStatus
 from canonical.money import Money
 from canonical.records import AppliedIn, PaymentIn
 from connectors.base import RawRecord
-from mappings.base import F, MappingContext, MappingError, extract, optional_text, us_date
+from mappings.base import (
+    F,
+    MappingContext,
+    MappingError,
+    decimal,
+    extract,
+    optional_text,
+    us_date,
+)
 from mappings.intacct.common import (
     PAYMENT_POSTED_STATES,
     PAYMENT_UNPOSTED_STATES,
@@ -88,12 +96,22 @@ FIELDS = {
 def _optional_amount(
     detail: Mapping[str, Any], name: str, code: str, where: str, base: str | None = None
 ) -> Money:
-    if detail.get(f"TRX_{name}") in (None, "") and detail.get(name) in (None, ""):
-        return Money.zero(code)
+    if detail.get(f"TRX_{name}") in (None, "") and _nothing(detail.get(name)):
+        return Money.zero(code)  # nothing in the base currency is nothing in any
     try:
         return amount_of(detail, name, code, base=base)
     except MappingError as exc:
         raise MappingError(f"{where}.{exc.field}", exc.reason) from None
+
+
+def _nothing(value: Any) -> bool:
+    """An empty amount element, or a zero one."""
+    if value in (None, ""):
+        return True
+    try:
+        return decimal(value).is_zero()
+    except ValueError:
+        return False  # read (and refused, naming the field) as an amount
 
 
 def refuse_other_credit(

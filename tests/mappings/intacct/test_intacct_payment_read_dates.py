@@ -14,8 +14,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from canonical.enums import PaymentStatus
 from canonical.money import Money
+from mappings.base import MappingError
 from mappings.intacct import VERSION
 from tests.mappings.intacct.test_intacct_documented_shapes import mapped, read_by_query
 
@@ -94,3 +97,30 @@ def test_a_create_shaped_payment_date_still_wins() -> None:
 
 def test_the_mapping_version_says_stored_payments_map_differently() -> None:
     assert VERSION >= 12
+
+
+def test_a_foreign_currency_detail_with_a_zero_base_adjustment_takes_no_credit() -> None:
+    """A EUR payment's detail whose base-currency ADJUSTMENTAMOUNT is 0 and whose
+    TRX_ADJUSTMENTAMOUNT is empty takes no credit: zero is zero in any currency (HEAD refused
+    the payment: TRX_ADJUSTMENTAMOUNT missing). A non-zero base amount is still refused."""
+    body = payment_row(receipt="05/15/2019", paid="05/16/2019", created="05/15/2019")
+    body = body.replace("<CURRENCY>USD</CURRENCY><EXCH", "<CURRENCY>EUR</CURRENCY><EXCH")
+    body = body.replace("<CURRENCY>USD</CURRENCY><STATE>", "<CURRENCY>EUR</CURRENCY><STATE>")
+    body = body.replace(
+        "<TRX_ADJUSTMENTAMOUNT></TRX_ADJUSTMENTAMOUNT>",
+        "<ADJUSTMENTAMOUNT>0</ADJUSTMENTAMOUNT><TRX_ADJUSTMENTAMOUNT></TRX_ADJUSTMENTAMOUNT>",
+    )
+    (row,) = read_by_query("arpymt", body)
+    payment = mapped("payments", "ARPYMT", row)
+    assert [(a.target, a.target_remote_id, a.amount) for a in payment.applied] == [
+        ("invoice", "2051", Money(Decimal("250.00"), "EUR"))
+    ]
+    (row,) = read_by_query(
+        "arpymt",
+        body.replace(
+            "<ADJUSTMENTAMOUNT>0</ADJUSTMENTAMOUNT>", "<ADJUSTMENTAMOUNT>5.00</ADJUSTMENTAMOUNT>"
+        ).replace("<ADJUSTMENTKEY></ADJUSTMENTKEY>", "<ADJUSTMENTKEY>77</ADJUSTMENTKEY>"),
+    )
+    with pytest.raises(MappingError) as refused:
+        mapped("payments", "ARPYMT", row)
+    assert "TRX_ADJUSTMENTAMOUNT" in refused.value.field
