@@ -65,7 +65,15 @@ SENDER_NOT_AUTHORIZED_FIX = (
     "tab > Web Services authorizations"
 )
 SENDER_REFUSED_FIX = "check intacct.sender_id and intacct.sender_password"
-_DUPLICATE_WORDS = ("already been processed", "already processed", "duplicate", "not unique")
+# a control id used before; Intacct's own wording: "A successful transaction has already been
+# recorded with the control id ..." (a duplicate, never a credential failure)
+_DUPLICATE_WORDS = (
+    "already been recorded",
+    "already been processed",
+    "already processed",
+    "duplicate",
+    "not unique",
+)
 
 
 def error_pairs(holder: Element) -> list[tuple[str, str]]:

@@ -134,6 +134,11 @@ def create_payment(box: IntacctSandbox, body: Element) -> Element:
         owed[key] = due - amount
         lines.append((key, amount, credit_key, obj))
     cash = sum((amount for _, amount, credit, _ in lines if credit is None), ZERO)
+    # cash received beyond the details: kept on the payment as the customer's overpayment
+    over_text = (body.findtext("OVERPAYMENTAMOUNT") or "").strip()
+    overpayment = _amount(over_text, "OVERPAYMENTAMOUNT") if over_text else ZERO
+    if overpayment < 0:
+        raise Refused("OVERPAYMENTAMOUNT cannot be negative")
     record_no = box.take_record_no()
     row: Payload = {
         "RECORDNO": record_no,
@@ -147,7 +152,7 @@ def create_payment(box: IntacctSandbox, body: Element) -> Element:
         "CURRENCY": currency,
         "BASECURR": "USD",
     }
-    row.update(box._amounts("TOTAL", currency, ENTERED=cash, PAID=cash))
+    row.update(box._amounts("TOTAL", currency, ENTERED=cash + overpayment, PAID=cash))
     for key, amount, credit_key, obj in lines:
         box._detail(
             record_no,

@@ -2,7 +2,9 @@
 
 * :class:`ArPaymentCreate`: ``create`` of an ``ARPYMT`` whose ``ARPYMTDETAIL`` lines pay
   invoices with cash (``RECORDKEY`` + ``TRX_PAYMENTAMOUNT``) or with a credit adjustment
-  (``ADJUSTMENTKEY`` + ``TRX_ADJUSTMENTAMOUNT``).
+  (``ADJUSTMENTKEY`` + ``TRX_ADJUSTMENTAMOUNT``); cash received beyond what the lines pay
+  goes in ``OVERPAYMENTAMOUNT`` (Intacct keeps it on the payment as an overpayment, a
+  credit applied later by ``OVERPAYMENTKEY``), so the payment is the whole deposit.
 * :class:`AdjustmentCreate`: ``create_aradjustment`` (the documented way to create an AR
   adjustment; the object API has no ``create`` of ``ARADJUSTMENT``): a credit memo (a
   negative line amount) on the configured write-off GL account, for a deduction. Legacy
@@ -80,8 +82,11 @@ class PaymentLine:
 
 @dataclass(frozen=True)
 class ArPaymentCreate:
-    """A new AR payment applied to invoices. Intacct's ARPYMT cannot carry an advance, so
-    ``amount`` is what the lines apply; unapplied cash stays unapplied in arsync's books."""
+    """A new AR payment applied to invoices. ``overpayment`` is the cash received that the
+    lines do not apply: it goes in ``OVERPAYMENTAMOUNT``, so the ARPYMT records the whole
+    deposit and Intacct holds the rest as the customer's overpayment (ARPYMT creates no
+    *advance*, a payment with nothing applied, which is ARADVANCE's; an overpayment beside
+    applied lines is the payment's own)."""
 
     key: str
     customer_id: str
@@ -89,15 +94,19 @@ class ArPaymentCreate:
     lines: tuple[PaymentLine, ...]
     currency: str | None = None
     reference: str | None = None
+    overpayment: Decimal = Decimal(0)
 
     function = "create"
 
     def body(self, config_fields: dict[str, str]) -> Element:
         """``<ARPYMT>`` in the documented field order (FINANCIALENTITY or
         UNDEPOSITEDACCOUNTNO, PAYMENTMETHOD, CUSTOMERID, DOCNUMBER, DESCRIPTION, RECEIPTDATE,
-        PAYMENTDATE, CURRENCY, ARPYMTDETAILS); CURRENCY is required by ``create``."""
+        PAYMENTDATE, CURRENCY, OVERPAYMENTAMOUNT, ARPYMTDETAILS); CURRENCY is required by
+        ``create``."""
         if not self.currency:
             raise ValueError(f"ARPYMT {self.key}: CURRENCY is required")
+        if self.overpayment < 0:
+            raise ValueError(f"ARPYMT {self.key}: the overpayment cannot be negative")
         if not self.lines:
             raise ValueError(f"ARPYMT {self.key}: ARPYMTDETAILS needs at least one detail")
         pymt = etree.Element("ARPYMT")
@@ -111,6 +120,8 @@ class ArPaymentCreate:
         sub(pymt, "RECEIPTDATE", render_date(self.received_on))
         sub(pymt, "PAYMENTDATE", render_date(self.received_on))
         sub(pymt, "CURRENCY", self.currency)
+        if self.overpayment > 0:
+            sub(pymt, "OVERPAYMENTAMOUNT", _money(self.overpayment, self.currency))
         details = sub(pymt, "ARPYMTDETAILS")
         for line in self.lines:
             detail = sub(details, "ARPYMTDETAIL")
@@ -317,7 +328,9 @@ class IntacctWriter:
         if (root.findtext("control/status") or "").strip() == "failure":
             pairs = error_pairs(root)
             if duplicate_control(pairs) or _already_done(pairs):
-                return {r.key: r for r in self._already_processed(group)}
+                # refused at the control level: nothing ran now, and what the first run of
+                # this request did is not said function by function
+                return {r.key: r for r in self._already_processed(group, whole_request=True)}
             raise ApiError(SYSTEM, "; ".join(text for _, text in pairs) or "request refused")
         answers = {r.findtext("controlid"): r for r in root.findall("operation/result")}
         out: dict[str, WriteResult] = {}
@@ -341,29 +354,61 @@ class IntacctWriter:
                 raise PartialAuthError(exc, [out[w.key] for w in group]) from exc
         return out
 
-    def _already_processed(self, group: Sequence[Write]) -> list[WriteResult]:
+    def _already_processed(
+        self, group: Sequence[Write], *, whole_request: bool = False
+    ) -> list[WriteResult]:
         """Intacct says these functions' control ids already ran to completion: the writes
         are done. The creates are found by their keys; an application cannot be looked up,
         and was applied. When looking for them is refused (an auth failure), they are
-        uncertain, and the failure is raised as a PartialAuthError carrying them."""
+        uncertain, and the failure is raised as a PartialAuthError carrying them.
+
+        ``whole_request``: the *request's* control id was refused as already processed (a
+        control-level failure, so nothing ran now). That says the request was received
+        before, not that each of its functions succeeded then (a function can fail alone), so
+        a reversal counts as done only when the payment now reads reversed (its STATE);
+        otherwise it stays uncertain and is looked at again before any resend."""
         keys = [w.key for w in group if not isinstance(w, CreditApply | PaymentReverse)]
+        reversed_keys: set[str] | None = None
         try:
-            found = self.landed(keys, since=None)
+            found = self.landed(keys, since=None) if keys else {}
+            if whole_request:
+                reversed_keys = {
+                    w.key
+                    for w in group
+                    if isinstance(w, PaymentReverse)
+                    and self.payment_state(w.payment_key) in REVERSED_STATES
+                }
         except AuthError as exc:
             missing = f"request already processed; looking for its record failed: {exc.message}"
-            raise PartialAuthError(exc, self._processed(group, {}, missing)) from exc
-        return self._processed(group, found, "request already processed, but it was not found")
+            unread: set[str] | None = set() if whole_request else None  # none confirmed
+            raise PartialAuthError(exc, self._processed(group, {}, missing, unread)) from exc
+        return self._processed(
+            group, found, "request already processed, but it was not found", reversed_keys
+        )
 
     @staticmethod
     def _processed(
-        group: Sequence[Write], found: dict[str, str], missing: str
+        group: Sequence[Write],
+        found: dict[str, str],
+        missing: str,
+        reversed_keys: set[str] | None = None,
     ) -> list[WriteResult]:
+        """Each write's result. ``reversed_keys``, when given, are the reversals confirmed
+        done; any other reversal is uncertain (None: every reversal is done)."""
         out = []
         for write in group:
             if isinstance(write, CreditApply):
                 out.append(WriteResult(write.key, remote_id=write.adjustment_key))
             elif isinstance(write, PaymentReverse):
-                out.append(WriteResult(write.key, remote_id=write.payment_key))
+                if reversed_keys is None or write.key in reversed_keys:
+                    out.append(WriteResult(write.key, remote_id=write.payment_key))
+                else:
+                    error = UncertainWriteError(
+                        SYSTEM,
+                        f"{write.key}: {missing} (ARPYMT {write.payment_key} does not read "
+                        "reversed)",
+                    )
+                    out.append(WriteResult(write.key, error=error))
             elif write.key in found:
                 out.append(WriteResult(write.key, remote_id=found[write.key]))
             else:

@@ -1,8 +1,9 @@
 """Outbox commands as Sage Intacct writes.
 
-* ``apply_cash``: an ``ARPYMT`` with one ``ARPYMTDETAIL`` per invoice. Intacct's ARPYMT
-  cannot hold an advance, so cash not applied to invoices stays unapplied in arsync (shown in
-  the report) rather than being invented as an Intacct advance.
+* ``apply_cash``: an ``ARPYMT`` with one ``ARPYMTDETAIL`` per invoice; the cash received
+  that the lines do not apply goes in its ``OVERPAYMENTAMOUNT``, so the payment records the
+  whole deposit (as QuickBooks' ``UnappliedAmt`` and Invoiced's payment balance do) and the
+  rest is the customer's overpayment in Intacct, not cash missing from its books.
 * ``apply_credit``: an ``ARPYMT`` whose details apply the credit adjustment to the invoices
   (``ADJUSTMENTKEY``); it carries its key, so a lost reply can be looked up.
 * ``write_off``: a credit ``ARADJUSTMENT`` on the configured GL account, then an ARPYMT
@@ -62,6 +63,10 @@ class IntacctPush(PushAdapter):
             if not (config.deposit_account or config.undeposited_account):
                 raise Unwritable("intacct.deposit_account is not set: nowhere to deposit cash")
             lines = self._lines(command, refs, diff)
+            applied = sum((line.amount for line in lines), command.money(0))
+            cash = command.money(p["amount_minor"])
+            if applied > cash:
+                raise Unwritable(f"the lines apply {applied}, more than the {cash} received")
             payment = ArPaymentCreate(
                 key=command.key,
                 customer_id=customer,
@@ -69,13 +74,11 @@ class IntacctPush(PushAdapter):
                 lines=lines,
                 currency=str(p["currency"]),
                 reference=p.get("reference"),
+                overpayment=cash - applied,
             )
-            applied = sum((line.amount for line in lines), command.money(0))
-            diff.insert(0, f"new ARPYMT {applied} {p['currency']} for customer {customer}")
-            if int(p.get("unapplied_minor") or 0):
-                diff.append(
-                    f"{command.money(p['unapplied_minor'])} stays unapplied (ARPYMT has no advance)"
-                )
+            diff.insert(0, f"new ARPYMT {cash} {p['currency']} for customer {customer}")
+            if payment.overpayment:
+                diff.append(f"{payment.overpayment} stays on it unapplied (OVERPAYMENTAMOUNT)")
             return Step(command, command.key, payment, diff=diff, creates=("payment", "ARPYMT"))
         if command.operation == "apply_credit":
             total = sum(int(line["amount_minor"]) for line in p["lines"])
