@@ -1016,10 +1016,10 @@ def _remittances(
         accounted = undecided and not existing.payer_account and bool(remittance.payer_account)
         if accounted:
             existing.payer_account = remittance.payer_account
-        if _more_cash(session, settings, existing, remittance):
+        grown = _more_cash(session, settings, existing, remittance)
+        if grown:
             undecided = existing.status == RemittanceStatus.NEW
-            if not extra:
-                made.append(existing.id)
+            made.extend(grown)
         if not extra:
             if undecided and (narrative or named or accounted):
                 existing.free_text = with_words(existing.free_text, narrative)
@@ -1048,15 +1048,19 @@ def _remittances(
 
 def _more_cash(
     session: Session, settings: Settings, existing: Remittance, later: Remittance
-) -> bool:
+) -> list[str]:
     """Whether a later Stripe event of the same payment names more cash than was stored, which
     then becomes the payment's cash: an ``invoice_payment.paid`` names one invoice's share of
     a PaymentIntent (one PaymentIntent may pay several invoices, or more than the invoice), so
-    stored first it holds less than the ``payment_intent.succeeded`` that follows. A payment
-    decided on the smaller amount is decided again when the reconciler may take its decision
-    back; one applied or in a person's hands keeps its amount, with a warning. Other
+    stored first it holds less than the ``payment_intent.succeeded`` that follows. Other
     processors' events of one payment name its whole cash (an Adyen capture may be partial:
-    never grown to its authorisation)."""
+    never grown to its authorisation).
+
+    The payment and the reversals standing against it (a dispute, a refund: decided against
+    the smaller amount) are decided again, as if the events had come in order; when the
+    reconciler may not take back one of those decisions (cash applied, a person's decision),
+    nothing grows and a warning says so. Returns the remittances to decide: none when nothing
+    grew."""
     if (
         existing.source != "stripe"
         or later.amount_minor <= existing.amount_minor
@@ -1064,23 +1068,30 @@ def _more_cash(
         or later.currency != existing.currency
         or existing.reverses
     ):
-        return False
-    if existing.status != RemittanceStatus.NEW:
-        decided = reconsiderable(session, settings.tenant, [existing.id])
-        if not decided:
-            log.warning(
-                "remittance %s: a later event names %s of cash, %s were stored and are decided",
-                existing.id,
-                later.amount_minor,
-                existing.amount_minor,
-            )
-            return False
-        supersede(session, decided)
-        session.refresh(existing)
+        return []
+    reversals = session.exec(
+        select(Remittance).where(
+            col(Remittance.tenant) == settings.tenant,
+            col(Remittance.reverses) == existing.source_key,
+        )
+    ).all()
+    decided = [r.id for r in (existing, *reversals) if r.status != RemittanceStatus.NEW]
+    back = reconsiderable(session, settings.tenant, decided)
+    if set(back) != set(decided):
+        log.warning(
+            "remittance %s: a later event names %s of cash, %s were stored and are decided",
+            existing.id,
+            later.amount_minor,
+            existing.amount_minor,
+        )
+        return []
+    supersede(session, back)
+    for remittance in (existing, *reversals):
+        session.refresh(remittance)
     existing.amount_minor = later.amount_minor
     session.add(existing)
     session.flush()
-    return True
+    return [existing.id, *(r.id for r in reversals)]
 
 
 @dataclass

@@ -106,3 +106,51 @@ def test_an_invoice_payment_names_its_payment_intent_for_events_waiting_on_it() 
 
     event = {"type": "invoice_payment.paid", "data": {"object": share(1, 10000, "in_A")}}
     assert "pi_3Shares" in _payments_named("stripe", event)
+
+
+@pytest.mark.parametrize("intent_late", [True, False])
+def test_a_payment_disputed_whole_is_never_applied_when_its_intent_comes_late(
+    tmp_path: Path, intent_late: bool
+) -> None:
+    """The invoice's share (100.00) comes first, then a dispute withdrawing the whole 300.00,
+    a reconcile (the dispute decided against the 100.00), and only then the intent's 300.00:
+    the payment and its dispute are decided again together, as in time order (taken back,
+    nothing applied). Growing the payment alone auto-applied the 300.00 Stripe withdrew."""
+    from tests.support.receivables import Book, applied
+    from tests.sync.test_webhooks import open_runtime, post_stripe, remittances, stripe_event
+
+    runtime = open_runtime(tmp_path)
+    book = Book(runtime.store)
+    book.invoice(book.customer("Acme Corp"), "in_A", "300.00")
+    intent = stripe_event("evt_pi", "payment_intent.succeeded", INTENT)
+    dispute = stripe_event(
+        "evt_dp",
+        "charge.dispute.funds_withdrawn",
+        {
+            "id": "dp_1",
+            "object": "dispute",
+            "amount": 30000,
+            "currency": "usd",
+            "charge": "ch_3Shares",
+            "payment_intent": "pi_3Shares",
+            "status": "needs_response",
+            "reason": "product_not_received",
+            "balance_transactions": [{"id": "txn_1", "amount": -30000}],
+        },
+    )
+    if not intent_late:
+        post_stripe(runtime, intent)
+    post_stripe(runtime, stripe_event("evt_a", "invoice_payment.paid", share(1, 10000, "in_A")))
+    post_stripe(runtime, dispute)
+    runtime.reconcile()
+    if intent_late:
+        post_stripe(runtime, intent)
+        runtime.reconcile()
+    paid, taken = remittances(runtime.store)
+    assert (paid.source_key, paid.amount_minor, taken.amount_minor) == (
+        "stripe:pi_3Shares",
+        30000,
+        -30000,
+    )
+    assert applied(runtime.store, paid.id) == {}
+    runtime.close()
