@@ -822,7 +822,7 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
     _check_advised_payment(result, entry, amount, advice, addenda_text)
     if entry.batch.sec_code == "IAT":
         _check_foreign_amount(result, entry, amount)
-    free_parts = [entry.batch.entry_description, free, *advice.notes]
+    free_parts = [entry.batch.entry_description, free, *advice.notes, *_trn(entry, advice, free)]
     result.records.append(
         _record(
             source_file,
@@ -837,6 +837,18 @@ def _emit(result: ParseResult, source_file: str, header: str, entry: _Entry, pos
             structured_refs=tuple(advice.refs),
         )
     )
+
+
+def _trn(entry: _Entry, advice: RemittanceAdvice, free: str) -> list[str]:
+    """``TRN <trace>`` for the free text of a credit whose 820 (CTX addenda) names its payment
+    by a trace (``TRN02``) the entry states nowhere else; else nothing.
+
+    The payer's 820 may also come on its own (a bank's EDI service delivers the CTX's 820 as
+    an 820 file): that 820 and this entry are one payment, told by the 820's trace in what the
+    entry states (the trace of another payment, ``TRN01`` 2, is not this one's)."""
+    trace = advice.trace if is_name(advice.trace) and advice.trace_type != "2" else None
+    stated = " ".join((entry.identification, entry.trace, free, *advice.notes)).upper()
+    return [f"TRN {trace}"] if trace and trace.upper() not in stated else []
 
 
 def _remittance(

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
+from canonical.money import Money, MoneyError
 from connectors.bankfiles.bai2file import parse_bai2
 from connectors.bankfiles.camt import parse_camt
 from connectors.bankfiles.detect import detect_format
 from connectors.bankfiles.edi820 import parse_edi820
 from connectors.bankfiles.nacha import parse_nacha
-from connectors.bankfiles.records import END_PADDING, BankFileFormat, ParseResult, RecordError
+from connectors.bankfiles.records import (
+    END_PADDING,
+    BankFileFormat,
+    ParseResult,
+    RawRemittance,
+    RecordError,
+    StructuredRef,
+    warn_detail_left_out,
+)
 
 # UTF-32's marks first: UTF-32 LE's begins with UTF-16 LE's
 _WIDE_ENCODINGS = (
@@ -66,8 +77,83 @@ def _text(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+# the amounts a payer states of one document, by the field of a structured reference
+_DETAIL_AMOUNTS = ("amount_paid", "invoice_amount", "discount", "adjustment")
+_DETAIL_AMOUNT_LEFT_OUT = (
+    "this amount is left out, the document and the rest of the payer's remittance detail are kept"
+)
+
+
+def _storable(value: Decimal, currency: str) -> str | None:
+    """Why ``value`` cannot be stored as an amount in ``currency`` (more decimals than the
+    currency has, too large); ``None`` when it can."""
+    try:
+        Money(value, currency, exact=True)
+    except MoneyError as exc:
+        return str(exc)
+    return None
+
+
+def _detail_in_currency(result: ParseResult, record: RawRemittance) -> RawRemittance:
+    """``record`` without the amounts of its payer-written detail that cannot be stored in its
+    currency, each left out with a warning.
+
+    ISO 20022 amounts carry up to five decimals and X12's as many as the payer writes: an
+    invoice amount of ``1000.125`` EUR, a discount of ``20.005`` USD. Such an amount says
+    nothing certain in cents, and the bank's credit it came with must not be lost over it (the
+    canonical model stores every amount of a remittance in its currency's minor units)."""
+    refs: list[StructuredRef] = []
+    for index, ref in enumerate(record.structured_refs, start=1):
+        kept: dict[str, Decimal | None] = {}
+        for name in _DETAIL_AMOUNTS:
+            value: Decimal | None = getattr(ref, name)
+            why = _storable(value, record.currency) if value is not None else None
+            kept[name] = value if why is None else None
+            if why is not None:
+                warn_detail_left_out(
+                    result,
+                    f"{record.location}, structured reference {index} ({ref.ref}), {name}",
+                    why,
+                    _DETAIL_AMOUNT_LEFT_OUT,
+                    f"{record.amount} {record.currency} "
+                    + ("credit" if record.amount > 0 else "return"),
+                    record.raw,
+                )
+        refs.append(
+            replace(
+                ref,
+                amount_paid=kept["amount_paid"],
+                invoice_amount=kept["invoice_amount"],
+                discount=kept["discount"],
+                adjustment=kept["adjustment"],
+            )
+        )
+    if refs == list(record.structured_refs):
+        return record
+    return replace(record, structured_refs=tuple(refs))
+
+
+def _with_storable_detail(result: ParseResult) -> ParseResult:
+    """``result`` with every record's payer-written amounts storable (see
+    :func:`_detail_in_currency`); a record whose own amount cannot be stored stays as it is (the
+    bank's amount is never changed: storing it is refused, naming it)."""
+    result.records = [
+        _detail_in_currency(result, record)
+        if _storable(record.amount, record.currency) is None
+        else record
+        for record in result.records
+    ]
+    return result
+
+
 def parse_bank_bytes(data: bytes, source_file: str) -> ParseResult:
-    """Detect and parse the content of one bank file named ``source_file``."""
+    """Detect and parse the content of one bank file named ``source_file``; the amounts a
+    payer states of its documents are left out where they cannot be stored in the currency
+    (see :func:`_detail_in_currency`)."""
+    return _with_storable_detail(_parsed(data, source_file))
+
+
+def _parsed(data: bytes, source_file: str) -> ParseResult:
     data = as_utf8(data)
     fmt = detect_format(data)
     if fmt is None:

@@ -166,7 +166,8 @@ def test_a_ctx_addenda_repeated_inside_its_820_is_read_once() -> None:
     result = _ctx_batch(records)
     assert result.errors == []
     (record,) = result.records
-    assert record.free_text == "EDI PYMNTS" and record.payer_name == "WAL-MART STORES INC"
+    assert record.free_text == "EDI PYMNTS TRN 0004410778"
+    assert record.payer_name == "WAL-MART STORES INC"
     assert [(r.ref, r.amount_paid) for r in record.structured_refs] == [
         ("INV-20771", D("1176.00")),
         ("INV-20790", D("1100.00")),
