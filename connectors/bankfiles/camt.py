@@ -515,51 +515,7 @@ def parse_camt(data: bytes, source_file: str) -> ParseResult:
             if len(result.records) > kept_before and not any(u.merged for u in units):
                 _warn_on_batch_sum(result, report, entry, entry_path)
         _check_summary(result, report_el, report.path)
-    if fmt is not BankFileFormat.CAMT_052:
-        result.records[:] = _shared_names_apart(result.records)
     return result
-
-
-def _shared_names_apart(records: list[RawRemittance]) -> list[RawRemittance]:
-    """Records of one camt.053 or camt.054 that the bank's names key alike, told apart.
-
-    A bank may write one ``AcctSvcrRef`` on several entries (the day's or the statement's
-    reference, a lockbox batch's): two payments of one amount without an end-to-end id then
-    key alike, and the second was taken for the first. Each such record is keyed by that key
-    and what it shows (payer, payer's account, text), and how many records alike came before
-    it in its report: the same in the day's notification and its statement, while two such
-    payments stay two. None of them is the detail of an entry of that name (``details_of``),
-    which names neither. The first keeps the shared key among its earlier ones (versions
-    before this one stored it under that key, and the others not at all); the others keep
-    only earlier keys no other record of the group has."""
-    groups: dict[str, list[int]] = {}
-    for index, record in enumerate(records):
-        groups.setdefault(record.dedup_key, []).append(index)
-    apart = list(records)
-    for shared, members in groups.items():
-        if len(members) == 1:
-            continue
-        known = [k for i in members for k in records[i].also_known_as]
-        seen: dict[tuple[object, ...], int] = {}
-        for position, index in enumerate(members):
-            record = records[index]
-            looks = (
-                shared,
-                record.payer_name or "",
-                record.payer_iban or record.payer_account or "",
-                record.free_text or "",
-            )
-            # counted in its report: a report repeated in the file (a copy) states it again
-            alike = (record.location.split("/Ntry[")[0], *looks)
-            seen[alike] = nth = seen.get(alike, 0) + 1
-            earlier = tuple(k for k in record.also_known_as if position == 0 or known.count(k) == 1)
-            apart[index] = replace(
-                record,
-                dedup_key=dedup_key(f"{CAMT_FAMILY}-shared", *looks, nth),
-                also_known_as=(shared, *earlier) if position == 0 else earlier,
-                details_of=None,
-            )
-    return apart
 
 
 _SCALE = Decimal(10) ** 6  # sums compared exactly, as integers
