@@ -46,6 +46,7 @@ from connectors.errors import (
     DataError,
     ErrorKind,
     PartialAuthError,
+    ReplayedFaultError,
     UncertainWriteError,
     answered_before,
     share_of_failed_call,
@@ -381,7 +382,8 @@ class IntacctWriter:
         except AuthError as exc:
             missing = f"request already processed; looking for its record failed: {exc.message}"
             unread: set[str] | None = set() if whole_request else None  # none confirmed
-            raise PartialAuthError(exc, self._processed(group, {}, missing, unread)) from exc
+            answered = self._processed(group, {}, missing, unread, states_read=False)
+            raise PartialAuthError(exc, answered) from exc
         return self._processed(
             group, found, "request already processed, but it was not found", reversed_keys
         )
@@ -392,9 +394,14 @@ class IntacctWriter:
         found: dict[str, str],
         missing: str,
         reversed_keys: set[str] | None = None,
+        *,
+        states_read: bool = True,
     ) -> list[WriteResult]:
         """Each write's result. ``reversed_keys``, when given, are the reversals confirmed
-        done; any other reversal is uncertain (None: every reversal is done)."""
+        done (None: every reversal is done). Any other reversal failed when the request first
+        ran (its payment was read and is not reversed: a replayed fault, sent again under a
+        key of its own, so a request id of its own, never refused as a repeat again), or is
+        uncertain when the payments could not be read (``states_read`` False)."""
         out = []
         for write in group:
             if isinstance(write, CreditApply):
@@ -403,7 +410,8 @@ class IntacctWriter:
                 if reversed_keys is None or write.key in reversed_keys:
                     out.append(WriteResult(write.key, remote_id=write.payment_key))
                 else:
-                    error = UncertainWriteError(
+                    kind = ReplayedFaultError if states_read else UncertainWriteError
+                    error = kind(
                         SYSTEM,
                         f"{write.key}: {missing} (ARPYMT {write.payment_key} does not read "
                         "reversed)",

@@ -22,7 +22,7 @@ from datetime import date
 import pytest
 import responses
 
-from connectors.errors import ErrorKind, UncertainWriteError
+from connectors.errors import ErrorKind, ReplayedFaultError
 from connectors.intacct.errors import DUPLICATE_CONTROL, ERROR_TABLE, envelope_errors
 from connectors.intacct.writes import PaymentReverse
 from tests.connectors.intacct.test_intacct_client import _response
@@ -74,14 +74,16 @@ def test_a_repeated_control_id_at_the_control_level_is_a_duplicate_not_a_credent
 
 
 @pytest.mark.parametrize("wording", [RECORDED, PROCESSED])
-def test_a_reversal_whose_payment_still_reads_posted_is_uncertain_not_done(
+def test_a_reversal_whose_payment_still_reads_posted_failed_then_and_goes_again_under_a_new_key(
     mock: responses.RequestsMock, wording: str
 ) -> None:
     mock.post(API, body=control_refused("req", wording))
     mock.post(API, body=payment_state("7001", "Posted"))
     [result] = connector().write([PaymentReverse("v1", "7001", DAY, "payment taken back")])
     assert not result.ok and result.remote_id is None
-    assert isinstance(result.error, UncertainWriteError)
+    # the request ran before and its reversal failed then: sent again under a key (and so a
+    # request control id) of its own, never refused as a repeat forever
+    assert isinstance(result.error, ReplayedFaultError)
     assert "7001" in str(result.error) and "reversed" in str(result.error)
 
 
