@@ -576,7 +576,10 @@ def _take(
             waking.payments |= {remittance.bank_reference or "", remittance.end_to_end_id or ""}
     event.status, event.note = "processed", None
     if not made:  # the delivery is answered 2xx; the note says why nothing came of it
-        event.status, event.note = "ignored", _ignored_note(unit, records, remittances)
+        event.status = "ignored"
+        event.note = _cash_not_counted(session, settings.tenant, remittances) or _ignored_note(
+            unit, records, remittances
+        )
         intake.ignored.append(f"{event.source} event {unit.event_id}: {event.note}")
         log.info("%s", intake.ignored[-1])
     for back in backs:  # a reversal takes cash back; a reinstatement gives new cash
@@ -812,6 +815,25 @@ def _taken_in_again(intake: Intake, waiting: Sequence[WebhookEvent], again: Inta
     joined = tuple(f"{e.source} event {e.event_id}: " for e in waiting if e.status == "processed")
     intake.ignored = [line for line in intake.ignored if not line.startswith(joined)]
     intake.remittances.extend(m for m in again.remittances if m not in intake.remittances)
+
+
+def _cash_not_counted(session: Session, tenant: str, remittances: list[Remittance]) -> str:
+    """The note of an event naming more cash for a payment than is stored and decided (see
+    :func:`_more_cash`): a person reconciles the difference; "" when there is none."""
+    for remittance in remittances:
+        stored = _stored(session, tenant, remittance.source_key)
+        if (
+            stored is not None
+            and not stored.reverses
+            and stored.currency == remittance.currency
+            and 0 < stored.amount_minor < remittance.amount_minor
+        ):
+            return (
+                f"names {remittance.amount} of cash for payment {remittance.source_key}; "
+                f"{stored.amount} were stored and are decided (remittance {stored.id}), so the "
+                "difference is not counted: reconcile it by hand"
+            )
+    return ""
 
 
 def _ignored_note(

@@ -7,10 +7,6 @@ way; values are our own."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,36 +16,20 @@ from sqlalchemy import select
 
 from canonical.models import Remittance, WebhookEvent
 from sync.runtime import Runtime
-from sync.settings import load_settings
-from sync.webhooks import receive
-
-SECRET = "whsec_invoice_share"
+from sync.webhooks import _payments_named
+from tests.support.receivables import Book, applied
+from tests.sync.test_webhooks import events, open_runtime, post_stripe, remittances, stripe_event
 
 
 @pytest.fixture
 def rt(tmp_path: Path) -> Iterator[Runtime]:
-    settings = load_settings(
-        None, database_url=f"sqlite:///{tmp_path / 's.db'}", webhooks={"stripe_secrets": [SECRET]}
-    )
-    runtime = Runtime.open(settings)
+    runtime = open_runtime(tmp_path)
     yield runtime
     runtime.close()
 
 
 def post(rt: Runtime, kind: str, obj: dict[str, Any], event_id: str) -> None:
-    body = {
-        "id": event_id,
-        "object": "event",
-        "api_version": "2025-03-31.basil",
-        "created": int(time.time()),
-        "data": {"object": obj},
-        "livemode": False,
-        "type": kind,
-    }
-    raw = json.dumps(body).encode()
-    stamp = str(int(time.time()))
-    digest = hmac.new(SECRET.encode(), f"{stamp}.".encode() + raw, hashlib.sha256).hexdigest()
-    receive(rt.store, rt.settings, "stripe", raw, {"Stripe-Signature": f"t={stamp},v1={digest}"})
+    post_stripe(rt, stripe_event(event_id, kind, obj))
 
 
 def share(number: int, minor: int, invoice: str) -> dict[str, Any]:
@@ -102,8 +82,6 @@ def test_the_remittance_holds_the_intent_s_cash_whichever_comes_first(
 
 
 def test_an_invoice_payment_names_its_payment_intent_for_events_waiting_on_it() -> None:
-    from sync.webhooks import _payments_named
-
     event = {"type": "invoice_payment.paid", "data": {"object": share(1, 10000, "in_A")}}
     assert "pi_3Shares" in _payments_named("stripe", event)
 
@@ -116,9 +94,6 @@ def test_a_payment_disputed_whole_is_never_applied_when_its_intent_comes_late(
     a reconcile (the dispute decided against the 100.00), and only then the intent's 300.00:
     the payment and its dispute are decided again together, as in time order (taken back,
     nothing applied). Growing the payment alone auto-applied the 300.00 Stripe withdrew."""
-    from tests.support.receivables import Book, applied
-    from tests.sync.test_webhooks import open_runtime, post_stripe, remittances, stripe_event
-
     runtime = open_runtime(tmp_path)
     book = Book(runtime.store)
     book.invoice(book.customer("Acme Corp"), "in_A", "300.00")
@@ -153,4 +128,23 @@ def test_a_payment_disputed_whole_is_never_applied_when_its_intent_comes_late(
         -30000,
     )
     assert applied(runtime.store, paid.id) == {}
+    runtime.close()
+
+
+def test_more_cash_for_a_payment_already_applied_is_named_on_its_event(tmp_path: Path) -> None:
+    """The share (100.00) was applied to its invoice before the intent's 300.00 came: the
+    applied payment keeps its amount, and the intent's event says the 200.00 more is not
+    counted (it said "nothing new")."""
+    runtime = open_runtime(tmp_path)
+    book = Book(runtime.store)
+    book.invoice(book.customer("Acme Corp"), "in_A", "100.00")
+    post_stripe(runtime, stripe_event("evt_a", "invoice_payment.paid", share(1, 10000, "in_A")))
+    runtime.reconcile()
+    (paid,) = remittances(runtime.store)
+    assert applied(runtime.store, paid.id) == {"in_A": "100.00"}
+    post_stripe(runtime, stripe_event("evt_pi", "payment_intent.succeeded", INTENT))
+    (paid,) = remittances(runtime.store)
+    assert paid.amount_minor == 10000
+    note = events(runtime.store)["evt_pi"].note or ""
+    assert "300.00" in note and "not counted" in note and paid.id in note
     runtime.close()
