@@ -608,15 +608,17 @@ class Cascade:
             if item.id in seen:
                 continue
             seen.add(item.id)
+            entry: dict[str, Any] = {"ref": ref.written}
             if not ref.labelled:
                 unlabelled.append(ref.written)
-            entry: dict[str, Any] = {"ref": ref.written}
+                entry["unlabelled"] = True
             if ref.amount is not None:
                 entry["amount"] = ref.amount
             if how != "as written":
                 entry["read"] = how
             if not ref.labelled or how not in _STRONG_READINGS:
                 weak.append(ref.written)
+                entry["weak"] = True  # never paid in full on its own beside a stated amount
             matched.append((entry, item))
         if found.conflicts:
             evidence["text_conflicts"] = [
@@ -638,6 +640,7 @@ class Cascade:
             matched = [(e, i) for e, i in matched if not (payer and i.customer_id != payer)]
             if not matched:  # the text names someone else's invoices: a person decides
                 return self._foreign_only(r, rule, payer, foreign, evidence)
+        matched = self._labelled_settle(r, matched, found, evidence)
         if matched:
             holders = {item.customer_id for _, item in matched}
             memos: list[tuple[dict[str, Any], OpenItem]] = []
@@ -762,6 +765,35 @@ class Cascade:
             evidence=evidence,
             candidates=candidates,
         )
+
+    @staticmethod
+    def _labelled_settle(
+        r: Incoming,
+        matched: list[tuple[dict[str, Any], OpenItem]],
+        found: _TextFound,
+        evidence: dict[str, Any],
+    ) -> list[tuple[dict[str, Any], OpenItem]]:
+        """The invoices the payer named as invoices, when they alone owe exactly the cash and
+        a number it wrote without an invoice word also found one (``REF: 10024 / INV: 10023``,
+        ``PAYMENT 10024 INVOICE 10023``: the payer's own reference, by chance one of our
+        numbers); else ``matched`` as it was. Only a customer's, in the payment's currency,
+        with no amounts stated and no credit memos named."""
+        named = [(e, i) for e, i in matched if not e.get("unlabelled")]
+        if (
+            not named
+            or len(named) == len(matched)
+            or found.credits
+            or found.credits_not_taken
+            or len({i.customer_id for _, i in matched}) != 1
+            or any(i.currency != r.currency or e.get("amount") for e, i in matched)
+        ):
+            return matched
+        if sum(i.balance_minor for i in {i.id: i for _, i in named}.values()) != r.amount_minor:
+            return matched
+        evidence["text_unlabelled_not_taken"] = [
+            {"written": e["ref"], "invoice": i.number} for e, i in matched if e.get("unlabelled")
+        ]
+        return named
 
     def _payer_hint(self, r: Incoming) -> str | None:
         """The customer the payer's name (or the party it paid for) names unambiguously,
@@ -1119,6 +1151,24 @@ class Cascade:
         invoices = list({item.id: item for _, item in matched}.values())
         owed = sum(item.balance_minor for item in invoices)
         short_paid = False
+        unstated = {item.id: item.balance_minor for paid, _, item in stated if paid is None}
+        if (
+            unstated
+            and len(unstated) < len(stated)
+            and not any(paid is None and ref.get("weak") for paid, ref, _ in stated)
+            and sum(p or 0 for p, _, _ in stated) + sum(unstated.values()) - credited
+            == r.amount_minor
+        ):
+            # INV 1001 PARTIAL 50.00 INV 1002: an amount stated on some invoices, none on the
+            # others (each named as an invoice: REF 1002 may be the payer's own number), and
+            # the cash is exactly the amounts stated and the others' balances
+            stated = [
+                (unstated[item.id] if paid is None else paid, ref, item)
+                for paid, ref, item in stated
+            ]
+            evidence["paid_in_full_beside_stated"] = [
+                i.number for i in invoices if i.id in unstated
+            ]
         if (
             all(paid is not None for paid, _, _ in stated)
             and sum(p or 0 for p, _, _ in stated) - credited == r.amount_minor

@@ -142,6 +142,9 @@ _LABELLED_8_DIGITS = re.compile(
 _LABEL_AT_END = re.compile(
     rf"(?:^|[^A-Z0-9])(?:{_INVOICE_LABEL}|{_CREDIT_LABEL}){_NUMBER_WORD}$", re.IGNORECASE
 )
+_CREDIT_AT_END = re.compile(
+    rf"(?:^|[^A-Z0-9])(?:{_CREDIT_LABEL})[ \t]*+[:=-]?[ \t]*+$", re.IGNORECASE
+)
 _MONTH = (
     r"(?:jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|f[ée]vr?(?:ier)?|m[aä]r(?:ch|z|s)?|mrz|mrt|maart|"
     r"apr(?:il)?|avr(?:il)?|ma[iy]|mei|jun[ei]?|juin|jul[iy]?|juil(?:let)?|aug(?:ust|ustus)?|"
@@ -178,14 +181,19 @@ _CURRENCY_AFTER = rf"\s?{_CODES}(?![A-Z])"
 # a code ending a line not after an amount's cents and the blanks of a table's cell between
 # (1,000.00  USD\n10032: the code the amount's, 10032 the next row's)
 _NOT_AFTER_CENTS = "".join(rf"(?<![.,][0-9]{{2}}[ \t]{{{n}}})" for n in range(1, 17))
+_WHOLE = r"\d{1,3}(?:[.'\u2019]\d{3})+|\d+"  # a whole amount: 1500, 1.500, 1'500
 _AMOUNT = re.compile(
     # 1 234,56 EUR, EUR 1 234,56: thousands grouped by spaces, only with the currency beside
     # them (INV 118 234,56 stays invoice 118 and 234.56)
     rf"(?<![0-9A-Z.,/-]){_CURRENCY}\s?(?P<spaced>\d{{1,3}}(?: \d{{3}})+,\d{{2}})(?![0-9]|[.,]\d)|"
     rf"(?<![0-9A-Z.,/-])(?P<spaced_before>\d{{1,3}}(?: \d{{3}})+,\d{{2}}){_CURRENCY_AFTER}|"
-    rf"(?<![0-9A-Z.,/-])-?{_CURRENCY}?"
-    r"(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|\d+[.,]\d{2})"
-    rf"(?![0-9]|[.,]\d)|(?<![0-9A-Z]){_CURRENCY}(?P<whole>\d+)(?![0-9.,])|"
+    # 1'234.50 (Swiss, thousands by apostrophes) and Rs.1,23,456.00 (Indian, lakhs and crores
+    # by commas, with its cents) are amounts with or without their currency
+    rf"(?<![0-9A-Z.,/-])-?(?:{_CURRENCY}|Rs\.\s?|Rs\s)?"
+    r"(?P<value>\d{1,3}(?:['\u2019]\d{3})+(?:\.\d{2})?|\d{1,2}(?:,\d{2})+,\d{3}\.\d{2}|"
+    r"\d{1,3}(?:,\d{3})+(?:\.\d{2})?|\d{1,3}(?:\.\d{3})+,\d{2}|\d+[.,]\d{2})"
+    # EUR 1.000, CHF 12'500: whole thousands grouped by dots or apostrophes beside the currency
+    rf"(?![0-9]|[.,]\d)|(?<![0-9A-Z]){_CURRENCY}(?P<whole>{_WHOLE})(?![0-9.,])|"
     # a narrative wrapped right after the code (PAID INV 4472 USD\n3000): not after an amount's
     # cents, whose code it is, nor a number an amount in a currency follows (the next row's
     # document: 10031 1,000.00 USD, 4473 $2000; a date, a count or an account may follow)
@@ -193,7 +201,7 @@ _AMOUNT = re.compile(
     rf"(?![0-9.,])(?![ \t]+(?:-?[$€£¥₹]\d|(?:\d{{1,3}}(?:[,.]\d{{3}})+|\d+)(?:[.,]\d{{2}})?"
     rf"[ \t]*{_CODES}(?![A-Z])))|"
     # 1500 USD, unless an amount follows the code (INV 88123 EUR 1500.00)
-    rf"(?<![0-9A-Z.,/-])(?P<whole_before>\d+){_CURRENCY_AFTER}(?!\s?[-0-9$€£])",
+    rf"(?<![0-9A-Z.,/-])(?P<whole_before>{_WHOLE}){_CURRENCY_AFTER}(?!\s?[-0-9$€£])",
     re.IGNORECASE,
 )
 # what may stand between an invoice number and the amount the payer pays on it
@@ -641,16 +649,30 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+def _credit_amount(match: re.Match[str], masked: str) -> bool:
+    """Whether an amount written right after a credit memo's word (``LESS CM 55.00``, ``LESS
+    CREDIT $55.00``) is the credit's amount: with its cents or its currency, and no number
+    word between (``CM NO. 55.00`` stays a number); it is never the memo's number, nor an
+    invoice's."""
+    if not _ends_with(_CREDIT_AT_END, masked, match.start()):
+        return False
+    value = match.group("value")
+    return bool(value and re.search(r"[.,]\d{2}$", value)) or match.group(0)[:1] in "$€£¥₹"
+
+
 def _amount(match: re.Match[str]) -> str | None:
     spaced = match.group("spaced") or match.group("spaced_before")
     if spaced:
         return str(Decimal(spaced.replace(" ", "").replace(",", ".")))
     value = match.group("value")
     if value is None:
-        return match.group("whole") or match.group("whole_before") or match.group("whole_wrapped")
+        whole = match.group("whole") or match.group("whole_before") or match.group("whole_wrapped")
+        return re.sub(r"[.'\u2019]", "", whole) if whole else whole  # EUR 1.000: a thousand
+    value = re.sub(r"['\u2019]", "", value)  # 1'234.50
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d{2}", value):
         value = value.replace(".", "").replace(",", ".")
-    elif "," in value and "." in value:
+    elif ("," in value and "." in value) or re.fullmatch(r"\d{1,3}(?:,\d{3})+", value):
+        # 1,234.56, 1,23,456.00; $1,500 is fifteen hundred (a decimal comma has two digits)
         value = value.replace(",", "")
     else:
         value = value.replace(",", ".")
@@ -904,7 +926,8 @@ def read_references(text: str | None) -> TextReading:
     amounts = [
         (m.start(), m.end(), "-" + value if m.group(0).startswith("-") else value)
         for m in _amount_matches(masked)
-        if not labelled_before(m.start()) and (value := _amount(m)) is not None
+        if (not labelled_before(m.start()) or _credit_amount(m, masked))
+        and (value := _amount(m)) is not None
     ]
     masked = _mask(masked, [(s, e) for s, e, _ in amounts])
     values = [m.start() for m in dates] + [s for s, _, _ in amounts]  # blanked out: a value
