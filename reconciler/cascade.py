@@ -611,7 +611,6 @@ class Cascade:
             entry: dict[str, Any] = {"ref": ref.written}
             if not ref.labelled:
                 unlabelled.append(ref.written)
-                entry["unlabelled"] = True
             if ref.amount is not None:
                 entry["amount"] = ref.amount
             if how != "as written":
@@ -640,7 +639,6 @@ class Cascade:
             matched = [(e, i) for e, i in matched if not (payer and i.customer_id != payer)]
             if not matched:  # the text names someone else's invoices: a person decides
                 return self._foreign_only(r, rule, payer, foreign, evidence)
-        matched = self._labelled_settle(r, matched, found, evidence)
         if matched:
             holders = {item.customer_id for _, item in matched}
             memos: list[tuple[dict[str, Any], OpenItem]] = []
@@ -765,35 +763,6 @@ class Cascade:
             evidence=evidence,
             candidates=candidates,
         )
-
-    @staticmethod
-    def _labelled_settle(
-        r: Incoming,
-        matched: list[tuple[dict[str, Any], OpenItem]],
-        found: _TextFound,
-        evidence: dict[str, Any],
-    ) -> list[tuple[dict[str, Any], OpenItem]]:
-        """The invoices the payer named as invoices, when they alone owe exactly the cash and
-        a number it wrote without an invoice word also found one (``REF: 10024 / INV: 10023``,
-        ``PAYMENT 10024 INVOICE 10023``: the payer's own reference, by chance one of our
-        numbers); else ``matched`` as it was. Only a customer's, in the payment's currency,
-        with no amounts stated and no credit memos named."""
-        named = [(e, i) for e, i in matched if not e.get("unlabelled")]
-        if (
-            not named
-            or len(named) == len(matched)
-            or found.credits
-            or found.credits_not_taken
-            or len({i.customer_id for _, i in matched}) != 1
-            or any(i.currency != r.currency or e.get("amount") for e, i in matched)
-        ):
-            return matched
-        if sum(i.balance_minor for i in {i.id: i for _, i in named}.values()) != r.amount_minor:
-            return matched
-        evidence["text_unlabelled_not_taken"] = [
-            {"written": e["ref"], "invoice": i.number} for e, i in matched if e.get("unlabelled")
-        ]
-        return named
 
     def _payer_hint(self, r: Incoming) -> str | None:
         """The customer the payer's name (or the party it paid for) names unambiguously,
@@ -1154,6 +1123,7 @@ class Cascade:
         unstated = {item.id: item.balance_minor for paid, _, item in stated if paid is None}
         if (
             unstated
+            and not memos_not_taken  # the cash may be net of a memo that cannot be taken
             and len(unstated) < len(stated)
             and not any(paid is None and ref.get("weak") for paid, ref, _ in stated)
             and sum(p or 0 for p, _, _ in stated) + sum(unstated.values()) - credited
