@@ -142,9 +142,6 @@ _LABELLED_8_DIGITS = re.compile(
 _LABEL_AT_END = re.compile(
     rf"(?:^|[^A-Z0-9])(?:{_INVOICE_LABEL}|{_CREDIT_LABEL}){_NUMBER_WORD}$", re.IGNORECASE
 )
-_CREDIT_AT_END = re.compile(
-    rf"(?:^|[^A-Z0-9])(?:{_CREDIT_LABEL})[ \t]*+[:=-]?[ \t]*+$", re.IGNORECASE
-)
 _MONTH = (
     r"(?:jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|f[ée]vr?(?:ier)?|m[aä]r(?:ch|z|s)?|mrz|mrt|maart|"
     r"apr(?:il)?|avr(?:il)?|ma[iy]|mei|jun[ei]?|juin|jul[iy]?|juil(?:let)?|aug(?:ust|ustus)?|"
@@ -649,15 +646,13 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def _credit_amount(match: re.Match[str], masked: str) -> bool:
-    """Whether an amount written right after a credit memo's word (``LESS CM 55.00``, ``LESS
-    CREDIT $55.00``) is the credit's amount: with its cents or its currency, and no number
-    word between (``CM NO. 55.00`` stays a number); it is never the memo's number, nor an
-    invoice's."""
-    if not _ends_with(_CREDIT_AT_END, masked, match.start()):
-        return False
-    value = match.group("value")
-    return bool(value and re.search(r"[.,]\d{2}$", value)) or match.group(0)[:1] in "$€£¥₹"
+_CODE_AFTER = re.compile(_CURRENCY_AFTER, re.IGNORECASE)
+
+
+def _currency_beside(match: re.Match[str]) -> bool:
+    """Whether a currency's sign or code stands right before or after an amount's value."""
+    before = match.group(0)[: match.start("value") - match.start()].lstrip("-")
+    return bool(before.strip()) or bool(_CODE_AFTER.match(match.string, match.end()))
 
 
 def _amount(match: re.Match[str]) -> str | None:
@@ -671,6 +666,8 @@ def _amount(match: re.Match[str]) -> str | None:
     value = re.sub(r"['\u2019]", "", value)  # 1'234.50
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d{2}", value):
         value = value.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(?:,\d{3}){2,}", value) and not _currency_beside(match):
+        return None  # 502,503,504: a list of numbers, unless a currency says it is money
     elif ("," in value and "." in value) or re.fullmatch(r"\d{1,3}(?:,\d{3})+", value):
         # 1,234.56, 1,23,456.00; $1,500 is fifteen hundred (a decimal comma has two digits)
         value = value.replace(",", "")
@@ -926,8 +923,7 @@ def read_references(text: str | None) -> TextReading:
     amounts = [
         (m.start(), m.end(), "-" + value if m.group(0).startswith("-") else value)
         for m in _amount_matches(masked)
-        if (not labelled_before(m.start()) or _credit_amount(m, masked))
-        and (value := _amount(m)) is not None
+        if not labelled_before(m.start()) and (value := _amount(m)) is not None
     ]
     masked = _mask(masked, [(s, e) for s, e, _ in amounts])
     values = [m.start() for m in dates] + [s for s, _, _ in amounts]  # blanked out: a value
