@@ -608,16 +608,15 @@ class Cascade:
             if item.id in seen:
                 continue
             seen.add(item.id)
-            entry: dict[str, Any] = {"ref": ref.written}
             if not ref.labelled:
                 unlabelled.append(ref.written)
+            entry: dict[str, Any] = {"ref": ref.written}
             if ref.amount is not None:
                 entry["amount"] = ref.amount
             if how != "as written":
                 entry["read"] = how
             if not ref.labelled or how not in _STRONG_READINGS:
                 weak.append(ref.written)
-                entry["weak"] = True  # never paid in full on its own beside a stated amount
             matched.append((entry, item))
         if found.conflicts:
             evidence["text_conflicts"] = [
@@ -1120,25 +1119,6 @@ class Cascade:
         invoices = list({item.id: item for _, item in matched}.values())
         owed = sum(item.balance_minor for item in invoices)
         short_paid = False
-        unstated = {item.id: item.balance_minor for paid, _, item in stated if paid is None}
-        if (
-            unstated
-            and not memos_not_taken  # the cash may be net of a memo that cannot be taken
-            and len(unstated) < len(stated)
-            and not any(paid is None and ref.get("weak") for paid, ref, _ in stated)
-            and sum(p or 0 for p, _, _ in stated) + sum(unstated.values()) - credited
-            == r.amount_minor
-        ):
-            # INV 1001 PARTIAL 50.00 INV 1002: an amount stated on some invoices, none on the
-            # others (each named as an invoice: REF 1002 may be the payer's own number), and
-            # the cash is exactly the amounts stated and the others' balances
-            stated = [
-                (unstated[item.id] if paid is None else paid, ref, item)
-                for paid, ref, item in stated
-            ]
-            evidence["paid_in_full_beside_stated"] = [
-                i.number for i in invoices if i.id in unstated
-            ]
         if (
             all(paid is not None for paid, _, _ in stated)
             and sum(p or 0 for p, _, _ in stated) - credited == r.amount_minor
