@@ -818,12 +818,13 @@ def _taken_in_again(intake: Intake, waiting: Sequence[WebhookEvent], again: Inta
 
 
 def _cash_not_counted(session: Session, tenant: str, remittances: list[Remittance]) -> str:
-    """The note of an event naming more cash for a payment than is stored and decided (see
-    :func:`_more_cash`): a person reconciles the difference; "" when there is none."""
+    """The note of a Stripe event naming more cash for a payment than is stored and decided
+    (see :func:`_more_cash`): a person reconciles the difference; "" when there is none."""
     for remittance in remittances:
         stored = _stored(session, tenant, remittance.source_key)
         if (
             stored is not None
+            and stored.source == "stripe"
             and not stored.reverses
             and stored.currency == remittance.currency
             and 0 < stored.amount_minor < remittance.amount_minor
