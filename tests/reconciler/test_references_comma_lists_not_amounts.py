@@ -66,11 +66,6 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_list_applied(store: Store, book: Book, case: Case) -> None:
-    check_case(store, book, case)
-
-
 THREE: list[tuple[str, ...]] = [("A", n, "100.00") for n in ("10023", "10024", "10025")]
 
 
@@ -113,6 +108,6 @@ CASES2 = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES2, ids=[c.id for c in CASES2])
-def test_more_applied(store: Store, book: Book, case: Case) -> None:
+@pytest.mark.parametrize("case", [*CASES, *CASES2], ids=[c.id for c in [*CASES, *CASES2]])
+def test_applied_as_the_payer_wrote(store: Store, book: Book, case: Case) -> None:
     check_case(store, book, case)
