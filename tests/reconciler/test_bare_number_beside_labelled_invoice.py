@@ -13,7 +13,7 @@ from tests.support.receivables import Book
 
 pytestmark = pytest.mark.usefixtures("book_loading")
 
-TWO = [("A", "10023", "100.00"), ("A", "10024", "100.00")]
+TWO: list[tuple[str, ...]] = [("A", "10023", "100.00"), ("A", "10024", "100.00")]
 TEXTS = [
     "INV 10023 REPLACED BY 10024",
     "INV 10023 REISSUED AS 10024",
