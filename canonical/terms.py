@@ -14,11 +14,20 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TypedDict
 
+# A percent is a number (``2``, ``1.5``, ``2,5``), or a fraction written with its sign
+# (``1/2%``, ``1 1/2%``, ``1½%``: QuickBooks users' ``1/2% 10 Net 30``). Nothing is read
+# from inside another number or fraction: ``1/2% 10`` is never ``2% 10``, and ``1/2/10``
+# (half a percent or one percent?) grants no discount.
 _PERCENT_DAYS = re.compile(
-    r"(?P<pct>\d{1,2}(?:[.,]\d{1,3})?)\s*(?:%|/|pct|percent)\s*"
-    r"(?:(?:if\s+paid\s+)?(?:within|in)\s+)?(?P<days>\d{1,3})\b(?!\s*%)",
+    r"(?<![\d/.,])(?:"
+    r"(?:(?:(?P<whole>\d{1,2})\s+)?(?P<num>\d{1,2})\s*/\s*(?P<den>\d{1,2})"
+    r"|(?P<vwhole>\d{1,2})?\s*(?P<vulgar>[½¼¾]))"
+    r"\s*(?:%|pct|percent)"
+    r"|(?P<pct>\d{1,2}(?:[.,]\d{1,3})?)\s*(?:%|/|pct|percent))\s*"
+    r"(?:(?:if\s+paid\s+)?(?:within|in)\s+)?(?P<days>\d{1,3})\b(?!\s*%|/\d)",
     re.IGNORECASE,
 )
+_VULGAR = {"½": Decimal("0.5"), "¼": Decimal("0.25"), "¾": Decimal("0.75")}
 _NET = re.compile(r"\b(?:net|n)\s*/?\s*(?P<net>\d{1,3})\b", re.IGNORECASE)
 _MAX_PERCENT = Decimal(25)
 
@@ -64,14 +73,29 @@ def parse_terms(text: str | None) -> PaymentTerms | None:
     found = _PERCENT_DAYS.search(_NET.sub(" ", cleaned) if net else cleaned)
     if found is None:
         return PaymentTerms(cleaned, net_days=net_days)
-    try:
-        percent = Decimal(found.group("pct").replace(",", "."))
-    except InvalidOperation:
+    percent = _percent(found)
+    if percent is None:
         return PaymentTerms(cleaned, net_days=net_days)
     days = int(found.group("days"))
     if not (0 < percent <= _MAX_PERCENT) or days <= 0 or (net_days and days > net_days):
         return PaymentTerms(cleaned, net_days=net_days)
     return PaymentTerms(cleaned, percent, days, net_days)
+
+
+def _percent(found: re.Match[str]) -> Decimal | None:
+    """The percent a match of :data:`_PERCENT_DAYS` names; None for a fraction that is not
+    one (``3/2%``)."""
+    if found.group("pct") is not None:
+        try:
+            return Decimal(found.group("pct").replace(",", "."))
+        except InvalidOperation:
+            return None
+    if found.group("vulgar"):
+        return Decimal(found.group("vwhole") or 0) + _VULGAR[found.group("vulgar")]
+    numerator, denominator = int(found.group("num")), int(found.group("den"))
+    if not 0 < numerator < denominator:
+        return None
+    return Decimal(found.group("whole") or 0) + Decimal(numerator) / Decimal(denominator)
 
 
 def discount_fields(

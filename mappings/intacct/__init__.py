@@ -24,7 +24,8 @@ from mappings.intacct import credit_memo, customer, invoice, payment
 # 11: payments awaiting approval or declined are not cash; an unknown payment STATE is refused
 # 12: a payment read back (no PAYMENTDATE) is received on its WHENPAID, not its RECEIPTDATE;
 #     a foreign-currency detail's zero base amount without its TRX_ amount is zero, not refused
-VERSION = 12
+# 13: terms with a fraction of a percent (1/2% 10 Net 30) grant that fraction, not 2%
+VERSION = 13
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

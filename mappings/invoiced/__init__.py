@@ -18,7 +18,8 @@ from mappings.invoiced import credit_memo, customer, invoice, payment
 # 7: dates are calendar days in the company's time zone (company_timezone), not UTC's
 # 8: a payment whose charge failed on the gateway is void (no cash came in)
 # 9: applied_credit entries spend the customer's credit balance, never the payment's cash
-VERSION = 9
+# 10: terms with a fraction of a percent (1/2% 10 Net 30) grant that fraction, not 2%
+VERSION = 10
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -15,7 +15,8 @@ from mappings.quickbooks import credit_memo, customer, invoice, payment
 # 4: payment lines linking journal entries (and other unsynced credits) are credit, not cash
 # 5: amounts without CurrencyRef are in the company's home currency (its Preferences)
 # 6: customers deleted as "Name (deleted-1)" (a deleted name already taken) are deleted too
-VERSION = 6
+# 7: terms with a fraction of a percent (1/2% 10 Net 30) grant that fraction, not 2%
+VERSION = 7
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -30,7 +30,9 @@ from mappings.salesforce import credit_memo, customer, invoice, payment
 #     payment was quarantined); Canceled is void as Cancelled
 # 12: a Number field holding a whole number reads as its digits as text (1001.0 -> 1001)
 # 13: Salesforce Billing invoices Canceled (an invoice run's clean-up) are void, not refused
-VERSION = 13
+# 14: terms with a fraction of a percent (1/2% 10 Net 30) grant that fraction, not 2%; Salesforce
+#     Billing credit notes Canceled are void, not refused
+VERSION = 14
 MAPPERS: dict[str, Callable[[RawRecord, MappingContext], RecordIn]] = {
     "customers": customer.to_canonical,
     "invoices": invoice.to_canonical,

@@ -164,7 +164,12 @@ def test_credit_note_fully_allocated_is_paid() -> None:
 
 
 @pytest.mark.parametrize(
-    ("wire", "expected"), [("Draft", DocumentStatus.DRAFT), ("Cancelled", DocumentStatus.VOID)]
+    ("wire", "expected"),
+    [
+        ("Draft", DocumentStatus.DRAFT),
+        ("Cancelled", DocumentStatus.VOID),
+        ("Canceled", DocumentStatus.VOID),  # HEAD refused it: quarantined though void
+    ],
 )
 def test_credit_note_statuses(wire: str, expected: DocumentStatus) -> None:
     body = CREDIT_NOTE.replace('"blng__Status__c": "Posted"', f'"blng__Status__c": "{wire}"')
