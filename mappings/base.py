@@ -148,9 +148,14 @@ def iso_datetime(value: Any) -> datetime | None:
 
 
 def unix_datetime(value: Any) -> datetime | None:
+    """A Unix timestamp in seconds; one no calendar holds (``1e20``) is a ValueError, so the
+    record is quarantined naming its field."""
     if value in (None, ""):
         return None
-    return datetime.fromtimestamp(int(value), UTC)
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (OverflowError, OSError) as exc:
+        raise ValueError(f"not a timestamp: {value!r} ({exc})") from None
 
 
 def boolean(value: Any) -> bool:

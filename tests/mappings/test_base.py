@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
-from mappings.base import us_date
+from mappings.base import unix_datetime, us_date
 
 
 @pytest.mark.parametrize(
@@ -28,3 +29,11 @@ def test_us_date_reads_intacct_and_iso_dates(raw: str | None, expected: date | N
 def test_us_date_rejects_what_is_not_a_date(raw: str) -> None:
     with pytest.raises(ValueError, match="MM/DD/YYYY"):
         us_date(raw)
+
+
+@pytest.mark.parametrize("raw", [Decimal("1E+20"), 10**30, float("inf")])
+def test_a_timestamp_no_calendar_holds_is_a_value_error(raw: object) -> None:
+    """HEAD let OverflowError escape the mapping: the page failed instead of the record
+    being quarantined naming its field."""
+    with pytest.raises(ValueError, match="not a timestamp"):
+        unix_datetime(raw)

@@ -214,6 +214,15 @@ def test_missing_number_and_bad_stamp_name_their_field() -> None:
     assert stamp.value.field == "updated_at"
 
 
+def test_a_date_no_calendar_holds_names_its_field() -> None:
+    """HEAD raised OverflowError from the mapping, which the pull does not quarantine."""
+    body = """{"id": 46225, "customer": 15444, "number": "INV-0016", "currency": "usd",
+        "date": 1e20, "status": "not_sent", "total": 51.15, "balance": 51.15}"""
+    with pytest.raises(MappingError) as caught:
+        invoice.to_canonical(raw("invoices", body), CTX)
+    assert caught.value.field == "date"
+
+
 def test_currency_falls_back_to_the_expanded_customer_then_home() -> None:
     expanded = invoice.to_canonical(
         raw(
