@@ -15,18 +15,19 @@ from functools import lru_cache
 from typing import TypedDict
 
 # A percent is a number (``2``, ``1.5``, ``2,5``), or a fraction written with its sign
-# (``1/2%``, ``1 1/2%``, ``1½%``: QuickBooks users' ``1/2% 10 Net 30``). Nothing is read
-# from inside another number or fraction: ``1/2% 10`` is never ``2% 10``, and ``1/2/10``
-# (half a percent or one percent?) grants no discount.
+# (``1/2%``, ``1 1/2%``, ``1-1/2%``, ``1½%``: QuickBooks users' ``1/2% 10 Net 30``). Nothing is
+# read from inside another number or fraction: ``1/2% 10`` is never ``2% 10``.
 _PERCENT_DAYS = re.compile(
-    r"(?<![\d/.,])(?:"
-    r"(?:(?:(?P<whole>\d{1,2})\s+)?(?P<num>\d{1,2})\s*/\s*(?P<den>\d{1,2})"
+    r"(?<![\d.])(?<!\d,)(?<![\d%]/)(?:"
+    r"(?:(?:(?P<whole>\d{1,2})(?:\s+|-))?(?P<num>\d{1,2})\s*/\s*(?P<den>\d{1,2})"
     r"|(?P<vwhole>\d{1,2})?\s*(?P<vulgar>[½¼¾]))"
     r"\s*(?:%|pct|percent)"
-    r"|(?P<pct>\d{1,2}(?:[.,]\d{1,3})?)\s*(?:%|/|pct|percent))\s*"
-    r"(?:(?:if\s+paid\s+)?(?:within|in)\s+)?(?P<days>\d{1,3})\b(?!\s*%|/\d)",
+    r"|(?P<pct>\d{1,2}(?:[.,]\d{1,3})?)\s*(?P<sep>%|/|pct|percent))\s*"
+    r"(?:(?:if\s+paid\s+)?(?:within|in)\s+)?(?P<days>\d{1,3})\b(?!\s*%)",
     re.IGNORECASE,
 )
+# ``1/2/10``: half a percent within 10 days, or one percent within 2? No discount is read.
+_THIRD_SLASHED = re.compile(r"\s*/\s*\d")
 _VULGAR = {"½": Decimal("0.5"), "¼": Decimal("0.25"), "¾": Decimal("0.75")}
 _NET = re.compile(r"\b(?:net|n)\s*/?\s*(?P<net>\d{1,3})\b", re.IGNORECASE)
 _MAX_PERCENT = Decimal(25)
@@ -74,7 +75,9 @@ def parse_terms(text: str | None) -> PaymentTerms | None:
     if found is None:
         return PaymentTerms(cleaned, net_days=net_days)
     percent = _percent(found)
-    if percent is None:
+    if percent is None or (
+        found.group("sep") == "/" and _THIRD_SLASHED.match(found.string, found.end())
+    ):
         return PaymentTerms(cleaned, net_days=net_days)
     days = int(found.group("days"))
     if not (0 < percent <= _MAX_PERCENT) or days <= 0 or (net_days and days > net_days):

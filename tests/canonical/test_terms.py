@@ -31,6 +31,17 @@ from canonical.terms import discount_fields, discount_minor, parse_terms
         ("1/2 % 10 Net 30", "0.5", 10, 30),
         ("1½% 10 Net 30", "1.5", 10, 30),
         ("½% 10 net 30", "0.5", 10, 30),
+        ("1-1/2% 10 Net 30", "1.5", 10, 30),
+        # days written with the net days after a slash; a discount glued to the net days
+        # (after review: the first fix read 2% 10/30 as 10% within 30 days, and found none
+        # in Net 30,2% 10)
+        ("2% 10/30 Net 30", "2", 10, 30),
+        ("1% 15/45 Net 45", "1", 15, 45),
+        ("½% 10/30 Net 30", "0.5", 10, 30),
+        ("Net 30,2% 10", "2", 10, 30),
+        ("N/30,2/10", "2", 10, 30),
+        ("Net 30/2% 10", "2", 10, 30),
+        ("30 Tage netto,2% 10 Tage", "2", 10, None),
     ],
 )
 def test_discount_spellings(text: str, percent: str, days: int, net: int | None) -> None:
@@ -56,6 +67,10 @@ def test_discount_spellings(text: str, percent: str, days: int, net: int | None)
         "1/2/10 Net 30",
         "11/2% 10 Net 30",  # 1 1/2% or a mistyped 11/2%: no discount is safer than a guess
         "3/2% 10 Net 30",
+        "2/10/30",  # read as 2% 10 days before; a/b/c is left unread with 1/2/10
+        "2%/10/30",
+        ".5% 10 Net 30",  # HEAD: 5%
+        "Net 30 due 12/15/2026",  # HEAD: 12% within 15 days
     ],
 )
 def test_terms_without_a_discount(text: str) -> None:
