@@ -587,8 +587,14 @@ def _pending_return(
     unapplied cash but waits for a person: a return whose payment's cash still stands applied
     (or whose payment was not found, or was dismissed), or money out that reverses no payment.
     The part of a return that takes back its payment's own unapplied cash stays unapplied (it
-    nets it)."""
-    if decision is None or status != "exception" or rem.amount_minor >= 0:
+    nets it). Money out not reconciled yet waits whole: its payment's cash stands applied
+    until the reconciler takes it back (counting it unapplied netted another payer's unapplied
+    cash against it, and could make the total negative)."""
+    if rem.amount_minor >= 0:
+        return 0
+    if decision is None and status == "new":
+        return rem.amount_minor
+    if decision is None or status != "exception":
         return 0
     if decision.rule == NOT_INCOMING_CASH:
         return rem.amount_minor

@@ -83,3 +83,25 @@ def test_undone_cash_says_why_in_the_persons_words(
     assert "the customer meant INV-1002" in item["why"]
     assert "person:ana" in item["why"] and made.evidence["undone"] in item["why"]
     assert _tie(report) == ("100.00", "100.00")
+
+
+def test_a_return_not_reconciled_yet_waits_apart_from_another_payers_unapplied_cash(
+    store: Store,
+) -> None:
+    """HEAD counted the 100.00 taken back, before the reconciler saw it, as unapplied: 40.00
+    of another payer's unapplied cash showed as -60.00 in ``totals.cash``, not as the 40.00
+    ``unapplied_cash`` lists."""
+    book = Book(store)
+    acme = book.customer("Acme Corp", ALL)
+    book.invoice(acme, "INV-1001", "100.00", ALL)
+    paid = book.remittance("Acme Corp", "100.00", "INV-1001")
+    book.remittance("Nobody Known", "40.00", "no reference")
+    reconcile(store)
+    returned(store, paid, "100.00")
+    report = build_report(store)
+    cash = {k: v["amount"] for k, v in report["totals"]["cash"]["USD"].items()}
+    assert (cash["received"], cash["applied"]) == ("40.00", "100.00")
+    assert (cash["unapplied"], cash["returns_pending"]) == ("40.00", "-100.00")
+    assert _tie(report) == ("40.00", "40.00")
+    reconcile(store)
+    assert _tie(build_report(store)) == ("40.00", "40.00")
