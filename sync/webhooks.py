@@ -25,10 +25,10 @@ and collected) is new cash again.
 
 No processor delivers in order, so the events of a payment's cash settle whatever order and
 grouping they come in, as they would in time order. An event that takes cash back (Adyen: a
-cancelled authorisation, a failed capture, a chargeback; GoCardless ``charged_back``; a Stripe
-dispute withdrawing funds) and finds none in force (not counted yet, or all taken back already)
-takes nothing then and is kept as ignored, noted; an event that gives cash back (Adyen
-``CHARGEBACK_REVERSED``, GoCardless ``chargeback_cancelled``, Stripe
+cancelled authorisation, a failed capture, a chargeback; GoCardless ``charged_back`` and
+``failed``; a Stripe dispute withdrawing funds) and finds none in force (not counted yet, or
+all taken back already) takes nothing then and is kept as ignored, noted; an event that gives
+cash back (Adyen ``CHARGEBACK_REVERSED``, GoCardless ``chargeback_cancelled``, Stripe
 ``charge.dispute.funds_reinstated``) and finds nothing taken back likewise. After a delivery
 commits, the events waiting for what it counted, took back or gave back (found by the payment
 their payload names: ``originalReference``, ``links.payment``, the dispute's payment intent or
@@ -40,8 +40,12 @@ event taken in again is first claimed (still ignored, once its transaction holds
 deliveries never take it in both; a reversal and a reinstatement are keyed by their event (or
 dispute), so no cash is taken back or given back twice. A give-back whose take-back never
 comes stays ignored and invents no cash. GoCardless' events of one delivery are taken in oldest
-first (``created_at``). A Stripe Connect test-mode event (``account`` with ``livemode`` false,
-sent to live Connect endpoints too) is stored as ignored: no real money.
+first (``created_at``), and a GoCardless ``failed`` takes back only cash an event older than it
+brought (the ``confirmed`` its remittance keeps), whenever it is delivered: a failure that
+happened before the collection counted (the early failure of a payment resubmitted and
+collected, delivered late) takes nothing, noted as belonging to an earlier collection. A
+Stripe Connect test-mode event (``account`` with ``livemode`` false, sent to live Connect
+endpoints too) is stored as ignored: no real money.
 
 A replayed delivery (same source and event id) finds its stored event and does nothing.
 Adyen and GoCardless batch several events in one delivery: each event (an Adyen item, a
@@ -95,6 +99,7 @@ from connectors.processors.adyen_events import parse_item as parse_adyen_item
 from connectors.processors.adyen_events import sample_notification as adyen_sample
 from connectors.processors.adyen_events import taking_back as adyen_taking_back
 from connectors.processors.gocardless_events import ACTIONS as GC_ACTIONS
+from connectors.processors.gocardless_events import COLLECTING_AGAIN as GC_COLLECTING_AGAIN
 from connectors.processors.gocardless_events import GIVING_BACK as GC_GIVING_BACK
 from connectors.processors.gocardless_events import TAKING_BACK as GC_TAKING_BACK
 from connectors.processors.gocardless_events import (
@@ -102,6 +107,7 @@ from connectors.processors.gocardless_events import (
     GoCardlessConfig,
 )
 from connectors.processors.gocardless_events import chronological as gc_chronological
+from connectors.processors.gocardless_events import happened_before as gc_happened_before
 from connectors.processors.gocardless_events import parse_event as parse_gocardless_event
 from connectors.processors.records import REINSTATING, REVERSING, ProcessorRecord
 from connectors.processors.stripe_events import GIVING_BACK as STRIPE_GIVING_BACK
@@ -456,6 +462,9 @@ class _Waking:
     # (a concurrent delivery may be storing what it waits for)
     untaken: set[str] = field(default_factory=set)
     ungiven: set[str] = field(default_factory=set)
+    # payments a GoCardless failure took nothing of, the cash in force being of a later
+    # collection than the one that failed (for the event's note; nothing waits for them)
+    later_collected: set[str] = field(default_factory=set)
 
     def add(self, other: _Waking) -> None:
         self.invoices |= other.invoices
@@ -463,6 +472,7 @@ class _Waking:
         self.taken_back |= other.taken_back
         self.untaken |= other.untaken
         self.ungiven |= other.ungiven
+        self.later_collected |= other.later_collected
 
 
 def _once_more_on_conflict(source: str, attempt: Callable[[], T]) -> T:
@@ -546,10 +556,13 @@ def _take(
     try:
         # everything that can fail runs before this event writes anything
         records = unit.parse()
+        # an event stored as ignored before (it waited) is taken in again: it came before
+        # what it waited for
+        waited = event.status == "ignored"
         cash = [  # refunds stay events
             (
                 r,
-                _collected_again(session, settings.tenant, r)
+                _collected_again(session, settings.tenant, r, waited)
                 or remittance_from_record(r, settings.tenant),
             )
             for r in records
@@ -558,7 +571,7 @@ def _take(
         cash += _invoice_references(session, settings.tenant, records)
         texts = {m.source_key: r.narrative for r, m in cash}
         waiting = _Waking()
-        backs = _reversals(session, settings, records, waiting)
+        backs = _reversals(session, settings, records, waiting, waited)
         remittances = [m for _, m in cash] + backs
     except EVENT_ERRORS as exc:
         event.status, event.error = "failed", f"{event.source} event {unit.event_id}: {exc}"
@@ -578,7 +591,7 @@ def _take(
     if not made:  # the delivery is answered 2xx; the note says why nothing came of it
         event.status = "ignored"
         event.note = _cash_not_counted(session, settings.tenant, remittances) or _ignored_note(
-            unit, records, remittances
+            unit, records, remittances, waiting.later_collected
         )
         intake.ignored.append(f"{event.source} event {unit.event_id}: {event.note}")
         log.info("%s", intake.ignored[-1])
@@ -692,8 +705,8 @@ def _join_taken_back(
     client: GoCardlessClient | None = None,
 ) -> _Waking:
     """Take in again the events that take a payment's cash back (Adyen: a cancelled
-    authorisation, a failed capture, a chargeback; GoCardless: a chargeback) stored before
-    that cash was counted, now that a delivery counting it, or naming it, has committed.
+    authorisation, a failed capture, a chargeback; GoCardless: a chargeback, a failure) stored
+    before that cash was counted, now that a delivery counting it, or naming it, has committed.
     Neither delivers in order: a cancellation that comes before the authorisation it cancels
     takes it back once it comes, as it would have the other way round, and the authorisation
     is never left as cash. After the commit, so that of the two delivered concurrently the
@@ -721,7 +734,9 @@ GIVING_BACK: dict[str, tuple[frozenset[str], tuple[tuple[str, ...], ...]]] = {
         STRIPE_GIVING_BACK,
         (("data", "object", "payment_intent"), ("data", "object", "charge")),
     ),
-    "gocardless": (GC_GIVING_BACK, (("links", "payment"),)),
+    # and a GoCardless collection counted as one announced again, delivered before the late
+    # failure that took back the collection before it (see :func:`_collected_again`)
+    "gocardless": (GC_GIVING_BACK | GC_COLLECTING_AGAIN, (("links", "payment"),)),
 }
 
 
@@ -838,9 +853,13 @@ def _cash_not_counted(session: Session, tenant: str, remittances: list[Remittanc
 
 
 def _ignored_note(
-    unit: _Unit, records: list[ProcessorRecord], remittances: list[Remittance]
+    unit: _Unit,
+    records: list[ProcessorRecord],
+    remittances: list[Remittance],
+    later_collected: Collection[str] = (),
 ) -> str:
-    """Why an event made no remittance, for the person reading the stored event."""
+    """Why an event made no remittance, for the person reading the stored event
+    (``later_collected``: the payments whose cash in force a failure is older than)."""
     if not unit.known:
         return f"not read: arsync takes no cash from {unit.event_type or 'an event with no type'}"
     if unit.unread:
@@ -858,6 +877,15 @@ def _ignored_note(
             f"gave nothing back: nothing was taken back from payment {giving[0]}; it gives the "
             "cash back if a chargeback of that payment comes"
         )
+    earlier = [
+        r.payment_id for r in records if r.kind in REVERSING and r.payment_id in later_collected
+    ]
+    if earlier:
+        return (
+            f"took nothing back: it belonged to an earlier collection of payment {earlier[0]} "
+            "than the one whose cash is counted (it happened before the event that brought "
+            "that cash)"
+        )
     taking = [r.payment_id for r in records if r.kind in REVERSING]
     if taking:
         return (
@@ -874,13 +902,18 @@ def _reversals(
     settings: Settings,
     records: list[ProcessorRecord],
     waiting: _Waking | None = None,
+    waited: bool = False,
 ) -> list[Remittance]:
     """What chargebacks, late failures and reinstatements do to payments already counted: a
     reversal takes the payment's cash back, a reinstatement gives it back (new cash, with the
     payment's references). A payment never counted as cash (it failed before it was
-    confirmed) has nothing to take or give back. The ids of the payments a reversal found no
-    cash in force of are added to ``waiting.untaken`` (its cash, or a reinstatement, may come
-    later), those a reinstatement found nothing taken of to ``waiting.ungiven``."""
+    confirmed) has nothing to take or give back, and a GoCardless failure takes nothing of
+    cash a later collection brought (see :func:`_of_an_earlier_collection`; ``waited``: the
+    records' event is taken in again, it came before that cash). The ids of the payments a
+    reversal found no cash in force of are added to ``waiting.untaken`` (its cash, or a
+    reinstatement, may come later), those a reinstatement found nothing taken of to
+    ``waiting.ungiven``, those a failure is older than the cash of to
+    ``waiting.later_collected``."""
     made = []
     waiting = waiting if waiting is not None else _Waking()
     for record in records:
@@ -900,6 +933,13 @@ def _reversals(
                     "%s %s: its cash was already taken back", record.event_type, record.payment_id
                 )
                 waits.add(record.payment_id)
+            elif _of_an_earlier_collection(record, cash, waited):
+                log.info(
+                    "%s %s: it failed before the collection counted now; nothing taken back",
+                    record.event_type,
+                    record.payment_id,
+                )
+                waiting.later_collected.add(record.payment_id)
             else:
                 made.append(reversal_from_record(record, cash, settings.tenant))
         elif chain.taken_back():
@@ -908,6 +948,29 @@ def _reversals(
             log.info("%s %s: nothing was taken back", record.event_type, record.payment_id)
             waits.add(record.payment_id)
     return made
+
+
+def _of_an_earlier_collection(record: ProcessorRecord, cash: Remittance, waited: bool) -> bool:
+    """Whether a GoCardless failure is of an earlier collection than ``cash``, the payment's
+    cash in force: it happened before the event that brought that cash (the one its remittance
+    keeps), as a failure resubmitted and then collected did, so it takes none of it, in
+    whatever order the two were delivered. When nothing tells which happened first (a time
+    unreadable, or both the same), the order they came in does: a failure taken in again
+    (``waited``) came before the cash and takes nothing, one coming after takes it back."""
+    if record.processor != "gocardless" or record.kind != "failure":
+        return False
+    brought = _raw_event(cash)
+    before = gc_happened_before(record.raw.get("event"), brought)
+    return waited if before is None else before
+
+
+def _raw_event(remittance: Remittance) -> Any:
+    """The processor's event a remittance was made of, as its ``raw`` keeps it (None when it
+    keeps none)."""
+    try:
+        return json.loads(remittance.raw or "{}").get("event")
+    except (ValueError, AttributeError):
+        return None
 
 
 @dataclass
@@ -960,10 +1023,17 @@ class _Chain:
         return sum(self.taken.values()) + given < 0
 
 
-def _collected_again(session: Session, tenant: str, record: ProcessorRecord) -> Remittance | None:
+def _collected_again(
+    session: Session, tenant: str, record: ProcessorRecord, waited: bool = False
+) -> Remittance | None:
     """New cash when a payment whose cash was all taken back is collected again (GoCardless:
     a failed payment resubmitted, then confirmed): the first confirmation's remittance exists,
-    so without this the second collection would be lost in it."""
+    so without this the second collection would be lost in it. A collection that happened
+    before an event that took the cash back is that cash announced again: nothing new. One
+    that found the cash in force counted nothing (the same collection announced again) and is
+    taken in again once that cash is taken back (``waited``): new cash when it happened after
+    the events that took it back (it came before a late failure of the collection before
+    it)."""
     if not record.collected_again_when_taken_back:
         return None
     original = _counted_payment(session, tenant, record)
@@ -972,7 +1042,29 @@ def _collected_again(session: Session, tenant: str, record: ProcessorRecord) -> 
     chain = _Chain.of(session, tenant, record, original)
     if chain.in_force() is not None:
         return None  # the same collection announced again: nothing new
+    if not _after_taken_back(session, tenant, record, chain, waited):
+        return None
     return reinstatement_from_record(replace(record, kind="reinstatement"), original, tenant)
+
+
+def _after_taken_back(
+    session: Session, tenant: str, record: ProcessorRecord, chain: _Chain, waited: bool
+) -> bool:
+    """Whether ``record``'s event happened after each event that took ``chain``'s cash back.
+    When a time is unreadable or the same, the order they came in decides: an event taken in
+    again (``waited``) came before."""
+    backs = session.exec(
+        select(Remittance).where(
+            col(Remittance.tenant) == tenant,
+            col(Remittance.reverses).in_([c.source_key for c in chain.cash]),
+            col(Remittance.amount_minor) < 0,
+        )
+    ).all()
+    event = record.raw.get("event")
+    verdicts = [gc_happened_before(_raw_event(back), event) for back in backs]
+    if False in verdicts:
+        return False
+    return not waited if None in verdicts else True
 
 
 def _counted_payment(session: Session, tenant: str, record: ProcessorRecord) -> Remittance | None:

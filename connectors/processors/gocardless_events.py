@@ -36,7 +36,11 @@ the payment's references or a person does.
 
 One delivery may batch several events, not listed in the order they happened: they are taken
 in by their ``created_at`` (:func:`chronological`), so that a chargeback listed before the
-confirmation it follows still finds the cash to take back.
+confirmation it follows still finds the cash to take back. Across deliveries a ``failed`` is
+judged by its ``created_at`` too (:func:`happened_before`), not by when it came: one delivered
+before the confirmation it follows waits for that cash and takes it back once it comes, and
+one that happened before the confirmation counted (the early failure of a collection tried
+again, delivered late) takes nothing.
 """
 
 from __future__ import annotations
@@ -64,12 +68,18 @@ ACTIONS: dict[str, RecordKind] = {
     "refunded": "refund",
 }
 # Events that may be taken in before what they act on (deliveries come in any order) and are
-# taken in again once it is in (see ``sync.webhooks``): a chargeback before its payment's
-# confirmation, a cancelled chargeback before the chargeback. Not ``failed``: one taken in
-# before any confirmation was an early failure of a collection tried again later, and must
-# not take back the later collection's cash.
-TAKING_BACK = frozenset({"payments.charged_back"})
+# taken in again once it is in (see ``sync.webhooks``): a chargeback or a late failure before
+# its payment's confirmation, a cancelled chargeback before the chargeback. A failure takes
+# back only cash an older event brought (see :func:`happened_before`): one that happened before
+# the confirmation now counted was an early failure of a collection tried again later, and
+# never takes back the later collection's cash.
+TAKING_BACK = frozenset({"payments.charged_back", "payments.failed"})
 GIVING_BACK = frozenset({"payments.chargeback_cancelled"})
+# Events that, finding the payment's cash in force, counted nothing (the collection counted,
+# announced again) and are taken in again once that cash is taken back: a ``confirmed`` of a
+# collection after a late failure, delivered before that failure, is then new cash if it
+# happened after what took the cash back (see ``sync.webhooks``).
+COLLECTING_AGAIN = frozenset({"payments.confirmed"})
 INVOICE_METADATA_KEYS = ("invoice_number", "invoice", "invoice_id")
 API_VERSION = "2015-07-06"
 ERROR_TABLE = ErrorTable(
@@ -321,6 +331,29 @@ def chronological(events: list[Any]) -> list[int]:
     for place, index in zip(dated, sorted(dated, key=when), strict=True):
         order[place] = index
     return order
+
+
+def created_at(event: Any) -> datetime | None:
+    """When an event happened (its ``created_at``); None when it has no readable one."""
+    created = event.get("created_at") if isinstance(event, dict) else None
+    if not isinstance(created, str):
+        return None
+    unknown = datetime.max.replace(tzinfo=UTC)
+    moment = _moment(created, unknown)
+    return None if moment == unknown else moment
+
+
+def happened_before(first: Any, then: Any) -> bool | None:
+    """Whether the event ``first`` happened before the event ``then`` (by ``created_at``); None
+    when either time is unreadable or both are the same: nothing says which came first. A
+    ``failed`` that happened before the event that brought a payment's cash (its ``confirmed``)
+    was the failure of an earlier collection (a payment fails, is resubmitted, and is
+    collected) and takes none of this cash; a ``confirmed`` that happened after the events that
+    took a payment's cash back is a new collection of it."""
+    one, other = created_at(first), created_at(then)
+    if one is None or other is None or one == other:
+        return None
+    return one < other
 
 
 def _moment(value: Any, unreadable: datetime | None = None) -> datetime:
