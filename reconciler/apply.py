@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlmodel import Session
 
 from canonical.bulk import ID_PARAM, insert_rows, update_rows_by_id
@@ -36,6 +36,22 @@ _DECISION: Table = Decision.__table__  # type: ignore[attr-defined]
 _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
 _ADJUSTMENT: Table = Adjustment.__table__  # type: ignore[attr-defined]
 _ALIAS: Table = PayerAlias.__table__  # type: ignore[attr-defined]
+_REMITTANCE: Table = Remittance.__table__  # type: ignore[attr-defined]
+
+
+class RemittancesChanged(RuntimeError):
+    """Remittances a batch decided were changed or removed by another writer before the batch
+    was written (an ingest replaced a camt.053 entry by the camt.054 transactions detailing
+    it, or made a stored 820 the advice of new cash): nothing of the batch is written, its
+    remittances are decided again by the next reconcile. ``changed`` maps each remittance to
+    what it is now."""
+
+    def __init__(self, changed: dict[str, str]) -> None:
+        self.changed = changed
+        super().__init__(
+            "remittances changed while being decided (not written, decided again next run): "
+            + "; ".join(f"remittance {rid}: {now}" for rid, now in sorted(changed.items()))
+        )
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,15 @@ class Writes:
     invoices: dict[str, OpenItem] = field(default_factory=dict)
     credits: dict[str, OpenItem] = field(default_factory=dict)
     remittances: dict[str, str] = field(default_factory=dict)  # id -> status
+    # id -> (status, amount) a remittance had when decided: its status is written only while
+    # it still has them, else nothing of the batch is (see :class:`RemittancesChanged`)
+    read: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def set_status(self, remittance_id: str, status: str, *, was: str, amount_minor: int) -> None:
+        """Give a remittance decided here its new status, as long as it still has the status
+        ``was`` and amount it was decided with when the batch is written."""
+        self.remittances[remittance_id] = status
+        self.read.setdefault(remittance_id, (was, amount_minor))
 
     def decide(
         self,
@@ -306,8 +331,63 @@ class Writes:
                 return
 
     def flush(self, session: Session) -> None:
-        if self.lease is not None:
-            self.lease.renew(session)
+        """Write the batch in ``session``'s transaction; gathered writes are cleared either
+        way. Raises :class:`RemittancesChanged` before writing anything else when a remittance
+        decided here no longer has the status and amount it was decided with: the caller's
+        transaction must then roll back (decisions, applications and balances with it)."""
+        try:
+            if self.lease is not None:
+                self.lease.renew(session)
+            self._claim(session)
+            self._write(session)
+        finally:
+            self.discard()
+
+    def _claim(self, session: Session) -> None:
+        """Set the status of each remittance decided here while it still is as it was read;
+        raise :class:`RemittancesChanged` naming those that are not. In id order, so that
+        writers locking several rows (PostgreSQL) take them in one order. On PostgreSQL a row
+        another transaction is changing is waited for and read again once that commits."""
+        if not self.read:
+            return
+        rows: list[dict[str, Any]] = [
+            {ID_PARAM: rid, "was": was, "amount": amount, "to": self.remittances[rid]}
+            for rid, (was, amount) in sorted(self.read.items())
+        ]
+        claimed = session.execute(
+            update(_REMITTANCE)
+            .where(
+                _REMITTANCE.c.id == bindparam(ID_PARAM),
+                _REMITTANCE.c.status == bindparam("was"),
+                _REMITTANCE.c.amount_minor == bindparam("amount"),
+            )
+            .values(status=bindparam("to")),
+            rows,
+        )
+        if claimed.rowcount == len(rows):  # type: ignore[attr-defined]
+            return
+        now = {
+            row.id: row
+            for start in range(0, len(rows), 500)
+            for row in session.execute(
+                select(_REMITTANCE.c.id, _REMITTANCE.c.status, _REMITTANCE.c.amount_minor).where(
+                    _REMITTANCE.c.id.in_([r[ID_PARAM] for r in rows[start : start + 500]])
+                )
+            )
+        }
+        changed: dict[str, str] = {}
+        for row in rows:
+            found = now.get(row[ID_PARAM])
+            if found is None:
+                changed[row[ID_PARAM]] = "removed (replaced by another record?)"
+            elif (found.status, found.amount_minor) != (row["to"], row["amount"]):
+                changed[row[ID_PARAM]] = (
+                    f"decided as {row['was']} of {row['amount']} (minor units), "
+                    f"now {found.status} of {found.amount_minor}"
+                )
+        raise RemittancesChanged(changed or {r[ID_PARAM]: "changed" for r in rows})
+
+    def _write(self, session: Session) -> None:
         now = utcnow()
         insert_rows(session, _DECISION, self.decisions)
         insert_rows(session, _APPLICATION, self.applications)
@@ -329,15 +409,23 @@ class Writes:
             self.sink(session, FlushedBatch(self.decisions, self.applications, self.adjustments))
         update_rows_by_id(
             session,
-            Remittance.__table__,  # type: ignore[attr-defined]
-            [{ID_PARAM: rid, "status": status} for rid, status in self.remittances.items()],
+            _REMITTANCE,
+            [
+                {ID_PARAM: rid, "status": status}
+                for rid, status in self.remittances.items()
+                if rid not in self.read
+            ],
         )
+
+    def discard(self) -> None:
+        """Forget the writes gathered (written, or rolled back with their transaction)."""
         for collection in (self.decisions, self.applications, self.adjustments, self.aliases):
             collection.clear()
         self.shared.clear()
         self.invoices.clear()
         self.credits.clear()
         self.remittances.clear()
+        self.read.clear()
 
 
 def _learnable_name(name: str | None) -> str:

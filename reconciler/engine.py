@@ -9,9 +9,11 @@ the second time.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -37,7 +39,7 @@ from canonical.models import (
 from canonical.money import Money
 from canonical.store import Store
 from canonical.types import utcnow
-from reconciler.apply import DecisionSink, Writes
+from reconciler.apply import DecisionSink, RemittancesChanged, Writes
 from reconciler.book import SHARED, Book, ClosedInvoice, OpenItem, Scope, open_credit
 from reconciler.cascade import (
     AUTO,
@@ -119,6 +121,10 @@ class ReconcileSummary:
     reversals: int = 0  # cash taken back (chargebacks, failures, returns): each for a person
     cash: dict[str, dict[str, int]] = field(default_factory=dict)  # currency -> minor totals
     ruleset_version: str = ""
+    # remittances changed or removed by another writer (an ingest) while this run decided
+    # them, with what they are now: the run stopped there, writing nothing of that batch;
+    # those and the rest are decided by the next run
+    changed: dict[str, str] = field(default_factory=dict)
 
     @property
     def matchable(self) -> int:
@@ -154,6 +160,7 @@ class ReconcileSummary:
             "reversals": self.reversals,
             "match_rate": str(self.match_rate),
             "ruleset_version": self.ruleset_version,
+            "changed": dict(self.changed),
             "cash": {
                 currency: {k: str(Money.from_minor(v, currency).amount) for k, v in totals.items()}
                 for currency, totals in self.cash.items()
@@ -184,6 +191,12 @@ class ReconcileSummary:
             )
             + (f"; {self.reversals} payments taken back" if self.reversals else "")
             + (f"; {advices} advices contradict applied cash" if advices else "")
+            + (
+                f"; stopped early: {len(self.changed)} remittances changed while being "
+                "decided (an ingest replaced or paired them), the rest decided next run"
+                if self.changed
+                else ""
+            )
         )
 
 
@@ -292,10 +305,26 @@ def _reconcile(
             {r.id for r in rules.rules if r.kind in AMOUNT_RULES} | {"oldest_first"}
         ),
     )
+    try:
+        _decide_all(store, tenant, order, run)
+    except RemittancesChanged as exc:
+        # what this run knows (open balances, learned payers) now holds decisions never
+        # written: it decides nothing more, the next run decides the rest with what is stored
+        summary.changed = exc.changed
+        log.warning("reconcile: stopped early, %s", exc)
+        return summary
+    _apply_credit_memos(store, tenant, book, rules, summary, sink, held)
+    log.info("reconcile: %s", summary)
+    return summary
+
+
+def _decide_all(store: Store, tenant: str, order: list[str], run: _Run) -> None:
+    """Decide the remittances of ``order``, a batch per transaction (see :func:`_batch`)."""
     by_amount: list[Row[Any]] = []  # payments only amounts place, decided after the rest
     reversals: list[Row[Any]] = []
+    summary = run.summary
     for ids in _batches(order):
-        with store.session() as session:
+        with _batch(store, run) as session:
             rows = _new_rows(session, ids)
             previous = _superseded(session, tenant, [row.id for row in rows])
             taken_back = _taken_back(rows)
@@ -307,31 +336,39 @@ def _reconcile(
                     _decide_taken_back(row, back, summary, run.writes)
                 elif not _decide_one(row, run, previous, session, first_pass=True):
                     by_amount.append(row)
-            run.writes.flush(session)
     # a payment placed by its amount alone never takes an invoice a later one names
     for rows in _batches(by_amount):
-        with store.session() as session:
+        with _batch(store, run) as session:
             previous = _superseded(session, tenant, [row.id for row in rows])
             for row in rows:
                 _decide_one(row, run, previous, session, first_pass=False)
-            run.writes.flush(session)
     # after the cash is decided, so a reversal sees what its payment did
     taking: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # payment -> returns
     for rows in _batches(reversals):
-        with store.session() as session:
+        with _batch(store, run) as session:
             originals = _originals(session, tenant, rows)
             for row in rows:
                 _decide_reversal(row, originals.get(row.reverses), taking, summary, run.writes)
-            run.writes.flush(session)
     # advice left waiting whose cash was applied already (before it came): confirmed, or
     # contradicted, for a person
-    if advices.by_amount:
-        with store.session() as session:
+    if run.advices.by_amount:
+        with _batch(store, run) as session:
             _advice_after_applied(session, tenant, run)
+
+
+@contextmanager
+def _batch(store: Store, run: _Run) -> Iterator[Session]:
+    """A transaction deciding remittances, their decisions written at its end. When one of
+    them changed meanwhile (:class:`~reconciler.apply.RemittancesChanged`) nothing of the batch
+    is written and the summary no longer counts it; the error goes on to the caller."""
+    before = copy.deepcopy(run.summary)
+    try:
+        with store.session() as session:
+            yield session
             run.writes.flush(session)
-    _apply_credit_memos(store, tenant, book, rules, summary, sink, held)
-    log.info("reconcile: %s", summary)
-    return summary
+    except RemittancesChanged:
+        vars(run.summary).update(vars(before))
+        raise
 
 
 def _batches(items: list[_T]) -> list[list[_T]]:
@@ -872,7 +909,12 @@ def _advice_after_applied(session: Session, tenant: str, run: _Run) -> None:
             any(keys & other for other in named) for keys in said
         ):
             _confirmed_by_advice(session, decision, advice, matched_on, lines)
-            run.writes.remittances[advice.id] = RemittanceStatus.ADVICE_USED
+            run.writes.set_status(
+                advice.id,
+                RemittanceStatus.ADVICE_USED,
+                was=advice.status,
+                amount_minor=advice.amount_minor,
+            )
             continue
         if decision.rule not in run.by_amount:
             # cash its own references placed, or a person: an advice naming other invoices
@@ -886,7 +928,9 @@ def _advice_after_applied(session: Session, tenant: str, run: _Run) -> None:
             amount_minor=advice.amount_minor,
             outcome=outcome,
         )
-        run.writes.remittances[advice.id] = EXCEPTION
+        run.writes.set_status(
+            advice.id, EXCEPTION, was=advice.status, amount_minor=advice.amount_minor
+        )
         run.summary.exceptions[ADVICE_CONTRADICTS] += 1
 
 
@@ -1225,7 +1269,13 @@ def _decide_one(
                 "that customer paying as itself, identified like any payer",
             }
     if borrowed is not None:
-        run.writes.remittances[borrowed[0].id] = RemittanceStatus.ADVICE_USED
+        advice = borrowed[0]
+        run.writes.set_status(
+            advice.id,
+            RemittanceStatus.ADVICE_USED,
+            was=advice.status,
+            amount_minor=advice.amount_minor,
+        )
     if row.id in previous:
         outcome.evidence["supersedes_decision"] = previous[row.id]
     if row.id in run.late:
@@ -2047,7 +2097,7 @@ def _decide(row: Row[Any], outcome: Outcome, writes: Writes) -> str:
         amount_minor=row.amount_minor,
         outcome=outcome,
     )
-    writes.remittances[row.id] = outcome.status
+    writes.set_status(row.id, outcome.status, was=row.status, amount_minor=row.amount_minor)
     return decision_id
 
 

@@ -46,8 +46,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, delete, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
 from canonical.enums import RemittanceStatus
@@ -320,7 +321,7 @@ def _replace_batch_entries(
     ).all()
     decided = _decided(session, tenant, [e.id for e in entries], ever=True)
     kept: set[str] = set()
-    for entry in entries:
+    for entry in sorted(entries, key=lambda e: e.id):  # rows locked in one order (PostgreSQL)
         transactions = [remittance for _, remittance in items[entry.source_key]]
         one = len(transactions) == 1
         stored = f"({entry.amount}, stored from {entry.source_file} as one amount)"
@@ -339,8 +340,10 @@ def _replace_batch_entries(
             reason = f"{'amounts' if one else 'add up'} to {added}, not to it"
         elif entry.status != RemittanceStatus.NEW or entry.id in decided:
             reason = f"{'comes' if one else 'come'} after the reconciler decided it"
+        elif not _removed_undecided(session, entry):
+            # a reconcile decided it since it was read (it is written, or waited for)
+            reason = f"{'comes' if one else 'come'} after the reconciler decided it"
         else:
-            session.delete(entry)
             log.info("%s: %s %s it", outcome.path, what, "replaces" if one else "replace")
             continue
         kept.add(entry.source_key)
@@ -350,6 +353,52 @@ def _replace_batch_entries(
             "(check it)",
         )
     return kept
+
+
+_REMITTANCE: Table = Remittance.__table__  # type: ignore[attr-defined]
+
+
+def _undecided(remittance: Remittance) -> Any:
+    """The row of ``remittance`` while it is as read and undecided: new, of the same amount.
+
+    A reconcile takes no notice of an ingest: it may decide a remittance an ingest has read
+    and write that decision before the ingest commits. Each change an ingest makes to a stored
+    remittance is therefore made only while this holds (the count of rows changed says
+    whether it did); on PostgreSQL a row a reconcile is writing is waited for and read again
+    once that commits, on SQLite writers take turns. The reconcile's own write is guarded
+    the same way (:meth:`reconciler.apply.Writes.flush`), so of the two the later sees the
+    other."""
+    return (
+        (_REMITTANCE.c.id == remittance.id)
+        & (_REMITTANCE.c.status == RemittanceStatus.NEW)
+        & (_REMITTANCE.c.amount_minor == remittance.amount_minor)
+    )
+
+
+def _removed_undecided(session: Any, entry: Remittance) -> bool:
+    """Delete the stored ``entry`` while it is undecided (see :func:`_undecided`); False
+    (nothing deleted) when a reconcile decided it since it was read."""
+    gone = session.execute(delete(_REMITTANCE).where(_undecided(entry)))
+    if gone.rowcount != 1:
+        return False
+    session.expunge(entry)
+    return True
+
+
+def _still_undecided(session: Any, row: Remittance, status: str = RemittanceStatus.NEW) -> bool:
+    """Give the stored ``row`` ``status`` (by default it stays new, its row now held by this
+    transaction) while it is undecided (see :func:`_undecided`); False (nothing changed) when a
+    reconcile decided it since it was read."""
+    held = session.execute(update(_REMITTANCE).where(_undecided(row)).values(status=status))
+    if held.rowcount != 1:
+        now = session.execute(
+            select(_REMITTANCE.c.status).where(_REMITTANCE.c.id == row.id)
+        ).scalar_one_or_none()
+        if now is not None:  # as it is now, for the warnings naming it
+            set_committed_value(row, "status", now)
+        return False
+    set_committed_value(row, "status", status)
+    return True
 
 
 def _store_one(store: Store, raw: RawRemittance, tenant: str, outcome: FileIngest) -> None:
@@ -440,6 +489,14 @@ def _take_detail(
                 f"{what} is already decided ({status}): this record's detail ("
                 + ", ".join(str(ref.get("ref")) for ref in new.structured_refs)
                 + ") is not taken, counted as a duplicate (check the decision against it)",
+            )
+            continue
+        if again is None and not _still_undecided(session, row):
+            # a reconcile decided it since it was read: that decision stands
+            outcome.warn(
+                raw.location,
+                f"{what} was decided meanwhile: this record's detail is not taken, counted as "
+                "a duplicate (check the decision against it)",
             )
             continue
         if again is not None and not _take_back(session, again):
@@ -632,9 +689,11 @@ def _pair_with_stored(
                     "only if it was left as the reconciler's suggestion or exception)",
                 )
             log.info("%s: %s is the advice of %s", outcome.path, _named(new), _named(other))
-        elif other.status == RemittanceStatus.NEW and other.id not in decided:
-            other.status = RemittanceStatus.ADVICE
-            session.add(other)
+        elif (
+            other.status == RemittanceStatus.NEW
+            and other.id not in decided
+            and _still_undecided(session, other, RemittanceStatus.ADVICE)
+        ):
             log.info("%s: %s becomes the advice of %s", outcome.path, _named(other), _named(new))
         else:
             counted.add(raw.dedup_key)
