@@ -91,6 +91,22 @@ def legal_name_key(name: str | None) -> str:
     return " ".join(_LEGAL_FORMS.get(w, w) for w in words if w != "THE")
 
 
+# words of a name that say its legal form (GROUP and THE are in _LEGAL_SUFFIXES for
+# name_key's sake, but are no legal form)
+_LEGAL_FORM_WORDS = frozenset(_LEGAL_FORMS.get(w, w) for w in _LEGAL_SUFFIXES) - {"GROUP", "THE"}
+
+
+def legal_form(name: str | None) -> str:
+    """The legal form a company name ends with, as :func:`legal_name_key` writes it
+    (``Acme Foods, Inc.`` and ``Acme Foods Incorporated``: ``INC``; ``Acme Co. Ltd``:
+    ``CO LTD``); "" when it shows none (``Acme Foods``, ``Acme Group``)."""
+    words = legal_name_key(name).split()
+    form: list[str] = []
+    while len(words) > 1 and words[-1] in _LEGAL_FORM_WORDS:
+        form.insert(0, words.pop())
+    return " ".join(form)
+
+
 def spelled_legal_form(key: str) -> str:
     """The legal form a key ends with, written letter by letter (``ACME L L C`` of
     ``Acme, L.L.C.``, ``HOFFMANN G M B H``): ``LLC``, ``GMBH``; else "". Only at the end,

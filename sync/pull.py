@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 from canonical.bulk import ID_PARAM, delete_in, insert_rows, select_in, update_rows_by_id
 from canonical.enums import ApplicationKind, ApplicationStatus, FindingStatus
 from canonical.ids import new_id
-from canonical.keys import split_prefix
+from canonical.keys import legal_form, split_prefix
 from canonical.models import (
     Application,
     Customer,
@@ -76,6 +76,21 @@ IMPORT_LINK = "import:"
 
 def _is_import_link(link_rule: str) -> bool:
     return link_rule.startswith(IMPORT_LINK)
+
+
+# what a system reports of a record it still holds but that is over: it is no document to
+# join a new one with
+DEAD_STATUSES = frozenset({"void", DELETED_STATUS})
+
+
+def _alive(ref: Any) -> bool:
+    """Whether a ref says its system holds the record alive: not deleted there, not reported
+    void or deleted, and no import's lookup key."""
+    return (
+        not ref.deleted
+        and not _is_import_link(ref.link_rule)
+        and (ref.values or {}).get("status") not in DEAD_STATUSES
+    )
 
 
 def _holders_agree(
@@ -192,12 +207,16 @@ class PageWriter:
         refs = self._refs_by_remote(session, [r.remote_id for r in records])
         quarantined = self._open_quarantine(session, [r.remote_id for r in records])
         pending: list[_Pending] = []
+        # open quarantines of records read again fine: stored, the copy stored before (an
+        # edit undone), or deleted in the system
+        settled: list[str] = []
         mapping = time.perf_counter()
         for raw in records:
             digest = payload_hash(raw, self.mapping_version)
             ref = refs.get(raw.remote_id)
             if ref is not None and ref.hash == digest:
                 counts.unchanged += 1
+                settled.append(raw.remote_id)
                 continue
             if raw.deleted:
                 if ref is not None and not ref.deleted:
@@ -205,6 +224,7 @@ class PageWriter:
                     counts.deleted += 1
                 else:
                     counts.unchanged += 1
+                settled.append(raw.remote_id)
                 continue
             try:
                 record = self.mapper(raw, self.context)
@@ -218,6 +238,7 @@ class PageWriter:
                 continue
             if record.deleted and ref is None:
                 counts.unchanged += 1
+                settled.append(raw.remote_id)
                 continue
             pending.append(_Pending(raw, digest, record, ref))
         self.map_seconds += time.perf_counter() - mapping
@@ -228,11 +249,17 @@ class PageWriter:
             refs_of: dict[str, list[Any]] = {}  # canonical id -> every system's refs
             self._resolve_identity(session, pending, counts, refs_of)
             self._upsert(session, pending, counts, refs_of)
-            resolved = [p.raw.remote_id for p in pending if p.raw.remote_id in quarantined]
+            settled.extend(p.raw.remote_id for p in pending)
+        if quarantined:
+            resolved = {
+                row.id
+                for r in settled
+                if (row := quarantined.get(r)) is not None and row.resolved_at is None
+            }
             if resolved:
                 session.execute(
                     update(Quarantine)
-                    .where(col(Quarantine.id).in_([quarantined[r].id for r in resolved]))
+                    .where(col(Quarantine.id).in_(resolved))
                     .values(resolved_at=utcnow())
                 )
         return counts
@@ -443,6 +470,7 @@ class PageWriter:
             for r in self._refs_of(session, [ref.canonical_id])[ref.canonical_id]
             if not r.deleted and r.id != ref.id
         ]
+        self._settle_drift(session, ref.canonical_id, live, now)
         owner = self._owner("status", {r.system for r in live} | {self.system})
         if owner == self.system:
             session.execute(
@@ -462,6 +490,51 @@ class PageWriter:
                 )
                 .values(status=ApplicationStatus.REVERSED)
             )
+
+    def _settle_drift(
+        self, session: Session, canonical_id: str, live: list[Any], now: datetime
+    ) -> None:
+        """The open drift findings of a record a system no longer holds, compared again among
+        the systems still holding it (``live``, their refs): a field fewer than two of them
+        hold disagrees with no one, and is resolved."""
+        findings = select_in(
+            session,
+            DRIFT,
+            ("id", "field", "values"),
+            equal={
+                "tenant": self.tenant,
+                "canonical_type": self.ctype,
+                "status": FindingStatus.OPEN,
+            },
+            within={"canonical_id": [canonical_id]},
+        )
+        if not findings:
+            return
+        views_of = {r.system: r.values or {} for r in live}
+        currency = next((v["currency"] for v in views_of.values() if "currency" in v), None)
+        columns_of = {f.removesuffix("_minor"): f for f in DRIFT_FIELDS[self.ctype]}
+        updates: list[dict[str, Any]] = []
+        for finding in findings:
+            fieldname = columns_of.get(finding.field, finding.field)
+            shown = {
+                system: display(fieldname, view[fieldname], currency)
+                for system, view in views_of.items()
+                if fieldname in view
+            }
+            agree = len(set(shown.values())) < 2
+            if len(shown) < 2:
+                shown = finding.values  # what disagreed, kept for the report
+            elif not agree and shown == finding.values:
+                continue
+            updates.append(
+                {
+                    ID_PARAM: finding.id,
+                    "values": shown,
+                    "last_seen": now,
+                    "status": FindingStatus.RESOLVED if agree else FindingStatus.OPEN,
+                }
+            )
+        update_rows_by_id(session, DRIFT, updates)
 
     # identity ------------------------------------------------------------------------------------
     def _resolve_customers(self, session: Session, pending: list[_Pending]) -> None:
@@ -501,13 +574,30 @@ class PageWriter:
                 session, list(set(remotes)), system=other
             ).items():
                 linked[(other, remote)] = ref.canonical_id
+        # a record this system already holds live (another remote id of it) is another
+        # record here, never this one, whichever page read that one: as ``claimed`` within
+        # a page, as ``taken`` in _match_by_keys
         claimed: set[str] = set()
+        if linked:
+            targets = set(linked.values())
+            refs_of.update(self._refs_of(session, targets - refs_of.keys()))
+            claimed = {cid for cid in targets if self._held_here(refs_of.get(cid, ()))}
         for p in unresolved:
             for other, remote in p.record.links.items():
                 target = linked.get((other, remote))
                 if target and target not in claimed:
                     p.canonical_id, p.link_rule = target, f"link:{other}"
                     break
+                if target:
+                    log.warning(
+                        "%s %s %s links to %s %s, whose record %s already holds: kept apart",
+                        self.system,
+                        self.ctype,
+                        p.raw.remote_id,
+                        other,
+                        remote,
+                        self.system,
+                    )
             if p.canonical_id:
                 claimed.add(p.canonical_id)
         # 2. document number + customer (or customer number / exact name, payment facts)
@@ -549,6 +639,7 @@ class PageWriter:
             return
         keys = {key for tried in key_of.values() for key in tried}
         numbers_of: dict[str, str | None] = {}
+        names_of: dict[str, str] = {}  # customers: the canonical name
         found: dict[tuple[Any, ...], list[str]] = defaultdict(list)
         table = self.table.__table__  # type: ignore[attr-defined]
         names = ("id", *self._key_columns())
@@ -561,6 +652,7 @@ class PageWriter:
             rows = {row.id: row for row in by_number + by_name}
             for row in rows.values():
                 numbers_of[row.id] = row.number
+                names_of[row.id] = row.name
                 if row.number in numbers:
                     found[("number", row.number)].append(row.id)
                 if row.name_key in name_keys:
@@ -587,15 +679,19 @@ class PageWriter:
         for cid in candidates:
             refs_of[cid] = found_refs.get(cid, [])
         # a record already living in this system is another record of it, never this one (an
-        # import's link to a customer by name or number is a lookup key, no record)
-        taken = {
-            cid
-            for cid in candidates
-            if any(
-                r.system == self.system and not r.deleted and not _is_import_link(r.link_rule)
-                for r in refs_of[cid]
-            )
-        }
+        # import's link to a customer by name or number is a lookup key, no record); a record
+        # deleted and alive nowhere any more is over: a new live record with its key (a
+        # number used again) is another one, a void or deleted copy may join it (see
+        # _state_here). One this system deleted while another holds it alive is joined
+        # (deleted and made again here).
+        taken: set[str] = set()
+        dead: set[str] = set()
+        for cid in candidates:
+            state = self._state_here(refs_of[cid])
+            if state == "taken":
+                taken.add(cid)
+            elif state == "dead":
+                dead.add(cid)
         rule = {
             "customer": "customer_number",
             "invoice": "number_customer",
@@ -603,9 +699,12 @@ class PageWriter:
             "payment": "customer_date_amount",
         }[self.ctype]
         for index, tried in key_of.items():
+            over = rest[index].record.deleted or rest[index].values.get("status") in DEAD_STATUSES
             for key in tried:
                 options = [
-                    cid for cid in found.get(key, []) if cid not in taken and cid not in claimed
+                    cid
+                    for cid in found.get(key, [])
+                    if cid not in taken and cid not in claimed and (over or cid not in dead)
                 ]
                 if key[0] == "name":  # a name never overrides two different customer numbers
                     mine = own_number.get(index)
@@ -614,6 +713,11 @@ class PageWriter:
                         for c in options
                         if not (mine and numbers_of.get(c) and numbers_of[c] != mine)
                     ]
+                    # nor two legal forms: Acme Foods Inc and Acme Foods LLC are two
+                    # companies (a fuzzy candidate proposes them for review)
+                    options = self._same_legal_form(
+                        rest[index].values["name"], options, names_of, refs_of
+                    )
                 elif self.ctype == "invoice":
                     options = self._alike_documents(rest[index], options, numbers_of, refs_of)
                 if len(options) == 1:
@@ -623,6 +727,49 @@ class PageWriter:
                     claimed.add(options[0])
                 if options:
                     break  # linked, or ambiguous: a weaker key must not decide
+
+    @staticmethod
+    def _same_legal_form(
+        name: str, options: list[str], names_of: dict[str, str], refs_of: dict[str, list[Any]]
+    ) -> list[str]:
+        """The customers whose names show no legal form other than ``name``'s: where either
+        shows none (Acme Foods, Acme Foods Inc) they may be one company."""
+        mine = legal_form(name)
+        if not mine:
+            return options
+        kept = []
+        for cid in options:
+            names = [names_of.get(cid), *(r.values.get("name") for r in refs_of.get(cid, ()))]
+            forms = {legal_form(n) for n in names if n} - {""}
+            if not forms or forms == {mine}:
+                kept.append(cid)
+        return kept
+
+    def _held_here(self, refs: Collection[Any]) -> bool:
+        """Whether this system holds the record live (no import's lookup key)."""
+        return any(
+            r.system == self.system and not r.deleted and not _is_import_link(r.link_rule)
+            for r in refs
+        )
+
+    def _state_here(self, refs: Collection[Any]) -> str:
+        """What a record (its refs) is to a new record of this system with its key:
+
+        - "taken": this system holds it live; or deleted it here, and no system holds it
+          alive any more (its number is free again);
+        - "dead": deleted in some system and alive in none: a new live record is another;
+        - "open": alive somewhere (or held by no system): it may be joined. So is one only
+          reported void, never deleted: a live copy of it read from one more system may be
+          the same document not voided there yet, and joined it shows as drift, where kept
+          apart it would hide."""
+        if self._held_here(refs):
+            return "taken"
+        held = [r for r in refs if not _is_import_link(r.link_rule)]
+        if not held or any(_alive(r) for r in held):
+            return "open"
+        if any(r.system == self.system for r in held):
+            return "taken"
+        return "dead" if any(r.deleted for r in held) else "open"
 
     @staticmethod
     def _alike_documents(
@@ -645,7 +792,7 @@ class PageWriter:
 
     def _key_columns(self) -> tuple[str, ...]:
         if self.ctype == "customer":
-            return ("number", "name_key")
+            return ("number", "name_key", "name")
         if self.ctype in ("invoice", "credit_memo"):
             return ("customer_id", "number_key", "number")
         return ("customer_id", "received_on", "amount_minor")
@@ -834,10 +981,14 @@ class PageWriter:
                 }
                 if fieldname in mine:
                     views[self.system] = mine[fieldname]
-                if len(views) < 2:
-                    continue
                 name = fieldname.removesuffix("_minor")
                 old = existing.get((canonical_id, name))
+                if len(views) < 2:  # held by one system: nothing disagrees with it
+                    if old is not None and old.status == FindingStatus.OPEN:
+                        updates.append(
+                            {ID_PARAM: old.id, "last_seen": now, "status": FindingStatus.RESOLVED}
+                        )
+                    continue
                 if old is None and len(set(views.values())) == 1:
                     continue
                 shown = {
