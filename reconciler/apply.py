@@ -27,7 +27,8 @@ from canonical.models import (
     PayerAlias,
     Remittance,
 )
-from canonical.types import utcnow
+from canonical.money import Money
+from canonical.types import as_utc, utcnow
 from reconciler.book import SHARED, Book, OpenItem
 from reconciler.cascade import AUTO, Incoming, Outcome
 from reconciler.references import is_placeholder_name, paid_through
@@ -37,9 +38,20 @@ _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
 _ADJUSTMENT: Table = Adjustment.__table__  # type: ignore[attr-defined]
 _ALIAS: Table = PayerAlias.__table__  # type: ignore[attr-defined]
 _REMITTANCE: Table = Remittance.__table__  # type: ignore[attr-defined]
+_INVOICE: Table = Invoice.__table__  # type: ignore[attr-defined]
+_CREDIT_MEMO: Table = CreditMemo.__table__  # type: ignore[attr-defined]
 
 
-class RemittancesChanged(RuntimeError):
+class BatchChanged(RuntimeError):
+    """What a batch was decided with was changed by another writer before the batch was
+    written: nothing of the batch is written (the caller's transaction rolls back), what it
+    decided is decided again by the next reconcile with what is stored then. ``changed`` maps
+    each record (by id) to what it was read as and what it is now."""
+
+    changed: dict[str, str]
+
+
+class RemittancesChanged(BatchChanged):
     """Remittances a batch decided were changed or removed by another writer before the batch
     was written (an ingest replaced a camt.053 entry by the camt.054 transactions detailing
     it, or made a stored 820 the advice of new cash): nothing of the batch is written, its
@@ -51,6 +63,21 @@ class RemittancesChanged(RuntimeError):
         super().__init__(
             "remittances changed while being decided (not written, decided again next run): "
             + "; ".join(f"remittance {rid}: {now}" for rid, now in sorted(changed.items()))
+        )
+
+
+class BalancesChanged(BatchChanged):
+    """Invoices or credit memos a batch applied cash or credit to had their open balance or
+    status changed by another writer after the run read them (a sync pulled the ERP's new
+    balance, or its void): nothing of the batch is written, so no cash is applied against a
+    balance that is no longer owed; the next reconcile reads the new balances. ``changed`` maps
+    each invoice or credit memo id to what it was read as and what it is now."""
+
+    def __init__(self, changed: dict[str, str]) -> None:
+        self.changed = changed
+        super().__init__(
+            "invoices or credit memos changed while cash was applied to them (not written, "
+            "decided again next run): " + "; ".join(now for _, now in sorted(changed.items()))
         )
 
 
@@ -92,6 +119,12 @@ class Writes:
     # id -> (status, amount) a remittance had when decided: its status is written only while
     # it still has them, else nothing of the batch is (see :class:`RemittancesChanged`)
     read: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # id -> balance an invoice / credit memo had when the batch first changed it (stored then:
+    # as the run loaded it, or as an earlier batch of the run wrote it): its new balance is
+    # written only while it still has that balance and status, else nothing of the batch is
+    # (see :class:`BalancesChanged`)
+    invoices_read: dict[str, int] = field(default_factory=dict)
+    credits_read: dict[str, int] = field(default_factory=dict)
 
     def set_status(self, remittance_id: str, status: str, *, was: str, amount_minor: int) -> None:
         """Give a remittance decided here its new status, as long as it still has the status
@@ -202,10 +235,14 @@ class Writes:
             items[item.id] = item
         for invoice_id, amount in paid.items():
             item = items[invoice_id]
+            self.invoices_read.setdefault(invoice_id, item.balance_minor)
             item.balance_minor = max(item.balance_minor - amount, 0)
             self.invoices[invoice_id] = item
 
     def close_credit(self, memo: OpenItem, balance_minor: int) -> None:
+        """Leave ``balance_minor`` on a credit memo applied here (written while the memo still
+        has the balance and status it has now, see :meth:`flush`)."""
+        self.credits_read.setdefault(memo.id, memo.balance_minor)
         memo.balance_minor = balance_minor
         self.credits[memo.id] = memo
 
@@ -332,13 +369,18 @@ class Writes:
 
     def flush(self, session: Session) -> None:
         """Write the batch in ``session``'s transaction; gathered writes are cleared either
-        way. Raises :class:`RemittancesChanged` before writing anything else when a remittance
-        decided here no longer has the status and amount it was decided with: the caller's
-        transaction must then roll back (decisions, applications and balances with it)."""
+        way. Raises :class:`RemittancesChanged` when a remittance decided here no longer has
+        the status and amount it was decided with, and :class:`BalancesChanged` when an
+        invoice or credit memo applied to here no longer has the balance and status it was
+        read with, before the decisions are written: the caller's transaction must then roll
+        back (what was claimed with it)."""
         try:
             if self.lease is not None:
                 self.lease.renew(session)
             self._claim(session)
+            now = utcnow()
+            _balances(session, _INVOICE, "invoice", self.invoices, self.invoices_read, now)
+            _balances(session, _CREDIT_MEMO, "credit memo", self.credits, self.credits_read, now)
             self._write(session)
         finally:
             self.discard()
@@ -388,7 +430,6 @@ class Writes:
         raise RemittancesChanged(changed or {r[ID_PARAM]: "changed" for r in rows})
 
     def _write(self, session: Session) -> None:
-        now = utcnow()
         insert_rows(session, _DECISION, self.decisions)
         insert_rows(session, _APPLICATION, self.applications)
         insert_rows(session, _ADJUSTMENT, self.adjustments)
@@ -403,8 +444,6 @@ class Writes:
                 )
                 .values(customer_id=SHARED)
             )
-        _balances(session, Invoice.__table__, self.invoices.values(), now)  # type: ignore[attr-defined]
-        _balances(session, CreditMemo.__table__, self.credits.values(), now)  # type: ignore[attr-defined]
         if self.sink is not None and self.decisions:
             self.sink(session, FlushedBatch(self.decisions, self.applications, self.adjustments))
         update_rows_by_id(
@@ -426,6 +465,8 @@ class Writes:
         self.credits.clear()
         self.remittances.clear()
         self.read.clear()
+        self.invoices_read.clear()
+        self.credits_read.clear()
 
 
 def _learnable_name(name: str | None) -> str:
@@ -434,17 +475,83 @@ def _learnable_name(name: str | None) -> str:
     return "" if is_placeholder_name(name) else name_key(name)
 
 
-def _balances(session: Session, table: Table, items: Any, now: Any) -> None:
-    update_rows_by_id(
-        session,
-        table,
-        [
-            {
-                ID_PARAM: i.id,
-                "balance_minor": i.balance_minor,
-                "status": DocumentStatus.PAID if i.balance_minor == 0 else DocumentStatus.OPEN,
-                "updated_at": now,
-            }
-            for i in items
-        ],
+def _status(balance_minor: int) -> DocumentStatus:
+    """The status arsync writes beside an invoice's or credit memo's balance."""
+    return DocumentStatus.PAID if balance_minor == 0 else DocumentStatus.OPEN
+
+
+def _balances(
+    session: Session,
+    table: Table,
+    kind: str,
+    items: dict[str, OpenItem],
+    read: dict[str, int],
+    now: Any,
+) -> None:
+    """Write the new balance (and status) of each of ``items`` while it still has the balance
+    it had when the batch first changed it (``read``) and the status arsync reads beside it
+    (open; paid once a run of arsync paid it off). One guarded UPDATE, in id order (writers
+    locking several rows, on PostgreSQL, take them in one order); a row another transaction is
+    changing is waited for and read again once that commits. Raises :class:`BalancesChanged`
+    naming those another writer changed (a sync's new balance, a void, a delete): the caller
+    rolls back."""
+    if not items:
+        return
+    rows: list[dict[str, Any]] = [
+        {
+            ID_PARAM: item_id,
+            "was_balance": read[item_id],
+            "was_status": _status(read[item_id]),
+            "to_balance": items[item_id].balance_minor,
+            "to_status": _status(items[item_id].balance_minor),
+            "now": now,
+        }
+        for item_id in sorted(items)
+    ]
+    written = session.execute(
+        update(table)
+        .where(
+            table.c.id == bindparam(ID_PARAM),
+            table.c.status == bindparam("was_status"),
+            table.c.balance_minor == bindparam("was_balance"),
+        )
+        .values(
+            balance_minor=bindparam("to_balance"),
+            status=bindparam("to_status"),
+            updated_at=bindparam("now"),
+        ),
+        rows,
     )
+    if written.rowcount == len(rows):  # type: ignore[attr-defined]
+        return
+    stored = {
+        row.id: row
+        for start in range(0, len(rows), 500)
+        for row in session.execute(
+            select(table.c.id, table.c.status, table.c.balance_minor, table.c.updated_at).where(
+                table.c.id.in_([r[ID_PARAM] for r in rows[start : start + 500]])
+            )
+        )
+    }
+    changed: dict[str, str] = {}
+    for row in rows:
+        item = items[row[ID_PARAM]]
+        named = f"{kind} {item.number} ({item.id})"
+        found = stored.get(item.id)
+        if found is None:
+            changed[item.id] = f"{named}: removed"
+            continue
+        if (found.status, found.balance_minor) == (row["to_status"], row["to_balance"]) and (
+            found.updated_at is not None and as_utc(found.updated_at) == now
+        ):
+            continue  # written by this statement
+        changed[item.id] = (
+            f"{named}: read as {row['was_status']} owing "
+            f"{_shown(row['was_balance'], item.currency)}, now {found.status} owing "
+            f"{_shown(found.balance_minor, item.currency)}"
+        )
+    raise BalancesChanged(changed or {r[ID_PARAM]: f"{kind} {r[ID_PARAM]}: changed" for r in rows})
+
+
+def _shown(minor: int, currency: str) -> str:
+    return f"{Money.from_minor(minor, currency).amount} {currency}"

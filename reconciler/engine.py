@@ -39,7 +39,7 @@ from canonical.models import (
 from canonical.money import Money
 from canonical.store import Store
 from canonical.types import utcnow
-from reconciler.apply import DecisionSink, RemittancesChanged, Writes
+from reconciler.apply import BalancesChanged, BatchChanged, DecisionSink, Writes
 from reconciler.book import SHARED, Book, ClosedInvoice, OpenItem, Scope, open_credit
 from reconciler.cascade import (
     AUTO,
@@ -125,6 +125,11 @@ class ReconcileSummary:
     # them, with what they are now: the run stopped there, writing nothing of that batch;
     # those and the rest are decided by the next run
     changed: dict[str, str] = field(default_factory=dict)
+    # invoices and credit memos whose balance or status another writer (a sync pulling the
+    # ERP's new balance or its void) changed after this run read them, while it applied cash
+    # or credit to them, by id, with what they were read as and are now: the run stopped
+    # there, writing nothing of that batch; the next run reads the new balances
+    balances_changed: dict[str, str] = field(default_factory=dict)
 
     @property
     def matchable(self) -> int:
@@ -161,6 +166,7 @@ class ReconcileSummary:
             "match_rate": str(self.match_rate),
             "ruleset_version": self.ruleset_version,
             "changed": dict(self.changed),
+            "balances_changed": dict(self.balances_changed),
             "cash": {
                 currency: {k: str(Money.from_minor(v, currency).amount) for k, v in totals.items()}
                 for currency, totals in self.cash.items()
@@ -195,6 +201,13 @@ class ReconcileSummary:
                 f"; stopped early: {len(self.changed)} remittances changed while being "
                 "decided (an ingest replaced or paired them), the rest decided next run"
                 if self.changed
+                else ""
+            )
+            + (
+                f"; stopped early: {len(self.balances_changed)} invoices or credit memos "
+                "changed while cash was applied to them (a sync pulled a new balance or a "
+                "void), the rest decided next run"
+                if self.balances_changed
                 else ""
             )
         )
@@ -307,13 +320,16 @@ def _reconcile(
     )
     try:
         _decide_all(store, tenant, order, run)
-    except RemittancesChanged as exc:
+        _apply_credit_memos(store, tenant, book, rules, summary, sink, held)
+    except BatchChanged as exc:
         # what this run knows (open balances, learned payers) now holds decisions never
         # written: it decides nothing more, the next run decides the rest with what is stored
-        summary.changed = exc.changed
+        if isinstance(exc, BalancesChanged):
+            summary.balances_changed = exc.changed
+        else:
+            summary.changed = exc.changed
         log.warning("reconcile: stopped early, %s", exc)
         return summary
-    _apply_credit_memos(store, tenant, book, rules, summary, sink, held)
     log.info("reconcile: %s", summary)
     return summary
 
@@ -359,14 +375,15 @@ def _decide_all(store: Store, tenant: str, order: list[str], run: _Run) -> None:
 @contextmanager
 def _batch(store: Store, run: _Run) -> Iterator[Session]:
     """A transaction deciding remittances, their decisions written at its end. When one of
-    them changed meanwhile (:class:`~reconciler.apply.RemittancesChanged`) nothing of the batch
-    is written and the summary no longer counts it; the error goes on to the caller."""
+    them, or an invoice or credit memo they apply to, changed meanwhile
+    (:class:`~reconciler.apply.BatchChanged`) nothing of the batch is written and the summary
+    no longer counts it; the error goes on to the caller."""
     before = copy.deepcopy(run.summary)
     try:
         with store.session() as session:
             yield session
             run.writes.flush(session)
-    except RemittancesChanged:
+    except BatchChanged:
         vars(run.summary).update(vars(before))
         raise
 
@@ -2370,9 +2387,28 @@ def _apply_credit_memos(
     run_lease: Held | None = None,
 ) -> None:
     """Open credit memos against open invoices of the same customer and currency; a memo a
-    remittance awaiting a person names is left for that person."""
+    remittance awaiting a person names is left for that person. When a memo or invoice
+    applied here changed meanwhile (:class:`~reconciler.apply.BalancesChanged`: a sync pulled
+    a new balance or a void) nothing is written and the summary no longer counts it; the
+    error goes on to the caller."""
     policy = rules.credit_memo_policy
     writes = Writes(tenant=tenant, ruleset_version=rules.version, sink=sink, lease=run_lease)
+    before = (summary.credit_memos_applied, summary.credit_memos_suggested)
+    try:
+        _credit_memos_in_one_batch(store, tenant, book, policy, summary, writes)
+    except BatchChanged:
+        summary.credit_memos_applied, summary.credit_memos_suggested = before
+        raise
+
+
+def _credit_memos_in_one_batch(
+    store: Store,
+    tenant: str,
+    book: Book,
+    policy: str,
+    summary: ReconcileSummary,
+    writes: Writes,
+) -> None:
     with store.session() as session:
         decided = set(
             session.execute(
