@@ -779,6 +779,7 @@ def resolve(
     movement, or with --undo take back cash applied to the wrong invoices."""
     from canonical.lease import LeaseHeld
     from canonical.money import Money
+    from reconciler.apply import BatchChanged
     from reconciler.confirm import ConfirmError, confirm, person
     from reconciler.dismiss import dismiss as dismiss_item
     from reconciler.dismiss import one_line
@@ -875,6 +876,8 @@ def resolve(
             applied_line = _applied_line(runtime.store, decision)
     except (ConfirmError, LeaseHeld) as exc:
         raise _fail(exc, 1) from None
+    except BatchChanged as exc:  # a sync or an ingest changed what the decision was made on
+        raise _fail(f"nothing was written: {exc}; run the command again", 1) from None
     except KeyboardInterrupt:
         # a decision is made in one transaction: whole, or (mostly) not at all
         raise _fail(

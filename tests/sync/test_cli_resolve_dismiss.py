@@ -95,3 +95,26 @@ def test_dismissing_applied_cash_exits_1_naming_why(
     with store.session() as s:
         mine = select(col(Decision.id)).where(col(Decision.decided_by) == "person:ana")
         assert s.execute(mine).first() is None
+
+
+def test_books_changed_meanwhile_is_one_line_saying_to_run_again(
+    setup: tuple[Path, Store, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync or an ingest committing between the person's command reading the books and
+    writing makes the batch refuse (nothing written): one line, exit 1, not a traceback."""
+    import reconciler.dismiss
+    from reconciler.apply import BalancesChanged
+
+    def changed(*_args: object, **_kwargs: object) -> None:
+        raise BalancesChanged({"i1": "invoice 3001: read as open owing 500.00 USD, now void"})
+
+    monkeypatch.setattr(reconciler.dismiss, "dismiss", changed)
+    config, store, ids = setup
+    open_one = decision(store, ids["refund"])
+    answer = _run(config, open_one.id, "--by", "person:ana", "--dismiss", "vendor refund")
+    assert answer.exit_code == 1, answer.output  # type: ignore[attr-defined]
+    line = answer.stderr.strip()  # type: ignore[attr-defined]
+    assert "\n" not in line and "Traceback" not in answer.output  # type: ignore[attr-defined]
+    assert line.startswith("nothing was written: ") and line.endswith("run the command again")
+    assert "invoice 3001: read as open owing 500.00 USD, now void" in line
+    assert decision(store, ids["refund"]).id == open_one.id  # nothing decided
