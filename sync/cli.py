@@ -485,7 +485,8 @@ def reconcile(
     if not summary.remittances:  # no payment decided: a rate over none is no "0% matched"
         text = text.replace(f"; match rate {summary.match_rate}%", "")
         done = (summary.credit_memos_applied, summary.credit_memos_suggested, summary.reversals)
-        if not any(done) and not any(summary.exceptions.values()):
+        stopped = summary.changed or summary.balances_changed  # decided again next run
+        if not any(done) and not any(summary.exceptions.values()) and not stopped:
             text = "nothing new to reconcile"
     console.print(text)
     if summary.auto_applied or summary.credit_memos_applied:

@@ -330,3 +330,20 @@ def test_the_return_of_a_dismissed_payment_is_no_negative_unapplied_cash(store: 
     shown = {k: Decimal(v["amount"]) for k, v in cash.items()}
     assert shown["unapplied"] == Decimal("0.00")
     assert shown["returns_pending"] == Decimal("-50.00")
+
+
+def test_reconcile_stopped_early_in_its_first_batch_says_so(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stopped before writing anything (an ingest replaced what it decided) is no
+    "nothing new": the reviewer's repro printed that while four remittances waited."""
+    from reconciler.engine import ReconcileSummary
+    from sync.runtime import Runtime
+
+    def stopped(self: Runtime, rules_path: Path | None = None) -> ReconcileSummary:
+        return ReconcileSummary(changed={"r1": "removed (replaced by another record?)"})
+
+    monkeypatch.setattr(Runtime, "reconcile", stopped)
+    text = _reconcile(config)
+    assert "nothing new to reconcile" not in text and "match rate" not in text
+    assert "stopped early: 1 remittances changed" in " ".join(text.split())
