@@ -94,17 +94,22 @@ def legal_name_key(name: str | None) -> str:
 # words of a name that say its legal form (GROUP and THE are in _LEGAL_SUFFIXES for
 # name_key's sake, but are no legal form)
 _LEGAL_FORM_WORDS = frozenset(_LEGAL_FORMS.get(w, w) for w in _LEGAL_SUFFIXES) - {"GROUP", "THE"}
+# one kind of company however written: a US corporation is an Inc or a Corp
+_SAME_KIND = {"INC": "CORP"}
 
 
 def legal_form(name: str | None) -> str:
-    """The legal form a company name ends with, as :func:`legal_name_key` writes it
-    (``Acme Foods, Inc.`` and ``Acme Foods Incorporated``: ``INC``; ``Acme Co. Ltd``:
-    ``CO LTD``); "" when it shows none (``Acme Foods``, ``Acme Group``)."""
+    """The kind of company a name ends with, as far as it tells two companies apart:
+    ``Acme Foods, Inc.`` and ``Acme Foods Corp``: ``CORP``; ``Acme Foods LLC``: ``LLC``;
+    ``Toyota Tsusho Co., Ltd.``: ``LTD``; "" when it shows none (``Acme Foods``, ``Acme
+    Group``, and ``Acme Trading Company`` or ``Smith & Co``: a company is as often part of
+    the name as its form)."""
     words = legal_name_key(name).split()
-    form: list[str] = []
     while len(words) > 1 and words[-1] in _LEGAL_FORM_WORDS:
-        form.insert(0, words.pop())
-    return " ".join(form)
+        word = words.pop()
+        if word != "CO":
+            return _SAME_KIND.get(word, word)
+    return ""
 
 
 def spelled_legal_form(key: str) -> str:

@@ -93,6 +93,20 @@ def _alive(ref: Any) -> bool:
     )
 
 
+def _over(refs: list[Any]) -> bool:
+    """Whether a record is over everywhere: deleted in one system, voided in another, alive
+    in none. A new live record with its key (its number used again) is another document: the
+    void copy holds its system's place, so a new copy from there could not join it and would
+    stand apart from its twin. Deleted alone, or void alone, it may be the same document read
+    here first (joined, the difference shows as drift)."""
+    held = [r for r in refs if not _is_import_link(r.link_rule)]
+    return (
+        not any(_alive(r) for r in held)
+        and any(r.deleted for r in held)
+        and any(not r.deleted and (r.values or {}).get("status") == "void" for r in held)
+    )
+
+
 def _holders_agree(
     fields: tuple[str, ...], mine: dict[str, Any], views_of: dict[str, dict[str, Any]]
 ) -> bool:
@@ -679,19 +693,10 @@ class PageWriter:
         for cid in candidates:
             refs_of[cid] = found_refs.get(cid, [])
         # a record already living in this system is another record of it, never this one (an
-        # import's link to a customer by name or number is a lookup key, no record); a record
-        # deleted and alive nowhere any more is over: a new live record with its key (a
-        # number used again) is another one, a void or deleted copy may join it (see
-        # _state_here). One this system deleted while another holds it alive is joined
-        # (deleted and made again here).
-        taken: set[str] = set()
-        dead: set[str] = set()
-        for cid in candidates:
-            state = self._state_here(refs_of[cid])
-            if state == "taken":
-                taken.add(cid)
-            elif state == "dead":
-                dead.add(cid)
+        # import's link to a customer by name or number is a lookup key, no record), and so
+        # is one this system deleted that lives nowhere any more (its number used again)
+        taken = {cid for cid in candidates if self._taken_here(refs_of[cid])}
+        over = {cid for cid in candidates if _over(refs_of[cid])}
         rule = {
             "customer": "customer_number",
             "invoice": "number_customer",
@@ -699,12 +704,12 @@ class PageWriter:
             "payment": "customer_date_amount",
         }[self.ctype]
         for index, tried in key_of.items():
-            over = rest[index].record.deleted or rest[index].values.get("status") in DEAD_STATUSES
+            alive = not rest[index].record.deleted and rest[index].values.get("status") != "void"
             for key in tried:
                 options = [
                     cid
                     for cid in found.get(key, [])
-                    if cid not in taken and cid not in claimed and (over or cid not in dead)
+                    if cid not in taken and cid not in claimed and not (alive and cid in over)
                 ]
                 if key[0] == "name":  # a name never overrides two different customer numbers
                     mine = own_number.get(index)
@@ -732,16 +737,18 @@ class PageWriter:
     def _same_legal_form(
         name: str, options: list[str], names_of: dict[str, str], refs_of: dict[str, list[Any]]
     ) -> list[str]:
-        """The customers whose names show no legal form other than ``name``'s: where either
-        shows none (Acme Foods, Acme Foods Inc) they may be one company."""
+        """The customers known by a name (stored, or a system's that still holds them) whose
+        legal form is ``name``'s or shows none: Acme Foods and Acme Foods Inc may be one
+        company, Acme Foods Inc and Acme Foods LLC are two."""
         mine = legal_form(name)
         if not mine:
             return options
         kept = []
         for cid in options:
-            names = [names_of.get(cid), *(r.values.get("name") for r in refs_of.get(cid, ()))]
-            forms = {legal_form(n) for n in names if n} - {""}
-            if not forms or forms == {mine}:
+            names = [names_of.get(cid)]
+            names += [(r.values or {}).get("name") for r in refs_of.get(cid, ()) if not r.deleted]
+            forms = {legal_form(n) for n in names if n}
+            if not forms or "" in forms or mine in forms:
                 kept.append(cid)
         return kept
 
@@ -752,24 +759,16 @@ class PageWriter:
             for r in refs
         )
 
-    def _state_here(self, refs: Collection[Any]) -> str:
-        """What a record (its refs) is to a new record of this system with its key:
-
-        - "taken": this system holds it live; or deleted it here, and no system holds it
-          alive any more (its number is free again);
-        - "dead": deleted in some system and alive in none: a new live record is another;
-        - "open": alive somewhere (or held by no system): it may be joined. So is one only
-          reported void, never deleted: a live copy of it read from one more system may be
-          the same document not voided there yet, and joined it shows as drift, where kept
-          apart it would hide."""
+    def _taken_here(self, refs: Collection[Any]) -> bool:
+        """Whether a record (its refs) is another than a new record of this system with its
+        key: this system holds it live, or deleted it here and no system holds it alive any
+        more (its number is free again). A copy another system deleted or voided, read here
+        for the first time, may be the same document: it is joined, and any difference shows
+        as drift."""
         if self._held_here(refs):
-            return "taken"
+            return True
         held = [r for r in refs if not _is_import_link(r.link_rule)]
-        if not held or any(_alive(r) for r in held):
-            return "open"
-        if any(r.system == self.system for r in held):
-            return "taken"
-        return "dead" if any(r.deleted for r in held) else "open"
+        return any(r.system == self.system for r in held) and not any(_alive(r) for r in held)
 
     @staticmethod
     def _alike_documents(

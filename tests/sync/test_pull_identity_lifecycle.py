@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from canonical.models import (
@@ -255,3 +256,61 @@ def test_a_number_used_again_in_a_system_new_to_it_is_a_new_invoice(store: Store
 
     old, new = _canonical_of(store, "quickbooks", "130"), _canonical_of(store, "salesforce", "s5")
     assert new != old and _canonical_of(store, "quickbooks", "140") == new
+
+
+@pytest.mark.parametrize(
+    ("here", "there"),
+    [
+        ("Acme Trading Company", "Acme Trading Company, Inc."),  # Company: part of the name
+        ("Smith & Co", "Smith & Co. Ltd"),
+        ("Toyota Tsusho Co., Ltd.", "Toyota Tsusho Ltd"),
+        ("Acme Foods Corp", "Acme Foods Inc"),  # a US corporation either way
+    ],
+)
+def test_a_legal_form_written_another_way_is_still_linked(
+    store: Store, here: str, there: str
+) -> None:
+    """After review: the first fix kept these apart, each open invoice counted twice."""
+    write(store, "quickbooks", "customers", [("58", {"name": here})])
+    write(store, "salesforce", "customers", [("s1", {"name": there})])
+
+    refs = _customer_refs(store)
+    assert refs["quickbooks:58"] == refs["salesforce:s1"]
+
+
+def test_a_name_the_customer_is_stored_under_links_whatever_another_system_calls_it(
+    store: Store,
+) -> None:
+    write(store, "quickbooks", "customers", [("58", {"name": "Acme Foods Inc"})])
+    write(
+        store,
+        "invoiced",
+        "customers",
+        [("c1", {"name": "Acme Foods LLC", "links": {"quickbooks": "58"}})],
+    )
+    write(store, "salesforce", "customers", [("s1", {"name": "Acme Foods Inc"})])
+
+    refs = _customer_refs(store)
+    assert refs["quickbooks:58"] == refs["invoiced:c1"] == refs["salesforce:s1"]
+
+
+def test_an_invoice_deleted_in_its_only_system_joins_its_first_copy_elsewhere(
+    store: Store,
+) -> None:
+    """After review: the first fix kept the QuickBooks copy apart, and when Salesforce's
+    record came back from the recycle bin, the open invoice was counted twice."""
+    write(store, "quickbooks", "customers", [("58", {"name": "Acme Corp"})])
+    write(
+        store,
+        "salesforce",
+        "customers",
+        [("a1", {"name": "Acme Corp", "links": {"quickbooks": "58"}})],
+    )
+    write(store, "salesforce", "invoices", [("a0X1", _invoice("a1", "100.00"))])
+    write(store, "salesforce", "invoices", [("a0X1", {"id": "a0X1"})], deleted=True)
+    write(store, "quickbooks", "invoices", [("130", _invoice("58", "100.00"))])
+    write(store, "salesforce", "invoices", [("a0X1", _invoice("a1", "100.00", note="back"))])
+
+    assert _canonical_of(store, "quickbooks", "130") == _canonical_of(store, "salesforce", "a0X1")
+    with store.session() as s:
+        assert len(s.exec(select(Invoice)).all()) == 1
