@@ -40,12 +40,15 @@ event taken in again is first claimed (still ignored, once its transaction holds
 deliveries never take it in both; a reversal and a reinstatement are keyed by their event (or
 dispute), so no cash is taken back or given back twice. A give-back whose take-back never
 comes stays ignored and invents no cash. GoCardless' events of one delivery are taken in oldest
-first (``created_at``), and a GoCardless ``failed`` takes back only cash an event older than it
-brought (the ``confirmed`` its remittance keeps), whenever it is delivered: a failure that
-happened before the collection counted (the early failure of a payment resubmitted and
-collected, delivered late) takes nothing, noted as belonging to an earlier collection. A
-Stripe Connect test-mode event (``account`` with ``livemode`` false, sent to live Connect
-endpoints too) is stored as ignored: no real money.
+first (``created_at``), and a GoCardless ``failed`` takes back only cash of a collection whose
+``confirmed`` is older than it (cash a ``chargeback_cancelled`` gave back is of the collection
+it reinstates), whenever it is delivered: a failure that happened before the collection
+counted (the early failure of a payment resubmitted and collected, delivered late) takes
+nothing, noted as belonging to an earlier collection. A GoCardless ``confirmed`` finding the
+cash all taken back is a new collection when none of the cash brought before it was left when
+it happened (a take-back after it may be of the collection it brings). A Stripe Connect
+test-mode event (``account`` with ``livemode`` false, sent to live Connect endpoints too) is
+stored as ignored: no real money.
 
 A replayed delivery (same source and event id) finds its stored event and does nothing.
 Adyen and GoCardless batch several events in one delivery: each event (an Adyen item, a
@@ -82,6 +85,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, cast, exists, func, literal, or_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from canonical.enums import RemittanceStatus
@@ -107,6 +111,7 @@ from connectors.processors.gocardless_events import (
     GoCardlessConfig,
 )
 from connectors.processors.gocardless_events import chronological as gc_chronological
+from connectors.processors.gocardless_events import collects as gc_collects
 from connectors.processors.gocardless_events import happened_before as gc_happened_before
 from connectors.processors.gocardless_events import parse_event as parse_gocardless_event
 from connectors.processors.records import REINSTATING, REVERSING, ProcessorRecord
@@ -933,7 +938,7 @@ def _reversals(
                     "%s %s: its cash was already taken back", record.event_type, record.payment_id
                 )
                 waits.add(record.payment_id)
-            elif _of_an_earlier_collection(record, cash, waited):
+            elif _of_an_earlier_collection(record, chain, cash, waited):
                 log.info(
                     "%s %s: it failed before the collection counted now; nothing taken back",
                     record.event_type,
@@ -950,18 +955,42 @@ def _reversals(
     return made
 
 
-def _of_an_earlier_collection(record: ProcessorRecord, cash: Remittance, waited: bool) -> bool:
+def _of_an_earlier_collection(
+    record: ProcessorRecord, chain: _Chain, cash: Remittance, waited: bool
+) -> bool:
     """Whether a GoCardless failure is of an earlier collection than ``cash``, the payment's
-    cash in force: it happened before the event that brought that cash (the one its remittance
-    keeps), as a failure resubmitted and then collected did, so it takes none of it, in
-    whatever order the two were delivered. When nothing tells which happened first (a time
-    unreadable, or both the same), the order they came in does: a failure taken in again
-    (``waited``) came before the cash and takes nothing, one coming after takes it back."""
+    cash in force: it happened before the ``confirmed`` that brought that collection's cash
+    (:func:`_collection_of`), as a failure resubmitted and then collected did, so it takes none
+    of it, in whatever order the two were delivered. When nothing tells which happened first
+    (a time unreadable, or both the same), the order they came in does: a failure taken in
+    again (``waited``) came before the cash and takes nothing, one coming after takes it
+    back."""
     if record.processor != "gocardless" or record.kind != "failure":
         return False
-    brought = _raw_event(cash)
+    brought = _raw_event(_collection_of(chain, cash))
     before = gc_happened_before(record.raw.get("event"), brought)
     return waited if before is None else before
+
+
+def _collection_of(chain: _Chain, cash: Remittance) -> Remittance:
+    """The cash of ``chain`` a ``confirmed`` brought that ``cash`` is of: ``cash`` itself when
+    a confirmation brought it; cash a cancelled chargeback gave back is of the latest
+    collection that happened before that cancellation (when no time tells, the latest counted
+    before it), never the cancellation itself."""
+    if gc_collects(_raw_event(cash)):
+        return cash
+    given = _raw_event(cash)
+    place = next((i for i, c in enumerate(chain.cash) if c.source_key == cash.source_key), 0)
+    collections = [c for c in chain.cash if gc_collects(_raw_event(c))]
+    before = [c for c in collections if gc_happened_before(_raw_event(c), given)]
+    if before:
+        latest = before[0]
+        for collection in before[1:]:
+            if gc_happened_before(_raw_event(latest), _raw_event(collection)):
+                latest = collection
+        return latest
+    counted = [c for c in chain.cash[:place] if gc_collects(_raw_event(c))]
+    return counted[-1] if counted else chain.cash[0]
 
 
 def _raw_event(remittance: Remittance) -> Any:
@@ -1050,9 +1079,14 @@ def _collected_again(
 def _after_taken_back(
     session: Session, tenant: str, record: ProcessorRecord, chain: _Chain, waited: bool
 ) -> bool:
-    """Whether ``record``'s event happened after each event that took ``chain``'s cash back.
-    When a time is unreadable or the same, the order they came in decides: an event taken in
-    again (``waited``) came before."""
+    """Whether none of ``chain``'s cash was left when ``record``'s event happened: the cash
+    brought before it (or at the same moment) all taken back before it. Only take-backs of
+    cash that existed before it count: one that happened after it may be of the collection it
+    brings (the second collection's chargeback), and cash brought after it (a chargeback
+    cancelled later, a collection counted first but confirmed later) was not there to be
+    announced again. Cash whose time is unreadable was there; a take-back whose time is
+    unreadable or the same is before it unless the event was taken in again (``waited``: it
+    came before)."""
     backs = session.exec(
         select(Remittance).where(
             col(Remittance.tenant) == tenant,
@@ -1061,10 +1095,15 @@ def _after_taken_back(
         )
     ).all()
     event = record.raw.get("event")
-    verdicts = [gc_happened_before(_raw_event(back), event) for back in backs]
-    if False in verdicts:
-        return False
-    return not waited if None in verdicts else True
+    left = 0
+    for cash in chain.cash:
+        if gc_happened_before(event, _raw_event(cash)) is not True:
+            left += cash.amount_minor
+    for back in backs:
+        before = gc_happened_before(_raw_event(back), event)
+        if before or (before is None and not waited):
+            left += back.amount_minor
+    return left <= 0
 
 
 def _counted_payment(session: Session, tenant: str, record: ProcessorRecord) -> Remittance | None:
@@ -1175,7 +1214,37 @@ def _more_cash(
     the smaller amount) are decided again, as if the events had come in order; when the
     reconciler may not take back one of those decisions (cash applied, a person's decision),
     nothing grows and a warning says so. Returns the remittances to decide: none when nothing
-    grew."""
+    grew.
+
+    A reconcile takes no notice of a webhook: it may decide the payment after it was read
+    here. The cash grows only while the payment is still undecided with the amount read (the
+    count of rows changed says whether it did; on PostgreSQL a row a reconcile is writing is
+    waited for and read again once that commits); else it is read again and judged as it is
+    now. A reconcile's own write is guarded the same way (:meth:`reconciler.apply.Writes.flush`),
+    so of the two the later sees the other."""
+    for _ in range(_GROW_TRIES):
+        grown = _grown(session, settings, existing, later)
+        if grown is not None:
+            return grown
+        session.refresh(existing)  # decided (or grown) meanwhile: judged as it is now
+    log.warning(
+        "remittance %s: a later event names %s of cash, %s were stored and kept changing "
+        "while read: not grown",
+        existing.id,
+        later.amount_minor,
+        existing.amount_minor,
+    )
+    return []
+
+
+_GROW_TRIES = 3
+_REMITTANCE = Remittance.__table__  # type: ignore[attr-defined]
+
+
+def _grown(
+    session: Session, settings: Settings, existing: Remittance, later: Remittance
+) -> list[str] | None:
+    """One try of :func:`_more_cash`: None when the payment changed since it was read."""
     if (
         existing.source != "stripe"
         or later.amount_minor <= existing.amount_minor
@@ -1184,11 +1253,14 @@ def _more_cash(
         or existing.reverses
     ):
         return []
+    was = existing.amount_minor
     reversals = session.exec(
-        select(Remittance).where(
+        select(Remittance)
+        .where(
             col(Remittance.tenant) == settings.tenant,
             col(Remittance.reverses) == existing.source_key,
         )
+        .execution_options(populate_existing=True)  # their status now, on a second try
     ).all()
     decided = [r.id for r in (existing, *reversals) if r.status != RemittanceStatus.NEW]
     back = reconsiderable(session, settings.tenant, decided)
@@ -1203,9 +1275,18 @@ def _more_cash(
     supersede(session, back)
     for remittance in (existing, *reversals):
         session.refresh(remittance)
-    existing.amount_minor = later.amount_minor
-    session.add(existing)
-    session.flush()
+    grown = session.execute(
+        update(_REMITTANCE)
+        .where(
+            _REMITTANCE.c.id == existing.id,
+            _REMITTANCE.c.status == RemittanceStatus.NEW,
+            _REMITTANCE.c.amount_minor == was,
+        )
+        .values(amount_minor=later.amount_minor)
+    )
+    if grown.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    set_committed_value(existing, "amount_minor", later.amount_minor)
     return [existing.id, *(r.id for r in reversals)]
 
 

@@ -39,8 +39,10 @@ in by their ``created_at`` (:func:`chronological`), so that a chargeback listed 
 confirmation it follows still finds the cash to take back. Across deliveries a ``failed`` is
 judged by its ``created_at`` too (:func:`happened_before`), not by when it came: one delivered
 before the confirmation it follows waits for that cash and takes it back once it comes, and
-one that happened before the confirmation counted (the early failure of a collection tried
-again, delivered late) takes nothing.
+one that happened before the confirmation of the collection counted (the early failure of a
+collection tried again, delivered late) takes nothing. Only a ``confirmed`` brings a
+collection's cash (:func:`collects`): cash a ``chargeback_cancelled`` gave back is the cash of
+the collection it reinstates.
 """
 
 from __future__ import annotations
@@ -348,12 +350,20 @@ def happened_before(first: Any, then: Any) -> bool | None:
     when either time is unreadable or both are the same: nothing says which came first. A
     ``failed`` that happened before the event that brought a payment's cash (its ``confirmed``)
     was the failure of an earlier collection (a payment fails, is resubmitted, and is
-    collected) and takes none of this cash; a ``confirmed`` that happened after the events that
-    took a payment's cash back is a new collection of it."""
+    collected) and takes none of this cash; a ``confirmed`` that happened when none of the
+    payment's cash was left (all of the cash brought before it taken back before it) is a new
+    collection of it."""
     one, other = created_at(first), created_at(then)
     if one is None or other is None or one == other:
         return None
     return one < other
+
+
+def collects(event: Any) -> bool:
+    """Whether ``event`` brought a collection's cash (a ``confirmed``): only a confirmation
+    does. A ``chargeback_cancelled`` gives back the cash of the collection its chargeback took,
+    and a failure is judged against that collection's confirmation."""
+    return isinstance(event, dict) and event.get("action") == "confirmed"
 
 
 def _moment(value: Any, unreadable: datetime | None = None) -> datetime:

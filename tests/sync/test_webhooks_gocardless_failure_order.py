@@ -23,6 +23,7 @@ from sync.runtime import Runtime
 from tests.sync import test_webhooks_delivery_order as order
 from tests.sync.test_webhooks_delivery_order import (  # noqa: F401  (rt: a fixture)
     AMOUNT,
+    GIVE,
     PAY,
     amounts,
     cases,
@@ -41,6 +42,7 @@ LATE, EARLY, RESUB, AGAIN, LATE2, UNDATED, BACK = (
     "undated",
     "back",
 )
+AFTER_BACK = "afterback"
 EVENTS = {
     EARLY: ("failed", "2026-11-01T09:00:00.000Z"),  # before the collection counted
     RESUB: ("resubmission_requested", "2026-11-02T09:00:00.000Z"),
@@ -50,7 +52,9 @@ EVENTS = {
     UNDATED: ("failed", "not a time"),
     BACK: ("charged_back", "2026-11-20T09:00:00.000Z"),
     "dup": ("confirmed", "2026-11-03T09:00:00.000Z"),  # PAY's collection announced again
+    AFTER_BACK: ("confirmed", "2026-11-25T09:00:00.000Z"),  # collected again after BACK
 }
+# GIVE (``test_webhooks_delivery_order``): chargeback_cancelled 12-01, of BACK
 EARLIER = "belonged to an earlier collection"
 
 
@@ -252,3 +256,75 @@ def test_a_failure_of_decided_cash_is_a_reversal_as_a_chargeback_is(
     [back] = [m for m in made if m.amount_minor < 0]
     assert (back.amount_minor, back.reverses, back.status) == (-AMOUNT, cash.source_key, "new")
     assert cash.status == "auto_applied"
+
+
+# -- a collection's cash is brought by its ``confirmed`` alone ---------------------------------
+#
+# Only a confirmation brings a collection's cash: cash a ``chargeback_cancelled`` gives back is
+# that of the collection its chargeback took, and a confirmation is announced again only when
+# cash brought before it was still there when it happened (a take-back after it may be of the
+# collection it brings).
+
+
+@pytest.mark.parametrize(
+    "deliveries",
+    [
+        [[PAY], [LATE], [AGAIN], [BACK], [GIVE]],
+        [[PAY], [LATE], [BACK], [GIVE], [AGAIN]],
+        [[PAY, LATE, BACK, GIVE], [AGAIN]],
+    ],
+    ids=["time-order", "second-confirmation-last", "second-confirmation-alone-last"],
+)
+def test_a_second_collection_charged_back_and_reinstated_stands(
+    rt: Runtime,  # noqa: F811
+    deliveries: list[list[str]],
+) -> None:
+    """confirmed 11-03, failed 11-06, confirmed again 11-10, charged_back 11-20,
+    chargeback_cancelled 12-01: the second collection's 25.99 stands. The chargeback is of the
+    second collection, after its confirmation: that confirmation is new cash, not the first
+    collection announced again, however late it is delivered."""
+    deliver_all(rt, deliveries)
+    assert sum(amounts(rt)) == AMOUNT, amounts(rt)
+    replay(rt, deliveries)
+    assert sum(amounts(rt)) == AMOUNT
+
+
+@pytest.mark.parametrize(("source", "deliveries"), cases("gocardless", [PAY, BACK, AFTER_BACK]))
+def test_a_collection_after_a_chargeback_is_new_cash_in_any_order(
+    rt: Runtime,  # noqa: F811
+    source: str,
+    deliveries: list[list[str]],
+) -> None:
+    """confirmed 11-03, charged_back 11-20, confirmed again 11-25: the first collection's cash
+    taken back, the second's stands, whichever came first (delivered as charged_back, the
+    second confirmation, then the first, the first is not the second announced again: it
+    happened before any cash was there)."""
+    deliver_all(rt, deliveries)
+    assert sum(amounts(rt)) == AMOUNT, amounts(rt)
+    replay(rt, deliveries)
+    assert sum(amounts(rt)) == AMOUNT
+
+
+@pytest.mark.parametrize(
+    "deliveries",
+    [
+        [[PAY], [LATE], [BACK], [GIVE]],
+        [[PAY], [BACK], [GIVE], [LATE]],
+        [[PAY, BACK, GIVE], [LATE]],
+    ],
+    ids=["time-order", "failure-last", "failure-alone-last"],
+)
+def test_a_late_failure_after_a_cancelled_chargeback_takes_the_cash_back(
+    rt: Runtime,  # noqa: F811
+    deliveries: list[list[str]],
+) -> None:
+    """confirmed 11-03, failed 11-06, charged_back 11-20, chargeback_cancelled 12-01: nothing
+    stands. The cash the cancellation gave back is the 11-03 collection's, which the 11-06
+    failure is of: the failure, delivered last, takes it back (it is no failure of an earlier
+    collection than the cancellation)."""
+    deliver_all(rt, deliveries)
+    assert sum(amounts(rt)) == 0, amounts(rt)
+    late = events_by_name(rt)[LATE]
+    assert late.note is None or EARLIER not in late.note, late.note
+    replay(rt, deliveries)
+    assert sum(amounts(rt)) == 0
