@@ -96,18 +96,21 @@ def legal_name_key(name: str | None) -> str:
 _LEGAL_FORM_WORDS = frozenset(_LEGAL_FORMS.get(w, w) for w in _LEGAL_SUFFIXES) - {"GROUP", "THE"}
 # one kind of company however written: a US corporation is an Inc or a Corp
 _SAME_KIND = {"INC": "CORP"}
+# words that say no kind of company alone: Company is as often part of the name, Pty comes
+# with Ltd (Acme Pty and Acme Pty Ltd are one company)
+_PART_OF_A_FORM = frozenset({"CO", "PTY"})
 
 
 def legal_form(name: str | None) -> str:
     """The kind of company a name ends with, as far as it tells two companies apart:
     ``Acme Foods, Inc.`` and ``Acme Foods Corp``: ``CORP``; ``Acme Foods LLC``: ``LLC``;
     ``Toyota Tsusho Co., Ltd.``: ``LTD``; "" when it shows none (``Acme Foods``, ``Acme
-    Group``, and ``Acme Trading Company`` or ``Smith & Co``: a company is as often part of
-    the name as its form)."""
+    Group``, ``Acme Pty``, and ``Acme Trading Company`` or ``Smith & Co``: a company is as
+    often part of the name as its form)."""
     words = legal_name_key(name).split()
     while len(words) > 1 and words[-1] in _LEGAL_FORM_WORDS:
         word = words.pop()
-        if word != "CO":
+        if word not in _PART_OF_A_FORM:
             return _SAME_KIND.get(word, word)
     return ""
 

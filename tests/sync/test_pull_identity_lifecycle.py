@@ -265,6 +265,7 @@ def test_a_number_used_again_in_a_system_new_to_it_is_a_new_invoice(store: Store
         ("Smith & Co", "Smith & Co. Ltd"),
         ("Toyota Tsusho Co., Ltd.", "Toyota Tsusho Ltd"),
         ("Acme Foods Corp", "Acme Foods Inc"),  # a US corporation either way
+        ("Acme Pty Ltd", "Acme Pty"),  # Pty comes with Ltd
     ],
 )
 def test_a_legal_form_written_another_way_is_still_linked(
@@ -314,3 +315,26 @@ def test_an_invoice_deleted_in_its_only_system_joins_its_first_copy_elsewhere(
     assert _canonical_of(store, "quickbooks", "130") == _canonical_of(store, "salesforce", "a0X1")
     with store.session() as s:
         assert len(s.exec(select(Invoice)).all()) == 1
+
+
+def test_an_invoice_deleted_in_both_systems_and_made_again_in_each_is_one(store: Store) -> None:
+    """After review: restored in Salesforce (its recycle bin keeps the id) and made again in
+    QuickBooks (a new id), read QuickBooks first: the second fix counted it twice."""
+    write(store, "quickbooks", "customers", [("58", {"name": "Acme Corp"})])
+    write(
+        store,
+        "salesforce",
+        "customers",
+        [("a1", {"name": "Acme Corp", "links": {"quickbooks": "58"}})],
+    )
+    write(store, "salesforce", "invoices", [("a0X1", _invoice("a1", "100.00"))])
+    write(store, "quickbooks", "invoices", [("130", _invoice("58", "100.00"))])
+    write(store, "salesforce", "invoices", [("a0X1", {"id": "a0X1"})], deleted=True)
+    write(store, "quickbooks", "invoices", [("130", {"id": "130"})], deleted=True)
+
+    write(store, "quickbooks", "invoices", [("131", _invoice("58", "100.00"))])
+    write(store, "salesforce", "invoices", [("a0X1", _invoice("a1", "100.00", note="back"))])
+
+    assert _canonical_of(store, "quickbooks", "131") == _canonical_of(store, "salesforce", "a0X1")
+    with store.session() as s:
+        assert [i.status for i in s.exec(select(Invoice)).all()] == ["open"]
