@@ -49,6 +49,7 @@ class BatchChanged(RuntimeError):
     each record (by id) to what it was read as and what it is now."""
 
     changed: dict[str, str]
+    detail: str  # what changed, record by record
 
 
 class RemittancesChanged(BatchChanged):
@@ -60,9 +61,10 @@ class RemittancesChanged(BatchChanged):
 
     def __init__(self, changed: dict[str, str]) -> None:
         self.changed = changed
+        self.detail = "; ".join(f"remittance {rid}: {now}" for rid, now in sorted(changed.items()))
         super().__init__(
             "remittances changed while being decided (not written, decided again next run): "
-            + "; ".join(f"remittance {rid}: {now}" for rid, now in sorted(changed.items()))
+            + self.detail
         )
 
 
@@ -75,9 +77,10 @@ class BalancesChanged(BatchChanged):
 
     def __init__(self, changed: dict[str, str]) -> None:
         self.changed = changed
+        self.detail = "; ".join(now for _, now in sorted(changed.items()))
         super().__init__(
             "invoices or credit memos changed while cash was applied to them (not written, "
-            "decided again next run): " + "; ".join(now for _, now in sorted(changed.items()))
+            "decided again next run): " + self.detail
         )
 
 

@@ -878,7 +878,11 @@ def resolve(
     except (ConfirmError, LeaseHeld) as exc:
         raise _fail(exc, 1) from None
     except BatchChanged as exc:  # a sync or an ingest changed what the decision was made on
-        raise _fail(f"nothing was written: {exc}; run the command again", 1) from None
+        raise _fail(
+            f"nothing was written: the books changed meanwhile ({exc.detail}); run the command "
+            "again",
+            1,
+        ) from None
     except KeyboardInterrupt:
         # a decision is made in one transaction: whole, or (mostly) not at all
         raise _fail(
