@@ -38,7 +38,7 @@ from canonical.enums import CustomerStatus, DocumentStatus, PaymentStatus
 from canonical.ids import new_id
 from canonical.keys import name_key
 from canonical.lease import Held, lease
-from canonical.models import Customer, ExternalRef
+from canonical.models import Customer, ExternalRef, Invoice
 from canonical.money import Money, MoneyError, minor_digits, normalize_currency
 from canonical.records import AppliedIn, CreditMemoIn, CustomerIn, InvoiceIn, PaymentIn, RecordIn
 from canonical.store import Store
@@ -470,11 +470,33 @@ def _row(
             continue
         if isinstance(cell, str) and not isinstance(cell, _Uncomputed):
             row[name] = _unformula(cell)
+        elif name in ID_COLUMNS and isinstance(cell, Decimal):
+            text, reason = _whole(cell)
+            if reason:
+                return index, {"__error__": (name, reason)}
+            row[name] = text
         elif name in _DATE_COLUMNS and isinstance(cell, _Serial):
             row[name] = _serial_date(cell)
         else:
             row[name] = cell
     return index, row
+
+
+# a record's key and its customer's: a number there is a name, never an amount
+ID_COLUMNS = frozenset(
+    {"customer_id", "number", "invoice_number", "credit_memo_number", "customer_number",
+     "payment_id"}
+)  # fmt: skip
+
+
+def _whole(number: Decimal | int) -> tuple[str, str]:
+    """(text, "") of a number written in an id or document number column: a whole one as an
+    integer (``1001.0``, as pandas writes an int column with gaps, is ``1001``); ("", why)
+    for a fractional one (which text was meant is not guessed)."""
+    value = Decimal(number)
+    if value.is_finite() and value == value.to_integral_value():
+        return str(int(value)), ""
+    return "", f"{number} is not a whole number: write the id or number as text"
 
 
 def _serial_date(number: _Serial) -> Any:
@@ -676,13 +698,23 @@ def _json_item(
     aliased = _aliased(keys, columns)
     if written is not None:  # each object names its own keys: the row's errors name them
         written.clear()
-    for column in aliased:
+    for column in columns:
+        # two keys for one column, by an alias or written in another case or spacing
+        # ("Balance" and "balance"): which value is meant is not guessed
         if column in _ONE_COLUMN and columns.count(column) > 1:
             both = [str(k) for k, c in zip(keys, columns, strict=True) if c == column]
             return {"__error__": (column, f"named by two keys ({both[0]!r} and {both[1]!r})")}
     if written is not None:
         written.update(aliased)
-    return dict(zip(columns, item.values(), strict=True))
+    row = dict(zip(columns, item.values(), strict=True))
+    for column in ID_COLUMNS & row.keys():
+        value = row[column]
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            text, reason = _whole(value)
+            if reason:
+                return {"__error__": (column, reason)}
+            row[column] = text
+    return row
 
 
 def _json_error(path: Path, encoding: str, exc: Exception) -> str:
@@ -881,12 +913,14 @@ def _decimal(raw: str, currency: str, column: str) -> Decimal:
 
     text = raw.strip()
     negative = signed = False
-    if text.startswith("(") and text.endswith(")"):
-        negative = signed = True
-        text = text[1:-1]
-    while True:  # peel signs and currency symbols off both ends, in any order
+    while True:  # peel brackets, signs and currency symbols off both ends, in any order
         text = text.strip()
-        if text[:1] in _SIGNS and text:
+        if len(text) >= 2 and text[0] == "(" and text[-1] == ")":
+            # "(12.00)", and Excel's Accounting format "$ (250.00)": the sign outside them
+            if signed:
+                raise bad()
+            negative, signed, text = True, True, text[1:-1]
+        elif text[:1] in _SIGNS and text:
             if signed:
                 raise bad()
             negative, signed, text = text[0] != "+", True, text[1:]
@@ -1139,6 +1173,18 @@ _TOTAL = re.compile(r"(?:grand\s+)?totals?(?:[\s:].*)?", re.IGNORECASE | re.DOTA
 _BARE_TOTAL = re.compile(r"\s*(?:grand\s+)?totals?\s*:?\s*", re.IGNORECASE)
 
 
+def _customer_key_order(key: str) -> tuple[int, str]:
+    """A customer's import keys in the order its documents are keyed by: its
+    ``customer_id`` (what an import keyed by it has always written), then ``number:``, then
+    ``name:`` keys."""
+    rank = 2 if key.startswith("name:") else 1 if key.startswith("number:") else 0
+    return rank, key
+
+
+# a group's subtotal line as Excel's Data > Subtotal writes it ("Acme Corp Total")
+_GROUP_TOTAL = re.compile(r".*\S\s+totals?\s*:?", re.IGNORECASE | re.DOTALL)
+
+
 class Importer:
     """Turns rows into canonical records and stores them through the page writer."""
 
@@ -1153,15 +1199,26 @@ class Importer:
         self.customer_keys: dict[str, str] = {}  # "number:C-1" / "name:ACME" -> remote key
         self._imported: dict[str, set[str]] = {}  # canonical type -> imported remote ids
         self._customer_currency: dict[str, str | None] = {}  # import key -> its currency
+        self._customer_of: dict[str, str] | None = None  # import customer key -> canonical id
+        self._keys_of: dict[str, set[str]] = {}  # canonical customer id -> its import keys
+        # (canonical type, canonical customer, document number) -> the document's import key
+        self._documents: dict[tuple[str, str, str], tuple[str, str]] = {}
+        self._totals: dict[str, Money | None] = {}  # imported invoice's key -> its total
 
     def is_total(self, row: dict[str, Any]) -> bool:
         """A report's total line (``TOTAL``, ``Total for Acme``, ``Grand Totals``): it starts
-        with one and lacks a column every record of the kind has, so it is no record."""
+        with one and lacks a column every record of the kind has, so it is no record; or a
+        group's subtotal line (Excel's Data > Subtotal ``Acme Corp Total``): its first cell
+        ends with one and it has no record's number."""
         first = next((v for v in row.values() if _filled(v)), None)
-        if not isinstance(first, str) or not _TOTAL.fullmatch(first.strip()):
+        if not isinstance(first, str):
             return False
         needed = KEY_COLUMNS[self.kind]
         number = _text(row, needed[0])
+        if _GROUP_TOTAL.fullmatch(first.strip()) and number is None:
+            return True  # Excel's Data > Subtotal line "Acme Corp Total": no record's number
+        if not _TOTAL.fullmatch(first.strip()):
+            return False
         if number is not None and number != first.strip() and not _BARE_TOTAL.fullmatch(first):
             return False  # a record's number (its customer is "Total Quality Logistics")
         customer = ("customer_id", "customer_number", "customer_name")
@@ -1232,6 +1289,70 @@ class Importer:
                 )
         return self._imported[canonical_type]
 
+    def _customers(self) -> dict[str, str]:
+        """{import customer key: canonical customer id} of the import's customer refs (a
+        customer's ``customer_id`` and the ``number:``/``name:`` keys it was found by), read
+        once; :attr:`_keys_of` is filled with each customer's keys."""
+        if self._customer_of is None:
+            with self.store.session() as session:
+                found = session.execute(
+                    select(col(ExternalRef.remote_id), col(ExternalRef.canonical_id)).where(
+                        col(ExternalRef.tenant) == self.tenant,
+                        col(ExternalRef.system) == SYSTEM,
+                        col(ExternalRef.canonical_type) == "customer",
+                        col(ExternalRef.deleted).is_(False),
+                    )
+                ).all()
+            self._customer_of = {}
+            for key, canonical in found:
+                self._know_customer(key, canonical)
+        return self._customer_of
+
+    def _know_customer(self, key: str, canonical: str) -> None:
+        if self._customer_of is None:
+            self._customers()
+        assert self._customer_of is not None
+        self._customer_of[key] = canonical
+        self._keys_of.setdefault(canonical, set()).add(key)
+
+    def document_key(self, canonical_type: str, customer: str, number: str) -> tuple[str, str]:
+        """(import key, customer key it is made of) of a document by its customer and number,
+        whichever column named the customer (``C1``, ``number:A-100``, ``name:acme``): the
+        customer's keys are tried in order (its ``customer_id``, then the number and name it
+        was found by), the first already stored (or chosen before in this import) is the
+        document's; none: the first of them, so the same invoice named by another column
+        updates it, never stands beside it."""
+        canonical = self._customers().get(customer) or self.customer_keys.get(customer)
+        if canonical is None:  # not stored as a customer ref: keyed as written
+            return f"{customer}/{number}", customer
+        self._know_customer(customer, canonical)
+        known = self._documents.get((canonical_type, canonical, number))
+        if known is not None:
+            return known
+        keys = sorted(self._keys_of[canonical], key=_customer_key_order)
+        stored = self._imported_ids(canonical_type)
+        chosen = next((k for k in keys if f"{k}/{number}" in stored), keys[0])
+        found = (f"{chosen}/{number}", chosen)
+        self._documents[(canonical_type, canonical, number)] = found
+        return found
+
+    def _invoice_total(self, key: str) -> Money | None:
+        """The total of the imported invoice of import key ``key`` (None: not found)."""
+        if key not in self._totals:
+            with self.store.session() as session:
+                found = session.execute(
+                    select(col(Invoice.total_minor), col(Invoice.currency))
+                    .join(ExternalRef, col(ExternalRef.canonical_id) == col(Invoice.id))
+                    .where(
+                        col(ExternalRef.tenant) == self.tenant,
+                        col(ExternalRef.system) == SYSTEM,
+                        col(ExternalRef.canonical_type) == "invoice",
+                        col(ExternalRef.remote_id) == key,
+                    )
+                ).first()
+            self._totals[key] = Money.from_minor(found[0], found[1]) if found else None
+        return self._totals[key]
+
     def _link_customer(self, column: str, value: str, key: str) -> None:
         with self.store.session() as session:
             query = select(col(Customer.id)).where(col(Customer.tenant) == self.tenant)
@@ -1270,6 +1391,7 @@ class Importer:
                     )
                 )
         self.customer_keys[key] = found[0]
+        self._know_customer(key, found[0])
 
     def record(self, row: dict[str, Any]) -> tuple[str, RecordIn]:
         """(remote key, canonical record) for one row; RowError names the column."""
@@ -1307,6 +1429,12 @@ class Importer:
             given = _amount(row, "balance", currency, required=False)
             balance = total if given is None else given
             assert total is not None and balance is not None
+            if self.kind == "credit-memos" and total.amount < 0 < balance.amount:
+                raise RowError(
+                    "balance",
+                    f"{_text(row, 'balance')} is positive and the total {_text(row, 'total')} "
+                    "negative: write a credit memo's total and balance with the same sign",
+                )
             if self.kind == "credit-memos" and total.amount < 0:
                 # credits exported with a minus ("(1,234.56)", "250.00-"): the credit's size
                 total, balance = -total, -balance
@@ -1319,10 +1447,12 @@ class Importer:
             if balance.amount > total.amount:
                 raise RowError("balance", f"{balance} is more than the total {total}")
             default = DocumentStatus.PAID if balance.is_zero() else DocumentStatus.OPEN
+            ctype = "invoice" if self.kind == "invoices" else "credit_memo"
+            key, keyed_by = self.document_key(ctype, customer, number)
             fields = dict(
                 common,
-                remote_id=f"{customer}/{number}",
-                customer_remote_id=customer,
+                remote_id=key,
+                customer_remote_id=keyed_by,
                 number=number,
                 total=total,
                 balance=balance,
@@ -1356,7 +1486,7 @@ class Importer:
             raise RowError(
                 "amount", f"{_text(row, 'amount')} is negative (a refund is not a payment)"
             )
-        applied = []
+        applied: list[AppliedIn] = []
         for part in (_text(row, "applied_to") or "").split(";"):
             if not part.strip():
                 continue
@@ -1367,12 +1497,25 @@ class Importer:
             assert share is not None
             if share.amount <= 0:
                 raise RowError("applied_to", f"{part.strip()!r}: the amount must be positive")
-            target = f"{customer}/{number.strip()}"
+            target, _ = self.document_key("invoice", customer, number.strip())
             if target not in self._imported_ids("invoice"):
                 # its cash would be neither applied nor unapplied: the row is refused whole
                 raise RowError(
                     "applied_to",
                     f"no imported invoice {number.strip()!r} of this customer (import it first)",
+                )
+            if any(a.target_remote_id == target for a in applied):
+                # two shares of one invoice: a typo for another invoice, or one to add up?
+                raise RowError(
+                    "applied_to",
+                    f"names invoice {number.strip()!r} twice: write it once, with the whole "
+                    "amount applied to it",
+                )
+            total = self._invoice_total(target)
+            if total is not None and total.currency == share.currency and share > total:
+                raise RowError(
+                    "applied_to",
+                    f"applies {share} to invoice {number.strip()!r}, more than its total {total}",
                 )
             applied.append(AppliedIn(target="invoice", target_remote_id=target, amount=share))
         spent = sum((a.amount.amount for a in applied), Decimal(0))
