@@ -1099,6 +1099,7 @@ def push(
     many; only without --system); 2 a wrong option or setting;
     75 another push of a system holds its lease (it sends them)."""
     from sync.outbox.control import render_plan
+    from sync.runtime import misconfigured
     from sync.settings import ConfigError
 
     runtime = _runtime(config)
@@ -1119,6 +1120,8 @@ def push(
         err.print(escape(line), style="yellow", highlight=False)
     if attention:
         err.print(escape(attention), style="yellow", highlight=False)
+    if misconfigured(summary):  # a system's wrong section (the others were pushed)
+        raise typer.Exit(2)
     if not summary.ok or stranded or (not dry_run and attention):
         raise typer.Exit(1)
     raise typer.Exit(LEASE_HELD_EXIT if _busy(summary) else 0)
@@ -1375,6 +1378,7 @@ def run(
     is still pushed)."""
     from canonical.lease import LeaseHeld
     from reconciler.rules import RulesError, load_rules
+    from sync.runtime import misconfigured
     from sync.settings import ConfigError
 
     runtime = _runtime(config)
@@ -1402,7 +1406,7 @@ def run(
     print_push(summary)
     if attention:
         err.print(escape(attention), style="yellow", highlight=False)
-    if any(r.misconfigured for r in results):
+    if any(r.misconfigured for r in results) or misconfigured(summary):
         raise typer.Exit(2)
     failed = any(r.error for r in results) or not summary.ok or attention is not None
     raise typer.Exit(1 if failed else LEASE_HELD_EXIT if skipped or _busy(summary) else 0)

@@ -21,6 +21,7 @@ from connectors.redact import register_secrets_of
 from connectors.registry import entry
 from sync.engine import Progress, RunResult, SyncEngine, SyncStopped, describe_failure
 from sync.outbox.plan import LatePlan, OutboxPlanner
+from sync.outbox.worker import SystemPush
 from sync.settings import ConfigError, Settings, describe_validation_error
 
 if TYPE_CHECKING:
@@ -29,6 +30,19 @@ if TYPE_CHECKING:
 from sync.tokens import StoredTokens
 
 log = logging.getLogger("arsync.sync")
+
+
+@dataclass
+class MisconfiguredPush(SystemPush):
+    """A system not pushed because its section is wrong (``error`` names the key): a wrong
+    setting, like a sync's ``misconfigured`` result, not a write that failed."""
+
+
+def misconfigured(summary: PushSummary) -> list[str]:
+    """The systems a push left out because their section is wrong (the CLI exits 2)."""
+    return [
+        name for name, result in summary.systems.items() if isinstance(result, MisconfiguredPush)
+    ]
 
 
 @dataclass
@@ -206,18 +220,25 @@ class Runtime:
         dry_run: bool = False,
         crash: CrashPoint | None = None,
     ) -> PushSummary:
-        """Send the outbox's due commands to the given systems (default: every push system)."""
+        """Send the outbox's due commands to the given systems (default: every push system).
+        One system's trouble never stops the others: a system whose section is wrong is a
+        :class:`MisconfiguredPush` with its error in one line naming the key (a setting: the
+        CLI exits 2, see :func:`misconfigured`), and the other systems are pushed."""
         from sync.outbox.registry import adapter_for
-        from sync.outbox.worker import SystemPush, push
+        from sync.outbox.worker import push
 
         targets = systems or self.settings.push_systems()
         adapters = {}
         missing: dict[str, str] = {}
+        wrong: dict[str, str] = {}  # a system's wrong section: the others are pushed
         for system in targets:
             try:
                 adapters[system] = adapter_for(system, self.connector(system))
             except KeyError as exc:
                 missing[system] = str(exc.args[0])
+            except ConfigError as exc:
+                log.error("%s push not run: %s", system, exc)
+                wrong[system] = str(exc)
         summary = push(
             self.store,
             adapters,
@@ -229,6 +250,8 @@ class Runtime:
         )
         for system, reason in missing.items():
             summary.systems[system] = SystemPush(system, error=reason)
+        for system, reason in wrong.items():
+            summary.systems[system] = MisconfiguredPush(system, error=reason)
         return summary
 
     def close(self) -> None:
