@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from canonical.types import TimeZoneName, zone
 
@@ -19,6 +19,8 @@ class IntacctConfig(BaseModel):
     session with ``getAPISession``. ``company_timezone`` is the company's time zone, in which
     Intacct writes ``WHENMODIFIED``.
     """
+
+    model_config = ConfigDict(extra="forbid")
 
     sender_id: str = Field(min_length=1)
     sender_password: SecretStr

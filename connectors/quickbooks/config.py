@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 PRODUCTION_API = "https://quickbooks.api.intuit.com"
 SANDBOX_API = "https://sandbox-quickbooks.api.intuit.com"
@@ -11,6 +11,8 @@ TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
 
 class QuickBooksConfig(BaseModel):
     """Where and how to reach one QuickBooks Online company."""
+
+    model_config = ConfigDict(extra="forbid")
 
     realm_id: str = Field(min_length=1, description="the company id (realmId)")
     client_id: str = Field(min_length=1)
