@@ -82,6 +82,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, cast, exists, func, literal, or_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
@@ -90,7 +91,7 @@ from sqlmodel import Session, col, select
 
 from canonical.enums import RemittanceStatus
 from canonical.models import Remittance, WebhookEvent
-from canonical.store import Store
+from canonical.store import Store, json_dumps
 from canonical.types import utcnow
 from connectors.errors import ApiError, DataError, NotFoundError
 from connectors.http import RetryPolicy
@@ -133,7 +134,7 @@ from mappings.processors import (
 )
 from mappings.salesforce.schema import SalesforceSchema, load_preset
 from reconciler.engine import reconsiderable, supersede
-from sync.settings import Settings, WebhookSettings
+from sync.settings import Settings, WebhookSettings, describe_validation_error
 
 log = logging.getLogger(__name__)
 SOURCES = ("stripe", "adyen", "gocardless", "quickbooks", "invoiced", "salesforce")
@@ -272,7 +273,7 @@ def _secret(value: Any, source: str) -> str:
 def _json(raw: bytes, source: str) -> dict[str, Any]:
     try:
         body = json.loads(raw, parse_float=Decimal)  # no float ever touches an amount
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the parser goes: no event
         raise Rejected(400, f"{source}: the body is not JSON") from None
     if not isinstance(body, dict):
         raise Rejected(400, f"{source}: the body is not a JSON object")
@@ -512,16 +513,43 @@ def _take_in(
                 waking.payments |= named
                 waking.taken_back |= named
                 continue
+            payload, unstorable = _storable(redact(unit.payload), source, unit.event_id)
             event = WebhookEvent(
                 tenant=settings.tenant,
                 source=source,
                 event_id=unit.event_id,
                 event_type=unit.event_type,  # cut by its column
-                payload=redact(unit.payload),
+                payload=payload,
             )
             intake.events += 1
+            if unstorable is not None:  # kept as failed, not read: answered 2xx, never 500
+                event.status, event.error = "failed", unstorable
+                event.processed_at = utcnow()
+                session.add(event)
+                session.flush()
+                intake.failed.append(unstorable)
+                log.warning("%s", unstorable)
+                continue
             waking.add(_take(session, settings, unit, event, intake))
     return intake, waking
+
+
+# how much of a payload the database cannot store as JSON is kept, as text
+UNSTORABLE_TEXT_LIMIT = 16384
+
+
+def _storable(payload: Any, source: str, event_id: str) -> tuple[Any, str | None]:
+    """The payload to store, and None; or, when the database's JSON encoder refuses it (an
+    integer beyond 64 bits, nesting deeper than it goes), a stand-in keeping its text and the
+    one-line reason the event is failed with (a 500 would have the sender deliver it again
+    and again)."""
+    try:
+        json_dumps(payload)
+    except TypeError as exc:  # orjson's JSONEncodeError
+        reason = f"{source} event {event_id}: the payload cannot be stored as JSON: {exc}; not read"
+        text = json.dumps(payload, default=str)[:UNSTORABLE_TEXT_LIMIT]
+        return {"unstorable": str(exc), "text": text}, reason
+    return payload, None
 
 
 # where an event's payload names its payment, read without any API
@@ -1353,7 +1381,11 @@ def _salesforce_objects(settings: Settings) -> set[str]:
     if raw is None:
         return set()
     objects = raw.get("objects")
-    schema = SalesforceSchema.model_validate(objects) if objects else load_preset()
+    try:
+        schema = SalesforceSchema.model_validate(objects) if objects else load_preset()
+    except ValidationError as exc:  # a wrong [salesforce.objects]: one line, as unconfigured
+        reason = describe_validation_error(exc, "", section="salesforce.objects")
+        raise Rejected(503, f"config error: {reason}") from None
     specs = [schema.account, schema.invoice, schema.credit_memo, schema.payment]
     names = {spec.sobject for spec in specs}
     if schema.credit_application is not None:
@@ -1384,17 +1416,19 @@ def _store_notices(store: Store, settings: Settings, source: str, notices: list[
             if _seen(session, settings, source, event_id):
                 intake.duplicates += 1
                 continue
+            payload, unstorable = _storable(redact(notice.payload), source, event_id)
             event = WebhookEvent(
                 tenant=settings.tenant,
                 source=source,
                 event_id=event_id,
                 event_type=notice.event_type[:128],
-                payload=redact(notice.payload),
+                payload=payload,
                 status="processed",
                 processed_at=utcnow(),
             )
-            if notice.error is not None:
-                event.status, event.error = "failed", notice.error
+            error = "; ".join(e for e in (notice.error, unstorable) if e is not None) or None
+            if error is not None:
+                event.status, event.error = "failed", error
                 intake.failed.append(event.error)
                 log.warning("%s", event.error)
             elif notice.unread is not None:
