@@ -465,6 +465,7 @@ def _row(
     if split is not None:
         return index, {"__error__": split}
     row: dict[str, Any] = {}
+    before: dict[str, str] = {}
     for name, cell in zip(header, cells, strict=False):
         if not name:
             continue
@@ -475,13 +476,19 @@ def _row(
             if reason:
                 return index, {"__error__": (name, reason)}
             row[name] = text
+            if str(cell).strip() != text:
+                before[name] = str(cell).strip()
         elif name in _DATE_COLUMNS and isinstance(cell, _Serial):
             row[name] = _serial_date(cell)
         else:
             row[name] = cell
+    if before:
+        row[WRITTEN_BEFORE] = before
     return index, row
 
 
+# a row's entry {id column: its text as imports before 1001.0 read 1001 stored it ("1001.0")}
+WRITTEN_BEFORE = "__written_before__"
 # a record's key and its customer's: a number there is a name, never an amount
 ID_COLUMNS = frozenset(
     {"customer_id", "number", "invoice_number", "credit_memo_number", "customer_number",
@@ -707,6 +714,7 @@ def _json_item(
     if written is not None:
         written.update(aliased)
     row = dict(zip(columns, item.values(), strict=True))
+    before: dict[str, str] = {}
     for column in ID_COLUMNS & row.keys():
         value = row[column]
         if isinstance(value, int | Decimal) and not isinstance(value, bool):
@@ -714,6 +722,10 @@ def _json_item(
             if reason:
                 return {"__error__": (column, reason)}
             row[column] = text
+            if str(value).strip() != text:
+                before[column] = str(value).strip()
+    if before:
+        row[WRITTEN_BEFORE] = before
     return row
 
 
@@ -1173,12 +1185,59 @@ _TOTAL = re.compile(r"(?:grand\s+)?totals?(?:[\s:].*)?", re.IGNORECASE | re.DOTA
 _BARE_TOTAL = re.compile(r"\s*(?:grand\s+)?totals?\s*:?\s*", re.IGNORECASE)
 
 
+def _before(row: dict[str, Any], column: str) -> str | None:
+    """The cell's text as imports before ``1001.0`` read ``1001`` stored it (``"1001.0"``),
+    when it differs from how it reads now."""
+    before: dict[str, str] = row.get(WRITTEN_BEFORE) or {}
+    return before.get(column)
+
+
+def _as_stored(row: dict[str, Any], column: str, key: str, stored: set[str]) -> str:
+    """``key``, or the cell's key as imports before stored it (``1001.0`` read as ``"1001.0"``,
+    now ``"1001"``) when only that one is stored: the record imported then is updated, never
+    stored twice."""
+    before = _before(row, column)
+    if key not in stored and before is not None and before in stored:
+        return before
+    return key
+
+
 def _customer_key_order(key: str) -> tuple[int, str]:
     """A customer's import keys in the order its documents are keyed by: its
     ``customer_id`` (what an import keyed by it has always written), then ``number:``, then
     ``name:`` keys."""
     rank = 2 if key.startswith("name:") else 1 if key.startswith("number:") else 0
     return rank, key
+
+
+_DIGITS = re.compile(r"[0-9]+")
+# the columns Excel's Data > Subtotal adds up on a group's line
+_AMOUNT_COLUMNS = frozenset({"total", "balance", "amount"})
+# a sum in a column the import does not read: digits, separators, signs, a currency's sign
+_SUM = re.compile(r"[\s(+\-\u2212]*[^\w\s]?\s*[\d.,'\s\u00a0\u202f]*\d[\d.,'\s\u00a0\u202f]*\)?-?")
+
+
+def _only_amounts(row: dict[str, Any], first: str) -> bool:
+    """Whether a row has nothing but its first cell and sums: every other column the import
+    reads (a number, a date, a name, a currency) is empty, and a column it does not read
+    holds a number if anything (``Acme Corp Total,,,150.00,150.00``; ``Northwest Total,,
+    2026-01-06,500.00`` is a record of customer Northwest Total without its number)."""
+    seen_first = False
+    for column, value in row.items():
+        if column == WRITTEN_BEFORE or not _filled(value):
+            continue
+        if not seen_first and value is first:
+            seen_first = True
+            continue
+        if column in _AMOUNT_COLUMNS:
+            continue
+        if column in KNOWN_COLUMNS:
+            return False
+        if isinstance(value, str) and not (_SUM.fullmatch(value.strip()) and "/" not in value):
+            return False
+        if isinstance(value, _Serial | date | datetime):
+            return False
+    return True
 
 
 # a group's subtotal line as Excel's Data > Subtotal writes it ("Acme Corp Total")
@@ -1215,8 +1274,8 @@ class Importer:
             return False
         needed = KEY_COLUMNS[self.kind]
         number = _text(row, needed[0])
-        if _GROUP_TOTAL.fullmatch(first.strip()) and number is None:
-            return True  # Excel's Data > Subtotal line "Acme Corp Total": no record's number
+        if _GROUP_TOTAL.fullmatch(first.strip()) and number is None and _only_amounts(row, first):
+            return True  # Excel's Data > Subtotal line "Acme Corp Total,,,150.00,150.00"
         if not _TOTAL.fullmatch(first.strip()):
             return False
         if number is not None and number != first.strip() and not _BARE_TOTAL.fullmatch(first):
@@ -1229,6 +1288,7 @@ class Importer:
     def customer_key(self, row: dict[str, Any]) -> str:
         """The import system's key of the row's customer: its id, or a link by number/name."""
         if (value := _text(row, "customer_id")) is not None:
+            value = _as_stored(row, "customer_id", value, self.imported_customers())
             if value not in self.imported_customers():
                 raise RowError(
                     "customer_id",
@@ -1242,8 +1302,17 @@ class Importer:
                 continue
             label = column.removeprefix("customer_")
             key = f"{label}:{value if label == 'number' else name_key(value)}"
+            before = _before(row, column)
+            linked = self._customers()
+            if before is not None and key not in linked and f"{label}:{before}" in linked:
+                key = f"{label}:{before}"  # linked by an import that read 1001.0 as "1001.0"
             if key not in self.customer_keys:
-                self._link_customer(column, value, key)
+                try:
+                    self._link_customer(column, value, key)
+                except RowError:
+                    if label != "number" or before is None:
+                        raise
+                    self._link_customer(column, before, key)  # its number stored "1001.0"
             return key
         raise RowError(
             "customer_id", "one of customer_id, customer_number or customer_name is required"
@@ -1315,24 +1384,32 @@ class Importer:
         self._customer_of[key] = canonical
         self._keys_of.setdefault(canonical, set()).add(key)
 
-    def document_key(self, canonical_type: str, customer: str, number: str) -> tuple[str, str]:
+    def document_key(
+        self, canonical_type: str, customer: str, number: str, before: str | None = None
+    ) -> tuple[str, str]:
         """(import key, customer key it is made of) of a document by its customer and number,
         whichever column named the customer (``C1``, ``number:A-100``, ``name:acme``): the
         customer's keys are tried in order (its ``customer_id``, then the number and name it
         was found by), the first already stored (or chosen before in this import) is the
         document's; none: the first of them, so the same invoice named by another column
-        updates it, never stands beside it."""
+        updates it, never stands beside it. ``before``: the number as imports before JSON's
+        ``5001.0`` read ``5001`` stored it (``"5001.0"``), a key stored with it is the
+        document's too."""
+        numbers = (number,) if before is None or before == number else (number, before)
+        stored = self._imported_ids(canonical_type)
         canonical = self._customers().get(customer) or self.customer_keys.get(customer)
         if canonical is None:  # not stored as a customer ref: keyed as written
-            return f"{customer}/{number}", customer
+            key = next((k for n in numbers if (k := f"{customer}/{n}") in stored), None)
+            return key or f"{customer}/{number}", customer
         self._know_customer(customer, canonical)
         known = self._documents.get((canonical_type, canonical, number))
         if known is not None:
             return known
         keys = sorted(self._keys_of[canonical], key=_customer_key_order)
-        stored = self._imported_ids(canonical_type)
-        chosen = next((k for k in keys if f"{k}/{number}" in stored), keys[0])
-        found = (f"{chosen}/{number}", chosen)
+        found = next(
+            ((f"{k}/{n}", k) for k in keys for n in numbers if f"{k}/{n}" in stored),
+            (f"{keys[0]}/{number}", keys[0]),
+        )
         self._documents[(canonical_type, canonical, number)] = found
         return found
 
@@ -1409,6 +1486,7 @@ class Importer:
         common: dict[str, Any] = {"system": SYSTEM, "object_type": self.kind}
         if self.kind == "customers":
             key = _text(row, "customer_id", required=True) or ""
+            key = _as_stored(row, "customer_id", key, self.imported_customers())
             currency = _text(row, "currency")
             return key, CustomerIn(
                 **common,
@@ -1448,7 +1526,7 @@ class Importer:
                 raise RowError("balance", f"{balance} is more than the total {total}")
             default = DocumentStatus.PAID if balance.is_zero() else DocumentStatus.OPEN
             ctype = "invoice" if self.kind == "invoices" else "credit_memo"
-            key, keyed_by = self.document_key(ctype, customer, number)
+            key, keyed_by = self.document_key(ctype, customer, number, _before(row, column))
             fields = dict(
                 common,
                 remote_id=key,
@@ -1479,6 +1557,7 @@ class Importer:
                 )
             return fields["remote_id"], CreditMemoIn(**fields, reference=_text(row, "reference"))
         key = _text(row, "payment_id", required=True) or ""
+        key = _as_stored(row, "payment_id", key, self._imported_ids("payment"))
         _refuse_refund(row)
         amount = _amount(row, "amount", currency)
         assert amount is not None
@@ -1486,7 +1565,7 @@ class Importer:
             raise RowError(
                 "amount", f"{_text(row, 'amount')} is negative (a refund is not a payment)"
             )
-        applied: list[AppliedIn] = []
+        shares: dict[str, tuple[str, Money]] = {}  # invoice's key -> (its number, applied)
         for part in (_text(row, "applied_to") or "").split(";"):
             if not part.strip():
                 continue
@@ -1497,25 +1576,26 @@ class Importer:
             assert share is not None
             if share.amount <= 0:
                 raise RowError("applied_to", f"{part.strip()!r}: the amount must be positive")
-            target, _ = self.document_key("invoice", customer, number.strip())
+            number = number.strip()
+            # an invoice imported before JSON's 5001.0 read 5001 is keyed "5001.0"
+            before = f"{number}.0" if _DIGITS.fullmatch(number) else None
+            target, _ = self.document_key("invoice", customer, number, before)
             if target not in self._imported_ids("invoice"):
                 # its cash would be neither applied nor unapplied: the row is refused whole
                 raise RowError(
                     "applied_to",
-                    f"no imported invoice {number.strip()!r} of this customer (import it first)",
+                    f"no imported invoice {number!r} of this customer (import it first)",
                 )
-            if any(a.target_remote_id == target for a in applied):
-                # two shares of one invoice: a typo for another invoice, or one to add up?
-                raise RowError(
-                    "applied_to",
-                    f"names invoice {number.strip()!r} twice: write it once, with the whole "
-                    "amount applied to it",
-                )
+            if target in shares:  # one invoice named twice: its shares are added up
+                share = shares[target][1] + share
+            shares[target] = (number, share)
+        applied: list[AppliedIn] = []
+        for target, (number, share) in shares.items():
             total = self._invoice_total(target)
             if total is not None and total.currency == share.currency and share > total:
                 raise RowError(
                     "applied_to",
-                    f"applies {share} to invoice {number.strip()!r}, more than its total {total}",
+                    f"applies {share} to invoice {number!r}, more than its total {total}",
                 )
             applied.append(AppliedIn(target="invoice", target_remote_id=target, amount=share))
         spent = sum((a.amount.amount for a in applied), Decimal(0))

@@ -100,7 +100,7 @@ def test_keys_stored_before_the_fix_are_updated_not_duplicated(
         patched.setattr(
             Importer,
             "document_key",
-            lambda self, ctype, customer, number: (
+            lambda self, ctype, customer, number, before=None: (
                 f"{customer}/{number}",
                 customer,
             ),
@@ -122,7 +122,7 @@ def test_keys_stored_before_the_fix_are_updated_not_duplicated(
         assert [a.amount_minor for a in s.execute(select(Application)).scalars()] == [8000]
 
 
-def test_applied_to_may_not_exceed_an_invoice_total_nor_name_it_twice(
+def test_applied_to_may_not_exceed_an_invoice_total_and_an_invoice_named_twice_adds_up(
     store: Store, tmp_path: Path
 ) -> None:
     import_file(store, "customers", put(tmp_path, "c.csv", CUSTOMERS))
@@ -131,20 +131,25 @@ def test_applied_to_may_not_exceed_an_invoice_total_nor_name_it_twice(
     payments = (
         "payment_id,customer_id,amount,applied_to\n"
         "P-1,C1,500.00,INV-1:500.00\n"
-        "P-2,C1,100.00,INV-1:50.00;INV-1:50.00\n"
+        "P-2,C1,100.00,INV-1:60.00;INV-1:40.00\n"
         "P-3,C1,150.00,INV-1:100.00;INV-2:50.00\n"
+        "P-4,C1,80.00,INV-2:30.00; INV-2 :30.00\n"
+        "P-5,C1,40.00,INV-2:20.00;INV-2:25.00\n"
+        "P-6,C1,50.00,INV-2:20.00;INV-2:30.00\n"
     )
     report = import_file(store, "payments", put(tmp_path, "p.csv", payments))
     assert report.errors == [
         "p.csv: row 2: column 'applied_to': applies 500.00 USD to invoice 'INV-1', more than"
         " its total 100.00 USD",
-        "p.csv: row 3: column 'applied_to': names invoice 'INV-1' twice: write it once, with"
-        " the whole amount applied to it",
+        "p.csv: row 5: column 'applied_to': applies 60.00 USD to invoice 'INV-2', more than"
+        " its total 50.00 USD",
+        "p.csv: row 6: column 'applied_to': applies 45.00 USD, more than the payment's 40.00 USD",
     ]
-    assert report.created == 1  # the total, not the balance (0: already paid), bounds it
+    assert report.created == 3  # the total, not the balance (0: already paid), bounds it
     with store.session() as s:
         applied = sorted(a.amount_minor for a in s.execute(select(Application)).scalars())
-    assert applied == [5000, 10000]
+    # P-2's two shares of INV-1 are one application of 100.00, P-6's of INV-2 one of 50.00
+    assert applied == [5000, 5000, 10000, 10000]
 
 
 def test_a_whole_json_number_is_an_integer_id_and_a_fractional_one_is_refused(
@@ -215,6 +220,26 @@ def test_excel_subtotal_lines_are_skipped(store: Store, tmp_path: Path) -> None:
     assert (report.created, report.skipped, report.errors) == (3, 3, [])
 
 
+def test_a_customer_named_total_without_an_invoice_number_is_rejected_not_skipped(
+    store: Store, tmp_path: Path
+) -> None:
+    """Only a line with nothing but its label and sums is a subtotal: a dated row of
+    customer "Northwest Total" lacking its number is a record, refused."""
+    customers = "customer_id,name,currency\nC1,Northwest Total,USD\n"
+    import_file(store, "customers", put(tmp_path, "c.csv", customers))
+    text = (
+        "Customer Name,Invoice #,Invoice Date,Invoice Amount,Open Balance\n"
+        "Northwest Total,N-1,2026-01-05,100.00,100.00\n"
+        "Northwest Total,,2026-01-06,500.00,500.00\n"
+        "Northwest Total,,,600.00,600.00\n"
+    )
+    report = import_file(store, "invoices", put(tmp_path, "i.csv", text))
+    assert (report.created, report.skipped) == (1, 1)
+    assert report.errors == [
+        "i.csv: row 3: column 'invoice_number' ('Invoice #'): is required",
+    ]
+
+
 def test_a_credit_memo_negative_total_with_a_positive_balance_names_the_signs(
     store: Store, tmp_path: Path
 ) -> None:
@@ -225,3 +250,56 @@ def test_a_credit_memo_negative_total_with_a_positive_balance_names_the_signs(
         "m.csv: row 2: column 'balance': 100.00 is positive and the total -250.00 negative:"
         " write a credit memo's total and balance with the same sign"
     ]
+
+
+def test_json_ids_stored_as_1001_0_before_are_updated_not_duplicated(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, a JSON id written ``1001.0`` was stored as ``"1001.0"``: importing such files
+    again updates those records (customers, invoices, credit memos, payments), never adds."""
+    customers = '[{"customer_id":1001.0,"name":"Acme Corp","number":2002.0,"currency":"USD"}]'
+    day1 = (
+        '[{"invoice_number":5001.0,"customer_id":1001.0,"total":"100.00"},'
+        '{"invoice_number":5002.0,"customer_number":2002.0,"total":"50.00"}]'
+    )
+    memos = '[{"credit_memo_number":9001.0,"customer_id":1001.0,"total":"10.00"}]'
+    payment = (
+        '[{"payment_id":7001.0,"customer_id":1001.0,"amount":"60.00","applied_to":"5001.0:60.00"}]'
+    )
+    with monkeypatch.context() as patched:
+        # as the parent read them: the number's text as is, a document keyed by the text
+        # naming its customer
+        patched.setattr("sync.importer._whole", lambda number: (str(number), ""))
+        patched.setattr(
+            Importer,
+            "document_key",
+            lambda self, ctype, customer, number, before=None: (f"{customer}/{number}", customer),
+        )
+        import_file(store, "customers", put(tmp_path, "c.json", customers))
+        assert import_file(store, "invoices", put(tmp_path, "i1.json", day1)).created == 2
+        assert import_file(store, "credit-memos", put(tmp_path, "m.json", memos)).created == 1
+        assert import_file(store, "payments", put(tmp_path, "p.json", payment)).created == 1
+    assert import_refs(store) == ["1001.0/5001.0", "number:2002.0/5002.0"]
+    assert import_refs(store, "payment") == ["7001.0"]
+
+    day2 = day1.replace('"total":"100.00"', '"total":"100.00","balance":"40.00"')
+    report = import_file(store, "invoices", put(tmp_path, "i2.json", day2))
+    assert (report.created, report.updated, report.errors) == (0, 2, [])
+    report = import_file(store, "customers", put(tmp_path, "c2.json", customers))
+    assert (report.created, report.updated, report.errors) == (0, 1, [])  # number "2002"
+    report = import_file(store, "credit-memos", put(tmp_path, "m2.json", memos))
+    assert (report.created, report.updated, report.errors) == (0, 1, [])  # number "9001"
+    report = import_file(store, "payments", put(tmp_path, "p2.json", payment))
+    assert (report.created, report.unchanged, report.errors) == (0, 1, [])
+    more = '[{"payment_id":7002,"customer_id":1001.0,"amount":"40.00","applied_to":"5001:40.00"}]'
+    report = import_file(store, "payments", put(tmp_path, "p3.json", more))
+    assert (report.created, report.errors) == (1, [])
+
+    assert invoices(store) == [("5001", 10000, 4000), ("5002", 5000, 5000)]
+    assert import_refs(store) == ["1001.0/5001.0", "number:2002.0/5002.0"]
+    assert import_refs(store, "customer") == ["1001.0", "number:2002.0"]
+    assert import_refs(store, "credit_memo") == ["1001.0/9001.0"]
+    assert import_refs(store, "payment") == ["7001.0", "7002"]
+    with store.session() as s:
+        applied = sorted(a.amount_minor for a in s.execute(select(Application)).scalars())
+    assert applied == [4000, 6000]
