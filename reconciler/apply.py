@@ -10,10 +10,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, update
 from sqlmodel import Session
 
-from canonical.bulk import ID_PARAM, insert_rows, update_rows_by_id
+from canonical.bulk import ID_PARAM, insert_rows, select_in, update_rows_by_id
 from canonical.enums import ApplicationKind, ApplicationStatus, DocumentStatus
 from canonical.ids import new_id
 from canonical.keys import name_key
@@ -413,11 +413,11 @@ class Writes:
             return
         now = {
             row.id: row
-            for start in range(0, len(rows), 500)
-            for row in session.execute(
-                select(_REMITTANCE.c.id, _REMITTANCE.c.status, _REMITTANCE.c.amount_minor).where(
-                    _REMITTANCE.c.id.in_([r[ID_PARAM] for r in rows[start : start + 500]])
-                )
+            for row in select_in(
+                session,
+                _REMITTANCE,
+                ("id", "status", "amount_minor"),
+                within={"id": [r[ID_PARAM] for r in rows]},
             )
         }
         changed: dict[str, str] = {}
@@ -529,11 +529,11 @@ def _balances(
         return
     stored = {
         row.id: row
-        for start in range(0, len(rows), 500)
-        for row in session.execute(
-            select(table.c.id, table.c.status, table.c.balance_minor, table.c.updated_at).where(
-                table.c.id.in_([r[ID_PARAM] for r in rows[start : start + 500]])
-            )
+        for row in select_in(
+            session,
+            table,
+            ("id", "status", "balance_minor", "updated_at"),
+            within={"id": [r[ID_PARAM] for r in rows]},
         )
     }
     changed: dict[str, str] = {}
