@@ -94,19 +94,19 @@ def legal_name_key(name: str | None) -> str:
 # words of a name that say its legal form (GROUP and THE are in _LEGAL_SUFFIXES for
 # name_key's sake, but are no legal form)
 _LEGAL_FORM_WORDS = frozenset(_LEGAL_FORMS.get(w, w) for w in _LEGAL_SUFFIXES) - {"GROUP", "THE"}
-# one kind of company however written: a US corporation is an Inc or a Corp
-_SAME_KIND = {"INC": "CORP"}
-# words that say no kind of company alone: Company is as often part of the name, Pty comes
-# with Ltd (Acme Pty and Acme Pty Ltd are one company)
-_PART_OF_A_FORM = frozenset({"CO", "PTY"})
+# one kind of company however written: a US corporation is an Inc or a Corp, a Pty is a
+# Pty Ltd (Acme Pty and Acme Pty Ltd are one company; Acme Pty and Acme LLC are two)
+_SAME_KIND = {"INC": "CORP", "PTY": "LTD"}
+# a word that says no kind of company alone: Company is as often part of the name
+_PART_OF_A_FORM = frozenset({"CO"})
 
 
 def legal_form(name: str | None) -> str:
     """The kind of company a name ends with, as far as it tells two companies apart:
     ``Acme Foods, Inc.`` and ``Acme Foods Corp``: ``CORP``; ``Acme Foods LLC``: ``LLC``;
     ``Toyota Tsusho Co., Ltd.``: ``LTD``; "" when it shows none (``Acme Foods``, ``Acme
-    Group``, ``Acme Pty``, and ``Acme Trading Company`` or ``Smith & Co``: a company is as
-    often part of the name as its form)."""
+    Group``, and ``Acme Trading Company`` or ``Smith & Co``: a company is as often part of
+    the name as its form)."""
     words = legal_name_key(name).split()
     while len(words) > 1 and words[-1] in _LEGAL_FORM_WORDS:
         word = words.pop()

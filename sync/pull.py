@@ -761,15 +761,14 @@ class PageWriter:
 
     def _taken_here(self, refs: Collection[Any]) -> bool:
         """Whether a record (its refs) is another than a new record of this system with its
-        key: this system holds it live, or it was this system's alone and deleted here (its
-        number is free again). A copy another system holds, deleted or void, may be the same
-        document made again here or read here first (restored from a recycle bin there): it
-        is joined, and any difference shows as drift (see :func:`_over` for the one left
-        apart)."""
+        key: this system holds it live, or deleted it here and no system holds it alive any
+        more (its number is free again: a payment of the deleted invoice must not land on the
+        new one). A copy another system deleted or voided, read here for the first time, may
+        be the same document: it is joined, and any difference shows as drift."""
         if self._held_here(refs):
             return True
         held = [r for r in refs if not _is_import_link(r.link_rule)]
-        return bool(held) and all(r.system == self.system and r.deleted for r in held)
+        return any(r.system == self.system for r in held) and not any(_alive(r) for r in held)
 
     @staticmethod
     def _alike_documents(

@@ -317,24 +317,38 @@ def test_an_invoice_deleted_in_its_only_system_joins_its_first_copy_elsewhere(
         assert len(s.exec(select(Invoice)).all()) == 1
 
 
-def test_an_invoice_deleted_in_both_systems_and_made_again_in_each_is_one(store: Store) -> None:
-    """After review: restored in Salesforce (its recycle bin keeps the id) and made again in
-    QuickBooks (a new id), read QuickBooks first: the second fix counted it twice."""
-    write(store, "quickbooks", "customers", [("58", {"name": "Acme Corp"})])
+@pytest.mark.parametrize("other", ["Acme LLC", "Acme Inc", "Acme GmbH"])
+def test_a_pty_is_no_other_legal_form_than_ltd(store: Store, other: str) -> None:
+    """After review: Pty read as no form at all linked Acme Pty with Acme LLC by name."""
+    write(store, "quickbooks", "customers", [("58", {"name": "Acme Pty"})])
+    write(store, "invoiced", "customers", [("c1", {"name": other})])
+
+    refs = _customer_refs(store)
+    assert refs["quickbooks:58"] != refs["invoiced:c1"]
+
+
+def test_a_number_used_again_after_a_delete_in_both_systems_is_a_new_invoice(
+    store: Store,
+) -> None:
+    """After review: a rule that joined a new number to an invoice deleted in both systems
+    (for a restore from a recycle bin) put the old invoice's payment on the new one."""
+    _two_customers(store)
+    write(store, "quickbooks", "invoices", [("130", _invoice("58", "100.00", "0.00"))])
+    write(store, "invoiced", "invoices", [("i9", _invoice("c1", "100.00", "0.00"))])
     write(
         store,
-        "salesforce",
-        "customers",
-        [("a1", {"name": "Acme Corp", "links": {"quickbooks": "58"}})],
+        "quickbooks",
+        "payments",
+        [("p1", {"customer": "58", "amount": "100.00", "applied": [("invoice", "130", "100.00")]})],
     )
-    write(store, "salesforce", "invoices", [("a0X1", _invoice("a1", "100.00"))])
-    write(store, "quickbooks", "invoices", [("130", _invoice("58", "100.00"))])
-    write(store, "salesforce", "invoices", [("a0X1", {"id": "a0X1"})], deleted=True)
     write(store, "quickbooks", "invoices", [("130", {"id": "130"})], deleted=True)
+    write(store, "invoiced", "invoices", [("i9", {"id": "i9"})], deleted=True)
 
-    write(store, "quickbooks", "invoices", [("131", _invoice("58", "100.00"))])
-    write(store, "salesforce", "invoices", [("a0X1", _invoice("a1", "100.00", note="back"))])
+    write(store, "quickbooks", "invoices", [("140", _invoice("58", "500.00"))])
+    write(store, "invoiced", "invoices", [("i10", _invoice("c1", "500.00"))])
 
-    assert _canonical_of(store, "quickbooks", "131") == _canonical_of(store, "salesforce", "a0X1")
+    old, new = _canonical_of(store, "quickbooks", "130"), _canonical_of(store, "quickbooks", "140")
+    assert old != new and _canonical_of(store, "invoiced", "i10") == new
     with store.session() as s:
-        assert [i.status for i in s.exec(select(Invoice)).all()] == ["open"]
+        applications = s.exec(select(Application)).all()
+    assert [a.invoice_id for a in applications] == [old]
